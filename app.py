@@ -1,0 +1,123 @@
+"""Composition root and command line: Settings → engine, unit of work, mailer → pages → ui.run.
+
+`python app.py` and `kundenportal serve` start the portal; `kundenportal demo|import|export` work on the
+database the same settings name. Nothing creates an engine at import time.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from nicegui import app, ui
+from sqlalchemy import Engine, text
+
+import pages.login
+import pages.overview
+import pages.registration
+import pages.settings
+from pages.portal import Portal
+from storage.database import make_engine, migrate
+from storage.hashing import Argon2Hasher
+from storage.mail import FolderTransport, OutboxSender, SmtpTransport
+from storage.settings import Settings
+from storage.unit_of_work import SqlUnitOfWork
+
+log = logging.getLogger('kundenportal')
+
+
+def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
+    engine = make_engine(settings.url)
+    migrate(engine)  # before ui.run: async start-up handlers would race the first page
+    transport = (SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
+                               settings.smtp_starttls)
+                 if settings.smtp_host else FolderTransport(settings.outbox_dir))
+    sender = OutboxSender(engine, transport, settings.sender_address)
+    portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
+                    hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
+                    demo=settings.demo)
+    return engine, portal, sender
+
+
+def start(settings: Settings | None = None) -> None:
+    """Register the pages and run the web server (also what NiceGUI's test `user` fixture runs)."""
+    settings = settings or Settings()
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    engine, portal, sender = build(settings)
+    if settings.demo:
+        _demo_data_on_first_start(engine, portal)
+    for module in (pages.login, pages.registration, pages.overview, pages.settings):
+        module.create(portal)
+    _health(engine)
+    _background_mail(sender, settings.mail_poll_seconds)
+    ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
+           language='de', show=False, reload=False, favicon='⚡',
+           session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
+                                      'max_age': 12 * 3600},
+           uvicorn_logging_level='warning', proxy_headers=True, forwarded_allow_ips='127.0.0.1')
+
+
+def _health(engine: Engine) -> None:
+    @app.get('/healthz')
+    def healthz():
+        from fastapi.responses import JSONResponse
+        try:
+            with engine.connect() as connection:
+                connection.execute(text('SELECT 1'))
+        except Exception:
+            return JSONResponse({'status': 'database unreachable'}, status_code=503)
+        return {'status': 'ok'}
+
+
+def _background_mail(sender: OutboxSender, poll_seconds: float) -> None:
+    tasks: list[asyncio.Task] = []
+    app.on_startup(lambda: tasks.append(asyncio.create_task(sender.run_forever(poll_seconds))))
+    app.on_shutdown(lambda: [task.cancel() for task in tasks])
+
+
+def _demo_data_on_first_start(engine: Engine, portal: Portal) -> None:
+    from storage.demo import build_demo, has_customers
+    if not has_customers(engine):
+        log.info('empty database in demo mode: building demo data (200 customers)')
+        summary = build_demo(engine, portal.profile, customers=200, hasher=portal.hasher)
+        print(summary.describe(), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='kundenportal', description='Customer self-service portal for utilities')
+    commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('serve', help='start the portal (settings from KUNDENPORTAL_* and .env)')
+    demo = commands.add_parser('demo', help='fill an empty database with a believable demo utility')
+    demo.add_argument('--customers', type=int, default=200)
+    imports = commands.add_parser('import', help='import billing-system CSV files from a folder')
+    imports.add_argument('folder', type=Path)
+    export = commands.add_parser('export', help='export what customers did, as CSV on standard output')
+    export.add_argument('kind', choices=['readings', 'changes'])
+    export.add_argument('--since', type=date.fromisoformat, required=True, help='ISO date, e.g. 2026-11-01')
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == 'serve':
+        start(settings)
+        return 0
+    engine = make_engine(settings.url)
+    migrate(engine)
+    if args.command == 'demo':
+        from storage.demo import build_demo, has_customers
+        if has_customers(engine):
+            print('The database already holds customers; demo data goes only into an empty database.',
+                  file=sys.stderr)
+            return 1
+        print(build_demo(engine, settings.load_profile(), customers=args.customers, hasher=Argon2Hasher()).describe())
+        return 0
+    if args.command == 'import':
+        from storage.importer import import_folder
+        return 0 if import_folder(engine, args.folder, progress=sys.stderr).ok else 1
+    from storage.exporter import export
+    export(engine, args.kind, args.since, sys.stdout)
+    return 0
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    start()

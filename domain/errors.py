@@ -1,0 +1,115 @@
+"""Named domain exceptions. Each carries a catalogue key, the form field it concerns, and parameters.
+
+Pages show `t(error.key, **error.params)` next to `error.field`; nothing else of an exception reaches a
+customer.
+"""
+
+
+class DomainError(Exception):
+    key = 'error.generic'
+    field: str | None = None
+
+    def __init__(self, field: str | None = None, **params: object) -> None:
+        super().__init__(self.key)
+        if field is not None:
+            self.field = field
+        self.params = params
+
+
+class InvalidFormat(DomainError):
+    key = 'error.format'
+
+
+class Required(DomainError):
+    key = 'error.required'
+
+
+class IdentifiersDoNotMatch(DomainError):
+    key = 'error.identifiers_mismatch'
+    field = 'second'
+
+
+class NoAnnualBillYet(DomainError):
+    key = 'error.no_annual_bill'
+    field = 'second'
+
+
+class CustomerAlreadyRegistered(DomainError):
+    key = 'error.customer_registered'
+    field = 'customer_number'
+
+
+class CustomerAlreadyLinked(DomainError):
+    key = 'error.customer_linked_here'
+    field = 'customer_number'
+
+
+class EmailAlreadyRegistered(DomainError):
+    key = 'error.email_registered'
+    field = 'email'
+
+
+class EmailInvalid(DomainError):
+    key = 'error.email_invalid'
+    field = 'email'
+
+
+class PasswordTooWeak(DomainError):
+    key = 'error.password_weak'
+    field = 'password'
+
+
+class PasswordsDiffer(DomainError):
+    key = 'error.passwords_differ'
+    field = 'password_repeat'
+
+
+class WrongCurrentPassword(DomainError):
+    key = 'error.current_password_wrong'
+    field = 'current_password'
+
+
+class PasswordUnchanged(DomainError):
+    key = 'error.password_unchanged'
+    field = 'new_password'
+
+
+class InvalidCredentials(DomainError):
+    key = 'error.login_failed'
+    field = 'password'
+
+
+class AccountNotConfirmed(DomainError):
+    key = 'error.not_confirmed'
+    field = 'email'
+
+
+class TooManyAttempts(DomainError):
+    key = 'error.throttled'
+
+
+class TokenInvalid(DomainError):
+    key = 'error.token_invalid'
+
+
+class PinWrong(DomainError):
+    key = 'error.pin_wrong'
+    field = 'pin'
+
+
+class PinExpired(DomainError):
+    key = 'error.pin_expired'
+    field = 'pin'
+
+
+class PinResendTooEarly(DomainError):
+    key = 'error.pin_resend_early'
+    field = 'pin'
+
+
+class NotAllowed(DomainError):
+    key = 'error.not_allowed'
+
+
+class LastCustomerCannotBeRemoved(DomainError):
+    key = 'error.last_customer'

@@ -1,0 +1,58 @@
+"""Message catalogues (one TOML file per language) and German number and date formatting with Babel."""
+
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_currency, format_decimal
+
+TEXTS = Path(__file__).parent / 'texts'
+LOCALES = {'de': 'de_DE'}
+BERLIN = ZoneInfo('Europe/Berlin')
+
+
+@cache
+def catalogue(language: str = 'de') -> dict[str, str]:
+    """All texts of one language, flattened to dotted keys (`login.title`)."""
+    data = tomllib.loads((TEXTS / f'{language}.toml').read_text(encoding='utf-8'))
+    return dict(_flatten(data))
+
+
+def t(key: str, language: str = 'de', **params: object) -> str:
+    """The text for `key`, with `{name}` placeholders filled in."""
+    text = catalogue(language)[key]
+    return text.format(**params) if params else text
+
+
+def money(amount: Decimal, language: str = 'de') -> str:
+    """`1234.5` → `1.234,50 €`."""
+    return format_currency(amount, 'EUR', locale=LOCALES[language])
+
+
+def number(value: Decimal, places: int = 0, language: str = 'de') -> str:
+    pattern = '#,##0' + ('.' + '0' * places if places else '')
+    return format_decimal(value, format=pattern, locale=LOCALES[language])
+
+
+def day(value: date, language: str = 'de') -> str:
+    """`2026-11-22` → `22.11.2026`."""
+    return _babel_date(value, format='dd.MM.yyyy', locale=LOCALES[language])
+
+
+def moment(value: datetime, language: str = 'de') -> str:
+    """A timezone-aware instant shown in the utility's local time: `22.11.2026, 14:05 Uhr`."""
+    local = value.astimezone(BERLIN)
+    return _babel_datetime(local, format="dd.MM.yyyy, HH:mm 'Uhr'", locale=LOCALES[language])
+
+
+def _flatten(data: dict, prefix: str = ''):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f'{prefix}{key}.')
+        else:
+            yield f'{prefix}{key}', value

@@ -1,0 +1,79 @@
+"""Finding the customer behind the two numbers from a bill or a meter, with throttled guessing.
+
+The answer to a wrong pair never tells whether the customer number exists: a wrong customer number and
+a wrong meter number get the same message, and every miss counts against the client address.
+"""
+
+from dataclasses import dataclass
+
+from domain import throttle
+from domain.errors import (
+    CustomerAlreadyRegistered,
+    IdentifiersDoNotMatch,
+    InvalidFormat,
+    NoAnnualBillYet,
+    Required,
+    TooManyAttempts,
+)
+from domain.identifiers import normalise
+from domain.model import Customer
+from domain.ports import Context, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    customer_number: str
+    meter_number: str = ''
+    bill_number: str = ''
+
+
+def check_format(ctx: Context, ids: Identifiers) -> Identifiers:
+    """Normalise both numbers and check what can be checked without looking anything up."""
+    rule = ctx.profile.account_id
+    number = normalise(ids.customer_number)
+    if not number:
+        raise Required('customer_number', label=rule.label)
+    if not rule.matches(number):
+        raise InvalidFormat('customer_number', label=rule.label, hint=rule.hint)
+    meter, bill = normalise(ids.meter_number), normalise(ids.bill_number)
+    if not (meter and ctx.profile.accepts_meter_number) and not (bill and ctx.profile.accepts_bill_number):
+        raise Required('second', label=second_label(ctx))
+    return Identifiers(number, meter if ctx.profile.accepts_meter_number else '',
+                       bill if ctx.profile.accepts_bill_number else '')
+
+
+def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
+    """The customer both numbers belong to, or `IdentifiersDoNotMatch` (counted against the address)."""
+    key = f'identify:{ctx.address}'
+    state = uow.throttles.state(key)
+    if state.is_locked(ctx.now):
+        raise TooManyAttempts('second', minutes=state.minutes_left(ctx.now))
+    customer = uow.customers.by_number(ids.customer_number)
+    if customer is None or not _second_matches(uow, customer, ids):
+        state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
+        uow.throttles.save(key, state)
+        uow.commit()  # the miss must count even though the use case fails
+        raise IdentifiersDoNotMatch(label=ctx.profile.account_id.label, hint=ctx.profile.account_id.hint,
+                                    second=second_label(ctx))
+    assert customer.id is not None
+    if ctx.profile.registration.requires_annual_bill and not uow.customers.has_annual_bill(customer.id):
+        raise NoAnnualBillYet()
+    return customer
+
+
+def ensure_unclaimed(uow: UnitOfWork, customer: Customer) -> None:
+    assert customer.id is not None
+    if uow.users.owner_of(customer.id) is not None:
+        raise CustomerAlreadyRegistered(label='Kundennummer')
+
+
+def second_label(ctx: Context) -> str:
+    names = {'meter': 'Zählernummer', 'bill': 'Rechnungsnummer'}
+    return ' oder '.join(names[kind] for kind in ctx.profile.registration.second_identifiers)
+
+
+def _second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> bool:
+    assert customer.id is not None
+    if ids.meter_number and ids.meter_number in uow.customers.meter_numbers(customer.id):
+        return True
+    return bool(ids.bill_number) and ids.bill_number in uow.customers.bill_numbers(customer.id)

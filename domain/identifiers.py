@@ -1,0 +1,75 @@
+"""Identifiers customers type in or that come from master data (DOMAIN.md section 2).
+
+Customers copy numbers from letters and meters with spaces, dots and dashes; we normalise before we
+compare and never reject a meter number by pattern alone.
+"""
+
+import re
+
+_SEPARATORS = re.compile(r'[\s.\-/_]+')
+_EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$')
+_MALO = re.compile(r'^[1-9]\d{10}$')
+_MELO = re.compile(r'^DE\d{11}[0-9A-Z]{20}$')
+_IBAN = re.compile(r'^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$')
+_CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$')
+IBAN_LENGTHS = {'DE': 22, 'AT': 20, 'NL': 18, 'BE': 16, 'FR': 27, 'LU': 20, 'CH': 21, 'DK': 18, 'PL': 28}
+
+
+def normalise(raw: str) -> str:
+    """Strip spaces, dots, dashes and slashes and upper-case letters: ' 1 ebz-01 ' → '1EBZ01'."""
+    return _SEPARATORS.sub('', raw or '').upper()
+
+
+def normalise_email(raw: str) -> str:
+    return (raw or '').strip().lower()
+
+
+def is_email(raw: str) -> bool:
+    return len(raw) <= 254 and _EMAIL.match(raw) is not None
+
+
+def is_malo_id(raw: str) -> bool:
+    """Marktlokations-ID: 11 digits, the last a check digit over the first ten (not Luhn)."""
+    value = normalise(raw)
+    if not _MALO.match(value):
+        return False
+    return malo_check_digit(value[:10]) == int(value[10])
+
+
+def malo_check_digit(first_ten: str) -> int:
+    """(10 − s mod 10) mod 10 with s = odd positions + 2 × even positions of the first ten digits."""
+    digits = [int(c) for c in first_ten]
+    return (10 - (sum(digits[0::2]) + 2 * sum(digits[1::2])) % 10) % 10
+
+
+def is_melo_id(raw: str) -> bool:
+    """Messlokation/Zählpunkt: DE + 11 digits + 20 letters or digits (no check digit)."""
+    return _MELO.match(normalise(raw)) is not None
+
+
+def is_iban(raw: str) -> bool:
+    """Format and mod-97 only: a bank-registry lookup would reject valid IBANs of new banks."""
+    value = normalise(raw)
+    if not _IBAN.match(value):
+        return False
+    expected = IBAN_LENGTHS.get(value[:2])
+    if expected is not None and len(value) != expected:
+        return False
+    return _mod97(value[4:] + value[:4]) == 1
+
+
+def is_creditor_id(raw: str) -> bool:
+    """SEPA creditor identifier (Gläubiger-ID) DEppZZZ0nnnnnnnnnn; the business code ZZZ is not checked."""
+    value = normalise(raw)
+    if not _CREDITOR_ID.match(value):
+        return False
+    return _mod97(value[7:] + value[:4]) == 1
+
+
+def mask_iban(raw: str) -> str:
+    value = normalise(raw)
+    return f'{value[:4]} •••• •••• {value[-4:]}' if len(value) > 8 else value
+
+
+def _mod97(text: str) -> int:
+    return int(''.join(str(int(c, 36)) for c in text)) % 97

@@ -1,0 +1,203 @@
+"""The portal's data: master data imported from the billing system, and what the portal itself holds.
+
+Tables are SQLModel classes so that domain rules and storage share one definition; relations are plain
+foreign keys, read through repositories. Money is `Money` (2 places), consumption `Quantity` (3 places),
+instants `UTCDateTime` (aware, UTC).
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.types import Money, Quantity, Rate, UTCDateTime, utcnow
+
+
+def _at(**kw) -> object:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _money(**kw) -> object:
+    return Field(sa_column=Column(Money(), **kw))
+
+
+class Setting(SQLModel, table=True):
+    """A utility setting overriding the profile file (edited by staff in the back office)."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_number: str = Field(unique=True, index=True, max_length=20)
+    salutation: str = Field(default='', max_length=20)
+    first_name: str = Field(default='', max_length=100)
+    last_name: str = Field(default='', max_length=100)
+    company: str = Field(default='', max_length=200)
+    street: str = Field(default='', max_length=200)
+    house_number: str = Field(default='', max_length=20)
+    postal_code: str = Field(default='', max_length=10)
+    city: str = Field(default='', max_length=100)
+    email: str = Field(default='', max_length=254)
+    phone: str = Field(default='', max_length=50)
+    paperless: bool = False
+
+    @property
+    def display_name(self) -> str:
+        person = ' '.join(p for p in (self.salutation, self.first_name, self.last_name) if p)
+        return self.company or person
+
+    @property
+    def address(self) -> str:
+        return f'{self.street} {self.house_number}, {self.postal_code} {self.city}'.strip(' ,')
+
+
+class Contract(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    contract_number: str = Field(unique=True, index=True, max_length=20)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    commodity: str = Field(max_length=20)  # electricity, gas, water, heat
+    tariff_code: str = Field(max_length=40)
+    start_date: date
+    end_date: date | None = None
+    malo_id: str = Field(default='', max_length=11)
+    notice_period_weeks: int = 4
+    billing_month: int = 12
+
+
+class Meter(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    meter_number: str = Field(unique=True, index=True, max_length=40)  # normalised
+    contract_id: int = Field(foreign_key='contract.id', index=True)
+    kind: str = Field(default='manual', max_length=20)  # manual, radio, smart, load_profile
+    registers: str = Field(default='1.8.0', max_length=60)  # OBIS codes, comma separated
+    pre_decimal_digits: int = 6
+    installed_on: date | None = None
+    removed_on: date | None = None
+    z_number: Decimal | None = Field(default=None, sa_column=Column(Rate()))
+    calorific_value: Decimal | None = Field(default=None, sa_column=Column(Rate()))
+
+
+class MeterReading(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint('meter_id', 'obis', 'reading_date'),)
+    id: int | None = Field(default=None, primary_key=True)
+    meter_id: int = Field(foreign_key='meter.id', index=True)
+    obis: str = Field(default='1.8.0', max_length=10)  # register, e.g. 1.8.1 = HT
+    reading_date: date
+    value: Decimal = Field(sa_column=Column(Quantity(), nullable=False))
+    source: str = Field(default='utility', max_length=20)  # customer, utility, remote, estimated
+    plausibility: str = Field(default='', max_length=20)
+    reason: str = Field(default='', max_length=500)
+    submitted_at: datetime | None = _at()  # type: ignore[assignment]
+
+
+class Price(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint('tariff_code', 'valid_from'),)
+    id: int | None = Field(default=None, primary_key=True)
+    tariff_code: str = Field(index=True, max_length=40)
+    valid_from: date
+    unit: str = Field(default='kWh', max_length=5)
+    working_price_net: Decimal = Field(sa_column=Column(Rate(), nullable=False))
+    base_price_net_per_year: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    vat_rate: Decimal = Field(sa_column=Column(Rate(), nullable=False))
+
+
+class InstallmentPlan(SQLModel, table=True):
+    """Abschlag (monthly installment) plan of a contract, valid from a date."""
+
+    __table_args__ = (UniqueConstraint('contract_id', 'valid_from'),)
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key='contract.id', index=True)
+    valid_from: date
+    amount: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    due_day: int = 15
+    per_year: int = 12
+
+
+class Payment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint('contract_id', 'paid_on'),)
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key='contract.id', index=True)
+    paid_on: date
+    amount: Decimal = _money(nullable=False)  # type: ignore[assignment]
+
+
+class Bill(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    bill_number: str = Field(unique=True, index=True, max_length=30)
+    contract_id: int = Field(foreign_key='contract.id', index=True)
+    bill_date: date
+    period_start: date
+    period_end: date
+    kind: str = Field(default='annual', max_length=20)  # annual, final, correction
+    amount_gross: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    pdf_path: str = Field(default='', max_length=300)
+
+
+class PortalUser(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)  # normalised (lower case)
+    password_hash: str = Field(max_length=200)
+    state: str = Field(default='pending', max_length=20)  # pending, active
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    confirmed_at: datetime | None = _at()  # type: ignore[assignment]
+    last_login_at: datetime | None = _at()  # type: ignore[assignment]
+    must_change_password: bool = False
+    session_epoch: int = 0  # raised to end all sessions (password reset)
+
+
+class UserCustomer(SQLModel, table=True):
+    """A customer account reachable under a login; each customer belongs to at most one login."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='portaluser.id', index=True)
+    customer_id: int = Field(foreign_key='customer.id', unique=True)
+    linked_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+
+
+class OneTimeToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='portaluser.id', index=True)
+    purpose: str = Field(max_length=20)  # activation, pin, reset, email_change
+    digest: str = Field(index=True, max_length=64)
+    payload: str = Field(default='', max_length=300)
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    expires_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    used_at: datetime | None = _at()  # type: ignore[assignment]
+    failed_attempts: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _at(nullable=False, index=True)  # type: ignore[assignment]
+    actor: str = Field(max_length=60)  # user:12, staff:3, system, import
+    action: str = Field(index=True, max_length=60)
+    customer_id: int | None = Field(default=None, index=True)
+    details: str = Field(default='', max_length=2000)
+    address: str = Field(default='', max_length=60)
+
+
+class OutboxMail(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    text: str
+    html: str
+    status: str = Field(default='queued', index=True, max_length=10)  # queued, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    sent_at: datetime | None = _at()  # type: ignore[assignment]
+    last_error: str = Field(default='', max_length=500)
+
+
+class Throttle(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=300)
+    failures: int = 0
+    window_start: datetime | None = _at()  # type: ignore[assignment]
+    locked_until: datetime | None = _at()  # type: ignore[assignment]
+
+
+__all__ = ['utcnow']

@@ -1,0 +1,43 @@
+"""Password policy per utility, plus the common-password check BSI ORP.4 asks for."""
+
+import string
+
+from domain.errors import PasswordsDiffer, PasswordTooWeak
+from domain.i18n import t
+from domain.profile import PasswordRule
+
+COMMON_PASSWORDS = frozenset({
+    '12345678', '123456789', '1234567890', 'password', 'passwort', 'passwort1', 'password1', 'qwertz123',
+    'qwertzuiop', 'qwerty123', 'hallo123', 'hallo1234', 'abc12345', 'iloveyou', 'sommer2026', 'winter2026',
+    'schalke04', 'fussball', 'dortmund09', 'Passwort1!', 'Passwort123!', 'Password1!', '11111111', '00000000',
+    'asdfghjk', 'Stadtwerke1!', 'stadtwerke', 'kundenportal', 'Kundenportal1!', 'Sommer2026!', 'Winter2026!',
+})
+SPECIALS = set(string.punctuation + ' §€°´äöüÄÖÜß')
+
+
+def check_password(rule: PasswordRule, password: str, repeat: str, *, field: str = 'password') -> None:
+    """Raise `PasswordTooWeak` or `PasswordsDiffer`; return quietly when the password may be used."""
+    problems = password_problems(rule, password)
+    if problems:
+        raise PasswordTooWeak(field=field, problems=', '.join(problems))
+    if password != repeat:
+        raise PasswordsDiffer()
+
+
+def password_problems(rule: PasswordRule, password: str) -> list[str]:
+    """What is missing, in words a customer understands (empty when the password is fine)."""
+    problems = []
+    if len(password) < rule.min_length:
+        problems.append(t('password.min_length', n=rule.min_length))
+    if len(password) > 256:
+        problems.append(t('password.max_length'))
+    if rule.require_classes:
+        checks = {'upper': str.isupper, 'lower': str.islower, 'digit': str.isdigit, 'special': SPECIALS.__contains__}
+        problems += [t(f'password.{name}') for name, test in checks.items() if not any(test(c) for c in password)]
+    if password in COMMON_PASSWORDS or password.lower() in COMMON_PASSWORDS:
+        problems.append(t('password.common'))
+    return problems
+
+
+def describe_policy(rule: PasswordRule) -> str:
+    return t('password.policy_classes' if rule.require_classes else 'password.policy', n=rule.min_length)

@@ -1,0 +1,103 @@
+"""The utility profile: every rule in which utilities differ, read from a TOML file.
+
+A profile reproduces one utility's published rules (DOMAIN.md section 1): how its customers identify
+themselves, how an email address is confirmed, the password policy, how a forgotten password is replaced
+and whether customers may delete their own login.
+"""
+
+import re
+import tomllib
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SecondIdentifier = Literal['meter', 'bill']
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra='forbid')
+
+
+class AccountIdRule(_Section):
+    label: str = 'Kundennummer'
+    pattern: str
+    hint: str
+    number_template: str = '{:08d}'
+
+    def matches(self, normalised: str) -> bool:
+        return re.fullmatch(self.pattern, normalised) is not None
+
+    def make(self, serial: int) -> str:
+        """A customer number in this utility's format (demo data and tests)."""
+        return self.number_template.format(serial)
+
+
+class RegistrationRule(_Section):
+    second_identifiers: tuple[SecondIdentifier, ...] = ('meter',)
+    requires_annual_bill: bool = False
+    confirmation: Literal['link', 'pin'] = 'link'
+    link_valid_hours: int = 48
+    pin_valid_minutes: int = 15
+    pin_resend_after_minutes: int = 5
+
+    @property
+    def confirmation_valid_for(self) -> timedelta:
+        if self.confirmation == 'pin':
+            return timedelta(minutes=self.pin_valid_minutes)
+        return timedelta(hours=self.link_valid_hours)
+
+
+class PasswordRule(_Section):
+    min_length: int = 8
+    require_classes: bool = False
+
+
+class ResetRule(_Section):
+    method: Literal['link', 'temporary_password'] = 'link'
+    link_valid_days: int = 7
+
+
+class DeletionRule(_Section):
+    self_service: bool = False
+
+
+class BillsRule(_Section):
+    online_from_year: int = 2000
+
+
+class SessionRule(_Section):
+    idle_minutes: int = 15
+
+
+class UtilityProfile(_Section):
+    key: str
+    name: str
+    short_name: str
+    primary_color: str = '#00588f'
+    secondary_color: str = '#8bb42d'
+    street: str
+    postal_code: str
+    city: str
+    phone: str
+    email: str
+    creditor_id: str
+    account_id: AccountIdRule
+    registration: RegistrationRule = Field(default_factory=RegistrationRule)
+    password: PasswordRule = Field(default_factory=PasswordRule)
+    reset: ResetRule = Field(default_factory=ResetRule)
+    profile_deletion: DeletionRule = Field(default_factory=DeletionRule)
+    bills: BillsRule = Field(default_factory=BillsRule)
+    session: SessionRule = Field(default_factory=SessionRule)
+
+    @classmethod
+    def from_toml(cls, text: str) -> 'UtilityProfile':
+        return cls.model_validate(tomllib.loads(text))
+
+    @property
+    def accepts_bill_number(self) -> bool:
+        return 'bill' in self.registration.second_identifiers
+
+    @property
+    def accepts_meter_number(self) -> bool:
+        return 'meter' in self.registration.second_identifiers

@@ -1,0 +1,152 @@
+"""Registration: two numbers identify the customer, an email address is confirmed by link or PIN.
+
+A registration stays `pending` until confirmed; an unconfirmed one can simply be done again (the old
+link or PIN dies). The customer is linked to the login only when the address is confirmed.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain import identification, throttle, tokens
+from domain.errors import (
+    EmailAlreadyRegistered,
+    EmailInvalid,
+    PinExpired,
+    PinResendTooEarly,
+    PinWrong,
+    TokenInvalid,
+    TooManyAttempts,
+)
+from domain.identification import Identifiers
+from domain.identifiers import is_email, normalise_email
+from domain.mails import compose
+from domain.model import AuditEntry, OneTimeToken, PortalUser
+from domain.passwords import check_password
+from domain.ports import Context, UnitOfWork
+
+
+@dataclass(frozen=True)
+class PendingRegistration:
+    user_id: int
+    reference: str  # signed, so the PIN page can name the registration without a session
+    method: str  # link | pin
+    email: str
+
+
+def register(uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, password: str,
+             repeat: str) -> PendingRegistration:
+    ids = identification.check_format(ctx, ids)
+    email = checked_email(email)
+    check_password(ctx.profile.password, password, repeat)
+    existing = uow.users.by_email(email)
+    if existing is not None and existing.state == 'active':
+        raise EmailAlreadyRegistered()
+    customer = identification.identify(uow, ctx, ids)
+    identification.ensure_unclaimed(uow, customer)
+    if existing is not None:
+        uow.users.delete(existing)  # an unconfirmed registration is simply done again
+    user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
+    assert user.id is not None and customer.id is not None
+    _send_confirmation(uow, ctx, user, customer.id)
+    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='registration_started',
+                         customer_id=customer.id, details=f'method={ctx.profile.registration.confirmation}',
+                         address=ctx.address))
+    uow.commit()
+    return PendingRegistration(user.id, reference(ctx, user.id), ctx.profile.registration.confirmation, email)
+
+
+def confirm_link(uow: UnitOfWork, ctx: Context, plain: str) -> str:
+    """Activate the login behind an activation link; returns the login email."""
+    token = uow.tokens.find('activation', tokens.digest(ctx.secret, plain))
+    if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
+        raise TokenInvalid()
+    return _activate(uow, ctx, token)
+
+
+def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
+    """Activate the login with the PIN from the mail; five wrong PINs and the PIN dies."""
+    user_id = user_from_reference(ctx, ref)
+    token = uow.tokens.latest(user_id, 'pin')
+    if token is None or token.used_at is not None:
+        raise PinExpired()
+    if ctx.now >= token.expires_at or token.failed_attempts >= throttle.PIN_PER_USER.max_failures:
+        raise PinExpired()
+    if tokens.digest(ctx.secret, pin) != token.digest:
+        token.failed_attempts += 1
+        uow.commit()
+        if token.failed_attempts >= throttle.PIN_PER_USER.max_failures:
+            raise TooManyAttempts('pin', minutes=ctx.profile.registration.pin_resend_after_minutes)
+        raise PinWrong(left=throttle.PIN_PER_USER.max_failures - token.failed_attempts)
+    return _activate(uow, ctx, token)
+
+
+def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
+    """A new link or PIN for a pending registration; a new PIN only after the waiting time."""
+    user = uow.users.get(user_from_reference(ctx, ref))
+    if user is None or user.state != 'pending':
+        raise TokenInvalid()
+    purpose = 'pin' if ctx.profile.registration.confirmation == 'pin' else 'activation'
+    last = uow.tokens.latest(user.id or 0, purpose)
+    if last is None:
+        raise TokenInvalid()
+    wait = timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
+    if purpose == 'pin' and ctx.now < last.created_at + wait:
+        left = int((last.created_at + wait - ctx.now).total_seconds() // 60) + 1
+        raise PinResendTooEarly(minutes=left)
+    _send_confirmation(uow, ctx, user, int(last.payload))
+    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
+    uow.commit()
+
+
+def reference(ctx: Context, user_id: int) -> str:
+    return f'{user_id}.{tokens.digest(ctx.secret, f"registration:{user_id}")[:24]}'
+
+
+def user_from_reference(ctx: Context, ref: str) -> int:
+    user_id = (ref or '').partition('.')
+    if not user_id.isdigit() or reference(ctx, int(user_id)) != ref:
+        raise TokenInvalid()
+    return int(user_id)
+
+
+def checked_email(raw: str) -> str:
+    email = normalise_email(raw)
+    if not is_email(email):
+        raise EmailInvalid()
+    return email
+
+
+def _send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_id: int) -> None:
+    assert user.id is not None
+    rule = ctx.profile.registration
+    purpose = 'pin' if rule.confirmation == 'pin' else 'activation'
+    uow.tokens.revoke(user.id, (purpose,), ctx.now)
+    plain = tokens.new_pin() if purpose == 'pin' else tokens.new_link_token()
+    uow.tokens.add(OneTimeToken(user_id=user.id, purpose=purpose, digest=tokens.digest(ctx.secret, plain),
+                                payload=str(customer_id), created_at=ctx.now,
+                                expires_at=ctx.now + rule.confirmation_valid_for))
+    if purpose == 'pin':
+        uow.queue_mail(compose(ctx, user.email, 'pin', pin=plain, minutes=rule.pin_valid_minutes,
+                               link=f'{ctx.base_url}/registrieren/bestaetigen?ref={reference(ctx, user.id)}'),
+                       ctx.now)
+    else:
+        uow.queue_mail(compose(ctx, user.email, 'activation', link=f'{ctx.base_url}/aktivieren/{plain}',
+                               hours=rule.link_valid_hours), ctx.now)
+
+
+def _activate(uow: UnitOfWork, ctx: Context, token: OneTimeToken) -> str:
+    user = uow.users.get(token.user_id)
+    if user is None:
+        raise TokenInvalid()
+    customer = uow.customers.get(int(token.payload))
+    assert customer is not None and customer.id is not None
+    identification.ensure_unclaimed(uow, customer)
+    token.used_at = ctx.now
+    user.state, user.confirmed_at = 'active', ctx.now
+    uow.users.link(user.id or 0, customer.id, ctx.now)
+    uow.queue_mail(compose(ctx, user.email, 'registered', customer_number=customer.customer_number,
+                           link=ctx.base_url + '/'), ctx.now)
+    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='registration_confirmed',
+                         customer_id=customer.id, address=ctx.address))
+    uow.commit()
+    return user.email

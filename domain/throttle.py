@@ -1,0 +1,47 @@
+"""Throttling of guesses (login, registration pairs, PINs) per key within a time window.
+
+Registration asks for two numbers that together identify a customer; without a limit the form would
+be an oracle. The key is what is guessed against (an email, a client address), never whether it exists,
+so locking an unknown email answers exactly like locking a known one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures: int
+    window: timedelta
+    lockout: timedelta
+
+
+LOGIN_PER_ACCOUNT = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+LOGIN_PER_ADDRESS = ThrottlePolicy(30, timedelta(minutes=15), timedelta(minutes=15))
+REGISTRATION_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+PIN_PER_USER = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+RESET_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+
+
+@dataclass
+class ThrottleState:
+    failures: int = 0
+    window_start: datetime | None = None
+    locked_until: datetime | None = None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def minutes_left(self, now: datetime) -> int:
+        if not self.is_locked(now):
+            return 0
+        assert self.locked_until is not None
+        return max(1, -(-int((self.locked_until - now).total_seconds()) // 60))
+
+    def record_failure(self, policy: ThrottlePolicy, now: datetime) -> None:
+        if self.window_start is None or now - self.window_start > policy.window:
+            self.window_start, self.failures = now, 0
+        self.failures += 1
+        if self.failures >= policy.max_failures:
+            self.locked_until = now + policy.lockout
+            self.window_start, self.failures = None, 0

@@ -1,0 +1,149 @@
+"""The shared frame of every page: utility header, navigation, customer switcher, idle logout."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+
+from domain.accounts import add_customer
+from domain.errors import DomainError
+from domain.i18n import t
+from domain.identification import Identifiers
+from domain.overview import CustomerChoice
+from pages import session
+from pages.forms import Form, client_address
+from pages.portal import Portal
+
+NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.settings', '/einstellungen'))
+ACTIVITY_SCRIPT = '''<script>
+(() => { let last = 0;
+  const ping = () => { const now = Date.now(); if (now - last > 30000) { last = now; emitEvent('kp_activity'); } };
+  ['click', 'keydown', 'touchstart'].forEach(type => document.addEventListener(type, ping, {passive: true}));
+})();
+</script>'''
+
+
+@contextmanager
+def public_frame(portal: Portal, title: str) -> Iterator[None]:
+    """Pages without login: the utility's name and colours, a narrow readable column."""
+    _chrome(portal, title)
+    with ui.header().classes('items-center q-px-md'):
+        ui.link(portal.profile.name, '/').classes('text-h6 text-white no-underline')
+    with ui.column().classes('w-full max-w-md mx-auto q-pa-md gap-4'):
+        yield
+    _footer(portal)
+
+
+@contextmanager
+def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], title: str,
+          path: str) -> Iterator[None]:
+    _chrome(portal, title)
+    with ui.header().classes('items-center justify-between q-px-md wrap'):
+        ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
+        with ui.row().classes('items-center gap-1'):
+            for key, target in NAVIGATION:
+                ui.link(t(key), target).classes('text-white q-px-sm')
+            ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
+    with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md gap-4'):
+        _switcher(portal, me, choices, path)
+        yield
+    _footer(portal)
+    _idle_watch(portal)
+
+
+def _chrome(portal: Portal, title: str) -> None:
+    ui.page_title(f'{title} – {portal.profile.name}')
+    ui.colors(primary=portal.profile.primary_color, secondary=portal.profile.secondary_color)
+    ui.query('body').classes('bg-grey-1')
+
+
+def _footer(portal: Portal) -> None:
+    p = portal.profile
+    with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8'):
+        ui.label(f'{p.name} · {p.street} · {p.postal_code} {p.city} · Telefon {p.phone} · {p.email}')
+
+
+def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], path: str) -> None:
+    options = {c.customer_id: f'{c.customer_number} – {c.name}' for c in choices}
+
+    def switch(event) -> None:
+        if event.value in options and event.value != me.customer_id:
+            session.select_customer(event.value)
+            ui.navigate.to(path)
+
+    with ui.row().classes('w-full items-center gap-2 wrap'):
+        ui.select(options, label=t('switcher.label'), value=me.customer_id, on_change=switch) \
+            .classes('min-w-[16rem] grow').props('outlined dense')
+        dialog = _add_customer_dialog(portal, me, path)
+        ui.button(t('switcher.add'), icon='add', on_click=dialog.open).props('outline no-caps')
+
+
+def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.dialog:
+    profile = portal.profile
+    form = Form()
+
+    async def submit() -> None:
+        form.clear()
+        ids = identifiers(form)
+        try:
+            customer_id = await portal.act(add_customer, me.user_id, ids, address=client_address())
+        except DomainError as error:
+            form.show(error if error.field != 'second' else at_second(error, form))
+            return
+        session.select_customer(customer_id)
+        ui.navigate.to(path)
+
+    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md').props('role=dialog aria-modal=true'):
+        ui.label(t('switcher.add_title')).classes('text-h6').props('role=heading aria-level=2')
+        ui.label(t('switcher.add_intro'))
+        form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
+        second_fields(portal, form)
+        form.alert()
+        with ui.row():
+            ui.button(t('switcher.add_submit'), on_click=submit).props('no-caps')
+            ui.button(t('common.cancel'), on_click=dialog.close).props('flat no-caps')
+    return dialog
+
+
+def second_fields(portal: Portal, form: Form) -> None:
+    """Zählernummer and, where the utility allows it, Rechnungsnummer as the alternative."""
+    if portal.profile.accepts_meter_number:
+        form.field('meter', t('field.meter_number'), hint=t('field.meter_number_hint'))
+    if portal.profile.accepts_bill_number:
+        form.field('bill', t('field.bill_number'), hint=t('field.bill_number_hint'))
+
+
+def identifiers(form: Form) -> Identifiers:
+    return Identifiers(*(form.value(key) if key in form.fields else '' for key in ('customer_number', 'meter', 'bill')))
+
+
+def at_second(error: DomainError, form: Form) -> DomainError:
+    """Errors about the second identifier belong at whichever of its fields the customer filled in."""
+    filled = [key for key in ('meter', 'bill') if key in form.fields and form.value(key)]
+    error.field = filled[0] if filled else next(k for k in ('meter', 'bill') if k in form.fields)
+    return error
+
+
+def _idle_watch(portal: Portal) -> None:
+    limit = portal.profile.session.idle_minutes * 60
+    ui.add_body_html(ACTIVITY_SCRIPT)
+    ui.on('kp_activity', session.touch)
+    with ui.dialog().props('persistent') as warning, ui.card().props('role=alertdialog'):
+        ui.label(t('idle.warning')).classes('text-body1')
+        ui.button(t('idle.stay'), on_click=lambda: (session.touch(), warning.close())).props('no-caps')
+
+    def check() -> None:
+        idle = session.idle_seconds()
+        if idle > limit:
+            session.end()
+            ui.navigate.to('/?abgemeldet=1')
+        elif idle > limit - 60:
+            warning.open()
+
+    ui.timer(15, check).mark('idle-check')
+
+
+def _logout() -> None:
+    session.end()
+    ui.navigate.to('/')
+

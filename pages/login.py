@@ -1,0 +1,131 @@
+"""Anmelden, Passwort vergessen, neues Passwort (by link or after a temporary password)."""
+
+from nicegui import app, ui
+from starlette.responses import RedirectResponse
+
+from domain.accounts import login, request_password_reset, reset_password, reset_token_is_usable, set_initial_password
+from domain.errors import DomainError
+from domain.i18n import t
+from domain.passwords import describe_policy
+from pages import session
+from pages.forms import Form, client_address, notice, page_title
+from pages.frame import public_frame
+from pages.portal import Portal
+
+
+def create(portal: Portal) -> None:
+    @ui.page('/')
+    async def login_page(abgemeldet: str = '', aktiviert: str = '', passwort: str = '', entfernt: str = ''):
+        if await session.current(portal) is not None:
+            return RedirectResponse('/uebersicht')
+        idle = app.storage.user.pop('idle_logout', False) if 'idle_logout' in app.storage.user else False
+        with public_frame(portal, t('login.title')):
+            page_title(t('login.title'))
+            if abgemeldet or idle:
+                notice(t('login.idle_logout'), 'info')
+            if aktiviert:
+                notice(t('login.activated'))
+            if passwort:
+                notice(t('login.password_saved'))
+            if entfernt:
+                notice(t('login.profile_deleted'))
+            _login_form(portal)
+
+    @ui.page('/passwort-vergessen')
+    def forgot_page():
+        with public_frame(portal, t('forgot.title')):
+            page_title(t('forgot.title'))
+            _forgot_form(portal)
+
+    @ui.page('/passwort-neu/{token}')
+    async def new_password_page(token: str):
+        with public_frame(portal, t('reset.title')):
+            page_title(t('reset.title'))
+            if not await portal.act(reset_token_is_usable, token):
+                notice(t('error.token_invalid'), 'negative')
+                ui.link(t('forgot.title'), '/passwort-vergessen')
+                return
+            _new_password_form(portal, lambda pw, rep: portal.act(reset_password, token, pw, rep,
+                                                                   address=client_address()),
+                               done=lambda _: ui.navigate.to('/?passwort=1'))
+
+    @ui.page('/passwort-aendern')
+    async def forced_change_page():
+        me = await session.current(portal)
+        if me is None:
+            return RedirectResponse('/')
+        with public_frame(portal, t('reset.title')):
+            page_title(t('reset.title'))
+            notice(t('reset.temporary_intro'), 'info')
+
+            def saved(epoch: int) -> None:
+                session.set_epoch(epoch)
+                ui.navigate.to('/uebersicht')
+            _new_password_form(portal, lambda pw, rep: portal.act(set_initial_password, me.user_id, pw, rep,
+                                                                   address=client_address()), done=saved)
+
+
+def _login_form(portal: Portal) -> None:
+    form = Form()
+    email = form.field('email', t('field.email'), autocomplete='username')
+    password = form.field('password', t('field.password'), password=True, autocomplete='current-password')
+    form.alert()
+
+    async def submit() -> None:
+        form.clear()
+        try:
+            grant = await portal.act(login, form.value('email'), form.value('password'), address=client_address())
+        except DomainError as error:
+            form.show(error)
+            return
+        session.start(grant)
+        ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')
+
+    email.on('keydown.enter', submit)
+    password.on('keydown.enter', submit)
+    ui.button(t('login.submit'), on_click=submit).classes('w-full').props('no-caps size=lg')
+    with ui.row().classes('w-full justify-between'):
+        ui.link(t('login.forgot'), '/passwort-vergessen')
+        ui.link(t('login.register'), '/registrieren')
+
+
+def _forgot_form(portal: Portal) -> None:
+    temporary = portal.profile.reset.method == 'temporary_password'
+    ui.label(t('forgot.intro_temporary' if temporary else 'forgot.intro', days=portal.profile.reset.link_valid_days))
+    form = Form()
+    form.field('email', t('field.email'), autocomplete='email')
+    form.alert()
+    done = notice(t('forgot.sent'))
+    done.set_visibility(False)
+
+    async def submit() -> None:
+        form.clear()
+        try:
+            await portal.act(request_password_reset, form.value('email'), address=client_address())
+        except DomainError as error:
+            form.show(error)
+            return
+        done.set_visibility(True)
+
+    ui.button(t('forgot.submit_temporary' if temporary else 'forgot.submit'), on_click=submit) \
+        .classes('w-full').props('no-caps')
+    ui.link(t('common.back_to_login'), '/')
+
+
+def _new_password_form(portal: Portal, save, done) -> None:
+    ui.label(describe_policy(portal.profile.password))
+    form = Form()
+    form.field('password', t('field.new_password'), password=True, autocomplete='new-password')
+    form.field('password_repeat', t('field.password_repeat'), password=True, autocomplete='new-password')
+    form.alert()
+
+    async def submit() -> None:
+        form.clear()
+        try:
+            result = await save(form.value('password'), form.value('password_repeat'))
+        except DomainError as error:
+            form.show(error)
+            return
+        done(result)
+
+    ui.button(t('reset.submit'), on_click=submit).classes('w-full').props('no-caps')

@@ -1,0 +1,36 @@
+"""The start of every page behind the login: session check, customer check, then the frame."""
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+from starlette.responses import RedirectResponse
+
+from domain.i18n import t
+from domain.overview import CustomerChoice, customer_choices
+from pages import session
+from pages.frame import frame
+from pages.portal import Portal
+
+Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]
+
+
+def protected_page(portal: Portal, path: str, title_key: str):
+    """Decorator: register `builder(me, choices)` at `path`, reachable only for a valid, active session."""
+    def register(builder: Builder) -> Builder:
+        @ui.page(path)
+        async def page():
+            me = await session.current(portal)
+            if me is None:
+                return RedirectResponse('/')
+            if session.must_change_password():
+                return RedirectResponse('/passwort-aendern')
+            choices = await portal.read(customer_choices, me.user_id)
+            if choices and me.customer_id not in {c.customer_id for c in choices}:
+                session.select_customer(choices[0].customer_id)  # a stale or foreign id is never used
+                me = session.LoggedIn(me.user_id, choices[0].customer_id)
+            with frame(portal, me, choices, t(title_key), path):
+                result = builder(me, choices)
+                if result is not None:
+                    await result
+        return builder
+    return register

@@ -1,0 +1,72 @@
+"""The login session in NiceGUI's signed per-browser storage: who is logged in, which customer is selected.
+
+Written only after a successful login (never for anonymous visitors). A page checks on every load that the
+login still exists with the same session epoch (a password reset ends all sessions) and that the browser
+has not been idle longer than the profile allows.
+"""
+
+import time
+from dataclasses import dataclass
+
+from nicegui import app
+
+from domain.accounts import SessionGrant, session_is_valid
+from pages.portal import Portal
+
+KEYS = ('user_id', 'epoch', 'customer_id', 'last_active', 'must_change_password')
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user_id: int
+    customer_id: int | None
+
+
+def start(grant: SessionGrant) -> None:
+    storage = app.storage.user
+    storage.update(user_id=grant.user_id, epoch=grant.epoch, last_active=time.time(),
+                   customer_id=grant.customer_ids[0] if grant.customer_ids else None,
+                   must_change_password=grant.must_change_password)
+
+
+def end() -> None:
+    for key in KEYS:
+        app.storage.user.pop(key, None)
+
+
+def touch() -> None:
+    if 'user_id' in app.storage.user:
+        app.storage.user['last_active'] = time.time()
+
+
+def idle_seconds() -> float:
+    return time.time() - float(app.storage.user.get('last_active', 0))
+
+
+def select_customer(customer_id: int) -> None:
+    app.storage.user['customer_id'] = customer_id
+
+
+def set_epoch(epoch: int) -> None:
+    app.storage.user['epoch'] = epoch
+    app.storage.user['must_change_password'] = False
+
+
+def must_change_password() -> bool:
+    return bool(app.storage.user.get('must_change_password'))
+
+
+async def current(portal: Portal) -> LoggedIn | None:
+    """The logged-in user, or None (after ending a stale or idle session)."""
+    storage = app.storage.user
+    if 'user_id' not in storage:
+        return None
+    if idle_seconds() > portal.profile.session.idle_minutes * 60:
+        end()
+        storage['idle_logout'] = True  # shown once on the login page
+        return None
+    if not await portal.read(session_is_valid, storage['user_id'], storage['epoch']):
+        end()
+        return None
+    touch()
+    return LoggedIn(storage['user_id'], storage.get('customer_id'))

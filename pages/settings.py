@@ -1,0 +1,115 @@
+"""Einstellungen: login email (re-confirmed), password, and "Profil entfernen" where the utility allows it."""
+
+from nicegui import ui
+
+from domain.accounts import change_password, confirm_email_change, delete_profile, request_email_change
+from domain.errors import DomainError
+from domain.i18n import t
+from domain.passwords import describe_policy
+from pages import session
+from pages.forms import Form, client_address, notice, page_title
+from pages.frame import public_frame
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/einstellungen', 'settings.title')
+    def settings_page(me, choices) -> None:
+        page_title(t('settings.title'))
+        _email_card(portal, me)
+        _password_card(portal, me)
+        _delete_card(portal, me)
+
+    @ui.page('/email-bestaetigen/{token}')
+    async def confirm_email_page(token: str):
+        with public_frame(portal, t('settings.email_confirm_title')):
+            page_title(t('settings.email_confirm_title'))
+            try:
+                email = await portal.act(confirm_email_change, token, address=client_address())
+            except DomainError as error:
+                notice(t(error.key, **error.params), 'negative')
+                return
+            notice(t('settings.email_changed', email=email))
+            ui.link(t('common.back_to_login'), '/')
+
+
+def _card(title: str) -> ui.card:
+    card = ui.card().classes('w-full')
+    with card:
+        ui.label(title).classes('text-h6').props('role=heading aria-level=2')
+    return card
+
+
+def _email_card(portal: Portal, me: session.LoggedIn) -> None:
+    with _card(t('settings.email_title')):
+        ui.label(t('settings.email_intro'))
+        form = Form()
+        form.field('new_email', t('field.new_email'), autocomplete='email')
+        form.alert()
+        done = notice('')
+        done.set_visibility(False)
+
+        async def submit() -> None:
+            form.clear()
+            try:
+                email = await portal.act(request_email_change, me.user_id, form.value('new_email'),
+                                         address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            done.text = t('settings.email_link_sent', email=email)
+            done.set_visibility(True)
+        ui.button(t('settings.email_submit'), on_click=submit).props('no-caps')
+
+
+def _password_card(portal: Portal, me: session.LoggedIn) -> None:
+    with _card(t('settings.password_title')):
+        ui.label(describe_policy(portal.profile.password))
+        form = Form()
+        form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
+        form.field('new_password', t('field.new_password'), password=True, autocomplete='new-password')
+        form.field('password_repeat', t('field.password_repeat'), password=True, autocomplete='new-password')
+        form.alert()
+        done = notice(t('settings.password_changed'))
+        done.set_visibility(False)
+
+        async def submit() -> None:
+            form.clear()
+            try:
+                epoch = await portal.act(change_password, me.user_id, form.value('current_password'),
+                                         form.value('new_password'), form.value('password_repeat'),
+                                         address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            session.set_epoch(epoch)
+            for element in form.fields.values():
+                element.value = ''
+            done.set_visibility(True)
+        ui.button(t('settings.password_submit'), on_click=submit).props('no-caps')
+
+
+def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
+    with _card(t('settings.delete_title')):
+        if not portal.profile.profile_deletion.self_service:
+            p = portal.profile
+            ui.label(t('settings.delete_by_request', phone=p.phone, email=p.email))
+            return
+        ui.label(t('settings.delete_intro'))
+
+        async def delete() -> None:
+            try:
+                await portal.act(delete_profile, me.user_id, address=client_address())
+            except DomainError as error:
+                ui.notify(t(error.key, **error.params), type='negative')
+                return
+            session.end()
+            ui.navigate.to('/?entfernt=1')
+
+        with ui.dialog() as confirm, ui.card().props('role=alertdialog'):
+            ui.label(t('settings.delete_confirm')).classes('text-body1')
+            with ui.row():
+                ui.button(t('settings.delete_confirm_button'), color='negative', on_click=delete).props('no-caps')
+                ui.button(t('common.cancel'), on_click=confirm.close).props('flat no-caps')
+        ui.button(t('settings.delete_button'), color='negative', on_click=confirm.open).props('outline no-caps')

@@ -1,0 +1,28 @@
+"""argon2id password hashing (argon2-cffi), upgraded on login when the parameters change."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+
+class Argon2Hasher:
+    def __init__(self, **parameters: int) -> None:
+        self._hasher = PasswordHasher(**parameters)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash to verify against for unknown emails, so that both answers take the same time."""
+        if not hasattr(self, '_dummy'):
+            self._dummy = self._hasher.hash('no such login')
+        return self._dummy

@@ -1,0 +1,117 @@
+"""Repositories over one SQLModel session. They never commit: the unit of work does, once."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select, update
+
+from domain.identifiers import normalise
+from domain.model import Bill, Contract, Customer, Meter, OneTimeToken, PortalUser, Throttle, UserCustomer
+from domain.throttle import ThrottleState
+
+
+class SqlCustomers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, customer_id: int) -> Customer | None:
+        return self.session.get(Customer, customer_id)
+
+    def by_number(self, customer_number: str) -> Customer | None:
+        return self.session.exec(select(Customer).where(Customer.customer_number == customer_number)).first()
+
+    def meter_numbers(self, customer_id: int) -> set[str]:
+        query = select(Meter.meter_number).join(Contract).where(Contract.customer_id == customer_id)
+        return set(self.session.exec(query))
+
+    def bill_numbers(self, customer_id: int) -> set[str]:
+        query = select(Bill.bill_number).join(Contract).where(Contract.customer_id == customer_id)
+        return {normalise(number) for number in self.session.exec(query)}
+
+    def has_annual_bill(self, customer_id: int) -> bool:
+        query = select(Bill.id).join(Contract).where(Contract.customer_id == customer_id, Bill.kind == 'annual')
+        return self.session.exec(query.limit(1)).first() is not None
+
+    def contracts(self, customer_id: int) -> list[Contract]:
+        query = select(Contract).where(Contract.customer_id == customer_id).order_by(col(Contract.start_date))
+        return list(self.session.exec(query))
+
+    def meters(self, contract_ids: list[int]) -> list[Meter]:
+        if not contract_ids:
+            return []
+        query = select(Meter).where(col(Meter.contract_id).in_(contract_ids)).order_by(col(Meter.meter_number))
+        return list(self.session.exec(query))
+
+
+class SqlUsers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> PortalUser | None:
+        return self.session.get(PortalUser, user_id)
+
+    def by_email(self, email: str) -> PortalUser | None:
+        return self.session.exec(select(PortalUser).where(PortalUser.email == email)).first()
+
+    def add(self, user: PortalUser) -> PortalUser:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def delete(self, user: PortalUser) -> None:
+        self.session.exec(delete(UserCustomer).where(col(UserCustomer.user_id) == user.id))  # type: ignore[call-overload]
+        self.session.exec(delete(OneTimeToken).where(col(OneTimeToken.user_id) == user.id))  # type: ignore[call-overload]
+        self.session.delete(user)
+        self.session.flush()
+
+    def customer_ids(self, user_id: int) -> list[int]:
+        query = select(UserCustomer.customer_id).where(UserCustomer.user_id == user_id).order_by(col(UserCustomer.id))
+        return list(self.session.exec(query))
+
+    def owner_of(self, customer_id: int) -> int | None:
+        return self.session.exec(select(UserCustomer.user_id).where(UserCustomer.customer_id == customer_id)).first()
+
+    def link(self, user_id: int, customer_id: int, at: datetime) -> None:
+        self.session.add(UserCustomer(user_id=user_id, customer_id=customer_id, linked_at=at))
+        self.session.flush()
+
+
+class SqlTokens:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: OneTimeToken) -> OneTimeToken:
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def find(self, purpose: str, digest: str) -> OneTimeToken | None:
+        query = select(OneTimeToken).where(OneTimeToken.purpose == purpose, OneTimeToken.digest == digest)
+        return self.session.exec(query).first()
+
+    def latest(self, user_id: int, purpose: str) -> OneTimeToken | None:
+        query = (select(OneTimeToken).where(OneTimeToken.user_id == user_id, OneTimeToken.purpose == purpose)
+                 .order_by(col(OneTimeToken.id).desc()))
+        return self.session.exec(query.limit(1)).first()
+
+    def revoke(self, user_id: int, purposes: tuple[str, ...], at: datetime) -> None:
+        self.session.exec(update(OneTimeToken)  # type: ignore[call-overload]
+                          .where(col(OneTimeToken.user_id) == user_id, col(OneTimeToken.purpose).in_(purposes),
+                                 col(OneTimeToken.used_at).is_(None))
+                          .values(used_at=at))
+
+
+class SqlThrottles:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def state(self, key: str) -> ThrottleState:
+        row = self.session.get(Throttle, key)
+        if row is None:
+            return ThrottleState()
+        return ThrottleState(row.failures, row.window_start, row.locked_until)
+
+    def save(self, key: str, state: ThrottleState) -> None:
+        row = self.session.get(Throttle, key) or Throttle(key=key)
+        row.failures, row.window_start, row.locked_until = state.failures, state.window_start, state.locked_until
+        self.session.add(row)
+        self.session.flush()

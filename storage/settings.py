@@ -1,0 +1,64 @@
+"""Settings from `KUNDENPORTAL_*` environment variables and an optional `.env` file (DESIGN.md "Interfaces")."""
+
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.profile import UtilityProfile
+
+DEFAULT_SECRET = 'change-me'
+PROFILES = Path(__file__).resolve().parent.parent / 'profiles'
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix='KUNDENPORTAL_', env_file='.env', extra='ignore')
+
+    database_url: str = ''
+    data_dir: Path = Path('data')
+    host: str = '0.0.0.0'
+    port: int = 8080
+    base_url: str = ''
+    profile: str = 'stadtwerke-a'
+    storage_secret: str = DEFAULT_SECRET
+    smtp_host: str = ''
+    smtp_port: int = 25
+    smtp_user: str = ''
+    smtp_password: str = ''
+    smtp_starttls: bool = False
+    mail_from: str = ''
+    demo: bool = False
+    redis_url: str = ''
+    mail_poll_seconds: float = 2.0
+
+    @model_validator(mode='after')
+    def _refuse_default_secret(self) -> 'Settings':
+        if not self.demo and self.storage_secret == DEFAULT_SECRET:
+            raise ValueError('KUNDENPORTAL_STORAGE_SECRET must be set to a long random value outside demo mode '
+                             '(KUNDENPORTAL_DEMO=1)')
+        if not self.demo and len(self.storage_secret) < 16:
+            raise ValueError('KUNDENPORTAL_STORAGE_SECRET must be at least 16 characters long')
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f'sqlite:///{(self.data_dir / "kundenportal.db").resolve()}'
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f'http://localhost:{self.port}').rstrip('/')
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / 'outbox'
+
+    @property
+    def sender_address(self) -> str:
+        return self.mail_from or self.load_profile().email
+
+    def load_profile(self) -> UtilityProfile:
+        path = PROFILES / f'{self.profile}.toml'
+        if not path.is_file():
+            known = ', '.join(sorted(p.stem for p in PROFILES.glob('*.toml')))
+            raise ValueError(f'unknown profile {self.profile!r}; known profiles: {known}')
+        return UtilityProfile.from_toml(path.read_text(encoding='utf-8'))

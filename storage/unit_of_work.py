@@ -1,0 +1,38 @@
+"""The unit of work: one session, repositories on it, rolled back unless the use case commits."""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from domain.model import AuditEntry, OutboxMail
+from domain.ports import MailMessage
+from storage.repositories import SqlCustomers, SqlThrottles, SqlTokens, SqlUsers
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> 'SqlUnitOfWork':
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.customers = SqlCustomers(self.session)
+        self.users = SqlUsers(self.session)
+        self.tokens = SqlTokens(self.session)
+        self.throttles = SqlThrottles(self.session)
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def audit(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+
+    def queue_mail(self, message: MailMessage, at: datetime) -> None:
+        """The mail is queued in the same transaction as the change it confirms: both or neither."""
+        self.session.add(OutboxMail(created_at=at, recipient=message.recipient, subject=message.subject,
+                                    text=message.text, html=message.html, next_attempt_at=at))
