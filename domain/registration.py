@@ -91,7 +91,7 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
         raise TokenInvalid()
     wait = timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
     if purpose == 'pin' and ctx.now < last.created_at + wait:
-        left = int((last.created_at + wait - ctx.now).total_seconds() // 60) + 1
+        left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
         raise PinResendTooEarly(minutes=left)
     _send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
@@ -103,7 +103,7 @@ def reference(ctx: Context, user_id: int) -> str:
 
 
 def user_from_reference(ctx: Context, ref: str) -> int:
-    user_id = (ref or '').partition('.')
+    user_id = (ref or '').partition('.')[0]
     if not user_id.isdigit() or reference(ctx, int(user_id)) != ref:
         raise TokenInvalid()
     return int(user_id)

@@ -1,7 +1,7 @@
 """Column types that keep the domain's promises on every database: aware UTC instants and exact money."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import DateTime, Numeric
 from sqlalchemy.types import TypeDecorator
@@ -43,7 +43,7 @@ class Money(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        quantised = Decimal(value).quantize(self.places)
+        quantised = Decimal(value).quantize(self.places, ROUND_HALF_UP)
         return str(quantised) if dialect.name == 'sqlite' else quantised
 
     def process_result_value(self, value, dialect):

@@ -1,0 +1,88 @@
+"""Shared fixtures: a fresh database per test on every backend (SQLite always, PostgreSQL when CI gives one).
+
+`KUNDENPORTAL_TEST_POSTGRES_URL` names a PostgreSQL server (set by .ci/run); each test gets its own
+database cloned from a migrated template. Without it the PostgreSQL half is skipped, except under CI,
+where a missing PostgreSQL is an error and never a silent skip.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.update({  # before the app's modules read settings
+    'KUNDENPORTAL_STORAGE_SECRET': 'test-secret-0123456789abcdef',
+    'KUNDENPORTAL_DEMO': '0',
+    'KUNDENPORTAL_BASE_URL': 'http://portal.test',
+    'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
+})
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from storage.database import make_engine, migrate  # noqa: E402
+
+PG_URL = os.environ.get('KUNDENPORTAL_TEST_POSTGRES_URL', '')
+BACKENDS = ['sqlite', 'postgresql']
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get('CI') and not PG_URL:
+        raise pytest.UsageError('CI run without KUNDENPORTAL_TEST_POSTGRES_URL: PostgreSQL tests must not be skipped')
+
+
+@pytest.fixture(scope='session')
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp('template') / 'template.db'
+    engine = make_engine(f'sqlite:///{path}')
+    migrate(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope='session')
+def postgres_template() -> str:
+    if not PG_URL:
+        pytest.skip('no PostgreSQL given (KUNDENPORTAL_TEST_POSTGRES_URL)')
+    name = f'kp_template_{uuid.uuid4().hex[:8]}'
+    _admin(f'CREATE DATABASE {name}')
+    engine = make_engine(_url(name))
+    migrate(engine)
+    engine.dispose()
+    yield name
+    _admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    if request.param == 'sqlite':
+        path = tmp_path / 'portal.db'
+        shutil.copy(request.getfixturevalue('sqlite_template'), path)
+        yield f'sqlite:///{path}'
+        return
+    template = request.getfixturevalue('postgres_template')
+    name = f'kp_test_{uuid.uuid4().hex[:12]}'
+    _admin(f'CREATE DATABASE {name} TEMPLATE {template}')
+    yield _url(name)
+    _admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _url(database: str) -> str:
+    return PG_URL.rsplit('/', 1)[0] + '/' + database
+
+
+def _admin(statement: str) -> None:
+    admin = create_engine(_url('postgres'), isolation_level='AUTOCOMMIT')
+    with admin.connect() as connection:
+        connection.execute(text(statement))
+    admin.dispose()

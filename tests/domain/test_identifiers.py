@@ -1,0 +1,71 @@
+import pytest
+
+from domain.identifiers import (
+    is_creditor_id,
+    is_email,
+    is_iban,
+    is_malo_id,
+    is_melo_id,
+    malo_check_digit,
+    mask_iban,
+    normalise,
+    normalise_email,
+)
+
+
+@pytest.mark.parametrize(('raw', 'expected'), [
+    (' 1 EBZ 01 0000 0619 ', '1EBZ0100000619'),
+    ('4123.4567', '41234567'),
+    ('ir-1234/5678', 'IR12345678'),
+    ('', ''),
+])
+def test_identifiers_are_normalised_before_comparing(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_the_malo_vector_is_valid():
+    assert is_malo_id('41373559241')
+
+
+def test_malo_check_digit_is_not_luhn():
+    assert malo_check_digit('4137355924') == 1
+    assert not is_malo_id('41373559242')
+
+
+@pytest.mark.parametrize('raw', ['01373559241', '4137355924', '413735592411', 'A1373559241'])
+def test_malformed_malo_ids_are_rejected(raw):
+    assert not is_malo_id(raw)
+
+
+def test_messlokation_has_33_characters_and_no_check_digit():
+    assert is_melo_id('DE0001234567890ABCDEFGHIJ0123456789'[:33])
+    assert not is_melo_id('DE000123456789')
+
+
+@pytest.mark.parametrize('iban', ['DE89 3704 0044 0532 0130 00', 'de89370400440532013000', 'AT611904300234573201'])
+def test_valid_ibans_pass_format_and_mod97(iban):
+    assert is_iban(iban)
+
+
+@pytest.mark.parametrize('iban', ['DE89370400440532013001', 'DE8937040044053201300', 'XX', '', 'DE00ABC'])
+def test_invalid_ibans_fail(iban):
+    assert not is_iban(iban)
+
+
+def test_an_iban_is_shown_masked():
+    assert mask_iban('DE89370400440532013000') == 'DE89 •••• •••• 3000'
+
+
+def test_the_creditor_identifier_vector_is_valid():
+    assert is_creditor_id('DE98ZZZ09999999999')
+    assert not is_creditor_id('DE97ZZZ09999999999')
+
+
+@pytest.mark.parametrize(('raw', 'ok'), [('erika@example.org', True), ('a@b.de', True), ('erika@', False),
+                                         ('erika example.org', False), ('x@y', False)])
+def test_email_addresses_are_checked_for_shape(raw, ok):
+    assert is_email(normalise_email(raw)) is ok
+
+
+def test_email_addresses_are_compared_in_lower_case():
+    assert normalise_email('  Erika@Example.ORG ') == 'erika@example.org'

@@ -1,0 +1,41 @@
+import pytest
+
+from domain.errors import PasswordsDiffer, PasswordTooWeak
+from domain.passwords import check_password, describe_policy, password_problems
+from domain.profile import PasswordRule
+
+SIMPLE = PasswordRule(min_length=8, require_classes=False)
+STRICT = PasswordRule(min_length=8, require_classes=True)
+
+
+def test_eight_characters_suffice_where_the_utility_asks_no_more():
+    assert password_problems(SIMPLE, 'grünerapfel') == []
+
+
+def test_a_short_password_is_refused_with_the_reason():
+    with pytest.raises(PasswordTooWeak) as caught:
+        check_password(SIMPLE, 'kurz', 'kurz')
+    assert 'mindestens 8 Zeichen' in caught.value.params['problems']
+
+
+def test_the_strict_policy_names_every_missing_class():
+    problems = password_problems(STRICT, 'abcdefgh')
+    assert problems == ['ein Großbuchstabe', 'eine Ziffer', 'ein Sonderzeichen']
+
+
+def test_the_strict_policy_accepts_all_four_classes():
+    assert password_problems(STRICT, 'Wasser-Uhr7') == []
+
+
+@pytest.mark.parametrize('common', ['passwort1', 'Passwort1!', '12345678'])
+def test_common_passwords_are_refused(common):
+    assert 'kein häufig verwendetes Passwort' in password_problems(STRICT if common[0].isupper() else SIMPLE, common)
+
+
+def test_the_repetition_must_match():
+    with pytest.raises(PasswordsDiffer):
+        check_password(SIMPLE, 'grünerapfel', 'grünerapfeL')
+
+
+def test_the_policy_is_described_in_german():
+    assert describe_policy(STRICT) == 'Mindestens 8 Zeichen, mit Groß- und Kleinbuchstaben, Ziffer und Sonderzeichen.'

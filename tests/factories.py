@@ -1,0 +1,84 @@
+"""Plain factory functions for test data: each test builds exactly what it needs."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from itertools import count
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from domain.model import Bill, Contract, Customer, Meter, OutboxMail, PortalUser, UserCustomer
+from domain.types import utcnow
+from storage.hashing import Argon2Hasher
+
+_serial = count(1)
+PASSWORD = 'Sicheres-Passwort-7'
+CHEAP_HASHER = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, cheap for set-up
+NUMBERS = {'stadtwerke-a': '4{:07d}', 'stadtwerke-b': 'IR{:08d}', 'wasserverband-c': '7{:06d}'}
+
+
+def make_customer(engine: Engine, profile: str = 'stadtwerke-a', *, commodity: str = 'electricity',
+                  with_bill: bool = True, **overrides) -> dict:
+    """A customer with one contract, one meter and (by default) one annual bill; returns its numbers."""
+    n = next(_serial)
+    number = overrides.pop('customer_number', NUMBERS[profile].format(n + 100))
+    meter_number = overrides.pop('meter_number', f'1EBZ01{n:08d}')
+    with Session(engine) as session:
+        customer = Customer(customer_number=number, salutation='Frau', first_name='Erika',
+                            last_name=overrides.pop('last_name', f'Mustermann{n}'), street='Hauptstraße',
+                            house_number=str(n), postal_code='27749', city='Aue-Süd', **overrides)
+        session.add(customer)
+        session.flush()
+        contract = Contract(contract_number=f'V{n:08d}', customer_id=customer.id, commodity=commodity,
+                            tariff_code='STROM-BASIS', start_date=date(2020, 1, 1), malo_id='41373559241')
+        session.add(contract)
+        session.flush()
+        session.add(Meter(meter_number=meter_number, contract_id=contract.id))
+        bill_number = f'RE2025{n:06d}'
+        if with_bill:
+            session.add(Bill(bill_number=bill_number, contract_id=contract.id, bill_date=date(2026, 1, 20),
+                             period_start=date(2025, 1, 1), period_end=date(2025, 12, 31),
+                             amount_gross=Decimal('1123.60')))
+        session.commit()
+        return {'id': customer.id, 'customer_number': number, 'meter_number': meter_number,
+                'bill_number': bill_number, 'name': customer.display_name}
+
+
+def make_login(engine: Engine, customer_ids: list[int], email: str = '', password: str = PASSWORD,
+               **overrides) -> dict:
+    """An active portal login linked to the given customers."""
+    email = email or f'kunde{next(_serial)}@example.org'
+    with Session(engine) as session:
+        fields = {'state': 'active', 'created_at': utcnow(), 'confirmed_at': utcnow(), **overrides}
+        user = PortalUser(email=email, password_hash=CHEAP_HASHER.hash(password), **fields)
+        session.add(user)
+        session.flush()
+        for customer_id in customer_ids:
+            session.add(UserCustomer(user_id=user.id, customer_id=customer_id, linked_at=utcnow()))
+        session.commit()
+        return {'id': user.id, 'email': email, 'password': password}
+
+
+def mails_to(engine: Engine, recipient: str) -> list[OutboxMail]:
+    with Session(engine) as session:
+        query = select(OutboxMail).where(OutboxMail.recipient == recipient).order_by(col(OutboxMail.id))
+        return list(session.exec(query))
+
+
+def last_mail(engine: Engine, recipient: str) -> OutboxMail:
+    mails = mails_to(engine, recipient)
+    assert mails, f'no mail to {recipient}'
+    return mails[-1]
+
+
+def link_in(text: str, path: str) -> str:
+    match = re.search(rf'https?://\S+?({re.escape(path)}\S+)', text)
+    assert match, f'no link to {path} in mail:\n{text}'
+    return match.group(1)
+
+
+def pin_in(text: str) -> str:
+    match = re.search(r'PIN lautet: (\d{6})', text)
+    assert match, f'no PIN in mail:\n{text}'
+    return match.group(1)

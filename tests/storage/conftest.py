@@ -1,0 +1,24 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.ports import Context
+from tests.factories import CHEAP_HASHER
+from storage.settings import Settings
+from storage.unit_of_work import SqlUnitOfWork
+
+FAST_HASHER = CHEAP_HASHER
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def uow(engine):
+    return lambda: SqlUnitOfWork(engine)
+
+
+@pytest.fixture
+def context():
+    def make(profile: str = 'stadtwerke-a', now: datetime = NOW, address: str = '192.0.2.1') -> Context:
+        return Context(Settings(profile=profile).load_profile(), 'test-secret', 'http://portal.test', FAST_HASHER,
+                       address=address, now=now)
+    return make

@@ -1,0 +1,196 @@
+"""Registration use cases against a real database (SQLite and PostgreSQL)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import registration
+from domain.errors import (
+    CustomerAlreadyRegistered,
+    EmailAlreadyRegistered,
+    IdentifiersDoNotMatch,
+    InvalidFormat,
+    NoAnnualBillYet,
+    PinExpired,
+    PinResendTooEarly,
+    PinWrong,
+    Required,
+    TokenInvalid,
+    TooManyAttempts,
+)
+from domain.identification import Identifiers
+from domain.model import AuditEntry, PortalUser, UserCustomer
+from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login, mails_to, pin_in
+from tests.storage.conftest import NOW
+
+
+def register(uow, ctx, customer, email='neu@example.org', meter=None, bill='', number=None):
+    ids = Identifiers(number or customer['customer_number'],
+                      customer['meter_number'] if meter is None else meter, bill)
+    with uow() as work:
+        return registration.register(work, ctx, ids, email, PASSWORD, PASSWORD)
+
+
+def test_registration_with_customer_and_meter_number_sends_an_activation_link(engine, uow, context):
+    customer = make_customer(engine)
+    pending = register(uow, context(), customer, meter='1 ebz-01 ' + customer['meter_number'][6:])
+    assert pending.method == 'link'
+    token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with uow() as work:
+        assert registration.confirm_link(work, context(), token) == 'neu@example.org'
+    with Session(engine) as session:
+        user = session.exec(select(PortalUser)).one()
+        assert user.state == 'active'
+        assert session.exec(select(UserCustomer)).one().customer_id == customer['id']
+        actions = [a.action for a in session.exec(select(AuditEntry))]
+    assert actions == ['registration_started', 'registration_confirmed']
+    assert 'Zugang zum Kundenportal ist aktiv' in last_mail(engine, 'neu@example.org').subject
+
+
+def test_an_activation_link_works_once(engine, uow, context):
+    customer = make_customer(engine)
+    register(uow, context(), customer)
+    token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with uow() as work:
+        registration.confirm_link(work, context(), token)
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.confirm_link(work, context(), token)
+
+
+def test_a_wrong_meter_and_an_unknown_customer_get_the_same_answer(engine, uow, context):
+    customer = make_customer(engine)
+    with pytest.raises(IdentifiersDoNotMatch) as wrong_meter:
+        register(uow, context(), customer, meter='1EBZ0199999999')
+    with pytest.raises(IdentifiersDoNotMatch) as unknown_customer:
+        register(uow, context(), customer, number='49999999')
+    assert wrong_meter.value.params == unknown_customer.value.params
+    assert 'nur Ziffern' not in str(wrong_meter.value.params)  # the text comes from the catalogue, not the error
+
+
+def test_a_customer_number_in_the_wrong_format_is_explained(engine, uow, context):
+    customer = make_customer(engine)
+    with pytest.raises(InvalidFormat) as caught:
+        register(uow, context(), customer, number='1234')
+    assert caught.value.field == 'customer_number'
+    assert caught.value.params['hint'].startswith('8 Ziffern, beginnt mit 4')
+
+
+def test_the_second_number_is_required(engine, uow, context):
+    customer = make_customer(engine)
+    with pytest.raises(Required) as caught:
+        register(uow, context(), customer, meter='')
+    assert caught.value.field == 'second'
+
+
+def test_guessing_pairs_is_throttled_per_address_and_then_even_a_right_pair_waits(engine, uow, context):
+    customer = make_customer(engine)
+    for _ in range(10):
+        with pytest.raises(IdentifiersDoNotMatch):
+            register(uow, context(), customer, meter='1EBZ0199999999')
+    with pytest.raises(TooManyAttempts):
+        register(uow, context(), customer)
+    register(uow, context(address='198.51.100.7'), customer)  # another address is not locked out
+    register(uow, context(now=NOW + timedelta(hours=1, minutes=1)), customer, email='spaeter@example.org')
+
+
+def test_an_email_already_registered_is_sent_to_login(engine, uow, context):
+    first, second = make_customer(engine), make_customer(engine)
+    make_login(engine, [first['id']], email='da@example.org')
+    with pytest.raises(EmailAlreadyRegistered):
+        register(uow, context(), second, email='DA@example.org')
+
+
+def test_a_customer_with_a_login_cannot_be_registered_again(engine, uow, context):
+    customer = make_customer(engine)
+    make_login(engine, [customer['id']])
+    with pytest.raises(CustomerAlreadyRegistered):
+        register(uow, context(), customer)
+
+
+def test_an_unconfirmed_registration_can_be_done_again_and_the_old_link_dies(engine, uow, context):
+    customer = make_customer(engine)
+    register(uow, context(), customer)
+    old = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    register(uow, context(), customer)
+    new = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.confirm_link(work, context(), old)
+    with uow() as work:
+        registration.confirm_link(work, context(), new)
+
+
+def test_an_activation_link_expires(engine, uow, context):
+    customer = make_customer(engine)
+    register(uow, context(), customer)
+    token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.confirm_link(work, context(now=NOW + timedelta(hours=48)), token)
+
+
+# --- PIN confirmation (wasserverband-c) -----------------------------------------------------------------------
+
+def pin_registration(engine, uow, context):
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    pending = register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number'])
+    return pending, pin_in(last_mail(engine, 'neu@example.org').text)
+
+
+def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, uow, context):
+    pending, pin = pin_registration(engine, uow, context)
+    assert pending.method == 'pin'
+    with uow() as work:
+        registration.confirm_pin(work, context('wasserverband-c', now=NOW + timedelta(minutes=14)),
+                                 pending.reference, pin)
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).one().state == 'active'
+
+
+def test_a_water_customer_without_an_annual_bill_cannot_register_yet(engine, uow, context):
+    customer = make_customer(engine, 'wasserverband-c', commodity='water', with_bill=False)
+    with pytest.raises(NoAnnualBillYet):
+        register(uow, context('wasserverband-c'), customer)
+
+
+def test_a_pin_is_valid_for_15_minutes(engine, uow, context):
+    pending, pin = pin_registration(engine, uow, context)
+    with uow() as work, pytest.raises(PinExpired):
+        registration.confirm_pin(work, context('wasserverband-c', now=NOW + timedelta(minutes=15)),
+                                 pending.reference, pin)
+
+
+def test_five_wrong_pins_kill_the_pin(engine, uow, context):
+    pending, pin = pin_registration(engine, uow, context)
+    wrong = '000000' if pin != '000000' else '111111'
+    for left in (4, 3, 2, 1):
+        with uow() as work, pytest.raises(PinWrong) as caught:
+            registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
+        assert caught.value.params['left'] == left
+    with uow() as work, pytest.raises(TooManyAttempts):
+        registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
+    with uow() as work, pytest.raises(PinExpired):
+        registration.confirm_pin(work, context('wasserverband-c'), pending.reference, pin)
+
+
+def test_a_new_pin_only_after_five_minutes_and_the_old_one_dies(engine, uow, context):
+    pending, old_pin = pin_registration(engine, uow, context)
+    with uow() as work, pytest.raises(PinResendTooEarly) as caught:
+        registration.resend(work, context('wasserverband-c', now=NOW + timedelta(minutes=4)), pending.reference)
+    assert caught.value.params['minutes'] == 1
+    later = context('wasserverband-c', now=NOW + timedelta(minutes=5))
+    with uow() as work:
+        registration.resend(work, later, pending.reference)
+    new_pin = pin_in(last_mail(engine, 'neu@example.org').text)
+    assert len(mails_to(engine, 'neu@example.org')) == 2
+    if new_pin != old_pin:
+        with uow() as work, pytest.raises((PinWrong, PinExpired)):
+            registration.confirm_pin(work, later, pending.reference, old_pin)
+    with uow() as work:
+        registration.confirm_pin(work, later, pending.reference, new_pin)
+
+
+def test_a_forged_registration_reference_is_refused(engine, uow, context):
+    pending, pin = pin_registration(engine, uow, context)
+    user_id = pending.reference.split('.')[0]
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.confirm_pin(work, context('wasserverband-c'), f'{user_id}.forged', pin)
