@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == 'import':
         from storage.importer import import_folder
-        return 0 if import_folder(engine, args.folder, progress=sys.stderr).ok else 1
+        documents = settings.data_dir / 'documents'
+        return 0 if import_folder(engine, args.folder, documents, progress=sys.stderr).ok else 1
     from storage.exporter import export
     export(engine, args.kind, args.since, sys.stdout)
     return 0

@@ -19,9 +19,9 @@ os.environ.update({  # before the app's modules read settings
     'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
 })
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from storage.database import make_engine, migrate  # noqa: E402
+from storage.database import make_engine, migrate
 
 PG_URL = os.environ.get('KUNDENPORTAL_TEST_POSTGRES_URL', '')
 BACKENDS = ['sqlite', 'postgresql']

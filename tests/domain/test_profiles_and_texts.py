@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.i18n import catalogue, day, money, moment
+from domain.i18n import catalogue, day, moment, money
 from storage.settings import PROFILES, Settings
 
 

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.ports import Context
-from tests.factories import CHEAP_HASHER
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
+from tests.factories import CHEAP_HASHER
 
 FAST_HASHER = CHEAP_HASHER
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

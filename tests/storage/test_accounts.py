@@ -23,7 +23,7 @@ from domain.identification import Identifiers
 from domain.model import AuditEntry, Customer, PortalUser, UserCustomer
 from domain.overview import customer_choices, customer_overview
 from storage.hashing import Argon2Hasher
-from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login, mails_to
+from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login
 from tests.storage.conftest import NOW
 
 NEW = 'Neues-Passwort-42'

@@ -21,7 +21,7 @@ from domain.errors import (
 )
 from domain.identification import Identifiers
 from domain.model import AuditEntry, PortalUser, UserCustomer
-from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login, mails_to, pin_in
+from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
 from tests.storage.conftest import NOW
 
 

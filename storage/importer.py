@@ -1,0 +1,183 @@
+"""Idempotent import of the billing system's CSV files, one transaction per file.
+
+A file is read and checked completely before anything is written; any error (reported as `file:line:
+reason`) leaves that file out entirely. Rows are matched on their natural key, so importing the same
+files again changes nothing and a changed row updates the record instead of duplicating it.
+"""
+
+import csv
+import shutil
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from domain.model import AuditEntry, Contract, Customer, Meter
+from domain.types import Money, utcnow
+from storage.csv_kinds import KINDS, Kind, Lookups
+
+
+@dataclass
+class FileResult:
+    name: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.errors:
+            return f'{self.name}: NOT imported, {len(self.errors)} error(s):\n  ' + '\n  '.join(self.errors[:50])
+        return (f'{self.name}: {self.rows} rows, {self.created} created, {self.updated} updated, '
+                f'{self.unchanged} unchanged')
+
+
+@dataclass
+class ImportResult:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files) and not any(f.errors for f in self.files)
+
+
+def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
+                  progress: TextIO | None = None) -> ImportResult:
+    """Import every known file found in `folder`, in dependency order."""
+    result = ImportResult()
+    lookups = _lookups(engine)
+    for kind in KINDS:
+        path = folder / kind.file
+        if path.is_file():
+            outcome = _import_file(engine, kind, path, lookups, documents or folder / 'documents', progress)
+            result.files.append(outcome)
+            if progress is not None:
+                print(outcome.describe(), file=progress, flush=True)
+    if not result.files and progress is not None:
+        print(f'no known CSV files in {folder} (expected: {", ".join(k.file for k in KINDS)})', file=progress)
+    return result
+
+
+def _import_file(engine: Engine, kind: Kind, path: Path, lookups: Lookups, documents: Path,
+                 progress: TextIO | None) -> FileResult:
+    result = FileResult(kind.file)
+    pdfs: dict[str, Path] = {}
+    records = _read(kind, path, lookups, result, progress, pdfs)
+    if result.errors:
+        return result
+    with engine.begin() as connection:
+        existing = _existing(connection, kind)
+        inserts, updates = [], []
+        for record in records:
+            old = existing.get(tuple(record[k] for k in kind.key))
+            if old is None:
+                inserts.append(record)
+            elif any(old[c] != v for c, v in record.items()):
+                updates.append({**record, 'row_id': old['id']})
+        _copy_documents(pdfs, documents)
+        table = kind.table.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(inserts), 20000):
+            connection.execute(insert(table), inserts[start:start + 20000])
+        if updates:
+            values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
+            connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
+        connection.execute(insert(AuditEntry.__table__), [{  # type: ignore[attr-defined]
+            'at': utcnow(), 'actor': 'import', 'action': f'import_{path.stem}', 'customer_id': None,
+            'details': f'file={path} rows={len(records)} created={len(inserts)} updated={len(updates)}',
+            'address': ''}])
+    result.created, result.updated = len(inserts), len(updates)
+    result.unchanged = len(records) - len(inserts) - len(updates)
+    if kind.lookup:
+        setattr(lookups, kind.lookup, _lookups(engine).__dict__[kind.lookup])
+    return result
+
+
+def _read(kind: Kind, path: Path, lookups: Lookups, result: FileResult, progress: TextIO | None,
+          documents: dict[str, Path]) -> list[dict]:
+    with path.open(encoding='utf-8-sig', newline='') as handle:
+        total = max(sum(1 for _ in handle) - 1, 0)
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=';')
+        missing = [c for c in kind.columns if c not in (reader.fieldnames or [])]
+        if missing:
+            result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
+            return []
+        bar = _ProgressBar(progress, kind.file, total)
+        records, seen = [], {}
+        for number, row in enumerate(reader, start=2):
+            result.rows += 1
+            bar.step()
+            try:
+                record = _quantised(kind, kind.convert(row, lookups))
+            except ValueError as error:
+                result.errors.append(f'{kind.file}:{number}: {error}')
+                continue
+            document = record.get('pdf_path')
+            if document and (Path(document).name != document or not (path.parent / document).is_file()):
+                result.errors.append(f'{kind.file}:{number}: pdf_file {document!r} is not a file beside the CSV')
+                continue
+            if document:  # kept under the data folder as bills/<number>.pdf
+                documents[record['bill_number']] = path.parent / document
+                record['pdf_path'] = f'bills/{record["bill_number"]}.pdf'
+            key = tuple(record[k] for k in kind.key)
+            if key in seen:
+                result.errors.append(f'{kind.file}:{number}: same key as line {seen[key]}')
+                continue
+            seen[key] = number
+            records.append(record)
+        bar.done()
+    return records
+
+
+def _quantised(kind: Kind, record: dict) -> dict:
+    """Round money and quantities as the column stores them, so a re-import compares equal."""
+    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]
+        value = record.get(column.name)
+        if isinstance(column.type, Money) and isinstance(value, Decimal):
+            record[column.name] = value.quantize(column.type.places, ROUND_HALF_UP)
+    return record
+
+
+def _existing(connection, kind: Kind) -> dict[tuple, dict]:
+    table = kind.table.__table__  # type: ignore[attr-defined]
+    return {tuple(row[k] for k in kind.key): dict(row) for row in connection.execute(select(table)).mappings()}
+
+
+def _copy_documents(pdfs: dict[str, Path], documents: Path) -> None:
+    """Bills may name a PDF beside the CSV; it is kept under the data folder as the bill's document."""
+    for bill_number, source in pdfs.items():
+        target = documents / 'bills' / f'{bill_number}.pdf'
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def _lookups(engine: Engine) -> Lookups:
+    with engine.connect() as connection:
+        def pairs(column, id_column) -> dict[str, int]:
+            return {key: value for key, value in connection.execute(select(column, id_column))}
+        return Lookups(pairs(Customer.customer_number, Customer.id), pairs(Contract.contract_number, Contract.id),
+                       pairs(Meter.meter_number, Meter.id))
+
+
+class _ProgressBar:
+    """A text progress bar on the operator's terminal for files of a thousand rows or more."""
+
+    def __init__(self, stream: TextIO | None, label: str, total: int) -> None:
+        self.stream = stream if total >= 1000 else None
+        self.label, self.total, self.count, self.shown = label, total, 0, -1
+
+    def step(self) -> None:
+        self.count += 1
+        percent = self.count * 100 // max(self.total, 1)
+        if self.stream is not None and percent != self.shown:
+            self.shown = percent
+            filled = percent // 5
+            print(f'\r{self.label:<18} [{"#" * filled}{"." * (20 - filled)}] {percent:3d}% '
+                  f'{self.count:,}/{self.total:,}', end='', file=self.stream, flush=True)
+
+    def done(self) -> None:
+        if self.stream is not None:
+            print(file=self.stream, flush=True)

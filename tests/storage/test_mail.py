@@ -1,0 +1,114 @@
+"""The mail outbox sent through a real SMTP server (aiosmtpd on loopback), and written to a folder in demo mode."""
+
+import asyncio
+import email
+import socket
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from domain.model import OutboxMail
+from domain.ports import MailMessage
+from domain.types import utcnow
+from storage.mail import FolderTransport, OutboxSender, SmtpTransport
+from storage.unit_of_work import SqlUnitOfWork
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return '250 OK'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname='127.0.0.1', port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def queue(engine, *recipients: str) -> None:
+    with SqlUnitOfWork(engine) as work:
+        for recipient in recipients:
+            work.queue_mail(MailMessage(recipient, 'Zählerstand erhalten', 'Guten Tag,\nÄnderung: 1.234,56 €',
+                                        '<p>Guten Tag</p>'), utcnow())
+        work.commit()
+
+
+def statuses(engine) -> list[str]:
+    with Session(engine) as session:
+        return [m.status for m in session.exec(select(OutboxMail).order_by(OutboxMail.id))]
+
+
+async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smtp_server):
+    controller, inbox = smtp_server
+    queue(engine, 'a@example.org', 'b@example.org')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    assert await sender.send_due() == 2
+    assert statuses(engine) == ['sent', 'sent']
+    message = inbox.messages[0]
+    assert message['To'] == 'a@example.org' and message['Subject'] == 'Zählerstand erhalten'
+    assert message.get_body(('plain',)).get_content().strip().endswith('1.234,56 €')
+    assert '<p>Guten Tag</p>' in message.get_body(('html',)).get_content()
+    assert await sender.send_due() == 0  # nothing is sent twice
+
+
+async def test_mails_wait_while_smtp_is_down_and_go_out_when_it_is_back(engine, smtp_server):
+    controller, inbox = smtp_server
+    queue(engine, 'a@example.org')
+    down = OutboxSender(engine, SmtpTransport('127.0.0.1', free_port()), 'portal@stadtwerke.example')
+    assert await down.send_due() == 0
+    with Session(engine) as session:
+        mail = session.exec(select(OutboxMail)).one()
+        assert (mail.status, mail.attempts) == ('queued', 1) and mail.last_error
+        mail.next_attempt_at = utcnow()  # the retry pause has passed
+        session.add(mail)
+        session.commit()
+    up = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    assert await up.send_due() == 1
+    assert [m['To'] for m in inbox.messages] == ['a@example.org']
+
+
+async def test_a_claimed_mail_is_not_claimed_again_by_a_second_sender(engine, smtp_server):
+    queue(engine, 'a@example.org')
+    first = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example')
+    second = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example')
+    assert len(first._claim(10)) == 1
+    assert second._claim(10) == []
+
+
+async def test_the_background_sender_wakes_up_when_a_mail_is_queued(engine, smtp_server):
+    controller, inbox = smtp_server
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example')
+    task = asyncio.create_task(sender.run_forever(poll_seconds=60))
+    await asyncio.sleep(0.1)
+    queue(engine, 'wach@example.org')
+    sender.wake.set()
+    for _ in range(50):
+        if inbox.messages:
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()
+    assert [m['To'] for m in inbox.messages] == ['wach@example.org']
+
+
+async def test_demo_mode_writes_eml_files_to_the_outbox_folder(engine, tmp_path):
+    queue(engine, 'demo@example.org')
+    sender = OutboxSender(engine, FolderTransport(tmp_path / 'outbox'), 'portal@stadtwerke.example')
+    assert await sender.send_due() == 1
+    [file] = list((tmp_path / 'outbox').glob('*.eml'))
+    assert email.message_from_bytes(file.read_bytes(), policy=default)['To'] == 'demo@example.org'
