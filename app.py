@@ -14,10 +14,8 @@ from pathlib import Path
 from nicegui import app, ui
 from sqlalchemy import Engine, text
 
-import pages.login
-import pages.overview
-import pages.registration
-import pages.settings
+from pages import login, overview, registration
+from pages import settings as settings_page
 from pages.portal import Portal
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
@@ -48,7 +46,7 @@ def start(settings: Settings | None = None) -> None:
     engine, portal, sender = build(settings)
     if settings.demo:
         _demo_data_on_first_start(engine, portal)
-    for module in (pages.login, pages.registration, pages.overview, pages.settings):
+    for module in (login, registration, overview, settings_page):
         module.create(portal)
     _health(engine)
     _background_mail(sender, settings.mail_poll_seconds)

@@ -128,7 +128,7 @@ def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: 
 
 def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email: str) -> str:
     user = _user(uow, user_id)
-    email = checked_email(new_email)
+    email = checked_email(new_email, 'new_email')
     if email == user.email or uow.users.by_email(email) is not None:
         raise EmailAlreadyRegistered('new_email')
     uow.tokens.revoke(user_id, ('email_change',), ctx.now)

@@ -109,10 +109,10 @@ def user_from_reference(ctx: Context, ref: str) -> int:
     return int(user_id)
 
 
-def checked_email(raw: str) -> str:
+def checked_email(raw: str, field: str = 'email') -> str:
     email = normalise_email(raw)
     if not is_email(email):
-        raise EmailInvalid()
+        raise EmailInvalid(field)
     return email
 
 

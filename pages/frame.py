@@ -106,11 +106,10 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
 
 
 def second_fields(portal: Portal, form: Form) -> None:
-    """Zählernummer and, where the utility allows it, Rechnungsnummer as the alternative."""
-    if portal.profile.accepts_meter_number:
-        form.field('meter', t('field.meter_number'), hint=t('field.meter_number_hint'))
-    if portal.profile.accepts_bill_number:
-        form.field('bill', t('field.bill_number'), hint=t('field.bill_number_hint'))
+    """Zählernummer and, where the utility allows it, Rechnungsnummer, in the utility's order of preference."""
+    for kind in portal.profile.registration.second_identifiers:
+        name = 'meter_number' if kind == 'meter' else 'bill_number'
+        form.field(kind, t(f'field.{name}'), hint=t(f'field.{name}_hint'))
 
 
 def identifiers(form: Form) -> Identifiers:
@@ -119,8 +118,9 @@ def identifiers(form: Form) -> Identifiers:
 
 def at_second(error: DomainError, form: Form) -> DomainError:
     """Errors about the second identifier belong at whichever of its fields the customer filled in."""
-    filled = [key for key in ('meter', 'bill') if key in form.fields and form.value(key)]
-    error.field = filled[0] if filled else next(k for k in ('meter', 'bill') if k in form.fields)
+    present = [key for key in form.fields if key in ('meter', 'bill')]
+    filled = [key for key in present if form.value(key)]
+    error.field = (filled or present)[0]
     return error
 
 

@@ -1,0 +1,77 @@
+"""Page tests: NiceGUI's simulated `user` on the real app.py, with a fresh database and profile per test."""
+
+import asyncio
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlalchemy import create_engine
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'profile(key): the utility profile the app runs with')
+
+
+@pytest.fixture
+def profile(request) -> str:
+    marker = request.node.get_closest_marker('profile')
+    return marker.args[0] if marker else 'stadtwerke-a'
+
+
+@pytest.fixture(autouse=True)
+def portal_env(monkeypatch, database_url, profile, tmp_path):
+    """The app reads these when the `user` fixture runs app.py: set them first."""
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    monkeypatch.setenv('KUNDENPORTAL_PROFILE', profile)
+    monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
+
+
+@pytest.fixture
+def db(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def field(user: User, name: str) -> UserInteraction:
+    """The input whose accessible name (label) is exactly `name`."""
+    found = {e for e in user.find(ui.input).elements if e.props.get('label') == name}
+    assert found, f'no field named {name!r}'
+    return UserInteraction(user, found, name)
+
+
+def button(user: User, name: str) -> UserInteraction:
+    found = {e for e in user.find(ui.button).elements if e.text == name or e.props.get('aria-label') == name}
+    assert found, f'no button named {name!r}'
+    return UserInteraction(user, found, name)
+
+
+def error_at(user: User, name: str) -> str:
+    [element] = [e for e in user.find(ui.input).elements if e.props.get('label') == name]
+    return element.error or ''
+
+
+async def log_in(user: User, email: str, password: str) -> None:
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type(email)
+    field(user, 'Passwort').type(password)
+    button(user, 'Anmelden').click()
+    await user.should_see('Ihre Verträge', retries=50)
+
+
+async def submit_for_error(user: User, button_name: str, field_name: str) -> str:
+    """Click and wait for the handler's answer at the field (the previous error is cleared first)."""
+    [element] = [e for e in user.find(ui.input).elements if e.props.get('label') == field_name]
+    element.error = None
+    button(user, button_name).click()
+    for _ in range(100):
+        if element.error:
+            return element.error
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'no error appeared at {field_name!r}')
+
+
+async def see(user: User, text: str) -> None:
+    """should_see with time for a handler that hashes a password or talks to the database."""
+    await user.should_see(text, retries=50)

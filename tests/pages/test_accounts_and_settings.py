@@ -1,0 +1,120 @@
+import pytest
+from nicegui import app, ui
+
+from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+
+
+@pytest.fixture
+def erika(db):
+    customer = make_customer(db, last_name='Erste')
+    return customer, make_login(db, [customer['id']], email='erika@example.org')
+
+
+def dialog_field(user, name):
+    """The field in the open 'Kundennummer hinzufügen' dialog (the switcher is named Kundennummer too)."""
+    from nicegui.testing.user_interaction import UserInteraction
+    found = {e for e in user.find(ui.input).elements if e.props.get('label') == name}
+    return UserInteraction(user, found, name)
+
+
+async def test_a_second_customer_number_is_added_and_selected(user, db, erika):
+    second = make_customer(db, last_name='Zweite')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    button(user, 'Kundennummer hinzufügen').click()
+    dialog_field(user, 'Kundennummer').type(second['customer_number'])
+    dialog_field(user, 'Zählernummer').type(second['meter_number'])
+    button(user, 'Hinzufügen').click()
+    await see(user, 'Frau Erika Zweite')
+    assert 'hinzugefügt' in last_mail(db, 'erika@example.org').subject
+
+
+async def test_a_wrong_meter_number_in_the_dialog_is_explained_beside_it(user, db, erika):
+    second = make_customer(db)
+    await log_in(user, 'erika@example.org', PASSWORD)
+    button(user, 'Kundennummer hinzufügen').click()
+    dialog_field(user, 'Kundennummer').type(second['customer_number'])
+    dialog_field(user, 'Zählernummer').type('1EBZ0199999999')
+    assert 'passen nicht zusammen' in await submit_for_error(user, 'Hinzufügen', 'Zählernummer')
+
+
+async def test_switching_customers_takes_one_selection(user, db, erika):
+    _, login = erika
+    second = make_customer(db, last_name='Zweite')
+    from sqlmodel import Session
+
+    from domain.model import UserCustomer
+    from domain.types import utcnow
+    with Session(db) as session:
+        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=utcnow()))
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.should_see('Frau Erika Erste')
+    user.find(ui.select).elements.pop().set_value(second['id'])
+    await see(user, 'Frau Erika Zweite')
+    await user.open('/einstellungen')
+    assert user.find(ui.select).elements.pop().value == second['id']
+
+
+async def test_a_foreign_customer_id_in_the_session_is_never_shown(user, db, erika):
+    foreign = make_customer(db, last_name='Fremd')
+    make_login(db, [foreign['id']])
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['customer_id'] = foreign['id']
+    await user.open('/uebersicht')
+    await see(user, 'Frau Erika Erste')
+    await user.should_not_see('Fremd')
+
+
+async def test_changing_the_password_needs_the_current_one(user, db, erika):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    field(user, 'Aktuelles Passwort').type('falsch-falsch')
+    field(user, 'Neues Passwort').type('Neues-Passwort-42')
+    field(user, 'Passwort wiederholen').type('Neues-Passwort-42')
+    assert 'nicht richtig' in await submit_for_error(user, 'Passwort ändern', 'Aktuelles Passwort')
+    field(user, 'Aktuelles Passwort').clear().type(PASSWORD)
+    button(user, 'Passwort ändern').click()
+    await see(user, 'Ihr Passwort wurde geändert')
+    await user.open('/uebersicht')  # this session continues with the new epoch
+    await see(user, 'Ihre Verträge')
+    assert 'Passwort wurde geändert' in last_mail(db, 'erika@example.org').subject
+
+
+async def test_a_new_login_email_is_confirmed_by_a_link_sent_there(user, db, erika):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    field(user, 'Neue E-Mail-Adresse').type('keine-adresse')
+    assert 'gültige E-Mail-Adresse' in await submit_for_error(user, 'E-Mail-Adresse ändern', 'Neue E-Mail-Adresse')
+    field(user, 'Neue E-Mail-Adresse').clear().type('erika.neu@example.org')
+    button(user, 'E-Mail-Adresse ändern').click()
+    await see(user, 'Bitte bestätigen Sie die neue Adresse')
+    await user.open(link_in(last_mail(db, 'erika.neu@example.org').text, '/email-bestaetigen/'))
+    await see(user, 'lautet jetzt erika.neu@example.org')
+    assert 'erika.neu@example.org' in last_mail(db, 'erika@example.org').text
+
+
+async def test_where_the_utility_deletes_on_request_the_page_says_whom_to_ask(user, db, erika):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    await user.should_see('Profil entfernen')
+    await user.should_see('04221 555-0')
+    assert not [b for b in user.find(ui.button).elements if b.text == 'Entfernen']
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_profil_entfernen_asks_again_then_deletes_the_login(user, db):
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    make_login(db, [customer['id']], email='weg@example.org')
+    await log_in(user, 'weg@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    button(user, 'Entfernen').click()
+    await user.should_see('wirklich entfernen')
+    button(user, 'Ja, Zugang endgültig löschen').click()
+    await see(user, 'Ihr Zugang wurde entfernt')
+    assert 'entfernt' in last_mail(db, 'weg@example.org').subject
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('weg@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    assert 'nicht richtig' in await submit_for_error(user, 'Anmelden', 'Passwort')

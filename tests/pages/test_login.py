@@ -1,0 +1,91 @@
+import pytest
+from nicegui import app
+
+from tests.factories import PASSWORD, make_customer, make_login
+from tests.pages.conftest import button, field, log_in, submit_for_error
+
+
+@pytest.fixture
+def customer(db):
+    customer = make_customer(db, last_name='Musterfrau')
+    make_login(db, [customer['id']], email='erika@example.org')
+    return customer
+
+
+async def test_the_login_page_offers_registration_and_forgotten_password(user):
+    await user.open('/')
+    await user.should_see('Anmelden')
+    await user.should_see('Passwort vergessen?')
+    await user.should_see('Jetzt registrieren')
+
+
+async def test_a_customer_logs_in_and_sees_name_address_and_contracts(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.should_see('Frau Erika Musterfrau')
+    await user.should_see(customer['customer_number'])
+    await user.should_see('Strom · Vertrag')
+    await user.should_see('41373559241')
+    await user.should_see(customer['meter_number'])
+
+
+async def test_a_wrong_password_and_an_unknown_email_get_the_same_message_at_the_field(user, customer):
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    field(user, 'Passwort').type('falsch-falsch')
+    wrong_password = await submit_for_error(user, 'Anmelden', 'Passwort')
+    field(user, 'E-Mail-Adresse').clear().type('niemand@example.org')
+    unknown_email = await submit_for_error(user, 'Anmelden', 'Passwort')
+    assert unknown_email == wrong_password
+    assert wrong_password.startswith('E-Mail-Adresse oder Passwort sind nicht richtig')
+
+
+async def test_after_five_wrong_passwords_the_page_says_how_long_to_wait(user, customer):
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    field(user, 'Passwort').type('falsch-falsch')
+    for _ in range(5):
+        assert 'nicht richtig' in await submit_for_error(user, 'Anmelden', 'Passwort')
+    assert 'für 15 Minuten gesperrt' in await submit_for_error(user, 'Anmelden', 'Passwort')
+
+
+async def test_pages_behind_the_login_send_visitors_to_the_login(user):
+    for path in ('/uebersicht', '/einstellungen'):
+        await user.open(path)
+        await user.should_see('Passwort vergessen?')
+
+
+async def test_logging_out_ends_the_session(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    button(user, 'Abmelden').click()
+    await user.should_see('Passwort vergessen?')
+    await user.open('/uebersicht')
+    await user.should_see('Passwort vergessen?')
+
+
+async def test_after_15_idle_minutes_the_next_page_asks_to_log_in_again(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['last_active'] -= 15 * 60 + 1
+    await user.open('/uebersicht')
+    await user.should_see('ohne Aktivität automatisch abgemeldet')
+
+
+async def test_a_minute_before_the_idle_logout_a_warning_offers_to_stay(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['last_active'] -= 14 * 60 + 5
+    [timer] = user.find(marker='idle-check').elements
+    timer.callback()
+    await user.should_see('in einer Minute')
+    button(user, 'Angemeldet bleiben').click()
+    await user.open('/uebersicht')
+    await user.should_see('Ihre Verträge')
+
+
+async def test_the_idle_check_logs_out_in_the_open_page(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['last_active'] -= 15 * 60 + 1
+    [timer] = user.find(marker='idle-check').elements
+    timer.callback()
+    await user.should_see('ohne Aktivität automatisch abgemeldet')

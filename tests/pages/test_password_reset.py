@@ -1,0 +1,80 @@
+import pytest
+
+from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+
+NEW = 'Neues-Passwort-42'
+
+
+@pytest.fixture
+def login(db):
+    customer = make_customer(db)
+    return make_login(db, [customer['id']], email='erika@example.org')
+
+
+async def test_a_reset_link_sets_a_new_password_and_works_only_once(user, db, login):
+    await user.open('/passwort-vergessen')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    button(user, 'Link anfordern').click()
+    await see(user, 'Wenn zu dieser E-Mail-Adresse ein Zugang besteht')
+    path = link_in(last_mail(db, 'erika@example.org').text, '/passwort-neu/')
+    await user.open(path)
+    field(user, 'Neues Passwort').type(NEW)
+    field(user, 'Passwort wiederholen').type(NEW)
+    button(user, 'Passwort speichern').click()
+    await see(user, 'Ihr neues Passwort ist gespeichert')
+    await log_in(user, 'erika@example.org', NEW)
+    await user.open(path)
+    await see(user, 'ungültig oder abgelaufen')
+
+
+async def test_an_unknown_email_gets_the_same_answer(user, db, login):
+    await user.open('/passwort-vergessen')
+    field(user, 'E-Mail-Adresse').type('niemand@example.org')
+    button(user, 'Link anfordern').click()
+    await see(user, 'Wenn zu dieser E-Mail-Adresse ein Zugang besteht')
+
+
+async def test_a_weak_new_password_is_refused_at_its_field(user, db, login):
+    await user.open('/passwort-vergessen')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    button(user, 'Link anfordern').click()
+    await see(user, 'Wenn zu dieser E-Mail-Adresse')
+    await user.open(link_in(last_mail(db, 'erika@example.org').text, '/passwort-neu/'))
+    field(user, 'Neues Passwort').type('kurz')
+    field(user, 'Passwort wiederholen').type('kurz')
+    assert 'mindestens 8 Zeichen' in await submit_for_error(user, 'Passwort speichern', 'Neues Passwort')
+
+
+@pytest.mark.profile('stadtwerke-b')
+async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db, login):
+    await user.open('/passwort-vergessen')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    button(user, 'Vorläufiges Passwort anfordern').click()
+    await see(user, 'Wenn zu dieser E-Mail-Adresse')
+    temporary = last_mail(db, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    field(user, 'Passwort').type(temporary)
+    button(user, 'Anmelden').click()
+    await see(user, 'vorläufigen Passwort angemeldet')
+    await user.open('/uebersicht')  # no way around it
+    await see(user, 'vorläufigen Passwort angemeldet')
+    field(user, 'Neues Passwort').type(NEW)
+    field(user, 'Passwort wiederholen').type(NEW)
+    button(user, 'Passwort speichern').click()
+    await see(user, 'Ihre Verträge')
+
+
+async def test_a_password_reset_ends_the_other_open_sessions(user, db, login):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    from sqlmodel import Session
+
+    from domain.model import PortalUser
+    with Session(db) as session:  # what a reset in another browser does to the login
+        account = session.get(PortalUser, login['id'])
+        account.session_epoch += 1
+        session.add(account)
+        session.commit()
+    await user.open('/uebersicht')
+    await see(user, 'Passwort vergessen?')
