@@ -93,7 +93,7 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
         session.select_customer(customer_id)
         ui.navigate.to(path)
 
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md').props('role=dialog aria-modal=true'):
+    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(t('switcher.add_title')).classes('text-h6').props('role=heading aria-level=2')
         ui.label(t('switcher.add_intro'))
         form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
@@ -128,7 +128,7 @@ def _idle_watch(portal: Portal) -> None:
     limit = portal.profile.session.idle_minutes * 60
     ui.add_body_html(ACTIVITY_SCRIPT)
     ui.on('kp_activity', session.touch)
-    with ui.dialog().props('persistent') as warning, ui.card().props('role=alertdialog'):
+    with ui.dialog().props('persistent') as warning, ui.card():
         ui.label(t('idle.warning')).classes('text-body1')
         ui.button(t('idle.stay'), on_click=lambda: (session.touch(), warning.close())).props('no-caps')
 

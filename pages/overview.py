@@ -18,7 +18,7 @@ def create(portal: Portal) -> None:
             return
         view = await portal.read(customer_overview, me.user_id, me.customer_id)
         with ui.card().classes('w-full'):
-            ui.label(view.name).classes('text-h6')
+            ui.label(view.name).classes('text-h6').props('role=heading aria-level=2')
             ui.label(f'{t("overview.customer_number")}: {view.customer_number}')
             ui.label(view.address)
         ui.label(t('overview.contracts')).classes('text-h6').props('role=heading aria-level=2')

@@ -107,7 +107,7 @@ def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
             session.end()
             ui.navigate.to('/?entfernt=1')
 
-        with ui.dialog() as confirm, ui.card().props('role=alertdialog'):
+        with ui.dialog() as confirm, ui.card():
             ui.label(t('settings.delete_confirm')).classes('text-body1')
             with ui.row():
                 ui.button(t('settings.delete_confirm_button'), color='negative', on_click=delete).props('no-caps')
