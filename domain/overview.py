@@ -17,6 +17,12 @@ class CustomerChoice:
     customer_id: int
     customer_number: str
     name: str
+    street: str = ''
+
+    @property
+    def label(self) -> str:
+        """What the switcher shows: one person often has several accounts, told apart by the address."""
+        return f'{self.customer_number} – {self.name}' + (f', {self.street}' if self.street else '')
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,8 @@ def customer_choices(uow: UnitOfWork, user_id: int) -> list[CustomerChoice]:
     for customer_id in uow.users.customer_ids(user_id):
         customer = uow.customers.get(customer_id)
         if customer is not None:
-            choices.append(CustomerChoice(customer_id, customer.customer_number, customer.display_name))
+            street = f'{customer.street} {customer.house_number}'.strip()
+            choices.append(CustomerChoice(customer_id, customer.customer_number, customer.display_name, street))
     return sorted(choices, key=lambda c: c.customer_number)
 
 

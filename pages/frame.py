@@ -64,7 +64,7 @@ def _footer(portal: Portal) -> None:
 
 
 def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], path: str) -> None:
-    options = {c.customer_id: f'{c.customer_number} – {c.name}' for c in choices}
+    options = {c.customer_id: c.label for c in choices}
 
     def switch(event) -> None:
         if event.value in options and event.value != me.customer_id:

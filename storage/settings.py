@@ -5,10 +5,11 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+import profiles
 from domain.profile import UtilityProfile
 
 DEFAULT_SECRET = 'change-me'
-PROFILES = Path(__file__).resolve().parent.parent / 'profiles'
+PROFILES = Path(profiles.__file__).resolve().parent
 
 
 class Settings(BaseSettings):
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
         return self.mail_from or self.load_profile().email
 
     def load_profile(self) -> UtilityProfile:
-        path = PROFILES / f'{self.profile}.toml'
+        """A shipped profile by name (`stadtwerke-a`), or the utility's own file by path (`/etc/portal.toml`)."""
+        path = Path(self.profile) if self.profile.endswith('.toml') else PROFILES / f'{self.profile}.toml'
         if not path.is_file():
             known = ', '.join(sorted(p.stem for p in PROFILES.glob('*.toml')))
             raise ValueError(f'unknown profile {self.profile!r}; known profiles: {known}')

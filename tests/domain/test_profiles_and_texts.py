@@ -35,6 +35,12 @@ def test_every_profile_file_is_valid():
         assert Settings(profile=path.stem).load_profile().key == path.stem
 
 
+def test_a_utility_may_keep_its_own_profile_file_anywhere(tmp_path):
+    own = tmp_path / 'stadtwerke-eigen.toml'
+    own.write_text((PROFILES / 'stadtwerke-a.toml').read_text().replace('Stadtwerke Aue', 'Stadtwerke Eigen'))
+    assert Settings(profile=str(own)).load_profile().name == 'Stadtwerke Eigen'
+
+
 def test_an_unknown_profile_names_the_known_ones():
     with pytest.raises(ValueError, match='stadtwerke-a'):
         Settings(profile='nirgendwo').load_profile()

@@ -1,0 +1,1 @@
+"""Utility profiles shipped with the portal (TOML files beside this module)."""

@@ -1,0 +1,39 @@
+"""The promises the repository makes to a newcomer and to CI."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    return re.findall(r'```sh\n(.+?)\n```', (ROOT / 'README.md').read_text(encoding='utf-8'))
+
+
+def test_the_readme_has_exactly_two_set_up_commands_start_and_test():
+    start, test = readme_commands()
+    assert start.startswith('python3 -m venv .venv') and start.endswith('kundenportal serve')
+    assert test.startswith('python3 -m venv .venv') and test.endswith('pytest')
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    assert readme_commands()[1] in (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
+
+
+def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
+    project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
+    assert project['project']['scripts'] == {'kundenportal': 'app:main'}
+    assert project['tool']['setuptools']['packages']['find']['include'] == ['domain*', 'storage*', 'pages*', 'profiles']
+
+
+def test_domain_imports_neither_ui_nor_storage():
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / 'domain').rglob('*.py')
+                 if re.search(r'^\s*(from|import)\s+(nicegui|storage|pages)\b', path.read_text(), re.M)]
+    assert offenders == []
+
+
+def test_pages_run_no_queries():
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / 'pages').rglob('*.py')
+                 if re.search(r'(?<!ui\.)\b(select\(|session\.(exec|execute|query|add|commit))', path.read_text())]
+    assert offenders == []
