@@ -14,6 +14,8 @@ from pathlib import Path
 from nicegui import app, ui
 from sqlalchemy import Engine, text
 
+from domain.errors import DomainError
+from domain.registration import forget_unconfirmed
 from pages import login, overview, registration
 from pages import settings as settings_page
 from pages.portal import Portal
@@ -49,7 +51,7 @@ def start(settings: Settings | None = None) -> None:
     for module in (login, registration, overview, settings_page):
         module.create(portal)
     _health(engine)
-    _background_mail(sender, settings.mail_poll_seconds)
+    _background_work(portal, sender, settings.mail_poll_seconds)
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
            language='de', show=False, reload=False, favicon='⚡',
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
@@ -69,9 +71,20 @@ def _health(engine: Engine) -> None:
         return {'status': 'ok'}
 
 
-def _background_mail(sender: OutboxSender, poll_seconds: float) -> None:
+def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) -> None:
+    """The mail outbox sender, and an hourly clean-up of registrations nobody confirmed."""
     tasks: list[asyncio.Task] = []
-    app.on_startup(lambda: tasks.append(asyncio.create_task(sender.run_forever(poll_seconds))))
+
+    async def hourly() -> None:
+        while True:
+            try:
+                await portal.act(forget_unconfirmed)
+            except DomainError:
+                log.warning('clean-up of unconfirmed registrations failed; next try in an hour')
+            await asyncio.sleep(3600)
+
+    app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
+                                         asyncio.create_task(hourly())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
 
 

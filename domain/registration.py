@@ -38,10 +38,10 @@ def register(uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, passwo
     ids = identification.check_format(ctx, ids)
     email = checked_email(email)
     check_password(ctx.profile.password, password, repeat)
+    customer = identification.identify(uow, ctx, ids)  # first: only the right pair learns about the email
     existing = uow.users.by_email(email)
     if existing is not None and existing.state == 'active':
         raise EmailAlreadyRegistered()
-    customer = identification.identify(uow, ctx, ids)
     identification.ensure_unclaimed(uow, customer)
     if existing is not None:
         uow.users.delete(existing)  # an unconfirmed registration is simply done again
@@ -96,6 +96,19 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     _send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
     uow.commit()
+
+
+def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
+    """Delete registrations never confirmed within their validity plus a week's grace; returns how many."""
+    cutoff = ctx.now - ctx.profile.registration.confirmation_valid_for - timedelta(days=7)
+    stale = uow.users.unconfirmed_since(cutoff)
+    for user in stale:
+        uow.users.delete(user)
+    if stale:
+        uow.audit(AuditEntry(at=ctx.now, actor='system', action='unconfirmed_registrations_deleted',
+                             details=f'count={len(stale)}'))
+    uow.commit()
+    return len(stale)
 
 
 def reference(ctx: Context, user_id: int) -> str:

@@ -84,6 +84,8 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
 
     async def submit() -> None:
         form.clear()
+        if not await session.still(portal, me):
+            return
         ids = identifiers(form)
         try:
             customer_id = await portal.act(add_customer, me.user_id, ids, address=client_address())

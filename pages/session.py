@@ -8,7 +8,7 @@ has not been idle longer than the profile allows.
 import time
 from dataclasses import dataclass
 
-from nicegui import app
+from nicegui import app, ui
 
 from domain.accounts import SessionGrant, session_is_valid
 from pages.portal import Portal
@@ -54,6 +54,15 @@ def set_epoch(epoch: int) -> None:
 
 def must_change_password() -> bool:
     return bool(app.storage.user.get('must_change_password'))
+
+
+async def still(portal: Portal, me: LoggedIn) -> bool:
+    """For handlers: is the page's login still the browser's valid session? If not, back to the login."""
+    now = await current(portal)
+    if now is None or now.user_id != me.user_id:
+        ui.navigate.to('/')
+        return False
+    return True
 
 
 async def current(portal: Portal) -> LoggedIn | None:

@@ -52,6 +52,8 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
 
         async def submit() -> None:
             form.clear()
+            if not await session.still(portal, me):
+                return
             try:
                 email = await portal.act(request_email_change, me.user_id, form.value('new_email'),
                                          address=client_address())
@@ -76,6 +78,8 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
 
         async def submit() -> None:
             form.clear()
+            if not await session.still(portal, me):
+                return
             try:
                 epoch = await portal.act(change_password, me.user_id, form.value('current_password'),
                                          form.value('new_password'), form.value('password_repeat'),
@@ -99,6 +103,8 @@ def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
         ui.label(t('settings.delete_intro'))
 
         async def delete() -> None:
+            if not await session.still(portal, me):
+                return
             try:
                 await portal.act(delete_profile, me.user_id, address=client_address())
             except DomainError as error:

@@ -119,6 +119,9 @@ class _Rows:
         first, last = rnd.choice(FIRST[salutation]), rnd.choice(LAST)
         if serial in (1, 2, 3):  # the demo login's household: three customer numbers of one person
             salutation, first, last = 'Frau', 'Hannelore', 'Krüger'
+        elif serial % 40 in (2, 3) and self.tables[Customer]:  # more people with two or three accounts
+            previous = self.tables[Customer][-1]
+            salutation, first, last = previous['salutation'], previous['first_name'], previous['last_name']
         number = self.profile.account_id.make(1000 + serial)
         self.tables[Customer].append({
             'id': serial, 'customer_number': number, 'salutation': salutation,

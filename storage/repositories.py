@@ -74,6 +74,10 @@ class SqlUsers:
         self.session.add(UserCustomer(user_id=user_id, customer_id=customer_id, linked_at=at))
         self.session.flush()
 
+    def unconfirmed_since(self, before: datetime) -> list[PortalUser]:
+        query = select(PortalUser).where(PortalUser.state == 'pending', col(PortalUser.created_at) < before)
+        return list(self.session.exec(query))
+
 
 class SqlTokens:
     def __init__(self, session: Session) -> None:

@@ -118,3 +118,22 @@ async def test_profil_entfernen_asks_again_then_deletes_the_login(user, db):
     field(user, 'E-Mail-Adresse').type('weg@example.org')
     field(user, 'Passwort').type(PASSWORD)
     assert 'nicht richtig' in await submit_for_error(user, 'Anmelden', 'Passwort')
+
+
+async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user, db, erika):
+    _, login = erika
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    from sqlmodel import Session
+
+    from domain.model import PortalUser
+    with Session(db) as session:  # e.g. the password was reset in another browser meanwhile
+        account = session.get(PortalUser, login['id'])
+        account.session_epoch += 1
+        session.add(account)
+        session.commit()
+    field(user, 'Neue E-Mail-Adresse').type('anders@example.org')
+    button(user, 'E-Mail-Adresse ändern').click()
+    await see(user, 'Passwort vergessen?')
+    from tests.factories import mails_to
+    assert mails_to(db, 'anders@example.org') == []

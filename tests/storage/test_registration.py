@@ -101,6 +101,13 @@ def test_an_email_already_registered_is_sent_to_login(engine, uow, context):
         register(uow, context(), second, email='DA@example.org')
 
 
+def test_without_the_right_pair_nobody_learns_whether_an_email_is_registered(engine, uow, context):
+    first, second = make_customer(engine), make_customer(engine)
+    make_login(engine, [first['id']], email='da@example.org')
+    with pytest.raises(IdentifiersDoNotMatch):
+        register(uow, context(), second, email='da@example.org', meter='1EBZ0199999999')
+
+
 def test_a_customer_with_a_login_cannot_be_registered_again(engine, uow, context):
     customer = make_customer(engine)
     make_login(engine, [customer['id']])
@@ -194,3 +201,14 @@ def test_a_forged_registration_reference_is_refused(engine, uow, context):
     user_id = pending.reference.split('.')[0]
     with uow() as work, pytest.raises(TokenInvalid):
         registration.confirm_pin(work, context('wasserverband-c'), f'{user_id}.forged', pin)
+
+
+def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_expiry(engine, uow, context):
+    customer = make_customer(engine)
+    register(uow, context(), customer, email='vergessen@example.org')
+    with uow() as work:
+        assert registration.forget_unconfirmed(work, context(now=NOW + timedelta(days=8))) == 0
+    with uow() as work:
+        assert registration.forget_unconfirmed(work, context(now=NOW + timedelta(days=9, hours=1))) == 1
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).all() == []
