@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.database import make_engine, migrate  # noqa: E402
-from storage.demo import build_demo  # noqa: E402
-from storage.hashing import Argon2Hasher  # noqa: E402
-from storage.settings import Settings  # noqa: E402
+from storage.database import make_engine, migrate
+from storage.demo import build_demo
+from storage.hashing import Argon2Hasher
+from storage.settings import Settings
 
 
 def main() -> None:

@@ -76,23 +76,21 @@ def has_customers(engine: Engine) -> bool:
 
 
 def build_demo(engine: Engine, profile: UtilityProfile, customers: int, hasher: PasswordHasher,
-               seed: int = 2026) -> DemoSummary:
+               seed: int = 2026, chunk: int = 5000) -> DemoSummary:
+    """Insert the demo utility in chunks of customers, in one transaction, with flat memory use."""
     started = time.perf_counter()
     rows = _Rows(profile, random.Random(seed))
-    for serial in range(1, customers + 1):
-        rows.add_customer(serial)
-    now = datetime.now(UTC)
-    rows.tables[PortalUser].append({'id': 1, 'email': DEMO_LOGIN, 'password_hash': hasher.hash(DEMO_PASSWORD),
-                                    'state': 'active', 'created_at': now, 'confirmed_at': now,
-                                    'must_change_password': False, 'session_epoch': 0})
-    rows.tables[UserCustomer] += [{'user_id': 1, 'customer_id': cid, 'linked_at': now} for cid in rows.household]
-    rows.add_prices()
+    summary = DemoSummary(customers=customers)
     with engine.begin() as connection:
-        for table in (Customer, Contract, Meter, MeterReading, Price, InstallmentPlan, Payment, Bill, PortalUser,
-                      UserCustomer):
-            _bulk_insert(connection, table, rows.tables[table])
-    summary = DemoSummary(customers, len(rows.tables[Contract]), sum(len(v) for v in rows.tables.values()),
-                          time.perf_counter() - started, rows.samples)
+        for first in range(1, customers + 1, chunk):
+            for serial in range(first, min(first + chunk, customers + 1)):
+                rows.add_customer(serial)
+            summary.rows += rows.flush(connection)
+        rows.add_prices()
+        rows.add_demo_login(hasher)
+        summary.rows += rows.flush(connection)
+    summary.contracts, summary.unregistered = rows.contract_count, rows.samples
+    summary.seconds = time.perf_counter() - started
     return summary
 
 
@@ -112,6 +110,24 @@ class _Rows:
         self.household: list[int] = []
         self.samples: list[tuple[str, str, str]] = []
         self.water_only = profile.key.startswith('wasser')
+        self.contract_count = self.bill_count = 0
+        self.previous: dict | None = None
+
+    def flush(self, connection) -> int:
+        """Insert what has been generated so far (parents first) and forget it; returns the row count."""
+        count = 0
+        for table, values in self.tables.items():
+            _bulk_insert(connection, table, values)
+            count += len(values)
+            values.clear()
+        return count
+
+    def add_demo_login(self, hasher: PasswordHasher) -> None:
+        now = datetime.now(UTC)
+        self.tables[PortalUser].append({'id': 1, 'email': DEMO_LOGIN, 'password_hash': hasher.hash(DEMO_PASSWORD),
+                                        'state': 'active', 'created_at': now, 'confirmed_at': now,
+                                        'must_change_password': False, 'session_epoch': 0})
+        self.tables[UserCustomer] += [{'user_id': 1, 'customer_id': cid, 'linked_at': now} for cid in self.household]
 
     def add_customer(self, serial: int) -> None:
         rnd = self.rnd
@@ -119,16 +135,16 @@ class _Rows:
         first, last = rnd.choice(FIRST[salutation]), rnd.choice(LAST)
         if serial in (1, 2, 3):  # the demo login's household: three customer numbers of one person
             salutation, first, last = 'Frau', 'Hannelore', 'Krüger'
-        elif serial % 40 in (2, 3) and self.tables[Customer]:  # more people with two or three accounts
-            previous = self.tables[Customer][-1]
-            salutation, first, last = previous['salutation'], previous['first_name'], previous['last_name']
+        elif serial % 40 in (2, 3) and self.previous:  # more people with two or three accounts
+            salutation, first, last = (self.previous[k] for k in ('salutation', 'first_name', 'last_name'))
         number = self.profile.account_id.make(1000 + serial)
-        self.tables[Customer].append({
+        self.previous = {
             'id': serial, 'customer_number': number, 'salutation': salutation,
             'first_name': first, 'last_name': last, 'company': '', 'street': rnd.choice(STREETS),
             'house_number': str(rnd.randint(1, 120)), 'postal_code': self.profile.postal_code,
             'city': self.profile.city, 'email': f'{first}.{last}{serial}@example.org'.lower(),
-            'phone': f'0{rnd.randint(2000, 9999)} {rnd.randint(10000, 999999)}', 'paperless': rnd.random() < 0.4})
+            'phone': f'0{rnd.randint(2000, 9999)} {rnd.randint(10000, 999999)}', 'paperless': rnd.random() < 0.4}
+        self.tables[Customer].append(self.previous)
         if serial in (1, 2, 3):
             self.household.append(serial)
         kinds = ['water'] if self.water_only else self._commodities(serial)
@@ -150,7 +166,8 @@ class _Rows:
     def _contract(self, serial: int, commodity: str) -> tuple[str, str]:
         rnd = self.rnd
         tariff, _unit, (low, high), type_digit, vat, prices, base = COMMODITIES[commodity]
-        contract_id = len(self.tables[Contract]) + 1
+        self.contract_count += 1
+        contract_id = self.contract_count
         ten = f'{rnd.randint(1, 9)}{rnd.randint(0, 10 ** 9 - 1):09d}'
         self.tables[Contract].append({
             'id': contract_id, 'contract_number': f'V{contract_id:09d}', 'customer_id': serial,
@@ -194,7 +211,8 @@ class _Rows:
         for year in YEARS:
             net = yearly * Decimal(prices[year]) + base
             gross = (net * (1 + vat)).quantize(Decimal('0.01'), ROUND_HALF_UP)
-            number = f'RE{year}{len(self.tables[Bill]) + 1:08d}'
+            self.bill_count += 1
+            number = f'RE{year}{self.bill_count:08d}'
             self.tables[Bill].append({
                 'bill_number': number, 'contract_id': contract_id, 'bill_date': date(year + 1, 1, 20),
                 'period_start': date(year, 1, 1), 'period_end': date(year, 12, 31), 'kind': 'annual',
