@@ -16,7 +16,18 @@ from sqlalchemy import Engine, text
 
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
-from pages import login, overview, registration
+from pages import (
+    consumption,
+    contact,
+    contracts,
+    customer_data,
+    inbox,
+    installment,
+    login,
+    overview,
+    readings,
+    registration,
+)
 from pages import settings as settings_page
 from pages.portal import Portal
 from storage.database import make_engine, migrate
@@ -48,7 +59,8 @@ def start(settings: Settings | None = None) -> None:
     engine, portal, sender = build(settings)
     if settings.demo:
         _demo_data_on_first_start(engine, portal)
-    for module in (login, registration, overview, settings_page):
+    for module in (login, registration, overview, contracts, readings, consumption, installment, customer_data, inbox,
+                   contact, settings_page):
         module.create(portal)
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)

@@ -113,3 +113,85 @@ class NotAllowed(DomainError):
 
 class LastCustomerCannotBeRemoved(DomainError):
     key = 'error.last_customer'
+
+
+class FieldRequired(DomainError):
+    key = 'error.field_required'
+
+
+class TooLong(DomainError):
+    key = 'error.too_long'
+
+
+class ReadingFormat(DomainError):
+    key = 'error.reading_format'
+
+
+class DateFormat(DomainError):
+    key = 'error.date_format'
+    field = 'reading_date'
+
+
+class FutureDate(DomainError):
+    key = 'error.future_date'
+    field = 'reading_date'
+
+
+class MeterReadRemotely(DomainError):
+    key = 'error.meter_remote'
+
+
+class ReadingPeriodClosed(DomainError):
+    key = 'error.reading_period_closed'
+
+
+class ReadingBeforeLast(DomainError):
+    key = 'error.reading_before_last'
+    field = 'reading_date'
+
+
+class ReadingExistsForDay(DomainError):
+    key = 'error.reading_exists'
+    field = 'reading_date'
+
+
+class ReadingLower(DomainError):
+    key = 'error.reading_lower'
+
+
+class ReadingImplausible(DomainError):
+    key = 'error.reading_implausible'
+
+
+class ReasonRequired(DomainError):
+    key = 'error.reason_required'
+    field = 'reason'
+
+
+class InstallmentOutOfRange(DomainError):
+    key = 'error.installment_range'
+    field = 'amount'
+
+
+class InstallmentUnchanged(DomainError):
+    key = 'error.installment_unchanged'
+    field = 'amount'
+
+
+class IbanInvalid(DomainError):
+    key = 'error.iban_invalid'
+    field = 'iban'
+
+
+class PostalCodeInvalid(DomainError):
+    key = 'error.postal_code_invalid'
+    field = 'postal_code'
+
+
+class PhoneInvalid(DomainError):
+    key = 'error.phone_invalid'
+    field = 'phone'
+
+
+class NothingChanged(DomainError):
+    key = 'error.nothing_changed'

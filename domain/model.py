@@ -136,6 +136,62 @@ class Bill(SQLModel, table=True):
     pdf_path: str = Field(default='', max_length=300)
 
 
+class BankAccount(SQLModel, table=True):
+    """A customer's bank account as given in the portal, with its SEPA direct-debit mandate if granted.
+
+    Rows are never changed but superseded: the newest row without `superseded_at` is the current one.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    holder: str = Field(max_length=70)
+    iban: str = Field(max_length=34)
+    mandate_reference: str = Field(default='', max_length=35)
+    mandate_granted_at: datetime | None = _at()  # type: ignore[assignment]
+    mandate_revoked_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    superseded_at: datetime | None = _at()  # type: ignore[assignment]
+
+
+class InboxMessage(SQLModel, table=True):
+    """A message or document from the utility in the customer's Posteingang (inbox)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    kind: str = Field(default='message', max_length=20)  # message, document, bill, answer
+    subject: str = Field(max_length=200)
+    body: str = Field(default='', max_length=10000)
+    bill_id: int | None = Field(default=None, foreign_key='bill.id')
+    read_at: datetime | None = _at()  # type: ignore[assignment]
+
+
+class ContactMessage(SQLModel, table=True):
+    """A message from the contact form, for the staff's inbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    user_id: int | None = Field(default=None, index=True)
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    topic: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    message: str = Field(max_length=5000)
+    status: str = Field(default='open', index=True, max_length=20)  # open, answered, closed
+
+
+class ReviewItem(SQLModel, table=True):
+    """Something a customer asked for that staff decide on (e.g. an installment reduction beyond the limit)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    contract_id: int | None = Field(default=None, foreign_key='contract.id')
+    kind: str = Field(max_length=40)  # installment_reduction
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    details: str = Field(default='', max_length=2000)
+    reason: str = Field(default='', max_length=1000)
+    status: str = Field(default='open', index=True, max_length=20)  # open, accepted, rejected
+
+
 class PortalUser(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=254)  # normalised (lower case)

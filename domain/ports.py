@@ -1,10 +1,26 @@
 """What the use cases need from the outside world, as protocols that `storage/` implements."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from domain.model import AuditEntry, Contract, Customer, Meter, OneTimeToken, PortalUser
+from domain.model import (
+    AuditEntry,
+    BankAccount,
+    Bill,
+    ContactMessage,
+    Contract,
+    Customer,
+    InboxMessage,
+    InstallmentPlan,
+    Meter,
+    MeterReading,
+    OneTimeToken,
+    Payment,
+    PortalUser,
+    Price,
+    ReviewItem,
+)
 from domain.profile import UtilityProfile
 from domain.throttle import ThrottleState
 from domain.types import utcnow
@@ -59,6 +75,33 @@ class ThrottleRepository(Protocol):
     def save(self, key: str, state: ThrottleState) -> None: ...
 
 
+class MeterRepository(Protocol):
+    def of_customer(self, customer_id: int) -> list[tuple[Contract, Meter]]: ...
+    def readings(self, meter_id: int) -> list[MeterReading]: ...
+    def add_reading(self, reading: MeterReading) -> None: ...
+    def delete_reading(self, reading: MeterReading) -> None: ...
+
+
+class BillingRepository(Protocol):
+    def plans(self, contract_id: int) -> list[InstallmentPlan]: ...
+    def set_plan(self, plan: InstallmentPlan) -> None: ...
+    def price(self, tariff_code: str, on: date) -> Price | None: ...
+    def prices(self, tariff_code: str) -> list[Price]: ...
+    def payments(self, contract_id: int, start: date, end: date) -> list[Payment]: ...
+    def bills(self, contract_ids: list[int]) -> list[Bill]: ...
+    def add_review(self, item: ReviewItem) -> None: ...
+    def open_reviews(self, customer_id: int) -> list[ReviewItem]: ...
+
+
+class CustomerDataRepository(Protocol):
+    def save(self, row: Any) -> None: ...
+    def bank_account(self, customer_id: int) -> BankAccount | None: ...
+    def inbox(self, customer_id: int) -> list[InboxMessage]: ...
+    def unread(self, customer_ids: list[int]) -> int: ...
+    def contact_messages(self, customer_id: int) -> list[ContactMessage]: ...
+    def audit_entries(self, customer_id: int) -> list[AuditEntry]: ...
+
+
 class UnitOfWork(Protocol):
     """One business transaction: nothing is kept unless `commit()` is called."""
 
@@ -66,6 +109,9 @@ class UnitOfWork(Protocol):
     users: UserRepository
     tokens: TokenRepository
     throttles: ThrottleRepository
+    meters: MeterRepository
+    billing: BillingRepository
+    data: CustomerDataRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(self, *args: object) -> None: ...

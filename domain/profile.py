@@ -8,6 +8,7 @@ and whether customers may delete their own login.
 import re
 import tomllib
 from datetime import timedelta
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,6 +71,25 @@ class SessionRule(_Section):
     idle_minutes: int = 15
 
 
+class ReadingsRule(_Section):
+    """When customers may enter readings and which values pass without a second look (DOMAIN.md 3)."""
+
+    period_start: str = ''  # 'MM-DD'; empty: readings are accepted all year
+    period_end: str = ''
+    plausible_low: Decimal = Decimal('0.5')
+    plausible_high: Decimal = Decimal('2.0')
+
+
+class InstallmentRule(_Section):
+    """Limits for changing the Abschlag (monthly installment) online (DOMAIN.md 4)."""
+
+    raise_percent: int = 100
+    lower_percent: int = 20  # a larger reduction goes to staff review
+    minimum: Decimal = Decimal('5')
+    rounding: Literal['up', 'nearest', 'cents'] = 'up'
+    notice_days: int = 14  # a change applies from the first due date at least this far ahead
+
+
 class UtilityProfile(_Section):
     key: str
     name: str
@@ -89,6 +109,8 @@ class UtilityProfile(_Section):
     profile_deletion: DeletionRule = Field(default_factory=DeletionRule)
     bills: BillsRule = Field(default_factory=BillsRule)
     session: SessionRule = Field(default_factory=SessionRule)
+    readings: ReadingsRule = Field(default_factory=ReadingsRule)
+    installment: InstallmentRule = Field(default_factory=InstallmentRule)
 
     @classmethod
     def from_toml(cls, text: str) -> 'UtilityProfile':

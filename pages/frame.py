@@ -14,7 +14,10 @@ from pages import session
 from pages.forms import Form, client_address
 from pages.portal import Portal
 
-NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.settings', '/einstellungen'))
+NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.contracts', '/vertraege'), ('nav.reading', '/zaehlerstand'),
+              ('nav.consumption', '/verbrauch'), ('nav.installment', '/abschlag'),
+              ('nav.customer_data', '/kundendaten'), ('nav.inbox', '/posteingang'), ('nav.contact', '/kontakt'),
+              ('nav.settings', '/einstellungen'))
 ACTIVITY_SCRIPT = '''<script>
 (() => { let last = 0;
   const ping = () => { const now = Date.now(); if (now - last > 30000) { last = now; emitEvent('kp_activity'); } };
@@ -36,14 +39,22 @@ def public_frame(portal: Portal, title: str) -> Iterator[None]:
 
 @contextmanager
 def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], title: str,
-          path: str) -> Iterator[None]:
+          path: str, unread: int = 0) -> Iterator[None]:
     _chrome(portal, title)
-    with ui.header().classes('items-center justify-between q-px-md wrap'):
-        ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
-        with ui.row().classes('items-center gap-1'):
-            for key, target in NAVIGATION:
-                ui.link(t(key), target).classes('text-white q-px-sm')
-            ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
+    with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer, \
+            ui.element('nav').props(f'aria-label="{t("nav.menu")}"').classes('w-full'):
+        for key, target in NAVIGATION:
+            text = t('nav.inbox_unread', count=unread) if target == '/posteingang' and unread else t(key)
+            link = ui.link(text, target).classes('block q-py-sm q-px-md text-body1 no-underline rounded-borders')
+            if target == path:
+                link.classes('bg-primary text-white').props('aria-current=page')
+            else:
+                link.classes('text-primary')
+    with ui.header().classes('items-center justify-between q-px-md no-wrap'):
+        with ui.row().classes('items-center no-wrap gap-1'):
+            ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
+            ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
+        ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md gap-4'):
         _switcher(portal, me, choices, path)
         yield

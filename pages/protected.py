@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 from starlette.responses import RedirectResponse
 
+from domain.customer_data import unread_count
 from domain.i18n import t
 from domain.overview import CustomerChoice, customer_choices
 from pages import session
@@ -28,7 +29,8 @@ def protected_page(portal: Portal, path: str, title_key: str):
             if choices and me.customer_id not in {c.customer_id for c in choices}:
                 session.select_customer(choices[0].customer_id)  # a stale or foreign id is never used
                 me = session.LoggedIn(me.user_id, choices[0].customer_id)
-            with frame(portal, me, choices, t(title_key), path):
+            unread = await portal.read(unread_count, me.user_id)
+            with frame(portal, me, choices, t(title_key), path, unread):
                 result = builder(me, choices)
                 if result is not None:
                     await result

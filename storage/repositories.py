@@ -1,11 +1,29 @@
 """Repositories over one SQLModel session. They never commit: the unit of work does, once."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
-from domain.model import Bill, Contract, Customer, Meter, OneTimeToken, PortalUser, Throttle, UserCustomer
+from domain.model import (
+    AuditEntry,
+    BankAccount,
+    Bill,
+    ContactMessage,
+    Contract,
+    Customer,
+    InboxMessage,
+    InstallmentPlan,
+    Meter,
+    MeterReading,
+    OneTimeToken,
+    Payment,
+    PortalUser,
+    Price,
+    ReviewItem,
+    Throttle,
+    UserCustomer,
+)
 from domain.throttle import ThrottleState
 
 
@@ -119,3 +137,110 @@ class SqlThrottles:
         row.failures, row.window_start, row.locked_until = state.failures, state.window_start, state.locked_until
         self.session.add(row)
         self.session.flush()
+
+
+class SqlMeters:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of_customer(self, customer_id: int) -> list[tuple[Contract, Meter]]:
+        query = (select(Contract, Meter).join(Meter, col(Meter.contract_id) == Contract.id)
+                 .where(Contract.customer_id == customer_id)
+                 .order_by(col(Contract.start_date), col(Meter.meter_number)))
+        return list(self.session.exec(query))  # type: ignore[arg-type]
+
+    def readings(self, meter_id: int) -> list[MeterReading]:
+        query = select(MeterReading).where(MeterReading.meter_id == meter_id).order_by(col(MeterReading.reading_date))
+        return list(self.session.exec(query))
+
+    def add_reading(self, reading: MeterReading) -> None:
+        self.session.add(reading)
+        self.session.flush()
+
+    def delete_reading(self, reading: MeterReading) -> None:
+        self.session.delete(reading)
+        self.session.flush()
+
+
+class SqlBilling:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def plans(self, contract_id: int) -> list[InstallmentPlan]:
+        query = (select(InstallmentPlan).where(InstallmentPlan.contract_id == contract_id)
+                 .order_by(col(InstallmentPlan.valid_from)))
+        return list(self.session.exec(query))
+
+    def set_plan(self, plan: InstallmentPlan) -> None:
+        """Insert, or replace the amount of a plan already starting on that date."""
+        existing = self.session.exec(select(InstallmentPlan).where(
+            InstallmentPlan.contract_id == plan.contract_id, InstallmentPlan.valid_from == plan.valid_from)).first()
+        if existing is not None:
+            existing.amount, existing.due_day, existing.per_year = plan.amount, plan.due_day, plan.per_year
+            plan = existing
+        self.session.add(plan)
+        self.session.flush()
+
+    def price(self, tariff_code: str, on: date) -> Price | None:
+        query = (select(Price).where(Price.tariff_code == tariff_code, col(Price.valid_from) <= on)
+                 .order_by(col(Price.valid_from).desc()))
+        return self.session.exec(query.limit(1)).first()
+
+    def prices(self, tariff_code: str) -> list[Price]:
+        query = select(Price).where(Price.tariff_code == tariff_code).order_by(col(Price.valid_from))
+        return list(self.session.exec(query))
+
+    def payments(self, contract_id: int, start: date, end: date) -> list[Payment]:
+        query = select(Payment).where(Payment.contract_id == contract_id, col(Payment.paid_on) >= start,
+                                      col(Payment.paid_on) <= end).order_by(col(Payment.paid_on))
+        return list(self.session.exec(query))
+
+    def bills(self, contract_ids: list[int]) -> list[Bill]:
+        if not contract_ids:
+            return []
+        query = select(Bill).where(col(Bill.contract_id).in_(contract_ids)).order_by(col(Bill.bill_date).desc())
+        return list(self.session.exec(query))
+
+    def add_review(self, item: ReviewItem) -> None:
+        self.session.add(item)
+        self.session.flush()
+
+    def open_reviews(self, customer_id: int) -> list[ReviewItem]:
+        query = select(ReviewItem).where(ReviewItem.customer_id == customer_id, ReviewItem.status == 'open')
+        return list(self.session.exec(query))
+
+
+class SqlCustomerData:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, row: SQLModel) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def bank_account(self, customer_id: int) -> BankAccount | None:
+        query = (select(BankAccount).where(BankAccount.customer_id == customer_id,
+                                           col(BankAccount.superseded_at).is_(None))
+                 .order_by(col(BankAccount.id).desc()))
+        return self.session.exec(query.limit(1)).first()
+
+    def inbox(self, customer_id: int) -> list[InboxMessage]:
+        query = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
+                 .order_by(col(InboxMessage.created_at).desc(), col(InboxMessage.id).desc()))
+        return list(self.session.exec(query))
+
+    def unread(self, customer_ids: list[int]) -> int:
+        if not customer_ids:
+            return 0
+        query = select(func.count()).select_from(InboxMessage).where(
+            col(InboxMessage.customer_id).in_(customer_ids), col(InboxMessage.read_at).is_(None))
+        return int(self.session.exec(query).one())
+
+    def contact_messages(self, customer_id: int) -> list[ContactMessage]:
+        query = (select(ContactMessage).where(ContactMessage.customer_id == customer_id)
+                 .order_by(col(ContactMessage.created_at).desc()))
+        return list(self.session.exec(query))
+
+    def audit_entries(self, customer_id: int) -> list[AuditEntry]:
+        query = select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(col(AuditEntry.id))
+        return list(self.session.exec(query))

@@ -7,7 +7,15 @@ from sqlmodel import Session
 
 from domain.model import AuditEntry, OutboxMail
 from domain.ports import MailMessage
-from storage.repositories import SqlCustomers, SqlThrottles, SqlTokens, SqlUsers
+from storage.repositories import (
+    SqlBilling,
+    SqlCustomerData,
+    SqlCustomers,
+    SqlMeters,
+    SqlThrottles,
+    SqlTokens,
+    SqlUsers,
+)
 
 
 class SqlUnitOfWork:
@@ -20,10 +28,13 @@ class SqlUnitOfWork:
         self.users = SqlUsers(self.session)
         self.tokens = SqlTokens(self.session)
         self.throttles = SqlThrottles(self.session)
+        self.meters = SqlMeters(self.session)
+        self.billing = SqlBilling(self.session)
+        self.data = SqlCustomerData(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed; unlike rollback() it leaves loaded objects readable
         self.session.close()
 
     def commit(self) -> None:

@@ -8,7 +8,19 @@ from itertools import count
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.model import Bill, Contract, Customer, Meter, OutboxMail, PortalUser, UserCustomer
+from domain.model import (
+    Bill,
+    Contract,
+    Customer,
+    InstallmentPlan,
+    Meter,
+    MeterReading,
+    OutboxMail,
+    Payment,
+    PortalUser,
+    Price,
+    UserCustomer,
+)
 from domain.types import utcnow
 from storage.hashing import Argon2Hasher
 
@@ -82,3 +94,38 @@ def pin_in(text: str) -> str:
     match = re.search(r'PIN lautet: (\d{6})', text)
     assert match, f'no PIN in mail:\n{text}'
     return match.group(1)
+
+
+def add_readings(engine: Engine, meter_number: str, *values: tuple[date, int], obis: str = '1.8.0',
+                 source: str = 'utility') -> None:
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.meter_number == meter_number)).one()
+        for when, value in values:
+            session.add(MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=Decimal(value),
+                                     source=source))
+        session.commit()
+
+
+def set_meter(engine: Engine, meter_number: str, **fields) -> None:
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.meter_number == meter_number)).one()
+        for key, value in fields.items():
+            setattr(meter, key, value)
+        session.add(meter)
+        session.commit()
+
+
+def add_tariff(engine: Engine, customer_id: int, amount: str = '92', working_net: str = '0.2521',
+               base_net: str = '121.01', per_year: int = 12, paid_months: int = 0) -> None:
+    """Prices for the customer's contract (0.2521 × 1.19 ≈ 0.30 € gross) and an installment plan from 1.1.2026."""
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer_id)).first()
+        if session.exec(select(Price).where(Price.tariff_code == contract.tariff_code)).first() is None:
+            session.add(Price(tariff_code=contract.tariff_code, valid_from=date(2025, 1, 1), unit='kWh',
+                              working_price_net=Decimal(working_net), base_price_net_per_year=Decimal(base_net),
+                              vat_rate=Decimal('0.19')))
+        session.add(InstallmentPlan(contract_id=contract.id, valid_from=date(2026, 1, 1), amount=Decimal(amount),
+                                    due_day=15, per_year=per_year))
+        for month in range(1, paid_months + 1):
+            session.add(Payment(contract_id=contract.id, paid_on=date(2026, month, 15), amount=Decimal(amount)))
+        session.commit()

@@ -1,0 +1,152 @@
+"""Verträge and Verbrauchshistorie: what a customer's contracts say, and what their meters have counted.
+
+Consumption per billing year comes from the readings at the ends of the years (and per month where the
+readings are monthly); gas is shown in kWh (m³ × Zustandszahl × Brennwert).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+from domain.i18n import BERLIN
+from domain.model import Contract, Meter, MeterReading, Price
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+from domain.readings import REMOTE_KINDS, gas_kwh
+
+
+@dataclass(frozen=True)
+class PriceView:
+    valid_from: date
+    unit: str
+    working_price_gross: Decimal
+    base_price_gross_per_year: Decimal
+    vat_percent: Decimal
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    meter_number: str
+    kind: str
+    registers: str
+
+
+@dataclass(frozen=True)
+class ContractDetails:
+    contract_number: str
+    commodity: str
+    tariff_code: str
+    start_date: date
+    end_date: date | None
+    notice_period_weeks: int
+    malo_id: str
+    billing_month: int
+    price: PriceView | None
+    next_price: PriceView | None
+    meters: tuple[MeterInfo, ...]
+    installment: Decimal | None
+    due_day: int | None
+
+
+def _price_view(price: Price) -> PriceView:
+    vat = 1 + price.vat_rate
+    return PriceView(price.valid_from, 'm³' if price.unit == 'm3' else price.unit,
+                     (price.working_price_net * vat).quantize(Decimal('0.0001')),
+                     (price.base_price_net_per_year * vat).quantize(Decimal('0.01')),
+                     (price.vat_rate * 100).normalize())
+
+
+def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
+    ensure_owner(uow, user_id, customer_id)
+    today = ctx.now.astimezone(BERLIN).date()
+    result = []
+    contracts = uow.customers.contracts(customer_id)
+    meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
+    for c in contracts:
+        prices = uow.billing.prices(c.tariff_code)
+        current = [p for p in prices if p.valid_from <= today]
+        future = [p for p in prices if p.valid_from > today]
+        plans = [p for p in uow.billing.plans(c.id) if p.valid_from <= today]  # type: ignore[arg-type]
+        result.append(ContractDetails(
+            c.contract_number, c.commodity, c.tariff_code, c.start_date, c.end_date, c.notice_period_weeks, c.malo_id,
+            c.billing_month, _price_view(current[-1]) if current else None,
+            _price_view(future[0]) if future else None,
+            tuple(MeterInfo(m.meter_number, m.kind, m.registers) for m in meters if m.contract_id == c.id),
+            plans[-1].amount if plans else None, plans[-1].due_day if plans else None))
+    return result
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date
+    amount: Decimal  # kWh (gas converted) or m³
+
+
+@dataclass(frozen=True)
+class MeterHistory:
+    meter_number: str
+    commodity: str
+    unit: str
+    remote: bool
+    years: tuple[Period, ...]
+    months: tuple[Period, ...]
+
+
+def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[MeterHistory]:
+    ensure_owner(uow, user_id, customer_id)
+    histories = []
+    for contract, meter in uow.meters.of_customer(customer_id):
+        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+        unit = 'm³' if contract.commodity == 'water' else 'kWh'
+        years, months = _years(contract, meter, readings), _months(contract, meter, readings)
+        histories.append(MeterHistory(meter.meter_number, contract.commodity, unit, meter.kind in REMOTE_KINDS,
+                                      tuple(years), tuple(months)))
+    return histories
+
+
+def _totals(meter: Meter, readings: list[MeterReading]) -> list[tuple[date, Decimal]]:
+    """The sum over all registers per reading date, where every register was read that day."""
+    registers = meter.registers.split(',')
+    by_date: dict[date, dict[str, Decimal]] = {}
+    for r in readings:
+        by_date.setdefault(r.reading_date, {})[r.obis] = r.value
+    return sorted((d, sum(v.values(), Decimal(0))) for d, v in by_date.items() if set(registers) <= set(v))
+
+
+def _amount(contract: Contract, meter: Meter, volume: Decimal) -> Decimal:
+    if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:
+        return gas_kwh(volume, meter.z_number, meter.calorific_value)
+    return volume
+
+
+def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
+    totals = _totals(meter, readings)
+    periods = []
+    for (d0, v0), (d1, v1) in pairwise(totals):
+        start, end = d0 + timedelta(days=1), d1
+        if (end - start).days < 300 or v1 < v0:
+            continue  # not a whole billing year
+        label = str(end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
+        periods.append(Period(label, start, end, _amount(contract, meter, v1 - v0)))
+    return periods[-6:]
+
+
+def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
+    """Per month where consecutive readings are about a month apart."""
+    totals = _totals(meter, readings)
+    periods = []
+    for (d0, v0), (d1, v1) in pairwise(totals):
+        if 20 <= (d1 - d0).days <= 40 and v1 >= v0:
+            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(contract, meter, v1 - v0)))
+    return periods[-24:]
+
+
+def consumption_csv(histories: list[MeterHistory]) -> str:
+    lines = ['meter_number;period;start;end;consumption;unit']
+    for h in histories:
+        for p in (*h.years, *h.months):
+            lines.append(f'{h.meter_number};{p.label};{p.start.isoformat()};{p.end.isoformat()};{p.amount};{h.unit}')
+    return '\n'.join(lines) + '\n'

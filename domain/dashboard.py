@@ -1,0 +1,64 @@
+"""What the Übersicht shows beyond name and contracts: open tasks, installment, latest bill, consumption."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.contracts import MeterHistory, consumption_history
+from domain.i18n import BERLIN
+from domain.installment import installment_views
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+from domain.readings import REMOTE_KINDS, reading_window
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str  # catalogue key of the text
+    target: str  # route
+    params: dict
+
+
+@dataclass(frozen=True)
+class BillSummary:
+    bill_number: str
+    bill_date: date
+    amount_gross: Decimal
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    tasks: tuple[Task, ...]
+    installments: tuple[tuple[str, Decimal, date], ...]  # commodity, amount, next due date
+    latest_bill: BillSummary | None
+    consumption: MeterHistory | None
+
+
+def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Dashboard:
+    ensure_owner(uow, user_id, customer_id)
+    today = ctx.now.astimezone(BERLIN).date()
+    tasks = []
+    manual = [m for c, m in uow.meters.of_customer(customer_id)
+              if m.kind not in REMOTE_KINDS and m.removed_on is None and c.end_date is None]
+    window = reading_window(ctx.profile.readings, today)
+    if manual and window.open and window.closes_on:
+        tasks.append(Task('dashboard.task_reading', '/zaehlerstand', {'date': window.closes_on}))
+    unread = uow.data.unread([customer_id])
+    if unread:
+        tasks.append(Task('dashboard.task_inbox', '/posteingang', {'count': unread}))
+    account = uow.data.bank_account(customer_id)
+    if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
+        tasks.append(Task('dashboard.task_mandate', '/kundendaten', {}))
+    installments = []
+    for view in installment_views(uow, ctx, user_id, customer_id):
+        plans = uow.billing.plans(next(c.id for c in uow.customers.contracts(customer_id)  # type: ignore[arg-type]
+                                       if c.contract_number == view.contract_number))
+        upcoming = [p for p in plans if p.valid_from <= view.first_due]
+        installments.append((view.commodity, upcoming[-1].amount if upcoming else view.calculator.current,
+                             view.first_due))
+    contracts = uow.customers.contracts(customer_id)
+    bills = uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
+    histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
+    latest = BillSummary(bills[0].bill_number, bills[0].bill_date, bills[0].amount_gross) if bills else None
+    return Dashboard(tuple(tasks), tuple(installments), latest,
+                     histories[0] if histories else None)

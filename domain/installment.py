@@ -1,0 +1,286 @@
+"""The Abschlag (monthly installment): what it should be, and what a change means for the year-end result.
+
+DOMAIN.md section 4. `Calculator` is the object the page's slider is bound to: every position gives the
+expected result at the end of the billing year at once, without a database round trip.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from domain.errors import (
+    FieldRequired,
+    InstallmentOutOfRange,
+    InstallmentUnchanged,
+    InvalidFormat,
+    NotAllowed,
+    ReasonRequired,
+    TooLong,
+)
+from domain.i18n import BERLIN, day, money
+from domain.mails import compose
+from domain.model import AuditEntry, Contract, InstallmentPlan, MeterReading, ReviewItem
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+from domain.profile import InstallmentRule
+
+CENT = Decimal('0.01')
+# Heating degree-day weights per month, per mille of a year's gas consumption (DOMAIN.md 5).
+GAS_WEIGHTS = {1: 170, 2: 150, 3: 130, 4: 80, 5: 40, 6: 14, 7: 13, 8: 13, 9: 30, 10: 80, 11: 120, 12: 160}
+WEIGHTED = ('gas', 'heat')
+
+
+def rounded(amount: Decimal, rounding: str) -> Decimal:
+    """Installments are whole euros, rounded up by default; `cents` keeps the cents."""
+    if rounding == 'cents':
+        return amount.quantize(CENT, ROUND_HALF_UP)
+    return amount.quantize(Decimal(1), ROUND_CEILING if rounding == 'up' else ROUND_HALF_UP)
+
+
+def annual_cost(forecast: Decimal, working_price_gross: Decimal, base_price_gross_per_year: Decimal) -> Decimal:
+    return (forecast * working_price_gross + base_price_gross_per_year).quantize(CENT, ROUND_HALF_UP)
+
+
+def installment_for(annual: Decimal, per_year: int, rounding: str = 'up') -> Decimal:
+    """Vector: 1,104.00 € / 12 = 92 €; / 11 = 100.36 → 101 €."""
+    return rounded(annual / per_year, rounding)
+
+
+def weight_share(start: date, end: date) -> Decimal:
+    """Share (0…1) of a year's gas consumption that falls on the days start…end inclusive."""
+    total, current = Decimal(0), start
+    while current <= end:
+        month_end = (current.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        last = min(month_end, end)
+        total += Decimal(GAS_WEIGHTS[current.month]) * ((last - current).days + 1) / month_end.day
+        current = last + timedelta(days=1)
+    return total / 1000
+
+
+def projected_consumption(so_far: Decimal, start: date, through: date, end: date, commodity: str) -> Decimal:
+    """Consumption of the whole period from what was used from `start` through `through`."""
+    if commodity in WEIGHTED:
+        elapsed = weight_share(start, through)
+        return so_far / elapsed * weight_share(start, end) if elapsed else Decimal(0)
+    elapsed_days = (through - start).days + 1
+    return so_far / elapsed_days * ((end - start).days + 1)
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """Bound to the slider: the year-end balance for any monthly amount (DOMAIN.md 4 vectors)."""
+
+    current: Decimal  # the installment now
+    paid: Decimal  # paid, or due at the current amount, before the change takes effect
+    remaining: int  # due dates from the change's first due date to the end of the billing year
+    projected_cost: Decimal
+    rule: InstallmentRule
+    per_year: int = 12
+
+    def balance(self, amount: Decimal) -> Decimal:
+        """Positive: credit at year end; negative: back-payment."""
+        return (self.paid + self.remaining * amount - self.projected_cost).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def suggested(self) -> Decimal:
+        if self.remaining <= 0:
+            return self.current
+        needed = (self.projected_cost - self.paid) / self.remaining
+        return max(rounded(needed, self.rule.rounding), self.minimum)
+
+    @property
+    def minimum(self) -> Decimal:
+        return self.rule.minimum
+
+    @property
+    def maximum(self) -> Decimal:
+        top = self.current * (100 + self.rule.raise_percent) / 100
+        return max(rounded(top, 'up'), rounded(self.suggested_unbounded, 'up'), self.minimum + 1)
+
+    @property
+    def suggested_unbounded(self) -> Decimal:
+        return (self.projected_cost - self.paid) / self.remaining if self.remaining > 0 else self.current
+
+    @property
+    def review_below(self) -> Decimal:
+        """Amounts below this need a current reading and a reason, and go to staff review."""
+        return rounded(self.current * (100 - self.rule.lower_percent) / 100, 'up')
+
+    def needs_review(self, amount: Decimal) -> bool:
+        return amount < self.review_below
+
+
+def billing_year(billing_month: int, today: date) -> tuple[date, date]:
+    """The billing year containing `today`, ending on the last day of `billing_month`."""
+    def end_of(year: int) -> date:
+        first_next = date(year + (billing_month == 12), billing_month % 12 + 1, 1)
+        return first_next - timedelta(days=1)
+
+    end = end_of(today.year) if end_of(today.year) >= today else end_of(today.year + 1)
+    start = end_of(end.year - 1) + timedelta(days=1)
+    return start, end
+
+
+def due_dates(start: date, end: date, due_day: int, per_year: int) -> list[date]:
+    """Due dates in the billing year; with 11 installments, the billing month itself has none."""
+    dates, month = [], date(start.year, start.month, 1)
+    while month <= end:
+        last_day = ((month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+        due = month.replace(day=min(due_day, last_day))
+        if start <= due <= end and not (per_year == 11 and month.month == end.month):
+            dates.append(due)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return dates
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A change already made that applies from a future due date."""
+
+    amount: Decimal
+    valid_from: date
+
+
+@dataclass(frozen=True)
+class InstallmentView:
+    contract_number: str
+    commodity: str
+    unit: str
+    calculator: Calculator
+    first_due: date
+    period_start: date
+    period_end: date
+    projected_consumption: Decimal
+    basis: str  # readings of this year, or last year's consumption
+    pending: Pending | None
+
+
+def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[InstallmentView]:
+    ensure_owner(uow, user_id, customer_id)
+    today = ctx.now.astimezone(BERLIN).date()
+    views = []
+    for contract in uow.customers.contracts(customer_id):
+        view = _view(uow, ctx, contract, today)
+        if view is not None:
+            views.append(view)
+    return views
+
+
+def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
+    if contract.end_date is not None and contract.end_date < today:
+        return None
+    plans = uow.billing.plans(contract.id)  # type: ignore[arg-type]
+    current_plans = [p for p in plans if p.valid_from <= today]
+    if not current_plans:
+        return None
+    plan = current_plans[-1]
+    pending = next((Pending(p.amount, p.valid_from) for p in plans if p.valid_from > today), None)
+    price = uow.billing.price(contract.tariff_code, today)
+    if price is None:
+        return None
+    start, end = billing_year(contract.billing_month, today)
+    dues = due_dates(start, end, plan.due_day, plan.per_year)
+    first_due = next((d for d in dues if d >= today + timedelta(days=ctx.profile.installment.notice_days)), None)
+    remaining = [d for d in dues if first_due is not None and d >= first_due]
+    paid = sum((p.amount for p in uow.billing.payments(contract.id, start, end)), Decimal(0))  # type: ignore[arg-type]
+    before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
+    paid += len(before_change) * plan.amount
+    consumption, basis = _projection(uow, contract, start, end, today)
+    vat = 1 + price.vat_rate
+    cost = annual_cost(consumption, price.working_price_net * vat, price.base_price_net_per_year * vat)
+    calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
+    unit = 'm³' if contract.commodity == 'water' else 'kWh'
+    return InstallmentView(contract.contract_number, contract.commodity, unit, calculator,
+                           first_due or (end + timedelta(days=plan.due_day)), start, end,
+                           consumption.quantize(Decimal('0.1'), ROUND_HALF_UP), basis, pending)
+
+
+def _projection(uow: UnitOfWork, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
+    """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's."""
+    total, basis = Decimal(0), 'last_year'
+    for meter in uow.customers.meters([contract.id]):  # type: ignore[list-item]
+        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+        for obis in meter.registers.split(','):
+            own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
+            at_start = [r for r in own if r.reading_date < start]
+            this_year = [r for r in own if start <= r.reading_date <= today]
+            volume = Decimal(0)
+            if at_start and this_year and this_year[-1].value >= at_start[-1].value:
+                basis = 'this_year'
+                volume = projected_consumption(this_year[-1].value - at_start[-1].value, start,
+                                               this_year[-1].reading_date, end, contract.commodity)
+            elif len(at_start) >= 2:
+                volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
+            if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:
+                volume = volume * meter.z_number * meter.calorific_value
+            total += volume
+    return total, basis
+
+
+def _per_year(before: MeterReading, last: MeterReading) -> Decimal:
+    days = (last.reading_date - before.reading_date).days
+    return (last.value - before.value) / days if days > 0 and last.value >= before.value else Decimal(0)
+
+
+@dataclass(frozen=True)
+class Changed:
+    amount: Decimal
+    first_due: date
+    review: bool
+
+
+def parse_amount(text: str | Decimal) -> Decimal:
+    try:
+        amount = Decimal(str(text).strip().replace('€', '').replace('.', '').replace(',', '.').strip())
+    except ArithmeticError:
+        raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85') from None
+    if not amount.is_finite():
+        raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85')
+    return amount
+
+
+def change_installment(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, contract_number: str,
+                       amount_text: str | Decimal, reading: str = '', reason: str = '') -> Changed:
+    """Apply a new amount from the next due date, or, below the limit, hand it to staff with reading and reason."""
+    views = {v.contract_number: v for v in installment_views(uow, ctx, user_id, customer_id)}
+    view = views.get(contract_number)
+    if view is None:
+        raise NotAllowed()
+    calc = view.calculator
+    amount = rounded(parse_amount(amount_text), ctx.profile.installment.rounding)
+    if not calc.minimum <= amount <= calc.maximum:
+        raise InstallmentOutOfRange(low=money(calc.minimum), high=money(calc.maximum))
+    if amount == calc.current and view.pending is None:
+        raise InstallmentUnchanged()
+    contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)
+    recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
+    if calc.needs_review(amount):
+        if not reading.strip():
+            raise FieldRequired('reading', label='Aktueller Zählerstand')
+        if not reading.strip().isdigit():
+            raise InvalidFormat('reading', label='Zählerstand', hint='nur die Ziffern vor dem Komma')
+        if not reason.strip():
+            raise ReasonRequired('reason')
+        if len(reason) > 1000:
+            raise TooLong('reason', max=1000)
+        uow.billing.add_review(ReviewItem(customer_id=customer_id, contract_id=contract.id,
+                                          kind='installment_reduction', created_at=ctx.now, reason=reason.strip(),
+                                          details=f'from={calc.current} to={amount} reading={reading.strip()}'))
+        uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='installment_review_requested',
+                             customer_id=customer_id, address=ctx.address,
+                             details=f'contract={contract_number} from={calc.current} to={amount} '
+                                     f'reading={reading.strip()}'))
+        uow.queue_mail(compose(ctx, recipient, 'installment_review', amount=money(amount),
+                               contract=contract_number), ctx.now)
+        uow.commit()
+        return Changed(amount, view.first_due, True)
+    plan = uow.billing.plans(contract.id)[-1]  # type: ignore[arg-type]
+    uow.billing.set_plan(InstallmentPlan(contract_id=contract.id, valid_from=view.first_due, amount=amount,  # type: ignore[arg-type]
+                                         due_day=plan.due_day, per_year=plan.per_year))
+    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='installment_changed', customer_id=customer_id,
+                         address=ctx.address, details=f'contract={contract_number} from={calc.current} to={amount} '
+                                                      f'first_due={view.first_due.isoformat()}'))
+    uow.queue_mail(compose(ctx, recipient, 'installment_changed', amount=money(amount), first_due=day(view.first_due),
+                           contract=contract_number), ctx.now)
+    uow.commit()
+    return Changed(amount, view.first_due, False)

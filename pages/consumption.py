@@ -1,0 +1,69 @@
+"""Verbrauchshistorie: consumption per billing year (and month where readings allow) as chart and as table."""
+
+from decimal import Decimal
+
+from nicegui import ui
+
+from domain.contracts import MeterHistory, consumption_csv, consumption_history
+from domain.i18n import number, t
+from pages.forms import page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/verbrauch', 'consumption.title')
+    async def consumption_page(me, choices) -> None:
+        page_title(t('consumption.title'))
+        if me.customer_id is None:
+            return
+        histories = await portal.act(consumption_history, me.user_id, me.customer_id)
+        if not histories:
+            ui.label(t('consumption.none'))
+            return
+        ui.label(t('consumption.intro'))
+        for history in histories:
+            _meter(history)
+        ui.button(t('consumption.download'), icon='download',
+                  on_click=lambda: ui.download.content(consumption_csv(histories).encode(), 'verbrauch.csv',
+                                                       'text/csv')).props('outline no-caps')
+
+
+def _change(previous: Decimal | None, current: Decimal) -> str:
+    if not previous:
+        return '–'
+    percent = (current - previous) / previous * 100
+    return f'{"+" if percent > 0 else ""}{number(percent, 1)} %'
+
+
+def _meter(history: MeterHistory) -> None:
+    with ui.card().classes('w-full'):
+        title = t('consumption.chart', meter=history.meter_number)
+        ui.label(f'{t("commodity." + history.commodity)} · {title}').classes('text-h6') \
+            .props('role=heading aria-level=2')
+        periods = list(history.years) or list(history.months)
+        if not periods:
+            ui.label(t('consumption.too_few'))
+            return
+        summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in periods)
+        ui.echart({
+            'tooltip': {'trigger': 'axis'},
+            'grid': {'left': 60, 'right': 16, 'top': 24, 'bottom': 32},
+            'xAxis': {'type': 'category', 'data': [p.label for p in periods]},
+            'yAxis': {'type': 'value', 'name': history.unit},
+            'series': [{'type': 'bar', 'name': history.unit, 'data': [float(p.amount) for p in periods],
+                        'itemStyle': {'color': '#00588f'}, 'label': {'show': True, 'position': 'top'}}],
+            'aria': {'enabled': True, 'label': {'description': t('consumption.chart_alt', summary=summary)}},
+        }).classes('w-full h-64').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
+        columns = [{'name': k, 'label': t(f'consumption.{k}'), 'field': k, 'align': 'left'}
+                   for k in ('year', 'amount', 'change')]
+        rows, previous = [], None
+        for p in periods:
+            rows.append({'year': p.label, 'amount': f'{number(p.amount)} {history.unit}',
+                         'change': _change(previous, p.amount)})
+            previous = p.amount
+        ui.table(columns=columns, rows=rows, title=t('consumption.table')).classes('w-full').props('flat dense')
+        if history.months and history.years:
+            month_rows = [{'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': ''}
+                          for p in history.months]
+            ui.table(columns=columns[:2], rows=month_rows).classes('w-full').props('flat dense')

@@ -1,0 +1,55 @@
+"""Kontakt: a message to the utility's staff with topic, subject and text; acknowledged by mail."""
+
+from nicegui import ui
+
+from domain.customer_data import TOPICS, send_contact_message
+from domain.errors import DomainError
+from domain.i18n import t
+from pages import session
+from pages.forms import Form, client_address, notice, page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/kontakt', 'contact.title')
+    def contact_page(me, choices) -> None:
+        page_title(t('contact.title'))
+        if me.customer_id is None:
+            return
+        number = next((c.customer_number for c in choices if c.customer_id == me.customer_id), '')
+        p = portal.profile
+        ui.label(t('contact.intro'))
+        ui.label(t('contact.phone', phone=p.phone, email=p.email)).classes('text-grey-8')
+        form = Form()
+        with ui.card().classes('w-full'):
+            ui.input(t('contact.customer_number'), value=number).props('outlined readonly').classes('w-full')
+            topic = ui.select(list(TOPICS), label=t('contact.topic'), value=None).classes('w-full').props('outlined')
+            form.field('subject', t('contact.subject')).props('maxlength=200 counter')
+            message = ui.textarea(t('contact.message')).classes('w-full').props('outlined maxlength=5000 counter')
+            form.fields['message'] = message
+            form.alert()
+            done = ui.column().classes('w-full')
+
+            async def submit() -> None:
+                form.clear()
+                topic.props(remove='error error-message')
+                done.clear()
+                if not await session.still(portal, me):
+                    return
+                try:
+                    ref = await portal.act(send_contact_message, me.user_id, me.customer_id, topic.value or '',
+                                           form.value('subject'), form.value('message'), address=client_address())
+                except DomainError as error:
+                    if error.field == 'topic':
+                        topic.props(f'error error-message="{t(error.key, **error.params)}"')
+                        return
+                    form.show(error)
+                    return
+                form.fields['subject'].value = ''
+                message.value = ''
+                topic.value = None
+                with done:
+                    notice(t('contact.sent', reference=f'K-{ref:06d}'))
+
+            ui.button(t('contact.submit'), on_click=submit).props('no-caps')

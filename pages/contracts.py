@@ -1,0 +1,66 @@
+"""Verträge: each contract with tariff and current prices, term and notice, supply point, meters, installment."""
+
+from nicegui import ui
+
+from domain.contracts import PriceView, contract_details
+from domain.i18n import day, money, t
+from pages.forms import page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+OBIS = {'1.8.0': 'Eintarif (1.8.0)', '1.8.1': 'HT (1.8.1)', '1.8.2': 'NT (1.8.2)'}
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/vertraege', 'contracts.title')
+    async def contracts_page(me, choices) -> None:
+        page_title(t('contracts.title'))
+        if me.customer_id is None:
+            return
+        details = await portal.act(contract_details, me.user_id, me.customer_id)
+        if not details:
+            ui.label(t('contracts.none'))
+        for c in details:
+            with ui.card().classes('w-full'):
+                ui.label(f'{t("commodity." + c.commodity)} · {t("contracts.contract", number=c.contract_number)}') \
+                    .classes('text-h6').props('role=heading aria-level=2')
+                rows = [(t('contracts.tariff'), c.tariff_code), (t('contracts.start'), day(c.start_date)),
+                        (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
+                        (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks))]
+                if c.malo_id:
+                    rows.append((t('contracts.malo'), c.malo_id))
+                if c.price is not None:
+                    rows += _price_rows(c.price)
+                if c.installment is not None:
+                    rows.append((t('contracts.installment'),
+                                 t('contracts.installment_value', amount=money(c.installment), day=c.due_day)))
+                for meter in c.meters:
+                    registers = ', '.join(OBIS.get(r, r) for r in meter.registers.split(','))
+                    rows.append((t('contracts.meters'),
+                                 f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})'))
+                _definition_list(rows)
+                if c.next_price is not None:
+                    ui.label(t('contracts.price_change', date=day(c.next_price.valid_from),
+                               price=_unit_price(c.next_price))).classes('text-weight-medium')
+
+
+def _unit_price(price: PriceView) -> str:
+    cents = f'{price.working_price_gross * 100:.2f}'.replace('.', ',')
+    return f'{cents} ct/{price.unit}'
+
+
+def _price_rows(price: PriceView) -> list[tuple[str, str]]:
+    return [(t('contracts.working_price'), _unit_price(price)),
+            (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
+            (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent))]
+
+
+def _definition_list(rows: list[tuple[str, str]]) -> None:
+    """Term and value pairs as a real <dl>, so that screen readers announce them together."""
+    with ui.element('dl').classes('w-full q-ma-none'):
+        for term, value in rows:
+            with ui.row().classes('w-full gap-x-4 wrap no-margin'):
+                with ui.element('dt').classes('text-grey-8 min-w-[14rem]'):
+                    ui.label(term)
+                with ui.element('dd').classes('q-ma-none'):
+                    ui.label(value)

@@ -1,0 +1,52 @@
+"""Posteingang: messages and documents from the utility, unread ones marked; opening one marks it read."""
+
+from nicegui import ui
+
+from domain.customer_data import InboxEntry, inbox, mark_read
+from domain.errors import DomainError
+from domain.i18n import moment, t
+from pages import session
+from pages.forms import client_address, page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/posteingang', 'inbox.title')
+    async def inbox_page(me, choices) -> None:
+        page_title(t('inbox.title'))
+        if me.customer_id is None:
+            return
+        entries = await portal.read(inbox, me.user_id, me.customer_id)
+        if not entries:
+            ui.label(t('inbox.empty'))
+        for entry in entries:
+            _entry(portal, me, entry)
+
+
+def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
+    with ui.card().classes('w-full'):
+        with ui.row().classes('w-full items-center justify-between wrap'):
+            heading = ui.label(entry.subject).classes('text-subtitle1').props('role=heading aria-level=2')
+            if entry.unread:
+                heading.classes('text-weight-bold')
+            status = ui.badge(t('inbox.unread') if entry.unread else t('inbox.read'),
+                              color='primary' if entry.unread else 'grey-6')
+        ui.label(f'{t("inbox.kinds." + entry.kind)} · {moment(entry.created_at)}').classes('text-caption text-grey-8')
+        ui.label(entry.body).classes('whitespace-pre-line')
+
+        async def read() -> None:
+            if not await session.still(portal, me):
+                return
+            try:
+                await portal.act(mark_read, me.user_id, me.customer_id, entry.id, address=client_address())
+            except DomainError as error:
+                ui.notify(t(error.key, **error.params), type='negative')
+                return
+            heading.classes(remove='text-weight-bold')
+            status.set_text(t('inbox.read'))
+            status.props('color=grey-6')
+            button.set_visibility(False)
+
+        button = ui.button(t('inbox.mark_read'), on_click=read).props('outline dense no-caps')
+        button.set_visibility(entry.unread)

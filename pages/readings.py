@@ -1,0 +1,127 @@
+"""Zählerstand melden: one form per meter that the customer reads; remote meters show their last value."""
+
+from nicegui import ui
+
+from domain.errors import DomainError, ReadingImplausible
+from domain.i18n import BERLIN, day, money, number, t
+from domain.installment import installment_views
+from domain.readings import REASONS, REGISTER_FIELDS, MeterForm, meter_forms, reading_window, submit_reading
+from domain.types import utcnow
+from pages import session
+from pages.forms import Form, client_address, notice, page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/zaehlerstand', 'reading.title')
+    async def reading_page(me, choices) -> None:
+        page_title(t('reading.title'))
+        if me.customer_id is None:
+            return
+        forms = await portal.read(meter_forms, me.user_id, me.customer_id)
+        if not forms:
+            ui.label(t('reading.no_meters'))
+        _period_notice(portal)
+        ui.label(t('reading.intro'))
+        for form in forms:
+            _meter_card(portal, me, form)
+
+
+def _period_notice(portal: Portal) -> None:
+    rule = portal.profile.readings
+    window = reading_window(rule, utcnow().astimezone(BERLIN).date())
+    if window.open and window.closes_on:
+        notice(t('reading.period_open_until', date=day(window.closes_on)), 'info')
+    elif not window.open and window.opens_on:
+        start, end = (f'{p[3:]}.{p[:2]}.' for p in (rule.period_start, rule.period_end))
+        notice(t('reading.period_closed', start=start, end=end, opens=day(window.opens_on)), 'info')
+
+
+def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
+    with ui.card().classes('w-full'):
+        ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}') \
+            .classes('text-h6').props('role=heading aria-level=2')
+        if meter.remote:
+            ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
+            for last in meter.last:
+                ui.label(f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
+                         f'{number(last.value)} {meter.unit} vom {day(last.reading_date)}')
+            return
+        for last in meter.last:
+            ui.label(f'{t("reading.last")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
+                     f'{number(last.value)} {meter.unit} vom {day(last.reading_date)}').classes('text-grey-8')
+        window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
+        if window.open:
+            _form(portal, me, meter)
+        _history(meter)
+
+
+def _form(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
+    form = Form()
+    for obis in meter.registers:
+        label = REGISTER_FIELDS.get(obis, obis)
+        form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma') \
+            .props('inputmode=numeric')
+    today = utcnow().astimezone(BERLIN).date()
+    form.field('reading_date', t('reading.field_date'), hint=t('reading.date_hint'), value=day(today))
+    with ui.column().classes('w-full gap-2') as confirm_box:
+        confirmed = ui.checkbox(t('reading.confirm'))
+        reason = ui.input(t('reading.reason'), autocomplete=list(REASONS)).classes('w-full') \
+            .props(f'outlined maxlength=500 hint="{t("reading.reason_hint")}"')
+        form.fields['reason'] = reason
+    confirm_box.set_visibility(False)
+    form.alert()
+    done = ui.column().classes('w-full gap-2')
+
+    async def submit() -> None:
+        form.clear()
+        done.clear()
+        if not await session.still(portal, me):
+            return
+        values = {obis: form.value(REGISTER_FIELDS.get(obis, obis)) for obis in meter.registers}
+        try:
+            result = await portal.act(submit_reading, me.user_id, me.customer_id, meter.meter_number, values,
+                                      form.value('reading_date'), bool(confirmed.value), str(reason.value or ''),
+                                      address=client_address())
+        except ReadingImplausible as error:
+            confirm_box.set_visibility(True)
+            form.show(error)
+            return
+        except DomainError as error:
+            form.show(error)
+            return
+        confirm_box.set_visibility(False)
+        confirmed.value, reason.value = False, ''
+        with done:
+            notice(t('reading.done_flagged') if result.flagged else t('reading.done', date=day(result.reading_date)))
+            for line in result.lines:
+                ui.label(line)
+            await _proposal(portal, me, meter)
+
+    ui.button(t('reading.submit'), on_click=submit).props('no-caps')
+
+
+async def _proposal(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
+    """Beyond the reading: the installment this reading implies, with a way to change it."""
+    views = await portal.act(installment_views, me.user_id, me.customer_id)
+    view = next((v for v in views if v.contract_number == meter.contract_number), None)
+    if view is None or view.calculator.remaining <= 0:
+        return
+    calc = view.calculator
+    if calc.suggested != calc.current:
+        with ui.row().classes('items-center gap-2'):
+            ui.label(t('reading.proposal', amount=money(calc.suggested), current=money(calc.current)))
+            ui.link(t('reading.proposal_link'), '/abschlag')
+
+
+def _history(meter: MeterForm) -> None:
+    if not meter.history:
+        return
+    ui.label(t('reading.history')).classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=3')
+    columns = [{'name': k, 'label': t(f'reading.{k}'), 'field': k, 'align': 'left'}
+               for k in ('date', 'register', 'value', 'source', 'status')]
+    rows = [{'date': day(v.reading_date), 'register': REGISTER_FIELDS.get(v.obis, v.obis),
+             'value': f'{number(v.value)} {meter.unit}', 'source': t(f'reading.sources.{v.source}'),
+             'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else ''} for v in meter.history]
+    ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')

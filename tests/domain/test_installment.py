@@ -1,0 +1,65 @@
+from datetime import date
+from decimal import Decimal
+
+from domain.installment import (
+    Calculator,
+    annual_cost,
+    billing_year,
+    due_dates,
+    installment_for,
+    projected_consumption,
+    weight_share,
+)
+from domain.profile import InstallmentRule
+
+
+def test_installment_vector():
+    annual = annual_cost(Decimal(3200), Decimal('0.30'), 12 * Decimal('12.00'))
+    assert annual == Decimal('1104.00')
+    assert installment_for(annual, 12) == 92
+    assert installment_for(annual, 11) == 101
+    assert installment_for(annual, 11, 'cents') == Decimal('100.36')
+    assert installment_for(annual, 11, 'nearest') == 100
+
+
+def test_live_calculation_vector():
+    """N = 11, 101 € paid 5 times, 1,400 kWh after 151 days, same prices."""
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    projected = projected_consumption(Decimal(1400), start, date(2026, 5, 31), end, 'electricity')
+    assert projected.quantize(Decimal('0.1')) == Decimal('3384.1')
+    cost = annual_cost(projected, Decimal('0.30'), Decimal('144.00'))
+    assert cost == Decimal('1159.23')
+    calc = Calculator(current=Decimal(101), paid=5 * Decimal(101), remaining=6, projected_cost=cost,
+                      rule=InstallmentRule(), per_year=11)
+    assert calc.balance(Decimal(101)) == Decimal('-48.23')
+    assert calc.suggested == 110
+    assert calc.balance(Decimal(110)) == Decimal('5.77')
+
+
+def test_limits_follow_the_profile():
+    calc = Calculator(Decimal(100), Decimal(500), 6, Decimal('1100'), InstallmentRule(lower_percent=20))
+    assert calc.review_below == 80
+    assert not calc.needs_review(Decimal(80))
+    assert calc.needs_review(Decimal(79))
+    assert calc.maximum == 200
+    assert calc.minimum == 5
+
+
+def test_gas_weights_make_a_whole_year():
+    assert weight_share(date(2026, 1, 1), date(2026, 12, 31)) == 1
+    assert weight_share(date(2026, 1, 1), date(2026, 9, 30)) == Decimal('0.64')  # DOMAIN.md 5 gas vector
+
+
+def test_gas_projection_uses_degree_days():
+    # 640 ‰ of the year by the end of September: 10,412 kWh → 16,268.75 kWh
+    projected = projected_consumption(Decimal(10412), date(2026, 1, 1), date(2026, 9, 30), date(2026, 12, 31), 'gas')
+    assert projected == Decimal('16268.75')
+
+
+def test_billing_years_and_due_dates():
+    assert billing_year(12, date(2026, 11, 23)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert billing_year(6, date(2026, 11, 23)) == (date(2026, 7, 1), date(2027, 6, 30))
+    assert billing_year(6, date(2026, 6, 30)) == (date(2025, 7, 1), date(2026, 6, 30))
+    assert len(due_dates(date(2026, 1, 1), date(2026, 12, 31), 15, 12)) == 12
+    eleven = due_dates(date(2026, 1, 1), date(2026, 12, 31), 31, 11)
+    assert len(eleven) == 11 and date(2026, 2, 28) in eleven and eleven[-1] == date(2026, 11, 30)

@@ -1,0 +1,88 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import DateFormat, FutureDate, ReadingFormat, ReadingLower
+from domain.profile import ReadingsRule
+from domain.readings import gas_kwh, judge, parse_date, parse_value, reading_window
+
+RULE = ReadingsRule()
+PERIOD = ReadingsRule(period_start='12-02', period_end='01-26')
+# 3,650 units a year: 10 a day
+HISTORY = [(date(2024, 12, 31), Decimal(10000)), (date(2025, 12, 31), Decimal(13650))]
+
+
+def test_readings_are_accepted_all_year_without_a_period():
+    assert reading_window(RULE, date(2026, 7, 1)).open
+
+
+@pytest.mark.parametrize(('today', 'is_open', 'opens', 'closes'), [
+    (date(2026, 11, 23), False, date(2026, 12, 2), None),
+    (date(2026, 12, 2), True, None, date(2027, 1, 26)),
+    (date(2027, 1, 26), True, None, date(2027, 1, 26)),
+    (date(2027, 1, 27), False, date(2027, 12, 2), None),
+])
+def test_a_reading_period_across_new_year(today, is_open, opens, closes):
+    window = reading_window(PERIOD, today)
+    assert (window.open, window.opens_on, window.closes_on) == (is_open, opens, closes)
+
+
+def test_a_value_within_half_and_twice_the_expectation_is_plausible():
+    # 100 days after the last reading: 1,000 expected, 500 … 2,000 accepted
+    j = judge(HISTORY, date(2026, 4, 10), Decimal(14650), 6, RULE)
+    assert (j.status, j.consumption, j.expected_low, j.expected_high) == ('ok', 1000, 14150, 15650)
+    assert judge(HISTORY, date(2026, 4, 10), Decimal(14150), 6, RULE).status == 'ok'
+    assert judge(HISTORY, date(2026, 4, 10), Decimal(15650), 6, RULE).status == 'ok'
+
+
+@pytest.mark.parametrize('value', [13700, 14149, 15651, 30000])
+def test_values_outside_the_range_are_implausible_not_refused(value):
+    assert judge(HISTORY, date(2026, 4, 10), Decimal(value), 6, RULE).status == 'implausible'
+
+
+def test_a_lower_value_near_the_end_of_the_dial_is_a_rollover():
+    history = [(date(2024, 12, 31), Decimal(97000)), (date(2025, 12, 31), Decimal(99000))]
+    j = judge(history, date(2026, 6, 30), Decimal(500), 5, RULE)
+    assert (j.status, j.consumption) == ('rollover', 1500)  # 500 + 100,000 − 99,000
+
+
+def test_a_lower_value_without_explanation_is_refused():
+    with pytest.raises(ReadingLower) as raised:
+        judge(HISTORY, date(2026, 4, 10), Decimal(13000), 6, RULE)
+    assert raised.value.params == {'last': '13.650', 'last_date': '31.12.2025'}
+
+
+def test_a_meter_exchange_from_master_data_starts_again():
+    j = judge(HISTORY, date(2026, 4, 10), Decimal(12), 6, RULE, installed_on=date(2026, 3, 1))
+    assert (j.status, j.consumption) == ('exchange', 12)
+
+
+def test_the_first_reading_of_a_meter_has_nothing_to_compare():
+    assert judge([], date(2026, 4, 10), Decimal(5), 6, RULE).status == 'first'
+
+
+def test_gas_vector():
+    assert gas_kwh(Decimal(1500), Decimal('0.9640'), Decimal('11.250')) == 16268
+
+
+@pytest.mark.parametrize('text', ['12345,6', '12.345', 'abc', '1234567', '-5', '１２３'])
+def test_only_digits_before_the_decimal_point(text):
+    with pytest.raises(ReadingFormat):
+        parse_value(text, 6, 'Zählerstand')
+
+
+def test_leading_zeros_and_spaces_are_fine():
+    assert parse_value(' 012 345 ', 6, 'Zählerstand') == 12345
+    assert parse_value('000123456', 6, 'Zählerstand') == 123456
+
+
+def test_reading_dates():
+    today = date(2026, 11, 23)
+    assert parse_date('', today) == today
+    assert parse_date('20.11.2026', today) == date(2026, 11, 20)
+    assert parse_date('2026-11-20', today) == date(2026, 11, 20)
+    with pytest.raises(FutureDate):
+        parse_date('24.11.2026', today)
+    with pytest.raises(DateFormat):
+        parse_date('31.02.2026', today)

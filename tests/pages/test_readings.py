@@ -1,0 +1,180 @@
+"""Zählerstand melden with NiceGUI's user fixture: each rule of DOMAIN.md section 3 and each bad input."""
+
+from datetime import date, timedelta
+
+import pytest
+from nicegui import ui
+from sqlmodel import Session, select
+
+from domain.model import AuditEntry, MeterReading
+from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, set_meter
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+
+TODAY = date.today()
+DAYS = (TODAY - date(2025, 12, 31)).days  # 10 kWh a day in the history below
+
+
+@pytest.fixture
+def anna(db):
+    customer = make_customer(db, last_name='Ablesung')
+    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    login = make_login(db, [customer['id']], email='anna@example.org')
+    return customer, login
+
+
+def customer_readings(db):
+    with Session(db) as session:
+        return list(session.exec(select(MeterReading).where(MeterReading.source == 'customer')))
+
+
+async def open_form(user, email='anna@example.org'):
+    await log_in(user, email, PASSWORD)
+    await user.open('/zaehlerstand')
+    await user.should_see('Zählerstand übermitteln')
+
+
+async def test_a_plausible_reading_is_confirmed_on_the_page_and_by_mail(user, db, anna):
+    customer, _ = anna
+    await open_form(user)
+    await user.should_see('13.650 kWh vom 31.12.2025')
+    field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Ihr Zählerstand vom')
+    [reading] = customer_readings(db)
+    assert (reading.value, reading.reading_date, reading.plausibility) == (13650 + 10 * DAYS, TODAY, '')
+    mail = last_mail(db, 'anna@example.org')
+    assert 'Zählerstand ist eingegangen' in mail.subject and customer['meter_number'] in mail.text
+    with Session(db) as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'reading_submitted')).one()
+
+
+async def test_an_implausible_value_needs_confirmation_and_a_reason(user, db, anna):
+    await open_form(user)
+    await user.should_not_see('Wert ist korrekt')
+    field(user, 'Zählerstand').type(str(13650 + 30 * DAYS))
+    message = await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
+    assert 'weicht stark' in message and 'Erwartet hätten wir' in message
+    assert customer_readings(db) == []
+    [confirm] = [c for c in user.find(ui.checkbox).elements if c.text == 'Wert ist korrekt']
+    confirm.value = True
+    assert 'Begründung' in await submit_for_error(user, 'Zählerstand übermitteln', 'Begründung')
+    field(user, 'Begründung').type('Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)')
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'mit Ihrer Begründung gespeichert')
+    [reading] = customer_readings(db)
+    assert reading.plausibility == 'implausible' and reading.reason.startswith('Neues Gerät')
+
+
+async def test_a_lower_value_is_refused_with_an_explanation(user, db, anna):
+    await open_form(user)
+    field(user, 'Zählerstand').type('12000')
+    message = await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
+    assert 'kleiner als der letzte Zählerstand (13.650 vom 31.12.2025)' in message
+    assert customer_readings(db) == []
+
+
+@pytest.mark.parametrize(('value', 'expected'), [('', 'Zählerstand'), ('13.650,5', 'nur die Ziffern vor dem Komma'),
+                                                 ('1234567', 'höchstens 6 Stellen'), ('abc', 'nur die Ziffern')])
+async def test_bad_values_are_explained_at_the_field(user, db, anna, value, expected):
+    await open_form(user)
+    if value:
+        field(user, 'Zählerstand').type(value)
+    assert expected in await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
+
+
+@pytest.mark.parametrize(('value', 'expected'), [
+    ((TODAY + timedelta(days=1)).strftime('%d.%m.%Y'), 'nicht in der Zukunft'),
+    ('31.02.2026', 'TT.MM.JJJJ'),
+    ('30.12.2025', 'bereits ein Zählerstand vom 31.12.2025'),
+])
+async def test_bad_reading_dates_are_explained(user, db, anna, value, expected):
+    await open_form(user)
+    field(user, 'Zählerstand').type('14000')
+    field(user, 'Ablesedatum').clear().type(value)
+    assert expected in await submit_for_error(user, 'Zählerstand übermitteln', 'Ablesedatum')
+
+
+async def test_a_second_reading_on_the_same_day_replaces_the_first(user, db, anna):
+    await open_form(user)
+    for value in (13650 + 10 * DAYS, 13650 + 11 * DAYS):
+        field(user, 'Zählerstand').clear().type(str(value))
+        button(user, 'Zählerstand übermitteln').click()
+        await see(user, f'Zählerstand: {value:,} kWh'.replace(',', '.'))
+    [reading] = customer_readings(db)
+    assert reading.value == 13650 + 11 * DAYS
+    assert 'replaces_same_day' in last_audit(db, 'reading_submitted').details
+
+
+def last_audit(db, action):
+    with Session(db) as session:
+        return session.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())).first()
+
+
+async def test_two_rate_meters_have_a_field_per_register(user, db):
+    customer = make_customer(db, last_name='Zweitarif')
+    set_meter(db, customer['meter_number'], registers='1.8.1,1.8.2')
+    make_login(db, [customer['id']], email='ht@example.org')
+    await open_form(user, 'ht@example.org')
+    field(user, 'Zählerstand HT').type('1200')
+    assert 'Zählerstand NT' in await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand NT')
+    field(user, 'Zählerstand NT').type('800')
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Ihr Zählerstand vom')
+    assert {(r.obis, r.value) for r in customer_readings(db)} == {('1.8.1', 1200), ('1.8.2', 800)}
+
+
+async def test_radio_meters_are_read_remotely_and_say_so(user, db):
+    customer = make_customer(db, last_name='Funk')
+    set_meter(db, customer['meter_number'], kind='radio')
+    add_readings(db, customer['meter_number'], (date(2025, 12, 31), 4321), source='remote')
+    make_login(db, [customer['id']], email='funk@example.org')
+    await log_in(user, 'funk@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    await see(user, 'aus der Ferne ab')
+    await user.should_see('Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom 31.12.2025')
+    await user.should_not_see('Zählerstand übermitteln')
+
+
+async def test_gas_readings_show_the_kwh_they_mean(user, db):
+    from decimal import Decimal
+    customer = make_customer(db, commodity='gas', last_name='Gas')
+    set_meter(db, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
+    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2500))
+    make_login(db, [customer['id']], email='gas@example.org')
+    await open_form(user, 'gas@example.org')
+    field(user, 'Zählerstand').type(str(2500 + 1500))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, '1.500 m³ ≈ 16.268 kWh')
+
+
+async def test_the_reading_suggests_the_installment_it_implies(user, db, anna):
+    customer, _ = anna
+    add_tariff(db, customer['id'], amount='50', paid_months=TODAY.month - 1)
+    await open_form(user)
+    field(user, 'Zählerstand').type(str(13650 + 12 * DAYS))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Nach diesem Zählerstand empfehlen wir einen Abschlag von')
+    await user.should_see('Abschlag anpassen')
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_outside_the_reading_period_the_page_says_when_it_opens(user, db):
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    if date(TODAY.year, 1, 26) < TODAY < date(TODAY.year, 12, 2):
+        await see(user, f'Der nächste beginnt am 02.12.{TODAY.year}')
+        await user.should_not_see('Zählerstand übermitteln')
+    else:
+        await see(user, 'Der Ablesezeitraum läuft bis 26.01.')
+
+
+async def test_another_customers_meter_cannot_be_reached(user, db, anna):
+    from domain.errors import NotAllowed
+    from domain.readings import submit_reading
+    from storage.unit_of_work import SqlUnitOfWork
+    foreign = make_customer(db, last_name='Fremd')
+    _, login = anna
+    with SqlUnitOfWork(db) as uow, pytest.raises(NotAllowed):
+        submit_reading(uow, None, login['id'], foreign['id'], foreign['meter_number'], {'1.8.0': '5'}, '')
