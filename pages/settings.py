@@ -3,6 +3,7 @@
 from nicegui import ui
 
 from domain.accounts import change_password, confirm_email_change, delete_profile, request_email_change
+from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.i18n import t
 from domain.passwords import describe_policy
@@ -19,6 +20,7 @@ def create(portal: Portal) -> None:
         page_title(t('settings.title'))
         _email_card(portal, me)
         _password_card(portal, me)
+        _export_card(portal, me)
         _delete_card(portal, me)
 
     @ui.page('/email-bestaetigen/{token}')
@@ -92,6 +94,27 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
                 element.value = ''
             done.set_visibility(True)
         ui.button(t('settings.password_submit'), on_click=submit).props('no-caps')
+
+
+def _export_card(portal: Portal, me: session.LoggedIn) -> None:
+    with _card(t('settings.export_title')):
+        ui.label(t('settings.export_intro'))
+
+        async def download(kind: str) -> None:
+            if not await session.still(portal, me):
+                return
+            data = await portal.act(export_data, me.user_id, address=client_address())
+            stamp = data['exported_at'].strftime('%Y-%m-%d')
+            if kind == 'json':
+                ui.download.content(export_json(data), f'meine-daten-{stamp}.json', 'application/json')
+            else:
+                ui.download.content(export_zip(data), f'meine-daten-{stamp}.zip', 'application/zip')
+
+        with ui.row().classes('gap-2 wrap'):
+            ui.button(t('settings.export_json'), icon='download', on_click=lambda: download('json')) \
+                .props('outline no-caps')
+            ui.button(t('settings.export_csv'), icon='download', on_click=lambda: download('csv')) \
+                .props('outline no-caps')
 
 
 def _delete_card(portal: Portal, me: session.LoggedIn) -> None:

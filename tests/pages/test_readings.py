@@ -107,7 +107,8 @@ async def test_a_second_reading_on_the_same_day_replaces_the_first(user, db, ann
 
 def last_audit(db, action):
     with Session(db) as session:
-        return session.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())).first()
+        query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())
+        return session.exec(query).first()
 
 
 async def test_two_rate_meters_have_a_field_per_register(user, db):

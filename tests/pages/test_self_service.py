@@ -1,0 +1,264 @@
+"""Abschlag, Kundendaten, Posteingang, Kontakt, Verträge, Verbrauch and the data export, with the user fixture."""
+
+import io
+import json
+import zipfile
+from datetime import date
+
+import pytest
+from nicegui import ui
+from sqlmodel import Session, select
+
+from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
+from domain.types import utcnow
+from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+
+
+@pytest.fixture
+def otto(db):
+    customer = make_customer(db, last_name='Otto')
+    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    add_tariff(db, customer['id'], amount='92', paid_months=date.today().month - 1)
+    login = make_login(db, [customer['id']], email='otto@example.org')
+    return customer, login
+
+
+def rows(db, model, *where):
+    with Session(db) as session:
+        return list(session.exec(select(model).where(*where)))
+
+
+def actions(db):
+    return [e.action for e in rows(db, AuditEntry)]
+
+
+async def test_the_slider_shows_the_new_amount_and_the_result_live(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Aktueller Abschlag: 92,00\xa0€ monatlich')
+    await user.should_see('Neuer Abschlag: 92,00\xa0€')
+    slider = user.find(ui.slider).elements.pop()
+    assert slider.props['aria-label'] == 'Monatlicher Abschlag'
+    slider.set_value(150)
+    await user.should_see('Neuer Abschlag: 150,00\xa0€')
+    await user.should_see('Voraussichtliches Ergebnis:')
+    result = next(e.text for e in user.find(ui.label).elements if e.text.startswith('Voraussichtliches Ergebnis'))
+    assert 'Guthaben' in result or 'Nachzahlung' in result
+
+
+async def test_a_new_installment_applies_from_the_next_due_date_and_is_mailed(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag')
+    user.find(ui.slider).elements.pop().set_value(100)
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'Ihr neuer Abschlag von 100,00\xa0€ gilt ab')
+    plans = rows(db, InstallmentPlan)
+    assert [p.amount for p in plans] == [92, 100] and plans[1].valid_from > date.today()
+    mail = last_mail(db, 'otto@example.org')
+    assert 'Ihr neuer Abschlag' in mail.subject and '100,00\xa0€' in mail.text and 'Erstmals fällig am' in mail.text
+    assert 'installment_changed' in actions(db)
+
+
+async def test_a_reduction_beyond_the_limit_goes_to_review_with_reading_and_reason(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag')
+    user.find(ui.slider).elements.pop().set_value(50)
+    await user.should_see('prüfen wir persönlich')
+    assert 'Zählerstand' in await submit_for_error(user, 'Abschlag ändern', 'Aktueller Zählerstand')
+    field(user, 'Aktueller Zählerstand').type('15000')
+    assert 'Begründung' in await submit_for_error(user, 'Abschlag ändern', 'Begründung')
+    field(user, 'Begründung').type('Auszug eines Mitbewohners')
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'prüfen wir und melden uns')
+    [item] = rows(db, ReviewItem)
+    assert (item.kind, item.reason) == ('installment_reduction', 'Auszug eines Mitbewohners')
+    assert 'reading=15000' in item.details
+    assert [p.amount for p in rows(db, InstallmentPlan)] == [92]  # unchanged until staff decide
+    assert 'persönlich' in last_mail(db, 'otto@example.org').text
+
+
+async def test_contact_data_are_changed_after_confirmation(user, db, otto):
+    customer, _ = otto
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'Basisdaten ändern')
+    button(user, 'Basisdaten ändern').click()
+    field(user, 'Postleitzahl').clear().type('2774')
+    assert 'fünf Ziffern' in await submit_for_error(user, 'Bestätigen', 'Postleitzahl')
+    field(user, 'Postleitzahl').clear().type('27751')
+    field(user, 'Telefon').clear().type('abc')
+    assert 'Telefonnummer' in await submit_for_error(user, 'Bestätigen', 'Telefon')
+    assert rows(db, Customer, Customer.id == customer['id'])[0].postal_code == '27749'  # nothing half-saved
+    field(user, 'Telefon').clear().type('04221 98765')
+    field(user, 'E-Mail-Adresse für Schriftverkehr').clear().type('post@example.org')
+    [paperless] = [c for c in user.find(ui.checkbox).elements if c.text == 'Onlinekunde']
+    paperless.value = True
+    button(user, 'Bestätigen').click()
+    await see(user, 'Ihre Änderungen sind gespeichert')
+    saved = rows(db, Customer, Customer.id == customer['id'])[0]
+    assert (saved.postal_code, saved.phone, saved.email, saved.paperless) == ('27751', '04221 98765',
+                                                                              'post@example.org', True)
+    mail = last_mail(db, 'otto@example.org')
+    assert 'Postleitzahl: 27751' in mail.text and 'Onlinekunde (Rechnung nur online): ja' in mail.text
+    assert {'contact_data_changed', 'paperless_on'} <= set(actions(db))
+
+
+async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'noch keine Bankverbindung')
+    field(user, 'Kontoinhaber').type('Erika Otto')
+    field(user, 'IBAN').type('DE89 3704 0044 0532 0130 01')
+    assert 'nicht gültig' in await submit_for_error(user, 'Bankverbindung speichern', 'IBAN')
+    assert rows(db, BankAccount) == []
+    field(user, 'IBAN').clear().type('DE89 3704 0044 0532 0130 00')
+    await user.should_see('Bank: Commerzbank')
+    [mandate] = [c for c in user.find(ui.checkbox).elements if c.text == 'SEPA-Lastschriftmandat erteilen']
+    mandate.value = True
+    button(user, 'Bankverbindung speichern').click()
+    await see(user, 'Ihre Bankverbindung ist gespeichert')
+    await user.should_see('IBAN: DE89 •••• •••• 3000 (Commerzbank)')
+    await user.should_see('SEPA-Lastschriftmandat erteilt am')
+    [account] = rows(db, BankAccount)
+    assert account.iban == 'DE89370400440532013000' and account.mandate_reference.startswith('4')
+    mail = last_mail(db, 'otto@example.org')
+    assert 'DE89 •••• •••• 3000' in mail.text and 'DE98ZZZ09999999999' in mail.text
+    assert '370400440532013000' not in mail.text  # never the full IBAN in a mail
+    button(user, 'Mandat widerrufen').click()  # opens the question
+    await user.should_see('Möchten Sie das SEPA-Lastschriftmandat widerrufen?')
+    button(user, 'Mandat widerrufen').click()  # now also the dialog's button
+    await see(user, 'Das Mandat ist widerrufen')
+    assert rows(db, BankAccount)[0].mandate_revoked_at is not None
+    assert 'bank_account_changed' in actions(db) and 'mandate_revoked' in actions(db)
+
+
+async def test_inbox_marks_messages_read_and_counts_unread_in_the_navigation(user, db, otto):
+    customer, _ = otto
+    with Session(db) as session:
+        session.add(InboxMessage(customer_id=customer['id'], created_at=utcnow(), subject='Preisänderung zum 1.1.',
+                                 body='Sehr geehrte Kundin, ...'))
+        session.commit()
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.should_see('Posteingang (1 ungelesen)')
+    await user.should_see('1 ungelesene Nachricht(en) im Posteingang')
+    await user.open('/posteingang')
+    await see(user, 'Preisänderung zum 1.1.')
+    button(user, 'Als gelesen markieren').click()
+    await see(user, 'gelesen')
+    for _ in range(50):
+        if rows(db, InboxMessage)[0].read_at is not None:
+            break
+        import asyncio
+        await asyncio.sleep(0.05)
+    assert rows(db, InboxMessage)[0].read_at is not None
+    await user.open('/uebersicht')
+    await see(user, 'Ihre Verträge')
+    await user.should_not_see('ungelesen')
+
+
+async def test_a_contact_message_is_stored_and_acknowledged(user, db, otto):
+    customer, _ = otto
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kontakt')
+    await see(user, 'Nachricht senden')
+    field(user, 'Betreff').type('Umzug zum 1.2.')
+    assert 'Thema' in await _topic_error(user)
+    [topic] = [s for s in user.find(ui.select).elements if s.props.get('label') == 'Thema']
+    topic.value = 'Umzug'
+    assert 'Nachricht' in await submit_for_error(user, 'Nachricht senden', 'Nachricht')
+    field(user, 'Nachricht').type('Ich ziehe zum 1.2. in die Lindenallee 5.')
+    button(user, 'Nachricht senden').click()
+    await see(user, 'Vielen Dank für Ihre Nachricht (Vorgangsnummer K-')
+    [message] = rows(db, ContactMessage)
+    assert (message.customer_id, message.topic, message.status) == (customer['id'], 'Umzug', 'open')
+    assert 'Wir haben Ihre Nachricht erhalten' in last_mail(db, 'otto@example.org').subject
+
+
+async def _topic_error(user) -> str:
+    import asyncio
+    button(user, 'Nachricht senden').click()
+    for _ in range(100):
+        for s in user.find(ui.select).elements:
+            if s.props.get('label') == 'Thema' and s.props.get('error-message'):
+                return s.props['error-message']
+        await asyncio.sleep(0.05)
+    raise AssertionError('no error at Thema')
+
+
+async def test_contracts_show_prices_term_and_supply_point(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, 'Strom · Vertrag')
+    await user.should_see('30,00 ct/kWh')  # 0.2521 net + 19 % VAT
+    await user.should_see('144,00\xa0€ pro Jahr')
+    await user.should_see('41373559241')
+    await user.should_see('4 Wochen')
+    await user.should_see('92,00\xa0€ monatlich, fällig am 15. eines Monats')
+
+
+async def test_consumption_per_year_as_chart_and_table(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/verbrauch')
+    await see(user, 'Verbrauch je Jahr')
+    chart = user.find(ui.echart).elements.pop()
+    assert chart.options['series'][0]['data'] == [3200.0]
+    assert '2025: 3.200 kWh' in chart.props['aria-label']
+    table = next(iter(user.find(ui.table).elements))
+    assert table.rows[0]['amount'] == '3.200 kWh'
+
+
+async def test_my_data_can_be_downloaded_as_json_and_csv(db, otto):
+    from domain.customer_data import export_data, export_json, export_zip
+    from domain.ports import Context
+    from storage.settings import Settings
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import CHEAP_HASHER
+    _, login = otto
+    ctx = Context(Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret', 'http://portal.test',
+                  CHEAP_HASHER)
+    with SqlUnitOfWork(db) as uow:
+        data = export_data(uow, ctx, login['id'])
+    parsed = json.loads(export_json(data))
+    assert parsed['login']['email'] == 'otto@example.org'
+    assert parsed['customers'][0]['readings'][0]['value'] == '10000.000'
+    names = zipfile.ZipFile(io.BytesIO(export_zip(data))).namelist()
+    assert {'login.csv', 'customer.csv', 'readings.csv', 'bills.csv'} <= set(names)
+    assert 'data_exported' in actions(db)
+
+
+async def test_meine_daten_herunterladen_gives_the_json(user, db, otto):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    button(user, 'Meine Daten herunterladen').click()
+    response = await user.download.next(timeout=5)
+    assert response.json()['login']['email'] == 'otto@example.org'
+    button(user, 'Als CSV (ZIP) herunterladen').click()
+    response = await user.download.next(timeout=5)
+    assert 'customer.csv' in zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+
+
+async def test_the_sepa_mandate_pdf_is_prefilled_and_only_for_the_owner(user, db, otto, tmp_path):
+    import subprocess
+
+    from nicegui import app
+    customer, _ = otto
+    anonymous = await user.http_client.get('/kundendaten/sepa-mandat.pdf')
+    assert anonymous.status_code in (302, 307) and anonymous.headers['location'] == '/'
+    await log_in(user, 'otto@example.org', PASSWORD)
+    response = await user.http_client.get('/kundendaten/sepa-mandat.pdf')
+    assert response.headers['content-type'] == 'application/pdf'
+    assert 'attachment' in response.headers['content-disposition']
+    (tmp_path / 'm.pdf').write_bytes(response.content)
+    text = subprocess.run(['pdftotext', '-layout', str(tmp_path / 'm.pdf'), '-'], capture_output=True, text=True,
+                          check=True).stdout
+    for expected in ('SEPA-Lastschriftmandat', 'Stadtwerke Aue', 'DE98ZZZ09999999999', customer['customer_number'],
+                     'acht Wochen', 'Frau Erika Otto'):
+        assert expected in text
+    foreign = make_customer(db, last_name='Fremd')
+    with user:
+        app.storage.user['customer_id'] = foreign['id']
+    response = await user.http_client.get('/kundendaten/sepa-mandat.pdf')
+    assert response.headers.get('content-type') != 'application/pdf'
