@@ -117,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     imports = commands.add_parser('import', help='import billing-system CSV files from a folder')
     imports.add_argument('folder', type=Path)
     export = commands.add_parser('export', help='export what customers did, as CSV on standard output')
-    export.add_argument('kind', choices=['readings', 'changes'])
-    export.add_argument('--since', type=date.fromisoformat, required=True, help='ISO date, e.g. 2026-11-01')
+    export.add_argument('kind', choices=['readings', 'changes', 'reading-codes'],
+                        help='reading-codes: a new one-time code per self-read meter, for the reading letters')
+    export.add_argument('--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)')
+    export.add_argument('--valid-until', type=date.fromisoformat,
+                        help='reading-codes: last day the codes work (default: end of the reading period)')
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == 'serve':
@@ -138,8 +141,28 @@ def main(argv: list[str] | None = None) -> int:
         from storage.importer import import_folder
         documents = settings.data_dir / 'documents'
         return 0 if import_folder(engine, args.folder, documents, progress=sys.stderr).ok else 1
+    if args.kind == 'reading-codes':
+        return _reading_codes(engine, settings, args.valid_until)
+    if args.since is None:
+        parser.error('export readings|changes needs --since DATE')
     from storage.exporter import export
     export(engine, args.kind, args.since, sys.stdout)
+    return 0
+
+
+def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None) -> int:
+    import csv
+
+    from domain.ports import Context
+    from domain.reading_codes import issue_codes
+    context = Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher())
+    with SqlUnitOfWork(engine) as uow:
+        codes = issue_codes(uow, context, valid_until)
+    writer = csv.writer(sys.stdout, delimiter=';', lineterminator='\n')
+    writer.writerow(('meter_number', 'customer_number', 'code', 'valid_until', 'url'))
+    writer.writerows((c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(),
+                      f'{settings.public_url}/ablesung') for c in codes)
+    print(f'{len(codes)} reading codes issued', file=sys.stderr)
     return 0
 
 

@@ -195,3 +195,8 @@ class PhoneInvalid(DomainError):
 
 class NothingChanged(DomainError):
     key = 'error.nothing_changed'
+
+
+class ReadingCodeInvalid(DomainError):
+    key = 'error.reading_code_invalid'
+    field = 'code'

@@ -192,6 +192,17 @@ class ReviewItem(SQLModel, table=True):
     status: str = Field(default='open', index=True, max_length=20)  # open, accepted, rejected
 
 
+class ReadingCode(SQLModel, table=True):
+    """A one-time code printed on the reading letter: enter a reading for exactly one meter without a login."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meter_id: int = Field(foreign_key='meter.id', index=True)
+    digest: str = Field(index=True, max_length=64)
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    expires_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    used_at: datetime | None = _at()  # type: ignore[assignment]
+
+
 class PortalUser(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=254)  # normalised (lower case)

@@ -175,20 +175,19 @@ def unit_of(contract: Contract) -> str:
 
 def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterForm]:
     ensure_owner(uow, user_id, customer_id)
-    forms = []
-    for contract, meter in uow.meters.of_customer(customer_id):
-        if meter.removed_on is not None or contract.end_date is not None:
-            continue
-        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
-        values = tuple(LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
-                       for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True))
-        registers = tuple(meter.registers.split(','))
-        last = tuple(next(v for v in values if v.obis == obis) for obis in registers
-                     if any(v.obis == obis for v in values))
-        forms.append(MeterForm(meter.meter_number, contract.contract_number, contract.commodity, unit_of(contract),
-                               meter.kind, registers,
-                               meter.pre_decimal_digits, meter.kind in REMOTE_KINDS, last, values[:12]))
-    return forms
+    return [form_for(uow, contract, meter) for contract, meter in uow.meters.of_customer(customer_id)
+            if meter.removed_on is None and contract.end_date is None]
+
+
+def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
+    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    values = tuple(LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
+                   for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True))
+    registers = tuple(meter.registers.split(','))
+    last = tuple(next(v for v in values if v.obis == obis) for obis in registers
+                 if any(v.obis == obis for v in values))
+    return MeterForm(meter.meter_number, contract.contract_number, contract.commodity, unit_of(contract),
+                     meter.kind, registers, meter.pre_decimal_digits, meter.kind in REMOTE_KINDS, last, values[:12])
 
 
 @dataclass(frozen=True)
@@ -209,10 +208,11 @@ def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int
     if not found:
         raise NotAllowed()
     contract, meter = found[0]
-    return _store(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}', channel)
+    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
+                         channel)
 
 
-def _store(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, values: dict[str, str],
+def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, values: dict[str, str],
            reading_date: str, confirmed: bool, reason: str, actor: str, channel: str) -> Submitted:
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
@@ -269,7 +269,7 @@ def _store(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, valu
     uow.audit(AuditEntry(at=ctx.now, actor=actor, action='reading_submitted', customer_id=contract.customer_id,
                          details=details[:2000], address=ctx.address))
     customer = uow.customers.get(contract.customer_id)
-    recipient = _recipient(uow, contract.customer_id, customer.email if customer else '')
+    recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     if recipient:
         uow.queue_mail(compose(ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when),
                                values='\n'.join(lines)), ctx.now)
@@ -277,7 +277,7 @@ def _store(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, valu
     return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced))
 
 
-def _recipient(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
+def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
     owner = uow.users.owner_of(customer_id)
     user = uow.users.get(owner) if owner is not None else None
     return user.email if user is not None else fallback

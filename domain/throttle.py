@@ -21,6 +21,7 @@ LOGIN_PER_ADDRESS = ThrottlePolicy(30, timedelta(minutes=15), timedelta(minutes=
 REGISTRATION_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 PIN_PER_USER = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 RESET_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+READING_CODE_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 
 
 @dataclass

@@ -1,19 +1,40 @@
 """Zählerstand melden: one form per meter that the customer reads; remote meters show their last value."""
 
+from collections.abc import Awaitable, Callable
+
 from nicegui import ui
 
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import BERLIN, day, money, number, t
 from domain.installment import installment_views
-from domain.readings import REASONS, REGISTER_FIELDS, MeterForm, meter_forms, reading_window, submit_reading
+from domain.reading_codes import open_by_code, submit_by_code
+from domain.readings import (
+    REASONS,
+    REGISTER_FIELDS,
+    MeterForm,
+    Submitted,
+    meter_forms,
+    reading_window,
+    submit_reading,
+)
 from domain.types import utcnow
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
+from pages.frame import public_frame
 from pages.portal import Portal
 from pages.protected import protected_page
 
 
 def create(portal: Portal) -> None:
+    @ui.page('/ablesung')
+    def reading_by_code_page():
+        with public_frame(portal, t('reading_code.title')):
+            page_title(t('reading_code.title'))
+            ui.label(t('reading_code.intro'))
+            _period_notice(portal)
+            _by_code(portal)
+            ui.link(t('reading_code.login_hint'), '/')
+
     @protected_page(portal, '/zaehlerstand', 'reading.title')
     async def reading_page(me, choices) -> None:
         page_title(t('reading.title'))
@@ -48,16 +69,27 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                 ui.label(f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
                          f'{number(last.value)} {meter.unit} vom {day(last.reading_date)}')
             return
-        for last in meter.last:
-            ui.label(f'{t("reading.last")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
-                     f'{number(last.value)} {meter.unit} vom {day(last.reading_date)}').classes('text-grey-8')
+        last_values(meter)
         window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
         if window.open:
-            _form(portal, me, meter)
+            async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted | None:
+                if not await session.still(portal, me):
+                    return None
+                return await portal.act(submit_reading, me.user_id, me.customer_id, meter.meter_number, values, when,
+                                        confirmed, reason, address=client_address())
+
+            async def after(_: Submitted) -> None:
+                await _proposal(portal, me, meter)
+
+            reading_form(meter, send, after)
         _history(meter)
 
 
-def _form(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
+Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
+
+
+def reading_form(meter: MeterForm, send: Send, after: Callable[[Submitted], Awaitable[None]] | None = None) -> None:
+    """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
     form = Form()
     for obis in meter.registers:
         label = REGISTER_FIELDS.get(obis, obis)
@@ -77,13 +109,9 @@ def _form(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
     async def submit() -> None:
         form.clear()
         done.clear()
-        if not await session.still(portal, me):
-            return
         values = {obis: form.value(REGISTER_FIELDS.get(obis, obis)) for obis in meter.registers}
         try:
-            result = await portal.act(submit_reading, me.user_id, me.customer_id, meter.meter_number, values,
-                                      form.value('reading_date'), bool(confirmed.value), str(reason.value or ''),
-                                      address=client_address())
+            result = await send(values, form.value('reading_date'), bool(confirmed.value), str(reason.value or ''))
         except ReadingImplausible as error:
             confirm_box.set_visibility(True)
             form.show(error)
@@ -91,13 +119,16 @@ def _form(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
         except DomainError as error:
             form.show(error)
             return
+        if result is None:
+            return
         confirm_box.set_visibility(False)
         confirmed.value, reason.value = False, ''
         with done:
             notice(t('reading.done_flagged') if result.flagged else t('reading.done', date=day(result.reading_date)))
             for line in result.lines:
                 ui.label(line)
-            await _proposal(portal, me, meter)
+            if after is not None:
+                await after(result)
 
     ui.button(t('reading.submit'), on_click=submit).props('no-caps')
 
@@ -115,6 +146,13 @@ async def _proposal(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> N
             ui.link(t('reading.proposal_link'), '/abschlag')
 
 
+def last_values(meter: MeterForm) -> None:
+    for last in meter.last:
+        register = f' ({REGISTER_FIELDS.get(last.obis, last.obis)})' if len(meter.registers) > 1 else ''
+        ui.label(f'{t("reading.last")}{register}: {number(last.value)} {meter.unit} vom {day(last.reading_date)}') \
+            .classes('text-grey-8')
+
+
 def _history(meter: MeterForm) -> None:
     if not meter.history:
         return
@@ -125,3 +163,34 @@ def _history(meter: MeterForm) -> None:
              'value': f'{number(v.value)} {meter.unit}', 'source': t(f'reading.sources.{v.source}'),
              'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else ''} for v in meter.history]
     ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+
+
+def _by_code(portal: Portal) -> None:
+    """Code and meter number first; then exactly that meter's form (the code is checked again on submit)."""
+    form = Form()
+    form.field('code', t('reading_code.code'), hint=t('reading_code.code_hint')).props('spellcheck=false')
+    form.field('meter_number', t('field.meter_number'), hint=t('field.meter_number_hint'))
+    form.alert()
+    meter_box = ui.column().classes('w-full')
+
+    async def open_form() -> None:
+        form.clear()
+        meter_box.clear()
+        code, meter_number = form.value('code'), form.value('meter_number')
+        try:
+            meter = await portal.act(open_by_code, code, meter_number, address=client_address())
+        except DomainError as error:
+            form.show(error)
+            return
+
+        async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted:
+            return await portal.act(submit_by_code, code, meter_number, values, when, confirmed, reason,
+                                    address=client_address())
+
+        with meter_box, ui.card().classes('w-full'):
+            ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}') \
+                .classes('text-h6').props('role=heading aria-level=2')
+            last_values(meter)
+            reading_form(meter, send)
+
+    ui.button(t('reading_code.next'), on_click=open_form).props('no-caps')

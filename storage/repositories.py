@@ -20,6 +20,7 @@ from domain.model import (
     Payment,
     PortalUser,
     Price,
+    ReadingCode,
     ReviewItem,
     Throttle,
     UserCustomer,
@@ -160,6 +161,29 @@ class SqlMeters:
     def delete_reading(self, reading: MeterReading) -> None:
         self.session.delete(reading)
         self.session.flush()
+
+    def self_read(self) -> list[tuple[str, Contract, Meter]]:
+        """Customer number, contract and meter of every meter in supply that customers read themselves."""
+        query = (select(Customer.customer_number, Contract, Meter)
+                 .join(Contract, col(Contract.customer_id) == Customer.id)
+                 .join(Meter, col(Meter.contract_id) == Contract.id)
+                 .where(col(Meter.kind) == 'manual', col(Meter.removed_on).is_(None), col(Contract.end_date).is_(None))
+                 .order_by(col(Customer.customer_number), col(Meter.meter_number)))
+        return list(self.session.exec(query))  # type: ignore[arg-type]
+
+    def end_codes(self, meter_id: int, at: datetime) -> None:
+        self.session.exec(update(ReadingCode)  # type: ignore[call-overload]
+                          .where(col(ReadingCode.meter_id) == meter_id, col(ReadingCode.used_at).is_(None))
+                          .values(expires_at=at))
+
+    def add_code(self, code: ReadingCode) -> None:
+        self.session.add(code)
+        self.session.flush()
+
+    def by_code(self, digest: str) -> tuple[Contract, Meter, ReadingCode] | None:
+        query = (select(Contract, Meter, ReadingCode).join(Meter, col(Meter.contract_id) == Contract.id)
+                 .join(ReadingCode, col(ReadingCode.meter_id) == Meter.id).where(ReadingCode.digest == digest))
+        return self.session.exec(query).first()  # type: ignore[return-value]
 
 
 class SqlBilling:

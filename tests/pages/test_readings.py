@@ -179,3 +179,51 @@ async def test_another_customers_meter_cannot_be_reached(user, db, anna):
     _, login = anna
     with SqlUnitOfWork(db) as uow, pytest.raises(NotAllowed):
         submit_reading(uow, None, login['id'], foreign['id'], foreign['meter_number'], {'1.8.0': '5'}, '')
+
+
+def issue_codes_for(db):
+    from domain.ports import Context
+    from domain.reading_codes import issue_codes
+    from storage.settings import Settings
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import CHEAP_HASHER
+    settings = Settings()  # the same secret as the app under test
+    ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER)
+    with SqlUnitOfWork(db) as uow:
+        return {c.meter_number: c.code for c in issue_codes(uow, ctx)}
+
+
+async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, anna):
+    customer, _ = anna
+    codes = issue_codes_for(db)
+    code = codes[customer['meter_number']]
+    await user.open('/ablesung')
+    field(user, 'Ablesecode').type(code.lower().replace('-', ' '))
+    field(user, 'Zählernummer').type('1EBZ0199999999')
+    assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
+    field(user, 'Zählernummer').clear().type(customer['meter_number'])
+    button(user, 'Weiter').click()
+    await see(user, 'Letzter Zählerstand: 13.650 kWh vom 31.12.2025')
+    field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Ihr Zählerstand vom')
+    [reading] = customer_readings(db)
+    assert reading.value == 13650 + 10 * DAYS
+    assert 'channel=letter' in last_audit(db, 'reading_submitted').details
+    assert 'Zählerstand ist eingegangen' in last_mail(db, 'anna@example.org').subject
+    field(user, 'Zählerstand').clear().type(str(13650 + 10 * DAYS + 1))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'bereits verwendet')  # a code works once
+    assert len(customer_readings(db)) == 1
+
+
+async def test_guessing_reading_codes_is_throttled(user, db, anna):
+    customer, _ = anna
+    issue_codes_for(db)
+    await user.open('/ablesung')
+    field(user, 'Zählernummer').type(customer['meter_number'])
+    for attempt in range(10):
+        field(user, 'Ablesecode').clear().type(f'AAAA-BBBB-CC{attempt:02d}')
+        assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
+    field(user, 'Ablesecode').clear().type('AAAA-BBBB-CCCC')
+    assert 'Zu viele Versuche' in await submit_for_error(user, 'Weiter', 'Ablesecode')

@@ -1,0 +1,89 @@
+"""Readings without a login: the one-time code printed on the utility's reading letter (Ablesekarte).
+
+Codes are made for every self-read meter when the letters are prepared (`kundenportal export reading-codes`),
+stored only as keyed digests, valid until the end of the reading period, and used once. Entering a code
+and meter number is throttled per client address, so codes cannot be guessed.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from domain import throttle, tokens
+from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
+from domain.i18n import BERLIN
+from domain.identifiers import normalise
+from domain.model import Contract, Meter, ReadingCode
+from domain.ports import Context, UnitOfWork
+from domain.readings import REMOTE_KINDS, MeterForm, Submitted, form_for, reading_window, store_reading
+
+ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'  # no 0/O, 1/I: read from paper
+
+
+def new_code() -> str:
+    raw = ''.join(secrets.choice(ALPHABET) for _ in range(12))
+    return f'{raw[:4]}-{raw[4:8]}-{raw[8:]}'
+
+
+def code_digest(ctx: Context, code: str) -> str:
+    return tokens.digest(ctx.secret, normalise(code))
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    meter_number: str
+    customer_number: str
+    code: str
+    valid_until: date
+
+
+def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) -> list[IssuedCode]:
+    """A fresh code for every self-read meter in supply; earlier unused codes of those meters end."""
+    today = ctx.now.astimezone(BERLIN).date()
+    window = reading_window(ctx.profile.readings, today)
+    until = valid_until or window.closes_on or today + timedelta(weeks=8)
+    expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
+    issued = []
+    for customer, _contract, meter in uow.meters.self_read():
+        uow.meters.end_codes(meter.id, ctx.now)  # type: ignore[arg-type]
+        code = new_code()
+        uow.meters.add_code(ReadingCode(meter_id=meter.id, digest=code_digest(ctx, code), created_at=ctx.now,  # type: ignore[arg-type]
+                                        expires_at=expires))
+        issued.append(IssuedCode(meter.meter_number, customer, code, until))
+    uow.commit()
+    return issued
+
+
+def _check(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> tuple[Contract, Meter, ReadingCode]:
+    if not code.strip():
+        raise FieldRequired('code', label='Ablesecode')
+    if not meter_number.strip():
+        raise FieldRequired('meter_number', label='Zählernummer')
+    key = f'reading_code:{ctx.address}'
+    state = uow.throttles.state(key)
+    if state.is_locked(ctx.now):
+        raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
+    found = uow.meters.by_code(code_digest(ctx, code))
+    if found is not None:
+        contract, meter, row = found
+        if (meter.meter_number == normalise(meter_number) and tokens.is_usable(row.expires_at, row.used_at, ctx.now)
+                and meter.kind not in REMOTE_KINDS):
+            return contract, meter, row
+    state.record_failure(throttle.READING_CODE_PER_ADDRESS, ctx.now)
+    uow.throttles.save(key, state)
+    uow.commit()
+    raise ReadingCodeInvalid()
+
+
+def open_by_code(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> MeterForm:
+    contract, meter, _ = _check(uow, ctx, code, meter_number)
+    return form_for(uow, contract, meter)
+
+
+def submit_by_code(uow: UnitOfWork, ctx: Context, code: str, meter_number: str, values: dict[str, str],
+                   reading_date: str, confirmed: bool = False, reason: str = '') -> Submitted:
+    contract, meter, row = _check(uow, ctx, code, meter_number)
+    row.used_at = ctx.now
+    uow.meters.add_code(row)
+    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code',
+                         'letter')
