@@ -4,11 +4,20 @@ cents, VAT on the net total, installments paid, the result; and an estimated end
 Plain values in, plain values out: the billing run, the PDF and the tests all use these functions.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import UnionType
+from typing import Union, get_args, get_origin, get_type_hints
 
-from domain.installment import WEIGHTED, weight_share
+from domain.errors import BillNotCorrectable
+from domain.i18n import money
+from domain.installment import WEIGHTED, billing_year, due_dates, installment_for, weight_share
+from domain.mails import compose
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter
+from domain.ports import Context, UnitOfWork
+from domain.readings import gas_kwh
 
 CENT = Decimal('0.01')
 
@@ -107,3 +116,271 @@ def estimate_reading(previous: tuple[date, Decimal], before: tuple[date, Decimal
     (d0, v0), (d1, v1) = before, previous
     per_day = (v1 - v0) / (d1 - d0).days
     return (v1 + per_day * (on - d1).days).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RegisterReadings:
+    """One register's start and end reading, and how each was obtained (customer, utility, remote, estimated)."""
+
+    obis: str
+    start_date: date
+    start_value: Decimal
+    start_source: str
+    end_date: date
+    end_value: Decimal
+    end_source: str
+    consumption: Decimal  # in the meter's unit (m³ for gas and water)
+
+
+@dataclass(frozen=True)
+class BillDocument:
+    """Everything an annual, final or correction bill states (DOMAIN.md 5), ready for the PDF."""
+
+    bill_number: str
+    bill_date: date
+    kind: str  # annual, final, correction
+    replaces: str  # the corrected bill's number
+    customer_number: str
+    customer_name: str
+    customer_address: tuple[str, ...]
+    contract_number: str
+    commodity: str
+    tariff_code: str
+    contract_start: date
+    contract_end: date | None
+    notice_period_weeks: int
+    next_termination: date | None
+    malo_id: str
+    supply_address: str
+    meter_number: str
+    period_start: date
+    period_end: date
+    registers: tuple[RegisterReadings, ...]
+    z_number: Decimal | None
+    calorific_value: Decimal | None
+    consumption: Decimal  # billed unit: kWh (gas converted) or m³
+    unit: str
+    result: BillResult
+    vat_rate: Decimal
+    due_date: date
+    previous_consumption: Decimal | None
+    group_average: Decimal | None
+    next_installment: Decimal | None
+    next_installment_per_year: int
+    next_installment_first_due: date | None
+    next_installment_due_day: int
+
+
+def next_termination(start: date, notice_weeks: int, today: date) -> date:
+    """Open-ended supply contracts end at the end of a month with the notice period: the earliest possible date."""
+    earliest = today + timedelta(weeks=notice_weeks)
+    first_next = date(earliest.year + (earliest.month == 12), earliest.month % 12 + 1, 1)
+    return max(first_next - timedelta(days=1), start)
+
+
+def due_date_for(bill_date: date) -> date:
+    """Payable two weeks after the bill date [P]."""
+    return bill_date + timedelta(days=14)
+
+
+def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal:
+    """The next period's installment: this period's gross cost spread over the installments (DOMAIN.md 4)."""
+    return installment_for(result.gross, per_year, rounding)
+
+
+def to_json(bill: BillDocument) -> str:
+    """The bill's contents as JSON (stored with the bill, so its PDF can be rendered again identically)."""
+    return json.dumps(asdict(bill), default=str, ensure_ascii=False)
+
+
+def from_json(text: str) -> BillDocument:
+    return _build(BillDocument, json.loads(text))
+
+
+def _build(cls: type, data: dict):
+    hints = get_type_hints(cls)
+    return cls(**{name: _value(hints[name], value) for name, value in data.items()})
+
+
+def _value(hint, value):
+    if value is None:
+        return None
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if get_origin(hint) in (UnionType, Union) and args:
+        return _value(args[0], value)
+    if get_origin(hint) is tuple:
+        inner = get_args(hint)[0]
+        return tuple(_value(inner, v) for v in value)
+    if hint is Decimal:
+        return Decimal(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if is_dataclass(hint):
+        return _build(hint, value)  # type: ignore[arg-type]
+    return value
+
+
+# --- the use cases of the billing run -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Skipped:
+    contract_number: str
+    reason: str
+
+
+def billing_period(contract: Contract, year: int) -> tuple[date, date] | None:
+    """The contract's part of the billing year ending in `year` (to its end date for a final bill)."""
+    start, end = billing_year(contract.billing_month, date(year, contract.billing_month, 1))
+    start, end = max(start, contract.start_date), min(end, contract.end_date or end)
+    return (start, end) if start <= end else None
+
+
+def run_key(contract_id: int, period_end: date) -> str:
+    return f'{contract_id}:{period_end.isoformat()}'
+
+
+def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
+                 bill_date: date) -> BillDocument | Skipped:
+    """Compute one contract's bill for the billing year (number still empty); nothing is written."""
+    contract = uow.billing.contract(contract_id)
+    period = billing_period(contract, year)
+    if period is None:
+        return Skipped(contract.contract_number, 'kein Lieferzeitraum im Abrechnungsjahr')
+    start, end = period
+    customer = uow.customers.get(contract.customer_id)
+    meters = [m for m in uow.customers.meters([contract_id]) if m.removed_on is None or m.removed_on >= start]
+    if not meters or customer is None:
+        return Skipped(contract.contract_number, 'kein Zähler')
+    meter = meters[0]
+    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    registers, previous = [], Decimal(0)
+    for obis in meter.registers.split(','):
+        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
+        before = [r for r in own if r.reading_date < start]
+        inside = [r for r in own if start <= r.reading_date <= end]
+        if not before:
+            return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
+        first = before[-1]
+        if inside and inside[-1].reading_date == end:
+            last_date, last_value, last_source = end, inside[-1].value, inside[-1].source
+        elif len(before) >= 2 or inside:
+            basis = ([*before, *inside])[-2:]
+            last_date, last_value, last_source = end, estimate_reading(
+                (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), end), 'estimated'
+        else:
+            return Skipped(contract.contract_number, f'kein Endstand für Zählwerk {obis} und keine Schätzgrundlage')
+        if last_value < first.value:
+            return Skipped(contract.contract_number, f'Endstand kleiner als Anfangsstand ({obis}): bitte prüfen')
+        registers.append(RegisterReadings(obis, first.reading_date, first.value, first.source, last_date, last_value,
+                                          last_source, last_value - first.value))
+        whole_year = len(before) >= 2 and (before[-1].reading_date - before[-2].reading_date).days >= 300
+        if previous is not None and whole_year:
+            previous += before[-1].value - before[-2].value  # the period before, from its own readings
+        else:
+            previous = None
+    volume = sum((r.consumption for r in registers), Decimal(0))
+    gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
+    consumption = gas_kwh(volume, meter.z_number, meter.calorific_value) if gas else volume  # type: ignore[arg-type]
+    prices = uow.billing.prices(contract.tariff_code)
+    if not prices:
+        return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
+    periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
+    vat_rate = prices[-1].vat_rate
+    paid = sum((p.amount for p in uow.billing.payments(contract_id, start, end)), Decimal(0))
+    try:
+        result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
+    except ValueError as error:
+        return Skipped(contract.contract_number, str(error))
+    plans = uow.billing.plans(contract_id)
+    per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
+    final = contract.end_date is not None and contract.end_date <= end
+    next_start = end + timedelta(days=1)
+    first_due = next((d for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year)
+                      if d >= bill_date + timedelta(days=14)), None)
+    unit = 'm³' if contract.commodity == 'water' else 'kWh'
+    return BillDocument(
+        bill_number='', bill_date=bill_date, kind='final' if final else 'annual', replaces='',
+        customer_number=customer.customer_number, customer_name=customer.display_name,
+        customer_address=(f'{customer.street} {customer.house_number}'.strip(),
+                          f'{customer.postal_code} {customer.city}'.strip()),
+        contract_number=contract.contract_number, commodity=contract.commodity, tariff_code=contract.tariff_code,
+        contract_start=contract.start_date, contract_end=contract.end_date,
+        notice_period_weeks=contract.notice_period_weeks,
+        next_termination=None if final else next_termination(contract.start_date, contract.notice_period_weeks,
+                                                             bill_date),
+        malo_id=contract.malo_id, supply_address=customer.address, meter_number=meter.meter_number,
+        period_start=start, period_end=end, registers=tuple(registers),
+        z_number=meter.z_number if gas else None, calorific_value=meter.calorific_value if gas else None,
+        consumption=consumption, unit=unit, result=result, vat_rate=vat_rate, due_date=due_date_for(bill_date),
+        previous_consumption=_billed_unit(previous, meter) if gas and previous is not None else previous,
+        group_average=ctx.profile.bill.group_average.get(contract.commodity),
+        next_installment=None if final else proposal(result, per_year, ctx.profile.installment.rounding),
+        next_installment_per_year=per_year, next_installment_first_due=None if final else first_due,
+        next_installment_due_day=due_day)
+
+
+def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
+    return gas_kwh(volume, meter.z_number, meter.calorific_value)  # type: ignore[arg-type]
+
+
+def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: date) -> BillDocument:
+    """Replace a bill (e.g. after a corrected reading) by a new one with a new number; both are kept."""
+    old = uow.billing.bill_by_number(bill_number)
+    if old is None or not old.details:  # imported bills are corrected by the billing system that made them
+        raise BillNotCorrectable()
+    if uow.billing.replacement_of(old.id) is not None:  # type: ignore[arg-type]
+        raise BillNotCorrectable()
+    prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
+    if isinstance(prepared, Skipped):
+        raise BillNotCorrectable()
+    issued = issue_bill(uow, ctx, old.contract_id, replace(prepared, kind='correction', replaces=old.bill_number),
+                        replaces_id=old.id)
+    assert issued is not None
+    return issued
+
+
+def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument,
+               replaces_id: int | None = None) -> BillDocument | None:
+    """Give the bill its number and store it with the next installment plan, in one transaction.
+
+    Returns None when this contract already has its bill for the period (a resumed or concurrent run)."""
+    key = None if replaces_id else run_key(contract_id, bill.period_end)
+    if key is not None and uow.billing.bill_by_run_key(key) is not None:
+        return None
+    series = f'{ctx.profile.bill.number_prefix}{bill.bill_date.year}'
+    number = f'{series}{uow.billing.next_number(series):07d}'
+    issued = replace(bill, bill_number=number)
+    contract = uow.billing.contract(contract_id)
+    row = Bill(bill_number=number, contract_id=contract_id, bill_date=bill.bill_date, period_start=bill.period_start,
+               period_end=bill.period_end, kind=bill.kind, amount_gross=bill.result.gross,
+               pdf_path=f'bills/{number}.pdf', run_key=key, details=to_json(issued),
+               balance=bill.result.balance, due_date=bill.due_date, replaces_id=replaces_id)
+    uow.billing.add_bill(row)
+    if bill.next_installment is not None and bill.next_installment_first_due is not None:
+        uow.billing.set_plan(InstallmentPlan(contract_id=contract_id, valid_from=bill.next_installment_first_due,
+                                             amount=bill.next_installment, due_day=bill.next_installment_due_day,
+                                             per_year=bill.next_installment_per_year))
+    customer = uow.customers.get(contract.customer_id)
+    if customer is not None and customer.paperless:
+        _notify_paperless(uow, ctx, customer.id, row, issued)  # type: ignore[arg-type]
+    uow.audit(AuditEntry(at=ctx.now, actor='system', action='bill_issued', customer_id=contract.customer_id,
+                         details=f'bill={number} contract={contract.contract_number} gross={bill.result.gross} '
+                                 f'balance={bill.result.balance}'))
+    uow.commit()
+    return issued
+
+
+def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:
+    """Paperless customers find the bill in their inbox; the mail says where, without the PDF attached."""
+    what = 'Guthaben' if bill.result.balance < 0 else 'Nachzahlung'
+    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='bill', bill_id=row.id,
+                               subject=f'Ihre Rechnung {bill.bill_number}',
+                               body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
+                                    f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
+                                    f'„Rechnungen“ als PDF.'))
+    owner = uow.users.owner_of(customer_id)
+    user = uow.users.get(owner) if owner is not None else None
+    if user is not None:
+        uow.queue_mail(compose(ctx, user.email, 'bill_ready', number=bill.bill_number,
+                               amount=money(abs(bill.result.balance)), what=what,
+                               link=f'{ctx.base_url}/rechnungen'), ctx.now)

@@ -111,6 +111,12 @@ class NotAllowed(DomainError):
     key = 'error.not_allowed'
 
 
+class BillNotCorrectable(DomainError):
+    """Only the portal's own bills can be corrected, each once (the correction is corrected instead)."""
+
+    key = 'error.bill_not_correctable'
+
+
 class LastCustomerCannotBeRemoved(DomainError):
     key = 'error.last_customer'
 

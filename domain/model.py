@@ -134,6 +134,19 @@ class Bill(SQLModel, table=True):
     kind: str = Field(default='annual', max_length=20)  # annual, final, correction
     amount_gross: Decimal = _money(nullable=False)  # type: ignore[assignment]
     pdf_path: str = Field(default='', max_length=300)
+    # bills the portal computes itself (imported bills leave these empty):
+    balance: Decimal | None = _money()  # type: ignore[assignment]  # positive: to pay; negative: credit
+    due_date: date | None = None
+    run_key: str | None = Field(default=None, unique=True, max_length=40)  # contract:period_end, never twice
+    replaces_id: int | None = Field(default=None, foreign_key='bill.id')
+    details: str = ''  # the bill's contents as JSON, to render its PDF again
+
+
+class BillSeries(SQLModel, table=True):
+    """A bill number series (e.g. RE2026) and its last number: unique and sequential (§ 14 UStG)."""
+
+    name: str = Field(primary_key=True, max_length=20)
+    last_number: int = 0
 
 
 class BankAccount(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -9,6 +10,7 @@ from domain.model import (
     AuditEntry,
     BankAccount,
     Bill,
+    BillSeries,
     ContactMessage,
     Contract,
     Customer,
@@ -224,6 +226,37 @@ class SqlBilling:
             return []
         query = select(Bill).where(col(Bill.contract_id).in_(contract_ids)).order_by(col(Bill.bill_date).desc())
         return list(self.session.exec(query))
+
+    def contract(self, contract_id: int) -> Contract:
+        return self.session.get_one(Contract, contract_id)
+
+    def next_number(self, series: str) -> int:
+        """The series' next number, counted up in this transaction: concurrent runs wait for each other's
+        commit (row lock), and a rolled-back bill gives its number back, so numbers stay gapless."""
+        statement = (update(BillSeries).where(col(BillSeries.name) == series)
+                     .values(last_number=BillSeries.last_number + 1).returning(BillSeries.last_number))
+        number = self.session.exec(statement).scalar()  # type: ignore[call-overload]
+        if number is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(BillSeries(name=series, last_number=0))
+            except IntegrityError:
+                pass  # another process created the series first
+            number = self.session.exec(statement).scalar()  # type: ignore[call-overload]
+        return int(number)
+
+    def add_bill(self, bill: Bill) -> None:
+        self.session.add(bill)
+        self.session.flush()
+
+    def bill_by_number(self, number: str) -> Bill | None:
+        return self.session.exec(select(Bill).where(Bill.bill_number == number)).first()
+
+    def bill_by_run_key(self, key: str) -> Bill | None:
+        return self.session.exec(select(Bill).where(Bill.run_key == key)).first()
+
+    def replacement_of(self, bill_id: int) -> Bill | None:
+        return self.session.exec(select(Bill).where(Bill.replaces_id == bill_id)).first()
 
     def add_review(self, item: ReviewItem) -> None:
         self.session.add(item)
