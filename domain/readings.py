@@ -5,7 +5,7 @@ page calls. A submitted reading is never discarded: an implausible one is kept w
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.errors import (
@@ -192,11 +192,19 @@ def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
 
 @dataclass(frozen=True)
 class Submitted:
+    """What was stored, also the contents of the reading confirmation (PDF)."""
+
     meter_number: str
     reading_date: date
     lines: tuple[str, ...]  # per register: "Zählerstand HT: 12.345 kWh (Verbrauch seit 31.12.2025: 1.234 kWh)"
     flagged: bool
     replaced: bool
+    submitted_at: datetime
+    customer_number: str
+    customer_name: str
+    contract_number: str
+    commodity: str
+    reason: str = ''
 
 
 def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, meter_number: str,
@@ -274,7 +282,9 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
         uow.queue_mail(compose(ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when),
                                values='\n'.join(lines)), ctx.now)
     uow.commit()
-    return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced))
+    return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced), ctx.now,
+                     customer.customer_number if customer else '', customer.display_name if customer else '',
+                     contract.contract_number, contract.commodity, reason if implausible else '')
 
 
 def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:

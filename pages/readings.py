@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import BERLIN, day, money, number, t
 from domain.installment import installment_views
@@ -81,14 +82,15 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
             async def after(_: Submitted) -> None:
                 await _proposal(portal, me, meter)
 
-            reading_form(meter, send, after)
+            reading_form(portal, meter, send, after)
         _history(meter)
 
 
 Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 
 
-def reading_form(meter: MeterForm, send: Send, after: Callable[[Submitted], Awaitable[None]] | None = None) -> None:
+def reading_form(portal: Portal, meter: MeterForm, send: Send,
+                 after: Callable[[Submitted], Awaitable[None]] | None = None) -> None:
     """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
     form = Form()
     for obis in meter.registers:
@@ -127,6 +129,11 @@ def reading_form(meter: MeterForm, send: Send, after: Callable[[Submitted], Awai
             notice(t('reading.done_flagged') if result.flagged else t('reading.done', date=day(result.reading_date)))
             for line in result.lines:
                 ui.label(line)
+            name = f'Zaehlerstand-{result.meter_number}-{result.reading_date:%Y-%m-%d}.pdf'
+            ui.button(t('reading.confirmation_pdf'), icon='download',
+                      on_click=lambda r=result, n=name: ui.download.content(
+                          reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')) \
+                .props('outline no-caps')
             if after is not None:
                 await after(result)
 
@@ -191,6 +198,6 @@ def _by_code(portal: Portal) -> None:
             ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}') \
                 .classes('text-h6').props('role=heading aria-level=2')
             last_values(meter)
-            reading_form(meter, send)
+            reading_form(portal, meter, send)
 
     ui.button(t('reading_code.next'), on_click=open_form).props('no-caps')

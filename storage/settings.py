@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         return (self.base_url or f'http://localhost:{self.port}').rstrip('/')
 
     @property
+    def documents_dir(self) -> Path:
+        """Bill PDFs (imported and computed) live in its `bills/` folder."""
+        return self.data_dir / 'documents'
+
+    @property
     def outbox_dir(self) -> Path:
         return self.data_dir / 'outbox'
 
@@ -63,4 +68,11 @@ class Settings(BaseSettings):
         if not path.is_file():
             known = ', '.join(sorted(p.stem for p in PROFILES.glob('*.toml')))
             raise ValueError(f'unknown profile {self.profile!r}; known profiles: {known}')
-        return UtilityProfile.from_toml(path.read_text(encoding='utf-8'))
+        profile = UtilityProfile.from_toml(path.read_text(encoding='utf-8'))
+        if profile.bill.logo:  # relative to the profile file; checked here, not when the first bill is rendered
+            logo = (path.parent / profile.bill.logo).resolve()
+            if not logo.is_file() or logo.suffix.lower() not in ('.png', '.jpg', '.jpeg'):
+                raise ValueError(f'profile {self.profile!r}: [bill] logo {profile.bill.logo!r} is not a PNG or JPEG '
+                                 f'file (looked for {logo})')
+            profile = profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': str(logo)})})
+        return profile

@@ -38,7 +38,11 @@ def test_every_profile_file_is_valid():
 def test_a_utility_may_keep_its_own_profile_file_anywhere(tmp_path):
     own = tmp_path / 'stadtwerke-eigen.toml'
     own.write_text((PROFILES / 'stadtwerke-a.toml').read_text().replace('Stadtwerke Aue', 'Stadtwerke Eigen'))
-    assert Settings(profile=str(own)).load_profile().name == 'Stadtwerke Eigen'
+    with pytest.raises(ValueError, match=r'logo .* is not a PNG or JPEG file'):  # said at start, not at billing
+        Settings(profile=str(own)).load_profile()
+    (tmp_path / 'stadtwerke-a-logo.png').write_bytes((PROFILES / 'stadtwerke-a-logo.png').read_bytes())
+    profile = Settings(profile=str(own)).load_profile()
+    assert profile.name == 'Stadtwerke Eigen' and profile.bill.logo == str(tmp_path / 'stadtwerke-a-logo.png')
 
 
 def test_an_unknown_profile_names_the_known_ones():

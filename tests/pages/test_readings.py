@@ -1,11 +1,13 @@
 """Zählerstand melden with NiceGUI's user fixture: each rule of DOMAIN.md section 3 and each bad input."""
 
+import subprocess
 from datetime import date, timedelta
 
 import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
+from domain.i18n import number
 from domain.model import AuditEntry, MeterReading
 from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, set_meter
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
@@ -33,7 +35,13 @@ async def open_form(user, email='anna@example.org'):
     await user.should_see('Zählerstand übermitteln')
 
 
-async def test_a_plausible_reading_is_confirmed_on_the_page_and_by_mail(user, db, anna):
+def pdf_text(content: bytes, folder) -> str:
+    (folder / 'r.pdf').write_bytes(content)
+    return subprocess.run(['pdftotext', '-layout', str(folder / 'r.pdf'), '-'], capture_output=True, text=True,
+                          check=True).stdout
+
+
+async def test_a_plausible_reading_is_confirmed_on_the_page_by_mail_and_as_pdf(user, db, anna, tmp_path):
     customer, _ = anna
     await open_form(user)
     await user.should_see('13.650 kWh vom 31.12.2025')
@@ -46,6 +54,11 @@ async def test_a_plausible_reading_is_confirmed_on_the_page_and_by_mail(user, db
     assert 'Zählerstand ist eingegangen' in mail.subject and customer['meter_number'] in mail.text
     with Session(db) as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'reading_submitted')).one()
+    button(user, 'Bestätigung als PDF').click()  # the receipt, rendered by the same document module as bills
+    response = await user.download.next(timeout=5)
+    text = pdf_text(response.content, tmp_path)
+    assert 'Bestätigung Ihrer Zählerstandsmeldung' in text and customer['meter_number'] in text
+    assert f'{number(13650 + 10 * DAYS)} kWh' in text and customer['customer_number'] in text
 
 
 async def test_an_implausible_value_needs_confirmation_and_a_reason(user, db, anna):
