@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
 from pages import (
+    bills,
     consumption,
     contact,
     contracts,
@@ -48,7 +49,7 @@ def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     sender = OutboxSender(engine, transport, settings.sender_address)
     portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
                     hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
-                    demo=settings.demo)
+                    demo=settings.demo, documents=settings.documents_dir)
     return engine, portal, sender
 
 
@@ -59,8 +60,8 @@ def start(settings: Settings | None = None) -> None:
     engine, portal, sender = build(settings)
     if settings.demo:
         _demo_data_on_first_start(engine, portal)
-    for module in (login, registration, overview, contracts, readings, consumption, installment, customer_data, inbox,
-                   contact, settings_page):
+    for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
+                   inbox, contact, settings_page):
         module.create(portal)
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
@@ -122,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument('--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)')
     export.add_argument('--valid-until', type=date.fromisoformat,
                         help='reading-codes: last day the codes work (default: end of the reading period)')
+    bill = commands.add_parser('bill', help='compute and render the bills of all contracts due for a billing year')
+    target = bill.add_mutually_exclusive_group(required=True)
+    target.add_argument('--period', type=int, help='the billing year, e.g. 2026')
+    target.add_argument('--correct', metavar='BILL_NUMBER',
+                        help='replace one bill (after corrected readings or prices) by a correction with a new number')
+    bill.add_argument('--workers', type=int, default=0, help='processes (default: one per core)')
+    bill.add_argument('--bill-date', type=date.fromisoformat, help='date printed on the bills (default: today)')
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == 'serve':
@@ -139,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == 'import':
         from storage.importer import import_folder
-        documents = settings.data_dir / 'documents'
-        return 0 if import_folder(engine, args.folder, documents, progress=sys.stderr).ok else 1
+        return 0 if import_folder(engine, args.folder, settings.documents_dir, progress=sys.stderr).ok else 1
+    if args.command == 'bill':
+        return _bill(engine, settings, args)
     if args.kind == 'reading-codes':
         return _reading_codes(engine, settings, args.valid_until)
     if args.since is None:
@@ -148,6 +157,28 @@ def main(argv: list[str] | None = None) -> int:
     from storage.exporter import export
     export(engine, args.kind, args.since, sys.stdout)
     return 0
+
+
+def _bill(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    from domain.errors import DomainError
+    from domain.i18n import BERLIN, t
+    from domain.types import utcnow
+    from storage.bill_run import RunConfig, correct, run
+    bill_date = args.bill_date or utcnow().astimezone(BERLIN).date()
+    config = RunConfig(settings.url, settings.load_profile(), settings.storage_secret, settings.public_url,
+                       settings.documents_dir, args.period or 0, bill_date)
+    if args.correct:
+        try:
+            bill = correct(engine, config, args.correct)
+        except DomainError as error:
+            print(f'{args.correct}: {t(error.key, **error.params)}', file=sys.stderr)
+            return 1
+        print(f'{args.correct} replaced by {bill.bill_number} (gross {bill.result.gross}, balance '
+              f'{bill.result.balance}); PDF {settings.documents_dir / "bills" / f"{bill.bill_number}.pdf"}')
+        return 0
+    summary = run(config, args.workers or None)
+    print(summary.describe())
+    return 0 if not summary.errors else 2
 
 
 def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None) -> int:

@@ -1,0 +1,189 @@
+"""The billing run (`kundenportal bill --period YEAR`): every contract's bill, computed and rendered in parallel.
+
+Work is split into chunks of contracts handed to one process per core. Each bill gets its number and is
+stored in one short transaction (`issue_bill`); its PDF is rendered afterwards from the stored contents.
+A crashed run is simply started again: contracts already billed are skipped (unique run key), and bills
+whose PDF is missing are rendered first.
+"""
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill
+from domain.documents import bill_pdf
+from domain.model import Bill, Contract
+from domain.ports import Context
+from domain.profile import UtilityProfile
+from storage.database import make_engine
+from storage.hashing import Argon2Hasher
+from storage.unit_of_work import SqlUnitOfWork
+
+CHUNK = 250
+
+
+@dataclass
+class RunSummary:
+    contracts: int = 0
+    bills: int = 0
+    credits: int = 0
+    back_payments: int = 0
+    already_billed: int = 0
+    rerendered: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, other: 'RunSummary') -> None:
+        for name in ('bills', 'credits', 'back_payments', 'already_billed'):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+    def describe(self) -> str:
+        rate = self.bills / self.seconds if self.seconds else 0.0
+        lines = [f'Billing run: {self.contracts} contracts, {self.bills} bills in {self.seconds:.1f} s '
+                 f'({rate:.1f} bills/s): {self.credits} credits, {self.back_payments} back-payments, '
+                 f'{self.already_billed} already billed, {self.rerendered} PDFs rendered again, '
+                 f'{len(self.errors)} errors.']
+        lines += [f'  {number}: {reason}' for number, reason in self.errors[:50]]
+        if len(self.errors) > 50:
+            lines.append(f'  … and {len(self.errors) - 50} more')
+        return '\n'.join(lines)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    url: str
+    profile: UtilityProfile
+    secret: str
+    base_url: str
+    documents: Path  # the data directory's documents/, where bills/ lives
+    year: int
+    bill_date: date
+
+
+def write_pdf(profile: UtilityProfile, bill: BillDocument, path: Path) -> None:
+    """Atomically: a crash leaves either no file or the whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix('.part')
+    partial.write_bytes(bill_pdf(profile, bill))
+    os.replace(partial, path)
+
+
+_engines: dict[str, Engine] = {}  # one pool per worker process and database
+
+
+def _worker_engine(url: str) -> Engine:
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
+    """Bill these contracts (runs in a worker process)."""
+    engine = _worker_engine(config.url)
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher())
+    summary = RunSummary()
+    for contract_id in contract_ids:
+        try:
+            with SqlUnitOfWork(engine) as uow:
+                prepared = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
+            if isinstance(prepared, Skipped):
+                summary.errors.append((prepared.contract_number, prepared.reason))
+                continue
+            try:
+                with SqlUnitOfWork(engine) as uow:
+                    issued = issue_bill(uow, context, contract_id, prepared)
+            except IntegrityError:
+                issued = None  # a concurrent run billed it a moment earlier (unique run key)
+            if issued is None:
+                summary.already_billed += 1
+                continue
+            write_pdf(config.profile, issued, config.documents / 'bills' / f'{issued.bill_number}.pdf')
+        except Exception as error:  # one bad contract must not stop the run; it is reported
+            summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+            continue
+        summary.bills += 1
+        if issued.result.balance < 0:
+            summary.credits += 1
+        elif issued.result.balance > 0:
+            summary.back_payments += 1
+    return summary
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _progress(out: TextIO | None, done: int, total: int, started: float) -> None:
+    if out is None:
+        return
+    width = 30
+    filled = int(width * done / total) if total else width
+    rate = done / (time.perf_counter() - started or 1)
+    out.write(f'\r[{"#" * filled}{"." * (width - filled)}] {done}/{total} contracts, {rate:.0f}/s')
+    out.flush()
+
+
+def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path) -> int:
+    """Computed bills (of an interrupted run, or corrections) whose PDF was not yet written."""
+    count = 0
+    with Session(engine) as session:
+        rows = session.exec(select(Bill.pdf_path, Bill.details).where(col(Bill.details) != ''))
+        for pdf_path, details in rows:
+            path = documents / pdf_path
+            if not path.exists():
+                write_pdf(profile, from_json(details), path)
+                count += 1
+    return count
+
+
+def correct(engine: Engine, config: RunConfig, bill_number: str) -> BillDocument:
+    """Replace one computed bill by a correction (new number, both kept) and render it."""
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher())
+    with SqlUnitOfWork(engine) as uow:
+        bill = correct_bill(uow, context, bill_number, config.bill_date)
+    write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
+    return bill
+
+
+def run(config: RunConfig, workers: int | None = None, progress: TextIO | None = sys.stderr) -> RunSummary:
+    started = time.perf_counter()
+    engine = make_engine(config.url)
+    summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
+    with Session(engine) as session:
+        ids = list(session.exec(select(Contract.id).where(col(Contract.start_date) <= date(config.year, 12, 31))
+                                .order_by(col(Contract.id))))
+    engine.dispose()
+    summary.contracts = len(ids)
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    if workers == 1:
+        for chunk in _chunks(ids, CHUNK):  # type: ignore[arg-type]
+            summary.add(bill_chunk(config, chunk))
+            done += len(chunk)
+            _progress(progress, done, len(ids), started)
+        if config.url in _engines:
+            _engines.pop(config.url).dispose()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(bill_chunk, config, chunk): len(chunk)
+                       for chunk in _chunks(ids, CHUNK)}  # type: ignore[arg-type]
+            for future in as_completed(futures):
+                summary.add(future.result())
+                done += futures[future]
+                _progress(progress, done, len(ids), started)
+    if progress is not None:
+        progress.write('\n')
+    summary.seconds = time.perf_counter() - started
+    return summary

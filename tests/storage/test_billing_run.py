@@ -1,0 +1,161 @@
+"""The billing run on SQLite and PostgreSQL: bills, numbers, PDFs, resuming, never twice, paperless, corrections."""
+
+import subprocess
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, col, select
+
+from app import main
+from domain.billing import from_json
+from domain.errors import BillNotCorrectable
+from domain.i18n import money
+from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from storage.bill_run import RunConfig, bill_chunk, correct, run
+from storage.settings import Settings
+from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
+
+BILL_DATE = date(2027, 1, 20)
+
+
+@pytest.fixture
+def config(engine, database_url, tmp_path):
+    settings = Settings(profile='stadtwerke-a')
+    return RunConfig(database_url, settings.load_profile(), 'test-secret', 'http://portal.test', tmp_path / 'documents',
+                     2026, BILL_DATE)
+
+
+def electricity(engine, start=45210, end=48410, **overrides):
+    """The DOMAIN.md 5 vector: 3,200 kWh in 2026, price change on 1 July, 11 × 101 € paid."""
+    customer = make_customer(engine, **overrides)
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 42000), (date(2025, 12, 31), start),
+                 (date(2026, 12, 31), end))
+    add_tariff(engine, customer['id'], amount='101', working_net='0.2500', base_net='120.00', paid_months=11)
+    with Session(engine) as session:
+        for valid_from, working_net in ((date(2026, 1, 1), '0.2500'), (date(2026, 7, 1), '0.2650')):
+            known = select(Price).where(Price.tariff_code == 'STROM-BASIS', Price.valid_from == valid_from)
+            if session.exec(known).first() is None:  # prices are shared by all customers on the tariff
+                session.add(Price(tariff_code='STROM-BASIS', valid_from=valid_from, unit='kWh',
+                                  working_price_net=Decimal(working_net), base_price_net_per_year=Decimal('120.00'),
+                                  vat_rate=Decimal('0.19')))
+        session.commit()
+    return customer
+
+
+def bills(engine):
+    with Session(engine) as session:
+        return list(session.exec(select(Bill).where(col(Bill.details) != '').order_by(col(Bill.id))))
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(['pdftotext', '-layout', str(path), '-'], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_vector_bill_is_issued_numbered_and_rendered(engine, config):
+    electricity(engine)
+    summary = run(config, workers=1, progress=None)
+    assert (summary.bills, summary.back_payments, summary.errors) == (1, 1, [])
+    [bill] = bills(engine)
+    assert (bill.bill_number, bill.amount_gross, bill.balance) == ('RE20270000001', Decimal('1123.60'),
+                                                                   Decimal('12.60'))
+    text = pdf_text(config.documents / bill.pdf_path)
+    for amount in ('396,75 €', '427,45 €', '59,51 €', '60,49 €', '944,20 €', '179,40 €', '1.123,60 €', '12,60 €'):
+        assert amount in text  # the PDF shows exactly what the engine computed
+    assert 'Nachzahlung: 12,60 €' in text and '41373559241' in text and 'Schlichtungsstelle Energie' in text
+    assert 'Energieträgermix' in text and 'Endstand von uns abgelesen' in text
+    assert 'Vorjahreszeitraum' in text and '3.210 kWh' in text  # 42,000 → 45,210 the year before
+    document = from_json(bill.details)
+    assert document.result.gross == Decimal('1123.60')
+    with Session(engine) as session:  # the next period's installment: 1,123.60 / 12 → 94 €
+        plan = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from).desc())).first()
+        assert (plan.amount, plan.valid_from) == (94, date(2027, 2, 15))
+
+
+def test_a_resumed_run_bills_nobody_twice_and_renders_missing_pdfs(engine, config):
+    for _ in range(3):
+        electricity(engine)
+    run(config, workers=1, progress=None)
+    first = bills(engine)
+    (config.documents / first[0].pdf_path).unlink()  # as if the run had crashed before writing it
+    again = run(config, workers=1, progress=None)
+    assert (again.bills, again.already_billed, again.rerendered) == (0, 3, 1)
+    assert (config.documents / first[0].pdf_path).exists()
+    assert [b.bill_number for b in bills(engine)] == ['RE20270000001', 'RE20270000002', 'RE20270000003']
+
+
+def test_two_runs_at_once_never_bill_a_contract_twice(engine, config):
+    for _ in range(6):
+        electricity(engine)
+    with Session(engine) as session:
+        ids = list(session.exec(select(Contract.id)))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(bill_chunk(config, ids))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.bills for r in results) == 6 and sum(r.already_billed for r in results) == 6
+    numbers = sorted(b.bill_number for b in bills(engine))
+    assert numbers == [f'RE2027{n:07d}' for n in range(1, 7)]  # unique and without gaps
+
+
+def test_a_missing_end_reading_is_estimated_and_said_so(engine, config):
+    customer = make_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_tariff(engine, customer['id'], working_net='0.2500', base_net='120.00')
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    assert (document.registers[0].end_value, document.registers[0].end_source) == (17300, 'estimated')
+    assert 'Endstand geschätzt' in pdf_text(config.documents / bill.pdf_path)
+
+
+def test_contracts_without_readings_are_reported_not_billed(engine, config):
+    make_customer(engine)
+    summary = run(config, workers=1, progress=None)
+    assert summary.bills == 0 and 'kein Anfangsstand' in summary.errors[0][1]
+
+
+def test_paperless_customers_get_the_bill_in_the_inbox_and_a_mail_without_attachment(engine, config):
+    customer = electricity(engine, paperless=True)
+    make_login(engine, [customer['id']], email='online@example.org')
+    run(config, workers=1, progress=None)
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+    assert message.kind == 'bill' and 'RE20270000001' in message.subject
+    [mail] = [m for m in mails_to(engine, 'online@example.org') if 'Rechnung' in m.subject]
+    assert '/rechnungen' in mail.text and money(Decimal('12.60')) in mail.text
+
+
+def test_a_correction_gets_a_new_number_keeps_the_old_bill_and_is_rendered(engine, config):
+    electricity(engine)
+    run(config, workers=1, progress=None)
+    corrected = correct(engine, config, 'RE20270000001')
+    assert (corrected.bill_number, corrected.kind, corrected.replaces) == ('RE20270000002', 'correction',
+                                                                           'RE20270000001')
+    rows = bills(engine)
+    assert [r.bill_number for r in rows] == ['RE20270000001', 'RE20270000002']
+    assert rows[1].replaces_id == rows[0].id and rows[1].kind == 'correction'
+    text = pdf_text(config.documents / rows[1].pdf_path)
+    assert 'Rechnungskorrektur' in text and 'ersetzt die Rechnung Nr. RE20270000001' in text
+    with pytest.raises(BillNotCorrectable):  # a replaced bill is not corrected twice; its correction is
+        correct(engine, config, 'RE20270000001')
+    assert correct(engine, config, 'RE20270000002').bill_number == 'RE20270000003'
+    with pytest.raises(BillNotCorrectable):
+        correct(engine, config, 'RE20279999999')
+
+
+def test_the_cli_bills_in_parallel_and_a_second_run_bills_nobody(engine, database_url, tmp_path, monkeypatch,
+                                                                  capsys):
+    for _ in range(5):
+        electricity(engine)
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
+    command = ['bill', '--period', '2026', '--workers', '2', '--bill-date', '2027-01-20']
+    assert main(command) == 0
+    assert '5 bills' in capsys.readouterr().out
+    assert len(list((tmp_path / 'data' / 'documents' / 'bills').glob('RE2027*.pdf'))) == 5
+    assert main(command) == 0
+    assert '0 bills' in capsys.readouterr().out and len(bills(engine)) == 5
