@@ -16,6 +16,7 @@ from pages.portal import Portal
 
 NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.contracts', '/vertraege'), ('nav.reading', '/zaehlerstand'),
               ('nav.consumption', '/verbrauch'), ('nav.installment', '/abschlag'),
+              ('nav.bills', '/rechnungen'),
               ('nav.customer_data', '/kundendaten'), ('nav.inbox', '/posteingang'), ('nav.contact', '/kontakt'),
               ('nav.settings', '/einstellungen'))
 ACTIVITY_SCRIPT = '''<script>

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from nicegui import run
@@ -28,6 +29,7 @@ class Portal:
     unit_of_work: Callable[[], UnitOfWork]
     mail_queued: Callable[[], None]
     demo: bool = False
+    documents: Path = Path('data/documents')
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""

@@ -1,0 +1,75 @@
+"""Rechnungen: the list with "PDF herunterladen" per bill; the PDF is served only to its customer's login."""
+
+from urllib.parse import quote
+
+from fastapi import Response
+from nicegui import app, ui
+from starlette.responses import RedirectResponse
+
+from domain.bills import BillRow, bill_document, bill_list
+from domain.errors import DomainError
+from domain.i18n import day, money, t
+from pages import session
+from pages.forms import page_title
+from pages.portal import Portal
+from pages.protected import protected_page
+
+
+def create(portal: Portal) -> None:
+    @protected_page(portal, '/rechnungen', 'bills.title')
+    async def bills_page(me, choices) -> None:
+        page_title(t('bills.title'))
+        if me.customer_id is None:
+            return
+        ui.label(t('bills.intro', year=portal.profile.bills.online_from_year))
+        rows = await portal.act(bill_list, me.user_id, me.customer_id)
+        if not rows:
+            ui.label(t('bills.none'))
+        for row in rows:
+            _bill(row)
+
+    @app.get('/rechnungen/{bill_number}.pdf')
+    async def bill_pdf(bill_number: str):
+        """A plain download (Content-Disposition: attachment): works on mobile Safari, no pop-up window."""
+        me = await session.current(portal)
+        if me is None:
+            return RedirectResponse('/')
+        try:
+            relative = await portal.act(bill_document, me.user_id, bill_number)
+        except DomainError:
+            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
+        path = (portal.documents / relative).resolve()
+        if not path.is_file() or portal.documents.resolve() not in path.parents:
+            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
+        return Response(path.read_bytes(), media_type='application/pdf', headers={
+            'Content-Disposition': f"attachment; filename=\"Rechnung-{quote(bill_number)}.pdf\"",
+            'Cache-Control': 'private, no-store'})
+
+
+def _status(row: BillRow) -> str:
+    if row.replaced_by:
+        return t('bills.status_replaced', number=row.replaced_by)
+    if row.balance is None:
+        return t('bills.status_issued')
+    if row.balance > 0:
+        due = day(row.due_date) if row.due_date else ''
+        return t('bills.status_due', amount=money(row.balance), date=due)
+    if row.balance < 0:
+        return t('bills.status_credit', amount=money(-row.balance))
+    return t('bills.status_even')
+
+
+def _bill(row: BillRow) -> None:
+    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between wrap gap-2'):
+        with ui.column().classes('gap-0'):
+            ui.label(f'{t("bills.kinds." + row.kind)} {day(row.period_start)} – {day(row.period_end)}') \
+                    .classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=2')
+            ui.label(f'{t("bills.number")} {row.bill_number} · {t("bills.date")} {day(row.bill_date)}') \
+                    .classes('text-grey-8')
+            ui.label(f'{t("bills.amount")}: {money(row.amount_gross)} · {_status(row)}')
+        if row.has_pdf:
+            ui.button(t('bills.download'), icon='download',
+                      on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf')) \
+                    .props(f'outline no-caps aria-label="{t("bills.download")}"')
+        else:
+            ui.label(t('bills.no_pdf')).classes('text-grey-7')

@@ -1,0 +1,85 @@
+"""Rechnungen: the list, the download for the owner, and nothing for anybody else (user fixture)."""
+
+import subprocess
+from datetime import date
+
+import pytest
+from nicegui import app
+from sqlmodel import Session, col, select
+
+from domain.model import Bill
+from storage.bill_run import RunConfig, run
+from storage.settings import Settings
+from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login
+from tests.pages.conftest import button, log_in, see
+
+
+def bill_year_2025(database_url, tmp_path) -> None:
+    """The portal's own billing run into the documents folder the app serves from."""
+    config = RunConfig(database_url, Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret',
+                       'http://portal.test', tmp_path / 'data' / 'documents', 2025, date(2026, 1, 20))
+    assert run(config, workers=1, progress=None).errors == []
+
+
+def customer_with_history(db, name, email):
+    customer = make_customer(db, last_name=name)
+    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    add_tariff(db, customer['id'], amount='92')
+    make_login(db, [customer['id']], email=email)
+    return customer
+
+
+@pytest.fixture
+def billed(db, database_url, tmp_path):
+    otto = customer_with_history(db, 'Otto', 'otto@example.org')
+    fremd = customer_with_history(db, 'Fremd', 'fremd@example.org')
+    bill_year_2025(database_url, tmp_path)
+    with Session(db) as session:
+        computed = {b.contract_id: b.bill_number for b in session.exec(select(Bill).where(col(Bill.details) != ''))}
+    numbers = sorted(computed.values())
+    return otto, fremd, numbers[0], numbers[1]
+
+
+async def test_the_list_shows_date_number_period_amount_and_status(user, billed):
+    otto, _, own, _ = billed
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, f'Rechnungsnummer {own} · Rechnungsdatum 20.01.2026')
+    await user.should_see('Jahresrechnung 01.01.2025 – 31.12.2025')
+    await user.should_see('Nachzahlung')
+    await user.should_see(f'Rechnungsnummer {otto["bill_number"]}')  # the imported bill without a PDF is listed
+    await user.should_see('PDF auf Anfrage')
+
+
+async def test_the_owner_downloads_the_pdf_with_the_amounts_of_the_list(user, billed, tmp_path):
+    _, _, own, _ = billed
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, own)
+    button(user, 'PDF herunterladen').click()
+    response = await user.download.next(timeout=5)
+    assert response.content.startswith(b'%PDF')
+    (tmp_path / 'bill.pdf').write_bytes(response.content)
+    text = subprocess.run(['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True,
+                          check=True).stdout
+    assert own in text and 'Frau Erika Otto' in text
+    direct = await user.http_client.get(f'/rechnungen/{own}.pdf')
+    assert direct.headers['content-type'] == 'application/pdf'
+    assert direct.headers['content-disposition'] == f'attachment; filename="Rechnung-{own}.pdf"'  # no pop-up
+
+
+async def test_nobody_else_gets_a_bill_by_guessing_its_number(user, billed):
+    _, fremd, own, foreign = billed
+    anonymous = await user.http_client.get(f'/rechnungen/{own}.pdf')
+    assert anonymous.status_code in (302, 307) and anonymous.headers['location'] == '/'
+    await log_in(user, 'otto@example.org', PASSWORD)
+    assert (await user.http_client.get(f'/rechnungen/{own}.pdf')).status_code == 200
+    answers = [await user.http_client.get(f'/rechnungen/{number}.pdf')
+               for number in (foreign, 'RE20269999999', fremd['bill_number'])]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert len({a.text for a in answers}) == 1  # a foreign bill and a missing one answer alike
+    traversal = await user.http_client.get('/rechnungen/..%2F..%2Fkundenportal.db%00.pdf')
+    assert traversal.status_code == 404 and b'SQLite' not in traversal.content
+    with user:  # even with the other customer chosen in the session, the login is not linked to it
+        app.storage.user['customer_id'] = fremd['id']
+    assert (await user.http_client.get(f'/rechnungen/{foreign}.pdf')).status_code == 404
