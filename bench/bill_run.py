@@ -39,7 +39,7 @@ def one_page_pdfs(seconds: float) -> int:
     regular, bold = fonts()
     count, stop = 0, time.perf_counter() + seconds
     while time.perf_counter() < stop:
-        pdf = Canvas(io.BytesIO(), pagesize=A4, pageCompression=1)
+        pdf = Canvas(io.BytesIO(), pagesize=A4, pageCompression=1, initialFontName=regular, lang="de-DE")
         for line in range(60):
             pdf.setFont(bold if line % 10 == 0 else regular, 9)
             pdf.drawString(50, 800 - line * 12, SAMPLE)

@@ -235,8 +235,9 @@ def billing_period(contract: Contract, year: int) -> tuple[date, date] | None:
     return (start, end) if start <= end else None
 
 
-def run_key(contract_id: int, period_end: date) -> str:
-    return f'{contract_id}:{period_end.isoformat()}'
+def run_key(contract_id: int, year: int) -> str:
+    """What makes a billing run's bill unique: one per contract and billing year (a correction has none)."""
+    return f'{contract_id}:{year}'
 
 
 def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
@@ -333,20 +334,16 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
     prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
     if isinstance(prepared, Skipped):
         raise BillNotCorrectable()
-    issued = issue_bill(uow, ctx, old.contract_id, replace(prepared, kind='correction', replaces=old.bill_number),
-                        replaces_id=old.id)
-    assert issued is not None
-    return issued
+    return issue_bill(uow, ctx, old.contract_id, replace(prepared, kind='correction', replaces=old.bill_number),
+                      key=None, replaces_id=old.id)
 
 
-def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument,
-               replaces_id: int | None = None) -> BillDocument | None:
+def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None,
+               replaces_id: int | None = None) -> BillDocument:
     """Give the bill its number and store it with the next installment plan, in one transaction.
 
-    Returns None when this contract already has its bill for the period (a resumed or concurrent run)."""
-    key = None if replaces_id else run_key(contract_id, bill.period_end)
-    if key is not None and uow.billing.bill_by_run_key(key) is not None:
-        return None
+    `key` (see run_key) is unique: a concurrent run that billed the contract first makes the commit fail, and the
+    rollback gives the number back."""
     series = f'{ctx.profile.bill.number_prefix}{bill.bill_date.year}'
     number = f'{series}{uow.billing.next_number(series):07d}'
     issued = replace(bill, bill_number=number)

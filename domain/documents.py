@@ -4,17 +4,21 @@ DejaVu Sans is used where the system has it, otherwise Bitstream Vera, which shi
 a fresh installation renders the same documents without extra packages.
 """
 
+import hashlib
 import io
+import os
+import tempfile
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 import reportlab
+from PIL import Image
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -42,8 +46,21 @@ def fonts() -> tuple[str, str]:
 
 
 @cache
-def _logo(path: str) -> ImageReader:
-    return ImageReader(path)
+def _logo(path: str, background: str) -> str:
+    """The logo laid onto the band's colour, as a JPEG file: ReportLab embeds a JPEG as it is, while a PNG with
+    transparency is decoded, masked and compressed again for every document (a third of a bill's time)."""
+    source = Path(path)
+    digest = hashlib.sha256(source.read_bytes() + background.encode()).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / f'kundenportal-logo-{digest}.jpg'
+    if not target.exists():
+        with Image.open(source) as image:
+            layer = image.convert('RGBA')
+            flat = Image.new('RGBA', layer.size, background)
+            flat.alpha_composite(layer)
+            partial = target.with_suffix(f'.{os.getpid()}.part')
+            flat.convert('RGB').save(partial, 'JPEG', quality=92)
+            os.replace(partial, target)
+    return str(target)
 
 
 def _band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
@@ -53,15 +70,14 @@ def _band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
     pdf.setFillColor(colors.HexColor(profile.primary_color))
     pdf.rect(0, height - band, width, band, stroke=0, fill=1)
     if profile.bill.logo:
-        pdf.drawImage(_logo(profile.bill.logo), width - 20 * mm - 45 * mm, height - band + 3 * mm, 45 * mm,
-                      band - 6 * mm, preserveAspectRatio=True, anchor='e', mask='auto')
+        pdf.drawImage(_logo(profile.bill.logo, profile.primary_color), width - 65 * mm, height - band + 3 * mm,
+                      45 * mm, band - 6 * mm, preserveAspectRatio=True, anchor='e')
     pdf.setFillColor(colors.white)
     pdf.setFont(bold, 15)
-    pdf.drawString(20 * mm, height - band + 10 * mm, profile.name)
-    pdf.setFont(regular, 8.5)
-    p = profile
-    pdf.drawString(20 * mm, height - band + 4.5 * mm,
-                   f'{p.street} · {p.postal_code} {p.city} · Telefon {p.phone} · {p.email}')
+    pdf.drawString(20 * mm, height - band + 13 * mm, profile.name)
+    pdf.setFont(regular, 8)
+    pdf.drawString(20 * mm, height - band + 7.5 * mm, f'{profile.street} · {profile.postal_code} {profile.city}')
+    pdf.drawString(20 * mm, height - band + 3.5 * mm, f'Telefon {profile.phone} · {profile.email}')
     pdf.setFillColor(colors.black)
 
 
@@ -74,7 +90,7 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     """The prefilled SEPA core direct-debit mandate for recurring payments, to sign on paper."""
     regular, bold = fonts()
     buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
     pdf.setTitle(f'SEPA-Lastschriftmandat {form.reference}')
     pdf.setAuthor(profile.name)
     pdf.setSubject('SEPA-Lastschriftmandat für wiederkehrende Zahlungen')
@@ -164,6 +180,8 @@ class _Page:
         self.left, self.right = 20 * mm, A4[0] - 20 * mm
         self.y = A4[1] - 20 * mm
         self.colour = colors.HexColor(profile.primary_color)
+        self.outline: list[str] = []
+        pdf.setViewerPreference('DisplayDocTitle', 'true')  # viewers and screen readers announce the title
 
     def need(self, height: float) -> None:
         if self.y - height < 25 * mm:
@@ -181,8 +199,13 @@ class _Page:
         self.pdf.setFillColor(colors.black)
 
     def heading(self, text: str, keep: float = 16 * mm) -> None:
-        """A heading never stands alone at the foot of a page: `keep` is room for what follows it."""
+        """A heading never stands alone at the foot of a page: `keep` is room for what follows it. Each heading is
+        also an outline entry (bookmark), the navigation that screen readers and viewers offer."""
         self.need(12 * mm + keep)
+        key = f'h{len(self.outline)}'
+        self.outline.append(key)
+        self.pdf.bookmarkHorizontal(key, 0, self.y)
+        self.pdf.addOutlineEntry(text, key, level=0)
         self.y -= 7 * mm
         self.pdf.setFont(self.bold, 11)
         self.pdf.setFillColor(self.colour)
@@ -238,7 +261,7 @@ class _Page:
 def bill_pdf(profile: UtilityProfile, bill: BillDocument) -> bytes:
     """The bill as one or two A4 pages with everything § 40 EnWG asks for; fonts embedded."""
     buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
     title = f'{KIND_TITLES[bill.kind]} {COMMODITY_TITLES.get(bill.commodity, bill.commodity)}'
     pdf.setTitle(f'{title} {bill.bill_number}')
     pdf.setAuthor(profile.name)
@@ -376,6 +399,7 @@ def _comparison(page: _Page, bill: BillDocument) -> None:
     if bill.previous_consumption:
         change = (bill.consumption - bill.previous_consumption) / bill.previous_consumption * 100
         page.text(f'Veränderung zum Vorjahr: {"+" if change > 0 else ""}{_de(change, 1)} %', 8.5)
+        page.y -= 3 * mm
     if bill.group_average is not None:
         page.bars('Vergleich mit einem durchschnittlichen Haushalt derselben Verbrauchergruppe',
                   [('Ihr Verbrauch', bill.consumption), ('Durchschnitt', bill.group_average)], bill.unit)
@@ -396,7 +420,7 @@ def _disclosures(page: _Page, bill: BillDocument) -> None:
         page.heading('Stromkennzeichnung (§ 42 EnWG)')
         page.text('Energieträgermix: ' + ', '.join(f'{name} {share} %' for name, share in p.bill.fuel_mix.items())
                   + f'. CO₂-Emissionen {p.bill.co2_g_per_kwh} g/kWh, radioaktiver Abfall '
-                  f'{p.bill.nuclear_waste_mg_per_kwh} mg/kWh.', 8)
+                  f'{_de(p.bill.nuclear_waste_mg_per_kwh, 1)} mg/kWh.', 8)
     if bill.commodity == 'gas':
         page.heading('CO₂-Kosten (BEHG)')
         tonnes = (bill.consumption / 1000 * p.bill.gas_co2_t_per_mwh).quantize(Decimal('0.001'))
@@ -421,7 +445,7 @@ def _disclosures(page: _Page, bill: BillDocument) -> None:
 def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> bytes:
     """The receipt for a submitted meter reading: what was stored, when, and how it was judged."""
     buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
     pdf.setTitle(f'Bestätigung Zählerstand {reading.meter_number} vom {_day(reading.reading_date)}')
     pdf.setAuthor(profile.name)
     pdf.setSubject(f'Zählerstandsmeldung, Kundennummer {reading.customer_number}')

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill
+from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill, run_key
 from domain.documents import bill_pdf
 from domain.model import Bill, Contract
 from domain.ports import Context
@@ -93,7 +93,13 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
     engine = _worker_engine(config.url)
     context = Context(config.profile, config.secret, config.base_url, Argon2Hasher())
     summary = RunSummary()
+    keys = {contract_id: run_key(contract_id, config.year) for contract_id in contract_ids}
+    with Session(engine) as session:  # a resumed run skips what it made before without computing it again
+        billed = set(session.exec(select(Bill.run_key).where(col(Bill.run_key).in_(list(keys.values())))))
     for contract_id in contract_ids:
+        if keys[contract_id] in billed:
+            summary.already_billed += 1
+            continue
         try:
             with SqlUnitOfWork(engine) as uow:
                 prepared = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
@@ -102,10 +108,8 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
                 continue
             try:
                 with SqlUnitOfWork(engine) as uow:
-                    issued = issue_bill(uow, context, contract_id, prepared)
-            except IntegrityError:
-                issued = None  # a concurrent run billed it a moment earlier (unique run key)
-            if issued is None:
+                    issued = issue_bill(uow, context, contract_id, prepared, keys[contract_id])
+            except IntegrityError:  # a concurrent run billed it a moment earlier (unique run key)
                 summary.already_billed += 1
                 continue
             write_pdf(config.profile, issued, config.documents / 'bills' / f'{issued.bill_number}.pdf')
@@ -126,12 +130,17 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _progress(out: TextIO | None, done: int, total: int, started: float) -> None:
+    """A bar redrawn in place on a terminal; in a log (cron, systemd) one line per tenth of the way."""
     if out is None:
         return
     width = 30
     filled = int(width * done / total) if total else width
     rate = done / (time.perf_counter() - started or 1)
-    out.write(f'\r[{"#" * filled}{"." * (width - filled)}] {done}/{total} contracts, {rate:.0f}/s')
+    line = f'[{"#" * filled}{"." * (width - filled)}] {done}/{total} contracts, {rate:.0f}/s'
+    if out.isatty():
+        out.write(f'\r{line}')
+    elif done == total or done * 10 // total != (done - CHUNK) * 10 // total:
+        out.write(f'{line}\n')
     out.flush()
 
 
@@ -183,7 +192,7 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
                 summary.add(future.result())
                 done += futures[future]
                 _progress(progress, done, len(ids), started)
-    if progress is not None:
+    if progress is not None and progress.isatty():
         progress.write('\n')
     summary.seconds = time.perf_counter() - started
     return summary

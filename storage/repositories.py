@@ -252,9 +252,6 @@ class SqlBilling:
     def bill_by_number(self, number: str) -> Bill | None:
         return self.session.exec(select(Bill).where(Bill.bill_number == number)).first()
 
-    def bill_by_run_key(self, key: str) -> Bill | None:
-        return self.session.exec(select(Bill).where(Bill.run_key == key)).first()
-
     def replacement_of(self, bill_id: int) -> Bill | None:
         return self.session.exec(select(Bill).where(Bill.replaces_id == bill_id)).first()
 
