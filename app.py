@@ -59,7 +59,7 @@ def start(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     engine, portal, sender = build(settings)
     if settings.demo:
-        _demo_data_on_first_start(engine, portal)
+        _demo_data_on_first_start(engine, portal, settings.url)
     for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
                    inbox, contact, settings_page):
         module.create(portal)
@@ -101,12 +101,14 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
 
 
-def _demo_data_on_first_start(engine: Engine, portal: Portal) -> None:
-    from storage.demo import build_demo, has_customers
+def _demo_data_on_first_start(engine: Engine, portal: Portal, url: str) -> None:
+    from storage.demo import bill_last_year, build_demo, has_customers
     if not has_customers(engine):
-        log.info('empty database in demo mode: building demo data (200 customers)')
+        log.info('empty database in demo mode: building demo data (200 customers) and billing its last year')
         summary = build_demo(engine, portal.profile, customers=200, hasher=portal.hasher)
         print(summary.describe(), flush=True)
+        print(bill_last_year(url, portal.profile, portal.secret, portal.base_url, portal.documents).describe(),
+              flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,12 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.url)
     migrate(engine)
     if args.command == 'demo':
-        from storage.demo import build_demo, has_customers
+        from storage.demo import bill_last_year, build_demo, has_customers
         if has_customers(engine):
             print('The database already holds customers; demo data goes only into an empty database.',
                   file=sys.stderr)
             return 1
-        print(build_demo(engine, settings.load_profile(), customers=args.customers, hasher=Argon2Hasher()).describe())
+        profile = settings.load_profile()
+        print(build_demo(engine, profile, customers=args.customers, hasher=Argon2Hasher()).describe())
+        print(bill_last_year(settings.url, profile, settings.storage_secret, settings.public_url,
+                             settings.documents_dir).describe())
         return 0
     if args.command == 'import':
         from storage.importer import import_folder

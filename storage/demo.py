@@ -1,6 +1,8 @@
-"""A believable demo utility: customers, contracts, meters, three years of readings and bills, prices with a
-mid-year change, installments and payments. Deterministic (seeded), and fast enough for 150,000 customers:
-rows go in with bulk Core inserts in one transaction.
+"""A believable demo utility: customers, contracts, meters, three years of readings, bills imported from the
+billing system for the years before, prices with a mid-year change, installments and payments. The last
+year's bills are left to the portal's own billing run (`bill_last_year`), so that the demo's bills have PDFs.
+Deterministic (seeded), and fast enough for 150,000 customers: rows go in with bulk Core inserts in one
+transaction.
 """
 
 import random
@@ -8,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import SQLModel
@@ -27,6 +31,9 @@ from domain.model import (
 )
 from domain.ports import PasswordHasher
 from domain.profile import UtilityProfile
+
+if TYPE_CHECKING:
+    from storage.bill_run import RunSummary
 
 DEMO_LOGIN = 'demo@kundenportal.example'
 DEMO_PASSWORD = 'Demo-Zugang-2026!'
@@ -190,7 +197,7 @@ class _Rows:
         yearly = Decimal(rnd.randint(low, high))
         self._readings(contract_id, kind, registers.split(','), yearly, gas)
         bill_number = self._bills(contract_id, yearly, vat, prices, Decimal(base))
-        self._installments(contract_id, yearly, vat, prices[2026], Decimal(base))
+        self._installments(contract_id, yearly, vat, prices, Decimal(base))
         return meter_number, bill_number
 
     def _readings(self, meter_id: int, kind: str, registers: list[str], yearly: Decimal, gas: bool) -> None:
@@ -208,7 +215,7 @@ class _Rows:
 
     def _bills(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> str:
         number = ''
-        for year in YEARS:
+        for year in YEARS[:-1]:  # imported without PDF; the last year is billed by the portal
             net = yearly * Decimal(prices[year]) + base
             gross = (net * (1 + vat)).quantize(Decimal('0.01'), ROUND_HALF_UP)
             self.bill_count += 1
@@ -219,15 +226,17 @@ class _Rows:
                 'amount_gross': gross, 'pdf_path': ''})
         return number
 
-    def _installments(self, contract_id: int, yearly: Decimal, vat: Decimal, price: str, base: Decimal) -> None:
-        annual = (yearly * Decimal(price) + base) * (1 + vat)
-        amount = (annual / 12).quantize(Decimal('1'), ROUND_CEILING)
-        self.tables[InstallmentPlan].append({'contract_id': contract_id, 'valid_from': date(2026, 1, 1),
-                                             'amount': amount, 'due_day': 15, 'per_year': 12})
-        for month in range(1, 13):
-            if date(2026, month, 15) <= date.today():
-                self.tables[Payment].append({'contract_id': contract_id, 'paid_on': date(2026, month, 15),
-                                             'amount': amount})
+    def _installments(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> None:
+        """The plan and the payments of the last billed year and of the current one (paid up to today)."""
+        for year in (YEARS[-1], YEARS[-1] + 1):
+            annual = (yearly * Decimal(prices[year]) + base) * (1 + vat)
+            amount = (annual / 12).quantize(Decimal('1'), ROUND_CEILING)
+            self.tables[InstallmentPlan].append({'contract_id': contract_id, 'valid_from': date(year, 1, 1),
+                                                 'amount': amount, 'due_day': 15, 'per_year': 12})
+            for month in range(1, 13):
+                if date(year, month, 15) <= date.today():
+                    self.tables[Payment].append({'contract_id': contract_id, 'paid_on': date(year, month, 15),
+                                                 'amount': amount})
 
     def add_prices(self) -> None:
         for tariff, unit, _, _, vat, prices, base in COMMODITIES.values():
@@ -238,3 +247,10 @@ class _Rows:
         self.tables[Price].append({'tariff_code': 'STROM-BASIS', 'valid_from': MID_YEAR_CHANGE, 'unit': 'kWh',
                                    'working_price_net': Decimal('0.2650'), 'base_price_net_per_year': '120.00',
                                    'vat_rate': Decimal('0.19')})
+
+
+def bill_last_year(url: str, profile: UtilityProfile, secret: str, base_url: str, documents: Path) -> 'RunSummary':
+    """The portal's own bills for the demo's last year (with PDFs), as the billing run would make them."""
+    from storage.bill_run import RunConfig, run
+    config = RunConfig(url, profile, secret, base_url, documents, YEARS[-1], date(YEARS[-1] + 1, 1, 20))
+    return run(config, progress=None)
