@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
 from pages import (
+    backoffice,
     bills,
     consumption,
     contact,
@@ -61,7 +62,7 @@ def start(settings: Settings | None = None) -> None:
     if settings.demo:
         _demo_data_on_first_start(engine, portal, settings.url)
     for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
-                   inbox, contact, settings_page):
+                   inbox, contact, settings_page, backoffice):
         module.create(portal)
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
@@ -125,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument('--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)')
     export.add_argument('--valid-until', type=date.fromisoformat,
                         help='reading-codes: last day the codes work (default: end of the reading period)')
+    staff_command = commands.add_parser('staff', help='staff accounts for the back office (/verwaltung)')
+    staff_actions = staff_command.add_subparsers(dest='action', required=True)
+    staff_create = staff_actions.add_parser('create', help='create a staff account (the first admin, or more)')
+    staff_create.add_argument('--email', required=True)
+    staff_create.add_argument('--name', required=True)
+    staff_create.add_argument('--role', choices=['admin', 'service'], default='admin')
     bill = commands.add_parser('bill', help='compute and render the bills of all contracts due for a billing year')
     target = bill.add_mutually_exclusive_group(required=True)
     target.add_argument('--period', type=int, help='the billing year, e.g. 2026')
@@ -155,12 +162,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if import_folder(engine, args.folder, settings.documents_dir, progress=sys.stderr).ok else 1
     if args.command == 'bill':
         return _bill(engine, settings, args)
+    if args.command == 'staff':
+        return _staff_create(engine, settings, args.email, args.name, args.role)
     if args.kind == 'reading-codes':
         return _reading_codes(engine, settings, args.valid_until)
     if args.since is None:
         parser.error('export readings|changes needs --since DATE')
     from storage.exporter import export
     export(engine, args.kind, args.since, sys.stdout)
+    return 0
+
+
+def _staff_create(engine: Engine, settings: Settings, email: str, name: str, role: str) -> int:
+    from domain.i18n import t
+    from domain.ports import Context
+    from domain.staff import create_staff
+    context = Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher())
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            password = create_staff(uow, context, 'cli', email, name, role)
+    except DomainError as error:
+        print(f'{email}: {t(error.key, **error.params)}', file=sys.stderr)
+        return 1
+    print(f'Staff account {email} ({role}) created. Initial password, shown only now: {password}\n'
+          f'Log in at {settings.public_url}/verwaltung: set up the authenticator app, then a new password.')
     return 0
 
 

@@ -75,7 +75,7 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     uow.throttles.save(key, state)
     user = uow.users.by_email(email.strip().lower())
     if user is not None and user.state == 'active':
-        _send_reset(uow, ctx, user)
+        send_reset_mail(uow, ctx, user)
         uow.audit(_entry(ctx, user, 'password_reset_requested'))
     uow.commit()
 
@@ -186,7 +186,7 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
     return customer.id
 
 
-def _send_reset(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
+def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
     assert user.id is not None
     uow.tokens.revoke(user.id, ('reset',), ctx.now)
     if ctx.profile.reset.method == 'temporary_password':

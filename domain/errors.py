@@ -111,6 +111,11 @@ class NotAllowed(DomainError):
     key = 'error.not_allowed'
 
 
+class SecondFactorInvalid(DomainError):
+    key = 'error.second_factor'
+    field = 'code'
+
+
 class BillNotCorrectable(DomainError):
     """Only the portal's own bills can be corrected, each once (the correction is corrected instead)."""
 

@@ -190,6 +190,9 @@ class ContactMessage(SQLModel, table=True):
     subject: str = Field(max_length=200)
     message: str = Field(max_length=5000)
     status: str = Field(default='open', index=True, max_length=20)  # open, answered, closed
+    staff_id: int | None = Field(default=None, foreign_key='staffuser.id')  # who took it ("mine")
+    answer: str = Field(default='', max_length=5000)
+    answered_at: datetime | None = _at()  # type: ignore[assignment]
 
 
 class ReviewItem(SQLModel, table=True):
@@ -203,6 +206,9 @@ class ReviewItem(SQLModel, table=True):
     details: str = Field(default='', max_length=2000)
     reason: str = Field(default='', max_length=1000)
     status: str = Field(default='open', index=True, max_length=20)  # open, accepted, rejected
+    decided_by: int | None = Field(default=None, foreign_key='staffuser.id')
+    decided_at: datetime | None = _at()  # type: ignore[assignment]
+    decision_note: str = Field(default='', max_length=2000)
 
 
 class ReadingCode(SQLModel, table=True):
@@ -271,6 +277,35 @@ class OutboxMail(SQLModel, table=True):
     next_attempt_at: datetime = _at(nullable=False)  # type: ignore[assignment]
     sent_at: datetime | None = _at()  # type: ignore[assignment]
     last_error: str = Field(default='', max_length=500)
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of the utility's staff: `service` (customer service) or `admin` (also settings, staff, imports).
+
+    Two factors are mandatory: the password and a TOTP code (secret stored encrypted with the storage secret)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(max_length=120)
+    role: str = Field(default='service', max_length=20)  # service, admin
+    password_hash: str = Field(max_length=200)
+    must_change_password: bool = True
+    totp_secret: str = Field(default='', max_length=200)  # encrypted; empty until enrolled
+    totp_enabled: bool = False
+    totp_last_step: int = 0  # a code is accepted once (no replay within its 30 s)
+    active: bool = True
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    last_login_at: datetime | None = _at()  # type: ignore[assignment]
+    session_epoch: int = 0
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use second factor for a staff member who lost the authenticator; shown once, stored hashed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key='staffuser.id', index=True)
+    digest: str = Field(max_length=64)
+    used_at: datetime | None = _at()  # type: ignore[assignment]
 
 
 class Throttle(SQLModel, table=True):

@@ -47,7 +47,7 @@ def register(uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, passwo
         uow.users.delete(existing)  # an unconfirmed registration is simply done again
     user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
     assert user.id is not None and customer.id is not None
-    _send_confirmation(uow, ctx, user, customer.id)
+    send_confirmation(uow, ctx, user, customer.id)
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='registration_started',
                          customer_id=customer.id, details=f'method={ctx.profile.registration.confirmation}',
                          address=ctx.address))
@@ -93,7 +93,7 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     if purpose == 'pin' and ctx.now < last.created_at + wait:
         left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
         raise PinResendTooEarly(minutes=left)
-    _send_confirmation(uow, ctx, user, int(last.payload))
+    send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
     uow.commit()
 
@@ -129,7 +129,7 @@ def checked_email(raw: str, field: str = 'email') -> str:
     return email
 
 
-def _send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_id: int) -> None:
+def send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_id: int) -> None:
     assert user.id is not None
     rule = ctx.profile.registration
     purpose = 'pin' if rule.confirmation == 'pin' else 'activation'

@@ -23,7 +23,9 @@ from domain.model import (
     PortalUser,
     Price,
     ReadingCode,
+    RecoveryCode,
     ReviewItem,
+    StaffUser,
     Throttle,
     UserCustomer,
 )
@@ -298,3 +300,69 @@ class SqlCustomerData:
     def audit_entries(self, customer_id: int) -> list[AuditEntry]:
         query = select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(col(AuditEntry.id))
         return list(self.session.exec(query))
+
+
+class SqlStaff:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, staff_id: int) -> StaffUser | None:
+        return self.session.get(StaffUser, staff_id)
+
+    def by_email(self, email: str) -> StaffUser | None:
+        return self.session.exec(select(StaffUser).where(StaffUser.email == email)).first()
+
+    def add(self, staff: StaffUser) -> None:
+        self.session.add(staff)
+        self.session.flush()
+
+    def all(self) -> list[StaffUser]:
+        return list(self.session.exec(select(StaffUser).order_by(col(StaffUser.name))))
+
+    def replace_recovery_codes(self, staff_id: int, codes: list[RecoveryCode]) -> None:
+        self.session.execute(delete(RecoveryCode).where(col(RecoveryCode.staff_id) == staff_id))
+        self.session.add_all(codes)
+
+    def unused_recovery_code(self, staff_id: int, digest: str) -> RecoveryCode | None:
+        return self.session.exec(select(RecoveryCode).where(
+            RecoveryCode.staff_id == staff_id, RecoveryCode.digest == digest,
+            col(RecoveryCode.used_at).is_(None))).first()
+
+
+class SqlDesk:
+    """The staff's look at customers: search, recent readings and changes, pending registrations."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def search(self, text: str, limit: int) -> list[Customer]:
+        pattern = f'%{text.lower()}%'
+        by_login = select(UserCustomer.customer_id).join(PortalUser, col(PortalUser.id) == UserCustomer.user_id) \
+            .where(func.lower(PortalUser.email).like(pattern))
+        by_meter = select(Contract.customer_id).join(Meter, col(Meter.contract_id) == Contract.id) \
+            .where(Meter.meter_number == normalise(text))
+        name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
+        query = select(Customer).where(
+            (Customer.customer_number == normalise(text)) | name.like(pattern)
+            | func.lower(Customer.company).like(pattern) | func.lower(Customer.email).like(pattern)
+            | col(Customer.id).in_(by_login) | col(Customer.id).in_(by_meter))
+        return list(self.session.exec(query.order_by(col(Customer.customer_number)).limit(limit)))
+
+    def recent_readings(self, customer_id: int, limit: int) -> list[tuple[str, MeterReading]]:
+        query = (select(Meter.meter_number, MeterReading).join(Meter, col(Meter.id) == MeterReading.meter_id)
+                 .join(Contract, col(Contract.id) == Meter.contract_id).where(Contract.customer_id == customer_id)
+                 .order_by(col(MeterReading.reading_date).desc(), col(MeterReading.id).desc()).limit(limit))
+        return [(number, reading) for number, reading in self.session.exec(query)]
+
+    def audit_of(self, customer_id: int, limit: int) -> list[AuditEntry]:
+        query = (select(AuditEntry).where(AuditEntry.customer_id == customer_id)
+                 .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
+        return list(self.session.exec(query))
+
+    def pending_login(self, customer_id: int) -> PortalUser | None:
+        """A registration not yet confirmed: the customer is named in its open confirmation token."""
+        query = (select(PortalUser).join(OneTimeToken, col(OneTimeToken.user_id) == PortalUser.id)
+                 .where(PortalUser.state == 'pending', col(OneTimeToken.purpose).in_(('activation', 'pin')),
+                        OneTimeToken.payload == str(customer_id))
+                 .order_by(col(OneTimeToken.created_at).desc()))
+        return self.session.exec(query).first()

@@ -11,7 +11,9 @@ from storage.repositories import (
     SqlBilling,
     SqlCustomerData,
     SqlCustomers,
+    SqlDesk,
     SqlMeters,
+    SqlStaff,
     SqlThrottles,
     SqlTokens,
     SqlUsers,
@@ -31,6 +33,8 @@ class SqlUnitOfWork:
         self.meters = SqlMeters(self.session)
         self.billing = SqlBilling(self.session)
         self.data = SqlCustomerData(self.session)
+        self.staff = SqlStaff(self.session)
+        self.desk = SqlDesk(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

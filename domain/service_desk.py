@@ -1,0 +1,200 @@
+"""The service desk: staff find a customer, see the portal status, and act on the customer's request.
+
+Staff never see passwords, PINs or tokens: they can only have a new link or PIN sent to the registered
+address. Every action is audited with the staff member, the customer and what was done.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from domain import throttle
+from domain.accounts import send_reset_mail
+from domain.errors import FieldRequired, NotAllowed
+from domain.mails import compose
+from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
+from domain.ports import Context, UnitOfWork
+from domain.registration import send_confirmation
+from domain.staff import active_staff
+
+SEARCH_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    customer_id: int
+    customer_number: str
+    name: str
+    address: str
+    login_email: str
+    login_state: str  # none, pending, active
+
+
+@dataclass(frozen=True)
+class LoginStatus:
+    user_id: int
+    email: str
+    state: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    last_login_at: datetime | None
+    locked_minutes: int
+    linked: tuple[tuple[str, str], ...]  # (customer number, name) of every account under this login
+
+
+@dataclass(frozen=True)
+class ReadingLine:
+    reading_date: date
+    meter_number: str
+    obis: str
+    value: str
+    source: str
+    plausibility: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    at: datetime
+    actor: str
+    action: str
+    details: str
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer_id: int
+    customer_number: str
+    name: str
+    address: str
+    email: str
+    phone: str
+    paperless: bool
+    login: LoginStatus | None
+    readings: tuple[ReadingLine, ...]
+    changes: tuple[ChangeLine, ...]
+
+
+def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
+    """By customer number, name, meter number or email (login or contact), at most SEARCH_LIMIT hits."""
+    active_staff(uow, staff_id)
+    text = text.strip()
+    if len(text) < 2:
+        raise FieldRequired('query', label='Suchbegriff (mindestens 2 Zeichen)')
+    hits = []
+    for customer in uow.desk.search(text[:100], SEARCH_LIMIT):
+        user = _login_of(uow, customer.id or 0)
+        hits.append(CustomerHit(customer.id or 0, customer.customer_number, customer.display_name, customer.address,
+                                user.email if user else '', user.state if user else 'none'))
+    return hits
+
+
+def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> CustomerCard:
+    active_staff(uow, staff_id)
+    customer = _customer(uow, customer_id)
+    user = _login_of(uow, customer_id)
+    login = None
+    if user is not None:
+        state = uow.throttles.state(f'login:account:{user.email}')
+        linked = tuple((c.customer_number, c.display_name) for c in
+                       (uow.customers.get(i) for i in uow.users.customer_ids(user.id or 0)) if c is not None)
+        login = LoginStatus(user.id or 0, user.email, user.state, user.created_at, user.confirmed_at,
+                            user.last_login_at, state.minutes_left(ctx.now), linked)
+    readings = tuple(ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
+                     for meter, r in uow.desk.recent_readings(customer_id, 12))
+    changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30))
+    return CustomerCard(customer_id, customer.customer_number, customer.display_name, customer.address,
+                        customer.email, customer.phone, customer.paperless, login, readings, changes)
+
+
+def resend_activation(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
+    """A new activation link or PIN to the address the customer registered with (the old one ends)."""
+    active_staff(uow, staff_id)
+    user = _login_of(uow, customer_id)
+    if user is None or user.state != 'pending':
+        raise NotAllowed()
+    send_confirmation(uow, ctx, user, customer_id)
+    _audit(uow, ctx, staff_id, customer_id, 'staff_resent_activation', f'login={user.email}')
+    uow.commit()
+
+
+def send_reset(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
+    """A password reset (link or temporary password, as the profile says) to the registered address."""
+    active_staff(uow, staff_id)
+    user = _login_of(uow, customer_id)
+    if user is None or user.state != 'active':
+        raise NotAllowed()
+    send_reset_mail(uow, ctx, user)
+    _audit(uow, ctx, staff_id, customer_id, 'staff_sent_reset', f'login={user.email}')
+    uow.commit()
+
+
+def unlock_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
+    active_staff(uow, staff_id)
+    user = _login_of(uow, customer_id)
+    if user is None:
+        raise NotAllowed()
+    uow.throttles.save(f'login:account:{user.email}', throttle.ThrottleState())
+    _audit(uow, ctx, staff_id, customer_id, 'staff_unlocked_login', f'login={user.email}')
+    uow.commit()
+
+
+def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, reason: str) -> None:
+    """On the customer's request ("Bitte um Löschung"), also when they lost access to the email: the login
+    goes, with its links; master data, readings and bills stay with the utility."""
+    active_staff(uow, staff_id)
+    reason = reason.strip()
+    if not reason:
+        raise FieldRequired('reason', label='Grund')
+    user = _login_of(uow, customer_id)
+    if user is None:
+        raise NotAllowed()
+    customer_ids = uow.users.customer_ids(user.id or 0) or [customer_id]
+    uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
+    for linked in customer_ids:
+        _audit(uow, ctx, staff_id, linked, 'staff_deleted_login', f'login={user.email} reason={reason[:500]}')
+    uow.users.delete(user)
+    uow.commit()
+
+
+def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str) -> None:
+    """A message in the customer's Posteingang, announced by mail to the login (or the contact address)."""
+    active_staff(uow, staff_id)
+    customer = _customer(uow, customer_id)
+    subject, body = subject.strip(), body.strip()
+    if not subject:
+        raise FieldRequired('subject', label='Betreff')
+    if not body:
+        raise FieldRequired('body', label='Nachricht')
+    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='message',
+                                    subject=subject[:200], body=body[:10000]))
+    recipient = _recipient(uow, customer)
+    if recipient:
+        uow.queue_mail(compose(ctx, recipient, 'inbox_message', subject=subject[:200],
+                               link=f'{ctx.base_url}/posteingang'), ctx.now)
+    _audit(uow, ctx, staff_id, customer_id, 'staff_posted_message', f'subject={subject[:200]}')
+    uow.commit()
+
+
+def _recipient(uow: UnitOfWork, customer: Customer) -> str:
+    owner = uow.users.owner_of(customer.id or 0)
+    user = uow.users.get(owner) if owner is not None else None
+    return user.email if user is not None else customer.email
+
+
+def _login_of(uow: UnitOfWork, customer_id: int) -> PortalUser | None:
+    owner = uow.users.owner_of(customer_id)
+    if owner is not None:
+        return uow.users.get(owner)
+    return uow.desk.pending_login(customer_id)
+
+
+def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
+    customer = uow.customers.get(customer_id)
+    if customer is None:
+        raise NotAllowed()
+    return customer
+
+
+def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, action: str, details: str) -> None:
+    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action=action, customer_id=customer_id,
+                         details=details[:2000], address=ctx.address))

@@ -1,0 +1,263 @@
+"""The utility's staff: accounts with roles, password plus TOTP (mandatory), recovery codes, sessions.
+
+A staff login has two steps. The password step (throttled like the customers' login) gives a half session
+that can only enrol an authenticator or enter a code; the code step (TOTP, or one of ten recovery codes
+shown once and stored as keyed digests) gives the full session. TOTP secrets are stored encrypted with a
+key derived from the storage secret, and each 30-second code is accepted once.
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain import throttle, tokens
+from domain.errors import (
+    EmailAlreadyRegistered,
+    FieldRequired,
+    InvalidCredentials,
+    NotAllowed,
+    SecondFactorInvalid,
+    TooManyAttempts,
+)
+from domain.model import AuditEntry, RecoveryCode, StaffUser
+from domain.passwords import check_password
+from domain.ports import Context, UnitOfWork
+from domain.profile import PasswordRule
+from domain.registration import checked_email
+
+ROLES = ('service', 'admin')
+RECOVERY_CODES = 10
+# Staff see every customer: their passwords follow a strict rule whatever the utility allows its customers.
+STAFF_PASSWORDS = PasswordRule(min_length=12, require_classes=True)
+
+
+@dataclass(frozen=True)
+class StaffGrant:
+    """What the staff session holds: `verified` only after the second factor."""
+
+    staff_id: int
+    epoch: int
+    role: str
+    name: str
+    enrolled: bool
+    verified: bool
+    must_change_password: bool
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str  # for typing into an app without a camera
+    uri: str  # otpauth:// for the QR code
+
+
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b'kundenportal/totp/' + secret.encode()).digest()
+
+
+def seal(secret: str, plain: str) -> str:
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_key(secret)).encrypt(nonce, plain.encode(), b'totp')).decode()
+
+
+def unseal(secret: str, sealed: str) -> str:
+    raw = base64.b64decode(sealed)
+    return AESGCM(_key(secret)).decrypt(raw[:12], raw[12:], b'totp').decode()
+
+
+def _audit(uow: UnitOfWork, ctx: Context, actor: int | str, action: str, details: str = '') -> None:
+    who = actor if isinstance(actor, str) else f'staff:{actor}'
+    uow.audit(AuditEntry(at=ctx.now, actor=who, action=action, details=details[:2000], address=ctx.address))
+
+
+def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, name: str, role: str) -> str:
+    """A new staff account; returns its initial password (shown once, to be changed at the first login)."""
+    email = checked_email(email)
+    name = name.strip()
+    if not name:
+        raise FieldRequired('name', label='Name')
+    if role not in ROLES:
+        raise NotAllowed('role')
+    if isinstance(actor, int):
+        _require_admin(uow, actor)
+    if uow.staff.by_email(email) is not None:
+        raise EmailAlreadyRegistered('email')
+    initial = tokens.new_temporary_password()
+    uow.staff.add(StaffUser(email=email, name=name[:120], role=role, password_hash=ctx.hasher.hash(initial),
+                            created_at=ctx.now))
+    _audit(uow, ctx, actor, 'staff_created', f'email={email} role={role}')
+    uow.commit()
+    return initial
+
+
+def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> StaffGrant:
+    email = email.strip().lower()
+    keys = (f'staff:account:{email}', f'staff:address:{ctx.address}')
+    states = [uow.throttles.state(key) for key in keys]
+    locked = [s for s in states if s.is_locked(ctx.now)]
+    if locked:
+        raise TooManyAttempts('password', minutes=max(s.minutes_left(ctx.now) for s in locked))
+    staff = uow.staff.by_email(email)
+    known_hash = staff.password_hash if staff is not None else ctx.hasher.dummy_hash
+    if not ctx.hasher.verify(known_hash, password) or staff is None or not staff.active:
+        for key, state, policy in zip(keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS),
+                                      strict=True):
+            state.record_failure(policy, ctx.now)
+            uow.throttles.save(key, state)
+        uow.commit()
+        raise InvalidCredentials()
+    uow.throttles.save(keys[0], throttle.ThrottleState())
+    _audit(uow, ctx, staff.id or 0, 'staff_password_ok')
+    uow.commit()
+    return _grant(staff, verified=False)
+
+
+def begin_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int) -> Enrolment:
+    """A fresh secret for an authenticator app (only while none is enrolled)."""
+    staff = active_staff(uow, staff_id)
+    if staff.totp_enabled:
+        raise NotAllowed()
+    secret = pyotp.random_base32()
+    staff.totp_secret = seal(ctx.secret, secret)
+    uow.commit()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=staff.email, issuer_name=f'{ctx.profile.short_name} Verwaltung')
+    return Enrolment(secret, uri)
+
+
+def confirm_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int, code: str) -> tuple[StaffGrant, list[str]]:
+    """The first code from the app proves the enrolment; returns the full session and the recovery codes."""
+    staff = active_staff(uow, staff_id)
+    if staff.totp_enabled or not staff.totp_secret:
+        raise NotAllowed()
+    _check_code(uow, ctx, staff, code, recovery=False)
+    staff.totp_enabled = True
+    codes = [f'{secrets.randbelow(10 ** 10):010d}' for _ in range(RECOVERY_CODES)]
+    uow.staff.replace_recovery_codes(staff_id, [RecoveryCode(staff_id=staff_id,
+                                                             digest=tokens.digest(ctx.secret, c)) for c in codes])
+    staff.last_login_at = ctx.now
+    _audit(uow, ctx, staff_id, 'staff_totp_enrolled')
+    uow.commit()
+    return _grant(staff, verified=True), [f'{c[:5]}-{c[5:]}' for c in codes]
+
+
+def code_step(uow: UnitOfWork, ctx: Context, staff_id: int, code: str) -> StaffGrant:
+    """The second factor: a TOTP code or an unused recovery code."""
+    staff = active_staff(uow, staff_id)
+    if not staff.totp_enabled:
+        raise NotAllowed()
+    _check_code(uow, ctx, staff, code, recovery=True)
+    staff.last_login_at = ctx.now
+    _audit(uow, ctx, staff_id, 'staff_login')
+    uow.commit()
+    return _grant(staff, verified=True)
+
+
+def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, recovery: bool) -> None:
+    key = f'staff:code:{staff.id}'
+    state = uow.throttles.state(key)
+    if state.is_locked(ctx.now):
+        raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
+    plain = ''.join(ch for ch in code if ch.isdigit())
+    totp = pyotp.TOTP(unseal(ctx.secret, staff.totp_secret))
+    timestamp = int(ctx.now.timestamp())
+    if len(plain) == 6:
+        for offset in (0, -1, 1):  # the code of the current, the previous or the next 30 s
+            step = timestamp // 30 + offset
+            if step > staff.totp_last_step and secrets.compare_digest(totp.at(step * 30), plain):
+                staff.totp_last_step = step
+                uow.throttles.save(key, throttle.ThrottleState())
+                return
+    if recovery and len(plain) == 10:
+        found = uow.staff.unused_recovery_code(staff.id or 0, tokens.digest(ctx.secret, plain))
+        if found is not None:
+            found.used_at = ctx.now
+            _audit(uow, ctx, staff.id or 0, 'staff_recovery_code_used')
+            uow.throttles.save(key, throttle.ThrottleState())
+            return
+    state.record_failure(throttle.PIN_PER_USER, ctx.now)
+    uow.throttles.save(key, state)
+    uow.commit()
+    raise SecondFactorInvalid('code')
+
+
+def change_staff_password(uow: UnitOfWork, ctx: Context, staff_id: int, password: str, repeat: str) -> StaffGrant:
+    staff = active_staff(uow, staff_id)
+    check_password(STAFF_PASSWORDS, password, repeat)
+    if ctx.hasher.verify(staff.password_hash, password):
+        raise NotAllowed('password')
+    staff.password_hash = ctx.hasher.hash(password)
+    staff.must_change_password = False
+    staff.session_epoch += 1
+    _audit(uow, ctx, staff_id, 'staff_password_changed')
+    uow.commit()
+    return _grant(staff, verified=True)
+
+
+def staff_session(uow: UnitOfWork, staff_id: int, epoch: int) -> StaffUser | None:
+    staff = uow.staff.get(staff_id)
+    return staff if staff is not None and staff.active and staff.session_epoch == epoch else None
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    staff_id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    enrolled: bool
+    last_login: str
+
+
+def staff_list(uow: UnitOfWork, actor: int) -> list[StaffRow]:
+    _require_admin(uow, actor)
+    return [StaffRow(s.id or 0, s.email, s.name, s.role, s.active, s.totp_enabled,
+                     s.last_login_at.isoformat() if s.last_login_at else '') for s in uow.staff.all()]
+
+
+def set_active(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int, active: bool) -> None:
+    """Lock or unlock a staff account; locking ends its sessions. Nobody locks themselves out."""
+    _require_admin(uow, actor)
+    staff = uow.staff.get(staff_id)
+    if staff is None or staff_id == actor:
+        raise NotAllowed()
+    staff.active = active
+    staff.session_epoch += 1
+    _audit(uow, ctx, actor, 'staff_unlocked' if active else 'staff_locked', f'staff={staff.email}')
+    uow.commit()
+
+
+def reset_second_factor(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int) -> None:
+    """For a colleague who lost the authenticator and the recovery codes: enrol again at the next login."""
+    _require_admin(uow, actor)
+    staff = uow.staff.get(staff_id)
+    if staff is None or staff_id == actor:
+        raise NotAllowed()
+    staff.totp_enabled, staff.totp_secret, staff.totp_last_step = False, '', 0
+    staff.session_epoch += 1
+    uow.staff.replace_recovery_codes(staff_id, [])
+    _audit(uow, ctx, actor, 'staff_totp_reset', f'staff={staff.email}')
+    uow.commit()
+
+
+def _require_admin(uow: UnitOfWork, staff_id: int) -> StaffUser:
+    staff = active_staff(uow, staff_id)
+    if staff.role != 'admin':
+        raise NotAllowed()
+    return staff
+
+
+def active_staff(uow: UnitOfWork, staff_id: int) -> StaffUser:
+    staff = uow.staff.get(staff_id)
+    if staff is None or not staff.active:
+        raise NotAllowed()
+    return staff
+
+
+def _grant(staff: StaffUser, verified: bool) -> StaffGrant:
+    return StaffGrant(staff.id or 0, staff.session_epoch, staff.role, staff.name, staff.totp_enabled, verified,
+                      staff.must_change_password)

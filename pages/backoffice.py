@@ -1,0 +1,411 @@
+"""Verwaltung: the staff's login with two factors, the service desk, and the staff list (admins)."""
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+
+import segno
+from nicegui import app, ui
+from starlette.responses import RedirectResponse
+
+from domain import service_desk as desk
+from domain import staff
+from domain.errors import DomainError
+from domain.i18n import BERLIN, day, t
+from pages import staff_session
+from pages.forms import Form, client_address, notice, page_title
+from pages.frame import public_frame
+from pages.portal import Portal
+from pages.staff_session import StaffMe
+
+NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
+              ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
+Builder = Callable[[StaffMe], Awaitable[None] | None]
+
+
+def _when(value) -> str:
+    return value.astimezone(BERLIN).strftime('%d.%m.%Y %H:%M') if value else t('staff.never')
+
+
+@contextmanager
+def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[None]:
+    ui.page_title(f'{title} – {t("staff.title")} {portal.profile.short_name}')
+    ui.colors(primary='#37474f', secondary=portal.profile.primary_color)  # visibly not the customers' portal
+    with ui.header().classes('items-center justify-between q-px-md wrap'):
+        with ui.row().classes('items-center gap-4'):
+            ui.label(f'{t("staff.title")} · {portal.profile.short_name}').classes('text-h6')
+            with ui.element('nav').props(f'aria-label="{t("staff.title")}"').classes('row gap-2'):
+                for key, target, admin_only in NAVIGATION:
+                    if admin_only and not me.admin:
+                        continue
+                    link = ui.link(t(key), target).classes('text-white q-px-sm')
+                    if target == path:
+                        link.props('aria-current=page').classes('text-weight-bold')
+        with ui.row().classes('items-center gap-2'):
+            ui.label(me.name)
+
+            def logout() -> None:
+                staff_session.end()
+                ui.navigate.to('/verwaltung')
+            ui.button(t('staff.logout'), on_click=logout).props('flat color=white no-caps')
+    with ui.column().classes('w-full max-w-5xl mx-auto q-pa-md gap-4'):
+        yield
+
+
+def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
+    """Decorator: a page for a verified staff session (and the admin role where asked)."""
+    def register(builder: Builder) -> Builder:
+        async def page(**params):
+            me = await staff_session.current(portal)
+            if me is None or not me.verified:
+                return RedirectResponse('/verwaltung')
+            if me.must_change_password:
+                return RedirectResponse('/verwaltung/passwort')
+            if admin and not me.admin:
+                return RedirectResponse('/verwaltung/kunden')
+            with staff_frame(portal, me, t(title_key), path):
+                result = builder(me, **params)
+                if result is not None:
+                    await result
+        # path and query parameters as the builder declares them (after `me`), for FastAPI to parse
+        signature = inspect.signature(builder)
+        page.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore
+        ui.page(path)(page)
+        return builder
+    return register
+
+
+def create(portal: Portal) -> None:
+    _login_pages(portal)
+    _desk_pages(portal)
+    _staff_pages(portal)
+
+
+def _login_pages(portal: Portal) -> None:
+    @ui.page('/verwaltung')
+    async def login_page():
+        me = await staff_session.current(portal)
+        if me is not None and me.verified:
+            return RedirectResponse('/verwaltung/kunden')
+        idle = app.storage.user.pop('staff_idle_logout', False)
+        with public_frame(portal, t('staff.login_title')):
+            page_title(t('staff.login_title'))
+            if idle:
+                notice(t('staff.idle_logout'), 'info')
+            ui.label(t('staff.login_intro')).classes('text-grey-8')
+            form = Form()
+            form.field('email', t('staff.email'), autocomplete='username')
+            form.field('password', t('staff.password'), password=True, autocomplete='current-password')
+            form.alert()
+
+            async def submit() -> None:
+                form.clear()
+                try:
+                    grant = await portal.act(staff.password_step, form.value('email'), form.value('password'),
+                                             address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                staff_session.start(grant)
+                ui.navigate.to('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+            form.fields['password'].on('keydown.enter', submit)
+            ui.button(t('staff.submit'), on_click=submit).props('no-caps')
+
+    @ui.page('/verwaltung/code')
+    async def code_page():
+        me = await staff_session.current(portal)
+        if me is None:
+            return RedirectResponse('/verwaltung')
+        with public_frame(portal, t('staff.code_title')):
+            page_title(t('staff.code_title'))
+            form = Form()
+            form.field('code', t('staff.code'), hint=t('staff.code_hint'), autocomplete='one-time-code') \
+                .props('inputmode=numeric')
+            form.alert()
+
+            async def submit() -> None:
+                form.clear()
+                try:
+                    grant = await portal.act(staff.code_step, me.staff_id, form.value('code'),
+                                             address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                staff_session.start(grant)
+                ui.navigate.to('/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden')
+            form.fields['code'].on('keydown.enter', submit)
+            ui.button(t('staff.code_submit'), on_click=submit).props('no-caps')
+
+    @ui.page('/verwaltung/einrichten')
+    async def enrol_page():
+        me = await staff_session.current(portal)
+        if me is None:
+            return RedirectResponse('/verwaltung')
+        try:
+            enrolment = await portal.act(staff.begin_enrolment, me.staff_id, address=client_address())
+        except DomainError:
+            return RedirectResponse('/verwaltung/code')
+        with public_frame(portal, t('staff.enrol_title')):
+            page_title(t('staff.enrol_title'))
+            ui.label(t('staff.enrol_intro'))
+            ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56') \
+                .props(f'alt="{t("staff.enrol_qr")}"')
+            ui.label(t('staff.enrol_secret', secret=' '.join(enrolment.secret[i:i + 4]
+                                                            for i in range(0, len(enrolment.secret), 4)))) \
+                .classes('text-body2').style('word-break: break-all')
+            form = Form()
+            form.field('code', t('staff.code'), autocomplete='one-time-code').props('inputmode=numeric')
+            form.alert()
+            codes_box = ui.column().classes('w-full')
+
+            async def submit() -> None:
+                form.clear()
+                try:
+                    grant, codes = await portal.act(staff.confirm_enrolment, me.staff_id, form.value('code'),
+                                                    address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                staff_session.start(grant)
+                confirm.set_visibility(False)
+                with codes_box:
+                    ui.label(t('staff.recovery_title')).classes('text-h6').props('role=heading aria-level=2')
+                    ui.label(t('staff.recovery_intro'))
+                    ui.label('   '.join(codes)).classes('text-mono text-body1').style('font-family: monospace')
+                    target = '/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden'
+                    ui.button(t('staff.recovery_done'), on_click=lambda: ui.navigate.to(target)).props('no-caps')
+            confirm = ui.button(t('staff.enrol_submit'), on_click=submit).props('no-caps')
+
+    @ui.page('/verwaltung/passwort')
+    async def password_page():
+        me = await staff_session.current(portal)
+        if me is None or not me.verified:
+            return RedirectResponse('/verwaltung')
+        with public_frame(portal, t('staff.password_title')):
+            page_title(t('staff.password_title'))
+            ui.label(t('staff.password_intro'))
+            form = Form()
+            form.field('password', t('staff.new_password'), password=True, autocomplete='new-password')
+            form.field('password_repeat', t('staff.new_password_repeat'), password=True, autocomplete='new-password')
+            form.alert()
+
+            async def submit() -> None:
+                form.clear()
+                try:
+                    grant = await portal.act(staff.change_staff_password, me.staff_id, form.value('password'),
+                                             form.value('password_repeat'), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                staff_session.start(grant)
+                ui.navigate.to('/verwaltung/kunden')
+            ui.button(t('staff.password_submit'), on_click=submit).props('no-caps')
+
+
+def _desk_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/kunden', 'staff.nav_customers')
+    async def customers_page(me: StaffMe, q: str = '') -> None:
+        page_title(t('staff.nav_customers'))
+        form = Form()
+        form.field('query', t('staff.search'), hint=t('staff.search_hint'), value=q).props('type=search')
+        results = ui.column().classes('w-full')
+
+        async def search() -> None:
+            form.clear()
+            results.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                hits = await portal.read(desk.find_customers, me.staff_id, form.value('query'))
+            except DomainError as error:
+                form.show(error)
+                return
+            with results:
+                if not hits:
+                    ui.label(t('staff.no_hits'))
+                    return
+                ui.label(t('staff.hits', count=len(hits))).props('role=status')
+                for hit in hits:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        with ui.column().classes('gap-0'):
+                            ui.link(f'{hit.customer_number} · {hit.name}', f'/verwaltung/kunden/{hit.customer_id}') \
+                                .classes('text-subtitle1')
+                            ui.label(hit.address).classes('text-grey-8')
+                        ui.label(f'{t("staff.login_" + hit.login_state)}'
+                                 + (f' · {hit.login_email}' if hit.login_email else ''))
+        form.fields['query'].on('keydown.enter', search)
+        ui.button(t('staff.search_submit'), on_click=search).props('no-caps')
+        if q:
+            await search()
+
+    @staff_page(portal, '/verwaltung/kunden/{customer_id}', 'staff.nav_customers')
+    async def customer_page(me: StaffMe, customer_id: int) -> None:
+        try:
+            card = await portal.act(desk.customer_card, me.staff_id, customer_id)
+        except DomainError:
+            notice(t('error.not_allowed'), 'negative')
+            return
+        page_title(t('staff.customer_title', number=card.customer_number))
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.master_data')).classes('text-h6').props('role=heading aria-level=2')
+            ui.label(card.name)
+            ui.label(card.address)
+            ui.label(' · '.join(x for x in (card.email, card.phone) if x))
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.portal_status')).classes('text-h6').props('role=heading aria-level=2')
+            _login_status(card)
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.actions')).classes('text-h6').props('role=heading aria-level=2')
+            _actions(portal, me, card)
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.readings')).classes('text-h6').props('role=heading aria-level=2')
+            rows = [{'date': day(r.reading_date), 'meter': r.meter_number, 'register': r.obis, 'value': r.value,
+                     'source': t(f'reading.sources.{r.source}'),
+                     'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
+                     + (f' – {r.reason}' if r.reason else '')} for r in card.readings]
+            columns = [{'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k,
+                        'align': 'left'} for k in ('date', 'meter', 'register', 'value', 'source', 'status')]
+            ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.changes')).classes('text-h6').props('role=heading aria-level=2')
+            rows = [{'at': _when(c.at), 'actor': c.actor, 'action': c.action, 'details': c.details}
+                    for c in card.changes]
+            columns = [{'name': k, 'label': label, 'field': k, 'align': 'left'}
+                       for k, label in (('at', 'Zeit'), ('actor', 'Wer'), ('action', 'Was'), ('details', 'Details'))]
+            ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+
+
+def _login_status(card: desk.CustomerCard) -> None:
+    login = card.login
+    if login is None:
+        ui.label(t('staff.no_login'))
+        return
+    rows = [(t('staff.login_email'), login.email), (t('staff.portal_status'), t(f'staff.login_{login.state}')),
+            (t('staff.registered_at'), _when(login.created_at)),
+            (t('staff.confirmed_at'), _when(login.confirmed_at)), (t('staff.last_login'), _when(login.last_login_at)),
+            (t('staff.portal_status'), t('staff.locked', minutes=login.locked_minutes) if login.locked_minutes
+             else t('staff.not_locked')),
+            (t('staff.linked'), ', '.join(f'{number} ({name})' for number, name in login.linked) or '–')]
+    for label, value in rows:
+        with ui.row().classes('gap-2'):
+            ui.label(f'{label}:').classes('text-grey-8')
+            ui.label(value)
+
+
+def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
+    outcome = ui.column().classes('w-full')
+
+    async def act(use_case, done: str, *args) -> bool:
+        outcome.clear()
+        if not await staff_session.still(portal, me):
+            return False
+        try:
+            await portal.act(use_case, me.staff_id, card.customer_id, *args, address=client_address())
+        except DomainError as error:
+            with outcome:
+                notice(t(error.key, **error.params), 'negative')
+            return False
+        with outcome:
+            notice(done)
+        return True
+
+    login = card.login
+    with ui.row().classes('gap-2 wrap'):
+        if login is not None and login.state == 'pending':
+            ui.button(t('staff.resend_activation'), on_click=lambda: act(
+                desk.resend_activation, t('staff.done_activation', email=login.email))).props('no-caps outline')
+        if login is not None and login.state == 'active':
+            ui.button(t('staff.send_reset'), on_click=lambda: act(
+                desk.send_reset, t('staff.done_reset', email=login.email))).props('no-caps outline')
+        if login is not None and login.locked_minutes:
+            ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))) \
+                .props('no-caps outline')
+    if login is not None:
+        with ui.expansion(t('staff.delete_login')).classes('w-full'):
+            reason = Form()
+            reason.field('reason', t('staff.delete_reason'))
+
+            async def delete() -> None:
+                reason.clear()
+                if not reason.value('reason').strip():
+                    reason.fields['reason'].error = t('error.field_required', label='Grund')
+                    return
+                if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason')):
+                    ui.navigate.to(f'/verwaltung/kunden/{card.customer_id}')
+            ui.button(t('staff.delete_confirm'), on_click=delete).props('no-caps color=negative')
+    with ui.expansion(t('staff.post_message')).classes('w-full'):
+        message = Form()
+        message.field('subject', t('staff.message_subject'))
+        body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
+        message.fields['body'] = body  # type: ignore[assignment]
+
+        async def send() -> None:
+            message.clear()
+            for key, label in (('subject', 'Betreff'), ('body', 'Nachricht')):
+                if not message.value(key).strip():
+                    message.fields[key].error = t('error.field_required', label=label)
+                    return
+            if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body')):
+                message.fields['subject'].value, body.value = '', ''
+        ui.button(t('staff.message_submit'), on_click=send).props('no-caps')
+
+
+def _staff_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/mitarbeiter', 'staff.nav_staff', admin=True)
+    async def staff_list_page(me: StaffMe) -> None:
+        page_title(t('staff.staff_list'))
+        listing = ui.column().classes('w-full')
+
+        async def refresh() -> None:
+            listing.clear()
+            rows = await portal.read(staff.staff_list, me.staff_id)
+            with listing:
+                for row in rows:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        with ui.column().classes('gap-0'):
+                            ui.label(f'{row.name} · {row.email}').classes('text-subtitle1')
+                            state = t('staff.staff_active') if row.active else t('staff.staff_locked')
+                            extra = '' if row.enrolled else f' · {t("staff.staff_not_enrolled")}'
+                            ui.label(f'{t("staff.staff_roles." + row.role)} · {state}{extra}').classes('text-grey-8')
+                        if row.staff_id != me.staff_id:
+                            with ui.row().classes('gap-2'):
+                                ui.button(t('staff.staff_unlock') if not row.active else t('staff.staff_lock'),
+                                          on_click=lambda r=row: change(staff.set_active, r.staff_id, not r.active)) \
+                                    .props('no-caps outline')
+                                ui.button(t('staff.staff_reset_2fa'),
+                                          on_click=lambda r=row: change(staff.reset_second_factor, r.staff_id)) \
+                                    .props('no-caps outline')
+
+        async def change(use_case, *args) -> None:
+            if not await staff_session.still(portal, me):
+                return
+            await portal.act(use_case, me.staff_id, *args, address=client_address())
+            await refresh()
+
+        await refresh()
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.staff_create')).classes('text-h6').props('role=heading aria-level=2')
+            form = Form()
+            form.field('name', t('staff.staff_name'))
+            form.field('email', t('staff.email'))
+            role = ui.select({r: t(f'staff.staff_roles.{r}') for r in staff.ROLES}, value='service',
+                             label=t('staff.staff_role')).classes('w-full').props('outlined')
+            form.alert()
+            created = ui.column().classes('w-full')
+
+            async def create_staff() -> None:
+                form.clear()
+                created.clear()
+                if not await staff_session.still(portal, me):
+                    return
+                try:
+                    password = await portal.act(staff.create_staff, me.staff_id, form.value('email'),
+                                                form.value('name'), str(role.value), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                with created:
+                    notice(t('staff.staff_created', password=password))
+                form.fields['name'].value, form.fields['email'].value = '', ''
+                await refresh()
+            ui.button(t('staff.staff_create_submit'), on_click=create_staff).props('no-caps')

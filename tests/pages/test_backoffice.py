@@ -1,0 +1,116 @@
+"""Verwaltung with the user fixture: the staff login with two factors, the service desk, the staff list."""
+
+import pyotp
+from nicegui import ui
+from sqlmodel import Session, select
+
+from app import main
+from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
+from domain.staff import unseal
+from tests.factories import make_customer, make_login
+from tests.pages.conftest import button, field, see, submit_for_error
+
+NEW_PASSWORD = 'Verwaltung-Passwort-2026'
+
+
+def create_admin(capsys, email='admin@stadtwerke.example', role='admin') -> str:
+    """`kundenportal staff create`, as an operator runs it; returns the initial password it prints."""
+    assert main(['staff', 'create', '--email', email, '--name', 'Ada Admin', '--role', role]) == 0
+    out = capsys.readouterr().out
+    return out.split('shown only now: ')[1].split()[0]
+
+
+def totp_of(db, email: str) -> pyotp.TOTP:
+    with Session(db) as session:
+        sealed = session.exec(select(StaffUser).where(StaffUser.email == email)).one().totp_secret
+    return pyotp.TOTP(unseal('test-secret-0123456789abcdef', sealed))
+
+
+async def first_login(user, db, capsys) -> list[str]:
+    """Password, authenticator enrolment, recovery codes, own password: the first admin's first visit."""
+    password = create_admin(capsys)
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
+    field(user, 'Passwort').type(password)
+    button(user, 'Weiter').click()
+    await see(user, 'Zwei-Faktor-Anmeldung einrichten')
+    assert user.find(ui.image).elements.pop().props['alt'] == 'QR-Code zum Einrichten der Authenticator-App'
+    field(user, 'Code').type(totp_of(db, 'admin@stadtwerke.example').now())
+    button(user, 'Einrichtung bestätigen').click()
+    await see(user, 'Ihre Wiederherstellungscodes')
+    codes = next(e.text for e in user.find(ui.label).elements if e.text.count('-') == 10).split()
+    button(user, 'Ich habe die Codes gesichert – weiter').click()
+    await see(user, 'Neues Passwort festlegen')
+    field(user, 'Neues Passwort').type(NEW_PASSWORD)
+    field(user, 'Neues Passwort wiederholen').type(NEW_PASSWORD)
+    button(user, 'Passwort speichern').click()
+    await see(user, 'Suchen')
+    return codes
+
+
+async def test_the_first_admin_enrols_and_a_later_login_needs_the_code(user, db, capsys):
+    codes = await first_login(user, db, capsys)
+    assert len(codes) == 10
+    button(user, 'Abmelden').click()
+    await see(user, 'Anmeldung für Mitarbeitende')
+    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
+    field(user, 'Passwort').type(NEW_PASSWORD)
+    button(user, 'Weiter').click()
+    await see(user, 'Bestätigungscode')
+    await user.open('/verwaltung/kunden')  # not before the second factor
+    await see(user, 'Anmeldung für Mitarbeitende')
+    await user.open('/verwaltung/code')
+    field(user, 'Code').type('000000')
+    button(user, 'Anmelden').click()
+    await see(user, 'Der Code stimmt nicht')
+    field(user, 'Code').clear().type(codes[0])  # a recovery code instead of the app
+    button(user, 'Anmelden').click()
+    await see(user, 'Suchen')
+
+
+async def test_customers_pages_are_closed_to_anonymous_and_customer_sessions(user, db):
+    for path in ('/verwaltung/kunden', '/verwaltung/kunden/1', '/verwaltung/mitarbeiter', '/verwaltung/passwort'):
+        await user.open(path)
+        await see(user, 'Anmeldung für Mitarbeitende')
+
+
+async def test_search_status_and_actions_on_request(user, db, capsys):
+    customer = make_customer(db, last_name='Loeschwunsch')
+    make_login(db, [customer['id']], email='loeschwunsch@example.org')
+    await first_login(user, db, capsys)
+    field(user, 'Suche').type('loeschwunsch')
+    button(user, 'Suchen').click()
+    await see(user, '1 Treffer')
+    await user.should_see('Zugang aktiv · loeschwunsch@example.org')
+    user.find(f'{customer["customer_number"]} · {customer["name"]}').click()
+    await see(user, f'Kunde {customer["customer_number"]}')
+    await user.should_see('Anmelde-E-Mail:')
+    button(user, 'Link zum Zurücksetzen senden').click()
+    await see(user, 'Ein Link zum Zurücksetzen wurde an loeschwunsch@example.org gesendet.')
+    field(user, 'Betreff').type('Ihr Zählerwechsel')
+    user.find(ui.textarea).type('Am 3. Dezember kommt unser Monteur.')
+    button(user, 'Nachricht senden').click()
+    await see(user, 'Die Nachricht liegt im Posteingang')
+    reason = 'Grund (z. B. „Bitte um Löschung“ per Brief vom …)'
+    assert await submit_for_error(user, 'Zugang endgültig löschen', reason) == 'Bitte füllen Sie das Feld „Grund“ aus.'
+    field(user, reason).type('Bitte um Löschung, Brief vom 20.11.')
+    button(user, 'Zugang endgültig löschen').click()
+    await see(user, 'Kein Portalzugang')
+    with Session(db) as session:
+        assert session.exec(select(PortalUser)).all() == []
+        assert session.exec(select(InboxMessage)).one().subject == 'Ihr Zählerwechsel'
+        actions = {e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor.like('staff:%')))}
+    assert {'staff_totp_enrolled', 'staff_sent_reset', 'staff_posted_message', 'staff_deleted_login'} <= actions
+
+
+async def test_an_admin_creates_a_service_colleague_who_must_enrol(user, db, capsys):
+    await first_login(user, db, capsys)
+    await user.open('/verwaltung/mitarbeiter')
+    await see(user, 'Mitarbeitende anlegen')
+    field(user, 'Name').type('Sven Service')
+    field(user, 'E-Mail-Adresse').type('sven@stadtwerke.example')
+    button(user, 'Anlegen').click()
+    await see(user, 'Startpasswort (nur jetzt sichtbar')
+    with Session(db) as session:
+        sven = session.exec(select(StaffUser).where(StaffUser.email == 'sven@stadtwerke.example')).one()
+    assert sven.role == 'service' and sven.must_change_password and not sven.totp_enabled

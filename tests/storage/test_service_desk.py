@@ -1,0 +1,133 @@
+"""The service desk on SQLite and PostgreSQL: search, status, and the actions staff take on request."""
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import service_desk as desk
+from domain import staff
+from domain.errors import FieldRequired, NotAllowed
+from domain.identification import Identifiers
+from domain.model import AuditEntry, InboxMessage, OneTimeToken, PortalUser, UserCustomer
+from domain.registration import register
+from tests.factories import PASSWORD, add_readings, mails_to, make_customer, make_login
+from tests.storage.conftest import NOW
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def clerk(uow, context):
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
+    with uow() as u:
+        return u.staff.by_email('service@stadtwerke.example').id
+
+
+@pytest.fixture
+def otto(engine):
+    from datetime import date
+    customer = make_customer(engine, last_name='Ottokar')
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 13200))
+    login = make_login(engine, [customer['id']], email='ottokar@example.org')
+    return customer, login
+
+
+def audit(engine):
+    with Session(engine) as session:
+        return [(e.actor, e.action, e.customer_id) for e in session.exec(select(AuditEntry))]
+
+
+def test_customers_are_found_by_number_name_meter_and_email(uow, context, clerk, otto, engine):
+    customer, _ = otto
+    make_customer(engine, last_name='Andere')
+    for query in (customer['customer_number'], 'ottokar', customer['meter_number'], 'OTTOKAR@example'):
+        with uow() as u:
+            hits = desk.find_customers(u, clerk, query)
+        assert [h.customer_number for h in hits] == [customer['customer_number']], query
+    assert hits[0].login_state == 'active' and hits[0].login_email == 'ottokar@example.org'
+    with uow() as u, pytest.raises(FieldRequired):
+        desk.find_customers(u, clerk, ' x ')
+
+
+def test_the_card_shows_login_status_readings_and_changes_but_no_secrets(uow, context, clerk, otto):
+    customer, _ = otto
+    with uow() as u:
+        card = desk.customer_card(u, context(), clerk, customer['id'])
+    assert card.login.email == 'ottokar@example.org' and card.login.state == 'active'
+    assert card.login.linked == ((customer['customer_number'], customer['name']),)
+    assert [r.value for r in card.readings] == ['13200.000']
+    assert not any('hash' in f for f in card.login.__dataclass_fields__)
+
+
+def test_a_locked_login_is_shown_and_unlocked(uow, context, clerk, otto, engine):
+    from domain.accounts import login
+    from domain.errors import InvalidCredentials, TooManyAttempts
+    customer, _ = otto
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            run(uow, login, context(), 'ottokar@example.org', 'falsch')
+    with pytest.raises(TooManyAttempts):
+        run(uow, login, context(), 'ottokar@example.org', PASSWORD)
+    with uow() as u:
+        assert desk.customer_card(u, context(), clerk, customer['id']).login.locked_minutes > 0
+    run(uow, desk.unlock_login, context(), clerk, customer['id'])
+    assert run(uow, login, context(), 'ottokar@example.org', PASSWORD).user_id
+    assert (f'staff:{clerk}', 'staff_unlocked_login', customer['id']) in audit(engine)
+
+
+def test_a_pending_registration_gets_a_new_link_and_the_old_one_ends(uow, context, clerk, engine):
+    customer = make_customer(engine, last_name='Wartend')
+    run(uow, register, context(), Identifiers(customer['customer_number'], customer['meter_number']),
+        'wartend@example.org', 'Sicheres-Passwort-1', 'Sicheres-Passwort-1')
+    with uow() as u:
+        card = desk.customer_card(u, context(), clerk, customer['id'])
+    assert card.login.state == 'pending'
+    run(uow, desk.resend_activation, context(), clerk, customer['id'])
+    with Session(engine) as session:
+        tokens = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == 'activation')).all()
+    assert len(tokens) == 2 and sum(t.used_at is None for t in tokens) == 1
+    assert len([m for m in mails_to(engine, 'wartend@example.org') if 'aktivieren' in m.text]) == 2
+    with pytest.raises(NotAllowed):  # no reset for a login that is not active yet
+        run(uow, desk.send_reset, context(), clerk, customer['id'])
+
+
+def test_a_reset_link_goes_to_the_registered_address_only(uow, context, clerk, otto, engine):
+    customer, _ = otto
+    run(uow, desk.send_reset, context(), clerk, customer['id'])
+    assert len([m for m in mails_to(engine, 'ottokar@example.org') if '/passwort-neu/' in m.text]) == 1
+    assert (f'staff:{clerk}', 'staff_sent_reset', customer['id']) in audit(engine)
+
+
+def test_deleting_a_login_on_request_keeps_the_customer_and_needs_a_reason(uow, context, clerk, otto, engine):
+    customer, _ = otto
+    with pytest.raises(FieldRequired):
+        run(uow, desk.delete_login, context(), clerk, customer['id'], ' ')
+    run(uow, desk.delete_login, context(), clerk, customer['id'], 'Bitte um Löschung per Brief vom 20.11.')
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).all() == [] and session.exec(select(UserCustomer)).all() == []
+    with uow() as u:
+        assert desk.customer_card(u, context(), clerk, customer['id']).login is None
+    assert (f'staff:{clerk}', 'staff_deleted_login', customer['id']) in audit(engine)
+
+
+def test_a_message_lands_in_the_inbox_with_a_mail_notice(uow, context, clerk, otto, engine):
+    customer, _ = otto
+    with pytest.raises(FieldRequired):
+        run(uow, desk.post_message, context(), clerk, customer['id'], 'Betreff', '')
+    run(uow, desk.post_message, context(), clerk, customer['id'], 'Ihr Zählerwechsel', 'Am 3.12. kommt …')
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+    assert (message.subject, message.created_at) == ('Ihr Zählerwechsel', NOW)
+    assert any('Posteingang' in m.subject for m in mails_to(engine, 'ottokar@example.org'))
+
+
+def test_a_locked_staff_member_can_do_nothing(uow, context, clerk, otto):
+    admin_password = run(uow, staff.create_staff, context(), 'cli', 'admin@stadtwerke.example', 'Ada', 'admin')
+    assert admin_password
+    with uow() as u:
+        admin_id = u.staff.by_email('admin@stadtwerke.example').id
+    run(uow, staff.set_active, context(), admin_id, clerk, False)
+    with uow() as u, pytest.raises(NotAllowed):
+        desk.find_customers(u, clerk, 'ottokar')

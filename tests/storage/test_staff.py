@@ -1,0 +1,120 @@
+"""Staff accounts on SQLite and PostgreSQL: two factors, recovery codes, no replay, throttling, admin rights."""
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlmodel import Session, select
+
+from domain import staff
+from domain.errors import EmailAlreadyRegistered, InvalidCredentials, NotAllowed, SecondFactorInvalid, TooManyAttempts
+from domain.model import AuditEntry, RecoveryCode, StaffUser
+from tests.storage.conftest import NOW
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def admin(uow, context):
+    """A first admin (as `kundenportal staff create` makes one), enrolled; returns (id, password, TOTP)."""
+    ctx = context()
+    password = run(uow, staff.create_staff, ctx, 'cli', 'Admin@Stadtwerke.example', 'Ada Admin', 'admin')
+    grant = run(uow, staff.password_step, ctx, 'admin@stadtwerke.example', password)
+    enrolment = run(uow, staff.begin_enrolment, ctx, grant.staff_id)
+    totp = pyotp.TOTP(enrolment.secret)
+    _, codes = run(uow, staff.confirm_enrolment, ctx, grant.staff_id, totp.at(NOW))
+    return grant.staff_id, password, totp, codes
+
+
+def test_the_password_alone_gives_only_a_half_session(uow, context):
+    ctx = context()
+    password = run(uow, staff.create_staff, ctx, 'cli', 'neu@stadtwerke.example', 'Nina Neu', 'service')
+    grant = run(uow, staff.password_step, ctx, 'neu@stadtwerke.example', password)
+    assert (grant.verified, grant.enrolled, grant.must_change_password) == (False, False, True)
+    with pytest.raises(NotAllowed):  # no code step before an authenticator is enrolled
+        run(uow, staff.code_step, ctx, grant.staff_id, '123456')
+
+
+def test_enrolment_needs_a_valid_code_and_gives_ten_recovery_codes_stored_hashed(uow, context, engine, admin):
+    staff_id, _, _, codes = admin
+    assert len(codes) == 10 and all(len(c) == 11 and c[5] == '-' for c in codes)
+    with Session(engine) as session:
+        stored = session.exec(select(RecoveryCode.digest)).all()
+        secret = session.get(StaffUser, staff_id).totp_secret
+    assert len(stored) == 10 and not any(c.replace('-', '') in stored for c in codes)
+    assert len(secret) > 32 and not secret.isupper()  # sealed, not the base32 secret itself
+
+
+def test_a_totp_code_is_accepted_once_and_a_wrong_one_never(uow, context, admin):
+    staff_id, _, totp, _ = admin
+    later = context(now=NOW + timedelta(minutes=2))
+    assert run(uow, staff.code_step, later, staff_id, totp.at(later.now)).verified
+    with pytest.raises(SecondFactorInvalid):  # the same code again (replay)
+        run(uow, staff.code_step, later, staff_id, totp.at(later.now))
+    with pytest.raises(SecondFactorInvalid):
+        run(uow, staff.code_step, context(now=NOW + timedelta(minutes=5)), staff_id, '000000')
+
+
+def test_a_recovery_code_works_once(uow, context, admin):
+    staff_id, _, _, codes = admin
+    assert run(uow, staff.code_step, context(), staff_id, codes[3]).verified
+    with pytest.raises(SecondFactorInvalid):
+        run(uow, staff.code_step, context(), staff_id, codes[3])
+
+
+def test_code_guessing_is_throttled(uow, context, admin):
+    staff_id, _, totp, _ = admin
+    ctx = context(now=NOW + timedelta(minutes=3))
+    for _ in range(5):
+        with pytest.raises(SecondFactorInvalid):
+            run(uow, staff.code_step, ctx, staff_id, '999999')
+    with pytest.raises(TooManyAttempts):  # even the right code waits now
+        run(uow, staff.code_step, ctx, staff_id, totp.at(ctx.now))
+
+
+def test_wrong_passwords_and_unknown_emails_answer_alike(uow, context, admin):
+    for email in ('admin@stadtwerke.example', 'niemand@stadtwerke.example'):
+        with pytest.raises(InvalidCredentials):
+            run(uow, staff.password_step, context(), email, 'Falsch-Passwort-1')
+
+
+def test_only_admins_create_staff_and_an_email_is_used_once(uow, context, admin):
+    admin_id = admin[0]
+    run(uow, staff.create_staff, context(), admin_id, 'service@stadtwerke.example', 'Sven Service', 'service')
+    with pytest.raises(EmailAlreadyRegistered):
+        run(uow, staff.create_staff, context(), admin_id, 'SERVICE@stadtwerke.example', 'Doppelt', 'service')
+    with uow() as u:
+        service_id = u.staff.by_email('service@stadtwerke.example').id
+    with pytest.raises(NotAllowed):
+        run(uow, staff.create_staff, context(), service_id, 'x@stadtwerke.example', 'X', 'admin')
+    with uow() as u, pytest.raises(NotAllowed):
+        staff.staff_list(u, service_id)
+
+
+def test_locking_a_colleague_ends_their_sessions_and_is_audited(uow, context, engine, admin):
+    admin_id = admin[0]
+    password = run(uow, staff.create_staff, context(), admin_id, 'sven@stadtwerke.example', 'Sven', 'service')
+    grant = run(uow, staff.password_step, context(), 'sven@stadtwerke.example', password)
+    run(uow, staff.set_active, context(), admin_id, grant.staff_id, False)
+    with uow() as u:
+        assert staff.staff_session(u, grant.staff_id, grant.epoch) is None
+    with pytest.raises(InvalidCredentials):
+        run(uow, staff.password_step, context(), 'sven@stadtwerke.example', password)
+    with pytest.raises(NotAllowed):  # nobody locks themselves out
+        run(uow, staff.set_active, context(), admin_id, admin_id, False)
+    with Session(engine) as session:
+        actions = [(e.actor, e.action) for e in session.exec(select(AuditEntry))]
+    assert ('cli', 'staff_created') in actions and (f'staff:{admin_id}', 'staff_locked') in actions
+
+
+def test_a_new_password_follows_the_staff_rule_and_ends_other_sessions(uow, context, admin):
+    staff_id, _, _, _ = admin
+    with uow() as u:
+        epoch = u.staff.get(staff_id).session_epoch
+    with pytest.raises(Exception, match='password_weak'):
+        run(uow, staff.change_staff_password, context(), staff_id, 'kurz', 'kurz')
+    grant = run(uow, staff.change_staff_password, context(), staff_id, 'Neues-Passwort-2026', 'Neues-Passwort-2026')
+    assert grant.epoch == epoch + 1 and not grant.must_change_password
