@@ -25,7 +25,7 @@ from domain.errors import (
 )
 from domain.i18n import BERLIN, day, number, t
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, Meter, MeterReading
+from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
@@ -261,14 +261,21 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
         raise ReasonRequired('reason')
     for old in replaced:
         uow.meters.delete_reading(old)
-    lines = []
+    lines, stored = [], []
     for obis, value in parsed.items():
         j = judgements[obis]
         flag = '' if j.status in ('ok', 'first') else j.status
-        uow.meters.add_reading(MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=value,  # type: ignore[arg-type]
-                                            source='customer', plausibility=flag,
-                                            reason=reason if flag else '', submitted_at=ctx.now))
+        row = MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=value,  # type: ignore[arg-type]
+                           source='customer', plausibility=flag, reason=reason if flag else '', submitted_at=ctx.now)
+        uow.meters.add_reading(row)
+        stored.append(row)
         lines.append(_line(contract, meter, obis, value, j))
+    if implausible:  # confirmed with a reason: staff decide (review queue)
+        uow.billing.add_review(ReviewItem(
+            customer_id=contract.customer_id, contract_id=contract.id, kind='implausible_reading', created_at=ctx.now,
+            reason=reason, details=f'meter={meter.meter_number} date={when.isoformat()} '
+                                   f'readings={",".join(str(r.id) for r in stored)} '
+                                   + ' '.join(f'{obis}={v}' for obis, v in parsed.items())))
     details = (f'meter={meter.meter_number} date={when.isoformat()} channel={channel} '
                + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
                + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={reason}'

@@ -8,8 +8,9 @@ import segno
 from nicegui import app, ui
 from starlette.responses import RedirectResponse
 
+from domain import requests, staff
 from domain import service_desk as desk
-from domain import staff
+from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.i18n import BERLIN, day, t
 from pages import staff_session
@@ -19,6 +20,8 @@ from pages.portal import Portal
 from pages.staff_session import StaffMe
 
 NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
+              ('staff.nav_messages', '/verwaltung/nachrichten', False),
+              ('staff.nav_reviews', '/verwaltung/pruefungen', False),
               ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
 Builder = Callable[[StaffMe], Awaitable[None] | None]
 
@@ -78,6 +81,7 @@ def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
 def create(portal: Portal) -> None:
     _login_pages(portal)
     _desk_pages(portal)
+    _request_pages(portal)
     _staff_pages(portal)
 
 
@@ -348,6 +352,115 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body')):
                 message.fields['subject'].value, body.value = '', ''
         ui.button(t('staff.message_submit'), on_click=send).props('no-caps')
+
+
+def _request_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/nachrichten', 'staff.nav_messages')
+    async def messages_page(me: StaffMe, status: str = 'open', thema: str = '', meine: str = '') -> None:
+        page_title(t('staff.nav_messages'))
+        statuses = {'open': t('staff.status_open'), 'answered': t('staff.status_answered'),
+                    'closed': t('staff.status_closed'), 'all': t('staff.status_all')}
+        with ui.row().classes('w-full items-center gap-4 wrap'):
+            status_select = ui.select(statuses, value=status if status in statuses else 'open',
+                                      label=t('staff.filter_status')).classes('w-48').props('outlined dense')
+            topics = {'': t('staff.filter_all_topics'), **{topic: topic for topic in TOPICS}}
+            topic_select = ui.select(topics, value=thema if thema in topics else '',
+                                     label=t('staff.filter_topic')).classes('w-64').props('outlined dense')
+            mine = ui.checkbox(t('staff.filter_mine'), value=bool(meine))
+        listing = ui.column().classes('w-full gap-2')
+
+        async def refresh() -> None:
+            listing.clear()
+            if not await staff_session.still(portal, me):
+                return
+            rows = await portal.read(requests.contact_messages, me.staff_id, status_select.value,
+                                     topic_select.value or '', bool(mine.value))
+            with listing:
+                ui.label(t('staff.hits', count=len(rows))).props('role=status')
+                for row in rows:
+                    _message_card(portal, me, row, refresh)
+        for element in (status_select, topic_select, mine):
+            element.on_value_change(refresh)
+        await refresh()
+
+    @staff_page(portal, '/verwaltung/pruefungen', 'staff.nav_reviews')
+    async def reviews_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_reviews'))
+        listing = ui.column().classes('w-full gap-2')
+
+        async def refresh() -> None:
+            listing.clear()
+            if not await staff_session.still(portal, me):
+                return
+            rows = await portal.read(requests.reviews, me.staff_id)
+            with listing:
+                ui.label(t('staff.hits', count=len(rows))).props('role=status')
+                for row in rows:
+                    _review_card(portal, me, row, refresh)
+        await refresh()
+
+
+def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh) -> None:
+    with ui.card().classes('w-full'):
+        ui.label(f'{row.reference} · {row.topic} · {row.subject}').classes('text-subtitle1 text-weight-medium') \
+            .props('role=heading aria-level=2')
+        with ui.row().classes('gap-2 items-center'):
+            ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
+            ui.label(f'· {_when(row.created_at)} · {t("staff.status_" + row.status)}').classes('text-grey-8')
+        ui.label(row.message).style('white-space: pre-wrap')
+        if row.answer:
+            ui.label(f'{t("staff.answer")}: {row.answer}').classes('text-grey-9').style('white-space: pre-wrap')
+        if row.status == 'closed':
+            return
+        form = Form()
+        answer = ui.textarea(t('staff.answer')).classes('w-full').props('outlined maxlength=5000')
+        form.fields['answer'] = answer  # type: ignore[assignment]
+
+        async def act(use_case, *args) -> None:
+            form.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                await portal.act(use_case, me.staff_id, row.message_id, *args, address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            ui.notify(t('staff.saved'), type='positive')
+            await refresh()
+        with ui.row().classes('gap-2'):
+            ui.button(t('staff.answer_submit'),
+                      on_click=lambda: act(requests.answer_message, str(answer.value or ''))).props('no-caps')
+            if row.staff_id != me.staff_id:
+                ui.button(t('staff.take'), on_click=lambda: act(requests.take_message)).props('no-caps outline')
+            ui.button(t('staff.close'), on_click=lambda: act(requests.close_message)).props('no-caps outline')
+
+
+def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) -> None:
+    with ui.card().classes('w-full'):
+        ui.label(f'{t("staff.review_kinds." + row.kind)} · {_when(row.created_at)}') \
+            .classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=2')
+        ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
+        ui.label(row.details).classes('text-grey-8')
+        ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
+        form = Form()
+        note = ui.textarea(t('staff.review_note')).classes('w-full').props('outlined maxlength=2000')
+        form.fields['note'] = note  # type: ignore[assignment]
+
+        async def decide(accept: bool) -> None:
+            form.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                await portal.act(requests.decide_review, me.staff_id, row.item_id, accept, str(note.value or ''),
+                                 address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            ui.notify(t('staff.saved'), type='positive')
+            await refresh()
+        with ui.row().classes('gap-2'):
+            ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
+            ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
 
 
 def _staff_pages(portal: Portal) -> None:

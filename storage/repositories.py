@@ -166,6 +166,11 @@ class SqlMeters:
         self.session.delete(reading)
         self.session.flush()
 
+    def delete_reading_by_id(self, reading_id: int) -> None:
+        reading = self.session.get(MeterReading, reading_id)
+        if reading is not None:
+            self.delete_reading(reading)
+
     def self_read(self) -> list[tuple[str, Contract, Meter]]:
         """Customer number, contract and meter of every meter in supply that customers read themselves."""
         query = (select(Customer.customer_number, Contract, Meter)
@@ -358,6 +363,28 @@ class SqlDesk:
         query = (select(AuditEntry).where(AuditEntry.customer_id == customer_id)
                  .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
         return list(self.session.exec(query))
+
+    def contact_messages(self, status: str | None, topic: str | None, staff_id: int | None) -> list[ContactMessage]:
+        query = select(ContactMessage)
+        if status is not None:
+            query = query.where(ContactMessage.status == status)
+        if topic is not None:
+            query = query.where(ContactMessage.topic == topic)
+        if staff_id is not None:
+            query = query.where(ContactMessage.staff_id == staff_id)
+        return list(self.session.exec(query.order_by(col(ContactMessage.created_at)).limit(500)))
+
+    def contact_message(self, message_id: int) -> ContactMessage | None:
+        return self.session.get(ContactMessage, message_id)
+
+    def reviews(self, status: str | None) -> list[ReviewItem]:
+        query = select(ReviewItem)
+        if status is not None:
+            query = query.where(ReviewItem.status == status)
+        return list(self.session.exec(query.order_by(col(ReviewItem.created_at)).limit(500)))
+
+    def review(self, item_id: int) -> ReviewItem | None:
+        return self.session.get(ReviewItem, item_id)
 
     def pending_login(self, customer_id: int) -> PortalUser | None:
         """A registration not yet confirmed: the customer is named in its open confirmation token."""

@@ -129,3 +129,25 @@ def add_tariff(engine: Engine, customer_id: int, amount: str = '92', working_net
         for month in range(1, paid_months + 1):
             session.add(Payment(contract_id=contract.id, paid_on=date(2026, month, 15), amount=Decimal(amount)))
         session.commit()
+
+
+STAFF_PASSWORD = 'Verwaltung-Passwort-2026'
+
+
+def make_staff(engine: Engine, email: str = 'service@stadtwerke.example', role: str = 'service',
+               name: str = 'Sven Service'):
+    """An enrolled staff member with STAFF_PASSWORD; returns the authenticator (TOTP) to log in with."""
+    import os
+
+    import pyotp
+
+    from domain.model import StaffUser
+    from domain.staff import seal
+    secret = pyotp.random_base32()
+    with Session(engine) as session:
+        session.add(StaffUser(email=email, name=name, role=role, password_hash=CHEAP_HASHER.hash(STAFF_PASSWORD),
+                              must_change_password=False, totp_enabled=True,
+                              totp_secret=seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret),
+                              created_at=utcnow()))
+        session.commit()
+    return pyotp.TOTP(secret)

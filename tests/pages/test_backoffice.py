@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from app import main
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
 from domain.staff import unseal
-from tests.factories import make_customer, make_login
+from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff
 from tests.pages.conftest import button, field, see, submit_for_error
 
 NEW_PASSWORD = 'Verwaltung-Passwort-2026'
@@ -114,3 +114,55 @@ async def test_an_admin_creates_a_service_colleague_who_must_enrol(user, db, cap
     with Session(db) as session:
         sven = session.exec(select(StaffUser).where(StaffUser.email == 'sven@stadtwerke.example')).one()
     assert sven.role == 'service' and sven.must_change_password and not sven.totp_enabled
+
+
+async def staff_login(user, totp) -> None:
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('service@stadtwerke.example')
+    field(user, 'Passwort').type(STAFF_PASSWORD)
+    button(user, 'Weiter').click()
+    await see(user, 'Bestätigungscode')
+    field(user, 'Code').type(totp.now())
+    button(user, 'Anmelden').click()
+    await see(user, 'Suchen')
+
+
+async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
+    from domain.model import ContactMessage
+    from domain.types import utcnow
+    customer = make_customer(db, last_name='Fragend')
+    make_login(db, [customer['id']], email='fragend@example.org')
+    with Session(db) as session:
+        session.add(ContactMessage(customer_id=customer['id'], created_at=utcnow(), topic='Rechnung',
+                                   subject='Frage zur Rechnung', message='Warum ist sie so hoch?'))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/nachrichten')
+    await see(user, 'Rechnung · Frage zur Rechnung')
+    await user.should_see('Warum ist sie so hoch?')
+    assert await submit_for_error(user, 'Antwort senden', 'Antwort') == 'Bitte füllen Sie das Feld „Antwort“ aus.'
+    user.find(ui.textarea).type('Der Verbrauch ist gestiegen; Details im Anhang der Rechnung.')
+    button(user, 'Antwort senden').click()
+    await see(user, '0 Treffer')
+    with Session(db) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+    assert message.subject == 'Antwort: Frage zur Rechnung' and message.kind == 'answer'
+
+
+async def test_the_review_queue_decides_with_a_message(user, db):
+    from domain.model import ReviewItem
+    from domain.types import utcnow
+    customer = make_customer(db, last_name='Pruefling')
+    with Session(db) as session:
+        session.add(ReviewItem(customer_id=customer['id'], kind='implausible_reading', created_at=utcnow(),
+                               details='meter=X date=2026-12-10 readings= 1.8.0=99999', reason='Neue Sauna'))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, 'Unplausibler Zählerstand')
+    await user.should_see('Begründung der Kundin oder des Kunden: Neue Sauna')
+    user.find(ui.textarea).type('Danke, der Wert ist plausibel.')
+    button(user, 'Zustimmen').click()
+    await see(user, '0 Treffer')
+    with Session(db) as session:
+        assert session.exec(select(ReviewItem)).one().status == 'accepted'

@@ -1,0 +1,190 @@
+"""What customers ask of the staff: contact messages to answer, and decisions to take (review queue).
+
+An answer lands in the customer's Posteingang and a mail says so (the mail carries no content beyond the
+subject). Review items are installment reductions beyond the online limit and implausible readings that
+the customer confirmed with a reason; each is accepted or rejected with a message to the customer.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.errors import FieldRequired, NotAllowed, TooLong
+from domain.i18n import BERLIN, day, money
+from domain.installment import due_dates
+from domain.mails import compose
+from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
+from domain.ports import Context, UnitOfWork
+from domain.staff import active_staff
+
+STATUSES = ('open', 'answered', 'closed')
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    message_id: int
+    reference: str
+    created_at: datetime
+    customer_id: int
+    customer_number: str
+    customer_name: str
+    topic: str
+    subject: str
+    message: str
+    status: str
+    staff_id: int | None
+    answer: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    item_id: int
+    kind: str
+    created_at: datetime
+    customer_id: int
+    customer_number: str
+    customer_name: str
+    details: str
+    reason: str
+    status: str
+    decision_note: str
+
+
+def reference(message_id: int) -> str:
+    return f'K-{message_id:06d}'
+
+
+def contact_messages(uow: UnitOfWork, staff_id: int, status: str = 'open', topic: str = '',
+                     mine: bool = False) -> list[ContactRow]:
+    active_staff(uow, staff_id)
+    if status not in (*STATUSES, 'all'):
+        raise NotAllowed()
+    rows = uow.desk.contact_messages(None if status == 'all' else status, topic or None,
+                                     staff_id if mine else None)
+    return [_contact_row(uow, m) for m in rows]
+
+
+def take_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) -> None:
+    """"Übernehmen": the message is mine (the filter "mine" shows it)."""
+    active_staff(uow, staff_id)
+    message = _message(uow, message_id)
+    message.staff_id = staff_id
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_taken', reference(message_id))
+    uow.commit()
+
+
+def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int, text: str) -> None:
+    active_staff(uow, staff_id)
+    message = _message(uow, message_id)
+    text = text.strip()
+    if not text:
+        raise FieldRequired('answer', label='Antwort')
+    if len(text) > 5000:
+        raise TooLong('answer', max=5000)
+    if message.status == 'closed':
+        raise NotAllowed()
+    message.answer, message.answered_at, message.status = text, ctx.now, 'answered'
+    message.staff_id = message.staff_id or staff_id
+    quoted = '\n'.join(f'> {line}' for line in message.message.splitlines())
+    uow.data.save(InboxMessage(customer_id=message.customer_id, created_at=ctx.now, kind='answer',
+                               subject=f'Antwort: {message.subject}'[:200],
+                               body=f'{text}\n\nIhre Nachricht ({reference(message_id)}):\n{quoted}'[:10000]))
+    _notify(uow, ctx, message.customer_id, 'contact_answered', subject=message.subject,
+            reference=reference(message_id))
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', reference(message_id))
+    uow.commit()
+
+
+def close_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) -> None:
+    active_staff(uow, staff_id)
+    message = _message(uow, message_id)
+    message.status = 'closed'
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_closed', reference(message_id))
+    uow.commit()
+
+
+def reviews(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[ReviewRow]:
+    active_staff(uow, staff_id)
+    return [ReviewRow(i.id or 0, i.kind, i.created_at, i.customer_id, *_customer_label(uow, i.customer_id),
+                      i.details, i.reason, i.status, i.decision_note)
+            for i in uow.desk.reviews(None if status == 'all' else status)]
+
+
+def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, accept: bool, note: str) -> None:
+    """Accept or reject; the customer gets the note in the Posteingang and a mail. Accepting a reduction sets
+    the new installment from the next due date; rejecting a reading removes it (the customer reads again)."""
+    active_staff(uow, staff_id)
+    item = uow.desk.review(item_id)
+    if item is None or item.status != 'open':
+        raise NotAllowed()
+    note = note.strip()
+    if not note:
+        raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
+    if len(note) > 2000:
+        raise TooLong('note', max=2000)
+    facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
+    outcome = ''
+    if item.kind == 'installment_reduction' and accept:
+        outcome = _apply_reduction(uow, ctx, item, Decimal(facts['to']))
+    if item.kind == 'implausible_reading' and not accept:
+        for reading_id in facts.get('readings', '').split(','):
+            if reading_id.isdigit():
+                uow.meters.delete_reading_by_id(int(reading_id))
+    item.status, item.decided_by, item.decided_at, item.decision_note = (
+        'accepted' if accept else 'rejected', staff_id, ctx.now, note)
+    title = {'installment_reduction': 'Ihr Wunsch nach einem niedrigeren Abschlag',
+             'implausible_reading': 'Ihr Zählerstand'}.get(item.kind, 'Ihre Anfrage')
+    verdict = 'Wir haben zugestimmt.' if accept else 'Wir konnten leider nicht zustimmen.'
+    uow.data.save(InboxMessage(customer_id=item.customer_id, created_at=ctx.now, kind='answer', subject=title,
+                               body=f'{verdict} {outcome}\n\n{note}'.strip()[:10000]))
+    _notify(uow, ctx, item.customer_id, 'review_decided', subject=title)
+    _audit(uow, ctx, staff_id, item.customer_id, 'review_accepted' if accept else 'review_rejected',
+           f'item={item_id} kind={item.kind} {item.details}')
+    uow.commit()
+
+
+def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: Decimal) -> str:
+    plans = uow.billing.plans(item.contract_id or 0)
+    if not plans:
+        raise NotAllowed()
+    plan = plans[-1]
+    today = ctx.now.astimezone(BERLIN).date()
+    earliest = today + timedelta(days=ctx.profile.installment.notice_days)
+    first_due = next(d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year)
+                     if d >= earliest)
+    uow.billing.set_plan(InstallmentPlan(contract_id=plan.contract_id, valid_from=first_due, amount=amount,
+                                         due_day=plan.due_day, per_year=plan.per_year))
+    return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
+
+
+def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, **params: object) -> None:
+    owner = uow.users.owner_of(customer_id)
+    user = uow.users.get(owner) if owner is not None else None
+    customer = uow.customers.get(customer_id)
+    recipient = user.email if user is not None else (customer.email if customer else '')
+    if recipient:
+        uow.queue_mail(compose(ctx, recipient, mail, link=f'{ctx.base_url}/posteingang', **params), ctx.now)
+
+
+def _message(uow: UnitOfWork, message_id: int) -> ContactMessage:
+    message = uow.desk.contact_message(message_id)
+    if message is None:
+        raise NotAllowed()
+    return message
+
+
+def _customer_label(uow: UnitOfWork, customer_id: int) -> tuple[str, str]:
+    customer: Customer | None = uow.customers.get(customer_id)
+    return (customer.customer_number, customer.display_name) if customer else ('', '')
+
+
+def _contact_row(uow: UnitOfWork, m: ContactMessage) -> ContactRow:
+    return ContactRow(m.id or 0, reference(m.id or 0), m.created_at, m.customer_id,
+                      *_customer_label(uow, m.customer_id), m.topic, m.subject, m.message, m.status, m.staff_id,
+                      m.answer)
+
+
+def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, action: str, details: str) -> None:
+    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action=action, customer_id=customer_id,
+                         details=details[:2000], address=ctx.address))
+

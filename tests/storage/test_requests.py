@@ -1,0 +1,109 @@
+"""Contact messages and the review queue on SQLite and PostgreSQL."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, col, select
+
+from domain import requests, staff
+from domain.customer_data import send_contact_message
+from domain.errors import FieldRequired, NotAllowed
+from domain.installment import change_installment, installment_views
+from domain.model import InboxMessage, InstallmentPlan, MeterReading, ReviewItem
+from domain.readings import submit_reading
+from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def clerk(uow, context):
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
+    with uow() as u:
+        return u.staff.by_email('service@stadtwerke.example').id
+
+
+@pytest.fixture
+def anna(engine):
+    customer = make_customer(engine, last_name='Anfrage')
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_tariff(engine, customer['id'], amount='92', paid_months=10)
+    login = make_login(engine, [customer['id']], email='anfrage@example.org')
+    return customer, login
+
+
+def inbox(engine):
+    with Session(engine) as session:
+        return list(session.exec(select(InboxMessage).order_by(col(InboxMessage.id))))
+
+
+def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, anna, engine):
+    customer, login = anna
+    message_id = run(uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Umzug zum 1.1.',
+                     'Ich ziehe um <script>alert(1)</script>')
+    with uow() as u:
+        [row] = requests.contact_messages(u, clerk)
+        assert (row.reference, row.topic, row.customer_number) == (f'K-{message_id:06d}', 'Umzug',
+                                                                  customer['customer_number'])
+        assert requests.contact_messages(u, clerk, mine=True) == []
+        assert requests.contact_messages(u, clerk, topic='Abschlag') == []
+    run(uow, requests.take_message, context(), clerk, message_id)
+    with uow() as u:
+        assert [r.message_id for r in requests.contact_messages(u, clerk, mine=True)] == [message_id]
+    with pytest.raises(FieldRequired):
+        run(uow, requests.answer_message, context(), clerk, message_id, '  ')
+    run(uow, requests.answer_message, context(), clerk, message_id, 'Vielen Dank, wir melden den Umzug an.')
+    [answer] = inbox(engine)
+    assert answer.kind == 'answer' and answer.subject == 'Antwort: Umzug zum 1.1.'
+    assert answer.body.startswith('Vielen Dank') and '> Ich ziehe um' in answer.body
+    assert any(f'K-{message_id:06d}' in m.subject for m in mails_to(engine, 'anfrage@example.org'))
+    with uow() as u:
+        assert requests.contact_messages(u, clerk) == []
+        assert requests.contact_messages(u, clerk, status='answered')[0].answer.startswith('Vielen Dank')
+    run(uow, requests.close_message, context(), clerk, message_id)
+    with pytest.raises(NotAllowed):
+        run(uow, requests.answer_message, context(), clerk, message_id, 'Noch etwas')
+
+
+def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, context, clerk, anna, engine):
+    customer, login = anna
+    with uow() as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    low = view.calculator.minimum
+    run(uow, change_installment, context(), login['id'], customer['id'], view.contract_number, str(low), '15000',
+        'Auszug eines Mitbewohners')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    assert item.kind == 'installment_reduction' and item.reason == 'Auszug eines Mitbewohners'
+    with pytest.raises(FieldRequired):
+        run(uow, requests.decide_review, context(), clerk, item.item_id, True, '')
+    run(uow, requests.decide_review, context(), clerk, item.item_id, True, 'Einverstanden.')
+    with Session(engine) as session:
+        plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
+    assert plans[-1].amount == Decimal(low) and plans[-1].valid_from > context().now.date()
+    assert 'Wir haben zugestimmt.' in inbox(engine)[-1].body and 'Einverstanden.' in inbox(engine)[-1].body
+    with pytest.raises(NotAllowed):  # decided once
+        run(uow, requests.decide_review, context(), clerk, item.item_id, False, 'Doch nicht')
+
+
+def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, context, clerk, anna, engine):
+    from domain.errors import ReadingPeriodClosed
+    customer, login = anna
+    ctx = context(now=context().now.replace(month=12, day=10))  # inside the reading period
+    try:
+        run(uow, submit_reading, ctx, login['id'], customer['id'], customer['meter_number'], {'1.8.0': '99999'},
+            '10.12.2026', True, 'Neuer Durchlauferhitzer')
+    except ReadingPeriodClosed:
+        pytest.skip('the profile closes the reading period on this date')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    assert item.kind == 'implausible_reading' and 'readings=' in item.details
+    run(uow, requests.decide_review, ctx, clerk, item.item_id, False, 'Bitte lesen Sie erneut ab.')
+    with Session(engine) as session:
+        assert session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all() == []
+        assert session.exec(select(ReviewItem)).one().status == 'rejected'
+    assert 'Bitte lesen Sie erneut ab.' in inbox(engine)[-1].body
