@@ -6,9 +6,11 @@ database the same settings name. Nothing creates an engine at import time.
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from nicegui import app, ui
@@ -50,7 +52,7 @@ def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     sender = OutboxSender(engine, transport, settings.sender_address)
     portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
                     hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
-                    demo=settings.demo, documents=settings.documents_dir)
+                    demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine))
     return engine, portal, sender
 
 
@@ -100,6 +102,13 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
                                          asyncio.create_task(hourly())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
+
+
+def _export_csv(engine: Engine, kind: str, since: date) -> str:
+    from storage.exporter import export
+    out = io.StringIO()
+    export(engine, kind, since, out)
+    return out.getvalue()
 
 
 def _demo_data_on_first_start(engine: Engine, portal: Portal, url: str) -> None:

@@ -265,6 +265,16 @@ class AuditEntry(SQLModel, table=True):
     address: str = Field(default='', max_length=60)
 
 
+class ChangeMark(SQLModel, table=True):
+    """A customer's change (an audit entry) marked by staff as taken over into the billing system.
+
+    Kept beside the audit log, which is only ever appended to."""
+
+    audit_id: int = Field(foreign_key='auditentry.id', primary_key=True)
+    staff_id: int = Field(foreign_key='staffuser.id')
+    marked_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+
+
 class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _at(nullable=False)  # type: ignore[assignment]

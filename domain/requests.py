@@ -188,3 +188,40 @@ def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, actio
     uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action=action, customer_id=customer_id,
                          details=details[:2000], address=ctx.address))
 
+
+
+CHANGE_KINDS = {'reading_submitted': 'Zählerstand', 'installment_changed': 'Abschlag',
+                'bank_account_changed': 'Bankverbindung und SEPA-Mandat', 'mandate_revoked': 'SEPA-Mandat widerrufen',
+                'contact_data_changed': 'Kontaktdaten', 'paperless_on': 'Onlinekunde (an)',
+                'paperless_off': 'Onlinekunde (aus)'}
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    audit_id: int
+    at: datetime
+    kind: str
+    customer_id: int | None
+    customer_number: str
+    details: str
+    taken_over: bool
+
+
+def customer_changes(uow: UnitOfWork, staff_id: int, kind: str = '', since: datetime | None = None,
+                     open_only: bool = True) -> list[ChangeRow]:
+    """What customers changed that the billing system must take over, newest first (at most 500)."""
+    active_staff(uow, staff_id)
+    kinds = (kind,) if kind in CHANGE_KINDS else tuple(CHANGE_KINDS)
+    rows = uow.desk.changes(kinds, since, open_only, 500)
+    return [ChangeRow(entry.id or 0, entry.at, entry.action, entry.customer_id, number, entry.details, marked)
+            for entry, number, marked in rows]
+
+
+def mark_taken_over(uow: UnitOfWork, ctx: Context, staff_id: int, audit_ids: list[int]) -> int:
+    """"Übernommen": these changes are in the billing system now; returns how many were newly marked."""
+    active_staff(uow, staff_id)
+    count = uow.desk.mark_changes(audit_ids, staff_id, ctx.now, tuple(CHANGE_KINDS))
+    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='changes_taken_over',
+                         details=f'count={count} ids={",".join(map(str, audit_ids[:200]))}', address=ctx.address))
+    uow.commit()
+    return count

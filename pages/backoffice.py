@@ -3,9 +3,10 @@
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import segno
-from nicegui import app, ui
+from nicegui import app, run, ui
 from starlette.responses import RedirectResponse
 
 from domain import requests, staff
@@ -22,6 +23,7 @@ from pages.staff_session import StaffMe
 NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
               ('staff.nav_messages', '/verwaltung/nachrichten', False),
               ('staff.nav_reviews', '/verwaltung/pruefungen', False),
+              ('staff.nav_changes', '/verwaltung/aenderungen', False),
               ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
 Builder = Callable[[StaffMe], Awaitable[None] | None]
 
@@ -82,6 +84,7 @@ def create(portal: Portal) -> None:
     _login_pages(portal)
     _desk_pages(portal)
     _request_pages(portal)
+    _changes_page(portal)
     _staff_pages(portal)
 
 
@@ -397,6 +400,84 @@ def _request_pages(portal: Portal) -> None:
                 ui.label(t('staff.hits', count=len(rows))).props('role=status')
                 for row in rows:
                     _review_card(portal, me, row, refresh)
+        await refresh()
+
+
+def _changes_page(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/aenderungen', 'staff.nav_changes')
+    async def changes_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_changes'))
+        ui.label(t('staff.changes_intro')).classes('text-grey-8')
+        with ui.row().classes('w-full items-start gap-4 wrap'):
+            kinds = {'': t('staff.changes_all'), **requests.CHANGE_KINDS}
+            kind = ui.select(kinds, value='', label=t('staff.changes_kind')).classes('w-64').props('outlined dense')
+            since = ui.input(t('staff.changes_since'), value='', placeholder='TT.MM.JJJJ') \
+                .classes('w-48').props('outlined dense')
+            open_only = ui.checkbox(t('staff.changes_open_only'), value=True)
+        columns = [{'name': k, 'label': t(f'staff.changes_col_{k}'), 'field': k, 'align': 'left'}
+                   for k in ('at', 'kind', 'customer', 'details', 'state')]
+        table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple') \
+            .classes('w-full').props('flat dense wrap-cells')
+        status = ui.label().props('role=status')
+
+        def since_value() -> datetime | None:
+            text = str(since.value or '').strip()
+            since.error = None
+            if not text:
+                return None
+            try:
+                return datetime.strptime(text, '%d.%m.%Y').replace(tzinfo=BERLIN)
+            except ValueError:
+                since.error = t('staff.changes_since_invalid')
+                raise
+
+        async def refresh() -> None:
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                start = since_value()
+            except ValueError:
+                return
+            rows = await portal.read(requests.customer_changes, me.staff_id, kind.value or '', start,
+                                     bool(open_only.value))
+            table.rows = [{'id': r.audit_id, 'at': _when(r.at), 'kind': requests.CHANGE_KINDS.get(r.kind, r.kind),
+                           'customer': r.customer_number, 'details': r.details,
+                           'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open')}
+                          for r in rows]
+            table.selected = []
+            status.text = t('staff.hits', count=len(rows))
+
+        async def mark() -> None:
+            ids = [row['id'] for row in table.selected]
+            if not ids or not await staff_session.still(portal, me):
+                ui.notify(t('staff.changes_none_selected'), type='warning')
+                return
+            count = await portal.act(requests.mark_taken_over, me.staff_id, ids, address=client_address())
+            ui.notify(t('staff.changes_marked', count=count), type='positive')
+            await refresh()
+
+        async def download(kind_name: str) -> None:
+            try:
+                start = since_value()
+            except ValueError:
+                return
+            if start is None or portal.export is None:
+                since.error = t('staff.changes_since_needed')
+                return
+            content = await run.io_bound(portal.export, kind_name, start.date())
+            ui.download.content(content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv',
+                                'text/csv; charset=utf-8')
+
+        for element in (kind, open_only):
+            element.on_value_change(refresh)
+        since.on('blur', refresh)
+        since.on('keydown.enter', refresh)
+        with ui.row().classes('gap-2 wrap'):
+            ui.button(t('staff.changes_mark'), on_click=mark).props('no-caps')
+            ui.button(t('staff.changes_csv_changes'), icon='download',
+                      on_click=lambda: download('changes')).props('no-caps outline')
+            ui.button(t('staff.changes_csv_readings'), icon='download',
+                      on_click=lambda: download('readings')).props('no-caps outline')
         await refresh()
 
 

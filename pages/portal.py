@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ class Portal:
     mail_queued: Callable[[], None]
     demo: bool = False
     documents: Path = Path('data/documents')
+    export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""

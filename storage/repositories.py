@@ -11,6 +11,7 @@ from domain.model import (
     BankAccount,
     Bill,
     BillSeries,
+    ChangeMark,
     ContactMessage,
     Contract,
     Customer,
@@ -385,6 +386,27 @@ class SqlDesk:
 
     def review(self, item_id: int) -> ReviewItem | None:
         return self.session.get(ReviewItem, item_id)
+
+    def changes(self, kinds: tuple[str, ...], since: datetime | None, open_only: bool,
+                limit: int) -> list[tuple[AuditEntry, str, bool]]:
+        query = (select(AuditEntry, Customer.customer_number, ChangeMark.audit_id)
+                 .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+                 .outerjoin(ChangeMark, col(ChangeMark.audit_id) == AuditEntry.id)
+                 .where(col(AuditEntry.action).in_(kinds)))
+        if since is not None:
+            query = query.where(col(AuditEntry.at) >= since)
+        if open_only:
+            query = query.where(col(ChangeMark.audit_id).is_(None))
+        rows = self.session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
+        return [(entry, number or '', mark is not None) for entry, number, mark in rows]
+
+    def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int:
+        known = set(self.session.exec(select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids),
+                                                                   col(AuditEntry.action).in_(kinds))))
+        marked = set(self.session.exec(select(ChangeMark.audit_id).where(col(ChangeMark.audit_id).in_(known))))
+        new = known - marked
+        self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])
+        return len(new)
 
     def pending_login(self, customer_id: int) -> PortalUser | None:
         """A registration not yet confirmed: the customer is named in its open confirmation token."""

@@ -166,3 +166,29 @@ async def test_the_review_queue_decides_with_a_message(user, db):
     await see(user, '0 Treffer')
     with Session(db) as session:
         assert session.exec(select(ReviewItem)).one().status == 'accepted'
+
+
+async def test_changes_are_marked_and_exported_as_csv(user, db):
+    from domain.model import AuditEntry as Entry
+    from domain.types import utcnow
+    customer = make_customer(db, last_name='Aendernd')
+    with Session(db) as session:
+        session.add(Entry(at=utcnow(), actor='user:1', action='bank_account_changed', customer_id=customer['id'],
+                          details='iban=DE…3000'))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/aenderungen')
+    await see(user, '1 Treffer')
+    table = user.find(ui.table).elements.pop()
+    assert table.rows[0]['kind'] == 'Bankverbindung und SEPA-Mandat' and table.rows[0]['state'] == 'offen'
+    table.selected = [table.rows[0]]
+    button(user, 'Ausgewählte als übernommen markieren').click()
+    await see(user, '0 Treffer')
+    assert await submit_for_error(user, 'Änderungen als CSV', 'Seit (Datum)') == \
+        'Bitte geben Sie ein Datum ein, ab dem exportiert wird.'
+    field(user, 'Seit (Datum)').type('01.01.2026')
+    button(user, 'Änderungen als CSV').click()
+    response = await user.download.next(timeout=5)
+    lines = response.content.decode('utf-8').splitlines()
+    assert lines[0] == 'at;actor;action;customer_number;details'
+    assert any(f'bank_account_changed;{customer["customer_number"]}' in line for line in lines)

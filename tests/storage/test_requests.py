@@ -107,3 +107,24 @@ def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, co
         assert session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all() == []
         assert session.exec(select(ReviewItem)).one().status == 'rejected'
     assert 'Bitte lesen Sie erneut ab.' in inbox(engine)[-1].body
+
+
+def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context, clerk, anna, engine):
+    from domain.customer_data import ContactData, change_contact_data, contact_data
+    customer, login = anna
+    with uow() as u:
+        data = contact_data(u, login['id'], customer['id'])
+    run(uow, change_contact_data, context(), login['id'], customer['id'],
+        ContactData(**{**data.__dict__, 'phone': '04221 12345'}))
+    run(uow, send_contact_message, context(), login['id'], customer['id'], 'Sonstiges', 'Hallo', 'Text')
+    with uow() as u:
+        rows = requests.customer_changes(u, clerk)
+        assert [r.kind for r in rows] == ['contact_data_changed']  # messages are no master-data change
+        assert requests.customer_changes(u, clerk, kind='installment_changed') == []
+    ids = [rows[0].audit_id]
+    assert run(uow, requests.mark_taken_over, context(), clerk, ids) == 1
+    assert run(uow, requests.mark_taken_over, context(), clerk, ids) == 0  # once
+    with uow() as u:
+        assert requests.customer_changes(u, clerk) == []
+        [marked] = requests.customer_changes(u, clerk, open_only=False)
+    assert marked.taken_over and marked.customer_number == customer['customer_number']
