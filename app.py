@@ -16,6 +16,7 @@ from pathlib import Path
 from nicegui import app, ui
 from sqlalchemy import Engine, text
 
+from api import v1 as api_v1
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
 from pages import (
@@ -36,6 +37,7 @@ from pages import settings as settings_page
 from pages.portal import Portal
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
+from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
@@ -52,7 +54,8 @@ def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     sender = OutboxSender(engine, transport, settings.sender_address)
     portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
                     hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
-                    demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine))
+                    demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine),
+                    importer=partial(_import_folder, engine, settings.documents_dir))
     return engine, portal, sender
 
 
@@ -66,6 +69,7 @@ def start(settings: Settings | None = None) -> None:
     for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
                    inbox, contact, settings_page, backoffice):
         module.create(portal)
+    api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
@@ -102,6 +106,11 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
                                          asyncio.create_task(hourly())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
+
+
+def _import_folder(engine: Engine, documents: Path, folder: Path, check_only: bool, actor: str):
+    from storage.importer import import_folder
+    return import_folder(engine, folder, documents, check_only=check_only, actor=actor)
 
 
 def _export_csv(engine: Engine, kind: str, since: date) -> str:

@@ -275,6 +275,22 @@ class ChangeMark(SQLModel, table=True):
     marked_at: datetime = _at(nullable=False)  # type: ignore[assignment]
 
 
+class ApiToken(SQLModel, table=True):
+    """Access for the billing system to /api/v1: scoped, stored as a keyed digest, revocable.
+
+    `cursor` is the last change the consumer has acknowledged, so each change reaches it exactly once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    digest: str = Field(unique=True, max_length=64)
+    scope: str = Field(default='read', max_length=10)  # read, write (write includes read)
+    created_by: int = Field(foreign_key='staffuser.id')
+    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    revoked_at: datetime | None = _at()  # type: ignore[assignment]
+    last_used_at: datetime | None = _at()  # type: ignore[assignment]
+    cursor: int = 0
+
+
 class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _at(nullable=False)  # type: ignore[assignment]

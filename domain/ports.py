@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from domain.model import (
+    ApiToken,
     AuditEntry,
     BankAccount,
     Bill,
@@ -138,6 +139,15 @@ class DeskRepository(Protocol):
     def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int: ...
 
 
+class ApiRepository(Protocol):
+    def add(self, token: ApiToken) -> None: ...
+    def get(self, token_id: int) -> ApiToken | None: ...
+    def by_digest(self, digest: str) -> ApiToken | None: ...
+    def all(self) -> list[ApiToken]: ...
+    def last_change_id(self, kinds: tuple[str, ...]) -> int: ...
+    def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
+
+
 class UnitOfWork(Protocol):
     """One business transaction: nothing is kept unless `commit()` is called."""
 
@@ -150,6 +160,7 @@ class UnitOfWork(Protocol):
     data: CustomerDataRepository
     staff: StaffRepository
     desk: DeskRepository
+    api: ApiRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(self, *args: object) -> None: ...

@@ -1,15 +1,17 @@
 """Verwaltung: the staff's login with two factors, the service desk, and the staff list (admins)."""
 
 import inspect
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import segno
 from nicegui import app, run, ui
 from starlette.responses import RedirectResponse
 
-from domain import requests, staff
+from domain import api_tokens, requests, staff
 from domain import service_desk as desk
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
@@ -24,7 +26,11 @@ NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
               ('staff.nav_messages', '/verwaltung/nachrichten', False),
               ('staff.nav_reviews', '/verwaltung/pruefungen', False),
               ('staff.nav_changes', '/verwaltung/aenderungen', False),
+              ('staff.nav_import', '/verwaltung/import', True),
+              ('staff.nav_api', '/verwaltung/api', True),
               ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
+IMPORT_FILES = ('customers.csv', 'contracts.csv', 'meters.csv', 'readings.csv', 'prices.csv', 'installments.csv',
+                'payments.csv', 'bills.csv')
 Builder = Callable[[StaffMe], Awaitable[None] | None]
 
 
@@ -85,6 +91,7 @@ def create(portal: Portal) -> None:
     _desk_pages(portal)
     _request_pages(portal)
     _changes_page(portal)
+    _exchange_pages(portal)
     _staff_pages(portal)
 
 
@@ -479,6 +486,113 @@ def _changes_page(portal: Portal) -> None:
             ui.button(t('staff.changes_csv_readings'), icon='download',
                       on_click=lambda: download('readings')).props('no-caps outline')
         await refresh()
+
+
+def _exchange_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/import', 'staff.nav_import', admin=True)
+    async def import_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_import'))
+        ui.label(t('staff.import_intro')).classes('text-grey-8')
+        folder = Path(tempfile.mkdtemp(prefix='kp-import-'))
+        received = ui.label(t('staff.import_none')).props('role=status')
+        report = ui.column().classes('w-full gap-1')
+
+        async def uploaded(event) -> None:
+            name = Path(event.file.name).name
+            if name not in IMPORT_FILES:
+                ui.notify(t('staff.import_unknown_file', name=name, known=', '.join(IMPORT_FILES)), type='warning')
+                return
+            await event.file.save(folder / name)
+            received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
+            run_button.disable()
+
+        ui.upload(multiple=True, auto_upload=True, on_upload=uploaded, max_file_size=200 * 2**20,
+                  label=t('staff.import_upload')).props('accept=".csv,.pdf"').classes('w-full')
+
+        async def check(apply: bool) -> None:
+            report.clear()
+            if not await staff_session.still(portal, me) or portal.importer is None:
+                return
+            if not any(folder.glob('*.csv')):
+                with report:
+                    notice(t('staff.import_none'), 'negative')
+                return
+            result = await run.io_bound(portal.importer, folder, not apply, f'staff:{me.staff_id}')
+            with report:
+                for file in result.files:
+                    if file.errors:
+                        ui.label(t('staff.import_file_errors', name=file.name, count=len(file.errors))) \
+                            .classes('text-negative text-weight-medium')
+                        for error in file.errors[:100]:
+                            ui.label(error).classes('text-negative text-body2')
+                    else:
+                        key = 'staff.import_file_done' if apply else 'staff.import_file_ok'
+                        ui.label(t(key, name=file.name, rows=file.rows, created=file.created, updated=file.updated,
+                                   unchanged=file.unchanged))
+                notice(t('staff.import_done') if apply else t('staff.import_checked') if result.ok
+                       else t('staff.import_fix'), 'positive' if result.ok else 'negative')
+            if not apply and result.ok:
+                run_button.enable()
+            if apply:
+                run_button.disable()
+
+        with ui.row().classes('gap-2'):
+            ui.button(t('staff.import_check'), on_click=lambda: check(False)).props('no-caps outline')
+            run_button = ui.button(t('staff.import_run'), on_click=lambda: check(True)).props('no-caps')
+            run_button.disable()
+
+    @staff_page(portal, '/verwaltung/api', 'staff.nav_api', admin=True)
+    async def api_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_api'))
+        ui.label(t('staff.api_intro')).classes('text-grey-8')
+        ui.link(t('staff.api_schema'), '/api/v1/openapi.json', new_tab=True)
+        listing = ui.column().classes('w-full gap-2')
+
+        async def refresh() -> None:
+            listing.clear()
+            rows = await portal.read(api_tokens.token_list, me.staff_id)
+            with listing:
+                for row in rows:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        state = t('staff.api_revoked') if row.revoked else t('staff.api_active')
+                        ui.label(f'{row.name} · {t("staff.api_scopes." + row.scope)} · {state} · '
+                                 f'{t("staff.api_last_used")}: {_when(row.last_used_at)}')
+                        if not row.revoked:
+                            ui.button(t('staff.api_revoke'), on_click=lambda r=row: revoke(r.token_id)) \
+                                .props('no-caps outline color=negative')
+
+        async def revoke(token_id: int) -> None:
+            if await staff_session.still(portal, me):
+                await portal.act(api_tokens.revoke_token, me.staff_id, token_id, address=client_address())
+                await refresh()
+
+        await refresh()
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.api_create')).classes('text-h6').props('role=heading aria-level=2')
+            form = Form()
+            form.field('name', t('staff.api_name'))
+            scope = ui.select({s: t(f'staff.api_scopes.{s}') for s in api_tokens.SCOPES}, value='read',
+                              label=t('staff.api_scope')).classes('w-full').props('outlined')
+            form.alert()
+            created = ui.column().classes('w-full')
+
+            async def create_token() -> None:
+                form.clear()
+                created.clear()
+                if not await staff_session.still(portal, me):
+                    return
+                try:
+                    plain = await portal.act(api_tokens.create_token, me.staff_id, form.value('name'),
+                                             str(scope.value), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                with created:
+                    notice(t('staff.api_created'))
+                    ui.label(plain).style('font-family: monospace; word-break: break-all')
+                form.fields['name'].value = ''
+                await refresh()
+            ui.button(t('staff.api_create_submit'), on_click=create_token).props('no-caps')
 
 
 def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh) -> None:

@@ -32,6 +32,7 @@ class Portal:
     demo: bool = False
     documents: Path = Path('data/documents')
     export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
+    importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""

@@ -12,11 +12,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
 
+from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
 from domain.types import Money, utcnow
-from storage.csv_kinds import KINDS, Kind, Lookups
+from storage.csv_kinds import KINDS, Kind, Lookups, Row
 
 
 @dataclass
@@ -45,14 +46,16 @@ class ImportResult:
 
 
 def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
-                  progress: TextIO | None = None) -> ImportResult:
-    """Import every known file found in `folder`, in dependency order."""
+                  progress: TextIO | None = None, check_only: bool = False, actor: str = 'import') -> ImportResult:
+    """Import every known file found in `folder`, in dependency order. With `check_only` nothing is written:
+    the result tells per file what would be created or updated, or which lines are wrong (a preview)."""
     result = ImportResult()
     lookups = _lookups(engine)
     for kind in KINDS:
         path = folder / kind.file
         if path.is_file():
-            outcome = _import_file(engine, kind, path, lookups, documents or folder / 'documents', progress)
+            outcome = _import_file(engine, kind, path, lookups, documents or folder / 'documents', progress,
+                                   check_only, actor)
             result.files.append(outcome)
             if progress is not None:
                 print(outcome.describe(), file=progress, flush=True)
@@ -62,37 +65,136 @@ def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
 
 
 def _import_file(engine: Engine, kind: Kind, path: Path, lookups: Lookups, documents: Path,
-                 progress: TextIO | None) -> FileResult:
+                 progress: TextIO | None, check_only: bool = False, actor: str = 'import') -> FileResult:
     result = FileResult(kind.file)
     pdfs: dict[str, Path] = {}
     records = _read(kind, path, lookups, result, progress, pdfs)
     if result.errors:
         return result
     with engine.begin() as connection:
-        existing = _existing(connection, kind)
-        inserts, updates = [], []
-        for record in records:
-            old = existing.get(tuple(record[k] for k in kind.key))
-            if old is None:
-                inserts.append(record)
-            elif any(old[c] != v for c, v in record.items()):
-                updates.append({**record, 'row_id': old['id']})
-        _copy_documents(pdfs, documents)
-        table = kind.table.__table__  # type: ignore[attr-defined]
-        for start in range(0, len(inserts), 20000):
-            connection.execute(insert(table), inserts[start:start + 20000])
-        if updates:
-            values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
-            connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
-        connection.execute(insert(AuditEntry.__table__), [{  # type: ignore[attr-defined]
-            'at': utcnow(), 'actor': 'import', 'action': f'import_{path.stem}', 'customer_id': None,
-            'details': f'file={path} rows={len(records)} created={len(inserts)} updated={len(updates)}',
-            'address': ''}])
+        inserts, updates = _plan(kind, records, _existing(connection, kind))
+        if not check_only:
+            _apply(connection, kind, inserts, updates)
+            _copy_documents(pdfs, documents)
+            _audit_import(connection, kind, f'file={path.name}', len(records), len(inserts), len(updates), actor)
     result.created, result.updated = len(inserts), len(updates)
     result.unchanged = len(records) - len(inserts) - len(updates)
-    if kind.lookup:
+    if kind.lookup and check_only:  # later files of the preview may name the new records
+        known = getattr(lookups, kind.lookup)
+        known.update({record[kind.key[0]]: -1 for record in inserts})
+    elif kind.lookup:
         setattr(lookups, kind.lookup, _lookups(engine).__dict__[kind.lookup])
     return result
+
+
+@dataclass
+class RowsResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row index, column, reason)
+
+
+def import_rows(engine: Engine, documents: Path, kind_name: str, rows: list[Row],
+                pdfs: dict[str, bytes] | None = None, source: str = 'api') -> RowsResult:
+    """The same checked, all-or-nothing upsert as a file import, for rows that arrive by the HTTP API.
+    `kind_name` is a file's stem (customers, contracts, …); `pdfs` maps bill numbers to PDF documents."""
+    kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
+    result = RowsResult()
+    lookups = _lookups_for(engine, rows)
+    records, seen = [], {}
+    for index, row in enumerate(rows):
+        missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API]
+        if missing:
+            result.errors.append((index, missing[0], 'missing'))
+            continue
+        try:
+            record = _quantised(kind, kind.convert(row, lookups))
+        except ValueError as error:
+            column = str(error).split(' ', 1)[0]
+            result.errors.append((index, column if column in kind.columns else '', str(error)))
+            continue
+        key = tuple(record[k] for k in kind.key)
+        if key in seen:
+            result.errors.append((index, kind.columns[0], f'same key as row {seen[key]}'))
+            continue
+        seen[key] = index
+        if kind.file == 'bills.csv':
+            record['pdf_path'] = f'bills/{record["bill_number"]}.pdf' if pdfs and record['bill_number'] in pdfs \
+                else ''
+        records.append(record)
+    if result.errors:
+        return result
+    with engine.begin() as connection:
+        inserts, updates = _plan(kind, records, _existing_keys(connection, kind, list(seen)))
+        _apply(connection, kind, inserts, updates)
+        result.created, result.updated = len(inserts), len(updates)
+        for number, content in (pdfs or {}).items():
+            target = documents / 'bills' / f'{number}.pdf'
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        _audit_import(connection, kind, f'source={source}', len(records), result.created, result.updated, source)
+    result.unchanged = len(records) - result.created - result.updated
+    return result
+
+
+OPTIONAL_IN_API = ('pdf_file',)
+
+
+def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple[list[dict], list[dict]]:
+    inserts, updates = [], []
+    for record in records:
+        old = existing.get(tuple(record[k] for k in kind.key))
+        if old is None:
+            inserts.append(record)
+        elif any(old[c] != v for c, v in record.items()):
+            updates.append({**record, 'row_id': old['id']})
+    return inserts, updates
+
+
+def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> None:
+    table = kind.table.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(inserts), 20000):
+        connection.execute(insert(table), inserts[start:start + 20000])
+    if updates:
+        values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
+        connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
+
+
+def _audit_import(connection, kind: Kind, source: str, rows: int, created: int, updated: int,
+                  actor: str = 'import') -> None:
+    connection.execute(insert(AuditEntry.__table__), [{  # type: ignore[attr-defined]
+        'at': utcnow(), 'actor': actor, 'action': f'import_{kind.file.removesuffix(".csv")}', 'customer_id': None,
+        'details': f'{source} rows={rows} created={created} updated={updated}', 'address': ''}])
+
+
+def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dict]:
+    """Only the records these keys name (an API call carries a few rows, the tables hold many)."""
+    table = kind.table.__table__  # type: ignore[attr-defined]
+    columns = [table.c[k] for k in kind.key]
+    found: dict[tuple, dict] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        condition = columns[0].in_([k[0] for k in chunk]) if len(columns) == 1 else tuple_(*columns).in_(chunk)
+        for row in connection.execute(select(table).where(condition)).mappings():
+            found[tuple(row[k] for k in kind.key)] = dict(row)
+    return found
+
+
+def _lookups_for(engine: Engine, rows: list[Row]) -> Lookups:
+    """The parents these rows name, by their natural keys."""
+    def wanted(column: str) -> list[str]:
+        return sorted({normalise(str(row.get(column) or '')) for row in rows} - {''})
+    with engine.connect() as connection:
+        def pairs(key_column, id_column, values: list[str]) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for start in range(0, len(values), 500):
+                query = select(key_column, id_column).where(key_column.in_(values[start:start + 500]))
+                found.update({key: value for key, value in connection.execute(query)})
+            return found
+        return Lookups(pairs(Customer.customer_number, Customer.id, wanted('customer_number')),
+                       pairs(Contract.contract_number, Contract.id, wanted('contract_number')),
+                       pairs(Meter.meter_number, Meter.id, wanted('meter_number')))
 
 
 def _read(kind: Kind, path: Path, lookups: Lookups, result: FileResult, progress: TextIO | None,

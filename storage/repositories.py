@@ -7,6 +7,7 @@ from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
 from domain.model import (
+    ApiToken,
     AuditEntry,
     BankAccount,
     Bill,
@@ -415,3 +416,31 @@ class SqlDesk:
                         OneTimeToken.payload == str(customer_id))
                  .order_by(col(OneTimeToken.created_at).desc()))
         return self.session.exec(query).first()
+
+
+class SqlApi:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: ApiToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
+    def get(self, token_id: int) -> ApiToken | None:
+        return self.session.get(ApiToken, token_id)
+
+    def by_digest(self, digest: str) -> ApiToken | None:
+        return self.session.exec(select(ApiToken).where(ApiToken.digest == digest)).first()
+
+    def all(self) -> list[ApiToken]:
+        return list(self.session.exec(select(ApiToken).order_by(col(ApiToken.id))))
+
+    def last_change_id(self, kinds: tuple[str, ...]) -> int:
+        return self.session.exec(select(func.max(AuditEntry.id)).where(col(AuditEntry.action).in_(kinds))).one() or 0
+
+    def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]:
+        query = (select(AuditEntry, Customer.customer_number)
+                 .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+                 .where(col(AuditEntry.id) > after, col(AuditEntry.action).in_(kinds))
+                 .order_by(col(AuditEntry.id)).limit(limit))
+        return [(entry, number or '') for entry, number in self.session.exec(query)]

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from domain.model import AuditEntry, OutboxMail
 from domain.ports import MailMessage
 from storage.repositories import (
+    SqlApi,
     SqlBilling,
     SqlCustomerData,
     SqlCustomers,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self.data = SqlCustomerData(self.session)
         self.staff = SqlStaff(self.session)
         self.desk = SqlDesk(self.session)
+        self.api = SqlApi(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -24,7 +24,8 @@ def test_ci_runs_the_readmes_test_command_verbatim():
 def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
     project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
     assert project['project']['scripts'] == {'kundenportal': 'app:main'}
-    assert project['tool']['setuptools']['packages']['find']['include'] == ['domain*', 'storage*', 'pages*', 'profiles']
+    assert project['tool']['setuptools']['packages']['find']['include'] == ['domain*', 'storage*', 'pages*', 'api*',
+                                                                                 'profiles']
 
 
 def test_domain_imports_neither_ui_nor_storage():

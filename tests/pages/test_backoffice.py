@@ -192,3 +192,66 @@ async def test_changes_are_marked_and_exported_as_csv(user, db):
     lines = response.content.decode('utf-8').splitlines()
     assert lines[0] == 'at;actor;action;customer_number;details'
     assert any(f'bank_account_changed;{customer["customer_number"]}' in line for line in lines)
+
+
+async def admin_login(user, db) -> None:
+    totp = make_staff(db, email='admin@stadtwerke.example', role='admin', name='Ada Admin')
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
+    field(user, 'Passwort').type(STAFF_PASSWORD)
+    button(user, 'Weiter').click()
+    await see(user, 'Bestätigungscode')
+    field(user, 'Code').type(totp.now())
+    button(user, 'Anmelden').click()
+    await see(user, 'Suchen')
+
+
+CUSTOMERS = ('customer_number;salutation;first_name;last_name;company;street;house_number;postal_code;city;email;'
+             'phone;paperless\n40007777;Herr;Ingo;Import;;Weg;2;27749;Aue;ingo@example.org;;0\n')
+
+
+async def upload(user, name: str, content: str) -> None:
+    from nicegui.elements.upload_files import SmallFileUpload
+    element = user.find(ui.upload).elements.pop()
+    await element.handle_uploads([SmallFileUpload(name=name, content_type='text/csv', _data=content.encode())])
+
+
+async def test_an_import_is_previewed_with_its_errors_before_anything_is_written(user, db):
+    from domain.model import Customer
+    await admin_login(user, db)
+    await user.open('/verwaltung/import')
+    await see(user, 'Noch keine Datei hochgeladen.')
+    await upload(user, 'customers.csv', CUSTOMERS.replace('ingo@example.org', 'ingo-at-example'))
+    await see(user, 'Hochgeladen: customers.csv')
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, 'customers.csv: 1 Fehler – diese Datei wird nicht importiert')
+    await user.should_see('customers.csv:2:')
+    await upload(user, 'customers.csv', CUSTOMERS)
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, 'customers.csv: 1 Zeilen – 1 neu, 0 geändert, 0 unverändert')
+    with Session(db) as session:
+        assert session.exec(select(Customer).where(Customer.customer_number == '40007777')).first() is None
+    button(user, 'Importieren').click()
+    await see(user, 'Import abgeschlossen.')
+    with Session(db) as session:
+        assert session.exec(select(Customer).where(Customer.customer_number == '40007777')).one().city == 'Aue'
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'import_customers')).one()
+    assert entry.actor.startswith('staff:')
+
+
+async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
+    from domain.model import ApiToken
+    await admin_login(user, db)
+    await user.open('/verwaltung/api')
+    field(user, 'Bezeichnung').type('SAP IS-U')
+    button(user, 'Zugang anlegen').click()
+    await see(user, 'Kopieren Sie das Token jetzt')
+    plain = next(e.text for e in user.find(ui.label).elements if e.text.startswith('kp_'))
+    assert (await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})) \
+        .status_code == 200
+    with Session(db) as session:
+        assert session.exec(select(ApiToken)).one().digest != plain
+    button(user, 'Widerrufen').click()
+    await see(user, 'widerrufen')
+    assert (await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})) \
+        .status_code == 401

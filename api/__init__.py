@@ -1,0 +1,1 @@
+"""The HTTP API for the billing system (FastAPI routes on the portal's own app)."""

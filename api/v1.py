@@ -1,0 +1,156 @@
+"""/api/v1: the billing system's way in and out, documented by its OpenAPI schema at /api/v1/openapi.json.
+
+Authentication is a bearer token created by an admin in the back office (`read` or `write`). Writes take
+the columns of the CSV files in DOMAIN.md section 7 (as JSON strings or numbers) and are all or nothing:
+a request with one bad row changes nothing and answers 422 with an error per row and field.
+"""
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi.openapi.utils import get_openapi
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from nicegui import run
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from domain.api_tokens import allows, authenticate, changes
+from domain.model import ApiToken
+from pages.portal import Portal
+
+Value = str | int | float | bool | None
+MAX_ROWS = 5000
+KINDS = ('customers', 'contracts', 'meters', 'prices', 'installments', 'payments')
+
+
+class Rows(BaseModel):
+    rows: list[dict[str, Value]] = Field(max_length=MAX_ROWS, description='one object per CSV row, keyed by column')
+
+
+class Bills(Rows):
+    pdfs: dict[str, str] = Field(default_factory=dict, max_length=MAX_ROWS,
+                                 description='bill_number → the bill as base64-encoded PDF (optional)')
+
+
+class Upserted(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ChangeOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str = Field(description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
+                                  'contact_data_changed, paperless_on, paperless_off')
+    customer_number: str
+    details: str
+
+
+class ChangesOut(BaseModel):
+    items: list[ChangeOut]
+    cursor: int = Field(description='send it back as ?cursor= to acknowledge this page and get the next one')
+    has_more: bool
+
+
+class RowError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str = 'value_error'
+
+
+class Invalid(BaseModel):
+    detail: list[RowError]
+
+
+Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], object]
+
+
+def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
+    """Register the routes; `upsert(kind, rows, pdfs, actor)` is storage's checked import (a RowsResult)."""
+    router = APIRouter(prefix='/api/v1', tags=['Abrechnungssystem'])
+    bearer = HTTPBearer(auto_error=False, description='token from Verwaltung → API-Zugänge')
+
+    def access(needed: Literal['read', 'write']):
+        async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiToken:
+            token = None
+            if credentials is not None and credentials.scheme.lower() == 'bearer':
+                token = await portal.act(authenticate, credentials.credentials)
+            if token is None:
+                raise HTTPException(401, 'token missing, unknown or revoked', headers={'WWW-Authenticate': 'Bearer'})
+            if not allows(token, needed):
+                raise HTTPException(403, 'this token may only read')
+            return token
+        return check
+
+    responses = {401: {'description': 'no valid token'}, 403: {'description': 'token without write scope'},
+                 422: {'model': Invalid, 'description': 'bad input, per row and field; nothing was changed'}}
+
+    @router.get('/changes', response_model=ChangesOut, responses=responses)
+    async def get_changes(token: Annotated[ApiToken, Depends(access('read'))],
+                          cursor: Annotated[int | None, Query(ge=0)] = None,
+                          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ChangesOut:
+        """What customers changed, oldest first; each change reaches a token exactly once (see `cursor`)."""
+        page = await portal.read(changes, token.id, cursor, limit)
+        return ChangesOut(items=[ChangeOut(**c.__dict__) for c in page.items], cursor=page.cursor,
+                          has_more=page.has_more)
+
+    async def _upsert(kind: str, body: Rows, token: ApiToken,
+                      pdfs: dict[str, bytes] | None = None) -> Upserted | JSONResponse:
+        rows = [{k: '' if v is None else ('1' if v is True else '0' if v is False else str(v))
+                 for k, v in row.items()} for row in body.rows]
+        result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}')
+        if result.errors:
+            return JSONResponse(status_code=422, content={'detail': [
+                {'loc': ['body', 'rows', index, *([column] if column else [])], 'msg': reason, 'type': 'value_error'}
+                for index, column, reason in result.errors[:200]]})
+        return Upserted(created=result.created, updated=result.updated, unchanged=result.unchanged)
+
+    for kind in KINDS:
+        def make(kind: str):
+            async def put(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) \
+                    -> Upserted | JSONResponse:
+                return await _upsert(kind, body, token)
+            put.__doc__ = f'Create or update {kind} (columns of {kind}.csv; keyed by its first column).'
+            return put
+        router.add_api_route(f'/{kind}', make(kind), methods=['PUT'], response_model=Upserted, responses=responses,
+                             name=f'upsert_{kind}')
+
+    @router.post('/readings', response_model=Upserted, responses=responses)
+    async def post_readings(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) \
+            -> Upserted | JSONResponse:
+        """Readings taken by the utility or read remotely (columns of readings.csv)."""
+        return await _upsert('readings', body, token)
+
+    @router.post('/bills', response_model=Upserted, responses=responses)
+    async def post_bills(body: Bills, token: Annotated[ApiToken, Depends(access('write'))]) \
+            -> Upserted | JSONResponse:
+        """Bills made by the billing system (columns of bills.csv), each optionally with its PDF."""
+        pdfs: dict[str, bytes] = {}
+        errors = []
+        for number, encoded in body.pdfs.items():
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                content = b''
+            if not content.startswith(b'%PDF'):
+                errors.append({'loc': ['body', 'pdfs', number], 'msg': 'not a base64-encoded PDF',
+                               'type': 'value_error'})
+            elif number not in {str(r.get('bill_number', '')) for r in body.rows}:
+                errors.append({'loc': ['body', 'pdfs', number], 'msg': 'no row with this bill_number',
+                               'type': 'value_error'})
+            pdfs[number] = content
+        if errors:
+            return JSONResponse(status_code=422, content={'detail': errors})
+        return await _upsert('bills', body, token, pdfs)
+
+    app.include_router(router)
+
+    @app.get('/api/v1/openapi.json', include_in_schema=False)
+    def openapi() -> dict:
+        return get_openapi(title=f'Kundenportal API – {portal.profile.name}', version='1',
+                           description=__doc__, routes=router.routes)
