@@ -13,11 +13,12 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from nicegui import app, ui
+from nicegui import app, run, ui
 from sqlalchemy import Engine, text
 
 from api import v1 as api_v1
 from domain.errors import DomainError
+from domain.profile_admin import stored, with_overrides
 from domain.registration import forget_unconfirmed
 from pages import (
     backoffice,
@@ -56,7 +57,22 @@ def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
                     hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
                     demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine),
                     importer=partial(_import_folder, engine, settings.documents_dir))
+    portal.base_profile = portal.profile
+    _apply_stored_settings(portal)
     return engine, portal, sender
+
+
+def _apply_stored_settings(portal: Portal) -> None:
+    """Lay the admin's saved settings over the profile file when their version changed (or at start)."""
+    with portal.unit_of_work() as uow:
+        version, overrides = stored(uow)
+    if version == portal.profile_version:
+        return
+    try:
+        portal.profile = with_overrides(portal.base_profile or portal.profile, overrides)
+    except ValueError:
+        log.exception('saved settings do not fit the profile file any more; using the file as it is')
+    portal.profile_version = version
 
 
 def start(settings: Settings | None = None) -> None:
@@ -95,6 +111,14 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
     """The mail outbox sender, and an hourly clean-up of registrations nobody confirmed."""
     tasks: list[asyncio.Task] = []
 
+    async def settings_watch() -> None:  # another instance may have saved new settings
+        while True:
+            await asyncio.sleep(10)
+            try:
+                await run.io_bound(_apply_stored_settings, portal)
+            except Exception:
+                log.exception('reading the saved settings failed; next try in 10 s')
+
     async def hourly() -> None:
         while True:
             try:
@@ -104,7 +128,7 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
             await asyncio.sleep(3600)
 
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
-                                         asyncio.create_task(hourly())]))
+                                         asyncio.create_task(hourly()), asyncio.create_task(settings_watch())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
 
 

@@ -111,6 +111,10 @@ class NotAllowed(DomainError):
     key = 'error.not_allowed'
 
 
+class InvalidSetting(DomainError):
+    key = 'error.invalid_setting'
+
+
 class SecondFactorInvalid(DomainError):
     key = 'error.second_factor'
     field = 'code'

@@ -148,6 +148,11 @@ class ApiRepository(Protocol):
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
 
 
+class SettingsRepository(Protocol):
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One business transaction: nothing is kept unless `commit()` is called."""
 
@@ -161,6 +166,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     desk: DeskRepository
     api: ApiRepository
+    settings: SettingsRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(self, *args: object) -> None: ...

@@ -11,7 +11,7 @@ import segno
 from nicegui import app, run, ui
 from starlette.responses import RedirectResponse
 
-from domain import api_tokens, requests, staff
+from domain import api_tokens, profile_admin, requests, staff
 from domain import service_desk as desk
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
@@ -26,6 +26,7 @@ NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
               ('staff.nav_messages', '/verwaltung/nachrichten', False),
               ('staff.nav_reviews', '/verwaltung/pruefungen', False),
               ('staff.nav_changes', '/verwaltung/aenderungen', False),
+              ('staff.nav_settings', '/verwaltung/einstellungen', True),
               ('staff.nav_import', '/verwaltung/import', True),
               ('staff.nav_api', '/verwaltung/api', True),
               ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
@@ -92,6 +93,7 @@ def create(portal: Portal) -> None:
     _request_pages(portal)
     _changes_page(portal)
     _exchange_pages(portal)
+    _settings_page(portal)
     _staff_pages(portal)
 
 
@@ -593,6 +595,70 @@ def _exchange_pages(portal: Portal) -> None:
                 form.fields['name'].value = ''
                 await refresh()
             ui.button(t('staff.api_create_submit'), on_click=create_token).props('no-caps')
+
+
+def _settings_page(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/einstellungen', 'staff.nav_settings', admin=True)
+    async def settings_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_settings'))
+        ui.label(t('staff.settings_intro')).classes('text-grey-8')
+        values = profile_admin.current_values(portal.profile)
+        form = Form()
+        group = ''
+        box = None
+        for editable in profile_admin.EDITABLE:
+            if editable.group != group:
+                group = editable.group
+                box = ui.card().classes('w-full')
+                with box:
+                    ui.label(group).classes('text-h6').props('role=heading aria-level=2')
+            assert box is not None
+            with box:
+                value = values[editable.path]
+                if editable.kind == 'choice':
+                    element = ui.select({c: t(f'staff.setting_choices.{c}') for c in editable.choices}, value=value,
+                                        label=editable.label).classes('w-full').props('outlined')
+                elif editable.kind == 'bool':
+                    element = ui.checkbox(editable.label, value=value == '1')
+                elif editable.kind == 'color':
+                    element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
+                else:
+                    element = form.field(editable.path, editable.label, value=value)
+                form.fields[editable.path] = element  # type: ignore[assignment]
+                if editable.path == 'bill.logo':
+                    async def logo_uploaded(event, field=element) -> None:
+                        suffix = Path(event.file.name).suffix.lower()
+                        if suffix not in ('.png', '.jpg', '.jpeg'):
+                            ui.notify(t('staff.settings_logo_type'), type='warning')
+                            return
+                        target = portal.documents / f'logo{suffix}'
+                        await event.file.save(target)
+                        field.value = str(target.resolve())
+                    ui.upload(auto_upload=True, on_upload=logo_uploaded, max_file_size=2 * 2**20,
+                              label=t('staff.settings_logo_upload')).props('accept=".png,.jpg,.jpeg"').classes('w-full')
+        form.alert()
+
+        def collected() -> dict[str, str]:
+            result = {}
+            for path, element in form.fields.items():
+                raw = element.value
+                result[path] = ('1' if raw else '0') if isinstance(raw, bool) else str(raw or '')
+            return result
+
+        async def save() -> None:
+            form.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                profile, version = await portal.act(profile_admin.save_profile, me.staff_id,
+                                                    portal.base_profile or portal.profile, collected(),
+                                                    address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            portal.profile, portal.profile_version = profile, version
+            ui.notify(t('staff.settings_saved'), type='positive')
+        ui.button(t('staff.settings_save'), on_click=save).props('no-caps')
 
 
 def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh) -> None:

@@ -33,6 +33,8 @@ class Portal:
     documents: Path = Path('data/documents')
     export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
     importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
+    base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
+    profile_version: int = 0
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""

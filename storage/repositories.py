@@ -27,6 +27,7 @@ from domain.model import (
     ReadingCode,
     RecoveryCode,
     ReviewItem,
+    Setting,
     StaffUser,
     Throttle,
     UserCustomer,
@@ -444,3 +445,20 @@ class SqlApi:
                  .where(col(AuditEntry.id) > after, col(AuditEntry.action).in_(kinds))
                  .order_by(col(AuditEntry.id)).limit(limit))
         return [(entry, number or '') for entry, number in self.session.exec(query)]
+
+
+class SqlSettings:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> str | None:
+        row = self.session.get(Setting, key)
+        return row.value if row is not None else None
+
+    def set(self, key: str, value: str) -> None:
+        row = self.session.get(Setting, key)
+        if row is None:
+            self.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        self.session.flush()

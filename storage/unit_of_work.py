@@ -14,6 +14,7 @@ from storage.repositories import (
     SqlCustomers,
     SqlDesk,
     SqlMeters,
+    SqlSettings,
     SqlStaff,
     SqlThrottles,
     SqlTokens,
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaff(self.session)
         self.desk = SqlDesk(self.session)
         self.api = SqlApi(self.session)
+        self.settings = SqlSettings(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -1,5 +1,7 @@
 """Verwaltung with the user fixture: the staff login with two factors, the service desk, the staff list."""
 
+from datetime import date, timedelta
+
 import pyotp
 from nicegui import ui
 from sqlmodel import Session, select
@@ -255,3 +257,24 @@ async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
     await see(user, 'widerrufen')
     assert (await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})) \
         .status_code == 401
+
+
+async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_field(user, db):
+    from tests.factories import PASSWORD
+    from tests.pages.conftest import log_in
+    customer = make_customer(db, last_name='Ableser')
+    make_login(db, [customer['id']], email='ableser@example.org')
+    await admin_login(user, db)
+    await user.open('/verwaltung/einstellungen')
+    await see(user, 'Einstellungen speichern')
+    field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').type('13-40')
+    assert await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)') \
+        == 'Datum als MM-TT, z. B. 12-02.'
+    opens = date.today() + timedelta(days=30)  # a period that is closed today
+    field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').clear().type(f'{opens:%m-%d}')
+    field(user, 'Ablesezeitraum bis (MM-TT)').clear().type(f'{opens + timedelta(days=1):%m-%d}')
+    button(user, 'Einstellungen speichern').click()
+    await see(user, 'Gespeichert. Die Änderungen gelten ab sofort.')
+    await log_in(user, 'ableser@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    await see(user, f'Der nächste beginnt am {opens:%d.%m.%Y}')

@@ -1,0 +1,196 @@
+"""The utility profile edited by an admin in the back office: which settings, how they are checked, audit.
+
+The profile file stays the base; what an admin changes is kept as overrides (dotted setting → text) in the
+database and laid over the file, so an upgrade that adds a setting keeps working and a change is effective
+without a restart (every instance picks up the new version within seconds).
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.errors import InvalidSetting, NotAllowed
+from domain.model import AuditEntry
+from domain.ports import Context, UnitOfWork
+from domain.profile import UtilityProfile
+from domain.staff import active_staff
+
+OVERRIDES = 'profile_overrides'
+VERSION = 'profile_version'
+
+
+@dataclass(frozen=True)
+class Editable:
+    path: str  # dotted: 'installment.lower_percent'
+    label: str
+    kind: str  # text, int, decimal, bool, color, regex, month_day, choice, year
+    choices: tuple[str, ...] = ()
+    group: str = ''
+
+
+EDITABLE = (
+    Editable('name', 'Name des Versorgers', 'text', group='Versorger'),
+    Editable('short_name', 'Kurzname', 'text', group='Versorger'),
+    Editable('street', 'Straße und Hausnummer', 'text', group='Versorger'),
+    Editable('postal_code', 'Postleitzahl', 'text', group='Versorger'),
+    Editable('city', 'Ort', 'text', group='Versorger'),
+    Editable('phone', 'Telefon', 'text', group='Versorger'),
+    Editable('email', 'E-Mail-Adresse', 'text', group='Versorger'),
+    Editable('creditor_id', 'Gläubiger-Identifikationsnummer', 'text', group='Versorger'),
+    Editable('primary_color', 'Hauptfarbe', 'color', group='Erscheinungsbild'),
+    Editable('secondary_color', 'Zweitfarbe', 'color', group='Erscheinungsbild'),
+    Editable('bill.logo', 'Logo (PNG oder JPEG)', 'text', group='Erscheinungsbild'),
+    Editable('account_id.label', 'Bezeichnung der Kundennummer', 'text', group='Kennungen'),
+    Editable('account_id.pattern', 'Format der Kundennummer (regulärer Ausdruck)', 'regex', group='Kennungen'),
+    Editable('account_id.hint', 'Hinweis zum Format', 'text', group='Kennungen'),
+    Editable('registration.confirmation', 'Bestätigung der E-Mail-Adresse', 'choice', ('link', 'pin'),
+             group='Registrierung'),
+    Editable('registration.link_valid_hours', 'Gültigkeit des Links (Stunden)', 'int', group='Registrierung'),
+    Editable('registration.pin_valid_minutes', 'Gültigkeit der PIN (Minuten)', 'int', group='Registrierung'),
+    Editable('password.min_length', 'Mindestlänge des Passworts', 'int', group='Registrierung'),
+    Editable('password.require_classes', 'Groß-/Kleinbuchstaben, Ziffer und Sonderzeichen verlangen', 'bool',
+             group='Registrierung'),
+    Editable('readings.period_start', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)', 'month_day',
+             group='Zählerstände'),
+    Editable('readings.period_end', 'Ablesezeitraum bis (MM-TT)', 'month_day', group='Zählerstände'),
+    Editable('installment.lower_percent', 'Senkung ohne Prüfung bis (%)', 'int', group='Abschlag'),
+    Editable('installment.raise_percent', 'Erhöhung bis (%)', 'int', group='Abschlag'),
+    Editable('installment.minimum', 'Mindestabschlag (€)', 'decimal', group='Abschlag'),
+    Editable('installment.rounding', 'Rundung', 'choice', ('up', 'nearest', 'cents'), group='Abschlag'),
+    Editable('bills.online_from_year', 'Rechnungen online ab Jahr', 'year', group='Rechnungen'),
+)
+BY_PATH = {e.path: e for e in EDITABLE}
+_COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
+_MONTH_DAY = re.compile(r'^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$')
+
+
+def current_values(profile: UtilityProfile) -> dict[str, str]:
+    data = profile.model_dump(mode='json')
+    return {e.path: _text(_get(data, e.path)) for e in EDITABLE}
+
+
+def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityProfile:
+    """The base profile with the stored overrides laid over it (unknown or stale keys are ignored)."""
+    data = base.model_dump(mode='json')
+    for path, value in overrides.items():
+        if path in BY_PATH:
+            _set(data, path, _typed(BY_PATH[path], value))
+    return UtilityProfile.model_validate(data)
+
+
+def check(base: UtilityProfile, values: dict[str, str]) -> UtilityProfile:
+    """Raise InvalidSetting (field = the dotted path) for the first bad value; return the profile they give."""
+    for path, value in values.items():
+        editable = BY_PATH.get(path)
+        if editable is None:
+            raise NotAllowed()
+        _check_one(editable, value.strip())
+    start, end = values.get('readings.period_start', '').strip(), values.get('readings.period_end', '').strip()
+    if bool(start) != bool(end):
+        raise InvalidSetting('readings.period_end', reason='Bitte beide Daten angeben oder beide leer lassen.')
+    try:
+        return with_overrides(base, values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidSetting('.'.join(str(p) for p in first['loc']), reason=first['msg']) from None
+
+
+def save_profile(uow: UnitOfWork, ctx: Context, staff_id: int, base: UtilityProfile,
+                 values: dict[str, str]) -> tuple[UtilityProfile, int]:
+    """Store the admin's values as overrides (only what differs from the file), audit each change, and raise
+    the version that tells every instance to reload. Returns the new profile and version."""
+    admin = active_staff(uow, staff_id)
+    if admin.role != 'admin':
+        raise NotAllowed()
+    values = {k: v.strip() for k, v in values.items()}
+    profile = check(base, values)
+    before = json.loads(uow.settings.get(OVERRIDES) or '{}')
+    file_values = current_values(base)
+    overrides = {k: v for k, v in values.items() if v != file_values.get(k)}
+    changed = {k: (before.get(k, file_values.get(k, '')), overrides.get(k, file_values.get(k, '')))
+               for k in set(before) | set(overrides) if before.get(k) != overrides.get(k)}
+    if not changed:
+        return profile, int(uow.settings.get(VERSION) or 0)
+    version = int(uow.settings.get(VERSION) or 0) + 1
+    uow.settings.set(OVERRIDES, json.dumps(overrides, ensure_ascii=False, sort_keys=True))
+    uow.settings.set(VERSION, str(version))
+    for path, (old, new) in sorted(changed.items()):
+        uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='setting_changed',
+                             details=f'{path}: {old!r} → {new!r}'[:2000], address=ctx.address))
+    uow.commit()
+    return profile, version
+
+
+def stored(uow: UnitOfWork) -> tuple[int, dict[str, str]]:
+    """The version and the overrides kept in the database (0 and none before the first change)."""
+    return int(uow.settings.get(VERSION) or 0), json.loads(uow.settings.get(OVERRIDES) or '{}')
+
+
+def _check_one(editable: Editable, value: str) -> None:
+    def bad(reason: str) -> InvalidSetting:
+        return InvalidSetting(editable.path, reason=reason)
+    kind = editable.kind
+    if kind in ('text', 'color', 'regex', 'int', 'decimal', 'year', 'choice') and not value \
+            and editable.path != 'bill.logo':
+        raise bad('Bitte ausfüllen.')
+    if kind == 'color' and not _COLOR.match(value):
+        raise bad('Farbe als #RRGGBB, z. B. #00588f.')
+    if kind == 'regex':
+        try:
+            re.compile(value)
+        except re.error:
+            raise bad('Kein gültiger regulärer Ausdruck.') from None
+    if kind in ('int', 'year') and not value.isdigit():
+        raise bad('Bitte eine ganze Zahl.')
+    if kind == 'year' and not 1990 <= int(value) <= date.today().year:
+        raise bad(f'Ein Jahr zwischen 1990 und {date.today().year}.')
+    if kind == 'int' and not 0 <= int(value) <= 100000:
+        raise bad('Zahl zu groß.')
+    if kind == 'decimal' and not re.fullmatch(r'\d{1,6}([.,]\d{1,2})?', value):
+        raise bad('Betrag wie 5 oder 5,50.')
+    if kind == 'choice' and value not in editable.choices:
+        raise bad(f'Eine der Möglichkeiten: {", ".join(editable.choices)}.')
+    if kind == 'month_day' and value and not _MONTH_DAY.match(value):
+        raise bad('Datum als MM-TT, z. B. 12-02.')
+    if kind == 'bool' and value not in ('0', '1', 'true', 'false'):
+        raise bad('Ja oder nein.')
+    if kind == 'text' and len(value) > 200:
+        raise bad('Höchstens 200 Zeichen.')
+    if editable.path == 'bill.logo' and value and (not Path(value).is_file()
+                                                   or Path(value).suffix.lower() not in ('.png', '.jpg', '.jpeg')):
+        raise bad('Keine PNG- oder JPEG-Datei unter diesem Pfad; bitte das Logo hochladen.')
+
+
+def _typed(editable: Editable, value: str) -> Any:
+    value = value.strip()
+    if editable.kind in ('int', 'year'):
+        return int(value)
+    if editable.kind == 'decimal':
+        return value.replace(',', '.')
+    if editable.kind == 'bool':
+        return value in ('1', 'true')
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return '1' if value else '0'
+    return '' if value is None else str(value)
+
+
+def _get(data: dict, path: str) -> Any:
+    for part in path.split('.'):
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    return data if data != {} else ''
+
+
+def _set(data: dict, path: str, value: Any) -> None:
+    *parents, last = path.split('.')
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value

@@ -1,0 +1,72 @@
+"""Settings edited by an admin: checked, kept as overrides of the profile file, audited, versioned."""
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import profile_admin, staff
+from domain.errors import InvalidSetting, NotAllowed
+from domain.model import AuditEntry
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def admin(uow, context):
+    run(uow, staff.create_staff, context(), 'cli', 'admin@stadtwerke.example', 'Ada Admin', 'admin')
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
+    with uow() as u:
+        return u.staff.by_email('admin@stadtwerke.example').id, u.staff.by_email('service@stadtwerke.example').id
+
+
+def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin, engine):
+    base = context().profile
+    values = profile_admin.current_values(base)
+    assert values['readings.period_start'] == '' and values['installment.rounding'] == 'up'  # all year
+    changed = {**values, 'readings.period_start': '11-15', 'readings.period_end': '01-31',
+               'installment.rounding': 'cents', 'primary_color': '#123456'}
+    profile, version = run(uow, profile_admin.save_profile, context(), admin[0], base, changed)
+    assert (profile.readings.period_start, profile.installment.rounding, profile.primary_color, version) == \
+        ('11-15', 'cents', '#123456', 1)
+    with uow() as u:
+        assert profile_admin.stored(u) == (1, {'readings.period_start': '11-15', 'readings.period_end': '01-31',
+                                               'installment.rounding': 'cents', 'primary_color': '#123456'})
+    assert profile_admin.with_overrides(base, {'readings.period_start': '11-15'}).readings.period_start == '11-15'
+    with Session(engine) as session:
+        details = [e.details for e in session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed'))]
+    assert "installment.rounding: 'up' → 'cents'" in details and len(details) == 4
+    _, again = run(uow, profile_admin.save_profile, context(), admin[0], base, changed)
+    assert again == 1  # nothing changed, no new version
+
+
+@pytest.mark.parametrize('path, value, reason', [
+    ('primary_color', 'blau', '#RRGGBB'),
+    ('account_id.pattern', '([0-9', 'regulärer Ausdruck'),
+    ('readings.period_end', '13-01', 'MM-TT'),
+    ('installment.lower_percent', 'zwanzig', 'ganze Zahl'),
+    ('installment.minimum', '5 Euro', 'Betrag'),
+    ('registration.confirmation', 'brieftaube', 'Möglichkeiten'),
+    ('bills.online_from_year', '2099', 'Jahr zwischen'),
+    ('name', '', 'ausfüllen'),
+    ('bill.logo', '/etc/passwd', 'PNG'),
+])
+def test_bad_values_are_refused_at_their_field(uow, context, admin, path, value, reason):
+    base = context().profile
+    with pytest.raises(InvalidSetting) as error:
+        run(uow, profile_admin.save_profile, context(), admin[0], base,
+            {**profile_admin.current_values(base), path: value})
+    assert error.value.field == path and reason in error.value.params['reason']
+    with uow() as u:
+        assert profile_admin.stored(u) == (0, {})
+
+
+def test_one_reading_date_without_the_other_is_refused_and_only_admins_save(uow, context, admin):
+    base = context().profile
+    values = {**profile_admin.current_values(base), 'readings.period_start': '12-01', 'readings.period_end': ''}
+    with pytest.raises(InvalidSetting) as error:
+        run(uow, profile_admin.save_profile, context(), admin[0], base, values)
+    assert error.value.field == 'readings.period_end'
+    with pytest.raises(NotAllowed):
+        run(uow, profile_admin.save_profile, context(), admin[1], base, profile_admin.current_values(base))
