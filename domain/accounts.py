@@ -1,9 +1,9 @@
 """Logging in and looking after one's login: password, email address, customer accounts, deletion."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain import identification, throttle, tokens
+from domain import identification, throttle, tokens, totp
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -11,6 +11,7 @@ from domain.errors import (
     InvalidCredentials,
     NotAllowed,
     PasswordUnchanged,
+    SecondFactorInvalid,
     TokenInvalid,
     TooManyAttempts,
     WrongCurrentPassword,
@@ -31,6 +32,7 @@ class SessionGrant:
     epoch: int
     must_change_password: bool
     customer_ids: tuple[int, ...]
+    needs_code: bool = False  # the password was right; the login's second factor (TOTP) comes next
 
 
 def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGrant:
@@ -53,11 +55,80 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGr
         raise AccountNotConfirmed()
     if ctx.hasher.needs_rehash(user.password_hash):
         user.password_hash = ctx.hasher.hash(password)
-    user.last_login_at = ctx.now
     uow.throttles.save(keys[0], throttle.ThrottleState())
+    if user.totp_enabled:
+        uow.audit(_entry(ctx, user, 'login_password_ok'))
+        uow.commit()
+        return replace(_grant(uow, user), needs_code=True)
+    user.last_login_at = ctx.now
     uow.audit(_entry(ctx, user, 'login'))
     uow.commit()
     return _grant(uow, user)
+
+
+def login_code(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> SessionGrant:
+    """The optional second factor after the password (throttled like a PIN)."""
+    user = _user(uow, user_id)
+    if not user.totp_enabled:
+        raise NotAllowed()
+    _check_code(uow, ctx, user, code)
+    user.last_login_at = ctx.now
+    uow.audit(_entry(ctx, user, 'login'))
+    uow.commit()
+    return _grant(uow, user)
+
+
+def second_factor_enabled(uow: UnitOfWork, user_id: int) -> bool:
+    user = uow.users.get(user_id)
+    return bool(user and user.totp_enabled)
+
+
+def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int) -> totp.Enrolment:
+    """Optional for customers: a fresh authenticator secret (effective once confirmed with a code)."""
+    user = _user(uow, user_id)
+    if user.totp_enabled:
+        raise NotAllowed()
+    enrolment, user.totp_secret = totp.new_enrolment(ctx.secret, user.email, ctx.profile.short_name)
+    uow.commit()
+    return enrolment
+
+
+def confirm_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> None:
+    user = _user(uow, user_id)
+    if user.totp_enabled or not user.totp_secret:
+        raise NotAllowed()
+    _check_code(uow, ctx, user, code)
+    user.totp_enabled = True
+    uow.queue_mail(compose(ctx, user.email, 'second_factor_on'), ctx.now)
+    uow.audit(_entry(ctx, user, 'second_factor_on'))
+    uow.commit()
+
+
+def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password: str) -> None:
+    user = _user(uow, user_id)
+    if not user.totp_enabled:
+        raise NotAllowed()
+    if not ctx.hasher.verify(user.password_hash, password):
+        raise WrongCurrentPassword()
+    user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
+    uow.queue_mail(compose(ctx, user.email, 'second_factor_off'), ctx.now)
+    uow.audit(_entry(ctx, user, 'second_factor_off'))
+    uow.commit()
+
+
+def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> None:
+    key = f'login:code:{user.id}'
+    state = uow.throttles.state(key)
+    if state.is_locked(ctx.now):
+        raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
+    step = totp.accepted_step(ctx.secret, user.totp_secret, user.totp_last_step, code, ctx.now.timestamp())
+    if step is None:
+        state.record_failure(throttle.PIN_PER_USER, ctx.now)
+        uow.throttles.save(key, state)
+        uow.commit()
+        raise SecondFactorInvalid('code')
+    user.totp_last_step = step
+    uow.throttles.save(key, throttle.ThrottleState())
 
 
 def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:

@@ -240,12 +240,22 @@ class InboxEntry:
     subject: str
     body: str
     unread: bool
+    has_document: bool = False
 
 
 def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
     _customer(uow, user_id, customer_id)
-    return [InboxEntry(m.id, m.created_at, m.kind, m.subject, m.body, m.read_at is None)  # type: ignore[arg-type]
-            for m in uow.data.inbox(customer_id)]
+    return [InboxEntry(m.id, m.created_at, m.kind, m.subject, m.body, m.read_at is None,  # type: ignore[arg-type]
+                       bool(m.document_path)) for m in uow.data.inbox(customer_id)]
+
+
+def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> str:
+    """The stored document of an inbox message, only for a login linked to its customer."""
+    message = next((m for customer_id in uow.users.customer_ids(user_id) for m in uow.data.inbox(customer_id)
+                    if m.id == message_id), None)
+    if message is None or not message.document_path:
+        raise NotAllowed()
+    return message.document_path
 
 
 def unread_count(uow: UnitOfWork, user_id: int) -> int:

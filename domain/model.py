@@ -176,6 +176,7 @@ class InboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=200)
     body: str = Field(default='', max_length=10000)
     bill_id: int | None = Field(default=None, foreign_key='bill.id')
+    document_path: str = Field(default='', max_length=300)  # a PDF from staff, relative to the documents folder
     read_at: datetime | None = _at()  # type: ignore[assignment]
 
 
@@ -232,6 +233,9 @@ class PortalUser(SQLModel, table=True):
     last_login_at: datetime | None = _at()  # type: ignore[assignment]
     must_change_password: bool = False
     session_epoch: int = 0  # raised to end all sessions (password reset)
+    totp_secret: str = Field(default='', max_length=200)  # optional second factor, sealed (see domain.totp)
+    totp_enabled: bool = False
+    totp_last_step: int = 0
 
 
 class UserCustomer(SQLModel, table=True):

@@ -39,6 +39,7 @@ class LoginStatus:
     last_login_at: datetime | None
     locked_minutes: int
     linked: tuple[tuple[str, str], ...]  # (customer number, name) of every account under this login
+    second_factor: bool
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,12 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         linked = tuple((c.customer_number, c.display_name) for c in
                        (uow.customers.get(i) for i in uow.users.customer_ids(user.id or 0)) if c is not None)
         login = LoginStatus(user.id or 0, user.email, user.state, user.created_at, user.confirmed_at,
-                            user.last_login_at, state.minutes_left(ctx.now), linked)
+                            user.last_login_at, state.minutes_left(ctx.now), linked, user.totp_enabled)
     readings = tuple(ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
                      for meter, r in uow.desk.recent_readings(customer_id, 12))
     changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30))
+    _audit(uow, ctx, staff_id, customer_id, 'staff_viewed_customer', '')  # who looked at whose data, and when
+    uow.commit()
     return CustomerCard(customer_id, customer.customer_number, customer.display_name, customer.address,
                         customer.email, customer.phone, customer.paperless, login, readings, changes)
 
@@ -138,6 +141,18 @@ def unlock_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int)
     uow.commit()
 
 
+def reset_second_factor(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
+    """A customer lost the phone with the authenticator: the login works with the password alone again."""
+    active_staff(uow, staff_id)
+    user = _login_of(uow, customer_id)
+    if user is None or not user.totp_enabled:
+        raise NotAllowed()
+    user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
+    uow.queue_mail(compose(ctx, user.email, 'second_factor_off'), ctx.now)
+    _audit(uow, ctx, staff_id, customer_id, 'staff_reset_second_factor', f'login={user.email}')
+    uow.commit()
+
+
 def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, reason: str) -> None:
     """On the customer's request ("Bitte um Löschung"), also when they lost access to the email: the login
     goes, with its links; master data, readings and bills stay with the utility."""
@@ -156,8 +171,10 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     uow.commit()
 
 
-def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str) -> None:
-    """A message in the customer's Posteingang, announced by mail to the login (or the contact address)."""
+def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str,
+                 document: str = '') -> None:
+    """A message (with a PDF document, stored by the caller under the documents folder) in the customer's
+    Posteingang, announced by mail to the login (or the contact address)."""
     active_staff(uow, staff_id)
     customer = _customer(uow, customer_id)
     subject, body = subject.strip(), body.strip()
@@ -165,13 +182,14 @@ def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
         raise FieldRequired('subject', label='Betreff')
     if not body:
         raise FieldRequired('body', label='Nachricht')
-    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='message',
-                                    subject=subject[:200], body=body[:10000]))
+    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='document' if document else 'message',
+                               subject=subject[:200], body=body[:10000], document_path=document))
     recipient = _recipient(uow, customer)
     if recipient:
         uow.queue_mail(compose(ctx, recipient, 'inbox_message', subject=subject[:200],
                                link=f'{ctx.base_url}/posteingang'), ctx.now)
-    _audit(uow, ctx, staff_id, customer_id, 'staff_posted_message', f'subject={subject[:200]}')
+    _audit(uow, ctx, staff_id, customer_id, 'staff_posted_message',
+           f'subject={subject[:200]}' + (f' document={document}' if document else ''))
     uow.commit()
 
 

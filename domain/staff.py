@@ -6,16 +6,10 @@ shown once and stored as keyed digests) gives the full session. TOTP secrets are
 key derived from the storage secret, and each 30-second code is accepted once.
 """
 
-import base64
-import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 
-import pyotp
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from domain import throttle, tokens
+from domain import throttle, tokens, totp
 from domain.errors import (
     EmailAlreadyRegistered,
     FieldRequired,
@@ -47,26 +41,6 @@ class StaffGrant:
     enrolled: bool
     verified: bool
     must_change_password: bool
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    secret: str  # for typing into an app without a camera
-    uri: str  # otpauth:// for the QR code
-
-
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b'kundenportal/totp/' + secret.encode()).digest()
-
-
-def seal(secret: str, plain: str) -> str:
-    nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(_key(secret)).encrypt(nonce, plain.encode(), b'totp')).decode()
-
-
-def unseal(secret: str, sealed: str) -> str:
-    raw = base64.b64decode(sealed)
-    return AESGCM(_key(secret)).decrypt(raw[:12], raw[12:], b'totp').decode()
 
 
 def _audit(uow: UnitOfWork, ctx: Context, actor: int | str, action: str, details: str = '') -> None:
@@ -116,16 +90,14 @@ def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> S
     return _grant(staff, verified=False)
 
 
-def begin_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int) -> Enrolment:
+def begin_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int) -> totp.Enrolment:
     """A fresh secret for an authenticator app (only while none is enrolled)."""
     staff = active_staff(uow, staff_id)
     if staff.totp_enabled:
         raise NotAllowed()
-    secret = pyotp.random_base32()
-    staff.totp_secret = seal(ctx.secret, secret)
+    enrolment, staff.totp_secret = totp.new_enrolment(ctx.secret, staff.email, f'{ctx.profile.short_name} Verwaltung')
     uow.commit()
-    uri = pyotp.TOTP(secret).provisioning_uri(name=staff.email, issuer_name=f'{ctx.profile.short_name} Verwaltung')
-    return Enrolment(secret, uri)
+    return enrolment
 
 
 def confirm_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int, code: str) -> tuple[StaffGrant, list[str]]:
@@ -162,15 +134,11 @@ def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, reco
     if state.is_locked(ctx.now):
         raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
     plain = ''.join(ch for ch in code if ch.isdigit())
-    totp = pyotp.TOTP(unseal(ctx.secret, staff.totp_secret))
-    timestamp = int(ctx.now.timestamp())
-    if len(plain) == 6:
-        for offset in (0, -1, 1):  # the code of the current, the previous or the next 30 s
-            step = timestamp // 30 + offset
-            if step > staff.totp_last_step and secrets.compare_digest(totp.at(step * 30), plain):
-                staff.totp_last_step = step
-                uow.throttles.save(key, throttle.ThrottleState())
-                return
+    step = totp.accepted_step(ctx.secret, staff.totp_secret, staff.totp_last_step, code, ctx.now.timestamp())
+    if step is not None:
+        staff.totp_last_step = step
+        uow.throttles.save(key, throttle.ThrottleState())
+        return
     if recovery and len(plain) == 10:
         found = uow.staff.unused_recovery_code(staff.id or 0, tokens.digest(ctx.secret, plain))
         if found is not None:

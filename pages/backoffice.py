@@ -1,6 +1,7 @@
 """Verwaltung: the staff's login with two factors, the service desk, and the staff list (admins)."""
 
 import inspect
+import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -336,6 +337,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
         if login is not None and login.locked_minutes:
             ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))) \
                 .props('no-caps outline')
+        if login is not None and login.second_factor:
+            ui.button(t('staff.reset_customer_2fa'), on_click=lambda: act(
+                desk.reset_second_factor, t('staff.done_reset_2fa'))).props('no-caps outline')
     if login is not None:
         with ui.expansion(t('staff.delete_login')).classes('w-full'):
             reason = Form()
@@ -354,6 +358,22 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
         message.field('subject', t('staff.message_subject'))
         body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
         message.fields['body'] = body  # type: ignore[assignment]
+        attached: dict[str, str] = {}
+
+        async def attach(event) -> None:
+            content = await event.file.read()
+            if not content.startswith(b'%PDF'):
+                ui.notify(t('staff.message_pdf_only'), type='warning')
+                return
+            relative = f'inbox/{card.customer_id}-{secrets.token_hex(8)}.pdf'
+            target = portal.documents / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await run.io_bound(target.write_bytes, content)
+            attached['document'] = relative
+            attachment.text = t('staff.message_attached', name=Path(event.file.name).name)
+        ui.upload(auto_upload=True, on_upload=attach, max_file_size=20 * 2**20,
+                  label=t('staff.message_document')).props('accept=".pdf"').classes('w-full')
+        attachment = ui.label().props('role=status')
 
         async def send() -> None:
             message.clear()
@@ -361,8 +381,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
                 if not message.value(key).strip():
                     message.fields[key].error = t('error.field_required', label=label)
                     return
-            if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body')):
-                message.fields['subject'].value, body.value = '', ''
+            if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body'),
+                         attached.pop('document', '')):
+                message.fields['subject'].value, body.value, attachment.text = '', '', ''
         ui.button(t('staff.message_submit'), on_click=send).props('no-caps')
 
 

@@ -1,8 +1,10 @@
 """Posteingang: messages and documents from the utility, unread ones marked; opening one marks it read."""
 
-from nicegui import ui
+from fastapi import Response
+from nicegui import app, ui
+from starlette.responses import FileResponse, RedirectResponse
 
-from domain.customer_data import InboxEntry, inbox, mark_read
+from domain.customer_data import InboxEntry, inbox, inbox_document, mark_read
 from domain.errors import DomainError
 from domain.i18n import moment, t
 from pages import session
@@ -23,6 +25,26 @@ def create(portal: Portal) -> None:
         for entry in entries:
             _entry(portal, me, entry)
 
+    _document_route(portal)
+
+
+def _document_route(portal: Portal) -> None:
+    @app.get('/posteingang/dokument/{message_id}')
+    async def document(message_id: int):
+        """A download (attachment) only for the login the message's customer belongs to."""
+        me = await session.current(portal)
+        if me is None:
+            return RedirectResponse('/')
+        try:
+            relative = await portal.read(inbox_document, me.user_id, message_id)
+        except DomainError:
+            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
+        path = (portal.documents / relative).resolve()
+        if not path.is_file() or portal.documents.resolve() not in path.parents:
+            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
+        return FileResponse(path, media_type='application/pdf', filename=path.name,
+                            headers={'Cache-Control': 'private, no-store'})
+
 
 def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
     with ui.card().classes('w-full'):
@@ -34,6 +56,10 @@ def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
                               color='primary' if entry.unread else 'grey-6')
         ui.label(f'{t("inbox.kinds." + entry.kind)} · {moment(entry.created_at)}').classes('text-caption text-grey-8')
         ui.label(entry.body).classes('whitespace-pre-line')
+        if entry.has_document:
+            ui.button(t('inbox.document'), icon='download',
+                      on_click=lambda: ui.download.from_url(f'/posteingang/dokument/{entry.id}')) \
+                .props('outline dense no-caps')
 
         async def read() -> None:
             if not await session.still(portal, me):

@@ -3,7 +3,14 @@
 from nicegui import app, ui
 from starlette.responses import RedirectResponse
 
-from domain.accounts import login, request_password_reset, reset_password, reset_token_is_usable, set_initial_password
+from domain.accounts import (
+    login,
+    login_code,
+    request_password_reset,
+    reset_password,
+    reset_token_is_usable,
+    set_initial_password,
+)
 from domain.errors import DomainError
 from domain.i18n import t
 from domain.passwords import describe_policy
@@ -30,6 +37,31 @@ def create(portal: Portal) -> None:
             if entfernt:
                 notice(t('login.profile_deleted'))
             _login_form(portal)
+
+    @ui.page('/anmelden/code')
+    def code_page():
+        pending = session.awaiting_code()
+        if pending is None:
+            return RedirectResponse('/')
+        with public_frame(portal, t('login.code_title')):
+            page_title(t('login.code_title'))
+            ui.label(t('login.code_intro'))
+            form = Form()
+            code = form.field('code', t('login.code'), autocomplete='one-time-code').props('inputmode=numeric')
+            form.alert()
+
+            async def submit() -> None:
+                form.clear()
+                try:
+                    grant = await portal.act(login_code, pending, form.value('code'), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                session.start(grant)
+                ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')
+            code.on('keydown.enter', submit)
+            ui.button(t('login.code_submit'), on_click=submit).classes('w-full').props('no-caps size=lg')
+            ui.link(t('common.back_to_login'), '/')
 
     @ui.page('/passwort-vergessen')
     def forgot_page():
@@ -77,6 +109,10 @@ def _login_form(portal: Portal) -> None:
             grant = await portal.act(login, form.value('email'), form.value('password'), address=client_address())
         except DomainError as error:
             form.show(error)
+            return
+        if grant.needs_code:
+            session.await_code(grant)
+            ui.navigate.to('/anmelden/code')
             return
         session.start(grant)
         ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')

@@ -13,7 +13,7 @@ from nicegui import app, ui
 from domain.accounts import SessionGrant, session_is_valid
 from pages.portal import Portal
 
-KEYS = ('user_id', 'epoch', 'customer_id', 'last_active', 'must_change_password')
+KEYS = ('user_id', 'epoch', 'customer_id', 'last_active', 'must_change_password', 'pending_user', 'pending_since')
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,26 @@ class LoggedIn:
 
 def start(grant: SessionGrant) -> None:
     storage = app.storage.user
+    storage.pop('pending_user', None)
     storage.update(user_id=grant.user_id, epoch=grant.epoch, last_active=time.time(),
                    customer_id=grant.customer_ids[0] if grant.customer_ids else None,
                    must_change_password=grant.must_change_password)
+
+
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
+
+
+def await_code(grant: SessionGrant) -> None:
+    """The password was right; the session starts only after the second factor."""
+    end()
+    app.storage.user.update(pending_user=grant.user_id, pending_since=time.time())
+
+
+def awaiting_code() -> int | None:
+    storage = app.storage.user
+    if 'pending_user' not in storage or time.time() - float(storage.get('pending_since', 0)) > PENDING_SECONDS:
+        return None
+    return int(storage['pending_user'])
 
 
 def end() -> None:

@@ -1,8 +1,18 @@
 """Einstellungen: login email (re-confirmed), password, and "Profil entfernen" where the utility allows it."""
 
+import segno
 from nicegui import ui
 
-from domain.accounts import change_password, confirm_email_change, delete_profile, request_email_change
+from domain.accounts import (
+    begin_second_factor,
+    change_password,
+    confirm_email_change,
+    confirm_second_factor,
+    delete_profile,
+    disable_second_factor,
+    request_email_change,
+    second_factor_enabled,
+)
 from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.i18n import t
@@ -16,10 +26,11 @@ from pages.protected import protected_page
 
 def create(portal: Portal) -> None:
     @protected_page(portal, '/einstellungen', 'settings.title')
-    def settings_page(me, choices) -> None:
+    async def settings_page(me, choices) -> None:
         page_title(t('settings.title'))
         _email_card(portal, me)
         _password_card(portal, me)
+        await _second_factor_card(portal, me)
         _export_card(portal, me)
         _delete_card(portal, me)
 
@@ -94,6 +105,59 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
                 element.value = ''
             done.set_visibility(True)
         ui.button(t('settings.password_submit'), on_click=submit).props('no-caps')
+
+
+async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
+    """Optional for customers: an authenticator app as a second factor after the password."""
+    enabled = await portal.read(second_factor_enabled, me.user_id)
+    with _card(t('settings.totp_title')):
+        ui.label(t('settings.totp_on' if enabled else 'settings.totp_intro'))
+        form = Form()
+        box = ui.column().classes('w-full gap-2')
+        if enabled:
+            with box:
+                form.field('current_password', t('field.current_password'), password=True,
+                           autocomplete='current-password')
+                form.alert()
+
+                async def disable() -> None:
+                    form.clear()
+                    if not await session.still(portal, me):
+                        return
+                    try:
+                        await portal.act(disable_second_factor, me.user_id, form.value('current_password'),
+                                         address=client_address())
+                    except DomainError as error:
+                        form.show(error)
+                        return
+                    ui.navigate.to('/einstellungen')
+                ui.button(t('settings.totp_disable'), on_click=disable).props('no-caps outline')
+            return
+
+        async def start() -> None:
+            if not await session.still(portal, me):
+                return
+            enrolment = await portal.act(begin_second_factor, me.user_id, address=client_address())
+            starter.set_visibility(False)
+            with box:
+                ui.label(t('settings.totp_scan'))
+                ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56') \
+                    .props(f'alt="{t("settings.totp_qr")}"')
+                ui.label(t('settings.totp_secret', secret=enrolment.secret)).style('word-break: break-all')
+                form.field('code', t('settings.totp_code'), autocomplete='one-time-code').props('inputmode=numeric')
+                form.alert()
+
+                async def confirm() -> None:
+                    form.clear()
+                    try:
+                        await portal.act(confirm_second_factor, me.user_id, form.value('code'),
+                                         address=client_address())
+                    except DomainError as error:
+                        form.show(error)
+                        return
+                    ui.navigate.to('/einstellungen')
+                ui.button(t('settings.totp_confirm'), on_click=confirm).props('no-caps')
+        starter = ui.button(t('settings.totp_enable'), on_click=start).props('no-caps outline')
 
 
 def _export_card(portal: Portal, me: session.LoggedIn) -> None:

@@ -142,7 +142,7 @@ def make_staff(engine: Engine, email: str = 'service@stadtwerke.example', role: 
     import pyotp
 
     from domain.model import StaffUser
-    from domain.staff import seal
+    from domain.totp import seal
     secret = pyotp.random_base32()
     with Session(engine) as session:
         session.add(StaffUser(email=email, name=name, role=role, password_hash=CHEAP_HASHER.hash(STAFF_PASSWORD),

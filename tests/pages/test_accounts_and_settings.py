@@ -1,3 +1,6 @@
+import time
+
+import pyotp
 import pytest
 from nicegui import app, ui
 
@@ -137,3 +140,31 @@ async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user,
     await see(user, 'Passwort vergessen?')
     from tests.factories import mails_to
     assert mails_to(db, 'anders@example.org') == []
+
+
+async def test_an_optional_second_factor_is_set_up_and_asked_at_the_next_login(user, db):
+    customer = make_customer(db, last_name='Doppelt')
+    make_login(db, [customer['id']], email='doppelt@example.org')
+    await log_in(user, 'doppelt@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    button(user, 'Zweiten Faktor einrichten').click()
+    await see(user, 'Scannen Sie den QR-Code')
+    secret = next(e.text for e in user.find(ui.label).elements if e.text.startswith('Ohne Kamera')).split(': ')[1]
+    authenticator = pyotp.TOTP(secret)
+    field(user, 'Code aus der App').type('000000')
+    assert 'Code stimmt nicht' in await submit_for_error(user, 'Einrichtung bestätigen', 'Code aus der App')
+    field(user, 'Code aus der App').clear().type(authenticator.now())
+    button(user, 'Einrichtung bestätigen').click()
+    await see(user, 'Die Anmeldung mit zweitem Faktor ist eingeschaltet.')
+    button(user, 'Abmelden').click()
+    await see(user, 'Passwort vergessen?')
+    field(user, 'E-Mail-Adresse').type('doppelt@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    button(user, 'Anmelden').click()
+    await see(user, 'Bestätigungscode')
+    await user.open('/uebersicht')  # the password alone opens nothing
+    await see(user, 'Passwort vergessen?')
+    await user.open('/anmelden/code')
+    field(user, 'Code').type(authenticator.at(int(time.time()) + 30))  # the next code: not the one used
+    button(user, 'Anmelden').click()
+    await user.should_see('Ihre Verträge', retries=50)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app import main
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
-from domain.staff import unseal
+from domain.totp import unseal
 from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff
 from tests.pages.conftest import button, field, see, submit_for_error
 
@@ -278,3 +278,43 @@ async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_fiel
     await log_in(user, 'ableser@example.org', PASSWORD)
     await user.open('/zaehlerstand')
     await see(user, f'Der nächste beginnt am {opens:%d.%m.%Y}')
+
+
+async def test_a_document_reaches_only_its_customer(user, db):
+    from tests.factories import PASSWORD
+    from tests.pages.conftest import log_in
+    customer = make_customer(db, last_name='Dokument')
+    make_login(db, [customer['id']], email='dokument@example.org')
+    other = make_customer(db, last_name='Andere')
+    make_login(db, [other['id']], email='andere@example.org')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'PDF-Dokument anhängen (optional)')
+    from nicegui.elements.upload_files import SmallFileUpload
+    uploads = [e for e in user.find(ui.upload).elements if e.props.get('label') == 'PDF-Dokument anhängen (optional)']
+    await uploads[0].handle_uploads([SmallFileUpload(name='Zaehlerwechsel.pdf', content_type='application/pdf',
+                                                     _data=b'%PDF-1.4 Ankuendigung %%EOF')])
+    await see(user, 'Angehängt: Zaehlerwechsel.pdf')
+    field(user, 'Betreff').type('Ankündigung Zählerwechsel')
+    user.find(ui.textarea).type('Im Anhang die Ankündigung.')
+    button(user, 'Nachricht senden').click()
+    await see(user, 'Die Nachricht liegt im Posteingang')
+    with Session(db) as session:
+        message = session.exec(select(InboxMessage)).one()
+    assert message.kind == 'document' and message.document_path.startswith('inbox/')
+    await log_in(user, 'dokument@example.org', PASSWORD)
+    answer = await user.http_client.get(f'/posteingang/dokument/{message.id}')
+    assert answer.status_code == 200 and answer.content.startswith(b'%PDF')
+    button(user, 'Abmelden').click()
+    await see(user, 'Passwort vergessen?')
+    await log_in(user, 'andere@example.org', PASSWORD)
+    assert (await user.http_client.get(f'/posteingang/dokument/{message.id}')).status_code == 404
+
+
+async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
+    from nicegui import app as nicegui_app
+    await staff_login(user, make_staff(db))
+    with user:
+        nicegui_app.storage.user['staff_active'] -= 16 * 60
+    await user.open('/verwaltung/kunden')
+    await see(user, 'Sie wurden nach 15 Minuten ohne Aktivität abgemeldet.')

@@ -1,0 +1,76 @@
+"""The customers' optional second factor on SQLite and PostgreSQL, and its reset by staff."""
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+
+from domain import service_desk, staff
+from domain.accounts import (
+    begin_second_factor,
+    confirm_second_factor,
+    disable_second_factor,
+    login,
+    login_code,
+)
+from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
+from tests.factories import PASSWORD, mails_to, make_customer, make_login
+from tests.storage.conftest import NOW
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def enrolled(uow, context, engine):
+    customer = make_customer(engine)
+    user = make_login(engine, [customer['id']], email='vorsichtig@example.org')
+    enrolment = run(uow, begin_second_factor, context(), user['id'])
+    authenticator = pyotp.TOTP(enrolment.secret)
+    with pytest.raises(SecondFactorInvalid):
+        run(uow, confirm_second_factor, context(), user['id'], '000000')
+    run(uow, confirm_second_factor, context(), user['id'], authenticator.at(NOW))
+    return customer, user, authenticator
+
+
+def test_with_a_second_factor_the_password_alone_gives_no_session(uow, context, enrolled, engine):
+    _, user, authenticator = enrolled
+    later = context(now=NOW + timedelta(minutes=1))
+    grant = run(uow, login, later, 'vorsichtig@example.org', PASSWORD)
+    assert grant.needs_code
+    full = run(uow, login_code, later, user['id'], authenticator.at(later.now))
+    assert not full.needs_code and full.user_id == user['id']
+    with pytest.raises(SecondFactorInvalid):  # the same code is not taken twice
+        run(uow, login_code, later, user['id'], authenticator.at(later.now))
+    assert any('zweitem Faktor eingeschaltet' in m.subject for m in mails_to(engine, 'vorsichtig@example.org'))
+
+
+def test_code_guessing_is_throttled(uow, context, enrolled):
+    _, user, authenticator = enrolled
+    ctx = context(now=NOW + timedelta(minutes=2))
+    for _ in range(5):
+        with pytest.raises(SecondFactorInvalid):
+            run(uow, login_code, ctx, user['id'], '123456')
+    with pytest.raises(TooManyAttempts):
+        run(uow, login_code, ctx, user['id'], authenticator.at(ctx.now))
+
+
+def test_switching_it_off_needs_the_password(uow, context, enrolled):
+    _, user, _ = enrolled
+    with pytest.raises(WrongCurrentPassword):
+        run(uow, disable_second_factor, context(), user['id'], 'falsch')
+    run(uow, disable_second_factor, context(), user['id'], PASSWORD)
+    assert not run(uow, login, context(), 'vorsichtig@example.org', PASSWORD).needs_code
+
+
+def test_staff_reset_it_when_the_phone_is_lost(uow, context, enrolled, engine):
+    customer, _, _ = enrolled
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven', 'service')
+    with uow() as u:
+        clerk = u.staff.by_email('service@stadtwerke.example').id
+        assert service_desk.customer_card(u, context(), clerk, customer['id']).login.second_factor
+    run(uow, service_desk.reset_second_factor, context(), clerk, customer['id'])
+    assert not run(uow, login, context(), 'vorsichtig@example.org', PASSWORD).needs_code
+    assert any('ausgeschaltet' in m.subject for m in mails_to(engine, 'vorsichtig@example.org'))
