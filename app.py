@@ -36,6 +36,7 @@ from pages import (
 )
 from pages import settings as settings_page
 from pages.portal import Portal
+from pages.security import SecurityHeaders
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -86,6 +87,7 @@ def start(settings: Settings | None = None) -> None:
                    inbox, contact, settings_page, backoffice):
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
