@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument('--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)')
     export.add_argument('--valid-until', type=date.fromisoformat,
                         help='reading-codes: last day the codes work (default: end of the reading period)')
+    save = commands.add_parser('backup', help='database (SQLite, online) and documents into one .tar.gz')
+    save.add_argument('archive', type=Path)
+    load = commands.add_parser('restore', help='a backup into an empty data folder')
+    load.add_argument('archive', type=Path)
     staff_command = commands.add_parser('staff', help='staff accounts for the back office (/verwaltung)')
     staff_actions = staff_command.add_subparsers(dest='action', required=True)
     staff_create = staff_actions.add_parser('create', help='create a staff account (the first admin, or more)')
@@ -187,6 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command == 'serve':
         start(settings)
+        return 0
+    if args.command in ('backup', 'restore'):
+        from storage.backup import backup, restore
+        try:
+            done = (backup if args.command == 'backup' else restore)(settings.url, settings.documents_dir,
+                                                                    args.archive)
+        except (FileExistsError, ValueError, OSError) as error:
+            print(f'{args.command}: {error}', file=sys.stderr)
+            return 1
+        print(done.describe())
+        if args.command == 'restore':
+            migrate(make_engine(settings.url))  # a backup from an older version is brought up to date
         return 0
     engine = make_engine(settings.url)
     migrate(engine)
