@@ -21,6 +21,7 @@ from domain.errors import DomainError
 from domain.profile_admin import stored, with_overrides
 from domain.registration import forget_unconfirmed
 from pages import (
+    accessibility,
     backoffice,
     bills,
     consumption,
@@ -84,7 +85,7 @@ def start(settings: Settings | None = None) -> None:
     if settings.demo:
         _demo_data_on_first_start(engine, portal, settings.url)
     for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
-                   inbox, contact, settings_page, backoffice):
+                   inbox, contact, settings_page, backoffice, accessibility):
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))

@@ -73,6 +73,7 @@ def _footer(portal: Portal) -> None:
     p = portal.profile
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8'):
         ui.label(f'{p.name} · {p.street} · {p.postal_code} {p.city} · Telefon {p.phone} · {p.email}')
+        ui.link(t('accessibility.title'), '/barrierefreiheit').classes('text-grey-8')
 
 
 def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], path: str) -> None:

@@ -89,3 +89,12 @@ async def test_the_idle_check_logs_out_in_the_open_page(user, customer):
     [timer] = user.find(marker='idle-check').elements
     timer.callback()
     await user.should_see('ohne Aktivität automatisch abgemeldet')
+
+
+async def test_the_accessibility_statement_is_linked_from_every_page(user):
+    await user.open('/')
+    await user.should_see('Erklärung zur Barrierefreiheit')
+    user.find('Erklärung zur Barrierefreiheit').click()
+    await user.should_see('Stand der Vereinbarkeit')
+    await user.should_see('Barriere melden')
+    await user.should_see('Marktüberwachungsstelle der Länder')
