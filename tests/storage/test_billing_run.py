@@ -159,3 +159,26 @@ def test_the_cli_bills_in_parallel_and_a_second_run_bills_nobody(engine, databas
     assert len(list((tmp_path / 'data' / 'documents' / 'bills').glob('RE2027*.pdf'))) == 5
     assert main(command) == 0
     assert '0 bills' in capsys.readouterr().out and len(bills(engine)) == 5
+
+
+def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, config):
+    customer = electricity(engine, start=45210, end=46000)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = date(2026, 6, 30)
+        session.add(contract)
+        session.commit()
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46600))
+    summary = run(config, workers=1, progress=None)
+    assert (summary.bills, summary.credits) == (1, 1)
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    assert (bill.kind, bill.period_end, document.registers[0].end_value) == ('final', date(2026, 6, 30), 46600)
+    assert document.next_installment is None and bill.balance < 0  # 11 × 101 € paid for half a year
+    text = pdf_text(config.documents / bill.pdf_path)
+    assert 'Schlussrechnung Strom' in text and f'Guthaben: {_plain(-bill.balance)}' in text
+    assert 'Vertrag beendet' in text and 'Ihr Abschlag ab dem nächsten' not in text
+
+
+def _plain(amount: Decimal) -> str:
+    return f'{amount:,.2f} €'.replace(',', '_').replace('.', ',').replace('_', '.')
