@@ -82,6 +82,9 @@ def start(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     engine, portal, sender = build(settings)
+    if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
+        from nicegui.storage import Storage
+        Storage.redis_url = settings.redis_url
     if settings.demo:
         _demo_data_on_first_start(engine, portal, settings.url)
     for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,

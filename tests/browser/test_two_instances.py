@@ -1,0 +1,73 @@
+"""Two instances against one PostgreSQL and one Redis: a customer's session survives the loss of the instance
+it was on (what a proxy with sticky sessions does when an instance fails; docs/operations.md)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ROOT, _wait_until_healthy, free_port
+from tests.browser.test_self_service_journeys import log_in
+from tests.factories import make_customer, make_login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = shutil.which('redis-server')
+    if server is None:
+        if os.environ.get('CI'):
+            raise AssertionError('redis-server is missing (.ci/run installs it)')
+        pytest.skip('redis-server is not installed')
+    port = free_port()
+    process = subprocess.Popen([server, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly',
+                                'no', '--dir', str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while subprocess.run(['redis-cli', '-p', str(port), 'ping'], capture_output=True, text=True).stdout.strip() \
+            != 'PONG':
+        assert time.monotonic() < deadline, 'redis-server did not start'
+        time.sleep(0.1)
+    yield f'redis://127.0.0.1:{port}/0'
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
+def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis_url, mail, browser: Page,
+                                                      tmp_path):
+    customer = make_customer(engine, last_name='Ausfall')
+    make_login(engine, [customer['id']], email='ausfall@example.org')
+    processes = []
+
+    def instance(name: str) -> str:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
+        env.update({'KUNDENPORTAL_DATABASE_URL': database_url, 'KUNDENPORTAL_REDIS_URL': redis_url,
+                    'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1',
+                    'KUNDENPORTAL_BASE_URL': 'http://127.0.0.1', 'KUNDENPORTAL_SMTP_HOST': '127.0.0.1',
+                    'KUNDENPORTAL_SMTP_PORT': str(mail.port), 'KUNDENPORTAL_DATA_DIR': str(tmp_path / 'data')})
+        log = (tmp_path / f'{name}.log').open('w')
+        (tmp_path / name).mkdir()
+        processes.append(subprocess.Popen([sys.executable, str(ROOT / 'app.py')], cwd=tmp_path / name, env=env,
+                                          stdout=log, stderr=subprocess.STDOUT))
+        _wait_until_healthy(f'http://127.0.0.1:{port}', processes[-1], tmp_path / f'{name}.log')
+        return f'http://127.0.0.1:{port}'
+
+    try:
+        first, second = instance('a'), instance('b')
+        log_in(browser, first, 'ausfall@example.org')
+        expect(browser.get_by_text('Ihre Verträge')).to_be_visible()
+        processes[0].kill()  # the instance the customer was on fails
+        processes[0].wait(timeout=10)
+        browser.goto(second + '/uebersicht')  # the proxy sends the browser to the other one
+        expect(browser.get_by_text('Ihre Verträge')).to_be_visible()
+        assert browser.url.endswith('/uebersicht')  # still logged in: the session lives in Redis
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=10)
