@@ -23,7 +23,7 @@ def test_staff_answer_a_contact_message_that_the_customer_then_reads(engine, sta
     page.get_by_label('Thema').click()
     page.get_by_role('option', name='Rechnung').click()
     page.get_by_label('Betreff').fill('Frage zur Jahresrechnung')
-    page.get_by_label('Nachricht').fill('Warum ist die Nachzahlung so hoch?')
+    page.get_by_label('Nachricht').fill('Warum ist die Nachzahlung so hoch? <img src=x onerror="window.__xss=1">')
     page.get_by_role('button', name='Nachricht senden').click()
     expect(page.get_by_text(re.compile('Vielen Dank für Ihre Nachricht'))).to_be_visible()
     page.get_by_role('button', name='Abmelden').click()
@@ -37,6 +37,8 @@ def test_staff_answer_a_contact_message_that_the_customer_then_reads(engine, sta
     page.get_by_role('button', name='Anmelden').click()
     page.get_by_role('link', name='Kontaktanfragen').click()
     expect(page.get_by_role('heading', name=re.compile('Rechnung · Frage zur Jahresrechnung'))).to_be_visible()
+    expect(page.get_by_text('<img src=x onerror="window.__xss=1">', exact=False)).to_be_visible()  # shown as text
+    assert page.evaluate('window.__xss') is None  # and never run
     page.get_by_label('Antwort', exact=True).fill('Ihr Verbrauch ist um 20 % gestiegen; der Abschlag passt sich an.')
     page.get_by_role('button', name='Antwort senden').click()
     expect(page.get_by_text('0 Treffer')).to_be_visible()
@@ -48,3 +50,4 @@ def test_staff_answer_a_contact_message_that_the_customer_then_reads(engine, sta
     page.get_by_role('link', name=re.compile('Posteingang')).first.click()
     page.get_by_text('Antwort: Frage zur Jahresrechnung').first.click()
     expect(page.get_by_text(re.compile('Ihr Verbrauch ist um 20 % gestiegen'))).to_be_visible()
+    assert page.evaluate('window.__xss') is None  # the quoted message in the answer is text too
