@@ -17,6 +17,7 @@ from domain.errors import (
     WrongCurrentPassword,
 )
 from domain.identification import Identifiers
+from domain.identifiers import normalise_email
 from domain.mails import compose
 from domain.model import AuditEntry, OneTimeToken, PortalUser
 from domain.passwords import check_password
@@ -36,7 +37,7 @@ class SessionGrant:
 
 
 def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGrant:
-    email = email.strip().lower()
+    email = normalise_email(email)
     keys = (f'login:account:{email}', f'login:address:{ctx.address}')
     states = [uow.throttles.state(key) for key in keys]
     locked = [s for s in states if s.is_locked(ctx.now)]
@@ -144,7 +145,7 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
         raise TooManyAttempts('email', minutes=state.minutes_left(ctx.now))
     state.record_failure(throttle.RESET_PER_ADDRESS, ctx.now)  # every request counts, found or not
     uow.throttles.save(key, state)
-    user = uow.users.by_email(email.strip().lower())
+    user = uow.users.by_email(normalise_email(email))
     if user is not None and user.state == 'active':
         send_reset_mail(uow, ctx, user)
         uow.audit(_entry(ctx, user, 'password_reset_requested'))

@@ -15,13 +15,18 @@ _CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$')
 IBAN_LENGTHS = {'DE': 22, 'AT': 20, 'NL': 18, 'BE': 16, 'FR': 27, 'LU': 20, 'CH': 21, 'DK': 18, 'PL': 28}
 
 
+def printable(raw: str, limit: int = 10_000) -> str:
+    """Input as text a database takes: no NUL or other control characters (line breaks stay), capped."""
+    return ''.join(ch for ch in (raw or '')[:limit] if ch.isprintable() or ch in '\n\t')
+
+
 def normalise(raw: str) -> str:
     """Strip spaces, dots, dashes and slashes and upper-case letters: ' 1 ebz-01 ' → '1EBZ01'."""
-    return _SEPARATORS.sub('', raw or '').upper()
+    return _SEPARATORS.sub('', printable(raw, 200)).upper()
 
 
 def normalise_email(raw: str) -> str:
-    return (raw or '').strip().lower()
+    return printable(raw, 300).strip().lower()
 
 
 def is_email(raw: str) -> bool:

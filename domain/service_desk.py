@@ -10,6 +10,7 @@ from datetime import date, datetime
 from domain import throttle
 from domain.accounts import send_reset_mail
 from domain.errors import FieldRequired, NotAllowed
+from domain.identifiers import printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
 from domain.ports import Context, UnitOfWork
@@ -78,7 +79,7 @@ class CustomerCard:
 def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
     """By customer number, name, meter number or email (login or contact), at most SEARCH_LIMIT hits."""
     active_staff(uow, staff_id)
-    text = text.strip()
+    text = printable(text, 100).strip()
     if len(text) < 2:
         raise FieldRequired('query', label='Suchbegriff (mindestens 2 Zeichen)')
     hits = []

@@ -18,6 +18,7 @@ from domain.errors import (
     SecondFactorInvalid,
     TooManyAttempts,
 )
+from domain.identifiers import normalise_email
 from domain.model import AuditEntry, RecoveryCode, StaffUser
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
@@ -69,7 +70,7 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
 
 
 def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> StaffGrant:
-    email = email.strip().lower()
+    email = normalise_email(email)
     keys = (f'staff:account:{email}', f'staff:address:{ctx.address}')
     states = [uow.throttles.state(key) for key in keys]
     locked = [s for s in states if s.is_locked(ctx.now)]

@@ -4,6 +4,7 @@ from nicegui import ui
 
 from domain.errors import DomainError
 from domain.i18n import t
+from domain.identifiers import printable
 
 
 class Form:
@@ -28,7 +29,8 @@ class Form:
         return self.alert_label
 
     def value(self, key: str) -> str:
-        return str(self.fields[key].value or '')
+        """The field's text without control characters (a NUL byte would upset PostgreSQL), capped."""
+        return printable(str(self.fields[key].value or ''))
 
     def clear(self) -> None:
         for element in self.fields.values():

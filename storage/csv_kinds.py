@@ -39,6 +39,8 @@ class Kind:
 
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
     value = (row.get(column) or '').strip()
+    if not all(ch.isprintable() for ch in value):
+        raise ValueError(f'{column} contains control characters')
     if required and not value:
         raise ValueError(f'{column} is empty')
     if len(value) > limit:

@@ -1,5 +1,6 @@
 """Repositories over one SQLModel session. They never commit: the unit of work does, once."""
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -134,13 +135,21 @@ class SqlThrottles:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @staticmethod
+    def _stored(key: str) -> str:
+        """Keys hold what was guessed against (an email as typed): a long or odd one is kept as its hash."""
+        if len(key) <= 200 and key.isprintable():
+            return key
+        return 'sha256:' + hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
+
     def state(self, key: str) -> ThrottleState:
-        row = self.session.get(Throttle, key)
+        row = self.session.get(Throttle, self._stored(key))
         if row is None:
             return ThrottleState()
         return ThrottleState(row.failures, row.window_start, row.locked_until)
 
     def save(self, key: str, state: ThrottleState) -> None:
+        key = self._stored(key)
         row = self.session.get(Throttle, key) or Throttle(key=key)
         row.failures, row.window_start, row.locked_until = state.failures, state.window_start, state.locked_until
         self.session.add(row)

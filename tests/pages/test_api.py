@@ -84,6 +84,7 @@ async def test_master_data_and_prices_are_upserted_idempotently(user, db):
     ({'rows': [CUSTOMER, CUSTOMER]}, ['body', 'rows', 1, 'customer_number']),
     ({'rows': [{**CUSTOMER, 'paperless': 'vielleicht'}]}, ['body', 'rows', 0, 'paperless']),
     ({'rows': [{**CUSTOMER, 'last_name': 'x' * 5000}]}, ['body', 'rows', 0, 'last_name']),
+    ({'rows': [{**CUSTOMER, 'city': 'Aue\u0000'}]}, ['body', 'rows', 0, 'city']),
     ({'rows': 'keine Liste'}, ['body', 'rows']),
     ({'zeilen': []}, ['body', 'rows']),
     ({'rows': [["a", "b"]]}, ['body', 'rows', 0]),

@@ -1,0 +1,39 @@
+"""Oversize input and SQL metacharacters reach no query unchecked (SQLite and PostgreSQL)."""
+
+import contextlib
+
+import pytest
+
+from domain import service_desk, staff
+from domain.accounts import login, request_password_reset
+from domain.errors import DomainError, InvalidCredentials
+from tests.factories import make_customer
+
+HOSTILE = ["' OR '1'='1", '"; DROP TABLE customer; --', 'x' * 100_000, '%_\\', '\x00', 'ä' * 5000 + '@example.org']
+
+
+def run(uow, use_case, ctx, *args):
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.mark.parametrize('value', HOSTILE)
+def test_login_and_reset_answer_calmly(uow, context, engine, value):
+    make_customer(engine)
+    with pytest.raises(InvalidCredentials):
+        run(uow, login, context(), value, value)
+    with contextlib.suppress(DomainError):  # a German message is fine; a database error fails the test
+        run(uow, request_password_reset, context(), value)
+
+
+@pytest.mark.parametrize('value', HOSTILE)
+def test_the_staff_search_treats_metacharacters_as_text(uow, context, engine, value):
+    make_customer(engine)
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven', 'service')
+    with uow() as u:
+        clerk = u.staff.by_email('service@stadtwerke.example').id
+        try:
+            hits = service_desk.find_customers(u, clerk, value)
+        except DomainError:
+            hits = []
+    assert hits == []
