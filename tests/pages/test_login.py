@@ -98,3 +98,13 @@ async def test_the_accessibility_statement_is_linked_from_every_page(user):
     await user.should_see('Stand der Vereinbarkeit')
     await user.should_see('Barriere melden')
     await user.should_see('Marktüberwachungsstelle der Länder')
+
+
+async def test_no_redirect_after_login_leaves_the_portal(user, customer):
+    await user.open('/?next=https://evil.example/&redirect=//evil.example')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    button(user, 'Anmelden').click()
+    await user.should_see('Ihre Verträge', retries=50)  # always the portal's own overview
+    answer = await user.http_client.get('/anmelden/code?next=https://evil.example/')
+    assert answer.status_code in (302, 307) and answer.headers['location'] == '/'
