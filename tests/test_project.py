@@ -38,3 +38,15 @@ def test_pages_run_no_queries():
     offenders = [str(path.relative_to(ROOT)) for path in (ROOT / 'pages').rglob('*.py')
                  if re.search(r'(?<!ui\.)\b(select\(|session\.(exec|execute|query|add|commit))', path.read_text())]
     assert offenders == []
+
+
+def test_the_security_map_names_only_tests_that_exist():
+    text = (ROOT / 'docs' / 'security.md').read_text(encoding='utf-8')
+    references = re.findall(r'`((?:domain|storage|pages|browser)/test_\w+\.py)(?:::(\w+))?', text)
+    assert references
+    for path, name in references:
+        source = (ROOT / 'tests' / path).read_text(encoding='utf-8')
+        assert not name or re.search(rf'def {name}\(', source), f'{path}::{name} named in docs/security.md'
+    everything = '\n'.join(p.read_text(encoding='utf-8') for p in (ROOT / 'tests').rglob('test_*.py'))
+    for name in re.findall(r'…::(\w+)', text):
+        assert re.search(rf'def {name}\(', everything), f'{name} named in docs/security.md'
