@@ -17,7 +17,7 @@ from domain import service_desk as desk
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.i18n import BERLIN, day, t
-from pages import staff_session
+from pages import renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.portal import Portal
@@ -123,8 +123,7 @@ def _login_pages(portal: Portal) -> None:
                 except DomainError as error:
                     form.show(error)
                     return
-                staff_session.start(grant)
-                ui.navigate.to('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+                renewal.continue_login('staff', grant)  # a new session id, then the second factor
             form.fields['password'].on('keydown.enter', submit)
             ui.button(t('staff.submit'), on_click=submit).props('no-caps')
 

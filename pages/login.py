@@ -14,13 +14,15 @@ from domain.accounts import (
 from domain.errors import DomainError
 from domain.i18n import t
 from domain.passwords import describe_policy
-from pages import session
+from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.portal import Portal
 
 
 def create(portal: Portal) -> None:
+    renewal.create()
+
     @ui.page('/')
     async def login_page(abgemeldet: str = '', aktiviert: str = '', passwort: str = '', entfernt: str = ''):
         if await session.current(portal) is not None:
@@ -110,12 +112,7 @@ def _login_form(portal: Portal) -> None:
         except DomainError as error:
             form.show(error)
             return
-        if grant.needs_code:
-            session.await_code(grant)
-            ui.navigate.to('/anmelden/code')
-            return
-        session.start(grant)
-        ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')
+        renewal.continue_login('customer', grant)  # a new session id, then the overview or the code page
 
     email.on('keydown.enter', submit)
     password.on('keydown.enter', submit)

@@ -27,6 +27,23 @@ def portal_env(monkeypatch, database_url, profile, tmp_path):
     monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
 
 
+@pytest.fixture(autouse=True)
+def events_see_their_page_request(monkeypatch):
+    """In a browser NiceGUI runs each event handler with the request of the page it belongs to (so
+    app.storage.user is that page's session); the simulated user runs handlers in the test's own context.
+    Do as the browser does, so that handlers see the session the page was built for (it changes at login)."""
+    from nicegui import storage
+    from nicegui.testing import user_interaction
+    original = user_interaction.events.handle_event
+
+    def handle_event(handler, arguments, *args, **kwargs):
+        client = getattr(arguments, 'client', None)
+        if client is not None and client.request is not None:
+            storage.request_contextvar.set(client.request)
+        return original(handler, arguments, *args, **kwargs)
+    monkeypatch.setattr(user_interaction.events, 'handle_event', handle_event)
+
+
 @pytest.fixture
 def db(database_url):
     engine = create_engine(database_url)
@@ -58,6 +75,14 @@ async def log_in(user: User, email: str, password: str) -> None:
     field(user, 'Passwort').type(password)
     button(user, 'Anmelden').click()
     await user.should_see('Ihre Verträge', retries=50)
+    follow_session(user)
+
+
+def follow_session(user: User) -> None:
+    """The login gave the browser a new session id; let the test's own code (`with user: app.storage.user`)
+    see the session of the page now open, as the browser's next requests do."""
+    from nicegui import storage
+    storage.request_contextvar.set(user.client.request)
 
 
 async def submit_for_error(user: User, button_name: str, field_name: str) -> str:

@@ -108,3 +108,17 @@ async def test_no_redirect_after_login_leaves_the_portal(user, customer):
     await user.should_see('Ihre Verträge', retries=50)  # always the portal's own overview
     answer = await user.http_client.get('/anmelden/code?next=https://evil.example/')
     assert answer.status_code in (302, 307) and answer.headers['location'] == '/'
+
+
+async def test_the_login_gives_a_new_session_id_and_the_old_one_opens_nothing(user, customer):
+    await user.open('/')
+    before = user.http_client.cookies['session']
+    await log_in(user, 'erika@example.org', PASSWORD)
+    after = user.http_client.cookies['session']
+    assert before != after
+    user.http_client.cookies.set('session', before)  # what an attacker who planted the old id would hold
+    answer = await user.http_client.get('/uebersicht')
+    assert answer.status_code in (302, 307) and answer.headers['location'] == '/'
+    assert (await user.http_client.get('/anmelden/weiter?t=erfunden')).headers['location'] == '/'
+    user.http_client.cookies.set('session', after)
+    assert (await user.http_client.get('/uebersicht')).status_code == 200

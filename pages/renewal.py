@@ -1,0 +1,53 @@
+"""A new session id at every login (against session fixation, ASVS 3.2.1).
+
+The login itself runs in a websocket handler, which cannot set a cookie. So the handler leaves a one-time
+ticket in the current session and sends the browser to `/anmelden/weiter`; that request gets a fresh
+session id (and an empty storage under it), starts the session there, and redirects on. Whoever knew the
+old id holds an empty session.
+"""
+
+import secrets
+import time
+import uuid
+from dataclasses import asdict
+
+from fastapi import Request
+from nicegui import app, ui
+from starlette.responses import RedirectResponse
+
+from domain.accounts import SessionGrant
+from domain.staff import StaffGrant
+from pages import session, staff_session
+
+TICKET_SECONDS = 60
+
+
+def continue_login(kind: str, grant: SessionGrant | StaffGrant) -> None:
+    """From a login handler: hand over to the renewal route."""
+    token = secrets.token_urlsafe(24)
+    app.storage.user['login_ticket'] = {'token': token, 'kind': kind, 'at': time.time(), 'grant': asdict(grant)}
+    ui.navigate.to(f'/anmelden/weiter?t={token}')
+
+
+def create() -> None:
+    @ui.page('/anmelden/weiter')
+    async def renew(request: Request, t: str = ''):
+        ticket = app.storage.user.pop('login_ticket', None)
+        if not ticket or not secrets.compare_digest(str(ticket.get('token', '')), t) \
+                or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS:
+            return RedirectResponse('/')
+        app.storage.user.clear()  # nothing of the old session lives on
+        new_id = str(uuid.uuid4())
+        request.session['id'] = new_id
+        await app.storage._create_user_storage(new_id)
+        data = ticket['grant']
+        if ticket['kind'] == 'staff':
+            grant = StaffGrant(**data)
+            staff_session.start(grant)
+            return RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+        customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
+        if customer.needs_code:
+            session.await_code(customer)
+            return RedirectResponse('/anmelden/code')
+        session.start(customer)
+        return RedirectResponse('/passwort-aendern' if customer.must_change_password else '/uebersicht')
