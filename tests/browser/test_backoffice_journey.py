@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.test_self_service_journeys import log_in
 from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff
 
-pytestmark = pytest.mark.browser
+# The storage paths run on both databases in tests/storage; the journeys run once, on PostgreSQL, to keep the
+# suite under ten minutes.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)]
 
 
 def test_staff_answer_a_contact_message_that_the_customer_then_reads(engine, start_portal, mail, browser: Page):

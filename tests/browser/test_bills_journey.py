@@ -13,7 +13,9 @@ from storage.settings import Settings
 from tests.browser.test_self_service_journeys import log_in
 from tests.factories import add_readings, add_tariff, make_customer, make_login
 
-pytestmark = pytest.mark.browser
+# The storage paths run on both databases in tests/storage; the journeys run once, on PostgreSQL, to keep the
+# suite under ten minutes.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)]
 
 
 def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start_portal, mail, browser: Page,
