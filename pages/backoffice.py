@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import segno
@@ -16,7 +17,7 @@ from domain import api_tokens, profile_admin, requests, staff
 from domain import service_desk as desk
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
-from domain.i18n import BERLIN, day, t
+from domain.i18n import BERLIN, day, number, t
 from pages import renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
@@ -275,8 +276,9 @@ def _desk_pages(portal: Portal) -> None:
             _actions(portal, me, card)
         with ui.card().classes('w-full'):
             ui.label(t('staff.readings')).classes('text-h6').props('role=heading aria-level=2')
-            rows = [{'date': day(r.reading_date), 'meter': r.meter_number, 'register': r.obis, 'value': r.value,
-                     'source': t(f'reading.sources.{r.source}'),
+            rows = [{'date': day(r.reading_date), 'meter': r.meter_number, 'register': r.obis,
+                     'value': number(Decimal(r.value)),
+                     'source': t(f'staff.sources.{r.source}'),
                      'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
                      + (f' – {r.reason}' if r.reason else '')} for r in card.readings]
             columns = [{'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k,
