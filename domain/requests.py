@@ -15,6 +15,7 @@ from domain.installment import due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
 from domain.ports import Context, UnitOfWork
+from domain.readings import recipient_for
 from domain.staff import active_staff
 
 STATUSES = ('open', 'answered', 'closed')
@@ -158,10 +159,8 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
 
 
 def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, **params: object) -> None:
-    owner = uow.users.owner_of(customer_id)
-    user = uow.users.get(owner) if owner is not None else None
     customer = uow.customers.get(customer_id)
-    recipient = user.email if user is not None else (customer.email if customer else '')
+    recipient = recipient_for(uow, customer_id, customer.email if customer else '')
     if recipient:
         uow.queue_mail(compose(ctx, recipient, mail, link=f'{ctx.base_url}/posteingang', **params), ctx.now)
 

@@ -14,6 +14,7 @@ from domain.identifiers import printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
 from domain.ports import Context, UnitOfWork
+from domain.readings import recipient_for
 from domain.registration import send_confirmation
 from domain.staff import active_staff
 
@@ -185,19 +186,13 @@ def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
         raise FieldRequired('body', label='Nachricht')
     uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='document' if document else 'message',
                                subject=subject[:200], body=body[:10000], document_path=document))
-    recipient = _recipient(uow, customer)
+    recipient = recipient_for(uow, customer_id, customer.email)
     if recipient:
         uow.queue_mail(compose(ctx, recipient, 'inbox_message', subject=subject[:200],
                                link=f'{ctx.base_url}/posteingang'), ctx.now)
     _audit(uow, ctx, staff_id, customer_id, 'staff_posted_message',
            f'subject={subject[:200]}' + (f' document={document}' if document else ''))
     uow.commit()
-
-
-def _recipient(uow: UnitOfWork, customer: Customer) -> str:
-    owner = uow.users.owner_of(customer.id or 0)
-    user = uow.users.get(owner) if owner is not None else None
-    return user.email if user is not None else customer.email
 
 
 def _login_of(uow: UnitOfWork, customer_id: int) -> PortalUser | None:

@@ -1,15 +1,10 @@
 """Rechnungen: the list with "PDF herunterladen" per bill; the PDF is served only to its customer's login."""
 
-from urllib.parse import quote
-
-from fastapi import Response
 from nicegui import app, ui
-from starlette.responses import RedirectResponse
 
 from domain.bills import BillRow, bill_document, bill_list
-from domain.errors import DomainError
 from domain.i18n import day, money, t
-from pages import session
+from pages.downloads import owned_document
 from pages.forms import page_title
 from pages.portal import Portal
 from pages.protected import protected_page
@@ -30,20 +25,8 @@ def create(portal: Portal) -> None:
 
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
-        """A plain download (Content-Disposition: attachment): works on mobile Safari, no pop-up window."""
-        me = await session.current(portal)
-        if me is None:
-            return RedirectResponse('/')
-        try:
-            relative = await portal.act(bill_document, me.user_id, bill_number)
-        except DomainError:
-            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
-        path = (portal.documents / relative).resolve()
-        if not path.is_file() or portal.documents.resolve() not in path.parents:
-            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
-        return Response(path.read_bytes(), media_type='application/pdf', headers={
-            'Content-Disposition': f"attachment; filename=\"Rechnung-{quote(bill_number)}.pdf\"",
-            'Cache-Control': 'private, no-store'})
+        return await owned_document(portal, lambda user_id: portal.act(bill_document, user_id, bill_number),
+                                    f'Rechnung-{bill_number}.pdf')
 
 
 def _status(row: BillRow) -> str:

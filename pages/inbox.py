@@ -1,13 +1,12 @@
 """Posteingang: messages and documents from the utility, unread ones marked; opening one marks it read."""
 
-from fastapi import Response
 from nicegui import app, ui
-from starlette.responses import FileResponse, RedirectResponse
 
 from domain.customer_data import InboxEntry, inbox, inbox_document, mark_read
 from domain.errors import DomainError
 from domain.i18n import moment, t
 from pages import session
+from pages.downloads import owned_document
 from pages.forms import client_address, page_title
 from pages.portal import Portal
 from pages.protected import protected_page
@@ -31,19 +30,8 @@ def create(portal: Portal) -> None:
 def _document_route(portal: Portal) -> None:
     @app.get('/posteingang/dokument/{message_id}')
     async def document(message_id: int):
-        """A download (attachment) only for the login the message's customer belongs to."""
-        me = await session.current(portal)
-        if me is None:
-            return RedirectResponse('/')
-        try:
-            relative = await portal.read(inbox_document, me.user_id, message_id)
-        except DomainError:
-            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
-        path = (portal.documents / relative).resolve()
-        if not path.is_file() or portal.documents.resolve() not in path.parents:
-            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
-        return FileResponse(path, media_type='application/pdf', filename=path.name,
-                            headers={'Cache-Control': 'private, no-store'})
+        """Only for the login the message's customer belongs to."""
+        return await owned_document(portal, lambda user_id: portal.read(inbox_document, user_id, message_id), '')
 
 
 def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:

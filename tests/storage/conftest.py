@@ -22,3 +22,18 @@ def context():
         return Context(Settings(profile=profile).load_profile(), 'test-secret', 'http://portal.test', FAST_HASHER,
                        address=address, now=now)
     return make
+
+
+def run(uow, use_case, ctx, *args):
+    """A use case in its own unit of work, as a page would run it."""
+    with uow() as u:
+        return use_case(u, ctx, *args)
+
+
+@pytest.fixture
+def clerk(uow, context) -> int:
+    """A customer-service staff member (role `service`); returns the id."""
+    from domain import staff
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
+    with uow() as u:
+        return u.staff.by_email('service@stadtwerke.example').id

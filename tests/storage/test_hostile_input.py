@@ -8,13 +8,9 @@ from domain import service_desk, staff
 from domain.accounts import login, request_password_reset
 from domain.errors import DomainError, InvalidCredentials
 from tests.factories import make_customer
+from tests.storage.conftest import run
 
 HOSTILE = ["' OR '1'='1", '"; DROP TABLE customer; --', 'x' * 100_000, '%_\\', '\x00', 'ä' * 5000 + '@example.org']
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
 
 
 @pytest.mark.parametrize('value', HOSTILE)

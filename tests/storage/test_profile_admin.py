@@ -6,11 +6,7 @@ from sqlmodel import Session, select
 from domain import profile_admin, staff
 from domain.errors import InvalidSetting, NotAllowed
 from domain.model import AuditEntry
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
+from tests.storage.conftest import run
 
 
 @pytest.fixture

@@ -6,25 +6,14 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
-from domain import requests, staff
+from domain import requests
 from domain.customer_data import send_contact_message
 from domain.errors import FieldRequired, NotAllowed
 from domain.installment import change_installment, installment_views
 from domain.model import InboxMessage, InstallmentPlan, MeterReading, ReviewItem
 from domain.readings import submit_reading
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
-
-
-@pytest.fixture
-def clerk(uow, context):
-    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
-    with uow() as u:
-        return u.staff.by_email('service@stadtwerke.example').id
+from tests.storage.conftest import run
 
 
 @pytest.fixture

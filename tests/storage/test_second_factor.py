@@ -15,12 +15,7 @@ from domain.accounts import (
 )
 from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
 from tests.factories import PASSWORD, mails_to, make_customer, make_login
-from tests.storage.conftest import NOW
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
+from tests.storage.conftest import NOW, run
 
 
 @pytest.fixture

@@ -10,19 +10,7 @@ from domain.identification import Identifiers
 from domain.model import AuditEntry, InboxMessage, OneTimeToken, PortalUser, UserCustomer
 from domain.registration import register
 from tests.factories import PASSWORD, add_readings, mails_to, make_customer, make_login
-from tests.storage.conftest import NOW
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
-
-
-@pytest.fixture
-def clerk(uow, context):
-    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
-    with uow() as u:
-        return u.staff.by_email('service@stadtwerke.example').id
+from tests.storage.conftest import NOW, run
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from sqlmodel import Session, select
 from domain import staff
 from domain.errors import EmailAlreadyRegistered, InvalidCredentials, NotAllowed, SecondFactorInvalid, TooManyAttempts
 from domain.model import AuditEntry, RecoveryCode, StaffUser
-from tests.storage.conftest import NOW
-
-
-def run(uow, use_case, ctx, *args):
-    with uow() as u:
-        return use_case(u, ctx, *args)
+from tests.storage.conftest import NOW, run
 
 
 @pytest.fixture
