@@ -13,7 +13,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from nicegui import app, run, ui
+from nicegui import app, core, run, ui
 from sqlalchemy import Engine, text
 
 from api import v1 as api_v1
@@ -37,7 +37,7 @@ from pages import (
 )
 from pages import settings as settings_page
 from pages.portal import Portal
-from pages.security import SecurityHeaders
+from pages.security import SecurityHeaders, same_origin
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -92,6 +92,7 @@ def start(settings: Settings | None = None) -> None:
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
+    core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,

@@ -109,8 +109,7 @@ def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password:
     user = _user(uow, user_id)
     if not user.totp_enabled:
         raise NotAllowed()
-    if not ctx.hasher.verify(user.password_hash, password):
-        raise WrongCurrentPassword()
+    _check_current_password(uow, ctx, user, password)
     user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
     uow.queue_mail(compose(ctx, user.email, 'second_factor_off'), ctx.now)
     uow.audit(_entry(ctx, user, 'second_factor_off'))
@@ -130,6 +129,21 @@ def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> N
         raise SecondFactorInvalid('code')
     user.totp_last_step = step
     uow.throttles.save(key, throttle.ThrottleState())
+
+
+def _check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
+    """The current password asked again inside the portal (a session left open must not become a guessing
+    machine): wrong answers count against the same per-account budget as wrong logins."""
+    key = f'login:account:{user.email}'
+    state = uow.throttles.state(key)
+    if state.is_locked(ctx.now):
+        raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
+    if not ctx.hasher.verify(user.password_hash, password):
+        state.record_failure(throttle.LOGIN_PER_ACCOUNT, ctx.now)
+        uow.throttles.save(key, state)
+        uow.audit(_entry(ctx, user, 'current_password_wrong'))
+        uow.commit()
+        raise WrongCurrentPassword()
 
 
 def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:
@@ -175,8 +189,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
                     repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
     user = _user(uow, user_id)
-    if not ctx.hasher.verify(user.password_hash, current):
-        raise WrongCurrentPassword()
+    _check_current_password(uow, ctx, user, current)
     check_password(ctx.profile.password, password, repeat, field='new_password')
     if password == current:
         raise PasswordUnchanged()

@@ -16,6 +16,17 @@ class DomainError(Exception):
         self.params = params
 
 
+class StorageUnavailable(DomainError):
+    """The database cannot be reached (restart, failover, network): nothing was saved; trying again shortly works."""
+    key = 'error.storage_unavailable'
+
+
+class ConcurrentChange(DomainError):
+    """The same thing was saved at the same moment elsewhere (a second tab, a colleague): nothing of this try was
+    saved; the page shows the current state."""
+    key = 'error.concurrent_change'
+
+
 class InvalidFormat(DomainError):
     key = 'error.format'
 

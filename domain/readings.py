@@ -232,6 +232,7 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
     registers = meter.registers.split(',')
     parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, REGISTER_FIELDS.get(obis, obis))
               for obis in registers}
+    uow.meters.lock(meter.id)  # type: ignore[arg-type]  # two tabs submitting at once: one after the other
     readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
     judgements: dict[str, Judgement] = {}
     replaced = []

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from nicegui import run
 
-from domain.errors import DomainError
+from domain.errors import DomainError, StorageUnavailable
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
 
@@ -53,6 +53,9 @@ class Portal:
                 return work(uow)
         try:
             return await run.io_bound(in_transaction)
+        except StorageUnavailable as error:
+            log.warning('database unavailable: %s', error.__cause__)
+            raise
         except DomainError:
             raise
         except Exception as error:

@@ -5,6 +5,8 @@ NiceGUI renders with Vue's in-browser template compiler and inline start-up scri
 no other site may frame the portal (clickjacking). HSTS is sent only when the portal runs behind TLS.
 """
 
+from urllib.parse import urlsplit
+
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp
@@ -29,3 +31,21 @@ class SecurityHeaders(BaseHTTPMiddleware):
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def same_origin(public_url: str):
+    """The websocket's Origin check (cross-site websocket hijacking): a browser may open the portal's socket only
+    from a page of the portal itself, reached by its public address or by the Host it asked for (the address a
+    reverse proxy passes on). Non-browser clients send no Origin and are not checked by engine.io."""
+    parts = urlsplit(public_url)
+    public = f'{parts.scheme}://{parts.netloc}'.lower()
+
+    def allowed(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            return True
+        origin = origin.lower().rstrip('/')
+        if origin == public:
+            return True
+        host = (environ.get('HTTP_X_FORWARDED_HOST') or environ.get('HTTP_HOST') or '').split(',')[0].strip().lower()
+        return bool(host) and origin in (f'http://{host}', f'https://{host}')
+    return allowed

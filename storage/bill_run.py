@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill, run_key
+from domain.errors import ConcurrentChange
 from domain.documents import bill_pdf
 from domain.model import Bill, Contract
 from domain.ports import Context
@@ -109,7 +109,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
             try:
                 with SqlUnitOfWork(engine) as uow:
                     issued = issue_bill(uow, context, contract_id, prepared, keys[contract_id])
-            except IntegrityError:  # a concurrent run billed it a moment earlier (unique run key)
+            except ConcurrentChange:  # a concurrent run billed it a moment earlier (unique run key)
                 summary.already_billed += 1
                 continue
             write_pdf(config.profile, issued, config.documents / 'bills' / f'{issued.bill_number}.pdf')

@@ -166,6 +166,10 @@ class SqlMeters:
                  .order_by(col(Contract.start_date), col(Meter.meter_number)))
         return list(self.session.exec(query))  # type: ignore[arg-type]
 
+    def lock(self, meter_id: int) -> None:
+        """Row lock on PostgreSQL (SELECT … FOR UPDATE); SQLite has one writer at a time anyway."""
+        self.session.exec(select(Meter.id).where(Meter.id == meter_id).with_for_update())
+
     def readings(self, meter_id: int) -> list[MeterReading]:
         query = select(MeterReading).where(MeterReading.meter_id == meter_id).order_by(col(MeterReading.reading_date))
         return list(self.session.exec(query))

@@ -3,8 +3,10 @@
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
+from domain.errors import ConcurrentChange, StorageUnavailable
 from domain.model import AuditEntry, OutboxMail
 from domain.ports import MailMessage
 from storage.repositories import (
@@ -41,9 +43,18 @@ class SqlUnitOfWork:
         self.settings = SqlSettings(self.session)
         return self
 
-    def __exit__(self, *args: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded objects readable
-        self.session.close()
+        try:
+            self.session.close()
+        except DBAPIError:
+            if error is None:
+                raise
+        if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
+            # the database went away (restart, failover): the caller gets a domain answer, the pool reconnects
+            raise StorageUnavailable() from error
+        if isinstance(error, IntegrityError):  # a unique key taken by a concurrent transaction a moment earlier
+            raise ConcurrentChange() from error
 
     def commit(self) -> None:
         self.session.commit()

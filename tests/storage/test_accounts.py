@@ -150,6 +150,21 @@ def test_a_temporary_password_must_be_changed_at_first_login(login_user, engine,
         accounts.set_initial_password(work, ctx, grant.user_id, NEW + 'x', NEW + 'x')
 
 
+def test_guessing_the_current_password_in_an_open_session_locks_like_a_login(login_user, uow, context, engine):
+    grant = login(uow, context())
+    for _ in range(5):
+        with uow() as work, pytest.raises(WrongCurrentPassword):
+            accounts.change_password(work, context(), grant.user_id, 'geraten-123', NEW, NEW)
+    with uow() as work, pytest.raises(TooManyAttempts) as locked:
+        accounts.change_password(work, context(), grant.user_id, PASSWORD, NEW, NEW)  # even the right one waits
+    assert locked.value.field == 'current_password'
+    with pytest.raises(TooManyAttempts):
+        login(uow, context())  # one budget for the account
+    with Session(engine) as session:
+        wrong = session.exec(select(AuditEntry).where(AuditEntry.action == 'current_password_wrong')).all()
+    assert len(wrong) == 5
+
+
 def test_changing_the_password_needs_the_current_one(login_user, uow, context):
     grant = login(uow, context())
     with uow() as work, pytest.raises(WrongCurrentPassword):
