@@ -1,6 +1,13 @@
-"""Message catalogues (one TOML file per language) and German number and date formatting with Babel."""
+"""Message catalogues (one TOML file per language: German, English) and number and date formatting with Babel.
+
+Amounts and dates keep the German format in both languages (`1.234,56 €`, `22.11.2026`): they are the ones on
+the utility's bills and letters. The language of texts produced inside a use case (mails, password rules) is
+the one `using()` set for the current thread or task; pages set it to the visitor's choice."""
 
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -12,7 +19,9 @@ from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_currency, format_decimal
 
 TEXTS = Path(__file__).parent / 'texts'
-LOCALES = {'de': 'de_DE'}
+LOCALES = {'de': 'de_DE', 'en': 'de_DE'}  # formats stay German (see above)
+LANGUAGES = ('de', 'en')
+_current: ContextVar[str] = ContextVar('language', default='de')
 BERLIN = ZoneInfo('Europe/Berlin')
 
 
@@ -23,10 +32,20 @@ def catalogue(language: str = 'de') -> dict[str, str]:
     return dict(_flatten(data))
 
 
-def t(key: str, language: str = 'de', **params: object) -> str:
-    """The text for `key`, with `{name}` placeholders filled in."""
-    text = catalogue(language)[key]
+def t(key: str, language: str | None = None, **params: object) -> str:
+    """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in."""
+    text = catalogue(language or _current.get())[key]
     return text.format(**params) if params else text
+
+
+@contextmanager
+def using(language: str) -> Iterator[None]:
+    """Texts made inside this block (also deep in a use case) are in `language`."""
+    token = _current.set(language if language in LANGUAGES else 'de')
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def money(amount: Decimal, language: str = 'de') -> str:

@@ -3,9 +3,9 @@ portal meets WCAG 2.1 AA, what does not yet, how to report a barrier, and where 
 
 from nicegui import ui
 
-from domain.i18n import t
 from pages.forms import page_title
 from pages.frame import public_frame
+from pages.language import t
 from pages.portal import Portal
 
 SECTIONS = ('service', 'status', 'gaps', 'assessment', 'feedback', 'enforcement')

@@ -17,10 +17,11 @@ from domain import api_tokens, profile_admin, requests, staff
 from domain import service_desk as desk
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
-from domain.i18n import BERLIN, day, number, t
-from pages import renewal, staff_session
+from domain.i18n import BERLIN, day, number
+from pages import language, renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
+from pages.language import t
 from pages.portal import Portal
 from pages.staff_session import StaffMe
 
@@ -45,6 +46,7 @@ def _when(value) -> str:
 def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[None]:
     ui.page_title(f'{title} – {t("staff.title")} {portal.profile.short_name}')
     ui.colors(primary='#37474f', secondary=portal.profile.primary_color)  # visibly not the customers' portal
+    language.declare()
     with ui.header().classes('items-center justify-between q-px-md wrap'):
         with ui.row().classes('items-center gap-4'):
             ui.label(f'{t("staff.title")} · {portal.profile.short_name}').classes('text-h6')
@@ -57,6 +59,7 @@ def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[
                         link.props('aria-current=page').classes('text-weight-bold')
         with ui.row().classes('items-center gap-2'):
             ui.label(me.name)
+            language.switch()
 
             def logout() -> None:
                 staff_session.end()

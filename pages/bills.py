@@ -3,9 +3,10 @@
 from nicegui import app, ui
 
 from domain.bills import BillRow, bill_document, bill_list
-from domain.i18n import day, money, t
+from domain.i18n import day, money
 from pages.downloads import owned_document
 from pages.forms import page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 from nicegui import ui
 
 from domain.contracts import MeterHistory, consumption_csv, consumption_history
-from domain.i18n import number, t
+from domain.i18n import number
 from pages.forms import page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

@@ -4,9 +4,9 @@ from nicegui import ui
 
 from domain.customer_data import TOPICS, send_contact_message
 from domain.errors import DomainError
-from domain.i18n import t
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

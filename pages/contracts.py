@@ -3,8 +3,9 @@
 from nicegui import ui
 
 from domain.contracts import PriceView, contract_details
-from domain.i18n import day, money, t
+from domain.i18n import day, money
 from pages.forms import page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

@@ -16,9 +16,10 @@ from domain.customer_data import (
 )
 from domain.documents import sepa_mandate_pdf
 from domain.errors import DomainError
-from domain.i18n import day, t
+from domain.i18n import day
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

@@ -6,8 +6,8 @@ from fastapi import Response
 from starlette.responses import FileResponse, RedirectResponse
 
 from domain.errors import DomainError
-from domain.i18n import t
 from pages import session
+from pages.language import t
 from pages.portal import Portal
 
 

@@ -3,8 +3,8 @@
 from nicegui import ui
 
 from domain.errors import DomainError
-from domain.i18n import t
 from domain.identifiers import printable
+from pages.language import t
 
 
 class Form:

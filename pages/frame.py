@@ -7,11 +7,11 @@ from nicegui import ui
 
 from domain.accounts import add_customer
 from domain.errors import DomainError
-from domain.i18n import t
 from domain.identification import Identifiers
 from domain.overview import CustomerChoice
-from pages import session
+from pages import language, session
 from pages.forms import Form, client_address
+from pages.language import t
 from pages.portal import Portal
 
 NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.contracts', '/vertraege'), ('nav.reading', '/zaehlerstand'),
@@ -31,8 +31,9 @@ ACTIVITY_SCRIPT = '''<script>
 def public_frame(portal: Portal, title: str) -> Iterator[None]:
     """Pages without login: the utility's name and colours, a narrow readable column."""
     _chrome(portal, title)
-    with ui.header().classes('items-center q-px-md'):
+    with ui.header().classes('items-center justify-between q-px-md'):
         ui.link(portal.profile.name, '/').classes('text-h6 text-white no-underline')
+        language.switch()
     with ui.column().classes('w-full max-w-md mx-auto q-pa-md gap-4'):
         yield
     _footer(portal)
@@ -55,7 +56,9 @@ def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], t
         with ui.row().classes('items-center no-wrap gap-1'):
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
             ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
-        ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
+        with ui.row().classes('items-center no-wrap gap-1'):
+            language.switch()
+            ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md gap-4'):
         _switcher(portal, me, choices, path)
         yield
@@ -65,6 +68,7 @@ def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], t
 
 def _chrome(portal: Portal, title: str) -> None:
     ui.page_title(f'{title} – {portal.profile.name}')
+    language.declare()
     ui.colors(primary=portal.profile.primary_color, secondary=portal.profile.secondary_color)
     ui.query('body').classes('bg-grey-1')
 
@@ -72,7 +76,7 @@ def _chrome(portal: Portal, title: str) -> None:
 def _footer(portal: Portal) -> None:
     p = portal.profile
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8'):
-        ui.label(f'{p.name} · {p.street} · {p.postal_code} {p.city} · Telefon {p.phone} · {p.email}')
+        ui.label(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}')
         ui.link(t('accessibility.title'), '/barrierefreiheit').classes('text-grey-8')
 
 

@@ -4,10 +4,11 @@ from nicegui import app, ui
 
 from domain.customer_data import InboxEntry, inbox, inbox_document, mark_read
 from domain.errors import DomainError
-from domain.i18n import moment, t
+from domain.i18n import moment
 from pages import session
 from pages.downloads import owned_document
 from pages.forms import client_address, page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

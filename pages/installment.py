@@ -5,10 +5,11 @@ from decimal import Decimal
 from nicegui import ui
 
 from domain.errors import DomainError
-from domain.i18n import day, money, number, t
+from domain.i18n import day, money, number
 from domain.installment import InstallmentView, change_installment, installment_views
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

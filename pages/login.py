@@ -12,11 +12,11 @@ from domain.accounts import (
     set_initial_password,
 )
 from domain.errors import DomainError
-from domain.i18n import t
 from domain.passwords import describe_policy
 from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
+from pages.language import t
 from pages.portal import Portal
 
 

@@ -4,9 +4,10 @@ from nicegui import ui
 
 from domain.contracts import MeterHistory
 from domain.dashboard import Dashboard, dashboard
-from domain.i18n import day, money, number, t
+from domain.i18n import day, money, number
 from domain.overview import customer_overview
 from pages.forms import notice, page_title
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 from nicegui import run
 
 from domain.errors import DomainError, StorageUnavailable
+from domain.i18n import using
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
+from pages import language
 
 log = logging.getLogger('kundenportal')
 T = TypeVar('T')
@@ -48,8 +50,10 @@ class Portal:
         return await self._run(lambda uow: query(uow, *args))
 
     async def _run(self, work: Callable[[UnitOfWork], T]) -> T:
+        chosen = language.current()  # read here: the worker thread has no browser
+
         def in_transaction() -> T:
-            with self.unit_of_work() as uow:
+            with using(chosen), self.unit_of_work() as uow:
                 return work(uow)
         try:
             return await run.io_bound(in_transaction)

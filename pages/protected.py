@@ -6,10 +6,10 @@ from nicegui import ui
 from starlette.responses import RedirectResponse
 
 from domain.customer_data import unread_count
-from domain.i18n import t
 from domain.overview import CustomerChoice, customer_choices
 from pages import session
 from pages.frame import frame
+from pages.language import t
 from pages.portal import Portal
 
 Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]

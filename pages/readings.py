@@ -6,7 +6,7 @@ from nicegui import ui
 
 from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
-from domain.i18n import BERLIN, day, money, number, t
+from domain.i18n import BERLIN, day, money, number
 from domain.installment import installment_views
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
@@ -22,6 +22,7 @@ from domain.types import utcnow
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 
@@ -68,7 +69,8 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
             ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
             for last in meter.last:
                 ui.label(f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
-                         f'{number(last.value)} {meter.unit} vom {day(last.reading_date)}')
+                         + t('reading.value_of', value=number(last.value), unit=meter.unit,
+                             date=day(last.reading_date)))
             return
         last_values(meter)
         window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
@@ -156,7 +158,8 @@ async def _proposal(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> N
 def last_values(meter: MeterForm) -> None:
     for last in meter.last:
         register = f' ({REGISTER_FIELDS.get(last.obis, last.obis)})' if len(meter.registers) > 1 else ''
-        ui.label(f'{t("reading.last")}{register}: {number(last.value)} {meter.unit} vom {day(last.reading_date)}') \
+        ui.label(f'{t("reading.last")}{register}: '
+                 + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))) \
             .classes('text-grey-8')
 
 

@@ -3,11 +3,11 @@
 from nicegui import ui
 
 from domain.errors import DomainError
-from domain.i18n import t
 from domain.passwords import describe_policy
 from domain.registration import PendingRegistration, confirm_link, confirm_pin, register, resend
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import at_second, identifiers, public_frame, second_fields
+from pages.language import t
 from pages.portal import Portal
 
 

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
 from domain.staff import StaffGrant
-from pages import session, staff_session
+from pages import language, session, staff_session
 
 TICKET_SECONDS = 60
 
@@ -36,10 +36,13 @@ def create() -> None:
         if not ticket or not secrets.compare_digest(str(ticket.get('token', '')), t) \
                 or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS:
             return RedirectResponse('/')
-        app.storage.user.clear()  # nothing of the old session lives on
+        chosen = app.storage.user.get(language.KEY)
+        app.storage.user.clear()  # nothing of the old session lives on but the language
         new_id = str(uuid.uuid4())
         request.session['id'] = new_id
         await app.storage._create_user_storage(new_id)
+        if chosen:
+            app.storage.user[language.KEY] = chosen
         data = ticket['grant']
         if ticket['kind'] == 'staff':
             grant = StaffGrant(**data)

@@ -15,11 +15,11 @@ from domain.accounts import (
 )
 from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
-from domain.i18n import t
 from domain.passwords import describe_policy
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
+from pages.language import t
 from pages.portal import Portal
 from pages.protected import protected_page
 

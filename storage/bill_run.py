@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill, run_key
-from domain.errors import ConcurrentChange
 from domain.documents import bill_pdf
+from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
 from domain.ports import Context
 from domain.profile import UtilityProfile

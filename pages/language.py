@@ -1,0 +1,41 @@
+"""The visitor's UI language: German unless they chose English with the switch in every page's header.
+
+The choice lives in the browser's session storage (it survives the login's new session id)."""
+
+from nicegui import app, ui
+
+from domain import i18n
+
+KEY = 'language'
+
+
+def current() -> str:
+    try:
+        language = app.storage.user.get(KEY, 'de')
+    except RuntimeError:  # no browser behind this call (background work)
+        return 'de'
+    return language if language in i18n.LANGUAGES else 'de'
+
+
+def t(key: str, **params: object) -> str:
+    """The text for `key` in the visitor's language."""
+    return i18n.t(key, current(), **params)
+
+
+def declare() -> None:
+    """The page's `<html lang>` follows the chosen language (screen readers pick their voice by it)."""
+    language = current()
+    if language != 'de':
+        ui.add_head_html(f'<script>document.documentElement.lang = "{language}";</script>')
+
+
+def switch(dark_header: bool = True) -> None:
+    """A button offering the other language, labelled in that language ("English" / "Deutsch")."""
+    other = 'en' if current() == 'de' else 'de'
+
+    def change() -> None:
+        app.storage.user[KEY] = other
+        ui.navigate.reload()
+    ui.button(i18n.t('language.name', other), icon='translate', on_click=change) \
+        .props(f'flat no-caps lang={other} aria-label="{i18n.t("language.switch", other)}"'
+               + (' color=white' if dark_header else ''))

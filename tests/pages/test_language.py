@@ -1,0 +1,35 @@
+"""English as the second UI language: a switch in every page's header, kept through the login."""
+
+from tests.factories import PASSWORD, make_customer, make_login
+from tests.pages.conftest import button, field, follow_session, see, submit_for_error
+
+
+async def test_the_switch_turns_the_public_pages_english_and_back(user):
+    await user.open('/')
+    button(user, 'Show this page in English').click()  # the button offers English in English ("English")
+    await see(user, 'Forgot your password?')
+    await user.open('/registrieren')
+    await user.should_see('Registration')
+    field(user, 'Password')  # labels too
+    button(user, 'Seite auf Deutsch anzeigen').click()
+    await see(user, 'Registrierung')
+
+
+async def test_an_english_customer_stays_english_after_the_login_and_gets_english_errors(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    await user.open('/')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Forgot your password?')
+    field(user, 'Email address').type('erika@example.org')
+    field(user, 'Password').type('falsch-falsch')
+    assert 'Email address or password is not correct' in await submit_for_error(user, 'Log in', 'Password')
+    field(user, 'Password').clear().type(PASSWORD)
+    button(user, 'Log in').click()
+    await see(user, 'Your contracts')  # the new session id kept the language
+    follow_session(user)
+    await user.should_see('Electricity')  # texts made inside use cases follow too
+    await user.open('/zaehlerstand')
+    await user.should_see('Submit meter reading')
+    await user.open('/verwaltung')
+    await user.should_see('Staff login')
