@@ -19,8 +19,8 @@ from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.i18n import BERLIN, day, number
 from pages import language, renewal, staff_session
-from pages.forms import Form, client_address, notice, page_title
-from pages.frame import public_frame
+from pages.forms import Form, client_address, file_picker, notice, page_title
+from pages.frame import house_style, public_frame
 from pages.language import t
 from pages.portal import Portal
 from pages.staff_session import StaffMe
@@ -46,7 +46,7 @@ def _when(value) -> str:
 def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[None]:
     ui.page_title(f'{title} – {t("staff.title")} {portal.profile.short_name}')
     ui.colors(primary='#37474f', secondary=portal.profile.primary_color)  # visibly not the customers' portal
-    language.declare()
+    house_style()
     with ui.header().classes('items-center justify-between q-px-md wrap'):
         with ui.row().classes('items-center gap-4'):
             ui.label(f'{t("staff.title")} · {portal.profile.short_name}').classes('text-h6')
@@ -375,8 +375,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             await run.io_bound(target.write_bytes, content)
             attached['document'] = relative
             attachment.text = t('staff.message_attached', name=Path(event.file.name).name)
-        ui.upload(auto_upload=True, on_upload=attach, max_file_size=20 * 2**20,
-                  label=t('staff.message_document')).props('accept=".pdf"').classes('w-full')
+        file_picker(t('staff.message_document'), attach, '.pdf', 20 * 2**20)
         attachment = ui.label().props('role=status')
 
         async def send() -> None:
@@ -452,6 +451,11 @@ def _changes_page(portal: Portal) -> None:
                    for k in ('at', 'kind', 'customer', 'details', 'state')]
         table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple') \
             .classes('w-full').props('flat dense wrap-cells')
+        table.add_slot('header-selection', f'<q-checkbox v-model="props.selected" dense '
+                                           f'aria-label="{t("staff.changes_select_all")}" />')
+        table.add_slot('body-selection', '<q-checkbox v-model="props.selected" dense :aria-label="'
+                                         f"'{t('staff.changes_select')} ' + props.row.customer + ', ' + props.row.at"
+                                         '" />')
         status = ui.label().props('role=status')
 
         def since_value() -> datetime | None:
@@ -533,8 +537,7 @@ def _exchange_pages(portal: Portal) -> None:
             received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
             run_button.disable()
 
-        ui.upload(multiple=True, auto_upload=True, on_upload=uploaded, max_file_size=200 * 2**20,
-                  label=t('staff.import_upload')).props('accept=".csv,.pdf"').classes('w-full')
+        file_picker(t('staff.import_upload'), uploaded, '.csv,.pdf', 200 * 2**20, multiple=True)
 
         async def check(apply: bool) -> None:
             report.clear()
@@ -659,8 +662,7 @@ def _settings_page(portal: Portal) -> None:
                         target = portal.documents / f'logo{suffix}'
                         await event.file.save(target)
                         field.value = str(target.resolve())
-                    ui.upload(auto_upload=True, on_upload=logo_uploaded, max_file_size=2 * 2**20,
-                              label=t('staff.settings_logo_upload')).props('accept=".png,.jpg,.jpeg"').classes('w-full')
+                    file_picker(t('staff.settings_logo_upload'), logo_uploaded, '.png,.jpg,.jpeg', 2 * 2**20)
         form.alert()
 
         def collected() -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Form helpers: fields named exactly as UI.md says, domain errors shown beside the field they concern."""
 
+import html
+
 from nicegui import ui
 
 from domain.errors import DomainError
@@ -65,3 +67,23 @@ def notice(text: str, kind: str = 'positive') -> ui.label:
     colours = {'positive': 'bg-green-1 text-green-10', 'info': 'bg-blue-1 text-blue-10',
                'negative': 'bg-red-1 text-red-10'}
     return ui.label(text).classes(f'q-pa-md rounded-borders w-full {colours[kind]}').props('role=status')
+
+
+def file_picker(label: str, on_upload, accept: str, max_bytes: int, multiple: bool = False) -> ui.upload:
+    """A native file input with its own <label>. Quasar's uploader hides its file input inside an unnamed button,
+    which screen readers and keyboard users cannot use well (axe: nested-interactive, label); the files still go
+    to a NiceGUI upload element's route, whose element stays in the page but out of sight."""
+    receiver = ui.upload(auto_upload=True, on_upload=on_upload, multiple=multiple).classes('hidden')
+    picker = f'file-{receiver.id}'
+    too_big = t('error.file_too_large', megabytes=max_bytes // 2**20)
+    send = ('(async (input) => { input.setCustomValidity(""); '
+            'for (const file of input.files) { '
+            f'if (file.size > {max_bytes}) {{ input.setCustomValidity("{too_big}"); input.reportValidity(); '
+            'continue; } '
+            'const data = new FormData(); data.append("file", file); '
+            f'await fetch("{receiver.props["url"]}", {{method: "POST", body: data}}); }} '
+            'input.value = ""; })(this)')
+    ui.html(f'<label for="{picker}" class="text-body2 block q-mb-xs">{html.escape(label)}</label>'
+            f'<input id="{picker}" type="file" accept="{html.escape(accept)}"{" multiple" if multiple else ""} '
+            f'onchange="{html.escape(send)}">', sanitize=False).classes('w-full')
+    return receiver

@@ -66,9 +66,15 @@ def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], t
     _idle_watch(portal)
 
 
+def house_style() -> None:
+    """NiceGUI's link blue (#3b82f6) has 3.5:1 on the page background, below the 4.5:1 WCAG AA asks for text."""
+    ui.add_css('a.nicegui-link { color: #1d4ed8; }')
+    language.declare()
+
+
 def _chrome(portal: Portal, title: str) -> None:
     ui.page_title(f'{title} – {portal.profile.name}')
-    language.declare()
+    house_style()
     ui.colors(primary=portal.profile.primary_color, secondary=portal.profile.secondary_color)
     ui.query('body').classes('bg-grey-1')
 

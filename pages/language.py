@@ -2,6 +2,8 @@
 
 The choice lives in the browser's session storage (it survives the login's new session id)."""
 
+import copy
+
 from nicegui import app, ui
 
 from domain import i18n
@@ -22,11 +24,18 @@ def t(key: str, **params: object) -> str:
     return i18n.t(key, current(), **params)
 
 
+QUASAR = {'de': 'de', 'en': 'en-GB'}
+
+
 def declare() -> None:
-    """The page's `<html lang>` follows the chosen language (screen readers pick their voice by it)."""
-    language = current()
-    if language != 'de':
-        ui.add_head_html(f'<script>document.documentElement.lang = "{language}";</script>')
+    """The page's `<html lang>` (screen readers pick their voice by it) and Quasar's own texts follow the chosen
+    language. NiceGUI takes both from the page's declaration, shared by all visitors; this visitor's page gets a
+    copy of it with their language."""
+    client = ui.context.client
+    if client.page.resolve_language() != QUASAR[current()]:
+        own = copy.copy(client.page)
+        own.language = QUASAR[current()]
+        client.page = own
 
 
 def switch(dark_header: bool = True) -> None:

@@ -1,0 +1,91 @@
+"""axe-core (Deque's engine; its browser script comes with the axe-playwright-python package) on every page, logged
+out, logged in as a customer and as staff, in German and in English: no WCAG 2.1 A/AA violations. Pages are also
+checked with a form error showing, since errors must be tied to their fields."""
+
+import json
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_self_service_journeys import household  # noqa: F401 - the fixture
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)]
+WCAG_AA = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+           'resultTypes': ['violations']}
+PUBLIC = ('/', '/registrieren', '/passwort-vergessen', '/ablesung', '/barrierefreiheit', '/verwaltung')
+CUSTOMER = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen', '/kundendaten',
+            '/posteingang', '/kontakt', '/einstellungen')
+STAFF = ('/verwaltung/kunden', '/verwaltung/nachrichten', '/verwaltung/pruefungen', '/verwaltung/aenderungen',
+         '/verwaltung/import', '/verwaltung/api', '/verwaltung/einstellungen', '/verwaltung/mitarbeiter')
+
+
+class Audit:
+    def __init__(self, page: Page) -> None:
+        self.page, self.axe, self.found = page, Axe(), {}
+
+    def check(self, label: str) -> None:
+        expect(self.page.locator('[role=heading][aria-level="1"]').first).to_be_visible()  # Vue has rendered
+        results = self.axe.run(self.page, options=WCAG_AA).response
+        for violation in results['violations']:
+            nodes = [f"{node['target']} {node['html'][:160]} {node.get('failureSummary', '')[:200]}"
+                     for node in violation['nodes']][:3]
+            self.found.setdefault(label, []).append(f"{violation['id']}: {violation['help']} {nodes}")
+
+    def visit(self, base: str, paths: tuple[str, ...], language: str) -> None:
+        for path in paths:
+            self.page.goto(base + path)
+            expect(self.page.locator('html')).to_have_attribute('lang', {'de': 'de', 'en': 'en-GB'}[language])
+            self.check(f'{language} {path}')
+
+
+def switch_to_english(page: Page) -> None:
+    page.get_by_role('button', name='Show this page in English').click()
+    expect(page.locator('html')).to_have_attribute('lang', 'en-GB')
+
+
+def test_every_page_in_both_languages_has_no_axe_violations(household, engine, start_portal, browser: Page):  # noqa: F811
+    totp = make_staff(engine, email='admin@stadtwerke.example', role='admin')
+    base, page = start_portal('stadtwerke-a'), browser
+    audit = Audit(page)
+    for language in ('de', 'en'):
+        if language == 'en':
+            page.goto(base + '/')
+            switch_to_english(page)
+        audit.visit(base, PUBLIC, language)
+        page.goto(base + '/')  # a login error at its field
+        page.locator('input[autocomplete=username]').fill('haushalt@example.org')
+        page.locator('input[autocomplete=current-password]').fill('falsch-falsch')
+        page.locator('input[autocomplete=current-password]').press('Enter')
+        expect(page.locator('[role=alert]').first).to_be_visible()
+        audit.check(f'{language} / with an error')
+
+        page.locator('input[autocomplete=current-password]').fill(PASSWORD)
+        page.locator('input[autocomplete=current-password]').press('Enter')
+        page.wait_for_url('**/uebersicht')
+        audit.visit(base, CUSTOMER, language)
+        page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
+        page.wait_for_url(base + '/')
+
+        page.goto(base + '/verwaltung')
+        page.locator('input[autocomplete=username]').fill('admin@stadtwerke.example')
+        page.locator('input[type=password]').fill(STAFF_PASSWORD)
+        page.locator('input[type=password]').press('Enter')
+        page.wait_for_url('**/verwaltung/code')
+        audit.check(f'{language} /verwaltung/code')
+        page.locator('input').first.fill(totp.now())
+        page.locator('input').first.press('Enter')
+        page.wait_for_url('**/verwaltung/kunden**')
+        audit.visit(base, STAFF, language)
+        if language == 'de':  # the accessible file picker really delivers (Quasar's uploader was replaced)
+            page.goto(base + '/verwaltung/import')
+            page.get_by_label('CSV-Dateien (und PDFs zu bills.csv) hierher ziehen oder auswählen').set_input_files(
+                files=[{'name': 'customers.csv', 'mimeType': 'text/csv', 'buffer': b'customer_number;name\n'}])
+            expect(page.get_by_text('Hochgeladen: customers.csv')).to_be_visible()
+        page.goto(base + '/verwaltung/kunden?q=Selbst')
+        page.get_by_role('link', name='Selbst').first.click()
+        page.wait_for_url('**/verwaltung/kunden/*')
+        audit.check(f'{language} /verwaltung/kunden/<id>')
+        page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
+    assert audit.found == {}, json.dumps(audit.found, indent=1, ensure_ascii=False)
