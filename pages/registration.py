@@ -73,6 +73,7 @@ def _registration_form(portal: Portal) -> None:
             _link_sent(portal, pending)
 
     submit_button.on_click(submit)
+    form.fields['password_repeat'].on('keydown.enter', submit)  # Enter in the last field sends, as in any form
 
 
 def _link_sent(portal: Portal, pending: PendingRegistration) -> None:

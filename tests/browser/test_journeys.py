@@ -21,7 +21,10 @@ def seeded(engine):
     return seed
 
 
-@pytest.mark.parametrize('profile', ['stadtwerke-a', 'stadtwerke-b', 'wasserverband-c'])
+# Each profile once, the backends shared out between them (every storage path runs on both in tests/storage),
+# to keep the suite under ten minutes.
+@pytest.mark.parametrize(('database_url', 'profile'), [('sqlite', 'stadtwerke-a'), ('postgresql', 'stadtwerke-b'),
+                                                       ('postgresql', 'wasserverband-c')], indirect=['database_url'])
 def test_register_confirm_log_in_add_switch_and_log_out(profile, seeded, start_portal, mail, browser: Page):
     first, second = seeded(profile)
     base = start_portal(profile)
@@ -75,6 +78,7 @@ def test_register_confirm_log_in_add_switch_and_log_out(profile, seeded, start_p
     expect(page.get_by_role('button', name='Anmelden')).to_be_visible()
 
 
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
 def test_forgotten_password_by_link(engine, start_portal, mail, browser: Page):
     customer = make_customer(engine, last_name='Vergesslich')
     make_login(engine, [customer['id']], email='vergessen@example.org')
@@ -97,6 +101,7 @@ def test_forgotten_password_by_link(engine, start_portal, mail, browser: Page):
     mail.wait_for('vergessen@example.org', 'Passwort wurde geändert')
 
 
+@pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
 def test_forgotten_password_by_temporary_password(engine, start_portal, mail, browser: Page):
     customer = make_customer(engine, 'stadtwerke-b', last_name='Vorlaeufig')
     make_login(engine, [customer['id']], email='vorlaeufig@example.org')

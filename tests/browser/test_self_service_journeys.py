@@ -1,4 +1,5 @@
-"""Self-service journeys in a real Chromium: readings, installment by keyboard, bank data, paperless, contact."""
+"""Self-service journeys in a real Chromium: readings, bank data, paperless, contact (the installment by keyboard:
+test_keyboard_and_zoom.py)."""
 
 import re
 from datetime import date
@@ -75,24 +76,6 @@ def test_reading_outside_the_period(engine, start_portal, browser: Page):
         expect(page.get_by_role('button', name='Zählerstand übermitteln')).to_have_count(0)
     else:
         expect(page.get_by_text(re.compile('Der Ablesezeitraum läuft bis 26.01.'))).to_be_visible()
-
-
-def test_installment_changed_by_keyboard(household, start_portal, mail, browser: Page):
-    base, page = start_portal('stadtwerke-a'), browser
-    log_in(page, base, 'haushalt@example.org')
-    page.goto(base + '/abschlag')
-    slider = page.get_by_role('slider', name='Monatlicher Abschlag')
-    expect(slider).to_be_visible()
-    handle = slider.locator('[tabindex="0"]')  # Quasar puts the keyboard focus on the slider's track
-    handle.focus()
-    for amount in (93, 94, 95):  # one step per key, each answered by the server before the next
-        page.keyboard.press('ArrowRight')
-        expect(page.get_by_text(f'Neuer Abschlag: {amount},00\xa0€')).to_be_visible()
-    expect(page.get_by_text(re.compile('Voraussichtliches Ergebnis: .*(Guthaben|Nachzahlung|ausgeglichen)'))) \
-        .to_be_visible()
-    page.get_by_role('button', name='Abschlag ändern').click()
-    expect(page.get_by_text('Ihr neuer Abschlag von 95,00\xa0€ gilt ab')).to_be_visible()
-    assert '95,00' in mail.wait_for('haushalt@example.org', 'Ihr neuer Abschlag')
 
 
 def test_bank_data_paperless_and_a_message(household, start_portal, mail, browser: Page):

@@ -1,12 +1,26 @@
 """Page tests: NiceGUI's simulated `user` on the real app.py, with a fresh database and profile per test."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlalchemy import create_engine
+
+# Every use case a page calls runs on SQLite and PostgreSQL in tests/storage; page tests check the pages, so they
+# run on SQLite, except where the page's own path to the database is the point (API, registration, login).
+BOTH_DATABASES = {'test_api', 'test_registration', 'test_login'}
+
+
+def pytest_collection_modifyitems(config, items):
+    pages = Path(__file__).parent
+    dropped = [item for item in items if Path(item.fspath).parent == pages and '[postgresql' in item.nodeid
+               and Path(item.fspath).stem not in BOTH_DATABASES]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in set(dropped)]
 
 
 def pytest_configure(config):

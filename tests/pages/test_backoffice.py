@@ -291,8 +291,8 @@ async def test_a_document_reaches_only_its_customer(user, db):
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'PDF-Dokument anhängen (optional)')
     from nicegui.elements.upload_files import SmallFileUpload
-    uploads = [e for e in user.find(ui.upload).elements if e.props.get('label') == 'PDF-Dokument anhängen (optional)']
-    await uploads[0].handle_uploads([SmallFileUpload(name='Zaehlerwechsel.pdf', content_type='application/pdf',
+    [upload] = user.find(ui.upload).elements  # the file picker's receiver
+    await upload.handle_uploads([SmallFileUpload(name='Zaehlerwechsel.pdf', content_type='application/pdf',
                                                      _data=b'%PDF-1.4 Ankuendigung %%EOF')])
     await see(user, 'Angehängt: Zaehlerwechsel.pdf')
     field(user, 'Betreff').type('Ankündigung Zählerwechsel')
