@@ -38,6 +38,7 @@ from pages import (
 from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
+from pages.speed import remember_handler_signatures
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -82,6 +83,7 @@ def start(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     engine, portal, sender = build(settings)
+    remember_handler_signatures()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
         Storage.redis_url = settings.redis_url

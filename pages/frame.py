@@ -94,11 +94,17 @@ def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice
             session.select_customer(event.value)
             ui.navigate.to(path)
 
-    with ui.row().classes('w-full items-center gap-2 wrap'):
+    with ui.row().classes('w-full items-center gap-2 wrap') as row:
         ui.select(options, label=t('switcher.label'), value=me.customer_id, on_change=switch) \
             .classes('min-w-[16rem] grow').props('outlined dense')
-        dialog = _add_customer_dialog(portal, me, path)
-        ui.button(t('switcher.add'), icon='add', on_click=dialog.open).props('outline no-caps')
+        dialogs: list[ui.dialog] = []
+
+        def add() -> None:  # built on first use: every page has the button, few customers press it
+            if not dialogs:
+                with row:
+                    dialogs.append(_add_customer_dialog(portal, me, path))
+            dialogs[0].open()
+        ui.button(t('switcher.add'), icon='add', on_click=add).props('outline no-caps')
 
 
 def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.dialog:

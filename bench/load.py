@@ -1,0 +1,394 @@
+"""Peak load at the reading deadline: N simulated customers log in, open the dashboard and submit a meter reading,
+all at once, against the portal (app.py in its own process) on the 150,000-customer demo database.
+
+    python bench/load.py --customers 150000 --clients 100 500 2000 [--data /tmp/kp-load] [--database-url URL]
+
+Each simulated customer is a real client of the portal: HTTP with its own cookie jar for the pages, and a
+socket.io websocket speaking NiceGUI's protocol (the events a browser sends when a field is typed into or a
+button clicked; the updates and navigation the server sends back), with python-socketio's client and aiohttp from
+the test requirements. Prints, per N: logins/s against the raw argon2 rate measured in the same run, dashboard
+build times, submissions/s with p50/p95 latency (click → confirmation on screen), the server's RSS per connected
+client, and the event loop's lag during the login burst; then page build times of every main page.
+"""
+
+import argparse
+import ast
+import asyncio
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import socketio  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from domain.readings import judge  # noqa: E402
+from storage.database import make_engine, migrate  # noqa: E402
+from storage.demo import build_demo, has_customers  # noqa: E402
+from storage.hashing import Argon2Hasher  # noqa: E402
+from storage.settings import Settings  # noqa: E402
+
+PASSWORD = 'Bench-Passwort-2026'
+SECRET = 'bench-secret-0123456789abcdef0123'
+MAIN_PAGES = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen',
+              '/kundendaten', '/posteingang', '/kontakt', '/einstellungen')
+ELEMENTS = re.compile(r'parseElements\(String\.raw`(.*?)`\)', re.S)
+QUERY = re.compile(r'query: (\{.*?\}),\n')
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float('nan')
+
+
+def ms(values: list[float]) -> str:
+    return f'p50 {pct(values, .5) * 1000:.0f} ms, p95 {pct(values, .95) * 1000:.0f} ms (n={len(values)})'
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
+    """The demo database (built once) and `logins` portal logins, each with one manually read electricity meter
+    and a plausible reading for today; returns (email, value)."""
+    engine = make_engine(url)
+    migrate(engine)
+    settings = Settings(profile='stadtwerke-a', demo=True)
+    if not has_customers(engine):
+        started = time.perf_counter()
+        build_demo(engine, settings.load_profile(), customers, Argon2Hasher())
+        print(f'demo database built: {customers:,} customers in {time.perf_counter() - started:.0f} s')
+    password_hash = Argon2Hasher().hash(PASSWORD)
+    today = date.today()
+    rule = settings.load_profile().readings
+    with engine.begin() as db:
+        existing = db.execute(text("SELECT count(*) FROM portaluser WHERE email LIKE 'last%@bench.example'")).scalar()
+        candidates = db.execute(text(
+            "SELECT c.id, m.id, m.pre_decimal_digits, m.installed_on FROM customer c "
+            "JOIN contract k ON k.customer_id = c.id JOIN meter m ON m.contract_id = k.id "
+            "WHERE k.commodity = 'electricity' AND m.kind = 'manual' AND m.registers = '1.8.0' "
+            "AND (SELECT count(*) FROM contract k2 WHERE k2.customer_id = c.id) = 1 "
+            "AND c.id NOT IN (SELECT customer_id FROM usercustomer WHERE user_id NOT IN "
+            "  (SELECT id FROM portaluser WHERE email LIKE 'last%@bench.example')) "
+            "ORDER BY c.id LIMIT :n"), {'n': logins * 2}).all()
+        chosen = []
+        for customer_id, meter_id, digits, installed in candidates:
+            history = [(r[0] if isinstance(r[0], date) else date.fromisoformat(r[0]), Decimal(str(r[1])))
+                       for r in db.execute(text("SELECT reading_date, value FROM meterreading WHERE meter_id = :m "
+                                                "AND obis = '1.8.0' AND source != 'customer' ORDER BY reading_date"),
+                                           {'m': meter_id})]
+            if len(history) < 2 or history[-1][0] >= today:
+                continue
+            (d0, v0), (d1, v1) = history[-2], history[-1]
+            value = v1 + ((v1 - v0) / max((d1 - d0).days, 1) * (today - d1).days).quantize(Decimal(1))
+            installed_on = installed if installed is None or isinstance(installed, date) \
+                else date.fromisoformat(installed)
+            if judge(history, today, value, digits, rule, installed_on).status != 'ok':
+                continue
+            chosen.append((customer_id, str(int(value))))
+            if len(chosen) == logins:
+                break
+        if existing < len(chosen):
+            now = datetime.now(UTC)
+            for n, (customer_id, _) in enumerate(chosen[existing:], start=existing):
+                user_id = db.execute(text(
+                    "INSERT INTO portaluser (email, password_hash, state, created_at, confirmed_at, session_epoch, "
+                    "must_change_password, totp_enabled, totp_secret, totp_last_step) VALUES (:e, :h, 'active', :t, "
+                    ":t, 0, false, false, '', 0) RETURNING id"), {'e': f'last{n}@bench.example', 'h': password_hash,
+                                                                  't': now}).scalar()
+                db.execute(text("INSERT INTO usercustomer (user_id, customer_id, linked_at) VALUES (:u, :c, :t)"),
+                           {'u': user_id, 'c': customer_id, 't': now})
+    engine.dispose()
+    return [(f'last{n}@bench.example', value) for n, (_, value) in enumerate(chosen)]
+
+
+# --- the portal ------------------------------------------------------------------------------------------------
+
+def start_portal(url: str, data: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, 'KUNDENPORTAL_DATABASE_URL': url, 'KUNDENPORTAL_DATA_DIR': str(data),
+           'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1', 'KUNDENPORTAL_DEMO': '0',
+           'KUNDENPORTAL_BASE_URL': f'http://127.0.0.1:{port}', 'KUNDENPORTAL_STORAGE_SECRET': SECRET}
+    log = (data / 'portal.log').open('w')
+    process = subprocess.Popen([sys.executable, str(ROOT / 'app.py')], env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f'the portal did not start; see {data / "portal.log"}')
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- one simulated customer ------------------------------------------------------------------------------------
+
+class Customer:
+    """A browser tab, reduced to what the portal sees of it."""
+
+    def __init__(self, base: str, email: str, value: str) -> None:
+        self.base, self.email, self.value = base, email, value
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.socket: socketio.AsyncClient | None = None
+        self.elements: dict = {}
+        self.client_id = ''
+        self.next_message_id = 0
+        self.texts: list[str] = []
+        self.opened: asyncio.Future | None = None
+        self.changed = asyncio.Event()
+
+    async def page(self, path: str) -> float:
+        """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
+        await self.leave()
+        started = time.perf_counter()
+        async with self.http.get(self.base + path) as answer:
+            html = await answer.text()
+            self.path = answer.url.path
+        built = time.perf_counter() - started
+        raw = ELEMENTS.search(html).group(1)
+        for entity, char in (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&')):
+            raw = raw.replace(entity, char)
+        self.elements = json.loads(raw)
+        query = ast.literal_eval(QUERY.search(html).group(1))  # NiceGUI writes the Python dict as it is
+        self.client_id, self.next_message_id = query['client_id'], 0
+        self.socket = socketio.AsyncClient(reconnection=False)
+        self.socket.on('update', self._update)
+        self.socket.on('open', self._open)
+        params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
+        await self.socket.connect(self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
+                                                              for k, v in params.items()),
+                                  socketio_path='/_nicegui_ws/socket.io', transports=['websocket'])
+        return built
+
+    async def leave(self) -> None:
+        if self.socket is not None:
+            await self.socket.disconnect()
+            self.socket = None
+
+    async def close(self) -> None:
+        await self.leave()
+        await self.http.close()
+
+    def _note(self, data: dict) -> None:
+        if data.get('_id') is not None:
+            self.next_message_id = data.pop('_id') + 1
+
+    async def _update(self, data: dict) -> None:
+        self._note(data)
+        for element in data.values():
+            if isinstance(element, dict):
+                self.texts.append(str(element.get('text') or '') + ' ' + str(element.get('props', {}).get('label', '')))
+        self.changed.set()
+
+    async def _open(self, data: dict) -> None:
+        self._note(data)
+        if self.opened is not None and not self.opened.done():
+            self.opened.set_result(data['path'])
+
+    def _find(self, label: str, kind: str) -> tuple[str, str]:
+        """The element named `label` that listens to `kind` events, and its listener."""
+        for element_id, element in self.elements.items():
+            if element.get('props', {}).get('label') == label or element.get('text') == label:
+                for event in element.get('events', []):
+                    if event['type'] == kind:
+                        return element_id, event['listener_id']
+        raise LookupError(f'no {label!r} for {kind} on {self.path}')
+
+    async def _emit(self, label: str, kind: str, args: list) -> None:
+        element_id, listener = self._find(label, kind)
+        await self.socket.emit('event', {'id': int(element_id), 'client_id': self.client_id, 'listener_id': listener,
+                                         'args': args})
+
+    async def type(self, label: str, value: str) -> None:
+        await self._emit(label, 'update:value', [json.dumps(value)])
+
+    async def click(self, label: str) -> None:
+        await self._emit(label, 'click', [])
+
+    async def ack(self) -> None:
+        if self.socket is not None:
+            await self.socket.emit('ack', {'client_id': self.client_id, 'next_message_id': self.next_message_id})
+
+    async def wait_for_text(self, part: str, timeout: float = 600) -> None:
+        deadline = time.perf_counter() + timeout
+        while not any(part in t for t in self.texts):
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.perf_counter()))
+
+    async def log_in(self) -> float:
+        await self.page('/')
+        await self.type('E-Mail-Adresse', self.email)
+        await self.type('Passwort', PASSWORD)
+        self.opened = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        await self.click('Anmelden')
+        ticket = await asyncio.wait_for(self.opened, 1800)  # 2,000 logins queue for the hashing
+        took = time.perf_counter() - started
+        await self.page(ticket)  # the new session id; redirects on to /uebersicht
+        assert self.path == '/uebersicht', self.path
+        return took
+
+    async def submit_reading(self, go: asyncio.Event) -> float:
+        await self.type('Zählerstand', self.value)
+        await go.wait()
+        self.texts.clear()
+        started = time.perf_counter()
+        await self.click('Zählerstand übermitteln')
+        await self.wait_for_text('Vielen Dank! Ihr Zählerstand')
+        return time.perf_counter() - started
+
+
+# --- the measurements ------------------------------------------------------------------------------------------
+
+def argon2_rate(seconds: float = 3.0) -> tuple[float, float]:
+    """Password checks per second: one thread, and one per core (argon2-cffi releases the GIL)."""
+    hasher = Argon2Hasher()
+    stored = hasher.hash(PASSWORD)
+
+    def checks(_: int) -> int:
+        n, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            hasher.verify(stored, PASSWORD)
+            n += 1
+        return n
+    one = checks(0) / seconds
+    cores = os.cpu_count() or 1
+    with ThreadPoolExecutor(cores) as pool:
+        parallel = sum(pool.map(checks, range(cores))) / seconds
+    return one, parallel
+
+
+async def loop_lag(base: str, stop: asyncio.Event, samples: list[float]) -> None:
+    """How long a page of the portal takes to build while the burst runs: NiceGUI builds pages on the event loop,
+    so a loop blocked by hashing would show here."""
+    async with aiohttp.ClientSession() as http:
+        while not stop.is_set():
+            started = time.perf_counter()
+            async with http.get(base + '/barrierefreiheit') as answer:
+                await answer.read()
+            samples.append(time.perf_counter() - started)
+            await asyncio.sleep(0.2)
+
+
+async def round_of(base: str, pid: int, accounts: list[tuple[str, str]]) -> None:
+    n = len(accounts)
+    baseline = rss_mb(pid)
+    customers = [Customer(base, email, value) for email, value in accounts]
+    lag: list[float] = []
+    stop = asyncio.Event()
+    lagging = asyncio.create_task(loop_lag(base, stop, lag))
+    started = time.perf_counter()
+    logins = await asyncio.gather(*(c.log_in() for c in customers))
+    login_seconds = time.perf_counter() - started
+    stop.set()
+    await lagging
+    await asyncio.gather(*(c.ack() for c in customers))
+    await asyncio.sleep(2)
+    connected = rss_mb(pid)
+    print(f'N={n:,}: {n} logins in {login_seconds:.1f} s = {n / login_seconds:.1f} logins/s '
+          f'(click → new page: {ms(logins)}); a page built during the burst: {ms(lag)}')
+    print(f'  {n:,} customers connected on their dashboard: server RSS {connected:.0f} MB '
+          f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / n:.0f} KB per client)')
+
+    builds = await asyncio.gather(*(c.page('/zaehlerstand') for c in customers))
+    print(f'  /zaehlerstand opened by all at once: server answer {ms(builds)}')
+    go = asyncio.Event()
+    pending = [asyncio.create_task(c.submit_reading(go)) for c in customers]
+    await asyncio.sleep(max(1.0, n / 200))  # every field typed and its value at the server
+    started = time.perf_counter()
+    go.set()
+    latencies = await asyncio.gather(*pending)
+    burst = time.perf_counter() - started
+    print(f'  {n:,} readings submitted at once: {n / burst:.0f} submissions/s over {burst:.1f} s, '
+          f'click → confirmation {ms(latencies)}')
+    await asyncio.gather(*(c.close() for c in customers))
+
+
+async def page_costs(base: str, account: tuple[str, str], rounds: int = 30) -> None:
+    customer = Customer(base, *account)
+    await customer.log_in()
+    await customer.leave()
+    print('page build, one customer, no other load (server answer of the HTTP request):')
+    for path in MAIN_PAGES:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            async with customer.http.get(base + path) as answer:
+                await answer.read()
+            times.append(time.perf_counter() - started)
+        print(f'  {path:<15} {ms(times)}')
+    await customer.close()
+
+
+def dashboard_lcp(base: str, email: str) -> None:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', args=['--no-sandbox'])
+        page = browser.new_page(viewport={'width': 1280, 'height': 900})
+        page.goto(base + '/')
+        page.get_by_label('E-Mail-Adresse').fill(email)
+        page.get_by_label('Passwort', exact=True).fill(PASSWORD)
+        page.get_by_role('button', name='Anmelden').click()
+        page.wait_for_url('**/uebersicht')
+        values = []
+        for _ in range(5):
+            page.goto(base + '/uebersicht')
+            page.wait_for_load_state('networkidle')
+            values.append(page.evaluate('''() => new Promise(done => new PerformanceObserver(list => {
+                const entries = list.getEntries(); done(entries[entries.length - 1].startTime);
+            }).observe({type: 'largest-contentful-paint', buffered: true}))'''))
+        browser.close()
+    print(f'dashboard LCP in Chromium (1280×900, loopback): p50 {statistics.median(values):.0f} ms, '
+          f'max {max(values):.0f} ms over {len(values)} loads')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--customers', type=int, default=150_000)
+    parser.add_argument('--clients', type=int, nargs='+', default=[100, 500, 2000])
+    parser.add_argument('--data', type=Path, default=Path(tempfile.gettempdir()) / 'kp-load')
+    parser.add_argument('--database-url', default='')
+    parser.add_argument('--port', type=int, default=8765)
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # two sockets per client, here and in the portal
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    url = args.database_url or f'sqlite:///{args.data / "portal.db"}'
+    accounts = prepare(url, args.customers, max(args.clients) + 1)
+    print(f'{len(accounts):,} bench logins ready on {url.split(":", 1)[0]} ({os.cpu_count()} cores)')
+    one, parallel = argon2_rate()
+    print(f'raw argon2 (the portal\'s parameters): {one:.1f} checks/s on one thread, {parallel:.1f}/s on all cores')
+    portal = start_portal(url, args.data, args.port)
+    base = f'http://127.0.0.1:{args.port}'
+    try:
+        print(f'portal started, RSS {rss_mb(portal.pid):.0f} MB')
+        asyncio.run(page_costs(base, accounts[-1]))
+        dashboard_lcp(base, accounts[-1][0])
+        for n in args.clients:
+            asyncio.run(round_of(base, portal.pid, accounts[:n]))
+    finally:
+        portal.terminate()
+        portal.wait(30)
+
+
+if __name__ == '__main__':
+    main()
