@@ -15,6 +15,7 @@ import argparse
 import ast
 import asyncio
 import json
+import logging
 import os
 import re
 import resource
@@ -170,13 +171,21 @@ class Customer:
         self.elements = json.loads(raw)
         query = ast.literal_eval(QUERY.search(html).group(1))  # NiceGUI writes the Python dict as it is
         self.client_id, self.next_message_id = query['client_id'], 0
-        self.socket = socketio.AsyncClient(reconnection=False)
-        self.socket.on('update', self._update)
-        self.socket.on('open', self._open)
         params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
-        await self.socket.connect(self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
-                                                              for k, v in params.items()),
-                                  socketio_path='/_nicegui_ws/socket.io', transports=['websocket'])
+        url = self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
+                                         for k, v in params.items())
+        for attempt in range(3):  # a browser retries too
+            self.socket = socketio.AsyncClient(reconnection=False)
+            self.socket.on('update', self._update)
+            self.socket.on('open', self._open)
+            try:
+                await self.socket.connect(url, socketio_path='/_nicegui_ws/socket.io', transports=['websocket'],
+                                          wait_timeout=60)
+                break
+            except socketio.exceptions.ConnectionError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(1)
         return built
 
     async def leave(self) -> None:
@@ -289,38 +298,52 @@ async def loop_lag(base: str, stop: asyncio.Event, samples: list[float]) -> None
             await asyncio.sleep(0.2)
 
 
+def split(results: list) -> tuple[list[float], str]:
+    """Times of the clients that got through, and a note on those that did not."""
+    times = [r for r in results if isinstance(r, float)]
+    failed = [r for r in results if not isinstance(r, float)]
+    return times, (f' – {len(failed)} FAILED, e.g. {failed[0]!r}' if failed else '')
+
+
 async def round_of(base: str, pid: int, accounts: list[tuple[str, str]]) -> None:
     n = len(accounts)
     baseline = rss_mb(pid)
     customers = [Customer(base, email, value) for email, value in accounts]
-    lag: list[float] = []
-    stop = asyncio.Event()
-    lagging = asyncio.create_task(loop_lag(base, stop, lag))
-    started = time.perf_counter()
-    logins = await asyncio.gather(*(c.log_in() for c in customers))
-    login_seconds = time.perf_counter() - started
-    stop.set()
-    await lagging
-    await asyncio.gather(*(c.ack() for c in customers))
-    await asyncio.sleep(2)
-    connected = rss_mb(pid)
-    print(f'N={n:,}: {n} logins in {login_seconds:.1f} s = {n / login_seconds:.1f} logins/s '
-          f'(click → new page: {ms(logins)}); a page built during the burst: {ms(lag)}')
-    print(f'  {n:,} customers connected on their dashboard: server RSS {connected:.0f} MB '
-          f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / n:.0f} KB per client)')
+    try:
+        lag: list[float] = []
+        stop = asyncio.Event()
+        lagging = asyncio.create_task(loop_lag(base, stop, lag))
+        started = time.perf_counter()
+        results = await asyncio.gather(*(c.log_in() for c in customers), return_exceptions=True)
+        login_seconds = time.perf_counter() - started
+        stop.set()
+        await lagging
+        logins, failed = split(results)
+        customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
+        await asyncio.gather(*(c.ack() for c in customers))
+        await asyncio.sleep(2)
+        connected = rss_mb(pid)
+        print(f'N={n:,}: {len(logins)} logins in {login_seconds:.1f} s = {len(logins) / login_seconds:.1f} logins/s '
+              f'(click → dashboard: {ms(logins)}){failed}; a page built meanwhile: {ms(lag)}', flush=True)
+        print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
+              f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
+              f'per client)', flush=True)
 
-    builds = await asyncio.gather(*(c.page('/zaehlerstand') for c in customers))
-    print(f'  /zaehlerstand opened by all at once: server answer {ms(builds)}')
-    go = asyncio.Event()
-    pending = [asyncio.create_task(c.submit_reading(go)) for c in customers]
-    await asyncio.sleep(max(1.0, n / 200))  # every field typed and its value at the server
-    started = time.perf_counter()
-    go.set()
-    latencies = await asyncio.gather(*pending)
-    burst = time.perf_counter() - started
-    print(f'  {n:,} readings submitted at once: {n / burst:.0f} submissions/s over {burst:.1f} s, '
-          f'click → confirmation {ms(latencies)}')
-    await asyncio.gather(*(c.close() for c in customers))
+        results = await asyncio.gather(*(c.page('/zaehlerstand') for c in customers), return_exceptions=True)
+        builds, failed = split(results)
+        customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
+        print(f'  /zaehlerstand opened by all at once: server answer {ms(builds)}{failed}', flush=True)
+        go = asyncio.Event()
+        pending = [asyncio.create_task(c.submit_reading(go)) for c in customers]
+        await asyncio.sleep(max(1.0, len(customers) / 200))  # every field typed and its value at the server
+        started = time.perf_counter()
+        go.set()
+        latencies, failed = split(await asyncio.gather(*pending, return_exceptions=True))
+        burst = time.perf_counter() - started
+        print(f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
+              f'{burst:.1f} s, click → confirmation {ms(latencies)}{failed}', flush=True)
+    finally:
+        await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
 
 
 async def page_costs(base: str, account: tuple[str, str], rounds: int = 30) -> None:
@@ -362,6 +385,7 @@ def dashboard_lcp(base: str, email: str) -> None:
 
 
 def main() -> None:
+    logging.getLogger('asyncio').setLevel(logging.CRITICAL)  # aiohttp's notes on sessions of failed clients
     parser = argparse.ArgumentParser()
     parser.add_argument('--customers', type=int, default=150_000)
     parser.add_argument('--clients', type=int, nargs='+', default=[100, 500, 2000])

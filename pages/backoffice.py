@@ -22,7 +22,7 @@ from pages import language, renewal, staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
 from pages.frame import house_style, public_frame
 from pages.language import t
-from pages.portal import Portal
+from pages.portal import PAGE_TIMEOUT, Portal
 from pages.staff_session import StaffMe
 
 NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
@@ -87,7 +87,7 @@ def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
         # path and query parameters as the builder declares them (after `me`), for FastAPI to parse
         signature = inspect.signature(builder)
         page.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore
-        ui.page(path)(page)
+        ui.page(path, response_timeout=PAGE_TIMEOUT)(page)
         return builder
     return register
 

@@ -1,7 +1,10 @@
 """What the composition root hands every page module: the utility's rules and a way to run use cases."""
 
+import asyncio
 import logging
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,14 +12,37 @@ from typing import Any, TypeVar
 
 from nicegui import run
 
+from domain import staff
+from domain.accounts import (
+    change_password,
+    disable_second_factor,
+    login,
+    request_password_reset,
+    reset_password,
+    set_initial_password,
+)
 from domain.errors import DomainError, StorageUnavailable
 from domain.i18n import using
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
+from domain.registration import register
 from pages import language
 
 log = logging.getLogger('kundenportal')
 T = TypeVar('T')
+
+
+# Use cases that hash a password (argon2id, deliberately slow). At a login peak they would fill NiceGUI's shared
+# thread pool and every page's database reads would queue behind them; they get threads of their own, one per core
+# (more would not hash faster: argon2 releases the GIL and uses the core fully).
+HASHING = {login, register, reset_password, set_initial_password, change_password, disable_second_factor,
+           request_password_reset, staff.password_step, staff.change_staff_password, staff.create_staff}
+_HASHING_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix='kp-hashing')
+
+
+# How long a page may take to build before NiceGUI sends it unfinished (its default is 3 s): at a peak, pages wait
+# for the database behind other customers' work; a complete page a little later beats a broken one.
+PAGE_TIMEOUT = 30.0
 
 
 class Unexpected(DomainError):
@@ -41,7 +67,7 @@ class Portal:
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
-        result = await self._run(lambda uow: use_case(uow, context, *args))
+        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING)
         self.mail_queued()
         return result
 
@@ -49,13 +75,15 @@ class Portal:
         """Run a read-only query (`query(uow, *args)`) off the event loop."""
         return await self._run(lambda uow: query(uow, *args))
 
-    async def _run(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False) -> T:
         chosen = language.current()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
             with using(chosen), self.unit_of_work() as uow:
                 return work(uow)
         try:
+            if hashing:  # argon2 takes ~150 ms of a core: on its own threads, so that pages never wait behind it
+                return await asyncio.get_running_loop().run_in_executor(_HASHING_THREADS, in_transaction)
             return await run.io_bound(in_transaction)
         except StorageUnavailable as error:
             log.warning('database unavailable: %s', error.__cause__)

@@ -10,7 +10,7 @@ from domain.overview import CustomerChoice, customer_choices
 from pages import session
 from pages.frame import frame
 from pages.language import t
-from pages.portal import Portal
+from pages.portal import PAGE_TIMEOUT, Portal
 
 Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]
 
@@ -18,7 +18,7 @@ Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | N
 def protected_page(portal: Portal, path: str, title_key: str):
     """Decorator: register `builder(me, choices)` at `path`, reachable only for a valid, active session."""
     def register(builder: Builder) -> Builder:
-        @ui.page(path)
+        @ui.page(path, response_timeout=PAGE_TIMEOUT)
         async def page():
             me = await session.current(portal)
             if me is None:
