@@ -9,6 +9,8 @@ button clicked; the updates and navigation the server sends back), with python-s
 the test requirements. Prints, per N: logins/s against the raw argon2 rate measured in the same run, dashboard
 build times, submissions/s with p50/p95 latency (click → confirmation on screen), the server's RSS per connected
 client, and the event loop's lag during the login burst; then page build times of every main page.
+`--instances K` runs K portal processes on one database, the clients spread over them as by a sticky proxy
+(one process uses one core for its pages: Python's GIL).
 """
 
 import argparse
@@ -120,18 +122,23 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
 # --- the portal ------------------------------------------------------------------------------------------------
 
 def start_portal(url: str, data: Path, port: int) -> subprocess.Popen:
+    """One instance of the portal; several instances get a working folder each (NiceGUI keeps its session
+    storage there) and the clients are pinned to one, as a proxy with sticky sessions does."""
+    folder = data / f'instance-{port}'
+    folder.mkdir(exist_ok=True)
     env = {**os.environ, 'KUNDENPORTAL_DATABASE_URL': url, 'KUNDENPORTAL_DATA_DIR': str(data),
            'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1', 'KUNDENPORTAL_DEMO': '0',
            'KUNDENPORTAL_BASE_URL': f'http://127.0.0.1:{port}', 'KUNDENPORTAL_STORAGE_SECRET': SECRET}
-    log = (data / 'portal.log').open('w')
-    process = subprocess.Popen([sys.executable, str(ROOT / 'app.py')], env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = (folder / 'portal.log').open('w')
+    process = subprocess.Popen([sys.executable, str(ROOT / 'app.py')], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=folder)
     for _ in range(300):
         try:
             with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=1):
                 return process
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f'the portal did not start; see {data / "portal.log"}')
+    raise SystemExit(f'the portal did not start; see {folder / "portal.log"}')
 
 
 def rss_mb(pid: int) -> float:
@@ -305,10 +312,11 @@ def split(results: list) -> tuple[list[float], str]:
     return times, (f' – {len(failed)} FAILED, e.g. {failed[0]!r}' if failed else '')
 
 
-async def round_of(base: str, pid: int, accounts: list[tuple[str, str]]) -> None:
+async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, str]]) -> None:
     n = len(accounts)
-    baseline = rss_mb(pid)
-    customers = [Customer(base, email, value) for email, value in accounts]
+    baseline = sum(rss_mb(pid) for pid in pids)
+    customers = [Customer(bases[i % len(bases)], email, value) for i, (email, value) in enumerate(accounts)]
+    base = bases[0]
     try:
         lag: list[float] = []
         stop = asyncio.Event()
@@ -322,8 +330,9 @@ async def round_of(base: str, pid: int, accounts: list[tuple[str, str]]) -> None
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
         await asyncio.gather(*(c.ack() for c in customers))
         await asyncio.sleep(2)
-        connected = rss_mb(pid)
-        print(f'N={n:,}: {len(logins)} logins in {login_seconds:.1f} s = {len(logins) / login_seconds:.1f} logins/s '
+        connected = sum(rss_mb(pid) for pid in pids)
+        print(f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
+              f'{len(logins) / login_seconds:.1f} logins/s '
               f'(click → dashboard: {ms(logins)}){failed}; a page built meanwhile: {ms(lag)}', flush=True)
         print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
               f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
@@ -392,6 +401,7 @@ def main() -> None:
     parser.add_argument('--data', type=Path, default=Path(tempfile.gettempdir()) / 'kp-load')
     parser.add_argument('--database-url', default='')
     parser.add_argument('--port', type=int, default=8765)
+    parser.add_argument('--instances', type=int, default=1, help='portal processes on one database')
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # two sockets per client, here and in the portal
@@ -401,17 +411,19 @@ def main() -> None:
     print(f'{len(accounts):,} bench logins ready on {url.split(":", 1)[0]} ({os.cpu_count()} cores)')
     one, parallel = argon2_rate()
     print(f'raw argon2 (the portal\'s parameters): {one:.1f} checks/s on one thread, {parallel:.1f}/s on all cores')
-    portal = start_portal(url, args.data, args.port)
-    base = f'http://127.0.0.1:{args.port}'
+    portals = [start_portal(url, args.data, args.port + i) for i in range(args.instances)]
+    bases = [f'http://127.0.0.1:{args.port + i}' for i in range(args.instances)]
+    base, portal = bases[0], portals[0]
     try:
-        print(f'portal started, RSS {rss_mb(portal.pid):.0f} MB')
+        print(f'{args.instances} portal instance(s) started, RSS {rss_mb(portal.pid):.0f} MB each')
         asyncio.run(page_costs(base, accounts[-1]))
         dashboard_lcp(base, accounts[-1][0])
         for n in args.clients:
-            asyncio.run(round_of(base, portal.pid, accounts[:n]))
+            asyncio.run(round_of(bases, [p.pid for p in portals], accounts[:n]))
     finally:
-        portal.terminate()
-        portal.wait(30)
+        for process in portals:
+            process.terminate()
+            process.wait(30)
 
 
 if __name__ == '__main__':

@@ -15,12 +15,9 @@ class Form:
     def __init__(self) -> None:
         self.fields: dict[str, ui.input] = {}
         self.alert_label: ui.label | None = None
-        self.announcer: ui.label | None = None
 
     def field(self, key: str, label: str, *, password: bool = False, autocomplete: str = '',
               hint: str = '', value: str = '') -> ui.input:
-        if self.announcer is None:  # a live region must exist before its text changes, or nothing is read out
-            self.announcer = ui.label().classes('sr-only').props('role=status aria-live=assertive')
         element = ui.input(label, value=value, password=password, password_toggle_button=password)
         element.classes('w-full').props(f'outlined maxlength=300 autocomplete="{autocomplete or "off"}"')
         if hint:
@@ -42,20 +39,16 @@ class Form:
             if getattr(element, 'error', None):
                 element.error = None
                 element.props(remove='aria-invalid')
-        if self.announcer is not None:
-            self.announcer.text = ''
         if self.alert_label is not None:
             self.alert_label.set_visibility(False)
 
     def show(self, error: DomainError) -> None:
         message = t(error.key, **error.params)
         target = self.fields.get(error.field or '')
-        if target is not None:  # at the field, marked invalid, focused, and read out by screen readers
+        if target is not None:  # at the field (Quasar shows it with role=alert: read out), marked invalid, focused
             target.error = message
             target.props('aria-invalid=true')
             target.run_method('focus')
-            if self.announcer is not None:
-                self.announcer.text = f'{target.props.get("label", "")}: {message}'
         elif self.alert_label is not None:
             self.alert_label.text = message
             self.alert_label.set_visibility(True)
