@@ -163,6 +163,7 @@ class Customer:
         self.texts: list[str] = []
         self.opened: asyncio.Future | None = None
         self.changed = asyncio.Event()
+        self.done_at = 0.0
 
     async def page(self, path: str) -> float:
         """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
@@ -212,7 +213,9 @@ class Customer:
         self._note(data)
         for element in data.values():
             if isinstance(element, dict):
-                self.texts.append(str(element.get('text') or '') + ' ' + str(element.get('props', {}).get('label', '')))
+                props = element.get('props', {})
+                self.texts.append(' '.join(str(x) for x in (element.get('text') or '', props.get('label', ''),
+                                                            props.get('error-message') or '') if x))
         self.changed.set()
 
     async def _open(self, data: dict) -> None:
@@ -244,7 +247,7 @@ class Customer:
         if self.socket is not None:
             await self.socket.emit('ack', {'client_id': self.client_id, 'next_message_id': self.next_message_id})
 
-    async def wait_for_text(self, part: str, timeout: float = 600) -> None:
+    async def wait_for_text(self, part: str, timeout: float = 120) -> None:
         deadline = time.perf_counter() + timeout
         while not any(part in t for t in self.texts):
             self.changed.clear()
@@ -269,8 +272,12 @@ class Customer:
         self.texts.clear()
         started = time.perf_counter()
         await self.click('Zählerstand übermitteln')
-        await self.wait_for_text('Vielen Dank! Ihr Zählerstand')
-        return time.perf_counter() - started
+        try:
+            await self.wait_for_text('Vielen Dank! Ihr Zählerstand')
+        except TimeoutError:
+            raise RuntimeError(f'no confirmation for {self.email}; the page showed {self.texts[-4:]}') from None
+        self.done_at = time.perf_counter()
+        return self.done_at - started
 
 
 # --- the measurements ------------------------------------------------------------------------------------------
@@ -348,7 +355,7 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         started = time.perf_counter()
         go.set()
         latencies, failed = split(await asyncio.gather(*pending, return_exceptions=True))
-        burst = time.perf_counter() - started
+        burst = max((c.done_at for c in customers if c.done_at), default=started + 1) - started
         print(f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
               f'{burst:.1f} s, click → confirmation {ms(latencies)}{failed}', flush=True)
     finally:
