@@ -27,6 +27,12 @@ class ConcurrentChange(DomainError):
     key = 'error.concurrent_change'
 
 
+class Busy(DomainError):
+    """More password checks waiting than the server can do in a reasonable time (a login peak): the visitor
+    is asked to try again instead of waiting minutes."""
+    key = 'error.busy'
+
+
 class InvalidFormat(DomainError):
     key = 'error.format'
 

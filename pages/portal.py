@@ -3,9 +3,10 @@
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from domain.accounts import (
     reset_password,
     set_initial_password,
 )
-from domain.errors import DomainError, StorageUnavailable
+from domain.errors import Busy, DomainError, StorageUnavailable
 from domain.i18n import using
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
@@ -32,12 +33,47 @@ log = logging.getLogger('kundenportal')
 T = TypeVar('T')
 
 
-# Use cases that hash a password (argon2id, deliberately slow). At a login peak they would fill NiceGUI's shared
-# thread pool and every page's database reads would queue behind them; they get threads of their own, one per core
-# (more would not hash faster: argon2 releases the GIL and uses the core fully).
+# Use cases that hash a password (argon2id, deliberately slow, ~150 ms of a core).
 HASHING = {login, register, reset_password, set_initial_password, change_password, disable_second_factor,
            request_password_reset, staff.password_step, staff.change_staff_password, staff.create_staff}
-_HASHING_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix='kp-hashing')
+
+
+class HashingQueue:
+    """Threads of their own for the use cases that hash, with a bounded wait.
+
+    At a login peak these use cases would fill NiceGUI's shared thread pool and every page's database reads would
+    queue behind them, so they get one thread per core (more would not hash faster: argon2 releases the GIL and
+    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (2,000 customers
+    pressing "Anmelden" in the same minute), the visitor is asked at once to try again (`Busy`) rather than left
+    waiting for minutes: a page that waits that long is given up by its browser anyway.
+    """
+
+    def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 15.0, estimate: float = 0.2) -> None:
+        self.threads, self.max_wait = threads, max_wait
+        self.seconds = estimate  # one job, a moving average of the last ones
+        self.waiting = 0  # jobs handed over and not finished
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
+
+    def wait_expected(self) -> float:
+        """How long a job handed over now would wait before its thread takes it."""
+        return self.waiting * self.seconds / self.threads
+
+    async def run(self, work: Callable[[], T]) -> T:
+        if self.wait_expected() > self.max_wait:
+            log.warning('password hashing: %s waiting, turning a visitor away', self.waiting)
+            raise Busy()
+
+        def timed() -> T:
+            started = time.perf_counter()
+            try:
+                return work()
+            finally:
+                self.seconds = 0.9 * self.seconds + 0.1 * (time.perf_counter() - started)
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
+        finally:
+            self.waiting -= 1
 
 
 # How long a page may take to build before NiceGUI sends it unfinished (its default is 3 s): at a peak, pages wait
@@ -63,6 +99,7 @@ class Portal:
     importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
     profile_version: int = 0
+    hashing: HashingQueue = field(default_factory=HashingQueue)
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""
@@ -82,8 +119,8 @@ class Portal:
             with using(chosen), self.unit_of_work() as uow:
                 return work(uow)
         try:
-            if hashing:  # argon2 takes ~150 ms of a core: on its own threads, so that pages never wait behind it
-                return await asyncio.get_running_loop().run_in_executor(_HASHING_THREADS, in_transaction)
+            if hashing:
+                return await self.hashing.run(in_transaction)
             return await run.io_bound(in_transaction)
         except StorageUnavailable as error:
             log.warning('database unavailable: %s', error.__cause__)

@@ -6,13 +6,14 @@ session id (and an empty storage under it), starts the session there, and redire
 old id holds an empty session.
 """
 
+import logging
 import secrets
 import time
 import uuid
 from dataclasses import asdict
 
 from fastapi import Request
-from nicegui import app, ui
+from nicegui import Client, app, ui
 from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
@@ -20,10 +21,19 @@ from domain.staff import StaffGrant
 from pages import language, session, staff_session
 
 TICKET_SECONDS = 60
+log = logging.getLogger('kundenportal')
 
 
-def continue_login(kind: str, grant: SessionGrant | StaffGrant) -> None:
-    """From a login handler: hand over to the renewal route."""
+def continue_login(tab: Client, kind: str, grant: SessionGrant | StaffGrant) -> None:
+    """From a login handler: hand over to the renewal route.
+
+    Unless the tab (`ui.context.client`, taken before the login was awaited) has gone meanwhile: closed, or its
+    connection lost for longer than NiceGUI waits while the login queued at a peak. Then its session storage may
+    be gone too, and nobody would follow the ticket.
+    """
+    if tab.is_deleted:
+        log.info('login finished after its tab had gone; no session started')
+        return
     token = secrets.token_urlsafe(24)
     app.storage.user['login_ticket'] = {'token': token, 'kind': kind, 'at': time.time(), 'grant': asdict(grant)}
     ui.navigate.to(f'/anmelden/weiter?t={token}')
