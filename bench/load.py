@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import re
 import resource
 import statistics
@@ -52,6 +53,7 @@ MAIN_PAGES = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/absc
               '/kundendaten', '/posteingang', '/kontakt', '/einstellungen')
 ELEMENTS = re.compile(r'parseElements\(String\.raw`(.*?)`\)', re.S)
 QUERY = re.compile(r'query: (\{.*?\}),\n')
+BUSY = 'in einer Minute noch einmal'
 
 
 def pct(values: list[float], q: float) -> float:
@@ -79,7 +81,10 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
     today = date.today()
     rule = settings.load_profile().readings
     with engine.begin() as db:
-        existing = db.execute(text("SELECT count(*) FROM portaluser WHERE email LIKE 'last%@bench.example'")).scalar()
+        linked = dict(db.execute(text(  # bench accounts of earlier runs, by their customer
+            "SELECT uc.customer_id, u.email FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id "
+            "WHERE u.email LIKE 'last%@bench.example'")).all())
+        fresh = len(linked)
         candidates = db.execute(text(
             "SELECT c.id, m.id, m.pre_decimal_digits, m.installed_on FROM customer c "
             "JOIN contract k ON k.customer_id = c.id JOIN meter m ON m.contract_id = k.id "
@@ -87,14 +92,15 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
             "AND (SELECT count(*) FROM contract k2 WHERE k2.customer_id = c.id) = 1 "
             "AND c.id NOT IN (SELECT customer_id FROM usercustomer WHERE user_id NOT IN "
             "  (SELECT id FROM portaluser WHERE email LIKE 'last%@bench.example')) "
-            "ORDER BY c.id LIMIT :n"), {'n': logins * 2}).all()
-        chosen = []
+            "ORDER BY c.id LIMIT :n"), {'n': logins * 2 + len(linked)}).all()
+        chosen: list[tuple[str, str]] = []
+        now = datetime.now(UTC)
         for customer_id, meter_id, digits, installed in candidates:
-            history = [(r[0] if isinstance(r[0], date) else date.fromisoformat(r[0]), Decimal(str(r[1])))
+            history = [(r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])), Decimal(str(r[1])))
                        for r in db.execute(text("SELECT reading_date, value FROM meterreading WHERE meter_id = :m "
-                                                "AND obis = '1.8.0' AND source != 'customer' ORDER BY reading_date"),
-                                           {'m': meter_id})]
-            if len(history) < 2 or history[-1][0] >= today:
+                                                "AND obis = '1.8.0' AND reading_date < :today ORDER BY reading_date"),
+                                           {'m': meter_id, 'today': today})]  # as the portal judges: earlier runs too
+            if len(history) < 2:
                 continue
             (d0, v0), (d1, v1) = history[-2], history[-1]
             value = v1 + ((v1 - v0) / max((d1 - d0).days, 1) * (today - d1).days).quantize(Decimal(1))
@@ -102,21 +108,20 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
                 else date.fromisoformat(installed)
             if judge(history, today, value, digits, rule, installed_on).status != 'ok':
                 continue
-            chosen.append((customer_id, str(int(value))))
-            if len(chosen) == logins:
-                break
-        if existing < len(chosen):
-            now = datetime.now(UTC)
-            for n, (customer_id, _) in enumerate(chosen[existing:], start=existing):
+            email = linked.get(customer_id)
+            if email is None:
+                email, fresh = f'last{fresh}@bench.example', fresh + 1
                 user_id = db.execute(text(
                     "INSERT INTO portaluser (email, password_hash, state, created_at, confirmed_at, session_epoch, "
                     "must_change_password, totp_enabled, totp_secret, totp_last_step) VALUES (:e, :h, 'active', :t, "
-                    ":t, 0, false, false, '', 0) RETURNING id"), {'e': f'last{n}@bench.example', 'h': password_hash,
-                                                                  't': now}).scalar()
+                    ":t, 0, false, false, '', 0) RETURNING id"), {'e': email, 'h': password_hash, 't': now}).scalar()
                 db.execute(text("INSERT INTO usercustomer (user_id, customer_id, linked_at) VALUES (:u, :c, :t)"),
                            {'u': user_id, 'c': customer_id, 't': now})
+            chosen.append((email, str(int(value))))
+            if len(chosen) == logins:
+                break
     engine.dispose()
-    return [(f'last{n}@bench.example', value) for n, (_, value) in enumerate(chosen)]
+    return chosen
 
 
 # --- the portal ------------------------------------------------------------------------------------------------
@@ -139,6 +144,27 @@ def start_portal(url: str, data: Path, port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f'the portal did not start; see {folder / "portal.log"}')
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    total = 0.0
+    for pid in pids:
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+async def sample_cpu(pids: list[int], samples: list[tuple[float, float]]) -> None:
+    while True:
+        samples.append((time.perf_counter(), cpu_seconds(pids)))
+        await asyncio.sleep(0.05)
+
+
+def cpu_at(samples: list[tuple[float, float]], moment: float) -> float:
+    """The CPU time used by `moment`, from the first sample at or after it."""
+    return next((used for at, used in samples if at >= moment), samples[-1][1])
 
 
 def rss_mb(pid: int) -> float:
@@ -164,6 +190,7 @@ class Customer:
         self.opened: asyncio.Future | None = None
         self.changed = asyncio.Event()
         self.done_at = 0.0
+        self.retries = 0
 
     async def page(self, path: str) -> float:
         """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
@@ -254,21 +281,32 @@ class Customer:
             await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.perf_counter()))
 
     async def log_in(self) -> float:
+        """Log in as a customer does at a peak: turned away with "in einer Minute noch einmal", wait and retry."""
         await self.page('/')
         await self.type('E-Mail-Adresse', self.email)
         await self.type('Passwort', PASSWORD)
-        self.opened = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
-        await self.click('Anmelden')
-        ticket = await asyncio.wait_for(self.opened, 1800)  # 2,000 logins queue for the hashing
+        while True:
+            self.opened = asyncio.get_running_loop().create_future()
+            self.texts.clear()
+            await self.click('Anmelden')
+            turned_away = asyncio.create_task(self.wait_for_text(BUSY, 1800))
+            await asyncio.wait([self.opened, turned_away], timeout=1800, return_when=asyncio.FIRST_COMPLETED)
+            turned_away.cancel()
+            if self.opened.done():
+                break
+            self.retries += 1
+            await asyncio.sleep(random.uniform(20, 60))  # "Bitte versuchen Sie es in einer Minute noch einmal."
         took = time.perf_counter() - started
-        await self.page(ticket)  # the new session id; redirects on to /uebersicht
+        await self.page(self.opened.result())  # the new session id; redirects on to /uebersicht
         assert self.path == '/uebersicht', self.path
         return took
 
-    async def submit_reading(self, go: asyncio.Event) -> float:
+    async def enter_reading(self) -> None:
         await self.type('Zählerstand', self.value)
-        await go.wait()
+
+    async def submit_reading(self) -> float:
+        """Click "Zählerstand übermitteln"; seconds until the confirmation is on screen."""
         self.texts.clear()
         started = time.perf_counter()
         await self.click('Zählerstand übermitteln')
@@ -319,7 +357,7 @@ def split(results: list) -> tuple[list[float], str]:
     return times, (f' – {len(failed)} FAILED, e.g. {failed[0]!r}' if failed else '')
 
 
-async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, str]]) -> None:
+async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, str]], rate: float) -> None:
     n = len(accounts)
     baseline = sum(rss_mb(pid) for pid in pids)
     customers = [Customer(bases[i % len(bases)], email, value) for i, (email, value) in enumerate(accounts)]
@@ -328,19 +366,21 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         lag: list[float] = []
         stop = asyncio.Event()
         lagging = asyncio.create_task(loop_lag(base, stop, lag))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(pids)
         results = await asyncio.gather(*(c.log_in() for c in customers), return_exceptions=True)
-        login_seconds = time.perf_counter() - started
+        login_seconds, login_cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu
         stop.set()
         await lagging
         logins, failed = split(results)
+        retries = sum(c.retries for c in customers)
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
         await asyncio.gather(*(c.ack() for c in customers))
         await asyncio.sleep(2)
         connected = sum(rss_mb(pid) for pid in pids)
         print(f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
-              f'{len(logins) / login_seconds:.1f} logins/s '
-              f'(click → dashboard: {ms(logins)}){failed}; a page built meanwhile: {ms(lag)}', flush=True)
+              f'{len(logins) / login_seconds:.1f} logins/s, server CPU {login_cpu / max(len(logins), 1) * 1000:.0f} ms '
+              f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
+              f'{retries}; a page built meanwhile: {ms(lag)}', flush=True)
         print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
               f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
               f'per client)', flush=True)
@@ -349,15 +389,31 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         builds, failed = split(results)
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
         print(f'  /zaehlerstand opened by all at once: server answer {ms(builds)}{failed}', flush=True)
-        go = asyncio.Event()
-        pending = [asyncio.create_task(c.submit_reading(go)) for c in customers]
-        await asyncio.sleep(max(1.0, len(customers) / 200))  # every field typed and its value at the server
+        await asyncio.gather(*(c.enter_reading() for c in customers))
+        await asyncio.sleep(max(1.0, len(customers) / 200))  # every field's value at the server
+
+        cpu: list[tuple[float, float]] = []
+        sampling = asyncio.create_task(sample_cpu(pids, cpu))
+        await asyncio.sleep(0.2)
         started = time.perf_counter()
-        go.set()
-        latencies, failed = split(await asyncio.gather(*pending, return_exceptions=True))
-        burst = max((c.done_at for c in customers if c.done_at), default=started + 1) - started
+        latencies, failed = split(await asyncio.gather(*(c.submit_reading() for c in customers),
+                                                       return_exceptions=True))
+        sampling.cancel()
+        end = max((c.done_at for c in customers if c.done_at), default=started + 1)
+        burst = end - started
+        used = cpu_at(cpu, end) - cpu_at(cpu, started)
         print(f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
-              f'{burst:.1f} s, click → confirmation {ms(latencies)}{failed}', flush=True)
+              f'{burst:.1f} s, click → confirmation {ms(latencies)}, server CPU '
+              f'{used / max(len(latencies), 1) * 1000:.1f} ms per submission{failed}', flush=True)
+
+        async def paced(customer: Customer, at: float) -> float:
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            return await customer.submit_reading()
+        start = time.perf_counter() + 0.5
+        latencies, failed = split(await asyncio.gather(*(paced(c, start + i / rate) for i, c in enumerate(customers)),
+                                                       return_exceptions=True))
+        print(f'  the same customers correct their reading, arriving at {rate:.0f}/s: click → confirmation '
+              f'{ms(latencies)}{failed}', flush=True)
     finally:
         await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
 
@@ -409,6 +465,8 @@ def main() -> None:
     parser.add_argument('--database-url', default='')
     parser.add_argument('--port', type=int, default=8765)
     parser.add_argument('--instances', type=int, default=1, help='portal processes on one database')
+    parser.add_argument('--rate', type=float, default=100, help='arrival rate of the paced submissions, per second')
+    parser.add_argument('--skip-page-costs', action='store_true')
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # two sockets per client, here and in the portal
@@ -423,10 +481,11 @@ def main() -> None:
     base, portal = bases[0], portals[0]
     try:
         print(f'{args.instances} portal instance(s) started, RSS {rss_mb(portal.pid):.0f} MB each')
-        asyncio.run(page_costs(base, accounts[-1]))
-        dashboard_lcp(base, accounts[-1][0])
+        if not args.skip_page_costs:
+            asyncio.run(page_costs(base, accounts[-1]))
+            dashboard_lcp(base, accounts[-1][0])
         for n in args.clients:
-            asyncio.run(round_of(bases, [p.pid for p in portals], accounts[:n]))
+            asyncio.run(round_of(bases, [p.pid for p in portals], accounts[:n], args.rate))
     finally:
         for process in portals:
             process.terminate()

@@ -166,6 +166,15 @@ def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: 
     return views
 
 
+def installment_after_reading(uow: UnitOfWork, ctx: Context, contract: Contract) -> Calculator | None:
+    """The installment a new reading implies for its contract, when it differs from the current one and there are
+    installments left to change this billing year."""
+    view = _view(uow, ctx, contract, ctx.now.astimezone(BERLIN).date())
+    if view is None or view.calculator.remaining <= 0 or view.calculator.suggested == view.calculator.current:
+        return None
+    return view.calculator
+
+
 def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
     if contract.end_date is not None and contract.end_date < today:
         return None

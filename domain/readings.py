@@ -4,7 +4,7 @@ The rules are plain functions on plain values; `submit_reading` and `meter_forms
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,6 +24,7 @@ from domain.errors import (
     ReasonRequired,
 )
 from domain.i18n import BERLIN, day, number, t
+from domain.installment import installment_after_reading
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
 from domain.overview import ensure_owner
@@ -205,6 +206,9 @@ class Submitted:
     contract_number: str
     commodity: str
     reason: str = ''
+    # the Abschlag (monthly installment) this reading implies, when it differs from the current one
+    suggested_installment: Decimal | None = None
+    current_installment: Decimal | None = None
 
 
 def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, meter_number: str,
@@ -216,8 +220,12 @@ def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int
     if not found:
         raise NotAllowed()
     contract, meter = found[0]
-    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
-                         channel)
+    stored = store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
+                           channel)
+    calculator = installment_after_reading(uow, ctx, contract)  # in the same unit of work: the page asks nothing more
+    if calculator is None:
+        return stored
+    return replace(stored, suggested_installment=calculator.suggested, current_installment=calculator.current)
 
 
 def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, values: dict[str, str],

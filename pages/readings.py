@@ -7,7 +7,6 @@ from nicegui import ui
 from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import BERLIN, day, money, number
-from domain.installment import installment_views
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
     REASONS,
@@ -81,10 +80,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                 return await portal.act(submit_reading, me.user_id, me.customer_id, meter.meter_number, values, when,
                                         confirmed, reason, address=client_address())
 
-            async def after(_: Submitted) -> None:
-                await _proposal(portal, me, meter)
-
-            reading_form(portal, meter, send, after)
+            reading_form(portal, meter, send, _proposal)
         _history(meter)
 
 
@@ -92,7 +88,7 @@ Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 
 
 def reading_form(portal: Portal, meter: MeterForm, send: Send,
-                 after: Callable[[Submitted], Awaitable[None]] | None = None) -> None:
+                 after: Callable[[Submitted], None] | None = None) -> None:
     """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
     form = Form()
     for obis in meter.registers:
@@ -137,22 +133,19 @@ def reading_form(portal: Portal, meter: MeterForm, send: Send,
                           reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')) \
                 .props('outline no-caps')
             if after is not None:
-                await after(result)
+                after(result)
 
     ui.button(t('reading.submit'), on_click=submit).props('no-caps')
 
 
-async def _proposal(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
-    """Beyond the reading: the installment this reading implies, with a way to change it."""
-    views = await portal.act(installment_views, me.user_id, me.customer_id)
-    view = next((v for v in views if v.contract_number == meter.contract_number), None)
-    if view is None or view.calculator.remaining <= 0:
+def _proposal(result: Submitted) -> None:
+    """Beyond the reading: the installment it implies, with a way to change it."""
+    if result.suggested_installment is None or result.current_installment is None:
         return
-    calc = view.calculator
-    if calc.suggested != calc.current:
-        with ui.row().classes('items-center gap-2'):
-            ui.label(t('reading.proposal', amount=money(calc.suggested), current=money(calc.current)))
-            ui.link(t('reading.proposal_link'), '/abschlag')
+    with ui.row().classes('items-center gap-2'):
+        ui.label(t('reading.proposal', amount=money(result.suggested_installment),
+                   current=money(result.current_installment)))
+        ui.link(t('reading.proposal_link'), '/abschlag')
 
 
 def last_values(meter: MeterForm) -> None:

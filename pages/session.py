@@ -51,9 +51,13 @@ def end() -> None:
         app.storage.user.pop(key, None)
 
 
+TOUCH_SECONDS = 5  # every write of the session storage is a file or Redis write: at most one per 5 s
+
+
 def touch() -> None:
-    if 'user_id' in app.storage.user:
-        app.storage.user['last_active'] = time.time()
+    storage = app.storage.user
+    if 'user_id' in storage and time.time() - float(storage.get('last_active', 0)) >= TOUCH_SECONDS:
+        storage['last_active'] = time.time()
 
 
 def idle_seconds() -> float:

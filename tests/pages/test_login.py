@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from nicegui import app
 
@@ -122,3 +124,17 @@ async def test_the_login_gives_a_new_session_id_and_the_old_one_opens_nothing(us
     assert (await user.http_client.get('/anmelden/weiter?t=erfunden')).headers['location'] == '/'
     user.http_client.cookies.set('session', after)
     assert (await user.http_client.get('/uebersicht')).status_code == 200
+
+
+async def test_activity_renews_the_idle_clock_without_writing_the_session_storage_on_every_click(user, customer):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['last_active'] -= 3
+        written = app.storage.user['last_active']
+    await user.open('/vertraege')
+    with user:
+        assert app.storage.user['last_active'] == written  # 3 s ago: not worth a write
+        app.storage.user['last_active'] -= 60
+    await user.open('/vertraege')
+    with user:
+        assert time.time() - app.storage.user['last_active'] < 2

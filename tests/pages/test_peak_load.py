@@ -7,6 +7,7 @@ import threading
 import pytest
 from nicegui import app
 from nicegui.app.app import prune_user_storage
+
 from domain.errors import Busy
 from pages.portal import HashingQueue
 from tests.factories import PASSWORD, make_customer, make_login

@@ -20,9 +20,17 @@ from storage.unit_of_work import SqlUnitOfWork
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.connections: set[tuple] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith('refused@'):
+            return '550 no such mailbox'
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        self.connections.add(session.peer)
         return '250 OK'
 
 
@@ -57,14 +65,29 @@ def statuses(engine) -> list[str]:
 async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smtp_server):
     controller, inbox = smtp_server
     queue(engine, 'a@example.org', 'b@example.org')
-    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port),
+                          'Stadtwerke Mühlstadt <portal@stadtwerke.example>')
     assert await sender.send_due() == 2
     assert statuses(engine) == ['sent', 'sent']
     message = inbox.messages[0]
     assert message['To'] == 'a@example.org' and message['Subject'] == 'Zählerstand erhalten'
+    assert message['From'] == 'Stadtwerke Mühlstadt <portal@stadtwerke.example>'
     assert message.get_body(('plain',)).get_content().strip().endswith('1.234,56 €')
     assert '<p>Guten Tag</p>' in message.get_body(('html',)).get_content()
     assert await sender.send_due() == 0  # nothing is sent twice
+
+
+async def test_a_batch_goes_out_over_one_connection_and_a_refused_address_fails_alone(engine, smtp_server):
+    controller, inbox = smtp_server
+    queue(engine, 'a@example.org', 'refused@example.org', 'c@example.org')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    assert await sender.send_due() == 2
+    assert [m['To'] for m in inbox.messages] == ['a@example.org', 'c@example.org']
+    assert len(inbox.connections) == 1
+    assert statuses(engine) == ['sent', 'queued', 'sent']  # the refused one is retried later, and finally given up
+    with Session(engine) as session:
+        refused = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'refused@example.org')).one()
+        assert refused.attempts == 1 and '550' in refused.last_error and refused.next_attempt_at > utcnow()
 
 
 async def test_mails_wait_while_smtp_is_down_and_go_out_when_it_is_back(engine, smtp_server):
