@@ -48,6 +48,11 @@ from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger('kundenportal')
 
+# How long a tab may be out of touch before NiceGUI gives it up (NiceGUI's default: 3 s, its ping timeout 2 s).
+# At a peak the event loop answers late, and with 3 s NiceGUI dropped hundreds of waiting login pages; with 10 s it
+# pings every 8 s and waits 4 s for the answer.
+RECONNECT_SECONDS = 10.0
+
 
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     engine = make_engine(settings.url)
@@ -98,7 +103,7 @@ def start(settings: Settings | None = None) -> None:
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
-           language='de', show=False, reload=False, favicon='⚡',
+           language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
                                       'max_age': 12 * 3600},
            uvicorn_logging_level='warning', proxy_headers=True, forwarded_allow_ips='127.0.0.1')

@@ -52,6 +52,8 @@ class HashingQueue:
         self.threads, self.max_wait = threads, max_wait
         self.seconds = estimate  # one job, a moving average of the last ones
         self.waiting = 0  # jobs handed over and not finished
+        self.turned_away = 0
+        self._warned_at = -60.0
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
 
     def wait_expected(self) -> float:
@@ -60,7 +62,11 @@ class HashingQueue:
 
     async def run(self, work: Callable[[], T]) -> T:
         if self.wait_expected() > self.max_wait:
-            log.warning('password hashing: %s waiting, turning a visitor away', self.waiting)
+            self.turned_away += 1
+            if time.monotonic() - self._warned_at > 10:  # one line per 10 s, not one per visitor
+                log.warning('password hashing: %s waiting; %s visitors asked to come back in a minute so far',
+                            self.waiting, self.turned_away)
+                self._warned_at = time.monotonic()
             raise Busy()
 
         def timed() -> T:
