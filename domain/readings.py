@@ -4,7 +4,7 @@ The rules are plain functions on plain values; `submit_reading` and `meter_forms
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -220,16 +220,15 @@ def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int
     if not found:
         raise NotAllowed()
     contract, meter = found[0]
-    stored = store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
-                           channel)
-    calculator = installment_after_reading(uow, ctx, contract)  # in the same unit of work: the page asks nothing more
-    if calculator is None:
-        return stored
-    return replace(stored, suggested_installment=calculator.suggested, current_installment=calculator.current)
+    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
+                         channel, propose=True)
 
 
 def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, values: dict[str, str],
-           reading_date: str, confirmed: bool, reason: str, actor: str, channel: str) -> Submitted:
+                  reading_date: str, confirmed: bool, reason: str, actor: str, channel: str,
+                  propose: bool = False) -> Submitted:
+    """Check and store; with `propose`, also the installment the reading implies, worked out in the same
+    transaction (the page asks nothing more, and a failure there leaves nothing stored either)."""
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
     today = ctx.now.astimezone(BERLIN).date()
@@ -297,10 +296,12 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
     if recipient:
         uow.queue_mail(compose(ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when),
                                values='\n'.join(lines)), ctx.now)
+    calculator = installment_after_reading(uow, ctx, contract) if propose else None
     uow.commit()
     return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced), ctx.now,
                      customer.customer_number if customer else '', customer.display_name if customer else '',
-                     contract.contract_number, contract.commodity, reason if implausible else '')
+                     contract.contract_number, contract.commodity, reason if implausible else '',
+                     calculator.suggested if calculator else None, calculator.current if calculator else None)
 
 
 def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
