@@ -121,14 +121,11 @@ def _login_pages(portal: Portal) -> None:
 
             async def submit() -> None:
                 form.clear()
-                tab = ui.context.client
-                try:
-                    grant = await portal.act(staff.password_step, form.value('email'), form.value('password'),
-                                             address=client_address())
+                try:  # a new session id, then the second factor
+                    await renewal.log_in('staff', portal.act(staff.password_step, form.value('email'),
+                                                             form.value('password'), address=client_address()))
                 except DomainError as error:
                     form.show(error)
-                    return
-                renewal.continue_login(tab, 'staff', grant)  # a new session id, then the second factor
             form.fields['password'].on('keydown.enter', submit)
             ui.button(t('staff.submit'), on_click=submit).props('no-caps')
 

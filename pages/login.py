@@ -107,13 +107,11 @@ def _login_form(portal: Portal) -> None:
 
     async def submit() -> None:
         form.clear()
-        tab = ui.context.client
-        try:
-            grant = await portal.act(login, form.value('email'), form.value('password'), address=client_address())
+        try:  # a new session id, then the overview or the code page
+            await renewal.log_in('customer', portal.act(login, form.value('email'), form.value('password'),
+                                                        address=client_address()))
         except DomainError as error:
             form.show(error)
-            return
-        renewal.continue_login(tab, 'customer', grant)  # a new session id, then the overview or the code page
 
     email.on('keydown.enter', submit)
     password.on('keydown.enter', submit)

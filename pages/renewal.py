@@ -10,10 +10,11 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import asdict
 
 from fastapi import Request
-from nicegui import Client, app, ui
+from nicegui import app, ui
 from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
@@ -24,13 +25,16 @@ TICKET_SECONDS = 60
 log = logging.getLogger('kundenportal')
 
 
-def continue_login(tab: Client, kind: str, grant: SessionGrant | StaffGrant) -> None:
-    """From a login handler: hand over to the renewal route.
+async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant]) -> None:
+    """From a login handler: await the login use case (its DomainError reaches the caller), then hand over to the
+    renewal route.
 
-    Unless the tab (`ui.context.client`, taken before the login was awaited) has gone meanwhile: closed, or its
-    connection lost for longer than NiceGUI waits while the login queued at a peak. Then its session storage may
-    be gone too, and nobody would follow the ticket.
+    Unless the tab has gone meanwhile: closed, or its connection lost for longer than NiceGUI waits while the login
+    queued at a peak. Then its session storage may be gone too, and nobody would follow the ticket. (The tab is
+    taken before the await: afterwards a deleted tab cannot even be asked.)
     """
+    tab = ui.context.client
+    grant = await attempt
     if tab.is_deleted:
         log.info('login finished after its tab had gone; no session started')
         return
