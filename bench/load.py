@@ -4,7 +4,7 @@ against the portal (app.py in its own process) on the 150,000-customer demo data
     python bench/load.py --customers 150000 --clients 100 500 2000 [--data /tmp/kp-load] [--database-url URL]
                          [--instances K] [--rate 100] [--skip-page-costs]
 
-Each simulated customer is a real client of the portal: HTTP with its own cookie jar for the pages, and a
+Each simulated customer (bench/browser_tab.py) is a real client of the portal: HTTP with its own cookie jar, and a
 socket.io websocket speaking NiceGUI's protocol (the events a browser sends when a field is typed into or a
 button clicked; the updates and navigation the server sends back), with python-socketio's client and aiohttp from
 the test requirements. Customers asked to come back in a minute (a login peak) wait 20-60 s and try again; a page
@@ -18,13 +18,9 @@ skipped, the build time of every main page and the dashboard's LCP in Chromium.
 """
 
 import argparse
-import ast
 import asyncio
-import json
 import logging
 import os
-import random
-import re
 import resource
 import statistics
 import subprocess
@@ -32,7 +28,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -42,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-import socketio  # noqa: E402
+from browser_tab import PASSWORD, Customer  # noqa: E402  (bench/, the script's own folder)
 from sqlalchemy import text  # noqa: E402
 
 from domain.readings import judge  # noqa: E402
@@ -51,13 +46,9 @@ from storage.demo import build_demo, has_customers  # noqa: E402
 from storage.hashing import Argon2Hasher  # noqa: E402
 from storage.settings import Settings  # noqa: E402
 
-PASSWORD = 'Bench-Passwort-2026'
 SECRET = 'bench-secret-0123456789abcdef0123'
 MAIN_PAGES = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen',
               '/kundendaten', '/posteingang', '/kontakt', '/einstellungen')
-ELEMENTS = re.compile(r'parseElements\(String\.raw`(.*?)`\)', re.S)
-QUERY = re.compile(r'query: (\{.*?\}),\n')
-BUSY = 'in einer Minute noch einmal'
 
 
 def pct(values: list[float], q: float) -> float:
@@ -176,167 +167,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith('VmRSS:'):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-# --- one simulated customer ------------------------------------------------------------------------------------
-
-class Customer:
-    """A browser tab, reduced to what the portal sees of it."""
-
-    def __init__(self, base: str, email: str, value: str) -> None:
-        self.base, self.email, self.value = base, email, value
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.socket: socketio.AsyncClient | None = None
-        self.elements: dict = {}
-        self.client_id = ''
-        self.next_message_id = 0
-        self.texts: list[str] = []
-        self.opened: asyncio.Future | None = None
-        self.changed = asyncio.Event()
-        self.done_at = 0.0
-        self.retries = 0
-        self.reloads = 0
-        self.lost = asyncio.Event()
-
-    async def page(self, path: str) -> float:
-        """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
-        await self.leave()
-        started = time.perf_counter()
-        async with self.http.get(self.base + path) as answer:
-            html = await answer.text()
-            self.path = answer.url.path
-        built = time.perf_counter() - started
-        raw = ELEMENTS.search(html).group(1)
-        for entity, char in (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&')):
-            raw = raw.replace(entity, char)
-        self.elements = json.loads(raw)
-        query = ast.literal_eval(QUERY.search(html).group(1))  # NiceGUI writes the Python dict as it is
-        self.client_id, self.next_message_id = query['client_id'], 0
-        params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
-        url = self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
-                                         for k, v in params.items())
-        for attempt in range(3):  # a browser retries too
-            self.socket = socketio.AsyncClient(reconnection=False)
-            self.socket.on('update', self._update)
-            self.socket.on('open', self._open)
-            self.socket.on('disconnect', self._lost)
-            try:
-                await self.socket.connect(url, socketio_path='/_nicegui_ws/socket.io', transports=['websocket'],
-                                          wait_timeout=60)
-                break
-            except socketio.exceptions.ConnectionError:
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(1)
-        return built
-
-    async def leave(self) -> None:
-        if self.socket is not None:
-            socket, self.socket = self.socket, None
-            await socket.disconnect()
-        self.lost.clear()
-
-    async def close(self) -> None:
-        await self.leave()
-        await self.http.close()
-
-    def _note(self, data: dict) -> None:
-        if data.get('_id') is not None:
-            self.next_message_id = data.pop('_id') + 1
-
-    async def _update(self, data: dict) -> None:
-        self._note(data)
-        for element in data.values():
-            if isinstance(element, dict) and 'hidden' not in element.get('class', []):  # what is on screen
-                props = element.get('props', {})
-                self.texts.append(' '.join(str(x) for x in (element.get('text') or '', props.get('label', ''),
-                                                            props.get('error-message') or '') if x))
-        self.changed.set()
-
-    async def _lost(self, *_: object) -> None:
-        """The server dropped the connection (or we left the page): a browser would reload the page."""
-        self.lost.set()
-
-    async def _open(self, data: dict) -> None:
-        self._note(data)
-        if self.opened is not None and not self.opened.done():
-            self.opened.set_result(data['path'])
-
-    def _find(self, label: str, kind: str) -> tuple[str, str]:
-        """The element named `label` that listens to `kind` events, and its listener."""
-        for element_id, element in self.elements.items():
-            if element.get('props', {}).get('label') == label or element.get('text') == label:
-                for event in element.get('events', []):
-                    if event['type'] == kind:
-                        return element_id, event['listener_id']
-        raise LookupError(f'no {label!r} for {kind} on {self.path}')
-
-    async def _emit(self, label: str, kind: str, args: list) -> None:
-        element_id, listener = self._find(label, kind)
-        await self.socket.emit('event', {'id': int(element_id), 'client_id': self.client_id, 'listener_id': listener,
-                                         'args': args})
-
-    async def type(self, label: str, value: str) -> None:
-        await self._emit(label, 'update:value', [json.dumps(value)])
-
-    async def click(self, label: str) -> None:
-        await self._emit(label, 'click', [])
-
-    async def ack(self) -> None:
-        if self.socket is not None:
-            await self.socket.emit('ack', {'client_id': self.client_id, 'next_message_id': self.next_message_id})
-
-    async def wait_for_text(self, part: str, timeout: float = 120) -> None:
-        deadline = time.perf_counter() + timeout
-        while not any(part in t for t in self.texts):
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.perf_counter()))
-
-    async def log_in(self) -> float:
-        """Log in as a customer does at a peak: turned away with "in einer Minute noch einmal", wait and retry;
-        a page whose connection the server dropped is reloaded (what the browser does) and the login starts over."""
-        started = time.perf_counter()
-        while True:
-            await self.page('/')
-            await self.type('E-Mail-Adresse', self.email)
-            await self.type('Passwort', PASSWORD)
-            while True:
-                self.opened = asyncio.get_running_loop().create_future()
-                self.texts.clear()
-                await self.click('Anmelden')
-                turned_away = asyncio.create_task(self.wait_for_text(BUSY, 1800))
-                lost = asyncio.create_task(self.lost.wait())
-                await asyncio.wait([self.opened, turned_away, lost], timeout=1800, return_when=asyncio.FIRST_COMPLETED)
-                turned_away.cancel()
-                lost.cancel()
-                if self.opened.done() or self.lost.is_set():
-                    break
-                self.retries += 1
-                await asyncio.sleep(random.uniform(20, 60))  # "Bitte versuchen Sie es in einer Minute noch einmal."
-                if self.lost.is_set() or self.opened.done():
-                    break
-            if self.opened.done():
-                break
-            self.reloads += 1
-        took = time.perf_counter() - started
-        await self.page(self.opened.result())  # the new session id; redirects on to /uebersicht
-        assert self.path == '/uebersicht', self.path
-        return took
-
-    async def enter_reading(self) -> None:
-        await self.type('Zählerstand', self.value)
-
-    async def submit_reading(self) -> float:
-        """Click "Zählerstand übermitteln"; seconds until the confirmation is on screen."""
-        self.texts.clear()
-        started = time.perf_counter()
-        await self.click('Zählerstand übermitteln')
-        try:
-            await self.wait_for_text('Vielen Dank! Ihr Zählerstand')
-        except TimeoutError:
-            raise RuntimeError(f'no confirmation for {self.email}; the page showed {self.texts[-4:]}') from None
-        self.done_at = time.perf_counter()
-        return self.done_at - started
 
 
 # --- the measurements ------------------------------------------------------------------------------------------
