@@ -1,0 +1,254 @@
+"""Verwaltung, for admins: import from the billing system, API tokens, the utility's settings, the staff list."""
+
+import tempfile
+from pathlib import Path
+
+from nicegui import run, ui
+
+from domain import api_tokens, profile_admin, staff
+from domain.errors import DomainError
+from pages import staff_session
+from pages.forms import Form, client_address, file_picker, notice, page_title
+from pages.language import t
+from pages.portal import Portal
+from pages.staff_frame import staff_page, when
+from pages.staff_session import StaffMe
+
+IMPORT_FILES = ('customers.csv', 'contracts.csv', 'meters.csv', 'readings.csv', 'prices.csv', 'installments.csv',
+                'payments.csv', 'bills.csv')
+
+
+def create(portal: Portal) -> None:
+    _exchange_pages(portal)
+    _settings_page(portal)
+    _staff_pages(portal)
+
+
+def _exchange_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/import', 'staff.nav_import', admin=True)
+    async def import_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_import'))
+        ui.label(t('staff.import_intro')).classes('text-grey-8')
+        folder = Path(tempfile.mkdtemp(prefix='kp-import-'))
+        received = ui.label(t('staff.import_none')).props('role=status')
+        report = ui.column().classes('w-full gap-1')
+
+        async def uploaded(event) -> None:
+            name = Path(event.file.name).name
+            if name not in IMPORT_FILES:
+                ui.notify(t('staff.import_unknown_file', name=name, known=', '.join(IMPORT_FILES)), type='warning')
+                return
+            await event.file.save(folder / name)
+            received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
+            run_button.disable()
+
+        file_picker(t('staff.import_upload'), uploaded, '.csv,.pdf', 200 * 2**20, multiple=True)
+
+        async def check(apply: bool) -> None:
+            report.clear()
+            if not await staff_session.still(portal, me) or portal.importer is None:
+                return
+            if not any(folder.glob('*.csv')):
+                with report:
+                    notice(t('staff.import_none'), 'negative')
+                return
+            result = await run.io_bound(portal.importer, folder, not apply, f'staff:{me.staff_id}')
+            with report:
+                for file in result.files:
+                    if file.errors:
+                        ui.label(t('staff.import_file_errors', name=file.name, count=len(file.errors))) \
+                            .classes('text-negative text-weight-medium')
+                        for error in file.errors[:100]:
+                            ui.label(error).classes('text-negative text-body2')
+                    else:
+                        key = 'staff.import_file_done' if apply else 'staff.import_file_ok'
+                        ui.label(t(key, name=file.name, rows=file.rows, created=file.created, updated=file.updated,
+                                   unchanged=file.unchanged))
+                notice(t('staff.import_done') if apply else t('staff.import_checked') if result.ok
+                       else t('staff.import_fix'), 'positive' if result.ok else 'negative')
+            if not apply and result.ok:
+                run_button.enable()
+            if apply:
+                run_button.disable()
+
+        with ui.row().classes('gap-2'):
+            ui.button(t('staff.import_check'), on_click=lambda: check(False)).props('no-caps outline')
+            run_button = ui.button(t('staff.import_run'), on_click=lambda: check(True)).props('no-caps')
+            run_button.disable()
+
+    @staff_page(portal, '/verwaltung/api', 'staff.nav_api', admin=True)
+    async def api_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_api'))
+        ui.label(t('staff.api_intro')).classes('text-grey-8')
+        ui.link(t('staff.api_schema'), '/api/v1/openapi.json', new_tab=True)
+        listing = ui.column().classes('w-full gap-2')
+
+        async def refresh() -> None:
+            listing.clear()
+            rows = await portal.read(api_tokens.token_list, me.staff_id)
+            with listing:
+                for row in rows:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        state = t('staff.api_revoked') if row.revoked else t('staff.api_active')
+                        ui.label(f'{row.name} · {t("staff.api_scopes." + row.scope)} · {state} · '
+                                 f'{t("staff.api_last_used")}: {when(row.last_used_at)}')
+                        if not row.revoked:
+                            ui.button(t('staff.api_revoke'), on_click=lambda r=row: revoke(r.token_id)) \
+                                .props('no-caps outline color=negative')
+
+        async def revoke(token_id: int) -> None:
+            if await staff_session.still(portal, me):
+                await portal.act(api_tokens.revoke_token, me.staff_id, token_id, address=client_address())
+                await refresh()
+
+        await refresh()
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.api_create')).classes('text-h6').props('role=heading aria-level=2')
+            form = Form()
+            form.field('name', t('staff.api_name'))
+            scope = ui.select({s: t(f'staff.api_scopes.{s}') for s in api_tokens.SCOPES}, value='read',
+                              label=t('staff.api_scope')).classes('w-full').props('outlined')
+            form.alert()
+            created = ui.column().classes('w-full')
+
+            async def create_token() -> None:
+                form.clear()
+                created.clear()
+                if not await staff_session.still(portal, me):
+                    return
+                try:
+                    plain = await portal.act(api_tokens.create_token, me.staff_id, form.value('name'),
+                                             str(scope.value), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                with created:
+                    notice(t('staff.api_created'))
+                    ui.label(plain).style('font-family: monospace; word-break: break-all')
+                form.fields['name'].value = ''
+                await refresh()
+            ui.button(t('staff.api_create_submit'), on_click=create_token).props('no-caps')
+
+
+def _settings_page(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/einstellungen', 'staff.nav_settings', admin=True)
+    async def settings_page(me: StaffMe) -> None:
+        page_title(t('staff.nav_settings'))
+        ui.label(t('staff.settings_intro')).classes('text-grey-8')
+        values = profile_admin.current_values(portal.profile)
+        form = Form()
+        group = ''
+        box = None
+        for editable in profile_admin.EDITABLE:
+            if editable.group != group:
+                group = editable.group
+                box = ui.card().classes('w-full')
+                with box:
+                    ui.label(group).classes('text-h6').props('role=heading aria-level=2')
+            assert box is not None
+            with box:
+                value = values[editable.path]
+                if editable.kind == 'choice':
+                    element = ui.select({c: t(f'staff.setting_choices.{c}') for c in editable.choices}, value=value,
+                                        label=editable.label).classes('w-full').props('outlined')
+                elif editable.kind == 'bool':
+                    element = ui.checkbox(editable.label, value=value == '1')
+                elif editable.kind == 'color':
+                    element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
+                else:
+                    element = form.field(editable.path, editable.label, value=value)
+                form.fields[editable.path] = element  # type: ignore[assignment]
+                if editable.path == 'bill.logo':
+                    async def logo_uploaded(event, field=element) -> None:
+                        suffix = Path(event.file.name).suffix.lower()
+                        if suffix not in ('.png', '.jpg', '.jpeg'):
+                            ui.notify(t('staff.settings_logo_type'), type='warning')
+                            return
+                        target = portal.documents / f'logo{suffix}'
+                        await event.file.save(target)
+                        field.value = str(target.resolve())
+                    file_picker(t('staff.settings_logo_upload'), logo_uploaded, '.png,.jpg,.jpeg', 2 * 2**20)
+        form.alert()
+
+        def collected() -> dict[str, str]:
+            result = {}
+            for path, element in form.fields.items():
+                raw = element.value
+                result[path] = ('1' if raw else '0') if isinstance(raw, bool) else str(raw or '')
+            return result
+
+        async def save() -> None:
+            form.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                profile, version = await portal.act(profile_admin.save_profile, me.staff_id,
+                                                    portal.base_profile or portal.profile, collected(),
+                                                    address=client_address())
+            except DomainError as error:
+                form.show(error)
+                return
+            portal.profile, portal.profile_version = profile, version
+            ui.notify(t('staff.settings_saved'), type='positive')
+        ui.button(t('staff.settings_save'), on_click=save).props('no-caps')
+
+
+def _staff_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/mitarbeiter', 'staff.nav_staff', admin=True)
+    async def staff_list_page(me: StaffMe) -> None:
+        page_title(t('staff.staff_list'))
+        listing = ui.column().classes('w-full')
+
+        async def refresh() -> None:
+            listing.clear()
+            rows = await portal.read(staff.staff_list, me.staff_id)
+            with listing:
+                for row in rows:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        with ui.column().classes('gap-0'):
+                            ui.label(f'{row.name} · {row.email}').classes('text-subtitle1')
+                            state = t('staff.staff_active') if row.active else t('staff.staff_locked')
+                            extra = '' if row.enrolled else f' · {t("staff.staff_not_enrolled")}'
+                            ui.label(f'{t("staff.staff_roles." + row.role)} · {state}{extra}').classes('text-grey-8')
+                        if row.staff_id != me.staff_id:
+                            with ui.row().classes('gap-2'):
+                                ui.button(t('staff.staff_unlock') if not row.active else t('staff.staff_lock'),
+                                          on_click=lambda r=row: change(staff.set_active, r.staff_id, not r.active)) \
+                                    .props('no-caps outline')
+                                ui.button(t('staff.staff_reset_2fa'),
+                                          on_click=lambda r=row: change(staff.reset_second_factor, r.staff_id)) \
+                                    .props('no-caps outline')
+
+        async def change(use_case, *args) -> None:
+            if not await staff_session.still(portal, me):
+                return
+            await portal.act(use_case, me.staff_id, *args, address=client_address())
+            await refresh()
+
+        await refresh()
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.staff_create')).classes('text-h6').props('role=heading aria-level=2')
+            form = Form()
+            form.field('name', t('staff.staff_name'))
+            form.field('email', t('staff.email'))
+            role = ui.select({r: t(f'staff.staff_roles.{r}') for r in staff.ROLES}, value='service',
+                             label=t('staff.staff_role')).classes('w-full').props('outlined')
+            form.alert()
+            created = ui.column().classes('w-full')
+
+            async def create_staff() -> None:
+                form.clear()
+                created.clear()
+                if not await staff_session.still(portal, me):
+                    return
+                try:
+                    password = await portal.act(staff.create_staff, me.staff_id, form.value('email'),
+                                                form.value('name'), str(role.value), address=client_address())
+                except DomainError as error:
+                    form.show(error)
+                    return
+                with created:
+                    notice(t('staff.staff_created', password=password))
+                form.fields['name'].value, form.fields['email'].value = '', ''
+                await refresh()
+            ui.button(t('staff.staff_create_submit'), on_click=create_staff).props('no-caps')

@@ -1,0 +1,189 @@
+"""Verwaltung: the service desk – finding a customer, the customer's card and what staff may do for them."""
+
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+from nicegui import run, ui
+
+from domain import service_desk as desk
+from domain.errors import DomainError
+from domain.i18n import day, number
+from pages import staff_session
+from pages.forms import Form, client_address, file_picker, notice, page_title
+from pages.language import t
+from pages.portal import Portal
+from pages.staff_frame import staff_page, when
+from pages.staff_session import StaffMe
+
+
+def create(portal: Portal) -> None:
+    _desk_pages(portal)
+
+
+def _desk_pages(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/kunden', 'staff.nav_customers')
+    async def customers_page(me: StaffMe, q: str = '') -> None:
+        page_title(t('staff.nav_customers'))
+        form = Form()
+        form.field('query', t('staff.search'), hint=t('staff.search_hint'), value=q).props('type=search')
+        results = ui.column().classes('w-full')
+
+        async def search() -> None:
+            form.clear()
+            results.clear()
+            if not await staff_session.still(portal, me):
+                return
+            try:
+                hits = await portal.read(desk.find_customers, me.staff_id, form.value('query'))
+            except DomainError as error:
+                form.show(error)
+                return
+            with results:
+                if not hits:
+                    ui.label(t('staff.no_hits'))
+                    return
+                ui.label(t('staff.hits', count=len(hits))).props('role=status')
+                for hit in hits:
+                    with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
+                        with ui.column().classes('gap-0'):
+                            ui.link(f'{hit.customer_number} · {hit.name}', f'/verwaltung/kunden/{hit.customer_id}') \
+                                .classes('text-subtitle1')
+                            ui.label(hit.address).classes('text-grey-8')
+                        ui.label(f'{t("staff.login_" + hit.login_state)}'
+                                 + (f' · {hit.login_email}' if hit.login_email else ''))
+        form.fields['query'].on('keydown.enter', search)
+        ui.button(t('staff.search_submit'), on_click=search).props('no-caps')
+        if q:
+            await search()
+
+    @staff_page(portal, '/verwaltung/kunden/{customer_id}', 'staff.nav_customers')
+    async def customer_page(me: StaffMe, customer_id: int) -> None:
+        try:
+            card = await portal.act(desk.customer_card, me.staff_id, customer_id)
+        except DomainError:
+            notice(t('error.not_allowed'), 'negative')
+            return
+        page_title(t('staff.customer_title', number=card.customer_number))
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.master_data')).classes('text-h6').props('role=heading aria-level=2')
+            ui.label(card.name)
+            ui.label(card.address)
+            ui.label(' · '.join(x for x in (card.email, card.phone) if x))
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.portal_status')).classes('text-h6').props('role=heading aria-level=2')
+            _login_status(card)
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.actions')).classes('text-h6').props('role=heading aria-level=2')
+            _actions(portal, me, card)
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.readings')).classes('text-h6').props('role=heading aria-level=2')
+            rows = [{'date': day(r.reading_date), 'meter': r.meter_number, 'register': r.obis,
+                     'value': number(Decimal(r.value)),
+                     'source': t(f'staff.sources.{r.source}'),
+                     'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
+                     + (f' – {r.reason}' if r.reason else '')} for r in card.readings]
+            columns = [{'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k,
+                        'align': 'left'} for k in ('date', 'meter', 'register', 'value', 'source', 'status')]
+            ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+        with ui.card().classes('w-full'):
+            ui.label(t('staff.changes')).classes('text-h6').props('role=heading aria-level=2')
+            rows = [{'at': when(c.at), 'actor': c.actor, 'action': c.action, 'details': c.details}
+                    for c in card.changes]
+            columns = [{'name': k, 'label': label, 'field': k, 'align': 'left'}
+                       for k, label in (('at', 'Zeit'), ('actor', 'Wer'), ('action', 'Was'), ('details', 'Details'))]
+            ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+
+
+def _login_status(card: desk.CustomerCard) -> None:
+    login = card.login
+    if login is None:
+        ui.label(t('staff.no_login'))
+        return
+    rows = [(t('staff.login_email'), login.email), (t('staff.portal_status'), t(f'staff.login_{login.state}')),
+            (t('staff.registered_at'), when(login.created_at)),
+            (t('staff.confirmed_at'), when(login.confirmed_at)), (t('staff.last_login'), when(login.last_login_at)),
+            (t('staff.portal_status'), t('staff.locked', minutes=login.locked_minutes) if login.locked_minutes
+             else t('staff.not_locked')),
+            (t('staff.linked'), ', '.join(f'{number} ({name})' for number, name in login.linked) or '–')]
+    for label, value in rows:
+        with ui.row().classes('gap-2'):
+            ui.label(f'{label}:').classes('text-grey-8')
+            ui.label(value)
+
+
+def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
+    outcome = ui.column().classes('w-full')
+
+    async def act(use_case, done: str, *args) -> bool:
+        outcome.clear()
+        if not await staff_session.still(portal, me):
+            return False
+        try:
+            await portal.act(use_case, me.staff_id, card.customer_id, *args, address=client_address())
+        except DomainError as error:
+            with outcome:
+                notice(t(error.key, **error.params), 'negative')
+            return False
+        with outcome:
+            notice(done)
+        return True
+
+    login = card.login
+    with ui.row().classes('gap-2 wrap'):
+        if login is not None and login.state == 'pending':
+            ui.button(t('staff.resend_activation'), on_click=lambda: act(
+                desk.resend_activation, t('staff.done_activation', email=login.email))).props('no-caps outline')
+        if login is not None and login.state == 'active':
+            ui.button(t('staff.send_reset'), on_click=lambda: act(
+                desk.send_reset, t('staff.done_reset', email=login.email))).props('no-caps outline')
+        if login is not None and login.locked_minutes:
+            ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))) \
+                .props('no-caps outline')
+        if login is not None and login.second_factor:
+            ui.button(t('staff.reset_customer_2fa'), on_click=lambda: act(
+                desk.reset_second_factor, t('staff.done_reset_2fa'))).props('no-caps outline')
+    if login is not None:
+        with ui.expansion(t('staff.delete_login')).classes('w-full'):
+            reason = Form()
+            reason.field('reason', t('staff.delete_reason'))
+
+            async def delete() -> None:
+                reason.clear()
+                if not reason.value('reason').strip():
+                    reason.fields['reason'].error = t('error.field_required', label='Grund')
+                    return
+                if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason')):
+                    ui.navigate.to(f'/verwaltung/kunden/{card.customer_id}')
+            ui.button(t('staff.delete_confirm'), on_click=delete).props('no-caps color=negative')
+    with ui.expansion(t('staff.post_message')).classes('w-full'):
+        message = Form()
+        message.field('subject', t('staff.message_subject'))
+        body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
+        message.fields['body'] = body  # type: ignore[assignment]
+        attached: dict[str, str] = {}
+
+        async def attach(event) -> None:
+            content = await event.file.read()
+            if not content.startswith(b'%PDF'):
+                ui.notify(t('staff.message_pdf_only'), type='warning')
+                return
+            relative = f'inbox/{card.customer_id}-{secrets.token_hex(8)}.pdf'
+            target = portal.documents / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await run.io_bound(target.write_bytes, content)
+            attached['document'] = relative
+            attachment.text = t('staff.message_attached', name=Path(event.file.name).name)
+        file_picker(t('staff.message_document'), attach, '.pdf', 20 * 2**20)
+        attachment = ui.label().props('role=status')
+
+        async def send() -> None:
+            message.clear()
+            for key, label in (('subject', 'Betreff'), ('body', 'Nachricht')):
+                if not message.value(key).strip():
+                    message.fields[key].error = t('error.field_required', label=label)
+                    return
+            if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body'),
+                         attached.pop('document', '')):
+                message.fields['subject'].value, body.value, attachment.text = '', '', ''
+        ui.button(t('staff.message_submit'), on_click=send).props('no-caps')
