@@ -167,16 +167,7 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
         form.fields['answer'] = answer  # type: ignore[assignment]
 
         async def act(use_case, *args) -> None:
-            form.clear()
-            if not await staff_session.still(portal, me):
-                return
-            try:
-                await portal.act(use_case, me.staff_id, row.message_id, *args, address=client_address())
-            except DomainError as error:
-                form.show(error)
-                return
-            ui.notify(t('staff.saved'), type='positive')
-            await refresh()
+            await _save(portal, me, form, refresh, use_case, row.message_id, *args)
         with ui.row().classes('gap-2'):
             ui.button(t('staff.answer_submit'),
                       on_click=lambda: act(requests.answer_message, str(answer.value or ''))).props('no-caps')
@@ -197,17 +188,21 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         form.fields['note'] = note  # type: ignore[assignment]
 
         async def decide(accept: bool) -> None:
-            form.clear()
-            if not await staff_session.still(portal, me):
-                return
-            try:
-                await portal.act(requests.decide_review, me.staff_id, row.item_id, accept, str(note.value or ''),
-                                 address=client_address())
-            except DomainError as error:
-                form.show(error)
-                return
-            ui.notify(t('staff.saved'), type='positive')
-            await refresh()
+            await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))
         with ui.row().classes('gap-2'):
             ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
             ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
+
+
+async def _save(portal: Portal, me: StaffMe, form: Form, refresh, use_case, *args) -> None:
+    """A staff decision on a request: still logged in, the use case, its error at the form or "gespeichert"."""
+    form.clear()
+    if not await staff_session.still(portal, me):
+        return
+    try:
+        await portal.act(use_case, me.staff_id, *args, address=client_address())
+    except DomainError as error:
+        form.show(error)
+        return
+    ui.notify(t('staff.saved'), type='positive')
+    await refresh()
