@@ -3,6 +3,7 @@
 import hashlib
 from datetime import date, datetime
 
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
@@ -35,13 +36,41 @@ from domain.model import (
 )
 from domain.throttle import ThrottleState
 
+# The statements of what customers do most (open their pages, submit a reading), built once with parameters: building
+# a select costs more than SQLite running it (bench/load.py). The others are built where they are used.
+ID: BindParameter = bindparam('id')
+CUSTOMER: BindParameter = bindparam('customer')
+CONTRACT: BindParameter = bindparam('contract')
+METER: BindParameter = bindparam('meter')
+USER: BindParameter = bindparam('user')
+ON: BindParameter = bindparam('on')
+CUSTOMER_BY_ID = select(Customer).where(Customer.id == ID)
+USER_BY_ID = select(PortalUser).where(PortalUser.id == ID)
+CUSTOMERS_OF_USER = (select(UserCustomer.customer_id).where(UserCustomer.user_id == USER)
+                     .order_by(col(UserCustomer.id)))
+OWNER = select(UserCustomer.user_id).where(UserCustomer.customer_id == CUSTOMER).limit(1)
+CONTRACTS = select(Contract).where(Contract.customer_id == CUSTOMER).order_by(col(Contract.start_date))
+METERS = (select(Meter).where(col(Meter.contract_id).in_(bindparam('contracts', expanding=True)))
+          .order_by(col(Meter.meter_number)))
+METERS_OF_CUSTOMER = (select(Contract, Meter).join(Meter, col(Meter.contract_id) == Contract.id)
+                      .where(Contract.customer_id == CUSTOMER)
+                      .order_by(col(Contract.start_date), col(Meter.meter_number)))
+METER_LOCK = select(Meter.id).where(Meter.id == METER).with_for_update()
+READINGS = select(MeterReading).where(MeterReading.meter_id == METER).order_by(col(MeterReading.reading_date))
+PLANS = (select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT)
+         .order_by(col(InstallmentPlan.valid_from)))
+PRICE = (select(Price).where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
+         .order_by(col(Price.valid_from).desc()).limit(1))
+PAYMENTS = (select(Payment).where(Payment.contract_id == CONTRACT, col(Payment.paid_on) >= bindparam('start'),
+                                  col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
+
 
 class SqlCustomers:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get(self, customer_id: int) -> Customer | None:
-        return self.session.get(Customer, customer_id)
+        return self.session.exec(CUSTOMER_BY_ID, params={'id': customer_id}).first()
 
     def by_number(self, customer_number: str) -> Customer | None:
         return self.session.exec(select(Customer).where(Customer.customer_number == customer_number)).first()
@@ -59,14 +88,12 @@ class SqlCustomers:
         return self.session.exec(query.limit(1)).first() is not None
 
     def contracts(self, customer_id: int) -> list[Contract]:
-        query = select(Contract).where(Contract.customer_id == customer_id).order_by(col(Contract.start_date))
-        return list(self.session.exec(query))
+        return list(self.session.exec(CONTRACTS, params={'customer': customer_id}))
 
     def meters(self, contract_ids: list[int]) -> list[Meter]:
         if not contract_ids:
             return []
-        query = select(Meter).where(col(Meter.contract_id).in_(contract_ids)).order_by(col(Meter.meter_number))
-        return list(self.session.exec(query))
+        return list(self.session.exec(METERS, params={'contracts': contract_ids}))
 
 
 class SqlUsers:
@@ -74,7 +101,7 @@ class SqlUsers:
         self.session = session
 
     def get(self, user_id: int) -> PortalUser | None:
-        return self.session.get(PortalUser, user_id)
+        return self.session.exec(USER_BY_ID, params={'id': user_id}).first()
 
     def by_email(self, email: str) -> PortalUser | None:
         return self.session.exec(select(PortalUser).where(PortalUser.email == email)).first()
@@ -91,11 +118,10 @@ class SqlUsers:
         self.session.flush()
 
     def customer_ids(self, user_id: int) -> list[int]:
-        query = select(UserCustomer.customer_id).where(UserCustomer.user_id == user_id).order_by(col(UserCustomer.id))
-        return list(self.session.exec(query))
+        return list(self.session.exec(CUSTOMERS_OF_USER, params={'user': user_id}))
 
     def owner_of(self, customer_id: int) -> int | None:
-        return self.session.exec(select(UserCustomer.user_id).where(UserCustomer.customer_id == customer_id)).first()
+        return self.session.exec(OWNER, params={'customer': customer_id}).first()
 
     def link(self, user_id: int, customer_id: int, at: datetime) -> None:
         self.session.add(UserCustomer(user_id=user_id, customer_id=customer_id, linked_at=at))
@@ -161,18 +187,14 @@ class SqlMeters:
         self.session = session
 
     def of_customer(self, customer_id: int) -> list[tuple[Contract, Meter]]:
-        query = (select(Contract, Meter).join(Meter, col(Meter.contract_id) == Contract.id)
-                 .where(Contract.customer_id == customer_id)
-                 .order_by(col(Contract.start_date), col(Meter.meter_number)))
-        return list(self.session.exec(query))  # type: ignore[arg-type]
+        return list(self.session.exec(METERS_OF_CUSTOMER, params={'customer': customer_id}))  # type: ignore[arg-type]
 
     def lock(self, meter_id: int) -> None:
         """Row lock on PostgreSQL (SELECT … FOR UPDATE); SQLite has one writer at a time anyway."""
-        self.session.exec(select(Meter.id).where(Meter.id == meter_id).with_for_update())
+        self.session.exec(METER_LOCK, params={'meter': meter_id})
 
     def readings(self, meter_id: int) -> list[MeterReading]:
-        query = select(MeterReading).where(MeterReading.meter_id == meter_id).order_by(col(MeterReading.reading_date))
-        return list(self.session.exec(query))
+        return list(self.session.exec(READINGS, params={'meter': meter_id}))
 
     def add_reading(self, reading: MeterReading) -> None:
         self.session.add(reading)
@@ -216,9 +238,7 @@ class SqlBilling:
         self.session = session
 
     def plans(self, contract_id: int) -> list[InstallmentPlan]:
-        query = (select(InstallmentPlan).where(InstallmentPlan.contract_id == contract_id)
-                 .order_by(col(InstallmentPlan.valid_from)))
-        return list(self.session.exec(query))
+        return list(self.session.exec(PLANS, params={'contract': contract_id}))
 
     def set_plan(self, plan: InstallmentPlan) -> None:
         """Insert, or replace the amount of a plan already starting on that date."""
@@ -231,18 +251,14 @@ class SqlBilling:
         self.session.flush()
 
     def price(self, tariff_code: str, on: date) -> Price | None:
-        query = (select(Price).where(Price.tariff_code == tariff_code, col(Price.valid_from) <= on)
-                 .order_by(col(Price.valid_from).desc()))
-        return self.session.exec(query.limit(1)).first()
+        return self.session.exec(PRICE, params={'tariff': tariff_code, 'on': on}).first()
 
     def prices(self, tariff_code: str) -> list[Price]:
         query = select(Price).where(Price.tariff_code == tariff_code).order_by(col(Price.valid_from))
         return list(self.session.exec(query))
 
     def payments(self, contract_id: int, start: date, end: date) -> list[Payment]:
-        query = select(Payment).where(Payment.contract_id == contract_id, col(Payment.paid_on) >= start,
-                                      col(Payment.paid_on) <= end).order_by(col(Payment.paid_on))
-        return list(self.session.exec(query))
+        return list(self.session.exec(PAYMENTS, params={'contract': contract_id, 'start': start, 'end': end}))
 
     def bills(self, contract_ids: list[int]) -> list[Bill]:
         if not contract_ids:

@@ -70,3 +70,51 @@ def test_instants_come_back_timezone_aware_and_money_exact(engine):
         assert price.working_price_net == Decimal('0.265000')
         assert price.base_price_net_per_year == Decimal('120.01')
         assert session.exec(select(AuditEntry)).one().at.tzinfo is not None
+
+
+def test_sqlite_writers_of_one_process_take_turns_instead_of_sleeping_in_the_busy_handler(tmp_path):
+    """A transaction takes this process's writer turn for the file at its first write and gives it back at commit,
+    at rollback, and when its session is closed without either; a second writer waits for the turn (no "database
+    is locked"). Reading takes no turn. (How much sooner the waiting writer goes on: bench/load.py.)"""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from storage.database import _WRITERS
+    path = f'{tmp_path}/turns.db'
+    engine = make_engine(f'sqlite:///{path}')
+    turn = _WRITERS[path]
+    with engine.begin() as connection:
+        connection.execute(text('CREATE TABLE t (n INTEGER)'))
+    assert not turn.locked()
+    first = engine.connect()
+    first.execute(text('SELECT count(*) FROM t'))
+    assert not turn.locked()
+    first.execute(text('INSERT INTO t VALUES (1)'))
+    assert turn.locked()
+    done: list[int] = []
+
+    def second() -> None:
+        with engine.begin() as connection:
+            connection.execute(text('INSERT INTO t VALUES (2)'))
+        done.append(2)
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    time.sleep(0.3)
+    assert done == [] and waiting.is_alive()
+    first.commit()
+    waiting.join(5)
+    assert done == [2] and not turn.locked()
+    first.execute(text('INSERT INTO t VALUES (3)'))
+    first.rollback()
+    assert not turn.locked()
+    with Session(engine) as session:
+        session.execute(text('INSERT INTO t VALUES (4)'))
+        assert turn.locked()
+    assert not turn.locked()
+    with engine.begin() as connection:
+        assert connection.execute(text('SELECT n FROM t ORDER BY n')).scalars().all() == [1, 2]
+    first.close()
+    engine.dispose()
