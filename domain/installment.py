@@ -19,7 +19,7 @@ from domain.errors import (
 )
 from domain.i18n import BERLIN, day, money
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, InstallmentPlan, MeterReading, ReviewItem
+from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Payment, Price, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
@@ -166,56 +166,81 @@ def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: 
     return views
 
 
-def installment_after_reading(uow: UnitOfWork, ctx: Context, contract: Contract) -> Calculator | None:
-    """The installment a new reading implies for its contract, when it differs from the current one and there are
-    installments left to change this billing year."""
-    view = _view(uow, ctx, contract, ctx.now.astimezone(BERLIN).date())
+def installment_after_reading(ctx: Context, contract: Contract, basis: 'Basis | None') -> Calculator | None:
+    """The installment a new reading implies for its contract (`basis` loaded before the reading was stored, its
+    readings then brought up to date), when it differs from the current one and there are installments left to
+    change this billing year."""
+    view = _calculate(ctx, contract, ctx.now.astimezone(BERLIN).date(), basis) if basis else None
     if view is None or view.calculator.remaining <= 0 or view.calculator.suggested == view.calculator.current:
         return None
     return view.calculator
 
 
-def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
+@dataclass
+class Basis:
+    """What a contract's installment view needs from the database."""
+
+    plans: list[InstallmentPlan]
+    price: Price
+    payments: list[Payment]  # of the billing year containing the day it was loaded for
+    meters: list[Meter]
+    readings: dict[int, list[MeterReading]]  # by meter id, by date
+
+
+def installment_basis(uow: UnitOfWork, contract: Contract, today: date,
+                      known: dict[int, list[MeterReading]] | None = None) -> Basis | None:
+    """Loaded in one go, so a use case can read it before it writes (`known`: readings it has already loaded)."""
     if contract.end_date is not None and contract.end_date < today:
         return None
     plans = uow.billing.plans(contract.id)  # type: ignore[arg-type]
-    current_plans = [p for p in plans if p.valid_from <= today]
-    if not current_plans:
-        return None
-    plan = current_plans[-1]
-    pending = next((Pending(p.amount, p.valid_from) for p in plans if p.valid_from > today), None)
     price = uow.billing.price(contract.tariff_code, today)
-    if price is None:
+    if price is None or not any(p.valid_from <= today for p in plans):
         return None
+    start, end = billing_year(contract.billing_month, today)
+    payments = uow.billing.payments(contract.id, start, end)  # type: ignore[arg-type]
+    meters = uow.customers.meters([contract.id])  # type: ignore[list-item]
+    readings = {m.id: (known or {}).get(m.id) or uow.meters.readings(m.id) for m in meters}  # type: ignore[arg-type]
+    return Basis(plans, price, payments, meters, readings)  # type: ignore[arg-type]
+
+
+def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
+    basis = installment_basis(uow, contract, today)
+    return _calculate(ctx, contract, today, basis) if basis else None
+
+
+def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
+    plan = [p for p in basis.plans if p.valid_from <= today][-1]
+    pending = next((Pending(p.amount, p.valid_from) for p in basis.plans if p.valid_from > today), None)
+    price = basis.price
     start, end = billing_year(contract.billing_month, today)
     dues = due_dates(start, end, plan.due_day, plan.per_year)
     first_due = next((d for d in dues if d >= today + timedelta(days=ctx.profile.installment.notice_days)), None)
     remaining = [d for d in dues if first_due is not None and d >= first_due]
-    paid = sum((p.amount for p in uow.billing.payments(contract.id, start, end)), Decimal(0))  # type: ignore[arg-type]
+    paid = sum((p.amount for p in basis.payments), Decimal(0))
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += len(before_change) * plan.amount
-    consumption, basis = _projection(uow, contract, start, end, today)
+    consumption, basis_kind = _projection(basis, contract, start, end, today)
     vat = 1 + price.vat_rate
     cost = annual_cost(consumption, price.working_price_net * vat, price.base_price_net_per_year * vat)
     calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
     return InstallmentView(contract.contract_number, contract.commodity, unit, calculator,
                            first_due or (end + timedelta(days=plan.due_day)), start, end,
-                           consumption.quantize(Decimal('0.1'), ROUND_HALF_UP), basis, pending)
+                           consumption.quantize(Decimal('0.1'), ROUND_HALF_UP), basis_kind, pending)
 
 
-def _projection(uow: UnitOfWork, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
+def _projection(basis: Basis, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's."""
-    total, basis = Decimal(0), 'last_year'
-    for meter in uow.customers.meters([contract.id]):  # type: ignore[list-item]
-        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    total, kind = Decimal(0), 'last_year'
+    for meter in basis.meters:
+        readings = basis.readings[meter.id]  # type: ignore[index]
         for obis in meter.registers.split(','):
             own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
             at_start = [r for r in own if r.reading_date < start]
             this_year = [r for r in own if start <= r.reading_date <= today]
             volume = Decimal(0)
             if at_start and this_year and this_year[-1].value >= at_start[-1].value:
-                basis = 'this_year'
+                kind = 'this_year'
                 volume = projected_consumption(this_year[-1].value - at_start[-1].value, start,
                                                this_year[-1].reading_date, end, contract.commodity)
             elif len(at_start) >= 2:
@@ -223,7 +248,7 @@ def _projection(uow: UnitOfWork, contract: Contract, start: date, end: date, tod
             if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:
                 volume = volume * meter.z_number * meter.calorific_value
             total += volume
-    return total, basis
+    return total, kind
 
 
 def _per_year(before: MeterReading, last: MeterReading) -> Decimal:

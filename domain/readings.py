@@ -24,7 +24,7 @@ from domain.errors import (
     ReasonRequired,
 )
 from domain.i18n import BERLIN, day, number, t
-from domain.installment import installment_after_reading
+from domain.installment import installment_after_reading, installment_basis
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
 from domain.overview import ensure_owner
@@ -228,7 +228,8 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
                   reading_date: str, confirmed: bool, reason: str, actor: str, channel: str,
                   propose: bool = False) -> Submitted:
     """Check and store; with `propose`, also the installment the reading implies, worked out in the same
-    transaction (the page asks nothing more, and a failure there leaves nothing stored either)."""
+    transaction (the page asks nothing more, and a failure there leaves nothing stored either) from what is read
+    before the first write (SQLite: the one writer's turn is kept short)."""
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
     today = ctx.now.astimezone(BERLIN).date()
@@ -267,6 +268,9 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
     reason = reason.strip()[:500]
     if implausible and not reason:
         raise ReasonRequired('reason')
+    basis = installment_basis(uow, contract, today, {meter.id: readings}) if propose else None  # type: ignore[dict-item]
+    customer = uow.customers.get(contract.customer_id)
+    recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     for old in replaced:
         uow.meters.delete_reading(old)
     lines, stored = [], []
@@ -291,12 +295,12 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
                + (' replaces_same_day' if replaced else ''))
     uow.audit(AuditEntry(at=ctx.now, actor=actor, action='reading_submitted', customer_id=contract.customer_id,
                          details=details[:2000], address=ctx.address))
-    customer = uow.customers.get(contract.customer_id)
-    recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     if recipient:
         uow.queue_mail(compose(ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when),
                                values='\n'.join(lines)), ctx.now)
-    calculator = installment_after_reading(uow, ctx, contract) if propose else None
+    if basis is not None:
+        basis.readings[meter.id] = [r for r in readings if not any(r is old for old in replaced)] + stored  # type: ignore[index]
+    calculator = installment_after_reading(ctx, contract, basis) if propose else None
     uow.commit()
     return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced), ctx.now,
                      customer.customer_number if customer else '', customer.display_name if customer else '',
