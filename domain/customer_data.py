@@ -26,7 +26,7 @@ from domain.errors import (
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
-from domain.overview import ensure_owner
+from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
@@ -260,6 +260,12 @@ def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> str:
 
 def unread_count(uow: UnitOfWork, user_id: int) -> int:
     return uow.data.unread(uow.users.customer_ids(user_id))
+
+
+def page_frame(uow: UnitOfWork, user_id: int) -> tuple[list[CustomerChoice], int]:
+    """What the frame of every page behind the login shows: the customer accounts to switch between, and the
+    number of unread messages."""
+    return customer_choices(uow, user_id), unread_count(uow, user_id)
 
 
 def mark_read(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, message_id: int) -> None:

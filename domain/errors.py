@@ -33,6 +33,12 @@ class Busy(DomainError):
     key = 'error.busy'
 
 
+class SessionEnded(DomainError):
+    """The login the page was opened with is no longer valid (logged out elsewhere, password reset, account
+    deleted): nothing was done; the browser goes back to the login."""
+    key = 'error.not_allowed'
+
+
 class InvalidFormat(DomainError):
     key = 'error.format'
 

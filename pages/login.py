@@ -1,7 +1,6 @@
 """Anmelden, Passwort vergessen, neues Passwort (by link or after a temporary password)."""
 
 from nicegui import app, ui
-from starlette.responses import RedirectResponse
 
 from domain.accounts import (
     login,
@@ -18,6 +17,7 @@ from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
 from pages.portal import Portal
+from pages.speed import redirect
 
 
 def create(portal: Portal) -> None:
@@ -26,7 +26,7 @@ def create(portal: Portal) -> None:
     @ui.page('/')
     async def login_page(abgemeldet: str = '', aktiviert: str = '', passwort: str = '', entfernt: str = ''):
         if await session.current(portal) is not None:
-            return RedirectResponse('/uebersicht')
+            return redirect('/uebersicht')
         idle = app.storage.user.pop('idle_logout', False) if 'idle_logout' in app.storage.user else False
         with public_frame(portal, t('login.title')):
             page_title(t('login.title'))
@@ -44,7 +44,7 @@ def create(portal: Portal) -> None:
     def code_page():
         pending = session.awaiting_code()
         if pending is None:
-            return RedirectResponse('/')
+            return redirect('/')
         with public_frame(portal, t('login.code_title')):
             page_title(t('login.code_title'))
             ui.label(t('login.code_intro'))
@@ -87,7 +87,7 @@ def create(portal: Portal) -> None:
     async def forced_change_page():
         me = await session.current(portal)
         if me is None:
-            return RedirectResponse('/')
+            return redirect('/')
         with public_frame(portal, t('reset.title')):
             page_title(t('reset.title'))
             notice(t('reset.temporary_intro'), 'info')

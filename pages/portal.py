@@ -20,9 +20,10 @@ from domain.accounts import (
     login,
     request_password_reset,
     reset_password,
+    session_is_valid,
     set_initial_password,
 )
-from domain.errors import Busy, DomainError, StorageUnavailable
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable
 from domain.i18n import using
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
@@ -107,22 +108,28 @@ class Portal:
     profile_version: int = 0
     hashing: HashingQueue = field(default_factory=HashingQueue)
 
-    async def act(self, use_case: Callable[..., T], *args: Any, address: str = '') -> T:
-        """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon."""
+    async def act(self, use_case: Callable[..., T], *args: Any, address: str = '',
+                  login: tuple[int, int] | None = None) -> T:
+        """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon. With
+        `login` (user id, session epoch), only while that login is valid, checked in the use case's transaction
+        (`SessionEnded` otherwise): one trip to the database instead of two."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
-        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING)
+        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING, login=login)
         self.mail_queued()
         return result
 
-    async def read(self, query: Callable[..., T], *args: Any) -> T:
-        """Run a read-only query (`query(uow, *args)`) off the event loop."""
-        return await self._run(lambda uow: query(uow, *args))
+    async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
+        """Run a read-only query (`query(uow, *args)`) off the event loop; `login` as for `act`."""
+        return await self._run(lambda uow: query(uow, *args), login=login)
 
-    async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False) -> T:
+    async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False,
+                   login: tuple[int, int] | None = None) -> T:
         chosen = language.current()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
             with using(chosen), self.unit_of_work() as uow:
+                if login is not None and not session_is_valid(uow, *login):
+                    raise SessionEnded()
                 return work(uow)
         try:
             if hashing:

@@ -3,14 +3,14 @@
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
-from domain.customer_data import unread_count
-from domain.overview import CustomerChoice, customer_choices
+from domain.customer_data import page_frame
+from domain.overview import CustomerChoice
 from pages import session
 from pages.frame import frame
 from pages.language import t
 from pages.portal import PAGE_TIMEOUT, Portal
+from pages.speed import redirect
 
 Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]
 
@@ -20,16 +20,15 @@ def protected_page(portal: Portal, path: str, title_key: str):
     def register(builder: Builder) -> Builder:
         @ui.page(path, response_timeout=PAGE_TIMEOUT)
         async def page():
-            me = await session.current(portal)
-            if me is None:
-                return RedirectResponse('/')
+            found = await session.current_with(portal, page_frame)
+            if found is None:
+                return redirect('/')
+            me, (choices, unread) = found
             if session.must_change_password():
-                return RedirectResponse('/passwort-aendern')
-            choices = await portal.read(customer_choices, me.user_id)
+                return redirect('/passwort-aendern')
             if choices and me.customer_id not in {c.customer_id for c in choices}:
                 session.select_customer(choices[0].customer_id)  # a stale or foreign id is never used
                 me = session.LoggedIn(me.user_id, choices[0].customer_id)
-            unread = await portal.read(unread_count, me.user_id)
             with frame(portal, me, choices, t(title_key), path, unread):
                 result = builder(me, choices)
                 if result is not None:

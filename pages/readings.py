@@ -75,10 +75,8 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
         window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
         if window.open:
             async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted | None:
-                if not await session.still(portal, me):
-                    return None
-                return await portal.act(submit_reading, me.user_id, me.customer_id, meter.meter_number, values, when,
-                                        confirmed, reason, address=client_address())
+                return await session.act(portal, me, submit_reading, me.user_id, me.customer_id, meter.meter_number,
+                                         values, when, confirmed, reason, address=client_address())
 
             reading_form(portal, meter, send, _proposal)
         _history(meter)

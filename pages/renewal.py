@@ -15,11 +15,11 @@ from dataclasses import asdict
 
 from fastapi import Request
 from nicegui import app, ui
-from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
 from domain.staff import StaffGrant
 from pages import language, session, staff_session
+from pages.speed import redirect
 
 TICKET_SECONDS = 60
 log = logging.getLogger('kundenportal')
@@ -49,7 +49,7 @@ def create() -> None:
         ticket = app.storage.user.pop('login_ticket', None)
         if not ticket or not secrets.compare_digest(str(ticket.get('token', '')), t) \
                 or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS:
-            return RedirectResponse('/')
+            return redirect('/')
         chosen = app.storage.user.get(language.KEY)
         app.storage.user.clear()  # nothing of the old session lives on but the language
         new_id = str(uuid.uuid4())
@@ -61,10 +61,10 @@ def create() -> None:
         if ticket['kind'] == 'staff':
             grant = StaffGrant(**data)
             staff_session.start(grant)
-            return RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+            return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
         customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
         if customer.needs_code:
             session.await_code(customer)
-            return RedirectResponse('/anmelden/code')
+            return redirect('/anmelden/code')
         session.start(customer)
-        return RedirectResponse('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+        return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')

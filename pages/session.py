@@ -6,12 +6,17 @@ has not been idle longer than the profile allows.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from nicegui import app, ui
 
-from domain.accounts import SessionGrant, session_is_valid
+from domain.accounts import SessionGrant
+from domain.errors import SessionEnded
 from pages.portal import Portal
+
+T = TypeVar('T')
 
 KEYS = ('user_id', 'epoch', 'customer_id', 'last_active', 'must_change_password', 'pending_user', 'pending_since')
 
@@ -86,17 +91,52 @@ async def still(portal: Portal, me: LoggedIn) -> bool:
     return True
 
 
+async def act(portal: Portal, me: LoggedIn, use_case: Callable[..., T], *args: Any, address: str = '') -> T | None:
+    """For handlers: `still` and `portal.act` in one trip to the database; the use case runs only while the page's
+    login is the browser's valid session (checked in the use case's transaction), else back to the login (None)."""
+    storage = app.storage.user
+    if storage.get('user_id') != me.user_id or _idle_ended(portal):
+        ui.navigate.to('/')
+        return None
+    try:
+        result = await portal.act(use_case, *args, address=address, login=(me.user_id, storage['epoch']))
+    except SessionEnded:
+        end()
+        ui.navigate.to('/')
+        return None
+    touch()
+    return result
+
+
+def _idle_ended(portal: Portal) -> bool:
+    """Ends the session when the browser has been idle longer than the profile allows."""
+    if idle_seconds() <= portal.profile.session.idle_minutes * 60:
+        return False
+    end()
+    app.storage.user['idle_logout'] = True  # shown once on the login page
+    return True
+
+
 async def current(portal: Portal) -> LoggedIn | None:
     """The logged-in user, or None (after ending a stale or idle session)."""
+    found = await current_with(portal, _nothing)
+    return found[0] if found else None
+
+
+def _nothing(_uow: object, _user_id: int) -> None:
+    return None
+
+
+async def current_with(portal: Portal, query: Callable[..., T]) -> tuple[LoggedIn, T] | None:
+    """`current`, and `query(uow, user_id)` read in the transaction that checks the login (one trip to the database
+    for what every page needs first); None after ending a stale or idle session."""
     storage = app.storage.user
-    if 'user_id' not in storage:
+    if 'user_id' not in storage or _idle_ended(portal):
         return None
-    if idle_seconds() > portal.profile.session.idle_minutes * 60:
-        end()
-        storage['idle_logout'] = True  # shown once on the login page
-        return None
-    if not await portal.read(session_is_valid, storage['user_id'], storage['epoch']):
+    try:
+        found = await portal.read(query, storage['user_id'], login=(storage['user_id'], storage['epoch']))
+    except SessionEnded:
         end()
         return None
     touch()
-    return LoggedIn(storage['user_id'], storage.get('customer_id'))
+    return LoggedIn(storage['user_id'], storage.get('customer_id')), found

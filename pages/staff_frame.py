@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
 from domain.i18n import BERLIN
 from pages import language, staff_session
 from pages.frame import house_style
 from pages.language import t
 from pages.portal import PAGE_TIMEOUT, Portal
+from pages.speed import redirect
 from pages.staff_session import StaffMe
 
 NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
@@ -64,11 +64,11 @@ def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
         async def page(**params):
             me = await staff_session.current(portal)
             if me is None or not me.verified:
-                return RedirectResponse('/verwaltung')
+                return redirect('/verwaltung')
             if me.must_change_password:
-                return RedirectResponse('/verwaltung/passwort')
+                return redirect('/verwaltung/passwort')
             if admin and not me.admin:
-                return RedirectResponse('/verwaltung/kunden')
+                return redirect('/verwaltung/kunden')
             with staff_frame(portal, me, t(title_key), path):
                 result = builder(me, **params)
                 if result is not None:

@@ -3,7 +3,6 @@
 
 import segno
 from nicegui import app, ui
-from starlette.responses import RedirectResponse
 
 from domain import staff
 from domain.errors import DomainError
@@ -12,6 +11,7 @@ from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
 from pages.portal import Portal
+from pages.speed import redirect
 
 
 def create(portal: Portal) -> None:
@@ -23,7 +23,7 @@ def _login_pages(portal: Portal) -> None:
     async def login_page():
         me = await staff_session.current(portal)
         if me is not None and me.verified:
-            return RedirectResponse('/verwaltung/kunden')
+            return redirect('/verwaltung/kunden')
         idle = app.storage.user.pop('staff_idle_logout', False)
         with public_frame(portal, t('staff.login_title')):
             page_title(t('staff.login_title'))
@@ -49,7 +49,7 @@ def _login_pages(portal: Portal) -> None:
     async def code_page():
         me = await staff_session.current(portal)
         if me is None:
-            return RedirectResponse('/verwaltung')
+            return redirect('/verwaltung')
         with public_frame(portal, t('staff.code_title')):
             page_title(t('staff.code_title'))
             form = Form()
@@ -74,11 +74,11 @@ def _login_pages(portal: Portal) -> None:
     async def enrol_page():
         me = await staff_session.current(portal)
         if me is None:
-            return RedirectResponse('/verwaltung')
+            return redirect('/verwaltung')
         try:
             enrolment = await portal.act(staff.begin_enrolment, me.staff_id, address=client_address())
         except DomainError:
-            return RedirectResponse('/verwaltung/code')
+            return redirect('/verwaltung/code')
         with public_frame(portal, t('staff.enrol_title')):
             page_title(t('staff.enrol_title'))
             ui.label(t('staff.enrol_intro'))
@@ -114,7 +114,7 @@ def _login_pages(portal: Portal) -> None:
     async def password_page():
         me = await staff_session.current(portal)
         if me is None or not me.verified:
-            return RedirectResponse('/verwaltung')
+            return redirect('/verwaltung')
         with public_frame(portal, t('staff.password_title')):
             page_title(t('staff.password_title'))
             ui.label(t('staff.password_intro'))

@@ -240,3 +240,20 @@ async def test_guessing_reading_codes_is_throttled(user, db, anna):
         assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
     field(user, 'Ablesecode').clear().type('AAAA-BBBB-CCCC')
     assert 'Zu viele Versuche' in await submit_for_error(user, 'Weiter', 'Ablesecode')
+
+
+async def test_a_reading_sent_after_the_login_ended_elsewhere_stores_nothing_and_leads_to_the_login(user, db, anna):
+    _, login = anna
+    await open_form(user)
+    field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
+    from domain.model import PortalUser
+    with Session(db) as session:  # a password reset in another browser ends this login
+        account = session.get(PortalUser, login['id'])
+        account.session_epoch += 1
+        session.add(account)
+        session.commit()
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Passwort vergessen?')
+    assert customer_readings(db) == []
+    with Session(db) as session:
+        assert not session.exec(select(AuditEntry).where(AuditEntry.action == 'reading_submitted')).all()
