@@ -230,6 +230,9 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         await asyncio.gather(*(c.ack() for c in customers), return_exceptions=True)
         await asyncio.sleep(2)
         connected = sum(rss_mb(pid) for pid in pids)
+        idle_started, idle_cpu = time.perf_counter(), cpu_seconds(pids)
+        await asyncio.sleep(5)
+        idle = (cpu_seconds(pids) - idle_cpu) / (time.perf_counter() - idle_started)
         print(f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
               f'{len(logins) / login_seconds:.1f} logins/s, server CPU {login_cpu / max(len(logins), 1) * 1000:.0f} ms '
               f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
@@ -237,7 +240,7 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
               f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}', flush=True)
         print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
               f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
-              f'per client)', flush=True)
+              f'per client); server CPU while they only stay connected: {idle * 100:.0f} % of a core', flush=True)
 
         results = await asyncio.gather(*(c.page('/zaehlerstand') for c in customers), return_exceptions=True)
         builds, failed = split(results)
