@@ -38,7 +38,7 @@ from pages import (
 from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
-from pages.speed import collect_garbage_less_often, remember_handler_signatures
+from pages.speed import freeze_startup_objects, remember_handler_signatures
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -102,7 +102,7 @@ def start(settings: Settings | None = None) -> None:
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
     _health(engine)
     _background_work(portal, sender, settings.mail_poll_seconds)
-    collect_garbage_less_often()
+    freeze_startup_objects()
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
            language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
