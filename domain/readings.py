@@ -300,7 +300,7 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
                                values='\n'.join(lines)), ctx.now)
     if basis is not None:
         basis.readings[meter.id] = [r for r in readings if not any(r is old for old in replaced)] + stored  # type: ignore[index]
-    calculator = installment_after_reading(ctx, contract, basis) if propose else None
+    calculator = installment_after_reading(ctx, contract, basis)  # None without `propose` (no basis)
     uow.commit()
     return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced), ctx.now,
                      customer.customer_number if customer else '', customer.display_name if customer else '',

@@ -1,4 +1,4 @@
-"""Shared work NiceGUI would otherwise repeat for every element of every page (found with bench/load.py)."""
+"""Work NiceGUI and Python would otherwise repeat or keep for every page and event (bench/load.py, idle.py)."""
 
 import gc
 import types
