@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from domain.model import OutboxMail
 from domain.ports import MailMessage
 from domain.types import utcnow
-from storage.mail import FolderTransport, OutboxSender, SmtpTransport
+from storage.mail import MAX_ATTEMPTS, FolderTransport, OutboxSender, SmtpTransport
 from storage.unit_of_work import SqlUnitOfWork
 
 
@@ -88,6 +88,20 @@ async def test_a_batch_goes_out_over_one_connection_and_a_refused_address_fails_
     with Session(engine) as session:
         refused = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'refused@example.org')).one()
         assert refused.attempts == 1 and '550' in refused.last_error and refused.next_attempt_at > utcnow()
+        sent = session.exec(select(OutboxMail).where(OutboxMail.status == 'sent')).all()
+        assert [(m.attempts, m.sent_at is not None, m.last_error) for m in sent] == [(1, True, '')] * 2
+
+
+async def test_a_mail_refused_at_its_last_attempt_is_given_up(engine, smtp_server):
+    controller, _ = smtp_server
+    queue(engine, 'refused@example.org')
+    with Session(engine) as session:
+        mail = session.exec(select(OutboxMail)).one()
+        mail.attempts = MAX_ATTEMPTS - 1
+        session.add(mail)
+        session.commit()
+    assert await OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example').send_due() == 0
+    assert statuses(engine) == ['failed']
 
 
 async def test_mails_wait_while_smtp_is_down_and_go_out_when_it_is_back(engine, smtp_server):
