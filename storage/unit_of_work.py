@@ -1,8 +1,9 @@
 """The unit of work: one session, repositories on it, rolled back unless the use case commits."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -23,6 +24,9 @@ from storage.repositories import (
     SqlUsers,
 )
 
+AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
+
 
 class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
@@ -30,6 +34,8 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> 'SqlUnitOfWork':
         self.session = Session(self.engine, expire_on_commit=False)
+        self._audit: list[dict[str, Any]] = []
+        self._mails: list[dict[str, Any]] = []
         self.customers = SqlCustomers(self.session)
         self.users = SqlUsers(self.session)
         self.tokens = SqlTokens(self.session)
@@ -57,12 +63,20 @@ class SqlUnitOfWork:
             raise ConcurrentChange() from error
 
     def commit(self) -> None:
+        for statement, rows in ((AUDIT_INSERT, self._audit), (MAIL_INSERT, self._mails)):
+            if rows:
+                self.session.execute(statement, rows)
+        self._audit, self._mails = [], []
         self.session.commit()
 
     def audit(self, entry: AuditEntry) -> None:
-        self.session.add(entry)
+        """Written at commit with one plain INSERT (no ORM unit of work: every change writes one)."""
+        self._audit.append({'at': entry.at, 'actor': entry.actor, 'action': entry.action,
+                            'customer_id': entry.customer_id, 'details': entry.details, 'address': entry.address})
 
     def queue_mail(self, message: MailMessage, at: datetime) -> None:
-        """The mail is queued in the same transaction as the change it confirms: both or neither."""
-        self.session.add(OutboxMail(created_at=at, recipient=message.recipient, subject=message.subject,
-                                    text=message.text, html=message.html, next_attempt_at=at))
+        """The mail is queued in the same transaction as the change it confirms (written at commit): both or
+        neither."""
+        self._mails.append({'created_at': at, 'recipient': message.recipient, 'subject': message.subject,
+                            'text': message.text, 'html': message.html, 'status': 'queued', 'attempts': 0,
+                            'next_attempt_at': at, 'sent_at': None, 'last_error': ''})
