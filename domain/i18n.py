@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
-from babel.numbers import format_currency, format_decimal
 
 TEXTS = Path(__file__).parent / 'texts'
 LOCALES = {'de': 'de_DE', 'en': 'de_DE'}  # formats stay German (see above)
@@ -48,19 +46,34 @@ def using(language: str) -> Iterator[None]:
         _current.reset(token)
 
 
+# Amounts, numbers and days are formatted here directly, as Babel's de_DE does (rounded half to even, `.` between
+# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): Babel took 30–100 µs
+# a call, and a page of bills or readings makes hundreds.
+
 def money(amount: Decimal, language: str = 'de') -> str:
     """`1234.5` → `1.234,50 €`."""
-    return format_currency(amount, 'EUR', locale=LOCALES[language])
+    return _german(amount, 2) + '\xa0€'
 
 
 def number(value: Decimal, places: int = 0, language: str = 'de') -> str:
-    pattern = '#,##0' + ('.' + '0' * places if places else '')
-    return format_decimal(value, format=pattern, locale=LOCALES[language])
+    """`1234.5` → `1.234` (places=0), `1.234,50` (places=2)."""
+    return _german(value, places)
+
+
+def _german(value: Decimal | float | int, places: int) -> str:
+    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    rounded = exact.quantize(_QUANTA[places], rounding=ROUND_HALF_EVEN)
+    whole, _, fraction = f'{abs(rounded):f}'.partition('.')
+    grouped = f'{int(whole):,}'.replace(',', '.')
+    return ('-' if rounded.is_signed() else '') + grouped + (',' + fraction if places else '')
+
+
+_QUANTA = [Decimal(1).scaleb(-places) for places in range(10)]
 
 
 def day(value: date, language: str = 'de') -> str:
     """`2026-11-22` → `22.11.2026`."""
-    return _babel_date(value, format='dd.MM.yyyy', locale=LOCALES[language])
+    return f'{value.day:02}.{value.month:02}.{value.year:04}'
 
 
 def moment(value: datetime, language: str = 'de') -> str:

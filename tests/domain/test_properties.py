@@ -4,9 +4,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from domain import i18n
 from domain.billing import PricePeriod, compute_bill, price_segments, split_consumption
 from domain.errors import ReadingLower
 from domain.identifiers import is_iban, is_malo_id, malo_check_digit, normalise
@@ -92,3 +95,22 @@ def test_bill_arithmetic_adds_up(consumption, commodity, change_day, first, seco
     assert bill.net == sum(line.amount for line in bill.lines)
     assert bill.gross == bill.net + bill.vat and bill.vat == (bill.net * vat).quantize(Decimal('0.01'), ROUND_HALF_UP)
     assert bill.balance == bill.gross - paid and bill.is_credit == (bill.balance < 0)
+
+
+amounts = st.one_of(st.decimals(min_value=Decimal('-1e9'), max_value=Decimal('1e9'), allow_nan=False, places=3),
+                    st.decimals(min_value=Decimal('-2'), max_value=Decimal('2'), allow_nan=False),
+                    st.integers(min_value=-10**9, max_value=10**9),
+                    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+
+
+@given(amounts, st.integers(min_value=0, max_value=3))
+def test_amounts_and_numbers_read_as_babels_german_format(value, places):
+    """i18n formats without Babel (for speed); what it shows must stay exactly what Babel's de_DE shows."""
+    pattern = '#,##0' + ('.' + '0' * places if places else '')
+    assert i18n.number(value, places) == format_decimal(value, format=pattern, locale='de_DE')
+    assert i18n.money(value) == format_currency(value, 'EUR', locale='de_DE')
+
+
+@given(st.dates(min_value=date(1000, 1, 1)))
+def test_days_read_as_babels_german_format(value):
+    assert i18n.day(value) == format_date(value, format='dd.MM.yyyy', locale='de_DE')
