@@ -45,7 +45,6 @@ METER: BindParameter = bindparam('meter')
 USER: BindParameter = bindparam('user')
 ON: BindParameter = bindparam('on')
 CUSTOMER_BY_ID = select(Customer).where(Customer.id == ID)
-USER_BY_ID = select(PortalUser).where(PortalUser.id == ID)
 CUSTOMERS_OF_USER = (select(UserCustomer.customer_id).where(UserCustomer.user_id == USER)
                      .order_by(col(UserCustomer.id)))
 OWNER = select(UserCustomer.user_id).where(UserCustomer.customer_id == CUSTOMER).limit(1)
@@ -104,7 +103,9 @@ class SqlUsers:
         self.session = session
 
     def get(self, user_id: int) -> PortalUser | None:
-        return self.session.exec(USER_BY_ID, params={'id': user_id}).first()
+        """From the session's identity map when this transaction has loaded the login already (a submission checks
+        the session, then mails the customer's owner: mostly the same login)."""
+        return self.session.get(PortalUser, user_id)
 
     def by_email(self, email: str) -> PortalUser | None:
         return self.session.exec(select(PortalUser).where(PortalUser.email == email)).first()
