@@ -39,7 +39,7 @@ from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
 from pages.speed import freeze_startup_objects, remember_handler_signatures
-from storage.database import make_engine, migrate
+from storage.database import make_engine, migrate, without_waiting
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
@@ -64,7 +64,8 @@ def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
                     hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
                     demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine),
-                    importer=partial(_import_folder, engine, settings.documents_dir))
+                    importer=partial(_import_folder, engine, settings.documents_dir),
+                    inline=without_waiting if engine.dialect.name == 'sqlite' else None)
     portal.base_profile = portal.profile
     _apply_stored_settings(portal)
     return engine, portal, sender

@@ -23,10 +23,17 @@ from domain.accounts import (
     session_is_valid,
     set_initial_password,
 )
-from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable
+from domain.bills import bill_list
+from domain.contracts import consumption_history, contract_details
+from domain.customer_data import bank_view, contact_data, inbox, page_frame
+from domain.dashboard import dashboard
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, WouldWait
 from domain.i18n import using
+from domain.installment import installment_views
+from domain.overview import customer_overview
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
+from domain.readings import meter_forms, submit_reading
 from domain.registration import register
 from pages import language
 
@@ -83,6 +90,18 @@ class HashingQueue:
             self.waiting -= 1
 
 
+def login_only(_uow: UnitOfWork, _user_id: int) -> None:
+    """The query of a login check that needs nothing else (`session.current`)."""
+    return None
+
+
+# Short transactions of the customer's pages, each a handful of indexed queries: on SQLite they run directly on the
+# event loop (`Portal.inline`) unless they would have to wait for another writer. Everything else (hashing, PDFs,
+# the back office's searches, imports and exports) keeps to worker threads, where a long run blocks no one.
+QUICK = {login_only, page_frame, dashboard, customer_overview, meter_forms, submit_reading, contract_details,
+         consumption_history, installment_views, bill_list, inbox, contact_data, bank_view}
+
+
 # How long a page may take to build before NiceGUI sends it unfinished (its default is 3 s): at a peak, pages wait
 # for the database behind other customers' work; a complete page a little later beats a broken one.
 PAGE_TIMEOUT = 30.0
@@ -107,6 +126,9 @@ class Portal:
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
     profile_version: int = 0
     hashing: HashingQueue = field(default_factory=HashingQueue)
+    # Runs a whole transaction on the calling thread unless it would wait for another writer (then `WouldWait`):
+    # storage.database.without_waiting on SQLite, None where every trip to the database waits on the network.
+    inline: Callable[[Callable[[], Any]], Any] | None = None
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '',
                   login: tuple[int, int] | None = None) -> T:
@@ -114,16 +136,17 @@ class Portal:
         `login` (user id, session epoch), only while that login is valid, checked in the use case's transaction
         (`SessionEnded` otherwise): one trip to the database instead of two."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
-        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING, login=login)
+        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING, login=login,
+                                 quick=use_case in QUICK)
         self.mail_queued()
         return result
 
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
         """Run a read-only query (`query(uow, *args)`) off the event loop; `login` as for `act`."""
-        return await self._run(lambda uow: query(uow, *args), login=login)
+        return await self._run(lambda uow: query(uow, *args), login=login, quick=query in QUICK)
 
     async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False,
-                   login: tuple[int, int] | None = None) -> T:
+                   login: tuple[int, int] | None = None, quick: bool = False) -> T:
         chosen = language.current()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
@@ -132,6 +155,11 @@ class Portal:
                     raise SessionEnded()
                 return work(uow)
         try:
+            if quick and self.inline is not None:
+                try:
+                    return self.inline(in_transaction)
+                except WouldWait:
+                    pass  # rolled back; waits for the other writer in a thread like any other transaction
             if hashing:
                 return await self.hashing.run(in_transaction)
             return await run.io_bound(in_transaction)

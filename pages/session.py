@@ -14,7 +14,7 @@ from nicegui import app, ui
 
 from domain.accounts import SessionGrant
 from domain.errors import SessionEnded
-from pages.portal import Portal
+from pages.portal import Portal, login_only
 
 T = TypeVar('T')
 
@@ -119,12 +119,8 @@ def _idle_ended(portal: Portal) -> bool:
 
 async def current(portal: Portal) -> LoggedIn | None:
     """The logged-in user, or None (after ending a stale or idle session)."""
-    found = await current_with(portal, _nothing)
+    found = await current_with(portal, login_only)
     return found[0] if found else None
-
-
-def _nothing(_uow: object, _user_id: int) -> None:
-    return None
 
 
 async def current_with(portal: Portal, query: Callable[..., T]) -> tuple[LoggedIn, T] | None:

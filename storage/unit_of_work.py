@@ -7,9 +7,10 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from domain.errors import ConcurrentChange, StorageUnavailable
+from domain.errors import ConcurrentChange, StorageUnavailable, WouldWait
 from domain.model import AuditEntry, OutboxMail
 from domain.ports import MailMessage
+from storage.database import waiting_allowed
 from storage.repositories import (
     SqlApi,
     SqlBilling,
@@ -56,6 +57,8 @@ class SqlUnitOfWork:
         except DBAPIError:
             if error is None:
                 raise
+        if isinstance(error, OperationalError) and not waiting_allowed() and 'locked' in str(error.orig):
+            raise WouldWait() from error  # another process is writing: run again where waiting is allowed
         if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
             # the database went away (restart, failover): the caller gets a domain answer, the pool reconnects
             raise StorageUnavailable() from error

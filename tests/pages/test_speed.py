@@ -1,6 +1,8 @@
 """pages/speed.py: the shortcuts taken for NiceGUI's repeated work give NiceGUI's own answers."""
 
+import asyncio
 import functools
+import threading
 
 from nicegui import Client, helpers
 
@@ -37,3 +39,51 @@ async def test_a_page_that_only_redirects_leaves_no_client_behind(user):
     await user.open('/anmelden/weiter?t=unknown')  # a login ticket that is not valid: on to the login
     await user.should_see('Passwort vergessen?')
     assert not [c for c in Client.instances.values() if c.page.path == '/anmelden/weiter']
+
+
+async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_only_behind_another_writer(db, tmp_path):
+    """On SQLite a reading submission runs on the event loop; while another writer of the process holds the turn,
+    it is rolled back there and runs again in a worker thread once the writer is done: stored once, loop free."""
+    from datetime import date
+
+    from sqlalchemy import text
+    from sqlmodel import Session, select
+
+    from app import build
+    from domain.model import MeterReading
+    from domain.readings import meter_forms, submit_reading
+    from storage.database import make_engine
+    from storage.settings import Settings
+    from tests.factories import add_readings, make_customer, make_login
+
+    customer = make_customer(db)
+    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    login = make_login(db, [customer['id']])
+    _, portal, _ = build(Settings())
+    threads: list[str] = []
+    make = portal.unit_of_work
+
+    def recorded():
+        threads.append(threading.current_thread().name)
+        return make()
+    portal.unit_of_work = recorded
+    assert await portal.read(meter_forms, login['id'], customer['id'])
+    value = str(13650 + 10 * (date.today() - date(2025, 12, 31)).days)
+    assert (await portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'],
+                             {'1.8.0': value}, '')).meter_number == customer['meter_number']
+    assert threads == ['MainThread', 'MainThread']
+
+    threads.clear()
+    writer = make_engine(str(db.url)).connect()  # another writer of this process, mid-transaction
+    writer.execute(text("UPDATE customer SET email = 'x@example.org' WHERE id = :c"), {'c': customer['id']})
+    submitting = asyncio.create_task(portal.act(submit_reading, login['id'], customer['id'],
+                                                customer['meter_number'], {'1.8.0': value}, ''))
+    await asyncio.sleep(0.3)  # the loop is free meanwhile
+    assert not submitting.done() and threads[0] == 'MainThread' and len(threads) == 2
+    writer.rollback()
+    await asyncio.wait_for(submitting, 10)
+    assert threads[1] != 'MainThread'
+    with Session(db) as session:
+        readings = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
+    assert [(r.reading_date, r.value) for r in readings] == [(date.today(), int(value))]  # corrected, not doubled
+    writer.close()

@@ -1,3 +1,4 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -117,4 +118,51 @@ def test_sqlite_writers_of_one_process_take_turns_instead_of_sleeping_in_the_bus
     with engine.begin() as connection:
         assert connection.execute(text('SELECT n FROM t ORDER BY n')).scalars().all() == [1, 2]
     first.close()
+    engine.dispose()
+
+
+def test_a_transaction_that_may_not_wait_gives_way_at_once_to_another_writer(tmp_path):
+    """`without_waiting` (the portal's quick transactions on the event loop): another writer of this process or
+    another process holding SQLite's write lock makes it roll back and raise `WouldWait` at once, not wait; with
+    no one else writing it commits, and the pooled connections keep their normal busy timeout."""
+    import sqlite3
+    import time
+
+    from sqlalchemy import text
+
+    from domain.errors import WouldWait
+    from storage.database import _WRITERS, BUSY_SECONDS, without_waiting
+    from storage.unit_of_work import SqlUnitOfWork
+    path = f'{tmp_path}/quick.db'
+    engine = make_engine(f'sqlite:///{path}')
+    with engine.begin() as connection:
+        connection.execute(text('CREATE TABLE t (n INTEGER)'))
+
+    def write(n: int):
+        def work() -> None:
+            with SqlUnitOfWork(engine) as uow:
+                assert uow.session.execute(text('SELECT count(*) FROM t')).scalar() is not None  # reads go on
+                uow.session.execute(text('INSERT INTO t VALUES (:n)'), {'n': n})
+                uow.commit()
+        return work
+
+    other = engine.connect()  # a writer of this process, mid-transaction
+    other.execute(text('INSERT INTO t VALUES (1)'))
+    started = time.perf_counter()
+    with pytest.raises(WouldWait):
+        without_waiting(write(2))
+    other.rollback()
+    outside = sqlite3.connect(path)  # another process's writer
+    outside.execute('BEGIN IMMEDIATE')
+    with pytest.raises(WouldWait):
+        without_waiting(write(3))
+    assert time.perf_counter() - started < 1 and not _WRITERS[path].locked()
+    outside.rollback()
+    outside.close()
+    without_waiting(write(4))
+    assert not _WRITERS[path].locked()
+    with engine.connect() as first, engine.connect() as second:  # every pooled connection, back to normal
+        assert {c.exec_driver_sql('PRAGMA busy_timeout').scalar() for c in (first, second)} == {BUSY_SECONDS * 1000}
+        assert first.execute(text('SELECT n FROM t')).scalars().all() == [4]
+    other.close()
     engine.dispose()
