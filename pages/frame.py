@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import escape
 
 from nicegui import ui
 
@@ -43,15 +44,8 @@ def public_frame(portal: Portal, title: str) -> Iterator[None]:
 def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], title: str,
           path: str, unread: int = 0) -> Iterator[None]:
     _chrome(portal, title)
-    with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer, \
-            ui.element('nav').props(f'aria-label="{t("nav.menu")}"').classes('w-full'):
-        for key, target in NAVIGATION:
-            text = t('nav.inbox_unread', count=unread) if target == '/posteingang' and unread else t(key)
-            link = ui.link(text, target).classes('block q-py-sm q-px-md text-body1 no-underline rounded-borders')
-            if target == path:
-                link.classes('bg-primary text-white').props('aria-current=page')
-            else:
-                link.classes('text-primary')
+    with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer:
+        _navigation(path, unread)
     with ui.header().classes('items-center justify-between q-px-md no-wrap'):
         with ui.row().classes('items-center no-wrap gap-1'):
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
@@ -64,6 +58,18 @@ def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], t
         yield
     _footer(portal)
     _idle_watch(portal)
+
+
+def _navigation(path: str, unread: int) -> None:
+    """The menu as one element of plain links (as ui.link renders them): one per page instead of eleven, which
+    counts in the memory of thousands of connected customers."""
+    links = []
+    for key, target in NAVIGATION:
+        text = t('nav.inbox_unread', count=unread) if target == '/posteingang' and unread else t(key)
+        current = ('bg-primary text-white" aria-current="page' if target == path else 'text-primary')
+        links.append(f'<a href="{target}" class="nicegui-link block q-py-sm q-px-md text-body1 no-underline '
+                     f'rounded-borders {current}">{escape(text)}</a>')
+    ui.html(''.join(links), sanitize=False, tag='nav').props(f'aria-label="{t("nav.menu")}"').classes('w-full')
 
 
 def house_style() -> None:
@@ -159,9 +165,16 @@ def _idle_watch(portal: Portal) -> None:
     limit = portal.profile.session.idle_minutes * 60
     ui.add_body_html(ACTIVITY_SCRIPT)
     ui.on('kp_activity', session.touch)
-    with ui.dialog().props('persistent') as warning, ui.card():
-        ui.label(t('idle.warning')).classes('text-body1')
-        ui.button(t('idle.stay'), on_click=lambda: (session.touch(), warning.close())).props('no-caps')
+    page = ui.context.client.layout
+    warnings: list[ui.dialog] = []
+
+    def warn() -> None:  # built when first needed: every page has it, few customers see it
+        if not warnings:
+            with page, ui.dialog().props('persistent') as warning, ui.card():
+                ui.label(t('idle.warning')).classes('text-body1')
+                ui.button(t('idle.stay'), on_click=lambda: (session.touch(), warning.close())).props('no-caps')
+            warnings.append(warning)
+        warnings[0].open()
 
     def check() -> None:
         idle = session.idle_seconds()
@@ -169,7 +182,7 @@ def _idle_watch(portal: Portal) -> None:
             session.end()
             ui.navigate.to('/?abgemeldet=1')
         elif idle > limit - 60:
-            warning.open()
+            warn()
 
     ui.timer(15, check).mark('idle-check')
 
