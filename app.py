@@ -39,7 +39,7 @@ from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
 from pages.speed import freeze_startup_objects, remember_handler_signatures
-from storage.database import make_engine, migrate, without_waiting
+from storage.database import checkpoint, make_engine, migrate, without_waiting
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
@@ -55,7 +55,7 @@ RECONNECT_SECONDS = 10.0
 
 
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
-    engine = make_engine(settings.url)
+    engine = make_engine(settings.url, checkpoint_in_background=True)
     migrate(engine)  # before ui.run: async start-up handlers would race the first page
     transport = (SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
                                settings.smtp_starttls)
@@ -102,7 +102,7 @@ def start(settings: Settings | None = None) -> None:
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
     _health(engine)
-    _background_work(portal, sender, settings.mail_poll_seconds)
+    _background_work(engine, portal, sender, settings.mail_poll_seconds)
     freeze_startup_objects()
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
            language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
@@ -123,9 +123,17 @@ def _health(engine: Engine) -> None:
         return {'status': 'ok'}
 
 
-def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) -> None:
-    """The mail outbox sender, and an hourly clean-up of registrations nobody confirmed."""
+def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_seconds: float) -> None:
+    """The mail outbox sender, an hourly clean-up of registrations nobody confirmed, SQLite's checkpoints."""
     tasks: list[asyncio.Task] = []
+
+    async def checkpoints() -> None:
+        while True:
+            await asyncio.sleep(2)
+            try:
+                await run.io_bound(checkpoint, engine)
+            except Exception:
+                log.warning('WAL checkpoint failed; next try in 2 s', exc_info=True)
 
     async def settings_watch() -> None:  # another instance may have saved new settings
         while True:
@@ -144,7 +152,8 @@ def _background_work(portal: Portal, sender: OutboxSender, poll_seconds: float) 
             await asyncio.sleep(3600)
 
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
-                                         asyncio.create_task(hourly()), asyncio.create_task(settings_watch())]))
+                                         asyncio.create_task(hourly()), asyncio.create_task(settings_watch()),
+                                         asyncio.create_task(checkpoints())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
 
 

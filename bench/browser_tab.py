@@ -139,7 +139,7 @@ class Customer:
         a page whose connection the server dropped is reloaded (what the browser does) and the login starts over."""
         started = time.perf_counter()
         while True:
-            await self.page('/')
+            await self.reloading('/')
             await self.type('E-Mail-Adresse', self.email)
             await self.type('Passwort', PASSWORD)
             while True:
@@ -161,9 +161,22 @@ class Customer:
                 break
             self.reloads += 1
         took = time.perf_counter() - started
-        await self.page(self.opened.result())  # the new session id; redirects on to /uebersicht
+        await self.reloading(self.opened.result())  # the new session id; redirects on to /uebersicht
         assert self.path == '/uebersicht', self.path
         return took
+
+    async def reloading(self, path: str, tries: int = 20) -> None:
+        """`page`, loaded again a few seconds later when its websocket does not connect (the server gave the page up
+        while busy), as the browser does; counted in `reloads`."""
+        for attempt in range(tries):
+            try:
+                await self.page(path)
+                return
+            except socketio.exceptions.ConnectionError:
+                if attempt == tries - 1:
+                    raise
+                self.reloads += 1
+                await asyncio.sleep(random.uniform(2, 5))
 
     async def enter_reading(self) -> None:
         await self.type('Zählerstand', self.value)

@@ -132,7 +132,8 @@ class Portal:
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '',
                   login: tuple[int, int] | None = None) -> T:
-        """Run a use case (`use_case(uow, ctx, *args)`) off the event loop; mails queued by it go out soon. With
+        """Run a use case (`use_case(uow, ctx, *args)`) in a worker thread, or on the event loop if it is `QUICK` and
+        need not wait (`inline`); mails queued by it go out soon. With
         `login` (user id, session epoch), only while that login is valid, checked in the use case's transaction
         (`SessionEnded` otherwise): one trip to the database instead of two."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
@@ -142,7 +143,7 @@ class Portal:
         return result
 
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
-        """Run a read-only query (`query(uow, *args)`) off the event loop; `login` as for `act`."""
+        """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
         return await self._run(lambda uow: query(uow, *args), login=login, quick=query in QUICK)
 
     async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False,

@@ -16,16 +16,30 @@ from domain.errors import WouldWait
 MIGRATIONS = Path(__file__).resolve().parent / 'migrations'
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, checkpoint_in_background: bool = False) -> Engine:
+    """With `checkpoint_in_background` (the portal server), SQLite's WAL is not copied into the database file by
+    whichever transaction happens to fill it (with an fsync, on the event loop for the quick transactions) but by
+    `checkpoint`, which the server runs in a worker thread every few seconds."""
     if url.startswith('sqlite'):
         path = url.split('///', 1)[-1]
         if path and path != ':memory:':
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': BUSY_SECONDS})
         event.listen(engine, 'connect', _sqlite_pragmas)
+        if checkpoint_in_background:
+            event.listen(engine, 'connect', lambda dbapi_connection, _record:
+                         dbapi_connection.execute('PRAGMA wal_autocheckpoint=0'))
         _writers_take_turns(engine, _WRITERS.setdefault(path, threading.Lock()))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy what the WAL holds into the database file, as far as no reader still needs it (PASSIVE: waits for no
+    one, and writers go on meanwhile)."""
+    if engine.dialect.name == 'sqlite':
+        with engine.connect() as connection:
+            connection.exec_driver_sql('PRAGMA wal_checkpoint(PASSIVE)')
 
 
 def migrate(engine: Engine) -> None:

@@ -166,3 +166,30 @@ def test_a_transaction_that_may_not_wait_gives_way_at_once_to_another_writer(tmp
         assert first.execute(text('SELECT n FROM t')).scalars().all() == [4]
     other.close()
     engine.dispose()
+
+
+def test_the_server_checkpoints_sqlites_wal_itself_not_the_transaction_that_fills_it(tmp_path):
+    """No transaction copies the WAL into the database file on its way (an fsync on the event loop); `checkpoint`,
+    run by the server in a worker thread, does."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from storage.database import checkpoint
+    path = tmp_path / 'wal.db'
+    engine = make_engine(f'sqlite:///{path}', checkpoint_in_background=True)
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql('PRAGMA wal_autocheckpoint').scalar() == 0
+        connection.execute(text('CREATE TABLE t (n INTEGER)'))
+        connection.execute(text('INSERT INTO t VALUES (1)'))
+
+    def in_the_file() -> list[str]:  # the database file alone, without its WAL
+        file = sqlite3.connect(f'file:{path}?immutable=1', uri=True)
+        try:
+            return [row[0] for row in file.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        finally:
+            file.close()
+    assert in_the_file() == []
+    checkpoint(engine)
+    assert in_the_file() == ['t']
+    engine.dispose()
