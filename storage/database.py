@@ -136,8 +136,8 @@ def _writers_take_turns(engine: Engine, turn: threading.Lock) -> None:
         record.info.pop('not_waiting', None)  # the connection is gone: nothing to restore
         give_back(record.info, None)
 
-    engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
-    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    engine.dialect.do_commit = do_commit  # type: ignore[method-assign, assignment]
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
     event.listen(engine, 'reset', returned)
     event.listen(engine, 'invalidate', thrown_away)
     event.listen(engine, 'close', thrown_away)
