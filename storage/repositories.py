@@ -67,6 +67,12 @@ PAYMENTS = (select(Payment).where(Payment.contract_id == CONTRACT, col(Payment.p
                                   col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
 
 
+def column_values(row: SQLModel) -> dict[str, object]:
+    """A model object's columns but its id, for a plain INSERT."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns  # type: ignore[attr-defined]
+            if column.key != 'id'}
+
+
 class SqlCustomers:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -202,8 +208,7 @@ class SqlMeters:
 
     def add_reading(self, reading: MeterReading) -> None:
         """A plain INSERT (the ORM's unit of work cost more than the rest of a submission's writes together)."""
-        values = {column.key: getattr(reading, column.key) for column in _READING.columns if column.key != 'id'}
-        reading.id = self.session.execute(READING_INSERT, values).scalar_one()
+        reading.id = self.session.execute(READING_INSERT, column_values(reading)).scalar_one()
 
     def delete_reading(self, reading: MeterReading) -> None:
         self.session.execute(READING_DELETE, {'reading': reading.id})

@@ -23,6 +23,7 @@ from storage.repositories import (
     SqlThrottles,
     SqlTokens,
     SqlUsers,
+    column_values,
 )
 
 AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
@@ -74,12 +75,10 @@ class SqlUnitOfWork:
 
     def audit(self, entry: AuditEntry) -> None:
         """Written at commit with one plain INSERT (no ORM unit of work: every change writes one)."""
-        self._audit.append({'at': entry.at, 'actor': entry.actor, 'action': entry.action,
-                            'customer_id': entry.customer_id, 'details': entry.details, 'address': entry.address})
+        self._audit.append(column_values(entry))
 
     def queue_mail(self, message: MailMessage, at: datetime) -> None:
         """The mail is queued in the same transaction as the change it confirms (written at commit): both or
         neither."""
         self._mails.append({'created_at': at, 'recipient': message.recipient, 'subject': message.subject,
-                            'text': message.text, 'html': message.html, 'status': 'queued', 'attempts': 0,
-                            'next_attempt_at': at, 'sent_at': None, 'last_error': ''})
+                            'text': message.text, 'html': message.html, 'next_attempt_at': at})  # the rest: defaults
