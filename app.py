@@ -38,7 +38,7 @@ from pages import (
 from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
-from pages.speed import freeze_startup_objects, remember_handler_signatures
+from pages.speed import freeze_startup_objects, remember_handler_signatures, wake_outboxes_only_to_send
 from storage.database import checkpoint, make_engine, migrate, without_waiting
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -90,6 +90,7 @@ def start(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     engine, portal, sender = build(settings)
     remember_handler_signatures()
+    wake_outboxes_only_to_send()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
         Storage.redis_url = settings.redis_url

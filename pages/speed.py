@@ -1,10 +1,11 @@
 """Work NiceGUI and Python would otherwise repeat or keep for every page and event (bench/load.py, idle.py)."""
 
+import asyncio
 import gc
 import types
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from nicegui import context, helpers
+from nicegui import context, helpers, outbox
 from starlette.background import BackgroundTask
 from starlette.responses import RedirectResponse
 
@@ -32,6 +33,22 @@ def remember_handler_signatures() -> None:
             known[key] = inspect_each_time(handler)
         return known[key]
     helpers.expects_arguments = expects_arguments
+
+
+def wake_outboxes_only_to_send() -> None:
+    """Each connected customer's NiceGUI outbox waits for something to send with a one-second timeout, after which
+    it only looks whether it has been stopped and waits again; but `Outbox.stop` wakes it anyway. On Python 3.11
+    every such timeout makes a task and cancels it: with 1,000 customers sitting on their dashboards, almost half
+    the portal's CPU (bench/idle.py, py-spy). That wait is the only `wait_for` in NiceGUI's outbox module: there it
+    now waits for its wake-up alone (tests/pages/test_speed.py checks both: it sleeps while idle, and stops)."""
+    class OutboxAsyncio(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            return getattr(asyncio, name)
+
+        @staticmethod
+        def wait_for(awaitable: Awaitable, timeout: float | None = None) -> Awaitable:
+            return awaitable
+    outbox.asyncio = OutboxAsyncio('asyncio')  # type: ignore[attr-defined]
 
 
 def redirect(url: str) -> RedirectResponse:
