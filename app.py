@@ -48,10 +48,13 @@ from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger('kundenportal')
 
-# How long a tab may be out of touch before NiceGUI gives it up (NiceGUI's default: 3 s, its ping timeout 2 s).
-# At a peak the event loop answers late, and with 3 s NiceGUI dropped hundreds of waiting login pages; with 10 s it
-# pings every 8 s and waits 4 s for the answer.
+# How long NiceGUI keeps the page of a tab that lost its connection, waiting for it to come back (its default: 3 s).
 RECONNECT_SECONDS = 10.0
+# engine.io pings every connected tab. NiceGUI derives the pings from the reconnect time (with 10 s: every 8 s,
+# answer within 4 s), but at a peak the event loop is seconds behind, and a tab whose answer waited unread longer
+# than that was dropped (with 3 s, hundreds of waiting login pages); idle, 2,000 tabs cost 250 pings a second and
+# engine.io's check of each tab every 4 s. Pings as engine.io's own defaults: every 25 s, answer within 20 s.
+PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS = 25.0, 20.0
 
 
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
@@ -124,6 +127,11 @@ def _health(engine: Engine) -> None:
         return {'status': 'ok'}
 
 
+def _ping_tabs_as_engineio_does() -> None:
+    """After NiceGUI's start-up, which sets the pings from the reconnect time."""
+    core.sio.eio.ping_interval, core.sio.eio.ping_timeout = PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
+
+
 def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_seconds: float) -> None:
     """The mail outbox sender, an hourly clean-up of registrations nobody confirmed, SQLite's checkpoints."""
     tasks: list[asyncio.Task] = []
@@ -152,6 +160,7 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
                 log.warning('clean-up of unconfirmed registrations failed; next try in an hour')
             await asyncio.sleep(3600)
 
+    app.on_startup(_ping_tabs_as_engineio_does)
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
                                          asyncio.create_task(hourly()), asyncio.create_task(settings_watch()),
                                          asyncio.create_task(checkpoints())]))

@@ -1,5 +1,7 @@
 """The websocket accepts browsers only from the portal's own pages (cross-site websocket hijacking, ASVS 14.5.3)."""
 
+import json
+
 from pages.security import same_origin
 
 HANDSHAKE = '/_nicegui_ws/socket.io/?EIO=4&transport=polling'
@@ -11,6 +13,14 @@ async def test_a_foreign_page_cannot_open_the_portals_websocket(user, caplog):
     caplog.clear()  # engine.io logs the refused origin (once) as an error, as it should
     own = await user.http_client.get(HANDSHAKE, headers={'Origin': 'http://test'})
     assert own.status_code == 200 and own.text.startswith('0{')  # engine.io's open packet
+
+
+async def test_tabs_are_pinged_every_25_s_and_may_answer_within_20_s(user):
+    """At a peak the event loop may be seconds behind: NiceGUI's pings (every 8 s, answer within 4 s with its
+    reconnect time of 10 s) dropped the connections of tabs whose answer waited unread (bench/load.py)."""
+    opened = await user.http_client.get(HANDSHAKE, headers={'Origin': 'http://test'})
+    announced = json.loads(opened.text[1:])
+    assert (announced['pingInterval'], announced['pingTimeout']) == (25_000, 20_000)
 
 
 def test_the_public_address_and_the_proxied_host_are_the_portals_own_origins():
