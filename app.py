@@ -38,7 +38,12 @@ from pages import (
 from pages import settings as settings_page
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
-from pages.speed import freeze_startup_objects, remember_handler_signatures, wake_outboxes_only_to_send
+from pages.speed import (
+    freeze_startup_objects,
+    index_socket_rooms,
+    remember_handler_signatures,
+    wake_outboxes_only_to_send,
+)
 from storage.database import checkpoint, make_engine, migrate, without_waiting
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
@@ -94,6 +99,7 @@ def start(settings: Settings | None = None) -> None:
     engine, portal, sender = build(settings)
     remember_handler_signatures()
     wake_outboxes_only_to_send()
+    index_socket_rooms()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
         Storage.redis_url = settings.redis_url

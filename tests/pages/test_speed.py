@@ -4,9 +4,15 @@ import asyncio
 import functools
 import threading
 
-from nicegui import Client, helpers
+import socketio
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nicegui import Client, core, helpers
 
-from pages.speed import remember_handler_signatures
+from pages.speed import RoomsBySocket, remember_handler_signatures
+
+OPERATION = st.tuples(st.sampled_from(['connect', 'enter', 'leave', 'disconnect', 'callback']),
+                      st.integers(0, 5), st.sampled_from(['page-1', 'page-2', 'page-3']))
 
 
 def test_handler_signatures_are_remembered_by_code_and_answer_as_nicegui_does(monkeypatch):
@@ -33,6 +39,41 @@ def test_handler_signatures_are_remembered_by_code_and_answer_as_nicegui_does(mo
     @functools.wraps(needs)
     def wrapped(): ...  # its signature is the wrapped function's: inspected each time, like NiceGUI does
     assert remembered(wrapped) == original(wrapped) is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(OPERATION, max_size=40), st.sampled_from(['/', '/other']))
+def test_the_socket_rooms_are_those_python_socketio_keeps(operations, namespace):
+    """Any sequence of connecting, entering and leaving rooms, disconnecting: the same rooms, callbacks and
+    answers as python-socketio's own manager."""
+    ours, theirs = RoomsBySocket(), socketio.AsyncManager()
+    for operation, n, room in operations:
+        sid = f'sid-{n}'
+        for manager in (ours, theirs):
+            connected = sid in manager.rooms.get(namespace, {}).get(None, {})
+            if operation == 'connect' and not connected:
+                manager.basic_enter_room(sid, namespace, None, eio_sid=f'eio-{n}')
+                manager.basic_enter_room(sid, namespace, sid)
+            elif operation == 'enter' and connected:
+                manager.basic_enter_room(sid, namespace, room)
+            elif operation == 'leave':
+                manager.basic_leave_room(sid, namespace, room)
+            elif operation == 'disconnect':
+                manager.pending_disconnect.setdefault(namespace, []).append(sid)  # as the server does first
+                manager.basic_disconnect(sid, namespace)
+            elif operation == 'callback' and connected:
+                manager.callbacks.setdefault(sid, {})[n] = print
+        assert ours.rooms == theirs.rooms
+        assert ours.callbacks == theirs.callbacks and ours.pending_disconnect == theirs.pending_disconnect
+        for k in range(6):
+            assert sorted(map(str, ours.get_rooms(f'sid-{k}', namespace))) == \
+                sorted(map(str, theirs.get_rooms(f'sid-{k}', namespace)))
+
+
+async def test_the_portal_finds_a_sockets_rooms_without_looking_through_all(user):
+    await user.open('/')
+    await user.should_see('Passwort vergessen?')
+    assert isinstance(core.sio.manager, RoomsBySocket) and core.sio.manager.server is core.sio
 
 
 async def test_a_page_that_only_redirects_leaves_no_client_behind(user):
