@@ -36,6 +36,7 @@ from pages import (
     registration,
 )
 from pages import settings as settings_page
+from pages.admission import PageQueue
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
 from pages.speed import (
@@ -109,6 +110,7 @@ def start(settings: Settings | None = None) -> None:
                    inbox, contact, settings_page, backoffice, accessibility):
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
+    app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
     _health(engine)

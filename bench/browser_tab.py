@@ -22,6 +22,14 @@ QUERY = re.compile(r'query: (\{.*?\}),\n')
 BUSY = 'in einer Minute noch einmal'
 
 
+class Busy(Exception):
+    """The portal answered "Einen Moment bitte" (503): the page loads itself again after `seconds`."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 class Customer:
     """A browser tab, reduced to what the portal sees of it."""
 
@@ -38,6 +46,7 @@ class Customer:
         self.done_at = 0.0
         self.retries = 0
         self.reloads = 0
+        self.waited = 0
         self.lost = asyncio.Event()
 
     async def page(self, path: str) -> float:
@@ -48,6 +57,8 @@ class Customer:
             html = await answer.text()
             self.path = answer.url.path
         built = time.perf_counter() - started
+        if answer.status == 503:
+            raise Busy(int(answer.headers.get('Retry-After', '30')))
         raw = ELEMENTS.search(html).group(1)
         for entity, char in (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&')):
             raw = raw.replace(entity, char)
@@ -165,18 +176,25 @@ class Customer:
         assert self.path == '/uebersicht', self.path
         return took
 
-    async def reloading(self, path: str, tries: int = 20) -> None:
+    async def reloading(self, path: str, tries: int = 20) -> float:
         """`page`, loaded again a few seconds later when its websocket does not connect (the server gave the page up
-        while busy), as the browser does; counted in `reloads`."""
+        while busy), as the browser does, counted in `reloads`; and when the server answers "Einen Moment bitte"
+        (503), after the seconds it names, as that page does by itself, counted in `waited`. Returns the time from
+        the first request until the page was there."""
+        started = time.perf_counter()
         for attempt in range(tries):
             try:
                 await self.page(path)
-                return
+                return time.perf_counter() - started
+            except Busy as busy:
+                self.waited += 1
+                await asyncio.sleep(busy.seconds)
             except socketio.exceptions.ConnectionError:
                 if attempt == tries - 1:
                     raise
                 self.reloads += 1
                 await asyncio.sleep(random.uniform(2, 5))
+        raise RuntimeError(f'{path} did not load in {tries} tries')
 
     async def enter_reading(self) -> None:
         await self.type('Zählerstand', self.value)

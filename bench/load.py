@@ -197,7 +197,8 @@ async def loop_lag(base: str, stop: asyncio.Event, samples: list[float]) -> None
             started = time.perf_counter()
             async with http.get(base + '/barrierefreiheit') as answer:
                 await answer.read()
-            samples.append(time.perf_counter() - started)
+            if answer.status == 200:  # not "Einen Moment bitte" (503)
+                samples.append(time.perf_counter() - started)
             await asyncio.sleep(0.2)
 
 
@@ -224,9 +225,10 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         await lagging
         logins, failed = split(results)
         retries, reloads = sum(c.retries for c in customers), sum(c.reloads for c in customers)
+        waited = sum(c.waited for c in customers)
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
         dropped = [c for c in customers if c.socket is None or not c.socket.connected]
-        await asyncio.gather(*(c.page('/uebersicht') for c in dropped), return_exceptions=True)  # the browser reloads
+        await asyncio.gather(*(c.reloading('/uebersicht') for c in dropped), return_exceptions=True)  # as a browser
         await asyncio.gather(*(c.ack() for c in customers), return_exceptions=True)
         await asyncio.sleep(2)
         connected = sum(rss_mb(pid) for pid in pids)
@@ -236,16 +238,20 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         print(f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
               f'{len(logins) / login_seconds:.1f} logins/s, server CPU {login_cpu / max(len(logins), 1) * 1000:.0f} ms '
               f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
-              f'{retries} times; pages reloaded after the server dropped their connection: {reloads} while logging in, '
+              f'{retries} times; pages asked to wait a moment (503): {waited}; pages reloaded after the server '
+              f'dropped their connection: {reloads} while logging in, '
               f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}', flush=True)
         print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
               f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
               f'per client); server CPU while they only stay connected: {idle * 100:.0f} % of a core', flush=True)
 
-        results = await asyncio.gather(*(c.page('/zaehlerstand') for c in customers), return_exceptions=True)
+        waited = sum(c.waited for c in customers)
+        results = await asyncio.gather(*(c.reloading('/zaehlerstand') for c in customers), return_exceptions=True)
         builds, failed = split(results)
+        waited = sum(c.waited for c in customers) - waited
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
-        print(f'  /zaehlerstand opened by all at once: server answer {ms(builds)}{failed}', flush=True)
+        print(f'  /zaehlerstand opened by all at once: on screen after {ms(builds)}{failed}; asked to wait a moment '
+              f'(503, the page reloads itself): {waited} times', flush=True)
         results = await asyncio.gather(*(c.enter_reading() for c in customers), return_exceptions=True)
         customers = [c for c, r in zip(customers, results, strict=True) if r is None]
         await asyncio.sleep(max(1.0, len(customers) / 200))  # every field's value at the server

@@ -1,0 +1,96 @@
+"""Pages built a few at a time, in order of arrival, and a friendly "come back shortly" when the queue is long.
+
+NiceGUI builds every page on the event loop and gives up a page whose browser has not connected its websocket
+within a minute of the page's creation. Started all at once, 2,000 pages (a mass mailing, the last evening before
+the reading deadline) shared the loop round-robin: each took 90-115 s to reach its browser, and half of them had
+been given up by then (bench/load.py). Queued in order, each page is built and sent in a few milliseconds once its
+turn comes, and its websocket connects at once. A visitor who would wait longer than `max_wait` gets a short page
+that loads itself again in `RETRY_SECONDS` (503 with Retry-After) instead of a browser or proxy timeout.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+log = logging.getLogger('kundenportal')
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+RETRY_SECONDS = 30
+NOT_QUEUED = ('/_nicegui', '/healthz', '/api/', '/favicon.ico')  # NiceGUI's files and socket, probes, the API
+BUSY_PAGE = f'''<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{RETRY_SECONDS}"><title>Einen Moment bitte</title></head>
+<body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<h1>Einen Moment bitte</h1>
+<p>Gerade nutzen sehr viele Kundinnen und Kunden das Kundenportal. Diese Seite lädt sich in {RETRY_SECONDS} Sekunden
+von selbst neu; Ihre Anmeldung bleibt erhalten.</p>
+<p lang="en">The customer portal is very busy right now. This page reloads by itself in {RETRY_SECONDS} seconds.</p>
+</body></html>'''.encode()
+
+
+class PageQueue:
+    """ASGI middleware: GET requests for pages and downloads wait their turn, `concurrent` at a time."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], concurrent: int = 4,
+                 max_wait: float = 30.0, estimate: float = 0.05) -> None:
+        self.app, self.concurrent, self.max_wait = app, concurrent, max_wait
+        self.seconds = estimate  # one page, a moving average of the last ones
+        self.busy = 0  # pages being built
+        self.waiting: list[asyncio.Future[None]] = []  # in order of arrival
+        self.turned_away = 0
+        self._warned_at = -60.0
+
+    def wait_expected(self) -> float:
+        return len(self.waiting) * self.seconds / self.concurrent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] != 'http' or scope['method'] != 'GET' or scope['path'].startswith(NOT_QUEUED):
+            await self.app(scope, receive, send)
+            return
+        if self.busy >= self.concurrent or self.waiting:
+            if self.wait_expected() > self.max_wait:
+                await self._turn_away(send)
+                return
+            turn = asyncio.get_running_loop().create_future()
+            self.waiting.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:  # the visitor left while waiting; a turn handed over passes on
+                if turn in self.waiting:
+                    self.waiting.remove(turn)
+                elif not turn.cancelled():
+                    self._next()
+                raise
+        else:
+            self.busy += 1
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.seconds = 0.9 * self.seconds + 0.1 * (time.perf_counter() - started)
+            self._next()
+
+    def _next(self) -> None:
+        """The page is done: its turn goes to the longest waiting one."""
+        while self.waiting:
+            turn = self.waiting.pop(0)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.busy -= 1
+
+    async def _turn_away(self, send: Send) -> None:
+        self.turned_away += 1
+        if time.monotonic() - self._warned_at > 10:  # one line per 10 s, not one per visitor
+            log.warning('pages: %s waiting; %s visitors asked to come back in %s s so far',
+                        len(self.waiting), self.turned_away, RETRY_SECONDS)
+            self._warned_at = time.monotonic()
+        await send({'type': 'http.response.start', 'status': 503, 'headers': [
+            (b'content-type', b'text/html; charset=utf-8'), (b'retry-after', str(RETRY_SECONDS).encode()),
+            (b'cache-control', b'no-store'), (b'content-length', str(len(BUSY_PAGE)).encode())]})
+        await send({'type': 'http.response.body', 'body': BUSY_PAGE})
