@@ -1,13 +1,14 @@
 """Plain factory functions for test data: each test builds exactly what it needs."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import count
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.i18n import BERLIN
 from domain.model import (
     Bill,
     Contract,
@@ -23,6 +24,12 @@ from domain.model import (
 )
 from domain.types import utcnow
 from storage.hashing import Argon2Hasher
+
+
+def portal_today() -> date:
+    """The portal's day (Europe/Berlin): from midnight in Germany to midnight UTC, date.today() is a day behind."""
+    return datetime.now(BERLIN).date()
+
 
 _serial = count(1)
 PASSWORD = 'Sicheres-Passwort-7'

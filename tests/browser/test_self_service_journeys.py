@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, set_meter
+from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, portal_today, set_meter
 
 # The storage paths run on both databases in tests/storage; the journeys run once, on PostgreSQL, to keep the
 # suite under ten minutes.
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)]
-TODAY = date.today()
+TODAY = portal_today()
 DAYS = (TODAY - date(2025, 12, 31)).days
 
 

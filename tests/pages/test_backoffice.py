@@ -1,6 +1,6 @@
 """Verwaltung with the user fixture: the staff login with two factors, the service desk, the staff list."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pyotp
 from nicegui import ui
@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app import main
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
 from domain.totp import unseal
-from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff
+from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
 
 NEW_PASSWORD = 'Verwaltung-Passwort-2026'
@@ -270,7 +270,7 @@ async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_fiel
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').type('13-40')
     assert await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)') \
         == 'Datum als MM-TT, z. B. 12-02.'
-    opens = date.today() + timedelta(days=30)  # a period that is closed today
+    opens = portal_today() + timedelta(days=30)  # a period that is closed today
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').clear().type(f'{opens:%m-%d}')
     field(user, 'Ablesezeitraum bis (MM-TT)').clear().type(f'{opens + timedelta(days=1):%m-%d}')
     button(user, 'Einstellungen speichern').click()

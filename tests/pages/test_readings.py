@@ -9,10 +9,19 @@ from sqlmodel import Session, select
 
 from domain.i18n import number
 from domain.model import AuditEntry, MeterReading
-from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, set_meter
+from tests.factories import (
+    PASSWORD,
+    add_readings,
+    add_tariff,
+    last_mail,
+    make_customer,
+    make_login,
+    portal_today,
+    set_meter,
+)
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
-TODAY = date.today()
+TODAY = portal_today()
 DAYS = (TODAY - date(2025, 12, 31)).days  # 10 kWh a day in the history below
 
 

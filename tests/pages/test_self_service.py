@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
 from domain.types import utcnow
-from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login
+from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, portal_today
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 
@@ -19,7 +19,7 @@ from tests.pages.conftest import button, field, log_in, see, submit_for_error
 def otto(db):
     customer = make_customer(db, last_name='Otto')
     add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
-    add_tariff(db, customer['id'], amount='92', paid_months=date.today().month - 1)
+    add_tariff(db, customer['id'], amount='92', paid_months=portal_today().month - 1)
     login = make_login(db, [customer['id']], email='otto@example.org')
     return customer, login
 
@@ -55,7 +55,7 @@ async def test_a_new_installment_applies_from_the_next_due_date_and_is_mailed(us
     button(user, 'Abschlag ändern').click()
     await see(user, 'Ihr neuer Abschlag von 100,00\xa0€ gilt ab')
     plans = rows(db, InstallmentPlan)
-    assert [p.amount for p in plans] == [92, 100] and plans[1].valid_from > date.today()
+    assert [p.amount for p in plans] == [92, 100] and plans[1].valid_from > portal_today()
     mail = last_mail(db, 'otto@example.org')
     assert 'Ihr neuer Abschlag' in mail.subject and '100,00\xa0€' in mail.text and 'Erstmals fällig am' in mail.text
     assert 'installment_changed' in actions(db)

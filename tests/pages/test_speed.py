@@ -134,7 +134,7 @@ async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_onl
     from domain.readings import meter_forms, submit_reading
     from storage.database import make_engine
     from storage.settings import Settings
-    from tests.factories import add_readings, make_customer, make_login
+    from tests.factories import add_readings, make_customer, make_login, portal_today
 
     customer = make_customer(db)
     add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
@@ -148,7 +148,7 @@ async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_onl
         return make()
     portal.unit_of_work = recorded
     assert await portal.read(meter_forms, login['id'], customer['id'])
-    value = str(13650 + 10 * (date.today() - date(2025, 12, 31)).days)
+    value = str(13650 + 10 * (portal_today() - date(2025, 12, 31)).days)
     assert (await portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'],
                              {'1.8.0': value}, '')).meter_number == customer['meter_number']
     assert threads == ['MainThread', 'MainThread']
@@ -165,5 +165,5 @@ async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_onl
     assert threads[1] != 'MainThread'
     with Session(db) as session:
         readings = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
-    assert [(r.reading_date, r.value) for r in readings] == [(date.today(), int(value))]  # corrected, not doubled
+    assert [(r.reading_date, r.value) for r in readings] == [(portal_today(), int(value))]  # corrected, not doubled
     writer.close()
