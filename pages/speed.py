@@ -49,7 +49,7 @@ def wake_outboxes_only_to_send() -> None:
         @staticmethod
         def wait_for(awaitable: Awaitable, timeout: float | None = None) -> Awaitable:
             return awaitable
-    outbox.asyncio = OutboxAsyncio('asyncio')  # type: ignore[attr-defined]
+    outbox.asyncio = OutboxAsyncio('asyncio')
 
 
 class RoomsBySocket(socketio.AsyncManager):
@@ -62,11 +62,11 @@ class RoomsBySocket(socketio.AsyncManager):
         super().__init__()
         self.rooms_of: dict[tuple[str, str], dict[str | None, None]] = {}  # (namespace, sid) → its rooms, in order
 
-    def basic_enter_room(self, sid, namespace, room, eio_sid=None):  # type: ignore[no-untyped-def]
+    def basic_enter_room(self, sid, namespace, room, eio_sid=None):
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
         self.rooms_of.setdefault((namespace, sid), {})[room] = None
 
-    def basic_leave_room(self, sid, namespace, room):  # type: ignore[no-untyped-def]
+    def basic_leave_room(self, sid, namespace, room):
         super().basic_leave_room(sid, namespace, room)
         rooms = self.rooms_of.get((namespace, sid))
         if rooms is not None:
@@ -74,10 +74,10 @@ class RoomsBySocket(socketio.AsyncManager):
             if not rooms:
                 del self.rooms_of[(namespace, sid)]
 
-    def get_rooms(self, sid, namespace):  # type: ignore[no-untyped-def]
+    def get_rooms(self, sid, namespace):
         return [room for room in self.rooms_of.get((namespace, sid), ()) if room is not None]
 
-    def basic_disconnect(self, sid, namespace, **kwargs):  # type: ignore[no-untyped-def]
+    def basic_disconnect(self, sid, namespace, **kwargs):
         """As python-socketio's, but leaving the socket's own rooms instead of looking through all."""
         if namespace not in self.rooms:
             return

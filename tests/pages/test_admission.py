@@ -2,6 +2,7 @@
 back shortly, with a page that reloads itself."""
 
 import asyncio
+from collections.abc import Callable
 
 from pages.admission import RETRY_SECONDS, PageQueue
 
@@ -10,9 +11,10 @@ class Pages:
     """An ASGI app whose pages take as long as the test says; records who was inside when."""
 
     def __init__(self) -> None:
-        self.inside, self.most, self.entered = 0, 0, []
+        self.inside, self.most = 0, 0
+        self.entered: list[str] = []
         self.release: dict[str, asyncio.Event] = {}
-        self.when_done: dict[str, object] = {}  # path → called as the page's answer has gone out
+        self.when_done: dict[str, Callable[[], object]] = {}  # path → called as the page's answer has gone out
 
     async def __call__(self, scope, receive, send) -> None:
         self.inside += 1
