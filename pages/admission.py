@@ -35,17 +35,37 @@ von selbst neu; Ihre Anmeldung bleibt erhalten.</p>
 </body></html>'''.encode()
 
 
-class PageQueue:
+class Backlog:
+    """What a queue with a bounded wait keeps (`PageQueue`, `pages.portal.HashingQueue`): how long one job takes, a
+    moving average of the last ones; how many visitors were asked to come back, said in the log at most once per
+    10 s rather than once per visitor."""
+
+    def __init__(self, what: str, come_back: str, estimate: float) -> None:
+        self.what, self.come_back = what, come_back  # in the log line: 'pages', 'in 30 s'
+        self.seconds = estimate
+        self.turned_away = 0
+        self._warned_at = -60.0
+
+    def took(self, seconds: float) -> None:
+        self.seconds = 0.9 * self.seconds + 0.1 * seconds
+
+    def turn_away(self, waiting: int) -> None:
+        self.turned_away += 1
+        if time.monotonic() - self._warned_at > 10:
+            log.warning('%s: %s waiting; %s visitors asked to come back %s so far', self.what, waiting,
+                        self.turned_away, self.come_back)
+            self._warned_at = time.monotonic()
+
+
+class PageQueue(Backlog):
     """ASGI middleware: GET requests for pages and downloads wait their turn, `concurrent` at a time."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], concurrent: int = 4,
                  max_wait: float = 30.0, estimate: float = 0.05) -> None:
+        super().__init__('pages', f'in {RETRY_SECONDS} s', estimate)
         self.app, self.concurrent, self.max_wait = app, concurrent, max_wait
-        self.seconds = estimate  # one page, a moving average of the last ones
         self.busy = 0  # pages being built
         self.waiting: list[asyncio.Future[None]] = []  # in order of arrival
-        self.turned_away = 0
-        self._warned_at = -60.0
 
     def wait_expected(self) -> float:
         return len(self.waiting) * self.seconds / self.concurrent
@@ -74,7 +94,7 @@ class PageQueue:
         try:
             await self.app(scope, receive, send)
         finally:
-            self.seconds = 0.9 * self.seconds + 0.1 * (time.perf_counter() - started)
+            self.took(time.perf_counter() - started)
             self._next()
 
     def _next(self) -> None:
@@ -87,11 +107,7 @@ class PageQueue:
         self.busy -= 1
 
     async def _turn_away(self, send: Send) -> None:
-        self.turned_away += 1
-        if time.monotonic() - self._warned_at > 10:  # one line per 10 s, not one per visitor
-            log.warning('pages: %s waiting; %s visitors asked to come back in %s s so far',
-                        len(self.waiting), self.turned_away, RETRY_SECONDS)
-            self._warned_at = time.monotonic()
+        self.turn_away(len(self.waiting))
         await send({'type': 'http.response.start', 'status': 503, 'headers': [
             (b'content-type', b'text/html; charset=utf-8'), (b'retry-after', str(RETRY_SECONDS).encode()),
             (b'cache-control', b'no-store'), (b'content-length', str(len(BUSY_PAGE)).encode())]})

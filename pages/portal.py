@@ -36,6 +36,7 @@ from domain.profile import UtilityProfile
 from domain.readings import meter_forms, submit_reading
 from domain.registration import register
 from pages import language
+from pages.admission import Backlog
 
 log = logging.getLogger('kundenportal')
 T = TypeVar('T')
@@ -46,7 +47,7 @@ HASHING = {login, register, reset_password, set_initial_password, change_passwor
            request_password_reset, staff.password_step, staff.change_staff_password, staff.create_staff}
 
 
-class HashingQueue:
+class HashingQueue(Backlog):
     """Threads of their own for the use cases that hash, with a bounded wait.
 
     At a login peak these use cases would fill NiceGUI's shared thread pool and every page's database reads would
@@ -57,11 +58,9 @@ class HashingQueue:
     """
 
     def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 15.0, estimate: float = 0.2) -> None:
+        super().__init__('password hashing', 'in a minute', estimate)
         self.threads, self.max_wait = threads, max_wait
-        self.seconds = estimate  # one job, a moving average of the last ones
         self.waiting = 0  # jobs handed over and not finished
-        self.turned_away = 0
-        self._warned_at = -60.0
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
 
     def wait_expected(self) -> float:
@@ -70,11 +69,7 @@ class HashingQueue:
 
     async def run(self, work: Callable[[], T]) -> T:
         if self.wait_expected() > self.max_wait:
-            self.turned_away += 1
-            if time.monotonic() - self._warned_at > 10:  # one line per 10 s, not one per visitor
-                log.warning('password hashing: %s waiting; %s visitors asked to come back in a minute so far',
-                            self.waiting, self.turned_away)
-                self._warned_at = time.monotonic()
+            self.turn_away(self.waiting)
             raise Busy()
 
         def timed() -> T:
@@ -82,7 +77,7 @@ class HashingQueue:
             try:
                 return work()
             finally:
-                self.seconds = 0.9 * self.seconds + 0.1 * (time.perf_counter() - started)
+                self.took(time.perf_counter() - started)
         self.waiting += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
