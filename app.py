@@ -40,6 +40,7 @@ from pages.admission import PageQueue
 from pages.portal import Portal
 from pages.security import SecurityHeaders, same_origin
 from pages.speed import (
+    free_elements_without_the_collector,
     freeze_startup_objects,
     index_socket_rooms,
     remember_handler_signatures,
@@ -101,6 +102,7 @@ def start(settings: Settings | None = None) -> None:
     remember_handler_signatures()
     wake_outboxes_only_to_send()
     index_socket_rooms()
+    free_elements_without_the_collector()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
         Storage.redis_url = settings.redis_url

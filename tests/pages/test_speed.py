@@ -2,14 +2,16 @@
 
 import asyncio
 import functools
+import gc
 import threading
+import weakref
 
 import socketio
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nicegui import Client, core, helpers
+from nicegui import Client, core, helpers, ui
 
-from pages.speed import RoomsBySocket, remember_handler_signatures
+from pages.speed import RoomsBySocket, free_elements_without_the_collector, remember_handler_signatures
 
 OPERATION = st.tuples(st.sampled_from(['connect', 'enter', 'leave', 'disconnect', 'callback']),
                       st.integers(0, 5), st.sampled_from(['page-1', 'page-2', 'page-3']))
@@ -80,6 +82,49 @@ async def test_a_page_that_only_redirects_leaves_no_client_behind(user):
     await user.open('/anmelden/weiter?t=unknown')  # a login ticket that is not valid: on to the login
     await user.should_see('Passwort vergessen?')
     assert not [c for c in Client.instances.values() if c.page.path == '/anmelden/weiter']
+
+
+async def test_a_page_left_is_freed_by_reference_counting_without_the_cyclic_collector(user):
+    free_elements_without_the_collector()  # done at start already: a second time changes nothing
+    await user.open('/')
+    await user.should_see('Passwort vergessen?')
+    client = user.client
+    kept = [id(value) for value in vars(client).values()]  # the frame the client itself holds (test's client)
+    parts = [weakref.ref(part) for element in client.elements.values() if id(element) not in kept
+             for part in (element, element.props, element.classes, element.style)]
+    assert len(parts) > 40
+    gc.collect()
+    gc.disable()
+    try:
+        client.delete()  # what NiceGUI does when the browser has left the page
+        alive = [part() for part in parts if part() is not None]
+        assert not alive, f'{len(alive)} of {len(parts)} wait for the cyclic collector: {alive[:3]}'
+    finally:
+        gc.enable()
+
+
+async def test_props_classes_and_style_still_update_their_element_also_through_nested_values(user):
+    await user.open('/')
+    await user.should_see('Passwort vergessen?')
+    with user.client.layout:
+        label = ui.label('Zählerstand')
+    updates = []
+    label.update = lambda: updates.append(1)  # type: ignore[method-assign]
+
+    def changes(step) -> bool:
+        before = len(updates)
+        step()
+        return len(updates) > before
+    assert changes(lambda: label.props('color=red'))
+    assert changes(lambda: label.classes('text-h6'))
+    assert changes(lambda: label.style('margin: 0'))
+    assert changes(lambda: label.props.update(nested={'values': [1]}))
+    assert changes(lambda: label.props['nested']['values'].append(2))  # a collection inside the props
+    assert changes(lambda: label.props['nested'].update(more=3))
+    seen = []
+    label.props.on_change(lambda: seen.append(len(updates)))  # a handler added later comes after the update
+    assert changes(lambda: label.props('dense'))
+    assert seen == [len(updates)]
 
 
 async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_and_stops_at_once(user):
