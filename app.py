@@ -6,6 +6,7 @@ database the same settings name. Nothing creates an engine at import time.
 
 import argparse
 import asyncio
+import gc
 import io
 import logging
 import sys
@@ -44,6 +45,8 @@ from pages.speed import (
     freeze_startup_objects,
     index_socket_rooms,
     remember_handler_signatures,
+    set_aside_survivors,
+    thaw_and_collect,
     wake_outboxes_only_to_send,
 )
 from storage.database import checkpoint, make_engine, migrate, without_waiting
@@ -62,6 +65,9 @@ RECONNECT_SECONDS = 10.0
 # than that was dropped (with 3 s, hundreds of waiting login pages); idle, 2,000 tabs cost 250 pings a second and
 # engine.io's check of each tab every 4 s. Pings as engine.io's own defaults: every 25 s, answer within 20 s.
 PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS = 25.0, 20.0
+# The survivors of each full garbage collection are set aside and not walked again (pages.speed.set_aside_survivors);
+# every ten minutes one collection walks them all, freeing the reference cycles among them.
+THAW_SECONDS = 600
 
 
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
@@ -118,6 +124,7 @@ def start(settings: Settings | None = None) -> None:
     _health(engine)
     _background_work(engine, portal, sender, settings.mail_poll_seconds)
     freeze_startup_objects()
+    set_aside_survivors()
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
            language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
@@ -162,6 +169,13 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
             except Exception:
                 log.exception('reading the saved settings failed; next try in 10 s')
 
+    async def thaw() -> None:  # what only the cyclic collector frees is kept for at most this long
+        while True:
+            await asyncio.sleep(THAW_SECONDS)
+            set_aside, freed, seconds = thaw_and_collect()
+            log.info('full garbage collection over %d objects set aside: %d freed in %.0f ms',
+                     set_aside, freed, seconds * 1000)
+
     async def hourly() -> None:
         while True:
             try:
@@ -173,8 +187,9 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
     app.on_startup(_ping_tabs_as_engineio_does)
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
                                          asyncio.create_task(hourly()), asyncio.create_task(settings_watch()),
-                                         asyncio.create_task(checkpoints())]))
+                                         asyncio.create_task(checkpoints()), asyncio.create_task(thaw())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
+    app.on_shutdown(gc.unfreeze)
 
 
 def _import_folder(engine: Engine, documents: Path, folder: Path, check_only: bool, actor: str):
