@@ -1,5 +1,6 @@
 """The unit of work: one session, repositories on it, rolled back unless the use case commits."""
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,9 @@ from storage.repositories import (
 
 AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
+
+# another connection holds the write lock (SQLite's codes; its messages may change between versions)
+SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqlUnitOfWork:
@@ -58,7 +62,8 @@ class SqlUnitOfWork:
         except DBAPIError:
             if error is None:
                 raise
-        if isinstance(error, OperationalError) and not waiting_allowed() and 'locked' in str(error.orig):
+        if isinstance(error, OperationalError) and not waiting_allowed() \
+                and getattr(error.orig, 'sqlite_errorcode', None) in SQLITE_BUSY:
             raise WouldWait() from error  # another process is writing: run again where waiting is allowed
         if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
             # the database went away (restart, failover): the caller gets a domain answer, the pool reconnects
