@@ -6,7 +6,6 @@ database the same settings name. Nothing creates an engine at import time.
 
 import argparse
 import asyncio
-import gc
 import io
 import logging
 import sys
@@ -46,6 +45,7 @@ from pages.speed import (
     index_socket_rooms,
     remember_handler_signatures,
     set_aside_survivors,
+    stop_setting_aside,
     thaw_and_collect,
     wake_outboxes_only_to_send,
 )
@@ -124,7 +124,6 @@ def start(settings: Settings | None = None) -> None:
     _health(engine)
     _background_work(engine, portal, sender, settings.mail_poll_seconds)
     freeze_startup_objects()
-    set_aside_survivors()
     ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
            language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
@@ -185,11 +184,12 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
             await asyncio.sleep(3600)
 
     app.on_startup(_ping_tabs_as_engineio_does)
+    app.on_startup(set_aside_survivors)
+    app.on_shutdown(stop_setting_aside)
     app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
                                          asyncio.create_task(hourly()), asyncio.create_task(settings_watch()),
                                          asyncio.create_task(checkpoints()), asyncio.create_task(thaw())]))
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
-    app.on_shutdown(gc.unfreeze)
 
 
 def _import_folder(engine: Engine, documents: Path, folder: Path, check_only: bool, actor: str):

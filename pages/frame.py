@@ -13,6 +13,7 @@ from domain.overview import CustomerChoice
 from pages import language, session
 from pages.forms import Form, client_address
 from pages.language import t
+from pages.markup import block, line, link
 from pages.portal import Portal
 
 NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.contracts', '/vertraege'), ('nav.reading', '/zaehlerstand'),
@@ -87,9 +88,9 @@ def _chrome(portal: Portal, title: str) -> None:
 
 def _footer(portal: Portal) -> None:
     p = portal.profile
-    with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8'):
-        ui.label(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}')
-        ui.link(t('accessibility.title'), '/barrierefreiheit').classes('text-grey-8')
+    block([line(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}'),
+           link(t('accessibility.title'), '/barrierefreiheit', 'text-grey-8')],
+          'nicegui-column w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8')
 
 
 def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], path: str) -> None:

@@ -5,9 +5,10 @@ from nicegui import ui
 from domain.contracts import MeterHistory
 from domain.dashboard import Dashboard, dashboard
 from domain.i18n import day, money, number
-from domain.overview import customer_overview
+from domain.overview import ContractView, customer_overview
 from pages.forms import notice, page_title
 from pages.language import t
+from pages.markup import CARD, block, card, heading, line, link, links
 from pages.portal import Portal
 from pages.protected import protected_page
 
@@ -21,52 +22,50 @@ def create(portal: Portal) -> None:
             return
         view = await portal.read(customer_overview, me.user_id, me.customer_id)
         board = await portal.act(dashboard, me.user_id, me.customer_id)
-        with ui.card().classes('w-full'):
-            ui.label(view.name).classes('text-h6').props('role=heading aria-level=2')
-            ui.label(f'{t("overview.customer_number")}: {view.customer_number}')
-            ui.label(view.address)
-        _tasks(board)
-        with ui.row().classes('w-full gap-4 wrap items-stretch'):
-            if board.installments:
-                with ui.card().classes('grow min-w-[16rem]'):
-                    ui.label(t('dashboard.installment')).classes('text-h6').props('role=heading aria-level=2')
-                    for commodity, amount, due in board.installments:
-                        ui.label(f'{t("commodity." + commodity)}: '
-                                 + t('dashboard.installment_value', amount=money(amount), date=day(due)))
-                    ui.link(t('nav.installment'), '/abschlag')
-            if board.latest_bill is not None:
-                bill = board.latest_bill
-                with ui.card().classes('grow min-w-[16rem]'):
-                    ui.label(t('dashboard.latest_bill')).classes('text-h6').props('role=heading aria-level=2')
-                    ui.label(t('dashboard.bill_value', number=bill.bill_number, date=day(bill.bill_date),
-                               amount=money(bill.amount_gross)))
+        block([heading(view.name), line(f'{t("overview.customer_number")}: {view.customer_number}'),
+               line(view.address)], CARD)
+        block(_tasks(board), CARD)
+        summaries = _summaries(board)
+        if summaries:
+            block(summaries, 'nicegui-row w-full gap-4 wrap items-stretch')
         if board.consumption is not None:
             _consumption(board.consumption)
-        ui.label(t('overview.contracts')).classes('text-h6').props('role=heading aria-level=2')
-        if not view.contracts:
-            ui.label(t('overview.no_contracts'))
-        for contract in view.contracts:
-            with ui.card().classes('w-full'):
-                ui.label(f'{contract.commodity} · {t("overview.contract")} {contract.contract_number}') \
-                    .classes('text-subtitle1 text-weight-medium')
-                term = day(contract.start_date) + (f' – {day(contract.end_date)}' if contract.end_date else '')
-                ui.label(f'{t("overview.tariff")}: {contract.tariff_code} · {t("overview.since")}: {term}')
-                if contract.malo_id:
-                    ui.label(f'{t("overview.malo")}: {contract.malo_id}')
-                for meter in contract.meters:
-                    ui.label(f'{meter.kind}: {meter.meter_number}').classes('text-grey-8')
+        contracts = [_contract(contract) for contract in view.contracts] or [line(t('overview.no_contracts'))]
+        block([heading(t('overview.contracts')), *contracts], 'nicegui-column w-full gap-4')
 
 
-def _tasks(board: Dashboard) -> None:
-    with ui.card().classes('w-full'):
-        ui.label(t('dashboard.tasks')).classes('text-h6').props('role=heading aria-level=2')
-        if not board.tasks:
-            ui.label(t('dashboard.no_tasks'))
-        with ui.element('ul').classes('q-ma-none q-pl-md'):
-            for task in board.tasks:
-                params = {k: day(v) if hasattr(v, 'isoformat') else v for k, v in task.params.items()}
-                with ui.element('li'):
-                    ui.link(t(task.key, **params), task.target)
+def _tasks(board: Dashboard) -> list[str]:
+    tasks = []
+    for task in board.tasks:
+        params = {k: day(v) if hasattr(v, 'isoformat') else v for k, v in task.params.items()}
+        tasks.append((t(task.key, **params), task.target))
+    return [heading(t('dashboard.tasks')), links(tasks) if tasks else line(t('dashboard.no_tasks'))]
+
+
+def _summaries(board: Dashboard) -> list[str]:
+    """The installment and the latest bill, side by side where there is room."""
+    cards = []
+    if board.installments:
+        cards.append(card([heading(t('dashboard.installment')),
+                           *(line(f'{t("commodity." + commodity)}: '
+                                  + t('dashboard.installment_value', amount=money(amount), date=day(due)))
+                             for commodity, amount, due in board.installments),
+                           link(t('nav.installment'), '/abschlag')], 'grow min-w-[16rem]'))
+    if board.latest_bill is not None:
+        bill = board.latest_bill
+        cards.append(card([heading(t('dashboard.latest_bill')),
+                           line(t('dashboard.bill_value', number=bill.bill_number, date=day(bill.bill_date),
+                                  amount=money(bill.amount_gross)))], 'grow min-w-[16rem]'))
+    return cards
+
+
+def _contract(contract: ContractView) -> str:
+    term = day(contract.start_date) + (f' – {day(contract.end_date)}' if contract.end_date else '')
+    return card([line(f'{contract.commodity} · {t("overview.contract")} {contract.contract_number}',
+                      'text-subtitle1 text-weight-medium'),
+                 line(f'{t("overview.tariff")}: {contract.tariff_code} · {t("overview.since")}: {term}'),
+                 *([line(f'{t("overview.malo")}: {contract.malo_id}')] if contract.malo_id else []),
+                 *(line(f'{meter.kind}: {meter.meter_number}', 'text-grey-8') for meter in contract.meters)])
 
 
 def _consumption(history: MeterHistory) -> None:

@@ -166,6 +166,13 @@ def set_aside_survivors() -> None:
         gc.callbacks.append(_freeze_after_full_collection)
 
 
+def stop_setting_aside() -> None:
+    """At shutdown (and between the tests, which start the portal again and again): nothing set aside any more."""
+    if _freeze_after_full_collection in gc.callbacks:
+        gc.callbacks.remove(_freeze_after_full_collection)
+    gc.unfreeze()
+
+
 def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
     if phase == 'stop' and info['generation'] == 2:
         gc.freeze()  # the young generations are empty now: exactly the survivors

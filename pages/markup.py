@@ -1,0 +1,39 @@
+"""Plain HTML for the parts of a page that do not change while it is open (a card of text lines, a list of links):
+one NiceGUI element for the whole part instead of one per line. Every connected customer's page stays in the
+portal's memory, and each element costs some 5 KB and ~30 objects the garbage collector walks (bench/load.py).
+The markup is what NiceGUI renders for `ui.card`, `ui.label` and `ui.link`; all text is escaped here."""
+
+from html import escape
+
+from nicegui import ui
+
+CARD = 'q-card nicegui-card w-full'  # the classes of a full-width `ui.card` as Quasar renders it
+
+
+def heading(text: str, classes: str = 'text-h6') -> str:
+    return f'<div class="{classes}" role="heading" aria-level="2">{escape(text, quote=False)}</div>'
+
+
+def line(text: str, classes: str = '') -> str:
+    return f'<div class="{classes}">{escape(text, quote=False)}</div>' if classes else \
+        f'<div>{escape(text, quote=False)}</div>'
+
+
+def link(text: str, target: str, classes: str = '') -> str:
+    return (f'<a href="{escape(target)}" class="{f"nicegui-link {classes}".strip()}">'
+            f'{escape(text, quote=False)}</a>')
+
+
+def links(items: list[tuple[str, str]]) -> str:
+    """A list of links (tasks and the like)."""
+    return ('<ul class="q-ma-none q-pl-md">' + ''.join(f'<li>{link(text, target)}</li>' for text, target in items)
+            + '</ul>') if items else ''
+
+
+def card(parts: list[str], classes: str = 'w-full') -> str:
+    return f'<div class="q-card nicegui-card {classes}">{"".join(parts)}</div>'
+
+
+def block(parts: list[str], classes: str) -> ui.html:
+    """One element holding the parts; `classes` as the NiceGUI element it replaces would have (a card, a row …)."""
+    return ui.html(''.join(parts), sanitize=False).classes(classes)
