@@ -9,6 +9,7 @@ import asyncio
 import io
 import logging
 import sys
+import time
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -47,6 +48,7 @@ from pages.speed import (
     set_aside_survivors,
     stop_setting_aside,
     thaw_and_collect,
+    thaw_due,
     wake_outboxes_only_to_send,
 )
 from storage.database import checkpoint, make_engine, migrate, without_waiting
@@ -66,8 +68,9 @@ RECONNECT_SECONDS = 10.0
 # engine.io's check of each tab every 4 s. Pings as engine.io's own defaults: every 25 s, answer within 20 s.
 PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS = 25.0, 20.0
 # The survivors of each full garbage collection are set aside and not walked again (pages.speed.set_aside_survivors);
-# every ten minutes one collection walks them all, freeing the reference cycles among them.
-THAW_SECONDS = 600
+# one collection walks them all, freeing the reference cycles among them: 10 minutes after the last one, once the
+# process used less than 30 % of a core for 5 s, and after an hour in any case (every, latest, quiet).
+THAW = (600.0, 3600.0, 0.3)
 
 
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
@@ -168,12 +171,19 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
             except Exception:
                 log.exception('reading the saved settings failed; next try in 10 s')
 
-    async def thaw() -> None:  # what only the cyclic collector frees is kept for at most this long
+    async def thaw() -> None:  # what only the cyclic collector frees is kept for a limited time
+        last = wall = time.monotonic()
+        cpu = time.process_time()
         while True:
-            await asyncio.sleep(THAW_SECONDS)
-            set_aside, freed, seconds = thaw_and_collect()
-            log.info('full garbage collection over %d objects set aside: %d freed in %.0f ms',
-                     set_aside, freed, seconds * 1000)
+            await asyncio.sleep(5)
+            share = (time.process_time() - cpu) / max(time.monotonic() - wall, 0.001)
+            cpu, wall = time.process_time(), time.monotonic()
+            if thaw_due(wall - last, share, *THAW):
+                set_aside, freed, seconds = thaw_and_collect()
+                log.info('full garbage collection over %d objects set aside: %d freed in %.0f ms',
+                         set_aside, freed, seconds * 1000)
+                last = wall = time.monotonic()  # the walk's own CPU is not the portal being busy
+                cpu = time.process_time()
 
     async def hourly() -> None:
         while True:

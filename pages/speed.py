@@ -178,6 +178,13 @@ def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
         gc.freeze()  # the young generations are empty now: exactly the survivors
 
 
+def thaw_due(seconds_since_last: float, cpu_share: float, every: float, latest: float, quiet: float) -> bool:
+    """Whether to walk what was set aside now: `every` seconds after the last time, at a moment the process used
+    less than the `quiet` share of a core over the last few seconds (the walk pauses everything, 1.6 s with 1,000
+    customers connected to a process: not in the middle of a peak), and after `latest` seconds in any case."""
+    return seconds_since_last >= latest or (seconds_since_last >= every and cpu_share < quiet)
+
+
 def thaw_and_collect() -> tuple[int, int, float]:
     """One full collection over everything set aside, which sets the survivors aside again: how many objects had
     been set aside, how many were freed, and the seconds it took."""

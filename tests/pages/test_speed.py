@@ -17,6 +17,7 @@ from pages.speed import (
     remember_handler_signatures,
     set_aside_survivors,
     thaw_and_collect,
+    thaw_due,
 )
 
 OPERATION = st.tuples(st.sampled_from(['connect', 'enter', 'leave', 'disconnect', 'callback']),
@@ -151,6 +152,15 @@ async def test_survivors_of_a_full_collection_are_set_aside_until_the_thaw(user)
     assert cycle() is None and set_aside > 0 and freed >= 2 and seconds < 5
     set_aside_survivors()  # installed once only
     assert sum(1 for callback in gc.callbacks if getattr(callback, '__module__', '') == 'pages.speed') == 1
+
+
+def test_what_was_set_aside_is_walked_at_a_quiet_moment_after_the_interval_and_after_the_latest_in_any_case():
+    every, latest, quiet = 600.0, 3600.0, 0.3
+    assert not thaw_due(599.0, 0.0, every, latest, quiet)  # not yet
+    assert thaw_due(600.0, 0.05, every, latest, quiet)  # due, and the process is nearly idle
+    assert not thaw_due(1800.0, 0.9, every, latest, quiet)  # due, but busy: the walk would pause a peak
+    assert not thaw_due(3599.0, 0.3, every, latest, quiet)
+    assert thaw_due(3600.0, 1.5, every, latest, quiet)  # however busy: cycles are not kept longer than this
 
 
 async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_and_stops_at_once(user):
