@@ -5,6 +5,7 @@ import gc
 import time
 import types
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import socketio
 from nicegui import context, core, helpers, outbox
@@ -104,13 +105,14 @@ def free_elements_without_the_collector() -> None:
     runs, nothing else does). The collections now find their `_update` when a change is handled, as the first
     handler as before, instead of storing it, and a page is freed by reference counting the moment it is let go.
     (NiceGUI's nested collections ask their parent for its handlers: they get `_update` the same way.)"""
-    base = ObservableCollection._change_handlers_with_args.fget
+    base = vars(ObservableCollection)['_change_handlers_with_args'].fget
     assert base is not None
 
     def handlers_with_own_update(self: ObservableCollection) -> list[tuple[Callable, bool]]:
         return [(self._update, False), *base(self)]  # type: ignore[attr-defined]
 
-    for kind in (Props, Classes, Style):
+    kinds: tuple[Any, ...] = (Props, Classes, Style)  # patched below, attributes mypy cannot know
+    for kind in kinds:
         if getattr(kind, 'without_cycles', False):
             continue
         make = kind.__init__
@@ -119,9 +121,9 @@ def free_elements_without_the_collector() -> None:
             _make(self, *args, **kwargs)
             self._change_handlers = [(handler, expects) for handler, expects in self._change_handlers
                                      if getattr(handler, '__self__', None) is not self]
-        kind.__init__ = __init__  # type: ignore[method-assign]
-        kind._change_handlers_with_args = property(handlers_with_own_update)  # type: ignore[assignment]
-        kind.without_cycles = True  # type: ignore[attr-defined]
+        kind.__init__ = __init__
+        kind._change_handlers_with_args = property(handlers_with_own_update)
+        kind.without_cycles = True
 
 
 def index_socket_rooms() -> None:

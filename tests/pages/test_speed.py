@@ -116,7 +116,7 @@ async def test_props_classes_and_style_still_update_their_element_also_through_n
     with user.client.layout:
         label = ui.label('Zählerstand')
     updates = []
-    label.update = lambda: updates.append(1)  # type: ignore[method-assign]
+    label.update = lambda: updates.append(1)
 
     def changes(step) -> bool:
         before = len(updates)
