@@ -53,9 +53,12 @@ class Customer:
         """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
         await self.leave()
         started = time.perf_counter()
-        async with self.http.get(self.base + path) as answer:
-            html = await answer.text()
-            self.path = answer.url.path
+        try:
+            async with self.http.get(self.base + path) as answer:
+                html = await answer.text()
+                self.path = answer.url.path
+        except TimeoutError as error:  # aiohttp gives up after 300 s, as a browser would: say which page it was
+            raise TimeoutError(f'GET {path}: no answer after {time.perf_counter() - started:.0f} s') from error
         built = time.perf_counter() - started
         if answer.status == 503:
             raise Busy(int(answer.headers.get('Retry-After', '30')))

@@ -2,6 +2,7 @@
 back shortly, with a page that reloads itself."""
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from pages.admission import RETRY_SECONDS, PageQueue
@@ -113,3 +114,48 @@ async def test_a_visitor_who_leaves_while_waiting_or_just_as_the_turn_comes_keep
     pages.release.setdefault('/after', asyncio.Event()).set()
     assert (await asyncio.wait_for(after, 1))[0]['status'] == 200
     assert pages.entered == ['/a', '/after'] and queue.busy == 0 and not queue.waiting
+
+
+async def test_a_visitor_whose_turn_does_not_come_within_the_longest_wait_is_asked_to_come_back():
+    pages = Pages()
+    queue = PageQueue(pages, concurrent=1, max_wait=0.05, estimate=0.001)  # promised: one page in a millisecond
+    first = asyncio.create_task(get(queue, '/slow'))
+    await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(get(queue, '/waiting'))
+    await asyncio.sleep(0.01)
+    assert len(queue.waiting) == 1 and not waiting.done()
+    start, body = await asyncio.wait_for(waiting, 1)
+    assert start['status'] == 503 and b'Einen Moment bitte' in body['body']
+    assert queue.turned_away == 1 and not queue.waiting and '/waiting' not in pages.entered
+    pages.release['/slow'].set()
+    await first
+    assert queue.busy == 0
+    pages.release.setdefault('/next', asyncio.Event()).set()
+    assert (await asyncio.wait_for(get(queue, '/next'), 1))[0]['status'] == 200
+
+
+async def test_the_wait_is_estimated_from_pages_done_while_others_wait_including_the_loop_s_rounds_between():
+    """Pages that take no time themselves, on a loop busy with other work for 20 ms a round (logins, websocket
+    messages at a peak): a page whose turn has come starts a round later, so the queue moves a page per round."""
+    pages = Pages()
+    queue = PageQueue(pages, concurrent=1, estimate=0.0001)
+    busy = True
+
+    async def other_work():
+        while busy:
+            time.sleep(0.02)
+            await asyncio.sleep(0)
+    for n in range(1, 21):
+        pages.release.setdefault(f'/page-{n}', asyncio.Event()).set()  # built at once when their turn comes
+    first = asyncio.create_task(get(queue, '/page-0'))
+    await asyncio.sleep(0.01)
+    requests = [asyncio.create_task(get(queue, f'/page-{n}')) for n in range(1, 21)]
+    await asyncio.sleep(0.01)
+    assert len(queue.waiting) == 20
+    worker = asyncio.create_task(other_work())
+    pages.release['/page-0'].set()
+    await asyncio.gather(first, *requests)
+    busy = False
+    await worker
+    assert 0.012 < queue.seconds < 0.05  # 20 ms a page, approached from 0.1 ms: ~88 % of the way after 20 pages
+    assert queue.wait_expected() == 0 and queue.busy == 0
