@@ -45,7 +45,8 @@ def make_customer(engine: Engine, profile: str = 'stadtwerke-a', *, commodity: s
     meter_number = overrides.pop('meter_number', f'1EBZ01{n:08d}')
     with Session(engine) as session:
         customer = Customer(customer_number=number, salutation='Frau', first_name='Erika',
-                            last_name=overrides.pop('last_name', f'Mustermann{n}'), street='Hauptstraße',
+                            last_name=overrides.pop('last_name', f'Mustermann{n}'),
+                            street=overrides.pop('street', 'Hauptstraße'),
                             house_number=str(n), postal_code='27749', city='Aue-Süd', **overrides)
         session.add(customer)
         session.flush()

@@ -1,7 +1,7 @@
 import time
 
 import pytest
-from nicegui import app
+from nicegui import app, ui
 
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field, log_in, submit_for_error
@@ -28,6 +28,19 @@ async def test_a_customer_logs_in_and_sees_name_address_and_contracts(user, cust
     await user.should_see('Strom · Vertrag')
     await user.should_see('41373559241')
     await user.should_see(customer['meter_number'])
+
+
+async def test_name_and_address_on_the_plain_html_dashboard_are_shown_as_text_never_as_markup(user, db):
+    payload = '<img src=x onerror="alert(1)">'
+    customer = make_customer(db, last_name=f'Muster{payload}', street=f'Weg & {payload}')
+    make_login(db, [customer['id']], email='xss@example.org')
+    await log_in(user, 'xss@example.org', PASSWORD)
+    await user.should_see(customer['customer_number'])
+    [card] = [element for element in user.find(customer['customer_number']).elements
+              if isinstance(element, ui.html)]  # the customer's card is one plain-HTML element
+    assert '<img' not in card.content
+    assert 'Frau Erika Muster&lt;img src=x onerror="alert(1)"&gt;' in card.content
+    assert 'Weg &amp; &lt;img src=x onerror="alert(1)"&gt;' in card.content
 
 
 async def test_a_wrong_password_and_an_unknown_email_get_the_same_message_at_the_field(user, customer):
