@@ -35,16 +35,17 @@ def create(portal: Portal) -> None:
                 form.clear()
                 topic.props(remove='error error-message')
                 done.clear()
-                if not await session.still(portal, me):
-                    return
                 try:
-                    ref = await portal.act(send_contact_message, me.user_id, me.customer_id, topic.value or '',
-                                           form.value('subject'), form.value('message'), address=client_address())
+                    ref = await session.act(portal, me, send_contact_message, me.user_id, me.customer_id,
+                                            topic.value or '', form.value('subject'), form.value('message'),
+                                            address=client_address())
                 except DomainError as error:
                     if error.field == 'topic':
                         topic.props(f'error error-message="{t(error.key, **error.params)}"')
                         return
                     form.show(error)
+                    return
+                if ref is None:  # the session has ended: on the way to the login
                     return
                 form.fields['subject'].value = ''
                 message.value = ''

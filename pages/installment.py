@@ -83,15 +83,15 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         async def submit() -> None:
             form.clear()
             done.clear()
-            if not await session.still(portal, me):
-                return
             amount = Decimal(int(slider.value))
             try:
-                changed = await portal.act(change_installment, me.user_id, me.customer_id, view.contract_number,
-                                           amount, form.value('reading'), form.value('reason'),
-                                           address=client_address())
+                changed = await session.act(portal, me, change_installment, me.user_id, me.customer_id,
+                                            view.contract_number, amount, form.value('reading'), form.value('reason'),
+                                            address=client_address())
             except DomainError as error:
                 form.show(error)
+                return
+            if changed is None:  # the session has ended: on the way to the login
                 return
             with done:
                 if changed.review:

@@ -61,6 +61,29 @@ async def test_a_new_installment_applies_from_the_next_due_date_and_is_mailed(us
     assert 'installment_changed' in actions(db)
 
 
+def end_login_elsewhere(db, login) -> None:
+    """What a password reset in another browser does to this login."""
+    from domain.model import PortalUser
+    with Session(db) as session:
+        account = session.get(PortalUser, login['id'])
+        account.session_epoch += 1
+        session.add(account)
+        session.commit()
+
+
+async def test_an_installment_changed_after_the_login_ended_elsewhere_changes_nothing(user, db, otto):
+    _, login = otto
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag')
+    user.find(ui.slider).elements.pop().set_value(100)
+    end_login_elsewhere(db, login)
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'Passwort vergessen?')
+    assert [p.amount for p in rows(db, InstallmentPlan)] == [92]
+    assert 'installment_changed' not in actions(db)
+
+
 async def test_a_reduction_beyond_the_limit_goes_to_review_with_reading_and_reason(user, db, otto):
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.open('/abschlag')
@@ -175,6 +198,21 @@ async def test_a_contact_message_is_stored_and_acknowledged(user, db, otto):
     [message] = rows(db, ContactMessage)
     assert (message.customer_id, message.topic, message.status) == (customer['id'], 'Umzug', 'open')
     assert 'Wir haben Ihre Nachricht erhalten' in last_mail(db, 'otto@example.org').subject
+
+
+async def test_a_contact_message_sent_after_the_login_ended_elsewhere_is_not_stored(user, db, otto):
+    _, login = otto
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kontakt')
+    await see(user, 'Nachricht senden')
+    [topic] = [s for s in user.find(ui.select).elements if s.props.get('label') == 'Thema']
+    topic.value = 'Umzug'
+    field(user, 'Betreff').type('Umzug zum 1.2.')
+    field(user, 'Nachricht').type('Ich ziehe zum 1.2. in die Lindenallee 5.')
+    end_login_elsewhere(db, login)
+    button(user, 'Nachricht senden').click()
+    await see(user, 'Passwort vergessen?')
+    assert rows(db, ContactMessage) == []
 
 
 async def _topic_error(user) -> str:
