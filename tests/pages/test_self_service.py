@@ -66,6 +66,7 @@ def end_login_elsewhere(db, login) -> None:
     from domain.model import PortalUser
     with Session(db) as session:
         account = session.get(PortalUser, login['id'])
+        assert account is not None
         account.session_epoch += 1
         session.add(account)
         session.commit()
