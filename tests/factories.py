@@ -80,6 +80,16 @@ def make_login(engine: Engine, customer_ids: list[int], email: str = '', passwor
         return {'id': user.id, 'email': email, 'password': password}
 
 
+def end_login_elsewhere(engine: Engine, login_id: int) -> None:
+    """What a password reset in another browser does to a login: its sessions end."""
+    with Session(engine) as session:
+        account = session.get(PortalUser, login_id)
+        assert account is not None
+        account.session_epoch += 1
+        session.add(account)
+        session.commit()
+
+
 def mails_to(engine: Engine, recipient: str) -> list[OutboxMail]:
     with Session(engine) as session:
         query = select(OutboxMail).where(OutboxMail.recipient == recipient).order_by(col(OutboxMail.id))

@@ -4,7 +4,7 @@ import pyotp
 import pytest
 from nicegui import app, ui
 
-from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login
+from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 
@@ -127,14 +127,7 @@ async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user,
     _, login = erika
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.open('/einstellungen')
-    from sqlmodel import Session
-
-    from domain.model import PortalUser
-    with Session(db) as session:  # e.g. the password was reset in another browser meanwhile
-        account = session.get(PortalUser, login['id'])
-        account.session_epoch += 1
-        session.add(account)
-        session.commit()
+    end_login_elsewhere(db, login['id'])  # e.g. the password was reset in another browser meanwhile
     field(user, 'Neue E-Mail-Adresse').type('anders@example.org')
     button(user, 'E-Mail-Adresse ändern').click()
     await see(user, 'Passwort vergessen?')

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_login
+from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 NEW = 'Neues-Passwort-42'
@@ -68,13 +68,6 @@ async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db
 
 async def test_a_password_reset_ends_the_other_open_sessions(user, db, login):
     await log_in(user, 'erika@example.org', PASSWORD)
-    from sqlmodel import Session
-
-    from domain.model import PortalUser
-    with Session(db) as session:  # what a reset in another browser does to the login
-        account = session.get(PortalUser, login['id'])
-        account.session_epoch += 1
-        session.add(account)
-        session.commit()
+    end_login_elsewhere(db, login['id'])
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')

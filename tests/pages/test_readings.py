@@ -13,6 +13,7 @@ from tests.factories import (
     PASSWORD,
     add_readings,
     add_tariff,
+    end_login_elsewhere,
     last_mail,
     make_customer,
     make_login,
@@ -255,12 +256,7 @@ async def test_a_reading_sent_after_the_login_ended_elsewhere_stores_nothing_and
     _, login = anna
     await open_form(user)
     field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
-    from domain.model import PortalUser
-    with Session(db) as session:  # a password reset in another browser ends this login
-        account = session.get(PortalUser, login['id'])
-        account.session_epoch += 1
-        session.add(account)
-        session.commit()
+    end_login_elsewhere(db, login['id'])  # a password reset in another browser ends this login
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'Passwort vergessen?')
     assert customer_readings(db) == []

@@ -11,7 +11,16 @@ from sqlmodel import Session, select
 
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
 from domain.types import utcnow
-from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, portal_today
+from tests.factories import (
+    PASSWORD,
+    add_readings,
+    add_tariff,
+    end_login_elsewhere,
+    last_mail,
+    make_customer,
+    make_login,
+    portal_today,
+)
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 
@@ -61,24 +70,13 @@ async def test_a_new_installment_applies_from_the_next_due_date_and_is_mailed(us
     assert 'installment_changed' in actions(db)
 
 
-def end_login_elsewhere(db, login) -> None:
-    """What a password reset in another browser does to this login."""
-    from domain.model import PortalUser
-    with Session(db) as session:
-        account = session.get(PortalUser, login['id'])
-        assert account is not None
-        account.session_epoch += 1
-        session.add(account)
-        session.commit()
-
-
 async def test_an_installment_changed_after_the_login_ended_elsewhere_changes_nothing(user, db, otto):
     _, login = otto
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.open('/abschlag')
     await see(user, 'Neuer Abschlag')
     user.find(ui.slider).elements.pop().set_value(100)
-    end_login_elsewhere(db, login)
+    end_login_elsewhere(db, login['id'])
     button(user, 'Abschlag ändern').click()
     await see(user, 'Passwort vergessen?')
     assert [p.amount for p in rows(db, InstallmentPlan)] == [92]
@@ -210,7 +208,7 @@ async def test_a_contact_message_sent_after_the_login_ended_elsewhere_is_not_sto
     topic.value = 'Umzug'
     field(user, 'Betreff').type('Umzug zum 1.2.')
     field(user, 'Nachricht').type('Ich ziehe zum 1.2. in die Lindenallee 5.')
-    end_login_elsewhere(db, login)
+    end_login_elsewhere(db, login['id'])
     button(user, 'Nachricht senden').click()
     await see(user, 'Passwort vergessen?')
     assert rows(db, ContactMessage) == []
