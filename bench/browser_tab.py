@@ -7,6 +7,7 @@ with python-socketio's client and aiohttp from the test requirements.
 
 import ast
 import asyncio
+import collections
 import json
 import random
 import re
@@ -14,6 +15,7 @@ import time
 import uuid
 
 import aiohttp
+import engineio
 import socketio
 
 PASSWORD = 'Bench-Passwort-2026'
@@ -22,12 +24,45 @@ QUERY = re.compile(r'query: (\{.*?\}),\n')
 BUSY = 'in einer Minute noch einmal'
 
 
+class _EngineioWords:
+    """The engine.io client's log of one connection: the lines ending in "aborting" say why it ended ("Server sent
+    close packet" when the server closed it, "packet queue is empty" when the client gave up waiting itself);
+    counted into `said` until the page is left."""
+
+    def __init__(self, said: collections.Counter[str]) -> None:
+        self.said: collections.Counter[str] | None = said
+
+    def _note(self, message: str, *args: object, **_: object) -> None:
+        text = message % args if args else message
+        if self.said is not None and text.endswith('aborting'):
+            self.said[re.sub(r'packet data .*,', 'packet,', text)] += 1
+
+    debug = info = warning = error = exception = _note
+
+
 class Busy(Exception):
     """The portal answered "Einen Moment bitte" (503): the page loads itself again after `seconds`."""
 
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
+
+
+class _EngineioAsBrowser(engineio.AsyncClient):
+    """A browser's engine.io client gives up on a connection when no ping came for the server's ping interval +
+    ping timeout (25 + 20 s). Python's gives up when it had nothing to send for max(interval, timeout) + 5 s: a ping
+    more than 5 s late (the server's loop busy with a burst) ended the connection here, not in a browser. Its wait
+    set to the browser's 45 s once the handshake told interval and timeout (it then waits 25 + 40 s for any packet)."""
+
+    def start_background_task(self, target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if target == self._write_loop:
+            self.ping_timeout = self.ping_interval + self.ping_timeout - 5
+        return super().start_background_task(target, *args, **kwargs)
+
+
+class _SocketioAsBrowser(socketio.AsyncClient):
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _EngineioAsBrowser
 
 
 class Customer:
@@ -48,6 +83,9 @@ class Customer:
         self.reloads = 0
         self.waited = 0
         self.lost = asyncio.Event()
+        self.ended_by: collections.Counter[str] = collections.Counter()  # socket.io's reasons, while on a page
+        self.said: collections.Counter[str] = collections.Counter()  # engine.io's words for it
+        self.words: _EngineioWords | None = None
 
     async def page(self, path: str) -> float:
         """Load a page (HTTP) and connect its websocket as the browser does; returns the page's build time."""
@@ -72,7 +110,8 @@ class Customer:
         url = self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
                                          for k, v in params.items())
         for attempt in range(3):  # a browser retries too
-            self.socket = socketio.AsyncClient(reconnection=False)
+            self.words = _EngineioWords(self.said)
+            self.socket = _SocketioAsBrowser(reconnection=False, engineio_logger=self.words)
             self.socket.on('update', self._update)
             self.socket.on('open', self._open)
             self.socket.on('disconnect', self._lost)
@@ -89,6 +128,8 @@ class Customer:
     async def leave(self) -> None:
         if self.socket is not None:
             socket, self.socket = self.socket, None
+            socket.handlers['/'].pop('disconnect', None)  # leaving the page is not a lost connection
+            self.words.said = None
             await socket.disconnect()
         self.lost.clear()
 
@@ -109,8 +150,9 @@ class Customer:
                                                             props.get('error-message') or '') if x))
         self.changed.set()
 
-    async def _lost(self, *_: object) -> None:
-        """The server dropped the connection (or we left the page): a browser would reload the page."""
+    async def _lost(self, reason: str = '?') -> None:
+        """The connection ended while on the page: a browser would reload the page."""
+        self.ended_by[str(reason)] += 1
         self.lost.set()
 
     async def _open(self, data: dict) -> None:

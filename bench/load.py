@@ -19,6 +19,7 @@ skipped, the build time of every main page and the dashboard's LCP in Chromium.
 
 import argparse
 import asyncio
+import collections
 import logging
 import os
 import resource
@@ -203,6 +204,22 @@ async def loop_lag(base: str, stop: asyncio.Event, samples: list[float]) -> None
             await asyncio.sleep(0.2)
 
 
+def connections_ended(customers: list[Customer]) -> str:
+    """Connections that ended while their page was open since the last call, by socket.io's reason, and the engine.io
+    client's own words for them (whether the server closed them or the client gave up waiting)."""
+    reasons: collections.Counter[str] = collections.Counter()
+    words: collections.Counter[str] = collections.Counter()
+    for customer in customers:
+        reasons.update(customer.ended_by)
+        words.update(customer.said)
+        customer.ended_by.clear()
+        customer.said.clear()
+    said = ', '.join(f'{n} × "{message}"' for message, n in words.most_common())
+    return (f'{sum(reasons.values())} connections ended on an open page'
+            + (f' ({", ".join(f"{n} {why}" for why, n in reasons.most_common())}; engine.io client: {said or "-"})'
+               if reasons or said else ''))
+
+
 def split(results: list) -> tuple[list[float], str]:
     """Times of the clients that got through, and a note on those that did not."""
     times = [r for r in results if isinstance(r, float)]
@@ -241,7 +258,8 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
               f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
               f'{retries} times; pages asked to wait a moment (503): {waited}; pages reloaded after the server '
               f'dropped their connection: {reloads} while logging in, '
-              f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}', flush=True)
+              f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}; '
+              f'{connections_ended(customers)}', flush=True)
         print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
               f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
               f'per client); server CPU while they only stay connected: {idle * 100:.0f} % of a core', flush=True)
@@ -271,7 +289,7 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         print(f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
               f'{burst:.1f} s, click → confirmation {ms(latencies)}, server CPU '
               f'{used / max(len(latencies), 1) * 1000:.1f} ms per submission (the simulated browsers: '
-              f'{own / max(len(latencies), 1) * 1000:.1f} ms){failed}', flush=True)
+              f'{own / max(len(latencies), 1) * 1000:.1f} ms){failed}; {connections_ended(customers)}', flush=True)
 
         async def paced(customer: Customer, at: float) -> float:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
@@ -280,7 +298,7 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         latencies, failed = split(await asyncio.gather(*(paced(c, start + i / rate) for i, c in enumerate(customers)),
                                                        return_exceptions=True))
         print(f'  the same customers correct their reading, arriving at {rate:.0f}/s: click → confirmation '
-              f'{ms(latencies)}{failed}', flush=True)
+              f'{ms(latencies)}{failed}; {connections_ended(customers)}', flush=True)
     finally:
         await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
 
