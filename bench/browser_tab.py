@@ -13,6 +13,8 @@ import random
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import engineio
@@ -54,9 +56,9 @@ class _EngineioAsBrowser(engineio.AsyncClient):
     more than 5 s late (the server's loop busy with a burst) ended the connection here, not in a browser. Its wait
     set to the browser's 45 s once the handshake told interval and timeout (it then waits 25 + 40 s for any packet)."""
 
-    def start_background_task(self, target, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if target == self._write_loop:
-            self.ping_timeout = self.ping_interval + self.ping_timeout - 5
+            self.ping_timeout = self.ping_interval + float(self.ping_timeout) - 5  # type: ignore[has-type]
         return super().start_background_task(target, *args, **kwargs)
 
 
@@ -129,7 +131,8 @@ class Customer:
         if self.socket is not None:
             socket, self.socket = self.socket, None
             socket.handlers['/'].pop('disconnect', None)  # leaving the page is not a lost connection
-            self.words.said = None
+            if self.words is not None:
+                self.words.said = None
             await socket.disconnect()
         self.lost.clear()
 

@@ -49,7 +49,7 @@ async def test_quick_use_cases_on_the_event_loop_take_turns_so_the_first_custome
     woken for the next round of the loop) goes out before the last reading is stored, not after all five."""
     happened: list[str] = []
 
-    def inline(_transaction):  # where storage.database.without_waiting would run the transaction on the event loop
+    def inline(_transaction: object) -> None:  # where storage.database.without_waiting runs it on the event loop
         happened.append('stored')
     portal = Portal(profile=None, secret='', base_url='', hasher=None, unit_of_work=contextlib.nullcontext,
                     mail_queued=lambda: None, inline=inline)
