@@ -95,16 +95,16 @@ def _basic(box: ui.column, portal: Portal, me: session.LoggedIn, name: str, data
 
             async def confirm() -> None:
                 form.clear()
-                if not await session.still(portal, me):
-                    return
                 new = ContactData(form.value('street'), form.value('house_number'), form.value('postal_code'),
                                   form.value('city'), form.value('phone'), form.value('contact_email'),
                                   bool(paperless.value))
                 try:
-                    changed = await portal.act(change_contact_data, me.user_id, me.customer_id, new,
-                                               address=client_address())
+                    changed = await session.act(portal, me, change_contact_data, me.user_id, me.customer_id, new,
+                                                address=client_address())
                 except DomainError as error:
                     form.show(error)
+                    return
+                if changed is None:
                     return
                 _basic(box, portal, me, name, changed, saved=True)
 
@@ -152,10 +152,10 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
 
         async def revoke(dialog: ui.dialog) -> None:
             dialog.close()
-            if not await session.still(portal, me):
-                return
             try:
-                await portal.act(revoke_mandate, me.user_id, me.customer_id, address=client_address())
+                if not await session.done(portal, me, revoke_mandate, me.user_id, me.customer_id,
+                                          address=client_address()):
+                    return
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')
                 return
@@ -178,13 +178,14 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
 
         async def save() -> None:
             form.clear()
-            if not await session.still(portal, me):
-                return
             try:
-                await portal.act(change_bank_account, me.user_id, me.customer_id, form.value('holder'),
-                                 form.value('iban'), bool(mandate.value), address=client_address())
+                saved = await session.act(portal, me, change_bank_account, me.user_id, me.customer_id,
+                                          form.value('holder'), form.value('iban'), bool(mandate.value),
+                                          address=client_address())
             except DomainError as error:
                 form.show(error)
+                return
+            if saved is None:
                 return
             form.fields['holder'].value = ''
             iban.value = ''

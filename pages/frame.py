@@ -120,13 +120,13 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
 
     async def submit() -> None:
         form.clear()
-        if not await session.still(portal, me):
-            return
         ids = identifiers(form)
         try:
-            customer_id = await portal.act(add_customer, me.user_id, ids, address=client_address())
+            customer_id = await session.act(portal, me, add_customer, me.user_id, ids, address=client_address())
         except DomainError as error:
             form.show(error if error.field != 'second' else at_second(error, form))
+            return
+        if customer_id is None:
             return
         session.select_customer(customer_id)
         ui.navigate.to(path)

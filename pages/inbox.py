@@ -51,10 +51,10 @@ def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
                 .props('outline dense no-caps')
 
         async def read() -> None:
-            if not await session.still(portal, me):
-                return
             try:
-                await portal.act(mark_read, me.user_id, me.customer_id, entry.id, address=client_address())
+                if not await session.done(portal, me, mark_read, me.user_id, me.customer_id, entry.id,
+                                          address=client_address()):
+                    return
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')
                 return

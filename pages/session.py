@@ -82,30 +82,34 @@ def must_change_password() -> bool:
     return bool(app.storage.user.get('must_change_password'))
 
 
-async def still(portal: Portal, me: LoggedIn) -> bool:
-    """For handlers: is the page's login still the browser's valid session? If not, back to the login."""
-    now = await current(portal)
-    if now is None or now.user_id != me.user_id:
-        ui.navigate.to('/')
-        return False
-    return True
-
-
 async def act(portal: Portal, me: LoggedIn, use_case: Callable[..., T], *args: Any, address: str = '') -> T | None:
-    """For handlers: `still` and `portal.act` in one trip to the database; the use case runs only while the page's
-    login is the browser's valid session (checked in the use case's transaction), else back to the login (None)."""
+    """For handlers: `portal.act` while the page's login is still the browser's valid session, checked in the use
+    case's transaction (one trip to the database); else back to the login (None).
+    For a use case that returns nothing, `done`."""
+    ran, result = await _while_logged_in(portal, me, use_case, args, address)
+    return result if ran else None
+
+
+async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., None], *args: Any, address: str = '') -> bool:
+    """`act` for a use case that returns nothing: whether it ran (False: the login had ended, back to the login)."""
+    ran, _ = await _while_logged_in(portal, me, use_case, args, address)
+    return ran
+
+
+async def _while_logged_in(portal: Portal, me: LoggedIn, use_case: Callable[..., T], args: tuple[Any, ...],
+                           address: str) -> tuple[bool, T | None]:
     storage = app.storage.user
     if storage.get('user_id') != me.user_id or _idle_ended(portal):
         ui.navigate.to('/')
-        return None
+        return False, None
     try:
         result = await portal.act(use_case, *args, address=address, login=(me.user_id, storage['epoch']))
     except SessionEnded:
         end()
         ui.navigate.to('/')
-        return None
+        return False, None
     touch()
-    return result
+    return True, result
 
 
 def _idle_ended(portal: Portal) -> bool:

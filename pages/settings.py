@@ -65,13 +65,13 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
 
         async def submit() -> None:
             form.clear()
-            if not await session.still(portal, me):
-                return
             try:
-                email = await portal.act(request_email_change, me.user_id, form.value('new_email'),
-                                         address=client_address())
+                email = await session.act(portal, me, request_email_change, me.user_id, form.value('new_email'),
+                                          address=client_address())
             except DomainError as error:
                 form.show(error)
+                return
+            if email is None:
                 return
             done.text = t('settings.email_link_sent', email=email)
             done.set_visibility(True)
@@ -91,14 +91,14 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
 
         async def submit() -> None:
             form.clear()
-            if not await session.still(portal, me):
-                return
             try:
-                epoch = await portal.act(change_password, me.user_id, form.value('current_password'),
-                                         form.value('new_password'), form.value('password_repeat'),
-                                         address=client_address())
+                epoch = await session.act(portal, me, change_password, me.user_id, form.value('current_password'),
+                                          form.value('new_password'), form.value('password_repeat'),
+                                          address=client_address())
             except DomainError as error:
                 form.show(error)
+                return
+            if epoch is None:
                 return
             session.set_epoch(epoch)
             for element in form.fields.values():
@@ -122,11 +122,10 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
 
                 async def disable() -> None:
                     form.clear()
-                    if not await session.still(portal, me):
-                        return
                     try:
-                        await portal.act(disable_second_factor, me.user_id, form.value('current_password'),
-                                         address=client_address())
+                        if not await session.done(portal, me, disable_second_factor, me.user_id,
+                                                  form.value('current_password'), address=client_address()):
+                            return
                     except DomainError as error:
                         form.show(error)
                         return
@@ -135,9 +134,9 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
             return
 
         async def start() -> None:
-            if not await session.still(portal, me):
+            enrolment = await session.act(portal, me, begin_second_factor, me.user_id, address=client_address())
+            if enrolment is None:
                 return
-            enrolment = await portal.act(begin_second_factor, me.user_id, address=client_address())
             starter.set_visibility(False)
             with box:
                 ui.label(t('settings.totp_scan'))
@@ -150,8 +149,9 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
                 async def confirm() -> None:
                     form.clear()
                     try:
-                        await portal.act(confirm_second_factor, me.user_id, form.value('code'),
-                                         address=client_address())
+                        if not await session.done(portal, me, confirm_second_factor, me.user_id, form.value('code'),
+                                                  address=client_address()):
+                            return
                     except DomainError as error:
                         form.show(error)
                         return
@@ -165,9 +165,9 @@ def _export_card(portal: Portal, me: session.LoggedIn) -> None:
         ui.label(t('settings.export_intro'))
 
         async def download(kind: str) -> None:
-            if not await session.still(portal, me):
+            data = await session.act(portal, me, export_data, me.user_id, address=client_address())
+            if data is None:
                 return
-            data = await portal.act(export_data, me.user_id, address=client_address())
             stamp = data['exported_at'].strftime('%Y-%m-%d')
             if kind == 'json':
                 ui.download.content(export_json(data), f'meine-daten-{stamp}.json', 'application/json')
@@ -190,10 +190,9 @@ def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
         ui.label(t('settings.delete_intro'))
 
         async def delete() -> None:
-            if not await session.still(portal, me):
-                return
             try:
-                await portal.act(delete_profile, me.user_id, address=client_address())
+                if not await session.done(portal, me, delete_profile, me.user_id, address=client_address()):
+                    return
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')
                 return

@@ -135,6 +135,24 @@ async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user,
     assert mails_to(db, 'anders@example.org') == []
 
 
+async def test_a_second_factor_confirmed_after_the_login_ended_elsewhere_is_not_switched_on(user, db, erika):
+    from sqlmodel import Session
+
+    from domain.model import PortalUser
+    _, login = erika
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    button(user, 'Zweiten Faktor einrichten').click()
+    await see(user, 'Scannen Sie den QR-Code')
+    secret = next(e.text for e in user.find(ui.label).elements if e.text.startswith('Ohne Kamera')).split(': ')[1]
+    field(user, 'Code aus der App').type(pyotp.TOTP(secret).now())
+    end_login_elsewhere(db, login['id'])
+    button(user, 'Einrichtung bestätigen').click()
+    await see(user, 'Passwort vergessen?')
+    with Session(db) as session:
+        assert not session.get(PortalUser, login['id']).totp_enabled
+
+
 async def test_an_optional_second_factor_is_set_up_and_asked_at_the_next_login(user, db):
     customer = make_customer(db, last_name='Doppelt')
     make_login(db, [customer['id']], email='doppelt@example.org')

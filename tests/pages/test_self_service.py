@@ -157,6 +157,35 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     assert 'bank_account_changed' in actions(db) and 'mandate_revoked' in actions(db)
 
 
+async def test_contact_data_sent_after_the_login_ended_elsewhere_change_nothing(user, db, otto):
+    customer, login = otto
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'Basisdaten ändern')
+    button(user, 'Basisdaten ändern').click()
+    field(user, 'Postleitzahl').clear().type('27751')
+    end_login_elsewhere(db, login['id'])
+    button(user, 'Bestätigen').click()
+    await see(user, 'Passwort vergessen?')
+    assert rows(db, Customer, Customer.id == customer['id'])[0].postal_code == '27749'
+    assert 'contact_data_changed' not in actions(db)
+
+
+async def test_a_message_marked_read_after_the_login_ended_elsewhere_stays_unread(user, db, otto):
+    customer, login = otto
+    with Session(db) as session:
+        session.add(InboxMessage(customer_id=customer['id'], created_at=utcnow(), subject='Preisänderung zum 1.1.',
+                                 body='Sehr geehrte Kundin, ...'))
+        session.commit()
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/posteingang')
+    await see(user, 'Preisänderung zum 1.1.')
+    end_login_elsewhere(db, login['id'])
+    button(user, 'Als gelesen markieren').click()
+    await see(user, 'Passwort vergessen?')
+    assert rows(db, InboxMessage)[0].read_at is None
+
+
 async def test_inbox_marks_messages_read_and_counts_unread_in_the_navigation(user, db, otto):
     customer, _ = otto
     with Session(db) as session:
