@@ -287,7 +287,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
     periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
     vat_rate = prices[-1].vat_rate
-    paid = sum((p.amount for p in uow.billing.payments(contract_id, start, end)), Decimal(0))
+    paid = sum(uow.billing.payment_amounts(contract_id, start, end), Decimal(0))
     try:
         result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
     except ValueError as error:
@@ -375,9 +375,8 @@ def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill
                                body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
                                     f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
                                     f'„Rechnungen“ als PDF.'))
-    owner = uow.users.owner_of(customer_id)
-    user = uow.users.get(owner) if owner is not None else None
-    if user is not None:
-        uow.queue_mail(compose(ctx, user.email, 'bill_ready', number=bill.bill_number,
+    email = uow.users.owner_email(customer_id)
+    if email is not None:
+        uow.queue_mail(compose(ctx, email, 'bill_ready', number=bill.bill_number,
                                amount=money(abs(bill.result.balance)), what=what,
                                link=f'{ctx.base_url}/rechnungen'), ctx.now)

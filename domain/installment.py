@@ -19,7 +19,7 @@ from domain.errors import (
 )
 from domain.i18n import BERLIN, day, money
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Payment, Price, ReviewItem
+from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
@@ -182,7 +182,7 @@ class Basis:
 
     plans: list[InstallmentPlan]
     price: Price
-    payments: list[Payment]  # of the billing year containing the day it was loaded for
+    payments: list[Decimal]  # amounts paid in the billing year containing the day it was loaded for
     meters: list[Meter]
     readings: dict[int, list[MeterReading]]  # by meter id, by date
 
@@ -197,7 +197,7 @@ def installment_basis(uow: UnitOfWork, contract: Contract, today: date,
     if price is None or not any(p.valid_from <= today for p in plans):
         return None
     start, end = billing_year(contract.billing_month, today)
-    payments = uow.billing.payments(contract.id, start, end)  # type: ignore[arg-type]
+    payments = uow.billing.payment_amounts(contract.id, start, end)  # type: ignore[arg-type]
     meters = uow.customers.meters([contract.id])  # type: ignore[list-item]
     readings = {m.id: (known or {}).get(m.id) or uow.meters.readings(m.id) for m in meters}  # type: ignore[arg-type]
     return Basis(plans, price, payments, meters, readings)  # type: ignore[arg-type]
@@ -216,7 +216,7 @@ def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> I
     dues = due_dates(start, end, plan.due_day, plan.per_year)
     first_due = next((d for d in dues if d >= today + timedelta(days=ctx.profile.installment.notice_days)), None)
     remaining = [d for d in dues if first_due is not None and d >= first_due]
-    paid = sum((p.amount for p in basis.payments), Decimal(0))
+    paid = sum(basis.payments, Decimal(0))
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += len(before_change) * plan.amount
     consumption, basis_kind = _projection(basis, contract, start, end, today)

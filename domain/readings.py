@@ -309,9 +309,7 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
 
 
 def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
-    owner = uow.users.owner_of(customer_id)
-    user = uow.users.get(owner) if owner is not None else None
-    return user.email if user is not None else fallback
+    return uow.users.owner_email(customer_id) or fallback
 
 
 def _line(contract: Contract, meter: Meter, obis: str, value: Decimal, j: Judgement) -> str:

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import BindParameter, bindparam, insert
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,8 @@ CUSTOMER_BY_ID = select(Customer).where(Customer.id == ID)
 CUSTOMERS_OF_USER = (select(UserCustomer.customer_id).where(UserCustomer.user_id == USER)
                      .order_by(col(UserCustomer.id)))
 OWNER = select(UserCustomer.user_id).where(UserCustomer.customer_id == CUSTOMER).limit(1)
+OWNER_EMAIL = (select(PortalUser.email).join(UserCustomer, col(UserCustomer.user_id) == PortalUser.id)
+               .where(UserCustomer.customer_id == CUSTOMER).limit(1))
 CONTRACTS = select(Contract).where(Contract.customer_id == CUSTOMER).order_by(col(Contract.start_date))
 METERS = (select(Meter).where(col(Meter.contract_id).in_(bindparam('contracts', expanding=True)))
           .order_by(col(Meter.meter_number)))
@@ -63,8 +66,9 @@ PLANS = (select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT)
          .order_by(col(InstallmentPlan.valid_from)))
 PRICE = (select(Price).where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
          .order_by(col(Price.valid_from).desc()).limit(1))
-PAYMENTS = (select(Payment).where(Payment.contract_id == CONTRACT, col(Payment.paid_on) >= bindparam('start'),
-                                  col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
+PAYMENT_AMOUNTS = (select(Payment.amount)
+                   .where(Payment.contract_id == CONTRACT, col(Payment.paid_on) >= bindparam('start'),
+                          col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
 
 
 def column_values(row: SQLModel) -> dict[str, object]:
@@ -132,6 +136,10 @@ class SqlUsers:
 
     def owner_of(self, customer_id: int) -> int | None:
         return self.session.exec(OWNER, params={'customer': customer_id}).first()
+
+    def owner_email(self, customer_id: int) -> str | None:
+        """The login email of the customer's portal account, in one query (no PortalUser object to build)."""
+        return self.session.exec(OWNER_EMAIL, params={'customer': customer_id}).first()
 
     def link(self, user_id: int, customer_id: int, at: datetime) -> None:
         self.session.add(UserCustomer(user_id=user_id, customer_id=customer_id, linked_at=at))
@@ -268,8 +276,9 @@ class SqlBilling:
         query = select(Price).where(Price.tariff_code == tariff_code).order_by(col(Price.valid_from))
         return list(self.session.exec(query))
 
-    def payments(self, contract_id: int, start: date, end: date) -> list[Payment]:
-        return list(self.session.exec(PAYMENTS, params={'contract': contract_id, 'start': start, 'end': end}))
+    def payment_amounts(self, contract_id: int, start: date, end: date) -> list[Decimal]:
+        """The amounts only: no Payment objects to build (a reading submission's installment proposal reads them)."""
+        return list(self.session.exec(PAYMENT_AMOUNTS, params={'contract': contract_id, 'start': start, 'end': end}))
 
     def bills(self, contract_ids: list[int]) -> list[Bill]:
         if not contract_ids:
