@@ -66,7 +66,7 @@ PLANS = (select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT)
          .order_by(col(InstallmentPlan.valid_from)))
 PRICE = (select(Price).where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
          .order_by(col(Price.valid_from).desc()).limit(1))
-PAYMENT_AMOUNTS = (select(Payment.amount)
+PAYMENT_AMOUNTS = (select(col(Payment.amount))
                    .where(Payment.contract_id == CONTRACT, col(Payment.paid_on) >= bindparam('start'),
                           col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
 
