@@ -102,12 +102,17 @@ async def test_a_reduction_beyond_the_limit_goes_to_review_with_reading_and_reas
     assert 'persönlich' in last_mail(db, 'otto@example.org').text
 
 
-async def test_contact_data_are_changed_after_confirmation(user, db, otto):
-    customer, _ = otto
+async def edit_contact_data(user) -> None:
+    """Otto, logged in, with the form of his contact data open."""
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.open('/kundendaten')
     await see(user, 'Basisdaten ändern')
     button(user, 'Basisdaten ändern').click()
+
+
+async def test_contact_data_are_changed_after_confirmation(user, db, otto):
+    customer, _ = otto
+    await edit_contact_data(user)
     field(user, 'Postleitzahl').clear().type('2774')
     assert 'fünf Ziffern' in await submit_for_error(user, 'Bestätigen', 'Postleitzahl')
     field(user, 'Postleitzahl').clear().type('27751')
@@ -159,10 +164,7 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
 
 async def test_contact_data_sent_after_the_login_ended_elsewhere_change_nothing(user, db, otto):
     customer, login = otto
-    await log_in(user, 'otto@example.org', PASSWORD)
-    await user.open('/kundendaten')
-    await see(user, 'Basisdaten ändern')
-    button(user, 'Basisdaten ändern').click()
+    await edit_contact_data(user)
     field(user, 'Postleitzahl').clear().type('27751')
     end_login_elsewhere(db, login['id'])
     button(user, 'Bestätigen').click()
@@ -171,12 +173,16 @@ async def test_contact_data_sent_after_the_login_ended_elsewhere_change_nothing(
     assert 'contact_data_changed' not in actions(db)
 
 
-async def test_a_message_marked_read_after_the_login_ended_elsewhere_stays_unread(user, db, otto):
-    customer, login = otto
+def add_price_change_message(db, customer_id: int) -> None:
     with Session(db) as session:
-        session.add(InboxMessage(customer_id=customer['id'], created_at=utcnow(), subject='Preisänderung zum 1.1.',
+        session.add(InboxMessage(customer_id=customer_id, created_at=utcnow(), subject='Preisänderung zum 1.1.',
                                  body='Sehr geehrte Kundin, ...'))
         session.commit()
+
+
+async def test_a_message_marked_read_after_the_login_ended_elsewhere_stays_unread(user, db, otto):
+    customer, login = otto
+    add_price_change_message(db, customer['id'])
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.open('/posteingang')
     await see(user, 'Preisänderung zum 1.1.')
@@ -188,10 +194,7 @@ async def test_a_message_marked_read_after_the_login_ended_elsewhere_stays_unrea
 
 async def test_inbox_marks_messages_read_and_counts_unread_in_the_navigation(user, db, otto):
     customer, _ = otto
-    with Session(db) as session:
-        session.add(InboxMessage(customer_id=customer['id'], created_at=utcnow(), subject='Preisänderung zum 1.1.',
-                                 body='Sehr geehrte Kundin, ...'))
-        session.commit()
+    add_price_change_message(db, customer['id'])
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.should_see('Posteingang (1 ungelesen)')
     await user.should_see('1 ungelesene Nachricht(en) im Posteingang')
