@@ -154,14 +154,14 @@ class Portal:
     turns: Turns = field(default_factory=Turns)
 
     async def act(self, use_case: Callable[..., T], *args: Any, address: str = '',
-                  login: tuple[int, int] | None = None) -> T:
+                  login: tuple[int, int] | None = None, staff_login: tuple[int, int] | None = None) -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) in a worker thread, or on the event loop if it is `QUICK` and
-        need not wait (`inline`); mails queued by it go out soon. With
-        `login` (user id, session epoch), only while that login is valid, checked in the use case's transaction
-        (`SessionEnded` otherwise): one trip to the database instead of two."""
+        need not wait (`inline`); mails queued by it go out soon. With `login` (user id, session epoch) or
+        `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
+        transaction (`SessionEnded` otherwise): one trip to the database instead of two."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
         result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING, login=login,
-                                 quick=use_case in QUICK, turns=True)
+                                 staff_login=staff_login, quick=use_case in QUICK, turns=True)
         self.mail_queued()
         return result
 
@@ -170,12 +170,15 @@ class Portal:
         return await self._run(lambda uow: query(uow, *args), login=login, quick=query in QUICK)
 
     async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False,
-                   login: tuple[int, int] | None = None, quick: bool = False, turns: bool = False) -> T:
+                   login: tuple[int, int] | None = None, staff_login: tuple[int, int] | None = None,
+                   quick: bool = False, turns: bool = False) -> T:
         chosen = language.current()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
             with using(chosen), self.unit_of_work() as uow:
                 if login is not None and not session_is_valid(uow, *login):
+                    raise SessionEnded()
+                if staff_login is not None and staff.staff_session(uow, *staff_login) is None:
                     raise SessionEnded()
                 return work(uow)
         try:

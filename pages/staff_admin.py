@@ -97,8 +97,8 @@ def _exchange_pages(portal: Portal) -> None:
                                 .props('no-caps outline color=negative')
 
         async def revoke(token_id: int) -> None:
-            if await staff_session.still(portal, me):
-                await portal.act(api_tokens.revoke_token, me.staff_id, token_id, address=client_address())
+            if await staff_session.done(portal, me, api_tokens.revoke_token, me.staff_id, token_id,
+                                        address=client_address()):
                 await refresh()
 
         await refresh()
@@ -114,13 +114,13 @@ def _exchange_pages(portal: Portal) -> None:
             async def create_token() -> None:
                 form.clear()
                 created.clear()
-                if not await staff_session.still(portal, me):
-                    return
                 try:
-                    plain = await portal.act(api_tokens.create_token, me.staff_id, form.value('name'),
-                                             str(scope.value), address=client_address())
+                    plain = await staff_session.act(portal, me, api_tokens.create_token, me.staff_id,
+                                                    form.value('name'), str(scope.value), address=client_address())
                 except DomainError as error:
                     form.show(error)
+                    return
+                if plain is None:
                     return
                 with created:
                     notice(t('staff.api_created'))
@@ -179,15 +179,16 @@ def _settings_page(portal: Portal) -> None:
 
         async def save() -> None:
             form.clear()
-            if not await staff_session.still(portal, me):
-                return
             try:
-                profile, version = await portal.act(profile_admin.save_profile, me.staff_id,
-                                                    portal.base_profile or portal.profile, collected(),
-                                                    address=client_address())
+                saved = await staff_session.act(portal, me, profile_admin.save_profile, me.staff_id,
+                                                portal.base_profile or portal.profile, collected(),
+                                                address=client_address())
             except DomainError as error:
                 form.show(error)
                 return
+            if saved is None:
+                return
+            profile, version = saved
             portal.profile, portal.profile_version = profile, version
             ui.notify(t('staff.settings_saved'), type='positive')
         ui.button(t('staff.settings_save'), on_click=save).props('no-caps')
@@ -220,10 +221,8 @@ def _staff_pages(portal: Portal) -> None:
                                     .props('no-caps outline')
 
         async def change(use_case, *args) -> None:
-            if not await staff_session.still(portal, me):
-                return
-            await portal.act(use_case, me.staff_id, *args, address=client_address())
-            await refresh()
+            if await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address()):
+                await refresh()
 
         await refresh()
         with ui.card().classes('w-full'):
@@ -239,13 +238,14 @@ def _staff_pages(portal: Portal) -> None:
             async def create_staff() -> None:
                 form.clear()
                 created.clear()
-                if not await staff_session.still(portal, me):
-                    return
                 try:
-                    password = await portal.act(staff.create_staff, me.staff_id, form.value('email'),
-                                                form.value('name'), str(role.value), address=client_address())
+                    password = await staff_session.act(portal, me, staff.create_staff, me.staff_id,
+                                                       form.value('email'), form.value('name'), str(role.value),
+                                                       address=client_address())
                 except DomainError as error:
                     form.show(error)
+                    return
+                if password is None:
                     return
                 with created:
                     notice(t('staff.staff_created', password=password))

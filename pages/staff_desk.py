@@ -117,10 +117,10 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
 
     async def act(use_case, done: str, *args) -> bool:
         outcome.clear()
-        if not await staff_session.still(portal, me):
-            return False
         try:
-            await portal.act(use_case, me.staff_id, card.customer_id, *args, address=client_address())
+            if not await staff_session.done(portal, me, use_case, me.staff_id, card.customer_id, *args,
+                                            address=client_address()):
+                return False
         except DomainError as error:
             with outcome:
                 notice(t(error.key, **error.params), 'negative')

@@ -118,10 +118,13 @@ def _changes_page(portal: Portal) -> None:
 
         async def mark() -> None:
             ids = [row['id'] for row in table.selected]
-            if not ids or not await staff_session.still(portal, me):
+            if not ids:
                 ui.notify(t('staff.changes_none_selected'), type='warning')
                 return
-            count = await portal.act(requests.mark_taken_over, me.staff_id, ids, address=client_address())
+            count = await staff_session.act(portal, me, requests.mark_taken_over, me.staff_id, ids,
+                                            address=client_address())
+            if count is None:
+                return
             ui.notify(t('staff.changes_marked', count=count), type='positive')
             await refresh()
 
@@ -197,10 +200,9 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
 async def _save(portal: Portal, me: StaffMe, form: Form, refresh, use_case, *args) -> None:
     """A staff decision on a request: still logged in, the use case, its error at the form or "gespeichert"."""
     form.clear()
-    if not await staff_session.still(portal, me):
-        return
     try:
-        await portal.act(use_case, me.staff_id, *args, address=client_address())
+        if not await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address()):
+            return
     except DomainError as error:
         form.show(error)
         return

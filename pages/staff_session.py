@@ -6,12 +6,17 @@ locked account or a changed password ends it at the next page or action.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from nicegui import app, ui
 
+from domain.errors import SessionEnded
 from domain.staff import StaffGrant, staff_session
 from pages.portal import Portal
+
+T = TypeVar('T')
 
 KEYS = ('staff_id', 'staff_epoch', 'staff_verified', 'staff_active', 'staff_role', 'staff_name',
         'staff_must_change')
@@ -45,9 +50,7 @@ async def current(portal: Portal) -> StaffMe | None:
     storage = app.storage.user
     if 'staff_id' not in storage:
         return None
-    if time.time() - float(storage.get('staff_active', 0)) > portal.profile.session.idle_minutes * 60:
-        end()
-        storage['staff_idle_logout'] = True
+    if _idle_ended(portal):
         return None
     staff = await portal.read(staff_session, storage['staff_id'], storage['staff_epoch'])
     if staff is None:
@@ -58,10 +61,51 @@ async def current(portal: Portal) -> StaffMe | None:
                    bool(storage.get('staff_must_change')))
 
 
+def _idle_ended(portal: Portal) -> bool:
+    """Ends the staff session when the browser has been idle longer than the profile allows."""
+    storage = app.storage.user
+    if time.time() - float(storage.get('staff_active', 0)) <= portal.profile.session.idle_minutes * 60:
+        return False
+    end()
+    storage['staff_idle_logout'] = True
+    return True
+
+
 async def still(portal: Portal, me: StaffMe) -> bool:
-    """For handlers: is this still the browser's valid, verified staff session?"""
+    """For handlers that only read: is this still the browser's valid, verified staff session?"""
     now = await current(portal)
     if now is None or now.staff_id != me.staff_id or not now.verified:
         ui.navigate.to('/verwaltung')
         return False
     return True
+
+
+async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: Any, address: str = '') -> T | None:
+    """For handlers that change something: `portal.act` while this is still the browser's valid, verified staff
+    session, the login checked in the use case's transaction; else back to the staff login (None). For a use case
+    that returns nothing, `done`."""
+    ran, result = await _while_logged_in(portal, me, use_case, args, address)
+    return result if ran else None
+
+
+async def done(portal: Portal, me: StaffMe, use_case: Callable[..., object], *args: Any,
+               address: str = '') -> bool:
+    """`act` for a use case that returns nothing: whether it ran."""
+    ran, _ = await _while_logged_in(portal, me, use_case, args, address)
+    return ran
+
+
+async def _while_logged_in(portal: Portal, me: StaffMe, use_case: Callable[..., T], args: tuple[Any, ...],
+                           address: str) -> tuple[bool, T | None]:
+    storage = app.storage.user
+    if storage.get('staff_id') != me.staff_id or not storage.get('staff_verified') or _idle_ended(portal):
+        ui.navigate.to('/verwaltung')
+        return False, None
+    try:
+        result = await portal.act(use_case, *args, address=address, staff_login=(me.staff_id, storage['staff_epoch']))
+    except SessionEnded:
+        end()
+        ui.navigate.to('/verwaltung')
+        return False, None
+    storage['staff_active'] = time.time()
+    return True, result

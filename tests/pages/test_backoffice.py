@@ -259,6 +259,24 @@ async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
         .status_code == 401
 
 
+async def test_a_change_sent_after_the_staff_login_ended_elsewhere_changes_nothing(user, db):
+    """The admin's password was changed in another browser meanwhile (which ends the other sessions): creating an
+    API token stores nothing and leads back to the staff login."""
+    from domain.model import ApiToken
+    await admin_login(user, db)
+    await user.open('/verwaltung/api')
+    field(user, 'Bezeichnung').type('SAP IS-U')
+    with Session(db) as session:
+        admin = session.exec(select(StaffUser).where(StaffUser.email == 'admin@stadtwerke.example')).one()
+        admin.session_epoch += 1
+        session.add(admin)
+        session.commit()
+    button(user, 'Zugang anlegen').click()
+    await see(user, 'Anmeldung für Mitarbeitende')
+    with Session(db) as session:
+        assert session.exec(select(ApiToken)).all() == []
+
+
 async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_field(user, db):
     from tests.factories import PASSWORD
     from tests.pages.conftest import log_in
