@@ -90,7 +90,8 @@ async def act(portal: Portal, me: LoggedIn, use_case: Callable[..., T], *args: A
     return result if ran else None
 
 
-async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., None], *args: Any, address: str = '') -> bool:
+async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., object], *args: Any,
+               address: str = '') -> bool:
     """`act` for a use case that returns nothing: whether it ran (False: the login had ended, back to the login)."""
     ran, _ = await _while_logged_in(portal, me, use_case, args, address)
     return ran
