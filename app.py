@@ -76,15 +76,27 @@ THAW = (600.0, 3600.0, 0.3)
 def build(settings: Settings) -> tuple[Engine, Portal, OutboxSender]:
     engine = make_engine(settings.url, checkpoint_in_background=True)
     migrate(engine)  # before ui.run: async start-up handlers would race the first page
-    transport = (SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password,
-                               settings.smtp_starttls)
-                 if settings.smtp_host else FolderTransport(settings.outbox_dir))
+    transport = (
+        SmtpTransport(
+            settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password, settings.smtp_starttls
+        )
+        if settings.smtp_host
+        else FolderTransport(settings.outbox_dir)
+    )
     sender = OutboxSender(engine, transport, settings.sender_address)
-    portal = Portal(profile=settings.load_profile(), secret=settings.storage_secret, base_url=settings.public_url,
-                    hasher=Argon2Hasher(), unit_of_work=lambda: SqlUnitOfWork(engine), mail_queued=sender.wake.set,
-                    demo=settings.demo, documents=settings.documents_dir, export=partial(_export_csv, engine),
-                    importer=partial(_import_folder, engine, settings.documents_dir),
-                    inline=without_waiting if engine.dialect.name == 'sqlite' else None)
+    portal = Portal(
+        profile=settings.load_profile(),
+        secret=settings.storage_secret,
+        base_url=settings.public_url,
+        hasher=Argon2Hasher(),
+        unit_of_work=lambda: SqlUnitOfWork(engine),
+        mail_queued=sender.wake.set,
+        demo=settings.demo,
+        documents=settings.documents_dir,
+        export=partial(_export_csv, engine),
+        importer=partial(_import_folder, engine, settings.documents_dir),
+        inline=without_waiting if engine.dialect.name == 'sqlite' else None,
+    )
     portal.base_profile = portal.profile
     _apply_stored_settings(portal)
     return engine, portal, sender
@@ -114,11 +126,26 @@ def start(settings: Settings | None = None) -> None:
     free_elements_without_the_collector()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
+
         Storage.redis_url = settings.redis_url
     if settings.demo:
         _demo_data_on_first_start(engine, portal, settings.url)
-    for module in (login, registration, overview, contracts, readings, consumption, installment, bills, customer_data,
-                   inbox, contact, settings_page, backoffice, accessibility):
+    for module in (
+        login,
+        registration,
+        overview,
+        contracts,
+        readings,
+        consumption,
+        installment,
+        bills,
+        customer_data,
+        inbox,
+        contact,
+        settings_page,
+        backoffice,
+        accessibility,
+    ):
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir))
     app.add_middleware(PageQueue)
@@ -127,17 +154,32 @@ def start(settings: Settings | None = None) -> None:
     _health(engine)
     _background_work(engine, portal, sender, settings.mail_poll_seconds)
     freeze_startup_objects()
-    ui.run(title=portal.profile.name, host=settings.host, port=settings.port, storage_secret=settings.storage_secret,
-           language='de', show=False, reload=False, favicon='⚡', reconnect_timeout=RECONNECT_SECONDS,
-           session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.public_url.startswith('https'),
-                                      'max_age': 12 * 3600},
-           uvicorn_logging_level='warning', proxy_headers=True, forwarded_allow_ips='127.0.0.1')
+    ui.run(
+        title=portal.profile.name,
+        host=settings.host,
+        port=settings.port,
+        storage_secret=settings.storage_secret,
+        language='de',
+        show=False,
+        reload=False,
+        favicon='⚡',
+        reconnect_timeout=RECONNECT_SECONDS,
+        session_middleware_kwargs={
+            'same_site': 'lax',
+            'https_only': settings.public_url.startswith('https'),
+            'max_age': 12 * 3600,
+        },
+        uvicorn_logging_level='warning',
+        proxy_headers=True,
+        forwarded_allow_ips='127.0.0.1',
+    )
 
 
 def _health(engine: Engine) -> None:
     @app.get('/healthz')
     def healthz():
         from fastapi.responses import JSONResponse
+
         try:
             with engine.connect() as connection:
                 connection.execute(text('SELECT 1'))
@@ -180,8 +222,12 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
             cpu, wall = time.process_time(), time.monotonic()
             if thaw_due(wall - last, share, *THAW):
                 set_aside, freed, seconds = thaw_and_collect()
-                log.info('full garbage collection over %d objects set aside: %d freed in %.0f ms',
-                         set_aside, freed, seconds * 1000)
+                log.info(
+                    'full garbage collection over %d objects set aside: %d freed in %.0f ms',
+                    set_aside,
+                    freed,
+                    seconds * 1000,
+                )
                 last = wall = time.monotonic()  # the walk's own CPU is not the portal being busy
                 cpu = time.process_time()
 
@@ -196,19 +242,29 @@ def _background_work(engine: Engine, portal: Portal, sender: OutboxSender, poll_
     app.on_startup(_ping_tabs_as_engineio_does)
     app.on_startup(set_aside_survivors)
     app.on_shutdown(stop_setting_aside)
-    app.on_startup(lambda: tasks.extend([asyncio.create_task(sender.run_forever(poll_seconds)),
-                                         asyncio.create_task(hourly()), asyncio.create_task(settings_watch()),
-                                         asyncio.create_task(checkpoints()), asyncio.create_task(thaw())]))
+    app.on_startup(
+        lambda: tasks.extend(
+            [
+                asyncio.create_task(sender.run_forever(poll_seconds)),
+                asyncio.create_task(hourly()),
+                asyncio.create_task(settings_watch()),
+                asyncio.create_task(checkpoints()),
+                asyncio.create_task(thaw()),
+            ]
+        )
+    )
     app.on_shutdown(lambda: [task.cancel() for task in tasks])
 
 
 def _import_folder(engine: Engine, documents: Path, folder: Path, check_only: bool, actor: str):
     from storage.importer import import_folder
+
     return import_folder(engine, folder, documents, check_only=check_only, actor=actor)
 
 
 def _export_csv(engine: Engine, kind: str, since: date) -> str:
     from storage.exporter import export
+
     out = io.StringIO()
     export(engine, kind, since, out)
     return out.getvalue()
@@ -216,12 +272,14 @@ def _export_csv(engine: Engine, kind: str, since: date) -> str:
 
 def _demo_data_on_first_start(engine: Engine, portal: Portal, url: str) -> None:
     from storage.demo import bill_last_year, build_demo, has_customers
+
     if not has_customers(engine):
         log.info('empty database in demo mode: building demo data (200 customers) and billing its last year')
         summary = build_demo(engine, portal.profile, customers=200, hasher=portal.hasher)
         print(summary.describe(), flush=True)
-        print(bill_last_year(url, portal.profile, portal.secret, portal.base_url, portal.documents).describe(),
-              flush=True)
+        print(
+            bill_last_year(url, portal.profile, portal.secret, portal.base_url, portal.documents).describe(), flush=True
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,11 +291,17 @@ def main(argv: list[str] | None = None) -> int:
     imports = commands.add_parser('import', help='import billing-system CSV files from a folder')
     imports.add_argument('folder', type=Path)
     export = commands.add_parser('export', help='export what customers did, as CSV on standard output')
-    export.add_argument('kind', choices=['readings', 'changes', 'reading-codes'],
-                        help='reading-codes: a new one-time code per self-read meter, for the reading letters')
+    export.add_argument(
+        'kind',
+        choices=['readings', 'changes', 'reading-codes'],
+        help='reading-codes: a new one-time code per self-read meter, for the reading letters',
+    )
     export.add_argument('--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)')
-    export.add_argument('--valid-until', type=date.fromisoformat,
-                        help='reading-codes: last day the codes work (default: end of the reading period)')
+    export.add_argument(
+        '--valid-until',
+        type=date.fromisoformat,
+        help='reading-codes: last day the codes work (default: end of the reading period)',
+    )
     save = commands.add_parser('backup', help='database (SQLite, online) and documents into one .tar.gz')
     save.add_argument('archive', type=Path)
     load = commands.add_parser('restore', help='a backup into an empty data folder')
@@ -251,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     bill = commands.add_parser('bill', help='compute and render the bills of all contracts due for a billing year')
     target = bill.add_mutually_exclusive_group(required=True)
     target.add_argument('--period', type=int, help='the billing year, e.g. 2026')
-    target.add_argument('--correct', metavar='BILL_NUMBER',
-                        help='replace one bill (after corrected readings or prices) by a correction with a new number')
+    target.add_argument(
+        '--correct',
+        metavar='BILL_NUMBER',
+        help='replace one bill (after corrected readings or prices) by a correction with a new number',
+    )
     bill.add_argument('--workers', type=int, default=0, help='processes (default: one per core)')
     bill.add_argument('--bill-date', type=date.fromisoformat, help='date printed on the bills (default: today)')
     args = parser.parse_args(argv)
@@ -262,9 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ('backup', 'restore'):
         from storage.backup import backup, restore
+
         try:
-            done = (backup if args.command == 'backup' else restore)(settings.url, settings.documents_dir,
-                                                                    args.archive)
+            done = (backup if args.command == 'backup' else restore)(settings.url, settings.documents_dir, args.archive)
         except (FileExistsError, ValueError, OSError) as error:
             print(f'{args.command}: {error}', file=sys.stderr)
             return 1
@@ -276,17 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     migrate(engine)
     if args.command == 'demo':
         from storage.demo import bill_last_year, build_demo, has_customers
+
         if has_customers(engine):
-            print('The database already holds customers; demo data goes only into an empty database.',
-                  file=sys.stderr)
+            print('The database already holds customers; demo data goes only into an empty database.', file=sys.stderr)
             return 1
         profile = settings.load_profile()
         print(build_demo(engine, profile, customers=args.customers, hasher=Argon2Hasher()).describe())
-        print(bill_last_year(settings.url, profile, settings.storage_secret, settings.public_url,
-                             settings.documents_dir).describe())
+        print(
+            bill_last_year(
+                settings.url, profile, settings.storage_secret, settings.public_url, settings.documents_dir
+            ).describe()
+        )
         return 0
     if args.command == 'import':
         from storage.importer import import_folder
+
         return 0 if import_folder(engine, args.folder, settings.documents_dir, progress=sys.stderr).ok else 1
     if args.command == 'bill':
         return _bill(engine, settings, args)
@@ -297,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.since is None:
         parser.error('export readings|changes needs --since DATE')
     from storage.exporter import export
+
     export(engine, args.kind, args.since, sys.stdout)
     return 0
 
@@ -305,6 +377,7 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
     from domain.i18n import t
     from domain.ports import Context
     from domain.staff import create_staff
+
     context = Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher())
     try:
         with SqlUnitOfWork(engine) as uow:
@@ -312,8 +385,10 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
     except DomainError as error:
         print(f'{email}: {t(error.key, **error.params)}', file=sys.stderr)
         return 1
-    print(f'Staff account {email} ({role}) created. Initial password, shown only now: {password}\n'
-          f'Log in at {settings.public_url}/verwaltung: set up the authenticator app, then a new password.')
+    print(
+        f'Staff account {email} ({role}) created. Initial password, shown only now: {password}\n'
+        f'Log in at {settings.public_url}/verwaltung: set up the authenticator app, then a new password.'
+    )
     return 0
 
 
@@ -322,17 +397,27 @@ def _bill(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
     from domain.i18n import BERLIN, t
     from domain.types import utcnow
     from storage.bill_run import RunConfig, correct, run
+
     bill_date = args.bill_date or utcnow().astimezone(BERLIN).date()
-    config = RunConfig(settings.url, settings.load_profile(), settings.storage_secret, settings.public_url,
-                       settings.documents_dir, args.period or 0, bill_date)
+    config = RunConfig(
+        settings.url,
+        settings.load_profile(),
+        settings.storage_secret,
+        settings.public_url,
+        settings.documents_dir,
+        args.period or 0,
+        bill_date,
+    )
     if args.correct:
         try:
             bill = correct(engine, config, args.correct)
         except DomainError as error:
             print(f'{args.correct}: {t(error.key, **error.params)}', file=sys.stderr)
             return 1
-        print(f'{args.correct} replaced by {bill.bill_number} (gross {bill.result.gross}, balance '
-              f'{bill.result.balance}); PDF {settings.documents_dir / "bills" / f"{bill.bill_number}.pdf"}')
+        print(
+            f'{args.correct} replaced by {bill.bill_number} (gross {bill.result.gross}, balance '
+            f'{bill.result.balance}); PDF {settings.documents_dir / "bills" / f"{bill.bill_number}.pdf"}'
+        )
         return 0
     summary = run(config, args.workers or None)
     print(summary.describe())
@@ -344,13 +429,16 @@ def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None)
 
     from domain.ports import Context
     from domain.reading_codes import issue_codes
+
     context = Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher())
     with SqlUnitOfWork(engine) as uow:
         codes = issue_codes(uow, context, valid_until)
     writer = csv.writer(sys.stdout, delimiter=';', lineterminator='\n')
     writer.writerow(('meter_number', 'customer_number', 'code', 'valid_until', 'url'))
-    writer.writerows((c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(),
-                      f'{settings.public_url}/ablesung') for c in codes)
+    writer.writerows(
+        (c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(), f'{settings.public_url}/ablesung')
+        for c in codes
+    )
     print(f'{len(codes)} reading codes issued', file=sys.stderr)
     return 0
 

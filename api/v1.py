@@ -32,8 +32,9 @@ class Rows(BaseModel):
 
 
 class Bills(Rows):
-    pdfs: dict[str, str] = Field(default_factory=dict, max_length=MAX_ROWS,
-                                 description='bill_number → the bill as base64-encoded PDF (optional)')
+    pdfs: dict[str, str] = Field(
+        default_factory=dict, max_length=MAX_ROWS, description='bill_number → the bill as base64-encoded PDF (optional)'
+    )
 
 
 class Upserted(BaseModel):
@@ -45,8 +46,10 @@ class Upserted(BaseModel):
 class ChangeOut(BaseModel):
     id: int
     at: datetime
-    kind: str = Field(description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
-                                  'contact_data_changed, paperless_on, paperless_off')
+    kind: str = Field(
+        description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
+        'contact_data_changed, paperless_on, paperless_off'
+    )
     customer_number: str
     details: str
 
@@ -85,50 +88,73 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             if not allows(token, needed):
                 raise HTTPException(403, 'this token may only read')
             return token
+
         return check
 
-    responses = {401: {'description': 'no valid token'}, 403: {'description': 'token without write scope'},
-                 422: {'model': Invalid, 'description': 'bad input, per row and field; nothing was changed'}}
+    responses = {
+        401: {'description': 'no valid token'},
+        403: {'description': 'token without write scope'},
+        422: {'model': Invalid, 'description': 'bad input, per row and field; nothing was changed'},
+    }
 
     @router.get('/changes', response_model=ChangesOut, responses=responses)
-    async def get_changes(token: Annotated[ApiToken, Depends(access('read'))],
-                          cursor: Annotated[int | None, Query(ge=0)] = None,
-                          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ChangesOut:
+    async def get_changes(
+        token: Annotated[ApiToken, Depends(access('read'))],
+        cursor: Annotated[int | None, Query(ge=0)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> ChangesOut:
         """What customers changed, oldest first; each change reaches a token exactly once (see `cursor`)."""
         page = await portal.read(changes, token.id, cursor, limit)
-        return ChangesOut(items=[ChangeOut(**c.__dict__) for c in page.items], cursor=page.cursor,
-                          has_more=page.has_more)
+        return ChangesOut(
+            items=[ChangeOut(**c.__dict__) for c in page.items], cursor=page.cursor, has_more=page.has_more
+        )
 
-    async def _upsert(kind: str, body: Rows, token: ApiToken,
-                      pdfs: dict[str, bytes] | None = None) -> Upserted | JSONResponse:
-        rows = [{k: '' if v is None else ('1' if v is True else '0' if v is False else str(v))
-                 for k, v in row.items()} for row in body.rows]
+    async def _upsert(
+        kind: str, body: Rows, token: ApiToken, pdfs: dict[str, bytes] | None = None
+    ) -> Upserted | JSONResponse:
+        rows = [
+            {k: '' if v is None else ('1' if v is True else '0' if v is False else str(v)) for k, v in row.items()}
+            for row in body.rows
+        ]
         result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}')
         if result.errors:
-            return JSONResponse(status_code=422, content={'detail': [
-                {'loc': ['body', 'rows', index, *([column] if column else [])], 'msg': reason, 'type': 'value_error'}
-                for index, column, reason in result.errors[:200]]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    'detail': [
+                        {
+                            'loc': ['body', 'rows', index, *([column] if column else [])],
+                            'msg': reason,
+                            'type': 'value_error',
+                        }
+                        for index, column, reason in result.errors[:200]
+                    ]
+                },
+            )
         return Upserted(created=result.created, updated=result.updated, unchanged=result.unchanged)
 
     for kind in KINDS:
+
         def make(kind: str):
-            async def put(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) \
-                    -> Upserted | JSONResponse:
+            async def put(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) -> Upserted | JSONResponse:
                 return await _upsert(kind, body, token)
+
             put.__doc__ = f'Create or update {kind} (columns of {kind}.csv; keyed by its first column).'
             return put
-        router.add_api_route(f'/{kind}', make(kind), methods=['PUT'], response_model=Upserted, responses=responses,
-                             name=f'upsert_{kind}')
+
+        router.add_api_route(
+            f'/{kind}', make(kind), methods=['PUT'], response_model=Upserted, responses=responses, name=f'upsert_{kind}'
+        )
 
     @router.post('/readings', response_model=Upserted, responses=responses)
-    async def post_readings(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) \
-            -> Upserted | JSONResponse:
+    async def post_readings(
+        body: Rows, token: Annotated[ApiToken, Depends(access('write'))]
+    ) -> Upserted | JSONResponse:
         """Readings taken by the utility or read remotely (columns of readings.csv)."""
         return await _upsert('readings', body, token)
 
     @router.post('/bills', response_model=Upserted, responses=responses)
-    async def post_bills(body: Bills, token: Annotated[ApiToken, Depends(access('write'))]) \
-            -> Upserted | JSONResponse:
+    async def post_bills(body: Bills, token: Annotated[ApiToken, Depends(access('write'))]) -> Upserted | JSONResponse:
         """Bills made by the billing system (columns of bills.csv), each optionally with its PDF."""
         pdfs: dict[str, bytes] = {}
         errors = []
@@ -138,11 +164,13 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             except (binascii.Error, ValueError):
                 content = b''
             if not content.startswith(b'%PDF'):
-                errors.append({'loc': ['body', 'pdfs', number], 'msg': 'not a base64-encoded PDF',
-                               'type': 'value_error'})
+                errors.append(
+                    {'loc': ['body', 'pdfs', number], 'msg': 'not a base64-encoded PDF', 'type': 'value_error'}
+                )
             elif number not in {str(r.get('bill_number', '')) for r in body.rows}:
-                errors.append({'loc': ['body', 'pdfs', number], 'msg': 'no row with this bill_number',
-                               'type': 'value_error'})
+                errors.append(
+                    {'loc': ['body', 'pdfs', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
+                )
             pdfs[number] = content
         if errors:
             return JSONResponse(status_code=422, content={'detail': errors})
@@ -152,5 +180,6 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
 
     @app.get('/api/v1/openapi.json', include_in_schema=False)
     def openapi() -> dict:
-        return get_openapi(title=f'Kundenportal API – {portal.profile.name}', version='1',
-                           description=__doc__, routes=router.routes)
+        return get_openapi(
+            title=f'Kundenportal API – {portal.profile.name}', version='1', description=__doc__, routes=router.routes
+        )

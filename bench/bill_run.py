@@ -30,8 +30,10 @@ from storage.demo import build_demo, has_customers
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
 
-SAMPLE = ('Jahresverbrauchsabrechnung Strom 01.01.2026 bis 31.12.2026 · Nachzahlung 1.234,56 € · '
-          'Zählerstand 48.410 kWh, Grundpreis 120,00 €/Jahr, Arbeitspreis 31,54 ct/kWh, Umsatzsteuer 19 %')
+SAMPLE = (
+    'Jahresverbrauchsabrechnung Strom 01.01.2026 bis 31.12.2026 · Nachzahlung 1.234,56 € · '
+    'Zählerstand 48.410 kWh, Grundpreis 120,00 €/Jahr, Arbeitspreis 31,54 ct/kWh, Umsatzsteuer 19 %'
+)
 
 
 def one_page_pdfs(seconds: float) -> int:
@@ -39,7 +41,7 @@ def one_page_pdfs(seconds: float) -> int:
     regular, bold = fonts()
     count, stop = 0, time.perf_counter() + seconds
     while time.perf_counter() < stop:
-        pdf = Canvas(io.BytesIO(), pagesize=A4, pageCompression=1, initialFontName=regular, lang="de-DE")
+        pdf = Canvas(io.BytesIO(), pagesize=A4, pageCompression=1, initialFontName=regular, lang='de-DE')
         for line in range(60):
             pdf.setFont(bold if line % 10 == 0 else regular, 9)
             pdf.drawString(50, 800 - line * 12, SAMPLE)
@@ -71,20 +73,35 @@ def main() -> None:
     if not has_customers(engine):
         started = time.perf_counter()
         summary = build_demo(engine, profile, args.customers, Argon2Hasher())
-        print(f'demo: {summary.customers:,} customers, {summary.contracts:,} contracts '
-              f'({time.perf_counter() - started:.0f} s)', flush=True)
+        print(
+            f'demo: {summary.customers:,} customers, {summary.contracts:,} contracts '
+            f'({time.perf_counter() - started:.0f} s)',
+            flush=True,
+        )
     engine.dispose()
     raw = reportlab_rate(args.workers)
-    print(f'ReportLab alone, one-page PDF with the same font: {raw:,.0f} PDFs/s on {args.workers} processes',
-          flush=True)
-    config = RunConfig(url, profile, 'bench-secret', 'http://portal.test', folder / 'documents', args.period,
-                       date(args.period + 1, 1, 20))
+    print(
+        f'ReportLab alone, one-page PDF with the same font: {raw:,.0f} PDFs/s on {args.workers} processes', flush=True
+    )
+    config = RunConfig(
+        url,
+        profile,
+        'bench-secret',
+        'http://portal.test',
+        folder / 'documents',
+        args.period,
+        date(args.period + 1, 1, 20),
+    )
     summary = run(config, args.workers)
     print(summary.describe().splitlines()[0])
     rate = summary.bills / summary.seconds if summary.seconds else 0.0
     size = sum(p.stat().st_size for p in (folder / 'documents' / 'bills').glob('*.pdf'))
-    print(f'billing run: {rate:,.1f} bills/s = {rate / raw:.0%} of ReportLab alone; '
-          f'150,000 bills would take {150_000 / rate / 60:.1f} min' if rate else 'no bills made')
+    print(
+        f'billing run: {rate:,.1f} bills/s = {rate / raw:.0%} of ReportLab alone; '
+        f'150,000 bills would take {150_000 / rate / 60:.1f} min'
+        if rate
+        else 'no bills made'
+    )
     if summary.bills:
         print(f'PDFs: {size / 2**20:,.0f} MB, {size / summary.bills / 1024:.0f} KB per bill; files in {folder}')
 

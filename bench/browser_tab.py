@@ -109,8 +109,9 @@ class Customer:
         query = ast.literal_eval(QUERY.search(html).group(1))  # NiceGUI writes the Python dict as it is
         self.client_id, self.next_message_id = query['client_id'], 0
         params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
-        url = self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}'
-                                         for k, v in params.items())
+        url = (
+            self.base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}' for k, v in params.items())
+        )
         for attempt in range(3):  # a browser retries too
             self.words = _EngineioWords(self.said)
             self.socket = _SocketioAsBrowser(reconnection=False, engineio_logger=self.words)
@@ -118,8 +119,9 @@ class Customer:
             self.socket.on('open', self._open)
             self.socket.on('disconnect', self._lost)
             try:
-                await self.socket.connect(url, socketio_path='/_nicegui_ws/socket.io', transports=['websocket'],
-                                          wait_timeout=60)
+                await self.socket.connect(
+                    url, socketio_path='/_nicegui_ws/socket.io', transports=['websocket'], wait_timeout=60
+                )
                 break
             except socketio.exceptions.ConnectionError:
                 if attempt == 2:
@@ -149,8 +151,13 @@ class Customer:
         for element in data.values():
             if isinstance(element, dict) and 'hidden' not in element.get('class', []):  # what is on screen
                 props = element.get('props', {})
-                self.texts.append(' '.join(str(x) for x in (element.get('text') or '', props.get('label', ''),
-                                                            props.get('error-message') or '') if x))
+                self.texts.append(
+                    ' '.join(
+                        str(x)
+                        for x in (element.get('text') or '', props.get('label', ''), props.get('error-message') or '')
+                        if x
+                    )
+                )
         self.changed.set()
 
     async def _lost(self, reason: str = '?') -> None:
@@ -174,8 +181,9 @@ class Customer:
 
     async def _emit(self, label: str, kind: str, args: list) -> None:
         element_id, listener = self._find(label, kind)
-        await self.socket.emit('event', {'id': int(element_id), 'client_id': self.client_id, 'listener_id': listener,
-                                         'args': args})
+        await self.socket.emit(
+            'event', {'id': int(element_id), 'client_id': self.client_id, 'listener_id': listener, 'args': args}
+        )
 
     async def type(self, label: str, value: str) -> None:
         await self._emit(label, 'update:value', [json.dumps(value)])

@@ -30,13 +30,16 @@ def main() -> None:
     engine = make_engine(url)
     migrate(engine)
     started = time.perf_counter()
-    summary = build_demo(engine, Settings(profile=args.profile, demo=True).load_profile(), args.customers,
-                         Argon2Hasher())
+    summary = build_demo(
+        engine, Settings(profile=args.profile, demo=True).load_profile(), args.customers, Argon2Hasher()
+    )
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = url.split(':', 1)[0]
-    print(f'demo build on {backend}: {summary.customers:,} customers, {summary.contracts:,} contracts, '
-          f'{summary.rows:,} rows in {seconds:.1f} s ({summary.rows / seconds:,.0f} rows/s), peak RSS {peak_mb:.0f} MB')
+    print(
+        f'demo build on {backend}: {summary.customers:,} customers, {summary.contracts:,} contracts, '
+        f'{summary.rows:,} rows in {seconds:.1f} s ({summary.rows / seconds:,.0f} rows/s), peak RSS {peak_mb:.0f} MB'
+    )
     if backend == 'sqlite':
         path = Path(url.split('///', 1)[1])
         print(f'SQLite file: {path.stat().st_size / 2**20:.0f} MB')

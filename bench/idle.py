@@ -22,16 +22,19 @@ async def sit(base: str, pid: int, accounts: list[tuple[str, str]], seconds: flo
     customers = [Customer(base, email, value) for email, value in accounts]
     try:
         for start in range(0, len(customers), 20):  # logged in a few at a time: the login peak is load.py's job
-            await asyncio.gather(*(c.log_in() for c in customers[start:start + 20]))
+            await asyncio.gather(*(c.log_in() for c in customers[start : start + 20]))
         print(f'{len(customers):,} logged in; measuring for {seconds:.0f} s', flush=True)
         await asyncio.sleep(2)
         started, used = time.perf_counter(), cpu_seconds([pid])
         await asyncio.sleep(seconds)
         share = (cpu_seconds([pid]) - used) / (time.perf_counter() - started)
         after = rss_mb(pid)
-        print(f'{len(customers):,} customers on their dashboard for {seconds:.0f} s: server CPU {share * 100:.1f} % of '
-              f'a core ({share * 1e6 / len(customers):.0f} µs per customer and second), RSS {after:.0f} MB '
-              f'(+{(after - before) * 1024 / len(customers):.0f} KB per customer)', flush=True)
+        print(
+            f'{len(customers):,} customers on their dashboard for {seconds:.0f} s: server CPU {share * 100:.1f} % of '
+            f'a core ({share * 1e6 / len(customers):.0f} µs per customer and second), RSS {after:.0f} MB '
+            f'(+{(after - before) * 1024 / len(customers):.0f} KB per customer)',
+            flush=True,
+        )
     finally:
         await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
 

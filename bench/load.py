@@ -49,8 +49,18 @@ from storage.hashing import Argon2Hasher  # noqa: E402
 from storage.settings import Settings  # noqa: E402
 
 SECRET = 'bench-secret-0123456789abcdef0123'
-MAIN_PAGES = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen',
-              '/kundendaten', '/posteingang', '/kontakt', '/einstellungen')
+MAIN_PAGES = (
+    '/uebersicht',
+    '/vertraege',
+    '/zaehlerstand',
+    '/verbrauch',
+    '/abschlag',
+    '/rechnungen',
+    '/kundendaten',
+    '/posteingang',
+    '/kontakt',
+    '/einstellungen',
+)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -59,10 +69,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 def ms(values: list[float]) -> str:
-    return f'p50 {pct(values, .5) * 1000:.0f} ms, p95 {pct(values, .95) * 1000:.0f} ms (n={len(values)})'
+    return f'p50 {pct(values, 0.5) * 1000:.0f} ms, p95 {pct(values, 0.95) * 1000:.0f} ms (n={len(values)})'
 
 
 # --- data ------------------------------------------------------------------------------------------------------
+
 
 def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
     """The demo database (built once) and `logins` portal logins, each with one manually read electricity meter
@@ -78,42 +89,64 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
     today = datetime.now(BERLIN).date()  # the portal's day: after midnight in Germany, before it in UTC
     rule = settings.load_profile().readings
     with engine.begin() as db:
-        linked = dict(db.execute(text(  # bench accounts of earlier runs, by their customer
-            "SELECT uc.customer_id, u.email FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id "
-            "WHERE u.email LIKE 'last%@bench.example'")).all())
+        linked = dict(
+            db.execute(
+                text(  # bench accounts of earlier runs, by their customer
+                    'SELECT uc.customer_id, u.email FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id '
+                    "WHERE u.email LIKE 'last%@bench.example'"
+                )
+            ).all()
+        )
         fresh = len(linked)
-        candidates = db.execute(text(
-            "SELECT c.id, m.id, m.pre_decimal_digits, m.installed_on FROM customer c "
-            "JOIN contract k ON k.customer_id = c.id JOIN meter m ON m.contract_id = k.id "
-            "WHERE k.commodity = 'electricity' AND m.kind = 'manual' AND m.registers = '1.8.0' "
-            "AND (SELECT count(*) FROM contract k2 WHERE k2.customer_id = c.id) = 1 "
-            "AND c.id NOT IN (SELECT customer_id FROM usercustomer WHERE user_id NOT IN "
-            "  (SELECT id FROM portaluser WHERE email LIKE 'last%@bench.example')) "
-            "ORDER BY c.id LIMIT :n"), {'n': logins * 2 + len(linked)}).all()
+        candidates = db.execute(
+            text(
+                'SELECT c.id, m.id, m.pre_decimal_digits, m.installed_on FROM customer c '
+                'JOIN contract k ON k.customer_id = c.id JOIN meter m ON m.contract_id = k.id '
+                "WHERE k.commodity = 'electricity' AND m.kind = 'manual' AND m.registers = '1.8.0' "
+                'AND (SELECT count(*) FROM contract k2 WHERE k2.customer_id = c.id) = 1 '
+                'AND c.id NOT IN (SELECT customer_id FROM usercustomer WHERE user_id NOT IN '
+                "  (SELECT id FROM portaluser WHERE email LIKE 'last%@bench.example')) "
+                'ORDER BY c.id LIMIT :n'
+            ),
+            {'n': logins * 2 + len(linked)},
+        ).all()
         chosen: list[tuple[str, str]] = []
         now = datetime.now(UTC)
         for customer_id, meter_id, digits, installed in candidates:
-            history = [(r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])), Decimal(str(r[1])))
-                       for r in db.execute(text("SELECT reading_date, value FROM meterreading WHERE meter_id = :m "
-                                                "AND obis = '1.8.0' AND reading_date < :today ORDER BY reading_date"),
-                                           {'m': meter_id, 'today': today})]  # as the portal judges: earlier runs too
+            history = [
+                (r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])), Decimal(str(r[1])))
+                for r in db.execute(
+                    text(
+                        'SELECT reading_date, value FROM meterreading WHERE meter_id = :m '
+                        "AND obis = '1.8.0' AND reading_date < :today ORDER BY reading_date"
+                    ),
+                    {'m': meter_id, 'today': today},
+                )
+            ]  # as the portal judges: earlier runs too
             if len(history) < 2:
                 continue
             (d0, v0), (d1, v1) = history[-2], history[-1]
             value = v1 + ((v1 - v0) / max((d1 - d0).days, 1) * (today - d1).days).quantize(Decimal(1))
-            installed_on = installed if installed is None or isinstance(installed, date) \
-                else date.fromisoformat(installed)
+            installed_on = (
+                installed if installed is None or isinstance(installed, date) else date.fromisoformat(installed)
+            )
             if judge(history, today, value, digits, rule, installed_on).status != 'ok':
                 continue
             email = linked.get(customer_id)
             if email is None:
                 email, fresh = f'last{fresh}@bench.example', fresh + 1
-                user_id = db.execute(text(
-                    "INSERT INTO portaluser (email, password_hash, state, created_at, confirmed_at, session_epoch, "
-                    "must_change_password, totp_enabled, totp_secret, totp_last_step) VALUES (:e, :h, 'active', :t, "
-                    ":t, 0, false, false, '', 0) RETURNING id"), {'e': email, 'h': password_hash, 't': now}).scalar()
-                db.execute(text("INSERT INTO usercustomer (user_id, customer_id, linked_at) VALUES (:u, :c, :t)"),
-                           {'u': user_id, 'c': customer_id, 't': now})
+                user_id = db.execute(
+                    text(
+                        'INSERT INTO portaluser (email, password_hash, state, created_at, confirmed_at, session_epoch, '
+                        'must_change_password, totp_enabled, totp_secret, totp_last_step) '
+                        "VALUES (:e, :h, 'active', :t, :t, 0, false, false, '', 0) RETURNING id"
+                    ),
+                    {'e': email, 'h': password_hash, 't': now},
+                ).scalar()
+                db.execute(
+                    text('INSERT INTO usercustomer (user_id, customer_id, linked_at) VALUES (:u, :c, :t)'),
+                    {'u': user_id, 'c': customer_id, 't': now},
+                )
             chosen.append((email, str(int(value))))
             if len(chosen) == logins:
                 break
@@ -123,17 +156,26 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
 
 # --- the portal ------------------------------------------------------------------------------------------------
 
+
 def start_portal(url: str, data: Path, port: int) -> subprocess.Popen:
     """One instance of the portal; several instances get a working folder each (NiceGUI keeps its session
     storage there) and the clients are pinned to one, as a proxy with sticky sessions does."""
     folder = data / f'instance-{port}'
     folder.mkdir(exist_ok=True)
-    env = {**os.environ, 'KUNDENPORTAL_DATABASE_URL': url, 'KUNDENPORTAL_DATA_DIR': str(data),
-           'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1', 'KUNDENPORTAL_DEMO': '0',
-           'KUNDENPORTAL_BASE_URL': f'http://127.0.0.1:{port}', 'KUNDENPORTAL_STORAGE_SECRET': SECRET}
+    env = {
+        **os.environ,
+        'KUNDENPORTAL_DATABASE_URL': url,
+        'KUNDENPORTAL_DATA_DIR': str(data),
+        'KUNDENPORTAL_PORT': str(port),
+        'KUNDENPORTAL_HOST': '127.0.0.1',
+        'KUNDENPORTAL_DEMO': '0',
+        'KUNDENPORTAL_BASE_URL': f'http://127.0.0.1:{port}',
+        'KUNDENPORTAL_STORAGE_SECRET': SECRET,
+    }
     log = (folder / 'portal.log').open('w')
-    process = subprocess.Popen([sys.executable, str(ROOT / 'app.py')], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=folder)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / 'app.py')], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder
+    )
     for _ in range(300):
         try:
             with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=1):
@@ -173,6 +215,7 @@ def rss_mb(pid: int) -> float:
 
 # --- the measurements ------------------------------------------------------------------------------------------
 
+
 def argon2_rate(seconds: float = 3.0) -> tuple[float, float]:
     """Password checks per second: one thread, and one per core (argon2-cffi releases the GIL)."""
     hasher = Argon2Hasher()
@@ -184,6 +227,7 @@ def argon2_rate(seconds: float = 3.0) -> tuple[float, float]:
             hasher.verify(stored, PASSWORD)
             n += 1
         return n
+
     one = checks(0) / seconds
     cores = os.cpu_count() or 1
     with ThreadPoolExecutor(cores) as pool:
@@ -215,9 +259,11 @@ def connections_ended(customers: list[Customer]) -> str:
         customer.ended_by.clear()
         customer.said.clear()
     said = ', '.join(f'{n} × "{message}"' for message, n in words.most_common())
-    return (f'{sum(reasons.values())} connections ended on an open page'
-            + (f' ({", ".join(f"{n} {why}" for why, n in reasons.most_common())}; engine.io client: {said or "-"})'
-               if reasons or said else ''))
+    return f'{sum(reasons.values())} connections ended on an open page' + (
+        f' ({", ".join(f"{n} {why}" for why, n in reasons.most_common())}; engine.io client: {said or "-"})'
+        if reasons or said
+        else ''
+    )
 
 
 def split(results: list) -> tuple[list[float], str]:
@@ -253,24 +299,33 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         idle_started, idle_cpu = time.perf_counter(), cpu_seconds(pids)
         await asyncio.sleep(5)
         idle = (cpu_seconds(pids) - idle_cpu) / (time.perf_counter() - idle_started)
-        print(f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
-              f'{len(logins) / login_seconds:.1f} logins/s, server CPU {login_cpu / max(len(logins), 1) * 1000:.0f} ms '
-              f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
-              f'{retries} times; pages asked to wait a moment (503): {waited}; pages reloaded after the server '
-              f'dropped their connection: {reloads} while logging in, '
-              f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}; '
-              f'{connections_ended(customers)}', flush=True)
-        print(f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
-              f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
-              f'per client); server CPU while they only stay connected: {idle * 100:.0f} % of a core', flush=True)
+        print(
+            f'N={n:,} on {len(bases)} instance(s): {len(logins)} logins in {login_seconds:.1f} s = '
+            f'{len(logins) / login_seconds:.1f} logins/s, server CPU {login_cpu / max(len(logins), 1) * 1000:.0f} ms '
+            f'per login (click → dashboard: {ms(logins)}){failed}; turned away at first and came back: '
+            f'{retries} times; pages asked to wait a moment (503): {waited}; pages reloaded after the server '
+            f'dropped their connection: {reloads} while logging in, '
+            f'{len(dropped)} on the dashboard; a page built meanwhile: {ms(lag)}; '
+            f'{connections_ended(customers)}',
+            flush=True,
+        )
+        print(
+            f'  {len(customers):,} customers connected on their dashboard: server RSS {connected:.0f} MB '
+            f'(+{connected - baseline:.0f} MB, {(connected - baseline) * 1024 / max(len(customers), 1):.0f} KB '
+            f'per client); server CPU while they only stay connected: {idle * 100:.0f} % of a core',
+            flush=True,
+        )
 
         waited = sum(c.waited for c in customers)
         results = await asyncio.gather(*(c.reloading('/zaehlerstand') for c in customers), return_exceptions=True)
         builds, failed = split(results)
         waited = sum(c.waited for c in customers) - waited
         customers = [c for c, r in zip(customers, results, strict=True) if isinstance(r, float)]
-        print(f'  /zaehlerstand opened by all at once: on screen after {ms(builds)}{failed}; asked to wait a moment '
-              f'(503, the page reloads itself): {waited} times', flush=True)
+        print(
+            f'  /zaehlerstand opened by all at once: on screen after {ms(builds)}{failed}; asked to wait a moment '
+            f'(503, the page reloads itself): {waited} times',
+            flush=True,
+        )
         results = await asyncio.gather(*(c.enter_reading() for c in customers), return_exceptions=True)
         customers = [c for c, r in zip(customers, results, strict=True) if r is None]
         await asyncio.sleep(max(1.0, len(customers) / 200))  # every field's value at the server
@@ -279,26 +334,35 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         sampling = asyncio.create_task(sample_cpu(pids, cpu))
         await asyncio.sleep(0.2)
         started, own = time.perf_counter(), time.process_time()
-        latencies, failed = split(await asyncio.gather(*(c.submit_reading() for c in customers),
-                                                       return_exceptions=True))
+        latencies, failed = split(
+            await asyncio.gather(*(c.submit_reading() for c in customers), return_exceptions=True)
+        )
         own = time.process_time() - own  # the simulated browsers share the machine's cores with the portal
         sampling.cancel()
         end = max((c.done_at for c in customers if c.done_at), default=started + 1)
         burst = end - started
         used = cpu_at(cpu, end) - cpu_at(cpu, started)
-        print(f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
-              f'{burst:.1f} s, click → confirmation {ms(latencies)}, server CPU '
-              f'{used / max(len(latencies), 1) * 1000:.1f} ms per submission (the simulated browsers: '
-              f'{own / max(len(latencies), 1) * 1000:.1f} ms){failed}; {connections_ended(customers)}', flush=True)
+        print(
+            f'  {len(latencies):,} readings submitted at once: {len(latencies) / burst:.0f} submissions/s over '
+            f'{burst:.1f} s, click → confirmation {ms(latencies)}, server CPU '
+            f'{used / max(len(latencies), 1) * 1000:.1f} ms per submission (the simulated browsers: '
+            f'{own / max(len(latencies), 1) * 1000:.1f} ms){failed}; {connections_ended(customers)}',
+            flush=True,
+        )
 
         async def paced(customer: Customer, at: float) -> float:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             return await customer.submit_reading()
+
         start = time.perf_counter() + 0.5
-        latencies, failed = split(await asyncio.gather(*(paced(c, start + i / rate) for i, c in enumerate(customers)),
-                                                       return_exceptions=True))
-        print(f'  the same customers correct their reading, arriving at {rate:.0f}/s: click → confirmation '
-              f'{ms(latencies)}{failed}; {connections_ended(customers)}', flush=True)
+        latencies, failed = split(
+            await asyncio.gather(*(paced(c, start + i / rate) for i, c in enumerate(customers)), return_exceptions=True)
+        )
+        print(
+            f'  the same customers correct their reading, arriving at {rate:.0f}/s: click → confirmation '
+            f'{ms(latencies)}{failed}; {connections_ended(customers)}',
+            flush=True,
+        )
     finally:
         await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
 
@@ -321,6 +385,7 @@ async def page_costs(base: str, account: tuple[str, str], rounds: int = 30) -> N
 
 def dashboard_lcp(base: str, email: str) -> None:
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', args=['--no-sandbox'])
         page = browser.new_page(viewport={'width': 1280, 'height': 900})
@@ -333,12 +398,16 @@ def dashboard_lcp(base: str, email: str) -> None:
         for _ in range(5):
             page.goto(base + '/uebersicht')
             page.wait_for_load_state('networkidle')
-            values.append(page.evaluate('''() => new Promise(done => new PerformanceObserver(list => {
+            values.append(
+                page.evaluate("""() => new Promise(done => new PerformanceObserver(list => {
                 const entries = list.getEntries(); done(entries[entries.length - 1].startTime);
-            }).observe({type: 'largest-contentful-paint', buffered: true}))'''))
+            }).observe({type: 'largest-contentful-paint', buffered: true}))""")
+            )
         browser.close()
-    print(f'dashboard LCP in Chromium (1280×900, loopback): p50 {statistics.median(values):.0f} ms, '
-          f'max {max(values):.0f} ms over {len(values)} loads')
+    print(
+        f'dashboard LCP in Chromium (1280×900, loopback): p50 {statistics.median(values):.0f} ms, '
+        f'max {max(values):.0f} ms over {len(values)} loads'
+    )
 
 
 def main() -> None:
@@ -360,7 +429,7 @@ def main() -> None:
     accounts = prepare(url, args.customers, max(args.clients) + 1)
     print(f'{len(accounts):,} bench logins ready on {url.split(":", 1)[0]} ({os.cpu_count()} cores)')
     one, parallel = argon2_rate()
-    print(f'raw argon2 (the portal\'s parameters): {one:.1f} checks/s on one thread, {parallel:.1f}/s on all cores')
+    print(f"raw argon2 (the portal's parameters): {one:.1f} checks/s on one thread, {parallel:.1f}/s on all cores")
     portals = [start_portal(url, args.data, args.port + i) for i in range(args.instances)]
     bases = [f'http://127.0.0.1:{args.port + i}' for i in range(args.instances)]
     base, portal = bases[0], portals[0]

@@ -35,11 +35,16 @@ def main() -> None:
     args = parser.parse_args()
     engine = make_engine(f'sqlite:///{args.data / "portal.db"}')
     with engine.begin() as db:
-        rows = db.execute(text(
-            "SELECT u.id, uc.customer_id, m.meter_number, (SELECT r.value FROM meterreading r WHERE r.meter_id = m.id "
-            "ORDER BY r.reading_date DESC LIMIT 1) FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id "
-            "JOIN contract k ON k.customer_id = uc.customer_id JOIN meter m ON m.contract_id = k.id "
-            "WHERE u.email LIKE 'last%@bench.example' LIMIT :n"), {'n': args.count}).all()
+        rows = db.execute(
+            text(
+                'SELECT u.id, uc.customer_id, m.meter_number, '
+                '(SELECT r.value FROM meterreading r WHERE r.meter_id = m.id ORDER BY r.reading_date DESC LIMIT 1) '
+                'FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id '
+                'JOIN contract k ON k.customer_id = uc.customer_id JOIN meter m ON m.contract_id = k.id '
+                "WHERE u.email LIKE 'last%@bench.example' LIMIT :n"
+            ),
+            {'n': args.count},
+        ).all()
     if not rows:
         raise SystemExit('no bench logins: run bench/load.py once first')
     profile = Settings(profile='stadtwerke-a', demo=True).load_profile()
@@ -47,16 +52,19 @@ def main() -> None:
     def submit(user_id: int, customer_id: int, meter_number: str, value: object) -> None:
         context = Context(profile, 'bench-secret-0123456789abcdef0123', 'http://bench', Argon2Hasher())
         with SqlUnitOfWork(engine) as uow:
-            submit_reading(uow, context, user_id, customer_id, meter_number, {'1.8.0': str(int(float(str(value))))},
-                           '', False, '')
+            submit_reading(
+                uow, context, user_id, customer_id, meter_number, {'1.8.0': str(int(float(str(value))))}, '', False, ''
+            )
 
     for row in rows[:20]:  # warm caches
         submit(*row)
     started = time.process_time()
     for row in rows:
         submit(*row)
-    print(f'submit_reading: {(time.process_time() - started) / len(rows) * 1000:.2f} ms CPU per submission '
-          f'(n={len(rows)})')
+    print(
+        f'submit_reading: {(time.process_time() - started) / len(rows) * 1000:.2f} ms CPU per submission '
+        f'(n={len(rows)})'
+    )
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [submit(*row) for row in rows])

@@ -46,8 +46,9 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGr
     user = uow.users.by_email(email)
     known_hash = user.password_hash if user is not None else ctx.hasher.dummy_hash  # same time either way
     if not ctx.hasher.verify(known_hash, password) or user is None:
-        for key, state, policy in zip(keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS),
-                                      strict=True):
+        for key, state, policy in zip(
+            keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True
+        ):
             state.record_failure(policy, ctx.now)
             uow.throttles.save(key, state)
         uow.commit()
@@ -185,8 +186,7 @@ def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
     return token is not None and tokens.is_usable(token.expires_at, token.used_at, ctx.now)
 
 
-def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str,
-                    repeat: str) -> int:
+def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
     user = _user(uow, user_id)
     _check_current_password(uow, ctx, user, current)
@@ -218,8 +218,16 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
         raise EmailAlreadyRegistered('new_email')
     uow.tokens.revoke(user_id, ('email_change',), ctx.now)
     plain = tokens.new_link_token()
-    uow.tokens.add(OneTimeToken(user_id=user_id, purpose='email_change', digest=tokens.digest(ctx.secret, plain),
-                                payload=email, created_at=ctx.now, expires_at=ctx.now + timedelta(days=2)))
+    uow.tokens.add(
+        OneTimeToken(
+            user_id=user_id,
+            purpose='email_change',
+            digest=tokens.digest(ctx.secret, plain),
+            payload=email,
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(days=2),
+        )
+    )
     uow.queue_mail(compose(ctx, email, 'email_change', link=f'{ctx.base_url}/email-bestaetigen/{plain}'), ctx.now)
     uow.audit(_entry(ctx, user, 'email_change_requested', f'new={email}'))
     uow.commit()
@@ -249,8 +257,15 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int) -> None:
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
     for customer_id in customer_ids:
-        uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='profile_deleted',
-                             customer_id=customer_id, address=ctx.address))
+        uow.audit(
+            AuditEntry(
+                at=ctx.now,
+                actor=f'user:{user_id}',
+                action='profile_deleted',
+                customer_id=customer_id,
+                address=ctx.address,
+            )
+        )
     uow.users.delete(user)
     uow.commit()
 
@@ -265,8 +280,11 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
     identification.ensure_unclaimed(uow, customer)
     uow.users.link(user_id, customer.id, ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'customer_added', customer_number=customer.customer_number), ctx.now)
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='customer_added', customer_id=customer.id,
-                         address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now, actor=f'user:{user_id}', action='customer_added', customer_id=customer.id, address=ctx.address
+        )
+    )
     uow.commit()
     return customer.id
 
@@ -279,13 +297,21 @@ def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
         user.password_hash = ctx.hasher.hash(temporary)
         user.must_change_password = True
         user.session_epoch += 1
-        uow.queue_mail(compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'),
-                       ctx.now)
+        uow.queue_mail(
+            compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'), ctx.now
+        )
         return
     plain = tokens.new_link_token()
     days = ctx.profile.reset.link_valid_days
-    uow.tokens.add(OneTimeToken(user_id=user.id, purpose='reset', digest=tokens.digest(ctx.secret, plain),
-                                created_at=ctx.now, expires_at=ctx.now + timedelta(days=days)))
+    uow.tokens.add(
+        OneTimeToken(
+            user_id=user.id,
+            purpose='reset',
+            digest=tokens.digest(ctx.secret, plain),
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(days=days),
+        )
+    )
     uow.queue_mail(compose(ctx, user.email, 'reset', link=f'{ctx.base_url}/passwort-neu/{plain}', days=days), ctx.now)
 
 
@@ -306,8 +332,7 @@ def _user(uow: UnitOfWork, user_id: int) -> PortalUser:
 
 def _grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:
     assert user.id is not None
-    return SessionGrant(user.id, user.session_epoch, user.must_change_password,
-                        tuple(uow.users.customer_ids(user.id)))
+    return SessionGrant(user.id, user.session_epoch, user.must_change_password, tuple(uow.users.customer_ids(user.id)))
 
 
 def _entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> AuditEntry:

@@ -57,18 +57,34 @@ def create_token(uow: UnitOfWork, ctx: Context, staff_id: int, name: str, scope:
     if scope not in SCOPES:
         raise NotAllowed('scope')
     plain = PREFIX + secrets.token_urlsafe(32)
-    uow.api.add(ApiToken(name=name[:100], digest=tokens.digest(ctx.secret, plain), scope=scope, created_by=staff_id,
-                         created_at=ctx.now))
-    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='api_token_created',
-                         details=f'name={name[:100]} scope={scope}', address=ctx.address))
+    uow.api.add(
+        ApiToken(
+            name=name[:100],
+            digest=tokens.digest(ctx.secret, plain),
+            scope=scope,
+            created_by=staff_id,
+            created_at=ctx.now,
+        )
+    )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action='api_token_created',
+            details=f'name={name[:100]} scope={scope}',
+            address=ctx.address,
+        )
+    )
     uow.commit()
     return plain
 
 
 def token_list(uow: UnitOfWork, staff_id: int) -> list[TokenRow]:
     active_staff(uow, staff_id)
-    return [TokenRow(t.id or 0, t.name, t.scope, t.created_at, t.last_used_at, t.revoked_at is not None)
-            for t in uow.api.all()]
+    return [
+        TokenRow(t.id or 0, t.name, t.scope, t.created_at, t.last_used_at, t.revoked_at is not None)
+        for t in uow.api.all()
+    ]
 
 
 def revoke_token(uow: UnitOfWork, ctx: Context, staff_id: int, token_id: int) -> None:
@@ -77,8 +93,15 @@ def revoke_token(uow: UnitOfWork, ctx: Context, staff_id: int, token_id: int) ->
     if admin.role != 'admin' or token is None or token.revoked_at is not None:
         raise NotAllowed()
     token.revoked_at = ctx.now
-    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='api_token_revoked',
-                         details=f'name={token.name}', address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action='api_token_revoked',
+            details=f'name={token.name}',
+            address=ctx.address,
+        )
+    )
     uow.commit()
 
 

@@ -73,8 +73,9 @@ def price_segments(prices: list[PricePeriod], start: date, end: date) -> list[tu
     return segments
 
 
-def split_consumption(consumption: Decimal, segments: list[tuple[date, date, PricePeriod]],
-                      commodity: str) -> list[Decimal]:
+def split_consumption(
+    consumption: Decimal, segments: list[tuple[date, date, PricePeriod]], commodity: str
+) -> list[Decimal]:
     """Whole units per segment, by days (electricity, water) or degree-day weights (gas, heat); the last
     segment takes the remainder, so the parts add up to the measured consumption exactly."""
     if commodity in WEIGHTED:
@@ -86,21 +87,44 @@ def split_consumption(consumption: Decimal, segments: list[tuple[date, date, Pri
     return [*parts, consumption - sum(parts, Decimal(0))]
 
 
-def compute_bill(consumption: Decimal, commodity: str, start: date, end: date, prices: list[PricePeriod],
-                 vat_rate: Decimal, paid: Decimal) -> BillResult:
+def compute_bill(
+    consumption: Decimal,
+    commodity: str,
+    start: date,
+    end: date,
+    prices: list[PricePeriod],
+    vat_rate: Decimal,
+    paid: Decimal,
+) -> BillResult:
     """Vector (DOMAIN.md 5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
     after 11 × 101 € paid."""
     segments = price_segments(prices, start, end)
     quantities = split_consumption(consumption, segments, commodity)
     lines = []
     for (seg_start, seg_end, price), quantity in zip(segments, quantities, strict=True):
-        lines.append(Line('energy', seg_start, seg_end, quantity, price.working_price_net,
-                          _cents(quantity * price.working_price_net)))
+        lines.append(
+            Line(
+                'energy',
+                seg_start,
+                seg_end,
+                quantity,
+                price.working_price_net,
+                _cents(quantity * price.working_price_net),
+            )
+        )
     for seg_start, seg_end, price in segments:
         days = Decimal((seg_end - seg_start).days + 1)
         year_days = Decimal(366 if _is_leap(seg_start.year) else 365)
-        lines.append(Line('base', seg_start, seg_end, days, price.base_price_net_per_year,
-                          _cents(price.base_price_net_per_year * days / year_days)))
+        lines.append(
+            Line(
+                'base',
+                seg_start,
+                seg_end,
+                days,
+                price.base_price_net_per_year,
+                _cents(price.base_price_net_per_year * days / year_days),
+            )
+        )
     net = sum((line.amount for line in lines), Decimal(0))
     vat = _cents(net * vat_rate)
     gross = net + vat
@@ -222,6 +246,7 @@ def _value(hint, value):
 
 # --- the use cases of the billing run -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Skipped:
     contract_number: str
@@ -240,8 +265,7 @@ def run_key(contract_id: int, year: int) -> str:
     return f'{contract_id}:{year}'
 
 
-def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
-                 bill_date: date) -> BillDocument | Skipped:
+def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bill_date: date) -> BillDocument | Skipped:
     """Compute one contract's bill for the billing year (number still empty); nothing is written."""
     contract = uow.billing.contract(contract_id)
     period = billing_period(contract, year)
@@ -266,14 +290,27 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
             last_date, last_value, last_source = end, inside[-1].value, inside[-1].source
         elif len(before) >= 2 or inside:
             basis = ([*before, *inside])[-2:]
-            last_date, last_value, last_source = end, estimate_reading(
-                (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), end), 'estimated'
+            last_date, last_value, last_source = (
+                end,
+                estimate_reading((basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), end),
+                'estimated',
+            )
         else:
             return Skipped(contract.contract_number, f'kein Endstand für Zählwerk {obis} und keine Schätzgrundlage')
         if last_value < first.value:
             return Skipped(contract.contract_number, f'Endstand kleiner als Anfangsstand ({obis}): bitte prüfen')
-        registers.append(RegisterReadings(obis, first.reading_date, first.value, first.source, last_date, last_value,
-                                          last_source, last_value - first.value))
+        registers.append(
+            RegisterReadings(
+                obis,
+                first.reading_date,
+                first.value,
+                first.source,
+                last_date,
+                last_value,
+                last_source,
+                last_value - first.value,
+            )
+        )
         whole_year = len(before) >= 2 and (before[-1].reading_date - before[-2].reading_date).days >= 300
         if previous is not None and whole_year:
             previous += before[-1].value - before[-2].value  # the period before, from its own readings
@@ -296,28 +333,55 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int,
     per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
     final = contract.end_date is not None and contract.end_date <= end
     next_start = end + timedelta(days=1)
-    first_due = next((d for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year)
-                      if d >= bill_date + timedelta(days=14)), None)
+    first_due = next(
+        (
+            d
+            for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year)
+            if d >= bill_date + timedelta(days=14)
+        ),
+        None,
+    )
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
     return BillDocument(
-        bill_number='', bill_date=bill_date, kind='final' if final else 'annual', replaces='',
-        customer_number=customer.customer_number, customer_name=customer.display_name,
-        customer_address=(f'{customer.street} {customer.house_number}'.strip(),
-                          f'{customer.postal_code} {customer.city}'.strip()),
-        contract_number=contract.contract_number, commodity=contract.commodity, tariff_code=contract.tariff_code,
-        contract_start=contract.start_date, contract_end=contract.end_date,
+        bill_number='',
+        bill_date=bill_date,
+        kind='final' if final else 'annual',
+        replaces='',
+        customer_number=customer.customer_number,
+        customer_name=customer.display_name,
+        customer_address=(
+            f'{customer.street} {customer.house_number}'.strip(),
+            f'{customer.postal_code} {customer.city}'.strip(),
+        ),
+        contract_number=contract.contract_number,
+        commodity=contract.commodity,
+        tariff_code=contract.tariff_code,
+        contract_start=contract.start_date,
+        contract_end=contract.end_date,
         notice_period_weeks=contract.notice_period_weeks,
-        next_termination=None if final else next_termination(contract.start_date, contract.notice_period_weeks,
-                                                             bill_date),
-        malo_id=contract.malo_id, supply_address=customer.address, meter_number=meter.meter_number,
-        period_start=start, period_end=end, registers=tuple(registers),
-        z_number=meter.z_number if gas else None, calorific_value=meter.calorific_value if gas else None,
-        consumption=consumption, unit=unit, result=result, vat_rate=vat_rate, due_date=due_date_for(bill_date),
+        next_termination=None
+        if final
+        else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
+        malo_id=contract.malo_id,
+        supply_address=customer.address,
+        meter_number=meter.meter_number,
+        period_start=start,
+        period_end=end,
+        registers=tuple(registers),
+        z_number=meter.z_number if gas else None,
+        calorific_value=meter.calorific_value if gas else None,
+        consumption=consumption,
+        unit=unit,
+        result=result,
+        vat_rate=vat_rate,
+        due_date=due_date_for(bill_date),
         previous_consumption=_billed_unit(previous, meter) if gas and previous is not None else previous,
         group_average=ctx.profile.bill.group_average.get(contract.commodity),
         next_installment=None if final else proposal(result, per_year, ctx.profile.installment.rounding),
-        next_installment_per_year=per_year, next_installment_first_due=None if final else first_due,
-        next_installment_due_day=due_day)
+        next_installment_per_year=per_year,
+        next_installment_first_due=None if final else first_due,
+        next_installment_due_day=due_day,
+    )
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
@@ -334,12 +398,19 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
     prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
     if isinstance(prepared, Skipped):
         raise BillNotCorrectable()
-    return issue_bill(uow, ctx, old.contract_id, replace(prepared, kind='correction', replaces=old.bill_number),
-                      key=None, replaces_id=old.id)
+    return issue_bill(
+        uow,
+        ctx,
+        old.contract_id,
+        replace(prepared, kind='correction', replaces=old.bill_number),
+        key=None,
+        replaces_id=old.id,
+    )
 
 
-def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None,
-               replaces_id: int | None = None) -> BillDocument:
+def issue_bill(
+    uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None = None
+) -> BillDocument:
     """Give the bill its number and store it with the next installment plan, in one transaction.
 
     `key` (see run_key) is unique: a concurrent run that billed the contract first makes the commit fail, and the
@@ -348,21 +419,45 @@ def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocume
     number = f'{series}{uow.billing.next_number(series):07d}'
     issued = replace(bill, bill_number=number)
     contract = uow.billing.contract(contract_id)
-    row = Bill(bill_number=number, contract_id=contract_id, bill_date=bill.bill_date, period_start=bill.period_start,
-               period_end=bill.period_end, kind=bill.kind, amount_gross=bill.result.gross,
-               pdf_path=f'bills/{number}.pdf', run_key=key, details=to_json(issued),
-               balance=bill.result.balance, due_date=bill.due_date, replaces_id=replaces_id)
+    row = Bill(
+        bill_number=number,
+        contract_id=contract_id,
+        bill_date=bill.bill_date,
+        period_start=bill.period_start,
+        period_end=bill.period_end,
+        kind=bill.kind,
+        amount_gross=bill.result.gross,
+        pdf_path=f'bills/{number}.pdf',
+        run_key=key,
+        details=to_json(issued),
+        balance=bill.result.balance,
+        due_date=bill.due_date,
+        replaces_id=replaces_id,
+    )
     uow.billing.add_bill(row)
     if bill.next_installment is not None and bill.next_installment_first_due is not None:
-        uow.billing.set_plan(InstallmentPlan(contract_id=contract_id, valid_from=bill.next_installment_first_due,
-                                             amount=bill.next_installment, due_day=bill.next_installment_due_day,
-                                             per_year=bill.next_installment_per_year))
+        uow.billing.set_plan(
+            InstallmentPlan(
+                contract_id=contract_id,
+                valid_from=bill.next_installment_first_due,
+                amount=bill.next_installment,
+                due_day=bill.next_installment_due_day,
+                per_year=bill.next_installment_per_year,
+            )
+        )
     customer = uow.customers.get(contract.customer_id)
     if customer is not None and customer.paperless:
         _notify_paperless(uow, ctx, customer.id, row, issued)  # type: ignore[arg-type]
-    uow.audit(AuditEntry(at=ctx.now, actor='system', action='bill_issued', customer_id=contract.customer_id,
-                         details=f'bill={number} contract={contract.contract_number} gross={bill.result.gross} '
-                                 f'balance={bill.result.balance}'))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor='system',
+            action='bill_issued',
+            customer_id=contract.customer_id,
+            details=f'bill={number} contract={contract.contract_number} gross={bill.result.gross} '
+            f'balance={bill.result.balance}',
+        )
+    )
     uow.commit()
     return issued
 
@@ -370,13 +465,29 @@ def issue_bill(uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocume
 def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:
     """Paperless customers find the bill in their inbox; the mail says where, without the PDF attached."""
     what = 'Guthaben' if bill.result.balance < 0 else 'Nachzahlung'
-    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='bill', bill_id=row.id,
-                               subject=f'Ihre Rechnung {bill.bill_number}',
-                               body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
-                                    f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
-                                    f'„Rechnungen“ als PDF.'))
+    uow.data.save(
+        InboxMessage(
+            customer_id=customer_id,
+            created_at=ctx.now,
+            kind='bill',
+            bill_id=row.id,
+            subject=f'Ihre Rechnung {bill.bill_number}',
+            body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
+            f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
+            f'„Rechnungen“ als PDF.',
+        )
+    )
     email = uow.users.owner_email(customer_id)
     if email is not None:
-        uow.queue_mail(compose(ctx, email, 'bill_ready', number=bill.bill_number,
-                               amount=money(abs(bill.result.balance)), what=what,
-                               link=f'{ctx.base_url}/rechnungen'), ctx.now)
+        uow.queue_mail(
+            compose(
+                ctx,
+                email,
+                'bill_ready',
+                number=bill.bill_number,
+                amount=money(abs(bill.result.balance)),
+                what=what,
+                link=f'{ctx.base_url}/rechnungen',
+            ),
+            ctx.now,
+        )

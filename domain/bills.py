@@ -26,11 +26,27 @@ class BillRow:
 def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[BillRow]:
     ensure_owner(uow, user_id, customer_id)
     contracts = uow.customers.contracts(customer_id)
-    bills = [b for b in uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
-             if b.period_end.year >= ctx.profile.bills.online_from_year]
+    bills = [
+        b
+        for b in uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
+        if b.period_end.year >= ctx.profile.bills.online_from_year
+    ]
     replaced_by = {b.replaces_id: b.bill_number for b in bills if b.replaces_id is not None}
-    return [BillRow(b.bill_number, b.bill_date, b.period_start, b.period_end, b.kind, b.amount_gross, b.balance,
-                    b.due_date, replaced_by.get(b.id, ''), bool(b.pdf_path)) for b in bills]
+    return [
+        BillRow(
+            b.bill_number,
+            b.bill_date,
+            b.period_start,
+            b.period_end,
+            b.kind,
+            b.amount_gross,
+            b.balance,
+            b.due_date,
+            replaced_by.get(b.id, ''),
+            bool(b.pdf_path),
+        )
+        for b in bills
+    ]
 
 
 def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str) -> str:

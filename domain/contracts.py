@@ -51,10 +51,13 @@ class ContractDetails:
 
 def _price_view(price: Price) -> PriceView:
     vat = 1 + price.vat_rate
-    return PriceView(price.valid_from, 'm³' if price.unit == 'm3' else price.unit,
-                     (price.working_price_net * vat).quantize(Decimal('0.0001')),
-                     (price.base_price_net_per_year * vat).quantize(Decimal('0.01')),
-                     (price.vat_rate * 100).normalize())
+    return PriceView(
+        price.valid_from,
+        'm³' if price.unit == 'm3' else price.unit,
+        (price.working_price_net * vat).quantize(Decimal('0.0001')),
+        (price.base_price_net_per_year * vat).quantize(Decimal('0.01')),
+        (price.vat_rate * 100).normalize(),
+    )
 
 
 def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
@@ -68,12 +71,23 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
         current = [p for p in prices if p.valid_from <= today]
         future = [p for p in prices if p.valid_from > today]
         plans = [p for p in uow.billing.plans(c.id) if p.valid_from <= today]  # type: ignore[arg-type]
-        result.append(ContractDetails(
-            c.contract_number, c.commodity, c.tariff_code, c.start_date, c.end_date, c.notice_period_weeks, c.malo_id,
-            c.billing_month, _price_view(current[-1]) if current else None,
-            _price_view(future[0]) if future else None,
-            tuple(MeterInfo(m.meter_number, m.kind, m.registers) for m in meters if m.contract_id == c.id),
-            plans[-1].amount if plans else None, plans[-1].due_day if plans else None))
+        result.append(
+            ContractDetails(
+                c.contract_number,
+                c.commodity,
+                c.tariff_code,
+                c.start_date,
+                c.end_date,
+                c.notice_period_weeks,
+                c.malo_id,
+                c.billing_month,
+                _price_view(current[-1]) if current else None,
+                _price_view(future[0]) if future else None,
+                tuple(MeterInfo(m.meter_number, m.kind, m.registers) for m in meters if m.contract_id == c.id),
+                plans[-1].amount if plans else None,
+                plans[-1].due_day if plans else None,
+            )
+        )
     return result
 
 
@@ -102,8 +116,11 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
         readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
         unit = 'm³' if contract.commodity == 'water' else 'kWh'
         years, months = _years(contract, meter, readings), _months(contract, meter, readings)
-        histories.append(MeterHistory(meter.meter_number, contract.commodity, unit, meter.kind in REMOTE_KINDS,
-                                      tuple(years), tuple(months)))
+        histories.append(
+            MeterHistory(
+                meter.meter_number, contract.commodity, unit, meter.kind in REMOTE_KINDS, tuple(years), tuple(months)
+            )
+        )
     return histories
 
 

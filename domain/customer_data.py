@@ -31,13 +31,27 @@ from domain.ports import Context, UnitOfWork
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
 BANKS = {
-    '10010010': 'Postbank', '10020890': 'UniCredit Bank – HypoVereinsbank', '10070000': 'Deutsche Bank',
-    '12030000': 'Deutsche Kreditbank (DKB)', '20041111': 'Commerzbank', '37040044': 'Commerzbank',
-    '50010517': 'ING', '43060967': 'GLS Gemeinschaftsbank', '70020270': 'UniCredit Bank – HypoVereinsbank',
-    '10011001': 'N26 Bank', '50050201': 'Frankfurter Sparkasse', '25050180': 'Sparkasse Hannover',
-    '28050100': 'Landessparkasse zu Oldenburg', '29050101': 'Sparkasse Bremen', '37050198': 'Sparkasse KölnBonn',
-    '10050000': 'Berliner Sparkasse', '20050550': 'Hamburger Sparkasse', '60050101': 'BW-Bank',
-    '70150000': 'Stadtsparkasse München', '41050095': 'Sparkasse Hamm', '12345678': 'Musterbank',
+    '10010010': 'Postbank',
+    '10020890': 'UniCredit Bank – HypoVereinsbank',
+    '10070000': 'Deutsche Bank',
+    '12030000': 'Deutsche Kreditbank (DKB)',
+    '20041111': 'Commerzbank',
+    '37040044': 'Commerzbank',
+    '50010517': 'ING',
+    '43060967': 'GLS Gemeinschaftsbank',
+    '70020270': 'UniCredit Bank – HypoVereinsbank',
+    '10011001': 'N26 Bank',
+    '50050201': 'Frankfurter Sparkasse',
+    '25050180': 'Sparkasse Hannover',
+    '28050100': 'Landessparkasse zu Oldenburg',
+    '29050101': 'Sparkasse Bremen',
+    '37050198': 'Sparkasse KölnBonn',
+    '10050000': 'Berliner Sparkasse',
+    '20050550': 'Hamburger Sparkasse',
+    '60050101': 'BW-Bank',
+    '70150000': 'Stadtsparkasse München',
+    '41050095': 'Sparkasse Hamm',
+    '12345678': 'Musterbank',
 }
 TOPICS = ('Zählerstand', 'Abschlag', 'Rechnung', 'Umzug', 'Bankverbindung', 'Löschung meines Zugangs', 'Sonstiges')
 _POSTAL_CODE = re.compile(r'^\d{5}$')
@@ -74,8 +88,16 @@ def _login_email(uow: UnitOfWork, user_id: int) -> str:
 
 
 def _audit(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, action: str, details: str) -> None:
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action=action, customer_id=customer_id,
-                         details=details[:2000], address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user_id}',
+            action=action,
+            customer_id=customer_id,
+            details=details[:2000],
+            address=ctx.address,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +122,12 @@ def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     checked = ContactData(
         street=_require(new.street, 'street', 'Straße', 200),
         house_number=_require(new.house_number, 'house_number', 'Hausnummer', 20),
-        postal_code=new.postal_code.strip(), city=_require(new.city, 'city', 'Ort', 100),
-        phone=new.phone.strip(), email=normalise_email(new.email), paperless=bool(new.paperless))
+        postal_code=new.postal_code.strip(),
+        city=_require(new.city, 'city', 'Ort', 100),
+        phone=new.phone.strip(),
+        email=normalise_email(new.email),
+        paperless=bool(new.paperless),
+    )
     if not _POSTAL_CODE.match(checked.postal_code):
         raise PostalCodeInvalid()
     if checked.phone and not _PHONE.match(checked.phone):
@@ -115,20 +141,40 @@ def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     for key, (_, value) in changes.items():
         setattr(customer, key, value)
     uow.data.save(customer)
-    _audit(uow, ctx, user_id, customer_id, 'contact_data_changed',
-           ' '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, (_, v) in changes.items()))
+    _audit(
+        uow,
+        ctx,
+        user_id,
+        customer_id,
+        'contact_data_changed',
+        ' '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, (_, v) in changes.items()),
+    )
     if 'paperless' in changes:
         _audit(uow, ctx, user_id, customer_id, 'paperless_' + ('on' if checked.paperless else 'off'), '')
     lines = [f'{_LABELS[k]}: {_shown(v)}' for k, (_, v) in changes.items()]
-    uow.queue_mail(compose(ctx, _login_email(uow, user_id), 'contact_data_changed',
-                           customer_number=customer.customer_number, changes='\n'.join(lines)), ctx.now)
+    uow.queue_mail(
+        compose(
+            ctx,
+            _login_email(uow, user_id),
+            'contact_data_changed',
+            customer_number=customer.customer_number,
+            changes='\n'.join(lines),
+        ),
+        ctx.now,
+    )
     uow.commit()
     return checked
 
 
-_LABELS = {'street': 'Straße', 'house_number': 'Hausnummer', 'postal_code': 'Postleitzahl', 'city': 'Ort',
-           'phone': 'Telefon', 'email': 'E-Mail-Adresse für Schriftverkehr',
-           'paperless': 'Onlinekunde (Rechnung nur online)'}
+_LABELS = {
+    'street': 'Straße',
+    'house_number': 'Hausnummer',
+    'postal_code': 'Postleitzahl',
+    'city': 'Ort',
+    'phone': 'Telefon',
+    'email': 'E-Mail-Adresse für Schriftverkehr',
+    'paperless': 'Onlinekunde (Rechnung nur online)',
+}
 
 
 def _shown(value: object) -> str:
@@ -153,8 +199,14 @@ def bank_view(uow: UnitOfWork, user_id: int, customer_id: int) -> BankView | Non
     if account is None:
         return None
     active = account.mandate_granted_at is not None and account.mandate_revoked_at is None
-    return BankView(account.holder, mask_iban(account.iban), bank_name(account.iban), account.mandate_reference,
-                    active, account.mandate_granted_at)
+    return BankView(
+        account.holder,
+        mask_iban(account.iban),
+        bank_name(account.iban),
+        account.mandate_reference,
+        active,
+        account.mandate_granted_at,
+    )
 
 
 def mandate_reference(customer_number: str, at: datetime) -> str:
@@ -162,8 +214,9 @@ def mandate_reference(customer_number: str, at: datetime) -> str:
     return f'{normalise(customer_number)}-{at:%Y%m%d%H%M%S}'[:35]
 
 
-def change_bank_account(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, holder: str, iban: str,
-                        mandate: bool) -> BankView:
+def change_bank_account(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, holder: str, iban: str, mandate: bool
+) -> BankView:
     customer = _customer(uow, user_id, customer_id)
     holder = _require(holder, 'holder', 'Kontoinhaber', 70)
     value = normalise(iban)
@@ -177,15 +230,36 @@ def change_bank_account(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
         if old.mandate_granted_at and not old.mandate_revoked_at:
             old.mandate_revoked_at = ctx.now
         uow.data.save(old)
-    account = BankAccount(customer_id=customer_id, holder=holder, iban=value, created_at=ctx.now,
-                          mandate_reference=mandate_reference(customer.customer_number, ctx.now) if mandate else '',
-                          mandate_granted_at=ctx.now if mandate else None)
+    account = BankAccount(
+        customer_id=customer_id,
+        holder=holder,
+        iban=value,
+        created_at=ctx.now,
+        mandate_reference=mandate_reference(customer.customer_number, ctx.now) if mandate else '',
+        mandate_granted_at=ctx.now if mandate else None,
+    )
     uow.data.save(account)
-    _audit(uow, ctx, user_id, customer_id, 'bank_account_changed',
-           f'holder={json.dumps(holder, ensure_ascii=False)} iban={value} mandate={account.mandate_reference or "-"}')
-    uow.queue_mail(compose(ctx, _login_email(uow, user_id), 'bank_changed' if mandate else 'bank_changed_no_mandate',
-                           customer_number=customer.customer_number, holder=holder, iban=mask_iban(value),
-                           reference=account.mandate_reference, creditor_id=ctx.profile.creditor_id), ctx.now)
+    _audit(
+        uow,
+        ctx,
+        user_id,
+        customer_id,
+        'bank_account_changed',
+        f'holder={json.dumps(holder, ensure_ascii=False)} iban={value} mandate={account.mandate_reference or "-"}',
+    )
+    uow.queue_mail(
+        compose(
+            ctx,
+            _login_email(uow, user_id),
+            'bank_changed' if mandate else 'bank_changed_no_mandate',
+            customer_number=customer.customer_number,
+            holder=holder,
+            iban=mask_iban(value),
+            reference=account.mandate_reference,
+            creditor_id=ctx.profile.creditor_id,
+        ),
+        ctx.now,
+    )
     uow.commit()
     return bank_view(uow, user_id, customer_id)  # type: ignore[return-value]
 
@@ -198,8 +272,16 @@ def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int
     account.mandate_revoked_at = ctx.now
     uow.data.save(account)
     _audit(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')
-    uow.queue_mail(compose(ctx, _login_email(uow, user_id), 'mandate_revoked', customer_number=customer.customer_number,
-                           reference=account.mandate_reference), ctx.now)
+    uow.queue_mail(
+        compose(
+            ctx,
+            _login_email(uow, user_id),
+            'mandate_revoked',
+            customer_number=customer.customer_number,
+            reference=account.mandate_reference,
+        ),
+        ctx.now,
+    )
     uow.commit()
 
 
@@ -224,12 +306,20 @@ def mandate_form(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
     customer = _customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     p = ctx.profile
-    return MandateForm(p.name, f'{p.street}, {p.postal_code} {p.city}', p.creditor_id,
-                       account.mandate_reference if account and account.mandate_reference else
-                       mandate_reference(customer.customer_number, ctx.now),
-                       customer.display_name, customer.address, account.holder if account else customer.display_name,
-                       account.iban if account else '', bank_name(account.iban) if account else '',
-                       customer.customer_number)
+    return MandateForm(
+        p.name,
+        f'{p.street}, {p.postal_code} {p.city}',
+        p.creditor_id,
+        account.mandate_reference
+        if account and account.mandate_reference
+        else mandate_reference(customer.customer_number, ctx.now),
+        customer.display_name,
+        customer.address,
+        account.holder if account else customer.display_name,
+        account.iban if account else '',
+        bank_name(account.iban) if account else '',
+        customer.customer_number,
+    )
 
 
 @dataclass(frozen=True)
@@ -245,14 +335,31 @@ class InboxEntry:
 
 def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
     _customer(uow, user_id, customer_id)
-    return [InboxEntry(m.id, m.created_at, m.kind, m.subject, m.body, m.read_at is None,  # type: ignore[arg-type]
-                       bool(m.document_path)) for m in uow.data.inbox(customer_id)]
+    return [
+        InboxEntry(
+            m.id,
+            m.created_at,
+            m.kind,
+            m.subject,
+            m.body,
+            m.read_at is None,  # type: ignore[arg-type]
+            bool(m.document_path),
+        )
+        for m in uow.data.inbox(customer_id)
+    ]
 
 
 def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> str:
     """The stored document of an inbox message, only for a login linked to its customer."""
-    message = next((m for customer_id in uow.users.customer_ids(user_id) for m in uow.data.inbox(customer_id)
-                    if m.id == message_id), None)
+    message = next(
+        (
+            m
+            for customer_id in uow.users.customer_ids(user_id)
+            for m in uow.data.inbox(customer_id)
+            if m.id == message_id
+        ),
+        None,
+    )
     if message is None or not message.document_path:
         raise NotAllowed()
     return message.document_path
@@ -280,19 +387,31 @@ def mark_read(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, mes
         uow.commit()
 
 
-def send_contact_message(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, topic: str, subject: str,
-                         message: str) -> int:
+def send_contact_message(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, topic: str, subject: str, message: str
+) -> int:
     customer = _customer(uow, user_id, customer_id)
     if topic not in TOPICS:
         raise FieldRequired('topic', label='Thema')
     subject = _require(subject, 'subject', 'Betreff', 200)
     message = _require(message, 'message', 'Nachricht', 5000)
-    row = ContactMessage(customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject,
-                         message=message)
+    row = ContactMessage(
+        customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject, message=message
+    )
     uow.data.save(row)
     _audit(uow, ctx, user_id, customer_id, 'contact_message', f'id={row.id} topic={topic}')
-    uow.queue_mail(compose(ctx, _login_email(uow, user_id), 'contact_received', subject=subject, topic=topic,
-                           customer_number=customer.customer_number, reference=f'K-{row.id:06d}'), ctx.now)
+    uow.queue_mail(
+        compose(
+            ctx,
+            _login_email(uow, user_id),
+            'contact_received',
+            subject=subject,
+            topic=topic,
+            customer_number=customer.customer_number,
+            reference=f'K-{row.id:06d}',
+        ),
+        ctx.now,
+    )
     uow.commit()
     return row.id  # type: ignore[return-value]
 
@@ -310,28 +429,47 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         contracts = uow.customers.contracts(customer_id)
         meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
         account = uow.data.bank_account(customer_id)
-        customers.append({
-            'customer': customer.model_dump(exclude={'id'}),
-            'contracts': [c.model_dump(exclude={'id', 'customer_id'}) for c in contracts],
-            'meters': [m.model_dump(exclude={'id', 'contract_id'}) for m in meters],
-            'readings': [dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
-                         for m in meters for r in uow.meters.readings(m.id)],  # type: ignore[arg-type]
-            'installment_plans': [dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
-                                  for c in contracts for p in uow.billing.plans(c.id)],  # type: ignore[arg-type]
-            'bills': [b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
-                      for b in uow.billing.bills([c.id for c in contracts])],  # type: ignore[misc]
-            'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
-            'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
-            'contact_messages': [m.model_dump(exclude={'id', 'customer_id', 'user_id'})
-                                 for m in uow.data.contact_messages(customer_id)],
-            'activity': [e.model_dump(exclude={'id', 'customer_id'}) for e in uow.data.audit_entries(customer_id)],
-        })
+        customers.append(
+            {
+                'customer': customer.model_dump(exclude={'id'}),
+                'contracts': [c.model_dump(exclude={'id', 'customer_id'}) for c in contracts],
+                'meters': [m.model_dump(exclude={'id', 'contract_id'}) for m in meters],
+                'readings': [
+                    dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
+                    for m in meters
+                    for r in uow.meters.readings(m.id)
+                ],  # type: ignore[arg-type]
+                'installment_plans': [
+                    dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
+                    for c in contracts
+                    for p in uow.billing.plans(c.id)
+                ],  # type: ignore[arg-type]
+                'bills': [
+                    b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
+                    for b in uow.billing.bills([c.id for c in contracts])
+                ],  # type: ignore[misc]
+                'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
+                'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
+                'contact_messages': [
+                    m.model_dump(exclude={'id', 'customer_id', 'user_id'})
+                    for m in uow.data.contact_messages(customer_id)
+                ],
+                'activity': [e.model_dump(exclude={'id', 'customer_id'}) for e in uow.data.audit_entries(customer_id)],
+            }
+        )
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='data_exported', address=ctx.address))
     uow.commit()
-    return {'exported_at': ctx.now, 'utility': ctx.profile.name,
-            'login': {'email': user.email, 'created_at': user.created_at, 'confirmed_at': user.confirmed_at,
-                      'last_login_at': user.last_login_at},
-            'customers': customers}
+    return {
+        'exported_at': ctx.now,
+        'utility': ctx.profile.name,
+        'login': {
+            'email': user.email,
+            'created_at': user.created_at,
+            'confirmed_at': user.confirmed_at,
+            'last_login_at': user.last_login_at,
+        },
+        'customers': customers,
+    }
 
 
 def export_json(data: dict) -> bytes:
@@ -362,4 +500,3 @@ def _csv_value(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return '' if value is None else str(value)
-

@@ -38,8 +38,11 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     ensure_owner(uow, user_id, customer_id)
     today = ctx.now.astimezone(BERLIN).date()
     tasks = []
-    manual = [m for c, m in uow.meters.of_customer(customer_id)
-              if m.kind not in REMOTE_KINDS and m.removed_on is None and c.end_date is None]
+    manual = [
+        m
+        for c, m in uow.meters.of_customer(customer_id)
+        if m.kind not in REMOTE_KINDS and m.removed_on is None and c.end_date is None
+    ]
     window = reading_window(ctx.profile.readings, today)
     if manual and window.open and window.closes_on:
         tasks.append(Task('dashboard.task_reading', '/zaehlerstand', {'date': window.closes_on}))
@@ -51,14 +54,19 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
         tasks.append(Task('dashboard.task_mandate', '/kundendaten', {}))
     installments = []
     for view in installment_views(uow, ctx, user_id, customer_id):
-        plans = uow.billing.plans(next(c.id for c in uow.customers.contracts(customer_id)  # type: ignore[arg-type]
-                                       if c.contract_number == view.contract_number))
+        plans = uow.billing.plans(
+            next(
+                c.id
+                for c in uow.customers.contracts(customer_id)  # type: ignore[arg-type]
+                if c.contract_number == view.contract_number
+            )
+        )
         upcoming = [p for p in plans if p.valid_from <= view.first_due]
-        installments.append((view.commodity, upcoming[-1].amount if upcoming else view.calculator.current,
-                             view.first_due))
+        installments.append(
+            (view.commodity, upcoming[-1].amount if upcoming else view.calculator.current, view.first_due)
+        )
     contracts = uow.customers.contracts(customer_id)
     bills = uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
     latest = BillSummary(bills[0].bill_number, bills[0].bill_date, bills[0].amount_gross) if bills else None
-    return Dashboard(tuple(tasks), tuple(installments), latest,
-                     histories[0] if histories else None)
+    return Dashboard(tuple(tasks), tuple(installments), latest, histories[0] if histories else None)

@@ -30,10 +30,13 @@ from domain.identifiers import normalise
 from domain.profile import UtilityProfile
 from domain.readings import Submitted
 
-_CANDIDATES = [(Path('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
-                Path('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf')),
-               (Path(reportlab.__file__).parent / 'fonts' / 'Vera.ttf',
-                Path(reportlab.__file__).parent / 'fonts' / 'VeraBd.ttf')]
+_CANDIDATES = [
+    (
+        Path('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+        Path('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'),
+    ),
+    (Path(reportlab.__file__).parent / 'fonts' / 'Vera.ttf', Path(reportlab.__file__).parent / 'fonts' / 'VeraBd.ttf'),
+]
 
 
 @cache
@@ -70,8 +73,15 @@ def _band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
     pdf.setFillColor(colors.HexColor(profile.primary_color))
     pdf.rect(0, height - band, width, band, stroke=0, fill=1)
     if profile.bill.logo:
-        pdf.drawImage(_logo(profile.bill.logo, profile.primary_color), width - 65 * mm, height - band + 3 * mm,
-                      45 * mm, band - 6 * mm, preserveAspectRatio=True, anchor='e')
+        pdf.drawImage(
+            _logo(profile.bill.logo, profile.primary_color),
+            width - 65 * mm,
+            height - band + 3 * mm,
+            45 * mm,
+            band - 6 * mm,
+            preserveAspectRatio=True,
+            anchor='e',
+        )
     pdf.setFillColor(colors.white)
     pdf.setFont(bold, 15)
     pdf.drawString(20 * mm, height - band + 13 * mm, profile.name)
@@ -83,7 +93,7 @@ def _band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
 
 def _grouped_iban(iban: str) -> str:
     value = normalise(iban)
-    return ' '.join(value[i:i + 4] for i in range(0, len(value), 4))
+    return ' '.join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
 def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
@@ -104,9 +114,13 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     pdf.setFont(regular, 10)
     pdf.drawString(left, y, 'für wiederkehrende Zahlungen (SEPA-Basislastschrift)')
     y -= 12 * mm
-    rows = [('Zahlungsempfänger', form.creditor_name), ('Anschrift', form.creditor_address),
-            ('Gläubiger-Identifikationsnummer', form.creditor_id), ('Mandatsreferenz', form.reference),
-            ('Kundennummer', form.customer_number)]
+    rows = [
+        ('Zahlungsempfänger', form.creditor_name),
+        ('Anschrift', form.creditor_address),
+        ('Gläubiger-Identifikationsnummer', form.creditor_id),
+        ('Mandatsreferenz', form.reference),
+        ('Kundennummer', form.customer_number),
+    ]
     y = _rows(pdf, rows, left, y, regular, bold)
     y -= 6 * mm
     text = t('customer_data.mandate_text', 'de', creditor=form.creditor_name)
@@ -115,8 +129,12 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
         pdf.drawString(left, y, line)
         y -= 5 * mm
     y -= 6 * mm
-    rows = [('Kontoinhaber (Name, Vorname)', form.holder), ('Anschrift', form.debtor_address),
-            ('IBAN', _grouped_iban(form.iban) if form.iban else ''), ('Kreditinstitut', form.bank)]
+    rows = [
+        ('Kontoinhaber (Name, Vorname)', form.holder),
+        ('Anschrift', form.debtor_address),
+        ('IBAN', _grouped_iban(form.iban) if form.iban else ''),
+        ('Kreditinstitut', form.bank),
+    ]
     y = _rows(pdf, rows, left, y, regular, bold, blank_lines=True)
     y -= 16 * mm
     pdf.line(left, y, left + 70 * mm, y)
@@ -125,17 +143,24 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     pdf.drawString(left, y - 4 * mm, 'Ort, Datum')
     pdf.drawString(left + 90 * mm, y - 4 * mm, 'Unterschrift des Kontoinhabers')
     pdf.setFont(regular, 8)
-    pdf.drawString(left, 20 * mm, 'Vor dem ersten Einzug und bei jeder Betragsänderung erhalten Sie 14 Tage vorher '
-                                  'eine Vorabankündigung.')
-    pdf.drawString(left, 16 * mm, f'Bitte unterschrieben senden an: {profile.name}, {profile.street}, '
-                                  f'{profile.postal_code} {profile.city}')
+    pdf.drawString(
+        left,
+        20 * mm,
+        'Vor dem ersten Einzug und bei jeder Betragsänderung erhalten Sie 14 Tage vorher eine Vorabankündigung.',
+    )
+    pdf.drawString(
+        left,
+        16 * mm,
+        f'Bitte unterschrieben senden an: {profile.name}, {profile.street}, {profile.postal_code} {profile.city}',
+    )
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
 
 
-def _rows(pdf: Canvas, rows: list[tuple[str, str]], left: float, y: float, regular: str, bold: str,
-          blank_lines: bool = False) -> float:
+def _rows(
+    pdf: Canvas, rows: list[tuple[str, str]], left: float, y: float, regular: str, bold: str, blank_lines: bool = False
+) -> float:
     for label, value in rows:
         pdf.setFont(regular, 8)
         pdf.setFillColor(colors.HexColor('#555555'))
@@ -153,8 +178,12 @@ def _rows(pdf: Canvas, rows: list[tuple[str, str]], left: float, y: float, regul
 
 COMMODITY_TITLES = {'electricity': 'Strom', 'gas': 'Erdgas', 'water': 'Trinkwasser', 'heat': 'Fernwärme'}
 KIND_TITLES = {'annual': 'Jahresverbrauchsabrechnung', 'final': 'Schlussrechnung', 'correction': 'Rechnungskorrektur'}
-SOURCES = {'customer': 'von Ihnen abgelesen', 'utility': 'von uns abgelesen', 'remote': 'fernausgelesen',
-           'estimated': 'geschätzt'}
+SOURCES = {
+    'customer': 'von Ihnen abgelesen',
+    'utility': 'von uns abgelesen',
+    'remote': 'fernausgelesen',
+    'estimated': 'geschätzt',
+}
 OBIS_NAMES = {'1.8.0': 'Eintarif', '1.8.1': 'HT', '1.8.2': 'NT'}
 
 
@@ -220,8 +249,9 @@ class _Page:
             self.pdf.drawString(self.left, self.y, line)
             self.y -= size * 0.45 * mm
 
-    def table(self, rows: list[tuple[str, ...]], widths: list[float], bold_last: bool = False,
-              header: bool = True) -> None:
+    def table(
+        self, rows: list[tuple[str, ...]], widths: list[float], bold_last: bool = False, header: bool = True
+    ) -> None:
         """Columns after the first are right-aligned (amounts); the first row is the header."""
         for index, row in enumerate(rows):
             self.need(5 * mm)
@@ -292,8 +322,12 @@ def _letterhead(page: _Page, bill: BillDocument, title: str) -> None:
     for line in (bill.customer_name, *bill.customer_address):
         pdf.drawString(page.left, y, line)
         y -= 4.8 * mm
-    facts = [('Rechnungsnummer', bill.bill_number), ('Rechnungsdatum', _day(bill.bill_date)),
-             ('Kundennummer', bill.customer_number), ('Vertragsnummer', bill.contract_number)]
+    facts = [
+        ('Rechnungsnummer', bill.bill_number),
+        ('Rechnungsdatum', _day(bill.bill_date)),
+        ('Kundennummer', bill.customer_number),
+        ('Vertragsnummer', bill.contract_number),
+    ]
     y = height - 45 * mm
     for label, value in facts:
         pdf.setFont(page.regular, 8)
@@ -319,8 +353,13 @@ def _amount_box(page: _Page, bill: BillDocument) -> None:
     if balance > 0:
         label, detail = 'Nachzahlung', f'Bitte zahlen Sie {_eur(balance)} bis zum {_day(bill.due_date)}.'
     elif balance < 0:
-        label, detail = 'Guthaben', (f'Wir erstatten Ihnen {_eur(-balance)} bis zum {_day(bill.due_date)} '
-                                     'auf Ihr Konto oder verrechnen es mit dem nächsten Abschlag.')
+        label, detail = (
+            'Guthaben',
+            (
+                f'Wir erstatten Ihnen {_eur(-balance)} bis zum {_day(bill.due_date)} '
+                'auf Ihr Konto oder verrechnen es mit dem nächsten Abschlag.'
+            ),
+        )
     else:
         label, detail = 'Ausgeglichen', 'Ihre Abschläge decken die Kosten genau.'
     page.y -= 4 * mm
@@ -339,12 +378,19 @@ def _amount_box(page: _Page, bill: BillDocument) -> None:
 def _supply(page: _Page, bill: BillDocument) -> None:
     page.heading('Ihre Lieferstelle und Ihr Vertrag')
     term = 'unbefristet' if bill.contract_end is None else f'bis {_day(bill.contract_end)}'
-    rows = [('Lieferstelle', bill.supply_address), ('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–'),
-            ('Zählernummer', bill.meter_number), ('Messstellenbetreiber', page.profile.name),
-            ('Tarif', bill.tariff_code), ('Vertragsbeginn und Laufzeit', f'{_day(bill.contract_start)}, {term}'),
-            ('Kündigungsfrist', f'{bill.notice_period_weeks} Wochen'),
-            ('Nächstmöglicher Kündigungstermin',
-             _day(bill.next_termination) if bill.next_termination else 'Vertrag beendet')]
+    rows = [
+        ('Lieferstelle', bill.supply_address),
+        ('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–'),
+        ('Zählernummer', bill.meter_number),
+        ('Messstellenbetreiber', page.profile.name),
+        ('Tarif', bill.tariff_code),
+        ('Vertragsbeginn und Laufzeit', f'{_day(bill.contract_start)}, {term}'),
+        ('Kündigungsfrist', f'{bill.notice_period_weeks} Wochen'),
+        (
+            'Nächstmöglicher Kündigungstermin',
+            _day(bill.next_termination) if bill.next_termination else 'Vertrag beendet',
+        ),
+    ]
     for label, value in rows:
         page.need(5 * mm)
         page.pdf.setFont(page.regular, 8.5)
@@ -358,16 +404,30 @@ def _readings(page: _Page, bill: BillDocument) -> None:
     meter_unit = 'm³' if bill.commodity in ('gas', 'water') else bill.unit
     rows = [('Zählwerk', 'Anfang', 'Stand', 'Ende', 'Stand', f'Verbrauch {meter_unit}')]
     for r in bill.registers:
-        rows.append((OBIS_NAMES.get(r.obis, r.obis), _day(r.start_date), _de(r.start_value, 0), _day(r.end_date),
-                     _de(r.end_value, 0), _de(r.consumption, 0)))
+        rows.append(
+            (
+                OBIS_NAMES.get(r.obis, r.obis),
+                _day(r.start_date),
+                _de(r.start_value, 0),
+                _day(r.end_date),
+                _de(r.end_value, 0),
+                _de(r.consumption, 0),
+            )
+        )
     page.table(rows, [24, 24, 24, 24, 24, 50])
     for r in bill.registers:
-        page.text(f'{OBIS_NAMES.get(r.obis, r.obis)}: Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
-                  f'Endstand {SOURCES.get(r.end_source, r.end_source)}.', 8)
+        page.text(
+            f'{OBIS_NAMES.get(r.obis, r.obis)}: Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
+            f'Endstand {SOURCES.get(r.end_source, r.end_source)}.',
+            8,
+        )
     if bill.commodity == 'gas' and bill.z_number and bill.calorific_value:
         volume = sum((r.consumption for r in bill.registers), Decimal(0))
-        page.text(f'Umrechnung: {_de(volume, 0)} m³ × Zustandszahl {_de(bill.z_number, 4)} × Brennwert '
-                  f'{_de(bill.calorific_value, 3)} kWh/m³ = {_de(bill.consumption, 0)} kWh', 8.5)
+        page.text(
+            f'Umrechnung: {_de(volume, 0)} m³ × Zustandszahl {_de(bill.z_number, 4)} × Brennwert '
+            f'{_de(bill.calorific_value, 3)} kWh/m³ = {_de(bill.consumption, 0)} kWh',
+            8.5,
+        )
 
 
 def _calculation(page: _Page, bill: BillDocument) -> None:
@@ -376,17 +436,33 @@ def _calculation(page: _Page, bill: BillDocument) -> None:
     for line in bill.result.lines:
         period = f'{line.start:%d.%m.}–{line.end:%d.%m.%Y}'
         if line.kind == 'energy':
-            rows.append(('Arbeitspreis', period, f'{_de(line.quantity, 0)} {bill.unit}',
-                         f'{_de(line.unit_price * 100, 2)} ct/{bill.unit}', _eur(line.amount)))
+            rows.append(
+                (
+                    'Arbeitspreis',
+                    period,
+                    f'{_de(line.quantity, 0)} {bill.unit}',
+                    f'{_de(line.unit_price * 100, 2)} ct/{bill.unit}',
+                    _eur(line.amount),
+                )
+            )
         else:
-            rows.append(('Grundpreis', period, f'{_de(line.quantity, 0)} Tage', f'{_eur(line.unit_price)}/Jahr',
-                         _eur(line.amount)))
+            rows.append(
+                (
+                    'Grundpreis',
+                    period,
+                    f'{_de(line.quantity, 0)} Tage',
+                    f'{_eur(line.unit_price)}/Jahr',
+                    _eur(line.amount),
+                )
+            )
     result = bill.result
-    rows += [('Summe netto', '', '', '', _eur(result.net)),
-             (f'Umsatzsteuer {_de(bill.vat_rate * 100, 0)} %', '', '', '', _eur(result.vat)),
-             ('Rechnungsbetrag brutto', '', '', '', _eur(result.gross)),
-             ('abzüglich gezahlter Abschläge', '', '', '', _eur(-result.paid)),
-             ('Nachzahlung' if result.balance >= 0 else 'Guthaben', '', '', '', _eur(abs(result.balance)))]
+    rows += [
+        ('Summe netto', '', '', '', _eur(result.net)),
+        (f'Umsatzsteuer {_de(bill.vat_rate * 100, 0)} %', '', '', '', _eur(result.vat)),
+        ('Rechnungsbetrag brutto', '', '', '', _eur(result.gross)),
+        ('abzüglich gezahlter Abschläge', '', '', '', _eur(-result.paid)),
+        ('Nachzahlung' if result.balance >= 0 else 'Guthaben', '', '', '', _eur(abs(result.balance))),
+    ]
     page.table(rows, [46, 40, 28, 28, 28], bold_last=True)
 
 
@@ -401,45 +477,64 @@ def _comparison(page: _Page, bill: BillDocument) -> None:
         page.text(f'Veränderung zum Vorjahr: {"+" if change > 0 else ""}{_de(change, 1)} %', 8.5)
         page.y -= 3 * mm
     if bill.group_average is not None:
-        page.bars('Vergleich mit einem durchschnittlichen Haushalt derselben Verbrauchergruppe',
-                  [('Ihr Verbrauch', bill.consumption), ('Durchschnitt', bill.group_average)], bill.unit)
+        page.bars(
+            'Vergleich mit einem durchschnittlichen Haushalt derselben Verbrauchergruppe',
+            [('Ihr Verbrauch', bill.consumption), ('Durchschnitt', bill.group_average)],
+            bill.unit,
+        )
 
 
 def _installment(page: _Page, bill: BillDocument) -> None:
     if bill.next_installment is None or bill.next_installment_first_due is None:
         return
     page.heading('Ihr Abschlag ab dem nächsten Abrechnungszeitraum')
-    page.text(f'{bill.next_installment_per_year} Abschläge zu je {_eur(bill.next_installment)}, fällig jeweils am '
-              f'{bill.next_installment_due_day}. eines Monats, erstmals am {_day(bill.next_installment_first_due)}. '
-              'Im Kundenportal können Sie den Abschlag anpassen.', 9)
+    page.text(
+        f'{bill.next_installment_per_year} Abschläge zu je {_eur(bill.next_installment)}, fällig jeweils am '
+        f'{bill.next_installment_due_day}. eines Monats, erstmals am {_day(bill.next_installment_first_due)}. '
+        'Im Kundenportal können Sie den Abschlag anpassen.',
+        9,
+    )
 
 
 def _disclosures(page: _Page, bill: BillDocument) -> None:
     p = page.profile
     if bill.commodity == 'electricity':
         page.heading('Stromkennzeichnung (§ 42 EnWG)')
-        page.text('Energieträgermix: ' + ', '.join(f'{name} {share} %' for name, share in p.bill.fuel_mix.items())
-                  + f'. CO₂-Emissionen {p.bill.co2_g_per_kwh} g/kWh, radioaktiver Abfall '
-                  f'{_de(p.bill.nuclear_waste_mg_per_kwh, 1)} mg/kWh.', 8)
+        page.text(
+            'Energieträgermix: '
+            + ', '.join(f'{name} {share} %' for name, share in p.bill.fuel_mix.items())
+            + f'. CO₂-Emissionen {p.bill.co2_g_per_kwh} g/kWh, radioaktiver Abfall '
+            f'{_de(p.bill.nuclear_waste_mg_per_kwh, 1)} mg/kWh.',
+            8,
+        )
     if bill.commodity == 'gas':
         page.heading('CO₂-Kosten (BEHG)')
         tonnes = (bill.consumption / 1000 * p.bill.gas_co2_t_per_mwh).quantize(Decimal('0.001'))
         cost = (tonnes * p.bill.co2_price_per_t).quantize(CENT)
-        page.text(f'Ihr Verbrauch von {_de(bill.consumption, 0)} kWh entspricht {_de(tonnes, 3)} t CO₂. Bei einem '
-                  f'CO₂-Preis von {_eur(p.bill.co2_price_per_t)} je Tonne sind darin rund {_eur(cost)} '
-                  'CO₂-Kosten (netto) enthalten.', 8)
+        page.text(
+            f'Ihr Verbrauch von {_de(bill.consumption, 0)} kWh entspricht {_de(tonnes, 3)} t CO₂. Bei einem '
+            f'CO₂-Preis von {_eur(p.bill.co2_price_per_t)} je Tonne sind darin rund {_eur(cost)} '
+            'CO₂-Kosten (netto) enthalten.',
+            8,
+        )
     if bill.commodity in ('electricity', 'gas', 'heat'):
         page.heading('Fragen, Beschwerden, Schlichtung')
-        page.text(f'Bei Fragen und Beschwerden wenden Sie sich bitte zuerst an uns: {p.name}, {p.street}, '
-                  f'{p.postal_code} {p.city}, Telefon {p.phone}, {p.email}. Hilft Ihnen unsere Antwort nicht weiter, '
-                  'können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, '
-                  'Telefon 030 2757240-0, www.schlichtungsstelle-energie.de, anrufen. Allgemeine Informationen '
-                  'gibt der Verbraucherservice Energie der Bundesnetzagentur, Postfach 8001, 53105 Bonn, '
-                  'Telefon 030 22480-500, verbraucherservice-energie@bnetza.de.', 8)
+        page.text(
+            f'Bei Fragen und Beschwerden wenden Sie sich bitte zuerst an uns: {p.name}, {p.street}, '
+            f'{p.postal_code} {p.city}, Telefon {p.phone}, {p.email}. Hilft Ihnen unsere Antwort nicht weiter, '
+            'können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, '
+            'Telefon 030 2757240-0, www.schlichtungsstelle-energie.de, anrufen. Allgemeine Informationen '
+            'gibt der Verbraucherservice Energie der Bundesnetzagentur, Postfach 8001, 53105 Bonn, '
+            'Telefon 030 22480-500, verbraucherservice-energie@bnetza.de.',
+            8,
+        )
     else:
         page.heading('Fragen und Beschwerden')
-        page.text(f'Bitte wenden Sie sich an uns: {p.name}, {p.street}, {p.postal_code} {p.city}, Telefon {p.phone}, '
-                  f'{p.email}. Diese Rechnung ist acht Jahre lang im Kundenportal abrufbar.', 8)
+        page.text(
+            f'Bitte wenden Sie sich an uns: {p.name}, {p.street}, {p.postal_code} {p.city}, Telefon {p.phone}, '
+            f'{p.email}. Diese Rechnung ist acht Jahre lang im Kundenportal abrufbar.',
+            8,
+        )
 
 
 def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> bytes:
@@ -456,11 +551,15 @@ def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> byt
     pdf.drawString(page.left, page.y, 'Bestätigung Ihrer Zählerstandsmeldung')
     page.y -= 10 * mm
     received = reading.submitted_at.astimezone(BERLIN)
-    rows = [('Kunde', reading.customer_name), ('Kundennummer', reading.customer_number),
-            ('Vertragsnummer', reading.contract_number),
-            ('Sparte', COMMODITY_TITLES.get(reading.commodity, reading.commodity)),
-            ('Zählernummer', reading.meter_number), ('Ablesedatum', _day(reading.reading_date)),
-            ('Eingegangen am', f'{received:%d.%m.%Y um %H:%M} Uhr')]
+    rows = [
+        ('Kunde', reading.customer_name),
+        ('Kundennummer', reading.customer_number),
+        ('Vertragsnummer', reading.contract_number),
+        ('Sparte', COMMODITY_TITLES.get(reading.commodity, reading.commodity)),
+        ('Zählernummer', reading.meter_number),
+        ('Ablesedatum', _day(reading.reading_date)),
+        ('Eingegangen am', f'{received:%d.%m.%Y um %H:%M} Uhr'),
+    ]
     for label, value in rows:
         pdf.setFont(page.regular, 9)
         pdf.drawString(page.left, page.y, label)
@@ -472,11 +571,17 @@ def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> byt
         page.text(line, 10)
     if reading.flagged:
         page.heading('Prüfung')
-        page.text('Der Wert liegt außerhalb des erwarteten Bereichs. Sie haben ihn bestätigt; wir prüfen ihn mit Ihrer '
-                  f'Begründung: „{reading.reason}“', 9)
+        page.text(
+            'Der Wert liegt außerhalb des erwarteten Bereichs. Sie haben ihn bestätigt; wir prüfen ihn mit Ihrer '
+            f'Begründung: „{reading.reason}“',
+            9,
+        )
     page.heading('Hinweis')
-    page.text('Wir verwenden diesen Zählerstand für Ihre nächste Abrechnung. Bewahren Sie diese Bestätigung bitte auf, '
-              'bis Sie Ihre Rechnung erhalten haben.', 9)
+    page.text(
+        'Wir verwenden diesen Zählerstand für Ihre nächste Abrechnung. Bewahren Sie diese Bestätigung bitte auf, '
+        'bis Sie Ihre Rechnung erhalten haben.',
+        9,
+    )
     page.footer()
     pdf.showPage()
     pdf.save()

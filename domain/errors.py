@@ -18,12 +18,14 @@ class DomainError(Exception):
 
 class StorageUnavailable(DomainError):
     """The database cannot be reached (restart, failover, network): nothing was saved; trying again shortly works."""
+
     key = 'error.storage_unavailable'
 
 
 class ConcurrentChange(DomainError):
     """The same thing was saved at the same moment elsewhere (a second tab, a colleague): nothing of this try was
     saved; the page shows the current state."""
+
     key = 'error.concurrent_change'
 
 
@@ -35,12 +37,14 @@ class WouldWait(Exception):
 class Busy(DomainError):
     """More password checks waiting than the server can do in a reasonable time (a login peak): the visitor
     is asked to try again instead of waiting minutes."""
+
     key = 'error.busy'
 
 
 class SessionEnded(DomainError):
     """The login the page was opened with is no longer valid (logged out elsewhere, password reset, account
     deleted): nothing was done; the browser goes back to the login."""
+
     key = 'error.not_allowed'
 
 

@@ -50,6 +50,7 @@ def using(language: str) -> Iterator[None]:
 # thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): Babel took 30–100 µs
 # a call, and a page of bills or readings makes hundreds.
 
+
 def money(amount: Decimal, language: str = 'de') -> str:
     """`1234.5` → `1.234,50 €`."""
     return _german(amount, 2) + '\xa0€'

@@ -38,8 +38,9 @@ def check_format(ctx: Context, ids: Identifiers) -> Identifiers:
     meter, bill = normalise(ids.meter_number), normalise(ids.bill_number)
     if not (meter and ctx.profile.accepts_meter_number) and not (bill and ctx.profile.accepts_bill_number):
         raise Required('second', label=second_label(ctx))
-    return Identifiers(number, meter if ctx.profile.accepts_meter_number else '',
-                       bill if ctx.profile.accepts_bill_number else '')
+    return Identifiers(
+        number, meter if ctx.profile.accepts_meter_number else '', bill if ctx.profile.accepts_bill_number else ''
+    )
 
 
 def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
@@ -53,8 +54,9 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
         state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
         uow.throttles.save(key, state)
         uow.commit()  # the miss must count even though the use case fails
-        raise IdentifiersDoNotMatch(label=ctx.profile.account_id.label, hint=ctx.profile.account_id.hint,
-                                    second=second_label(ctx))
+        raise IdentifiersDoNotMatch(
+            label=ctx.profile.account_id.label, hint=ctx.profile.account_id.hint, second=second_label(ctx)
+        )
     assert customer.id is not None
     if ctx.profile.registration.requires_annual_bill and not uow.customers.has_annual_bill(customer.id):
         raise NoAnnualBillYet()

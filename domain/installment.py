@@ -112,6 +112,7 @@ class Calculator:
 
 def billing_year(billing_month: int, today: date) -> tuple[date, date]:
     """The billing year containing `today`, ending on the last day of `billing_month`."""
+
     def end_of(year: int) -> date:
         first_next = date(year + (billing_month == 12), billing_month % 12 + 1, 1)
         return first_next - timedelta(days=1)
@@ -187,8 +188,9 @@ class Basis:
     readings: dict[int, list[MeterReading]]  # by meter id, by date
 
 
-def installment_basis(uow: UnitOfWork, contract: Contract, today: date,
-                      known: dict[int, list[MeterReading]] | None = None) -> Basis | None:
+def installment_basis(
+    uow: UnitOfWork, contract: Contract, today: date, known: dict[int, list[MeterReading]] | None = None
+) -> Basis | None:
     """Loaded in one go, so a use case can read it before it writes (`known`: readings it has already loaded)."""
     if contract.end_date is not None and contract.end_date < today:
         return None
@@ -224,9 +226,18 @@ def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> I
     cost = annual_cost(consumption, price.working_price_net * vat, price.base_price_net_per_year * vat)
     calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
-    return InstallmentView(contract.contract_number, contract.commodity, unit, calculator,
-                           first_due or (end + timedelta(days=plan.due_day)), start, end,
-                           consumption.quantize(Decimal('0.1'), ROUND_HALF_UP), basis_kind, pending)
+    return InstallmentView(
+        contract.contract_number,
+        contract.commodity,
+        unit,
+        calculator,
+        first_due or (end + timedelta(days=plan.due_day)),
+        start,
+        end,
+        consumption.quantize(Decimal('0.1'), ROUND_HALF_UP),
+        basis_kind,
+        pending,
+    )
 
 
 def _projection(basis: Basis, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
@@ -241,8 +252,9 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
             volume = Decimal(0)
             if at_start and this_year and this_year[-1].value >= at_start[-1].value:
                 kind = 'this_year'
-                volume = projected_consumption(this_year[-1].value - at_start[-1].value, start,
-                                               this_year[-1].reading_date, end, contract.commodity)
+                volume = projected_consumption(
+                    this_year[-1].value - at_start[-1].value, start, this_year[-1].reading_date, end, contract.commodity
+                )
             elif len(at_start) >= 2:
                 volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
             if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:
@@ -273,8 +285,16 @@ def parse_amount(text: str | Decimal) -> Decimal:
     return amount
 
 
-def change_installment(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, contract_number: str,
-                       amount_text: str | Decimal, reading: str = '', reason: str = '') -> Changed:
+def change_installment(
+    uow: UnitOfWork,
+    ctx: Context,
+    user_id: int,
+    customer_id: int,
+    contract_number: str,
+    amount_text: str | Decimal,
+    reading: str = '',
+    reason: str = '',
+) -> Changed:
     """Apply a new amount from the next due date, or, below the limit, hand it to staff with reading and reason."""
     views = {v.contract_number: v for v in installment_views(uow, ctx, user_id, customer_id)}
     view = views.get(contract_number)
@@ -297,24 +317,62 @@ def change_installment(uow: UnitOfWork, ctx: Context, user_id: int, customer_id:
             raise ReasonRequired('reason')
         if len(reason) > 1000:
             raise TooLong('reason', max=1000)
-        uow.billing.add_review(ReviewItem(customer_id=customer_id, contract_id=contract.id,
-                                          kind='installment_reduction', created_at=ctx.now, reason=reason.strip(),
-                                          details=f'from={calc.current} to={amount} reading={reading.strip()}'))
-        uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='installment_review_requested',
-                             customer_id=customer_id, address=ctx.address,
-                             details=f'contract={contract_number} from={calc.current} to={amount} '
-                                     f'reading={reading.strip()}'))
-        uow.queue_mail(compose(ctx, recipient, 'installment_review', amount=money(amount),
-                               contract=contract_number), ctx.now)
+        uow.billing.add_review(
+            ReviewItem(
+                customer_id=customer_id,
+                contract_id=contract.id,
+                kind='installment_reduction',
+                created_at=ctx.now,
+                reason=reason.strip(),
+                details=f'from={calc.current} to={amount} reading={reading.strip()}',
+            )
+        )
+        uow.audit(
+            AuditEntry(
+                at=ctx.now,
+                actor=f'user:{user_id}',
+                action='installment_review_requested',
+                customer_id=customer_id,
+                address=ctx.address,
+                details=f'contract={contract_number} from={calc.current} to={amount} reading={reading.strip()}',
+            )
+        )
+        uow.queue_mail(
+            compose(ctx, recipient, 'installment_review', amount=money(amount), contract=contract_number), ctx.now
+        )
         uow.commit()
         return Changed(amount, view.first_due, True)
     plan = uow.billing.plans(contract.id)[-1]  # type: ignore[arg-type]
-    uow.billing.set_plan(InstallmentPlan(contract_id=contract.id, valid_from=view.first_due, amount=amount,  # type: ignore[arg-type]
-                                         due_day=plan.due_day, per_year=plan.per_year))
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='installment_changed', customer_id=customer_id,
-                         address=ctx.address, details=f'contract={contract_number} from={calc.current} to={amount} '
-                                                      f'first_due={view.first_due.isoformat()}'))
-    uow.queue_mail(compose(ctx, recipient, 'installment_changed', amount=money(amount), first_due=day(view.first_due),
-                           contract=contract_number), ctx.now)
+    uow.billing.set_plan(
+        InstallmentPlan(
+            contract_id=contract.id,
+            valid_from=view.first_due,
+            amount=amount,  # type: ignore[arg-type]
+            due_day=plan.due_day,
+            per_year=plan.per_year,
+        )
+    )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user_id}',
+            action='installment_changed',
+            customer_id=customer_id,
+            address=ctx.address,
+            details=f'contract={contract_number} from={calc.current} to={amount} '
+            f'first_due={view.first_due.isoformat()}',
+        )
+    )
+    uow.queue_mail(
+        compose(
+            ctx,
+            recipient,
+            'installment_changed',
+            amount=money(amount),
+            first_due=day(view.first_due),
+            contract=contract_number,
+        ),
+        ctx.now,
+    )
     uow.commit()
     return Changed(amount, view.first_due, False)

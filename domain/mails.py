@@ -17,8 +17,16 @@ def compose(ctx: Context, recipient: str, name: str, **params: object) -> MailMe
     profile = ctx.profile
     subject = t(f'mail.{name}.subject', utility=profile.short_name, **params)
     body = t(f'mail.{name}.body', utility=profile.name, **params)
-    footer = t('mail.footer', utility=profile.name, phone=profile.phone, email=profile.email,
-               street=profile.street, postal_code=profile.postal_code, city=profile.city, base_url=ctx.base_url)
+    footer = t(
+        'mail.footer',
+        utility=profile.name,
+        phone=profile.phone,
+        email=profile.email,
+        street=profile.street,
+        postal_code=profile.postal_code,
+        city=profile.city,
+        base_url=ctx.base_url,
+    )
     text = f'{t("mail.greeting")}\n\n{body}\n\n{footer}\n'
     return MailMessage(recipient=recipient, subject=subject, text=text, html=_to_html(text, profile.primary_color))
 
@@ -29,5 +37,7 @@ def _to_html(text: str, color: str) -> str:
         escaped = html.escape(block)
         linked = _URL.sub(lambda m: f'<a href="{m.group(1)}" style="color:{color}">{m.group(1)}</a>', escaped)
         paragraphs.append('<p>' + linked.replace('\n', '<br>') + '</p>')
-    return ('<!doctype html><html lang="de"><body style="font-family:Arial,sans-serif;font-size:16px;'
-            f'line-height:1.5;color:#1a1a1a;max-width:40em">{"".join(paragraphs)}</body></html>')
+    return (
+        '<!doctype html><html lang="de"><body style="font-family:Arial,sans-serif;font-size:16px;'
+        f'line-height:1.5;color:#1a1a1a;max-width:40em">{"".join(paragraphs)}</body></html>'
+    )

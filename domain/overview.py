@@ -73,8 +73,19 @@ def customer_overview(uow: UnitOfWork, user_id: int, customer_id: int) -> Custom
     contracts = uow.customers.contracts(customer_id)
     meters = uow.customers.meters([c.id for c in contracts if c.id is not None])
     views = tuple(
-        ContractView(c.contract_number, t(f'commodity.{c.commodity}'), c.tariff_code, c.start_date, c.end_date,
-                     c.malo_id, tuple(MeterView(m.meter_number, t(f'meter_kind.{m.kind}'), m.registers)
-                                      for m in meters if m.contract_id == c.id))
-        for c in contracts)
+        ContractView(
+            c.contract_number,
+            t(f'commodity.{c.commodity}'),
+            c.tariff_code,
+            c.start_date,
+            c.end_date,
+            c.malo_id,
+            tuple(
+                MeterView(m.meter_number, t(f'meter_kind.{m.kind}'), m.registers)
+                for m in meters
+                if m.contract_id == c.id
+            ),
+        )
+        for c in contracts
+    )
     return CustomerOverview(customer.customer_number, customer.display_name, customer.address, views)

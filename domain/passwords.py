@@ -6,12 +6,41 @@ from domain.errors import PasswordsDiffer, PasswordTooWeak
 from domain.i18n import t
 from domain.profile import PasswordRule
 
-COMMON_PASSWORDS = frozenset({
-    '12345678', '123456789', '1234567890', 'password', 'passwort', 'passwort1', 'password1', 'qwertz123',
-    'qwertzuiop', 'qwerty123', 'hallo123', 'hallo1234', 'abc12345', 'iloveyou', 'sommer2026', 'winter2026',
-    'schalke04', 'fussball', 'dortmund09', 'Passwort1!', 'Passwort123!', 'Password1!', '11111111', '00000000',
-    'asdfghjk', 'Stadtwerke1!', 'stadtwerke', 'kundenportal', 'Kundenportal1!', 'Sommer2026!', 'Winter2026!',
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        '12345678',
+        '123456789',
+        '1234567890',
+        'password',
+        'passwort',
+        'passwort1',
+        'password1',
+        'qwertz123',
+        'qwertzuiop',
+        'qwerty123',
+        'hallo123',
+        'hallo1234',
+        'abc12345',
+        'iloveyou',
+        'sommer2026',
+        'winter2026',
+        'schalke04',
+        'fussball',
+        'dortmund09',
+        'Passwort1!',
+        'Passwort123!',
+        'Password1!',
+        '11111111',
+        '00000000',
+        'asdfghjk',
+        'Stadtwerke1!',
+        'stadtwerke',
+        'kundenportal',
+        'Kundenportal1!',
+        'Sommer2026!',
+        'Winter2026!',
+    }
+)
 SPECIALS = set(string.punctuation + ' §€°´äöüÄÖÜß')
 
 

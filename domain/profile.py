@@ -95,14 +95,27 @@ class BillRule(_Section):
 
     number_prefix: str = 'RE'  # series per year: RE2026 + 7 digits
     logo: str = ''  # path to a PNG or JPEG, relative to the profile file or absolute
-    fuel_mix: dict[str, int] = Field(default_factory=lambda: {
-        'Erneuerbare Energien (EEG)': 58, 'Erdgas': 14, 'Kohle': 22, 'Kernkraft': 0, 'Sonstige fossile': 6})
+    fuel_mix: dict[str, int] = Field(
+        default_factory=lambda: {
+            'Erneuerbare Energien (EEG)': 58,
+            'Erdgas': 14,
+            'Kohle': 22,
+            'Kernkraft': 0,
+            'Sonstige fossile': 6,
+        }
+    )
     co2_g_per_kwh: int = 268
     nuclear_waste_mg_per_kwh: Decimal = Decimal('0.0')
     gas_co2_t_per_mwh: Decimal = Decimal('0.201')
     co2_price_per_t: Decimal = Decimal('55')
-    group_average: dict[str, Decimal] = Field(default_factory=lambda: {
-        'electricity': Decimal(2500), 'gas': Decimal(12000), 'water': Decimal(90), 'heat': Decimal(9000)})
+    group_average: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            'electricity': Decimal(2500),
+            'gas': Decimal(12000),
+            'water': Decimal(90),
+            'heat': Decimal(9000),
+        }
+    )
 
 
 class UtilityProfile(_Section):

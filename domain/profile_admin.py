@@ -48,15 +48,21 @@ EDITABLE = (
     Editable('account_id.label', 'Bezeichnung der Kundennummer', 'text', group='Kennungen'),
     Editable('account_id.pattern', 'Format der Kundennummer (regulärer Ausdruck)', 'regex', group='Kennungen'),
     Editable('account_id.hint', 'Hinweis zum Format', 'text', group='Kennungen'),
-    Editable('registration.confirmation', 'Bestätigung der E-Mail-Adresse', 'choice', ('link', 'pin'),
-             group='Registrierung'),
+    Editable(
+        'registration.confirmation', 'Bestätigung der E-Mail-Adresse', 'choice', ('link', 'pin'), group='Registrierung'
+    ),
     Editable('registration.link_valid_hours', 'Gültigkeit des Links (Stunden)', 'int', group='Registrierung'),
     Editable('registration.pin_valid_minutes', 'Gültigkeit der PIN (Minuten)', 'int', group='Registrierung'),
     Editable('password.min_length', 'Mindestlänge des Passworts', 'int', group='Registrierung'),
-    Editable('password.require_classes', 'Groß-/Kleinbuchstaben, Ziffer und Sonderzeichen verlangen', 'bool',
-             group='Registrierung'),
-    Editable('readings.period_start', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)', 'month_day',
-             group='Zählerstände'),
+    Editable(
+        'password.require_classes',
+        'Groß-/Kleinbuchstaben, Ziffer und Sonderzeichen verlangen',
+        'bool',
+        group='Registrierung',
+    ),
+    Editable(
+        'readings.period_start', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)', 'month_day', group='Zählerstände'
+    ),
     Editable('readings.period_end', 'Ablesezeitraum bis (MM-TT)', 'month_day', group='Zählerstände'),
     Editable('installment.lower_percent', 'Senkung ohne Prüfung bis (%)', 'int', group='Abschlag'),
     Editable('installment.raise_percent', 'Erhöhung bis (%)', 'int', group='Abschlag'),
@@ -100,8 +106,9 @@ def check(base: UtilityProfile, values: dict[str, str]) -> UtilityProfile:
         raise InvalidSetting('.'.join(str(p) for p in first['loc']), reason=first['msg']) from None
 
 
-def save_profile(uow: UnitOfWork, ctx: Context, staff_id: int, base: UtilityProfile,
-                 values: dict[str, str]) -> tuple[UtilityProfile, int]:
+def save_profile(
+    uow: UnitOfWork, ctx: Context, staff_id: int, base: UtilityProfile, values: dict[str, str]
+) -> tuple[UtilityProfile, int]:
     """Store the admin's values as overrides (only what differs from the file), audit each change, and raise
     the version that tells every instance to reload. Returns the new profile and version."""
     admin = active_staff(uow, staff_id)
@@ -112,16 +119,26 @@ def save_profile(uow: UnitOfWork, ctx: Context, staff_id: int, base: UtilityProf
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     file_values = current_values(base)
     overrides = {k: v for k, v in values.items() if v != file_values.get(k)}
-    changed = {k: (before.get(k, file_values.get(k, '')), overrides.get(k, file_values.get(k, '')))
-               for k in set(before) | set(overrides) if before.get(k) != overrides.get(k)}
+    changed = {
+        k: (before.get(k, file_values.get(k, '')), overrides.get(k, file_values.get(k, '')))
+        for k in set(before) | set(overrides)
+        if before.get(k) != overrides.get(k)
+    }
     if not changed:
         return profile, int(uow.settings.get(VERSION) or 0)
     version = int(uow.settings.get(VERSION) or 0) + 1
     uow.settings.set(OVERRIDES, json.dumps(overrides, ensure_ascii=False, sort_keys=True))
     uow.settings.set(VERSION, str(version))
     for path, (old, new) in sorted(changed.items()):
-        uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='setting_changed',
-                             details=f'{path}: {old!r} → {new!r}'[:2000], address=ctx.address))
+        uow.audit(
+            AuditEntry(
+                at=ctx.now,
+                actor=f'staff:{staff_id}',
+                action='setting_changed',
+                details=f'{path}: {old!r} → {new!r}'[:2000],
+                address=ctx.address,
+            )
+        )
     uow.commit()
     return profile, version
 
@@ -134,9 +151,13 @@ def stored(uow: UnitOfWork) -> tuple[int, dict[str, str]]:
 def _check_one(editable: Editable, value: str) -> None:
     def bad(reason: str) -> InvalidSetting:
         return InvalidSetting(editable.path, reason=reason)
+
     kind = editable.kind
-    if kind in ('text', 'color', 'regex', 'int', 'decimal', 'year', 'choice') and not value \
-            and editable.path != 'bill.logo':
+    if (
+        kind in ('text', 'color', 'regex', 'int', 'decimal', 'year', 'choice')
+        and not value
+        and editable.path != 'bill.logo'
+    ):
         raise bad('Bitte ausfüllen.')
     if kind == 'color' and not _COLOR.match(value):
         raise bad('Farbe als #RRGGBB, z. B. #00588f.')
@@ -161,8 +182,11 @@ def _check_one(editable: Editable, value: str) -> None:
         raise bad('Ja oder nein.')
     if kind == 'text' and len(value) > 200:
         raise bad('Höchstens 200 Zeichen.')
-    if editable.path == 'bill.logo' and value and (not Path(value).is_file()
-                                                   or Path(value).suffix.lower() not in ('.png', '.jpg', '.jpeg')):
+    if (
+        editable.path == 'bill.logo'
+        and value
+        and (not Path(value).is_file() or Path(value).suffix.lower() not in ('.png', '.jpg', '.jpeg'))
+    ):
         raise bad('Keine PNG- oder JPEG-Datei unter diesem Pfad; bitte das Logo hochladen.')
 
 

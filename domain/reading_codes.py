@@ -47,8 +47,14 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     for customer, _contract, meter in uow.meters.self_read():
         uow.meters.end_codes(meter.id, ctx.now)  # type: ignore[arg-type]
         code = new_code()
-        uow.meters.add_code(ReadingCode(meter_id=meter.id, digest=code_digest(ctx, code), created_at=ctx.now,  # type: ignore[arg-type]
-                                        expires_at=expires))
+        uow.meters.add_code(
+            ReadingCode(
+                meter_id=meter.id,
+                digest=code_digest(ctx, code),
+                created_at=ctx.now,  # type: ignore[arg-type]
+                expires_at=expires,
+            )
+        )
         issued.append(IssuedCode(meter.meter_number, customer, code, until))
     uow.commit()
     return issued
@@ -66,8 +72,11 @@ def _check(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> tuple
     found = uow.meters.by_code(code_digest(ctx, code))
     if found is not None:
         contract, meter, row = found
-        if (meter.meter_number == normalise(meter_number) and tokens.is_usable(row.expires_at, row.used_at, ctx.now)
-                and meter.kind not in REMOTE_KINDS):
+        if (
+            meter.meter_number == normalise(meter_number)
+            and tokens.is_usable(row.expires_at, row.used_at, ctx.now)
+            and meter.kind not in REMOTE_KINDS
+        ):
             return contract, meter, row
     state.record_failure(throttle.READING_CODE_PER_ADDRESS, ctx.now)
     uow.throttles.save(key, state)
@@ -80,10 +89,17 @@ def open_by_code(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) ->
     return form_for(uow, contract, meter)
 
 
-def submit_by_code(uow: UnitOfWork, ctx: Context, code: str, meter_number: str, values: dict[str, str],
-                   reading_date: str, confirmed: bool = False, reason: str = '') -> Submitted:
+def submit_by_code(
+    uow: UnitOfWork,
+    ctx: Context,
+    code: str,
+    meter_number: str,
+    values: dict[str, str],
+    reading_date: str,
+    confirmed: bool = False,
+    reason: str = '',
+) -> Submitted:
     contract, meter, row = _check(uow, ctx, code, meter_number)
     row.used_at = ctx.now
     uow.meters.add_code(row)
-    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code',
-                         'letter')
+    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code', 'letter')

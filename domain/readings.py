@@ -33,8 +33,15 @@ from domain.profile import ReadingsRule
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
 REGISTER_FIELDS = {'1.8.0': 'Zählerstand', '1.8.1': 'Zählerstand HT', '1.8.2': 'Zählerstand NT'}
-REASONS = ('Mehr Personen im Haushalt', 'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
-           'Längere Abwesenheit', 'Leerstand', 'Zählerwechsel', 'Wasserrohrbruch oder Leck', 'Sonstiges')
+REASONS = (
+    'Mehr Personen im Haushalt',
+    'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
+    'Längere Abwesenheit',
+    'Leerstand',
+    'Zählerwechsel',
+    'Wasserrohrbruch oder Leck',
+    'Sonstiges',
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,14 @@ class Judgement:
     expected_high: Decimal | None = None
 
 
-def judge(history: list[tuple[date, Decimal]], new_date: date, new_value: Decimal, digits: int,
-          rule: ReadingsRule, installed_on: date | None = None) -> Judgement:
+def judge(
+    history: list[tuple[date, Decimal]],
+    new_date: date,
+    new_value: Decimal,
+    digits: int,
+    rule: ReadingsRule,
+    installed_on: date | None = None,
+) -> Judgement:
     """Judge `new_value` against `history` (earlier readings of this register, oldest first).
 
     Expected consumption = last period's per-day consumption × days since the last reading; values within
@@ -176,19 +189,33 @@ def unit_of(contract: Contract) -> str:
 
 def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterForm]:
     ensure_owner(uow, user_id, customer_id)
-    return [form_for(uow, contract, meter) for contract, meter in uow.meters.of_customer(customer_id)
-            if meter.removed_on is None and contract.end_date is None]
+    return [
+        form_for(uow, contract, meter)
+        for contract, meter in uow.meters.of_customer(customer_id)
+        if meter.removed_on is None and contract.end_date is None
+    ]
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
     readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
-    values = tuple(LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
-                   for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True))
+    values = tuple(
+        LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
+        for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)
+    )
     registers = tuple(meter.registers.split(','))
-    last = tuple(next(v for v in values if v.obis == obis) for obis in registers
-                 if any(v.obis == obis for v in values))
-    return MeterForm(meter.meter_number, contract.contract_number, contract.commodity, unit_of(contract),
-                     meter.kind, registers, meter.pre_decimal_digits, meter.kind in REMOTE_KINDS, last, values[:12])
+    last = tuple(next(v for v in values if v.obis == obis) for obis in registers if any(v.obis == obis for v in values))
+    return MeterForm(
+        meter.meter_number,
+        contract.contract_number,
+        contract.commodity,
+        unit_of(contract),
+        meter.kind,
+        registers,
+        meter.pre_decimal_digits,
+        meter.kind in REMOTE_KINDS,
+        last,
+        values[:12],
+    )
 
 
 @dataclass(frozen=True)
@@ -211,22 +238,42 @@ class Submitted:
     current_installment: Decimal | None = None
 
 
-def submit_reading(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, meter_number: str,
-                   values: dict[str, str], reading_date: str, confirmed: bool = False, reason: str = '',
-                   channel: str = 'portal') -> Submitted:
+def submit_reading(
+    uow: UnitOfWork,
+    ctx: Context,
+    user_id: int,
+    customer_id: int,
+    meter_number: str,
+    values: dict[str, str],
+    reading_date: str,
+    confirmed: bool = False,
+    reason: str = '',
+    channel: str = 'portal',
+) -> Submitted:
     """Check and store one reading per register of a meter; all registers or none."""
     ensure_owner(uow, user_id, customer_id)
     found = [(c, m) for c, m in uow.meters.of_customer(customer_id) if m.meter_number == meter_number]
     if not found:
         raise NotAllowed()
     contract, meter = found[0]
-    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}',
-                         channel, propose=True)
+    return store_reading(
+        uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}', channel, propose=True
+    )
 
 
-def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Meter, values: dict[str, str],
-                  reading_date: str, confirmed: bool, reason: str, actor: str, channel: str,
-                  propose: bool = False) -> Submitted:
+def store_reading(
+    uow: UnitOfWork,
+    ctx: Context,
+    contract: Contract,
+    meter: Meter,
+    values: dict[str, str],
+    reading_date: str,
+    confirmed: bool,
+    reason: str,
+    actor: str,
+    channel: str,
+    propose: bool = False,
+) -> Submitted:
     """Check and store; with `propose`, also the installment the reading implies, worked out in the same
     transaction (the page asks nothing more, and a failure there leaves nothing stored either) from what is read
     before the first write (SQLite: the one writer's turn is kept short)."""
@@ -238,8 +285,10 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')
     when = parse_date(reading_date, today)
     registers = meter.registers.split(',')
-    parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, REGISTER_FIELDS.get(obis, obis))
-              for obis in registers}
+    parsed = {
+        obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, REGISTER_FIELDS.get(obis, obis))
+        for obis in registers
+    }
     uow.meters.lock(meter.id)  # type: ignore[arg-type]  # two tabs submitting at once: one after the other
     readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
     judgements: dict[str, Judgement] = {}
@@ -254,8 +303,14 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
             raise ReadingBeforeLast('reading_date', last=day(own[-1].reading_date))
         field = REGISTER_FIELDS.get(obis, obis)
         try:
-            judgements[obis] = judge([(r.reading_date, r.value) for r in earlier], when, value,
-                                     meter.pre_decimal_digits, ctx.profile.readings, meter.installed_on)
+            judgements[obis] = judge(
+                [(r.reading_date, r.value) for r in earlier],
+                when,
+                value,
+                meter.pre_decimal_digits,
+                ctx.profile.readings,
+                meter.installed_on,
+            )
         except DomainError as error:
             error.field = field
             raise
@@ -263,8 +318,12 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
     implausible = {obis: j for obis, j in judgements.items() if j.status == 'implausible'}
     if implausible and not confirmed:
         obis, j = next(iter(implausible.items()))
-        raise ReadingImplausible(REGISTER_FIELDS.get(obis, obis), low=number(j.expected_low or 0),
-                                 high=number(j.expected_high or 0), unit=unit_of(contract))
+        raise ReadingImplausible(
+            REGISTER_FIELDS.get(obis, obis),
+            low=number(j.expected_low or 0),
+            high=number(j.expected_high or 0),
+            unit=unit_of(contract),
+        )
     reason = reason.strip()[:500]
     if implausible and not reason:
         raise ReasonRequired('reason')
@@ -277,35 +336,74 @@ def store_reading(uow: UnitOfWork, ctx: Context, contract: Contract, meter: Mete
     for obis, value in parsed.items():
         j = judgements[obis]
         flag = '' if j.status in ('ok', 'first') else j.status
-        row = MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=value,  # type: ignore[arg-type]
-                           source='customer', plausibility=flag, reason=reason if flag else '', submitted_at=ctx.now)
+        row = MeterReading(
+            meter_id=meter.id,
+            obis=obis,
+            reading_date=when,
+            value=value,  # type: ignore[arg-type]
+            source='customer',
+            plausibility=flag,
+            reason=reason if flag else '',
+            submitted_at=ctx.now,
+        )
         uow.meters.add_reading(row)
         stored.append(row)
         lines.append(_line(contract, meter, obis, value, j))
     if implausible:  # confirmed with a reason: staff decide (review queue)
-        uow.billing.add_review(ReviewItem(
-            customer_id=contract.customer_id, contract_id=contract.id, kind='implausible_reading', created_at=ctx.now,
-            reason=reason, details=f'meter={meter.meter_number} date={when.isoformat()} '
-                                   f'readings={",".join(str(r.id) for r in stored)} '
-                                   + ' '.join(f'{obis}={v}' for obis, v in parsed.items())))
-    details = (f'meter={meter.meter_number} date={when.isoformat()} channel={channel} '
-               + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
-               + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={reason}'
-                  if implausible else '')
-               + (' replaces_same_day' if replaced else ''))
-    uow.audit(AuditEntry(at=ctx.now, actor=actor, action='reading_submitted', customer_id=contract.customer_id,
-                         details=details[:2000], address=ctx.address))
+        uow.billing.add_review(
+            ReviewItem(
+                customer_id=contract.customer_id,
+                contract_id=contract.id,
+                kind='implausible_reading',
+                created_at=ctx.now,
+                reason=reason,
+                details=f'meter={meter.meter_number} date={when.isoformat()} '
+                f'readings={",".join(str(r.id) for r in stored)} '
+                + ' '.join(f'{obis}={v}' for obis, v in parsed.items()),
+            )
+        )
+    details = (
+        f'meter={meter.meter_number} date={when.isoformat()} channel={channel} '
+        + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
+        + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={reason}' if implausible else '')
+        + (' replaces_same_day' if replaced else '')
+    )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=actor,
+            action='reading_submitted',
+            customer_id=contract.customer_id,
+            details=details[:2000],
+            address=ctx.address,
+        )
+    )
     if recipient:
-        uow.queue_mail(compose(ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when),
-                               values='\n'.join(lines)), ctx.now)
+        uow.queue_mail(
+            compose(
+                ctx, recipient, 'reading_received', meter=meter.meter_number, date=day(when), values='\n'.join(lines)
+            ),
+            ctx.now,
+        )
     if basis is not None:
         basis.readings[meter.id] = [r for r in readings if not any(r is old for old in replaced)] + stored  # type: ignore[index]
     calculator = installment_after_reading(ctx, contract, basis)  # None without `propose` (no basis)
     uow.commit()
-    return Submitted(meter.meter_number, when, tuple(lines), bool(implausible), bool(replaced), ctx.now,
-                     customer.customer_number if customer else '', customer.display_name if customer else '',
-                     contract.contract_number, contract.commodity, reason if implausible else '',
-                     calculator.suggested if calculator else None, calculator.current if calculator else None)
+    return Submitted(
+        meter.meter_number,
+        when,
+        tuple(lines),
+        bool(implausible),
+        bool(replaced),
+        ctx.now,
+        customer.customer_number if customer else '',
+        customer.display_name if customer else '',
+        contract.contract_number,
+        contract.commodity,
+        reason if implausible else '',
+        calculator.suggested if calculator else None,
+        calculator.current if calculator else None,
+    )
 
 
 def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
@@ -327,4 +425,3 @@ def _line(contract: Contract, meter: Meter, obis: str, value: Decimal, j: Judgem
 
 def days_left(window: Window, today: date) -> int | None:
     return (window.closes_on - today).days if window.closes_on else None
-

@@ -33,8 +33,9 @@ class PendingRegistration:
     email: str
 
 
-def register(uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, password: str,
-             repeat: str) -> PendingRegistration:
+def register(
+    uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, password: str, repeat: str
+) -> PendingRegistration:
     ids = identification.check_format(ctx, ids)
     email = checked_email(email)
     check_password(ctx.profile.password, password, repeat)
@@ -48,9 +49,16 @@ def register(uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, passwo
     user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
     assert user.id is not None and customer.id is not None
     send_confirmation(uow, ctx, user, customer.id)
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='registration_started',
-                         customer_id=customer.id, details=f'method={ctx.profile.registration.confirmation}',
-                         address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user.id}',
+            action='registration_started',
+            customer_id=customer.id,
+            details=f'method={ctx.profile.registration.confirmation}',
+            address=ctx.address,
+        )
+    )
     uow.commit()
     return PendingRegistration(user.id, reference(ctx, user.id), ctx.profile.registration.confirmation, email)
 
@@ -105,8 +113,11 @@ def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
     for user in stale:
         uow.users.delete(user)
     if stale:
-        uow.audit(AuditEntry(at=ctx.now, actor='system', action='unconfirmed_registrations_deleted',
-                             details=f'count={len(stale)}'))
+        uow.audit(
+            AuditEntry(
+                at=ctx.now, actor='system', action='unconfirmed_registrations_deleted', details=f'count={len(stale)}'
+            )
+        )
     uow.commit()
     return len(stale)
 
@@ -135,16 +146,35 @@ def send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_
     purpose = 'pin' if rule.confirmation == 'pin' else 'activation'
     uow.tokens.revoke(user.id, (purpose,), ctx.now)
     plain = tokens.new_pin() if purpose == 'pin' else tokens.new_link_token()
-    uow.tokens.add(OneTimeToken(user_id=user.id, purpose=purpose, digest=tokens.digest(ctx.secret, plain),
-                                payload=str(customer_id), created_at=ctx.now,
-                                expires_at=ctx.now + rule.confirmation_valid_for))
+    uow.tokens.add(
+        OneTimeToken(
+            user_id=user.id,
+            purpose=purpose,
+            digest=tokens.digest(ctx.secret, plain),
+            payload=str(customer_id),
+            created_at=ctx.now,
+            expires_at=ctx.now + rule.confirmation_valid_for,
+        )
+    )
     if purpose == 'pin':
-        uow.queue_mail(compose(ctx, user.email, 'pin', pin=plain, minutes=rule.pin_valid_minutes,
-                               link=f'{ctx.base_url}/registrieren/bestaetigen?ref={reference(ctx, user.id)}'),
-                       ctx.now)
+        uow.queue_mail(
+            compose(
+                ctx,
+                user.email,
+                'pin',
+                pin=plain,
+                minutes=rule.pin_valid_minutes,
+                link=f'{ctx.base_url}/registrieren/bestaetigen?ref={reference(ctx, user.id)}',
+            ),
+            ctx.now,
+        )
     else:
-        uow.queue_mail(compose(ctx, user.email, 'activation', link=f'{ctx.base_url}/aktivieren/{plain}',
-                               hours=rule.link_valid_hours), ctx.now)
+        uow.queue_mail(
+            compose(
+                ctx, user.email, 'activation', link=f'{ctx.base_url}/aktivieren/{plain}', hours=rule.link_valid_hours
+            ),
+            ctx.now,
+        )
 
 
 def _activate(uow: UnitOfWork, ctx: Context, token: OneTimeToken) -> str:
@@ -157,9 +187,18 @@ def _activate(uow: UnitOfWork, ctx: Context, token: OneTimeToken) -> str:
     token.used_at = ctx.now
     user.state, user.confirmed_at = 'active', ctx.now
     uow.users.link(user.id or 0, customer.id, ctx.now)
-    uow.queue_mail(compose(ctx, user.email, 'registered', customer_number=customer.customer_number,
-                           link=ctx.base_url + '/'), ctx.now)
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='registration_confirmed',
-                         customer_id=customer.id, address=ctx.address))
+    uow.queue_mail(
+        compose(ctx, user.email, 'registered', customer_number=customer.customer_number, link=ctx.base_url + '/'),
+        ctx.now,
+    )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user.id}',
+            action='registration_confirmed',
+            customer_id=customer.id,
+            address=ctx.address,
+        )
+    )
     uow.commit()
     return user.email

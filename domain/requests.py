@@ -55,18 +55,18 @@ def reference(message_id: int) -> str:
     return f'K-{message_id:06d}'
 
 
-def contact_messages(uow: UnitOfWork, staff_id: int, status: str = 'open', topic: str = '',
-                     mine: bool = False) -> list[ContactRow]:
+def contact_messages(
+    uow: UnitOfWork, staff_id: int, status: str = 'open', topic: str = '', mine: bool = False
+) -> list[ContactRow]:
     active_staff(uow, staff_id)
     if status not in (*STATUSES, 'all'):
         raise NotAllowed()
-    rows = uow.desk.contact_messages(None if status == 'all' else status, topic or None,
-                                     staff_id if mine else None)
+    rows = uow.desk.contact_messages(None if status == 'all' else status, topic or None, staff_id if mine else None)
     return [_contact_row(uow, m) for m in rows]
 
 
 def take_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) -> None:
-    """"Übernehmen": the message is mine (the filter "mine" shows it)."""
+    """ "Übernehmen": the message is mine (the filter "mine" shows it)."""
     active_staff(uow, staff_id)
     message = _message(uow, message_id)
     message.staff_id = staff_id
@@ -87,11 +87,16 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
     message.answer, message.answered_at, message.status = text, ctx.now, 'answered'
     message.staff_id = message.staff_id or staff_id
     quoted = '\n'.join(f'> {line}' for line in message.message.splitlines())
-    uow.data.save(InboxMessage(customer_id=message.customer_id, created_at=ctx.now, kind='answer',
-                               subject=f'Antwort: {message.subject}'[:200],
-                               body=f'{text}\n\nIhre Nachricht ({reference(message_id)}):\n{quoted}'[:10000]))
-    _notify(uow, ctx, message.customer_id, 'contact_answered', subject=message.subject,
-            reference=reference(message_id))
+    uow.data.save(
+        InboxMessage(
+            customer_id=message.customer_id,
+            created_at=ctx.now,
+            kind='answer',
+            subject=f'Antwort: {message.subject}'[:200],
+            body=f'{text}\n\nIhre Nachricht ({reference(message_id)}):\n{quoted}'[:10000],
+        )
+    )
+    _notify(uow, ctx, message.customer_id, 'contact_answered', subject=message.subject, reference=reference(message_id))
     _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', reference(message_id))
     uow.commit()
 
@@ -106,9 +111,20 @@ def close_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int)
 
 def reviews(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[ReviewRow]:
     active_staff(uow, staff_id)
-    return [ReviewRow(i.id or 0, i.kind, i.created_at, i.customer_id, *_customer_label(uow, i.customer_id),
-                      i.details, i.reason, i.status, i.decision_note)
-            for i in uow.desk.reviews(None if status == 'all' else status)]
+    return [
+        ReviewRow(
+            i.id or 0,
+            i.kind,
+            i.created_at,
+            i.customer_id,
+            *_customer_label(uow, i.customer_id),
+            i.details,
+            i.reason,
+            i.status,
+            i.decision_note,
+        )
+        for i in uow.desk.reviews(None if status == 'all' else status)
+    ]
 
 
 def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, accept: bool, note: str) -> None:
@@ -132,15 +148,34 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             if reading_id.isdigit():
                 uow.meters.delete_reading_by_id(int(reading_id))
     item.status, item.decided_by, item.decided_at, item.decision_note = (
-        'accepted' if accept else 'rejected', staff_id, ctx.now, note)
-    title = {'installment_reduction': 'Ihr Wunsch nach einem niedrigeren Abschlag',
-             'implausible_reading': 'Ihr Zählerstand'}.get(item.kind, 'Ihre Anfrage')
+        'accepted' if accept else 'rejected',
+        staff_id,
+        ctx.now,
+        note,
+    )
+    title = {
+        'installment_reduction': 'Ihr Wunsch nach einem niedrigeren Abschlag',
+        'implausible_reading': 'Ihr Zählerstand',
+    }.get(item.kind, 'Ihre Anfrage')
     verdict = 'Wir haben zugestimmt.' if accept else 'Wir konnten leider nicht zustimmen.'
-    uow.data.save(InboxMessage(customer_id=item.customer_id, created_at=ctx.now, kind='answer', subject=title,
-                               body=f'{verdict} {outcome}\n\n{note}'.strip()[:10000]))
+    uow.data.save(
+        InboxMessage(
+            customer_id=item.customer_id,
+            created_at=ctx.now,
+            kind='answer',
+            subject=title,
+            body=f'{verdict} {outcome}\n\n{note}'.strip()[:10000],
+        )
+    )
     _notify(uow, ctx, item.customer_id, 'review_decided', subject=title)
-    _audit(uow, ctx, staff_id, item.customer_id, 'review_accepted' if accept else 'review_rejected',
-           f'item={item_id} kind={item.kind} {item.details}')
+    _audit(
+        uow,
+        ctx,
+        staff_id,
+        item.customer_id,
+        'review_accepted' if accept else 'review_rejected',
+        f'item={item_id} kind={item.kind} {item.details}',
+    )
     uow.commit()
 
 
@@ -151,10 +186,18 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     plan = plans[-1]
     today = ctx.now.astimezone(BERLIN).date()
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
-    first_due = next(d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year)
-                     if d >= earliest)
-    uow.billing.set_plan(InstallmentPlan(contract_id=plan.contract_id, valid_from=first_due, amount=amount,
-                                         due_day=plan.due_day, per_year=plan.per_year))
+    first_due = next(
+        d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year) if d >= earliest
+    )
+    uow.billing.set_plan(
+        InstallmentPlan(
+            contract_id=plan.contract_id,
+            valid_from=first_due,
+            amount=amount,
+            due_day=plan.due_day,
+            per_year=plan.per_year,
+        )
+    )
     return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
 
 
@@ -178,21 +221,43 @@ def _customer_label(uow: UnitOfWork, customer_id: int) -> tuple[str, str]:
 
 
 def _contact_row(uow: UnitOfWork, m: ContactMessage) -> ContactRow:
-    return ContactRow(m.id or 0, reference(m.id or 0), m.created_at, m.customer_id,
-                      *_customer_label(uow, m.customer_id), m.topic, m.subject, m.message, m.status, m.staff_id,
-                      m.answer)
+    return ContactRow(
+        m.id or 0,
+        reference(m.id or 0),
+        m.created_at,
+        m.customer_id,
+        *_customer_label(uow, m.customer_id),
+        m.topic,
+        m.subject,
+        m.message,
+        m.status,
+        m.staff_id,
+        m.answer,
+    )
 
 
 def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, action: str, details: str) -> None:
-    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action=action, customer_id=customer_id,
-                         details=details[:2000], address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action=action,
+            customer_id=customer_id,
+            details=details[:2000],
+            address=ctx.address,
+        )
+    )
 
 
-
-CHANGE_KINDS = {'reading_submitted': 'Zählerstand', 'installment_changed': 'Abschlag',
-                'bank_account_changed': 'Bankverbindung und SEPA-Mandat', 'mandate_revoked': 'SEPA-Mandat widerrufen',
-                'contact_data_changed': 'Kontaktdaten', 'paperless_on': 'Onlinekunde (an)',
-                'paperless_off': 'Onlinekunde (aus)'}
+CHANGE_KINDS = {
+    'reading_submitted': 'Zählerstand',
+    'installment_changed': 'Abschlag',
+    'bank_account_changed': 'Bankverbindung und SEPA-Mandat',
+    'mandate_revoked': 'SEPA-Mandat widerrufen',
+    'contact_data_changed': 'Kontaktdaten',
+    'paperless_on': 'Onlinekunde (an)',
+    'paperless_off': 'Onlinekunde (aus)',
+}
 
 
 @dataclass(frozen=True)
@@ -206,21 +271,31 @@ class ChangeRow:
     taken_over: bool
 
 
-def customer_changes(uow: UnitOfWork, staff_id: int, kind: str = '', since: datetime | None = None,
-                     open_only: bool = True) -> list[ChangeRow]:
+def customer_changes(
+    uow: UnitOfWork, staff_id: int, kind: str = '', since: datetime | None = None, open_only: bool = True
+) -> list[ChangeRow]:
     """What customers changed that the billing system must take over, newest first (at most 500)."""
     active_staff(uow, staff_id)
     kinds = (kind,) if kind in CHANGE_KINDS else tuple(CHANGE_KINDS)
     rows = uow.desk.changes(kinds, since, open_only, 500)
-    return [ChangeRow(entry.id or 0, entry.at, entry.action, entry.customer_id, number, entry.details, marked)
-            for entry, number, marked in rows]
+    return [
+        ChangeRow(entry.id or 0, entry.at, entry.action, entry.customer_id, number, entry.details, marked)
+        for entry, number, marked in rows
+    ]
 
 
 def mark_taken_over(uow: UnitOfWork, ctx: Context, staff_id: int, audit_ids: list[int]) -> int:
-    """"Übernommen": these changes are in the billing system now; returns how many were newly marked."""
+    """ "Übernommen": these changes are in the billing system now; returns how many were newly marked."""
     active_staff(uow, staff_id)
     count = uow.desk.mark_changes(audit_ids, staff_id, ctx.now, tuple(CHANGE_KINDS))
-    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action='changes_taken_over',
-                         details=f'count={count} ids={",".join(map(str, audit_ids[:200]))}', address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action='changes_taken_over',
+            details=f'count={count} ids={",".join(map(str, audit_ids[:200]))}',
+            address=ctx.address,
+        )
+    )
     uow.commit()
     return count

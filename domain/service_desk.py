@@ -86,8 +86,16 @@ def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHi
     hits = []
     for customer in uow.desk.search(text[:100], SEARCH_LIMIT):
         user = _login_of(uow, customer.id or 0)
-        hits.append(CustomerHit(customer.id or 0, customer.customer_number, customer.display_name, customer.address,
-                                user.email if user else '', user.state if user else 'none'))
+        hits.append(
+            CustomerHit(
+                customer.id or 0,
+                customer.customer_number,
+                customer.display_name,
+                customer.address,
+                user.email if user else '',
+                user.state if user else 'none',
+            )
+        )
     return hits
 
 
@@ -98,17 +106,41 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
     login = None
     if user is not None:
         state = uow.throttles.state(f'login:account:{user.email}')
-        linked = tuple((c.customer_number, c.display_name) for c in
-                       (uow.customers.get(i) for i in uow.users.customer_ids(user.id or 0)) if c is not None)
-        login = LoginStatus(user.id or 0, user.email, user.state, user.created_at, user.confirmed_at,
-                            user.last_login_at, state.minutes_left(ctx.now), linked, user.totp_enabled)
-    readings = tuple(ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
-                     for meter, r in uow.desk.recent_readings(customer_id, 12))
+        linked = tuple(
+            (c.customer_number, c.display_name)
+            for c in (uow.customers.get(i) for i in uow.users.customer_ids(user.id or 0))
+            if c is not None
+        )
+        login = LoginStatus(
+            user.id or 0,
+            user.email,
+            user.state,
+            user.created_at,
+            user.confirmed_at,
+            user.last_login_at,
+            state.minutes_left(ctx.now),
+            linked,
+            user.totp_enabled,
+        )
+    readings = tuple(
+        ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
+        for meter, r in uow.desk.recent_readings(customer_id, 12)
+    )
     changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30))
     _audit(uow, ctx, staff_id, customer_id, 'staff_viewed_customer', '')  # who looked at whose data, and when
     uow.commit()
-    return CustomerCard(customer_id, customer.customer_number, customer.display_name, customer.address,
-                        customer.email, customer.phone, customer.paperless, login, readings, changes)
+    return CustomerCard(
+        customer_id,
+        customer.customer_number,
+        customer.display_name,
+        customer.address,
+        customer.email,
+        customer.phone,
+        customer.paperless,
+        login,
+        readings,
+        changes,
+    )
 
 
 def resend_activation(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
@@ -173,8 +205,9 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     uow.commit()
 
 
-def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str,
-                 document: str = '') -> None:
+def post_message(
+    uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str, document: str = ''
+) -> None:
     """A message (with a PDF document, stored by the caller under the documents folder) in the customer's
     Posteingang, announced by mail to the login (or the contact address)."""
     active_staff(uow, staff_id)
@@ -184,14 +217,29 @@ def post_message(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
         raise FieldRequired('subject', label='Betreff')
     if not body:
         raise FieldRequired('body', label='Nachricht')
-    uow.data.save(InboxMessage(customer_id=customer_id, created_at=ctx.now, kind='document' if document else 'message',
-                               subject=subject[:200], body=body[:10000], document_path=document))
+    uow.data.save(
+        InboxMessage(
+            customer_id=customer_id,
+            created_at=ctx.now,
+            kind='document' if document else 'message',
+            subject=subject[:200],
+            body=body[:10000],
+            document_path=document,
+        )
+    )
     recipient = recipient_for(uow, customer_id, customer.email)
     if recipient:
-        uow.queue_mail(compose(ctx, recipient, 'inbox_message', subject=subject[:200],
-                               link=f'{ctx.base_url}/posteingang'), ctx.now)
-    _audit(uow, ctx, staff_id, customer_id, 'staff_posted_message',
-           f'subject={subject[:200]}' + (f' document={document}' if document else ''))
+        uow.queue_mail(
+            compose(ctx, recipient, 'inbox_message', subject=subject[:200], link=f'{ctx.base_url}/posteingang'), ctx.now
+        )
+    _audit(
+        uow,
+        ctx,
+        staff_id,
+        customer_id,
+        'staff_posted_message',
+        f'subject={subject[:200]}' + (f' document={document}' if document else ''),
+    )
     uow.commit()
 
 
@@ -210,5 +258,13 @@ def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
 
 
 def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, action: str, details: str) -> None:
-    uow.audit(AuditEntry(at=ctx.now, actor=f'staff:{staff_id}', action=action, customer_id=customer_id,
-                         details=details[:2000], address=ctx.address))
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action=action,
+            customer_id=customer_id,
+            details=details[:2000],
+            address=ctx.address,
+        )
+    )

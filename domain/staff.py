@@ -62,8 +62,9 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
     if uow.staff.by_email(email) is not None:
         raise EmailAlreadyRegistered('email')
     initial = tokens.new_temporary_password()
-    uow.staff.add(StaffUser(email=email, name=name[:120], role=role, password_hash=ctx.hasher.hash(initial),
-                            created_at=ctx.now))
+    uow.staff.add(
+        StaffUser(email=email, name=name[:120], role=role, password_hash=ctx.hasher.hash(initial), created_at=ctx.now)
+    )
     _audit(uow, ctx, actor, 'staff_created', f'email={email} role={role}')
     uow.commit()
     return initial
@@ -79,8 +80,9 @@ def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> S
     staff = uow.staff.by_email(email)
     known_hash = staff.password_hash if staff is not None else ctx.hasher.dummy_hash
     if not ctx.hasher.verify(known_hash, password) or staff is None or not staff.active:
-        for key, state, policy in zip(keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS),
-                                      strict=True):
+        for key, state, policy in zip(
+            keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True
+        ):
             state.record_failure(policy, ctx.now)
             uow.throttles.save(key, state)
         uow.commit()
@@ -108,9 +110,10 @@ def confirm_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int, code: str) -
         raise NotAllowed()
     _check_code(uow, ctx, staff, code, recovery=False)
     staff.totp_enabled = True
-    codes = [f'{secrets.randbelow(10 ** 10):010d}' for _ in range(RECOVERY_CODES)]
-    uow.staff.replace_recovery_codes(staff_id, [RecoveryCode(staff_id=staff_id,
-                                                             digest=tokens.digest(ctx.secret, c)) for c in codes])
+    codes = [f'{secrets.randbelow(10**10):010d}' for _ in range(RECOVERY_CODES)]
+    uow.staff.replace_recovery_codes(
+        staff_id, [RecoveryCode(staff_id=staff_id, digest=tokens.digest(ctx.secret, c)) for c in codes]
+    )
     staff.last_login_at = ctx.now
     _audit(uow, ctx, staff_id, 'staff_totp_enrolled')
     uow.commit()
@@ -184,8 +187,18 @@ class StaffRow:
 
 def staff_list(uow: UnitOfWork, actor: int) -> list[StaffRow]:
     _require_admin(uow, actor)
-    return [StaffRow(s.id or 0, s.email, s.name, s.role, s.active, s.totp_enabled,
-                     s.last_login_at.isoformat() if s.last_login_at else '') for s in uow.staff.all()]
+    return [
+        StaffRow(
+            s.id or 0,
+            s.email,
+            s.name,
+            s.role,
+            s.active,
+            s.totp_enabled,
+            s.last_login_at.isoformat() if s.last_login_at else '',
+        )
+        for s in uow.staff.all()
+    ]
 
 
 def set_active(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int, active: bool) -> None:
@@ -228,5 +241,12 @@ def active_staff(uow: UnitOfWork, staff_id: int) -> StaffUser:
 
 
 def _grant(staff: StaffUser, verified: bool) -> StaffGrant:
-    return StaffGrant(staff.id or 0, staff.session_epoch, staff.role, staff.name, staff.totp_enabled, verified,
-                      staff.must_change_password)
+    return StaffGrant(
+        staff.id or 0,
+        staff.session_epoch,
+        staff.role,
+        staff.name,
+        staff.totp_enabled,
+        verified,
+        staff.must_change_password,
+    )

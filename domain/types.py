@@ -35,6 +35,7 @@ class Money(TypeDecorator):
 
     def load_dialect_impl(self, dialect):
         from sqlalchemy import String
+
         return dialect.type_descriptor(String(32) if dialect.name == 'sqlite' else Numeric(14, self._digits()))
 
     def _digits(self) -> int:

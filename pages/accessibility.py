@@ -18,7 +18,17 @@ def create(portal: Portal) -> None:
         with public_frame(portal, t('accessibility.title')):
             page_title(t('accessibility.title'))
             for section in SECTIONS:
-                ui.label(t(f'accessibility.{section}_title')).classes('text-h6 q-mt-md') \
-                    .props('role=heading aria-level=2')
-                ui.label(t(f'accessibility.{section}', name=p.name, email=p.email, phone=p.phone,
-                           street=p.street, postal_code=p.postal_code, city=p.city)).classes('whitespace-pre-line')
+                ui.label(t(f'accessibility.{section}_title')).classes('text-h6 q-mt-md').props(
+                    'role=heading aria-level=2'
+                )
+                ui.label(
+                    t(
+                        f'accessibility.{section}',
+                        name=p.name,
+                        email=p.email,
+                        phone=p.phone,
+                        street=p.street,
+                        postal_code=p.postal_code,
+                        city=p.city,
+                    )
+                ).classes('whitespace-pre-line')

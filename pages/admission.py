@@ -53,8 +53,13 @@ class Backlog:
     def turn_away(self, waiting: int) -> None:
         self.turned_away += 1
         if time.monotonic() - self._warned_at > 10:
-            log.warning('%s: %s waiting; %s visitors asked to come back %s so far', self.what, waiting,
-                        self.turned_away, self.come_back)
+            log.warning(
+                '%s: %s waiting; %s visitors asked to come back %s so far',
+                self.what,
+                waiting,
+                self.turned_away,
+                self.come_back,
+            )
             self._warned_at = time.monotonic()
 
 
@@ -67,8 +72,13 @@ class PageQueue(Backlog):
     is lost to the queue. Measured by the page's own duration, 2,000 customers logging in on two processes made the
     queue promise under 30 s and some pages waited over 300 s (bench/load.py, 24.11.2026)."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], concurrent: int = 4,
-                 max_wait: float = 30.0, estimate: float = 0.02) -> None:
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        concurrent: int = 4,
+        max_wait: float = 30.0,
+        estimate: float = 0.02,
+    ) -> None:
         super().__init__('pages', f'in {RETRY_SECONDS} s', estimate)
         self.app, self.concurrent, self.max_wait = app, concurrent, max_wait
         self.busy = 0  # pages being built
@@ -132,7 +142,16 @@ class PageQueue(Backlog):
 
     async def _turn_away(self, send: Send) -> None:
         self.turn_away(len(self.waiting))
-        await send({'type': 'http.response.start', 'status': 503, 'headers': [
-            (b'content-type', b'text/html; charset=utf-8'), (b'retry-after', str(RETRY_SECONDS).encode()),
-            (b'cache-control', b'no-store'), (b'content-length', str(len(BUSY_PAGE)).encode())]})
+        await send(
+            {
+                'type': 'http.response.start',
+                'status': 503,
+                'headers': [
+                    (b'content-type', b'text/html; charset=utf-8'),
+                    (b'retry-after', str(RETRY_SECONDS).encode()),
+                    (b'cache-control', b'no-store'),
+                    (b'content-length', str(len(BUSY_PAGE)).encode()),
+                ],
+            }
+        )
         await send({'type': 'http.response.body', 'body': BUSY_PAGE})

@@ -26,8 +26,9 @@ def create(portal: Portal) -> None:
 
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
-        return await owned_document(portal, lambda user_id: portal.act(bill_document, user_id, bill_number),
-                                    f'Rechnung-{bill_number}.pdf')
+        return await owned_document(
+            portal, lambda user_id: portal.act(bill_document, user_id, bill_number), f'Rechnung-{bill_number}.pdf'
+        )
 
 
 def _status(row: BillRow) -> str:
@@ -46,14 +47,18 @@ def _status(row: BillRow) -> str:
 def _bill(row: BillRow) -> None:
     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between wrap gap-2'):
         with ui.column().classes('gap-0'):
-            ui.label(f'{t("bills.kinds." + row.kind)} {day(row.period_start)} – {day(row.period_end)}') \
-                    .classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=2')
-            ui.label(f'{t("bills.number")} {row.bill_number} · {t("bills.date")} {day(row.bill_date)}') \
-                    .classes('text-grey-8')
+            ui.label(f'{t("bills.kinds." + row.kind)} {day(row.period_start)} – {day(row.period_end)}').classes(
+                'text-subtitle1 text-weight-medium'
+            ).props('role=heading aria-level=2')
+            ui.label(f'{t("bills.number")} {row.bill_number} · {t("bills.date")} {day(row.bill_date)}').classes(
+                'text-grey-8'
+            )
             ui.label(f'{t("bills.amount")}: {money(row.amount_gross)} · {_status(row)}')
         if row.has_pdf:
-            ui.button(t('bills.download'), icon='download',
-                      on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf')) \
-                    .props(f'outline no-caps aria-label="{t("bills.download")}"')
+            ui.button(
+                t('bills.download'),
+                icon='download',
+                on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf'),
+            ).props(f'outline no-caps aria-label="{t("bills.download")}"')
         else:
             ui.label(t('bills.no_pdf')).classes('text-grey-7')

@@ -25,9 +25,11 @@ def create(portal: Portal) -> None:
         ui.label(t('consumption.intro'))
         for history in histories:
             _meter(history)
-        ui.button(t('consumption.download'), icon='download',
-                  on_click=lambda: ui.download.content(consumption_csv(histories).encode(), 'verbrauch.csv',
-                                                       'text/csv')).props('outline no-caps')
+        ui.button(
+            t('consumption.download'),
+            icon='download',
+            on_click=lambda: ui.download.content(consumption_csv(histories).encode(), 'verbrauch.csv', 'text/csv'),
+        ).props('outline no-caps')
 
 
 def _change(previous: Decimal | None, current: Decimal) -> str:
@@ -40,31 +42,45 @@ def _change(previous: Decimal | None, current: Decimal) -> str:
 def _meter(history: MeterHistory) -> None:
     with ui.card().classes('w-full'):
         title = t('consumption.chart', meter=history.meter_number)
-        ui.label(f'{t("commodity." + history.commodity)} · {title}').classes('text-h6') \
-            .props('role=heading aria-level=2')
+        ui.label(f'{t("commodity." + history.commodity)} · {title}').classes('text-h6').props(
+            'role=heading aria-level=2'
+        )
         periods = list(history.years) or list(history.months)
         if not periods:
             ui.label(t('consumption.too_few'))
             return
         summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in periods)
-        ui.echart({
-            'tooltip': {'trigger': 'axis'},
-            'grid': {'left': 60, 'right': 16, 'top': 24, 'bottom': 32},
-            'xAxis': {'type': 'category', 'data': [p.label for p in periods]},
-            'yAxis': {'type': 'value', 'name': history.unit},
-            'series': [{'type': 'bar', 'name': history.unit, 'data': [float(p.amount) for p in periods],
-                        'itemStyle': {'color': '#00588f'}, 'label': {'show': True, 'position': 'top'}}],
-            'aria': {'enabled': True, 'label': {'description': t('consumption.chart_alt', summary=summary)}},
-        }).classes('w-full h-64').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
-        columns = [{'name': k, 'label': t(f'consumption.{k}'), 'field': k, 'align': 'left'}
-                   for k in ('year', 'amount', 'change')]
+        ui.echart(
+            {
+                'tooltip': {'trigger': 'axis'},
+                'grid': {'left': 60, 'right': 16, 'top': 24, 'bottom': 32},
+                'xAxis': {'type': 'category', 'data': [p.label for p in periods]},
+                'yAxis': {'type': 'value', 'name': history.unit},
+                'series': [
+                    {
+                        'type': 'bar',
+                        'name': history.unit,
+                        'data': [float(p.amount) for p in periods],
+                        'itemStyle': {'color': '#00588f'},
+                        'label': {'show': True, 'position': 'top'},
+                    }
+                ],
+                'aria': {'enabled': True, 'label': {'description': t('consumption.chart_alt', summary=summary)}},
+            }
+        ).classes('w-full h-64').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
+        columns = [
+            {'name': k, 'label': t(f'consumption.{k}'), 'field': k, 'align': 'left'}
+            for k in ('year', 'amount', 'change')
+        ]
         rows, previous = [], None
         for p in periods:
-            rows.append({'year': p.label, 'amount': f'{number(p.amount)} {history.unit}',
-                         'change': _change(previous, p.amount)})
+            rows.append(
+                {'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': _change(previous, p.amount)}
+            )
             previous = p.amount
         ui.table(columns=columns, rows=rows, title=t('consumption.table')).classes('w-full').props('flat dense')
         if history.months and history.years:
-            month_rows = [{'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': ''}
-                          for p in history.months]
+            month_rows = [
+                {'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': ''} for p in history.months
+            ]
             ui.table(columns=columns[:2], rows=month_rows).classes('w-full').props('flat dense')

@@ -36,9 +36,17 @@ def create(portal: Portal) -> None:
                 topic.props(remove='error error-message')
                 done.clear()
                 try:
-                    ref = await session.act(portal, me, send_contact_message, me.user_id, me.customer_id,
-                                            topic.value or '', form.value('subject'), form.value('message'),
-                                            address=client_address())
+                    ref = await session.act(
+                        portal,
+                        me,
+                        send_contact_message,
+                        me.user_id,
+                        me.customer_id,
+                        topic.value or '',
+                        form.value('subject'),
+                        form.value('message'),
+                        address=client_address(),
+                    )
                 except DomainError as error:
                     if error.field == 'topic':
                         topic.props(f'error error-message="{t(error.key, **error.params)}"')

@@ -23,26 +23,36 @@ def create(portal: Portal) -> None:
             ui.label(t('contracts.none'))
         for c in details:
             with ui.card().classes('w-full'):
-                ui.label(f'{t("commodity." + c.commodity)} · {t("contracts.contract", number=c.contract_number)}') \
-                    .classes('text-h6').props('role=heading aria-level=2')
-                rows = [(t('contracts.tariff'), c.tariff_code), (t('contracts.start'), day(c.start_date)),
-                        (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
-                        (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks))]
+                ui.label(
+                    f'{t("commodity." + c.commodity)} · {t("contracts.contract", number=c.contract_number)}'
+                ).classes('text-h6').props('role=heading aria-level=2')
+                rows = [
+                    (t('contracts.tariff'), c.tariff_code),
+                    (t('contracts.start'), day(c.start_date)),
+                    (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
+                    (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks)),
+                ]
                 if c.malo_id:
                     rows.append((t('contracts.malo'), c.malo_id))
                 if c.price is not None:
                     rows += _price_rows(c.price)
                 if c.installment is not None:
-                    rows.append((t('contracts.installment'),
-                                 t('contracts.installment_value', amount=money(c.installment), day=c.due_day)))
+                    rows.append(
+                        (
+                            t('contracts.installment'),
+                            t('contracts.installment_value', amount=money(c.installment), day=c.due_day),
+                        )
+                    )
                 for meter in c.meters:
                     registers = ', '.join(OBIS.get(r, r) for r in meter.registers.split(','))
-                    rows.append((t('contracts.meters'),
-                                 f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})'))
+                    rows.append(
+                        (t('contracts.meters'), f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})')
+                    )
                 _definition_list(rows)
                 if c.next_price is not None:
-                    ui.label(t('contracts.price_change', date=day(c.next_price.valid_from),
-                               price=_unit_price(c.next_price))).classes('text-weight-medium')
+                    ui.label(
+                        t('contracts.price_change', date=day(c.next_price.valid_from), price=_unit_price(c.next_price))
+                    ).classes('text-weight-medium')
 
 
 def _unit_price(price: PriceView) -> str:
@@ -51,9 +61,11 @@ def _unit_price(price: PriceView) -> str:
 
 
 def _price_rows(price: PriceView) -> list[tuple[str, str]]:
-    return [(t('contracts.working_price'), _unit_price(price)),
-            (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
-            (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent))]
+    return [
+        (t('contracts.working_price'), _unit_price(price)),
+        (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
+        (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent)),
+    ]
 
 
 def _definition_list(rows: list[tuple[str, str]]) -> None:

@@ -49,9 +49,14 @@ def create(portal: Portal) -> None:
         except DomainError:
             return RedirectResponse('/')
         pdf = sepa_mandate_pdf(portal.profile, form)
-        return Response(pdf, media_type='application/pdf', headers={
-            'Content-Disposition': f'attachment; filename="SEPA-Mandat-{form.customer_number}.pdf"',
-            'Cache-Control': 'no-store'})
+        return Response(
+            pdf,
+            media_type='application/pdf',
+            headers={
+                'Content-Disposition': f'attachment; filename="SEPA-Mandat-{form.customer_number}.pdf"',
+                'Cache-Control': 'no-store',
+            },
+        )
 
 
 def _card(title: str) -> ui.card:
@@ -61,8 +66,9 @@ def _card(title: str) -> ui.card:
     return card
 
 
-def _basic(box: ui.column, portal: Portal, me: session.LoggedIn, name: str, data: ContactData,
-           saved: bool = False) -> None:
+def _basic(
+    box: ui.column, portal: Portal, me: session.LoggedIn, name: str, data: ContactData, saved: bool = False
+) -> None:
     """Read-only view with "Basisdaten ändern"; the edit form replaces it until "Bestätigen" or "Abbrechen"."""
     box.clear()
     with box, _card(t('customer_data.basic')):
@@ -80,27 +86,40 @@ def _basic(box: ui.column, portal: Portal, me: session.LoggedIn, name: str, data
         with ui.column().classes('w-full gap-2') as edit:
             with ui.row().classes('w-full no-wrap gap-2'):
                 form.field('street', t('customer_data.street'), value=data.street, autocomplete='address-line1')
-                form.field('house_number', t('customer_data.house_number'), value=data.house_number) \
-                    .classes(replace='w-32')
+                form.field('house_number', t('customer_data.house_number'), value=data.house_number).classes(
+                    replace='w-32'
+                )
             with ui.row().classes('w-full no-wrap gap-2'):
-                form.field('postal_code', t('customer_data.postal_code'), value=data.postal_code,
-                           autocomplete='postal-code').classes(replace='w-32').props('inputmode=numeric')
+                form.field(
+                    'postal_code', t('customer_data.postal_code'), value=data.postal_code, autocomplete='postal-code'
+                ).classes(replace='w-32').props('inputmode=numeric')
                 form.field('city', t('customer_data.city'), value=data.city, autocomplete='address-level2')
             form.field('phone', t('customer_data.phone'), value=data.phone, autocomplete='tel').props('type=tel')
-            form.field('contact_email', t('customer_data.contact_email'), value=data.email,
-                       hint=t('customer_data.contact_email_hint'))
+            form.field(
+                'contact_email',
+                t('customer_data.contact_email'),
+                value=data.email,
+                hint=t('customer_data.contact_email_hint'),
+            )
             paperless = ui.checkbox(t('customer_data.paperless'), value=data.paperless)
             ui.label(t('customer_data.paperless_hint')).classes('text-caption text-grey-8')
             form.alert()
 
             async def confirm() -> None:
                 form.clear()
-                new = ContactData(form.value('street'), form.value('house_number'), form.value('postal_code'),
-                                  form.value('city'), form.value('phone'), form.value('contact_email'),
-                                  bool(paperless.value))
+                new = ContactData(
+                    form.value('street'),
+                    form.value('house_number'),
+                    form.value('postal_code'),
+                    form.value('city'),
+                    form.value('phone'),
+                    form.value('contact_email'),
+                    bool(paperless.value),
+                )
                 try:
-                    changed = await session.act(portal, me, change_contact_data, me.user_id, me.customer_id, new,
-                                                address=client_address())
+                    changed = await session.act(
+                        portal, me, change_contact_data, me.user_id, me.customer_id, new, address=client_address()
+                    )
                 except DomainError as error:
                     form.show(error)
                     return
@@ -110,8 +129,9 @@ def _basic(box: ui.column, portal: Portal, me: session.LoggedIn, name: str, data
 
             with ui.row():
                 ui.button(t('customer_data.confirm'), on_click=confirm).props('no-caps')
-                ui.button(t('common.cancel'), on_click=lambda: _basic(box, portal, me, name, data)) \
-                    .props('flat no-caps')
+                ui.button(t('common.cancel'), on_click=lambda: _basic(box, portal, me, name, data)).props(
+                    'flat no-caps'
+                )
         edit.set_visibility(False)
 
         def start_edit() -> None:
@@ -138,13 +158,19 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
                 ui.label(f'{t("customer_data.holder")}: {view.holder}')
                 ui.label(f'{t("customer_data.iban")}: {view.masked_iban}' + (f' ({view.bank})' if view.bank else ''))
                 if view.mandate_active and view.mandate_granted_at is not None:
-                    ui.label(t('customer_data.mandate_active', date=day(view.mandate_granted_at.date()),
-                               reference=view.mandate_reference))
+                    ui.label(
+                        t(
+                            'customer_data.mandate_active',
+                            date=day(view.mandate_granted_at.date()),
+                            reference=view.mandate_reference,
+                        )
+                    )
                     with ui.dialog() as dialog, ui.card():
                         ui.label(t('customer_data.revoke_confirm'))
                         with ui.row():
-                            ui.button(t('customer_data.revoke'), color='negative',
-                                      on_click=lambda: revoke(dialog)).props('no-caps')
+                            ui.button(
+                                t('customer_data.revoke'), color='negative', on_click=lambda: revoke(dialog)
+                            ).props('no-caps')
                             ui.button(t('common.cancel'), on_click=dialog.close).props('flat no-caps')
                     ui.button(t('customer_data.revoke'), on_click=dialog.open).props('outline color=negative no-caps')
                 else:
@@ -153,8 +179,9 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
         async def revoke(dialog: ui.dialog) -> None:
             dialog.close()
             try:
-                if not await session.done(portal, me, revoke_mandate, me.user_id, me.customer_id,
-                                          address=client_address()):
+                if not await session.done(
+                    portal, me, revoke_mandate, me.user_id, me.customer_id, address=client_address()
+                ):
                     return
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')
@@ -164,24 +191,42 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
         ui.timer(0, show_current, once=True)
         form = Form()
         form.field('holder', t('customer_data.holder'), autocomplete='cc-name').props('maxlength=70')
-        iban = form.field('iban', t('customer_data.iban'), hint='z. B. DE89 3704 0044 0532 0130 00') \
-            .props('maxlength=42 spellcheck=false')
+        iban = form.field('iban', t('customer_data.iban'), hint='z. B. DE89 3704 0044 0532 0130 00').props(
+            'maxlength=42 spellcheck=false'
+        )
         bank = ui.label().classes('text-caption text-grey-8').props('aria-live=polite')
-        iban.on_value_change(lambda e: bank.set_text(
-            f'{t("customer_data.bank_name")}: {bank_name(e.value or "")}' if bank_name(e.value or '') else ''))
+        iban.on_value_change(
+            lambda e: bank.set_text(
+                f'{t("customer_data.bank_name")}: {bank_name(e.value or "")}' if bank_name(e.value or '') else ''
+            )
+        )
         p = portal.profile
         ui.label(t('customer_data.mandate_text', creditor=p.name)).classes('text-body2')
-        ui.label(t('customer_data.creditor', name=p.name, address=f'{p.street}, {p.postal_code} {p.city}',
-                   creditor_id=p.creditor_id)).classes('text-caption text-grey-8')
+        ui.label(
+            t(
+                'customer_data.creditor',
+                name=p.name,
+                address=f'{p.street}, {p.postal_code} {p.city}',
+                creditor_id=p.creditor_id,
+            )
+        ).classes('text-caption text-grey-8')
         mandate = ui.checkbox(t('customer_data.mandate'))
         form.alert()
 
         async def save() -> None:
             form.clear()
             try:
-                saved = await session.act(portal, me, change_bank_account, me.user_id, me.customer_id,
-                                          form.value('holder'), form.value('iban'), bool(mandate.value),
-                                          address=client_address())
+                saved = await session.act(
+                    portal,
+                    me,
+                    change_bank_account,
+                    me.user_id,
+                    me.customer_id,
+                    form.value('holder'),
+                    form.value('iban'),
+                    bool(mandate.value),
+                    address=client_address(),
+                )
             except DomainError as error:
                 form.show(error)
                 return

@@ -25,8 +25,12 @@ async def owned_document(portal: Portal, find: Callable[[int], Awaitable[str]], 
     path = (portal.documents / relative).resolve()
     if not path.is_file() or portal.documents.resolve() not in path.parents:
         return _not_found()
-    return FileResponse(path, media_type='application/pdf', filename=filename or path.name,
-                        headers={'Cache-Control': 'private, no-store'})
+    return FileResponse(
+        path,
+        media_type='application/pdf',
+        filename=filename or path.name,
+        headers={'Cache-Control': 'private, no-store'},
+    )
 
 
 def _not_found() -> Response:

@@ -16,8 +16,9 @@ class Form:
         self.fields: dict[str, ui.input] = {}
         self.alert_label: ui.label | None = None
 
-    def field(self, key: str, label: str, *, password: bool = False, autocomplete: str = '',
-              hint: str = '', value: str = '') -> ui.input:
+    def field(
+        self, key: str, label: str, *, password: bool = False, autocomplete: str = '', hint: str = '', value: str = ''
+    ) -> ui.input:
         element = ui.input(label, value=value, password=password, password_toggle_button=password)
         element.classes('w-full').props(f'outlined maxlength=300 autocomplete="{autocomplete or "off"}"')
         if hint:
@@ -67,8 +68,11 @@ def page_title(text: str) -> None:
 
 
 def notice(text: str, kind: str = 'positive') -> ui.label:
-    colours = {'positive': 'bg-green-1 text-green-10', 'info': 'bg-blue-1 text-blue-10',
-               'negative': 'bg-red-1 text-red-10'}
+    colours = {
+        'positive': 'bg-green-1 text-green-10',
+        'info': 'bg-blue-1 text-blue-10',
+        'negative': 'bg-red-1 text-red-10',
+    }
     return ui.label(text).classes(f'q-pa-md rounded-borders w-full {colours[kind]}').props('role=status')
 
 
@@ -79,14 +83,19 @@ def file_picker(label: str, on_upload, accept: str, max_bytes: int, multiple: bo
     receiver = ui.upload(auto_upload=True, on_upload=on_upload, multiple=multiple).classes('hidden')
     picker = f'file-{receiver.id}'
     too_big = t('error.file_too_large', megabytes=max_bytes // 2**20)
-    send = ('(async (input) => { input.setCustomValidity(""); '
-            'for (const file of input.files) { '
-            f'if (file.size > {max_bytes}) {{ input.setCustomValidity("{too_big}"); input.reportValidity(); '
-            'continue; } '
-            'const data = new FormData(); data.append("file", file); '
-            f'await fetch("{receiver.props["url"]}", {{method: "POST", body: data}}); }} '
-            'input.value = ""; })(this)')
-    ui.html(f'<label for="{picker}" class="text-body2 block q-mb-xs">{html.escape(label)}</label>'
-            f'<input id="{picker}" type="file" accept="{html.escape(accept)}"{" multiple" if multiple else ""} '
-            f'onchange="{html.escape(send)}">', sanitize=False).classes('w-full')
+    send = (
+        '(async (input) => { input.setCustomValidity(""); '
+        'for (const file of input.files) { '
+        f'if (file.size > {max_bytes}) {{ input.setCustomValidity("{too_big}"); input.reportValidity(); '
+        'continue; } '
+        'const data = new FormData(); data.append("file", file); '
+        f'await fetch("{receiver.props["url"]}", {{method: "POST", body: data}}); }} '
+        'input.value = ""; })(this)'
+    )
+    ui.html(
+        f'<label for="{picker}" class="text-body2 block q-mb-xs">{html.escape(label)}</label>'
+        f'<input id="{picker}" type="file" accept="{html.escape(accept)}"{" multiple" if multiple else ""} '
+        f'onchange="{html.escape(send)}">',
+        sanitize=False,
+    ).classes('w-full')
     return receiver

@@ -16,17 +16,24 @@ from pages.language import t
 from pages.markup import block, line, link
 from pages.portal import Portal
 
-NAVIGATION = (('nav.overview', '/uebersicht'), ('nav.contracts', '/vertraege'), ('nav.reading', '/zaehlerstand'),
-              ('nav.consumption', '/verbrauch'), ('nav.installment', '/abschlag'),
-              ('nav.bills', '/rechnungen'),
-              ('nav.customer_data', '/kundendaten'), ('nav.inbox', '/posteingang'), ('nav.contact', '/kontakt'),
-              ('nav.settings', '/einstellungen'))
-ACTIVITY_SCRIPT = '''<script>
+NAVIGATION = (
+    ('nav.overview', '/uebersicht'),
+    ('nav.contracts', '/vertraege'),
+    ('nav.reading', '/zaehlerstand'),
+    ('nav.consumption', '/verbrauch'),
+    ('nav.installment', '/abschlag'),
+    ('nav.bills', '/rechnungen'),
+    ('nav.customer_data', '/kundendaten'),
+    ('nav.inbox', '/posteingang'),
+    ('nav.contact', '/kontakt'),
+    ('nav.settings', '/einstellungen'),
+)
+ACTIVITY_SCRIPT = """<script>
 (() => { let last = 0;
   const ping = () => { const now = Date.now(); if (now - last > 30000) { last = now; emitEvent('kp_activity'); } };
   ['click', 'keydown', 'touchstart'].forEach(type => document.addEventListener(type, ping, {passive: true}));
 })();
-</script>'''
+</script>"""
 
 
 @contextmanager
@@ -42,8 +49,9 @@ def public_frame(portal: Portal, title: str) -> Iterator[None]:
 
 
 @contextmanager
-def frame(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], title: str,
-          path: str, unread: int = 0) -> Iterator[None]:
+def frame(
+    portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], title: str, path: str, unread: int = 0
+) -> Iterator[None]:
     _chrome(portal, title)
     with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer:
         _navigation(path, unread)
@@ -67,9 +75,11 @@ def _navigation(path: str, unread: int) -> None:
     links = []
     for key, target in NAVIGATION:
         text = t('nav.inbox_unread', count=unread) if target == '/posteingang' and unread else t(key)
-        current = ('bg-primary text-white" aria-current="page' if target == path else 'text-primary')
-        links.append(f'<a href="{target}" class="nicegui-link block q-py-sm q-px-md text-body1 no-underline '
-                     f'rounded-borders {current}">{escape(text)}</a>')
+        current = 'bg-primary text-white" aria-current="page' if target == path else 'text-primary'
+        links.append(
+            f'<a href="{target}" class="nicegui-link block q-py-sm q-px-md text-body1 no-underline '
+            f'rounded-borders {current}">{escape(text)}</a>'
+        )
     ui.html(''.join(links), sanitize=False, tag='nav').props(f'aria-label="{t("nav.menu")}"').classes('w-full')
 
 
@@ -88,9 +98,13 @@ def _chrome(portal: Portal, title: str) -> None:
 
 def _footer(portal: Portal) -> None:
     p = portal.profile
-    block([line(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}'),
-           link(t('accessibility.title'), '/barrierefreiheit', 'text-grey-8')],
-          'nicegui-column w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8')
+    block(
+        [
+            line(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}'),
+            link(t('accessibility.title'), '/barrierefreiheit', 'text-grey-8'),
+        ],
+        'nicegui-column w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8',
+    )
 
 
 def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice], path: str) -> None:
@@ -102,8 +116,9 @@ def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice
             ui.navigate.to(path)
 
     with ui.row().classes('w-full items-center gap-2 wrap') as row:
-        ui.select(options, label=t('switcher.label'), value=me.customer_id, on_change=switch) \
-            .classes('min-w-[16rem] grow').props('outlined dense')
+        ui.select(options, label=t('switcher.label'), value=me.customer_id, on_change=switch).classes(
+            'min-w-[16rem] grow'
+        ).props('outlined dense')
         dialogs: list[ui.dialog] = []
 
         def add() -> None:  # built on first use: every page has the button, few customers press it
@@ -111,6 +126,7 @@ def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice
                 with row:
                     dialogs.append(_add_customer_dialog(portal, me, path))
             dialogs[0].open()
+
         ui.button(t('switcher.add'), icon='add', on_click=add).props('outline no-caps')
 
 
@@ -191,4 +207,3 @@ def _idle_watch(portal: Portal) -> None:
 def _logout() -> None:
     session.end()
     ui.navigate.to('/')
-

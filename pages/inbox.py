@@ -41,19 +41,23 @@ def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
             heading = ui.label(entry.subject).classes('text-subtitle1').props('role=heading aria-level=2')
             if entry.unread:
                 heading.classes('text-weight-bold')
-            status = ui.badge(t('inbox.unread') if entry.unread else t('inbox.read'),
-                              color='primary' if entry.unread else 'grey-6')
+            status = ui.badge(
+                t('inbox.unread') if entry.unread else t('inbox.read'), color='primary' if entry.unread else 'grey-6'
+            )
         ui.label(f'{t("inbox.kinds." + entry.kind)} · {moment(entry.created_at)}').classes('text-caption text-grey-8')
         ui.label(entry.body).classes('whitespace-pre-line')
         if entry.has_document:
-            ui.button(t('inbox.document'), icon='download',
-                      on_click=lambda: ui.download.from_url(f'/posteingang/dokument/{entry.id}')) \
-                .props('outline dense no-caps')
+            ui.button(
+                t('inbox.document'),
+                icon='download',
+                on_click=lambda: ui.download.from_url(f'/posteingang/dokument/{entry.id}'),
+            ).props('outline dense no-caps')
 
         async def read() -> None:
             try:
-                if not await session.done(portal, me, mark_read, me.user_id, me.customer_id, entry.id,
-                                          address=client_address()):
+                if not await session.done(
+                    portal, me, mark_read, me.user_id, me.customer_id, entry.id, address=client_address()
+                ):
                     return
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')

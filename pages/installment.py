@@ -40,26 +40,38 @@ def result_text(balance: Decimal) -> str:
 def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
     calc = view.calculator
     with ui.card().classes('w-full'):
-        ui.label(t('installment.contract', commodity=t(f'commodity.{view.commodity}'), contract=view.contract_number)) \
-            .classes('text-h6').props('role=heading aria-level=2')
+        ui.label(
+            t('installment.contract', commodity=t(f'commodity.{view.commodity}'), contract=view.contract_number)
+        ).classes('text-h6').props('role=heading aria-level=2')
         ui.label(t('installment.current', amount=money(calc.current)))
         if view.pending is not None:
-            notice(t('installment.pending', amount=money(view.pending.amount), date=day(view.pending.valid_from)),
-                   'info')
+            notice(
+                t('installment.pending', amount=money(view.pending.amount), date=day(view.pending.valid_from)), 'info'
+            )
         basis = 'installment.basis_this_year' if view.basis == 'this_year' else 'installment.basis_last_year'
-        ui.label(t(basis, consumption=number(view.projected_consumption, 0), unit=view.unit,
-                   start=day(view.period_start), end=day(view.period_end))).classes('text-grey-8')
+        ui.label(
+            t(
+                basis,
+                consumption=number(view.projected_consumption, 0),
+                unit=view.unit,
+                start=day(view.period_start),
+                end=day(view.period_end),
+            )
+        ).classes('text-grey-8')
         start = view.pending.amount if view.pending is not None else calc.current
         ui.label(t('installment.slider')).classes('text-subtitle2 q-mt-sm')
-        slider = ui.slider(min=int(calc.minimum), max=int(calc.maximum), step=1, value=int(start)) \
-            .props(f'label-always aria-label="{t("installment.slider")}" '
-                   f'aria-valuetext="{money(start)}" color=primary').classes('q-mt-xl q-mb-sm')
+        slider = (
+            ui.slider(min=int(calc.minimum), max=int(calc.maximum), step=1, value=int(start))
+            .props(f'label-always aria-label="{t("installment.slider")}" aria-valuetext="{money(start)}" color=primary')
+            .classes('q-mt-xl q-mb-sm')
+        )
         new = ui.label().classes('text-subtitle1').props('aria-live=polite')
         result = ui.label().classes('text-subtitle1 text-weight-medium').props('aria-live=polite')
         with ui.row().classes('items-center gap-2'):
             ui.label(t('installment.suggested', amount=money(calc.suggested)))
-            ui.button(t('installment.use_suggested'), on_click=lambda: slider.set_value(int(calc.suggested))) \
-                .props('outline dense no-caps')
+            ui.button(t('installment.use_suggested'), on_click=lambda: slider.set_value(int(calc.suggested))).props(
+                'outline dense no-caps'
+            )
         ui.label(t('installment.first_due', date=day(view.first_due)))
         ui.label(t('installment.keyboard_hint')).classes('text-caption text-grey-7')
         form = Form()
@@ -85,9 +97,18 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             done.clear()
             amount = Decimal(int(slider.value))
             try:
-                changed = await session.act(portal, me, change_installment, me.user_id, me.customer_id,
-                                            view.contract_number, amount, form.value('reading'), form.value('reason'),
-                                            address=client_address())
+                changed = await session.act(
+                    portal,
+                    me,
+                    change_installment,
+                    me.user_id,
+                    me.customer_id,
+                    view.contract_number,
+                    amount,
+                    form.value('reading'),
+                    form.value('reason'),
+                    address=client_address(),
+                )
             except DomainError as error:
                 form.show(error)
                 return

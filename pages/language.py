@@ -45,6 +45,8 @@ def switch(dark_header: bool = True) -> None:
     def change() -> None:
         app.storage.user[KEY] = other
         ui.navigate.reload()
-    ui.button(i18n.t('language.name', other), icon='translate', on_click=change) \
-        .props(f'flat no-caps lang={other} aria-label="{i18n.t("language.switch", other)}"'
-               + (' color=white' if dark_header else ''))
+
+    ui.button(i18n.t('language.name', other), icon='translate', on_click=change).props(
+        f'flat no-caps lang={other} aria-label="{i18n.t("language.switch", other)}"'
+        + (' color=white' if dark_header else '')
+    )

@@ -61,6 +61,7 @@ def create(portal: Portal) -> None:
                     return
                 session.start(grant)
                 ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')
+
             code.on('keydown.enter', submit)
             ui.button(t('login.code_submit'), on_click=submit).classes('w-full').props('no-caps size=lg')
             ui.link(t('common.back_to_login'), '/')
@@ -79,9 +80,11 @@ def create(portal: Portal) -> None:
                 notice(t('error.token_invalid'), 'negative')
                 ui.link(t('forgot.title'), '/passwort-vergessen')
                 return
-            _new_password_form(portal, lambda pw, rep: portal.act(reset_password, token, pw, rep,
-                                                                   address=client_address()),
-                               done=lambda _: ui.navigate.to('/?passwort=1'))
+            _new_password_form(
+                portal,
+                lambda pw, rep: portal.act(reset_password, token, pw, rep, address=client_address()),
+                done=lambda _: ui.navigate.to('/?passwort=1'),
+            )
 
     @ui.page('/passwort-aendern')
     async def forced_change_page():
@@ -95,8 +98,12 @@ def create(portal: Portal) -> None:
             def saved(epoch: int) -> None:
                 session.set_epoch(epoch)
                 ui.navigate.to('/uebersicht')
-            _new_password_form(portal, lambda pw, rep: portal.act(set_initial_password, me.user_id, pw, rep,
-                                                                   address=client_address()), done=saved)
+
+            _new_password_form(
+                portal,
+                lambda pw, rep: portal.act(set_initial_password, me.user_id, pw, rep, address=client_address()),
+                done=saved,
+            )
 
 
 def _login_form(portal: Portal) -> None:
@@ -108,8 +115,9 @@ def _login_form(portal: Portal) -> None:
     async def submit() -> None:
         form.clear()
         try:  # a new session id, then the overview or the code page
-            await renewal.log_in('customer', portal.act(login, form.value('email'), form.value('password'),
-                                                        address=client_address()))
+            await renewal.log_in(
+                'customer', portal.act(login, form.value('email'), form.value('password'), address=client_address())
+            )
         except DomainError as error:
             form.show(error)
 
@@ -139,8 +147,9 @@ def _forgot_form(portal: Portal) -> None:
             return
         done.set_visibility(True)
 
-    ui.button(t('forgot.submit_temporary' if temporary else 'forgot.submit'), on_click=submit) \
-        .classes('w-full').props('no-caps')
+    ui.button(t('forgot.submit_temporary' if temporary else 'forgot.submit'), on_click=submit).classes('w-full').props(
+        'no-caps'
+    )
     ui.link(t('common.back_to_login'), '/')
 
 

@@ -15,19 +15,28 @@ def heading(text: str, classes: str = 'text-h6') -> str:
 
 
 def line(text: str, classes: str = '') -> str:
-    return f'<div class="{classes}">{escape(text, quote=False)}</div>' if classes else \
-        f'<div>{escape(text, quote=False)}</div>'
+    return (
+        f'<div class="{classes}">{escape(text, quote=False)}</div>'
+        if classes
+        else f'<div>{escape(text, quote=False)}</div>'
+    )
 
 
 def link(text: str, target: str, classes: str = '') -> str:
-    return (f'<a href="{escape(target)}" class="{f"nicegui-link {classes}".strip()}">'
-            f'{escape(text, quote=False)}</a>')
+    return f'<a href="{escape(target)}" class="{f"nicegui-link {classes}".strip()}">{escape(text, quote=False)}</a>'
 
 
 def links(items: list[tuple[str, str]]) -> str:
     """A list of links (tasks and the like)."""
-    return ('<ul class="q-ma-none q-pl-md">' + ''.join(f'<li>{link(text, target)}</li>' for text, target in items)
-            + '</ul>') if items else ''
+    return (
+        (
+            '<ul class="q-ma-none q-pl-md">'
+            + ''.join(f'<li>{link(text, target)}</li>' for text, target in items)
+            + '</ul>'
+        )
+        if items
+        else ''
+    )
 
 
 def card(parts: list[str], classes: str = 'w-full') -> str:

@@ -22,8 +22,10 @@ def create(portal: Portal) -> None:
             return
         view = await portal.read(customer_overview, me.user_id, me.customer_id)
         board = await portal.act(dashboard, me.user_id, me.customer_id)
-        block([heading(view.name), line(f'{t("overview.customer_number")}: {view.customer_number}'),
-               line(view.address)], CARD)
+        block(
+            [heading(view.name), line(f'{t("overview.customer_number")}: {view.customer_number}'), line(view.address)],
+            CARD,
+        )
         block(_tasks(board), CARD)
         summaries = _summaries(board)
         if summaries:
@@ -46,37 +48,70 @@ def _summaries(board: Dashboard) -> list[str]:
     """The installment and the latest bill, side by side where there is room."""
     cards = []
     if board.installments:
-        cards.append(card([heading(t('dashboard.installment')),
-                           *(line(f'{t("commodity." + commodity)}: '
-                                  + t('dashboard.installment_value', amount=money(amount), date=day(due)))
-                             for commodity, amount, due in board.installments),
-                           link(t('nav.installment'), '/abschlag')], 'grow min-w-[16rem]'))
+        cards.append(
+            card(
+                [
+                    heading(t('dashboard.installment')),
+                    *(
+                        line(
+                            f'{t("commodity." + commodity)}: '
+                            + t('dashboard.installment_value', amount=money(amount), date=day(due))
+                        )
+                        for commodity, amount, due in board.installments
+                    ),
+                    link(t('nav.installment'), '/abschlag'),
+                ],
+                'grow min-w-[16rem]',
+            )
+        )
     if board.latest_bill is not None:
         bill = board.latest_bill
-        cards.append(card([heading(t('dashboard.latest_bill')),
-                           line(t('dashboard.bill_value', number=bill.bill_number, date=day(bill.bill_date),
-                                  amount=money(bill.amount_gross)))], 'grow min-w-[16rem]'))
+        cards.append(
+            card(
+                [
+                    heading(t('dashboard.latest_bill')),
+                    line(
+                        t(
+                            'dashboard.bill_value',
+                            number=bill.bill_number,
+                            date=day(bill.bill_date),
+                            amount=money(bill.amount_gross),
+                        )
+                    ),
+                ],
+                'grow min-w-[16rem]',
+            )
+        )
     return cards
 
 
 def _contract(contract: ContractView) -> str:
     term = day(contract.start_date) + (f' – {day(contract.end_date)}' if contract.end_date else '')
-    return card([line(f'{contract.commodity} · {t("overview.contract")} {contract.contract_number}',
-                      'text-subtitle1 text-weight-medium'),
-                 line(f'{t("overview.tariff")}: {contract.tariff_code} · {t("overview.since")}: {term}'),
-                 *([line(f'{t("overview.malo")}: {contract.malo_id}')] if contract.malo_id else []),
-                 *(line(f'{meter.kind}: {meter.meter_number}', 'text-grey-8') for meter in contract.meters)])
+    return card(
+        [
+            line(
+                f'{contract.commodity} · {t("overview.contract")} {contract.contract_number}',
+                'text-subtitle1 text-weight-medium',
+            ),
+            line(f'{t("overview.tariff")}: {contract.tariff_code} · {t("overview.since")}: {term}'),
+            *([line(f'{t("overview.malo")}: {contract.malo_id}')] if contract.malo_id else []),
+            *(line(f'{meter.kind}: {meter.meter_number}', 'text-grey-8') for meter in contract.meters),
+        ]
+    )
 
 
 def _consumption(history: MeterHistory) -> None:
     with ui.card().classes('w-full'):
         ui.label(t('dashboard.consumption')).classes('text-h6').props('role=heading aria-level=2')
         summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in history.years)
-        ui.echart({
-            'grid': {'left': 50, 'right': 8, 'top': 16, 'bottom': 24},
-            'xAxis': {'type': 'category', 'data': [p.label for p in history.years]},
-            'yAxis': {'type': 'value', 'name': history.unit},
-            'series': [{'type': 'bar', 'data': [float(p.amount) for p in history.years],
-                        'itemStyle': {'color': '#00588f'}}],
-        }).classes('w-full h-40').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
+        ui.echart(
+            {
+                'grid': {'left': 50, 'right': 8, 'top': 16, 'bottom': 24},
+                'xAxis': {'type': 'category', 'data': [p.label for p in history.years]},
+                'yAxis': {'type': 'value', 'name': history.unit},
+                'series': [
+                    {'type': 'bar', 'data': [float(p.amount) for p in history.years], 'itemStyle': {'color': '#00588f'}}
+                ],
+            }
+        ).classes('w-full h-40').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
         ui.link(t('nav.consumption'), '/verbrauch')

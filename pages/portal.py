@@ -44,8 +44,18 @@ T = TypeVar('T')
 
 
 # Use cases that hash a password (argon2id, deliberately slow, ~150 ms of a core).
-HASHING = {login, register, reset_password, set_initial_password, change_password, disable_second_factor,
-           request_password_reset, staff.password_step, staff.change_staff_password, staff.create_staff}
+HASHING = {
+    login,
+    register,
+    reset_password,
+    set_initial_password,
+    change_password,
+    disable_second_factor,
+    request_password_reset,
+    staff.password_step,
+    staff.change_staff_password,
+    staff.create_staff,
+}
 
 
 class HashingQueue(Backlog):
@@ -79,6 +89,7 @@ class HashingQueue(Backlog):
                 return work()
             finally:
                 self.took(time.perf_counter() - started)
+
         self.waiting += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
@@ -94,8 +105,21 @@ def login_only(_uow: UnitOfWork, _user_id: int) -> None:
 # Short transactions of the customer's pages, each a handful of indexed queries: on SQLite they run directly on the
 # event loop (`Portal.inline`) unless they would have to wait for another writer. Everything else (hashing, PDFs,
 # the back office's searches, imports and exports) keeps to worker threads, where a long run blocks no one.
-QUICK = {login_only, page_frame, dashboard, customer_overview, meter_forms, submit_reading, contract_details,
-         consumption_history, installment_views, bill_list, inbox, contact_data, bank_view}
+QUICK = {
+    login_only,
+    page_frame,
+    dashboard,
+    customer_overview,
+    meter_forms,
+    submit_reading,
+    contract_details,
+    consumption_history,
+    installment_views,
+    bill_list,
+    inbox,
+    contact_data,
+    bank_view,
+}
 
 
 class Turns:
@@ -153,15 +177,27 @@ class Portal:
     inline: Callable[[Callable[[], Any]], Any] | None = None
     turns: Turns = field(default_factory=Turns)
 
-    async def act(self, use_case: Callable[..., T], *args: Any, address: str = '',
-                  login: tuple[int, int] | None = None, staff_login: tuple[int, int] | None = None) -> T:
+    async def act(
+        self,
+        use_case: Callable[..., T],
+        *args: Any,
+        address: str = '',
+        login: tuple[int, int] | None = None,
+        staff_login: tuple[int, int] | None = None,
+    ) -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) in a worker thread, or on the event loop if it is `QUICK` and
         need not wait (`inline`); mails queued by it go out soon. With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
         transaction (`SessionEnded` otherwise): one trip to the database instead of two."""
         context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
-        result = await self._run(lambda uow: use_case(uow, context, *args), hashing=use_case in HASHING, login=login,
-                                 staff_login=staff_login, quick=use_case in QUICK, turns=True)
+        result = await self._run(
+            lambda uow: use_case(uow, context, *args),
+            hashing=use_case in HASHING,
+            login=login,
+            staff_login=staff_login,
+            quick=use_case in QUICK,
+            turns=True,
+        )
         self.mail_queued()
         return result
 
@@ -169,9 +205,15 @@ class Portal:
         """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
         return await self._run(lambda uow: query(uow, *args), login=login, quick=query in QUICK)
 
-    async def _run(self, work: Callable[[UnitOfWork], T], hashing: bool = False,
-                   login: tuple[int, int] | None = None, staff_login: tuple[int, int] | None = None,
-                   quick: bool = False, turns: bool = False) -> T:
+    async def _run(
+        self,
+        work: Callable[[UnitOfWork], T],
+        hashing: bool = False,
+        login: tuple[int, int] | None = None,
+        staff_login: tuple[int, int] | None = None,
+        quick: bool = False,
+        turns: bool = False,
+    ) -> T:
         chosen = language.current()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
@@ -181,6 +223,7 @@ class Portal:
                 if staff_login is not None and staff.staff_session(uow, *staff_login) is None:
                     raise SessionEnded()
                 return work(uow)
+
         try:
             if quick and self.inline is not None:
                 async with self.turns.turn() if turns else contextlib.nullcontext():

@@ -17,6 +17,7 @@ Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | N
 
 def protected_page(portal: Portal, path: str, title_key: str):
     """Decorator: register `builder(me, choices)` at `path`, reachable only for a valid, active session."""
+
     def register(builder: Builder) -> Builder:
         @ui.page(path, response_timeout=PAGE_TIMEOUT)
         async def page():
@@ -33,5 +34,7 @@ def protected_page(portal: Portal, path: str, title_key: str):
                 result = builder(me, choices)
                 if result is not None:
                     await result
+
         return builder
+
     return register

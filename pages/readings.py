@@ -62,21 +62,35 @@ def _period_notice(portal: Portal) -> None:
 
 def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
     with ui.card().classes('w-full'):
-        ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}') \
-            .classes('text-h6').props('role=heading aria-level=2')
+        ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}').classes(
+            'text-h6'
+        ).props('role=heading aria-level=2')
         if meter.remote:
             ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
             for last in meter.last:
-                ui.label(f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
-                         + t('reading.value_of', value=number(last.value), unit=meter.unit,
-                             date=day(last.reading_date)))
+                ui.label(
+                    f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
+                    + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
+                )
             return
         last_values(meter)
         window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
         if window.open:
+
             async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted | None:
-                return await session.act(portal, me, submit_reading, me.user_id, me.customer_id, meter.meter_number,
-                                         values, when, confirmed, reason, address=client_address())
+                return await session.act(
+                    portal,
+                    me,
+                    submit_reading,
+                    me.user_id,
+                    me.customer_id,
+                    meter.meter_number,
+                    values,
+                    when,
+                    confirmed,
+                    reason,
+                    address=client_address(),
+                )
 
             reading_form(portal, meter, send, _proposal)
         _history(meter)
@@ -85,20 +99,25 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
 Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 
 
-def reading_form(portal: Portal, meter: MeterForm, send: Send,
-                 after: Callable[[Submitted], None] | None = None) -> None:
+def reading_form(
+    portal: Portal, meter: MeterForm, send: Send, after: Callable[[Submitted], None] | None = None
+) -> None:
     """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
     form = Form()
     for obis in meter.registers:
         label = REGISTER_FIELDS.get(obis, obis)
-        form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma') \
-            .props('inputmode=numeric')
+        form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma').props(
+            'inputmode=numeric'
+        )
     today = utcnow().astimezone(BERLIN).date()
     form.field('reading_date', t('reading.field_date'), hint=t('reading.date_hint'), value=day(today))
     with ui.column().classes('w-full gap-2') as confirm_box:
         confirmed = ui.checkbox(t('reading.confirm'))
-        reason = ui.input(t('reading.reason'), autocomplete=list(REASONS)).classes('w-full') \
+        reason = (
+            ui.input(t('reading.reason'), autocomplete=list(REASONS))
+            .classes('w-full')
             .props(f'outlined maxlength=500 hint="{t("reading.reason_hint")}"')
+        )
         form.fields['reason'] = reason
     confirm_box.set_visibility(False)
     form.alert()
@@ -126,10 +145,13 @@ def reading_form(portal: Portal, meter: MeterForm, send: Send,
             for line in result.lines:
                 ui.label(line)
             name = f'Zaehlerstand-{result.meter_number}-{result.reading_date:%Y-%m-%d}.pdf'
-            ui.button(t('reading.confirmation_pdf'), icon='download',
-                      on_click=lambda r=result, n=name: ui.download.content(
-                          reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')) \
-                .props('outline no-caps')
+            ui.button(
+                t('reading.confirmation_pdf'),
+                icon='download',
+                on_click=lambda r=result, n=name: ui.download.content(
+                    reading_confirmation_pdf(portal.profile, r), n, 'application/pdf'
+                ),
+            ).props('outline no-caps')
             if after is not None:
                 after(result)
 
@@ -141,28 +163,39 @@ def _proposal(result: Submitted) -> None:
     if result.suggested_installment is None or result.current_installment is None:
         return
     with ui.row().classes('items-center gap-2'):
-        ui.label(t('reading.proposal', amount=money(result.suggested_installment),
-                   current=money(result.current_installment)))
+        ui.label(
+            t('reading.proposal', amount=money(result.suggested_installment), current=money(result.current_installment))
+        )
         ui.link(t('reading.proposal_link'), '/abschlag')
 
 
 def last_values(meter: MeterForm) -> None:
     for last in meter.last:
         register = f' ({REGISTER_FIELDS.get(last.obis, last.obis)})' if len(meter.registers) > 1 else ''
-        ui.label(f'{t("reading.last")}{register}: '
-                 + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))) \
-            .classes('text-grey-8')
+        ui.label(
+            f'{t("reading.last")}{register}: '
+            + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
+        ).classes('text-grey-8')
 
 
 def _history(meter: MeterForm) -> None:
     if not meter.history:
         return
     ui.label(t('reading.history')).classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=3')
-    columns = [{'name': k, 'label': t(f'reading.{k}'), 'field': k, 'align': 'left'}
-               for k in ('date', 'register', 'value', 'source', 'status')]
-    rows = [{'date': day(v.reading_date), 'register': REGISTER_FIELDS.get(v.obis, v.obis),
-             'value': f'{number(v.value)} {meter.unit}', 'source': t(f'reading.sources.{v.source}'),
-             'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else ''} for v in meter.history]
+    columns = [
+        {'name': k, 'label': t(f'reading.{k}'), 'field': k, 'align': 'left'}
+        for k in ('date', 'register', 'value', 'source', 'status')
+    ]
+    rows = [
+        {
+            'date': day(v.reading_date),
+            'register': REGISTER_FIELDS.get(v.obis, v.obis),
+            'value': f'{number(v.value)} {meter.unit}',
+            'source': t(f'reading.sources.{v.source}'),
+            'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else '',
+        }
+        for v in meter.history
+    ]
     ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 
 
@@ -185,12 +218,14 @@ def _by_code(portal: Portal) -> None:
             return
 
         async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted:
-            return await portal.act(submit_by_code, code, meter_number, values, when, confirmed, reason,
-                                    address=client_address())
+            return await portal.act(
+                submit_by_code, code, meter_number, values, when, confirmed, reason, address=client_address()
+            )
 
         with meter_box, ui.card().classes('w-full'):
-            ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}') \
-                .classes('text-h6').props('role=heading aria-level=2')
+            ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}').classes(
+                'text-h6'
+            ).props('role=heading aria-level=2')
             last_values(meter)
             reading_form(portal, meter, send)
 

@@ -48,8 +48,13 @@ def _registration_form(portal: Portal) -> None:
         form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
         second_fields(portal, form)
         form.field('email', t('field.email'), autocomplete='email')
-        form.field('password', t('field.password'), password=True, autocomplete='new-password',
-                   hint=describe_policy(profile.password))
+        form.field(
+            'password',
+            t('field.password'),
+            password=True,
+            autocomplete='new-password',
+            hint=describe_policy(profile.password),
+        )
         form.field('password_repeat', t('field.password_repeat'), password=True, autocomplete='new-password')
         form.alert()
         submit_button = ui.button(t('register.submit')).classes('w-full').props('no-caps size=lg')
@@ -60,8 +65,14 @@ def _registration_form(portal: Portal) -> None:
         form.clear()
         ids = identifiers(form)
         try:
-            pending = await portal.act(register, ids, form.value('email'), form.value('password'),
-                                       form.value('password_repeat'), address=client_address())
+            pending = await portal.act(
+                register,
+                ids,
+                form.value('email'),
+                form.value('password'),
+                form.value('password_repeat'),
+                address=client_address(),
+            )
         except DomainError as error:
             form.show(at_second(error, form) if error.field == 'second' else error)
             return

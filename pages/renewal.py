@@ -47,8 +47,11 @@ def create() -> None:
     @ui.page('/anmelden/weiter')
     async def renew(request: Request, t: str = ''):
         ticket = app.storage.user.pop('login_ticket', None)
-        if not ticket or not secrets.compare_digest(str(ticket.get('token', '')), t) \
-                or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS:
+        if (
+            not ticket
+            or not secrets.compare_digest(str(ticket.get('token', '')), t)
+            or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS
+        ):
             return redirect('/')
         chosen = app.storage.user.get(language.KEY)
         app.storage.user.clear()  # nothing of the old session lives on but the language

@@ -11,18 +11,24 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
     def __init__(self, app: ASGIApp, https: bool) -> None:
         super().__init__(app)
-        self.headers = {'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff',
-                        'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY',
-                        'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-                        'Cross-Origin-Opener-Policy': 'same-origin'}
+        self.headers = {
+            'Content-Security-Policy': CSP,
+            'X-Content-Type-Options': 'nosniff',
+            'Referrer-Policy': 'same-origin',
+            'X-Frame-Options': 'DENY',
+            'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+            'Cross-Origin-Opener-Policy': 'same-origin',
+        }
         if https:
             self.headers['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains'
 
@@ -48,4 +54,5 @@ def same_origin(public_url: str):
             return True
         host = (environ.get('HTTP_X_FORWARDED_HOST') or environ.get('HTTP_HOST') or '').split(',')[0].strip().lower()
         return bool(host) and origin in (f'http://{host}', f'https://{host}')
+
     return allowed

@@ -30,9 +30,13 @@ class LoggedIn:
 def start(grant: SessionGrant) -> None:
     storage = app.storage.user
     storage.pop('pending_user', None)
-    storage.update(user_id=grant.user_id, epoch=grant.epoch, last_active=time.time(),
-                   customer_id=grant.customer_ids[0] if grant.customer_ids else None,
-                   must_change_password=grant.must_change_password)
+    storage.update(
+        user_id=grant.user_id,
+        epoch=grant.epoch,
+        last_active=time.time(),
+        customer_id=grant.customer_ids[0] if grant.customer_ids else None,
+        must_change_password=grant.must_change_password,
+    )
 
 
 PENDING_SECONDS = 300  # the code must follow the password within five minutes
@@ -90,15 +94,15 @@ async def act(portal: Portal, me: LoggedIn, use_case: Callable[..., T], *args: A
     return result if ran else None
 
 
-async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., object], *args: Any,
-               address: str = '') -> bool:
+async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., object], *args: Any, address: str = '') -> bool:
     """`act` for a use case that returns nothing: whether it ran (False: the login had ended, back to the login)."""
     ran, _ = await _while_logged_in(portal, me, use_case, args, address)
     return ran
 
 
-async def _while_logged_in(portal: Portal, me: LoggedIn, use_case: Callable[..., T], args: tuple[Any, ...],
-                           address: str) -> tuple[bool, T | None]:
+async def _while_logged_in(
+    portal: Portal, me: LoggedIn, use_case: Callable[..., T], args: tuple[Any, ...], address: str
+) -> tuple[bool, T | None]:
     storage = app.storage.user
     if storage.get('user_id') != me.user_id or _idle_ended(portal):
         ui.navigate.to('/')

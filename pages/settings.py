@@ -66,8 +66,9 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
         async def submit() -> None:
             form.clear()
             try:
-                email = await session.act(portal, me, request_email_change, me.user_id, form.value('new_email'),
-                                          address=client_address())
+                email = await session.act(
+                    portal, me, request_email_change, me.user_id, form.value('new_email'), address=client_address()
+                )
             except DomainError as error:
                 form.show(error)
                 return
@@ -75,6 +76,7 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
                 return
             done.text = t('settings.email_link_sent', email=email)
             done.set_visibility(True)
+
         ui.button(t('settings.email_submit'), on_click=submit).props('no-caps')
 
 
@@ -92,9 +94,16 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
         async def submit() -> None:
             form.clear()
             try:
-                epoch = await session.act(portal, me, change_password, me.user_id, form.value('current_password'),
-                                          form.value('new_password'), form.value('password_repeat'),
-                                          address=client_address())
+                epoch = await session.act(
+                    portal,
+                    me,
+                    change_password,
+                    me.user_id,
+                    form.value('current_password'),
+                    form.value('new_password'),
+                    form.value('password_repeat'),
+                    address=client_address(),
+                )
             except DomainError as error:
                 form.show(error)
                 return
@@ -104,6 +113,7 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
             for element in form.fields.values():
                 element.value = ''
             done.set_visibility(True)
+
         ui.button(t('settings.password_submit'), on_click=submit).props('no-caps')
 
 
@@ -116,20 +126,28 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
         box = ui.column().classes('w-full gap-2')
         if enabled:
             with box:
-                form.field('current_password', t('field.current_password'), password=True,
-                           autocomplete='current-password')
+                form.field(
+                    'current_password', t('field.current_password'), password=True, autocomplete='current-password'
+                )
                 form.alert()
 
                 async def disable() -> None:
                     form.clear()
                     try:
-                        if not await session.done(portal, me, disable_second_factor, me.user_id,
-                                                  form.value('current_password'), address=client_address()):
+                        if not await session.done(
+                            portal,
+                            me,
+                            disable_second_factor,
+                            me.user_id,
+                            form.value('current_password'),
+                            address=client_address(),
+                        ):
                             return
                     except DomainError as error:
                         form.show(error)
                         return
                     ui.navigate.to('/einstellungen')
+
                 ui.button(t('settings.totp_disable'), on_click=disable).props('no-caps outline')
             return
 
@@ -140,8 +158,9 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
             starter.set_visibility(False)
             with box:
                 ui.label(t('settings.totp_scan'))
-                ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56') \
-                    .props(f'alt="{t("settings.totp_qr")}"')
+                ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56').props(
+                    f'alt="{t("settings.totp_qr")}"'
+                )
                 ui.label(t('settings.totp_secret', secret=enrolment.secret)).style('word-break: break-all')
                 form.field('code', t('settings.totp_code'), autocomplete='one-time-code').props('inputmode=numeric')
                 form.alert()
@@ -149,14 +168,17 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
                 async def confirm() -> None:
                     form.clear()
                     try:
-                        if not await session.done(portal, me, confirm_second_factor, me.user_id, form.value('code'),
-                                                  address=client_address()):
+                        if not await session.done(
+                            portal, me, confirm_second_factor, me.user_id, form.value('code'), address=client_address()
+                        ):
                             return
                     except DomainError as error:
                         form.show(error)
                         return
                     ui.navigate.to('/einstellungen')
+
                 ui.button(t('settings.totp_confirm'), on_click=confirm).props('no-caps')
+
         starter = ui.button(t('settings.totp_enable'), on_click=start).props('no-caps outline')
 
 
@@ -175,10 +197,12 @@ def _export_card(portal: Portal, me: session.LoggedIn) -> None:
                 ui.download.content(export_zip(data), f'meine-daten-{stamp}.zip', 'application/zip')
 
         with ui.row().classes('gap-2 wrap'):
-            ui.button(t('settings.export_json'), icon='download', on_click=lambda: download('json')) \
-                .props('outline no-caps')
-            ui.button(t('settings.export_csv'), icon='download', on_click=lambda: download('csv')) \
-                .props('outline no-caps')
+            ui.button(t('settings.export_json'), icon='download', on_click=lambda: download('json')).props(
+                'outline no-caps'
+            )
+            ui.button(t('settings.export_csv'), icon='download', on_click=lambda: download('csv')).props(
+                'outline no-caps'
+            )
 
 
 def _delete_card(portal: Portal, me: session.LoggedIn) -> None:

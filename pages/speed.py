@@ -31,14 +31,18 @@ def remember_handler_signatures() -> None:
         function = getattr(handler, '__func__', None)
         if function is not None:
             key: object = function
-        elif type(handler) is types.FunctionType and not hasattr(handler, '__wrapped__') \
-                and not hasattr(handler, '__signature__'):
+        elif (
+            type(handler) is types.FunctionType
+            and not hasattr(handler, '__wrapped__')
+            and not hasattr(handler, '__signature__')
+        ):
             key = (handler.__code__, len(handler.__defaults__ or ()), tuple(handler.__kwdefaults__ or ()))
         else:
             return inspect_each_time(handler)
         if key not in known:
             known[key] = inspect_each_time(handler)
         return known[key]
+
     helpers.expects_arguments = expects_arguments
 
 
@@ -48,6 +52,7 @@ def wake_outboxes_only_to_send() -> None:
     every such timeout makes a task and cancels it: with 1,000 customers sitting on their dashboards, almost half
     the portal's CPU (bench/idle.py, py-spy). That wait is the only `wait_for` in NiceGUI's outbox module: there it
     now waits for its wake-up alone (tests/pages/test_speed.py checks both: it sleeps while idle, and stops)."""
+
     class OutboxAsyncio(types.ModuleType):
         def __getattr__(self, name: str) -> object:
             return getattr(asyncio, name)
@@ -55,6 +60,7 @@ def wake_outboxes_only_to_send() -> None:
         @staticmethod
         def wait_for(awaitable: Awaitable, timeout: float | None = None) -> Awaitable:
             return awaitable
+
     outbox.asyncio = OutboxAsyncio('asyncio')
 
 
@@ -119,8 +125,12 @@ def free_elements_without_the_collector() -> None:
 
         def __init__(self, *args, _make=make, **kwargs) -> None:
             _make(self, *args, **kwargs)
-            self._change_handlers = [(handler, expects) for handler, expects in self._change_handlers
-                                     if getattr(handler, '__self__', None) is not self]
+            self._change_handlers = [
+                (handler, expects)
+                for handler, expects in self._change_handlers
+                if getattr(handler, '__self__', None) is not self
+            ]
+
         kind.__init__ = __init__
         kind._change_handlers_with_args = property(handlers_with_own_update)
         kind.without_cycles = True
@@ -144,6 +154,7 @@ def redirect(url: str) -> RedirectResponse:
     async def forget() -> None:
         if not client.is_deleted and not client.has_socket_connection:
             client.delete()
+
     return RedirectResponse(url, background=BackgroundTask(forget))
 
 

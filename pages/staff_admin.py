@@ -14,8 +14,16 @@ from pages.portal import Portal
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 
-IMPORT_FILES = ('customers.csv', 'contracts.csv', 'meters.csv', 'readings.csv', 'prices.csv', 'installments.csv',
-                'payments.csv', 'bills.csv')
+IMPORT_FILES = (
+    'customers.csv',
+    'contracts.csv',
+    'meters.csv',
+    'readings.csv',
+    'prices.csv',
+    'installments.csv',
+    'payments.csv',
+    'bills.csv',
+)
 
 
 def create(portal: Portal) -> None:
@@ -56,16 +64,31 @@ def _exchange_pages(portal: Portal) -> None:
             with report:
                 for file in result.files:
                     if file.errors:
-                        ui.label(t('staff.import_file_errors', name=file.name, count=len(file.errors))) \
-                            .classes('text-negative text-weight-medium')
+                        ui.label(t('staff.import_file_errors', name=file.name, count=len(file.errors))).classes(
+                            'text-negative text-weight-medium'
+                        )
                         for error in file.errors[:100]:
                             ui.label(error).classes('text-negative text-body2')
                     else:
                         key = 'staff.import_file_done' if apply else 'staff.import_file_ok'
-                        ui.label(t(key, name=file.name, rows=file.rows, created=file.created, updated=file.updated,
-                                   unchanged=file.unchanged))
-                notice(t('staff.import_done') if apply else t('staff.import_checked') if result.ok
-                       else t('staff.import_fix'), 'positive' if result.ok else 'negative')
+                        ui.label(
+                            t(
+                                key,
+                                name=file.name,
+                                rows=file.rows,
+                                created=file.created,
+                                updated=file.updated,
+                                unchanged=file.unchanged,
+                            )
+                        )
+                notice(
+                    t('staff.import_done')
+                    if apply
+                    else t('staff.import_checked')
+                    if result.ok
+                    else t('staff.import_fix'),
+                    'positive' if result.ok else 'negative',
+                )
             if not apply and result.ok:
                 run_button.enable()
             if apply:
@@ -90,15 +113,19 @@ def _exchange_pages(portal: Portal) -> None:
                 for row in rows:
                     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
                         state = t('staff.api_revoked') if row.revoked else t('staff.api_active')
-                        ui.label(f'{row.name} · {t("staff.api_scopes." + row.scope)} · {state} · '
-                                 f'{t("staff.api_last_used")}: {when(row.last_used_at)}')
+                        ui.label(
+                            f'{row.name} · {t("staff.api_scopes." + row.scope)} · {state} · '
+                            f'{t("staff.api_last_used")}: {when(row.last_used_at)}'
+                        )
                         if not row.revoked:
-                            ui.button(t('staff.api_revoke'), on_click=lambda r=row: revoke(r.token_id)) \
-                                .props('no-caps outline color=negative')
+                            ui.button(t('staff.api_revoke'), on_click=lambda r=row: revoke(r.token_id)).props(
+                                'no-caps outline color=negative'
+                            )
 
         async def revoke(token_id: int) -> None:
-            if await staff_session.done(portal, me, api_tokens.revoke_token, me.staff_id, token_id,
-                                        address=client_address()):
+            if await staff_session.done(
+                portal, me, api_tokens.revoke_token, me.staff_id, token_id, address=client_address()
+            ):
                 await refresh()
 
         await refresh()
@@ -106,8 +133,13 @@ def _exchange_pages(portal: Portal) -> None:
             ui.label(t('staff.api_create')).classes('text-h6').props('role=heading aria-level=2')
             form = Form()
             form.field('name', t('staff.api_name'))
-            scope = ui.select({s: t(f'staff.api_scopes.{s}') for s in api_tokens.SCOPES}, value='read',
-                              label=t('staff.api_scope')).classes('w-full').props('outlined')
+            scope = (
+                ui.select(
+                    {s: t(f'staff.api_scopes.{s}') for s in api_tokens.SCOPES}, value='read', label=t('staff.api_scope')
+                )
+                .classes('w-full')
+                .props('outlined')
+            )
             form.alert()
             created = ui.column().classes('w-full')
 
@@ -115,8 +147,15 @@ def _exchange_pages(portal: Portal) -> None:
                 form.clear()
                 created.clear()
                 try:
-                    plain = await staff_session.act(portal, me, api_tokens.create_token, me.staff_id,
-                                                    form.value('name'), str(scope.value), address=client_address())
+                    plain = await staff_session.act(
+                        portal,
+                        me,
+                        api_tokens.create_token,
+                        me.staff_id,
+                        form.value('name'),
+                        str(scope.value),
+                        address=client_address(),
+                    )
                 except DomainError as error:
                     form.show(error)
                     return
@@ -127,6 +166,7 @@ def _exchange_pages(portal: Portal) -> None:
                     ui.label(plain).style('font-family: monospace; word-break: break-all')
                 form.fields['name'].value = ''
                 await refresh()
+
             ui.button(t('staff.api_create_submit'), on_click=create_token).props('no-caps')
 
 
@@ -149,8 +189,15 @@ def _settings_page(portal: Portal) -> None:
             with box:
                 value = values[editable.path]
                 if editable.kind == 'choice':
-                    element = ui.select({c: t(f'staff.setting_choices.{c}') for c in editable.choices}, value=value,
-                                        label=editable.label).classes('w-full').props('outlined')
+                    element = (
+                        ui.select(
+                            {c: t(f'staff.setting_choices.{c}') for c in editable.choices},
+                            value=value,
+                            label=editable.label,
+                        )
+                        .classes('w-full')
+                        .props('outlined')
+                    )
                 elif editable.kind == 'bool':
                     element = ui.checkbox(editable.label, value=value == '1')
                 elif editable.kind == 'color':
@@ -159,6 +206,7 @@ def _settings_page(portal: Portal) -> None:
                     element = form.field(editable.path, editable.label, value=value)
                 form.fields[editable.path] = element  # type: ignore[assignment]
                 if editable.path == 'bill.logo':
+
                     async def logo_uploaded(event, field=element) -> None:
                         suffix = Path(event.file.name).suffix.lower()
                         if suffix not in ('.png', '.jpg', '.jpeg'):
@@ -167,6 +215,7 @@ def _settings_page(portal: Portal) -> None:
                         target = portal.documents / f'logo{suffix}'
                         await event.file.save(target)
                         field.value = str(target.resolve())
+
                     file_picker(t('staff.settings_logo_upload'), logo_uploaded, '.png,.jpg,.jpeg', 2 * 2**20)
         form.alert()
 
@@ -180,9 +229,15 @@ def _settings_page(portal: Portal) -> None:
         async def save() -> None:
             form.clear()
             try:
-                saved = await staff_session.act(portal, me, profile_admin.save_profile, me.staff_id,
-                                                portal.base_profile or portal.profile, collected(),
-                                                address=client_address())
+                saved = await staff_session.act(
+                    portal,
+                    me,
+                    profile_admin.save_profile,
+                    me.staff_id,
+                    portal.base_profile or portal.profile,
+                    collected(),
+                    address=client_address(),
+                )
             except DomainError as error:
                 form.show(error)
                 return
@@ -191,6 +246,7 @@ def _settings_page(portal: Portal) -> None:
             profile, version = saved
             portal.profile, portal.profile_version = profile, version
             ui.notify(t('staff.settings_saved'), type='positive')
+
         ui.button(t('staff.settings_save'), on_click=save).props('no-caps')
 
 
@@ -213,12 +269,14 @@ def _staff_pages(portal: Portal) -> None:
                             ui.label(f'{t("staff.staff_roles." + row.role)} · {state}{extra}').classes('text-grey-8')
                         if row.staff_id != me.staff_id:
                             with ui.row().classes('gap-2'):
-                                ui.button(t('staff.staff_unlock') if not row.active else t('staff.staff_lock'),
-                                          on_click=lambda r=row: change(staff.set_active, r.staff_id, not r.active)) \
-                                    .props('no-caps outline')
-                                ui.button(t('staff.staff_reset_2fa'),
-                                          on_click=lambda r=row: change(staff.reset_second_factor, r.staff_id)) \
-                                    .props('no-caps outline')
+                                ui.button(
+                                    t('staff.staff_unlock') if not row.active else t('staff.staff_lock'),
+                                    on_click=lambda r=row: change(staff.set_active, r.staff_id, not r.active),
+                                ).props('no-caps outline')
+                                ui.button(
+                                    t('staff.staff_reset_2fa'),
+                                    on_click=lambda r=row: change(staff.reset_second_factor, r.staff_id),
+                                ).props('no-caps outline')
 
         async def change(use_case, *args) -> None:
             if await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address()):
@@ -230,8 +288,13 @@ def _staff_pages(portal: Portal) -> None:
             form = Form()
             form.field('name', t('staff.staff_name'))
             form.field('email', t('staff.email'))
-            role = ui.select({r: t(f'staff.staff_roles.{r}') for r in staff.ROLES}, value='service',
-                             label=t('staff.staff_role')).classes('w-full').props('outlined')
+            role = (
+                ui.select(
+                    {r: t(f'staff.staff_roles.{r}') for r in staff.ROLES}, value='service', label=t('staff.staff_role')
+                )
+                .classes('w-full')
+                .props('outlined')
+            )
             form.alert()
             created = ui.column().classes('w-full')
 
@@ -239,9 +302,16 @@ def _staff_pages(portal: Portal) -> None:
                 form.clear()
                 created.clear()
                 try:
-                    password = await staff_session.act(portal, me, staff.create_staff, me.staff_id,
-                                                       form.value('email'), form.value('name'), str(role.value),
-                                                       address=client_address())
+                    password = await staff_session.act(
+                        portal,
+                        me,
+                        staff.create_staff,
+                        me.staff_id,
+                        form.value('email'),
+                        form.value('name'),
+                        str(role.value),
+                        address=client_address(),
+                    )
                 except DomainError as error:
                     form.show(error)
                     return
@@ -251,4 +321,5 @@ def _staff_pages(portal: Portal) -> None:
                     notice(t('staff.staff_created', password=password))
                 form.fields['name'].value, form.fields['email'].value = '', ''
                 await refresh()
+
             ui.button(t('staff.staff_create_submit'), on_click=create_staff).props('no-caps')

@@ -47,11 +47,15 @@ def _desk_pages(portal: Portal) -> None:
                 for hit in hits:
                     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
                         with ui.column().classes('gap-0'):
-                            ui.link(f'{hit.customer_number} · {hit.name}', f'/verwaltung/kunden/{hit.customer_id}') \
-                                .classes('text-subtitle1')
+                            ui.link(
+                                f'{hit.customer_number} · {hit.name}', f'/verwaltung/kunden/{hit.customer_id}'
+                            ).classes('text-subtitle1')
                             ui.label(hit.address).classes('text-grey-8')
-                        ui.label(f'{t("staff.login_" + hit.login_state)}'
-                                 + (f' · {hit.login_email}' if hit.login_email else ''))
+                        ui.label(
+                            f'{t("staff.login_" + hit.login_state)}'
+                            + (f' · {hit.login_email}' if hit.login_email else '')
+                        )
+
         form.fields['query'].on('keydown.enter', search)
         ui.button(t('staff.search_submit'), on_click=search).props('no-caps')
         if q:
@@ -78,20 +82,32 @@ def _desk_pages(portal: Portal) -> None:
             _actions(portal, me, card)
         with ui.card().classes('w-full'):
             ui.label(t('staff.readings')).classes('text-h6').props('role=heading aria-level=2')
-            rows = [{'date': day(r.reading_date), 'meter': r.meter_number, 'register': r.obis,
-                     'value': number(Decimal(r.value)),
-                     'source': t(f'staff.sources.{r.source}'),
-                     'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
-                     + (f' – {r.reason}' if r.reason else '')} for r in card.readings]
-            columns = [{'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k,
-                        'align': 'left'} for k in ('date', 'meter', 'register', 'value', 'source', 'status')]
+            rows = [
+                {
+                    'date': day(r.reading_date),
+                    'meter': r.meter_number,
+                    'register': r.obis,
+                    'value': number(Decimal(r.value)),
+                    'source': t(f'staff.sources.{r.source}'),
+                    'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
+                    + (f' – {r.reason}' if r.reason else ''),
+                }
+                for r in card.readings
+            ]
+            columns = [
+                {'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k, 'align': 'left'}
+                for k in ('date', 'meter', 'register', 'value', 'source', 'status')
+            ]
             ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
         with ui.card().classes('w-full'):
             ui.label(t('staff.changes')).classes('text-h6').props('role=heading aria-level=2')
-            rows = [{'at': when(c.at), 'actor': c.actor, 'action': c.action, 'details': c.details}
-                    for c in card.changes]
-            columns = [{'name': k, 'label': label, 'field': k, 'align': 'left'}
-                       for k, label in (('at', 'Zeit'), ('actor', 'Wer'), ('action', 'Was'), ('details', 'Details'))]
+            rows = [
+                {'at': when(c.at), 'actor': c.actor, 'action': c.action, 'details': c.details} for c in card.changes
+            ]
+            columns = [
+                {'name': k, 'label': label, 'field': k, 'align': 'left'}
+                for k, label in (('at', 'Zeit'), ('actor', 'Wer'), ('action', 'Was'), ('details', 'Details'))
+            ]
             ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 
 
@@ -100,12 +116,18 @@ def _login_status(card: desk.CustomerCard) -> None:
     if login is None:
         ui.label(t('staff.no_login'))
         return
-    rows = [(t('staff.login_email'), login.email), (t('staff.portal_status'), t(f'staff.login_{login.state}')),
-            (t('staff.registered_at'), when(login.created_at)),
-            (t('staff.confirmed_at'), when(login.confirmed_at)), (t('staff.last_login'), when(login.last_login_at)),
-            (t('staff.portal_status'), t('staff.locked', minutes=login.locked_minutes) if login.locked_minutes
-             else t('staff.not_locked')),
-            (t('staff.linked'), ', '.join(f'{number} ({name})' for number, name in login.linked) or '–')]
+    rows = [
+        (t('staff.login_email'), login.email),
+        (t('staff.portal_status'), t(f'staff.login_{login.state}')),
+        (t('staff.registered_at'), when(login.created_at)),
+        (t('staff.confirmed_at'), when(login.confirmed_at)),
+        (t('staff.last_login'), when(login.last_login_at)),
+        (
+            t('staff.portal_status'),
+            t('staff.locked', minutes=login.locked_minutes) if login.locked_minutes else t('staff.not_locked'),
+        ),
+        (t('staff.linked'), ', '.join(f'{number} ({name})' for number, name in login.linked) or '–'),
+    ]
     for label, value in rows:
         with ui.row().classes('gap-2'):
             ui.label(f'{label}:').classes('text-grey-8')
@@ -118,8 +140,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
     async def act(use_case, done: str, *args) -> bool:
         outcome.clear()
         try:
-            if not await staff_session.done(portal, me, use_case, me.staff_id, card.customer_id, *args,
-                                            address=client_address()):
+            if not await staff_session.done(
+                portal, me, use_case, me.staff_id, card.customer_id, *args, address=client_address()
+            ):
                 return False
         except DomainError as error:
             with outcome:
@@ -132,17 +155,22 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
     login = card.login
     with ui.row().classes('gap-2 wrap'):
         if login is not None and login.state == 'pending':
-            ui.button(t('staff.resend_activation'), on_click=lambda: act(
-                desk.resend_activation, t('staff.done_activation', email=login.email))).props('no-caps outline')
+            ui.button(
+                t('staff.resend_activation'),
+                on_click=lambda: act(desk.resend_activation, t('staff.done_activation', email=login.email)),
+            ).props('no-caps outline')
         if login is not None and login.state == 'active':
-            ui.button(t('staff.send_reset'), on_click=lambda: act(
-                desk.send_reset, t('staff.done_reset', email=login.email))).props('no-caps outline')
+            ui.button(
+                t('staff.send_reset'), on_click=lambda: act(desk.send_reset, t('staff.done_reset', email=login.email))
+            ).props('no-caps outline')
         if login is not None and login.locked_minutes:
-            ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))) \
-                .props('no-caps outline')
+            ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))).props(
+                'no-caps outline'
+            )
         if login is not None and login.second_factor:
-            ui.button(t('staff.reset_customer_2fa'), on_click=lambda: act(
-                desk.reset_second_factor, t('staff.done_reset_2fa'))).props('no-caps outline')
+            ui.button(
+                t('staff.reset_customer_2fa'), on_click=lambda: act(desk.reset_second_factor, t('staff.done_reset_2fa'))
+            ).props('no-caps outline')
     if login is not None:
         with ui.expansion(t('staff.delete_login')).classes('w-full'):
             reason = Form()
@@ -155,6 +183,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
                     return
                 if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason')):
                     ui.navigate.to(f'/verwaltung/kunden/{card.customer_id}')
+
             ui.button(t('staff.delete_confirm'), on_click=delete).props('no-caps color=negative')
     with ui.expansion(t('staff.post_message')).classes('w-full'):
         message = Form()
@@ -174,6 +203,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             await run.io_bound(target.write_bytes, content)
             attached['document'] = relative
             attachment.text = t('staff.message_attached', name=Path(event.file.name).name)
+
         file_picker(t('staff.message_document'), attach, '.pdf', 20 * 2**20)
         attachment = ui.label().props('role=status')
 
@@ -183,7 +213,13 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
                 if not message.value(key).strip():
                     message.fields[key].error = t('error.field_required', label=label)
                     return
-            if await act(desk.post_message, t('staff.done_message'), message.value('subject'), message.value('body'),
-                         attached.pop('document', '')):
+            if await act(
+                desk.post_message,
+                t('staff.done_message'),
+                message.value('subject'),
+                message.value('body'),
+                attached.pop('document', ''),
+            ):
                 message.fields['subject'].value, body.value, attachment.text = '', '', ''
+
         ui.button(t('staff.message_submit'), on_click=send).props('no-caps')

@@ -15,16 +15,17 @@ from pages.portal import PAGE_TIMEOUT, Portal
 from pages.speed import redirect
 from pages.staff_session import StaffMe
 
-NAVIGATION = (('staff.nav_customers', '/verwaltung/kunden', False),
-              ('staff.nav_messages', '/verwaltung/nachrichten', False),
-              ('staff.nav_reviews', '/verwaltung/pruefungen', False),
-              ('staff.nav_changes', '/verwaltung/aenderungen', False),
-              ('staff.nav_settings', '/verwaltung/einstellungen', True),
-              ('staff.nav_import', '/verwaltung/import', True),
-              ('staff.nav_api', '/verwaltung/api', True),
-              ('staff.nav_staff', '/verwaltung/mitarbeiter', True))
+NAVIGATION = (
+    ('staff.nav_customers', '/verwaltung/kunden', False),
+    ('staff.nav_messages', '/verwaltung/nachrichten', False),
+    ('staff.nav_reviews', '/verwaltung/pruefungen', False),
+    ('staff.nav_changes', '/verwaltung/aenderungen', False),
+    ('staff.nav_settings', '/verwaltung/einstellungen', True),
+    ('staff.nav_import', '/verwaltung/import', True),
+    ('staff.nav_api', '/verwaltung/api', True),
+    ('staff.nav_staff', '/verwaltung/mitarbeiter', True),
+)
 Builder = Callable[[StaffMe], Awaitable[None] | None]
-
 
 
 def when(value) -> str:
@@ -53,6 +54,7 @@ def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[
             def logout() -> None:
                 staff_session.end()
                 ui.navigate.to('/verwaltung')
+
             ui.button(t('staff.logout'), on_click=logout).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-5xl mx-auto q-pa-md gap-4'):
         yield
@@ -60,6 +62,7 @@ def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[
 
 def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
     """Decorator: a page for a verified staff session (and the admin role where asked)."""
+
     def register(builder: Builder) -> Builder:
         async def page(**params):
             me = await staff_session.current(portal)
@@ -73,9 +76,11 @@ def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
                 result = builder(me, **params)
                 if result is not None:
                     await result
+
         # path and query parameters as the builder declares them (after `me`), for FastAPI to parse
         signature = inspect.signature(builder)
         page.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore
         ui.page(path, response_timeout=PAGE_TIMEOUT)(page)
         return builder
+
     return register

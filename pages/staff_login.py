@@ -1,6 +1,5 @@
 """Verwaltung: the staff's login with two factors, first enrolment and the forced password change."""
 
-
 import segno
 from nicegui import app, ui
 
@@ -38,10 +37,15 @@ def _login_pages(portal: Portal) -> None:
             async def submit() -> None:
                 form.clear()
                 try:  # a new session id, then the second factor
-                    await renewal.log_in('staff', portal.act(staff.password_step, form.value('email'),
-                                                             form.value('password'), address=client_address()))
+                    await renewal.log_in(
+                        'staff',
+                        portal.act(
+                            staff.password_step, form.value('email'), form.value('password'), address=client_address()
+                        ),
+                    )
                 except DomainError as error:
                     form.show(error)
+
             form.fields['password'].on('keydown.enter', submit)
             ui.button(t('staff.submit'), on_click=submit).props('no-caps')
 
@@ -53,20 +57,21 @@ def _login_pages(portal: Portal) -> None:
         with public_frame(portal, t('staff.code_title')):
             page_title(t('staff.code_title'))
             form = Form()
-            form.field('code', t('staff.code'), hint=t('staff.code_hint'), autocomplete='one-time-code') \
-                .props('inputmode=numeric')
+            form.field('code', t('staff.code'), hint=t('staff.code_hint'), autocomplete='one-time-code').props(
+                'inputmode=numeric'
+            )
             form.alert()
 
             async def submit() -> None:
                 form.clear()
                 try:
-                    grant = await portal.act(staff.code_step, me.staff_id, form.value('code'),
-                                             address=client_address())
+                    grant = await portal.act(staff.code_step, me.staff_id, form.value('code'), address=client_address())
                 except DomainError as error:
                     form.show(error)
                     return
                 staff_session.start(grant)
                 ui.navigate.to('/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden')
+
             form.fields['code'].on('keydown.enter', submit)
             ui.button(t('staff.code_submit'), on_click=submit).props('no-caps')
 
@@ -82,11 +87,15 @@ def _login_pages(portal: Portal) -> None:
         with public_frame(portal, t('staff.enrol_title')):
             page_title(t('staff.enrol_title'))
             ui.label(t('staff.enrol_intro'))
-            ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56') \
-                .props(f'alt="{t("staff.enrol_qr")}"')
-            ui.label(t('staff.enrol_secret', secret=' '.join(enrolment.secret[i:i + 4]
-                                                            for i in range(0, len(enrolment.secret), 4)))) \
-                .classes('text-body2').style('word-break: break-all')
+            ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56').props(
+                f'alt="{t("staff.enrol_qr")}"'
+            )
+            ui.label(
+                t(
+                    'staff.enrol_secret',
+                    secret=' '.join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4)),
+                )
+            ).classes('text-body2').style('word-break: break-all')
             form = Form()
             form.field('code', t('staff.code'), autocomplete='one-time-code').props('inputmode=numeric')
             form.alert()
@@ -95,8 +104,9 @@ def _login_pages(portal: Portal) -> None:
             async def submit() -> None:
                 form.clear()
                 try:
-                    grant, codes = await portal.act(staff.confirm_enrolment, me.staff_id, form.value('code'),
-                                                    address=client_address())
+                    grant, codes = await portal.act(
+                        staff.confirm_enrolment, me.staff_id, form.value('code'), address=client_address()
+                    )
                 except DomainError as error:
                     form.show(error)
                     return
@@ -108,6 +118,7 @@ def _login_pages(portal: Portal) -> None:
                     ui.label('   '.join(codes)).classes('text-mono text-body1').style('font-family: monospace')
                     target = '/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden'
                     ui.button(t('staff.recovery_done'), on_click=lambda: ui.navigate.to(target)).props('no-caps')
+
             confirm = ui.button(t('staff.enrol_submit'), on_click=submit).props('no-caps')
 
     @ui.page('/verwaltung/passwort')
@@ -126,11 +137,17 @@ def _login_pages(portal: Portal) -> None:
             async def submit() -> None:
                 form.clear()
                 try:
-                    grant = await portal.act(staff.change_staff_password, me.staff_id, form.value('password'),
-                                             form.value('password_repeat'), address=client_address())
+                    grant = await portal.act(
+                        staff.change_staff_password,
+                        me.staff_id,
+                        form.value('password'),
+                        form.value('password_repeat'),
+                        address=client_address(),
+                    )
                 except DomainError as error:
                     form.show(error)
                     return
                 staff_session.start(grant)
                 ui.navigate.to('/verwaltung/kunden')
+
             ui.button(t('staff.password_submit'), on_click=submit).props('no-caps')

@@ -25,14 +25,24 @@ def _request_pages(portal: Portal) -> None:
     @staff_page(portal, '/verwaltung/nachrichten', 'staff.nav_messages')
     async def messages_page(me: StaffMe, status: str = 'open', thema: str = '', meine: str = '') -> None:
         page_title(t('staff.nav_messages'))
-        statuses = {'open': t('staff.status_open'), 'answered': t('staff.status_answered'),
-                    'closed': t('staff.status_closed'), 'all': t('staff.status_all')}
+        statuses = {
+            'open': t('staff.status_open'),
+            'answered': t('staff.status_answered'),
+            'closed': t('staff.status_closed'),
+            'all': t('staff.status_all'),
+        }
         with ui.row().classes('w-full items-center gap-4 wrap'):
-            status_select = ui.select(statuses, value=status if status in statuses else 'open',
-                                      label=t('staff.filter_status')).classes('w-48').props('outlined dense')
+            status_select = (
+                ui.select(statuses, value=status if status in statuses else 'open', label=t('staff.filter_status'))
+                .classes('w-48')
+                .props('outlined dense')
+            )
             topics = {'': t('staff.filter_all_topics'), **{topic: topic for topic in TOPICS}}
-            topic_select = ui.select(topics, value=thema if thema in topics else '',
-                                     label=t('staff.filter_topic')).classes('w-64').props('outlined dense')
+            topic_select = (
+                ui.select(topics, value=thema if thema in topics else '', label=t('staff.filter_topic'))
+                .classes('w-64')
+                .props('outlined dense')
+            )
             mine = ui.checkbox(t('staff.filter_mine'), value=bool(meine))
         listing = ui.column().classes('w-full gap-2')
 
@@ -40,12 +50,14 @@ def _request_pages(portal: Portal) -> None:
             listing.clear()
             if not await staff_session.still(portal, me):
                 return
-            rows = await portal.read(requests.contact_messages, me.staff_id, status_select.value,
-                                     topic_select.value or '', bool(mine.value))
+            rows = await portal.read(
+                requests.contact_messages, me.staff_id, status_select.value, topic_select.value or '', bool(mine.value)
+            )
             with listing:
                 ui.label(t('staff.hits', count=len(rows))).props('role=status')
                 for row in rows:
                     _message_card(portal, me, row, refresh)
+
         for element in (status_select, topic_select, mine):
             element.on_value_change(refresh)
         await refresh()
@@ -64,6 +76,7 @@ def _request_pages(portal: Portal) -> None:
                 ui.label(t('staff.hits', count=len(rows))).props('role=status')
                 for row in rows:
                     _review_card(portal, me, row, refresh)
+
         await refresh()
 
 
@@ -75,18 +88,31 @@ def _changes_page(portal: Portal) -> None:
         with ui.row().classes('w-full items-start gap-4 wrap'):
             kinds = {'': t('staff.changes_all'), **requests.CHANGE_KINDS}
             kind = ui.select(kinds, value='', label=t('staff.changes_kind')).classes('w-64').props('outlined dense')
-            since = ui.input(t('staff.changes_since'), value='', placeholder='TT.MM.JJJJ') \
-                .classes('w-48').props('outlined dense')
+            since = (
+                ui.input(t('staff.changes_since'), value='', placeholder='TT.MM.JJJJ')
+                .classes('w-48')
+                .props('outlined dense')
+            )
             open_only = ui.checkbox(t('staff.changes_open_only'), value=True)
-        columns = [{'name': k, 'label': t(f'staff.changes_col_{k}'), 'field': k, 'align': 'left'}
-                   for k in ('at', 'kind', 'customer', 'details', 'state')]
-        table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple') \
-            .classes('w-full').props('flat dense wrap-cells')
-        table.add_slot('header-selection', f'<q-checkbox v-model="props.selected" dense '
-                                           f'aria-label="{t("staff.changes_select_all")}" />')
-        table.add_slot('body-selection', '<q-checkbox v-model="props.selected" dense :aria-label="'
-                                         f"'{t('staff.changes_select')} ' + props.row.customer + ', ' + props.row.at"
-                                         '" />')
+        columns = [
+            {'name': k, 'label': t(f'staff.changes_col_{k}'), 'field': k, 'align': 'left'}
+            for k in ('at', 'kind', 'customer', 'details', 'state')
+        ]
+        table = (
+            ui.table(columns=columns, rows=[], row_key='id', selection='multiple')
+            .classes('w-full')
+            .props('flat dense wrap-cells')
+        )
+        table.add_slot(
+            'header-selection',
+            f'<q-checkbox v-model="props.selected" dense aria-label="{t("staff.changes_select_all")}" />',
+        )
+        table.add_slot(
+            'body-selection',
+            '<q-checkbox v-model="props.selected" dense :aria-label="'
+            f"'{t('staff.changes_select')} ' + props.row.customer + ', ' + props.row.at"
+            '" />',
+        )
         status = ui.label().props('role=status')
 
         def since_value() -> datetime | None:
@@ -107,12 +133,20 @@ def _changes_page(portal: Portal) -> None:
                 start = since_value()
             except ValueError:
                 return
-            rows = await portal.read(requests.customer_changes, me.staff_id, kind.value or '', start,
-                                     bool(open_only.value))
-            table.rows = [{'id': r.audit_id, 'at': when(r.at), 'kind': requests.CHANGE_KINDS.get(r.kind, r.kind),
-                           'customer': r.customer_number, 'details': r.details,
-                           'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open')}
-                          for r in rows]
+            rows = await portal.read(
+                requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
+            )
+            table.rows = [
+                {
+                    'id': r.audit_id,
+                    'at': when(r.at),
+                    'kind': requests.CHANGE_KINDS.get(r.kind, r.kind),
+                    'customer': r.customer_number,
+                    'details': r.details,
+                    'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open'),
+                }
+                for r in rows
+            ]
             table.selected = []
             status.text = t('staff.hits', count=len(rows))
 
@@ -121,8 +155,9 @@ def _changes_page(portal: Portal) -> None:
             if not ids:
                 ui.notify(t('staff.changes_none_selected'), type='warning')
                 return
-            count = await staff_session.act(portal, me, requests.mark_taken_over, me.staff_id, ids,
-                                            address=client_address())
+            count = await staff_session.act(
+                portal, me, requests.mark_taken_over, me.staff_id, ids, address=client_address()
+            )
             if count is None:
                 return
             ui.notify(t('staff.changes_marked', count=count), type='positive')
@@ -137,8 +172,9 @@ def _changes_page(portal: Portal) -> None:
                 since.error = t('staff.changes_since_needed')
                 return
             content = await run.io_bound(portal.export, kind_name, start.date())
-            ui.download.content(content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv',
-                                'text/csv; charset=utf-8')
+            ui.download.content(
+                content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv', 'text/csv; charset=utf-8'
+            )
 
         for element in (kind, open_only):
             element.on_value_change(refresh)
@@ -146,17 +182,20 @@ def _changes_page(portal: Portal) -> None:
         since.on('keydown.enter', refresh)
         with ui.row().classes('gap-2 wrap'):
             ui.button(t('staff.changes_mark'), on_click=mark).props('no-caps')
-            ui.button(t('staff.changes_csv_changes'), icon='download',
-                      on_click=lambda: download('changes')).props('no-caps outline')
-            ui.button(t('staff.changes_csv_readings'), icon='download',
-                      on_click=lambda: download('readings')).props('no-caps outline')
+            ui.button(t('staff.changes_csv_changes'), icon='download', on_click=lambda: download('changes')).props(
+                'no-caps outline'
+            )
+            ui.button(t('staff.changes_csv_readings'), icon='download', on_click=lambda: download('readings')).props(
+                'no-caps outline'
+            )
         await refresh()
 
 
 def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh) -> None:
     with ui.card().classes('w-full'):
-        ui.label(f'{row.reference} · {row.topic} · {row.subject}').classes('text-subtitle1 text-weight-medium') \
-            .props('role=heading aria-level=2')
+        ui.label(f'{row.reference} · {row.topic} · {row.subject}').classes('text-subtitle1 text-weight-medium').props(
+            'role=heading aria-level=2'
+        )
         with ui.row().classes('gap-2 items-center'):
             ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
             ui.label(f'· {when(row.created_at)} · {t("staff.status_" + row.status)}').classes('text-grey-8')
@@ -171,9 +210,11 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
 
         async def act(use_case, *args) -> None:
             await _save(portal, me, form, refresh, use_case, row.message_id, *args)
+
         with ui.row().classes('gap-2'):
-            ui.button(t('staff.answer_submit'),
-                      on_click=lambda: act(requests.answer_message, str(answer.value or ''))).props('no-caps')
+            ui.button(
+                t('staff.answer_submit'), on_click=lambda: act(requests.answer_message, str(answer.value or ''))
+            ).props('no-caps')
             if row.staff_id != me.staff_id:
                 ui.button(t('staff.take'), on_click=lambda: act(requests.take_message)).props('no-caps outline')
             ui.button(t('staff.close'), on_click=lambda: act(requests.close_message)).props('no-caps outline')
@@ -181,8 +222,9 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
 
 def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) -> None:
     with ui.card().classes('w-full'):
-        ui.label(f'{t("staff.review_kinds." + row.kind)} · {when(row.created_at)}') \
-            .classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=2')
+        ui.label(f'{t("staff.review_kinds." + row.kind)} · {when(row.created_at)}').classes(
+            'text-subtitle1 text-weight-medium'
+        ).props('role=heading aria-level=2')
         ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
         ui.label(row.details).classes('text-grey-8')
         ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
@@ -192,6 +234,7 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
 
         async def decide(accept: bool) -> None:
             await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))
+
         with ui.row().classes('gap-2'):
             ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
             ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')

@@ -18,8 +18,7 @@ from pages.portal import Portal
 
 T = TypeVar('T')
 
-KEYS = ('staff_id', 'staff_epoch', 'staff_verified', 'staff_active', 'staff_role', 'staff_name',
-        'staff_must_change')
+KEYS = ('staff_id', 'staff_epoch', 'staff_verified', 'staff_active', 'staff_role', 'staff_name', 'staff_must_change')
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,15 @@ class StaffMe:
 
 
 def start(grant: StaffGrant) -> None:
-    app.storage.user.update(staff_id=grant.staff_id, staff_epoch=grant.epoch, staff_verified=grant.verified,
-                            staff_active=time.time(), staff_role=grant.role, staff_name=grant.name,
-                            staff_must_change=grant.must_change_password)
+    app.storage.user.update(
+        staff_id=grant.staff_id,
+        staff_epoch=grant.epoch,
+        staff_verified=grant.verified,
+        staff_active=time.time(),
+        staff_role=grant.role,
+        staff_name=grant.name,
+        staff_must_change=grant.must_change_password,
+    )
 
 
 def end() -> None:
@@ -57,8 +62,13 @@ async def current(portal: Portal) -> StaffMe | None:
         end()
         return None
     storage['staff_active'] = time.time()
-    return StaffMe(staff.id or 0, staff.role, staff.name, bool(storage.get('staff_verified')),
-                   bool(storage.get('staff_must_change')))
+    return StaffMe(
+        staff.id or 0,
+        staff.role,
+        staff.name,
+        bool(storage.get('staff_verified')),
+        bool(storage.get('staff_must_change')),
+    )
 
 
 def _idle_ended(portal: Portal) -> bool:
@@ -88,15 +98,15 @@ async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: An
     return result if ran else None
 
 
-async def done(portal: Portal, me: StaffMe, use_case: Callable[..., object], *args: Any,
-               address: str = '') -> bool:
+async def done(portal: Portal, me: StaffMe, use_case: Callable[..., object], *args: Any, address: str = '') -> bool:
     """`act` for a use case that returns nothing: whether it ran."""
     ran, _ = await _while_logged_in(portal, me, use_case, args, address)
     return ran
 
 
-async def _while_logged_in(portal: Portal, me: StaffMe, use_case: Callable[..., T], args: tuple[Any, ...],
-                           address: str) -> tuple[bool, T | None]:
+async def _while_logged_in(
+    portal: Portal, me: StaffMe, use_case: Callable[..., T], args: tuple[Any, ...], address: str
+) -> tuple[bool, T | None]:
     storage = app.storage.user
     if storage.get('staff_id') != me.staff_id or not storage.get('staff_verified') or _idle_ended(portal):
         ui.navigate.to('/verwaltung')

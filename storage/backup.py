@@ -23,8 +23,9 @@ class BackupSummary:
 
     def describe(self) -> str:
         what = 'database and ' if self.database else ''
-        return (f'Backup written to {self.archive} ({self.size / 2**20:.1f} MB): {what}{self.documents} documents.'
-                + ('' if self.database else ' The database is PostgreSQL: back it up with pg_dump -Fc.'))
+        return f'Backup written to {self.archive} ({self.size / 2**20:.1f} MB): {what}{self.documents} documents.' + (
+            '' if self.database else ' The database is PostgreSQL: back it up with pg_dump -Fc.'
+        )
 
 
 def backup(url: str, documents: Path, archive: Path) -> BackupSummary:

@@ -50,10 +50,12 @@ class RunSummary:
 
     def describe(self) -> str:
         rate = self.bills / self.seconds if self.seconds else 0.0
-        lines = [f'Billing run: {self.contracts} contracts, {self.bills} bills in {self.seconds:.1f} s '
-                 f'({rate:.1f} bills/s): {self.credits} credits, {self.back_payments} back-payments, '
-                 f'{self.already_billed} already billed, {self.rerendered} PDFs rendered again, '
-                 f'{len(self.errors)} errors.']
+        lines = [
+            f'Billing run: {self.contracts} contracts, {self.bills} bills in {self.seconds:.1f} s '
+            f'({rate:.1f} bills/s): {self.credits} credits, {self.back_payments} back-payments, '
+            f'{self.already_billed} already billed, {self.rerendered} PDFs rendered again, '
+            f'{len(self.errors)} errors.'
+        ]
         lines += [f'  {number}: {reason}' for number, reason in self.errors[:50]]
         if len(self.errors) > 50:
             lines.append(f'  … and {len(self.errors) - 50} more')
@@ -126,7 +128,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 def _progress(out: TextIO | None, done: int, total: int, started: float) -> None:
@@ -171,8 +173,13 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
     engine = make_engine(config.url)
     summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
     with Session(engine) as session:
-        ids = list(session.exec(select(Contract.id).where(col(Contract.start_date) <= date(config.year, 12, 31))
-                                .order_by(col(Contract.id))))
+        ids = list(
+            session.exec(
+                select(Contract.id)
+                .where(col(Contract.start_date) <= date(config.year, 12, 31))
+                .order_by(col(Contract.id))
+            )
+        )
     engine.dispose()
     summary.contracts = len(ids)
     workers = workers or os.cpu_count() or 1
@@ -186,8 +193,7 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
             _engines.pop(config.url).dispose()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(bill_chunk, config, chunk): len(chunk)
-                       for chunk in _chunks(ids, CHUNK)}  # type: ignore[arg-type]
+            futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, CHUNK)}  # type: ignore[arg-type]
             for future in as_completed(futures):
                 summary.add(future.result())
                 done += futures[future]

@@ -27,8 +27,11 @@ def make_engine(url: str, *, checkpoint_in_background: bool = False) -> Engine:
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': BUSY_SECONDS})
         event.listen(engine, 'connect', _sqlite_pragmas)
         if checkpoint_in_background:
-            event.listen(engine, 'connect', lambda dbapi_connection, _record:
-                         dbapi_connection.execute('PRAGMA wal_autocheckpoint=0'))
+            event.listen(
+                engine,
+                'connect',
+                lambda dbapi_connection, _record: dbapi_connection.execute('PRAGMA wal_autocheckpoint=0'),
+            )
         _writers_take_turns(engine, _WRITERS.setdefault(path, threading.Lock()))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -39,23 +39,96 @@ DEMO_LOGIN = 'demo@kundenportal.example'
 DEMO_PASSWORD = 'Demo-Zugang-2026!'
 YEARS = (2023, 2024, 2025)
 
-FIRST = {'Frau': ['Anna', 'Marie', 'Sophie', 'Emma', 'Lina', 'Hannelore', 'Ursula', 'Renate', 'Ingrid', 'Özlem',
-                  'Katarzyna'],
-         'Herr': ['Jonas', 'Lukas', 'Paul', 'Felix', 'Ben', 'Günther', 'Jürgen', 'Klaus', 'Dieter', 'Mehmet']}
-LAST = ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann',
-        'Koch', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann', 'Schwarz', 'Zimmermann', 'Braun', 'Krüger']
-STREETS = ['Hauptstraße', 'Bahnhofstraße', 'Gartenweg', 'Lindenallee', 'Schulstraße', 'Am Markt', 'Mühlenweg',
-           'Birkenweg', 'Kirchplatz', 'Rosenstraße', 'Wiesengrund', 'Am Wasserturm']
+FIRST = {
+    'Frau': [
+        'Anna',
+        'Marie',
+        'Sophie',
+        'Emma',
+        'Lina',
+        'Hannelore',
+        'Ursula',
+        'Renate',
+        'Ingrid',
+        'Özlem',
+        'Katarzyna',
+    ],
+    'Herr': ['Jonas', 'Lukas', 'Paul', 'Felix', 'Ben', 'Günther', 'Jürgen', 'Klaus', 'Dieter', 'Mehmet'],
+}
+LAST = [
+    'Müller',
+    'Schmidt',
+    'Schneider',
+    'Fischer',
+    'Weber',
+    'Meyer',
+    'Wagner',
+    'Becker',
+    'Schulz',
+    'Hoffmann',
+    'Koch',
+    'Richter',
+    'Klein',
+    'Wolf',
+    'Schröder',
+    'Neumann',
+    'Schwarz',
+    'Zimmermann',
+    'Braun',
+    'Krüger',
+]
+STREETS = [
+    'Hauptstraße',
+    'Bahnhofstraße',
+    'Gartenweg',
+    'Lindenallee',
+    'Schulstraße',
+    'Am Markt',
+    'Mühlenweg',
+    'Birkenweg',
+    'Kirchplatz',
+    'Rosenstraße',
+    'Wiesengrund',
+    'Am Wasserturm',
+]
 # commodity: (tariff, unit, yearly consumption range, meter type digit, vat, working price net per year, base net)
 COMMODITIES = {
-    'electricity': ('STROM-BASIS', 'kWh', (1400, 5200), '1', Decimal('0.19'),
-                    {2023: '0.3100', 2024: '0.2800', 2025: '0.2500', 2026: '0.2500'}, '120.00'),
-    'gas': ('GAS-KOMFORT', 'kWh', (7000, 24000), '7', Decimal('0.19'),
-            {2023: '0.1200', 2024: '0.1000', 2025: '0.0900', 2026: '0.0900'}, '150.00'),
-    'water': ('WASSER', 'm3', (35, 180), '8', Decimal('0.07'),
-              {2023: '2.0500', 2024: '2.1000', 2025: '2.1000', 2026: '2.1500'}, '90.00'),
-    'heat': ('WAERME', 'kWh', (5000, 15000), '6', Decimal('0.19'),
-             {2023: '0.1300', 2024: '0.1250', 2025: '0.1200', 2026: '0.1200'}, '300.00'),
+    'electricity': (
+        'STROM-BASIS',
+        'kWh',
+        (1400, 5200),
+        '1',
+        Decimal('0.19'),
+        {2023: '0.3100', 2024: '0.2800', 2025: '0.2500', 2026: '0.2500'},
+        '120.00',
+    ),
+    'gas': (
+        'GAS-KOMFORT',
+        'kWh',
+        (7000, 24000),
+        '7',
+        Decimal('0.19'),
+        {2023: '0.1200', 2024: '0.1000', 2025: '0.0900', 2026: '0.0900'},
+        '150.00',
+    ),
+    'water': (
+        'WASSER',
+        'm3',
+        (35, 180),
+        '8',
+        Decimal('0.07'),
+        {2023: '2.0500', 2024: '2.1000', 2025: '2.1000', 2026: '2.1500'},
+        '90.00',
+    ),
+    'heat': (
+        'WAERME',
+        'kWh',
+        (5000, 15000),
+        '6',
+        Decimal('0.19'),
+        {2023: '0.1300', 2024: '0.1250', 2025: '0.1200', 2026: '0.1200'},
+        '300.00',
+    ),
 }
 MID_YEAR_CHANGE = date(2026, 7, 1)  # electricity: 0.2500 → 0.2650 net
 
@@ -69,10 +142,12 @@ class DemoSummary:
     unregistered: list[tuple[str, str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
-        lines = [f'Demo data: {self.customers} customers, {self.contracts} contracts, {self.rows} rows '
-                 f'in {self.seconds:.1f} s.',
-                 f'Demo login (three customer numbers): {DEMO_LOGIN} / {DEMO_PASSWORD}',
-                 'Not yet registered, for trying the registration (customer number · meter number · bill number):']
+        lines = [
+            f'Demo data: {self.customers} customers, {self.contracts} contracts, {self.rows} rows '
+            f'in {self.seconds:.1f} s.',
+            f'Demo login (three customer numbers): {DEMO_LOGIN} / {DEMO_PASSWORD}',
+            'Not yet registered, for trying the registration (customer number · meter number · bill number):',
+        ]
         lines += [f'  {c} · {m} · {b}' for c, m, b in self.unregistered]
         return '\n'.join(lines)
 
@@ -82,8 +157,9 @@ def has_customers(engine: Engine) -> bool:
         return bool(connection.execute(select(func.count()).select_from(Customer)).scalar())
 
 
-def build_demo(engine: Engine, profile: UtilityProfile, customers: int, hasher: PasswordHasher,
-               seed: int = 2026, chunk: int = 5000) -> DemoSummary:
+def build_demo(
+    engine: Engine, profile: UtilityProfile, customers: int, hasher: PasswordHasher, seed: int = 2026, chunk: int = 5000
+) -> DemoSummary:
     """Insert the demo utility in chunks of customers, in one transaction, with flat memory use."""
     started = time.perf_counter()
     rows = _Rows(profile, random.Random(seed))
@@ -104,7 +180,7 @@ def build_demo(engine: Engine, profile: UtilityProfile, customers: int, hasher: 
 def _bulk_insert(connection, table: type[SQLModel], values: list[dict], batch: int = 20000) -> None:
     statement = insert(table.__table__)  # type: ignore[attr-defined]
     for start in range(0, len(values), batch):
-        connection.execute(statement, values[start:start + batch])
+        connection.execute(statement, values[start : start + batch])
 
 
 class _Rows:
@@ -112,8 +188,21 @@ class _Rows:
 
     def __init__(self, profile: UtilityProfile, rnd: random.Random) -> None:
         self.profile, self.rnd = profile, rnd
-        self.tables: dict[type[SQLModel], list[dict]] = {t: [] for t in (
-            Customer, Contract, Meter, MeterReading, Price, InstallmentPlan, Payment, Bill, PortalUser, UserCustomer)}
+        self.tables: dict[type[SQLModel], list[dict]] = {
+            t: []
+            for t in (
+                Customer,
+                Contract,
+                Meter,
+                MeterReading,
+                Price,
+                InstallmentPlan,
+                Payment,
+                Bill,
+                PortalUser,
+                UserCustomer,
+            )
+        }
         self.household: list[int] = []
         self.samples: list[tuple[str, str, str]] = []
         self.water_only = profile.key.startswith('wasser')
@@ -131,9 +220,18 @@ class _Rows:
 
     def add_demo_login(self, hasher: PasswordHasher) -> None:
         now = datetime.now(UTC)
-        self.tables[PortalUser].append({'id': 1, 'email': DEMO_LOGIN, 'password_hash': hasher.hash(DEMO_PASSWORD),
-                                        'state': 'active', 'created_at': now, 'confirmed_at': now,
-                                        'must_change_password': False, 'session_epoch': 0})
+        self.tables[PortalUser].append(
+            {
+                'id': 1,
+                'email': DEMO_LOGIN,
+                'password_hash': hasher.hash(DEMO_PASSWORD),
+                'state': 'active',
+                'created_at': now,
+                'confirmed_at': now,
+                'must_change_password': False,
+                'session_epoch': 0,
+            }
+        )
         self.tables[UserCustomer] += [{'user_id': 1, 'customer_id': cid, 'linked_at': now} for cid in self.household]
 
     def add_customer(self, serial: int) -> None:
@@ -146,11 +244,20 @@ class _Rows:
             salutation, first, last = (self.previous[k] for k in ('salutation', 'first_name', 'last_name'))
         number = self.profile.account_id.make(1000 + serial)
         self.previous = {
-            'id': serial, 'customer_number': number, 'salutation': salutation,
-            'first_name': first, 'last_name': last, 'company': '', 'street': rnd.choice(STREETS),
-            'house_number': str(rnd.randint(1, 120)), 'postal_code': self.profile.postal_code,
-            'city': self.profile.city, 'email': f'{first}.{last}{serial}@example.org'.lower(),
-            'phone': f'0{rnd.randint(2000, 9999)} {rnd.randint(10000, 999999)}', 'paperless': rnd.random() < 0.4}
+            'id': serial,
+            'customer_number': number,
+            'salutation': salutation,
+            'first_name': first,
+            'last_name': last,
+            'company': '',
+            'street': rnd.choice(STREETS),
+            'house_number': str(rnd.randint(1, 120)),
+            'postal_code': self.profile.postal_code,
+            'city': self.profile.city,
+            'email': f'{first}.{last}{serial}@example.org'.lower(),
+            'phone': f'0{rnd.randint(2000, 9999)} {rnd.randint(10000, 999999)}',
+            'paperless': rnd.random() < 0.4,
+        }
         self.tables[Customer].append(self.previous)
         if serial in (1, 2, 3):
             self.household.append(serial)
@@ -175,12 +282,21 @@ class _Rows:
         tariff, _unit, (low, high), type_digit, vat, prices, base = COMMODITIES[commodity]
         self.contract_count += 1
         contract_id = self.contract_count
-        ten = f'{rnd.randint(1, 9)}{rnd.randint(0, 10 ** 9 - 1):09d}'
-        self.tables[Contract].append({
-            'id': contract_id, 'contract_number': f'V{contract_id:09d}', 'customer_id': serial,
-            'commodity': commodity, 'tariff_code': tariff, 'start_date': date(2019 + serial % 4, 1 + serial % 12, 1),
-            'end_date': None, 'malo_id': f'{ten}{malo_check_digit(ten)}', 'notice_period_weeks': 4,
-            'billing_month': 12})
+        ten = f'{rnd.randint(1, 9)}{rnd.randint(0, 10**9 - 1):09d}'
+        self.tables[Contract].append(
+            {
+                'id': contract_id,
+                'contract_number': f'V{contract_id:09d}',
+                'customer_id': serial,
+                'commodity': commodity,
+                'tariff_code': tariff,
+                'start_date': date(2019 + serial % 4, 1 + serial % 12, 1),
+                'end_date': None,
+                'malo_id': f'{ten}{malo_check_digit(ten)}',
+                'notice_period_weeks': 4,
+                'billing_month': 12,
+            }
+        )
         kind = 'manual'
         if commodity == 'electricity' and serial % 17 == 0:
             kind = 'smart'
@@ -189,11 +305,20 @@ class _Rows:
         registers = '1.8.1,1.8.2' if commodity == 'electricity' and serial % 9 == 0 else '1.8.0'
         meter_number = f'{type_digit}{rnd.choice(["EBZ", "ITR", "ELS", "DZG", "ESY"])}{contract_id:010d}'
         gas = commodity == 'gas'
-        self.tables[Meter].append({
-            'id': contract_id, 'meter_number': meter_number, 'contract_id': contract_id, 'kind': kind,
-            'registers': registers, 'pre_decimal_digits': 5 if commodity == 'water' else 6,
-            'installed_on': date(2018, 1, 1), 'removed_on': None,
-            'z_number': Decimal('0.9640') if gas else None, 'calorific_value': Decimal('11.250') if gas else None})
+        self.tables[Meter].append(
+            {
+                'id': contract_id,
+                'meter_number': meter_number,
+                'contract_id': contract_id,
+                'kind': kind,
+                'registers': registers,
+                'pre_decimal_digits': 5 if commodity == 'water' else 6,
+                'installed_on': date(2018, 1, 1),
+                'removed_on': None,
+                'z_number': Decimal('0.9640') if gas else None,
+                'calorific_value': Decimal('11.250') if gas else None,
+            }
+        )
         yearly = Decimal(rnd.randint(low, high))
         self._readings(contract_id, kind, registers.split(','), yearly, gas)
         bill_number = self._bills(contract_id, yearly, vat, prices, Decimal(base))
@@ -207,11 +332,21 @@ class _Rows:
             value = Decimal(self.rnd.randint(1000, 40000))
             for year in (2022, *YEARS):
                 value += (volume * share * Decimal(self.rnd.uniform(0.85, 1.15))).quantize(Decimal('1'))
-                source = 'remote' if kind != 'manual' else self.rnd.choice(['customer', 'customer', 'utility',
-                                                                             'estimated'])
-                self.tables[MeterReading].append({
-                    'meter_id': meter_id, 'obis': obis, 'reading_date': date(year, 12, 31), 'value': value,
-                    'source': source, 'plausibility': '', 'reason': '', 'submitted_at': None})
+                source = (
+                    'remote' if kind != 'manual' else self.rnd.choice(['customer', 'customer', 'utility', 'estimated'])
+                )
+                self.tables[MeterReading].append(
+                    {
+                        'meter_id': meter_id,
+                        'obis': obis,
+                        'reading_date': date(year, 12, 31),
+                        'value': value,
+                        'source': source,
+                        'plausibility': '',
+                        'reason': '',
+                        'submitted_at': None,
+                    }
+                )
 
     def _bills(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> str:
         number = ''
@@ -220,10 +355,18 @@ class _Rows:
             gross = (net * (1 + vat)).quantize(Decimal('0.01'), ROUND_HALF_UP)
             self.bill_count += 1
             number = f'RE{year}{self.bill_count:08d}'
-            self.tables[Bill].append({
-                'bill_number': number, 'contract_id': contract_id, 'bill_date': date(year + 1, 1, 20),
-                'period_start': date(year, 1, 1), 'period_end': date(year, 12, 31), 'kind': 'annual',
-                'amount_gross': gross, 'pdf_path': ''})
+            self.tables[Bill].append(
+                {
+                    'bill_number': number,
+                    'contract_id': contract_id,
+                    'bill_date': date(year + 1, 1, 20),
+                    'period_start': date(year, 1, 1),
+                    'period_end': date(year, 12, 31),
+                    'kind': 'annual',
+                    'amount_gross': gross,
+                    'pdf_path': '',
+                }
+            )
         return number
 
     def _installments(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> None:
@@ -231,26 +374,49 @@ class _Rows:
         for year in (YEARS[-1], YEARS[-1] + 1):
             annual = (yearly * Decimal(prices[year]) + base) * (1 + vat)
             amount = (annual / 12).quantize(Decimal('1'), ROUND_CEILING)
-            self.tables[InstallmentPlan].append({'contract_id': contract_id, 'valid_from': date(year, 1, 1),
-                                                 'amount': amount, 'due_day': 15, 'per_year': 12})
+            self.tables[InstallmentPlan].append(
+                {
+                    'contract_id': contract_id,
+                    'valid_from': date(year, 1, 1),
+                    'amount': amount,
+                    'due_day': 15,
+                    'per_year': 12,
+                }
+            )
             for month in range(1, 13):
                 if date(year, month, 15) <= date.today():
-                    self.tables[Payment].append({'contract_id': contract_id, 'paid_on': date(year, month, 15),
-                                                 'amount': amount})
+                    self.tables[Payment].append(
+                        {'contract_id': contract_id, 'paid_on': date(year, month, 15), 'amount': amount}
+                    )
 
     def add_prices(self) -> None:
         for tariff, unit, _, _, vat, prices, base in COMMODITIES.values():
             for year, price in prices.items():
-                self.tables[Price].append({'tariff_code': tariff, 'valid_from': date(year, 1, 1), 'unit': unit,
-                                           'working_price_net': Decimal(price), 'base_price_net_per_year': base,
-                                           'vat_rate': vat})
-        self.tables[Price].append({'tariff_code': 'STROM-BASIS', 'valid_from': MID_YEAR_CHANGE, 'unit': 'kWh',
-                                   'working_price_net': Decimal('0.2650'), 'base_price_net_per_year': '120.00',
-                                   'vat_rate': Decimal('0.19')})
+                self.tables[Price].append(
+                    {
+                        'tariff_code': tariff,
+                        'valid_from': date(year, 1, 1),
+                        'unit': unit,
+                        'working_price_net': Decimal(price),
+                        'base_price_net_per_year': base,
+                        'vat_rate': vat,
+                    }
+                )
+        self.tables[Price].append(
+            {
+                'tariff_code': 'STROM-BASIS',
+                'valid_from': MID_YEAR_CHANGE,
+                'unit': 'kWh',
+                'working_price_net': Decimal('0.2650'),
+                'base_price_net_per_year': '120.00',
+                'vat_rate': Decimal('0.19'),
+            }
+        )
 
 
 def bill_last_year(url: str, profile: UtilityProfile, secret: str, base_url: str, documents: Path) -> 'RunSummary':
     """The portal's own bills for the demo's last year (with PDFs), as the billing run would make them."""
     from storage.bill_run import RunConfig, run
+
     config = RunConfig(url, profile, secret, base_url, documents, YEARS[-1], date(YEARS[-1] + 1, 1, 20))
     return run(config, progress=None)

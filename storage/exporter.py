@@ -9,8 +9,18 @@ from sqlmodel import Session, col
 
 from domain.model import AuditEntry, Contract, Customer, Meter, MeterReading
 
-READINGS = ('meter_number', 'malo_id', 'register', 'reading_date', 'value', 'unit', 'source', 'plausibility',
-            'reason', 'submitted_at')
+READINGS = (
+    'meter_number',
+    'malo_id',
+    'register',
+    'reading_date',
+    'value',
+    'unit',
+    'source',
+    'plausibility',
+    'reason',
+    'submitted_at',
+)
 CHANGES = ('at', 'actor', 'action', 'customer_number', 'details')
 
 
@@ -21,18 +31,27 @@ def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
     with Session(engine) as session:
         if kind == 'readings':
             writer.writerow(READINGS)
-            rows = [_reading_row(*row) for row in session.exec(
-                select(MeterReading, Meter, Contract).join(Meter, col(MeterReading.meter_id) == Meter.id)
-                .join(Contract, col(Meter.contract_id) == Contract.id)
-                .where(MeterReading.source == 'customer', col(MeterReading.submitted_at) >= start)
-                .order_by(col(MeterReading.submitted_at)))]
+            rows = [
+                _reading_row(*row)
+                for row in session.exec(
+                    select(MeterReading, Meter, Contract)
+                    .join(Meter, col(MeterReading.meter_id) == Meter.id)
+                    .join(Contract, col(Meter.contract_id) == Contract.id)
+                    .where(MeterReading.source == 'customer', col(MeterReading.submitted_at) >= start)
+                    .order_by(col(MeterReading.submitted_at))
+                )
+            ]
         elif kind == 'changes':
             writer.writerow(CHANGES)
-            rows = [(entry.at.isoformat(), entry.actor, entry.action, number or '', entry.details)
-                    for entry, number in session.exec(
-                        select(AuditEntry, Customer.customer_number)
-                        .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
-                        .where(col(AuditEntry.at) >= start).order_by(col(AuditEntry.id)))]
+            rows = [
+                (entry.at.isoformat(), entry.actor, entry.action, number or '', entry.details)
+                for entry, number in session.exec(
+                    select(AuditEntry, Customer.customer_number)
+                    .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+                    .where(col(AuditEntry.at) >= start)
+                    .order_by(col(AuditEntry.id))
+                )
+            ]
         else:
             raise ValueError(f'unknown export {kind!r}; known: readings, changes')
     writer.writerows(rows)
@@ -42,5 +61,15 @@ def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
 def _reading_row(reading: MeterReading, meter: Meter, contract: Contract) -> tuple:
     unit = 'm3' if contract.commodity in ('water', 'gas') else 'kWh'
     submitted = reading.submitted_at.isoformat() if reading.submitted_at else ''
-    return (meter.meter_number, contract.malo_id, reading.obis, reading.reading_date.isoformat(), str(reading.value),
-            unit, reading.source, reading.plausibility, reading.reason, submitted)
+    return (
+        meter.meter_number,
+        contract.malo_id,
+        reading.obis,
+        reading.reading_date.isoformat(),
+        str(reading.value),
+        unit,
+        reading.source,
+        reading.plausibility,
+        reading.reason,
+        submitted,
+    )

@@ -32,8 +32,9 @@ class FileResult:
     def describe(self) -> str:
         if self.errors:
             return f'{self.name}: NOT imported, {len(self.errors)} error(s):\n  ' + '\n  '.join(self.errors[:50])
-        return (f'{self.name}: {self.rows} rows, {self.created} created, {self.updated} updated, '
-                f'{self.unchanged} unchanged')
+        return (
+            f'{self.name}: {self.rows} rows, {self.created} created, {self.updated} updated, {self.unchanged} unchanged'
+        )
 
 
 @dataclass
@@ -45,8 +46,14 @@ class ImportResult:
         return bool(self.files) and not any(f.errors for f in self.files)
 
 
-def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
-                  progress: TextIO | None = None, check_only: bool = False, actor: str = 'import') -> ImportResult:
+def import_folder(
+    engine: Engine,
+    folder: Path,
+    documents: Path | None = None,
+    progress: TextIO | None = None,
+    check_only: bool = False,
+    actor: str = 'import',
+) -> ImportResult:
     """Import every known file found in `folder`, in dependency order. With `check_only` nothing is written:
     the result tells per file what would be created or updated, or which lines are wrong (a preview)."""
     result = ImportResult()
@@ -54,8 +61,9 @@ def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
     for kind in KINDS:
         path = folder / kind.file
         if path.is_file():
-            outcome = _import_file(engine, kind, path, lookups, documents or folder / 'documents', progress,
-                                   check_only, actor)
+            outcome = _import_file(
+                engine, kind, path, lookups, documents or folder / 'documents', progress, check_only, actor
+            )
             result.files.append(outcome)
             if progress is not None:
                 print(outcome.describe(), file=progress, flush=True)
@@ -64,8 +72,16 @@ def import_folder(engine: Engine, folder: Path, documents: Path | None = None,
     return result
 
 
-def _import_file(engine: Engine, kind: Kind, path: Path, lookups: Lookups, documents: Path,
-                 progress: TextIO | None, check_only: bool = False, actor: str = 'import') -> FileResult:
+def _import_file(
+    engine: Engine,
+    kind: Kind,
+    path: Path,
+    lookups: Lookups,
+    documents: Path,
+    progress: TextIO | None,
+    check_only: bool = False,
+    actor: str = 'import',
+) -> FileResult:
     result = FileResult(kind.file)
     pdfs: dict[str, Path] = {}
     records = _read(kind, path, lookups, result, progress, pdfs)
@@ -95,8 +111,14 @@ class RowsResult:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row index, column, reason)
 
 
-def import_rows(engine: Engine, documents: Path, kind_name: str, rows: list[Row],
-                pdfs: dict[str, bytes] | None = None, source: str = 'api') -> RowsResult:
+def import_rows(
+    engine: Engine,
+    documents: Path,
+    kind_name: str,
+    rows: list[Row],
+    pdfs: dict[str, bytes] | None = None,
+    source: str = 'api',
+) -> RowsResult:
     """The same checked, all-or-nothing upsert as a file import, for rows that arrive by the HTTP API.
     `kind_name` is a file's stem (customers, contracts, …); `pdfs` maps bill numbers to PDF documents."""
     kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
@@ -120,8 +142,7 @@ def import_rows(engine: Engine, documents: Path, kind_name: str, rows: list[Row]
             continue
         seen[key] = index
         if kind.file == 'bills.csv':
-            record['pdf_path'] = f'bills/{record["bill_number"]}.pdf' if pdfs and record['bill_number'] in pdfs \
-                else ''
+            record['pdf_path'] = f'bills/{record["bill_number"]}.pdf' if pdfs and record['bill_number'] in pdfs else ''
         records.append(record)
     if result.errors:
         return result
@@ -155,17 +176,28 @@ def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple
 def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> None:
     table = kind.table.__table__  # type: ignore[attr-defined]
     for start in range(0, len(inserts), 20000):
-        connection.execute(insert(table), inserts[start:start + 20000])
+        connection.execute(insert(table), inserts[start : start + 20000])
     if updates:
         values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
         connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
 
 
-def _audit_import(connection, kind: Kind, source: str, rows: int, created: int, updated: int,
-                  actor: str = 'import') -> None:
-    connection.execute(insert(AuditEntry.__table__), [{  # type: ignore[attr-defined]
-        'at': utcnow(), 'actor': actor, 'action': f'import_{kind.file.removesuffix(".csv")}', 'customer_id': None,
-        'details': f'{source} rows={rows} created={created} updated={updated}', 'address': ''}])
+def _audit_import(
+    connection, kind: Kind, source: str, rows: int, created: int, updated: int, actor: str = 'import'
+) -> None:
+    connection.execute(
+        insert(AuditEntry.__table__),
+        [
+            {  # type: ignore[attr-defined]
+                'at': utcnow(),
+                'actor': actor,
+                'action': f'import_{kind.file.removesuffix(".csv")}',
+                'customer_id': None,
+                'details': f'{source} rows={rows} created={created} updated={updated}',
+                'address': '',
+            }
+        ],
+    )
 
 
 def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dict]:
@@ -174,7 +206,7 @@ def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dic
     columns = [table.c[k] for k in kind.key]
     found: dict[tuple, dict] = {}
     for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+        chunk = keys[start : start + 500]
         condition = columns[0].in_([k[0] for k in chunk]) if len(columns) == 1 else tuple_(*columns).in_(chunk)
         for row in connection.execute(select(table).where(condition)).mappings():
             found[tuple(row[k] for k in kind.key)] = dict(row)
@@ -183,22 +215,29 @@ def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dic
 
 def _lookups_for(engine: Engine, rows: list[Row]) -> Lookups:
     """The parents these rows name, by their natural keys."""
+
     def wanted(column: str) -> list[str]:
         return sorted({normalise(str(row.get(column) or '')) for row in rows} - {''})
+
     with engine.connect() as connection:
+
         def pairs(key_column, id_column, values: list[str]) -> dict[str, int]:
             found: dict[str, int] = {}
             for start in range(0, len(values), 500):
-                query = select(key_column, id_column).where(key_column.in_(values[start:start + 500]))
+                query = select(key_column, id_column).where(key_column.in_(values[start : start + 500]))
                 found.update({key: value for key, value in connection.execute(query)})
             return found
-        return Lookups(pairs(Customer.customer_number, Customer.id, wanted('customer_number')),
-                       pairs(Contract.contract_number, Contract.id, wanted('contract_number')),
-                       pairs(Meter.meter_number, Meter.id, wanted('meter_number')))
+
+        return Lookups(
+            pairs(Customer.customer_number, Customer.id, wanted('customer_number')),
+            pairs(Contract.contract_number, Contract.id, wanted('contract_number')),
+            pairs(Meter.meter_number, Meter.id, wanted('meter_number')),
+        )
 
 
-def _read(kind: Kind, path: Path, lookups: Lookups, result: FileResult, progress: TextIO | None,
-          documents: dict[str, Path]) -> list[dict]:
+def _read(
+    kind: Kind, path: Path, lookups: Lookups, result: FileResult, progress: TextIO | None, documents: dict[str, Path]
+) -> list[dict]:
     with path.open(encoding='utf-8-sig', newline='') as handle:
         total = max(sum(1 for _ in handle) - 1, 0)
         handle.seek(0)
@@ -258,10 +297,15 @@ def _copy_documents(pdfs: dict[str, Path], documents: Path) -> None:
 
 def _lookups(engine: Engine) -> Lookups:
     with engine.connect() as connection:
+
         def pairs(column, id_column) -> dict[str, int]:
             return {key: value for key, value in connection.execute(select(column, id_column))}
-        return Lookups(pairs(Customer.customer_number, Customer.id), pairs(Contract.contract_number, Contract.id),
-                       pairs(Meter.meter_number, Meter.id))
+
+        return Lookups(
+            pairs(Customer.customer_number, Customer.id),
+            pairs(Contract.contract_number, Contract.id),
+            pairs(Meter.meter_number, Meter.id),
+        )
 
 
 class _ProgressBar:
@@ -277,8 +321,12 @@ class _ProgressBar:
         if self.stream is not None and percent != self.shown:
             self.shown = percent
             filled = percent // 5
-            print(f'\r{self.label:<18} [{"#" * filled}{"." * (20 - filled)}] {percent:3d}% '
-                  f'{self.count:,}/{self.total:,}', end='', file=self.stream, flush=True)
+            print(
+                f'\r{self.label:<18} [{"#" * filled}{"." * (20 - filled)}] {percent:3d}% {self.count:,}/{self.total:,}',
+                end='',
+                file=self.stream,
+                flush=True,
+            )
 
     def done(self) -> None:
         if self.stream is not None:

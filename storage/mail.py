@@ -28,20 +28,36 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 
 _MAIL = OutboxMail.__table__  # type: ignore[attr-defined]
-DUE = (select(_MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at,
-              _MAIL.c.attempts)
-       .where(_MAIL.c.status == 'queued', _MAIL.c.next_attempt_at <= bindparam('now')).order_by(_MAIL.c.id))
-LEASE_TAKEN = (update(_MAIL).where(_MAIL.c.id.in_(bindparam('ids', expanding=True)))
-               .values(next_attempt_at=bindparam('until')))
-SENT = (update(_MAIL).where(_MAIL.c.id.in_(bindparam('ids', expanding=True)))
-        .values(status='sent', sent_at=bindparam('now'), attempts=_MAIL.c.attempts + 1))
-NOT_SENT = (update(_MAIL).where(_MAIL.c.id == bindparam('mail'))  # parameters named unlike the columns they set
-            .values(attempts=bindparam('tries'), last_error=bindparam('error'), status=bindparam('state'),
-                    next_attempt_at=bindparam('next')))
+DUE = (
+    select(
+        _MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at, _MAIL.c.attempts
+    )
+    .where(_MAIL.c.status == 'queued', _MAIL.c.next_attempt_at <= bindparam('now'))
+    .order_by(_MAIL.c.id)
+)
+LEASE_TAKEN = (
+    update(_MAIL).where(_MAIL.c.id.in_(bindparam('ids', expanding=True))).values(next_attempt_at=bindparam('until'))
+)
+SENT = (
+    update(_MAIL)
+    .where(_MAIL.c.id.in_(bindparam('ids', expanding=True)))
+    .values(status='sent', sent_at=bindparam('now'), attempts=_MAIL.c.attempts + 1)
+)
+NOT_SENT = (
+    update(_MAIL)
+    .where(_MAIL.c.id == bindparam('mail'))  # parameters named unlike the columns they set
+    .values(
+        attempts=bindparam('tries'),
+        last_error=bindparam('error'),
+        status=bindparam('state'),
+        next_attempt_at=bindparam('next'),
+    )
+)
 
 
 class Outgoing(NamedTuple):
     """A mail ready for the wire: envelope addresses and the whole message as bytes (CRLF line ends)."""
+
     sender: str
     recipient: str
     subject: str
@@ -79,8 +95,13 @@ class SmtpTransport:
     """One connection per batch (at a peak, hundreds of confirmations a minute would otherwise each open one)."""
 
     def __init__(self, host: str, port: int, user: str = '', password: str = '', starttls: bool = False) -> None:
-        self.options: dict[str, Any] = {'hostname': host, 'port': port, 'start_tls': starttls, 'timeout': 30,
-                        **({'username': user, 'password': password} if user else {})}
+        self.options: dict[str, Any] = {
+            'hostname': host,
+            'port': port,
+            'start_tls': starttls,
+            'timeout': 30,
+            **({'username': user, 'password': password} if user else {}),
+        }
 
     async def send_all(self, messages: list[Outgoing]) -> list[str | None]:
         client = aiosmtplib.SMTP(**self.options)
@@ -93,8 +114,9 @@ class SmtpTransport:
             for message in messages:
                 try:
                     utf8 = not (message.sender + message.recipient).isascii()  # an address with umlauts
-                    await client.sendmail(message.sender, [message.recipient], message.data,
-                                          mail_options=['SMTPUTF8'] if utf8 else None)
+                    await client.sendmail(
+                        message.sender, [message.recipient], message.data, mail_options=['SMTPUTF8'] if utf8 else None
+                    )
                     outcomes.append(None)
                 except (aiosmtplib.SMTPException, OSError) as error:  # refused, or the connection broke
                     outcomes.append(str(error))
@@ -151,9 +173,16 @@ class OutboxSender:
                 if error is None:
                     continue
                 attempts = mail.attempts + 1
-                db.execute(NOT_SENT, {'mail': mail.id, 'tries': attempts, 'error': error[:500],
-                                      'state': 'failed' if attempts >= MAX_ATTEMPTS else 'queued',
-                                      'next': now + timedelta(seconds=min(30 * 2 ** attempts, 3600))})
+                db.execute(
+                    NOT_SENT,
+                    {
+                        'mail': mail.id,
+                        'tries': attempts,
+                        'error': error[:500],
+                        'state': 'failed' if attempts >= MAX_ATTEMPTS else 'queued',
+                        'next': now + timedelta(seconds=min(30 * 2**attempts, 3600)),
+                    },
+                )
                 log.warning('mail %s to %s not sent (attempt %s): %s', mail.id, mail.recipient, attempts, error)
 
     def _message(self, mail: Row) -> Outgoing:
@@ -162,13 +191,17 @@ class OutboxSender:
         minute."""
         boundary = f'=_kundenportal_{uuid.uuid4().hex}'
         message_id = f'<outbox{mail.id}.{uuid.uuid4().hex[:16]}@kundenportal.local>'
-        head = (f'From: {_from_header(self.sender)}\r\nTo: {mail.recipient}\r\nSubject: {_subject(mail.subject)}\r\n'
-                f'Date: {formatdate(mail.created_at.timestamp(), localtime=False)}\r\nMessage-ID: {message_id}\r\n'
-                f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n')
-        parts = [f'--{boundary}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
-                 f'Content-Transfer-Encoding: base64\r\n\r\n'
-                 + base64.encodebytes(body.encode()).decode('ascii').replace('\n', '\r\n')
-                 for kind, body in (('plain', mail.text), ('html', mail.html))]
+        head = (
+            f'From: {_from_header(self.sender)}\r\nTo: {mail.recipient}\r\nSubject: {_subject(mail.subject)}\r\n'
+            f'Date: {formatdate(mail.created_at.timestamp(), localtime=False)}\r\nMessage-ID: {message_id}\r\n'
+            f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+        )
+        parts = [
+            f'--{boundary}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
+            f'Content-Transfer-Encoding: base64\r\n\r\n'
+            + base64.encodebytes(body.encode()).decode('ascii').replace('\n', '\r\n')
+            for kind, body in (('plain', mail.text), ('html', mail.html))
+        ]
         data = (head + ''.join(parts) + f'--{boundary}--\r\n').encode()
         return Outgoing(parseaddr(self.sender)[1], mail.recipient, mail.subject, message_id, data)
 

@@ -46,35 +46,56 @@ METER: BindParameter = bindparam('meter')
 USER: BindParameter = bindparam('user')
 ON: BindParameter = bindparam('on')
 CUSTOMER_BY_ID = select(Customer).where(Customer.id == ID)
-CUSTOMERS_OF_USER = (select(UserCustomer.customer_id).where(UserCustomer.user_id == USER)
-                     .order_by(col(UserCustomer.id)))
+CUSTOMERS_OF_USER = select(UserCustomer.customer_id).where(UserCustomer.user_id == USER).order_by(col(UserCustomer.id))
 OWNER = select(UserCustomer.user_id).where(UserCustomer.customer_id == CUSTOMER).limit(1)
-OWNER_EMAIL = (select(PortalUser.email).join(UserCustomer, col(UserCustomer.user_id) == PortalUser.id)
-               .where(UserCustomer.customer_id == CUSTOMER).limit(1))
+OWNER_EMAIL = (
+    select(PortalUser.email)
+    .join(UserCustomer, col(UserCustomer.user_id) == PortalUser.id)
+    .where(UserCustomer.customer_id == CUSTOMER)
+    .limit(1)
+)
 CONTRACTS = select(Contract).where(Contract.customer_id == CUSTOMER).order_by(col(Contract.start_date))
-METERS = (select(Meter).where(col(Meter.contract_id).in_(bindparam('contracts', expanding=True)))
-          .order_by(col(Meter.meter_number)))
-METERS_OF_CUSTOMER = (select(Contract, Meter).join(Meter, col(Meter.contract_id) == Contract.id)
-                      .where(Contract.customer_id == CUSTOMER)
-                      .order_by(col(Contract.start_date), col(Meter.meter_number)))
+METERS = (
+    select(Meter)
+    .where(col(Meter.contract_id).in_(bindparam('contracts', expanding=True)))
+    .order_by(col(Meter.meter_number))
+)
+METERS_OF_CUSTOMER = (
+    select(Contract, Meter)
+    .join(Meter, col(Meter.contract_id) == Contract.id)
+    .where(Contract.customer_id == CUSTOMER)
+    .order_by(col(Contract.start_date), col(Meter.meter_number))
+)
 METER_LOCK = select(Meter.id).where(Meter.id == METER).with_for_update()
 READINGS = select(MeterReading).where(MeterReading.meter_id == METER).order_by(col(MeterReading.reading_date))
 _READING = MeterReading.__table__  # type: ignore[attr-defined]
 READING_INSERT = insert(_READING).returning(_READING.c.id)
 READING_DELETE = delete(_READING).where(_READING.c.id == bindparam('reading'))
-PLANS = (select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT)
-         .order_by(col(InstallmentPlan.valid_from)))
-PRICE = (select(Price).where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
-         .order_by(col(Price.valid_from).desc()).limit(1))
-PAYMENT_AMOUNTS = (select(col(Payment.amount))
-                   .where(Payment.contract_id == CONTRACT, col(Payment.paid_on) >= bindparam('start'),
-                          col(Payment.paid_on) <= bindparam('end')).order_by(col(Payment.paid_on)))
+PLANS = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT).order_by(col(InstallmentPlan.valid_from))
+PRICE = (
+    select(Price)
+    .where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
+    .order_by(col(Price.valid_from).desc())
+    .limit(1)
+)
+PAYMENT_AMOUNTS = (
+    select(col(Payment.amount))
+    .where(
+        Payment.contract_id == CONTRACT,
+        col(Payment.paid_on) >= bindparam('start'),
+        col(Payment.paid_on) <= bindparam('end'),
+    )
+    .order_by(col(Payment.paid_on))
+)
 
 
 def column_values(row: SQLModel) -> dict[str, object]:
     """A model object's columns but its id, for a plain INSERT."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns  # type: ignore[attr-defined]
-            if column.key != 'id'}
+    return {
+        column.key: getattr(row, column.key)
+        for column in row.__table__.columns  # type: ignore[attr-defined]
+        if column.key != 'id'
+    }
 
 
 class SqlCustomers:
@@ -164,15 +185,23 @@ class SqlTokens:
         return self.session.exec(query).first()
 
     def latest(self, user_id: int, purpose: str) -> OneTimeToken | None:
-        query = (select(OneTimeToken).where(OneTimeToken.user_id == user_id, OneTimeToken.purpose == purpose)
-                 .order_by(col(OneTimeToken.id).desc()))
+        query = (
+            select(OneTimeToken)
+            .where(OneTimeToken.user_id == user_id, OneTimeToken.purpose == purpose)
+            .order_by(col(OneTimeToken.id).desc())
+        )
         return self.session.exec(query.limit(1)).first()
 
     def revoke(self, user_id: int, purposes: tuple[str, ...], at: datetime) -> None:
-        self.session.exec(update(OneTimeToken)  # type: ignore[call-overload]
-                          .where(col(OneTimeToken.user_id) == user_id, col(OneTimeToken.purpose).in_(purposes),
-                                 col(OneTimeToken.used_at).is_(None))
-                          .values(used_at=at))
+        self.session.exec(
+            update(OneTimeToken)  # type: ignore[call-overload]
+            .where(
+                col(OneTimeToken.user_id) == user_id,
+                col(OneTimeToken.purpose).in_(purposes),
+                col(OneTimeToken.used_at).is_(None),
+            )
+            .values(used_at=at)
+        )
 
 
 class SqlThrottles:
@@ -230,25 +259,33 @@ class SqlMeters:
 
     def self_read(self) -> list[tuple[str, Contract, Meter]]:
         """Customer number, contract and meter of every meter in supply that customers read themselves."""
-        query = (select(Customer.customer_number, Contract, Meter)
-                 .join(Contract, col(Contract.customer_id) == Customer.id)
-                 .join(Meter, col(Meter.contract_id) == Contract.id)
-                 .where(col(Meter.kind) == 'manual', col(Meter.removed_on).is_(None), col(Contract.end_date).is_(None))
-                 .order_by(col(Customer.customer_number), col(Meter.meter_number)))
+        query = (
+            select(Customer.customer_number, Contract, Meter)
+            .join(Contract, col(Contract.customer_id) == Customer.id)
+            .join(Meter, col(Meter.contract_id) == Contract.id)
+            .where(col(Meter.kind) == 'manual', col(Meter.removed_on).is_(None), col(Contract.end_date).is_(None))
+            .order_by(col(Customer.customer_number), col(Meter.meter_number))
+        )
         return list(self.session.exec(query))  # type: ignore[arg-type]
 
     def end_codes(self, meter_id: int, at: datetime) -> None:
-        self.session.exec(update(ReadingCode)  # type: ignore[call-overload]
-                          .where(col(ReadingCode.meter_id) == meter_id, col(ReadingCode.used_at).is_(None))
-                          .values(expires_at=at))
+        self.session.exec(
+            update(ReadingCode)  # type: ignore[call-overload]
+            .where(col(ReadingCode.meter_id) == meter_id, col(ReadingCode.used_at).is_(None))
+            .values(expires_at=at)
+        )
 
     def add_code(self, code: ReadingCode) -> None:
         self.session.add(code)
         self.session.flush()
 
     def by_code(self, digest: str) -> tuple[Contract, Meter, ReadingCode] | None:
-        query = (select(Contract, Meter, ReadingCode).join(Meter, col(Meter.contract_id) == Contract.id)
-                 .join(ReadingCode, col(ReadingCode.meter_id) == Meter.id).where(ReadingCode.digest == digest))
+        query = (
+            select(Contract, Meter, ReadingCode)
+            .join(Meter, col(Meter.contract_id) == Contract.id)
+            .join(ReadingCode, col(ReadingCode.meter_id) == Meter.id)
+            .where(ReadingCode.digest == digest)
+        )
         return self.session.exec(query).first()  # type: ignore[return-value]
 
 
@@ -261,8 +298,11 @@ class SqlBilling:
 
     def set_plan(self, plan: InstallmentPlan) -> None:
         """Insert, or replace the amount of a plan already starting on that date."""
-        existing = self.session.exec(select(InstallmentPlan).where(
-            InstallmentPlan.contract_id == plan.contract_id, InstallmentPlan.valid_from == plan.valid_from)).first()
+        existing = self.session.exec(
+            select(InstallmentPlan).where(
+                InstallmentPlan.contract_id == plan.contract_id, InstallmentPlan.valid_from == plan.valid_from
+            )
+        ).first()
         if existing is not None:
             existing.amount, existing.due_day, existing.per_year = plan.amount, plan.due_day, plan.per_year
             plan = existing
@@ -292,8 +332,12 @@ class SqlBilling:
     def next_number(self, series: str) -> int:
         """The series' next number, counted up in this transaction: concurrent runs wait for each other's
         commit (row lock), and a rolled-back bill gives its number back, so numbers stay gapless."""
-        statement = (update(BillSeries).where(col(BillSeries.name) == series)
-                     .values(last_number=BillSeries.last_number + 1).returning(BillSeries.last_number))
+        statement = (
+            update(BillSeries)
+            .where(col(BillSeries.name) == series)
+            .values(last_number=BillSeries.last_number + 1)
+            .returning(BillSeries.last_number)
+        )
         number = self.session.exec(statement).scalar()  # type: ignore[call-overload]
         if number is None:
             try:
@@ -332,26 +376,37 @@ class SqlCustomerData:
         self.session.flush()
 
     def bank_account(self, customer_id: int) -> BankAccount | None:
-        query = (select(BankAccount).where(BankAccount.customer_id == customer_id,
-                                           col(BankAccount.superseded_at).is_(None))
-                 .order_by(col(BankAccount.id).desc()))
+        query = (
+            select(BankAccount)
+            .where(BankAccount.customer_id == customer_id, col(BankAccount.superseded_at).is_(None))
+            .order_by(col(BankAccount.id).desc())
+        )
         return self.session.exec(query.limit(1)).first()
 
     def inbox(self, customer_id: int) -> list[InboxMessage]:
-        query = (select(InboxMessage).where(InboxMessage.customer_id == customer_id)
-                 .order_by(col(InboxMessage.created_at).desc(), col(InboxMessage.id).desc()))
+        query = (
+            select(InboxMessage)
+            .where(InboxMessage.customer_id == customer_id)
+            .order_by(col(InboxMessage.created_at).desc(), col(InboxMessage.id).desc())
+        )
         return list(self.session.exec(query))
 
     def unread(self, customer_ids: list[int]) -> int:
         if not customer_ids:
             return 0
-        query = select(func.count()).select_from(InboxMessage).where(
-            col(InboxMessage.customer_id).in_(customer_ids), col(InboxMessage.read_at).is_(None))
+        query = (
+            select(func.count())
+            .select_from(InboxMessage)
+            .where(col(InboxMessage.customer_id).in_(customer_ids), col(InboxMessage.read_at).is_(None))
+        )
         return int(self.session.exec(query).one())
 
     def contact_messages(self, customer_id: int) -> list[ContactMessage]:
-        query = (select(ContactMessage).where(ContactMessage.customer_id == customer_id)
-                 .order_by(col(ContactMessage.created_at).desc()))
+        query = (
+            select(ContactMessage)
+            .where(ContactMessage.customer_id == customer_id)
+            .order_by(col(ContactMessage.created_at).desc())
+        )
         return list(self.session.exec(query))
 
     def audit_entries(self, customer_id: int) -> list[AuditEntry]:
@@ -381,9 +436,11 @@ class SqlStaff:
         self.session.add_all(codes)
 
     def unused_recovery_code(self, staff_id: int, digest: str) -> RecoveryCode | None:
-        return self.session.exec(select(RecoveryCode).where(
-            RecoveryCode.staff_id == staff_id, RecoveryCode.digest == digest,
-            col(RecoveryCode.used_at).is_(None))).first()
+        return self.session.exec(
+            select(RecoveryCode).where(
+                RecoveryCode.staff_id == staff_id, RecoveryCode.digest == digest, col(RecoveryCode.used_at).is_(None)
+            )
+        ).first()
 
 
 class SqlDesk:
@@ -394,26 +451,45 @@ class SqlDesk:
 
     def search(self, text: str, limit: int) -> list[Customer]:
         pattern = f'%{text.lower()}%'
-        by_login = select(UserCustomer.customer_id).join(PortalUser, col(PortalUser.id) == UserCustomer.user_id) \
+        by_login = (
+            select(UserCustomer.customer_id)
+            .join(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
             .where(func.lower(PortalUser.email).like(pattern))
-        by_meter = select(Contract.customer_id).join(Meter, col(Meter.contract_id) == Contract.id) \
+        )
+        by_meter = (
+            select(Contract.customer_id)
+            .join(Meter, col(Meter.contract_id) == Contract.id)
             .where(Meter.meter_number == normalise(text))
+        )
         name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
         query = select(Customer).where(
-            (Customer.customer_number == normalise(text)) | name.like(pattern)
-            | func.lower(Customer.company).like(pattern) | func.lower(Customer.email).like(pattern)
-            | col(Customer.id).in_(by_login) | col(Customer.id).in_(by_meter))
+            (Customer.customer_number == normalise(text))
+            | name.like(pattern)
+            | func.lower(Customer.company).like(pattern)
+            | func.lower(Customer.email).like(pattern)
+            | col(Customer.id).in_(by_login)
+            | col(Customer.id).in_(by_meter)
+        )
         return list(self.session.exec(query.order_by(col(Customer.customer_number)).limit(limit)))
 
     def recent_readings(self, customer_id: int, limit: int) -> list[tuple[str, MeterReading]]:
-        query = (select(Meter.meter_number, MeterReading).join(Meter, col(Meter.id) == MeterReading.meter_id)
-                 .join(Contract, col(Contract.id) == Meter.contract_id).where(Contract.customer_id == customer_id)
-                 .order_by(col(MeterReading.reading_date).desc(), col(MeterReading.id).desc()).limit(limit))
+        query = (
+            select(Meter.meter_number, MeterReading)
+            .join(Meter, col(Meter.id) == MeterReading.meter_id)
+            .join(Contract, col(Contract.id) == Meter.contract_id)
+            .where(Contract.customer_id == customer_id)
+            .order_by(col(MeterReading.reading_date).desc(), col(MeterReading.id).desc())
+            .limit(limit)
+        )
         return [(number, reading) for number, reading in self.session.exec(query)]
 
     def audit_of(self, customer_id: int, limit: int) -> list[AuditEntry]:
-        query = (select(AuditEntry).where(AuditEntry.customer_id == customer_id)
-                 .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.customer_id == customer_id)
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+            .limit(limit)
+        )
         return list(self.session.exec(query))
 
     def contact_messages(self, status: str | None, topic: str | None, staff_id: int | None) -> list[ContactMessage]:
@@ -438,12 +514,15 @@ class SqlDesk:
     def review(self, item_id: int) -> ReviewItem | None:
         return self.session.get(ReviewItem, item_id)
 
-    def changes(self, kinds: tuple[str, ...], since: datetime | None, open_only: bool,
-                limit: int) -> list[tuple[AuditEntry, str, bool]]:
-        query = (select(AuditEntry, Customer.customer_number, ChangeMark.audit_id)
-                 .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
-                 .outerjoin(ChangeMark, col(ChangeMark.audit_id) == AuditEntry.id)
-                 .where(col(AuditEntry.action).in_(kinds)))
+    def changes(
+        self, kinds: tuple[str, ...], since: datetime | None, open_only: bool, limit: int
+    ) -> list[tuple[AuditEntry, str, bool]]:
+        query = (
+            select(AuditEntry, Customer.customer_number, ChangeMark.audit_id)
+            .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+            .outerjoin(ChangeMark, col(ChangeMark.audit_id) == AuditEntry.id)
+            .where(col(AuditEntry.action).in_(kinds))
+        )
         if since is not None:
             query = query.where(col(AuditEntry.at) >= since)
         if open_only:
@@ -452,8 +531,11 @@ class SqlDesk:
         return [(entry, number or '', mark is not None) for entry, number, mark in rows]
 
     def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int:
-        known = set(self.session.exec(select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids),
-                                                                   col(AuditEntry.action).in_(kinds))))
+        known = set(
+            self.session.exec(
+                select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids), col(AuditEntry.action).in_(kinds))
+            )
+        )
         marked = set(self.session.exec(select(ChangeMark.audit_id).where(col(ChangeMark.audit_id).in_(known))))
         new = known - marked
         self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])
@@ -461,10 +543,16 @@ class SqlDesk:
 
     def pending_login(self, customer_id: int) -> PortalUser | None:
         """A registration not yet confirmed: the customer is named in its open confirmation token."""
-        query = (select(PortalUser).join(OneTimeToken, col(OneTimeToken.user_id) == PortalUser.id)
-                 .where(PortalUser.state == 'pending', col(OneTimeToken.purpose).in_(('activation', 'pin')),
-                        OneTimeToken.payload == str(customer_id))
-                 .order_by(col(OneTimeToken.created_at).desc()))
+        query = (
+            select(PortalUser)
+            .join(OneTimeToken, col(OneTimeToken.user_id) == PortalUser.id)
+            .where(
+                PortalUser.state == 'pending',
+                col(OneTimeToken.purpose).in_(('activation', 'pin')),
+                OneTimeToken.payload == str(customer_id),
+            )
+            .order_by(col(OneTimeToken.created_at).desc())
+        )
         return self.session.exec(query).first()
 
 
@@ -489,10 +577,13 @@ class SqlApi:
         return self.session.exec(select(func.max(AuditEntry.id)).where(col(AuditEntry.action).in_(kinds))).one() or 0
 
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]:
-        query = (select(AuditEntry, Customer.customer_number)
-                 .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
-                 .where(col(AuditEntry.id) > after, col(AuditEntry.action).in_(kinds))
-                 .order_by(col(AuditEntry.id)).limit(limit))
+        query = (
+            select(AuditEntry, Customer.customer_number)
+            .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+            .where(col(AuditEntry.id) > after, col(AuditEntry.action).in_(kinds))
+            .order_by(col(AuditEntry.id))
+            .limit(limit)
+        )
         return [(entry, number or '') for entry, number in self.session.exec(query)]
 
 

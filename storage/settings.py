@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     @model_validator(mode='after')
     def _refuse_default_secret(self) -> 'Settings':
         if not self.demo and self.storage_secret == DEFAULT_SECRET:
-            raise ValueError('KUNDENPORTAL_STORAGE_SECRET must be set to a long random value outside demo mode '
-                             '(KUNDENPORTAL_DEMO=1)')
+            raise ValueError(
+                'KUNDENPORTAL_STORAGE_SECRET must be set to a long random value outside demo mode (KUNDENPORTAL_DEMO=1)'
+            )
         if not self.demo and len(self.storage_secret) < 16:
             raise ValueError('KUNDENPORTAL_STORAGE_SECRET must be at least 16 characters long')
         return self
@@ -72,7 +73,9 @@ class Settings(BaseSettings):
         if profile.bill.logo:  # relative to the profile file; checked here, not when the first bill is rendered
             logo = (path.parent / profile.bill.logo).resolve()
             if not logo.is_file() or logo.suffix.lower() not in ('.png', '.jpg', '.jpeg'):
-                raise ValueError(f'profile {self.profile!r}: [bill] logo {profile.bill.logo!r} is not a PNG or JPEG '
-                                 f'file (looked for {logo})')
+                raise ValueError(
+                    f'profile {self.profile!r}: [bill] logo {profile.bill.logo!r} is not a PNG or JPEG '
+                    f'file (looked for {logo})'
+                )
             profile = profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': str(logo)})})
         return profile

@@ -62,8 +62,11 @@ class SqlUnitOfWork:
         except DBAPIError:
             if error is None:
                 raise
-        if isinstance(error, OperationalError) and not waiting_allowed() \
-                and getattr(error.orig, 'sqlite_errorcode', None) in SQLITE_BUSY:
+        if (
+            isinstance(error, OperationalError)
+            and not waiting_allowed()
+            and getattr(error.orig, 'sqlite_errorcode', None) in SQLITE_BUSY
+        ):
             raise WouldWait() from error  # another process is writing: run again where waiting is allowed
         if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
             # the database went away (restart, failover): the caller gets a domain answer, the pool reconnects
@@ -85,5 +88,13 @@ class SqlUnitOfWork:
     def queue_mail(self, message: MailMessage, at: datetime) -> None:
         """The mail is queued in the same transaction as the change it confirms (written at commit): both or
         neither."""
-        self._mails.append({'created_at': at, 'recipient': message.recipient, 'subject': message.subject,
-                            'text': message.text, 'html': message.html, 'next_attempt_at': at})  # the rest: defaults
+        self._mails.append(
+            {
+                'created_at': at,
+                'recipient': message.recipient,
+                'subject': message.subject,
+                'text': message.text,
+                'html': message.html,
+                'next_attempt_at': at,
+            }
+        )  # the rest: defaults

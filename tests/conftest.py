@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-os.environ.update({  # before the app's modules read settings
-    'KUNDENPORTAL_STORAGE_SECRET': 'test-secret-0123456789abcdef',
-    'KUNDENPORTAL_DEMO': '0',
-    'KUNDENPORTAL_BASE_URL': 'http://portal.test',
-    'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
-})
+os.environ.update(
+    {  # before the app's modules read settings
+        'KUNDENPORTAL_STORAGE_SECRET': 'test-secret-0123456789abcdef',
+        'KUNDENPORTAL_DEMO': '0',
+        'KUNDENPORTAL_BASE_URL': 'http://portal.test',
+        'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
+    }
+)
 
 from sqlalchemy import create_engine, text
 

@@ -37,36 +37,66 @@ CHEAP_HASHER = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1)  # arg
 NUMBERS = {'stadtwerke-a': '4{:07d}', 'stadtwerke-b': 'IR{:08d}', 'wasserverband-c': '7{:06d}'}
 
 
-def make_customer(engine: Engine, profile: str = 'stadtwerke-a', *, commodity: str = 'electricity',
-                  with_bill: bool = True, **overrides) -> dict:
+def make_customer(
+    engine: Engine,
+    profile: str = 'stadtwerke-a',
+    *,
+    commodity: str = 'electricity',
+    with_bill: bool = True,
+    **overrides,
+) -> dict:
     """A customer with one contract, one meter and (by default) one annual bill; returns its numbers."""
     n = next(_serial)
     number = overrides.pop('customer_number', NUMBERS[profile].format(n + 100))
     meter_number = overrides.pop('meter_number', f'1EBZ01{n:08d}')
     with Session(engine) as session:
-        customer = Customer(customer_number=number, salutation='Frau', first_name='Erika',
-                            last_name=overrides.pop('last_name', f'Mustermann{n}'),
-                            street=overrides.pop('street', 'Hauptstraße'),
-                            house_number=str(n), postal_code='27749', city='Aue-Süd', **overrides)
+        customer = Customer(
+            customer_number=number,
+            salutation='Frau',
+            first_name='Erika',
+            last_name=overrides.pop('last_name', f'Mustermann{n}'),
+            street=overrides.pop('street', 'Hauptstraße'),
+            house_number=str(n),
+            postal_code='27749',
+            city='Aue-Süd',
+            **overrides,
+        )
         session.add(customer)
         session.flush()
-        contract = Contract(contract_number=f'V{n:08d}', customer_id=customer.id, commodity=commodity,
-                            tariff_code='STROM-BASIS', start_date=date(2020, 1, 1), malo_id='41373559241')
+        contract = Contract(
+            contract_number=f'V{n:08d}',
+            customer_id=customer.id,
+            commodity=commodity,
+            tariff_code='STROM-BASIS',
+            start_date=date(2020, 1, 1),
+            malo_id='41373559241',
+        )
         session.add(contract)
         session.flush()
         session.add(Meter(meter_number=meter_number, contract_id=contract.id))
         bill_number = f'RE2025{n:06d}'
         if with_bill:
-            session.add(Bill(bill_number=bill_number, contract_id=contract.id, bill_date=date(2026, 1, 20),
-                             period_start=date(2025, 1, 1), period_end=date(2025, 12, 31),
-                             amount_gross=Decimal('1123.60')))
+            session.add(
+                Bill(
+                    bill_number=bill_number,
+                    contract_id=contract.id,
+                    bill_date=date(2026, 1, 20),
+                    period_start=date(2025, 1, 1),
+                    period_end=date(2025, 12, 31),
+                    amount_gross=Decimal('1123.60'),
+                )
+            )
         session.commit()
-        return {'id': customer.id, 'customer_number': number, 'meter_number': meter_number,
-                'bill_number': bill_number, 'name': customer.display_name}
+        return {
+            'id': customer.id,
+            'customer_number': number,
+            'meter_number': meter_number,
+            'bill_number': bill_number,
+            'name': customer.display_name,
+        }
 
 
-def make_login(engine: Engine, customer_ids: list[int], email: str = '', password: str = PASSWORD,
-               **overrides) -> dict:
+def make_login(engine: Engine, customer_ids: list[int], email: str = '', password: str = PASSWORD, **overrides) -> dict:
     """An active portal login linked to the given customers."""
     email = email or f'kunde{next(_serial)}@example.org'
     with Session(engine) as session:
@@ -114,13 +144,15 @@ def pin_in(text: str) -> str:
     return match.group(1)
 
 
-def add_readings(engine: Engine, meter_number: str, *values: tuple[date, int], obis: str = '1.8.0',
-                 source: str = 'utility') -> None:
+def add_readings(
+    engine: Engine, meter_number: str, *values: tuple[date, int], obis: str = '1.8.0', source: str = 'utility'
+) -> None:
     with Session(engine) as session:
         meter = session.exec(select(Meter).where(Meter.meter_number == meter_number)).one()
         for when, value in values:
-            session.add(MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=Decimal(value),
-                                     source=source))
+            session.add(
+                MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=Decimal(value), source=source)
+            )
         session.commit()
 
 
@@ -133,17 +165,38 @@ def set_meter(engine: Engine, meter_number: str, **fields) -> None:
         session.commit()
 
 
-def add_tariff(engine: Engine, customer_id: int, amount: str = '92', working_net: str = '0.2521',
-               base_net: str = '121.01', per_year: int = 12, paid_months: int = 0) -> None:
+def add_tariff(
+    engine: Engine,
+    customer_id: int,
+    amount: str = '92',
+    working_net: str = '0.2521',
+    base_net: str = '121.01',
+    per_year: int = 12,
+    paid_months: int = 0,
+) -> None:
     """Prices for the customer's contract (0.2521 × 1.19 ≈ 0.30 € gross) and an installment plan from 1.1.2026."""
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer_id)).first()
         if session.exec(select(Price).where(Price.tariff_code == contract.tariff_code)).first() is None:
-            session.add(Price(tariff_code=contract.tariff_code, valid_from=date(2025, 1, 1), unit='kWh',
-                              working_price_net=Decimal(working_net), base_price_net_per_year=Decimal(base_net),
-                              vat_rate=Decimal('0.19')))
-        session.add(InstallmentPlan(contract_id=contract.id, valid_from=date(2026, 1, 1), amount=Decimal(amount),
-                                    due_day=15, per_year=per_year))
+            session.add(
+                Price(
+                    tariff_code=contract.tariff_code,
+                    valid_from=date(2025, 1, 1),
+                    unit='kWh',
+                    working_price_net=Decimal(working_net),
+                    base_price_net_per_year=Decimal(base_net),
+                    vat_rate=Decimal('0.19'),
+                )
+            )
+        session.add(
+            InstallmentPlan(
+                contract_id=contract.id,
+                valid_from=date(2026, 1, 1),
+                amount=Decimal(amount),
+                due_day=15,
+                per_year=per_year,
+            )
+        )
         for month in range(1, paid_months + 1):
             session.add(Payment(contract_id=contract.id, paid_on=date(2026, month, 15), amount=Decimal(amount)))
         session.commit()
@@ -152,8 +205,9 @@ def add_tariff(engine: Engine, customer_id: int, amount: str = '92', working_net
 STAFF_PASSWORD = 'Verwaltung-Passwort-2026'
 
 
-def make_staff(engine: Engine, email: str = 'service@stadtwerke.example', role: str = 'service',
-               name: str = 'Sven Service'):
+def make_staff(
+    engine: Engine, email: str = 'service@stadtwerke.example', role: str = 'service', name: str = 'Sven Service'
+):
     """An enrolled staff member with STAFF_PASSWORD; returns the authenticator (TOTP) to log in with."""
     import os
 
@@ -161,11 +215,20 @@ def make_staff(engine: Engine, email: str = 'service@stadtwerke.example', role: 
 
     from domain.model import StaffUser
     from domain.totp import seal
+
     secret = pyotp.random_base32()
     with Session(engine) as session:
-        session.add(StaffUser(email=email, name=name, role=role, password_hash=CHEAP_HASHER.hash(STAFF_PASSWORD),
-                              must_change_password=False, totp_enabled=True,
-                              totp_secret=seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret),
-                              created_at=utcnow()))
+        session.add(
+            StaffUser(
+                email=email,
+                name=name,
+                role=role,
+                password_hash=CHEAP_HASHER.hash(STAFF_PASSWORD),
+                must_change_password=False,
+                totp_enabled=True,
+                totp_secret=seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret),
+                created_at=utcnow(),
+            )
+        )
         session.commit()
     return pyotp.TOTP(secret)

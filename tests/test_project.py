@@ -24,19 +24,30 @@ def test_ci_runs_the_readmes_test_command_verbatim():
 def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
     project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
     assert project['project']['scripts'] == {'kundenportal': 'app:main'}
-    assert project['tool']['setuptools']['packages']['find']['include'] == ['domain*', 'storage*', 'pages*', 'api*',
-                                                                                 'profiles']
+    assert project['tool']['setuptools']['packages']['find']['include'] == [
+        'domain*',
+        'storage*',
+        'pages*',
+        'api*',
+        'profiles',
+    ]
 
 
 def test_domain_imports_neither_ui_nor_storage():
-    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / 'domain').rglob('*.py')
-                 if re.search(r'^\s*(from|import)\s+(nicegui|storage|pages)\b', path.read_text(), re.M)]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / 'domain').rglob('*.py')
+        if re.search(r'^\s*(from|import)\s+(nicegui|storage|pages)\b', path.read_text(), re.M)
+    ]
     assert offenders == []
 
 
 def test_pages_run_no_queries():
-    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / 'pages').rglob('*.py')
-                 if re.search(r'(?<!ui\.)\b(select\(|session\.(exec|execute|query|add|commit))', path.read_text())]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / 'pages').rglob('*.py')
+        if re.search(r'(?<!ui\.)\b(select\(|session\.(exec|execute|query|add|commit))', path.read_text())
+    ]
     assert offenders == []
 
 

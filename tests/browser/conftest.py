@@ -19,13 +19,21 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get('KUNDENPORTAL_TEST_CHROMIUM', '/usr/bin/chromium')
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                 '--disable-background-networking', '--disable-component-update', '--disable-sync']
+CHROMIUM_ARGS = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+]
 
 
 def pytest_collection_modifyitems(config, items):
     if not Path(CHROMIUM).exists():
-        message = f'Chromium not found at {CHROMIUM}: install Debian\'s chromium package (.ci/run does)'
+        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
         if os.environ.get('CI'):
             raise pytest.UsageError(message)
         for item in items:
@@ -57,8 +65,10 @@ class MailCatcher:
                         return message.get_body(('plain',)).get_content()
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f'no mail "{subject_part}" to {recipient}; got '
-                                         f'{[(m["To"], m["Subject"]) for m in self.messages]}')
+                    raise AssertionError(
+                        f'no mail "{subject_part}" to {recipient}; got '
+                        f'{[(m["To"], m["Subject"]) for m in self.messages]}'
+                    )
                 self.arrived.wait(left)
 
 
@@ -87,13 +97,23 @@ def start_portal(database_url, mail, tmp_path):
         port = free_port()
         base = f'http://127.0.0.1:{port}'
         env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
-        env.update({'KUNDENPORTAL_DATABASE_URL': database_url, 'KUNDENPORTAL_PROFILE': profile,
-                    'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1', 'KUNDENPORTAL_BASE_URL': base,
-                    'KUNDENPORTAL_SMTP_HOST': '127.0.0.1', 'KUNDENPORTAL_SMTP_PORT': str(mail.port),
-                    'KUNDENPORTAL_DATA_DIR': str(tmp_path / 'data'), 'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2'})
+        env.update(
+            {
+                'KUNDENPORTAL_DATABASE_URL': database_url,
+                'KUNDENPORTAL_PROFILE': profile,
+                'KUNDENPORTAL_PORT': str(port),
+                'KUNDENPORTAL_HOST': '127.0.0.1',
+                'KUNDENPORTAL_BASE_URL': base,
+                'KUNDENPORTAL_SMTP_HOST': '127.0.0.1',
+                'KUNDENPORTAL_SMTP_PORT': str(mail.port),
+                'KUNDENPORTAL_DATA_DIR': str(tmp_path / 'data'),
+                'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
+            }
+        )
         log = (tmp_path / f'server-{port}.log').open('w')
-        process = subprocess.Popen([sys.executable, str(ROOT / 'app.py')], cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / 'app.py')], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         processes.append(process)
         _wait_until_healthy(base, process, tmp_path / f'server-{port}.log')
         return base
@@ -121,10 +141,16 @@ def _wait_until_healthy(base: str, process: subprocess.Popen, log: Path) -> None
 @pytest.fixture
 def browser(tmp_path):
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / 'chromium'), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={'width': 1280, 'height': 900}, locale='de-DE')
+            str(tmp_path / 'chromium'),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={'width': 1280, 'height': 900},
+            locale='de-DE',
+        )
         context.set_default_timeout(15000)
         yield context.new_page()
         context.close()

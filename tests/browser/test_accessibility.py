@@ -13,13 +13,33 @@ from tests.browser.test_self_service_journeys import household  # noqa: F401 - t
 from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)]
-WCAG_AA = {'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-           'resultTypes': ['violations']}
+WCAG_AA = {
+    'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+    'resultTypes': ['violations'],
+}
 PUBLIC = ('/', '/registrieren', '/passwort-vergessen', '/ablesung', '/barrierefreiheit', '/verwaltung')
-CUSTOMER = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen', '/kundendaten',
-            '/posteingang', '/kontakt', '/einstellungen')
-STAFF = ('/verwaltung/kunden', '/verwaltung/nachrichten', '/verwaltung/pruefungen', '/verwaltung/aenderungen',
-         '/verwaltung/import', '/verwaltung/api', '/verwaltung/einstellungen', '/verwaltung/mitarbeiter')
+CUSTOMER = (
+    '/uebersicht',
+    '/vertraege',
+    '/zaehlerstand',
+    '/verbrauch',
+    '/abschlag',
+    '/rechnungen',
+    '/kundendaten',
+    '/posteingang',
+    '/kontakt',
+    '/einstellungen',
+)
+STAFF = (
+    '/verwaltung/kunden',
+    '/verwaltung/nachrichten',
+    '/verwaltung/pruefungen',
+    '/verwaltung/aenderungen',
+    '/verwaltung/import',
+    '/verwaltung/api',
+    '/verwaltung/einstellungen',
+    '/verwaltung/mitarbeiter',
+)
 
 
 class Audit:
@@ -30,9 +50,11 @@ class Audit:
         expect(self.page.locator('[role=heading][aria-level="1"]').first).to_be_visible()  # Vue has rendered
         results = self.axe.run(self.page, options=WCAG_AA).response
         for violation in results['violations']:
-            nodes = [f"{node['target']} {node['html'][:160]} {node.get('failureSummary', '')[:200]}"
-                     for node in violation['nodes']][:3]
-            self.found.setdefault(label, []).append(f"{violation['id']}: {violation['help']} {nodes}")
+            nodes = [
+                f'{node["target"]} {node["html"][:160]} {node.get("failureSummary", "")[:200]}'
+                for node in violation['nodes']
+            ][:3]
+            self.found.setdefault(label, []).append(f'{violation["id"]}: {violation["help"]} {nodes}')
 
     def visit(self, base: str, paths: tuple[str, ...], language: str) -> None:
         for path in paths:
@@ -83,7 +105,8 @@ def test_every_page_in_both_languages_has_no_axe_violations(household, engine, s
         if language == 'de':  # the accessible file picker really delivers (Quasar's uploader was replaced)
             page.goto(base + '/verwaltung/import')
             page.get_by_label('CSV-Dateien (und PDFs zu bills.csv) hierher ziehen oder auswählen').set_input_files(
-                files=[{'name': 'customers.csv', 'mimeType': 'text/csv', 'buffer': b'customer_number;name\n'}])
+                files=[{'name': 'customers.csv', 'mimeType': 'text/csv', 'buffer': b'customer_number;name\n'}]
+            )
             expect(page.get_by_text('Hochgeladen: customers.csv')).to_be_visible()
         page.goto(base + '/verwaltung/kunden?q=Selbst')
         page.get_by_role('link', name='Selbst').first.click()

@@ -18,14 +18,20 @@ from tests.factories import add_readings, add_tariff, make_customer, make_login
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)]
 
 
-def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start_portal, mail, browser: Page,
-                                                      tmp_path):
+def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start_portal, mail, browser: Page, tmp_path):
     customer = make_customer(engine, last_name='Online', paperless=True)
     add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
     add_tariff(engine, customer['id'], amount='92')
     make_login(engine, [customer['id']], email='online@example.org')
-    config = RunConfig(database_url, Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret',
-                       'http://portal.test', tmp_path / 'data' / 'documents', 2025, date(2026, 1, 20))
+    config = RunConfig(
+        database_url,
+        Settings(profile='stadtwerke-a', demo=True).load_profile(),
+        'secret',
+        'http://portal.test',
+        tmp_path / 'data' / 'documents',
+        2025,
+        date(2026, 1, 20),
+    )
     assert run(config, workers=1, progress=None).bills == 1
     with Session(engine) as session:
         bill = session.exec(select(Bill).where(col(Bill.details) != '')).one()
@@ -42,7 +48,6 @@ def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start
     assert download.value.suggested_filename == f'Rechnung-{bill.bill_number}.pdf'
     path = tmp_path / 'downloaded.pdf'
     download.value.save_as(path)
-    text = subprocess.run(['pdftotext', '-layout', str(path), '-'], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(['pdftotext', '-layout', str(path), '-'], capture_output=True, text=True, check=True).stdout
     assert bill.bill_number in text and 'Jahresverbrauchsabrechnung Strom' in text
     assert page.url.endswith('/rechnungen')  # a download, no pop-up and no navigation away

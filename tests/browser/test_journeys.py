@@ -16,15 +16,21 @@ PASSWORDS = {'stadtwerke-a': 'Gruener-Apfel-9', 'stadtwerke-b': 'Roter-Apfel-8',
 def seeded(engine):
     def seed(profile: str) -> tuple[dict, dict]:
         commodity = 'water' if profile == 'wasserverband-c' else 'electricity'
-        return (make_customer(engine, profile, commodity=commodity, last_name='Erstkunde'),
-                make_customer(engine, profile, commodity=commodity, last_name='Zweitkunde'))
+        return (
+            make_customer(engine, profile, commodity=commodity, last_name='Erstkunde'),
+            make_customer(engine, profile, commodity=commodity, last_name='Zweitkunde'),
+        )
+
     return seed
 
 
 # Each profile once, the backends shared out between them (every storage path runs on both in tests/storage),
 # to keep the suite under ten minutes.
-@pytest.mark.parametrize(('database_url', 'profile'), [('sqlite', 'stadtwerke-a'), ('postgresql', 'stadtwerke-b'),
-                                                       ('postgresql', 'wasserverband-c')], indirect=['database_url'])
+@pytest.mark.parametrize(
+    ('database_url', 'profile'),
+    [('sqlite', 'stadtwerke-a'), ('postgresql', 'stadtwerke-b'), ('postgresql', 'wasserverband-c')],
+    indirect=['database_url'],
+)
 def test_register_confirm_log_in_add_switch_and_log_out(profile, seeded, start_portal, mail, browser: Page):
     first, second = seeded(profile)
     base = start_portal(profile)

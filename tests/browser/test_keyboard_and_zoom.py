@@ -13,13 +13,23 @@ from tests.factories import PASSWORD, make_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)]
 NEW_PASSWORD = 'Gruener-Apfel-9'
-CUSTOMER_PAGES = ('/uebersicht', '/vertraege', '/zaehlerstand', '/verbrauch', '/abschlag', '/rechnungen',
-                  '/kundendaten', '/posteingang', '/kontakt', '/einstellungen')
-FOCUSED_NAME = '''() => { const e = document.activeElement; if (!e) return '';
+CUSTOMER_PAGES = (
+    '/uebersicht',
+    '/vertraege',
+    '/zaehlerstand',
+    '/verbrauch',
+    '/abschlag',
+    '/rechnungen',
+    '/kundendaten',
+    '/posteingang',
+    '/kontakt',
+    '/einstellungen',
+)
+FOCUSED_NAME = """() => { const e = document.activeElement; if (!e) return '';
   const label = e.labels && e.labels.length ? e.labels[0].innerText : '';
   const slider = e.closest('[role=slider]');  // Quasar focuses the slider's track inside the named slider
   return ((slider && slider.getAttribute('aria-label')) || e.getAttribute('aria-label') || label || e.innerText || '')
-    .replace(/\\s+/g, ' ').trim(); }'''
+    .replace(/\\s+/g, ' ').trim(); }"""
 
 
 def tab_to(page: Page, name: str, limit: int = 60, field: bool = False) -> None:
@@ -29,7 +39,7 @@ def tab_to(page: Page, name: str, limit: int = 60, field: bool = False) -> None:
     for _ in range(limit):
         page.keyboard.press('Tab')
         seen.append(page.evaluate(FOCUSED_NAME))
-        if seen[-1] == name and (not field or page.evaluate("() => document.activeElement.tagName") == 'INPUT'):
+        if seen[-1] == name and (not field or page.evaluate('() => document.activeElement.tagName') == 'INPUT'):
             return
     raise AssertionError(f'{name!r} not reached by Tab; focus went through {seen}')
 
@@ -39,8 +49,13 @@ def type_into(page: Page, name: str, text: str) -> None:
     page.keyboard.type(text)
 
 
-def test_register_log_in_read_and_change_the_installment_by_keyboard(household, engine, start_portal, mail,  # noqa: F811
-                                                                      browser: Page):
+def test_register_log_in_read_and_change_the_installment_by_keyboard(
+    household,  # noqa: F811 - the fixture imported above
+    engine,
+    start_portal,
+    mail,
+    browser: Page,
+):
     newcomer = make_customer(engine, last_name='Tastatur')
     base, page = start_portal('stadtwerke-a'), browser
     page.goto(base + '/registrieren')
@@ -83,8 +98,9 @@ def test_register_log_in_read_and_change_the_installment_by_keyboard(household, 
     for amount in (93, 94, 95):  # one step per key, each answered by the server before the next
         page.keyboard.press('ArrowRight')
         expect(page.get_by_text(f'Neuer Abschlag: {amount},00\xa0€')).to_be_visible()
-    expect(page.get_by_text(re.compile('Voraussichtliches Ergebnis: .*(Guthaben|Nachzahlung|ausgeglichen)'))) \
-        .to_be_visible()
+    expect(
+        page.get_by_text(re.compile('Voraussichtliches Ergebnis: .*(Guthaben|Nachzahlung|ausgeglichen)'))
+    ).to_be_visible()
     tab_to(page, 'Abschlag ändern')
     page.keyboard.press('Enter')
     expect(page.get_by_text('Ihr neuer Abschlag von 95,00\xa0€ gilt ab')).to_be_visible()

@@ -25,11 +25,27 @@ def redis_url(tmp_path):
             raise AssertionError('redis-server is missing (.ci/run installs it)')
         pytest.skip('redis-server is not installed')
     port = free_port()
-    process = subprocess.Popen([server, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly',
-                                'no', '--dir', str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            server,
+            '--port',
+            str(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 10
-    while subprocess.run(['redis-cli', '-p', str(port), 'ping'], capture_output=True, text=True).stdout.strip() \
-            != 'PONG':
+    while (
+        subprocess.run(['redis-cli', '-p', str(port), 'ping'], capture_output=True, text=True).stdout.strip() != 'PONG'
+    ):
         assert time.monotonic() < deadline, 'redis-server did not start'
         time.sleep(0.1)
     yield f'redis://127.0.0.1:{port}/0'
@@ -38,8 +54,7 @@ def redis_url(tmp_path):
 
 
 @pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
-def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis_url, mail, browser: Page,
-                                                      tmp_path):
+def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis_url, mail, browser: Page, tmp_path):
     customer = make_customer(engine, last_name='Ausfall')
     make_login(engine, [customer['id']], email='ausfall@example.org')
     processes = []
@@ -47,14 +62,29 @@ def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis
     def instance(name: str) -> str:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
-        env.update({'KUNDENPORTAL_DATABASE_URL': database_url, 'KUNDENPORTAL_REDIS_URL': redis_url,
-                    'KUNDENPORTAL_PORT': str(port), 'KUNDENPORTAL_HOST': '127.0.0.1',
-                    'KUNDENPORTAL_BASE_URL': 'http://127.0.0.1', 'KUNDENPORTAL_SMTP_HOST': '127.0.0.1',
-                    'KUNDENPORTAL_SMTP_PORT': str(mail.port), 'KUNDENPORTAL_DATA_DIR': str(tmp_path / 'data')})
+        env.update(
+            {
+                'KUNDENPORTAL_DATABASE_URL': database_url,
+                'KUNDENPORTAL_REDIS_URL': redis_url,
+                'KUNDENPORTAL_PORT': str(port),
+                'KUNDENPORTAL_HOST': '127.0.0.1',
+                'KUNDENPORTAL_BASE_URL': 'http://127.0.0.1',
+                'KUNDENPORTAL_SMTP_HOST': '127.0.0.1',
+                'KUNDENPORTAL_SMTP_PORT': str(mail.port),
+                'KUNDENPORTAL_DATA_DIR': str(tmp_path / 'data'),
+            }
+        )
         log = (tmp_path / f'{name}.log').open('w')
         (tmp_path / name).mkdir()
-        processes.append(subprocess.Popen([sys.executable, str(ROOT / 'app.py')], cwd=tmp_path / name, env=env,
-                                          stdout=log, stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / 'app.py')],
+                cwd=tmp_path / name,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
         _wait_until_healthy(f'http://127.0.0.1:{port}', processes[-1], tmp_path / f'{name}.log')
         return f'http://127.0.0.1:{port}'
 

@@ -3,13 +3,22 @@ from decimal import Decimal
 
 from domain.billing import PricePeriod, compute_bill, estimate_reading, price_segments, split_consumption
 
-PRICES = [PricePeriod(date(2026, 1, 1), Decimal('0.2500'), Decimal('120.00')),
-          PricePeriod(date(2026, 7, 1), Decimal('0.2650'), Decimal('120.00'))]
+PRICES = [
+    PricePeriod(date(2026, 1, 1), Decimal('0.2500'), Decimal('120.00')),
+    PricePeriod(date(2026, 7, 1), Decimal('0.2650'), Decimal('120.00')),
+]
 
 
 def test_electricity_vector_with_a_price_change():
-    bill = compute_bill(Decimal(48410 - 45210), 'electricity', date(2026, 1, 1), date(2026, 12, 31), PRICES,
-                        Decimal('0.19'), paid=11 * Decimal(101))
+    bill = compute_bill(
+        Decimal(48410 - 45210),
+        'electricity',
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        PRICES,
+        Decimal('0.19'),
+        paid=11 * Decimal(101),
+    )
     energy = [(line.quantity, line.amount) for line in bill.lines if line.kind == 'energy']
     base = [line.amount for line in bill.lines if line.kind == 'base']
     assert energy == [(1587, Decimal('396.75')), (1613, Decimal('427.45'))]
@@ -19,19 +28,29 @@ def test_electricity_vector_with_a_price_change():
 
 
 def test_gas_vector_splits_by_degree_days():
-    prices = [PricePeriod(date(2026, 1, 1), Decimal('0.09'), Decimal('150')),
-              PricePeriod(date(2026, 10, 1), Decimal('0.10'), Decimal('150'))]
+    prices = [
+        PricePeriod(date(2026, 1, 1), Decimal('0.09'), Decimal('150')),
+        PricePeriod(date(2026, 10, 1), Decimal('0.10'), Decimal('150')),
+    ]
     segments = price_segments(prices, date(2026, 1, 1), date(2026, 12, 31))
     assert split_consumption(Decimal(16268), segments, 'gas') == [10412, 5856]
 
 
 def test_a_credit_when_more_was_paid():
-    bill = compute_bill(Decimal(1000), 'water', date(2026, 1, 1), date(2026, 12, 31),
-                        [PricePeriod(date(2025, 1, 1), Decimal('2.15'), Decimal('90'))], Decimal('0.07'),
-                        paid=Decimal(3000))
+    bill = compute_bill(
+        Decimal(1000),
+        'water',
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        [PricePeriod(date(2025, 1, 1), Decimal('2.15'), Decimal('90'))],
+        Decimal('0.07'),
+        paid=Decimal(3000),
+    )
     assert bill.is_credit and bill.gross == Decimal('2396.80')  # (2,150 + 90) × 1.07
 
 
 def test_a_missing_end_reading_is_estimated_from_the_last_period():
-    assert estimate_reading((date(2025, 12, 31), Decimal(13650)), (date(2024, 12, 31), Decimal(10000)),
-                            date(2026, 12, 31)) == 17300
+    assert (
+        estimate_reading((date(2025, 12, 31), Decimal(13650)), (date(2024, 12, 31), Decimal(10000)), date(2026, 12, 31))
+        == 17300
+    )

@@ -13,12 +13,15 @@ from domain.identifiers import (
 )
 
 
-@pytest.mark.parametrize(('raw', 'expected'), [
-    (' 1 EBZ 01 0000 0619 ', '1EBZ0100000619'),
-    ('4123.4567', '41234567'),
-    ('ir-1234/5678', 'IR12345678'),
-    ('', ''),
-])
+@pytest.mark.parametrize(
+    ('raw', 'expected'),
+    [
+        (' 1 EBZ 01 0000 0619 ', '1EBZ0100000619'),
+        ('4123.4567', '41234567'),
+        ('ir-1234/5678', 'IR12345678'),
+        ('', ''),
+    ],
+)
 def test_identifiers_are_normalised_before_comparing(raw, expected):
     assert normalise(raw) == expected
 
@@ -61,8 +64,10 @@ def test_the_creditor_identifier_vector_is_valid():
     assert not is_creditor_id('DE97ZZZ09999999999')
 
 
-@pytest.mark.parametrize(('raw', 'ok'), [('erika@example.org', True), ('a@b.de', True), ('erika@', False),
-                                         ('erika example.org', False), ('x@y', False)])
+@pytest.mark.parametrize(
+    ('raw', 'ok'),
+    [('erika@example.org', True), ('a@b.de', True), ('erika@', False), ('erika example.org', False), ('x@y', False)],
+)
 def test_email_addresses_are_checked_for_shape(raw, ok):
     assert is_email(normalise_email(raw)) is ok
 

@@ -29,8 +29,14 @@ def test_live_calculation_vector():
     assert projected.quantize(Decimal('0.1')) == Decimal('3384.1')
     cost = annual_cost(projected, Decimal('0.30'), Decimal('144.00'))
     assert cost == Decimal('1159.23')
-    calc = Calculator(current=Decimal(101), paid=5 * Decimal(101), remaining=6, projected_cost=cost,
-                      rule=InstallmentRule(), per_year=11)
+    calc = Calculator(
+        current=Decimal(101),
+        paid=5 * Decimal(101),
+        remaining=6,
+        projected_cost=cost,
+        rule=InstallmentRule(),
+        per_year=11,
+    )
     assert calc.balance(Decimal(101)) == Decimal('-48.23')
     assert calc.suggested == 110
     assert calc.balance(Decimal(110)) == Decimal('5.77')

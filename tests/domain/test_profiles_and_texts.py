@@ -8,11 +8,18 @@ from domain.i18n import catalogue, day, moment, money
 from storage.settings import PROFILES, Settings
 
 
-@pytest.mark.parametrize(('key', 'number', 'ok'), [
-    ('stadtwerke-a', '41234567', True), ('stadtwerke-a', '51234567', False), ('stadtwerke-a', '4123456', False),
-    ('stadtwerke-b', 'IR12345678', True), ('stadtwerke-b', '12345678', False),
-    ('wasserverband-c', '7000123', True), ('wasserverband-c', 'AB123', False),
-])
+@pytest.mark.parametrize(
+    ('key', 'number', 'ok'),
+    [
+        ('stadtwerke-a', '41234567', True),
+        ('stadtwerke-a', '51234567', False),
+        ('stadtwerke-a', '4123456', False),
+        ('stadtwerke-b', 'IR12345678', True),
+        ('stadtwerke-b', '12345678', False),
+        ('wasserverband-c', '7000123', True),
+        ('wasserverband-c', 'AB123', False),
+    ],
+)
 def test_each_profile_knows_its_customer_number_format(key, number, ok):
     profile = Settings(profile=key).load_profile()
     assert profile.account_id.matches(number) is ok
@@ -64,9 +71,18 @@ def test_amounts_and_dates_are_shown_in_german_format():
 
 def test_the_catalogue_uses_the_accessible_names_of_the_ui_contract():
     texts = catalogue('de')
-    for key, name in {'field.email': 'E-Mail-Adresse', 'field.password': 'Passwort', 'login.submit': 'Anmelden',
-                      'login.forgot': 'Passwort vergessen?', 'login.register': 'Jetzt registrieren',
-                      'nav.logout': 'Abmelden', 'pin.submit': 'Bestätigen', 'pin.new': 'Neue PIN anfordern',
-                      'forgot.submit': 'Link anfordern', 'reset.submit': 'Passwort speichern',
-                      'switcher.add': 'Kundennummer hinzufügen', 'settings.delete_button': 'Entfernen'}.items():
+    for key, name in {
+        'field.email': 'E-Mail-Adresse',
+        'field.password': 'Passwort',
+        'login.submit': 'Anmelden',
+        'login.forgot': 'Passwort vergessen?',
+        'login.register': 'Jetzt registrieren',
+        'nav.logout': 'Abmelden',
+        'pin.submit': 'Bestätigen',
+        'pin.new': 'Neue PIN anfordern',
+        'forgot.submit': 'Link anfordern',
+        'reset.submit': 'Passwort speichern',
+        'switcher.add': 'Kundennummer hinzufügen',
+        'settings.delete_button': 'Entfernen',
+    }.items():
         assert texts[key] == name

@@ -37,9 +37,9 @@ def test_normalising_an_identifier_twice_changes_nothing(raw):
 @given(st.from_regex(r'[0-9]{18}', fullmatch=True))
 def test_every_correct_iban_passes_and_any_changed_digit_fails(bban):
     good = iban(bban)
-    assert is_iban(good) and is_iban(' '.join(good[i:i + 4] for i in range(0, 22, 4)).lower())
+    assert is_iban(good) and is_iban(' '.join(good[i : i + 4] for i in range(0, 22, 4)).lower())
     position = 4 + int(bban[0]) % 18
-    changed = good[:position] + str((int(good[position]) + 1) % 10) + good[position + 1:]
+    changed = good[:position] + str((int(good[position]) + 1) % 10) + good[position + 1 :]
     assert not is_iban(changed)  # mod 97 catches every single changed digit
 
 
@@ -49,8 +49,13 @@ def test_a_malo_id_with_its_check_digit_is_valid(first_ten):
     assert not is_malo_id(f'{first_ten}{(malo_check_digit(first_ten) + 1) % 10}')
 
 
-@given(st.integers(1000, 500_000), st.integers(100, 20_000), st.integers(30, 400), st.integers(1, 400),
-       st.decimals(min_value=Decimal('0.5'), max_value=Decimal('2'), places=2))
+@given(
+    st.integers(1000, 500_000),
+    st.integers(100, 20_000),
+    st.integers(30, 400),
+    st.integers(1, 400),
+    st.decimals(min_value=Decimal('0.5'), max_value=Decimal('2'), places=2),
+)
 def test_a_reading_at_the_expected_pace_is_plausible(start, yearly, period_days, days, factor):
     first, last = date(2024, 12, 31), date(2024, 12, 31) + timedelta(days=period_days)
     history = [(first, Decimal(start)), (last, Decimal(start + yearly))]
@@ -79,14 +84,21 @@ def test_installments_cover_the_year_and_never_by_more_than_a_euro_each(annual, 
     assert abs(cents * per_year - annual) <= Decimal('0.01') * per_year
 
 
-@given(st.integers(0, 200_000), st.sampled_from(['electricity', 'gas', 'water']),
-       st.integers(1, 364), st.decimals(min_value=Decimal('0.05'), max_value=Decimal('3'), places=4),
-       st.decimals(min_value=Decimal('0.05'), max_value=Decimal('3'), places=4), money,
-       st.sampled_from([Decimal('0.07'), Decimal('0.19')]))
+@given(
+    st.integers(0, 200_000),
+    st.sampled_from(['electricity', 'gas', 'water']),
+    st.integers(1, 364),
+    st.decimals(min_value=Decimal('0.05'), max_value=Decimal('3'), places=4),
+    st.decimals(min_value=Decimal('0.05'), max_value=Decimal('3'), places=4),
+    money,
+    st.sampled_from([Decimal('0.07'), Decimal('0.19')]),
+)
 def test_bill_arithmetic_adds_up(consumption, commodity, change_day, first, second, paid, vat):
     start, end = date(2026, 1, 1), date(2026, 12, 31)
-    prices = [PricePeriod(start, first, Decimal('120.00')),
-              PricePeriod(start + timedelta(days=change_day), second, Decimal('120.00'))]
+    prices = [
+        PricePeriod(start, first, Decimal('120.00')),
+        PricePeriod(start + timedelta(days=change_day), second, Decimal('120.00')),
+    ]
     segments = price_segments(prices, start, end)
     parts = split_consumption(Decimal(consumption), segments, commodity)
     assert sum(parts) == consumption and all(p >= 0 for p in parts)
@@ -97,10 +109,12 @@ def test_bill_arithmetic_adds_up(consumption, commodity, change_day, first, seco
     assert bill.balance == bill.gross - paid and bill.is_credit == (bill.balance < 0)
 
 
-amounts = st.one_of(st.decimals(min_value=Decimal('-1e9'), max_value=Decimal('1e9'), allow_nan=False, places=3),
-                    st.decimals(min_value=Decimal('-2'), max_value=Decimal('2'), allow_nan=False),
-                    st.integers(min_value=-10**9, max_value=10**9),
-                    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+amounts = st.one_of(
+    st.decimals(min_value=Decimal('-1e9'), max_value=Decimal('1e9'), allow_nan=False, places=3),
+    st.decimals(min_value=Decimal('-2'), max_value=Decimal('2'), allow_nan=False),
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+)
 
 
 @given(amounts, st.integers(min_value=0, max_value=3))

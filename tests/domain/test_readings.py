@@ -17,12 +17,15 @@ def test_readings_are_accepted_all_year_without_a_period():
     assert reading_window(RULE, date(2026, 7, 1)).open
 
 
-@pytest.mark.parametrize(('today', 'is_open', 'opens', 'closes'), [
-    (date(2026, 11, 23), False, date(2026, 12, 2), None),
-    (date(2026, 12, 2), True, None, date(2027, 1, 26)),
-    (date(2027, 1, 26), True, None, date(2027, 1, 26)),
-    (date(2027, 1, 27), False, date(2027, 12, 2), None),
-])
+@pytest.mark.parametrize(
+    ('today', 'is_open', 'opens', 'closes'),
+    [
+        (date(2026, 11, 23), False, date(2026, 12, 2), None),
+        (date(2026, 12, 2), True, None, date(2027, 1, 26)),
+        (date(2027, 1, 26), True, None, date(2027, 1, 26)),
+        (date(2027, 1, 27), False, date(2027, 12, 2), None),
+    ],
+)
 def test_a_reading_period_across_new_year(today, is_open, opens, closes):
     window = reading_window(PERIOD, today)
     assert (window.open, window.opens_on, window.closes_on) == (is_open, opens, closes)

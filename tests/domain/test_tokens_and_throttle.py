@@ -31,6 +31,7 @@ def test_a_token_is_usable_only_before_expiry_and_once():
 def test_a_temporary_password_passes_the_strictest_policy():
     from domain.passwords import password_problems
     from domain.profile import PasswordRule
+
     assert password_problems(PasswordRule(min_length=8, require_classes=True), tokens.new_temporary_password()) == []
 
 

@@ -16,8 +16,13 @@ BOTH_DATABASES = {'test_api', 'test_registration', 'test_login'}
 
 def pytest_collection_modifyitems(config, items):
     pages = Path(__file__).parent
-    dropped = [item for item in items if Path(item.fspath).parent == pages and '[postgresql' in item.nodeid
-               and Path(item.fspath).stem not in BOTH_DATABASES]
+    dropped = [
+        item
+        for item in items
+        if Path(item.fspath).parent == pages
+        and '[postgresql' in item.nodeid
+        and Path(item.fspath).stem not in BOTH_DATABASES
+    ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in set(dropped)]
@@ -48,6 +53,7 @@ def events_see_their_page_request(monkeypatch):
     Do as the browser does, so that handlers see the session the page was built for (it changes at login)."""
     from nicegui import storage
     from nicegui.testing import user_interaction
+
     original = user_interaction.events.handle_event
 
     def handle_event(handler, arguments, *args, **kwargs):
@@ -55,6 +61,7 @@ def events_see_their_page_request(monkeypatch):
         if client is not None and client.request is not None:
             storage.request_contextvar.set(client.request)
         return original(handler, arguments, *args, **kwargs)
+
     monkeypatch.setattr(user_interaction.events, 'handle_event', handle_event)
 
 
@@ -96,6 +103,7 @@ def follow_session(user: User) -> None:
     """The login gave the browser a new session id; let the test's own code (`with user: app.storage.user`)
     see the session of the page now open, as the browser's next requests do."""
     from nicegui import storage
+
     storage.request_contextvar.set(user.client.request)
 
 

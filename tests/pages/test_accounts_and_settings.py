@@ -17,6 +17,7 @@ def erika(db):
 def dialog_field(user, name):
     """The field in the open 'Kundennummer hinzufügen' dialog (the switcher is named Kundennummer too)."""
     from nicegui.testing.user_interaction import UserInteraction
+
     found = {e for e in user.find(ui.input).elements if e.props.get('label') == name}
     return UserInteraction(user, found, name)
 
@@ -48,6 +49,7 @@ async def test_switching_customers_takes_one_selection(user, db, erika):
 
     from domain.model import UserCustomer
     from domain.types import utcnow
+
     with Session(db) as session:
         session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=utcnow()))
         session.commit()
@@ -132,6 +134,7 @@ async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user,
     button(user, 'E-Mail-Adresse ändern').click()
     await see(user, 'Passwort vergessen?')
     from tests.factories import mails_to
+
     assert mails_to(db, 'anders@example.org') == []
 
 
@@ -139,6 +142,7 @@ async def test_a_second_factor_confirmed_after_the_login_ended_elsewhere_is_not_
     from sqlmodel import Session
 
     from domain.model import PortalUser
+
     _, login = erika
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.open('/einstellungen')

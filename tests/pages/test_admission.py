@@ -37,6 +37,7 @@ async def get(queue: PageQueue, path: str, method: str = 'GET', kind: str = 'htt
 
     async def receive():
         return {'type': 'http.request'}
+
     await queue({'type': kind, 'method': method, 'path': path}, receive, send)
     return sent
 
@@ -64,8 +65,13 @@ async def test_nicegui_files_its_socket_the_api_the_session_start_and_forms_post
     queue = PageQueue(pages, concurrent=1)
     first = asyncio.create_task(get(queue, '/uebersicht'))
     await asyncio.sleep(0.01)
-    for path, method in (('/_nicegui/3.18.0/static/quasar.js', 'GET'), ('/api/v1/readings', 'GET'),
-                         ('/healthz', 'GET'), ('/anmelden/weiter', 'GET'), ('/abmelden', 'POST')):
+    for path, method in (
+        ('/_nicegui/3.18.0/static/quasar.js', 'GET'),
+        ('/api/v1/readings', 'GET'),
+        ('/healthz', 'GET'),
+        ('/anmelden/weiter', 'GET'),
+        ('/abmelden', 'POST'),
+    ):
         pages.release.setdefault(path, asyncio.Event()).set()
         answer = await asyncio.wait_for(get(queue, path, method), 1)
         assert answer[0]['status'] == 200
@@ -145,6 +151,7 @@ async def test_the_wait_is_estimated_from_pages_done_while_others_wait_including
         while busy:
             time.sleep(0.02)
             await asyncio.sleep(0)
+
     for n in range(1, 21):
         pages.release.setdefault(f'/page-{n}', asyncio.Event()).set()  # built at once when their turn comes
     first = asyncio.create_task(get(queue, '/page-0'))

@@ -31,17 +31,29 @@ def token(db, scope: str) -> str:
 
 
 def context() -> Context:
-    return Context(Settings(profile='stadtwerke-a', demo=True).load_profile(), SECRET, 'http://portal.test',
-                   CHEAP_HASHER)
+    return Context(
+        Settings(profile='stadtwerke-a', demo=True).load_profile(), SECRET, 'http://portal.test', CHEAP_HASHER
+    )
 
 
 def auth(plain: str) -> dict:
     return {'Authorization': f'Bearer {plain}'}
 
 
-CUSTOMER = {'customer_number': '40009999', 'salutation': 'Frau', 'first_name': 'Api', 'last_name': 'Kundin',
-            'company': '', 'street': 'Weg', 'house_number': '1', 'postal_code': '27749', 'city': 'Aue',
-            'email': 'api@example.org', 'phone': '', 'paperless': 0}
+CUSTOMER = {
+    'customer_number': '40009999',
+    'salutation': 'Frau',
+    'first_name': 'Api',
+    'last_name': 'Kundin',
+    'company': '',
+    'street': 'Weg',
+    'house_number': '1',
+    'postal_code': '27749',
+    'city': 'Aue',
+    'email': 'api@example.org',
+    'phone': '',
+    'paperless': 0,
+}
 
 
 async def test_without_a_valid_token_nothing_is_answered(user, db):
@@ -64,49 +76,75 @@ async def test_master_data_and_prices_are_upserted_idempotently(user, db):
     client, writer = user.http_client, token(db, 'write')
     first = await client.put('/api/v1/customers', headers=auth(writer), json={'rows': [CUSTOMER]})
     assert first.status_code == 200 and first.json() == {'created': 1, 'updated': 0, 'unchanged': 0}
-    again = await client.put('/api/v1/customers', headers=auth(writer),
-                             json={'rows': [{**CUSTOMER, 'phone': '04221 1234'}]})
+    again = await client.put(
+        '/api/v1/customers', headers=auth(writer), json={'rows': [{**CUSTOMER, 'phone': '04221 1234'}]}
+    )
     assert again.json() == {'created': 0, 'updated': 1, 'unchanged': 0}
-    prices = await client.put('/api/v1/prices', headers=auth(writer), json={'rows': [
-        {'tariff_code': 'STROM-API', 'valid_from': '2027-01-01', 'unit': 'kWh', 'working_price_net': 0.2811,
-         'base_price_net_per_year': '118.00', 'vat_rate': '0.19'}]})
+    prices = await client.put(
+        '/api/v1/prices',
+        headers=auth(writer),
+        json={
+            'rows': [
+                {
+                    'tariff_code': 'STROM-API',
+                    'valid_from': '2027-01-01',
+                    'unit': 'kWh',
+                    'working_price_net': 0.2811,
+                    'base_price_net_per_year': '118.00',
+                    'vat_rate': '0.19',
+                }
+            ]
+        },
+    )
     assert prices.status_code == 200
     with Session(db) as session:
-        assert session.exec(select(Customer).where(Customer.customer_number == '40009999')).one().phone == \
-            '04221 1234'
-        assert session.exec(select(Price).where(Price.tariff_code == 'STROM-API')).one().working_price_net == \
-            Decimal('0.2811')
+        assert session.exec(select(Customer).where(Customer.customer_number == '40009999')).one().phone == '04221 1234'
+        assert session.exec(select(Price).where(Price.tariff_code == 'STROM-API')).one().working_price_net == Decimal(
+            '0.2811'
+        )
 
 
-@pytest.mark.parametrize('payload, location', [
-    ({'rows': [{**CUSTOMER, 'email': 'kein-at'}]}, ['body', 'rows', 0, 'email']),
-    ({'rows': [{k: v for k, v in CUSTOMER.items() if k != 'city'}]}, ['body', 'rows', 0, 'city']),
-    ({'rows': [CUSTOMER, CUSTOMER]}, ['body', 'rows', 1, 'customer_number']),
-    ({'rows': [{**CUSTOMER, 'paperless': 'vielleicht'}]}, ['body', 'rows', 0, 'paperless']),
-    ({'rows': [{**CUSTOMER, 'last_name': 'x' * 5000}]}, ['body', 'rows', 0, 'last_name']),
-    ({'rows': [{**CUSTOMER, 'city': 'Aue\u0000'}]}, ['body', 'rows', 0, 'city']),
-    ({'rows': 'keine Liste'}, ['body', 'rows']),
-    ({'zeilen': []}, ['body', 'rows']),
-    ({'rows': [["a", "b"]]}, ['body', 'rows', 0]),
-])
+@pytest.mark.parametrize(
+    'payload, location',
+    [
+        ({'rows': [{**CUSTOMER, 'email': 'kein-at'}]}, ['body', 'rows', 0, 'email']),
+        ({'rows': [{k: v for k, v in CUSTOMER.items() if k != 'city'}]}, ['body', 'rows', 0, 'city']),
+        ({'rows': [CUSTOMER, CUSTOMER]}, ['body', 'rows', 1, 'customer_number']),
+        ({'rows': [{**CUSTOMER, 'paperless': 'vielleicht'}]}, ['body', 'rows', 0, 'paperless']),
+        ({'rows': [{**CUSTOMER, 'last_name': 'x' * 5000}]}, ['body', 'rows', 0, 'last_name']),
+        ({'rows': [{**CUSTOMER, 'city': 'Aue\u0000'}]}, ['body', 'rows', 0, 'city']),
+        ({'rows': 'keine Liste'}, ['body', 'rows']),
+        ({'zeilen': []}, ['body', 'rows']),
+        ({'rows': [['a', 'b']]}, ['body', 'rows', 0]),
+    ],
+)
 async def test_bad_payloads_answer_422_with_the_field_and_change_nothing(user, db, payload, location):
     writer = token(db, 'write')
     answer = await user.http_client.put('/api/v1/customers', headers=auth(writer), json=payload)
     assert answer.status_code == 422
-    assert answer.json()['detail'][0]['loc'][:len(location)] == location
+    assert answer.json()['detail'][0]['loc'][: len(location)] == location
     with Session(db) as session:
         assert session.exec(select(Customer).where(Customer.customer_number == '40009999')).first() is None
 
 
 async def test_unknown_parents_and_malformed_json_are_422_too(user, db):
     writer = token(db, 'write')
-    contract = {'contract_number': 'V-API-1', 'customer_number': '49999999', 'commodity': 'electricity',
-                'tariff_code': 'STROM-BASIS', 'start_date': '2026-01-01', 'end_date': '', 'malo_id': '',
-                'notice_period_weeks': 4, 'billing_month': 12}
+    contract = {
+        'contract_number': 'V-API-1',
+        'customer_number': '49999999',
+        'commodity': 'electricity',
+        'tariff_code': 'STROM-BASIS',
+        'start_date': '2026-01-01',
+        'end_date': '',
+        'malo_id': '',
+        'notice_period_weeks': 4,
+        'billing_month': 12,
+    }
     answer = await user.http_client.put('/api/v1/contracts', headers=auth(writer), json={'rows': [contract]})
     assert answer.status_code == 422 and 'unknown' in answer.json()['detail'][0]['msg']
-    broken = await user.http_client.put('/api/v1/contracts', headers={**auth(writer), 'Content-Type':
-                                                                      'application/json'}, content=b'{"rows": [')
+    broken = await user.http_client.put(
+        '/api/v1/contracts', headers={**auth(writer), 'Content-Type': 'application/json'}, content=b'{"rows": ['
+    )
     assert broken.status_code == 422
 
 
@@ -116,25 +154,44 @@ async def test_bills_arrive_with_their_pdf_and_the_customer_can_download_it(user
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
     writer = token(db, 'write')
     pdf = b'%PDF-1.4\n% Rechnung aus dem Abrechnungssystem\n%%EOF\n'
-    row = {'bill_number': 'EXT-2026-1', 'contract_number': contract.contract_number, 'bill_date': '2027-01-15',
-           'period_start': '2026-01-01', 'period_end': '2026-12-31', 'kind': 'annual', 'amount_gross': '812.40'}
-    bad = await user.http_client.post('/api/v1/bills', headers=auth(writer),
-                                      json={'rows': [row], 'pdfs': {'EXT-2026-1': 'kein base64!'}})
+    row = {
+        'bill_number': 'EXT-2026-1',
+        'contract_number': contract.contract_number,
+        'bill_date': '2027-01-15',
+        'period_start': '2026-01-01',
+        'period_end': '2026-12-31',
+        'kind': 'annual',
+        'amount_gross': '812.40',
+    }
+    bad = await user.http_client.post(
+        '/api/v1/bills', headers=auth(writer), json={'rows': [row], 'pdfs': {'EXT-2026-1': 'kein base64!'}}
+    )
     assert bad.status_code == 422 and bad.json()['detail'][0]['loc'] == ['body', 'pdfs', 'EXT-2026-1']
-    good = await user.http_client.post('/api/v1/bills', headers=auth(writer), json={
-        'rows': [row], 'pdfs': {'EXT-2026-1': base64.b64encode(pdf).decode()}})
+    good = await user.http_client.post(
+        '/api/v1/bills',
+        headers=auth(writer),
+        json={'rows': [row], 'pdfs': {'EXT-2026-1': base64.b64encode(pdf).decode()}},
+    )
     assert good.status_code == 200 and good.json()['created'] == 1
     with Session(db) as session:
-        assert session.exec(select(Bill).where(Bill.bill_number == 'EXT-2026-1')).one().pdf_path == \
-            'bills/EXT-2026-1.pdf'
+        assert (
+            session.exec(select(Bill).where(Bill.bill_number == 'EXT-2026-1')).one().pdf_path == 'bills/EXT-2026-1.pdf'
+        )
 
 
 async def test_each_change_reaches_a_token_exactly_once(user, db):
     customer = make_customer(db)
     with Session(db) as session:
         for n in range(5):
-            session.add(AuditEntry(at=utcnow(), actor='user:1', action='installment_changed',
-                                   customer_id=customer['id'], details=f'n={n}'))
+            session.add(
+                AuditEntry(
+                    at=utcnow(),
+                    actor='user:1',
+                    action='installment_changed',
+                    customer_id=customer['id'],
+                    details=f'n={n}',
+                )
+            )
         session.add(AuditEntry(at=utcnow(), actor='user:1', action='login'))  # not a change for billing
         session.commit()
     reader, other = token(db, 'read'), token(db, 'read')
@@ -157,6 +214,15 @@ async def test_each_change_reaches_a_token_exactly_once(user, db):
 
 async def test_the_openapi_schema_documents_every_endpoint(user):
     schema = (await user.http_client.get('/api/v1/openapi.json')).json()
-    assert {'/api/v1/changes', '/api/v1/customers', '/api/v1/contracts', '/api/v1/meters', '/api/v1/prices',
-            '/api/v1/installments', '/api/v1/payments', '/api/v1/readings', '/api/v1/bills'} <= set(schema['paths'])
+    assert {
+        '/api/v1/changes',
+        '/api/v1/customers',
+        '/api/v1/contracts',
+        '/api/v1/meters',
+        '/api/v1/prices',
+        '/api/v1/installments',
+        '/api/v1/payments',
+        '/api/v1/readings',
+        '/api/v1/bills',
+    } <= set(schema['paths'])
     assert 'HTTPBearer' in schema['components']['securitySchemes']

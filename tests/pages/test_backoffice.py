@@ -132,11 +132,19 @@ async def staff_login(user, totp) -> None:
 async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
     from domain.model import ContactMessage
     from domain.types import utcnow
+
     customer = make_customer(db, last_name='Fragend')
     make_login(db, [customer['id']], email='fragend@example.org')
     with Session(db) as session:
-        session.add(ContactMessage(customer_id=customer['id'], created_at=utcnow(), topic='Rechnung',
-                                   subject='Frage zur Rechnung', message='Warum ist sie so hoch?'))
+        session.add(
+            ContactMessage(
+                customer_id=customer['id'],
+                created_at=utcnow(),
+                topic='Rechnung',
+                subject='Frage zur Rechnung',
+                message='Warum ist sie so hoch?',
+            )
+        )
         session.commit()
     await staff_login(user, make_staff(db))
     await user.open('/verwaltung/nachrichten')
@@ -154,10 +162,18 @@ async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
 async def test_the_review_queue_decides_with_a_message(user, db):
     from domain.model import ReviewItem
     from domain.types import utcnow
+
     customer = make_customer(db, last_name='Pruefling')
     with Session(db) as session:
-        session.add(ReviewItem(customer_id=customer['id'], kind='implausible_reading', created_at=utcnow(),
-                               details='meter=X date=2026-12-10 readings= 1.8.0=99999', reason='Neue Sauna'))
+        session.add(
+            ReviewItem(
+                customer_id=customer['id'],
+                kind='implausible_reading',
+                created_at=utcnow(),
+                details='meter=X date=2026-12-10 readings= 1.8.0=99999',
+                reason='Neue Sauna',
+            )
+        )
         session.commit()
     await staff_login(user, make_staff(db))
     await user.open('/verwaltung/pruefungen')
@@ -173,10 +189,18 @@ async def test_the_review_queue_decides_with_a_message(user, db):
 async def test_changes_are_marked_and_exported_as_csv(user, db):
     from domain.model import AuditEntry as Entry
     from domain.types import utcnow
+
     customer = make_customer(db, last_name='Aendernd')
     with Session(db) as session:
-        session.add(Entry(at=utcnow(), actor='user:1', action='bank_account_changed', customer_id=customer['id'],
-                          details='iban=DE…3000'))
+        session.add(
+            Entry(
+                at=utcnow(),
+                actor='user:1',
+                action='bank_account_changed',
+                customer_id=customer['id'],
+                details='iban=DE…3000',
+            )
+        )
         session.commit()
     await staff_login(user, make_staff(db))
     await user.open('/verwaltung/aenderungen')
@@ -186,8 +210,10 @@ async def test_changes_are_marked_and_exported_as_csv(user, db):
     table.selected = [table.rows[0]]
     button(user, 'Ausgewählte als übernommen markieren').click()
     await see(user, '0 Treffer')
-    assert await submit_for_error(user, 'Änderungen als CSV', 'Seit (Datum)') == \
-        'Bitte geben Sie ein Datum ein, ab dem exportiert wird.'
+    assert (
+        await submit_for_error(user, 'Änderungen als CSV', 'Seit (Datum)')
+        == 'Bitte geben Sie ein Datum ein, ab dem exportiert wird.'
+    )
     field(user, 'Seit (Datum)').type('01.01.2026')
     button(user, 'Änderungen als CSV').click()
     response = await user.download.next(timeout=5)
@@ -208,18 +234,22 @@ async def admin_login(user, db) -> None:
     await see(user, 'Suchen')
 
 
-CUSTOMERS = ('customer_number;salutation;first_name;last_name;company;street;house_number;postal_code;city;email;'
-             'phone;paperless\n40007777;Herr;Ingo;Import;;Weg;2;27749;Aue;ingo@example.org;;0\n')
+CUSTOMERS = (
+    'customer_number;salutation;first_name;last_name;company;street;house_number;postal_code;city;email;'
+    'phone;paperless\n40007777;Herr;Ingo;Import;;Weg;2;27749;Aue;ingo@example.org;;0\n'
+)
 
 
 async def upload(user, name: str, content: str) -> None:
     from nicegui.elements.upload_files import SmallFileUpload
+
     element = user.find(ui.upload).elements.pop()
     await element.handle_uploads([SmallFileUpload(name=name, content_type='text/csv', _data=content.encode())])
 
 
 async def test_an_import_is_previewed_with_its_errors_before_anything_is_written(user, db):
     from domain.model import Customer
+
     await admin_login(user, db)
     await user.open('/verwaltung/import')
     await see(user, 'Noch keine Datei hochgeladen.')
@@ -243,26 +273,30 @@ async def test_an_import_is_previewed_with_its_errors_before_anything_is_written
 
 async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
     from domain.model import ApiToken
+
     await admin_login(user, db)
     await user.open('/verwaltung/api')
     field(user, 'Bezeichnung').type('SAP IS-U')
     button(user, 'Zugang anlegen').click()
     await see(user, 'Kopieren Sie das Token jetzt')
     plain = next(e.text for e in user.find(ui.label).elements if e.text.startswith('kp_'))
-    assert (await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})) \
-        .status_code == 200
+    assert (
+        await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})
+    ).status_code == 200
     with Session(db) as session:
         assert session.exec(select(ApiToken)).one().digest != plain
     button(user, 'Widerrufen').click()
     await see(user, 'widerrufen')
-    assert (await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})) \
-        .status_code == 401
+    assert (
+        await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})
+    ).status_code == 401
 
 
 async def test_a_change_sent_after_the_staff_login_ended_elsewhere_changes_nothing(user, db):
     """The admin's password was changed in another browser meanwhile (which ends the other sessions): creating an
     API token stores nothing and leads back to the staff login."""
     from domain.model import ApiToken
+
     await admin_login(user, db)
     await user.open('/verwaltung/api')
     field(user, 'Bezeichnung').type('SAP IS-U')
@@ -280,14 +314,17 @@ async def test_a_change_sent_after_the_staff_login_ended_elsewhere_changes_nothi
 async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_field(user, db):
     from tests.factories import PASSWORD
     from tests.pages.conftest import log_in
+
     customer = make_customer(db, last_name='Ableser')
     make_login(db, [customer['id']], email='ableser@example.org')
     await admin_login(user, db)
     await user.open('/verwaltung/einstellungen')
     await see(user, 'Einstellungen speichern')
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').type('13-40')
-    assert await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)') \
+    assert (
+        await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)')
         == 'Datum als MM-TT, z. B. 12-02.'
+    )
     opens = portal_today() + timedelta(days=30)  # a period that is closed today
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').clear().type(f'{opens:%m-%d}')
     field(user, 'Ablesezeitraum bis (MM-TT)').clear().type(f'{opens + timedelta(days=1):%m-%d}')
@@ -301,6 +338,7 @@ async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_fiel
 async def test_a_document_reaches_only_its_customer(user, db):
     from tests.factories import PASSWORD
     from tests.pages.conftest import log_in
+
     customer = make_customer(db, last_name='Dokument')
     make_login(db, [customer['id']], email='dokument@example.org')
     other = make_customer(db, last_name='Andere')
@@ -309,9 +347,15 @@ async def test_a_document_reaches_only_its_customer(user, db):
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'PDF-Dokument anhängen (optional)')
     from nicegui.elements.upload_files import SmallFileUpload
+
     [upload] = user.find(ui.upload).elements  # the file picker's receiver
-    await upload.handle_uploads([SmallFileUpload(name='Zaehlerwechsel.pdf', content_type='application/pdf',
-                                                     _data=b'%PDF-1.4 Ankuendigung %%EOF')])
+    await upload.handle_uploads(
+        [
+            SmallFileUpload(
+                name='Zaehlerwechsel.pdf', content_type='application/pdf', _data=b'%PDF-1.4 Ankuendigung %%EOF'
+            )
+        ]
+    )
     await see(user, 'Angehängt: Zaehlerwechsel.pdf')
     field(user, 'Betreff').type('Ankündigung Zählerwechsel')
     user.find(ui.textarea).type('Im Anhang die Ankündigung.')
@@ -331,6 +375,7 @@ async def test_a_document_reaches_only_its_customer(user, db):
 
 async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
     from nicegui import app as nicegui_app
+
     await staff_login(user, make_staff(db))
     with user:
         nicegui_app.storage.user['staff_active'] -= 16 * 60

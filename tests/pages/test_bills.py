@@ -16,8 +16,15 @@ from tests.pages.conftest import button, log_in, see
 
 def bill_year_2025(database_url, tmp_path) -> None:
     """The portal's own billing run into the documents folder the app serves from."""
-    config = RunConfig(database_url, Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret',
-                       'http://portal.test', tmp_path / 'data' / 'documents', 2025, date(2026, 1, 20))
+    config = RunConfig(
+        database_url,
+        Settings(profile='stadtwerke-a', demo=True).load_profile(),
+        'secret',
+        'http://portal.test',
+        tmp_path / 'data' / 'documents',
+        2025,
+        date(2026, 1, 20),
+    )
     assert run(config, workers=1, progress=None).errors == []
 
 
@@ -60,8 +67,9 @@ async def test_the_owner_downloads_the_pdf_with_the_amounts_of_the_list(user, bi
     response = await user.download.next(timeout=5)
     assert response.content.startswith(b'%PDF')
     (tmp_path / 'bill.pdf').write_bytes(response.content)
-    text = subprocess.run(['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
     assert own in text and 'Frau Erika Otto' in text
     direct = await user.http_client.get(f'/rechnungen/{own}.pdf')
     assert direct.headers['content-type'] == 'application/pdf'
@@ -74,8 +82,10 @@ async def test_nobody_else_gets_a_bill_by_guessing_its_number(user, billed):
     assert anonymous.status_code in (302, 307) and anonymous.headers['location'] == '/'
     await log_in(user, 'otto@example.org', PASSWORD)
     assert (await user.http_client.get(f'/rechnungen/{own}.pdf')).status_code == 200
-    answers = [await user.http_client.get(f'/rechnungen/{number}.pdf')
-               for number in (foreign, 'RE20269999999', fremd['bill_number'])]
+    answers = [
+        await user.http_client.get(f'/rechnungen/{number}.pdf')
+        for number in (foreign, 'RE20269999999', fremd['bill_number'])
+    ]
     assert [a.status_code for a in answers] == [404, 404, 404]
     assert len({a.text for a in answers}) == 1  # a foreign bill and a missing one answer alike
     traversal = await user.http_client.get('/rechnungen/..%2F..%2Fkundenportal.db%00.pdf')

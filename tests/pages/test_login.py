@@ -36,8 +36,9 @@ async def test_name_and_address_on_the_plain_html_dashboard_are_shown_as_text_ne
     make_login(db, [customer['id']], email='xss@example.org')
     await log_in(user, 'xss@example.org', PASSWORD)
     await user.should_see(customer['customer_number'])
-    [card] = [element for element in user.find(customer['customer_number']).elements
-              if isinstance(element, ui.html)]  # the customer's card is one plain-HTML element
+    [card] = [
+        element for element in user.find(customer['customer_number']).elements if isinstance(element, ui.html)
+    ]  # the customer's card is one plain-HTML element
     assert '<img' not in card.content
     assert 'Frau Erika Muster&lt;img src=x onerror="alert(1)"&gt;' in card.content
     assert 'Weg &amp; &lt;img src=x onerror="alert(1)"&gt;' in card.content
@@ -110,8 +111,10 @@ async def test_the_accessibility_statement_is_linked_from_every_page(user):
     await user.open('/')
     await user.should_see('Erklärung zur Barrierefreiheit')
     [footer] = user.find('Erklärung zur Barrierefreiheit').elements  # plain HTML: the fixture cannot click it
-    assert '<a href="/barrierefreiheit" class="nicegui-link text-grey-8">Erklärung zur Barrierefreiheit</a>' \
+    assert (
+        '<a href="/barrierefreiheit" class="nicegui-link text-grey-8">Erklärung zur Barrierefreiheit</a>'
         in footer.content
+    )
     await user.open('/barrierefreiheit')
     await user.should_see('Stand der Vereinbarkeit')
     await user.should_see('Barriere melden')

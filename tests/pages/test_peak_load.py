@@ -39,6 +39,7 @@ async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller()
 
     def fails() -> None:
         raise ValueError('broken')
+
     with pytest.raises(ValueError):
         await queue.run(fails)
     assert queue.waiting == 0
@@ -51,12 +52,21 @@ async def test_quick_use_cases_on_the_event_loop_take_turns_so_the_first_custome
 
     def inline(_transaction: object) -> None:  # where storage.database.without_waiting runs it on the event loop
         happened.append('stored')
-    portal = Portal(profile=None, secret='', base_url='', hasher=None, unit_of_work=contextlib.nullcontext,
-                    mail_queued=lambda: None, inline=inline)
+
+    portal = Portal(
+        profile=None,
+        secret='',
+        base_url='',
+        hasher=None,
+        unit_of_work=contextlib.nullcontext,
+        mail_queued=lambda: None,
+        inline=inline,
+    )
 
     async def customer(i: int) -> None:
         await portal.act(submit_reading, i)
         asyncio.get_running_loop().call_soon(happened.append, f'confirmation {i}')  # as NiceGUI's outbox is woken
+
     await asyncio.gather(*(customer(i) for i in range(5)))
     await asyncio.sleep(0)
     assert happened.count('stored') == 5 and len(happened) == 10
@@ -91,6 +101,7 @@ async def test_a_login_that_finishes_after_its_tab_has_gone_ends_quietly(user, d
             return await queued(self, work)
         finally:
             finished.set()
+
     monkeypatch.setattr(HashingQueue, 'run', run_after_gate)
     await user.open('/')
     field(user, 'E-Mail-Adresse').type('erika@example.org')

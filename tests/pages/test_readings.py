@@ -47,8 +47,9 @@ async def open_form(user, email='anna@example.org'):
 
 def pdf_text(content: bytes, folder) -> str:
     (folder / 'r.pdf').write_bytes(content)
-    return subprocess.run(['pdftotext', '-layout', str(folder / 'r.pdf'), '-'], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ['pdftotext', '-layout', str(folder / 'r.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
 
 
 async def test_a_plausible_reading_is_confirmed_on_the_page_by_mail_and_as_pdf(user, db, anna, tmp_path):
@@ -96,8 +97,15 @@ async def test_a_lower_value_is_refused_with_an_explanation(user, db, anna):
     assert customer_readings(db) == []
 
 
-@pytest.mark.parametrize(('value', 'expected'), [('', 'Zählerstand'), ('13.650,5', 'nur die Ziffern vor dem Komma'),
-                                                 ('1234567', 'höchstens 6 Stellen'), ('abc', 'nur die Ziffern')])
+@pytest.mark.parametrize(
+    ('value', 'expected'),
+    [
+        ('', 'Zählerstand'),
+        ('13.650,5', 'nur die Ziffern vor dem Komma'),
+        ('1234567', 'höchstens 6 Stellen'),
+        ('abc', 'nur die Ziffern'),
+    ],
+)
 async def test_bad_values_are_explained_at_the_field(user, db, anna, value, expected):
     await open_form(user)
     if value:
@@ -105,11 +113,14 @@ async def test_bad_values_are_explained_at_the_field(user, db, anna, value, expe
     assert expected in await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
 
 
-@pytest.mark.parametrize(('value', 'expected'), [
-    ((TODAY + timedelta(days=1)).strftime('%d.%m.%Y'), 'nicht in der Zukunft'),
-    ('31.02.2026', 'TT.MM.JJJJ'),
-    ('30.12.2025', 'bereits ein Zählerstand vom 31.12.2025'),
-])
+@pytest.mark.parametrize(
+    ('value', 'expected'),
+    [
+        ((TODAY + timedelta(days=1)).strftime('%d.%m.%Y'), 'nicht in der Zukunft'),
+        ('31.02.2026', 'TT.MM.JJJJ'),
+        ('30.12.2025', 'bereits ein Zählerstand vom 31.12.2025'),
+    ],
+)
 async def test_bad_reading_dates_are_explained(user, db, anna, value, expected):
     await open_form(user)
     field(user, 'Zählerstand').type('14000')
@@ -161,6 +172,7 @@ async def test_radio_meters_are_read_remotely_and_say_so(user, db):
 
 async def test_gas_readings_show_the_kwh_they_mean(user, db):
     from decimal import Decimal
+
     customer = make_customer(db, commodity='gas', last_name='Gas')
     set_meter(db, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
     add_readings(db, customer['meter_number'], (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2500))
@@ -198,6 +210,7 @@ async def test_another_customers_meter_cannot_be_reached(user, db, anna):
     from domain.errors import NotAllowed
     from domain.readings import submit_reading
     from storage.unit_of_work import SqlUnitOfWork
+
     foreign = make_customer(db, last_name='Fremd')
     _, login = anna
     with SqlUnitOfWork(db) as uow, pytest.raises(NotAllowed):
@@ -210,6 +223,7 @@ def issue_codes_for(db):
     from storage.settings import Settings
     from storage.unit_of_work import SqlUnitOfWork
     from tests.factories import CHEAP_HASHER
+
     settings = Settings()  # the same secret as the app under test
     ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER)
     with SqlUnitOfWork(db) as uow:

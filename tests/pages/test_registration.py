@@ -4,8 +4,16 @@ from tests.factories import PASSWORD, last_mail, link_in, make_customer, make_lo
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 
-def fill_registration(user, customer_number, email='neu@example.org', meter='', bill='', repeat=PASSWORD,
-                      password=PASSWORD, label='Kundennummer'):
+def fill_registration(
+    user,
+    customer_number,
+    email='neu@example.org',
+    meter='',
+    bill='',
+    repeat=PASSWORD,
+    password=PASSWORD,
+    label='Kundennummer',
+):
     field(user, label).type(customer_number)
     if meter:
         field(user, 'Zählernummer').type(meter)
@@ -76,8 +84,9 @@ async def test_stadtwerke_b_asks_for_the_contract_account_number(user, db):
 async def test_water_customers_register_with_the_bill_number_and_confirm_by_pin(user, db):
     customer = make_customer(db, 'wasserverband-c', commodity='water')
     await user.open('/registrieren')
-    fill_registration(user, customer['customer_number'], bill=customer['bill_number'], password='Wasser-Uhr7!',
-                      repeat='Wasser-Uhr7!')
+    fill_registration(
+        user, customer['customer_number'], bill=customer['bill_number'], password='Wasser-Uhr7!', repeat='Wasser-Uhr7!'
+    )
     button(user, 'Registrieren').click()
     await see(user, 'E-Mail-Adresse bestätigen')
     pin = pin_in(last_mail(db, 'neu@example.org').text)
@@ -95,8 +104,9 @@ async def test_water_customers_register_with_the_bill_number_and_confirm_by_pin(
 async def test_the_water_association_demands_all_four_character_classes(user, db):
     customer = make_customer(db, 'wasserverband-c', commodity='water')
     await user.open('/registrieren')
-    fill_registration(user, customer['customer_number'], bill=customer['bill_number'], password='wasseruhr',
-                      repeat='wasseruhr')
+    fill_registration(
+        user, customer['customer_number'], bill=customer['bill_number'], password='wasseruhr', repeat='wasseruhr'
+    )
     message = await submit_for_error(user, 'Registrieren', 'Passwort')
     assert 'ein Großbuchstabe, eine Ziffer, ein Sonderzeichen' in message
 

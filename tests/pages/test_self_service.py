@@ -126,8 +126,12 @@ async def test_contact_data_are_changed_after_confirmation(user, db, otto):
     button(user, 'Bestätigen').click()
     await see(user, 'Ihre Änderungen sind gespeichert')
     saved = rows(db, Customer, Customer.id == customer['id'])[0]
-    assert (saved.postal_code, saved.phone, saved.email, saved.paperless) == ('27751', '04221 98765',
-                                                                              'post@example.org', True)
+    assert (saved.postal_code, saved.phone, saved.email, saved.paperless) == (
+        '27751',
+        '04221 98765',
+        'post@example.org',
+        True,
+    )
     mail = last_mail(db, 'otto@example.org')
     assert 'Postleitzahl: 27751' in mail.text and 'Onlinekunde (Rechnung nur online): ja' in mail.text
     assert {'contact_data_changed', 'paperless_on'} <= set(actions(db))
@@ -175,8 +179,14 @@ async def test_contact_data_sent_after_the_login_ended_elsewhere_change_nothing(
 
 def add_price_change_message(db, customer_id: int) -> None:
     with Session(db) as session:
-        session.add(InboxMessage(customer_id=customer_id, created_at=utcnow(), subject='Preisänderung zum 1.1.',
-                                 body='Sehr geehrte Kundin, ...'))
+        session.add(
+            InboxMessage(
+                customer_id=customer_id,
+                created_at=utcnow(),
+                subject='Preisänderung zum 1.1.',
+                body='Sehr geehrte Kundin, ...',
+            )
+        )
         session.commit()
 
 
@@ -206,6 +216,7 @@ async def test_inbox_marks_messages_read_and_counts_unread_in_the_navigation(use
         if rows(db, InboxMessage)[0].read_at is not None:
             break
         import asyncio
+
         await asyncio.sleep(0.05)
     assert rows(db, InboxMessage)[0].read_at is not None
     await user.open('/uebersicht')
@@ -248,6 +259,7 @@ async def test_a_contact_message_sent_after_the_login_ended_elsewhere_is_not_sto
 
 async def _topic_error(user) -> str:
     import asyncio
+
     button(user, 'Nachricht senden').click()
     for _ in range(100):
         for s in user.find(ui.select).elements:
@@ -285,9 +297,11 @@ async def test_my_data_can_be_downloaded_as_json_and_csv(db, otto):
     from storage.settings import Settings
     from storage.unit_of_work import SqlUnitOfWork
     from tests.factories import CHEAP_HASHER
+
     _, login = otto
-    ctx = Context(Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret', 'http://portal.test',
-                  CHEAP_HASHER)
+    ctx = Context(
+        Settings(profile='stadtwerke-a', demo=True).load_profile(), 'secret', 'http://portal.test', CHEAP_HASHER
+    )
     with SqlUnitOfWork(db) as uow:
         data = export_data(uow, ctx, login['id'])
     parsed = json.loads(export_json(data))
@@ -313,6 +327,7 @@ async def test_the_sepa_mandate_pdf_is_prefilled_and_only_for_the_owner(user, db
     import subprocess
 
     from nicegui import app
+
     customer, _ = otto
     anonymous = await user.http_client.get('/kundendaten/sepa-mandat.pdf')
     assert anonymous.status_code in (302, 307) and anonymous.headers['location'] == '/'
@@ -321,10 +336,17 @@ async def test_the_sepa_mandate_pdf_is_prefilled_and_only_for_the_owner(user, db
     assert response.headers['content-type'] == 'application/pdf'
     assert 'attachment' in response.headers['content-disposition']
     (tmp_path / 'm.pdf').write_bytes(response.content)
-    text = subprocess.run(['pdftotext', '-layout', str(tmp_path / 'm.pdf'), '-'], capture_output=True, text=True,
-                          check=True).stdout
-    for expected in ('SEPA-Lastschriftmandat', 'Stadtwerke Aue', 'DE98ZZZ09999999999', customer['customer_number'],
-                     'acht Wochen', 'Frau Erika Otto'):
+    text = subprocess.run(
+        ['pdftotext', '-layout', str(tmp_path / 'm.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        'SEPA-Lastschriftmandat',
+        'Stadtwerke Aue',
+        'DE98ZZZ09999999999',
+        customer['customer_number'],
+        'acht Wochen',
+        'Frau Erika Otto',
+    ):
         assert expected in text
     foreign = make_customer(db, last_name='Fremd')
     with user:

@@ -20,8 +20,11 @@ from pages.speed import (
     thaw_due,
 )
 
-OPERATION = st.tuples(st.sampled_from(['connect', 'enter', 'leave', 'disconnect', 'callback']),
-                      st.integers(0, 5), st.sampled_from(['page-1', 'page-2', 'page-3']))
+OPERATION = st.tuples(
+    st.sampled_from(['connect', 'enter', 'leave', 'disconnect', 'callback']),
+    st.integers(0, 5),
+    st.sampled_from(['page-1', 'page-2', 'page-3']),
+)
 
 
 def test_handler_signatures_are_remembered_by_code_and_answer_as_nicegui_does(monkeypatch):
@@ -38,6 +41,7 @@ def test_handler_signatures_are_remembered_by_code_and_answer_as_nicegui_does(mo
         def method(self, event): ...
 
     def needs(a, b=1): ...
+
     for handlers in (make(1), make(2)):
         for handler in handlers:
             assert remembered(handler) == original(handler)
@@ -47,6 +51,7 @@ def test_handler_signatures_are_remembered_by_code_and_answer_as_nicegui_does(mo
 
     @functools.wraps(needs)
     def wrapped(): ...  # its signature is the wrapped function's: inspected each time, like NiceGUI does
+
     assert remembered(wrapped) == original(wrapped) is True
 
 
@@ -75,8 +80,9 @@ def test_the_socket_rooms_are_those_python_socketio_keeps(operations, namespace)
         assert ours.rooms == theirs.rooms
         assert ours.callbacks == theirs.callbacks and ours.pending_disconnect == theirs.pending_disconnect
         for k in range(6):
-            assert sorted(map(str, ours.get_rooms(f'sid-{k}', namespace))) == \
-                sorted(map(str, theirs.get_rooms(f'sid-{k}', namespace)))
+            assert sorted(map(str, ours.get_rooms(f'sid-{k}', namespace))) == sorted(
+                map(str, theirs.get_rooms(f'sid-{k}', namespace))
+            )
 
 
 async def test_the_portal_finds_a_sockets_rooms_without_looking_through_all(user):
@@ -97,8 +103,12 @@ async def test_a_page_left_is_freed_by_reference_counting_without_the_cyclic_col
     await user.should_see('Passwort vergessen?')
     client = user.client
     kept = [id(value) for value in vars(client).values()]  # the frame the client itself holds (test's client)
-    parts = [weakref.ref(part) for element in client.elements.values() if id(element) not in kept
-             for part in (element, element.props, element.classes, element.style)]
+    parts = [
+        weakref.ref(part)
+        for element in client.elements.values()
+        if id(element) not in kept
+        for part in (element, element.props, element.classes, element.style)
+    ]
     assert len(parts) > 40
     gc.collect()
     gc.disable()
@@ -122,6 +132,7 @@ async def test_props_classes_and_style_still_update_their_element_also_through_n
         before = len(updates)
         step()
         return len(updates) > before
+
     assert changes(lambda: label.props('color=red'))
     assert changes(lambda: label.classes('text-h6'))
     assert changes(lambda: label.style('margin: 0'))
@@ -140,6 +151,7 @@ async def test_survivors_of_a_full_collection_are_set_aside_until_the_thaw(user)
 
     class Node:
         other: object = None
+
     first, second = Node(), Node()
     first.other, second.other = second, first  # a reference cycle: only the collector can free it
     cycle = weakref.ref(first)
@@ -171,6 +183,7 @@ async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_
 
     class Counting(type(client.outbox)):
         """Counts the outbox loop's rounds: each begins by reading `_should_stop`."""
+
         rounds = 0
 
         @property
@@ -181,6 +194,7 @@ async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_
         @_should_stop.setter
         def _should_stop(self, value):
             self.__dict__['_should_stop'] = value
+
     await asyncio.sleep(0.1)
     client.outbox.__class__ = Counting
     await asyncio.sleep(1.5)
@@ -192,6 +206,7 @@ async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_
     async def emit(message):
         sent.append(message[1])
         await original(message)
+
     client.outbox._emit = emit
     client.run_javascript('void 0')
     await asyncio.sleep(0.1)
@@ -227,18 +242,21 @@ async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_onl
     def recorded():
         threads.append(threading.current_thread().name)
         return make()
+
     portal.unit_of_work = recorded
     assert await portal.read(meter_forms, login['id'], customer['id'])
     value = str(13650 + 10 * (portal_today() - date(2025, 12, 31)).days)
-    assert (await portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'],
-                             {'1.8.0': value}, '')).meter_number == customer['meter_number']
+    assert (
+        await portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'], {'1.8.0': value}, '')
+    ).meter_number == customer['meter_number']
     assert threads == ['MainThread', 'MainThread']
 
     threads.clear()
     writer = make_engine(str(db.url)).connect()  # another writer of this process, mid-transaction
     writer.execute(text("UPDATE customer SET email = 'x@example.org' WHERE id = :c"), {'c': customer['id']})
-    submitting = asyncio.create_task(portal.act(submit_reading, login['id'], customer['id'],
-                                                customer['meter_number'], {'1.8.0': value}, ''))
+    submitting = asyncio.create_task(
+        portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'], {'1.8.0': value}, '')
+    )
     await asyncio.sleep(0.3)  # the loop is free meanwhile
     assert not submitting.done() and threads[0] == 'MainThread' and len(threads) == 2
     writer.rollback()

@@ -19,8 +19,15 @@ def uow(engine):
 @pytest.fixture
 def context():
     def make(profile: str = 'stadtwerke-a', now: datetime = NOW, address: str = '192.0.2.1') -> Context:
-        return Context(Settings(profile=profile).load_profile(), 'test-secret', 'http://portal.test', FAST_HASHER,
-                       address=address, now=now)
+        return Context(
+            Settings(profile=profile).load_profile(),
+            'test-secret',
+            'http://portal.test',
+            FAST_HASHER,
+            address=address,
+            now=now,
+        )
+
     return make
 
 
@@ -34,6 +41,7 @@ def run(uow, use_case, ctx, *args):
 def clerk(uow, context) -> int:
     """A customer-service staff member (role `service`); returns the id."""
     from domain import staff
+
     run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
     with uow() as u:
         return u.staff.by_email('service@stadtwerke.example').id

@@ -51,8 +51,11 @@ def test_unknown_email_and_wrong_password_get_the_identical_answer(login_user, u
         login(uow, context(), email='niemand@example.org')
     with pytest.raises(InvalidCredentials) as wrong:
         login(uow, context(), password='falsch-falsch')
-    assert (unknown.value.key, unknown.value.field, unknown.value.params) == \
-        (wrong.value.key, wrong.value.field, wrong.value.params)
+    assert (unknown.value.key, unknown.value.field, unknown.value.params) == (
+        wrong.value.key,
+        wrong.value.field,
+        wrong.value.params,
+    )
 
 
 def test_five_wrong_passwords_lock_the_account_for_15_minutes_whatever_the_address(login_user, uow, context):
@@ -239,8 +242,9 @@ def test_a_customer_of_another_login_cannot_be_added(login_user, engine, uow, co
     make_login(engine, [foreign['id']])
     grant = login(uow, context())
     with uow() as work, pytest.raises(CustomerAlreadyRegistered):
-        accounts.add_customer(work, context(), grant.user_id,
-                              Identifiers(foreign['customer_number'], foreign['meter_number']))
+        accounts.add_customer(
+            work, context(), grant.user_id, Identifiers(foreign['customer_number'], foreign['meter_number'])
+        )
 
 
 def test_the_overview_of_a_foreign_customer_is_refused(login_user, engine, uow, context):

@@ -38,6 +38,7 @@ def test_a_sqlite_backup_taken_while_writing_restores_into_an_empty_folder(tmp_p
     def keep_writing() -> None:  # the portal goes on working during the backup
         while not stop.is_set():
             make_customer(engine)
+
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
@@ -70,8 +71,9 @@ def test_a_postgresql_dump_restores_as_docs_operations_says(engine, database_url
     admin = plain.rsplit('/', 1)[0] + '/postgres'
     subprocess.run(['psql', '-q', admin, '-c', f'CREATE DATABASE {target}'], check=True)
     try:
-        subprocess.run(['pg_restore', '--no-owner', '-d', plain.rsplit('/', 1)[0] + f'/{target}', str(dump)],
-                       check=True)
+        subprocess.run(
+            ['pg_restore', '--no-owner', '-d', plain.rsplit('/', 1)[0] + f'/{target}', str(dump)], check=True
+        )
         restored = database_url.rsplit('/', 1)[0] + f'/{target}'
         assert count(restored, 'customer') == 5
         restored_engine = make_engine(restored)

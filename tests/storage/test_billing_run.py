@@ -23,23 +23,42 @@ BILL_DATE = date(2027, 1, 20)
 @pytest.fixture
 def config(engine, database_url, tmp_path):
     settings = Settings(profile='stadtwerke-a')
-    return RunConfig(database_url, settings.load_profile(), 'test-secret', 'http://portal.test', tmp_path / 'documents',
-                     2026, BILL_DATE)
+    return RunConfig(
+        database_url,
+        settings.load_profile(),
+        'test-secret',
+        'http://portal.test',
+        tmp_path / 'documents',
+        2026,
+        BILL_DATE,
+    )
 
 
 def electricity(engine, start=45210, end=48410, **overrides):
     """The DOMAIN.md 5 vector: 3,200 kWh in 2026, price change on 1 July, 11 × 101 € paid."""
     customer = make_customer(engine, **overrides)
-    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 42000), (date(2025, 12, 31), start),
-                 (date(2026, 12, 31), end))
+    add_readings(
+        engine,
+        customer['meter_number'],
+        (date(2024, 12, 31), 42000),
+        (date(2025, 12, 31), start),
+        (date(2026, 12, 31), end),
+    )
     add_tariff(engine, customer['id'], amount='101', working_net='0.2500', base_net='120.00', paid_months=11)
     with Session(engine) as session:
         for valid_from, working_net in ((date(2026, 1, 1), '0.2500'), (date(2026, 7, 1), '0.2650')):
             known = select(Price).where(Price.tariff_code == 'STROM-BASIS', Price.valid_from == valid_from)
             if session.exec(known).first() is None:  # prices are shared by all customers on the tariff
-                session.add(Price(tariff_code='STROM-BASIS', valid_from=valid_from, unit='kWh',
-                                  working_price_net=Decimal(working_net), base_price_net_per_year=Decimal('120.00'),
-                                  vat_rate=Decimal('0.19')))
+                session.add(
+                    Price(
+                        tariff_code='STROM-BASIS',
+                        valid_from=valid_from,
+                        unit='kWh',
+                        working_price_net=Decimal(working_net),
+                        base_price_net_per_year=Decimal('120.00'),
+                        vat_rate=Decimal('0.19'),
+                    )
+                )
         session.commit()
     return customer
 
@@ -58,8 +77,11 @@ def test_the_vector_bill_is_issued_numbered_and_rendered(engine, config):
     summary = run(config, workers=1, progress=None)
     assert (summary.bills, summary.back_payments, summary.errors) == (1, 1, [])
     [bill] = bills(engine)
-    assert (bill.bill_number, bill.amount_gross, bill.balance) == ('RE20270000001', Decimal('1123.60'),
-                                                                   Decimal('12.60'))
+    assert (bill.bill_number, bill.amount_gross, bill.balance) == (
+        'RE20270000001',
+        Decimal('1123.60'),
+        Decimal('12.60'),
+    )
     text = pdf_text(config.documents / bill.pdf_path)
     for amount in ('396,75 €', '427,45 €', '59,51 €', '60,49 €', '944,20 €', '179,40 €', '1.123,60 €', '12,60 €'):
         assert amount in text  # the PDF shows exactly what the engine computed
@@ -133,8 +155,11 @@ def test_a_correction_gets_a_new_number_keeps_the_old_bill_and_is_rendered(engin
     electricity(engine)
     run(config, workers=1, progress=None)
     corrected = correct(engine, config, 'RE20270000001')
-    assert (corrected.bill_number, corrected.kind, corrected.replaces) == ('RE20270000002', 'correction',
-                                                                           'RE20270000001')
+    assert (corrected.bill_number, corrected.kind, corrected.replaces) == (
+        'RE20270000002',
+        'correction',
+        'RE20270000001',
+    )
     rows = bills(engine)
     assert [r.bill_number for r in rows] == ['RE20270000001', 'RE20270000002']
     assert rows[1].replaces_id == rows[0].id and rows[1].kind == 'correction'
@@ -147,8 +172,7 @@ def test_a_correction_gets_a_new_number_keeps_the_old_bill_and_is_rendered(engin
         correct(engine, config, 'RE20279999999')
 
 
-def test_the_cli_bills_in_parallel_and_a_second_run_bills_nobody(engine, database_url, tmp_path, monkeypatch,
-                                                                  capsys):
+def test_the_cli_bills_in_parallel_and_a_second_run_bills_nobody(engine, database_url, tmp_path, monkeypatch, capsys):
     for _ in range(5):
         electricity(engine)
     monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)

@@ -14,9 +14,23 @@ def test_migrations_build_the_whole_schema_from_an_empty_database(database_url):
     engine = make_engine(database_url)
     migrate(engine)  # the fixture's database is migrated already: a second run must change nothing
     tables = set(inspect(engine).get_table_names())
-    assert {'customer', 'contract', 'meter', 'meterreading', 'price', 'installmentplan', 'payment', 'bill',
-            'portaluser', 'usercustomer', 'onetimetoken', 'auditentry', 'outboxmail', 'throttle',
-            'setting'} <= tables
+    assert {
+        'customer',
+        'contract',
+        'meter',
+        'meterreading',
+        'price',
+        'installmentplan',
+        'payment',
+        'bill',
+        'portaluser',
+        'usercustomer',
+        'onetimetoken',
+        'auditentry',
+        'outboxmail',
+        'throttle',
+        'setting',
+    } <= tables
     engine.dispose()
 
 
@@ -61,9 +75,17 @@ def test_instants_come_back_timezone_aware_and_money_exact(engine):
     from decimal import Decimal
 
     from domain.model import Price
+
     with Session(engine) as session:
-        session.add(Price(tariff_code='T', valid_from=date(2026, 1, 1), working_price_net=Decimal('0.265'),
-                          base_price_net_per_year=Decimal('120.005'), vat_rate=Decimal('0.19')))
+        session.add(
+            Price(
+                tariff_code='T',
+                valid_from=date(2026, 1, 1),
+                working_price_net=Decimal('0.265'),
+                base_price_net_per_year=Decimal('120.005'),
+                vat_rate=Decimal('0.19'),
+            )
+        )
         session.add(AuditEntry(at=utcnow(), actor='test', action='x'))
         session.commit()
     with Session(engine) as session:
@@ -83,6 +105,7 @@ def test_sqlite_writers_of_one_process_take_turns_instead_of_sleeping_in_the_bus
     from sqlalchemy import text
 
     from storage.database import _WRITERS
+
     path = f'{tmp_path}/turns.db'
     engine = make_engine(f'sqlite:///{path}')
     turn = _WRITERS[path]
@@ -133,6 +156,7 @@ def test_a_transaction_that_may_not_wait_gives_way_at_once_to_another_writer(tmp
     from domain.errors import WouldWait
     from storage.database import _WRITERS, BUSY_SECONDS, without_waiting
     from storage.unit_of_work import SqlUnitOfWork
+
     path = f'{tmp_path}/quick.db'
     engine = make_engine(f'sqlite:///{path}')
     with engine.begin() as connection:
@@ -144,6 +168,7 @@ def test_a_transaction_that_may_not_wait_gives_way_at_once_to_another_writer(tmp
                 assert uow.session.execute(text('SELECT count(*) FROM t')).scalar() is not None  # reads go on
                 uow.session.execute(text('INSERT INTO t VALUES (:n)'), {'n': n})
                 uow.commit()
+
         return work
 
     other = engine.connect()  # a writer of this process, mid-transaction
@@ -176,6 +201,7 @@ def test_the_server_checkpoints_sqlites_wal_itself_not_the_transaction_that_fill
     from sqlalchemy import text
 
     from storage.database import checkpoint
+
     path = tmp_path / 'wal.db'
     engine = make_engine(f'sqlite:///{path}', checkpoint_in_background=True)
     with engine.begin() as connection:
@@ -189,6 +215,7 @@ def test_the_server_checkpoints_sqlites_wal_itself_not_the_transaction_that_fill
             return [row[0] for row in file.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         finally:
             file.close()
+
     assert in_the_file() == []
     checkpoint(engine)
     assert in_the_file() == ['t']

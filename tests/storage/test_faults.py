@@ -27,7 +27,7 @@ from tests.storage.conftest import run
 
 ROOT = Path(__file__).parents[2]
 
-DYING = '''
+DYING = """
 import sys, time
 from domain.readings import submit_reading
 from storage.database import make_engine
@@ -51,26 +51,38 @@ ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 'test-secret', 'h
               address='192.0.2.1', now=NOW)
 with DiesBeforeCommit(make_engine(url)) as uow:
     submit_reading(uow, ctx, int(user_id), int(customer_id), meter, {'1.8.0': '1234'}, '20.11.2026')
-'''
+"""
 
 
 def counts(engine, meter_number: str) -> tuple[int, int, int]:
     with Session(engine) as s:
         readings = s.exec(select(func.count()).select_from(MeterReading)).one()
-        audits = s.exec(select(func.count()).select_from(AuditEntry)
-                        .where(AuditEntry.action == 'reading_submitted')).one()
-        mails = s.exec(select(func.count()).select_from(OutboxMail)
-                       .where(OutboxMail.text.contains(meter_number))).one()
+        audits = s.exec(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == 'reading_submitted')
+        ).one()
+        mails = s.exec(select(func.count()).select_from(OutboxMail).where(OutboxMail.text.contains(meter_number))).one()
     return readings, audits, mails
 
 
 def test_a_process_killed_during_a_reading_leaves_nothing_and_the_retry_stores_it_once(
-        engine, database_url, uow, context, tmp_path):
+    engine, database_url, uow, context, tmp_path
+):
     customer = make_customer(engine, email='erika@example.org')
     login = make_login(engine, [customer['id']])
     flag = tmp_path / 'rows-written'
-    child = subprocess.Popen([sys.executable, '-c', DYING, database_url, str(flag), str(login['id']),
-                              str(customer['id']), customer['meter_number']], cwd=ROOT)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            '-c',
+            DYING,
+            database_url,
+            str(flag),
+            str(login['id']),
+            str(customer['id']),
+            customer['meter_number'],
+        ],
+        cwd=ROOT,
+    )
     try:
         deadline = time.monotonic() + 60
         while not flag.exists():
@@ -86,8 +98,16 @@ def test_a_process_killed_during_a_reading_leaves_nothing_and_the_retry_stores_i
     assert counts(engine, customer['meter_number']) == (0, 0, 0)
 
     for _ in range(2):  # the customer retries, then clicks once more
-        run(uow, submit_reading, context(), login['id'], customer['id'], customer['meter_number'],
-            {'1.8.0': '1234'}, '20.11.2026')
+        run(
+            uow,
+            submit_reading,
+            context(),
+            login['id'],
+            customer['id'],
+            customer['meter_number'],
+            {'1.8.0': '1234'},
+            '20.11.2026',
+        )
     with Session(engine) as s:
         stored = s.exec(select(MeterReading)).all()
     assert [(r.obis, r.value) for r in stored] == [('1.8.0', 1234)]
@@ -104,8 +124,9 @@ def own_postgres():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
-    folder = subprocess.run(['bash', str(ROOT / '.ci' / 'postgres.sh'), str(port)], check=True, capture_output=True,
-                            text=True).stdout.strip()
+    folder = subprocess.run(
+        ['bash', str(ROOT / '.ci' / 'postgres.sh'), str(port)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     pg_ctl = sorted(glob.glob('/usr/lib/postgresql/*/bin/pg_ctl'))[-1]
     as_postgres = ['runuser', '-u', 'postgres', '--'] if os.getuid() == 0 else []
 
@@ -114,6 +135,7 @@ def own_postgres():
     def ctl(action: str) -> None:
         extra = ['-m', 'fast'] if action == 'stop' else ['-o', options, '-l', f'{folder}/log']
         subprocess.run([*as_postgres, pg_ctl, '-D', folder, '-w', action, *extra], check=True, capture_output=True)
+
     yield f'postgresql+psycopg://postgres@127.0.0.1:{port}/postgres', ctl
     ctl('stop')
     shutil.rmtree(folder, ignore_errors=True)
@@ -134,8 +156,16 @@ def test_postgresql_restarted_under_load_gives_a_clear_answer_and_recovers_by_it
         while not stop.is_set():
             n += 1
             try:
-                run(uow, submit_reading, context(), login['id'], customer['id'], customer['meter_number'],
-                    {'1.8.0': str(1000 + n)}, '20.11.2026')
+                run(
+                    uow,
+                    submit_reading,
+                    context(),
+                    login['id'],
+                    customer['id'],
+                    customer['meter_number'],
+                    {'1.8.0': str(1000 + n)},
+                    '20.11.2026',
+                )
                 outcomes.append((time.monotonic(), 'ok'))
             except StorageUnavailable:
                 outcomes.append((time.monotonic(), 'unavailable'))

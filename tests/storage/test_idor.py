@@ -24,17 +24,22 @@ USE_CASES = [
     ('installment_views', lambda u, c, me, foreign: installment.installment_views(u, c, me, foreign)),
     ('change_installment', lambda u, c, me, foreign: installment.change_installment(u, c, me, foreign, 'V', '50')),
     ('contact_data', lambda u, c, me, foreign: customer_data.contact_data(u, me, foreign)),
-    ('change_contact_data', lambda u, c, me, foreign: customer_data.change_contact_data(u, c, me, foreign,
-                                                                                           CONTACT)),
+    ('change_contact_data', lambda u, c, me, foreign: customer_data.change_contact_data(u, c, me, foreign, CONTACT)),
     ('bank_view', lambda u, c, me, foreign: customer_data.bank_view(u, me, foreign)),
-    ('change_bank_account', lambda u, c, me, foreign: customer_data.change_bank_account(
-        u, c, me, foreign, 'Erika Muster', 'DE89370400440532013000', True)),
+    (
+        'change_bank_account',
+        lambda u, c, me, foreign: customer_data.change_bank_account(
+            u, c, me, foreign, 'Erika Muster', 'DE89370400440532013000', True
+        ),
+    ),
     ('revoke_mandate', lambda u, c, me, foreign: customer_data.revoke_mandate(u, c, me, foreign)),
     ('mandate_form', lambda u, c, me, foreign: customer_data.mandate_form(u, c, me, foreign)),
     ('inbox', lambda u, c, me, foreign: customer_data.inbox(u, me, foreign)),
     ('mark_read', lambda u, c, me, foreign: customer_data.mark_read(u, c, me, foreign, 1)),
-    ('send_contact_message', lambda u, c, me, foreign: customer_data.send_contact_message(
-        u, c, me, foreign, 'Sonstiges', 'Betreff', 'Text')),
+    (
+        'send_contact_message',
+        lambda u, c, me, foreign: customer_data.send_contact_message(u, c, me, foreign, 'Sonstiges', 'Betreff', 'Text'),
+    ),
     ('bill_list', lambda u, c, me, foreign: bills.bill_list(u, c, me, foreign)),
 ]
 
@@ -49,8 +54,15 @@ def two(engine):
     me = make_login(engine, [mine['id']], email='eigen@example.org')
     make_login(engine, [foreign['id']], email='fremd@example.org')
     with Session(engine) as session:
-        session.add(InboxMessage(customer_id=foreign['id'], created_at=utcnow(), subject='Privat', body='Geheim',
-                                 document_path='inbox/fremd.pdf'))
+        session.add(
+            InboxMessage(
+                customer_id=foreign['id'],
+                created_at=utcnow(),
+                subject='Privat',
+                body='Geheim',
+                document_path='inbox/fremd.pdf',
+            )
+        )
         session.commit()
     return me['id'], foreign
 

@@ -11,29 +11,41 @@ from storage.exporter import export
 from storage.importer import import_folder
 
 FILES = {
-    'customers.csv': ['customer_number;salutation;first_name;last_name;company;street;house_number;postal_code;city;'
-                      'email;phone;paperless',
-                      '41234567;Frau;Erika;Müller;;Hauptstraße;3;27749;Aue-Süd;erika@example.org;04221 1;1',
-                      '41234568;Herr;Ömer;Şahin;;Gartenweg;1a;27749;Aue-Süd;;;0'],
+    'customers.csv': [
+        'customer_number;salutation;first_name;last_name;company;street;house_number;postal_code;city;'
+        'email;phone;paperless',
+        '41234567;Frau;Erika;Müller;;Hauptstraße;3;27749;Aue-Süd;erika@example.org;04221 1;1',
+        '41234568;Herr;Ömer;Şahin;;Gartenweg;1a;27749;Aue-Süd;;;0',
+    ],
     # columns in another order than the documentation: allowed
-    'contracts.csv': ['customer_number;contract_number;commodity;tariff_code;start_date;end_date;malo_id;'
-                      'notice_period_weeks;billing_month',
-                      '41234567;V1;electricity;STROM-BASIS;2020-01-01;;41373559241;4;12',
-                      '41234568;V2;gas;GAS-KOMFORT;2021-05-01;;;6;12'],
-    'meters.csv': ['meter_number;contract_number;kind;registers;pre_decimal_digits;installed_on;removed_on;'
-                   'z_number;calorific_value',
-                   '1 EBZ 01 0000 0619;V1;manual;1.8.1,1.8.2;6;2018-01-01;;;',
-                   '7ELS0100000001;V2;radio;1.8.0;5;2018-01-01;;0.9640;11.250'],
-    'readings.csv': ['meter_number;register;reading_date;value;source',
-                     '1EBZ0100000619;1.8.1;2025-12-31;45210;customer',
-                     '1EBZ0100000619;1.8.2;2025-12-31;12000.5;utility'],
-    'prices.csv': ['tariff_code;valid_from;unit;working_price_net;base_price_net_per_year;vat_rate',
-                   'STROM-BASIS;2026-01-01;kWh;0.2500;120.00;0.19',
-                   'STROM-BASIS;2026-07-01;kWh;0.2650;120.00;0.19'],
+    'contracts.csv': [
+        'customer_number;contract_number;commodity;tariff_code;start_date;end_date;malo_id;'
+        'notice_period_weeks;billing_month',
+        '41234567;V1;electricity;STROM-BASIS;2020-01-01;;41373559241;4;12',
+        '41234568;V2;gas;GAS-KOMFORT;2021-05-01;;;6;12',
+    ],
+    'meters.csv': [
+        'meter_number;contract_number;kind;registers;pre_decimal_digits;installed_on;removed_on;'
+        'z_number;calorific_value',
+        '1 EBZ 01 0000 0619;V1;manual;1.8.1,1.8.2;6;2018-01-01;;;',
+        '7ELS0100000001;V2;radio;1.8.0;5;2018-01-01;;0.9640;11.250',
+    ],
+    'readings.csv': [
+        'meter_number;register;reading_date;value;source',
+        '1EBZ0100000619;1.8.1;2025-12-31;45210;customer',
+        '1EBZ0100000619;1.8.2;2025-12-31;12000.5;utility',
+    ],
+    'prices.csv': [
+        'tariff_code;valid_from;unit;working_price_net;base_price_net_per_year;vat_rate',
+        'STROM-BASIS;2026-01-01;kWh;0.2500;120.00;0.19',
+        'STROM-BASIS;2026-07-01;kWh;0.2650;120.00;0.19',
+    ],
     'installments.csv': ['contract_number;valid_from;amount;due_day;per_year', 'V1;2026-01-01;92.00;15;12'],
     'payments.csv': ['contract_number;paid_on;amount', 'V1;2026-01-15;92.00', 'V1;2026-02-15;92.00'],
-    'bills.csv': ['bill_number;contract_number;bill_date;period_start;period_end;kind;amount_gross;pdf_file',
-                  'RE-2025-0001;V1;2026-01-20;2025-01-01;2025-12-31;annual;1123.60;RE-2025-0001.pdf'],
+    'bills.csv': [
+        'bill_number;contract_number;bill_date;period_start;period_end;kind;amount_gross;pdf_file',
+        'RE-2025-0001;V1;2026-01-20;2025-01-01;2025-12-31;annual;1123.60;RE-2025-0001.pdf',
+    ],
 }
 
 
@@ -53,16 +65,21 @@ def count(engine, table) -> int:
 def test_a_full_import_creates_every_record_with_normalised_numbers(engine, tmp_path):
     result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
     assert result.ok, [f.errors for f in result.files]
-    assert [(f.name, f.created) for f in result.files][:3] == [('customers.csv', 2), ('contracts.csv', 2),
-                                                              ('meters.csv', 2)]
+    assert [(f.name, f.created) for f in result.files][:3] == [
+        ('customers.csv', 2),
+        ('contracts.csv', 2),
+        ('meters.csv', 2),
+    ]
     with Session(engine) as session:
         meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0100000619')).one()
         assert meter.registers == '1.8.1,1.8.2'
         assert session.exec(select(Customer).where(Customer.customer_number == '41234567')).one().paperless
-        assert session.exec(select(MeterReading).where(MeterReading.obis == '1.8.2')).one().value == \
-            Decimal('12000.500')
-        assert session.exec(select(Price).where(Price.valid_from == date(2026, 7, 1))).one().working_price_net == \
-            Decimal('0.265')
+        assert session.exec(select(MeterReading).where(MeterReading.obis == '1.8.2')).one().value == Decimal(
+            '12000.500'
+        )
+        assert session.exec(
+            select(Price).where(Price.valid_from == date(2026, 7, 1))
+        ).one().working_price_net == Decimal('0.265')
         bill = session.exec(select(Bill)).one()
     assert (tmp_path / 'documents' / bill.pdf_path).read_bytes() == b'%PDF-1.4 test'
 
@@ -87,10 +104,12 @@ def test_a_changed_row_updates_its_record_instead_of_duplicating_it(engine, tmp_
 
 
 def test_a_file_with_errors_is_left_out_whole_and_each_error_names_file_and_line(engine, tmp_path):
-    bad = FILES['contracts.csv'][:2] + ['49999999;V3;electricity;X;2020-01-01;;;4;12',
-                                        '41234568;V4;strom;X;2020-01-01;;;4;12',
-                                        '41234568;V5;gas;X;2020-01-01;;41373559242;4;12',
-                                        '41234568;V6;gas;X;2020-13-01;;;4;12']
+    bad = FILES['contracts.csv'][:2] + [
+        '49999999;V3;electricity;X;2020-01-01;;;4;12',
+        '41234568;V4;strom;X;2020-01-01;;;4;12',
+        '41234568;V5;gas;X;2020-01-01;;41373559242;4;12',
+        '41234568;V6;gas;X;2020-13-01;;;4;12',
+    ]
     result = import_folder(engine, write(tmp_path / 'in', **{'contracts.csv': bad}), tmp_path / 'documents')
     contracts = next(f for f in result.files if f.name == 'contracts.csv')
     assert not result.ok
@@ -105,9 +124,13 @@ def test_a_file_with_errors_is_left_out_whole_and_each_error_names_file_and_line
 
 
 def test_a_missing_column_and_a_comma_decimal_are_explained(engine, tmp_path):
-    folder = write(tmp_path / 'in', **{
-        'customers.csv': ['customer_number;first_name', '41234567;Erika'],
-        'prices.csv': FILES['prices.csv'][:1] + ['STROM-BASIS;2026-01-01;kWh;0,25;120.00;0.19']})
+    folder = write(
+        tmp_path / 'in',
+        **{
+            'customers.csv': ['customer_number;first_name', '41234567;Erika'],
+            'prices.csv': FILES['prices.csv'][:1] + ['STROM-BASIS;2026-01-01;kWh;0,25;120.00;0.19'],
+        },
+    )
     result = import_folder(engine, folder, tmp_path / 'documents')
     errors = [e for f in result.files for e in f.errors]
     assert errors[0].startswith('customers.csv:1: missing column(s) salutation, last_name')
@@ -139,12 +162,21 @@ def test_the_readings_export_lists_what_customers_submitted_since_a_date(engine,
     import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
     with Session(engine) as session:
         meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0100000619')).one()
-        session.add(MeterReading(meter_id=meter.id, obis='1.8.1', reading_date=date(2026, 11, 20),
-                                 value=Decimal('48410'), source='customer', plausibility='plausible',
-                                 submitted_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC)))
+        session.add(
+            MeterReading(
+                meter_id=meter.id,
+                obis='1.8.1',
+                reading_date=date(2026, 11, 20),
+                value=Decimal('48410'),
+                source='customer',
+                plausibility='plausible',
+                submitted_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+            )
+        )
         session.commit()
     out = io.StringIO()
     assert export(engine, 'readings', date(2026, 11, 1), out) == 1
     assert out.getvalue().splitlines() == [
         'meter_number;malo_id;register;reading_date;value;unit;source;plausibility;reason;submitted_at',
-        '1EBZ0100000619;41373559241;1.8.1;2026-11-20;48410.000;kWh;customer;plausible;;2026-11-20T09:30:00+00:00']
+        '1EBZ0100000619;41373559241;1.8.1;2026-11-20;48410.000;kWh;customer;plausible;;2026-11-20T09:30:00+00:00',
+    ]

@@ -52,8 +52,10 @@ def smtp_server():
 def queue(engine, *recipients: str) -> None:
     with SqlUnitOfWork(engine) as work:
         for recipient in recipients:
-            work.queue_mail(MailMessage(recipient, 'Zählerstand erhalten', 'Guten Tag,\nÄnderung: 1.234,56 €',
-                                        '<p>Guten Tag</p>'), utcnow())
+            work.queue_mail(
+                MailMessage(recipient, 'Zählerstand erhalten', 'Guten Tag,\nÄnderung: 1.234,56 €', '<p>Guten Tag</p>'),
+                utcnow(),
+            )
         work.commit()
 
 
@@ -65,8 +67,9 @@ def statuses(engine) -> list[str]:
 async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smtp_server):
     controller, inbox = smtp_server
     queue(engine, 'a@example.org', 'b@example.org')
-    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port),
-                          'Stadtwerke Mühlstadt <portal@stadtwerke.example>')
+    sender = OutboxSender(
+        engine, SmtpTransport('127.0.0.1', controller.port), 'Stadtwerke Mühlstadt <portal@stadtwerke.example>'
+    )
     assert await sender.send_due() == 2
     assert statuses(engine) == ['sent', 'sent']
     message = inbox.messages[0]

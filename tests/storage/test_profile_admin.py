@@ -21,14 +21,30 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
     base = context().profile
     values = profile_admin.current_values(base)
     assert values['readings.period_start'] == '' and values['installment.rounding'] == 'up'  # all year
-    changed = {**values, 'readings.period_start': '11-15', 'readings.period_end': '01-31',
-               'installment.rounding': 'cents', 'primary_color': '#123456'}
+    changed = {
+        **values,
+        'readings.period_start': '11-15',
+        'readings.period_end': '01-31',
+        'installment.rounding': 'cents',
+        'primary_color': '#123456',
+    }
     profile, version = run(uow, profile_admin.save_profile, context(), admin[0], base, changed)
-    assert (profile.readings.period_start, profile.installment.rounding, profile.primary_color, version) == \
-        ('11-15', 'cents', '#123456', 1)
+    assert (profile.readings.period_start, profile.installment.rounding, profile.primary_color, version) == (
+        '11-15',
+        'cents',
+        '#123456',
+        1,
+    )
     with uow() as u:
-        assert profile_admin.stored(u) == (1, {'readings.period_start': '11-15', 'readings.period_end': '01-31',
-                                               'installment.rounding': 'cents', 'primary_color': '#123456'})
+        assert profile_admin.stored(u) == (
+            1,
+            {
+                'readings.period_start': '11-15',
+                'readings.period_end': '01-31',
+                'installment.rounding': 'cents',
+                'primary_color': '#123456',
+            },
+        )
     assert profile_admin.with_overrides(base, {'readings.period_start': '11-15'}).readings.period_start == '11-15'
     with Session(engine) as session:
         details = [e.details for e in session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed'))]
@@ -37,22 +53,31 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
     assert again == 1  # nothing changed, no new version
 
 
-@pytest.mark.parametrize('path, value, reason', [
-    ('primary_color', 'blau', '#RRGGBB'),
-    ('account_id.pattern', '([0-9', 'regulärer Ausdruck'),
-    ('readings.period_end', '13-01', 'MM-TT'),
-    ('installment.lower_percent', 'zwanzig', 'ganze Zahl'),
-    ('installment.minimum', '5 Euro', 'Betrag'),
-    ('registration.confirmation', 'brieftaube', 'Möglichkeiten'),
-    ('bills.online_from_year', '2099', 'Jahr zwischen'),
-    ('name', '', 'ausfüllen'),
-    ('bill.logo', '/etc/passwd', 'PNG'),
-])
+@pytest.mark.parametrize(
+    'path, value, reason',
+    [
+        ('primary_color', 'blau', '#RRGGBB'),
+        ('account_id.pattern', '([0-9', 'regulärer Ausdruck'),
+        ('readings.period_end', '13-01', 'MM-TT'),
+        ('installment.lower_percent', 'zwanzig', 'ganze Zahl'),
+        ('installment.minimum', '5 Euro', 'Betrag'),
+        ('registration.confirmation', 'brieftaube', 'Möglichkeiten'),
+        ('bills.online_from_year', '2099', 'Jahr zwischen'),
+        ('name', '', 'ausfüllen'),
+        ('bill.logo', '/etc/passwd', 'PNG'),
+    ],
+)
 def test_bad_values_are_refused_at_their_field(uow, context, admin, path, value, reason):
     base = context().profile
     with pytest.raises(InvalidSetting) as error:
-        run(uow, profile_admin.save_profile, context(), admin[0], base,
-            {**profile_admin.current_values(base), path: value})
+        run(
+            uow,
+            profile_admin.save_profile,
+            context(),
+            admin[0],
+            base,
+            {**profile_admin.current_values(base), path: value},
+        )
     assert error.value.field == path and reason in error.value.params['reason']
     with uow() as u:
         assert profile_admin.stored(u) == (0, {})

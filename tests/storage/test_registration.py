@@ -26,8 +26,7 @@ from tests.storage.conftest import NOW
 
 
 def register(uow, ctx, customer, email='neu@example.org', meter=None, bill='', number=None):
-    ids = Identifiers(number or customer['customer_number'],
-                      customer['meter_number'] if meter is None else meter, bill)
+    ids = Identifiers(number or customer['customer_number'], customer['meter_number'] if meter is None else meter, bill)
     with uow() as work:
         return registration.register(work, ctx, ids, email, PASSWORD, PASSWORD)
 
@@ -137,6 +136,7 @@ def test_an_activation_link_expires(engine, uow, context):
 
 # --- PIN confirmation (wasserverband-c) -----------------------------------------------------------------------
 
+
 def pin_registration(engine, uow, context):
     customer = make_customer(engine, 'wasserverband-c', commodity='water')
     pending = register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number'])
@@ -147,8 +147,9 @@ def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, 
     pending, pin = pin_registration(engine, uow, context)
     assert pending.method == 'pin'
     with uow() as work:
-        registration.confirm_pin(work, context('wasserverband-c', now=NOW + timedelta(minutes=14)),
-                                 pending.reference, pin)
+        registration.confirm_pin(
+            work, context('wasserverband-c', now=NOW + timedelta(minutes=14)), pending.reference, pin
+        )
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).one().state == 'active'
 
@@ -162,8 +163,9 @@ def test_a_water_customer_without_an_annual_bill_cannot_register_yet(engine, uow
 def test_a_pin_is_valid_for_15_minutes(engine, uow, context):
     pending, pin = pin_registration(engine, uow, context)
     with uow() as work, pytest.raises(PinExpired):
-        registration.confirm_pin(work, context('wasserverband-c', now=NOW + timedelta(minutes=15)),
-                                 pending.reference, pin)
+        registration.confirm_pin(
+            work, context('wasserverband-c', now=NOW + timedelta(minutes=15)), pending.reference, pin
+        )
 
 
 def test_five_wrong_pins_kill_the_pin(engine, uow, context):

@@ -32,12 +32,23 @@ def inbox(engine):
 
 def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, anna, engine):
     customer, login = anna
-    message_id = run(uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Umzug zum 1.1.',
-                     'Ich ziehe um <script>alert(1)</script>')
+    message_id = run(
+        uow,
+        send_contact_message,
+        context(),
+        login['id'],
+        customer['id'],
+        'Umzug',
+        'Umzug zum 1.1.',
+        'Ich ziehe um <script>alert(1)</script>',
+    )
     with uow() as u:
         [row] = requests.contact_messages(u, clerk)
-        assert (row.reference, row.topic, row.customer_number) == (f'K-{message_id:06d}', 'Umzug',
-                                                                  customer['customer_number'])
+        assert (row.reference, row.topic, row.customer_number) == (
+            f'K-{message_id:06d}',
+            'Umzug',
+            customer['customer_number'],
+        )
         assert requests.contact_messages(u, clerk, mine=True) == []
         assert requests.contact_messages(u, clerk, topic='Abschlag') == []
     run(uow, requests.take_message, context(), clerk, message_id)
@@ -63,8 +74,17 @@ def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, 
     with uow() as u:
         [view] = installment_views(u, context(), login['id'], customer['id'])
     low = view.calculator.minimum
-    run(uow, change_installment, context(), login['id'], customer['id'], view.contract_number, str(low), '15000',
-        'Auszug eines Mitbewohners')
+    run(
+        uow,
+        change_installment,
+        context(),
+        login['id'],
+        customer['id'],
+        view.contract_number,
+        str(low),
+        '15000',
+        'Auszug eines Mitbewohners',
+    )
     with uow() as u:
         [item] = requests.reviews(u, clerk)
     assert item.kind == 'installment_reduction' and item.reason == 'Auszug eines Mitbewohners'
@@ -81,11 +101,22 @@ def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, 
 
 def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, context, clerk, anna, engine):
     from domain.errors import ReadingPeriodClosed
+
     customer, login = anna
     ctx = context(now=context().now.replace(month=12, day=10))  # inside the reading period
     try:
-        run(uow, submit_reading, ctx, login['id'], customer['id'], customer['meter_number'], {'1.8.0': '99999'},
-            '10.12.2026', True, 'Neuer Durchlauferhitzer')
+        run(
+            uow,
+            submit_reading,
+            ctx,
+            login['id'],
+            customer['id'],
+            customer['meter_number'],
+            {'1.8.0': '99999'},
+            '10.12.2026',
+            True,
+            'Neuer Durchlauferhitzer',
+        )
     except ReadingPeriodClosed:
         pytest.skip('the profile closes the reading period on this date')
     with uow() as u:
@@ -100,11 +131,18 @@ def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, co
 
 def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context, clerk, anna, engine):
     from domain.customer_data import ContactData, change_contact_data, contact_data
+
     customer, login = anna
     with uow() as u:
         data = contact_data(u, login['id'], customer['id'])
-    run(uow, change_contact_data, context(), login['id'], customer['id'],
-        ContactData(**{**data.__dict__, 'phone': '04221 12345'}))
+    run(
+        uow,
+        change_contact_data,
+        context(),
+        login['id'],
+        customer['id'],
+        ContactData(**{**data.__dict__, 'phone': '04221 12345'}),
+    )
     run(uow, send_contact_message, context(), login['id'], customer['id'], 'Sonstiges', 'Hallo', 'Text')
     with uow() as u:
         rows = requests.customer_changes(u, clerk)

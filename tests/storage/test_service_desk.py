@@ -16,6 +16,7 @@ from tests.storage.conftest import NOW, run
 @pytest.fixture
 def otto(engine):
     from datetime import date
+
     customer = make_customer(engine, last_name='Ottokar')
     add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 13200))
     login = make_login(engine, [customer['id']], email='ottokar@example.org')
@@ -52,6 +53,7 @@ def test_the_card_shows_login_status_readings_and_changes_but_no_secrets(uow, co
 def test_a_locked_login_is_shown_and_unlocked(uow, context, clerk, otto, engine):
     from domain.accounts import login
     from domain.errors import InvalidCredentials, TooManyAttempts
+
     customer, _ = otto
     for _ in range(5):
         with pytest.raises(InvalidCredentials):
@@ -67,8 +69,15 @@ def test_a_locked_login_is_shown_and_unlocked(uow, context, clerk, otto, engine)
 
 def test_a_pending_registration_gets_a_new_link_and_the_old_one_ends(uow, context, clerk, engine):
     customer = make_customer(engine, last_name='Wartend')
-    run(uow, register, context(), Identifiers(customer['customer_number'], customer['meter_number']),
-        'wartend@example.org', 'Sicheres-Passwort-1', 'Sicheres-Passwort-1')
+    run(
+        uow,
+        register,
+        context(),
+        Identifiers(customer['customer_number'], customer['meter_number']),
+        'wartend@example.org',
+        'Sicheres-Passwort-1',
+        'Sicheres-Passwort-1',
+    )
     with uow() as u:
         card = desk.customer_card(u, context(), clerk, customer['id'])
     assert card.login.state == 'pending'

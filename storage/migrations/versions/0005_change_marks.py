@@ -4,6 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 08:48:42.424926
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,13 +17,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('changemark',
-    sa.Column('audit_id', sa.Integer(), nullable=False),
-    sa.Column('staff_id', sa.Integer(), nullable=False),
-    sa.Column('marked_at', domain.types.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['audit_id'], ['auditentry.id'], ),
-    sa.ForeignKeyConstraint(['staff_id'], ['staffuser.id'], ),
-    sa.PrimaryKeyConstraint('audit_id')
+    op.create_table(
+        'changemark',
+        sa.Column('audit_id', sa.Integer(), nullable=False),
+        sa.Column('staff_id', sa.Integer(), nullable=False),
+        sa.Column('marked_at', domain.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['audit_id'],
+            ['auditentry.id'],
+        ),
+        sa.ForeignKeyConstraint(
+            ['staff_id'],
+            ['staffuser.id'],
+        ),
+        sa.PrimaryKeyConstraint('audit_id'),
     )
 
 
