@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 
 from domain.api_tokens import allows, authenticate, changes
 from domain.model import ApiToken
-from pages.portal import Portal
+from service.runner import Portal
 
 Value = str | int | float | bool | None
 MAX_ROWS = 5000

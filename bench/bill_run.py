@@ -23,12 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from domain.clock import SystemClock
 from domain.documents import fonts
 from storage.bill_run import RunConfig, run
 from storage.database import make_engine, migrate
 from storage.demo import build_demo, has_customers
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
+
+CLOCK = SystemClock()
 
 SAMPLE = (
     'Jahresverbrauchsabrechnung Strom 01.01.2026 bis 31.12.2026 · Nachzahlung 1.234,56 € · '
@@ -62,7 +65,7 @@ def main() -> None:
     parser.add_argument('--customers', type=int, default=150_000)
     parser.add_argument('--database-url', default='')
     parser.add_argument('--profile', default='stadtwerke-a')
-    parser.add_argument('--period', type=int, default=2026)
+    parser.add_argument('--period', type=int, default=CLOCK.today().year, help='billing year (default: this year)')
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix='kp-bill-bench-'))
@@ -72,7 +75,7 @@ def main() -> None:
     profile = Settings(profile=args.profile, demo=True).load_profile()
     if not has_customers(engine):
         started = time.perf_counter()
-        summary = build_demo(engine, profile, args.customers, Argon2Hasher())
+        summary = build_demo(engine, profile, args.customers, Argon2Hasher(), CLOCK.now())
         print(
             f'demo: {summary.customers:,} customers, {summary.contracts:,} contracts '
             f'({time.perf_counter() - started:.0f} s)',
@@ -91,6 +94,7 @@ def main() -> None:
         folder / 'documents',
         args.period,
         date(args.period + 1, 1, 20),
+        CLOCK.now(),
     )
     summary = run(config, args.workers)
     print(summary.describe().splitlines()[0])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from domain.clock import SystemClock
 from storage.database import make_engine, migrate
 from storage.demo import build_demo
 from storage.hashing import Argon2Hasher
@@ -31,7 +32,11 @@ def main() -> None:
     migrate(engine)
     started = time.perf_counter()
     summary = build_demo(
-        engine, Settings(profile=args.profile, demo=True).load_profile(), args.customers, Argon2Hasher()
+        engine,
+        Settings(profile=args.profile, demo=True).load_profile(),
+        args.customers,
+        Argon2Hasher(),
+        SystemClock().now(),
     )
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

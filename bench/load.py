@@ -41,7 +41,7 @@ import aiohttp  # noqa: E402
 from browser_tab import PASSWORD, Customer  # noqa: E402  (bench/, the script's own folder)
 from sqlalchemy import text  # noqa: E402
 
-from domain.i18n import BERLIN  # noqa: E402
+from domain.clock import BERLIN, SystemClock  # noqa: E402
 from domain.readings import judge  # noqa: E402
 from storage.database import make_engine, migrate  # noqa: E402
 from storage.demo import build_demo, has_customers  # noqa: E402
@@ -83,7 +83,7 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
     settings = Settings(profile='stadtwerke-a', demo=True)
     if not has_customers(engine):
         started = time.perf_counter()
-        build_demo(engine, settings.load_profile(), customers, Argon2Hasher())
+        build_demo(engine, settings.load_profile(), customers, Argon2Hasher(), SystemClock().now())
         print(f'demo database built: {customers:,} customers in {time.perf_counter() - started:.0f} s')
     password_hash = Argon2Hasher().hash(PASSWORD)
     today = datetime.now(BERLIN).date()  # the portal's day: after midnight in Germany, before it in UTC

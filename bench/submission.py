@@ -19,12 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
+from domain.clock import SystemClock
 from domain.ports import Context
 from domain.readings import submit_reading
 from storage.database import make_engine
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
+
+CLOCK = SystemClock()
 
 
 def main() -> None:
@@ -50,7 +53,7 @@ def main() -> None:
     profile = Settings(profile='stadtwerke-a', demo=True).load_profile()
 
     def submit(user_id: int, customer_id: int, meter_number: str, value: object) -> None:
-        context = Context(profile, 'bench-secret-0123456789abcdef0123', 'http://bench', Argon2Hasher())
+        context = Context(profile, 'bench-secret-0123456789abcdef0123', 'http://bench', Argon2Hasher(), CLOCK.now())
         with SqlUnitOfWork(engine) as uow:
             submit_reading(
                 uow, context, user_id, customer_id, meter_number, {'1.8.0': str(int(float(str(value))))}, '', False, ''

@@ -23,6 +23,7 @@ from domain.model import AuditEntry, OneTimeToken, PortalUser
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.registration import checked_email
+from domain.running import hashing, quick
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class SessionGrant:
     needs_code: bool = False  # the password was right; the login's second factor (TOTP) comes next
 
 
+@hashing
 def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGrant:
     email = normalise_email(email)
     keys = (f'login:account:{email}', f'login:address:{ctx.address}')
@@ -106,6 +108,7 @@ def confirm_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, code: str
     uow.commit()
 
 
+@hashing
 def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password: str) -> None:
     user = _user(uow, user_id)
     if not user.totp_enabled:
@@ -152,6 +155,7 @@ def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:
     return user is not None and user.state == 'active' and user.session_epoch == epoch
 
 
+@hashing
 def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     """Always answers alike; only an active login gets a mail (a link or a temporary password)."""
     key = f'reset:{ctx.address}'
@@ -167,6 +171,7 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     uow.commit()
 
 
+@hashing
 def reset_password(uow: UnitOfWork, ctx: Context, plain: str, password: str, repeat: str) -> str:
     token = uow.tokens.find('reset', tokens.digest(ctx.secret, plain))
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
@@ -186,6 +191,7 @@ def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
     return token is not None and tokens.is_usable(token.expires_at, token.used_at, ctx.now)
 
 
+@hashing
 def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
     user = _user(uow, user_id)
@@ -199,6 +205,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
     return user.session_epoch
 
 
+@hashing
 def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: str, repeat: str) -> int:
     """After logging in with a temporary password: the customer's own password, no current one asked."""
     user = _user(uow, user_id)
@@ -337,3 +344,9 @@ def _grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:
 
 def _entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> AuditEntry:
     return AuditEntry(at=ctx.now, actor=f'user:{user.id}', action=action, details=details, address=ctx.address)
+
+
+@quick
+def login_only(_uow: UnitOfWork, _user_id: int) -> None:
+    """The query of a login check that needs nothing else (`pages.session.current`): the runner checks the login."""
+    return None

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
-from domain.i18n import BERLIN
 from domain.model import Contract, Meter, MeterReading, Price
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
+from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,10 @@ def _price_view(price: Price) -> PriceView:
     )
 
 
+@quick
 def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
     ensure_owner(uow, user_id, customer_id)
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     result = []
     contracts = uow.customers.contracts(customer_id)
     meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
@@ -109,6 +110,7 @@ class MeterHistory:
     months: tuple[Period, ...]
 
 
+@quick
 def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[MeterHistory]:
     ensure_owner(uow, user_id, customer_id)
     histories = []

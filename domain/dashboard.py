@@ -5,11 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from domain.contracts import MeterHistory, consumption_history
-from domain.i18n import BERLIN
 from domain.installment import installment_views
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, reading_window
+from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,15 @@ class BillSummary:
 @dataclass(frozen=True)
 class Dashboard:
     tasks: tuple[Task, ...]
-    installments: tuple[tuple[str, Decimal, date], ...]  # commodity, amount, next due date
+    installments: tuple[tuple[str, Decimal, date], ...]  # commodity, amount, the current plan's next due date
     latest_bill: BillSummary | None
     consumption: MeterHistory | None
 
 
+@quick
 def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Dashboard:
     ensure_owner(uow, user_id, customer_id)
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     tasks = []
     manual = [
         m
@@ -52,19 +53,11 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     account = uow.data.bank_account(customer_id)
     if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
         tasks.append(Task('dashboard.task_mandate', '/kundendaten', {}))
-    installments = []
-    for view in installment_views(uow, ctx, user_id, customer_id):
-        plans = uow.billing.plans(
-            next(
-                c.id
-                for c in uow.customers.contracts(customer_id)  # type: ignore[arg-type]
-                if c.contract_number == view.contract_number
-            )
-        )
-        upcoming = [p for p in plans if p.valid_from <= view.first_due]
-        installments.append(
-            (view.commodity, upcoming[-1].amount if upcoming else view.calculator.current, view.first_due)
-        )
+    installments = [
+        (view.commodity, view.next_amount, view.next_due)
+        for view in installment_views(uow, ctx, user_id, customer_id)
+        if view.next_due is not None
+    ]
     contracts = uow.customers.contracts(customer_id)
     bills = uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]

@@ -24,8 +24,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from domain.billing import CENT, BillDocument
+from domain.clock import BERLIN
 from domain.customer_data import MandateForm
-from domain.i18n import BERLIN, t
+from domain.i18n import t
 from domain.identifiers import normalise
 from domain.profile import UtilityProfile
 from domain.readings import Submitted

@@ -12,15 +12,15 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as _babel_datetime
+
+from domain.clock import BERLIN
 
 TEXTS = Path(__file__).parent / 'texts'
 LOCALES = {'de': 'de_DE', 'en': 'de_DE'}  # formats stay German (see above)
 LANGUAGES = ('de', 'en')
 _current: ContextVar[str] = ContextVar('language', default='de')
-BERLIN = ZoneInfo('Europe/Berlin')
 
 
 @cache

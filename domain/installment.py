@@ -17,12 +17,13 @@ from domain.errors import (
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import BERLIN, day, money
+from domain.i18n import day, money
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
+from domain.running import quick
 
 CENT = Decimal('0.01')
 # Heating degree-day weights per month, per mille of a year's gas consumption (DOMAIN.md 5).
@@ -148,17 +149,34 @@ class InstallmentView:
     commodity: str
     unit: str
     calculator: Calculator
-    first_due: date
-    period_start: date
+    first_due: date  # the first due date a change made today can reach (DOMAIN.md 4: notice days ahead)
+    period_start: date  # the billing year the live calculation projects: the one `first_due` falls in
     period_end: date
     projected_consumption: Decimal
     basis: str  # readings of this year, or last year's consumption
     pending: Pending | None
+    next_due: date | None  # the current plan's next due date (today's included), whatever a change could reach
+    next_amount: Decimal  # what is due then (a change already made may apply by then)
+    next_year: bool  # a change can only start in the next billing year: the calculation projects that one
+
+    @property
+    def changeable(self) -> bool:
+        """Whether a due date is left that a change can reach (not so in a contract's last weeks)."""
+        return self.calculator.remaining > 0
+
+    @property
+    def year_label(self) -> str:
+        """The projected billing year as customers name it: `2027`, or `07/2026–06/2027` when it does not end in
+        December."""
+        if (self.period_start.month, self.period_start.day) == (1, 1) and self.period_end.month == 12:
+            return str(self.period_end.year)
+        return f'{self.period_start:%m/%Y}–{self.period_end:%m/%Y}'
 
 
+@quick
 def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[InstallmentView]:
     ensure_owner(uow, user_id, customer_id)
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     views = []
     for contract in uow.customers.contracts(customer_id):
         view = _view(uow, ctx, contract, today)
@@ -171,7 +189,7 @@ def installment_after_reading(ctx: Context, contract: Contract, basis: 'Basis | 
     """The installment a new reading implies for its contract (`basis` loaded before the reading was stored, its
     readings then brought up to date), when it differs from the current one and there are installments left to
     change this billing year."""
-    view = _calculate(ctx, contract, ctx.now.astimezone(BERLIN).date(), basis) if basis else None
+    view = _calculate(ctx, contract, ctx.today, basis) if basis else None
     if view is None or view.calculator.remaining <= 0 or view.calculator.suggested == view.calculator.current:
         return None
     return view.calculator
@@ -182,7 +200,7 @@ class Basis:
     """What a contract's installment view needs from the database."""
 
     plans: list[InstallmentPlan]
-    price: Price
+    prices: list[Price]  # the tariff's prices, by `valid_from`: those of the next billing year may be known already
     payments: list[Decimal]  # amounts paid in the billing year containing the day it was loaded for
     meters: list[Meter]
     readings: dict[int, list[MeterReading]]  # by meter id, by date
@@ -195,14 +213,14 @@ def installment_basis(
     if contract.end_date is not None and contract.end_date < today:
         return None
     plans = uow.billing.plans(contract.id)  # type: ignore[arg-type]
-    price = uow.billing.price(contract.tariff_code, today)
-    if price is None or not any(p.valid_from <= today for p in plans):
+    prices = sorted(uow.billing.prices(contract.tariff_code), key=lambda p: p.valid_from)
+    if _price_on(prices, today) is None or not any(p.valid_from <= today for p in plans):
         return None
     start, end = billing_year(contract.billing_month, today)
     payments = uow.billing.payment_amounts(contract.id, start, end)  # type: ignore[arg-type]
     meters = uow.customers.meters([contract.id])  # type: ignore[list-item]
     readings = {m.id: (known or {}).get(m.id) or uow.meters.readings(m.id) for m in meters}  # type: ignore[arg-type]
-    return Basis(plans, price, payments, meters, readings)  # type: ignore[arg-type]
+    return Basis(plans, prices, payments, meters, readings)  # type: ignore[arg-type]
 
 
 def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
@@ -211,17 +229,30 @@ def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> Ins
 
 
 def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
+    """The live calculation for the billing year the first reachable due date falls in (DOMAIN.md 4, "The
+    calendar's edges"): in December, or in a billing year's last weeks, that is the next one, with its own due
+    dates, forecast and prices, and nothing paid in it yet."""
     plan = [p for p in basis.plans if p.valid_from <= today][-1]
     pending = next((Pending(p.amount, p.valid_from) for p in basis.plans if p.valid_from > today), None)
-    price = basis.price
-    start, end = billing_year(contract.billing_month, today)
-    dues = due_dates(start, end, plan.due_day, plan.per_year)
-    first_due = next((d for d in dues if d >= today + timedelta(days=ctx.profile.installment.notice_days)), None)
+    earliest = today + timedelta(days=ctx.profile.installment.notice_days)
+    this = _term(contract, *billing_year(contract.billing_month, today))
+    following = _term(contract, *billing_year(contract.billing_month, this[1] + timedelta(days=1)))
+    consumption, basis_kind = _projection(basis, contract, *this, today)
+    dues = due_dates(*this, plan.due_day, plan.per_year)
+    runs_on = contract.end_date is None or contract.end_date > this[1]
+    later = due_dates(*following, plan.due_day, plan.per_year) if runs_on else []
+    next_due = next((d for d in (*dues, *later) if d >= today), None)
+    year, next_year, paid = this, False, sum(basis.payments, Decimal(0))
+    if not any(d >= earliest for d in dues) and later:
+        year, next_year, paid = following, True, Decimal(0)
+        consumption = _scaled(consumption, this, following, contract.commodity)
+        dues = later
+    first_due = next((d for d in dues if d >= earliest), None)
     remaining = [d for d in dues if first_due is not None and d >= first_due]
-    paid = sum(basis.payments, Decimal(0))
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += len(before_change) * plan.amount
-    consumption, basis_kind = _projection(basis, contract, start, end, today)
+    price = _price_on(basis.prices, year[0] if next_year else today) or _price_on(basis.prices, today)
+    assert price is not None  # installment_basis made sure of a price today
     vat = 1 + price.vat_rate
     cost = annual_cost(consumption, price.working_price_net * vat, price.base_price_net_per_year * vat)
     calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
@@ -231,13 +262,38 @@ def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> I
         contract.commodity,
         unit,
         calculator,
-        first_due or (end + timedelta(days=plan.due_day)),
-        start,
-        end,
+        first_due or (year[1] + timedelta(days=plan.due_day)),
+        year[0],
+        year[1],
         consumption.quantize(Decimal('0.1'), ROUND_HALF_UP),
         basis_kind,
         pending,
+        next_due,
+        next((p.amount for p in reversed(basis.plans) if next_due and p.valid_from <= next_due), plan.amount),
+        next_year,
     )
+
+
+def _term(contract: Contract, start: date, end: date) -> tuple[date, date]:
+    """The part of a billing year the contract runs in (its first and last months)."""
+    begins = max(start, contract.start_date) if contract.start_date else start
+    ends = min(end, contract.end_date) if contract.end_date else end
+    return begins, max(begins, ends)
+
+
+def _scaled(consumption: Decimal, this: tuple[date, date], following: tuple[date, date], commodity: str) -> Decimal:
+    """This year's projection carried over to the following billing year (by days; gas and heat by their
+    degree-day weights, so that a leap year or a shorter last year counts right)."""
+    if commodity in WEIGHTED:
+        share = weight_share(*this)
+        return consumption / share * weight_share(*following) if share else consumption
+    days = (this[1] - this[0]).days + 1
+    return consumption / days * ((following[1] - following[0]).days + 1)
+
+
+def _price_on(prices: list[Price], day: date) -> Price | None:
+    valid = [p for p in prices if p.valid_from <= day]
+    return valid[-1] if valid else None
 
 
 def _projection(basis: Basis, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
@@ -298,7 +354,7 @@ def change_installment(
     """Apply a new amount from the next due date, or, below the limit, hand it to staff with reading and reason."""
     views = {v.contract_number: v for v in installment_views(uow, ctx, user_id, customer_id)}
     view = views.get(contract_number)
-    if view is None:
+    if view is None or not view.changeable:
         raise NotAllowed()
     calc = view.calculator
     amount = rounded(parse_amount(amount_text), ctx.profile.installment.rounding)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domain.types import Money, Quantity, Rate, UTCDateTime, utcnow
+from domain.types import Money, Quantity, Rate, UTCDateTime
 
 
 def _at(**kw) -> object:
@@ -343,6 +343,3 @@ class Throttle(SQLModel, table=True):
     failures: int = 0
     window_start: datetime | None = _at()  # type: ignore[assignment]
     locked_until: datetime | None = _at()  # type: ignore[assignment]
-
-
-__all__ = ['utcnow']

@@ -1,10 +1,11 @@
 """What the use cases need from the outside world, as protocols that `storage/` implements."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from domain.clock import local_day
 from domain.model import (
     ApiToken,
     AuditEntry,
@@ -27,7 +28,6 @@ from domain.model import (
 )
 from domain.profile import UtilityProfile
 from domain.throttle import ThrottleState
-from domain.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -186,5 +186,10 @@ class Context:
     secret: str
     base_url: str
     hasher: PasswordHasher
+    now: datetime  # from the portal's clock (`domain.clock`), the same instant for the whole use case
     address: str = ''
-    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def today(self) -> date:
+        """The utility's day (Europe/Berlin) at `now`."""
+        return local_day(self.now)

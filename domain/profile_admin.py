@@ -89,13 +89,13 @@ def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityPr
     return UtilityProfile.model_validate(data)
 
 
-def check(base: UtilityProfile, values: dict[str, str]) -> UtilityProfile:
+def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityProfile:
     """Raise InvalidSetting (field = the dotted path) for the first bad value; return the profile they give."""
     for path, value in values.items():
         editable = BY_PATH.get(path)
         if editable is None:
             raise NotAllowed()
-        _check_one(editable, value.strip())
+        _check_one(editable, value.strip(), today)
     start, end = values.get('readings.period_start', '').strip(), values.get('readings.period_end', '').strip()
     if bool(start) != bool(end):
         raise InvalidSetting('readings.period_end', reason='Bitte beide Daten angeben oder beide leer lassen.')
@@ -115,7 +115,7 @@ def save_profile(
     if admin.role != 'admin':
         raise NotAllowed()
     values = {k: v.strip() for k, v in values.items()}
-    profile = check(base, values)
+    profile = check(base, values, ctx.today)
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     file_values = current_values(base)
     overrides = {k: v for k, v in values.items() if v != file_values.get(k)}
@@ -148,7 +148,7 @@ def stored(uow: UnitOfWork) -> tuple[int, dict[str, str]]:
     return int(uow.settings.get(VERSION) or 0), json.loads(uow.settings.get(OVERRIDES) or '{}')
 
 
-def _check_one(editable: Editable, value: str) -> None:
+def _check_one(editable: Editable, value: str, today: date) -> None:
     def bad(reason: str) -> InvalidSetting:
         return InvalidSetting(editable.path, reason=reason)
 
@@ -168,8 +168,8 @@ def _check_one(editable: Editable, value: str) -> None:
             raise bad('Kein gültiger regulärer Ausdruck.') from None
     if kind in ('int', 'year') and not value.isdigit():
         raise bad('Bitte eine ganze Zahl.')
-    if kind == 'year' and not 1990 <= int(value) <= date.today().year:
-        raise bad(f'Ein Jahr zwischen 1990 und {date.today().year}.')
+    if kind == 'year' and not 1990 <= int(value) <= today.year:
+        raise bad(f'Ein Jahr zwischen 1990 und {today.year}.')
     if kind == 'int' and not 0 <= int(value) <= 100000:
         raise bad('Zahl zu groß.')
     if kind == 'decimal' and not re.fullmatch(r'\d{1,6}([.,]\d{1,2})?', value):

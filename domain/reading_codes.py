@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain import throttle, tokens
+from domain.clock import BERLIN
 from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
-from domain.i18n import BERLIN
 from domain.identifiers import normalise
 from domain.model import Contract, Meter, ReadingCode
 from domain.ports import Context, UnitOfWork
@@ -39,7 +39,7 @@ class IssuedCode:
 
 def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) -> list[IssuedCode]:
     """A fresh code for every self-read meter in supply; earlier unused codes of those meters end."""
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     window = reading_window(ctx.profile.readings, today)
     until = valid_until or window.closes_on or today + timedelta(weeks=8)
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)

@@ -23,13 +23,14 @@ from domain.errors import (
     ReadingPeriodClosed,
     ReasonRequired,
 )
-from domain.i18n import BERLIN, day, number, t
+from domain.i18n import day, number, t
 from domain.installment import installment_after_reading, installment_basis
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
+from domain.running import quick
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
 REGISTER_FIELDS = {'1.8.0': 'Zählerstand', '1.8.1': 'Zählerstand HT', '1.8.2': 'Zählerstand NT'}
@@ -187,6 +188,7 @@ def unit_of(contract: Contract) -> str:
     return 'm³' if contract.commodity in ('water', 'gas') else 'kWh'
 
 
+@quick
 def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterForm]:
     ensure_owner(uow, user_id, customer_id)
     return [
@@ -238,6 +240,7 @@ class Submitted:
     current_installment: Decimal | None = None
 
 
+@quick
 def submit_reading(
     uow: UnitOfWork,
     ctx: Context,
@@ -279,7 +282,7 @@ def store_reading(
     before the first write (SQLite: the one writer's turn is kept short)."""
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     window = reading_window(ctx.profile.readings, today)
     if not window.open:
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')

@@ -23,6 +23,7 @@ from domain.mails import compose
 from domain.model import AuditEntry, OneTimeToken, PortalUser
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
+from domain.running import hashing
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class PendingRegistration:
     email: str
 
 
+@hashing
 def register(
     uow: UnitOfWork, ctx: Context, ids: Identifiers, email: str, password: str, repeat: str
 ) -> PendingRegistration:

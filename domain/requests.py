@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.errors import FieldRequired, NotAllowed, TooLong
-from domain.i18n import BERLIN, day, money
+from domain.i18n import day, money
 from domain.installment import due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
@@ -184,7 +184,7 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     if not plans:
         raise NotAllowed()
     plan = plans[-1]
-    today = ctx.now.astimezone(BERLIN).date()
+    today = ctx.today
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     first_due = next(
         d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year) if d >= earliest

@@ -24,6 +24,7 @@ from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.profile import PasswordRule
 from domain.registration import checked_email
+from domain.running import hashing
 
 ROLES = ('service', 'admin')
 RECOVERY_CODES = 10
@@ -49,6 +50,7 @@ def _audit(uow: UnitOfWork, ctx: Context, actor: int | str, action: str, details
     uow.audit(AuditEntry(at=ctx.now, actor=who, action=action, details=details[:2000], address=ctx.address))
 
 
+@hashing
 def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, name: str, role: str) -> str:
     """A new staff account; returns its initial password (shown once, to be changed at the first login)."""
     email = checked_email(email)
@@ -70,6 +72,7 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
     return initial
 
 
+@hashing
 def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> StaffGrant:
     email = normalise_email(email)
     keys = (f'staff:account:{email}', f'staff:address:{ctx.address}')
@@ -156,6 +159,7 @@ def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, reco
     raise SecondFactorInvalid('code')
 
 
+@hashing
 def change_staff_password(uow: UnitOfWork, ctx: Context, staff_id: int, password: str, repeat: str) -> StaffGrant:
     staff = active_staff(uow, staff_id)
     check_password(STAFF_PASSWORDS, password, repeat)

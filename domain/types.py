@@ -61,7 +61,3 @@ class Rate(Money):
     """Prices per unit and factors: Decimal with six places."""
 
     places = Decimal('0.000001')
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -6,7 +6,7 @@ from nicegui import ui
 from pages.forms import page_title
 from pages.frame import public_frame
 from pages.language import t
-from pages.portal import Portal
+from service.runner import Portal
 
 SECTIONS = ('service', 'status', 'gaps', 'assessment', 'feedback', 'enforcement')
 

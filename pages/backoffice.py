@@ -2,7 +2,7 @@
 exchange with the billing system, settings and the staff list; one module per area."""
 
 from pages import staff_admin, staff_desk, staff_login, staff_requests
-from pages.portal import Portal
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

@@ -7,8 +7,8 @@ from domain.i18n import day, money
 from pages.downloads import owned_document
 from pages.forms import page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

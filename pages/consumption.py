@@ -8,8 +8,8 @@ from domain.contracts import MeterHistory, consumption_csv, consumption_history
 from domain.i18n import number
 from pages.forms import page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

@@ -7,8 +7,8 @@ from domain.errors import DomainError
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

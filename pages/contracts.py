@@ -6,8 +6,8 @@ from domain.contracts import PriceView, contract_details
 from domain.i18n import day, money
 from pages.forms import page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 OBIS = {'1.8.0': 'Eintarif (1.8.0)', '1.8.1': 'HT (1.8.1)', '1.8.2': 'NT (1.8.2)'}
 

@@ -20,8 +20,8 @@ from domain.i18n import day
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 MANDATE_PDF = '/kundendaten/sepa-mandat.pdf'
 

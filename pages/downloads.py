@@ -8,7 +8,7 @@ from starlette.responses import FileResponse, RedirectResponse
 from domain.errors import DomainError
 from pages import session
 from pages.language import t
-from pages.portal import Portal
+from service.runner import Portal
 
 
 async def owned_document(portal: Portal, find: Callable[[int], Awaitable[str]], filename: str) -> Response:

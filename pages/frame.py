@@ -14,7 +14,7 @@ from pages import language, session
 from pages.forms import Form, client_address
 from pages.language import t
 from pages.markup import block, line, link
-from pages.portal import Portal
+from service.runner import Portal
 
 NAVIGATION = (
     ('nav.overview', '/uebersicht'),
@@ -181,7 +181,7 @@ def at_second(error: DomainError, form: Form) -> DomainError:
 def _idle_watch(portal: Portal) -> None:
     limit = portal.profile.session.idle_minutes * 60
     ui.add_body_html(ACTIVITY_SCRIPT)
-    ui.on('kp_activity', session.touch)
+    ui.on('kp_activity', lambda: session.touch(portal.clock))
     page = ui.context.client.layout
     warnings: list[ui.dialog] = []
 
@@ -189,12 +189,14 @@ def _idle_watch(portal: Portal) -> None:
         if not warnings:
             with page, ui.dialog().props('persistent') as warning, ui.card():
                 ui.label(t('idle.warning')).classes('text-body1')
-                ui.button(t('idle.stay'), on_click=lambda: (session.touch(), warning.close())).props('no-caps')
+                ui.button(t('idle.stay'), on_click=lambda: (session.touch(portal.clock), warning.close())).props(
+                    'no-caps'
+                )
             warnings.append(warning)
         warnings[0].open()
 
     def check() -> None:
-        idle = session.idle_seconds()
+        idle = session.idle_seconds(portal.clock)
         if idle > limit:
             session.end()
             ui.navigate.to('/?abgemeldet=1')

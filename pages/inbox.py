@@ -9,8 +9,8 @@ from pages import session
 from pages.downloads import owned_document
 from pages.forms import client_address, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

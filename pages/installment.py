@@ -10,8 +10,8 @@ from domain.installment import InstallmentView, change_installment, installment_
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:
@@ -48,6 +48,11 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             notice(
                 t('installment.pending', amount=money(view.pending.amount), date=day(view.pending.valid_from)), 'info'
             )
+        if not view.changeable:
+            ui.label(t('installment.no_due_left', end=day(view.period_end)))
+            return
+        if view.next_year:
+            notice(t('installment.next_year', date=day(view.first_due), year=view.year_label), 'info')
         basis = 'installment.basis_this_year' if view.basis == 'this_year' else 'installment.basis_last_year'
         ui.label(
             t(
@@ -85,7 +90,8 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         def update() -> None:
             amount = Decimal(int(slider.value))
             new.text = f'{t("installment.new")}: {money(amount)}'
-            result.text = f'{t("installment.result")}: {result_text(calc.balance(amount))}'
+            label = t('installment.result') + (f' {view.year_label}' if view.next_year else '')
+            result.text = f'{label}: {result_text(calc.balance(amount))}'
             slider.props(f'aria-valuetext="{money(amount)}"')
             review_box.set_visibility(calc.needs_review(amount))
 

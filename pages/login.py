@@ -16,12 +16,12 @@ from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
-from pages.portal import Portal
 from pages.speed import redirect
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:
-    renewal.create()
+    renewal.create(portal.clock)
 
     @ui.page('/')
     async def login_page(abgemeldet: str = '', aktiviert: str = '', passwort: str = '', entfernt: str = ''):
@@ -42,7 +42,7 @@ def create(portal: Portal) -> None:
 
     @ui.page('/anmelden/code')
     def code_page():
-        pending = session.awaiting_code()
+        pending = session.awaiting_code(portal.clock)
         if pending is None:
             return redirect('/')
         with public_frame(portal, t('login.code_title')):
@@ -59,7 +59,7 @@ def create(portal: Portal) -> None:
                 except DomainError as error:
                     form.show(error)
                     return
-                session.start(grant)
+                session.start(grant, portal.clock)
                 ui.navigate.to('/passwort-aendern' if grant.must_change_password else '/uebersicht')
 
             code.on('keydown.enter', submit)
@@ -116,7 +116,9 @@ def _login_form(portal: Portal) -> None:
         form.clear()
         try:  # a new session id, then the overview or the code page
             await renewal.log_in(
-                'customer', portal.act(login, form.value('email'), form.value('password'), address=client_address())
+                'customer',
+                portal.act(login, form.value('email'), form.value('password'), address=client_address()),
+                portal.clock,
             )
         except DomainError as error:
             form.show(error)

@@ -9,8 +9,8 @@ from domain.overview import ContractView, customer_overview
 from pages.forms import notice, page_title
 from pages.language import t
 from pages.markup import CARD, block, card, heading, line, link, links
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

@@ -9,10 +9,14 @@ from domain.overview import CustomerChoice
 from pages import session
 from pages.frame import frame
 from pages.language import t
-from pages.portal import PAGE_TIMEOUT, Portal
 from pages.speed import redirect
+from service.runner import Portal
 
 Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]
+
+# How long a page may take to build before NiceGUI sends it unfinished (its default is 3 s): at a peak, pages wait
+# for the database behind other customers' work; a complete page a little later beats a broken one.
+PAGE_TIMEOUT = 30.0
 
 
 def protected_page(portal: Portal, path: str, title_key: str):

@@ -6,7 +6,7 @@ from nicegui import ui
 
 from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
-from domain.i18n import BERLIN, day, money, number
+from domain.i18n import day, money, number
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
     REASONS,
@@ -17,13 +17,12 @@ from domain.readings import (
     reading_window,
     submit_reading,
 )
-from domain.types import utcnow
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
-from pages.portal import Portal
 from pages.protected import protected_page
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:
@@ -52,7 +51,7 @@ def create(portal: Portal) -> None:
 
 def _period_notice(portal: Portal) -> None:
     rule = portal.profile.readings
-    window = reading_window(rule, utcnow().astimezone(BERLIN).date())
+    window = reading_window(rule, portal.clock.today())
     if window.open and window.closes_on:
         notice(t('reading.period_open_until', date=day(window.closes_on)), 'info')
     elif not window.open and window.opens_on:
@@ -74,7 +73,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                 )
             return
         last_values(meter)
-        window = reading_window(portal.profile.readings, utcnow().astimezone(BERLIN).date())
+        window = reading_window(portal.profile.readings, portal.clock.today())
         if window.open:
 
             async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted | None:
@@ -109,7 +108,7 @@ def reading_form(
         form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma').props(
             'inputmode=numeric'
         )
-    today = utcnow().astimezone(BERLIN).date()
+    today = portal.clock.today()
     form.field('reading_date', t('reading.field_date'), hint=t('reading.date_hint'), value=day(today))
     with ui.column().classes('w-full gap-2') as confirm_box:
         confirmed = ui.checkbox(t('reading.confirm'))

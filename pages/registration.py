@@ -8,7 +8,7 @@ from domain.registration import PendingRegistration, confirm_link, confirm_pin, 
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import at_second, identifiers, public_frame, second_fields
 from pages.language import t
-from pages.portal import Portal
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

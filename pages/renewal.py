@@ -8,7 +8,6 @@ old id holds an empty session.
 
 import logging
 import secrets
-import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import asdict
@@ -17,6 +16,7 @@ from fastapi import Request
 from nicegui import app, ui
 
 from domain.accounts import SessionGrant
+from domain.clock import Clock
 from domain.staff import StaffGrant
 from pages import language, session, staff_session
 from pages.speed import redirect
@@ -25,7 +25,7 @@ TICKET_SECONDS = 60
 log = logging.getLogger('kundenportal')
 
 
-async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant]) -> None:
+async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock: Clock) -> None:
     """From a login handler: await the login use case (its DomainError reaches the caller), then hand over to the
     renewal route.
 
@@ -39,18 +39,23 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant]) -> No
         log.info('login finished after its tab had gone; no session started')
         return
     token = secrets.token_urlsafe(24)
-    app.storage.user['login_ticket'] = {'token': token, 'kind': kind, 'at': time.time(), 'grant': asdict(grant)}
+    app.storage.user['login_ticket'] = {
+        'token': token,
+        'kind': kind,
+        'at': clock.now().timestamp(),
+        'grant': asdict(grant),
+    }
     ui.navigate.to(f'/anmelden/weiter?t={token}')
 
 
-def create() -> None:
+def create(clock: Clock) -> None:
     @ui.page('/anmelden/weiter')
     async def renew(request: Request, t: str = ''):
         ticket = app.storage.user.pop('login_ticket', None)
         if (
             not ticket
             or not secrets.compare_digest(str(ticket.get('token', '')), t)
-            or time.time() - float(ticket.get('at', 0)) > TICKET_SECONDS
+            or clock.now().timestamp() - float(ticket.get('at', 0)) > TICKET_SECONDS
         ):
             return redirect('/')
         chosen = app.storage.user.get(language.KEY)
@@ -63,11 +68,11 @@ def create() -> None:
         data = ticket['grant']
         if ticket['kind'] == 'staff':
             grant = StaffGrant(**data)
-            staff_session.start(grant)
+            staff_session.start(grant, clock)
             return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
         customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
         if customer.needs_code:
-            session.await_code(customer)
+            session.await_code(customer, clock)
             return redirect('/anmelden/code')
-        session.start(customer)
+        session.start(customer, clock)
         return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')

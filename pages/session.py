@@ -5,16 +5,16 @@ login still exists with the same session epoch (a password reset ends all sessio
 has not been idle longer than the profile allows.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nicegui import app, ui
 
-from domain.accounts import SessionGrant
+from domain.accounts import SessionGrant, login_only
+from domain.clock import Clock
 from domain.errors import SessionEnded
-from pages.portal import Portal, login_only
+from service.runner import Portal
 
 T = TypeVar('T')
 
@@ -27,13 +27,13 @@ class LoggedIn:
     customer_id: int | None
 
 
-def start(grant: SessionGrant) -> None:
+def start(grant: SessionGrant, clock: Clock) -> None:
     storage = app.storage.user
     storage.pop('pending_user', None)
     storage.update(
         user_id=grant.user_id,
         epoch=grant.epoch,
-        last_active=time.time(),
+        last_active=clock.now().timestamp(),
         customer_id=grant.customer_ids[0] if grant.customer_ids else None,
         must_change_password=grant.must_change_password,
     )
@@ -42,15 +42,18 @@ def start(grant: SessionGrant) -> None:
 PENDING_SECONDS = 300  # the code must follow the password within five minutes
 
 
-def await_code(grant: SessionGrant) -> None:
+def await_code(grant: SessionGrant, clock: Clock) -> None:
     """The password was right; the session starts only after the second factor."""
     end()
-    app.storage.user.update(pending_user=grant.user_id, pending_since=time.time())
+    app.storage.user.update(pending_user=grant.user_id, pending_since=clock.now().timestamp())
 
 
-def awaiting_code() -> int | None:
+def awaiting_code(clock: Clock) -> int | None:
     storage = app.storage.user
-    if 'pending_user' not in storage or time.time() - float(storage.get('pending_since', 0)) > PENDING_SECONDS:
+    if (
+        'pending_user' not in storage
+        or clock.now().timestamp() - float(storage.get('pending_since', 0)) > PENDING_SECONDS
+    ):
         return None
     return int(storage['pending_user'])
 
@@ -63,14 +66,15 @@ def end() -> None:
 TOUCH_SECONDS = 5  # every write of the session storage is a file or Redis write: at most one per 5 s
 
 
-def touch() -> None:
+def touch(clock: Clock) -> None:
     storage = app.storage.user
-    if 'user_id' in storage and time.time() - float(storage.get('last_active', 0)) >= TOUCH_SECONDS:
-        storage['last_active'] = time.time()
+    now = clock.now().timestamp()
+    if 'user_id' in storage and now - float(storage.get('last_active', 0)) >= TOUCH_SECONDS:
+        storage['last_active'] = now
 
 
-def idle_seconds() -> float:
-    return time.time() - float(app.storage.user.get('last_active', 0))
+def idle_seconds(clock: Clock) -> float:
+    return clock.now().timestamp() - float(app.storage.user.get('last_active', 0))
 
 
 def select_customer(customer_id: int) -> None:
@@ -113,13 +117,13 @@ async def _while_logged_in(
         end()
         ui.navigate.to('/')
         return False, None
-    touch()
+    touch(portal.clock)
     return True, result
 
 
 def _idle_ended(portal: Portal) -> bool:
     """Ends the session when the browser has been idle longer than the profile allows."""
-    if idle_seconds() <= portal.profile.session.idle_minutes * 60:
+    if idle_seconds(portal.clock) <= portal.profile.session.idle_minutes * 60:
         return False
     end()
     app.storage.user['idle_logout'] = True  # shown once on the login page
@@ -143,5 +147,5 @@ async def current_with(portal: Portal, query: Callable[..., T]) -> tuple[LoggedI
     except SessionEnded:
         end()
         return None
-    touch()
+    touch(portal.clock)
     return LoggedIn(storage['user_id'], storage.get('customer_id')), found

@@ -10,9 +10,9 @@ from domain.errors import DomainError
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
+from service.runner import Portal
 
 IMPORT_FILES = (
     'customers.csv',

@@ -12,9 +12,9 @@ from domain.i18n import day, number
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from domain.i18n import BERLIN
+from domain.clock import BERLIN
 from pages import language, staff_session
 from pages.frame import house_style
 from pages.language import t
-from pages.portal import PAGE_TIMEOUT, Portal
+from pages.protected import PAGE_TIMEOUT
 from pages.speed import redirect
 from pages.staff_session import StaffMe
+from service.runner import Portal
 
 NAVIGATION = (
     ('staff.nav_customers', '/verwaltung/kunden', False),

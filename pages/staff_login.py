@@ -9,8 +9,8 @@ from pages import renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
-from pages.portal import Portal
 from pages.speed import redirect
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:
@@ -42,6 +42,7 @@ def _login_pages(portal: Portal) -> None:
                         portal.act(
                             staff.password_step, form.value('email'), form.value('password'), address=client_address()
                         ),
+                        portal.clock,
                     )
                 except DomainError as error:
                     form.show(error)
@@ -69,7 +70,7 @@ def _login_pages(portal: Portal) -> None:
                 except DomainError as error:
                     form.show(error)
                     return
-                staff_session.start(grant)
+                staff_session.start(grant, portal.clock)
                 ui.navigate.to('/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden')
 
             form.fields['code'].on('keydown.enter', submit)
@@ -110,7 +111,7 @@ def _login_pages(portal: Portal) -> None:
                 except DomainError as error:
                     form.show(error)
                     return
-                staff_session.start(grant)
+                staff_session.start(grant, portal.clock)
                 confirm.set_visibility(False)
                 with codes_box:
                     ui.label(t('staff.recovery_title')).classes('text-h6').props('role=heading aria-level=2')
@@ -147,7 +148,7 @@ def _login_pages(portal: Portal) -> None:
                 except DomainError as error:
                     form.show(error)
                     return
-                staff_session.start(grant)
+                staff_session.start(grant, portal.clock)
                 ui.navigate.to('/verwaltung/kunden')
 
             ui.button(t('staff.password_submit'), on_click=submit).props('no-caps')

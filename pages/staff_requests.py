@@ -5,15 +5,15 @@ from datetime import datetime
 from nicegui import run, ui
 
 from domain import requests
+from domain.clock import BERLIN
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
-from domain.i18n import BERLIN
 from pages import staff_session
 from pages.forms import Form, client_address, page_title
 from pages.language import t
-from pages.portal import Portal
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
+from service.runner import Portal
 
 
 def create(portal: Portal) -> None:

@@ -5,16 +5,16 @@ the second factor it is `verified`. Like the customers', it ends after the profi
 locked account or a changed password ends it at the next page or action.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nicegui import app, ui
 
+from domain.clock import Clock
 from domain.errors import SessionEnded
 from domain.staff import StaffGrant, staff_session
-from pages.portal import Portal
+from service.runner import Portal
 
 T = TypeVar('T')
 
@@ -34,12 +34,12 @@ class StaffMe:
         return self.role == 'admin'
 
 
-def start(grant: StaffGrant) -> None:
+def start(grant: StaffGrant, clock: Clock) -> None:
     app.storage.user.update(
         staff_id=grant.staff_id,
         staff_epoch=grant.epoch,
         staff_verified=grant.verified,
-        staff_active=time.time(),
+        staff_active=clock.now().timestamp(),
         staff_role=grant.role,
         staff_name=grant.name,
         staff_must_change=grant.must_change_password,
@@ -61,7 +61,7 @@ async def current(portal: Portal) -> StaffMe | None:
     if staff is None:
         end()
         return None
-    storage['staff_active'] = time.time()
+    storage['staff_active'] = portal.clock.now().timestamp()
     return StaffMe(
         staff.id or 0,
         staff.role,
@@ -74,7 +74,10 @@ async def current(portal: Portal) -> StaffMe | None:
 def _idle_ended(portal: Portal) -> bool:
     """Ends the staff session when the browser has been idle longer than the profile allows."""
     storage = app.storage.user
-    if time.time() - float(storage.get('staff_active', 0)) <= portal.profile.session.idle_minutes * 60:
+    if (
+        portal.clock.now().timestamp() - float(storage.get('staff_active', 0))
+        <= portal.profile.session.idle_minutes * 60
+    ):
         return False
     end()
     storage['staff_idle_logout'] = True
@@ -117,5 +120,5 @@ async def _while_logged_in(
         end()
         ui.navigate.to('/verwaltung')
         return False, None
-    storage['staff_active'] = time.time()
+    storage['staff_active'] = portal.clock.now().timestamp()
     return True, result

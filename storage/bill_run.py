@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -71,6 +71,7 @@ class RunConfig:
     documents: Path  # the data directory's documents/, where bills/ lives
     year: int
     bill_date: date
+    now: datetime  # the run's start by the portal's clock: the instant its bills and audit entries carry
 
 
 def write_pdf(profile: UtilityProfile, bill: BillDocument, path: Path) -> None:
@@ -93,7 +94,7 @@ def _worker_engine(url: str) -> Engine:
 def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
     """Bill these contracts (runs in a worker process)."""
     engine = _worker_engine(config.url)
-    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher())
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
     summary = RunSummary()
     keys = {contract_id: run_key(contract_id, config.year) for contract_id in contract_ids}
     with Session(engine) as session:  # a resumed run skips what it made before without computing it again
@@ -161,7 +162,7 @@ def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path) -
 
 def correct(engine: Engine, config: RunConfig, bill_number: str) -> BillDocument:
     """Replace one computed bill by a correction (new number, both kept) and render it."""
-    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher())
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
     with SqlUnitOfWork(engine) as uow:
         bill = correct_bill(uow, context, bill_number, config.bill_date)
     write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')

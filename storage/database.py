@@ -45,6 +45,16 @@ def checkpoint(engine: Engine) -> None:
             connection.exec_driver_sql('PRAGMA wal_checkpoint(PASSIVE)')
 
 
+def reachable(engine: Engine) -> bool:
+    """Whether the database answers a trivial query (the health check)."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql('SELECT 1')
+    except Exception:
+        return False
+    return True
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (the app does this on every start)."""
     config = Config()

@@ -8,7 +8,7 @@ transaction.
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import SQLModel
 
+from domain.clock import local_day
 from domain.identifiers import malo_check_digit
 from domain.model import (
     Bill,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 DEMO_LOGIN = 'demo@kundenportal.example'
 DEMO_PASSWORD = 'Demo-Zugang-2026!'
-YEARS = (2023, 2024, 2025)
 
 FIRST = {
     'Frau': [
@@ -99,7 +99,7 @@ COMMODITIES = {
         (1400, 5200),
         '1',
         Decimal('0.19'),
-        {2023: '0.3100', 2024: '0.2800', 2025: '0.2500', 2026: '0.2500'},
+        {-3: '0.3100', -2: '0.2800', -1: '0.2500', 0: '0.2500'},
         '120.00',
     ),
     'gas': (
@@ -108,7 +108,7 @@ COMMODITIES = {
         (7000, 24000),
         '7',
         Decimal('0.19'),
-        {2023: '0.1200', 2024: '0.1000', 2025: '0.0900', 2026: '0.0900'},
+        {-3: '0.1200', -2: '0.1000', -1: '0.0900', 0: '0.0900'},
         '150.00',
     ),
     'water': (
@@ -117,7 +117,7 @@ COMMODITIES = {
         (35, 180),
         '8',
         Decimal('0.07'),
-        {2023: '2.0500', 2024: '2.1000', 2025: '2.1000', 2026: '2.1500'},
+        {-3: '2.0500', -2: '2.1000', -1: '2.1000', 0: '2.1500'},
         '90.00',
     ),
     'heat': (
@@ -126,11 +126,12 @@ COMMODITIES = {
         (5000, 15000),
         '6',
         Decimal('0.19'),
-        {2023: '0.1300', 2024: '0.1250', 2025: '0.1200', 2026: '0.1200'},
+        {-3: '0.1300', -2: '0.1250', -1: '0.1200', 0: '0.1200'},
         '300.00',
     ),
 }
-MID_YEAR_CHANGE = date(2026, 7, 1)  # electricity: 0.2500 → 0.2650 net
+# Prices per year, keyed by the year's distance from the current one (-3 … 0): the demo is made for the day it is
+# built, so its last billed year is always the year before. Electricity changes mid-year (1 July): 0.2500 → 0.2650.
 
 
 @dataclass
@@ -157,12 +158,23 @@ def has_customers(engine: Engine) -> bool:
         return bool(connection.execute(select(func.count()).select_from(Customer)).scalar())
 
 
+def demo_years(today: date) -> tuple[int, int, int]:
+    """The three years with readings and bills: the last one is the year before `today`'s."""
+    return today.year - 3, today.year - 2, today.year - 1
+
+
 def build_demo(
-    engine: Engine, profile: UtilityProfile, customers: int, hasher: PasswordHasher, seed: int = 2026, chunk: int = 5000
+    engine: Engine,
+    profile: UtilityProfile,
+    customers: int,
+    hasher: PasswordHasher,
+    now: datetime,
+    seed: int = 2026,
+    chunk: int = 5000,
 ) -> DemoSummary:
-    """Insert the demo utility in chunks of customers, in one transaction, with flat memory use."""
+    """Insert the demo utility as of `now` in chunks of customers, in one transaction, with flat memory use."""
     started = time.perf_counter()
-    rows = _Rows(profile, random.Random(seed))
+    rows = _Rows(profile, random.Random(seed), now)
     summary = DemoSummary(customers=customers)
     with engine.begin() as connection:
         for first in range(1, customers + 1, chunk):
@@ -186,8 +198,10 @@ def _bulk_insert(connection, table: type[SQLModel], values: list[dict], batch: i
 class _Rows:
     """Row dictionaries per table, with ids assigned here so that one pass suffices."""
 
-    def __init__(self, profile: UtilityProfile, rnd: random.Random) -> None:
-        self.profile, self.rnd = profile, rnd
+    def __init__(self, profile: UtilityProfile, rnd: random.Random, now: datetime) -> None:
+        self.profile, self.rnd, self.now = profile, rnd, now
+        self.today = local_day(now)
+        self.years = demo_years(self.today)
         self.tables: dict[type[SQLModel], list[dict]] = {
             t: []
             for t in (
@@ -219,7 +233,7 @@ class _Rows:
         return count
 
     def add_demo_login(self, hasher: PasswordHasher) -> None:
-        now = datetime.now(UTC)
+        now = self.now
         self.tables[PortalUser].append(
             {
                 'id': 1,
@@ -290,7 +304,7 @@ class _Rows:
                 'customer_id': serial,
                 'commodity': commodity,
                 'tariff_code': tariff,
-                'start_date': date(2019 + serial % 4, 1 + serial % 12, 1),
+                'start_date': date(self.years[0] - 4 + serial % 4, 1 + serial % 12, 1),
                 'end_date': None,
                 'malo_id': f'{ten}{malo_check_digit(ten)}',
                 'notice_period_weeks': 4,
@@ -313,7 +327,7 @@ class _Rows:
                 'kind': kind,
                 'registers': registers,
                 'pre_decimal_digits': 5 if commodity == 'water' else 6,
-                'installed_on': date(2018, 1, 1),
+                'installed_on': date(self.years[0] - 5, 1, 1),
                 'removed_on': None,
                 'z_number': Decimal('0.9640') if gas else None,
                 'calorific_value': Decimal('11.250') if gas else None,
@@ -330,7 +344,7 @@ class _Rows:
         for obis in registers:
             share = Decimal('0.6') if obis == '1.8.1' else Decimal('0.4') if obis == '1.8.2' else Decimal(1)
             value = Decimal(self.rnd.randint(1000, 40000))
-            for year in (2022, *YEARS):
+            for year in (self.years[0] - 1, *self.years):
                 value += (volume * share * Decimal(self.rnd.uniform(0.85, 1.15))).quantize(Decimal('1'))
                 source = (
                     'remote' if kind != 'manual' else self.rnd.choice(['customer', 'customer', 'utility', 'estimated'])
@@ -350,8 +364,8 @@ class _Rows:
 
     def _bills(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> str:
         number = ''
-        for year in YEARS[:-1]:  # imported without PDF; the last year is billed by the portal
-            net = yearly * Decimal(prices[year]) + base
+        for year in self.years[:-1]:  # imported without PDF; the last year is billed by the portal
+            net = yearly * Decimal(prices[year - self.today.year]) + base
             gross = (net * (1 + vat)).quantize(Decimal('0.01'), ROUND_HALF_UP)
             self.bill_count += 1
             number = f'RE{year}{self.bill_count:08d}'
@@ -371,8 +385,8 @@ class _Rows:
 
     def _installments(self, contract_id: int, yearly: Decimal, vat: Decimal, prices: dict, base: Decimal) -> None:
         """The plan and the payments of the last billed year and of the current one (paid up to today)."""
-        for year in (YEARS[-1], YEARS[-1] + 1):
-            annual = (yearly * Decimal(prices[year]) + base) * (1 + vat)
+        for year in (self.years[-1], self.today.year):
+            annual = (yearly * Decimal(prices[year - self.today.year]) + base) * (1 + vat)
             amount = (annual / 12).quantize(Decimal('1'), ROUND_CEILING)
             self.tables[InstallmentPlan].append(
                 {
@@ -384,18 +398,18 @@ class _Rows:
                 }
             )
             for month in range(1, 13):
-                if date(year, month, 15) <= date.today():
+                if date(year, month, 15) <= self.today:
                     self.tables[Payment].append(
                         {'contract_id': contract_id, 'paid_on': date(year, month, 15), 'amount': amount}
                     )
 
     def add_prices(self) -> None:
         for tariff, unit, _, _, vat, prices, base in COMMODITIES.values():
-            for year, price in prices.items():
+            for offset, price in prices.items():
                 self.tables[Price].append(
                     {
                         'tariff_code': tariff,
-                        'valid_from': date(year, 1, 1),
+                        'valid_from': date(self.today.year + offset, 1, 1),
                         'unit': unit,
                         'working_price_net': Decimal(price),
                         'base_price_net_per_year': base,
@@ -405,7 +419,7 @@ class _Rows:
         self.tables[Price].append(
             {
                 'tariff_code': 'STROM-BASIS',
-                'valid_from': MID_YEAR_CHANGE,
+                'valid_from': date(self.today.year, 7, 1),
                 'unit': 'kWh',
                 'working_price_net': Decimal('0.2650'),
                 'base_price_net_per_year': '120.00',
@@ -414,9 +428,14 @@ class _Rows:
         )
 
 
-def bill_last_year(url: str, profile: UtilityProfile, secret: str, base_url: str, documents: Path) -> 'RunSummary':
-    """The portal's own bills for the demo's last year (with PDFs), as the billing run would make them."""
+def bill_last_year(
+    url: str, profile: UtilityProfile, secret: str, base_url: str, documents: Path, now: datetime
+) -> 'RunSummary':
+    """The portal's own bills for the demo's last year (with PDFs), as the billing run would make them: dated 20
+    January, or today in the first days of the year."""
     from storage.bill_run import RunConfig, run
 
-    config = RunConfig(url, profile, secret, base_url, documents, YEARS[-1], date(YEARS[-1] + 1, 1, 20))
+    today = local_day(now)
+    last = demo_years(today)[-1]
+    config = RunConfig(url, profile, secret, base_url, documents, last, min(date(last + 1, 1, 20), today), now)
     return run(config, progress=None)

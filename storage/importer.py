@@ -14,9 +14,10 @@ from typing import TextIO
 
 from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
 
+from domain.clock import Clock
 from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
-from domain.types import Money, utcnow
+from domain.types import Money
 from storage.csv_kinds import KINDS, Kind, Lookups, Row
 
 
@@ -49,7 +50,8 @@ class ImportResult:
 def import_folder(
     engine: Engine,
     folder: Path,
-    documents: Path | None = None,
+    documents: Path | None,
+    clock: Clock,
     progress: TextIO | None = None,
     check_only: bool = False,
     actor: str = 'import',
@@ -62,7 +64,7 @@ def import_folder(
         path = folder / kind.file
         if path.is_file():
             outcome = _import_file(
-                engine, kind, path, lookups, documents or folder / 'documents', progress, check_only, actor
+                engine, kind, path, lookups, documents or folder / 'documents', clock, progress, check_only, actor
             )
             result.files.append(outcome)
             if progress is not None:
@@ -78,6 +80,7 @@ def _import_file(
     path: Path,
     lookups: Lookups,
     documents: Path,
+    clock: Clock,
     progress: TextIO | None,
     check_only: bool = False,
     actor: str = 'import',
@@ -92,7 +95,8 @@ def _import_file(
         if not check_only:
             _apply(connection, kind, inserts, updates)
             _copy_documents(pdfs, documents)
-            _audit_import(connection, kind, f'file={path.name}', len(records), len(inserts), len(updates), actor)
+            audit = (f'file={path.name}', len(records), len(inserts), len(updates), actor)
+            _audit_import(connection, kind, clock, *audit)
     result.created, result.updated = len(inserts), len(updates)
     result.unchanged = len(records) - len(inserts) - len(updates)
     if kind.lookup and check_only:  # later files of the preview may name the new records
@@ -114,6 +118,7 @@ class RowsResult:
 def import_rows(
     engine: Engine,
     documents: Path,
+    clock: Clock,
     kind_name: str,
     rows: list[Row],
     pdfs: dict[str, bytes] | None = None,
@@ -154,7 +159,8 @@ def import_rows(
             target = documents / 'bills' / f'{number}.pdf'
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        _audit_import(connection, kind, f'source={source}', len(records), result.created, result.updated, source)
+        counts = (len(records), result.created, result.updated)
+        _audit_import(connection, kind, clock, f'source={source}', *counts, source)
     result.unchanged = len(records) - result.created - result.updated
     return result
 
@@ -183,13 +189,13 @@ def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> 
 
 
 def _audit_import(
-    connection, kind: Kind, source: str, rows: int, created: int, updated: int, actor: str = 'import'
+    connection, kind: Kind, clock: Clock, source: str, rows: int, created: int, updated: int, actor: str = 'import'
 ) -> None:
     connection.execute(
         insert(AuditEntry.__table__),
         [
             {  # type: ignore[attr-defined]
-                'at': utcnow(),
+                'at': clock.now(),
                 'actor': actor,
                 'action': f'import_{kind.file.removesuffix(".csv")}',
                 'customer_id': None,

@@ -20,8 +20,8 @@ from typing import Any, NamedTuple, Protocol
 import aiosmtplib
 from sqlalchemy import Engine, Row, bindparam, select, update
 
+from domain.clock import Clock
 from domain.model import OutboxMail
-from domain.types import utcnow
 
 log = logging.getLogger('kundenportal.mail')
 LEASE = timedelta(minutes=5)
@@ -74,8 +74,8 @@ class Transport(Protocol):
 class FolderTransport:
     """Demo mode: every mail becomes an .eml file in the outbox folder and a line in the log."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, clock: Clock) -> None:
+        self.folder, self.clock = folder, clock
 
     async def send_all(self, messages: list[Outgoing]) -> list[str | None]:
         return await asyncio.to_thread(lambda: [self._write(message) for message in messages])  # off the loop
@@ -83,7 +83,7 @@ class FolderTransport:
     def _write(self, message: Outgoing) -> str | None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f'{utcnow():%Y%m%d-%H%M%S}-{message.message_id.strip("<>").split("@")[0]}.eml'
+            name = f'{self.clock.now():%Y%m%d-%H%M%S}-{message.message_id.strip("<>").split("@")[0]}.eml'
             (self.folder / name).write_bytes(message.data)
         except OSError as error:
             return str(error)
@@ -127,8 +127,8 @@ class SmtpTransport:
 
 
 class OutboxSender:
-    def __init__(self, engine: Engine, transport: Transport, sender: str) -> None:
-        self.engine, self.transport, self.sender = engine, transport, sender
+    def __init__(self, engine: Engine, transport: Transport, sender: str, clock: Clock) -> None:
+        self.engine, self.transport, self.sender, self.clock = engine, transport, sender, clock
         self.wake = asyncio.Event()
 
     async def run_forever(self, poll_seconds: float) -> None:
@@ -156,7 +156,7 @@ class OutboxSender:
     def _claim(self, batch: int) -> list[Row]:
         """The due mails (id, recipient, subject, text, html, created_at, attempts), their lease taken. Plain
         statements, not ORM objects: at a peak the sender claims batches of fifty while customers submit."""
-        now = utcnow()
+        now = self.clock.now()
         with self.engine.begin() as db:
             mails = list(db.execute(DUE.limit(batch).with_for_update(skip_locked=True), {'now': now}))
             if mails:
@@ -164,7 +164,7 @@ class OutboxSender:
             return mails
 
     def _record(self, outcomes: list[tuple[Row, str | None]]) -> None:
-        now = utcnow()
+        now = self.clock.now()
         with self.engine.begin() as db:
             sent = [mail.id for mail, error in outcomes if error is None]
             if sent:

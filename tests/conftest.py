@@ -24,6 +24,7 @@ os.environ.update(
 from sqlalchemy import create_engine, text
 
 from storage.database import make_engine, migrate
+from tests.clock import SUITE_NOW, travel
 
 PG_URL = os.environ.get('KUNDENPORTAL_TEST_POSTGRES_URL', '')
 BACKENDS = ['sqlite', 'postgresql']
@@ -88,3 +89,10 @@ def _admin(statement: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(statement))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at the suite's pinned instant (tests/clock.py); the clock ticks on from there."""
+    with travel(SUITE_NOW) as traveller:
+        yield traveller

@@ -1,14 +1,13 @@
 """Plain factory functions for test data: each test builds exactly what it needs."""
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from itertools import count
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.i18n import BERLIN
 from domain.model import (
     Bill,
     Contract,
@@ -22,13 +21,33 @@ from domain.model import (
     Price,
     UserCustomer,
 )
-from domain.types import utcnow
 from storage.hashing import Argon2Hasher
+from tests import clock
 
 
 def portal_today() -> date:
-    """The portal's day (Europe/Berlin): from midnight in Germany to midnight UTC, date.today() is a day behind."""
-    return datetime.now(BERLIN).date()
+    """The portal's day (Europe/Berlin) at the pinned clock (tests/clock.py)."""
+    return clock.today()
+
+
+def last_year() -> int:
+    """The calendar year before the pinned day's: the one with the customers' latest annual bills."""
+    return portal_today().year - 1
+
+
+def year_end(years_back: int = 1) -> date:
+    """31 December of a year before the pinned day's (1: last year)."""
+    return date(portal_today().year - years_back, 12, 31)
+
+
+def annual_bill_date() -> date:
+    """When the bills of `last_year()` are dated: 20 January, or the pinned day if that comes earlier."""
+    return min(date(last_year() + 1, 1, 20), portal_today())
+
+
+def year_start(today: date | None = None) -> date:
+    """1 January of the (calendar) billing year containing the pinned day."""
+    return date((today or portal_today()).year, 1, 1)
 
 
 _serial = count(1)
@@ -68,21 +87,22 @@ def make_customer(
             customer_id=customer.id,
             commodity=commodity,
             tariff_code='STROM-BASIS',
-            start_date=date(2020, 1, 1),
+            start_date=date(portal_today().year - 6, 1, 1),
             malo_id='41373559241',
         )
         session.add(contract)
         session.flush()
         session.add(Meter(meter_number=meter_number, contract_id=contract.id))
-        bill_number = f'RE2025{n:06d}'
+        year = last_year()
+        bill_number = f'RE{year}{n:06d}'
         if with_bill:
             session.add(
                 Bill(
                     bill_number=bill_number,
                     contract_id=contract.id,
-                    bill_date=date(2026, 1, 20),
-                    period_start=date(2025, 1, 1),
-                    period_end=date(2025, 12, 31),
+                    bill_date=annual_bill_date(),
+                    period_start=date(year, 1, 1),
+                    period_end=date(year, 12, 31),
                     amount_gross=Decimal('1123.60'),
                 )
             )
@@ -100,12 +120,12 @@ def make_login(engine: Engine, customer_ids: list[int], email: str = '', passwor
     """An active portal login linked to the given customers."""
     email = email or f'kunde{next(_serial)}@example.org'
     with Session(engine) as session:
-        fields = {'state': 'active', 'created_at': utcnow(), 'confirmed_at': utcnow(), **overrides}
+        fields = {'state': 'active', 'created_at': clock.now(), 'confirmed_at': clock.now(), **overrides}
         user = PortalUser(email=email, password_hash=CHEAP_HASHER.hash(password), **fields)
         session.add(user)
         session.flush()
         for customer_id in customer_ids:
-            session.add(UserCustomer(user_id=user.id, customer_id=customer_id, linked_at=utcnow()))
+            session.add(UserCustomer(user_id=user.id, customer_id=customer_id, linked_at=clock.now()))
         session.commit()
         return {'id': user.id, 'email': email, 'password': password}
 
@@ -174,14 +194,16 @@ def add_tariff(
     per_year: int = 12,
     paid_months: int = 0,
 ) -> None:
-    """Prices for the customer's contract (0.2521 × 1.19 ≈ 0.30 € gross) and an installment plan from 1.1.2026."""
+    """Prices for the customer's contract (0.2521 × 1.19 ≈ 0.30 € gross) since last year, and an installment plan
+    from 1 January of the pinned day's year with due day 15, the first `paid_months` of which are paid."""
+    this_year = year_start()
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer_id)).first()
         if session.exec(select(Price).where(Price.tariff_code == contract.tariff_code)).first() is None:
             session.add(
                 Price(
                     tariff_code=contract.tariff_code,
-                    valid_from=date(2025, 1, 1),
+                    valid_from=date(this_year.year - 1, 1, 1),
                     unit='kWh',
                     working_price_net=Decimal(working_net),
                     base_price_net_per_year=Decimal(base_net),
@@ -191,14 +213,16 @@ def add_tariff(
         session.add(
             InstallmentPlan(
                 contract_id=contract.id,
-                valid_from=date(2026, 1, 1),
+                valid_from=this_year,
                 amount=Decimal(amount),
                 due_day=15,
                 per_year=per_year,
             )
         )
         for month in range(1, paid_months + 1):
-            session.add(Payment(contract_id=contract.id, paid_on=date(2026, month, 15), amount=Decimal(amount)))
+            session.add(
+                Payment(contract_id=contract.id, paid_on=date(this_year.year, month, 15), amount=Decimal(amount))
+            )
         session.commit()
 
 
@@ -227,7 +251,7 @@ def make_staff(
                 must_change_password=False,
                 totp_enabled=True,
                 totp_secret=seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret),
-                created_at=utcnow(),
+                created_at=clock.now(),
             )
         )
         session.commit()

@@ -23,12 +23,13 @@ def test_ci_runs_the_readmes_test_command_verbatim():
 
 def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
     project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
-    assert project['project']['scripts'] == {'kundenportal': 'app:main'}
+    assert project['project']['scripts'] == {'kundenportal': 'service.cli:main'}
     assert project['tool']['setuptools']['packages']['find']['include'] == [
         'domain*',
         'storage*',
         'pages*',
         'api*',
+        'service*',
         'profiles',
     ]
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests import clock
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get('KUNDENPORTAL_TEST_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = [
@@ -112,7 +114,11 @@ def start_portal(database_url, mail, tmp_path):
         )
         log = (tmp_path / f'server-{port}.log').open('w')
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / 'app.py')], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+            portal_command(),
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         processes.append(process)
         _wait_until_healthy(base, process, tmp_path / f'server-{port}.log')
@@ -122,6 +128,11 @@ def start_portal(database_url, mail, tmp_path):
     for process in processes:
         process.terminate()
         process.wait(timeout=10)
+
+
+def portal_command() -> list[str]:
+    """app.py in a process of its own, its clock starting where the test's stands (tests/pinned_app.py)."""
+    return [sys.executable, str(ROOT / 'tests' / 'pinned_app.py'), clock.now().isoformat()]
 
 
 def _wait_until_healthy(base: str, process: subprocess.Popen, log: Path) -> None:

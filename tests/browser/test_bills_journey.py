@@ -1,7 +1,6 @@
 """Bills in a real Chromium: a paperless customer gets the mail, finds the bill in the inbox and downloads it."""
 
 import subprocess
-from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -10,8 +9,9 @@ from sqlmodel import Session, col, select
 from domain.model import Bill
 from storage.bill_run import RunConfig, run
 from storage.settings import Settings
+from tests import clock
 from tests.browser.test_self_service_journeys import log_in
-from tests.factories import add_readings, add_tariff, make_customer, make_login
+from tests.factories import add_readings, add_tariff, annual_bill_date, last_year, make_customer, make_login, year_end
 
 # The storage paths run on both databases in tests/storage; the journeys run once, on PostgreSQL, to keep the
 # suite under ten minutes.
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['pos
 
 def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start_portal, mail, browser: Page, tmp_path):
     customer = make_customer(engine, last_name='Online', paperless=True)
-    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000), (year_end(), 13200))
     add_tariff(engine, customer['id'], amount='92')
     make_login(engine, [customer['id']], email='online@example.org')
     config = RunConfig(
@@ -29,8 +29,9 @@ def test_a_paperless_customer_downloads_the_new_bill(engine, database_url, start
         'secret',
         'http://portal.test',
         tmp_path / 'data' / 'documents',
-        2025,
-        date(2026, 1, 20),
+        last_year(),
+        annual_bill_date(),
+        clock.now(),
     )
     assert run(config, workers=1, progress=None).bills == 1
     with Session(engine) as session:

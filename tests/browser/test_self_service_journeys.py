@@ -7,13 +7,22 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, portal_today, set_meter
+from tests.clock import SUITE_NOW
+from tests.factories import (
+    PASSWORD,
+    add_readings,
+    add_tariff,
+    make_customer,
+    make_login,
+    set_meter,
+    year_end,
+)
 
 # The storage paths run on both databases in tests/storage; the journeys run once, on PostgreSQL, to keep the
 # suite under ten minutes.
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)]
-TODAY = portal_today()
-DAYS = (TODAY - date(2025, 12, 31)).days
+TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
+DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days
 
 
 def log_in(page: Page, base: str, email: str) -> None:
@@ -28,11 +37,11 @@ def log_in(page: Page, base: str, email: str) -> None:
 def household(engine):
     """One login with a manually read meter (10 kWh a day so far) and a radio-read water meter."""
     manual = make_customer(engine, last_name='Selbst')
-    add_readings(engine, manual['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_readings(engine, manual['meter_number'], (year_end(2), 10000), (year_end(), 13650))
     add_tariff(engine, manual['id'], amount='92', paid_months=TODAY.month - 1)
     radio = make_customer(engine, commodity='water', last_name='Funk')
     set_meter(engine, radio['meter_number'], kind='radio')
-    add_readings(engine, radio['meter_number'], (date(2025, 12, 31), 321), source='remote')
+    add_readings(engine, radio['meter_number'], (year_end(), 321), source='remote')
     make_login(engine, [manual['id'], radio['id']], email='haushalt@example.org')
     return manual, radio
 

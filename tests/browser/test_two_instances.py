@@ -4,13 +4,12 @@ it was on (what a proxy with sticky sessions does when an instance fails; docs/o
 import os
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ROOT, _wait_until_healthy, free_port
+from tests.browser.conftest import _wait_until_healthy, free_port, portal_command
 from tests.browser.test_self_service_journeys import log_in
 from tests.factories import make_customer, make_login
 
@@ -78,7 +77,7 @@ def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis
         (tmp_path / name).mkdir()
         processes.append(
             subprocess.Popen(
-                [sys.executable, str(ROOT / 'app.py')],
+                portal_command(),
                 cwd=tmp_path / name,
                 env=env,
                 stdout=log,

@@ -48,10 +48,10 @@ async def test_switching_customers_takes_one_selection(user, db, erika):
     from sqlmodel import Session
 
     from domain.model import UserCustomer
-    from domain.types import utcnow
+    from tests import clock
 
     with Session(db) as session:
-        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=utcnow()))
+        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=clock.now()))
         session.commit()
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.should_see('Frau Erika Erste')

@@ -11,9 +11,9 @@ from domain.api_tokens import create_token, revoke_token
 from domain.model import AuditEntry, Bill, Contract, Customer, Price, StaffUser
 from domain.ports import Context
 from domain.tokens import digest
-from domain.types import utcnow
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
+from tests import clock
 from tests.factories import CHEAP_HASHER, make_customer, make_staff
 
 SECRET = 'test-secret-0123456789abcdef'
@@ -32,7 +32,11 @@ def token(db, scope: str) -> str:
 
 def context() -> Context:
     return Context(
-        Settings(profile='stadtwerke-a', demo=True).load_profile(), SECRET, 'http://portal.test', CHEAP_HASHER
+        Settings(profile='stadtwerke-a', demo=True).load_profile(),
+        SECRET,
+        'http://portal.test',
+        CHEAP_HASHER,
+        clock.now(),
     )
 
 
@@ -185,14 +189,14 @@ async def test_each_change_reaches_a_token_exactly_once(user, db):
         for n in range(5):
             session.add(
                 AuditEntry(
-                    at=utcnow(),
+                    at=clock.now(),
                     actor='user:1',
                     action='installment_changed',
                     customer_id=customer['id'],
                     details=f'n={n}',
                 )
             )
-        session.add(AuditEntry(at=utcnow(), actor='user:1', action='login'))  # not a change for billing
+        session.add(AuditEntry(at=clock.now(), actor='user:1', action='login'))  # not a change for billing
         session.commit()
     reader, other = token(db, 'read'), token(db, 'read')
     client = user.http_client

@@ -6,9 +6,9 @@ import pyotp
 from nicegui import ui
 from sqlmodel import Session, select
 
-from app import main
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
 from domain.totp import unseal
+from service.cli import main
 from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
 
@@ -131,7 +131,7 @@ async def staff_login(user, totp) -> None:
 
 async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
     from domain.model import ContactMessage
-    from domain.types import utcnow
+    from tests import clock
 
     customer = make_customer(db, last_name='Fragend')
     make_login(db, [customer['id']], email='fragend@example.org')
@@ -139,7 +139,7 @@ async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
         session.add(
             ContactMessage(
                 customer_id=customer['id'],
-                created_at=utcnow(),
+                created_at=clock.now(),
                 topic='Rechnung',
                 subject='Frage zur Rechnung',
                 message='Warum ist sie so hoch?',
@@ -161,7 +161,7 @@ async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
 
 async def test_the_review_queue_decides_with_a_message(user, db):
     from domain.model import ReviewItem
-    from domain.types import utcnow
+    from tests import clock
 
     customer = make_customer(db, last_name='Pruefling')
     with Session(db) as session:
@@ -169,7 +169,7 @@ async def test_the_review_queue_decides_with_a_message(user, db):
             ReviewItem(
                 customer_id=customer['id'],
                 kind='implausible_reading',
-                created_at=utcnow(),
+                created_at=clock.now(),
                 details='meter=X date=2026-12-10 readings= 1.8.0=99999',
                 reason='Neue Sauna',
             )
@@ -188,13 +188,13 @@ async def test_the_review_queue_decides_with_a_message(user, db):
 
 async def test_changes_are_marked_and_exported_as_csv(user, db):
     from domain.model import AuditEntry as Entry
-    from domain.types import utcnow
+    from tests import clock
 
     customer = make_customer(db, last_name='Aendernd')
     with Session(db) as session:
         session.add(
             Entry(
-                at=utcnow(),
+                at=clock.now(),
                 actor='user:1',
                 action='bank_account_changed',
                 customer_id=customer['id'],

@@ -1,7 +1,6 @@
 """Rechnungen: the list, the download for the owner, and nothing for anybody else (user fixture)."""
 
 import subprocess
-from datetime import date
 
 import pytest
 from nicegui import app
@@ -10,11 +9,21 @@ from sqlmodel import Session, col, select
 from domain.model import Bill
 from storage.bill_run import RunConfig, run
 from storage.settings import Settings
-from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login
+from tests import clock
+from tests.factories import (
+    PASSWORD,
+    add_readings,
+    add_tariff,
+    annual_bill_date,
+    last_year,
+    make_customer,
+    make_login,
+    year_end,
+)
 from tests.pages.conftest import button, log_in, see
 
 
-def bill_year_2025(database_url, tmp_path) -> None:
+def bill_last_year(database_url, tmp_path) -> None:
     """The portal's own billing run into the documents folder the app serves from."""
     config = RunConfig(
         database_url,
@@ -22,15 +31,16 @@ def bill_year_2025(database_url, tmp_path) -> None:
         'secret',
         'http://portal.test',
         tmp_path / 'data' / 'documents',
-        2025,
-        date(2026, 1, 20),
+        last_year(),
+        annual_bill_date(),
+        clock.now(),
     )
     assert run(config, workers=1, progress=None).errors == []
 
 
 def customer_with_history(db, name, email):
     customer = make_customer(db, last_name=name)
-    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13200))
     add_tariff(db, customer['id'], amount='92')
     make_login(db, [customer['id']], email=email)
     return customer
@@ -40,7 +50,7 @@ def customer_with_history(db, name, email):
 def billed(db, database_url, tmp_path):
     otto = customer_with_history(db, 'Otto', 'otto@example.org')
     fremd = customer_with_history(db, 'Fremd', 'fremd@example.org')
-    bill_year_2025(database_url, tmp_path)
+    bill_last_year(database_url, tmp_path)
     with Session(db) as session:
         computed = {b.contract_id: b.bill_number for b in session.exec(select(Bill).where(col(Bill.details) != ''))}
     numbers = sorted(computed.values())

@@ -11,7 +11,7 @@ from nicegui.app.app import prune_user_storage
 
 from domain.errors import Busy
 from domain.readings import submit_reading
-from pages.portal import HashingQueue, Portal
+from service.runner import HashingQueue, Portal
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field
 

@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 
 from domain.i18n import number
 from domain.model import AuditEntry, MeterReading
+from tests import clock
+from tests.clock import SUITE_NOW
 from tests.factories import (
     PASSWORD,
     add_readings,
@@ -17,19 +19,19 @@ from tests.factories import (
     last_mail,
     make_customer,
     make_login,
-    portal_today,
     set_meter,
+    year_end,
 )
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
-TODAY = portal_today()
-DAYS = (TODAY - date(2025, 12, 31)).days  # 10 kWh a day in the history below
+TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
+DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days  # 10 kWh a day in the history below
 
 
 @pytest.fixture
 def anna(db):
     customer = make_customer(db, last_name='Ablesung')
-    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
     login = make_login(db, [customer['id']], email='anna@example.org')
     return customer, login
 
@@ -161,7 +163,7 @@ async def test_two_rate_meters_have_a_field_per_register(user, db):
 async def test_radio_meters_are_read_remotely_and_say_so(user, db):
     customer = make_customer(db, last_name='Funk')
     set_meter(db, customer['meter_number'], kind='radio')
-    add_readings(db, customer['meter_number'], (date(2025, 12, 31), 4321), source='remote')
+    add_readings(db, customer['meter_number'], (year_end(), 4321), source='remote')
     make_login(db, [customer['id']], email='funk@example.org')
     await log_in(user, 'funk@example.org', PASSWORD)
     await user.open('/zaehlerstand')
@@ -175,7 +177,7 @@ async def test_gas_readings_show_the_kwh_they_mean(user, db):
 
     customer = make_customer(db, commodity='gas', last_name='Gas')
     set_meter(db, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
-    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2500))
+    add_readings(db, customer['meter_number'], (year_end(2), 1000), (year_end(), 2500))
     make_login(db, [customer['id']], email='gas@example.org')
     await open_form(user, 'gas@example.org')
     field(user, 'Zählerstand').type(str(2500 + 1500))
@@ -225,7 +227,7 @@ def issue_codes_for(db):
     from tests.factories import CHEAP_HASHER
 
     settings = Settings()  # the same secret as the app under test
-    ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER)
+    ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER, clock.now())
     with SqlUnitOfWork(db) as uow:
         return {c.meter_number: c.code for c in issue_codes(uow, ctx)}
 

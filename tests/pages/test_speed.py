@@ -220,22 +220,22 @@ async def test_an_idle_customers_outbox_sleeps_until_there_is_something_to_send_
 async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_only_behind_another_writer(db, tmp_path):
     """On SQLite a reading submission runs on the event loop; while another writer of the process holds the turn,
     it is rolled back there and runs again in a worker thread once the writer is done: stored once, loop free."""
-    from datetime import date
 
     from sqlalchemy import text
     from sqlmodel import Session, select
 
     from app import build
+    from domain.clock import SystemClock
     from domain.model import MeterReading
     from domain.readings import meter_forms, submit_reading
     from storage.database import make_engine
     from storage.settings import Settings
-    from tests.factories import add_readings, make_customer, make_login, portal_today
+    from tests.factories import add_readings, make_customer, make_login, portal_today, year_end
 
     customer = make_customer(db)
-    add_readings(db, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
     login = make_login(db, [customer['id']])
-    _, portal, _ = build(Settings())
+    _, portal, _ = build(Settings(), SystemClock())
     threads: list[str] = []
     make = portal.unit_of_work
 
@@ -245,7 +245,7 @@ async def test_quick_transactions_run_on_the_event_loop_and_wait_in_a_thread_onl
 
     portal.unit_of_work = recorded
     assert await portal.read(meter_forms, login['id'], customer['id'])
-    value = str(13650 + 10 * (portal_today() - date(2025, 12, 31)).days)
+    value = str(13650 + 10 * (portal_today() - year_end()).days)
     assert (
         await portal.act(submit_reading, login['id'], customer['id'], customer['meter_number'], {'1.8.0': value}, '')
     ).meter_number == customer['meter_number']

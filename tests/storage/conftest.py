@@ -1,14 +1,22 @@
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from domain.ports import Context
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
+from tests import clock
+from tests.clock import SUITE_NOW, travel
 from tests.factories import CHEAP_HASHER
 
 FAST_HASHER = CHEAP_HASHER
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+NOW = SUITE_NOW  # the storage tests' clock stands still at the suite's instant: times can be compared exactly
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with travel(SUITE_NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -18,14 +26,14 @@ def uow(engine):
 
 @pytest.fixture
 def context():
-    def make(profile: str = 'stadtwerke-a', now: datetime = NOW, address: str = '192.0.2.1') -> Context:
+    def make(profile: str = 'stadtwerke-a', now: datetime | None = None, address: str = '192.0.2.1') -> Context:
         return Context(
             Settings(profile=profile).load_profile(),
             'test-secret',
             'http://portal.test',
             FAST_HASHER,
+            now or clock.now(),
             address=address,
-            now=now,
         )
 
     return make

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from app import main
+from service.cli import main
 from storage.database import make_engine, migrate
 from tests.factories import make_customer
 

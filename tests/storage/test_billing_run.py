@@ -2,22 +2,31 @@
 
 import subprocess
 import threading
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
 
-from app import main
 from domain.billing import from_json
+from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from service.cli import main
 from storage.bill_run import RunConfig, bill_chunk, correct, run
 from storage.settings import Settings
+from tests.clock import travel
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
 
 BILL_DATE = date(2027, 1, 20)
+RUN_AT = datetime(2026, 12, 28, 10, 0, tzinfo=BERLIN)  # the DOMAIN.md 5 vector is the year 2026: billed at its end
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with travel(RUN_AT, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -31,6 +40,7 @@ def config(engine, database_url, tmp_path):
         tmp_path / 'documents',
         2026,
         BILL_DATE,
+        RUN_AT,
     )
 
 

@@ -6,8 +6,8 @@ from sqlmodel import Session, SQLModel, select
 
 import domain.model  # noqa: F401
 from domain.model import AuditEntry, Customer
-from domain.types import utcnow
 from storage.database import make_engine, migrate
+from tests import clock
 
 
 def test_migrations_build_the_whole_schema_from_an_empty_database(database_url):
@@ -61,7 +61,7 @@ def test_the_unit_of_work_keeps_nothing_without_commit(uow):
 def test_the_unit_of_work_rolls_back_when_the_use_case_fails(uow):
     try:
         with uow() as work:
-            work.audit(AuditEntry(at=utcnow(), actor='test', action='half'))
+            work.audit(AuditEntry(at=clock.now(), actor='test', action='half'))
             work.session.flush()
             raise RuntimeError('use case failed')
     except RuntimeError:
@@ -86,7 +86,7 @@ def test_instants_come_back_timezone_aware_and_money_exact(engine):
                 vat_rate=Decimal('0.19'),
             )
         )
-        session.add(AuditEntry(at=utcnow(), actor='test', action='x'))
+        session.add(AuditEntry(at=clock.now(), actor='test', action='x'))
         session.commit()
     with Session(engine) as session:
         price = session.exec(select(Price)).one()

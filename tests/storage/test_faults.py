@@ -22,6 +22,7 @@ from domain.model import AuditEntry, MeterReading, OutboxMail
 from domain.readings import submit_reading
 from storage.database import make_engine, migrate
 from storage.unit_of_work import SqlUnitOfWork
+from tests import clock
 from tests.factories import make_customer, make_login
 from tests.storage.conftest import run
 
@@ -32,12 +33,12 @@ import sys, time
 from domain.readings import submit_reading
 from storage.database import make_engine
 from storage.unit_of_work import SqlUnitOfWork
-from tests.storage.conftest import NOW
+from datetime import datetime
 from domain.ports import Context
 from storage.settings import Settings
 from tests.factories import CHEAP_HASHER
 
-url, flag, user_id, customer_id, meter = sys.argv[1:6]
+url, flag, user_id, customer_id, meter, now = sys.argv[1:7]
 
 
 class DiesBeforeCommit(SqlUnitOfWork):
@@ -48,9 +49,9 @@ class DiesBeforeCommit(SqlUnitOfWork):
 
 
 ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 'test-secret', 'http://portal.test', CHEAP_HASHER,
-              address='192.0.2.1', now=NOW)
+              datetime.fromisoformat(now), address='192.0.2.1')
 with DiesBeforeCommit(make_engine(url)) as uow:
-    submit_reading(uow, ctx, int(user_id), int(customer_id), meter, {'1.8.0': '1234'}, '20.11.2026')
+    submit_reading(uow, ctx, int(user_id), int(customer_id), meter, {'1.8.0': '1234'}, '')
 """
 
 
@@ -80,6 +81,7 @@ def test_a_process_killed_during_a_reading_leaves_nothing_and_the_retry_stores_i
             str(login['id']),
             str(customer['id']),
             customer['meter_number'],
+            clock.now().isoformat(),
         ],
         cwd=ROOT,
     )
@@ -106,7 +108,7 @@ def test_a_process_killed_during_a_reading_leaves_nothing_and_the_retry_stores_i
             customer['id'],
             customer['meter_number'],
             {'1.8.0': '1234'},
-            '20.11.2026',
+            '',  # today
         )
     with Session(engine) as s:
         stored = s.exec(select(MeterReading)).all()
@@ -164,7 +166,7 @@ def test_postgresql_restarted_under_load_gives_a_clear_answer_and_recovers_by_it
                     customer['id'],
                     customer['meter_number'],
                     {'1.8.0': str(1000 + n)},
-                    '20.11.2026',
+                    '',  # today
                 )
                 outcomes.append((time.monotonic(), 'ok'))
             except StorageUnavailable:

@@ -1,16 +1,14 @@
 """Another customer's data through every use case a page or handler calls (IDOR): always NotAllowed, nothing
 changed. Pages pass the customer chosen in the session; these tests pass a foreign one directly."""
 
-from datetime import date
-
 import pytest
 from sqlmodel import Session, select
 
 from domain import bills, contracts, customer_data, dashboard, installment, overview, readings
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, InboxMessage
-from domain.types import utcnow
-from tests.factories import add_readings, add_tariff, make_customer, make_login
+from tests import clock
+from tests.factories import add_readings, add_tariff, make_customer, make_login, year_end
 
 CONTACT = customer_data.ContactData('Hauptstraße', '1', '27749', 'Aue', '', 'x@example.org', False)
 
@@ -49,7 +47,7 @@ def two(engine):
     mine = make_customer(engine, last_name='Eigen')
     foreign = make_customer(engine, last_name='Fremd')
     for customer in (mine, foreign):
-        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 1000), (date(2025, 12, 31), 4000))
+        add_readings(engine, customer['meter_number'], (year_end(2), 1000), (year_end(), 4000))
         add_tariff(engine, customer['id'])
     me = make_login(engine, [mine['id']], email='eigen@example.org')
     make_login(engine, [foreign['id']], email='fremd@example.org')
@@ -57,7 +55,7 @@ def two(engine):
         session.add(
             InboxMessage(
                 customer_id=foreign['id'],
-                created_at=utcnow(),
+                created_at=clock.now(),
                 subject='Privat',
                 body='Geheim',
                 document_path='inbox/fremd.pdf',

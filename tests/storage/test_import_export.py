@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
 from storage.exporter import export
 from storage.importer import import_folder
@@ -63,7 +64,7 @@ def count(engine, table) -> int:
 
 
 def test_a_full_import_creates_every_record_with_normalised_numbers(engine, tmp_path):
-    result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
+    result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
     assert result.ok, [f.errors for f in result.files]
     assert [(f.name, f.created) for f in result.files][:3] == [
         ('customers.csv', 2),
@@ -86,17 +87,19 @@ def test_a_full_import_creates_every_record_with_normalised_numbers(engine, tmp_
 
 def test_importing_the_same_files_again_changes_nothing(engine, tmp_path):
     folder = write(tmp_path / 'in')
-    import_folder(engine, folder, tmp_path / 'documents')
-    again = import_folder(engine, folder, tmp_path / 'documents')
+    import_folder(engine, folder, tmp_path / 'documents', SystemClock())
+    again = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
     assert again.ok
     assert all((f.created, f.updated) == (0, 0) for f in again.files), [f.describe() for f in again.files]
     assert count(engine, Customer) == 2 and count(engine, MeterReading) == 2
 
 
 def test_a_changed_row_updates_its_record_instead_of_duplicating_it(engine, tmp_path):
-    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
+    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
     changed = FILES['customers.csv'][:2] + ['41234568;Herr;Ömer;Şahin;;Lindenallee;7;27749;Aue-Süd;;;1']
-    result = import_folder(engine, write(tmp_path / 'in2', {'customers.csv': changed}), tmp_path / 'documents')
+    result = import_folder(
+        engine, write(tmp_path / 'in2', {'customers.csv': changed}), tmp_path / 'documents', SystemClock()
+    )
     assert (result.files[0].created, result.files[0].updated, result.files[0].unchanged) == (0, 1, 1)
     with Session(engine) as session:
         customer = session.exec(select(Customer).where(Customer.customer_number == '41234568')).one()
@@ -110,7 +113,9 @@ def test_a_file_with_errors_is_left_out_whole_and_each_error_names_file_and_line
         '41234568;V5;gas;X;2020-01-01;;41373559242;4;12',
         '41234568;V6;gas;X;2020-13-01;;;4;12',
     ]
-    result = import_folder(engine, write(tmp_path / 'in', **{'contracts.csv': bad}), tmp_path / 'documents')
+    result = import_folder(
+        engine, write(tmp_path / 'in', **{'contracts.csv': bad}), tmp_path / 'documents', SystemClock()
+    )
     contracts = next(f for f in result.files if f.name == 'contracts.csv')
     assert not result.ok
     assert contracts.errors == [
@@ -131,7 +136,7 @@ def test_a_missing_column_and_a_comma_decimal_are_explained(engine, tmp_path):
             'prices.csv': FILES['prices.csv'][:1] + ['STROM-BASIS;2026-01-01;kWh;0,25;120.00;0.19'],
         },
     )
-    result = import_folder(engine, folder, tmp_path / 'documents')
+    result = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
     errors = [e for f in result.files for e in f.errors]
     assert errors[0].startswith('customers.csv:1: missing column(s) salutation, last_name')
     assert "prices.csv:2: working_price_net '0,25': use a decimal point, not a comma" in errors
@@ -139,27 +144,31 @@ def test_a_missing_column_and_a_comma_decimal_are_explained(engine, tmp_path):
 
 def test_a_duplicate_key_within_a_file_is_an_error(engine, tmp_path):
     lines = FILES['customers.csv'] + [FILES['customers.csv'][1]]
-    result = import_folder(engine, write(tmp_path / 'in', **{'customers.csv': lines}), tmp_path / 'documents')
+    result = import_folder(
+        engine, write(tmp_path / 'in', **{'customers.csv': lines}), tmp_path / 'documents', SystemClock()
+    )
     assert 'customers.csv:4: same key as line 2' in result.files[0].errors
 
 
 def test_large_files_show_a_progress_bar(engine, tmp_path):
     lines = FILES['customers.csv'][:1] + [f'4{n:07d};Frau;A;B;;S;1;27749;Aue;;;0' for n in range(1200)]
     progress = io.StringIO()
-    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'd', progress)
+    result = import_folder(
+        engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'd', SystemClock(), progress
+    )
     assert result.ok and result.files[0].created == 1200
     assert '100% 1,200/1,200' in progress.getvalue() and '[####################]' in progress.getvalue()
 
 
 def test_each_imported_file_leaves_an_audit_entry(engine, tmp_path):
-    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
+    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
     with Session(engine) as session:
         actions = [a.action for a in session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))]
     assert actions[:3] == ['import_customers', 'import_contracts', 'import_meters']
 
 
 def test_the_readings_export_lists_what_customers_submitted_since_a_date(engine, tmp_path):
-    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents')
+    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
     with Session(engine) as session:
         meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0100000619')).one()
         session.add(

@@ -10,11 +10,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
+from domain.clock import SystemClock
 from domain.model import OutboxMail
 from domain.ports import MailMessage
-from domain.types import utcnow
 from storage.mail import MAX_ATTEMPTS, FolderTransport, OutboxSender, SmtpTransport
 from storage.unit_of_work import SqlUnitOfWork
+from tests import clock
 
 
 class Inbox:
@@ -54,7 +55,7 @@ def queue(engine, *recipients: str) -> None:
         for recipient in recipients:
             work.queue_mail(
                 MailMessage(recipient, 'Zählerstand erhalten', 'Guten Tag,\nÄnderung: 1.234,56 €', '<p>Guten Tag</p>'),
-                utcnow(),
+                clock.now(),
             )
         work.commit()
 
@@ -68,7 +69,10 @@ async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smt
     controller, inbox = smtp_server
     queue(engine, 'a@example.org', 'b@example.org')
     sender = OutboxSender(
-        engine, SmtpTransport('127.0.0.1', controller.port), 'Stadtwerke Mühlstadt <portal@stadtwerke.example>'
+        engine,
+        SmtpTransport('127.0.0.1', controller.port),
+        'Stadtwerke Mühlstadt <portal@stadtwerke.example>',
+        SystemClock(),
     )
     assert await sender.send_due() == 2
     assert statuses(engine) == ['sent', 'sent']
@@ -83,14 +87,16 @@ async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smt
 async def test_a_batch_goes_out_over_one_connection_and_a_refused_address_fails_alone(engine, smtp_server):
     controller, inbox = smtp_server
     queue(engine, 'a@example.org', 'refused@example.org', 'c@example.org')
-    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    sender = OutboxSender(
+        engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example', SystemClock()
+    )
     assert await sender.send_due() == 2
     assert [m['To'] for m in inbox.messages] == ['a@example.org', 'c@example.org']
     assert len(inbox.connections) == 1
     assert statuses(engine) == ['sent', 'queued', 'sent']  # the refused one is retried later, and finally given up
     with Session(engine) as session:
         refused = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'refused@example.org')).one()
-        assert refused.attempts == 1 and '550' in refused.last_error and refused.next_attempt_at > utcnow()
+        assert refused.attempts == 1 and '550' in refused.last_error and refused.next_attempt_at > clock.now()
         sent = session.exec(select(OutboxMail).where(OutboxMail.status == 'sent')).all()
         assert [(m.attempts, m.sent_at is not None, m.last_error) for m in sent] == [(1, True, '')] * 2
 
@@ -103,37 +109,40 @@ async def test_a_mail_refused_at_its_last_attempt_is_given_up(engine, smtp_serve
         mail.attempts = MAX_ATTEMPTS - 1
         session.add(mail)
         session.commit()
-    assert await OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example').send_due() == 0
+    assert (
+        await OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock()).send_due()
+        == 0
+    )
     assert statuses(engine) == ['failed']
 
 
 async def test_mails_wait_while_smtp_is_down_and_go_out_when_it_is_back(engine, smtp_server):
     controller, inbox = smtp_server
     queue(engine, 'a@example.org')
-    down = OutboxSender(engine, SmtpTransport('127.0.0.1', free_port()), 'portal@stadtwerke.example')
+    down = OutboxSender(engine, SmtpTransport('127.0.0.1', free_port()), 'portal@stadtwerke.example', SystemClock())
     assert await down.send_due() == 0
     with Session(engine) as session:
         mail = session.exec(select(OutboxMail)).one()
         assert (mail.status, mail.attempts) == ('queued', 1) and mail.last_error
-        mail.next_attempt_at = utcnow()  # the retry pause has passed
+        mail.next_attempt_at = clock.now()  # the retry pause has passed
         session.add(mail)
         session.commit()
-    up = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example')
+    up = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example', SystemClock())
     assert await up.send_due() == 1
     assert [m['To'] for m in inbox.messages] == ['a@example.org']
 
 
 async def test_a_claimed_mail_is_not_claimed_again_by_a_second_sender(engine, smtp_server):
     queue(engine, 'a@example.org')
-    first = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example')
-    second = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example')
+    first = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example', SystemClock())
+    second = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example', SystemClock())
     assert len(first._claim(10)) == 1
     assert second._claim(10) == []
 
 
 async def test_the_background_sender_wakes_up_when_a_mail_is_queued(engine, smtp_server):
     controller, inbox = smtp_server
-    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock())
     task = asyncio.create_task(sender.run_forever(poll_seconds=60))
     await asyncio.sleep(0.1)
     queue(engine, 'wach@example.org')
@@ -148,7 +157,9 @@ async def test_the_background_sender_wakes_up_when_a_mail_is_queued(engine, smtp
 
 async def test_demo_mode_writes_eml_files_to_the_outbox_folder(engine, tmp_path):
     queue(engine, 'demo@example.org')
-    sender = OutboxSender(engine, FolderTransport(tmp_path / 'outbox'), 'portal@stadtwerke.example')
+    sender = OutboxSender(
+        engine, FolderTransport(tmp_path / 'outbox', SystemClock()), 'portal@stadtwerke.example', SystemClock()
+    )
     assert await sender.send_due() == 1
     [file] = list((tmp_path / 'outbox').glob('*.eml'))
     assert email.message_from_bytes(file.read_bytes(), policy=default)['To'] == 'demo@example.org'

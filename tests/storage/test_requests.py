@@ -1,6 +1,5 @@
 """Contact messages and the review queue on SQLite and PostgreSQL."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,14 +11,14 @@ from domain.errors import FieldRequired, NotAllowed
 from domain.installment import change_installment, installment_views
 from domain.model import InboxMessage, InstallmentPlan, MeterReading, ReviewItem
 from domain.readings import submit_reading
-from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
+from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
 from tests.storage.conftest import run
 
 
 @pytest.fixture
 def anna(engine):
     customer = make_customer(engine, last_name='Anfrage')
-    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
     add_tariff(engine, customer['id'], amount='92', paid_months=10)
     login = make_login(engine, [customer['id']], email='anfrage@example.org')
     return customer, login

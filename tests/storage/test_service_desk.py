@@ -9,16 +9,15 @@ from domain.errors import FieldRequired, NotAllowed
 from domain.identification import Identifiers
 from domain.model import AuditEntry, InboxMessage, OneTimeToken, PortalUser, UserCustomer
 from domain.registration import register
-from tests.factories import PASSWORD, add_readings, mails_to, make_customer, make_login
+from tests.factories import PASSWORD, add_readings, mails_to, make_customer, make_login, year_end
 from tests.storage.conftest import NOW, run
 
 
 @pytest.fixture
 def otto(engine):
-    from datetime import date
 
     customer = make_customer(engine, last_name='Ottokar')
-    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 13200))
+    add_readings(engine, customer['meter_number'], (year_end(), 13200))
     login = make_login(engine, [customer['id']], email='ottokar@example.org')
     return customer, login
 

@@ -1,4 +1,6 @@
-"""What the composition root hands every page module: the utility's rules and a way to run use cases."""
+"""The use-case runner that pages/ and api/ share: the utility's rules, the clock, and a way to run a use case in
+a unit of work (on the hashing threads, inline on the event loop when quick, else in a worker thread), handed to
+every page module and the API by the composition root (app.py)."""
 
 import asyncio
 import contextlib
@@ -15,47 +17,18 @@ from typing import Any, TypeVar
 from nicegui import run
 
 from domain import staff
-from domain.accounts import (
-    change_password,
-    disable_second_factor,
-    login,
-    request_password_reset,
-    reset_password,
-    session_is_valid,
-    set_initial_password,
-)
-from domain.bills import bill_list
-from domain.contracts import consumption_history, contract_details
-from domain.customer_data import bank_view, contact_data, inbox, page_frame
-from domain.dashboard import dashboard
+from domain.accounts import session_is_valid
+from domain.clock import Clock, SystemClock
 from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, WouldWait
 from domain.i18n import using
-from domain.installment import installment_views
-from domain.overview import customer_overview
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
-from domain.readings import meter_forms, submit_reading
-from domain.registration import register
-from pages import language
-from pages.admission import Backlog
+from domain.profile_admin import stored, with_overrides
+from domain.running import way_of
+from service.backlog import Backlog
 
 log = logging.getLogger('kundenportal')
 T = TypeVar('T')
-
-
-# Use cases that hash a password (argon2id, deliberately slow, ~150 ms of a core).
-HASHING = {
-    login,
-    register,
-    reset_password,
-    set_initial_password,
-    change_password,
-    disable_second_factor,
-    request_password_reset,
-    staff.password_step,
-    staff.change_staff_password,
-    staff.create_staff,
-}
 
 
 class HashingQueue(Backlog):
@@ -97,31 +70,6 @@ class HashingQueue(Backlog):
             self.waiting -= 1
 
 
-def login_only(_uow: UnitOfWork, _user_id: int) -> None:
-    """The query of a login check that needs nothing else (`session.current`)."""
-    return None
-
-
-# Short transactions of the customer's pages, each a handful of indexed queries: on SQLite they run directly on the
-# event loop (`Portal.inline`) unless they would have to wait for another writer. Everything else (hashing, PDFs,
-# the back office's searches, imports and exports) keeps to worker threads, where a long run blocks no one.
-QUICK = {
-    login_only,
-    page_frame,
-    dashboard,
-    customer_overview,
-    meter_forms,
-    submit_reading,
-    contract_details,
-    consumption_history,
-    installment_views,
-    bill_list,
-    inbox,
-    contact_data,
-    bank_view,
-}
-
-
 class Turns:
     """Quick transactions on the event loop take turns: one per round of the loop, in the order they came.
 
@@ -148,11 +96,6 @@ class Turns:
                 await asyncio.sleep(0)  # the round ends; the next turn comes in the round after, with the outboxes
 
 
-# How long a page may take to build before NiceGUI sends it unfinished (its default is 3 s): at a peak, pages wait
-# for the database behind other customers' work; a complete page a little later beats a broken one.
-PAGE_TIMEOUT = 30.0
-
-
 class Unexpected(DomainError):
     key = 'error.unexpected'
 
@@ -176,6 +119,9 @@ class Portal:
     # storage.database.without_waiting on SQLite, None where every trip to the database waits on the network.
     inline: Callable[[Callable[[], Any]], Any] | None = None
     turns: Turns = field(default_factory=Turns)
+    clock: Clock = field(default_factory=SystemClock)
+    # The visitor's UI language for texts made inside a use case (mails); pages hand in theirs (app.py).
+    language: Callable[[], str] = lambda: 'de'
 
     async def act(
         self,
@@ -185,25 +131,42 @@ class Portal:
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
     ) -> T:
-        """Run a use case (`use_case(uow, ctx, *args)`) in a worker thread, or on the event loop if it is `QUICK` and
-        need not wait (`inline`); mails queued by it go out soon. With `login` (user id, session epoch) or
+        """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread, on
+        the hashing threads, or on the event loop if it is quick and need not wait (`inline`); mails queued by it go
+        out soon. With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
         transaction (`SessionEnded` otherwise): one trip to the database instead of two."""
-        context = Context(self.profile, self.secret, self.base_url, self.hasher, address)
+        way = way_of(use_case)
         result = await self._run(
-            lambda uow: use_case(uow, context, *args),
-            hashing=use_case in HASHING,
+            lambda uow: use_case(uow, self.context(address), *args),
+            hashing=way == 'hashing',
             login=login,
             staff_login=staff_login,
-            quick=use_case in QUICK,
+            quick=way == 'quick',
             turns=True,
         )
         self.mail_queued()
         return result
 
+    def apply_stored_settings(self) -> None:
+        """Lay the admin's saved settings over the profile file when their version changed (or at start)."""
+        with self.unit_of_work() as uow:
+            version, overrides = stored(uow)
+        if version == self.profile_version:
+            return
+        try:
+            self.profile = with_overrides(self.base_profile or self.profile, overrides)
+        except ValueError:
+            log.exception('saved settings do not fit the profile file any more; using the file as it is')
+        self.profile_version = version
+
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
         """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
-        return await self._run(lambda uow: query(uow, *args), login=login, quick=query in QUICK)
+        return await self._run(lambda uow: query(uow, *args), login=login, quick=way_of(query) == 'quick')
+
+    def context(self, address: str = '') -> Context:
+        """Who acts (`address`, for throttling), under which rules, and when: now, by the portal's clock."""
+        return Context(self.profile, self.secret, self.base_url, self.hasher, self.clock.now(), address)
 
     async def _run(
         self,
@@ -214,7 +177,7 @@ class Portal:
         quick: bool = False,
         turns: bool = False,
     ) -> T:
-        chosen = language.current()  # read here: the worker thread has no browser
+        chosen = self.language()  # read here: the worker thread has no browser
 
         def in_transaction() -> T:
             with using(chosen), self.unit_of_work() as uow:

@@ -1,0 +1,33 @@
+"""The portal's one clock: every "now" and "today" of the rules comes from a `Clock` handed in at the composition
+root (app.py), in Europe/Berlin, the utility's time zone. Nothing else reads the machine's time; tests pin it."""
+
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo('Europe/Berlin')
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in Europe/Berlin."""
+        ...
+
+    def today(self) -> date:
+        """The utility's day: from midnight in Germany, not in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock (the only place that reads it)."""
+
+    def now(self) -> datetime:
+        return datetime.now(BERLIN)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+def local_day(instant: datetime) -> date:
+    """The day an instant falls on in Germany."""
+    return instant.astimezone(BERLIN).date()

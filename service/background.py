@@ -1,0 +1,95 @@
+"""The portal's background work, owned by one object that the composition root starts with the web server: the mail
+outbox sender, an hourly clean-up of registrations nobody confirmed, a watch for settings saved by another instance,
+SQLite's checkpoints, and the walk over what the garbage collector set aside (`service.tuning`)."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from nicegui import app, run
+from sqlalchemy import Engine
+
+from domain.errors import DomainError
+from domain.registration import forget_unconfirmed
+from pages.speed import set_aside_survivors, stop_setting_aside, thaw_and_collect, thaw_due
+from service.runner import Portal
+from storage.database import checkpoint
+from storage.mail import OutboxSender
+
+log = logging.getLogger('kundenportal')
+
+# The survivors of each full garbage collection are set aside and not walked again (pages.speed.set_aside_survivors);
+# one collection walks them all, freeing the reference cycles among them: 10 minutes after the last one, once the
+# process used less than 30 % of a core for 5 s, and after an hour in any case (every, latest, quiet).
+THAW = (600.0, 3600.0, 0.3)
+
+
+class Background:
+    def __init__(self, engine: Engine, portal: Portal, sender: OutboxSender, mail_poll_seconds: float) -> None:
+        self.engine, self.portal, self.sender, self.mail_poll_seconds = engine, portal, sender, mail_poll_seconds
+        self.tasks: list[asyncio.Task] = []
+
+    def register(self) -> None:
+        """Start with NiceGUI's start-up, stop at its shutdown (the tests start and stop the portal many times)."""
+        app.on_startup(set_aside_survivors)
+        app.on_shutdown(stop_setting_aside)
+        app.on_startup(self._start)
+        app.on_shutdown(self._stop)
+
+    def _start(self) -> None:
+        loops: list[Callable[[], Awaitable[None]]] = [
+            lambda: self.sender.run_forever(self.mail_poll_seconds),
+            self._hourly,
+            self._settings_watch,
+            self._checkpoints,
+            self._thaw,
+        ]
+        self.tasks = [asyncio.create_task(loop()) for loop in loops]
+
+    def _stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks = []
+
+    async def _checkpoints(self) -> None:
+        while True:
+            await asyncio.sleep(2)
+            try:
+                await run.io_bound(checkpoint, self.engine)
+            except Exception:
+                log.warning('WAL checkpoint failed; next try in 2 s', exc_info=True)
+
+    async def _settings_watch(self) -> None:  # another instance may have saved new settings
+        while True:
+            await asyncio.sleep(10)
+            try:
+                await run.io_bound(self.portal.apply_stored_settings)
+            except Exception:
+                log.exception('reading the saved settings failed; next try in 10 s')
+
+    async def _thaw(self) -> None:  # what only the cyclic collector frees is kept for a limited time
+        last = wall = time.monotonic()
+        cpu = time.process_time()
+        while True:
+            await asyncio.sleep(5)
+            share = (time.process_time() - cpu) / max(time.monotonic() - wall, 0.001)
+            cpu, wall = time.process_time(), time.monotonic()
+            if thaw_due(wall - last, share, *THAW):
+                set_aside, freed, seconds = thaw_and_collect()
+                log.info(
+                    'full garbage collection over %d objects set aside: %d freed in %.0f ms',
+                    set_aside,
+                    freed,
+                    seconds * 1000,
+                )
+                last = wall = time.monotonic()  # the walk's own CPU is not the portal being busy
+                cpu = time.process_time()
+
+    async def _hourly(self) -> None:
+        while True:
+            try:
+                await self.portal.act(forget_unconfirmed)
+            except DomainError:
+                log.warning('clean-up of unconfirmed registrations failed; next try in an hour')
+            await asyncio.sleep(3600)

@@ -1,0 +1,195 @@
+"""The command line (`kundenportal`, DESIGN.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
+staff. `serve` hands over to the composition root (app.py); the other commands work on the database the same
+settings name, with the same clock."""
+
+import argparse
+import csv
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
+from domain.i18n import t
+from domain.ports import Context
+from storage.database import make_engine, migrate
+from storage.hashing import Argon2Hasher
+from storage.settings import Settings
+from storage.unit_of_work import SqlUnitOfWork
+
+
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """The `kundenportal` command; `clock` is the machine's unless a test hands in another."""
+    clock = clock or SystemClock()
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.command == 'serve':
+        from app import start
+
+        start(settings, clock)
+        return 0
+    if args.command in ('backup', 'restore'):
+        return _backup_or_restore(settings, args.command, args.archive)
+    engine = make_engine(settings.url)
+    migrate(engine)
+    if args.command == 'demo':
+        return _demo(engine, settings, args.customers, clock)
+    if args.command == 'import':
+        from storage.importer import import_folder
+
+        result = import_folder(engine, args.folder, settings.documents_dir, clock, progress=sys.stderr)
+        return 0 if result.ok else 1
+    if args.command == 'bill':
+        return _bill(engine, settings, args, clock)
+    if args.command == 'staff':
+        return _staff_create(engine, settings, args.email, args.name, args.role, clock)
+    if args.kind == 'reading-codes':
+        return _reading_codes(engine, settings, args.valid_until, clock)
+    if args.since is None:
+        _parser().error('export readings|changes needs --since DATE')
+    from storage.exporter import export
+
+    export(engine, args.kind, args.since, sys.stdout)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='kundenportal', description='Customer self-service portal for utilities')
+    commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('serve', help='start the portal (settings from KUNDENPORTAL_* and .env)')
+    demo_command = commands.add_parser('demo', help='fill an empty database with a believable demo utility')
+    demo_command.add_argument('--customers', type=int, default=200)
+    import_command = commands.add_parser('import', help='import billing-system CSV files from a folder')
+    import_command.add_argument('folder', type=Path)
+    export_command = commands.add_parser('export', help='export what customers did, as CSV on standard output')
+    export_command.add_argument(
+        'kind',
+        choices=['readings', 'changes', 'reading-codes'],
+        help='reading-codes: a new one-time code per self-read meter, for the reading letters',
+    )
+    export_command.add_argument(
+        '--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)'
+    )
+    export_command.add_argument(
+        '--valid-until',
+        type=date.fromisoformat,
+        help='reading-codes: last day the codes work (default: end of the reading period)',
+    )
+    backup_command = commands.add_parser('backup', help='database (SQLite, online) and documents into one .tar.gz')
+    backup_command.add_argument('archive', type=Path)
+    restore_command = commands.add_parser('restore', help='a backup into an empty data folder')
+    restore_command.add_argument('archive', type=Path)
+    staff_command = commands.add_parser('staff', help='staff accounts for the back office (/verwaltung)')
+    staff_actions = staff_command.add_subparsers(dest='action', required=True)
+    staff_create = staff_actions.add_parser('create', help='create a staff account (the first admin, or more)')
+    staff_create.add_argument('--email', required=True)
+    staff_create.add_argument('--name', required=True)
+    staff_create.add_argument('--role', choices=['admin', 'service'], default='admin')
+    bill_command = commands.add_parser(
+        'bill', help='compute and render the bills of all contracts due for a billing year'
+    )
+    target = bill_command.add_mutually_exclusive_group(required=True)
+    target.add_argument('--period', type=int, help='the billing year, e.g. 2026')
+    target.add_argument(
+        '--correct',
+        metavar='BILL_NUMBER',
+        help='replace one bill (after corrected readings or prices) by a correction with a new number',
+    )
+    bill_command.add_argument('--workers', type=int, default=0, help='processes (default: one per core)')
+    bill_command.add_argument('--bill-date', type=date.fromisoformat, help='date printed on the bills (default: today)')
+    return parser
+
+
+def _context(settings: Settings, clock: Clock) -> Context:
+    return Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher(), clock.now())
+
+
+def _backup_or_restore(settings: Settings, command: str, archive: Path) -> int:
+    from storage.backup import backup, restore
+
+    try:
+        done = (backup if command == 'backup' else restore)(settings.url, settings.documents_dir, archive)
+    except (FileExistsError, ValueError, OSError) as error:
+        print(f'{command}: {error}', file=sys.stderr)
+        return 1
+    print(done.describe())
+    if command == 'restore':
+        migrate(make_engine(settings.url))  # a backup from an older version is brought up to date
+    return 0
+
+
+def _demo(engine: Engine, settings: Settings, customers: int, clock: Clock) -> int:
+    from storage.demo import bill_last_year, build_demo, has_customers
+
+    if has_customers(engine):
+        print('The database already holds customers; demo data goes only into an empty database.', file=sys.stderr)
+        return 1
+    profile, now = settings.load_profile(), clock.now()
+    print(build_demo(engine, profile, customers, Argon2Hasher(), now).describe())
+    summary = bill_last_year(
+        settings.url, profile, settings.storage_secret, settings.public_url, settings.documents_dir, now
+    )
+    print(summary.describe())
+    return 0
+
+
+def _staff_create(engine: Engine, settings: Settings, email: str, name: str, role: str, clock: Clock) -> int:
+    from domain.staff import create_staff
+
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            password = create_staff(uow, _context(settings, clock), 'cli', email, name, role)
+    except DomainError as error:
+        print(f'{email}: {t(error.key, **error.params)}', file=sys.stderr)
+        return 1
+    print(
+        f'Staff account {email} ({role}) created. Initial password, shown only now: {password}\n'
+        f'Log in at {settings.public_url}/verwaltung: set up the authenticator app, then a new password.'
+    )
+    return 0
+
+
+def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from storage.bill_run import RunConfig, correct, run
+
+    config = RunConfig(
+        settings.url,
+        settings.load_profile(),
+        settings.storage_secret,
+        settings.public_url,
+        settings.documents_dir,
+        args.period or 0,
+        args.bill_date or clock.today(),
+        clock.now(),
+    )
+    if args.correct:
+        try:
+            bill = correct(engine, config, args.correct)
+        except DomainError as error:
+            print(f'{args.correct}: {t(error.key, **error.params)}', file=sys.stderr)
+            return 1
+        print(
+            f'{args.correct} replaced by {bill.bill_number} (gross {bill.result.gross}, balance '
+            f'{bill.result.balance}); PDF {settings.documents_dir / "bills" / f"{bill.bill_number}.pdf"}'
+        )
+        return 0
+    summary = run(config, args.workers or None)
+    print(summary.describe())
+    return 0 if not summary.errors else 2
+
+
+def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None, clock: Clock) -> int:
+    from domain.reading_codes import issue_codes
+
+    with SqlUnitOfWork(engine) as uow:
+        codes = issue_codes(uow, _context(settings, clock), valid_until)
+    writer = csv.writer(sys.stdout, delimiter=';', lineterminator='\n')
+    writer.writerow(('meter_number', 'customer_number', 'code', 'valid_until', 'url'))
+    writer.writerows(
+        (c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(), f'{settings.public_url}/ablesung')
+        for c in codes
+    )
+    print(f'{len(codes)} reading codes issued', file=sys.stderr)
+    return 0

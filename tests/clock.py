@@ -1,0 +1,49 @@
+"""The suite's pinned time: every test starts at the same instant (`SUITE_NOW`), by time-machine, which moves the
+machine's clock for this process (and for the portal processes the browser tests start, `tests/pinned_app.py`).
+
+`SUITE_NOW` is `KUNDENPORTAL_TEST_NOW` (ISO 8601 with offset) if set, else the machine's time when the run started:
+the suite runs on whatever day it is run (under `faketime` too), and the factories build from that day. Tests of a
+particular calendar day move there with `travel`."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+import time_machine
+
+from domain.clock import BERLIN
+
+
+def _suite_now() -> datetime:
+    given = os.environ.get('KUNDENPORTAL_TEST_NOW')
+    if given:
+        instant = datetime.fromisoformat(given)
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=BERLIN)
+        return instant.astimezone(BERLIN)
+    return datetime.now(BERLIN)
+
+
+SUITE_NOW = _suite_now()
+
+
+def now() -> datetime:
+    """The current instant of the (pinned) clock, in Europe/Berlin."""
+    return datetime.now(BERLIN)
+
+
+def today() -> date:
+    """The portal's day at the pinned clock."""
+    return now().date()
+
+
+@contextmanager
+def travel(instant: datetime | str, tick: bool = True) -> Iterator[time_machine.Traveller]:
+    """Move this process's clock to `instant` (naive: Europe/Berlin) for the block."""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=BERLIN)
+    with time_machine.travel(instant, tick=tick) as traveller:
+        yield traveller
