@@ -35,16 +35,10 @@ from pages import (
 from pages import settings as settings_page
 from pages.admission import PageQueue
 from pages.security import SecurityHeaders, same_origin
-from pages.speed import (
-    free_elements_without_the_collector,
-    freeze_startup_objects,
-    index_socket_rooms,
-    remember_handler_signatures,
-    wake_outboxes_only_to_send,
-)
+from service import tuning
 from service.background import Background
 from service.runner import Portal
-from storage.database import make_engine, migrate, reachable, without_waiting
+from storage.database import make_engine, migrate, reachable
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
@@ -55,11 +49,6 @@ log = logging.getLogger('kundenportal')
 
 # How long NiceGUI keeps the page of a tab that lost its connection, waiting for it to come back (its default: 3 s).
 RECONNECT_SECONDS = 10.0
-# engine.io pings every connected tab. NiceGUI derives the pings from the reconnect time (with 10 s: every 8 s,
-# answer within 4 s), but at a peak the event loop is seconds behind, and a tab whose answer waited unread longer
-# than that was dropped (with 3 s, hundreds of waiting login pages); idle, 2,000 tabs cost 250 pings a second and
-# engine.io's check of each tab every 4 s. Pings as engine.io's own defaults: every 25 s, answer within 20 s.
-PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS = 25.0, 20.0
 PAGES = (
     login,
     registration,
@@ -80,6 +69,7 @@ PAGES = (
 
 def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSender]:
     engine = make_engine(settings.url, checkpoint_in_background=True)
+    inline = tuning.inline_path(engine, settings.tuning, settings.tuning_skipped)
     migrate(engine)  # before ui.run: async start-up handlers would race the first page
     transport = (
         SmtpTransport(
@@ -100,7 +90,7 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         documents=settings.documents_dir,
         export=partial(_export_csv, engine),
         importer=partial(_import_folder, engine, settings.documents_dir, clock),
-        inline=without_waiting if engine.dialect.name == 'sqlite' else None,
+        inline=inline,
         clock=clock,
         language=language.current,
     )
@@ -114,10 +104,6 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     settings, clock = settings or Settings(), clock or SystemClock()
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     engine, portal, sender = build(settings, clock)
-    remember_handler_signatures()
-    wake_outboxes_only_to_send()
-    index_socket_rooms()
-    free_elements_without_the_collector()
     if settings.redis_url:  # sessions shared by several instances (docs/operations.md)
         from nicegui.storage import Storage
 
@@ -131,9 +117,10 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
+    on = tuning.install(settings.tuning, settings.tuning_skipped)  # last: what exists now is set aside (collector)
+    log.info('tuning: %s', ', '.join(on) if on else 'off')
+    app.on_shutdown(tuning.uninstall)
     Background(engine, portal, sender, settings.mail_poll_seconds).register()
-    app.on_startup(_ping_tabs_as_engineio_does)
-    freeze_startup_objects()
     ui.run(
         title=portal.profile.name,
         host=settings.host,
@@ -153,11 +140,6 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
         proxy_headers=True,
         forwarded_allow_ips='127.0.0.1',
     )
-
-
-def _ping_tabs_as_engineio_does() -> None:
-    """After NiceGUI's start-up, which sets the pings from the reconnect time."""
-    core.sio.eio.ping_interval, core.sio.eio.ping_timeout = PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
 
 
 def _import_folder(engine: Engine, documents: Path, clock: Clock, folder: Path, check_only: bool, actor: str):

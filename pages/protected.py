@@ -9,8 +9,8 @@ from domain.overview import CustomerChoice
 from pages import session
 from pages.frame import frame
 from pages.language import t
-from pages.speed import redirect
 from service.runner import Portal
+from service.tuning.redirects import redirect
 
 Builder = Callable[[session.LoggedIn, list[CustomerChoice]], Awaitable[None] | None]
 

@@ -19,7 +19,7 @@ from domain.accounts import SessionGrant
 from domain.clock import Clock
 from domain.staff import StaffGrant
 from pages import language, session, staff_session
-from pages.speed import redirect
+from service.tuning.redirects import redirect
 
 TICKET_SECONDS = 60
 log = logging.getLogger('kundenportal')

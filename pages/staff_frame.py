@@ -12,9 +12,9 @@ from pages import language, staff_session
 from pages.frame import house_style
 from pages.language import t
 from pages.protected import PAGE_TIMEOUT
-from pages.speed import redirect
 from pages.staff_session import StaffMe
 from service.runner import Portal
+from service.tuning.redirects import redirect
 
 NAVIGATION = (
     ('staff.nav_customers', '/verwaltung/kunden', False),

@@ -9,8 +9,8 @@ from pages import renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.language import t
-from pages.speed import redirect
 from service.runner import Portal
+from service.tuning.redirects import redirect
 
 
 def create(portal: Portal) -> None:

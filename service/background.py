@@ -1,6 +1,6 @@
 """The portal's background work, owned by one object that the composition root starts with the web server: the mail
 outbox sender, an hourly clean-up of registrations nobody confirmed, a watch for settings saved by another instance,
-SQLite's checkpoints, and the walk over what the garbage collector set aside (`service.tuning`)."""
+SQLite's checkpoints, and, with the `collector` tuning on, the walk over what the garbage collector set aside."""
 
 import asyncio
 import logging
@@ -12,14 +12,15 @@ from sqlalchemy import Engine
 
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
-from pages.speed import set_aside_survivors, stop_setting_aside, thaw_and_collect, thaw_due
+from service import tuning
 from service.runner import Portal
+from service.tuning.collector import thaw_and_collect, thaw_due
 from storage.database import checkpoint
 from storage.mail import OutboxSender
 
 log = logging.getLogger('kundenportal')
 
-# The survivors of each full garbage collection are set aside and not walked again (pages.speed.set_aside_survivors);
+# The survivors of each full garbage collection are set aside and not walked again (service.tuning.collector);
 # one collection walks them all, freeing the reference cycles among them: 10 minutes after the last one, once the
 # process used less than 30 % of a core for 5 s, and after an hour in any case (every, latest, quiet).
 THAW = (600.0, 3600.0, 0.3)
@@ -32,8 +33,6 @@ class Background:
 
     def register(self) -> None:
         """Start with NiceGUI's start-up, stop at its shutdown (the tests start and stop the portal many times)."""
-        app.on_startup(set_aside_survivors)
-        app.on_shutdown(stop_setting_aside)
         app.on_startup(self._start)
         app.on_shutdown(self._stop)
 
@@ -43,8 +42,9 @@ class Background:
             self._hourly,
             self._settings_watch,
             self._checkpoints,
-            self._thaw,
         ]
+        if 'collector' in tuning.active():
+            loops.append(self._thaw)
         self.tasks = [asyncio.create_task(loop()) for loop in loops]
 
     def _stop(self) -> None:

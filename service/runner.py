@@ -116,7 +116,7 @@ class Portal:
     profile_version: int = 0
     hashing: HashingQueue = field(default_factory=HashingQueue)
     # Runs a whole transaction on the calling thread unless it would wait for another writer (then `WouldWait`):
-    # storage.database.without_waiting on SQLite, None where every trip to the database waits on the network.
+    # service.tuning.inline_path: storage.database.without_waiting on SQLite with the writers taking turns, else None.
     inline: Callable[[Callable[[], Any]], Any] | None = None
     turns: Turns = field(default_factory=Turns)
     clock: Clock = field(default_factory=SystemClock)

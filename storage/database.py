@@ -1,7 +1,5 @@
 """The engine (SQLite in WAL mode or PostgreSQL) and schema migration with Alembic."""
 
-import sqlite3
-import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
@@ -10,8 +8,6 @@ from typing import TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-
-from domain.errors import WouldWait
 
 MIGRATIONS = Path(__file__).resolve().parent / 'migrations'
 
@@ -32,7 +28,6 @@ def make_engine(url: str, *, checkpoint_in_background: bool = False) -> Engine:
                 'connect',
                 lambda dbapi_connection, _record: dbapi_connection.execute('PRAGMA wal_autocheckpoint=0'),
             )
-        _writers_take_turns(engine, _WRITERS.setdefault(path, threading.Lock()))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -72,7 +67,8 @@ _NOT_WAITING: ContextVar[bool] = ContextVar('not_waiting', default=False)
 def without_waiting(work: Callable[[], T]) -> T:
     """Run `work` (a whole transaction) right here, on the caller's thread, as long as it need not wait for another
     writer: if this process's writer turn is taken, or another process holds SQLite's write lock, it raises
-    `WouldWait` at its first write (the unit of work rolls back) instead of waiting.
+    `WouldWait` at its first write (the unit of work rolls back) instead of waiting. Only on an engine whose writers
+    take turns (`service.tuning.writer_turns`, which reads `waiting_allowed`): `service.tuning.inline_path`.
 
     The portal runs its short customer transactions like this on the event loop: handing each to a worker thread
     cost more than the transaction itself at a peak (thread wake-ups, and a GIL hand-over with the busy event loop
@@ -85,75 +81,8 @@ def without_waiting(work: Callable[[], T]) -> T:
 
 
 def waiting_allowed() -> bool:
+    """False inside `without_waiting`."""
     return not _NOT_WAITING.get()
-
-
-WRITES = ('INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE', 'DROP', 'ALTER')
-_WRITERS: dict[str, threading.Lock] = {}  # per database file: one lock for all engines of this process on it
-
-
-def _writers_take_turns(engine: Engine, turn: threading.Lock) -> None:
-    """SQLite lets one connection write at a time. The others wait in SQLite's busy handler, which sleeps 1, 2, 5 …
-    up to 100 ms between tries: at a peak the database then sits idle while the waiting writers sleep (bench/load.py:
-    submissions that waited up to seconds). So this process's writers queue on a lock instead, taken at a
-    transaction's first write and given back at its end, and each starts the moment the one before has committed.
-    (Other processes on the same file still meet the busy handler; several instances use PostgreSQL.)"""
-
-    @event.listens_for(engine, 'before_cursor_execute')
-    def take(connection, cursor, statement: str, *_: object) -> None:
-        if connection.info.get('writing') or not statement.lstrip()[:7].upper().startswith(WRITES):
-            return
-        if _NOT_WAITING.get():
-            if not turn.acquire(blocking=False):
-                raise WouldWait()
-            cursor.connection.execute('PRAGMA busy_timeout=0')  # another process writing: SQLITE_BUSY at once
-            connection.info['not_waiting'] = True
-        elif not turn.acquire(timeout=BUSY_SECONDS):
-            raise sqlite3.OperationalError('database is locked')
-        connection.info['writing'] = True
-
-    def give_back(info: dict, dbapi_connection) -> None:
-        if info.pop('not_waiting', False):
-            dbapi_connection.execute(f'PRAGMA busy_timeout={BUSY_SECONDS * 1000}')
-        if info.pop('writing', False):
-            turn.release()
-
-    # The turn is given back once SQLite has committed or rolled back (SQLAlchemy's `commit` and `rollback` events
-    # come before: the next writer would find SQLite's write lock still held). The dialect's methods get the pool's
-    # proxy of the connection, which carries the record's `info`.
-    commit, rollback = engine.dialect.do_commit, engine.dialect.do_rollback
-
-    def after(proxy) -> None:
-        try:
-            info = proxy.info
-        except NotImplementedError:  # the ad-hoc proxy SQLAlchemy uses while connecting: no turn taken there
-            return
-        give_back(info, proxy.driver_connection)
-
-    def do_commit(proxy) -> None:
-        try:
-            commit(proxy)
-        finally:
-            after(proxy)
-
-    def do_rollback(proxy) -> None:
-        try:
-            rollback(proxy)
-        finally:
-            after(proxy)
-
-    def returned(dbapi_connection, record, _state) -> None:  # back in the pool without commit or rollback
-        give_back(record.info, dbapi_connection)
-
-    def thrown_away(_dbapi, record, _error=None) -> None:
-        record.info.pop('not_waiting', None)  # the connection is gone: nothing to restore
-        give_back(record.info, None)
-
-    engine.dialect.do_commit = do_commit  # type: ignore[method-assign, assignment]
-    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
-    event.listen(engine, 'reset', returned)
-    event.listen(engine, 'invalidate', thrown_away)
-    event.listen(engine, 'close', thrown_away)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     demo: bool = False
     redis_url: str = ''
     mail_poll_seconds: float = 2.0
+    tuning: bool = True  # the measured shortcuts below NiceGUI's and other libraries' API (service.tuning)
+    tuning_skip: str = ''  # names of single shortcuts to leave off, comma-separated
 
     @model_validator(mode='after')
     def _refuse_default_secret(self) -> 'Settings':
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.base_url or f'http://localhost:{self.port}').rstrip('/')
+
+    @property
+    def tuning_skipped(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.tuning_skip.split(',') if name.strip())
 
     @property
     def documents_dir(self) -> Path:

@@ -1,0 +1,70 @@
+"""Measured shortcuts below the public API of NiceGUI, python-socketio, SQLAlchemy and CPython's garbage collector,
+fenced in here: each module is one patch with the versions it was written for (`guard`). `install` applies those
+that fit the installed libraries at start, `uninstall` takes them out at shutdown; `KUNDENPORTAL_TUNING=off`
+leaves all of them off and the portal runs on the libraries' own code (docs/operations.md, "Tuning on and off").
+The measurements behind each are in docs/operations.md."""
+
+import logging
+from collections.abc import Callable, Collection
+from typing import Any
+
+from sqlalchemy import Engine
+
+from service.tuning import (
+    collector,
+    element_cycles,
+    handler_signatures,
+    outbox_wakeups,
+    pings,
+    redirects,
+    socket_rooms,
+    writer_turns,
+)
+from service.tuning.guard import Patch, Undo, fits
+from storage.database import without_waiting
+
+log = logging.getLogger('kundenportal')
+
+# In the order applied; one that needs another comes after it.
+PATCHES: tuple[Patch, ...] = tuple(
+    module.PATCH
+    for module in (handler_signatures, outbox_wakeups, socket_rooms, element_cycles, collector, redirects, pings)
+)
+_undo: dict[str, Undo] = {}
+
+
+def install(enabled: bool = True, skip: Collection[str] = ()) -> list[str]:
+    """Apply every patch that is wanted and fits the installed library; returns the names of those now on."""
+    for patch in PATCHES:
+        if patch.name in _undo or not wanted(patch, enabled, skip):
+            continue
+        if any(need not in _undo for need in patch.needs):
+            log.warning('tuning %r left off: it needs %s', patch.name, ', '.join(patch.needs))
+            continue
+        assert patch.apply is not None
+        _undo[patch.name] = patch.apply()
+    return list(_undo)
+
+
+def uninstall() -> None:
+    """Take every applied patch out again, the last applied first."""
+    for name in reversed(list(_undo)):
+        _undo.pop(name)()
+
+
+def active() -> frozenset[str]:
+    return frozenset(_undo)
+
+
+def inline_path(engine: Engine, enabled: bool = True, skip: Collection[str] = ()) -> Callable[..., Any] | None:
+    """How the portal runs its quick transactions on the event loop (`Portal.inline`): `without_waiting`, once the
+    engine's writers take turns (`writer_turns`); None on PostgreSQL, where every trip to the database waits on the
+    network, and whenever the turns are off."""
+    if engine.dialect.name != 'sqlite' or not wanted(writer_turns.PATCH, enabled, skip):
+        return None
+    writer_turns.take_turns(engine)
+    return without_waiting
+
+
+def wanted(patch: Patch, enabled: bool, skip: Collection[str]) -> bool:
+    return enabled and patch.name not in skip and fits(patch)
