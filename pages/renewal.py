@@ -1,9 +1,11 @@
 """A new session id at every login (against session fixation, ASVS 3.2.1).
 
 The login itself runs in a websocket handler, which cannot set a cookie. So the handler leaves a one-time
-ticket in the current session and sends the browser to `/anmelden/weiter`; that request gets a fresh
-session id (and an empty storage under it), starts the session there, and redirects on. Whoever knew the
-old id holds an empty session.
+ticket in the current session and sends the browser to `/anmelden/weiter`; that request gives the browser a fresh
+session id and hands the login over to the next request in the signed session cookie (readable by the browser,
+not changeable: the grant holds only ids and flags), since NiceGUI makes the storage of a new session id at the
+start of a request (and has no public way to make it later). That next request, to the same address, starts the
+session in the new storage and redirects on. Whoever knew the old id holds an empty session.
 """
 
 import logging
@@ -14,6 +16,7 @@ from dataclasses import asdict
 
 from fastapi import Request
 from nicegui import app, ui
+from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
 from domain.clock import Clock
@@ -22,6 +25,7 @@ from pages import language, session, staff_session
 from service.tuning.redirects import redirect
 
 TICKET_SECONDS = 60
+HANDOVER = 'login_handover'  # in the signed session cookie, between the two requests
 log = logging.getLogger('kundenportal')
 
 
@@ -51,28 +55,41 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock
 def create(clock: Clock) -> None:
     @ui.page('/anmelden/weiter')
     async def renew(request: Request, t: str = ''):
+        handover = request.session.pop(HANDOVER, None)
+        if handover is not None:  # the second step: the new session id has its storage now
+            if not _valid(handover, t, clock):
+                return redirect('/')
+            return _start_session(handover, clock)
         ticket = app.storage.user.pop('login_ticket', None)
-        if (
-            not ticket
-            or not secrets.compare_digest(str(ticket.get('token', '')), t)
-            or clock.now().timestamp() - float(ticket.get('at', 0)) > TICKET_SECONDS
-        ):
+        if not _valid(ticket, t, clock):
             return redirect('/')
         chosen = app.storage.user.get(language.KEY)
         app.storage.user.clear()  # nothing of the old session lives on but the language
-        new_id = str(uuid.uuid4())
-        request.session['id'] = new_id
-        await app.storage._create_user_storage(new_id)
-        if chosen:
-            app.storage.user[language.KEY] = chosen
-        data = ticket['grant']
-        if ticket['kind'] == 'staff':
-            grant = StaffGrant(**data)
-            staff_session.start(grant, clock)
-            return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
-        customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
-        if customer.needs_code:
-            session.await_code(customer, clock)
-            return redirect('/anmelden/code')
-        session.start(customer, clock)
-        return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+        request.session['id'] = str(uuid.uuid4())
+        token = secrets.token_urlsafe(24)
+        request.session[HANDOVER] = {**ticket, 'token': token, 'language': chosen}
+        return redirect(f'/anmelden/weiter?t={token}')
+
+
+def _valid(ticket: dict | None, token: str, clock: Clock) -> bool:
+    return bool(
+        ticket
+        and secrets.compare_digest(str(ticket.get('token', '')), token)
+        and clock.now().timestamp() - float(ticket.get('at', 0)) <= TICKET_SECONDS
+    )
+
+
+def _start_session(handover: dict, clock: Clock) -> RedirectResponse:
+    if handover.get('language'):
+        app.storage.user[language.KEY] = handover['language']
+    data = handover['grant']
+    if handover['kind'] == 'staff':
+        grant = StaffGrant(**data)
+        staff_session.start(grant, clock)
+        return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+    customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
+    if customer.needs_code:
+        session.await_code(customer, clock)
+        return redirect('/anmelden/code')
+    session.start(customer, clock)
+    return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
