@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from service.tuning import (
     collector,
     element_cycles,
-    handler_signatures,
     outbox_wakeups,
     pings,
     redirects,
@@ -27,8 +26,7 @@ log = logging.getLogger('kundenportal')
 
 # In the order applied; one that needs another comes after it.
 PATCHES: tuple[Patch, ...] = tuple(
-    module.PATCH
-    for module in (handler_signatures, outbox_wakeups, socket_rooms, element_cycles, collector, redirects, pings)
+    module.PATCH for module in (outbox_wakeups, socket_rooms, element_cycles, collector, redirects, pings)
 )
 _undo: dict[str, Undo] = {}
 

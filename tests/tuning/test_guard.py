@@ -7,8 +7,7 @@ import logging
 
 import pytest
 import socketio
-from nicegui import Client, core, helpers, outbox
-from nicegui.helpers import functions
+from nicegui import Client, core, outbox
 from nicegui.props import Props
 
 from domain.clock import SystemClock
@@ -88,7 +87,6 @@ def build():
 
 def assert_nothing_patched() -> None:
     assert tuning.active() == frozenset()
-    assert helpers.expects_arguments is functions.expects_arguments
     assert outbox.asyncio is asyncio
     assert type(core.sio.manager) is socketio.AsyncManager
     assert vars(Props)['__init__'].__module__ == 'nicegui.props' and '_change_handlers_with_args' not in vars(Props)
