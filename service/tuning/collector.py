@@ -1,11 +1,11 @@
 """Python's cyclic garbage collector walks, at each of its full collections, every object that has survived a
-while: with every connected customer's page in memory (~1,800 objects each) that took 0.3-0.8 s with 300
-customers, seconds with 2,000, every few seconds at a peak, and nothing else runs meanwhile. So what survives a
-full collection is set aside (`gc.freeze`) and not walked again; a page a customer leaves is still freed at once by
-reference counting (the `element_cycles` patch, which this one needs: without it every departed page would wait
-for the thaw). What only the collector can free (reference cycles, mostly of connections that were open at a full
-collection) is freed by an occasional walk over everything (`thaw_and_collect`, run by service.background at a
-quiet moment, `thaw_due`). Written for CPython 3.11's generational collector (3.14's is incremental)."""
+while: with every connected customer's page in memory, a pause of a large fraction of a second or more, every few
+seconds at a peak, in which nothing else runs (docs/operations.md). So what survives a full collection is set
+aside (`gc.freeze`) and not walked again; a page a customer leaves is still freed at once by reference counting
+(the `element_cycles` patch, which this one needs: without it every departed page would wait for the thaw). What
+only the collector can free (reference cycles, mostly of connections that were open at a full collection) is
+freed by an occasional walk over everything (`thaw_and_collect`, run by service.background at a quiet moment,
+`thaw_due`). Written for CPython 3.11's generational collector (3.14's is incremental)."""
 
 import gc
 import time
@@ -14,10 +14,6 @@ from service.tuning.guard import Patch, Undo
 
 
 def apply() -> Undo:
-    """What exists at start (modules, NiceGUI's own objects, the pages' code) is set aside at once, the survivors
-    of every full collection from then on."""
-    gc.collect()
-    gc.freeze()
     if _freeze_after_full_collection not in gc.callbacks:
         gc.callbacks.append(_freeze_after_full_collection)
     return _stop_setting_aside
@@ -37,8 +33,8 @@ def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
 
 def thaw_due(seconds_since_last: float, cpu_share: float, every: float, latest: float, quiet: float) -> bool:
     """Whether to walk what was set aside now: `every` seconds after the last time, at a moment the process used
-    less than the `quiet` share of a core over the last few seconds (the walk pauses everything, 1.6 s with 1,000
-    customers connected to a process: not in the middle of a peak), and after `latest` seconds in any case."""
+    less than the `quiet` share of a core over the last few seconds (the walk pauses everything: not in the middle
+    of a peak), and after `latest` seconds in any case."""
     return seconds_since_last >= latest or (seconds_since_last >= every and cpu_share < quiet)
 
 
