@@ -38,7 +38,22 @@ def test_domain_imports_neither_ui_nor_storage():
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / 'domain').rglob('*.py')
-        if re.search(r'^\s*(from|import)\s+(nicegui|storage|pages)\b', path.read_text(), re.M)
+        if re.search(r'^\s*(from|import)\s+(nicegui|storage|pages|service)\b', path.read_text(), re.M)
+    ]
+    assert offenders == []
+
+
+def test_the_framework_patches_live_in_service_tuning_only():
+    """What replaces a library's internals (or freezes the collector) is fenced in service/tuning/, with its guard."""
+    patching = '|'.join(
+        (r'gc\.freeze\(', r'gc\.callbacks', r'\bsio\.manager\s*=', r'\boutbox\.asyncio\s*=', r'dialect\.do_\w+\s*=')
+        + (r'\b_create_user_storage\b', r'\bping_interval\b', r'\bhelpers\.\w+\s*=')
+    )
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ('app.py', 'pages', 'storage', 'domain', 'api', 'service')
+        for path in ((ROOT / folder).rglob('*.py') if (ROOT / folder).is_dir() else [ROOT / folder])
+        if re.search(patching, path.read_text(encoding='utf-8')) and 'service/tuning' not in str(path)
     ]
     assert offenders == []
 

@@ -33,6 +33,9 @@ _undo: dict[str, Undo] = {}
 
 def install(enabled: bool = True, skip: Collection[str] = ()) -> list[str]:
     """Apply every patch that is wanted and fits the installed library; returns the names of those now on."""
+    unknown = set(skip) - {patch.name for patch in (*PATCHES, writer_turns.PATCH)}
+    if unknown:
+        log.warning('KUNDENPORTAL_TUNING_SKIP names no such tuning: %s', ', '.join(sorted(unknown)))
     for patch in PATCHES:
         if patch.name in _undo or not wanted(patch, enabled, skip):
             continue

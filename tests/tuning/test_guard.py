@@ -67,13 +67,14 @@ def test_without_the_writers_turns_the_portal_runs_no_transaction_on_the_event_l
 
 
 async def test_single_patches_can_be_left_off_and_one_that_needs_another_stays_off_with_it(monkeypatch, caplog):
-    monkeypatch.setenv('KUNDENPORTAL_TUNING_SKIP', 'socket_rooms, element_cycles')
+    monkeypatch.setenv('KUNDENPORTAL_TUNING_SKIP', 'socket_rooms, element_cycles,sockets')
     settings = Settings()
     try:
         on = tuning.install(settings.tuning, settings.tuning_skipped)
         assert set(on) == EVERY - {'writer_turns', 'socket_rooms', 'element_cycles', 'collector'}
         assert type(core.sio.manager) is socketio.AsyncManager and 'collector' not in tuning.active()
         assert "tuning 'collector' left off: it needs element_cycles" in caplog.text
+        assert 'KUNDENPORTAL_TUNING_SKIP names no such tuning: sockets' in caplog.text
     finally:
         tuning.uninstall()
     assert tuning.active() == frozenset()
