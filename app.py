@@ -69,7 +69,6 @@ PAGES = (
 
 def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSender]:
     engine = make_engine(settings.url, checkpoint_in_background=True)
-    inline = tuning.inline_path(engine, settings.tuning, settings.tuning_skipped)
     migrate(engine)  # before ui.run: async start-up handlers would race the first page
     transport = (
         SmtpTransport(
@@ -90,7 +89,6 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         documents=settings.documents_dir,
         export=partial(_export_csv, engine),
         importer=partial(_import_folder, engine, settings.documents_dir, clock),
-        inline=inline,
         clock=clock,
         language=language.current,
     )

@@ -23,7 +23,7 @@ from domain.model import AuditEntry, OneTimeToken, PortalUser
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.registration import checked_email
-from domain.running import hashing, quick
+from domain.running import hashing
 
 
 @dataclass(frozen=True)
@@ -346,7 +346,6 @@ def _entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> Au
     return AuditEntry(at=ctx.now, actor=f'user:{user.id}', action=action, details=details, address=ctx.address)
 
 
-@quick
 def login_only(_uow: UnitOfWork, _user_id: int) -> None:
     """The query of a login check that needs nothing else (`pages.session.current`): the runner checks the login."""
     return None

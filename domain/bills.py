@@ -7,7 +7,6 @@ from decimal import Decimal
 from domain.errors import NotAllowed
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,6 @@ class BillRow:
     has_pdf: bool
 
 
-@quick
 def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[BillRow]:
     ensure_owner(uow, user_id, customer_id)
     contracts = uow.customers.contracts(customer_id)

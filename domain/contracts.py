@@ -13,7 +13,6 @@ from domain.model import Contract, Meter, MeterReading, Price
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
-from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,6 @@ def _price_view(price: Price) -> PriceView:
     )
 
 
-@quick
 def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
     ensure_owner(uow, user_id, customer_id)
     today = ctx.today
@@ -110,7 +108,6 @@ class MeterHistory:
     months: tuple[Period, ...]
 
 
-@quick
 def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[MeterHistory]:
     ensure_owner(uow, user_id, customer_id)
     histories = []

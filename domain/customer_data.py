@@ -28,7 +28,6 @@ from domain.mails import compose
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.running import quick
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
 BANKS = {
@@ -112,7 +111,6 @@ class ContactData:
     paperless: bool
 
 
-@quick
 def contact_data(uow: UnitOfWork, user_id: int, customer_id: int) -> ContactData:
     c = _customer(uow, user_id, customer_id)
     return ContactData(c.street, c.house_number, c.postal_code, c.city, c.phone, c.email, c.paperless)
@@ -195,7 +193,6 @@ class BankView:
     mandate_granted_at: datetime | None
 
 
-@quick
 def bank_view(uow: UnitOfWork, user_id: int, customer_id: int) -> BankView | None:
     _customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
@@ -336,7 +333,6 @@ class InboxEntry:
     has_document: bool = False
 
 
-@quick
 def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
     _customer(uow, user_id, customer_id)
     return [
@@ -373,7 +369,6 @@ def unread_count(uow: UnitOfWork, user_id: int) -> int:
     return uow.data.unread(uow.users.customer_ids(user_id))
 
 
-@quick
 def page_frame(uow: UnitOfWork, user_id: int) -> tuple[list[CustomerChoice], int]:
     """What the frame of every page behind the login shows: the customer accounts to switch between, and the
     number of unread messages."""

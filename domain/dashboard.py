@@ -9,7 +9,6 @@ from domain.installment import installment_views
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, reading_window
-from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,6 @@ class Dashboard:
     consumption: MeterHistory | None
 
 
-@quick
 def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Dashboard:
     ensure_owner(uow, user_id, customer_id)
     today = ctx.today

@@ -29,11 +29,6 @@ class ConcurrentChange(DomainError):
     key = 'error.concurrent_change'
 
 
-class WouldWait(Exception):
-    """Storage's answer when a transaction run directly on the event loop (`Portal.inline`) would have to wait for
-    another writer: it has been rolled back and is run again in a worker thread. Never shown to anyone."""
-
-
 class Busy(DomainError):
     """More password checks waiting than the server can do in a reasonable time (a login peak): the visitor
     is asked to try again instead of waiting minutes."""

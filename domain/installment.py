@@ -23,7 +23,6 @@ from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterRead
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
-from domain.running import quick
 
 CENT = Decimal('0.01')
 # Heating degree-day weights per month, per mille of a year's gas consumption (DOMAIN.md 5).
@@ -173,7 +172,6 @@ class InstallmentView:
         return f'{self.period_start:%m/%Y}–{self.period_end:%m/%Y}'
 
 
-@quick
 def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[InstallmentView]:
     ensure_owner(uow, user_id, customer_id)
     today = ctx.today

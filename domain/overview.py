@@ -10,7 +10,6 @@ from datetime import date
 from domain.errors import NotAllowed
 from domain.i18n import t
 from domain.ports import UnitOfWork
-from domain.running import quick
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,6 @@ def ensure_owner(uow: UnitOfWork, user_id: int, customer_id: int) -> None:
         raise NotAllowed()
 
 
-@quick
 def customer_overview(uow: UnitOfWork, user_id: int, customer_id: int) -> CustomerOverview:
     ensure_owner(uow, user_id, customer_id)
     customer = uow.customers.get(customer_id)

@@ -30,7 +30,6 @@ from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
-from domain.running import quick
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
 REGISTER_FIELDS = {'1.8.0': 'Zählerstand', '1.8.1': 'Zählerstand HT', '1.8.2': 'Zählerstand NT'}
@@ -188,7 +187,6 @@ def unit_of(contract: Contract) -> str:
     return 'm³' if contract.commodity in ('water', 'gas') else 'kWh'
 
 
-@quick
 def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterForm]:
     ensure_owner(uow, user_id, customer_id)
     return [
@@ -240,7 +238,6 @@ class Submitted:
     current_installment: Decimal | None = None
 
 
-@quick
 def submit_reading(
     uow: UnitOfWork,
     ctx: Context,

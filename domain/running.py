@@ -2,27 +2,22 @@
 
 - `@hashing`: it hashes a password (argon2id, deliberately slow, ~150 ms of a core): on the hashing threads, with
   a bounded wait.
-- `@quick`: a short transaction of a customer's page, a handful of indexed queries: on SQLite it runs directly on
-  the event loop unless it would have to wait for another writer.
-- undeclared: a worker thread (PDFs, the back office's searches, imports and exports), where a long run blocks
-  no one.
+- undeclared: a worker thread (a page's reads and a reading submission as much as PDFs, the back office's
+  searches, imports and exports), where a long run blocks no one. (Short customer transactions used to run
+  directly on the event loop on SQLite; measured against a worker thread on 2.12.2026 they no longer paid off:
+  docs/operations.md, "Tuning on and off".)
 """
 
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-Way = Literal['thread', 'hashing', 'quick']
+Way = Literal['thread', 'hashing']
 F = TypeVar('F', bound=Callable[..., object])
 _ATTRIBUTE = '__kundenportal_runs__'
 
 
 def hashing(use_case: F) -> F:
     setattr(use_case, _ATTRIBUTE, 'hashing')
-    return use_case
-
-
-def quick(use_case: F) -> F:
-    setattr(use_case, _ATTRIBUTE, 'quick')
     return use_case
 
 

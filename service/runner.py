@@ -1,13 +1,12 @@
 """The use-case runner that pages/ and api/ share: the utility's rules, the clock, and a way to run a use case in
-a unit of work (on the hashing threads, inline on the event loop when quick, else in a worker thread), handed to
+a unit of work (on the hashing threads, else in a worker thread), handed to
 every page module and the API by the composition root (app.py)."""
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +18,7 @@ from nicegui import run
 from domain import staff
 from domain.accounts import session_is_valid
 from domain.clock import Clock, SystemClock
-from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, WouldWait
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable
 from domain.i18n import using
 from domain.ports import Context, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
@@ -70,32 +69,6 @@ class HashingQueue(Backlog):
             self.waiting -= 1
 
 
-class Turns:
-    """Quick transactions on the event loop take turns: one per round of the loop, in the order they came.
-
-    asyncio runs every callback that is ready at the start of a round before it looks at anything new. 300 readings
-    submitted in the same instant each ran its transaction in one round (3.4 s on one core), and every page's outbox,
-    woken by its confirmation, only sent in the round after: all 300 confirmations reached the browsers at the end
-    (bench/load.py: p50 3,355 ms of a 3,400 ms burst). Taking turns, a confirmation goes out while the next
-    transaction runs; the loop does the same work, the first customers are done first. Only the use cases take turns
-    (`Portal.act`, what customers send): a page's reads do not, as the page queue (`pages.admission`) already lets a
-    few pages build at a time, and a turn would cost each read a round of the loop."""
-
-    def __init__(self) -> None:
-        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock[0] is not loop:  # an asyncio lock belongs to one loop (tests start many)
-            self._lock = (loop, asyncio.Lock())
-        async with self._lock[1]:
-            try:
-                yield
-            finally:
-                await asyncio.sleep(0)  # the round ends; the next turn comes in the round after, with the outboxes
-
-
 class Unexpected(DomainError):
     key = 'error.unexpected'
 
@@ -115,10 +88,6 @@ class Portal:
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
     profile_version: int = 0
     hashing: HashingQueue = field(default_factory=HashingQueue)
-    # Runs a whole transaction on the calling thread unless it would wait for another writer (then `WouldWait`):
-    # service.tuning.inline_path: storage.database.without_waiting on SQLite with the writers taking turns, else None.
-    inline: Callable[[Callable[[], Any]], Any] | None = None
-    turns: Turns = field(default_factory=Turns)
     clock: Clock = field(default_factory=SystemClock)
     # The visitor's UI language for texts made inside a use case (mails); pages hand in theirs (app.py).
     language: Callable[[], str] = lambda: 'de'
@@ -131,19 +100,15 @@ class Portal:
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
     ) -> T:
-        """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread, on
-        the hashing threads, or on the event loop if it is quick and need not wait (`inline`); mails queued by it go
-        out soon. With `login` (user id, session epoch) or
+        """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread or
+        on the hashing threads; mails queued by it go out soon. With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
         transaction (`SessionEnded` otherwise): one trip to the database instead of two."""
-        way = way_of(use_case)
         result = await self._run(
             lambda uow: use_case(uow, self.context(address), *args),
-            hashing=way == 'hashing',
+            hashing=way_of(use_case) == 'hashing',
             login=login,
             staff_login=staff_login,
-            quick=way == 'quick',
-            turns=True,
         )
         self.mail_queued()
         return result
@@ -162,7 +127,7 @@ class Portal:
 
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
         """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
-        return await self._run(lambda uow: query(uow, *args), login=login, quick=way_of(query) == 'quick')
+        return await self._run(lambda uow: query(uow, *args), login=login)
 
     def context(self, address: str = '') -> Context:
         """Who acts (`address`, for throttling), under which rules, and when: now, by the portal's clock."""
@@ -174,8 +139,6 @@ class Portal:
         hashing: bool = False,
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
-        quick: bool = False,
-        turns: bool = False,
     ) -> T:
         chosen = self.language()  # read here: the worker thread has no browser
 
@@ -188,12 +151,6 @@ class Portal:
                 return work(uow)
 
         try:
-            if quick and self.inline is not None:
-                async with self.turns.turn() if turns else contextlib.nullcontext():
-                    try:
-                        return self.inline(in_transaction)
-                    except WouldWait:
-                        pass  # rolled back; waits for the other writer in a thread like any other transaction
             if hashing:
                 return await self.hashing.run(in_transaction)
             return await run.io_bound(in_transaction)

@@ -1,20 +1,18 @@
 """The engine (SQLite in WAL mode or PostgreSQL) and schema migration with Alembic."""
 
-from collections.abc import Callable
-from contextvars import ContextVar
 from pathlib import Path
-from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).resolve().parent / 'migrations'
+BUSY_SECONDS = 30  # how long a SQLite writer waits for another's write lock
 
 
 def make_engine(url: str, *, checkpoint_in_background: bool = False) -> Engine:
     """With `checkpoint_in_background` (the portal server), SQLite's WAL is not copied into the database file by
-    whichever transaction happens to fill it (with an fsync, on the event loop for the quick transactions) but by
+    whichever transaction happens to fill it (with an fsync) but by
     `checkpoint`, which the server runs in a worker thread every few seconds."""
     if url.startswith('sqlite'):
         path = url.split('///', 1)[-1]
@@ -57,32 +55,6 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes['connection'] = connection
         command.upgrade(config, 'head')
-
-
-BUSY_SECONDS = 30
-T = TypeVar('T')
-_NOT_WAITING: ContextVar[bool] = ContextVar('not_waiting', default=False)
-
-
-def without_waiting(work: Callable[[], T]) -> T:
-    """Run `work` (a whole transaction) right here, on the caller's thread, as long as it need not wait for another
-    writer: if this process's writer turn is taken, or another process holds SQLite's write lock, it raises
-    `WouldWait` at its first write (the unit of work rolls back) instead of waiting. Only on an engine whose writers
-    take turns (`service.tuning.writer_turns`, which reads `waiting_allowed`): `service.tuning.inline_path`.
-
-    The portal runs its short customer transactions like this on the event loop: handing each to a worker thread
-    cost more than the transaction itself at a peak (thread wake-ups, and a GIL hand-over with the busy event loop
-    at every SQLite call — bench/load.py: 16–19 → 12 ms of CPU a submission). Reads never wait in WAL mode."""
-    token = _NOT_WAITING.set(True)
-    try:
-        return work()
-    finally:
-        _NOT_WAITING.reset(token)
-
-
-def waiting_allowed() -> bool:
-    """False inside `without_waiting`."""
-    return not _NOT_WAITING.get()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,6 +1,5 @@
 """The unit of work: one session, repositories on it, rolled back unless the use case commits."""
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -8,10 +7,9 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from domain.errors import ConcurrentChange, StorageUnavailable, WouldWait
+from domain.errors import ConcurrentChange, StorageUnavailable
 from domain.model import AuditEntry, OutboxMail
 from domain.ports import MailMessage
-from storage.database import waiting_allowed
 from storage.repositories import (
     SqlApi,
     SqlBilling,
@@ -29,9 +27,6 @@ from storage.repositories import (
 
 AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
-
-# another connection holds the write lock (SQLite's codes; its messages may change between versions)
-SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqlUnitOfWork:
@@ -62,12 +57,6 @@ class SqlUnitOfWork:
         except DBAPIError:
             if error is None:
                 raise
-        if (
-            isinstance(error, OperationalError)
-            and not waiting_allowed()
-            and getattr(error.orig, 'sqlite_errorcode', None) in SQLITE_BUSY
-        ):
-            raise WouldWait() from error  # another process is writing: run again where waiting is allowed
         if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
             # the database went away (restart, failover): the caller gets a domain answer, the pool reconnects
             raise StorageUnavailable() from error

@@ -1,26 +1,14 @@
-"""Measured shortcuts below the public API of NiceGUI, python-socketio, SQLAlchemy and CPython's garbage collector,
+"""Measured shortcuts below the public API of NiceGUI, python-socketio and CPython's garbage collector,
 fenced in here: each module is one patch with the versions it was written for (`guard`). `install` applies those
 that fit the installed libraries at start, `uninstall` takes them out at shutdown; `KUNDENPORTAL_TUNING=off`
 leaves all of them off and the portal runs on the libraries' own code (docs/operations.md, "Tuning on and off").
 The measurements behind each are in docs/operations.md."""
 
 import logging
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Collection
 
-from sqlalchemy import Engine
-
-from service.tuning import (
-    collector,
-    element_cycles,
-    outbox_wakeups,
-    pings,
-    redirects,
-    socket_rooms,
-    writer_turns,
-)
+from service.tuning import collector, element_cycles, outbox_wakeups, pings, redirects, socket_rooms
 from service.tuning.guard import Patch, Undo, fits
-from storage.database import without_waiting
 
 log = logging.getLogger('kundenportal')
 
@@ -33,7 +21,7 @@ _undo: dict[str, Undo] = {}
 
 def install(enabled: bool = True, skip: Collection[str] = ()) -> list[str]:
     """Apply every patch that is wanted and fits the installed library; returns the names of those now on."""
-    unknown = set(skip) - {patch.name for patch in (*PATCHES, writer_turns.PATCH)}
+    unknown = set(skip) - {patch.name for patch in PATCHES}
     if unknown:
         log.warning('KUNDENPORTAL_TUNING_SKIP names no such tuning: %s', ', '.join(sorted(unknown)))
     for patch in PATCHES:
@@ -55,16 +43,6 @@ def uninstall() -> None:
 
 def active() -> frozenset[str]:
     return frozenset(_undo)
-
-
-def inline_path(engine: Engine, enabled: bool = True, skip: Collection[str] = ()) -> Callable[..., Any] | None:
-    """How the portal runs its quick transactions on the event loop (`Portal.inline`): `without_waiting`, once the
-    engine's writers take turns (`writer_turns`); None on PostgreSQL, where every trip to the database waits on the
-    network, and whenever the turns are off."""
-    if engine.dialect.name != 'sqlite' or not wanted(writer_turns.PATCH, enabled, skip):
-        return None
-    writer_turns.take_turns(engine)
-    return without_waiting
 
 
 def wanted(patch: Patch, enabled: bool, skip: Collection[str]) -> bool:

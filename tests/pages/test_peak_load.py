@@ -1,7 +1,6 @@
 """At a login peak the password hashing queues; beyond a bounded wait visitors are asked to come back."""
 
 import asyncio
-import contextlib
 import logging
 import threading
 
@@ -10,8 +9,7 @@ from nicegui import app
 from nicegui.app.app import prune_user_storage
 
 from domain.errors import Busy
-from domain.readings import submit_reading
-from service.runner import HashingQueue, Portal
+from service.runner import HashingQueue
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field
 
@@ -43,35 +41,6 @@ async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller()
     with pytest.raises(ValueError):
         await queue.run(fails)
     assert queue.waiting == 0
-
-
-async def test_quick_use_cases_on_the_event_loop_take_turns_so_the_first_customer_is_answered_first():
-    """Five readings submitted in the same instant: the first customer's confirmation (sent by the page's outbox,
-    woken for the next round of the loop) goes out before the last reading is stored, not after all five."""
-    happened: list[str] = []
-
-    def inline(_transaction: object) -> None:  # where storage.database.without_waiting runs it on the event loop
-        happened.append('stored')
-
-    portal = Portal(
-        profile=None,
-        secret='',
-        base_url='',
-        hasher=None,
-        unit_of_work=contextlib.nullcontext,
-        mail_queued=lambda: None,
-        inline=inline,
-    )
-
-    async def customer(i: int) -> None:
-        await portal.act(submit_reading, i)
-        asyncio.get_running_loop().call_soon(happened.append, f'confirmation {i}')  # as NiceGUI's outbox is woken
-
-    await asyncio.gather(*(customer(i) for i in range(5)))
-    await asyncio.sleep(0)
-    assert happened.count('stored') == 5 and len(happened) == 10
-    last_stored = len(happened) - 1 - happened[::-1].index('stored')
-    assert happened.index('confirmation 0') < last_stored, happened
 
 
 async def test_at_a_login_peak_the_login_page_asks_to_try_again_in_a_minute(user, db, monkeypatch):

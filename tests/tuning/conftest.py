@@ -1,5 +1,5 @@
-"""Tuning tests: each patch is hit by the library's own code (a page built and clicked by NiceGUI, a websocket
-through uvicorn and python-socketio, a commit through SQLAlchemy), and the portal works without it. They run the
+"""Tuning tests: each patch is hit by the library's own code (a page built by NiceGUI, a websocket through uvicorn
+and python-socketio, a full collection by CPython), and the portal works without it. They run the
 real app.py through NiceGUI's `user` fixture on SQLite, with the page tests' fixtures."""
 
 import ast

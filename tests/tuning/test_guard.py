@@ -10,14 +10,13 @@ import socketio
 from nicegui import Client, core, outbox
 from nicegui.props import Props
 
-from domain.clock import SystemClock
 from service import tuning
 from service.tuning import guard
 from storage.settings import Settings
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import log_in
 
-EVERY = {patch.name for patch in tuning.PATCHES} | {'writer_turns'}
+EVERY = {patch.name for patch in tuning.PATCHES}
 
 
 @pytest.fixture
@@ -56,34 +55,18 @@ async def test_with_another_library_version_nothing_is_patched_and_one_warning_p
     assert any('written for nicegui 3.18.*, installed is 99.1.0' in r.getMessage() for r in records)
 
 
-def test_without_the_writers_turns_the_portal_runs_no_transaction_on_the_event_loop(monkeypatch):
-    monkeypatch.setenv('KUNDENPORTAL_TUNING', 'off')
-    _, portal, _ = build()
-    assert portal.inline is None
-    monkeypatch.setenv('KUNDENPORTAL_TUNING', 'on')
-    monkeypatch.setenv('KUNDENPORTAL_TUNING_SKIP', 'writer_turns')
-    _, portal, _ = build()
-    assert portal.inline is None
-
-
 async def test_single_patches_can_be_left_off_and_one_that_needs_another_stays_off_with_it(monkeypatch, caplog):
     monkeypatch.setenv('KUNDENPORTAL_TUNING_SKIP', 'socket_rooms, element_cycles,sockets')
     settings = Settings()
     try:
         on = tuning.install(settings.tuning, settings.tuning_skipped)
-        assert set(on) == EVERY - {'writer_turns', 'socket_rooms', 'element_cycles', 'collector'}
+        assert set(on) == EVERY - {'socket_rooms', 'element_cycles', 'collector'}
         assert type(core.sio.manager) is socketio.AsyncManager and 'collector' not in tuning.active()
         assert "tuning 'collector' left off: it needs element_cycles" in caplog.text
         assert 'KUNDENPORTAL_TUNING_SKIP names no such tuning: sockets' in caplog.text
     finally:
         tuning.uninstall()
     assert tuning.active() == frozenset()
-
-
-def build():
-    from app import build
-
-    return build(Settings(), SystemClock())
 
 
 def assert_nothing_patched() -> None:
