@@ -168,7 +168,7 @@ async def test_radio_meters_are_read_remotely_and_say_so(user, db):
     await log_in(user, 'funk@example.org', PASSWORD)
     await user.open('/zaehlerstand')
     await see(user, 'aus der Ferne ab')
-    await user.should_see('Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom 31.12.2025')
+    await user.should_see(f'Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom {year_end():%d.%m.%Y}')
     await user.should_not_see('Zählerstand übermitteln')
 
 

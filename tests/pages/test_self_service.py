@@ -290,7 +290,7 @@ async def test_consumption_per_year_as_chart_and_table(user, db, otto):
     await see(user, 'Verbrauch je Jahr')
     chart = user.find(ui.echart).elements.pop()
     assert chart.options['series'][0]['data'] == [3200.0]
-    assert '2025: 3.200 kWh' in chart.props['aria-label']
+    assert f'{year_end().year}: 3.200 kWh' in chart.props['aria-label']
     table = next(iter(user.find(ui.table).elements))
     assert table.rows[0]['amount'] == '3.200 kWh'
 
