@@ -26,6 +26,7 @@ from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
 TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
 DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days  # 10 kWh a day in the history below
+LAST = f'{date(TODAY.year - 1, 12, 31):%d.%m.%Y}'  # the day of the last reading in that history
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def pdf_text(content: bytes, folder) -> str:
 async def test_a_plausible_reading_is_confirmed_on_the_page_by_mail_and_as_pdf(user, db, anna, tmp_path):
     customer, _ = anna
     await open_form(user)
-    await user.should_see('13.650 kWh vom 31.12.2025')
+    await user.should_see(f'13.650 kWh vom {LAST}')
     field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'Ihr Zählerstand vom')
@@ -95,7 +96,7 @@ async def test_a_lower_value_is_refused_with_an_explanation(user, db, anna):
     await open_form(user)
     field(user, 'Zählerstand').type('12000')
     message = await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
-    assert 'kleiner als der letzte Zählerstand (13.650 vom 31.12.2025)' in message
+    assert f'kleiner als der letzte Zählerstand (13.650 vom {LAST})' in message
     assert customer_readings(db) == []
 
 
@@ -120,7 +121,7 @@ async def test_bad_values_are_explained_at_the_field(user, db, anna, value, expe
     [
         ((TODAY + timedelta(days=1)).strftime('%d.%m.%Y'), 'nicht in der Zukunft'),
         ('31.02.2026', 'TT.MM.JJJJ'),
-        ('30.12.2025', 'bereits ein Zählerstand vom 31.12.2025'),
+        (f'30.12.{TODAY.year - 1}', f'bereits ein Zählerstand vom {LAST}'),
     ],
 )
 async def test_bad_reading_dates_are_explained(user, db, anna, value, expected):
@@ -177,7 +178,8 @@ async def test_gas_readings_show_the_kwh_they_mean(user, db):
 
     customer = make_customer(db, commodity='gas', last_name='Gas')
     set_meter(db, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
-    add_readings(db, customer['meter_number'], (year_end(2), 1000), (year_end(), 2500))
+    a_year_ago = TODAY - timedelta(days=365)  # 1,500 m³ a year: today's 1,500 m³ more are plausible on any day
+    add_readings(db, customer['meter_number'], (a_year_ago - timedelta(days=365), 1000), (a_year_ago, 2500))
     make_login(db, [customer['id']], email='gas@example.org')
     await open_form(user, 'gas@example.org')
     field(user, 'Zählerstand').type(str(2500 + 1500))
@@ -242,7 +244,7 @@ async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, a
     assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
     field(user, 'Zählernummer').clear().type(customer['meter_number'])
     button(user, 'Weiter').click()
-    await see(user, 'Letzter Zählerstand: 13.650 kWh vom 31.12.2025')
+    await see(user, f'Letzter Zählerstand: 13.650 kWh vom {LAST}')
     field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'Ihr Zählerstand vom')
