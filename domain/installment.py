@@ -14,10 +14,11 @@ from domain.errors import (
     InstallmentUnchanged,
     InvalidFormat,
     NotAllowed,
+    ReadingNotDigits,
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import day, money
+from domain.i18n import day, money, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
 from domain.overview import ensure_owner
@@ -366,9 +367,9 @@ def change_installment(
     recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
     if calc.needs_review(amount):
         if not reading.strip():
-            raise FieldRequired('reading', label='Aktueller Zählerstand')
+            raise FieldRequired('reading', label=t('installment.reading'))
         if not reading.strip().isdigit():
-            raise InvalidFormat('reading', label='Zählerstand', hint='nur die Ziffern vor dem Komma')
+            raise ReadingNotDigits('reading')
         if not reason.strip():
             raise ReasonRequired('reason')
         if len(reason) > 1000:
