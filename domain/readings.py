@@ -1,4 +1,4 @@
-"""Meter readings by the customer (DOMAIN.md section 3): who may enter them and when, and how a value is judged.
+"""Meter readings by the customer (docs/domain.md §3): who may enter them and when, and how a value is judged.
 
 The rules are plain functions on plain values; `submit_reading` and `meter_forms` are the use cases the
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
@@ -134,7 +134,7 @@ def judge(
 
 
 def gas_kwh(cubic_metres: Decimal, z_number: Decimal, calorific_value: Decimal) -> Decimal:
-    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (DOMAIN.md 3)."""
+    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (docs/domain.md §3)."""
     return (cubic_metres * z_number * calorific_value).quantize(Decimal(1), ROUND_HALF_UP)
 
 

@@ -1,4 +1,4 @@
-"""Zählerstand melden with NiceGUI's user fixture: each rule of DOMAIN.md section 3 and each bad input."""
+"""Zählerstand melden with NiceGUI's user fixture: each rule of docs/domain.md §3 and each bad input."""
 
 import subprocess
 from datetime import date, timedelta
