@@ -1,7 +1,7 @@
 """/api/v1: the billing system's way in and out, documented by its OpenAPI schema at /api/v1/openapi.json.
 
 Authentication is a bearer token created by an admin in the back office (`read` or `write`). Writes take
-the columns of the CSV files in DOMAIN.md section 7 (as JSON strings or numbers) and are all or nothing:
+the columns of the CSV files in docs/domain.md §7 (as JSON strings or numbers) and are all or nothing:
 a request with one bad row changes nothing and answers 422 with an error per row and field.
 """
 

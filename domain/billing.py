@@ -1,4 +1,4 @@
-"""The annual bill's arithmetic (DOMAIN.md section 5): consumption split at price changes, lines rounded to
+"""The annual bill's arithmetic (docs/domain.md §5): consumption split at price changes, lines rounded to
 cents, VAT on the net total, installments paid, the result; and an estimated end reading where none exists.
 
 Plain values in, plain values out: the billing run, the PDF and the tests all use these functions.
@@ -96,7 +96,7 @@ def compute_bill(
     vat_rate: Decimal,
     paid: Decimal,
 ) -> BillResult:
-    """Vector (DOMAIN.md 5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
+    """Vector (docs/domain.md §5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
     after 11 × 101 € paid."""
     segments = price_segments(prices, start, end)
     quantities = split_consumption(consumption, segments, commodity)
@@ -158,7 +158,7 @@ class RegisterReadings:
 
 @dataclass(frozen=True)
 class BillDocument:
-    """Everything an annual, final or correction bill states (DOMAIN.md 5), ready for the PDF."""
+    """Everything an annual, final or correction bill states (docs/domain.md §5), ready for the PDF."""
 
     bill_number: str
     bill_date: date
@@ -208,7 +208,7 @@ def due_date_for(bill_date: date) -> date:
 
 
 def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal:
-    """The next period's installment: this period's gross cost spread over the installments (DOMAIN.md 4)."""
+    """The next period's installment: this period's gross cost spread over the installments (docs/domain.md §4)."""
     return installment_for(result.gross, per_year, rounding)
 
 

@@ -174,6 +174,12 @@ class ReadingFormat(DomainError):
     key = 'error.reading_format'
 
 
+class ReadingNotDigits(DomainError):
+    """A reading given without its meter's digit count at hand (with an installment reduction): digits only."""
+
+    key = 'error.reading_digits'
+
+
 class DateFormat(DomainError):
     key = 'error.date_format'
     field = 'reading_date'

@@ -47,8 +47,8 @@ def using(language: str) -> Iterator[None]:
 
 
 # Amounts, numbers and days are formatted here directly, as Babel's de_DE does (rounded half to even, `.` between
-# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): Babel took 30–100 µs
-# a call, and a page of bills or readings makes hundreds.
+# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): a page of bills or
+# readings makes hundreds of these calls, and Babel's were a noticeable part of it (figures in docs/operations.md).
 
 
 def money(amount: Decimal, language: str = 'de') -> str:

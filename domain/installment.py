@@ -1,6 +1,6 @@
 """The Abschlag (monthly installment): what it should be, and what a change means for the year-end result.
 
-DOMAIN.md section 4. `Calculator` is the object the page's slider is bound to: every position gives the
+docs/domain.md §4. `Calculator` is the object the page's slider is bound to: every position gives the
 expected result at the end of the billing year at once, without a database round trip.
 """
 
@@ -14,10 +14,11 @@ from domain.errors import (
     InstallmentUnchanged,
     InvalidFormat,
     NotAllowed,
+    ReadingNotDigits,
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import day, money
+from domain.i18n import day, money, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
 from domain.overview import ensure_owner
@@ -26,7 +27,7 @@ from domain.profile import InstallmentRule
 from domain.running import quick
 
 CENT = Decimal('0.01')
-# Heating degree-day weights per month, per mille of a year's gas consumption (DOMAIN.md 5).
+# Heating degree-day weights per month, per mille of a year's gas consumption (docs/domain.md §5).
 GAS_WEIGHTS = {1: 170, 2: 150, 3: 130, 4: 80, 5: 40, 6: 14, 7: 13, 8: 13, 9: 30, 10: 80, 11: 120, 12: 160}
 WEIGHTED = ('gas', 'heat')
 
@@ -69,7 +70,7 @@ def projected_consumption(so_far: Decimal, start: date, through: date, end: date
 
 @dataclass(frozen=True)
 class Calculator:
-    """Bound to the slider: the year-end balance for any monthly amount (DOMAIN.md 4 vectors)."""
+    """Bound to the slider: the year-end balance for any monthly amount (docs/domain.md §4 vectors)."""
 
     current: Decimal  # the installment now
     paid: Decimal  # paid, or due at the current amount, before the change takes effect
@@ -149,7 +150,7 @@ class InstallmentView:
     commodity: str
     unit: str
     calculator: Calculator
-    first_due: date  # the first due date a change made today can reach (DOMAIN.md 4: notice days ahead)
+    first_due: date  # the first due date a change made today can reach (docs/domain.md §4: notice days ahead)
     period_start: date  # the billing year the live calculation projects: the one `first_due` falls in
     period_end: date
     projected_consumption: Decimal
@@ -229,7 +230,7 @@ def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> Ins
 
 
 def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
-    """The live calculation for the billing year the first reachable due date falls in (DOMAIN.md 4, "The
+    """The live calculation for the billing year the first reachable due date falls in (docs/domain.md §4, "The
     calendar's edges"): in December, or in a billing year's last weeks, that is the next one, with its own due
     dates, forecast and prices, and nothing paid in it yet."""
     plan = [p for p in basis.plans if p.valid_from <= today][-1]
@@ -366,9 +367,9 @@ def change_installment(
     recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
     if calc.needs_review(amount):
         if not reading.strip():
-            raise FieldRequired('reading', label='Aktueller Zählerstand')
+            raise FieldRequired('reading', label=t('installment.reading'))
         if not reading.strip().isdigit():
-            raise InvalidFormat('reading', label='Zählerstand', hint='nur die Ziffern vor dem Komma')
+            raise ReadingNotDigits('reading')
         if not reason.strip():
             raise ReasonRequired('reason')
         if len(reason) > 1000:

@@ -1,6 +1,6 @@
 """The utility profile: every rule in which utilities differ, read from a TOML file.
 
-A profile reproduces one utility's published rules (DOMAIN.md section 1): how its customers identify
+A profile reproduces one utility's published rules (docs/domain.md §1): how its customers identify
 themselves, how an email address is confirmed, the password policy, how a forgotten password is replaced
 and whether customers may delete their own login.
 """
@@ -72,7 +72,7 @@ class SessionRule(_Section):
 
 
 class ReadingsRule(_Section):
-    """When customers may enter readings and which values pass without a second look (DOMAIN.md 3)."""
+    """When customers may enter readings and which values pass without a second look (docs/domain.md §3)."""
 
     period_start: str = ''  # 'MM-DD'; empty: readings are accepted all year
     period_end: str = ''
@@ -81,7 +81,7 @@ class ReadingsRule(_Section):
 
 
 class InstallmentRule(_Section):
-    """Limits for changing the Abschlag (monthly installment) online (DOMAIN.md 4)."""
+    """Limits for changing the Abschlag (monthly installment) online (docs/domain.md §4)."""
 
     raise_percent: int = 100
     lower_percent: int = 20  # a larger reduction goes to staff review
@@ -91,7 +91,7 @@ class InstallmentRule(_Section):
 
 
 class BillRule(_Section):
-    """What the portal's own bills show and how they are numbered (DOMAIN.md 5)."""
+    """What the portal's own bills show and how they are numbered (docs/domain.md §5)."""
 
     number_prefix: str = 'RE'  # series per year: RE2026 + 7 digits
     logo: str = ''  # path to a PNG or JPEG, relative to the profile file or absolute

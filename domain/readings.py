@@ -1,4 +1,4 @@
-"""Meter readings by the customer (DOMAIN.md section 3): who may enter them and when, and how a value is judged.
+"""Meter readings by the customer (docs/domain.md §3): who may enter them and when, and how a value is judged.
 
 The rules are plain functions on plain values; `submit_reading` and `meter_forms` are the use cases the
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
@@ -33,7 +33,7 @@ from domain.profile import ReadingsRule
 from domain.running import quick
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
-REGISTER_FIELDS = {'1.8.0': 'Zählerstand', '1.8.1': 'Zählerstand HT', '1.8.2': 'Zählerstand NT'}
+REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
 REASONS = (
     'Mehr Personen im Haushalt',
     'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
@@ -43,6 +43,17 @@ REASONS = (
     'Wasserrohrbruch oder Leck',
     'Sonstiges',
 )
+
+
+def register_field(obis: str, language: str | None = None) -> str:
+    """The label of the register's reading field (`Zählerstand HT`) in `language`, by default the one of the current
+    work; a code the catalogues do not name is shown as it is. Forms key the field by the OBIS code."""
+    return t(f'obis.field.{obis}', language) if obis in REGISTERS else obis
+
+
+def register_name(obis: str, language: str | None = None) -> str:
+    """The register itself with its code (`HT (1.8.1)`, `Eintarif (1.8.0)`), otherwise as `register_field`."""
+    return f'{t(f"obis.name.{obis}", language)} ({obis})' if obis in REGISTERS else obis
 
 
 @dataclass(frozen=True)
@@ -123,17 +134,17 @@ def judge(
 
 
 def gas_kwh(cubic_metres: Decimal, z_number: Decimal, calorific_value: Decimal) -> Decimal:
-    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (DOMAIN.md 3)."""
+    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (docs/domain.md §3)."""
     return (cubic_metres * z_number * calorific_value).quantize(Decimal(1), ROUND_HALF_UP)
 
 
-def parse_value(text: str, digits: int, field: str) -> Decimal:
-    """Only the digits before the decimal point, at most as many as the meter has."""
+def parse_value(text: str, digits: int, obis: str) -> Decimal:
+    """Only the digits before the decimal point, at most as many as the meter has; errors at the register's field."""
     cleaned = text.strip().replace(' ', '')
     if not cleaned:
-        raise FieldRequired(field, label=field)
+        raise FieldRequired(obis, label=register_field(obis))
     if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip('0')) > digits:
-        raise ReadingFormat(field, digits=digits)
+        raise ReadingFormat(obis, digits=digits)
     return Decimal(int(cleaned))
 
 
@@ -226,7 +237,7 @@ class Submitted:
 
     meter_number: str
     reading_date: date
-    lines: tuple[str, ...]  # per register: "Zählerstand HT: 12.345 kWh (Verbrauch seit 31.12.2025: 1.234 kWh)"
+    lines: tuple[str, ...]  # per register, in the visitor's language: "Zählerstand HT: 12.345 kWh (Verbrauch …)"
     flagged: bool
     replaced: bool
     submitted_at: datetime
@@ -253,7 +264,7 @@ def submit_reading(
     reason: str = '',
     channel: str = 'portal',
 ) -> Submitted:
-    """Check and store one reading per register of a meter; all registers or none."""
+    """Check and store one reading per register of a meter (`values` by OBIS code); all registers or none."""
     ensure_owner(uow, user_id, customer_id)
     found = [(c, m) for c, m in uow.meters.of_customer(customer_id) if m.meter_number == meter_number]
     if not found:
@@ -288,10 +299,7 @@ def store_reading(
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')
     when = parse_date(reading_date, today)
     registers = meter.registers.split(',')
-    parsed = {
-        obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, REGISTER_FIELDS.get(obis, obis))
-        for obis in registers
-    }
+    parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, obis) for obis in registers}
     uow.meters.lock(meter.id)  # type: ignore[arg-type]  # two tabs submitting at once: one after the other
     readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
     judgements: dict[str, Judgement] = {}
@@ -304,7 +312,6 @@ def store_reading(
         earlier = [r for r in own if r.reading_date < when]
         if any(r.reading_date > when for r in own):
             raise ReadingBeforeLast('reading_date', last=day(own[-1].reading_date))
-        field = REGISTER_FIELDS.get(obis, obis)
         try:
             judgements[obis] = judge(
                 [(r.reading_date, r.value) for r in earlier],
@@ -315,14 +322,14 @@ def store_reading(
                 meter.installed_on,
             )
         except DomainError as error:
-            error.field = field
+            error.field = obis
             raise
         replaced += same_day
     implausible = {obis: j for obis, j in judgements.items() if j.status == 'implausible'}
     if implausible and not confirmed:
         obis, j = next(iter(implausible.items()))
         raise ReadingImplausible(
-            REGISTER_FIELDS.get(obis, obis),
+            obis,
             low=number(j.expected_low or 0),
             high=number(j.expected_high or 0),
             unit=unit_of(contract),
@@ -415,7 +422,7 @@ def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
 
 def _line(contract: Contract, meter: Meter, obis: str, value: Decimal, j: Judgement) -> str:
     unit = unit_of(contract)
-    text = f'{REGISTER_FIELDS.get(obis, obis)}: {number(value)} {unit}'
+    text = f'{register_field(obis)}: {number(value)} {unit}'
     if j.status != 'first':
         text += f' ({t("reading.consumption")}: {number(j.consumption)} {unit}'
         if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:

@@ -1,7 +1,6 @@
 """How a use case runs, declared where it is defined (the runner, `service.runner.Portal`, reads it).
 
-- `@hashing`: it hashes a password (argon2id, deliberately slow, ~150 ms of a core): on the hashing threads, with
-  a bounded wait.
+- `@hashing`: it hashes a password (argon2id, deliberately slow): on the hashing threads, with a bounded wait.
 - `@quick`: a short transaction of a customer's page, a handful of indexed queries: on SQLite it runs directly on
   the event loop unless it would have to wait for another writer.
 - undeclared: a worker thread (PDFs, the back office's searches, imports and exports), where a long run blocks

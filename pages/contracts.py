@@ -4,12 +4,11 @@ from nicegui import ui
 
 from domain.contracts import PriceView, contract_details
 from domain.i18n import day, money
+from domain.readings import register_name
 from pages.forms import page_title
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
-
-OBIS = {'1.8.0': 'Eintarif (1.8.0)', '1.8.1': 'HT (1.8.1)', '1.8.2': 'NT (1.8.2)'}
 
 
 def create(portal: Portal) -> None:
@@ -44,7 +43,7 @@ def create(portal: Portal) -> None:
                         )
                     )
                 for meter in c.meters:
-                    registers = ', '.join(OBIS.get(r, r) for r in meter.registers.split(','))
+                    registers = ', '.join(register_name(r, current()) for r in meter.registers.split(','))
                     rows.append(
                         (t('contracts.meters'), f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})')
                     )

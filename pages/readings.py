@@ -10,17 +10,17 @@ from domain.i18n import day, money, number
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
     REASONS,
-    REGISTER_FIELDS,
     MeterForm,
     Submitted,
     meter_forms,
     reading_window,
+    register_field,
     submit_reading,
 )
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -68,7 +68,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
             ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
             for last in meter.last:
                 ui.label(
-                    f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
+                    f'{t("reading.last_remote")} ({register_field(last.obis, current())}): '
                     + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
                 )
             return
@@ -101,13 +101,12 @@ Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 def reading_form(
     portal: Portal, meter: MeterForm, send: Send, after: Callable[[Submitted], None] | None = None
 ) -> None:
-    """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
+    """Fields per register (keyed by OBIS code), Ablesedatum, and — once a value looks implausible — "Wert ist
+    korrekt" + Begründung."""
     form = Form()
     for obis in meter.registers:
-        label = REGISTER_FIELDS.get(obis, obis)
-        form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma').props(
-            'inputmode=numeric'
-        )
+        hint = t('reading.register_hint', unit=meter.unit, digits=meter.digits)
+        form.field(obis, register_field(obis, current()), hint=hint).props('inputmode=numeric')
     today = portal.clock.today()
     form.field('reading_date', t('reading.field_date'), hint=t('reading.date_hint'), value=day(today))
     with ui.column().classes('w-full gap-2') as confirm_box:
@@ -125,7 +124,7 @@ def reading_form(
     async def submit() -> None:
         form.clear()
         done.clear()
-        values = {obis: form.value(REGISTER_FIELDS.get(obis, obis)) for obis in meter.registers}
+        values = {obis: form.value(obis) for obis in meter.registers}
         try:
             result = await send(values, form.value('reading_date'), bool(confirmed.value), str(reason.value or ''))
         except ReadingImplausible as error:
@@ -170,7 +169,7 @@ def _proposal(result: Submitted) -> None:
 
 def last_values(meter: MeterForm) -> None:
     for last in meter.last:
-        register = f' ({REGISTER_FIELDS.get(last.obis, last.obis)})' if len(meter.registers) > 1 else ''
+        register = f' ({register_field(last.obis, current())})' if len(meter.registers) > 1 else ''
         ui.label(
             f'{t("reading.last")}{register}: '
             + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
@@ -188,7 +187,7 @@ def _history(meter: MeterForm) -> None:
     rows = [
         {
             'date': day(v.reading_date),
-            'register': REGISTER_FIELDS.get(v.obis, v.obis),
+            'register': register_field(v.obis, current()),
             'value': f'{number(v.value)} {meter.unit}',
             'source': t(f'reading.sources.{v.source}'),
             'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else '',

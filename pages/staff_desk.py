@@ -9,9 +9,10 @@ from nicegui import run, ui
 from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
+from domain.readings import register_name
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
@@ -86,7 +87,7 @@ def _desk_pages(portal: Portal) -> None:
                 {
                     'date': day(r.reading_date),
                     'meter': r.meter_number,
-                    'register': r.obis,
+                    'register': register_name(r.obis, current()),
                     'value': number(Decimal(r.value)),
                     'source': t(f'staff.sources.{r.source}'),
                     'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')

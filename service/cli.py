@@ -1,4 +1,4 @@
-"""The command line (`kundenportal`, DESIGN.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
+"""The command line (`kundenportal`, docs/design.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
 staff. `serve` hands over to the composition root (app.py); the other commands work on the database the same
 settings name, with the same clock."""
 

@@ -36,9 +36,9 @@ class HashingQueue(Backlog):
 
     At a login peak these use cases would fill NiceGUI's shared thread pool and every page's database reads would
     queue behind them, so they get one thread per core (more would not hash faster: argon2 releases the GIL and
-    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (2,000 customers
-    pressing "Anmelden" in the same minute), the visitor is asked at once to try again (`Busy`) rather than left
-    waiting for minutes: a page that waits that long is given up by its browser anyway.
+    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (a login peak, as
+    `bench/load.py` makes one), the visitor is asked at once to try again (`Busy`) rather than left waiting for
+    minutes: a page that waits that long is given up by its browser anyway.
     """
 
     def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 15.0, estimate: float = 0.2) -> None:
@@ -73,13 +73,13 @@ class HashingQueue(Backlog):
 class Turns:
     """Quick transactions on the event loop take turns: one per round of the loop, in the order they came.
 
-    asyncio runs every callback that is ready at the start of a round before it looks at anything new. 300 readings
-    submitted in the same instant each ran its transaction in one round (3.4 s on one core), and every page's outbox,
-    woken by its confirmation, only sent in the round after: all 300 confirmations reached the browsers at the end
-    (bench/load.py: p50 3,355 ms of a 3,400 ms burst). Taking turns, a confirmation goes out while the next
-    transaction runs; the loop does the same work, the first customers are done first. Only the use cases take turns
-    (`Portal.act`, what customers send): a page's reads do not, as the page queue (`pages.admission`) already lets a
-    few pages build at a time, and a turn would cost each read a round of the loop."""
+    asyncio runs every callback that is ready at the start of a round before it looks at anything new: readings
+    submitted in the same instant all ran their transactions in one round, and every confirmation reached its browser
+    only at the end of the burst (`bench/load.py`; the figures are in docs/operations.md). Taking turns, a
+    confirmation goes out while the next transaction runs; the loop does the same work, the first customers are done
+    first. Only the use cases take turns (`Portal.act`, what customers send): a page's reads do not, as the page
+    queue (`pages.admission`) already lets a few pages build at a time, and a turn would cost each read a round of
+    the loop."""
 
     def __init__(self) -> None:
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None

@@ -1,4 +1,4 @@
-"""The billing-system CSV files (DOMAIN.md section 7): columns, natural keys, and how a row becomes a record.
+"""The billing-system CSV files (docs/domain.md §7): columns, natural keys, and how a row becomes a record.
 
 Each converter takes the row (column → text) and the lookups of already imported parents, and returns
 the record's column values or raises ValueError with the reason. Values are checked strictly: a file

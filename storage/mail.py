@@ -187,8 +187,8 @@ class OutboxSender:
 
     def _message(self, mail: Row) -> Outgoing:
         """Text and HTML alternatives, each base64 in UTF-8. Written out directly: the email package's MIME
-        classes and generator took about 1 ms a mail, which counts when a reading deadline queues hundreds a
-        minute."""
+        classes and generator are slow enough to count when a reading deadline queues hundreds a minute (figures in
+        docs/operations.md)."""
         boundary = f'=_kundenportal_{uuid.uuid4().hex}'
         message_id = f'<outbox{mail.id}.{uuid.uuid4().hex[:16]}@kundenportal.local>'
         head = (

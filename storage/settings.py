@@ -1,4 +1,4 @@
-"""Settings from `KUNDENPORTAL_*` environment variables and an optional `.env` file (DESIGN.md "Interfaces")."""
+"""Settings from `KUNDENPORTAL_*` environment variables and an optional `.env` file (docs/design.md "Interfaces")."""
 
 from pathlib import Path
 

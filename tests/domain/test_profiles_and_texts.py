@@ -84,5 +84,12 @@ def test_the_catalogue_uses_the_accessible_names_of_the_ui_contract():
         'reset.submit': 'Passwort speichern',
         'switcher.add': 'Kundennummer hinzufügen',
         'settings.delete_button': 'Entfernen',
+        'obis.field.1.8.0': 'Zählerstand',
+        'obis.field.1.8.1': 'Zählerstand HT',
+        'obis.field.1.8.2': 'Zählerstand NT',
+        'reading.field_date': 'Ablesedatum',
+        'reading.submit': 'Zählerstand übermitteln',
+        'reading.confirm': 'Wert ist korrekt',
+        'reading.reason': 'Begründung',
     }.items():
         assert texts[key] == name
