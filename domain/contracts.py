@@ -14,6 +14,7 @@ from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
 from domain.running import quick
+from domain.spreadsheet import csv_text
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,11 @@ def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> l
 
 
 def consumption_csv(histories: list[MeterHistory]) -> str:
-    lines = ['meter_number;period;start;end;consumption;unit']
-    for h in histories:
-        for p in (*h.years, *h.months):
-            lines.append(f'{h.meter_number};{p.label};{p.start.isoformat()};{p.end.isoformat()};{p.amount};{h.unit}')
-    return '\n'.join(lines) + '\n'
+    return csv_text(
+        ('meter_number', 'period', 'start', 'end', 'consumption', 'unit'),
+        (
+            (h.meter_number, p.label, p.start.isoformat(), p.end.isoformat(), p.amount, h.unit)
+            for h in histories
+            for p in (*h.years, *h.months)
+        ),
+    )

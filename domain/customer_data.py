@@ -5,7 +5,6 @@ Every change is confirmed by mail to the login address, audited (the audit is wh
 "changes" export reads), and saved whole or not at all.
 """
 
-import csv
 import io
 import json
 import re
@@ -29,6 +28,7 @@ from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.running import quick
+from domain.spreadsheet import csv_text
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
 BANKS = {
@@ -492,12 +492,9 @@ def export_zip(data: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
         for kind, rows in tables.items():
-            out = io.StringIO()
             columns = list(dict.fromkeys(key for row in rows for key in row))
-            writer = csv.DictWriter(out, columns, delimiter=';', lineterminator='\n')
-            writer.writeheader()
-            writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
-            archive.writestr(f'{kind}.csv', out.getvalue())
+            cells = ([_csv_value(row.get(column, '')) for column in columns] for row in rows)
+            archive.writestr(f'{kind}.csv', csv_text(columns, cells))
     return buffer.getvalue()
 
 

@@ -1,6 +1,5 @@
 """Exports for the billing system: what customers did since a date, as `;`-separated UTF-8 CSV."""
 
-import csv
 from datetime import UTC, date, datetime
 from typing import TextIO
 
@@ -8,6 +7,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from domain.model import AuditEntry, Contract, Customer, Meter, MeterReading
+from domain.spreadsheet import write_csv
 
 READINGS = (
     'meter_number',
@@ -27,35 +27,37 @@ CHANGES = ('at', 'actor', 'action', 'customer_number', 'details')
 def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
     """Write the export of `kind` (readings, changes) to `out`; returns the number of rows."""
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
-    writer = csv.writer(out, delimiter=';', lineterminator='\n')
     with Session(engine) as session:
         if kind == 'readings':
-            writer.writerow(READINGS)
-            rows = [
-                _reading_row(*row)
-                for row in session.exec(
-                    select(MeterReading, Meter, Contract)
-                    .join(Meter, col(MeterReading.meter_id) == Meter.id)
-                    .join(Contract, col(Meter.contract_id) == Contract.id)
-                    .where(MeterReading.source == 'customer', col(MeterReading.submitted_at) >= start)
-                    .order_by(col(MeterReading.submitted_at))
-                )
-            ]
+            header, rows = (
+                READINGS,
+                [
+                    _reading_row(*row)
+                    for row in session.exec(
+                        select(MeterReading, Meter, Contract)
+                        .join(Meter, col(MeterReading.meter_id) == Meter.id)
+                        .join(Contract, col(Meter.contract_id) == Contract.id)
+                        .where(MeterReading.source == 'customer', col(MeterReading.submitted_at) >= start)
+                        .order_by(col(MeterReading.submitted_at))
+                    )
+                ],
+            )
         elif kind == 'changes':
-            writer.writerow(CHANGES)
-            rows = [
-                (entry.at.isoformat(), entry.actor, entry.action, number or '', entry.details)
-                for entry, number in session.exec(
-                    select(AuditEntry, Customer.customer_number)
-                    .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
-                    .where(col(AuditEntry.at) >= start)
-                    .order_by(col(AuditEntry.id))
-                )
-            ]
+            header, rows = (
+                CHANGES,
+                [
+                    (entry.at.isoformat(), entry.actor, entry.action, number or '', entry.details)
+                    for entry, number in session.exec(
+                        select(AuditEntry, Customer.customer_number)
+                        .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+                        .where(col(AuditEntry.at) >= start)
+                        .order_by(col(AuditEntry.id))
+                    )
+                ],
+            )
         else:
             raise ValueError(f'unknown export {kind!r}; known: readings, changes')
-    writer.writerows(rows)
-    return len(rows)
+    return write_csv(out, header, rows)  # free text made safe for spreadsheets (domain.spreadsheet)
 
 
 def _reading_row(reading: MeterReading, meter: Meter, contract: Contract) -> tuple:

@@ -1,5 +1,6 @@
 """CSV exchange with the billing system: idempotent import, all-or-nothing files, file:line errors, export."""
 
+import csv
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -189,3 +190,30 @@ def test_the_readings_export_lists_what_customers_submitted_since_a_date(engine,
         'meter_number;malo_id;register;reading_date;value;unit;source;plausibility;reason;submitted_at',
         '1EBZ0100000619;41373559241;1.8.1;2026-11-20;48410.000;kWh;customer;plausible;;2026-11-20T09:30:00+00:00',
     ]
+
+
+def test_free_text_that_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(engine, tmp_path):
+    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
+    reasons = ['=HYPERLINK("http://evil.example","Beleg")', '+1+2', '-2+3', '@SUM(A1)', '\tTab', '\rCR', 'normal']
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0100000619')).one()
+        for day, reason in enumerate(reasons, start=1):
+            session.add(
+                MeterReading(
+                    meter_id=meter.id,
+                    obis='1.8.1',
+                    reading_date=date(2026, 11, day),
+                    value=Decimal('-5') if day == 1 else Decimal(48410 + day),  # a plain number is no formula
+                    source='customer',
+                    plausibility='implausible',
+                    reason=reason,
+                    submitted_at=datetime(2026, 11, day, 9, 30, tzinfo=UTC),
+                )
+            )
+        session.commit()
+    out = io.StringIO()
+    assert export(engine, 'readings', date(2026, 11, 1), out) == len(reasons)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline=''), delimiter=';'))[1:]
+    expected = [f"'{reason}".replace('\r', '\n') for reason in reasons[:-1]] + ['normal']
+    assert [row[8] for row in rows] == expected  # the carriage return kept inside its cell, as a line break
+    assert rows[0][4] == '-5.000'
