@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from api import health
 from api import v1 as api_v1
+from domain.api_tokens import authenticate
 from domain.clock import Clock, SystemClock
 from pages import (
     accessibility,
@@ -24,6 +25,7 @@ from pages import (
     contact,
     contracts,
     customer_data,
+    errors,
     inbox,
     installment,
     language,
@@ -34,6 +36,7 @@ from pages import (
 )
 from pages import settings as settings_page
 from pages.admission import PageQueue
+from pages.limits import RequestLimits
 from pages.security import SecurityHeaders, same_origin
 from pages.speed import (
     free_elements_without_the_collector,
@@ -45,6 +48,7 @@ from pages.speed import (
 from service.background import Background
 from service.runner import Portal
 from storage.database import make_engine, migrate, reachable, without_waiting
+from storage.documents import FolderFiles
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
@@ -98,11 +102,13 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         mail_queued=sender.wake.set,
         demo=settings.demo,
         documents=settings.documents_dir,
+        files=FolderFiles(settings.documents_dir),
         export=partial(_export_csv, engine),
         importer=partial(_import_folder, engine, settings.documents_dir, clock),
         inline=without_waiting if engine.dialect.name == 'sqlite' else None,
         clock=clock,
         language=language.current,
+        max_upload=int(settings.max_upload_mb * 2**20),
     )
     portal.base_profile = portal.profile
     portal.apply_stored_settings()
@@ -128,6 +134,10 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir, clock))
     health.create(app, partial(reachable, engine))
+    errors.install()
+    app.add_middleware(
+        RequestLimits, max_body=int(settings.max_body_mb * 2**20), api_token_valid=partial(_api_token_valid, portal)
+    )
     app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
@@ -158,6 +168,11 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
 def _ping_tabs_as_engineio_does() -> None:
     """After NiceGUI's start-up, which sets the pings from the reconnect time."""
     core.sio.eio.ping_interval, core.sio.eio.ping_timeout = PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
+
+
+async def _api_token_valid(portal: Portal, token: str) -> bool:
+    """The API's bearer token, checked before a request body is read (pages.limits)."""
+    return await portal.act(authenticate, token) is not None
 
 
 def _import_folder(engine: Engine, documents: Path, clock: Clock, folder: Path, check_only: bool, actor: str):

@@ -100,7 +100,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
     @router.get('/changes', response_model=ChangesOut, responses=responses)
     async def get_changes(
         token: Annotated[ApiToken, Depends(access('read'))],
-        cursor: Annotated[int | None, Query(ge=0)] = None,
+        cursor: Annotated[int | None, Query(ge=0, le=2**53)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> ChangesOut:
         """What customers changed, oldest first; each change reaches a token exactly once (see `cursor`)."""

@@ -4,6 +4,15 @@ Pages show `t(error.key, **error.params)` next to `error.field`; nothing else of
 customer.
 """
 
+import secrets
+
+
+def reference() -> str:
+    """A failure's reference number, in the customer's message and in the log: short enough to read out on the
+    phone (`7F3A-19C2`)."""
+    code = secrets.token_hex(4).upper()
+    return f'{code[:4]}-{code[4:]}'
+
 
 class DomainError(Exception):
     key = 'error.generic'

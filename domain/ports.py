@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from domain.clock import local_day
@@ -154,6 +155,18 @@ class ApiRepository(Protocol):
 class SettingsRepository(Protocol):
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str) -> None: ...
+
+
+class DocumentFiles(Protocol):
+    """Stored documents under the data folder, at names the portal chose; no path ever leaves that folder."""
+
+    def locate(self, relative: str) -> Path | None:
+        """The file, or None when it is missing or the name would lead outside the folder."""
+        ...
+
+    def store(self, relative: str, content: bytes) -> None: ...
+
+    def remove(self, relative: str) -> None: ...
 
 
 class UnitOfWork(Protocol):

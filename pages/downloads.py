@@ -22,8 +22,8 @@ async def owned_document(portal: Portal, find: Callable[[int], Awaitable[str]], 
         relative = await find(me.user_id)
     except DomainError:
         return _not_found()
-    path = (portal.documents / relative).resolve()
-    if not path.is_file() or portal.documents.resolve() not in path.parents:
+    path = portal.files.locate(relative) if portal.files else None
+    if path is None:
         return _not_found()
     return FileResponse(
         path,

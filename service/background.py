@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from nicegui import app, run
 from sqlalchemy import Engine
@@ -15,7 +16,10 @@ from domain.registration import forget_unconfirmed
 from pages.speed import set_aside_survivors, stop_setting_aside, thaw_and_collect, thaw_due
 from service.runner import Portal
 from storage.database import checkpoint
+from storage.documents import remove_stale_import_folders
 from storage.mail import OutboxSender
+
+IMPORT_FOLDER_AGE = timedelta(hours=6)  # an import page open longer than this has long timed out (idle logout)
 
 log = logging.getLogger('kundenportal')
 
@@ -92,4 +96,7 @@ class Background:
                 await self.portal.act(forget_unconfirmed)
             except DomainError:
                 log.warning('clean-up of unconfirmed registrations failed; next try in an hour')
+            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE, self.portal.clock.now())
+            if removed:
+                log.info('removed %d upload folders of import pages left behind', removed)
             await asyncio.sleep(3600)

@@ -19,12 +19,13 @@ from nicegui import run
 from domain import staff
 from domain.accounts import session_is_valid
 from domain.clock import Clock, SystemClock
-from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, WouldWait
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, WouldWait, reference
 from domain.i18n import using
-from domain.ports import Context, PasswordHasher, UnitOfWork
+from domain.ports import Context, DocumentFiles, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
 from domain.profile_admin import stored, with_overrides
 from domain.running import way_of
+from domain.stored import LOGO
 from service.backlog import Backlog
 
 log = logging.getLogger('kundenportal')
@@ -97,6 +98,9 @@ class Turns:
 
 
 class Unexpected(DomainError):
+    """A use case failed for a reason nobody foresaw: the customer sees a generic message with a reference number,
+    the log has the details under the same number."""
+
     key = 'error.unexpected'
 
 
@@ -110,6 +114,8 @@ class Portal:
     mail_queued: Callable[[], None]
     demo: bool = False
     documents: Path = Path('data/documents')
+    files: DocumentFiles | None = None  # the documents folder (storage.documents.FolderFiles)
+    max_upload: int = 200 * 2**20  # the back office's CSV import, bytes (KUNDENPORTAL_MAX_UPLOAD_MB)
     export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
     importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
@@ -155,10 +161,18 @@ class Portal:
         if version == self.profile_version:
             return
         try:
-            self.profile = with_overrides(self.base_profile or self.profile, overrides)
+            self.profile = self._with_uploaded_logo(with_overrides(self.base_profile or self.profile, overrides))
         except ValueError:
             log.exception('saved settings do not fit the profile file any more; using the file as it is')
         self.profile_version = version
+
+    def _with_uploaded_logo(self, profile: UtilityProfile) -> UtilityProfile:
+        """A logo uploaded in the back office is saved by its name in the documents folder (domain.stored)."""
+        if not LOGO.fullmatch(profile.bill.logo):
+            return profile
+        found = self.files.locate(profile.bill.logo) if self.files else None
+        logo = str(found) if found else ''
+        return profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': logo})})
 
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
         """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
@@ -203,5 +217,6 @@ class Portal:
         except DomainError:
             raise
         except Exception as error:
-            log.exception('use case failed')
-            raise Unexpected() from error
+            number = reference()
+            log.exception('use case failed [reference %s]', number)
+            raise Unexpected(reference=number) from error

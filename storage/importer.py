@@ -6,7 +6,6 @@ files again changes nothing and a changed row updates the record instead of dupl
 """
 
 import csv
-import shutil
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -17,8 +16,10 @@ from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
 from domain.clock import Clock
 from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
+from domain.stored import bill_file
 from domain.types import Money
 from storage.csv_kinds import KINDS, Kind, Lookups, Row
+from storage.documents import store
 
 
 @dataclass
@@ -147,7 +148,8 @@ def import_rows(
             continue
         seen[key] = index
         if kind.file == 'bills.csv':
-            record['pdf_path'] = f'bills/{record["bill_number"]}.pdf' if pdfs and record['bill_number'] in pdfs else ''
+            content = (pdfs or {}).get(record['bill_number'])
+            record['pdf_path'] = bill_file(content) if content else ''
         records.append(record)
     if result.errors:
         return result
@@ -155,10 +157,8 @@ def import_rows(
         inserts, updates = _plan(kind, records, _existing_keys(connection, kind, list(seen)))
         _apply(connection, kind, inserts, updates)
         result.created, result.updated = len(inserts), len(updates)
-        for number, content in (pdfs or {}).items():
-            target = documents / 'bills' / f'{number}.pdf'
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        for content in (pdfs or {}).values():
+            store(documents, bill_file(content), content)
         counts = (len(records), result.created, result.updated)
         _audit_import(connection, kind, clock, f'source={source}', *counts, source)
     result.unchanged = len(records) - result.created - result.updated
@@ -263,12 +263,13 @@ def _read(
                 result.errors.append(f'{kind.file}:{number}: {error}')
                 continue
             document = record.get('pdf_path')
-            if document and (Path(document).name != document or not (path.parent / document).is_file()):
+            beside = path.parent / document if document else None
+            if beside is not None and (not beside.is_file() or beside.resolve().parent != path.parent.resolve()):
                 result.errors.append(f'{kind.file}:{number}: pdf_file {document!r} is not a file beside the CSV')
                 continue
-            if document:  # kept under the data folder as bills/<number>.pdf
-                documents[record['bill_number']] = path.parent / document
-                record['pdf_path'] = f'bills/{record["bill_number"]}.pdf'
+            if beside is not None:  # kept under the data folder at a name of the portal's
+                record['pdf_path'] = bill_file(beside.read_bytes())
+                documents[record['pdf_path']] = beside
             key = tuple(record[k] for k in kind.key)
             if key in seen:
                 result.errors.append(f'{kind.file}:{number}: same key as line {seen[key]}')
@@ -295,10 +296,8 @@ def _existing(connection, kind: Kind) -> dict[tuple, dict]:
 
 def _copy_documents(pdfs: dict[str, Path], documents: Path) -> None:
     """Bills may name a PDF beside the CSV; it is kept under the data folder as the bill's document."""
-    for bill_number, source in pdfs.items():
-        target = documents / 'bills' / f'{bill_number}.pdf'
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for relative, source in pdfs.items():
+        store(documents, relative, source.read_bytes())
 
 
 def _lookups(engine: Engine) -> Lookups:

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
@@ -217,3 +219,30 @@ def test_free_text_that_a_spreadsheet_would_run_as_a_formula_is_exported_as_text
     expected = [f"'{reason}".replace('\r', '\n') for reason in reasons[:-1]] + ['normal']
     assert [row[8] for row in rows] == expected  # the carriage return kept inside its cell, as a line break
     assert rows[0][4] == '-5.000'
+
+
+@pytest.mark.parametrize(
+    ('line', 'message'),
+    [
+        ('../../x;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;', "bill_number '../../x' may hold only"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;../secret.pdf', "pdf_file '../secret.pdf' must be"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;/etc/x.pdf', "pdf_file '/etc/x.pdf' must be"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;NaN;', "amount_gross 'NaN' is not a number"),
+    ],
+)
+def test_a_bill_line_that_names_a_path_or_no_number_is_refused(engine, tmp_path, line, message):
+    lines = [FILES['bills.csv'][0], line]
+    result = import_folder(
+        engine, write(tmp_path / 'in', **{'bills.csv': lines}), tmp_path / 'documents', SystemClock()
+    )
+    errors = [e for f in result.files for e in f.errors]
+    assert any(message in e for e in errors), errors
+    assert not (tmp_path / 'documents').exists() or not list((tmp_path / 'documents').rglob('*'))
+
+
+def test_a_pdf_beside_the_csv_is_kept_under_a_name_of_the_portals(engine, tmp_path):
+    result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
+    assert result.ok
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == 'RE-2025-0001')).one()
+    assert re.fullmatch(r'bills/[0-9a-f]{40}\.pdf', bill.pdf_path)
