@@ -15,7 +15,7 @@ from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.installment import WEIGHTED, billing_year, due_dates, installment_for, weight_share
 from domain.mails import compose
-from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter, id_of
 from domain.ports import Context, UnitOfWork
 from domain.readings import gas_kwh
 
@@ -277,7 +277,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
     if not meters or customer is None:
         return Skipped(contract.contract_number, 'kein Zähler')
     meter = meters[0]
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    readings = uow.meters.readings(id_of(meter))
     registers, previous = [], Decimal(0)
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
@@ -393,7 +393,7 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
     old = uow.billing.bill_by_number(bill_number)
     if old is None or not old.details:  # imported bills are corrected by the billing system that made them
         raise BillNotCorrectable()
-    if uow.billing.replacement_of(old.id) is not None:  # type: ignore[arg-type]
+    if uow.billing.replacement_of(id_of(old)) is not None:
         raise BillNotCorrectable()
     prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
     if isinstance(prepared, Skipped):
@@ -447,7 +447,7 @@ def issue_bill(
         )
     customer = uow.customers.get(contract.customer_id)
     if customer is not None and customer.paperless:
-        _notify_paperless(uow, ctx, customer.id, row, issued)  # type: ignore[arg-type]
+        _notify_paperless(uow, ctx, id_of(customer), row, issued)
     uow.audit(
         AuditEntry(
             at=ctx.now,

@@ -7,11 +7,25 @@ instants `UTCDateTime` (aware, UTC).
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.types import Money, Quantity, Rate, UTCDateTime
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Row) -> int:
+    """The row's id. Every row read through a repository has one, and so has a new row once added and flushed;
+    the models say `int | None` only because a row has none before that. Using a row without one is a bug."""
+    if row.id is None:
+        raise ValueError(f'{type(row).__name__} has no id yet: it was neither read nor added and flushed')
+    return row.id
 
 
 def _at(**kw) -> object:
