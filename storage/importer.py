@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import BindParameter, Engine, bindparam, insert, select, tuple_, update
 
 from domain.clock import Clock
 from domain.identifiers import normalise
@@ -129,7 +129,8 @@ def import_rows(
     kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
     result = RowsResult()
     lookups = _lookups_for(engine, rows)
-    records, seen = [], {}
+    records: list[dict] = []
+    seen: dict[tuple, int] = {}  # key: row index
     for index, row in enumerate(rows):
         missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API]
         if missing:
@@ -184,7 +185,7 @@ def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> 
     for start in range(0, len(inserts), 20000):
         connection.execute(insert(table), inserts[start : start + 20000])
     if updates:
-        values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
+        values: dict[str, BindParameter] = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
         connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
 
 
@@ -192,9 +193,9 @@ def _audit_import(
     connection, kind: Kind, clock: Clock, source: str, rows: int, created: int, updated: int, actor: str = 'import'
 ) -> None:
     connection.execute(
-        insert(AuditEntry.__table__),
+        insert(AuditEntry.__table__),  # type: ignore[attr-defined]  # SQLModel does not type __table__
         [
-            {  # type: ignore[attr-defined]
+            {
                 'at': clock.now(),
                 'actor': actor,
                 'action': f'import_{kind.file.removesuffix(".csv")}',
@@ -253,7 +254,8 @@ def _read(
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
             return []
         bar = _ProgressBar(progress, kind.file, total)
-        records, seen = [], {}
+        records: list[dict] = []
+        seen: dict[tuple, int] = {}  # key: line number
         for number, row in enumerate(reader, start=2):
             result.rows += 1
             bar.step()
