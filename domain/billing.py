@@ -240,7 +240,7 @@ def _value(hint, value):
     if hint is date:
         return date.fromisoformat(value)
     if is_dataclass(hint):
-        return _build(hint, value)  # type: ignore[arg-type]
+        return _build(hint, value)
     return value
 
 
@@ -278,7 +278,8 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
         return Skipped(contract.contract_number, 'kein Zähler')
     meter = meters[0]
     readings = uow.meters.readings(id_of(meter))
-    registers, previous = [], Decimal(0)
+    registers: list[RegisterReadings] = []
+    previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
         before = [r for r in own if r.reading_date < start]
