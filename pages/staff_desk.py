@@ -190,7 +190,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
         message = Form()
         message.field('subject', t('staff.message_subject'))
         body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
-        message.fields['body'] = body  # type: ignore[assignment]
+        message.fields['body'] = body
         attached: dict[str, str] = {}
 
         async def attach(event) -> None:
