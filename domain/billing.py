@@ -319,7 +319,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
             previous = None
     volume = sum((r.consumption for r in registers), Decimal(0))
     gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
-    consumption = gas_kwh(volume, meter.z_number, meter.calorific_value) if gas else volume  # type: ignore[arg-type]
+    consumption = _billed_unit(volume, meter) if gas else volume
     prices = uow.billing.prices(contract.tariff_code)
     if not prices:
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
@@ -386,7 +386,9 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
-    return gas_kwh(volume, meter.z_number, meter.calorific_value)  # type: ignore[arg-type]
+    """Gas in kWh; only for a gas meter with both factors (`gas` in prepare_bill)."""
+    assert meter.z_number is not None and meter.calorific_value is not None
+    return gas_kwh(volume, meter.z_number, meter.calorific_value)
 
 
 def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: date) -> BillDocument:

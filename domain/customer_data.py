@@ -264,7 +264,9 @@ def change_bank_account(
         ctx.now,
     )
     uow.commit()
-    return bank_view(uow, user_id, customer_id)  # type: ignore[return-value]
+    view = bank_view(uow, user_id, customer_id)
+    assert view is not None  # the account saved above
+    return view
 
 
 def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> None:

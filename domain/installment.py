@@ -365,7 +365,10 @@ def change_installment(
     if amount == calc.current and view.pending is None:
         raise InstallmentUnchanged()
     contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)
-    recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
+    user = uow.users.get(user_id)
+    if user is None:  # the login was deleted meanwhile
+        raise NotAllowed()
+    recipient = user.email
     if calc.needs_review(amount):
         if not reading.strip():
             raise FieldRequired('reading', label=t('installment.reading'))
