@@ -57,7 +57,7 @@ class _EngineioAsBrowser(engineio.AsyncClient):
     set to the browser's 45 s once the handshake told interval and timeout (it then waits 25 + 40 s for any packet)."""
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if target == self._write_loop:
+        if target == self._write_loop:  # (engineio has no type hints: mypy knows ping_timeout only from here)
             self.ping_timeout = self.ping_interval + float(self.ping_timeout) - 5  # type: ignore[has-type]
         return super().start_background_task(target, *args, **kwargs)
 

@@ -207,7 +207,8 @@ def _settings_page(portal: Portal) -> None:
                     element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
                 else:
                     element = form.field(editable.path, editable.label, value=value)
-                form.fields[editable.path] = element  # type: ignore[assignment]  # Form is typed for inputs: selects etc. work
+                # Form.fields is typed for inputs; Form works with these elements too (value, props, error)
+                form.fields[editable.path] = element  # type: ignore[assignment]
                 if editable.path == 'bill.logo':
 
                     async def logo_uploaded(event, field=element) -> None:

@@ -181,7 +181,7 @@ def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple
 
 
 def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> None:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     for start in range(0, len(inserts), 20000):
         connection.execute(insert(table), inserts[start : start + 20000])
     if updates:
@@ -209,7 +209,7 @@ def _audit_import(
 
 def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dict]:
     """Only the records these keys name (an API call carries a few rows, the tables hold many)."""
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     columns = [table.c[k] for k in kind.key]
     found: dict[tuple, dict] = {}
     for start in range(0, len(keys), 500):
@@ -283,7 +283,7 @@ def _read(
 
 def _quantised(kind: Kind, record: dict) -> dict:
     """Round money and quantities as the column stores them, so a re-import compares equal."""
-    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]
+    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]  # SQLModel does not type __table__
         value = record.get(column.name)
         if isinstance(column.type, Money) and isinstance(value, Decimal):
             record[column.name] = value.quantize(column.type.places, ROUND_HALF_UP)
@@ -291,7 +291,7 @@ def _quantised(kind: Kind, record: dict) -> dict:
 
 
 def _existing(connection, kind: Kind) -> dict[tuple, dict]:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     return {tuple(row[k] for k in kind.key): dict(row) for row in connection.execute(select(table)).mappings()}
 
 

@@ -68,7 +68,7 @@ METERS_OF_CUSTOMER = (
 )
 METER_LOCK = select(Meter.id).where(Meter.id == METER).with_for_update()
 READINGS = select(MeterReading).where(MeterReading.meter_id == METER).order_by(col(MeterReading.reading_date))
-_READING = MeterReading.__table__  # type: ignore[attr-defined]
+_READING = MeterReading.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 READING_INSERT = insert(_READING).returning(_READING.c.id)
 READING_DELETE = delete(_READING).where(_READING.c.id == bindparam('reading'))
 PLANS = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT).order_by(col(InstallmentPlan.valid_from))
@@ -93,7 +93,7 @@ def column_values(row: SQLModel) -> dict[str, object]:
     """A model object's columns but its id, for a plain INSERT."""
     return {
         column.key: getattr(row, column.key)
-        for column in row.__table__.columns  # type: ignore[attr-defined]
+        for column in row.__table__.columns  # type: ignore[attr-defined]  # SQLModel does not type __table__
         if column.key != 'id'
     }
 

@@ -41,8 +41,8 @@ from storage.repositories import (
     column_values,
 )
 
-AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
+AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 
 # another connection holds the write lock (SQLite's codes; its messages may change between versions)
 SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
