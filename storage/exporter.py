@@ -27,6 +27,7 @@ CHANGES = ('at', 'actor', 'action', 'customer_number', 'details')
 def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
     """Write the export of `kind` (readings, changes) to `out`; returns the number of rows."""
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    header: tuple[str, ...]
     with Session(engine) as session:
         if kind == 'readings':
             header, rows = (
