@@ -9,7 +9,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.openapi.utils import get_openapi
@@ -70,7 +70,16 @@ class Invalid(BaseModel):
     detail: list[RowError]
 
 
-Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], object]
+class UpsertResult(Protocol):
+    """What `upsert` answers (storage's RowsResult)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[tuple[int, str, str]]  # (row index, column, reason)
+
+
+Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], UpsertResult]
 
 
 def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
@@ -91,7 +100,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
 
         return check
 
-    responses = {
+    responses: dict[int | str, dict[str, Any]] = {
         401: {'description': 'no valid token'},
         403: {'description': 'token without write scope'},
         422: {'model': Invalid, 'description': 'bad input, per row and field; nothing was changed'},
@@ -117,6 +126,8 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             for row in body.rows
         ]
         result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}')
+        if result is None:  # NiceGUI's answer when the portal is stopping
+            raise HTTPException(503, 'the portal is shutting down')
         if result.errors:
             return JSONResponse(
                 status_code=422,

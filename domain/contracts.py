@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
-from domain.model import Contract, Meter, MeterReading, Price
+from domain.model import Contract, Meter, MeterReading, Price, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
@@ -67,12 +67,12 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
     today = ctx.today
     result = []
     contracts = uow.customers.contracts(customer_id)
-    meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
+    meters = uow.customers.meters([id_of(c) for c in contracts])
     for c in contracts:
         prices = uow.billing.prices(c.tariff_code)
         current = [p for p in prices if p.valid_from <= today]
         future = [p for p in prices if p.valid_from > today]
-        plans = [p for p in uow.billing.plans(c.id) if p.valid_from <= today]  # type: ignore[arg-type]
+        plans = [p for p in uow.billing.plans(id_of(c)) if p.valid_from <= today]
         result.append(
             ContractDetails(
                 c.contract_number,
@@ -116,7 +116,7 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     ensure_owner(uow, user_id, customer_id)
     histories = []
     for contract, meter in uow.meters.of_customer(customer_id):
-        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+        readings = uow.meters.readings(id_of(meter))
         unit = 'm³' if contract.commodity == 'water' else 'kWh'
         years, months = _years(contract, meter, readings), _months(contract, meter, readings)
         histories.append(

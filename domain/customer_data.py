@@ -24,7 +24,7 @@ from domain.errors import (
 )
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
+from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, id_of
 from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.running import quick
@@ -264,7 +264,9 @@ def change_bank_account(
         ctx.now,
     )
     uow.commit()
-    return bank_view(uow, user_id, customer_id)  # type: ignore[return-value]
+    view = bank_view(uow, user_id, customer_id)
+    assert view is not None  # the account saved above
+    return view
 
 
 def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> None:
@@ -341,12 +343,12 @@ def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
     _customer(uow, user_id, customer_id)
     return [
         InboxEntry(
-            m.id,
+            id_of(m),
             m.created_at,
             m.kind,
             m.subject,
             m.body,
-            m.read_at is None,  # type: ignore[arg-type]
+            m.read_at is None,
             bool(m.document_path),
         )
         for m in uow.data.inbox(customer_id)
@@ -418,7 +420,7 @@ def send_contact_message(
         ctx.now,
     )
     uow.commit()
-    return row.id  # type: ignore[return-value]
+    return id_of(row)
 
 
 def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
@@ -432,7 +434,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         if customer is None:
             continue
         contracts = uow.customers.contracts(customer_id)
-        meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
+        meters = uow.customers.meters([id_of(c) for c in contracts])
         account = uow.data.bank_account(customer_id)
         customers.append(
             {
@@ -442,17 +444,17 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                 'readings': [
                     dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
                     for m in meters
-                    for r in uow.meters.readings(m.id)
-                ],  # type: ignore[arg-type]
+                    for r in uow.meters.readings(id_of(m))
+                ],
                 'installment_plans': [
                     dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
                     for c in contracts
-                    for p in uow.billing.plans(c.id)
-                ],  # type: ignore[arg-type]
+                    for p in uow.billing.plans(id_of(c))
+                ],
                 'bills': [
                     b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
-                    for b in uow.billing.bills([c.id for c in contracts])
-                ],  # type: ignore[misc]
+                    for b in uow.billing.bills([id_of(c) for c in contracts])
+                ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
                 'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
                 'contact_messages': [

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -251,7 +252,7 @@ class _Page:
             self.y -= size * 0.45 * mm
 
     def table(
-        self, rows: list[tuple[str, ...]], widths: list[float], bold_last: bool = False, header: bool = True
+        self, rows: Sequence[tuple[str, ...]], widths: list[float], bold_last: bool = False, header: bool = True
     ) -> None:
         """Columns after the first are right-aligned (amounts); the first row is the header."""
         for index, row in enumerate(rows):

@@ -30,8 +30,9 @@ def catalogue(language: str = 'de') -> dict[str, str]:
     return dict(_flatten(data))
 
 
-def t(key: str, language: str | None = None, **params: object) -> str:
-    """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in."""
+def t(key: str, language: str | None = None, /, **params: object) -> str:
+    """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in.
+    `key` and `language` are positional, so any placeholder name can be passed on in `params`."""
     text = catalogue(language or _current.get())[key]
     return text.format(**params) if params else text
 
@@ -56,7 +57,7 @@ def money(amount: Decimal, language: str = 'de') -> str:
     return _german(amount, 2) + '\xa0€'
 
 
-def number(value: Decimal, places: int = 0, language: str = 'de') -> str:
+def number(value: Decimal | int, places: int = 0, language: str = 'de') -> str:
     """`1234.5` → `1.234` (places=0), `1.234,50` (places=2)."""
     return _german(value, places)
 

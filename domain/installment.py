@@ -20,7 +20,7 @@ from domain.errors import (
 )
 from domain.i18n import day, money, t
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
+from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
@@ -213,15 +213,16 @@ def installment_basis(
     """Loaded in one go, so a use case can read it before it writes (`known`: readings it has already loaded)."""
     if contract.end_date is not None and contract.end_date < today:
         return None
-    plans = uow.billing.plans(contract.id)  # type: ignore[arg-type]
+    contract_id = id_of(contract)
+    plans = uow.billing.plans(contract_id)
     prices = sorted(uow.billing.prices(contract.tariff_code), key=lambda p: p.valid_from)
     if _price_on(prices, today) is None or not any(p.valid_from <= today for p in plans):
         return None
     start, end = billing_year(contract.billing_month, today)
-    payments = uow.billing.payment_amounts(contract.id, start, end)  # type: ignore[arg-type]
-    meters = uow.customers.meters([contract.id])  # type: ignore[list-item]
-    readings = {m.id: (known or {}).get(m.id) or uow.meters.readings(m.id) for m in meters}  # type: ignore[arg-type]
-    return Basis(plans, prices, payments, meters, readings)  # type: ignore[arg-type]
+    payments = uow.billing.payment_amounts(contract_id, start, end)
+    meters = uow.customers.meters([contract_id])
+    readings = {i: (known or {}).get(i) or uow.meters.readings(i) for i in map(id_of, meters)}
+    return Basis(plans, prices, payments, meters, readings)
 
 
 def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
@@ -301,7 +302,7 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's."""
     total, kind = Decimal(0), 'last_year'
     for meter in basis.meters:
-        readings = basis.readings[meter.id]  # type: ignore[index]
+        readings = basis.readings[id_of(meter)]
         for obis in meter.registers.split(','):
             own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
             at_start = [r for r in own if r.reading_date < start]
@@ -364,7 +365,10 @@ def change_installment(
     if amount == calc.current and view.pending is None:
         raise InstallmentUnchanged()
     contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)
-    recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
+    user = uow.users.get(user_id)
+    if user is None:  # the login was deleted meanwhile
+        raise NotAllowed()
+    recipient = user.email
     if calc.needs_review(amount):
         if not reading.strip():
             raise FieldRequired('reading', label=t('installment.reading'))
@@ -399,12 +403,12 @@ def change_installment(
         )
         uow.commit()
         return Changed(amount, view.first_due, True)
-    plan = uow.billing.plans(contract.id)[-1]  # type: ignore[arg-type]
+    plan = uow.billing.plans(id_of(contract))[-1]
     uow.billing.set_plan(
         InstallmentPlan(
-            contract_id=contract.id,
+            contract_id=id_of(contract),
             valid_from=view.first_due,
-            amount=amount,  # type: ignore[arg-type]
+            amount=amount,
             due_day=plan.due_day,
             per_year=plan.per_year,
         )

@@ -26,7 +26,7 @@ from domain.errors import (
 from domain.i18n import day, number, t
 from domain.installment import installment_after_reading, installment_basis
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
+from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
@@ -210,7 +210,7 @@ def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterFo
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    readings = uow.meters.readings(id_of(meter))
     values = tuple(
         LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
         for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)
@@ -300,8 +300,8 @@ def store_reading(
     when = parse_date(reading_date, today)
     registers = meter.registers.split(',')
     parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, obis) for obis in registers}
-    uow.meters.lock(meter.id)  # type: ignore[arg-type]  # two tabs submitting at once: one after the other
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    uow.meters.lock(id_of(meter))  # two tabs submitting at once: one after the other
+    readings = uow.meters.readings(id_of(meter))
     judgements: dict[str, Judgement] = {}
     replaced = []
     for obis, value in parsed.items():
@@ -337,7 +337,7 @@ def store_reading(
     reason = reason.strip()[:500]
     if implausible and not reason:
         raise ReasonRequired('reason')
-    basis = installment_basis(uow, contract, today, {meter.id: readings}) if propose else None  # type: ignore[dict-item]
+    basis = installment_basis(uow, contract, today, {id_of(meter): readings}) if propose else None
     customer = uow.customers.get(contract.customer_id)
     recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     for old in replaced:
@@ -347,10 +347,10 @@ def store_reading(
         j = judgements[obis]
         flag = '' if j.status in ('ok', 'first') else j.status
         row = MeterReading(
-            meter_id=meter.id,
+            meter_id=id_of(meter),
             obis=obis,
             reading_date=when,
-            value=value,  # type: ignore[arg-type]
+            value=value,
             source='customer',
             plausibility=flag,
             reason=reason if flag else '',
@@ -396,7 +396,7 @@ def store_reading(
             ctx.now,
         )
     if basis is not None:
-        basis.readings[meter.id] = [r for r in readings if not any(r is old for old in replaced)] + stored  # type: ignore[index]
+        basis.readings[id_of(meter)] = [r for r in readings if not any(r is old for old in replaced)] + stored
     calculator = installment_after_reading(ctx, contract, basis)  # None without `propose` (no basis)
     uow.commit()
     return Submitted(

@@ -187,11 +187,14 @@ def _idle_watch(portal: Portal) -> None:
 
     def warn() -> None:  # built when first needed: every page has it, few customers see it
         if not warnings:
+
+            def stay() -> None:
+                session.touch(portal.clock)
+                warning.close()
+
             with page, ui.dialog().props('persistent') as warning, ui.card():
                 ui.label(t('idle.warning')).classes('text-body1')
-                ui.button(t('idle.stay'), on_click=lambda: (session.touch(portal.clock), warning.close())).props(
-                    'no-caps'
-                )
+                ui.button(t('idle.stay'), on_click=stay).props('no-caps')
             warnings.append(warning)
         warnings[0].open()
 

@@ -71,6 +71,8 @@ def _exchange_pages(portal: Portal) -> None:
                     notice(t('staff.import_none'), 'negative')
                 return
             result = await run.io_bound(portal.importer, folder, not apply, f'staff:{me.staff_id}')
+            if result is None:  # NiceGUI's answer when the portal is stopping
+                return
             with report:
                 for file in result.files:
                     if file.errors:
@@ -198,6 +200,7 @@ def _settings_page(portal: Portal) -> None:
             assert box is not None
             with box:
                 value = values[editable.path]
+                element: ui.select | ui.checkbox | ui.color_input | ui.input
                 if editable.kind == 'choice':
                     element = (
                         ui.select(
@@ -214,6 +217,7 @@ def _settings_page(portal: Portal) -> None:
                     element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
                 else:
                     element = form.field(editable.path, editable.label, value=value)
+                # Form.fields is typed for inputs; Form works with these elements too (value, props, error)
                 form.fields[editable.path] = element  # type: ignore[assignment]
                 if editable.path == 'bill.logo':
 

@@ -192,7 +192,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
         message = Form()
         message.field('subject', t('staff.message_subject'))
         body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
-        message.fields['body'] = body  # type: ignore[assignment]
+        message.fields['body'] = body
         attached: dict[str, bytes] = {}  # held with the page until sent: nothing is stored before "senden"
 
         async def attach(event) -> None:

@@ -172,6 +172,8 @@ def _changes_page(portal: Portal) -> None:
                 since.error = t('staff.changes_since_needed')
                 return
             content = await run.io_bound(portal.export, kind_name, start.date())
+            if content is None:  # NiceGUI's answer when the portal is stopping
+                return
             ui.download.content(
                 content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv', 'text/csv; charset=utf-8'
             )
@@ -206,7 +208,7 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
             return
         form = Form()
         answer = ui.textarea(t('staff.answer')).classes('w-full').props('outlined maxlength=5000')
-        form.fields['answer'] = answer  # type: ignore[assignment]
+        form.fields['answer'] = answer
 
         async def act(use_case, *args) -> None:
             await _save(portal, me, form, refresh, use_case, row.message_id, *args)
@@ -230,7 +232,7 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
         form = Form()
         note = ui.textarea(t('staff.review_note')).classes('w-full').props('outlined maxlength=2000')
-        form.fields['note'] = note  # type: ignore[assignment]
+        form.fields['note'] = note
 
         async def decide(accept: bool) -> None:
             await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))

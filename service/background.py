@@ -5,8 +5,9 @@ SQLite's checkpoints, and the walk over what the garbage collector set aside (`s
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from nicegui import app, run
 from sqlalchemy import Engine
@@ -42,7 +43,7 @@ class Background:
         app.on_shutdown(self._stop)
 
     def _start(self) -> None:
-        loops: list[Callable[[], Awaitable[None]]] = [
+        loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
             lambda: self.sender.run_forever(self.mail_poll_seconds),
             self._hourly,
             self._settings_watch,

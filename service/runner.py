@@ -210,7 +210,12 @@ class Portal:
                         pass  # rolled back; waits for the other writer in a thread like any other transaction
             if hashing:
                 return await self.hashing.run(in_transaction)
-            return await run.io_bound(in_transaction)
+            # NiceGUI answers None for a call cancelled or cut off by the app stopping (NiceGUI 4 will raise
+            # CancelledError instead); boxed, a use case's own None result stays apart from that answer
+            done = await run.io_bound(lambda: (in_transaction(),))
+            if done is None:
+                raise asyncio.CancelledError()
+            return done[0]
         except StorageUnavailable as error:
             log.warning('database unavailable: %s', error.__cause__)
             raise

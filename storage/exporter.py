@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from sqlalchemy import Engine, select
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from domain.model import AuditEntry, Contract, Customer, Meter, MeterReading
 from domain.spreadsheet import write_csv
@@ -27,6 +27,7 @@ CHANGES = ('at', 'actor', 'action', 'customer_number', 'details')
 def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
     """Write the export of `kind` (readings, changes) to `out`; returns the number of rows."""
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    header: tuple[str, ...]
     with Session(engine) as session:
         if kind == 'readings':
             header, rows = (
@@ -48,7 +49,7 @@ def export(engine: Engine, kind: str, since: date, out: TextIO) -> int:
                 [
                     (entry.at.isoformat(), entry.actor, entry.action, number or '', entry.details)
                     for entry, number in session.exec(
-                        select(AuditEntry, Customer.customer_number)
+                        select(AuditEntry, col(Customer.customer_number))
                         .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
                         .where(col(AuditEntry.at) >= start)
                         .order_by(col(AuditEntry.id))

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import BindParameter, Engine, bindparam, insert, select, tuple_, update
 
 from domain.clock import Clock
 from domain.identifiers import normalise
@@ -130,7 +130,8 @@ def import_rows(
     kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
     result = RowsResult()
     lookups = _lookups_for(engine, rows)
-    records, seen = [], {}
+    records: list[dict] = []
+    seen: dict[tuple, int] = {}  # key: row index
     for index, row in enumerate(rows):
         missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API]
         if missing:
@@ -180,11 +181,11 @@ def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple
 
 
 def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> None:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     for start in range(0, len(inserts), 20000):
         connection.execute(insert(table), inserts[start : start + 20000])
     if updates:
-        values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
+        values: dict[str, BindParameter] = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
         connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
 
 
@@ -192,9 +193,9 @@ def _audit_import(
     connection, kind: Kind, clock: Clock, source: str, rows: int, created: int, updated: int, actor: str = 'import'
 ) -> None:
     connection.execute(
-        insert(AuditEntry.__table__),
+        insert(AuditEntry.__table__),  # type: ignore[attr-defined]  # SQLModel does not type __table__
         [
-            {  # type: ignore[attr-defined]
+            {
                 'at': clock.now(),
                 'actor': actor,
                 'action': f'import_{kind.file.removesuffix(".csv")}',
@@ -208,7 +209,7 @@ def _audit_import(
 
 def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dict]:
     """Only the records these keys name (an API call carries a few rows, the tables hold many)."""
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     columns = [table.c[k] for k in kind.key]
     found: dict[tuple, dict] = {}
     for start in range(0, len(keys), 500):
@@ -253,7 +254,8 @@ def _read(
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
             return []
         bar = _ProgressBar(progress, kind.file, total)
-        records, seen = [], {}
+        records: list[dict] = []
+        seen: dict[tuple, int] = {}  # key: line number
         for number, row in enumerate(reader, start=2):
             result.rows += 1
             bar.step()
@@ -282,7 +284,7 @@ def _read(
 
 def _quantised(kind: Kind, record: dict) -> dict:
     """Round money and quantities as the column stores them, so a re-import compares equal."""
-    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]
+    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]  # SQLModel does not type __table__
         value = record.get(column.name)
         if isinstance(column.type, Money) and isinstance(value, Decimal):
             record[column.name] = value.quantize(column.type.places, ROUND_HALF_UP)
@@ -290,7 +292,7 @@ def _quantised(kind: Kind, record: dict) -> dict:
 
 
 def _existing(connection, kind: Kind) -> dict[tuple, dict]:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     return {tuple(row[k] for k in kind.key): dict(row) for row in connection.execute(select(table)).mappings()}
 
 

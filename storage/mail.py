@@ -27,7 +27,7 @@ log = logging.getLogger('kundenportal.mail')
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 
-_MAIL = OutboxMail.__table__  # type: ignore[attr-defined]
+_MAIL = OutboxMail.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 DUE = (
     select(
         _MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at, _MAIL.c.attempts

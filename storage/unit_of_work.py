@@ -10,7 +10,21 @@ from sqlmodel import Session
 
 from domain.errors import ConcurrentChange, StorageUnavailable, WouldWait
 from domain.model import AuditEntry, OutboxMail
-from domain.ports import MailMessage
+from domain.ports import (
+    ApiRepository,
+    BillingRepository,
+    CustomerDataRepository,
+    CustomerRepository,
+    DeskRepository,
+    MailMessage,
+    MeterRepository,
+    SettingsRepository,
+    StaffRepository,
+    ThrottleRepository,
+    TokenRepository,
+    UnitOfWork,
+    UserRepository,
+)
 from storage.database import waiting_allowed
 from storage.repositories import (
     SqlApi,
@@ -27,14 +41,27 @@ from storage.repositories import (
     column_values,
 )
 
-AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
+AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 
 # another connection holds the write lock (SQLite's codes; its messages may change between versions)
 SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqlUnitOfWork:
+    # Declared as the ports' types: mypy checks each Sql… repository against its protocol where __enter__ assigns it.
+    customers: CustomerRepository
+    users: UserRepository
+    tokens: TokenRepository
+    throttles: ThrottleRepository
+    meters: MeterRepository
+    billing: BillingRepository
+    data: CustomerDataRepository
+    staff: StaffRepository
+    desk: DeskRepository
+    api: ApiRepository
+    settings: SettingsRepository
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -98,3 +125,6 @@ class SqlUnitOfWork:
                 'next_attempt_at': at,
             }
         )  # the rest: defaults
+
+
+_: type[UnitOfWork] = SqlUnitOfWork  # for mypy: a signature drifting from the protocol fails the type check

@@ -21,6 +21,14 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     assert readme_commands()[1] in (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
 
 
+def test_ci_runs_ruff_the_format_check_and_mypy_before_the_tests_and_stops_at_any_finding():
+    script = (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
+    before_tests = script[: script.index(readme_commands()[1])]
+    for check in ('ruff check .', 'ruff format --check .', 'mypy .'):
+        assert f'\n.venv/bin/{check} || checks=1\n' in before_tests, check
+    assert 'if [ "$checks" -ne 0 ]; then' in before_tests and '\n  exit 1\n' in before_tests
+
+
 def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
     project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
     assert project['project']['scripts'] == {'kundenportal': 'service.cli:main'}

@@ -104,6 +104,7 @@ def follow_session(user: User) -> None:
     see the session of the page now open, as the browser's next requests do."""
     from nicegui import storage
 
+    assert user.client is not None, 'no page open'
     storage.request_contextvar.set(user.client.request)
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from domain.api_tokens import create_token, revoke_token
-from domain.model import AuditEntry, Bill, Contract, Customer, Price, StaffUser
+from domain.model import AuditEntry, Bill, Contract, Customer, Price, StaffUser, id_of
 from domain.ports import Context
 from domain.tokens import digest
 from storage.settings import Settings
@@ -28,7 +28,7 @@ def token(db, scope: str) -> str:
         with Session(db) as session:
             admin = session.exec(select(StaffUser).where(StaffUser.role == 'admin')).one()
     with SqlUnitOfWork(db) as uow:
-        return create_token(uow, context(), admin.id, f'Abrechnung {scope}', scope)
+        return create_token(uow, context(), id_of(admin), f'Abrechnung {scope}', scope)
 
 
 def context() -> Context:
