@@ -4,9 +4,7 @@ work → ui.run. Nothing creates an engine at import time; the command line is `
 `python app.py` starts the portal as `kundenportal serve` does (also what NiceGUI's test `user` fixture runs).
 """
 
-import io
 import logging
-from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -103,7 +101,6 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         demo=settings.demo,
         documents=settings.documents_dir,
         files=FolderFiles(settings.documents_dir),
-        export=partial(_export_csv, engine),
         importer=partial(_import_folder, engine, settings.documents_dir, clock),
         inline=without_waiting if engine.dialect.name == 'sqlite' else None,
         clock=clock,
@@ -179,14 +176,6 @@ def _import_folder(engine: Engine, documents: Path, clock: Clock, folder: Path, 
     from storage.importer import import_folder
 
     return import_folder(engine, folder, documents, clock, check_only=check_only, actor=actor)
-
-
-def _export_csv(engine: Engine, kind: str, since: date) -> str:
-    from storage.exporter import export
-
-    out = io.StringIO()
-    export(engine, kind, since, out)
-    return out.getvalue()
 
 
 def _demo_data_on_first_start(engine: Engine, portal: Portal, url: str) -> None:

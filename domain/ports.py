@@ -155,6 +155,11 @@ class ApiRepository(Protocol):
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
 
 
+class ExportRepository(Protocol):
+    def submitted_readings(self, since: datetime) -> list[tuple[MeterReading, Meter, Contract]]: ...
+    def changes(self, since: datetime) -> list[tuple[AuditEntry, str | None]]: ...
+
+
 class SettingsRepository(Protocol):
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str) -> None: ...
@@ -186,6 +191,7 @@ class UnitOfWork(Protocol):
     desk: DeskRepository
     api: ApiRepository
     settings: SettingsRepository
+    exports: ExportRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(

@@ -6,6 +6,7 @@ from nicegui import ui
 
 from domain.contracts import MeterHistory, consumption_csv, consumption_history
 from domain.i18n import number
+from pages import session
 from pages.forms import page_title
 from pages.language import t
 from pages.protected import protected_page
@@ -25,11 +26,13 @@ def create(portal: Portal) -> None:
         ui.label(t('consumption.intro'))
         for history in histories:
             _meter(history)
-        ui.button(
-            t('consumption.download'),
-            icon='download',
-            on_click=lambda: ui.download.content(consumption_csv(histories).encode(), 'verbrauch.csv', 'text/csv'),
-        ).props('outline no-caps')
+
+        async def download() -> None:  # read again, with the session checked in the same transaction
+            now = await session.act(portal, me, consumption_history, me.user_id, me.customer_id)
+            if now is not None:
+                ui.download.content(consumption_csv(now).encode(), 'verbrauch.csv', 'text/csv')
+
+        ui.button(t('consumption.download'), icon='download', on_click=download).props('outline no-caps')
 
 
 def _change(previous: Decimal | None, current: Decimal) -> str:

@@ -41,12 +41,13 @@ def create(portal: Portal) -> None:
     @app.get(MANDATE_PDF)
     async def mandate_pdf():
         """Served only to the logged-in owner of the selected customer; a download, never a pop-up."""
-        me = await session.current(portal)
-        if me is None or me.customer_id is None:
-            return RedirectResponse('/')
         try:
-            form = await portal.act(mandate_form, me.user_id, me.customer_id)
+            valid, form = await session.fetch(  # the session checked in the form's own transaction
+                portal, lambda me, login: portal.act(mandate_form, me.user_id, me.customer_id or 0, login=login)
+            )
         except DomainError:
+            return RedirectResponse('/')
+        if not valid or form is None:
             return RedirectResponse('/')
         pdf = sepa_mandate_pdf(portal.profile, form)
         return Response(

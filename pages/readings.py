@@ -91,7 +91,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                     address=client_address(),
                 )
 
-            reading_form(portal, meter, send, _proposal)
+            reading_form(portal, meter, send, _proposal, allowed=lambda: session.valid(portal, me))
         _history(meter)
 
 
@@ -99,10 +99,15 @@ Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 
 
 def reading_form(
-    portal: Portal, meter: MeterForm, send: Send, after: Callable[[Submitted], None] | None = None
+    portal: Portal,
+    meter: MeterForm,
+    send: Send,
+    after: Callable[[Submitted], None] | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """Fields per register (keyed by OBIS code), Ablesedatum, and — once a value looks implausible — "Wert ist
-    korrekt" + Begründung."""
+    korrekt" + Begründung. `allowed`: on a page behind the login, whether its session is still valid (checked before
+    the confirmation PDF is handed out); the code page (/ablesung) has none."""
     form = Form()
     for obis in meter.registers:
         hint = t('reading.register_hint', unit=meter.unit, digits=meter.digits)
@@ -143,13 +148,12 @@ def reading_form(
             for line in result.lines:
                 ui.label(line)
             name = f'Zaehlerstand-{result.meter_number}-{result.reading_date:%Y-%m-%d}.pdf'
-            ui.button(
-                t('reading.confirmation_pdf'),
-                icon='download',
-                on_click=lambda r=result, n=name: ui.download.content(
-                    reading_confirmation_pdf(portal.profile, r), n, 'application/pdf'
-                ),
-            ).props('outline no-caps')
+
+            async def download(r: Submitted = result, n: str = name) -> None:
+                if allowed is None or await allowed():  # a logged-in page's session must still be valid
+                    ui.download.content(reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')
+
+            ui.button(t('reading.confirmation_pdf'), icon='download', on_click=download).props('outline no-caps')
             if after is not None:
                 after(result)
 

@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
-from nicegui import run, ui
+from nicegui import ui
 
 from domain import requests
 from domain.clock import BERLIN
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
+from domain.exports import staff_export
 from pages import staff_session
 from pages.forms import Form, client_address, page_title
 from pages.language import t
@@ -168,11 +169,13 @@ def _changes_page(portal: Portal) -> None:
                 start = since_value()
             except ValueError:
                 return
-            if start is None or portal.export is None:
+            if start is None:
                 since.error = t('staff.changes_since_needed')
                 return
-            content = await run.io_bound(portal.export, kind_name, start.date())
-            if content is None:  # NiceGUI's answer when the portal is stopping
+            content = await staff_session.act(  # the staff session checked in the export's own transaction
+                portal, me, staff_export, me.staff_id, kind_name, start.date(), address=client_address()
+            )
+            if content is None:  # the session has ended: on the way to the staff login
                 return
             ui.download.content(
                 content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv', 'text/csv; charset=utf-8'

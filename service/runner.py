@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -116,7 +115,6 @@ class Portal:
     documents: Path = Path('data/documents')
     files: DocumentFiles | None = None  # the documents folder (storage.documents.FolderFiles)
     max_upload: int = 200 * 2**20  # the back office's CSV import, bytes (KUNDENPORTAL_MAX_UPLOAD_MB)
-    export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
     importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
     profile_version: int = 0

@@ -16,6 +16,7 @@ from domain.ports import (
     CustomerDataRepository,
     CustomerRepository,
     DeskRepository,
+    ExportRepository,
     MailMessage,
     MeterRepository,
     SettingsRepository,
@@ -26,6 +27,7 @@ from domain.ports import (
     UserRepository,
 )
 from storage.database import waiting_allowed
+from storage.exports import SqlExports
 from storage.repositories import (
     SqlApi,
     SqlBilling,
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
     desk: DeskRepository
     api: ApiRepository
     settings: SettingsRepository
+    exports: ExportRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -80,6 +83,7 @@ class SqlUnitOfWork:
         self.desk = SqlDesk(self.session)
         self.api = SqlApi(self.session)
         self.settings = SqlSettings(self.session)
+        self.exports = SqlExports(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:

@@ -11,7 +11,13 @@ from sqlalchemy import create_engine
 
 # Every use case a page calls runs on SQLite and PostgreSQL in tests/storage; page tests check the pages, so they
 # run on SQLite, except where the page's own path to the database is the point (API, registration, login).
-BOTH_DATABASES = {'test_api', 'test_registration', 'test_login', 'test_hostile_requests'}
+BOTH_DATABASES = {
+    'test_api',
+    'test_registration',
+    'test_login',
+    'test_hostile_requests',
+    'test_downloads_need_the_session',
+}
 
 
 def pytest_collection_modifyitems(config, items):
