@@ -5,6 +5,7 @@ work → ui.run. Nothing creates an engine at import time; the command line is `
 """
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -138,7 +139,9 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
-    Background(engine, portal, sender, settings.mail_poll_seconds).register()
+    background = Background(engine, portal, sender, settings.mail_poll_seconds)
+    background.register()
+    portal.mail_queued = _both(sender.wake.set, background.wake.set)
     app.on_startup(_ping_tabs_as_engineio_does)
     freeze_startup_objects()
     ui.run(
@@ -155,6 +158,8 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
             'same_site': 'lax',
             'https_only': settings.public_url.startswith('https'),
             'max_age': 12 * 3600,
+            # behind TLS the `__Host-` prefix: the browser keeps it only if Secure, for this host, for all paths
+            'session_cookie': '__Host-session' if settings.public_url.startswith('https') else 'session',
         },
         uvicorn_logging_level='warning',
         proxy_headers=True,
@@ -165,6 +170,16 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
 def _ping_tabs_as_engineio_does() -> None:
     """After NiceGUI's start-up, which sets the pings from the reconnect time."""
     core.sio.eio.ping_interval, core.sio.eio.ping_timeout = PING_INTERVAL_SECONDS, PING_TIMEOUT_SECONDS
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    """After every use case: the mail sender and the background's queue both look for work."""
+
+    def call() -> None:
+        first()
+        second()
+
+    return call
 
 
 async def _api_token_valid(portal: Portal, token: str) -> bool:

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from domain.accounts import check_current_password
 from domain.errors import (
     EmailInvalid,
     FieldRequired,
@@ -24,10 +25,10 @@ from domain.errors import (
 )
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, id_of
+from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, PortalUser, id_of
 from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.running import quick
+from domain.running import hashing, quick
 from domain.spreadsheet import csv_text
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
@@ -79,6 +80,13 @@ def _customer(uow: UnitOfWork, user_id: int, customer_id: int) -> Customer:
     if customer is None:
         raise NotAllowed()
     return customer
+
+
+def _login(uow: UnitOfWork, user_id: int) -> PortalUser:
+    user = uow.users.get(user_id)
+    if user is None or user.state != 'active':
+        raise NotAllowed()
+    return user
 
 
 def _login_email(uow: UnitOfWork, user_id: int) -> str:
@@ -217,9 +225,19 @@ def mandate_reference(customer_number: str, at: datetime) -> str:
     return f'{normalise(customer_number)}-{at:%Y%m%d%H%M%S}'[:35]
 
 
+@hashing
 def change_bank_account(
-    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, holder: str, iban: str, mandate: bool
+    uow: UnitOfWork,
+    ctx: Context,
+    user_id: int,
+    customer_id: int,
+    holder: str,
+    iban: str,
+    mandate: bool,
+    current_password: str,
 ) -> BankView:
+    """A new account (and mandate) only with the current password: money must not be redirected by whoever finds
+    a session open."""
     customer = _customer(uow, user_id, customer_id)
     holder = _require(holder, 'holder', 'Kontoinhaber', 70)
     value = normalise(iban)
@@ -227,6 +245,7 @@ def change_bank_account(
         raise FieldRequired('iban', label='IBAN')
     if not is_iban(value):
         raise IbanInvalid()
+    check_current_password(uow, ctx, _login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
     if old is not None:
         old.superseded_at = ctx.now
@@ -269,11 +288,13 @@ def change_bank_account(
     return view
 
 
-def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> None:
+@hashing
+def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, current_password: str) -> None:
     customer = _customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
         raise NotAllowed()
+    check_current_password(uow, ctx, _login(uow, user_id), current_password)
     account.mandate_revoked_at = ctx.now
     uow.data.save(account)
     _audit(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')

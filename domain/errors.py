@@ -85,6 +85,11 @@ class CustomerAlreadyLinked(DomainError):
     field = 'customer_number'
 
 
+class EmailUnchanged(DomainError):
+    key = 'error.email_unchanged'
+    field = 'new_email'
+
+
 class EmailAlreadyRegistered(DomainError):
     key = 'error.email_registered'
     field = 'email'
@@ -127,6 +132,17 @@ class AccountNotConfirmed(DomainError):
 
 class TooManyAttempts(DomainError):
     key = 'error.throttled'
+
+    def __init__(self, field: str | None = None, **params: object) -> None:
+        super().__init__(field, **params)
+        if params.get('minutes') == 1:
+            self.key = 'error.throttled_one'
+
+
+class MailBudgetSpent(DomainError):
+    """More mails to one address, or from one login, than a few per hour: the next is possible at `at` (HH:MM)."""
+
+    key = 'error.mail_budget'
 
 
 class TokenInvalid(DomainError):

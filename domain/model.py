@@ -273,6 +273,27 @@ class OneTimeToken(SQLModel, table=True):
     failed_attempts: int = 0
 
 
+class ResetRequest(SQLModel, table=True):
+    """A "Passwort vergessen?" request, answered at once and worked off the request path (domain.accounts
+    `send_requested_resets`): known and unknown addresses take the same time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=300)
+    requested_at: datetime = _at(nullable=False, index=True)
+    address: str = Field(default='', max_length=64)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser that logged in successfully (a long-lived cookie; only its keyed digest is kept): with the right
+    password it gets in even while failures from elsewhere hold the account back (docs/security.md)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='portaluser.id', index=True)
+    digest: str = Field(index=True, max_length=64)
+    created_at: datetime = _at(nullable=False)
+    last_used_at: datetime = _at(nullable=False)
+
+
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _at(nullable=False, index=True)

@@ -20,6 +20,7 @@ from domain.model import (
     Customer,
     InboxMessage,
     InstallmentPlan,
+    KnownDevice,
     Meter,
     MeterReading,
     OneTimeToken,
@@ -27,6 +28,7 @@ from domain.model import (
     Price,
     ReadingCode,
     RecoveryCode,
+    ResetRequest,
     ReviewItem,
     StaffUser,
 )
@@ -80,8 +82,12 @@ class TokenRepository(Protocol):
 
 
 class ThrottleRepository(Protocol):
-    def state(self, key: str) -> ThrottleState: ...
+    def state(self, key: str) -> ThrottleState:
+        """For a change: nobody else counts on this key until the transaction ends."""
+        ...
+
     def save(self, key: str, state: ThrottleState) -> None: ...
+    def prune(self, before: datetime) -> int: ...
 
 
 class MeterRepository(Protocol):
@@ -155,6 +161,18 @@ class ApiRepository(Protocol):
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
 
 
+class ResetRepository(Protocol):
+    def add(self, request: ResetRequest) -> None: ...
+    def claim(self, limit: int) -> list[ResetRequest]:
+        """The oldest requests, taken out of the queue (no other instance gets them)."""
+        ...
+
+
+class DeviceRepository(Protocol):
+    def find(self, user_id: int, digest: str) -> KnownDevice | None: ...
+    def remember(self, user_id: int, digest: str, at: datetime) -> None: ...
+
+
 class ExportRepository(Protocol):
     def submitted_readings(self, since: datetime) -> list[tuple[MeterReading, Meter, Contract]]: ...
     def changes(self, since: datetime) -> list[tuple[AuditEntry, str | None]]: ...
@@ -192,6 +210,8 @@ class UnitOfWork(Protocol):
     api: ApiRepository
     settings: SettingsRepository
     exports: ExportRepository
+    resets: ResetRepository
+    devices: DeviceRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(

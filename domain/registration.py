@@ -7,7 +7,7 @@ link or PIN dies). The customer is linked to the login only when the address is 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain import identification, throttle, tokens
+from domain import identification, mail_budget, throttle, tokens
 from domain.errors import (
     EmailAlreadyRegistered,
     EmailInvalid,
@@ -103,6 +103,7 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     if purpose == 'pin' and ctx.now < last.created_at + wait:
         left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
         raise PinResendTooEarly(minutes=left)
+    mail_budget.spend(uow, ctx, user.email, user.id, field='pin' if purpose == 'pin' else 'email')
     send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
     uow.commit()

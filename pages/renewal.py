@@ -22,6 +22,20 @@ from pages import language, session, staff_session
 from pages.speed import redirect
 
 TICKET_SECONDS = 60
+DEVICE_DAYS = 400  # a browser stays known for about a year after its last login
+
+
+def device_cookie(https: bool) -> str:
+    """The known-device cookie's name: with the `__Host-` prefix behind TLS (only over HTTPS, only this host)."""
+    return '__Host-kp_device' if https else 'kp_device'
+
+
+def device_of(https: bool) -> str:
+    """The device cookie the browser sent with the page a login handler belongs to ('' if none)."""
+    request = ui.context.client.request
+    return request.cookies.get(device_cookie(https), '') if request is not None else ''
+
+
 log = logging.getLogger('kundenportal')
 
 
@@ -48,7 +62,7 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock
     ui.navigate.to(f'/anmelden/weiter?t={token}')
 
 
-def create(clock: Clock) -> None:
+def create(clock: Clock, https: bool = False) -> None:
     @ui.page('/anmelden/weiter')
     async def renew(request: Request, t: str = ''):
         ticket = app.storage.user.pop('login_ticket', None)
@@ -73,6 +87,18 @@ def create(clock: Clock) -> None:
         customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
         if customer.needs_code:
             session.await_code(customer, clock)
-            return redirect('/anmelden/code')
-        session.start(customer, clock)
-        return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+            response = redirect('/anmelden/code')
+        else:
+            session.start(customer, clock)
+            response = redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+        if customer.device:  # the password was right: this browser is known from now on
+            response.set_cookie(
+                device_cookie(https),
+                customer.device,
+                max_age=DEVICE_DAYS * 86400,
+                path='/',
+                secure=https,
+                httponly=True,
+                samesite='lax',
+            )
+        return response

@@ -5,6 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BindParameter, bindparam, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
@@ -21,6 +23,7 @@ from domain.model import (
     Customer,
     InboxMessage,
     InstallmentPlan,
+    KnownDevice,
     Meter,
     MeterReading,
     OneTimeToken,
@@ -149,6 +152,7 @@ class SqlUsers:
     def delete(self, user: PortalUser) -> None:
         self.session.exec(delete(UserCustomer).where(col(UserCustomer.user_id) == user.id))
         self.session.exec(delete(OneTimeToken).where(col(OneTimeToken.user_id) == user.id))
+        self.session.exec(delete(KnownDevice).where(col(KnownDevice.user_id) == user.id))
         self.session.delete(user)
         self.session.flush()
 
@@ -216,10 +220,23 @@ class SqlThrottles:
         return 'sha256:' + hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
 
     def state(self, key: str) -> ThrottleState:
-        row = self.session.get(Throttle, self._stored(key))
-        if row is None:
-            return ThrottleState()
+        """Read for a change: the row is locked until the transaction ends, so that two requests at once (fifteen
+        quick clicks on "E-Mail erneut senden") count one after the other instead of both reading the old count.
+        The row is made first if need be: on SQLite that write takes the database's write lock before the read."""
+        stored = self._stored(key)
+        table = Throttle.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        insert_row = (pg_insert if self.session.get_bind().dialect.name == 'postgresql' else sqlite_insert)(table)
+        self.session.execute(insert_row.values(key=stored, failures=0).on_conflict_do_nothing(index_elements=['key']))
+        row = self.session.exec(select(Throttle).where(Throttle.key == stored).with_for_update()).one()
+        self.session.refresh(row)
         return ThrottleState(row.failures, row.window_start, row.locked_until)
+
+    def prune(self, before: datetime) -> int:
+        """Forget counts nobody has added to since `before` and that hold nothing back any more."""
+        stale = (col(Throttle.window_start).is_(None) | (col(Throttle.window_start) < before)) & (
+            col(Throttle.locked_until).is_(None) | (col(Throttle.locked_until) < before)
+        )
+        return self.session.exec(delete(Throttle).where(stale)).rowcount
 
     def save(self, key: str, state: ThrottleState) -> None:
         key = self._stored(key)

@@ -16,9 +16,11 @@ from domain.ports import (
     CustomerDataRepository,
     CustomerRepository,
     DeskRepository,
+    DeviceRepository,
     ExportRepository,
     MailMessage,
     MeterRepository,
+    ResetRepository,
     SettingsRepository,
     StaffRepository,
     ThrottleRepository,
@@ -28,6 +30,7 @@ from domain.ports import (
 )
 from storage.database import waiting_allowed
 from storage.exports import SqlExports
+from storage.logins import SqlDevices, SqlResets
 from storage.repositories import (
     SqlApi,
     SqlBilling,
@@ -64,6 +67,8 @@ class SqlUnitOfWork:
     api: ApiRepository
     settings: SettingsRepository
     exports: ExportRepository
+    resets: ResetRepository
+    devices: DeviceRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -84,6 +89,8 @@ class SqlUnitOfWork:
         self.api = SqlApi(self.session)
         self.settings = SqlSettings(self.session)
         self.exports = SqlExports(self.session)
+        self.resets = SqlResets(self.session)
+        self.devices = SqlDevices(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:

@@ -97,6 +97,7 @@ def test_bank_data_paperless_and_a_message(household, start_portal, mail, browse
     expect(page.get_by_text('Diese IBAN ist nicht gültig')).to_be_visible()
     page.get_by_label('IBAN').fill('DE89 3704 0044 0532 0130 00')
     page.get_by_role('checkbox', name='SEPA-Lastschriftmandat erteilen').click()
+    page.get_by_label('Aktuelles Passwort').fill(PASSWORD)
     page.get_by_role('button', name='Bankverbindung speichern').click()
     expect(page.get_by_text('Ihre Bankverbindung ist gespeichert')).to_be_visible()
     expect(page.get_by_text('DE89 •••• •••• 3000')).to_be_visible()

@@ -115,13 +115,17 @@ def follow_session(user: User) -> None:
 
 
 async def submit_for_error(user: User, button_name: str, field_name: str) -> str:
-    """Click and wait for the handler's answer at the field (the previous error is cleared first)."""
-    [element] = [e for e in user.find(ui.input).elements if e.props.get('label') == field_name]
-    element.error = None
+    """Click and wait for the handler's answer at the field (the previous error is cleared first). Where a page
+    has several fields of that name (each sensitive change asks for `Aktuelles Passwort`), at any of them."""
+    elements = [e for e in user.find(ui.input).elements if e.props.get('label') == field_name]
+    assert elements, f'no field named {field_name!r}'
+    for element in elements:
+        element.error = None
     button(user, button_name).click()
     for _ in range(100):
-        if element.error:
-            return element.error
+        for element in elements:
+            if element.error:
+                return element.error
         await asyncio.sleep(0.05)
     raise AssertionError(f'no error appeared at {field_name!r}')
 

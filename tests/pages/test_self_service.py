@@ -155,6 +155,10 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     await user.should_see('Bank: Commerzbank')
     [mandate] = [c for c in user.find(ui.checkbox).elements if c.text == 'SEPA-Lastschriftmandat erteilen']
     mandate.value = True
+    field(user, 'Aktuelles Passwort').type('falsch')
+    assert 'Passwort' in await submit_for_error(user, 'Bankverbindung speichern', 'Aktuelles Passwort')
+    assert rows(db, BankAccount) == []  # without the current password no account is changed
+    field(user, 'Aktuelles Passwort').clear().type(PASSWORD)
     button(user, 'Bankverbindung speichern').click()
     await see(user, 'Ihre Bankverbindung ist gespeichert')
     await user.should_see('IBAN: DE89 •••• •••• 3000 (Commerzbank)')
@@ -166,6 +170,7 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     assert '370400440532013000' not in mail.text  # never the full IBAN in a mail
     button(user, 'Mandat widerrufen').click()  # opens the question
     await user.should_see('Möchten Sie das SEPA-Lastschriftmandat widerrufen?')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'Mandat widerrufen').click()  # now also the dialog's button
     await see(user, 'Das Mandat ist widerrufen')
     assert rows(db, BankAccount)[0].mandate_revoked_at is not None
