@@ -125,7 +125,7 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     ]
     y = _rows(pdf, rows, left, y, regular, bold)
     y -= 6 * mm
-    text = t('customer_data.mandate_text', 'de', creditor=form.creditor_name)
+    text = t('customer_data.mandate_text', 'de', **profile.names)
     pdf.setFont(regular, 10)
     for line in simpleSplit(text, regular, 10, right - left):
         pdf.drawString(left, y, line)

@@ -133,11 +133,6 @@ class AccountNotConfirmed(DomainError):
 class TooManyAttempts(DomainError):
     key = 'error.throttled'
 
-    def __init__(self, field: str | None = None, **params: object) -> None:
-        super().__init__(field, **params)
-        if params.get('minutes') == 1:
-            self.key = 'error.throttled_one'
-
 
 class MailBudgetSpent(DomainError):
     """More mails to one address, or from one login, than a few per hour: the next is possible at `at` (HH:MM)."""

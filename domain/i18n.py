@@ -32,9 +32,16 @@ def catalogue(language: str = 'de') -> dict[str, str]:
 
 def t(key: str, language: str | None = None, /, **params: object) -> str:
     """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in.
-    `key` and `language` are positional, so any placeholder name can be passed on in `params`."""
-    text = catalogue(language or _current.get())[key]
+    `key` and `language` are positional, so any placeholder name can be passed on in `params`. Where a count is
+    1 and the catalogue has `<key>_one`, that one is taken ("1 ungelesene Nachricht", "2 ungelesene Nachrichten")."""
+    texts = catalogue(language or _current.get())
+    if any(params.get(name) == 1 for name in COUNTS) and f'{key}_one' in texts:
+        key = f'{key}_one'
+    text = texts[key]
     return text.format(**params) if params else text
+
+
+COUNTS = ('count', 'minutes')  # the placeholders that decide between one and many
 
 
 @contextmanager

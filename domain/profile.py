@@ -118,10 +118,23 @@ class BillRule(_Section):
     )
 
 
+class NameCases(_Section):
+    """How the utility's name reads in German running text, with its article: names decline ("die Stadtwerke
+    Aue", "von den Stadtwerken Aue"; "der Wasserverband", "des Wasserverbands"), and a text must never put an
+    article of its own before the name (tests/domain/test_profiles_and_texts.py renders every text for every
+    profile)."""
+
+    nominative: str  # die Stadtwerke Aue · der Wasserverband Charlottental
+    genitive: str  # der Stadtwerke Aue · des Wasserverbands Charlottental
+    dative: str  # den Stadtwerken Aue · dem Wasserverband Charlottental
+    accusative: str  # die Stadtwerke Aue · den Wasserverband Charlottental
+
+
 class UtilityProfile(_Section):
     key: str
     name: str
     short_name: str
+    name_cases: NameCases
     primary_color: str = '#00588f'
     secondary_color: str = '#8bb42d'
     street: str
@@ -144,6 +157,18 @@ class UtilityProfile(_Section):
     @classmethod
     def from_toml(cls, text: str) -> 'UtilityProfile':
         return cls.model_validate(tomllib.loads(text))
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The name for the texts: `utility` as it is (subjects, English), `utility_nom` … `utility_acc` declined."""
+        cases = self.name_cases
+        return {
+            'utility': self.name,
+            'utility_nom': cases.nominative,
+            'utility_gen': cases.genitive,
+            'utility_dat': cases.dative,
+            'utility_acc': cases.accusative,
+        }
 
     @property
     def accepts_bill_number(self) -> bool:

@@ -219,7 +219,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
             )
         )
         p = portal.profile
-        ui.label(t('customer_data.mandate_text', creditor=p.name)).classes('text-body2')
+        ui.label(t('customer_data.mandate_text', **p.names)).classes('text-body2')
         ui.label(
             t(
                 'customer_data.creditor',
