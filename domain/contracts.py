@@ -61,6 +61,20 @@ def _price_view(price: Price) -> PriceView:
     )
 
 
+# Market locations (MaLo-ID) exist in the energy market only: water and heat contracts have none to show.
+WITH_MALO = ('electricity', 'gas')
+
+
+def unit_price(price: PriceView) -> str:
+    """As the utility's price sheets show it: energy in cents per kWh (`30,00 ct/kWh`), water in euros per cubic
+    metre (`2,3005 €/m³`)."""
+    if price.unit == 'm³':
+        euros = f'{price.working_price_gross:.4f}'.replace('.', ',')
+        return f'{euros} €/m³'
+    cents = f'{price.working_price_gross * 100:.2f}'.replace('.', ',')
+    return f'{cents} ct/{price.unit}'
+
+
 @quick
 def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
     ensure_owner(uow, user_id, customer_id)
@@ -81,7 +95,7 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 c.start_date,
                 c.end_date,
                 c.notice_period_weeks,
-                c.malo_id,
+                c.malo_id if c.commodity in WITH_MALO else '',
                 c.billing_month,
                 _price_view(current[-1]) if current else None,
                 _price_view(future[0]) if future else None,

@@ -140,6 +140,12 @@ class MailBudgetSpent(DomainError):
     key = 'error.mail_budget'
 
 
+class AlreadyActive(DomainError):
+    """An activation link used before: the login is active, nothing to do but log in."""
+
+    key = 'error.already_active'
+
+
 class TokenInvalid(DomainError):
     key = 'error.token_invalid'
 

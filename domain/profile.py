@@ -41,6 +41,7 @@ class RegistrationRule(_Section):
     link_valid_hours: int = 48
     pin_valid_minutes: int = 15
     pin_resend_after_minutes: int = 5
+    meter_hint: str = ''  # the utility's own words for the meter number (e.g. its water meters); else the catalogue's
 
     @property
     def confirmation_valid_for(self) -> timedelta:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from domain import identification, mail_budget, throttle, tokens
 from domain.errors import (
+    AlreadyActive,
     EmailAlreadyRegistered,
     EmailInvalid,
     PinExpired,
@@ -68,6 +69,10 @@ def register(
 def confirm_link(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     """Activate the login behind an activation link; returns the login email."""
     token = uow.tokens.find('activation', tokens.digest(ctx.secret, plain))
+    if token is not None and token.used_at is not None:
+        user = uow.users.get(token.user_id)
+        if user is not None and user.state == 'active':  # the link clicked a second time
+            raise AlreadyActive()
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
     return _activate(uow, ctx, token)

@@ -161,9 +161,11 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
 
 def second_fields(portal: Portal, form: Form) -> None:
     """Zählernummer and, where the utility allows it, Rechnungsnummer, in the utility's order of preference."""
-    for kind in portal.profile.registration.second_identifiers:
+    rule = portal.profile.registration
+    for kind in rule.second_identifiers:
         name = 'meter_number' if kind == 'meter' else 'bill_number'
-        form.field(kind, t(f'field.{name}'), hint=t(f'field.{name}_hint'))
+        hint = rule.meter_hint if kind == 'meter' and rule.meter_hint else t(f'field.{name}_hint')
+        form.field(kind, t(f'field.{name}'), hint=hint)
 
 
 def identifiers(form: Form) -> Identifiers:

@@ -205,7 +205,8 @@ def _by_code(portal: Portal) -> None:
     """Code and meter number first; then exactly that meter's form (the code is checked again on submit)."""
     form = Form()
     form.field('code', t('reading_code.code'), hint=t('reading_code.code_hint')).props('spellcheck=false')
-    form.field('meter_number', t('field.meter_number'), hint=t('field.meter_number_hint'))
+    rule = portal.profile.registration
+    form.field('meter_number', t('field.meter_number'), hint=rule.meter_hint or t('field.meter_number_hint'))
     form.alert()
     meter_box = ui.column().classes('w-full')
 

@@ -43,7 +43,7 @@ async def test_a_wrong_pair_is_explained_beside_the_meter_number(user, db):
     await user.open('/registrieren')
     fill_registration(user, customer['customer_number'], meter='1EBZ0199999999')
     message = await submit_for_error(user, 'Registrieren', 'Zählernummer')
-    assert 'nur Ziffern und Buchstaben, ohne Leer- oder Sonderzeichen' in message
+    assert 'Leerzeichen, Punkte und Bindestriche dürfen Sie mit eingeben' in message  # as the hint says
     assert '8 Ziffern, beginnt mit 4' in message
 
 
