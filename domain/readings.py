@@ -24,7 +24,7 @@ from domain.errors import (
     ReasonRequired,
 )
 from domain.i18n import day, number, t
-from domain.installment import installment_after_reading, installment_basis
+from domain.installment import billing_year, installment_after_reading, installment_basis
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem, id_of
 from domain.overview import ensure_owner
@@ -193,6 +193,11 @@ class MeterForm:
     remote: bool
     last: tuple[LastValue, ...]
     history: tuple[LastValue, ...]
+    billing_month: int = 12  # the month the contract's billing year ends: a remote meter is read for its last day
+
+    def reading_day(self, today: date) -> date:
+        """The Stichtag a remote-read meter's value is taken for: the end of the current billing year."""
+        return billing_year(self.billing_month, today)[1]
 
 
 def unit_of(contract: Contract) -> str:
@@ -228,6 +233,7 @@ def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
         meter.kind in REMOTE_KINDS,
         last,
         values[:12],
+        contract.billing_month,
     )
 
 

@@ -43,7 +43,8 @@ def create(portal: Portal) -> None:
         forms = await portal.read(meter_forms, me.user_id, me.customer_id)
         if not forms:
             ui.label(t('reading.no_meters'))
-        _period_notice(portal)
+        if any(not form.remote for form in forms):  # no banner above meters that need no reading
+            _period_notice(portal)
         ui.label(t('reading.intro'))
         for form in forms:
             _meter_card(portal, me, form)
@@ -65,7 +66,8 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
             'text-h6'
         ).props('role=heading aria-level=2')
         if meter.remote:
-            ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
+            kind, stichtag = t(f'meter_kind_short.{meter.kind}'), day(meter.reading_day(portal.clock.today()))
+            ui.label(t('reading.remote', kind=kind, date=stichtag))
             for last in meter.last:
                 ui.label(
                     f'{t("reading.last_remote")} ({register_field(last.obis, current())}): '

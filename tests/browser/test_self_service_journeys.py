@@ -70,7 +70,7 @@ def test_readings_plausible_implausible_and_radio(household, start_portal, mail,
 
     page.get_by_role('combobox', name='Kundennummer').click()
     page.get_by_role('option', name=re.compile(radio['customer_number'])).click()
-    expect(page.get_by_text('Diesen Zähler lesen wir aus der Ferne ab')).to_be_visible()
+    expect(page.get_by_text('Diesen Funkzähler lesen wir aus der Ferne ab, zum Stichtag')).to_be_visible()
     expect(page.get_by_role('button', name='Zählerstand übermitteln')).to_have_count(0)
 
 

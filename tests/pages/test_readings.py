@@ -227,9 +227,11 @@ async def test_radio_meters_are_read_remotely_and_say_so(user, db):
     make_login(db, [customer['id']], email='funk@example.org')
     await log_in(user, 'funk@example.org', PASSWORD)
     await user.open('/zaehlerstand')
-    await see(user, 'aus der Ferne ab')
+    stichtag = f'31.12.{TODAY.year}'  # the end of the billing year
+    await see(user, f'Diesen Funkzähler lesen wir aus der Ferne ab, zum Stichtag {stichtag}.')
     await user.should_see(f'Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom {year_end():%d.%m.%Y}')
     await user.should_not_see('Zählerstand übermitteln')
+    await user.should_not_see('Ablesezeitraum')  # no period banner above a meter that needs no reading
 
 
 async def test_a_remote_meter_names_its_register_in_english(user, db):
@@ -239,7 +241,7 @@ async def test_a_remote_meter_names_its_register_in_english(user, db):
     make_login(db, [customer['id']], email='funk@example.org')
     await log_in_english(user, 'funk@example.org')
     await user.open('/zaehlerstand')
-    await see(user, 'We read this meter remotely')
+    await see(user, 'We read this radio meter remotely')
     await user.should_see('Last transmitted value (Meter reading peak rate (HT)): 4.321 kWh of 31.12.2025')
 
 
