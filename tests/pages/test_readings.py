@@ -241,7 +241,7 @@ async def test_a_remote_meter_names_its_register_in_english(user, db):
     make_login(db, [customer['id']], email='funk@example.org')
     await log_in_english(user, 'funk@example.org')
     await user.open('/zaehlerstand')
-    await see(user, 'We read this radio meter remotely')
+    await see(user, 'We read this smart meter remotely, for the reference date')
     await user.should_see('Last transmitted value (Meter reading peak rate (HT)): 4.321 kWh of 31.12.2025')
 
 
