@@ -1,7 +1,8 @@
 """Form helpers: fields named exactly as UI.md says, domain errors shown beside the field they concern."""
 
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 from nicegui import ui
 
@@ -76,6 +77,18 @@ def notice(text: str, kind: str = 'positive') -> ui.label:
         'negative': 'bg-red-1 text-red-10',
     }
     return ui.label(text).classes(f'q-pa-md rounded-borders w-full {colours[kind]}').props('role=status')
+
+
+@contextmanager
+def scroll_region(label: str) -> Iterator[None]:
+    """Wide content (a table on a 360 px phone) scrolls inside this region, which keyboard users can reach and
+    scroll (tabindex) and screen readers announce by `label` (axe: scrollable-region-focusable)."""
+    with (
+        ui.element('div')
+        .classes('kp-scroll w-full overflow-x-auto')
+        .props(f'tabindex=0 role=region aria-label="{html.escape(label)}"')
+    ):
+        yield
 
 
 def file_picker(

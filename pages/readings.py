@@ -18,7 +18,7 @@ from domain.readings import (
     submit_reading,
 )
 from pages import session
-from pages.forms import Form, client_address, notice, page_title
+from pages.forms import Form, client_address, notice, page_title, scroll_region
 from pages.frame import public_frame
 from pages.language import current, t
 from pages.protected import protected_page
@@ -200,7 +200,8 @@ def _history(meter: MeterForm) -> None:
         }
         for v in meter.history
     ]
-    ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+    with scroll_region(t('reading.history_region', meter=meter.meter_number)):
+        ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 
 
 def _by_code(portal: Portal) -> None:
