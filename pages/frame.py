@@ -85,8 +85,13 @@ def _navigation(path: str, unread: int) -> None:
 
 def house_style() -> None:
     """NiceGUI's link blue (#3b82f6) has 3.5:1 on the page background, below the 4.5:1 WCAG AA asks for text. A
-    table scrolls inside its named, focusable region (pages.forms.scroll_region), not in Quasar's unnamed one."""
-    ui.add_css('a.nicegui-link { color: #1d4ed8; } .kp-scroll .q-table__middle { overflow: visible; }')
+    table scrolls inside its named, focusable region (pages.forms.scroll_region), not in Quasar's unnamed one; and
+    a long error under a field pushes the next field down rather than overlapping it."""
+    ui.add_css(
+        'a.nicegui-link { color: #1d4ed8; } .kp-scroll .q-table__middle { overflow: visible; } '
+        # a field's hint or error takes the room it needs instead of running over the next field
+        '.q-field--with-bottom { padding-bottom: 0; } .q-field__bottom { position: static; transform: none; }'
+    )
     language.declare()
 
 
