@@ -4,9 +4,8 @@ work → ui.run. Nothing creates an engine at import time; the command line is `
 `python app.py` starts the portal as `kundenportal serve` does (also what NiceGUI's test `user` fixture runs).
 """
 
-import io
 import logging
-from datetime import date
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import Engine
 
 from api import health
 from api import v1 as api_v1
+from domain.api_tokens import authenticate
 from domain.clock import Clock, SystemClock
 from pages import (
     accessibility,
@@ -24,6 +24,7 @@ from pages import (
     contact,
     contracts,
     customer_data,
+    errors,
     inbox,
     installment,
     language,
@@ -34,11 +35,13 @@ from pages import (
 )
 from pages import settings as settings_page
 from pages.admission import PageQueue
+from pages.limits import RequestLimits
 from pages.security import SecurityHeaders, same_origin
 from service import tuning
 from service.background import Background
 from service.runner import Portal
 from storage.database import make_engine, migrate, reachable
+from storage.documents import FolderFiles
 from storage.hashing import Argon2Hasher
 from storage.importer import import_rows
 from storage.mail import FolderTransport, OutboxSender, SmtpTransport
@@ -87,10 +90,11 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         mail_queued=sender.wake.set,
         demo=settings.demo,
         documents=settings.documents_dir,
-        export=partial(_export_csv, engine),
+        files=FolderFiles(settings.documents_dir),
         importer=partial(_import_folder, engine, settings.documents_dir, clock),
         clock=clock,
         language=language.current,
+        max_upload=int(settings.max_upload_mb * 2**20),
     )
     portal.base_profile = portal.profile
     portal.apply_stored_settings()
@@ -112,13 +116,19 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
         module.create(portal)
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir, clock))
     health.create(app, partial(reachable, engine))
+    errors.install()
+    app.add_middleware(
+        RequestLimits, max_body=int(settings.max_body_mb * 2**20), api_token_valid=partial(_api_token_valid, portal)
+    )
     app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
     core.sio.eio.cors_allowed_origins = same_origin(settings.public_url)  # NiceGUI allows '*'
-    on = tuning.install(settings.tuning, settings.tuning_skipped)  # last: what exists now is set aside (collector)
+    on = tuning.install(settings.tuning, settings.tuning_skipped)
     log.info('tuning: %s', ', '.join(on) if on else 'off')
     app.on_shutdown(tuning.uninstall)
-    Background(engine, portal, sender, settings.mail_poll_seconds).register()
+    background = Background(engine, portal, sender, settings.mail_poll_seconds)
+    background.register()
+    portal.mail_queued = _both(sender.wake.set, background.wake.set)
     ui.run(
         title=portal.profile.name,
         host=settings.host,
@@ -133,6 +143,8 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
             'same_site': 'lax',
             'https_only': settings.public_url.startswith('https'),
             'max_age': 12 * 3600,
+            # behind TLS the `__Host-` prefix: the browser keeps it only if Secure, for this host, for all paths
+            'session_cookie': '__Host-session' if settings.public_url.startswith('https') else 'session',
         },
         uvicorn_logging_level='warning',
         proxy_headers=True,
@@ -140,18 +152,25 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     )
 
 
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    """After every use case: the mail sender and the background's queue both look for work."""
+
+    def call() -> None:
+        first()
+        second()
+
+    return call
+
+
+async def _api_token_valid(portal: Portal, token: str) -> bool:
+    """The API's bearer token, checked before a request body is read (pages.limits)."""
+    return await portal.act(authenticate, token) is not None
+
+
 def _import_folder(engine: Engine, documents: Path, clock: Clock, folder: Path, check_only: bool, actor: str):
     from storage.importer import import_folder
 
     return import_folder(engine, folder, documents, clock, check_only=check_only, actor=actor)
-
-
-def _export_csv(engine: Engine, kind: str, since: date) -> str:
-    from storage.exporter import export
-
-    out = io.StringIO()
-    export(engine, kind, since, out)
-    return out.getvalue()
 
 
 def _demo_data_on_first_start(engine: Engine, portal: Portal, url: str) -> None:

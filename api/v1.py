@@ -1,7 +1,7 @@
 """/api/v1: the billing system's way in and out, documented by its OpenAPI schema at /api/v1/openapi.json.
 
 Authentication is a bearer token created by an admin in the back office (`read` or `write`). Writes take
-the columns of the CSV files in DOMAIN.md section 7 (as JSON strings or numbers) and are all or nothing:
+the columns of the CSV files in docs/domain.md §7 (as JSON strings or numbers) and are all or nothing:
 a request with one bad row changes nothing and answers 422 with an error per row and field.
 """
 
@@ -9,7 +9,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.openapi.utils import get_openapi
@@ -70,7 +70,16 @@ class Invalid(BaseModel):
     detail: list[RowError]
 
 
-Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], object]
+class UpsertResult(Protocol):
+    """What `upsert` answers (storage's RowsResult)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[tuple[int, str, str]]  # (row index, column, reason)
+
+
+Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], UpsertResult]
 
 
 def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
@@ -91,7 +100,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
 
         return check
 
-    responses = {
+    responses: dict[int | str, dict[str, Any]] = {
         401: {'description': 'no valid token'},
         403: {'description': 'token without write scope'},
         422: {'model': Invalid, 'description': 'bad input, per row and field; nothing was changed'},
@@ -100,7 +109,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
     @router.get('/changes', response_model=ChangesOut, responses=responses)
     async def get_changes(
         token: Annotated[ApiToken, Depends(access('read'))],
-        cursor: Annotated[int | None, Query(ge=0)] = None,
+        cursor: Annotated[int | None, Query(ge=0, le=2**53)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> ChangesOut:
         """What customers changed, oldest first; each change reaches a token exactly once (see `cursor`)."""
@@ -117,6 +126,8 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             for row in body.rows
         ]
         result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}')
+        if result is None:  # NiceGUI's answer when the portal is stopping
+            raise HTTPException(503, 'the portal is shutting down')
         if result.errors:
             return JSONResponse(
                 status_code=422,

@@ -75,10 +75,9 @@ def main() -> None:
     profile = Settings(profile=args.profile, demo=True).load_profile()
     if not has_customers(engine):
         started = time.perf_counter()
-        summary = build_demo(engine, profile, args.customers, Argon2Hasher(), CLOCK.now())
+        demo = build_demo(engine, profile, args.customers, Argon2Hasher(), CLOCK.now())
         print(
-            f'demo: {summary.customers:,} customers, {summary.contracts:,} contracts '
-            f'({time.perf_counter() - started:.0f} s)',
+            f'demo: {demo.customers:,} customers, {demo.contracts:,} contracts ({time.perf_counter() - started:.0f} s)',
             flush=True,
         )
     engine.dispose()

@@ -57,7 +57,7 @@ class _EngineioAsBrowser(engineio.AsyncClient):
     set to the browser's 45 s once the handshake told interval and timeout (it then waits 25 + 40 s for any packet)."""
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if target == self._write_loop:
+        if target == self._write_loop:  # (engineio has no type hints: mypy knows ping_timeout only from here)
             self.ping_timeout = self.ping_interval + float(self.ping_timeout) - 5  # type: ignore[has-type]
         return super().start_background_task(target, *args, **kwargs)
 
@@ -102,11 +102,14 @@ class Customer:
         built = time.perf_counter() - started
         if answer.status == 503:
             raise Busy(int(answer.headers.get('Retry-After', '30')))
-        raw = ELEMENTS.search(html).group(1)
+        elements, query_found = ELEMENTS.search(html), QUERY.search(html)
+        if elements is None or query_found is None:
+            raise LookupError(f'GET {path}: not a NiceGUI page')
+        raw = elements.group(1)
         for entity, char in (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&')):
             raw = raw.replace(entity, char)
         self.elements = json.loads(raw)
-        query = ast.literal_eval(QUERY.search(html).group(1))  # NiceGUI writes the Python dict as it is
+        query = ast.literal_eval(query_found.group(1))  # NiceGUI writes the Python dict as it is
         self.client_id, self.next_message_id = query['client_id'], 0
         params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
         url = (
@@ -181,6 +184,8 @@ class Customer:
 
     async def _emit(self, label: str, kind: str, args: list) -> None:
         element_id, listener = self._find(label, kind)
+        if self.socket is None:
+            raise ConnectionError(f'no websocket on {self.path}')
         await self.socket.emit(
             'event', {'id': int(element_id), 'client_id': self.client_id, 'listener_id': listener, 'args': args}
         )

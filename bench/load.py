@@ -89,7 +89,7 @@ def prepare(url: str, customers: int, logins: int) -> list[tuple[str, str]]:
     today = datetime.now(BERLIN).date()  # the portal's day: after midnight in Germany, before it in UTC
     rule = settings.load_profile().readings
     with engine.begin() as db:
-        linked = dict(
+        linked: dict[int, str] = dict(
             db.execute(
                 text(  # bench accounts of earlier runs, by their customer
                     'SELECT uc.customer_id, u.email FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id '
@@ -282,9 +282,9 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         lag: list[float] = []
         stop = asyncio.Event()
         lagging = asyncio.create_task(loop_lag(base, stop, lag))
-        started, cpu = time.perf_counter(), cpu_seconds(pids)
+        started, cpu_start = time.perf_counter(), cpu_seconds(pids)
         results = await asyncio.gather(*(c.log_in() for c in customers), return_exceptions=True)
-        login_seconds, login_cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu
+        login_seconds, login_cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu_start
         stop.set()
         await lagging
         logins, failed = split(results)
@@ -326,8 +326,8 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
             f'(503, the page reloads itself): {waited} times',
             flush=True,
         )
-        results = await asyncio.gather(*(c.enter_reading() for c in customers), return_exceptions=True)
-        customers = [c for c, r in zip(customers, results, strict=True) if r is None]
+        entered = await asyncio.gather(*(c.enter_reading() for c in customers), return_exceptions=True)
+        customers = [c for c, r in zip(customers, entered, strict=True) if r is None]
         await asyncio.sleep(max(1.0, len(customers) / 200))  # every field's value at the server
 
         cpu: list[tuple[float, float]] = []

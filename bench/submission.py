@@ -70,7 +70,12 @@ def main() -> None:
     )
     if args.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(lambda: [submit(*row) for row in rows])
+
+        def submit_all() -> None:
+            for row in rows:
+                submit(*row)
+
+        profiler.runcall(submit_all)
         pstats.Stats(profiler).sort_stats('cumulative').print_stats(40)
 
 

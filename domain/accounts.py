@@ -3,11 +3,12 @@
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain import identification, throttle, tokens, totp
+from domain import identification, mail_budget, throttle, tokens, totp
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
     EmailAlreadyRegistered,
+    EmailUnchanged,
     InvalidCredentials,
     NotAllowed,
     PasswordUnchanged,
@@ -19,11 +20,14 @@ from domain.errors import (
 from domain.identification import Identifiers
 from domain.identifiers import normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, OneTimeToken, PortalUser
+from domain.model import AuditEntry, OneTimeToken, PortalUser, ResetRequest, id_of
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.registration import checked_email
 from domain.running import hashing
+
+EMAIL_CHANGE_VALID = timedelta(days=2)
+TEMPORARY_PASSWORD_VALID = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -35,39 +39,89 @@ class SessionGrant:
     must_change_password: bool
     customer_ids: tuple[int, ...]
     needs_code: bool = False  # the password was right; the login's second factor (TOTP) comes next
+    device: str = ''  # the browser's device cookie (KnownDevice), set when the session starts
 
 
 @hashing
-def login(uow: UnitOfWork, ctx: Context, email: str, password: str) -> SessionGrant:
+def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str = '') -> SessionGrant:
+    """Email and password (or a temporary password from "Passwort vergessen?", once, within 24 hours). Wrong
+    passwords slow down their own account+address (growing delays) and, in great numbers, the account from
+    everywhere, except for a browser that has logged in before (`device`, its cookie) with the right password."""
     email = normalise_email(email)
-    keys = (f'login:account:{email}', f'login:address:{ctx.address}')
-    states = [uow.throttles.state(key) for key in keys]
-    locked = [s for s in states if s.is_locked(ctx.now)]
+    pair, account, address = _login_keys(email, ctx.address)
+    user = uow.users.by_email(email)
+    known = _known_device(uow, ctx, user, device)
+    blocking = [uow.throttles.state(pair), uow.throttles.state(address)]
+    if not known:
+        blocking.append(uow.throttles.state(account))
+    locked = [s for s in blocking if s.is_locked(ctx.now)]
     if locked:
         raise TooManyAttempts('password', minutes=max(s.minutes_left(ctx.now) for s in locked))
-    user = uow.users.by_email(email)
     known_hash = user.password_hash if user is not None else ctx.hasher.dummy_hash  # same time either way
-    if not ctx.hasher.verify(known_hash, password) or user is None:
-        for key, state, policy in zip(
-            keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True
-        ):
-            state.record_failure(policy, ctx.now)
-            uow.throttles.save(key, state)
+    right = ctx.hasher.verify(known_hash, password)
+    temporary = _temporary_password(uow, ctx, password, user) if not right else None
+    if user is None or not (right or temporary):
+        _count_failure(uow, ctx, email)
         uow.commit()
         raise InvalidCredentials()
     if user.state != 'active':
         raise AccountNotConfirmed()
-    if ctx.hasher.needs_rehash(user.password_hash):
+    if right and ctx.hasher.needs_rehash(user.password_hash):
         user.password_hash = ctx.hasher.hash(password)
-    uow.throttles.save(keys[0], throttle.ThrottleState())
+    if temporary is not None:  # used once: now the customer sets a password of their own
+        temporary.used_at = ctx.now
+        user.must_change_password = True
+        uow.audit(_entry(ctx, user, 'temporary_password_used'))
+    uow.throttles.save(pair, throttle.ThrottleState())
+    device = _remember_device(uow, ctx, user, known, device)
     if user.totp_enabled:
         uow.audit(_entry(ctx, user, 'login_password_ok'))
         uow.commit()
-        return replace(_grant(uow, user), needs_code=True)
+        return replace(_grant(uow, user), needs_code=True, device=device)
     user.last_login_at = ctx.now
     uow.audit(_entry(ctx, user, 'login'))
     uow.commit()
-    return _grant(uow, user)
+    return replace(_grant(uow, user), device=device)
+
+
+def _login_keys(email: str, address: str) -> tuple[str, str, str]:
+    return f'login:pair:{email}|{address}', f'login:account:{email}', f'login:address:{address}'
+
+
+def _count_failure(uow: UnitOfWork, ctx: Context, email: str) -> None:
+    """A wrong password (at the login, or asked again in the portal) for `email` from the client's address."""
+    pair, account, address = _login_keys(email, ctx.address)
+    state = uow.throttles.state(pair)
+    state.record_delay(throttle.LOGIN_PER_ACCOUNT_AND_ADDRESS, ctx.now)
+    uow.throttles.save(pair, state)
+    for key, policy in ((account, throttle.LOGIN_PER_ACCOUNT), (address, throttle.LOGIN_PER_ADDRESS)):
+        state = uow.throttles.state(key)
+        state.record_failure(policy, ctx.now)
+        uow.throttles.save(key, state)
+
+
+def _temporary_password(uow: UnitOfWork, ctx: Context, password: str, user: PortalUser | None) -> OneTimeToken | None:
+    """The temporary password sent by "Passwort vergessen?", if this is it: looked up by its keyed digest (it is
+    long and random), for known and unknown addresses alike."""
+    token = uow.tokens.find('temporary_password', tokens.digest(ctx.secret, password))
+    if token is None or user is None or token.user_id != user.id:
+        return None
+    return token if tokens.is_usable(token.expires_at, token.used_at, ctx.now) else None
+
+
+def _known_device(uow: UnitOfWork, ctx: Context, user: PortalUser | None, device: str) -> bool:
+    if not device or user is None or user.id is None:
+        return False
+    return uow.devices.find(user.id, tokens.digest(ctx.secret, f'device:{device}')) is not None
+
+
+def _remember_device(uow: UnitOfWork, ctx: Context, user: PortalUser, known: bool, device: str) -> str:
+    """After a right password: this browser is known from now on. Returns the device cookie's value (a new one
+    for a browser not known yet)."""
+    if not known:
+        device = tokens.new_link_token()
+    uow.devices.remember(id_of(user), tokens.digest(ctx.secret, f'device:{device}'), ctx.now)
+    return device
 
 
 def login_code(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> SessionGrant:
@@ -87,11 +141,14 @@ def second_factor_enabled(uow: UnitOfWork, user_id: int) -> bool:
     return bool(user and user.totp_enabled)
 
 
-def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int) -> totp.Enrolment:
-    """Optional for customers: a fresh authenticator secret (effective once confirmed with a code)."""
+@hashing
+def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, current_password: str) -> totp.Enrolment:
+    """Optional for customers: a fresh authenticator secret (effective once confirmed with a code). Asks for the
+    current password: a borrowed session must not tie the login to somebody else's phone."""
     user = _user(uow, user_id)
     if user.totp_enabled:
         raise NotAllowed()
+    check_current_password(uow, ctx, user, current_password)
     enrolment, user.totp_secret = totp.new_enrolment(ctx.secret, user.email, ctx.profile.short_name)
     uow.commit()
     return enrolment
@@ -113,7 +170,7 @@ def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password:
     user = _user(uow, user_id)
     if not user.totp_enabled:
         raise NotAllowed()
-    _check_current_password(uow, ctx, user, password)
+    check_current_password(uow, ctx, user, password)
     user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
     uow.queue_mail(compose(ctx, user.email, 'second_factor_off'), ctx.now)
     uow.audit(_entry(ctx, user, 'second_factor_off'))
@@ -135,16 +192,16 @@ def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> N
     uow.throttles.save(key, throttle.ThrottleState())
 
 
-def _check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
-    """The current password asked again inside the portal (a session left open must not become a guessing
-    machine): wrong answers count against the same per-account budget as wrong logins."""
-    key = f'login:account:{user.email}'
-    state = uow.throttles.state(key)
+def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
+    """The current password asked again inside the portal before a sensitive change (login email, password, bank
+    account and mandate, second factor, profile removal): a session left open or borrowed must not become a
+    takeover, nor a guessing machine: wrong answers count against the same per-account budget as wrong logins."""
+    pair, _, _ = _login_keys(user.email, ctx.address)
+    state = uow.throttles.state(pair)
     if state.is_locked(ctx.now):
         raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
     if not ctx.hasher.verify(user.password_hash, password):
-        state.record_failure(throttle.LOGIN_PER_ACCOUNT, ctx.now)
-        uow.throttles.save(key, state)
+        _count_failure(uow, ctx, user.email)
         uow.audit(_entry(ctx, user, 'current_password_wrong'))
         uow.commit()
         raise WrongCurrentPassword()
@@ -155,20 +212,36 @@ def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:
     return user is not None and user.state == 'active' and user.session_epoch == epoch
 
 
-@hashing
 def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
-    """Always answers alike; only an active login gets a mail (a link or a temporary password)."""
+    """Only takes the request: whether a login exists is looked at later, off the request path
+    (`send_requested_resets`), so that known and unknown addresses are answered alike and in the same time.
+    Throttled per client address and per target address, whether it exists or not."""
+    email = normalise_email(email)[:300]
     key = f'reset:{ctx.address}'
     state = uow.throttles.state(key)
     if state.is_locked(ctx.now):
         raise TooManyAttempts('email', minutes=state.minutes_left(ctx.now))
     state.record_failure(throttle.RESET_PER_ADDRESS, ctx.now)  # every request counts, found or not
     uow.throttles.save(key, state)
-    user = uow.users.by_email(normalise_email(email))
-    if user is not None and user.state == 'active':
-        send_reset_mail(uow, ctx, user)
-        uow.audit(_entry(ctx, user, 'password_reset_requested'))
+    if email:
+        mail_budget.spend(uow, ctx, email)
+        uow.resets.add(ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64]))
     uow.commit()
+
+
+def send_requested_resets(uow: UnitOfWork, ctx: Context, limit: int = 50) -> int:
+    """The background's part of "Passwort vergessen?": a link or a temporary password for every requested address
+    that has an active login; the requests are gone afterwards. Returns how many were worked off."""
+    requests = uow.resets.claim(limit)
+    for request in requests:
+        user = uow.users.by_email(request.email)
+        if user is not None and user.state == 'active':
+            send_reset_mail(uow, ctx, user)
+            entry = _entry(ctx, user, 'password_reset_requested')
+            entry.address = request.address
+            uow.audit(entry)
+    uow.commit()
+    return len(requests)
 
 
 @hashing
@@ -195,7 +268,7 @@ def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
 def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
     user = _user(uow, user_id)
-    _check_current_password(uow, ctx, user, current)
+    check_current_password(uow, ctx, user, current)
     check_password(ctx.profile.password, password, repeat, field='new_password')
     if password == current:
         raise PasswordUnchanged()
@@ -218,27 +291,55 @@ def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: 
     return user.session_epoch
 
 
-def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email: str) -> str:
+@hashing
+def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email: str, current_password: str) -> str:
+    """A confirmation link to the new address, and to the old one a notice with a link that stops the change.
+    Free and taken addresses get the same answer (the mail to a taken one explains), so the form tells nobody
+    which addresses have a login; mails are limited per address and per login (domain.mail_budget)."""
     user = _user(uow, user_id)
     email = checked_email(new_email, 'new_email')
-    if email == user.email or uow.users.by_email(email) is not None:
-        raise EmailAlreadyRegistered('new_email')
-    uow.tokens.revoke(user_id, ('email_change',), ctx.now)
-    plain = tokens.new_link_token()
-    uow.tokens.add(
-        OneTimeToken(
-            user_id=user_id,
-            purpose='email_change',
-            digest=tokens.digest(ctx.secret, plain),
-            payload=email,
-            created_at=ctx.now,
-            expires_at=ctx.now + timedelta(days=2),
+    if email == user.email:
+        raise EmailUnchanged()
+    check_current_password(uow, ctx, user, current_password)
+    mail_budget.spend(uow, ctx, email, user_id, field='new_email')
+    if uow.users.by_email(email) is not None:
+        uow.queue_mail(compose(ctx, email, 'email_change_taken'), ctx.now)
+        uow.audit(_entry(ctx, user, 'email_change_to_taken_address', f'new={email}'))
+        uow.commit()
+        return email
+    uow.tokens.revoke(user_id, ('email_change', 'email_change_stop'), ctx.now)
+    confirm, stop = tokens.new_link_token(), tokens.new_link_token()
+    for purpose, plain in (('email_change', confirm), ('email_change_stop', stop)):
+        uow.tokens.add(
+            OneTimeToken(
+                user_id=user_id,
+                purpose=purpose,
+                digest=tokens.digest(ctx.secret, plain),
+                payload=email,
+                created_at=ctx.now,
+                expires_at=ctx.now + EMAIL_CHANGE_VALID,
+            )
         )
-    )
-    uow.queue_mail(compose(ctx, email, 'email_change', link=f'{ctx.base_url}/email-bestaetigen/{plain}'), ctx.now)
+    uow.queue_mail(compose(ctx, email, 'email_change', link=f'{ctx.base_url}/email-bestaetigen/{confirm}'), ctx.now)
+    stop_link = f'{ctx.base_url}/email-aenderung-stoppen/{stop}'
+    uow.queue_mail(compose(ctx, user.email, 'email_change_requested_old', new=email, link=stop_link), ctx.now)
     uow.audit(_entry(ctx, user, 'email_change_requested', f'new={email}'))
     uow.commit()
     return email
+
+
+def stop_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
+    """From the notice to the old address: the pending change is dropped and every session of the login ends (a
+    change nobody of theirs asked for means someone else had the session). Returns the login email."""
+    token = uow.tokens.find('email_change_stop', tokens.digest(ctx.secret, plain))
+    if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
+        raise TokenInvalid()
+    user = _user(uow, token.user_id)
+    uow.tokens.revoke(token.user_id, ('email_change', 'email_change_stop'), ctx.now)
+    user.session_epoch += 1
+    uow.audit(_entry(ctx, user, 'email_change_stopped', f'new={token.payload}'))
+    uow.commit()
+    return user.email
 
 
 def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
@@ -249,6 +350,8 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
         raise EmailAlreadyRegistered()
     user = _user(uow, token.user_id)
     old, user.email, token.used_at = user.email, token.payload, ctx.now
+    user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
+    uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'email_changed_new', new=user.email), ctx.now)
     uow.audit(_entry(ctx, user, 'email_changed', f'old={old} new={user.email}'))
@@ -256,11 +359,13 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     return user.email
 
 
-def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int) -> None:
+@hashing
+def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password: str) -> None:
     """Removes the login and its links; the customer's master data and bills stay with the utility."""
     if not ctx.profile.profile_deletion.self_service:
         raise NotAllowed()
     user = _user(uow, user_id)
+    check_current_password(uow, ctx, user, current_password)
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
     for customer_id in customer_ids:
@@ -297,13 +402,22 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
 
 
 def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
+    """A reset link, or (profile `temporary_password`) a temporary password that works once within 24 hours;
+    until it is used the current password and every session stay valid: whoever knows an address must not be
+    able to lock its owner out."""
     assert user.id is not None
-    uow.tokens.revoke(user.id, ('reset',), ctx.now)
+    uow.tokens.revoke(user.id, ('reset', 'temporary_password'), ctx.now)
     if ctx.profile.reset.method == 'temporary_password':
         temporary = tokens.new_temporary_password()
-        user.password_hash = ctx.hasher.hash(temporary)
-        user.must_change_password = True
-        user.session_epoch += 1
+        uow.tokens.add(
+            OneTimeToken(
+                user_id=user.id,
+                purpose='temporary_password',
+                digest=tokens.digest(ctx.secret, temporary),
+                created_at=ctx.now,
+                expires_at=ctx.now + TEMPORARY_PASSWORD_VALID,
+            )
+        )
         uow.queue_mail(
             compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'), ctx.now
         )
@@ -349,3 +463,10 @@ def _entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> Au
 def login_only(_uow: UnitOfWork, _user_id: int) -> None:
     """The query of a login check that needs nothing else (`pages.session.current`): the runner checks the login."""
     return None
+
+
+def forget_old_throttles(uow: UnitOfWork, ctx: Context) -> int:
+    """Hourly: counts of wrong passwords, guesses and mails nobody added to for a day are forgotten."""
+    forgotten = uow.throttles.prune(ctx.now - timedelta(days=1))
+    uow.commit()
+    return forgotten

@@ -1,4 +1,4 @@
-"""The annual bill's arithmetic (DOMAIN.md section 5): consumption split at price changes, lines rounded to
+"""The annual bill's arithmetic (docs/domain.md §5): consumption split at price changes, lines rounded to
 cents, VAT on the net total, installments paid, the result; and an estimated end reading where none exists.
 
 Plain values in, plain values out: the billing run, the PDF and the tests all use these functions.
@@ -15,7 +15,7 @@ from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.installment import WEIGHTED, billing_year, due_dates, installment_for, weight_share
 from domain.mails import compose
-from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter, id_of
 from domain.ports import Context, UnitOfWork
 from domain.readings import gas_kwh
 
@@ -96,7 +96,7 @@ def compute_bill(
     vat_rate: Decimal,
     paid: Decimal,
 ) -> BillResult:
-    """Vector (DOMAIN.md 5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
+    """Vector (docs/domain.md §5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
     after 11 × 101 € paid."""
     segments = price_segments(prices, start, end)
     quantities = split_consumption(consumption, segments, commodity)
@@ -158,7 +158,7 @@ class RegisterReadings:
 
 @dataclass(frozen=True)
 class BillDocument:
-    """Everything an annual, final or correction bill states (DOMAIN.md 5), ready for the PDF."""
+    """Everything an annual, final or correction bill states (docs/domain.md §5), ready for the PDF."""
 
     bill_number: str
     bill_date: date
@@ -208,7 +208,7 @@ def due_date_for(bill_date: date) -> date:
 
 
 def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal:
-    """The next period's installment: this period's gross cost spread over the installments (DOMAIN.md 4)."""
+    """The next period's installment: this period's gross cost spread over the installments (docs/domain.md §4)."""
     return installment_for(result.gross, per_year, rounding)
 
 
@@ -240,7 +240,7 @@ def _value(hint, value):
     if hint is date:
         return date.fromisoformat(value)
     if is_dataclass(hint):
-        return _build(hint, value)  # type: ignore[arg-type]
+        return _build(hint, value)
     return value
 
 
@@ -277,8 +277,9 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
     if not meters or customer is None:
         return Skipped(contract.contract_number, 'kein Zähler')
     meter = meters[0]
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
-    registers, previous = [], Decimal(0)
+    readings = uow.meters.readings(id_of(meter))
+    registers: list[RegisterReadings] = []
+    previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
         before = [r for r in own if r.reading_date < start]
@@ -318,7 +319,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
             previous = None
     volume = sum((r.consumption for r in registers), Decimal(0))
     gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
-    consumption = gas_kwh(volume, meter.z_number, meter.calorific_value) if gas else volume  # type: ignore[arg-type]
+    consumption = _billed_unit(volume, meter) if gas else volume
     prices = uow.billing.prices(contract.tariff_code)
     if not prices:
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
@@ -385,7 +386,9 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
-    return gas_kwh(volume, meter.z_number, meter.calorific_value)  # type: ignore[arg-type]
+    """Gas in kWh; only for a gas meter with both factors (`gas` in prepare_bill)."""
+    assert meter.z_number is not None and meter.calorific_value is not None
+    return gas_kwh(volume, meter.z_number, meter.calorific_value)
 
 
 def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: date) -> BillDocument:
@@ -393,7 +396,7 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
     old = uow.billing.bill_by_number(bill_number)
     if old is None or not old.details:  # imported bills are corrected by the billing system that made them
         raise BillNotCorrectable()
-    if uow.billing.replacement_of(old.id) is not None:  # type: ignore[arg-type]
+    if uow.billing.replacement_of(id_of(old)) is not None:
         raise BillNotCorrectable()
     prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
     if isinstance(prepared, Skipped):
@@ -447,7 +450,7 @@ def issue_bill(
         )
     customer = uow.customers.get(contract.customer_id)
     if customer is not None and customer.paperless:
-        _notify_paperless(uow, ctx, customer.id, row, issued)  # type: ignore[arg-type]
+        _notify_paperless(uow, ctx, id_of(customer), row, issued)
     uow.audit(
         AuditEntry(
             at=ctx.now,

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.errors import NotAllowed
+from domain.model import id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 
@@ -28,7 +29,7 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     contracts = uow.customers.contracts(customer_id)
     bills = [
         b
-        for b in uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
+        for b in uow.billing.bills([id_of(c) for c in contracts])
         if b.period_end.year >= ctx.profile.bills.online_from_year
     ]
     replaced_by = {b.replaces_id: b.bill_number for b in bills if b.replaces_id is not None}
@@ -42,7 +43,7 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
             b.amount_gross,
             b.balance,
             b.due_date,
-            replaced_by.get(b.id, ''),
+            replaced_by.get(id_of(b), ''),
             bool(b.pdf_path),
         )
         for b in bills

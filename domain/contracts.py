@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
-from domain.model import Contract, Meter, MeterReading, Price
+from domain.model import Contract, Meter, MeterReading, Price, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
+from domain.spreadsheet import csv_text
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,31 @@ def _price_view(price: Price) -> PriceView:
     )
 
 
+# Market locations (MaLo-ID) exist in the energy market only: water and heat contracts have none to show.
+WITH_MALO = ('electricity', 'gas')
+
+
+def unit_price(price: PriceView) -> str:
+    """As the utility's price sheets show it: energy in cents per kWh (`30,00 ct/kWh`), water in euros per cubic
+    metre (`2,3005 €/m³`)."""
+    if price.unit == 'm³':
+        euros = f'{price.working_price_gross:.4f}'.replace('.', ',')
+        return f'{euros} €/m³'
+    cents = f'{price.working_price_gross * 100:.2f}'.replace('.', ',')
+    return f'{cents} ct/{price.unit}'
+
+
 def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractDetails]:
     ensure_owner(uow, user_id, customer_id)
     today = ctx.today
     result = []
     contracts = uow.customers.contracts(customer_id)
-    meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
+    meters = uow.customers.meters([id_of(c) for c in contracts])
     for c in contracts:
         prices = uow.billing.prices(c.tariff_code)
         current = [p for p in prices if p.valid_from <= today]
         future = [p for p in prices if p.valid_from > today]
-        plans = [p for p in uow.billing.plans(c.id) if p.valid_from <= today]  # type: ignore[arg-type]
+        plans = [p for p in uow.billing.plans(id_of(c)) if p.valid_from <= today]
         result.append(
             ContractDetails(
                 c.contract_number,
@@ -78,7 +93,7 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 c.start_date,
                 c.end_date,
                 c.notice_period_weeks,
-                c.malo_id,
+                c.malo_id if c.commodity in WITH_MALO else '',
                 c.billing_month,
                 _price_view(current[-1]) if current else None,
                 _price_view(future[0]) if future else None,
@@ -112,7 +127,7 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     ensure_owner(uow, user_id, customer_id)
     histories = []
     for contract, meter in uow.meters.of_customer(customer_id):
-        readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+        readings = uow.meters.readings(id_of(meter))
         unit = 'm³' if contract.commodity == 'water' else 'kWh'
         years, months = _years(contract, meter, readings), _months(contract, meter, readings)
         histories.append(
@@ -161,8 +176,11 @@ def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> l
 
 
 def consumption_csv(histories: list[MeterHistory]) -> str:
-    lines = ['meter_number;period;start;end;consumption;unit']
-    for h in histories:
-        for p in (*h.years, *h.months):
-            lines.append(f'{h.meter_number};{p.label};{p.start.isoformat()};{p.end.isoformat()};{p.amount};{h.unit}')
-    return '\n'.join(lines) + '\n'
+    return csv_text(
+        ('meter_number', 'period', 'start', 'end', 'consumption', 'unit'),
+        (
+            (h.meter_number, p.label, p.start.isoformat(), p.end.isoformat(), p.amount, h.unit)
+            for h in histories
+            for p in (*h.years, *h.months)
+        ),
+    )

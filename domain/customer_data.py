@@ -5,7 +5,6 @@ Every change is confirmed by mail to the login address, audited (the audit is wh
 "changes" export reads), and saved whole or not at all.
 """
 
-import csv
 import io
 import json
 import re
@@ -13,6 +12,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from domain.accounts import check_current_password
 from domain.errors import (
     EmailInvalid,
     FieldRequired,
@@ -25,9 +25,11 @@ from domain.errors import (
 )
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
+from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, PortalUser, id_of
 from domain.overview import CustomerChoice, customer_choices, ensure_owner
 from domain.ports import Context, UnitOfWork
+from domain.running import hashing
+from domain.spreadsheet import csv_text
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
 BANKS = {
@@ -78,6 +80,13 @@ def _customer(uow: UnitOfWork, user_id: int, customer_id: int) -> Customer:
     if customer is None:
         raise NotAllowed()
     return customer
+
+
+def _login(uow: UnitOfWork, user_id: int) -> PortalUser:
+    user = uow.users.get(user_id)
+    if user is None or user.state != 'active':
+        raise NotAllowed()
+    return user
 
 
 def _login_email(uow: UnitOfWork, user_id: int) -> str:
@@ -214,9 +223,19 @@ def mandate_reference(customer_number: str, at: datetime) -> str:
     return f'{normalise(customer_number)}-{at:%Y%m%d%H%M%S}'[:35]
 
 
+@hashing
 def change_bank_account(
-    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, holder: str, iban: str, mandate: bool
+    uow: UnitOfWork,
+    ctx: Context,
+    user_id: int,
+    customer_id: int,
+    holder: str,
+    iban: str,
+    mandate: bool,
+    current_password: str,
 ) -> BankView:
+    """A new account (and mandate) only with the current password: money must not be redirected by whoever finds
+    a session open."""
     customer = _customer(uow, user_id, customer_id)
     holder = _require(holder, 'holder', 'Kontoinhaber', 70)
     value = normalise(iban)
@@ -224,6 +243,7 @@ def change_bank_account(
         raise FieldRequired('iban', label='IBAN')
     if not is_iban(value):
         raise IbanInvalid()
+    check_current_password(uow, ctx, _login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
     if old is not None:
         old.superseded_at = ctx.now
@@ -261,14 +281,18 @@ def change_bank_account(
         ctx.now,
     )
     uow.commit()
-    return bank_view(uow, user_id, customer_id)  # type: ignore[return-value]
+    view = bank_view(uow, user_id, customer_id)
+    assert view is not None  # the account saved above
+    return view
 
 
-def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> None:
+@hashing
+def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, current_password: str) -> None:
     customer = _customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
         raise NotAllowed()
+    check_current_password(uow, ctx, _login(uow, user_id), current_password)
     account.mandate_revoked_at = ctx.now
     uow.data.save(account)
     _audit(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')
@@ -337,12 +361,12 @@ def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
     _customer(uow, user_id, customer_id)
     return [
         InboxEntry(
-            m.id,
+            id_of(m),
             m.created_at,
             m.kind,
             m.subject,
             m.body,
-            m.read_at is None,  # type: ignore[arg-type]
+            m.read_at is None,
             bool(m.document_path),
         )
         for m in uow.data.inbox(customer_id)
@@ -413,7 +437,7 @@ def send_contact_message(
         ctx.now,
     )
     uow.commit()
-    return row.id  # type: ignore[return-value]
+    return id_of(row)
 
 
 def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
@@ -427,7 +451,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         if customer is None:
             continue
         contracts = uow.customers.contracts(customer_id)
-        meters = uow.customers.meters([c.id for c in contracts])  # type: ignore[misc]
+        meters = uow.customers.meters([id_of(c) for c in contracts])
         account = uow.data.bank_account(customer_id)
         customers.append(
             {
@@ -437,17 +461,17 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                 'readings': [
                     dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
                     for m in meters
-                    for r in uow.meters.readings(m.id)
-                ],  # type: ignore[arg-type]
+                    for r in uow.meters.readings(id_of(m))
+                ],
                 'installment_plans': [
                     dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
                     for c in contracts
-                    for p in uow.billing.plans(c.id)
-                ],  # type: ignore[arg-type]
+                    for p in uow.billing.plans(id_of(c))
+                ],
                 'bills': [
                     b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
-                    for b in uow.billing.bills([c.id for c in contracts])
-                ],  # type: ignore[misc]
+                    for b in uow.billing.bills([id_of(c) for c in contracts])
+                ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
                 'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
                 'contact_messages': [
@@ -487,12 +511,9 @@ def export_zip(data: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
         for kind, rows in tables.items():
-            out = io.StringIO()
             columns = list(dict.fromkeys(key for row in rows for key in row))
-            writer = csv.DictWriter(out, columns, delimiter=';', lineterminator='\n')
-            writer.writeheader()
-            writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
-            archive.writestr(f'{kind}.csv', out.getvalue())
+            cells = ([_csv_value(row.get(column, '')) for column in columns] for row in rows)
+            archive.writestr(f'{kind}.csv', csv_text(columns, cells))
     return buffer.getvalue()
 
 

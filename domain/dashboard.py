@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from domain.contracts import MeterHistory, consumption_history
 from domain.installment import installment_views
+from domain.model import id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, reading_window
@@ -57,7 +58,7 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
         if view.next_due is not None
     ]
     contracts = uow.customers.contracts(customer_id)
-    bills = uow.billing.bills([c.id for c in contracts])  # type: ignore[misc]
+    bills = uow.billing.bills([id_of(c) for c in contracts])
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
     latest = BillSummary(bills[0].bill_number, bills[0].bill_date, bills[0].amount_gross) if bills else None
     return Dashboard(tuple(tasks), tuple(installments), latest, histories[0] if histories else None)

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -124,7 +125,7 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     ]
     y = _rows(pdf, rows, left, y, regular, bold)
     y -= 6 * mm
-    text = t('customer_data.mandate_text', 'de', creditor=form.creditor_name)
+    text = t('customer_data.mandate_text', 'de', **profile.names)
     pdf.setFont(regular, 10)
     for line in simpleSplit(text, regular, 10, right - left):
         pdf.drawString(left, y, line)
@@ -251,7 +252,7 @@ class _Page:
             self.y -= size * 0.45 * mm
 
     def table(
-        self, rows: list[tuple[str, ...]], widths: list[float], bold_last: bool = False, header: bool = True
+        self, rows: Sequence[tuple[str, ...]], widths: list[float], bold_last: bool = False, header: bool = True
     ) -> None:
         """Columns after the first are right-aligned (amounts); the first row is the header."""
         for index, row in enumerate(rows):

@@ -4,6 +4,15 @@ Pages show `t(error.key, **error.params)` next to `error.field`; nothing else of
 customer.
 """
 
+import secrets
+
+
+def reference() -> str:
+    """A failure's reference number, in the customer's message and in the log: short enough to read out on the
+    phone (`7F3A-19C2`)."""
+    code = secrets.token_hex(4).upper()
+    return f'{code[:4]}-{code[4:]}'
+
 
 class DomainError(Exception):
     key = 'error.generic'
@@ -71,6 +80,11 @@ class CustomerAlreadyLinked(DomainError):
     field = 'customer_number'
 
 
+class EmailUnchanged(DomainError):
+    key = 'error.email_unchanged'
+    field = 'new_email'
+
+
 class EmailAlreadyRegistered(DomainError):
     key = 'error.email_registered'
     field = 'email'
@@ -113,6 +127,18 @@ class AccountNotConfirmed(DomainError):
 
 class TooManyAttempts(DomainError):
     key = 'error.throttled'
+
+
+class MailBudgetSpent(DomainError):
+    """More mails to one address, or from one login, than a few per hour: the next is possible at `at` (HH:MM)."""
+
+    key = 'error.mail_budget'
+
+
+class AlreadyActive(DomainError):
+    """An activation link used before: the login is active, nothing to do but log in."""
+
+    key = 'error.already_active'
 
 
 class TokenInvalid(DomainError):
@@ -167,6 +193,12 @@ class TooLong(DomainError):
 
 class ReadingFormat(DomainError):
     key = 'error.reading_format'
+
+
+class ReadingNotDigits(DomainError):
+    """A reading given without its meter's digit count at hand (with an installment reduction): digits only."""
+
+    key = 'error.reading_digits'
 
 
 class DateFormat(DomainError):

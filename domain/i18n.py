@@ -30,10 +30,18 @@ def catalogue(language: str = 'de') -> dict[str, str]:
     return dict(_flatten(data))
 
 
-def t(key: str, language: str | None = None, **params: object) -> str:
-    """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in."""
-    text = catalogue(language or _current.get())[key]
+def t(key: str, language: str | None = None, /, **params: object) -> str:
+    """The text for `key` in `language` (default: the current one), with `{name}` placeholders filled in.
+    `key` and `language` are positional, so any placeholder name can be passed on in `params`. Where a count is
+    1 and the catalogue has `<key>_one`, that one is taken ("1 ungelesene Nachricht", "2 ungelesene Nachrichten")."""
+    texts = catalogue(language or _current.get())
+    if any(params.get(name) == 1 for name in COUNTS) and f'{key}_one' in texts:
+        key = f'{key}_one'
+    text = texts[key]
     return text.format(**params) if params else text
+
+
+COUNTS = ('count', 'minutes')  # the placeholders that decide between one and many
 
 
 @contextmanager
@@ -47,8 +55,8 @@ def using(language: str) -> Iterator[None]:
 
 
 # Amounts, numbers and days are formatted here directly, as Babel's de_DE does (rounded half to even, `.` between
-# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): Babel took 30–100 µs
-# a call, and a page of bills or readings makes hundreds.
+# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): a page of bills or
+# readings makes hundreds of these calls, and Babel's were a noticeable part of it (figures in docs/operations.md).
 
 
 def money(amount: Decimal, language: str = 'de') -> str:
@@ -56,7 +64,7 @@ def money(amount: Decimal, language: str = 'de') -> str:
     return _german(amount, 2) + '\xa0€'
 
 
-def number(value: Decimal, places: int = 0, language: str = 'de') -> str:
+def number(value: Decimal | int, places: int = 0, language: str = 'de') -> str:
     """`1234.5` → `1.234` (places=0), `1.234,50` (places=2)."""
     return _german(value, places)
 

@@ -1,4 +1,4 @@
-"""Identifiers customers type in or that come from master data (DOMAIN.md section 2).
+"""Identifiers customers type in or that come from master data (docs/domain.md §2).
 
 Customers copy numbers from letters and meters with spaces, dots and dashes; we normalise before we
 compare and never reject a meter number by pattern alone.

@@ -1,6 +1,6 @@
 """The Abschlag (monthly installment): what it should be, and what a change means for the year-end result.
 
-DOMAIN.md section 4. `Calculator` is the object the page's slider is bound to: every position gives the
+docs/domain.md §4. `Calculator` is the object the page's slider is bound to: every position gives the
 expected result at the end of the billing year at once, without a database round trip.
 """
 
@@ -14,18 +14,19 @@ from domain.errors import (
     InstallmentUnchanged,
     InvalidFormat,
     NotAllowed,
+    ReadingNotDigits,
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import day, money
+from domain.i18n import day, money, t
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem
+from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import InstallmentRule
 
 CENT = Decimal('0.01')
-# Heating degree-day weights per month, per mille of a year's gas consumption (DOMAIN.md 5).
+# Heating degree-day weights per month, per mille of a year's gas consumption (docs/domain.md §5).
 GAS_WEIGHTS = {1: 170, 2: 150, 3: 130, 4: 80, 5: 40, 6: 14, 7: 13, 8: 13, 9: 30, 10: 80, 11: 120, 12: 160}
 WEIGHTED = ('gas', 'heat')
 
@@ -68,7 +69,7 @@ def projected_consumption(so_far: Decimal, start: date, through: date, end: date
 
 @dataclass(frozen=True)
 class Calculator:
-    """Bound to the slider: the year-end balance for any monthly amount (DOMAIN.md 4 vectors)."""
+    """Bound to the slider: the year-end balance for any monthly amount (docs/domain.md §4 vectors)."""
 
     current: Decimal  # the installment now
     paid: Decimal  # paid, or due at the current amount, before the change takes effect
@@ -148,7 +149,7 @@ class InstallmentView:
     commodity: str
     unit: str
     calculator: Calculator
-    first_due: date  # the first due date a change made today can reach (DOMAIN.md 4: notice days ahead)
+    first_due: date  # the first due date a change made today can reach (docs/domain.md §4: notice days ahead)
     period_start: date  # the billing year the live calculation projects: the one `first_due` falls in
     period_end: date
     projected_consumption: Decimal
@@ -210,15 +211,16 @@ def installment_basis(
     """Loaded in one go, so a use case can read it before it writes (`known`: readings it has already loaded)."""
     if contract.end_date is not None and contract.end_date < today:
         return None
-    plans = uow.billing.plans(contract.id)  # type: ignore[arg-type]
+    contract_id = id_of(contract)
+    plans = uow.billing.plans(contract_id)
     prices = sorted(uow.billing.prices(contract.tariff_code), key=lambda p: p.valid_from)
     if _price_on(prices, today) is None or not any(p.valid_from <= today for p in plans):
         return None
     start, end = billing_year(contract.billing_month, today)
-    payments = uow.billing.payment_amounts(contract.id, start, end)  # type: ignore[arg-type]
-    meters = uow.customers.meters([contract.id])  # type: ignore[list-item]
-    readings = {m.id: (known or {}).get(m.id) or uow.meters.readings(m.id) for m in meters}  # type: ignore[arg-type]
-    return Basis(plans, prices, payments, meters, readings)  # type: ignore[arg-type]
+    payments = uow.billing.payment_amounts(contract_id, start, end)
+    meters = uow.customers.meters([contract_id])
+    readings = {i: (known or {}).get(i) or uow.meters.readings(i) for i in map(id_of, meters)}
+    return Basis(plans, prices, payments, meters, readings)
 
 
 def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
@@ -227,7 +229,7 @@ def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> Ins
 
 
 def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
-    """The live calculation for the billing year the first reachable due date falls in (DOMAIN.md 4, "The
+    """The live calculation for the billing year the first reachable due date falls in (docs/domain.md §4, "The
     calendar's edges"): in December, or in a billing year's last weeks, that is the next one, with its own due
     dates, forecast and prices, and nothing paid in it yet."""
     plan = [p for p in basis.plans if p.valid_from <= today][-1]
@@ -298,7 +300,7 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's."""
     total, kind = Decimal(0), 'last_year'
     for meter in basis.meters:
-        readings = basis.readings[meter.id]  # type: ignore[index]
+        readings = basis.readings[id_of(meter)]
         for obis in meter.registers.split(','):
             own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
             at_start = [r for r in own if r.reading_date < start]
@@ -361,12 +363,15 @@ def change_installment(
     if amount == calc.current and view.pending is None:
         raise InstallmentUnchanged()
     contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)
-    recipient = uow.users.get(user_id).email  # type: ignore[union-attr]
+    user = uow.users.get(user_id)
+    if user is None:  # the login was deleted meanwhile
+        raise NotAllowed()
+    recipient = user.email
     if calc.needs_review(amount):
         if not reading.strip():
-            raise FieldRequired('reading', label='Aktueller Zählerstand')
+            raise FieldRequired('reading', label=t('installment.reading'))
         if not reading.strip().isdigit():
-            raise InvalidFormat('reading', label='Zählerstand', hint='nur die Ziffern vor dem Komma')
+            raise ReadingNotDigits('reading')
         if not reason.strip():
             raise ReasonRequired('reason')
         if len(reason) > 1000:
@@ -396,12 +401,12 @@ def change_installment(
         )
         uow.commit()
         return Changed(amount, view.first_due, True)
-    plan = uow.billing.plans(contract.id)[-1]  # type: ignore[arg-type]
+    plan = uow.billing.plans(id_of(contract))[-1]
     uow.billing.set_plan(
         InstallmentPlan(
-            contract_id=contract.id,
+            contract_id=id_of(contract),
             valid_from=view.first_due,
-            amount=amount,  # type: ignore[arg-type]
+            amount=amount,
             due_day=plan.due_day,
             per_year=plan.per_year,
         )

@@ -13,13 +13,32 @@ from domain.ports import Context, MailMessage
 _URL = re.compile(r'(https?://\S+)')
 
 
+# Mails that confirm a change of the login or the customer's data: they say what to do if it was not theirs. The
+# others (a link asked for, a reading received, a bill) do not: a reset mail says itself that it may be ignored.
+CHANGES = frozenset(
+    {
+        'password_changed',
+        'email_changed_old',
+        'second_factor_on',
+        'second_factor_off',
+        'profile_deleted',
+        'customer_added',
+        'installment_changed',
+        'contact_data_changed',
+        'bank_changed',
+        'bank_changed_no_mandate',
+        'mandate_revoked',
+    }
+)
+
+
 def compose(ctx: Context, recipient: str, name: str, **params: object) -> MailMessage:
     profile = ctx.profile
-    subject = t(f'mail.{name}.subject', utility=profile.short_name, **params)
-    body = t(f'mail.{name}.body', utility=profile.name, **params)
+    subject = t(f'mail.{name}.subject', **{**profile.names, 'utility': profile.short_name, **params})
+    body = t(f'mail.{name}.body', **{**profile.names, **params})
     footer = t(
         'mail.footer',
-        utility=profile.name,
+        **profile.names,
         phone=profile.phone,
         email=profile.email,
         street=profile.street,
@@ -27,6 +46,8 @@ def compose(ctx: Context, recipient: str, name: str, **params: object) -> MailMe
         city=profile.city,
         base_url=ctx.base_url,
     )
+    if name in CHANGES:
+        body = f'{body}\n\n{t("mail.not_you", phone=profile.phone)}'
     text = f'{t("mail.greeting")}\n\n{body}\n\n{footer}\n'
     return MailMessage(recipient=recipient, subject=subject, text=text, html=_to_html(text, profile.primary_color))
 

@@ -7,6 +7,7 @@ instants `UTCDateTime` (aware, UTC).
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -14,11 +15,24 @@ from sqlmodel import Field, SQLModel
 from domain.types import Money, Quantity, Rate, UTCDateTime
 
 
-def _at(**kw) -> object:
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Row) -> int:
+    """The row's id. Every row read through a repository has one, and so has a new row once added and flushed;
+    the models say `int | None` only because a row has none before that. Using a row without one is a bug."""
+    if row.id is None:
+        raise ValueError(f'{type(row).__name__} has no id yet: it was neither read nor added and flushed')
+    return row.id
+
+
+def _at(**kw: Any) -> Any:  # Any, as sqlmodel.Field returns: the attribute's type is the one annotated
     return Field(sa_column=Column(UTCDateTime(), **kw))
 
 
-def _money(**kw) -> object:
+def _money(**kw: Any) -> Any:
     return Field(sa_column=Column(Money(), **kw))
 
 
@@ -90,7 +104,7 @@ class MeterReading(SQLModel, table=True):
     source: str = Field(default='utility', max_length=20)  # customer, utility, remote, estimated
     plausibility: str = Field(default='', max_length=20)
     reason: str = Field(default='', max_length=500)
-    submitted_at: datetime | None = _at()  # type: ignore[assignment]
+    submitted_at: datetime | None = _at()
 
 
 class Price(SQLModel, table=True):
@@ -100,7 +114,7 @@ class Price(SQLModel, table=True):
     valid_from: date
     unit: str = Field(default='kWh', max_length=5)
     working_price_net: Decimal = Field(sa_column=Column(Rate(), nullable=False))
-    base_price_net_per_year: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    base_price_net_per_year: Decimal = _money(nullable=False)
     vat_rate: Decimal = Field(sa_column=Column(Rate(), nullable=False))
 
 
@@ -111,7 +125,7 @@ class InstallmentPlan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key='contract.id', index=True)
     valid_from: date
-    amount: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    amount: Decimal = _money(nullable=False)
     due_day: int = 15
     per_year: int = 12
 
@@ -121,7 +135,7 @@ class Payment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key='contract.id', index=True)
     paid_on: date
-    amount: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    amount: Decimal = _money(nullable=False)
 
 
 class Bill(SQLModel, table=True):
@@ -132,10 +146,10 @@ class Bill(SQLModel, table=True):
     period_start: date
     period_end: date
     kind: str = Field(default='annual', max_length=20)  # annual, final, correction
-    amount_gross: Decimal = _money(nullable=False)  # type: ignore[assignment]
+    amount_gross: Decimal = _money(nullable=False)
     pdf_path: str = Field(default='', max_length=300)
     # bills the portal computes itself (imported bills leave these empty):
-    balance: Decimal | None = _money()  # type: ignore[assignment]  # positive: to pay; negative: credit
+    balance: Decimal | None = _money()  # positive: to pay; negative: credit
     due_date: date | None = None
     run_key: str | None = Field(default=None, unique=True, max_length=40)  # contract:period_end, never twice
     replaces_id: int | None = Field(default=None, foreign_key='bill.id')
@@ -160,10 +174,10 @@ class BankAccount(SQLModel, table=True):
     holder: str = Field(max_length=70)
     iban: str = Field(max_length=34)
     mandate_reference: str = Field(default='', max_length=35)
-    mandate_granted_at: datetime | None = _at()  # type: ignore[assignment]
-    mandate_revoked_at: datetime | None = _at()  # type: ignore[assignment]
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    superseded_at: datetime | None = _at()  # type: ignore[assignment]
+    mandate_granted_at: datetime | None = _at()
+    mandate_revoked_at: datetime | None = _at()
+    created_at: datetime = _at(nullable=False)
+    superseded_at: datetime | None = _at()
 
 
 class InboxMessage(SQLModel, table=True):
@@ -171,13 +185,13 @@ class InboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key='customer.id', index=True)
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
     kind: str = Field(default='message', max_length=20)  # message, document, bill, answer
     subject: str = Field(max_length=200)
     body: str = Field(default='', max_length=10000)
     bill_id: int | None = Field(default=None, foreign_key='bill.id')
     document_path: str = Field(default='', max_length=300)  # a PDF from staff, relative to the documents folder
-    read_at: datetime | None = _at()  # type: ignore[assignment]
+    read_at: datetime | None = _at()
 
 
 class ContactMessage(SQLModel, table=True):
@@ -186,14 +200,14 @@ class ContactMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key='customer.id', index=True)
     user_id: int | None = Field(default=None, index=True)
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
     topic: str = Field(max_length=40)
     subject: str = Field(max_length=200)
     message: str = Field(max_length=5000)
     status: str = Field(default='open', index=True, max_length=20)  # open, answered, closed
     staff_id: int | None = Field(default=None, foreign_key='staffuser.id')  # who took it ("mine")
     answer: str = Field(default='', max_length=5000)
-    answered_at: datetime | None = _at()  # type: ignore[assignment]
+    answered_at: datetime | None = _at()
 
 
 class ReviewItem(SQLModel, table=True):
@@ -203,12 +217,12 @@ class ReviewItem(SQLModel, table=True):
     customer_id: int = Field(foreign_key='customer.id', index=True)
     contract_id: int | None = Field(default=None, foreign_key='contract.id')
     kind: str = Field(max_length=40)  # installment_reduction
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
     details: str = Field(default='', max_length=2000)
     reason: str = Field(default='', max_length=1000)
     status: str = Field(default='open', index=True, max_length=20)  # open, accepted, rejected
     decided_by: int | None = Field(default=None, foreign_key='staffuser.id')
-    decided_at: datetime | None = _at()  # type: ignore[assignment]
+    decided_at: datetime | None = _at()
     decision_note: str = Field(default='', max_length=2000)
 
 
@@ -218,9 +232,9 @@ class ReadingCode(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meter_id: int = Field(foreign_key='meter.id', index=True)
     digest: str = Field(index=True, max_length=64)
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    expires_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    used_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
+    expires_at: datetime = _at(nullable=False)
+    used_at: datetime | None = _at()
 
 
 class PortalUser(SQLModel, table=True):
@@ -228,9 +242,9 @@ class PortalUser(SQLModel, table=True):
     email: str = Field(unique=True, index=True, max_length=254)  # normalised (lower case)
     password_hash: str = Field(max_length=200)
     state: str = Field(default='pending', max_length=20)  # pending, active
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    confirmed_at: datetime | None = _at()  # type: ignore[assignment]
-    last_login_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
+    confirmed_at: datetime | None = _at()
+    last_login_at: datetime | None = _at()
     must_change_password: bool = False
     session_epoch: int = 0  # raised to end all sessions (password reset)
     totp_secret: str = Field(default='', max_length=200)  # optional second factor, sealed (see domain.totp)
@@ -244,7 +258,7 @@ class UserCustomer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key='portaluser.id', index=True)
     customer_id: int = Field(foreign_key='customer.id', unique=True)
-    linked_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    linked_at: datetime = _at(nullable=False)
 
 
 class OneTimeToken(SQLModel, table=True):
@@ -253,15 +267,36 @@ class OneTimeToken(SQLModel, table=True):
     purpose: str = Field(max_length=20)  # activation, pin, reset, email_change
     digest: str = Field(index=True, max_length=64)
     payload: str = Field(default='', max_length=300)
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    expires_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    used_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
+    expires_at: datetime = _at(nullable=False)
+    used_at: datetime | None = _at()
     failed_attempts: int = 0
+
+
+class ResetRequest(SQLModel, table=True):
+    """A "Passwort vergessen?" request, answered at once and worked off the request path (domain.accounts
+    `send_requested_resets`): known and unknown addresses take the same time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=300)
+    requested_at: datetime = _at(nullable=False, index=True)
+    address: str = Field(default='', max_length=64)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser that logged in successfully (a long-lived cookie; only its keyed digest is kept): with the right
+    password it gets in even while failures from elsewhere hold the account back (docs/security.md)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='portaluser.id', index=True)
+    digest: str = Field(index=True, max_length=64)
+    created_at: datetime = _at(nullable=False)
+    last_used_at: datetime = _at(nullable=False)
 
 
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _at(nullable=False, index=True)  # type: ignore[assignment]
+    at: datetime = _at(nullable=False, index=True)
     actor: str = Field(max_length=60)  # user:12, staff:3, system, import
     action: str = Field(index=True, max_length=60)
     customer_id: int | None = Field(default=None, index=True)
@@ -276,7 +311,7 @@ class ChangeMark(SQLModel, table=True):
 
     audit_id: int = Field(foreign_key='auditentry.id', primary_key=True)
     staff_id: int = Field(foreign_key='staffuser.id')
-    marked_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    marked_at: datetime = _at(nullable=False)
 
 
 class ApiToken(SQLModel, table=True):
@@ -289,23 +324,23 @@ class ApiToken(SQLModel, table=True):
     digest: str = Field(unique=True, max_length=64)
     scope: str = Field(default='read', max_length=10)  # read, write (write includes read)
     created_by: int = Field(foreign_key='staffuser.id')
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    revoked_at: datetime | None = _at()  # type: ignore[assignment]
-    last_used_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
+    revoked_at: datetime | None = _at()
+    last_used_at: datetime | None = _at()
     cursor: int = 0
 
 
 class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     text: str
     html: str
     status: str = Field(default='queued', index=True, max_length=10)  # queued, sent, failed
     attempts: int = 0
-    next_attempt_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    sent_at: datetime | None = _at()  # type: ignore[assignment]
+    next_attempt_at: datetime = _at(nullable=False)
+    sent_at: datetime | None = _at()
     last_error: str = Field(default='', max_length=500)
 
 
@@ -324,8 +359,8 @@ class StaffUser(SQLModel, table=True):
     totp_enabled: bool = False
     totp_last_step: int = 0  # a code is accepted once (no replay within its 30 s)
     active: bool = True
-    created_at: datetime = _at(nullable=False)  # type: ignore[assignment]
-    last_login_at: datetime | None = _at()  # type: ignore[assignment]
+    created_at: datetime = _at(nullable=False)
+    last_login_at: datetime | None = _at()
     session_epoch: int = 0
 
 
@@ -335,11 +370,11 @@ class RecoveryCode(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key='staffuser.id', index=True)
     digest: str = Field(max_length=64)
-    used_at: datetime | None = _at()  # type: ignore[assignment]
+    used_at: datetime | None = _at()
 
 
 class Throttle(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=300)
     failures: int = 0
-    window_start: datetime | None = _at()  # type: ignore[assignment]
-    locked_until: datetime | None = _at()  # type: ignore[assignment]
+    window_start: datetime | None = _at()
+    locked_until: datetime | None = _at()

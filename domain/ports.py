@@ -3,7 +3,11 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from sqlmodel import SQLModel
 
 from domain.clock import local_day
 from domain.model import (
@@ -16,6 +20,7 @@ from domain.model import (
     Customer,
     InboxMessage,
     InstallmentPlan,
+    KnownDevice,
     Meter,
     MeterReading,
     OneTimeToken,
@@ -23,6 +28,7 @@ from domain.model import (
     Price,
     ReadingCode,
     RecoveryCode,
+    ResetRequest,
     ReviewItem,
     StaffUser,
 )
@@ -76,8 +82,12 @@ class TokenRepository(Protocol):
 
 
 class ThrottleRepository(Protocol):
-    def state(self, key: str) -> ThrottleState: ...
+    def state(self, key: str) -> ThrottleState:
+        """For a change: nobody else counts on this key until the transaction ends."""
+        ...
+
     def save(self, key: str, state: ThrottleState) -> None: ...
+    def prune(self, before: datetime) -> int: ...
 
 
 class MeterRepository(Protocol):
@@ -110,7 +120,7 @@ class BillingRepository(Protocol):
 
 
 class CustomerDataRepository(Protocol):
-    def save(self, row: Any) -> None: ...
+    def save(self, row: SQLModel) -> None: ...
     def bank_account(self, customer_id: int) -> BankAccount | None: ...
     def inbox(self, customer_id: int) -> list[InboxMessage]: ...
     def unread(self, customer_ids: list[int]) -> int: ...
@@ -151,9 +161,38 @@ class ApiRepository(Protocol):
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
 
 
+class ResetRepository(Protocol):
+    def add(self, request: ResetRequest) -> None: ...
+    def claim(self, limit: int) -> list[ResetRequest]:
+        """The oldest requests, taken out of the queue (no other instance gets them)."""
+        ...
+
+
+class DeviceRepository(Protocol):
+    def find(self, user_id: int, digest: str) -> KnownDevice | None: ...
+    def remember(self, user_id: int, digest: str, at: datetime) -> None: ...
+
+
+class ExportRepository(Protocol):
+    def submitted_readings(self, since: datetime) -> list[tuple[MeterReading, Meter, Contract]]: ...
+    def changes(self, since: datetime) -> list[tuple[AuditEntry, str | None]]: ...
+
+
 class SettingsRepository(Protocol):
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str) -> None: ...
+
+
+class DocumentFiles(Protocol):
+    """Stored documents under the data folder, at names the portal chose; no path ever leaves that folder."""
+
+    def locate(self, relative: str) -> Path | None:
+        """The file, or None when it is missing or the name would lead outside the folder."""
+        ...
+
+    def store(self, relative: str, content: bytes) -> None: ...
+
+    def remove(self, relative: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -170,9 +209,14 @@ class UnitOfWork(Protocol):
     desk: DeskRepository
     api: ApiRepository
     settings: SettingsRepository
+    exports: ExportRepository
+    resets: ResetRepository
+    devices: DeviceRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
-    def __exit__(self, *args: object) -> None: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
     def commit(self) -> None: ...
     def audit(self, entry: AuditEntry) -> None: ...
     def queue_mail(self, message: MailMessage, at: datetime) -> None: ...

@@ -1,6 +1,6 @@
 """The utility profile: every rule in which utilities differ, read from a TOML file.
 
-A profile reproduces one utility's published rules (DOMAIN.md section 1): how its customers identify
+A profile reproduces one utility's published rules (docs/domain.md §1): how its customers identify
 themselves, how an email address is confirmed, the password policy, how a forgotten password is replaced
 and whether customers may delete their own login.
 """
@@ -41,6 +41,7 @@ class RegistrationRule(_Section):
     link_valid_hours: int = 48
     pin_valid_minutes: int = 15
     pin_resend_after_minutes: int = 5
+    meter_hint: str = ''  # the utility's own words for the meter number (e.g. its water meters); else the catalogue's
 
     @property
     def confirmation_valid_for(self) -> timedelta:
@@ -72,7 +73,7 @@ class SessionRule(_Section):
 
 
 class ReadingsRule(_Section):
-    """When customers may enter readings and which values pass without a second look (DOMAIN.md 3)."""
+    """When customers may enter readings and which values pass without a second look (docs/domain.md §3)."""
 
     period_start: str = ''  # 'MM-DD'; empty: readings are accepted all year
     period_end: str = ''
@@ -81,7 +82,7 @@ class ReadingsRule(_Section):
 
 
 class InstallmentRule(_Section):
-    """Limits for changing the Abschlag (monthly installment) online (DOMAIN.md 4)."""
+    """Limits for changing the Abschlag (monthly installment) online (docs/domain.md §4)."""
 
     raise_percent: int = 100
     lower_percent: int = 20  # a larger reduction goes to staff review
@@ -91,7 +92,7 @@ class InstallmentRule(_Section):
 
 
 class BillRule(_Section):
-    """What the portal's own bills show and how they are numbered (DOMAIN.md 5)."""
+    """What the portal's own bills show and how they are numbered (docs/domain.md §5)."""
 
     number_prefix: str = 'RE'  # series per year: RE2026 + 7 digits
     logo: str = ''  # path to a PNG or JPEG, relative to the profile file or absolute
@@ -118,10 +119,23 @@ class BillRule(_Section):
     )
 
 
+class NameCases(_Section):
+    """How the utility's name reads in German running text, with its article: names decline ("die Stadtwerke
+    Aue", "von den Stadtwerken Aue"; "der Wasserverband", "des Wasserverbands"), and a text must never put an
+    article of its own before the name (tests/domain/test_profiles_and_texts.py renders every text for every
+    profile)."""
+
+    nominative: str  # die Stadtwerke Aue · der Wasserverband Charlottental
+    genitive: str  # der Stadtwerke Aue · des Wasserverbands Charlottental
+    dative: str  # den Stadtwerken Aue · dem Wasserverband Charlottental
+    accusative: str  # die Stadtwerke Aue · den Wasserverband Charlottental
+
+
 class UtilityProfile(_Section):
     key: str
     name: str
     short_name: str
+    name_cases: NameCases
     primary_color: str = '#00588f'
     secondary_color: str = '#8bb42d'
     street: str
@@ -144,6 +158,18 @@ class UtilityProfile(_Section):
     @classmethod
     def from_toml(cls, text: str) -> 'UtilityProfile':
         return cls.model_validate(tomllib.loads(text))
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The name for the texts: `utility` as it is (subjects, English), `utility_nom` … `utility_acc` declined."""
+        cases = self.name_cases
+        return {
+            'utility': self.name,
+            'utility_nom': cases.nominative,
+            'utility_gen': cases.genitive,
+            'utility_dat': cases.dative,
+            'utility_acc': cases.accusative,
+        }
 
     @property
     def accepts_bill_number(self) -> bool:

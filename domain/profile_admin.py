@@ -9,7 +9,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +18,7 @@ from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile
 from domain.staff import active_staff
+from domain.stored import LOGO
 
 OVERRIDES = 'profile_overrides'
 VERSION = 'profile_version'
@@ -95,6 +95,8 @@ def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityP
         editable = BY_PATH.get(path)
         if editable is None:
             raise NotAllowed()
+        if path == 'bill.logo' and value.strip() == base.bill.logo:
+            continue  # the profile file's own logo, unchanged
         _check_one(editable, value.strip(), today)
     start, end = values.get('readings.period_start', '').strip(), values.get('readings.period_end', '').strip()
     if bool(start) != bool(end):
@@ -182,12 +184,8 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Ja oder nein.')
     if kind == 'text' and len(value) > 200:
         raise bad('Höchstens 200 Zeichen.')
-    if (
-        editable.path == 'bill.logo'
-        and value
-        and (not Path(value).is_file() or Path(value).suffix.lower() not in ('.png', '.jpg', '.jpeg'))
-    ):
-        raise bad('Keine PNG- oder JPEG-Datei unter diesem Pfad; bitte das Logo hochladen.')
+    if editable.path == 'bill.logo' and value and not LOGO.fullmatch(value):
+        raise bad('Bitte das Logo hochladen (PNG oder JPEG); ein Pfad wird nicht angenommen.')
 
 
 def _typed(editable: Editable, value: str) -> Any:

@@ -13,7 +13,7 @@ from domain import throttle, tokens
 from domain.clock import BERLIN
 from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
 from domain.identifiers import normalise
-from domain.model import Contract, Meter, ReadingCode
+from domain.model import Contract, Meter, ReadingCode, id_of
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, MeterForm, Submitted, form_for, reading_window, store_reading
 
@@ -45,13 +45,13 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     issued = []
     for customer, _contract, meter in uow.meters.self_read():
-        uow.meters.end_codes(meter.id, ctx.now)  # type: ignore[arg-type]
+        uow.meters.end_codes(id_of(meter), ctx.now)
         code = new_code()
         uow.meters.add_code(
             ReadingCode(
-                meter_id=meter.id,
+                meter_id=id_of(meter),
                 digest=code_digest(ctx, code),
-                created_at=ctx.now,  # type: ignore[arg-type]
+                created_at=ctx.now,
                 expires_at=expires,
             )
         )

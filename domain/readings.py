@@ -1,4 +1,4 @@
-"""Meter readings by the customer (DOMAIN.md section 3): who may enter them and when, and how a value is judged.
+"""Meter readings by the customer (docs/domain.md §3): who may enter them and when, and how a value is judged.
 
 The rules are plain functions on plain values; `submit_reading` and `meter_forms` are the use cases the
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
@@ -24,15 +24,15 @@ from domain.errors import (
     ReasonRequired,
 )
 from domain.i18n import day, number, t
-from domain.installment import installment_after_reading, installment_basis
+from domain.installment import billing_year, installment_after_reading, installment_basis
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem
+from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
-REGISTER_FIELDS = {'1.8.0': 'Zählerstand', '1.8.1': 'Zählerstand HT', '1.8.2': 'Zählerstand NT'}
+REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
 REASONS = (
     'Mehr Personen im Haushalt',
     'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
@@ -42,6 +42,17 @@ REASONS = (
     'Wasserrohrbruch oder Leck',
     'Sonstiges',
 )
+
+
+def register_field(obis: str, language: str | None = None) -> str:
+    """The label of the register's reading field (`Zählerstand HT`) in `language`, by default the one of the current
+    work; a code the catalogues do not name is shown as it is. Forms key the field by the OBIS code."""
+    return t(f'obis.field.{obis}', language) if obis in REGISTERS else obis
+
+
+def register_name(obis: str, language: str | None = None) -> str:
+    """The register itself with its code (`HT (1.8.1)`, `Eintarif (1.8.0)`), otherwise as `register_field`."""
+    return f'{t(f"obis.name.{obis}", language)} ({obis})' if obis in REGISTERS else obis
 
 
 @dataclass(frozen=True)
@@ -122,17 +133,17 @@ def judge(
 
 
 def gas_kwh(cubic_metres: Decimal, z_number: Decimal, calorific_value: Decimal) -> Decimal:
-    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (DOMAIN.md 3)."""
+    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (docs/domain.md §3)."""
     return (cubic_metres * z_number * calorific_value).quantize(Decimal(1), ROUND_HALF_UP)
 
 
-def parse_value(text: str, digits: int, field: str) -> Decimal:
-    """Only the digits before the decimal point, at most as many as the meter has."""
+def parse_value(text: str, digits: int, obis: str) -> Decimal:
+    """Only the digits before the decimal point, at most as many as the meter has; errors at the register's field."""
     cleaned = text.strip().replace(' ', '')
     if not cleaned:
-        raise FieldRequired(field, label=field)
+        raise FieldRequired(obis, label=register_field(obis))
     if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip('0')) > digits:
-        raise ReadingFormat(field, digits=digits)
+        raise ReadingFormat(obis, digits=digits)
     return Decimal(int(cleaned))
 
 
@@ -181,6 +192,11 @@ class MeterForm:
     remote: bool
     last: tuple[LastValue, ...]
     history: tuple[LastValue, ...]
+    billing_month: int = 12  # the month the contract's billing year ends: a remote meter is read for its last day
+
+    def reading_day(self, today: date) -> date:
+        """The Stichtag a remote-read meter's value is taken for: the end of the current billing year."""
+        return billing_year(self.billing_month, today)[1]
 
 
 def unit_of(contract: Contract) -> str:
@@ -197,7 +213,7 @@ def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterFo
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    readings = uow.meters.readings(id_of(meter))
     values = tuple(
         LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
         for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)
@@ -215,6 +231,7 @@ def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
         meter.kind in REMOTE_KINDS,
         last,
         values[:12],
+        contract.billing_month,
     )
 
 
@@ -224,7 +241,7 @@ class Submitted:
 
     meter_number: str
     reading_date: date
-    lines: tuple[str, ...]  # per register: "Zählerstand HT: 12.345 kWh (Verbrauch seit 31.12.2025: 1.234 kWh)"
+    lines: tuple[str, ...]  # per register, in the visitor's language: "Zählerstand HT: 12.345 kWh (Verbrauch …)"
     flagged: bool
     replaced: bool
     submitted_at: datetime
@@ -250,7 +267,7 @@ def submit_reading(
     reason: str = '',
     channel: str = 'portal',
 ) -> Submitted:
-    """Check and store one reading per register of a meter; all registers or none."""
+    """Check and store one reading per register of a meter (`values` by OBIS code); all registers or none."""
     ensure_owner(uow, user_id, customer_id)
     found = [(c, m) for c, m in uow.meters.of_customer(customer_id) if m.meter_number == meter_number]
     if not found:
@@ -285,12 +302,9 @@ def store_reading(
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')
     when = parse_date(reading_date, today)
     registers = meter.registers.split(',')
-    parsed = {
-        obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, REGISTER_FIELDS.get(obis, obis))
-        for obis in registers
-    }
-    uow.meters.lock(meter.id)  # type: ignore[arg-type]  # two tabs submitting at once: one after the other
-    readings = uow.meters.readings(meter.id)  # type: ignore[arg-type]
+    parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, obis) for obis in registers}
+    uow.meters.lock(id_of(meter))  # two tabs submitting at once: one after the other
+    readings = uow.meters.readings(id_of(meter))
     judgements: dict[str, Judgement] = {}
     replaced = []
     for obis, value in parsed.items():
@@ -301,7 +315,6 @@ def store_reading(
         earlier = [r for r in own if r.reading_date < when]
         if any(r.reading_date > when for r in own):
             raise ReadingBeforeLast('reading_date', last=day(own[-1].reading_date))
-        field = REGISTER_FIELDS.get(obis, obis)
         try:
             judgements[obis] = judge(
                 [(r.reading_date, r.value) for r in earlier],
@@ -312,14 +325,14 @@ def store_reading(
                 meter.installed_on,
             )
         except DomainError as error:
-            error.field = field
+            error.field = obis
             raise
         replaced += same_day
     implausible = {obis: j for obis, j in judgements.items() if j.status == 'implausible'}
     if implausible and not confirmed:
         obis, j = next(iter(implausible.items()))
         raise ReadingImplausible(
-            REGISTER_FIELDS.get(obis, obis),
+            obis,
             low=number(j.expected_low or 0),
             high=number(j.expected_high or 0),
             unit=unit_of(contract),
@@ -327,7 +340,7 @@ def store_reading(
     reason = reason.strip()[:500]
     if implausible and not reason:
         raise ReasonRequired('reason')
-    basis = installment_basis(uow, contract, today, {meter.id: readings}) if propose else None  # type: ignore[dict-item]
+    basis = installment_basis(uow, contract, today, {id_of(meter): readings}) if propose else None
     customer = uow.customers.get(contract.customer_id)
     recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     for old in replaced:
@@ -337,10 +350,10 @@ def store_reading(
         j = judgements[obis]
         flag = '' if j.status in ('ok', 'first') else j.status
         row = MeterReading(
-            meter_id=meter.id,
+            meter_id=id_of(meter),
             obis=obis,
             reading_date=when,
-            value=value,  # type: ignore[arg-type]
+            value=value,
             source='customer',
             plausibility=flag,
             reason=reason if flag else '',
@@ -386,7 +399,7 @@ def store_reading(
             ctx.now,
         )
     if basis is not None:
-        basis.readings[meter.id] = [r for r in readings if not any(r is old for old in replaced)] + stored  # type: ignore[index]
+        basis.readings[id_of(meter)] = [r for r in readings if not any(r is old for old in replaced)] + stored
     calculator = installment_after_reading(ctx, contract, basis)  # None without `propose` (no basis)
     uow.commit()
     return Submitted(
@@ -412,7 +425,7 @@ def recipient_for(uow: UnitOfWork, customer_id: int, fallback: str) -> str:
 
 def _line(contract: Contract, meter: Meter, obis: str, value: Decimal, j: Judgement) -> str:
     unit = unit_of(contract)
-    text = f'{REGISTER_FIELDS.get(obis, obis)}: {number(value)} {unit}'
+    text = f'{register_field(obis)}: {number(value)} {unit}'
     if j.status != 'first':
         text += f' ({t("reading.consumption")}: {number(j.consumption)} {unit}'
         if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:

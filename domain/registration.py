@@ -7,8 +7,9 @@ link or PIN dies). The customer is linked to the login only when the address is 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain import identification, throttle, tokens
+from domain import identification, mail_budget, throttle, tokens
 from domain.errors import (
+    AlreadyActive,
     EmailAlreadyRegistered,
     EmailInvalid,
     PinExpired,
@@ -68,6 +69,10 @@ def register(
 def confirm_link(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     """Activate the login behind an activation link; returns the login email."""
     token = uow.tokens.find('activation', tokens.digest(ctx.secret, plain))
+    if token is not None and token.used_at is not None:
+        user = uow.users.get(token.user_id)
+        if user is not None and user.state == 'active':  # the link clicked a second time
+            raise AlreadyActive()
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
     return _activate(uow, ctx, token)
@@ -103,6 +108,7 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     if purpose == 'pin' and ctx.now < last.created_at + wait:
         left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
         raise PinResendTooEarly(minutes=left)
+    mail_budget.spend(uow, ctx, user.email, user.id, field='pin' if purpose == 'pin' else 'email')
     send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
     uow.commit()

@@ -1,7 +1,6 @@
 """How a use case runs, declared where it is defined (the runner, `service.runner.Portal`, reads it).
 
-- `@hashing`: it hashes a password (argon2id, deliberately slow, ~150 ms of a core): on the hashing threads, with
-  a bounded wait.
+- `@hashing`: it hashes a password (argon2id, deliberately slow): on the hashing threads, with a bounded wait.
 - undeclared: a worker thread (a page's reads and a reading submission as much as PDFs, the back office's
   searches, imports and exports), where a long run blocks no one. (Short customer transactions used to run
   directly on the event loop on SQLite; measured against a worker thread on 2.12.2026 they no longer paid off:

@@ -7,7 +7,7 @@ address. Every action is audited with the staff member, the customer and what wa
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import throttle
+from domain import mail_budget, throttle
 from domain.accounts import send_reset_mail
 from domain.errors import FieldRequired, NotAllowed
 from domain.identifiers import printable
@@ -149,6 +149,7 @@ def resend_activation(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id:
     user = _login_of(uow, customer_id)
     if user is None or user.state != 'pending':
         raise NotAllowed()
+    mail_budget.spend(uow, ctx, user.email)
     send_confirmation(uow, ctx, user, customer_id)
     _audit(uow, ctx, staff_id, customer_id, 'staff_resent_activation', f'login={user.email}')
     uow.commit()
@@ -160,6 +161,7 @@ def send_reset(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -
     user = _login_of(uow, customer_id)
     if user is None or user.state != 'active':
         raise NotAllowed()
+    mail_budget.spend(uow, ctx, user.email)
     send_reset_mail(uow, ctx, user)
     _audit(uow, ctx, staff_id, customer_id, 'staff_sent_reset', f'login={user.email}')
     uow.commit()

@@ -16,12 +16,29 @@ class ThrottlePolicy:
     lockout: timedelta
 
 
-LOGIN_PER_ACCOUNT = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+# Wrong passwords for one account from all addresses together: many, as from a botnet, hold the account back for a
+# while, except for a browser it has logged in from before (KnownDevice) that gives the right password.
+LOGIN_PER_ACCOUNT = ThrottlePolicy(20, timedelta(minutes=15), timedelta(minutes=15))
 LOGIN_PER_ADDRESS = ThrottlePolicy(30, timedelta(minutes=15), timedelta(minutes=15))
 REGISTRATION_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 PIN_PER_USER = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 RESET_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 READING_CODE_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class GrowingDelay:
+    """For one account from one address: `free` misses cost nothing, then each waits twice as long as the one
+    before (`first`, up to `longest`); misses older than `window` are forgotten. A victim is not locked out by
+    others' guesses, and a guesser from one address is slowed down to a handful of tries an hour."""
+
+    free: int
+    first: timedelta
+    longest: timedelta
+    window: timedelta
+
+
+LOGIN_PER_ACCOUNT_AND_ADDRESS = GrowingDelay(3, timedelta(seconds=15), timedelta(minutes=15), timedelta(hours=1))
 
 
 @dataclass
@@ -38,6 +55,14 @@ class ThrottleState:
             return 0
         assert self.locked_until is not None
         return max(1, -(-int((self.locked_until - now).total_seconds()) // 60))
+
+    def record_delay(self, policy: GrowingDelay, now: datetime) -> None:
+        if self.window_start is None or now - self.window_start > policy.window:
+            self.window_start, self.failures = now, 0
+        self.failures += 1
+        if self.failures > policy.free:
+            delay = policy.first * 2 ** min(self.failures - policy.free - 1, 16)
+            self.locked_until = now + min(delay, policy.longest)
 
     def record_failure(self, policy: ThrottlePolicy, now: datetime) -> None:
         if self.window_start is None or now - self.window_start > policy.window:

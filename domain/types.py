@@ -39,7 +39,9 @@ class Money(TypeDecorator):
         return dialect.type_descriptor(String(32) if dialect.name == 'sqlite' else Numeric(14, self._digits()))
 
     def _digits(self) -> int:
-        return -self.places.as_tuple().exponent  # type: ignore[operator]
+        exponent = self.places.as_tuple().exponent
+        assert isinstance(exponent, int)  # a str only for NaN and infinities
+        return -exponent
 
     def process_bind_param(self, value, dialect):
         if value is None:

@@ -24,6 +24,7 @@ def create(portal: Portal) -> None:
                 ui.label(
                     t(
                         f'accessibility.{section}',
+                        **p.names,
                         name=p.name,
                         email=p.email,
                         phone=p.phone,

@@ -1,12 +1,12 @@
 """Pages built a few at a time, in order of arrival, and a friendly "come back shortly" when the queue is long.
 
 NiceGUI builds every page on the event loop and gives up a page whose browser has not connected its websocket
-within a minute of the page's creation. Started all at once, 2,000 pages (a mass mailing, the last evening before
-the reading deadline) shared the loop round-robin: each took 90-115 s to reach its browser, and half of them had
-been given up by then (bench/load.py). Queued in order, each page is built and sent in a few milliseconds once its
-turn comes, and its websocket connects at once. A visitor who would wait longer than `max_wait` gets a short page
-that loads itself again in `RETRY_SECONDS` (503 with Retry-After) instead of a browser or proxy timeout; so does one
-whose turn has not come within `max_wait` after all.
+within a minute of the page's creation. Started all at once, the pages of a peak (a mass mailing, the last evening
+before the reading deadline) share the loop round-robin, and many are given up before they reach their browser
+(`bench/load.py`; the figures are in docs/operations.md, "The page queue"). Queued in order, each page is built and
+sent in a few milliseconds once its turn comes, and its websocket connects at once. A visitor who would wait longer
+than `max_wait` gets a short page that loads itself again in `RETRY_SECONDS` (503 with Retry-After) instead of a
+browser or proxy timeout; so does one whose turn has not come within `max_wait` after all.
 """
 
 import asyncio
@@ -44,8 +44,8 @@ class PageQueue(Backlog):
     The wait is estimated from how often a page was finished while others waited (`seconds`: the moving average of
     the time between two pages done), not from how long one page takes: when the loop is busy with logins and
     websocket messages, a page whose turn has come starts only in the loop's next round, and the time until then
-    is lost to the queue. Measured by the page's own duration, 2,000 customers logging in on two processes made the
-    queue promise under 30 s and some pages waited over 300 s (bench/load.py, 24.11.2026)."""
+    is lost to the queue. Estimated from a page's own duration, the wait at a login peak was promised under
+    `max_wait` and lasted minutes (`bench/load.py`; docs/operations.md)."""
 
     def __init__(
         self,

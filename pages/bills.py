@@ -27,7 +27,9 @@ def create(portal: Portal) -> None:
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
         return await owned_document(
-            portal, lambda user_id: portal.act(bill_document, user_id, bill_number), f'Rechnung-{bill_number}.pdf'
+            portal,
+            lambda me, login: portal.act(bill_document, me.user_id, bill_number, login=login),
+            f'Rechnung-{bill_number}.pdf',
         )
 
 

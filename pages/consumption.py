@@ -6,7 +6,8 @@ from nicegui import ui
 
 from domain.contracts import MeterHistory, consumption_csv, consumption_history
 from domain.i18n import number
-from pages.forms import page_title
+from pages import session
+from pages.forms import page_title, scroll_region
 from pages.language import t
 from pages.protected import protected_page
 from service.runner import Portal
@@ -25,11 +26,17 @@ def create(portal: Portal) -> None:
         ui.label(t('consumption.intro'))
         for history in histories:
             _meter(history)
-        ui.button(
-            t('consumption.download'),
-            icon='download',
-            on_click=lambda: ui.download.content(consumption_csv(histories).encode(), 'verbrauch.csv', 'text/csv'),
-        ).props('outline no-caps')
+
+        async def download() -> None:  # read again, with the session checked in the same transaction
+            now = await session.act(portal, me, consumption_history, me.user_id, me.customer_id)
+            if now is not None:
+                ui.download.content(consumption_csv(now).encode(), 'verbrauch.csv', 'text/csv')
+
+        ui.button(t('consumption.download'), icon='download', on_click=download).props('outline no-caps')
+
+
+GERMAN_NUMBER = "value => Number(value).toLocaleString('de-DE', {maximumFractionDigits: 0})"
+GERMAN_LABEL = "params => Number(params.value).toLocaleString('de-DE', {maximumFractionDigits: 0})"
 
 
 def _change(previous: Decimal | None, current: Decimal) -> str:
@@ -51,22 +58,30 @@ def _meter(history: MeterHistory) -> None:
             return
         summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in periods)
         ui.echart(
-            {
-                'tooltip': {'trigger': 'axis'},
-                'grid': {'left': 60, 'right': 16, 'top': 24, 'bottom': 32},
+            renderer='svg',  # text as text: readable when zoomed, and checked by the browser tests
+            options={
+                # German number format on axis, bars and tooltip (4.000, not 4,000 or 4000), as everywhere else
+                'tooltip': {'trigger': 'axis', ':valueFormatter': GERMAN_NUMBER},
+                # room above the plot for the unit, and for the widest axis label (containLabel)
+                'grid': {'left': 16, 'right': 16, 'top': 40, 'bottom': 32, 'containLabel': True},
                 'xAxis': {'type': 'category', 'data': [p.label for p in periods]},
-                'yAxis': {'type': 'value', 'name': history.unit},
+                'yAxis': {
+                    'type': 'value',
+                    'name': history.unit,
+                    'nameTextStyle': {'align': 'left'},
+                    'axisLabel': {':formatter': GERMAN_NUMBER},
+                },
                 'series': [
                     {
                         'type': 'bar',
                         'name': history.unit,
                         'data': [float(p.amount) for p in periods],
                         'itemStyle': {'color': '#00588f'},
-                        'label': {'show': True, 'position': 'top'},
+                        'label': {'show': True, 'position': 'top', ':formatter': GERMAN_LABEL},
                     }
                 ],
                 'aria': {'enabled': True, 'label': {'description': t('consumption.chart_alt', summary=summary)}},
-            }
+            },
         ).classes('w-full h-64').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')
         columns = [
             {'name': k, 'label': t(f'consumption.{k}'), 'field': k, 'align': 'left'}
@@ -78,9 +93,11 @@ def _meter(history: MeterHistory) -> None:
                 {'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': _change(previous, p.amount)}
             )
             previous = p.amount
-        ui.table(columns=columns, rows=rows, title=t('consumption.table')).classes('w-full').props('flat dense')
+        with scroll_region(t('consumption.table_region', meter=history.meter_number)):
+            ui.table(columns=columns, rows=rows, title=t('consumption.table')).classes('w-full').props('flat dense')
         if history.months and history.years:
             month_rows = [
                 {'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': ''} for p in history.months
             ]
-            ui.table(columns=columns[:2], rows=month_rows).classes('w-full').props('flat dense')
+            with scroll_region(t('consumption.months_region', meter=history.meter_number)):
+                ui.table(columns=columns[:2], rows=month_rows).classes('w-full').props('flat dense')

@@ -2,14 +2,13 @@
 
 from nicegui import ui
 
-from domain.contracts import PriceView, contract_details
+from domain.contracts import PriceView, contract_details, unit_price
 from domain.i18n import day, money
+from domain.readings import register_name
 from pages.forms import page_title
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
-
-OBIS = {'1.8.0': 'Eintarif (1.8.0)', '1.8.1': 'HT (1.8.1)', '1.8.2': 'NT (1.8.2)'}
 
 
 def create(portal: Portal) -> None:
@@ -44,25 +43,20 @@ def create(portal: Portal) -> None:
                         )
                     )
                 for meter in c.meters:
-                    registers = ', '.join(OBIS.get(r, r) for r in meter.registers.split(','))
+                    registers = ', '.join(register_name(r, current()) for r in meter.registers.split(','))
                     rows.append(
                         (t('contracts.meters'), f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})')
                     )
                 _definition_list(rows)
                 if c.next_price is not None:
                     ui.label(
-                        t('contracts.price_change', date=day(c.next_price.valid_from), price=_unit_price(c.next_price))
+                        t('contracts.price_change', date=day(c.next_price.valid_from), price=unit_price(c.next_price))
                     ).classes('text-weight-medium')
-
-
-def _unit_price(price: PriceView) -> str:
-    cents = f'{price.working_price_gross * 100:.2f}'.replace('.', ',')
-    return f'{cents} ct/{price.unit}'
 
 
 def _price_rows(price: PriceView) -> list[tuple[str, str]]:
     return [
-        (t('contracts.working_price'), _unit_price(price)),
+        (t('contracts.working_price'), unit_price(price)),
         (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
         (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent)),
     ]

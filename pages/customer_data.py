@@ -41,12 +41,13 @@ def create(portal: Portal) -> None:
     @app.get(MANDATE_PDF)
     async def mandate_pdf():
         """Served only to the logged-in owner of the selected customer; a download, never a pop-up."""
-        me = await session.current(portal)
-        if me is None or me.customer_id is None:
-            return RedirectResponse('/')
         try:
-            form = await portal.act(mandate_form, me.user_id, me.customer_id)
+            valid, form = await session.fetch(  # the session checked in the form's own transaction
+                portal, lambda me, login: portal.act(mandate_form, me.user_id, me.customer_id or 0, login=login)
+            )
         except DomainError:
+            return RedirectResponse('/')
+        if not valid or form is None:
             return RedirectResponse('/')
         pdf = sepa_mandate_pdf(portal.profile, form)
         return Response(
@@ -167,25 +168,42 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
                     )
                     with ui.dialog() as dialog, ui.card():
                         ui.label(t('customer_data.revoke_confirm'))
+                        asked = Form()
+                        asked.field(
+                            'current_password',
+                            t('field.current_password'),
+                            password=True,
+                            autocomplete='current-password',
+                        )
+                        asked.alert()
                         with ui.row():
                             ui.button(
-                                t('customer_data.revoke'), color='negative', on_click=lambda: revoke(dialog)
+                                t('customer_data.revoke'),
+                                color='negative',
+                                on_click=lambda: revoke(dialog, asked),
                             ).props('no-caps')
                             ui.button(t('common.cancel'), on_click=dialog.close).props('flat no-caps')
                     ui.button(t('customer_data.revoke'), on_click=dialog.open).props('outline color=negative no-caps')
                 else:
                     ui.label(t('customer_data.mandate_none'))
 
-        async def revoke(dialog: ui.dialog) -> None:
-            dialog.close()
+        async def revoke(dialog: ui.dialog, asked: Form) -> None:
+            asked.clear()
             try:
                 if not await session.done(
-                    portal, me, revoke_mandate, me.user_id, me.customer_id, address=client_address()
+                    portal,
+                    me,
+                    revoke_mandate,
+                    me.user_id,
+                    me.customer_id,
+                    asked.value('current_password'),
+                    address=client_address(),
                 ):
                     return
             except DomainError as error:
-                ui.notify(t(error.key, **error.params), type='negative')
+                asked.show(error)
                 return
+            dialog.close()
             await show_current(t('customer_data.revoked'))
 
         ui.timer(0, show_current, once=True)
@@ -201,7 +219,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
             )
         )
         p = portal.profile
-        ui.label(t('customer_data.mandate_text', creditor=p.name)).classes('text-body2')
+        ui.label(t('customer_data.mandate_text', **p.names)).classes('text-body2')
         ui.label(
             t(
                 'customer_data.creditor',
@@ -211,6 +229,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
             )
         ).classes('text-caption text-grey-8')
         mandate = ui.checkbox(t('customer_data.mandate'))
+        form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
         form.alert()
 
         async def save() -> None:
@@ -225,6 +244,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
                     form.value('holder'),
                     form.value('iban'),
                     bool(mandate.value),
+                    form.value('current_password'),
                     address=client_address(),
                 )
             except DomainError as error:
@@ -233,6 +253,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
             if saved is None:
                 return
             form.fields['holder'].value = ''
+            form.fields['current_password'].value = ''
             iban.value = ''
             mandate.value = False
             await show_current(t('customer_data.bank_saved'))

@@ -1,5 +1,6 @@
 """Serving a stored document (bill, inbox PDF) to the logged-in customer it belongs to."""
 
+import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import Response
@@ -10,27 +11,34 @@ from pages import session
 from pages.language import t
 from service.runner import Portal
 
+Find = Callable[[session.LoggedIn, tuple[int, int]], Awaitable[str]]
 
-async def owned_document(portal: Portal, find: Callable[[int], Awaitable[str]], filename: str) -> Response:
-    """`find(user_id)` is the use case that names the document (relative to the documents folder) or raises;
-    a foreign, unknown or missing document answers the same 404. A plain download (attachment): works on
-    mobile Safari, no pop-up window."""
-    me = await session.current(portal)
-    if me is None:
-        return RedirectResponse('/')
+
+async def owned_document(portal: Portal, find: Find, filename: str) -> Response:
+    """`find(me, login)` runs the use case that names the document (relative to the documents folder) or raises,
+    with `login=login`: the session is checked in that use case's transaction, as for a change. A foreign, unknown
+    or missing document answers the same 404; an ended session leads to the login. A plain download
+    (attachment): works on mobile Safari, no pop-up window."""
     try:
-        relative = await find(me.user_id)
+        valid, relative = await session.fetch(portal, find)
     except DomainError:
         return _not_found()
-    path = (portal.documents / relative).resolve()
-    if not path.is_file() or portal.documents.resolve() not in path.parents:
+    if not valid or relative is None:
+        return RedirectResponse('/')
+    path = portal.files.locate(relative) if portal.files else None
+    if path is None:
         return _not_found()
     return FileResponse(
         path,
         media_type='application/pdf',
-        filename=filename or path.name,
+        filename=safe_filename(filename) or path.name,
         headers={'Cache-Control': 'private, no-store'},
     )
+
+
+def safe_filename(name: str) -> str:
+    """A download's file name from letters, digits, `-`, `_` and `.` only (it may contain a number from a URL)."""
+    return re.sub(r'[^A-Za-z0-9._-]', '', name)[:100]
 
 
 def _not_found() -> Response:

@@ -1,12 +1,15 @@
 """Form helpers: fields named exactly as UI.md says, domain errors shown beside the field they concern."""
 
 import html
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 from nicegui import ui
 
 from domain.errors import DomainError
 from domain.identifiers import printable
 from pages.language import t
+from pages.limits import forget_upload, register_upload
 
 
 class Form:
@@ -76,11 +79,36 @@ def notice(text: str, kind: str = 'positive') -> ui.label:
     return ui.label(text).classes(f'q-pa-md rounded-borders w-full {colours[kind]}').props('role=status')
 
 
-def file_picker(label: str, on_upload, accept: str, max_bytes: int, multiple: bool = False) -> ui.upload:
+@contextmanager
+def scroll_region(label: str) -> Iterator[None]:
+    """Wide content (a table on a 360 px phone) scrolls inside this region, which keyboard users can reach and
+    scroll (tabindex) and screen readers announce by `label` (axe: scrollable-region-focusable)."""
+    with (
+        ui.element('div')
+        .classes('kp-scroll w-full overflow-x-auto')
+        .props(f'tabindex=0 role=region aria-label="{html.escape(label)}"')
+    ):
+        yield
+
+
+def file_picker(
+    label: str,
+    on_upload,
+    accept: str,
+    max_bytes: int,
+    allowed: Callable[[], Awaitable[bool]],
+    multiple: bool = False,
+) -> ui.upload:
     """A native file input with its own <label>. Quasar's uploader hides its file input inside an unnamed button,
     which screen readers and keyboard users cannot use well (axe: nested-interactive, label); the files still go
-    to a NiceGUI upload element's route, whose element stays in the page but out of sight."""
+    to a NiceGUI upload element's route, whose element stays in the page but out of sight.
+
+    The browser checks the size only as a courtesy: the server refuses a larger file, and any upload once `allowed`
+    (the session that opened the page) is no longer true, before it reads the body (pages.limits)."""
     receiver = ui.upload(auto_upload=True, on_upload=on_upload, multiple=multiple).classes('hidden')
+    route = str(receiver.props['url'])
+    register_upload(route, max_bytes, allowed)
+    ui.context.client.on_delete(lambda: forget_upload(route))
     picker = f'file-{receiver.id}'
     too_big = t('error.file_too_large', megabytes=max_bytes // 2**20)
     send = (

@@ -84,8 +84,14 @@ def _navigation(path: str, unread: int) -> None:
 
 
 def house_style() -> None:
-    """NiceGUI's link blue (#3b82f6) has 3.5:1 on the page background, below the 4.5:1 WCAG AA asks for text."""
-    ui.add_css('a.nicegui-link { color: #1d4ed8; }')
+    """NiceGUI's link blue (#3b82f6) has 3.5:1 on the page background, below the 4.5:1 WCAG AA asks for text. A
+    table scrolls inside its named, focusable region (pages.forms.scroll_region), not in Quasar's unnamed one; and
+    a long error under a field pushes the next field down rather than overlapping it."""
+    ui.add_css(
+        'a.nicegui-link { color: #1d4ed8; } .kp-scroll .q-table__middle { overflow: visible; } '
+        # a field's hint or error takes the room it needs instead of running over the next field
+        '.q-field--with-bottom { padding-bottom: 0; } .q-field__bottom { position: static; transform: none; }'
+    )
     language.declare()
 
 
@@ -161,9 +167,11 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
 
 def second_fields(portal: Portal, form: Form) -> None:
     """Zählernummer and, where the utility allows it, Rechnungsnummer, in the utility's order of preference."""
-    for kind in portal.profile.registration.second_identifiers:
+    rule = portal.profile.registration
+    for kind in rule.second_identifiers:
         name = 'meter_number' if kind == 'meter' else 'bill_number'
-        form.field(kind, t(f'field.{name}'), hint=t(f'field.{name}_hint'))
+        hint = rule.meter_hint if kind == 'meter' and rule.meter_hint else t(f'field.{name}_hint')
+        form.field(kind, t(f'field.{name}'), hint=hint)
 
 
 def identifiers(form: Form) -> Identifiers:
@@ -187,11 +195,14 @@ def _idle_watch(portal: Portal) -> None:
 
     def warn() -> None:  # built when first needed: every page has it, few customers see it
         if not warnings:
+
+            def stay() -> None:
+                session.touch(portal.clock)
+                warning.close()
+
             with page, ui.dialog().props('persistent') as warning, ui.card():
                 ui.label(t('idle.warning')).classes('text-body1')
-                ui.button(t('idle.stay'), on_click=lambda: (session.touch(portal.clock), warning.close())).props(
-                    'no-caps'
-                )
+                ui.button(t('idle.stay'), on_click=stay).props('no-caps')
             warnings.append(warning)
         warnings[0].open()
 

@@ -32,7 +32,9 @@ def _document_route(portal: Portal) -> None:
     @app.get('/posteingang/dokument/{message_id}')
     async def document(message_id: int):
         """Only for the login the message's customer belongs to."""
-        return await owned_document(portal, lambda user_id: portal.read(inbox_document, user_id, message_id), '')
+        return await owned_document(
+            portal, lambda me, login: portal.read(inbox_document, me.user_id, message_id, login=login), ''
+        )
 
 
 def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:

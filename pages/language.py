@@ -5,6 +5,7 @@ The choice lives in the browser's session storage (it survives the login's new s
 import copy
 
 from nicegui import app, ui
+from nicegui.language import Language
 
 from domain import i18n
 
@@ -24,7 +25,7 @@ def t(key: str, **params: object) -> str:
     return i18n.t(key, current(), **params)
 
 
-QUASAR = {'de': 'de', 'en': 'en-GB'}
+QUASAR: dict[str, Language] = {'de': 'de', 'en': 'en-GB'}
 
 
 def declare() -> None:

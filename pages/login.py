@@ -21,7 +21,8 @@ from service.tuning.redirects import redirect
 
 
 def create(portal: Portal) -> None:
-    renewal.create(portal.clock)
+    https = portal.base_url.startswith('https')
+    renewal.create(portal.clock, https)
 
     @ui.page('/')
     async def login_page(abgemeldet: str = '', aktiviert: str = '', passwort: str = '', entfernt: str = ''):
@@ -117,7 +118,13 @@ def _login_form(portal: Portal) -> None:
         try:  # a new session id, then the overview or the code page
             await renewal.log_in(
                 'customer',
-                portal.act(login, form.value('email'), form.value('password'), address=client_address()),
+                portal.act(
+                    login,
+                    form.value('email'),
+                    form.value('password'),
+                    renewal.device_of(portal.base_url.startswith('https')),
+                    address=client_address(),
+                ),
                 portal.clock,
             )
         except DomainError as error:

@@ -1,6 +1,7 @@
 """Plain HTML for the parts of a page that do not change while it is open (a card of text lines, a list of links):
 one NiceGUI element for the whole part instead of one per line. Every connected customer's page stays in the
-portal's memory, and each element costs some 5 KB and ~30 objects the garbage collector walks (bench/load.py).
+portal's memory, and each element costs memory and objects the garbage collector walks (`bench/idle.py`;
+figures in docs/operations.md).
 The markup is what NiceGUI renders for `ui.card`, `ui.label` and `ui.link`; all text is escaped here."""
 
 from html import escape

@@ -10,17 +10,17 @@ from domain.i18n import day, money, number
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
     REASONS,
-    REGISTER_FIELDS,
     MeterForm,
     Submitted,
     meter_forms,
     reading_window,
+    register_field,
     submit_reading,
 )
 from pages import session
-from pages.forms import Form, client_address, notice, page_title
+from pages.forms import Form, client_address, notice, page_title, scroll_region
 from pages.frame import public_frame
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -43,7 +43,8 @@ def create(portal: Portal) -> None:
         forms = await portal.read(meter_forms, me.user_id, me.customer_id)
         if not forms:
             ui.label(t('reading.no_meters'))
-        _period_notice(portal)
+        if any(not form.remote for form in forms):  # no banner above meters that need no reading
+            _period_notice(portal)
         ui.label(t('reading.intro'))
         for form in forms:
             _meter_card(portal, me, form)
@@ -65,10 +66,11 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
             'text-h6'
         ).props('role=heading aria-level=2')
         if meter.remote:
-            ui.label(t('reading.remote', kind=t(f'meter_kind.{meter.kind}')))
+            kind, stichtag = t(f'meter_kind_short.{meter.kind}'), day(meter.reading_day(portal.clock.today()))
+            ui.label(t('reading.remote', kind=kind, date=stichtag))
             for last in meter.last:
                 ui.label(
-                    f'{t("reading.last_remote")} ({REGISTER_FIELDS.get(last.obis, last.obis)}): '
+                    f'{t("reading.last_remote")} ({register_field(last.obis, current())}): '
                     + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
                 )
             return
@@ -91,7 +93,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                     address=client_address(),
                 )
 
-            reading_form(portal, meter, send, _proposal)
+            reading_form(portal, meter, send, _proposal, allowed=lambda: session.valid(portal, me))
         _history(meter)
 
 
@@ -99,15 +101,19 @@ Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
 
 
 def reading_form(
-    portal: Portal, meter: MeterForm, send: Send, after: Callable[[Submitted], None] | None = None
+    portal: Portal,
+    meter: MeterForm,
+    send: Send,
+    after: Callable[[Submitted], None] | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
-    """Fields per register, Ablesedatum, and — once a value looks implausible — "Wert ist korrekt" + Begründung."""
+    """Fields per register (keyed by OBIS code), Ablesedatum, and — once a value looks implausible — "Wert ist
+    korrekt" + Begründung. `allowed`: on a page behind the login, whether its session is still valid (checked before
+    the confirmation PDF is handed out); the code page (/ablesung) has none."""
     form = Form()
     for obis in meter.registers:
-        label = REGISTER_FIELDS.get(obis, obis)
-        form.field(label, label, hint=f'{meter.unit}, höchstens {meter.digits} Ziffern vor dem Komma').props(
-            'inputmode=numeric'
-        )
+        hint = t('reading.register_hint', unit=meter.unit, digits=meter.digits)
+        form.field(obis, register_field(obis, current()), hint=hint).props('inputmode=numeric')
     today = portal.clock.today()
     form.field('reading_date', t('reading.field_date'), hint=t('reading.date_hint'), value=day(today))
     with ui.column().classes('w-full gap-2') as confirm_box:
@@ -125,7 +131,7 @@ def reading_form(
     async def submit() -> None:
         form.clear()
         done.clear()
-        values = {obis: form.value(REGISTER_FIELDS.get(obis, obis)) for obis in meter.registers}
+        values = {obis: form.value(obis) for obis in meter.registers}
         try:
             result = await send(values, form.value('reading_date'), bool(confirmed.value), str(reason.value or ''))
         except ReadingImplausible as error:
@@ -144,13 +150,12 @@ def reading_form(
             for line in result.lines:
                 ui.label(line)
             name = f'Zaehlerstand-{result.meter_number}-{result.reading_date:%Y-%m-%d}.pdf'
-            ui.button(
-                t('reading.confirmation_pdf'),
-                icon='download',
-                on_click=lambda r=result, n=name: ui.download.content(
-                    reading_confirmation_pdf(portal.profile, r), n, 'application/pdf'
-                ),
-            ).props('outline no-caps')
+
+            async def download(r: Submitted = result, n: str = name) -> None:
+                if allowed is None or await allowed():  # a logged-in page's session must still be valid
+                    ui.download.content(reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')
+
+            ui.button(t('reading.confirmation_pdf'), icon='download', on_click=download).props('outline no-caps')
             if after is not None:
                 after(result)
 
@@ -170,7 +175,7 @@ def _proposal(result: Submitted) -> None:
 
 def last_values(meter: MeterForm) -> None:
     for last in meter.last:
-        register = f' ({REGISTER_FIELDS.get(last.obis, last.obis)})' if len(meter.registers) > 1 else ''
+        register = f' ({register_field(last.obis, current())})' if len(meter.registers) > 1 else ''
         ui.label(
             f'{t("reading.last")}{register}: '
             + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
@@ -188,21 +193,23 @@ def _history(meter: MeterForm) -> None:
     rows = [
         {
             'date': day(v.reading_date),
-            'register': REGISTER_FIELDS.get(v.obis, v.obis),
+            'register': register_field(v.obis, current()),
             'value': f'{number(v.value)} {meter.unit}',
             'source': t(f'reading.sources.{v.source}'),
             'status': t(f'reading.flag.{v.plausibility}') if v.plausibility else '',
         }
         for v in meter.history
     ]
-    ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
+    with scroll_region(t('reading.history_region', meter=meter.meter_number)):
+        ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 
 
 def _by_code(portal: Portal) -> None:
     """Code and meter number first; then exactly that meter's form (the code is checked again on submit)."""
     form = Form()
     form.field('code', t('reading_code.code'), hint=t('reading_code.code_hint')).props('spellcheck=false')
-    form.field('meter_number', t('field.meter_number'), hint=t('field.meter_number_hint'))
+    rule = portal.profile.registration
+    form.field('meter_number', t('field.meter_number'), hint=rule.meter_hint or t('field.meter_number_hint'))
     form.alert()
     meter_box = ui.column().classes('w-full')
 

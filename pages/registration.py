@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from domain.errors import DomainError
+from domain.errors import AlreadyActive, DomainError
 from domain.passwords import describe_policy
 from domain.registration import PendingRegistration, confirm_link, confirm_pin, register, resend
 from pages.forms import Form, client_address, notice, page_title
@@ -30,6 +30,10 @@ def create(portal: Portal) -> None:
             page_title(t('activation.title'))
             try:
                 await portal.act(confirm_link, token, address=client_address())
+            except AlreadyActive as error:
+                notice(t(error.key), 'info')
+                ui.link(t('activation.to_login'), '/')
+                return
             except DomainError as error:
                 notice(t(error.key, **error.params), 'negative')
                 ui.link(t('register.title'), '/registrieren')
@@ -106,7 +110,7 @@ def _link_sent(portal: Portal, pending: PendingRegistration) -> None:
 def _pin_form(portal: Portal, ref: str) -> None:
     minutes = portal.profile.registration.pin_valid_minutes
     ui.label(t('pin.intro', minutes=minutes))
-    ui.label(t('register.spam_hint')).classes('text-caption')
+    ui.label(t('pin.spam_hint')).classes('text-caption')
     form = Form()
     pin = form.field('pin', t('field.pin'), autocomplete='one-time-code')
     pin.props('inputmode=numeric maxlength=6')

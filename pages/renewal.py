@@ -26,6 +26,20 @@ from service.tuning.redirects import redirect
 
 TICKET_SECONDS = 60
 HANDOVER = 'login_handover'  # in the signed session cookie, between the two requests
+DEVICE_DAYS = 400  # a browser stays known for about a year after its last login
+
+
+def device_cookie(https: bool) -> str:
+    """The known-device cookie's name: with the `__Host-` prefix behind TLS (only over HTTPS, only this host)."""
+    return '__Host-kp_device' if https else 'kp_device'
+
+
+def device_of(https: bool) -> str:
+    """The device cookie the browser sent with the page a login handler belongs to ('' if none)."""
+    request = ui.context.client.request
+    return request.cookies.get(device_cookie(https), '') if request is not None else ''
+
+
 log = logging.getLogger('kundenportal')
 
 
@@ -52,14 +66,14 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock
     ui.navigate.to(f'/anmelden/weiter?t={token}')
 
 
-def create(clock: Clock) -> None:
+def create(clock: Clock, https: bool = False) -> None:
     @ui.page('/anmelden/weiter')
     async def renew(request: Request, t: str = ''):
         handover = request.session.pop(HANDOVER, None)
         if handover is not None:  # the second step: the new session id has its storage now
             if not _valid(handover, t, clock):
                 return redirect('/')
-            return _start_session(handover, clock)
+            return _start_session(handover, clock, https)
         ticket = app.storage.user.pop('login_ticket', None)
         if not _valid(ticket, t, clock):
             return redirect('/')
@@ -79,7 +93,7 @@ def _valid(ticket: dict | None, token: str, clock: Clock) -> bool:
     )
 
 
-def _start_session(handover: dict, clock: Clock) -> RedirectResponse:
+def _start_session(handover: dict, clock: Clock, https: bool) -> RedirectResponse:
     if handover.get('language'):
         app.storage.user[language.KEY] = handover['language']
     data = handover['grant']
@@ -90,6 +104,18 @@ def _start_session(handover: dict, clock: Clock) -> RedirectResponse:
     customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
     if customer.needs_code:
         session.await_code(customer, clock)
-        return redirect('/anmelden/code')
-    session.start(customer, clock)
-    return redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+        response = redirect('/anmelden/code')
+    else:
+        session.start(customer, clock)
+        response = redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+    if customer.device:  # the password was right: this browser is known from now on
+        response.set_cookie(
+            device_cookie(https),
+            customer.device,
+            max_age=DEVICE_DAYS * 86400,
+            path='/',
+            secure=https,
+            httponly=True,
+            samesite='lax',
+        )
+    return response

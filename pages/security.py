@@ -1,8 +1,10 @@
 """Security headers on every answer (pages, downloads, API), as strict as NiceGUI allows.
 
 NiceGUI renders with Vue's in-browser template compiler and inline start-up scripts, so the CSP must allow
-'unsafe-eval' and 'unsafe-inline' for scripts; everything else is limited to the portal's own origin, and
-no other site may frame the portal (clickjacking). HSTS is sent only when the portal runs behind TLS.
+'unsafe-eval' and 'unsafe-inline' for scripts; everything else is limited to the portal's own origin (the
+websocket included: `connect-src 'self'`, no other ws:/wss: host), and no other site may frame the portal
+(clickjacking). Pages and API answers are never stored by a browser or proxy (`Cache-Control: no-store`); HSTS is
+sent only when the portal runs behind TLS.
 """
 
 from urllib.parse import urlsplit
@@ -13,9 +15,13 @@ from starlette.types import ASGIApp
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+# NiceGUI's own scripts, styles and fonts (versioned URLs) may be cached; nothing else is.
+CACHEABLE = ('/_nicegui/', '/favicon.ico')
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -36,6 +42,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
+        if not request.url.path.startswith(CACHEABLE):  # pages and API answers hold personal data
+            response.headers['Cache-Control'] = 'no-store'
         return response
 
 

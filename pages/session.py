@@ -5,7 +5,7 @@ login still exists with the same session epoch (a password reset ends all sessio
 has not been idle longer than the profile allows.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -127,6 +127,32 @@ def _idle_ended(portal: Portal) -> bool:
         return False
     end()
     app.storage.user['idle_logout'] = True  # shown once on the login page
+    return True
+
+
+async def fetch(portal: Portal, work: Callable[[LoggedIn, tuple[int, int]], Awaitable[T]]) -> tuple[bool, T | None]:
+    """For downloads (plain HTTP requests of the browser): `work(me, login)` runs its use case with
+    `login=login`, so that the session is checked in the download's own transaction, exactly as a change is
+    (`act`), after the idle check. (False, None) when the login has ended, idle or elsewhere."""
+    storage = app.storage.user
+    if 'user_id' not in storage or _idle_ended(portal):
+        return False, None
+    me = LoggedIn(storage['user_id'], storage.get('customer_id'))
+    try:
+        result = await work(me, (me.user_id, storage['epoch']))
+    except SessionEnded:
+        end()
+        return False, None
+    return True, result
+
+
+async def valid(portal: Portal, me: LoggedIn) -> bool:
+    """For a download of what the page already holds (a confirmation, a CSV): is the page's login still this
+    browser's valid session (checked in the database, after the idle check)? If not, back to the login."""
+    now = await current(portal)
+    if now is None or now.user_id != me.user_id:
+        ui.navigate.to('/')
+        return False
     return True
 
 

@@ -12,6 +12,7 @@ from domain.accounts import (
     disable_second_factor,
     request_email_change,
     second_factor_enabled,
+    stop_email_change,
 )
 from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
@@ -33,6 +34,18 @@ def create(portal: Portal) -> None:
         await _second_factor_card(portal, me)
         _export_card(portal, me)
         _delete_card(portal, me)
+
+    @ui.page('/email-aenderung-stoppen/{token}')
+    async def stop_email_page(token: str):
+        with public_frame(portal, t('settings.email_stopped_title')):
+            page_title(t('settings.email_stopped_title'))
+            try:
+                email = await portal.act(stop_email_change, token, address=client_address())
+            except DomainError as error:
+                notice(t(error.key, **error.params), 'negative')
+                return
+            notice(t('settings.email_stopped', email=email))
+            ui.link(t('common.back_to_login'), '/')
 
     @ui.page('/email-bestaetigen/{token}')
     async def confirm_email_page(token: str):
@@ -59,22 +72,31 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
         ui.label(t('settings.email_intro'))
         form = Form()
         form.field('new_email', t('field.new_email'), autocomplete='email')
+        form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
         form.alert()
         done = notice('')
         done.set_visibility(False)
 
         async def submit() -> None:
             form.clear()
+            done.set_visibility(False)
             try:
                 email = await session.act(
-                    portal, me, request_email_change, me.user_id, form.value('new_email'), address=client_address()
+                    portal,
+                    me,
+                    request_email_change,
+                    me.user_id,
+                    form.value('new_email'),
+                    form.value('current_password'),
+                    address=client_address(),
                 )
             except DomainError as error:
                 form.show(error)
                 return
             if email is None:
                 return
-            done.text = t('settings.email_link_sent', email=email)
+            form.fields['current_password'].value = ''
+            done.text = t('settings.email_taken_or_sent', email=email)
             done.set_visibility(True)
 
         ui.button(t('settings.email_submit'), on_click=submit).props('no-caps')
@@ -151,11 +173,28 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
                 ui.button(t('settings.totp_disable'), on_click=disable).props('no-caps outline')
             return
 
+        with box:
+            form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
+            form.alert()
+
         async def start() -> None:
-            enrolment = await session.act(portal, me, begin_second_factor, me.user_id, address=client_address())
+            form.clear()
+            try:
+                enrolment = await session.act(
+                    portal,
+                    me,
+                    begin_second_factor,
+                    me.user_id,
+                    form.value('current_password'),
+                    address=client_address(),
+                )
+            except DomainError as error:
+                form.show(error)
+                return
             if enrolment is None:
                 return
             starter.set_visibility(False)
+            form.fields.pop('current_password').set_visibility(False)
             with box:
                 ui.label(t('settings.totp_scan'))
                 ui.image(segno.make(enrolment.uri, error='m').png_data_uri(scale=5)).classes('w-56').props(
@@ -163,7 +202,6 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
                 )
                 ui.label(t('settings.totp_secret', secret=enrolment.secret)).style('word-break: break-all')
                 form.field('code', t('settings.totp_code'), autocomplete='one-time-code').props('inputmode=numeric')
-                form.alert()
 
                 async def confirm() -> None:
                     form.clear()
@@ -214,17 +252,23 @@ def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
         ui.label(t('settings.delete_intro'))
 
         async def delete() -> None:
+            form.clear()
             try:
-                if not await session.done(portal, me, delete_profile, me.user_id, address=client_address()):
+                if not await session.done(
+                    portal, me, delete_profile, me.user_id, form.value('current_password'), address=client_address()
+                ):
                     return
             except DomainError as error:
-                ui.notify(t(error.key, **error.params), type='negative')
+                form.show(error)
                 return
             session.end()
             ui.navigate.to('/?entfernt=1')
 
         with ui.dialog() as confirm, ui.card():
             ui.label(t('settings.delete_confirm')).classes('text-body1')
+            form = Form()
+            form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
+            form.alert()
             with ui.row():
                 ui.button(t('settings.delete_confirm_button'), color='negative', on_click=delete).props('no-caps')
                 ui.button(t('common.cancel'), on_click=confirm.close).props('flat no-caps')

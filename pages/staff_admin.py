@@ -1,5 +1,6 @@
 """Verwaltung, for admins: import from the billing system, API tokens, the utility's settings, the staff list."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from nicegui import run, ui
 
 from domain import api_tokens, profile_admin, staff
 from domain.errors import DomainError
+from domain.stored import IMPORT_FOLDER_PREFIX, image_suffix, logo_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
 from pages.language import t
@@ -37,7 +39,8 @@ def _exchange_pages(portal: Portal) -> None:
     async def import_page(me: StaffMe) -> None:
         page_title(t('staff.nav_import'))
         ui.label(t('staff.import_intro')).classes('text-grey-8')
-        folder = Path(tempfile.mkdtemp(prefix='kp-import-'))
+        folder = Path(tempfile.mkdtemp(prefix=IMPORT_FOLDER_PREFIX))
+        ui.context.client.on_delete(lambda: shutil.rmtree(folder, ignore_errors=True))  # the page is gone
         received = ui.label(t('staff.import_none')).props('role=status')
         report = ui.column().classes('w-full gap-1')
 
@@ -50,7 +53,14 @@ def _exchange_pages(portal: Portal) -> None:
             received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
             run_button.disable()
 
-        file_picker(t('staff.import_upload'), uploaded, '.csv,.pdf', 200 * 2**20, multiple=True)
+        file_picker(
+            t('staff.import_upload'),
+            uploaded,
+            '.csv,.pdf',
+            portal.max_upload,
+            lambda: staff_session.valid(portal, me, admin=True),
+            multiple=True,
+        )
 
         async def check(apply: bool) -> None:
             report.clear()
@@ -61,6 +71,8 @@ def _exchange_pages(portal: Portal) -> None:
                     notice(t('staff.import_none'), 'negative')
                 return
             result = await run.io_bound(portal.importer, folder, not apply, f'staff:{me.staff_id}')
+            if result is None:  # NiceGUI's answer when the portal is stopping
+                return
             with report:
                 for file in result.files:
                     if file.errors:
@@ -188,6 +200,7 @@ def _settings_page(portal: Portal) -> None:
             assert box is not None
             with box:
                 value = values[editable.path]
+                element: ui.select | ui.checkbox | ui.color_input | ui.input
                 if editable.kind == 'choice':
                     element = (
                         ui.select(
@@ -204,19 +217,27 @@ def _settings_page(portal: Portal) -> None:
                     element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
                 else:
                     element = form.field(editable.path, editable.label, value=value)
+                # Form.fields is typed for inputs; Form works with these elements too (value, props, error)
                 form.fields[editable.path] = element  # type: ignore[assignment]
                 if editable.path == 'bill.logo':
 
                     async def logo_uploaded(event, field=element) -> None:
-                        suffix = Path(event.file.name).suffix.lower()
-                        if suffix not in ('.png', '.jpg', '.jpeg'):
+                        content = await event.file.read()
+                        suffix = image_suffix(content)
+                        if suffix is None or portal.files is None:
                             ui.notify(t('staff.settings_logo_type'), type='warning')
                             return
-                        target = portal.documents / f'logo{suffix}'
-                        await event.file.save(target)
-                        field.value = str(target.resolve())
+                        name = logo_file(suffix)
+                        await run.io_bound(portal.files.store, name, content)
+                        field.value = name
 
-                    file_picker(t('staff.settings_logo_upload'), logo_uploaded, '.png,.jpg,.jpeg', 2 * 2**20)
+                    file_picker(
+                        t('staff.settings_logo_upload'),
+                        logo_uploaded,
+                        '.png,.jpg,.jpeg',
+                        2 * 2**20,
+                        lambda: staff_session.valid(portal, me, admin=True),
+                    )
         form.alert()
 
         def collected() -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Verwaltung: the service desk – finding a customer, the customer's card and what staff may do for them."""
 
-import secrets
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,12 +8,16 @@ from nicegui import run, ui
 from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
+from domain.readings import register_name
+from domain.stored import inbox_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
+
+DOCUMENT_BYTES = 20 * 2**20  # a PDF for a customer's inbox
 
 
 def create(portal: Portal) -> None:
@@ -86,7 +89,7 @@ def _desk_pages(portal: Portal) -> None:
                 {
                     'date': day(r.reading_date),
                     'meter': r.meter_number,
-                    'register': r.obis,
+                    'register': register_name(r.obis, current()),
                     'value': number(Decimal(r.value)),
                     'source': t(f'staff.sources.{r.source}'),
                     'status': (t(f'reading.flag.{r.plausibility}') if r.plausibility else '')
@@ -189,22 +192,20 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
         message = Form()
         message.field('subject', t('staff.message_subject'))
         body = ui.textarea(t('staff.message_body')).classes('w-full').props('outlined maxlength=10000')
-        message.fields['body'] = body  # type: ignore[assignment]
-        attached: dict[str, str] = {}
+        message.fields['body'] = body
+        attached: dict[str, bytes] = {}  # held with the page until sent: nothing is stored before "senden"
 
         async def attach(event) -> None:
             content = await event.file.read()
             if not content.startswith(b'%PDF'):
                 ui.notify(t('staff.message_pdf_only'), type='warning')
                 return
-            relative = f'inbox/{card.customer_id}-{secrets.token_hex(8)}.pdf'
-            target = portal.documents / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            await run.io_bound(target.write_bytes, content)
-            attached['document'] = relative
+            attached['document'] = content
             attachment.text = t('staff.message_attached', name=Path(event.file.name).name)
 
-        file_picker(t('staff.message_document'), attach, '.pdf', 20 * 2**20)
+        file_picker(
+            t('staff.message_document'), attach, '.pdf', DOCUMENT_BYTES, lambda: staff_session.valid(portal, me)
+        )
         attachment = ui.label().props('role=status')
 
         async def send() -> None:
@@ -213,13 +214,14 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
                 if not message.value(key).strip():
                     message.fields[key].error = t('error.field_required', label=label)
                     return
-            if await act(
-                desk.post_message,
-                t('staff.done_message'),
-                message.value('subject'),
-                message.value('body'),
-                attached.pop('document', ''),
-            ):
+            content = attached.pop('document', b'')
+            relative = inbox_file(card.customer_id) if content and portal.files else ''
+            if relative and portal.files:
+                await run.io_bound(portal.files.store, relative, content)
+            subject, text = message.value('subject'), message.value('body')
+            if await act(desk.post_message, t('staff.done_message'), subject, text, relative):
                 message.fields['subject'].value, body.value, attachment.text = '', '', ''
+            elif relative and portal.files:  # not sent (the session ended, or the input was refused): not kept
+                await run.io_bound(portal.files.remove, relative)
 
         ui.button(t('staff.message_submit'), on_click=send).props('no-caps')

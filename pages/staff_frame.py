@@ -78,9 +78,10 @@ def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):
                 if result is not None:
                     await result
 
-        # path and query parameters as the builder declares them (after `me`), for FastAPI to parse
+        # path and query parameters as the builder declares them (after `me`), for FastAPI to parse (typeshed knows
+        # no __signature__ on functions; inspect.signature reads it)
         signature = inspect.signature(builder)
-        page.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore
+        page.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
         ui.page(path, response_timeout=PAGE_TIMEOUT)(page)
         return builder
 

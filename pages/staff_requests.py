@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
-from nicegui import run, ui
+from nicegui import ui
 
 from domain import requests
 from domain.clock import BERLIN
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
+from domain.exports import staff_export
 from pages import staff_session
 from pages.forms import Form, client_address, page_title
 from pages.language import t
@@ -168,10 +169,14 @@ def _changes_page(portal: Portal) -> None:
                 start = since_value()
             except ValueError:
                 return
-            if start is None or portal.export is None:
+            if start is None:
                 since.error = t('staff.changes_since_needed')
                 return
-            content = await run.io_bound(portal.export, kind_name, start.date())
+            content = await staff_session.act(  # the staff session checked in the export's own transaction
+                portal, me, staff_export, me.staff_id, kind_name, start.date(), address=client_address()
+            )
+            if content is None:  # the session has ended: on the way to the staff login
+                return
             ui.download.content(
                 content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv', 'text/csv; charset=utf-8'
             )
@@ -206,7 +211,7 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
             return
         form = Form()
         answer = ui.textarea(t('staff.answer')).classes('w-full').props('outlined maxlength=5000')
-        form.fields['answer'] = answer  # type: ignore[assignment]
+        form.fields['answer'] = answer
 
         async def act(use_case, *args) -> None:
             await _save(portal, me, form, refresh, use_case, row.message_id, *args)
@@ -230,7 +235,7 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
         form = Form()
         note = ui.textarea(t('staff.review_note')).classes('w-full').props('outlined maxlength=2000')
-        form.fields['note'] = note  # type: ignore[assignment]
+        form.fields['note'] = note
 
         async def decide(accept: bool) -> None:
             await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))

@@ -86,11 +86,16 @@ def _idle_ended(portal: Portal) -> bool:
 
 async def still(portal: Portal, me: StaffMe) -> bool:
     """For handlers that only read: is this still the browser's valid, verified staff session?"""
-    now = await current(portal)
-    if now is None or now.staff_id != me.staff_id or not now.verified:
+    if not await valid(portal, me):
         ui.navigate.to('/verwaltung')
         return False
     return True
+
+
+async def valid(portal: Portal, me: StaffMe, admin: bool = False) -> bool:
+    """`still` without leading anywhere: also for a plain HTTP request of this browser (an upload, a download)."""
+    now = await current(portal)
+    return now is not None and now.staff_id == me.staff_id and now.verified and (now.admin or not admin)
 
 
 async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: Any, address: str = '') -> T | None:

@@ -3,20 +3,28 @@ outbox sender, an hourly clean-up of registrations nobody confirmed, a watch for
 SQLite's checkpoints, and, with the `collector` tuning on, the walk over what the garbage collector set aside."""
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
 
 from nicegui import app, run
 from sqlalchemy import Engine
 
+from domain.accounts import forget_old_throttles, send_requested_resets
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
 from service import tuning
 from service.runner import Portal
 from service.tuning.collector import thaw_and_collect, thaw_due
 from storage.database import checkpoint
+from storage.documents import remove_stale_import_folders
 from storage.mail import OutboxSender
+
+RESET_POLL_SECONDS = 5.0  # other instances' requests; this instance's own wake the loop at once
+IMPORT_FOLDER_AGE = timedelta(hours=6)  # an import page open longer than this has long timed out (idle logout)
 
 log = logging.getLogger('kundenportal')
 
@@ -30,6 +38,7 @@ class Background:
     def __init__(self, engine: Engine, portal: Portal, sender: OutboxSender, mail_poll_seconds: float) -> None:
         self.engine, self.portal, self.sender, self.mail_poll_seconds = engine, portal, sender, mail_poll_seconds
         self.tasks: list[asyncio.Task] = []
+        self.wake = asyncio.Event()  # set after every use case: a "Passwort vergessen?" request may be waiting
 
     def register(self) -> None:
         """Start with NiceGUI's start-up, stop at its shutdown (the tests start and stop the portal many times)."""
@@ -37,9 +46,10 @@ class Background:
         app.on_shutdown(self._stop)
 
     def _start(self) -> None:
-        loops: list[Callable[[], Awaitable[None]]] = [
+        loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
             lambda: self.sender.run_forever(self.mail_poll_seconds),
             self._hourly,
+            self._resets,
             self._settings_watch,
             self._checkpoints,
         ]
@@ -86,10 +96,28 @@ class Background:
                 last = wall = time.monotonic()  # the walk's own CPU is not the portal being busy
                 cpu = time.process_time()
 
+    async def _resets(self) -> None:
+        """ "Passwort vergessen?" is answered at once; the link or temporary password is made here, off the request
+        path, so that nobody can tell known addresses by the time the answer takes."""
+        while True:
+            try:
+                done = await self.portal.act(send_requested_resets)
+            except DomainError:
+                log.warning('working off password reset requests failed; next try in %s s', RESET_POLL_SECONDS)
+                done = 0
+            if not done:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=RESET_POLL_SECONDS)
+                self.wake.clear()
+
     async def _hourly(self) -> None:
         while True:
             try:
                 await self.portal.act(forget_unconfirmed)
+                await self.portal.act(forget_old_throttles)
             except DomainError:
-                log.warning('clean-up of unconfirmed registrations failed; next try in an hour')
+                log.warning('clean-up of unconfirmed registrations and old counts failed; next try in an hour')
+            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE, self.portal.clock.now())
+            if removed:
+                log.info('removed %d upload folders of import pages left behind', removed)
             await asyncio.sleep(3600)

@@ -1,9 +1,8 @@
-"""The command line (`kundenportal`, DESIGN.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
+"""The command line (`kundenportal`, docs/design.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
 staff. `serve` hands over to the composition root (app.py); the other commands work on the database the same
 settings name, with the same clock."""
 
 import argparse
-import csv
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,7 @@ from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
 from domain.i18n import t
 from domain.ports import Context
+from domain.spreadsheet import write_csv
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
@@ -185,11 +185,13 @@ def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None,
 
     with SqlUnitOfWork(engine) as uow:
         codes = issue_codes(uow, _context(settings, clock), valid_until)
-    writer = csv.writer(sys.stdout, delimiter=';', lineterminator='\n')
-    writer.writerow(('meter_number', 'customer_number', 'code', 'valid_until', 'url'))
-    writer.writerows(
-        (c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(), f'{settings.public_url}/ablesung')
-        for c in codes
+    write_csv(
+        sys.stdout,
+        ('meter_number', 'customer_number', 'code', 'valid_until', 'url'),
+        (
+            (c.meter_number, c.customer_number, c.code, c.valid_until.isoformat(), f'{settings.public_url}/ablesung')
+            for c in codes
+        ),
     )
     print(f'{len(codes)} reading codes issued', file=sys.stderr)
     return 0

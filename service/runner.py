@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,12 +17,13 @@ from nicegui import run
 from domain import staff
 from domain.accounts import session_is_valid
 from domain.clock import Clock, SystemClock
-from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, reference
 from domain.i18n import using
-from domain.ports import Context, PasswordHasher, UnitOfWork
+from domain.ports import Context, DocumentFiles, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
 from domain.profile_admin import stored, with_overrides
 from domain.running import way_of
+from domain.stored import LOGO
 from service.backlog import Backlog
 
 log = logging.getLogger('kundenportal')
@@ -35,9 +35,9 @@ class HashingQueue(Backlog):
 
     At a login peak these use cases would fill NiceGUI's shared thread pool and every page's database reads would
     queue behind them, so they get one thread per core (more would not hash faster: argon2 releases the GIL and
-    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (2,000 customers
-    pressing "Anmelden" in the same minute), the visitor is asked at once to try again (`Busy`) rather than left
-    waiting for minutes: a page that waits that long is given up by its browser anyway.
+    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (a login peak, as
+    `bench/load.py` makes one), the visitor is asked at once to try again (`Busy`) rather than left waiting for
+    minutes: a page that waits that long is given up by its browser anyway.
     """
 
     def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 15.0, estimate: float = 0.2) -> None:
@@ -70,6 +70,9 @@ class HashingQueue(Backlog):
 
 
 class Unexpected(DomainError):
+    """A use case failed for a reason nobody foresaw: the customer sees a generic message with a reference number,
+    the log has the details under the same number."""
+
     key = 'error.unexpected'
 
 
@@ -83,7 +86,8 @@ class Portal:
     mail_queued: Callable[[], None]
     demo: bool = False
     documents: Path = Path('data/documents')
-    export: Callable[[str, date], str] | None = None  # CSV for the billing system (kind, since), from storage
+    files: DocumentFiles | None = None  # the documents folder (storage.documents.FolderFiles)
+    max_upload: int = 200 * 2**20  # the back office's CSV import, bytes (KUNDENPORTAL_MAX_UPLOAD_MB)
     importer: Callable[[Path, bool, str], Any] | None = None  # (folder, check_only, actor) → ImportResult
     base_profile: UtilityProfile | None = None  # the profile file; `profile` adds the settings saved by admins
     profile_version: int = 0
@@ -120,10 +124,18 @@ class Portal:
         if version == self.profile_version:
             return
         try:
-            self.profile = with_overrides(self.base_profile or self.profile, overrides)
+            self.profile = self._with_uploaded_logo(with_overrides(self.base_profile or self.profile, overrides))
         except ValueError:
             log.exception('saved settings do not fit the profile file any more; using the file as it is')
         self.profile_version = version
+
+    def _with_uploaded_logo(self, profile: UtilityProfile) -> UtilityProfile:
+        """A logo uploaded in the back office is saved by its name in the documents folder (domain.stored)."""
+        if not LOGO.fullmatch(profile.bill.logo):
+            return profile
+        found = self.files.locate(profile.bill.logo) if self.files else None
+        logo = str(found) if found else ''
+        return profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': logo})})
 
     async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
         """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
@@ -153,12 +165,18 @@ class Portal:
         try:
             if hashing:
                 return await self.hashing.run(in_transaction)
-            return await run.io_bound(in_transaction)
+            # NiceGUI answers None for a call cancelled or cut off by the app stopping (NiceGUI 4 will raise
+            # CancelledError instead); boxed, a use case's own None result stays apart from that answer
+            done = await run.io_bound(lambda: (in_transaction(),))
+            if done is None:
+                raise asyncio.CancelledError()
+            return done[0]
         except StorageUnavailable as error:
             log.warning('database unavailable: %s', error.__cause__)
             raise
         except DomainError:
             raise
         except Exception as error:
-            log.exception('use case failed')
-            raise Unexpected() from error
+            number = reference()
+            log.exception('use case failed [reference %s]', number)
+            raise Unexpected(reference=number) from error

@@ -174,19 +174,16 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
     engine = make_engine(config.url)
     summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
     with Session(engine) as session:
-        ids = list(
-            session.exec(
-                select(Contract.id)
-                .where(col(Contract.start_date) <= date(config.year, 12, 31))
-                .order_by(col(Contract.id))
-            )
+        query = (
+            select(Contract.id).where(col(Contract.start_date) <= date(config.year, 12, 31)).order_by(col(Contract.id))
         )
+        ids = [i for i in session.exec(query) if i is not None]  # primary keys: None only to the type checker
     engine.dispose()
     summary.contracts = len(ids)
     workers = workers or os.cpu_count() or 1
     done = 0
     if workers == 1:
-        for chunk in _chunks(ids, CHUNK):  # type: ignore[arg-type]
+        for chunk in _chunks(ids, CHUNK):
             summary.add(bill_chunk(config, chunk))
             done += len(chunk)
             _progress(progress, done, len(ids), started)
@@ -194,7 +191,7 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
             _engines.pop(config.url).dispose()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, CHUNK)}  # type: ignore[arg-type]
+            futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, CHUNK)}
             for future in as_completed(futures):
                 summary.add(future.result())
                 done += futures[future]

@@ -1,10 +1,13 @@
-"""The billing-system CSV files (DOMAIN.md section 7): columns, natural keys, and how a row becomes a record.
+"""The billing-system CSV files (docs/domain.md §7): columns, natural keys, and how a row becomes a record.
 
 Each converter takes the row (column → text) and the lookups of already imported parents, and returns
 the record's column values or raises ValueError with the reason. Values are checked strictly: a file
-either imports whole or not at all, so a half-understood row must fail loudly.
+either imports whole or not at all, so a half-understood row must fail loudly. Every identifier must match a
+strict pattern (letters, digits, `-` and `_`: never a path), and every number must be finite and within the range
+its column allows (docs/import-format.md), whether it comes from a file or from the API.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +19,16 @@ from domain.identifiers import is_email, is_malo_id, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 
 Row = dict[str, str]
+REGISTERS = ('1.8.0', '1.8.1', '1.8.2', '2.8.0')  # OBIS codes the portal knows
+NUMBER = re.compile(r'-?\d{1,15}(\.\d{1,9})?')  # a plain decimal: no exponent, no NaN, no Infinity
+IDENTIFIER = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]*')
+PDF_FILE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,98}\.pdf', re.IGNORECASE)  # a file beside the CSV, no path
+# The ranges numbers from the billing system must keep (docs/import-format.md).
+PRICE = (Decimal(0), Decimal(100))  # € per kWh or m³, net
+BASE_PRICE = (Decimal(0), Decimal(100_000))  # € per year, net
+AMOUNT = (Decimal(0), Decimal(100_000))  # an installment or a payment, €
+BILL_AMOUNT = (Decimal(-10_000_000), Decimal(10_000_000))  # a bill's gross amount, € (negative: a credit)
+METER_VALUE = (Decimal(0), Decimal(10) ** 12)
 
 
 @dataclass
@@ -60,18 +73,41 @@ def day(row: Row, column: str, required: bool = True) -> date | None:
         raise ValueError(f'{column} {value!r} is not an ISO date like 2026-11-22') from None
 
 
-def decimal(row: Row, column: str, required: bool = True) -> Decimal | None:
-    value = text(row, column)
+def decimal(row: Row, column: str, low: Decimal | int, high: Decimal | int, required: bool = True) -> Decimal | None:
+    """A finite decimal number from `low` to `high` (NaN, Infinity and `1e999999` are refused, not stored)."""
+    value = text(row, column, 40)
     if not value:
         if required:
             raise ValueError(f'{column} is empty')
         return None
     if ',' in value:
         raise ValueError(f'{column} {value!r}: use a decimal point, not a comma')
+    if not NUMBER.fullmatch(value):
+        raise ValueError(f'{column} {value!r} is not a number like 12.34')
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f'{column} {value!r} is not a number') from None
+        raise ValueError(f'{column} {value!r} is not a number like 12.34') from None
+    if not low <= number <= high:
+        raise ValueError(f'{column} {value!r} is not between {low} and {high}')
+    return number
+
+
+def identifier(row: Row, column: str, limit: int, required: bool = True) -> str:
+    """A number or code from the billing system: letters, digits, `-` and `_`, starting with a letter or digit.
+    Never a path: such values name nothing on disk (stored documents are named by the portal)."""
+    value = text(row, column, limit, required=required)
+    if value and not IDENTIFIER.fullmatch(value):
+        raise ValueError(f'{column} {value!r} may hold only letters, digits, - and _')
+    return value
+
+
+def normalised(row: Row, column: str, limit: int) -> str:
+    """An identifier compared without spaces, dots, dashes and slashes (customer, contract and meter numbers)."""
+    value = normalise(text(row, column, limit, required=True))
+    if not value or not IDENTIFIER.fullmatch(value):
+        raise ValueError(f'{column} {row.get(column)!r} may hold only letters and digits (and spaces, dots, dashes)')
+    return value
 
 
 def whole(row: Row, column: str, default: int | None = None, low: int = 0, high: int = 10**6) -> int:
@@ -81,6 +117,14 @@ def whole(row: Row, column: str, default: int | None = None, low: int = 0, high:
     if not value.isdigit() or not low <= int(value) <= high:
         raise ValueError(f'{column} {value!r} is not a whole number from {low} to {high}')
     return int(value)
+
+
+def pdf_file(row: Row) -> str:
+    """The name of a PDF beside the CSV file (a name, not a path); the portal stores it under a name of its own."""
+    value = text(row, 'pdf_file', 100)
+    if value and not PDF_FILE.fullmatch(value):
+        raise ValueError(f'pdf_file {value!r} must be the name of a .pdf file beside the CSV, without a folder')
+    return value
 
 
 def choice(row: Row, column: str, allowed: tuple[str, ...]) -> str:
@@ -102,7 +146,7 @@ def _customer(row: Row, _: Lookups) -> dict:
     if email and not is_email(email):
         raise ValueError(f'email {email!r} is not an email address')
     return {
-        'customer_number': normalise(text(row, 'customer_number', 20, required=True)),
+        'customer_number': normalised(row, 'customer_number', 20),
         **{c: text(row, c, 100) for c in ('salutation', 'first_name', 'last_name', 'street', 'city', 'phone')},
         'company': text(row, 'company'),
         'house_number': text(row, 'house_number', 20),
@@ -117,10 +161,10 @@ def _contract(row: Row, known: Lookups) -> dict:
     if malo and not is_malo_id(malo):
         raise ValueError(f'malo_id {malo!r} fails the MaLo-ID check digit')
     return {
-        'contract_number': normalise(text(row, 'contract_number', 20, required=True)),
+        'contract_number': normalised(row, 'contract_number', 20),
         'customer_id': parent(row, 'customer_number', known.customers),
         'commodity': choice(row, 'commodity', ('electricity', 'gas', 'water', 'heat')),
-        'tariff_code': text(row, 'tariff_code', 40, required=True),
+        'tariff_code': identifier(row, 'tariff_code', 40),
         'start_date': day(row, 'start_date'),
         'end_date': day(row, 'end_date', required=False),
         'malo_id': malo,
@@ -131,45 +175,42 @@ def _contract(row: Row, known: Lookups) -> dict:
 
 def _meter(row: Row, known: Lookups) -> dict:
     registers = text(row, 'registers') or '1.8.0'
-    if any(r.strip() not in ('1.8.0', '1.8.1', '1.8.2', '2.8.0') for r in registers.split(',')):
+    if any(r.strip() not in REGISTERS for r in registers.split(',')):
         raise ValueError(f'registers {registers!r}: use OBIS codes like 1.8.0 or 1.8.1,1.8.2')
     return {
-        'meter_number': normalise(text(row, 'meter_number', 40, required=True)),
+        'meter_number': normalised(row, 'meter_number', 40),
         'contract_id': parent(row, 'contract_number', known.contracts),
         'kind': choice(row, 'kind', ('manual', 'radio', 'smart', 'load_profile')),
         'registers': ','.join(r.strip() for r in registers.split(',')),
         'pre_decimal_digits': whole(row, 'pre_decimal_digits', 6, 1, 12),
         'installed_on': day(row, 'installed_on', required=False),
         'removed_on': day(row, 'removed_on', required=False),
-        'z_number': decimal(row, 'z_number', required=False),
-        'calorific_value': decimal(row, 'calorific_value', required=False),
+        'z_number': decimal(row, 'z_number', Decimal('0.5'), Decimal('1.5'), required=False),
+        'calorific_value': decimal(row, 'calorific_value', Decimal(5), Decimal(15), required=False),
     }
 
 
 def _reading(row: Row, known: Lookups) -> dict:
-    value = decimal(row, 'value')
-    if value is None or value < 0:
-        raise ValueError('value must not be negative')
+    register = text(row, 'register') or '1.8.0'
+    if register not in REGISTERS:
+        raise ValueError(f'register {register!r}: use an OBIS code like 1.8.0')
     return {
         'meter_id': parent(row, 'meter_number', known.meters),
-        'obis': text(row, 'register') or '1.8.0',
+        'obis': register,
         'reading_date': day(row, 'reading_date'),
-        'value': value,
+        'value': decimal(row, 'value', *METER_VALUE),
         'source': choice(row, 'source', ('customer', 'utility', 'remote', 'estimated')),
     }
 
 
 def _price(row: Row, _: Lookups) -> dict:
-    vat = decimal(row, 'vat_rate')
-    if vat is None or not Decimal(0) <= vat < 1:
-        raise ValueError('vat_rate must be a fraction like 0.19')
     return {
-        'tariff_code': text(row, 'tariff_code', 40, required=True),
+        'tariff_code': identifier(row, 'tariff_code', 40),
         'valid_from': day(row, 'valid_from'),
         'unit': choice(row, 'unit', ('kWh', 'm3')),
-        'working_price_net': decimal(row, 'working_price_net'),
-        'base_price_net_per_year': decimal(row, 'base_price_net_per_year'),
-        'vat_rate': vat,
+        'working_price_net': decimal(row, 'working_price_net', *PRICE),
+        'base_price_net_per_year': decimal(row, 'base_price_net_per_year', *BASE_PRICE),
+        'vat_rate': decimal(row, 'vat_rate', Decimal(0), Decimal('0.99')),
     }
 
 
@@ -177,7 +218,7 @@ def _installment(row: Row, known: Lookups) -> dict:
     return {
         'contract_id': parent(row, 'contract_number', known.contracts),
         'valid_from': day(row, 'valid_from'),
-        'amount': decimal(row, 'amount'),
+        'amount': decimal(row, 'amount', *AMOUNT),
         'due_day': whole(row, 'due_day', 15, 1, 28),
         'per_year': whole(row, 'per_year', 12, 1, 12),
     }
@@ -187,7 +228,7 @@ def _payment(row: Row, known: Lookups) -> dict:
     return {
         'contract_id': parent(row, 'contract_number', known.contracts),
         'paid_on': day(row, 'paid_on'),
-        'amount': decimal(row, 'amount'),
+        'amount': decimal(row, 'amount', -AMOUNT[1], AMOUNT[1]),  # negative: a refund
     }
 
 
@@ -196,14 +237,14 @@ def _bill(row: Row, known: Lookups) -> dict:
     if start and end and end < start:
         raise ValueError('period_end lies before period_start')
     return {
-        'bill_number': text(row, 'bill_number', 30, required=True),
+        'bill_number': identifier(row, 'bill_number', 30),
         'contract_id': parent(row, 'contract_number', known.contracts),
         'bill_date': day(row, 'bill_date'),
         'period_start': start,
         'period_end': end,
         'kind': choice(row, 'kind', ('annual', 'final', 'correction')),
-        'amount_gross': decimal(row, 'amount_gross'),
-        'pdf_path': text(row, 'pdf_file', 300),
+        'amount_gross': decimal(row, 'amount_gross', *BILL_AMOUNT),
+        'pdf_path': pdf_file(row),
     }
 
 

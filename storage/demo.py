@@ -190,7 +190,7 @@ def build_demo(
 
 
 def _bulk_insert(connection, table: type[SQLModel], values: list[dict], batch: int = 20000) -> None:
-    statement = insert(table.__table__)  # type: ignore[attr-defined]
+    statement = insert(table.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
     for start in range(0, len(values), batch):
         connection.execute(statement, values[start : start + batch])
 

@@ -1,12 +1,17 @@
 """argon2id password hashing (argon2-cffi), upgraded on login when the parameters change."""
 
-from argon2 import PasswordHasher
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Hasher:
-    def __init__(self, **parameters: int) -> None:
-        self._hasher = PasswordHasher(**parameters)
+    def __init__(
+        self,
+        time_cost: int = DEFAULT_TIME_COST,
+        memory_cost: int = DEFAULT_MEMORY_COST,
+        parallelism: int = DEFAULT_PARALLELISM,
+    ) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

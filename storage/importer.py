@@ -6,19 +6,20 @@ files again changes nothing and a changed row updates the record instead of dupl
 """
 
 import csv
-import shutil
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import BindParameter, Engine, bindparam, insert, select, tuple_, update
 
 from domain.clock import Clock
 from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
+from domain.stored import bill_file
 from domain.types import Money
 from storage.csv_kinds import KINDS, Kind, Lookups, Row
+from storage.documents import store
 
 
 @dataclass
@@ -129,7 +130,8 @@ def import_rows(
     kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
     result = RowsResult()
     lookups = _lookups_for(engine, rows)
-    records, seen = [], {}
+    records: list[dict] = []
+    seen: dict[tuple, int] = {}  # key: row index
     for index, row in enumerate(rows):
         missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API]
         if missing:
@@ -147,7 +149,8 @@ def import_rows(
             continue
         seen[key] = index
         if kind.file == 'bills.csv':
-            record['pdf_path'] = f'bills/{record["bill_number"]}.pdf' if pdfs and record['bill_number'] in pdfs else ''
+            content = (pdfs or {}).get(record['bill_number'])
+            record['pdf_path'] = bill_file(content) if content else ''
         records.append(record)
     if result.errors:
         return result
@@ -155,10 +158,8 @@ def import_rows(
         inserts, updates = _plan(kind, records, _existing_keys(connection, kind, list(seen)))
         _apply(connection, kind, inserts, updates)
         result.created, result.updated = len(inserts), len(updates)
-        for number, content in (pdfs or {}).items():
-            target = documents / 'bills' / f'{number}.pdf'
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        for content in (pdfs or {}).values():
+            store(documents, bill_file(content), content)
         counts = (len(records), result.created, result.updated)
         _audit_import(connection, kind, clock, f'source={source}', *counts, source)
     result.unchanged = len(records) - result.created - result.updated
@@ -180,11 +181,11 @@ def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple
 
 
 def _apply(connection, kind: Kind, inserts: list[dict], updates: list[dict]) -> None:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     for start in range(0, len(inserts), 20000):
         connection.execute(insert(table), inserts[start : start + 20000])
     if updates:
-        values = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
+        values: dict[str, BindParameter] = {c: bindparam(c) for c in updates[0] if c != 'row_id'}
         connection.execute(update(table).where(table.c.id == bindparam('row_id')).values(values), updates)
 
 
@@ -192,9 +193,9 @@ def _audit_import(
     connection, kind: Kind, clock: Clock, source: str, rows: int, created: int, updated: int, actor: str = 'import'
 ) -> None:
     connection.execute(
-        insert(AuditEntry.__table__),
+        insert(AuditEntry.__table__),  # type: ignore[attr-defined]  # SQLModel does not type __table__
         [
-            {  # type: ignore[attr-defined]
+            {
                 'at': clock.now(),
                 'actor': actor,
                 'action': f'import_{kind.file.removesuffix(".csv")}',
@@ -208,7 +209,7 @@ def _audit_import(
 
 def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dict]:
     """Only the records these keys name (an API call carries a few rows, the tables hold many)."""
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     columns = [table.c[k] for k in kind.key]
     found: dict[tuple, dict] = {}
     for start in range(0, len(keys), 500):
@@ -253,7 +254,8 @@ def _read(
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
             return []
         bar = _ProgressBar(progress, kind.file, total)
-        records, seen = [], {}
+        records: list[dict] = []
+        seen: dict[tuple, int] = {}  # key: line number
         for number, row in enumerate(reader, start=2):
             result.rows += 1
             bar.step()
@@ -263,12 +265,13 @@ def _read(
                 result.errors.append(f'{kind.file}:{number}: {error}')
                 continue
             document = record.get('pdf_path')
-            if document and (Path(document).name != document or not (path.parent / document).is_file()):
+            beside = path.parent / document if document else None
+            if beside is not None and (not beside.is_file() or beside.resolve().parent != path.parent.resolve()):
                 result.errors.append(f'{kind.file}:{number}: pdf_file {document!r} is not a file beside the CSV')
                 continue
-            if document:  # kept under the data folder as bills/<number>.pdf
-                documents[record['bill_number']] = path.parent / document
-                record['pdf_path'] = f'bills/{record["bill_number"]}.pdf'
+            if beside is not None:  # kept under the data folder at a name of the portal's
+                record['pdf_path'] = bill_file(beside.read_bytes())
+                documents[record['pdf_path']] = beside
             key = tuple(record[k] for k in kind.key)
             if key in seen:
                 result.errors.append(f'{kind.file}:{number}: same key as line {seen[key]}')
@@ -281,7 +284,7 @@ def _read(
 
 def _quantised(kind: Kind, record: dict) -> dict:
     """Round money and quantities as the column stores them, so a re-import compares equal."""
-    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]
+    for column in kind.table.__table__.columns:  # type: ignore[attr-defined]  # SQLModel does not type __table__
         value = record.get(column.name)
         if isinstance(column.type, Money) and isinstance(value, Decimal):
             record[column.name] = value.quantize(column.type.places, ROUND_HALF_UP)
@@ -289,16 +292,14 @@ def _quantised(kind: Kind, record: dict) -> dict:
 
 
 def _existing(connection, kind: Kind) -> dict[tuple, dict]:
-    table = kind.table.__table__  # type: ignore[attr-defined]
+    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
     return {tuple(row[k] for k in kind.key): dict(row) for row in connection.execute(select(table)).mappings()}
 
 
 def _copy_documents(pdfs: dict[str, Path], documents: Path) -> None:
     """Bills may name a PDF beside the CSV; it is kept under the data folder as the bill's document."""
-    for bill_number, source in pdfs.items():
-        target = documents / 'bills' / f'{bill_number}.pdf'
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for relative, source in pdfs.items():
+        store(documents, relative, source.read_bytes())
 
 
 def _lookups(engine: Engine) -> Lookups:

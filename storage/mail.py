@@ -27,7 +27,7 @@ log = logging.getLogger('kundenportal.mail')
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 
-_MAIL = OutboxMail.__table__  # type: ignore[attr-defined]
+_MAIL = OutboxMail.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 DUE = (
     select(
         _MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at, _MAIL.c.attempts
@@ -187,8 +187,8 @@ class OutboxSender:
 
     def _message(self, mail: Row) -> Outgoing:
         """Text and HTML alternatives, each base64 in UTF-8. Written out directly: the email package's MIME
-        classes and generator took about 1 ms a mail, which counts when a reading deadline queues hundreds a
-        minute."""
+        classes and generator are slow enough to count when a reading deadline queues hundreds a minute (figures in
+        docs/operations.md)."""
         boundary = f'=_kundenportal_{uuid.uuid4().hex}'
         message_id = f'<outbox{mail.id}.{uuid.uuid4().hex[:16]}@kundenportal.local>'
         head = (

@@ -5,6 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BindParameter, bindparam, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
@@ -21,6 +23,7 @@ from domain.model import (
     Customer,
     InboxMessage,
     InstallmentPlan,
+    KnownDevice,
     Meter,
     MeterReading,
     OneTimeToken,
@@ -68,7 +71,7 @@ METERS_OF_CUSTOMER = (
 )
 METER_LOCK = select(Meter.id).where(Meter.id == METER).with_for_update()
 READINGS = select(MeterReading).where(MeterReading.meter_id == METER).order_by(col(MeterReading.reading_date))
-_READING = MeterReading.__table__  # type: ignore[attr-defined]
+_READING = MeterReading.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 READING_INSERT = insert(_READING).returning(_READING.c.id)
 READING_DELETE = delete(_READING).where(_READING.c.id == bindparam('reading'))
 PLANS = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT).order_by(col(InstallmentPlan.valid_from))
@@ -93,7 +96,7 @@ def column_values(row: SQLModel) -> dict[str, object]:
     """A model object's columns but its id, for a plain INSERT."""
     return {
         column.key: getattr(row, column.key)
-        for column in row.__table__.columns  # type: ignore[attr-defined]
+        for column in row.__table__.columns  # type: ignore[attr-defined]  # SQLModel does not type __table__
         if column.key != 'id'
     }
 
@@ -147,8 +150,9 @@ class SqlUsers:
         return user
 
     def delete(self, user: PortalUser) -> None:
-        self.session.exec(delete(UserCustomer).where(col(UserCustomer.user_id) == user.id))  # type: ignore[call-overload]
-        self.session.exec(delete(OneTimeToken).where(col(OneTimeToken.user_id) == user.id))  # type: ignore[call-overload]
+        self.session.exec(delete(UserCustomer).where(col(UserCustomer.user_id) == user.id))
+        self.session.exec(delete(OneTimeToken).where(col(OneTimeToken.user_id) == user.id))
+        self.session.exec(delete(KnownDevice).where(col(KnownDevice.user_id) == user.id))
         self.session.delete(user)
         self.session.flush()
 
@@ -194,7 +198,7 @@ class SqlTokens:
 
     def revoke(self, user_id: int, purposes: tuple[str, ...], at: datetime) -> None:
         self.session.exec(
-            update(OneTimeToken)  # type: ignore[call-overload]
+            update(OneTimeToken)
             .where(
                 col(OneTimeToken.user_id) == user_id,
                 col(OneTimeToken.purpose).in_(purposes),
@@ -216,10 +220,23 @@ class SqlThrottles:
         return 'sha256:' + hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
 
     def state(self, key: str) -> ThrottleState:
-        row = self.session.get(Throttle, self._stored(key))
-        if row is None:
-            return ThrottleState()
+        """Read for a change: the row is locked until the transaction ends, so that two requests at once (fifteen
+        quick clicks on "E-Mail erneut senden") count one after the other instead of both reading the old count.
+        The row is made first if need be: on SQLite that write takes the database's write lock before the read."""
+        stored = self._stored(key)
+        table = Throttle.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        insert_row = (pg_insert if self.session.get_bind().dialect.name == 'postgresql' else sqlite_insert)(table)
+        self.session.execute(insert_row.values(key=stored, failures=0).on_conflict_do_nothing(index_elements=['key']))
+        row = self.session.exec(select(Throttle).where(Throttle.key == stored).with_for_update()).one()
+        self.session.refresh(row)
         return ThrottleState(row.failures, row.window_start, row.locked_until)
+
+    def prune(self, before: datetime) -> int:
+        """Forget counts nobody has added to since `before` and that hold nothing back any more."""
+        stale = (col(Throttle.window_start).is_(None) | (col(Throttle.window_start) < before)) & (
+            col(Throttle.locked_until).is_(None) | (col(Throttle.locked_until) < before)
+        )
+        return self.session.exec(delete(Throttle).where(stale)).rowcount
 
     def save(self, key: str, state: ThrottleState) -> None:
         key = self._stored(key)
@@ -234,7 +251,7 @@ class SqlMeters:
         self.session = session
 
     def of_customer(self, customer_id: int) -> list[tuple[Contract, Meter]]:
-        return list(self.session.exec(METERS_OF_CUSTOMER, params={'customer': customer_id}))  # type: ignore[arg-type]
+        return list(self.session.exec(METERS_OF_CUSTOMER, params={'customer': customer_id}))
 
     def lock(self, meter_id: int) -> None:
         """Row lock on PostgreSQL (SELECT … FOR UPDATE); SQLite has one writer at a time anyway."""
@@ -266,11 +283,11 @@ class SqlMeters:
             .where(col(Meter.kind) == 'manual', col(Meter.removed_on).is_(None), col(Contract.end_date).is_(None))
             .order_by(col(Customer.customer_number), col(Meter.meter_number))
         )
-        return list(self.session.exec(query))  # type: ignore[arg-type]
+        return list(self.session.exec(query))
 
     def end_codes(self, meter_id: int, at: datetime) -> None:
         self.session.exec(
-            update(ReadingCode)  # type: ignore[call-overload]
+            update(ReadingCode)
             .where(col(ReadingCode.meter_id) == meter_id, col(ReadingCode.used_at).is_(None))
             .values(expires_at=at)
         )
@@ -286,7 +303,7 @@ class SqlMeters:
             .join(ReadingCode, col(ReadingCode.meter_id) == Meter.id)
             .where(ReadingCode.digest == digest)
         )
-        return self.session.exec(query).first()  # type: ignore[return-value]
+        return self.session.exec(query).first()
 
 
 class SqlBilling:
@@ -336,16 +353,16 @@ class SqlBilling:
             update(BillSeries)
             .where(col(BillSeries.name) == series)
             .values(last_number=BillSeries.last_number + 1)
-            .returning(BillSeries.last_number)
+            .returning(col(BillSeries.last_number))
         )
-        number = self.session.exec(statement).scalar()  # type: ignore[call-overload]
+        number = self.session.exec(statement).scalar()
         if number is None:
             try:
                 with self.session.begin_nested():
                     self.session.add(BillSeries(name=series, last_number=0))
             except IntegrityError:
                 pass  # another process created the series first
-            number = self.session.exec(statement).scalar()  # type: ignore[call-overload]
+            number = self.session.exec(statement).scalar_one()  # the series exists now
         return int(number)
 
     def add_bill(self, bill: Bill) -> None:
@@ -463,7 +480,7 @@ class SqlDesk:
         )
         name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
         query = select(Customer).where(
-            (Customer.customer_number == normalise(text))
+            (col(Customer.customer_number) == normalise(text))
             | name.like(pattern)
             | func.lower(Customer.company).like(pattern)
             | func.lower(Customer.email).like(pattern)
@@ -531,11 +548,8 @@ class SqlDesk:
         return [(entry, number or '', mark is not None) for entry, number, mark in rows]
 
     def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int:
-        known = set(
-            self.session.exec(
-                select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids), col(AuditEntry.action).in_(kinds))
-            )
-        )
+        query = select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids), col(AuditEntry.action).in_(kinds))
+        known = {i for i in self.session.exec(query) if i is not None}  # primary keys: None only to the type checker
         marked = set(self.session.exec(select(ChangeMark.audit_id).where(col(ChangeMark.audit_id).in_(known))))
         new = known - marked
         self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])

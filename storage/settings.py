@@ -1,8 +1,8 @@
-"""Settings from `KUNDENPORTAL_*` environment variables and an optional `.env` file (DESIGN.md "Interfaces")."""
+"""Settings from `KUNDENPORTAL_*` environment variables and an optional `.env` file (docs/design.md "Interfaces")."""
 
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import profiles
@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     demo: bool = False
     redis_url: str = ''
     mail_poll_seconds: float = 2.0
+    max_body_mb: float = Field(default=32, gt=0, le=1024)  # any request body: API, forms (413 beyond)
+    max_upload_mb: float = Field(default=200, gt=0, le=4096)  # the back office's CSV import (per file)
     tuning: bool = True  # the measured shortcuts below NiceGUI's and other libraries' API (service.tuning)
     tuning_skip: str = ''  # names of single shortcuts to leave off, comma-separated
 

@@ -9,7 +9,26 @@ from sqlmodel import Session
 
 from domain.errors import ConcurrentChange, StorageUnavailable
 from domain.model import AuditEntry, OutboxMail
-from domain.ports import MailMessage
+from domain.ports import (
+    ApiRepository,
+    BillingRepository,
+    CustomerDataRepository,
+    CustomerRepository,
+    DeskRepository,
+    DeviceRepository,
+    ExportRepository,
+    MailMessage,
+    MeterRepository,
+    ResetRepository,
+    SettingsRepository,
+    StaffRepository,
+    ThrottleRepository,
+    TokenRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from storage.exports import SqlExports
+from storage.logins import SqlDevices, SqlResets
 from storage.repositories import (
     SqlApi,
     SqlBilling,
@@ -25,11 +44,27 @@ from storage.repositories import (
     column_values,
 )
 
-AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]
+AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
+MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 
 
 class SqlUnitOfWork:
+    # Declared as the ports' types: mypy checks each Sql… repository against its protocol where __enter__ assigns it.
+    customers: CustomerRepository
+    users: UserRepository
+    tokens: TokenRepository
+    throttles: ThrottleRepository
+    meters: MeterRepository
+    billing: BillingRepository
+    data: CustomerDataRepository
+    staff: StaffRepository
+    desk: DeskRepository
+    api: ApiRepository
+    settings: SettingsRepository
+    exports: ExportRepository
+    resets: ResetRepository
+    devices: DeviceRepository
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -48,6 +83,9 @@ class SqlUnitOfWork:
         self.desk = SqlDesk(self.session)
         self.api = SqlApi(self.session)
         self.settings = SqlSettings(self.session)
+        self.exports = SqlExports(self.session)
+        self.resets = SqlResets(self.session)
+        self.devices = SqlDevices(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
@@ -87,3 +125,6 @@ class SqlUnitOfWork:
                 'next_attempt_at': at,
             }
         )  # the rest: defaults
+
+
+_: type[UnitOfWork] = SqlUnitOfWork  # for mypy: a signature drifting from the protocol fails the type check

@@ -8,6 +8,7 @@ where a missing PostgreSQL is an error and never a silent skip.
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope='session')
-def postgres_template() -> str:
+def postgres_template() -> Iterator[str]:
     if not PG_URL:
         pytest.skip('no PostgreSQL given (KUNDENPORTAL_TEST_POSTGRES_URL)')
     name = f'kp_template_{uuid.uuid4().hex[:8]}'
@@ -60,7 +61,7 @@ def postgres_template() -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> str:
+def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == 'sqlite':
         path = tmp_path / 'portal.db'
         shutil.copy(request.getfixturevalue('sqlite_template'), path)

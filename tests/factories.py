@@ -20,6 +20,7 @@ from domain.model import (
     PortalUser,
     Price,
     UserCustomer,
+    id_of,
 )
 from storage.hashing import Argon2Hasher
 from tests import clock
@@ -84,7 +85,7 @@ def make_customer(
         session.flush()
         contract = Contract(
             contract_number=f'V{n:08d}',
-            customer_id=customer.id,
+            customer_id=id_of(customer),
             commodity=commodity,
             tariff_code='STROM-BASIS',
             start_date=date(portal_today().year - 6, 1, 1),
@@ -92,14 +93,14 @@ def make_customer(
         )
         session.add(contract)
         session.flush()
-        session.add(Meter(meter_number=meter_number, contract_id=contract.id))
+        session.add(Meter(meter_number=meter_number, contract_id=id_of(contract)))
         year = last_year()
         bill_number = f'RE{year}{n:06d}'
         if with_bill:
             session.add(
                 Bill(
                     bill_number=bill_number,
-                    contract_id=contract.id,
+                    contract_id=id_of(contract),
                     bill_date=annual_bill_date(),
                     period_start=date(year, 1, 1),
                     period_end=date(year, 12, 31),
@@ -125,7 +126,7 @@ def make_login(engine: Engine, customer_ids: list[int], email: str = '', passwor
         session.add(user)
         session.flush()
         for customer_id in customer_ids:
-            session.add(UserCustomer(user_id=user.id, customer_id=customer_id, linked_at=clock.now()))
+            session.add(UserCustomer(user_id=id_of(user), customer_id=customer_id, linked_at=clock.now()))
         session.commit()
         return {'id': user.id, 'email': email, 'password': password}
 
@@ -171,7 +172,7 @@ def add_readings(
         meter = session.exec(select(Meter).where(Meter.meter_number == meter_number)).one()
         for when, value in values:
             session.add(
-                MeterReading(meter_id=meter.id, obis=obis, reading_date=when, value=Decimal(value), source=source)
+                MeterReading(meter_id=id_of(meter), obis=obis, reading_date=when, value=Decimal(value), source=source)
             )
         session.commit()
 
@@ -199,6 +200,7 @@ def add_tariff(
     this_year = year_start()
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer_id)).first()
+        assert contract is not None, f'customer {customer_id} has no contract'
         if session.exec(select(Price).where(Price.tariff_code == contract.tariff_code)).first() is None:
             session.add(
                 Price(
@@ -212,7 +214,7 @@ def add_tariff(
             )
         session.add(
             InstallmentPlan(
-                contract_id=contract.id,
+                contract_id=id_of(contract),
                 valid_from=this_year,
                 amount=Decimal(amount),
                 due_day=15,
@@ -221,7 +223,7 @@ def add_tariff(
         )
         for month in range(1, paid_months + 1):
             session.add(
-                Payment(contract_id=contract.id, paid_on=date(this_year.year, month, 15), amount=Decimal(amount))
+                Payment(contract_id=id_of(contract), paid_on=date(this_year.year, month, 15), amount=Decimal(amount))
             )
         session.commit()
 

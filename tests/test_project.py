@@ -21,6 +21,14 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     assert readme_commands()[1] in (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
 
 
+def test_ci_runs_ruff_the_format_check_and_mypy_before_the_tests_and_stops_at_any_finding():
+    script = (ROOT / '.ci' / 'run').read_text(encoding='utf-8')
+    before_tests = script[: script.index(readme_commands()[1])]
+    for check in ('ruff check .', 'ruff format --check .', 'mypy .'):
+        assert f'\n.venv/bin/{check} || checks=1\n' in before_tests, check
+    assert 'if [ "$checks" -ne 0 ]; then' in before_tests and '\n  exit 1\n' in before_tests
+
+
 def test_the_package_installs_the_kundenportal_command_and_all_top_level_packages():
     project = tomllib.loads((ROOT / 'pyproject.toml').read_text(encoding='utf-8'))
     assert project['project']['scripts'] == {'kundenportal': 'service.cli:main'}
@@ -77,3 +85,21 @@ def test_the_security_map_names_only_tests_that_exist():
     everything = '\n'.join(p.read_text(encoding='utf-8') for p in (ROOT / 'tests').rglob('test_*.py'))
     for name in re.findall(r'…::(\w+)', text):
         assert re.search(rf'def {name}\(', everything), f'{name} named in docs/security.md'
+
+
+def test_the_rules_the_code_cites_are_sections_of_the_docs_in_the_repository():
+    """`docs/domain.md §4` and `docs/design.md "Interfaces"` in code and profiles name sections that exist."""
+    sections = {
+        'domain': set(re.findall(r'^## (\d+)\.', (ROOT / 'docs' / 'domain.md').read_text(encoding='utf-8'), re.M)),
+        'design': set(re.findall(r'^## (.+)$', (ROOT / 'docs' / 'design.md').read_text(encoding='utf-8'), re.M)),
+    }
+    cited, missing = 0, []
+    for path in [*ROOT.glob('*.py'), *ROOT.glob('[!.]*/**/*.py'), *ROOT.glob('profiles/*.toml')]:
+        text = path.read_text(encoding='utf-8')
+        assert not re.search(r'\b(DOMAIN|DESIGN)\.md', text), f'{path.relative_to(ROOT)} cites the old sheets'
+        for doc, reference in re.findall(r'docs/(domain|design)\.md (§\d+|"[^"]+")', text):
+            cited += 1
+            heading = reference.strip('§"')
+            if not any(s == heading or s.startswith(heading) for s in sections[doc]):
+                missing.append(f'{path.relative_to(ROOT)}: docs/{doc}.md {reference}')
+    assert cited and missing == []

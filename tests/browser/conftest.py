@@ -64,7 +64,9 @@ class MailCatcher:
                 for message in self.messages:
                     if message['To'] == recipient and subject_part in message['Subject']:
                         self.messages.remove(message)
-                        return message.get_body(('plain',)).get_content()
+                        body = message.get_body(('plain',))
+                        assert body is not None, f'no plain-text part in the mail to {recipient}'
+                        return body.get_content()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.test_self_service_journeys import household  # noqa: F401 - the fixture
 from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff
@@ -44,7 +44,8 @@ STAFF = (
 
 class Audit:
     def __init__(self, page: Page) -> None:
-        self.page, self.axe, self.found = page, Axe(), {}
+        self.page, self.axe = page, Axe()
+        self.found: dict[str, list[str]] = {}  # violations by page label
 
     def check(self, label: str) -> None:
         expect(self.page.locator('[role=heading][aria-level="1"]').first).to_be_visible()  # Vue has rendered
@@ -56,11 +57,11 @@ class Audit:
             ][:3]
             self.found.setdefault(label, []).append(f'{violation["id"]}: {violation["help"]} {nodes}')
 
-    def visit(self, base: str, paths: tuple[str, ...], language: str) -> None:
+    def visit(self, base: str, paths: tuple[str, ...], language: str, suffix: str = '') -> None:
         for path in paths:
             self.page.goto(base + path)
             expect(self.page.locator('html')).to_have_attribute('lang', {'de': 'de', 'en': 'en-GB'}[language])
-            self.check(f'{language} {path}')
+            self.check(f'{language} {path}{suffix}')
 
 
 def switch_to_english(page: Page) -> None:
@@ -88,6 +89,9 @@ def test_every_page_in_both_languages_has_no_axe_violations(household, engine, s
         page.locator('input[autocomplete=current-password]').press('Enter')
         page.wait_for_url('**/uebersicht')
         audit.visit(base, CUSTOMER, language)
+        page.set_viewport_size({'width': 360, 'height': 800})  # a phone: tables scroll in named, focusable regions
+        audit.visit(base, CUSTOMER, language, suffix=' at 360 px')
+        page.set_viewport_size({'width': 1280, 'height': 900})
         page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
         page.wait_for_url(base + '/')
 
@@ -105,7 +109,7 @@ def test_every_page_in_both_languages_has_no_axe_violations(household, engine, s
         if language == 'de':  # the accessible file picker really delivers (Quasar's uploader was replaced)
             page.goto(base + '/verwaltung/import')
             page.get_by_label('CSV-Dateien (und PDFs zu bills.csv) hierher ziehen oder auswählen').set_input_files(
-                files=[{'name': 'customers.csv', 'mimeType': 'text/csv', 'buffer': b'customer_number;name\n'}]
+                files=[FilePayload(name='customers.csv', mimeType='text/csv', buffer=b'customer_number;name\n')]
             )
             expect(page.get_by_text('Hochgeladen: customers.csv')).to_be_visible()
         page.goto(base + '/verwaltung/kunden?q=Selbst')

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import link_in
-from tests.factories import make_customer, make_login
+from tests.factories import PASSWORD, make_customer, make_login, pin_in
 
 pytestmark = pytest.mark.browser
 PASSWORDS = {'stadtwerke-a': 'Gruener-Apfel-9', 'stadtwerke-b': 'Roter-Apfel-8', 'wasserverband-c': 'Wasser-Uhr7!'}
@@ -50,7 +50,7 @@ def test_register_confirm_log_in_add_switch_and_log_out(profile, seeded, start_p
 
     if profile == 'wasserverband-c':
         text = mail.wait_for(address, 'PIN')
-        page.get_by_label('PIN').fill(re.search(r'PIN lautet: (\d{6})', text).group(1))
+        page.get_by_label('PIN').fill(pin_in(text))
         page.get_by_role('button', name='Bestätigen').click()
         expect(page.get_by_text('Ihre E-Mail-Adresse ist bestätigt')).to_be_visible()
     else:
@@ -119,10 +119,30 @@ def test_forgotten_password_by_temporary_password(engine, start_portal, mail, br
     text = mail.wait_for('vorlaeufig@example.org', 'vorläufiges Passwort')
     page.goto(base + '/')
     page.get_by_label('E-Mail-Adresse').fill('vorlaeufig@example.org')
-    page.get_by_label('Passwort', exact=True).fill(re.search(r'Passwort lautet: (\S+)', text).group(1))
+    password = re.search(r'Passwort lautet: (\S+)', text)
+    assert password, f'no password in mail:\n{text}'
+    page.get_by_label('Passwort', exact=True).fill(password.group(1))
     page.get_by_role('button', name='Anmelden').click()
     page.wait_for_url('**/passwort-aendern')
     page.get_by_label('Neues Passwort').fill('Eigenes-Passwort-1')
     page.get_by_label('Passwort wiederholen').fill('Eigenes-Passwort-1')
     page.get_by_role('button', name='Passwort speichern').click()
     expect(page.get_by_role('heading', name='Frau Erika Vorlaeufig')).to_be_visible()
+
+
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
+def test_a_long_error_at_the_meter_number_pushes_the_next_field_down(engine, start_portal, browser: Page):
+    customer = make_customer(engine)
+    base, page = start_portal('stadtwerke-a'), browser
+    page.set_viewport_size({'width': 360, 'height': 800})
+    page.goto(base + '/registrieren')
+    page.get_by_label('Kundennummer').fill(customer['customer_number'])
+    page.get_by_label('Zählernummer').fill('1EBZ0199999999')
+    page.get_by_label('E-Mail-Adresse').fill('neu@example.org')
+    page.get_by_label('Passwort', exact=True).fill(PASSWORD)
+    page.get_by_label('Passwort wiederholen').fill(PASSWORD)
+    page.get_by_role('button', name='Registrieren').click()
+    error = page.get_by_text('Die Angaben passen nicht zusammen')
+    expect(error).to_be_visible()
+    below, next_field = error.bounding_box(), page.get_by_label('E-Mail-Adresse').bounding_box()
+    assert below and next_field and below['y'] + below['height'] <= next_field['y']  # no overlap

@@ -99,7 +99,7 @@ def test_register_log_in_read_and_change_the_installment_by_keyboard(
         page.keyboard.press('ArrowRight')
         expect(page.get_by_text(f'Neuer Abschlag: {amount},00\xa0€')).to_be_visible()
     expect(
-        page.get_by_text(re.compile('Voraussichtliches Ergebnis: .*(Guthaben|Nachzahlung|ausgeglichen)'))
+        page.get_by_text(re.compile('Voraussichtliches Ergebnis( [0-9/–]+)?: .*(Guthaben|Nachzahlung|ausgeglichen)'))
     ).to_be_visible()
     tab_to(page, 'Abschlag ändern')
     page.keyboard.press('Enter')

@@ -70,7 +70,7 @@ def test_readings_plausible_implausible_and_radio(household, start_portal, mail,
 
     page.get_by_role('combobox', name='Kundennummer').click()
     page.get_by_role('option', name=re.compile(radio['customer_number'])).click()
-    expect(page.get_by_text('Diesen Zähler lesen wir aus der Ferne ab')).to_be_visible()
+    expect(page.get_by_text('Diesen Funkzähler lesen wir aus der Ferne ab, zum Stichtag')).to_be_visible()
     expect(page.get_by_role('button', name='Zählerstand übermitteln')).to_have_count(0)
 
 
@@ -97,6 +97,7 @@ def test_bank_data_paperless_and_a_message(household, start_portal, mail, browse
     expect(page.get_by_text('Diese IBAN ist nicht gültig')).to_be_visible()
     page.get_by_label('IBAN').fill('DE89 3704 0044 0532 0130 00')
     page.get_by_role('checkbox', name='SEPA-Lastschriftmandat erteilen').click()
+    page.get_by_label('Aktuelles Passwort').fill(PASSWORD)
     page.get_by_role('button', name='Bankverbindung speichern').click()
     expect(page.get_by_text('Ihre Bankverbindung ist gespeichert')).to_be_visible()
     expect(page.get_by_text('DE89 •••• •••• 3000')).to_be_visible()
@@ -119,3 +120,21 @@ def test_bank_data_paperless_and_a_message(household, start_portal, mail, browse
     page.get_by_role('button', name='Nachricht senden').click()
     expect(page.get_by_text(re.compile('Vielen Dank für Ihre Nachricht'))).to_be_visible()
     assert 'Umzug zum 1. Februar' in mail.wait_for('haushalt@example.org', 'Nachricht erhalten')
+
+
+def test_the_consumption_chart_speaks_german_numbers_and_shows_its_unit_on_a_phone(
+    household, start_portal, browser: Page
+):
+    base, page = start_portal('stadtwerke-a'), browser
+    page.set_viewport_size({'width': 360, 'height': 800})
+    log_in(page, base, 'haushalt@example.org')
+    page.goto(base + '/verbrauch')
+    chart = page.locator('.nicegui-echart').first
+    expect(chart.locator('svg text', has_text='3.650').first).to_be_visible()  # a bar's label: 13,650 − 10,000
+    labels = chart.locator('svg text').all_text_contents()
+    assert not [label for label in labels if re.fullmatch(r'\d{1,3}(,\d{3})+', label)]  # no English thousands
+    unit, box = chart.locator('svg text', has_text='kWh').first.bounding_box(), chart.bounding_box()
+    assert unit and box and box['x'] <= unit['x'] and unit['x'] + unit['width'] <= box['x'] + box['width']
+    region = page.get_by_role('region', name=f'Verbrauch je Jahr, Zähler {household[0]["meter_number"]}')
+    region.focus()  # a keyboard user can reach the table and scroll it
+    expect(region).to_be_focused()

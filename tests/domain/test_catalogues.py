@@ -6,7 +6,9 @@ from domain import i18n
 
 
 def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The placeholders; the utility's name counts as one, whether declined (German) or not (English)."""
+    names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return {'utility' if name.startswith('utility_') else name for name in names}
 
 
 def test_english_has_every_key_of_german_with_the_same_placeholders():

@@ -53,7 +53,7 @@ def test_limits_follow_the_profile():
 
 def test_gas_weights_make_a_whole_year():
     assert weight_share(date(2026, 1, 1), date(2026, 12, 31)) == 1
-    assert weight_share(date(2026, 1, 1), date(2026, 9, 30)) == Decimal('0.64')  # DOMAIN.md 5 gas vector
+    assert weight_share(date(2026, 1, 1), date(2026, 9, 30)) == Decimal('0.64')  # docs/domain.md §5 gas vector
 
 
 def test_gas_projection_uses_degree_days():

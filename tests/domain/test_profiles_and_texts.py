@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -84,5 +85,89 @@ def test_the_catalogue_uses_the_accessible_names_of_the_ui_contract():
         'reset.submit': 'Passwort speichern',
         'switcher.add': 'Kundennummer hinzufügen',
         'settings.delete_button': 'Entfernen',
+        'obis.field.1.8.0': 'Zählerstand',
+        'obis.field.1.8.1': 'Zählerstand HT',
+        'obis.field.1.8.2': 'Zählerstand NT',
+        'reading.field_date': 'Ablesedatum',
+        'reading.submit': 'Zählerstand übermitteln',
+        'reading.confirm': 'Wert ist korrekt',
+        'reading.reason': 'Begründung',
     }.items():
         assert texts[key] == name
+
+
+NOW_UTC = datetime(2026, 12, 2, 9, 0, tzinfo=ZoneInfo('UTC'))
+NAME_PLACEHOLDER = re.compile(r'\{(utility|utility_\w+|name|creditor)\}')
+ARTICLE_BEFORE_NAME = re.compile(
+    r'\b(der|die|das|dem|den|des|vom|zum|zur|beim|am|im)\s+\{(utility|name|creditor)\}', re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize('language', ['de', 'en'])
+def test_no_text_puts_an_article_of_its_own_before_the_utilitys_name(language):
+    """ "Ich ermächtige die Wasserverband …", "von der Stadtwerke Aue": the article comes with the declined name
+    (`utility_acc`, `utility_dat`, …) from the profile, never from the text."""
+    wrong = {key: text for key, text in catalogue(language).items() if ARTICLE_BEFORE_NAME.search(text)}
+    assert wrong == {}
+
+
+class _Anything(dict):
+    def __missing__(self, key: str) -> str:
+        return f'<{key}>'
+
+
+@pytest.mark.parametrize('key', ['stadtwerke-a', 'stadtwerke-b', 'wasserverband-c'])
+def test_every_text_renders_for_every_profile_with_its_name_declined(key):
+    profile = Settings(profile=key).load_profile()
+    cases = profile.name_cases
+    for language in ('de', 'en'):
+        for text_key, text in catalogue(language).items():
+            rendered = text.format_map(_Anything(profile.names))
+            assert '{' not in rendered, text_key
+    german = ' '.join(catalogue('de')[k].format_map(_Anything(profile.names)) for k in catalogue('de'))
+    assert f'Ich ermächtige {cases.accusative},' in german and f'die von {cases.dative} auf mein' in german
+    assert f'Ihr Kundenservice {cases.genitive}' in german and f'im Kundenportal {cases.genitive}' in german
+
+
+def test_the_names_decline_as_german_does():
+    water = Settings(profile='wasserverband-c').load_profile().name_cases
+    works = Settings(profile='stadtwerke-a').load_profile().name_cases
+    assert (water.genitive, water.dative, water.accusative) == (
+        'des Wasserverbands Charlottental',
+        'dem Wasserverband Charlottental',
+        'den Wasserverband Charlottental',
+    )
+    assert (works.genitive, works.dative) == ('der Stadtwerke Aue', 'den Stadtwerken Aue')
+
+
+def test_after_guten_tag_a_mail_goes_on_in_lower_case_unless_it_addresses_the_reader():
+    polite = ('Sie ', 'Ihr')
+    wrong = [
+        key
+        for key, text in catalogue('de').items()
+        if key.startswith('mail.') and key.endswith('.body') and text[0].isupper() and not text.startswith(polite)
+    ]
+    assert wrong == []
+
+
+def test_only_mails_about_a_change_ask_to_call_if_it_was_not_the_reader():
+    from domain.mails import compose
+    from domain.ports import Context
+    from tests.factories import CHEAP_HASHER
+
+    ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://portal.test', CHEAP_HASHER, NOW_UTC)
+    bank = {'customer_number': '4', 'holder': 'E', 'iban': 'DE89', 'reference': 'R', 'creditor_id': 'C'}
+    changed = compose(ctx, 'a@example.org', 'bank_changed', **bank)
+    reset = compose(ctx, 'a@example.org', 'reset', link='http://portal.test/passwort-neu/x', days=7)
+    assert 'nicht veranlasst' in changed.text and '04221 555-0' in changed.text
+    assert 'nicht veranlasst' not in reset.text
+
+
+def test_one_and_many_unread_messages():
+    from domain.i18n import t
+
+    assert t('dashboard.task_inbox', 'de', count=1) == '1 ungelesene Nachricht im Posteingang'
+    assert t('dashboard.task_inbox', 'de', count=2) == '2 ungelesene Nachrichten im Posteingang'
+    assert t('error.throttled', 'de', minutes=1).endswith(
+        'für 1 Minute gesperrt. Bitte versuchen Sie es danach erneut.'
+    )

@@ -3,9 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.errors import DateFormat, FutureDate, ReadingFormat, ReadingLower
+from domain.errors import DateFormat, FieldRequired, FutureDate, ReadingFormat, ReadingLower
+from domain.i18n import t, using
 from domain.profile import ReadingsRule
-from domain.readings import gas_kwh, judge, parse_date, parse_value, reading_window
+from domain.readings import gas_kwh, judge, parse_date, parse_value, reading_window, register_field, register_name
 
 RULE = ReadingsRule()
 PERIOD = ReadingsRule(period_start='12-02', period_end='01-26')
@@ -72,12 +73,33 @@ def test_gas_vector():
 @pytest.mark.parametrize('text', ['12345,6', '12.345', 'abc', '1234567', '-5', '１２３'])
 def test_only_digits_before_the_decimal_point(text):
     with pytest.raises(ReadingFormat):
-        parse_value(text, 6, 'Zählerstand')
+        parse_value(text, 6, '1.8.0')
 
 
 def test_leading_zeros_and_spaces_are_fine():
-    assert parse_value(' 012 345 ', 6, 'Zählerstand') == 12345
-    assert parse_value('000123456', 6, 'Zählerstand') == 123456
+    assert parse_value(' 012 345 ', 6, '1.8.0') == 12345
+    assert parse_value('000123456', 6, '1.8.0') == 123456
+
+
+def test_a_missing_value_is_reported_at_the_registers_field_by_its_obis_code_and_label():
+    with pytest.raises(FieldRequired) as missing, using('en'):
+        parse_value(' ', 6, '1.8.2')
+    assert missing.value.field == '1.8.2'
+    assert (
+        t(missing.value.key, 'en', **missing.value.params)
+        == 'Please fill in the field “Meter reading off-peak rate (NT)”.'
+    )
+
+
+def test_registers_are_named_in_the_language_of_the_work_and_unknown_codes_as_they_are():
+    assert (register_field('1.8.1'), register_name('1.8.1')) == ('Zählerstand HT', 'HT (1.8.1)')
+    with using('en'):
+        assert (register_field('1.8.1'), register_name('1.8.0')) == (
+            'Meter reading peak rate (HT)',
+            'single rate (1.8.0)',
+        )
+        assert register_field('1.8.0', 'de') == 'Zählerstand'
+    assert register_field('2.8.0') == register_name('2.8.0') == '2.8.0'
 
 
 def test_reading_dates():

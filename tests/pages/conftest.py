@@ -11,7 +11,13 @@ from sqlalchemy import create_engine
 
 # Every use case a page calls runs on SQLite and PostgreSQL in tests/storage; page tests check the pages, so they
 # run on SQLite, except where the page's own path to the database is the point (API, registration, login).
-BOTH_DATABASES = {'test_api', 'test_registration', 'test_login'}
+BOTH_DATABASES = {
+    'test_api',
+    'test_registration',
+    'test_login',
+    'test_hostile_requests',
+    'test_downloads_need_the_session',
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -104,17 +110,22 @@ def follow_session(user: User) -> None:
     see the session of the page now open, as the browser's next requests do."""
     from nicegui import storage
 
+    assert user.client is not None, 'no page open'
     storage.request_contextvar.set(user.client.request)
 
 
 async def submit_for_error(user: User, button_name: str, field_name: str) -> str:
-    """Click and wait for the handler's answer at the field (the previous error is cleared first)."""
-    [element] = [e for e in user.find(ui.input).elements if e.props.get('label') == field_name]
-    element.error = None
+    """Click and wait for the handler's answer at the field (the previous error is cleared first). Where a page
+    has several fields of that name (each sensitive change asks for `Aktuelles Passwort`), at any of them."""
+    elements = [e for e in user.find(ui.input).elements if e.props.get('label') == field_name]
+    assert elements, f'no field named {field_name!r}'
+    for element in elements:
+        element.error = None
     button(user, button_name).click()
     for _ in range(100):
-        if element.error:
-            return element.error
+        for element in elements:
+            if element.error:
+                return element.error
         await asyncio.sleep(0.05)
     raise AssertionError(f'no error appeared at {field_name!r}')
 

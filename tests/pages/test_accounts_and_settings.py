@@ -93,6 +93,7 @@ async def test_a_new_login_email_is_confirmed_by_a_link_sent_there(user, db, eri
     field(user, 'Neue E-Mail-Adresse').type('keine-adresse')
     assert 'gültige E-Mail-Adresse' in await submit_for_error(user, 'E-Mail-Adresse ändern', 'Neue E-Mail-Adresse')
     field(user, 'Neue E-Mail-Adresse').clear().type('erika.neu@example.org')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'E-Mail-Adresse ändern').click()
     await see(user, 'Bitte bestätigen Sie die neue Adresse')
     await user.open(link_in(last_mail(db, 'erika.neu@example.org').text, '/email-bestaetigen/'))
@@ -116,6 +117,7 @@ async def test_profil_entfernen_asks_again_then_deletes_the_login(user, db):
     await user.open('/einstellungen')
     button(user, 'Entfernen').click()
     await user.should_see('wirklich entfernen')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'Ja, Zugang endgültig löschen').click()
     await see(user, 'Ihr Zugang wurde entfernt')
     assert 'entfernt' in last_mail(db, 'weg@example.org').subject
@@ -131,6 +133,7 @@ async def test_a_handler_in_a_page_whose_session_has_ended_changes_nothing(user,
     await user.open('/einstellungen')
     end_login_elsewhere(db, login['id'])  # e.g. the password was reset in another browser meanwhile
     field(user, 'Neue E-Mail-Adresse').type('anders@example.org')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'E-Mail-Adresse ändern').click()
     await see(user, 'Passwort vergessen?')
     from tests.factories import mails_to
@@ -146,6 +149,7 @@ async def test_a_second_factor_confirmed_after_the_login_ended_elsewhere_is_not_
     _, login = erika
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.open('/einstellungen')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'Zweiten Faktor einrichten').click()
     await see(user, 'Scannen Sie den QR-Code')
     secret = next(e.text for e in user.find(ui.label).elements if e.text.startswith('Ohne Kamera')).split(': ')[1]
@@ -162,6 +166,7 @@ async def test_an_optional_second_factor_is_set_up_and_asked_at_the_next_login(u
     make_login(db, [customer['id']], email='doppelt@example.org')
     await log_in(user, 'doppelt@example.org', PASSWORD)
     await user.open('/einstellungen')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'Zweiten Faktor einrichten').click()
     await see(user, 'Scannen Sie den QR-Code')
     secret = next(e.text for e in user.find(ui.label).elements if e.text.startswith('Ohne Kamera')).split(': ')[1]

@@ -9,7 +9,16 @@ from sqlmodel import Session, select
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
 from domain.totp import unseal
 from service.cli import main
-from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
+from tests.factories import (
+    STAFF_PASSWORD,
+    add_readings,
+    make_customer,
+    make_login,
+    make_staff,
+    portal_today,
+    set_meter,
+    year_end,
+)
 from tests.pages.conftest import button, field, see, submit_for_error
 
 NEW_PASSWORD = 'Verwaltung-Passwort-2026'
@@ -127,6 +136,18 @@ async def staff_login(user, totp) -> None:
     field(user, 'Code').type(totp.now())
     button(user, 'Anmelden').click()
     await see(user, 'Suchen')
+
+
+async def test_the_customer_card_names_the_register_of_each_reading(user, db):
+    customer = make_customer(db, last_name='Zweitarif')
+    set_meter(db, customer['meter_number'], registers='1.8.1,1.8.2')
+    add_readings(db, customer['meter_number'], (year_end(), 1000), obis='1.8.1')
+    add_readings(db, customer['meter_number'], (year_end(), 500), obis='1.8.2')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Zählerstände')
+    registers = {row['register'] for table in user.find(ui.table).elements for row in table.rows if 'register' in row}
+    assert registers == {'HT (1.8.1)', 'NT (1.8.2)'}
 
 
 async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):

@@ -61,8 +61,9 @@ async def test_the_list_shows_date_number_period_amount_and_status(user, billed)
     otto, _, own, _ = billed
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.open('/rechnungen')
-    await see(user, f'Rechnungsnummer {own} · Rechnungsdatum 20.01.2026')
-    await user.should_see('Jahresrechnung 01.01.2025 – 31.12.2025')
+    year = last_year()
+    await see(user, f'Rechnungsnummer {own} · Rechnungsdatum {annual_bill_date():%d.%m.%Y}')
+    await user.should_see(f'Jahresrechnung 01.01.{year} – 31.12.{year}')
     await user.should_see('Nachzahlung')
     await user.should_see(f'Rechnungsnummer {otto["bill_number"]}')  # the imported bill without a PDF is listed
     await user.should_see('PDF auf Anfrage')

@@ -1,7 +1,7 @@
 """English as the second UI language: a switch in every page's header, kept through the login."""
 
-from tests.factories import PASSWORD, make_customer, make_login
-from tests.pages.conftest import button, field, follow_session, see, submit_for_error
+from tests.factories import PASSWORD, make_customer, make_login, set_meter
+from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 
 
 async def test_the_switch_turns_the_public_pages_english_and_back(user):
@@ -33,3 +33,14 @@ async def test_an_english_customer_stays_english_after_the_login_and_gets_englis
     await user.should_see('Submit meter reading')
     await user.open('/verwaltung')
     await user.should_see('Staff login')
+
+
+async def test_a_contracts_meter_names_its_registers_in_the_chosen_language(user, db):
+    customer = make_customer(db)
+    set_meter(db, customer['meter_number'], registers='1.8.1,1.8.2')
+    make_login(db, [customer['id']], email='zweitarif@example.org')
+    await log_in(user, 'zweitarif@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, 'HT (1.8.1), NT (1.8.2)')
+    button(user, 'Show this page in English').click()
+    await see(user, 'peak rate HT (1.8.1), off-peak rate NT (1.8.2)')

@@ -55,13 +55,13 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_message_at_the
     assert wrong_password.startswith('E-Mail-Adresse oder Passwort sind nicht richtig')
 
 
-async def test_after_five_wrong_passwords_the_page_says_how_long_to_wait(user, customer):
+async def test_after_four_wrong_passwords_the_page_says_how_long_to_wait(user, customer):
     await user.open('/')
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     field(user, 'Passwort').type('falsch-falsch')
-    for _ in range(5):
+    for _ in range(4):
         assert 'nicht richtig' in await submit_for_error(user, 'Anmelden', 'Passwort')
-    assert 'für 15 Minuten gesperrt' in await submit_for_error(user, 'Anmelden', 'Passwort')
+    assert 'für 1 Minute gesperrt' in await submit_for_error(user, 'Anmelden', 'Passwort')  # 15 s, then longer
 
 
 async def test_pages_behind_the_login_send_visitors_to_the_login(user):

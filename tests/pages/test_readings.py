@@ -1,4 +1,4 @@
-"""Zählerstand melden with NiceGUI's user fixture: each rule of DOMAIN.md section 3 and each bad input."""
+"""Zählerstand melden with NiceGUI's user fixture: each rule of docs/domain.md §3 and each bad input."""
 
 import subprocess
 from datetime import date, timedelta
@@ -22,10 +22,11 @@ from tests.factories import (
     set_meter,
     year_end,
 )
-from tests.pages.conftest import button, field, log_in, see, submit_for_error
+from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 
 TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
 DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days  # 10 kWh a day in the history below
+LAST = f'{date(TODAY.year - 1, 12, 31):%d.%m.%Y}'  # the day of the last reading in that history
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def pdf_text(content: bytes, folder) -> str:
 async def test_a_plausible_reading_is_confirmed_on_the_page_by_mail_and_as_pdf(user, db, anna, tmp_path):
     customer, _ = anna
     await open_form(user)
-    await user.should_see('13.650 kWh vom 31.12.2025')
+    await user.should_see(f'13.650 kWh vom {LAST}')
     field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'Ihr Zählerstand vom')
@@ -95,7 +96,7 @@ async def test_a_lower_value_is_refused_with_an_explanation(user, db, anna):
     await open_form(user)
     field(user, 'Zählerstand').type('12000')
     message = await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
-    assert 'kleiner als der letzte Zählerstand (13.650 vom 31.12.2025)' in message
+    assert f'kleiner als der letzte Zählerstand (13.650 vom {LAST})' in message
     assert customer_readings(db) == []
 
 
@@ -120,7 +121,7 @@ async def test_bad_values_are_explained_at_the_field(user, db, anna, value, expe
     [
         ((TODAY + timedelta(days=1)).strftime('%d.%m.%Y'), 'nicht in der Zukunft'),
         ('31.02.2026', 'TT.MM.JJJJ'),
-        ('30.12.2025', 'bereits ein Zählerstand vom 31.12.2025'),
+        (f'30.12.{TODAY.year - 1}', f'bereits ein Zählerstand vom {LAST}'),
     ],
 )
 async def test_bad_reading_dates_are_explained(user, db, anna, value, expected):
@@ -160,6 +161,65 @@ async def test_two_rate_meters_have_a_field_per_register(user, db):
     assert {(r.obis, r.value) for r in customer_readings(db)} == {('1.8.1', 1200), ('1.8.2', 800)}
 
 
+def labels_and_hints(user) -> dict[str, str]:
+    """Every input's accessible name (its label) with its hint."""
+    return {e.props.get('label'): e.props.get('hint', '') for e in user.find(ui.input).elements}
+
+
+async def log_in_english(user, email: str) -> None:
+    await user.open('/')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Forgot your password?')
+    field(user, 'Email address').type(email)
+    field(user, 'Password').type(PASSWORD)
+    button(user, 'Log in').click()
+    await see(user, 'Your contracts')
+    follow_session(user)
+
+
+@pytest.fixture
+def two_rate(db):
+    customer = make_customer(db, last_name='Zweitarif')
+    set_meter(db, customer['meter_number'], registers='1.8.1,1.8.2')
+    add_readings(db, customer['meter_number'], (year_end(), 1000), obis='1.8.1')
+    add_readings(db, customer['meter_number'], (year_end(), 500), obis='1.8.2')
+    make_login(db, [customer['id']], email='zweitarif@example.org')
+    return customer
+
+
+async def test_the_german_form_names_the_registers_as_ui_md_says_with_a_german_hint(user, db, two_rate):
+    await open_form(user, 'zweitarif@example.org')
+    fields = labels_and_hints(user)
+    assert fields['Zählerstand HT'] == fields['Zählerstand NT'] == 'kWh, höchstens 6 Ziffern vor dem Komma'
+    assert 'Ablesedatum' in fields
+    await user.should_see('Letzter Zählerstand (Zählerstand HT): 1.000 kWh vom 31.12.2025')
+
+
+async def test_the_english_form_labels_and_hints_the_registers_in_english_and_submits_by_obis_code(
+    user, db, two_rate, tmp_path
+):
+    await log_in_english(user, 'zweitarif@example.org')
+    await user.open('/zaehlerstand')
+    await user.should_see('Submit meter reading')
+    fields = labels_and_hints(user)
+    hint = 'kWh, at most 6 digits before the decimal point'
+    assert fields['Meter reading peak rate (HT)'] == fields['Meter reading off-peak rate (NT)'] == hint
+    assert not {'Zählerstand HT', 'Zählerstand NT', 'Ablesedatum'} & set(fields)
+    await user.should_see('Last meter reading (Meter reading peak rate (HT)): 1.000 kWh of 31.12.2025')
+    field(user, 'Meter reading peak rate (HT)').type('1200')
+    message = await submit_for_error(user, 'Submit meter reading', 'Meter reading off-peak rate (NT)')
+    assert message == 'Please fill in the field “Meter reading off-peak rate (NT)”.'
+    field(user, 'Meter reading off-peak rate (NT)').type('600')
+    button(user, 'Submit meter reading').click()
+    await see(user, 'Meter reading peak rate (HT): 1.200 kWh')
+    await user.should_see('Meter reading off-peak rate (NT): 600 kWh')
+    assert {(r.obis, r.value) for r in customer_readings(db)} == {('1.8.1', 1200), ('1.8.2', 600)}
+    assert 'Meter reading off-peak rate (NT): 600 kWh' in last_mail(db, 'zweitarif@example.org').text
+    button(user, 'Confirmation as PDF').click()
+    response = await user.download.next(timeout=5)
+    assert 'Meter reading peak rate (HT): 1.200 kWh' in pdf_text(response.content, tmp_path)
+
+
 async def test_radio_meters_are_read_remotely_and_say_so(user, db):
     customer = make_customer(db, last_name='Funk')
     set_meter(db, customer['meter_number'], kind='radio')
@@ -167,9 +227,22 @@ async def test_radio_meters_are_read_remotely_and_say_so(user, db):
     make_login(db, [customer['id']], email='funk@example.org')
     await log_in(user, 'funk@example.org', PASSWORD)
     await user.open('/zaehlerstand')
-    await see(user, 'aus der Ferne ab')
-    await user.should_see('Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom 31.12.2025')
+    stichtag = f'31.12.{TODAY.year}'  # the end of the billing year
+    await see(user, f'Diesen Funkzähler lesen wir aus der Ferne ab, zum Stichtag {stichtag}.')
+    await user.should_see(f'Letzter übermittelter Wert (Zählerstand): 4.321 kWh vom {year_end():%d.%m.%Y}')
     await user.should_not_see('Zählerstand übermitteln')
+    await user.should_not_see('Ablesezeitraum')  # no period banner above a meter that needs no reading
+
+
+async def test_a_remote_meter_names_its_register_in_english(user, db):
+    customer = make_customer(db, last_name='Funk')
+    set_meter(db, customer['meter_number'], kind='smart', registers='1.8.1,1.8.2')
+    add_readings(db, customer['meter_number'], (year_end(), 4321), obis='1.8.1', source='remote')
+    make_login(db, [customer['id']], email='funk@example.org')
+    await log_in_english(user, 'funk@example.org')
+    await user.open('/zaehlerstand')
+    await see(user, 'We read this smart meter remotely, for the reference date')
+    await user.should_see('Last transmitted value (Meter reading peak rate (HT)): 4.321 kWh of 31.12.2025')
 
 
 async def test_gas_readings_show_the_kwh_they_mean(user, db):
@@ -177,7 +250,8 @@ async def test_gas_readings_show_the_kwh_they_mean(user, db):
 
     customer = make_customer(db, commodity='gas', last_name='Gas')
     set_meter(db, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
-    add_readings(db, customer['meter_number'], (year_end(2), 1000), (year_end(), 2500))
+    a_year_ago = TODAY - timedelta(days=365)  # 1,500 m³ a year: today's 1,500 m³ more are plausible on any day
+    add_readings(db, customer['meter_number'], (a_year_ago - timedelta(days=365), 1000), (a_year_ago, 2500))
     make_login(db, [customer['id']], email='gas@example.org')
     await open_form(user, 'gas@example.org')
     field(user, 'Zählerstand').type(str(2500 + 1500))
@@ -242,7 +316,7 @@ async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, a
     assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
     field(user, 'Zählernummer').clear().type(customer['meter_number'])
     button(user, 'Weiter').click()
-    await see(user, 'Letzter Zählerstand: 13.650 kWh vom 31.12.2025')
+    await see(user, f'Letzter Zählerstand: 13.650 kWh vom {LAST}')
     field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'Ihr Zählerstand vom')
@@ -254,6 +328,27 @@ async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, a
     button(user, 'Zählerstand übermitteln').click()
     await see(user, 'bereits verwendet')  # a code works once
     assert len(customer_readings(db)) == 1
+
+
+async def test_the_reading_code_page_in_english_labels_and_hints_the_register_in_english(user, db, anna):
+    customer, _ = anna
+    code = issue_codes_for(db)[customer['meter_number']]
+    await user.open('/ablesung')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Submit a meter reading without logging in')
+    field(user, 'Reading code').type(code)
+    field(user, 'Meter number').type(customer['meter_number'])
+    button(user, 'Next').click()
+    await see(user, 'Last meter reading: 13.650 kWh of 31.12.2025')
+    assert labels_and_hints(user)['Meter reading'] == 'kWh, at most 6 digits before the decimal point'
+    assert 'Zählerstand' not in labels_and_hints(user)
+    field(user, 'Meter reading').type('13.650,5')
+    message = await submit_for_error(user, 'Submit meter reading', 'Meter reading')
+    assert 'only the digits before the decimal point' in message
+    field(user, 'Meter reading').clear().type(str(13650 + 10 * DAYS))
+    button(user, 'Submit meter reading').click()
+    await see(user, f'Meter reading: {number(13650 + 10 * DAYS)} kWh')
+    assert [(r.obis, r.value) for r in customer_readings(db)] == [('1.8.0', 13650 + 10 * DAYS)]
 
 
 async def test_guessing_reading_codes_is_throttled(user, db, anna):

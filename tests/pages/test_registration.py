@@ -43,7 +43,7 @@ async def test_a_wrong_pair_is_explained_beside_the_meter_number(user, db):
     await user.open('/registrieren')
     fill_registration(user, customer['customer_number'], meter='1EBZ0199999999')
     message = await submit_for_error(user, 'Registrieren', 'Zählernummer')
-    assert 'nur Ziffern und Buchstaben, ohne Leer- oder Sonderzeichen' in message
+    assert 'Leerzeichen, Punkte und Bindestriche dürfen Sie mit eingeben' in message  # as the hint says
     assert '8 Ziffern, beginnt mit 4' in message
 
 
@@ -123,3 +123,20 @@ async def test_either_meter_or_bill_number_is_required(user, db):
 async def test_an_invalid_activation_link_says_what_to_do(user):
     await user.open('/aktivieren/falsch')
     await see(user, 'ungültig oder abgelaufen')
+
+
+async def test_e_mail_erneut_senden_sends_a_few_mails_then_says_when_the_next_is_possible(user, db):
+    from tests.factories import mails_to
+
+    customer = make_customer(db)
+    await user.open('/registrieren')
+    fill_registration(user, customer['customer_number'], meter=customer['meter_number'])
+    button(user, 'Registrieren').click()
+    await see(user, 'Fast geschafft')
+    for _ in range(3):
+        button(user, 'E-Mail erneut senden').click()
+        await see(user, 'Wir haben die E-Mail erneut')
+    for _ in range(12):  # as the probe did: 15 clicks in all
+        button(user, 'E-Mail erneut senden').click()
+    await see(user, 'Eine weitere E-Mail können Sie ab')
+    assert len(mails_to(db, 'neu@example.org')) == 1 + 3  # the registration's own mail and three more

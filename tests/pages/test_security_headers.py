@@ -1,5 +1,7 @@
 """Security headers on pages, downloads and the API (first part of the hardening issue)."""
 
+import pytest
+
 
 async def test_every_answer_carries_the_security_headers(user):
     for path in ('/', '/verwaltung', '/api/v1/openapi.json', '/healthz', '/rechnungen/RE1.pdf'):
@@ -16,3 +18,25 @@ async def test_the_session_cookie_is_httponly_and_samesite(user):
     answer = await user.http_client.get('/')
     cookie = answer.headers.get('set-cookie', '')
     assert 'httponly' in cookie.lower() and 'samesite=lax' in cookie.lower()
+
+
+async def test_pages_and_api_answers_are_never_cached_and_the_socket_is_same_origin_only(user):
+    for path in ('/', '/uebersicht', '/api/v1/openapi.json', '/rechnungen/RE1.pdf'):
+        headers = (await user.http_client.get(path)).headers
+        assert headers['cache-control'] == 'no-store', path
+        policy = dict(part.strip().split(' ', 1) for part in headers['content-security-policy'].split(';'))
+        assert policy['connect-src'] == "'self'"  # no other ws:/wss: host
+    script = (await user.http_client.get('/')).text.split('/_nicegui/', 1)[1].split('"', 1)[0]
+    assert 'no-store' not in (await user.http_client.get('/_nicegui/' + script)).headers.get('cache-control', '')
+
+
+@pytest.fixture
+def behind_tls(monkeypatch):
+    monkeypatch.setenv('KUNDENPORTAL_BASE_URL', 'https://portal.test')  # before the `user` fixture starts the app
+
+
+async def test_behind_tls_the_session_cookie_has_the_host_prefix_and_is_secure(behind_tls, user):
+    cookie = (await user.http_client.get('/')).headers.get('set-cookie', '')
+    assert cookie.startswith('__Host-session=') and 'secure' in cookie.lower() and 'path=/' in cookie.lower()
+    assert 'domain=' not in cookie.lower()
+    assert 'strict-transport-security' in (await user.http_client.get('/')).headers

@@ -93,8 +93,10 @@ async def test_a_reduction_beyond_the_limit_goes_to_review_with_reading_and_reas
     await see(user, 'Neuer Abschlag')
     user.find(ui.slider).elements.pop().set_value(50)
     await user.should_see('prüfen wir persönlich')
-    assert 'Zählerstand' in await submit_for_error(user, 'Abschlag ändern', 'Aktueller Zählerstand')
-    field(user, 'Aktueller Zählerstand').type('15000')
+    assert 'Aktueller Zählerstand' in await submit_for_error(user, 'Abschlag ändern', 'Aktueller Zählerstand')
+    field(user, 'Aktueller Zählerstand').type('15.000,5')
+    assert 'nur die Ziffern vor dem Komma' in await submit_for_error(user, 'Abschlag ändern', 'Aktueller Zählerstand')
+    field(user, 'Aktueller Zählerstand').clear().type('15000')
     assert 'Begründung' in await submit_for_error(user, 'Abschlag ändern', 'Begründung')
     field(user, 'Begründung').type('Auszug eines Mitbewohners')
     button(user, 'Abschlag ändern').click()
@@ -153,6 +155,10 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     await user.should_see('Bank: Commerzbank')
     [mandate] = [c for c in user.find(ui.checkbox).elements if c.text == 'SEPA-Lastschriftmandat erteilen']
     mandate.value = True
+    field(user, 'Aktuelles Passwort').type('falsch')
+    assert 'Passwort' in await submit_for_error(user, 'Bankverbindung speichern', 'Aktuelles Passwort')
+    assert rows(db, BankAccount) == []  # without the current password no account is changed
+    field(user, 'Aktuelles Passwort').clear().type(PASSWORD)
     button(user, 'Bankverbindung speichern').click()
     await see(user, 'Ihre Bankverbindung ist gespeichert')
     await user.should_see('IBAN: DE89 •••• •••• 3000 (Commerzbank)')
@@ -164,6 +170,7 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     assert '370400440532013000' not in mail.text  # never the full IBAN in a mail
     button(user, 'Mandat widerrufen').click()  # opens the question
     await user.should_see('Möchten Sie das SEPA-Lastschriftmandat widerrufen?')
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
     button(user, 'Mandat widerrufen').click()  # now also the dialog's button
     await see(user, 'Das Mandat ist widerrufen')
     assert rows(db, BankAccount)[0].mandate_revoked_at is not None
@@ -290,7 +297,7 @@ async def test_consumption_per_year_as_chart_and_table(user, db, otto):
     await see(user, 'Verbrauch je Jahr')
     chart = user.find(ui.echart).elements.pop()
     assert chart.options['series'][0]['data'] == [3200.0]
-    assert '2025: 3.200 kWh' in chart.props['aria-label']
+    assert f'{year_end().year}: 3.200 kWh' in chart.props['aria-label']
     table = next(iter(user.find(ui.table).elements))
     assert table.rows[0]['amount'] == '3.200 kWh'
 

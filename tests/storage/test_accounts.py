@@ -10,9 +10,9 @@ from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
     CustomerAlreadyRegistered,
-    EmailAlreadyRegistered,
     IdentifiersDoNotMatch,
     InvalidCredentials,
+    MailBudgetSpent,
     NotAllowed,
     PasswordTooWeak,
     TokenInvalid,
@@ -35,9 +35,9 @@ def login_user(engine):
     return customer, make_login(engine, [customer['id']], email='erika@example.org')
 
 
-def login(uow, ctx, email='erika@example.org', password=PASSWORD):
+def login(uow, ctx, email='erika@example.org', password=PASSWORD, device=''):
     with uow() as work:
-        return accounts.login(work, ctx, email, password)
+        return accounts.login(work, ctx, email, password, device)
 
 
 def test_login_by_email_and_password_grants_the_linked_customers(login_user, uow, context):
@@ -58,21 +58,50 @@ def test_unknown_email_and_wrong_password_get_the_identical_answer(login_user, u
     )
 
 
-def test_five_wrong_passwords_lock_the_account_for_15_minutes_whatever_the_address(login_user, uow, context):
+def test_wrong_passwords_from_one_address_wait_longer_and_longer_for_that_address_only(login_user, uow, context):
+    def attempt(seconds: float, address: str = '192.0.2.1', password: str = 'falsch-falsch'):
+        return login(uow, context(address=address, now=NOW + timedelta(seconds=seconds)), password=password)
+
+    for second in (0, 1, 2, 3):  # three are free; the fourth costs 15 seconds
+        with pytest.raises(InvalidCredentials):
+            attempt(second)
+    for second, wait in ((19, 30), (50, 60), (111, 120)):  # each miss after the wait doubles the next one
+        with pytest.raises(TooManyAttempts):
+            attempt(second - 2, password=PASSWORD)  # even the right password waits, from this address
+        with pytest.raises(InvalidCredentials):
+            attempt(second)
+        with pytest.raises(TooManyAttempts):
+            attempt(second + wait - 1)
+    assert attempt(300, address='198.51.100.7', password=PASSWORD).user_id  # the owner, elsewhere, gets in
+
+
+def test_five_wrong_passwords_from_five_addresses_do_not_lock_the_customer_out(login_user, uow, context):
     for n in range(5):
         with pytest.raises(InvalidCredentials):
             login(uow, context(address=f'192.0.2.{n}'), password='falsch-falsch')
-    with pytest.raises(TooManyAttempts):
+    assert login(uow, context(address='198.51.100.1')).user_id
+
+
+def test_a_flood_of_guesses_holds_the_account_back_but_not_for_a_browser_it_knows(login_user, uow, context):
+    device = login(uow, context(address='198.51.100.1')).device  # the customer's own browser
+    assert device
+    for n in range(20):
+        with pytest.raises(InvalidCredentials):
+            login(uow, context(address=f'203.0.113.{n}'), password='falsch-falsch')
+    with pytest.raises(TooManyAttempts):  # a new browser, even with the right password, waits
         login(uow, context(address='198.51.100.1'))
+    assert login(uow, context(address='198.51.100.2'), device=device).user_id  # the known one gets in
+    with pytest.raises(TooManyAttempts):
+        login(uow, context(address='198.51.100.2'), device='forged-device-cookie')
     login(uow, context(now=NOW + timedelta(minutes=16)))
 
 
-def test_an_unknown_email_locks_exactly_like_a_known_one(login_user, uow, context):
-    for _ in range(5):
+def test_an_unknown_email_is_held_back_exactly_like_a_known_one(login_user, uow, context):
+    for n in range(20):
         with pytest.raises(InvalidCredentials):
-            login(uow, context(address='192.0.2.9'), email='niemand@example.org')
+            login(uow, context(address=f'192.0.2.{n}'), email='niemand@example.org')
     with pytest.raises(TooManyAttempts):
-        login(uow, context(address='192.0.2.10'), email='niemand@example.org')
+        login(uow, context(address='192.0.2.200'), email='niemand@example.org')
 
 
 def test_one_address_trying_many_accounts_is_locked(login_user, uow, context):
@@ -105,9 +134,16 @@ def _stored_hash(engine) -> str:
         return session.exec(select(PortalUser)).one().password_hash
 
 
-def reset_token(engine, uow, ctx, email='erika@example.org'):
+def request_reset(uow, ctx, email='erika@example.org') -> None:
+    """The request as the page makes it, and the background's turn that works it off."""
     with uow() as work:
         accounts.request_password_reset(work, ctx, email)
+    with uow() as work:
+        accounts.send_requested_resets(work, ctx)
+
+
+def reset_token(engine, uow, ctx, email='erika@example.org'):
+    request_reset(uow, ctx, email)
     return link_in(last_mail(engine, email).text, '/passwort-neu/').rsplit('/', 1)[1]
 
 
@@ -131,18 +167,50 @@ def test_a_reset_link_expires_after_7_days(login_user, engine, uow, context):
 
 
 def test_a_reset_request_for_an_unknown_email_answers_alike_and_sends_nothing(login_user, engine, uow, context):
-    with uow() as work:
-        accounts.request_password_reset(work, context(), 'niemand@example.org')
+    request_reset(uow, context(), 'niemand@example.org')
     assert mails_to(engine, 'niemand@example.org') == []
+
+
+class CountingHasher:
+    """The test's hasher, counting what the request path asks of it."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        self.calls += 1
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize('profile', ['stadtwerke-a', 'stadtwerke-b'])
+def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
+    login_user, engine, uow, context, profile
+):
+    from domain.model import OneTimeToken, OutboxMail, ResetRequest, Throttle
+
+    def effects() -> tuple:
+        with Session(engine) as session:
+            return tuple(len(session.exec(select(m)).all()) for m in (OneTimeToken, OutboxMail, AuditEntry))
+
+    before = effects()
+    for email in ('erika@example.org', 'niemand@example.org'):
+        ctx = context(profile)
+        ctx.hasher = CountingHasher(ctx.hasher)
+        with uow() as work:
+            accounts.request_password_reset(work, ctx, email)
+        assert ctx.hasher.calls == 0 and effects() == before  # nothing looked up, hashed, sent or audited yet
+    with Session(engine) as session:
+        assert [r.email for r in session.exec(select(ResetRequest))] == ['erika@example.org', 'niemand@example.org']
+        assert session.exec(select(Throttle)).all()  # the throttles count both alike
 
 
 def test_a_temporary_password_must_be_changed_at_first_login(login_user, engine, uow, context):
     ctx = context('stadtwerke-b')
-    with uow() as work:
-        accounts.request_password_reset(work, ctx, 'erika@example.org')
+    request_reset(uow, ctx)
     temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
-    with pytest.raises(InvalidCredentials):
-        login(uow, ctx)  # the old password no longer works
+    old = login(uow, ctx)  # until it is used, the old password still works: nobody is locked out by a request
+    with uow() as work:
+        assert accounts.session_is_valid(work, old.user_id, old.epoch)
     grant = login(uow, ctx, password=temporary)
     assert grant.must_change_password
     with uow() as work:
@@ -151,21 +219,39 @@ def test_a_temporary_password_must_be_changed_at_first_login(login_user, engine,
     assert not login(uow, ctx, password=NEW).must_change_password
     with uow() as work, pytest.raises(NotAllowed):
         accounts.set_initial_password(work, ctx, grant.user_id, NEW + 'x', NEW + 'x')
+    with pytest.raises(InvalidCredentials):
+        login(uow, ctx, password=temporary)  # it worked once
 
 
-def test_guessing_the_current_password_in_an_open_session_locks_like_a_login(login_user, uow, context, engine):
+def test_a_temporary_password_expires_after_24_hours(login_user, engine, uow, context):
+    ctx = context('stadtwerke-b')
+    request_reset(uow, ctx)
+    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    with pytest.raises(InvalidCredentials):
+        login(uow, context('stadtwerke-b', now=NOW + timedelta(hours=24, seconds=1)), password=temporary)
+
+
+def test_reset_requests_for_one_address_are_limited_per_hour(login_user, engine, uow, context):
+    for n in range(3):
+        request_reset(uow, context(address=f'192.0.2.{n}'))
+    with uow() as work, pytest.raises(MailBudgetSpent):
+        accounts.request_password_reset(work, context(address='192.0.2.9'), 'erika@example.org')
+    assert len([m for m in mails_to(engine, 'erika@example.org') if '/passwort-neu/' in m.text]) == 3
+
+
+def test_guessing_the_current_password_in_an_open_session_is_slowed_like_a_login(login_user, uow, context, engine):
     grant = login(uow, context())
-    for _ in range(5):
+    for _ in range(4):
         with uow() as work, pytest.raises(WrongCurrentPassword):
             accounts.change_password(work, context(), grant.user_id, 'geraten-123', NEW, NEW)
     with uow() as work, pytest.raises(TooManyAttempts) as locked:
         accounts.change_password(work, context(), grant.user_id, PASSWORD, NEW, NEW)  # even the right one waits
     assert locked.value.field == 'current_password'
     with pytest.raises(TooManyAttempts):
-        login(uow, context())  # one budget for the account
+        login(uow, context())  # one budget for the account and this address
     with Session(engine) as session:
         wrong = session.exec(select(AuditEntry).where(AuditEntry.action == 'current_password_wrong')).all()
-    assert len(wrong) == 5
+    assert len(wrong) == 4
 
 
 def test_changing_the_password_needs_the_current_one(login_user, uow, context):
@@ -184,7 +270,7 @@ def test_changing_the_password_needs_the_current_one(login_user, uow, context):
 def test_a_new_login_email_counts_only_once_confirmed_and_the_old_address_is_told(login_user, engine, uow, context):
     grant = login(uow, context())
     with uow() as work:
-        accounts.request_email_change(work, context(), grant.user_id, 'Erika.Neu@example.org')
+        accounts.request_email_change(work, context(), grant.user_id, 'Erika.Neu@example.org', PASSWORD)
     login(uow, context())  # still the old address until confirmed
     token = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
     with uow() as work:
@@ -195,19 +281,84 @@ def test_a_new_login_email_counts_only_once_confirmed_and_the_old_address_is_tol
         accounts.confirm_email_change(work, context(), token)
 
 
-def test_a_login_email_in_use_cannot_be_taken(login_user, engine, uow, context):
+def test_a_login_email_in_use_cannot_be_taken_and_the_answer_does_not_tell(login_user, engine, uow, context):
     other = make_customer(engine)
     make_login(engine, [other['id']], email='vergeben@example.org')
     grant = login(uow, context())
-    with uow() as work, pytest.raises(EmailAlreadyRegistered):
-        accounts.request_email_change(work, context(), grant.user_id, 'vergeben@example.org')
+    with uow() as work:
+        taken = accounts.request_email_change(work, context(), grant.user_id, 'vergeben@example.org', PASSWORD)
+    with uow() as work:
+        free = accounts.request_email_change(work, context(), grant.user_id, 'frei@example.org', PASSWORD)
+    assert (taken, free) == ('vergeben@example.org', 'frei@example.org')  # the same answer for both
+    explained = last_mail(engine, 'vergeben@example.org')
+    assert 'bereits' in explained.subject and '/email-bestaetigen/' not in explained.text
+    assert '/email-bestaetigen/' in last_mail(engine, 'frei@example.org').text
+    with uow() as work:
+        assert work.users.by_email('vergeben@example.org').id != grant.user_id
+        assert work.users.get(grant.user_id).email == 'erika@example.org'
+
+
+def test_a_login_email_change_needs_the_current_password(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        accounts.request_email_change(work, context(), grant.user_id, 'dieb@example.org', 'geraten')
+    assert mails_to(engine, 'dieb@example.org') == []
+
+
+def test_the_old_address_can_stop_a_change_and_every_session_ends(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'dieb@example.org', PASSWORD)
+    notice = last_mail(engine, 'erika@example.org')
+    assert 'dieb@example.org' in notice.text and 'Haben Sie das nicht selbst beantragt' in notice.text
+    stop = link_in(notice.text, '/email-aenderung-stoppen/').rsplit('/', 1)[1]
+    confirm = link_in(last_mail(engine, 'dieb@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        assert accounts.stop_email_change(work, context(), stop) == 'erika@example.org'
+    with uow() as work:
+        assert not accounts.session_is_valid(work, grant.user_id, grant.epoch)
+    with uow() as work, pytest.raises(TokenInvalid):
+        accounts.confirm_email_change(work, context(), confirm)
+    with uow() as work, pytest.raises(TokenInvalid):  # used once
+        accounts.stop_email_change(work, context(), stop)
+
+
+def test_a_confirmed_new_email_ends_every_session(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'erika.neu@example.org', PASSWORD)
+    token = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        accounts.confirm_email_change(work, context(), token)
+    with uow() as work:
+        assert not accounts.session_is_valid(work, grant.user_id, grant.epoch)
+    assert 'rufen Sie uns bitte sofort an' in last_mail(engine, 'erika@example.org').text
+
+
+def test_email_change_mails_are_limited_per_login_and_say_when_the_next_is_possible(login_user, engine, uow, context):
+    grant = login(uow, context())
+    for n in range(3):
+        with uow() as work:
+            accounts.request_email_change(work, context(), grant.user_id, f'neu{n}@example.org', PASSWORD)
+    with uow() as work, pytest.raises(MailBudgetSpent) as refused:
+        accounts.request_email_change(work, context(), grant.user_id, 'neu3@example.org', PASSWORD)
+    assert refused.value.field == 'new_email' and refused.value.params['at']
+    assert mails_to(engine, 'neu3@example.org') == []
+    with uow() as work:  # an hour later the login may ask again
+        accounts.request_email_change(
+            work,
+            context(now=context().now + timedelta(hours=1, minutes=1)),
+            grant.user_id,
+            'neu3@example.org',
+            PASSWORD,
+        )
 
 
 def test_profile_deletion_removes_the_login_but_keeps_the_customer(login_user, engine, uow, context):
     customer, _ = login_user
     grant = login(uow, context('wasserverband-c'))
     with uow() as work:
-        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id)
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, PASSWORD)
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).all() == []
         assert session.exec(select(UserCustomer)).all() == []
@@ -219,7 +370,7 @@ def test_profile_deletion_removes_the_login_but_keeps_the_customer(login_user, e
 def test_profile_deletion_is_refused_where_the_utility_does_it_on_request(login_user, uow, context):
     grant = login(uow, context('stadtwerke-a'))
     with uow() as work, pytest.raises(NotAllowed):
-        accounts.delete_profile(work, context('stadtwerke-a'), grant.user_id)
+        accounts.delete_profile(work, context('stadtwerke-a'), grant.user_id, PASSWORD)
 
 
 def test_a_second_customer_number_is_added_with_its_meter_number(login_user, engine, uow, context):
@@ -256,3 +407,52 @@ def test_the_overview_of_a_foreign_customer_is_refused(login_user, engine, uow, 
     assert view.customer_number == customer['customer_number'] and view.contracts[0].commodity == 'Strom'
     with uow() as work, pytest.raises(NotAllowed):
         customer_overview(work, grant.user_id, foreign['id'])
+
+
+def test_profile_removal_needs_the_current_password(login_user, engine, uow, context):
+    grant = login(uow, context('wasserverband-c'))
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, 'geraten')
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).one().id == grant.user_id
+
+
+def test_bank_account_and_mandate_need_the_current_password(login_user, engine, uow, context):
+    from domain import customer_data
+    from domain.model import BankAccount
+
+    customer, _ = login_user
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        customer_data.change_bank_account(
+            work, context(), grant.user_id, customer['id'], 'Dieb', 'DE89370400440532013000', True, 'geraten'
+        )
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).all() == []
+    with uow() as work:
+        customer_data.change_bank_account(
+            work, context(), grant.user_id, customer['id'], 'Erika', 'DE89370400440532013000', True, PASSWORD
+        )
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        customer_data.revoke_mandate(work, context(), grant.user_id, customer['id'], 'geraten')
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).one().mandate_revoked_at is None
+
+
+def test_a_second_factor_is_set_up_only_with_the_current_password(login_user, uow, context):
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        accounts.begin_second_factor(work, context(), grant.user_id, 'geraten')
+
+
+def test_counts_nobody_added_to_for_a_day_are_forgotten_hourly(login_user, engine, uow, context):
+    from domain.model import Throttle
+
+    with pytest.raises(InvalidCredentials):
+        login(uow, context(), password='falsch-falsch')
+    with uow() as work:
+        assert accounts.forget_old_throttles(work, context(now=NOW + timedelta(hours=23))) == 0
+    with uow() as work:
+        assert accounts.forget_old_throttles(work, context(now=NOW + timedelta(days=1, minutes=1))) > 0
+    with Session(engine) as session:
+        assert session.exec(select(Throttle)).all() == []

@@ -20,7 +20,7 @@ from tests.clock import travel
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
 
 BILL_DATE = date(2027, 1, 20)
-RUN_AT = datetime(2026, 12, 28, 10, 0, tzinfo=BERLIN)  # the DOMAIN.md 5 vector is the year 2026: billed at its end
+RUN_AT = datetime(2026, 12, 28, 10, 0, tzinfo=BERLIN)  # docs/domain.md §5's vector is the year 2026: billed at its end
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def config(engine, database_url, tmp_path):
 
 
 def electricity(engine, start=45210, end=48410, **overrides):
-    """The DOMAIN.md 5 vector: 3,200 kWh in 2026, price change on 1 July, 11 × 101 € paid."""
+    """The docs/domain.md §5 vector: 3,200 kWh in 2026, price change on 1 July, 11 × 101 € paid."""
     customer = make_customer(engine, **overrides)
     add_readings(
         engine,

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from domain.errors import StorageUnavailable
 from domain.model import AuditEntry, MeterReading, OutboxMail
@@ -61,7 +61,9 @@ def counts(engine, meter_number: str) -> tuple[int, int, int]:
         audits = s.exec(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == 'reading_submitted')
         ).one()
-        mails = s.exec(select(func.count()).select_from(OutboxMail).where(OutboxMail.text.contains(meter_number))).one()
+        mails = s.exec(
+            select(func.count()).select_from(OutboxMail).where(col(OutboxMail.text).contains(meter_number))
+        ).one()
     return readings, audits, mails
 
 

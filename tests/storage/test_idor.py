@@ -8,7 +8,7 @@ from domain import bills, contracts, customer_data, dashboard, installment, over
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, InboxMessage
 from tests import clock
-from tests.factories import add_readings, add_tariff, make_customer, make_login, year_end
+from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, year_end
 
 CONTACT = customer_data.ContactData('Hauptstraße', '1', '27749', 'Aue', '', 'x@example.org', False)
 
@@ -27,10 +27,10 @@ USE_CASES = [
     (
         'change_bank_account',
         lambda u, c, me, foreign: customer_data.change_bank_account(
-            u, c, me, foreign, 'Erika Muster', 'DE89370400440532013000', True
+            u, c, me, foreign, 'Erika Muster', 'DE89370400440532013000', True, PASSWORD
         ),
     ),
-    ('revoke_mandate', lambda u, c, me, foreign: customer_data.revoke_mandate(u, c, me, foreign)),
+    ('revoke_mandate', lambda u, c, me, foreign: customer_data.revoke_mandate(u, c, me, foreign, PASSWORD)),
     ('mandate_form', lambda u, c, me, foreign: customer_data.mandate_form(u, c, me, foreign)),
     ('inbox', lambda u, c, me, foreign: customer_data.inbox(u, me, foreign)),
     ('mark_read', lambda u, c, me, foreign: customer_data.mark_read(u, c, me, foreign, 1)),

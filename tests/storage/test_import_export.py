@@ -1,9 +1,12 @@
 """CSV exchange with the billing system: idempotent import, all-or-nothing files, file:line errors, export."""
 
+import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
@@ -189,3 +192,57 @@ def test_the_readings_export_lists_what_customers_submitted_since_a_date(engine,
         'meter_number;malo_id;register;reading_date;value;unit;source;plausibility;reason;submitted_at',
         '1EBZ0100000619;41373559241;1.8.1;2026-11-20;48410.000;kWh;customer;plausible;;2026-11-20T09:30:00+00:00',
     ]
+
+
+def test_free_text_that_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(engine, tmp_path):
+    import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
+    reasons = ['=HYPERLINK("http://evil.example","Beleg")', '+1+2', '-2+3', '@SUM(A1)', '\tTab', '\rCR', 'normal']
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0100000619')).one()
+        for day, reason in enumerate(reasons, start=1):
+            session.add(
+                MeterReading(
+                    meter_id=meter.id,
+                    obis='1.8.1',
+                    reading_date=date(2026, 11, day),
+                    value=Decimal('-5') if day == 1 else Decimal(48410 + day),  # a plain number is no formula
+                    source='customer',
+                    plausibility='implausible',
+                    reason=reason,
+                    submitted_at=datetime(2026, 11, day, 9, 30, tzinfo=UTC),
+                )
+            )
+        session.commit()
+    out = io.StringIO()
+    assert export(engine, 'readings', date(2026, 11, 1), out) == len(reasons)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline=''), delimiter=';'))[1:]
+    expected = [f"'{reason}".replace('\r', '\n') for reason in reasons[:-1]] + ['normal']
+    assert [row[8] for row in rows] == expected  # the carriage return kept inside its cell, as a line break
+    assert rows[0][4] == '-5.000'
+
+
+@pytest.mark.parametrize(
+    ('line', 'message'),
+    [
+        ('../../x;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;', "bill_number '../../x' may hold only"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;../secret.pdf', "pdf_file '../secret.pdf' must be"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;1.00;/etc/x.pdf', "pdf_file '/etc/x.pdf' must be"),
+        ('RE-1;V1;2026-01-20;2025-01-01;2025-12-31;annual;NaN;', "amount_gross 'NaN' is not a number"),
+    ],
+)
+def test_a_bill_line_that_names_a_path_or_no_number_is_refused(engine, tmp_path, line, message):
+    lines = [FILES['bills.csv'][0], line]
+    result = import_folder(
+        engine, write(tmp_path / 'in', **{'bills.csv': lines}), tmp_path / 'documents', SystemClock()
+    )
+    errors = [e for f in result.files for e in f.errors]
+    assert any(message in e for e in errors), errors
+    assert not (tmp_path / 'documents').exists() or not list((tmp_path / 'documents').rglob('*'))
+
+
+def test_a_pdf_beside_the_csv_is_kept_under_a_name_of_the_portals(engine, tmp_path):
+    result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock())
+    assert result.ok
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == 'RE-2025-0001')).one()
+    assert re.fullmatch(r'bills/[0-9a-f]{40}\.pdf', bill.pdf_path)

@@ -8,7 +8,7 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
 from domain.model import OutboxMail
@@ -62,7 +62,7 @@ def queue(engine, *recipients: str) -> None:
 
 def statuses(engine) -> list[str]:
     with Session(engine) as session:
-        return [m.status for m in session.exec(select(OutboxMail).order_by(OutboxMail.id))]
+        return [m.status for m in session.exec(select(OutboxMail).order_by(col(OutboxMail.id)))]
 
 
 async def test_queued_mails_are_delivered_by_smtp_with_text_and_html(engine, smtp_server):

@@ -22,7 +22,7 @@ from tests.storage.conftest import NOW, run
 def enrolled(uow, context, engine):
     customer = make_customer(engine)
     user = make_login(engine, [customer['id']], email='vorsichtig@example.org')
-    enrolment = run(uow, begin_second_factor, context(), user['id'])
+    enrolment = run(uow, begin_second_factor, context(), user['id'], PASSWORD)
     authenticator = pyotp.TOTP(enrolment.secret)
     with pytest.raises(SecondFactorInvalid):
         run(uow, confirm_second_factor, context(), user['id'], '000000')

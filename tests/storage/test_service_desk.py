@@ -54,9 +54,9 @@ def test_a_locked_login_is_shown_and_unlocked(uow, context, clerk, otto, engine)
     from domain.errors import InvalidCredentials, TooManyAttempts
 
     customer, _ = otto
-    for _ in range(5):
+    for n in range(20):  # guesses from many addresses hold the account back
         with pytest.raises(InvalidCredentials):
-            run(uow, login, context(), 'ottokar@example.org', 'falsch')
+            run(uow, login, context(address=f'203.0.113.{n}'), 'ottokar@example.org', 'falsch')
     with pytest.raises(TooManyAttempts):
         run(uow, login, context(), 'ottokar@example.org', PASSWORD)
     with uow() as u:
@@ -127,3 +127,13 @@ def test_a_locked_staff_member_can_do_nothing(uow, context, clerk, otto):
     run(uow, staff.set_active, context(), admin_id, clerk, False)
     with uow() as u, pytest.raises(NotAllowed):
         desk.find_customers(u, clerk, 'ottokar')
+
+
+def test_the_service_desk_too_sends_only_a_few_mails_an_hour_to_one_address(uow, context, clerk, otto, engine):
+    from domain.errors import MailBudgetSpent
+
+    customer, _ = otto
+    for _ in range(3):
+        run(uow, desk.send_reset, context(), clerk, customer['id'])
+    with pytest.raises(MailBudgetSpent):
+        run(uow, desk.send_reset, context(), clerk, customer['id'])

@@ -48,7 +48,9 @@ async def open_tab(base: str, path: str = '/') -> tuple[socketio.AsyncClient, st
     """What a browser does: load the page over HTTP, then connect its websocket; the socket and the page's id."""
     async with aiohttp.ClientSession() as http, http.get(base + path) as answer:
         html = await answer.text()
-    query = ast.literal_eval(QUERY.search(html).group(1))
+    found = QUERY.search(html)
+    assert found, f'no socket query in the page {path}'
+    query = ast.literal_eval(found.group(1))
     params = {**query, 'document_id': str(uuid.uuid4()), 'tab_id': str(uuid.uuid4()), 'old_tab_id': ''}
     url = base + '?' + '&'.join(f'{k}={str(v).lower() if isinstance(v, bool) else v}' for k, v in params.items())
     tab = socketio.AsyncClient(reconnection=False)

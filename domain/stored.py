@@ -1,0 +1,36 @@
+"""The names under which the portal keeps documents in its documents folder: its own choice, never a name, number or
+path that came from outside (an upload's file name, a bill number from the billing system)."""
+
+import hashlib
+import re
+import secrets
+
+LOGO = re.compile(r'logo\.(png|jpg|jpeg)')
+IMPORT_FOLDER_PREFIX = 'kp-import-'  # the back office's uploaded CSV files, in the system's temp folder
+
+
+def bill_file(content: bytes) -> str:
+    """A delivered bill PDF, named by its content: the same PDF delivered again is the same file."""
+    return f'bills/{hashlib.sha256(content).hexdigest()[:40]}.pdf'
+
+
+def inbox_file(customer_id: int) -> str:
+    """A document staff put into a customer's inbox."""
+    return f'inbox/{customer_id}-{secrets.token_hex(12)}.pdf'
+
+
+def logo_file(suffix: str) -> str:
+    """The utility's logo uploaded in the back office (`.png`, `.jpg` or `.jpeg`)."""
+    name = f'logo{suffix.lower()}'
+    if not LOGO.fullmatch(name):
+        raise ValueError(f'not a logo file type: {suffix!r}')
+    return name
+
+
+def image_suffix(content: bytes) -> str | None:
+    """`.png` or `.jpg` by the file's own signature (not by its name), else None."""
+    if content.startswith(b'\x89PNG\r\n\x1a\n'):
+        return '.png'
+    if content.startswith(b'\xff\xd8\xff'):
+        return '.jpg'
+    return None

@@ -1,0 +1,69 @@
+"""Stored documents (bill PDFs, inbox attachments) under the data folder's `documents/`: named by the portal, never
+by input, and every path checked to stay inside that folder, on the way in and on the way out."""
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from domain.stored import IMPORT_FOLDER_PREFIX
+
+
+class OutsideDocuments(ValueError):
+    """A relative path that would leave the documents folder (`../`, an absolute path, a symlink out)."""
+
+
+def inside(documents: Path, relative: str) -> Path:
+    """The absolute path of `relative` under `documents`, or OutsideDocuments."""
+    base = documents.resolve()
+    target = (base / relative).resolve()
+    if base not in target.parents:
+        raise OutsideDocuments(f'{relative!r} lies outside {base}')
+    return target
+
+
+def store(documents: Path, relative: str, content: bytes) -> Path:
+    """Write atomically (a crash leaves no half file) at a name the portal chose."""
+    target = inside(documents, relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix('.part')
+    partial.write_bytes(content)
+    partial.replace(target)
+    return target
+
+
+class FolderFiles:
+    """The documents folder as the portal's `DocumentFiles` (domain/ports.py)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def locate(self, relative: str) -> Path | None:
+        try:
+            path = inside(self.root, relative)
+        except OutsideDocuments:
+            return None
+        return path if path.is_file() else None
+
+    def store(self, relative: str, content: bytes) -> None:
+        store(self.root, relative, content)
+
+    def remove(self, relative: str) -> None:
+        path = self.locate(relative)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def remove_stale_import_folders(older_than: timedelta, now: datetime) -> int:
+    """Upload folders of import pages that were never closed properly (a crash, a killed process): removed once
+    they are `older_than`; returns how many."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f'{IMPORT_FOLDER_PREFIX}*'):
+        try:
+            changed = datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)
+        except OSError:
+            continue
+        if folder.is_dir() and now - changed > older_than:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
