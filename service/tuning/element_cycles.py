@@ -1,10 +1,10 @@
 """Each NiceGUI element keeps its props, classes and style in observable collections that hold their own bound
 method `_update` as change handler: three reference cycles per element, so a page a customer has left is not
-freed when NiceGUI lets go of it but waits for Python's cyclic garbage collector, which then walks and frees some
-1,000 objects per page in one of its full collections (up to 0.8 s each at a peak; while it runs, nothing else
-does). The collections now find their `_update` when a change is handled, as the first handler as before, instead
-of storing it, and a page is freed by reference counting the moment it is let go. (NiceGUI's nested collections
-ask their parent for its handlers: they get `_update` the same way.)"""
+freed when NiceGUI lets go of it but waits for Python's cyclic garbage collector, which then walks and frees it in
+one of its full collections, a pause in which nothing else runs (docs/operations.md). The collections now find
+their `_update` when a change is handled, as the first handler as before, instead of storing it, and a page is
+freed by reference counting the moment it is let go. (NiceGUI's nested collections ask their parent for its
+handlers: they get `_update` the same way.)"""
 
 from collections.abc import Callable
 from typing import Any

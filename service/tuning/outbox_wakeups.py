@@ -1,7 +1,7 @@
 """Each connected tab's NiceGUI outbox waits for something to send with a one-second timeout, after which it only
 looks whether it has been stopped and waits again; but `Outbox.stop` wakes it anyway. On Python 3.11 every such
-timeout makes a task and cancels it: with 1,000 customers sitting on their dashboards, almost half the portal's
-CPU. That wait is the only `wait_for` in NiceGUI's outbox module: there it now waits for its wake-up alone."""
+timeout makes a task and cancels it: every second, for every customer who only sits on a page. That wait is the
+only `wait_for` in NiceGUI's outbox module: there it now waits for its wake-up alone (docs/operations.md)."""
 
 import asyncio
 import types

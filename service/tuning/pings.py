@@ -1,8 +1,8 @@
 """engine.io pings every connected tab. NiceGUI derives the pings from the reconnect time at its start-up (with
 10 s: every 8 s, answer within 4 s), but at a peak the event loop is seconds behind, and a tab whose answer waited
-unread longer than that was dropped (hundreds of waiting login pages at 2,000 customers); idle, 2,000 tabs cost
-250 pings a second and engine.io's check of each tab every 4 s. NiceGUI has no setting for them: after its
-start-up they are set as engine.io's own defaults, every 25 s, answer within 20 s."""
+unread longer than that was dropped; idle, each tab is pinged three times as often as engine.io's defaults would
+(docs/operations.md). NiceGUI has no setting for them: after its start-up they are set as engine.io's own
+defaults, every 25 s, answer within 20 s."""
 
 from nicegui import app, core
 

@@ -1,6 +1,6 @@
 """A page that only sends the browser on (`redirect`). NiceGUI has made a client for the page all the same, and as
 no browser ever connects to it, it would keep it for a minute, its outbox asking ten times a second whether a
-browser has connected: each login passes one such page, and at a login peak those cost a tenth of a core. So the
+browser has connected: each login passes such pages, and at a login peak they add up (docs/operations.md). So the
 client is deleted as soon as the redirect has gone out."""
 
 from nicegui import context

@@ -1,8 +1,8 @@
 """python-socketio's manager finds the rooms of a socket by looking through all rooms, twice when it disconnects
 (NiceGUI asks for them, then the manager leaves them). Every tab has two rooms (its socket's and its page's), so
-with 2,000 customers connected each page change looked through 4,000 rooms twice: a seventh of the event loop's
-time at a login peak. `RoomsBySocket` also keeps each socket's rooms. NiceGUI makes its socket.io server at import,
-with python-socketio's manager: it gets this one at start."""
+each page change costs time in proportion to the customers connected: at a login peak with thousands connected, a
+large share of the event loop (docs/operations.md). `RoomsBySocket` also keeps each socket's rooms. NiceGUI makes
+its socket.io server at import, with python-socketio's manager: it gets this one at start."""
 
 from typing import Any
 
