@@ -30,7 +30,6 @@ def install(enabled: bool = True, skip: Collection[str] = ()) -> list[str]:
         if any(need not in _undo for need in patch.needs):
             log.warning('tuning %r left off: it needs %s', patch.name, ', '.join(patch.needs))
             continue
-        assert patch.apply is not None
         _undo[patch.name] = patch.apply()
     return list(_undo)
 

@@ -17,13 +17,12 @@ Undo = Callable[[], None]
 class Patch:
     """`name` (as in `KUNDENPORTAL_TUNING_SKIP`), the `library` whose internals it relies on ('python' for the
     interpreter), the `versions` it was written and measured for ('3.18.*' or an exact '5.18.1'), and `apply`,
-    which installs it and returns how to take it out again (the tests start and stop the portal many times); a
-    patch without `apply` is applied to each object it is for, e.g. an engine."""
+    which installs it and returns how to take it out again (the tests start and stop the portal many times)."""
 
     name: str
     library: str
     versions: str
-    apply: Callable[[], Undo] | None = None
+    apply: Callable[[], Undo]
     needs: tuple[str, ...] = ()  # other patches without which this one would do harm
 
 
