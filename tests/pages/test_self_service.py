@@ -218,7 +218,7 @@ async def test_inbox_marks_messages_read_and_counts_unread_in_the_navigation(use
     add_price_change_message(db, customer['id'])
     await log_in(user, 'otto@example.org', PASSWORD)
     await user.should_see('Posteingang (1 ungelesen)')
-    await user.should_see('1 ungelesene Nachricht(en) im Posteingang')
+    await user.should_see('1 ungelesene Nachricht im Posteingang')
     await user.open('/posteingang')
     await see(user, 'Preisänderung zum 1.1.')
     button(user, 'Als gelesen markieren').click()

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from domain import registration
 from domain.errors import (
+    AlreadyActive,
     CustomerAlreadyRegistered,
     EmailAlreadyRegistered,
     IdentifiersDoNotMatch,
@@ -53,7 +54,7 @@ def test_an_activation_link_works_once(engine, uow, context):
     token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
     with uow() as work:
         registration.confirm_link(work, context(), token)
-    with uow() as work, pytest.raises(TokenInvalid):
+    with uow() as work, pytest.raises(AlreadyActive):  # a second click: the access is active, log in
         registration.confirm_link(work, context(), token)
 
 
