@@ -37,7 +37,7 @@ from pages import settings as settings_page
 from pages.admission import PageQueue
 from pages.limits import RequestLimits
 from pages.security import SecurityHeaders, same_origin
-from service import tuning
+from service import hardening, tuning
 from service.background import Background
 from service.runner import Portal
 from storage.database import make_engine, migrate, reachable
@@ -126,6 +126,9 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     on = tuning.install(settings.tuning, settings.tuning_skipped)
     log.info('tuning: %s', ', '.join(on) if on else 'off')
     app.on_shutdown(tuning.uninstall)
+    if not hardening.install():
+        log.warning('socket.io messages are not bound to their own tab: NiceGUI is not the version it was written for')
+    app.on_shutdown(hardening.uninstall)
     background = Background(engine, portal, sender, settings.mail_poll_seconds)
     background.register()
     portal.mail_queued = _both(sender.wake.set, background.wake.set)
