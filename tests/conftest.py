@@ -5,6 +5,7 @@ database cloned from a migrated template. Without it the PostgreSQL half is skip
 where a missing PostgreSQL is an error and never a silent skip.
 """
 
+import gc
 import os
 import shutil
 import uuid
@@ -19,6 +20,9 @@ os.environ.update(
         'KUNDENPORTAL_DEMO': '0',
         'KUNDENPORTAL_BASE_URL': 'http://portal.test',
         'KUNDENPORTAL_MAIL_POLL_SECONDS': '0.2',
+        # The collector patch unfreezes everything at each shutdown of the portal, which the tests start and stop
+        # hundreds of times; tests/tuning checks it, and the browser tests run the portal with it (see below).
+        'KUNDENPORTAL_TUNING_SKIP': 'collector',
     }
 )
 
@@ -29,6 +33,15 @@ from tests.clock import SUITE_NOW, travel
 
 PG_URL = os.environ.get('KUNDENPORTAL_TEST_POSTGRES_URL', '')
 BACKENDS = ['sqlite', 'postgresql']
+
+
+def pytest_sessionstart(session):
+    """NiceGUI's `user` fixture collects garbage twice per test, walking every object the imports made: a tenth of
+    a second each, a fifth of a page test. Those objects live as long as the run: set aside once, not walked again."""
+    import app  # noqa: F401 - everything the portal imports
+
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -100,7 +100,8 @@ def start_portal(database_url, mail, tmp_path):
     def start(profile: str) -> str:
         port = free_port()
         base = f'http://127.0.0.1:{port}'
-        env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
+        # the portal as in production: every tuning on (the page tests leave the collector out)
+        env = {k: v for k, v in os.environ.items() if k not in ('PYTEST_CURRENT_TEST', 'KUNDENPORTAL_TUNING_SKIP')}
         env.update(
             {
                 'KUNDENPORTAL_DATABASE_URL': database_url,

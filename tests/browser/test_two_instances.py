@@ -60,7 +60,7 @@ def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis
 
     def instance(name: str) -> str:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
+        env = {k: v for k, v in os.environ.items() if k not in ('PYTEST_CURRENT_TEST', 'KUNDENPORTAL_TUNING_SKIP')}
         env.update(
             {
                 'KUNDENPORTAL_DATABASE_URL': database_url,

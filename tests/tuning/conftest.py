@@ -4,6 +4,7 @@ real app.py through NiceGUI's `user` fixture on SQLite, with the page tests' fix
 
 import ast
 import asyncio
+import gc
 import re
 import socket
 import uuid
@@ -67,3 +68,15 @@ async def close_tab(tab: socketio.AsyncClient) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError('the server still holds the socket')
+
+
+@pytest.fixture(autouse=True)
+def production_tuning(monkeypatch):
+    """Every tuning as in production (the page tests leave the collector out), and nothing set aside by the test
+    run itself (tests/conftest.py sets the imports aside): the collector's counts start from nothing. Afterwards the
+    imports are set aside again for the tests that follow."""
+    monkeypatch.delenv('KUNDENPORTAL_TUNING_SKIP', raising=False)
+    gc.unfreeze()
+    yield
+    gc.collect()
+    gc.freeze()
