@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from domain.api_tokens import allows, authenticate, changes
+from domain.bills import deliver_bill_copies
 from domain.model import ApiToken
 from service.runner import Portal
 
@@ -48,7 +49,8 @@ class ChangeOut(BaseModel):
     at: datetime
     kind: str = Field(
         description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
-        'contact_data_changed, paperless_on, paperless_off'
+        'contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: bill=<number>; answer '
+        'with POST /bills carrying its PDF)'
     )
     customer_number: str
     details: str
@@ -185,7 +187,10 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             pdfs[number] = content
         if errors:
             return JSONResponse(status_code=422, content={'detail': errors})
-        return await _upsert('bills', body, token, pdfs)
+        answer = await _upsert('bills', body, token, pdfs)
+        if pdfs and isinstance(answer, Upserted):
+            await portal.act(deliver_bill_copies)  # copies customers asked for reach them now
+        return answer
 
     app.include_router(router)
 

@@ -1,13 +1,19 @@
-"""Rechnungen for the customer: the list from the utility's cut-off year on, and who may fetch which PDF."""
+"""Rechnungen for the customer (docs/domain.md §9): the list from the utility's cut-off year on and no older than the
+eight years bills are kept, who may fetch which PDF, and a copy asked for where a listed bill has no PDF yet: the
+request reaches staff (review queue) and the billing system (change feed); the PDF, once delivered by the API, an
+import or a staff upload, reaches the customer's Rechnungen and inbox with a mail (`deliver_bill_copies`)."""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from domain.clock import local_day
 from domain.errors import NotAllowed
-from domain.model import id_of
+from domain.mails import compose
+from domain.model import AuditEntry, Bill, InboxMessage, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
+from domain.staff import active_staff
 
 
 @dataclass(frozen=True)
@@ -22,17 +28,31 @@ class BillRow:
     due_date: date | None
     replaced_by: str
     has_pdf: bool
+    copy_requested: date | None = None  # a copy asked for and not delivered yet
+
+
+RETENTION_YEARS = 8  # bills are kept eight years (§147 AO): older ones are not listed
+
+
+def first_year(ctx: Context) -> int:
+    """The first billing year listed: the utility's cut-off year, but no more than eight years back."""
+    return max(ctx.profile.bills.online_from_year, ctx.today.year - RETENTION_YEARS)
+
+
+def _listed(bill: Bill, ctx: Context) -> bool:
+    return bill.period_end.year >= first_year(ctx)
 
 
 def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[BillRow]:
     ensure_owner(uow, user_id, customer_id)
     contracts = uow.customers.contracts(customer_id)
-    bills = [
-        b
-        for b in uow.billing.bills([id_of(c) for c in contracts])
-        if b.period_end.year >= ctx.profile.bills.online_from_year
-    ]
+    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if _listed(b, ctx)]
     replaced_by = {b.replaces_id: b.bill_number for b in bills if b.replaces_id is not None}
+    requested = {
+        _copy_of(item): local_day(item.created_at)
+        for item in uow.billing.open_reviews(customer_id)
+        if item.kind == COPY_KIND
+    }
     return [
         BillRow(
             b.bill_number,
@@ -45,6 +65,7 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
             b.due_date,
             replaced_by.get(id_of(b), ''),
             bool(b.pdf_path),
+            requested.get(b.bill_number) if not b.pdf_path else None,
         )
         for b in bills
     ]
@@ -54,9 +75,113 @@ def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str)
     """The stored PDF's path (relative to the documents folder) — only for a bill of one of the login's customers,
     from the cut-off year on. Anything else answers alike, so bill numbers cannot be probed."""
     bill = uow.billing.bill_by_number(bill_number)
-    if bill is None or not bill.pdf_path or bill.period_end.year < ctx.profile.bills.online_from_year:
+    if bill is None or not bill.pdf_path or not _listed(bill, ctx):
         raise NotAllowed()
     contract = uow.billing.contract(bill.contract_id)
     if contract.customer_id not in uow.users.customer_ids(user_id):
         raise NotAllowed()
     return bill.pdf_path
+
+
+COPY_KIND = 'bill_copy'
+
+
+def _copy_of(item: ReviewItem) -> str:
+    return dict(part.split('=', 1) for part in item.details.split() if '=' in part).get('bill', '')
+
+
+def request_bill_copy(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, bill_number: str) -> date:
+    """ "Kopie anfordern" for a listed bill of the customer's without a PDF: staff and the billing system are asked
+    for it, the customer gets a mail. Returns the day of the request (an earlier open one, if there is one)."""
+    ensure_owner(uow, user_id, customer_id)
+    contract_ids = {id_of(c) for c in uow.customers.contracts(customer_id)}
+    bill = uow.billing.bill_by_number(bill_number)
+    if bill is None or bill.contract_id not in contract_ids or bill.pdf_path or not _listed(bill, ctx):
+        raise NotAllowed()
+    for item in uow.billing.open_reviews(customer_id):
+        if item.kind == COPY_KIND and _copy_of(item) == bill_number:
+            return local_day(item.created_at)
+    uow.billing.add_review(
+        ReviewItem(
+            customer_id=customer_id,
+            contract_id=bill.contract_id,
+            kind=COPY_KIND,
+            created_at=ctx.now,
+            details=f'bill={bill_number}',
+        )
+    )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user_id}',
+            action='bill_copy_requested',
+            customer_id=customer_id,
+            details=f'bill={bill_number} period={bill.period_start.isoformat()}..{bill.period_end.isoformat()}',
+            address=ctx.address,
+        )
+    )
+    recipient = uow.users.owner_email(customer_id)
+    if recipient:
+        uow.queue_mail(compose(ctx, recipient, 'bill_copy_requested', number=bill_number), ctx.now)
+    uow.commit()
+    return ctx.today
+
+
+def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
+    """Copies asked for whose PDF has arrived (API, import, staff upload): into the customer's Rechnungen (the bill
+    has its PDF now) and inbox, with a mail; the request is done. Returns how many were delivered."""
+    delivered = 0
+    for item in uow.desk.reviews('open'):
+        if item.kind != COPY_KIND:
+            continue
+        bill = uow.billing.bill_by_number(_copy_of(item))
+        if bill is None or not bill.pdf_path:
+            continue
+        item.status, item.decided_at, item.decision_note = 'accepted', ctx.now, 'PDF geliefert'
+        uow.data.save(
+            InboxMessage(
+                customer_id=item.customer_id,
+                created_at=ctx.now,
+                kind='bill',
+                subject=f'Rechnungskopie {bill.bill_number}',
+                body=f'Die Kopie Ihrer Rechnung {bill.bill_number} liegt bereit: unter Rechnungen und hier als PDF.',
+                document_path=bill.pdf_path,
+            )
+        )
+        recipient = uow.users.owner_email(item.customer_id)
+        if recipient:
+            uow.queue_mail(compose(ctx, recipient, 'bill_copy_ready', number=bill.bill_number), ctx.now)
+        uow.audit(
+            AuditEntry(
+                at=ctx.now,
+                actor='system',
+                action='bill_copy_delivered',
+                customer_id=item.customer_id,
+                details=f'bill={bill.bill_number}',
+            )
+        )
+        delivered += 1
+    uow.commit()
+    return delivered
+
+
+def attach_bill_copy(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, relative: str) -> None:
+    """Staff upload the PDF of a bill a customer asked a copy of (stored by the caller at a name of the portal's):
+    the bill has its PDF from now on, and the copy is delivered at once."""
+    active_staff(uow, staff_id)
+    item = uow.desk.review(item_id)
+    bill = uow.billing.bill_by_number(_copy_of(item)) if item is not None and item.kind == COPY_KIND else None
+    if item is None or item.status != 'open' or bill is None:
+        raise NotAllowed()
+    bill.pdf_path = relative
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'staff:{staff_id}',
+            action='bill_pdf_uploaded',
+            customer_id=item.customer_id,
+            details=f'bill={bill.bill_number}',
+            address=ctx.address,
+        )
+    )
+    deliver_bill_copies(uow, ctx)

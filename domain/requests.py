@@ -257,6 +257,7 @@ CHANGE_KINDS = {
     'contact_data_changed': 'Kontaktdaten',
     'paperless_on': 'Onlinekunde (an)',
     'paperless_off': 'Onlinekunde (aus)',
+    'bill_copy_requested': 'Rechnungskopie angefordert',
 }
 
 

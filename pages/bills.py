@@ -2,10 +2,11 @@
 
 from nicegui import app, ui
 
-from domain.bills import BillRow, bill_document, bill_list
+from domain.bills import BillRow, bill_document, bill_list, first_year, request_bill_copy
 from domain.i18n import day, money
+from pages import session
 from pages.downloads import owned_document
-from pages.forms import page_title
+from pages.forms import client_address, page_title
 from pages.language import t
 from pages.protected import protected_page
 from service.runner import Portal
@@ -17,12 +18,12 @@ def create(portal: Portal) -> None:
         page_title(t('bills.title'))
         if me.customer_id is None:
             return
-        ui.label(t('bills.intro', year=portal.profile.bills.online_from_year))
+        ui.label(t('bills.intro', year=first_year(portal.context())))
         rows = await portal.act(bill_list, me.user_id, me.customer_id)
         if not rows:
             ui.label(t('bills.none'))
         for row in rows:
-            _bill(row)
+            _bill(portal, me, row)
 
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
@@ -46,7 +47,7 @@ def _status(row: BillRow) -> str:
     return t('bills.status_even')
 
 
-def _bill(row: BillRow) -> None:
+def _bill(portal: Portal, me: session.LoggedIn, row: BillRow) -> None:
     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between wrap gap-2'):
         with ui.column().classes('gap-0'):
             ui.label(f'{t("bills.kinds." + row.kind)} {day(row.period_start)} – {day(row.period_end)}').classes(
@@ -62,5 +63,20 @@ def _bill(row: BillRow) -> None:
                 icon='download',
                 on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf'),
             ).props(f'outline no-caps aria-label="{t("bills.download")}"')
+        elif row.copy_requested is not None:
+            ui.label(t('bills.copy_requested', date=day(row.copy_requested))).classes('text-grey-8')
         else:
-            ui.label(t('bills.no_pdf')).classes('text-grey-7')
+            status = ui.column().classes('gap-0')
+
+            async def ask(number: str = row.bill_number) -> None:
+                asked = await session.act(
+                    portal, me, request_bill_copy, me.user_id, me.customer_id, number, address=client_address()
+                )
+                if asked is not None:
+                    copy.set_visibility(False)
+                    with status:
+                        ui.label(t('bills.copy_requested', date=day(asked))).classes('text-grey-8').props('role=status')
+
+            copy = ui.button(t('bills.copy'), icon='content_copy', on_click=ask).props(
+                f'outline no-caps aria-label="{t("bills.copy")}"'
+            )

@@ -7,6 +7,7 @@ from pathlib import Path
 from nicegui import run, ui
 
 from domain import api_tokens, profile_admin, staff
+from domain.bills import deliver_bill_copies
 from domain.errors import DomainError
 from domain.stored import IMPORT_FOLDER_PREFIX, image_suffix, logo_file
 from pages import staff_session
@@ -73,6 +74,8 @@ def _exchange_pages(portal: Portal) -> None:
             result = await run.io_bound(portal.importer, folder, not apply, f'staff:{me.staff_id}')
             if result is None:  # NiceGUI's answer when the portal is stopping
                 return
+            if apply and result.ok:
+                await portal.act(deliver_bill_copies)  # copies customers asked for, if the import brought them
             with report:
                 for file in result.files:
                     if file.errors:

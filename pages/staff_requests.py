@@ -2,19 +2,23 @@
 
 from datetime import datetime
 
-from nicegui import ui
+from nicegui import run, ui
 
 from domain import requests
+from domain.bills import COPY_KIND, attach_bill_copy
 from domain.clock import BERLIN
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.exports import staff_export
+from domain.stored import bill_file
 from pages import staff_session
-from pages.forms import Form, client_address, page_title
+from pages.forms import Form, client_address, file_picker, page_title
 from pages.language import t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
+
+COPY_BYTES = 20 * 2**20  # a bill's PDF uploaded for a copy a customer asked for
 
 
 def create(portal: Portal) -> None:
@@ -232,7 +236,10 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         ).props('role=heading aria-level=2')
         ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
         ui.label(row.details).classes('text-grey-8')
-        ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
+        if row.kind == COPY_KIND:
+            _copy_upload(portal, me, row, refresh)
+        else:
+            ui.label(f'{t("staff.review_reason")}: {row.reason}').style('white-space: pre-wrap')
         form = Form()
         note = ui.textarea(t('staff.review_note')).classes('w-full').props('outlined maxlength=2000')
         form.fields['note'] = note
@@ -243,6 +250,23 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         with ui.row().classes('gap-2'):
             ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
             ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
+
+
+def _copy_upload(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) -> None:
+    """A bill copy a customer asked for: staff upload the PDF (if the billing system does not deliver it)."""
+
+    async def uploaded(event) -> None:
+        content = await event.file.read()
+        if not content.startswith(b'%PDF') or portal.files is None:
+            ui.notify(t('staff.message_pdf_only'), type='warning')
+            return
+        relative = bill_file(content)
+        await run.io_bound(portal.files.store, relative, content)
+        if await staff_session.done(portal, me, attach_bill_copy, me.staff_id, row.item_id, relative):
+            ui.notify(t('staff.copy_delivered'), type='positive')
+            await refresh()
+
+    file_picker(t('staff.copy_upload'), uploaded, '.pdf', COPY_BYTES, lambda: staff_session.valid(portal, me))
 
 
 async def _save(portal: Portal, me: StaffMe, form: Form, refresh, use_case, *args) -> None:

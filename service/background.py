@@ -14,6 +14,7 @@ from nicegui import app, run
 from sqlalchemy import Engine
 
 from domain.accounts import forget_old_throttles, send_requested_resets
+from domain.bills import deliver_bill_copies
 from domain.errors import DomainError
 from domain.registration import forget_unconfirmed
 from service import tuning
@@ -114,6 +115,7 @@ class Background:
         while True:
             try:
                 await self.portal.act(forget_unconfirmed)
+                await self.portal.act(deliver_bill_copies)  # PDFs that came by a file import (the CLI)
                 await self.portal.act(forget_old_throttles)
             except DomainError:
                 log.warning('clean-up of unconfirmed registrations and old counts failed; next try in an hour')

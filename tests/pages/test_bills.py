@@ -3,7 +3,7 @@
 import subprocess
 
 import pytest
-from nicegui import app
+from nicegui import app, ui
 from sqlmodel import Session, col, select
 
 from domain.model import Bill
@@ -15,6 +15,7 @@ from tests.factories import (
     add_readings,
     add_tariff,
     annual_bill_date,
+    last_mail,
     last_year,
     make_customer,
     make_login,
@@ -66,7 +67,19 @@ async def test_the_list_shows_date_number_period_amount_and_status(user, billed)
     await user.should_see(f'Jahresrechnung 01.01.{year} – 31.12.{year}')
     await user.should_see('Nachzahlung')
     await user.should_see(f'Rechnungsnummer {otto["bill_number"]}')  # the imported bill without a PDF is listed
-    await user.should_see('PDF auf Anfrage')
+    await user.should_see(f'ab dem Abrechnungsjahr {clock.today().year - 8}')  # kept eight years
+
+
+async def test_a_bill_without_a_pdf_has_kopie_anfordern(user, billed, db):
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, 'Kopie anfordern')
+    button(user, 'Kopie anfordern').click()
+    await see(user, f'Kopie angefordert am {clock.today():%d.%m.%Y}')
+    assert 'angefordert' in last_mail(db, 'otto@example.org').subject
+    await user.open('/rechnungen')  # and so it stays until the PDF is there
+    await see(user, f'Kopie angefordert am {clock.today():%d.%m.%Y}')
+    assert not [b for b in user.find(ui.button).elements if b.text == 'Kopie anfordern']
 
 
 async def test_the_owner_downloads_the_pdf_with_the_amounts_of_the_list(user, billed, tmp_path):

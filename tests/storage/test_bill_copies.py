@@ -1,0 +1,127 @@
+"""Every listed bill is reachable (docs/domain.md §9): a copy asked for reaches staff and the change feed, and the
+PDF, once delivered, reaches the customer; bills older than eight years are not listed."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import bills
+from domain.clock import SystemClock
+from domain.errors import NotAllowed
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, ReviewItem
+from domain.requests import customer_changes
+from storage.importer import import_rows
+from tests import clock
+from tests.factories import last_mail, make_customer, make_login
+from tests.storage.conftest import run
+
+PDF = b'%PDF-1.4\n% Kopie\n%%EOF\n'
+
+
+@pytest.fixture
+def owner(engine):
+    customer = make_customer(engine, last_name='Kopie')
+    login = make_login(engine, [customer['id']], email='kopie@example.org')
+    return customer, login
+
+
+def test_a_copy_is_asked_for_once_and_reaches_staff_and_the_change_feed(uow, context, engine, owner, clerk):
+    customer, login = owner
+    [row] = run(uow, bills.bill_list, context(), login['id'], customer['id'])
+    assert not row.has_pdf and row.copy_requested is None
+    day = run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    again = run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    assert day == again == clock.today()
+    with Session(engine) as session:
+        [item] = session.exec(select(ReviewItem)).all()
+    assert (item.kind, item.details) == ('bill_copy', f'bill={customer["bill_number"]}')
+    assert 'angefordert' in last_mail(engine, 'kopie@example.org').subject
+    with uow() as u:
+        [change] = customer_changes(u, clerk, 'bill_copy_requested')
+    assert customer['bill_number'] in change.details
+    [row] = run(uow, bills.bill_list, context(), login['id'], customer['id'])
+    assert row.copy_requested == clock.today()
+
+
+def test_nobody_asks_for_a_copy_of_someone_elses_bill_or_of_one_with_a_pdf(uow, context, engine, owner):
+    customer, login = owner
+    other = make_customer(engine, last_name='Fremd')
+    with pytest.raises(NotAllowed):
+        run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], other['bill_number'])
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
+        bill.pdf_path = 'bills/x.pdf'
+        session.add(bill)
+        session.commit()
+    with pytest.raises(NotAllowed):
+        run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+
+
+def test_a_pdf_delivered_by_the_api_reaches_the_customer(uow, context, engine, owner, tmp_path):
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
+        contract = session.get(Contract, bill.contract_id)
+    row = {
+        'bill_number': bill.bill_number,
+        'contract_number': contract.contract_number,
+        'bill_date': bill.bill_date.isoformat(),
+        'period_start': bill.period_start.isoformat(),
+        'period_end': bill.period_end.isoformat(),
+        'kind': 'annual',
+        'amount_gross': str(bill.amount_gross),
+    }
+    result = import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {bill.bill_number: PDF})
+    assert not result.errors
+    assert run(uow, bills.deliver_bill_copies, context()) == 1
+    assert run(uow, bills.deliver_bill_copies, context()) == 0  # once
+    [listed] = run(uow, bills.bill_list, context(), login['id'], customer['id'])
+    assert listed.has_pdf and listed.copy_requested is None
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+        assert session.exec(select(ReviewItem)).one().status == 'accepted'
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_copy_delivered')).one()
+    assert message.document_path == listed_path(engine, bill.bill_number)
+    assert 'liegt bereit' in last_mail(engine, 'kopie@example.org').subject
+
+
+def test_staff_upload_the_pdf_of_a_copy_asked_for(uow, context, engine, owner, clerk):
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    with Session(engine) as session:
+        item = session.exec(select(ReviewItem)).one()
+    run(uow, bills.attach_bill_copy, context(), clerk, item.id, 'bills/kopie.pdf')
+    assert listed_path(engine, customer['bill_number']) == 'bills/kopie.pdf'
+    with Session(engine) as session:
+        assert session.exec(select(InboxMessage)).one().document_path == 'bills/kopie.pdf'
+    with pytest.raises(NotAllowed):  # done
+        run(uow, bills.attach_bill_copy, context(), clerk, item.id, 'bills/kopie.pdf')
+
+
+def test_bills_older_than_eight_years_are_not_listed(uow, context, engine, owner):
+    customer, login = owner
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        year = clock.today().year - 9
+        session.add(
+            Bill(
+                bill_number='RE-ALT',
+                contract_id=contract.id,
+                bill_date=date(year + 1, 1, 20),
+                period_start=date(year, 1, 1),
+                period_end=date(year, 12, 31),
+                amount_gross=Decimal('10.00'),
+            )
+        )
+        session.commit()
+    listed = [r.bill_number for r in run(uow, bills.bill_list, context(), login['id'], customer['id'])]
+    assert listed == [customer['bill_number']]
+    assert bills.first_year(context()) == clock.today().year - 8
+
+
+def listed_path(engine, number: str) -> str:
+    with Session(engine) as session:
+        return session.exec(select(Bill).where(Bill.bill_number == number)).one().pdf_path
