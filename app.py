@@ -29,6 +29,7 @@ from pages import (
     installment,
     language,
     login,
+    lost_access,
     overview,
     readings,
     registration,
@@ -54,6 +55,7 @@ log = logging.getLogger('kundenportal')
 RECONNECT_SECONDS = 10.0
 PAGES = (
     login,
+    lost_access,
     registration,
     overview,
     contracts,

@@ -90,6 +90,13 @@ class EmailAlreadyRegistered(DomainError):
     field = 'email'
 
 
+class EmailOfAnotherLogin(DomainError):
+    """For staff only: customers never learn whether an address has a login (issue 22)."""
+
+    key = 'error.email_other_login'
+    field = 'new_email'
+
+
 class EmailInvalid(DomainError):
     key = 'error.email_invalid'
     field = 'email'

@@ -50,7 +50,7 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     if state.is_locked(ctx.now):
         raise TooManyAttempts('second', minutes=state.minutes_left(ctx.now))
     customer = uow.customers.by_number(ids.customer_number)
-    if customer is None or not _second_matches(uow, customer, ids):
+    if customer is None or not second_matches(uow, customer, ids):
         state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
         uow.throttles.save(key, state)
         uow.commit()  # the miss must count even though the use case fails
@@ -74,7 +74,7 @@ def second_label(ctx: Context) -> str:
     return ' oder '.join(names[kind] for kind in ctx.profile.registration.second_identifiers)
 
 
-def _second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> bool:
+def second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> bool:
     assert customer.id is not None
     if ids.meter_number and ids.meter_number in uow.customers.meter_numbers(customer.id):
         return True

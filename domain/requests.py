@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import lost_access
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, money
 from domain.installment import due_dates
@@ -143,6 +144,11 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     outcome = ''
     if item.kind == 'installment_reduction' and accept:
         outcome = _apply_reduction(uow, ctx, item, Decimal(facts['to']))
+    if item.kind == lost_access.KIND:
+        if accept:
+            lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''))
+        else:
+            lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading' and not accept:
         for reading_id in facts.get('readings', '').split(','):
             if reading_id.isdigit():
@@ -156,6 +162,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     title = {
         'installment_reduction': 'Ihr Wunsch nach einem niedrigeren Abschlag',
         'implausible_reading': 'Ihr Zählerstand',
+        lost_access.KIND: 'Ihre Anfrage zum Zugang',
     }.get(item.kind, 'Ihre Anfrage')
     verdict = 'Wir haben zugestimmt.' if accept else 'Wir konnten leider nicht zustimmen.'
     uow.data.save(
@@ -167,7 +174,8 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             body=f'{verdict} {outcome}\n\n{note}'.strip()[:10000],
         )
     )
-    _notify(uow, ctx, item.customer_id, 'review_decided', subject=title)
+    if item.kind != lost_access.KIND:  # that one has mailed both addresses already
+        _notify(uow, ctx, item.customer_id, 'review_decided', subject=title)
     _audit(
         uow,
         ctx,

@@ -136,6 +136,7 @@ def _login_form(portal: Portal) -> None:
     with ui.row().classes('w-full justify-between'):
         ui.link(t('login.forgot'), '/passwort-vergessen')
         ui.link(t('login.register'), '/registrieren')
+    ui.link(t('lost_access.link'), '/zugang-verloren').classes('text-sm')
 
 
 def _forgot_form(portal: Portal) -> None:
@@ -159,6 +160,7 @@ def _forgot_form(portal: Portal) -> None:
     ui.button(t('forgot.submit_temporary' if temporary else 'forgot.submit'), on_click=submit).classes('w-full').props(
         'no-caps'
     )
+    ui.link(t('lost_access.link'), '/zugang-verloren')
     ui.link(t('common.back_to_login'), '/')
 
 

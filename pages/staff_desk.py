@@ -5,6 +5,7 @@ from pathlib import Path
 
 from nicegui import run, ui
 
+from domain import lost_access
 from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
@@ -137,6 +138,38 @@ def _login_status(card: desk.CustomerCard) -> None:
             ui.label(value)
 
 
+def _login_email(portal: Portal, me: StaffMe, card: desk.CustomerCard, outcome: ui.column) -> None:
+    """A customer who cannot read the login address any more (issue 23): after a call back, a new one."""
+    with ui.expansion(t('staff.set_login_email')).classes('w-full'):
+        ui.label(t('staff.set_login_email_intro')).classes('text-sm')
+        form = Form()
+        form.field('new_email', t('lost_access.new_email'), autocomplete='off')
+        form.alert()
+
+        async def save() -> None:
+            form.clear()
+            outcome.clear()
+            try:
+                email = await staff_session.act(
+                    portal,
+                    me,
+                    lost_access.set_login_email,
+                    me.staff_id,
+                    card.customer_id,
+                    form.value('new_email'),
+                    address=client_address(),
+                )
+            except DomainError as error:
+                form.show(error)
+                return
+            if email is not None:
+                form.fields['new_email'].value = ''
+                with outcome:
+                    notice(t('staff.done_login_email', email=email))
+
+        ui.button(t('staff.set_login_email_submit'), on_click=save).props('no-caps')
+
+
 def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
     outcome = ui.column().classes('w-full')
 
@@ -174,6 +207,8 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             ui.button(
                 t('staff.reset_customer_2fa'), on_click=lambda: act(desk.reset_second_factor, t('staff.done_reset_2fa'))
             ).props('no-caps outline')
+    if login is not None and login.state == 'active':
+        _login_email(portal, me, card, outcome)
     if login is not None:
         with ui.expansion(t('staff.delete_login')).classes('w-full'):
             reason = Form()

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from nicegui import run, ui
 
-from domain import requests
+from domain import lost_access, requests
 from domain.bills import COPY_KIND, attach_bill_copy
 from domain.clock import BERLIN
 from domain.customer_data import TOPICS
@@ -235,7 +235,13 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             'text-subtitle1 text-weight-medium'
         ).props('role=heading aria-level=2')
         ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
-        ui.label(row.details).classes('text-grey-8')
+        if row.kind == lost_access.KIND:  # the staff member calls back before accepting
+            facts = dict(part.split('=', 1) for part in row.details.split() if '=' in part)
+            phone = facts.get('phone', '-')
+            phone = '–' if phone == '-' else phone
+            ui.label(t('staff.lost_access_facts', email=facts.get('new_email', ''), phone=phone))
+        else:
+            ui.label(row.details).classes('text-grey-8')
         if row.kind == COPY_KIND:
             _copy_upload(portal, me, row, refresh)
         else:

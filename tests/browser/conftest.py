@@ -15,6 +15,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 
 from tests import clock
@@ -135,7 +136,8 @@ def start_portal(database_url, mail, tmp_path):
 
 def portal_command() -> list[str]:
     """app.py in a process of its own, its clock starting where the test's stands (tests/pinned_app.py)."""
-    return [sys.executable, str(ROOT / 'tests' / 'pinned_app.py'), clock.now().isoformat()]
+    wall = time_machine.escape_hatch.time.time()  # the real time, to add the seconds the process takes to start
+    return [sys.executable, str(ROOT / 'tests' / 'pinned_app.py'), clock.now().isoformat(), repr(wall)]
 
 
 def _wait_until_healthy(base: str, process: subprocess.Popen, log: Path) -> None:

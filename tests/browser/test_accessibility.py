@@ -17,7 +17,15 @@ WCAG_AA = {
     'runOnly': {'type': 'tag', 'values': ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
     'resultTypes': ['violations'],
 }
-PUBLIC = ('/', '/registrieren', '/passwort-vergessen', '/ablesung', '/barrierefreiheit', '/verwaltung')
+PUBLIC = (
+    '/',
+    '/registrieren',
+    '/passwort-vergessen',
+    '/zugang-verloren',
+    '/ablesung',
+    '/barrierefreiheit',
+    '/verwaltung',
+)
 CUSTOMER = (
     '/uebersicht',
     '/vertraege',
