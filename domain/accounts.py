@@ -9,7 +9,9 @@ from domain.errors import (
     CustomerAlreadyLinked,
     EmailAlreadyRegistered,
     EmailUnchanged,
+    FormerUserName,
     InvalidCredentials,
+    LoginNeedsEmail,
     NotAllowed,
     PasswordUnchanged,
     SecondFactorInvalid,
@@ -48,6 +50,8 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     passwords slow down their own account+address (growing delays) and, in great numbers, the account from
     everywhere, except for a browser that has logged in before (`device`, its cookie) with the right password."""
     email = normalise_email(email)
+    if email and '@' not in email:  # an old portal user name, a customer number: decided by the form alone
+        raise FormerUserName() if ctx.profile.registration.former_user_names else LoginNeedsEmail()
     pair, account, address = _login_keys(email, ctx.address)
     user = uow.users.by_email(email)
     known = _known_device(uow, ctx, user, device)

@@ -122,6 +122,19 @@ class PasswordUnchanged(DomainError):
     field = 'new_password'
 
 
+class LoginNeedsEmail(DomainError):
+    """Something without an @ in the login field: no account is looked at, so it tells nobody anything."""
+
+    key = 'error.login_needs_email'
+    field = 'email'
+
+
+class FormerUserName(LoginNeedsEmail):
+    """A profile whose earlier portal had user names (stadtwerke-b): the page links the registration."""
+
+    key = 'error.former_user_name'
+
+
 class InvalidCredentials(DomainError):
     key = 'error.login_failed'
     field = 'password'

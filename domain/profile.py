@@ -42,6 +42,7 @@ class RegistrationRule(_Section):
     pin_valid_minutes: int = 15
     pin_resend_after_minutes: int = 5
     meter_hint: str = ''  # the utility's own words for the meter number (e.g. its water meters); else the catalogue's
+    former_user_names: bool = False  # the utility's earlier portal had user names, which do not carry over
 
     @property
     def confirmation_valid_for(self) -> timedelta:

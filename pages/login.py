@@ -10,7 +10,7 @@ from domain.accounts import (
     reset_token_is_usable,
     set_initial_password,
 )
-from domain.errors import DomainError
+from domain.errors import DomainError, FormerUserName
 from domain.passwords import describe_policy
 from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
@@ -112,9 +112,12 @@ def _login_form(portal: Portal) -> None:
     email = form.field('email', t('field.email'), autocomplete='username')
     password = form.field('password', t('field.password'), password=True, autocomplete='current-password')
     form.alert()
+    register = ui.link(t('login.register_with_email'), '/registrieren')  # for a former portal's user name
+    register.set_visibility(False)
 
     async def submit() -> None:
         form.clear()
+        register.set_visibility(False)
         try:  # a new session id, then the overview or the code page
             await renewal.log_in(
                 'customer',
@@ -129,6 +132,7 @@ def _login_form(portal: Portal) -> None:
             )
         except DomainError as error:
             form.show(error)
+            register.set_visibility(isinstance(error, FormerUserName))
 
     email.on('keydown.enter', submit)
     password.on('keydown.enter', submit)

@@ -157,3 +157,26 @@ async def test_activity_renews_the_idle_clock_without_writing_the_session_storag
     await user.open('/vertraege')
     with user:
         assert time.time() - app.storage.user['last_active'] < 2
+
+
+@pytest.mark.profile('stadtwerke-b')
+async def test_an_old_portal_user_name_is_answered_with_the_email_rule_and_the_registration(user, db):
+    customer = make_customer(db, 'stadtwerke-b')
+    make_login(db, [customer['id']], email='mueller@example.org')
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('mueller83')
+    field(user, 'Passwort').type(PASSWORD)
+    message = await submit_for_error(user, 'Anmelden', 'E-Mail-Adresse')
+    assert message.startswith('Ihr Benutzername ist jetzt Ihre E-Mail-Adresse.')
+    user.find('Mit E-Mail-Adresse registrieren').click()
+    await user.should_see('Registrierung')
+
+
+async def test_elsewhere_something_without_an_at_sign_asks_for_the_email_address(user, customer):
+    await user.open('/')
+    await user.should_not_see('Mit E-Mail-Adresse registrieren')
+    field(user, 'E-Mail-Adresse').type(customer['customer_number'])
+    field(user, 'Passwort').type(PASSWORD)
+    message = await submit_for_error(user, 'Anmelden', 'E-Mail-Adresse')
+    assert message == 'Bitte melden Sie sich mit Ihrer E-Mail-Adresse an, z. B. name@beispiel.de.'
+    await user.should_not_see('Mit E-Mail-Adresse registrieren')
