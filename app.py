@@ -20,6 +20,7 @@ from pages import (
     accessibility,
     backoffice,
     bills,
+    cancellation,
     consumption,
     contact,
     contracts,
@@ -55,6 +56,7 @@ log = logging.getLogger('kundenportal')
 RECONNECT_SECONDS = 10.0
 PAGES = (
     login,
+    cancellation,
     lost_access,
     registration,
     overview,

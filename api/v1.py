@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nicegui import run
@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse
 
 from domain.api_tokens import allows, authenticate, changes
 from domain.bills import deliver_bill_copies
+from domain.contract_requests import api_answer
+from domain.errors import DomainError, NotAllowed
 from domain.model import ApiToken
 from service.runner import Portal
 
@@ -50,10 +52,16 @@ class ChangeOut(BaseModel):
     kind: str = Field(
         description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
         'contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: bill=<number>; answer '
-        'with POST /bills carrying its PDF)'
+        'with POST /bills carrying its PDF), cancellation_received, move_reported, tariff_change_requested '
+        '(details: request=<id> and every declared field; answer with POST /requests/<id>/answer)'
     )
     customer_number: str
     details: str
+
+
+class RequestAnswer(BaseModel):
+    accepted: bool = Field(description='true: the request is settled as asked; false: it is not (say why)')
+    message: str = Field(min_length=1, max_length=2000, description='for the customer, in German')
 
 
 class ChangesOut(BaseModel):
@@ -191,6 +199,27 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         if pdfs and isinstance(answer, Upserted):
             await portal.act(deliver_bill_copies)  # copies customers asked for reach them now
         return answer
+
+    @router.post(
+        '/requests/{request_id}/answer',
+        status_code=204,
+        responses={**responses, 404: {'description': 'no open request with this id'}},
+    )
+    async def answer_request(
+        request_id: Annotated[int, Path(ge=1, le=2**53)],
+        body: RequestAnswer,
+        token: Annotated[ApiToken, Depends(access('write'))],
+    ) -> Response:
+        """Settle a cancellation, move or tariff change from the change feed (`request=<id>` in its details): the
+        customer finds the message in the inbox and by mail at the address the confirmation went to."""
+        try:
+            await portal.act(api_answer, token.name, request_id, body.accepted, body.message)
+        except NotAllowed:
+            raise HTTPException(404, 'no open request with this id') from None
+        except DomainError:  # a message of blanks only
+            detail = [{'loc': ['body', 'message'], 'msg': 'the message is empty', 'type': 'value_error'}]
+            return JSONResponse(status_code=422, content={'detail': detail})
+        return Response(status_code=204)
 
     app.include_router(router)
 

@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from domain.billing import CENT, BillDocument
 from domain.clock import BERLIN
+from domain.contract_requests import Receipt
 from domain.customer_data import MandateForm
 from domain.i18n import t
 from domain.identifiers import normalise
@@ -584,6 +585,36 @@ def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> byt
         'bis Sie Ihre Rechnung erhalten haben.',
         9,
     )
+    page.footer()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def receipt_pdf(profile: UtilityProfile, receipt: Receipt, note: str) -> bytes:
+    """A declaration as received (Kündigung, Umzug, Tarifwechsel): what was declared, when it was received, the
+    reference. The customer saves it as proof (§312k(2) BGB for a cancellation)."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
+    pdf.setTitle(f'{receipt.title} {receipt.reference} – Eingangsbestätigung')
+    pdf.setAuthor(profile.name)
+    pdf.setSubject(f'{receipt.title}, eingegangen am {receipt.received_at.astimezone(BERLIN):%d.%m.%Y %H:%M} Uhr')
+    page = _Page(pdf, profile)
+    _band(pdf, profile, 24 * mm)
+    page.y = A4[1] - 45 * mm
+    pdf.setFont(page.bold, 14)
+    pdf.drawString(page.left, page.y, f'{receipt.title} – Eingangsbestätigung')
+    page.y -= 10 * mm
+    page.heading('Ihre Erklärung, wie sie bei uns eingegangen ist')
+    for label, value in receipt.rows:
+        page.need(11 * mm)
+        pdf.setFont(page.regular, 9)
+        pdf.drawString(page.left, page.y, label)
+        page.y -= 4.5 * mm
+        page.text(value, 10, page.bold)
+        page.y -= 2 * mm
+    page.heading('Hinweis')
+    page.text(note, 9)
     page.footer()
     pdf.showPage()
     pdf.save()

@@ -226,6 +226,20 @@ class DateFormat(DomainError):
     field = 'reading_date'
 
 
+class DayFormat(DomainError):
+    key = 'error.day_format'
+
+
+class DateOutOfRange(DomainError):
+    key = 'error.date_out_of_range'
+
+
+class NoticeTooShort(DomainError):
+    """An ordinary cancellation to a date before the contract's notice period or term allows."""
+
+    key = 'error.notice_too_short'
+
+
 class FutureDate(DomainError):
     key = 'error.future_date'
     field = 'reading_date'

@@ -378,3 +378,22 @@ class Throttle(SQLModel, table=True):
     failures: int = 0
     window_start: datetime | None = _at()
     locked_until: datetime | None = _at()
+
+
+class ContractRequest(SQLModel, table=True):
+    """A declaration about a contract (docs/domain.md §8): a Kündigung (cancellation), an Umzug (move) or a
+    Tarifwechsel (tariff change), kept as received until staff or the billing system settle it. A cancellation may
+    come from anyone (§312k BGB): its customer is unknown when the numbers given match none."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=20)  # cancellation, move, tariff_change
+    received_at: datetime = _at(nullable=False)
+    customer_id: int | None = Field(default=None, foreign_key='customer.id', index=True)
+    contract_id: int | None = Field(default=None, foreign_key='contract.id', index=True)
+    email: str = Field(default='', max_length=300)  # where the confirmation and the answer go
+    content: str = Field(default='{}', max_length=4000)  # JSON: the fields as declared
+    effective: date | None = None  # cancellation: the end; move: the move-out; tariff change: the start
+    status: str = Field(default='open', index=True, max_length=20)  # open, accepted, rejected
+    decided_at: datetime | None = _at()
+    decided_by: str = Field(default='', max_length=80)  # staff:<id> or api:<token name>
+    answer: str = Field(default='', max_length=2000)

@@ -17,6 +17,7 @@ from domain.model import (
     Bill,
     ContactMessage,
     Contract,
+    ContractRequest,
     Customer,
     InboxMessage,
     InstallmentPlan,
@@ -161,6 +162,19 @@ class ApiRepository(Protocol):
     def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]: ...
 
 
+class ContractRequestRepository(Protocol):
+    def add(self, request: ContractRequest) -> None:
+        """Stored at once: the id is the reference the customer gets."""
+        ...
+
+    def get(self, request_id: int) -> ContractRequest | None: ...
+    def listing(self, status: str | None, limit: int) -> list[ContractRequest]:
+        """Newest first."""
+        ...
+
+    def of_customer(self, customer_id: int) -> list[ContractRequest]: ...
+
+
 class ResetRepository(Protocol):
     def add(self, request: ResetRequest) -> None: ...
     def claim(self, limit: int) -> list[ResetRequest]:
@@ -212,6 +226,7 @@ class UnitOfWork(Protocol):
     exports: ExportRepository
     resets: ResetRepository
     devices: DeviceRepository
+    contract_requests: ContractRequestRepository
 
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(

@@ -266,6 +266,9 @@ CHANGE_KINDS = {
     'paperless_on': 'Onlinekunde (an)',
     'paperless_off': 'Onlinekunde (aus)',
     'bill_copy_requested': 'Rechnungskopie angefordert',
+    'cancellation_received': 'Kündigung',
+    'move_reported': 'Umzug',
+    'tariff_change_requested': 'Tarifwechsel',
 }
 
 

@@ -108,6 +108,7 @@ def _footer(portal: Portal) -> None:
         [
             line(f'{p.name} · {p.street} · {p.postal_code} {p.city} · {t("common.phone", phone=p.phone)} · {p.email}'),
             link(t('accessibility.title'), '/barrierefreiheit', 'text-grey-8'),
+            link(t('cancel.title'), '/kuendigen', 'text-grey-8'),  # §312k BGB: on every page
         ],
         'nicegui-column w-full max-w-3xl mx-auto q-pa-md text-caption text-grey-8',
     )

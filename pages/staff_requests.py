@@ -4,7 +4,7 @@ from datetime import datetime
 
 from nicegui import run, ui
 
-from domain import lost_access, requests
+from domain import contract_requests, lost_access, requests
 from domain.bills import COPY_KIND, attach_bill_copy
 from domain.clock import BERLIN
 from domain.customer_data import TOPICS
@@ -77,10 +77,13 @@ def _request_pages(portal: Portal) -> None:
             if not await staff_session.still(portal, me):
                 return
             rows = await portal.read(requests.reviews, me.staff_id)
+            declared = await portal.read(contract_requests.for_staff, me.staff_id)
             with listing:
-                ui.label(t('staff.hits', count=len(rows))).props('role=status')
+                ui.label(t('staff.hits', count=len(rows) + len(declared))).props('role=status')
                 for row in rows:
                     _review_card(portal, me, row, refresh)
+                for request in declared:
+                    _contract_request_card(portal, me, request, refresh)
 
         await refresh()
 
@@ -252,6 +255,44 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
 
         async def decide(accept: bool) -> None:
             await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))
+
+        with ui.row().classes('gap-2'):
+            ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
+            ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
+
+
+def _contract_request_card(portal: Portal, me: StaffMe, row: contract_requests.RequestRow, refresh) -> None:
+    """A cancellation, move or tariff change as declared: staff (or the billing system, by the API) settle it."""
+    with ui.card().classes('w-full'):
+        ui.label(f'{row.title} {row.reference} · {when(row.received_at)}').classes(
+            'text-subtitle1 text-weight-medium'
+        ).props('role=heading aria-level=2')
+        if row.customer_id is not None:
+            ui.link(row.customer_number, f'/verwaltung/kunden/{row.customer_id}')
+        else:
+            ui.label(t('staff.request_unknown_customer')).classes('text-warning')
+        with ui.element('dl').classes('w-full q-ma-none'):
+            for label, value in row.rows:
+                with ui.row().classes('w-full gap-x-4 no-margin'):
+                    with ui.element('dt').classes('text-grey-8 min-w-[12rem]'):
+                        ui.label(label)
+                    with ui.element('dd').classes('q-ma-none'):
+                        ui.label(value).style('white-space: pre-wrap')
+        form = Form()
+        note = ui.textarea(t('staff.review_note')).classes('w-full').props('outlined maxlength=2000')
+        form.fields['note'] = note
+
+        async def decide(accept: bool) -> None:
+            await _save(
+                portal,
+                me,
+                form,
+                refresh,
+                contract_requests.staff_answer,
+                row.request_id,
+                accept,
+                str(note.value or ''),
+            )
 
         with ui.row().classes('gap-2'):
             ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')

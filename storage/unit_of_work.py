@@ -12,6 +12,7 @@ from domain.model import AuditEntry, OutboxMail
 from domain.ports import (
     ApiRepository,
     BillingRepository,
+    ContractRequestRepository,
     CustomerDataRepository,
     CustomerRepository,
     DeskRepository,
@@ -27,6 +28,7 @@ from domain.ports import (
     UnitOfWork,
     UserRepository,
 )
+from storage.contract_requests import SqlContractRequests
 from storage.exports import SqlExports
 from storage.logins import SqlDevices, SqlResets
 from storage.repositories import (
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
     exports: ExportRepository
     resets: ResetRepository
     devices: DeviceRepository
+    contract_requests: ContractRequestRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -86,6 +89,7 @@ class SqlUnitOfWork:
         self.exports = SqlExports(self.session)
         self.resets = SqlResets(self.session)
         self.devices = SqlDevices(self.session)
+        self.contract_requests = SqlContractRequests(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:

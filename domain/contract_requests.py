@@ -1,0 +1,293 @@
+"""Contracts in the customer's hands (docs/domain.md §8): what a Kündigung (cancellation), an Umzug (move) and a
+Tarifwechsel (tariff change) have in common once declared. Each is kept as received (`ContractRequest`), confirmed
+at once by mail with its reference, listed for staff, carried by the change feed and `kundenportal export changes`
+(its own kind, every field), and settled by staff or by the billing system through the API: the answer reaches the
+customer's inbox and the address the confirmation went to.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from domain.clock import BERLIN
+from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TooLong
+from domain.i18n import day, moment
+from domain.mails import compose
+from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
+from domain.ports import Context, UnitOfWork
+from domain.staff import active_staff
+
+# kind → (the change feed's action, the reference's letter, the title in German: feminine all three, so that
+# "Ihre …", "zu Ihrer …" and "sie" fit every one)
+KINDS = {
+    'cancellation': ('cancellation_received', 'K', 'Kündigung'),
+    'move': ('move_reported', 'U', 'Umzugsmeldung'),
+    'tariff_change': ('tariff_change_requested', 'T', 'Anfrage zum Tarifwechsel'),
+}
+ACTIONS = {action: kind for kind, (action, _, _) in KINDS.items()}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the customer declared, as received: for the page, the PDF and the confirmation mail."""
+
+    reference: str  # K-000017: for the phone, the PDF and the billing system
+    title: str
+    received_at: datetime
+    rows: tuple[tuple[str, str], ...]  # label, value (German: the declaration's binding language)
+    email: str
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    request_id: int
+    reference: str
+    kind: str
+    title: str
+    received_at: datetime
+    customer_id: int | None
+    customer_number: str
+    rows: tuple[tuple[str, str], ...]
+    status: str
+    answer: str
+
+
+def reference(kind: str, request_id: int) -> str:
+    return f'{KINDS[kind][1]}-{request_id:06d}'
+
+
+def earliest_end(contract: Contract, today: date) -> date:
+    """ "Zum nächstmöglichen Zeitpunkt" as a date: the notice period from today, or the end of a fixed term that
+    lies beyond it (a contract cannot be ended before its agreed term)."""
+    notice = today + timedelta(weeks=contract.notice_period_weeks)
+    if contract.end_date is not None and contract.end_date >= notice:
+        return contract.end_date
+    return notice
+
+
+def parse_day(text: str, field: str, label: str, earliest: date, latest: date) -> date:
+    """A date typed as TT.MM.JJJJ (or ISO), within [earliest, latest]; else the field's German message."""
+    text = text.strip()
+    if not text:
+        raise FieldRequired(field, label=label)
+    try:
+        if '.' in text:
+            dd, mm, yyyy = text.split('.')
+            value = date(int(yyyy), int(mm), int(dd))
+        else:
+            value = date.fromisoformat(text)
+    except ValueError:
+        raise DayFormat(field, label=label) from None
+    if not earliest <= value <= latest:
+        raise DateOutOfRange(field, label=label, earliest=day(earliest), latest=day(latest))
+    return value
+
+
+def text_field(value: str, field: str, label: str, limit: int, required: bool = True) -> str:
+    value = ' '.join(value.split())
+    if required and not value:
+        raise FieldRequired(field, label=label)
+    if len(value) > limit:
+        raise TooLong(field, max=limit)
+    return value
+
+
+def own_customer(uow: UnitOfWork, user_id: int | None, customer: Customer | None) -> Customer | None:
+    """The customer if the login (if any) holds it: a foreign customer number is treated as an unknown one."""
+    if customer is None or user_id is None:
+        return customer
+    return customer if customer.id in uow.users.customer_ids(user_id) else None
+
+
+def receive(
+    uow: UnitOfWork,
+    ctx: Context,
+    kind: str,
+    actor: str,
+    customer: Customer | None,
+    contract: Contract | None,
+    email: str,
+    rows: list[tuple[str, str]],
+    fields: dict[str, str],
+    effective: date | None,
+) -> Receipt:
+    """Store the declaration, put it in the change feed, confirm it by mail (and in the inbox of a known customer).
+    No commit: the caller commits."""
+    action, _, title = KINDS[kind]
+    request = ContractRequest(
+        kind=kind,
+        received_at=ctx.now,
+        customer_id=customer.id if customer is not None else None,
+        contract_id=contract.id if contract is not None else None,
+        email=email,
+        content=json.dumps(fields, ensure_ascii=False)[:4000],
+        effective=effective,
+    )
+    uow.contract_requests.add(request)
+    assert request.id is not None
+    ref = reference(kind, request.id)
+    rows = [*rows, ('Eingegangen am', moment(ctx.now)), ('Referenz', ref)]
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=actor,
+            action=action,
+            customer_id=request.customer_id,
+            details=feed_details(request.id, fields)[:2000],
+            address=ctx.address,
+        )
+    )
+    content = '\n'.join(f'{label}: {value}' for label, value in rows)
+    uow.queue_mail(compose(ctx, email, f'{kind}_received', reference=ref, content=content), ctx.now)
+    if customer is not None and customer.id is not None and actor.startswith('user:'):
+        uow.data.save(
+            InboxMessage(
+                customer_id=customer.id,
+                created_at=ctx.now,
+                kind='message',
+                subject=f'Ihre {title} ({ref}) ist eingegangen',
+                body=content,
+            )
+        )
+    return Receipt(ref, title, ctx.now, tuple(rows), email)
+
+
+def feed_details(request_id: int, fields: dict[str, str]) -> str:
+    """`request=17 name="Erika Muster" …`: the id to answer with, then every field (values as JSON strings)."""
+    return ' '.join([f'request={request_id}', *(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in fields.items())])
+
+
+def pending(uow: UnitOfWork, customer_id: int) -> list[RequestRow]:
+    """The customer's open requests, for the contract page ("Kündigung eingegangen am …")."""
+    return [_row(uow, r) for r in uow.contract_requests.of_customer(customer_id) if r.status == 'open']
+
+
+def listing(uow: UnitOfWork, status: str = 'open', limit: int = 200) -> list[RequestRow]:
+    return [_row(uow, r) for r in uow.contract_requests.listing(None if status == 'all' else status, limit)]
+
+
+def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted: bool, message: str) -> RequestRow:
+    """Staff or the billing system settle a request: the customer hears the answer (inbox and mail). No commit."""
+    request = uow.contract_requests.get(request_id)
+    if request is None or request.status != 'open':
+        raise NotAllowed()
+    message = message.strip()
+    if not message:
+        raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
+    if len(message) > 2000:
+        raise TooLong('note', max=2000)
+    request.status = 'accepted' if accepted else 'rejected'
+    request.decided_at, request.decided_by, request.answer = ctx.now, actor[:80], message
+    _, _, title = KINDS[request.kind]
+    ref = reference(request.kind, request.id or 0)
+    received = day(request.received_at.astimezone(BERLIN).date())
+    verdict = 'Wir haben sie bestätigt' if accepted else 'Wir konnten sie leider nicht annehmen'
+    if request.customer_id is not None:
+        uow.data.save(
+            InboxMessage(
+                customer_id=request.customer_id,
+                created_at=ctx.now,
+                kind='answer',
+                subject=f'Ihre {title} ({ref})',
+                body=f'Ihre {title} vom {received} ({ref}): {verdict}.\n\n{message}',
+            )
+        )
+    if request.email:
+        uow.queue_mail(
+            compose(
+                ctx,
+                request.email,
+                'contract_request_answered',
+                title=title,
+                reference=ref,
+                verdict=verdict,
+                received=received,
+                message=message,
+            ),
+            ctx.now,
+        )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=actor[:80],
+            action='contract_request_answered',
+            customer_id=request.customer_id,
+            details=f'request={request.id} status={request.status}',
+            address=ctx.address,
+        )
+    )
+    return _row(uow, request)
+
+
+def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
+    customer = uow.customers.get(request.customer_id) if request.customer_id is not None else None
+    fields = json.loads(request.content or '{}')
+    return RequestRow(
+        request.id or 0,
+        reference(request.kind, request.id or 0),
+        request.kind,
+        KINDS[request.kind][2],
+        request.received_at,
+        request.customer_id,
+        customer.customer_number if customer is not None else '',
+        tuple((FIELD_LABELS.get(key, key), _shown(str(value))) for key, value in fields.items()),
+        request.status,
+        request.answer,
+    )
+
+
+# The declared fields in German, for staff (the API and the export carry the keys).
+FIELD_LABELS = {
+    'notice': 'Art',
+    'reason': 'Grund',
+    'name': 'Name',
+    'customer_number': 'Kundennummer',
+    'contract_number': 'Vertragsnummer',
+    'effective': 'Wirksam zum',
+    'email': 'E-Mail-Adresse',
+    'move_out': 'Auszugsdatum',
+    'readings_out': 'Zählerstände bei Auszug',
+    'new_address': 'Neue Anschrift',
+    'continue': 'Belieferung fortsetzen',
+    'move_in': 'Einzugsdatum',
+    'new_meter': 'Zählernummer an der neuen Adresse',
+    'reading_in': 'Zählerstand bei Einzug',
+    'tariff_from': 'Bisheriger Tarif',
+    'tariff_to': 'Neuer Tarif',
+    'start': 'Wechsel zum',
+}
+
+
+VALUE_WORDS = {
+    'ordinary': 'ordentlich',
+    'extraordinary': 'außerordentlich',
+    'next_possible': 'zum nächstmöglichen Zeitpunkt',
+    'yes': 'ja',
+    'no': 'nein',
+}
+
+
+def _shown(value: str) -> str:
+    if len(value) == 10 and value[4] == '-' and value[7] == '-':
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return VALUE_WORDS.get(value, value) or '–'
+
+
+def for_staff(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[RequestRow]:
+    active_staff(uow, staff_id)
+    return listing(uow, status)
+
+
+def staff_answer(uow: UnitOfWork, ctx: Context, staff_id: int, request_id: int, accepted: bool, note: str) -> None:
+    active_staff(uow, staff_id)
+    answer(uow, ctx, f'staff:{staff_id}', request_id, accepted, note)
+    uow.commit()
+
+
+def api_answer(uow: UnitOfWork, ctx: Context, token_name: str, request_id: int, accepted: bool, message: str) -> None:
+    """The billing system settles a request (`POST /api/v1/requests/{id}/answer`); the token is checked by the API."""
+    answer(uow, ctx, f'api:{token_name}', request_id, accepted, message)
+    uow.commit()

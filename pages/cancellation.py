@@ -1,0 +1,137 @@
+"""Verträge hier kündigen (`/kuendigen`, §312k BGB): one page for everyone, linked from every page's footer.
+
+Logged in, it sits in the portal's frame with name, number and address filled in and says which date "zum
+nächstmöglichen Zeitpunkt" means for each contract; without a login it is a public page. After "Jetzt kündigen"
+the declaration, with the time of receipt, can be saved as a PDF; the confirmation mail is on its way at once.
+"""
+
+from nicegui import ui
+
+from domain.cancellation import CancellationForm, Prefill, cancel, prefill
+from domain.contract_requests import Receipt
+from domain.customer_data import page_frame
+from domain.documents import receipt_pdf
+from domain.errors import DomainError
+from domain.i18n import day
+from pages import session
+from pages.forms import Form, client_address, notice, page_title
+from pages.frame import frame, public_frame
+from pages.language import t
+from pages.protected import PAGE_TIMEOUT
+from service.runner import Portal
+
+PATH = '/kuendigen'
+
+
+def create(portal: Portal) -> None:
+    @ui.page(PATH, response_timeout=PAGE_TIMEOUT)
+    async def cancellation_page():
+        found = await session.current_with(portal, page_frame)
+        if found is None:
+            with public_frame(portal, t('cancel.title')):
+                page_title(t('cancel.title'))
+                _form(portal, None, None)
+            return
+        me, (choices, unread) = found
+        filled = await portal.act(prefill, me.user_id, me.customer_id) if me.customer_id is not None else None
+        with frame(portal, me, choices, t('cancel.title'), PATH, unread):
+            page_title(t('cancel.title'))
+            _form(portal, me, filled)
+
+
+def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -> None:
+    profile = portal.profile
+    ui.label(t('cancel.intro'))
+    form = Form()
+    with ui.column().classes('w-full gap-4') as area:
+        ui.label(t('cancel.kind')).classes('text-weight-medium')
+        kind = ui.radio(
+            {'ordinary': t('cancel.ordinary'), 'extraordinary': t('cancel.extraordinary')}, value='ordinary'
+        ).props(f'aria-label="{t("cancel.kind")}"')
+        reason = ui.textarea(t('cancel.reason')).classes('w-full').props('outlined maxlength=2000')
+        reason.bind_visibility_from(kind, 'value', backward=lambda v: v == 'extraordinary')
+        form.fields['reason'] = reason
+        form.field('name', t('cancel.name'), autocomplete='name', value=filled.name if filled else '')
+        form.field(
+            'customer_number',
+            profile.account_id.label,
+            hint=profile.account_id.hint,
+            value=filled.customer_number if filled else '',
+        )
+        if filled is not None and filled.contracts:
+            options = {'': t('cancel.all_contracts')}
+            options |= {
+                c.contract_number: t(
+                    'cancel.contract_option',
+                    commodity=t('commodity.' + c.commodity),
+                    number=c.contract_number,
+                    date=day(c.earliest_end),
+                )
+                for c in filled.contracts
+            }
+            first = filled.contracts[0].contract_number if len(filled.contracts) == 1 else ''
+            contract = ui.select(options, label=t('cancel.contract'), value=first).classes('w-full').props('outlined')
+            form.fields['contract_number'] = contract  # type: ignore[assignment]
+        else:
+            form.field('contract_number', t('cancel.contract'), hint=t('cancel.contract_hint'))
+        ui.label(t('cancel.when')).classes('text-weight-medium')
+        when = ui.radio({'next': t('cancel.next_possible'), 'date': t('cancel.on_date')}, value='next').props(
+            f'aria-label="{t("cancel.when")}"'
+        )
+        earliest = ui.label().props('role=status')
+        on_date = form.field('on_date', t('cancel.date'), hint=t('cancel.date_hint'))
+        on_date.bind_visibility_from(when, 'value', backward=lambda v: v == 'date')
+        if filled is not None:
+
+            def show_earliest() -> None:
+                chosen = [c for c in filled.contracts if c.contract_number == form.value('contract_number')]
+                earliest.text = t('cancel.earliest', date=day(chosen[0].earliest_end)) if chosen else ''
+
+            show_earliest()
+            form.fields['contract_number'].on_value_change(show_earliest)
+        form.field('email', t('cancel.email'), autocomplete='email', value=filled.email if filled else '').props(
+            'type=email'
+        )
+        form.alert()
+        ui.button(t('cancel.submit'), on_click=lambda: submit()).classes('w-full').props('no-caps size=lg')
+    result = ui.column().classes('w-full gap-2')
+
+    async def submit() -> None:
+        form.clear()
+        declared = CancellationForm(
+            extraordinary=kind.value == 'extraordinary',
+            reason=form.value('reason'),
+            name=form.value('name'),
+            customer_number=form.value('customer_number'),
+            contract_number=form.value('contract_number'),
+            next_possible=when.value == 'next',
+            on_date=form.value('on_date'),
+            email=form.value('email'),
+        )
+        receipt: Receipt | None
+        try:
+            if me is None:
+                receipt = await portal.act(cancel, declared, address=client_address())
+            else:
+                receipt = await session.act(portal, me, cancel, declared, me.user_id, address=client_address())
+        except DomainError as error:
+            form.show(error)
+            return
+        if receipt is None:
+            return
+        area.set_visibility(False)
+        with result:
+            _receipt(portal, receipt)
+
+
+def _receipt(portal: Portal, receipt: Receipt) -> None:
+    notice(t('cancel.done', email=receipt.email))
+    with ui.element('dl').classes('w-full q-ma-none'):
+        for label, value in receipt.rows:
+            with ui.element('dt').classes('text-grey-8'):
+                ui.label(label)
+            with ui.element('dd').classes('q-ml-none q-mb-sm text-weight-medium'):
+                ui.label(value).style('white-space: pre-wrap')
+    pdf = receipt_pdf(portal.profile, receipt, t('cancel.pdf_note'))
+    name = f'Kuendigung-{receipt.reference}.pdf'
+    ui.link(t('cancel.pdf'), '#').on('click', lambda: ui.download.content(pdf, name, 'application/pdf'))

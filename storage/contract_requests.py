@@ -1,0 +1,27 @@
+"""The contract requests customers declared (cancellation, move, tariff change), for staff and the API."""
+
+from sqlmodel import Session, col, select
+
+from domain.model import ContractRequest
+
+
+class SqlContractRequests:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, request: ContractRequest) -> None:
+        self.session.add(request)
+        self.session.flush()  # the id is the reference the customer gets
+
+    def get(self, request_id: int) -> ContractRequest | None:
+        return self.session.get(ContractRequest, request_id)
+
+    def listing(self, status: str | None, limit: int) -> list[ContractRequest]:
+        query = select(ContractRequest).order_by(col(ContractRequest.id).desc()).limit(limit)
+        if status is not None:
+            query = query.where(ContractRequest.status == status)
+        return list(self.session.exec(query))
+
+    def of_customer(self, customer_id: int) -> list[ContractRequest]:
+        query = select(ContractRequest).where(ContractRequest.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(ContractRequest.id))))

@@ -1,0 +1,134 @@
+"""Verträge hier kündigen through the pages: the footer link everywhere, the public form, the logged-in form with
+its computed date, the PDF, the staff queue and the billing system's answer by the API."""
+
+from datetime import timedelta
+
+from nicegui import ui
+from sqlmodel import Session, select
+
+from domain.i18n import day
+from domain.model import Contract, ContractRequest, InboxMessage
+from tests.clock import today
+from tests.factories import PASSWORD, last_mail, make_customer, make_login, make_staff
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+from tests.pages.test_api import auth, token
+from tests.pages.test_backoffice import staff_login
+
+
+def radio(user, option: str) -> ui.radio:
+    """The radio group offering `option` (the kind: 'extraordinary'; the time: 'date')."""
+    [group] = [r for r in user.find(ui.radio).elements if option in r.options]
+    return group
+
+
+def requests_of(db) -> list[ContractRequest]:
+    with Session(db) as session:
+        return list(session.exec(select(ContractRequest)))
+
+
+async def test_the_footer_of_every_page_links_the_cancellation(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    for path in ('/', '/registrieren', '/barrierefreiheit'):
+        await user.open(path)
+        await user.should_see('Verträge hier kündigen')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    for path in ('/uebersicht', '/rechnungen'):
+        await user.open(path)
+        await user.should_see('Verträge hier kündigen')
+
+
+async def test_without_a_login_anyone_cancels_and_can_save_the_declaration(user, db):
+    customer = make_customer(db)
+    await user.open('/kuendigen')  # the footer's link (plain HTML: followed by the browser journey)
+    await see(user, 'Art der Kündigung')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer['customer_number'])
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    [request] = requests_of(db)
+    await user.should_see(f'K-{request.id:06d}')
+    await user.should_see('zum nächstmöglichen Zeitpunkt')
+    user.find('Kündigung als PDF speichern').click()  # the download is made from the receipt on the page
+    assert f'K-{request.id:06d}' in last_mail(db, 'erika@example.org').subject
+
+
+async def test_bad_input_is_answered_at_the_field(user, db):
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type('123')
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    assert 'Bitte prüfen Sie die Kundennummer' in await submit_for_error(user, 'Jetzt kündigen', 'Kundennummer')
+    radio(user, 'extraordinary').value = 'extraordinary'
+    field(user, 'Kundennummer').clear()
+    field(user, 'Kundennummer').type(make_customer(db)['customer_number'])
+    assert 'Grund' in await submit_for_error(user, 'Jetzt kündigen', 'Grund')
+    assert requests_of(db) == []
+
+
+async def test_logged_in_the_form_is_filled_and_names_the_date(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    earliest = today() + timedelta(weeks=contract.notice_period_weeks)
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/kuendigen')
+    await see(user, f'Zum nächstmöglichen Zeitpunkt heißt für diesen Vertrag: zum {day(earliest)}.')
+    radio(user, 'date').value = 'date'
+    field(user, 'Kündigungsdatum').type(day(earliest - timedelta(days=1)))
+    message = await submit_for_error(user, 'Jetzt kündigen', 'Kündigungsdatum')
+    assert f'frühestens zum {day(earliest)} enden' in message
+    field(user, 'Kündigungsdatum').clear()
+    field(user, 'Kündigungsdatum').type(day(earliest + timedelta(days=30)))
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    [request] = requests_of(db)
+    assert request.customer_id == customer['id'] and request.effective == earliest + timedelta(days=30)
+
+
+async def test_staff_settle_it_in_the_queue_and_the_customer_reads_the_answer(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer['customer_number'])
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    [request] = requests_of(db)
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, f'Kündigung K-{request.id:06d}')
+    await user.should_see('zum nächstmöglichen Zeitpunkt')
+    user.find(ui.textarea).type('Ihr Vertrag endet zum Monatsende.')
+    button(user, 'Zustimmen').click()
+    await see(user, '0 Treffer')
+    assert 'Ihr Vertrag endet zum Monatsende.' in last_mail(db, 'erika@example.org').text
+    with Session(db) as session:
+        assert session.exec(select(InboxMessage).where(InboxMessage.kind == 'answer')).one()
+
+
+async def test_the_billing_system_answers_by_the_api(user, db):
+    customer = make_customer(db)
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer['customer_number'])
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    client, reader, writer = user.http_client, token(db, 'read'), token(db, 'write')
+    feed = (await client.get('/api/v1/changes', headers=auth(reader))).json()['items']
+    [change] = [c for c in feed if c['kind'] == 'cancellation_received']
+    request_id = int(change['details'].split()[0].removeprefix('request='))
+    assert change['customer_number'] == customer['customer_number'] and 'name="Erika Muster"' in change['details']
+    path = f'/api/v1/requests/{request_id}/answer'
+    assert (await client.post(path, headers=auth(reader), json={'accepted': True, 'message': 'x'})).status_code == 403
+    assert (await client.post(path, headers=auth(writer), json={'accepted': True, 'message': ' '})).status_code == 422
+    assert (await client.post(path, headers=auth(writer), json={'accepted': 'vielleicht'})).status_code == 422
+    answered = await client.post(path, headers=auth(writer), json={'accepted': True, 'message': 'Vertrag endet.'})
+    assert answered.status_code == 204
+    assert (await client.post(path, headers=auth(writer), json={'accepted': True, 'message': 'x'})).status_code == 404
+    assert requests_of(db)[0].status == 'accepted' and requests_of(db)[0].decided_by.startswith('api:')
+    assert 'Vertrag endet.' in last_mail(db, 'erika@example.org').text
