@@ -31,9 +31,11 @@ from pages import (
     language,
     login,
     lost_access,
+    move,
     overview,
     readings,
     registration,
+    tariff,
 )
 from pages import settings as settings_page
 from pages.admission import PageQueue
@@ -71,6 +73,8 @@ PAGES = (
     settings_page,
     backoffice,
     accessibility,
+    tariff,
+    move,
 )
 
 

@@ -14,6 +14,7 @@ from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, 
 from domain.i18n import day, moment
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
+from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.staff import active_staff
 
@@ -47,9 +48,14 @@ class RequestRow:
     received_at: datetime
     customer_id: int | None
     customer_number: str
+    contract_id: int | None
     rows: tuple[tuple[str, str], ...]
     status: str
     answer: str
+
+    @property
+    def received_on(self) -> date:
+        return self.received_at.astimezone(BERLIN).date()
 
 
 def reference(kind: str, request_id: int) -> str:
@@ -162,6 +168,12 @@ def pending(uow: UnitOfWork, customer_id: int) -> list[RequestRow]:
     return [_row(uow, r) for r in uow.contract_requests.of_customer(customer_id) if r.status == 'open']
 
 
+def customer_pending(uow: UnitOfWork, user_id: int, customer_id: int) -> list[RequestRow]:
+    """The logged-in customer's open requests (the contract page shows them until they are settled)."""
+    ensure_owner(uow, user_id, customer_id)
+    return pending(uow, customer_id)
+
+
 def listing(uow: UnitOfWork, status: str = 'open', limit: int = 200) -> list[RequestRow]:
     return [_row(uow, r) for r in uow.contract_requests.listing(None if status == 'all' else status, limit)]
 
@@ -230,6 +242,7 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
         request.received_at,
         request.customer_id,
         customer.customer_number if customer is not None else '',
+        request.contract_id,
         tuple((FIELD_LABELS.get(key, key), _shown(str(value))) for key, value in fields.items()),
         request.status,
         request.answer,

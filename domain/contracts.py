@@ -47,9 +47,10 @@ class ContractDetails:
     meters: tuple[MeterInfo, ...]
     installment: Decimal | None
     due_day: int | None
+    contract_id: int | None = None
 
 
-def _price_view(price: Price) -> PriceView:
+def price_view(price: Price) -> PriceView:
     vat = 1 + price.vat_rate
     return PriceView(
         price.valid_from,
@@ -95,11 +96,12 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 c.notice_period_weeks,
                 c.malo_id if c.commodity in WITH_MALO else '',
                 c.billing_month,
-                _price_view(current[-1]) if current else None,
-                _price_view(future[0]) if future else None,
+                price_view(current[-1]) if current else None,
+                price_view(future[0]) if future else None,
                 tuple(MeterInfo(m.meter_number, m.kind, m.registers) for m in meters if m.contract_id == c.id),
                 plans[-1].amount if plans else None,
                 plans[-1].due_day if plans else None,
+                c.id,
             )
         )
     return result
@@ -136,6 +138,16 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
             )
         )
     return histories
+
+
+def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
+    """The contract's consumption in its last whole billing year (all its meters), for comparing tariffs."""
+    total, found = Decimal(0), False
+    for meter in uow.customers.meters([id_of(contract)]):
+        years = _years(contract, meter, uow.meters.readings(id_of(meter)))
+        if years:
+            total, found = total + years[-1].amount, True
+    return total if found else None
 
 
 def _totals(meter: Meter, readings: list[MeterReading]) -> list[tuple[date, Decimal]]:

@@ -132,6 +132,14 @@ class NameCases(_Section):
     accusative: str  # die Stadtwerke Aue · den Wasserverband Charlottental
 
 
+class TariffInfo(_Section):
+    """A tariff as the customer sees it when choosing (docs/domain.md §8); its prices come from the price import."""
+
+    name: str
+    commodity: Literal['electricity', 'gas', 'water', 'heat']
+    description: str = ''
+
+
 class UtilityProfile(_Section):
     key: str
     name: str
@@ -155,6 +163,9 @@ class UtilityProfile(_Section):
     readings: ReadingsRule = Field(default_factory=ReadingsRule)
     installment: InstallmentRule = Field(default_factory=InstallmentRule)
     bill: BillRule = Field(default_factory=BillRule)
+    tariffs: dict[str, TariffInfo] = Field(default_factory=dict)  # tariff code → name and description
+    # Where the utility supplies (a move within it may continue the contract); empty: staff decide per request
+    supply_postal_codes: tuple[str, ...] = ()
 
     @classmethod
     def from_toml(cls, text: str) -> 'UtilityProfile':

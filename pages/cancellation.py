@@ -10,14 +10,14 @@ from nicegui import ui
 from domain.cancellation import CancellationForm, Prefill, cancel, prefill
 from domain.contract_requests import Receipt
 from domain.customer_data import page_frame
-from domain.documents import receipt_pdf
 from domain.errors import DomainError
 from domain.i18n import day
 from pages import session
-from pages.forms import Form, client_address, notice, page_title
+from pages.forms import Form, client_address, page_title
 from pages.frame import frame, public_frame
 from pages.language import t
 from pages.protected import PAGE_TIMEOUT
+from pages.receipts import show_receipt
 from service.runner import Portal
 
 PATH = '/kuendigen'
@@ -121,17 +121,4 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
             return
         area.set_visibility(False)
         with result:
-            _receipt(portal, receipt)
-
-
-def _receipt(portal: Portal, receipt: Receipt) -> None:
-    notice(t('cancel.done', email=receipt.email))
-    with ui.element('dl').classes('w-full q-ma-none'):
-        for label, value in receipt.rows:
-            with ui.element('dt').classes('text-grey-8'):
-                ui.label(label)
-            with ui.element('dd').classes('q-ml-none q-mb-sm text-weight-medium'):
-                ui.label(value).style('white-space: pre-wrap')
-    pdf = receipt_pdf(portal.profile, receipt, t('cancel.pdf_note'))
-    name = f'Kuendigung-{receipt.reference}.pdf'
-    ui.link(t('cancel.pdf'), '#').on('click', lambda: ui.download.content(pdf, name, 'application/pdf'))
+            show_receipt(portal, receipt, 'cancel', None if me is None else lambda: session.valid(portal, me))

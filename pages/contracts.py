@@ -2,10 +2,11 @@
 
 from nicegui import ui
 
+from domain.contract_requests import RequestRow, customer_pending
 from domain.contracts import PriceView, contract_details, unit_price
 from domain.i18n import day, money
 from domain.readings import register_name
-from pages.forms import page_title
+from pages.forms import notice, page_title
 from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
@@ -18,15 +19,18 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             return
         details = await portal.act(contract_details, me.user_id, me.customer_id)
+        open_requests = await portal.read(customer_pending, me.user_id, me.customer_id)
         if not details:
             ui.label(t('contracts.none'))
+        for request in (r for r in open_requests if r.contract_id is None):  # e.g. every contract cancelled
+            notice(_pending_text(request), 'info')
         for c in details:
             with ui.card().classes('w-full'):
                 ui.label(
                     f'{t("commodity." + c.commodity)} · {t("contracts.contract", number=c.contract_number)}'
                 ).classes('text-h6').props('role=heading aria-level=2')
                 rows = [
-                    (t('contracts.tariff'), c.tariff_code),
+                    (t('contracts.tariff'), _tariff_name(portal, c.tariff_code)),
                     (t('contracts.start'), day(c.start_date)),
                     (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
                     (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks)),
@@ -52,6 +56,25 @@ def create(portal: Portal) -> None:
                     ui.label(
                         t('contracts.price_change', date=day(c.next_price.valid_from), price=unit_price(c.next_price))
                     ).classes('text-weight-medium')
+                for request in (r for r in open_requests if r.contract_id == c.contract_id):
+                    notice(_pending_text(request), 'info')
+        if details:
+            with ui.row().classes('gap-4 wrap'):
+                ui.link(t('tariff.title'), '/tarif')
+                ui.link(t('move.title'), '/umzug')
+                ui.link(t('cancel.title'), '/kuendigen')
+
+
+def _tariff_name(portal: Portal, code: str) -> str:
+    known = portal.profile.tariffs.get(code)
+    return known.name if known else code
+
+
+def _pending_text(request: RequestRow) -> str:
+    """'Kündigung K-000017 vom 02.12.2026: in Bearbeitung (wirksam zum 31.01.2027)'."""
+    effective = dict(request.rows).get('Wirksam zum') or dict(request.rows).get('Wechsel zum') or ''
+    text = t('contracts.pending', title=request.title, reference=request.reference, date=day(request.received_on))
+    return f'{text} ({effective})' if effective and effective != '–' else text
 
 
 def _price_rows(price: PriceView) -> list[tuple[str, str]]:

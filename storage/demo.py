@@ -130,6 +130,12 @@ COMMODITIES = {
         '300.00',
     ),
 }
+# Tariffs a customer may change to (names in the profiles' [tariffs]): code, unit, working price net, base net
+ALTERNATIVES = (
+    ('STROM-OEKO', 'kWh', '0.2600', '110.00'),
+    ('STROM-FIX24', 'kWh', '0.2400', '150.00'),
+    ('GAS-FIX24', 'kWh', '0.0850', '180.00'),
+)
 # Prices per year, keyed by the year's distance from the current one (-3 … 0): the demo is made for the day it is
 # built, so its last billed year is always the year before. Electricity changes mid-year (1 July): 0.2500 → 0.2650.
 
@@ -416,6 +422,17 @@ class _Rows:
                         'vat_rate': vat,
                     }
                 )
+        for tariff, unit, working, base in ALTERNATIVES:  # what /tarif offers besides the contracts' own
+            self.tables[Price].append(
+                {
+                    'tariff_code': tariff,
+                    'valid_from': date(self.today.year - 1, 1, 1),
+                    'unit': unit,
+                    'working_price_net': Decimal(working),
+                    'base_price_net_per_year': base,
+                    'vat_rate': Decimal('0.19'),
+                }
+            )
         self.tables[Price].append(
             {
                 'tariff_code': 'STROM-BASIS',

@@ -113,6 +113,8 @@ def test_bank_data_paperless_and_a_message(household, start_portal, mail, browse
     assert 'Onlinekunde (Rechnung nur online): ja' in mail.wait_for('haushalt@example.org', 'Kundendaten')
 
     page.get_by_role('link', name='Kontakt').click()
+    page.wait_for_url('**/kontakt')
+    page.wait_for_load_state('networkidle')  # the select opens its menu once the page's scripts run
     page.get_by_label('Thema').click()
     page.get_by_role('option', name='Umzug').click()
     page.get_by_label('Betreff').fill('Umzug zum 1. Februar')

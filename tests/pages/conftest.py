@@ -133,3 +133,16 @@ async def submit_for_error(user: User, button_name: str, field_name: str) -> str
 async def see(user: User, text: str) -> None:
     """should_see with time for a handler that hashes a password or talks to the database."""
     await user.should_see(text, retries=50)
+
+
+async def mail_arrives(engine, recipient: str):
+    """The newest mail to `recipient`, waiting for it: "Passwort vergessen?" answers at once and the portal's
+    background writes the mail a moment later (so that the answer's time tells nothing)."""
+    from tests.factories import mails_to
+
+    for _ in range(200):
+        mails = mails_to(engine, recipient)
+        if mails:
+            return mails[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'no mail to {recipient}')

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
-from tests.pages.conftest import button, field, log_in, see, submit_for_error
+from tests.factories import PASSWORD, end_login_elsewhere, link_in, make_customer, make_login
+from tests.pages.conftest import button, field, log_in, mail_arrives, see, submit_for_error
 
 NEW = 'Neues-Passwort-42'
 
@@ -17,7 +17,7 @@ async def test_a_reset_link_sets_a_new_password_and_works_only_once(user, db, lo
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     button(user, 'Link anfordern').click()
     await see(user, 'Wenn zu dieser E-Mail-Adresse ein Zugang besteht')
-    path = link_in(last_mail(db, 'erika@example.org').text, '/passwort-neu/')
+    path = link_in((await mail_arrives(db, 'erika@example.org')).text, '/passwort-neu/')
     await user.open(path)
     field(user, 'Neues Passwort').type(NEW)
     field(user, 'Passwort wiederholen').type(NEW)
@@ -40,7 +40,7 @@ async def test_a_weak_new_password_is_refused_at_its_field(user, db, login):
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     button(user, 'Link anfordern').click()
     await see(user, 'Wenn zu dieser E-Mail-Adresse')
-    await user.open(link_in(last_mail(db, 'erika@example.org').text, '/passwort-neu/'))
+    await user.open(link_in((await mail_arrives(db, 'erika@example.org')).text, '/passwort-neu/'))
     field(user, 'Neues Passwort').type('kurz')
     field(user, 'Passwort wiederholen').type('kurz')
     assert 'mindestens 8 Zeichen' in await submit_for_error(user, 'Passwort speichern', 'Neues Passwort')
@@ -52,7 +52,7 @@ async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     button(user, 'Vorläufiges Passwort anfordern').click()
     await see(user, 'Wenn zu dieser E-Mail-Adresse')
-    temporary = last_mail(db, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    temporary = (await mail_arrives(db, 'erika@example.org')).text.split('Passwort lautet: ')[1].split()[0]
     await user.open('/')
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     field(user, 'Passwort').type(temporary)

@@ -1,0 +1,175 @@
+"""Umzug melden (docs/domain.md §8): the move-out date with a reading per register, the new postal address for the
+Schlussrechnung (final bill, free of charge: §40b(1) EnWG), and, inside the utility's supply area, the wish to be
+supplied at the new address from the move-in date. Otherwise the move ends the contracts: with six weeks' notice at
+the move-out date or later (§41b(5) EnWG).
+
+The readings are checked like any reading (§3: format, not below the last one, expected range); an unexpected value
+is not refused but marked for staff. The request goes to staff and the billing system like a cancellation.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from domain.contract_requests import Receipt, receive, text_field
+from domain.contract_requests import parse_day as checked_day
+from domain.errors import DomainError, PostalCodeInvalid, TooLong
+from domain.i18n import day, number
+from domain.identifiers import normalise
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+from domain.readings import REMOTE_KINDS, form_for, judge, parse_value, register_name
+
+BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
+AHEAD = timedelta(days=183)  # and more than six months ahead too
+NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice
+_POSTAL_CODE = re.compile(r'^\d{5}$')
+
+
+@dataclass(frozen=True)
+class MoveMeter:
+    meter_number: str
+    commodity: str
+    unit: str
+    registers: tuple[str, ...]
+    remote: bool
+
+
+@dataclass(frozen=True)
+class MoveStart:
+    """What the form needs: the meters with their registers (a field each), and the supply area's postal codes."""
+
+    meters: tuple[MoveMeter, ...]
+    earliest: date
+    latest: date
+    supply_postal_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MoveForm:
+    move_out: str
+    readings: dict[str, str] = field(default_factory=dict)  # field key (reading_field) → value as typed
+    street: str = ''
+    house_number: str = ''
+    postal_code: str = ''
+    city: str = ''
+    continue_supply: bool = False
+    move_in: str = ''
+    new_meter: str = ''
+    reading_in: str = ''
+
+
+def reading_field(meter_number: str, obis: str) -> str:
+    return f'out_{meter_number}_{obis}'
+
+
+def start(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> MoveStart:
+    ensure_owner(uow, user_id, customer_id)
+    meters = [
+        MoveMeter(
+            meter.meter_number,
+            contract.commodity,
+            'm³' if contract.commodity in ('water', 'gas') else 'kWh',
+            tuple(meter.registers.split(',')),
+            meter.kind in REMOTE_KINDS,
+        )
+        for contract, meter in uow.meters.of_customer(customer_id)
+        if meter.removed_on is None and (contract.end_date is None or contract.end_date >= ctx.today)
+    ]
+    return MoveStart(tuple(meters), ctx.today - BACK, ctx.today + AHEAD, ctx.profile.supply_postal_codes)
+
+
+def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, form: MoveForm) -> Receipt:
+    ensure_owner(uow, user_id, customer_id)
+    customer = uow.customers.get(customer_id)
+    user = uow.users.get(user_id)
+    assert customer is not None and user is not None
+    move_out = checked_day(form.move_out, 'move_out', 'Auszugsdatum', ctx.today - BACK, ctx.today + AHEAD)
+    readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
+    street = text_field(form.street, 'street', 'Straße', 200)
+    house_number = text_field(form.house_number, 'house_number', 'Hausnummer', 20)
+    postal_code = form.postal_code.strip()
+    if not _POSTAL_CODE.match(postal_code):
+        raise PostalCodeInvalid()
+    city = text_field(form.city, 'city', 'Ort', 100)
+    in_area = not ctx.profile.supply_postal_codes or postal_code in ctx.profile.supply_postal_codes
+    new_address = f'{street} {house_number}, {postal_code} {city}'
+    fields = {
+        'customer_number': customer.customer_number,
+        'name': customer.display_name,
+        'move_out': move_out.isoformat(),
+        'readings_out': '; '.join(readings),
+        'new_address': new_address,
+    }
+    rows = [
+        ('Kundennummer', customer.customer_number),
+        ('Name', customer.display_name),
+        ('Bisherige Anschrift', customer.address),
+        ('Auszugsdatum', day(move_out)),
+        ('Zählerstände bei Auszug', '\n'.join(readings) or 'keine angegeben'),
+        ('Neue Anschrift (für die Schlussrechnung)', new_address),
+    ]
+    if form.continue_supply and in_area:
+        move_in = checked_day(form.move_in, 'move_in', 'Einzugsdatum', move_out - BACK, move_out + AHEAD)
+        new_meter = normalise(form.new_meter)
+        if len(new_meter) > 40:
+            raise TooLong('new_meter', max=40)
+        reading_in = form.reading_in.strip().replace(' ', '')
+        if reading_in and (not reading_in.isascii() or not reading_in.isdigit() or len(reading_in) > 12):
+            raise ReadingInFormat()
+        fields |= {'continue': 'yes', 'move_in': move_in.isoformat(), 'new_meter': new_meter, 'reading_in': reading_in}
+        rows += [
+            ('Belieferung', f'an der neuen Adresse fortsetzen ab dem {day(move_in)}'),
+            ('Zählernummer an der neuen Adresse', new_meter or 'nicht angegeben'),
+            ('Zählerstand bei Einzug', number(int(reading_in)) if reading_in else 'nicht angegeben'),
+        ]
+    else:
+        ends = max(move_out, ctx.today + NOTICE)
+        fields |= {'continue': 'no', 'effective': ends.isoformat()}
+        why = '' if in_area else ' (die neue Anschrift liegt außerhalb unseres Versorgungsgebiets)'
+        rows.append(('Belieferung', f'endet zum {day(ends)}{why}'))
+    if flagged:
+        rows.append(('Hinweis', 'Ein Zählerstand liegt außerhalb des erwarteten Bereichs; wir prüfen ihn.'))
+        fields['plausibility'] = 'implausible: ' + ', '.join(flagged)
+    receipt = receive(uow, ctx, 'move', f'user:{user_id}', customer, None, user.email, rows, fields, move_out)
+    uow.commit()
+    return receipt
+
+
+class ReadingInFormat(DomainError):
+    key = 'error.reading_in_format'
+    field = 'reading_in'
+
+
+def _readings_out(
+    uow: UnitOfWork, ctx: Context, customer_id: int, move_out: date, typed: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """Each register's value at the move-out (needed when the move-out is today or past; a remote meter is read by
+    the utility), checked as a reading; returns the lines for the request and the meters whose value is unexpected."""
+    lines, flagged = [], []
+    for contract, meter in uow.meters.of_customer(customer_id):
+        if meter.removed_on is not None or (contract.end_date is not None and contract.end_date < ctx.today):
+            continue
+        if meter.kind in REMOTE_KINDS:
+            lines.append(f'{meter.meter_number}: wird fernausgelesen')
+            continue
+        form = form_for(uow, contract, meter)
+        history = {obis: [v for v in form.history if v.obis == obis] for obis in form.registers}
+        for obis in form.registers:
+            key = reading_field(meter.meter_number, obis)
+            text = typed.get(key, '').strip()
+            if not text and move_out > ctx.today:
+                continue  # a future move: the reading may follow on the day
+            try:
+                value = parse_value(text, meter.pre_decimal_digits, obis)
+                earlier = [(v.reading_date, v.value) for v in sorted(history[obis], key=lambda v: v.reading_date)]
+                earlier = [(d, v) for d, v in earlier if d < move_out]
+                judgement = judge(earlier, move_out, value, meter.pre_decimal_digits, ctx.profile.readings)
+            except DomainError as error:
+                error.field = key
+                raise
+            register = '' if obis == '1.8.0' else f' {register_name(obis, "de")}'
+            lines.append(f'{meter.meter_number}{register}: {number(value)} {form.unit}')
+            if judgement.status == 'implausible':
+                flagged.append(meter.meter_number)
+    return lines, flagged

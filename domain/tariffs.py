@@ -1,0 +1,154 @@
+"""Tarif wechseln (docs/domain.md §8): the utility's tariffs for a contract's commodity, each with its prices and
+the yearly cost at the customer's last yearly consumption, cheapest first; a change starts on the first of a month
+at least 14 days ahead and goes to staff and the billing system as a request.
+
+Tariffs are those of the profile's `[tariffs]` (name, description) that have a price today (from the price
+import); a commodity with one tariff (water) has nothing to change to, and the page says so.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.contract_requests import Receipt, RequestRow, pending, receive
+from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
+from domain.errors import FieldRequired, NotAllowed
+from domain.i18n import day, money, number
+from domain.model import Contract
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+
+NOTICE = timedelta(days=14)
+STARTS = 6  # the first days of the month offered as "Wechsel zum"
+
+
+@dataclass(frozen=True)
+class Offer:
+    code: str
+    name: str
+    description: str
+    price: PriceView
+    yearly_cost: Decimal | None  # gross, at the last yearly consumption; None without one
+    current: bool
+
+
+@dataclass(frozen=True)
+class ContractTariffs:
+    contract_number: str
+    commodity: str
+    consumption: Decimal | None
+    unit: str
+    offers: tuple[Offer, ...]  # cheapest first
+    starts: tuple[date, ...]  # the first days of a month a change may start on
+    pending: tuple[RequestRow, ...]
+
+
+def earliest_start(today: date) -> date:
+    """The first of a month at least 14 days ahead."""
+    ahead = today + NOTICE
+    if ahead.day == 1:
+        return ahead
+    return date(ahead.year + ahead.month // 12, ahead.month % 12 + 1, 1)
+
+
+def starts(today: date) -> tuple[date, ...]:
+    first = earliest_start(today)
+    return tuple(
+        date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1) for n in range(STARTS)
+    )
+
+
+def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractTariffs]:
+    ensure_owner(uow, user_id, customer_id)
+    open_changes = [r for r in pending(uow, customer_id) if r.kind == 'tariff_change']
+    result = []
+    for contract in uow.customers.contracts(customer_id):
+        if contract.end_date is not None and contract.end_date < ctx.today:
+            continue
+        consumption = last_yearly_consumption(uow, contract)
+        result.append(
+            ContractTariffs(
+                contract.contract_number,
+                contract.commodity,
+                consumption,
+                'm³' if contract.commodity == 'water' else 'kWh',
+                tuple(_offers(uow, ctx, contract, consumption)),
+                starts(ctx.today),
+                tuple(r for r in open_changes if r.contract_id == contract.id),
+            )
+        )
+    return result
+
+
+def _offers(uow: UnitOfWork, ctx: Context, contract: Contract, consumption: Decimal | None) -> list[Offer]:
+    offers = []
+    for code, info in ctx.profile.tariffs.items():
+        if info.commodity != contract.commodity:
+            continue
+        current = [p for p in uow.billing.prices(code) if p.valid_from <= ctx.today]
+        if not current:
+            continue  # no price imported yet: not offered
+        price = price_view(current[-1])
+        offers.append(
+            Offer(code, info.name, info.description, price, _yearly(price, consumption), code == contract.tariff_code)
+        )
+    own = contract.tariff_code
+    if own not in {o.code for o in offers}:  # the contract's tariff is shown even if the profile does not name it
+        current = [p for p in uow.billing.prices(own) if p.valid_from <= ctx.today]
+        if current:
+            price = price_view(current[-1])
+            offers.append(Offer(own, own, '', price, _yearly(price, consumption), True))
+    return sorted(offers, key=lambda o: (o.yearly_cost is None, o.yearly_cost or 0, o.price.working_price_gross))
+
+
+def _yearly(price: PriceView, consumption: Decimal | None) -> Decimal | None:
+    if consumption is None:
+        return None
+    return (consumption * price.working_price_gross + price.base_price_gross_per_year).quantize(Decimal('0.01'))
+
+
+def change_tariff(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, contract_number: str, code: str, start: str
+) -> Receipt:
+    ensure_owner(uow, user_id, customer_id)
+    contract = next((c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number), None)
+    if contract is None:
+        raise NotAllowed()
+    consumption = last_yearly_consumption(uow, contract)
+    offer = next((o for o in _offers(uow, ctx, contract, consumption) if o.code == code), None)
+    if offer is None or offer.current:
+        raise NotAllowed()  # the page offers only the others
+    if not start:
+        raise FieldRequired('start', label='Wechsel zum')
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise FieldRequired('start', label='Wechsel zum') from None
+    if first not in starts(ctx.today):
+        raise NotAllowed()
+    customer = uow.customers.get(customer_id)
+    user = uow.users.get(user_id)
+    assert customer is not None and user is not None
+    old = ctx.profile.tariffs.get(contract.tariff_code)
+    rows = [
+        ('Kundennummer', customer.customer_number),
+        ('Vertragsnummer', contract.contract_number),
+        ('Bisheriger Tarif', old.name if old else contract.tariff_code),
+        ('Neuer Tarif', offer.name),
+        ('Arbeitspreis', unit_price(offer.price)),
+        ('Grundpreis', f'{money(offer.price.base_price_gross_per_year)} im Jahr'),
+        ('Wechsel zum', day(first)),
+    ]
+    if offer.yearly_cost is not None and consumption is not None:
+        unit = 'm³' if contract.commodity == 'water' else 'kWh'
+        rows.append(('Jahreskosten bei Ihrem Verbrauch', f'{money(offer.yearly_cost)} ({number(consumption)} {unit})'))
+    fields = {
+        'customer_number': customer.customer_number,
+        'contract_number': contract.contract_number,
+        'tariff_from': contract.tariff_code,
+        'tariff_to': offer.code,
+        'start': first.isoformat(),
+    }
+    receipt = receive(uow, ctx, 'tariff_change', f'user:{user_id}', customer, contract, user.email, rows, fields, first)
+    uow.commit()
+    return receipt

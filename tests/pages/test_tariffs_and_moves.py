@@ -1,0 +1,88 @@
+"""Tarif wechseln and Umzug melden through the pages (User fixture), and what the contract page shows of them."""
+
+from datetime import timedelta
+
+import pytest
+from nicegui import ui
+from sqlmodel import Session, select
+
+from domain.i18n import day
+from domain.model import ContractRequest
+from domain.moves import reading_field
+from tests.clock import today
+from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, year_end
+from tests.pages.conftest import button, field, log_in, see, submit_for_error
+from tests.storage.test_tariffs_and_moves import prices
+
+
+@pytest.fixture
+def household(db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    add_tariff(db, customer['id'])
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(1), 13000))
+    prices(db, ('STROM-OEKO', '0.2600', '110.00'), ('STROM-FIX24', '0.2400', '150.00'))
+    return customer
+
+
+def requests_of(db) -> list[ContractRequest]:
+    with Session(db) as session:
+        return list(session.exec(select(ContractRequest)))
+
+
+async def test_the_tariffs_are_listed_cheapest_first_and_one_is_chosen(user, db, household):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, 'AueStrom Basis')  # the tariff's name, not its code
+    user.find('Tarif wechseln').click()
+    await see(user, 'Ihr Verbrauch im letzten Abrechnungsjahr: 3.000 kWh')
+    labels = sorted(user.find(ui.label).elements, key=lambda e: e.id)  # ids grow in the order the page is built
+    names = [label.text for label in labels if label.text.startswith('AueStrom')]
+    assert names == ['AueStrom Fix 24', 'AueStrom Basis', 'AueStrom Öko']
+    await user.should_see('Bei Ihrem Verbrauch: 1.035,30\xa0€ im Jahr')  # money keeps the € with its amount
+    await user.should_see('Ihr Tarif')
+    named = {b.props.get('aria-label') for b in user.find(ui.button).elements}  # the name says which tariff
+    assert {'Diesen Tarif wählen: AueStrom Öko', 'Diesen Tarif wählen: AueStrom Fix 24'} <= named
+    user.find(marker='choose-STROM-OEKO').click()
+    await see(user, 'Gewählt: AueStrom Öko')
+    button(user, 'Tarif wechseln').click()
+    await see(user, 'Ihr Tarifwechsel zum')
+    [request] = requests_of(db)
+    assert request.kind == 'tariff_change'
+    await user.open('/vertraege')
+    await see(user, f'Anfrage zum Tarifwechsel T-{request.id:06d}')
+
+
+async def test_a_move_is_reported_with_its_reading_and_new_address(user, db, household):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/umzug')
+    await see(user, 'Zählerstände am Auszugstag')
+    field(user, 'Auszugsdatum').type(day(today() + timedelta(days=400)))
+    assert 'Datum vom' in await submit_for_error(user, 'Umzug melden', 'Auszugsdatum')
+    field(user, 'Auszugsdatum').clear()
+    field(user, 'Auszugsdatum').type(day(today()))
+    days = (today() - year_end(1)).days
+    field(user, 'Zählerstand bei Auszug').type(str(13000 + 3000 * days // 365))
+    field(user, 'Straße').type('Neue Straße')
+    field(user, 'Hausnummer').type('7')
+    field(user, 'PLZ').type('10115')
+    await see(user, 'außerhalb unseres Versorgungsgebiets')
+    field(user, 'Ort').type('Berlin')
+    button(user, 'Umzug melden').click()
+    await see(user, 'Ihre Umzugsmeldung ist bei uns eingegangen')
+    await user.should_see('Umzugsmeldung als PDF speichern')
+    [request] = requests_of(db)
+    assert request.kind == 'move' and request.effective == today()
+    await user.open('/vertraege')
+    await see(user, f'Umzugsmeldung U-{request.id:06d}')
+
+
+async def test_a_bad_reading_at_move_out_is_answered_at_its_field(user, db, household):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/umzug')
+    field(user, 'Auszugsdatum').type(day(today()))
+    field(user, 'Zählerstand bei Auszug').type('12,5')
+    message = await submit_for_error(user, 'Umzug melden', 'Zählerstand bei Auszug')
+    assert 'nur die Ziffern vor dem Komma' in message
+    assert requests_of(db) == []
+    assert reading_field(household['meter_number'], '1.8.0') == f'out_{household["meter_number"]}_1.8.0'

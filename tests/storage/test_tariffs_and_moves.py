@@ -1,0 +1,218 @@
+"""Tarif wechseln and Umzug melden on SQLite and PostgreSQL (docs/domain.md §8)."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import contract_requests
+from domain.errors import DateOutOfRange, FieldRequired, NotAllowed, PostalCodeInvalid, ReadingFormat, ReadingLower
+from domain.i18n import day
+from domain.model import AuditEntry, ContractRequest, Price
+from domain.moves import MoveForm, ReadingInFormat, reading_field, report_move
+from domain.moves import start as move_start
+from domain.tariffs import change_tariff, earliest_start, starts, tariffs
+from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
+from tests.storage.conftest import NOW, run
+
+TODAY = NOW.date()
+
+
+def prices(engine, *rows: tuple[str, str, str]) -> None:
+    with Session(engine) as session:
+        for code, working, base in rows:
+            session.add(
+                Price(
+                    tariff_code=code,
+                    valid_from=date(TODAY.year - 1, 1, 1),
+                    unit='kWh',
+                    working_price_net=Decimal(working),
+                    base_price_net_per_year=Decimal(base),
+                    vat_rate=Decimal('0.19'),
+                )
+            )
+        session.commit()
+
+
+@pytest.fixture
+def household(engine):
+    """A customer with 3,000 kWh in the last whole billing year, on STROM-BASIS, and two other tariffs priced."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    add_tariff(engine, customer['id'])  # STROM-BASIS: 0.2521 net, 121.01 net a year
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000), (year_end(1), 13000))
+    prices(engine, ('STROM-OEKO', '0.2600', '110.00'), ('STROM-FIX24', '0.2400', '150.00'))
+    return customer, login
+
+
+@pytest.mark.parametrize(
+    ('today', 'first'),
+    [
+        (date(2026, 12, 2), date(2027, 1, 1)),
+        (date(2026, 12, 18), date(2027, 1, 1)),
+        (date(2026, 12, 19), date(2027, 2, 1)),
+        (date(2028, 2, 16), date(2028, 3, 1)),  # 29 February counts: 16 + 14 days is 1 March
+        (date(2028, 2, 17), date(2028, 4, 1)),
+    ],
+)
+def test_a_change_starts_on_the_first_of_a_month_at_least_14_days_ahead(today, first):
+    assert earliest_start(today) == first
+    assert starts(today)[0] == first and starts(today)[-1].day == 1 and len(starts(today)) == 6
+
+
+def test_tariffs_are_offered_cheapest_first_at_the_customers_consumption(uow, context, household):
+    customer, login = household
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.consumption == Decimal(3000)
+    # 3,000 kWh × gross working price + gross base price: 3000 × 0.2856 + 178.50, 3000 × 0.3000 + 144.00, …
+    assert [(o.code, o.yearly_cost) for o in contract.offers] == [
+        ('STROM-FIX24', Decimal('1035.30')),
+        ('STROM-BASIS', Decimal('1044.00')),
+        ('STROM-OEKO', Decimal('1059.10')),
+    ]
+    assert [o.current for o in contract.offers].count(True) == 1
+    assert next(o for o in contract.offers if o.current).code == 'STROM-BASIS'
+    assert next(o for o in contract.offers if o.code == 'STROM-OEKO').name == 'AueStrom Öko'
+
+
+def test_a_tariff_change_is_requested_confirmed_and_shown_as_pending(uow, context, household, engine):
+    customer, login = household
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    first = contract.starts[0]
+    receipt = run(
+        uow, change_tariff, context(), login['id'], customer['id'], contract.contract_number, 'STROM-OEKO', str(first)
+    )
+    rows = dict(receipt.rows)
+    assert rows['Neuer Tarif'] == 'AueStrom Öko' and rows['Wechsel zum'] == day(first)
+    assert receipt.reference.startswith('T-')
+    [request] = run(uow, tariffs, context(), login['id'], customer['id'])[0].pending
+    assert request.reference == receipt.reference
+    assert 'Tarifwechsels' in mails_to(engine, 'erika@example.org')[-1].subject
+    with Session(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'tariff_change_requested')).one()
+    assert 'tariff_to="STROM-OEKO"' in entry.details and f'start="{first.isoformat()}"' in entry.details
+
+
+@pytest.mark.parametrize(
+    ('code', 'start', 'error'),
+    [
+        ('STROM-BASIS', None, NotAllowed),  # the tariff the contract has
+        ('GAS-FIX24', None, NotAllowed),  # another commodity's
+        ('UNBEKANNT', None, NotAllowed),
+        ('STROM-OEKO', '', FieldRequired),
+        ('STROM-OEKO', 'morgen', FieldRequired),
+        ('STROM-OEKO', str(TODAY + timedelta(days=1)), NotAllowed),  # not one of the first days offered
+    ],
+)
+def test_a_tariff_change_outside_the_offer_is_refused(uow, context, household, engine, code, start, error):
+    customer, login = household
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    when = str(contract.starts[0]) if start is None else start
+    with pytest.raises(error):
+        run(uow, change_tariff, context(), login['id'], customer['id'], contract.contract_number, code, when)
+    with Session(engine) as session:
+        assert session.exec(select(ContractRequest)).all() == []
+
+
+def test_a_foreign_contract_is_not_changed(uow, context, household, engine):
+    customer, login = household
+    stranger = make_customer(engine)
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    with pytest.raises(NotAllowed):
+        run(uow, change_tariff, context(), login['id'], stranger['id'], contract.contract_number, 'STROM-OEKO', '')
+
+
+def expected(factor: int = 1) -> str:
+    """A reading today `factor` times what 3,000 kWh a year since the last year's end make expectable."""
+    return str(13000 + factor * 3000 * (TODAY - year_end(1)).days // 365 + (factor > 1))
+
+
+def move(customer, **changes) -> MoveForm:
+    fields = {
+        'move_out': day(TODAY),
+        'readings': {reading_field(customer['meter_number'], '1.8.0'): expected()},
+        'street': 'Neue Straße',
+        'house_number': '7',
+        'postal_code': '27751',
+        'city': 'Aue-Nord',
+        **changes,
+    }
+    return MoveForm(**fields)
+
+
+def test_a_move_inside_the_supply_area_continues_there(uow, context, household, engine):
+    customer, login = household
+    begin = run(uow, move_start, context(), login['id'], customer['id'])
+    assert [m.meter_number for m in begin.meters] == [customer['meter_number']] and '27751' in begin.supply_postal_codes
+    form = move(customer, continue_supply=True, move_in=day(TODAY), new_meter='1 EBZ 99', reading_in='42')
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], form)
+    rows = dict(receipt.rows)
+    assert receipt.reference.startswith('U-')
+    assert rows['Zählerstände bei Auszug'] == f'{customer["meter_number"]}: {int(expected()):,} kWh'.replace(',', '.')
+    assert rows['Neue Anschrift (für die Schlussrechnung)'] == 'Neue Straße 7, 27751 Aue-Nord'
+    assert rows['Belieferung'] == f'an der neuen Adresse fortsetzen ab dem {day(TODAY)}'
+    assert rows['Zählernummer an der neuen Adresse'] == '1EBZ99'
+    with Session(engine) as session:
+        request = session.exec(select(ContractRequest)).one()
+    assert request.kind == 'move' and request.effective == TODAY
+    assert json.loads(request.content)['continue'] == 'yes'
+    assert 'Umzugsmeldung' in mails_to(engine, 'erika@example.org')[-1].subject
+
+
+def test_a_move_out_of_the_area_ends_the_contract_with_six_weeks_notice(uow, context, household):
+    customer, login = household
+    form = move(customer, postal_code='10115', city='Berlin', continue_supply=True)
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
+    ends = TODAY + timedelta(weeks=6)  # the move-out is today: six weeks from today
+    assert (
+        rows['Belieferung'] == f'endet zum {day(ends)} (die neue Anschrift liegt außerhalb unseres Versorgungsgebiets)'
+    )
+
+
+def test_a_future_move_may_leave_the_readings_for_later_and_an_unexpected_one_is_marked(uow, context, household):
+    customer, login = household
+    later = move(customer, move_out=day(TODAY + timedelta(days=60)), readings={})
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], later).rows)
+    assert rows['Zählerstände bei Auszug'] == 'keine angegeben'
+    odd = move(customer, readings={reading_field(customer['meter_number'], '1.8.0'): expected(3)})
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], odd).rows)
+    assert rows['Hinweis'].startswith('Ein Zählerstand liegt außerhalb des erwarteten Bereichs')
+
+
+@pytest.mark.parametrize(
+    ('changes', 'error', 'field'),
+    [
+        ({'move_out': day(TODAY - timedelta(weeks=7))}, DateOutOfRange, 'move_out'),
+        ({'move_out': day(TODAY + timedelta(days=200))}, DateOutOfRange, 'move_out'),
+        ({'readings': {}}, FieldRequired, 'out_{meter}_1.8.0'),  # the move-out is today: the reading is due
+        ({'readings': {'out_{meter}_1.8.0': '12,5'}}, ReadingFormat, 'out_{meter}_1.8.0'),
+        ({'readings': {'out_{meter}_1.8.0': '12000'}}, ReadingLower, 'out_{meter}_1.8.0'),
+        ({'postal_code': '2775'}, PostalCodeInvalid, 'postal_code'),
+        ({'street': ''}, FieldRequired, 'street'),
+        ({'continue_supply': True, 'move_in': ''}, FieldRequired, 'move_in'),
+        ({'continue_supply': True, 'move_in': day(TODAY), 'reading_in': '1,5'}, ReadingInFormat, 'reading_in'),
+    ],
+)
+def test_bad_move_input_is_named_at_its_field(uow, context, household, engine, changes, error, field):
+    customer, login = household
+    meter = customer['meter_number']
+    if 'readings' in changes:
+        changes = {**changes, 'readings': {k.format(meter=meter): v for k, v in changes['readings'].items()}}
+    with pytest.raises(error) as raised:
+        run(uow, report_move, context(), login['id'], customer['id'], move(customer, **changes))
+    assert raised.value.field == field.format(meter=meter)
+    with Session(engine) as session:
+        assert session.exec(select(ContractRequest)).all() == []
+
+
+def test_staff_settle_a_move_like_any_request(uow, context, clerk, household, engine):
+    customer, login = household
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], move(customer))
+    with uow() as u:
+        [row] = contract_requests.for_staff(u, clerk)
+    assert row.reference == receipt.reference and row.title == 'Umzugsmeldung'
+    assert ('Neue Anschrift', 'Neue Straße 7, 27751 Aue-Nord') in row.rows
+    run(uow, contract_requests.staff_answer, context(), clerk, row.request_id, True, 'Schlussrechnung folgt.')
+    assert 'Ihrer Umzugsmeldung vom' in mails_to(engine, 'erika@example.org')[-1].text
