@@ -226,6 +226,16 @@ class DateFormat(DomainError):
     field = 'reading_date'
 
 
+class PhotoTooLarge(DomainError):
+    key = 'error.photo_too_large'
+    field = 'photo'
+
+
+class PhotoUnreadable(DomainError):
+    key = 'error.photo_unreadable'
+    field = 'photo'
+
+
 class DayFormat(DomainError):
     key = 'error.day_format'
 

@@ -98,8 +98,11 @@ def submit_by_code(
     reading_date: str,
     confirmed: bool = False,
     reason: str = '',
+    photo: str = '',
 ) -> Submitted:
     contract, meter, row = _check(uow, ctx, code, meter_number)
     row.used_at = ctx.now
     uow.meters.add_code(row)
-    return store_reading(uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code', 'letter')
+    return store_reading(
+        uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code', 'letter', photo=photo
+    )

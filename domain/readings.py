@@ -4,6 +4,7 @@ The rules are plain functions on plain values; `submit_reading` and `meter_forms
 page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +33,7 @@ from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
+PHOTO = re.compile(r'photos/[0-9a-f]{40}\.jpg')  # domain.stored.photo_file: the portal's own name, nothing else
 REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
 REASONS = (
     'Mehr Personen im Haushalt',
@@ -265,16 +267,29 @@ def submit_reading(
     reading_date: str,
     confirmed: bool = False,
     reason: str = '',
+    photo: str = '',
     channel: str = 'portal',
 ) -> Submitted:
-    """Check and store one reading per register of a meter (`values` by OBIS code); all registers or none."""
+    """Check and store one reading per register of a meter (`values` by OBIS code); all registers or none. `photo`:
+    the stored meter photo (domain.photos, domain.stored.photo_file) for staff, with a confirmed implausible value."""
     ensure_owner(uow, user_id, customer_id)
     found = [(c, m) for c, m in uow.meters.of_customer(customer_id) if m.meter_number == meter_number]
     if not found:
         raise NotAllowed()
     contract, meter = found[0]
     return store_reading(
-        uow, ctx, contract, meter, values, reading_date, confirmed, reason, f'user:{user_id}', channel, propose=True
+        uow,
+        ctx,
+        contract,
+        meter,
+        values,
+        reading_date,
+        confirmed,
+        reason,
+        f'user:{user_id}',
+        channel,
+        propose=True,
+        photo=photo,
     )
 
 
@@ -290,6 +305,7 @@ def store_reading(
     actor: str,
     channel: str,
     propose: bool = False,
+    photo: str = '',
 ) -> Submitted:
     """Check and store; with `propose`, also the installment the reading implies, worked out in the same
     transaction (the page asks nothing more, and a failure there leaves nothing stored either) from what is read
@@ -372,7 +388,8 @@ def store_reading(
                 reason=reason,
                 details=f'meter={meter.meter_number} date={when.isoformat()} '
                 f'readings={",".join(str(r.id) for r in stored)} '
-                + ' '.join(f'{obis}={v}' for obis, v in parsed.items()),
+                + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
+                + (f' photo={photo}' if PHOTO.fullmatch(photo) else ''),
             )
         )
     details = (

@@ -19,6 +19,11 @@ def inbox_file(customer_id: int) -> str:
     return f'inbox/{customer_id}-{secrets.token_hex(12)}.pdf'
 
 
+def photo_file(content: bytes) -> str:
+    """A meter photo (already re-encoded by the portal), named by its content."""
+    return f'photos/{hashlib.sha256(content).hexdigest()[:40]}.jpg'
+
+
 def logo_file(suffix: str) -> str:
     """The utility's logo uploaded in the back office (`.png`, `.jpg` or `.jpeg`)."""
     name = f'logo{suffix.lower()}'

@@ -2,11 +2,12 @@
 
 from collections.abc import Awaitable, Callable
 
-from nicegui import ui
+from nicegui import run, ui
 
 from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import day, money, number
+from domain.photos import MAX_BYTES, clean_photo
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
     REASONS,
@@ -17,12 +18,15 @@ from domain.readings import (
     register_field,
     submit_reading,
 )
+from domain.stored import photo_file
 from pages import session
-from pages.forms import Form, client_address, notice, page_title, scroll_region
+from pages.forms import Form, client_address, file_picker, notice, page_title, scroll_region
 from pages.frame import public_frame
 from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
+
+PHOTO_TYPES = 'image/jpeg,image/png,image/heic,image/heif,.heic,.heif'  # what phones take; checked by content
 
 
 def create(portal: Portal) -> None:
@@ -78,7 +82,9 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
         window = reading_window(portal.profile.readings, portal.clock.today())
         if window.open:
 
-            async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted | None:
+            async def send(
+                values: dict[str, str], when: str, confirmed: bool, reason: str, photo: str
+            ) -> Submitted | None:
                 return await session.act(
                     portal,
                     me,
@@ -90,6 +96,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                     when,
                     confirmed,
                     reason,
+                    photo,
                     address=client_address(),
                 )
 
@@ -97,7 +104,7 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
         _history(meter)
 
 
-Send = Callable[[dict[str, str], str, bool, str], Awaitable[Submitted | None]]
+Send = Callable[[dict[str, str], str, bool, str, str], Awaitable[Submitted | None]]
 
 
 def reading_form(
@@ -124,6 +131,21 @@ def reading_form(
             .props(f'outlined maxlength=500 hint="{t("reading.reason_hint")}"')
         )
         form.fields['reason'] = reason
+        photo: dict[str, bytes] = {}  # re-encoded at the upload, stored only with the reading
+
+        async def photo_uploaded(event) -> None:
+            photo.clear()
+            try:
+                cleaned = await run.io_bound(clean_photo, await event.file.read())
+            except DomainError as error:
+                photo_status.text = t(error.key, **error.params)
+                return
+            if cleaned:  # None: the portal is stopping
+                photo['content'] = cleaned
+                photo_status.text = t('reading.photo_added')
+
+        file_picker(t('reading.photo'), photo_uploaded, PHOTO_TYPES, MAX_BYTES, allowed or _always)
+        photo_status = ui.label().props('role=status aria-live=polite')
     confirm_box.set_visibility(False)
     form.alert()
     done = ui.column().classes('w-full gap-2')
@@ -132,19 +154,30 @@ def reading_form(
         form.clear()
         done.clear()
         values = {obis: form.value(obis) for obis in meter.registers}
+        picture = photo.get('content', b'') if confirmed.value else b''
+        stored = photo_file(picture) if picture and portal.files else ''
+        if stored and portal.files:
+            await run.io_bound(portal.files.store, stored, picture)
         try:
-            result = await send(values, form.value('reading_date'), bool(confirmed.value), str(reason.value or ''))
+            result = await send(
+                values, form.value('reading_date'), bool(confirmed.value), str(reason.value or ''), stored
+            )
         except ReadingImplausible as error:
+            forget(stored)
             confirm_box.set_visibility(True)
             form.show(error)
             return
         except DomainError as error:
+            forget(stored)
             form.show(error)
             return
         if result is None:
+            forget(stored)
             return
         confirm_box.set_visibility(False)
         confirmed.value, reason.value = False, ''
+        photo.clear()
+        photo_status.text = ''
         with done:
             notice(t('reading.done_flagged') if result.flagged else t('reading.done', date=day(result.reading_date)))
             for line in result.lines:
@@ -159,7 +192,16 @@ def reading_form(
             if after is not None:
                 after(result)
 
+    def forget(stored: str) -> None:  # nothing is kept of a reading that was not stored
+        if stored and portal.files:
+            portal.files.remove(stored)
+
     ui.button(t('reading.submit'), on_click=submit).props('no-caps')
+
+
+async def _always() -> bool:
+    """The reading-code page has no login: its upload needs none (the code was checked to open the form)."""
+    return True
 
 
 def _proposal(result: Submitted) -> None:
@@ -223,9 +265,9 @@ def _by_code(portal: Portal) -> None:
             form.show(error)
             return
 
-        async def send(values: dict[str, str], when: str, confirmed: bool, reason: str) -> Submitted:
+        async def send(values: dict[str, str], when: str, confirmed: bool, reason: str, photo: str) -> Submitted:
             return await portal.act(
-                submit_by_code, code, meter_number, values, when, confirmed, reason, address=client_address()
+                submit_by_code, code, meter_number, values, when, confirmed, reason, photo, address=client_address()
             )
 
         with meter_box, ui.card().classes('w-full'):

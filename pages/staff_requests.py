@@ -1,5 +1,6 @@
 """Verwaltung: contact messages, readings to review, and the changes customers made (for the billing system)."""
 
+import base64
 from datetime import datetime
 
 from nicegui import run, ui
@@ -10,6 +11,7 @@ from domain.clock import BERLIN
 from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.exports import staff_export
+from domain.readings import PHOTO
 from domain.stored import bill_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, page_title
@@ -245,6 +247,9 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             ui.label(t('staff.lost_access_facts', email=facts.get('new_email', ''), phone=phone))
         else:
             ui.label(row.details).classes('text-grey-8')
+        photo = next((p.split('=', 1)[1] for p in row.details.split() if p.startswith('photo=')), '')
+        if photo:
+            _photo(portal, photo)
         if row.kind == COPY_KIND:
             _copy_upload(portal, me, row, refresh)
         else:
@@ -259,6 +264,18 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         with ui.row().classes('gap-2'):
             ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
             ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
+
+
+def _photo(portal: Portal, relative: str) -> None:
+    """The customer's meter photo (re-encoded by the portal when it arrived), inline: no URL leads to it."""
+    path = portal.files.locate(relative) if portal.files and PHOTO.fullmatch(relative) else None
+    if path is None:
+        ui.label(t('staff.photo_missing')).classes('text-grey-8')
+        return
+    encoded = base64.b64encode(path.read_bytes()).decode()
+    ui.image(f'data:image/jpeg;base64,{encoded}').classes('w-full max-w-md rounded-borders').props(
+        f'alt="{t("staff.photo")}"'
+    )
 
 
 def _contract_request_card(portal: Portal, me: StaffMe, row: contract_requests.RequestRow, refresh) -> None:

@@ -22,6 +22,7 @@ PUBLIC = (
     '/registrieren',
     '/passwort-vergessen',
     '/zugang-verloren',
+    '/kuendigen',
     '/ablesung',
     '/barrierefreiheit',
     '/verwaltung',
@@ -37,6 +38,9 @@ CUSTOMER = (
     '/posteingang',
     '/kontakt',
     '/einstellungen',
+    '/tarif',
+    '/umzug',
+    '/kuendigen',
 )
 STAFF = (
     '/verwaltung/kunden',

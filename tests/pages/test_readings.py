@@ -1,14 +1,18 @@
 """Zählerstand melden with NiceGUI's user fixture: each rule of docs/domain.md §3 and each bad input."""
 
+import base64
+import io
 import subprocess
 from datetime import date, timedelta
 
 import pytest
 from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from PIL import Image
 from sqlmodel import Session, select
 
 from domain.i18n import number
-from domain.model import AuditEntry, MeterReading
+from domain.model import AuditEntry, MeterReading, ReviewItem
 from tests import clock
 from tests.clock import SUITE_NOW
 from tests.factories import (
@@ -19,10 +23,12 @@ from tests.factories import (
     last_mail,
     make_customer,
     make_login,
+    make_staff,
     set_meter,
     year_end,
 )
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
+from tests.pages.test_backoffice import staff_login
 
 TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
 DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days  # 10 kWh a day in the history below
@@ -373,3 +379,35 @@ async def test_a_reading_sent_after_the_login_ended_elsewhere_stores_nothing_and
     assert customer_readings(db) == []
     with Session(db) as session:
         assert not session.exec(select(AuditEntry).where(AuditEntry.action == 'reading_submitted')).all()
+
+
+async def test_a_photo_goes_with_a_confirmed_implausible_value_to_staff(user, db, anna):
+    await open_form(user)
+    field(user, 'Zählerstand').type(str(13650 + 30 * DAYS))
+    await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
+    [confirm] = [c for c in user.find(ui.checkbox).elements if c.text == 'Wert ist korrekt']
+    confirm.value = True
+    field(user, 'Begründung').type('Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)')
+    upload = user.find(ui.upload).elements.pop()
+    await upload.handle_uploads([SmallFileUpload(name='a.txt', content_type='text/plain', _data=b'kein Foto')])
+    await see(user, 'Diese Datei können wir nicht als Foto lesen')
+    exif = Image.Exif()
+    exif[0x8825] = {2: (52.0, 31.0, 12.0)}  # a GPS position: it must not reach staff
+    picture = io.BytesIO()
+    Image.new('RGB', (4000, 3000), 'grey').save(picture, 'JPEG', exif=exif.tobytes())
+    await upload.handle_uploads(
+        [SmallFileUpload(name='IMG_0001.JPG', content_type='image/jpeg', _data=picture.getvalue())]
+    )
+    await see(user, 'Das Foto ist angefügt')
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'mit Ihrer Begründung gespeichert')
+    with Session(db) as session:
+        review = session.exec(select(ReviewItem).where(ReviewItem.kind == 'implausible_reading')).one()
+    stored = review.details.split('photo=')[1]
+    assert stored.startswith('photos/') and stored.endswith('.jpg') and 'IMG_0001' not in stored
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, 'Zählerstand')
+    [image] = [i for i in user.find(ui.image).elements if str(i.props.get('alt', '')).startswith('Foto des Zählers')]
+    shown = Image.open(io.BytesIO(base64.b64decode(str(image.source).split(',', 1)[1])))
+    assert shown.size == (2000, 1500) and dict(shown.getexif()) == {}

@@ -1,0 +1,42 @@
+"""Foto des Zählers: whatever a phone sends comes out as a fresh JPEG, upright, small, without metadata."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from domain.errors import PhotoTooLarge, PhotoUnreadable
+from domain.photos import MAX_BYTES, clean_photo
+
+
+def photo(kind: str, size=(3000, 1500), orientation: int = 1) -> bytes:
+    image = Image.new('RGB', size, 'white')
+    exif = Image.Exif()
+    exif[0x010F] = 'Kamera-Hersteller'  # Make
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, kind, exif=exif.tobytes()) if kind != 'PNG' else image.save(out, kind)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize('kind', ['JPEG', 'PNG', 'HEIF'])
+def test_a_phone_photo_becomes_a_small_jpeg_without_metadata(kind):
+    cleaned = Image.open(io.BytesIO(clean_photo(photo(kind))))
+    assert cleaned.format == 'JPEG' and cleaned.size == (2000, 1000)
+    assert dict(cleaned.getexif()) == {} and 'exif' not in cleaned.info
+
+
+def test_a_photo_taken_sideways_is_turned_upright():
+    cleaned = Image.open(io.BytesIO(clean_photo(photo('JPEG', orientation=6))))  # 6: rotate 90° to view
+    assert cleaned.size == (1000, 2000)
+
+
+@pytest.mark.parametrize('content', [b'%PDF-1.7 not a photo', b'', b'\xff\xd8\xff broken jpeg', b'GIF89a' + b'0' * 50])
+def test_what_is_not_a_photo_is_refused(content):
+    with pytest.raises(PhotoUnreadable):
+        clean_photo(content)
+
+
+def test_more_than_ten_megabytes_is_refused_before_it_is_opened():
+    with pytest.raises(PhotoTooLarge):
+        clean_photo(b'\xff\xd8\xff' + b'0' * MAX_BYTES)
