@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
 
 from tests import clock
 
 ROOT = Path(__file__).resolve().parents[2]
+expect.set_options(timeout=30_000)  # as the pages' timeouts below: the suite's workers share two cores
+
 CHROMIUM = os.environ.get('KUNDENPORTAL_TEST_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = [
     '--headless',
@@ -57,7 +60,7 @@ class MailCatcher:
             self.arrived.notify_all()
         return '250 OK'
 
-    def wait_for(self, recipient: str, subject_part: str, timeout: float = 20) -> str:
+    def wait_for(self, recipient: str, subject_part: str, timeout: float = 40) -> str:
         """The plain text of the first mail to `recipient` whose subject contains `subject_part`."""
         deadline = time.monotonic() + timeout
         with self.arrived:
@@ -167,7 +170,9 @@ def browser(tmp_path):
             viewport={'width': 1280, 'height': 900},
             locale='de-DE',
         )
-        context.set_default_timeout(15000)
+        # generous: four workers share two cores with a portal and a Chromium each, and a page can wait its turn
+        context.set_default_timeout(30000)
+        context.set_default_navigation_timeout(30000)
         yield context.new_page()
         context.close()
 
