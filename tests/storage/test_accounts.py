@@ -129,6 +129,21 @@ def test_a_hash_with_old_parameters_is_upgraded_at_login(login_user, engine, uow
     assert not ctx.hasher.needs_rehash(_stored_hash(engine))
 
 
+def test_a_hash_with_argon2_cffis_default_parameters_is_upgraded_to_the_owasp_setting(engine, uow, context):
+    from argon2 import PasswordHasher
+
+    customer = make_customer(engine)
+    old = PasswordHasher().hash(PASSWORD)  # m=65536, t=3, p=4: what the portal stored until December 2026
+    assert old.startswith('$argon2id$v=19$m=65536,t=3,p=4$')
+    make_login(engine, [customer['id']], email='alt@example.org', password_hash=old)
+    ctx = context()
+    ctx.hasher = Argon2Hasher()
+    assert ctx.hasher.needs_rehash(old) and ctx.hasher.verify(old, PASSWORD)  # the old hash still logs in
+    login(uow, ctx, email='alt@example.org', password=PASSWORD)
+    upgraded = _stored_hash(engine)
+    assert upgraded.startswith('$argon2id$v=19$m=19456,t=2,p=1$') and ctx.hasher.verify(upgraded, PASSWORD)
+
+
 def _stored_hash(engine) -> str:
     with Session(engine) as session:
         return session.exec(select(PortalUser)).one().password_hash
