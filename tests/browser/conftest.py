@@ -105,7 +105,7 @@ def start_portal(database_url, mail, tmp_path):
         port = free_port()
         base = f'http://127.0.0.1:{port}'
         # the portal as in production: every tuning on (the page tests leave the collector out)
-        env = {k: v for k, v in os.environ.items() if k not in ('PYTEST_CURRENT_TEST', 'KUNDENPORTAL_TUNING_SKIP')}
+        env = child_env()
         env.update(
             {
                 'KUNDENPORTAL_DATABASE_URL': database_url,
@@ -135,6 +135,17 @@ def start_portal(database_url, mail, tmp_path):
     for process in processes:
         process.terminate()
         process.wait(timeout=10)
+
+
+def child_env(machine_clock: bool = False) -> dict[str, str]:
+    """The environment for a portal the tests start, without the test's own variables. `machine_clock` (for
+    Chromium): also without Debian's `faketime` (its LD_PRELOAD), which a calendar-edge run puts around pytest; the
+    portal keeps it, so that its clock and the test's agree (tests/pinned_app.py), the browser needs none."""
+    drop = ('PYTEST_CURRENT_TEST', 'KUNDENPORTAL_TUNING_SKIP')
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    if machine_clock:
+        env = {k: v for k, v in env.items() if k != 'LD_PRELOAD' and not k.startswith('FAKETIME')}
+    return env
 
 
 def portal_command() -> list[str]:
@@ -169,6 +180,7 @@ def browser(tmp_path):
             args=CHROMIUM_ARGS,
             viewport={'width': 1280, 'height': 900},
             locale='de-DE',
+            env=child_env(machine_clock=True),
         )
         # generous: four workers share two cores with a portal and a Chromium each, and a page can wait its turn
         context.set_default_timeout(30000)

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import _wait_until_healthy, free_port, portal_command
+from tests.browser.conftest import _wait_until_healthy, child_env, free_port, portal_command
 from tests.browser.test_self_service_journeys import log_in
 from tests.factories import make_customer, make_login
 
@@ -60,7 +60,7 @@ def test_a_session_survives_the_loss_of_its_instance(engine, database_url, redis
 
     def instance(name: str) -> str:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ('PYTEST_CURRENT_TEST', 'KUNDENPORTAL_TUNING_SKIP')}
+        env = child_env()
         env.update(
             {
                 'KUNDENPORTAL_DATABASE_URL': database_url,

@@ -198,7 +198,7 @@ async def test_the_german_form_names_the_registers_as_ui_md_says_with_a_german_h
     fields = labels_and_hints(user)
     assert fields['Zählerstand HT'] == fields['Zählerstand NT'] == 'kWh, höchstens 6 Ziffern vor dem Komma'
     assert 'Ablesedatum' in fields
-    await user.should_see('Letzter Zählerstand (Zählerstand HT): 1.000 kWh vom 31.12.2025')
+    await user.should_see(f'Letzter Zählerstand (Zählerstand HT): 1.000 kWh vom {year_end():%d.%m.%Y}')
 
 
 async def test_the_english_form_labels_and_hints_the_registers_in_english_and_submits_by_obis_code(
@@ -211,7 +211,7 @@ async def test_the_english_form_labels_and_hints_the_registers_in_english_and_su
     hint = 'kWh, at most 6 digits before the decimal point'
     assert fields['Meter reading peak rate (HT)'] == fields['Meter reading off-peak rate (NT)'] == hint
     assert not {'Zählerstand HT', 'Zählerstand NT', 'Ablesedatum'} & set(fields)
-    await user.should_see('Last meter reading (Meter reading peak rate (HT)): 1.000 kWh of 31.12.2025')
+    await user.should_see(f'Last meter reading (Meter reading peak rate (HT)): 1.000 kWh of {year_end():%d.%m.%Y}')
     field(user, 'Meter reading peak rate (HT)').type('1200')
     message = await submit_for_error(user, 'Submit meter reading', 'Meter reading off-peak rate (NT)')
     assert message == 'Please fill in the field “Meter reading off-peak rate (NT)”.'
@@ -248,7 +248,7 @@ async def test_a_remote_meter_names_its_register_in_english(user, db):
     await log_in_english(user, 'funk@example.org')
     await user.open('/zaehlerstand')
     await see(user, 'We read this smart meter remotely, for the reference date')
-    await user.should_see('Last transmitted value (Meter reading peak rate (HT)): 4.321 kWh of 31.12.2025')
+    await user.should_see(f'Last transmitted value (Meter reading peak rate (HT)): 4.321 kWh of {year_end():%d.%m.%Y}')
 
 
 async def test_gas_readings_show_the_kwh_they_mean(user, db):
@@ -345,7 +345,7 @@ async def test_the_reading_code_page_in_english_labels_and_hints_the_register_in
     field(user, 'Reading code').type(code)
     field(user, 'Meter number').type(customer['meter_number'])
     button(user, 'Next').click()
-    await see(user, 'Last meter reading: 13.650 kWh of 31.12.2025')
+    await see(user, f'Last meter reading: 13.650 kWh of {year_end():%d.%m.%Y}')
     assert labels_and_hints(user)['Meter reading'] == 'kWh, at most 6 digits before the decimal point'
     assert 'Zählerstand' not in labels_and_hints(user)
     field(user, 'Meter reading').type('13.650,5')
