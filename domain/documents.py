@@ -540,19 +540,31 @@ def _disclosures(page: _Page, bill: BillDocument) -> None:
         )
 
 
-def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> bytes:
-    """The receipt for a submitted meter reading: what was stored, when, and how it was judged."""
+def _confirmation(profile: UtilityProfile, title: str, subject: str, heading: str) -> tuple[io.BytesIO, Canvas, _Page]:
+    """The start of a one-page confirmation: document title and subject (read out by screen readers), the
+    utility's band, the heading."""
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
-    pdf.setTitle(f'Bestätigung Zählerstand {reading.meter_number} vom {_day(reading.reading_date)}')
+    pdf.setTitle(title)
     pdf.setAuthor(profile.name)
-    pdf.setSubject(f'Zählerstandsmeldung, Kundennummer {reading.customer_number}')
+    pdf.setSubject(subject)
     page = _Page(pdf, profile)
     _band(pdf, profile, 24 * mm)
     page.y = A4[1] - 45 * mm
     pdf.setFont(page.bold, 14)
-    pdf.drawString(page.left, page.y, 'Bestätigung Ihrer Zählerstandsmeldung')
+    pdf.drawString(page.left, page.y, heading)
     page.y -= 10 * mm
+    return buffer, pdf, page
+
+
+def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> bytes:
+    """The receipt for a submitted meter reading: what was stored, when, and how it was judged."""
+    buffer, pdf, page = _confirmation(
+        profile,
+        f'Bestätigung Zählerstand {reading.meter_number} vom {_day(reading.reading_date)}',
+        f'Zählerstandsmeldung, Kundennummer {reading.customer_number}',
+        'Bestätigung Ihrer Zählerstandsmeldung',
+    )
     received = reading.submitted_at.astimezone(BERLIN)
     rows = [
         ('Kunde', reading.customer_name),
@@ -594,17 +606,12 @@ def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> byt
 def receipt_pdf(profile: UtilityProfile, receipt: Receipt, note: str) -> bytes:
     """A declaration as received (Kündigung, Umzug, Tarifwechsel): what was declared, when it was received, the
     reference. The customer saves it as proof (§312k(2) BGB for a cancellation)."""
-    buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
-    pdf.setTitle(f'{receipt.title} {receipt.reference} – Eingangsbestätigung')
-    pdf.setAuthor(profile.name)
-    pdf.setSubject(f'{receipt.title}, eingegangen am {receipt.received_at.astimezone(BERLIN):%d.%m.%Y %H:%M} Uhr')
-    page = _Page(pdf, profile)
-    _band(pdf, profile, 24 * mm)
-    page.y = A4[1] - 45 * mm
-    pdf.setFont(page.bold, 14)
-    pdf.drawString(page.left, page.y, f'{receipt.title} – Eingangsbestätigung')
-    page.y -= 10 * mm
+    buffer, pdf, page = _confirmation(
+        profile,
+        f'{receipt.title} {receipt.reference} – Eingangsbestätigung',
+        f'{receipt.title}, eingegangen am {receipt.received_at.astimezone(BERLIN):%d.%m.%Y %H:%M} Uhr',
+        f'{receipt.title} – Eingangsbestätigung',
+    )
     page.heading('Ihre Erklärung, wie sie bei uns eingegangen ist')
     for label, value in receipt.rows:
         page.need(11 * mm)
