@@ -40,16 +40,24 @@ def redis_url(tmp_path):
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        env=child_env(machine_clock=True),  # Redis keeps the machine's clock (libfaketime hangs redis-cli)
     )
     deadline = time.monotonic() + 10
-    while (
-        subprocess.run(['redis-cli', '-p', str(port), 'ping'], capture_output=True, text=True).stdout.strip() != 'PONG'
-    ):
+    while _ping(port) != 'PONG':
         assert time.monotonic() < deadline, 'redis-server did not start'
         time.sleep(0.1)
     yield f'redis://127.0.0.1:{port}/0'
     process.terminate()
     process.wait(timeout=10)
+
+
+def _ping(port: int) -> str:
+    command = ['redis-cli', '-p', str(port), 'ping']
+    try:
+        answer = subprocess.run(command, capture_output=True, text=True, timeout=5, env=child_env(machine_clock=True))
+    except subprocess.TimeoutExpired:
+        return ''
+    return answer.stdout.strip()
 
 
 @pytest.mark.parametrize('database_url', ['postgresql'], indirect=True)
