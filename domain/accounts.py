@@ -221,12 +221,7 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     (`send_requested_resets`), so that known and unknown addresses are answered alike and in the same time.
     Throttled per client address and per target address, whether it exists or not."""
     email = normalise_email(email)[:300]
-    key = f'reset:{ctx.address}'
-    state = uow.throttles.state(key)
-    if state.is_locked(ctx.now):
-        raise TooManyAttempts('email', minutes=state.minutes_left(ctx.now))
-    state.record_failure(throttle.RESET_PER_ADDRESS, ctx.now)  # every request counts, found or not
-    uow.throttles.save(key, state)
+    throttle.count_request(uow, f'reset:{ctx.address}', throttle.RESET_PER_ADDRESS, ctx.now, 'email')  # found or not
     if email:
         mail_budget.spend(uow, ctx, email)
         uow.resets.add(ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64]))

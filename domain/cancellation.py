@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from domain import mail_budget, throttle
 from domain.contract_requests import Receipt, earliest_end, own_customer, parse_day, receive, text_field
-from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort, TooManyAttempts
+from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort
 from domain.i18n import day
 from domain.identifiers import normalise
 from domain.model import Contract, Customer
@@ -81,13 +81,8 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
     if not form.next_possible:
         on_date = parse_day(form.on_date, 'on_date', 'Kündigungsdatum', ctx.today, ctx.today + LATEST)
     email = checked_email(form.email)
-    key = f'cancellation:{ctx.address}'
-    state = uow.throttles.state(key)
     if user_id is None:  # a visitor: a few declarations an hour from one address (a logged-in customer: no limit)
-        if state.is_locked(ctx.now):
-            raise TooManyAttempts('email', minutes=state.minutes_left(ctx.now))
-        state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
-        uow.throttles.save(key, state)
+        throttle.count_request(uow, f'cancellation:{ctx.address}', throttle.REGISTRATION_PER_ADDRESS, ctx.now, 'email')
     mail_budget.spend(uow, ctx, email)
 
     customer = own_customer(uow, user_id, uow.customers.by_number(number))

@@ -9,7 +9,8 @@ like the registration, and mails to the new address keep to the mail budget.
 
 from domain import mail_budget, throttle
 from domain.accounts import send_reset_mail
-from domain.errors import EmailOfAnotherLogin, FieldRequired, NotAllowed, TooLong, TooManyAttempts
+from domain.contract_requests import text_field
+from domain.errors import EmailOfAnotherLogin, NotAllowed, TooLong
 from domain.identification import Identifiers, check_format, second_matches
 from domain.mails import compose
 from domain.model import AuditEntry, ReviewItem
@@ -24,18 +25,14 @@ def request_new_login_email(
     uow: UnitOfWork, ctx: Context, name: str, ids: Identifiers, new_email: str, phone: str
 ) -> str:
     """Returns the new address (for the page's answer, the same for every request)."""
-    name = _text(name, 'name', 'Name', 100)
+    name = text_field(name, 'name', 'Name', 100)
     phone = phone.strip()
     if len(phone) > 40:
         raise TooLong('phone', max=40)
     ids = check_format(ctx, ids)
     email = checked_email(new_email, 'new_email')
-    key = f'lost_access:{ctx.address}'
-    state = uow.throttles.state(key)
-    if state.is_locked(ctx.now):
-        raise TooManyAttempts('new_email', minutes=state.minutes_left(ctx.now))
-    state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)  # every request counts, matching or not
-    uow.throttles.save(key, state)
+    # every request counts, matching or not
+    throttle.count_request(uow, f'lost_access:{ctx.address}', throttle.REGISTRATION_PER_ADDRESS, ctx.now, 'new_email')
     mail_budget.spend(uow, ctx, email, field='new_email')
     customer = uow.customers.by_number(ids.customer_number)
     if customer is not None and customer.id is not None and second_matches(uow, customer, ids):
@@ -112,12 +109,3 @@ def decline(uow: UnitOfWork, ctx: Context, item: ReviewItem, note: str) -> None:
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
     if facts.get('new_email'):
         uow.queue_mail(compose(ctx, facts['new_email'], 'lost_access_declined', note=note), ctx.now)
-
-
-def _text(value: str, field: str, label: str, limit: int) -> str:
-    value = ' '.join(value.split())
-    if not value:
-        raise FieldRequired(field, label=label)
-    if len(value) > limit:
-        raise TooLong(field, max=limit)
-    return value

@@ -7,6 +7,10 @@ so locking an unknown email answers exactly like locking a known one.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,15 @@ class ThrottleState:
         if self.failures >= policy.max_failures:
             self.locked_until = now + policy.lockout
             self.window_start, self.failures = None, 0
+
+
+def count_request(uow: 'UnitOfWork', key: str, policy: ThrottlePolicy, now: datetime, field: str) -> None:
+    """A request that counts whatever its outcome (a reset, a cancellation, a lost-access request from one
+    address): refused with the minutes to wait while `key` is locked, else counted. No commit."""
+    from domain.errors import TooManyAttempts
+
+    state = uow.throttles.state(key)
+    if state.is_locked(now):
+        raise TooManyAttempts(field, minutes=state.minutes_left(now))
+    state.record_failure(policy, now)
+    uow.throttles.save(key, state)
