@@ -17,7 +17,10 @@ IBAN_LENGTHS = {'DE': 22, 'AT': 20, 'NL': 18, 'BE': 16, 'FR': 27, 'LU': 20, 'CH'
 
 def printable(raw: str, limit: int = 10_000) -> str:
     """Input as text a database takes: no NUL or other control characters (line breaks stay), capped."""
-    return ''.join(ch for ch in (raw or '')[:limit] if ch.isprintable() or ch in '\n\t')
+    capped = (raw or '')[:limit]
+    if capped.isprintable():  # the usual case, without looking at each character in Python
+        return capped
+    return ''.join(ch for ch in capped if ch.isprintable() or ch in '\n\t')
 
 
 def normalise(raw: str) -> str:

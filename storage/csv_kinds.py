@@ -52,7 +52,7 @@ class Kind:
 
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
     value = (row.get(column) or '').strip()
-    if not all(ch.isprintable() for ch in value):
+    if not value.isprintable():  # every character (an empty text is printable)
         raise ValueError(f'{column} contains control characters')
     if required and not value:
         raise ValueError(f'{column} is empty')

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
 from storage.exporter import export
+from storage import importer
 from storage.importer import import_folder
 
 FILES = {
@@ -151,6 +152,41 @@ def test_a_duplicate_key_within_a_file_is_an_error(engine, tmp_path):
         engine, write(tmp_path / 'in', **{'customers.csv': lines}), tmp_path / 'documents', SystemClock()
     )
     assert 'customers.csv:4: same key as line 2' in result.files[0].errors
+
+
+def test_a_file_is_streamed_in_chunks_and_still_imports_whole_or_not_at_all(engine, tmp_path, monkeypatch):
+    """Rows are written a chunk at a time (memory stays flat for a 150,000-customer file, bench/import_run.py);
+    a key repeated in a later chunk, or a wrong line in the last one, still leaves the whole file out."""
+    monkeypatch.setattr(importer, 'CHUNK', 2)
+    customers = [f'4{n:07d};Frau;A;B;;S;1;27749;Aue;;;0' for n in range(7)]
+    header = FILES['customers.csv'][:1]
+    repeated = header + customers + [customers[0]]  # line 9 repeats line 2, three chunks later
+    result = import_folder(engine, write(tmp_path / 'a', {'customers.csv': repeated}), tmp_path / 'd', SystemClock())
+    assert result.files[0].errors == ['customers.csv:9: same key as line 2']
+    wrong_at_the_end = header + customers + ['49999999;Frau;A;B;;S;1;27749;Aue;kein-at;;0']
+    result = import_folder(
+        engine, write(tmp_path / 'b', {'customers.csv': wrong_at_the_end}), tmp_path / 'd', SystemClock()
+    )
+    assert result.files[0].errors == ["customers.csv:9: email 'kein-at' is not an email address"]
+    assert count(engine, Customer) == 0  # the first three chunks were rolled back with the file
+    result = import_folder(
+        engine, write(tmp_path / 'c', {'customers.csv': header + customers}), tmp_path / 'd', SystemClock()
+    )
+    assert result.ok and (result.files[0].rows, result.files[0].created) == (7, 7)
+    assert count(engine, Customer) == 7
+
+
+def test_a_preview_of_new_customers_and_their_contracts_writes_nothing(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, 'CHUNK', 1)
+    result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock(), check_only=True)
+    assert result.ok, [f.errors for f in result.files]
+    assert [(f.name, f.created) for f in result.files][:4] == [
+        ('customers.csv', 2),
+        ('contracts.csv', 2),  # naming customers that only the preview's customers.csv brings
+        ('meters.csv', 2),
+        ('readings.csv', 2),
+    ]
+    assert count(engine, Customer) == count(engine, Contract) == count(engine, AuditEntry) == 0
 
 
 def test_large_files_show_a_progress_bar(engine, tmp_path):
