@@ -114,6 +114,12 @@ def _login_form(portal: Portal) -> None:
     form.alert()
     register = ui.link(t('login.register_with_email'), '/registrieren')  # for a former portal's user name
     register.set_visibility(False)
+    queue = notice('', 'info').props('aria-live=polite')  # at a login peak: the place in the queue
+    queue.set_visibility(False)
+
+    def waiting(place: int, seconds: float) -> None:
+        queue.set_text(t('login.queued', place=place, wait=wait_text(seconds)) if place else '')
+        queue.set_visibility(bool(place))
 
     async def submit() -> None:
         form.clear()
@@ -127,12 +133,15 @@ def _login_form(portal: Portal) -> None:
                     form.value('password'),
                     renewal.device_of(portal.base_url.startswith('https')),
                     address=client_address(),
+                    waiting=waiting,
                 ),
                 portal.clock,
             )
         except DomainError as error:
             form.show(error)
             register.set_visibility(isinstance(error, FormerUserName))
+        finally:
+            waiting(0, 0.0)
 
     email.on('keydown.enter', submit)
     password.on('keydown.enter', submit)
@@ -141,6 +150,15 @@ def _login_form(portal: Portal) -> None:
         ui.link(t('login.forgot'), '/passwort-vergessen')
         ui.link(t('login.register'), '/registrieren')
     ui.link(t('lost_access.link'), '/zugang-verloren').classes('text-sm')
+
+
+def wait_text(seconds: float) -> str:
+    """An estimate as a person would say it: "wenige Sekunden", "etwa 20 Sekunden", "etwa 3 Minuten"."""
+    if seconds < 8:
+        return t('login.wait_moment')
+    if seconds < 90:
+        return t('login.wait_seconds', n=max(10, round(seconds / 5) * 5))
+    return t('login.wait_minutes', n=round(seconds / 60))
 
 
 def _forgot_form(portal: Portal) -> None:

@@ -3,6 +3,8 @@ a unit of work (on the hashing threads, else in a worker thread), handed to
 every page module and the API by the composition root (app.py)."""
 
 import asyncio
+import bisect
+import itertools
 import logging
 import os
 import time
@@ -30,32 +32,56 @@ log = logging.getLogger('kundenportal')
 T = TypeVar('T')
 
 
+# Told (place in the queue, seconds expected) while a job waits, and (0, 0) when its turn has come.
+Waiting = Callable[[int, float], None]
+
+
 class HashingQueue(Backlog):
-    """Threads of their own for the use cases that hash, with a bounded wait.
+    """Threads of their own for the use cases that hash, taken in order of arrival.
 
     At a login peak these use cases would fill NiceGUI's shared thread pool and every page's database reads would
     queue behind them, so they get one thread per core (more would not hash faster: argon2 releases the GIL and
-    uses the core fully). And when more are waiting than the threads finish in `max_wait` seconds (a login peak, as
-    `bench/load.py` makes one), the visitor is asked at once to try again (`Busy`) rather than left waiting for
-    minutes: a page that waits that long is given up by its browser anyway.
+    uses the core fully). A job that has to wait is told its place and an honest estimate every `TELL_SECONDS`
+    (the login page shows "Sie sind an Position 37, etwa 20 Sekunden") and runs when its turn comes: nobody is sent
+    away to come back later, which made a burst last longer than the queue needs (`bench/load.py`,
+    docs/operations.md "Login bursts"). Only beyond `max_wait` (minutes, a queue no visitor would sit through) is a
+    visitor asked to try again (`Busy`). A job whose visitor has gone before its turn (the tab closed) is dropped
+    unhashed.
     """
 
-    def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 15.0, estimate: float = 0.2) -> None:
+    TELL_SECONDS = 1.0
+
+    def __init__(self, threads: int = os.cpu_count() or 1, max_wait: float = 300.0, estimate: float = 0.2) -> None:
         super().__init__('password hashing', 'in a minute', estimate)
         self.threads, self.max_wait = threads, max_wait
         self.waiting = 0  # jobs handed over and not finished
+        self._queued: list[int] = []  # the tickets of the jobs not yet started, in order of arrival
+        self._tickets = itertools.count(1)
+        self._told: dict[int, Waiting] = {}  # the queued jobs whose visitors were told a place
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
 
     def wait_expected(self) -> float:
         """How long a job handed over now would wait before its thread takes it."""
-        return self.waiting * self.seconds / self.threads
+        return len(self._queued) * self.seconds / self.threads
 
-    async def run(self, work: Callable[[], T]) -> T:
+    def place(self, ticket: int) -> tuple[int, float]:
+        """The queued job's place in the line (1: next) and the seconds until its turn, as far as foreseen: one
+        job's time, per thread, for itself and each one ahead (0, 0 once it runs)."""
+        ahead = bisect.bisect_left(self._queued, ticket)
+        if ahead == len(self._queued) or self._queued[ahead] != ticket:
+            return 0, 0.0
+        return ahead + 1, (ahead + 1) * self.seconds / self.threads
+
+    async def run(self, work: Callable[[], T], waiting: Waiting | None = None) -> T:
         if self.wait_expected() > self.max_wait:
             self.turn_away(self.waiting)
             raise Busy()
+        loop = asyncio.get_running_loop()
+        ticket = next(self._tickets)
+        self._queued.append(ticket)
 
         def timed() -> T:
+            loop.call_soon_threadsafe(self._started, ticket)
             started = time.perf_counter()
             try:
                 return work()
@@ -63,10 +89,35 @@ class HashingQueue(Backlog):
                 self.took(time.perf_counter() - started)
 
         self.waiting += 1
+        telling = asyncio.create_task(self._tell(ticket, waiting)) if waiting is not None else None
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
+            return await loop.run_in_executor(self._pool, timed)
         finally:
             self.waiting -= 1
+            self._started(ticket)  # cancelled before its turn: the pool drops the job, and so does the queue
+            if telling is not None:
+                telling.cancel()
+
+    def _started(self, ticket: int) -> None:
+        at = bisect.bisect_left(self._queued, ticket)
+        if at < len(self._queued) and self._queued[at] == ticket:
+            del self._queued[at]
+        told = self._told.pop(ticket, None)
+        if told is not None:  # the visitor saw a place: now it is their turn
+            told(0, 0.0)
+
+    async def _tell(self, ticket: int, waiting: Waiting) -> None:
+        """Tell the waiting visitor their place when it changes, after a first moment (most jobs start at once)."""
+        told = 0
+        while True:
+            await asyncio.sleep(self.TELL_SECONDS / 2 if not told else self.TELL_SECONDS)
+            place, seconds = self.place(ticket)
+            if not place:  # its turn has come (`_started` says so to a visitor who saw a place)
+                return
+            if place != told:
+                waiting(place, seconds)
+                self._told[ticket] = waiting
+                told = place
 
 
 class Unexpected(DomainError):
@@ -103,16 +154,19 @@ class Portal:
         address: str = '',
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
+        waiting: Waiting | None = None,
     ) -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread or
         on the hashing threads; mails queued by it go out soon. With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
-        transaction (`SessionEnded` otherwise): one trip to the database instead of two."""
+        transaction (`SessionEnded` otherwise): one trip to the database instead of two. `waiting` is told the
+        place in the hashing queue while the use case waits there (`HashingQueue.run`)."""
         result = await self._run(
             lambda uow: use_case(uow, self.context(address), *args),
             hashing=way_of(use_case) == 'hashing',
             login=login,
             staff_login=staff_login,
+            waiting=waiting,
         )
         self.mail_queued()
         return result
@@ -151,6 +205,7 @@ class Portal:
         hashing: bool = False,
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
+        waiting: Waiting | None = None,
     ) -> T:
         chosen = self.language()  # read here: the worker thread has no browser
 
@@ -164,7 +219,7 @@ class Portal:
 
         try:
             if hashing:
-                return await self.hashing.run(in_transaction)
+                return await self.hashing.run(in_transaction, waiting)
             # NiceGUI answers None for a call cancelled or cut off by the app stopping (NiceGUI 4 will raise
             # CancelledError instead); boxed, a use case's own None result stays apart from that answer
             done = await run.io_bound(lambda: (in_transaction(),))

@@ -1,4 +1,5 @@
-"""At a login peak the password hashing queues; beyond a bounded wait visitors are asked to come back."""
+"""At a login peak the password hashing queues in order of arrival and each visitor sees their place; only beyond
+minutes of queue are visitors asked to come back."""
 
 import asyncio
 import logging
@@ -18,18 +19,50 @@ async def test_jobs_beyond_the_expected_wait_are_turned_away_and_the_queue_recov
     queue = HashingQueue(threads=1, max_wait=1.5, estimate=1.0)
     release = threading.Event()
     first = asyncio.create_task(queue.run(release.wait))
+    await asyncio.sleep(0.05)  # its thread has taken it
     second = asyncio.create_task(queue.run(lambda: 'second'))
+    third = asyncio.create_task(queue.run(lambda: 'third'))
     await asyncio.sleep(0.05)
-    assert queue.waiting == 2 and queue.wait_expected() == 2.0
+    assert queue.waiting == 3 and queue.wait_expected() == 2.0  # two queued behind the running one, 1 s each
     for _ in range(3):
         with pytest.raises(Busy):
-            await queue.run(lambda: 'third')
+            await queue.run(lambda: 'fourth')
     assert queue.turned_away == 3
     release.set()
-    assert await first is True and await second == 'second'
+    assert await first is True and await second == 'second' and await third == 'third'
     assert queue.waiting == 0
     assert queue.seconds < 1.0  # learnt from the jobs: these were quicker than the estimate
     assert await queue.run(lambda: 'later') == 'later'
+
+
+async def test_a_waiting_job_is_told_its_place_and_runs_in_order_of_arrival(monkeypatch):
+    monkeypatch.setattr(HashingQueue, 'TELL_SECONDS', 0.05)
+    queue = HashingQueue(threads=1, estimate=4.0)
+    release, ran = threading.Event(), []
+    told: dict[str, list[tuple[int, float]]] = {'second': [], 'third': [], 'fourth': []}
+
+    def job(name: str):
+        return lambda: ran.append(name)
+
+    first = asyncio.create_task(queue.run(release.wait))
+    await asyncio.sleep(0.05)
+    waiting = {
+        name: asyncio.create_task(
+            queue.run(job(name), lambda place, seconds, name=name: told[name].append((place, seconds)))
+        )
+        for name in told
+    }
+    await asyncio.sleep(0.3)
+    assert [told[name][-1] for name in told] == [(1, 4.0), (2, 8.0), (3, 12.0)]  # place, seconds: one job 4 s
+    waiting['third'].cancel()  # the visitor closed the tab before the turn came
+    await asyncio.sleep(0.3)
+    assert told['fourth'][-1] == (2, 8.0)  # moved up
+    release.set()
+    await first
+    await asyncio.gather(waiting['second'], waiting['fourth'])
+    assert ran == ['second', 'fourth']  # in order of arrival; the job of the closed tab never ran
+    assert told['second'][-1] == told['fourth'][-1] == (0, 0.0)  # told that the turn has come
+    assert queue.waiting == 0 and queue.wait_expected() == 0
 
 
 async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller():
@@ -43,9 +76,33 @@ async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller()
     assert queue.waiting == 0
 
 
-async def test_at_a_login_peak_the_login_page_asks_to_try_again_in_a_minute(user, db, monkeypatch):
+async def test_at_a_login_peak_the_login_page_shows_the_place_in_the_queue_and_logs_in_when_its_turn_comes(
+    user, db, monkeypatch
+):
     make_login(db, [make_customer(db)['id']], email='erika@example.org')
-    monkeypatch.setattr(HashingQueue, 'wait_expected', lambda self: 60.0)
+    gate = asyncio.Event()
+    queued = HashingQueue.run
+
+    async def a_long_queue(self, work, waiting=None):
+        waiting(37, 21.0)  # as HashingQueue._tell says it
+        await gate.wait()
+        waiting(0, 0.0)
+        return await queued(self, work)
+
+    monkeypatch.setattr(HashingQueue, 'run', a_long_queue)
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('erika@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    button(user, 'Anmelden').click()
+    await user.should_see('Sie sind an Position 37, etwa 20 Sekunden.', retries=50)
+    await user.should_see('Bitte lassen Sie diese Seite geöffnet: Sie werden automatisch angemeldet.')
+    gate.set()
+    await user.should_see('Ihre Verträge', retries=50)
+
+
+async def test_beyond_minutes_of_queue_the_login_page_asks_to_try_again_in_a_minute(user, db, monkeypatch):
+    make_login(db, [make_customer(db)['id']], email='erika@example.org')
+    monkeypatch.setattr(HashingQueue, 'wait_expected', lambda self: 600.0)
     await user.open('/')
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     field(user, 'Passwort').type(PASSWORD)
@@ -63,11 +120,11 @@ async def test_a_login_that_finishes_after_its_tab_has_gone_ends_quietly(user, d
     arrived, gate, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
     queued = HashingQueue.run
 
-    async def run_after_gate(self, work):
+    async def run_after_gate(self, work, waiting=None):
         arrived.set()
         await gate.wait()
         try:
-            return await queued(self, work)
+            return await queued(self, work, waiting)
         finally:
             finished.set()
 
