@@ -228,6 +228,9 @@ class UnitOfWork(Protocol):
     devices: DeviceRepository
     contract_requests: ContractRequestRepository
 
+    queued: bool  # set at commit when the transaction queued a mail or a password-reset request (work for the
+    # background: the mail sender and the reset loop are woken only then)
+
     def __enter__(self) -> 'UnitOfWork': ...
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None

@@ -157,7 +157,7 @@ class Portal:
         waiting: Waiting | None = None,
     ) -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread or
-        on the hashing threads; mails queued by it go out soon. With `login` (user id, session epoch) or
+        on the hashing threads; mails it queued go out soon (`_run`). With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
         transaction (`SessionEnded` otherwise): one trip to the database instead of two. `waiting` is told the
         place in the hashing queue while the use case waits there (`HashingQueue.run`)."""
@@ -168,7 +168,6 @@ class Portal:
             staff_login=staff_login,
             waiting=waiting,
         )
-        self.mail_queued()
         return result
 
     def apply_stored_settings(self) -> None:
@@ -208,14 +207,18 @@ class Portal:
         waiting: Waiting | None = None,
     ) -> T:
         chosen = self.language()  # read here: the worker thread has no browser
+        queued: list[bool] = []  # whether the committed transaction queued a mail or a reset request
 
         def in_transaction() -> T:
             with using(chosen), self.unit_of_work() as uow:
-                if login is not None and not session_is_valid(uow, *login):
-                    raise SessionEnded()
-                if staff_login is not None and staff.staff_session(uow, *staff_login) is None:
-                    raise SessionEnded()
-                return work(uow)
+                try:
+                    if login is not None and not session_is_valid(uow, *login):
+                        raise SessionEnded()
+                    if staff_login is not None and staff.staff_session(uow, *staff_login) is None:
+                        raise SessionEnded()
+                    return work(uow)
+                finally:
+                    queued.append(uow.queued)
 
         try:
             if hashing:
@@ -235,3 +238,8 @@ class Portal:
             number = reference()
             log.exception('use case failed [reference %s]', number)
             raise Unexpected(reference=number) from error
+        finally:
+            # Only then: woken after every use case, the mail sender and the reset loop each ran a transaction per
+            # login at a peak, a sixth of the event loop's time (py-spy of bench/load.py's login phase)
+            if any(queued):
+                self.mail_queued()

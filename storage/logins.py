@@ -14,6 +14,7 @@ class SqlResets:
 
     def add(self, request: ResetRequest) -> None:
         self.session.add(request)
+        self.session.info['queued'] = True  # work for the reset loop (SqlUnitOfWork.commit)
 
     def claim(self, limit: int) -> list[ResetRequest]:
         query = select(ResetRequest).order_by(col(ResetRequest.id)).limit(limit).with_for_update(skip_locked=True)

@@ -75,6 +75,7 @@ class SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False)
         self._audit: list[dict[str, Any]] = []
         self._mails: list[dict[str, Any]] = []
+        self.queued = False
         self.customers = SqlCustomers(self.session)
         self.users = SqlUsers(self.session)
         self.tokens = SqlTokens(self.session)
@@ -106,11 +107,13 @@ class SqlUnitOfWork:
             raise ConcurrentChange() from error
 
     def commit(self) -> None:
+        queued = bool(self._mails) or self.session.info.pop('queued', False)
         for statement, rows in ((AUDIT_INSERT, self._audit), (MAIL_INSERT, self._mails)):
             if rows:
                 self.session.execute(statement, rows)
         self._audit, self._mails = [], []
         self.session.commit()
+        self.queued = self.queued or queued
 
     def audit(self, entry: AuditEntry) -> None:
         """Written at commit with one plain INSERT (no ORM unit of work: every change writes one)."""

@@ -10,12 +10,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, col, select
 
+from domain.accounts import login, request_password_reset, send_requested_resets
 from domain.clock import SystemClock
+from domain.errors import DomainError
 from domain.model import OutboxMail
 from domain.ports import MailMessage
+from service.runner import Portal
 from storage.mail import MAX_ATTEMPTS, FolderTransport, OutboxSender, SmtpTransport
+from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
+from tests.factories import CHEAP_HASHER, PASSWORD, make_customer, make_login
 
 
 class Inbox:
@@ -163,3 +168,25 @@ async def test_demo_mode_writes_eml_files_to_the_outbox_folder(engine, tmp_path)
     assert await sender.send_due() == 1
     [file] = list((tmp_path / 'outbox').glob('*.eml'))
     assert email.message_from_bytes(file.read_bytes(), policy=default)['To'] == 'demo@example.org'
+
+
+async def test_the_mail_sender_and_the_reset_loop_are_woken_only_by_a_use_case_that_queued_work(engine):
+    """Woken after every use case, both ran a transaction per login at a login peak (py-spy, bench/load.py)."""
+    woken: list[str] = []
+    portal = Portal(
+        profile=Settings(profile='stadtwerke-a').load_profile(),
+        secret='test-secret',
+        base_url='http://portal.test',
+        hasher=CHEAP_HASHER,
+        unit_of_work=lambda: SqlUnitOfWork(engine),
+        mail_queued=lambda: woken.append('woken'),
+    )
+    make_login(engine, [make_customer(engine)['id']], email='erika@example.org')
+    with pytest.raises(DomainError):
+        await portal.act(login, 'erika@example.org', 'falsch-falsch-1', '')
+    await portal.act(login, 'erika@example.org', PASSWORD, '')
+    assert woken == []  # a login queues nothing
+    await portal.act(request_password_reset, 'erika@example.org')
+    assert woken == ['woken']  # the reset request: work for the reset loop
+    await portal.act(send_requested_resets)
+    assert woken == ['woken', 'woken']  # its mail: work for the sender
