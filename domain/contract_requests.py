@@ -52,6 +52,7 @@ class RequestRow:
     rows: tuple[tuple[str, str], ...]
     status: str
     answer: str
+    effective: str = ''  # when the change takes effect, as shown ('31.01.2027'); '' when the request names none
 
     @property
     def received_on(self) -> date:
@@ -246,6 +247,7 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
         tuple((FIELD_LABELS.get(key, key), _shown(str(value))) for key, value in fields.items()),
         request.status,
         request.answer,
+        _shown(str(fields.get('effective') or fields.get('start') or '')).strip('–'),
     )
 
 

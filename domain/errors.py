@@ -318,3 +318,8 @@ class NothingChanged(DomainError):
 class ReadingCodeInvalid(DomainError):
     key = 'error.reading_code_invalid'
     field = 'code'
+
+
+class ReadingInFormat(DomainError):
+    key = 'error.reading_in_format'
+    field = 'reading_in'

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from domain.contract_requests import Receipt, receive, text_field
 from domain.contract_requests import parse_day as checked_day
-from domain.errors import DomainError, PostalCodeInvalid, TooLong
+from domain.errors import DomainError, PostalCodeInvalid, ReadingInFormat, TooLong
 from domain.i18n import day, number
 from domain.identifiers import normalise
 from domain.overview import ensure_owner
@@ -134,11 +134,6 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     receipt = receive(uow, ctx, 'move', f'user:{user_id}', customer, None, user.email, rows, fields, move_out)
     uow.commit()
     return receipt
-
-
-class ReadingInFormat(DomainError):
-    key = 'error.reading_in_format'
-    field = 'reading_in'
 
 
 def _readings_out(

@@ -72,9 +72,8 @@ def _tariff_name(portal: Portal, code: str) -> str:
 
 def _pending_text(request: RequestRow) -> str:
     """'Kündigung K-000017 vom 02.12.2026: in Bearbeitung (wirksam zum 31.01.2027)'."""
-    effective = dict(request.rows).get('Wirksam zum') or dict(request.rows).get('Wechsel zum') or ''
     text = t('contracts.pending', title=request.title, reference=request.reference, date=day(request.received_on))
-    return f'{text} ({effective})' if effective and effective != '–' else text
+    return f'{text} ({request.effective})' if request.effective else text
 
 
 def _price_rows(price: PriceView) -> list[tuple[str, str]]:

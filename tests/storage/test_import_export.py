@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
-from storage.exporter import export
 from storage import importer
+from storage.exporter import export
 from storage.importer import import_folder
 
 FILES = {

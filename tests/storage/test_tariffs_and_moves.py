@@ -8,10 +8,18 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import contract_requests
-from domain.errors import DateOutOfRange, FieldRequired, NotAllowed, PostalCodeInvalid, ReadingFormat, ReadingLower
+from domain.errors import (
+    DateOutOfRange,
+    FieldRequired,
+    NotAllowed,
+    PostalCodeInvalid,
+    ReadingFormat,
+    ReadingInFormat,
+    ReadingLower,
+)
 from domain.i18n import day
 from domain.model import AuditEntry, ContractRequest, Price
-from domain.moves import MoveForm, ReadingInFormat, reading_field, report_move
+from domain.moves import MoveForm, reading_field, report_move
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
