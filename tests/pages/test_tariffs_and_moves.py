@@ -1,6 +1,7 @@
 """Tarif wechseln and Umzug melden through the pages (User fixture), and what the contract page shows of them."""
 
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 
 import pytest
 from nicegui import ui
@@ -50,7 +51,8 @@ async def test_the_tariffs_are_listed_cheapest_first_and_one_is_chosen(user, db,
     [request] = requests_of(db)
     assert request.kind == 'tariff_change'
     await user.open('/vertraege')
-    await see(user, f'Anfrage zum Tarifwechsel T-{request.id:06d}')
+    start = day(date.fromisoformat(json.loads(request.content)['start']))
+    await see(user, f'Anfrage zum Tarifwechsel T-{request.id:06d} vom {day(today())}: in Bearbeitung ({start})')
 
 
 async def test_a_move_is_reported_with_its_reading_and_new_address(user, db, household):
