@@ -7,7 +7,9 @@ files again changes nothing and a changed row updates the record instead of dupl
 
 import csv
 import hashlib
+import operator
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -145,22 +147,45 @@ def _import_pass(
 ) -> FileResult:
     result = FileResult(kind.file)
     pdfs: dict[str, Path] = {}
+    # On PostgreSQL the quick pass writes a chunk on a thread of its own while the next is read and checked (the
+    # server's work and the driver's waits overlap Python's, on the second core), looking up parents on a second
+    # connection: they were committed with their files. SQLite does its work in this process, under the same lock
+    # as Python: a writing thread made its import slower (69.6 s against 49.3 s, bench/import_run.py). The careful
+    # pass and a preview use the import's one connection.
+    apart = not careful and connection.dialect.name == 'postgresql'
+    lookups = connection.engine.connect() if apart else connection
+    writing: Future[None] | None = None
     transaction = None if check_only else connection.begin()
     try:
         seen = _SeenKeys(connection) if careful else None
         created = updated = 0
-        for chunk in _chunks(kind, path, result, progress):
-            known = len(result.errors)
-            records = _checked(kind, path, chunk, _lookups_for(connection, [row for _, row in chunk]), result, pdfs)
-            if seen is not None:
-                records = seen.first_of(kind, records, result)
-            result.errors[known:] = sorted(result.errors[known:], key=lambda error: int(error.split(':')[1]))
-            if result.errors:
-                continue  # checked to the end for the report, nothing more written
-            keys = [tuple(record[k] for k in kind.key) for _, record in records] if careful else []
-            inserts, updates = _plan(kind, [record for _, record in records], _existing_keys(connection, kind, keys))
-            _apply(connection, kind, inserts, updates)
-            created, updated = created + len(inserts), updated + len(updates)
+        with ThreadPoolExecutor(1, thread_name_prefix='kp-import') as writer:
+            try:
+                for chunk in _chunks(kind, path, result, progress):
+                    known = len(result.errors)
+                    parents = _lookups_for(lookups, [row for _, row in chunk])
+                    records = _checked(kind, path, chunk, parents, result, pdfs, compared=careful)
+                    if seen is not None:
+                        records = seen.first_of(kind, records, result)
+                    result.errors[known:] = sorted(result.errors[known:], key=lambda e: int(e.split(':')[1]))
+                    if result.errors:
+                        continue  # checked to the end for the report, nothing more written
+                    if careful:
+                        keys = [tuple(record[k] for k in kind.key) for _, record in records]
+                        existing = _existing_keys(connection, kind, keys)
+                        inserts, updates = _plan(kind, [record for _, record in records], existing)
+                    else:  # into an empty table: every row is new
+                        inserts, updates = [record for _, record in records], []
+                    if writing is not None:
+                        writing.result()
+                    if apart:
+                        writing = writer.submit(_apply, connection, kind, inserts, updates)
+                    else:
+                        _apply(connection, kind, inserts, updates)
+                    created, updated = created + len(inserts), updated + len(updates)
+            finally:
+                if writing is not None:  # done (or failed) before the transaction ends; a failure is raised here
+                    writing.result()
         if seen is not None:
             seen.drop()
         if not result.errors:
@@ -174,6 +199,9 @@ def _import_pass(
         if transaction is not None:
             transaction.rollback()
         raise
+    finally:
+        if lookups is not connection:
+            lookups.close()
     if transaction is not None:
         (transaction.rollback if result.errors else transaction.commit)()
     return result
@@ -278,19 +306,28 @@ def _insert(connection: Connection, table: Table, rows: list[dict]) -> None:
     processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     quote = dialect.identifier_preparer.quote
     listed = ', '.join(quote(name) for name in names)
-    converted = (
-        tuple(value if process is None else process(value) for value, process in zip(values, processors, strict=True))
-        for values in (tuple(row[name] for name in given) + defaults for row in rows)
-    )
-    if dialect.driver == 'psycopg':  # PostgreSQL's COPY, in the transaction: a third of the time of INSERTs
+    active = [(at, process) for at, process in enumerate(processors) if process is not None]
+    pick = operator.itemgetter(*given)  # a tuple, also for one column (below)
+    single = len(given) == 1
+
+    def converted() -> Iterator[list]:
+        for row in rows:
+            values = [pick(row)] if single else list(pick(row))
+            values += defaults
+            for at, process in active:
+                values[at] = process(values[at])
+            yield values
+
+    if dialect.driver == 'psycopg':  # PostgreSQL's COPY, in the transaction: 150,000 customers in 64 s, 100 s with
+        # the driver's executemany (bench/import_run.py, docs/operations.md)
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f'COPY {quote(table.name)} ({listed}) FROM STDIN') as copy:  # type: ignore[union-attr]
-            for values in converted:
+            for values in converted():
                 copy.write_row(values)
         return
     mark = '?' if dialect.paramstyle == 'qmark' else '%s'
     statement = f'INSERT INTO {quote(table.name)} ({listed}) VALUES ({", ".join([mark] * len(names))})'
-    connection.exec_driver_sql(statement, list(converted))
+    connection.exec_driver_sql(statement, [tuple(values) for values in converted()])
 
 
 def _audit_import(
@@ -366,33 +403,45 @@ def _chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None)
     with path.open(encoding='utf-8-sig', newline='') as handle:
         total = max(sum(1 for _ in handle) - 1, 0)
         handle.seek(0)
-        reader = csv.DictReader(handle, delimiter=';')
-        missing = [c for c in kind.columns if c not in (reader.fieldnames or [])]
+        reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its
+        header = next(reader, [])  # per-row method (a twentieth of an import)
+        missing = [c for c in kind.columns if c not in header]
         if missing:
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
             return
         bar = _ProgressBar(progress, kind.file, total)
         chunk: list[tuple[int, Row]] = []
-        for number, row in enumerate(reader, start=2):
+        for number, fields in enumerate(filter(None, reader), start=2):  # blank lines skipped, as DictReader does
             result.rows += 1
-            bar.step()
-            chunk.append((number, row))
+            chunk.append((number, dict(zip(header, fields, strict=False))))  # a short row lacks the last columns
             if len(chunk) == CHUNK:
+                bar.step(len(chunk))
                 yield chunk
                 chunk = []
         if chunk:
+            bar.step(len(chunk))
             yield chunk
         bar.done()
 
 
 def _checked(
-    kind: Kind, path: Path, chunk: list[tuple[int, Row]], lookups: Lookups, result: FileResult, pdfs: dict[str, Path]
+    kind: Kind,
+    path: Path,
+    chunk: list[tuple[int, Row]],
+    lookups: Lookups,
+    result: FileResult,
+    pdfs: dict[str, Path],
+    compared: bool = True,
 ) -> list[tuple[int, dict]]:
-    """The chunk's rows as records (line number, values); each wrong row adds `file:line: reason` to the result."""
+    """The chunk's rows as records (line number, values); each wrong row adds `file:line: reason` to the result.
+    Records `compared` with stored ones are rounded as stored first; new ones are rounded by their column type as
+    they are written."""
     records: list[tuple[int, dict]] = []
     for number, row in chunk:
         try:
-            record = _quantised(kind, kind.convert(row, lookups))
+            record = kind.convert(row, lookups)
+            if compared:
+                record = _quantised(kind, record)
         except ValueError as error:
             result.errors.append(f'{kind.file}:{number}: {error}')
             continue
@@ -486,8 +535,8 @@ class _ProgressBar:
         self.stream = stream if total >= 1000 else None
         self.label, self.total, self.count, self.shown = label, total, 0, -1
 
-    def step(self) -> None:
-        self.count += 1
+    def step(self, rows: int = 1) -> None:
+        self.count += rows
         percent = self.count * 100 // max(self.total, 1)
         if self.stream is not None and percent != self.shown:
             self.shown = percent
