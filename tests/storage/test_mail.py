@@ -190,3 +190,5 @@ async def test_the_mail_sender_and_the_reset_loop_are_woken_only_by_a_use_case_t
     assert woken == ['woken']  # the reset request: work for the reset loop
     await portal.act(send_requested_resets)
     assert woken == ['woken', 'woken']  # its mail: work for the sender
+    await portal.act(send_requested_resets)
+    assert woken == ['woken', 'woken']  # nothing left: the reset loop does not wake itself (it once ran back to back)
