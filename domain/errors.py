@@ -38,6 +38,12 @@ class ConcurrentChange(DomainError):
     key = 'error.concurrent_change'
 
 
+class VisitorGone(DomainError):
+    """The visitor's tab was closed while the use case waited its turn: it was not run."""
+
+    key = 'error.unexpected'
+
+
 class Busy(DomainError):
     """More password checks waiting than the server can do in a reasonable time (a login peak): the visitor
     is asked to try again instead of waiting minutes."""

@@ -121,9 +121,14 @@ def _login_form(portal: Portal) -> None:
         queue.set_text(t('login.queued', place=place, wait=wait_text(seconds)) if place else '')
         queue.set_visibility(bool(place))
 
+    tab = ui.context.client
+
     async def submit() -> None:
+        if not send.enabled:  # Enter pressed while this tab's login waits
+            return
         form.clear()
         register.set_visibility(False)
+        send.disable()  # one login at a time from this tab, also while it waits in the queue
         try:  # a new session id, then the overview or the code page
             await renewal.log_in(
                 'customer',
@@ -134,6 +139,7 @@ def _login_form(portal: Portal) -> None:
                     renewal.device_of(portal.base_url.startswith('https')),
                     address=client_address(),
                     waiting=waiting,
+                    gone=lambda: tab.is_deleted,
                 ),
                 portal.clock,
             )
@@ -142,10 +148,11 @@ def _login_form(portal: Portal) -> None:
             register.set_visibility(isinstance(error, FormerUserName))
         finally:
             waiting(0, 0.0)
+            send.enable()
 
     email.on('keydown.enter', submit)
     password.on('keydown.enter', submit)
-    ui.button(t('login.submit'), on_click=submit).classes('w-full').props('no-caps size=lg')
+    send = ui.button(t('login.submit'), on_click=submit).classes('w-full').props('no-caps size=lg')
     with ui.row().classes('w-full justify-between'):
         ui.link(t('login.forgot'), '/passwort-vergessen')
         ui.link(t('login.register'), '/registrieren')

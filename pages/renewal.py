@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse
 
 from domain.accounts import SessionGrant
 from domain.clock import Clock
+from domain.errors import VisitorGone
 from domain.staff import StaffGrant
 from pages import language, session, staff_session
 from service.tuning.redirects import redirect
@@ -52,7 +53,11 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock
     taken before the await: afterwards a deleted tab cannot even be asked.)
     """
     tab = ui.context.client
-    grant = await attempt
+    try:
+        grant = await attempt
+    except VisitorGone:
+        log.info('login dropped unhashed: its tab had gone before its turn')
+        return
     if tab.is_deleted:
         log.info('login finished after its tab had gone; no session started')
         return

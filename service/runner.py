@@ -19,7 +19,7 @@ from nicegui import run
 from domain import staff
 from domain.accounts import session_is_valid
 from domain.clock import Clock, SystemClock
-from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, reference
+from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, VisitorGone, reference
 from domain.i18n import using
 from domain.ports import Context, DocumentFiles, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
@@ -72,7 +72,11 @@ class HashingQueue(Backlog):
             return 0, 0.0
         return ahead + 1, (ahead + 1) * self.seconds / self.threads
 
-    async def run(self, work: Callable[[], T], waiting: Waiting | None = None) -> T:
+    async def run(
+        self, work: Callable[[], T], waiting: Waiting | None = None, gone: Callable[[], bool] | None = None
+    ) -> T:
+        """`work` on a hashing thread when its turn comes; not at all if by then `gone()` (the visitor's tab was
+        closed while waiting: NiceGUI does not cancel its handler), which raises `VisitorGone`."""
         if self.wait_expected() > self.max_wait:
             self.turn_away(self.waiting)
             raise Busy()
@@ -82,6 +86,8 @@ class HashingQueue(Backlog):
 
         def timed() -> T:
             loop.call_soon_threadsafe(self._started, ticket)
+            if gone is not None and gone():
+                raise VisitorGone()
             started = time.perf_counter()
             try:
                 return work()
@@ -155,18 +161,21 @@ class Portal:
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
         waiting: Waiting | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> T:
         """Run a use case (`use_case(uow, ctx, *args)`) the way it declares (`domain.running`): in a worker thread or
         on the hashing threads; mails it queued go out soon (`_run`). With `login` (user id, session epoch) or
         `staff_login` (staff id, session epoch), only while that login is valid, checked in the use case's
         transaction (`SessionEnded` otherwise): one trip to the database instead of two. `waiting` is told the
-        place in the hashing queue while the use case waits there (`HashingQueue.run`)."""
+        place in the hashing queue while the use case waits there, and `gone` whether its visitor has left meanwhile
+        (`HashingQueue.run`)."""
         result = await self._run(
             lambda uow: use_case(uow, self.context(address), *args),
             hashing=way_of(use_case) == 'hashing',
             login=login,
             staff_login=staff_login,
             waiting=waiting,
+            gone=gone,
         )
         return result
 
@@ -205,6 +214,7 @@ class Portal:
         login: tuple[int, int] | None = None,
         staff_login: tuple[int, int] | None = None,
         waiting: Waiting | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> T:
         chosen = self.language()  # read here: the worker thread has no browser
         queued: list[bool] = []  # whether the committed transaction queued a mail or a reset request
@@ -222,7 +232,7 @@ class Portal:
 
         try:
             if hashing:
-                return await self.hashing.run(in_transaction, waiting)
+                return await self.hashing.run(in_transaction, waiting, gone)
             # NiceGUI answers None for a call cancelled or cut off by the app stopping (NiceGUI 4 will raise
             # CancelledError instead); boxed, a use case's own None result stays apart from that answer
             done = await run.io_bound(lambda: (in_transaction(),))

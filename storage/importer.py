@@ -8,8 +8,9 @@ files again changes nothing and a changed row updates the record instead of dupl
 import csv
 import hashlib
 import operator
+import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -122,16 +123,26 @@ def _import_file(
     rolled back and the careful pass says on which lines (the careful pass also serves a table with records, where
     each chunk's existing records are looked up, and a preview)."""
     table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    job = (connection, kind, path, documents, clock, progress, check_only, actor)
     if check_only:
-        return _import_pass(connection, kind, path, documents, clock, progress, check_only, actor, careful=True)
+        # A preview: checked without writing first, so that a file with a wrong line leaves none of its rows for
+        # later files to find; a right one is then written into the preview's transaction when later files may
+        # name its records.
+        result = _import_pass(*job, careful=True, write=False)
+        if not result.errors and kind.lookup:
+            _import_pass(*job, careful=True)
+        return result
     empty = connection.execute(select(table.c.id).limit(1)).first() is None
     connection.rollback()  # the look ended; each pass has a transaction of its own
     if empty:
         try:
-            return _import_pass(connection, kind, path, documents, clock, progress, check_only, actor, careful=False)
+            quick = _import_pass(*job, careful=False)
+            if not quick.errors:
+                return quick
+            # it stopped writing at the first wrong line: a key given twice after it is found by the careful pass
         except (IntegrityError, connection.dialect.loaded_dbapi.IntegrityError):  # the latter from COPY
             pass
-    return _import_pass(connection, kind, path, documents, clock, progress, check_only, actor, careful=True)
+    return _import_pass(*job, careful=True)
 
 
 def _import_pass(
@@ -144,6 +155,7 @@ def _import_pass(
     check_only: bool,
     actor: str,
     careful: bool,
+    write: bool = True,
 ) -> FileResult:
     result = FileResult(kind.file)
     pdfs: dict[str, Path] = {}
@@ -152,7 +164,7 @@ def _import_pass(
     # connection: they were committed with their files. SQLite does its work in this process, under the same lock
     # as Python: a writing thread made its import slower (69.6 s against 49.3 s, bench/import_run.py). The careful
     # pass and a preview use the import's one connection.
-    apart = not careful and connection.dialect.name == 'postgresql'
+    apart = write and not careful and connection.dialect.name == 'postgresql'
     lookups = connection.engine.connect() if apart else connection
     writing: Future[None] | None = None
     transaction = None if check_only else connection.begin()
@@ -180,18 +192,21 @@ def _import_pass(
                         writing.result()
                     if apart:
                         writing = writer.submit(_apply, connection, kind, inserts, updates)
-                    else:
+                    elif write:
                         _apply(connection, kind, inserts, updates)
                     created, updated = created + len(inserts), updated + len(updates)
             finally:
-                if writing is not None:  # done (or failed) before the transaction ends; a failure is raised here
-                    writing.result()
+                if writing is not None:  # done before the transaction ends; its failure is raised here, unless
+                    if sys.exc_info()[1] is None:  # another (an interrupt, a failure here) is on its way already
+                        writing.result()
+                    else:
+                        wait([writing])
         if seen is not None:
             seen.drop()
         if not result.errors:
             result.created, result.updated = created, updated
             result.unchanged = result.rows - created - updated
-            if not check_only:
+            if not check_only and write:
                 _copy_documents(pdfs, documents)
                 audit = (f'file={path.name}', result.rows, created, updated, actor)
                 _audit_import(connection, kind, clock, *audit)
@@ -366,7 +381,7 @@ def _lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
     """The parents these rows name, by their natural keys (only for the columns the rows have)."""
 
     def pairs(column: str, key_column, id_column) -> dict[str, int]:
-        if not rows or column not in rows[0]:
+        if not any(column in row for row in rows):
             return {}
         values = sorted({normalise(str(row.get(column) or '')) for row in rows} - {''})
         found: dict[str, int] = {}
@@ -411,9 +426,12 @@ def _chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None)
             return
         bar = _ProgressBar(progress, kind.file, total)
         chunk: list[tuple[int, Row]] = []
+        width = len(header)
         for number, fields in enumerate(filter(None, reader), start=2):  # blank lines skipped, as DictReader does
             result.rows += 1
-            chunk.append((number, dict(zip(header, fields, strict=False))))  # a short row lacks the last columns
+            if len(fields) < width:  # a short row's last columns are empty, as with DictReader
+                fields += [''] * (width - len(fields))
+            chunk.append((number, dict(zip(header, fields, strict=False))))
             if len(chunk) == CHUNK:
                 bar.step(len(chunk))
                 yield chunk

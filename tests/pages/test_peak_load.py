@@ -9,7 +9,7 @@ import pytest
 from nicegui import app
 from nicegui.app.app import prune_user_storage
 
-from domain.errors import Busy
+from domain.errors import Busy, VisitorGone
 from service.runner import HashingQueue
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field
@@ -65,6 +65,22 @@ async def test_a_waiting_job_is_told_its_place_and_runs_in_order_of_arrival(monk
     assert queue.waiting == 0 and queue.wait_expected() == 0
 
 
+async def test_the_job_of_a_visitor_who_left_before_the_turn_is_not_run():
+    queue = HashingQueue(threads=1)
+    release, ran = threading.Event(), []
+    first = asyncio.create_task(queue.run(release.wait))
+    await asyncio.sleep(0.05)
+    left = asyncio.create_task(queue.run(lambda: ran.append('hashed'), gone=lambda: True))
+    stayed = asyncio.create_task(queue.run(lambda: ran.append('stayed'), gone=lambda: False))
+    await asyncio.sleep(0.05)
+    release.set()
+    await first
+    with pytest.raises(VisitorGone):
+        await left
+    await stayed
+    assert ran == ['stayed'] and queue.waiting == 0
+
+
 async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller():
     queue = HashingQueue(threads=1)
 
@@ -83,11 +99,11 @@ async def test_at_a_login_peak_the_login_page_shows_the_place_in_the_queue_and_l
     gate = asyncio.Event()
     queued = HashingQueue.run
 
-    async def a_long_queue(self, work, waiting=None):
+    async def a_long_queue(self, work, waiting=None, gone=None):
         waiting(37, 21.0)  # as HashingQueue._tell says it
         await gate.wait()
         waiting(0, 0.0)
-        return await queued(self, work)
+        return await queued(self, work, gone=gone)
 
     monkeypatch.setattr(HashingQueue, 'run', a_long_queue)
     await user.open('/')
@@ -120,7 +136,7 @@ async def test_a_login_that_finishes_after_its_tab_has_gone_ends_quietly(user, d
     arrived, gate, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
     queued = HashingQueue.run
 
-    async def run_after_gate(self, work, waiting=None):
+    async def run_after_gate(self, work, waiting=None, gone=None):
         arrived.set()
         await gate.wait()
         try:

@@ -176,6 +176,41 @@ def test_a_file_is_streamed_in_chunks_and_still_imports_whole_or_not_at_all(engi
     assert count(engine, Customer) == 7
 
 
+def test_every_wrong_line_is_reported_also_a_key_repeated_after_the_first_wrong_line(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, 'CHUNK', 2)
+    header, good = FILES['customers.csv'][:1], FILES['customers.csv'][1]
+    lines = header + [good, '41234569;Frau;A;B;;S;1;27749;Aue;;;ja', good]  # line 4 repeats line 2
+    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'd', SystemClock())
+    assert result.files[0].errors == [
+        "customers.csv:3: paperless 'ja' is not one of 0, 1",
+        'customers.csv:4: same key as line 2',
+    ]
+    assert count(engine, Customer) == 0
+
+
+def test_a_short_row_leaves_the_parents_of_the_other_rows_of_its_chunk_found(engine, tmp_path):
+    contracts = [
+        'contract_number;commodity;tariff_code;start_date;end_date;malo_id;notice_period_weeks;billing_month;'
+        'customer_number',
+        'V1;electricity;STROM-BASIS;2020-01-01;;;4;12',  # the last column, the customer, missing
+        'V2;gas;GAS-KOMFORT;2021-05-01;;;6;12;41234568',
+    ]
+    folder = write(tmp_path / 'in', {'customers.csv': FILES['customers.csv'], 'contracts.csv': contracts})
+    result = import_folder(engine, folder, tmp_path / 'd', SystemClock())
+    assert result.files[1].errors == ["contracts.csv:2: customer_number '' is unknown (import its file first)"]
+
+
+def test_a_preview_does_not_let_later_files_find_the_records_of_a_file_with_a_wrong_line(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, 'CHUNK', 1)
+    customers = FILES['customers.csv'] + ['41234569;Frau;A;B;;S;1;27749;Aue;;;ja']  # line 4 wrong
+    folder = write(tmp_path / 'in', {'customers.csv': customers, 'contracts.csv': FILES['contracts.csv']})
+    result = import_folder(engine, folder, tmp_path / 'd', SystemClock(), check_only=True)
+    assert result.files[0].errors == ["customers.csv:4: paperless 'ja' is not one of 0, 1"]
+    assert "contracts.csv:2: customer_number '41234567' is unknown (import its file first)" in result.files[1].errors
+    real = import_folder(engine, folder, tmp_path / 'd', SystemClock())
+    assert [f.errors for f in real.files] == [f.errors for f in result.files]  # the preview says what will happen
+
+
 def test_a_preview_of_new_customers_and_their_contracts_writes_nothing(engine, tmp_path, monkeypatch):
     monkeypatch.setattr(importer, 'CHUNK', 1)
     result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock(), check_only=True)
