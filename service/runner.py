@@ -67,10 +67,15 @@ class HashingQueue(Backlog):
     def place(self, ticket: int) -> tuple[int, float]:
         """The queued job's place in the line (1: next) and the seconds until its turn, as far as foreseen: one
         job's time, per thread, for itself and each one ahead (0, 0 once it runs)."""
-        ahead = bisect.bisect_left(self._queued, ticket)
-        if ahead == len(self._queued) or self._queued[ahead] != ticket:
+        ahead = self._index(ticket)
+        if ahead is None:
             return 0, 0.0
         return ahead + 1, (ahead + 1) * self.seconds / self.threads
+
+    def _index(self, ticket: int) -> int | None:
+        """Where the ticket stands among the queued ones (None: not queued, i.e. started or gone)."""
+        at = bisect.bisect_left(self._queued, ticket)
+        return at if at < len(self._queued) and self._queued[at] == ticket else None
 
     async def run(
         self, work: Callable[[], T], waiting: Waiting | None = None, gone: Callable[[], bool] | None = None
@@ -105,8 +110,8 @@ class HashingQueue(Backlog):
                 telling.cancel()
 
     def _started(self, ticket: int) -> None:
-        at = bisect.bisect_left(self._queued, ticket)
-        if at < len(self._queued) and self._queued[at] == ticket:
+        at = self._index(ticket)
+        if at is not None:
             del self._queued[at]
         told = self._told.pop(ticket, None)
         if told is not None:  # the visitor saw a place: now it is their turn

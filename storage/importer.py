@@ -91,10 +91,9 @@ def import_folder(
     kinds = [(kind, folder / kind.file) for kind in KINDS if (folder / kind.file).is_file()]
     with engine.connect() as connection:
         preview = connection.begin() if check_only else None
+        kept = documents or folder / 'documents'
         for kind, path in kinds:
-            outcome = _import_file(
-                connection, kind, path, documents or folder / 'documents', clock, progress, check_only, actor
-            )
+            outcome = _import_file(_FileJob(connection, kind, path, kept, clock, progress, check_only, actor))
             result.files.append(outcome)
             if progress is not None:
                 print(outcome.describe(), file=progress, flush=True)
@@ -108,55 +107,50 @@ def import_folder(
 CHUNK = 5000
 
 
-def _import_file(
-    connection: Connection,
-    kind: Kind,
-    path: Path,
-    documents: Path,
-    clock: Clock,
-    progress: TextIO | None,
-    check_only: bool = False,
-    actor: str = 'import',
-) -> FileResult:
+@dataclass(frozen=True)
+class _FileJob:
+    """One file of an import: where it goes, and how (a preview with `check_only`)."""
+
+    connection: Connection
+    kind: Kind
+    path: Path
+    documents: Path
+    clock: Clock
+    progress: TextIO | None
+    check_only: bool
+    actor: str
+
+
+def _import_file(job: _FileJob) -> FileResult:
     """One file in one transaction. Into an empty table (the first load of a utility's data) every row is new and
     the table's unique key finds a key given twice: the quick pass. Should it find one, the file's transaction is
     rolled back and the careful pass says on which lines (the careful pass also serves a table with records, where
     each chunk's existing records are looked up, and a preview)."""
-    table = kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-    job = (connection, kind, path, documents, clock, progress, check_only, actor)
-    if check_only:
+    connection = job.connection
+    table = job.kind.table.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    if job.check_only:
         # A preview: checked without writing first, so that a file with a wrong line leaves none of its rows for
         # later files to find; a right one is then written into the preview's transaction when later files may
         # name its records.
-        result = _import_pass(*job, careful=True, write=False)
-        if not result.errors and kind.lookup:
-            _import_pass(*job, careful=True)
+        result = _import_pass(job, careful=True, write=False)
+        if not result.errors and job.kind.lookup:
+            _import_pass(job, careful=True)
         return result
     empty = connection.execute(select(table.c.id).limit(1)).first() is None
     connection.rollback()  # the look ended; each pass has a transaction of its own
     if empty:
         try:
-            quick = _import_pass(*job, careful=False)
+            quick = _import_pass(job, careful=False)
             if not quick.errors:
                 return quick
             # it stopped writing at the first wrong line: a key given twice after it is found by the careful pass
         except (IntegrityError, connection.dialect.loaded_dbapi.IntegrityError):  # the latter from COPY
             pass
-    return _import_pass(*job, careful=True)
+    return _import_pass(job, careful=True)
 
 
-def _import_pass(
-    connection: Connection,
-    kind: Kind,
-    path: Path,
-    documents: Path,
-    clock: Clock,
-    progress: TextIO | None,
-    check_only: bool,
-    actor: str,
-    careful: bool,
-    write: bool = True,
-) -> FileResult:
+def _import_pass(job: _FileJob, careful: bool, write: bool = True) -> FileResult:
+    connection, kind, path, check_only = job.connection, job.kind, job.path, job.check_only
     result = FileResult(kind.file)
     pdfs: dict[str, Path] = {}
     # On PostgreSQL the quick pass writes a chunk on a thread of its own while the next is read and checked (the
@@ -173,7 +167,7 @@ def _import_pass(
         created = updated = 0
         with ThreadPoolExecutor(1, thread_name_prefix='kp-import') as writer:
             try:
-                for chunk in _chunks(kind, path, result, progress):
+                for chunk in _chunks(kind, path, result, job.progress):
                     known = len(result.errors)
                     parents = _lookups_for(lookups, [row for _, row in chunk])
                     records = _checked(kind, path, chunk, parents, result, pdfs, compared=careful)
@@ -182,12 +176,7 @@ def _import_pass(
                     result.errors[known:] = sorted(result.errors[known:], key=lambda e: int(e.split(':')[1]))
                     if result.errors:
                         continue  # checked to the end for the report, nothing more written
-                    if careful:
-                        keys = [tuple(record[k] for k in kind.key) for _, record in records]
-                        existing = _existing_keys(connection, kind, keys)
-                        inserts, updates = _plan(kind, [record for _, record in records], existing)
-                    else:  # into an empty table: every row is new
-                        inserts, updates = [record for _, record in records], []
+                    inserts, updates = _split(connection, kind, [record for _, record in records], careful)
                     if writing is not None:
                         writing.result()
                     if apart:
@@ -207,9 +196,9 @@ def _import_pass(
             result.created, result.updated = created, updated
             result.unchanged = result.rows - created - updated
             if not check_only and write:
-                _copy_documents(pdfs, documents)
-                audit = (f'file={path.name}', result.rows, created, updated, actor)
-                _audit_import(connection, kind, clock, *audit)
+                _copy_documents(pdfs, job.documents)
+                audit = (f'file={path.name}', result.rows, created, updated, job.actor)
+                _audit_import(connection, kind, job.clock, *audit)
     except BaseException:
         if transaction is not None:
             transaction.rollback()
@@ -282,6 +271,14 @@ def import_rows(
 
 
 OPTIONAL_IN_API = ('pdf_file',)
+
+
+def _split(connection: Connection, kind: Kind, records: list[dict], careful: bool) -> tuple[list[dict], list[dict]]:
+    """The records to insert and to update; into an empty table (not `careful`) every one is new."""
+    if not careful:
+        return records, []
+    keys = [tuple(record[k] for k in kind.key) for record in records]
+    return _plan(kind, records, _existing_keys(connection, kind, keys))
 
 
 def _plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple[list[dict], list[dict]]:
