@@ -27,6 +27,7 @@ from service.runner import Portal
 
 Value = str | int | float | bool | None
 MAX_ROWS = 5000
+MAX_XML = 2_000_000  # characters of one e-invoice XML
 KINDS = ('customers', 'contracts', 'meters', 'prices', 'installments', 'payments')
 
 
@@ -37,6 +38,13 @@ class Rows(BaseModel):
 class Bills(Rows):
     pdfs: dict[str, str] = Field(
         default_factory=dict, max_length=MAX_ROWS, description='bill_number → the bill as base64-encoded PDF (optional)'
+    )
+    xmls: dict[str, Annotated[str, Field(max_length=MAX_XML)]] = Field(
+        default_factory=dict,
+        max_length=MAX_ROWS,
+        description='bill_number → the bill as e-invoice: its CII XML (Factur-X/ZUGFeRD EN 16931 or XRechnung), as '
+        'text (optional; checked against the EN 16931 schema, its invoice number must be the bill_number; the '
+        'customer can download it beside the PDF)',
     )
 
 
@@ -89,11 +97,11 @@ class UpsertResult(Protocol):
     errors: list[tuple[int, str, str]]  # (row index, column, reason)
 
 
-Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str], UpsertResult]
+Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str, dict[str, bytes] | None], UpsertResult]
 
 
 def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
-    """Register the routes; `upsert(kind, rows, pdfs, actor)` is storage's checked import (a RowsResult)."""
+    """Register the routes; `upsert(kind, rows, pdfs, actor, xmls)` is storage's checked import (a RowsResult)."""
     router = APIRouter(prefix='/api/v1', tags=['Abrechnungssystem'])
     bearer = HTTPBearer(auto_error=False, description='token from Verwaltung → API-Zugänge')
 
@@ -129,13 +137,17 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         )
 
     async def _upsert(
-        kind: str, body: Rows, token: ApiToken, pdfs: dict[str, bytes] | None = None
+        kind: str,
+        body: Rows,
+        token: ApiToken,
+        pdfs: dict[str, bytes] | None = None,
+        xmls: dict[str, bytes] | None = None,
     ) -> Upserted | JSONResponse:
         rows = [
             {k: '' if v is None else ('1' if v is True else '0' if v is False else str(v)) for k, v in row.items()}
             for row in body.rows
         ]
-        result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}')
+        result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}', xmls)
         if result is None:  # NiceGUI's answer when the portal is stopping
             raise HTTPException(503, 'the portal is shutting down')
         if result.errors:
@@ -176,7 +188,8 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
 
     @router.post('/bills', response_model=Upserted, responses=responses)
     async def post_bills(body: Bills, token: Annotated[ApiToken, Depends(access('write'))]) -> Upserted | JSONResponse:
-        """Bills made by the billing system (columns of bills.csv), each optionally with its PDF."""
+        """Bills made by the billing system (columns of bills.csv), each optionally with its PDF and, for a business
+        customer, its e-invoice XML."""
         pdfs: dict[str, bytes] = {}
         errors = []
         for number, encoded in body.pdfs.items():
@@ -193,9 +206,16 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
                     {'loc': ['body', 'pdfs', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
                 )
             pdfs[number] = content
+        numbers = {str(r.get('bill_number', '')) for r in body.rows}
+        for number in body.xmls:
+            if number not in numbers:
+                errors.append(
+                    {'loc': ['body', 'xmls', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
+                )
         if errors:
             return JSONResponse(status_code=422, content={'detail': errors})
-        answer = await _upsert('bills', body, token, pdfs)
+        xmls = {number: text.encode() for number, text in body.xmls.items()}
+        answer = await _upsert('bills', body, token, pdfs, xmls)
         if pdfs and isinstance(answer, Upserted):
             await portal.act(deliver_bill_copies)  # copies customers asked for reach them now
         return answer

@@ -15,7 +15,7 @@ from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.installment import WEIGHTED, billing_year, due_dates, installment_for, weight_share
 from domain.mails import compose
-from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter, id_of
+from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, id_of
 from domain.ports import Context, UnitOfWork
 from domain.readings import gas_kwh
 
@@ -193,6 +193,17 @@ class BillDocument:
     next_installment_per_year: int
     next_installment_first_due: date | None
     next_installment_due_day: int
+    # a business customer's bill is an e-invoice (docs/domain.md §9); bills stored before leave these empty
+    einvoice: str = ''  # '' (a consumer's plain PDF), 'factur-x' (ZUGFeRD EN 16931) or 'xrechnung' (Leitweg-ID)
+    buyer_vat_id: str = ''
+    buyer_leitweg_id: str = ''
+    buyer_email: str = ''
+    mandate_reference: str = ''  # a SEPA direct-debit mandate: the amount due is debited from customer_iban
+    customer_iban: str = ''  # the customer's account: debited (mandate) or where a credit is paid
+
+    @property
+    def is_einvoice(self) -> bool:
+        return bool(self.einvoice)
 
 
 def next_termination(start: date, notice_weeks: int, today: date) -> date:
@@ -343,6 +354,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
         None,
     )
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
+    buyer = _buyer(uow, customer) if customer.company else {}
     return BillDocument(
         bill_number='',
         bill_date=bill_date,
@@ -382,7 +394,23 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
         next_installment_per_year=per_year,
         next_installment_first_due=None if final else first_due,
         next_installment_due_day=due_day,
+        **buyer,
     )
+
+
+def _buyer(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
+    """What a business customer's e-invoice says of the buyer and how the bill is paid (docs/domain.md §9)."""
+    customer_id = id_of(customer)
+    account = uow.data.bank_account(customer_id)
+    mandate = account is not None and account.mandate_granted_at is not None and account.mandate_revoked_at is None
+    return {
+        'einvoice': 'xrechnung' if customer.leitweg_id else 'factur-x',
+        'buyer_vat_id': customer.vat_id,
+        'buyer_leitweg_id': customer.leitweg_id,
+        'buyer_email': uow.users.owner_email(customer_id) or customer.email,
+        'mandate_reference': account.mandate_reference if account is not None and mandate else '',
+        'customer_iban': account.iban if account is not None else '',
+    }
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
@@ -431,6 +459,7 @@ def issue_bill(
         kind=bill.kind,
         amount_gross=bill.result.gross,
         pdf_path=f'bills/{number}.pdf',
+        xml_path=f'bills/{number}.xml' if bill.einvoice else '',
         run_key=key,
         details=to_json(issued),
         balance=bill.result.balance,

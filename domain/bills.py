@@ -29,6 +29,7 @@ class BillRow:
     replaced_by: str
     has_pdf: bool
     copy_requested: date | None = None  # a copy asked for and not delivered yet
+    has_xml: bool = False  # an e-invoice: its XML can be downloaded alone (docs/domain.md §9)
 
 
 RETENTION_YEARS = 8  # bills are kept eight years (§147 AO): older ones are not listed
@@ -66,21 +67,24 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
             replaced_by.get(id_of(b), ''),
             bool(b.pdf_path),
             requested.get(b.bill_number) if not b.pdf_path else None,
+            bool(b.xml_path),
         )
         for b in bills
     ]
 
 
-def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str) -> str:
-    """The stored PDF's path (relative to the documents folder) — only for a bill of one of the login's customers,
-    from the cut-off year on. Anything else answers alike, so bill numbers cannot be probed."""
+def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str, xml: bool = False) -> str:
+    """The stored PDF's path (relative to the documents folder), or with `xml` the e-invoice's XML — only for a
+    bill of one of the login's customers, from the cut-off year on. Anything else answers alike, so bill numbers
+    cannot be probed."""
     bill = uow.billing.bill_by_number(bill_number)
-    if bill is None or not bill.pdf_path or not _listed(bill, ctx):
+    path = (bill.xml_path if xml else bill.pdf_path) if bill is not None else ''
+    if bill is None or not path or not _listed(bill, ctx):
         raise NotAllowed()
     contract = uow.billing.contract(bill.contract_id)
     if contract.customer_id not in uow.users.customer_ids(user_id):
         raise NotAllowed()
-    return bill.pdf_path
+    return path
 
 
 COPY_KIND = 'bill_copy'

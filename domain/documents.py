@@ -227,6 +227,9 @@ class _Page:
         self.pdf.setFillColor(colors.HexColor('#555555'))
         self.pdf.drawString(self.left, 14 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
         self.pdf.drawString(self.left, 10.5 * mm, f'Telefon {p.phone} · {p.email} · Gläubiger-ID {p.creditor_id}')
+        legal = p.seller_line
+        if legal:
+            self.pdf.drawString(self.left, 7 * mm, legal)
         self.pdf.drawRightString(self.right, 14 * mm, f'Seite {self.pdf.getPageNumber()}')
         self.pdf.setFillColor(colors.black)
 
@@ -291,11 +294,15 @@ class _Page:
             self.y -= 6.5 * mm
 
 
+def bill_title(bill: BillDocument) -> str:
+    return f'{KIND_TITLES[bill.kind]} {COMMODITY_TITLES.get(bill.commodity, bill.commodity)}'
+
+
 def bill_pdf(profile: UtilityProfile, bill: BillDocument) -> bytes:
     """The bill as one or two A4 pages with everything § 40 EnWG asks for; fonts embedded."""
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
-    title = f'{KIND_TITLES[bill.kind]} {COMMODITY_TITLES.get(bill.commodity, bill.commodity)}'
+    title = bill_title(bill)
     pdf.setTitle(f'{title} {bill.bill_number}')
     pdf.setAuthor(profile.name)
     pdf.setSubject(f'{title} {_day(bill.period_start)} – {_day(bill.period_end)}, Kundennummer {bill.customer_number}')
@@ -331,6 +338,10 @@ def _letterhead(page: _Page, bill: BillDocument, title: str) -> None:
         ('Kundennummer', bill.customer_number),
         ('Vertragsnummer', bill.contract_number),
     ]
+    if bill.buyer_vat_id:
+        facts.append(('Ihre USt-IdNr.', bill.buyer_vat_id))
+    if bill.buyer_leitweg_id:
+        facts.append(('Leitweg-ID', bill.buyer_leitweg_id))
     y = height - 45 * mm
     for label, value in facts:
         pdf.setFont(page.regular, 8)

@@ -74,6 +74,35 @@ def is_creditor_id(raw: str) -> bool:
     return _mod97(value[7:] + value[:4]) == 1
 
 
+_LEITWEG_ID = re.compile(r'\d{2,12}(-[A-Z0-9]{1,30})?-\d{2}')
+_VAT_ID = re.compile(r'[A-Z]{2}[A-Z0-9]{2,12}')
+
+
+def is_leitweg_id(raw: str) -> bool:
+    """A public body's Leitweg-ID (KoSIT 2.0.2): coarse address, optional fine address, two check digits (mod 97-10
+    over the whole, letters as numbers), e.g. 04011000-1234512345-06."""
+    value = raw.strip().upper()
+    return _LEITWEG_ID.fullmatch(value) is not None and _mod97(value.replace('-', '')) == 1
+
+
+def is_vat_id(raw: str) -> bool:
+    """A VAT ID (USt-IdNr.): country code and 2-12 characters; a German one (DE + 9 digits) with its check digit
+    (ISO 7064 mod 11,10)."""
+    value = normalise(raw)
+    if not _VAT_ID.fullmatch(value):
+        return False
+    if not value.startswith('DE'):
+        return True
+    digits = value[2:]
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    product = 10
+    for digit in digits[:8]:
+        total = (int(digit) + product) % 10 or 10
+        product = 2 * total % 11
+    return (11 - product) % 10 == int(digits[8])
+
+
 def mask_iban(raw: str) -> str:
     value = normalise(raw)
     return f'{value[:4]} •••• •••• {value[-4:]}' if len(value) > 8 else value

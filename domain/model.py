@@ -49,7 +49,9 @@ class Customer(SQLModel, table=True):
     salutation: str = Field(default='', max_length=20)
     first_name: str = Field(default='', max_length=100)
     last_name: str = Field(default='', max_length=100)
-    company: str = Field(default='', max_length=200)
+    company: str = Field(default='', max_length=200)  # a business customer: its bills are e-invoices (§9)
+    vat_id: str = Field(default='', max_length=20)  # USt-IdNr., e.g. DE123456789
+    leitweg_id: str = Field(default='', max_length=46)  # a public body's routing ID: its bills are XRechnung
     street: str = Field(default='', max_length=200)
     house_number: str = Field(default='', max_length=20)
     postal_code: str = Field(default='', max_length=10)
@@ -148,6 +150,7 @@ class Bill(SQLModel, table=True):
     kind: str = Field(default='annual', max_length=20)  # annual, final, correction
     amount_gross: Decimal = _money(nullable=False)
     pdf_path: str = Field(default='', max_length=300)
+    xml_path: str = Field(default='', max_length=300)  # an e-invoice's CII XML (also embedded in its PDF)
     # bills the portal computes itself (imported bills leave these empty):
     balance: Decimal | None = _money()  # positive: to pay; negative: credit
     due_date: date | None = None

@@ -120,6 +120,21 @@ class BillRule(_Section):
     )
 
 
+class SellerRule(_Section):
+    """What every bill says about the utility as the seller (§14 UStG) and what an e-invoice's XML carries
+    (docs/domain.md §9): the VAT ID or tax number, the commercial register where it has one, and the account
+    for transfers."""
+
+    legal_name: str = ''  # e.g. "Stadtwerke Aue GmbH"; empty: the profile's name
+    vat_id: str = ''  # USt-IdNr. (BT-31)
+    tax_number: str = ''  # Steuernummer (BT-32), where there is no VAT ID
+    commercial_register: str = ''  # e.g. "Amtsgericht Oldenburg, HRB 1234" (a public body has none)
+    management: str = ''  # e.g. "Geschäftsführer: Anna Beispiel"
+    iban: str = ''  # the utility's account for transfers (BT-84)
+    bic: str = ''
+    bank: str = ''
+
+
 class NameCases(_Section):
     """How the utility's name reads in German running text, with its article: names decline ("die Stadtwerke
     Aue", "von den Stadtwerken Aue"; "der Wasserverband", "des Wasserverbands"), and a text must never put an
@@ -163,6 +178,7 @@ class UtilityProfile(_Section):
     readings: ReadingsRule = Field(default_factory=ReadingsRule)
     installment: InstallmentRule = Field(default_factory=InstallmentRule)
     bill: BillRule = Field(default_factory=BillRule)
+    seller: SellerRule = Field(default_factory=SellerRule)
     tariffs: dict[str, TariffInfo] = Field(default_factory=dict)  # tariff code → name and description
     # Where the utility supplies (a move within it may continue the contract); empty: staff decide per request
     supply_postal_codes: tuple[str, ...] = ()
@@ -182,6 +198,16 @@ class UtilityProfile(_Section):
             'utility_dat': cases.dative,
             'utility_acc': cases.accusative,
         }
+
+    @property
+    def seller_line(self) -> str:
+        """The seller's legal details every bill states (§14 UStG, §35a GmbHG): name, tax ID, register, management."""
+        seller = self.seller
+        tax = f'USt-IdNr. {seller.vat_id}' if seller.vat_id else ''
+        if not tax and seller.tax_number:
+            tax = f'Steuernr. {seller.tax_number}'
+        parts = (seller.legal_name, tax, seller.commercial_register, seller.management)
+        return ' · '.join(part for part in parts if part)
 
     @property
     def accepts_bill_number(self) -> bool:

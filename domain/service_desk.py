@@ -75,6 +75,9 @@ class CustomerCard:
     login: LoginStatus | None
     readings: tuple[ReadingLine, ...]
     changes: tuple[ChangeLine, ...]
+    vat_id: str = ''  # a business customer's (its bills are e-invoices, docs/domain.md §9)
+    leitweg_id: str = ''  # a public body's: its bills are XRechnungen
+    business: bool = False
 
 
 def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
@@ -140,6 +143,9 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         login,
         readings,
         changes,
+        customer.vat_id,
+        customer.leitweg_id,
+        bool(customer.company),
     )
 
 

@@ -9,9 +9,9 @@ LOGO = re.compile(r'logo\.(png|jpg|jpeg)')
 IMPORT_FOLDER_PREFIX = 'kp-import-'  # the back office's uploaded CSV files, in the system's temp folder
 
 
-def bill_file(content: bytes) -> str:
-    """A delivered bill PDF, named by its content: the same PDF delivered again is the same file."""
-    return f'bills/{hashlib.sha256(content).hexdigest()[:40]}.pdf'
+def bill_file(content: bytes, suffix: str = 'pdf') -> str:
+    """A delivered bill PDF (or e-invoice XML), named by its content: the same file delivered again is the same."""
+    return f'bills/{hashlib.sha256(content).hexdigest()[:40]}.{suffix}'
 
 
 def inbox_file(customer_id: int) -> str:

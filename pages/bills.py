@@ -1,4 +1,5 @@
-"""Rechnungen: the list with "PDF herunterladen" per bill; the PDF is served only to its customer's login."""
+"""Rechnungen: the list with "PDF herunterladen" per bill (and "E-Rechnung (XML)" for a business customer's
+e-invoice); each file is served only to its customer's login."""
 
 from nicegui import app, ui
 
@@ -33,6 +34,16 @@ def create(portal: Portal) -> None:
             f'Rechnung-{bill_number}.pdf',
         )
 
+    @app.get('/rechnungen/{bill_number}.xml')
+    async def bill_xml(bill_number: str):
+        """An e-invoice's XML alone (the PDF carries it too), for a business customer's bookkeeping software."""
+        return await owned_document(
+            portal,
+            lambda me, login: portal.act(bill_document, me.user_id, bill_number, True, login=login),
+            f'E-Rechnung-{bill_number}.xml',
+            'application/xml',
+        )
+
 
 def _status(row: BillRow) -> str:
     if row.replaced_by:
@@ -58,11 +69,18 @@ def _bill(portal: Portal, me: session.LoggedIn, row: BillRow) -> None:
             )
             ui.label(f'{t("bills.amount")}: {money(row.amount_gross)} · {_status(row)}')
         if row.has_pdf:
-            ui.button(
-                t('bills.download'),
-                icon='download',
-                on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf'),
-            ).props(f'outline no-caps aria-label="{t("bills.download")}"')
+            with ui.row().classes('gap-2'):
+                ui.button(
+                    t('bills.download'),
+                    icon='download',
+                    on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.pdf'),
+                ).props(f'outline no-caps aria-label="{t("bills.download")}"')
+                if row.has_xml:  # an e-invoice: the XML alone, for bookkeeping software
+                    ui.button(
+                        t('bills.download_xml'),
+                        icon='code',
+                        on_click=lambda number=row.bill_number: ui.download.from_url(f'/rechnungen/{number}.xml'),
+                    ).props(f'outline no-caps aria-label="{t("bills.download_xml")}"')
         elif row.copy_requested is not None:
             ui.label(t('bills.copy_requested', date=day(row.copy_requested))).classes('text-grey-8')
         else:

@@ -14,7 +14,7 @@ from service.runner import Portal
 Find = Callable[[session.LoggedIn, tuple[int, int]], Awaitable[str]]
 
 
-async def owned_document(portal: Portal, find: Find, filename: str) -> Response:
+async def owned_document(portal: Portal, find: Find, filename: str, media_type: str = 'application/pdf') -> Response:
     """`find(me, login)` runs the use case that names the document (relative to the documents folder) or raises,
     with `login=login`: the session is checked in that use case's transaction, as for a change. A foreign, unknown
     or missing document answers the same 404; an ended session leads to the login. A plain download
@@ -30,7 +30,7 @@ async def owned_document(portal: Portal, find: Find, filename: str) -> Response:
         return _not_found()
     return FileResponse(
         path,
-        media_type='application/pdf',
+        media_type=media_type,
         filename=safe_filename(filename) or path.name,
         headers={'Cache-Control': 'private, no-store'},
     )

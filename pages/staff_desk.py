@@ -78,6 +78,11 @@ def _desk_pages(portal: Portal) -> None:
             ui.label(card.name)
             ui.label(card.address)
             ui.label(' · '.join(x for x in (card.email, card.phone) if x))
+            if card.business:  # its bills are e-invoices: which kind, and the IDs they carry
+                kind = t('staff.einvoice_xrechnung') if card.leitweg_id else t('staff.einvoice_zugferd')
+                ids = [f'{t("staff.vat_id")} {card.vat_id}' if card.vat_id else '']
+                ids.append(f'{t("staff.leitweg_id")} {card.leitweg_id}' if card.leitweg_id else '')
+                ui.label(' · '.join(x for x in (kind, *ids) if x))
         with ui.card().classes('w-full'):
             ui.label(t('staff.portal_status')).classes('text-h6').props('role=heading aria-level=2')
             _login_status(card)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill, run_key
-from domain.documents import bill_pdf
+from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
 from domain.ports import Context
@@ -75,10 +75,18 @@ class RunConfig:
 
 
 def write_pdf(profile: UtilityProfile, bill: BillDocument, path: Path) -> None:
-    """Atomically: a crash leaves either no file or the whole file."""
+    """The PDF and, for an e-invoice, its XML beside it (same name, .xml), the XML first; each atomically: a crash
+    leaves either no file or the whole file, and a bill counts as rendered once its PDF exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix('.part')
-    partial.write_bytes(bill_pdf(profile, bill))
+    pdf, xml = bill_files(profile, bill)
+    if xml:
+        _write(path.with_suffix('.xml'), xml)
+    _write(path, pdf)
+
+
+def _write(path: Path, content: bytes) -> None:
+    partial = path.with_suffix(f'{path.suffix}.part')
+    partial.write_bytes(content)
     os.replace(partial, path)
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import SQLModel
 
-from domain.identifiers import is_email, is_malo_id, normalise
+from domain.identifiers import is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 
 Row = dict[str, str]
@@ -48,6 +48,7 @@ class Kind:
     key: tuple[str, ...]
     convert: Callable[[Row, Lookups], dict]
     lookup: str = ''  # which Lookups map this file's records feed (key column → id)
+    optional: tuple[str, ...] = ()  # columns a file or an API row may leave out (empty then)
 
 
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
@@ -153,7 +154,20 @@ def _customer(row: Row, _: Lookups) -> dict:
         'postal_code': text(row, 'postal_code', 10),
         'email': email,
         'paperless': choice(row, 'paperless', ('0', '1')) == '1',
+        **_business(row),
     }
+
+
+def _business(row: Row) -> dict:
+    """A business customer's VAT ID and a public body's Leitweg-ID (its bills are e-invoices, docs/domain.md §9)."""
+    vat_id, leitweg_id = normalise(text(row, 'vat_id', 20)), text(row, 'leitweg_id', 46).upper()
+    if vat_id and not is_vat_id(vat_id):
+        raise ValueError(f'vat_id {vat_id!r} is not a VAT ID (e.g. DE123456789, with its check digit)')
+    if leitweg_id and not is_leitweg_id(leitweg_id):
+        raise ValueError(f'leitweg_id {leitweg_id!r} is not a Leitweg-ID (e.g. 04011000-1234512345-06)')
+    if (vat_id or leitweg_id) and not text(row, 'company'):
+        raise ValueError('company is empty: a VAT ID or Leitweg-ID belongs to a business customer')
+    return {'vat_id': vat_id, 'leitweg_id': leitweg_id}
 
 
 def _contract(row: Row, known: Lookups) -> dict:
@@ -265,10 +279,13 @@ KINDS = (
             'email',
             'phone',
             'paperless',
+            'vat_id',
+            'leitweg_id',
         ),
         ('customer_number',),
         _customer,
         'customers',
+        optional=('vat_id', 'leitweg_id'),
     ),
     Kind(
         'contracts.csv',

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import ColumnDefault
 
 from domain.clock import Clock
+from domain.einvoice import delivered_problem
 from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
 from domain.stored import bill_file
@@ -227,9 +228,11 @@ def import_rows(
     rows: list[Row],
     pdfs: dict[str, bytes] | None = None,
     source: str = 'api',
+    xmls: dict[str, bytes] | None = None,
 ) -> RowsResult:
     """The same checked, all-or-nothing upsert as a file import, for rows that arrive by the HTTP API.
-    `kind_name` is a file's stem (customers, contracts, …); `pdfs` maps bill numbers to PDF documents."""
+    `kind_name` is a file's stem (customers, contracts, …); `pdfs` maps bill numbers to PDF documents, `xmls` to
+    e-invoices (CII XML, checked against the EN 16931 schema and kept beside the PDF)."""
     kind = next(k for k in KINDS if k.file == f'{kind_name}.csv')
     result = RowsResult()
     with engine.connect() as connection:
@@ -237,7 +240,7 @@ def import_rows(
     records: list[dict] = []
     seen: dict[tuple, int] = {}  # key: row index
     for index, row in enumerate(rows):
-        missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API]
+        missing = [c for c in kind.columns if c not in row and c not in OPTIONAL_IN_API and c not in kind.optional]
         if missing:
             result.errors.append((index, missing[0], 'missing'))
             continue
@@ -255,6 +258,13 @@ def import_rows(
         if kind.file == 'bills.csv':
             content = (pdfs or {}).get(record['bill_number'])
             record['pdf_path'] = bill_file(content) if content else ''
+            xml = (xmls or {}).get(record['bill_number'])
+            problem = delivered_problem(xml, record['bill_number']) if xml is not None else ''
+            if problem:
+                result.errors.append((index, 'xml', problem))
+                continue
+            if xml is not None:
+                record['xml_path'] = bill_file(xml, 'xml')
         records.append(record)
     if result.errors:
         return result
@@ -264,6 +274,8 @@ def import_rows(
         result.created, result.updated = len(inserts), len(updates)
         for content in (pdfs or {}).values():
             store(documents, bill_file(content), content)
+        for content in (xmls or {}).values():
+            store(documents, bill_file(content, 'xml'), content)
         counts = (len(records), result.created, result.updated)
         _audit_import(connection, kind, clock, f'source={source}', *counts, source)
     result.unchanged = len(records) - result.created - result.updated
@@ -417,7 +429,7 @@ def _chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None)
         handle.seek(0)
         reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its
         header = next(reader, [])  # per-row method (a twentieth of an import)
-        missing = [c for c in kind.columns if c not in header]
+        missing = [c for c in kind.columns if c not in header and c not in kind.optional]
         if missing:
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
             return

@@ -9,13 +9,16 @@ import pytest
 from sqlmodel import Session, select
 
 from domain.api_tokens import create_token, revoke_token
+from domain.einvoice import cii_xml
 from domain.model import AuditEntry, Bill, Contract, Customer, Price, StaffUser, id_of
 from domain.ports import Context
 from domain.tokens import digest
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
-from tests.factories import CHEAP_HASHER, make_customer, make_staff
+from tests.domain.test_einvoice import sample_bill
+from tests.factories import CHEAP_HASHER, PASSWORD, last_year, make_customer, make_login, make_staff
+from tests.pages.conftest import log_in
 
 SECRET = 'test-secret-0123456789abcdef'
 
@@ -85,6 +88,11 @@ async def test_master_data_and_prices_are_upserted_idempotently(user, db):
         '/api/v1/customers', headers=auth(writer), json={'rows': [{**CUSTOMER, 'phone': '04221 1234'}]}
     )
     assert again.json() == {'created': 0, 'updated': 1, 'unchanged': 0}
+    business = {**CUSTOMER, 'phone': '04221 1234', 'company': 'Beispiel GmbH', 'vat_id': 'DE131234568'}
+    wrong = await client.put('/api/v1/customers', headers=auth(writer), json={'rows': [{**business, 'vat_id': 'DE1'}]})
+    assert wrong.status_code == 422 and wrong.json()['detail'][0]['loc'] == ['body', 'rows', 0, 'vat_id']
+    vat = await client.put('/api/v1/customers', headers=auth(writer), json={'rows': [business]})
+    assert vat.json() == {'created': 0, 'updated': 1, 'unchanged': 0}  # the optional column given: an e-invoice
     prices = await client.put(
         '/api/v1/prices',
         headers=auth(writer),
@@ -103,7 +111,8 @@ async def test_master_data_and_prices_are_upserted_idempotently(user, db):
     )
     assert prices.status_code == 200
     with Session(db) as session:
-        assert session.exec(select(Customer).where(Customer.customer_number == '40009999')).one().phone == '04221 1234'
+        stored = session.exec(select(Customer).where(Customer.customer_number == '40009999')).one()
+        assert (stored.phone, stored.vat_id) == ('04221 1234', 'DE131234568')
         assert session.exec(select(Price).where(Price.tariff_code == 'STROM-API')).one().working_price_net == Decimal(
             '0.2811'
         )
@@ -181,6 +190,49 @@ async def test_bills_arrive_with_their_pdf_and_the_customer_can_download_it(user
     with Session(db) as session:
         stored = session.exec(select(Bill).where(Bill.bill_number == 'EXT-2026-1')).one().pdf_path
     assert re.fullmatch(r'bills/[0-9a-f]{40}\.pdf', stored)  # named by the portal, not by the bill number
+
+
+async def test_an_e_invoice_arrives_with_its_xml_checked_and_the_customer_can_download_it(user, db):
+    customer = make_customer(db, with_bill=False, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
+    make_login(db, [customer['id']], email='firma@example.org')
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    writer = token(db, 'write')
+    pdf = b'%PDF-1.4\n% E-Rechnung aus dem Abrechnungssystem\n%%EOF\n'
+    number = f'EXT-{last_year()}-7'
+    row = {
+        'bill_number': number,
+        'contract_number': contract.contract_number,
+        'bill_date': f'{last_year() + 1}-01-15',
+        'period_start': f'{last_year()}-01-01',
+        'period_end': f'{last_year()}-12-31',
+        'kind': 'annual',
+        'amount_gross': '1123.60',
+    }
+    xml = cii_xml(Settings(profile='stadtwerke-a', demo=True).load_profile(), sample_bill(number)).decode()
+    body = {'rows': [row], 'pdfs': {number: base64.b64encode(pdf).decode()}}
+    wrong = await user.http_client.post(
+        '/api/v1/bills',
+        headers=auth(writer),
+        json={**body, 'xmls': {number: xml.replace('<ram:TypeCode>380</ram:TypeCode>', '')}},
+    )
+    assert wrong.status_code == 422 and 'EN 16931' in wrong.json()['detail'][0]['msg']
+    other = await user.http_client.post(
+        '/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {number: xml.replace(number, 'EXT-1')}}
+    )
+    assert other.status_code == 422 and "not '" in other.json()['detail'][0]['msg']
+    stray = await user.http_client.post('/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {'X-1': xml}})
+    assert stray.status_code == 422 and stray.json()['detail'][0]['loc'] == ['body', 'xmls', 'X-1']
+    with Session(db) as session:
+        assert session.exec(select(Bill).where(Bill.bill_number == number)).first() is None  # all or nothing
+    good = await user.http_client.post('/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {number: xml}})
+    assert good.status_code == 200 and good.json()['created'] == 1
+    with Session(db) as session:
+        stored = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+    assert re.fullmatch(r'bills/[0-9a-f]{40}\.xml', stored.xml_path)
+    await log_in(user, 'firma@example.org', PASSWORD)
+    download = await user.http_client.get(f'/rechnungen/{number}.xml')
+    assert download.status_code == 200 and download.text == xml  # kept as delivered
 
 
 async def test_each_change_reaches_a_token_exactly_once(user, db):

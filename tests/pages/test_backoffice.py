@@ -150,6 +150,16 @@ async def test_the_customer_card_names_the_register_of_each_reading(user, db):
     assert registers == {'HT (1.8.1)', 'NT (1.8.2)'}
 
 
+async def test_the_customer_card_shows_a_business_customers_e_invoice_ids(user, db):
+    firma = make_customer(db, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
+    amt = make_customer(db, company='Gemeinde Aue-Süd', leitweg_id='04011000-1234512345-06')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{firma["id"]}')
+    await see(user, 'Rechnungen als E-Rechnung (ZUGFeRD, EN 16931) · USt-IdNr. DE131234568')
+    await user.open(f'/verwaltung/kunden/{amt["id"]}')
+    await see(user, 'Rechnungen als XRechnung · Leitweg-ID 04011000-1234512345-06')
+
+
 async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
     from domain.model import ContactMessage
     from tests import clock

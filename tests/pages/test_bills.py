@@ -117,3 +117,44 @@ async def test_nobody_else_gets_a_bill_by_guessing_its_number(user, billed):
     with user:  # even with the other customer chosen in the session, the login is not linked to it
         app.storage.user['customer_id'] = fremd['id']
     assert (await user.http_client.get(f'/rechnungen/{foreign}.pdf')).status_code == 404
+
+
+@pytest.fixture
+def business_billed(db, database_url, tmp_path):
+    """A business customer's bill is an e-invoice: its XML beside the PDF; a consumer's bill is not."""
+    firma = make_customer(db, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
+    add_readings(db, firma['meter_number'], (year_end(2), 10000), (year_end(), 13200))
+    add_tariff(db, firma['id'], amount='92')
+    make_login(db, [firma['id']], email='firma@example.org')
+    customer_with_history(db, 'Otto', 'otto@example.org')
+    bill_last_year(database_url, tmp_path)
+    with Session(db) as session:
+        computed = {b.contract_id: b for b in session.exec(select(Bill).where(col(Bill.details) != ''))}
+    business, consumer = sorted(computed.values(), key=lambda b: b.bill_number)
+    return business.bill_number, consumer.bill_number
+
+
+async def test_a_business_customer_downloads_the_e_invoice_xml_beside_the_pdf(user, business_billed):
+    own, consumer = business_billed
+    await log_in(user, 'firma@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, own)
+    button(user, 'E-Rechnung (XML) herunterladen').click()
+    response = await user.download.next(timeout=5)
+    assert b'<rsm:CrossIndustryInvoice' in response.content and own.encode() in response.content
+    direct = await user.http_client.get(f'/rechnungen/{own}.xml')
+    assert direct.headers['content-type'].startswith('application/xml')
+    assert direct.headers['content-disposition'] == f'attachment; filename="E-Rechnung-{own}.xml"'
+    assert (await user.http_client.get(f'/rechnungen/{consumer}.xml')).status_code == 404  # not hers
+
+
+async def test_a_consumer_has_no_xml_and_nobody_else_gets_one(user, business_billed):
+    own, consumer = business_billed
+    assert (await user.http_client.get(f'/rechnungen/{own}.xml')).status_code in (302, 307)  # not logged in
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, consumer)
+    await see(user, 'PDF herunterladen')
+    await user.should_not_see('E-Rechnung (XML) herunterladen')
+    answers = [await user.http_client.get(f'/rechnungen/{number}.xml') for number in (own, consumer)]
+    assert [a.status_code for a in answers] == [404, 404] and answers[0].text == answers[1].text

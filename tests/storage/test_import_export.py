@@ -317,3 +317,31 @@ def test_a_pdf_beside_the_csv_is_kept_under_a_name_of_the_portals(engine, tmp_pa
     with Session(engine) as session:
         bill = session.exec(select(Bill).where(Bill.bill_number == 'RE-2025-0001')).one()
     assert re.fullmatch(r'bills/[0-9a-f]{40}\.pdf', bill.pdf_path)
+
+
+def test_business_customers_bring_their_vat_id_and_leitweg_id_in_optional_columns(engine, tmp_path):
+    header = FILES['customers.csv'][0] + ';vat_id;leitweg_id'
+    lines = [
+        header,
+        '41234567;;;;Bäckerei Beispiel GmbH;Hauptstraße;3;27749;Aue-Süd;;;1;de 131 234 568;',
+        '41234568;;;;Gemeinde Aue-Süd;Markt;1;27749;Aue-Süd;;;0;;04011000-1234512345-06',
+    ]
+    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'd', SystemClock())
+    assert result.files[0].errors == []
+    with Session(engine) as session:
+        rows = session.exec(select(Customer).order_by(col(Customer.customer_number))).all()
+        assert [(c.vat_id, c.leitweg_id) for c in rows] == [('DE131234568', ''), ('', '04011000-1234512345-06')]
+    wrong = [
+        header,
+        '41234569;;;;Firma;Weg;1;27749;Aue-Süd;;;0;DE131234567;',  # the check digit is wrong
+        '41234570;;;;Amt;Weg;2;27749;Aue-Süd;;;0;;04011000-1234512345-07',
+        '41234571;Frau;Erika;Muster;;Weg;3;27749;Aue-Süd;;;0;DE131234568;',  # no company
+    ]
+    result = import_folder(engine, write(tmp_path / 'bad', {'customers.csv': wrong}), tmp_path / 'd', SystemClock())
+    assert result.files[0].errors == [
+        "customers.csv:2: vat_id 'DE131234567' is not a VAT ID (e.g. DE123456789, with its check digit)",
+        "customers.csv:3: leitweg_id '04011000-1234512345-07' is not a Leitweg-ID (e.g. 04011000-1234512345-06)",
+        'customers.csv:4: company is empty: a VAT ID or Leitweg-ID belongs to a business customer',
+    ]
+    # a file without the two columns imports as before (FILES has neither)
+    assert import_folder(engine, write(tmp_path / 'old'), tmp_path / 'd', SystemClock()).files[0].errors == []

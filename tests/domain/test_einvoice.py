@@ -1,0 +1,112 @@
+"""The e-invoice XML (docs/domain.md §9) for every kind of bill the portal makes: each validates against the EN 16931
+CII XSD and its totals are the bill's."""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from domain.billing import BillDocument, PricePeriod, RegisterReadings, compute_bill
+from domain.einvoice import RAM, RSM, cii_xml, delivered_problem, validate
+from storage.settings import Settings
+
+NS = {'ram': RAM, 'rsm': RSM}
+PROFILES = {key: Settings(profile=key, demo=True).load_profile() for key in ('stadtwerke-a', 'wasserverband-c')}
+
+
+def sample_bill(
+    number: str = 'RE20270000001', commodity: str = 'electricity', paid: str = '1111', **fields
+) -> BillDocument:
+    """A business customer's annual bill: docs/domain.md §5's vector (3,200 kWh, a price change on 1 July)."""
+    water = commodity == 'water'
+    prices = [
+        PricePeriod(date(2026, 1, 1), Decimal('2.15' if water else '0.2500'), Decimal('90' if water else '120.00')),
+        PricePeriod(date(2026, 7, 1), Decimal('2.25' if water else '0.2650'), Decimal('90' if water else '120.00')),
+    ]
+    consumption = Decimal(120 if water else 3200)
+    vat = Decimal('0.07' if water else '0.19')
+    result = compute_bill(consumption, commodity, date(2026, 1, 1), date(2026, 12, 31), prices, vat, Decimal(paid))
+    register = RegisterReadings(
+        '1.8.0', date(2025, 12, 31), Decimal(45210), 'customer', date(2026, 12, 31), Decimal(45210) + consumption,
+        'utility', consumption,
+    )  # fmt: skip
+    return BillDocument(
+        number, date(2027, 1, 20), 'annual', '', '41000101', 'Bäckerei Beispiel GmbH',
+        ('Hauptstraße 1', '27749 Aue-Süd'), 'V00000001', commodity, 'STROM-BASIS', date(2020, 1, 1), None, 4,
+        date(2027, 3, 31), '' if water else '41373559241', 'Hauptstraße 1, 27749 Aue-Süd', '1EBZ0100000001',
+        date(2026, 1, 1), date(2026, 12, 31), (register,), None, None, consumption, 'm³' if water else 'kWh', result,
+        vat, date(2027, 2, 3), None, None, Decimal(94), 12, date(2027, 2, 15), 15,
+        **{'einvoice': 'factur-x', 'buyer_vat_id': 'DE131234568', 'buyer_email': 'buchhaltung@example.org', **fields},
+    )  # fmt: skip
+
+
+VARIANTS = {
+    'direct debit': ('stadtwerke-a', sample_bill(mandate_reference='MR-1', customer_iban='DE89370400440532013000')),
+    'transfer': ('stadtwerke-a', sample_bill()),
+    'credit to the account': ('stadtwerke-a', sample_bill(paid='3000', customer_iban='DE89370400440532013000')),
+    'credit set off': ('stadtwerke-a', sample_bill(paid='3000')),
+    'water at 7 %': ('wasserverband-c', sample_bill(commodity='water', paid='300')),
+    'gas': ('stadtwerke-a', sample_bill(commodity='gas')),
+    'correction': ('stadtwerke-a', replace(sample_bill('RE20270000002'), kind='correction', replaces='RE20270000001')),
+    'xrechnung': (
+        'wasserverband-c',
+        sample_bill(einvoice='xrechnung', buyer_leitweg_id='04011000-1234512345-06', buyer_vat_id=''),
+    ),
+}
+
+
+@pytest.mark.parametrize('name', VARIANTS)
+def test_every_kind_of_bill_validates_and_states_its_totals(name):
+    profile_key, bill = VARIANTS[name]
+    xml = cii_xml(PROFILES[profile_key], bill)
+    validate(xml)
+    root = ET.fromstring(xml)
+    summation = root.find('.//ram:SpecifiedTradeSettlementHeaderMonetarySummation', NS)
+    assert summation is not None
+    totals = {child.tag.split('}')[1]: Decimal(child.text or '') for child in summation}
+    result = bill.result
+    assert totals == {
+        'LineTotalAmount': result.net,
+        'TaxBasisTotalAmount': result.net,
+        'TaxTotalAmount': result.vat,
+        'GrandTotalAmount': result.gross,
+        'TotalPrepaidAmount': result.paid,
+        'DuePayableAmount': result.balance,
+    }
+    lines = [Decimal(x.text or '') for x in root.iterfind('.//ram:LineTotalAmount', NS)][:-1]  # the last: header
+    assert lines == [line.amount for line in result.lines] and sum(lines) == result.net
+    assert root.findtext('rsm:ExchangedDocument/ram:TypeCode', namespaces=NS) == (
+        '381' if result.balance < 0 else '380'
+    )
+    assert root.findtext('.//ram:RateApplicablePercent', namespaces=NS) == ('7' if 'water' in name else '19')
+    units = {q.get('unitCode') for q in root.iterfind('.//ram:BilledQuantity', NS)}
+    assert units == ({'MTQ', 'DAY'} if 'water' in name else {'KWH', 'DAY'})
+    means = root.findtext('.//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode', namespaces=NS)
+    expected = {'direct debit': '59', 'credit set off': '97'}.get(name, '58')
+    assert means == expected
+
+
+def test_a_base_price_line_is_the_days_at_the_yearly_price():
+    root = ET.fromstring(cii_xml(PROFILES['stadtwerke-a'], sample_bill()))
+    base = [item for item in root.iterfind('.//ram:IncludedSupplyChainTradeLineItem', NS)
+            if (item.findtext('.//ram:Name', namespaces=NS) or '').startswith('Grundpreis')]  # fmt: skip
+    assert [
+        (
+            item.findtext('.//ram:BilledQuantity', namespaces=NS),
+            item.findtext('.//ram:ChargeAmount', namespaces=NS),
+            item.findtext('.//ram:BasisQuantity', namespaces=NS),
+            item.findtext('.//ram:LineTotalAmount', namespaces=NS),
+        )
+        for item in base
+    ] == [('181', '120', '365', '59.51'), ('184', '120', '365', '60.49')]  # 181 / 365 × 120 € = 59.51 €
+
+
+def test_a_delivered_xml_must_be_valid_and_carry_the_bills_number():
+    xml = cii_xml(PROFILES['stadtwerke-a'], sample_bill('EXT-2026-2'))
+    assert delivered_problem(xml, 'EXT-2026-2') == ''
+    assert "not 'EXT-2026-3'" in delivered_problem(xml, 'EXT-2026-3')
+    assert delivered_problem(b'<kein xml', 'EXT-2026-2').startswith('not an EN 16931 CII e-invoice')
+    entity = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    assert delivered_problem(entity, 'EXT-2026-2').startswith('not an EN 16931 CII e-invoice')
