@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, is_dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from types import UnionType
-from typing import Union, get_args, get_origin, get_type_hints
+from typing import TypeVar, Union, get_args, get_origin, get_type_hints
 
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
@@ -20,6 +20,7 @@ from domain.ports import Context, UnitOfWork
 from domain.readings import gas_kwh
 
 CENT = Decimal('0.01')
+T = TypeVar('T')
 
 
 @dataclass(frozen=True)
@@ -223,13 +224,18 @@ def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal
     return installment_for(result.gross, per_year, rounding)
 
 
-def to_json(bill: BillDocument) -> str:
-    """The bill's contents as JSON (stored with the bill, so its PDF can be rendered again identically)."""
-    return json.dumps(asdict(bill), default=str, ensure_ascii=False)
+def to_json(document: object) -> str:
+    """A document's contents as JSON (stored with it, so its PDF can be rendered again identically)."""
+    return json.dumps(asdict(document), default=str, ensure_ascii=False)  # type: ignore[call-overload]
 
 
 def from_json(text: str) -> BillDocument:
-    return _build(BillDocument, json.loads(text))
+    return load(BillDocument, text)
+
+
+def load(cls: type[T], text: str) -> T:
+    """A document dataclass (bill, billing information) from its JSON (`to_json`)."""
+    return _build(cls, json.loads(text))
 
 
 def _build(cls: type, data: dict):

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import reportlab
 from PIL import Image
@@ -32,6 +33,9 @@ from domain.i18n import t
 from domain.identifiers import normalise
 from domain.profile import UtilityProfile
 from domain.readings import Submitted
+
+if TYPE_CHECKING:
+    from domain.information import InformationDocument
 
 _CANDIDATES = [
     (
@@ -549,6 +553,105 @@ def _disclosures(page: _Page, bill: BillDocument) -> None:
             f'{p.email}. Diese Rechnung ist acht Jahre lang im Kundenportal abrufbar.',
             8,
         )
+
+
+def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> bytes:
+    """An Abrechnungsinformation (§40b EnWG) in the bill's layout: the billing year so far and its projected result;
+    no demand for payment."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
+    commodity = COMMODITY_TITLES.get(info.commodity, info.commodity)
+    pdf.setTitle(f'Abrechnungsinformation {commodity} bis {_day(info.through)}')
+    pdf.setAuthor(profile.name)
+    pdf.setSubject(f'Abrechnungsinformation, Kundennummer {info.customer_number}, Vertrag {info.contract_number}')
+    page = _Page(pdf, profile)
+    height = A4[1]
+    _band(pdf, profile, 24 * mm)
+    y = height - 45 * mm
+    pdf.setFont(page.regular, 10)
+    for line in (info.customer_name, *info.customer_address):
+        pdf.drawString(page.left, y, line)
+        y -= 4.8 * mm
+    y = height - 45 * mm
+    for label, value in (
+        ('Datum', _day(info.made_on)),
+        ('Kundennummer', info.customer_number),
+        ('Vertragsnummer', info.contract_number),
+        ('Zählernummer', info.meter_number),
+    ):
+        pdf.setFont(page.regular, 8)
+        pdf.drawString(page.left + 105 * mm, y, label)
+        pdf.setFont(page.bold, 9)
+        pdf.drawRightString(page.right, y, value)
+        y -= 4.8 * mm
+    page.y = height - 80 * mm
+    pdf.setFont(page.bold, 14)
+    pdf.drawString(page.left, page.y, f'Abrechnungsinformation {commodity}')
+    page.y -= 6 * mm
+    pdf.setFont(page.regular, 10)
+    year = f'{_day(info.period_start)} bis {_day(info.period_end)}'
+    pdf.drawString(page.left, page.y, f'Ihr Abrechnungsjahr {year}, Stand {_day(info.through)}')
+    page.y -= 6 * mm
+    page.text(
+        'Diese Information ist keine Rechnung und keine Zahlungsaufforderung. Abgerechnet wird mit Ihrer '
+        'Jahresrechnung nach dem Ende des Abrechnungsjahres.',
+        9,
+        page.bold,
+    )
+    page.heading('Ihr Verbrauch bis jetzt')
+    meter_unit = 'm³' if info.commodity in ('gas', 'water') else info.unit
+    rows = [('Zählwerk', 'Anfang', 'Stand', 'Stand am', 'Stand', f'Verbrauch {meter_unit}')]
+    for r in info.registers:
+        rows.append(
+            (
+                OBIS_NAMES.get(r.obis, r.obis),
+                _day(r.start_date),
+                _de(r.start_value, 0),
+                _day(r.end_date),
+                _de(r.end_value, 0) + (' (geschätzt)' if r.end_source == 'estimated' else ''),
+                _de(r.consumption, 0),
+            )
+        )
+    page.table(rows, [24, 24, 24, 24, 34, 40])
+    if info.estimated:
+        page.text(
+            f'Für den {_day(info.through)} liegt kein abgelesener Zählerstand vor: er ist aus Ihrem bisherigen '
+            'Verbrauch geschätzt. Melden Sie gern Ihren Zählerstand im Kundenportal.',
+            8,
+        )
+    page.heading('Ihre Kosten bis jetzt (zu den aktuellen Preisen)', keep=24 * mm)
+    so_far = info.so_far
+    costs: list[tuple[str, str]] = [
+        ('Position', 'Betrag'),
+        (f'Verbrauch {_de(info.consumption, 0)} {info.unit} und Grundpreis, netto', _eur(so_far.net)),
+        (f'Umsatzsteuer {_de(info.vat_rate * 100, 0)} %', _eur(so_far.vat)),
+        ('Kosten brutto', _eur(so_far.gross)),
+        ('gezahlte Abschläge', _eur(so_far.paid)),
+        ('Stand heute' + (' (Guthaben)' if so_far.balance < 0 else ' (offen)'), _eur(abs(so_far.balance))),
+    ]
+    page.table(costs, [130, 40], bold_last=True)
+    page.heading('Voraussichtliches Ergebnis Ihres Abrechnungsjahres', keep=24 * mm)
+    result = info.projected_result
+    outcome = 'Nachzahlung' if result > 0 else 'Guthaben' if result < 0 else 'ausgeglichen'
+    projection: list[tuple[str, str]] = [
+        ('Position', 'Betrag'),
+        (
+            f'erwarteter Jahresverbrauch {_de(info.projected_consumption, 0)} {info.unit}, Kosten brutto',
+            _eur(info.projected_gross),
+        ),
+        ('Abschläge im Abrechnungsjahr (gezahlt und noch fällig)', _eur(info.installments)),
+        (f'voraussichtlich {outcome}', _eur(abs(result))),
+    ]
+    page.table(projection, [130, 40], bold_last=True)
+    page.text(
+        'Der erwartete Jahresverbrauch ist aus Ihrem bisherigen Verbrauch hochgerechnet (Gas und Wärme nach der '
+        'Jahreszeit gewichtet). Im Kundenportal können Sie Ihren Abschlag anpassen.',
+        8,
+    )
+    page.footer()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
 
 
 def _confirmation(profile: UtilityProfile, title: str, subject: str, heading: str) -> tuple[io.BytesIO, Canvas, _Page]:

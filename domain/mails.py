@@ -28,6 +28,7 @@ CHANGES = frozenset(
         'bank_changed',
         'bank_changed_no_mandate',
         'mandate_revoked',
+        'information_interval',
     }
 )
 

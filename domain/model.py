@@ -52,6 +52,7 @@ class Customer(SQLModel, table=True):
     company: str = Field(default='', max_length=200)  # a business customer: its bills are e-invoices (§9)
     vat_id: str = Field(default='', max_length=20)  # USt-IdNr., e.g. DE123456789
     leitweg_id: str = Field(default='', max_length=46)  # a public body's routing ID: its bills are XRechnung
+    information_months: int | None = None  # billing information every 1, 3 or 6 months; None: the default (§9)
     street: str = Field(default='', max_length=200)
     house_number: str = Field(default='', max_length=20)
     postal_code: str = Field(default='', max_length=10)
@@ -157,6 +158,21 @@ class Bill(SQLModel, table=True):
     run_key: str | None = Field(default=None, unique=True, max_length=40)  # contract:period_end, never twice
     replaces_id: int | None = Field(default=None, foreign_key='bill.id')
     details: str = ''  # the bill's contents as JSON, to render its PDF again
+
+
+class BillingInformation(SQLModel, table=True):
+    """An Abrechnungsinformation (§40b EnWG, docs/domain.md §9): consumption, cost and installments of the billing
+    year so far and its projected result, as of `through`; no demand for payment. One per contract and day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key='contract.id', index=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    through: date
+    made_at: datetime = _at(nullable=False)
+    key: str = Field(unique=True, max_length=40)  # contract:through, never twice
+    projected_result: Decimal = _money(nullable=False)  # positive: a back-payment expected; negative: a credit
+    pdf_path: str = Field(default='', max_length=300)
+    details: str = ''  # the contents as JSON, to render its PDF
 
 
 class BillSeries(SQLModel, table=True):

@@ -15,6 +15,7 @@ from domain.model import (
     AuditEntry,
     BankAccount,
     Bill,
+    BillingInformation,
     ContactMessage,
     Contract,
     ContractRequest,
@@ -175,6 +176,24 @@ class ContractRequestRepository(Protocol):
     def of_customer(self, customer_id: int) -> list[ContractRequest]: ...
 
 
+class InformationRepository(Protocol):
+    """Billing information entries (§40b EnWG)."""
+
+    def add(self, entry: BillingInformation) -> None:
+        """Stored at once: the id names its PDF."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+    def get(self, entry_id: int) -> BillingInformation | None: ...
+    def of_customer(self, customer_id: int) -> list[BillingInformation]:
+        """Newest first."""
+        ...
+
+    def candidates(self) -> list[int]:
+        """The contracts that may get an entry: online customers' contracts, not ended."""
+        ...
+
+
 class ResetRepository(Protocol):
     def add(self, request: ResetRequest) -> None: ...
     def claim(self, limit: int) -> list[ResetRequest]:
@@ -227,6 +246,7 @@ class UnitOfWork(Protocol):
     resets: ResetRepository
     devices: DeviceRepository
     contract_requests: ContractRequestRepository
+    information: InformationRepository
 
     queued: bool  # set at commit when the transaction queued a mail or a password-reset request (work for the
     # background: the mail sender and the reset loop are woken only then)

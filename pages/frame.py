@@ -23,6 +23,7 @@ NAVIGATION = (
     ('nav.consumption', '/verbrauch'),
     ('nav.installment', '/abschlag'),
     ('nav.bills', '/rechnungen'),
+    ('nav.information', '/abrechnungsinformation'),
     ('nav.customer_data', '/kundendaten'),
     ('nav.inbox', '/posteingang'),
     ('nav.contact', '/kontakt'),

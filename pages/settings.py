@@ -16,10 +16,12 @@ from domain.accounts import (
 )
 from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
+from domain.information import information_page
 from domain.passwords import describe_policy
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
+from pages.information import interval_card
 from pages.language import t
 from pages.protected import protected_page
 from service.runner import Portal
@@ -31,6 +33,8 @@ def create(portal: Portal) -> None:
         page_title(t('settings.title'))
         _email_card(portal, me)
         _password_card(portal, me)
+        if me.customer_id is not None:  # billing information's interval, for the customer chosen
+            interval_card(portal, me, await portal.act(information_page, me.user_id, me.customer_id))
         await _second_factor_card(portal, me)
         _export_card(portal, me)
         _delete_card(portal, me)

@@ -22,6 +22,7 @@ from service.runner import Portal
 from service.tuning.collector import thaw_and_collect, thaw_due
 from storage.database import checkpoint
 from storage.documents import remove_stale_import_folders
+from storage.information import run_information
 from storage.mail import OutboxSender
 
 RESET_POLL_SECONDS = 5.0  # other instances' requests; this instance's own wake the loop at once
@@ -119,6 +120,13 @@ class Background:
                 await self.portal.act(forget_old_throttles)
             except DomainError:
                 log.warning('clean-up of unconfirmed registrations and old counts failed; next try in an hour')
+            try:  # billing information due today (§40b EnWG); another instance may make it too: never twice
+                made = await run.io_bound(run_information, self.engine, self.portal.context(), self.portal.documents)
+                if made is not None and made.made:
+                    log.info(made.describe())
+                    self.portal.mail_queued()
+            except Exception:
+                log.exception('making the billing information failed; next try in an hour')
             removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE, self.portal.clock.now())
             if removed:
                 log.info('removed %d upload folders of import pages left behind', removed)

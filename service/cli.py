@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar='BILL_NUMBER',
         help='replace one bill (after corrected readings or prices) by a correction with a new number',
     )
+    target.add_argument(
+        '--information',
+        action='store_true',
+        help='make the billing information (§40b EnWG) due today and render its PDFs (the portal does it hourly)',
+    )
     bill_command.add_argument('--workers', type=int, default=0, help='processes (default: one per core)')
     bill_command.add_argument('--bill-date', type=date.fromisoformat, help='date printed on the bills (default: today)')
     return parser
@@ -153,6 +158,12 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
 
 def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     from storage.bill_run import RunConfig, correct, run
+    from storage.information import run_information
+
+    if args.information:
+        made = run_information(engine, _context(settings, clock), settings.documents_dir)
+        print(made.describe())
+        return 0
 
     config = RunConfig(
         settings.url,

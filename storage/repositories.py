@@ -16,6 +16,7 @@ from domain.model import (
     AuditEntry,
     BankAccount,
     Bill,
+    BillingInformation,
     BillSeries,
     ChangeMark,
     ContactMessage,
@@ -616,3 +617,31 @@ class SqlSettings:
         else:
             row.value = value
         self.session.flush()
+
+
+class SqlInformation:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: BillingInformation) -> None:
+        self.session.add(entry)
+        self.session.flush()
+
+    def exists(self, key: str) -> bool:
+        return self.session.exec(select(BillingInformation.id).where(BillingInformation.key == key)).first() is not None
+
+    def get(self, entry_id: int) -> BillingInformation | None:
+        return self.session.get(BillingInformation, entry_id)
+
+    def of_customer(self, customer_id: int) -> list[BillingInformation]:
+        query = select(BillingInformation).where(BillingInformation.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(BillingInformation.through).desc())))
+
+    def candidates(self) -> list[int]:
+        query = (
+            select(Contract.id)
+            .join(Customer, col(Customer.id) == Contract.customer_id)
+            .where(col(Customer.paperless).is_(True))
+            .order_by(col(Contract.id))
+        )
+        return [i for i in self.session.exec(query) if i is not None]

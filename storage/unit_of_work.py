@@ -18,6 +18,7 @@ from domain.ports import (
     DeskRepository,
     DeviceRepository,
     ExportRepository,
+    InformationRepository,
     MailMessage,
     MeterRepository,
     ResetRepository,
@@ -37,6 +38,7 @@ from storage.repositories import (
     SqlCustomerData,
     SqlCustomers,
     SqlDesk,
+    SqlInformation,
     SqlMeters,
     SqlSettings,
     SqlStaff,
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
     resets: ResetRepository
     devices: DeviceRepository
     contract_requests: ContractRequestRepository
+    information: InformationRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -91,6 +94,7 @@ class SqlUnitOfWork:
         self.resets = SqlResets(self.session)
         self.devices = SqlDevices(self.session)
         self.contract_requests = SqlContractRequests(self.session)
+        self.information = SqlInformation(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:

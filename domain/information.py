@@ -1,0 +1,338 @@
+"""Abrechnungsinformation (billing information, §40b EnWG, docs/domain.md §9): between the annual bills, online
+(paperless) customers learn what their billing year has cost so far and what it is heading for.
+
+Every six months by default, every three on request, monthly where the meter is read remotely; as of the last day
+of a month: consumption so far from the readings (an end reading estimated where none was taken, and said so), the
+cost so far at the current prices, the installments paid, and the projected result of the year (§4). Each entry is
+a PDF in the bill's layout without a demand for payment, announced in the inbox and by mail.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from domain.billing import (
+    BillResult,
+    PricePeriod,
+    RegisterReadings,
+    Skipped,
+    billing_period,
+    compute_bill,
+    estimate_reading,
+    load,
+    to_json,
+)
+from domain.errors import NotAllowed
+from domain.i18n import money, t
+from domain.installment import due_dates, projected_consumption
+from domain.mails import compose
+from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, id_of
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+from domain.readings import REMOTE_KINDS, gas_kwh
+
+INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely
+DEFAULT_MONTHS, REMOTE_MONTHS = 6, 1
+
+
+@dataclass(frozen=True)
+class InformationDocument:
+    """Everything an Abrechnungsinformation states, ready for its PDF."""
+
+    made_on: date
+    customer_number: str
+    customer_name: str
+    customer_address: tuple[str, ...]
+    contract_number: str
+    commodity: str
+    meter_number: str
+    unit: str  # of the cost: kWh (gas converted) or m³
+    period_start: date  # the billing year (the contract's part of it)
+    period_end: date
+    through: date  # consumption and cost so far: to the end of this day
+    registers: tuple[RegisterReadings, ...]
+    consumption: Decimal
+    estimated: bool  # an end reading was estimated (docs/domain.md §3)
+    so_far: BillResult  # cost so far at the current prices; `paid`: the installments paid so far
+    vat_rate: Decimal
+    projected_consumption: Decimal  # of the whole billing year
+    projected_gross: Decimal
+    installments: Decimal  # paid so far and still due until the year's end at the current amount
+    projected_result: Decimal  # projected_gross − installments: positive a back-payment, negative a credit
+    interval_months: int
+
+
+def interval(customer: Customer, remote: bool) -> int:
+    """The customer's choice, else monthly for a remote-read meter and every six months otherwise."""
+    return customer.information_months or (REMOTE_MONTHS if remote else DEFAULT_MONTHS)
+
+
+def choices(remote: bool) -> tuple[int, ...]:
+    return INTERVALS if remote else tuple(m for m in INTERVALS if m != REMOTE_MONTHS)
+
+
+def month_end_before(today: date) -> date:
+    return today.replace(day=1) - timedelta(days=1)
+
+
+def due_through(period: tuple[date, date], today: date, months: int) -> date | None:
+    """The month end an entry is due for today: the last one before today, if it closes a whole number of intervals
+    since the billing year began and is not the year's end (that is the annual bill). A portal down on the 1st
+    makes it later in the month; only the latest one is made."""
+    start, end = period
+    through = month_end_before(today)
+    elapsed = (through.year - start.year) * 12 + through.month - start.month + 1
+    if through < start or through >= end or elapsed % months:
+        return None
+    return through
+
+
+def key_of(contract_id: int, through: date) -> str:
+    return f'info:{contract_id}:{through.isoformat()}'
+
+
+def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Customer, through: date, months: int):
+    """The entry for the contract as of `through` (nothing is written), or Skipped with the reason."""
+    period = billing_period(contract, _year_of(contract, through))
+    if period is None:
+        return Skipped(contract.contract_number, 'kein Lieferzeitraum')
+    start, end = period
+    meters = [m for m in uow.customers.meters([id_of(contract)]) if m.removed_on is None]
+    if not meters:
+        return Skipped(contract.contract_number, 'kein Zähler')
+    meter = meters[0]
+    readings = uow.meters.readings(id_of(meter))
+    registers: list[RegisterReadings] = []
+    for obis in meter.registers.split(','):
+        known = (r for r in readings if r.obis == obis and r.reading_date <= through)
+        own = sorted(known, key=lambda r: r.reading_date)
+        before = [r for r in own if r.reading_date < start]
+        if not before:
+            return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
+        last = own[-1]
+        if last.reading_date == through:
+            value, source = last.value, last.source
+        elif len(own) >= 2:
+            a, b = own[-2], own[-1]
+            value, source = estimate_reading((b.reading_date, b.value), (a.reading_date, a.value), through), 'estimated'
+        else:
+            return Skipped(contract.contract_number, f'keine Schätzgrundlage für Zählwerk {obis}')
+        first = before[-1]
+        value = max(value, first.value)
+        registers.append(
+            RegisterReadings(
+                obis, first.reading_date, first.value, first.source, through, value, source, value - first.value
+            )
+        )
+    volume = sum((r.consumption for r in registers), Decimal(0))
+    z_number, calorific_value = meter.z_number, meter.calorific_value
+    gas = contract.commodity == 'gas' and z_number is not None and calorific_value is not None
+    consumption = gas_kwh(volume, z_number, calorific_value) if gas and z_number and calorific_value else volume
+    prices = uow.billing.prices(contract.tariff_code)
+    if not prices:
+        return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
+    periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
+    vat = prices[-1].vat_rate
+    paid = sum(uow.billing.payment_amounts(id_of(contract), start, through), Decimal(0))
+    try:
+        so_far = compute_bill(consumption, contract.commodity, start, through, periods, vat, paid)
+        projected = projected_consumption(consumption, start, through, end, contract.commodity)
+        projected = projected.quantize(Decimal(1), ROUND_HALF_UP)
+        projected_gross = compute_bill(projected, contract.commodity, start, end, periods, vat, Decimal(0)).gross
+    except ValueError as error:
+        return Skipped(contract.contract_number, str(error))
+    plans = [p for p in uow.billing.plans(id_of(contract)) if p.valid_from <= through]
+    still_due = Decimal(0)
+    if plans:
+        plan = plans[-1]
+        still_due = len(due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year)) * plan.amount
+    installments = paid + still_due
+    return InformationDocument(
+        made_on=ctx.today,
+        customer_number=customer.customer_number,
+        customer_name=customer.display_name,
+        customer_address=(
+            f'{customer.street} {customer.house_number}'.strip(),
+            f'{customer.postal_code} {customer.city}'.strip(),
+        ),
+        contract_number=contract.contract_number,
+        commodity=contract.commodity,
+        meter_number=meter.meter_number,
+        unit='m³' if contract.commodity == 'water' else 'kWh',
+        period_start=start,
+        period_end=end,
+        through=through,
+        registers=tuple(registers),
+        consumption=consumption,
+        estimated=any(r.end_source == 'estimated' for r in registers),
+        so_far=so_far,
+        vat_rate=vat,
+        projected_consumption=projected,
+        projected_gross=projected_gross,
+        installments=installments,
+        projected_result=projected_gross - installments,
+        interval_months=months,
+    )
+
+
+def _year_of(contract: Contract, day: date) -> int:
+    """The calendar year in which the billing year containing `day` ends."""
+    return day.year if day.month <= contract.billing_month else day.year + 1
+
+
+def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> InformationDocument | Skipped | None:
+    """Make the contract's entry if one is due today and not made yet: stored with its inbox message and mail in
+    one transaction (the PDF follows, `storage.information`). None when nothing is due."""
+    contract = uow.billing.contract(contract_id)
+    customer = uow.customers.get(contract.customer_id)
+    if customer is None or not customer.paperless:
+        return None
+    if contract.end_date is not None and contract.end_date <= ctx.today:
+        return None
+    meters = [m for m in uow.customers.meters([contract_id]) if m.removed_on is None]
+    remote = any(m.kind in REMOTE_KINDS for m in meters)
+    months = interval(customer, remote)
+    period = billing_period(contract, _year_of(contract, month_end_before(ctx.today)))
+    through = due_through(period, ctx.today, months) if period else None
+    if through is None or uow.information.exists(key_of(contract_id, through)):
+        return None
+    document = prepare(uow, ctx, contract, customer, through, months)
+    if isinstance(document, Skipped):
+        return document
+    row = BillingInformation(
+        contract_id=contract_id,
+        customer_id=id_of(customer),
+        through=through,
+        made_at=ctx.now,
+        key=key_of(contract_id, through),
+        projected_result=document.projected_result,
+        details=to_json(document),
+    )
+    uow.information.add(row)  # the id names the PDF
+    row.pdf_path = f'information/{row.id}.pdf'
+    what = 'Nachzahlung' if document.projected_result > 0 else 'Guthaben'
+    uow.data.save(
+        InboxMessage(
+            customer_id=id_of(customer),
+            created_at=ctx.now,
+            kind='document',
+            subject=f'Ihre Abrechnungsinformation bis {through:%d.%m.%Y}',
+            body=f'Verbrauch und Kosten Ihres Abrechnungsjahres bis {through:%d.%m.%Y}, mit dem voraussichtlichen '
+            f'Ergebnis ({what} von etwa {money(abs(document.projected_result))}). Keine Zahlungsaufforderung.',
+            document_path=row.pdf_path,
+        )
+    )
+    email = uow.users.owner_email(id_of(customer))
+    if email:
+        uow.queue_mail(
+            compose(
+                ctx,
+                email,
+                'information_ready',
+                through=f'{through:%d.%m.%Y}',
+                link=f'{ctx.base_url}/abrechnungsinformation',
+            ),
+            ctx.now,
+        )
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor='system',
+            action='billing_information_made',
+            customer_id=id_of(customer),
+            details=f'contract={contract.contract_number} through={through.isoformat()} '
+            f'projected_result={document.projected_result}',
+        )
+    )
+    uow.commit()
+    return document
+
+
+def from_json(text: str) -> InformationDocument:
+    return load(InformationDocument, text)
+
+
+@dataclass(frozen=True)
+class InformationRow:
+    id: int
+    contract_number: str
+    through: date
+    period_start: date
+    consumption: Decimal
+    unit: str
+    estimated: bool
+    cost_so_far: Decimal  # gross
+    paid: Decimal
+    projected_result: Decimal
+    has_pdf: bool
+
+
+@dataclass(frozen=True)
+class InformationPage:
+    rows: list[InformationRow]
+    months: int  # the interval in effect
+    choices: tuple[int, ...]
+    paperless: bool  # billing information goes to online customers
+
+
+def information_page(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> InformationPage:
+    ensure_owner(uow, user_id, customer_id)
+    customer = uow.customers.get(customer_id)
+    assert customer is not None  # ensure_owner found it
+    contracts = {id_of(c): c for c in uow.customers.contracts(customer_id)}
+    remote = any(m.kind in REMOTE_KINDS for m in uow.customers.meters(list(contracts)) if m.removed_on is None)
+    rows = []
+    for entry in uow.information.of_customer(customer_id):
+        document = from_json(entry.details)
+        rows.append(
+            InformationRow(
+                id_of(entry),
+                document.contract_number,
+                entry.through,
+                document.period_start,
+                document.consumption,
+                document.unit,
+                document.estimated,
+                document.so_far.gross,
+                document.so_far.paid,
+                entry.projected_result,
+                bool(entry.pdf_path),
+            )
+        )
+    return InformationPage(rows, interval(customer, remote), choices(remote), customer.paperless)
+
+
+def information_document(uow: UnitOfWork, ctx: Context, user_id: int, entry_id: int) -> str:
+    """The entry's PDF (relative path), only for one of the login's customers; anything else answers alike."""
+    entry = uow.information.get(entry_id)
+    if entry is None or not entry.pdf_path or entry.customer_id not in uow.users.customer_ids(user_id):
+        raise NotAllowed()
+    return entry.pdf_path
+
+
+def choose_interval(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, months: int) -> None:
+    """The customer's interval (settings), confirmed by mail as every change is."""
+    ensure_owner(uow, user_id, customer_id)
+    customer = uow.customers.get(customer_id)
+    assert customer is not None
+    meters = uow.customers.meters([id_of(c) for c in uow.customers.contracts(customer_id)])
+    remote = any(m.kind in REMOTE_KINDS for m in meters if m.removed_on is None)
+    if months not in choices(remote):
+        raise NotAllowed()
+    before = interval(customer, remote)
+    customer.information_months = months
+    uow.data.save(customer)
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user_id}',
+            action='information_interval_changed',
+            customer_id=customer_id,
+            details=f'months={before}->{months}',
+            address=ctx.address,
+        )
+    )
+    email = uow.users.owner_email(customer_id)
+    if email:
+        uow.queue_mail(compose(ctx, email, 'information_interval', interval=t(f'information.every_{months}')), ctx.now)
+    uow.commit()

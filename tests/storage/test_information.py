@@ -1,0 +1,162 @@
+"""Billing information (§40b EnWG, docs/domain.md §9) on SQLite and PostgreSQL: made for online customers when due
+(every 6 months, 3 on request, monthly for remote-read meters), never twice, with an estimated reading said so, a
+PDF without a demand for payment, the inbox entry and a mail; nothing at the year's end (the annual bill)."""
+
+import subprocess
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from domain.billing import PricePeriod, compute_bill
+from domain.clock import BERLIN
+from domain.information import due_through, from_json
+from domain.model import BillingInformation, Contract, Customer, InboxMessage, InstallmentPlan, Payment, Price
+from storage.information import run_information
+from tests.clock import travel
+from tests.factories import add_readings, mails_to, make_customer, make_login, set_meter
+
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def online_customer(engine, email='info@example.org', paperless=True, **overrides):
+    """An online customer on STROM-BASIS (0.2500 € net, 120 € a year) with 95 € a month, six months paid."""
+    customer = make_customer(engine, paperless=paperless, with_bill=False, **overrides)
+    make_login(engine, [customer['id']], email=email)
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 42000), (date(2025, 12, 31), 45210))
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        if session.exec(select(Price).where(Price.tariff_code == 'STROM-BASIS')).first() is None:
+            session.add(
+                Price(
+                    tariff_code='STROM-BASIS',
+                    valid_from=date(2025, 1, 1),
+                    unit='kWh',
+                    working_price_net=Decimal('0.2500'),
+                    base_price_net_per_year=Decimal('120.00'),
+                    vat_rate=Decimal('0.19'),
+                )
+            )
+        session.add(InstallmentPlan(contract_id=contract.id, valid_from=date(2026, 1, 1), amount=Decimal(95)))
+        for month in range(1, 7):
+            session.add(Payment(contract_id=contract.id, paid_on=date(2026, month, 15), amount=Decimal(95)))
+        session.commit()
+    return customer
+
+
+def made(engine):
+    with Session(engine) as session:
+        return list(session.exec(select(BillingInformation).order_by(BillingInformation.id)))
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(['pdftotext', '-layout', str(path), '-'], capture_output=True, text=True, check=True).stdout
+
+
+def test_an_online_customer_gets_the_half_year_with_the_pdf_the_inbox_entry_and_a_mail(engine, context, tmp_path):
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    online_customer(engine, email='papier@example.org', paperless=False)  # paper bills: no information online
+    with travel(datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN), tick=False):
+        summary = run_information(engine, context(now=datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)), tmp_path)
+        again = run_information(engine, context(now=datetime(2026, 7, 9, 6, 0, tzinfo=BERLIN)), tmp_path)
+    assert (summary.made, summary.rendered, summary.skipped) == (1, 1, [])
+    assert (again.made, again.rendered) == (0, 0)  # later in the month, or another instance: never twice
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    assert (entry.through, document.consumption, document.estimated) == (date(2026, 6, 30), 1590, False)
+    expected = compute_bill(
+        Decimal(1590),
+        'electricity',
+        date(2026, 1, 1),
+        date(2026, 6, 30),
+        [PricePeriod(date(2025, 1, 1), Decimal('0.2500'), Decimal('120.00'))],
+        Decimal('0.19'),
+        Decimal(570),
+    )
+    assert document.so_far == expected and document.installments == 12 * 95
+    assert document.projected_result == document.projected_gross - 1140
+    text = pdf_text(tmp_path / entry.pdf_path)
+    assert 'Abrechnungsinformation Strom' in text and 'keine Rechnung und keine Zahlungsaufforderung' in text
+    for amount in (expected.net, expected.vat, expected.gross, Decimal(570), document.projected_gross):
+        assert f'{amount:,.2f} €'.replace(',', '_').replace('.', ',').replace('_', '.') in text
+    assert '45.210' in text and '46.800' in text and 'geschätzt' not in text
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage).where(InboxMessage.customer_id == customer['id']))
+        assert message.document_path == entry.pdf_path and '30.06.2026' in message.subject
+    [mail] = mails_to(engine, 'info@example.org')
+    assert 'Abrechnungsinformation bis 30.06.2026' in mail.subject and '/abrechnungsinformation' in mail.text
+    assert mails_to(engine, 'papier@example.org') == []
+
+
+def test_a_missing_reading_is_estimated_and_said_so(engine, context, tmp_path):
+    online_customer(engine)  # readings only at the last two year ends
+    now = datetime(2026, 7, 2, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    assert document.estimated and document.registers[0].end_source == 'estimated'
+    assert document.consumption == 1592  # 3,210 kWh in 365 days, 181 days of it: 1,591.8 (estimate_reading)
+    assert 'geschätzt' in pdf_text(tmp_path / entry.pdf_path)
+
+
+def test_every_three_months_on_request_and_monthly_for_a_remote_read_meter(engine, context, tmp_path):
+    quarterly = online_customer(engine, email='quartal@example.org')
+    remote = online_customer(engine, email='fern@example.org')
+    set_meter(engine, remote['meter_number'], kind='smart')
+    with Session(engine) as session:
+        row = session.get(Customer, quarterly['id'])
+        row.information_months = 3
+        session.add(row)
+        session.commit()
+    for day in (date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)):
+        now = datetime.combine(day, datetime.min.time(), BERLIN).replace(hour=6)
+        with travel(now, tick=False):
+            run_information(engine, context(now=now), tmp_path)
+    throughs = {(e.customer_id, e.through) for e in made(engine)}
+    assert throughs == {
+        (remote['id'], date(2026, 1, 31)),
+        (remote['id'], date(2026, 2, 28)),
+        (remote['id'], date(2026, 3, 31)),
+        (quarterly['id'], date(2026, 3, 31)),
+    }
+
+
+@pytest.mark.parametrize(
+    ('today', 'months', 'through'),
+    [
+        (date(2026, 7, 1), 6, date(2026, 6, 30)),
+        (date(2026, 7, 31), 6, date(2026, 6, 30)),  # the portal was down on the 1st: later that month
+        (date(2026, 8, 1), 6, None),
+        (date(2026, 12, 2), 6, None),  # December: nothing due (11 months)
+        (date(2026, 12, 2), 1, date(2026, 11, 30)),  # but the monthly one
+        (date(2027, 1, 2), 1, None),  # the year's end is the annual bill
+        (date(2026, 1, 5), 1, None),  # before the year began
+        (date(2026, 10, 1), 3, date(2026, 9, 30)),
+    ],
+)
+def test_when_an_entry_is_due(today, months, through):
+    assert due_through(YEAR, today, months) == through
+
+
+def test_a_billing_year_ending_in_june_counts_its_months_from_july(engine, context, tmp_path):
+    customer = online_customer(engine)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.billing_month = 6
+        session.add(contract)
+        session.commit()
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), (date(2026, 12, 31), 48400))
+    now = datetime(2027, 1, 1, 6, 0, tzinfo=BERLIN)  # New Year: six months into the year July–June
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    assert (document.period_start, document.period_end, entry.through) == (
+        date(2026, 7, 1),
+        date(2027, 6, 30),
+        date(2026, 12, 31),
+    )
+    assert document.consumption == 1600
