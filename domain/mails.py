@@ -29,6 +29,8 @@ CHANGES = frozenset(
         'bank_changed_no_mandate',
         'mandate_revoked',
         'information_interval',
+        'reminders_off',
+        'reminders_on',
     }
 )
 

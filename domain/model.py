@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.types import Money, Quantity, Rate, UTCDateTime
@@ -53,6 +53,7 @@ class Customer(SQLModel, table=True):
     vat_id: str = Field(default='', max_length=20)  # USt-IdNr., e.g. DE123456789
     leitweg_id: str = Field(default='', max_length=46)  # a public body's routing ID: its bills are XRechnung
     information_months: int | None = None  # billing information every 1, 3 or 6 months; None: the default (§9)
+    reminders_off: bool = False  # no reading reminders by mail (docs/domain.md §10): opted out
     street: str = Field(default='', max_length=200)
     house_number: str = Field(default='', max_length=20)
     postal_code: str = Field(default='', max_length=10)
@@ -173,6 +174,19 @@ class BillingInformation(SQLModel, table=True):
     projected_result: Decimal = _money(nullable=False)  # positive: a back-payment expected; negative: a credit
     pdf_path: str = Field(default='', max_length=300)
     details: str = ''  # the contents as JSON, to render its PDF
+
+
+class ReadingReminder(SQLModel, table=True):
+    """A reading reminder mailed to a customer (docs/domain.md §10): for staff, who got which, and never twice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customer.id', index=True)
+    meter_id: int = Field(foreign_key='meter.id')
+    period_end: date = Field(index=True)
+    kind: str = Field(max_length=10)  # start: the period began; final: 7 days left, not read yet
+    email: str = Field(max_length=254)
+    queued_at: datetime = _at(nullable=False)
+    key: str = Field(unique=True, max_length=60)  # meter:period_end:kind
 
 
 class BillSeries(SQLModel, table=True):
@@ -350,6 +364,10 @@ class ApiToken(SQLModel, table=True):
 
 
 class OutboxMail(SQLModel, table=True):
+    # the sender claims what is due in order of due time: reminders spread over hours (docs/domain.md §10) do not
+    # hold up a confirmation due now
+    __table_args__ = (Index('ix_outboxmail_due', 'status', 'next_attempt_at'),)
+
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _at(nullable=False)
     recipient: str = Field(max_length=254)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import SQLModel
 
@@ -29,6 +29,7 @@ from domain.model import (
     PortalUser,
     Price,
     ReadingCode,
+    ReadingReminder,
     RecoveryCode,
     ResetRequest,
     ReviewItem,
@@ -36,6 +37,9 @@ from domain.model import (
 )
 from domain.profile import UtilityProfile
 from domain.throttle import ThrottleState
+
+if TYPE_CHECKING:  # the use case's own types (domain.reminders imports this module)
+    from domain.reminders import ReminderLine, Target
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,22 @@ class InformationRepository(Protocol):
         ...
 
 
+class ReminderRepository(Protocol):
+    """Reading reminders (docs/domain.md §10)."""
+
+    def targets(self, after_meter_id: int, limit: int) -> list['Target']:
+        """Self-read meters in supply with their customer's email, by meter id after `after_meter_id`."""
+        ...
+
+    def sent_keys(self, keys: list[str]) -> set[str]: ...
+    def read_since(self, meter_ids: list[int], since: date) -> set[int]:
+        """The meters among these with a reading dated `since` or later."""
+        ...
+
+    def add(self, reminder: ReadingReminder) -> None: ...
+    def listing(self, customer_number: str, limit: int) -> list['ReminderLine']: ...
+
+
 class ResetRepository(Protocol):
     def add(self, request: ResetRequest) -> None: ...
     def claim(self, limit: int) -> list[ResetRequest]:
@@ -247,6 +267,7 @@ class UnitOfWork(Protocol):
     devices: DeviceRepository
     contract_requests: ContractRequestRepository
     information: InformationRepository
+    reminders: ReminderRepository
 
     queued: bool  # set at commit when the transaction queued a mail or a password-reset request (work for the
     # background: the mail sender and the reset loop are woken only then)
@@ -257,7 +278,9 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def audit(self, entry: AuditEntry) -> None: ...
-    def queue_mail(self, message: MailMessage, at: datetime) -> None: ...
+    def queue_mail(self, message: MailMessage, at: datetime, not_before: datetime | None = None) -> None:
+        """Queued at `at`, sent from `not_before` (default: at once)."""
+        ...
 
 
 @dataclass

@@ -7,6 +7,7 @@ from nicegui import run, ui
 from domain.documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import day, money, number
+from domain.identifiers import printable
 from domain.photos import MAX_BYTES, clean_photo
 from domain.reading_codes import open_by_code, submit_by_code
 from domain.readings import (
@@ -31,12 +32,13 @@ PHOTO_TYPES = 'image/jpeg,image/png,image/heic,image/heif,.heic,.heif'  # what p
 
 def create(portal: Portal) -> None:
     @ui.page('/ablesung')
-    def reading_by_code_page():
+    def reading_by_code_page(code: str = '', zaehler: str = ''):
+        """The link in a reading reminder fills in its one-time code and the meter number (docs/domain.md §10)."""
         with public_frame(portal, t('reading_code.title')):
             page_title(t('reading_code.title'))
             ui.label(t('reading_code.intro'))
             _period_notice(portal)
-            _by_code(portal)
+            _by_code(portal, code[:40], zaehler[:40])
             ui.link(t('reading_code.login_hint'), '/')
 
     @protected_page(portal, '/zaehlerstand', 'reading.title')
@@ -246,12 +248,16 @@ def _history(meter: MeterForm) -> None:
         ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 
 
-def _by_code(portal: Portal) -> None:
-    """Code and meter number first; then exactly that meter's form (the code is checked again on submit)."""
+def _by_code(portal: Portal, code: str = '', meter_number: str = '') -> None:
+    """Code and meter number first (filled in from a reminder's link); then exactly that meter's form (the code is
+    checked again on submit)."""
     form = Form()
-    form.field('code', t('reading_code.code'), hint=t('reading_code.code_hint')).props('spellcheck=false')
+    form.field('code', t('reading_code.code'), hint=t('reading_code.code_hint'), value=printable(code)).props(
+        'spellcheck=false'
+    )
     rule = portal.profile.registration
-    form.field('meter_number', t('field.meter_number'), hint=rule.meter_hint or t('field.meter_number_hint'))
+    hint = rule.meter_hint or t('field.meter_number_hint')
+    form.field('meter_number', t('field.meter_number'), hint=hint, value=printable(meter_number))
     form.alert()
     meter_box = ui.column().classes('w-full')
 

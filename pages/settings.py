@@ -18,6 +18,7 @@ from domain.customer_data import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.information import information_page
 from domain.passwords import describe_policy
+from domain.reminders import reminders_on, set_reminders, stop_reminders
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
@@ -35,9 +36,31 @@ def create(portal: Portal) -> None:
         _password_card(portal, me)
         if me.customer_id is not None:  # billing information's interval, for the customer chosen
             interval_card(portal, me, await portal.act(information_page, me.user_id, me.customer_id))
+        await _reminders_card(portal, me)
         await _second_factor_card(portal, me)
         _export_card(portal, me)
         _delete_card(portal, me)
+
+    @ui.page('/erinnerungen-abbestellen/{customer_id}/{mac}')
+    async def stop_reminders_page(customer_id: int, mac: str):
+        """The opt-out link of a reading reminder: asks first (mail scanners open links), then stops them."""
+        with public_frame(portal, t('settings.reminders_stop_title')):
+            page_title(t('settings.reminders_stop_title'))
+            ui.label(t('settings.reminders_stop_intro'))
+            result = ui.column()
+
+            async def stop() -> None:
+                result.clear()
+                with result:
+                    try:
+                        await portal.act(stop_reminders, customer_id, mac[:64], address=client_address())
+                    except DomainError as error:
+                        notice(t(error.key, **error.params), 'negative')
+                        return
+                    notice(t('settings.reminders_stopped'))
+                    button.set_visibility(False)
+
+            button = ui.button(t('settings.reminders_stop'), on_click=stop).props('no-caps')
 
     @ui.page('/email-aenderung-stoppen/{token}')
     async def stop_email_page(token: str):
@@ -277,3 +300,24 @@ def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
                 ui.button(t('settings.delete_confirm_button'), color='negative', on_click=delete).props('no-caps')
                 ui.button(t('common.cancel'), on_click=confirm.close).props('flat no-caps')
         ui.button(t('settings.delete_button'), color='negative', on_click=confirm.open).props('outline no-caps')
+
+
+async def _reminders_card(portal: Portal, me: session.LoggedIn) -> None:
+    """`Ablese-Erinnerungen per E-Mail` (docs/domain.md §10), for the customer chosen."""
+    if me.customer_id is None:
+        return
+    on = await portal.act(reminders_on, me.user_id, me.customer_id)
+    with _card(t('settings.reminders_title')):
+        ui.label(t('settings.reminders_intro'))
+        status = ui.label().props('aria-live=polite')
+
+        async def changed(event) -> None:
+            if me.customer_id is None:
+                return
+            ran = await session.done(
+                portal, me, set_reminders, me.user_id, me.customer_id, bool(event.value), address=client_address()
+            )
+            if ran:
+                status.text = t('settings.reminders_saved_on' if event.value else 'settings.reminders_saved_off')
+
+        ui.checkbox(t('settings.reminders'), value=on, on_change=changed)

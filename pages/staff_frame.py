@@ -21,6 +21,7 @@ NAVIGATION = (
     ('staff.nav_messages', '/verwaltung/nachrichten', False),
     ('staff.nav_reviews', '/verwaltung/pruefungen', False),
     ('staff.nav_changes', '/verwaltung/aenderungen', False),
+    ('staff.nav_reminders', '/verwaltung/erinnerungen', False),
     ('staff.nav_settings', '/verwaltung/einstellungen', True),
     ('staff.nav_import', '/verwaltung/import', True),
     ('staff.nav_api', '/verwaltung/api', True),

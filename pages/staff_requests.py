@@ -12,6 +12,7 @@ from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.exports import staff_export
 from domain.readings import PHOTO
+from domain.reminders import reminder_list
 from domain.stored import bill_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, page_title
@@ -26,6 +27,43 @@ COPY_BYTES = 20 * 2**20  # a bill's PDF uploaded for a copy a customer asked for
 def create(portal: Portal) -> None:
     _request_pages(portal)
     _changes_page(portal)
+    _reminders_page(portal)
+
+
+def _reminders_page(portal: Portal) -> None:
+    @staff_page(portal, '/verwaltung/erinnerungen', 'staff.nav_reminders')
+    async def reminders_page(me: StaffMe) -> None:
+        """Who got which reading reminder (docs/domain.md §10), newest first; by customer number."""
+        page_title(t('staff.nav_reminders'))
+        ui.label(t('staff.reminders_intro')).classes('text-grey-8')
+        number = ui.input(t('staff.reminders_col_customer')).classes('w-64').props('outlined dense maxlength=20')
+        columns = [
+            {'name': k, 'label': t(f'staff.reminders_col_{k}'), 'field': k, 'align': 'left'}
+            for k in ('at', 'customer', 'meter', 'kind', 'email', 'end')
+        ]
+        table = ui.table(columns=columns, rows=[]).classes('w-full').props('flat dense wrap-cells')
+        status = ui.label().props('role=status')
+
+        async def refresh() -> None:
+            if not await staff_session.still(portal, me):
+                return
+            lines = await portal.read(reminder_list, me.staff_id, str(number.value or '')[:20])
+            table.rows = [
+                {
+                    'at': when(line.queued_at),
+                    'customer': line.customer_number,
+                    'meter': line.meter_number,
+                    'kind': t(f'staff.reminders_kind_{line.kind}'),
+                    'email': line.email,
+                    'end': line.period_end.strftime('%d.%m.%Y'),
+                }
+                for line in lines
+            ]
+            status.text = t('staff.hits', count=len(lines))
+
+        number.on('keydown.enter', refresh)
+        ui.button(t('staff.search'), on_click=refresh).props('no-caps')
+        await refresh()
 
 
 def _request_pages(portal: Portal) -> None:

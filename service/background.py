@@ -24,6 +24,7 @@ from storage.database import checkpoint
 from storage.documents import remove_stale_import_folders
 from storage.information import run_information
 from storage.mail import OutboxSender
+from storage.reminders import run_reminders
 
 RESET_POLL_SECONDS = 5.0  # other instances' requests; this instance's own wake the loop at once
 IMPORT_FOLDER_AGE = timedelta(hours=6)  # an import page open longer than this has long timed out (idle logout)
@@ -127,6 +128,13 @@ class Background:
                     self.portal.mail_queued()
             except Exception:
                 log.exception('making the billing information failed; next try in an hour')
+            try:  # reading reminders due today (docs/domain.md §10), spread at the relay's rate; never twice
+                reminded = await run.io_bound(run_reminders, self.engine, self.portal.context())
+                if reminded is not None and reminded.queued:
+                    log.info(reminded.describe())
+                    self.portal.mail_queued()
+            except Exception:
+                log.exception('queuing the reading reminders failed; next try in an hour')
             removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE, self.portal.clock.now())
             if removed:
                 log.info('removed %d upload folders of import pages left behind', removed)

@@ -1,5 +1,5 @@
-"""The command line (`kundenportal`, docs/design.md "Interfaces"): serve, demo, import, export, bill, backup, restore,
-staff. `serve` hands over to the composition root (app.py); the other commands work on the database the same
+"""The command line (`kundenportal`, docs/design.md "Interfaces"): serve, demo, import, export, bill, remind, backup,
+restore, staff. `serve` hands over to the composition root (app.py); the other commands work on the database the same
 settings name, with the same clock."""
 
 import argparse
@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         return 0 if result.ok else 1
     if args.command == 'bill':
         return _bill(engine, settings, args, clock)
+    if args.command == 'remind':
+        from storage.reminders import run_reminders
+
+        print(run_reminders(engine, _context(settings, clock)).describe())
+        return 0
     if args.command == 'staff':
         return _staff_create(engine, settings, args.email, args.name, args.role, clock)
     if args.kind == 'reading-codes':
@@ -87,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     staff_create.add_argument('--email', required=True)
     staff_create.add_argument('--name', required=True)
     staff_create.add_argument('--role', choices=['admin', 'service'], default='admin')
+    commands.add_parser(
+        'remind', help='queue the reading reminders due today (the portal does it hourly; docs/domain.md §10)'
+    )
     bill_command = commands.add_parser(
         'bill', help='compute and render the bills of all contracts due for a billing year'
     )

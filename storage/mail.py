@@ -33,7 +33,7 @@ DUE = (
         _MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at, _MAIL.c.attempts
     )
     .where(_MAIL.c.status == 'queued', _MAIL.c.next_attempt_at <= bindparam('now'))
-    .order_by(_MAIL.c.id)
+    .order_by(_MAIL.c.next_attempt_at, _MAIL.c.id)  # by due time (index ix_outboxmail_due)
 )
 LEASE_TAKEN = (
     update(_MAIL).where(_MAIL.c.id.in_(bindparam('ids', expanding=True))).values(next_attempt_at=bindparam('until'))

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BindParameter, bindparam, insert
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from domain.model import (
     PortalUser,
     Price,
     ReadingCode,
+    ReadingReminder,
     RecoveryCode,
     ReviewItem,
     Setting,
@@ -39,6 +41,7 @@ from domain.model import (
     Throttle,
     UserCustomer,
 )
+from domain.reminders import ReminderLine, Target
 from domain.throttle import ThrottleState
 
 # The statements of what customers do most (open their pages, submit a reading), built once with parameters: building
@@ -645,3 +648,64 @@ class SqlInformation:
             .order_by(col(Contract.id))
         )
         return [i for i in self.session.exec(query) if i is not None]
+
+
+class SqlReminders:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def targets(self, after_meter_id: int, limit: int) -> list[Target]:
+        query = (
+            sa_select(
+                col(Customer.id),
+                col(Customer.customer_number),
+                col(Meter.id),
+                col(Meter.meter_number),
+                func.coalesce(col(PortalUser.email), col(Customer.email)),
+                col(Customer.reminders_off),
+            )
+            .join(Contract, col(Contract.id) == Meter.contract_id)
+            .join(Customer, col(Customer.id) == Contract.customer_id)
+            .outerjoin(UserCustomer, col(UserCustomer.customer_id) == Customer.id)
+            .outerjoin(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
+            .where(
+                col(Meter.kind) == 'manual',
+                col(Meter.removed_on).is_(None),
+                col(Contract.end_date).is_(None),
+                col(Meter.id) > after_meter_id,
+            )
+            .order_by(col(Meter.id))
+            .limit(limit)
+        )
+        return [Target(*row) for row in self.session.execute(query)]
+
+    def sent_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        return set(self.session.exec(select(ReadingReminder.key).where(col(ReadingReminder.key).in_(keys))))
+
+    def read_since(self, meter_ids: list[int], since: date) -> set[int]:
+        if not meter_ids:
+            return set()
+        query = select(MeterReading.meter_id).where(
+            col(MeterReading.meter_id).in_(meter_ids), col(MeterReading.reading_date) >= since
+        )
+        return set(self.session.exec(query.distinct()))
+
+    def add(self, reminder: ReadingReminder) -> None:
+        self.session.add(reminder)
+
+    def listing(self, customer_number: str, limit: int) -> list[ReminderLine]:
+        query = (
+            select(ReadingReminder, Customer.customer_number, Meter.meter_number)
+            .join(Customer, col(Customer.id) == ReadingReminder.customer_id)
+            .join(Meter, col(Meter.id) == ReadingReminder.meter_id)
+            .order_by(col(ReadingReminder.id).desc())
+            .limit(limit)
+        )
+        if customer_number:
+            query = query.where(Customer.customer_number == normalise(customer_number))
+        return [
+            ReminderLine(r.queued_at, number, meter, r.kind, r.email, r.period_end)
+            for r, number, meter in self.session.exec(query)
+        ]

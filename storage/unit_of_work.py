@@ -21,6 +21,7 @@ from domain.ports import (
     InformationRepository,
     MailMessage,
     MeterRepository,
+    ReminderRepository,
     ResetRepository,
     SettingsRepository,
     StaffRepository,
@@ -40,6 +41,7 @@ from storage.repositories import (
     SqlDesk,
     SqlInformation,
     SqlMeters,
+    SqlReminders,
     SqlSettings,
     SqlStaff,
     SqlThrottles,
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
     devices: DeviceRepository
     contract_requests: ContractRequestRepository
     information: InformationRepository
+    reminders: ReminderRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -95,6 +98,7 @@ class SqlUnitOfWork:
         self.devices = SqlDevices(self.session)
         self.contract_requests = SqlContractRequests(self.session)
         self.information = SqlInformation(self.session)
+        self.reminders = SqlReminders(self.session)
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
@@ -123,9 +127,9 @@ class SqlUnitOfWork:
         """Written at commit with one plain INSERT (no ORM unit of work: every change writes one)."""
         self._audit.append(column_values(entry))
 
-    def queue_mail(self, message: MailMessage, at: datetime) -> None:
+    def queue_mail(self, message: MailMessage, at: datetime, not_before: datetime | None = None) -> None:
         """The mail is queued in the same transaction as the change it confirms (written at commit): both or
-        neither."""
+        neither. `not_before`: sent from then (reminders spread at the relay's rate)."""
         self._mails.append(
             {
                 'created_at': at,
@@ -133,7 +137,7 @@ class SqlUnitOfWork:
                 'subject': message.subject,
                 'text': message.text,
                 'html': message.html,
-                'next_attempt_at': at,
+                'next_attempt_at': not_before or at,
             }
         )  # the rest: defaults
 

@@ -1,0 +1,145 @@
+"""Reading reminders (docs/domain.md §10) on SQLite and PostgreSQL: the start-of-period mail to every self-reader with
+an email who has not opted out, a link with a working one-time code, spread at the relay's rate; the final one only
+to those who have not read; never twice; the opt-out link."""
+
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlmodel import Session, col, select
+
+from domain.clock import BERLIN
+from domain.errors import NotAllowed
+from domain.model import Contract, Customer, OutboxMail, ReadingReminder, StaffUser
+from domain.profile import ReadingsRule
+from domain.reading_codes import open_by_code
+from domain.reminders import due, opt_out_mac, reminder_list, stop_reminders
+from storage.reminders import run_reminders
+from storage.unit_of_work import SqlUnitOfWork
+from tests.clock import travel
+from tests.factories import add_readings, link_in, make_customer, make_login, make_staff, set_meter
+
+PROFILE = 'wasserverband-c'  # reads from 2 December to 26 January, across the new year
+START = datetime(2026, 12, 2, 7, 0, tzinfo=BERLIN)
+RULE = ReadingsRule(period_start='12-02', period_end='01-26')
+
+
+@pytest.mark.parametrize(
+    ('today', 'expected'),
+    [
+        (date(2026, 12, 1), None),
+        (date(2026, 12, 2), ('start', date(2026, 12, 2), date(2027, 1, 26))),
+        (date(2027, 1, 5), ('start', date(2026, 12, 2), date(2027, 1, 26))),  # a portal started late in the period
+        (date(2027, 1, 19), ('final', date(2026, 12, 2), date(2027, 1, 26))),
+        (date(2027, 1, 26), ('final', date(2026, 12, 2), date(2027, 1, 26))),
+        (date(2027, 1, 27), None),
+    ],
+)
+def test_which_reminder_is_due(today, expected):
+    found = due(RULE, today)
+    assert (found and (found.kind, found.start, found.end)) == expected
+
+
+def test_no_reminders_without_a_reading_period_or_with_the_rate_at_zero():
+    assert due(ReadingsRule(), date(2026, 12, 2)) is None
+    assert due(RULE.model_copy(update={'reminder_mails_per_minute': 0}), date(2026, 12, 2)) is None
+
+
+def water_customer(engine, **overrides) -> dict:
+    return make_customer(engine, PROFILE, commodity='water', with_bill=False, **overrides)
+
+
+def reminders(engine) -> list[ReadingReminder]:
+    with Session(engine) as session:
+        return list(session.exec(select(ReadingReminder).order_by(col(ReadingReminder.id))))
+
+
+def outbox(engine) -> list[OutboxMail]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMail).order_by(col(OutboxMail.next_attempt_at))))
+
+
+def test_the_start_reminder_reaches_every_self_reader_with_an_email_once_at_the_relays_rate(engine, context):
+    login = water_customer(engine)
+    make_login(engine, [login['id']], email='login@example.org')
+    contact = water_customer(engine, email='kontakt@example.org')
+    water_customer(engine)  # no email at all
+    opted_out = water_customer(engine, email='nein@example.org', reminders_off=True)
+    remote = water_customer(engine, email='funk@example.org')
+    set_meter(engine, remote['meter_number'], kind='radio')  # read remotely: nothing to remind of
+    ended = water_customer(engine, email='weg@example.org')
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == ended['id'])).one()
+        contract.end_date = date(2026, 10, 31)
+        session.add(contract)
+        session.commit()
+    ctx = context(PROFILE, now=START)
+    with travel(START, tick=False):
+        summary = run_reminders(engine, ctx)
+        again = run_reminders(engine, context(PROFILE, now=START + timedelta(hours=1)))
+    assert (summary.kind, summary.queued, again.queued) == ('start', 2, 0)
+    assert [(r.customer_id, r.kind, r.email, r.period_end) for r in reminders(engine)] == [
+        (login['id'], 'start', 'login@example.org', date(2027, 1, 26)),
+        (contact['id'], 'start', 'kontakt@example.org', date(2027, 1, 26)),
+    ]
+    mails = outbox(engine)
+    assert [m.recipient for m in mails] == ['login@example.org', 'kontakt@example.org']
+    gap = timedelta(seconds=60 / ctx.profile.readings.reminder_mails_per_minute)
+    assert mails[1].next_attempt_at - mails[0].next_attempt_at == gap  # spread at the relay's rate
+    assert 'bis zum 26.01.2027' in mails[0].subject and 'nein@example.org' not in str(mails)
+    link = link_in(mails[0].text, '/ablesung')
+    query = parse_qs(urlparse(link).query)
+    assert query['zaehler'] == [login['meter_number']]
+    with travel(START, tick=False), SqlUnitOfWork(engine) as work:  # the link's code opens that meter's form
+        form = open_by_code(work, ctx, query['code'][0], query['zaehler'][0])
+    assert form.meter_number == login['meter_number']
+    assert f'/erinnerungen-abbestellen/{login["id"]}/{opt_out_mac(ctx, login["id"])}' in mails[0].text
+    assert opted_out['id'] not in {r.customer_id for r in reminders(engine)}
+
+
+def test_the_final_reminder_goes_only_to_those_who_have_not_read(engine, context):
+    read = water_customer(engine, email='gelesen@example.org')
+    missing = water_customer(engine, email='fehlt@example.org')
+    with travel(START, tick=False):
+        run_reminders(engine, context(PROFILE, now=START))
+    add_readings(engine, read['meter_number'], (date(2026, 12, 20), 512), source='customer')
+    final_day = datetime(2027, 1, 19, 7, 0, tzinfo=BERLIN)
+    with travel(final_day, tick=False):
+        summary = run_reminders(engine, context(PROFILE, now=final_day))
+    assert (summary.kind, summary.queued) == ('final', 1)
+    finals = [(r.customer_id, r.email) for r in reminders(engine) if r.kind == 'final']
+    assert finals == [(missing['id'], 'fehlt@example.org')]
+    assert 'Noch 7 Tage' in outbox(engine)[-1].subject
+
+
+def test_the_opt_out_link_stops_the_reminders_and_confirms_it(engine, context, uow):
+    customer = water_customer(engine, email='stopp@example.org')
+    ctx = context(PROFILE)
+    with uow() as work, pytest.raises(NotAllowed):
+        stop_reminders(work, ctx, customer['id'], 'f' * 24)
+    with uow() as work, pytest.raises(NotAllowed):
+        stop_reminders(work, ctx, 2**40, opt_out_mac(ctx, 2**40))  # out of range before the database
+    with uow() as work:
+        stop_reminders(work, ctx, customer['id'], opt_out_mac(ctx, customer['id']))
+    with Session(engine) as session:
+        assert session.get(Customer, customer['id']).reminders_off
+    assert 'Keine Ablese-Erinnerungen mehr' in outbox(engine)[-1].subject
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 0
+
+
+def test_staff_see_who_got_which_reminder(engine, context, uow):
+    customer = water_customer(engine, email='liste@example.org')
+    water_customer(engine, email='andere@example.org')
+    with travel(START, tick=False):
+        run_reminders(engine, context(PROFILE, now=START))
+    make_staff(engine)
+    with Session(engine) as session:
+        staff_id = session.exec(select(StaffUser.id)).one()
+    with uow() as work:
+        lines = reminder_list(work, staff_id, customer['customer_number'])
+    assert [(line.customer_number, line.kind, line.email) for line in lines] == [
+        (customer['customer_number'], 'start', 'liste@example.org')
+    ]
+    with uow() as work:
+        assert len(reminder_list(work, staff_id, '')) == 2
