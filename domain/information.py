@@ -180,7 +180,13 @@ def _year_of(contract: Contract, day: date) -> int:
     return day.year if day.month <= contract.billing_month else day.year + 1
 
 
-def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> InformationDocument | Skipped | None:
+@dataclass(frozen=True)
+class Issued:
+    pdf_path: str  # relative to the documents folder: the caller renders it after the commit
+    document: InformationDocument
+
+
+def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped | None:
     """Make the contract's entry if one is due today and not made yet: stored with its inbox message and mail in
     one transaction (the PDF follows, `storage.information`). None when nothing is due."""
     contract = uow.billing.contract(contract_id)
@@ -245,7 +251,7 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> InformationDocumen
         )
     )
     uow.commit()
-    return document
+    return Issued(row.pdf_path, document)
 
 
 def from_json(text: str) -> InformationDocument:

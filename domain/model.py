@@ -179,6 +179,8 @@ class BillingInformation(SQLModel, table=True):
 class ReadingReminder(SQLModel, table=True):
     """A reading reminder mailed to a customer (docs/domain.md §10): for staff, who got which, and never twice."""
 
+    __table_args__ = (Index('ix_readingreminder_meter', 'meter_id', 'period_end', 'kind'),)  # who is reminded
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key='customer.id', index=True)
     meter_id: int = Field(foreign_key='meter.id')

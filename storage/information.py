@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from domain.billing import Skipped
 from domain.documents import information_pdf
 from domain.errors import ConcurrentChange
-from domain.information import from_json, issue
+from domain.information import from_json, issue, month_end_before
 from domain.model import BillingInformation
 from domain.ports import Context
 from domain.profile import UtilityProfile
@@ -35,13 +35,21 @@ class InformationSummary:
         return '\n'.join(lines)
 
 
+DONE = 'information:done_through'  # the month end whose pass has run to its end (settings table)
+
+
 def run_information(engine: Engine, context: Context, documents: Path) -> InformationSummary:
-    """Make every entry due today (each in its own transaction: one bad contract stops nothing, and a second run,
-    or another instance at the same time, makes none twice), then render the PDFs not yet written."""
+    """Make every entry due today (each in its own transaction: one bad contract stops nothing, and another
+    instance at the same time makes none twice) and render each PDF after its commit. One pass per month end: the
+    hourly runs after it (of any instance) only look at the mark it left."""
     started = time.perf_counter()
     summary = InformationSummary()
+    through = month_end_before(context.today)
     with SqlUnitOfWork(engine) as uow:
+        if uow.settings.get(DONE) == through.isoformat():
+            return summary
         contract_ids = uow.information.candidates()
+    summary.rendered = render_missing(engine, context.profile, documents)  # of a pass that crashed
     for contract_id in contract_ids:
         try:
             with SqlUnitOfWork(engine) as uow:
@@ -51,21 +59,35 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
         if isinstance(made, Skipped):
             summary.skipped.append((made.contract_number, made.reason))
         elif made is not None:
+            _write(documents / made.pdf_path, information_pdf(context.profile, made.document))
             summary.made += 1
-    summary.rendered = render_missing(engine, context.profile, documents)
+            summary.rendered += 1
+    with SqlUnitOfWork(engine) as uow:
+        uow.settings.set(DONE, through.isoformat())
+        uow.commit()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def render_missing(engine: Engine, profile: UtilityProfile, documents: Path) -> int:
+    """Entries whose PDF was not written (the process stopped between the commit and the file)."""
     count = 0
     with Session(engine) as session:
-        for pdf_path, details in session.exec(select(BillingInformation.pdf_path, BillingInformation.details)):
-            path = documents / pdf_path
-            if pdf_path and not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_suffix('.pdf.part')
-                partial.write_bytes(information_pdf(profile, from_json(details)))
-                os.replace(partial, path)
-                count += 1
+        missing = [
+            entry_id
+            for entry_id, pdf_path in session.exec(select(BillingInformation.id, BillingInformation.pdf_path))
+            if pdf_path and not (documents / pdf_path).exists()
+        ]
+        for entry_id in missing:
+            entry = session.get(BillingInformation, entry_id)
+            assert entry is not None
+            _write(documents / entry.pdf_path, information_pdf(profile, from_json(entry.details)))
+            count += 1
     return count
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix('.pdf.part')
+    partial.write_bytes(content)
+    os.replace(partial, path)

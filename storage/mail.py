@@ -26,6 +26,7 @@ from domain.model import OutboxMail
 log = logging.getLogger('kundenportal.mail')
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
+BATCH = 50  # mails claimed at once
 
 _MAIL = OutboxMail.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 DUE = (
@@ -134,14 +135,15 @@ class OutboxSender:
     async def run_forever(self, poll_seconds: float) -> None:
         while True:
             try:
-                await self.send_due()
+                while await self.send_due() == BATCH:  # a backlog (reminders, a peak) drains without pauses
+                    pass
             except Exception:  # the loop must survive a database hiccup; the rows stay queued
                 log.warning('mail outbox: sending failed, will retry', exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll_seconds)
             self.wake.clear()
 
-    async def send_due(self, batch: int = 50) -> int:
+    async def send_due(self, batch: int = BATCH) -> int:
         """Send what is due now; returns how many mails went out. The outcome of a batch is written in one
         transaction (at a peak every confirmation's own write would queue behind the customers' submissions); a
         process that dies in between sends that batch again when the lease runs out."""

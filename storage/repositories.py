@@ -654,7 +654,16 @@ class SqlReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def targets(self, after_meter_id: int, limit: int) -> list[Target]:
+    def targets(self, after_meter_id: int, limit: int, period_end: date, kind: str) -> list[Target]:
+        reminded = (
+            select(ReadingReminder.id)
+            .where(
+                ReadingReminder.meter_id == Meter.id,
+                ReadingReminder.period_end == period_end,
+                ReadingReminder.kind == kind,
+            )
+            .exists()
+        )
         query = (
             sa_select(
                 col(Customer.id),
@@ -673,6 +682,7 @@ class SqlReminders:
                 col(Meter.removed_on).is_(None),
                 col(Contract.end_date).is_(None),
                 col(Meter.id) > after_meter_id,
+                ~reminded,  # an hourly run after the first finds nothing, in one query
             )
             .order_by(col(Meter.id))
             .limit(limit)

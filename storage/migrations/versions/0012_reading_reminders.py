@@ -36,6 +36,7 @@ def upgrade() -> None:
     with op.batch_alter_table('readingreminder', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_readingreminder_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_readingreminder_period_end'), ['period_end'], unique=False)
+        batch_op.create_index('ix_readingreminder_meter', ['meter_id', 'period_end', 'kind'], unique=False)
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reminders_off', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('outboxmail', schema=None) as batch_op:
@@ -48,6 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_column('reminders_off')
     with op.batch_alter_table('readingreminder', schema=None) as batch_op:
+        batch_op.drop_index('ix_readingreminder_meter')
         batch_op.drop_index(batch_op.f('ix_readingreminder_period_end'))
         batch_op.drop_index(batch_op.f('ix_readingreminder_customer_id'))
     op.drop_table('readingreminder')
