@@ -368,10 +368,7 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
         replaces='',
         customer_number=customer.customer_number,
         customer_name=customer.display_name,
-        customer_address=(
-            f'{customer.street} {customer.house_number}'.strip(),
-            f'{customer.postal_code} {customer.city}'.strip(),
-        ),
+        customer_address=customer.postal_lines,
         contract_number=contract.contract_number,
         commodity=contract.commodity,
         tariff_code=contract.tariff_code,

@@ -30,6 +30,7 @@ class BillRow:
     has_pdf: bool
     copy_requested: date | None = None  # a copy asked for and not delivered yet
     has_xml: bool = False  # an e-invoice: its XML can be downloaded alone (docs/domain.md §9)
+    pdf_path: str = ''  # the billing run lists a bill as soon as it is computed; its PDF follows
 
 
 RETENTION_YEARS = 8  # bills are kept eight years (§147 AO): older ones are not listed
@@ -68,6 +69,7 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
             bool(b.pdf_path),
             requested.get(b.bill_number) if not b.pdf_path else None,
             bool(b.xml_path),
+            b.pdf_path,
         )
         for b in bills
     ]

@@ -151,10 +151,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         made_on=ctx.today,
         customer_number=customer.customer_number,
         customer_name=customer.display_name,
-        customer_address=(
-            f'{customer.street} {customer.house_number}'.strip(),
-            f'{customer.postal_code} {customer.city}'.strip(),
-        ),
+        customer_address=customer.postal_lines,
         contract_number=contract.contract_number,
         commodity=contract.commodity,
         meter_number=meter.meter_number,

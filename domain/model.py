@@ -71,6 +71,11 @@ class Customer(SQLModel, table=True):
     def address(self) -> str:
         return f'{self.street} {self.house_number}, {self.postal_code} {self.city}'.strip(' ,')
 
+    @property
+    def postal_lines(self) -> tuple[str, str]:
+        """The address as a letter's window shows it: street and number, postal code and city."""
+        return f'{self.street} {self.house_number}'.strip(), f'{self.postal_code} {self.city}'.strip()
+
 
 class Contract(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -24,7 +24,8 @@ def create(portal: Portal) -> None:
         if not rows:
             ui.label(t('bills.none'))
         for row in rows:
-            _bill(portal, me, row)
+            ready = row.has_pdf and (portal.files is None or portal.files.locate(row.pdf_path) is not None)
+            _bill(portal, me, row, ready)
 
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
@@ -58,7 +59,7 @@ def _status(row: BillRow) -> str:
     return t('bills.status_even')
 
 
-def _bill(portal: Portal, me: session.LoggedIn, row: BillRow) -> None:
+def _bill(portal: Portal, me: session.LoggedIn, row: BillRow, ready: bool) -> None:
     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between wrap gap-2'):
         with ui.column().classes('gap-0'):
             ui.label(f'{t("bills.kinds." + row.kind)} {day(row.period_start)} – {day(row.period_end)}').classes(
@@ -68,7 +69,9 @@ def _bill(portal: Portal, me: session.LoggedIn, row: BillRow) -> None:
                 'text-grey-8'
             )
             ui.label(f'{t("bills.amount")}: {money(row.amount_gross)} · {_status(row)}')
-        if row.has_pdf:
+        if row.has_pdf and not ready:  # computed by the billing run a moment ago: its PDF is being rendered
+            ui.label(t('bills.pdf_pending')).classes('text-grey-8')
+        elif row.has_pdf:
             with ui.row().classes('gap-2'):
                 ui.button(
                     t('bills.download'),

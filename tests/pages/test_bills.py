@@ -158,3 +158,12 @@ async def test_a_consumer_has_no_xml_and_nobody_else_gets_one(user, business_bil
     await user.should_not_see('E-Rechnung (XML) herunterladen')
     answers = [await user.http_client.get(f'/rechnungen/{number}.xml') for number in (own, consumer)]
     assert [a.status_code for a in answers] == [404, 404] and answers[0].text == answers[1].text
+
+
+async def test_a_bill_whose_pdf_is_still_being_rendered_says_so(user, billed, tmp_path):
+    _, _, own, _ = billed
+    (tmp_path / 'data' / 'documents' / 'bills' / f'{own}.pdf').unlink()  # computed, its PDF not written yet
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, 'Das PDF wird gerade erstellt')
+    await user.should_not_see('PDF herunterladen')
