@@ -106,6 +106,8 @@ def build(settings: Settings, clock: Clock) -> tuple[Engine, Portal, OutboxSende
         language=language.current,
         max_upload=int(settings.max_upload_mb * 2**20),
     )
+    # never faster than the relay allows (the profile's, which admins may change in the back office)
+    sender.per_minute = lambda: portal.profile.readings.reminder_mails_per_minute
     portal.base_profile = portal.profile
     portal.apply_stored_settings()
     return engine, portal, sender

@@ -4,8 +4,9 @@
 
 Builds the demo (or reuses the database given with --database-url if it already holds customers), bills the
 year, and prints the run's rate beside ReportLab's own rate for a one-page PDF with the same embedded font,
-measured in the same run with the same number of processes: the gap is what computing, storing and the
-bill's layout cost on top of ReportLab itself.
+measured in the same run with the same number of processes (before and after the run, on a shared machine): the
+gap is what computing, storing and the bill's layout cost on top of ReportLab itself. Also the run's peak memory:
+the main process and its workers, sampled.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import io
 import os
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -60,6 +62,52 @@ def reportlab_rate(workers: int, seconds: float = 8.0) -> float:
     return sum(counts) / seconds
 
 
+class PeakMemory:
+    """Samples the resident memory of this process and its children (the run's workers) until stopped."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.every, self.total, self.largest = every, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> 'PeakMemory':
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            sizes = [_rss(pid) for pid in [os.getpid(), *_children()]]
+            self.total = max(self.total, sum(sizes))
+            self.largest = max(self.largest, *sizes)
+
+    def describe(self) -> str:
+        total, largest = self.total / 2**20, self.largest / 2**20
+        return f'peak RSS {total:,.0f} MB (main process and workers), largest process {largest:,.0f} MB'
+
+
+def _children() -> list[int]:
+    pids = []
+    for task in Path(f'/proc/{os.getpid()}/task').iterdir():
+        try:
+            pids += [int(pid) for pid in (task / 'children').read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _rss(pid: int) -> int:
+    """Bytes resident, 0 for a process that has just ended."""
+    try:
+        fields = Path(f'/proc/{pid}/status').read_text().split('VmRSS:', 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[0]) * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--customers', type=int, default=150_000)
@@ -81,9 +129,10 @@ def main() -> None:
             flush=True,
         )
     engine.dispose()
-    raw = reportlab_rate(args.workers)
+    before = reportlab_rate(args.workers)
     print(
-        f'ReportLab alone, one-page PDF with the same font: {raw:,.0f} PDFs/s on {args.workers} processes', flush=True
+        f'ReportLab alone, one-page PDF with the same font: {before:,.0f} PDFs/s on {args.workers} processes',
+        flush=True,
     )
     config = RunConfig(
         url,
@@ -95,8 +144,12 @@ def main() -> None:
         date(args.period + 1, 1, 20),
         CLOCK.now(),
     )
-    summary = run(config, args.workers)
+    with PeakMemory() as memory:
+        summary = run(config, args.workers)
     print(summary.describe().splitlines()[0])
+    after = reportlab_rate(args.workers)
+    raw = (before + after) / 2
+    print(f'ReportLab alone after the run: {after:,.0f} PDFs/s; the mean, {raw:,.0f} PDFs/s, is the yardstick below')
     rate = summary.bills / summary.seconds if summary.seconds else 0.0
     size = sum(p.stat().st_size for p in (folder / 'documents' / 'bills').glob('*.pdf'))
     print(
@@ -106,7 +159,8 @@ def main() -> None:
         else 'no bills made'
     )
     if summary.bills:
-        print(f'PDFs: {size / 2**20:,.0f} MB, {size / summary.bills / 1024:.0f} KB per bill; files in {folder}')
+        print(f'PDFs: {size / 2**20:,.0f} MB, {size / summary.bills / 1024:.1f} KB per bill; files in {folder}')
+    print(memory.describe())
 
 
 if __name__ == '__main__':

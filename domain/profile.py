@@ -82,7 +82,7 @@ class ReadingsRule(_Section):
     plausible_high: Decimal = Decimal('2.0')
     # reading reminders (docs/domain.md §10), only where there is a reading period: mailed at most this many a
     # minute, what the SMTP relay allows; 0: no reminders
-    reminder_mails_per_minute: int = Field(default=300, ge=0, le=100_000)
+    reminder_mails_per_minute: int = Field(default=600, ge=0, le=100_000)
 
 
 class InstallmentRule(_Section):

@@ -10,7 +10,9 @@ import base64
 import contextlib
 import functools
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -128,9 +130,17 @@ class SmtpTransport:
 
 
 class OutboxSender:
-    def __init__(self, engine: Engine, transport: Transport, sender: str, clock: Clock) -> None:
+    """Sends the outbox, by due time, never faster than `per_minute()` mails a minute (what the SMTP relay allows,
+    the profile's `readings.reminder_mails_per_minute`; 0: as fast as it can). With several instances each keeps
+    that rate."""
+
+    def __init__(
+        self, engine: Engine, transport: Transport, sender: str, clock: Clock, per_minute: Callable[[], int] = int
+    ) -> None:
         self.engine, self.transport, self.sender, self.clock = engine, transport, sender, clock
+        self.per_minute = per_minute
         self.wake = asyncio.Event()
+        self._tokens, self._filled = float(BATCH), time.monotonic()  # a token bucket: one mail a token
 
     async def run_forever(self, poll_seconds: float) -> None:
         while True:
@@ -147,13 +157,28 @@ class OutboxSender:
         """Send what is due now; returns how many mails went out. The outcome of a batch is written in one
         transaction (at a peak every confirmation's own write would queue behind the customers' submissions); a
         process that dies in between sends that batch again when the lease runs out."""
-        mails = await asyncio.to_thread(self._claim, batch)
+        allowed = min(batch, self._allowance())
+        if allowed < 1:
+            return 0
+        mails = await asyncio.to_thread(self._claim, allowed)
         if not mails:
             return 0
+        self._tokens -= len(mails)
         messages = await asyncio.to_thread(lambda: [self._message(mail) for mail in mails])
         outcomes = await self.transport.send_all(messages)
         await asyncio.to_thread(self._record, list(zip(mails, outcomes, strict=True)))
         return sum(error is None for error in outcomes)
+
+    def _allowance(self) -> int:
+        """Mails the relay's rate allows now: the bucket fills at the rate, holding at most a second's worth (or
+        a batch)."""
+        rate = self.per_minute()
+        if rate <= 0:
+            return BATCH
+        now = time.monotonic()
+        self._tokens = min(max(float(BATCH), rate / 60), self._tokens + (now - self._filled) * rate / 60)
+        self._filled = now
+        return int(self._tokens)
 
     def _claim(self, batch: int) -> list[Row]:
         """The due mails (id, recipient, subject, text, html, created_at, attempts), their lease taken. Plain

@@ -98,6 +98,10 @@ def test_the_vector_bill_is_issued_numbered_and_rendered(engine, config):
     assert 'Nachzahlung: 12,60 €' in text and '41373559241' in text and 'Schlichtungsstelle Energie' in text
     assert 'Energieträgermix' in text and 'Endstand von uns abgelesen' in text
     assert 'Vorjahreszeitraum' in text and '3.210 kWh' in text  # 42,000 → 45,210 the year before
+    fonts = subprocess.run(['pdffonts', str(config.documents / bill.pdf_path)], capture_output=True, text=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert len(rows) == 2 and all(row[-5:-2] == ['yes', 'yes', 'yes'] for row in rows)  # embedded subsets, Unicode
+    assert (config.documents / bill.pdf_path).stat().st_size < 25 * 1024  # lean fonts, the logo once (was 63 KB)
     document = from_json(bill.details)
     assert document.result.gross == Decimal('1123.60')
     with Session(engine) as session:  # the next period's installment: 1,123.60 / 12 → 94 €

@@ -3,6 +3,8 @@
 import asyncio
 import email
 import socket
+import time
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 
@@ -192,3 +194,30 @@ async def test_the_mail_sender_and_the_reset_loop_are_woken_only_by_a_use_case_t
     assert woken == ['woken', 'woken']  # its mail: work for the sender
     await portal.act(send_requested_resets)
     assert woken == ['woken', 'woken']  # nothing left: the reset loop does not wake itself (it once ran back to back)
+
+
+async def test_the_sender_keeps_the_relays_rate(engine, smtp_server):
+    """A backlog (reminders queued while the sender was busy) goes out no faster than the relay allows."""
+    controller = smtp_server[0]
+    with Session(engine) as session:
+        for n in range(70):
+            session.add(
+                OutboxMail(
+                    created_at=datetime.now(UTC),
+                    recipient=f'r{n}@example.org',
+                    subject='Erinnerung',
+                    text='Text',
+                    html='<p>Text</p>',
+                    next_attempt_at=datetime.now(UTC) - timedelta(minutes=5),
+                )
+            )
+        session.commit()
+    sender = OutboxSender(
+        engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock(), per_minute=lambda: 600
+    )
+    started = time.monotonic()
+    sent = 0
+    while sent < 70:
+        sent += await sender.send_due()
+        await asyncio.sleep(0.05)
+    assert time.monotonic() - started >= 1.8  # a batch at once, then 10 a second: the last 20 take two seconds
