@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import InvalidSetting, NotAllowed
+from domain.identifiers import is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile
@@ -28,7 +29,8 @@ VERSION = 'profile_version'
 class Editable:
     path: str  # dotted: 'installment.lower_percent'
     label: str
-    kind: str  # text, int, decimal, bool, color, regex, month_day, choice, year
+    kind: str  # text, optional (text that may be empty), vat_id, iban, int, decimal, bool, color, regex, month_day,
+    # choice, year
     choices: tuple[str, ...] = ()
     group: str = ''
 
@@ -64,11 +66,25 @@ EDITABLE = (
         'readings.period_start', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)', 'month_day', group='Zählerstände'
     ),
     Editable('readings.period_end', 'Ablesezeitraum bis (MM-TT)', 'month_day', group='Zählerstände'),
+    Editable(
+        'readings.reminder_mails_per_minute',
+        'E-Mails je Minute höchstens, wie das Mail-Relay erlaubt (auch Ablese-Erinnerungen; 0: keine Erinnerungen)',
+        'int',
+        group='Zählerstände',
+    ),
     Editable('installment.lower_percent', 'Senkung ohne Prüfung bis (%)', 'int', group='Abschlag'),
     Editable('installment.raise_percent', 'Erhöhung bis (%)', 'int', group='Abschlag'),
     Editable('installment.minimum', 'Mindestabschlag (€)', 'decimal', group='Abschlag'),
     Editable('installment.rounding', 'Rundung', 'choice', ('up', 'nearest', 'cents'), group='Abschlag'),
     Editable('bills.online_from_year', 'Rechnungen online ab Jahr', 'year', group='Rechnungen'),
+    Editable('seller.legal_name', 'Firma (mit Rechtsform)', 'optional', group='Rechnungen'),
+    Editable('seller.vat_id', 'Umsatzsteuer-Identifikationsnummer', 'vat_id', group='Rechnungen'),
+    Editable('seller.tax_number', 'Steuernummer (ohne USt-IdNr.)', 'optional', group='Rechnungen'),
+    Editable('seller.commercial_register', 'Registergericht und -nummer', 'optional', group='Rechnungen'),
+    Editable('seller.management', 'Geschäftsführung / Vorstand', 'optional', group='Rechnungen'),
+    Editable('seller.iban', 'IBAN für Überweisungen', 'iban', group='Rechnungen'),
+    Editable('seller.bic', 'BIC', 'optional', group='Rechnungen'),
+    Editable('seller.bank', 'Kreditinstitut', 'optional', group='Rechnungen'),
 )
 BY_PATH = {e.path: e for e in EDITABLE}
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
@@ -182,8 +198,12 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Datum als MM-TT, z. B. 12-02.')
     if kind == 'bool' and value not in ('0', '1', 'true', 'false'):
         raise bad('Ja oder nein.')
-    if kind == 'text' and len(value) > 200:
+    if kind in ('text', 'optional') and len(value) > 200:
         raise bad('Höchstens 200 Zeichen.')
+    if kind == 'vat_id' and value and not is_vat_id(value):
+        raise bad('USt-IdNr. wie DE123456789, mit Prüfziffer.')
+    if kind == 'iban' and value and not is_iban(value):
+        raise bad('Bitte eine gültige IBAN, z. B. DE89 3704 0044 0532 0130 00.')
     if editable.path == 'bill.logo' and value and not LOGO.fullmatch(value):
         raise bad('Bitte das Logo hochladen (PNG oder JPEG); ein Pfad wird nicht angenommen.')
 
@@ -196,6 +216,8 @@ def _typed(editable: Editable, value: str) -> Any:
         return value.replace(',', '.')
     if editable.kind == 'bool':
         return value in ('1', 'true')
+    if editable.kind in ('vat_id', 'iban'):
+        return normalise(value)
     return value
 
 

@@ -21,14 +21,14 @@ class ReminderSummary:
     queued: int = 0
     meters: int = 0
     seconds: float = 0.0
-    sending_hours: float = 0.0
+    sending_minutes: float = 0.0
 
     def describe(self) -> str:
         if not self.kind:
             return 'Reading reminders: none due today.'
         return (
             f'Reading reminders ({self.kind}): {self.queued} queued for {self.meters} self-read meters in '
-            f'{self.seconds:.1f} s; sent over {self.sending_hours:.1f} h at the relay rate.'
+            f'{self.seconds:.1f} s; sent over {self.sending_minutes:.0f} min at the relay rate.'
         )
 
 
@@ -52,5 +52,5 @@ def run_reminders(engine: Engine, context: Context) -> ReminderSummary:
         summary.meters += len(targets)
         after = targets[-1].meter_id
     summary.seconds = time.perf_counter() - started
-    summary.sending_hours = summary.queued * gap / 3600
+    summary.sending_minutes = summary.queued * gap / 60
     return summary

@@ -65,6 +65,9 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
         ('bills.online_from_year', '2099', 'Jahr zwischen'),
         ('name', '', 'ausfüllen'),
         ('bill.logo', '/etc/passwd', 'PNG'),
+        ('seller.vat_id', 'DE131234567', 'Prüfziffer'),
+        ('seller.iban', 'DE00 1234', 'IBAN'),
+        ('readings.reminder_mails_per_minute', '-1', 'ganze Zahl'),
     ],
 )
 def test_bad_values_are_refused_at_their_field(uow, context, admin, path, value, reason):
@@ -91,3 +94,11 @@ def test_one_reading_date_without_the_other_is_refused_and_only_admins_save(uow,
     assert error.value.field == 'readings.period_end'
     with pytest.raises(NotAllowed):
         run(uow, profile_admin.save_profile, context(), admin[1], base, profile_admin.current_values(base))
+
+
+def test_the_sellers_details_for_bills_and_e_invoices_are_saved_normalised(uow, context, admin):
+    base = context().profile
+    values = {**profile_admin.current_values(base), 'seller.vat_id': 'de 131 234 568', 'seller.tax_number': ''}
+    profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values)
+    assert (profile.seller.vat_id, profile.seller.tax_number) == ('DE131234568', '')
+    assert 'USt-IdNr. DE131234568' in profile.seller_line
