@@ -63,8 +63,11 @@ class InformationDocument:
 
 
 def interval(customer: Customer, remote: bool) -> int:
-    """The customer's choice, else monthly for a remote-read meter and every six months otherwise."""
-    return customer.information_months or (REMOTE_MONTHS if remote else DEFAULT_MONTHS)
+    """The customer's choice (while it is one for the meter: monthly ends with a remote meter's removal), else
+    monthly for a remote-read meter and every six months otherwise."""
+    if customer.information_months in choices(remote):
+        return customer.information_months
+    return REMOTE_MONTHS if remote else DEFAULT_MONTHS
 
 
 def choices(remote: bool) -> tuple[int, ...]:

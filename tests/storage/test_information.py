@@ -160,3 +160,11 @@ def test_a_billing_year_ending_in_june_counts_its_months_from_july(engine, conte
         date(2026, 12, 31),
     )
     assert document.consumption == 1600
+
+
+def test_a_monthly_choice_ends_with_the_remote_meter():
+    from domain.information import interval
+
+    chosen = Customer(customer_number='1', information_months=1)
+    assert (interval(chosen, remote=True), interval(chosen, remote=False)) == (1, 6)
+    assert interval(Customer(customer_number='2', information_months=3), remote=False) == 3
