@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from domain.billing import PricePeriod, compute_bill
 from domain.clock import BERLIN
-from domain.information import due_through, from_json
+from domain.information import due_through, from_json, interval
 from domain.model import BillingInformation, Contract, Customer, InboxMessage, InstallmentPlan, Payment, Price
 from storage.information import run_information
 from tests.clock import travel
@@ -163,8 +163,6 @@ def test_a_billing_year_ending_in_june_counts_its_months_from_july(engine, conte
 
 
 def test_a_monthly_choice_ends_with_the_remote_meter():
-    from domain.information import interval
-
     chosen = Customer(customer_number='1', information_months=1)
     assert (interval(chosen, remote=True), interval(chosen, remote=False)) == (1, 6)
     assert interval(Customer(customer_number='2', information_months=3), remote=False) == 3
