@@ -201,9 +201,11 @@ class InformationRepository(Protocol):
 class ReminderRepository(Protocol):
     """Reading reminders (docs/domain.md §10)."""
 
-    def targets(self, after_meter_id: int, limit: int, period_end: date, kind: str) -> list['Target']:
-        """Self-read meters in supply not yet reminded (this period and kind), with their customer's email, by meter
-        id after `after_meter_id`."""
+    def targets(
+        self, after_meter_id: int, limit: int, period: tuple[date, date], kind: str, today: date
+    ) -> list['Target']:
+        """Self-read meters in supply (today; given notice or not) not read in the period and not yet reminded (this
+        period and kind), of customers with an email who have not opted out, by meter id after `after_meter_id`."""
         ...
 
     def sent_keys(self, keys: list[str]) -> set[str]: ...

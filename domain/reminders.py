@@ -6,6 +6,7 @@ in each reminder.
 """
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from domain.readings import reading_window
 from domain.staff import active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends
+MAC = re.compile(r'[0-9a-f]{24}')  # the opt-out link's signature (anything else is refused before comparing)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
     period's end; codes on paper letters stay valid), sent from `first_slot` one every `gap` seconds. Returns how
     many were queued."""
     sent = uow.reminders.sent_keys([key_of(t.meter_id, due) for t in targets])
-    read = uow.reminders.read_since([t.meter_id for t in targets], due.start) if due.kind == 'final' else set()
+    read = uow.reminders.read_since([t.meter_id for t in targets], due.start)  # read already: nothing to remind of
     expires = datetime.combine(due.end + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     queued = 0
     for target in targets:
@@ -112,7 +114,11 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
 
 def stop_reminders(uow: UnitOfWork, ctx: Context, customer_id: int, mac: str) -> None:
     """The opt-out link in a reminder (the page asks before it calls this: mail scanners open links)."""
-    if not 0 < customer_id < 2**31 or not hmac.compare_digest(mac, opt_out_mac(ctx, customer_id)):
+    if (
+        not 0 < customer_id < 2**31
+        or not MAC.fullmatch(mac)
+        or not hmac.compare_digest(mac, opt_out_mac(ctx, customer_id))
+    ):
         raise NotAllowed()
     customer = uow.customers.get(customer_id)
     if customer is None:

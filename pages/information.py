@@ -1,6 +1,9 @@
 """Abrechnungsinformation (§40b EnWG): the entries between the annual bills, each with its PDF; the interval is chosen
 on this page and in the settings (a select `Abrechnungsinformation`)."""
 
+from typing import Annotated
+
+from fastapi import Path
 from nicegui import app, ui
 
 from domain.errors import DomainError
@@ -48,7 +51,7 @@ def create(portal: Portal) -> None:
                     ).props(f'outline no-caps aria-label="{t("bills.download")}"')
 
     @app.get('/abrechnungsinformation/{entry_id}.pdf')
-    async def information_pdf(entry_id: int):
+    async def information_pdf(entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
         return await owned_document(
             portal,
             lambda me, login: portal.act(information_document, me.user_id, entry_id, login=login),
@@ -64,9 +67,10 @@ def interval_card(portal: Portal, me: session.LoggedIn, page: InformationPage) -
         select = ui.select(options, value=page.months, label=t('information.interval')).classes('w-64')
         select.props(f'aria-label="{t("information.interval")}"')
         status = ui.label().props('aria-live=polite')
+        saved = {'months': page.months}  # what is stored now (the page's snapshot goes stale after a change)
 
         async def chosen(event) -> None:
-            if event.value == page.months or me.customer_id is None:
+            if event.value == saved['months'] or me.customer_id is None:
                 return
             try:
                 ran = await session.done(
@@ -74,8 +78,10 @@ def interval_card(portal: Portal, me: session.LoggedIn, page: InformationPage) -
                 )
             except DomainError as error:
                 notice(t(error.key, **error.params), 'negative')
+                select.set_value(saved['months'])  # shows what is stored, not the refused choice
                 return
             if ran:
+                saved['months'] = event.value
                 status.text = t('information.interval_saved', interval=options[event.value])
 
         select.on_value_change(chosen)

@@ -263,8 +263,7 @@ def import_rows(
             if problem:
                 result.errors.append((index, 'xml', problem))
                 continue
-            if xml is not None:
-                record['xml_path'] = bill_file(xml, 'xml')
+            record['xml_path'] = bill_file(xml, 'xml') if xml is not None else ''  # as pdf_path: what this post says
         records.append(record)
     if result.errors:
         return result

@@ -44,7 +44,8 @@ def run_reminders(engine: Engine, context: Context) -> ReminderSummary:
     after = 0
     while True:
         with SqlUnitOfWork(engine) as uow:
-            targets = uow.reminders.targets(after, CHUNK, today_due.end, today_due.kind)
+            period = (today_due.start, today_due.end)
+            targets = uow.reminders.targets(after, CHUNK, period, today_due.kind, context.today)
             if not targets:
                 break
             first_slot = context.now + timedelta(seconds=summary.queued * gap)

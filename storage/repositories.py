@@ -9,7 +9,7 @@ from sqlalchemy import select as sa_select  # sqlmodel's select types at most fo
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, delete, func, select, update
+from sqlmodel import Session, SQLModel, col, delete, func, or_, select, update
 
 from domain.identifiers import normalise
 from domain.model import (
@@ -654,7 +654,15 @@ class SqlReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def targets(self, after_meter_id: int, limit: int, period_end: date, kind: str) -> list[Target]:
+    def targets(
+        self, after_meter_id: int, limit: int, period: tuple[date, date], kind: str, today: date
+    ) -> list[Target]:
+        start, period_end = period
+        read = (
+            select(MeterReading.id)
+            .where(MeterReading.meter_id == Meter.id, col(MeterReading.reading_date) >= start)
+            .exists()
+        )
         reminded = (
             select(ReadingReminder.id)
             .where(
@@ -680,9 +688,12 @@ class SqlReminders:
             .where(
                 col(Meter.kind) == 'manual',
                 col(Meter.removed_on).is_(None),
-                col(Contract.end_date).is_(None),
+                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),  # in supply, notice or not
                 col(Meter.id) > after_meter_id,
+                col(Customer.reminders_off).is_(False),
+                func.coalesce(col(PortalUser.email), col(Customer.email)) != '',
                 ~reminded,  # an hourly run after the first finds nothing, in one query
+                ~read,
             )
             .order_by(col(Meter.id))
             .limit(limit)

@@ -225,10 +225,13 @@ async def test_an_e_invoice_arrives_with_its_xml_checked_and_the_customer_can_do
     assert stray.status_code == 422 and stray.json()['detail'][0]['loc'] == ['body', 'xmls', 'X-1']
     with Session(db) as session:
         assert session.exec(select(Bill).where(Bill.bill_number == number)).first() is None  # all or nothing
-    good = await user.http_client.post('/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {number: xml}})
-    assert good.status_code == 200 and good.json()['created'] == 1
+    plain = {**row, 'bill_number': f'EXT-{last_year()}-6'}  # a consumer's bill in the same post, first: no XML
+    both = {'rows': [plain, row], 'pdfs': body['pdfs'], 'xmls': {number: xml}}
+    good = await user.http_client.post('/api/v1/bills', headers=auth(writer), json=both)
+    assert good.status_code == 200 and good.json()['created'] == 2
     with Session(db) as session:
         stored = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+        assert session.exec(select(Bill).where(Bill.bill_number == plain['bill_number'])).one().xml_path == ''
     assert re.fullmatch(r'bills/[0-9a-f]{40}\.xml', stored.xml_path)
     await log_in(user, 'firma@example.org', PASSWORD)
     download = await user.http_client.get(f'/rechnungen/{number}.xml')

@@ -83,3 +83,7 @@ async def test_the_interval_is_chosen_in_the_settings_and_confirmed_by_mail(user
     with Session(db) as session:
         assert session.get(Customer, customer['id']).information_months == 3
     assert 'alle 3 Monate' in last_mail(db, 'fern@example.org').text
+    select_.set_value(1)  # and back to the value the page was built with
+    await see(user, 'Gespeichert: Sie erhalten die Abrechnungsinformation monatlich.')
+    with Session(db) as session:
+        assert session.get(Customer, customer['id']).information_months == 1

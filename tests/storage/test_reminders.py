@@ -68,22 +68,27 @@ def test_the_start_reminder_reaches_every_self_reader_with_an_email_once_at_the_
     remote = water_customer(engine, email='funk@example.org')
     set_meter(engine, remote['meter_number'], kind='radio')  # read remotely: nothing to remind of
     ended = water_customer(engine, email='weg@example.org')
-    with Session(engine) as session:
-        contract = session.exec(select(Contract).where(Contract.customer_id == ended['id'])).one()
-        contract.end_date = date(2026, 10, 31)
-        session.add(contract)
-        session.commit()
+    leaving = water_customer(engine, email='kuendigt@example.org')  # has given notice, still supplied
+    for customer, end in ((ended, date(2026, 10, 31)), (leaving, date(2027, 3, 31))):
+        with Session(engine) as session:
+            contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+            contract.end_date = end
+            session.add(contract)
+            session.commit()
+    early = water_customer(engine, email='frueh@example.org')
+    add_readings(engine, early['meter_number'], (date(2026, 12, 2), 300), source='customer')  # read already
     ctx = context(PROFILE, now=START)
     with travel(START, tick=False):
         summary = run_reminders(engine, ctx)
         again = run_reminders(engine, context(PROFILE, now=START + timedelta(hours=1)))
-    assert (summary.kind, summary.queued, again.queued) == ('start', 2, 0)
+    assert (summary.kind, summary.queued, again.queued) == ('start', 3, 0)
     assert [(r.customer_id, r.kind, r.email, r.period_end) for r in reminders(engine)] == [
         (login['id'], 'start', 'login@example.org', date(2027, 1, 26)),
         (contact['id'], 'start', 'kontakt@example.org', date(2027, 1, 26)),
+        (leaving['id'], 'start', 'kuendigt@example.org', date(2027, 1, 26)),
     ]
     mails = outbox(engine)
-    assert [m.recipient for m in mails] == ['login@example.org', 'kontakt@example.org']
+    assert [m.recipient for m in mails] == ['login@example.org', 'kontakt@example.org', 'kuendigt@example.org']
     gap = timedelta(seconds=60 / ctx.profile.readings.reminder_mails_per_minute)
     assert mails[1].next_attempt_at - mails[0].next_attempt_at == gap  # spread at the relay's rate
     assert 'bis zum 26.01.2027' in mails[0].subject and 'nein@example.org' not in str(mails)
@@ -109,7 +114,7 @@ def test_the_final_reminder_goes_only_to_those_who_have_not_read(engine, context
     assert (summary.kind, summary.queued) == ('final', 1)
     finals = [(r.customer_id, r.email) for r in reminders(engine) if r.kind == 'final']
     assert finals == [(missing['id'], 'fehlt@example.org')]
-    assert 'Noch 7 Tage' in outbox(engine)[-1].subject
+    assert 'Ihr Zählerstand fehlt noch – bitte bis zum 26.01.2027 melden' in outbox(engine)[-1].subject
 
 
 def test_the_opt_out_link_stops_the_reminders_and_confirms_it(engine, context, uow):
@@ -119,6 +124,8 @@ def test_the_opt_out_link_stops_the_reminders_and_confirms_it(engine, context, u
         stop_reminders(work, ctx, customer['id'], 'f' * 24)
     with uow() as work, pytest.raises(NotAllowed):
         stop_reminders(work, ctx, 2**40, opt_out_mac(ctx, 2**40))  # out of range before the database
+    with uow() as work, pytest.raises(NotAllowed):
+        stop_reminders(work, ctx, customer['id'], 'ää')  # not a signature at all: refused before comparing
     with uow() as work:
         stop_reminders(work, ctx, customer['id'], opt_out_mac(ctx, customer['id']))
     with Session(engine) as session:
