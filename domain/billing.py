@@ -361,6 +361,9 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
     )
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
     buyer = _buyer(uow, customer) if customer.company else {}
+    gap = _seller_gap(ctx, buyer, result.balance) if buyer else ''
+    if gap:  # an e-invoice without what §14 UStG and EN 16931 ask of the seller is not sent: staff fix it, run again
+        return Skipped(contract.contract_number, gap)
     return BillDocument(
         bill_number='',
         bill_date=bill_date,
@@ -414,6 +417,15 @@ def _buyer(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
         'mandate_reference': account.mandate_reference if account is not None and mandate else '',
         'customer_iban': account.iban if account is not None else '',
     }
+
+
+def _seller_gap(ctx: Context, buyer: dict[str, str], balance: Decimal) -> str:
+    seller = ctx.profile.seller
+    if not seller.vat_id and not seller.tax_number:
+        return 'E-Rechnung: USt-IdNr. oder Steuernummer des Versorgers fehlt (Verwaltung → Einstellungen)'
+    if balance >= 0 and not buyer['mandate_reference'] and not seller.iban:
+        return 'E-Rechnung: IBAN des Versorgers für die Überweisung fehlt (Verwaltung → Einstellungen)'
+    return ''
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:

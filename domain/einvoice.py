@@ -162,6 +162,8 @@ def _payment(settlement: ET.Element, profile: UtilityProfile, bill: BillDocument
     _el(_el(means, 'ram:PayeePartyCreditorFinancialAccount'), 'ram:IBANID', normalise(profile.seller.iban))
     if profile.seller.bic:
         _el(_el(means, 'ram:PayeeSpecifiedCreditorFinancialInstitution'), 'ram:BICID', profile.seller.bic)
+    if balance == 0:
+        return 'Der Rechnungsbetrag ist mit Ihren Abschlägen beglichen.'
     return f'Bitte überweisen Sie den Betrag unter Angabe der Rechnungsnummer {bill.bill_number}.'
 
 

@@ -32,6 +32,7 @@ from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
 
 INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely
+ENERGY = ('electricity', 'gas')  # §40b EnWG is the energy law's: not for water (nor district heating)
 DEFAULT_MONTHS, REMOTE_MONTHS = 6, 1
 
 
@@ -100,7 +101,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     if period is None:
         return Skipped(contract.contract_number, 'kein Lieferzeitraum')
     start, end = period
-    meters = [m for m in uow.customers.meters([id_of(contract)]) if m.removed_on is None]
+    meters = [m for m in uow.customers.meters([id_of(contract)]) if m.removed_on is None or m.removed_on >= start]
     if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
     meter = meters[0]
@@ -193,11 +194,9 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
     customer = uow.customers.get(contract.customer_id)
     if customer is None or not customer.paperless:
         return None
-    if contract.end_date is not None and contract.end_date <= ctx.today:
+    if (contract.end_date is not None and contract.end_date <= ctx.today) or contract.commodity not in ENERGY:
         return None
-    meters = [m for m in uow.customers.meters([contract_id]) if m.removed_on is None]
-    remote = any(m.kind in REMOTE_KINDS for m in meters)
-    months = interval(customer, remote)
+    months = interval(customer, _remote(uow, id_of(customer)))
     period = billing_period(contract, _year_of(contract, month_end_before(ctx.today)))
     through = due_through(period, ctx.today, months) if period else None
     if through is None or uow.information.exists(key_of(contract_id, through)):
@@ -279,14 +278,22 @@ class InformationPage:
     months: int  # the interval in effect
     choices: tuple[int, ...]
     paperless: bool  # billing information goes to online customers
+    energy: bool  # electricity or gas: water has none (§40b EnWG)
+
+
+def _remote(uow: UnitOfWork, customer_id: int) -> bool:
+    """Whether one of the customer's energy meters in use is read remotely (then monthly is a choice, and the
+    default): the same answer for the page, the choice and the entries."""
+    contracts = [id_of(c) for c in uow.customers.contracts(customer_id) if c.commodity in ENERGY]
+    return any(m.kind in REMOTE_KINDS for m in uow.customers.meters(contracts) if m.removed_on is None)
 
 
 def information_page(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> InformationPage:
     ensure_owner(uow, user_id, customer_id)
     customer = uow.customers.get(customer_id)
     assert customer is not None  # ensure_owner found it
-    contracts = {id_of(c): c for c in uow.customers.contracts(customer_id)}
-    remote = any(m.kind in REMOTE_KINDS for m in uow.customers.meters(list(contracts)) if m.removed_on is None)
+    remote = _remote(uow, customer_id)
+    energy = any(c.commodity in ENERGY for c in uow.customers.contracts(customer_id))
     rows = []
     for entry in uow.information.of_customer(customer_id):
         document = from_json(entry.details)
@@ -305,7 +312,7 @@ def information_page(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 bool(entry.pdf_path),
             )
         )
-    return InformationPage(rows, interval(customer, remote), choices(remote), customer.paperless)
+    return InformationPage(rows, interval(customer, remote), choices(remote), customer.paperless, energy)
 
 
 def information_document(uow: UnitOfWork, ctx: Context, user_id: int, entry_id: int) -> str:
@@ -321,8 +328,7 @@ def choose_interval(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: in
     ensure_owner(uow, user_id, customer_id)
     customer = uow.customers.get(customer_id)
     assert customer is not None
-    meters = uow.customers.meters([id_of(c) for c in uow.customers.contracts(customer_id)])
-    remote = any(m.kind in REMOTE_KINDS for m in meters if m.removed_on is None)
+    remote = _remote(uow, customer_id)
     if months not in choices(remote):
         raise NotAllowed()
     before = interval(customer, remote)

@@ -193,8 +193,8 @@ class InformationRepository(Protocol):
         """Newest first."""
         ...
 
-    def candidates(self) -> list[int]:
-        """The contracts that may get an entry: online customers' contracts, not ended."""
+    def candidates(self, today: date) -> list[int]:
+        """The contracts that may get an entry: online customers' electricity and gas contracts, not ended."""
         ...
 
 

@@ -25,6 +25,9 @@ def create(portal: Portal) -> None:
             return
         page = await portal.act(information_page, me.user_id, me.customer_id)
         ui.label(t('information.intro'))
+        if not page.energy:
+            ui.label(t('information.no_energy'))
+            return
         if not page.paperless:
             ui.label(t('information.paper'))
         interval_card(portal, me, page)

@@ -34,8 +34,10 @@ def create(portal: Portal) -> None:
         page_title(t('settings.title'))
         _email_card(portal, me)
         _password_card(portal, me)
-        if me.customer_id is not None:  # billing information's interval, for the customer chosen
-            interval_card(portal, me, await portal.act(information_page, me.user_id, me.customer_id))
+        if me.customer_id is not None:  # billing information's interval, for the customer chosen (energy only)
+            information = await portal.act(information_page, me.user_id, me.customer_id)
+            if information.energy:
+                interval_card(portal, me, information)
         await _reminders_card(portal, me)
         await _second_factor_card(portal, me)
         _export_card(portal, me)

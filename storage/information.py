@@ -1,9 +1,11 @@
 """Billing information (§40b EnWG, docs/domain.md §9): the entries' table, and the run that makes the entries due
 today and renders their PDFs (`kundenportal bill --information`, and each portal's background once an hour)."""
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -36,58 +38,92 @@ class InformationSummary:
 
 
 DONE = 'information:done_through'  # the month end whose pass has run to its end (settings table)
+RUNNING = 'information:running'  # "<month end>|<started>": an instance's pass under way
+TAKE_OVER = timedelta(hours=2)  # a pass that has not finished by then has died with its instance
+
+log = logging.getLogger('kundenportal')
 
 
 def run_information(engine: Engine, context: Context, documents: Path) -> InformationSummary:
     """Make every entry due today (each in its own transaction: one bad contract stops nothing, and another
-    instance at the same time makes none twice) and render each PDF after its commit. One pass per month end: the
-    hourly runs after it (of any instance) only look at the mark it left."""
+    instance at the same time makes none twice) and render each PDF after its commit. One pass per month end, by
+    one instance: the hourly runs after it (of any instance) only look at the marks it leaves."""
     started = time.perf_counter()
     summary = InformationSummary()
     through = month_end_before(context.today)
+    if not _claim(engine, context, through):
+        return summary
     with SqlUnitOfWork(engine) as uow:
-        if uow.settings.get(DONE) == through.isoformat():
-            return summary
-        contract_ids = uow.information.candidates()
-    summary.rendered = render_missing(engine, context.profile, documents)  # of a pass that crashed
+        contract_ids = uow.information.candidates(context.today)
+    summary.rendered = render_missing(engine, context.profile, documents, through)  # of a pass that died
+    unrendered = False
     for contract_id in contract_ids:
         try:
             with SqlUnitOfWork(engine) as uow:
                 made = issue(uow, context, contract_id)
         except ConcurrentChange:  # another instance made it a moment earlier (unique key)
             continue
+        except Exception as error:  # one bad contract must not stop the others: reported, logged, next month again
+            log.exception('billing information for contract %s failed', contract_id)
+            summary.skipped.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+            continue
         if isinstance(made, Skipped):
             summary.skipped.append((made.contract_number, made.reason))
         elif made is not None:
-            _write(documents / made.pdf_path, information_pdf(context.profile, made.document))
             summary.made += 1
-            summary.rendered += 1
+            try:
+                _write(documents / made.pdf_path, information_pdf(context.profile, made.document))
+                summary.rendered += 1
+            except Exception:  # stored and announced: its PDF is rendered by the next hour's pass
+                log.exception('billing information for contract %s: the PDF could not be rendered', contract_id)
+                unrendered = True
     with SqlUnitOfWork(engine) as uow:
-        uow.settings.set(DONE, through.isoformat())
+        if not unrendered:  # else the next hour's run renders what is missing (the entries made stay made)
+            uow.settings.set(DONE, through.isoformat())
+        uow.settings.set(RUNNING, '')  # the pass has ended
         uow.commit()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def render_missing(engine: Engine, profile: UtilityProfile, documents: Path) -> int:
-    """Entries whose PDF was not written (the process stopped between the commit and the file)."""
+def _claim(engine: Engine, context: Context, through: date) -> bool:
+    """Whether this instance runs the pass for `through`: not when it ran already, nor while another instance's
+    is under way (two instances claiming at once: the second's insert fails on the key)."""
+    with SqlUnitOfWork(engine) as uow:
+        if uow.settings.get(DONE) == through.isoformat():
+            return False
+        running = (uow.settings.get(RUNNING) or '|').split('|', 1)
+        if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
+            return False
+        uow.settings.set(RUNNING, f'{through.isoformat()}|{context.now.isoformat()}')
+        try:
+            uow.commit()
+        except ConcurrentChange:
+            return False
+    return True
+
+
+def render_missing(engine: Engine, profile: UtilityProfile, documents: Path, through: date) -> int:
+    """This month end's entries whose PDF was not written (the process stopped between the commit and the file)."""
     count = 0
     with Session(engine) as session:
-        missing = [
-            entry_id
-            for entry_id, pdf_path in session.exec(select(BillingInformation.id, BillingInformation.pdf_path))
-            if pdf_path and not (documents / pdf_path).exists()
-        ]
+        query = select(BillingInformation.id, BillingInformation.pdf_path).where(BillingInformation.through == through)
+        missing = [entry_id for entry_id, pdf_path in session.exec(query) if not (documents / pdf_path).exists()]
         for entry_id in missing:
             entry = session.get(BillingInformation, entry_id)
             assert entry is not None
-            _write(documents / entry.pdf_path, information_pdf(profile, from_json(entry.details)))
+            try:
+                _write(documents / entry.pdf_path, information_pdf(profile, from_json(entry.details)))
+            except Exception:
+                log.exception('billing information %s: the PDF could not be rendered', entry_id)
+                continue
             count += 1
     return count
 
 
 def _write(path: Path, content: bytes) -> None:
+    """Atomically, under a name of this process's own (another instance may write the same entry's PDF)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix('.pdf.part')
+    partial = path.with_suffix(f'.{os.getpid()}.part')
     partial.write_bytes(content)
     os.replace(partial, path)

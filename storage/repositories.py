@@ -640,11 +640,15 @@ class SqlInformation:
         query = select(BillingInformation).where(BillingInformation.customer_id == customer_id)
         return list(self.session.exec(query.order_by(col(BillingInformation.through).desc())))
 
-    def candidates(self) -> list[int]:
+    def candidates(self, today: date) -> list[int]:
         query = (
             select(Contract.id)
             .join(Customer, col(Customer.id) == Contract.customer_id)
-            .where(col(Customer.paperless).is_(True))
+            .where(
+                col(Customer.paperless).is_(True),
+                col(Contract.commodity).in_(('electricity', 'gas')),
+                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),
+            )
             .order_by(col(Contract.id))
         )
         return [i for i in self.session.exec(query) if i is not None]

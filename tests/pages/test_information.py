@@ -87,3 +87,14 @@ async def test_the_interval_is_chosen_in_the_settings_and_confirmed_by_mail(user
     await see(user, 'Gespeichert: Sie erhalten die Abrechnungsinformation monatlich.')
     with Session(db) as session:
         assert session.get(Customer, customer['id']).information_months == 1
+
+
+async def test_a_water_customer_is_told_there_is_none_for_water(user, db):
+    customer = make_customer(db, commodity='water', paperless=True, with_bill=False)
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await user.open('/abrechnungsinformation')
+    await see(user, 'gibt es für Strom und Gas')
+    await user.open('/einstellungen')
+    await see(user, 'Ablese-Erinnerungen')
+    await user.should_not_see('Wie oft möchten Sie die Abrechnungsinformation erhalten?')

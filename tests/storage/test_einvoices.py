@@ -5,6 +5,7 @@ every XML validates against the EN 16931 CII XSD and states the amounts the PDF 
 import io
 import re
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from xml.etree import ElementTree as ET
@@ -189,3 +190,12 @@ def test_an_xml_breaking_the_schema_is_refused():
         validate(
             b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"/>'
         )
+
+
+def test_no_e_invoice_without_the_sellers_tax_id_the_run_says_why(engine, config):  # noqa: F811
+    electricity(engine, company='Bäckerei Beispiel GmbH')
+    seller = config.profile.seller.model_copy(update={'vat_id': '', 'tax_number': ''})
+    broken = replace(config, profile=config.profile.model_copy(update={'seller': seller}))
+    summary = run(broken, workers=1, progress=None)
+    assert summary.bills == 0 and 'USt-IdNr. oder Steuernummer des Versorgers fehlt' in summary.errors[0][1]
+    assert run(config, workers=1, progress=None).bills == 1  # fixed in the settings: the run again bills it

@@ -3,7 +3,7 @@
 PDF without a demand for payment, the inbox entry and a mail; nothing at the year's end (the annual bill)."""
 
 import subprocess
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,8 @@ from domain.billing import PricePeriod, compute_bill
 from domain.clock import BERLIN
 from domain.information import due_through, from_json, interval
 from domain.model import BillingInformation, Contract, Customer, InboxMessage, InstallmentPlan, Payment, Price
-from storage.information import run_information
+from storage.information import RUNNING, run_information
+from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
 from tests.factories import add_readings, mails_to, make_customer, make_login, set_meter
 
@@ -62,7 +63,7 @@ def test_an_online_customer_gets_the_half_year_with_the_pdf_the_inbox_entry_and_
         summary = run_information(engine, context(now=datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)), tmp_path)
         again = run_information(engine, context(now=datetime(2026, 7, 9, 6, 0, tzinfo=BERLIN)), tmp_path)
     assert (summary.made, summary.rendered, summary.skipped) == (1, 1, [])
-    assert (again.made, again.rendered) == (0, 0)  # later in the month, or another instance: never twice
+    assert (again.made, again.rendered) == (0, 0)  # later in the month (the pass's mark; the key: unique per day)
     [entry] = made(engine)
     document = from_json(entry.details)
     assert (entry.through, document.consumption, document.estimated) == (date(2026, 6, 30), 1590, False)
@@ -166,3 +167,45 @@ def test_a_monthly_choice_ends_with_the_remote_meter():
     chosen = Customer(customer_number='1', information_months=1)
     assert (interval(chosen, remote=True), interval(chosen, remote=False)) == (1, 6)
     assert interval(Customer(customer_number='2', information_months=3), remote=False) == 3
+
+
+def test_water_has_no_billing_information(engine, context, tmp_path):
+    customer = online_customer(engine, commodity='water')
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        assert run_information(engine, context(now=now), tmp_path).made == 0
+
+
+def test_one_instance_runs_the_pass_another_takes_over_only_after_two_hours(engine, context, tmp_path):
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with SqlUnitOfWork(engine) as uow:  # another instance's pass, begun a minute ago
+        uow.settings.set(RUNNING, f'2026-06-30|{(now - timedelta(minutes=1)).isoformat()}')
+        uow.commit()
+    with travel(now, tick=False):
+        assert run_information(engine, context(now=now), tmp_path).made == 0
+    later = now + timedelta(hours=3)  # that instance died with its pass
+    with travel(later, tick=False):
+        assert run_information(engine, context(now=later), tmp_path).made == 1
+
+
+def test_a_pdf_that_fails_is_rendered_by_the_next_hours_pass(engine, context, tmp_path, monkeypatch):
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+
+    def broken(*_):
+        raise RuntimeError('disk full')
+
+    monkeypatch.setattr('storage.information.information_pdf', broken)
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        first = run_information(engine, context(now=now), tmp_path)
+    assert (first.made, first.rendered) == (1, 0)
+    monkeypatch.undo()
+    hour = now + timedelta(hours=1)
+    with travel(hour, tick=False):
+        second = run_information(engine, context(now=hour), tmp_path)
+    [entry] = made(engine)
+    assert (second.made, second.rendered) == (0, 1) and (tmp_path / entry.pdf_path).exists()
