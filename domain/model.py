@@ -386,6 +386,7 @@ class OutboxMail(SQLModel, table=True):
     next_attempt_at: datetime = _at(nullable=False)
     sent_at: datetime | None = _at()
     last_error: str = Field(default='', max_length=500)
+    unsubscribe: str = Field(default='', max_length=500)  # List-Unsubscribe URL of a bulk mail (reminders)
 
 
 class StaffUser(SQLModel, table=True):

@@ -48,6 +48,7 @@ class MailMessage:
     subject: str
     text: str
     html: str
+    unsubscribe: str = ''  # a bulk mail's one-click opt-out URL (List-Unsubscribe, RFC 8058)
 
 
 class PasswordHasher(Protocol):

@@ -7,7 +7,7 @@ in each reminder.
 
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -95,6 +95,7 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
             code=code,
             stop=stop,
         )
+        message = replace(message, unsubscribe=stop)  # List-Unsubscribe: a POST to the same link stops them at once
         uow.queue_mail(message, ctx.now, not_before=first_slot + timedelta(seconds=queued * gap))
         uow.reminders.add(
             ReadingReminder(

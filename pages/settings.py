@@ -1,7 +1,10 @@
 """Einstellungen: login email (re-confirmed), password, and "Profil entfernen" where the utility allows it."""
 
+from typing import Annotated
+
 import segno
-from nicegui import ui
+from fastapi import Path, Request, Response
+from nicegui import app, ui
 
 from domain.accounts import (
     begin_second_factor,
@@ -63,6 +66,18 @@ def create(portal: Portal) -> None:
                     button.set_visibility(False)
 
             button = ui.button(t('settings.reminders_stop'), on_click=stop).props('no-caps')
+
+    @app.post('/erinnerungen-abbestellen/{customer_id}/{mac}')
+    async def stop_reminders_one_click(
+        request: Request, customer_id: Annotated[int, Path(ge=1, le=2**31 - 1)], mac: str
+    ) -> Response:
+        """List-Unsubscribe-Post (RFC 8058): the mail program's one-click opt-out, a POST no link scanner sends."""
+        address = request.client.host if request.client is not None else ''
+        try:
+            await portal.act(stop_reminders, customer_id, mac[:64], address=address)
+        except DomainError:
+            return Response(t('error.not_allowed'), status_code=404, media_type='text/plain; charset=utf-8')
+        return Response(t('settings.reminders_stopped'), media_type='text/plain; charset=utf-8')
 
     @ui.page('/email-aenderung-stoppen/{token}')
     async def stop_email_page(token: str):

@@ -33,7 +33,14 @@ BATCH = 50  # mails claimed at once
 _MAIL = OutboxMail.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
 DUE = (
     select(
-        _MAIL.c.id, _MAIL.c.recipient, _MAIL.c.subject, _MAIL.c.text, _MAIL.c.html, _MAIL.c.created_at, _MAIL.c.attempts
+        _MAIL.c.id,
+        _MAIL.c.recipient,
+        _MAIL.c.subject,
+        _MAIL.c.text,
+        _MAIL.c.html,
+        _MAIL.c.created_at,
+        _MAIL.c.attempts,
+        _MAIL.c.unsubscribe,
     )
     .where(_MAIL.c.status == 'queued', _MAIL.c.next_attempt_at <= bindparam('now'))
     .order_by(_MAIL.c.next_attempt_at, _MAIL.c.id)  # by due time (index ix_outboxmail_due)
@@ -218,10 +225,16 @@ class OutboxSender:
         docs/operations.md)."""
         boundary = f'=_kundenportal_{uuid.uuid4().hex}'
         message_id = f'<outbox{mail.id}.{uuid.uuid4().hex[:16]}@kundenportal.local>'
+        # a bulk mail (reminders) carries its one-click opt-out, as large mail providers ask of bulk senders
+        unsubscribe = (
+            f'List-Unsubscribe: <{mail.unsubscribe}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n'
+            if mail.unsubscribe
+            else ''
+        )
         head = (
             f'From: {_from_header(self.sender)}\r\nTo: {mail.recipient}\r\nSubject: {_subject(mail.subject)}\r\n'
             f'Date: {formatdate(mail.created_at.timestamp(), localtime=False)}\r\nMessage-ID: {message_id}\r\n'
-            f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+            f'{unsubscribe}MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
         )
         parts = [
             f'--{boundary}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'

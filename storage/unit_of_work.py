@@ -138,6 +138,7 @@ class SqlUnitOfWork:
                 'text': message.text,
                 'html': message.html,
                 'next_attempt_at': not_before or at,
+                'unsubscribe': message.unsubscribe,
             }
         )  # the rest: defaults
 

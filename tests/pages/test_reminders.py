@@ -64,3 +64,14 @@ async def test_staff_find_the_reminders_page(user, db):
     await user.open('/verwaltung/erinnerungen')
     await see(user, 'Die Ablese-Erinnerungen per E-Mail')
     await see(user, '0 Treffer')
+
+
+async def test_the_mail_programs_one_click_post_stops_the_reminders(user, db):
+    customer = make_customer(db, email='klick@example.org')
+    wrong = await user.http_client.post(f'/erinnerungen-abbestellen/{customer["id"]}/{"0" * 24}')
+    huge = await user.http_client.post(f'/erinnerungen-abbestellen/{2**40}/{"0" * 24}')
+    assert (wrong.status_code, huge.status_code) == (404, 422)
+    done = await user.http_client.post(f'/erinnerungen-abbestellen/{customer["id"]}/{mac_for(customer["id"])}')
+    assert done.status_code == 200 and 'keine Ablese-Erinnerungen mehr' in done.text
+    with Session(db) as session:
+        assert session.get(Customer, customer['id']).reminders_off

@@ -2,18 +2,21 @@
 an email who has not opted out, a link with a working one-time code, spread at the relay's rate; the final one only
 to those who have not read; never twice; the opt-out link."""
 
+import email
 from datetime import date, datetime, timedelta
+from email.policy import default
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlmodel import Session, col, select
 
-from domain.clock import BERLIN
+from domain.clock import BERLIN, SystemClock
 from domain.errors import NotAllowed
 from domain.model import Contract, Customer, OutboxMail, ReadingReminder, StaffUser
 from domain.profile import ReadingsRule
 from domain.reading_codes import open_by_code
 from domain.reminders import due, opt_out_mac, reminder_list, stop_reminders
+from storage.mail import FolderTransport, OutboxSender
 from storage.reminders import run_reminders
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
@@ -150,3 +153,17 @@ def test_staff_see_who_got_which_reminder(engine, context, uow):
     ]
     with uow() as work:
         assert len(reminder_list(work, staff_id, '')) == 2
+
+
+async def test_a_reminder_carries_a_one_click_opt_out_header(engine, context, tmp_path):
+    customer = water_customer(engine, email='kopf@example.org')
+    ctx = context(PROFILE, now=START)
+    with travel(START, tick=False):
+        run_reminders(engine, ctx)
+        sender = OutboxSender(engine, FolderTransport(tmp_path, SystemClock()), 'portal@wv.example', SystemClock())
+        assert await sender.send_due() == 1
+    [eml] = tmp_path.glob('*.eml')
+    message = email.message_from_bytes(eml.read_bytes(), policy=default)
+    stop = f'http://portal.test/erinnerungen-abbestellen/{customer["id"]}/{opt_out_mac(ctx, customer["id"])}'
+    assert message['List-Unsubscribe'] == f'<{stop}>'
+    assert message['List-Unsubscribe-Post'] == 'List-Unsubscribe=One-Click'
