@@ -26,7 +26,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from domain.clock import SystemClock
-from domain.documents import fonts
+from domain.pdf_fonts import fonts
 from storage.bill_run import RunConfig, run
 from storage.database import make_engine, migrate
 from storage.demo import build_demo, has_customers

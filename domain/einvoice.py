@@ -22,7 +22,7 @@ from PIL import ImageCms
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NumberObject
 
-from domain import documents
+from domain import bill_layout
 from domain.billing import BillDocument, Line
 from domain.identifiers import normalise
 from domain.profile import UtilityProfile
@@ -88,7 +88,7 @@ def _address(parent: ET.Element, street: str, postal_code: str, city: str) -> No
 def _line(parent: ET.Element, index: int, line: Line, bill: BillDocument) -> None:
     item = _el(parent, 'ram:IncludedSupplyChainTradeLineItem')
     _el(_el(item, 'ram:AssociatedDocumentLineDocument'), 'ram:LineID', str(index))
-    commodity = documents.COMMODITY_TITLES.get(bill.commodity, bill.commodity)
+    commodity = bill_layout.COMMODITY_TITLES.get(bill.commodity, bill.commodity)
     name = f'Arbeitspreis {commodity}' if line.kind == 'energy' else f'Grundpreis {commodity}'
     _el(_el(item, 'ram:SpecifiedTradeProduct'), 'ram:Name', name)
     price = _el(_el(item, 'ram:SpecifiedLineTradeAgreement'), 'ram:NetPriceProductTradePrice')
@@ -260,7 +260,7 @@ def delivered_problem(xml: bytes, bill_number: str) -> str:
 
 def embed(pdf: bytes, xml: bytes, title: str, subject: str, author: str) -> bytes:
     """The PDF as Factur-X/ZUGFeRD: the XML embedded as factur-x.xml (relationship Data) and the PDF/A-3 XMP
-    metadata; the PDF must already carry its output intent and embedded fonts (documents.bill_pdf)."""
+    metadata; the PDF must already carry its output intent and embedded fonts (bill_layout.bill_pdf)."""
     from facturx import generate_from_file
 
     validate(xml)
@@ -286,11 +286,11 @@ def embed(pdf: bytes, xml: bytes, title: str, subject: str, author: str) -> byte
 def bill_files(profile: UtilityProfile, bill: BillDocument) -> tuple[bytes, bytes]:
     """The bill's PDF and, for a business customer, its e-invoice XML (b'' for a consumer's bill), which the PDF
     then carries embedded as Factur-X/ZUGFeRD EN 16931 on PDF/A-3 (docs/domain.md §9)."""
-    pdf = documents.bill_pdf(profile, bill)
+    pdf = bill_layout.bill_pdf(profile, bill)
     if not bill.einvoice:
         return pdf, b''
     xml = cii_xml(profile, bill)
-    title = f'{documents.bill_title(bill)} {bill.bill_number}'
+    title = f'{bill_layout.bill_title(bill)} {bill.bill_number}'
     subject = f'E-Rechnung {bill.bill_number} vom {bill.bill_date:%d.%m.%Y}, Kundennummer {bill.customer_number}'
     embedded = embed(pdf, xml, title, subject, profile.seller.legal_name or profile.name)
     return with_output_intent(embedded), xml

@@ -26,6 +26,7 @@ from domain.model import Bill, Contract
 from domain.ports import Context
 from domain.profile import UtilityProfile
 from storage.database import make_engine
+from storage.documents import store
 from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -77,17 +78,10 @@ class RunConfig:
 def write_pdf(profile: UtilityProfile, bill: BillDocument, path: Path) -> None:
     """The PDF and, for an e-invoice, its XML beside it (same name, .xml), the XML first; each atomically: a crash
     leaves either no file or the whole file, and a bill counts as rendered once its PDF exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     pdf, xml = bill_files(profile, bill)
     if xml:
-        _write(path.with_suffix('.xml'), xml)
-    _write(path, pdf)
-
-
-def _write(path: Path, content: bytes) -> None:
-    partial = path.with_suffix(f'{path.suffix}.part')
-    partial.write_bytes(content)
-    os.replace(partial, path)
+        store(path.parent, path.with_suffix('.xml').name, xml)
+    store(path.parent, path.name, pdf)
 
 
 _engines: dict[str, Engine] = {}  # one pool per worker process and database

@@ -1,6 +1,7 @@
 """Stored documents (bill PDFs, inbox attachments) under the data folder's `documents/`: named by the portal, never
 by input, and every path checked to stay inside that folder, on the way in and on the way out."""
 
+import os
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -23,10 +24,11 @@ def inside(documents: Path, relative: str) -> Path:
 
 
 def store(documents: Path, relative: str, content: bytes) -> Path:
-    """Write atomically (a crash leaves no half file) at a name the portal chose."""
+    """Write atomically (a crash leaves no half file) at a name the portal chose; the partial file is this process's
+    own (another instance may write the same document at the same time)."""
     target = inside(documents, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix('.part')
+    partial = target.with_suffix(f'{target.suffix}.{os.getpid()}.part')
     partial.write_bytes(content)
     partial.replace(target)
     return target

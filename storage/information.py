@@ -2,7 +2,6 @@
 today and renders their PDFs (`kundenportal bill --information`, and each portal's background once an hour)."""
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -11,13 +10,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from domain.bill_layout import information_pdf
 from domain.billing import Skipped
-from domain.documents import information_pdf
 from domain.errors import ConcurrentChange
 from domain.information import from_json, issue, month_end_before
 from domain.model import BillingInformation
 from domain.ports import Context
 from domain.profile import UtilityProfile
+from storage.documents import store
 from storage.unit_of_work import SqlUnitOfWork
 
 
@@ -72,7 +72,7 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
         elif made is not None:
             summary.made += 1
             try:
-                _write(documents / made.pdf_path, information_pdf(context.profile, made.document))
+                store(documents, made.pdf_path, information_pdf(context.profile, made.document))
                 summary.rendered += 1
             except Exception:  # stored and announced: its PDF is rendered by the next hour's pass
                 log.exception('billing information for contract %s: the PDF could not be rendered', contract_id)
@@ -113,17 +113,9 @@ def render_missing(engine: Engine, profile: UtilityProfile, documents: Path, thr
             entry = session.get(BillingInformation, entry_id)
             assert entry is not None
             try:
-                _write(documents / entry.pdf_path, information_pdf(profile, from_json(entry.details)))
+                store(documents, entry.pdf_path, information_pdf(profile, from_json(entry.details)))
             except Exception:
                 log.exception('billing information %s: the PDF could not be rendered', entry_id)
                 continue
             count += 1
     return count
-
-
-def _write(path: Path, content: bytes) -> None:
-    """Atomically, under a name of this process's own (another instance may write the same entry's PDF)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f'.{os.getpid()}.part')
-    partial.write_bytes(content)
-    os.replace(partial, path)

@@ -1,0 +1,373 @@
+"""The bill (everything § 40 EnWG asks for) and the Abrechnungsinformation (§40b EnWG) in the same layout."""
+
+import io
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from domain.billing import CENT, BillDocument, RegisterReadings
+from domain.documents import COMMODITY_TITLES, KIND_TITLES, OBIS_NAMES, SOURCES, Page, band, day_text, euros, german
+from domain.pdf_fonts import fonts
+from domain.profile import UtilityProfile
+
+if TYPE_CHECKING:
+    from domain.information import InformationDocument
+
+
+def bill_title(bill: BillDocument) -> str:
+    return f'{KIND_TITLES[bill.kind]} {COMMODITY_TITLES.get(bill.commodity, bill.commodity)}'
+
+
+def bill_pdf(profile: UtilityProfile, bill: BillDocument) -> bytes:
+    """The bill as one or two A4 pages with everything § 40 EnWG asks for; fonts embedded."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
+    title = bill_title(bill)
+    pdf.setTitle(f'{title} {bill.bill_number}')
+    pdf.setAuthor(profile.name)
+    pdf.setSubject(
+        f'{title} {day_text(bill.period_start)} – {day_text(bill.period_end)}, Kundennummer {bill.customer_number}'
+    )
+    page = Page(pdf, profile)
+    _letterhead(page, bill, title)
+    _amount_box(page, bill)
+    _supply(page, bill)
+    _readings(page, bill)
+    _calculation(page, bill)
+    _comparison(page, bill)
+    _installment(page, bill)
+    _disclosures(page, bill)
+    page.footer()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _head(page: Page, name: str, address: tuple[str, ...], facts: list[tuple[str, str]], sender: bool = True) -> None:
+    """The letterhead band, the window address (with the sender line above it) and the facts beside it."""
+    pdf, p = page.pdf, page.profile
+    height = A4[1]
+    band(pdf, p, 24 * mm)
+    y = height - 45 * mm
+    if sender:
+        pdf.setFont(page.regular, 7)
+        pdf.drawString(page.left, y + 6 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
+    pdf.setFont(page.regular, 10)
+    for line in (name, *address):
+        pdf.drawString(page.left, y, line)
+        y -= 4.8 * mm
+    y = height - 45 * mm
+    for label, value in facts:
+        pdf.setFont(page.regular, 8)
+        pdf.drawString(page.left + 105 * mm, y, label)
+        pdf.setFont(page.bold, 9)
+        pdf.drawRightString(page.right, y, value)
+        y -= 4.8 * mm
+    page.y = height - 80 * mm
+
+
+def _letterhead(page: Page, bill: BillDocument, title: str) -> None:
+    pdf = page.pdf
+    facts = [
+        ('Rechnungsnummer', bill.bill_number),
+        ('Rechnungsdatum', day_text(bill.bill_date)),
+        ('Kundennummer', bill.customer_number),
+        ('Vertragsnummer', bill.contract_number),
+    ]
+    if bill.buyer_vat_id:
+        facts.append(('Ihre USt-IdNr.', bill.buyer_vat_id))
+    if bill.buyer_leitweg_id:
+        facts.append(('Leitweg-ID', bill.buyer_leitweg_id))
+    _head(page, bill.customer_name, bill.customer_address, facts)
+    pdf.setFont(page.bold, 14)
+    pdf.drawString(page.left, page.y, title)
+    page.y -= 6 * mm
+    pdf.setFont(page.regular, 10)
+    period = f'{day_text(bill.period_start)} bis {day_text(bill.period_end)}'
+    pdf.drawString(page.left, page.y, f'Abrechnungszeitraum {period}')
+    page.y -= 4 * mm
+    if bill.replaces:
+        page.y -= 2 * mm
+        page.text(f'Diese Rechnung ersetzt die Rechnung Nr. {bill.replaces}.', 9, page.bold)
+
+
+def _amount_box(page: Page, bill: BillDocument) -> None:
+    pdf = page.pdf
+    balance = bill.result.balance
+    if balance > 0:
+        label, detail = 'Nachzahlung', f'Bitte zahlen Sie {euros(balance)} bis zum {day_text(bill.due_date)}.'
+    elif balance < 0:
+        label, detail = (
+            'Guthaben',
+            (
+                f'Wir erstatten Ihnen {euros(-balance)} bis zum {day_text(bill.due_date)} '
+                'auf Ihr Konto oder verrechnen es mit dem nächsten Abschlag.'
+            ),
+        )
+    else:
+        label, detail = 'Ausgeglichen', 'Ihre Abschläge decken die Kosten genau.'
+    page.y -= 4 * mm
+    pdf.setFillColor(colors.HexColor('#eef4f8'))
+    pdf.setStrokeColor(page.colour)
+    pdf.roundRect(page.left, page.y - 16 * mm, page.right - page.left, 18 * mm, 2 * mm, stroke=1, fill=1)
+    pdf.setFillColor(colors.black)
+    pdf.setFont(page.bold, 13)
+    pdf.drawString(page.left + 4 * mm, page.y - 5.5 * mm, f'{label}: {euros(abs(balance))}')
+    pdf.setFont(page.regular, 9)
+    pdf.drawString(page.left + 4 * mm, page.y - 12 * mm, detail)
+    pdf.setStrokeColor(colors.black)
+    page.y -= 20 * mm
+
+
+def _supply(page: Page, bill: BillDocument) -> None:
+    page.heading('Ihre Lieferstelle und Ihr Vertrag')
+    term = 'unbefristet' if bill.contract_end is None else f'bis {day_text(bill.contract_end)}'
+    rows = [
+        ('Lieferstelle', bill.supply_address),
+        ('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–'),
+        ('Zählernummer', bill.meter_number),
+        ('Messstellenbetreiber', page.profile.name),
+        ('Tarif', bill.tariff_code),
+        ('Vertragsbeginn und Laufzeit', f'{day_text(bill.contract_start)}, {term}'),
+        ('Kündigungsfrist', f'{bill.notice_period_weeks} Wochen'),
+        (
+            'Nächstmöglicher Kündigungstermin',
+            day_text(bill.next_termination) if bill.next_termination else 'Vertrag beendet',
+        ),
+    ]
+    for label, value in rows:
+        page.need(5 * mm)
+        page.pdf.setFont(page.regular, 8.5)
+        page.pdf.drawString(page.left, page.y, label)
+        page.pdf.drawString(page.left + 60 * mm, page.y, value)
+        page.y -= 4.4 * mm
+
+
+def _readings(page: Page, bill: BillDocument) -> None:
+    page.heading('Zählerstände und Verbrauch')
+    _register_table(page, bill.registers, bill.commodity, bill.unit, 'Ende', [24, 24, 24, 24, 24, 50])
+    for r in bill.registers:
+        page.text(
+            f'{OBIS_NAMES.get(r.obis, r.obis)}: Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
+            f'Endstand {SOURCES.get(r.end_source, r.end_source)}.',
+            8,
+        )
+    if bill.commodity == 'gas' and bill.z_number and bill.calorific_value:
+        volume = sum((r.consumption for r in bill.registers), Decimal(0))
+        page.text(
+            f'Umrechnung: {german(volume, 0)} m³ × Zustandszahl {german(bill.z_number, 4)} × Brennwert '
+            f'{german(bill.calorific_value, 3)} kWh/m³ = {german(bill.consumption, 0)} kWh',
+            8.5,
+        )
+
+
+def _register_table(
+    page: Page,
+    registers: tuple[RegisterReadings, ...],
+    commodity: str,
+    unit: str,
+    end_label: str,
+    widths: list[float],
+    marked: bool = False,
+) -> None:
+    """Start and end reading and consumption per register, in the meter's unit; `marked`: an estimated end reading
+    says so in its cell."""
+    meter_unit = 'm³' if commodity in ('gas', 'water') else unit
+    rows = [('Zählwerk', 'Anfang', 'Stand', end_label, 'Stand', f'Verbrauch {meter_unit}')]
+    for r in registers:
+        estimated = ' (geschätzt)' if marked and r.end_source == 'estimated' else ''
+        rows.append(
+            (
+                OBIS_NAMES.get(r.obis, r.obis),
+                day_text(r.start_date),
+                german(r.start_value, 0),
+                day_text(r.end_date),
+                german(r.end_value, 0) + estimated,
+                german(r.consumption, 0),
+            )
+        )
+    page.table(rows, widths)
+
+
+def _calculation(page: Page, bill: BillDocument) -> None:
+    page.heading('Ihre Kosten', keep=24 * mm)
+    rows = [('Position', 'Zeitraum', 'Menge', 'Preis netto', 'Betrag netto')]
+    for line in bill.result.lines:
+        period = f'{line.start:%d.%m.}–{line.end:%d.%m.%Y}'
+        if line.kind == 'energy':
+            rows.append(
+                (
+                    'Arbeitspreis',
+                    period,
+                    f'{german(line.quantity, 0)} {bill.unit}',
+                    f'{german(line.unit_price * 100, 2)} ct/{bill.unit}',
+                    euros(line.amount),
+                )
+            )
+        else:
+            rows.append(
+                (
+                    'Grundpreis',
+                    period,
+                    f'{german(line.quantity, 0)} Tage',
+                    f'{euros(line.unit_price)}/Jahr',
+                    euros(line.amount),
+                )
+            )
+    result = bill.result
+    rows += [
+        ('Summe netto', '', '', '', euros(result.net)),
+        (f'Umsatzsteuer {german(bill.vat_rate * 100, 0)} %', '', '', '', euros(result.vat)),
+        ('Rechnungsbetrag brutto', '', '', '', euros(result.gross)),
+        ('abzüglich gezahlter Abschläge', '', '', '', euros(-result.paid)),
+        ('Nachzahlung' if result.balance >= 0 else 'Guthaben', '', '', '', euros(abs(result.balance))),
+    ]
+    page.table(rows, [46, 40, 28, 28, 28], bold_last=True)
+
+
+def _comparison(page: Page, bill: BillDocument) -> None:
+    page.heading('Ihr Verbrauch im Vergleich', keep=24 * mm)
+    bars = [(f'{bill.period_start:%Y} (dieser Zeitraum)', bill.consumption)]
+    if bill.previous_consumption is not None:
+        bars.append(('Vorjahreszeitraum', bill.previous_consumption))
+    page.bars('Verbrauch dieses und des Vorjahreszeitraums', bars, bill.unit)
+    if bill.previous_consumption:
+        change = (bill.consumption - bill.previous_consumption) / bill.previous_consumption * 100
+        page.text(f'Veränderung zum Vorjahr: {"+" if change > 0 else ""}{german(change, 1)} %', 8.5)
+        page.y -= 3 * mm
+    if bill.group_average is not None:
+        page.bars(
+            'Vergleich mit einem durchschnittlichen Haushalt derselben Verbrauchergruppe',
+            [('Ihr Verbrauch', bill.consumption), ('Durchschnitt', bill.group_average)],
+            bill.unit,
+        )
+
+
+def _installment(page: Page, bill: BillDocument) -> None:
+    if bill.next_installment is None or bill.next_installment_first_due is None:
+        return
+    page.heading('Ihr Abschlag ab dem nächsten Abrechnungszeitraum')
+    page.text(
+        f'{bill.next_installment_per_year} Abschläge zu je {euros(bill.next_installment)}, fällig jeweils am '
+        f'{bill.next_installment_due_day}. eines Monats, erstmals am {day_text(bill.next_installment_first_due)}. '
+        'Im Kundenportal können Sie den Abschlag anpassen.',
+        9,
+    )
+
+
+def _disclosures(page: Page, bill: BillDocument) -> None:
+    p = page.profile
+    if bill.commodity == 'electricity':
+        page.heading('Stromkennzeichnung (§ 42 EnWG)')
+        page.text(
+            'Energieträgermix: '
+            + ', '.join(f'{name} {share} %' for name, share in p.bill.fuel_mix.items())
+            + f'. CO₂-Emissionen {p.bill.co2_g_per_kwh} g/kWh, radioaktiver Abfall '
+            f'{german(p.bill.nuclear_waste_mg_per_kwh, 1)} mg/kWh.',
+            8,
+        )
+    if bill.commodity == 'gas':
+        page.heading('CO₂-Kosten (BEHG)')
+        tonnes = (bill.consumption / 1000 * p.bill.gas_co2_t_per_mwh).quantize(Decimal('0.001'))
+        cost = (tonnes * p.bill.co2_price_per_t).quantize(CENT)
+        page.text(
+            f'Ihr Verbrauch von {german(bill.consumption, 0)} kWh entspricht {german(tonnes, 3)} t CO₂. Bei einem '
+            f'CO₂-Preis von {euros(p.bill.co2_price_per_t)} je Tonne sind darin rund {euros(cost)} '
+            'CO₂-Kosten (netto) enthalten.',
+            8,
+        )
+    if bill.commodity in ('electricity', 'gas', 'heat'):
+        page.heading('Fragen, Beschwerden, Schlichtung')
+        page.text(
+            f'Bei Fragen und Beschwerden wenden Sie sich bitte zuerst an uns: {p.name}, {p.street}, '
+            f'{p.postal_code} {p.city}, Telefon {p.phone}, {p.email}. Hilft Ihnen unsere Antwort nicht weiter, '
+            'können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, '
+            'Telefon 030 2757240-0, www.schlichtungsstelle-energie.de, anrufen. Allgemeine Informationen '
+            'gibt der Verbraucherservice Energie der Bundesnetzagentur, Postfach 8001, 53105 Bonn, '
+            'Telefon 030 22480-500, verbraucherservice-energie@bnetza.de.',
+            8,
+        )
+    else:
+        page.heading('Fragen und Beschwerden')
+        page.text(
+            f'Bitte wenden Sie sich an uns: {p.name}, {p.street}, {p.postal_code} {p.city}, Telefon {p.phone}, '
+            f'{p.email}. Diese Rechnung ist acht Jahre lang im Kundenportal abrufbar.',
+            8,
+        )
+
+
+def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> bytes:
+    """An Abrechnungsinformation (§40b EnWG) in the bill's layout: the billing year so far and its projected result;
+    no demand for payment."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
+    commodity = COMMODITY_TITLES.get(info.commodity, info.commodity)
+    pdf.setTitle(f'Abrechnungsinformation {commodity} bis {day_text(info.through)}')
+    pdf.setAuthor(profile.name)
+    pdf.setSubject(f'Abrechnungsinformation, Kundennummer {info.customer_number}, Vertrag {info.contract_number}')
+    page = Page(pdf, profile)
+    facts = [
+        ('Datum', day_text(info.made_on)),
+        ('Kundennummer', info.customer_number),
+        ('Vertragsnummer', info.contract_number),
+        ('Zählernummer', info.meter_number),
+    ]
+    _head(page, info.customer_name, info.customer_address, facts, sender=False)
+    pdf.setFont(page.bold, 14)
+    pdf.drawString(page.left, page.y, f'Abrechnungsinformation {commodity}')
+    page.y -= 6 * mm
+    pdf.setFont(page.regular, 10)
+    year = f'{day_text(info.period_start)} bis {day_text(info.period_end)}'
+    pdf.drawString(page.left, page.y, f'Ihr Abrechnungsjahr {year}, Stand {day_text(info.through)}')
+    page.y -= 6 * mm
+    page.text(
+        'Diese Information ist keine Rechnung und keine Zahlungsaufforderung. Abgerechnet wird mit Ihrer '
+        'Jahresrechnung nach dem Ende des Abrechnungsjahres.',
+        9,
+        page.bold,
+    )
+    page.heading('Ihr Verbrauch bis jetzt')
+    _register_table(page, info.registers, info.commodity, info.unit, 'Stand am', [24, 24, 24, 24, 34, 40], marked=True)
+    if info.estimated:
+        page.text(
+            f'Für den {day_text(info.through)} liegt kein abgelesener Zählerstand vor: er ist aus Ihrem bisherigen '
+            'Verbrauch geschätzt. Melden Sie gern Ihren Zählerstand im Kundenportal.',
+            8,
+        )
+    page.heading('Ihre Kosten bis jetzt (zu den aktuellen Preisen)', keep=24 * mm)
+    so_far = info.so_far
+    costs: list[tuple[str, str]] = [
+        ('Position', 'Betrag'),
+        (f'Verbrauch {german(info.consumption, 0)} {info.unit} und Grundpreis, netto', euros(so_far.net)),
+        (f'Umsatzsteuer {german(info.vat_rate * 100, 0)} %', euros(so_far.vat)),
+        ('Kosten brutto', euros(so_far.gross)),
+        ('gezahlte Abschläge', euros(so_far.paid)),
+        ('Stand heute' + (' (Guthaben)' if so_far.balance < 0 else ' (offen)'), euros(abs(so_far.balance))),
+    ]
+    page.table(costs, [130, 40], bold_last=True)
+    page.heading('Voraussichtliches Ergebnis Ihres Abrechnungsjahres', keep=24 * mm)
+    result = info.projected_result
+    outcome = 'Nachzahlung' if result > 0 else 'Guthaben' if result < 0 else 'ausgeglichen'
+    projection: list[tuple[str, str]] = [
+        ('Position', 'Betrag'),
+        (
+            f'erwarteter Jahresverbrauch {german(info.projected_consumption, 0)} {info.unit}, Kosten brutto',
+            euros(info.projected_gross),
+        ),
+        ('Abschläge im Abrechnungsjahr (gezahlt und noch fällig)', euros(info.installments)),
+        (f'voraussichtlich {outcome}', euros(abs(result))),
+    ]
+    page.table(projection, [130, 40], bold_last=True)
+    page.text(
+        'Der erwartete Jahresverbrauch ist aus Ihrem bisherigen Verbrauch hochgerechnet (Gas und Wärme nach der '
+        'Jahreszeit gewichtet). Im Kundenportal können Sie Ihren Abschlag anpassen.',
+        8,
+    )
+    page.footer()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
