@@ -170,5 +170,5 @@ async def test_the_wait_is_estimated_from_pages_done_while_others_wait_including
     await asyncio.gather(first, *requests)
     busy = False
     await worker
-    assert 0.012 < queue.seconds < 0.05  # 20 ms a page, approached from 0.1 ms: ~88 % of the way after 20 pages
+    assert 0.012 < queue.seconds < 0.1  # 20 ms a page (more on a loaded machine), from 0.1 ms: ~88 % of the way
     assert queue.wait_expected() == 0 and queue.busy == 0
