@@ -60,6 +60,12 @@ class HashingQueue(Backlog):
         self._told: dict[int, Waiting] = {}  # the queued jobs whose visitors were told a place
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
 
+    def close(self) -> None:
+        """At the portal's shutdown: its threads end (a job not yet started is dropped), so that nothing of this
+        portal stays behind in a process that starts another (the tests start and stop the portal hundreds of times;
+        each left its threads and, through them, its engine and pages behind)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def wait_expected(self) -> float:
         """How long a job handed over now would wait before its thread takes it."""
         return len(self._queued) * self.seconds / self.threads

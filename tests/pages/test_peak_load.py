@@ -159,3 +159,18 @@ async def test_a_login_that_finishes_after_its_tab_has_gone_ends_quietly(user, d
     await asyncio.sleep(0.2)
     assert 'login finished after its tab had gone' in caplog.text
     assert 'should be created' not in caplog.text and session_id not in app.storage._users
+
+
+async def test_the_hashing_threads_end_with_the_portal():
+    """app.py closes the queue at NiceGUI's shutdown: nothing of a stopped portal stays behind in its process."""
+    before = set(threading.enumerate())
+    queue = HashingQueue(threads=2)
+    assert await queue.run(lambda: 'hashed') == 'hashed'
+    started = [t for t in threading.enumerate() if t not in before and t.name.startswith('kp-hashing')]
+    assert started
+    queue.close()
+    for thread in started:
+        thread.join(2)
+    assert not any(thread.is_alive() for thread in started)
+    with pytest.raises(RuntimeError):
+        await queue.run(lambda: 'after the shutdown')
