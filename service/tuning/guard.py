@@ -7,6 +7,7 @@ import logging
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 
 log = logging.getLogger('kundenportal')
@@ -26,7 +27,10 @@ class Patch:
     needs: tuple[str, ...] = ()  # other patches without which this one would do harm
 
 
+@cache
 def installed_version(library: str) -> str:
+    """What is imported does not change while the process runs (importlib.metadata reads the files each time: a
+    millisecond a patch at each start, which the tests do hundreds of times)."""
     return platform.python_version() if library == 'python' else metadata.version(library)
 
 
