@@ -3,8 +3,9 @@ in-process on the demo database bench/load.py builds, without pages or websocket
 
     python bench/submission.py [--data /tmp/kp-load] [--count 200] [--profile]
 
-Uses the bench's logins (last*@bench.example); each submits its meter's last value again for today (a correction
-once today's reading exists), as the paced round of load.py does.
+Uses the bench's logins (last*@bench.example); each submits, for today, the middle of the range its meter's history
+makes plausible (the domain's own `judge`), so that the figure holds on any day after the demo was built (the
+meter's last value again was implausible once days had passed); once today's reading exists, a correction.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import pstats
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -20,14 +22,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text
 
 from domain.clock import SystemClock
+from domain.model import Meter
 from domain.ports import Context
-from domain.readings import submit_reading
-from storage.database import make_engine
+from domain.profile import UtilityProfile
+from domain.readings import judge, submit_reading
+from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
 
 CLOCK = SystemClock()
+
+
+def plausible(uow: SqlUnitOfWork, meter_id: int, today: date, profile: UtilityProfile) -> int:
+    """The middle of the plausible range for a reading today (register 1.8.0), before today's own reading."""
+    meter = uow.session.get_one(Meter, meter_id)
+    history = sorted((r.reading_date, r.value) for r in uow.meters.readings(meter_id) if r.obis == '1.8.0')
+    history = [(day, value) for day, value in history if day < today]
+    last = history[-1][1]
+    verdict = judge(history, today, last, meter.pre_decimal_digits, profile.readings, meter.installed_on)
+    if verdict.expected_low is None or verdict.expected_high is None:
+        return int(last)
+    return int((verdict.expected_low + verdict.expected_high) / 2)
 
 
 def main() -> None:
@@ -37,11 +53,11 @@ def main() -> None:
     parser.add_argument('--profile', action='store_true', help='print the 40 most expensive calls (cProfile)')
     args = parser.parse_args()
     engine = make_engine(f'sqlite:///{args.data / "portal.db"}')
+    migrate(engine)  # a demo built by an older portal, as the portal itself does at its start
     with engine.begin() as db:
         rows = db.execute(
             text(
-                'SELECT u.id, uc.customer_id, m.meter_number, '
-                '(SELECT r.value FROM meterreading r WHERE r.meter_id = m.id ORDER BY r.reading_date DESC LIMIT 1) '
+                'SELECT u.id, uc.customer_id, m.meter_number, m.id '
                 'FROM portaluser u JOIN usercustomer uc ON uc.user_id = u.id '
                 'JOIN contract k ON k.customer_id = uc.customer_id JOIN meter m ON m.contract_id = k.id '
                 "WHERE u.email LIKE 'last%@bench.example' LIMIT :n"
@@ -51,28 +67,31 @@ def main() -> None:
     if not rows:
         raise SystemExit('no bench logins: run bench/load.py once first')
     profile = Settings(profile='stadtwerke-a', demo=True).load_profile()
+    today = CLOCK.today()
+    with SqlUnitOfWork(engine) as uow:
+        targets = [
+            (user, customer, number, plausible(uow, meter, today, profile)) for user, customer, number, meter in rows
+        ]
 
     def submit(user_id: int, customer_id: int, meter_number: str, value: object) -> None:
         context = Context(profile, 'bench-secret-0123456789abcdef0123', 'http://bench', Argon2Hasher(), CLOCK.now())
         with SqlUnitOfWork(engine) as uow:
-            submit_reading(
-                uow, context, user_id, customer_id, meter_number, {'1.8.0': str(int(float(str(value))))}, '', False, ''
-            )
+            submit_reading(uow, context, user_id, customer_id, meter_number, {'1.8.0': str(value)}, '', False, '')
 
-    for row in rows[:20]:  # warm caches
+    for row in targets[:20]:  # warm caches
         submit(*row)
     started = time.process_time()
-    for row in rows:
+    for row in targets:
         submit(*row)
     print(
-        f'submit_reading: {(time.process_time() - started) / len(rows) * 1000:.2f} ms CPU per submission '
-        f'(n={len(rows)})'
+        f'submit_reading: {(time.process_time() - started) / len(targets) * 1000:.2f} ms CPU per submission '
+        f'(n={len(targets)})'
     )
     if args.profile:
         profiler = cProfile.Profile()
 
         def submit_all() -> None:
-            for row in rows:
+            for row in targets:
                 submit(*row)
 
         profiler.runcall(submit_all)

@@ -1,10 +1,13 @@
 """The engine (SQLite in WAL mode or PostgreSQL) and schema migration with Alembic."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / 'migrations'
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another's write lock
@@ -48,13 +51,59 @@ def reachable(engine: Engine) -> bool:
     return True
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (the app does this on every start)."""
+def migrate(engine: Engine, revision: str = 'head') -> None:
+    """Bring the schema to the newest migration (the app does this on every start), all of it or nothing."""
+    with schema_change(engine) as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def alembic_config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        command.upgrade(config, 'head')
+    config.attributes['connection'] = connection
+    return config
+
+
+@contextmanager
+def schema_change(engine: Engine) -> Iterator[Connection]:
+    """A connection for changing the schema, in one transaction that a failure rolls back whole.
+
+    On SQLite two things differ. Alembic's batch mode changes a table by rebuilding it (copy, drop, rename); with
+    foreign keys enforced the drop of a table that others refer to fails, so a portal with customers could not
+    be upgraded (migration 0012, customer.reminders_off). Foreign keys are off while the schema changes and
+    checked, all of them, before the commit. And Python's sqlite3 opens no transaction for DDL (only before
+    INSERT, UPDATE and DELETE), so a failing migration left the ones before it half applied (their ALTERs kept,
+    the version not: the next start failed on a column that already existed). Here the transaction is SQLite's
+    own, BEGIN IMMEDIATE to COMMIT (SQLAlchemy's recipe for pysqlite), on a connection of its own."""
+    if engine.dialect.name != 'sqlite':
+        with engine.begin() as connection:
+            yield connection
+        return
+    own = create_engine(engine.url, connect_args={'timeout': BUSY_SECONDS}, poolclass=NullPool)
+
+    def connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # the driver's own BEGIN and COMMIT off: SQLAlchemy's below
+        dbapi_connection.execute('PRAGMA foreign_keys=OFF')  # takes effect outside a transaction only: here
+        dbapi_connection.execute(f'PRAGMA busy_timeout={BUSY_SECONDS * 1000}')
+
+    event.listen(own, 'connect', connect)
+    event.listen(own, 'begin', lambda connection: connection.exec_driver_sql('BEGIN IMMEDIATE'))
+    try:
+        with own.begin() as connection:
+            before = _version(connection)
+            yield connection
+            if _version(connection) != before:  # a scan of every table: not at each start that changes nothing
+                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+                if broken:
+                    raise RuntimeError(f'the schema change leaves {len(broken)} references without a row: {broken[:5]}')
+    finally:
+        own.dispose()
+
+
+def _version(connection: Connection) -> str | None:
+    if not connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").first():
+        return None
+    return connection.exec_driver_sql('SELECT version_num FROM alembic_version').scalar()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
