@@ -92,6 +92,19 @@ def test_a_migration_that_fails_leaves_the_schema_as_it_was(tmp_path):
     engine.dispose()
 
 
+def test_a_database_left_half_upgraded_by_the_old_migration_goes_on(tmp_path):
+    """Before 03.12.2026 a failed upgrade of an SQLite portal left the version at 0009 and 0010's columns added."""
+    engine = make_engine(f'sqlite:///{tmp_path}/portal.db')
+    migrate(engine, '0009')
+    with engine.begin() as connection:
+        for table, column in (('customer', 'vat_id'), ('customer', 'leitweg_id'), ('bill', 'xml_path')):
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR NOT NULL DEFAULT ''")
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql('SELECT version_num FROM alembic_version').scalar() == head_revision()
+    engine.dispose()
+
+
 def head_revision() -> str:
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))

@@ -16,17 +16,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('vat_id', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False, server_default='')
-        )
-        batch_op.add_column(
-            sa.Column('leitweg_id', sqlmodel.sql.sqltypes.AutoString(length=46), nullable=False, server_default='')
-        )
-    with op.batch_alter_table('bill', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('xml_path', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default='')
-        )
+    # Columns already there are left as they are: until 03.12.2026 an SQLite portal with customers failed at 0012,
+    # and Python's sqlite3 had committed these three ALTERs at once, leaving the version at 0009 with them added
+    # (docs/operations.md, "Upgrade"). Such a database goes on from here.
+    there = {(table, c['name']) for table in ('customer', 'bill') for c in sa.inspect(op.get_bind()).get_columns(table)}
+    columns = {
+        'customer': [('vat_id', 20), ('leitweg_id', 46)],
+        'bill': [('xml_path', 300)],
+    }
+    for table, wanted in columns.items():
+        missing = [(name, length) for name, length in wanted if (table, name) not in there]
+        if not missing:
+            continue
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, length in missing:
+                batch_op.add_column(
+                    sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), nullable=False, server_default='')
+                )
 
 
 def downgrade() -> None:
