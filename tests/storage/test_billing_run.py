@@ -1,14 +1,16 @@
 """The billing run on SQLite and PostgreSQL: bills, numbers, PDFs, resuming, never twice, paperless, corrections."""
 
+import json
 import subprocess
 import threading
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
 
-from domain.billing import from_json
+from domain.billing import from_json, to_json
 from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
@@ -104,6 +106,8 @@ def test_the_vector_bill_is_issued_numbered_and_rendered(engine, config):
     assert (config.documents / bill.pdf_path).stat().st_size < 25 * 1024  # lean fonts, the logo once (was 63 KB)
     document = from_json(bill.details)
     assert document.result.gross == Decimal('1123.60')
+    # stored as asdict would write it (bills stored before 03.12.2026 were), and read back to the same document
+    assert bill.details == json.dumps(asdict(document), default=str, ensure_ascii=False) == to_json(document)
     with Session(engine) as session:  # the next period's installment: 1,123.60 / 12 → 94 €
         plan = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from).desc())).first()
         assert (plan.amount, plan.valid_from) == (94, date(2027, 2, 15))

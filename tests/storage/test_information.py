@@ -2,7 +2,9 @@
 (every 6 months, 3 on request, monthly for remote-read meters), never twice, with an estimated reading said so, a
 PDF without a demand for payment, the inbox entry and a mail; nothing at the year's end (the annual bill)."""
 
+import json
 import subprocess
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -67,6 +69,7 @@ def test_an_online_customer_gets_the_half_year_with_the_pdf_the_inbox_entry_and_
     [entry] = made(engine)
     document = from_json(entry.details)
     assert (entry.through, document.consumption, document.estimated) == (date(2026, 6, 30), 1590, False)
+    assert entry.details == json.dumps(asdict(document), default=str, ensure_ascii=False)  # as written before
     expected = compute_bill(
         Decimal(1590),
         'electricity',
