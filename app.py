@@ -144,7 +144,7 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     background = Background(engine, portal, sender, settings.mail_poll_seconds)
     background.register()
     app.on_shutdown(portal.hashing.close)  # after the background's stop (registered before), which may still hash
-    app.on_shutdown(engine.dispose)
+    app.on_shutdown(lambda: engine.dispose())  # a handler with a parameter would be given the app
     portal.mail_queued = _both(sender.wake.set, background.wake.set)
     ui.run(
         title=portal.profile.name,

@@ -10,6 +10,7 @@ meter's last value again was implausible once days had passed); once today's rea
 
 import argparse
 import cProfile
+import math
 import pstats
 import sys
 import tempfile
@@ -34,16 +35,19 @@ from storage.unit_of_work import SqlUnitOfWork
 CLOCK = SystemClock()
 
 
-def plausible(uow: SqlUnitOfWork, meter_id: int, today: date, profile: UtilityProfile) -> int:
-    """The middle of the plausible range for a reading today (register 1.8.0), before today's own reading."""
+def plausible(uow: SqlUnitOfWork, meter_id: int, today: date, profile: UtilityProfile) -> int | None:
+    """The middle of the plausible range for a reading today (register 1.8.0), before today's own reading; None
+    for a meter without an earlier reading (left out)."""
     meter = uow.session.get_one(Meter, meter_id)
     history = sorted((r.reading_date, r.value) for r in uow.meters.readings(meter_id) if r.obis == '1.8.0')
     history = [(day, value) for day, value in history if day < today]
+    if not history:
+        return None
     last = history[-1][1]
     verdict = judge(history, today, last, meter.pre_decimal_digits, profile.readings, meter.installed_on)
     if verdict.expected_low is None or verdict.expected_high is None:
         return int(last)
-    return int((verdict.expected_low + verdict.expected_high) / 2)
+    return math.ceil((verdict.expected_low + verdict.expected_high) / 2)
 
 
 def main() -> None:
@@ -69,9 +73,10 @@ def main() -> None:
     profile = Settings(profile='stadtwerke-a', demo=True).load_profile()
     today = CLOCK.today()
     with SqlUnitOfWork(engine) as uow:
-        targets = [
+        values = [
             (user, customer, number, plausible(uow, meter, today, profile)) for user, customer, number, meter in rows
         ]
+    targets = [(user, customer, number, value) for user, customer, number, value in values if value is not None]
 
     def submit(user_id: int, customer_id: int, meter_number: str, value: object) -> None:
         context = Context(profile, 'bench-secret-0123456789abcdef0123', 'http://bench', Argon2Hasher(), CLOCK.now())

@@ -59,11 +59,13 @@ class HashingQueue(Backlog):
         self._tickets = itertools.count(1)
         self._told: dict[int, Waiting] = {}  # the queued jobs whose visitors were told a place
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='kp-hashing')
+        self.closed = False
 
     def close(self) -> None:
         """At the portal's shutdown: its threads end (a job not yet started is dropped), so that nothing of this
         portal stays behind in a process that starts another (the tests start and stop the portal hundreds of times;
         each left its threads and, through them, its engine and pages behind)."""
+        self.closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def wait_expected(self) -> float:
@@ -88,6 +90,8 @@ class HashingQueue(Backlog):
     ) -> T:
         """`work` on a hashing thread when its turn comes; not at all if by then `gone()` (the visitor's tab was
         closed while waiting: NiceGUI does not cancel its handler), which raises `VisitorGone`."""
+        if self.closed:  # the portal is shutting down: as at a peak, the visitor is asked to try again shortly
+            raise Busy()
         if self.wait_expected() > self.max_wait:
             self.turn_away(self.waiting)
             raise Busy()

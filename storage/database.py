@@ -1,11 +1,14 @@
 """The engine (SQLite in WAL mode or PostgreSQL) and schema migration with Alembic."""
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
@@ -53,11 +56,16 @@ def reachable(engine: Engine) -> bool:
 
 def migrate(engine: Engine, revision: str = 'head') -> None:
     """Bring the schema to the newest migration (the app does this on every start), all of it or nothing."""
+    if revision == 'head':
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current == ScriptDirectory.from_config(alembic_config(None)).get_current_head():
+            return  # nothing to do: no write lock taken, no table checked
     with schema_change(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
-def alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection | None) -> Config:
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
     config.attributes['connection'] = connection
@@ -74,8 +82,9 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
     checked, all of them, before the commit. And Python's sqlite3 opens no transaction for DDL (only before
     INSERT, UPDATE and DELETE), so a failing migration left the ones before it half applied (their ALTERs kept,
     the version not: the next start failed on a column that already existed). Here the transaction is SQLite's
-    own, BEGIN IMMEDIATE to COMMIT (SQLAlchemy's recipe for pysqlite), on a connection of its own."""
-    if engine.dialect.name != 'sqlite':
+    own, BEGIN IMMEDIATE to COMMIT (SQLAlchemy's recipe for pysqlite), on a connection of its own (an in-memory
+    database, which another connection would not see, keeps the plain way)."""
+    if engine.dialect.name != 'sqlite' or engine.url.database in (None, '', ':memory:'):
         with engine.begin() as connection:
             yield connection
         return
@@ -83,6 +92,7 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
 
     def connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # the driver's own BEGIN and COMMIT off: SQLAlchemy's below
+        dbapi_connection.execute('PRAGMA journal_mode=WAL')  # as the portal's connections (a new file starts here)
         dbapi_connection.execute('PRAGMA foreign_keys=OFF')  # takes effect outside a transaction only: here
         dbapi_connection.execute(f'PRAGMA busy_timeout={BUSY_SECONDS * 1000}')
 
@@ -90,20 +100,21 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
     event.listen(own, 'begin', lambda connection: connection.exec_driver_sql('BEGIN IMMEDIATE'))
     try:
         with own.begin() as connection:
-            before = _version(connection)
+            before = _dangling(connection)
             yield connection
-            if _version(connection) != before:  # a scan of every table: not at each start that changes nothing
-                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
-                if broken:
-                    raise RuntimeError(f'the schema change leaves {len(broken)} references without a row: {broken[:5]}')
+            after = _dangling(connection)
+            new = {key: count for key, count in after.items() if count > before.get(key, 0)}
+            if new:  # rows that had a row to refer to before the change and have none now
+                raise RuntimeError(f'the schema change leaves references without their row (table, parent): {new}')
     finally:
         own.dispose()
 
 
-def _version(connection: Connection) -> str | None:
-    if not connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").first():
-        return None
-    return connection.exec_driver_sql('SELECT version_num FROM alembic_version').scalar()
+def _dangling(connection: Connection) -> Counter[tuple[str, str]]:
+    """SQLite's foreign-key check, counted by table and the table it refers to (rows kept from before the change,
+    e.g. of an import made with foreign keys off, do not stop an upgrade: only new ones do)."""
+    rows = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+    return Counter((row[0], row[2]) for row in rows)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -8,6 +8,7 @@ where a missing PostgreSQL is an error and never a silent skip.
 import gc
 import os
 import shutil
+import threading
 import typing
 import uuid
 from collections.abc import Iterator
@@ -52,7 +53,7 @@ def pytest_collection_finish(session):
 
 
 @pytest.fixture(autouse=True)
-def each_tests_app_is_let_go():
+def each_tests_app_is_let_go(request):
     """Page tests run app.py on NiceGUI's one `app` each time, and FastAPI kept two references to every run: the
     lifespan of the API's router, merged into the app's at each include_router, and a bounded cache (4,096) of the
     endpoints it classified (~200 a test), as typing keeps the API's Annotated[…, Depends(…)]. So each earlier
@@ -65,6 +66,11 @@ def each_tests_app_is_let_go():
     lifespan = app.router.lifespan_context
     yield
     app.router.lifespan_context = lifespan
+    if 'user' in request.fixturenames:  # the portal app.py started has stopped: nothing of it may run on
+        for thread in threading.enumerate():
+            if thread.name.startswith('kp-hashing'):
+                thread.join(2)
+                assert not thread.is_alive(), 'the stopped portal left its hashing threads running'
     for cached in vars(models).values():
         if hasattr(cached, 'cache_clear'):
             cached.cache_clear()
