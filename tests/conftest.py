@@ -81,6 +81,9 @@ def each_tests_app_is_let_go(request):
 def pytest_collection_modifyitems(config, items):
     if os.environ.get('CI') and not PG_URL:
         raise pytest.UsageError('CI run without KUNDENPORTAL_TEST_POSTGRES_URL: PostgreSQL tests must not be skipped')
+    # The longest tests (each starts portal processes, most a Chromium) first: collected last, tests/tuning ran
+    # at the end while the other workers had nothing left to do.
+    items.sort(key=lambda item: not item.nodeid.startswith(('tests/browser/', 'tests/tuning/')))
 
 
 @pytest.fixture(scope='session')
