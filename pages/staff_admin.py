@@ -52,6 +52,7 @@ def _exchange_pages(portal: Portal) -> None:
                 return
             await event.file.save(folder / name)
             received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
+            report.clear()  # the last check was of the files before this one: check again
             run_button.disable()
 
         file_picker(
