@@ -59,7 +59,7 @@ def migrate(engine: Engine, revision: str = 'head') -> None:
     if revision == 'head':
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
-        if current == ScriptDirectory.from_config(alembic_config(None)).get_current_head():
+        if current == head_revision():
             return  # nothing to do: no write lock taken, no table checked
     with schema_change(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
@@ -70,6 +70,11 @@ def alembic_config(connection: Connection | None) -> Config:
     config.set_main_option('script_location', str(MIGRATIONS))
     config.attributes['connection'] = connection
     return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision."""
+    return str(ScriptDirectory.from_config(alembic_config(None)).get_current_head())
 
 
 @contextmanager

@@ -1,16 +1,14 @@
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 import domain.model  # noqa: F401
 from domain.model import AuditEntry, Customer, MeterReading
-from storage.database import MIGRATIONS, alembic_config, make_engine, migrate, schema_change
+from storage.database import alembic_config, head_revision, make_engine, migrate, schema_change
 from tests import clock
 from tests.factories import add_readings, make_customer, make_login
 
@@ -128,12 +126,6 @@ def test_rows_that_had_lost_their_reference_before_do_not_stop_an_upgrade(tmp_pa
     with engine.connect() as connection:
         assert connection.exec_driver_sql('SELECT version_num FROM alembic_version').scalar() == head_revision()
     engine.dispose()
-
-
-def head_revision() -> str:
-    config = Config()
-    config.set_main_option('script_location', str(MIGRATIONS))
-    return str(ScriptDirectory.from_config(config).get_current_head())
 
 
 def test_the_unit_of_work_keeps_nothing_without_commit(uow):
