@@ -18,6 +18,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from domain.clock import SystemClock
 from domain.pdf_fonts import fonts
+from service import tuning
 from storage.bill_run import RunConfig, run
 from storage.database import make_engine, migrate
 from storage.demo import build_demo, has_customers
@@ -129,6 +131,9 @@ def main() -> None:
             flush=True,
         )
     engine.dispose()
+    settings = Settings()
+    setup = partial(tuning.install, settings.tuning, settings.tuning_skipped, tuning.DOCUMENTS)
+    print(f'tuning for PDFs: {", ".join(setup()) or "off"} (KUNDENPORTAL_TUNING, as `kundenportal bill`)', flush=True)
     before = reportlab_rate(args.workers)
     print(
         f'ReportLab alone, one-page PDF with the same font: {before:,.0f} PDFs/s on {args.workers} processes',
@@ -145,7 +150,7 @@ def main() -> None:
         CLOCK.now(),
     )
     with PeakMemory() as memory:
-        summary = run(config, args.workers)
+        summary = run(config, args.workers, worker_setup=setup)
     print(summary.describe().splitlines()[0])
     after = reportlab_rate(args.workers)
     raw = (before + after) / 2

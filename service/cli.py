@@ -4,7 +4,9 @@ settings name, with the same clock."""
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -165,6 +167,20 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
 
 
 def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from service import tuning
+
+    setup = partial(tuning.install, settings.tuning, settings.tuning_skipped, tuning.DOCUMENTS)
+    already = tuning.active()
+    mine = set(setup()) - already
+    try:
+        return _run_bills(engine, settings, args, clock, setup)
+    finally:
+        tuning.uninstall(mine)  # only for a caller that goes on (the tests): the command ends here
+
+
+def _run_bills(
+    engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock, setup: Callable[[], object]
+) -> int:
     from storage.bill_run import RunConfig, correct, run
     from storage.information import run_information
 
@@ -194,7 +210,7 @@ def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: C
             f'{bill.result.balance}); PDF {settings.documents_dir / "bills" / f"{bill.bill_number}.pdf"}'
         )
         return 0
-    summary = run(config, args.workers or None)
+    summary = run(config, args.workers or None, worker_setup=setup)
     print(summary.describe())
     return 0 if not summary.errors else 2
 

@@ -9,7 +9,7 @@ whose PDF is missing are rendered first.
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -171,7 +171,14 @@ def correct(engine: Engine, config: RunConfig, bill_number: str) -> BillDocument
     return bill
 
 
-def run(config: RunConfig, workers: int | None = None, progress: TextIO | None = sys.stderr) -> RunSummary:
+def run(
+    config: RunConfig,
+    workers: int | None = None,
+    progress: TextIO | None = sys.stderr,
+    worker_setup: Callable[[], object] | None = None,
+) -> RunSummary:
+    """Bill the year; `worker_setup` runs first in each worker process (the composition root's tuning for PDFs: a
+    worker started by fork inherits it, one started by spawn or forkserver would not)."""
     started = time.perf_counter()
     engine = make_engine(config.url)
     summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
@@ -192,7 +199,7 @@ def run(config: RunConfig, workers: int | None = None, progress: TextIO | None =
         if config.url in _engines:
             _engines.pop(config.url).dispose()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker_setup) as pool:
             futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, CHUNK)}
             for future in as_completed(futures):
                 summary.add(future.result())

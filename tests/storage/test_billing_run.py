@@ -1,11 +1,14 @@
 """The billing run on SQLite and PostgreSQL: bills, numbers, PDFs, resuming, never twice, paperless, corrections."""
 
 import json
+import os
 import subprocess
 import threading
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
@@ -15,7 +18,9 @@ from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from service import tuning
 from service.cli import main
+from storage import bill_run
 from storage.bill_run import RunConfig, bill_chunk, correct, run
 from storage.settings import Settings
 from tests.clock import travel
@@ -201,6 +206,40 @@ def test_the_cli_bills_in_parallel_and_a_second_run_bills_nobody(engine, databas
     assert len(list((tmp_path / 'data' / 'documents' / 'bills').glob('RE2027*.pdf'))) == 5
     assert main(command) == 0
     assert '0 bills' in capsys.readouterr().out and len(bills(engine)) == 5
+
+
+def _note_worker(folder: Path) -> None:
+    """A billing run's worker setup (module level: the pool pickles it): says which process ran it."""
+    (folder / str(os.getpid())).touch()
+
+
+def test_every_worker_of_the_run_is_set_up_first(engine, config, tmp_path):
+    for _ in range(3):
+        electricity(engine)
+    (tmp_path / 'workers').mkdir()
+    summary = run(config, workers=2, progress=None, worker_setup=partial(_note_worker, tmp_path / 'workers'))
+    assert summary.bills == 3
+    assert {int(p.name) for p in (tmp_path / 'workers').iterdir()} - {os.getpid()}
+
+
+@pytest.mark.parametrize('switch', ['on', 'off'])
+def test_the_cli_sets_up_the_pdf_tuning_for_the_run_and_takes_it_out_after(database_url, tmp_path, monkeypatch, switch):
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
+    monkeypatch.setenv('KUNDENPORTAL_TUNING', switch)
+    seen = {}
+
+    def the_run(config, workers, worker_setup):
+        seen['active'], seen['setup'] = tuning.active(), worker_setup
+        return bill_run.RunSummary()
+
+    monkeypatch.setattr(bill_run, 'run', the_run)
+    assert main(['bill', '--period', '2026', '--workers', '2']) == 0
+    wanted = set(tuning.DOCUMENTS) if switch == 'on' else set()
+    assert seen['active'] == wanted
+    assert tuning.active() == frozenset()
+    assert set(seen['setup']()) == wanted  # what each worker process runs first
+    tuning.uninstall()
 
 
 def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, config):
