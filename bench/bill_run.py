@@ -131,7 +131,7 @@ def main() -> None:
             flush=True,
         )
     engine.dispose()
-    settings = Settings()
+    settings = Settings(profile=args.profile, demo=True)
     setup = partial(tuning.install, settings.tuning, settings.tuning_skipped, tuning.DOCUMENTS)
     print(f'tuning for PDFs: {", ".join(setup()) or "off"} (KUNDENPORTAL_TUNING, as `kundenportal bill`)', flush=True)
     before = reportlab_rate(args.workers)

@@ -5,6 +5,7 @@ Plain values in, plain values out: the billing run, the PDF and the tests all us
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, is_dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -469,9 +470,41 @@ def issue_bill(
 
     `key` (see run_key) is unique: a concurrent run that billed the contract first makes the commit fail, and the
     rollback gives the number back."""
-    series = f'{ctx.profile.bill.number_prefix}{bill.bill_date.year}'
-    number = f'{series}{uow.billing.next_number(series):07d}'
-    issued = replace(bill, bill_number=number)
+    series = _series(ctx, bill)
+    issued = _record(uow, ctx, contract_id, _numbered(bill, series, uow.billing.next_number(series)), key, replaces_id)
+    uow.commit()
+    return issued
+
+
+def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDocument, str]]) -> list[BillDocument]:
+    """The billing run's chunk (contract, computed bill, run key): numbered in one block per series, in the given
+    order, and stored in one transaction, so its bills become visible together before their PDFs are rendered.
+    A concurrent run that billed one of the contracts first fails the whole chunk (the caller then goes bill by
+    bill with `issue_bill`); the rollback gives every number back."""
+    series = [_series(ctx, bill) for _, bill, _ in bills]
+    following = {name: uow.billing.next_number(name, series.count(name)) for name in dict.fromkeys(series)}
+    issued = []
+    for (contract_id, bill, key), name in zip(bills, series, strict=True):
+        issued.append(_record(uow, ctx, contract_id, _numbered(bill, name, following[name]), key, None))
+        following[name] += 1
+    uow.commit()
+    return issued
+
+
+def _series(ctx: Context, bill: BillDocument) -> str:
+    return f'{ctx.profile.bill.number_prefix}{bill.bill_date.year}'
+
+
+def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
+    return replace(bill, bill_number=f'{series}{number:07d}')
+
+
+def _record(
+    uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None
+) -> BillDocument:
+    """The numbered bill's row, its next installment plan, the paperless customer's inbox entry and mail, and the
+    audit entry; not yet committed."""
+    number = bill.bill_number
     contract = uow.billing.contract(contract_id)
     row = Bill(
         bill_number=number,
@@ -484,7 +517,7 @@ def issue_bill(
         pdf_path=f'bills/{number}.pdf',
         xml_path=f'bills/{number}.xml' if bill.einvoice else '',
         run_key=key,
-        details=to_json(issued),
+        details=to_json(bill),
         balance=bill.result.balance,
         due_date=bill.due_date,
         replaces_id=replaces_id,
@@ -502,7 +535,7 @@ def issue_bill(
         )
     customer = uow.customers.get(contract.customer_id)
     if customer is not None and customer.paperless:
-        _notify_paperless(uow, ctx, id_of(customer), row, issued)
+        _notify_paperless(uow, ctx, id_of(customer), row, bill)
     uow.audit(
         AuditEntry(
             at=ctx.now,
@@ -513,8 +546,7 @@ def issue_bill(
             f'balance={bill.result.balance}',
         )
     )
-    uow.commit()
-    return issued
+    return bill
 
 
 def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:

@@ -1,7 +1,8 @@
 """The billing run (`kundenportal bill --period YEAR`): every contract's bill, computed and rendered in parallel.
 
-Work is split into chunks of contracts handed to one process per core. Each bill gets its number and is
-stored in one short transaction (`issue_bill`); its PDF is rendered afterwards from the stored contents.
+Work is split into chunks of contracts handed to one process per core. A chunk's bills are computed from one
+read, get their numbers and are stored in one transaction (`issue_bills`): listed for their customers from then
+on ("Das PDF wird gerade erstellt"); their PDFs are rendered afterwards from the stored contents.
 A crashed run is simply started again: contracts already billed are skipped (unique run key), and bills
 whose PDF is missing are rendered first.
 """
@@ -19,7 +20,16 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.billing import BillDocument, Skipped, correct_bill, from_json, issue_bill, prepare_bill, run_key
+from domain.billing import (
+    BillDocument,
+    Skipped,
+    correct_bill,
+    from_json,
+    issue_bill,
+    issue_bills,
+    prepare_bill,
+    run_key,
+)
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
@@ -94,39 +104,61 @@ def _worker_engine(url: str) -> Engine:
 
 
 def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
-    """Bill these contracts (runs in a worker process)."""
+    """Bill these contracts (runs in a worker process): all computed from one read, numbered and stored in one
+    transaction (visible to their customers at once), then rendered. A chunk that cannot be stored as a whole (a
+    concurrent run billed one of its contracts a moment earlier, or one bill fails) is stored bill by bill."""
     engine = _worker_engine(config.url)
     context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
     summary = RunSummary()
     keys = {contract_id: run_key(contract_id, config.year) for contract_id in contract_ids}
-    with Session(engine) as session:  # a resumed run skips what it made before without computing it again
-        billed = set(session.exec(select(Bill.run_key).where(col(Bill.run_key).in_(list(keys.values())))))
-    for contract_id in contract_ids:
-        if keys[contract_id] in billed:
-            summary.already_billed += 1
-            continue
-        try:
-            with SqlUnitOfWork(engine) as uow:
-                prepared = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
-            if isinstance(prepared, Skipped):
-                summary.errors.append((prepared.contract_number, prepared.reason))
-                continue
-            try:
-                with SqlUnitOfWork(engine) as uow:
-                    issued = issue_bill(uow, context, contract_id, prepared, keys[contract_id])
-            except ConcurrentChange:  # a concurrent run billed it a moment earlier (unique run key)
+    prepared: list[tuple[int, BillDocument, str]] = []
+    with SqlUnitOfWork(engine) as uow:  # a resumed run skips what it made before without computing it again
+        billed = set(uow.session.exec(select(Bill.run_key).where(col(Bill.run_key).in_(list(keys.values())))))
+        for contract_id in contract_ids:
+            if keys[contract_id] in billed:
                 summary.already_billed += 1
                 continue
-            write_pdf(config.profile, issued, config.documents / 'bills' / f'{issued.bill_number}.pdf')
-        except Exception as error:  # one bad contract must not stop the run; it is reported
-            summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+            try:
+                bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
+            except Exception as error:  # one bad contract must not stop the run; it is reported
+                summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+                continue
+            if isinstance(bill, Skipped):
+                summary.errors.append((bill.contract_number, bill.reason))
+            else:
+                prepared.append((contract_id, bill, keys[contract_id]))
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            issued = issue_bills(uow, context, prepared)
+    except Exception:  # each bill again on its own below, where its own error is reported
+        issued = _one_by_one(engine, context, prepared, summary)
+    for bill in issued:
+        try:
+            write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
+        except Exception as error:  # stored and listed; its PDF is made by the next run (rerender_missing)
+            summary.errors.append((bill.contract_number, f'PDF: {type(error).__name__}: {error}'))
             continue
         summary.bills += 1
-        if issued.result.balance < 0:
+        if bill.result.balance < 0:
             summary.credits += 1
-        elif issued.result.balance > 0:
+        elif bill.result.balance > 0:
             summary.back_payments += 1
     return summary
+
+
+def _one_by_one(
+    engine: Engine, context: Context, prepared: list[tuple[int, BillDocument, str]], summary: RunSummary
+) -> list[BillDocument]:
+    issued = []
+    for contract_id, bill, key in prepared:
+        try:
+            with SqlUnitOfWork(engine) as uow:
+                issued.append(issue_bill(uow, context, contract_id, bill, key))
+        except ConcurrentChange:  # a concurrent run billed it a moment earlier (unique run key)
+            summary.already_billed += 1
+        except Exception as error:  # one bad contract must not stop the run; it is reported
+            summary.errors.append((bill.contract_number, f'{type(error).__name__}: {error}'))
+    return issued
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:

@@ -350,13 +350,13 @@ class SqlBilling:
     def contract(self, contract_id: int) -> Contract:
         return self.session.get_one(Contract, contract_id)
 
-    def next_number(self, series: str) -> int:
-        """The series' next number, counted up in this transaction: concurrent runs wait for each other's
-        commit (row lock), and a rolled-back bill gives its number back, so numbers stay gapless."""
+    def next_number(self, series: str, count: int = 1) -> int:
+        """The first of the series' next `count` numbers, counted up in this transaction: concurrent runs wait for
+        each other's commit (row lock), and a rolled-back bill gives its numbers back, so numbers stay gapless."""
         statement = (
             update(BillSeries)
             .where(col(BillSeries.name) == series)
-            .values(last_number=BillSeries.last_number + 1)
+            .values(last_number=BillSeries.last_number + count)
             .returning(col(BillSeries.last_number))
         )
         number = self.session.exec(statement).scalar()
@@ -367,7 +367,7 @@ class SqlBilling:
             except IntegrityError:
                 pass  # another process created the series first
             number = self.session.exec(statement).scalar_one()  # the series exists now
-        return int(number)
+        return int(number) - count + 1
 
     def add_bill(self, bill: Bill) -> None:
         self.session.add(bill)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from domain.billing import from_json, to_json
+from domain.billing import from_json, issue_bill, to_json
 from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
@@ -23,6 +23,7 @@ from service.cli import main
 from storage import bill_run
 from storage.bill_run import RunConfig, bill_chunk, correct, run
 from storage.settings import Settings
+from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login
 
@@ -144,6 +145,46 @@ def test_two_runs_at_once_never_bill_a_contract_twice(engine, config):
     assert sum(r.bills for r in results) == 6 and sum(r.already_billed for r in results) == 6
     numbers = sorted(b.bill_number for b in bills(engine))
     assert numbers == [f'RE2027{n:07d}' for n in range(1, 7)]  # unique and without gaps
+
+
+def test_a_chunk_billed_in_part_by_another_run_meanwhile_is_stored_bill_by_bill(engine, config, monkeypatch):
+    for _ in range(4):
+        electricity(engine)
+    with Session(engine) as session:
+        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    whole = bill_run.issue_bills
+
+    def the_other_run_first(uow, context, prepared):
+        """Between this chunk's computing and its storing, another run bills its third contract."""
+        contract_id, bill, key = prepared[2]
+        with SqlUnitOfWork(engine) as other:
+            issue_bill(other, context, contract_id, bill, key)
+        return whole(uow, context, prepared)
+
+    monkeypatch.setattr(bill_run, 'issue_bills', the_other_run_first)
+    summary = bill_chunk(config, ids)
+    assert (summary.bills, summary.already_billed, summary.errors) == (3, 1, [])
+    stored = {b.contract_id: b.bill_number for b in bills(engine)}
+    assert sorted(stored.values()) == [f'RE2027{n:07d}' for n in range(1, 5)]  # the chunk's block was given back
+    assert stored[ids[2]] == 'RE20270000001'
+    assert {p.stem for p in (config.documents / 'bills').glob('*.pdf')} == set(stored.values()) - {'RE20270000001'}
+
+
+def test_a_chunk_is_stored_at_once_before_its_pdfs_are_made(engine, config, monkeypatch):
+    for _ in range(3):
+        electricity(engine)
+    with Session(engine) as session:
+        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    listed = []
+
+    def render(profile, bill, path):
+        listed.append(len(bills(engine)))  # what the customers' bills pages list while PDFs are being made
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b'%PDF')
+
+    monkeypatch.setattr(bill_run, 'write_pdf', render)
+    assert bill_chunk(config, ids).bills == 3
+    assert listed == [3, 3, 3]
 
 
 def test_a_missing_end_reading_is_estimated_and_said_so(engine, config):
