@@ -175,7 +175,7 @@ def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: C
     try:
         return _run_bills(engine, settings, args, clock, setup)
     finally:
-        tuning.uninstall(mine)  # only for a caller that goes on (the tests): the command ends here
+        tuning.take_out(mine)  # only for a caller that goes on (the tests): the command ends here
 
 
 def _run_bills(

@@ -5,30 +5,38 @@ applies those that fit the installed libraries at start, `uninstall` takes them 
 (docs/operations.md, "Tuning on and off"). The measurements behind each are in docs/operations.md. The billing
 run's processes install only `DOCUMENTS`, the one that concerns them."""
 
+import importlib
 import logging
 from collections.abc import Collection
 
-from service.tuning import collector, element_cycles, image_cache, outbox_wakeups, pings, redirects, socket_rooms
 from service.tuning.guard import Patch, Undo, fits
 
 log = logging.getLogger('kundenportal')
 
-# In the order applied; one that needs another comes after it.
-PATCHES: tuple[Patch, ...] = tuple(
-    module.PATCH for module in (outbox_wakeups, socket_rooms, element_cycles, collector, redirects, pings, image_cache)
-)
-DOCUMENTS = (image_cache.PATCH.name,)  # what rendering PDFs outside the web process (the billing run) uses
+# Each patch by its module's name, in the order applied; one that needs another comes after it. A module is
+# imported only when its patch is wanted: the billing run's processes, which install only `DOCUMENTS`, do not load
+# NiceGUI (36 MB a process).
+NAMES = ('outbox_wakeups', 'socket_rooms', 'element_cycles', 'collector', 'redirects', 'pings', 'image_cache')
+DOCUMENTS = ('image_cache',)  # what rendering PDFs outside the web process (the billing run) uses
 _undo: dict[str, Undo] = {}
+
+
+def patches(names: Collection[str] | None = None) -> tuple[Patch, ...]:
+    """The patches (those named, or all), in the order applied."""
+    chosen = [name for name in NAMES if names is None or name in names]
+    return tuple(importlib.import_module(f'service.tuning.{name}').PATCH for name in chosen)
 
 
 def install(enabled: bool = True, skip: Collection[str] = (), only: Collection[str] | None = None) -> list[str]:
     """Apply every patch (or those named in `only`) that is wanted and fits the installed library; returns the names
     of those now on."""
-    unknown = set(skip) - {patch.name for patch in PATCHES}
+    unknown = set(skip) - set(NAMES)
     if unknown:
         log.warning('KUNDENPORTAL_TUNING_SKIP names no such tuning: %s', ', '.join(sorted(unknown)))
-    for patch in PATCHES:
-        if patch.name in _undo or (only is not None and patch.name not in only) or not wanted(patch, enabled, skip):
+    if not enabled:
+        return list(_undo)
+    for patch in patches(only):
+        if patch.name in _undo or not wanted(patch, enabled, skip):
             continue
         if any(need not in _undo for need in patch.needs):
             log.warning('tuning %r left off: it needs %s', patch.name, ', '.join(patch.needs))
@@ -37,10 +45,16 @@ def install(enabled: bool = True, skip: Collection[str] = (), only: Collection[s
     return list(_undo)
 
 
-def uninstall(only: Collection[str] | None = None) -> None:
-    """Take every applied patch (or those named in `only`) out again, the last applied first."""
+def uninstall() -> None:
+    """Take every applied patch out again, the last applied first (NiceGUI's shutdown handler: no parameter, or
+    NiceGUI would hand it the app)."""
+    take_out(list(_undo))
+
+
+def take_out(names: Collection[str]) -> None:
+    """Take the named patches out again, the last applied first."""
     for name in reversed(list(_undo)):
-        if only is None or name in only:
+        if name in names:
             _undo.pop(name)()
 
 

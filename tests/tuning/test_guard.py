@@ -17,7 +17,7 @@ from storage.settings import Settings
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import log_in
 
-EVERY = {patch.name for patch in tuning.PATCHES}
+EVERY = {patch.name for patch in tuning.patches()}
 
 
 @pytest.fixture
@@ -82,3 +82,8 @@ def assert_nothing_patched() -> None:
     assert gc.get_freeze_count() == 0
     assert (core.sio.eio.ping_interval, core.sio.eio.ping_timeout) == (8, 4)  # NiceGUI's, from the reconnect time
     assert [c for c in Client.instances.values() if c.page.path == '/anmelden/weiter']  # NiceGUI keeps them
+
+
+def test_each_patch_is_found_under_its_name():
+    assert [patch.name for patch in tuning.patches()] == list(tuning.NAMES)
+    assert set(tuning.DOCUMENTS) <= set(tuning.NAMES)
