@@ -421,11 +421,19 @@ def _lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
 LOOKUP_BATCH = 5000  # values in one IN (…): far below SQLite's and PostgreSQL's limits on parameters
 
 
+def _lines(path: Path) -> int:
+    """For the progress bar: the file's lines, counted as bytes rather than decoded (a twentieth of an import)."""
+    lines, last = 0, b'\n'
+    with path.open('rb') as raw:
+        for block in iter(lambda: raw.read(1 << 20), b''):
+            lines, last = lines + block.count(b'\n'), block[-1:]
+    return lines + (last != b'\n')
+
+
 def _chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) -> Iterator[list[tuple[int, Row]]]:
     """The file's rows with their line numbers, `CHUNK` at a time (a wrong header is the file's only error)."""
+    total = max(_lines(path) - 1, 0)
     with path.open(encoding='utf-8-sig', newline='') as handle:
-        total = max(sum(1 for _ in handle) - 1, 0)
-        handle.seek(0)
         reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its
         header = next(reader, [])  # per-row method (a twentieth of an import)
         missing = [c for c in kind.columns if c not in header and c not in kind.optional]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from domain import i18n
 from domain.billing import PricePeriod, compute_bill, price_segments, split_consumption
 from domain.errors import ReadingLower
-from domain.identifiers import is_iban, is_malo_id, malo_check_digit, normalise
+from domain.identifiers import _SEPARATORS, is_iban, is_malo_id, malo_check_digit, normalise, printable
 from domain.installment import installment_for
 from domain.profile import ReadingsRule
 from domain.readings import judge
@@ -32,6 +32,11 @@ def iban(country_digits: str) -> str:
 @given(st.text(alphabet=' -/.\t0123456789ABCabc', max_size=40))
 def test_normalising_an_identifier_twice_changes_nothing(raw):
     assert normalise(normalise(raw)) == normalise(raw)
+
+
+@given(st.text(max_size=220) | st.text(alphabet='0123456789ABCabcäß ', max_size=220))
+def test_the_short_way_for_plain_identifiers_normalises_as_the_long_way(raw):
+    assert normalise(raw) == _SEPARATORS.sub('', printable(raw, 200)).upper()
 
 
 @given(st.from_regex(r'[0-9]{18}', fullmatch=True))

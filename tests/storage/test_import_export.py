@@ -13,7 +13,7 @@ from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
 from storage import importer
 from storage.exporter import export
-from storage.importer import import_folder
+from storage.importer import _lines, import_folder
 
 FILES = {
     'customers.csv': [
@@ -232,6 +232,16 @@ def test_large_files_show_a_progress_bar(engine, tmp_path):
     )
     assert result.ok and result.files[0].created == 1200
     assert '100% 1,200/1,200' in progress.getvalue() and '[####################]' in progress.getvalue()
+
+
+@pytest.mark.parametrize('newline', [b'\n', b'\r\n'])
+@pytest.mark.parametrize('last', [True, False])
+def test_the_progress_bar_counts_every_line_with_or_without_a_last_line_break(tmp_path, newline, last):
+    path = tmp_path / 'customers.csv'
+    path.write_bytes(newline.join([b'customer_number', b'1', b'2', b'3']) + (newline if last else b''))
+    assert _lines(path) == 4
+    path.write_bytes(b'')
+    assert _lines(path) == 0
 
 
 def test_each_imported_file_leaves_an_audit_entry(engine, tmp_path):
