@@ -11,17 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.billing import (
-    BillResult,
-    PricePeriod,
-    RegisterReadings,
-    Skipped,
-    billing_period,
-    compute_bill,
-    estimate_reading,
-    load,
-    to_json,
-)
+from domain.bill_issue import Skipped, billing_period
+from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading
 from domain.errors import NotAllowed
 from domain.i18n import money, t
 from domain.installment import due_dates, projected_consumption
@@ -30,6 +21,7 @@ from domain.model import AuditEntry, BillingInformation, Contract, Customer, Inb
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.readings import REMOTE_KINDS, gas_kwh
+from domain.stored_json import load, to_json
 
 INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely
 ENERGY = ('electricity', 'gas')  # §40b EnWG is the energy law's: not for water (nor district heating)

@@ -20,16 +20,8 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.billing import (
-    BillDocument,
-    Skipped,
-    correct_bill,
-    from_json,
-    issue_bill,
-    issue_bills,
-    prepare_bill,
-    run_key,
-)
+from domain.bill_issue import Skipped, correct_bill, issue_bill, issue_bills, prepare_bill, run_key
+from domain.billing import BillDocument, from_json
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract

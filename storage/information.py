@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from domain.bill_issue import Skipped
 from domain.bill_layout import information_pdf
-from domain.billing import Skipped
 from domain.errors import ConcurrentChange
 from domain.information import from_json, issue, month_end_before
 from domain.model import BillingInformation

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from domain.billing import from_json, issue_bill, to_json
+from domain.bill_issue import issue_bill
+from domain.billing import from_json
 from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from domain.stored_json import to_json
 from service import tuning
 from service.cli import main
 from storage import bill_run

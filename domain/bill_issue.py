@@ -1,0 +1,335 @@
+"""The billing run's use cases (docs/domain.md §5): a contract's bill computed from its readings, prices and
+installments paid (`prepare_bill`), numbered and stored with the next installment plan, the paperless customer's
+inbox entry and mail and the audit entry (`issue_bill`, a chunk at once: `issue_bills`), and replaced by a
+correction (`correct_bill`). The arithmetic is domain/billing.py's."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.billing import (
+    BillDocument,
+    PricePeriod,
+    RegisterReadings,
+    compute_bill,
+    due_date_for,
+    estimate_reading,
+    next_termination,
+    proposal,
+)
+from domain.errors import BillNotCorrectable
+from domain.i18n import money
+from domain.installment import billing_year, due_dates
+from domain.mails import compose
+from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, id_of
+from domain.ports import Context, UnitOfWork
+from domain.readings import gas_kwh
+from domain.stored_json import to_json
+
+
+@dataclass(frozen=True)
+class Skipped:
+    contract_number: str
+    reason: str
+
+
+def billing_period(contract: Contract, year: int) -> tuple[date, date] | None:
+    """The contract's part of the billing year ending in `year` (to its end date for a final bill)."""
+    start, end = billing_year(contract.billing_month, date(year, contract.billing_month, 1))
+    start, end = max(start, contract.start_date), min(end, contract.end_date or end)
+    return (start, end) if start <= end else None
+
+
+def run_key(contract_id: int, year: int) -> str:
+    """What makes a billing run's bill unique: one per contract and billing year (a correction has none)."""
+    return f'{contract_id}:{year}'
+
+
+def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bill_date: date) -> BillDocument | Skipped:
+    """Compute one contract's bill for the billing year (number still empty); nothing is written."""
+    contract = uow.billing.contract(contract_id)
+    period = billing_period(contract, year)
+    if period is None:
+        return Skipped(contract.contract_number, 'kein Lieferzeitraum im Abrechnungsjahr')
+    start, end = period
+    customer = uow.customers.get(contract.customer_id)
+    meters = [m for m in uow.customers.meters([contract_id]) if m.removed_on is None or m.removed_on >= start]
+    if not meters or customer is None:
+        return Skipped(contract.contract_number, 'kein Zähler')
+    meter = meters[0]
+    readings = uow.meters.readings(id_of(meter))
+    registers: list[RegisterReadings] = []
+    previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
+    for obis in meter.registers.split(','):
+        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
+        before = [r for r in own if r.reading_date < start]
+        inside = [r for r in own if start <= r.reading_date <= end]
+        if not before:
+            return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
+        first = before[-1]
+        if inside and inside[-1].reading_date == end:
+            last_date, last_value, last_source = end, inside[-1].value, inside[-1].source
+        elif len(before) >= 2 or inside:
+            basis = ([*before, *inside])[-2:]
+            last_date, last_value, last_source = (
+                end,
+                estimate_reading((basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), end),
+                'estimated',
+            )
+        else:
+            return Skipped(contract.contract_number, f'kein Endstand für Zählwerk {obis} und keine Schätzgrundlage')
+        if last_value < first.value:
+            return Skipped(contract.contract_number, f'Endstand kleiner als Anfangsstand ({obis}): bitte prüfen')
+        registers.append(
+            RegisterReadings(
+                obis,
+                first.reading_date,
+                first.value,
+                first.source,
+                last_date,
+                last_value,
+                last_source,
+                last_value - first.value,
+            )
+        )
+        whole_year = len(before) >= 2 and (before[-1].reading_date - before[-2].reading_date).days >= 300
+        if previous is not None and whole_year:
+            previous += before[-1].value - before[-2].value  # the period before, from its own readings
+        else:
+            previous = None
+    volume = sum((r.consumption for r in registers), Decimal(0))
+    gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
+    consumption = _billed_unit(volume, meter) if gas else volume
+    prices = uow.billing.prices(contract.tariff_code)
+    if not prices:
+        return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
+    periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
+    vat_rate = prices[-1].vat_rate
+    paid = sum(uow.billing.payment_amounts(contract_id, start, end), Decimal(0))
+    try:
+        result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
+    except ValueError as error:
+        return Skipped(contract.contract_number, str(error))
+    plans = uow.billing.plans(contract_id)
+    per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
+    final = contract.end_date is not None and contract.end_date <= end
+    next_start = end + timedelta(days=1)
+    first_due = next(
+        (
+            d
+            for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year)
+            if d >= bill_date + timedelta(days=14)
+        ),
+        None,
+    )
+    unit = 'm³' if contract.commodity == 'water' else 'kWh'
+    buyer = _buyer(uow, customer) if customer.company else {}
+    gap = _seller_gap(ctx, buyer, result.balance) if buyer else ''
+    if gap:  # an e-invoice without what §14 UStG and EN 16931 ask of the seller is not sent: staff fix it, run again
+        return Skipped(contract.contract_number, gap)
+    return BillDocument(
+        bill_number='',
+        bill_date=bill_date,
+        kind='final' if final else 'annual',
+        replaces='',
+        customer_number=customer.customer_number,
+        customer_name=customer.display_name,
+        customer_address=customer.postal_lines,
+        contract_number=contract.contract_number,
+        commodity=contract.commodity,
+        tariff_code=contract.tariff_code,
+        contract_start=contract.start_date,
+        contract_end=contract.end_date,
+        notice_period_weeks=contract.notice_period_weeks,
+        next_termination=None
+        if final
+        else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
+        malo_id=contract.malo_id,
+        supply_address=customer.address,
+        meter_number=meter.meter_number,
+        period_start=start,
+        period_end=end,
+        registers=tuple(registers),
+        z_number=meter.z_number if gas else None,
+        calorific_value=meter.calorific_value if gas else None,
+        consumption=consumption,
+        unit=unit,
+        result=result,
+        vat_rate=vat_rate,
+        due_date=due_date_for(bill_date),
+        previous_consumption=_billed_unit(previous, meter) if gas and previous is not None else previous,
+        group_average=ctx.profile.bill.group_average.get(contract.commodity),
+        next_installment=None if final else proposal(result, per_year, ctx.profile.installment.rounding),
+        next_installment_per_year=per_year,
+        next_installment_first_due=None if final else first_due,
+        next_installment_due_day=due_day,
+        **buyer,
+    )
+
+
+def _buyer(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
+    """What a business customer's e-invoice says of the buyer and how the bill is paid (docs/domain.md §9)."""
+    customer_id = id_of(customer)
+    account = uow.data.bank_account(customer_id)
+    mandate = account is not None and account.mandate_granted_at is not None and account.mandate_revoked_at is None
+    return {
+        'einvoice': 'xrechnung' if customer.leitweg_id else 'factur-x',
+        'buyer_vat_id': customer.vat_id,
+        'buyer_leitweg_id': customer.leitweg_id,
+        'buyer_email': uow.users.owner_email(customer_id) or customer.email,
+        'mandate_reference': account.mandate_reference if account is not None and mandate else '',
+        'customer_iban': account.iban if account is not None else '',
+    }
+
+
+def _seller_gap(ctx: Context, buyer: dict[str, str], balance: Decimal) -> str:
+    seller = ctx.profile.seller
+    if not seller.vat_id and not seller.tax_number:
+        return 'E-Rechnung: USt-IdNr. oder Steuernummer des Versorgers fehlt (Verwaltung → Einstellungen)'
+    if balance >= 0 and not buyer['mandate_reference'] and not seller.iban:
+        return 'E-Rechnung: IBAN des Versorgers für die Überweisung fehlt (Verwaltung → Einstellungen)'
+    return ''
+
+
+def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:
+    """Gas in kWh; only for a gas meter with both factors (`gas` in prepare_bill)."""
+    assert meter.z_number is not None and meter.calorific_value is not None
+    return gas_kwh(volume, meter.z_number, meter.calorific_value)
+
+
+def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: date) -> BillDocument:
+    """Replace a bill (e.g. after a corrected reading) by a new one with a new number; both are kept."""
+    old = uow.billing.bill_by_number(bill_number)
+    if old is None or not old.details:  # imported bills are corrected by the billing system that made them
+        raise BillNotCorrectable()
+    if uow.billing.replacement_of(id_of(old)) is not None:
+        raise BillNotCorrectable()
+    prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
+    if isinstance(prepared, Skipped):
+        raise BillNotCorrectable()
+    return issue_bill(
+        uow,
+        ctx,
+        old.contract_id,
+        replace(prepared, kind='correction', replaces=old.bill_number),
+        key=None,
+        replaces_id=old.id,
+    )
+
+
+def issue_bill(
+    uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None = None
+) -> BillDocument:
+    """Give the bill its number and store it with the next installment plan, in one transaction.
+
+    `key` (see run_key) is unique: a concurrent run that billed the contract first makes the commit fail, and the
+    rollback gives the number back."""
+    series = _series(ctx, bill)
+    issued = _record(uow, ctx, contract_id, _numbered(bill, series, uow.billing.next_number(series)), key, replaces_id)
+    uow.commit()
+    return issued
+
+
+def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDocument, str]]) -> list[BillDocument]:
+    """The billing run's chunk (contract, computed bill, run key): numbered in one block per series, in the given
+    order, and stored in one transaction, so its bills become visible together before their PDFs are rendered.
+    A concurrent run that billed one of the contracts first fails the whole chunk (the caller then goes bill by
+    bill with `issue_bill`); the rollback gives every number back."""
+    series = [_series(ctx, bill) for _, bill, _ in bills]
+    following = {name: uow.billing.next_number(name, series.count(name)) for name in dict.fromkeys(series)}
+    issued = []
+    for (contract_id, bill, key), name in zip(bills, series, strict=True):
+        issued.append(_record(uow, ctx, contract_id, _numbered(bill, name, following[name]), key, None))
+        following[name] += 1
+    uow.commit()
+    return issued
+
+
+def _series(ctx: Context, bill: BillDocument) -> str:
+    return f'{ctx.profile.bill.number_prefix}{bill.bill_date.year}'
+
+
+def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
+    return replace(bill, bill_number=f'{series}{number:07d}')
+
+
+def _record(
+    uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None
+) -> BillDocument:
+    """The numbered bill's row, its next installment plan, the paperless customer's inbox entry and mail, and the
+    audit entry; not yet committed."""
+    number = bill.bill_number
+    contract = uow.billing.contract(contract_id)
+    row = Bill(
+        bill_number=number,
+        contract_id=contract_id,
+        bill_date=bill.bill_date,
+        period_start=bill.period_start,
+        period_end=bill.period_end,
+        kind=bill.kind,
+        amount_gross=bill.result.gross,
+        pdf_path=f'bills/{number}.pdf',
+        xml_path=f'bills/{number}.xml' if bill.einvoice else '',
+        run_key=key,
+        details=to_json(bill),
+        balance=bill.result.balance,
+        due_date=bill.due_date,
+        replaces_id=replaces_id,
+    )
+    uow.billing.add_bill(row)
+    if bill.next_installment is not None and bill.next_installment_first_due is not None:
+        uow.billing.set_plan(
+            InstallmentPlan(
+                contract_id=contract_id,
+                valid_from=bill.next_installment_first_due,
+                amount=bill.next_installment,
+                due_day=bill.next_installment_due_day,
+                per_year=bill.next_installment_per_year,
+            )
+        )
+    customer = uow.customers.get(contract.customer_id)
+    if customer is not None and customer.paperless:
+        _notify_paperless(uow, ctx, id_of(customer), row, bill)
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor='system',
+            action='bill_issued',
+            customer_id=contract.customer_id,
+            details=f'bill={number} contract={contract.contract_number} gross={bill.result.gross} '
+            f'balance={bill.result.balance}',
+        )
+    )
+    return bill
+
+
+def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:
+    """Paperless customers find the bill in their inbox; the mail says where, without the PDF attached."""
+    what = 'Guthaben' if bill.result.balance < 0 else 'Nachzahlung'
+    uow.data.save(
+        InboxMessage(
+            customer_id=customer_id,
+            created_at=ctx.now,
+            kind='bill',
+            bill_id=row.id,
+            subject=f'Ihre Rechnung {bill.bill_number}',
+            body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
+            f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
+            f'„Rechnungen“ als PDF.',
+        )
+    )
+    email = uow.users.owner_email(customer_id)
+    if email is not None:
+        uow.queue_mail(
+            compose(
+                ctx,
+                email,
+                'bill_ready',
+                number=bill.bill_number,
+                amount=money(abs(bill.result.balance)),
+                what=what,
+                link=f'{ctx.base_url}/rechnungen',
+            ),
+            ctx.now,
+        )
