@@ -25,7 +25,9 @@ def printable(raw: str, limit: int = 10_000) -> str:
 
 def normalise(raw: str) -> str:
     """Strip spaces, dots, dashes and slashes and upper-case letters: ' 1 ebz-01 ' → '1EBZ01'."""
-    if len(raw) <= 200 and raw.isascii() and raw.isalnum():  # nothing to strip (most values; an import has millions)
+    if (
+        raw and len(raw) <= 200 and raw.isascii() and raw.isalnum()
+    ):  # nothing to strip (most values; an import has millions)
         return raw.upper()
     return _SEPARATORS.sub('', printable(raw, 200)).upper()
 

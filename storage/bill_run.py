@@ -47,7 +47,7 @@ class RunSummary:
     seconds: float = 0.0
 
     def add(self, other: 'RunSummary') -> None:
-        for name in ('bills', 'credits', 'back_payments', 'already_billed'):
+        for name in ('bills', 'credits', 'back_payments', 'already_billed', 'rerendered'):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
@@ -114,6 +114,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
                 bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
             except Exception as error:  # one bad contract must not stop the run; it is reported
                 summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+                uow.session.rollback()  # PostgreSQL refuses every later statement of a transaction that failed
                 continue
             if isinstance(bill, Skipped):
                 summary.errors.append((bill.contract_number, bill.reason))
@@ -124,6 +125,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
             issued = issue_bills(uow, context, prepared)
     except Exception:  # each bill again on its own below, where its own error is reported
         issued = _one_by_one(engine, context, prepared, summary)
+        summary.rerendered += _render_missing(engine, config, [key for _, _, key in prepared], issued)
     for bill in issued:
         try:
             write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
@@ -136,6 +138,22 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
         elif bill.result.balance > 0:
             summary.back_payments += 1
     return summary
+
+
+def _render_missing(engine: Engine, config: RunConfig, keys: list[str], issued: list[BillDocument]) -> int:
+    """After a chunk that failed as a whole: its bills found stored by another run, or by this one if the failure
+    hid a commit that went through (a connection lost during COMMIT), are rendered here if their PDF is missing."""
+    mine = {bill.bill_number for bill in issued}
+    with Session(engine) as session:
+        rows = session.exec(select(Bill.bill_number, Bill.pdf_path, Bill.details).where(col(Bill.run_key).in_(keys)))
+        missing = [(path, details) for number, path, details in rows if number not in mine and details]
+    count = 0
+    for pdf_path, details in missing:
+        path = config.documents / pdf_path
+        if not path.exists():
+            write_pdf(config.profile, from_json(details), path)
+            count += 1
+    return count
 
 
 def _one_by_one(

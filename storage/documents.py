@@ -4,6 +4,7 @@ by input, and every path checked to stay inside that folder, on the way in and o
 import os
 import shutil
 import tempfile
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,10 +26,10 @@ def inside(documents: Path, relative: str) -> Path:
 
 def store(documents: Path, relative: str, content: bytes) -> Path:
     """Write atomically (a crash leaves no half file) at a name the portal chose; the partial file is this process's
-    own (another instance may write the same document at the same time)."""
+    own (another instance, or another thread, may write the same document at the same time)."""
     target = inside(documents, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f'{target.suffix}.{os.getpid()}.part')
+    partial = target.with_suffix(f'{target.suffix}.{os.getpid()}-{threading.get_ident()}.part')
     partial.write_bytes(content)
     partial.replace(target)
     return target

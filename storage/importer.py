@@ -423,11 +423,13 @@ LOOKUP_BATCH = 5000  # values in one IN (…): far below SQLite's and PostgreSQL
 
 def _lines(path: Path) -> int:
     """For the progress bar: the file's lines, counted as bytes rather than decoded (a twentieth of an import)."""
-    lines, last = 0, b'\n'
+    newlines, returns, last = 0, 0, b'\n'
     with path.open('rb') as raw:
         for block in iter(lambda: raw.read(1 << 20), b''):
-            lines, last = lines + block.count(b'\n'), block[-1:]
-    return lines + (last != b'\n')
+            newlines, returns, last = newlines + block.count(b'\n'), returns + block.count(b'\r'), block[-1:]
+    if not newlines:  # lines ended by a carriage return alone (old Mac files), as the CSV reader takes them
+        return returns + (last not in b'\r\n')
+    return newlines + (last != b'\n')
 
 
 def _chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) -> Iterator[list[tuple[int, Row]]]:

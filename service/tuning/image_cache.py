@@ -12,6 +12,7 @@ object (the soft mask) tied to its first document. The PDF is the same byte for 
 
 import os
 from collections import OrderedDict
+from contextlib import suppress
 from typing import Any
 
 from reportlab.pdfbase import pdfdoc
@@ -42,7 +43,8 @@ def apply() -> Undo:
         if kept is not None:
             vars(self).update(kept)
             self.name = name
-            _kept.move_to_end(key)  # type: ignore[arg-type]  # key is set when something was kept
+            with suppress(KeyError):  # another thread of the web process may have let it go meanwhile
+                _kept.move_to_end(key)  # type: ignore[arg-type]  # key is set when something was kept
             stats['reused'] += 1
             return
         original(self, name, source, mask)

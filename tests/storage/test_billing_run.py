@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from domain.bill_issue import issue_bill
 from domain.billing import from_json
 from domain.clock import BERLIN
-from domain.errors import BillNotCorrectable
+from domain.errors import BillNotCorrectable, StorageUnavailable
 from domain.i18n import money
 from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
 from domain.stored_json import to_json
@@ -169,7 +170,42 @@ def test_a_chunk_billed_in_part_by_another_run_meanwhile_is_stored_bill_by_bill(
     stored = {b.contract_id: b.bill_number for b in bills(engine)}
     assert sorted(stored.values()) == [f'RE2027{n:07d}' for n in range(1, 5)]  # the chunk's block was given back
     assert stored[ids[2]] == 'RE20270000001'
-    assert {p.stem for p in (config.documents / 'bills').glob('*.pdf')} == set(stored.values()) - {'RE20270000001'}
+    assert summary.rerendered == 1  # the other run's bill had no PDF yet (here it never renders)
+    assert {p.stem for p in (config.documents / 'bills').glob('*.pdf')} == set(stored.values())
+
+
+def test_a_chunk_whose_commit_went_through_unseen_is_rendered_all_the_same(engine, config, monkeypatch):
+    for _ in range(3):
+        electricity(engine)
+    with Session(engine) as session:
+        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    whole = bill_run.issue_bills
+
+    def lost_after_commit(uow, context, prepared):
+        whole(uow, context, prepared)
+        raise StorageUnavailable()  # the connection went during COMMIT: the server has the bills all the same
+
+    monkeypatch.setattr(bill_run, 'issue_bills', lost_after_commit)
+    summary = bill_chunk(config, ids)
+    assert (summary.bills, summary.already_billed, summary.rerendered, summary.errors) == (0, 3, 3, [])
+    assert {p.stem for p in (config.documents / 'bills').glob('*.pdf')} == {b.bill_number for b in bills(engine)}
+
+
+def test_a_contract_whose_computing_fails_in_the_database_leaves_the_chunk_s_others_billed(engine, config, monkeypatch):
+    for _ in range(3):
+        electricity(engine)
+    with Session(engine) as session:
+        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    computed = bill_run.prepare_bill
+
+    def failing_for_the_first(uow, context, contract_id, *args):
+        if contract_id == ids[0]:
+            uow.session.execute(text('SELECT * FROM no_such_table'))  # PostgreSQL aborts the transaction
+        return computed(uow, context, contract_id, *args)
+
+    monkeypatch.setattr(bill_run, 'prepare_bill', failing_for_the_first)
+    summary = bill_chunk(config, ids)
+    assert summary.bills == 2 and [number for number, _ in summary.errors] == [f'Vertrag-ID {ids[0]}']
 
 
 def test_a_chunk_is_stored_at_once_before_its_pdfs_are_made(engine, config, monkeypatch):

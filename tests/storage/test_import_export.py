@@ -234,7 +234,7 @@ def test_large_files_show_a_progress_bar(engine, tmp_path):
     assert '100% 1,200/1,200' in progress.getvalue() and '[####################]' in progress.getvalue()
 
 
-@pytest.mark.parametrize('newline', [b'\n', b'\r\n'])
+@pytest.mark.parametrize('newline', [b'\n', b'\r\n', b'\r'])
 @pytest.mark.parametrize('last', [True, False])
 def test_the_progress_bar_counts_every_line_with_or_without_a_last_line_break(tmp_path, newline, last):
     path = tmp_path / 'customers.csv'
