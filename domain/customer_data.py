@@ -1,18 +1,17 @@
-"""Kundendaten: contact data, paperless billing, bank account and SEPA mandate; inbox and contact form;
-the customer's data export (GDPR Art. 15/20).
+"""Kundendaten: contact data, paperless billing, bank account and SEPA mandate (the inbox and contact form are in
+domain/inbox.py, the data export in domain/data_export.py).
 
 Every change is confirmed by mail to the login address, audited (the audit is what the billing system's
 "changes" export reads), and saved whole or not at all.
 """
 
-import io
 import json
 import re
-import zipfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from domain.accounts import check_current_password
+from domain.customer_access import active_login, audit_change, login_email, owned_customer, required_text
 from domain.errors import (
     EmailInvalid,
     FieldRequired,
@@ -21,15 +20,12 @@ from domain.errors import (
     NothingChanged,
     PhoneInvalid,
     PostalCodeInvalid,
-    TooLong,
 )
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, PortalUser, id_of
-from domain.overview import CustomerChoice, customer_choices, ensure_owner
+from domain.model import BankAccount
 from domain.ports import Context, UnitOfWork
 from domain.running import hashing
-from domain.spreadsheet import csv_text
 
 # German bank codes (BLZ, IBAN positions 5–12) of banks we can name; others are shown without a name.
 BANKS = {
@@ -55,7 +51,6 @@ BANKS = {
     '41050095': 'Sparkasse Hamm',
     '12345678': 'Musterbank',
 }
-TOPICS = ('Zählerstand', 'Abschlag', 'Rechnung', 'Umzug', 'Bankverbindung', 'Löschung meines Zugangs', 'Sonstiges')
 _POSTAL_CODE = re.compile(r'^\d{5}$')
 _PHONE = re.compile(r'^\+?[\d\s/()\-]{6,30}$')
 
@@ -63,50 +58,6 @@ _PHONE = re.compile(r'^\+?[\d\s/()\-]{6,30}$')
 def bank_name(iban: str) -> str:
     value = normalise(iban)
     return BANKS.get(value[4:12], '') if value.startswith('DE') and len(value) == 22 else ''
-
-
-def _require(value: str, field: str, label: str, limit: int) -> str:
-    value = (value or '').strip()
-    if not value:
-        raise FieldRequired(field, label=label)
-    if len(value) > limit:
-        raise TooLong(field, max=limit)
-    return value
-
-
-def _customer(uow: UnitOfWork, user_id: int, customer_id: int) -> Customer:
-    ensure_owner(uow, user_id, customer_id)
-    customer = uow.customers.get(customer_id)
-    if customer is None:
-        raise NotAllowed()
-    return customer
-
-
-def _login(uow: UnitOfWork, user_id: int) -> PortalUser:
-    user = uow.users.get(user_id)
-    if user is None or user.state != 'active':
-        raise NotAllowed()
-    return user
-
-
-def _login_email(uow: UnitOfWork, user_id: int) -> str:
-    user = uow.users.get(user_id)
-    if user is None:
-        raise NotAllowed()
-    return user.email
-
-
-def _audit(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, action: str, details: str) -> None:
-    uow.audit(
-        AuditEntry(
-            at=ctx.now,
-            actor=f'user:{user_id}',
-            action=action,
-            customer_id=customer_id,
-            details=details[:2000],
-            address=ctx.address,
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -121,18 +72,18 @@ class ContactData:
 
 
 def contact_data(uow: UnitOfWork, user_id: int, customer_id: int) -> ContactData:
-    c = _customer(uow, user_id, customer_id)
+    c = owned_customer(uow, user_id, customer_id)
     return ContactData(c.street, c.house_number, c.postal_code, c.city, c.phone, c.email, c.paperless)
 
 
 def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, new: ContactData) -> ContactData:
     """Validate everything first, then change the customer's contact data and paperless consent together."""
-    customer = _customer(uow, user_id, customer_id)
+    customer = owned_customer(uow, user_id, customer_id)
     checked = ContactData(
-        street=_require(new.street, 'street', 'Straße', 200),
-        house_number=_require(new.house_number, 'house_number', 'Hausnummer', 20),
+        street=required_text(new.street, 'street', 'Straße', 200),
+        house_number=required_text(new.house_number, 'house_number', 'Hausnummer', 20),
         postal_code=new.postal_code.strip(),
-        city=_require(new.city, 'city', 'Ort', 100),
+        city=required_text(new.city, 'city', 'Ort', 100),
         phone=new.phone.strip(),
         email=normalise_email(new.email),
         paperless=bool(new.paperless),
@@ -150,7 +101,7 @@ def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     for key, (_, value) in changes.items():
         setattr(customer, key, value)
     uow.data.save(customer)
-    _audit(
+    audit_change(
         uow,
         ctx,
         user_id,
@@ -159,12 +110,12 @@ def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
         ' '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, (_, v) in changes.items()),
     )
     if 'paperless' in changes:
-        _audit(uow, ctx, user_id, customer_id, 'paperless_' + ('on' if checked.paperless else 'off'), '')
+        audit_change(uow, ctx, user_id, customer_id, 'paperless_' + ('on' if checked.paperless else 'off'), '')
     lines = [f'{_LABELS[k]}: {_shown(v)}' for k, (_, v) in changes.items()]
     uow.queue_mail(
         compose(
             ctx,
-            _login_email(uow, user_id),
+            login_email(uow, user_id),
             'contact_data_changed',
             customer_number=customer.customer_number,
             changes='\n'.join(lines),
@@ -203,7 +154,7 @@ class BankView:
 
 
 def bank_view(uow: UnitOfWork, user_id: int, customer_id: int) -> BankView | None:
-    _customer(uow, user_id, customer_id)
+    owned_customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     if account is None:
         return None
@@ -236,14 +187,14 @@ def change_bank_account(
 ) -> BankView:
     """A new account (and mandate) only with the current password: money must not be redirected by whoever finds
     a session open."""
-    customer = _customer(uow, user_id, customer_id)
-    holder = _require(holder, 'holder', 'Kontoinhaber', 70)
+    customer = owned_customer(uow, user_id, customer_id)
+    holder = required_text(holder, 'holder', 'Kontoinhaber', 70)
     value = normalise(iban)
     if not value:
         raise FieldRequired('iban', label='IBAN')
     if not is_iban(value):
         raise IbanInvalid()
-    check_current_password(uow, ctx, _login(uow, user_id), current_password)
+    check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
     if old is not None:
         old.superseded_at = ctx.now
@@ -259,7 +210,7 @@ def change_bank_account(
         mandate_granted_at=ctx.now if mandate else None,
     )
     uow.data.save(account)
-    _audit(
+    audit_change(
         uow,
         ctx,
         user_id,
@@ -270,7 +221,7 @@ def change_bank_account(
     uow.queue_mail(
         compose(
             ctx,
-            _login_email(uow, user_id),
+            login_email(uow, user_id),
             'bank_changed' if mandate else 'bank_changed_no_mandate',
             customer_number=customer.customer_number,
             holder=holder,
@@ -288,18 +239,18 @@ def change_bank_account(
 
 @hashing
 def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, current_password: str) -> None:
-    customer = _customer(uow, user_id, customer_id)
+    customer = owned_customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
         raise NotAllowed()
-    check_current_password(uow, ctx, _login(uow, user_id), current_password)
+    check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     account.mandate_revoked_at = ctx.now
     uow.data.save(account)
-    _audit(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')
+    audit_change(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')
     uow.queue_mail(
         compose(
             ctx,
-            _login_email(uow, user_id),
+            login_email(uow, user_id),
             'mandate_revoked',
             customer_number=customer.customer_number,
             reference=account.mandate_reference,
@@ -327,7 +278,7 @@ class MandateForm:
 
 def mandate_form(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> MandateForm:
     """Prefilled for paper: the current account if there is one (IBAN in full, it is the customer's own)."""
-    customer = _customer(uow, user_id, customer_id)
+    customer = owned_customer(uow, user_id, customer_id)
     account = uow.data.bank_account(customer_id)
     p = ctx.profile
     return MandateForm(
@@ -344,180 +295,3 @@ def mandate_form(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
         bank_name(account.iban) if account else '',
         customer.customer_number,
     )
-
-
-@dataclass(frozen=True)
-class InboxEntry:
-    id: int
-    created_at: datetime
-    kind: str
-    subject: str
-    body: str
-    unread: bool
-    has_document: bool = False
-
-
-def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
-    _customer(uow, user_id, customer_id)
-    return [
-        InboxEntry(
-            id_of(m),
-            m.created_at,
-            m.kind,
-            m.subject,
-            m.body,
-            m.read_at is None,
-            bool(m.document_path),
-        )
-        for m in uow.data.inbox(customer_id)
-    ]
-
-
-def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> str:
-    """The stored document of an inbox message, only for a login linked to its customer."""
-    message = next(
-        (
-            m
-            for customer_id in uow.users.customer_ids(user_id)
-            for m in uow.data.inbox(customer_id)
-            if m.id == message_id
-        ),
-        None,
-    )
-    if message is None or not message.document_path:
-        raise NotAllowed()
-    return message.document_path
-
-
-def unread_count(uow: UnitOfWork, user_id: int) -> int:
-    return uow.data.unread(uow.users.customer_ids(user_id))
-
-
-def page_frame(uow: UnitOfWork, user_id: int) -> tuple[list[CustomerChoice], int]:
-    """What the frame of every page behind the login shows: the customer accounts to switch between, and the
-    number of unread messages."""
-    return customer_choices(uow, user_id), unread_count(uow, user_id)
-
-
-def mark_read(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, message_id: int) -> None:
-    _customer(uow, user_id, customer_id)
-    message = next((m for m in uow.data.inbox(customer_id) if m.id == message_id), None)
-    if message is None:
-        raise NotAllowed()
-    if message.read_at is None:
-        message.read_at = ctx.now
-        uow.data.save(message)
-        _audit(uow, ctx, user_id, customer_id, 'inbox_read', f'message={message_id}')
-        uow.commit()
-
-
-def send_contact_message(
-    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, topic: str, subject: str, message: str
-) -> int:
-    customer = _customer(uow, user_id, customer_id)
-    if topic not in TOPICS:
-        raise FieldRequired('topic', label='Thema')
-    subject = _require(subject, 'subject', 'Betreff', 200)
-    message = _require(message, 'message', 'Nachricht', 5000)
-    row = ContactMessage(
-        customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject, message=message
-    )
-    uow.data.save(row)
-    _audit(uow, ctx, user_id, customer_id, 'contact_message', f'id={row.id} topic={topic}')
-    uow.queue_mail(
-        compose(
-            ctx,
-            _login_email(uow, user_id),
-            'contact_received',
-            subject=subject,
-            topic=topic,
-            customer_number=customer.customer_number,
-            reference=f'K-{row.id:06d}',
-        ),
-        ctx.now,
-    )
-    uow.commit()
-    return id_of(row)
-
-
-def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
-    """Everything the portal holds about this login and its customers (GDPR Art. 15/20), as plain JSON data."""
-    user = uow.users.get(user_id)
-    if user is None:
-        raise NotAllowed()
-    customers = []
-    for customer_id in uow.users.customer_ids(user_id):
-        customer = uow.customers.get(customer_id)
-        if customer is None:
-            continue
-        contracts = uow.customers.contracts(customer_id)
-        meters = uow.customers.meters([id_of(c) for c in contracts])
-        account = uow.data.bank_account(customer_id)
-        customers.append(
-            {
-                'customer': customer.model_dump(exclude={'id'}),
-                'contracts': [c.model_dump(exclude={'id', 'customer_id'}) for c in contracts],
-                'meters': [m.model_dump(exclude={'id', 'contract_id'}) for m in meters],
-                'readings': [
-                    dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
-                    for m in meters
-                    for r in uow.meters.readings(id_of(m))
-                ],
-                'installment_plans': [
-                    dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
-                    for c in contracts
-                    for p in uow.billing.plans(id_of(c))
-                ],
-                'bills': [
-                    b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
-                    for b in uow.billing.bills([id_of(c) for c in contracts])
-                ],
-                'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
-                'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
-                'contact_messages': [
-                    m.model_dump(exclude={'id', 'customer_id', 'user_id'})
-                    for m in uow.data.contact_messages(customer_id)
-                ],
-                'activity': [e.model_dump(exclude={'id', 'customer_id'}) for e in uow.data.audit_entries(customer_id)],
-            }
-        )
-    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='data_exported', address=ctx.address))
-    uow.commit()
-    return {
-        'exported_at': ctx.now,
-        'utility': ctx.profile.name,
-        'login': {
-            'email': user.email,
-            'created_at': user.created_at,
-            'confirmed_at': user.confirmed_at,
-            'last_login_at': user.last_login_at,
-        },
-        'customers': customers,
-    }
-
-
-def export_json(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-
-
-def export_zip(data: dict) -> bytes:
-    """The same data as one `;`-separated CSV file per kind, in a zip."""
-    tables: dict[str, list[dict]] = {'login': [data['login']]}
-    for entry in data['customers']:
-        number = entry['customer']['customer_number']
-        for kind, rows in entry.items():
-            rows = [rows] if isinstance(rows, dict) else rows or []
-            tables.setdefault(kind, []).extend({'customer_number': number, **row} for row in rows)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for kind, rows in tables.items():
-            columns = list(dict.fromkeys(key for row in rows for key in row))
-            cells = ([_csv_value(row.get(column, '')) for column in columns] for row in rows)
-            archive.writestr(f'{kind}.csv', csv_text(columns, cells))
-    return buffer.getvalue()
-
-
-def _csv_value(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return '' if value is None else str(value)

@@ -9,9 +9,9 @@ from nicegui import ui
 
 from domain.cancellation import CancellationForm, Prefill, cancel, prefill
 from domain.contract_requests import Receipt
-from domain.customer_data import page_frame
 from domain.errors import DomainError
 from domain.i18n import day
+from domain.inbox import page_frame
 from pages import session
 from pages.forms import Form, client_address, page_title
 from pages.frame import frame, public_frame

@@ -2,8 +2,8 @@
 
 from nicegui import ui
 
-from domain.customer_data import TOPICS, send_contact_message
 from domain.errors import DomainError
+from domain.inbox import TOPICS, send_contact_message
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t

@@ -2,9 +2,9 @@
 
 from nicegui import app, ui
 
-from domain.customer_data import InboxEntry, inbox, inbox_document, mark_read
 from domain.errors import DomainError
 from domain.i18n import moment
+from domain.inbox import InboxEntry, inbox, inbox_document, mark_read
 from pages import session
 from pages.downloads import owned_document
 from pages.forms import client_address, page_title

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from domain.customer_data import page_frame
+from domain.inbox import page_frame
 from domain.overview import CustomerChoice
 from pages import session
 from pages.frame import frame

@@ -17,7 +17,7 @@ from domain.accounts import (
     second_factor_enabled,
     stop_email_change,
 )
-from domain.customer_data import export_data, export_json, export_zip
+from domain.data_export import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.information import information_page
 from domain.passwords import describe_policy

@@ -8,9 +8,9 @@ from nicegui import run, ui
 from domain import contract_requests, lost_access, requests
 from domain.bills import COPY_KIND, attach_bill_copy
 from domain.clock import BERLIN
-from domain.customer_data import TOPICS
 from domain.errors import DomainError
 from domain.exports import staff_export
+from domain.inbox import TOPICS
 from domain.readings import PHOTO
 from domain.reminders import reminder_list
 from domain.stored import bill_file

@@ -303,7 +303,7 @@ async def test_consumption_per_year_as_chart_and_table(user, db, otto):
 
 
 async def test_my_data_can_be_downloaded_as_json_and_csv(db, otto):
-    from domain.customer_data import export_data, export_json, export_zip
+    from domain.data_export import export_data, export_json, export_zip
     from domain.ports import Context
     from storage.settings import Settings
     from storage.unit_of_work import SqlUnitOfWork

@@ -4,7 +4,7 @@ changed. Pages pass the customer chosen in the session; these tests pass a forei
 import pytest
 from sqlmodel import Session, select
 
-from domain import bills, contracts, customer_data, dashboard, installment, overview, readings
+from domain import bills, contracts, customer_data, dashboard, inbox, installment, overview, readings
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, InboxMessage
 from tests import clock
@@ -32,11 +32,11 @@ USE_CASES = [
     ),
     ('revoke_mandate', lambda u, c, me, foreign: customer_data.revoke_mandate(u, c, me, foreign, PASSWORD)),
     ('mandate_form', lambda u, c, me, foreign: customer_data.mandate_form(u, c, me, foreign)),
-    ('inbox', lambda u, c, me, foreign: customer_data.inbox(u, me, foreign)),
-    ('mark_read', lambda u, c, me, foreign: customer_data.mark_read(u, c, me, foreign, 1)),
+    ('inbox', lambda u, c, me, foreign: inbox.inbox(u, me, foreign)),
+    ('mark_read', lambda u, c, me, foreign: inbox.mark_read(u, c, me, foreign, 1)),
     (
         'send_contact_message',
-        lambda u, c, me, foreign: customer_data.send_contact_message(u, c, me, foreign, 'Sonstiges', 'Betreff', 'Text'),
+        lambda u, c, me, foreign: inbox.send_contact_message(u, c, me, foreign, 'Sonstiges', 'Betreff', 'Text'),
     ),
     ('bill_list', lambda u, c, me, foreign: bills.bill_list(u, c, me, foreign)),
 ]
@@ -83,4 +83,4 @@ def test_foreign_bills_and_inbox_documents_are_never_reached(uow, context, engin
     with uow() as u, pytest.raises(NotAllowed):
         bills.bill_document(u, context(), me, foreign['bill_number'])
     with uow() as u, pytest.raises(NotAllowed):
-        customer_data.inbox_document(u, me, message_id)
+        inbox.inbox_document(u, me, message_id)

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from domain import requests
-from domain.customer_data import send_contact_message
 from domain.errors import FieldRequired, NotAllowed
+from domain.inbox import send_contact_message
 from domain.installment import change_installment, installment_views
 from domain.model import InboxMessage, InstallmentPlan, MeterReading, ReviewItem
 from domain.readings import submit_reading

@@ -1,0 +1,52 @@
+"""What every use case on a customer's own data starts and ends with: the customer, only for a login linked to
+it; the login; a required text field; the audit entry of a change (what the billing system's "changes" export
+reads)."""
+
+from domain.errors import FieldRequired, NotAllowed, TooLong
+from domain.model import AuditEntry, Customer, PortalUser
+from domain.overview import ensure_owner
+from domain.ports import Context, UnitOfWork
+
+
+def required_text(value: str, field: str, label: str, limit: int) -> str:
+    value = (value or '').strip()
+    if not value:
+        raise FieldRequired(field, label=label)
+    if len(value) > limit:
+        raise TooLong(field, max=limit)
+    return value
+
+
+def owned_customer(uow: UnitOfWork, user_id: int, customer_id: int) -> Customer:
+    ensure_owner(uow, user_id, customer_id)
+    customer = uow.customers.get(customer_id)
+    if customer is None:
+        raise NotAllowed()
+    return customer
+
+
+def active_login(uow: UnitOfWork, user_id: int) -> PortalUser:
+    user = uow.users.get(user_id)
+    if user is None or user.state != 'active':
+        raise NotAllowed()
+    return user
+
+
+def login_email(uow: UnitOfWork, user_id: int) -> str:
+    user = uow.users.get(user_id)
+    if user is None:
+        raise NotAllowed()
+    return user.email
+
+
+def audit_change(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, action: str, details: str) -> None:
+    uow.audit(
+        AuditEntry(
+            at=ctx.now,
+            actor=f'user:{user_id}',
+            action=action,
+            customer_id=customer_id,
+            details=details[:2000],
+            address=ctx.address,
+        )
+    )

@@ -1,0 +1,95 @@
+"""The customer's data export (GDPR Art. 15/20): everything the portal holds about a login and its customers, as
+JSON or as one CSV file per kind in a zip."""
+
+import io
+import json
+import zipfile
+from datetime import datetime
+
+from domain.errors import NotAllowed
+from domain.model import AuditEntry, id_of
+from domain.ports import Context, UnitOfWork
+from domain.spreadsheet import csv_text
+
+
+def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
+    """Everything the portal holds about this login and its customers (GDPR Art. 15/20), as plain JSON data."""
+    user = uow.users.get(user_id)
+    if user is None:
+        raise NotAllowed()
+    customers = []
+    for customer_id in uow.users.customer_ids(user_id):
+        customer = uow.customers.get(customer_id)
+        if customer is None:
+            continue
+        contracts = uow.customers.contracts(customer_id)
+        meters = uow.customers.meters([id_of(c) for c in contracts])
+        account = uow.data.bank_account(customer_id)
+        customers.append(
+            {
+                'customer': customer.model_dump(exclude={'id'}),
+                'contracts': [c.model_dump(exclude={'id', 'customer_id'}) for c in contracts],
+                'meters': [m.model_dump(exclude={'id', 'contract_id'}) for m in meters],
+                'readings': [
+                    dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
+                    for m in meters
+                    for r in uow.meters.readings(id_of(m))
+                ],
+                'installment_plans': [
+                    dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)
+                    for c in contracts
+                    for p in uow.billing.plans(id_of(c))
+                ],
+                'bills': [
+                    b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
+                    for b in uow.billing.bills([id_of(c) for c in contracts])
+                ],
+                'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
+                'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
+                'contact_messages': [
+                    m.model_dump(exclude={'id', 'customer_id', 'user_id'})
+                    for m in uow.data.contact_messages(customer_id)
+                ],
+                'activity': [e.model_dump(exclude={'id', 'customer_id'}) for e in uow.data.audit_entries(customer_id)],
+            }
+        )
+    uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='data_exported', address=ctx.address))
+    uow.commit()
+    return {
+        'exported_at': ctx.now,
+        'utility': ctx.profile.name,
+        'login': {
+            'email': user.email,
+            'created_at': user.created_at,
+            'confirmed_at': user.confirmed_at,
+            'last_login_at': user.last_login_at,
+        },
+        'customers': customers,
+    }
+
+
+def export_json(data: dict) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+
+
+def export_zip(data: dict) -> bytes:
+    """The same data as one `;`-separated CSV file per kind, in a zip."""
+    tables: dict[str, list[dict]] = {'login': [data['login']]}
+    for entry in data['customers']:
+        number = entry['customer']['customer_number']
+        for kind, rows in entry.items():
+            rows = [rows] if isinstance(rows, dict) else rows or []
+            tables.setdefault(kind, []).extend({'customer_number': number, **row} for row in rows)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for kind, rows in tables.items():
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            cells = ([_csv_value(row.get(column, '')) for column in columns] for row in rows)
+            archive.writestr(f'{kind}.csv', csv_text(columns, cells))
+    return buffer.getvalue()
+
+
+def _csv_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return '' if value is None else str(value)

@@ -1,0 +1,108 @@
+"""The inbox (messages and documents from the utility) and the contact form; the frame of every page behind the
+login shows the unread count."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.customer_access import audit_change, login_email, owned_customer, required_text
+from domain.errors import FieldRequired, NotAllowed
+from domain.mails import compose
+from domain.model import ContactMessage, id_of
+from domain.overview import CustomerChoice, customer_choices
+from domain.ports import Context, UnitOfWork
+
+TOPICS = ('Zählerstand', 'Abschlag', 'Rechnung', 'Umzug', 'Bankverbindung', 'Löschung meines Zugangs', 'Sonstiges')
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    created_at: datetime
+    kind: str
+    subject: str
+    body: str
+    unread: bool
+    has_document: bool = False
+
+
+def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
+    owned_customer(uow, user_id, customer_id)
+    return [
+        InboxEntry(
+            id_of(m),
+            m.created_at,
+            m.kind,
+            m.subject,
+            m.body,
+            m.read_at is None,
+            bool(m.document_path),
+        )
+        for m in uow.data.inbox(customer_id)
+    ]
+
+
+def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> str:
+    """The stored document of an inbox message, only for a login linked to its customer."""
+    message = next(
+        (
+            m
+            for customer_id in uow.users.customer_ids(user_id)
+            for m in uow.data.inbox(customer_id)
+            if m.id == message_id
+        ),
+        None,
+    )
+    if message is None or not message.document_path:
+        raise NotAllowed()
+    return message.document_path
+
+
+def unread_count(uow: UnitOfWork, user_id: int) -> int:
+    return uow.data.unread(uow.users.customer_ids(user_id))
+
+
+def page_frame(uow: UnitOfWork, user_id: int) -> tuple[list[CustomerChoice], int]:
+    """What the frame of every page behind the login shows: the customer accounts to switch between, and the
+    number of unread messages."""
+    return customer_choices(uow, user_id), unread_count(uow, user_id)
+
+
+def mark_read(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, message_id: int) -> None:
+    owned_customer(uow, user_id, customer_id)
+    message = next((m for m in uow.data.inbox(customer_id) if m.id == message_id), None)
+    if message is None:
+        raise NotAllowed()
+    if message.read_at is None:
+        message.read_at = ctx.now
+        uow.data.save(message)
+        audit_change(uow, ctx, user_id, customer_id, 'inbox_read', f'message={message_id}')
+        uow.commit()
+
+
+def send_contact_message(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, topic: str, subject: str, message: str
+) -> int:
+    customer = owned_customer(uow, user_id, customer_id)
+    if topic not in TOPICS:
+        raise FieldRequired('topic', label='Thema')
+    subject = required_text(subject, 'subject', 'Betreff', 200)
+    message = required_text(message, 'message', 'Nachricht', 5000)
+    row = ContactMessage(
+        customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject, message=message
+    )
+    uow.data.save(row)
+    audit_change(uow, ctx, user_id, customer_id, 'contact_message', f'id={row.id} topic={topic}')
+    uow.queue_mail(
+        compose(
+            ctx,
+            login_email(uow, user_id),
+            'contact_received',
+            subject=subject,
+            topic=topic,
+            customer_number=customer.customer_number,
+            reference=f'K-{row.id:06d}',
+        ),
+        ctx.now,
+    )
+    uow.commit()
+    return id_of(row)
