@@ -120,12 +120,12 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
                 summary.errors.append((bill.contract_number, bill.reason))
             else:
                 prepared.append((contract_id, bill, keys[contract_id]))
+    whole = True
     try:
         with SqlUnitOfWork(engine) as uow:
             issued = issue_bills(uow, context, prepared)
     except Exception:  # each bill again on its own below, where its own error is reported
-        issued = _one_by_one(engine, context, prepared, summary)
-        summary.rerendered += _render_missing(engine, config, [key for _, _, key in prepared], issued)
+        issued, whole = _one_by_one(engine, context, prepared, summary), False
     for bill in issued:
         try:
             write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
@@ -137,23 +137,9 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
             summary.credits += 1
         elif bill.result.balance > 0:
             summary.back_payments += 1
+    if not whole:  # its bills stored by another run, or by this one if the failure hid a COMMIT that went through
+        summary.rerendered += rerender_missing(engine, config.profile, config.documents, [k for _, _, k in prepared])
     return summary
-
-
-def _render_missing(engine: Engine, config: RunConfig, keys: list[str], issued: list[BillDocument]) -> int:
-    """After a chunk that failed as a whole: its bills found stored by another run, or by this one if the failure
-    hid a commit that went through (a connection lost during COMMIT), are rendered here if their PDF is missing."""
-    mine = {bill.bill_number for bill in issued}
-    with Session(engine) as session:
-        rows = session.exec(select(Bill.bill_number, Bill.pdf_path, Bill.details).where(col(Bill.run_key).in_(keys)))
-        missing = [(path, details) for number, path, details in rows if number not in mine and details]
-    count = 0
-    for pdf_path, details in missing:
-        path = config.documents / pdf_path
-        if not path.exists():
-            write_pdf(config.profile, from_json(details), path)
-            count += 1
-    return count
 
 
 def _one_by_one(
@@ -191,11 +177,15 @@ def _progress(out: TextIO | None, done: int, total: int, started: float) -> None
     out.flush()
 
 
-def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path) -> int:
-    """Computed bills (of an interrupted run, or corrections) whose PDF was not yet written."""
+def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path, keys: list[str] | None = None) -> int:
+    """Computed bills (of an interrupted run, or corrections; or only those of these run keys) whose PDF was not
+    yet written."""
     count = 0
+    query = select(Bill.pdf_path, Bill.details).where(col(Bill.details) != '')
+    if keys is not None:
+        query = query.where(col(Bill.run_key).in_(keys))
     with Session(engine) as session:
-        rows = session.exec(select(Bill.pdf_path, Bill.details).where(col(Bill.details) != ''))
+        rows = session.exec(query)
         for pdf_path, details in rows:
             path = documents / pdf_path
             if not path.exists():

@@ -84,6 +84,14 @@ def electricity(engine, start=45210, end=48410, **overrides):
     return customer
 
 
+def new_contracts(engine, count: int) -> list[int]:
+    """`count` contracts of the vector (each its own customer), their ids in order."""
+    for _ in range(count):
+        electricity(engine)
+    with Session(engine) as session:
+        return sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+
+
 def bills(engine):
     with Session(engine) as session:
         return list(session.exec(select(Bill).where(col(Bill.details) != '').order_by(col(Bill.id))))
@@ -151,10 +159,7 @@ def test_two_runs_at_once_never_bill_a_contract_twice(engine, config):
 
 
 def test_a_chunk_billed_in_part_by_another_run_meanwhile_is_stored_bill_by_bill(engine, config, monkeypatch):
-    for _ in range(4):
-        electricity(engine)
-    with Session(engine) as session:
-        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    ids = new_contracts(engine, 4)
     whole = bill_run.issue_bills
 
     def the_other_run_first(uow, context, prepared):
@@ -175,10 +180,7 @@ def test_a_chunk_billed_in_part_by_another_run_meanwhile_is_stored_bill_by_bill(
 
 
 def test_a_chunk_whose_commit_went_through_unseen_is_rendered_all_the_same(engine, config, monkeypatch):
-    for _ in range(3):
-        electricity(engine)
-    with Session(engine) as session:
-        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    ids = new_contracts(engine, 3)
     whole = bill_run.issue_bills
 
     def lost_after_commit(uow, context, prepared):
@@ -192,10 +194,7 @@ def test_a_chunk_whose_commit_went_through_unseen_is_rendered_all_the_same(engin
 
 
 def test_a_contract_whose_computing_fails_in_the_database_leaves_the_chunk_s_others_billed(engine, config, monkeypatch):
-    for _ in range(3):
-        electricity(engine)
-    with Session(engine) as session:
-        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    ids = new_contracts(engine, 3)
     computed = bill_run.prepare_bill
 
     def failing_for_the_first(uow, context, contract_id, *args):
@@ -209,10 +208,7 @@ def test_a_contract_whose_computing_fails_in_the_database_leaves_the_chunk_s_oth
 
 
 def test_a_chunk_is_stored_at_once_before_its_pdfs_are_made(engine, config, monkeypatch):
-    for _ in range(3):
-        electricity(engine)
-    with Session(engine) as session:
-        ids = sorted(i for i in session.exec(select(Contract.id)) if i is not None)
+    ids = new_contracts(engine, 3)
     listed = []
 
     def render(profile, bill, path):
