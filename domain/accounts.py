@@ -48,17 +48,22 @@ class SessionGrant:
 def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str = '') -> SessionGrant:
     """Email and password (or a temporary password from "Passwort vergessen?", once, within 24 hours). Wrong
     passwords slow down their own account+address (growing delays) and, in great numbers, the account from
-    everywhere, except for a browser that has logged in before (`device`, its cookie) with the right password."""
+    everywhere, except for a browser that has logged in before (`device`, its cookie) with the right password.
+
+    The password is checked before anything is written: the holds are only read beforehand (`peek`), so that no
+    lock is held while it is hashed. With a lock taken first, every login on SQLite (one writer at a time) and every
+    login from one address on PostgreSQL (its count's row) waited for the hashing of the one before, as did every
+    other change on SQLite (docs/operations.md, "Login bursts"). Each wrong password is then counted under the
+    lock as before; only guesses hashed at the same moment (at most one per hashing thread of all instances) can
+    still pass a hold that one of them is about to set."""
     email = normalise_email(email)
     if email and '@' not in email:  # an old portal user name, a customer number: decided by the form alone
         raise FormerUserName() if ctx.profile.registration.former_user_names else LoginNeedsEmail()
     pair, account, address = _login_keys(email, ctx.address)
     user = uow.users.by_email(email)
     known = _known_device(uow, ctx, user, device)
-    blocking = [uow.throttles.state(pair), uow.throttles.state(address)]
-    if not known:
-        blocking.append(uow.throttles.state(account))
-    locked = [s for s in blocking if s.is_locked(ctx.now)]
+    held = {key: uow.throttles.peek(key) for key in (pair, address, *(() if known else (account,)))}
+    locked = [s for s in held.values() if s.is_locked(ctx.now)]
     if locked:
         raise TooManyAttempts('password', minutes=max(s.minutes_left(ctx.now) for s in locked))
     known_hash = user.password_hash if user is not None else ctx.hasher.dummy_hash  # same time either way
@@ -70,13 +75,15 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
         raise InvalidCredentials()
     if user.state != 'active':
         raise AccountNotConfirmed()
-    if right and ctx.hasher.needs_rehash(user.password_hash):
+    if right and ctx.hasher.needs_rehash(user.password_hash):  # hashed before the first write, too
         user.password_hash = ctx.hasher.hash(password)
     if temporary is not None:  # used once: now the customer sets a password of their own
         temporary.used_at = ctx.now
         user.must_change_password = True
         uow.audit(_entry(ctx, user, 'temporary_password_used'))
-    uow.throttles.save(pair, throttle.ThrottleState())
+    if held[pair] != throttle.ThrottleState():  # earlier misses of this account from here are forgiven
+        uow.throttles.state(pair)
+        uow.throttles.save(pair, throttle.ThrottleState())
     device = _remember_device(uow, ctx, user, known, device)
     if user.totp_enabled:
         uow.audit(_entry(ctx, user, 'login_password_ok'))
@@ -201,7 +208,7 @@ def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, pass
     account and mandate, second factor, profile removal): a session left open or borrowed must not become a
     takeover, nor a guessing machine: wrong answers count against the same per-account budget as wrong logins."""
     pair, _, _ = _login_keys(user.email, ctx.address)
-    state = uow.throttles.state(pair)
+    state = uow.throttles.peek(pair)  # no lock while hashing, as at the login
     if state.is_locked(ctx.now):
         raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
     if not ctx.hasher.verify(user.password_hash, password):

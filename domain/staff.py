@@ -76,21 +76,22 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
 def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> StaffGrant:
     email = normalise_email(email)
     keys = (f'staff:account:{email}', f'staff:address:{ctx.address}')
-    states = [uow.throttles.state(key) for key in keys]
-    locked = [s for s in states if s.is_locked(ctx.now)]
+    held = [uow.throttles.peek(key) for key in keys]  # only looked at: no lock while hashing (domain.accounts.login)
+    locked = [s for s in held if s.is_locked(ctx.now)]
     if locked:
         raise TooManyAttempts('password', minutes=max(s.minutes_left(ctx.now) for s in locked))
     staff = uow.staff.by_email(email)
     known_hash = staff.password_hash if staff is not None else ctx.hasher.dummy_hash
     if not ctx.hasher.verify(known_hash, password) or staff is None or not staff.active:
-        for key, state, policy in zip(
-            keys, states, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True
-        ):
+        for key, policy in zip(keys, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True):
+            state = uow.throttles.state(key)  # counted under the lock
             state.record_failure(policy, ctx.now)
             uow.throttles.save(key, state)
         uow.commit()
         raise InvalidCredentials()
-    uow.throttles.save(keys[0], throttle.ThrottleState())
+    if held[0] != throttle.ThrottleState():
+        uow.throttles.state(keys[0])
+        uow.throttles.save(keys[0], throttle.ThrottleState())
     _audit(uow, ctx, staff.id or 0, 'staff_password_ok')
     uow.commit()
     return _grant(staff, verified=False)

@@ -235,6 +235,10 @@ class SqlThrottles:
         self.session.refresh(row)
         return ThrottleState(row.failures, row.window_start, row.locked_until)
 
+    def peek(self, key: str) -> ThrottleState:
+        row = self.session.exec(select(Throttle).where(Throttle.key == self._stored(key))).first()
+        return ThrottleState() if row is None else ThrottleState(row.failures, row.window_start, row.locked_until)
+
     def prune(self, before: datetime) -> int:
         """Forget counts nobody has added to since `before` and that hold nothing back any more."""
         stale = (col(Throttle.window_start).is_(None) | (col(Throttle.window_start) < before)) & (

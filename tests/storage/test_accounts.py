@@ -1,5 +1,9 @@
 """Login and account use cases against a real database (SQLite and PostgreSQL)."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -22,9 +26,10 @@ from domain.errors import (
 from domain.identification import Identifiers
 from domain.model import AuditEntry, Customer, PortalUser, UserCustomer
 from domain.overview import customer_choices, customer_overview
+from domain.throttle import ThrottleState
 from storage.hashing import Argon2Hasher
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login
-from tests.storage.conftest import NOW
+from tests.storage.conftest import FAST_HASHER, NOW
 
 NEW = 'Neues-Passwort-42'
 
@@ -110,6 +115,61 @@ def test_one_address_trying_many_accounts_is_locked(login_user, uow, context):
             login(uow, context(), email=f'probe{n}@example.org')
     with pytest.raises(TooManyAttempts):
         login(uow, context())
+
+
+class _HeldHasher:
+    """The tests' hasher, with `verify` held at `gate` (a barrier all hashing logins meet at, or an event the test
+    sets): while it waits, the login is exactly where it spends its time at a peak."""
+
+    def __init__(self, gate, entered: threading.Event | None = None) -> None:
+        self.gate, self.entered = gate, entered
+
+    def __getattr__(self, name):
+        return getattr(FAST_HASHER, name)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        if self.entered is not None:
+            self.entered.set()
+        self.gate.wait(timeout=20)
+        return FAST_HASHER.verify(password_hash, password)
+
+
+def test_no_lock_is_held_while_a_password_is_hashed(login_user, engine, uow, context):
+    """A login from the same address (PostgreSQL: its count's row) and any change at all (SQLite: one writer at a
+    time) go through while another login's password is being hashed."""
+    other = make_login(engine, [make_customer(engine)['id']], email='otto@example.org')
+    entered, release = threading.Event(), threading.Event()
+    held = replace(context(), hasher=_HeldHasher(release, entered))
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(login, uow, held)
+        assert entered.wait(10)
+        started = time.monotonic()
+        assert login(uow, context(), email='otto@example.org').user_id == other['id']
+        assert time.monotonic() - started < 5 and not first.done()
+        release.set()
+        assert first.result(timeout=20).user_id == login_user[1]['id']
+
+
+def test_wrong_passwords_hashed_at_the_same_moment_are_each_counted(login_user, engine, uow, context):
+    meeting = threading.Barrier(3)
+    held = replace(context(), hasher=_HeldHasher(meeting))
+
+    def guess():
+        with pytest.raises(InvalidCredentials):
+            login(uow, held, password='falsch-falsch')
+
+    with ThreadPoolExecutor(3) as pool:
+        for done in [pool.submit(guess) for _ in range(3)]:
+            done.result(timeout=30)
+    with uow() as work:
+        assert work.throttles.peek('login:pair:erika@example.org|192.0.2.1').failures == 3
+        assert work.throttles.peek('login:account:erika@example.org').failures == 3
+    login(uow, context(address='198.51.100.9'))  # the right password, elsewhere: three misses lock nothing
+    with uow() as work:  # nor does a success from another address forgive this address's misses
+        assert work.throttles.peek('login:pair:erika@example.org|192.0.2.1').failures == 3
+    login(uow, context())
+    with uow() as work:
+        assert work.throttles.peek('login:pair:erika@example.org|192.0.2.1') == ThrottleState()
 
 
 def test_an_unconfirmed_login_is_told_to_confirm_only_with_the_right_password(engine, uow, context):
