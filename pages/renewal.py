@@ -6,6 +6,9 @@ session id and hands the login over to the next request in the signed session co
 not changeable: the grant holds only ids and flags), since NiceGUI makes the storage of a new session id at the
 start of a request (and has no public way to make it later). That next request, to the same address, starts the
 session in the new storage and redirects on. Whoever knew the old id holds an empty session.
+
+Both steps are plain routes, not NiceGUI pages: they only read and write the session's storage and redirect, and a
+page would cost each login two NiceGUI clients made and deleted again (docs/operations.md, "Login bursts").
 """
 
 import logging
@@ -23,7 +26,6 @@ from domain.clock import Clock
 from domain.errors import VisitorGone
 from domain.staff import StaffGrant
 from pages import language, session, staff_session
-from service.tuning.redirects import redirect
 
 TICKET_SECONDS = 60
 HANDOVER = 'login_handover'  # in the signed session cookie, between the two requests
@@ -72,8 +74,8 @@ async def log_in(kind: str, attempt: Awaitable[SessionGrant | StaffGrant], clock
 
 
 def create(clock: Clock, https: bool = False) -> None:
-    @ui.page('/anmelden/weiter')
-    async def renew(request: Request, t: str = ''):
+    @app.get('/anmelden/weiter', include_in_schema=False)
+    async def renew(request: Request, t: str = '') -> RedirectResponse:
         handover = request.session.pop(HANDOVER, None)
         if handover is not None:  # the second step: the new session id has its storage now
             if not _valid(handover, t, clock):
@@ -88,6 +90,10 @@ def create(clock: Clock, https: bool = False) -> None:
         token = secrets.token_urlsafe(24)
         request.session[HANDOVER] = {**ticket, 'token': token, 'language': chosen}
         return redirect(f'/anmelden/weiter?t={token}')
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, headers={'Cache-Control': 'no-store'})
 
 
 def _valid(ticket: dict | None, token: str, clock: Clock) -> bool:

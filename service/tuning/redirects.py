@@ -1,7 +1,7 @@
 """A page that only sends the browser on (`redirect`). NiceGUI has made a client for the page all the same, and as
 no browser ever connects to it, it would keep it for a minute, its outbox asking ten times a second whether a
-browser has connected: each login passes such pages, and at a login peak they add up (docs/operations.md). So the
-client is deleted as soon as the redirect has gone out."""
+browser has connected: a customer who follows a mailed link to a page behind the login passes one, and at a login
+peak they add up (docs/operations.md). So the client is deleted as soon as the redirect has gone out."""
 
 from nicegui import context
 from starlette.background import BackgroundTask
