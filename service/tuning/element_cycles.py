@@ -6,17 +6,44 @@ their `_update` when a change is handled, as the first handler as before, instea
 freed by reference counting the moment it is let go. (NiceGUI's nested collections ask their parent for its
 handlers: they get `_update` the same way.)"""
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from nicegui.classes import Classes
-from nicegui.observables import ObservableCollection
+from nicegui.observables import ObservableCollection, ObservableDict, ObservableList
 from nicegui.props import Props
 from nicegui.style import Style
 
 from service.tuning.guard import Patch, Undo
 
 KINDS: tuple[Any, ...] = (Props, Classes, Style)  # patched below, attributes mypy cannot know
+
+
+def _props_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
+    ObservableDict.__init__(self, *args, **kwargs)
+    self._element = weakref.ref(element)
+    self._warnings, self._renames, self._suspend_count = {}, {}, 0
+
+
+def _classes_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
+    ObservableList.__init__(self, *args, **kwargs)
+    self._element = weakref.ref(element)
+    self._suspend_count = 0
+
+
+def _style_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
+    ObservableDict.__init__(self, *args, **kwargs)
+    self._element = weakref.ref(element)
+    self._suspend_count = 0
+
+
+# NiceGUI 3.18's own __init__ of each, without the change handler it passes on (`on_change=self._update`): the
+# collection would store it (the cycle) and check its signature (`helpers.expects_arguments`, `inspect.signature`:
+# three times per element, 8.7 % of the event loop at a login burst, py-spy 03.12.2026), only for the handler to
+# be taken out again. tests/tuning/test_element_cycles.py checks that each makes what NiceGUI's own makes.
+INITS: dict[Any, Callable[..., None]] = {Props: _props_init, Classes: _classes_init, Style: _style_init}
+NICEGUIS = {kind: vars(kind)['__init__'] for kind in KINDS}  # as imported, before any patch
 
 
 def apply() -> Undo:
@@ -26,23 +53,13 @@ def apply() -> Undo:
     def handlers_with_own_update(self: Any) -> list[tuple[Callable, bool]]:
         return [(self._update, False), *base(self)]
 
-    originals = {kind: vars(kind)['__init__'] for kind in KINDS}
-    for kind, make in originals.items():
-
-        def __init__(self, *args, _make=make, **kwargs) -> None:
-            _make(self, *args, **kwargs)
-            self._change_handlers = [
-                (handler, expects)
-                for handler, expects in self._change_handlers
-                if getattr(handler, '__self__', None) is not self
-            ]
-
-        kind.__init__ = __init__
+    for kind in KINDS:
+        kind.__init__ = INITS[kind]
         kind._change_handlers_with_args = property(handlers_with_own_update)
 
     def undo() -> None:
-        for kind, make in originals.items():
-            kind.__init__ = make
+        for kind in KINDS:
+            kind.__init__ = NICEGUIS[kind]
             del kind._change_handlers_with_args
 
     return undo
