@@ -4,7 +4,7 @@ import pytest
 
 
 async def test_every_answer_carries_the_security_headers(user):
-    for path in ('/', '/verwaltung', '/api/v1/openapi.json', '/healthz', '/rechnungen/RE1.pdf'):
+    for path in ('/', '/verwaltung', '/api/v1/openapi.json', '/healthz', '/rechnungen/RE1.pdf', '/anmelden/weiter'):
         answer = await user.http_client.get(path)
         headers = answer.headers
         assert "frame-ancestors 'none'" in headers['content-security-policy'], path
@@ -21,7 +21,7 @@ async def test_the_session_cookie_is_httponly_and_samesite(user):
 
 
 async def test_pages_and_api_answers_are_never_cached_and_the_socket_is_same_origin_only(user):
-    for path in ('/', '/uebersicht', '/api/v1/openapi.json', '/rechnungen/RE1.pdf'):
+    for path in ('/', '/uebersicht', '/api/v1/openapi.json', '/rechnungen/RE1.pdf', '/anmelden/weiter?t=x'):
         headers = (await user.http_client.get(path)).headers
         assert headers['cache-control'] == 'no-store', path
         policy = dict(part.strip().split(' ', 1) for part in headers['content-security-policy'].split(';'))
