@@ -69,6 +69,8 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     known_hash = user.password_hash if user is not None else ctx.hasher.dummy_hash  # same time either way
     right = ctx.hasher.verify(known_hash, password)
     temporary = _temporary_password(uow, ctx, password, user) if not right else None
+    if temporary is not None and not uow.tokens.claim(temporary, ctx.now):  # the same one twice at once
+        temporary = None
     if user is None or not (right or temporary):
         _count_failure(uow, ctx, email)
         uow.commit()
@@ -77,8 +79,7 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
         raise AccountNotConfirmed()
     if right and ctx.hasher.needs_rehash(user.password_hash):  # hashed before the first write, too
         user.password_hash = ctx.hasher.hash(password)
-    if temporary is not None:  # used once: now the customer sets a password of their own
-        temporary.used_at = ctx.now
+    if temporary is not None:  # used once (claimed above): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(_entry(ctx, user, 'temporary_password_used'))
     if held[pair] != throttle.ThrottleState():  # earlier misses of this account from here are forgiven
@@ -258,8 +259,10 @@ def reset_password(uow: UnitOfWork, ctx: Context, plain: str, password: str, rep
     check_password(ctx.profile.password, password, repeat)
     user = uow.users.get(token.user_id)
     assert user is not None
-    token.used_at = ctx.now
-    _set_password(uow, ctx, user, password)
+    hashed = ctx.hasher.hash(password)  # before the first write: no lock is held while hashing
+    if not uow.tokens.claim(token, ctx.now):  # the same link twice at once: only one sets the password
+        raise TokenInvalid()
+    _set_password(uow, ctx, user, password, hashed)
     uow.audit(_entry(ctx, user, 'password_reset'))
     uow.commit()
     return user.email
@@ -355,7 +358,9 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     if uow.users.by_email(token.payload) is not None:
         raise EmailAlreadyRegistered()
     user = _user(uow, token.user_id)
-    old, user.email, token.used_at = user.email, token.payload, ctx.now
+    if not uow.tokens.claim(token, ctx.now):
+        raise TokenInvalid()
+    old, user.email = user.email, token.payload
     user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
     uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)
@@ -442,8 +447,8 @@ def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
     uow.queue_mail(compose(ctx, user.email, 'reset', link=f'{ctx.base_url}/passwort-neu/{plain}', days=days), ctx.now)
 
 
-def _set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
-    user.password_hash = ctx.hasher.hash(password)
+def _set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:
+    user.password_hash = hashed or ctx.hasher.hash(password)
     user.must_change_password = False
     user.session_epoch += 1
     uow.tokens.revoke(user.id or 0, ('reset',), ctx.now)

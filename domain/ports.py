@@ -87,6 +87,11 @@ class TokenRepository(Protocol):
     def latest(self, user_id: int, purpose: str) -> OneTimeToken | None: ...
     def revoke(self, user_id: int, purposes: tuple[str, ...], at: datetime) -> None: ...
 
+    def claim(self, token: OneTimeToken, at: datetime) -> bool:
+        """Mark the token used unless another request did meanwhile (the same link or temporary password twice at
+        once): True only for the one that did."""
+        ...
+
 
 class ThrottleRepository(Protocol):
     def state(self, key: str) -> ThrottleState:

@@ -9,6 +9,7 @@ from sqlalchemy import select as sa_select  # sqlmodel's select types at most fo
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, col, delete, func, or_, select, update
 
 from domain.identifiers import normalise
@@ -210,6 +211,16 @@ class SqlTokens:
             )
             .values(used_at=at)
         )
+
+    def claim(self, token: OneTimeToken, at: datetime) -> bool:
+        claimed = self.session.exec(
+            update(OneTimeToken)
+            .where(col(OneTimeToken.id) == token.id, col(OneTimeToken.used_at).is_(None))
+            .values(used_at=at)
+        ).rowcount
+        if claimed:
+            set_committed_value(token, 'used_at', at)  # as stored, without a second UPDATE at the flush
+        return claimed == 1
 
 
 class SqlThrottles:

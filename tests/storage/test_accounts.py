@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import accounts
+from domain import accounts, staff
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -24,11 +24,20 @@ from domain.errors import (
     WrongCurrentPassword,
 )
 from domain.identification import Identifiers
-from domain.model import AuditEntry, Customer, PortalUser, UserCustomer
+from domain.model import AuditEntry, Customer, PortalUser, Throttle, UserCustomer
 from domain.overview import customer_choices, customer_overview
 from domain.throttle import ThrottleState
 from storage.hashing import Argon2Hasher
-from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login
+from tests.factories import (
+    PASSWORD,
+    STAFF_PASSWORD,
+    last_mail,
+    link_in,
+    mails_to,
+    make_customer,
+    make_login,
+    make_staff,
+)
 from tests.storage.conftest import FAST_HASHER, NOW
 
 NEW = 'Neues-Passwort-42'
@@ -118,36 +127,109 @@ def test_one_address_trying_many_accounts_is_locked(login_user, uow, context):
 
 
 class _HeldHasher:
-    """The tests' hasher, with `verify` held at `gate` (a barrier all hashing logins meet at, or an event the test
-    sets): while it waits, the login is exactly where it spends its time at a peak."""
+    """The tests' hasher, with `verify` (or `hash`) held at `gate` (a barrier all hashing requests meet at, or an
+    event the test sets): while it waits, the request is exactly where it spends its time at a peak."""
 
-    def __init__(self, gate, entered: threading.Event | None = None) -> None:
-        self.gate, self.entered = gate, entered
+    def __init__(self, gate, entered: threading.Event | None = None, held: str = 'verify') -> None:
+        self.gate, self.entered, self.held = gate, entered, held
 
     def __getattr__(self, name):
         return getattr(FAST_HASHER, name)
 
+    def _wait(self, what: str) -> None:
+        if what == self.held:
+            if self.entered is not None:
+                self.entered.set()
+            self.gate.wait(timeout=20)
+
     def verify(self, password_hash: str, password: str) -> bool:
-        if self.entered is not None:
-            self.entered.set()
-        self.gate.wait(timeout=20)
+        self._wait('verify')
         return FAST_HASHER.verify(password_hash, password)
+
+    def hash(self, password: str) -> str:
+        self._wait('hash')
+        return FAST_HASHER.hash(password)
+
+
+def goes_through_while_held(context, held_request, other_request):
+    """`other_request()` finishes within seconds while `held_request(ctx)` waits in its password hash."""
+    entered, release = threading.Event(), threading.Event()
+    held = replace(context(), hasher=_HeldHasher(release, entered))
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(held_request, held)
+        assert entered.wait(10)
+        started = time.monotonic()
+        result = other_request()
+        assert time.monotonic() - started < 5 and not first.done()
+        release.set()
+        return first.result(timeout=20), result
 
 
 def test_no_lock_is_held_while_a_password_is_hashed(login_user, engine, uow, context):
     """A login from the same address (PostgreSQL: its count's row) and any change at all (SQLite: one writer at a
-    time) go through while another login's password is being hashed."""
+    time) go through while another login's password is being hashed; a right password with nothing to forgive
+    writes no count."""
     other = make_login(engine, [make_customer(engine)['id']], email='otto@example.org')
-    entered, release = threading.Event(), threading.Event()
-    held = replace(context(), hasher=_HeldHasher(release, entered))
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(login, uow, held)
-        assert entered.wait(10)
-        started = time.monotonic()
-        assert login(uow, context(), email='otto@example.org').user_id == other['id']
-        assert time.monotonic() - started < 5 and not first.done()
-        release.set()
-        assert first.result(timeout=20).user_id == login_user[1]['id']
+    first, second = goes_through_while_held(
+        context, lambda held: login(uow, held), lambda: login(uow, context(), email='otto@example.org')
+    )
+    assert (first.user_id, second.user_id) == (login_user[1]['id'], other['id'])
+    with Session(engine) as session:
+        assert session.exec(select(Throttle)).all() == []
+
+
+def test_no_lock_is_held_while_the_current_password_or_a_staff_password_is_hashed(login_user, engine, uow, context):
+    def change(held):
+        with uow() as work:
+            return accounts.change_password(work, held, login_user[1]['id'], PASSWORD, NEW, NEW)
+
+    epoch, grant = goes_through_while_held(context, change, lambda: login(uow, context()))  # the same pair
+    assert epoch > grant.epoch
+    make_staff(engine, email='admin@stadtwerke.example', role='admin')
+
+    def staff_login(ctx):
+        with uow() as work:
+            return staff.password_step(work, ctx, 'admin@stadtwerke.example', STAFF_PASSWORD)
+
+    first, second = goes_through_while_held(context, staff_login, lambda: staff_login(context()))  # the same keys
+    assert first.staff_id == second.staff_id
+
+
+def test_a_temporary_password_used_twice_at_the_same_moment_logs_in_once(login_user, engine, uow, context):
+    ctx = context('stadtwerke-b')
+    request_reset(uow, ctx)
+    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    held = replace(ctx, hasher=_HeldHasher(threading.Barrier(2)))
+
+    def attempt():
+        try:
+            return login(uow, held, password=temporary)
+        except InvalidCredentials as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=30) for done in [pool.submit(attempt) for _ in range(2)]]
+    assert sorted(type(result).__name__ for result in results) == ['InvalidCredentials', 'SessionGrant']
+
+
+def test_a_reset_link_used_twice_at_the_same_moment_sets_one_password(login_user, engine, uow, context):
+    token = reset_token(engine, uow, context())
+    held = replace(context(), hasher=_HeldHasher(threading.Barrier(2), held='hash'))
+
+    def attempt(password):
+        try:
+            with uow() as work:
+                return accounts.reset_password(work, held, token, password, password)
+        except TokenInvalid as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=30) for done in [pool.submit(attempt, pw) for pw in (NEW, NEW + '-zwei')]]
+    assert sorted(type(result).__name__ for result in results) == ['TokenInvalid', 'str']
+    chosen = NEW if results[0] == 'erika@example.org' else NEW + '-zwei'
+    login(uow, context(), password=chosen)
+    with pytest.raises(InvalidCredentials):
+        login(uow, context(address='198.51.100.3'), password=NEW + '-zwei' if chosen == NEW else NEW)
 
 
 def test_wrong_passwords_hashed_at_the_same_moment_are_each_counted(login_user, engine, uow, context):
@@ -261,7 +343,7 @@ class CountingHasher:
 def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
     login_user, engine, uow, context, profile
 ):
-    from domain.model import OneTimeToken, OutboxMail, ResetRequest, Throttle
+    from domain.model import OneTimeToken, OutboxMail, ResetRequest
 
     def effects() -> tuple:
         with Session(engine) as session:
@@ -521,8 +603,6 @@ def test_a_second_factor_is_set_up_only_with_the_current_password(login_user, uo
 
 
 def test_counts_nobody_added_to_for_a_day_are_forgotten_hourly(login_user, engine, uow, context):
-    from domain.model import Throttle
-
     with pytest.raises(InvalidCredentials):
         login(uow, context(), password='falsch-falsch')
     with uow() as work:
