@@ -80,7 +80,11 @@ def create(clock: Clock, https: bool = False) -> None:
         if handover is not None:  # the second step: the new session id has its storage now
             if not _valid(handover, t, clock):
                 return redirect('/')
-            return _start_session(handover, clock, https)
+            try:
+                return _start_session(handover, clock, https)
+            except (KeyError, TypeError, ValueError):  # a grant of another release (an update within the minute)
+                log.warning('login handover not understood; the customer logs in again')
+                return redirect('/')
         ticket = app.storage.user.pop('login_ticket', None)
         if not _valid(ticket, t, clock):
             return redirect('/')

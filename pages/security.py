@@ -49,6 +49,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message['type'] == 'http.response.start':
+                message.setdefault('headers', [])
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)

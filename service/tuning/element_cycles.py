@@ -43,7 +43,7 @@ def _style_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
 # three times per element, 8.7 % of the event loop at a login burst, py-spy 03.12.2026), only for the handler to
 # be taken out again. tests/tuning/test_element_cycles.py checks that each makes what NiceGUI's own makes.
 INITS: dict[Any, Callable[..., None]] = {Props: _props_init, Classes: _classes_init, Style: _style_init}
-NICEGUIS = {kind: vars(kind)['__init__'] for kind in KINDS}  # as imported, before any patch
+NICEGUIS: dict[Any, Callable[..., None]] = {}  # NiceGUI's own, as found when the patch is applied
 
 
 def apply() -> Undo:
@@ -53,6 +53,7 @@ def apply() -> Undo:
     def handlers_with_own_update(self: Any) -> list[tuple[Callable, bool]]:
         return [(self._update, False), *base(self)]
 
+    NICEGUIS.update({kind: vars(kind)['__init__'] for kind in KINDS})
     for kind in KINDS:
         kind.__init__ = INITS[kind]
         kind._change_handlers_with_args = property(handlers_with_own_update)

@@ -1,8 +1,15 @@
+import base64
+import json
+import os
 import time
+import uuid
 
 import pytest
-from nicegui import app, ui
+from itsdangerous import TimestampSigner
+from nicegui import Client, app, ui
 
+from pages import renewal
+from tests import clock
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field, log_in, submit_for_error
 
@@ -180,3 +187,25 @@ async def test_elsewhere_something_without_an_at_sign_asks_for_the_email_address
     message = await submit_for_error(user, 'Anmelden', 'E-Mail-Adresse')
     assert message == 'Bitte melden Sie sich mit Ihrer E-Mail-Adresse an, z. B. name@beispiel.de.'
     await user.should_not_see('Mit E-Mail-Adresse registrieren')
+
+
+async def test_the_session_steps_are_plain_redirects_and_a_handover_not_understood_asks_for_a_new_login(
+    user, customer, monkeypatch
+):
+    made = []
+    original = Client.__init__
+
+    def noted(self, page, *args, **kwargs):
+        made.append(page.path)
+        original(self, page, *args, **kwargs)
+
+    monkeypatch.setattr(Client, '__init__', noted)
+    await log_in(user, 'erika@example.org', PASSWORD)
+    assert made == ['/', '/uebersicht']  # no NiceGUI client for the two steps between
+    handover = {'token': 'abc', 'kind': 'customer', 'at': clock.now().timestamp(), 'grant': {'user_id': 1}}
+    data = base64.b64encode(json.dumps({'id': str(uuid.uuid4()), renewal.HANDOVER: handover}).encode())
+    secret = os.environ['KUNDENPORTAL_STORAGE_SECRET']  # the session cookie's signature, as the portal makes it
+    user.http_client.cookies.set('session', TimestampSigner(secret).sign(data).decode())
+    answer = await user.http_client.get('/anmelden/weiter?t=abc')
+    assert answer.status_code in (302, 307) and answer.headers['location'] == '/'
+    assert answer.headers['cache-control'] == 'no-store'
