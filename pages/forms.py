@@ -10,6 +10,7 @@ from domain.errors import DomainError
 from domain.identifiers import printable
 from pages.language import t
 from pages.limits import forget_upload, register_upload
+from pages.markup import NOTICE
 
 
 class Form:
@@ -71,12 +72,7 @@ def page_title(text: str) -> None:
 
 
 def notice(text: str, kind: str = 'positive') -> ui.label:
-    colours = {
-        'positive': 'bg-green-1 text-green-10',
-        'info': 'bg-blue-1 text-blue-10',
-        'negative': 'bg-red-1 text-red-10',
-    }
-    return ui.label(text).classes(f'q-pa-md rounded-borders w-full {colours[kind]}').props('role=status')
+    return ui.label(text).classes(f'q-pa-md rounded-borders w-full {NOTICE[kind]}').props('role=status')
 
 
 @contextmanager

@@ -23,6 +23,18 @@ def line(text: str, classes: str = '') -> str:
     )
 
 
+NOTICE = {  # the colours of a notice (`pages.forms.notice`) by kind
+    'positive': 'bg-green-1 text-green-10',
+    'info': 'bg-blue-1 text-blue-10',
+    'negative': 'bg-red-1 text-red-10',
+}
+
+
+def notice(text: str, kind: str = 'positive') -> str:
+    """What `pages.forms.notice` renders: a coloured box read out as a status message."""
+    return f'<div class="q-pa-md rounded-borders w-full {NOTICE[kind]}" role="status">{escape(text, quote=False)}</div>'
+
+
 def link(text: str, target: str, classes: str = '') -> str:
     return f'<a href="{escape(target)}" class="{f"nicegui-link {classes}".strip()}">{escape(text, quote=False)}</a>'
 
