@@ -157,7 +157,12 @@ class Customer:
                 self.texts.append(
                     ' '.join(
                         str(x)
-                        for x in (element.get('text') or '', props.get('label', ''), props.get('error-message') or '')
+                        for x in (
+                            element.get('text') or '',
+                            props.get('label', ''),
+                            props.get('error-message') or '',
+                            props.get('innerHTML') or '',  # a part of plain markup (pages/markup.py)
+                        )
                         if x
                     )
                 )
