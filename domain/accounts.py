@@ -69,17 +69,17 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     known_hash = user.password_hash if user is not None else ctx.hasher.dummy_hash  # same time either way
     right = ctx.hasher.verify(known_hash, password)
     temporary = _temporary_password(uow, ctx, password, user) if not right else None
-    if temporary is not None and not uow.tokens.claim(temporary, ctx.now):  # the same one twice at once
-        temporary = None
     if user is None or not (right or temporary):
         _count_failure(uow, ctx, email)
         uow.commit()
         raise InvalidCredentials()
     if user.state != 'active':
         raise AccountNotConfirmed()
+    if temporary is not None and not uow.tokens.claim(temporary, ctx.now):
+        raise InvalidCredentials()  # the same one twice at once: the other got in (not counted as a guess)
     if right and ctx.hasher.needs_rehash(user.password_hash):  # hashed before the first write, too
         user.password_hash = ctx.hasher.hash(password)
-    if temporary is not None:  # used once (claimed above): now the customer sets a password of their own
+    if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(_entry(ctx, user, 'temporary_password_used'))
     if held[pair] != throttle.ThrottleState():  # earlier misses of this account from here are forgiven
@@ -344,6 +344,8 @@ def stop_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
     user = _user(uow, token.user_id)
+    if not uow.tokens.claim(token, ctx.now):  # the change was confirmed (or stopped) at the same moment
+        raise TokenInvalid()
     uow.tokens.revoke(token.user_id, ('email_change', 'email_change_stop'), ctx.now)
     user.session_epoch += 1
     uow.audit(_entry(ctx, user, 'email_change_stopped', f'new={token.payload}'))

@@ -192,8 +192,8 @@ def _activate(uow: UnitOfWork, ctx: Context, token: OneTimeToken) -> str:
     customer = uow.customers.get(int(token.payload))
     assert customer is not None and customer.id is not None
     identification.ensure_unclaimed(uow, customer)
-    if not uow.tokens.claim(token, ctx.now):  # the link and the PIN at once
-        raise TokenInvalid()
+    if not uow.tokens.claim(token, ctx.now):  # the same link (or PIN) twice at the same moment
+        raise AlreadyActive()
     user.state, user.confirmed_at = 'active', ctx.now
     uow.users.link(user.id or 0, customer.id, ctx.now)
     uow.queue_mail(

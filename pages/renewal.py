@@ -81,10 +81,11 @@ def create(clock: Clock, https: bool = False) -> None:
             if not _valid(handover, t, clock):
                 return redirect('/')
             try:
-                return _start_session(handover, clock, https)
+                grant = _grant_of(handover)
             except (KeyError, TypeError, ValueError):  # a grant of another release (an update within the minute)
                 log.warning('login handover not understood; the customer logs in again')
                 return redirect('/')
+            return _start_session(grant, handover.get('language'), clock, https)
         ticket = app.storage.user.pop('login_ticket', None)
         if not _valid(ticket, t, clock):
             return redirect('/')
@@ -108,15 +109,20 @@ def _valid(ticket: dict | None, token: str, clock: Clock) -> bool:
     )
 
 
-def _start_session(handover: dict, clock: Clock, https: bool) -> RedirectResponse:
-    if handover.get('language'):
-        app.storage.user[language.KEY] = handover['language']
+def _grant_of(handover: dict) -> StaffGrant | SessionGrant:
     data = handover['grant']
     if handover['kind'] == 'staff':
-        grant = StaffGrant(**data)
+        return StaffGrant(**data)
+    return SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
+
+
+def _start_session(grant: StaffGrant | SessionGrant, chosen: str | None, clock: Clock, https: bool) -> RedirectResponse:
+    if chosen:
+        app.storage.user[language.KEY] = chosen
+    if isinstance(grant, StaffGrant):
         staff_session.start(grant, clock)
         return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
-    customer = SessionGrant(**{**data, 'customer_ids': tuple(data['customer_ids'])})
+    customer = grant
     if customer.needs_code:
         session.await_code(customer, clock)
         response = redirect('/anmelden/code')

@@ -213,10 +213,15 @@ class SqlTokens:
         )
 
     def claim(self, token: OneTimeToken, at: datetime) -> bool:
+        """The login's row is locked first (PostgreSQL): every change of a login takes its row before its tokens'
+        (a password change revokes the reset links), so two of them cannot wait for each other."""
+        assert token.id is not None
+        self.session.exec(select(PortalUser.id).where(PortalUser.id == token.user_id).with_for_update())
         claimed = self.session.exec(
             update(OneTimeToken)
             .where(col(OneTimeToken.id) == token.id, col(OneTimeToken.used_at).is_(None))
             .values(used_at=at)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if claimed:
             set_committed_value(token, 'used_at', at)  # as stored, without a second UPDATE at the flush

@@ -1,3 +1,5 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
@@ -53,3 +55,33 @@ def clerk(uow, context) -> int:
     run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
     with uow() as u:
         return u.staff.by_email('service@stadtwerke.example').id
+
+
+def at_the_same_moment(engine, use_case, n: int = 2) -> list:
+    """`use_case(work)` run by `n` requests at once, each in its own unit of work, all of them held right after
+    they have looked their one-time token up (so each found it unused) until all have: what each returned or
+    raised, in order."""
+    meeting = threading.Barrier(n)
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            find, latest = self.tokens.find, self.tokens.latest
+
+            def met(looked_up):
+                meeting.wait(timeout=20)
+                return looked_up
+
+            self.tokens.find = lambda *args: met(find(*args))
+            self.tokens.latest = lambda *args: met(latest(*args))
+            return self
+
+    def one():
+        try:
+            with Meeting(engine) as work:
+                return use_case(work)
+        except Exception as answer:
+            return answer
+
+    with ThreadPoolExecutor(n) as pool:
+        return [done.result(timeout=40) for done in [pool.submit(one) for _ in range(n)]]

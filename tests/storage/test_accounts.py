@@ -38,7 +38,7 @@ from tests.factories import (
     make_login,
     make_staff,
 )
-from tests.storage.conftest import FAST_HASHER, NOW
+from tests.storage.conftest import FAST_HASHER, NOW, at_the_same_moment
 
 NEW = 'Neues-Passwort-42'
 
@@ -199,17 +199,19 @@ def test_a_temporary_password_used_twice_at_the_same_moment_logs_in_once(login_u
     ctx = context('stadtwerke-b')
     request_reset(uow, ctx)
     temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
-    held = replace(ctx, hasher=_HeldHasher(threading.Barrier(2)))
-
-    def attempt():
-        try:
-            return login(uow, held, password=temporary)
-        except InvalidCredentials as refused:
-            return refused
-
-    with ThreadPoolExecutor(2) as pool:
-        results = [done.result(timeout=30) for done in [pool.submit(attempt) for _ in range(2)]]
+    results = at_the_same_moment(engine, lambda work: accounts.login(work, ctx, 'erika@example.org', temporary))
     assert sorted(type(result).__name__ for result in results) == ['InvalidCredentials', 'SessionGrant']
+    with uow() as work:  # the one that lost is not counted as a guess
+        assert work.throttles.peek('login:account:erika@example.org') == ThrottleState()
+
+
+def test_a_new_login_email_confirmed_twice_at_the_same_moment_changes_it_once(login_user, engine, uow, context):
+    with uow() as work:
+        accounts.request_email_change(work, context(), login_user[1]['id'], 'erika.neu@example.org', PASSWORD)
+    token = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    results = at_the_same_moment(engine, lambda work: accounts.confirm_email_change(work, context(), token))
+    assert sorted(type(result).__name__ for result in results) == ['TokenInvalid', 'str']
+    assert len(mails_to(engine, 'erika.neu@example.org')) == 2  # the link, and one confirmation
 
 
 def test_a_reset_link_used_twice_at_the_same_moment_sets_one_password(login_user, engine, uow, context):

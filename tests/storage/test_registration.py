@@ -23,7 +23,7 @@ from domain.errors import (
 from domain.identification import Identifiers
 from domain.model import AuditEntry, PortalUser, UserCustomer
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
-from tests.storage.conftest import NOW
+from tests.storage.conftest import NOW, at_the_same_moment
 
 
 def register(uow, ctx, customer, email='neu@example.org', meter=None, bill='', number=None):
@@ -46,6 +46,16 @@ def test_registration_with_customer_and_meter_number_sends_an_activation_link(en
         actions = [a.action for a in session.exec(select(AuditEntry))]
     assert actions == ['registration_started', 'registration_confirmed']
     assert 'Zugang zum Kundenportal ist aktiv' in last_mail(engine, 'neu@example.org').subject
+
+
+def test_an_activation_link_clicked_twice_at_the_same_moment_activates_once(engine, uow, context):
+    customer = make_customer(engine)
+    register(uow, context(), customer)
+    token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    results = at_the_same_moment(engine, lambda work: registration.confirm_link(work, context(), token))
+    assert sorted(type(result).__name__ for result in results) == ['AlreadyActive', 'str']
+    with Session(engine) as session:
+        assert len(session.exec(select(UserCustomer)).all()) == 1
 
 
 def test_an_activation_link_works_once(engine, uow, context):
