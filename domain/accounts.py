@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from domain import identification, mail_budget, throttle, tokens, totp
+from domain.customer_access import active_login
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -82,9 +83,7 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(_entry(ctx, user, 'temporary_password_used'))
-    if held[pair] != throttle.ThrottleState():  # earlier misses of this account from here are forgiven
-        uow.throttles.state(pair)
-        uow.throttles.save(pair, throttle.ThrottleState())
+    throttle.forgive(uow, pair, held[pair])  # earlier misses of this account from here
     device = _remember_device(uow, ctx, user, known, device)
     if user.totp_enabled:
         uow.audit(_entry(ctx, user, 'login_password_ok'))
@@ -138,7 +137,7 @@ def _remember_device(uow: UnitOfWork, ctx: Context, user: PortalUser, known: boo
 
 def login_code(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> SessionGrant:
     """The optional second factor after the password (throttled like a PIN)."""
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     if not user.totp_enabled:
         raise NotAllowed()
     _check_code(uow, ctx, user, code)
@@ -157,7 +156,7 @@ def second_factor_enabled(uow: UnitOfWork, user_id: int) -> bool:
 def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, current_password: str) -> totp.Enrolment:
     """Optional for customers: a fresh authenticator secret (effective once confirmed with a code). Asks for the
     current password: a borrowed session must not tie the login to somebody else's phone."""
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     if user.totp_enabled:
         raise NotAllowed()
     check_current_password(uow, ctx, user, current_password)
@@ -167,7 +166,7 @@ def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, current_pas
 
 
 def confirm_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> None:
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     if user.totp_enabled or not user.totp_secret:
         raise NotAllowed()
     _check_code(uow, ctx, user, code)
@@ -179,7 +178,7 @@ def confirm_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, code: str
 
 @hashing
 def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password: str) -> None:
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     if not user.totp_enabled:
         raise NotAllowed()
     check_current_password(uow, ctx, user, password)
@@ -276,7 +275,7 @@ def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
 @hashing
 def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     check_current_password(uow, ctx, user, current)
     check_password(ctx.profile.password, password, repeat, field='new_password')
     if password == current:
@@ -290,7 +289,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
 @hashing
 def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: str, repeat: str) -> int:
     """After logging in with a temporary password: the customer's own password, no current one asked."""
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     if not user.must_change_password:
         raise NotAllowed()
     check_password(ctx.profile.password, password, repeat)
@@ -305,7 +304,7 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
     """A confirmation link to the new address, and to the old one a notice with a link that stops the change.
     Free and taken addresses get the same answer (the mail to a taken one explains), so the form tells nobody
     which addresses have a login; mails are limited per address and per login (domain.mail_budget)."""
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     email = checked_email(new_email, 'new_email')
     if email == user.email:
         raise EmailUnchanged()
@@ -343,7 +342,7 @@ def stop_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     token = uow.tokens.find('email_change_stop', tokens.digest(ctx.secret, plain))
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
-    user = _user(uow, token.user_id)
+    user = active_login(uow, token.user_id)
     if not uow.tokens.claim(token, ctx.now):  # the change was confirmed (or stopped) at the same moment
         raise TokenInvalid()
     uow.tokens.revoke(token.user_id, ('email_change', 'email_change_stop'), ctx.now)
@@ -359,7 +358,7 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
         raise TokenInvalid()
     if uow.users.by_email(token.payload) is not None:
         raise EmailAlreadyRegistered()
-    user = _user(uow, token.user_id)
+    user = active_login(uow, token.user_id)
     if not uow.tokens.claim(token, ctx.now):
         raise TokenInvalid()
     old, user.email = user.email, token.payload
@@ -377,7 +376,7 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
     """Removes the login and its links; the customer's master data and bills stay with the utility."""
     if not ctx.profile.profile_deletion.self_service:
         raise NotAllowed()
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     check_current_password(uow, ctx, user, current_password)
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
@@ -396,7 +395,7 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
 
 
 def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) -> int:
-    user = _user(uow, user_id)
+    user = active_login(uow, user_id)
     ids = identification.check_format(ctx, ids)
     customer = identification.identify(uow, ctx, ids)
     assert customer.id is not None
@@ -455,13 +454,6 @@ def _set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str
     user.session_epoch += 1
     uow.tokens.revoke(user.id or 0, ('reset',), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'password_changed'), ctx.now)
-
-
-def _user(uow: UnitOfWork, user_id: int) -> PortalUser:
-    user = uow.users.get(user_id)
-    if user is None or user.state != 'active':
-        raise NotAllowed()
-    return user
 
 
 def _grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:

@@ -89,9 +89,7 @@ def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> S
             uow.throttles.save(key, state)
         uow.commit()
         raise InvalidCredentials()
-    if held[0] != throttle.ThrottleState():
-        uow.throttles.state(keys[0])
-        uow.throttles.save(keys[0], throttle.ThrottleState())
+    throttle.forgive(uow, keys[0], held[0])
     _audit(uow, ctx, staff.id or 0, 'staff_password_ok')
     uow.commit()
     return _grant(staff, verified=False)

@@ -87,3 +87,11 @@ def count_request(uow: 'UnitOfWork', key: str, policy: ThrottlePolicy, now: date
         raise TooManyAttempts(field, minutes=state.minutes_left(now))
     state.record_failure(policy, now)
     uow.throttles.save(key, state)
+
+
+def forgive(uow: 'UnitOfWork', key: str, seen: ThrottleState) -> None:
+    """After a right password: the misses counted on `key` are forgotten. Written (under the lock) only where
+    `seen`, the state looked at before the hash, held something: a login with nothing to forgive writes nothing."""
+    if seen != ThrottleState():
+        uow.throttles.state(key)
+        uow.throttles.save(key, ThrottleState())

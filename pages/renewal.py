@@ -79,26 +79,22 @@ def create(clock: Clock, https: bool = False) -> None:
         handover = request.session.pop(HANDOVER, None)
         if handover is not None:  # the second step: the new session id has its storage now
             if not _valid(handover, t, clock):
-                return redirect('/')
+                return RedirectResponse('/')
             try:
                 grant = _grant_of(handover)
             except (KeyError, TypeError, ValueError):  # a grant of another release (an update within the minute)
                 log.warning('login handover not understood; the customer logs in again')
-                return redirect('/')
+                return RedirectResponse('/')
             return _start_session(grant, handover.get('language'), clock, https)
         ticket = app.storage.user.pop('login_ticket', None)
         if not _valid(ticket, t, clock):
-            return redirect('/')
+            return RedirectResponse('/')
         chosen = app.storage.user.get(language.KEY)
         app.storage.user.clear()  # nothing of the old session lives on but the language
         request.session['id'] = str(uuid.uuid4())
         token = secrets.token_urlsafe(24)
         request.session[HANDOVER] = {**ticket, 'token': token, 'language': chosen}
-        return redirect(f'/anmelden/weiter?t={token}')
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, headers={'Cache-Control': 'no-store'})
+        return RedirectResponse(f'/anmelden/weiter?t={token}')
 
 
 def _valid(ticket: dict | None, token: str, clock: Clock) -> bool:
@@ -121,14 +117,14 @@ def _start_session(grant: StaffGrant | SessionGrant, chosen: str | None, clock: 
         app.storage.user[language.KEY] = chosen
     if isinstance(grant, StaffGrant):
         staff_session.start(grant, clock)
-        return redirect('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+        return RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
     customer = grant
     if customer.needs_code:
         session.await_code(customer, clock)
-        response = redirect('/anmelden/code')
+        response = RedirectResponse('/anmelden/code')
     else:
         session.start(customer, clock)
-        response = redirect('/passwort-aendern' if customer.must_change_password else '/uebersicht')
+        response = RedirectResponse('/passwort-aendern' if customer.must_change_password else '/uebersicht')
     if customer.device:  # the password was right: this browser is known from now on
         response.set_cookie(
             device_cookie(https),

@@ -20,29 +20,26 @@ from service.tuning.guard import Patch, Undo
 KINDS: tuple[Any, ...] = (Props, Classes, Style)  # patched below, attributes mypy cannot know
 
 
-def _props_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
-    ObservableDict.__init__(self, *args, **kwargs)
-    self._element = weakref.ref(element)
-    self._warnings, self._renames, self._suspend_count = {}, {}, 0
+def _init_without_handler(collection_init: Callable[..., None], *fresh_dicts: str) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
+        collection_init(self, *args, **kwargs)
+        self._element = weakref.ref(element)
+        self._suspend_count = 0
+        for name in fresh_dicts:
+            setattr(self, name, {})
 
-
-def _classes_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
-    ObservableList.__init__(self, *args, **kwargs)
-    self._element = weakref.ref(element)
-    self._suspend_count = 0
-
-
-def _style_init(self: Any, *args: Any, element: Any, **kwargs: Any) -> None:
-    ObservableDict.__init__(self, *args, **kwargs)
-    self._element = weakref.ref(element)
-    self._suspend_count = 0
+    return __init__
 
 
 # NiceGUI 3.18's own __init__ of each, without the change handler it passes on (`on_change=self._update`): the
 # collection would store it (the cycle) and check its signature (`helpers.expects_arguments`, `inspect.signature`:
 # three times per element, 8.7 % of the event loop at a login burst, py-spy 03.12.2026), only for the handler to
 # be taken out again. tests/tuning/test_element_cycles.py checks that each makes what NiceGUI's own makes.
-INITS: dict[Any, Callable[..., None]] = {Props: _props_init, Classes: _classes_init, Style: _style_init}
+INITS: dict[Any, Callable[..., None]] = {
+    Props: _init_without_handler(ObservableDict.__init__, '_warnings', '_renames'),
+    Classes: _init_without_handler(ObservableList.__init__),
+    Style: _init_without_handler(ObservableDict.__init__),
+}
 NICEGUIS: dict[Any, Callable[..., None]] = {}  # NiceGUI's own, as found when the patch is applied
 
 
