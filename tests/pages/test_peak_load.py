@@ -15,8 +15,22 @@ from tests.factories import PASSWORD, make_customer, make_login
 from tests.pages.conftest import button, field
 
 
-async def test_jobs_beyond_the_expected_wait_are_turned_away_and_the_queue_recovers():
-    queue = HashingQueue(threads=1, max_wait=1.5, estimate=1.0)
+@pytest.fixture
+def new_queue():
+    """Makes hashing queues whose threads end with the test, as app.py closes the portal's at its shutdown."""
+    made: list[HashingQueue] = []
+
+    def new(**options) -> HashingQueue:
+        made.append(HashingQueue(**options))
+        return made[-1]
+
+    yield new
+    for queue in made:
+        queue.close()
+
+
+async def test_jobs_beyond_the_expected_wait_are_turned_away_and_the_queue_recovers(new_queue):
+    queue = new_queue(threads=1, max_wait=1.5, estimate=1.0)
     release = threading.Event()
     first = asyncio.create_task(queue.run(release.wait))
     await asyncio.sleep(0.05)  # its thread has taken it
@@ -35,9 +49,9 @@ async def test_jobs_beyond_the_expected_wait_are_turned_away_and_the_queue_recov
     assert await queue.run(lambda: 'later') == 'later'
 
 
-async def test_a_waiting_job_is_told_its_place_and_runs_in_order_of_arrival(monkeypatch):
+async def test_a_waiting_job_is_told_its_place_and_runs_in_order_of_arrival(monkeypatch, new_queue):
     monkeypatch.setattr(HashingQueue, 'TELL_SECONDS', 0.05)
-    queue = HashingQueue(threads=1, estimate=4.0)
+    queue = new_queue(threads=1, estimate=4.0)
     release, ran = threading.Event(), []
     told: dict[str, list[tuple[int, float]]] = {'second': [], 'third': [], 'fourth': []}
 
@@ -65,8 +79,8 @@ async def test_a_waiting_job_is_told_its_place_and_runs_in_order_of_arrival(monk
     assert queue.waiting == 0 and queue.wait_expected() == 0
 
 
-async def test_the_job_of_a_visitor_who_left_before_the_turn_is_not_run():
-    queue = HashingQueue(threads=1)
+async def test_the_job_of_a_visitor_who_left_before_the_turn_is_not_run(new_queue):
+    queue = new_queue(threads=1)
     release, ran = threading.Event(), []
     first = asyncio.create_task(queue.run(release.wait))
     await asyncio.sleep(0.05)
@@ -81,8 +95,8 @@ async def test_the_job_of_a_visitor_who_left_before_the_turn_is_not_run():
     assert ran == ['stayed'] and queue.waiting == 0
 
 
-async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller():
-    queue = HashingQueue(threads=1)
+async def test_a_failing_job_leaves_the_queue_and_its_error_reaches_the_caller(new_queue):
+    queue = new_queue(threads=1)
 
     def fails() -> None:
         raise ValueError('broken')
