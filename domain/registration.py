@@ -191,9 +191,10 @@ def _activate(uow: UnitOfWork, ctx: Context, token: OneTimeToken) -> str:
         raise TokenInvalid()
     customer = uow.customers.get(int(token.payload))
     assert customer is not None and customer.id is not None
-    identification.ensure_unclaimed(uow, customer)
     if not uow.tokens.claim(token, ctx.now):  # the same link (or PIN) twice at the same moment
         raise AlreadyActive()
+    # after the claim: the request that lost it may otherwise already see the winner's link to the customer
+    identification.ensure_unclaimed(uow, customer)  # raising rolls the claim back
     user.state, user.confirmed_at = 'active', ctx.now
     uow.users.link(user.id or 0, customer.id, ctx.now)
     uow.queue_mail(
