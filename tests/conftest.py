@@ -65,7 +65,7 @@ def each_tests_app_is_let_go(request):
     What a test leaves alive on purpose or by a library's bounded cache (SQLAlchemy keeps each mapper's compiled
     statements keyed by the test's own dialect, up to 150 a mapper) is set aside after it (`gc.freeze`), as
     `pytest_sessionstart` does with the imports: a worker's collections no longer walk the earlier tests' objects
-    (tests/pages on one worker: 365 → 149 s of CPU, setup and teardown having grown from 0.3 to 1.4 s a test over
+    (tests/pages on one worker: 365 → 128 s of CPU, setup and teardown having grown from 0.3 to 1.4 s a test over
     the run). So a test must end what it started (threads, pools) itself instead of leaving it to the collector."""
     from fastapi.dependencies import models
     from nicegui import Client, app
