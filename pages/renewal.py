@@ -118,17 +118,16 @@ def _start_session(grant: StaffGrant | SessionGrant, chosen: str | None, clock: 
     if isinstance(grant, StaffGrant):
         staff_session.start(grant, clock)
         return RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
-    customer = grant
-    if customer.needs_code:
-        session.await_code(customer, clock)
+    if grant.needs_code:
+        session.await_code(grant, clock)
         response = RedirectResponse('/anmelden/code')
     else:
-        session.start(customer, clock)
-        response = RedirectResponse('/passwort-aendern' if customer.must_change_password else '/uebersicht')
-    if customer.device:  # the password was right: this browser is known from now on
+        session.start(grant, clock)
+        response = RedirectResponse('/passwort-aendern' if grant.must_change_password else '/uebersicht')
+    if grant.device:  # the password was right: this browser is known from now on
         response.set_cookie(
             device_cookie(https),
-            customer.device,
+            grant.device,
             max_age=DEVICE_DAYS * 86400,
             path='/',
             secure=https,
