@@ -32,13 +32,16 @@ class Money(TypeDecorator):
     impl = Numeric(14, 2)
     cache_ok = True
     places = Decimal('0.01')
+    precision = 14  # digits in all, with the places: 12 before the point for money
 
     def load_dialect_impl(self, dialect):
         from sqlalchemy import String
 
-        return dialect.type_descriptor(String(32) if dialect.name == 'sqlite' else Numeric(14, self._digits()))
+        return dialect.type_descriptor(
+            String(32) if dialect.name == 'sqlite' else Numeric(self.precision, self._scale())
+        )
 
-    def _digits(self) -> int:
+    def _scale(self) -> int:
         exponent = self.places.as_tuple().exponent
         assert isinstance(exponent, int)  # a str only for NaN and infinities
         return -exponent
@@ -54,9 +57,11 @@ class Money(TypeDecorator):
 
 
 class Quantity(Money):
-    """Consumption and meter values: Decimal with three places."""
+    """Consumption and meter values: Decimal with three places, 13 digits before the point (a meter may count with
+    12, and an import takes values up to 10^12)."""
 
     places = Decimal('0.001')
+    precision = 16
 
 
 class Rate(Money):

@@ -355,3 +355,22 @@ def test_business_customers_bring_their_vat_id_and_leitweg_id_in_optional_column
     ]
     # a file without the two columns imports as before (FILES has neither)
     assert import_folder(engine, write(tmp_path / 'old'), tmp_path / 'd', SystemClock()).files[0].errors == []
+
+
+def test_a_meter_that_counts_with_twelve_digits_keeps_its_largest_readings(engine, tmp_path):
+    """A meter may count with 12 digits before the point, and an import takes values up to 10^12; PostgreSQL's
+    column took 11 until migration 0014 and refused such a reading."""
+    meters = [FILES['meters.csv'][0], '1 EBZ 01 0000 0619;V1;manual;1.8.1,1.8.2;12;2018-01-01;;;']
+    readings = [
+        FILES['readings.csv'][0],
+        '1EBZ0100000619;1.8.1;2025-12-31;999999999999.999;customer',
+        '1EBZ0100000619;1.8.2;2025-12-31;1000000000000;utility',
+    ]
+    folder = write(tmp_path / 'in', **{'meters.csv': meters, 'readings.csv': readings})
+    result = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
+    assert result.ok, [f.errors for f in result.files]
+    with Session(engine) as session:
+        values = sorted(reading.value for reading in session.exec(select(MeterReading)))
+    assert values == [Decimal('999999999999.999'), Decimal('1000000000000.000')]
+    again = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
+    assert [f.unchanged for f in again.files if f.name == 'readings.csv'] == [2]
