@@ -104,9 +104,9 @@ class Meter(SQLModel, table=True):
 
 
 class MeterReading(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint('meter_id', 'obis', 'reading_date'),)
+    __table_args__ = (UniqueConstraint('meter_id', 'obis', 'reading_date'),)  # also the index by meter
     id: int | None = Field(default=None, primary_key=True)
-    meter_id: int = Field(foreign_key='meter.id', index=True)
+    meter_id: int = Field(foreign_key='meter.id')
     obis: str = Field(default='1.8.0', max_length=10)  # register, e.g. 1.8.1 = HT
     reading_date: date
     value: Decimal = Field(sa_column=Column(Quantity(), nullable=False))
@@ -117,9 +117,9 @@ class MeterReading(SQLModel, table=True):
 
 
 class Price(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint('tariff_code', 'valid_from'),)
+    __table_args__ = (UniqueConstraint('tariff_code', 'valid_from'),)  # also the index by tariff
     id: int | None = Field(default=None, primary_key=True)
-    tariff_code: str = Field(index=True, max_length=40)
+    tariff_code: str = Field(max_length=40)
     valid_from: date
     unit: str = Field(default='kWh', max_length=5)
     working_price_net: Decimal = Field(sa_column=Column(Rate(), nullable=False))
@@ -130,9 +130,9 @@ class Price(SQLModel, table=True):
 class InstallmentPlan(SQLModel, table=True):
     """Abschlag (monthly installment) plan of a contract, valid from a date."""
 
-    __table_args__ = (UniqueConstraint('contract_id', 'valid_from'),)
+    __table_args__ = (UniqueConstraint('contract_id', 'valid_from'),)  # also the index by contract
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key='contract.id', index=True)
+    contract_id: int = Field(foreign_key='contract.id')
     valid_from: date
     amount: Decimal = _money(nullable=False)
     due_day: int = 15
@@ -140,9 +140,9 @@ class InstallmentPlan(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint('contract_id', 'paid_on'),)
+    __table_args__ = (UniqueConstraint('contract_id', 'paid_on'),)  # also the index by contract
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key='contract.id', index=True)
+    contract_id: int = Field(foreign_key='contract.id')
     paid_on: date
     amount: Decimal = _money(nullable=False)
 
@@ -372,7 +372,7 @@ class ApiToken(SQLModel, table=True):
 
 class OutboxMail(SQLModel, table=True):
     # the sender claims what is due in order of due time: reminders spread over hours (docs/domain.md §10) do not
-    # hold up a confirmation due now
+    # hold up a confirmation due now (also the index by status)
     __table_args__ = (Index('ix_outboxmail_due', 'status', 'next_attempt_at'),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -381,7 +381,7 @@ class OutboxMail(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text: str
     html: str
-    status: str = Field(default='queued', index=True, max_length=10)  # queued, sent, failed
+    status: str = Field(default='queued', max_length=10)  # queued, sent, failed
     attempts: int = 0
     next_attempt_at: datetime = _at(nullable=False)
     sent_at: datetime | None = _at()
