@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -374,3 +375,21 @@ def test_a_meter_that_counts_with_twelve_digits_keeps_its_largest_readings(engin
     assert values == [Decimal('999999999999.999'), Decimal('1000000000000.000')]
     again = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
     assert [f.unchanged for f in again.files if f.name == 'readings.csv'] == [2]
+
+
+def test_the_import_command_imports_a_folder_and_fails_on_a_wrong_file(database_url, engine, tmp_path, monkeypatch):
+    """`kundenportal import FOLDER`, as an operator runs it (its own process: it sets its start-up aside from the
+    collector first): each file's summary on the terminal, exit status 1 when a file was left out."""
+    from service.cli import main
+
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
+    monkeypatch.setattr('sys.stderr', io.StringIO())
+    assert main(['import', str(write(tmp_path / 'in'))]) == 0
+    assert 'readings.csv: 2 rows, 2 created, 0 updated, 0 unchanged' in sys.stderr.getvalue()
+    assert count(engine, MeterReading) == 2
+    wrong = write(tmp_path / 'wrong', **{'payments.csv': ['contract_number;paid_on;amount', 'V9;2026-01-15;92.00']})
+    assert main(['import', str(wrong)]) == 1
+    assert "payments.csv: NOT imported, 1 error(s):\n  payments.csv:2: contract_number 'V9' is unknown" in (
+        sys.stderr.getvalue()
+    )
