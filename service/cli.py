@@ -3,7 +3,6 @@ restore, staff. `serve` hands over to the composition root (app.py); the other c
 settings name, with the same clock."""
 
 import argparse
-import gc
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -40,13 +39,10 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     if args.command == 'demo':
         return _demo(engine, settings, args.customers, clock)
     if args.command == 'import':
+        from service import tuning
         from storage.importer import import_folder
 
-        # A process of its own for one import: what it has loaded so far (the libraries, the tables' metadata)
-        # stays to the end, so it is set aside from the collector, which otherwise walks it at each of its ~100
-        # full collections of an import of 150,000 customers (a tenth of the import's CPU, docs/operations.md).
-        gc.collect()
-        gc.freeze()
+        tuning.set_aside_before_a_batch(settings.tuning, settings.tuning_skipped)  # the collector walks less
         result = import_folder(engine, args.folder, settings.documents_dir, clock, progress=sys.stderr)
         return 0 if result.ok else 1
     if args.command == 'bill':

@@ -62,5 +62,17 @@ def active() -> frozenset[str]:
     return frozenset(_undo)
 
 
+def set_aside_before_a_batch(enabled: bool = True, skip: Collection[str] = ()) -> bool:
+    """In a process that runs one long batch (the command-line import), set aside from the collector what is loaded
+    already, as the server's `collector` does with what survives; off with that one (`KUNDENPORTAL_TUNING=off` or
+    `KUNDENPORTAL_TUNING_SKIP=collector`) or on another Python. Whether it was done."""
+    if not wanted(patches(('collector',))[0], enabled, skip):
+        return False
+    from service.tuning.collector import set_aside_what_is_loaded
+
+    set_aside_what_is_loaded()
+    return True
+
+
 def wanted(patch: Patch, enabled: bool, skip: Collection[str]) -> bool:
     return enabled and patch.name not in skip and fits(patch)

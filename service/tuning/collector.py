@@ -31,6 +31,14 @@ def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
         gc.freeze()  # the young generations are empty now: exactly the survivors
 
 
+def set_aside_what_is_loaded() -> None:
+    """For a process of its own that runs one long batch (`kundenportal import`): what it has loaded so far (the
+    libraries, the tables' metadata: ~117,000 objects) stays to its end, so it is set aside once instead of being
+    walked again at each of an import's ~100 full collections (docs/operations.md, "Login bursts and the import")."""
+    gc.collect()
+    gc.freeze()
+
+
 def thaw_due(seconds_since_last: float, cpu_share: float, every: float, latest: float, quiet: float) -> bool:
     """Whether to walk what was set aside now: `every` seconds after the last time, at a moment the process used
     less than the `quiet` share of a core over the last few seconds (the walk pauses everything: not in the middle
