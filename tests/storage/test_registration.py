@@ -165,6 +165,15 @@ def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, 
         assert session.exec(select(PortalUser)).one().state == 'active'
 
 
+def test_a_pin_entered_twice_at_the_same_moment_activates_once(engine, uow, context):
+    pending, pin = pin_registration(engine, uow, context)
+    ctx = context('wasserverband-c', now=NOW + timedelta(minutes=1))
+    results = at_the_same_moment(engine, lambda work: registration.confirm_pin(work, ctx, pending.reference, pin))
+    assert sorted(type(result).__name__ for result in results) == ['AlreadyActive', 'str']
+    with Session(engine) as session:
+        assert len(session.exec(select(UserCustomer)).all()) == 1
+
+
 def test_a_water_customer_without_an_annual_bill_cannot_register_yet(engine, uow, context):
     customer = make_customer(engine, 'wasserverband-c', commodity='water', with_bill=False)
     with pytest.raises(NoAnnualBillYet):
