@@ -60,6 +60,7 @@ class Quantity(Money):
     """Consumption and meter values: Decimal with three places, 13 digits before the point (a meter may count with
     12, and an import takes values up to 10^12)."""
 
+    impl = Numeric(16, 3)
     places = Decimal('0.001')
     precision = 16
 

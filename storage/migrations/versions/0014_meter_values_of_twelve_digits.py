@@ -6,6 +6,7 @@ Create Date: 2026-12-03 15:00:00
 
 A meter may count with up to 12 digits before the point (docs/import-format.md), but PostgreSQL's NUMERIC(14,3)
 took only 11: such a reading was refused by the database. SQLite keeps the value as text and needs no change.
+A downgrade fails while a reading of 10^11 or more is stored: it would not fit the narrower column.
 """
 
 import sqlalchemy as sa
