@@ -29,22 +29,14 @@ class UTCDateTime(TypeDecorator):
 class Money(TypeDecorator):
     """Decimal with two places, stored as text on SQLite (exact) and NUMERIC(14,2) elsewhere."""
 
-    impl = Numeric(14, 2)
+    impl = Numeric(14, 2)  # digits in all and places: 12 before the point for money
     cache_ok = True
-    places = Decimal('0.01')
-    precision = 14  # digits in all, with the places: 12 before the point for money
+    places = Decimal('0.01')  # as the impl's scale: what a value is rounded to before it is stored
 
     def load_dialect_impl(self, dialect):
         from sqlalchemy import String
 
-        return dialect.type_descriptor(
-            String(32) if dialect.name == 'sqlite' else Numeric(self.precision, self._scale())
-        )
-
-    def _scale(self) -> int:
-        exponent = self.places.as_tuple().exponent
-        assert isinstance(exponent, int)  # a str only for NaN and infinities
-        return -exponent
+        return dialect.type_descriptor(String(32) if dialect.name == 'sqlite' else self.impl)
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -62,10 +54,10 @@ class Quantity(Money):
 
     impl = Numeric(16, 3)
     places = Decimal('0.001')
-    precision = 16
 
 
 class Rate(Money):
     """Prices per unit and factors: Decimal with six places."""
 
+    impl = Numeric(14, 6)
     places = Decimal('0.000001')

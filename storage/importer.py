@@ -348,7 +348,7 @@ def _insert(connection: Connection, table: Table, rows: list[dict]) -> None:
             for values in converted():
                 copy.write_row(values)
         return
-    mark = '?' if dialect.paramstyle == 'qmark' else '%s'
+    mark = _mark(dialect)
     statement = f'INSERT INTO {quote(table.name)} ({listed}) VALUES ({", ".join([mark] * len(names))})'
     connection.exec_driver_sql(statement, [tuple(values) for values in converted()])
 
@@ -388,7 +388,7 @@ def _existing_keys(connection, kind: Kind, keys: list[tuple]) -> dict[tuple, dic
 def _lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
     """The parents these rows name, by their natural keys (only for the columns the rows have)."""
     postgres = connection.dialect.name == 'postgresql'
-    mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
+    mark = _mark(connection.dialect)
     quote = connection.dialect.identifier_preparer.quote
 
     def pairs(column: str, key_column, id_column) -> dict[str, int]:
@@ -414,6 +414,11 @@ def _lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
         pairs('contract_number', Contract.contract_number, Contract.id),
         pairs('meter_number', Meter.meter_number, Meter.id),
     )
+
+
+def _mark(dialect) -> str:
+    """The driver's placeholder for a parameter in its own SQL (SQLite's `?`, psycopg's `%s`)."""
+    return '?' if dialect.paramstyle == 'qmark' else '%s'
 
 
 def _array(values: list[str]) -> str:
@@ -511,7 +516,7 @@ class _SeenKeys:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
+        self.mark = _mark(connection.dialect)
         _SEEN.drop(connection, checkfirst=True)  # left by an import that failed on this pooled connection
         _SEEN.create(connection)
 

@@ -17,7 +17,6 @@ class _QuantityAsCreated(domain.types.Quantity):
     type has 16 digits, which would make this migration's database differ from an upgraded one)."""
 
     impl = sa.Numeric(14, 3)
-    precision = 14
 
 
 revision = '0001'
@@ -273,7 +272,7 @@ def upgrade() -> None:
         sa.Column('meter_id', sa.Integer(), nullable=False),
         sa.Column('obis', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column('reading_date', sa.Date(), nullable=False),
-        sa.Column('value', _QuantityAsCreated(precision=14, scale=2), nullable=False),
+        sa.Column('value', _QuantityAsCreated(), nullable=False),
         sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column('plausibility', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
