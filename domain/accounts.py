@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain import identification, mail_budget, throttle, tokens, totp
+from domain import identification, mail_budget, throttle, tokens
 from domain.customer_access import active_login
 from domain.errors import (
     AccountNotConfirmed,
@@ -15,7 +15,6 @@ from domain.errors import (
     LoginNeedsEmail,
     NotAllowed,
     PasswordUnchanged,
-    SecondFactorInvalid,
     TokenInvalid,
     TooManyAttempts,
     WrongCurrentPassword,
@@ -82,17 +81,17 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
         user.password_hash = ctx.hasher.hash(password)
     if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
-        uow.audit(_entry(ctx, user, 'temporary_password_used'))
+        uow.audit(audit_entry(ctx, user, 'temporary_password_used'))
     throttle.forgive(uow, pair, held[pair])  # earlier misses of this account from here
     device = _remember_device(uow, ctx, user, known, device)
     if user.totp_enabled:
-        uow.audit(_entry(ctx, user, 'login_password_ok'))
+        uow.audit(audit_entry(ctx, user, 'login_password_ok'))
         uow.commit()
-        return replace(_grant(uow, user), needs_code=True, device=device)
+        return replace(grant(uow, user), needs_code=True, device=device)
     user.last_login_at = ctx.now
-    uow.audit(_entry(ctx, user, 'login'))
+    uow.audit(audit_entry(ctx, user, 'login'))
     uow.commit()
-    return replace(_grant(uow, user), device=device)
+    return replace(grant(uow, user), device=device)
 
 
 def _login_keys(email: str, address: str) -> tuple[str, str, str]:
@@ -135,74 +134,6 @@ def _remember_device(uow: UnitOfWork, ctx: Context, user: PortalUser, known: boo
     return device
 
 
-def login_code(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> SessionGrant:
-    """The optional second factor after the password (throttled like a PIN)."""
-    user = active_login(uow, user_id)
-    if not user.totp_enabled:
-        raise NotAllowed()
-    _check_code(uow, ctx, user, code)
-    user.last_login_at = ctx.now
-    uow.audit(_entry(ctx, user, 'login'))
-    uow.commit()
-    return _grant(uow, user)
-
-
-def second_factor_enabled(uow: UnitOfWork, user_id: int) -> bool:
-    user = uow.users.get(user_id)
-    return bool(user and user.totp_enabled)
-
-
-@hashing
-def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, current_password: str) -> totp.Enrolment:
-    """Optional for customers: a fresh authenticator secret (effective once confirmed with a code). Asks for the
-    current password: a borrowed session must not tie the login to somebody else's phone."""
-    user = active_login(uow, user_id)
-    if user.totp_enabled:
-        raise NotAllowed()
-    check_current_password(uow, ctx, user, current_password)
-    enrolment, user.totp_secret = totp.new_enrolment(ctx.secret, user.email, ctx.profile.short_name)
-    uow.commit()
-    return enrolment
-
-
-def confirm_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, code: str) -> None:
-    user = active_login(uow, user_id)
-    if user.totp_enabled or not user.totp_secret:
-        raise NotAllowed()
-    _check_code(uow, ctx, user, code)
-    user.totp_enabled = True
-    uow.queue_mail(compose(ctx, user.email, 'second_factor_on'), ctx.now)
-    uow.audit(_entry(ctx, user, 'second_factor_on'))
-    uow.commit()
-
-
-@hashing
-def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password: str) -> None:
-    user = active_login(uow, user_id)
-    if not user.totp_enabled:
-        raise NotAllowed()
-    check_current_password(uow, ctx, user, password)
-    user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
-    uow.queue_mail(compose(ctx, user.email, 'second_factor_off'), ctx.now)
-    uow.audit(_entry(ctx, user, 'second_factor_off'))
-    uow.commit()
-
-
-def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> None:
-    key = f'login:code:{user.id}'
-    state = uow.throttles.state(key)
-    if state.is_locked(ctx.now):
-        raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
-    step = totp.accepted_step(ctx.secret, user.totp_secret, user.totp_last_step, code, ctx.now.timestamp())
-    if step is None:
-        state.record_failure(throttle.PIN_PER_USER, ctx.now)
-        uow.throttles.save(key, state)
-        uow.commit()
-        raise SecondFactorInvalid('code')
-    user.totp_last_step = step
-    uow.throttles.save(key, throttle.ThrottleState())
-
-
 def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
     """The current password asked again inside the portal before a sensitive change (login email, password, bank
     account and mandate, second factor, profile removal): a session left open or borrowed must not become a
@@ -213,7 +144,7 @@ def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, pass
         raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
     if not ctx.hasher.verify(user.password_hash, password):
         _count_failure(uow, ctx, user.email)
-        uow.audit(_entry(ctx, user, 'current_password_wrong'))
+        uow.audit(audit_entry(ctx, user, 'current_password_wrong'))
         uow.commit()
         raise WrongCurrentPassword()
 
@@ -243,7 +174,7 @@ def send_requested_resets(uow: UnitOfWork, ctx: Context, limit: int = 50) -> int
         user = uow.users.by_email(request.email)
         if user is not None and user.state == 'active':
             send_reset_mail(uow, ctx, user)
-            entry = _entry(ctx, user, 'password_reset_requested')
+            entry = audit_entry(ctx, user, 'password_reset_requested')
             entry.address = request.address
             uow.audit(entry)
     uow.commit()
@@ -262,7 +193,7 @@ def reset_password(uow: UnitOfWork, ctx: Context, plain: str, password: str, rep
     if not uow.tokens.claim(token, ctx.now):  # the same link twice at once: only one sets the password
         raise TokenInvalid()
     _set_password(uow, ctx, user, password, hashed)
-    uow.audit(_entry(ctx, user, 'password_reset'))
+    uow.audit(audit_entry(ctx, user, 'password_reset'))
     uow.commit()
     return user.email
 
@@ -281,7 +212,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
     if password == current:
         raise PasswordUnchanged()
     _set_password(uow, ctx, user, password)
-    uow.audit(_entry(ctx, user, 'password_changed'))
+    uow.audit(audit_entry(ctx, user, 'password_changed'))
     uow.commit()
     return user.session_epoch
 
@@ -294,7 +225,7 @@ def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: 
         raise NotAllowed()
     check_password(ctx.profile.password, password, repeat)
     _set_password(uow, ctx, user, password)
-    uow.audit(_entry(ctx, user, 'password_set_after_temporary'))
+    uow.audit(audit_entry(ctx, user, 'password_set_after_temporary'))
     uow.commit()
     return user.session_epoch
 
@@ -312,7 +243,7 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
     mail_budget.spend(uow, ctx, email, user_id, field='new_email')
     if uow.users.by_email(email) is not None:
         uow.queue_mail(compose(ctx, email, 'email_change_taken'), ctx.now)
-        uow.audit(_entry(ctx, user, 'email_change_to_taken_address', f'new={email}'))
+        uow.audit(audit_entry(ctx, user, 'email_change_to_taken_address', f'new={email}'))
         uow.commit()
         return email
     uow.tokens.revoke(user_id, ('email_change', 'email_change_stop'), ctx.now)
@@ -331,7 +262,7 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
     uow.queue_mail(compose(ctx, email, 'email_change', link=f'{ctx.base_url}/email-bestaetigen/{confirm}'), ctx.now)
     stop_link = f'{ctx.base_url}/email-aenderung-stoppen/{stop}'
     uow.queue_mail(compose(ctx, user.email, 'email_change_requested_old', new=email, link=stop_link), ctx.now)
-    uow.audit(_entry(ctx, user, 'email_change_requested', f'new={email}'))
+    uow.audit(audit_entry(ctx, user, 'email_change_requested', f'new={email}'))
     uow.commit()
     return email
 
@@ -347,7 +278,7 @@ def stop_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
         raise TokenInvalid()
     uow.tokens.revoke(token.user_id, ('email_change', 'email_change_stop'), ctx.now)
     user.session_epoch += 1
-    uow.audit(_entry(ctx, user, 'email_change_stopped', f'new={token.payload}'))
+    uow.audit(audit_entry(ctx, user, 'email_change_stopped', f'new={token.payload}'))
     uow.commit()
     return user.email
 
@@ -366,7 +297,7 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'email_changed_new', new=user.email), ctx.now)
-    uow.audit(_entry(ctx, user, 'email_changed', f'old={old} new={user.email}'))
+    uow.audit(audit_entry(ctx, user, 'email_changed', f'old={old} new={user.email}'))
     uow.commit()
     return user.email
 
@@ -456,12 +387,14 @@ def _set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str
     uow.queue_mail(compose(ctx, user.email, 'password_changed'), ctx.now)
 
 
-def _grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:
+def grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:
+    """The session a login (or its second factor, `domain.second_factor`) hands to the page."""
     assert user.id is not None
     return SessionGrant(user.id, user.session_epoch, user.must_change_password, tuple(uow.users.customer_ids(user.id)))
 
 
-def _entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> AuditEntry:
+def audit_entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> AuditEntry:
+    """An audit entry of something the customer did to their own login."""
     return AuditEntry(at=ctx.now, actor=f'user:{user.id}', action=action, details=details, address=ctx.address)
 
 

@@ -4,7 +4,6 @@ from nicegui import app, ui
 
 from domain.accounts import (
     login,
-    login_code,
     request_password_reset,
     reset_password,
     reset_token_is_usable,
@@ -12,6 +11,9 @@ from domain.accounts import (
 )
 from domain.errors import DomainError, FormerUserName
 from domain.passwords import describe_policy
+from domain.second_factor import (
+    login_code,
+)
 from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame

@@ -7,14 +7,10 @@ from fastapi import Path, Request, Response
 from nicegui import app, ui
 
 from domain.accounts import (
-    begin_second_factor,
     change_password,
     confirm_email_change,
-    confirm_second_factor,
     delete_profile,
-    disable_second_factor,
     request_email_change,
-    second_factor_enabled,
     stop_email_change,
 )
 from domain.data_export import export_data, export_json, export_zip
@@ -22,6 +18,12 @@ from domain.errors import DomainError
 from domain.information import information_page
 from domain.passwords import describe_policy
 from domain.reminders import reminders_on, set_reminders, stop_reminders
+from domain.second_factor import (
+    begin_second_factor,
+    confirm_second_factor,
+    disable_second_factor,
+    second_factor_enabled,
+)
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame

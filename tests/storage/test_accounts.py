@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import accounts, staff
+from domain import accounts, second_factor, staff
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -601,7 +601,7 @@ def test_bank_account_and_mandate_need_the_current_password(login_user, engine, 
 def test_a_second_factor_is_set_up_only_with_the_current_password(login_user, uow, context):
     grant = login(uow, context())
     with uow() as work, pytest.raises(WrongCurrentPassword):
-        accounts.begin_second_factor(work, context(), grant.user_id, 'geraten')
+        second_factor.begin_second_factor(work, context(), grant.user_id, 'geraten')
 
 
 def test_counts_nobody_added_to_for_a_day_are_forgotten_hourly(login_user, engine, uow, context):

@@ -7,13 +7,15 @@ import pytest
 
 from domain import service_desk, staff
 from domain.accounts import (
+    login,
+)
+from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
+from domain.second_factor import (
     begin_second_factor,
     confirm_second_factor,
     disable_second_factor,
-    login,
     login_code,
 )
-from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
 from tests.factories import PASSWORD, mails_to, make_customer, make_login
 from tests.storage.conftest import NOW, run
 
