@@ -36,6 +36,7 @@ from pages import (
     overview,
     readings,
     registration,
+    styles,
     tariff,
 )
 from pages import settings as settings_page
@@ -129,6 +130,7 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     api_v1.create(app, portal, partial(import_rows, engine, settings.documents_dir, clock))
     health.create(app, partial(reachable, engine))
     errors.install()
+    styles.serve()
     app.add_middleware(
         RequestLimits, max_body=int(settings.max_body_mb * 2**20), api_token_valid=partial(_api_token_valid, portal)
     )
@@ -155,6 +157,7 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
         show=False,
         reload=False,
         favicon='⚡',
+        tailwind=False,  # pages.styles: the utilities as a stylesheet made ahead
         reconnect_timeout=RECONNECT_SECONDS,
         session_middleware_kwargs={
             'same_site': 'lax',

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pages import styles
+
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
@@ -19,8 +21,9 @@ CSP = (
 )
 
 
-# NiceGUI's own scripts, styles and fonts (versioned URLs) may be cached; nothing else is.
-CACHEABLE = ('/_nicegui/', '/favicon.ico')
+# NiceGUI's own scripts, styles and fonts and our stylesheet (URLs that name their version) may be cached; nothing
+# else is.
+CACHEABLE = ('/_nicegui/', '/favicon.ico', styles.ADDRESS)
 
 
 class SecurityHeaders:

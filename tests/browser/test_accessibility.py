@@ -8,7 +8,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import FilePayload, Page, expect
 
+from pages.styles import STYLESHEET
 from tests.browser.test_self_service_journeys import household  # noqa: F401 - the fixture
+from tests.browser.test_stylesheet import candidates, missing, tailwind
 from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)]
@@ -55,14 +57,19 @@ STAFF = (
 )
 
 
+CLASSES = "() => [...new Set([...document.querySelectorAll('[class]')].flatMap(e => [...e.classList]))]"
+
+
 class Audit:
     def __init__(self, page: Page) -> None:
         self.page, self.axe = page, Axe()
         self.found: dict[str, list[str]] = {}  # violations by page label
+        self.classes: set[str] = set()  # every class on the pages seen (pages.styles)
 
     def check(self, label: str) -> None:
         expect(self.page.locator('[role=heading][aria-level="1"]').first).to_be_visible()  # Vue has rendered
         results = self.axe.run(self.page, options=WCAG_AA).response
+        self.classes.update(self.page.evaluate(CLASSES))
         for violation in results['violations']:
             nodes = [
                 f'{node["target"]} {node["html"][:160]} {node.get("failureSummary", "")[:200]}'
@@ -130,3 +137,6 @@ def test_every_page_has_no_axe_violations(household, engine, start_portal, brows
     audit.check(f'{language} /verwaltung/kunden/<id>')
     page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
     assert audit.found == {}, json.dumps(audit.found, indent=1, ensure_ascii=False)
+    # no class on these pages (NiceGUI's and Quasar's own included) that Tailwind would style is left unstyled
+    made = tailwind(page, candidates() | audit.classes)
+    assert made == STYLESHEET.read_text(), f'add to pages/styles.FRAMEWORK and rewrite the stylesheet: {missing(made)}'

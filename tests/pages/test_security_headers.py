@@ -1,6 +1,10 @@
 """Security headers on pages, downloads and the API (first part of the hardening issue)."""
 
+import re
+
 import pytest
+
+from pages.styles import STYLESHEET
 
 
 async def test_every_answer_carries_the_security_headers(user):
@@ -28,6 +32,16 @@ async def test_pages_and_api_answers_are_never_cached_and_the_socket_is_same_ori
         assert policy['connect-src'] == "'self'"  # no other ws:/wss: host
     script = (await user.http_client.get('/')).text.split('/_nicegui/', 1)[1].split('"', 1)[0]
     assert 'no-store' not in (await user.http_client.get('/_nicegui/' + script)).headers.get('cache-control', '')
+
+
+async def test_pages_link_the_stylesheet_made_ahead_which_browsers_keep_for_a_year(user):
+    page = (await user.http_client.get('/')).text
+    assert 'tailwindcss' not in page  # no compiler in the customer's browser (pages.styles)
+    address = re.findall(r'<link rel="stylesheet" href="(/_kp/utilities-[0-9a-f]{16}\.css)">', page)
+    assert len(address) == 1
+    answer = await user.http_client.get(address[0])
+    assert answer.headers['content-type'].startswith('text/css') and answer.text == STYLESHEET.read_text()
+    assert 'max-age=31536000' in answer.headers['cache-control']
 
 
 @pytest.fixture
