@@ -30,25 +30,12 @@ from domain.ports import (
     UnitOfWork,
     UserRepository,
 )
+from storage.back_office import SqlApi, SqlDesk, SqlSettings, SqlStaff
 from storage.contract_requests import SqlContractRequests
 from storage.exports import SqlExports
-from storage.logins import SqlDevices, SqlResets
-from storage.repositories import (
-    SqlApi,
-    SqlBilling,
-    SqlCustomerData,
-    SqlCustomers,
-    SqlDesk,
-    SqlInformation,
-    SqlMeters,
-    SqlReminders,
-    SqlSettings,
-    SqlStaff,
-    SqlThrottles,
-    SqlTokens,
-    SqlUsers,
-    column_values,
-)
+from storage.logins import SqlDevices, SqlResets, SqlThrottles, SqlTokens, SqlUsers
+from storage.notices import SqlInformation, SqlReminders
+from storage.repositories import SqlBilling, SqlCustomerData, SqlCustomers, SqlMeters, column_values
 
 AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__

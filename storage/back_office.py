@@ -1,0 +1,212 @@
+"""Repositories of the back office: staff logins and their codes, the service desk's customer search and review
+items, API tokens, and the settings staff change."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, func, select
+
+from domain.identifiers import normalise
+from domain.model import (
+    ApiToken,
+    AuditEntry,
+    ChangeMark,
+    ContactMessage,
+    Contract,
+    Customer,
+    Meter,
+    MeterReading,
+    OneTimeToken,
+    PortalUser,
+    RecoveryCode,
+    ReviewItem,
+    Setting,
+    StaffUser,
+    UserCustomer,
+)
+
+
+class SqlStaff:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, staff_id: int) -> StaffUser | None:
+        return self.session.get(StaffUser, staff_id)
+
+    def by_email(self, email: str) -> StaffUser | None:
+        return self.session.exec(select(StaffUser).where(StaffUser.email == email)).first()
+
+    def add(self, staff: StaffUser) -> None:
+        self.session.add(staff)
+        self.session.flush()
+
+    def all(self) -> list[StaffUser]:
+        return list(self.session.exec(select(StaffUser).order_by(col(StaffUser.name))))
+
+    def replace_recovery_codes(self, staff_id: int, codes: list[RecoveryCode]) -> None:
+        self.session.execute(delete(RecoveryCode).where(col(RecoveryCode.staff_id) == staff_id))
+        self.session.add_all(codes)
+
+    def unused_recovery_code(self, staff_id: int, digest: str) -> RecoveryCode | None:
+        return self.session.exec(
+            select(RecoveryCode).where(
+                RecoveryCode.staff_id == staff_id, RecoveryCode.digest == digest, col(RecoveryCode.used_at).is_(None)
+            )
+        ).first()
+
+
+class SqlDesk:
+    """The staff's look at customers: search, recent readings and changes, pending registrations."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def search(self, text: str, limit: int) -> list[Customer]:
+        pattern = f'%{text.lower()}%'
+        by_login = (
+            select(UserCustomer.customer_id)
+            .join(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
+            .where(func.lower(PortalUser.email).like(pattern))
+        )
+        by_meter = (
+            select(Contract.customer_id)
+            .join(Meter, col(Meter.contract_id) == Contract.id)
+            .where(Meter.meter_number == normalise(text))
+        )
+        name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
+        query = select(Customer).where(
+            (col(Customer.customer_number) == normalise(text))
+            | name.like(pattern)
+            | func.lower(Customer.company).like(pattern)
+            | func.lower(Customer.email).like(pattern)
+            | col(Customer.id).in_(by_login)
+            | col(Customer.id).in_(by_meter)
+        )
+        return list(self.session.exec(query.order_by(col(Customer.customer_number)).limit(limit)))
+
+    def recent_readings(self, customer_id: int, limit: int) -> list[tuple[str, MeterReading]]:
+        query = (
+            select(Meter.meter_number, MeterReading)
+            .join(Meter, col(Meter.id) == MeterReading.meter_id)
+            .join(Contract, col(Contract.id) == Meter.contract_id)
+            .where(Contract.customer_id == customer_id)
+            .order_by(col(MeterReading.reading_date).desc(), col(MeterReading.id).desc())
+            .limit(limit)
+        )
+        return [(number, reading) for number, reading in self.session.exec(query)]
+
+    def audit_of(self, customer_id: int, limit: int) -> list[AuditEntry]:
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.customer_id == customer_id)
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+            .limit(limit)
+        )
+        return list(self.session.exec(query))
+
+    def contact_messages(self, status: str | None, topic: str | None, staff_id: int | None) -> list[ContactMessage]:
+        query = select(ContactMessage)
+        if status is not None:
+            query = query.where(ContactMessage.status == status)
+        if topic is not None:
+            query = query.where(ContactMessage.topic == topic)
+        if staff_id is not None:
+            query = query.where(ContactMessage.staff_id == staff_id)
+        return list(self.session.exec(query.order_by(col(ContactMessage.created_at)).limit(500)))
+
+    def contact_message(self, message_id: int) -> ContactMessage | None:
+        return self.session.get(ContactMessage, message_id)
+
+    def reviews(self, status: str | None) -> list[ReviewItem]:
+        query = select(ReviewItem)
+        if status is not None:
+            query = query.where(ReviewItem.status == status)
+        return list(self.session.exec(query.order_by(col(ReviewItem.created_at)).limit(500)))
+
+    def review(self, item_id: int) -> ReviewItem | None:
+        return self.session.get(ReviewItem, item_id)
+
+    def changes(
+        self, kinds: tuple[str, ...], since: datetime | None, open_only: bool, limit: int
+    ) -> list[tuple[AuditEntry, str, bool]]:
+        query = (
+            select(AuditEntry, Customer.customer_number, ChangeMark.audit_id)
+            .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+            .outerjoin(ChangeMark, col(ChangeMark.audit_id) == AuditEntry.id)
+            .where(col(AuditEntry.action).in_(kinds))
+        )
+        if since is not None:
+            query = query.where(col(AuditEntry.at) >= since)
+        if open_only:
+            query = query.where(col(ChangeMark.audit_id).is_(None))
+        rows = self.session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
+        return [(entry, number or '', mark is not None) for entry, number, mark in rows]
+
+    def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int:
+        query = select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids), col(AuditEntry.action).in_(kinds))
+        known = {i for i in self.session.exec(query) if i is not None}  # primary keys: None only to the type checker
+        marked = set(self.session.exec(select(ChangeMark.audit_id).where(col(ChangeMark.audit_id).in_(known))))
+        new = known - marked
+        self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])
+        return len(new)
+
+    def pending_login(self, customer_id: int) -> PortalUser | None:
+        """A registration not yet confirmed: the customer is named in its open confirmation token."""
+        query = (
+            select(PortalUser)
+            .join(OneTimeToken, col(OneTimeToken.user_id) == PortalUser.id)
+            .where(
+                PortalUser.state == 'pending',
+                col(OneTimeToken.purpose).in_(('activation', 'pin')),
+                OneTimeToken.payload == str(customer_id),
+            )
+            .order_by(col(OneTimeToken.created_at).desc())
+        )
+        return self.session.exec(query).first()
+
+
+class SqlApi:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: ApiToken) -> None:
+        self.session.add(token)
+        self.session.flush()
+
+    def get(self, token_id: int) -> ApiToken | None:
+        return self.session.get(ApiToken, token_id)
+
+    def by_digest(self, digest: str) -> ApiToken | None:
+        return self.session.exec(select(ApiToken).where(ApiToken.digest == digest)).first()
+
+    def all(self) -> list[ApiToken]:
+        return list(self.session.exec(select(ApiToken).order_by(col(ApiToken.id))))
+
+    def last_change_id(self, kinds: tuple[str, ...]) -> int:
+        return self.session.exec(select(func.max(AuditEntry.id)).where(col(AuditEntry.action).in_(kinds))).one() or 0
+
+    def changes_after(self, after: int, kinds: tuple[str, ...], limit: int) -> list[tuple[AuditEntry, str]]:
+        query = (
+            select(AuditEntry, Customer.customer_number)
+            .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
+            .where(col(AuditEntry.id) > after, col(AuditEntry.action).in_(kinds))
+            .order_by(col(AuditEntry.id))
+            .limit(limit)
+        )
+        return [(entry, number or '') for entry, number in self.session.exec(query)]
+
+
+class SqlSettings:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> str | None:
+        row = self.session.get(Setting, key)
+        return row.value if row is not None else None
+
+    def set(self, key: str, value: str) -> None:
+        row = self.session.get(Setting, key)
+        if row is None:
+            self.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        self.session.flush()

@@ -1,0 +1,134 @@
+"""Repositories of what the portal issues on its own schedule: billing information entries (§40b EnWG) and reading
+reminders."""
+
+from datetime import date
+
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
+from sqlmodel import Session, col, func, or_, select
+
+from domain.identifiers import normalise
+from domain.model import (
+    BillingInformation,
+    Contract,
+    Customer,
+    Meter,
+    MeterReading,
+    PortalUser,
+    ReadingReminder,
+    UserCustomer,
+)
+from domain.reminders import ReminderLine, Target
+
+
+class SqlInformation:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: BillingInformation) -> None:
+        self.session.add(entry)
+        self.session.flush()
+
+    def exists(self, key: str) -> bool:
+        return self.session.exec(select(BillingInformation.id).where(BillingInformation.key == key)).first() is not None
+
+    def get(self, entry_id: int) -> BillingInformation | None:
+        return self.session.get(BillingInformation, entry_id)
+
+    def of_customer(self, customer_id: int) -> list[BillingInformation]:
+        query = select(BillingInformation).where(BillingInformation.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(BillingInformation.through).desc())))
+
+    def candidates(self, today: date) -> list[int]:
+        query = (
+            select(Contract.id)
+            .join(Customer, col(Customer.id) == Contract.customer_id)
+            .where(
+                col(Customer.paperless).is_(True),
+                col(Contract.commodity).in_(('electricity', 'gas')),
+                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),
+            )
+            .order_by(col(Contract.id))
+        )
+        return [i for i in self.session.exec(query) if i is not None]
+
+
+class SqlReminders:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def targets(
+        self, after_meter_id: int, limit: int, period: tuple[date, date], kind: str, today: date
+    ) -> list[Target]:
+        start, period_end = period
+        read = (
+            select(MeterReading.id)
+            .where(MeterReading.meter_id == Meter.id, col(MeterReading.reading_date) >= start)
+            .exists()
+        )
+        reminded = (
+            select(ReadingReminder.id)
+            .where(
+                ReadingReminder.meter_id == Meter.id,
+                ReadingReminder.period_end == period_end,
+                ReadingReminder.kind == kind,
+            )
+            .exists()
+        )
+        query = (
+            sa_select(
+                col(Customer.id),
+                col(Customer.customer_number),
+                col(Meter.id),
+                col(Meter.meter_number),
+                func.coalesce(col(PortalUser.email), col(Customer.email)),
+                col(Customer.reminders_off),
+            )
+            .join(Contract, col(Contract.id) == Meter.contract_id)
+            .join(Customer, col(Customer.id) == Contract.customer_id)
+            .outerjoin(UserCustomer, col(UserCustomer.customer_id) == Customer.id)
+            .outerjoin(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
+            .where(
+                col(Meter.kind) == 'manual',
+                col(Meter.removed_on).is_(None),
+                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),  # in supply, notice or not
+                col(Meter.id) > after_meter_id,
+                col(Customer.reminders_off).is_(False),
+                func.coalesce(col(PortalUser.email), col(Customer.email)) != '',
+                ~reminded,  # an hourly run after the first finds nothing, in one query
+                ~read,
+            )
+            .order_by(col(Meter.id))
+            .limit(limit)
+        )
+        return [Target(*row) for row in self.session.execute(query)]
+
+    def sent_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        return set(self.session.exec(select(ReadingReminder.key).where(col(ReadingReminder.key).in_(keys))))
+
+    def read_since(self, meter_ids: list[int], since: date) -> set[int]:
+        if not meter_ids:
+            return set()
+        query = select(MeterReading.meter_id).where(
+            col(MeterReading.meter_id).in_(meter_ids), col(MeterReading.reading_date) >= since
+        )
+        return set(self.session.exec(query.distinct()))
+
+    def add(self, reminder: ReadingReminder) -> None:
+        self.session.add(reminder)
+
+    def listing(self, customer_number: str, limit: int) -> list[ReminderLine]:
+        query = (
+            select(ReadingReminder, Customer.customer_number, Meter.meter_number)
+            .join(Customer, col(Customer.id) == ReadingReminder.customer_id)
+            .join(Meter, col(Meter.id) == ReadingReminder.meter_id)
+            .order_by(col(ReadingReminder.id).desc())
+            .limit(limit)
+        )
+        if customer_number:
+            query = query.where(Customer.customer_number == normalise(customer_number))
+        return [
+            ReminderLine(r.queued_at, number, meter, r.kind, r.email, r.period_end)
+            for r, number, meter in self.session.exec(query)
+        ]
