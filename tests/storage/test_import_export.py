@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
-from storage import importer
+from storage import import_reading
 from storage.exporter import export
-from storage.importer import _lines, import_folder
+from storage.import_reading import count_lines
+from storage.importer import import_folder
 
 FILES = {
     'customers.csv': [
@@ -159,7 +160,7 @@ def test_a_duplicate_key_within_a_file_is_an_error(engine, tmp_path):
 def test_a_file_is_streamed_in_chunks_and_still_imports_whole_or_not_at_all(engine, tmp_path, monkeypatch):
     """Rows are written a chunk at a time (memory stays flat for a 150,000-customer file, bench/import_run.py);
     a key repeated in a later chunk, or a wrong line in the last one, still leaves the whole file out."""
-    monkeypatch.setattr(importer, 'CHUNK', 2)
+    monkeypatch.setattr(import_reading, 'CHUNK', 2)
     customers = [f'4{n:07d};Frau;A;B;;S;1;27749;Aue;;;0' for n in range(7)]
     header = FILES['customers.csv'][:1]
     repeated = header + customers + [customers[0]]  # line 9 repeats line 2, three chunks later
@@ -179,7 +180,7 @@ def test_a_file_is_streamed_in_chunks_and_still_imports_whole_or_not_at_all(engi
 
 
 def test_every_wrong_line_is_reported_also_a_key_repeated_after_the_first_wrong_line(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, 'CHUNK', 2)
+    monkeypatch.setattr(import_reading, 'CHUNK', 2)
     header, good = FILES['customers.csv'][:1], FILES['customers.csv'][1]
     lines = header + [good, '41234569;Frau;A;B;;S;1;27749;Aue;;;ja', good]  # line 4 repeats line 2
     result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'd', SystemClock())
@@ -203,7 +204,7 @@ def test_a_short_row_leaves_the_parents_of_the_other_rows_of_its_chunk_found(eng
 
 
 def test_a_preview_does_not_let_later_files_find_the_records_of_a_file_with_a_wrong_line(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, 'CHUNK', 1)
+    monkeypatch.setattr(import_reading, 'CHUNK', 1)
     customers = FILES['customers.csv'] + ['41234569;Frau;A;B;;S;1;27749;Aue;;;ja']  # line 4 wrong
     folder = write(tmp_path / 'in', {'customers.csv': customers, 'contracts.csv': FILES['contracts.csv']})
     result = import_folder(engine, folder, tmp_path / 'd', SystemClock(), check_only=True)
@@ -214,7 +215,7 @@ def test_a_preview_does_not_let_later_files_find_the_records_of_a_file_with_a_wr
 
 
 def test_a_preview_of_new_customers_and_their_contracts_writes_nothing(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, 'CHUNK', 1)
+    monkeypatch.setattr(import_reading, 'CHUNK', 1)
     result = import_folder(engine, write(tmp_path / 'in'), tmp_path / 'documents', SystemClock(), check_only=True)
     assert result.ok, [f.errors for f in result.files]
     assert [(f.name, f.created) for f in result.files][:4] == [
@@ -241,9 +242,9 @@ def test_large_files_show_a_progress_bar(engine, tmp_path):
 def test_the_progress_bar_counts_every_line_with_or_without_a_last_line_break(tmp_path, newline, last):
     path = tmp_path / 'customers.csv'
     path.write_bytes(newline.join([b'customer_number', b'1', b'2', b'3']) + (newline if last else b''))
-    assert _lines(path) == 4
+    assert count_lines(path) == 4
     path.write_bytes(b'')
-    assert _lines(path) == 0
+    assert count_lines(path) == 0
 
 
 def test_each_imported_file_leaves_an_audit_entry(engine, tmp_path):
