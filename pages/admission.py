@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pages import styles
 from service.backlog import Backlog
 
 log = logging.getLogger('kundenportal')
@@ -24,9 +25,10 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 RETRY_SECONDS = 30
-# NiceGUI's files and socket, probes, the API; and the step that starts the session of a login just checked (a
-# one-time ticket valid for a minute: the hashing is done, and the customer would have to log in again).
-NOT_QUEUED = ('/_nicegui', '/healthz', '/api/', '/favicon.ico', '/anmelden/weiter')
+# NiceGUI's files and socket, our stylesheet (a page waits for it before its socket connects), probes, the API; and
+# the step that starts the session of a login just checked (a one-time ticket valid for a minute: the hashing is
+# done, and the customer would have to log in again).
+NOT_QUEUED = ('/_nicegui', styles.PREFIX, '/healthz', '/api/', '/favicon.ico', '/anmelden/weiter')
 BUSY_PAGE = f'''<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="{RETRY_SECONDS}"><title>Einen Moment bitte</title></head>

@@ -21,9 +21,9 @@ CSP = (
 )
 
 
-# NiceGUI's own scripts, styles and fonts and our stylesheet (URLs that name their version) may be cached; nothing
-# else is.
-CACHEABLE = ('/_nicegui/', '/favicon.ico', styles.ADDRESS)
+# NiceGUI's own scripts, styles and fonts (their URLs name NiceGUI's version), our stylesheet (its URL names its
+# content) and the icon may be cached; nothing else is.
+CACHEABLE = ('/_nicegui/', '/favicon.ico', styles.PREFIX)
 
 
 class SecurityHeaders:

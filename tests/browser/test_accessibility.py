@@ -3,6 +3,7 @@ out, logged in as a customer and as staff, in German and in English: no WCAG 2.1
 checked with a form error showing, since errors must be tied to their fields."""
 
 import json
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -138,5 +139,6 @@ def test_every_page_has_no_axe_violations(household, engine, start_portal, brows
     page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
     assert audit.found == {}, json.dumps(audit.found, indent=1, ensure_ascii=False)
     # no class on these pages (NiceGUI's and Quasar's own included) that Tailwind would style is left unstyled
-    made = tailwind(page, candidates() | audit.classes)
+    # Quasar's rotate-* excepted: NiceGUI cancelled the compiler's rule for them (pages.styles)
+    made = tailwind(page, candidates() | {c for c in audit.classes if not re.fullmatch(r'rotate-\d+', c)})
     assert made == STYLESHEET.read_text(), f'add to pages/styles.FRAMEWORK and rewrite the stylesheet: {missing(made)}'

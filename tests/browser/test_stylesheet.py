@@ -13,7 +13,7 @@ import nicegui
 import pytest
 from playwright.sync_api import Page
 
-from pages.styles import STYLESHEET
+from pages.styles import FRAMEWORK, STYLESHEET
 
 pytestmark = pytest.mark.browser
 PAGES = Path(__file__).resolve().parents[2] / 'pages'
@@ -29,8 +29,9 @@ def test_the_stylesheet_is_tailwinds_output_for_the_pages_classes(browser: Page)
 
 
 def candidates() -> set[str]:
-    """Every whitespace-separated word of every string in the pages' code, as Tailwind's content scan takes them."""
-    words: set[str] = set()
+    """Every whitespace-separated word of every string in the pages' code, as Tailwind's content scan takes them,
+    and the classes of Quasar's and NiceGUI's own elements that Tailwind styles (pages.styles.FRAMEWORK)."""
+    words = set(FRAMEWORK.split())
     for source in sorted(PAGES.rglob('*.py')):
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):

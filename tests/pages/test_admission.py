@@ -5,6 +5,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from pages import styles
 from pages.admission import RETRY_SECONDS, PageQueue
 
 
@@ -66,13 +67,14 @@ async def test_pages_are_built_a_few_at_a_time_in_order_of_arrival():
     assert queue.busy == 0 and not queue.waiting
 
 
-async def test_nicegui_files_its_socket_the_api_the_session_start_and_forms_posted_do_not_wait():
+async def test_nicegui_files_its_socket_our_stylesheet_the_api_the_session_start_and_forms_posted_do_not_wait():
     pages = Pages()
     queue = PageQueue(pages, concurrent=1)
     first = asyncio.create_task(get(queue, '/uebersicht'))
     await asyncio.sleep(0.01)
     for path, method in (
         ('/_nicegui/3.18.0/static/quasar.js', 'GET'),
+        (f'{styles.PREFIX}utilities-0123456789abcdef.css', 'GET'),
         ('/api/v1/readings', 'GET'),
         ('/healthz', 'GET'),
         ('/anmelden/weiter', 'GET'),
