@@ -11,9 +11,7 @@ from domain.accounts import (
 )
 from domain.errors import DomainError, FormerUserName
 from domain.passwords import describe_policy
-from domain.second_factor import (
-    login_code,
-)
+from domain.second_factor import login_code
 from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame

@@ -1,5 +1,5 @@
-"""Repositories of the back office: staff logins and their codes, the service desk's customer search and review
-items, API tokens, and the settings staff change."""
+"""Repositories of the back office and what staff set up: staff logins and their codes, the service desk's customer
+search and review items, the billing system's API tokens and its feed of changes, and the settings staff change."""
 
 from datetime import datetime
 

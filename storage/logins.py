@@ -20,9 +20,9 @@ from domain.model import (
     UserCustomer,
 )
 from domain.throttle import ThrottleState
-from storage.repositories import CUSTOMER
 
 # Built once with parameters, as in storage.repositories.
+CUSTOMER: BindParameter = bindparam('customer')
 USER: BindParameter = bindparam('user')
 CUSTOMERS_OF_USER = select(UserCustomer.customer_id).where(UserCustomer.user_id == USER).order_by(col(UserCustomer.id))
 OWNER = select(UserCustomer.user_id).where(UserCustomer.customer_id == CUSTOMER).limit(1)

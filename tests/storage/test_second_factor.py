@@ -6,9 +6,7 @@ import pyotp
 import pytest
 
 from domain import service_desk, staff
-from domain.accounts import (
-    login,
-)
+from domain.accounts import login
 from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
 from domain.second_factor import (
     begin_second_factor,
