@@ -42,7 +42,7 @@ from browser_tab import PASSWORD, Customer  # noqa: E402  (bench/, the script's 
 from sqlalchemy import text  # noqa: E402
 
 from domain.clock import BERLIN, SystemClock  # noqa: E402
-from domain.readings import judge  # noqa: E402
+from domain.reading_rules import judge  # noqa: E402
 from storage.database import make_engine, migrate  # noqa: E402
 from storage.demo import build_demo, has_customers  # noqa: E402
 from storage.hashing import Argon2Hasher  # noqa: E402

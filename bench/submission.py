@@ -26,7 +26,8 @@ from domain.clock import SystemClock
 from domain.model import Meter
 from domain.ports import Context
 from domain.profile import UtilityProfile
-from domain.readings import judge, submit_reading
+from domain.reading_rules import judge
+from domain.readings import submit_reading
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings

@@ -20,11 +20,11 @@ from domain.billing import (
 )
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
-from domain.installment import billing_year, due_dates
+from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, id_of
 from domain.ports import Context, UnitOfWork
-from domain.readings import gas_kwh
+from domain.reading_rules import gas_kwh
 from domain.stored_json import to_json
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.installment import WEIGHTED, installment_for, weight_share
+from domain.installment_rules import WEIGHTED, installment_for, weight_share
 from domain.stored_json import load
 
 CENT = Decimal('0.01')

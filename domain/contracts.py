@@ -12,7 +12,7 @@ from itertools import pairwise
 from domain.model import Contract, Meter, MeterReading, Price, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.readings import REMOTE_KINDS, gas_kwh
+from domain.reading_rules import REMOTE_KINDS, gas_kwh
 from domain.spreadsheet import csv_text
 
 

@@ -9,7 +9,7 @@ from domain.installment import installment_views
 from domain.model import id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.readings import REMOTE_KINDS, reading_window
+from domain.reading_rules import REMOTE_KINDS, reading_window
 
 
 @dataclass(frozen=True)

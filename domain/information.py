@@ -15,12 +15,12 @@ from domain.bill_issue import Skipped, billing_period
 from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading
 from domain.errors import NotAllowed
 from domain.i18n import money, t
-from domain.installment import due_dates, projected_consumption
+from domain.installment_rules import due_dates, projected_consumption
 from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.readings import REMOTE_KINDS, gas_kwh
+from domain.reading_rules import REMOTE_KINDS, gas_kwh
 from domain.stored_json import load, to_json
 
 INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely

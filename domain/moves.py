@@ -18,7 +18,8 @@ from domain.i18n import day, number
 from domain.identifiers import normalise
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.readings import REMOTE_KINDS, form_for, judge, parse_value, register_name
+from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
+from domain.readings import form_for
 
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
 AHEAD = timedelta(days=183)  # and more than six months ahead too

@@ -15,7 +15,8 @@ from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
 from domain.identifiers import normalise
 from domain.model import Contract, Meter, ReadingCode, id_of
 from domain.ports import Context, UnitOfWork
-from domain.readings import REMOTE_KINDS, MeterForm, Submitted, form_for, reading_window, store_reading
+from domain.reading_rules import REMOTE_KINDS, reading_window
+from domain.readings import MeterForm, Submitted, form_for, store_reading
 
 ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'  # no 0/O, 1/I: read from paper
 

@@ -1,174 +1,43 @@
-"""Meter readings by the customer (docs/domain.md §3): who may enter them and when, and how a value is judged.
-
-The rules are plain functions on plain values; `submit_reading` and `meter_forms` are the use cases the
-page calls. A submitted reading is never discarded: an implausible one is kept with its reason and flag.
+"""Meter readings by the customer (docs/domain.md §3): the use cases the pages call, `meter_forms` and
+`submit_reading` (and `store_reading`, shared with the reading code's form). The rules they apply, plain functions
+on plain values, are in domain.reading_rules. A submitted reading is never discarded: an implausible one is kept
+with its reason and flag.
 """
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from domain.errors import (
-    DateFormat,
     DomainError,
-    FieldRequired,
-    FutureDate,
     MeterReadRemotely,
     NotAllowed,
     ReadingBeforeLast,
     ReadingExistsForDay,
-    ReadingFormat,
     ReadingImplausible,
-    ReadingLower,
     ReadingPeriodClosed,
     ReasonRequired,
 )
 from domain.i18n import day, number, t
-from domain.installment import billing_year, installment_after_reading, installment_basis
+from domain.installment import installment_after_reading, installment_basis
+from domain.installment_rules import billing_year
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, Meter, MeterReading, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.profile import ReadingsRule
-
-REMOTE_KINDS = ('radio', 'smart', 'load_profile')
-PHOTO = re.compile(r'photos/[0-9a-f]{40}\.jpg')  # domain.stored.photo_file: the portal's own name, nothing else
-REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
-REASONS = (
-    'Mehr Personen im Haushalt',
-    'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
-    'Längere Abwesenheit',
-    'Leerstand',
-    'Zählerwechsel',
-    'Wasserrohrbruch oder Leck',
-    'Sonstiges',
+from domain.reading_rules import (
+    REMOTE_KINDS,
+    Judgement,
+    gas_kwh,
+    judge,
+    parse_date,
+    parse_value,
+    reading_window,
+    register_field,
 )
 
-
-def register_field(obis: str, language: str | None = None) -> str:
-    """The label of the register's reading field (`Zählerstand HT`) in `language`, by default the one of the current
-    work; a code the catalogues do not name is shown as it is. Forms key the field by the OBIS code."""
-    return t(f'obis.field.{obis}', language) if obis in REGISTERS else obis
-
-
-def register_name(obis: str, language: str | None = None) -> str:
-    """The register itself with its code (`HT (1.8.1)`, `Eintarif (1.8.0)`), otherwise as `register_field`."""
-    return f'{t(f"obis.name.{obis}", language)} ({obis})' if obis in REGISTERS else obis
-
-
-@dataclass(frozen=True)
-class Window:
-    """Whether readings are accepted today; `opens_on` when closed, `closes_on` when open (if limited)."""
-
-    open: bool
-    opens_on: date | None = None
-    closes_on: date | None = None
-
-
-def reading_window(rule: ReadingsRule, today: date) -> Window:
-    if not rule.period_start or not rule.period_end:
-        return Window(True)
-
-    def on(year: int, month_day: str) -> date:
-        month, dd = (int(part) for part in month_day.split('-'))
-        return date(year, month, dd)
-
-    for start_year in (today.year - 1, today.year):
-        start = on(start_year, rule.period_start)
-        end = on(start_year if rule.period_end >= rule.period_start else start_year + 1, rule.period_end)
-        if start <= today <= end:
-            return Window(True, closes_on=end)
-    start = on(today.year, rule.period_start)
-    return Window(False, opens_on=start if start > today else on(today.year + 1, rule.period_start))
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """How a new value compares with what the meter's history makes expectable."""
-
-    status: str  # ok, implausible, rollover, exchange, first
-    consumption: Decimal
-    expected_low: Decimal | None = None  # meter values, for "expected range"
-    expected_high: Decimal | None = None
-
-
-def judge(
-    history: list[tuple[date, Decimal]],
-    new_date: date,
-    new_value: Decimal,
-    digits: int,
-    rule: ReadingsRule,
-    installed_on: date | None = None,
-) -> Judgement:
-    """Judge `new_value` against `history` (earlier readings of this register, oldest first).
-
-    Expected consumption = last period's per-day consumption × days since the last reading; values within
-    `plausible_low`…`plausible_high` × expected pass. A lower value is a rollover (`new + 10^digits − old`)
-    when that consumption is plausible, or follows a meter exchange known from master data; otherwise refused.
-    """
-    if not history:
-        return Judgement('first', Decimal(0))
-    last_date, last_value = history[-1]
-    if installed_on is not None and last_date < installed_on <= new_date:
-        return Judgement('exchange', new_value)  # the last value was the old meter's
-    expected = None
-    if len(history) >= 2:
-        (before_date, before_value), days = history[-2], (new_date - last_date).days
-        period_days = (last_date - before_date).days
-        if period_days > 0 and last_value >= before_value:
-            expected = (last_value - before_value) / period_days * days
-    low = high = None
-    if expected is not None:
-        low = last_value + (expected * rule.plausible_low).quantize(Decimal(1), ROUND_HALF_UP)
-        high = last_value + (expected * rule.plausible_high).quantize(Decimal(1), ROUND_HALF_UP)
-    if new_value < last_value:
-        rolled = new_value + Decimal(10) ** digits - last_value
-        near_end = last_value >= Decimal(10) ** digits * Decimal('0.9')
-        if (expected is not None and rolled <= expected * rule.plausible_high) or (expected is None and near_end):
-            return Judgement('rollover', rolled, low, high)
-        raise ReadingLower(last=number(last_value), last_date=day(last_date))
-    consumption = new_value - last_value
-    if low is not None and high is not None and not low <= new_value <= high:
-        return Judgement('implausible', consumption, low, high)
-    return Judgement('ok', consumption, low, high)
-
-
-def gas_kwh(cubic_metres: Decimal, z_number: Decimal, calorific_value: Decimal) -> Decimal:
-    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (docs/domain.md §3)."""
-    return (cubic_metres * z_number * calorific_value).quantize(Decimal(1), ROUND_HALF_UP)
-
-
-def parse_value(text: str, digits: int, obis: str) -> Decimal:
-    """Only the digits before the decimal point, at most as many as the meter has; errors at the register's field."""
-    cleaned = text.strip().replace(' ', '')
-    if not cleaned:
-        raise FieldRequired(obis, label=register_field(obis))
-    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip('0')) > digits:
-        raise ReadingFormat(obis, digits=digits)
-    return Decimal(int(cleaned))
-
-
-def parse_date(text: str, today: date, field: str = 'reading_date') -> date:
-    text = text.strip()
-    if not text:
-        return today
-    for parse in (date.fromisoformat, _german_date):
-        try:
-            value = parse(text)
-            break
-        except ValueError:
-            continue
-    else:
-        raise DateFormat(field)
-    if value > today:
-        raise FutureDate(field)
-    return value
-
-
-def _german_date(text: str) -> date:
-    dd, mm, yyyy = text.split('.')
-    return date(int(yyyy), int(mm), int(dd))
+PHOTO = re.compile(r'photos/[0-9a-f]{40}\.jpg')  # domain.stored.photo_file: the portal's own name, nothing else
 
 
 @dataclass(frozen=True)
@@ -451,7 +320,3 @@ def _line(contract: Contract, meter: Meter, obis: str, value: Decimal, j: Judgem
     if j.status in ('implausible', 'rollover', 'exchange'):
         text += f' – {t(f"reading.flag.{j.status}")}'
     return text
-
-
-def days_left(window: Window, today: date) -> int | None:
-    return (window.closes_on - today).days if window.closes_on else None

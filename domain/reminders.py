@@ -21,7 +21,7 @@ from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
 from domain.reading_codes import code_digest, new_code
-from domain.readings import reading_window
+from domain.reading_rules import reading_window
 from domain.staff import active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends

@@ -12,7 +12,7 @@ from decimal import Decimal
 from domain import lost_access
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, money
-from domain.installment import due_dates
+from domain.installment_rules import due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
 from domain.ports import Context, UnitOfWork

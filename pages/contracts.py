@@ -5,7 +5,7 @@ from nicegui import ui
 from domain.contract_requests import RequestRow, customer_pending
 from domain.contracts import PriceView, contract_details, unit_price
 from domain.i18n import day, money
-from domain.readings import register_name
+from domain.reading_rules import register_name
 from pages.forms import notice, page_title
 from pages.language import current, t
 from pages.protected import protected_page

@@ -7,7 +7,7 @@ from domain.contract_requests import Receipt
 from domain.errors import DomainError
 from domain.i18n import day
 from domain.moves import MoveForm, MoveStart, reading_field, report_move, start
-from domain.readings import register_name
+from domain.reading_rules import register_name
 from pages import session
 from pages.forms import Form, client_address, page_title
 from pages.language import current, t

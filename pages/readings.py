@@ -11,15 +11,8 @@ from domain.i18n import day, money, number
 from domain.identifiers import printable
 from domain.photos import MAX_BYTES, clean_photo
 from domain.reading_codes import open_by_code, submit_by_code
-from domain.readings import (
-    REASONS,
-    MeterForm,
-    Submitted,
-    meter_forms,
-    reading_window,
-    register_field,
-    submit_reading,
-)
+from domain.reading_rules import REASONS, reading_window, register_field
+from domain.readings import MeterForm, Submitted, meter_forms, submit_reading
 from domain.stored import photo_file
 from pages import markup, session
 from pages.forms import Form, client_address, file_picker, notice, page_title, scroll_region

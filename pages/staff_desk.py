@@ -9,7 +9,7 @@ from domain import lost_access
 from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
-from domain.readings import register_name
+from domain.reading_rules import register_name
 from domain.stored import inbox_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title

@@ -1,7 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
-from domain.installment import (
+from domain.installment_rules import (
     Calculator,
     annual_cost,
     billing_year,

@@ -13,9 +13,9 @@ from domain import i18n
 from domain.billing import PricePeriod, compute_bill, price_segments, split_consumption
 from domain.errors import ReadingLower
 from domain.identifiers import _SEPARATORS, is_iban, is_malo_id, malo_check_digit, normalise, printable
-from domain.installment import installment_for
+from domain.installment_rules import installment_for
 from domain.profile import ReadingsRule
-from domain.readings import judge
+from domain.reading_rules import judge
 
 settings.register_profile('portal', max_examples=200, deadline=None)
 settings.load_profile('portal')

@@ -6,7 +6,7 @@ import pytest
 from domain.errors import DateFormat, FieldRequired, FutureDate, ReadingFormat, ReadingLower
 from domain.i18n import t, using
 from domain.profile import ReadingsRule
-from domain.readings import gas_kwh, judge, parse_date, parse_value, reading_window, register_field, register_name
+from domain.reading_rules import gas_kwh, judge, parse_date, parse_value, reading_window, register_field, register_name
 
 RULE = ReadingsRule()
 PERIOD = ReadingsRule(period_start='12-02', period_end='01-26')

@@ -1,0 +1,158 @@
+"""The rules of a meter reading (docs/domain.md §3) as plain functions on plain values: when a meter may be read by
+its customer, how an entered value and date are parsed, how a value is judged against the last one and the
+expected consumption, gas in kWh, and the registers' names by OBIS code. The use cases are in domain.readings."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from domain.errors import (
+    DateFormat,
+    FieldRequired,
+    FutureDate,
+    ReadingFormat,
+    ReadingLower,
+)
+from domain.i18n import day, number, t
+from domain.profile import ReadingsRule
+
+REMOTE_KINDS = ('radio', 'smart', 'load_profile')
+REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
+REASONS = (
+    'Mehr Personen im Haushalt',
+    'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
+    'Längere Abwesenheit',
+    'Leerstand',
+    'Zählerwechsel',
+    'Wasserrohrbruch oder Leck',
+    'Sonstiges',
+)
+
+
+def register_field(obis: str, language: str | None = None) -> str:
+    """The label of the register's reading field (`Zählerstand HT`) in `language`, by default the one of the current
+    work; a code the catalogues do not name is shown as it is. Forms key the field by the OBIS code."""
+    return t(f'obis.field.{obis}', language) if obis in REGISTERS else obis
+
+
+def register_name(obis: str, language: str | None = None) -> str:
+    """The register itself with its code (`HT (1.8.1)`, `Eintarif (1.8.0)`), otherwise as `register_field`."""
+    return f'{t(f"obis.name.{obis}", language)} ({obis})' if obis in REGISTERS else obis
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whether readings are accepted today; `opens_on` when closed, `closes_on` when open (if limited)."""
+
+    open: bool
+    opens_on: date | None = None
+    closes_on: date | None = None
+
+
+def reading_window(rule: ReadingsRule, today: date) -> Window:
+    if not rule.period_start or not rule.period_end:
+        return Window(True)
+
+    def on(year: int, month_day: str) -> date:
+        month, dd = (int(part) for part in month_day.split('-'))
+        return date(year, month, dd)
+
+    for start_year in (today.year - 1, today.year):
+        start = on(start_year, rule.period_start)
+        end = on(start_year if rule.period_end >= rule.period_start else start_year + 1, rule.period_end)
+        if start <= today <= end:
+            return Window(True, closes_on=end)
+    start = on(today.year, rule.period_start)
+    return Window(False, opens_on=start if start > today else on(today.year + 1, rule.period_start))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a new value compares with what the meter's history makes expectable."""
+
+    status: str  # ok, implausible, rollover, exchange, first
+    consumption: Decimal
+    expected_low: Decimal | None = None  # meter values, for "expected range"
+    expected_high: Decimal | None = None
+
+
+def judge(
+    history: list[tuple[date, Decimal]],
+    new_date: date,
+    new_value: Decimal,
+    digits: int,
+    rule: ReadingsRule,
+    installed_on: date | None = None,
+) -> Judgement:
+    """Judge `new_value` against `history` (earlier readings of this register, oldest first).
+
+    Expected consumption = last period's per-day consumption × days since the last reading; values within
+    `plausible_low`…`plausible_high` × expected pass. A lower value is a rollover (`new + 10^digits − old`)
+    when that consumption is plausible, or follows a meter exchange known from master data; otherwise refused.
+    """
+    if not history:
+        return Judgement('first', Decimal(0))
+    last_date, last_value = history[-1]
+    if installed_on is not None and last_date < installed_on <= new_date:
+        return Judgement('exchange', new_value)  # the last value was the old meter's
+    expected = None
+    if len(history) >= 2:
+        (before_date, before_value), days = history[-2], (new_date - last_date).days
+        period_days = (last_date - before_date).days
+        if period_days > 0 and last_value >= before_value:
+            expected = (last_value - before_value) / period_days * days
+    low = high = None
+    if expected is not None:
+        low = last_value + (expected * rule.plausible_low).quantize(Decimal(1), ROUND_HALF_UP)
+        high = last_value + (expected * rule.plausible_high).quantize(Decimal(1), ROUND_HALF_UP)
+    if new_value < last_value:
+        rolled = new_value + Decimal(10) ** digits - last_value
+        near_end = last_value >= Decimal(10) ** digits * Decimal('0.9')
+        if (expected is not None and rolled <= expected * rule.plausible_high) or (expected is None and near_end):
+            return Judgement('rollover', rolled, low, high)
+        raise ReadingLower(last=number(last_value), last_date=day(last_date))
+    consumption = new_value - last_value
+    if low is not None and high is not None and not low <= new_value <= high:
+        return Judgement('implausible', consumption, low, high)
+    return Judgement('ok', consumption, low, high)
+
+
+def gas_kwh(cubic_metres: Decimal, z_number: Decimal, calorific_value: Decimal) -> Decimal:
+    """kWh = m³ × Zustandszahl × Brennwert, rounded to whole kWh (docs/domain.md §3)."""
+    return (cubic_metres * z_number * calorific_value).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+def parse_value(text: str, digits: int, obis: str) -> Decimal:
+    """Only the digits before the decimal point, at most as many as the meter has; errors at the register's field."""
+    cleaned = text.strip().replace(' ', '')
+    if not cleaned:
+        raise FieldRequired(obis, label=register_field(obis))
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip('0')) > digits:
+        raise ReadingFormat(obis, digits=digits)
+    return Decimal(int(cleaned))
+
+
+def parse_date(text: str, today: date, field: str = 'reading_date') -> date:
+    text = text.strip()
+    if not text:
+        return today
+    for parse in (date.fromisoformat, _german_date):
+        try:
+            value = parse(text)
+            break
+        except ValueError:
+            continue
+    else:
+        raise DateFormat(field)
+    if value > today:
+        raise FutureDate(field)
+    return value
+
+
+def _german_date(text: str) -> date:
+    dd, mm, yyyy = text.split('.')
+    return date(int(yyyy), int(mm), int(dd))
+
+
+def days_left(window: Window, today: date) -> int | None:
+    return (window.closes_on - today).days if window.closes_on else None
