@@ -14,7 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser_tab import Customer
-from load import cpu_seconds, prepare, rss_mb, start_portal
+from load import prepare, start_portal
+from measure import cpu_seconds, rss_mb
 
 
 async def sit(base: str, pid: int, accounts: list[tuple[str, str]], seconds: float) -> None:

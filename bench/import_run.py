@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from measure import rss_mb  # noqa: E402  (bench/, the script's own folder)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -106,16 +107,6 @@ def write_files(source: Path, folder: Path) -> dict[str, int]:
                     count += 1
             rows[name] = count
     return rows
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def run_import(folder: Path, url: str, data: Path) -> tuple[float, float, list[tuple[float, float]], list[str], int]:

@@ -23,7 +23,6 @@ import collections
 import logging
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 from browser_tab import PASSWORD, Customer  # noqa: E402  (bench/, the script's own folder)
+from measure import cpu_seconds, ms, rss_mb  # noqa: E402
+from page_costs import dashboard_lcp, page_costs  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from domain.clock import BERLIN, SystemClock  # noqa: E402
@@ -49,27 +50,6 @@ from storage.hashing import Argon2Hasher  # noqa: E402
 from storage.settings import Settings  # noqa: E402
 
 SECRET = 'bench-secret-0123456789abcdef0123'
-MAIN_PAGES = (
-    '/uebersicht',
-    '/vertraege',
-    '/zaehlerstand',
-    '/verbrauch',
-    '/abschlag',
-    '/rechnungen',
-    '/kundendaten',
-    '/posteingang',
-    '/kontakt',
-    '/einstellungen',
-)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float('nan')
-
-
-def ms(values: list[float]) -> str:
-    return f'p50 {pct(values, 0.5) * 1000:.0f} ms, p95 {pct(values, 0.95) * 1000:.0f} ms (n={len(values)})'
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -185,16 +165,6 @@ def start_portal(url: str, data: Path, port: int) -> subprocess.Popen:
     raise SystemExit(f'the portal did not start; see {folder / "portal.log"}')
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
-    ticks = os.sysconf('SC_CLK_TCK')
-    total = 0.0
-    for pid in pids:
-        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 async def sample_cpu(pids: list[int], samples: list[tuple[float, float]]) -> None:
     while True:
         samples.append((time.perf_counter(), cpu_seconds(pids)))
@@ -204,13 +174,6 @@ async def sample_cpu(pids: list[int], samples: list[tuple[float, float]]) -> Non
 def cpu_at(samples: list[tuple[float, float]], moment: float) -> float:
     """The CPU time used by `moment`, from the first sample at or after it."""
     return next((used for at, used in samples if at >= moment), samples[-1][1])
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-        if line.startswith('VmRSS:'):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 # --- the measurements ------------------------------------------------------------------------------------------
@@ -365,49 +328,6 @@ async def round_of(bases: list[str], pids: list[int], accounts: list[tuple[str, 
         )
     finally:
         await asyncio.gather(*(c.close() for c in customers), return_exceptions=True)
-
-
-async def page_costs(base: str, account: tuple[str, str], rounds: int = 30) -> None:
-    customer = Customer(base, *account)
-    await customer.log_in()
-    await customer.leave()
-    print('page build, one customer, no other load (server answer of the HTTP request):')
-    for path in MAIN_PAGES:
-        times = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            async with customer.http.get(base + path) as answer:
-                await answer.read()
-            times.append(time.perf_counter() - started)
-        print(f'  {path:<15} {ms(times)}')
-    await customer.close()
-
-
-def dashboard_lcp(base: str, email: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', args=['--no-sandbox'])
-        page = browser.new_page(viewport={'width': 1280, 'height': 900})
-        page.goto(base + '/')
-        page.get_by_label('E-Mail-Adresse').fill(email)
-        page.get_by_label('Passwort', exact=True).fill(PASSWORD)
-        page.get_by_role('button', name='Anmelden').click()
-        page.wait_for_url('**/uebersicht')
-        values = []
-        for _ in range(5):
-            page.goto(base + '/uebersicht')
-            page.wait_for_load_state('networkidle')
-            values.append(
-                page.evaluate("""() => new Promise(done => new PerformanceObserver(list => {
-                const entries = list.getEntries(); done(entries[entries.length - 1].startTime);
-            }).observe({type: 'largest-contentful-paint', buffered: true}))""")
-            )
-        browser.close()
-    print(
-        f'dashboard LCP in Chromium (1280×900, loopback): p50 {statistics.median(values):.0f} ms, '
-        f'max {max(values):.0f} ms over {len(values)} loads'
-    )
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiosmtpd.controller import Controller  # noqa: E402
-from load import cpu_seconds, start_portal  # noqa: E402  (bench/, the script's own folder)
+from load import start_portal  # noqa: E402  (bench/, the script's own folder)
+from measure import cpu_seconds, rss_mb  # noqa: E402
 
 from domain.clock import SystemClock  # noqa: E402
 from domain.ports import Context  # noqa: E402
@@ -81,13 +82,6 @@ def describe(times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[int(len(ordered) * 0.95) - 1] if len(ordered) >= 20 else ordered[-1]
     return f'p50 {statistics.median(ordered):.0f} ms, p95 {p95:.0f} ms ({len(ordered)} requests)'
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-        if line.startswith('VmRSS:'):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def count(engine, table: str) -> int:
