@@ -22,14 +22,13 @@ from domain.errors import (
 from domain.identification import Identifiers
 from domain.identifiers import normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, OneTimeToken, PortalUser, ResetRequest, id_of
+from domain.model import AuditEntry, OneTimeToken, PortalUser, id_of
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.registration import checked_email
 from domain.running import hashing
 
 EMAIL_CHANGE_VALID = timedelta(days=2)
-TEMPORARY_PASSWORD_VALID = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -154,55 +153,6 @@ def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:
     return user is not None and user.state == 'active' and user.session_epoch == epoch
 
 
-def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
-    """Only takes the request: whether a login exists is looked at later, off the request path
-    (`send_requested_resets`), so that known and unknown addresses are answered alike and in the same time.
-    Throttled per client address and per target address, whether it exists or not."""
-    email = normalise_email(email)[:300]
-    throttle.count_request(uow, f'reset:{ctx.address}', throttle.RESET_PER_ADDRESS, ctx.now, 'email')  # found or not
-    if email:
-        mail_budget.spend(uow, ctx, email)
-        uow.resets.add(ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64]))
-    uow.commit()
-
-
-def send_requested_resets(uow: UnitOfWork, ctx: Context, limit: int = 50) -> int:
-    """The background's part of "Passwort vergessen?": a link or a temporary password for every requested address
-    that has an active login; the requests are gone afterwards. Returns how many were worked off."""
-    requests = uow.resets.claim(limit)
-    for request in requests:
-        user = uow.users.by_email(request.email)
-        if user is not None and user.state == 'active':
-            send_reset_mail(uow, ctx, user)
-            entry = audit_entry(ctx, user, 'password_reset_requested')
-            entry.address = request.address
-            uow.audit(entry)
-    uow.commit()
-    return len(requests)
-
-
-@hashing
-def reset_password(uow: UnitOfWork, ctx: Context, plain: str, password: str, repeat: str) -> str:
-    token = uow.tokens.find('reset', tokens.digest(ctx.secret, plain))
-    if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
-        raise TokenInvalid()
-    check_password(ctx.profile.password, password, repeat)
-    user = uow.users.get(token.user_id)
-    assert user is not None
-    hashed = ctx.hasher.hash(password)  # before the first write: no lock is held while hashing
-    if not uow.tokens.claim(token, ctx.now):  # the same link twice at once: only one sets the password
-        raise TokenInvalid()
-    _set_password(uow, ctx, user, password, hashed)
-    uow.audit(audit_entry(ctx, user, 'password_reset'))
-    uow.commit()
-    return user.email
-
-
-def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
-    token = uow.tokens.find('reset', tokens.digest(ctx.secret, plain))
-    return token is not None and tokens.is_usable(token.expires_at, token.used_at, ctx.now)
-
-
 @hashing
 def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
@@ -211,7 +161,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
     check_password(ctx.profile.password, password, repeat, field='new_password')
     if password == current:
         raise PasswordUnchanged()
-    _set_password(uow, ctx, user, password)
+    set_password(uow, ctx, user, password)
     uow.audit(audit_entry(ctx, user, 'password_changed'))
     uow.commit()
     return user.session_epoch
@@ -224,7 +174,7 @@ def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: 
     if not user.must_change_password:
         raise NotAllowed()
     check_password(ctx.profile.password, password, repeat)
-    _set_password(uow, ctx, user, password)
+    set_password(uow, ctx, user, password)
     uow.audit(audit_entry(ctx, user, 'password_set_after_temporary'))
     uow.commit()
     return user.session_epoch
@@ -344,42 +294,9 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
     return customer.id
 
 
-def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
-    """A reset link, or (profile `temporary_password`) a temporary password that works once within 24 hours;
-    until it is used the current password and every session stay valid: whoever knows an address must not be
-    able to lock its owner out."""
-    assert user.id is not None
-    uow.tokens.revoke(user.id, ('reset', 'temporary_password'), ctx.now)
-    if ctx.profile.reset.method == 'temporary_password':
-        temporary = tokens.new_temporary_password()
-        uow.tokens.add(
-            OneTimeToken(
-                user_id=user.id,
-                purpose='temporary_password',
-                digest=tokens.digest(ctx.secret, temporary),
-                created_at=ctx.now,
-                expires_at=ctx.now + TEMPORARY_PASSWORD_VALID,
-            )
-        )
-        uow.queue_mail(
-            compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'), ctx.now
-        )
-        return
-    plain = tokens.new_link_token()
-    days = ctx.profile.reset.link_valid_days
-    uow.tokens.add(
-        OneTimeToken(
-            user_id=user.id,
-            purpose='reset',
-            digest=tokens.digest(ctx.secret, plain),
-            created_at=ctx.now,
-            expires_at=ctx.now + timedelta(days=days),
-        )
-    )
-    uow.queue_mail(compose(ctx, user.email, 'reset', link=f'{ctx.base_url}/passwort-neu/{plain}', days=days), ctx.now)
-
-
-def _set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:
+def set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:
+    """A new password (`hashed` if already hashed, outside any lock): other sessions end, reset links die, a mail
+    tells the owner. Used by a change, a first password and a reset (domain.password_reset)."""
     user.password_hash = hashed or ctx.hasher.hash(password)
     user.must_change_password = False
     user.session_epoch += 1

@@ -8,12 +8,12 @@ like the registration, and mails to the new address keep to the mail budget.
 """
 
 from domain import mail_budget, throttle
-from domain.accounts import send_reset_mail
 from domain.contract_requests import text_field
 from domain.errors import EmailOfAnotherLogin, NotAllowed, TooLong
 from domain.identification import Identifiers, check_format, second_matches
 from domain.mails import compose
 from domain.model import AuditEntry, ReviewItem
+from domain.password_reset import send_reset_mail
 from domain.ports import Context, UnitOfWork
 from domain.registration import checked_email
 from domain.staff import active_staff

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain import mail_budget, throttle
-from domain.accounts import send_reset_mail
 from domain.errors import FieldRequired, NotAllowed
 from domain.identifiers import printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
+from domain.password_reset import send_reset_mail
 from domain.ports import Context, UnitOfWork
 from domain.readings import recipient_for
 from domain.registration import send_confirmation

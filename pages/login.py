@@ -2,14 +2,9 @@
 
 from nicegui import app, ui
 
-from domain.accounts import (
-    login,
-    request_password_reset,
-    reset_password,
-    reset_token_is_usable,
-    set_initial_password,
-)
+from domain.accounts import login, set_initial_password
 from domain.errors import DomainError, FormerUserName
+from domain.password_reset import request_password_reset, reset_password, reset_token_is_usable
 from domain.passwords import describe_policy
 from domain.second_factor import login_code
 from pages import renewal, session

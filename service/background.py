@@ -13,9 +13,10 @@ from typing import Any
 from nicegui import app, run
 from sqlalchemy import Engine
 
-from domain.accounts import forget_old_throttles, send_requested_resets
+from domain.accounts import forget_old_throttles
 from domain.bills import deliver_bill_copies
 from domain.errors import DomainError
+from domain.password_reset import send_requested_resets
 from domain.registration import forget_unconfirmed
 from service import tuning
 from service.runner import Portal

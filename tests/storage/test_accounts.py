@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import accounts, second_factor, staff
+from domain import accounts, password_reset, second_factor, staff
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -221,7 +221,7 @@ def test_a_reset_link_used_twice_at_the_same_moment_sets_one_password(login_user
     def attempt(password):
         try:
             with uow() as work:
-                return accounts.reset_password(work, held, token, password, password)
+                return password_reset.reset_password(work, held, token, password, password)
         except TokenInvalid as refused:
             return refused
 
@@ -296,9 +296,9 @@ def _stored_hash(engine) -> str:
 def request_reset(uow, ctx, email='erika@example.org') -> None:
     """The request as the page makes it, and the background's turn that works it off."""
     with uow() as work:
-        accounts.request_password_reset(work, ctx, email)
+        password_reset.request_password_reset(work, ctx, email)
     with uow() as work:
-        accounts.send_requested_resets(work, ctx)
+        password_reset.send_requested_resets(work, ctx)
 
 
 def reset_token(engine, uow, ctx, email='erika@example.org'):
@@ -310,11 +310,11 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_use
     old_grant = login(uow, context())
     token = reset_token(engine, uow, context())
     with uow() as work:
-        accounts.reset_password(work, context(now=NOW + timedelta(days=6, hours=23)), token, NEW, NEW)
+        password_reset.reset_password(work, context(now=NOW + timedelta(days=6, hours=23)), token, NEW, NEW)
     with uow() as work:
         assert not accounts.session_is_valid(work, old_grant.user_id, old_grant.epoch)
     with uow() as work, pytest.raises(TokenInvalid):
-        accounts.reset_password(work, context(), token, NEW + 'x', NEW + 'x')
+        password_reset.reset_password(work, context(), token, NEW + 'x', NEW + 'x')
     login(uow, context(), password=NEW)
     assert 'Passwort wurde geändert' in last_mail(engine, 'erika@example.org').subject
 
@@ -322,7 +322,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_use
 def test_a_reset_link_expires_after_7_days(login_user, engine, uow, context):
     token = reset_token(engine, uow, context())
     with uow() as work, pytest.raises(TokenInvalid):
-        accounts.reset_password(work, context(now=NOW + timedelta(days=7)), token, NEW, NEW)
+        password_reset.reset_password(work, context(now=NOW + timedelta(days=7)), token, NEW, NEW)
 
 
 def test_a_reset_request_for_an_unknown_email_answers_alike_and_sends_nothing(login_user, engine, uow, context):
@@ -356,7 +356,7 @@ def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
         ctx = context(profile)
         ctx.hasher = CountingHasher(ctx.hasher)
         with uow() as work:
-            accounts.request_password_reset(work, ctx, email)
+            password_reset.request_password_reset(work, ctx, email)
         assert ctx.hasher.calls == 0 and effects() == before  # nothing looked up, hashed, sent or audited yet
     with Session(engine) as session:
         assert [r.email for r in session.exec(select(ResetRequest))] == ['erika@example.org', 'niemand@example.org']
@@ -394,7 +394,7 @@ def test_reset_requests_for_one_address_are_limited_per_hour(login_user, engine,
     for n in range(3):
         request_reset(uow, context(address=f'192.0.2.{n}'))
     with uow() as work, pytest.raises(MailBudgetSpent):
-        accounts.request_password_reset(work, context(address='192.0.2.9'), 'erika@example.org')
+        password_reset.request_password_reset(work, context(address='192.0.2.9'), 'erika@example.org')
     assert len([m for m in mails_to(engine, 'erika@example.org') if '/passwort-neu/' in m.text]) == 3
 
 

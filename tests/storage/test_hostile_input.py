@@ -5,9 +5,10 @@ import contextlib
 import pytest
 
 from domain import service_desk, staff
-from domain.accounts import login, request_password_reset
+from domain.accounts import login
 from domain.errors import DomainError, InvalidCredentials, LoginNeedsEmail
 from domain.identifiers import normalise_email
+from domain.password_reset import request_password_reset
 from tests.factories import make_customer
 from tests.storage.conftest import run
 

@@ -12,10 +12,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, col, select
 
-from domain.accounts import login, request_password_reset, send_requested_resets
+from domain.accounts import login
 from domain.clock import SystemClock
 from domain.errors import DomainError
 from domain.model import OutboxMail
+from domain.password_reset import request_password_reset, send_requested_resets
 from domain.ports import MailMessage
 from service.runner import Portal
 from storage.mail import MAX_ATTEMPTS, FolderTransport, OutboxSender, SmtpTransport
