@@ -1,4 +1,4 @@
-""""Passwort vergessen?": the request (taken at once, worked off by the background so that known and unknown
+"""The "Passwort vergessen?" path: the request (taken at once, worked off by the background so that known and unknown
 addresses are answered alike), the mail with a link or a temporary password, and the new password set by the link."""
 
 from datetime import timedelta
