@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlmodel import SQLModel
 
@@ -36,10 +36,31 @@ from domain.model import (
     StaffUser,
 )
 from domain.profile import UtilityProfile
-from domain.throttle import ThrottleState
+from domain.throttle import ThrottleRepository
 
-if TYPE_CHECKING:  # the use case's own types (domain.reminders imports this module)
-    from domain.reminders import ReminderLine, Target
+
+@dataclass(frozen=True)
+class Target:
+    """A self-read meter in supply and whom to tell about it."""
+
+    customer_id: int
+    customer_number: str
+    meter_id: int
+    meter_number: str
+    email: str  # the login's, else the contact email; '' when there is none
+    reminders_off: bool
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """A reading reminder queued, as staff see it in the list of who got which."""
+
+    queued_at: datetime
+    customer_number: str
+    meter_number: str
+    kind: str
+    email: str
+    period_end: date
 
 
 @dataclass(frozen=True)
@@ -91,19 +112,6 @@ class TokenRepository(Protocol):
         """Mark the token used unless another request did meanwhile (the same link or temporary password twice at
         once): True only for the one that did."""
         ...
-
-
-class ThrottleRepository(Protocol):
-    def state(self, key: str) -> ThrottleState:
-        """For a change: nobody else counts on this key until the transaction ends."""
-        ...
-
-    def peek(self, key: str) -> ThrottleState:
-        """Only to look: no lock taken, nothing written (a key never counted is an empty state)."""
-        ...
-
-    def save(self, key: str, state: ThrottleState) -> None: ...
-    def prune(self, before: datetime) -> int: ...
 
 
 class MeterRepository(Protocol):
@@ -213,7 +221,7 @@ class ReminderRepository(Protocol):
 
     def targets(
         self, after_meter_id: int, limit: int, period: tuple[date, date], kind: str, today: date
-    ) -> list['Target']:
+    ) -> list[Target]:
         """Self-read meters in supply (today; given notice or not) not read in the period and not yet reminded (this
         period and kind), of customers with an email who have not opted out, by meter id after `after_meter_id`."""
         ...
@@ -224,7 +232,7 @@ class ReminderRepository(Protocol):
         ...
 
     def add(self, reminder: ReadingReminder) -> None: ...
-    def listing(self, customer_number: str, limit: int) -> list['ReminderLine']: ...
+    def listing(self, customer_number: str, limit: int) -> list[ReminderLine]: ...
 
 
 class ResetRepository(Protocol):

@@ -18,7 +18,7 @@ from domain.i18n import day
 from domain.mails import compose
 from domain.model import AuditEntry, ReadingCode, ReadingReminder
 from domain.overview import ensure_owner
-from domain.ports import Context, UnitOfWork
+from domain.ports import Context, ReminderLine, Target, UnitOfWork
 from domain.profile import ReadingsRule
 from domain.reading_codes import code_digest, new_code
 from domain.reading_rules import reading_window
@@ -33,18 +33,6 @@ class Due:
     kind: str  # start, final
     start: date
     end: date
-
-
-@dataclass(frozen=True)
-class Target:
-    """A self-read meter in supply and whom to tell about it."""
-
-    customer_id: int
-    customer_number: str
-    meter_id: int
-    meter_number: str
-    email: str  # the login's, else the contact email; '' when there is none
-    reminders_off: bool
 
 
 def due(rule: ReadingsRule, today: date) -> Due | None:
@@ -160,16 +148,6 @@ def reminders_on(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
     ensure_owner(uow, user_id, customer_id)
     customer = uow.customers.get(customer_id)
     return customer is not None and not customer.reminders_off
-
-
-@dataclass(frozen=True)
-class ReminderLine:
-    queued_at: datetime
-    customer_number: str
-    meter_number: str
-    kind: str
-    email: str
-    period_end: date
 
 
 def reminder_list(uow: UnitOfWork, staff_id: int, customer_number: str, limit: int = 200) -> list[ReminderLine]:

@@ -7,10 +7,7 @@ so locking an unknown email answers exactly like locking a known one.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class ThrottleState:
             self.window_start, self.failures = None, 0
 
 
-def count_request(uow: 'UnitOfWork', key: str, policy: ThrottlePolicy, now: datetime, field: str) -> None:
+def count_request(uow: 'Throttled', key: str, policy: ThrottlePolicy, now: datetime, field: str) -> None:
     """A request that counts whatever its outcome (a reset, a cancellation, a lost-access request from one
     address): refused with the minutes to wait while `key` is locked, else counted. No commit."""
     from domain.errors import TooManyAttempts
@@ -89,9 +86,28 @@ def count_request(uow: 'UnitOfWork', key: str, policy: ThrottlePolicy, now: date
     uow.throttles.save(key, state)
 
 
-def forgive(uow: 'UnitOfWork', key: str, seen: ThrottleState) -> None:
+def forgive(uow: 'Throttled', key: str, seen: ThrottleState) -> None:
     """After a right password: the misses counted on `key` are forgotten. Written (under the lock) only where
     `seen`, the state looked at before the hash, held something: a login with nothing to forgive writes nothing."""
     if seen != ThrottleState():
         uow.throttles.state(key)
         uow.throttles.save(key, ThrottleState())
+
+
+class ThrottleRepository(Protocol):
+    def state(self, key: str) -> ThrottleState:
+        """For a change: nobody else counts on this key until the transaction ends."""
+        ...
+
+    def peek(self, key: str) -> ThrottleState:
+        """Only to look: no lock taken, nothing written (a key never counted is an empty state)."""
+        ...
+
+    def save(self, key: str, state: ThrottleState) -> None: ...
+    def prune(self, before: datetime) -> int: ...
+
+
+class Throttled(Protocol):
+    """What the counting needs of a unit of work (domain.ports.UnitOfWork has it): its throttles."""
+
+    throttles: ThrottleRepository

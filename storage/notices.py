@@ -17,7 +17,7 @@ from domain.model import (
     ReadingReminder,
     UserCustomer,
 )
-from domain.reminders import ReminderLine, Target
+from domain.ports import ReminderLine, Target
 
 
 class SqlInformation:

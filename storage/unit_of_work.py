@@ -25,11 +25,11 @@ from domain.ports import (
     ResetRepository,
     SettingsRepository,
     StaffRepository,
-    ThrottleRepository,
     TokenRepository,
     UnitOfWork,
     UserRepository,
 )
+from domain.throttle import ThrottleRepository
 from storage.back_office import SqlApi, SqlDesk, SqlSettings, SqlStaff
 from storage.contract_requests import SqlContractRequests
 from storage.exports import SqlExports
