@@ -14,6 +14,7 @@ are streamed).
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import resource
@@ -129,7 +130,8 @@ def run_import(folder: Path, url: str, data: Path) -> tuple[float, float, list[t
     )
     samples: list[tuple[float, float]] = []
     while process.poll() is None:
-        samples.append((time.perf_counter() - started, rss_mb(process.pid)))
+        with contextlib.suppress(OSError):  # it may end between the poll and the read
+            samples.append((time.perf_counter() - started, rss_mb(process.pid)))
         time.sleep(0.2)
     seconds = time.perf_counter() - started
     if process.returncode != 0 and not samples[1:]:

@@ -314,7 +314,7 @@ class OneTimeToken(SQLModel, table=True):
 
 
 class ResetRequest(SQLModel, table=True):
-    """A "Passwort vergessen?" request, answered at once and worked off the request path (domain.accounts
+    """A "Passwort vergessen?" request, answered at once and worked off the request path (domain.password_reset
     `send_requested_resets`): known and unknown addresses take the same time."""
 
     id: int | None = Field(default=None, primary_key=True)

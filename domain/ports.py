@@ -1,4 +1,5 @@
-"""What the use cases need from the outside world, as protocols that `storage/` implements."""
+"""What the use cases need from the outside world, as protocols that `storage/` implements, and the plain values some of
+them return. The throttle's repository protocol is in domain.throttle, beside the counting that uses it."""
 
 from dataclasses import dataclass
 from datetime import date, datetime

@@ -152,7 +152,3 @@ def parse_date(text: str, today: date, field: str = 'reading_date') -> date:
 def _german_date(text: str) -> date:
     dd, mm, yyyy = text.split('.')
     return date(int(yyyy), int(mm), int(dd))
-
-
-def days_left(window: Window, today: date) -> int | None:
-    return (window.closes_on - today).days if window.closes_on else None

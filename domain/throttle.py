@@ -2,7 +2,8 @@
 
 Registration asks for two numbers that together identify a customer; without a limit the form would
 be an oracle. The key is what is guessed against (an email, a client address), never whether it exists,
-so locking an unknown email answers exactly like locking a known one.
+so locking an unknown email answers exactly like locking a known one. The counts' repository protocol
+(`ThrottleRepository`, which storage.logins implements) is here rather than in domain.ports, which imports it.
 """
 
 from dataclasses import dataclass

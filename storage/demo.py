@@ -32,7 +32,7 @@ from domain.model import (
 )
 from domain.ports import PasswordHasher
 from domain.profile import UtilityProfile
-from storage.demo_data import ALTERNATIVES, COMMODITIES, FIRST, LAST, STREETS
+from storage.demo_material import ALTERNATIVES, COMMODITIES, FIRST, LAST, STREETS
 
 if TYPE_CHECKING:
     from storage.bill_run import RunSummary

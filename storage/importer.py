@@ -48,10 +48,10 @@ def import_folder(
     nothing is written: the result tells per file what would be created or updated, or which lines are wrong (a
     preview: all files in one transaction that is rolled back, so that later files see the records of earlier ones).
 
-    A file is streamed in chunks of `CHUNK` rows (memory stays flat whatever its size): each chunk's parents and
-    existing records are looked up by their keys and its rows written at once; a key already seen in the file is
-    found in a temporary table. The first wrong line stops the writing, the rest is still checked for the report,
-    and the file's transaction is rolled back: a file imports whole or not at all."""
+    A file is streamed in chunks of `import_reading.CHUNK` rows (memory stays flat whatever its size): each chunk's
+    parents and existing records are looked up by their keys and its rows written at once; a key already seen in the
+    file is found in a temporary table. The first wrong line stops the writing, the rest is still checked for the
+    report, and the file's transaction is rolled back: a file imports whole or not at all."""
     result = ImportResult()
     kinds = [(kind, folder / kind.file) for kind in KINDS if (folder / kind.file).is_file()]
     with engine.connect() as connection:

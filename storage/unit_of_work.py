@@ -42,7 +42,8 @@ MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLM
 
 
 class SqlUnitOfWork:
-    # Declared as the ports' types: mypy checks each Sql… repository against its protocol where __enter__ assigns it.
+    # Declared as the protocols' types (domain.ports, domain.throttle): mypy checks each Sql… repository against its
+    # protocol where __enter__ assigns it.
     customers: CustomerRepository
     users: UserRepository
     tokens: TokenRepository
