@@ -4,15 +4,17 @@ from datetime import datetime
 
 import pytest
 
+from domain import accounts, password_reset
 from domain.ports import Context
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.clock import SUITE_NOW, travel
-from tests.factories import CHEAP_HASHER
+from tests.factories import CHEAP_HASHER, PASSWORD, last_mail, link_in, make_customer, make_login
 
 FAST_HASHER = CHEAP_HASHER
 NOW = SUITE_NOW  # the storage tests' clock stands still at the suite's instant: times can be compared exactly
+NEW = 'Neues-Passwort-42'  # a password the login changes to
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +87,27 @@ def at_the_same_moment(engine, use_case, n: int = 2) -> list:
 
     with ThreadPoolExecutor(n) as pool:
         return [done.result(timeout=40) for done in [pool.submit(one) for _ in range(n)]]
+
+
+@pytest.fixture
+def login_user(engine):
+    customer = make_customer(engine)
+    return customer, make_login(engine, [customer['id']], email='erika@example.org')
+
+
+def login(uow, ctx, email='erika@example.org', password=PASSWORD, device=''):
+    with uow() as work:
+        return accounts.login(work, ctx, email, password, device)
+
+
+def request_reset(uow, ctx, email='erika@example.org') -> None:
+    """The request as the page makes it, and the background's turn that works it off."""
+    with uow() as work:
+        password_reset.request_password_reset(work, ctx, email)
+    with uow() as work:
+        password_reset.send_requested_resets(work, ctx)
+
+
+def reset_token(engine, uow, ctx, email='erika@example.org'):
+    request_reset(uow, ctx, email)
+    return link_in(last_mail(engine, email).text, '/passwort-neu/').rsplit('/', 1)[1]

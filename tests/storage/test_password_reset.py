@@ -1,0 +1,105 @@
+"""The "Passwort vergessen?" path (domain.password_reset) on SQLite and PostgreSQL: the link, once and for 7 days; the
+temporary password, once and for 24 hours; known and unknown addresses answered alike; requests limited per hour."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import accounts, password_reset
+from domain.errors import InvalidCredentials, MailBudgetSpent, NotAllowed, TokenInvalid
+from domain.model import AuditEntry, Throttle
+from tests.factories import last_mail, mails_to
+from tests.storage.conftest import NEW, NOW, login, request_reset, reset_token
+
+
+def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_user, engine, uow, context):
+    old_grant = login(uow, context())
+    token = reset_token(engine, uow, context())
+    with uow() as work:
+        password_reset.reset_password(work, context(now=NOW + timedelta(days=6, hours=23)), token, NEW, NEW)
+    with uow() as work:
+        assert not accounts.session_is_valid(work, old_grant.user_id, old_grant.epoch)
+    with uow() as work, pytest.raises(TokenInvalid):
+        password_reset.reset_password(work, context(), token, NEW + 'x', NEW + 'x')
+    login(uow, context(), password=NEW)
+    assert 'Passwort wurde geändert' in last_mail(engine, 'erika@example.org').subject
+
+
+def test_a_reset_link_expires_after_7_days(login_user, engine, uow, context):
+    token = reset_token(engine, uow, context())
+    with uow() as work, pytest.raises(TokenInvalid):
+        password_reset.reset_password(work, context(now=NOW + timedelta(days=7)), token, NEW, NEW)
+
+
+def test_a_reset_request_for_an_unknown_email_answers_alike_and_sends_nothing(login_user, engine, uow, context):
+    request_reset(uow, context(), 'niemand@example.org')
+    assert mails_to(engine, 'niemand@example.org') == []
+
+
+class CountingHasher:
+    """The test's hasher, counting what the request path asks of it."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        self.calls += 1
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize('profile', ['stadtwerke-a', 'stadtwerke-b'])
+def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
+    login_user, engine, uow, context, profile
+):
+    from domain.model import OneTimeToken, OutboxMail, ResetRequest
+
+    def effects() -> tuple:
+        with Session(engine) as session:
+            return tuple(len(session.exec(select(m)).all()) for m in (OneTimeToken, OutboxMail, AuditEntry))
+
+    before = effects()
+    for email in ('erika@example.org', 'niemand@example.org'):
+        ctx = context(profile)
+        ctx.hasher = CountingHasher(ctx.hasher)
+        with uow() as work:
+            password_reset.request_password_reset(work, ctx, email)
+        assert ctx.hasher.calls == 0 and effects() == before  # nothing looked up, hashed, sent or audited yet
+    with Session(engine) as session:
+        assert [r.email for r in session.exec(select(ResetRequest))] == ['erika@example.org', 'niemand@example.org']
+        assert session.exec(select(Throttle)).all()  # the throttles count both alike
+
+
+def test_a_temporary_password_must_be_changed_at_first_login(login_user, engine, uow, context):
+    ctx = context('stadtwerke-b')
+    request_reset(uow, ctx)
+    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    old = login(uow, ctx)  # until it is used, the old password still works: nobody is locked out by a request
+    with uow() as work:
+        assert accounts.session_is_valid(work, old.user_id, old.epoch)
+    grant = login(uow, ctx, password=temporary)
+    assert grant.must_change_password
+    with uow() as work:
+        epoch = accounts.set_initial_password(work, ctx, grant.user_id, NEW, NEW)
+    assert epoch > grant.epoch
+    assert not login(uow, ctx, password=NEW).must_change_password
+    with uow() as work, pytest.raises(NotAllowed):
+        accounts.set_initial_password(work, ctx, grant.user_id, NEW + 'x', NEW + 'x')
+    with pytest.raises(InvalidCredentials):
+        login(uow, ctx, password=temporary)  # it worked once
+
+
+def test_a_temporary_password_expires_after_24_hours(login_user, engine, uow, context):
+    ctx = context('stadtwerke-b')
+    request_reset(uow, ctx)
+    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    with pytest.raises(InvalidCredentials):
+        login(uow, context('stadtwerke-b', now=NOW + timedelta(hours=24, seconds=1)), password=temporary)
+
+
+def test_reset_requests_for_one_address_are_limited_per_hour(login_user, engine, uow, context):
+    for n in range(3):
+        request_reset(uow, context(address=f'192.0.2.{n}'))
+    with uow() as work, pytest.raises(MailBudgetSpent):
+        password_reset.request_password_reset(work, context(address='192.0.2.9'), 'erika@example.org')
+    assert len([m for m in mails_to(engine, 'erika@example.org') if '/passwort-neu/' in m.text]) == 3
