@@ -136,7 +136,7 @@ class Background:
                     self.portal.mail_queued()
             except Exception:
                 log.exception('queuing the reading reminders failed; next try in an hour')
-            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE, self.portal.clock.now())
+            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE)
             if removed:
                 log.info('removed %d upload folders of import pages left behind', removed)
             await asyncio.sleep(3600)

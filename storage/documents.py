@@ -5,7 +5,7 @@ import os
 import shutil
 import tempfile
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from domain.stored import IMPORT_FOLDER_PREFIX
@@ -57,16 +57,25 @@ class FolderFiles:
             path.unlink(missing_ok=True)
 
 
-def remove_stale_import_folders(older_than: timedelta, now: datetime) -> int:
+def remove_stale_import_folders(older_than: timedelta) -> int:
     """Upload folders of import pages that were never closed properly (a crash, a killed process): removed once
-    they are `older_than`; returns how many."""
+    they are `older_than`; returns how many.
+
+    Their age is the file system's: a folder's modification time against the time the file system gives a file
+    written now, not the portal's clock. That clock is business time, which tests and demos move; compared with it,
+    the folder of an import page open right now (of this or another portal on the machine) looked weeks old to a
+    portal whose clock stood ahead, and was removed under the page (tests/pages/test_backoffice.py failed so under
+    `faketime`)."""
+    temporary = Path(tempfile.gettempdir())
+    with tempfile.NamedTemporaryFile(dir=temporary, prefix='kp-now-') as probe:
+        now = os.stat(probe.name).st_mtime
     removed = 0
-    for folder in Path(tempfile.gettempdir()).glob(f'{IMPORT_FOLDER_PREFIX}*'):
+    for folder in temporary.glob(f'{IMPORT_FOLDER_PREFIX}*'):
         try:
-            changed = datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)
+            changed = folder.stat().st_mtime
         except OSError:
             continue
-        if folder.is_dir() and now - changed > older_than:
+        if folder.is_dir() and now - changed > older_than.total_seconds():
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

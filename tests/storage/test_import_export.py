@@ -3,17 +3,22 @@
 import csv
 import gc
 import io
+import os
 import re
 import sys
-from datetime import UTC, date, datetime
+import tempfile
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from sqlmodel import Session, col, select
 
 from domain.clock import SystemClock
 from domain.model import AuditEntry, Bill, Contract, Customer, Meter, MeterReading, Price
+from domain.stored import IMPORT_FOLDER_PREFIX
 from storage import import_reading
+from storage.documents import remove_stale_import_folders
 from storage.exporter import export
 from storage.import_reading import count_lines
 from storage.importer import import_folder
@@ -416,3 +421,18 @@ def test_a_parent_number_with_quotes_backslashes_or_braces_is_reported_as_unknow
     (contract_file,) = [f for f in result.files if f.name == 'contracts.csv']
     assert len(contract_file.errors) == 1 and contract_file.errors[0].startswith('contracts.csv:2: customer_number')
     assert 'is unknown (import its file first)' in contract_file.errors[0]
+
+
+def test_upload_folders_are_removed_by_their_age_on_disk_whatever_the_portal_clock_says(tmp_path, monkeypatch):
+    """An import page's folder, open right now, survives a portal whose clock stands a month ahead (a test's, a
+    demo's); one left behind seven hours ago is removed."""
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # this test's own temporary folder, not the machine's
+    fresh, old = tmp_path / f'{IMPORT_FOLDER_PREFIX}fresh', tmp_path / f'{IMPORT_FOLDER_PREFIX}old'
+    fresh.mkdir()
+    old.mkdir()
+    left = fresh.stat().st_mtime - 7 * 3600  # the file system's own time, whatever clock this process has
+    os.utime(old, (left, left))
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=30), tick=False):
+        assert remove_stale_import_folders(timedelta(hours=6)) == 1
+    assert fresh.is_dir() and not old.exists()
+    assert not list(tmp_path.glob('kp-now-*'))  # the probe of the file system's time is gone
