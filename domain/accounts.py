@@ -199,16 +199,7 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
     uow.tokens.revoke(user_id, ('email_change', 'email_change_stop'), ctx.now)
     confirm, stop = tokens.new_link_token(), tokens.new_link_token()
     for purpose, plain in (('email_change', confirm), ('email_change_stop', stop)):
-        uow.tokens.add(
-            OneTimeToken(
-                user_id=user_id,
-                purpose=purpose,
-                digest=tokens.digest(ctx.secret, plain),
-                payload=email,
-                created_at=ctx.now,
-                expires_at=ctx.now + EMAIL_CHANGE_VALID,
-            )
-        )
+        uow.tokens.add(tokens.stored(ctx.secret, user_id, purpose, plain, ctx.now, EMAIL_CHANGE_VALID, email))
     uow.queue_mail(compose(ctx, email, 'email_change', link=f'{ctx.base_url}/email-bestaetigen/{confirm}'), ctx.now)
     stop_link = f'{ctx.base_url}/email-aenderung-stoppen/{stop}'
     uow.queue_mail(compose(ctx, user.email, 'email_change_requested_old', new=email, link=stop_link), ctx.now)

@@ -8,7 +8,7 @@ from domain.accounts import audit_entry, set_password
 from domain.errors import TokenInvalid
 from domain.identifiers import normalise_email
 from domain.mails import compose
-from domain.model import OneTimeToken, PortalUser, ResetRequest
+from domain.model import PortalUser, ResetRequest
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.running import hashing
@@ -74,13 +74,7 @@ def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
     if ctx.profile.reset.method == 'temporary_password':
         temporary = tokens.new_temporary_password()
         uow.tokens.add(
-            OneTimeToken(
-                user_id=user.id,
-                purpose='temporary_password',
-                digest=tokens.digest(ctx.secret, temporary),
-                created_at=ctx.now,
-                expires_at=ctx.now + TEMPORARY_PASSWORD_VALID,
-            )
+            tokens.stored(ctx.secret, user.id, 'temporary_password', temporary, ctx.now, TEMPORARY_PASSWORD_VALID)
         )
         uow.queue_mail(
             compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'), ctx.now
@@ -88,13 +82,5 @@ def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
         return
     plain = tokens.new_link_token()
     days = ctx.profile.reset.link_valid_days
-    uow.tokens.add(
-        OneTimeToken(
-            user_id=user.id,
-            purpose='reset',
-            digest=tokens.digest(ctx.secret, plain),
-            created_at=ctx.now,
-            expires_at=ctx.now + timedelta(days=days),
-        )
-    )
+    uow.tokens.add(tokens.stored(ctx.secret, user.id, 'reset', plain, ctx.now, timedelta(days=days)))
     uow.queue_mail(compose(ctx, user.email, 'reset', link=f'{ctx.base_url}/passwort-neu/{plain}', days=days), ctx.now)

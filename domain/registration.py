@@ -155,14 +155,7 @@ def send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_
     uow.tokens.revoke(user.id, (purpose,), ctx.now)
     plain = tokens.new_pin() if purpose == 'pin' else tokens.new_link_token()
     uow.tokens.add(
-        OneTimeToken(
-            user_id=user.id,
-            purpose=purpose,
-            digest=tokens.digest(ctx.secret, plain),
-            payload=str(customer_id),
-            created_at=ctx.now,
-            expires_at=ctx.now + rule.confirmation_valid_for,
-        )
+        tokens.stored(ctx.secret, user.id, purpose, plain, ctx.now, rule.confirmation_valid_for, str(customer_id))
     )
     if purpose == 'pin':
         uow.queue_mail(

@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import secrets
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from domain.model import OneTimeToken
 
 PIN_DIGITS = 6
 _TEMP_ALPHABET = string.ascii_letters + string.digits
@@ -34,3 +36,18 @@ def digest(secret: str, plain: str) -> str:
 
 def is_usable(expires_at: datetime, used_at: datetime | None, now: datetime) -> bool:
     return used_at is None and now < expires_at
+
+
+def stored(
+    secret: str, user_id: int, purpose: str, plain: str, now: datetime, valid: timedelta, payload: str = ''
+) -> OneTimeToken:
+    """What is kept of a one-time secret sent by mail: its keyed digest (never the plain value), valid from `now`
+    for `valid`."""
+    return OneTimeToken(
+        user_id=user_id,
+        purpose=purpose,
+        digest=digest(secret, plain),
+        payload=payload,
+        created_at=now,
+        expires_at=now + valid,
+    )
