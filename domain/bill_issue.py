@@ -23,7 +23,7 @@ from domain.i18n import money
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, id_of
-from domain.ports import Context, UnitOfWork
+from domain.ports import BillingInputs, Context, UnitOfWork
 from domain.reading_rules import gas_kwh
 from domain.stored_json import to_json
 
@@ -46,19 +46,32 @@ def run_key(contract_id: int, year: int) -> str:
     return f'{contract_id}:{year}'
 
 
-def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bill_date: date) -> BillDocument | Skipped:
-    """Compute one contract's bill for the billing year (number still empty); nothing is written."""
-    contract = uow.billing.contract(contract_id)
+def billing_inputs(uow: UnitOfWork, contract_ids: list[int], year: int) -> BillingInputs:
+    """What `prepare_bill` needs of these contracts for the billing year ending in `year`, read at once."""
+    return uow.billing.inputs(contract_ids, paid_from=date(year - 1, 1, 1))  # no such billing year starts earlier
+
+
+def prepare_bill(
+    uow: UnitOfWork,
+    ctx: Context,
+    contract_id: int,
+    year: int,
+    bill_date: date,
+    inputs: BillingInputs | None = None,
+) -> BillDocument | Skipped:
+    """Compute one contract's bill for the billing year (number still empty); nothing is written. `inputs`: the
+    billing run's chunk (`billing_inputs`) the contract belongs to; without, the contract's own are read."""
+    data = inputs if inputs is not None else billing_inputs(uow, [contract_id], year)
+    contract, customer = data.contracts[contract_id]
     period = billing_period(contract, year)
     if period is None:
         return Skipped(contract.contract_number, 'kein Lieferzeitraum im Abrechnungsjahr')
     start, end = period
-    customer = uow.customers.get(contract.customer_id)
-    meters = [m for m in uow.customers.meters([contract_id]) if m.removed_on is None or m.removed_on >= start]
-    if not meters or customer is None:
+    meters = [m for m in data.meters.get(contract_id, []) if m.removed_on is None or m.removed_on >= start]
+    if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
     meter = meters[0]
-    readings = uow.meters.readings(id_of(meter))
+    readings = data.readings.get(id_of(meter), [])
     registers: list[RegisterReadings] = []
     previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
     for obis in meter.registers.split(','):
@@ -101,17 +114,17 @@ def prepare_bill(uow: UnitOfWork, ctx: Context, contract_id: int, year: int, bil
     volume = sum((r.consumption for r in registers), Decimal(0))
     gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
     consumption = _billed_unit(volume, meter) if gas else volume
-    prices = uow.billing.prices(contract.tariff_code)
+    prices = data.prices.get(contract.tariff_code, [])
     if not prices:
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
     periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
     vat_rate = prices[-1].vat_rate
-    paid = sum(uow.billing.payment_amounts(contract_id, start, end), Decimal(0))
+    paid = sum((amount for day, amount in data.payments.get(contract_id, []) if start <= day <= end), Decimal(0))
     try:
         result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
     except ValueError as error:
         return Skipped(contract.contract_number, str(error))
-    plans = uow.billing.plans(contract_id)
+    plans = data.plans.get(contract_id, [])
     per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
     final = contract.end_date is not None and contract.end_date <= end
     next_start = end + timedelta(days=1)
@@ -226,7 +239,10 @@ def issue_bill(
     `key` (see run_key) is unique: a concurrent run that billed the contract first makes the commit fail, and the
     rollback gives the number back."""
     series = _series(ctx, bill)
-    issued = _record(uow, ctx, contract_id, _numbered(bill, series, uow.billing.next_number(series)), key, replaces_id)
+    numbered = _numbered(bill, series, uow.billing.next_number(series))
+    issued = _record(
+        uow, ctx, uow.billing.contracts_with_customers([contract_id])[contract_id], numbered, key, replaces_id
+    )
     uow.commit()
     return issued
 
@@ -238,9 +254,10 @@ def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDo
     bill with `issue_bill`); the rollback gives every number back."""
     series = [_series(ctx, bill) for _, bill, _ in bills]
     following = {name: uow.billing.next_number(name, series.count(name)) for name in dict.fromkeys(series)}
+    parties = uow.billing.contracts_with_customers([contract_id for contract_id, _, _ in bills])
     issued = []
     for (contract_id, bill, key), name in zip(bills, series, strict=True):
-        issued.append(_record(uow, ctx, contract_id, _numbered(bill, name, following[name]), key, None))
+        issued.append(_record(uow, ctx, parties[contract_id], _numbered(bill, name, following[name]), key, None))
         following[name] += 1
     uow.commit()
     return issued
@@ -255,12 +272,18 @@ def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
 
 
 def _record(
-    uow: UnitOfWork, ctx: Context, contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None
+    uow: UnitOfWork,
+    ctx: Context,
+    parties: tuple[Contract, Customer],
+    bill: BillDocument,
+    key: str | None,
+    replaces_id: int | None,
 ) -> BillDocument:
     """The numbered bill's row, its next installment plan, the paperless customer's inbox entry and mail, and the
-    audit entry; not yet committed."""
+    audit entry; not yet committed. `parties`: the contract billed and its customer."""
     number = bill.bill_number
-    contract = uow.billing.contract(contract_id)
+    contract, customer = parties
+    contract_id = id_of(contract)
     row = Bill(
         bill_number=number,
         contract_id=contract_id,
@@ -288,8 +311,7 @@ def _record(
                 per_year=bill.next_installment_per_year,
             )
         )
-    customer = uow.customers.get(contract.customer_id)
-    if customer is not None and customer.paperless:
+    if customer.paperless:
         _notify_paperless(uow, ctx, id_of(customer), row, bill)
     uow.audit(
         AuditEntry(

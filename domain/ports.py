@@ -65,6 +65,19 @@ class ReminderLine:
 
 
 @dataclass(frozen=True)
+class BillingInputs:
+    """What the billing run computes a chunk of contracts' bills from, read at once (BillingRepository.inputs):
+    each mapping keyed by the id named, its lists in the order of time (readings by day, prices by start)."""
+
+    contracts: dict[int, tuple[Contract, Customer]]  # by contract id, with its customer
+    meters: dict[int, list[Meter]]  # by contract id, by meter number
+    readings: dict[int, list[MeterReading]]  # by meter id
+    prices: dict[str, list[Price]]  # by tariff code
+    payments: dict[int, list[tuple[date, Decimal]]]  # by contract id: (paid on, amount)
+    plans: dict[int, list[InstallmentPlan]]  # by contract id
+
+
+@dataclass(frozen=True)
 class MailMessage:
     recipient: str
     subject: str
@@ -136,6 +149,8 @@ class BillingRepository(Protocol):
     def payment_amounts(self, contract_id: int, start: date, end: date) -> list[Decimal]: ...
     def bills(self, contract_ids: list[int]) -> list[Bill]: ...
     def contract(self, contract_id: int) -> Contract: ...
+    def contracts_with_customers(self, contract_ids: list[int]) -> dict[int, tuple[Contract, Customer]]: ...
+    def inputs(self, contract_ids: list[int], paid_from: date) -> BillingInputs: ...
     def next_number(self, series: str, count: int = 1) -> int: ...
     def add_bill(self, bill: Bill) -> None: ...
     def bill_by_number(self, number: str) -> Bill | None: ...

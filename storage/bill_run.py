@@ -20,7 +20,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.bill_issue import Skipped, correct_bill, issue_bill, issue_bills, prepare_bill, run_key
+from domain.bill_issue import Skipped, billing_inputs, correct_bill, issue_bill, issue_bills, prepare_bill, run_key
 from domain.billing import BillDocument, from_json
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
@@ -106,12 +106,12 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
     prepared: list[tuple[int, BillDocument, str]] = []
     with SqlUnitOfWork(engine) as uow:  # a resumed run skips what it made before without computing it again
         billed = set(uow.session.exec(select(Bill.run_key).where(col(Bill.run_key).in_(list(keys.values())))))
-        for contract_id in contract_ids:
-            if keys[contract_id] in billed:
-                summary.already_billed += 1
-                continue
+        todo = [contract_id for contract_id in contract_ids if keys[contract_id] not in billed]
+        summary.already_billed += len(contract_ids) - len(todo)
+        inputs = billing_inputs(uow, todo, config.year) if todo else None
+        for contract_id in todo:
             try:
-                bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date)
+                bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date, inputs)
             except Exception as error:  # one bad contract must not stop the run; it is reported
                 summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
                 uow.session.rollback()  # PostgreSQL refuses every later statement of a transaction that failed
