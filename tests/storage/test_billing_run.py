@@ -14,17 +14,19 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from domain.bill_issue import issue_bill
-from domain.billing import from_json
+from domain.bill_issue import billing_inputs, issue_bill, prepare_bill
+from domain.billing import BillDocument, from_json
 from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable, StorageUnavailable
 from domain.i18n import money
 from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from domain.ports import Context
 from domain.stored_json import to_json
 from service import tuning
 from service.cli import main
 from storage import bill_run
 from storage.bill_run import RunConfig, bill_chunk, correct, run
+from storage.hashing import Argon2Hasher
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
@@ -219,6 +221,20 @@ def test_a_chunk_is_stored_at_once_before_its_pdfs_are_made(engine, config, monk
     monkeypatch.setattr(bill_run, 'write_pdf', render)
     assert bill_chunk(config, ids).bills == 3
     assert listed == [3, 3, 3]
+
+
+def test_a_chunk_read_at_once_computes_each_contract_as_if_read_alone(engine, config):
+    for end in (48410, 47100, 46300):  # each contract its own readings; prices and payments alike
+        electricity(engine, end=end)
+    ids = new_contracts(engine, 0)
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
+    with SqlUnitOfWork(engine) as uow:
+        chunk = billing_inputs(uow, ids, 2026)
+        together = [prepare_bill(uow, context, i, 2026, BILL_DATE, chunk) for i in ids]
+        alone = [prepare_bill(uow, context, i, 2026, BILL_DATE) for i in ids]
+    assert together == alone
+    assert [bill.consumption for bill in together if isinstance(bill, BillDocument)] == [3200, 1890, 1090]
+    assert {bill.result.paid for bill in together if isinstance(bill, BillDocument)} == {Decimal('1111')}
 
 
 def test_a_missing_end_reading_is_estimated_and_said_so(engine, config):
