@@ -240,11 +240,9 @@ def issue_bill(
     rollback gives the number back."""
     series = _series(ctx, bill)
     numbered = _numbered(bill, series, uow.billing.next_number(series))
-    issued = _record(
-        uow, ctx, uow.billing.contracts_with_customers([contract_id])[contract_id], numbered, key, replaces_id
-    )
+    _record(uow, ctx, uow.billing.contracts_with_customers([contract_id]), [(contract_id, numbered, key)], replaces_id)
     uow.commit()
-    return issued
+    return numbered
 
 
 def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDocument, str]]) -> list[BillDocument]:
@@ -254,13 +252,13 @@ def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDo
     bill with `issue_bill`); the rollback gives every number back."""
     series = [_series(ctx, bill) for _, bill, _ in bills]
     following = {name: uow.billing.next_number(name, series.count(name)) for name in dict.fromkeys(series)}
-    parties = uow.billing.contracts_with_customers([contract_id for contract_id, _, _ in bills])
-    issued = []
+    numbered = []
     for (contract_id, bill, key), name in zip(bills, series, strict=True):
-        issued.append(_record(uow, ctx, parties[contract_id], _numbered(bill, name, following[name]), key, None))
+        numbered.append((contract_id, _numbered(bill, name, following[name]), key))
         following[name] += 1
+    _record(uow, ctx, uow.billing.contracts_with_customers([contract_id for contract_id, _, _ in bills]), numbered)
     uow.commit()
-    return issued
+    return [bill for _, bill, _ in numbered]
 
 
 def _series(ctx: Context, bill: BillDocument) -> str:
@@ -274,17 +272,44 @@ def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
 def _record(
     uow: UnitOfWork,
     ctx: Context,
-    parties: tuple[Contract, Customer],
-    bill: BillDocument,
-    key: str | None,
-    replaces_id: int | None,
-) -> BillDocument:
-    """The numbered bill's row, its next installment plan, the paperless customer's inbox entry and mail, and the
-    audit entry; not yet committed. `parties`: the contract billed and its customer."""
+    parties: dict[int, tuple[Contract, Customer]],
+    bills: Sequence[tuple[int, BillDocument, str | None]],
+    replaces_id: int | None = None,
+) -> None:
+    """The numbered bills' rows (contract, bill, run key), their next installment plans, the paperless customers'
+    inbox entries and mails, and the audit entries; not yet committed. `parties`: the contracts and their customers,
+    by contract id."""
+    rows = [_row(contract_id, bill, key, replaces_id) for contract_id, bill, key in bills]
+    uow.billing.add_bills(rows)  # one INSERT for them all
+    for (contract_id, bill, _), row in zip(bills, rows, strict=True):
+        contract, customer = parties[contract_id]
+        if bill.next_installment is not None and bill.next_installment_first_due is not None:
+            uow.billing.set_plan(
+                InstallmentPlan(
+                    contract_id=contract_id,
+                    valid_from=bill.next_installment_first_due,
+                    amount=bill.next_installment,
+                    due_day=bill.next_installment_due_day,
+                    per_year=bill.next_installment_per_year,
+                )
+            )
+        if customer.paperless:
+            _notify_paperless(uow, ctx, id_of(customer), row, bill)
+        uow.audit(
+            AuditEntry(
+                at=ctx.now,
+                actor='system',
+                action='bill_issued',
+                customer_id=contract.customer_id,
+                details=f'bill={bill.bill_number} contract={contract.contract_number} gross={bill.result.gross} '
+                f'balance={bill.result.balance}',
+            )
+        )
+
+
+def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None) -> Bill:
     number = bill.bill_number
-    contract, customer = parties
-    contract_id = id_of(contract)
-    row = Bill(
+    return Bill(
         bill_number=number,
         contract_id=contract_id,
         bill_date=bill.bill_date,
@@ -300,30 +325,6 @@ def _record(
         due_date=bill.due_date,
         replaces_id=replaces_id,
     )
-    uow.billing.add_bill(row)
-    if bill.next_installment is not None and bill.next_installment_first_due is not None:
-        uow.billing.set_plan(
-            InstallmentPlan(
-                contract_id=contract_id,
-                valid_from=bill.next_installment_first_due,
-                amount=bill.next_installment,
-                due_day=bill.next_installment_due_day,
-                per_year=bill.next_installment_per_year,
-            )
-        )
-    if customer.paperless:
-        _notify_paperless(uow, ctx, id_of(customer), row, bill)
-    uow.audit(
-        AuditEntry(
-            at=ctx.now,
-            actor='system',
-            action='bill_issued',
-            customer_id=contract.customer_id,
-            details=f'bill={number} contract={contract.contract_number} gross={bill.result.gross} '
-            f'balance={bill.result.balance}',
-        )
-    )
-    return bill
 
 
 def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:

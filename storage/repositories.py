@@ -276,8 +276,8 @@ class SqlBilling:
             number = self.session.exec(statement).scalar_one()  # the series exists now
         return int(number) - count + 1
 
-    def add_bill(self, bill: Bill) -> None:
-        self.session.add(bill)
+    def add_bills(self, bills: list[Bill]) -> None:
+        self.session.add_all(bills)
         self.session.flush()
 
     def bill_by_number(self, number: str) -> Bill | None:

@@ -3,7 +3,7 @@ collector, fenced in here: each module is one patch with the versions it was wri
 applies those that fit the installed libraries at start, `uninstall` takes them out at shutdown;
 `KUNDENPORTAL_TUNING=off` leaves all of them off and the portal runs on the libraries' own code
 (docs/operations.md, "Tuning on and off"). The measurements behind each are in docs/operations.md. The billing
-run's processes install only `DOCUMENTS`, the one that concerns them."""
+run's processes install only `DOCUMENTS`, the ones that concern them."""
 
 import importlib
 import logging
@@ -16,8 +16,17 @@ log = logging.getLogger('kundenportal')
 # Each patch by its module's name, in the order applied; one that needs another comes after it. A module is
 # imported only when its patch is wanted: the billing run's processes, which install only `DOCUMENTS`, do not load
 # NiceGUI (36 MB a process).
-NAMES = ('outbox_wakeups', 'socket_rooms', 'element_cycles', 'collector', 'redirects', 'pings', 'image_cache')
-DOCUMENTS = ('image_cache',)  # what rendering PDFs outside the web process (the billing run) uses
+NAMES = (
+    'outbox_wakeups',
+    'socket_rooms',
+    'element_cycles',
+    'collector',
+    'redirects',
+    'pings',
+    'image_cache',
+    'deflate_level',
+)
+DOCUMENTS = ('image_cache', 'deflate_level')  # what rendering PDFs outside the web process (the billing run) uses
 _undo: dict[str, Undo] = {}
 
 
