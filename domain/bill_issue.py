@@ -281,20 +281,24 @@ def _record(
     by contract id."""
     rows = [_row(contract_id, bill, key, replaces_id) for contract_id, bill, key in bills]
     uow.billing.add_bills(rows)  # one INSERT for them all
+    uow.billing.set_plans(
+        [
+            InstallmentPlan(
+                contract_id=contract_id,
+                valid_from=bill.next_installment_first_due,
+                amount=bill.next_installment,
+                due_day=bill.next_installment_due_day,
+                per_year=bill.next_installment_per_year,
+            )
+            for contract_id, bill, _ in bills
+            if bill.next_installment is not None and bill.next_installment_first_due is not None
+        ]
+    )
+    inbox = []
     for (contract_id, bill, _), row in zip(bills, rows, strict=True):
         contract, customer = parties[contract_id]
-        if bill.next_installment is not None and bill.next_installment_first_due is not None:
-            uow.billing.set_plan(
-                InstallmentPlan(
-                    contract_id=contract_id,
-                    valid_from=bill.next_installment_first_due,
-                    amount=bill.next_installment,
-                    due_day=bill.next_installment_due_day,
-                    per_year=bill.next_installment_per_year,
-                )
-            )
         if customer.paperless:
-            _notify_paperless(uow, ctx, id_of(customer), row, bill)
+            inbox.append(_notify_paperless(uow, ctx, id_of(customer), row, bill))
         uow.audit(
             AuditEntry(
                 at=ctx.now,
@@ -305,6 +309,7 @@ def _record(
                 f'balance={bill.result.balance}',
             )
         )
+    uow.data.add(inbox)
 
 
 def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None) -> Bill:
@@ -327,20 +332,19 @@ def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int
     )
 
 
-def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> None:
-    """Paperless customers find the bill in their inbox; the mail says where, without the PDF attached."""
+def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> InboxMessage:
+    """Paperless customers find the bill in their inbox (the entry returned, for the caller to add); the mail says
+    where, without the PDF attached."""
     what = 'Guthaben' if bill.result.balance < 0 else 'Nachzahlung'
-    uow.data.save(
-        InboxMessage(
-            customer_id=customer_id,
-            created_at=ctx.now,
-            kind='bill',
-            bill_id=row.id,
-            subject=f'Ihre Rechnung {bill.bill_number}',
-            body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
-            f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
-            f'„Rechnungen“ als PDF.',
-        )
+    entry = InboxMessage(
+        customer_id=customer_id,
+        created_at=ctx.now,
+        kind='bill',
+        bill_id=row.id,
+        subject=f'Ihre Rechnung {bill.bill_number}',
+        body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
+        f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
+        f'„Rechnungen“ als PDF.',
     )
     email = uow.users.owner_email(customer_id)
     if email is not None:
@@ -356,3 +360,4 @@ def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill
             ),
             ctx.now,
         )
+    return entry

@@ -303,14 +303,16 @@ def change_installment(
         uow.commit()
         return Changed(amount, view.first_due, True)
     plan = uow.billing.plans(id_of(contract))[-1]
-    uow.billing.set_plan(
-        InstallmentPlan(
-            contract_id=id_of(contract),
-            valid_from=view.first_due,
-            amount=amount,
-            due_day=plan.due_day,
-            per_year=plan.per_year,
-        )
+    uow.billing.set_plans(
+        [
+            InstallmentPlan(
+                contract_id=id_of(contract),
+                valid_from=view.first_due,
+                amount=amount,
+                due_day=plan.due_day,
+                per_year=plan.per_year,
+            )
+        ]
     )
     uow.audit(
         AuditEntry(

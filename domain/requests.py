@@ -197,14 +197,16 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     first_due = next(
         d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year) if d >= earliest
     )
-    uow.billing.set_plan(
-        InstallmentPlan(
-            contract_id=plan.contract_id,
-            valid_from=first_due,
-            amount=amount,
-            due_day=plan.due_day,
-            per_year=plan.per_year,
-        )
+    uow.billing.set_plans(
+        [
+            InstallmentPlan(
+                contract_id=plan.contract_id,
+                valid_from=first_due,
+                amount=amount,
+                due_day=plan.due_day,
+                per_year=plan.per_year,
+            )
+        ]
     )
     return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
 

@@ -3,7 +3,7 @@ Those of logins are in storage.logins, the back office's in storage.back_office,
 storage.notices (and the exports', the contract requests' beside them). They never commit: the unit of work does,
 once."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -61,7 +61,7 @@ _READING = MeterReading.__table__  # type: ignore[attr-defined]  # SQLModel does
 READING_INSERT = insert(_READING).returning(_READING.c.id)
 READING_DELETE = delete(_READING).where(_READING.c.id == bindparam('reading'))
 PLANS = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT).order_by(col(InstallmentPlan.valid_from))
-PLAN_FROM = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT, InstallmentPlan.valid_from == ON)
+PLANS_OF = select(InstallmentPlan).where(col(InstallmentPlan.contract_id).in_(bindparam('contracts', expanding=True)))
 PRICE = (
     select(Price)
     .where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
@@ -198,13 +198,20 @@ class SqlBilling:
     def plans(self, contract_id: int) -> list[InstallmentPlan]:
         return list(self.session.exec(PLANS, params={'contract': contract_id}))
 
-    def set_plan(self, plan: InstallmentPlan) -> None:
-        """Insert, or replace the amount of a plan already starting on that date (written at the commit)."""
-        existing = self.session.exec(PLAN_FROM, params={'contract': plan.contract_id, 'on': plan.valid_from}).first()
-        if existing is not None:
-            existing.amount, existing.due_day, existing.per_year = plan.amount, plan.due_day, plan.per_year
-            plan = existing
-        self.session.add(plan)
+    def set_plans(self, plans: list[InstallmentPlan]) -> None:
+        """Insert each, or replace the amount of a plan of its contract already starting on that date (written at the
+        commit); one query for the billing run's chunk."""
+        contracts = list({plan.contract_id for plan in plans})
+        existing = {
+            (p.contract_id, p.valid_from): p for p in self.session.exec(PLANS_OF, params={'contracts': contracts})
+        }
+        for plan in plans:
+            found = existing.get((plan.contract_id, plan.valid_from))
+            if found is not None:
+                found.amount, found.due_day, found.per_year = plan.amount, plan.due_day, plan.per_year
+            else:
+                self.session.add(plan)
+                existing[plan.contract_id, plan.valid_from] = plan
 
     def price(self, tariff_code: str, on: date) -> Price | None:
         return self.session.exec(PRICE, params={'tariff': tariff_code, 'on': on}).first()
@@ -302,6 +309,9 @@ class SqlCustomerData:
     def save(self, row: SQLModel) -> None:
         self.session.add(row)
         self.session.flush()
+
+    def add(self, rows: Sequence[SQLModel]) -> None:
+        self.session.add_all(rows)
 
     def bank_account(self, customer_id: int) -> BankAccount | None:
         query = (
