@@ -10,7 +10,18 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from domain.billing import CENT, BillDocument, RegisterReadings
-from domain.documents import COMMODITY_TITLES, KIND_TITLES, OBIS_NAMES, SOURCES, Page, band, day_text, euros, german
+from domain.documents import (
+    COMMODITY_TITLES,
+    KIND_TITLES,
+    OBIS_NAMES,
+    SOURCES,
+    Page,
+    band,
+    day_text,
+    euros,
+    german,
+    write,
+)
 from domain.pdf_fonts import fonts
 from domain.profile import UtilityProfile
 
@@ -55,15 +66,15 @@ def _head(page: Page, name: str, address: tuple[str, ...], facts: list[tuple[str
     y = height - 45 * mm
     if sender:
         pdf.setFont(page.regular, 7)
-        pdf.drawString(page.left, y + 6 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
+        write(pdf, page.left, y + 6 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
     pdf.setFont(page.regular, 10)
     for line in (name, *address):
-        pdf.drawString(page.left, y, line)
+        write(pdf, page.left, y, line)
         y -= 4.8 * mm
     y = height - 45 * mm
     for label, value in facts:
         pdf.setFont(page.regular, 8)
-        pdf.drawString(page.left + 105 * mm, y, label)
+        write(pdf, page.left + 105 * mm, y, label)
         pdf.setFont(page.bold, 9)
         pdf.drawRightString(page.right, y, value)
         y -= 4.8 * mm
@@ -84,11 +95,11 @@ def _letterhead(page: Page, bill: BillDocument, title: str) -> None:
         facts.append(('Leitweg-ID', bill.buyer_leitweg_id))
     _head(page, bill.customer_name, bill.customer_address, facts)
     pdf.setFont(page.bold, 14)
-    pdf.drawString(page.left, page.y, title)
+    write(pdf, page.left, page.y, title)
     page.y -= 6 * mm
     pdf.setFont(page.regular, 10)
     period = f'{day_text(bill.period_start)} bis {day_text(bill.period_end)}'
-    pdf.drawString(page.left, page.y, f'Abrechnungszeitraum {period}')
+    write(pdf, page.left, page.y, f'Abrechnungszeitraum {period}')
     page.y -= 4 * mm
     if bill.replaces:
         page.y -= 2 * mm
@@ -116,9 +127,9 @@ def _amount_box(page: Page, bill: BillDocument) -> None:
     pdf.roundRect(page.left, page.y - 16 * mm, page.right - page.left, 18 * mm, 2 * mm, stroke=1, fill=1)
     pdf.setFillColor(colors.black)
     pdf.setFont(page.bold, 13)
-    pdf.drawString(page.left + 4 * mm, page.y - 5.5 * mm, f'{label}: {euros(abs(balance))}')
+    write(pdf, page.left + 4 * mm, page.y - 5.5 * mm, f'{label}: {euros(abs(balance))}')
     pdf.setFont(page.regular, 9)
-    pdf.drawString(page.left + 4 * mm, page.y - 12 * mm, detail)
+    write(pdf, page.left + 4 * mm, page.y - 12 * mm, detail)
     pdf.setStrokeColor(colors.black)
     page.y -= 20 * mm
 
@@ -142,8 +153,8 @@ def _supply(page: Page, bill: BillDocument) -> None:
     for label, value in rows:
         page.need(5 * mm)
         page.pdf.setFont(page.regular, 8.5)
-        page.pdf.drawString(page.left, page.y, label)
-        page.pdf.drawString(page.left + 60 * mm, page.y, value)
+        write(page.pdf, page.left, page.y, label)
+        write(page.pdf, page.left + 60 * mm, page.y, value)
         page.y -= 4.4 * mm
 
 
@@ -318,11 +329,11 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
     ]
     _head(page, info.customer_name, info.customer_address, facts, sender=False)
     pdf.setFont(page.bold, 14)
-    pdf.drawString(page.left, page.y, f'Abrechnungsinformation {commodity}')
+    write(pdf, page.left, page.y, f'Abrechnungsinformation {commodity}')
     page.y -= 6 * mm
     pdf.setFont(page.regular, 10)
     year = f'{day_text(info.period_start)} bis {day_text(info.period_end)}'
-    pdf.drawString(page.left, page.y, f'Ihr Abrechnungsjahr {year}, Stand {day_text(info.through)}')
+    write(pdf, page.left, page.y, f'Ihr Abrechnungsjahr {year}, Stand {day_text(info.through)}')
     page.y -= 6 * mm
     page.text(
         'Diese Information ist keine Rechnung und keine Zahlungsaufforderung. Abgerechnet wird mit Ihrer '
