@@ -47,8 +47,9 @@ def run_key(contract_id: int, year: int) -> str:
 
 
 def billing_inputs(uow: UnitOfWork, contract_ids: list[int], year: int) -> BillingInputs:
-    """What `prepare_bill` needs of these contracts for the billing year ending in `year`, read at once."""
-    return uow.billing.inputs(contract_ids, paid_from=date(year - 1, 1, 1))  # no such billing year starts earlier
+    """What `prepare_bill` needs of these contracts for the billing year ending in `year`, read at once (no such
+    billing year starts before 1 January of the year before or ends after 31 December: `billing_year`)."""
+    return uow.billing.inputs(contract_ids, paid_from=date(year - 1, 1, 1), paid_until=date(year, 12, 31))
 
 
 def prepare_bill(
@@ -62,7 +63,11 @@ def prepare_bill(
     """Compute one contract's bill for the billing year (number still empty); nothing is written. `inputs`: the
     billing run's chunk (`billing_inputs`) the contract belongs to; without, the contract's own are read."""
     data = inputs if inputs is not None else billing_inputs(uow, [contract_id], year)
+    if contract_id not in data.contracts:
+        return Skipped(f'Vertrag-ID {contract_id}', 'Vertrag nicht gefunden')
     contract, customer = data.contracts[contract_id]
+    if customer is None:
+        return Skipped(contract.contract_number, 'kein Kunde zum Vertrag')
     period = billing_period(contract, year)
     if period is None:
         return Skipped(contract.contract_number, 'kein Lieferzeitraum im Abrechnungsjahr')
@@ -218,7 +223,9 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
         raise BillNotCorrectable()
     if uow.billing.replacement_of(id_of(old)) is not None:
         raise BillNotCorrectable()
-    prepared = prepare_bill(uow, ctx, old.contract_id, old.period_end.year, bill_date)
+    billing_month = uow.billing.contract(old.contract_id).billing_month
+    year = billing_year(billing_month, old.period_end)[1].year  # a final bill may end after the billing month
+    prepared = prepare_bill(uow, ctx, old.contract_id, year, bill_date)
     if isinstance(prepared, Skipped):
         raise BillNotCorrectable()
     return issue_bill(
@@ -250,6 +257,8 @@ def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDo
     order, and stored in one transaction, so its bills become visible together before their PDFs are rendered.
     A concurrent run that billed one of the contracts first fails the whole chunk (the caller then goes bill by
     bill with `issue_bill`); the rollback gives every number back."""
+    if not bills:
+        return []
     series = [_series(ctx, bill) for _, bill, _ in bills]
     following = {name: uow.billing.next_number(name, series.count(name)) for name in dict.fromkeys(series)}
     numbered = []
@@ -272,7 +281,7 @@ def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
 def _record(
     uow: UnitOfWork,
     ctx: Context,
-    parties: dict[int, tuple[Contract, Customer]],
+    parties: dict[int, tuple[Contract, Customer | None]],
     bills: Sequence[tuple[int, BillDocument, str | None]],
     replaces_id: int | None = None,
 ) -> None:
@@ -297,7 +306,7 @@ def _record(
     inbox = []
     for (contract_id, bill, _), row in zip(bills, rows, strict=True):
         contract, customer = parties[contract_id]
-        if customer.paperless:
+        if customer is not None and customer.paperless:
             inbox.append(_notify_paperless(uow, ctx, id_of(customer), row, bill))
         uow.audit(
             AuditEntry(

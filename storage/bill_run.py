@@ -25,7 +25,7 @@ from domain.billing import BillDocument, from_json
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
-from domain.ports import Context
+from domain.ports import BillingInputs, Context
 from domain.profile import UtilityProfile
 from storage.database import make_engine
 from storage.documents import store
@@ -95,6 +95,19 @@ def _worker_engine(url: str) -> Engine:
     return _engines[url]
 
 
+def _read_at_once(uow: SqlUnitOfWork, contract_ids: list[int], year: int) -> BillingInputs | None:
+    """The contracts' data in one read (`billing_inputs`); None when that fails (a row the database cannot give,
+    say a date an import with its checks off left broken): each contract then reads its own, and only the one with
+    the bad row is reported."""
+    if not contract_ids:
+        return None
+    try:
+        return billing_inputs(uow, contract_ids, year)
+    except Exception:
+        uow.session.rollback()
+        return None
+
+
 def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
     """Bill these contracts (runs in a worker process): all computed from one read, numbered and stored in one
     transaction (visible to their customers at once), then rendered. A chunk that cannot be stored as a whole (a
@@ -108,13 +121,14 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
         billed = set(uow.session.exec(select(Bill.run_key).where(col(Bill.run_key).in_(list(keys.values())))))
         todo = [contract_id for contract_id in contract_ids if keys[contract_id] not in billed]
         summary.already_billed += len(contract_ids) - len(todo)
-        inputs = billing_inputs(uow, todo, config.year) if todo else None
-        for contract_id in todo:
+        inputs = _read_at_once(uow, todo, config.year)
+        for index, contract_id in enumerate(todo):
             try:
                 bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date, inputs)
             except Exception as error:  # one bad contract must not stop the run; it is reported
                 summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
                 uow.session.rollback()  # PostgreSQL refuses every later statement of a transaction that failed
+                inputs = _read_at_once(uow, todo[index + 1 :], config.year)  # the rollback let go of what was read
                 continue
             if isinstance(bill, Skipped):
                 summary.errors.append((bill.contract_number, bill.reason))

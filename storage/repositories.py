@@ -61,7 +61,11 @@ _READING = MeterReading.__table__  # type: ignore[attr-defined]  # SQLModel does
 READING_INSERT = insert(_READING).returning(_READING.c.id)
 READING_DELETE = delete(_READING).where(_READING.c.id == bindparam('reading'))
 PLANS = select(InstallmentPlan).where(InstallmentPlan.contract_id == CONTRACT).order_by(col(InstallmentPlan.valid_from))
-PLANS_OF = select(InstallmentPlan).where(col(InstallmentPlan.contract_id).in_(bindparam('contracts', expanding=True)))
+PLANS_OF = (
+    select(InstallmentPlan)
+    .where(col(InstallmentPlan.contract_id).in_(bindparam('contracts', expanding=True)))
+    .order_by(col(InstallmentPlan.valid_from))
+)
 PRICE = (
     select(Price)
     .where(Price.tariff_code == bindparam('tariff'), col(Price.valid_from) <= ON)
@@ -201,6 +205,8 @@ class SqlBilling:
     def set_plans(self, plans: list[InstallmentPlan]) -> None:
         """Insert each, or replace the amount of a plan of its contract already starting on that date (written at the
         commit); one query for the billing run's chunk."""
+        if not plans:
+            return
         contracts = list({plan.contract_id for plan in plans})
         existing = {
             (p.contract_id, p.valid_from): p for p in self.session.exec(PLANS_OF, params={'contracts': contracts})
@@ -233,11 +239,11 @@ class SqlBilling:
     def contract(self, contract_id: int) -> Contract:
         return self.session.get_one(Contract, contract_id)
 
-    def contracts_with_customers(self, contract_ids: list[int]) -> dict[int, tuple[Contract, Customer]]:
-        query = select(Contract, Customer).join(Customer).where(col(Contract.id).in_(contract_ids))
+    def contracts_with_customers(self, contract_ids: list[int]) -> dict[int, tuple[Contract, Customer | None]]:
+        query = select(Contract, Customer).join(Customer, isouter=True).where(col(Contract.id).in_(contract_ids))
         return {id_of(contract): (contract, customer) for contract, customer in self.session.exec(query)}
 
-    def inputs(self, contract_ids: list[int], paid_from: date) -> BillingInputs:
+    def inputs(self, contract_ids: list[int], paid_from: date, paid_until: date) -> BillingInputs:
         """Six queries for a chunk of the billing run instead of seven for each of its contracts."""
         contracts = self.contracts_with_customers(contract_ids)
         meters = _grouped(self.session.exec(METERS, params={'contracts': contract_ids}), _contract_id)
@@ -249,19 +255,23 @@ class SqlBilling:
         payments: dict[int, list[tuple[date, Decimal]]] = {}
         paid = (
             select(col(Payment.contract_id), col(Payment.paid_on), col(Payment.amount))
-            .where(col(Payment.contract_id).in_(contract_ids), col(Payment.paid_on) >= paid_from)
+            .where(
+                col(Payment.contract_id).in_(contract_ids),
+                col(Payment.paid_on) >= paid_from,
+                col(Payment.paid_on) <= paid_until,
+            )
             .order_by(col(Payment.paid_on))
         )
         for contract_id, paid_on, amount in self.session.exec(paid):
             payments.setdefault(contract_id, []).append((paid_on, amount))
-        plans = select(InstallmentPlan).where(col(InstallmentPlan.contract_id).in_(contract_ids))
+        plans = self.session.exec(PLANS_OF, params={'contracts': contract_ids})
         return BillingInputs(
             contracts=contracts,
             meters=meters,
             readings=_grouped(self.session.exec(readings), lambda reading: reading.meter_id),
             prices=_grouped(self.session.exec(prices), lambda price: price.tariff_code),
             payments=payments,
-            plans=_grouped(self.session.exec(plans.order_by(col(InstallmentPlan.valid_from))), _contract_id),
+            plans=_grouped(plans, _contract_id),
         )
 
     def next_number(self, series: str, count: int = 1) -> int:

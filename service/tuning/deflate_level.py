@@ -1,8 +1,8 @@
 """PDF streams deflated at zlib level 2 instead of the default 6. ReportLab compresses every stream of a document
 (the pages' contents, the font subsets, their character maps) through one filter object, `pdfdoc.PDFZCompress`,
 with `zlib.compress` at its default level and no setting to choose another. For a bill that is about 35 KB of
-data, and level 6 spent 1.1–1.2 ms of CPU on it against 0.6–0.7 ms at level 2, for 1.0 KB more per bill
-(docs/operations.md, "The billing run: leaner bills"). Decompressed, every stream is the same byte for byte
+data, and level 6 spent 1.15–1.20 ms of CPU on it against 0.60–0.66 ms at level 2, for 1.1 KB more per bill
+(docs/operations.md, "Tuning on and off"). Decompressed, every stream is the same byte for byte
 (tests/tuning); any zlib inflater reads both levels alike."""
 
 import zlib
