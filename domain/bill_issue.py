@@ -224,8 +224,10 @@ def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: dat
     if uow.billing.replacement_of(id_of(old)) is not None:
         raise BillNotCorrectable()
     billing_month = uow.billing.contract(old.contract_id).billing_month
-    year = billing_year(billing_month, old.period_end)[1].year  # a final bill may end after the billing month
-    prepared = prepare_bill(uow, ctx, old.contract_id, year, bill_date)
+    billed_year = billing_year(billing_month, old.period_end)  # a final bill may end after the billing month
+    if billing_year(billing_month, old.period_start) != billed_year:  # the billing month has changed since
+        raise BillNotCorrectable()
+    prepared = prepare_bill(uow, ctx, old.contract_id, billed_year[1].year, bill_date)
     if isinstance(prepared, Skipped):
         raise BillNotCorrectable()
     return issue_bill(

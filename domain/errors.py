@@ -200,7 +200,8 @@ class SecondFactorInvalid(DomainError):
 
 
 class BillNotCorrectable(DomainError):
-    """Only the portal's own bills can be corrected, each once (the correction is corrected instead)."""
+    """Only the portal's own bills can be corrected, each once (the correction is corrected instead), and only while
+    their contract's billing year is the one they were made for."""
 
     key = 'error.bill_not_correctable'
 

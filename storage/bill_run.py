@@ -1,12 +1,14 @@
 """The billing run (`kundenportal bill --period YEAR`): every contract's bill, computed and rendered in parallel.
 
 Work is split into chunks of contracts handed to one process per core. A chunk's bills are computed from one
-read, get their numbers and are stored in one transaction (`issue_bills`): listed for their customers from then
-on ("Das PDF wird gerade erstellt"); their PDFs are rendered afterwards from the stored contents.
+read (contract by contract when that read fails), get their numbers and are stored in one transaction
+(`issue_bills`): listed for their customers from then on ("Das PDF wird gerade erstellt"); their PDFs are rendered
+afterwards from the stored contents.
 A crashed run is simply started again: contracts already billed are skipped (unique run key), and bills
 whose PDF is missing are rendered first.
 """
 
+import logging
 import os
 import sys
 import time
@@ -33,6 +35,7 @@ from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 
 CHUNK = 250
+log = logging.getLogger('kundenportal')
 
 
 @dataclass
@@ -97,21 +100,28 @@ def _worker_engine(url: str) -> Engine:
 
 def _read_at_once(uow: SqlUnitOfWork, contract_ids: list[int], year: int) -> BillingInputs | None:
     """The contracts' data in one read (`billing_inputs`); None when that fails (a row the database cannot give,
-    say a date an import with its checks off left broken): each contract then reads its own, and only the one with
-    the bad row is reported."""
+    say a date an import with its checks off left broken): each contract then reads its own, and only the contracts
+    the bad row belongs to are reported. The failure is logged, with the contracts' range."""
     if not contract_ids:
         return None
     try:
         return billing_inputs(uow, contract_ids, year)
     except Exception:
         uow.session.rollback()
+        log.warning(
+            'billing run: the data of contracts %d to %d could not be read at once; reading them one by one',
+            contract_ids[0],
+            contract_ids[-1],
+            exc_info=True,
+        )
         return None
 
 
 def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
-    """Bill these contracts (runs in a worker process): all computed from one read, numbered and stored in one
-    transaction (visible to their customers at once), then rendered. A chunk that cannot be stored as a whole (a
-    concurrent run billed one of its contracts a moment earlier, or one bill fails) is stored bill by bill."""
+    """Bill these contracts (runs in a worker process): all computed from one read (`_read_at_once`), numbered
+    and stored in one transaction (visible to their customers at once), then rendered. A chunk that cannot be stored
+    as a whole (a concurrent run billed one of its contracts a moment earlier, or one bill fails) is stored bill by
+    bill."""
     engine = _worker_engine(config.url)
     context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
     summary = RunSummary()
@@ -122,13 +132,17 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
         todo = [contract_id for contract_id in contract_ids if keys[contract_id] not in billed]
         summary.already_billed += len(contract_ids) - len(todo)
         inputs = _read_at_once(uow, todo, config.year)
+        read_again = False
         for index, contract_id in enumerate(todo):
             try:
                 bill = prepare_bill(uow, context, contract_id, config.year, config.bill_date, inputs)
             except Exception as error:  # one bad contract must not stop the run; it is reported
                 summary.errors.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
                 uow.session.rollback()  # PostgreSQL refuses every later statement of a transaction that failed
-                inputs = _read_at_once(uow, todo[index + 1 :], config.year)  # the rollback let go of what was read
+                # The rollback let go of what was read: the rest is read at once again after the first failure,
+                # contract by contract after a second (every contract failing must not read the chunk each time).
+                inputs = None if read_again else _read_at_once(uow, todo[index + 1 :], config.year)
+                read_again = True
                 continue
             if isinstance(bill, Skipped):
                 summary.errors.append((bill.contract_number, bill.reason))
