@@ -228,11 +228,11 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     token = uow.tokens.find('email_change', tokens.digest(ctx.secret, plain))
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
-    if uow.users.by_email(token.payload) is not None:
-        raise EmailAlreadyRegistered()
     user = active_login(uow, token.user_id)
-    if not uow.tokens.claim(token, ctx.now):
+    if not uow.tokens.claim(token, ctx.now):  # first: a second click at the same moment finds the link used
         raise TokenInvalid()
+    if uow.users.by_email(token.payload) is not None:  # taken meanwhile by another login; the rollback frees the link
+        raise EmailAlreadyRegistered()
     old, user.email = user.email, token.payload
     user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
     uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset'), ctx.now)
