@@ -1,0 +1,127 @@
+"""The billing run's chunk of contracts read at once (`billing_inputs`) on SQLite and PostgreSQL: the same bills as
+each contract read alone, and what a failing contract or a row the database cannot give does to the rest."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from domain.bill_issue import Skipped, billing_inputs, prepare_bill
+from domain.billing import BillDocument
+from domain.model import Contract, Meter, Payment, id_of
+from domain.ports import Context
+from storage import bill_run
+from storage.bill_run import bill_chunk
+from storage.hashing import Argon2Hasher
+from storage.unit_of_work import SqlUnitOfWork
+from tests.clock import travel
+from tests.storage.test_billing_run import BILL_DATE, RUN_AT, contract_of, electricity, new_contracts, run_config
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with travel(RUN_AT, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def config(engine, database_url, tmp_path):
+    return run_config(database_url, tmp_path)
+
+
+@pytest.mark.parametrize('failing', [1, 3])
+def test_a_contract_whose_computing_fails_in_the_database_leaves_the_chunk_s_others_billed(
+    engine, config, monkeypatch, failing
+):
+    ids = new_contracts(engine, 3)
+    computed, read = bill_run.prepare_bill, bill_run.billing_inputs
+    reads = []
+
+    def failing_for_the_first(uow, context, contract_id, *args):
+        if contract_id in ids[:failing]:
+            uow.session.execute(text('SELECT * FROM no_such_table'))  # PostgreSQL aborts the transaction
+        return computed(uow, context, contract_id, *args)
+
+    def counted(uow, contract_ids, year):
+        reads.append(list(contract_ids))
+        return read(uow, contract_ids, year)
+
+    monkeypatch.setattr(bill_run, 'prepare_bill', failing_for_the_first)
+    monkeypatch.setattr(bill_run, 'billing_inputs', counted)
+    summary = bill_chunk(config, ids)
+    assert summary.bills == 3 - failing
+    assert [number for number, _ in summary.errors] == [f'Vertrag-ID {i}' for i in ids[:failing]]
+    # what the rollback let go of is read again at once after the first failure, not after every one
+    assert reads == [ids, ids[1:]]
+
+
+def test_a_chunk_read_at_once_computes_each_contract_as_if_read_alone(engine, config):
+    first = electricity(engine)
+    with Session(engine) as session:
+        contract_id = id_of(contract_of(session, first))
+        # a meter taken out before the year (its id shifts the later meters' ids from their contracts'), and a
+        # payment just before and just after the billing year
+        session.add(Meter(meter_number='1EBZ0199999999', contract_id=contract_id, removed_on=date(2024, 6, 30)))
+        session.add(Payment(contract_id=contract_id, paid_on=date(2025, 12, 31), amount=Decimal('500')))
+        session.add(Payment(contract_id=contract_id, paid_on=date(2027, 1, 1), amount=Decimal('500')))
+        session.commit()
+    electricity(engine, end=47100)
+    january = electricity(engine, end=46300)
+    with Session(engine) as session:  # a billing year ending in January: 01.02.2025 to 31.01.2026
+        contract = contract_of(session, january)
+        contract.billing_month = 1
+        session.add(contract)
+        session.add(Payment(contract_id=id_of(contract), paid_on=date(2025, 3, 15), amount=Decimal('101')))
+        session.commit()
+    ids = new_contracts(engine, 0)
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
+    with SqlUnitOfWork(engine) as uow:
+        chunk = billing_inputs(uow, ids, 2026)
+        together = [prepare_bill(uow, context, i, 2026, BILL_DATE, chunk) for i in ids]
+        alone = [prepare_bill(uow, context, i, 2026, BILL_DATE) for i in ids]
+    assert together == alone
+    bills = [bill for bill in together if isinstance(bill, BillDocument)]
+    assert [(bill.period_start, bill.period_end) for bill in bills] == [
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2025, 2, 1), date(2026, 1, 31)),
+    ]
+    assert [bill.consumption for bill in bills[:2]] == [3200, 1890]  # each its own meter's readings
+    assert [bill.result.paid for bill in bills] == [Decimal('1111'), Decimal('1111'), Decimal('202')]
+
+
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)  # PostgreSQL keeps no date that does not exist
+def test_a_reading_the_database_cannot_give_fails_only_its_contract(engine, config, caplog):
+    ids = new_contracts(engine, 3)
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.contract_id == ids[1])).one()
+        broken = (
+            "UPDATE meterreading SET reading_date = '2026-13-45' WHERE meter_id = :m AND reading_date = '2024-12-31'"
+        )
+        assert session.execute(text(broken), {'m': meter.id}).rowcount == 1
+        session.commit()
+    summary = bill_chunk(config, ids)
+    assert summary.bills == 2 and [number for number, _ in summary.errors] == [f'Vertrag-ID {ids[1]}']
+    assert f'contracts {ids[0]} to {ids[2]} could not be read at once' in caplog.text
+
+
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)  # PostgreSQL keeps its foreign keys
+def test_a_contract_without_its_customer_or_gone_is_skipped_with_a_reason(engine, config):
+    [kept, orphan] = new_contracts(engine, 2)
+    with Session(engine) as session:
+        contract = session.get_one(Contract, orphan)
+        number, customer_id = contract.contract_number, contract.customer_id
+    with engine.connect() as connection:  # as an import with its checks off could leave it
+        connection.exec_driver_sql('PRAGMA foreign_keys = OFF')
+        connection.execute(text('DELETE FROM customer WHERE id = :id'), {'id': customer_id})
+        connection.commit()
+    context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
+    with SqlUnitOfWork(engine) as uow:
+        results = [prepare_bill(uow, context, i, 2026, BILL_DATE) for i in (kept, orphan, orphan + 99)]
+    assert isinstance(results[0], BillDocument)
+    assert results[1:] == [
+        Skipped(number, 'kein Kunde zum Vertrag'),
+        Skipped(f'Vertrag-ID {orphan + 99}', 'Vertrag nicht gefunden'),
+    ]
