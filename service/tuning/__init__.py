@@ -25,8 +25,10 @@ NAMES = (
     'pings',
     'image_cache',
     'deflate_level',
+    'pdf_objects',
 )
-DOCUMENTS = ('image_cache', 'deflate_level')  # what rendering PDFs outside the web process (the billing run) uses
+# what rendering PDFs outside the web process (the billing run) uses
+DOCUMENTS = ('image_cache', 'deflate_level', 'pdf_objects')
 _undo: dict[str, Undo] = {}
 
 

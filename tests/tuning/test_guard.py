@@ -9,7 +9,8 @@ import pytest
 import socketio
 from nicegui import Client, core, outbox
 from nicegui.props import Props
-from reportlab.pdfbase.pdfdoc import PDFImageXObject, PDFStreamFilterZCompress
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFImageXObject, PDFStreamFilterZCompress
 
 from service import hardening, tuning
 from service.tuning import guard
@@ -83,6 +84,8 @@ def assert_nothing_patched() -> None:
     assert vars(Props)['__init__'].__module__ == 'nicegui.props' and '_change_handlers_with_args' not in vars(Props)
     assert vars(PDFImageXObject)['__init__'].__module__ == 'reportlab.pdfbase.pdfdoc'
     assert vars(PDFStreamFilterZCompress)['encode'].__module__ == 'reportlab.pdfbase.pdfdoc'
+    assert vars(PDFArray)['format'].__module__ == 'reportlab.pdfbase.pdfdoc'
+    assert pdfdoc.pdfdocEnc.__module__ == 'reportlab.pdfbase.pdfdoc'
     gc.collect()
     assert gc.get_freeze_count() == 0
     assert (core.sio.eio.ping_interval, core.sio.eio.ping_timeout) == (8, 4)  # NiceGUI's, from the reconnect time
