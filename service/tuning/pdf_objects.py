@@ -1,8 +1,8 @@
 """ReportLab's writing of a PDF's objects, the same bytes quicker. Every name, number and text of a document goes
-through `pdfdoc.pdfdocEnc`, which encodes with ReportLab's own Python codec (`extpdfdoc`), about 0.45 µs a call
-against 0.05 µs for ASCII; a bill makes about 500 such calls. And each number of an array (a font's widths: a
-hundred or more per subset, two subsets a bill) goes through `pdfdoc.format`'s type dispatch, the codec and the
-number formatting one by one, where ReportLab's `fp_str` formats ten at once.
+through `pdfdoc.pdfdocEnc`, which encodes with ReportLab's own Python codec (`extpdfdoc`), several hundred calls a
+bill, each several times what encoding ASCII costs. And each number of an array (a font subset's widths, a hundred
+and more) goes through `pdfdoc.format`'s type dispatch, the codec and the number formatting one by one, where
+ReportLab's `fp_str` formats ten at once.
 
 So: text that is ASCII and holds none of the eight control characters PDFDocEncoding gives other meanings
 (0x18–0x1F, which the codec refuses) is encoded as ASCII, which is what the codec makes of every other ASCII
