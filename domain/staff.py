@@ -160,7 +160,11 @@ def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, reco
 
 @hashing
 def change_staff_password(uow: UnitOfWork, ctx: Context, staff_id: int, password: str, repeat: str) -> StaffGrant:
+    """The own password after a temporary one (a first login, a reset by an admin), without asking for it: only
+    while a change is due, so that a session left open cannot be used to take the login over."""
     staff = active_staff(uow, staff_id)
+    if not staff.must_change_password:
+        raise NotAllowed('password')
     check_password(STAFF_PASSWORDS, password, repeat)
     if ctx.hasher.verify(staff.password_hash, password):
         raise NotAllowed('password')

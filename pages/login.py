@@ -91,13 +91,17 @@ def create(portal: Portal) -> None:
             page_title(t('reset.title'))
             notice(t('reset.temporary_intro'), 'info')
 
-            def saved(epoch: int) -> None:
+            def saved(epoch: int | None) -> None:
+                if epoch is None:  # the session had ended (idle, logged out, ended elsewhere): on to the login
+                    return
                 session.set_epoch(epoch)
                 ui.navigate.to('/uebersicht')
 
             _new_password_form(
                 portal,
-                lambda pw, rep: portal.act(set_initial_password, me.user_id, pw, rep, address=client_address()),
+                lambda pw, rep: session.act(
+                    portal, me, set_initial_password, me.user_id, pw, rep, address=client_address()
+                ),
                 done=saved,
             )
 

@@ -66,7 +66,8 @@ def _exchange_pages(portal: Portal) -> None:
 
         async def check(apply: bool) -> None:
             report.clear()
-            if not await staff_session.still(portal, me) or portal.importer is None:
+            if not await staff_session.valid(portal, me, admin=True) or portal.importer is None:
+                ui.navigate.to('/verwaltung')
                 return
             if not any(folder.glob('*.csv')):
                 with report:
@@ -76,7 +77,9 @@ def _exchange_pages(portal: Portal) -> None:
             if result is None:  # NiceGUI's answer when the portal is stopping
                 return
             if apply and result.ok:
-                await portal.act(deliver_bill_copies)  # copies customers asked for, if the import brought them
+                await staff_session.done(
+                    portal, me, deliver_bill_copies
+                )  # copies asked for, if the import brought them
             with report:
                 for file in result.files:
                     if file.errors:
@@ -124,7 +127,9 @@ def _exchange_pages(portal: Portal) -> None:
 
         async def refresh() -> None:
             listing.clear()
-            rows = await portal.read(api_tokens.token_list, me.staff_id)
+            rows = await staff_session.read(portal, me, api_tokens.token_list, me.staff_id)
+            if rows is None:
+                return
             with listing:
                 for row in rows:
                     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
@@ -283,7 +288,9 @@ def _staff_pages(portal: Portal) -> None:
 
         async def refresh() -> None:
             listing.clear()
-            rows = await portal.read(staff.staff_list, me.staff_id)
+            rows = await staff_session.read(portal, me, staff.staff_list, me.staff_id)
+            if rows is None:
+                return
             with listing:
                 for row in rows:
                     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):

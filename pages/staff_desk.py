@@ -36,12 +36,12 @@ def _desk_pages(portal: Portal) -> None:
         async def search() -> None:
             form.clear()
             results.clear()
-            if not await staff_session.still(portal, me):
-                return
             try:
-                hits = await portal.read(desk.find_customers, me.staff_id, form.value('query'))
+                hits = await staff_session.read(portal, me, desk.find_customers, me.staff_id, form.value('query'))
             except DomainError as error:
                 form.show(error)
+                return
+            if hits is None:  # the session had ended
                 return
             with results:
                 if not hits:

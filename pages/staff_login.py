@@ -127,6 +127,8 @@ def _login_pages(portal: Portal) -> None:
         me = await staff_session.current(portal)
         if me is None or not me.verified:
             return redirect('/verwaltung')
+        if not me.must_change_password:  # only after a temporary password (a first login, a reset by an admin)
+            return redirect('/verwaltung/kunden')
         with public_frame(portal, t('staff.password_title')):
             page_title(t('staff.password_title'))
             ui.label(t('staff.password_intro'))
@@ -138,7 +140,9 @@ def _login_pages(portal: Portal) -> None:
             async def submit() -> None:
                 form.clear()
                 try:
-                    grant = await portal.act(
+                    grant = await staff_session.act(
+                        portal,
+                        me,
                         staff.change_staff_password,
                         me.staff_id,
                         form.value('password'),
@@ -147,6 +151,8 @@ def _login_pages(portal: Portal) -> None:
                     )
                 except DomainError as error:
                     form.show(error)
+                    return
+                if grant is None:  # the session had ended meanwhile: on to the staff login
                     return
                 staff_session.start(grant, portal.clock)
                 ui.navigate.to('/verwaltung/kunden')

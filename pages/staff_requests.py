@@ -45,9 +45,9 @@ def _reminders_page(portal: Portal) -> None:
         status = ui.label().props('role=status')
 
         async def refresh() -> None:
-            if not await staff_session.still(portal, me):
+            lines = await staff_session.read(portal, me, reminder_list, me.staff_id, str(number.value or '')[:20])
+            if lines is None:
                 return
-            lines = await portal.read(reminder_list, me.staff_id, str(number.value or '')[:20])
             table.rows = [
                 {
                     'at': when(line.queued_at),
@@ -93,11 +93,17 @@ def _request_pages(portal: Portal) -> None:
 
         async def refresh() -> None:
             listing.clear()
-            if not await staff_session.still(portal, me):
-                return
-            rows = await portal.read(
-                requests.contact_messages, me.staff_id, status_select.value, topic_select.value or '', bool(mine.value)
+            rows = await staff_session.read(
+                portal,
+                me,
+                requests.contact_messages,
+                me.staff_id,
+                status_select.value,
+                topic_select.value or '',
+                bool(mine.value),
             )
+            if rows is None:
+                return
             with listing:
                 ui.label(t('staff.hits', count=len(rows))).props('role=status')
                 for row in rows:
@@ -114,10 +120,10 @@ def _request_pages(portal: Portal) -> None:
 
         async def refresh() -> None:
             listing.clear()
-            if not await staff_session.still(portal, me):
+            rows = await staff_session.read(portal, me, requests.reviews, me.staff_id)
+            declared = await staff_session.read(portal, me, contract_requests.for_staff, me.staff_id)
+            if rows is None or declared is None:
                 return
-            rows = await portal.read(requests.reviews, me.staff_id)
-            declared = await portal.read(contract_requests.for_staff, me.staff_id)
             with listing:
                 ui.label(t('staff.hits', count=len(rows) + len(declared))).props('role=status')
                 for row in rows:
@@ -175,15 +181,15 @@ def _changes_page(portal: Portal) -> None:
                 raise
 
         async def refresh() -> None:
-            if not await staff_session.still(portal, me):
-                return
             try:
                 start = since_value()
             except ValueError:
                 return
-            rows = await portal.read(
-                requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
+            rows = await staff_session.read(
+                portal, me, requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
             )
+            if rows is None:
+                return
             table.rows = [
                 {
                     'id': r.audit_id,

@@ -5,7 +5,7 @@ the second factor it is `verified`. Like the customers', it ends after the profi
 locked account or a changed password ends it at the next page or action.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -85,7 +85,8 @@ def _idle_ended(portal: Portal) -> bool:
 
 
 async def still(portal: Portal, me: StaffMe) -> bool:
-    """For handlers that only read: is this still the browser's valid, verified staff session?"""
+    """Is this still the browser's valid, verified staff session (else back to the staff login)? For a handler
+    whose work is no query of its own (the import); one that reads uses `read`."""
     if not await valid(portal, me):
         ui.navigate.to('/verwaltung')
         return False
@@ -98,29 +99,43 @@ async def valid(portal: Portal, me: StaffMe, admin: bool = False) -> bool:
     return now is not None and now.staff_id == me.staff_id and now.verified and (now.admin or not admin)
 
 
+async def read(portal: Portal, me: StaffMe, query: Callable[..., T], *args: Any) -> T | None:
+    """For handlers that only read: `portal.read` while this is still the browser's valid, verified staff session,
+    checked in the query's transaction as `act` checks a change; else back to the staff login (None: for queries
+    that never answer None)."""
+    ran, result = await _while_logged_in(portal, me, lambda login: portal.read(query, *args, staff_login=login))
+    return result if ran else None
+
+
 async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: Any, address: str = '') -> T | None:
     """For handlers that change something: `portal.act` while this is still the browser's valid, verified staff
     session, the login checked in the use case's transaction; else back to the staff login (None). For a use case
     that returns nothing, `done`."""
-    ran, result = await _while_logged_in(portal, me, use_case, args, address)
+    ran, result = await _while_logged_in(
+        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login)
+    )
     return result if ran else None
 
 
 async def done(portal: Portal, me: StaffMe, use_case: Callable[..., object], *args: Any, address: str = '') -> bool:
     """`act` for a use case that returns nothing: whether it ran."""
-    ran, _ = await _while_logged_in(portal, me, use_case, args, address)
+    ran, _ = await _while_logged_in(
+        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login)
+    )
     return ran
 
 
 async def _while_logged_in(
-    portal: Portal, me: StaffMe, use_case: Callable[..., T], args: tuple[Any, ...], address: str
+    portal: Portal, me: StaffMe, work: Callable[[tuple[int, int]], Awaitable[T]]
 ) -> tuple[bool, T | None]:
+    """`work(staff_login)` (a use case or a query that checks the login in its transaction) while this browser's
+    staff session is verified and not idle; whether it ran, and its result."""
     storage = app.storage.user
     if storage.get('staff_id') != me.staff_id or not storage.get('staff_verified') or _idle_ended(portal):
         ui.navigate.to('/verwaltung')
         return False, None
     try:
-        result = await portal.act(use_case, *args, address=address, staff_login=(me.staff_id, storage['staff_epoch']))
+        result = await work((me.staff_id, storage['staff_epoch']))
     except SessionEnded:
         end()
         ui.navigate.to('/verwaltung')

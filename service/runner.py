@@ -214,9 +214,16 @@ class Portal:
         logo = str(found) if found else ''
         return profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': logo})})
 
-    async def read(self, query: Callable[..., T], *args: Any, login: tuple[int, int] | None = None) -> T:
-        """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` as for `act`."""
-        return await self._run(lambda uow: query(uow, *args), login=login)
+    async def read(
+        self,
+        query: Callable[..., T],
+        *args: Any,
+        login: tuple[int, int] | None = None,
+        staff_login: tuple[int, int] | None = None,
+    ) -> T:
+        """Run a read-only query (`query(uow, *args)`) as `act` runs a use case; `login` and `staff_login` as for
+        `act`."""
+        return await self._run(lambda uow: query(uow, *args), login=login, staff_login=staff_login)
 
     def context(self, address: str = '') -> Context:
         """Who acts (`address`, for throttling), under which rules, and when: now, by the portal's clock."""

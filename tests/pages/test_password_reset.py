@@ -1,7 +1,10 @@
 import pytest
+from nicegui import app
+from sqlmodel import Session
 
+from domain.model import PortalUser
 from tests.factories import PASSWORD, end_login_elsewhere, link_in, make_customer, make_login
-from tests.pages.conftest import button, field, log_in, mail_arrives, see, submit_for_error
+from tests.pages.conftest import button, field, follow_session, log_in, mail_arrives, see, submit_for_error
 
 NEW = 'Neues-Passwort-42'
 
@@ -46,8 +49,7 @@ async def test_a_weak_new_password_is_refused_at_its_field(user, db, login):
     assert 'mindestens 8 Zeichen' in await submit_for_error(user, 'Passwort speichern', 'Neues Passwort')
 
 
-@pytest.mark.profile('stadtwerke-b')
-async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db, login):
+async def log_in_with_a_temporary_password(user, db) -> None:
     await user.open('/passwort-vergessen')
     field(user, 'E-Mail-Adresse').type('erika@example.org')
     button(user, 'Vorläufiges Passwort anfordern').click()
@@ -58,6 +60,11 @@ async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db
     field(user, 'Passwort').type(temporary)
     button(user, 'Anmelden').click()
     await see(user, 'vorläufigen Passwort angemeldet')
+
+
+@pytest.mark.profile('stadtwerke-b')
+async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db, login):
+    await log_in_with_a_temporary_password(user, db)
     await user.open('/uebersicht')  # no way around it
     await see(user, 'vorläufigen Passwort angemeldet')
     field(user, 'Neues Passwort').type(NEW)
@@ -69,5 +76,31 @@ async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db
 async def test_a_password_reset_ends_the_other_open_sessions(user, db, login):
     await log_in(user, 'erika@example.org', PASSWORD)
     end_login_elsewhere(db, login['id'])
+    await user.open('/uebersicht')
+    await see(user, 'Passwort vergessen?')
+
+
+@pytest.mark.profile('stadtwerke-b')
+@pytest.mark.parametrize('ended', ['idle', 'logged out in another tab', 'ended elsewhere'])
+async def test_the_page_for_the_temporary_password_sets_none_once_the_session_has_ended(user, db, login, ended):
+    """A page left open on a shared computer: the password is not set, and the session does not come back."""
+    await log_in_with_a_temporary_password(user, db)
+    follow_session(user)
+    with Session(db) as session:
+        before = session.get(PortalUser, login['id']).password_hash
+    if ended == 'ended elsewhere':
+        end_login_elsewhere(db, login['id'])
+    else:
+        with user:
+            if ended == 'idle':
+                app.storage.user['last_active'] -= 16 * 60
+            else:
+                app.storage.user.clear()
+    field(user, 'Neues Passwort').type(NEW)
+    field(user, 'Passwort wiederholen').type(NEW)
+    button(user, 'Passwort speichern').click()
+    await see(user, 'Passwort vergessen?')  # the login page
+    with Session(db) as session:
+        assert session.get(PortalUser, login['id']).password_hash == before
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')

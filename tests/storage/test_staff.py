@@ -113,3 +113,15 @@ def test_a_new_password_follows_the_staff_rule_and_ends_other_sessions(uow, cont
         run(uow, staff.change_staff_password, context(), staff_id, 'kurz', 'kurz')
     grant = run(uow, staff.change_staff_password, context(), staff_id, 'Neues-Passwort-2026', 'Neues-Passwort-2026')
     assert grant.epoch == epoch + 1 and not grant.must_change_password
+
+
+def test_without_a_temporary_password_the_password_is_not_changed_without_the_current_one(uow, context, admin):
+    """A session left open must not be enough to take the login over (the page is for the temporary password)."""
+    staff_id, _, _, _ = admin
+    run(uow, staff.change_staff_password, context(), staff_id, 'Neues-Passwort-2026', 'Neues-Passwort-2026')
+    with uow() as u:
+        before = u.staff.get(staff_id).password_hash
+    with pytest.raises(NotAllowed):
+        run(uow, staff.change_staff_password, context(), staff_id, 'Fremdes-Passwort-2026', 'Fremdes-Passwort-2026')
+    with uow() as u:
+        assert u.staff.get(staff_id).password_hash == before

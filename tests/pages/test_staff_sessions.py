@@ -1,0 +1,88 @@
+"""The staff session in the back office's handlers: an ended session (locked, its second factor reset by an admin,
+idle) changes nothing and reads nothing, checked in the handler's own transaction."""
+
+import pytest
+from nicegui import app
+from sqlmodel import Session, select
+
+from domain import service_desk as desk
+from domain.model import StaffUser
+from service.runner import Portal
+from tests.factories import make_customer, make_staff
+from tests.pages.conftest import button, field, follow_session, see
+from tests.pages.test_backoffice import NEW_PASSWORD, create_admin, staff_login, totp_of
+
+
+def stored(db, email: str) -> StaffUser:
+    with Session(db) as session:
+        return session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+
+
+def reset_second_factor(db, email: str) -> None:
+    """What an admin's "Zweiten Faktor zurücksetzen" does to a staff member: no authenticator, every session ends."""
+    with Session(db) as session:
+        staff = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+        staff.totp_enabled, staff.totp_secret, staff.totp_last_step = False, '', 0
+        staff.session_epoch += 1
+        session.add(staff)
+        session.commit()
+
+
+async def at_the_first_password(user, db, capsys) -> None:
+    """The first admin's first login up to the page that replaces the start password."""
+    password = create_admin(capsys)
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
+    field(user, 'Passwort').type(password)
+    button(user, 'Weiter').click()
+    await see(user, 'Zwei-Faktor-Anmeldung einrichten')
+    field(user, 'Code').type(totp_of(db, 'admin@stadtwerke.example').now())
+    button(user, 'Einrichtung bestätigen').click()
+    await see(user, 'Ihre Wiederherstellungscodes')
+    button(user, 'Ich habe die Codes gesichert – weiter').click()
+    await see(user, 'Neues Passwort festlegen')
+    follow_session(user)
+
+
+@pytest.mark.parametrize('ended', ['second factor reset', 'idle'])
+async def test_the_start_password_page_sets_nothing_once_the_session_has_ended(user, db, capsys, ended):
+    """A page left open: it gives neither a new password nor a session without the second factor."""
+    await at_the_first_password(user, db, capsys)
+    before = stored(db, 'admin@stadtwerke.example').password_hash
+    if ended == 'idle':
+        with user:
+            app.storage.user['staff_active'] -= 16 * 60
+    else:
+        reset_second_factor(db, 'admin@stadtwerke.example')
+    field(user, 'Neues Passwort').type(NEW_PASSWORD)
+    field(user, 'Neues Passwort wiederholen').type(NEW_PASSWORD)
+    button(user, 'Passwort speichern').click()
+    await see(user, 'Anmeldung für Mitarbeitende')
+    assert stored(db, 'admin@stadtwerke.example').password_hash == before
+    await user.open('/verwaltung/kunden')
+    await see(user, 'Anmeldung für Mitarbeitende')
+
+
+async def test_the_start_password_page_is_only_for_a_start_password(user, db):
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/passwort')
+    await see(user, 'Suchen')  # the customer search instead
+
+
+async def test_a_search_checks_the_session_in_its_own_transaction(user, db, monkeypatch):
+    """The session ends after every earlier look at it and just before the search's transaction begins: the search
+    still finds nobody, since the login is checked in the transaction that searches."""
+    make_customer(db, last_name='Gesucht')
+    await staff_login(user, make_staff(db))
+    original = Portal.read
+
+    async def ending_just_before(portal, query, *args, **kwargs):
+        if query is desk.find_customers:
+            reset_second_factor(db, 'service@stadtwerke.example')
+        return await original(portal, query, *args, **kwargs)
+
+    monkeypatch.setattr(Portal, 'read', ending_just_before)
+    field(user, 'Suche').type('Gesucht')
+    button(user, 'Suchen').click()
+    await see(user, 'Anmeldung für Mitarbeitende')
+    await user.should_not_see('Gesucht')
