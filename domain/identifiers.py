@@ -32,6 +32,11 @@ def normalise(raw: str) -> str:
     return _SEPARATORS.sub('', printable(raw, 200)).upper()
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only, at least one: `str.isdigit` also takes '²' and '٣', which `int` refuses or reads as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def normalise_email(raw: str) -> str:
     return printable(raw, 300).strip().lower()
 
@@ -98,7 +103,7 @@ def is_vat_id(raw: str) -> bool:
     if not value.startswith('DE'):
         return True
     digits = value[2:]
-    if len(digits) != 9 or not digits.isdigit():
+    if len(digits) != 9 or not is_digits(digits):
         return False
     product = 10
     for digit in digits[:8]:

@@ -20,6 +20,7 @@ from domain.errors import (
     TooLong,
 )
 from domain.i18n import day, money, t
+from domain.identifiers import is_digits
 from domain.installment_rules import (
     WEIGHTED,
     Calculator,
@@ -271,7 +272,7 @@ def change_installment(
     if calc.needs_review(amount):
         if not reading.strip():
             raise FieldRequired('reading', label=t('installment.reading'))
-        if not reading.strip().isdigit():
+        if not is_digits(reading.strip()):
             raise ReadingNotDigits('reading')
         if not reason.strip():
             raise ReasonRequired('reason')

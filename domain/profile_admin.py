@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import InvalidSetting, NotAllowed
-from domain.identifiers import is_iban, is_vat_id, normalise
+from domain.identifiers import is_digits, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile
@@ -184,7 +184,7 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
             re.compile(value)
         except re.error:
             raise bad('Kein gültiger regulärer Ausdruck.') from None
-    if kind in ('int', 'year') and not value.isdigit():
+    if kind in ('int', 'year') and not is_digits(value):
         raise bad('Bitte eine ganze Zahl.')
     if kind == 'year' and not 1990 <= int(value) <= today.year:
         raise bad(f'Ein Jahr zwischen 1990 und {today.year}.')

@@ -19,7 +19,7 @@ from domain.errors import (
     TooManyAttempts,
 )
 from domain.identification import Identifiers
-from domain.identifiers import is_email, normalise_email
+from domain.identifiers import is_digits, is_email, normalise_email
 from domain.mails import compose
 from domain.model import AuditEntry, OneTimeToken, PortalUser
 from domain.passwords import check_password
@@ -136,7 +136,7 @@ def reference(ctx: Context, user_id: int) -> str:
 
 def user_from_reference(ctx: Context, ref: str) -> int:
     user_id = (ref or '').partition('.')[0]
-    if not user_id.isdigit() or reference(ctx, int(user_id)) != ref:
+    if not is_digits(user_id) or reference(ctx, int(user_id)) != ref:
         raise TokenInvalid()
     return int(user_id)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from domain import lost_access
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, money
+from domain.identifiers import is_digits
 from domain.installment_rules import due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
@@ -151,7 +152,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading' and not accept:
         for reading_id in facts.get('readings', '').split(','):
-            if reading_id.isdigit():
+            if is_digits(reading_id):
                 uow.meters.delete_reading_by_id(int(reading_id))
     item.status, item.decided_by, item.decided_at, item.decision_note = (
         'accepted' if accept else 'rejected',

@@ -18,7 +18,7 @@ from domain.errors import (
     SecondFactorInvalid,
     TooManyAttempts,
 )
-from domain.identifiers import normalise_email
+from domain.identifiers import is_digits, normalise_email
 from domain.model import AuditEntry, RecoveryCode, StaffUser
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
@@ -139,7 +139,7 @@ def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, reco
     state = uow.throttles.state(key)
     if state.is_locked(ctx.now):
         raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
-    plain = ''.join(ch for ch in code if ch.isdigit())
+    plain = ''.join(ch for ch in code if is_digits(ch))
     step = totp.accepted_step(ctx.secret, staff.totp_secret, staff.totp_last_step, code, ctx.now.timestamp())
     if step is not None:
         staff.totp_last_step = step

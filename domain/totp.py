@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pyotp
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from domain.identifiers import is_digits
+
 
 @dataclass(frozen=True)
 class Enrolment:
@@ -43,7 +45,7 @@ def new_enrolment(storage_secret: str, account: str, issuer: str) -> tuple[Enrol
 
 def accepted_step(storage_secret: str, sealed: str, last_step: int, code: str, timestamp: float) -> int | None:
     """The 30-second step this code belongs to, if it is right and newer than `last_step`; else None."""
-    plain = ''.join(ch for ch in code if ch.isdigit())
+    plain = ''.join(ch for ch in code if is_digits(ch))
     if len(plain) != 6 or not sealed:
         return None
     totp = pyotp.TOTP(unseal(storage_secret, sealed))

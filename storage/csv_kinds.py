@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import SQLModel
 
-from domain.identifiers import is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
+from domain.identifiers import is_digits, is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 
 Row = dict[str, str]
@@ -115,7 +115,7 @@ def whole(row: Row, column: str, default: int | None = None, low: int = 0, high:
     value = text(row, column)
     if not value and default is not None:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_digits(value) or not low <= int(value) <= high:
         raise ValueError(f'{column} {value!r} is not a whole number from {low} to {high}')
     return int(value)
 

@@ -2,10 +2,12 @@ import pytest
 
 from domain.identifiers import (
     is_creditor_id,
+    is_digits,
     is_email,
     is_iban,
     is_malo_id,
     is_melo_id,
+    is_vat_id,
     malo_check_digit,
     mask_iban,
     normalise,
@@ -74,3 +76,13 @@ def test_email_addresses_are_checked_for_shape(raw, ok):
 
 def test_email_addresses_are_compared_in_lower_case():
     assert normalise_email('  Erika@Example.ORG ') == 'erika@example.org'
+
+
+@pytest.mark.parametrize(('text', 'digits'), [('0815', True), ('', False), ('²', False), ('12³', False), ('٣', False)])
+def test_only_ascii_digits_are_digits(text, digits):
+    """`str.isdigit` takes '²' (which `int` refuses) and '٣' (which it reads as 3): numbers from outside do not."""
+    assert is_digits(text) is digits
+
+
+def test_a_vat_id_of_superscript_digits_is_no_vat_id():
+    assert not is_vat_id('DE²²²²²²²²²')

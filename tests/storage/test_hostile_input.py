@@ -1,14 +1,18 @@
 """Oversize input and SQL metacharacters reach no query unchecked (SQLite and PostgreSQL)."""
 
 import contextlib
+from datetime import date
 
 import pytest
 
 from domain import service_desk, staff
 from domain.accounts import login
-from domain.errors import DomainError, InvalidCredentials, LoginNeedsEmail
+from domain.errors import DomainError, InvalidCredentials, InvalidSetting, LoginNeedsEmail, TokenInvalid
 from domain.identifiers import normalise_email
 from domain.password_reset import request_password_reset
+from domain.profile_admin import check
+from domain.registration import user_from_reference
+from storage.csv_kinds import whole
 from tests.factories import make_customer
 from tests.storage.conftest import run
 
@@ -36,3 +40,17 @@ def test_the_staff_search_treats_metacharacters_as_text(uow, context, engine, va
         except DomainError:
             hits = []
     assert hits == []
+
+
+@pytest.mark.parametrize('value', ['²', '1²', '٣'])
+def test_numbers_from_outside_are_ascii_digits(context, value):
+    """A superscript passed `str.isdigit` and then failed in `int` with Python's own message, shown on the staff's
+    import page, or ended a link's check in an error instead of "link invalid"."""
+    with pytest.raises(ValueError, match='is not a whole number from 0 to 12'):
+        whole({'months': value}, 'months', high=12)
+    with pytest.raises(TokenInvalid):
+        user_from_reference(context(), f'{value}.abc')
+    profile = context().profile
+    with pytest.raises(InvalidSetting) as raised:
+        check(profile, {'password.min_length': value}, date(2026, 12, 4))
+    assert raised.value.field == 'password.min_length' and 'ganze Zahl' in str(raised.value.params)
