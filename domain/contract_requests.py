@@ -6,6 +6,7 @@ customer's inbox and the address the confirmation went to.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,6 +38,7 @@ class Receipt:
     received_at: datetime
     rows: tuple[tuple[str, str], ...]  # label, value (German: the declaration's binding language)
     email: str
+    mailed: bool = True  # False: the address's mail budget was spent (a cancellation is received all the same)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def parse_day(text: str, field: str, label: str, earliest: date, latest: date) -
             value = date(int(yyyy), int(mm), int(dd))
         else:
             value = date.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year of twenty digits
         raise DayFormat(field, label=label) from None
     if not earliest <= value <= latest:
         raise DateOutOfRange(field, label=label, earliest=day(earliest), latest=day(latest))
@@ -117,9 +119,10 @@ def receive(
     rows: list[tuple[str, str]],
     fields: dict[str, str],
     effective: date | None,
+    mailed: bool = True,
 ) -> Receipt:
-    """Store the declaration, put it in the change feed, confirm it by mail (and in the inbox of a known customer).
-    No commit: the caller commits."""
+    """Store the declaration, put it in the change feed, confirm it by mail unless not `mailed` (and in the inbox of a
+    known customer). No commit: the caller commits."""
     action, _, title = KINDS[kind]
     request = ContractRequest(
         kind=kind,
@@ -127,7 +130,9 @@ def receive(
         customer_id=customer.id if customer is not None else None,
         contract_id=contract.id if contract is not None else None,
         email=email,
-        content=json.dumps(fields, ensure_ascii=False)[:4000],
+        content=json.dumps(
+            fitted(fields, lambda f: len(json.dumps(f, ensure_ascii=False)), CONTENT), ensure_ascii=False
+        ),
         effective=effective,
     )
     uow.contract_requests.add(request)
@@ -140,12 +145,13 @@ def receive(
             actor=actor,
             action=action,
             customer_id=request.customer_id,
-            details=feed_details(request.id, fields)[:2000],
+            details=feed_details(request.id, fitted(fields, lambda f: len(feed_details(request.id or 0, f)), DETAILS)),
             address=ctx.address,
         )
     )
     content = '\n'.join(f'{label}: {value}' for label, value in rows)
-    uow.queue_mail(compose(ctx, email, f'{kind}_received', reference=ref, content=content), ctx.now)
+    if mailed:
+        uow.queue_mail(compose(ctx, email, f'{kind}_received', reference=ref, content=content), ctx.now)
     if customer is not None and customer.id is not None and actor.startswith('user:'):
         uow.data.save(
             InboxMessage(
@@ -156,7 +162,27 @@ def receive(
                 body=content,
             )
         )
-    return Receipt(ref, title, ctx.now, tuple(rows), email)
+    return Receipt(ref, title, ctx.now, tuple(rows), email, mailed)
+
+
+CONTENT, DETAILS = 4000, 2000  # the columns' lengths: the declaration's fields as JSON, the change feed's details
+
+
+def fitted(fields: dict[str, str], size: Callable[[dict[str, str]], int], limit: int) -> dict[str, str]:
+    """The fields with the longest shortened (marked with "…") until `size` of them is within `limit`: only free text
+    (a reason, a comment) is that long, so the numbers, names and dates the billing system needs stay whole, and what
+    is stored is whole JSON, not JSON cut off (escaped quotes and backslashes count twice)."""
+    fitted = dict(fields)
+    while (over := size(fitted) - limit) > 0:
+        key = max(fitted, key=lambda k: len(fitted[k]))
+        if len(fitted[key]) <= 1:
+            break
+        fitted[key] = fitted[key][: max(len(fitted[key]) - over - 1, 0)] + '…'
+    return fitted
+
+
+def _json(fields: dict[str, str]) -> str:
+    return json.dumps(fields, ensure_ascii=False)
 
 
 def feed_details(request_id: int, fields: dict[str, str]) -> str:
@@ -234,7 +260,7 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
 
 def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
     customer = uow.customers.get(request.customer_id) if request.customer_id is not None else None
-    fields = json.loads(request.content or '{}')
+    fields = _fields(request.content)
     return RequestRow(
         request.id or 0,
         reference(request.kind, request.id or 0),
@@ -251,8 +277,18 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
     )
 
 
+def _fields(content: str) -> dict[str, str]:
+    """The declared fields as stored; a declaration that an earlier version stored cut off in the middle of its JSON
+    (a long reason full of quotes, before 04.12.2026) is shown as the text it is, not as an error."""
+    try:
+        return json.loads(content or '{}')
+    except json.JSONDecodeError:
+        return {'stored': content}
+
+
 # The declared fields in German, for staff (the API and the export carry the keys).
 FIELD_LABELS = {
+    'stored': 'Angaben (gekürzt gespeichert)',
     'notice': 'Art',
     'reason': 'Grund',
     'name': 'Name',

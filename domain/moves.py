@@ -7,6 +7,7 @@ The readings are checked like any reading (§3: format, not below the last one, 
 is not refused but marked for staff. The request goes to staff and the billing system like a cancellation.
 """
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,9 +23,16 @@ from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
 from domain.readings import form_for
 
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
-AHEAD = timedelta(days=183)  # and more than six months ahead too
 NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice
 _POSTAL_CODE = re.compile(r'^\d{5}$')
+
+
+def six_months_after(start: date) -> date:
+    """The latest day a move may be reported ahead (docs/domain.md §8): the same day six calendar months later, or
+    that month's last day (31.08.2026 → 28.02.2027)."""
+    month = start.month + 6
+    year, month = start.year + (month - 1) // 12, (month - 1) % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ def start(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Move
         for contract, meter in uow.meters.of_customer(customer_id)
         if meter.removed_on is None and (contract.end_date is None or contract.end_date >= ctx.today)
     ]
-    return MoveStart(tuple(meters), ctx.today - BACK, ctx.today + AHEAD, ctx.profile.supply_postal_codes)
+    return MoveStart(tuple(meters), ctx.today - BACK, six_months_after(ctx.today), ctx.profile.supply_postal_codes)
 
 
 def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, form: MoveForm) -> Receipt:
@@ -85,7 +93,7 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None
-    move_out = checked_day(form.move_out, 'move_out', 'Auszugsdatum', ctx.today - BACK, ctx.today + AHEAD)
+    move_out = checked_day(form.move_out, 'move_out', 'Auszugsdatum', ctx.today - BACK, six_months_after(ctx.today))
     readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
     street = text_field(form.street, 'street', 'Straße', 200)
     house_number = text_field(form.house_number, 'house_number', 'Hausnummer', 20)
@@ -111,7 +119,7 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
         ('Neue Anschrift (für die Schlussrechnung)', new_address),
     ]
     if form.continue_supply and in_area:
-        move_in = checked_day(form.move_in, 'move_in', 'Einzugsdatum', move_out - BACK, move_out + AHEAD)
+        move_in = checked_day(form.move_in, 'move_in', 'Einzugsdatum', move_out - BACK, six_months_after(move_out))
         new_meter = normalise(form.new_meter)
         if len(new_meter) > 40:
             raise TooLong('new_meter', max=40)

@@ -14,7 +14,7 @@ from service.runner import Portal
 def show_receipt(portal: Portal, receipt: Receipt, texts: str, allowed: Callable[[], Awaitable[bool]] | None) -> None:
     """`texts`: the catalogue section with `done`, `pdf` and `pdf_note`; `allowed`: on a page behind the login, is
     its session still valid (the PDF holds the customer's data)."""
-    notice(t(f'{texts}.done', email=receipt.email))
+    notice(t(f'{texts}.done' if receipt.mailed else f'{texts}.done_unmailed', email=receipt.email))
     with ui.element('dl').classes('w-full q-ma-none'):
         for label, value in receipt.rows:
             with ui.element('dt').classes('text-grey-8'):

@@ -54,6 +54,20 @@ async def test_without_a_login_anyone_cancels_and_can_save_the_declaration(user,
     assert f'K-{request.id:06d}' in last_mail(db, 'erika@example.org').subject
 
 
+async def test_a_fourth_cancellation_to_one_address_within_the_hour_is_received_and_says_it_is_not_mailed(user, db):
+    customer = make_customer(db)
+    for _ in range(4):
+        await user.open('/kuendigen')
+        field(user, 'Name').type('Erika Muster')
+        field(user, 'Kundennummer').type(customer['customer_number'])
+        field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+        button(user, 'Jetzt kündigen').click()
+        await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    await user.should_see('schon mehrere E-Mails von uns gegangen')
+    assert len(requests_of(db)) == 4
+    await user.should_see(f'K-{requests_of(db)[-1].id:06d}')
+
+
 async def test_bad_input_is_answered_at_the_field(user, db):
     await user.open('/kuendigen')
     field(user, 'Name').type('Erika Muster')

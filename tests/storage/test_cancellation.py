@@ -183,3 +183,94 @@ def test_staff_and_the_billing_system_answer_and_the_customer_hears_it(uow, cont
     with Session(engine) as session:
         inbox = [m.subject for m in session.exec(select(InboxMessage).where(InboxMessage.kind == 'answer'))]
     assert inbox == [f'Ihre Kündigung (K-{first.id:06d})', f'Ihre Kündigung (K-{second.id:06d})']
+
+
+@pytest.mark.parametrize(
+    'reason', ['"' * 2000, '\\' * 2000, 'Wasserschaden „Küche“ ' * 90], ids=['quotes', 'backslashes', 'words']
+)
+def test_a_long_reason_is_stored_whole_json_and_the_request_can_be_shown_and_settled(uow, context, engine, reason):
+    """The reason may have 2,000 characters; as JSON, quotes and backslashes count twice: what is stored is still
+    whole JSON within the column, so the queue, the customer's contract page and the answer keep working."""
+    customer = make_customer(engine)
+    run(uow, cancel, context(), declaration(customer['customer_number'], extraordinary=True, reason=reason[:2000]))
+    [request] = stored(engine)
+    kept = json.loads(request.content)['reason']
+    assert len(request.content) <= contract_requests.CONTENT and reason[:2000].startswith(kept.removesuffix('…'))
+    with uow() as u:
+        assert [row.request_id for row in contract_requests.listing(u)] == [request.id]
+        assert [row.request_id for row in contract_requests.pending(u, customer['id'])] == [request.id]
+    settled = run(uow, lambda u, c: _answered(u, c, request.id), context())
+    assert settled.status == 'accepted'
+
+
+def _answered(uow, ctx, request_id):
+    row = contract_requests.answer(uow, ctx, 'staff:1', request_id, True, 'Bestätigt zum 31.01.2027.')
+    uow.commit()
+    return row
+
+
+def test_a_long_reason_leaves_whose_and_when_whole_in_the_change_feed(uow, context, engine):
+    customer = make_customer(engine)
+    reason = ('Die Wohnung wurde wegen eines Wasserschadens unbewohnbar. ' * 40)[:1990]
+    run(uow, cancel, context(), declaration(customer['customer_number'], extraordinary=True, reason=reason))
+    with Session(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'cancellation_received')).one()
+    assert len(entry.details) <= contract_requests.DETAILS
+    for whole in (f'customer_number="{customer["customer_number"]}"', 'effective="next_possible"', 'email="erika@'):
+        assert whole in entry.details
+    assert 'reason="Die Wohnung wurde' in entry.details and '…"' in entry.details
+
+
+def test_a_request_stored_cut_off_by_an_earlier_version_is_shown_as_stored(uow, context, engine):
+    customer = make_customer(engine)
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    with Session(engine) as session:
+        request = session.exec(select(ContractRequest)).one()
+        request.content = '{"notice": "ordinary", "reason": "\\"\\"\\'  # what `[:4000]` left of a long reason
+        session.add(request)
+        session.commit()
+    with uow() as u:
+        [row] = contract_requests.listing(u)
+    assert ('Angaben (gekürzt gespeichert)', '{"notice": "ordinary", "reason": "\\"\\"\\') in row.rows
+
+
+def test_a_year_of_twenty_digits_is_a_date_in_the_wrong_format(uow, context, engine):
+    customer = make_customer(engine)
+    form = declaration(customer['customer_number'], next_possible=False, on_date='01.01.99999999999999999999')
+    with pytest.raises(DayFormat):
+        run(uow, cancel, context(), form)
+
+
+def test_a_logged_in_customer_cancels_four_contracts_one_by_one_and_gets_four_confirmations(uow, context, engine):
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    with Session(engine) as session:
+        for n, commodity in enumerate(('gas', 'water', 'heat'), 1):
+            session.add(
+                Contract(
+                    contract_number=f'X{n}',
+                    customer_id=customer['id'],
+                    commodity=commodity,
+                    tariff_code='STROM-BASIS',
+                    start_date=date(2020, 1, 1),
+                    malo_id='',
+                )
+            )
+        session.commit()
+        numbers = [c.contract_number for c in session.exec(select(Contract))]
+    assert len(numbers) == 4
+    for number in numbers:
+        form = declaration(customer['customer_number'], contract_number=number)
+        assert run(uow, cancel, context(), form, login['id']).mailed
+    assert len(stored(engine)) == 4 and len(mails_to(engine, 'erika@example.org')) == 4
+
+
+def test_a_cancellation_is_received_when_its_address_has_had_its_mails_and_says_so(uow, context, engine):
+    """The mail budget (three an hour to one address) keeps the address from being flooded; the declaration is
+    received all the same (§312k BGB), its confirmation on the page and in its PDF."""
+    customer = make_customer(engine)
+    receipts = [
+        run(uow, cancel, context(address=f'192.0.2.{n}'), declaration(customer['customer_number'])) for n in range(4)
+    ]
+    assert [r.mailed for r in receipts] == [True, True, True, False]
+    assert len(stored(engine)) == 4 and len(mails_to(engine, 'erika@example.org')) == 3

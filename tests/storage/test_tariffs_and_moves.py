@@ -19,7 +19,7 @@ from domain.errors import (
 )
 from domain.i18n import day
 from domain.model import AuditEntry, ContractRequest, Price
-from domain.moves import MoveForm, reading_field, report_move
+from domain.moves import MoveForm, reading_field, report_move, six_months_after
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
@@ -224,3 +224,13 @@ def test_staff_settle_a_move_like_any_request(uow, context, clerk, household, en
     assert ('Neue Anschrift', 'Neue Straße 7, 27751 Aue-Nord') in row.rows
     run(uow, contract_requests.staff_answer, context(), clerk, row.request_id, True, 'Schlussrechnung folgt.')
     assert 'Ihrer Umzugsmeldung vom' in mails_to(engine, 'erika@example.org')[-1].text
+
+
+def test_the_latest_move_out_is_six_calendar_months_ahead(uow, context, household):
+    customer, login = household
+    latest = six_months_after(TODAY)
+    assert run(uow, move_start, context(), login['id'], customer['id']).latest == latest
+    run(uow, report_move, context(), login['id'], customer['id'], move(customer, move_out=day(latest), readings={}))
+    with pytest.raises(DateOutOfRange):
+        later = move(customer, move_out=day(latest + timedelta(days=1)), readings={})
+        run(uow, report_move, context(), login['id'], customer['id'], later)
