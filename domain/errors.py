@@ -199,6 +199,13 @@ class SecondFactorInvalid(DomainError):
     field = 'code'
 
 
+class CodeTooLate(DomainError):
+    """The second factor's code came more than five minutes after the password (or after a logout): log in again."""
+
+    key = 'error.code_late'
+    field = 'code'
+
+
 class BillNotCorrectable(DomainError):
     """Only the portal's own bills can be corrected, each once (the correction is corrected instead), and only while
     their contract's billing year is the one they were made for."""

@@ -3,7 +3,7 @@
 from nicegui import app, ui
 
 from domain.accounts import login, set_initial_password
-from domain.errors import DomainError, FormerUserName
+from domain.errors import CodeTooLate, DomainError, FormerUserName
 from domain.password_reset import request_password_reset, reset_password, reset_token_is_usable
 from domain.passwords import describe_policy
 from domain.second_factor import login_code
@@ -50,6 +50,9 @@ def create(portal: Portal) -> None:
 
             async def submit() -> None:
                 form.clear()
+                if session.awaiting_code(portal.clock) != pending:  # five minutes after the password, or logged out
+                    form.show(CodeTooLate())
+                    return
                 try:
                     grant = await portal.act(login_code, pending, form.value('code'), address=client_address())
                 except DomainError as error:

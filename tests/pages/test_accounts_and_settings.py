@@ -1,3 +1,4 @@
+import os
 import time
 
 import pyotp
@@ -5,7 +6,7 @@ import pytest
 from nicegui import app, ui
 
 from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
-from tests.pages.conftest import button, field, log_in, see, submit_for_error
+from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 
 
 @pytest.fixture
@@ -189,3 +190,32 @@ async def test_an_optional_second_factor_is_set_up_and_asked_at_the_next_login(u
     field(user, 'Code').type(authenticator.at(int(time.time()) + 30))  # the next code: not the one used
     button(user, 'Anmelden').click()
     await user.should_see('Ihre Verträge', retries=50)
+
+
+async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_taken(user, db):
+    """The code page left open: its code must follow the password within five minutes, when it is sent too."""
+    from sqlmodel import Session
+
+    from domain.model import PortalUser
+    from domain.totp import seal
+
+    customer = make_customer(db, last_name='Spaet')
+    login = make_login(db, [customer['id']], email='spaet@example.org')
+    secret = pyotp.random_base32()
+    with Session(db) as session:
+        account = session.get(PortalUser, login['id'])
+        account.totp_enabled, account.totp_secret = True, seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret)
+        session.add(account)
+        session.commit()
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('spaet@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    button(user, 'Anmelden').click()
+    await see(user, 'Bestätigungscode')
+    follow_session(user)
+    with user:
+        app.storage.user['pending_since'] -= 6 * 60
+    field(user, 'Code').type(pyotp.TOTP(secret).now())
+    assert 'innerhalb von fünf Minuten' in await submit_for_error(user, 'Anmelden', 'Code')
+    await user.open('/uebersicht')
+    await see(user, 'Passwort vergessen?')
