@@ -215,6 +215,8 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
         raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
     if len(message) > 2000:
         raise TooLong('note', max=2000)
+    if not uow.contract_requests.claim(request_id, 'accepted' if accepted else 'rejected'):
+        raise NotAllowed()  # answered meanwhile (another clerk, the billing system)
     request.status = 'accepted' if accepted else 'rejected'
     request.decided_at, request.decided_by, request.answer = ctx.now, actor[:80], message
     _, _, title = KINDS[request.kind]

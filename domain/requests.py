@@ -141,6 +141,8 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
     if len(note) > 2000:
         raise TooLong('note', max=2000)
+    if not uow.desk.claim_review(item_id, 'accepted' if accept else 'rejected'):
+        raise NotAllowed()  # decided meanwhile by another clerk: nothing is done twice
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
     outcome = ''
     if item.kind == 'installment_reduction' and accept:

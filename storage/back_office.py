@@ -23,6 +23,7 @@ from domain.model import (
     StaffUser,
     UserCustomer,
 )
+from storage.contract_requests import claimed
 
 
 class SqlStaff:
@@ -124,6 +125,9 @@ class SqlDesk:
 
     def review(self, item_id: int) -> ReviewItem | None:
         return self.session.get(ReviewItem, item_id)
+
+    def claim_review(self, item_id: int, status: str) -> bool:
+        return claimed(self.session, ReviewItem, item_id, status)
 
     def changes(
         self, kinds: tuple[str, ...], since: datetime | None, open_only: bool, limit: int

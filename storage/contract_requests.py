@@ -1,8 +1,17 @@
 """The contract requests customers declared (cancellation, move, tariff change), for staff and the API."""
 
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel, col, select
 
 from domain.model import ContractRequest
+
+
+def claimed(session: Session, table: type[SQLModel], row_id: int, status: str) -> bool:
+    """`UPDATE … SET status WHERE id AND status = 'open'`: on PostgreSQL a second transaction waits for the first's
+    row lock and then finds the row settled, on SQLite it waits for the write lock; either way one of two answers
+    given at the same moment settles the row (a plain read of the status let both through)."""
+    statement = update(table).where(table.id == row_id, table.status == 'open').values(status=status)  # type: ignore[attr-defined]
+    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
 
 
 class SqlContractRequests:
@@ -15,6 +24,9 @@ class SqlContractRequests:
 
     def get(self, request_id: int) -> ContractRequest | None:
         return self.session.get(ContractRequest, request_id)
+
+    def claim(self, request_id: int, status: str) -> bool:
+        return claimed(self.session, ContractRequest, request_id, status)
 
     def listing(self, status: str | None, limit: int) -> list[ContractRequest]:
         query = select(ContractRequest).order_by(col(ContractRequest.id).desc()).limit(limit)

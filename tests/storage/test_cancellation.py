@@ -2,6 +2,8 @@
 settled by staff or the billing system."""
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -274,3 +276,35 @@ def test_a_cancellation_is_received_when_its_address_has_had_its_mails_and_says_
     ]
     assert [r.mailed for r in receipts] == [True, True, True, False]
     assert len(stored(engine)) == 4 and len(mails_to(engine, 'erika@example.org')) == 3
+
+
+def test_two_answers_at_the_same_moment_settle_a_request_once(uow, context, clerk, engine):
+    """A clerk and the billing system answer at once, both having seen the request open: one answer counts, the
+    other is refused, and the customer hears one."""
+    customer = make_customer(engine)
+    make_login(engine, [customer['id']], email='erika@example.org')
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    [request] = stored(engine)
+    both_looked = threading.Barrier(2)
+
+    def answer(accepted: bool, actor: str):
+        try:
+            with uow() as u:
+                look = u.contract_requests.get
+                u.contract_requests.get = lambda request_id: (look(request_id), both_looked.wait(timeout=20))[0]
+                row = contract_requests.answer(u, context(), actor, request.id, accepted, 'Unsere Antwort.')
+                u.commit()
+                return row.status
+        except NotAllowed as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [
+            f.result(timeout=40)
+            for f in [pool.submit(answer, True, f'staff:{clerk}'), pool.submit(answer, False, 'api:Abrechnung')]
+        ]
+    assert sorted(type(r).__name__ for r in results) == ['NotAllowed', 'str']
+    [settled] = stored(engine)
+    assert settled.status == next(r for r in results if isinstance(r, str))
+    answers = [m for m in mails_to(engine, 'erika@example.org') if 'Unsere Antwort.' in m.text]
+    assert len(answers) == 1

@@ -1,5 +1,7 @@
 """Contact messages and the review queue on SQLite and PostgreSQL."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -149,3 +151,35 @@ def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context,
         assert requests.customer_changes(u, clerk) == []
         [marked] = requests.customer_changes(u, clerk, open_only=False)
     assert marked.taken_over and marked.customer_number == customer['customer_number']
+
+
+def test_two_clerks_deciding_a_review_at_the_same_moment_decide_it_once(uow, context, clerk, anna, engine):
+    """Both saw it open: one decision counts (the reduction applied or not, one answer in the inbox), the other
+    is refused."""
+    customer, login = anna
+    with uow() as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    form = (view.contract_number, str(view.calculator.minimum), '15000', 'Auszug eines Mitbewohners')
+    run(uow, change_installment, context(), login['id'], customer['id'], *form)
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    both_looked = threading.Barrier(2)
+
+    def decide(accept: bool):
+        try:
+            with uow() as u:
+                look = u.desk.review
+                u.desk.review = lambda item_id: (look(item_id), both_looked.wait(timeout=20))[0]
+                requests.decide_review(u, context(), clerk, item.item_id, accept, 'Unsere Entscheidung.')
+                return accept
+        except NotAllowed as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=40) for done in [pool.submit(decide, True), pool.submit(decide, False)]]
+    assert sorted(type(r).__name__ for r in results) == ['NotAllowed', 'bool']
+    answers = [m for m in inbox(engine) if 'Unsere Entscheidung.' in m.body]
+    assert len(answers) == 1
+    with Session(engine) as session:
+        plans = session.exec(select(InstallmentPlan).where(InstallmentPlan.amount == view.calculator.minimum)).all()
+    assert len(plans) == (1 if next(r for r in results if isinstance(r, bool)) else 0)
