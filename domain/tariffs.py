@@ -39,8 +39,9 @@ class ContractTariffs:
     consumption: Decimal | None
     unit: str
     offers: tuple[Offer, ...]  # cheapest first
-    starts: tuple[date, ...]  # the first days of a month a change may start on
+    starts: tuple[date, ...]  # the first days of a month a change may start on (none when the contract ends first)
     pending: tuple[RequestRow, ...]
+    ends: date | None = None  # the contract's end as known: its end date, or an open cancellation's date
 
 
 def earliest_start(today: date) -> date:
@@ -58,6 +59,26 @@ def starts(today: date) -> tuple[date, ...]:
     )
 
 
+def starts_before(today: date, ends: date | None) -> tuple[date, ...]:
+    """The starts a change may have: not on or after the day the contract ends."""
+    return tuple(first for first in starts(today) if ends is None or first < ends)
+
+
+def known_end(uow: UnitOfWork, contract: Contract) -> date | None:
+    """When the contract ends, as far as the portal knows: its end date from the billing system, or the date of an
+    open cancellation of it (or of all the customer's contracts)."""
+    cancelled = [
+        request.effective
+        for request in uow.contract_requests.of_customer(contract.customer_id)
+        if request.kind == 'cancellation'
+        and request.status == 'open'
+        and request.effective is not None
+        and request.contract_id in (None, contract.id)
+    ]
+    ends = [day for day in (contract.end_date, *cancelled) if day is not None]
+    return min(ends, default=None)
+
+
 def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractTariffs]:
     ensure_owner(uow, user_id, customer_id)
     open_changes = [r for r in pending(uow, customer_id) if r.kind == 'tariff_change']
@@ -66,6 +87,7 @@ def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> li
         if contract.end_date is not None and contract.end_date < ctx.today:
             continue
         consumption = last_yearly_consumption(uow, contract)
+        ends = known_end(uow, contract)
         result.append(
             ContractTariffs(
                 contract.contract_number,
@@ -73,8 +95,9 @@ def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> li
                 consumption,
                 'm³' if contract.commodity == 'water' else 'kWh',
                 tuple(_offers(uow, ctx, contract, consumption)),
-                starts(ctx.today),
+                starts_before(ctx.today, ends),
                 tuple(r for r in open_changes if r.contract_id == contract.id),
+                ends,
             )
         )
     return result
@@ -124,8 +147,8 @@ def change_tariff(
         first = date.fromisoformat(start)
     except ValueError:
         raise FieldRequired('start', label='Wechsel zum') from None
-    if first not in starts(ctx.today):
-        raise NotAllowed()
+    if first not in starts_before(ctx.today, known_end(uow, contract)):
+        raise NotAllowed()  # the page offers only these: none after the contract's end
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None

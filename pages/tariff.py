@@ -38,6 +38,9 @@ def _contract(portal: Portal, me: session.LoggedIn, c: ContractTariffs) -> None:
         if len(c.offers) < 2:
             ui.label(t('tariff.only_one'))
             return
+        if not c.starts and c.ends is not None:
+            ui.label(t('tariff.ends', date=day(c.ends)))
+            return
         if c.consumption is not None:
             ui.label(t('tariff.consumption', amount=number(c.consumption), unit=c.unit))
         else:

@@ -8,7 +8,7 @@ from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.i18n import day
-from domain.model import ContractRequest
+from domain.model import Contract, ContractRequest
 from domain.moves import reading_field
 from tests.clock import today
 from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, year_end
@@ -29,6 +29,19 @@ def household(db):
 def requests_of(db) -> list[ContractRequest]:
     with Session(db) as session:
         return list(session.exec(select(ContractRequest)))
+
+
+async def test_a_contract_ending_before_the_first_possible_change_says_so(user, db, household):
+    ends = today() + timedelta(days=10)  # a change starts at least 14 days ahead
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == household['id'])).one()
+        contract.end_date = ends
+        session.add(contract)
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/tarif')
+    await see(user, f'Dieser Vertrag endet am {day(ends)}')
+    await user.should_not_see('Diesen Tarif wählen')
 
 
 async def test_the_tariffs_are_listed_cheapest_first_and_one_is_chosen(user, db, household):

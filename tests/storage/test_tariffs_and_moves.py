@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import contract_requests
+from domain.cancellation import cancel
 from domain.errors import (
     DateOutOfRange,
     FieldRequired,
@@ -18,12 +19,13 @@ from domain.errors import (
     ReadingLower,
 )
 from domain.i18n import day
-from domain.model import AuditEntry, ContractRequest, Price
+from domain.model import AuditEntry, Contract, ContractRequest, Price
 from domain.moves import MoveForm, reading_field, report_move, six_months_after
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
 from tests.storage.conftest import NOW, run
+from tests.storage.test_cancellation import declaration
 
 TODAY = NOW.date()
 
@@ -122,6 +124,35 @@ def test_a_tariff_change_outside_the_offer_is_refused(uow, context, household, e
         run(uow, change_tariff, context(), login['id'], customer['id'], contract.contract_number, code, when)
     with Session(engine) as session:
         assert session.exec(select(ContractRequest)).all() == []
+
+
+def test_no_change_starts_on_or_after_the_contracts_end(uow, context, household, engine):
+    """A known end (from the billing system, or an open cancellation with its date) bounds the starts offered and
+    taken: a change beginning after the contract has ended would change nothing."""
+    customer, login = household
+    [offered] = run(uow, tariffs, context(), login['id'], customer['id'])
+    second, third = offered.starts[1], offered.starts[2]
+    run(uow, cancel, context(), declaration(customer['customer_number'], next_possible=False, on_date=day(third)))
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.ends == third and contract.starts == offered.starts[:2]
+    with pytest.raises(NotAllowed):
+        run(
+            uow,
+            change_tariff,
+            context(),
+            login['id'],
+            customer['id'],
+            contract.contract_number,
+            'STROM-OEKO',
+            str(third),
+        )
+    with Session(engine) as session:
+        stored = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        stored.end_date = second - timedelta(days=1)  # the billing system knows an earlier end
+        session.add(stored)
+        session.commit()
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.ends == second - timedelta(days=1) and contract.starts == offered.starts[:1]
 
 
 def test_a_foreign_contract_is_not_changed(uow, context, household, engine):
