@@ -1,5 +1,8 @@
 """Posteingang: messages and documents from the utility, unread ones marked; opening one marks it read."""
 
+from typing import Annotated
+
+from fastapi import Path
 from nicegui import app, ui
 
 from domain.errors import DomainError
@@ -30,7 +33,7 @@ def create(portal: Portal) -> None:
 
 def _document_route(portal: Portal) -> None:
     @app.get('/posteingang/dokument/{message_id}')
-    async def document(message_id: int):
+    async def document(message_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
         """Only for the login the message's customer belongs to."""
         return await owned_document(
             portal, lambda me, login: portal.read(inbox_document, me.user_id, message_id, login=login), ''

@@ -67,6 +67,9 @@ def _desk_pages(portal: Portal) -> None:
 
     @staff_page(portal, '/verwaltung/kunden/{customer_id}', 'staff.nav_customers')
     async def customer_page(me: StaffMe, customer_id: int) -> None:
+        if not 0 < customer_id < 2**31:  # a number from the address line: the ids' range, as every route's
+            notice(t('error.not_allowed'), 'negative')
+            return
         try:
             card = await portal.act(desk.customer_card, me.staff_id, customer_id)
         except DomainError:

@@ -129,6 +129,14 @@ async def test_a_cursor_beyond_any_change_is_refused_not_a_server_error(user, db
     assert answer.status_code == 422 and answer.json()['detail'][0]['loc'] == ['query', 'cursor']
 
 
+async def test_an_id_beyond_any_record_in_an_address_is_refused_not_a_server_error(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    answer = await user.http_client.get('/posteingang/dokument/12345678901234567890123')
+    assert answer.status_code == 422 and answer.json()['detail'][0]['loc'] == ['path', 'message_id']
+
+
 async def test_a_broken_number_in_the_database_shows_a_reference_not_the_exception(user, db, caplog):
     customer = make_customer(db, last_name='Kaputt')
     add_tariff(db, customer['id'])
