@@ -235,7 +235,7 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
         raise EmailAlreadyRegistered()
     old, user.email = user.email, token.payload
     user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
-    uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset'), ctx.now)
+    uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset', 'temporary_password'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'email_changed_new', new=user.email), ctx.now)
     uow.audit(audit_entry(ctx, user, 'email_changed', f'old={old} new={user.email}'))
@@ -286,12 +286,12 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
 
 
 def set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:
-    """A new password (`hashed` if already hashed, outside any lock): other sessions end, reset links die, a mail
-    tells the owner. Used by a change, a first password and a reset (domain.password_reset)."""
+    """A new password (`hashed` if already hashed, outside any lock): other sessions end, reset links and temporary
+    passwords die, a mail tells the owner. Used by a change, a first password and a reset (domain.password_reset)."""
     user.password_hash = hashed or ctx.hasher.hash(password)
     user.must_change_password = False
     user.session_epoch += 1
-    uow.tokens.revoke(user.id or 0, ('reset',), ctx.now)
+    uow.tokens.revoke(user.id or 0, ('reset', 'temporary_password'), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'password_changed'), ctx.now)
 
 

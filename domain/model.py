@@ -5,6 +5,7 @@ foreign keys, read through repositories. Money is `Money` (2 places), consumptio
 instants `UTCDateTime` (aware, UTC).
 """
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -277,6 +278,13 @@ class ReadingCode(SQLModel, table=True):
     used_at: datetime | None = _at()
 
 
+def first_epoch() -> int:
+    """A new login's session epoch, at random: SQLite gives a deleted login's id to the next login made, and a
+    browser still holding the deleted login's id and epoch must not find the new login behind them. Below 2^30, so
+    that raising it never leaves the column's range."""
+    return secrets.randbelow(2**30)
+
+
 class PortalUser(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=254)  # normalised (lower case)
@@ -286,7 +294,7 @@ class PortalUser(SQLModel, table=True):
     confirmed_at: datetime | None = _at()
     last_login_at: datetime | None = _at()
     must_change_password: bool = False
-    session_epoch: int = 0  # raised to end all sessions (password reset)
+    session_epoch: int = Field(default_factory=first_epoch)  # raised to end all sessions (password reset)
     totp_secret: str = Field(default='', max_length=200)  # optional second factor, sealed (see domain.totp)
     totp_enabled: bool = False
     totp_last_step: int = 0

@@ -128,6 +128,11 @@ class TokenRepository(Protocol):
         once): True only for the one that did."""
         ...
 
+    def count_failure(self, token: OneTimeToken) -> int:
+        """One more wrong attempt at the token (a PIN), counted in the database: attempts made at the same moment
+        each count. The count now."""
+        ...
+
 
 class MeterRepository(Protocol):
     def of_customer(self, customer_id: int) -> list[tuple[Contract, Meter]]: ...

@@ -47,8 +47,10 @@ def register(
     if existing is not None and existing.state == 'active':
         raise EmailAlreadyRegistered()
     identification.ensure_unclaimed(uow, customer)
-    if existing is not None:
-        uow.users.delete(existing)  # an unconfirmed registration is simply done again
+    if existing is not None:  # done again before it was confirmed: as a resend, a new PIN only after the waiting
+        _wait_for_a_new_pin(uow, ctx, existing)  # time, and a few mails an hour to the address (it is anyone's)
+        mail_budget.spend(uow, ctx, email)
+        uow.users.delete(existing)
     user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
     assert user.id is not None and customer.id is not None
     send_confirmation(uow, ctx, user, customer.id)
@@ -87,11 +89,11 @@ def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
     if ctx.now >= token.expires_at or token.failed_attempts >= throttle.PIN_PER_USER.max_failures:
         raise PinExpired()
     if tokens.digest(ctx.secret, pin) != token.digest:
-        token.failed_attempts += 1
+        failed = uow.tokens.count_failure(token)  # in the database: wrong PINs sent at the same moment each count
         uow.commit()
-        if token.failed_attempts >= throttle.PIN_PER_USER.max_failures:
+        if failed >= throttle.PIN_PER_USER.max_failures:
             raise TooManyAttempts('pin', minutes=ctx.profile.registration.pin_resend_after_minutes)
-        raise PinWrong(left=throttle.PIN_PER_USER.max_failures - token.failed_attempts)
+        raise PinWrong(left=throttle.PIN_PER_USER.max_failures - failed)
     return _activate(uow, ctx, token)
 
 
@@ -104,14 +106,23 @@ def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     last = uow.tokens.latest(user.id or 0, purpose)
     if last is None:
         raise TokenInvalid()
-    wait = timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
-    if purpose == 'pin' and ctx.now < last.created_at + wait:
-        left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
-        raise PinResendTooEarly(minutes=left)
+    _wait_for_a_new_pin(uow, ctx, user)
     mail_budget.spend(uow, ctx, user.email, user.id, field='pin' if purpose == 'pin' else 'email')
     send_confirmation(uow, ctx, user, int(last.payload))
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user.id}', action='confirmation_resent', address=ctx.address))
     uow.commit()
+
+
+def _wait_for_a_new_pin(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
+    """PinResendTooEarly while the pending login's last PIN is younger than the profile's waiting time (a link may
+    be sent again at once; the mail budget limits both)."""
+    if ctx.profile.registration.confirmation != 'pin':
+        return
+    last = uow.tokens.latest(user.id or 0, 'pin')
+    wait = timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
+    if last is not None and ctx.now < last.created_at + wait:
+        left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
+        raise PinResendTooEarly(minutes=left)
 
 
 def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:

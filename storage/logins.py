@@ -157,6 +157,19 @@ class SqlTokens:
             set_committed_value(token, 'used_at', at)  # as stored, without a second UPDATE at the flush
         return claimed == 1
 
+    def count_failure(self, token: OneTimeToken) -> int:
+        assert token.id is not None
+        attempts = col(OneTimeToken.failed_attempts)
+        counted: int = self.session.execute(
+            update(OneTimeToken)
+            .where(col(OneTimeToken.id) == token.id)
+            .values(failed_attempts=attempts + 1)
+            .returning(attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        set_committed_value(token, 'failed_attempts', counted)
+        return counted
+
 
 class SqlThrottles:
     def __init__(self, session: Session) -> None:

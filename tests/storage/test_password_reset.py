@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from domain import accounts, password_reset
 from domain.errors import InvalidCredentials, MailBudgetSpent, NotAllowed, TokenInvalid
 from domain.model import AuditEntry, Throttle
-from tests.factories import last_mail, mails_to
+from tests.factories import PASSWORD, last_mail, mails_to
 from tests.storage.conftest import NEW, NOW, login, request_reset, reset_token
 
 
@@ -103,3 +103,16 @@ def test_reset_requests_for_one_address_are_limited_per_hour(login_user, engine,
     with uow() as work, pytest.raises(MailBudgetSpent):
         password_reset.request_password_reset(work, context(address='192.0.2.9'), 'erika@example.org')
     assert len([m for m in mails_to(engine, 'erika@example.org') if '/passwort-neu/' in m.text]) == 3
+
+
+def test_a_temporary_password_dies_when_the_password_is_changed(login_user, engine, uow, context):
+    """Someone who read the mailbox for a moment asked for one; the owner changes the password: it no longer works,
+    as reset links do not."""
+    ctx = context('stadtwerke-b')
+    request_reset(uow, ctx)
+    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    grant = login(uow, ctx)
+    with uow() as work:
+        accounts.change_password(work, ctx, grant.user_id, PASSWORD, NEW, NEW)
+    with pytest.raises(InvalidCredentials):
+        login(uow, context('stadtwerke-b', now=NOW + timedelta(hours=3)), password=temporary)

@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import registration
+from domain import accounts, registration
 from domain.errors import (
     AlreadyActive,
     CustomerAlreadyRegistered,
     EmailAlreadyRegistered,
     IdentifiersDoNotMatch,
     InvalidFormat,
+    MailBudgetSpent,
     NoAnnualBillYet,
     PinExpired,
     PinResendTooEarly,
@@ -21,9 +22,9 @@ from domain.errors import (
     TooManyAttempts,
 )
 from domain.identification import Identifiers
-from domain.model import AuditEntry, PortalUser, UserCustomer
+from domain.model import AuditEntry, OneTimeToken, PortalUser, UserCustomer
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
-from tests.storage.conftest import NOW, at_the_same_moment
+from tests.storage.conftest import NOW, at_the_same_moment, login
 
 
 def register(uow, ctx, customer, email='neu@example.org', meter=None, bill='', number=None):
@@ -234,3 +235,55 @@ def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_ex
         assert registration.forget_unconfirmed(work, context(now=NOW + timedelta(days=9, hours=1))) == 1
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).all() == []
+
+
+def test_a_deleted_profiles_other_sessions_stay_ended_when_the_next_login_gets_its_id(login_user, engine, uow, context):
+    """SQLite gives a deleted login's id to the next login made: a browser still holding the deleted login's session
+    (its id and epoch) finds nothing behind them, since a new login's epoch is chosen at random."""
+    grant = login(uow, context('wasserverband-c'))  # the session still open in a second browser
+    with uow() as work:
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, PASSWORD)
+    stranger = make_customer(engine)
+    register(uow, context(), stranger, email='fremd@example.org')
+    token = link_in(last_mail(engine, 'fremd@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with uow() as work:
+        registration.confirm_link(work, context(), token)
+    with uow() as work:
+        assert not accounts.session_is_valid(work, grant.user_id, grant.epoch)
+
+
+def test_the_same_registration_sent_again_waits_for_a_new_pin_as_a_resend_does(engine, uow, context):
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    ctx = context('wasserverband-c')
+    register(uow, ctx, customer, meter='', bill=customer['bill_number'])
+    later = context('wasserverband-c', now=NOW + timedelta(minutes=2))
+    with pytest.raises(PinResendTooEarly):
+        register(uow, later, customer, meter='', bill=customer['bill_number'])
+    assert len(mails_to(engine, 'neu@example.org')) == 1
+    after_the_wait = context('wasserverband-c', now=NOW + timedelta(minutes=5))
+    register(uow, after_the_wait, customer, meter='', bill=customer['bill_number'])
+    assert len(mails_to(engine, 'neu@example.org')) == 2
+
+
+def test_registrations_to_one_address_spend_its_mail_budget(engine, uow, context):
+    """Anyone who knows a number pair could otherwise send link after link to any address: the registration's own
+    mail, and three more an hour, as with "E-Mail erneut senden"."""
+    customer = make_customer(engine)
+    for minute in range(4):
+        register(uow, context(now=NOW + timedelta(minutes=minute)), customer)
+    with pytest.raises(MailBudgetSpent):
+        register(uow, context(now=NOW + timedelta(minutes=4)), customer)
+    assert len(mails_to(engine, 'neu@example.org')) == 4
+
+
+def test_wrong_pins_sent_at_the_same_moment_each_count(engine, uow, context):
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    pending = register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number'])
+    pin = pin_in(last_mail(engine, 'neu@example.org').text)
+    wrong = '000000' if pin != '000000' else '111111'
+    ctx = context('wasserverband-c', now=NOW + timedelta(minutes=1))
+    results = at_the_same_moment(engine, lambda work: registration.confirm_pin(work, ctx, pending.reference, wrong), 4)
+    assert {type(result).__name__ for result in results} == {'PinWrong'}
+    with Session(engine) as session:
+        token = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == 'pin')).one()
+    assert token.failed_attempts == 4
