@@ -185,17 +185,18 @@ def _register_table(
     widths: list[float],
     marked: bool = False,
 ) -> None:
-    """Start and end reading and consumption per register, in the meter's unit; `marked`: an estimated end reading
-    says so in its cell."""
+    """Start and end reading and consumption per register, in the meter's unit; `marked`: an estimated reading (the
+    end where none was taken, the start interpolated at the year's beginning) says so in its cell."""
     meter_unit = 'm³' if commodity in ('gas', 'water') else unit
     rows = [('Zählwerk', 'Anfang', 'Stand', end_label, 'Stand', f'Verbrauch {meter_unit}')]
     for r in registers:
         estimated = ' (geschätzt)' if marked and r.end_source == 'estimated' else ''
+        start_estimated = ' (geschätzt)' if marked and r.start_source == 'estimated' else ''
         rows.append(
             (
                 OBIS_NAMES.get(r.obis, r.obis),
                 day_text(r.start_date),
-                german(r.start_value, 0),
+                german(r.start_value, 0) + start_estimated,
                 day_text(r.end_date),
                 german(r.end_value, 0) + estimated,
                 german(r.consumption, 0),
@@ -342,11 +343,17 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
         page.bold,
     )
     page.heading('Ihr Verbrauch bis jetzt')
-    _register_table(page, info.registers, info.commodity, info.unit, 'Stand am', [24, 24, 24, 24, 34, 40], marked=True)
-    if info.estimated:
+    _register_table(page, info.registers, info.commodity, info.unit, 'Stand am', [24, 22, 34, 22, 34, 34], marked=True)
+    if any(r.end_source == 'estimated' for r in info.registers):
         page.text(
             f'Für den {day_text(info.through)} liegt kein abgelesener Zählerstand vor: er ist aus Ihrem bisherigen '
             'Verbrauch geschätzt. Melden Sie gern Ihren Zählerstand im Kundenportal.',
+            8,
+        )
+    for start in sorted({r.start_date for r in info.registers if r.start_source == 'estimated'}):
+        page.text(
+            f'Der Zählerstand zum {day_text(start)} liegt zwischen zwei Ablesungen: Er ist nach Tagen anteilig '
+            'berechnet, damit nur der Verbrauch seit Beginn des Abrechnungsjahres zählt.',
             8,
         )
     page.heading('Ihre Kosten bis jetzt (zu den aktuellen Preisen)', keep=24 * mm)

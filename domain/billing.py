@@ -134,6 +134,18 @@ def estimate_reading(previous: tuple[date, Decimal], before: tuple[date, Decimal
     return (v1 + per_day * (on - d1).days).quantize(Decimal(1), ROUND_HALF_UP)
 
 
+def value_before_year(before: tuple[date, Decimal], after: tuple[date, Decimal], start: date) -> Decimal:
+    """A register's value on the day before a billing year `start`s: the reading of that day, or one interpolated by
+    days between the last reading before it and the next one after. Annual readings taken in January (a water
+    association's reading period) would otherwise count three weeks of the last year as this year's, and a
+    projection from them would run up to twice too high (docs/domain.md §4)."""
+    eve = start - timedelta(days=1)
+    (d0, v0), (d1, v1) = before, after
+    if d0 >= eve or d1 <= d0:
+        return v0
+    return min(max(estimate_reading(after, before, eve), v0), v1)
+
+
 @dataclass(frozen=True)
 class RegisterReadings:
     """One register's start and end reading, and how each was obtained (customer, utility, remote, estimated)."""

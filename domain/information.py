@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.bill_issue import Skipped, billing_period
-from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading
+from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading, value_before_year
 from domain.errors import NotAllowed
 from domain.i18n import money, t
 from domain.installment_rules import due_dates, projected_consumption
@@ -45,7 +45,7 @@ class InformationDocument:
     through: date  # consumption and cost so far: to the end of this day
     registers: tuple[RegisterReadings, ...]
     consumption: Decimal
-    estimated: bool  # an end reading was estimated (docs/domain.md §3)
+    estimated: bool  # a reading was estimated: an end where none was taken, a start between readings (§3)
     so_far: BillResult  # cost so far at the current prices; `paid`: the installments paid so far
     vat_rate: Decimal
     projected_consumption: Decimal  # of the whole billing year
@@ -115,10 +115,14 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
             return Skipped(contract.contract_number, f'keine Schätzgrundlage für Zählwerk {obis}')
         first = before[-1]
         value = max(value, first.value)
+        later = next((r for r in own if r.reading_date >= start), None)  # the first reading in the year, if any
+        after = (later.reading_date, later.value) if later is not None else (through, value)
+        eve = start - timedelta(days=1)
+        start_value = value_before_year((first.reading_date, first.value), after, start)
+        start_source = first.source if first.reading_date >= eve else 'estimated'
+        start_date = first.reading_date if first.reading_date >= eve else eve
         registers.append(
-            RegisterReadings(
-                obis, first.reading_date, first.value, first.source, through, value, source, value - first.value
-            )
+            RegisterReadings(obis, start_date, start_value, start_source, through, value, source, value - start_value)
         )
     volume = sum((r.consumption for r in registers), Decimal(0))
     z_number, calorific_value = meter.z_number, meter.calorific_value
@@ -157,7 +161,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         through=through,
         registers=tuple(registers),
         consumption=consumption,
-        estimated=any(r.end_source == 'estimated' for r in registers),
+        estimated=any('estimated' in (r.start_source, r.end_source) for r in registers),
         so_far=so_far,
         vat_rate=vat,
         projected_consumption=projected,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.billing import value_before_year
 from domain.errors import (
     FieldRequired,
     InstallmentOutOfRange,
@@ -90,7 +91,7 @@ def installment_after_reading(ctx: Context, contract: Contract, basis: 'Basis | 
     """The installment a new reading implies for its contract (`basis` loaded before the reading was stored, its
     readings then brought up to date), when it differs from the current one and there are installments left to
     change this billing year."""
-    view = _calculate(ctx, contract, ctx.today, basis) if basis else None
+    view = calculate(ctx, contract, ctx.today, basis) if basis else None
     if view is None or view.calculator.remaining <= 0 or view.calculator.suggested == view.calculator.current:
         return None
     return view.calculator
@@ -127,10 +128,10 @@ def installment_basis(
 
 def _view(uow: UnitOfWork, ctx: Context, contract: Contract, today: date) -> InstallmentView | None:
     basis = installment_basis(uow, contract, today)
-    return _calculate(ctx, contract, today, basis) if basis else None
+    return calculate(ctx, contract, today, basis) if basis else None
 
 
-def _calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
+def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> InstallmentView | None:
     """The live calculation for the billing year the first reachable due date falls in (docs/domain.md §4, "The
     calendar's edges"): in December, or in a billing year's last weeks, that is the next one, with its own due
     dates, forecast and prices, and nothing paid in it yet."""
@@ -210,9 +211,11 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
             volume = Decimal(0)
             if at_start and this_year and this_year[-1].value >= at_start[-1].value:
                 kind = 'this_year'
-                volume = projected_consumption(
-                    this_year[-1].value - at_start[-1].value, start, this_year[-1].reading_date, end, contract.commodity
+                first, last = at_start[-1], this_year[-1]
+                base = value_before_year(
+                    (first.reading_date, first.value), (this_year[0].reading_date, this_year[0].value), start
                 )
+                volume = projected_consumption(last.value - base, start, last.reading_date, end, contract.commodity)
             elif len(at_start) >= 2:
                 volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
             if contract.commodity == 'gas' and meter.z_number and meter.calorific_value:

@@ -23,11 +23,14 @@ from tests.factories import add_readings, mails_to, make_customer, make_login, s
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 
 
-def online_customer(engine, email='info@example.org', paperless=True, **overrides):
+YEAR_ENDS = ((date(2024, 12, 31), 42000), (date(2025, 12, 31), 45210))
+
+
+def online_customer(engine, email='info@example.org', paperless=True, readings=YEAR_ENDS, **overrides):
     """An online customer on STROM-BASIS (0.2500 € net, 120 € a year) with 95 € a month, six months paid."""
     customer = make_customer(engine, paperless=paperless, with_bill=False, **overrides)
     make_login(engine, [customer['id']], email=email)
-    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 42000), (date(2025, 12, 31), 45210))
+    add_readings(engine, customer['meter_number'], *readings)
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
         if session.exec(select(Price).where(Price.tariff_code == 'STROM-BASIS')).first() is None:
@@ -104,6 +107,29 @@ def test_a_missing_reading_is_estimated_and_said_so(engine, context, tmp_path):
     assert document.estimated and document.registers[0].end_source == 'estimated'
     assert document.consumption == 1592  # 3,210 kWh in 365 days, 181 days of it: 1,591.8 (estimate_reading)
     assert 'geschätzt' in pdf_text(tmp_path / entry.pdf_path)
+
+
+def test_annual_readings_taken_in_january_count_only_this_years_part(engine, context, tmp_path):
+    """The readings of 20 January: the value at the year's start is interpolated between them (and marked), so the
+    half year is not charged with the weeks of last January."""
+    january = ((date(2025, 1, 20), 42000), (date(2026, 1, 20), 45210), (date(2026, 6, 30), 46800))
+    online_customer(engine, readings=january)
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    [register] = document.registers
+    at_start = 42000 + round(Decimal(3210) * 345 / 365)  # 20.01.2025 → 31.12.2025: 345 of the 365 days
+    assert (register.start_date, register.start_value, register.start_source) == (
+        date(2025, 12, 31),
+        at_start,
+        'estimated',
+    )
+    assert document.consumption == 46800 - at_start and document.estimated
+    text = pdf_text(tmp_path / entry.pdf_path)
+    assert f'{at_start:,} (geschätzt)'.replace(',', '.') in text and 'zum 31.12.2025 liegt zwischen' in text
+    assert 'kein abgelesener Zählerstand' not in text  # the end reading of 30.06.2026 was taken
 
 
 def test_every_three_months_on_request_and_monthly_for_a_remote_read_meter(engine, context, tmp_path):

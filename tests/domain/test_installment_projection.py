@@ -1,0 +1,54 @@
+"""The live calculation's projection (docs/domain.md §4) from the readings around the billing year's start."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from domain.billing import value_before_year
+from domain.clock import BERLIN
+from domain.installment import Basis, calculate
+from domain.model import Contract, InstallmentPlan, Meter, MeterReading, Price
+from domain.ports import Context
+from storage.settings import Settings
+from tests.factories import CHEAP_HASHER
+
+
+def reading(day: date, value: int) -> MeterReading:
+    return MeterReading(meter_id=7, obis='1.8.0', reading_date=day, value=Decimal(value), source='customer')
+
+
+def test_annual_readings_taken_in_january_do_not_count_last_january_as_this_year():
+    """A water association reads in December and January: the readings of 20.01.2025 (500 m³) and 20.01.2026
+    (620 m³), then 720 m³ on 09.11.2026. The value at the year's start is interpolated (613 m³ on 31.12.2025), so
+    107 m³ in 313 days project to 125 m³, not to the 257 m³ of 220 m³ counted from 1 January."""
+    contract = Contract(
+        id=1, contract_number='V1', customer_id=1, commodity='water', tariff_code='W', start_date=date(2020, 1, 1)
+    )
+    readings = [reading(date(2025, 1, 20), 500), reading(date(2026, 1, 20), 620), reading(date(2026, 11, 9), 720)]
+    price = Price(
+        tariff_code='W',
+        valid_from=date(2025, 1, 1),
+        unit='m3',
+        working_price_net=Decimal('2.00'),
+        base_price_net_per_year=Decimal('60'),
+        vat_rate=Decimal('0.07'),
+    )
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(25), due_day=15, per_year=12)
+    basis = Basis([plan], [price], [Decimal(25)] * 10, [Meter(id=7, meter_number='M', contract_id=1)], {7: readings})
+    profile = Settings(profile='wasserverband-c').load_profile()
+    now = datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN)
+    view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), contract, now.date(), basis)
+    assert view is not None and view.basis == 'this_year'
+    at_start = value_before_year((date(2025, 1, 20), Decimal(500)), (date(2026, 1, 20), Decimal(620)), date(2026, 1, 1))
+    assert at_start == 500 + round(Decimal(120) * 345 / 365)
+    assert view.projected_consumption == ((720 - at_start) / 313 * 365).quantize(Decimal('0.1'))
+
+
+def test_the_value_at_the_years_start_is_the_reading_of_its_eve_when_there_is_one():
+    assert (
+        value_before_year((date(2025, 12, 31), Decimal(900)), (date(2026, 3, 1), Decimal(1000)), date(2026, 1, 1))
+        == 900
+    )
+    # a reading after the eve and none after it: the reading itself (nothing to interpolate towards)
+    assert (
+        value_before_year((date(2025, 6, 1), Decimal(900)), (date(2025, 6, 1), Decimal(900)), date(2026, 1, 1)) == 900
+    )
