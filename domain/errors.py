@@ -269,6 +269,13 @@ class FutureDate(DomainError):
     field = 'reading_date'
 
 
+class DateBeforePeriod(DomainError):
+    """A reading dated before the reading period that is open now (docs/domain.md §1: only within the period)."""
+
+    key = 'error.date_before_period'
+    field = 'reading_date'
+
+
 class MeterReadRemotely(DomainError):
     key = 'error.meter_remote'
 

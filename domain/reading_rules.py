@@ -2,6 +2,7 @@
 its customer, how an entered value and date are parsed, how a value is judged against the last one and the
 expected consumption, gas in kWh, and the registers' names by OBIS code. The use cases are in domain.readings."""
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -42,11 +43,13 @@ def register_name(obis: str, language: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """Whether readings are accepted today; `opens_on` when closed, `closes_on` when open (if limited)."""
+    """Whether readings are accepted today; `opens_on` when closed, `opened_on` and `closes_on` when open (if
+    limited: a reading's date must lie in the period too)."""
 
     open: bool
     opens_on: date | None = None
     closes_on: date | None = None
+    opened_on: date | None = None
 
 
 def reading_window(rule: ReadingsRule, today: date) -> Window:
@@ -54,14 +57,15 @@ def reading_window(rule: ReadingsRule, today: date) -> Window:
         return Window(True)
 
     def on(year: int, month_day: str) -> date:
+        """That day of the year; 29 February in a common year is the 28th (a period may end on it)."""
         month, dd = (int(part) for part in month_day.split('-'))
-        return date(year, month, dd)
+        return date(year, month, min(dd, calendar.monthrange(year, month)[1]))
 
     for start_year in (today.year - 1, today.year):
         start = on(start_year, rule.period_start)
         end = on(start_year if rule.period_end >= rule.period_start else start_year + 1, rule.period_end)
         if start <= today <= end:
-            return Window(True, closes_on=end)
+            return Window(True, closes_on=end, opened_on=start)
     start = on(today.year, rule.period_start)
     return Window(False, opens_on=start if start > today else on(today.year + 1, rule.period_start))
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from domain.errors import (
+    DateBeforePeriod,
     DomainError,
     MeterReadRemotely,
     NotAllowed,
@@ -186,6 +187,8 @@ def store_reading(
     if not window.open:
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')
     when = parse_date(reading_date, today)
+    if window.opened_on is not None and when < window.opened_on:
+        raise DateBeforePeriod(start=day(window.opened_on))
     registers = meter.registers.split(',')
     parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, obis) for obis in registers}
     uow.meters.lock(id_of(meter))  # two tabs submitting at once: one after the other

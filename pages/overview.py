@@ -6,6 +6,7 @@ from domain.contracts import MeterHistory
 from domain.dashboard import Dashboard, dashboard
 from domain.i18n import day, money, number
 from domain.overview import ContractView, customer_overview
+from pages.consumption import GERMAN_NUMBER
 from pages.forms import notice, page_title
 from pages.language import t
 from pages.markup import CARD, block, card, heading, line, link, links
@@ -107,8 +108,9 @@ def _consumption(history: MeterHistory) -> None:
         ui.echart(
             {
                 'grid': {'left': 50, 'right': 8, 'top': 16, 'bottom': 24},
+                'tooltip': {'trigger': 'axis', ':valueFormatter': GERMAN_NUMBER},  # 4.000, as on /verbrauch
                 'xAxis': {'type': 'category', 'data': [p.label for p in history.years]},
-                'yAxis': {'type': 'value', 'name': history.unit},
+                'yAxis': {'type': 'value', 'name': history.unit, 'axisLabel': {':formatter': GERMAN_NUMBER}},
                 'series': [
                     {'type': 'bar', 'data': [float(p.amount) for p in history.years], 'itemStyle': {'color': '#00588f'}}
                 ],

@@ -32,6 +32,19 @@ def test_a_reading_period_across_new_year(today, is_open, opens, closes):
     assert (window.open, window.opens_on, window.closes_on) == (is_open, opens, closes)
 
 
+@pytest.mark.parametrize(
+    ('today', 'is_open', 'closes'),
+    [
+        (date(2027, 2, 28), True, date(2027, 2, 28)),  # a common year: the period ends on the 28th
+        (date(2027, 3, 1), False, None),
+        (date(2028, 2, 29), True, date(2028, 2, 29)),
+    ],
+)
+def test_a_period_ending_on_29_february_ends_on_the_28th_in_a_common_year(today, is_open, closes):
+    window = reading_window(ReadingsRule(period_start='12-01', period_end='02-29'), today)
+    assert (window.open, window.closes_on) == (is_open, closes)
+
+
 def test_a_value_within_half_and_twice_the_expectation_is_plausible():
     # 100 days after the last reading: 1,000 expected, 500 … 2,000 accepted
     j = judge(HISTORY, date(2026, 4, 10), Decimal(14650), 6, RULE)

@@ -9,6 +9,7 @@ from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
+from pages.consumption import GERMAN_NUMBER
 from tests import clock
 from tests.factories import (
     PASSWORD,
@@ -300,6 +301,16 @@ async def test_consumption_per_year_as_chart_and_table(user, db, otto):
     assert f'{year_end().year}: 3.200 kWh' in chart.props['aria-label']
     table = next(iter(user.find(ui.table).elements))
     assert table.rows[0]['amount'] == '3.200 kWh'
+
+
+async def test_the_dashboard_s_consumption_chart_writes_numbers_in_german(user, db, otto):
+    """As /verbrauch: 3.200 on its axis and in its tooltip, not 3,200 (ECharts' own format follows the browser)."""
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/uebersicht')
+    await see(user, 'Verbrauch')
+    chart = user.find(ui.echart).elements.pop()
+    assert chart.options['yAxis']['axisLabel'][':formatter'] == GERMAN_NUMBER
+    assert chart.options['tooltip'][':valueFormatter'] == GERMAN_NUMBER
 
 
 async def test_my_data_can_be_downloaded_as_json_and_csv(db, otto):

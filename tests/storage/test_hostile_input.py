@@ -54,3 +54,14 @@ def test_numbers_from_outside_are_ascii_digits(context, value):
     with pytest.raises(InvalidSetting) as raised:
         check(profile, {'password.min_length': value}, date(2026, 12, 4))
     assert raised.value.field == 'password.min_length' and 'ganze Zahl' in str(raised.value.params)
+
+
+@pytest.mark.parametrize(('value', 'accepted'), [('02-29', True), ('02-30', False), ('04-31', False), ('12-02', True)])
+def test_a_reading_period_s_day_must_exist(context, value, accepted):
+    profile = context().profile
+    values = {'readings.period_start': '12-01', 'readings.period_end': value}
+    if accepted:
+        check(profile, values, date(2026, 12, 4))
+    else:
+        with pytest.raises(InvalidSetting):
+            check(profile, values, date(2026, 12, 4))
