@@ -356,7 +356,7 @@ async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_fiel
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').type('13-40')
     assert (
         await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)')
-        == 'Datum als MM-TT, z. B. 12-02.'
+        == 'Datum als MM-TT, z. B. 12-02 (ein Tag, den es gibt; 02-29 gilt in anderen Jahren als 02-28).'
     )
     opens = portal_today() + timedelta(days=30)  # a period that is closed today
     field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').clear().type(f'{opens:%m-%d}')
