@@ -22,7 +22,7 @@ from domain.errors import BillNotCorrectable
 from domain.i18n import money
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
-from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, id_of
+from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, Price, id_of
 from domain.ports import BillingInputs, Context, UnitOfWork
 from domain.reading_rules import gas_kwh
 from domain.stored_json import to_json
@@ -118,12 +118,14 @@ def prepare_bill(
             previous = None
     volume = sum((r.consumption for r in registers), Decimal(0))
     gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
+    if contract.commodity == 'gas' and not gas:  # m³ are no kWh: the import allows a meter without them
+        return Skipped(contract.contract_number, 'Gaszähler ohne Zustandszahl oder Brennwert: kein Verbrauch in kWh')
     consumption = _billed_unit(volume, meter) if gas else volume
     prices = data.prices.get(contract.tariff_code, [])
     if not prices:
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
     periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
-    vat_rate = prices[-1].vat_rate
+    vat_rate = vat_rate_on(prices, end)
     paid = sum((amount for day, amount in data.payments.get(contract_id, []) if start <= day <= end), Decimal(0))
     try:
         result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
@@ -205,9 +207,21 @@ def _seller_gap(ctx: Context, buyer: dict[str, str], balance: Decimal) -> str:
     seller = ctx.profile.seller
     if not seller.vat_id and not seller.tax_number:
         return 'E-Rechnung: USt-IdNr. oder Steuernummer des Versorgers fehlt (Verwaltung → Einstellungen)'
+    if not seller.vat_id and not seller.commercial_register:  # EN 16931 BR-CO-26: a tax number alone is no seller
+        return (  # identifier (BT-29), legal registration (BT-30) or VAT ID (BT-31)
+            'E-Rechnung: USt-IdNr. oder Registereintrag des Versorgers fehlt; die Steuernummer allein genügt nach '
+            'EN 16931 nicht (Verwaltung → Einstellungen)'
+        )
     if balance >= 0 and not buyer['mandate_reference'] and not seller.iban:
         return 'E-Rechnung: IBAN des Versorgers für die Überweisung fehlt (Verwaltung → Einstellungen)'
     return ''
+
+
+def vat_rate_on(prices: list[Price], day: date) -> Decimal:
+    """The VAT rate of the price valid on `day` (the period's end: a periodically billed supply takes the rate in
+    force when it is completed), not of the newest price row, which may already be next year's."""
+    valid = [p for p in prices if p.valid_from <= day]
+    return (valid or prices)[-1].vat_rate
 
 
 def _billed_unit(volume: Decimal, meter: Meter) -> Decimal:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.bill_issue import Skipped, billing_period
+from domain.bill_issue import Skipped, billing_period, vat_rate_on
 from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading, value_before_year
 from domain.errors import NotAllowed
 from domain.i18n import money, t
@@ -127,12 +127,14 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     volume = sum((r.consumption for r in registers), Decimal(0))
     z_number, calorific_value = meter.z_number, meter.calorific_value
     gas = contract.commodity == 'gas' and z_number is not None and calorific_value is not None
+    if contract.commodity == 'gas' and not (gas and z_number and calorific_value):  # m³ are no kWh
+        return Skipped(contract.contract_number, 'Gaszähler ohne Zustandszahl oder Brennwert: kein Verbrauch in kWh')
     consumption = gas_kwh(volume, z_number, calorific_value) if gas and z_number and calorific_value else volume
     prices = uow.billing.prices(contract.tariff_code)
     if not prices:
         return Skipped(contract.contract_number, f'keine Preise für Tarif {contract.tariff_code}')
     periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in prices]
-    vat = prices[-1].vat_rate
+    vat = vat_rate_on(prices, through)
     paid = sum(uow.billing.payment_amounts(id_of(contract), start, through), Decimal(0))
     try:
         so_far = compute_bill(consumption, contract.commodity, start, through, periods, vat, paid)

@@ -45,7 +45,9 @@ def plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple[
         old = existing.get(tuple(record[k] for k in kind.key))
         if old is None:
             inserts.append(record)
-        elif any(old[c] != v for c, v in record.items()):
+            continue
+        record = {**record, **{c: old[c] for c in kind.kept if not record.get(c) and old.get(c)}}
+        if any(old[c] != v for c, v in record.items()):
             updates.append({**record, 'row_id': old['id']})
     return inserts, updates
 

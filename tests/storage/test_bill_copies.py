@@ -101,6 +101,34 @@ def test_staff_upload_the_pdf_of_a_copy_asked_for(uow, context, engine, owner, c
         run(uow, bills.attach_bill_copy, context(), clerk, item.id, 'bills/kopie.pdf')
 
 
+def test_a_delivered_copy_stays_when_the_billing_system_sends_the_same_bill_row_again(
+    uow, context, engine, owner, clerk, tmp_path
+):
+    """The nightly file or the API sends the row again without a PDF: the copy staff uploaded stays the bill's."""
+    customer, login = owner
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
+        contract = session.get(Contract, bill.contract_id)
+    row = {
+        'bill_number': bill.bill_number,
+        'contract_number': contract.contract_number,
+        'bill_date': bill.bill_date.isoformat(),
+        'period_start': bill.period_start.isoformat(),
+        'period_end': bill.period_end.isoformat(),
+        'kind': 'annual',
+        'amount_gross': str(bill.amount_gross),
+    }
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    with Session(engine) as session:
+        item = session.exec(select(ReviewItem)).one()
+    run(uow, bills.attach_bill_copy, context(), clerk, item.id, 'bills/kopie.pdf')
+    again = import_rows(engine, tmp_path, SystemClock(), 'bills', [row])
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert listed_path(engine, customer['bill_number']) == 'bills/kopie.pdf'
+    changed = import_rows(engine, tmp_path, SystemClock(), 'bills', [{**row, 'amount_gross': '1.00'}])
+    assert changed.updated == 1 and listed_path(engine, customer['bill_number']) == 'bills/kopie.pdf'
+
+
 def test_bills_older_than_eight_years_are_not_listed(uow, context, engine, owner):
     customer, login = owner
     with Session(engine) as session:

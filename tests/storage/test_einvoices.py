@@ -199,3 +199,16 @@ def test_no_e_invoice_without_the_sellers_tax_id_the_run_says_why(engine, config
     summary = run(broken, workers=1, progress=None)
     assert summary.bills == 0 and 'USt-IdNr. oder Steuernummer des Versorgers fehlt' in summary.errors[0][1]
     assert run(config, workers=1, progress=None).bills == 1  # fixed in the settings: the run again bills it
+
+
+def test_a_tax_number_alone_does_not_identify_the_seller_of_an_e_invoice(engine, config):  # noqa: F811
+    """EN 16931 BR-CO-26: the seller's identifier, legal registration or VAT ID; a tax number is none of them."""
+    electricity(engine, company='Bäckerei Beispiel GmbH')
+    update = {'vat_id': '', 'tax_number': '201/123/45678', 'commercial_register': ''}
+    seller = config.profile.seller.model_copy(update=update)
+    summary = run(
+        replace(config, profile=config.profile.model_copy(update={'seller': seller})), workers=1, progress=None
+    )
+    assert summary.bills == 0 and 'Steuernummer allein genügt nach EN 16931 nicht' in summary.errors[0][1]
+    registered = config.profile.seller.model_copy(update={**update, 'commercial_register': 'Amtsgericht Aue, HRA 1'})
+    assert run(replace(config, profile=config.profile.model_copy(update={'seller': registered})), workers=1).bills == 1
