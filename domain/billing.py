@@ -104,9 +104,9 @@ def compute_bill(
                 _cents(quantity * price.working_price_net),
             )
         )
+    per_year = Decimal(year_days(start))
     for seg_start, seg_end, price in segments:
         days = Decimal((seg_end - seg_start).days + 1)
-        year_days = Decimal(366 if _is_leap(seg_start.year) else 365)
         lines.append(
             Line(
                 'base',
@@ -114,7 +114,7 @@ def compute_bill(
                 seg_end,
                 days,
                 price.base_price_net_per_year,
-                _cents(price.base_price_net_per_year * days / year_days),
+                _cents(price.base_price_net_per_year * days / per_year),
             )
         )
     net = sum((line.amount for line in lines), Decimal(0))
@@ -123,8 +123,15 @@ def compute_bill(
     return BillResult(tuple(lines), net, vat, gross, paid, gross - paid)
 
 
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+def year_days(start: date) -> int:
+    """The days of the year of supply beginning on `start`, which the yearly base price is shared by: 366 when it
+    holds a 29 February. A billing year from 1 July 2027 has 366 days, one from 1 July 2028 has 365, so each costs
+    the base price once (the calendar year the period starts in would give 120.33 and 119.67 € for 120 €)."""
+    try:
+        following = start.replace(year=start.year + 1)
+    except ValueError:  # from 29 February
+        following = date(start.year + 1, 3, 1)
+    return (following - start).days
 
 
 def estimate_reading(previous: tuple[date, Decimal], before: tuple[date, Decimal], on: date) -> Decimal:

@@ -1,7 +1,9 @@
 from datetime import date
 from decimal import Decimal
 
-from domain.billing import PricePeriod, compute_bill, estimate_reading, price_segments, split_consumption
+import pytest
+
+from domain.billing import PricePeriod, compute_bill, estimate_reading, price_segments, split_consumption, year_days
 
 PRICES = [
     PricePeriod(date(2026, 1, 1), Decimal('0.2500'), Decimal('120.00')),
@@ -54,3 +56,19 @@ def test_a_missing_end_reading_is_estimated_from_the_last_period():
         estimate_reading((date(2025, 12, 31), Decimal(13650)), (date(2024, 12, 31), Decimal(10000)), date(2026, 12, 31))
         == 17300
     )
+
+
+@pytest.mark.parametrize(
+    ('start', 'end'),
+    [
+        (date(2027, 7, 1), date(2028, 6, 30)),  # 366 days: with 29 February 2028
+        (date(2028, 7, 1), date(2029, 6, 30)),  # 365 days, starting in a leap year
+        (date(2028, 1, 1), date(2028, 12, 31)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+    ],
+)
+def test_a_whole_billing_year_costs_the_yearly_base_price_once(start, end):
+    prices = [PricePeriod(date(2025, 1, 1), Decimal('0.25'), Decimal('120.00'))]
+    result = compute_bill(Decimal(3000), 'electricity', start, end, prices, Decimal('0.19'), Decimal(0))
+    [base] = [line for line in result.lines if line.kind == 'base']
+    assert base.amount == Decimal('120.00') and year_days(start) == (end - start).days + 1
