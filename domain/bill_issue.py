@@ -72,9 +72,19 @@ def prepare_bill(
     if period is None:
         return Skipped(contract.contract_number, 'kein Lieferzeitraum im Abrechnungsjahr')
     start, end = period
-    meters = [m for m in data.meters.get(contract_id, []) if m.removed_on is None or m.removed_on >= start]
+    meters = [
+        m
+        for m in data.meters.get(contract_id, [])
+        if (m.removed_on is None or m.removed_on >= start) and (m.installed_on is None or m.installed_on <= end)
+    ]
     if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
+    if len(meters) > 1:  # an exchange in the year: one bill of one meter would leave the other's consumption out
+        numbers = ', '.join(m.meter_number for m in meters)
+        return Skipped(
+            contract.contract_number,
+            f'Zählerwechsel im Abrechnungsjahr ({numbers}): bitte im Abrechnungssystem abrechnen',
+        )
     meter = meters[0]
     readings = data.readings.get(id_of(meter), [])
     registers: list[RegisterReadings] = []

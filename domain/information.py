@@ -93,9 +93,15 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     if period is None:
         return Skipped(contract.contract_number, 'kein Lieferzeitraum')
     start, end = period
-    meters = [m for m in uow.customers.meters([id_of(contract)]) if m.removed_on is None or m.removed_on >= start]
+    meters = [
+        m
+        for m in uow.customers.meters([id_of(contract)])
+        if (m.removed_on is None or m.removed_on >= start) and (m.installed_on is None or m.installed_on <= through)
+    ]
     if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
+    if len(meters) > 1:  # an exchange in the year: the old meter's part would be missing
+        return Skipped(contract.contract_number, 'Zählerwechsel im Abrechnungsjahr')
     meter = meters[0]
     readings = uow.meters.readings(id_of(meter))
     registers: list[RegisterReadings] = []
