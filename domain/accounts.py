@@ -252,7 +252,8 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
     check_current_password(uow, ctx, user, current_password)
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
-    for customer_id in customer_ids:
+    concerned: list[int | None] = list(customer_ids) or [None]  # one entry per customer, one for a login without any
+    for customer_id in concerned:
         uow.audit(
             AuditEntry(
                 at=ctx.now,

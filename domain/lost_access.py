@@ -85,6 +85,9 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
         raise EmailOfAnotherLogin()
     old, user.email = user.email, email
     user.session_epoch += 1
+    # a change of address asked for before (perhaps by whoever had the session) is not confirmed afterwards, nor
+    # stopped from the lost mailbox
+    uow.tokens.revoke(user.id or 0, ('email_change', 'email_change_stop'), ctx.now)
     send_reset_mail(uow, ctx, user)
     if old != email:
         uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', new=email), ctx.now)

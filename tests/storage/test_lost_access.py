@@ -4,9 +4,9 @@ for a new one; staff check and set it, from the review queue or the service desk
 import pytest
 from sqlmodel import Session, select
 
-from domain import lost_access, requests
+from domain import accounts, lost_access, requests
 from domain.accounts import login, session_is_valid
-from domain.errors import EmailInvalid, EmailOfAnotherLogin, NotAllowed, TooManyAttempts
+from domain.errors import EmailInvalid, EmailOfAnotherLogin, NotAllowed, TokenInvalid, TooManyAttempts
 from domain.identification import Identifiers
 from domain.model import AuditEntry, PortalUser, ReviewItem
 from tests.factories import PASSWORD, link_in, mails_to, make_customer, make_login
@@ -72,6 +72,10 @@ def test_requests_are_throttled_per_client_address_and_checked(uow, context, lot
 
 def test_staff_accept_a_request_the_login_moves_and_both_addresses_hear_of_it(uow, context, clerk, lotte, engine):
     customer, account = lotte
+    session_before = run(uow, login, context(), 'lotte@alt.example', PASSWORD)
+    with uow() as u:  # a change of address asked for in that session, not confirmed before the move
+        accounts.request_email_change(u, context(), account['id'], 'lotte@dritte.example', PASSWORD)
+    change_link = link_in(mails_to(engine, 'lotte@dritte.example')[-1].text, '/email-bestaetigen/')
     ask(uow, context, customer)
     [item] = reviews(engine)
     run(uow, requests.decide_review, context(), clerk, item.id, True, 'Telefonisch bestätigt.')
@@ -81,12 +85,14 @@ def test_staff_accept_a_request_the_login_moves_and_both_addresses_hear_of_it(uo
         assert session.get(ReviewItem, item.id).status == 'accepted'
     set_password = mails_to(engine, 'lotte@neu.example')[-1]
     assert '/passwort-neu/' in link_in(set_password.text, '/passwort-neu/')
-    [told] = mails_to(engine, 'lotte@alt.example')
+    told = mails_to(engine, 'lotte@alt.example')[-1]  # after the notice of the change asked for before
     assert 'lotte@neu.example' in told.text and 'sofort an' in told.text
     # the password stays valid (with the new address), every earlier session has ended
     with uow() as u:
-        assert not session_is_valid(u, account['id'], 0)
+        assert not session_is_valid(u, account['id'], session_before.epoch)
     assert run(uow, login, context(), 'lotte@neu.example', PASSWORD).user_id == account['id']
+    with uow() as u, pytest.raises(TokenInvalid):  # the earlier change of address no longer goes through
+        accounts.confirm_email_change(u, context(), change_link.rsplit('/', 1)[1])
 
 
 def test_staff_decline_a_request_and_the_address_that_asked_hears_why(uow, context, clerk, lotte, engine):

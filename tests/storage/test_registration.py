@@ -287,3 +287,13 @@ def test_wrong_pins_sent_at_the_same_moment_each_count(engine, uow, context):
     with Session(engine) as session:
         token = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == 'pin')).one()
     assert token.failed_attempts == 4
+
+
+def test_deleting_a_login_without_customers_leaves_an_audit_entry_too(engine, uow, context):
+    make_login(engine, [], email='leer@example.org')
+    grant = login(uow, context('wasserverband-c'), email='leer@example.org')
+    with uow() as work:
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, PASSWORD)
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'profile_deleted')).all()
+    assert [(e.actor, e.customer_id) for e in entries] == [(f'user:{grant.user_id}', None)]
