@@ -102,8 +102,8 @@ def submit_by_code(
     photo: str = '',
 ) -> Submitted:
     contract, meter, row = _check(uow, ctx, code, meter_number)
-    row.used_at = ctx.now
-    uow.meters.add_code(row)
+    if not uow.meters.use_code(row, ctx.now):  # sent twice at the same moment: the other one took it
+        raise ReadingCodeInvalid()
     return store_reading(
         uow, ctx, contract, meter, values, reading_date, confirmed, reason, 'reading_code', 'letter', photo=photo
     )

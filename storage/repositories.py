@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import BindParameter, bindparam, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -184,6 +185,17 @@ class SqlMeters:
     def add_code(self, code: ReadingCode) -> None:
         self.session.add(code)
         self.session.flush()
+
+    def use_code(self, code: ReadingCode, at: datetime) -> bool:
+        used = self.session.exec(
+            update(ReadingCode)
+            .where(col(ReadingCode.id) == code.id, col(ReadingCode.used_at).is_(None))
+            .values(used_at=at)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if used:
+            set_committed_value(code, 'used_at', at)
+        return used == 1
 
     def by_code(self, digest: str) -> tuple[Contract, Meter, ReadingCode] | None:
         query = (

@@ -1,0 +1,39 @@
+"""The reading code from a letter or a reminder (docs/domain.md §10): one reading with it, also when it is sent
+twice at the same moment (a double click, two tabs)."""
+
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from domain.errors import ReadingCodeInvalid
+from domain.reading_codes import issue_codes, submit_by_code
+from tests.factories import make_customer
+
+
+def test_a_code_sent_twice_at_the_same_moment_stores_one_reading(engine, uow, context):
+    customer = make_customer(engine)
+    with uow() as work:
+        [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
+    both_looked = threading.Barrier(2)
+
+    def meet(found):
+        """Both hold after looking the code up (on SQLite the throttle's write lock already makes the second wait
+        for the first: then the first goes on alone)."""
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_looked.wait(timeout=3)
+        return found
+
+    def submit(address: str):
+        try:
+            with uow() as work:
+                look = work.meters.by_code
+                work.meters.by_code = lambda digest: meet(look(digest))
+                values = {'1.8.0': '99999'}
+                ctx = context(address=address)
+                return submit_by_code(work, ctx, issued.code, customer['meter_number'], values, '', True, 'Neu')
+        except ReadingCodeInvalid as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=40) for done in [pool.submit(submit, f'192.0.2.{n}') for n in (1, 2)]]
+    assert sorted(type(result).__name__ for result in results) == ['ReadingCodeInvalid', 'Submitted']
