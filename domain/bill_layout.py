@@ -215,7 +215,7 @@ def _calculation(page: Page, bill: BillDocument) -> None:
                 (
                     'Arbeitspreis',
                     period,
-                    f'{german(line.quantity, 0)} {bill.unit}',
+                    f'{_quantity(line.quantity)} {bill.unit}',
                     f'{german(line.unit_price * 100, 2)} ct/{bill.unit}',
                     euros(line.amount),
                 )
@@ -239,6 +239,13 @@ def _calculation(page: Page, bill: BillDocument) -> None:
         ('Nachzahlung' if result.balance >= 0 else 'Guthaben', '', '', '', euros(abs(result.balance))),
     ]
     page.table(rows, [46, 40, 28, 28, 28], bold_last=True)
+
+
+def _quantity(value: Decimal) -> str:
+    """A line's quantity with the decimals it has (up to three: gas in kWh, a remote meter's readings), so that
+    the PDF shows the figure the e-invoice bills (1.613,4 kWh, not 1.613)."""
+    exponent = value.normalize().as_tuple().exponent
+    return german(value, min(max(-exponent, 0), 3) if isinstance(exponent, int) else 0)
 
 
 def _comparison(page: Page, bill: BillDocument) -> None:

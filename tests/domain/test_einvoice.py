@@ -110,3 +110,27 @@ def test_a_delivered_xml_must_be_valid_and_carry_the_bills_number():
     assert delivered_problem(b'<kein xml', 'EXT-2026-2').startswith('not an EN 16931 CII e-invoice')
     entity = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     assert delivered_problem(entity, 'EXT-2026-2').startswith('not an EN 16931 CII e-invoice')
+
+
+def test_the_pdf_shows_each_line_s_quantity_as_the_xml_bills_it(tmp_path):
+    """A consumption with decimals (gas in kWh, a remote meter): 1.613,4 kWh on the PDF, as in BilledQuantity."""
+    import subprocess
+
+    from domain.bill_layout import bill_pdf
+
+    prices = [
+        PricePeriod(date(2026, 1, 1), Decimal('0.2500'), Decimal('120.00')),
+        PricePeriod(date(2026, 7, 1), Decimal('0.2650'), Decimal('120.00')),
+    ]
+    result = compute_bill(
+        Decimal('3200.4'), 'electricity', date(2026, 1, 1), date(2026, 12, 31), prices, Decimal('0.19'), Decimal(1111)
+    )
+    bill = replace(sample_bill(), result=result, consumption=Decimal('3200.4'))
+    profile = PROFILES['stadtwerke-a']
+    (tmp_path / 'bill.pdf').write_bytes(bill_pdf(profile, bill))
+    text = subprocess.run(
+        ['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
+    billed = [q.text for q in ET.fromstring(cii_xml(profile, bill)).iterfind('.//ram:BilledQuantity', NS)][:2]
+    assert billed == ['1587', '1613.4']
+    assert '1.587 kWh' in text and '1.613,4 kWh' in text
