@@ -16,6 +16,7 @@ from domain.billing import (
     due_date_for,
     estimate_reading,
     next_termination,
+    opening,
     proposal,
 )
 from domain.errors import BillNotCorrectable
@@ -91,8 +92,8 @@ def prepare_bill(
     previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-        before = [r for r in own if r.reading_date < start]
-        inside = [r for r in own if start <= r.reading_date <= end]
+        before = opening(own, start)
+        inside = [r for r in own if start <= r.reading_date <= end and r not in before]
         if not before:
             return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
         first = before[-1]

@@ -7,6 +7,7 @@ Plain values in, plain values out: the billing run, the PDF and the tests all us
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol, TypeVar
 
 from domain.installment_rules import WEIGHTED, installment_for, weight_share
 from domain.stored_json import load
@@ -139,6 +140,21 @@ def estimate_reading(previous: tuple[date, Decimal], before: tuple[date, Decimal
     (d0, v0), (d1, v1) = before, previous
     per_day = (v1 - v0) / (d1 - d0).days
     return (v1 + per_day * (on - d1).days).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+class _Dated(Protocol):
+    @property
+    def reading_date(self) -> date: ...
+
+
+R = TypeVar('R', bound=_Dated)
+
+
+def opening(readings: list[R], start: date) -> list[R]:
+    """The readings a period can start from, oldest first: those before its first day, or, when there is none (a
+    contract's first period, its move-in reading taken on the day the supply began), the one of that day."""
+    before = [r for r in readings if r.reading_date < start]
+    return before or [r for r in readings if r.reading_date == start][:1]
 
 
 def value_before_year(before: tuple[date, Decimal], after: tuple[date, Decimal], start: date) -> Decimal:

@@ -12,7 +12,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.bill_issue import Skipped, billing_period, vat_rate_on
-from domain.billing import BillResult, PricePeriod, RegisterReadings, compute_bill, estimate_reading, value_before_year
+from domain.billing import (
+    BillResult,
+    PricePeriod,
+    RegisterReadings,
+    compute_bill,
+    estimate_reading,
+    opening,
+    value_before_year,
+)
 from domain.errors import NotAllowed
 from domain.i18n import money, t
 from domain.installment_rules import due_dates, projected_consumption
@@ -108,7 +116,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     for obis in meter.registers.split(','):
         known = (r for r in readings if r.obis == obis and r.reading_date <= through)
         own = sorted(known, key=lambda r: r.reading_date)
-        before = [r for r in own if r.reading_date < start]
+        before = opening(own, start)
         if not before:
             return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
         last = own[-1]
@@ -121,7 +129,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
             return Skipped(contract.contract_number, f'keine Schätzgrundlage für Zählwerk {obis}')
         first = before[-1]
         value = max(value, first.value)
-        later = next((r for r in own if r.reading_date >= start), None)  # the first reading in the year, if any
+        later = next((r for r in own if r.reading_date >= start and r not in before), None)  # the year's first
         after = (later.reading_date, later.value) if later is not None else (through, value)
         eve = start - timedelta(days=1)
         start_value = value_before_year((first.reading_date, first.value), after, start)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.billing import value_before_year
+from domain.billing import opening, value_before_year
 from domain.errors import (
     FieldRequired,
     InstallmentOutOfRange,
@@ -206,8 +206,8 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
         readings = basis.readings[id_of(meter)]
         for obis in meter.registers.split(','):
             own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-            at_start = [r for r in own if r.reading_date < start]
-            this_year = [r for r in own if start <= r.reading_date <= today]
+            at_start = opening(own, start)
+            this_year = [r for r in own if start <= r.reading_date <= today and r not in at_start]
             volume = Decimal(0)
             if at_start and this_year and this_year[-1].value >= at_start[-1].value:
                 kind = 'this_year'

@@ -52,3 +52,26 @@ def test_the_value_at_the_years_start_is_the_reading_of_its_eve_when_there_is_on
     assert (
         value_before_year((date(2025, 6, 1), Decimal(900)), (date(2025, 6, 1), Decimal(900)), date(2026, 1, 1)) == 900
     )
+
+
+def test_a_contract_s_first_year_projects_from_its_move_in_reading_taken_on_its_first_day():
+    """Supply from 01.03.2026, the move-in reading of that day 1,000 kWh, 2,400 on 30.09.: 1,400 kWh in 214 days,
+    so 2,001.9 kWh for the 306 days to the year's end (it was 0, for want of a reading before the first day)."""
+    contract = Contract(
+        id=1, contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=date(2026, 3, 1)
+    )
+    price = Price(
+        tariff_code='T',
+        valid_from=date(2025, 1, 1),
+        unit='kWh',
+        working_price_net=Decimal('0.2521'),
+        base_price_net_per_year=Decimal('121.01'),
+        vat_rate=Decimal('0.19'),
+    )
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 3, 1), amount=Decimal(60), due_day=15, per_year=12)
+    readings = [reading(date(2026, 3, 1), 1000), reading(date(2026, 9, 30), 2400)]
+    basis = Basis([plan], [price], [Decimal(60)] * 7, [Meter(id=7, meter_number='M', contract_id=1)], {7: readings})
+    profile = Settings(profile='stadtwerke-a').load_profile()
+    now = datetime(2026, 10, 1, 10, 0, tzinfo=BERLIN)
+    view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), contract, now.date(), basis)
+    assert view is not None and view.basis == 'this_year' and view.projected_consumption == Decimal('2001.9')

@@ -4,11 +4,12 @@ with the factors that make its m³ kWh (docs/domain.md §3, §5)."""
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.billing import from_json
-from domain.model import Bill, Contract, Meter, Price
+from domain.model import Bill, Contract, Meter, MeterReading, Price
 from storage.bill_run import run
+from tests.factories import add_readings
 from tests.storage.test_billing_run import bills, config, electricity, pinned_clock  # noqa: F401 - fixtures
 
 
@@ -66,3 +67,23 @@ def test_a_meter_exchanged_in_the_year_is_not_billed_as_if_the_other_had_not_bee
         session.commit()
     summary = run(config, workers=1, progress=None)
     assert summary.bills == 0 and 'Zählerwechsel im Abrechnungsjahr (1EBZ' in summary.errors[0][1]
+
+
+def test_a_contract_s_first_period_starts_from_its_move_in_reading_taken_on_its_first_day(engine, config):  # noqa: F811
+    """Supply from 1 March, the move-in reading taken that day: the bill starts from it (it was skipped: 'kein
+    Anfangsstand', for want of a reading before the first day)."""
+    customer = electricity(engine)  # 48,410 on 31.12.
+    first_day = date(config.year, 3, 1)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.start_date = first_day
+        session.add(contract)
+        for earlier in session.exec(select(MeterReading).where(col(MeterReading.reading_date) < first_day)):
+            session.delete(earlier)
+        session.commit()
+    add_readings(engine, customer['meter_number'], (first_day, 46000))
+    summary = run(config, workers=1, progress=None)
+    assert summary.bills == 1, summary.errors
+    [bill] = bills(engine)
+    [register] = from_json(bill.details).registers
+    assert (register.start_date, register.start_value, register.consumption) == (first_day, 46000, 2410)
