@@ -4,6 +4,7 @@ Consumption per billing year comes from the readings at the ends of the years (a
 readings are monthly); gas is shown in kWh (m³ × Zustandszahl × Brennwert).
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -166,15 +167,25 @@ def _amount(contract: Contract, meter: Meter, volume: Decimal) -> Decimal:
 
 
 def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
-    totals = _totals(meter, readings)
+    """Per billing year, between the readings taken at its ends (within the weeks around them a reading period
+    has); readings taken during the year (a customer's, a move's) lie between and do not split it."""
+    at_ends = [(d, v, end) for d, v in _totals(meter, readings) if (end := _year_end_near(contract, d)) is not None]
     periods = []
-    for (d0, v0), (d1, v1) in pairwise(totals):
+    for (d0, v0, _), (d1, v1, year_end) in pairwise(at_ends):
         start, end = d0 + timedelta(days=1), d1
-        if (end - start).days < 300 or v1 < v0:
-            continue  # not a whole billing year
-        label = str(end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
+        if not 300 <= (end - start).days <= 430 or v1 < v0:
+            continue  # not one whole billing year
+        label = str(year_end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
         periods.append(Period(label, start, end, _amount(contract, meter, v1 - v0)))
     return periods[-6:]
+
+
+def _year_end_near(contract: Contract, day: date) -> date | None:
+    """The end of a billing year (the last day of the contract's billing month) within 45 days of `day`, if any."""
+    month = contract.billing_month
+    ends = (date(year, month, calendar.monthrange(year, month)[1]) for year in (day.year - 1, day.year, day.year + 1))
+    nearest = min(ends, key=lambda end: abs((end - day).days))
+    return nearest if abs((nearest - day).days) <= 45 else None
 
 
 def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:

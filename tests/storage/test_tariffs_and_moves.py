@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from domain import contract_requests
 from domain.cancellation import cancel
+from domain.contracts import consumption_history
 from domain.errors import (
     DateOutOfRange,
     FieldRequired,
@@ -103,6 +104,17 @@ def test_a_tariff_change_is_requested_confirmed_and_shown_as_pending(uow, contex
     with Session(engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'tariff_change_requested')).one()
     assert 'tariff_to="STROM-OEKO"' in entry.details and f'start="{first.isoformat()}"' in entry.details
+
+
+def test_a_reading_during_the_year_does_not_hide_the_year_from_the_history(uow, context, household, engine):
+    """A customer's own reading in the summer lies between the year-end readings: the year is still 3,000 kWh, on
+    /verbrauch and for the tariffs' yearly costs."""
+    customer, login = household
+    add_readings(engine, customer['meter_number'], (date(year_end(1).year, 6, 30), 11500), source='customer')
+    [history] = run(uow, consumption_history, context(), login['id'], customer['id'])
+    assert [(p.label, p.amount) for p in history.years] == [(str(year_end(1).year), 3000)]
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.consumption == Decimal(3000)
 
 
 @pytest.mark.parametrize(
