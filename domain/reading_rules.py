@@ -94,24 +94,29 @@ def judge(
     `plausible_low`…`plausible_high` × expected pass. A lower value is a rollover (`new + 10^digits − old`)
     when that consumption is plausible, or follows a meter exchange known from master data; otherwise refused.
     """
+    old: list[tuple[date, Decimal]] = []  # an exchanged meter's readings: its consumption, not its values, counts
+    if installed_on is not None and installed_on <= new_date and history:
+        if history[-1][0] < installed_on:
+            return Judgement('exchange', new_value)  # the last value was the old meter's
+        old, history = [h for h in history if h[0] < installed_on], [h for h in history if h[0] >= installed_on]
     if not history:
         return Judgement('first', Decimal(0))
     last_date, last_value = history[-1]
-    if installed_on is not None and last_date < installed_on <= new_date:
-        return Judgement('exchange', new_value)  # the last value was the old meter's
     expected = None
-    if len(history) >= 2:
-        (before_date, before_value), days = history[-2], (new_date - last_date).days
-        period_days = (last_date - before_date).days
-        if period_days > 0 and last_value >= before_value:
-            expected = (last_value - before_value) / period_days * days
+    basis = history if len(history) >= 2 else old  # one reading of the new meter: the old one's per-day use
+    if len(basis) >= 2:
+        (before_date, before_value), (to_date, to_value) = basis[-2], basis[-1]
+        period_days = (to_date - before_date).days
+        if period_days > 0 and to_value >= before_value:
+            expected = (to_value - before_value) / period_days * (new_date - last_date).days
     low = high = None
     if expected is not None:
         low = last_value + (expected * rule.plausible_low).quantize(Decimal(1), ROUND_HALF_UP)
         high = last_value + (expected * rule.plausible_high).quantize(Decimal(1), ROUND_HALF_UP)
     if new_value < last_value:
         rolled = new_value + Decimal(10) ** digits - last_value
-        near_end = last_value >= Decimal(10) ** digits * Decimal('0.9')
+        # without an expectation: from the last tenth of the dial round to its first tenth (not a typo one lower)
+        near_end = last_value >= Decimal(10) ** digits * Decimal('0.9') and new_value < Decimal(10) ** digits / 10
         if (expected is not None and rolled <= expected * rule.plausible_high) or (expected is None and near_end):
             return Judgement('rollover', rolled, low, high)
         raise ReadingLower(last=number(last_value), last_date=day(last_date))

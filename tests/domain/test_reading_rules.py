@@ -75,6 +75,25 @@ def test_a_meter_exchange_from_master_data_starts_again():
     assert (j.status, j.consumption) == ('exchange', 12)
 
 
+def test_after_an_exchange_the_new_meter_is_expected_to_use_what_the_old_one_did():
+    """The new meter's first reading (12 on 01.03.) and the old meter's 10 a day: twenty days later 1,000 is
+    implausible and 212 is fine (the old meter's values, far higher, left every value 'ok')."""
+    history = [*HISTORY, (date(2026, 3, 1), Decimal(12))]
+    exchanged = date(2026, 3, 1)
+    assert judge(history, date(2026, 3, 21), Decimal(1000), 6, RULE, exchanged).status == 'implausible'
+    assert judge(history, date(2026, 3, 21), Decimal(212), 6, RULE, exchanged).status == 'ok'
+    later = [*history, (date(2026, 3, 21), Decimal(312))]  # its own two readings from then on: 15 a day
+    assert judge(later, date(2026, 3, 31), Decimal(462), 6, RULE, exchanged).expected_high == 312 + 300
+
+
+def test_one_lower_without_an_expectation_is_a_typo_not_a_rollover():
+    """With only one reading known, 950,000 → 949,000 would have been a rollover of 999,000 kWh."""
+    with pytest.raises(ReadingLower):
+        judge([(date(2025, 12, 31), Decimal(950000))], date(2026, 4, 10), Decimal(949000), 6, RULE)
+    rolled = judge([(date(2025, 12, 31), Decimal(999000))], date(2026, 4, 10), Decimal(1500), 6, RULE)
+    assert (rolled.status, rolled.consumption) == ('rollover', 2500)
+
+
 def test_the_first_reading_of_a_meter_has_nothing_to_compare():
     assert judge([], date(2026, 4, 10), Decimal(5), 6, RULE).status == 'first'
 
