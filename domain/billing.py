@@ -164,7 +164,7 @@ def value_before_year(before: tuple[date, Decimal], after: tuple[date, Decimal],
     projection from them would run up to twice too high (docs/domain.md §4)."""
     eve = start - timedelta(days=1)
     (d0, v0), (d1, v1) = before, after
-    if d0 >= eve or d1 <= d0:
+    if d0 >= eve or d1 <= d0 or v1 < v0:  # v1 below v0: a rollover or an exchange between, nothing to share
         return v0
     return min(max(estimate_reading(after, before, eve), v0), v1)
 

@@ -167,9 +167,15 @@ def _amount(contract: Contract, meter: Meter, volume: Decimal) -> Decimal:
 
 
 def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
-    """Per billing year, between the readings taken at its ends (within the weeks around them a reading period
-    has); readings taken during the year (a customer's, a move's) lie between and do not split it."""
-    at_ends = [(d, v, end) for d, v in _totals(meter, readings) if (end := _year_end_near(contract, d)) is not None]
+    """Per billing year, between the readings taken nearest to its ends (within the weeks around them a reading
+    period has); readings taken during the year (a customer's, a move's, a remote meter's monthly ones) lie between
+    and do not split it."""
+    nearest: dict[date, tuple[date, Decimal]] = {}  # per billing year's end, the reading taken nearest to it
+    for d, v in _totals(meter, readings):
+        end = _year_end_near(contract, d)
+        if end is not None and (end not in nearest or abs((d - end).days) < abs((nearest[end][0] - end).days)):
+            nearest[end] = (d, v)
+    at_ends = [(d, v, end) for end, (d, v) in sorted(nearest.items())]
     periods = []
     for (d0, v0, _), (d1, v1, year_end) in pairwise(at_ends):
         start, end = d0 + timedelta(days=1), d1

@@ -48,6 +48,11 @@ def test_the_value_at_the_years_start_is_the_reading_of_its_eve_when_there_is_on
         value_before_year((date(2025, 12, 31), Decimal(900)), (date(2026, 3, 1), Decimal(1000)), date(2026, 1, 1))
         == 900
     )
+    # a lower value after it (a rollover, an exchange): nothing to share, the reading before stays the start
+    assert (
+        value_before_year((date(2025, 12, 20), Decimal(999000)), (date(2026, 2, 1), Decimal(200)), date(2026, 1, 1))
+        == 999000
+    )
     # a reading after the eve and none after it: the reading itself (nothing to interpolate towards)
     assert (
         value_before_year((date(2025, 6, 1), Decimal(900)), (date(2025, 6, 1), Decimal(900)), date(2026, 1, 1)) == 900

@@ -132,6 +132,21 @@ def test_annual_readings_taken_in_january_count_only_this_years_part(engine, con
     assert 'kein abgelesener Zählerstand' not in text  # the end reading of 30.06.2026 was taken
 
 
+def test_a_rollover_in_january_is_never_charged_as_a_million_kwh(engine, context, tmp_path):
+    rolled = (
+        (date(2024, 12, 20), 996000),
+        (date(2025, 12, 20), 999000),
+        (date(2026, 2, 1), 200),
+        (date(2026, 6, 30), 1500),
+    )
+    online_customer(engine, readings=rolled)
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    [entry] = made(engine)
+    assert from_json(entry.details).consumption < 10000
+
+
 def test_every_three_months_on_request_and_monthly_for_a_remote_read_meter(engine, context, tmp_path):
     quarterly = online_customer(engine, email='quartal@example.org')
     remote = online_customer(engine, email='fern@example.org')

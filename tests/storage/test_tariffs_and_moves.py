@@ -117,6 +117,19 @@ def test_a_reading_during_the_year_does_not_hide_the_year_from_the_history(uow, 
     assert contract.consumption == Decimal(3000)
 
 
+def test_monthly_readings_of_a_remote_meter_give_the_whole_year(uow, context, household, engine):
+    """Read at every month's end (250 a month): the year runs from year end to year end, 3,000 kWh, not from the
+    end of January to the end of November."""
+    customer, login = household
+    year = year_end(1).year
+    monthly = [(date(year, month + 1, 1) - timedelta(days=1), 10000 + 250 * month) for month in range(1, 12)]
+    add_readings(engine, customer['meter_number'], *monthly, source='remote')
+    [history] = run(uow, consumption_history, context(), login['id'], customer['id'])
+    assert [(p.label, p.start, p.end, p.amount) for p in history.years] == [
+        (str(year), date(year, 1, 1), date(year, 12, 31), 3000)
+    ]
+
+
 @pytest.mark.parametrize(
     ('code', 'start', 'error'),
     [
