@@ -116,6 +116,8 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
         'effective': effective.isoformat() if effective else 'next_possible',
         'email': email,
     }
+    if not mailed:  # the address had its mails this hour: staff and the billing system see it was not confirmed so
+        fields['confirmation'] = 'not_mailed'
     actor = f'user:{user_id}' if user_id is not None else 'visitor'
     receipt = receive(uow, ctx, 'cancellation', actor, customer, contract, email, rows, fields, effective, mailed)
     uow.commit()

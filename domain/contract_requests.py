@@ -291,6 +291,7 @@ def _fields(content: str) -> dict[str, str]:
 # The declared fields in German, for staff (the API and the export carry the keys).
 FIELD_LABELS = {
     'stored': 'Angaben (gekürzt gespeichert)',
+    'confirmation': 'Bestätigung per E-Mail',
     'notice': 'Art',
     'reason': 'Grund',
     'name': 'Name',
@@ -317,6 +318,7 @@ VALUE_WORDS = {
     'next_possible': 'zum nächstmöglichen Zeitpunkt',
     'yes': 'ja',
     'no': 'nein',
+    'not_mailed': 'nicht gesendet (die Adresse hatte ihre E-Mails dieser Stunde schon)',
 }
 
 

@@ -49,7 +49,7 @@ class Kind:
     convert: Callable[[Row, Lookups], dict]
     lookup: str = ''  # which Lookups map this file's records feed (key column → id)
     optional: tuple[str, ...] = ()  # columns a file or an API row may leave out (empty then)
-    kept: tuple[str, ...] = ()  # columns whose stored value an empty one leaves as it is (a bill's PDF delivered)
+    kept: tuple[str, ...] = ()  # columns an otherwise unchanged row leaves as stored when empty (a PDF delivered)
 
 
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
@@ -352,6 +352,6 @@ KINDS = (
         ('bill_number', 'contract_number', 'bill_date', 'period_start', 'period_end', 'kind', 'amount_gross'),
         ('bill_number',),
         _bill,
-        kept=('pdf_path', 'xml_path'),  # a copy staff uploaded, a PDF or XML posted earlier: the next row keeps it
+        kept=('pdf_path', 'xml_path'),  # a copy staff uploaded, a PDF or XML posted earlier: the same row keeps it
     ),
 )

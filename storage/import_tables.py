@@ -46,7 +46,8 @@ def plan(kind: Kind, records: list[dict], existing: dict[tuple, dict]) -> tuple[
         if old is None:
             inserts.append(record)
             continue
-        record = {**record, **{c: old[c] for c in kind.kept if not record.get(c) and old.get(c)}}
+        if not any(old[c] != v for c, v in record.items() if c not in kind.kept or record.get(c)):
+            continue  # the same row without its files: what was delivered stays (a changed row takes them as given)
         if any(old[c] != v for c, v in record.items()):
             updates.append({**record, 'row_id': old['id']})
     return inserts, updates

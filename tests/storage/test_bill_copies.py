@@ -125,8 +125,9 @@ def test_a_delivered_copy_stays_when_the_billing_system_sends_the_same_bill_row_
     again = import_rows(engine, tmp_path, SystemClock(), 'bills', [row])
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
     assert listed_path(engine, customer['bill_number']) == 'bills/kopie.pdf'
+    # a changed row without its PDF: the old PDF no longer shows that bill, a copy can be asked for again
     changed = import_rows(engine, tmp_path, SystemClock(), 'bills', [{**row, 'amount_gross': '1.00'}])
-    assert changed.updated == 1 and listed_path(engine, customer['bill_number']) == 'bills/kopie.pdf'
+    assert changed.updated == 1 and listed_path(engine, customer['bill_number']) == ''
 
 
 def test_bills_older_than_eight_years_are_not_listed(uow, context, engine, owner):

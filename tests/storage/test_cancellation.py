@@ -276,6 +276,15 @@ def test_a_cancellation_is_received_when_its_address_has_had_its_mails_and_says_
     ]
     assert [r.mailed for r in receipts] == [True, True, True, False]
     assert len(stored(engine)) == 4 and len(mails_to(engine, 'erika@example.org')) == 3
+    with uow() as u:  # staff and the billing system see which one was not confirmed by mail
+        unmailed = [row for row in contract_requests.listing(u) if row.reference == receipts[-1].reference]
+    assert (
+        'Bestätigung per E-Mail',
+        'nicht gesendet (die Adresse hatte ihre E-Mails dieser Stunde schon)',
+    ) in unmailed[0].rows
+    with Session(engine) as session:
+        feed = session.exec(select(AuditEntry).where(AuditEntry.action == 'cancellation_received')).all()
+    assert ['confirmation="not_mailed"' in entry.details for entry in feed] == [False, False, False, True]
 
 
 def test_two_answers_at_the_same_moment_settle_a_request_once(uow, context, clerk, engine):
