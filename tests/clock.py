@@ -8,7 +8,7 @@ particular calendar day move there with `travel`."""
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 
@@ -26,6 +26,12 @@ def _suite_now() -> datetime:
 
 
 SUITE_NOW = _suite_now()
+
+
+def later(instant: datetime, delta: timedelta) -> datetime:
+    """`delta` of real time after `instant` (`instant + delta` adds to the wall clock: an hour after 01:59 in the
+    night the clocks go forward is 03:59, not 02:59)."""
+    return (instant.astimezone(UTC) + delta).astimezone(BERLIN)
 
 
 def now() -> datetime:

@@ -1,10 +1,11 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from domain import accounts, password_reset
+from domain.clock import BERLIN
 from domain.ports import Context
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
@@ -30,13 +31,17 @@ def uow(engine):
 
 @pytest.fixture
 def context():
+    """A use case's context; `now` as the portal's clock would give it. A test's `NOW + timedelta(…)` adds to the
+    wall clock: in the night the clocks go forward it can name 02:30, which no clock shows; it is read as the instant
+    it means (03:30 CEST), so that the use case's own arithmetic sees what it would in production."""
+
     def make(profile: str = 'stadtwerke-a', now: datetime | None = None, address: str = '192.0.2.1') -> Context:
         return Context(
             Settings(profile=profile).load_profile(),
             'test-secret',
             'http://portal.test',
             FAST_HASHER,
-            now or clock.now(),
+            (now or clock.now()).astimezone(UTC).astimezone(BERLIN),
             address=address,
         )
 

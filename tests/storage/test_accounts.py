@@ -28,6 +28,7 @@ from domain.model import AuditEntry, Customer, PortalUser, Throttle, UserCustome
 from domain.overview import customer_choices, customer_overview
 from domain.throttle import ThrottleState
 from storage.hashing import Argon2Hasher
+from tests.clock import later
 from tests.factories import (
     PASSWORD,
     STAFF_PASSWORD,
@@ -388,7 +389,7 @@ def test_email_change_mails_are_limited_per_login_and_say_when_the_next_is_possi
     with uow() as work:  # an hour later the login may ask again
         accounts.request_email_change(
             work,
-            context(now=context().now + timedelta(hours=1, minutes=1)),
+            context(now=later(context().now, timedelta(hours=1, minutes=1))),
             grant.user_id,
             'neu3@example.org',
             PASSWORD,
