@@ -1,7 +1,7 @@
 """The portal's one clock: every "now" and "today" of the rules comes from a `Clock` handed in at the composition
 root (app.py), in Europe/Berlin, the utility's time zone. Nothing else reads the machine's time; tests pin it."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -31,3 +31,10 @@ class SystemClock:
 def local_day(instant: datetime) -> date:
     """The day an instant falls on in Germany."""
     return instant.astimezone(BERLIN).date()
+
+
+def later(instant: datetime, delta: timedelta) -> datetime:
+    """`delta` of real time after `instant`, in UTC. An aware time in Europe/Berlin plus a timedelta adds to the wall
+    clock, which is an hour off in the nights the clocks change: fifteen minutes after 02:55 CEST on the last Sunday
+    of October would be 75 (03:10 CET), an hour after 01:30 CET on the last Sunday of March none."""
+    return instant.astimezone(UTC) + delta

@@ -7,7 +7,7 @@ so locking an unknown email answers exactly like locking a known one. The counts
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -59,6 +59,7 @@ class ThrottleState:
         return max(1, -(-int((self.locked_until - now).total_seconds()) // 60))
 
     def record_delay(self, policy: GrowingDelay, now: datetime) -> None:
+        now = now.astimezone(UTC)  # real time: in UTC, an hour is an hour on the nights the clocks change
         if self.window_start is None or now - self.window_start > policy.window:
             self.window_start, self.failures = now, 0
         self.failures += 1
@@ -67,6 +68,7 @@ class ThrottleState:
             self.locked_until = now + min(delay, policy.longest)
 
     def record_failure(self, policy: ThrottlePolicy, now: datetime) -> None:
+        now = now.astimezone(UTC)  # real time, as in record_delay
         if self.window_start is None or now - self.window_start > policy.window:
             self.window_start, self.failures = now, 0
         self.failures += 1

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 import aiosmtplib
 from sqlalchemy import Engine, Row, bindparam, select, update
 
-from domain.clock import Clock
+from domain.clock import Clock, later
 from domain.model import OutboxMail
 
 log = logging.getLogger('kundenportal.mail')
@@ -194,7 +194,7 @@ class OutboxSender:
         with self.engine.begin() as db:
             mails = list(db.execute(DUE.limit(batch).with_for_update(skip_locked=True), {'now': now}))
             if mails:
-                db.execute(LEASE_TAKEN, {'ids': [mail.id for mail in mails], 'until': now + LEASE})
+                db.execute(LEASE_TAKEN, {'ids': [mail.id for mail in mails], 'until': later(now, LEASE)})
             return mails
 
     def _record(self, outcomes: list[tuple[Row, str | None]]) -> None:

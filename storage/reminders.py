@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from domain.clock import later
 from domain.ports import Context
 from domain.reminders import due, remind
 from storage.unit_of_work import SqlUnitOfWork
@@ -48,7 +49,7 @@ def run_reminders(engine: Engine, context: Context) -> ReminderSummary:
             targets = uow.reminders.targets(after, CHUNK, period, today_due.kind, context.today)
             if not targets:
                 break
-            first_slot = context.now + timedelta(seconds=summary.queued * gap)
+            first_slot = later(context.now, timedelta(seconds=summary.queued * gap))
             summary.queued += remind(uow, context, today_due, targets, first_slot, gap)
         summary.meters += len(targets)
         after = targets[-1].meter_id

@@ -65,3 +65,18 @@ def test_failures_outside_the_window_start_a_new_count():
 def test_registration_guessing_is_limited_per_address():
     assert throttle.REGISTRATION_PER_ADDRESS.max_failures <= 10
     assert throttle.PIN_PER_USER.max_failures == 5
+
+
+def test_a_lock_lasts_its_real_time_in_the_night_the_clocks_go_back():
+    """02:55 CEST on 31.10.2027 plus an hour on the wall clock is 03:55 CET, two real hours: the lock is counted in
+    UTC, so it ends after one."""
+    from domain.clock import BERLIN
+    from domain.throttle import REGISTRATION_PER_ADDRESS
+
+    now = datetime(2027, 10, 31, 2, 55, tzinfo=BERLIN)  # the first 02:55 (CEST)
+    state = ThrottleState()
+    for _ in range(REGISTRATION_PER_ADDRESS.max_failures):
+        state.record_failure(REGISTRATION_PER_ADDRESS, now)
+    assert state.locked_until is not None
+    assert state.locked_until - now.astimezone(UTC) == REGISTRATION_PER_ADDRESS.lockout
+    assert not state.is_locked(datetime(2027, 10, 31, 1, 56, tzinfo=UTC))  # 02:56 CET, an hour and a minute later

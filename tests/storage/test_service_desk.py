@@ -1,5 +1,7 @@
 """The service desk on SQLite and PostgreSQL: search, status, and the actions staff take on request."""
 
+from datetime import UTC
+
 import pytest
 from sqlmodel import Session, select
 
@@ -115,7 +117,7 @@ def test_a_message_lands_in_the_inbox_with_a_mail_notice(uow, context, clerk, ot
     run(uow, desk.post_message, context(), clerk, customer['id'], 'Ihr Zählerwechsel', 'Am 3.12. kommt …')
     with Session(engine) as session:
         [message] = session.exec(select(InboxMessage)).all()
-    assert (message.subject, message.created_at) == ('Ihr Zählerwechsel', NOW)
+    assert (message.subject, message.created_at) == ('Ihr Zählerwechsel', NOW.astimezone(UTC))  # an instant
     assert any('Posteingang' in m.subject for m in mails_to(engine, 'ottokar@example.org'))
 
 
