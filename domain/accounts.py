@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from domain import identification, mail_budget, throttle, tokens
+from domain.clock import later
 from domain.customer_access import active_login
 from domain.errors import (
     AccountNotConfirmed,
@@ -314,6 +315,6 @@ def login_only(_uow: UnitOfWork, _user_id: int) -> None:
 
 def forget_old_throttles(uow: UnitOfWork, ctx: Context) -> int:
     """Hourly: counts of wrong passwords, guesses and mails nobody added to for a day are forgotten."""
-    forgotten = uow.throttles.prune(ctx.now - timedelta(days=1))
+    forgotten = uow.throttles.prune(later(ctx.now, -timedelta(days=1)))
     uow.commit()
     return forgotten

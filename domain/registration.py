@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain import identification, mail_budget, throttle, tokens
+from domain.clock import later
 from domain.errors import (
     AlreadyActive,
     EmailAlreadyRegistered,
@@ -127,7 +128,7 @@ def _wait_for_a_new_pin(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None
 
 def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
     """Delete registrations never confirmed within their validity plus a week's grace; returns how many."""
-    cutoff = ctx.now - ctx.profile.registration.confirmation_valid_for - timedelta(days=7)
+    cutoff = later(ctx.now, -(ctx.profile.registration.confirmation_valid_for + timedelta(days=7)))
     stale = uow.users.unconfirmed_since(cutoff)
     for user in stale:
         uow.users.delete(user)

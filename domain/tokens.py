@@ -10,6 +10,7 @@ import secrets
 import string
 from datetime import datetime, timedelta
 
+from domain.clock import later
 from domain.model import OneTimeToken
 
 PIN_DIGITS = 6
@@ -49,5 +50,5 @@ def stored(
         digest=digest(secret, plain),
         payload=payload,
         created_at=now,
-        expires_at=now + valid,
+        expires_at=later(now, valid),
     )

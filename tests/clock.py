@@ -28,7 +28,7 @@ def _suite_now() -> datetime:
 SUITE_NOW = _suite_now()
 
 
-def later(instant: datetime, delta: timedelta) -> datetime:
+def after(instant: datetime, delta: timedelta) -> datetime:
     """`delta` of real time after `instant` (`instant + delta` adds to the wall clock: an hour after 01:59 in the
     night the clocks go forward is 03:59, not 02:59)."""
     return (instant.astimezone(UTC) + delta).astimezone(BERLIN)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from domain import accounts, password_reset
 from domain.errors import InvalidCredentials, MailBudgetSpent, NotAllowed, TokenInvalid
 from domain.model import AuditEntry, Throttle
+from tests.clock import after
 from tests.factories import PASSWORD, last_mail, mails_to
 from tests.storage.conftest import NEW, NOW, login, request_reset, reset_token
 
@@ -17,7 +18,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_use
     old_grant = login(uow, context())
     token = reset_token(engine, uow, context())
     with uow() as work:
-        password_reset.reset_password(work, context(now=NOW + timedelta(days=6, hours=23)), token, NEW, NEW)
+        password_reset.reset_password(work, context(now=after(NOW, timedelta(days=6, hours=23))), token, NEW, NEW)
     with uow() as work:
         assert not accounts.session_is_valid(work, old_grant.user_id, old_grant.epoch)
     with uow() as work, pytest.raises(TokenInvalid):
@@ -29,7 +30,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_use
 def test_a_reset_link_expires_after_7_days(login_user, engine, uow, context):
     token = reset_token(engine, uow, context())
     with uow() as work, pytest.raises(TokenInvalid):
-        password_reset.reset_password(work, context(now=NOW + timedelta(days=7)), token, NEW, NEW)
+        password_reset.reset_password(work, context(now=after(NOW, timedelta(days=7))), token, NEW, NEW)
 
 
 def test_a_reset_request_for_an_unknown_email_answers_alike_and_sends_nothing(login_user, engine, uow, context):
@@ -94,7 +95,7 @@ def test_a_temporary_password_expires_after_24_hours(login_user, engine, uow, co
     request_reset(uow, ctx)
     temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
     with pytest.raises(InvalidCredentials):
-        login(uow, context('stadtwerke-b', now=NOW + timedelta(hours=24, seconds=1)), password=temporary)
+        login(uow, context('stadtwerke-b', now=after(NOW, timedelta(hours=24, seconds=1))), password=temporary)
 
 
 def test_reset_requests_for_one_address_are_limited_per_hour(login_user, engine, uow, context):
@@ -115,4 +116,4 @@ def test_a_temporary_password_dies_when_the_password_is_changed(login_user, engi
     with uow() as work:
         accounts.change_password(work, ctx, grant.user_id, PASSWORD, NEW, NEW)
     with pytest.raises(InvalidCredentials):
-        login(uow, context('stadtwerke-b', now=NOW + timedelta(hours=3)), password=temporary)
+        login(uow, context('stadtwerke-b', now=after(NOW, timedelta(hours=3))), password=temporary)

@@ -23,7 +23,7 @@ from domain.errors import (
 )
 from domain.identification import Identifiers
 from domain.model import AuditEntry, OneTimeToken, PortalUser, UserCustomer
-from tests.clock import later
+from tests.clock import after
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
 from tests.storage.conftest import NOW, at_the_same_moment, login
 
@@ -103,7 +103,7 @@ def test_guessing_pairs_is_throttled_per_address_and_then_even_a_right_pair_wait
     with pytest.raises(TooManyAttempts):
         register(uow, context(), customer)
     register(uow, context(address='198.51.100.7'), customer)  # another address is not locked out
-    register(uow, context(now=later(NOW, timedelta(hours=1, minutes=1))), customer, email='spaeter@example.org')
+    register(uow, context(now=after(NOW, timedelta(hours=1, minutes=1))), customer, email='spaeter@example.org')
 
 
 def test_an_email_already_registered_is_sent_to_login(engine, uow, context):
@@ -144,7 +144,7 @@ def test_an_activation_link_expires(engine, uow, context):
     register(uow, context(), customer)
     token = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
     with uow() as work, pytest.raises(TokenInvalid):
-        registration.confirm_link(work, context(now=NOW + timedelta(hours=48)), token)
+        registration.confirm_link(work, context(now=after(NOW, timedelta(hours=48))), token)
 
 
 # --- PIN confirmation (wasserverband-c) -----------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, 
     assert pending.method == 'pin'
     with uow() as work:
         registration.confirm_pin(
-            work, context('wasserverband-c', now=NOW + timedelta(minutes=14)), pending.reference, pin
+            work, context('wasserverband-c', now=after(NOW, timedelta(minutes=14))), pending.reference, pin
         )
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).one().state == 'active'
@@ -169,7 +169,7 @@ def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, 
 
 def test_a_pin_entered_twice_at_the_same_moment_activates_once(engine, uow, context):
     pending, pin = pin_registration(engine, uow, context)
-    ctx = context('wasserverband-c', now=NOW + timedelta(minutes=1))
+    ctx = context('wasserverband-c', now=after(NOW, timedelta(minutes=1)))
     results = at_the_same_moment(engine, lambda work: registration.confirm_pin(work, ctx, pending.reference, pin))
     assert sorted(type(result).__name__ for result in results) == ['AlreadyActive', 'str']
     with Session(engine) as session:
@@ -186,7 +186,7 @@ def test_a_pin_is_valid_for_15_minutes(engine, uow, context):
     pending, pin = pin_registration(engine, uow, context)
     with uow() as work, pytest.raises(PinExpired):
         registration.confirm_pin(
-            work, context('wasserverband-c', now=NOW + timedelta(minutes=15)), pending.reference, pin
+            work, context('wasserverband-c', now=after(NOW, timedelta(minutes=15))), pending.reference, pin
         )
 
 
@@ -206,9 +206,9 @@ def test_five_wrong_pins_kill_the_pin(engine, uow, context):
 def test_a_new_pin_only_after_five_minutes_and_the_old_one_dies(engine, uow, context):
     pending, old_pin = pin_registration(engine, uow, context)
     with uow() as work, pytest.raises(PinResendTooEarly) as caught:
-        registration.resend(work, context('wasserverband-c', now=NOW + timedelta(minutes=4)), pending.reference)
+        registration.resend(work, context('wasserverband-c', now=after(NOW, timedelta(minutes=4))), pending.reference)
     assert caught.value.params['minutes'] == 1
-    later = context('wasserverband-c', now=NOW + timedelta(minutes=5))
+    later = context('wasserverband-c', now=after(NOW, timedelta(minutes=5)))
     with uow() as work:
         registration.resend(work, later, pending.reference)
     new_pin = pin_in(last_mail(engine, 'neu@example.org').text)
@@ -231,9 +231,9 @@ def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_ex
     customer = make_customer(engine)
     register(uow, context(), customer, email='vergessen@example.org')
     with uow() as work:
-        assert registration.forget_unconfirmed(work, context(now=NOW + timedelta(days=8))) == 0
+        assert registration.forget_unconfirmed(work, context(now=after(NOW, timedelta(days=8)))) == 0
     with uow() as work:
-        assert registration.forget_unconfirmed(work, context(now=NOW + timedelta(days=9, hours=1))) == 1
+        assert registration.forget_unconfirmed(work, context(now=after(NOW, timedelta(days=9, hours=1)))) == 1
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).all() == []
 
@@ -257,11 +257,11 @@ def test_the_same_registration_sent_again_waits_for_a_new_pin_as_a_resend_does(e
     customer = make_customer(engine, 'wasserverband-c', commodity='water')
     ctx = context('wasserverband-c')
     register(uow, ctx, customer, meter='', bill=customer['bill_number'])
-    later = context('wasserverband-c', now=NOW + timedelta(minutes=2))
+    later = context('wasserverband-c', now=after(NOW, timedelta(minutes=2)))
     with pytest.raises(PinResendTooEarly):
         register(uow, later, customer, meter='', bill=customer['bill_number'])
     assert len(mails_to(engine, 'neu@example.org')) == 1
-    after_the_wait = context('wasserverband-c', now=NOW + timedelta(minutes=5))
+    after_the_wait = context('wasserverband-c', now=after(NOW, timedelta(minutes=5)))
     register(uow, after_the_wait, customer, meter='', bill=customer['bill_number'])
     assert len(mails_to(engine, 'neu@example.org')) == 2
 
@@ -271,9 +271,9 @@ def test_registrations_to_one_address_spend_its_mail_budget(engine, uow, context
     mail, and three more an hour, as with "E-Mail erneut senden"."""
     customer = make_customer(engine)
     for minute in range(4):
-        register(uow, context(now=NOW + timedelta(minutes=minute)), customer)
+        register(uow, context(now=after(NOW, timedelta(minutes=minute))), customer)
     with pytest.raises(MailBudgetSpent):
-        register(uow, context(now=NOW + timedelta(minutes=4)), customer)
+        register(uow, context(now=after(NOW, timedelta(minutes=4))), customer)
     assert len(mails_to(engine, 'neu@example.org')) == 4
 
 
@@ -282,7 +282,7 @@ def test_wrong_pins_sent_at_the_same_moment_each_count(engine, uow, context):
     pending = register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number'])
     pin = pin_in(last_mail(engine, 'neu@example.org').text)
     wrong = '000000' if pin != '000000' else '111111'
-    ctx = context('wasserverband-c', now=NOW + timedelta(minutes=1))
+    ctx = context('wasserverband-c', now=after(NOW, timedelta(minutes=1)))
     results = at_the_same_moment(engine, lambda work: registration.confirm_pin(work, ctx, pending.reference, wrong), 4)
     assert {type(result).__name__ for result in results} == {'PinWrong'}
     with Session(engine) as session:

@@ -14,6 +14,7 @@ from domain.second_factor import (
     disable_second_factor,
     login_code,
 )
+from tests.clock import after
 from tests.factories import PASSWORD, mails_to, make_customer, make_login
 from tests.storage.conftest import NOW, run
 
@@ -32,7 +33,7 @@ def enrolled(uow, context, engine):
 
 def test_with_a_second_factor_the_password_alone_gives_no_session(uow, context, enrolled, engine):
     _, user, authenticator = enrolled
-    later = context(now=NOW + timedelta(minutes=1))
+    later = context(now=after(NOW, timedelta(minutes=1)))
     grant = run(uow, login, later, 'vorsichtig@example.org', PASSWORD)
     assert grant.needs_code
     full = run(uow, login_code, later, user['id'], authenticator.at(later.now))
@@ -44,7 +45,7 @@ def test_with_a_second_factor_the_password_alone_gives_no_session(uow, context, 
 
 def test_code_guessing_is_throttled(uow, context, enrolled):
     _, user, authenticator = enrolled
-    ctx = context(now=NOW + timedelta(minutes=2))
+    ctx = context(now=after(NOW, timedelta(minutes=2)))
     for _ in range(5):
         with pytest.raises(SecondFactorInvalid):
             run(uow, login_code, ctx, user['id'], '123456')
