@@ -84,17 +84,9 @@ def _idle_ended(portal: Portal) -> bool:
     return True
 
 
-async def still(portal: Portal, me: StaffMe) -> bool:
-    """Is this still the browser's valid, verified staff session (else back to the staff login)? For a handler
-    whose work is no query of its own (the import); one that reads uses `read`."""
-    if not await valid(portal, me):
-        ui.navigate.to('/verwaltung')
-        return False
-    return True
-
-
 async def valid(portal: Portal, me: StaffMe, admin: bool = False) -> bool:
-    """`still` without leading anywhere: also for a plain HTTP request of this browser (an upload, a download)."""
+    """Whether this is still the browser's valid, verified staff session (an admin's, with `admin`): for a plain HTTP
+    request of this browser (an upload, a download) and the import, whose work is no query of its own."""
     now = await current(portal)
     return now is not None and now.staff_id == me.staff_id and now.verified and (now.admin or not admin)
 

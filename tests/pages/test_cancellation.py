@@ -26,6 +26,16 @@ def requests_of(db) -> list[ContractRequest]:
         return list(session.exec(select(ContractRequest)))
 
 
+async def cancel_without_login(user, customer_number: str) -> None:
+    """Erika's ordinary cancellation on the public form, as received."""
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer_number)
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+
+
 async def test_the_footer_of_every_page_links_the_cancellation(user, db):
     customer = make_customer(db)
     make_login(db, [customer['id']], email='erika@example.org')
@@ -57,12 +67,7 @@ async def test_without_a_login_anyone_cancels_and_can_save_the_declaration(user,
 async def test_a_fourth_cancellation_to_one_address_within_the_hour_is_received_and_says_it_is_not_mailed(user, db):
     customer = make_customer(db)
     for _ in range(4):
-        await user.open('/kuendigen')
-        field(user, 'Name').type('Erika Muster')
-        field(user, 'Kundennummer').type(customer['customer_number'])
-        field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-        button(user, 'Jetzt kündigen').click()
-        await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+        await cancel_without_login(user, customer['customer_number'])
     await user.should_see('schon mehrere E-Mails von uns gegangen')
     assert len(requests_of(db)) == 4
     await user.should_see(f'K-{requests_of(db)[-1].id:06d}')
@@ -105,12 +110,7 @@ async def test_logged_in_the_form_is_filled_and_names_the_date(user, db):
 async def test_staff_settle_it_in_the_queue_and_the_customer_reads_the_answer(user, db):
     customer = make_customer(db)
     make_login(db, [customer['id']], email='erika@example.org')
-    await user.open('/kuendigen')
-    field(user, 'Name').type('Erika Muster')
-    field(user, 'Kundennummer').type(customer['customer_number'])
-    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-    button(user, 'Jetzt kündigen').click()
-    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    await cancel_without_login(user, customer['customer_number'])
     [request] = requests_of(db)
     await staff_login(user, make_staff(db))
     await user.open('/verwaltung/pruefungen')

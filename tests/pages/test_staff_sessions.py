@@ -10,7 +10,7 @@ from domain.model import StaffUser
 from service.runner import Portal
 from tests.factories import make_customer, make_staff
 from tests.pages.conftest import button, field, follow_session, see
-from tests.pages.test_backoffice import NEW_PASSWORD, create_admin, staff_login, totp_of
+from tests.pages.test_backoffice import NEW_PASSWORD, staff_login, to_the_start_password
 
 
 def stored(db, email: str) -> StaffUser:
@@ -30,17 +30,7 @@ def reset_second_factor(db, email: str) -> None:
 
 async def at_the_first_password(user, db, capsys) -> None:
     """The first admin's first login up to the page that replaces the start password."""
-    password = create_admin(capsys)
-    await user.open('/verwaltung')
-    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
-    field(user, 'Passwort').type(password)
-    button(user, 'Weiter').click()
-    await see(user, 'Zwei-Faktor-Anmeldung einrichten')
-    field(user, 'Code').type(totp_of(db, 'admin@stadtwerke.example').now())
-    button(user, 'Einrichtung bestätigen').click()
-    await see(user, 'Ihre Wiederherstellungscodes')
-    button(user, 'Ich habe die Codes gesichert – weiter').click()
-    await see(user, 'Neues Passwort festlegen')
+    await to_the_start_password(user, db, capsys)
     follow_session(user)
 
 

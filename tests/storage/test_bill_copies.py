@@ -62,19 +62,8 @@ def test_nobody_asks_for_a_copy_of_someone_elses_bill_or_of_one_with_a_pdf(uow, 
 def test_a_pdf_delivered_by_the_api_reaches_the_customer(uow, context, engine, owner, tmp_path):
     customer, login = owner
     run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
-    with Session(engine) as session:
-        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
-        contract = session.get(Contract, bill.contract_id)
-    row = {
-        'bill_number': bill.bill_number,
-        'contract_number': contract.contract_number,
-        'bill_date': bill.bill_date.isoformat(),
-        'period_start': bill.period_start.isoformat(),
-        'period_end': bill.period_end.isoformat(),
-        'kind': 'annual',
-        'amount_gross': str(bill.amount_gross),
-    }
-    result = import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {bill.bill_number: PDF})
+    row = bill_row(engine, customer['bill_number'])
+    result = import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF})
     assert not result.errors
     assert run(uow, bills.deliver_bill_copies, context()) == 1
     assert run(uow, bills.deliver_bill_copies, context()) == 0  # once
@@ -84,7 +73,7 @@ def test_a_pdf_delivered_by_the_api_reaches_the_customer(uow, context, engine, o
         [message] = session.exec(select(InboxMessage)).all()
         assert session.exec(select(ReviewItem)).one().status == 'accepted'
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_copy_delivered')).one()
-    assert message.document_path == listed_path(engine, bill.bill_number)
+    assert message.document_path == listed_path(engine, row['bill_number'])
     assert 'liegt bereit' in last_mail(engine, 'kopie@example.org').subject
 
 
@@ -106,18 +95,7 @@ def test_a_delivered_copy_stays_when_the_billing_system_sends_the_same_bill_row_
 ):
     """The nightly file or the API sends the row again without a PDF: the copy staff uploaded stays the bill's."""
     customer, login = owner
-    with Session(engine) as session:
-        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
-        contract = session.get(Contract, bill.contract_id)
-    row = {
-        'bill_number': bill.bill_number,
-        'contract_number': contract.contract_number,
-        'bill_date': bill.bill_date.isoformat(),
-        'period_start': bill.period_start.isoformat(),
-        'period_end': bill.period_end.isoformat(),
-        'kind': 'annual',
-        'amount_gross': str(bill.amount_gross),
-    }
+    row = bill_row(engine, customer['bill_number'])
     run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
     with Session(engine) as session:
         item = session.exec(select(ReviewItem)).one()
@@ -149,6 +127,23 @@ def test_bills_older_than_eight_years_are_not_listed(uow, context, engine, owner
     listed = [r.bill_number for r in run(uow, bills.bill_list, context(), login['id'], customer['id'])]
     assert listed == [customer['bill_number']]
     assert bills.first_year(context()) == clock.today().year - 8
+
+
+def bill_row(engine, number: str) -> dict[str, str]:
+    """The bill as the billing system's bills.csv row names it (without a PDF)."""
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+        contract = session.get(Contract, bill.contract_id)
+    assert contract is not None
+    return {
+        'bill_number': bill.bill_number,
+        'contract_number': contract.contract_number,
+        'bill_date': bill.bill_date.isoformat(),
+        'period_start': bill.period_start.isoformat(),
+        'period_end': bill.period_end.isoformat(),
+        'kind': 'annual',
+        'amount_gross': str(bill.amount_gross),
+    }
 
 
 def listed_path(engine, number: str) -> str:
