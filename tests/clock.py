@@ -6,7 +6,7 @@ the suite runs on whatever day it is run (under `faketime` too), and the factori
 particular calendar day move there with `travel`."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,6 +26,31 @@ def _suite_now() -> datetime:
 
 
 SUITE_NOW = _suite_now()
+
+
+def faketime_misuse(environ: Mapping[str, str]) -> str | None:
+    """Why a run under Debian's `faketime` would go wrong, or None. Two ways of calling it do:
+    - the absolute form (`faketime '2026-12-31 23:50:00'`) starts each process's clock anew at its own start, in
+      its own time zone, so a portal started a minute into the run lives a minute (or an hour) behind the test;
+    - `FAKETIME_DONT_FAKE_MONOTONIC=1`: libfaketime then turns `time.sleep`'s deadline into an invalid argument.
+    With an offset and the monotonic clock moved too, the suite runs; only a thread's wait with a timeout (a
+    lock's, an event's) is timed by the kernel on the real monotonic clock and would not end if nothing comes:
+    the browser tests wait for mail by polling with `time.sleep` (the other waits with a timeout are only a
+    failing test's safety net)."""
+    if 'faketime' not in environ.get('LD_PRELOAD', ''):
+        return None
+    howto = 'see README.md, "The suite holds on every calendar day"'
+    if environ.get('FAKETIME_DONT_FAKE_MONOTONIC', '0') != '0':
+        return f'faketime with FAKETIME_DONT_FAKE_MONOTONIC: every time.sleep would fail ({howto})'
+    if not environ.get('FAKETIME', '').lstrip().startswith(('+', '-')):
+        return f'faketime with an absolute time: each process would start its own clock; give an offset ({howto})'
+    return None
+    howto = 'see README.md, "The suite holds on every calendar day"'
+    if environ.get('FAKETIME_DONT_FAKE_MONOTONIC') != '1':
+        return f'faketime without FAKETIME_DONT_FAKE_MONOTONIC=1: every wait with a timeout would hang ({howto})'
+    if not environ.get('FAKETIME', '').lstrip().startswith(('+', '-')):
+        return f'faketime with an absolute time: each process would start its own clock; give an offset ({howto})'
+    return None
 
 
 def after(instant: datetime, delta: timedelta) -> datetime:

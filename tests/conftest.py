@@ -32,10 +32,16 @@ os.environ.update(
 from sqlalchemy import create_engine, text
 
 from storage.database import make_engine, migrate
-from tests.clock import SUITE_NOW, travel
+from tests.clock import SUITE_NOW, faketime_misuse, travel
 
 PG_URL = os.environ.get('KUNDENPORTAL_TEST_POSTGRES_URL', '')
 BACKENDS = ['sqlite', 'postgresql']
+
+
+def pytest_configure(config):
+    misuse = faketime_misuse(os.environ)
+    if misuse:
+        raise pytest.UsageError(misuse)
 
 
 def pytest_sessionstart(session):

@@ -4,6 +4,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from tests.clock import faketime_misuse
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -103,3 +105,18 @@ def test_the_rules_the_code_cites_are_sections_of_the_docs_in_the_repository():
             if not any(s == heading or s.startswith(heading) for s in sections[doc]):
                 missing.append(f'{path.relative_to(ROOT)}: docs/{doc}.md {reference}')
     assert cited and missing == []
+
+
+def test_the_suite_refuses_faketime_called_so_that_processes_disagree_or_sleeps_fail():
+    given = {'LD_PRELOAD': '/usr/$LIB/faketime/libfaketime.so.1', 'FAKETIME': '+2314800s'}
+    assert faketime_misuse({}) is None and faketime_misuse({'FAKETIME': '@2026-12-31 23:50:00'}) is None
+    assert faketime_misuse(given) is None
+    assert faketime_misuse({**given, 'FAKETIME': '-86400s', 'FAKETIME_DONT_FAKE_MONOTONIC': '0'}) is None
+    monotonic = faketime_misuse({**given, 'FAKETIME_DONT_FAKE_MONOTONIC': '1'})
+    assert monotonic and 'FAKETIME_DONT_FAKE_MONOTONIC' in monotonic
+    absolute = faketime_misuse({**given, 'FAKETIME': '@2026-12-31 23:50:00'})
+    assert absolute and 'offset' in absolute
+    # the command README.md gives is one the suite accepts
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    seconds = "$(( $(date -d '2026-12-31 23:50:00Z' +%s) - $(date +%s) ))"
+    assert f'`faketime -f "+{seconds}s" .venv/bin/python -m pytest`' in readme
