@@ -137,6 +137,7 @@ def test_every_page_has_no_axe_violations(household, engine, start_portal, brows
     page.wait_for_url('**/verwaltung/kunden/*')
     audit.check(f'{language} /verwaltung/kunden/<id>')
     page.get_by_role('button', name={'de': 'Abmelden', 'en': 'Log out'}[language]).click()
+    page.wait_for_url(base + '/verwaltung')  # before the page is replaced below: the logout navigates
     assert audit.found == {}, json.dumps(audit.found, indent=1, ensure_ascii=False)
     # no class on these pages (NiceGUI's and Quasar's own included) that Tailwind would style is left unstyled
     # Quasar's rotate-* excepted: NiceGUI cancelled the compiler's rule for them (pages.styles)

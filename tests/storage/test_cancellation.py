@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from domain import contract_requests, staff
 from domain.api_tokens import changes, create_token
-from domain.cancellation import CancellationForm, cancel, prefill
+from domain.cancellation import LATEST, CancellationForm, cancel, prefill
 from domain.errors import (
     DateOutOfRange,
     DayFormat,
@@ -134,7 +134,7 @@ def test_a_fixed_term_is_respected(uow, context, engine):
         ({'extraordinary': True}, FieldRequired, 'reason'),
         ({'next_possible': False, 'on_date': '31.02.2027'}, DayFormat, 'on_date'),
         ({'next_possible': False, 'on_date': day(TODAY - timedelta(days=1))}, DateOutOfRange, 'on_date'),
-        ({'next_possible': False, 'on_date': day(date(TODAY.year + 4, 1, 1))}, DateOutOfRange, 'on_date'),
+        ({'next_possible': False, 'on_date': day(TODAY + LATEST + timedelta(days=1))}, DateOutOfRange, 'on_date'),
         ({'email': 'erika'}, EmailInvalid, 'email'),
         ({'contract_number': 'X' * 21}, InvalidFormat, 'contract_number'),
     ],
