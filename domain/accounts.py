@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from domain import identification, mail_budget, throttle, tokens
 from domain.clock import later
-from domain.customer_access import active_login
+from domain.customer_access import active_login, paper_again
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -253,6 +253,7 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
     check_current_password(uow, ctx, user, current_password)
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
+    paper_again(uow, ctx, list(customer_ids), f'user:{user_id}')
     concerned: list[int | None] = list(customer_ids) or [None]  # one entry per customer, one for a login without any
     for customer_id in concerned:
         uow.audit(

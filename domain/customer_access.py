@@ -50,3 +50,24 @@ def audit_change(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, 
             address=ctx.address,
         )
     )
+
+
+def paper_again(uow: UnitOfWork, ctx: Context, customer_ids: list[int], actor: str) -> None:
+    """An Onlinekunde's bills reach only the portal's Posteingang (and a mail to the login): once the login is gone
+    they would reach nobody. The customers get paper again, and the billing system hears it from the change feed
+    (`paperless_off`)."""
+    for customer_id in customer_ids:
+        customer = uow.customers.get(customer_id)
+        if customer is not None and customer.paperless:
+            customer.paperless = False
+            uow.data.save(customer)
+            uow.audit(
+                AuditEntry(
+                    at=ctx.now,
+                    actor=actor,
+                    action='paperless_off',
+                    customer_id=customer_id,
+                    details='login removed',
+                    address=ctx.address,
+                )
+            )

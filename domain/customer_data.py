@@ -51,8 +51,9 @@ BANKS = {
     '41050095': 'Sparkasse Hamm',
     '12345678': 'Musterbank',
 }
-_POSTAL_CODE = re.compile(r'^\d{5}$')
-_PHONE = re.compile(r'^\+?[\d\s/()\-]{6,30}$')
+_POSTAL_CODE = re.compile(r'^\d{5}$', re.ASCII)  # ASCII: `\d` would also take '２７７５１'
+_PHONE = re.compile(r'^\+?[\d\s/()\-]{6,30}$', re.ASCII)
+_PHONE_DIGITS = 5  # at least: '((((((' is no number
 
 
 def bank_name(iban: str) -> str:
@@ -90,7 +91,7 @@ def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     )
     if not _POSTAL_CODE.match(checked.postal_code):
         raise PostalCodeInvalid()
-    if checked.phone and not _PHONE.match(checked.phone):
+    if checked.phone and (not _PHONE.match(checked.phone) or sum(ch.isdigit() for ch in checked.phone) < _PHONE_DIGITS):
         raise PhoneInvalid()
     if checked.email and not is_email(checked.email):
         raise EmailInvalid('contact_email')
@@ -286,8 +287,8 @@ def mandate_form(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
         f'{p.street}, {p.postal_code} {p.city}',
         p.creditor_id,
         account.mandate_reference
-        if account and account.mandate_reference
-        else mandate_reference(customer.customer_number, ctx.now),
+        if account and account.mandate_reference and account.mandate_revoked_at is None
+        else mandate_reference(customer.customer_number, ctx.now),  # a revoked mandate's reference is not reused
         customer.display_name,
         customer.address,
         account.holder if account else customer.display_name,

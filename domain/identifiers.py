@@ -8,10 +8,11 @@ import re
 
 _SEPARATORS = re.compile(r'[\s.\-/_]+')
 _EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$')
-_MALO = re.compile(r'^[1-9]\d{10}$')
-_MELO = re.compile(r'^DE\d{11}[0-9A-Z]{20}$')
-_IBAN = re.compile(r'^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$')
-_CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$')
+# re.ASCII: `\d` would also take '８' and '٣' (full-width, Arabic-Indic), which `int` reads as digits
+_MALO = re.compile(r'^[1-9]\d{10}$', re.ASCII)
+_MELO = re.compile(r'^DE\d{11}[0-9A-Z]{20}$', re.ASCII)
+_IBAN = re.compile(r'^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$', re.ASCII)
+_CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$', re.ASCII)
 IBAN_LENGTHS = {'DE': 22, 'AT': 20, 'NL': 18, 'BE': 16, 'FR': 27, 'LU': 20, 'CH': 21, 'DK': 18, 'PL': 28}
 
 

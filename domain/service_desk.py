@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain import mail_budget, throttle
+from domain.customer_access import paper_again
 from domain.errors import FieldRequired, NotAllowed
 from domain.identifiers import printable
 from domain.mails import compose
@@ -209,6 +210,7 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
     for linked in customer_ids:
         _audit(uow, ctx, staff_id, linked, 'staff_deleted_login', f'login={user.email} reason={reason[:500]}')
+    paper_again(uow, ctx, customer_ids, f'staff:{staff_id}')
     uow.users.delete(user)
     uow.commit()
 

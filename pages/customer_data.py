@@ -4,6 +4,7 @@ from fastapi import Response
 from nicegui import app, ui
 from starlette.responses import RedirectResponse
 
+from domain.clock import local_day
 from domain.customer_data import (
     ContactData,
     bank_name,
@@ -162,7 +163,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
                     ui.label(
                         t(
                             'customer_data.mandate_active',
-                            date=day(view.mandate_granted_at.date()),
+                            date=day(local_day(view.mandate_granted_at)),
                             reference=view.mandate_reference,
                         )
                     )

@@ -239,3 +239,21 @@ async def test_with_11_installments_december_has_none_and_the_change_reaches_jan
     await see(user, 'im Abrechnungsjahr 2027')
     assert await slide_to(user, 100) == 'Voraussichtliches Ergebnis 2027: 4,00\xa0€ Nachzahlung'  # 11 × 100 − 1,104
     assert await slide_to(user, 101) == 'Voraussichtliches Ergebnis 2027: 7,00\xa0€ Guthaben'
+
+
+async def test_a_mandate_granted_just_after_midnight_shows_the_day_it_was_granted(user, db, pinned_clock):
+    """The database keeps the instant in UTC, where 00:30 in Germany is still the day before."""
+    at(pinned_clock, '2026-12-04 00:30')
+    customer = make_customer(db, last_name='Nacht')
+    make_login(db, [customer['id']], email=EMAIL)
+    await log_in(user, EMAIL, PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'Bankverbindung speichern')
+    field(user, 'Kontoinhaber').type('Erika Nacht')
+    field(user, 'IBAN').type('DE89 3704 0044 0532 0130 00')
+    [mandate] = [c for c in user.find(ui.checkbox).elements if c.text == 'SEPA-Lastschriftmandat erteilen']
+    mandate.value = True
+    field(user, 'Aktuelles Passwort').type(PASSWORD)
+    button(user, 'Bankverbindung speichern').click()
+    await see(user, 'Ihre Bankverbindung ist gespeichert')
+    await user.should_see('SEPA-Lastschriftmandat erteilt am 04.12.2026')

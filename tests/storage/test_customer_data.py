@@ -1,0 +1,120 @@
+"""Contact and bank data, the paper mandate, and what becomes of an Onlinekunde whose login goes."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import accounts, customer_data, service_desk
+from domain.errors import IbanInvalid, PhoneInvalid, PostalCodeInvalid
+from domain.model import AuditEntry, BankAccount, Customer
+from tests import clock
+from tests.factories import PASSWORD, make_customer, make_login
+from tests.storage.conftest import NOW, run
+
+
+def contact(customer_id: int, engine) -> customer_data.ContactData:
+    with Session(engine) as session:
+        c = session.get(Customer, customer_id)
+        assert c is not None
+        return customer_data.ContactData(c.street, c.house_number, c.postal_code, c.city, c.phone, c.email, c.paperless)
+
+
+@pytest.fixture
+def owner(engine):
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    return customer, login
+
+
+def paperless_off(engine, customer_id: int) -> list[AuditEntry]:
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'paperless_off')).all()
+        return [e for e in entries if e.customer_id == customer_id]
+
+
+def test_an_online_customer_who_removes_the_login_gets_bills_by_post_again(uow, context, engine):
+    """An Onlinekunde's bills reach only the Posteingang and a mail to the login: without the login, no bill would
+    reach the customer. Paper again, and the change feed tells the billing system (paperless_off)."""
+    customer = make_customer(engine, 'wasserverband-c', commodity='water', paperless=True)
+    login = make_login(engine, [customer['id']], email='online@example.org')
+    run(uow, accounts.delete_profile, context('wasserverband-c'), login['id'], PASSWORD)
+    with Session(engine) as session:
+        saved = session.get(Customer, customer['id'])
+        assert saved is not None and saved.paperless is False
+    [entry] = paperless_off(engine, customer['id'])
+    assert entry.actor == f'user:{login["id"]}' and entry.details == 'login removed'
+
+
+def test_a_login_removed_by_staff_leaves_its_online_customers_on_paper_too(uow, context, engine, clerk):
+    online, on_paper = make_customer(engine, paperless=True), make_customer(engine, last_name='Papier')
+    make_login(engine, [online['id'], on_paper['id']], email='zwei@example.org')
+    run(uow, service_desk.delete_login, context(), clerk, online['id'], 'Bitte um Löschung per Brief')
+    with Session(engine) as session:
+        assert not any(c.paperless for c in session.exec(select(Customer)))
+    assert len(paperless_off(engine, online['id'])) == 1 and paperless_off(engine, on_paper['id']) == []
+
+
+@pytest.mark.parametrize(
+    ('changes', 'error'),
+    [
+        ({'postal_code': '２７７５１'}, PostalCodeInvalid),  # full-width digits
+        ({'postal_code': '٢٧٧٥١'}, PostalCodeInvalid),  # Arabic-Indic digits
+        ({'phone': '(((((('}, PhoneInvalid),
+        ({'phone': '------'}, PhoneInvalid),
+        ({'phone': '٠٤٢١ ١٢٣٤٥٦'}, PhoneInvalid),
+        ({'phone': '０４２２１ １２３４５'}, PhoneInvalid),
+    ],
+)
+def test_postal_code_and_phone_take_ascii_digits_only(uow, context, engine, owner, changes, error):
+    customer, login = owner
+    before = contact(customer['id'], engine)
+    with pytest.raises(error):
+        run(uow, customer_data.change_contact_data, context(), login['id'], customer['id'], replace(before, **changes))
+    assert contact(customer['id'], engine) == before
+
+
+def test_an_iban_with_full_width_check_digits_is_refused(uow, context, engine, owner):
+    customer, login = owner
+    with pytest.raises(IbanInvalid):
+        run(
+            uow,
+            customer_data.change_bank_account,
+            context(),
+            login['id'],
+            customer['id'],
+            'Erika Muster',
+            'DE８９ 3704 0044 0532 0130 00',
+            True,
+            PASSWORD,
+        )
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).all() == []
+
+
+def test_the_paper_mandate_after_a_revocation_has_a_reference_of_its_own(uow, context, engine, owner):
+    """A new signature is a new mandate: SEPA wants a reference per mandate, not the revoked one's again."""
+    customer, login = owner
+    iban = 'DE89370400440532013000'
+    run(
+        uow,
+        customer_data.change_bank_account,
+        context(),
+        login['id'],
+        customer['id'],
+        'Erika Muster',
+        iban,
+        True,
+        PASSWORD,
+    )
+    with uow() as work:
+        active = customer_data.mandate_form(work, context(), login['id'], customer['id']).reference
+    run(uow, customer_data.revoke_mandate, context(), login['id'], customer['id'], PASSWORD)
+    with Session(engine) as session:
+        revoked = session.exec(select(BankAccount)).one().mandate_reference
+    with uow() as work:
+        form = customer_data.mandate_form(
+            work, context(now=clock.after(NOW, timedelta(minutes=1))), login['id'], customer['id']
+        )
+    assert active == revoked and form.reference != revoked and form.iban == iban
