@@ -17,10 +17,12 @@ from domain.billing import (
     estimate_reading,
     next_termination,
     opening,
+    outcome,
     proposal,
 )
 from domain.errors import BillNotCorrectable
 from domain.i18n import money
+from domain.identifiers import WITH_MALO
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, Price, id_of
@@ -176,7 +178,7 @@ def prepare_bill(
         next_termination=None
         if final
         else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
-        malo_id=contract.malo_id,
+        malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
         supply_address=customer.address,
         meter_number=meter.meter_number,
         period_start=start,
@@ -371,7 +373,7 @@ def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int
 def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> InboxMessage:
     """Paperless customers find the bill in their inbox (the entry returned, for the caller to add); the mail says
     where, without the PDF attached."""
-    what = 'Guthaben' if bill.result.balance < 0 else 'Nachzahlung'
+    what = outcome(bill.result.balance)
     entry = InboxMessage(
         customer_id=customer_id,
         created_at=ctx.now,

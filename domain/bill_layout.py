@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from domain.billing import CENT, BillDocument, RegisterReadings
+from domain.billing import CENT, BillDocument, RegisterReadings, outcome
 from domain.documents import (
     COMMODITY_TITLES,
     KIND_TITLES,
@@ -22,6 +22,7 @@ from domain.documents import (
     german,
     write,
 )
+from domain.identifiers import WITH_MALO
 from domain.pdf_fonts import fonts
 from domain.profile import UtilityProfile
 
@@ -139,10 +140,10 @@ def _supply(page: Page, bill: BillDocument) -> None:
     term = 'unbefristet' if bill.contract_end is None else f'bis {day_text(bill.contract_end)}'
     rows = [
         ('Lieferstelle', bill.supply_address),
-        ('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–'),
+        *([('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–')] if bill.commodity in WITH_MALO else []),
         ('Zählernummer', bill.meter_number),
         ('Messstellenbetreiber', page.profile.name),
-        ('Tarif', bill.tariff_code),
+        ('Tarif', page.profile.tariff_name(bill.tariff_code)),
         ('Vertragsbeginn und Laufzeit', f'{day_text(bill.contract_start)}, {term}'),
         ('Kündigungsfrist', f'{bill.notice_period_weeks} Wochen'),
         (
@@ -216,7 +217,9 @@ def _calculation(page: Page, bill: BillDocument) -> None:
                     'Arbeitspreis',
                     period,
                     f'{_quantity(line.quantity)} {bill.unit}',
-                    f'{german(line.unit_price * 100, 2)} ct/{bill.unit}',
+                    f'{german(line.unit_price * 100, 2)} ct/{bill.unit}'
+                    if bill.unit == 'kWh'
+                    else f'{german(line.unit_price, 4)} €/{bill.unit}',  # water: as its price sheet, €/m³
                     euros(line.amount),
                 )
             )
@@ -236,7 +239,7 @@ def _calculation(page: Page, bill: BillDocument) -> None:
         (f'Umsatzsteuer {german(bill.vat_rate * 100, 0)} %', '', '', '', euros(result.vat)),
         ('Rechnungsbetrag brutto', '', '', '', euros(result.gross)),
         ('abzüglich gezahlter Abschläge', '', '', '', euros(-result.paid)),
-        ('Nachzahlung' if result.balance >= 0 else 'Guthaben', '', '', '', euros(abs(result.balance))),
+        (outcome(result.balance), '', '', '', euros(abs(result.balance))),
     ]
     page.table(rows, [46, 40, 28, 28, 28], bold_last=True)
 

@@ -252,3 +252,8 @@ def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal
 
 def from_json(text: str) -> BillDocument:
     return load(BillDocument, text)
+
+
+def outcome(balance: Decimal) -> str:
+    """What a bill's balance is: a back-payment, a credit, or neither (the amount box says "Ausgeglichen" too)."""
+    return 'Nachzahlung' if balance > 0 else 'Guthaben' if balance < 0 else 'Ausgeglichen'

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from domain.identifiers import WITH_MALO
 from domain.model import Contract, Meter, MeterReading, Price, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
@@ -63,7 +64,6 @@ def price_view(price: Price) -> PriceView:
 
 
 # Market locations (MaLo-ID) exist in the energy market only: water and heat contracts have none to show.
-WITH_MALO = ('electricity', 'gas')
 
 
 def unit_price(price: PriceView) -> str:

@@ -13,6 +13,7 @@ _MALO = re.compile(r'^[1-9]\d{10}$', re.ASCII)
 _MELO = re.compile(r'^DE\d{11}[0-9A-Z]{20}$', re.ASCII)
 _IBAN = re.compile(r'^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$', re.ASCII)
 _CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$', re.ASCII)
+WITH_MALO = ('electricity', 'gas')  # the commodities of the energy market, whose supply points have a MaLo-ID
 IBAN_LENGTHS = {'DE': 22, 'AT': 20, 'NL': 18, 'BE': 16, 'FR': 27, 'LU': 20, 'CH': 21, 'DK': 18, 'PL': 28}
 
 

@@ -19,6 +19,7 @@ from domain.billing import (
     compute_bill,
     estimate_reading,
     opening,
+    outcome,
     value_before_year,
 )
 from domain.errors import NotAllowed
@@ -227,7 +228,8 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
     )
     uow.information.add(row)  # the id names the PDF
     row.pdf_path = f'information/{row.id}.pdf'
-    what = 'Nachzahlung' if document.projected_result > 0 else 'Guthaben'
+    result = document.projected_result
+    what = f'{outcome(result)} von etwa {money(abs(result))}' if result else 'ausgeglichen'
     uow.data.save(
         InboxMessage(
             customer_id=id_of(customer),
@@ -235,7 +237,7 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
             kind='document',
             subject=f'Ihre Abrechnungsinformation bis {through:%d.%m.%Y}',
             body=f'Verbrauch und Kosten Ihres Abrechnungsjahres bis {through:%d.%m.%Y}, mit dem voraussichtlichen '
-            f'Ergebnis ({what} von etwa {money(abs(document.projected_result))}). Keine Zahlungsaufforderung.',
+            f'Ergebnis ({what}). Keine Zahlungsaufforderung.',
             document_path=row.pdf_path,
         )
     )

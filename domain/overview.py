@@ -9,6 +9,7 @@ from datetime import date
 
 from domain.errors import NotAllowed
 from domain.i18n import t
+from domain.identifiers import WITH_MALO
 from domain.ports import UnitOfWork
 
 
@@ -79,7 +80,7 @@ def customer_overview(uow: UnitOfWork, user_id: int, customer_id: int) -> Custom
             c.tariff_code,
             c.start_date,
             c.end_date,
-            c.malo_id,
+            c.malo_id if c.commodity in WITH_MALO else '',
             tuple(
                 MeterView(m.meter_number, t(f'meter_kind.{m.kind}'), m.registers)
                 for m in meters

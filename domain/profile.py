@@ -202,6 +202,11 @@ class UtilityProfile(_Section):
             'utility_acc': cases.accusative,
         }
 
+    def tariff_name(self, code: str) -> str:
+        """The tariff as customers know it ('AueStrom Basis'); the billing system's code where the profile has none."""
+        known = self.tariffs.get(code)
+        return known.name if known else code
+
     @property
     def seller_line(self) -> str:
         """The seller's legal details every bill states (§14 UStG, §35a GmbHG): name, tax ID, register, management."""

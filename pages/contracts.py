@@ -30,7 +30,7 @@ def create(portal: Portal) -> None:
                     f'{t("commodity." + c.commodity)} · {t("contracts.contract", number=c.contract_number)}'
                 ).classes('text-h6').props('role=heading aria-level=2')
                 rows = [
-                    (t('contracts.tariff'), _tariff_name(portal, c.tariff_code)),
+                    (t('contracts.tariff'), portal.profile.tariff_name(c.tariff_code)),
                     (t('contracts.start'), day(c.start_date)),
                     (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
                     (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks)),
@@ -63,11 +63,6 @@ def create(portal: Portal) -> None:
                 ui.link(t('tariff.title'), '/tarif')
                 ui.link(t('move.title'), '/umzug')
                 ui.link(t('cancel.title'), '/kuendigen')
-
-
-def _tariff_name(portal: Portal, code: str) -> str:
-    known = portal.profile.tariffs.get(code)
-    return known.name if known else code
 
 
 def _pending_text(request: RequestRow) -> str:

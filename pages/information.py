@@ -44,8 +44,9 @@ def create(portal: Portal) -> None:
                         t('information.facts', consumption=f'{number(row.consumption)} {row.unit}{estimated}',
                           cost=money(row.cost_so_far), paid=money(row.paid))
                     )  # fmt: skip
-                    key = 'information.projected_credit' if row.projected_result < 0 else 'information.projected_due'
-                    ui.label(t(key, amount=money(abs(row.projected_result)))).classes('text-weight-medium')
+                    result = row.projected_result
+                    key = 'projected_due' if result > 0 else 'projected_credit' if result < 0 else 'projected_even'
+                    ui.label(t(f'information.{key}', amount=money(abs(result)))).classes('text-weight-medium')
                 if row.has_pdf:
                     ui.button(
                         t('bills.download'),

@@ -33,7 +33,9 @@ def create(portal: Portal) -> None:
             block(summaries, 'nicegui-row w-full gap-4 wrap items-stretch')
         if board.consumption is not None:
             _consumption(board.consumption)
-        contracts = [_contract(contract) for contract in view.contracts] or [line(t('overview.no_contracts'))]
+        contracts = [
+            _contract(contract, portal.profile.tariff_name(contract.tariff_code)) for contract in view.contracts
+        ] or [line(t('overview.no_contracts'))]
         block([heading(t('overview.contracts')), *contracts], 'nicegui-column w-full gap-4')
 
 
@@ -86,7 +88,7 @@ def _summaries(board: Dashboard) -> list[str]:
     return cards
 
 
-def _contract(contract: ContractView) -> str:
+def _contract(contract: ContractView, tariff: str) -> str:
     term = day(contract.start_date) + (f' – {day(contract.end_date)}' if contract.end_date else '')
     return card(
         [
@@ -94,7 +96,7 @@ def _contract(contract: ContractView) -> str:
                 f'{contract.commodity} · {t("overview.contract")} {contract.contract_number}',
                 'text-subtitle1 text-weight-medium',
             ),
-            line(f'{t("overview.tariff")}: {contract.tariff_code} · {t("overview.since")}: {term}'),
+            line(f'{t("overview.tariff")}: {tariff} · {t("overview.since")}: {term}'),
             *([line(f'{t("overview.malo")}: {contract.malo_id}')] if contract.malo_id else []),
             *(line(f'{meter.kind}: {meter.meter_number}', 'text-grey-8') for meter in contract.meters),
         ]

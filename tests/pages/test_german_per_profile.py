@@ -91,3 +91,23 @@ async def test_one_and_two_unread_messages(user, db, unread, text):
         session.commit()
     await log_in(user, 'post@example.org', PASSWORD)
     await user.should_see(text)
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_the_overview_shows_no_malo_id_for_a_water_contract(user, db):
+    """/vertraege hid it already; /uebersicht, the first page after the login, showed it."""
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await see(user, 'Trinkwasser · Vertrag')
+    await user.should_not_see('Marktlokation')
+    await user.should_not_see('41373559241')
+
+
+async def test_the_overview_names_the_tariff_as_the_contract_page_does(user, db):
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='tarif@example.org')
+    await log_in(user, 'tarif@example.org', PASSWORD)
+    await see(user, 'Strom · Vertrag')
+    await user.should_see('AueStrom Basis')
+    await user.should_not_see('STROM-BASIS')  # the billing system's code

@@ -18,7 +18,7 @@ from domain.billing import from_json
 from domain.clock import BERLIN
 from domain.errors import BillNotCorrectable, StorageUnavailable
 from domain.i18n import money
-from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Price
+from domain.model import Bill, Contract, InboxMessage, InstallmentPlan, Payment, Price
 from domain.stored_json import to_json
 from service import tuning
 from service.cli import main
@@ -268,6 +268,27 @@ def test_paperless_customers_get_the_bill_in_the_inbox_and_a_mail_without_attach
     assert message.kind == 'bill' and 'RE20270000001' in message.subject
     [mail] = [m for m in mails_to(engine, 'online@example.org') if 'Rechnung' in m.subject]
     assert '/rechnungen' in mail.text and money(Decimal('12.60')) in mail.text
+
+
+def test_a_bill_that_comes_out_even_says_so_and_asks_for_nothing(engine, config):
+    """docs/domain.md §5's vector (1.123,60 €) with 12,60 € more paid: the amount box said "Ausgeglichen", while the
+    table, the inbox entry and the mail said "Nachzahlung … 0,00 €"."""
+    customer = electricity(engine, paperless=True)
+    make_login(engine, [customer['id']], email='eben@example.org')
+    with Session(engine) as session:
+        session.add(
+            Payment(contract_id=contract_of(session, customer).id, paid_on=date(2026, 12, 1), amount=Decimal('12.60'))
+        )
+        session.commit()
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    text = pdf_text(config.documents / bill.pdf_path)
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+    [mail] = [m for m in mails_to(engine, 'eben@example.org') if 'Rechnung' in m.subject]
+    assert bill.balance == 0 and 'Ausgeglichen: 0,00' in text
+    for said in (text, message.body, mail.text):
+        assert 'Nachzahlung' not in said and 'Ausgeglichen' in said
 
 
 def test_a_correction_gets_a_new_number_keeps_the_old_bill_and_is_rendered(engine, config):

@@ -1,0 +1,42 @@
+"""The bill's texts per commodity: water is not energy (no MaLo-ID, €/m³), tariffs by the name customers know."""
+
+import subprocess
+from dataclasses import replace
+
+from domain.bill_layout import bill_pdf
+from tests.domain.test_einvoice import PROFILES, sample_bill
+
+
+def pdf_text(tmp_path, profile_key: str, bill) -> str:
+    (tmp_path / 'bill.pdf').write_bytes(bill_pdf(PROFILES[profile_key], bill))
+    return subprocess.run(
+        ['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def water_bill(**changes):
+    return replace(sample_bill(commodity='water', paid='300'), tariff_code='WASSER', **changes)
+
+
+def test_a_water_bill_has_no_malo_id_row(tmp_path):
+    """Market locations exist in the energy market only; an imported water contract may still carry one."""
+    for bill in (water_bill(malo_id='41373559241'), water_bill()):
+        text = pdf_text(tmp_path, 'wasserverband-c', bill)
+        assert 'Jahresverbrauchsabrechnung Trinkwasser' in text
+        assert 'MaLo' not in text and 'Marktlokation' not in text and '41373559241' not in text
+
+
+def test_an_electricity_bill_keeps_its_malo_id_row(tmp_path):
+    assert 'Marktlokations-ID (MaLo-ID)' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
+
+
+def test_a_water_bill_states_the_working_price_in_euros_per_cubic_metre(tmp_path):
+    """As the contract page and the price sheet (domain.contracts.unit_price): 2,1500 €/m³, not 215,00 ct/m³."""
+    text = pdf_text(tmp_path, 'wasserverband-c', water_bill())
+    assert 'ct/m³' not in text and '€/m³' in text
+    assert 'ct/kWh' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
+
+
+def test_the_bill_names_the_tariff_as_the_customer_knows_it(tmp_path):
+    text = pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
+    assert 'AueStrom Basis' in text and 'STROM-BASIS' not in text
