@@ -44,6 +44,11 @@ def t(key: str, language: str | None = None, /, **params: object) -> str:
 COUNTS = ('count', 'minutes')  # the placeholders that decide between one and many
 
 
+def current() -> str:
+    """The language texts are made in now ('de' or 'en')."""
+    return _current.get()
+
+
 @contextmanager
 def using(language: str) -> Iterator[None]:
     """Texts made inside this block (also deep in a use case) are in `language`."""

@@ -7,7 +7,7 @@ the change: a confirmation mail is also the customer's alarm bell.
 import html
 import re
 
-from domain.i18n import t
+from domain.i18n import current, t
 from domain.ports import Context, MailMessage
 
 _URL = re.compile(r'(https?://\S+)')
@@ -52,16 +52,18 @@ def compose(ctx: Context, recipient: str, name: str, **params: object) -> MailMe
     if name in CHANGES:
         body = f'{body}\n\n{t("mail.not_you", phone=profile.phone)}'
     text = f'{t("mail.greeting")}\n\n{body}\n\n{footer}\n'
-    return MailMessage(recipient=recipient, subject=subject, text=text, html=_to_html(text, profile.primary_color))
+    return MailMessage(
+        recipient=recipient, subject=subject, text=text, html=_to_html(text, profile.primary_color, current())
+    )
 
 
-def _to_html(text: str, color: str) -> str:
+def _to_html(text: str, color: str, language: str) -> str:
     paragraphs = []
     for block in text.strip().split('\n\n'):
         escaped = html.escape(block)
         linked = _URL.sub(lambda m: f'<a href="{m.group(1)}" style="color:{color}">{m.group(1)}</a>', escaped)
         paragraphs.append('<p>' + linked.replace('\n', '<br>') + '</p>')
     return (
-        '<!doctype html><html lang="de"><body style="font-family:Arial,sans-serif;font-size:16px;'
+        f'<!doctype html><html lang="{language}"><body style="font-family:Arial,sans-serif;font-size:16px;'
         f'line-height:1.5;color:#1a1a1a;max-width:40em">{"".join(paragraphs)}</body></html>'
     )

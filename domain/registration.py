@@ -94,7 +94,7 @@ def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
         uow.commit()
         if failed >= throttle.PIN_PER_USER.max_failures:
             raise TooManyAttempts('pin', minutes=ctx.profile.registration.pin_resend_after_minutes)
-        raise PinWrong(left=throttle.PIN_PER_USER.max_failures - failed)
+        raise PinWrong(count=throttle.PIN_PER_USER.max_failures - failed)
     return _activate(uow, ctx, token)
 
 

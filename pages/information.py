@@ -24,10 +24,10 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             return
         page = await portal.act(information_page, me.user_id, me.customer_id)
-        ui.label(t('information.intro'))
-        if not page.energy:
+        if not page.energy:  # water and heat: no billing information, and no promise of one
             ui.label(t('information.no_energy'))
             return
+        ui.label(t('information.intro'))
         if not page.paperless:
             ui.label(t('information.paper'))
         interval_card(portal, me, page)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.i18n import catalogue, day, moment, money
+from domain.i18n import catalogue, day, moment, money, t, using
 from storage.settings import PROFILES, Settings
 
 
@@ -171,3 +171,45 @@ def test_one_and_many_unread_messages():
     assert t('error.throttled', 'de', minutes=1).endswith(
         'für 1 Minute gesperrt. Bitte versuchen Sie es danach erneut.'
     )
+
+
+def test_the_last_pin_attempt_is_named_in_the_singular():
+    from domain.errors import PinWrong
+
+    one, two = PinWrong(count=1), PinWrong(count=2)
+    assert t(one.key, 'de', **one.params) == 'Die PIN ist nicht richtig. Sie haben noch 1 Versuch.'
+    assert t(one.key, 'en', **one.params) == 'The PIN is not correct. You have 1 attempt left.'
+    assert t(two.key, 'de', **two.params) == 'Die PIN ist nicht richtig. Sie haben noch 2 Versuche.'
+
+
+def test_a_common_password_is_not_reported_as_something_missing():
+    """ "Passwort123!" has every class of character but is common: 'Es fehlt: kein häufig verwendetes Passwort.'."""
+    from domain.errors import PasswordTooWeak
+    from domain.passwords import check_password
+
+    rule = Settings(profile='wasserverband-c').load_profile().password
+    with using('de'), pytest.raises(PasswordTooWeak) as raised:
+        check_password(rule, 'Passwort123!', 'Passwort123!')
+    text = t(raised.value.key, 'de', **raised.value.params)
+    assert text == 'Das Passwort erfüllt die Anforderungen nicht. Erforderlich: kein häufig verwendetes Passwort.'
+
+
+def test_an_english_mail_declares_english_in_its_html_part():
+    """Screen readers choose their voice by `lang`, as they do on the pages."""
+    from datetime import UTC, datetime
+
+    from domain.mails import compose
+    from domain.ports import Context
+    from tests.factories import CHEAP_HASHER
+
+    ctx = Context(
+        Settings(profile='stadtwerke-a').load_profile(),
+        's',
+        'http://portal.test',
+        CHEAP_HASHER,
+        datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    with using('en'):
+        english = compose(ctx, 'a@example.org', 'password_changed')
+    german = compose(ctx, 'a@example.org', 'password_changed')
+    assert '<html lang="en">' in english.html and '<html lang="de">' in german.html

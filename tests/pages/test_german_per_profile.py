@@ -111,3 +111,28 @@ async def test_the_overview_names_the_tariff_as_the_contract_page_does(user, db)
     await see(user, 'Strom · Vertrag')
     await user.should_see('AueStrom Basis')
     await user.should_not_see('STROM-BASIS')  # the billing system's code
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_a_water_customer_is_not_promised_a_billing_information_under_the_energy_law(user, db):
+    customer = make_customer(db, 'wasserverband-c', commodity='water', paperless=True)
+    add_tariff(db, customer['id'])
+    make_login(db, [customer['id']], email='info@example.org')
+    await log_in(user, 'info@example.org', PASSWORD)
+    await user.open('/abrechnungsinformation')
+    await see(user, 'kein Strom- oder Gasvertrag')
+    await user.should_not_see('erhalten Sie als Onlinekunde eine Abrechnungsinformation')
+    await user.should_not_see('EnWG')
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_the_english_contract_page_calls_the_water_price_a_unit_price(user, db):
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    add_tariff(db, customer['id'], working_net='2.1500', base_net='90.00')
+    make_login(db, [customer['id']], email='water@example.org')
+    await log_in(user, 'water@example.org', PASSWORD)
+    await user.open('/vertraege')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Standing charge')
+    await user.should_see('Unit price')
+    await user.should_not_see('Energy price')

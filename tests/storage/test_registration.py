@@ -196,7 +196,7 @@ def test_five_wrong_pins_kill_the_pin(engine, uow, context):
     for left in (4, 3, 2, 1):
         with uow() as work, pytest.raises(PinWrong) as caught:
             registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
-        assert caught.value.params['left'] == left
+        assert caught.value.params['count'] == left
     with uow() as work, pytest.raises(TooManyAttempts):
         registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
     with uow() as work, pytest.raises(PinExpired):
