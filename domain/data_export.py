@@ -17,6 +17,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
     user = uow.users.get(user_id)
     if user is None:
         raise NotAllowed()
+    me, since = f'user:{user_id}', user.created_at  # a deleted login's id may be given again (SQLite)
     customers = []
     for customer_id in uow.users.customer_ids(user_id):
         customer = uow.customers.get(customer_id)
@@ -45,12 +46,15 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                     for b in uow.billing.bills([id_of(c) for c in contracts])
                 ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
-                'inbox': [m.model_dump(exclude={'id', 'customer_id'}) for m in uow.data.inbox(customer_id)],
+                'inbox': [
+                    m.model_dump(exclude={'id', 'customer_id', 'bill_id', 'document_path'})
+                    for m in uow.data.inbox(customer_id)
+                ],
                 'contact_messages': [
-                    m.model_dump(exclude={'id', 'customer_id', 'user_id'})
+                    m.model_dump(exclude={'id', 'customer_id', 'user_id', 'staff_id'})
                     for m in uow.data.contact_messages(customer_id)
                 ],
-                'activity': [e.model_dump(exclude={'id', 'customer_id'}) for e in uow.data.audit_entries(customer_id)],
+                'activity': [_activity(entry, me, since) for entry in uow.data.audit_entries(customer_id)],
             }
         )
     uow.audit(AuditEntry(at=ctx.now, actor=f'user:{user_id}', action='data_exported', address=ctx.address))
@@ -64,8 +68,18 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
             'confirmed_at': user.confirmed_at,
             'last_login_at': user.last_login_at,
         },
+        'activity': [_activity(entry, me, since) for entry in uow.data.login_entries(me, since)],
         'customers': customers,
     }
+
+
+def _activity(entry: AuditEntry, me: str, since: datetime) -> dict:
+    """The login's own entries in full; of the others (staff, the billing system, an earlier login of the same
+    customer) when and what, not who or from which address: that is other people's data."""
+    if entry.actor == me and entry.at >= since:
+        return entry.model_dump(exclude={'id', 'customer_id'})
+    by = {'staff': 'staff', 'user': 'another login'}.get(entry.actor.partition(':')[0], 'system')
+    return {'at': entry.at, 'action': entry.action, 'actor': by}
 
 
 def export_json(data: dict) -> bytes:

@@ -372,3 +372,11 @@ class SqlCustomerData:
     def audit_entries(self, customer_id: int) -> list[AuditEntry]:
         query = select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(col(AuditEntry.id))
         return list(self.session.exec(query))
+
+    def login_entries(self, actor: str, since: datetime) -> list[AuditEntry]:
+        query = (
+            select(AuditEntry)
+            .where(col(AuditEntry.customer_id).is_(None), AuditEntry.actor == actor, col(AuditEntry.at) >= since)
+            .order_by(col(AuditEntry.id))
+        )
+        return list(self.session.exec(query))

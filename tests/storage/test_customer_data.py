@@ -1,5 +1,6 @@
 """Contact and bank data, the paper mandate, and what becomes of an Onlinekunde whose login goes."""
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
@@ -7,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import accounts, customer_data, service_desk
+from domain.data_export import export_data, export_json
 from domain.errors import IbanInvalid, PhoneInvalid, PostalCodeInvalid
 from domain.model import AuditEntry, BankAccount, Customer
 from tests import clock
@@ -118,3 +120,33 @@ def test_the_paper_mandate_after_a_revocation_has_a_reference_of_its_own(uow, co
             work, context(now=clock.after(NOW, timedelta(minutes=1))), login['id'], customer['id']
         )
     assert active == revoked and form.reference != revoked and form.iban == iban
+
+
+def test_the_export_holds_the_logins_own_activity_but_no_one_elses_data(uow, context, engine, clerk, pinned_clock):
+    """Someone registered the customer; staff removed that login on request; the customer registers and downloads
+    their data (Art. 15): their own log in full (the logins too, which concern no customer), of the others only when
+    and what happened, not the earlier login's address nor anyone's IP address."""
+    customer = make_customer(engine)
+    earlier = make_login(engine, [customer['id']], email='vorher@example.org')
+    stale = contact(customer['id'], engine)
+    run(
+        uow,
+        customer_data.change_contact_data,
+        context(address='203.0.113.77'),
+        earlier['id'],
+        customer['id'],
+        replace(stale, phone='0170 1234567'),
+    )
+    run(uow, service_desk.customer_card, context(address='10.20.30.40'), clerk, customer['id'])
+    run(uow, service_desk.delete_login, context(address='10.20.30.40'), clerk, customer['id'], 'Fremdregistrierung')
+    pinned_clock.shift(timedelta(days=1))  # the customer registers the next day (SQLite may give the same id again)
+    login = make_login(engine, [customer['id']], email='kundin@example.org')
+    with uow() as work:
+        accounts.login(work, context(address='198.51.100.23'), 'kundin@example.org', PASSWORD, '')
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))
+    text = json.dumps(exported, ensure_ascii=False)
+    assert [s for s in ('vorher@example.org', '203.0.113.77', '10.20.30.40') if s in text] == []
+    assert '198.51.100.23' in json.dumps(exported['activity'])  # the login's own log
+    others = {(entry['action'], entry['actor']) for entry in exported['customers'][0]['activity']}
+    assert {('contact_data_changed', 'another login'), ('staff_deleted_login', 'staff')} <= others
