@@ -77,9 +77,21 @@ def contact_data(uow: UnitOfWork, user_id: int, customer_id: int) -> ContactData
     return ContactData(c.street, c.house_number, c.postal_code, c.city, c.phone, c.email, c.paperless)
 
 
-def change_contact_data(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, new: ContactData) -> ContactData:
-    """Validate everything first, then change the customer's contact data and paperless consent together."""
+def change_contact_data(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, new: ContactData, seen: ContactData | None = None
+) -> ContactData:
+    """Validate everything first, then change the customer's contact data and paperless consent together. `seen`:
+    what the form showed; a field left as it was there keeps what is stored now, so a form from a second tab (or
+    one left open while the billing system's import changed the address) does not undo a change made meanwhile."""
     customer = owned_customer(uow, user_id, customer_id)
+    if seen is not None:
+        stored = contact_data(uow, user_id, customer_id)
+        new = ContactData(
+            **{
+                key: getattr(stored, key) if value == getattr(seen, key) else value
+                for key, value in asdict(new).items()
+            }
+        )
     checked = ContactData(
         street=required_text(new.street, 'street', 'Straße', 200),
         house_number=required_text(new.house_number, 'house_number', 'Hausnummer', 20),

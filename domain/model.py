@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.types import Money, Quantity, Rate, UTCDateTime
@@ -204,12 +204,18 @@ class BillSeries(SQLModel, table=True):
     last_number: int = 0
 
 
+CURRENT = text('superseded_at IS NULL')
+
+
 class BankAccount(SQLModel, table=True):
     """A customer's bank account as given in the portal, with its SEPA direct-debit mandate if granted.
 
-    Rows are never changed but superseded: the newest row without `superseded_at` is the current one.
+    Rows are never changed but superseded: the one row without `superseded_at` is the current one (migration 0016).
     """
 
+    __table_args__ = (
+        Index('uq_bankaccount_current', 'customer_id', unique=True, sqlite_where=CURRENT, postgresql_where=CURRENT),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key='customer.id', index=True)
     holder: str = Field(max_length=70)

@@ -120,7 +120,7 @@ def _basic(
                 )
                 try:
                     changed = await session.act(
-                        portal, me, change_contact_data, me.user_id, me.customer_id, new, address=client_address()
+                        portal, me, change_contact_data, me.user_id, me.customer_id, new, data, address=client_address()
                     )
                 except DomainError as error:
                     form.show(error)

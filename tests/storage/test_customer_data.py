@@ -1,16 +1,19 @@
 """Contact and bank data, the paper mandate, and what becomes of an Onlinekunde whose login goes."""
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain import accounts, customer_data, service_desk
 from domain.data_export import export_data, export_json
-from domain.errors import IbanInvalid, PhoneInvalid, PostalCodeInvalid
+from domain.errors import DomainError, IbanInvalid, PhoneInvalid, PostalCodeInvalid
 from domain.model import AuditEntry, BankAccount, Customer
+from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.factories import PASSWORD, make_customer, make_login
 from tests.storage.conftest import NOW, run
@@ -150,3 +153,60 @@ def test_the_export_holds_the_logins_own_activity_but_no_one_elses_data(uow, con
     assert '198.51.100.23' in json.dumps(exported['activity'])  # the login's own log
     others = {(entry['action'], entry['actor']) for entry in exported['customers'][0]['activity']}
     assert {('contact_data_changed', 'another login'), ('staff_deleted_login', 'staff')} <= others
+
+
+def test_a_form_from_a_second_tab_changes_only_what_was_changed_in_it(uow, context, engine, owner):
+    """Two tabs show /kundendaten; the first changes the phone and goes online, the second (still showing the old
+    phone and paper) the street: the phone and the consent stay, and no paperless_off reaches the billing system."""
+    customer, login = owner
+    seen = contact(customer['id'], engine)
+    first = replace(seen, phone='04221 98765', paperless=True)
+    run(uow, customer_data.change_contact_data, context(), login['id'], customer['id'], first, seen)
+    second = replace(seen, street='Lindenallee')
+    run(uow, customer_data.change_contact_data, context(), login['id'], customer['id'], second, seen)
+    assert contact(customer['id'], engine) == replace(first, street='Lindenallee')
+    assert paperless_off(engine, customer['id']) == []
+
+
+@pytest.mark.parametrize('before', [None, 'DE02120300000000202051'])
+def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, engine, owner, before):
+    """ "Bankverbindung speichern" clicked twice, or in two tabs: both requests find the same current account (or
+    none) before either writes. One is saved; the other is told that the data changed meanwhile (migration 0016)."""
+    customer, login = owner
+    if before:  # given the day before
+        yesterday = context(now=clock.after(NOW, timedelta(days=-1)))
+        with SqlUnitOfWork(engine) as work:
+            customer_data.change_bank_account(work, yesterday, login['id'], customer['id'], 'A', before, True, PASSWORD)
+    meeting = threading.Barrier(2)
+
+    class BothLookedUp(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            look_up, first = self.data.bank_account, [True]
+
+            def bank_account(customer_id):
+                found = look_up(customer_id)
+                if first and first.pop():  # the look-up before the change, not the view after it
+                    meeting.wait(timeout=20)
+                return found
+
+            self.data.bank_account = bank_account
+            return self
+
+    def save(iban):
+        try:
+            with BothLookedUp(engine) as work:
+                return customer_data.change_bank_account(
+                    work, context(), login['id'], customer['id'], 'Erika Muster', iban, True, PASSWORD
+                )
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(save, ['DE89370400440532013000', 'DE12500105170648489890']))
+    assert sorted(type(answer).__name__ for answer in answers) == ['BankView', 'ConcurrentChange']
+    with Session(engine) as session:
+        current = session.exec(select(BankAccount).where(col(BankAccount.superseded_at).is_(None))).all()
+        references = [a.mandate_reference for a in session.exec(select(BankAccount))]
+    assert len(current) == 1 and current[0].mandate_revoked_at is None
+    assert len(set(references)) == len(references)

@@ -2,7 +2,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
@@ -202,3 +202,24 @@ def test_the_server_checkpoints_sqlites_wal_itself_not_the_transaction_that_fill
     checkpoint(engine)
     assert in_the_file() == ['t']
     engine.dispose()
+
+
+def test_two_current_bank_accounts_left_by_the_race_before_0016_keep_the_newest(tmp_path):
+    """Migration 0016 adds the unique index only after putting right what a double click could make before it."""
+    engine = make_engine(f'sqlite:///{tmp_path}/before-0016.db')
+    migrate(engine, '0015')
+    customer = make_customer(engine)
+    with engine.begin() as connection:
+        for iban in ('DE89370400440532013000', 'DE02120300000000202051'):
+            connection.execute(
+                text(
+                    'INSERT INTO bankaccount (customer_id, holder, iban, mandate_reference, created_at) '
+                    "VALUES (:customer, 'Erika', :iban, '', :at)"
+                ),
+                {'customer': customer['id'], 'iban': iban, 'at': clock.now()},
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        current = connection.execute(text('SELECT iban FROM bankaccount WHERE superseded_at IS NULL')).all()
+    engine.dispose()
+    assert current == [('DE02120300000000202051',)]
