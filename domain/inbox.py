@@ -61,6 +61,17 @@ def unread_count(uow: UnitOfWork, user_id: int) -> int:
     return uow.data.unread(uow.users.customer_ids(user_id))
 
 
+def unread_elsewhere(uow: UnitOfWork, user_id: int, customer_id: int) -> list[tuple[str, int]]:
+    """The login's other customer accounts with unread messages (customer number, how many): the frame counts them
+    all, the inbox shows the selected account's."""
+    owned_customer(uow, user_id, customer_id)
+    return [
+        (choice.customer_number, count)
+        for choice in customer_choices(uow, user_id)
+        if choice.customer_id != customer_id and (count := uow.data.unread([choice.customer_id]))
+    ]
+
+
 def page_frame(uow: UnitOfWork, user_id: int) -> tuple[list[CustomerChoice], int]:
     """What the frame of every page behind the login shows: the customer accounts to switch between, and the
     number of unread messages."""

@@ -7,10 +7,10 @@ from nicegui import app, ui
 
 from domain.errors import DomainError
 from domain.i18n import moment
-from domain.inbox import InboxEntry, inbox, inbox_document, mark_read
+from domain.inbox import InboxEntry, inbox, inbox_document, mark_read, unread_elsewhere
 from pages import session
 from pages.downloads import owned_document
-from pages.forms import client_address, page_title
+from pages.forms import client_address, notice, page_title
 from pages.language import t
 from pages.protected import protected_page
 from service.runner import Portal
@@ -23,6 +23,8 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             return
         entries = await portal.read(inbox, me.user_id, me.customer_id)
+        for number, count in await portal.read(unread_elsewhere, me.user_id, me.customer_id):
+            notice(t('inbox.elsewhere', number=number, count=count), 'info')
         if not entries:
             ui.label(t('inbox.empty'))
         for entry in entries:

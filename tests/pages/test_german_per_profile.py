@@ -136,3 +136,21 @@ async def test_the_english_contract_page_calls_the_water_price_a_unit_price(user
     await see(user, 'Standing charge')
     await user.should_see('Unit price')
     await user.should_not_see('Energy price')
+
+
+async def test_an_unread_message_of_another_customer_account_is_named_in_the_inbox(user, db):
+    """The frame counts the unread messages of all the login's accounts; the inbox shows the selected one's."""
+    from nicegui import app
+
+    first, second = make_customer(db, last_name='Erst'), make_customer(db, last_name='Zweit')
+    make_login(db, [first['id'], second['id']], email='zwei@example.org')
+    await log_in(user, 'zwei@example.org', PASSWORD)
+    with user:
+        shown = app.storage.user['customer_id']
+    other = second if shown == first['id'] else first
+    with Session(db) as session:
+        session.add(InboxMessage(customer_id=other['id'], created_at=clock.now(), subject='Preisänderung', body='…'))
+        session.commit()
+    await user.open('/posteingang')
+    await see(user, 'Posteingang (1 ungelesen)')
+    await user.should_see(f'1 ungelesene Nachricht zur Kundennummer {other["customer_number"]}')
