@@ -1,6 +1,8 @@
 """Kundendaten: Basisdaten (contact data, Onlinekunde), Bankverbindung with SEPA mandate, mandate as PDF."""
 
-from fastapi import Response
+from typing import Annotated
+
+from fastapi import Query, Response
 from nicegui import app, ui
 from starlette.responses import RedirectResponse
 
@@ -40,11 +42,13 @@ def create(portal: Portal) -> None:
         _bank(portal, me)
 
     @app.get(MANDATE_PDF)
-    async def mandate_pdf():
-        """Served only to the logged-in owner of the selected customer; a download, never a pop-up."""
+    async def mandate_pdf(kunde: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
+        """Served only to a logged-in owner of the customer; a download, never a pop-up. `kunde`: the customer the page
+        showed (another tab may have switched the session's customer since), else the selected one."""
         try:
             valid, form = await session.fetch(  # the session checked in the form's own transaction
-                portal, lambda me, login: portal.act(mandate_form, me.user_id, me.customer_id or 0, login=login)
+                portal,
+                lambda me, login: portal.act(mandate_form, me.user_id, kunde or me.customer_id or 0, login=login),
             )
         except DomainError:
             return RedirectResponse('/')
@@ -261,5 +265,5 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
 
         with ui.row().classes('items-center gap-4 wrap'):
             ui.button(t('customer_data.bank_submit'), on_click=save).props('no-caps')
-            ui.link(t('customer_data.mandate_pdf'), MANDATE_PDF).props('download')
+            ui.link(t('customer_data.mandate_pdf'), f'{MANDATE_PDF}?kunde={me.customer_id}').props('download')
         ui.label(t('customer_data.mandate_pdf_hint')).classes('text-caption text-grey-8')

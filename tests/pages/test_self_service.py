@@ -379,3 +379,27 @@ async def test_the_sepa_mandate_pdf_is_prefilled_and_only_for_the_owner(user, db
         app.storage.user['customer_id'] = foreign['id']
     response = await user.http_client.get('/kundendaten/sepa-mandat.pdf')
     assert response.headers.get('content-type') != 'application/pdf'
+
+
+async def test_the_sepa_mandate_pdf_is_for_the_customer_the_page_showed(user, db):
+    """Tab A shows customer 1's bank data; tab B switches the session to customer 2; tab A's link gives customer 1's
+    mandate. A customer of another login is still refused."""
+    from nicegui import app
+
+    first, second = make_customer(db, last_name='Erst'), make_customer(db, last_name='Zweit')
+    make_login(db, [first['id'], second['id']], email='zwei@example.org')
+    await log_in(user, 'zwei@example.org', PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'Bankverbindung speichern')
+    with user:
+        shown = app.storage.user['customer_id']
+        app.storage.user['customer_id'] = second['id'] if shown == first['id'] else first['id']
+    [link] = [e for e in user.find(ui.link).elements if e.text == 'SEPA-Mandat als PDF']
+    number = {first['id']: first['customer_number'], second['id']: second['customer_number']}[shown]
+    response = await user.http_client.get(link.props['href'])
+    assert f'SEPA-Mandat-{number}.pdf' in response.headers['content-disposition']
+    foreign = make_customer(db, last_name='Fremd')
+    response = await user.http_client.get(f'/kundendaten/sepa-mandat.pdf?kunde={foreign["id"]}')
+    assert response.headers.get('content-type') != 'application/pdf'
+    response = await user.http_client.get('/kundendaten/sepa-mandat.pdf?kunde=0')
+    assert response.status_code == 422
