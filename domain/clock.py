@@ -28,6 +28,11 @@ class SystemClock:
         return self.now().date()
 
 
+def local_time(instant: datetime) -> str:
+    """The time of day an instant shows in Germany, as a message names it ('14:05')."""
+    return instant.astimezone(BERLIN).strftime('%H:%M')
+
+
 def local_day(instant: datetime) -> date:
     """The day an instant falls on in Germany."""
     return instant.astimezone(BERLIN).date()

@@ -161,6 +161,13 @@ class MailBudgetSpent(DomainError):
     key = 'error.mail_budget'
 
 
+class ContactLimit(DomainError):
+    """More messages through the contact form than a customer writes in an hour: the next is possible at `at`."""
+
+    key = 'error.contact_limit'
+    field = 'message'
+
+
 class AlreadyActive(DomainError):
     """An activation link used before: the login is active, nothing to do but log in."""
 

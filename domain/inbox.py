@@ -4,8 +4,10 @@ login shows the unread count."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import throttle
+from domain.clock import local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
-from domain.errors import FieldRequired, NotAllowed
+from domain.errors import ContactLimit, FieldRequired, NotAllowed
 from domain.mails import compose
 from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
@@ -98,6 +100,12 @@ def send_contact_message(
         raise FieldRequired('topic', label='Thema')
     subject = required_text(subject, 'subject', 'Betreff', 200)
     message = required_text(message, 'message', 'Nachricht', 5000)
+    key = f'contact:login:{user_id}'
+    sent = uow.throttles.state(key)
+    if sent.is_locked(ctx.now) and sent.locked_until:
+        raise ContactLimit(at=local_time(sent.locked_until))
+    sent.record_failure(throttle.CONTACT_PER_LOGIN, ctx.now)
+    uow.throttles.save(key, sent)
     row = ContactMessage(
         customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject, message=message
     )

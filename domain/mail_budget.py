@@ -3,9 +3,9 @@ erneut senden" or a form that mails any address must not let anyone flood a mail
 spam source. Each mail a visitor can cause spends from the budgets of its recipient and of the login asking; once
 one is spent, the visitor is told from when the next mail is possible."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from domain.clock import BERLIN
+from domain.clock import local_time
 from domain.errors import MailBudgetSpent
 from domain.ports import Context, UnitOfWork
 from domain.throttle import ThrottlePolicy
@@ -20,7 +20,7 @@ def spend(uow: UnitOfWork, ctx: Context, recipient: str, user_id: int | None = N
     states = [(key, uow.throttles.state(key)) for key in keys]
     locked = [state.locked_until for _, state in states if state.is_locked(ctx.now) and state.locked_until]
     if locked:
-        raise MailBudgetSpent(field, at=_time(max(locked)))
+        raise MailBudgetSpent(field, at=local_time(max(locked)))
     for key, state in states:
         state.record_failure(MAILS_PER_HOUR, ctx.now)
         uow.throttles.save(key, state)
@@ -29,7 +29,3 @@ def spend(uow: UnitOfWork, ctx: Context, recipient: str, user_id: int | None = N
 def available(uow: UnitOfWork, ctx: Context, recipient: str) -> bool:
     """Whether a mail to `recipient` may go out now, without spending (for answers that must not differ)."""
     return not uow.throttles.state(f'mail:to:{recipient.lower()}').is_locked(ctx.now)
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(BERLIN).strftime('%H:%M')

@@ -26,6 +26,8 @@ REGISTRATION_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hour
 PIN_PER_USER = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 RESET_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 READING_CODE_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+# Messages through the contact form: each one lands in the staff's queue and sends a confirmation mail
+CONTACT_PER_LOGIN = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 
 
 @dataclass(frozen=True)

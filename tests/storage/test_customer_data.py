@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from domain import accounts, customer_data, service_desk
+from domain import accounts, customer_data, inbox, service_desk
 from domain.data_export import export_data, export_json
-from domain.errors import DomainError, IbanInvalid, PhoneInvalid, PostalCodeInvalid
-from domain.model import AuditEntry, BankAccount, Customer
+from domain.errors import ContactLimit, DomainError, IbanInvalid, PhoneInvalid, PostalCodeInvalid
+from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.factories import PASSWORD, make_customer, make_login
@@ -210,3 +210,16 @@ def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, 
         references = [a.mandate_reference for a in session.exec(select(BankAccount))]
     assert len(current) == 1 and current[0].mandate_revoked_at is None
     assert len(set(references)) == len(references)
+
+
+def test_the_contact_form_takes_ten_messages_an_hour_from_a_login(uow, context, engine, owner):
+    """Each message lands in the staff's queue and sends a confirmation mail: a script on an open session must not
+    flood either. The eleventh within the hour is refused at its field, and nothing of it is saved."""
+    customer, login = owner
+    for n in range(10):
+        run(uow, inbox.send_contact_message, context(), login['id'], customer['id'], 'Sonstiges', f'Frage {n}', 'Text')
+    with pytest.raises(ContactLimit) as refused:
+        run(uow, inbox.send_contact_message, context(), login['id'], customer['id'], 'Sonstiges', 'Frage 11', 'Text')
+    assert refused.value.field == 'message' and refused.value.params['at']
+    with Session(engine) as session:
+        assert len(session.exec(select(ContactMessage)).all()) == 10
