@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from nicegui import app, ui
 
 from domain.errors import reference
-from pages.language import t
+from pages.language import current, t
 
 log = logging.getLogger('kundenportal')
 MARK = 'kundenportal reference'
@@ -20,6 +20,14 @@ def install() -> None:
     exception an answer without its text (replacing NiceGUI's handler, which shows `ValueError: …`)."""
     app.on_page_exception(_page_failed)
     app.add_exception_handler(Exception, _request_failed)
+    app.add_exception_handler(404, _not_found)  # NiceGUI's own shows "HTTPException: 404: Not Found", in English
+
+
+async def _not_found(request: Request, exception: Exception):
+    if request.url.path.startswith('/api/'):  # as FastAPI answers, with the endpoint's own detail if it gave one
+        detail = getattr(exception, 'detail', None) or 'Not Found'
+        return JSONResponse({'detail': detail}, status_code=404, headers=getattr(exception, 'headers', None))
+    return _plain_page(t('error.not_found_title'), t('error.not_found'), 404)
 
 
 def _page_failed(exception: Exception) -> None:
@@ -40,10 +48,15 @@ async def _request_failed(request: Request, exception: Exception):
     log.error('request %s %s failed [reference %s]', request.method, request.url.path, number, exc_info=exception)
     if request.url.path.startswith('/api/'):
         return JSONResponse({'detail': f'internal error, reference {number}'}, status_code=500)
-    text = t('error.page_failed', reference=number)
+    return _plain_page(t('error.page_title'), t('error.page_failed', reference=number), 500)
+
+
+def _plain_page(title: str, text: str, status: int) -> HTMLResponse:
+    """A page without NiceGUI (whose client may be what failed), in the language texts are made in."""
     return HTMLResponse(
-        f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{t("error.page_title")}</title></head>'
+        f'<!DOCTYPE html><html lang="{current()}"><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
         f'<body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">'
-        f'<h1>{t("error.page_title")}</h1><p>{text}</p><p><a href="/">{t("error.back_home")}</a></p></body></html>',
-        status_code=500,
+        f'<h1>{title}</h1><p>{text}</p><p><a href="/">{t("error.back_home")}</a></p></body></html>',
+        status_code=status,
     )

@@ -255,3 +255,14 @@ async def test_a_document_for_the_inbox_is_stored_only_when_the_message_is_sent(
     await see(user, 'Die Nachricht liegt im Posteingang')
     [stored] = (tmp_path / 'data').rglob('*.pdf')
     assert stored.read_bytes() == PDF and stored.parent.name == 'inbox'
+
+
+async def test_an_unknown_address_answers_in_the_portals_words_not_with_the_frameworks(user):
+    """A mistyped or outdated address (/rechnung for /rechnungen) showed NiceGUI's own page in English, with
+    "HTTPException: 404: Not Found"; the API keeps answering in JSON."""
+    response = await user.http_client.get('/rechnung')
+    assert response.status_code == 404
+    assert 'Diese Seite gibt es nicht' in response.text and 'Zur Startseite' in response.text
+    assert 'HTTPException' not in response.text and "doesn't exist" not in response.text
+    api = await user.http_client.get('/api/v1/gibt-es-nicht')
+    assert api.status_code == 404 and api.json() == {'detail': 'Not Found'}
