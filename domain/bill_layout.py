@@ -163,11 +163,11 @@ def _readings(page: Page, bill: BillDocument) -> None:
     page.heading('Zählerstände und Verbrauch')
     _register_table(page, bill.registers, bill.commodity, bill.unit, 'Ende', [24, 24, 24, 24, 24, 50])
     for r in bill.registers:
-        page.text(
-            f'{OBIS_NAMES.get(r.obis, r.obis)}: Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
-            f'Endstand {SOURCES.get(r.end_source, r.end_source)}.',
-            8,
+        sources = (
+            f'Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
+            f'Endstand {SOURCES.get(r.end_source, r.end_source)}.'
         )
+        page.text(f'{_register(r.obis, bill.commodity)}: {sources}' if len(bill.registers) > 1 else sources, 8)
     if bill.commodity == 'gas' and bill.z_number and bill.calorific_value:
         volume = sum((r.consumption for r in bill.registers), Decimal(0))
         page.text(
@@ -175,6 +175,14 @@ def _readings(page: Page, bill: BillDocument) -> None:
             f'{german(bill.calorific_value, 3)} kWh/m³ = {german(bill.consumption, 0)} kWh',
             8.5,
         )
+
+
+def _register(obis: str, commodity: str) -> str:
+    """A register as the bill names it: the electricity tariff's words (Eintarif, HT, NT) for electricity only;
+    a water or gas meter's one register is just its Zählwerk."""
+    if commodity == 'electricity':
+        return OBIS_NAMES.get(obis, obis)
+    return 'Zählwerk' if obis == '1.8.0' else obis
 
 
 def _register_table(
@@ -195,7 +203,7 @@ def _register_table(
         start_estimated = ' (geschätzt)' if marked and r.start_source == 'estimated' else ''
         rows.append(
             (
-                OBIS_NAMES.get(r.obis, r.obis),
+                _register(r.obis, commodity),
                 day_text(r.start_date),
                 german(r.start_value, 0) + start_estimated,
                 day_text(r.end_date),

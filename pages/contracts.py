@@ -47,10 +47,10 @@ def create(portal: Portal) -> None:
                         )
                     )
                 for meter in c.meters:
-                    registers = ', '.join(register_name(r, current()) for r in meter.registers.split(','))
-                    rows.append(
-                        (t('contracts.meters'), f'{meter.meter_number} ({t("meter_kind." + meter.kind)}; {registers})')
-                    )
+                    about = t('meter_kind.' + meter.kind)
+                    if c.commodity == 'electricity':  # Eintarif, HT, NT: the electricity tariff's words
+                        about += '; ' + ', '.join(register_name(r, current()) for r in meter.registers.split(','))
+                    rows.append((t('contracts.meters'), f'{meter.meter_number} ({about})'))
                 _definition_list(rows)
                 if c.next_price is not None:
                     ui.label(

@@ -40,3 +40,9 @@ def test_a_water_bill_states_the_working_price_in_euros_per_cubic_metre(tmp_path
 def test_the_bill_names_the_tariff_as_the_customer_knows_it(tmp_path):
     text = pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
     assert 'AueStrom Basis' in text and 'STROM-BASIS' not in text
+
+
+def test_a_water_bill_does_not_name_its_register_with_the_electricity_tariffs_words(tmp_path):
+    text = pdf_text(tmp_path, 'wasserverband-c', water_bill())
+    assert 'Eintarif' not in text and 'Zählwerk' in text
+    assert 'Eintarif' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())

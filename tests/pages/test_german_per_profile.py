@@ -154,3 +154,15 @@ async def test_an_unread_message_of_another_customer_account_is_named_in_the_inb
     await user.open('/posteingang')
     await see(user, 'Posteingang (1 ungelesen)')
     await user.should_see(f'1 ungelesene Nachricht zur Kundennummer {other["customer_number"]}')
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_a_water_meter_is_not_described_with_electricity_registers(user, db):
+    """OBIS 1.8.x and "Eintarif" (single rate) are the electricity tariff's words."""
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    make_login(db, [customer['id']], email='zaehlwerk@example.org')
+    await log_in(user, 'zaehlwerk@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, 'Trinkwasser · Vertrag')
+    await user.should_not_see('1.8.0')
+    await user.should_not_see('Eintarif')
