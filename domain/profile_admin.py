@@ -38,6 +38,10 @@ class Editable:
 
 EDITABLE = (
     Editable('name', 'Name des Versorgers', 'text', group='Versorger'),
+    Editable('name_cases.nominative', 'Der Name im Satz: Wer? (z. B. „die Stadtwerke Aue“)', 'text', group='Versorger'),
+    Editable('name_cases.genitive', 'Wessen? (z. B. „der Stadtwerke Aue“)', 'text', group='Versorger'),
+    Editable('name_cases.dative', 'Wem? (z. B. „den Stadtwerken Aue“)', 'text', group='Versorger'),
+    Editable('name_cases.accusative', 'Wen? (z. B. „die Stadtwerke Aue“)', 'text', group='Versorger'),
     Editable('short_name', 'Kurzname', 'text', group='Versorger'),
     Editable('street', 'Straße und Hausnummer', 'text', group='Versorger'),
     Editable('postal_code', 'Postleitzahl', 'text', group='Versorger'),
@@ -127,10 +131,24 @@ def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityP
     if bool(start) != bool(end):
         raise InvalidSetting('readings.period_end', reason='Bitte beide Daten angeben oder beide leer lassen.')
     try:
-        return with_overrides(base, values)
+        profile = with_overrides(base, values)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidSetting('.'.join(str(p) for p in first['loc']), reason=first['msg']) from None
+    _names_agree(profile)
+    return profile
+
+
+def _names_agree(profile: UtilityProfile) -> None:
+    """A new name without its declined forms would leave the old name in the mandate, the mails' footer and the
+    accessibility statement: each form must name the utility (its last word, which does not decline in German
+    place names: „des Wasserverbands Charlottental“)."""
+    last = profile.name.split()[-1] if profile.name.split() else ''
+    for case in ('nominative', 'genitive', 'dative', 'accusative'):
+        if last not in getattr(profile.name_cases, case):
+            raise InvalidSetting(
+                f'name_cases.{case}', reason=f'Bitte passen Sie den Namen im Satz an „{profile.name}“ an.'
+            )
 
 
 def save_profile(

@@ -102,3 +102,24 @@ def test_the_sellers_details_for_bills_and_e_invoices_are_saved_normalised(uow, 
     profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values)
     assert (profile.seller.vat_id, profile.seller.tax_number) == ('DE131234568', '')
     assert 'USt-IdNr. DE131234568' in profile.seller_line
+
+
+def test_a_new_name_needs_its_forms_in_running_text_and_then_reads_in_them(uow, context, admin):
+    """Renamed without its declined forms, the SEPA mandate, the mails' footer and the accessibility statement went on
+    naming the old utility ("Ich ermächtige die Stadtwerke Aue …")."""
+    from domain.i18n import t
+
+    base = context().profile
+    renamed = {**profile_admin.current_values(base), 'name': 'Stadtwerke Neustadt'}
+    with pytest.raises(InvalidSetting) as error:
+        run(uow, profile_admin.save_profile, context(), admin[0], base, renamed)
+    assert error.value.field == 'name_cases.nominative' and 'Stadtwerke Neustadt' in error.value.params['reason']
+    cases = {
+        'name_cases.nominative': 'die Stadtwerke Neustadt',
+        'name_cases.genitive': 'der Stadtwerke Neustadt',
+        'name_cases.dative': 'den Stadtwerken Neustadt',
+        'name_cases.accusative': 'die Stadtwerke Neustadt',
+    }
+    profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, {**renamed, **cases})
+    mandate = t('customer_data.mandate_text', 'de', **profile.names)
+    assert 'Neustadt' in mandate and 'Aue' not in mandate
