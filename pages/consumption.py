@@ -23,7 +23,8 @@ def create(portal: Portal) -> None:
         if not histories:
             ui.label(t('consumption.none'))
             return
-        ui.label(t('consumption.intro'))
+        gas = any(history.commodity == 'gas' for history in histories)
+        ui.label(t('consumption.intro_gas' if gas else 'consumption.intro'))
         for history in histories:
             _meter(history)
 

@@ -166,3 +166,16 @@ async def test_a_water_meter_is_not_described_with_electricity_registers(user, d
     await see(user, 'Trinkwasser · Vertrag')
     await user.should_not_see('1.8.0')
     await user.should_not_see('Eintarif')
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_the_water_consumption_page_says_nothing_of_gas(user, db):
+    from tests.factories import add_readings, year_end
+
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    add_readings(db, customer['meter_number'], (year_end(2), 100), (year_end(), 160))
+    make_login(db, [customer['id']], email='verbrauch@example.org')
+    await log_in(user, 'verbrauch@example.org', PASSWORD)
+    await user.open('/verbrauch')
+    await see(user, 'Ihr Verbrauch je Abrechnungsjahr aus den Zählerständen.')
+    await user.should_not_see('Gas')
