@@ -21,6 +21,7 @@ from domain.errors import (
     PhoneInvalid,
     PostalCodeInvalid,
 )
+from domain.i18n import t
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
 from domain.model import BankAccount
@@ -124,7 +125,7 @@ def change_contact_data(
     )
     if 'paperless' in changes:
         audit_change(uow, ctx, user_id, customer_id, 'paperless_' + ('on' if checked.paperless else 'off'), '')
-    lines = [f'{_LABELS[k]}: {_shown(v)}' for k, (_, v) in changes.items()]
+    lines = [_changed_line(k, v) for k, (_, v) in changes.items()]
     uow.queue_mail(
         compose(
             ctx,
@@ -140,20 +141,18 @@ def change_contact_data(
 
 
 _LABELS = {
-    'street': 'Straße',
-    'house_number': 'Hausnummer',
-    'postal_code': 'Postleitzahl',
-    'city': 'Ort',
-    'phone': 'Telefon',
-    'email': 'E-Mail-Adresse für Schriftverkehr',
-    'paperless': 'Onlinekunde (Rechnung nur online)',
-}
+    'email': 'contact_email',
+    'paperless': 'paperless_mail',
+}  # the page's label for each field, where its name differs
 
 
-def _shown(value: object) -> str:
+def _changed_line(key: str, value: object) -> str:
+    """One change, in the language of the mail: 'Telefon: 04221 12345', 'Onlinekunde: ja'."""
     if isinstance(value, bool):
-        return 'ja' if value else 'nein'
-    return str(value) or '(leer)'
+        shown = t('customer_data.yes' if value else 'customer_data.no')
+    else:
+        shown = str(value) or t('customer_data.empty_value')
+    return f'{t("customer_data." + _LABELS.get(key, key))}: {shown}'
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 from domain import accounts, customer_data, inbox, service_desk
 from domain.data_export import export_data, export_json
 from domain.errors import ContactLimit, DomainError, IbanInvalid, PhoneInvalid, PostalCodeInvalid
+from domain.i18n import using
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
-from tests.factories import PASSWORD, make_customer, make_login
+from tests.factories import PASSWORD, mails_to, make_customer, make_login
 from tests.storage.conftest import NOW, run
 
 
@@ -223,3 +224,20 @@ def test_the_contact_form_takes_ten_messages_an_hour_from_a_login(uow, context, 
     assert refused.value.field == 'message' and refused.value.params['at']
     with Session(engine) as session:
         assert len(session.exec(select(ContactMessage)).all()) == 10
+
+
+def test_the_mail_about_changed_contact_data_lists_the_changes_in_the_mails_language(uow, context, engine, owner):
+    customer, login = owner
+    before = contact(customer['id'], engine)
+    with using('en'):  # as the runner does for a visitor who chose English
+        run(
+            uow,
+            customer_data.change_contact_data,
+            context(),
+            login['id'],
+            customer['id'],
+            replace(before, phone='04221 12345', paperless=True),
+        )
+    [mail] = mails_to(engine, 'erika@example.org')
+    assert 'Phone: 04221 12345' in mail.text and 'Online customer (bills online only): yes' in mail.text
+    assert 'Telefon' not in mail.text and ': ja' not in mail.text
