@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from domain.contract_requests import RequestRow, customer_pending
+from domain.contract_requests import VALUE_WORDS, RequestRow, customer_pending
 from domain.contracts import PriceView, contract_details, unit_price
 from domain.i18n import day, money
 from domain.reading_rules import register_name
@@ -67,8 +67,10 @@ def create(portal: Portal) -> None:
 
 def _pending_text(request: RequestRow) -> str:
     """'Kündigung K-000017 vom 02.12.2026: in Bearbeitung (wirksam zum 31.01.2027)'."""
-    text = t('contracts.pending', title=request.title, reference=request.reference, date=day(request.received_on))
-    return f'{text} ({request.effective})' if request.effective else text
+    title = t(f'contracts.kinds.{request.kind}')
+    text = t('contracts.pending', title=title, reference=request.reference, date=day(request.received_on))
+    effective = t('contracts.next_possible') if request.effective == VALUE_WORDS['next_possible'] else request.effective
+    return f'{text} ({effective})' if effective else text
 
 
 def _price_rows(price: PriceView) -> list[tuple[str, str]]:

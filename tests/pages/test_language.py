@@ -44,3 +44,36 @@ async def test_a_contracts_meter_names_its_registers_in_the_chosen_language(user
     await see(user, 'HT (1.8.1), NT (1.8.2)')
     button(user, 'Show this page in English').click()
     await see(user, 'peak rate HT (1.8.1), off-peak rate NT (1.8.2)')
+
+
+async def test_an_open_cancellation_is_named_in_english_on_the_english_contract_page(user, db):
+    import json
+
+    from sqlmodel import Session, select
+
+    from domain.model import Contract, ContractRequest
+    from tests import clock
+
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='kuendigung@example.org')
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        content = json.dumps({'notice': 'ordinary', 'effective': 'next_possible'})
+        session.add(
+            ContractRequest(
+                kind='cancellation',
+                received_at=clock.now(),
+                customer_id=customer['id'],
+                contract_id=contract.id,
+                email='kuendigung@example.org',
+                content=content,
+            )
+        )
+        session.commit()
+    await log_in(user, 'kuendigung@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, 'zum nächstmöglichen Zeitpunkt')
+    button(user, 'Show this page in English').click()
+    await see(user, 'being processed (at the next possible date)')
+    await user.should_not_see('Kündigung')
+    await user.should_not_see('zum nächstmöglichen Zeitpunkt')
