@@ -10,6 +10,7 @@ from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
 from domain.reading_rules import register_name
+from domain.requests import CHANGE_KINDS
 from domain.stored import inbox_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
@@ -107,18 +108,24 @@ def _desk_pages(portal: Portal) -> None:
                 for r in card.readings
             ]
             columns = [
-                {'name': k, 'label': t(f'reading.{k}') if k != 'meter' else 'Zähler', 'field': k, 'align': 'left'}
+                {
+                    'name': k,
+                    'label': t(f'reading.{k}') if k != 'meter' else t('staff.col_meter'),
+                    'field': k,
+                    'align': 'left',
+                }
                 for k in ('date', 'meter', 'register', 'value', 'source', 'status')
             ]
             ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
         with ui.card().classes('w-full'):
             ui.label(t('staff.changes')).classes('text-h6').props('role=heading aria-level=2')
             rows = [
-                {'at': when(c.at), 'actor': c.actor, 'action': c.action, 'details': c.details} for c in card.changes
+                {'at': when(c.at), 'actor': c.actor, 'kind': CHANGE_KINDS.get(c.action, c.action), 'details': c.details}
+                for c in card.changes
             ]
             columns = [
-                {'name': k, 'label': label, 'field': k, 'align': 'left'}
-                for k, label in (('at', 'Zeit'), ('actor', 'Wer'), ('action', 'Was'), ('details', 'Details'))
+                {'name': k, 'label': t(f'staff.changes_col_{k}'), 'field': k, 'align': 'left'}
+                for k in ('at', 'actor', 'kind', 'details')
             ]
             ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense wrap-cells')
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from domain.model import AuditEntry, InboxMessage, PortalUser, StaffUser
 from domain.totp import unseal
 from service.cli import main
+from tests import clock
 from tests.factories import (
     STAFF_PASSWORD,
     add_readings,
@@ -154,6 +155,19 @@ async def test_the_customer_card_names_the_register_of_each_reading(user, db):
     await see(user, 'Zählerstände')
     registers = {row['register'] for table in user.find(ui.table).elements for row in table.rows if 'register' in row}
     assert registers == {'HT (1.8.1)', 'NT (1.8.2)'}
+
+
+async def test_the_customer_cards_changes_name_their_kind_in_words(user, db):
+    customer = make_customer(db, last_name='Wechsel')
+    with Session(db) as session:
+        session.add(AuditEntry(at=clock.now(), actor='user:1', action='paperless_on', customer_id=customer['id']))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Zählerstände')
+    [changes] = [table for table in user.find(ui.table).elements if any('kind' in row for row in table.rows)]
+    assert [row['kind'] for row in changes.rows] == ['Onlinekunde (an)']  # not 'paperless_on'
+    assert [column['label'] for column in changes.columns] == ['Zeit', 'Wer', 'Art', 'Details']
 
 
 async def test_the_customer_card_shows_a_business_customers_e_invoice_ids(user, db):
