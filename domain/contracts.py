@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from domain.i18n import day, t
 from domain.identifiers import WITH_MALO
 from domain.model import Contract, Meter, MeterReading, Price, id_of
 from domain.overview import ensure_owner
@@ -205,10 +206,12 @@ def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> l
 
 
 def consumption_csv(histories: list[MeterHistory]) -> str:
+    """For the customer's spreadsheet: headings in the page's language, days and decimals as in Germany (a
+    spreadsheet set to German reads `3200,5` as a number, and `2026-12-31` as text)."""
     return csv_text(
-        ('meter_number', 'period', 'start', 'end', 'consumption', 'unit'),
+        t('consumption.csv_columns').split(';'),
         (
-            (h.meter_number, p.label, p.start.isoformat(), p.end.isoformat(), p.amount, h.unit)
+            (h.meter_number, p.label, day(p.start), day(p.end), str(p.amount).replace('.', ','), h.unit)
             for h in histories
             for p in (*h.years, *h.months)
         ),

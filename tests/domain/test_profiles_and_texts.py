@@ -213,3 +213,16 @@ def test_an_english_mail_declares_english_in_its_html_part():
         english = compose(ctx, 'a@example.org', 'password_changed')
     german = compose(ctx, 'a@example.org', 'password_changed')
     assert '<html lang="en">' in english.html and '<html lang="de">' in german.html
+
+
+def test_the_customers_consumption_csv_reads_as_numbers_and_days_in_a_german_spreadsheet():
+    from domain.contracts import MeterHistory, Period, consumption_csv
+
+    year = Period('2026', date(2026, 1, 1), date(2026, 12, 31), Decimal('3200.5'))
+    history = MeterHistory('1EBZ01', 'electricity', 'kWh', False, (year,), ())
+    assert consumption_csv([history]).splitlines() == [
+        'Zählernummer;Zeitraum;Beginn;Ende;Verbrauch;Einheit',
+        '1EBZ01;2026;01.01.2026;31.12.2026;3200,5;kWh',
+    ]
+    with using('en'):
+        assert consumption_csv([history]).startswith('Meter number;Period;Start;End;Consumption;Unit\n')
