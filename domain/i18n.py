@@ -91,9 +91,11 @@ def day(value: date, language: str = 'de') -> str:
 
 
 def moment(value: datetime, language: str = 'de') -> str:
-    """A timezone-aware instant shown in the utility's local time: `22.11.2026, 14:05 Uhr`."""
+    """A timezone-aware instant shown in the utility's local time: `22.11.2026, 14:05 Uhr` (English: without
+    'Uhr'; the formats stay German, see above)."""
     local = value.astimezone(BERLIN)
-    return _babel_datetime(local, format="dd.MM.yyyy, HH:mm 'Uhr'", locale=LOCALES[language])
+    clock = "HH:mm 'Uhr'" if language == 'de' else 'HH:mm'
+    return _babel_datetime(local, format=f'dd.MM.yyyy, {clock}', locale=LOCALES[language])
 
 
 def _flatten(data: dict, prefix: str = ''):

@@ -11,7 +11,7 @@ from domain.inbox import InboxEntry, inbox, inbox_document, mark_read, unread_el
 from pages import session
 from pages.downloads import owned_document
 from pages.forms import client_address, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -51,7 +51,9 @@ def _entry(portal: Portal, me: session.LoggedIn, entry: InboxEntry) -> None:
             status = ui.badge(
                 t('inbox.unread') if entry.unread else t('inbox.read'), color='primary' if entry.unread else 'grey-6'
             )
-        ui.label(f'{t("inbox.kinds." + entry.kind)} · {moment(entry.created_at)}').classes('text-caption text-grey-8')
+        ui.label(f'{t("inbox.kinds." + entry.kind)} · {moment(entry.created_at, current())}').classes(
+            'text-caption text-grey-8'
+        )
         ui.label(entry.body).classes('whitespace-pre-line')
         if entry.has_document:
             ui.button(

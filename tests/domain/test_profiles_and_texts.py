@@ -68,6 +68,7 @@ def test_amounts_and_dates_are_shown_in_german_format():
     assert money(Decimal('1234.56')) == '1.234,56\xa0€'
     assert day(date(2026, 11, 22)) == '22.11.2026'
     assert moment(datetime(2026, 11, 22, 13, 5, tzinfo=ZoneInfo('UTC'))) == '22.11.2026, 14:05 Uhr'
+    assert moment(datetime(2026, 11, 22, 13, 5, tzinfo=ZoneInfo('UTC')), 'en') == '22.11.2026, 14:05'
 
 
 def test_the_catalogue_uses_the_accessible_names_of_the_ui_contract():
