@@ -335,6 +335,7 @@ class ResetRequest(SQLModel, table=True):
     email: str = Field(max_length=300)
     requested_at: datetime = _at(nullable=False, index=True)
     address: str = Field(default='', max_length=64)
+    language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the mail
 
 
 class KnownDevice(SQLModel, table=True):

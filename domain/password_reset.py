@@ -3,7 +3,7 @@ addresses are answered alike), the mail with a link or a temporary password, and
 
 from datetime import timedelta
 
-from domain import mail_budget, throttle, tokens
+from domain import i18n, mail_budget, throttle, tokens
 from domain.accounts import audit_entry, set_password
 from domain.errors import TokenInvalid
 from domain.identifiers import normalise_email
@@ -24,7 +24,8 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     throttle.count_request(uow, f'reset:{ctx.address}', throttle.RESET_PER_ADDRESS, ctx.now, 'email')  # found or not
     if email:
         mail_budget.spend(uow, ctx, email)
-        uow.resets.add(ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64]))
+        request = ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64], language=i18n.current())
+        uow.resets.add(request)
     uow.commit()
 
 
@@ -35,7 +36,8 @@ def send_requested_resets(uow: UnitOfWork, ctx: Context, limit: int = 50) -> int
     for request in requests:
         user = uow.users.by_email(request.email)
         if user is not None and user.state == 'active':
-            send_reset_mail(uow, ctx, user)
+            with i18n.using(request.language):  # as the visitor asked: the background has no visitor
+                send_reset_mail(uow, ctx, user)
             entry = audit_entry(ctx, user, 'password_reset_requested')
             entry.address = request.address
             uow.audit(entry)

@@ -117,3 +117,16 @@ def test_a_temporary_password_dies_when_the_password_is_changed(login_user, engi
         accounts.change_password(work, ctx, grant.user_id, PASSWORD, NEW, NEW)
     with pytest.raises(InvalidCredentials):
         login(uow, context('stadtwerke-b', now=after(NOW, timedelta(hours=3))), password=temporary)
+
+
+def test_the_reset_mail_is_in_the_language_the_request_was_made_in(login_user, engine, uow, context):
+    """The mail is made later by the background, which has no visitor: an English visitor got it in German."""
+    from domain.i18n import using
+
+    for language in ('en', 'de'):
+        with using(language), uow() as work:  # the page, in the visitor's language
+            password_reset.request_password_reset(work, context(), 'erika@example.org')
+    with uow() as work:  # the background
+        password_reset.send_requested_resets(work, context())
+    english, german = [m.subject for m in mails_to(engine, 'erika@example.org')]
+    assert 'Set a new password' in english and 'Set a new password' not in german
