@@ -123,10 +123,15 @@ def authenticate(uow: UnitOfWork, ctx: Context, plain: str) -> ApiToken | None:
 
 def changes(uow: UnitOfWork, token_id: int, cursor: int | None, limit: int) -> ChangePage:
     token = uow.api.get(token_id)
-    if token is None:
+    if token is None or token.revoked_at is not None:  # revoked since the request was authenticated
         raise NotAllowed()
+    # A cursor beyond the newest change acknowledges nothing that does not exist yet: answered back as it was, it
+    # would skip every change made meanwhile (ids below it) without delivering it.
+    last = uow.api.last_change_id(tuple(CHANGE_KINDS))
+    if cursor is not None:
+        cursor = min(cursor, last)
     if cursor is not None and cursor > token.cursor:  # everything up to the cursor was received
-        token.cursor = min(cursor, uow.api.last_change_id(tuple(CHANGE_KINDS)))
+        token.cursor = cursor
     start = token.cursor if cursor is None else max(cursor, token.cursor)
     rows = uow.api.changes_after(start, tuple(CHANGE_KINDS), limit + 1)
     uow.commit()

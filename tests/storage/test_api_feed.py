@@ -1,0 +1,54 @@
+"""The billing system's change feed (GET /api/v1/changes) below the HTTP layer: cursors and revoked tokens."""
+
+import pytest
+
+from domain import api_tokens, staff
+from domain.errors import NotAllowed
+from domain.model import AuditEntry
+from tests.storage.conftest import run
+
+
+@pytest.fixture
+def admin_id(uow, context) -> int:
+    run(uow, staff.create_staff, context(), 'cli', 'admin@stadtwerke.example', 'Ada Admin', 'admin')
+    with uow() as u:
+        return u.staff.by_email('admin@stadtwerke.example').id
+
+
+def _token(uow, ctx, admin_id: int) -> int:
+    plain = run(uow, api_tokens.create_token, ctx, admin_id, 'SAP IS-U', 'read')
+    with uow() as u:
+        token = api_tokens.authenticate(u, ctx, plain)
+    assert token is not None and token.id is not None
+    return token.id
+
+
+def _change(uow, ctx, action: str = 'paperless_on') -> None:
+    with uow() as u:
+        u.audit(AuditEntry(at=ctx.now, actor='user:1', action=action, details=''))
+        u.commit()
+
+
+def test_a_cursor_beyond_the_feed_does_not_swallow_later_changes(uow, context, admin_id):
+    """A cursor beyond the newest change was answered back as it was; sent back, it acknowledged every change made
+    meanwhile (ids below it) without ever delivering it."""
+    ctx = context()
+    token_id = _token(uow, ctx, admin_id)
+    with uow() as u:
+        page = api_tokens.changes(u, token_id, 10**6, 100)
+    assert page.items == []
+    _change(uow, ctx)  # a customer switches to paperless now
+    with uow() as u:
+        again = api_tokens.changes(u, token_id, page.cursor, 100)  # the client sends back what it got
+    with uow() as u:
+        restart = api_tokens.changes(u, token_id, None, 100)  # or goes on without a cursor
+    assert [c.kind for c in again.items] == ['paperless_on'] and [c.kind for c in restart.items] == ['paperless_on']
+
+
+def test_a_token_revoked_after_the_request_was_authenticated_reads_no_changes(uow, context, admin_id):
+    ctx = context()
+    token_id = _token(uow, ctx, admin_id)  # authenticated ...
+    _change(uow, ctx)
+    run(uow, api_tokens.revoke_token, ctx, admin_id, token_id)  # ... and revoked before the feed is read
+    with uow() as u, pytest.raises(NotAllowed):
+        api_tokens.changes(u, token_id, None, 100)
