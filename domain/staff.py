@@ -141,14 +141,12 @@ def _check_code(uow: UnitOfWork, ctx: Context, staff: StaffUser, code: str, reco
         raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
     plain = ''.join(ch for ch in code if is_digits(ch))
     step = totp.accepted_step(ctx.secret, staff.totp_secret, staff.totp_last_step, code, ctx.now.timestamp())
-    if step is not None:
-        staff.totp_last_step = step
+    if step is not None and uow.staff.claim_totp_step(staff, step):
         uow.throttles.save(key, throttle.ThrottleState())
         return
     if recovery and len(plain) == 10:
         found = uow.staff.unused_recovery_code(staff.id or 0, tokens.digest(ctx.secret, plain))
-        if found is not None:
-            found.used_at = ctx.now
+        if found is not None and uow.staff.use_recovery_code(found, ctx.now):
             _audit(uow, ctx, staff.id or 0, 'staff_recovery_code_used')
             uow.throttles.save(key, throttle.ThrottleState())
             return

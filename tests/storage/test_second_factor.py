@@ -70,3 +70,46 @@ def test_staff_reset_it_when_the_phone_is_lost(uow, context, enrolled, engine):
     run(uow, service_desk.reset_second_factor, context(), clerk, customer['id'])
     assert not run(uow, login, context(), 'vorsichtig@example.org', PASSWORD).needs_code
     assert any('ausgeschaltet' in m.subject for m in mails_to(engine, 'vorsichtig@example.org'))
+
+
+def test_one_code_sent_twice_at_the_same_moment_gives_one_session(uow, context, engine):
+    """Each 30-second code is accepted once; two logins with the same code at once (a phishing proxy replaying what
+    it relays) both read the last used step before either wrote it, and both got the full session."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from domain.staff import StaffGrant
+    from storage.unit_of_work import SqlUnitOfWork
+
+    ctx = context()
+    password = run(uow, staff.create_staff, ctx, 'cli', 'zwei@stadtwerke.example', 'Zoe Zwei', 'admin')
+    grant = run(uow, staff.password_step, ctx, 'zwei@stadtwerke.example', password)
+    totp = pyotp.TOTP(run(uow, staff.begin_enrolment, ctx, grant.staff_id).secret)
+    run(uow, staff.confirm_enrolment, ctx, grant.staff_id, totp.at(NOW))
+    later = context(now=after(NOW, timedelta(minutes=2)))
+    code = totp.at(later.now)
+    meeting = threading.Barrier(2)
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            get = self.staff.get
+
+            def met(staff_id):
+                found = get(staff_id)
+                meeting.wait(timeout=20)
+                return found
+
+            self.staff.get = met
+            return self
+
+    def step():
+        try:
+            with Meeting(engine) as work:
+                return staff.code_step(work, later, grant.staff_id, code)
+        except Exception as answer:
+            return answer
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=40) for done in [pool.submit(step), pool.submit(step)]]
+    assert sum(isinstance(result, StaffGrant) for result in results) == 1, results
