@@ -34,6 +34,7 @@ class Editable:
     # choice, year
     choices: tuple[str, ...] = ()
     group: str = ''
+    limits: tuple[int, int] = (0, 100000)  # an int's range: values outside it would break the portal
 
 
 EDITABLE = (
@@ -58,9 +59,13 @@ EDITABLE = (
     Editable(
         'registration.confirmation', 'Bestätigung der E-Mail-Adresse', 'choice', ('link', 'pin'), group='Registrierung'
     ),
-    Editable('registration.link_valid_hours', 'Gültigkeit des Links (Stunden)', 'int', group='Registrierung'),
-    Editable('registration.pin_valid_minutes', 'Gültigkeit der PIN (Minuten)', 'int', group='Registrierung'),
-    Editable('password.min_length', 'Mindestlänge des Passworts', 'int', group='Registrierung'),
+    Editable(
+        'registration.link_valid_hours', 'Gültigkeit des Links (Stunden)', 'int', group='Registrierung', limits=(1, 168)
+    ),
+    Editable(
+        'registration.pin_valid_minutes', 'Gültigkeit der PIN (Minuten)', 'int', group='Registrierung', limits=(5, 60)
+    ),
+    Editable('password.min_length', 'Mindestlänge des Passworts', 'int', group='Registrierung', limits=(8, 64)),
     Editable(
         'password.require_classes',
         'Groß-/Kleinbuchstaben, Ziffer und Sonderzeichen verlangen',
@@ -77,7 +82,7 @@ EDITABLE = (
         'int',
         group='Zählerstände',
     ),
-    Editable('installment.lower_percent', 'Senkung ohne Prüfung bis (%)', 'int', group='Abschlag'),
+    Editable('installment.lower_percent', 'Senkung ohne Prüfung bis (%)', 'int', group='Abschlag', limits=(0, 100)),
     Editable('installment.raise_percent', 'Erhöhung bis (%)', 'int', group='Abschlag'),
     Editable('installment.minimum', 'Mindestabschlag (€)', 'decimal', group='Abschlag'),
     Editable('installment.rounding', 'Rundung', 'choice', ('up', 'nearest', 'cents'), group='Abschlag'),
@@ -215,8 +220,11 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Bitte eine ganze Zahl.')
     if kind == 'year' and not 1990 <= int(value) <= today.year:
         raise bad(f'Ein Jahr zwischen 1990 und {today.year}.')
-    if kind == 'int' and not 0 <= int(value) <= 100000:
-        raise bad('Zahl zu groß.')
+    low, high = editable.limits
+    if kind == 'int' and not low <= int(value) <= high:
+        raise bad(f'Eine Zahl von {low} bis {high}.')
+    if kind in ('text', 'optional') and not value.isprintable():  # a line break in a mail's Subject, NUL, U+202E
+        raise bad('Bitte ohne Zeilenumbrüche und Steuerzeichen.')
     if kind == 'decimal' and not re.fullmatch(r'\d{1,6}([.,]\d{1,2})?', value):
         raise bad('Betrag wie 5 oder 5,50.')
     if kind == 'choice' and value not in editable.choices:

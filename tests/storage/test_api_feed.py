@@ -52,3 +52,19 @@ def test_a_token_revoked_after_the_request_was_authenticated_reads_no_changes(uo
     run(uow, api_tokens.revoke_token, ctx, admin_id, token_id)  # ... and revoked before the feed is read
     with uow() as u, pytest.raises(NotAllowed):
         api_tokens.changes(u, token_id, None, 100)
+
+
+def test_a_token_with_a_long_name_can_answer_a_request(uow, context, engine, admin_id):
+    """Token names may have 100 characters, the audit's actor 60: on PostgreSQL the answer failed."""
+    from domain import contract_requests
+    from domain.cancellation import cancel
+    from tests.factories import make_customer
+    from tests.storage.test_cancellation import declaration, stored
+
+    customer = make_customer(engine)
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    [request] = stored(engine)
+    name = 'Abrechnungssystem SAP IS-U Produktion der Stadtwerke Aue GmbH'  # 61 characters
+    run(uow, api_tokens.create_token, context(), admin_id, name, 'write')
+    run(uow, contract_requests.api_answer, context(), name, request.id, True, 'Vertrag endet zum 31.12.')
+    assert stored(engine)[0].status == 'accepted'
