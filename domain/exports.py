@@ -3,8 +3,9 @@ since a date, as `;`-separated CSV with cells a spreadsheet cannot run (domain.s
 exports them (`kundenportal export`), and staff download them in the back office, each download checked against
 the staff member's session in the export's own transaction and audited."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from domain.clock import BERLIN
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, Contract, Meter, MeterReading
 from domain.ports import Context, UnitOfWork
@@ -28,8 +29,9 @@ KINDS = ('readings', 'changes')
 
 
 def export_csv(uow: UnitOfWork, kind: str, since: date) -> tuple[str, int]:
-    """The CSV of `kind` since the start of `since` (UTC), and its number of rows."""
-    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    """The CSV of `kind` since the start of `since` in Germany (as the back office's lists count it), and its
+    number of rows."""
+    start = datetime(since.year, since.month, since.day, tzinfo=BERLIN)
     if kind == 'readings':
         rows = [_reading_row(*row) for row in uow.exports.submitted_readings(start)]
         return csv_text(READINGS, rows), len(rows)

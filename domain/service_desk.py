@@ -21,6 +21,8 @@ from domain.staff import active_staff
 
 SEARCH_LIMIT = 50
 
+VIEWED = 'staff_viewed_customer'  # audited at each look at a customer's card, and not listed on it
+
 
 @dataclass(frozen=True)
 class CustomerHit:
@@ -130,8 +132,8 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
         for meter, r in uow.desk.recent_readings(customer_id, 12)
     )
-    changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30))
-    _audit(uow, ctx, staff_id, customer_id, 'staff_viewed_customer', '')  # who looked at whose data, and when
+    changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30, VIEWED))
+    _audit(uow, ctx, staff_id, customer_id, VIEWED, '')  # who looked at whose data, and when
     uow.commit()
     return CustomerCard(
         customer_id,

@@ -122,10 +122,10 @@ class SqlDesk:
         )
         return [(number, reading) for number, reading in self.session.exec(query)]
 
-    def audit_of(self, customer_id: int, limit: int) -> list[AuditEntry]:
+    def audit_of(self, customer_id: int, limit: int, leaving_out: str = '') -> list[AuditEntry]:
         query = (
             select(AuditEntry)
-            .where(AuditEntry.customer_id == customer_id)
+            .where(AuditEntry.customer_id == customer_id, AuditEntry.action != leaving_out)
             .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
             .limit(limit)
         )

@@ -139,3 +139,30 @@ def test_the_service_desk_too_sends_only_a_few_mails_an_hour_to_one_address(uow,
         run(uow, desk.send_reset, context(), clerk, customer['id'])
     with pytest.raises(MailBudgetSpent):
         run(uow, desk.send_reset, context(), clerk, customer['id'])
+
+
+def test_looking_at_a_customer_does_not_push_their_changes_off_the_card(uow, context, engine, clerk):
+    """Each look at the card is audited under the customer, and the card lists the last 30 entries: after 30 looks
+    (a call, a few reloads, colleagues) it showed only looks."""
+    customer = make_customer(engine)
+    with uow() as u:
+        u.audit(AuditEntry(at=context().now, actor='user:1', action='paperless_on', customer_id=customer['id']))
+        u.commit()
+    for _ in range(31):
+        card = run(uow, desk.customer_card, context(), clerk, customer['id'])
+    assert [c.action for c in card.changes] == ['paperless_on']
+
+
+def test_the_staff_export_since_a_day_holds_what_the_list_since_that_day_shows(uow, context, clerk):
+    """The changes page counts "seit 04.12.2026" from midnight in Germany, the download counted from midnight UTC: a
+    change at 00:30 was listed but not exported."""
+    from datetime import datetime
+
+    from domain import exports
+    from domain.clock import BERLIN
+
+    at = datetime(2026, 12, 4, 0, 30, tzinfo=BERLIN)
+    with uow() as u:
+        u.audit(AuditEntry(at=at, actor='user:1', action='paperless_on'))
+        u.commit()
+    assert 'paperless_on' in run(uow, exports.staff_export, context(), clerk, 'changes', at.date())
