@@ -207,7 +207,10 @@ def staff_list(uow: UnitOfWork, actor: int) -> list[StaffRow]:
 
 
 def set_active(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int, active: bool) -> None:
-    """Lock or unlock a staff account; locking ends its sessions. Nobody locks themselves out."""
+    """Lock or unlock a staff account; locking ends its sessions. Nobody locks themselves out, and two admins who
+    lock each other at the same moment do not both succeed: the admins' rows are taken before the actor is checked
+    (so the second waits for the first and then finds itself locked)."""
+    uow.staff.hold_admins()
     _require_admin(uow, actor)
     staff = uow.staff.get(staff_id)
     if staff is None or staff_id == actor:

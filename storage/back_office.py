@@ -56,6 +56,16 @@ class SqlStaff:
             )
         ).first()
 
+    def hold_admins(self) -> None:
+        """A write to every admin's row that changes nothing: PostgreSQL locks the rows, SQLite takes its write lock,
+        so a second transaction doing the same waits here, before it has read anything, until the first commits."""
+        self.session.exec(
+            update(StaffUser)
+            .where(col(StaffUser.role) == 'admin')
+            .values(session_epoch=StaffUser.session_epoch)
+            .execution_options(synchronize_session=False)
+        )
+
     def claim_totp_step(self, staff: StaffUser, step: int) -> bool:
         """`UPDATE … WHERE last step < step`: of two logins with the same code at the same moment one gets it (a
         plain read of the last step let both through)."""

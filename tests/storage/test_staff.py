@@ -126,3 +126,53 @@ def test_without_a_temporary_password_the_password_is_not_changed_without_the_cu
         run(uow, staff.change_staff_password, context(), staff_id, 'Fremdes-Passwort-2026', 'Fremdes-Passwort-2026')
     with uow() as u:
         assert u.staff.get(staff_id).password_hash == before
+
+
+def test_two_admins_locking_each_other_at_the_same_moment_leave_one_admin(uow, context, engine):
+    """Each checked its own account before the other's lock was committed, and both succeeded: no admin was left,
+    and only `kundenportal staff create` on the server could help."""
+    import threading
+    import time
+
+    from storage.unit_of_work import SqlUnitOfWork
+
+    for email in ('ada@stadtwerke.example', 'bert@stadtwerke.example'):
+        run(uow, staff.create_staff, context(), 'cli', email, email.split('@')[0].title(), 'admin')
+    with uow() as u:
+        ada, bert = (u.staff.by_email(f'{name}@stadtwerke.example').id for name in ('ada', 'bert'))
+    answers: dict[str, object] = {}
+
+    def lock(actor: int, other: int, name: str) -> None:
+        try:
+            with SqlUnitOfWork(engine) as work:
+                staff.set_active(work, context(), actor, other, False)
+                answers[name] = 'locked'
+        except NotAllowed as refused:
+            answers[name] = refused
+
+    class BertMeanwhile(SqlUnitOfWork):
+        """Ada's request, with Bert's starting while Ada's has checked her account and not yet committed."""
+
+        def __enter__(self):
+            super().__enter__()
+            get = self.staff.get
+
+            def meanwhile(staff_id):
+                found = get(staff_id)
+                if 'bert' not in answers:
+                    answers['bert'] = 'running'
+                    threading.Thread(target=lock, args=(bert, ada, 'bert')).start()
+                    time.sleep(0.5)  # Bert's request has read what it could by now
+                return found
+
+            self.staff.get = meanwhile
+            return self
+
+    with BertMeanwhile(engine) as work:
+        staff.set_active(work, context(), ada, bert, False)
+    deadline = time.monotonic() + 30
+    while answers['bert'] == 'running' and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert isinstance(answers['bert'], NotAllowed)  # Bert was locked before his request could check him
+    with uow() as u:
+        assert [s.email for s in u.staff.all() if s.role == 'admin' and s.active] == ['ada@stadtwerke.example']
