@@ -144,9 +144,14 @@ def _exchange_pages(portal: Portal) -> None:
                             )
 
         async def revoke(token_id: int) -> None:
-            if await staff_session.done(
-                portal, me, api_tokens.revoke_token, me.staff_id, token_id, address=client_address()
-            ):
+            try:
+                done = await staff_session.done(
+                    portal, me, api_tokens.revoke_token, me.staff_id, token_id, address=client_address()
+                )
+            except DomainError:  # a colleague revoked it a moment earlier: the list shows how it is now
+                ui.notify(t('staff.changed_meanwhile'), type='warning')
+                done = True
+            if done:
                 await refresh()
 
         await refresh()
@@ -311,7 +316,12 @@ def _staff_pages(portal: Portal) -> None:
                                 ).props('no-caps outline')
 
         async def change(use_case, *args) -> None:
-            if await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address()):
+            try:
+                done = await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address())
+            except DomainError:  # changed by a colleague a moment earlier, or not allowed (any more)
+                ui.notify(t('staff.changed_meanwhile'), type='warning')
+                done = True
+            if done:
                 await refresh()
 
         await refresh()

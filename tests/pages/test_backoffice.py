@@ -434,3 +434,21 @@ async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
         nicegui_app.storage.user['staff_active'] -= 16 * 60
     await user.open('/verwaltung/kunden')
     await see(user, 'Sie wurden nach 15 Minuten ohne Aktivität abgemeldet.')
+
+
+async def test_revoking_a_token_a_colleague_has_just_revoked_says_so_and_shows_the_list(user, db):
+    from domain.model import ApiToken
+
+    await admin_login(user, db)
+    await user.open('/verwaltung/api')
+    field(user, 'Bezeichnung').type('SAP IS-U')
+    button(user, 'Zugang anlegen').click()
+    await see(user, 'Kopieren Sie das Token jetzt')
+    with Session(db) as session:  # a colleague, a moment earlier
+        token = session.exec(select(ApiToken)).one()
+        token.revoked_at = clock.now()
+        session.add(token)
+        session.commit()
+    button(user, 'Widerrufen').click()
+    await see(user, 'Die Liste zeigt den aktuellen Stand.')
+    await see(user, 'widerrufen')
