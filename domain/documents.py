@@ -36,8 +36,15 @@ rl_config.useA85 = 0
 _LOGO_BOX = (45 * mm, 18 * mm)
 
 
-@cache
 def _logo(path: str, background: str) -> str:
+    """The logo laid onto the band's colour (`_flat_logo`), made again when the file changed: an uploaded logo keeps
+    its name (logo.png) when it is replaced."""
+    found = Path(path).stat()
+    return _flat_logo(path, background, found.st_mtime_ns, found.st_size)
+
+
+@cache
+def _flat_logo(path: str, background: str, modified: int, size: int) -> str:
     """The logo laid onto the band's colour as an RGB PNG file (made once per process): lossless, about a tenth of
     the JPEG it was for a drawn logo with flat colours (1.4 against 11 KB), and no transparency for ReportLab to mask
     in every document. Larger images are scaled down to 300 dpi in the box."""

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -111,7 +112,11 @@ def _is_month_day(value: str) -> bool:
 
 def current_values(profile: UtilityProfile) -> dict[str, str]:
     data = profile.model_dump(mode='json')
-    return {e.path: _text(_get(data, e.path)) for e in EDITABLE}
+    values = {e.path: _text(_get(data, e.path)) for e in EDITABLE}
+    logo = Path(values['bill.logo'])
+    if logo.is_absolute() and LOGO.fullmatch(logo.name):  # an uploaded logo, found in the documents folder by its name
+        values['bill.logo'] = logo.name
+    return values
 
 
 def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityProfile:

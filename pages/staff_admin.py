@@ -278,8 +278,7 @@ def _settings_page(portal: Portal) -> None:
                 return
             if saved is None:
                 return
-            profile, version = saved
-            portal.profile, portal.profile_version = profile, version
+            portal.apply_stored_settings()  # as every instance does: an uploaded logo found in the documents folder
             ui.notify(t('staff.settings_saved'), type='positive')
 
         ui.button(t('staff.settings_save'), on_click=save).props('no-caps')

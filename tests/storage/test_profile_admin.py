@@ -1,5 +1,7 @@
 """Settings edited by an admin: checked, kept as overrides of the profile file, audited, versioned."""
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session, select
 
@@ -150,3 +152,64 @@ def test_settings_that_would_break_the_portal_are_refused(uow, context, admin, p
             {**profile_admin.current_values(base), path: value},
         )
     assert error.value.field == path and reason in error.value.params['reason']
+
+
+def _png(colour: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new('RGB', (40, 20), colour).save(out, 'PNG')
+    return out.getvalue()
+
+
+def test_an_uploaded_logo_reaches_the_pdfs_and_the_settings_can_still_be_saved_after_it(
+    uow, context, admin, engine, tmp_path
+):
+    """Once the saved settings were laid over the profile (every instance does within seconds, and at its start),
+    the page showed the logo's absolute path and refused every later save at the logo field; and the instance that
+    saved kept the bare name, so its PDFs could not find the logo."""
+    from service.runner import Portal
+    from storage.documents import FolderFiles
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import CHEAP_HASHER
+
+    base = context().profile
+    files = FolderFiles(tmp_path)
+    files.store('logo.png', _png('red'))
+    portal = Portal(
+        profile=base,
+        secret='test-secret',
+        base_url='http://portal.test',
+        hasher=CHEAP_HASHER,
+        unit_of_work=lambda: SqlUnitOfWork(engine),
+        mail_queued=lambda: None,
+        files=files,
+        base_profile=base,
+    )
+    run(
+        uow,
+        profile_admin.save_profile,
+        context(),
+        admin[0],
+        base,
+        {**profile_admin.current_values(base), 'bill.logo': 'logo.png'},
+    )
+    portal.apply_stored_settings()  # what the settings page does after saving, as every instance does
+    assert Path(portal.profile.bill.logo).is_file()
+    page = profile_admin.current_values(portal.profile)  # the settings page as it opens now
+    assert page['bill.logo'] == 'logo.png'
+    profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, {**page, 'primary_color': '#123456'})
+    assert profile.primary_color == '#123456'
+
+
+def test_a_logo_replaced_under_the_same_name_reaches_the_bills(tmp_path):
+    """The upload is always stored as logo.png: the letterhead's image was cached by that path for good."""
+    from domain import documents
+
+    path = tmp_path / 'logo.png'
+    path.write_bytes(_png('red'))
+    first = Path(documents._logo(str(path), '#00588f')).read_bytes()
+    path.write_bytes(_png('blue'))
+    assert Path(documents._logo(str(path), '#00588f')).read_bytes() != first
