@@ -162,14 +162,24 @@ def _names_agree(profile: UtilityProfile) -> None:
 
 
 def save_profile(
-    uow: UnitOfWork, ctx: Context, staff_id: int, base: UtilityProfile, values: dict[str, str]
+    uow: UnitOfWork,
+    ctx: Context,
+    staff_id: int,
+    base: UtilityProfile,
+    values: dict[str, str],
+    seen: dict[str, str] | None = None,
 ) -> tuple[UtilityProfile, int]:
     """Store the admin's values as overrides (only what differs from the file), audit each change, and raise
-    the version that tells every instance to reload. Returns the new profile and version."""
+    the version that tells every instance to reload. Returns the new profile and version. `seen`: what the page
+    showed; a setting left as it was there keeps what is stored now, so that two admins saving one after the other
+    from pages opened at the same time keep both changes."""
     admin = active_staff(uow, staff_id)
     if admin.role != 'admin':
         raise NotAllowed()
     values = {k: v.strip() for k, v in values.items()}
+    if seen is not None:
+        stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))
+        values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
     profile = check(base, values, ctx.today)
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     file_values = current_values(base)

@@ -271,6 +271,7 @@ def _settings_page(portal: Portal) -> None:
                     me.staff_id,
                     portal.base_profile or portal.profile,
                     collected(),
+                    values,  # what the page showed: a setting left as it was keeps what a colleague saved meanwhile
                     address=client_address(),
                 )
             except DomainError as error:

@@ -213,3 +213,19 @@ def test_a_logo_replaced_under_the_same_name_reaches_the_bills(tmp_path):
     first = Path(documents._logo(str(path), '#00588f')).read_bytes()
     path.write_bytes(_png('blue'))
     assert Path(documents._logo(str(path), '#00588f')).read_bytes() != first
+
+
+def test_two_admins_saving_from_pages_opened_at_the_same_time_keep_both_changes(uow, context, admin):
+    """Both pages show the same values; A changes the colour, then B the name (and its forms): B's save put A's colour
+    back, as the page sends every field."""
+    run(uow, staff.create_staff, context(), 'cli', 'bert@stadtwerke.example', 'Bert Admin', 'admin')
+    with uow() as u:
+        bert = u.staff.by_email('bert@stadtwerke.example').id
+    base = context().profile
+    opened = profile_admin.current_values(base)
+    run(uow, profile_admin.save_profile, context(), admin[0], base, {**opened, 'primary_color': '#123456'}, opened)
+    renamed = {**opened, 'short_name': 'SW Neu'}
+    run(uow, profile_admin.save_profile, context(), bert, base, renamed, opened)
+    with uow() as u:
+        _, overrides = profile_admin.stored(u)
+    assert overrides.get('primary_color') == '#123456' and overrides.get('short_name') == 'SW Neu'
