@@ -70,10 +70,9 @@ def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> N
     if state.is_locked(ctx.now):
         raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))
     step = totp.accepted_step(ctx.secret, user.totp_secret, user.totp_last_step, code, ctx.now.timestamp())
-    if step is None:
+    if step is None or not uow.users.claim_totp_step(user, step):  # claimed: the same code twice at once
         state.record_failure(throttle.PIN_PER_USER, ctx.now)
         uow.throttles.save(key, state)
         uow.commit()
         raise SecondFactorInvalid('code')
-    user.totp_last_step = step
     uow.throttles.save(key, throttle.ThrottleState())

@@ -5,7 +5,7 @@ background, and the browsers a login is known from."""
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import BindParameter, bindparam, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,6 +78,19 @@ class SqlUsers:
 
     def by_email(self, email: str) -> PortalUser | None:
         return self.session.exec(select(PortalUser).where(PortalUser.email == email)).first()
+
+    def claim_totp_step(self, user: PortalUser, step: int) -> bool:
+        """As the staff's (storage.back_office): of two logins with the same code at once, one gets it."""
+        last = col(PortalUser.totp_last_step)
+        used = self.session.exec(
+            update(PortalUser)
+            .where(col(PortalUser.id) == user.id, or_(last.is_(None), last < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if used:
+            set_committed_value(user, 'totp_last_step', step)
+        return used == 1
 
     def add(self, user: PortalUser) -> PortalUser:
         self.session.add(user)

@@ -113,3 +113,40 @@ def test_one_code_sent_twice_at_the_same_moment_gives_one_session(uow, context, 
     with ThreadPoolExecutor(2) as pool:
         results = [done.result(timeout=40) for done in [pool.submit(step), pool.submit(step)]]
     assert sum(isinstance(result, StaffGrant) for result in results) == 1, results
+
+
+def test_a_customers_code_sent_twice_at_the_same_moment_gives_one_session(uow, context, enrolled, engine):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.unit_of_work import SqlUnitOfWork
+
+    _, user, authenticator = enrolled
+    later = context(now=after(NOW, timedelta(minutes=1)))
+    run(uow, login, later, 'vorsichtig@example.org', PASSWORD)
+    code = authenticator.at(later.now)
+    meeting = threading.Barrier(2)
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            get = self.users.get
+
+            def met(user_id):
+                found = get(user_id)
+                meeting.wait(timeout=20)
+                return found
+
+            self.users.get = met
+            return self
+
+    def step():
+        try:
+            with Meeting(engine) as work:
+                return login_code(work, later, user['id'], code)
+        except Exception as answer:
+            return answer
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [done.result(timeout=40) for done in [pool.submit(step), pool.submit(step)]]
+    assert sum(isinstance(result, SecondFactorInvalid) for result in results) == 1, results
