@@ -171,8 +171,8 @@ def save_profile(
 ) -> tuple[UtilityProfile, int]:
     """Store the admin's values as overrides (only what differs from the file), audit each change, and raise
     the version that tells every instance to reload. Returns the new profile and version. `seen`: what the page
-    showed; a setting left as it was there keeps what is stored now, so that two admins saving one after the other
-    from pages opened at the same time keep both changes."""
+    showed; a setting left as it was there keeps what is stored now, so that two admins who opened the page at the
+    same time and save one after the other keep both changes."""
     admin = active_staff(uow, staff_id)
     if admin.role != 'admin':
         raise NotAllowed()
