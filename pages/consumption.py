@@ -31,7 +31,7 @@ def create(portal: Portal) -> None:
         async def download() -> None:  # read again, with the session checked in the same transaction
             now = await session.act(portal, me, consumption_history, me.user_id, me.customer_id)
             if now is not None:
-                ui.download.content(consumption_csv(now).encode(), 'verbrauch.csv', 'text/csv')
+                ui.download.content(consumption_csv(now).encode('utf-8-sig'), 'verbrauch.csv', 'text/csv')  # BOM: Excel
 
         ui.button(t('consumption.download'), icon='download', on_click=download).props('outline no-caps')
 

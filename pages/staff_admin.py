@@ -8,7 +8,7 @@ from nicegui import run, ui
 
 from domain import api_tokens, profile_admin, staff
 from domain.bills import deliver_bill_copies
-from domain.errors import DomainError
+from domain.errors import ConcurrentChange, DomainError, NotAllowed
 from domain.stored import IMPORT_FOLDER_PREFIX, image_suffix, logo_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
@@ -148,8 +148,8 @@ def _exchange_pages(portal: Portal) -> None:
                 done = await staff_session.done(
                     portal, me, api_tokens.revoke_token, me.staff_id, token_id, address=client_address()
                 )
-            except DomainError:  # a colleague revoked it a moment earlier: the list shows how it is now
-                ui.notify(t('staff.changed_meanwhile'), type='warning')
+            except DomainError as error:  # a colleague revoked it a moment earlier: the list shows how it is now
+                ui.notify(_refused(error), type='warning')
                 done = True
             if done:
                 await refresh()
@@ -194,6 +194,13 @@ def _exchange_pages(portal: Portal) -> None:
                 await refresh()
 
             ui.button(t('staff.api_create_submit'), on_click=create_token).props('no-caps')
+
+
+def _refused(error: DomainError) -> str:
+    """A list's action refused: changed meanwhile or not allowed (any more), or what went wrong with its reference."""
+    if isinstance(error, (NotAllowed, ConcurrentChange)):
+        return t('staff.changed_meanwhile')
+    return t(error.key, **error.params)
 
 
 def _settings_page(portal: Portal) -> None:
@@ -279,7 +286,9 @@ def _settings_page(portal: Portal) -> None:
                 return
             if saved is None:
                 return
-            portal.apply_stored_settings()  # as every instance does: an uploaded logo found in the documents folder
+            # as every instance does (an uploaded logo is found in the documents folder); the page now shows this
+            await run.io_bound(portal.apply_stored_settings)
+            values.update(profile_admin.current_values(portal.profile))
             ui.notify(t('staff.settings_saved'), type='positive')
 
         ui.button(t('staff.settings_save'), on_click=save).props('no-caps')
@@ -318,8 +327,8 @@ def _staff_pages(portal: Portal) -> None:
         async def change(use_case, *args) -> None:
             try:
                 done = await staff_session.done(portal, me, use_case, me.staff_id, *args, address=client_address())
-            except DomainError:  # changed by a colleague a moment earlier, or not allowed (any more)
-                ui.notify(t('staff.changed_meanwhile'), type='warning')
+            except DomainError as error:  # changed by a colleague a moment earlier, or not allowed (any more)
+                ui.notify(_refused(error), type='warning')
                 done = True
             if done:
                 await refresh()

@@ -65,6 +65,9 @@ class SqlStaff:
             .values(session_epoch=StaffUser.session_epoch)
             .execution_options(synchronize_session=False)
         )
+        for row in list(self.session.identity_map.values()):  # read again after the wait: a colleague's lock
+            if isinstance(row, StaffUser):
+                self.session.expire(row)
 
     def claim_totp_step(self, staff: StaffUser, step: int) -> bool:
         """`UPDATE … WHERE last step < step`: of two logins with the same code at the same moment one gets it (a

@@ -1,5 +1,6 @@
 """Verwaltung with the user fixture: the staff login with two factors, the service desk, the staff list."""
 
+import asyncio
 from datetime import timedelta
 
 import pyotp
@@ -452,3 +453,26 @@ async def test_revoking_a_token_a_colleague_has_just_revoked_says_so_and_shows_t
     button(user, 'Widerrufen').click()
     await see(user, 'Die Liste zeigt den aktuellen Stand.')
     await see(user, 'widerrufen')
+
+
+async def test_a_setting_saved_and_put_back_on_the_same_page_is_put_back(user, db):
+    """The page told the save what it showed when it opened, also after a save: a value saved and then put back was
+    taken for 'left as it was', and the saved one stayed while the page said 'Gespeichert'."""
+    from domain import profile_admin
+    from storage.unit_of_work import SqlUnitOfWork
+
+    await admin_login(user, db)
+    await user.open('/verwaltung/einstellungen')
+    await see(user, 'Einstellungen speichern')
+    field(user, 'Kurzname').clear().type('SW Neu')
+    button(user, 'Einstellungen speichern').click()
+    await see(user, 'Gespeichert. Die Änderungen gelten ab sofort.')
+    field(user, 'Kurzname').clear().type('SW Aue')
+    button(user, 'Einstellungen speichern').click()
+    for _ in range(50):  # the first save's notice is still shown: wait for the second save's new version
+        with SqlUnitOfWork(db) as uow:
+            version, overrides = profile_admin.stored(uow)
+        if version == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert version == 2 and 'short_name' not in overrides  # the profile file's own again

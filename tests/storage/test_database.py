@@ -213,13 +213,14 @@ def test_two_current_bank_accounts_left_by_the_race_before_0016_keep_the_newest(
         for iban in ('DE89370400440532013000', 'DE02120300000000202051'):
             connection.execute(
                 text(
-                    'INSERT INTO bankaccount (customer_id, holder, iban, mandate_reference, created_at) '
-                    "VALUES (:customer, 'Erika', :iban, '', :at)"
+                    'INSERT INTO bankaccount (customer_id, holder, iban, mandate_reference, created_at, '
+                    "mandate_granted_at) VALUES (:customer, 'Erika', :iban, :iban, :at, :at)"
                 ),
                 {'customer': customer['id'], 'iban': iban, 'at': clock.now()},
             )
     migrate(engine)
     with engine.connect() as connection:
         current = connection.execute(text('SELECT iban FROM bankaccount WHERE superseded_at IS NULL')).all()
+        active = connection.execute(text('SELECT iban FROM bankaccount WHERE mandate_revoked_at IS NULL')).all()
     engine.dispose()
-    assert current == [('DE02120300000000202051',)]
+    assert current == active == [('DE02120300000000202051',)]  # superseded as the portal does: mandate revoked

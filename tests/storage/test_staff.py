@@ -139,12 +139,16 @@ def test_two_admins_locking_each_other_at_the_same_moment_leave_one_admin(uow, c
     for email in ('ada@stadtwerke.example', 'bert@stadtwerke.example'):
         run(uow, staff.create_staff, context(), 'cli', email, email.split('@')[0].title(), 'admin')
     with uow() as u:
-        ada, bert = (u.staff.by_email(f'{name}@stadtwerke.example').id for name in ('ada', 'bert'))
+        ada, bert = (u.staff.by_email(f'{name}@stadtwerke.example') for name in ('ada', 'bert'))
+        epochs = {ada.id: ada.session_epoch, bert.id: bert.session_epoch}
+        ada, bert = ada.id, bert.id
     answers: dict[str, object] = {}
 
     def lock(actor: int, other: int, name: str) -> None:
         try:
             with SqlUnitOfWork(engine) as work:
+                me = staff.staff_session(work, actor, epochs[actor])  # as the runner checks it, its row kept
+                assert me is not None
                 staff.set_active(work, context(), actor, other, False)
                 answers[name] = 'locked'
         except NotAllowed as refused:
@@ -159,7 +163,7 @@ def test_two_admins_locking_each_other_at_the_same_moment_leave_one_admin(uow, c
 
             def meanwhile(staff_id):
                 found = get(staff_id)
-                if 'bert' not in answers:
+                if 'bert' not in answers and staff_id == bert:  # Ada's request, after its check of Ada
                     answers['bert'] = 'running'
                     threading.Thread(target=lock, args=(bert, ada, 'bert')).start()
                     time.sleep(0.5)  # Bert's request has read what it could by now
@@ -169,6 +173,8 @@ def test_two_admins_locking_each_other_at_the_same_moment_leave_one_admin(uow, c
             return self
 
     with BertMeanwhile(engine) as work:
+        me = staff.staff_session(work, ada, epochs[ada])
+        assert me is not None
         staff.set_active(work, context(), ada, bert, False)
     deadline = time.monotonic() + 30
     while answers['bert'] == 'running' and time.monotonic() < deadline:

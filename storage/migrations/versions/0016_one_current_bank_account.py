@@ -22,8 +22,10 @@ CURRENT = sa.text('superseded_at IS NULL')
 
 
 def upgrade() -> None:
-    op.execute(
-        'UPDATE bankaccount SET superseded_at = created_at WHERE superseded_at IS NULL AND EXISTS ('
+    op.execute(  # superseded as the portal supersedes: its mandate revoked with it
+        'UPDATE bankaccount SET superseded_at = created_at, mandate_revoked_at = CASE WHEN mandate_granted_at IS '
+        'NOT NULL AND mandate_revoked_at IS NULL THEN created_at ELSE mandate_revoked_at END '
+        'WHERE superseded_at IS NULL AND EXISTS ('
         'SELECT 1 FROM bankaccount AS newer WHERE newer.customer_id = bankaccount.customer_id '
         'AND newer.superseded_at IS NULL AND newer.id > bankaccount.id)'
     )
