@@ -192,7 +192,7 @@ def test_a_common_password_is_not_reported_as_something_missing():
     with using('de'), pytest.raises(PasswordTooWeak) as raised:
         check_password(rule, 'Passwort123!', 'Passwort123!')
     text = t(raised.value.key, 'de', **raised.value.params)
-    assert text == 'Das Passwort erfüllt die Anforderungen nicht. Erforderlich: kein häufig verwendetes Passwort.'
+    assert text == 'Das Passwort erfüllt diese Anforderungen nicht: kein häufig verwendetes Passwort.'
 
 
 def test_an_english_mail_declares_english_in_its_html_part():
