@@ -1,8 +1,5 @@
 """Verwaltung with the user fixture: the staff login with two factors, the service desk, the staff list."""
 
-import asyncio
-from datetime import timedelta
-
 import pyotp
 from nicegui import ui
 from sqlmodel import Session, select
@@ -17,7 +14,6 @@ from tests.factories import (
     make_customer,
     make_login,
     make_staff,
-    portal_today,
     set_meter,
     year_end,
 )
@@ -325,27 +321,6 @@ async def test_an_import_is_previewed_with_its_errors_before_anything_is_written
     assert entry.actor.startswith('staff:')
 
 
-async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
-    from domain.model import ApiToken
-
-    await admin_login(user, db)
-    await user.open('/verwaltung/api')
-    field(user, 'Bezeichnung').type('SAP IS-U')
-    button(user, 'Zugang anlegen').click()
-    await see(user, 'Kopieren Sie das Token jetzt')
-    plain = next(e.text for e in user.find(ui.label).elements if e.text.startswith('kp_'))
-    assert (
-        await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})
-    ).status_code == 200
-    with Session(db) as session:
-        assert session.exec(select(ApiToken)).one().digest != plain
-    button(user, 'Widerrufen').click()
-    await see(user, 'widerrufen')
-    assert (
-        await user.http_client.get('/api/v1/changes', headers={'Authorization': f'Bearer {plain}'})
-    ).status_code == 401
-
-
 async def test_a_change_sent_after_the_staff_login_ended_elsewhere_changes_nothing(user, db):
     """The admin's password was changed in another browser meanwhile (which ends the other sessions): creating an
     API token stores nothing and leads back to the staff login."""
@@ -363,30 +338,6 @@ async def test_a_change_sent_after_the_staff_login_ended_elsewhere_changes_nothi
     await see(user, 'Anmeldung für Mitarbeitende')
     with Session(db) as session:
         assert session.exec(select(ApiToken)).all() == []
-
-
-async def test_settings_take_effect_at_once_and_bad_values_are_shown_at_the_field(user, db):
-    from tests.factories import PASSWORD
-    from tests.pages.conftest import log_in
-
-    customer = make_customer(db, last_name='Ableser')
-    make_login(db, [customer['id']], email='ableser@example.org')
-    await admin_login(user, db)
-    await user.open('/verwaltung/einstellungen')
-    await see(user, 'Einstellungen speichern')
-    field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').type('13-40')
-    assert (
-        await submit_for_error(user, 'Einstellungen speichern', 'Ablesezeitraum von (MM-TT, leer: ganzjährig)')
-        == 'Datum als MM-TT, z. B. 12-02 (ein Tag, den es gibt; 02-29 gilt in anderen Jahren als 02-28).'
-    )
-    opens = portal_today() + timedelta(days=30)  # a period that is closed today
-    field(user, 'Ablesezeitraum von (MM-TT, leer: ganzjährig)').clear().type(f'{opens:%m-%d}')
-    field(user, 'Ablesezeitraum bis (MM-TT)').clear().type(f'{opens + timedelta(days=1):%m-%d}')
-    button(user, 'Einstellungen speichern').click()
-    await see(user, 'Gespeichert. Die Änderungen gelten ab sofort.')
-    await log_in(user, 'ableser@example.org', PASSWORD)
-    await user.open('/zaehlerstand')
-    await see(user, f'Der nächste beginnt am {opens:%d.%m.%Y}')
 
 
 async def test_a_document_reaches_only_its_customer(user, db):
@@ -435,44 +386,3 @@ async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
         nicegui_app.storage.user['staff_active'] -= 16 * 60
     await user.open('/verwaltung/kunden')
     await see(user, 'Sie wurden nach 15 Minuten ohne Aktivität abgemeldet.')
-
-
-async def test_revoking_a_token_a_colleague_has_just_revoked_says_so_and_shows_the_list(user, db):
-    from domain.model import ApiToken
-
-    await admin_login(user, db)
-    await user.open('/verwaltung/api')
-    field(user, 'Bezeichnung').type('SAP IS-U')
-    button(user, 'Zugang anlegen').click()
-    await see(user, 'Kopieren Sie das Token jetzt')
-    with Session(db) as session:  # a colleague, a moment earlier
-        token = session.exec(select(ApiToken)).one()
-        token.revoked_at = clock.now()
-        session.add(token)
-        session.commit()
-    button(user, 'Widerrufen').click()
-    await see(user, 'Die Liste zeigt den aktuellen Stand.')
-    await see(user, 'widerrufen')
-
-
-async def test_a_setting_saved_and_put_back_on_the_same_page_is_put_back(user, db):
-    """The page told the save what it showed when it opened, also after a save: a value saved and then put back was
-    taken for 'left as it was', and the saved one stayed while the page said 'Gespeichert'."""
-    from domain import profile_admin
-    from storage.unit_of_work import SqlUnitOfWork
-
-    await admin_login(user, db)
-    await user.open('/verwaltung/einstellungen')
-    await see(user, 'Einstellungen speichern')
-    field(user, 'Kurzname').clear().type('SW Neu')
-    button(user, 'Einstellungen speichern').click()
-    await see(user, 'Gespeichert. Die Änderungen gelten ab sofort.')
-    field(user, 'Kurzname').clear().type('SW Aue')
-    button(user, 'Einstellungen speichern').click()
-    for _ in range(50):  # the first save's notice is still shown: wait for the second save's new version
-        with SqlUnitOfWork(db) as uow:
-            version, overrides = profile_admin.stored(uow)
-        if version == 2:
-            break
-        await asyncio.sleep(0.1)
-    assert version == 2 and 'short_name' not in overrides  # the profile file's own again
