@@ -4,7 +4,6 @@ search and review items, the billing system's API tokens and its feed of changes
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -25,7 +24,7 @@ from domain.model import (
     StaffUser,
     UserCustomer,
 )
-from storage.contract_requests import claimed
+from storage.claims import claimed, set_once
 
 
 class SqlStaff:
@@ -73,26 +72,10 @@ class SqlStaff:
         """`UPDATE … WHERE last step < step`: of two logins with the same code at the same moment one gets it (a
         plain read of the last step let both through)."""
         last = col(StaffUser.totp_last_step)
-        used = self.session.exec(
-            update(StaffUser)
-            .where(col(StaffUser.id) == staff.id, or_(last.is_(None), last < step))
-            .values(totp_last_step=step)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if used:
-            set_committed_value(staff, 'totp_last_step', step)
-        return used == 1
+        return set_once(self.session, staff, 'totp_last_step', step, or_(last.is_(None), last < step))
 
     def use_recovery_code(self, code: RecoveryCode, at: datetime) -> bool:
-        used = self.session.exec(
-            update(RecoveryCode)
-            .where(col(RecoveryCode.id) == code.id, col(RecoveryCode.used_at).is_(None))
-            .values(used_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if used:
-            set_committed_value(code, 'used_at', at)
-        return used == 1
+        return set_once(self.session, code, 'used_at', at, col(RecoveryCode.used_at).is_(None))
 
 
 class SqlDesk:

@@ -1,17 +1,9 @@
 """The contract requests customers declared (cancellation, move, tariff change), for staff and the API."""
 
-from sqlalchemy import update
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from domain.model import ContractRequest
-
-
-def claimed(session: Session, table: type[SQLModel], row_id: int, status: str) -> bool:
-    """`UPDATE … SET status WHERE id AND status = 'open'`: on PostgreSQL a second transaction waits for the first's
-    row lock and then finds the row settled, on SQLite it waits for the write lock; either way one of two answers
-    given at the same moment settles the row (a plain read of the status let both through)."""
-    statement = update(table).where(table.id == row_id, table.status == 'open').values(status=status)  # type: ignore[attr-defined]
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+from storage.claims import claimed
 
 
 class SqlContractRequests:

@@ -20,6 +20,7 @@ from domain.model import (
     UserCustomer,
 )
 from domain.throttle import ThrottleState
+from storage.claims import set_once
 
 # Built once with parameters, as in storage.repositories.
 CUSTOMER: BindParameter = bindparam('customer')
@@ -82,15 +83,7 @@ class SqlUsers:
     def claim_totp_step(self, user: PortalUser, step: int) -> bool:
         """As the staff's (storage.back_office): of two logins with the same code at once, one gets it."""
         last = col(PortalUser.totp_last_step)
-        used = self.session.exec(
-            update(PortalUser)
-            .where(col(PortalUser.id) == user.id, or_(last.is_(None), last < step))
-            .values(totp_last_step=step)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if used:
-            set_committed_value(user, 'totp_last_step', step)
-        return used == 1
+        return set_once(self.session, user, 'totp_last_step', step, or_(last.is_(None), last < step))
 
     def add(self, user: PortalUser) -> PortalUser:
         self.session.add(user)

@@ -10,7 +10,6 @@ from typing import TypeVar
 
 from sqlalchemy import BindParameter, bindparam, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -33,6 +32,7 @@ from domain.model import (
     id_of,
 )
 from domain.ports import BillingInputs
+from storage.claims import set_once
 
 # The statements of what customers do most (open their pages, submit a reading), built once with parameters: building
 # a select costs more than SQLite running it (bench/load.py). The others are built where they are used.
@@ -187,15 +187,7 @@ class SqlMeters:
         self.session.flush()
 
     def use_code(self, code: ReadingCode, at: datetime) -> bool:
-        used = self.session.exec(
-            update(ReadingCode)
-            .where(col(ReadingCode.id) == code.id, col(ReadingCode.used_at).is_(None))
-            .values(used_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if used:
-            set_committed_value(code, 'used_at', at)
-        return used == 1
+        return set_once(self.session, code, 'used_at', at, col(ReadingCode.used_at).is_(None))
 
     def by_code(self, digest: str) -> tuple[Contract, Meter, ReadingCode] | None:
         query = (
