@@ -17,6 +17,7 @@ from domain.documents import (
     SOURCES,
     Page,
     band,
+    colour,
     day_text,
     euros,
     german,
@@ -123,7 +124,7 @@ def _amount_box(page: Page, bill: BillDocument) -> None:
     else:
         label, detail = 'Ausgeglichen', 'Ihre Abschläge decken die Kosten genau.'
     page.y -= 4 * mm
-    pdf.setFillColor(colors.HexColor('#eef4f8'))
+    pdf.setFillColor(colour('#eef4f8'))
     pdf.setStrokeColor(page.colour)
     pdf.roundRect(page.left, page.y - 16 * mm, page.right - page.left, 18 * mm, 2 * mm, stroke=1, fill=1)
     pdf.setFillColor(colors.black)

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from PIL import Image
@@ -67,6 +67,19 @@ def _flat_logo(path: str, background: str, modified: int, size: int) -> str:
     return str(target)
 
 
+@lru_cache(maxsize=4096)
+def wrapped(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """`simpleSplit`'s lines, kept: a bill's legal texts, notes and disclosures are the same for every bill of a
+    profile, and measuring their words again was a twelfth of a bill's rendering."""
+    return tuple(simpleSplit(text, font, size, width))
+
+
+@cache
+def colour(value: str) -> colors.Color:
+    """A '#rrggbb' colour, parsed once."""
+    return colors.HexColor(value)
+
+
 def write(pdf: Canvas, x: float, y: float, text: str) -> None:
     """`Canvas.drawString` without measuring the string: the same text operators, but drawString first measures
     every string it draws (for right-to-left text, which these documents never have), a twentieth of a bill's
@@ -80,7 +93,7 @@ def band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
     """The coloured letterhead band: the utility's name, address and, where the profile names one, its logo."""
     regular, bold = fonts()
     width, height = A4
-    pdf.setFillColor(colors.HexColor(profile.primary_color))
+    pdf.setFillColor(colour(profile.primary_color))
     pdf.rect(0, height - band, width, band, stroke=0, fill=1)
     if profile.bill.logo:
         pdf.drawImage(
@@ -135,7 +148,7 @@ def sepa_mandate_pdf(profile: UtilityProfile, form: MandateForm) -> bytes:
     y -= 6 * mm
     text = t('customer_data.mandate_text', 'de', **profile.names)
     pdf.setFont(regular, 10)
-    for line in simpleSplit(text, regular, 10, right - left):
+    for line in wrapped(text, regular, 10, right - left):
         write(pdf, left, y, line)
         y -= 5 * mm
     y -= 6 * mm
@@ -175,13 +188,13 @@ def _rows(
 ) -> float:
     for label, value in rows:
         pdf.setFont(regular, 8)
-        pdf.setFillColor(colors.HexColor('#555555'))
+        pdf.setFillColor(colour('#555555'))
         write(pdf, left, y, label)
         pdf.setFillColor(colors.black)
         pdf.setFont(bold, 11)
         write(pdf, left, y - 5 * mm, value)
         if blank_lines:
-            pdf.setStrokeColor(colors.HexColor('#999999'))
+            pdf.setStrokeColor(colour('#999999'))
             pdf.line(left, y - 6.5 * mm, left + 170 * mm, y - 6.5 * mm)
             pdf.setStrokeColor(colors.black)
         y -= 12 * mm
@@ -220,7 +233,7 @@ class Page:
         self.regular, self.bold = fonts()
         self.left, self.right = 20 * mm, A4[0] - 20 * mm
         self.y = A4[1] - 20 * mm
-        self.colour = colors.HexColor(profile.primary_color)
+        self.colour = colour(profile.primary_color)
         self.outline: list[str] = []
         pdf.setViewerPreference('DisplayDocTitle', 'true')  # viewers and screen readers announce the title
 
@@ -233,7 +246,7 @@ class Page:
     def footer(self) -> None:
         p = self.profile
         self.pdf.setFont(self.regular, 7)
-        self.pdf.setFillColor(colors.HexColor('#555555'))
+        self.pdf.setFillColor(colour('#555555'))
         write(self.pdf, self.left, 14 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
         write(self.pdf, self.left, 10.5 * mm, f'Telefon {p.phone} · {p.email} · Gläubiger-ID {p.creditor_id}')
         legal = p.seller_line
@@ -258,7 +271,7 @@ class Page:
         self.y -= 5 * mm
 
     def text(self, text: str, size: float = 9, font: str = '') -> None:
-        for line in simpleSplit(text, font or self.regular, size, self.right - self.left):
+        for line in wrapped(text, font or self.regular, size, self.right - self.left):
             self.need(5 * mm)
             self.pdf.setFont(font or self.regular, size)
             write(self.pdf, self.left, self.y, line)
@@ -281,7 +294,7 @@ class Page:
                     self.pdf.drawRightString(x + width * mm, self.y, cell)
                 x += width * mm
             if is_head or (bold_last and index == len(rows) - 2):
-                self.pdf.setStrokeColor(colors.HexColor('#bbbbbb'))
+                self.pdf.setStrokeColor(colour('#bbbbbb'))
                 self.pdf.line(self.left, self.y - 1.5 * mm, self.left + sum(widths) * mm, self.y - 1.5 * mm)
                 self.pdf.setStrokeColor(colors.black)
             self.y -= 4.6 * mm
@@ -295,7 +308,7 @@ class Page:
         top = max((value for _, value in bars), default=Decimal(1)) or Decimal(1)
         for index, (label, value) in enumerate(bars):
             width = float(value / top) * 95 * mm
-            self.pdf.setFillColor(self.colour if index == 0 else colors.HexColor('#9fb9cc'))
+            self.pdf.setFillColor(self.colour if index == 0 else colour('#9fb9cc'))
             self.pdf.rect(self.left + 45 * mm, self.y - 1 * mm, max(width, 0.5), 4.5 * mm, stroke=0, fill=1)
             self.pdf.setFillColor(colors.black)
             write(self.pdf, self.left, self.y, label)
