@@ -30,7 +30,7 @@ from domain.model import Bill, Contract
 from domain.ports import BillingInputs, Context
 from domain.profile import UtilityProfile
 from storage.database import make_engine
-from storage.documents import store
+from storage.documents import folder, inside, store_in
 from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -80,13 +80,14 @@ class RunConfig:
     now: datetime  # the run's start by the portal's clock: the instant its bills and audit entries carry
 
 
-def write_pdf(profile: UtilityProfile, bill: BillDocument, path: Path) -> None:
-    """The PDF and, for an e-invoice, its XML beside it (same name, .xml), the XML first; each atomically: a crash
-    leaves either no file or the whole file, and a bill counts as rendered once its PDF exists."""
+def write_pdf(profile: UtilityProfile, bill: BillDocument, checked: Path, name: str) -> None:
+    """The PDF `name` in the folder `checked` (storage.documents.folder) and, for an e-invoice, its XML beside it
+    (same name, .xml), the XML first; each atomically: a crash leaves either no file or the whole file, and a bill
+    counts as rendered once its PDF exists."""
     pdf, xml = bill_files(profile, bill)
     if xml:
-        store(path.parent, path.with_suffix('.xml').name, xml)
-    store(path.parent, path.name, pdf)
+        store_in(checked, Path(name).with_suffix('.xml').name, xml)
+    store_in(checked, name, pdf)
 
 
 _engines: dict[str, Engine] = {}  # one pool per worker process and database
@@ -154,9 +155,14 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
             issued = issue_bills(uow, context, prepared)
     except Exception:  # each bill again on its own below, where its own error is reported
         issued, whole = _one_by_one(engine, context, prepared, summary), False
+    try:
+        bills = folder(config.documents, 'bills')
+    except OSError as error:  # stored and listed; their PDFs are made by the next run (rerender_missing)
+        summary.errors += [(bill.contract_number, f'PDF: {type(error).__name__}: {error}') for bill in issued]
+        issued = []
     for bill in issued:
         try:
-            write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
+            write_pdf(config.profile, bill, bills, f'{bill.bill_number}.pdf')
         except Exception as error:  # stored and listed; its PDF is made by the next run (rerender_missing)
             summary.errors.append((bill.contract_number, f'PDF: {type(error).__name__}: {error}'))
             continue
@@ -185,12 +191,20 @@ def _one_by_one(
     return issued
 
 
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def _chunks(ids: list[int], workers: int) -> Iterator[list[int]]:
+    """At most CHUNK contracts each, in a multiple of `workers` chunks of one size (give or take one): the workers
+    finish together, where with full chunks and one short one at the end a worker sat idle while another billed the
+    last full chunk alone."""
+    count = -(-len(ids) // CHUNK)
+    count = min(len(ids), -(-count // workers) * workers)
+    start = 0
+    for index in range(count):
+        end = start + len(ids) // count + (index < len(ids) % count)
+        yield ids[start:end]
+        start = end
 
 
-def _progress(out: TextIO | None, done: int, total: int, started: float) -> None:
+def _progress(out: TextIO | None, done: int, total: int, started: float, step: int) -> None:
     """A bar redrawn in place on a terminal; in a log (cron, systemd) one line per tenth of the way."""
     if out is None:
         return
@@ -200,7 +214,7 @@ def _progress(out: TextIO | None, done: int, total: int, started: float) -> None
     line = f'[{"#" * filled}{"." * (width - filled)}] {done}/{total} contracts, {rate:.0f}/s'
     if out.isatty():
         out.write(f'\r{line}')
-    elif done == total or done * 10 // total != (done - CHUNK) * 10 // total:
+    elif done == total or done * 10 // total != (done - step) * 10 // total:
         out.write(f'{line}\n')
     out.flush()
 
@@ -215,9 +229,10 @@ def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path, k
     with Session(engine) as session:
         rows = session.exec(query)
         for pdf_path, details in rows:
-            path = documents / pdf_path
+            path = inside(documents, pdf_path)
             if not path.exists():
-                write_pdf(profile, from_json(details), path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_pdf(profile, from_json(details), path.parent, path.name)
                 count += 1
     return count
 
@@ -227,7 +242,7 @@ def correct(engine: Engine, config: RunConfig, bill_number: str) -> BillDocument
     context = Context(config.profile, config.secret, config.base_url, Argon2Hasher(), config.now)
     with SqlUnitOfWork(engine) as uow:
         bill = correct_bill(uow, context, bill_number, config.bill_date)
-    write_pdf(config.profile, bill, config.documents / 'bills' / f'{bill.bill_number}.pdf')
+    write_pdf(config.profile, bill, folder(config.documents, 'bills'), f'{bill.bill_number}.pdf')
     return bill
 
 
@@ -252,19 +267,19 @@ def run(
     workers = workers or os.cpu_count() or 1
     done = 0
     if workers == 1:
-        for chunk in _chunks(ids, CHUNK):
+        for chunk in _chunks(ids, workers):
             summary.add(bill_chunk(config, chunk))
             done += len(chunk)
-            _progress(progress, done, len(ids), started)
+            _progress(progress, done, len(ids), started, len(chunk))
         if config.url in _engines:
             _engines.pop(config.url).dispose()
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=worker_setup) as pool:
-            futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, CHUNK)}
+            futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, workers)}
             for future in as_completed(futures):
                 summary.add(future.result())
                 done += futures[future]
-                _progress(progress, done, len(ids), started)
+                _progress(progress, done, len(ids), started, futures[future])
     if progress is not None and progress.isatty():
         progress.write('\n')
     summary.seconds = time.perf_counter() - started

@@ -2,6 +2,7 @@
 by input, and every path checked to stay inside that folder, on the way in and on the way out."""
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -25,11 +26,34 @@ def inside(documents: Path, relative: str) -> Path:
 
 
 def store(documents: Path, relative: str, content: bytes) -> Path:
-    """Write atomically (a crash leaves no half file) at a name the portal chose; the partial file is this process's
-    own (another instance, or another thread, may write the same document at the same time)."""
+    """Write atomically (a crash leaves no half file) at a name the portal chose, checked to lie inside
+    `documents`."""
     target = inside(documents, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f'{target.suffix}.{os.getpid()}-{threading.get_ident()}.part')
+    return store_in(target.parent, target.name, content)
+
+
+def folder(documents: Path, relative: str) -> Path:
+    """The folder `relative` under `documents`, checked to lie inside and made if missing: checked once for the many
+    files `store_in` then writes there (the billing run's chunk; resolving the path again for each file was a
+    twentieth of the time a bill took besides its PDF)."""
+    target = inside(documents, relative)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+_PLAIN_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]*\Z', re.ASCII)
+
+
+def store_in(checked: Path, name: str, content: bytes) -> Path:
+    """Write atomically into a folder that `folder` (or `inside`) checked. A plain file name only, without a
+    separator and not starting with a dot, so the file lies in that folder; a symlink of that name there is replaced
+    by the rename, not written through. The partial file is this process's own (another instance, or another
+    thread, may write the same document at the same time)."""
+    if not _PLAIN_NAME.match(name):
+        raise OutsideDocuments(f'{name!r} is not a plain file name')
+    target = checked / name
+    partial = checked / f'{name}.{os.getpid()}-{threading.get_ident()}.part'
     partial.write_bytes(content)
     partial.replace(target)
     return target

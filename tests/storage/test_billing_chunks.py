@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from domain.bill_issue import Skipped, billing_inputs, prepare_bill
 from domain.billing import BillDocument
-from domain.model import Contract, Meter, Payment, id_of
+from domain.model import Bill, Contract, Meter, Payment, id_of
 from domain.ports import Context
 from storage import bill_run
 from storage.bill_run import bill_chunk
+from storage.documents import OutsideDocuments, folder, store_in
 from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
@@ -125,3 +126,47 @@ def test_a_contract_without_its_customer_or_gone_is_skipped_with_a_reason(engine
         Skipped(number, 'kein Kunde zum Vertrag'),
         Skipped(f'Vertrag-ID {orphan + 99}', 'Vertrag nicht gefunden'),
     ]
+
+
+def test_a_stored_pdf_path_leading_outside_the_documents_is_never_written(engine, config):
+    """The run renders a missing PDF at the path its bill row names; a row pointing outside (an edited database, an
+    importer's defect) is refused, where the parent folder used to be taken as it was."""
+    [contract_id] = new_contracts(engine, 1)
+    bill_chunk(config, [contract_id])
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.details != '')).one()
+        (config.documents / bill.pdf_path).unlink()
+        bill.pdf_path = '../escaped/bill.pdf'
+        session.add(bill)
+        session.commit()
+    with pytest.raises(OutsideDocuments):
+        bill_run.rerender_missing(engine, config.profile, config.documents)
+    assert not (config.documents.parent / 'escaped').exists()
+
+
+@pytest.mark.parametrize('name', ['../x.pdf', 'a/b.pdf', '.hidden', '', 'x.pdf\n', '/etc/x.pdf'])
+def test_a_file_in_a_checked_folder_has_a_plain_name(tmp_path, name):
+    checked = folder(tmp_path, 'bills')
+    with pytest.raises(OutsideDocuments):
+        store_in(checked, name, b'%PDF')
+    assert list(tmp_path.rglob('*')) == [checked]
+
+
+def test_a_symlink_in_a_checked_folder_is_replaced_not_written_through(tmp_path):
+    outside = tmp_path / 'outside.pdf'
+    outside.write_bytes(b'keep')
+    checked = folder(tmp_path / 'documents', 'bills')
+    (checked / 'RE1.pdf').symlink_to(outside)
+    store_in(checked, 'RE1.pdf', b'%PDF')
+    assert outside.read_bytes() == b'keep' and (checked / 'RE1.pdf').read_bytes() == b'%PDF'
+    assert not (checked / 'RE1.pdf').is_symlink()
+
+
+@pytest.mark.parametrize(('count', 'workers'), [(3914, 2), (501, 2), (251, 1), (7, 3), (1, 4), (0, 2), (500, 2)])
+def test_the_run_s_chunks_are_even_and_a_multiple_of_the_workers(count, workers):
+    ids = list(range(1, count + 1))
+    chunks = list(bill_run._chunks(ids, workers))
+    assert [i for chunk in chunks for i in chunk] == ids
+    sizes = {len(chunk) for chunk in chunks}
+    assert all(size <= bill_run.CHUNK for size in sizes) and max(sizes, default=0) - min(sizes, default=0) <= 1
+    assert len(chunks) % workers == 0 or len(chunks) == count  # fewer contracts than workers: one chunk each

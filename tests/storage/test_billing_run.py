@@ -201,10 +201,9 @@ def test_a_chunk_is_stored_at_once_before_its_pdfs_are_made(engine, config, monk
     ids = new_contracts(engine, 3)
     listed = []
 
-    def render(profile, bill, path):
+    def render(profile, bill, checked, name):
         listed.append(len(bills(engine)))  # what the customers' bills pages list while PDFs are being made
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b'%PDF')
+        (checked / name).write_bytes(b'%PDF')
 
     monkeypatch.setattr(bill_run, 'write_pdf', render)
     assert bill_chunk(config, ids).bills == 3
