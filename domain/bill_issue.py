@@ -26,7 +26,7 @@ from domain.identifiers import WITH_MALO
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, Price, id_of
-from domain.ports import BillingInputs, Context, UnitOfWork
+from domain.ports import BillingInputs, BillRecipient, Context, UnitOfWork
 from domain.reading_rules import gas_kwh
 from domain.stored_json import to_json
 
@@ -276,7 +276,7 @@ def issue_bill(
     rollback gives the number back."""
     series = _series(ctx, bill)
     numbered = _numbered(bill, series, uow.billing.next_number(series))
-    _record(uow, ctx, uow.billing.contracts_with_customers([contract_id]), [(contract_id, numbered, key)], replaces_id)
+    _record(uow, ctx, uow.billing.recipients([contract_id]), [(contract_id, numbered, key)], replaces_id)
     uow.commit()
     return numbered
 
@@ -294,7 +294,7 @@ def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDo
     for (contract_id, bill, key), name in zip(bills, series, strict=True):
         numbered.append((contract_id, _numbered(bill, name, following[name]), key))
         following[name] += 1
-    _record(uow, ctx, uow.billing.contracts_with_customers([contract_id for contract_id, _, _ in bills]), numbered)
+    _record(uow, ctx, uow.billing.recipients([contract_id for contract_id, _, _ in bills]), numbered)
     uow.commit()
     return [bill for _, bill, _ in numbered]
 
@@ -310,12 +310,12 @@ def _numbered(bill: BillDocument, series: str, number: int) -> BillDocument:
 def _record(
     uow: UnitOfWork,
     ctx: Context,
-    parties: dict[int, tuple[Contract, Customer | None]],
+    parties: dict[int, BillRecipient],
     bills: Sequence[tuple[int, BillDocument, str | None]],
     replaces_id: int | None = None,
 ) -> None:
     """The numbered bills' rows (contract, bill, run key), their next installment plans, the paperless customers'
-    inbox entries and mails, and the audit entries; not yet committed. `parties`: the contracts and their customers,
+    inbox entries and mails, and the audit entries; not yet committed. `parties`: whom each contract's bill concerns,
     by contract id."""
     rows = [_row(contract_id, bill, key, replaces_id) for contract_id, bill, key in bills]
     uow.billing.add_bills(rows)  # one INSERT for them all
@@ -334,16 +334,16 @@ def _record(
     )
     inbox = []
     for (contract_id, bill, _), row in zip(bills, rows, strict=True):
-        contract, customer = parties[contract_id]
-        if customer is not None and customer.paperless:
-            inbox.append(_notify_paperless(uow, ctx, id_of(customer), row, bill))
+        party = parties[contract_id]
+        if party.paperless:
+            inbox.append(_notify_paperless(uow, ctx, party, row, bill))
         uow.audit(
             AuditEntry(
                 at=ctx.now,
                 actor='system',
                 action='bill_issued',
-                customer_id=contract.customer_id,
-                details=f'bill={bill.bill_number} contract={contract.contract_number} gross={bill.result.gross} '
+                customer_id=party.customer_id,
+                details=f'bill={bill.bill_number} contract={party.contract_number} gross={bill.result.gross} '
                 f'balance={bill.result.balance}',
             )
         )
@@ -370,12 +370,14 @@ def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int
     )
 
 
-def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill, bill: BillDocument) -> InboxMessage:
+def _notify_paperless(
+    uow: UnitOfWork, ctx: Context, party: BillRecipient, row: Bill, bill: BillDocument
+) -> InboxMessage:
     """Paperless customers find the bill in their inbox (the entry returned, for the caller to add); the mail says
     where, without the PDF attached."""
     what = outcome(bill.result.balance)
     entry = InboxMessage(
-        customer_id=customer_id,
+        customer_id=party.customer_id,
         created_at=ctx.now,
         kind='bill',
         bill_id=row.id,
@@ -384,12 +386,11 @@ def _notify_paperless(uow: UnitOfWork, ctx: Context, customer_id: int, row: Bill
         f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
         f'„Rechnungen“ als PDF.',
     )
-    email = uow.users.owner_email(customer_id)
-    if email is not None:
+    if party.email is not None:
         uow.queue_mail(
             compose(
                 ctx,
-                email,
+                party.email,
                 'bill_ready',
                 number=bill.bill_number,
                 amount=money(abs(bill.result.balance)),

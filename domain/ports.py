@@ -79,6 +79,17 @@ class BillingInputs:
 
 
 @dataclass(frozen=True)
+class BillRecipient:
+    """Whom an issued bill concerns (BillingRepository.recipients): the contract's customer, whether that customer
+    reads bills in the portal's inbox, and the login's email for the notice."""
+
+    customer_id: int
+    contract_number: str
+    paperless: bool
+    email: str | None
+
+
+@dataclass(frozen=True)
 class MailMessage:
     recipient: str
     subject: str
@@ -161,7 +172,7 @@ class BillingRepository(Protocol):
     def payment_amounts(self, contract_id: int, start: date, end: date) -> list[Decimal]: ...
     def bills(self, contract_ids: list[int]) -> list[Bill]: ...
     def contract(self, contract_id: int) -> Contract: ...
-    def contracts_with_customers(self, contract_ids: list[int]) -> dict[int, tuple[Contract, Customer | None]]: ...
+    def recipients(self, contract_ids: list[int]) -> dict[int, BillRecipient]: ...  # by contract id
     def inputs(self, contract_ids: list[int], paid_from: date, paid_until: date) -> BillingInputs: ...
     def next_number(self, series: str, count: int = 1) -> int: ...
     def add_bills(self, bills: list[Bill]) -> None: ...  # each with its id after

@@ -221,19 +221,22 @@ def _progress(out: TextIO | None, done: int, total: int, started: float, step: i
 
 def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path, keys: list[str] | None = None) -> int:
     """Computed bills (of an interrupted run, or corrections; or only those of these run keys) whose PDF was not
-    yet written."""
+    yet written. A run starts with this, over every bill computed before: a bill's stored contents are read, and its
+    path checked to lie inside the documents, only when its PDF is missing."""
     count = 0
-    query = select(Bill.pdf_path, Bill.details).where(col(Bill.details) != '')
+    query = select(Bill.id, Bill.pdf_path).where(col(Bill.details) != '')
     if keys is not None:
         query = query.where(col(Bill.run_key).in_(keys))
     with Session(engine) as session:
-        rows = session.exec(query)
-        for pdf_path, details in rows:
+        missing = [
+            (bill_id, pdf_path) for bill_id, pdf_path in session.exec(query) if not (documents / pdf_path).exists()
+        ]
+        for bill_id, pdf_path in missing:
             path = inside(documents, pdf_path)
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_pdf(profile, from_json(details), path.parent, path.name)
-                count += 1
+            path.parent.mkdir(parents=True, exist_ok=True)
+            details = session.exec(select(Bill.details).where(Bill.id == bill_id)).one()
+            write_pdf(profile, from_json(details), path.parent, path.name)
+            count += 1
     return count
 
 

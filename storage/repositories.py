@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import BindParameter, bindparam, insert
+from sqlalchemy import select as columns  # five columns: sqlmodel.select is typed for four
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
@@ -26,12 +27,14 @@ from domain.model import (
     Meter,
     MeterReading,
     Payment,
+    PortalUser,
     Price,
     ReadingCode,
     ReviewItem,
+    UserCustomer,
     id_of,
 )
-from domain.ports import BillingInputs
+from domain.ports import BillingInputs, BillRecipient
 from storage.claims import set_once
 
 # The statements of what customers do most (open their pages, submit a reading), built once with parameters: building
@@ -246,6 +249,27 @@ class SqlBilling:
     def contracts_with_customers(self, contract_ids: list[int]) -> dict[int, tuple[Contract, Customer | None]]:
         query = select(Contract, Customer).join(Customer, isouter=True).where(col(Contract.id).in_(contract_ids))
         return {id_of(contract): (contract, customer) for contract, customer in self.session.exec(query)}
+
+    def recipients(self, contract_ids: list[int]) -> dict[int, BillRecipient]:
+        """One query of four columns for a chunk of issued bills, no Contract or Customer objects built (they were a
+        sixth of issuing a chunk), the login's email joined in (a query for each paperless customer before)."""
+        query = (
+            columns(
+                col(Contract.id),
+                col(Contract.customer_id),
+                col(Contract.contract_number),
+                col(Customer.paperless),
+                col(PortalUser.email),
+            )
+            .join(Customer, col(Customer.id) == Contract.customer_id, isouter=True)
+            .join(UserCustomer, col(UserCustomer.customer_id) == Contract.customer_id, isouter=True)
+            .join(PortalUser, col(PortalUser.id) == UserCustomer.user_id, isouter=True)
+            .where(col(Contract.id).in_(contract_ids))
+        )
+        return {
+            contract_id: BillRecipient(customer_id, number, bool(paperless), email)
+            for contract_id, customer_id, number, paperless, email in self.session.execute(query)
+        }
 
     def inputs(self, contract_ids: list[int], paid_from: date, paid_until: date) -> BillingInputs:
         """Six queries for a chunk of the billing run instead of seven for each of its contracts."""

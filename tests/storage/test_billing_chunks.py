@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from domain.bill_issue import Skipped, billing_inputs, prepare_bill
 from domain.billing import BillDocument
-from domain.model import Bill, Contract, Meter, Payment, id_of
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, Meter, Payment, id_of
 from domain.ports import Context
 from storage import bill_run
 from storage.bill_run import bill_chunk
@@ -18,6 +18,7 @@ from storage.documents import OutsideDocuments, folder, store_in
 from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
+from tests.factories import mails_to, make_login
 from tests.storage.test_billing_run import BILL_DATE, RUN_AT, contract_of, electricity, new_contracts, run_config
 
 
@@ -170,3 +171,30 @@ def test_the_run_s_chunks_are_even_and_a_multiple_of_the_workers(count, workers)
     sizes = {len(chunk) for chunk in chunks}
     assert all(size <= bill_run.CHUNK for size in sizes) and max(sizes, default=0) - min(sizes, default=0) <= 1
     assert len(chunks) % workers == 0 or len(chunks) == count  # fewer contracts than workers: one chunk each
+
+
+def test_a_chunk_tells_each_customer_of_their_own_bill(engine, config):
+    """A chunk's customers read together (`recipients`): the paperless one with a login gets the inbox entry and the
+    mail at their login, the paperless one without a login the entry only, the one on paper neither; each audit
+    entry names its own contract and customer."""
+    online = electricity(engine, paperless=True)
+    make_login(engine, [online['id']], email='online@example.org')
+    offline = electricity(engine, paperless=True)
+    paper = electricity(engine)
+    make_login(engine, [paper['id']], email='paper@example.org')
+    with Session(engine) as session:
+        contracts = {c['id']: contract_of(session, c) for c in (online, offline, paper)}
+    assert bill_chunk(config, sorted(id_of(c) for c in contracts.values())).bills == 3
+    with Session(engine) as session:
+        inbox = {m.customer_id: m for m in session.exec(select(InboxMessage))}
+        issued = {b.contract_id: b.bill_number for b in session.exec(select(Bill).where(Bill.details != ''))}
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_issued')).all()
+    assert set(inbox) == {online['id'], offline['id']}
+    for customer in (online, offline):
+        assert issued[id_of(contracts[customer['id']])] in inbox[customer['id']].subject
+    [mail] = [m for m in mails_to(engine, 'online@example.org') if 'Rechnung' in m.subject]
+    assert '/rechnungen' in mail.text
+    assert not [m for m in mails_to(engine, 'paper@example.org') if 'Rechnung' in m.subject]
+    assert sorted((a.customer_id, a.details.split()[1]) for a in audit) == sorted(
+        (c.customer_id, f'contract={c.contract_number}') for c in contracts.values()
+    )
