@@ -215,9 +215,9 @@ class SqlBilling:
         if not plans:
             return
         contracts = list({plan.contract_id for plan in plans})
-        existing = {
-            (p.contract_id, p.valid_from): p for p in self.session.exec(PLANS_OF, params={'contracts': contracts})
-        }
+        starts = list({plan.valid_from for plan in plans})  # a chunk's plans start on a few days: only those are read
+        query = PLANS_OF.where(col(InstallmentPlan.valid_from).in_(starts))
+        existing = {(p.contract_id, p.valid_from): p for p in self.session.exec(query, params={'contracts': contracts})}
         for plan in plans:
             found = existing.get((plan.contract_id, plan.valid_from))
             if found is not None:

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.bill_issue import Skipped, billing_inputs, prepare_bill
 from domain.billing import BillDocument
-from domain.model import AuditEntry, Bill, Contract, InboxMessage, Meter, Payment, id_of
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter, Payment, id_of
 from domain.ports import Context
 from storage import bill_run
 from storage.bill_run import bill_chunk
@@ -198,3 +198,27 @@ def test_a_chunk_tells_each_customer_of_their_own_bill(engine, config):
     assert sorted((a.customer_id, a.details.split()[1]) for a in audit) == sorted(
         (c.customer_id, f'contract={c.contract_number}') for c in contracts.values()
     )
+
+
+def test_a_plan_starting_on_the_day_of_one_stored_replaces_its_amount_and_only_that(engine):
+    """`set_plans` reads only the stored plans starting on the new plans' days; one of the same contract and day is
+    updated (a correction's plan), every other plan stays, another day's plan is added."""
+    first, second = new_contracts(engine, 2)
+    day, later = date(2027, 2, 15), date(2027, 3, 15)
+
+    def plan(contract_id, valid_from, amount):
+        return InstallmentPlan(contract_id=contract_id, valid_from=valid_from, amount=amount, due_day=15, per_year=12)
+
+    with SqlUnitOfWork(engine) as uow:
+        uow.billing.set_plans([plan(first, day, Decimal(94)), plan(second, day, Decimal(50))])
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        uow.billing.set_plans([plan(first, day, Decimal(97)), plan(second, later, Decimal(55))])
+        uow.commit()
+    with Session(engine) as session:
+        stored = session.exec(select(InstallmentPlan).where(col(InstallmentPlan.valid_from) >= day)).all()
+    assert sorted((p.contract_id, p.valid_from, p.amount) for p in stored) == [
+        (first, day, 97),
+        (second, day, 50),
+        (second, later, 55),
+    ]
