@@ -35,6 +35,7 @@ from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 
 CHUNK = 250
+SMALLEST = 25
 log = logging.getLogger('kundenportal')
 
 
@@ -192,16 +193,16 @@ def _one_by_one(
 
 
 def _chunks(ids: list[int], workers: int) -> Iterator[list[int]]:
-    """At most CHUNK contracts each, in a multiple of `workers` chunks of one size (give or take one): the workers
-    finish together, where with full chunks and one short one at the end a worker sat idle while another billed the
-    last full chunk alone."""
-    count = -(-len(ids) // CHUNK)
-    count = min(len(ids), -(-count // workers) * workers)
+    """CHUNK contracts each; with several workers the chunks shrink towards the end (to half the rest shared by the
+    workers, SMALLEST at least), so that the workers finish together: with full chunks to the end one worker sat idle
+    while another billed the last chunk alone, and a worker that started late (its first transaction waiting for
+    another's) stayed late."""
     start = 0
-    for index in range(count):
-        end = start + len(ids) // count + (index < len(ids) % count)
-        yield ids[start:end]
-        start = end
+    while start < len(ids):
+        rest = len(ids) - start
+        size = CHUNK if workers == 1 else min(CHUNK, max(SMALLEST, -(-rest // (2 * workers))))
+        yield ids[start : start + size]
+        start += size
 
 
 def _progress(out: TextIO | None, done: int, total: int, started: float, step: int) -> None:

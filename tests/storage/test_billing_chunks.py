@@ -163,14 +163,17 @@ def test_a_symlink_in_a_checked_folder_is_replaced_not_written_through(tmp_path)
     assert not (checked / 'RE1.pdf').is_symlink()
 
 
-@pytest.mark.parametrize(('count', 'workers'), [(3914, 2), (501, 2), (251, 1), (7, 3), (1, 4), (0, 2), (500, 2)])
-def test_the_run_s_chunks_are_even_and_a_multiple_of_the_workers(count, workers):
+@pytest.mark.parametrize(('count', 'workers'), [(3914, 2), (501, 2), (251, 1), (7, 3), (1, 4), (0, 2), (20_000, 4)])
+def test_the_run_s_chunks_shrink_towards_the_end_so_that_the_workers_finish_together(count, workers):
     ids = list(range(1, count + 1))
-    chunks = list(bill_run._chunks(ids, workers))
-    assert [i for chunk in chunks for i in chunk] == ids
-    sizes = {len(chunk) for chunk in chunks}
-    assert all(size <= bill_run.CHUNK for size in sizes) and max(sizes, default=0) - min(sizes, default=0) <= 1
-    assert len(chunks) % workers == 0 or len(chunks) == count  # fewer contracts than workers: one chunk each
+    sizes = [len(chunk) for chunk in bill_run._chunks(ids, workers)]
+    assert [i for chunk in bill_run._chunks(ids, workers) for i in chunk] == ids
+    assert all(0 < size <= bill_run.CHUNK for size in sizes)
+    assert sizes[:-1] == sorted(sizes[:-1], reverse=True)  # the last one is what is left
+    if workers == 1:
+        assert set(sizes[:-1]) <= {bill_run.CHUNK}
+    elif count >= 2 * workers * bill_run.CHUNK:
+        assert sizes[0] == bill_run.CHUNK and max(sizes[-2 * workers :]) <= bill_run.SMALLEST
 
 
 def test_a_chunk_tells_each_customer_of_their_own_bill(engine, config):
