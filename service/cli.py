@@ -171,11 +171,12 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
 def _bill(engine: Engine, settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     from service import tuning
 
-    setup = partial(tuning.install, settings.tuning, settings.tuning_skipped, tuning.DOCUMENTS)
     already = tuning.active()
-    mine = set(setup()) - already
-    try:
-        return _run_bills(engine, settings, args, clock, setup)
+    mine = set(tuning.install(settings.tuning, settings.tuning_skipped, tuning.DOCUMENTS)) - already
+    try:  # the pool's workers are set up as the run's own processes, and their inherited objects set aside
+        return _run_bills(
+            engine, settings, args, clock, partial(tuning.document_worker, settings.tuning, settings.tuning_skipped)
+        )
     finally:
         tuning.take_out(mine)  # only for a caller that goes on (the tests): the command ends here
 

@@ -85,5 +85,14 @@ def set_aside_before_a_batch(enabled: bool = True, skip: Collection[str] = ()) -
     return True
 
 
+def document_worker(enabled: bool = True, skip: Collection[str] = ()) -> list[str]:
+    """Set up a process of the billing run's pool: the patches for PDFs (`DOCUMENTS`), and what it inherited set
+    aside from the collector (`set_aside_before_a_batch`, off with `collector`): a worker bills for minutes, and
+    each of its full collections walked the ~140,000 objects of the libraries again, about 3 % of a bill's time
+    (docs/operations.md, "The billing run"). The names of what is now on."""
+    on = install(enabled, skip, DOCUMENTS)
+    return [*on, 'collector'] if set_aside_before_a_batch(enabled, skip) else on
+
+
 def wanted(patch: Patch, enabled: bool, skip: Collection[str]) -> bool:
     return enabled and patch.name not in skip and fits(patch)

@@ -1,9 +1,11 @@
 """The billing run on SQLite and PostgreSQL: bills, numbers, PDFs, resuming, never twice, paperless, corrections."""
 
+import gc
 import json
 import os
 import subprocess
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -343,6 +345,7 @@ def test_the_cli_sets_up_the_pdf_tuning_for_the_run_and_takes_it_out_after(datab
     monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
     monkeypatch.setenv('KUNDENPORTAL_DATA_DIR', str(tmp_path / 'data'))
     monkeypatch.setenv('KUNDENPORTAL_TUNING', switch)
+    monkeypatch.setenv('KUNDENPORTAL_TUNING_SKIP', '')  # the suite's default skips the collector (tests/conftest.py)
     seen = {}
 
     def the_run(config, workers, worker_setup):
@@ -354,8 +357,22 @@ def test_the_cli_sets_up_the_pdf_tuning_for_the_run_and_takes_it_out_after(datab
     wanted = set(tuning.DOCUMENTS) if switch == 'on' else set()
     assert seen['active'] == wanted
     assert tuning.active() == frozenset()
-    assert set(seen['setup']()) == wanted  # what each worker process runs first
-    tuning.uninstall()
+    with ProcessPoolExecutor(max_workers=1, initializer=partial(_set_up, seen['setup'])) as pool:
+        active, set_aside = pool.submit(_worker_state).result()  # as each worker process starts
+    assert active == wanted
+    assert set_aside == (switch == 'on')  # what it inherited is not walked by each full collection
+
+
+_inherited: list[list[int]] = []  # a container the worker had before its setup
+
+
+def _set_up(setup) -> None:
+    _inherited.append([1])
+    setup()
+
+
+def _worker_state() -> tuple[set[str], bool]:
+    return set(tuning.active()), not any(o is _inherited[0] for o in gc.get_objects())
 
 
 def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, config):
