@@ -4,7 +4,7 @@ import segno
 from nicegui import app, ui
 
 from domain import staff
-from domain.errors import DomainError
+from domain.errors import DomainError, SessionEnded
 from pages import renewal, staff_session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
@@ -15,6 +15,13 @@ from service.tuning.redirects import redirect
 
 def create(portal: Portal) -> None:
     _login_pages(portal)
+
+
+def _back_to_login() -> None:
+    """The half session ended while its page was open (a password changed, the account locked): the code or the
+    enrolment is not taken, and the staff login starts again."""
+    staff_session.end()
+    ui.navigate.to('/verwaltung')
 
 
 def _login_pages(portal: Portal) -> None:
@@ -66,7 +73,16 @@ def _login_pages(portal: Portal) -> None:
             async def submit() -> None:
                 form.clear()
                 try:
-                    grant = await portal.act(staff.code_step, me.staff_id, form.value('code'), address=client_address())
+                    grant = await portal.act(
+                        staff.code_step,
+                        me.staff_id,
+                        form.value('code'),
+                        address=client_address(),
+                        staff_login=staff_session.login(me),
+                    )
+                except SessionEnded:
+                    _back_to_login()
+                    return
                 except DomainError as error:
                     form.show(error)
                     return
@@ -82,7 +98,12 @@ def _login_pages(portal: Portal) -> None:
         if me is None:
             return redirect('/verwaltung')
         try:
-            enrolment = await portal.act(staff.begin_enrolment, me.staff_id, address=client_address())
+            enrolment = await portal.act(
+                staff.begin_enrolment, me.staff_id, address=client_address(), staff_login=staff_session.login(me)
+            )
+        except SessionEnded:
+            staff_session.end()
+            return redirect('/verwaltung')
         except DomainError:
             return redirect('/verwaltung/code')
         with public_frame(portal, t('staff.enrol_title')):
@@ -106,8 +127,15 @@ def _login_pages(portal: Portal) -> None:
                 form.clear()
                 try:
                     grant, codes = await portal.act(
-                        staff.confirm_enrolment, me.staff_id, form.value('code'), address=client_address()
+                        staff.confirm_enrolment,
+                        me.staff_id,
+                        form.value('code'),
+                        address=client_address(),
+                        staff_login=staff_session.login(me),
                     )
+                except SessionEnded:
+                    _back_to_login()
+                    return
                 except DomainError as error:
                     form.show(error)
                     return

@@ -46,6 +46,14 @@ def start(grant: StaffGrant, clock: Clock) -> None:
     )
 
 
+def login(me: StaffMe) -> tuple[int, int]:
+    """This browser's staff login as `portal.act` checks it (`staff_login`): for the steps of a session not yet
+    verified (the code, the enrolment), which must end with it too (a password changed or an account locked
+    meanwhile). Another staff member's login in this browser since, or none, does not match."""
+    storage = app.storage.user
+    return me.staff_id, storage['staff_epoch'] if storage.get('staff_id') == me.staff_id else -1
+
+
 def end() -> None:
     for key in KEYS:
         app.storage.user.pop(key, None)

@@ -1,4 +1,4 @@
-"""The back office's administration pages: API tokens and the utility's settings."""
+"""The back office's administration pages: API tokens and the utility's settings; the staff login's half session."""
 
 import asyncio
 from datetime import timedelta
@@ -6,8 +6,9 @@ from datetime import timedelta
 from nicegui import ui
 from sqlmodel import Session, select
 
+from domain.model import AuditEntry, StaffUser
 from tests import clock
-from tests.factories import make_customer, make_login, portal_today
+from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
 from tests.pages.test_backoffice import admin_login
 
@@ -96,3 +97,26 @@ async def test_a_setting_saved_and_put_back_on_the_same_page_is_put_back(user, d
             break
         await asyncio.sleep(0.1)
     assert version == 2 and 'short_name' not in overrides  # the profile file's own again
+
+
+async def test_a_half_session_ends_with_a_password_changed_while_its_code_page_is_open(user, db):
+    """The password step gives a session that only may enter the code; a password change elsewhere (or a lock)
+    raises the login's epoch. The code sent from the page opened before must not make that session whole."""
+    totp = make_staff(db)
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('service@stadtwerke.example')
+    field(user, 'Passwort').type(STAFF_PASSWORD)
+    button(user, 'Weiter').click()
+    await see(user, 'Bestätigungscode')
+    with Session(db) as session:  # as change_staff_password does, in another browser
+        staff = session.exec(select(StaffUser).where(StaffUser.email == 'service@stadtwerke.example')).one()
+        staff.session_epoch += 1
+        session.add(staff)
+        session.commit()
+    field(user, 'Code').type(totp.now())
+    button(user, 'Anmelden').click()
+    await see(user, 'Für Mitarbeitende des Versorgers')
+    await user.open('/verwaltung/kunden')
+    await see(user, 'Für Mitarbeitende des Versorgers')  # no verified session was made
+    with Session(db) as session:
+        assert not session.exec(select(AuditEntry).where(AuditEntry.action == 'staff_login')).all()
