@@ -10,7 +10,7 @@ from domain import service_desk as desk
 from domain.errors import DomainError
 from domain.i18n import day, number
 from domain.reading_rules import register_name
-from domain.requests import CHANGE_KINDS
+from domain.requests import change_kind
 from domain.stored import inbox_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
@@ -120,7 +120,7 @@ def _desk_pages(portal: Portal) -> None:
         with ui.card().classes('w-full'):
             ui.label(t('staff.changes')).classes('text-h6').props('role=heading aria-level=2')
             rows = [
-                {'at': when(c.at), 'actor': c.actor, 'kind': CHANGE_KINDS.get(c.action, c.action), 'details': c.details}
+                {'at': when(c.at), 'actor': c.actor, 'kind': change_kind(c.action, current()), 'details': c.details}
                 for c in card.changes
             ]
             columns = [

@@ -16,7 +16,7 @@ from domain.reminders import reminder_list
 from domain.stored import bill_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
@@ -140,7 +140,10 @@ def _changes_page(portal: Portal) -> None:
         page_title(t('staff.nav_changes'))
         ui.label(t('staff.changes_intro')).classes('text-grey-8')
         with ui.row().classes('w-full items-start gap-4 wrap'):
-            kinds = {'': t('staff.changes_all'), **requests.CHANGE_KINDS}
+            kinds = {
+                '': t('staff.changes_all'),
+                **{kind: requests.change_kind(kind, current()) for kind in requests.CHANGE_KINDS},
+            }
             kind = ui.select(kinds, value='', label=t('staff.changes_kind')).classes('w-64').props('outlined dense')
             since = (
                 ui.input(t('staff.changes_since'), value='', placeholder='TT.MM.JJJJ')
@@ -194,7 +197,7 @@ def _changes_page(portal: Portal) -> None:
                 {
                     'id': r.audit_id,
                     'at': when(r.at),
-                    'kind': requests.CHANGE_KINDS.get(r.kind, r.kind),
+                    'kind': requests.change_kind(r.kind, current()),
                     'customer': r.customer_number,
                     'details': r.details,
                     'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open'),

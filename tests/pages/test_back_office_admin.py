@@ -10,7 +10,7 @@ from domain.model import AuditEntry, StaffUser
 from tests import clock
 from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
-from tests.pages.test_backoffice import admin_login
+from tests.pages.test_backoffice import admin_login, staff_login
 
 
 async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
@@ -120,3 +120,27 @@ async def test_a_half_session_ends_with_a_password_changed_while_its_code_page_i
     await see(user, 'Für Mitarbeitende des Versorgers')  # no verified session was made
     with Session(db) as session:
         assert not session.exec(select(AuditEntry).where(AuditEntry.action == 'staff_login')).all()
+
+
+async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
+    """The customer card and the list of changes named each kind in German in the English back office."""
+    customer = make_customer(db, last_name='Wechsel')
+    with Session(db) as session:
+        session.add(AuditEntry(at=clock.now(), actor='user:1', action='paperless_on', customer_id=customer['id']))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    button(user, 'Show this page in English').click()
+    await see(user, 'Search')
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Master data')
+    [changes] = [table for table in user.find(ui.table).elements if any('kind' in row for row in table.rows)]
+    assert [row['kind'] for row in changes.rows] == ['Online customer (on)']
+    await user.open('/verwaltung/aenderungen')
+    for _ in range(50):  # the list fills itself after the page is built
+        rows = [row for table in user.find(ui.table).elements for row in table.rows]
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+    assert [row['kind'] for row in rows] == ['Online customer (on)']
+    [kinds] = [select for select in user.find(ui.select).elements if '' in select.options]
+    assert kinds.options['tariff_change_requested'] == 'Tariff change'
