@@ -1,6 +1,7 @@
 """The billing run's chunk of contracts read at once (`billing_inputs`) on SQLite and PostgreSQL: the same bills as
 each contract read alone, and what a failing contract or a row the database cannot give does to the rest."""
 
+import os
 from datetime import date
 from decimal import Decimal
 
@@ -225,3 +226,15 @@ def test_a_plan_starting_on_the_day_of_one_stored_replaces_its_amount_and_only_t
         (second, day, 50),
         (second, later, 55),
     ]
+
+
+def test_a_file_that_cannot_be_written_leaves_no_partial_file(tmp_path, monkeypatch):
+    checked = folder(tmp_path, 'bills')
+
+    def full(descriptor, data):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'write', full)
+    with pytest.raises(OSError):
+        store_in(checked, 'RE1.pdf', b'%PDF')
+    assert list(checked.iterdir()) == []
