@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from domain.bill_issue import Skipped, billing_inputs, correct_bill, issue_bill, issue_bills, prepare_bill, run_key
 from domain.billing import BillDocument, from_json
+from domain.documents import warm_up
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
@@ -259,26 +261,33 @@ def run(
     """Bill the year; `worker_setup` runs first in each worker process (the composition root's tuning for PDFs: a
     worker started by fork inherits it, one started by spawn or forkserver would not)."""
     started = time.perf_counter()
-    engine = make_engine(config.url)
-    summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
-    with Session(engine) as session:
-        query = (
-            select(Contract.id).where(col(Contract.start_date) <= date(config.year, 12, 31)).order_by(col(Contract.id))
-        )
-        ids = [i for i in session.exec(query) if i is not None]  # primary keys: None only to the type checker
-    engine.dispose()
-    summary.contracts = len(ids)
     workers = workers or os.cpu_count() or 1
-    done = 0
-    if workers == 1:
-        for chunk in _chunks(ids, workers):
-            summary.add(bill_chunk(config, chunk))
-            done += len(chunk)
-            _progress(progress, done, len(ids), started, len(chunk))
-        if config.url in _engines:
-            _engines.pop(config.url).dispose()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=worker_setup) as pool:
+    with ExitStack() as stack:
+        pool = None
+        if workers > 1:  # started first: the workers set themselves up and load what every bill uses meanwhile
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, initializer=worker_setup))
+            for _ in range(workers):
+                pool.submit(warm_up, config.profile)
+        engine = make_engine(config.url)
+        summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
+        with Session(engine) as session:
+            query = (
+                select(Contract.id)
+                .where(col(Contract.start_date) <= date(config.year, 12, 31))
+                .order_by(col(Contract.id))
+            )
+            ids = [i for i in session.exec(query) if i is not None]  # primary keys: None only to the type checker
+        engine.dispose()
+        summary.contracts = len(ids)
+        done = 0
+        if pool is None:
+            for chunk in _chunks(ids, workers):
+                summary.add(bill_chunk(config, chunk))
+                done += len(chunk)
+                _progress(progress, done, len(ids), started, len(chunk))
+            if config.url in _engines:
+                _engines.pop(config.url).dispose()
+        else:
             futures = {pool.submit(bill_chunk, config, chunk): len(chunk) for chunk in _chunks(ids, workers)}
             for future in as_completed(futures):
                 summary.add(future.result())
