@@ -151,14 +151,22 @@ def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityP
 
 def _names_agree(profile: UtilityProfile) -> None:
     """A new name without its declined forms would leave the old name in the mandate, the mails' footer and the
-    accessibility statement: each form must name the utility (its last word, which does not decline in German
-    place names: „des Wasserverbands Charlottental“)."""
-    last = profile.name.split()[-1] if profile.name.split() else ''
+    accessibility statement: each form must name the utility, every word of its name, declined or not („den
+    Stadtwerken Aue“, „des Wasserverbands Charlottental“). A word counts when a word of the form starts with it, less
+    its last two letters for a longer word (the German endings -n, -s, -es, -en); checking the last word alone let
+    „Wasserwerke Aue“ keep the forms of „die Stadtwerke Aue“."""
     for case in ('nominative', 'genitive', 'dative', 'accusative'):
-        if last not in getattr(profile.name_cases, case):
+        if not _names(profile.name, getattr(profile.name_cases, case)):
             raise InvalidSetting(
                 f'name_cases.{case}', reason=f'Bitte passen Sie den Namen im Satz an „{profile.name}“ an.'
             )
+
+
+def _names(name: str, form: str) -> bool:
+    said = form.split()
+    return bool(name.split()) and all(
+        any(other.startswith(word[:-2] if len(word) > 4 else word) for other in said) for word in name.split()
+    )
 
 
 def save_profile(

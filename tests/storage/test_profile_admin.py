@@ -211,3 +211,40 @@ def test_two_admins_saving_from_pages_opened_at_the_same_time_keep_both_changes(
     with uow() as u:
         _, overrides = profile_admin.stored(u)
     assert overrides.get('primary_color') == '#123456' and overrides.get('short_name') == 'SW Neu'
+
+
+@pytest.mark.parametrize(
+    ('name', 'forms', 'agrees'),
+    [
+        ('Wasserwerke Aue', ('die Stadtwerke Aue', 'der Stadtwerke Aue', 'den Stadtwerken Aue'), False),
+        ('Wasserwerke Aue', ('die Wasserwerke Aue', 'der Wasserwerke Aue', 'den Wasserwerken Aue'), True),
+        (
+            'Zweckverband Wasser Nord',
+            ('der Zweckverband Wasser Nord', 'des Zweckverbandes Wasser Nord', 'dem Zweckverband Wasser Nord'),
+            True,
+        ),
+        (
+            'Zweckverband Wasser Nord',
+            ('der Zweckverband Nord', 'des Zweckverbandes Nord', 'dem Zweckverband Nord'),
+            False,
+        ),
+    ],
+)
+def test_every_word_of_a_new_name_must_be_in_its_forms_declined_or_not(uow, context, admin, name, forms, agrees):
+    """Only the name's last word was checked: „Wasserwerke Aue“ kept „die Stadtwerke Aue“ in every mandate."""
+    base = context().profile
+    nominative, genitive, dative = forms
+    values = {
+        **profile_admin.current_values(base),
+        'name': name,
+        'name_cases.nominative': nominative,
+        'name_cases.genitive': genitive,
+        'name_cases.dative': dative,
+        'name_cases.accusative': nominative,
+    }
+    if agrees:
+        profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values)
+        assert (profile.name, profile.names['utility_gen']) == (name, genitive)
+    else:
+        with pytest.raises(InvalidSetting):
+            run(uow, profile_admin.save_profile, context(), admin[0], base, values)
