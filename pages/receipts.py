@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from domain import i18n
 from domain.contract_requests import Receipt
 from domain.documents import receipt_pdf
 from pages.forms import notice
@@ -24,7 +25,8 @@ def show_receipt(portal: Portal, receipt: Receipt, texts: str, allowed: Callable
     name = f'{receipt.title.split()[0]}-{receipt.reference}.pdf'.replace('ü', 'ue')
 
     async def download() -> None:
-        if allowed is None or await allowed():
-            ui.download.content(receipt_pdf(portal.profile, receipt, t(f'{texts}.pdf_note')), name, 'application/pdf')
+        if allowed is None or await allowed():  # the PDF's note in the declaration's binding language, as its rows
+            note = i18n.t(f'{texts}.pdf_note', 'de')
+            ui.download.content(receipt_pdf(portal.profile, receipt, note), name, 'application/pdf')
 
     ui.link(t(f'{texts}.pdf'), '#').on('click', download)

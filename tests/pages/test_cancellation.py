@@ -1,13 +1,15 @@
 """Verträge hier kündigen through the pages: the footer link everywhere, the public form, the logged-in form with
 its computed date, the PDF, the staff queue and the billing system's answer by the API."""
 
+import asyncio
 from datetime import timedelta
 
 from nicegui import ui
 from sqlmodel import Session, select
 
-from domain.i18n import day
+from domain.i18n import day, t
 from domain.model import Contract, ContractRequest, InboxMessage
+from pages import receipts
 from tests.clock import today
 from tests.factories import PASSWORD, last_mail, make_customer, make_login, make_staff
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
@@ -146,3 +148,24 @@ async def test_the_billing_system_answers_by_the_api(user, db):
     assert (await client.post(path, headers=auth(writer), json={'accepted': True, 'message': 'x'})).status_code == 404
     assert requests_of(db)[0].status == 'accepted' and requests_of(db)[0].decided_by.startswith('api:')
     assert 'Vertrag endet.' in last_mail(db, 'erika@example.org').text
+
+
+async def test_an_english_visitor_s_receipt_pdf_stays_in_the_declaration_s_language(user, db, monkeypatch):
+    """The receipt's rows are German, the declaration's binding language; its note came in the visitor's language."""
+    customer = make_customer(db)
+    notes = []
+    monkeypatch.setattr(receipts, 'receipt_pdf', lambda profile, receipt, note: notes.append(note) or b'%PDF')
+    await user.open('/kuendigen')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Kind of cancellation')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer['customer_number'])  # the utility's own name for its identifier
+    field(user, 'Email address for the confirmation').type('erika@example.org')
+    button(user, 'Cancel now').click()
+    await see(user, 'We have received your cancellation')
+    user.find('Save the cancellation as PDF').click()
+    for _ in range(50):
+        if notes:
+            break
+        await asyncio.sleep(0.02)
+    assert notes == [t('cancel.pdf_note', 'de')]
