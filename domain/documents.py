@@ -89,7 +89,7 @@ def write(pdf: Canvas, x: float, y: float, text: str) -> None:
     pdf.drawText(line)
 
 
-def band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
+def band(pdf: Canvas, profile: UtilityProfile, band: float, language: str = 'de') -> None:
     """The coloured letterhead band: the utility's name, address and, where the profile names one, its logo."""
     regular, bold = fonts()
     width, height = A4
@@ -110,7 +110,7 @@ def band(pdf: Canvas, profile: UtilityProfile, band: float) -> None:
     write(pdf, 20 * mm, height - band + 13 * mm, profile.name)
     pdf.setFont(regular, 8)
     write(pdf, 20 * mm, height - band + 7.5 * mm, f'{profile.street} · {profile.postal_code} {profile.city}')
-    write(pdf, 20 * mm, height - band + 3.5 * mm, f'Telefon {profile.phone} · {profile.email}')
+    write(pdf, 20 * mm, height - band + 3.5 * mm, f'{t("document.phone", language)} {profile.phone} · {profile.email}')
     pdf.setFillColor(colors.black)
 
 
@@ -237,8 +237,8 @@ def day_text(value: date) -> str:
 class Page:
     """A small layout helper over one canvas: a cursor that moves down, with tables and headings."""
 
-    def __init__(self, pdf: Canvas, profile: UtilityProfile) -> None:
-        self.pdf, self.profile = pdf, profile
+    def __init__(self, pdf: Canvas, profile: UtilityProfile, language: str = 'de') -> None:
+        self.pdf, self.profile, self.language = pdf, profile, language
         self.regular, self.bold = fonts()
         self.left, self.right = 20 * mm, A4[0] - 20 * mm
         self.y = A4[1] - 20 * mm
@@ -257,11 +257,14 @@ class Page:
         self.pdf.setFont(self.regular, 7)
         self.pdf.setFillColor(colour('#555555'))
         write(self.pdf, self.left, 14 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
-        write(self.pdf, self.left, 10.5 * mm, f'Telefon {p.phone} · {p.email} · Gläubiger-ID {p.creditor_id}')
+        phone, creditor = t('document.phone', self.language), t('document.creditor_id', self.language)
+        write(self.pdf, self.left, 10.5 * mm, f'{phone} {p.phone} · {p.email} · {creditor} {p.creditor_id}')
         legal = p.seller_line
         if legal:
             write(self.pdf, self.left, 7 * mm, legal)
-        self.pdf.drawRightString(self.right, 14 * mm, f'Seite {self.pdf.getPageNumber()}')
+        self.pdf.drawRightString(
+            self.right, 14 * mm, t('document.page', self.language, number=self.pdf.getPageNumber())
+        )
         self.pdf.setFillColor(colors.black)
 
     def heading(self, text: str, keep: float = 16 * mm) -> None:
@@ -325,16 +328,19 @@ class Page:
             self.y -= 6.5 * mm
 
 
-def _confirmation(profile: UtilityProfile, title: str, subject: str, heading: str) -> tuple[io.BytesIO, Canvas, Page]:
-    """The start of a one-page confirmation: document title and subject (read out by screen readers), the
-    utility's band, the heading."""
+def _confirmation(
+    profile: UtilityProfile, title: str, subject: str, heading: str, language: str = 'de'
+) -> tuple[io.BytesIO, Canvas, Page]:
+    """The start of a one-page confirmation in `language`: document title and subject (read out by screen readers,
+    in the voice of its declared language), the utility's band, the heading."""
     buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang='de-DE')
+    declared = 'en-GB' if language == 'en' else 'de-DE'
+    pdf = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=fonts()[0], lang=declared)
     pdf.setTitle(title)
     pdf.setAuthor(profile.name)
     pdf.setSubject(subject)
-    page = Page(pdf, profile)
-    band(pdf, profile, 24 * mm)
+    page = Page(pdf, profile, language)
+    band(pdf, profile, 24 * mm, language)
     page.y = A4[1] - 45 * mm
     pdf.setFont(page.bold, 14)
     write(pdf, page.left, page.y, heading)
@@ -342,23 +348,30 @@ def _confirmation(profile: UtilityProfile, title: str, subject: str, heading: st
     return buffer, pdf, page
 
 
-def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> bytes:
-    """The receipt for a submitted meter reading: what was stored, when, and how it was judged."""
+def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted, language: str = 'de') -> bytes:
+    """The receipt for a submitted meter reading: what was stored, when, and how it was judged; in the visitor's
+    `language`, as the values it lists (`Submitted.lines`)."""
+
+    def say(key: str, **params: object) -> str:
+        return t(f'reading_pdf.{key}', language, **params)
+
     buffer, pdf, page = _confirmation(
         profile,
-        f'Bestätigung Zählerstand {reading.meter_number} vom {day_text(reading.reading_date)}',
-        f'Zählerstandsmeldung, Kundennummer {reading.customer_number}',
-        'Bestätigung Ihrer Zählerstandsmeldung',
+        say('title', meter=reading.meter_number, date=day_text(reading.reading_date)),
+        say('subject', customer=reading.customer_number),
+        say('heading'),
+        language,
     )
     received = reading.submitted_at.astimezone(BERLIN)
+    commodity = t(f'commodity.{reading.commodity}', language) if reading.commodity in COMMODITY_TITLES else ''
     rows = [
-        ('Kunde', reading.customer_name),
-        ('Kundennummer', reading.customer_number),
-        ('Vertragsnummer', reading.contract_number),
-        ('Sparte', COMMODITY_TITLES.get(reading.commodity, reading.commodity)),
-        ('Zählernummer', reading.meter_number),
-        ('Ablesedatum', day_text(reading.reading_date)),
-        ('Eingegangen am', f'{received:%d.%m.%Y um %H:%M} Uhr'),
+        (say('customer'), reading.customer_name),
+        (say('customer_number'), reading.customer_number),
+        (say('contract_number'), reading.contract_number),
+        (say('commodity'), commodity or reading.commodity),
+        (say('meter_number'), reading.meter_number),
+        (say('reading_date'), day_text(reading.reading_date)),
+        (say('received'), say('received_at', date=f'{received:%d.%m.%Y}', time=f'{received:%H:%M}')),
     ]
     for label, value in rows:
         pdf.setFont(page.regular, 9)
@@ -366,22 +379,14 @@ def reading_confirmation_pdf(profile: UtilityProfile, reading: Submitted) -> byt
         pdf.setFont(page.bold, 10)
         write(pdf, page.left + 45 * mm, page.y, value)
         page.y -= 5.5 * mm
-    page.heading('Gemeldete Werte')
+    page.heading(say('values'))
     for line in reading.lines:
         page.text(line, 10)
     if reading.flagged:
-        page.heading('Prüfung')
-        page.text(
-            'Der Wert liegt außerhalb des erwarteten Bereichs. Sie haben ihn bestätigt; wir prüfen ihn mit Ihrer '
-            f'Begründung: „{reading.reason}“',
-            9,
-        )
-    page.heading('Hinweis')
-    page.text(
-        'Wir verwenden diesen Zählerstand für Ihre nächste Abrechnung. Bewahren Sie diese Bestätigung bitte auf, '
-        'bis Sie Ihre Rechnung erhalten haben.',
-        9,
-    )
+        page.heading(say('check'))
+        page.text(say('flagged', reason=reading.reason), 9)
+    page.heading(say('note_heading'))
+    page.text(say('note'), 9)
     page.footer()
     pdf.showPage()
     pdf.save()

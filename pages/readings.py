@@ -182,7 +182,7 @@ def reading_form(
 
             async def download(r: Submitted = result, n: str = name) -> None:
                 if allowed is None or await allowed():  # a logged-in page's session must still be valid
-                    ui.download.content(reading_confirmation_pdf(portal.profile, r), n, 'application/pdf')
+                    ui.download.content(reading_confirmation_pdf(portal.profile, r, current()), n, 'application/pdf')
 
             ui.button(t('reading.confirmation_pdf'), icon='download', on_click=download).props('outline no-caps')
             if after is not None:

@@ -1,7 +1,8 @@
 """English as the second UI language: a switch in every page's header, kept through the login."""
 
-from tests.factories import PASSWORD, make_customer, make_login, set_meter
+from tests.factories import PASSWORD, add_readings, make_customer, make_login, set_meter, year_end
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
+from tests.pages.test_readings import DAYS, pdf_text
 
 
 async def test_the_switch_turns_the_public_pages_english_and_back(user):
@@ -77,3 +78,29 @@ async def test_an_open_cancellation_is_named_in_english_on_the_english_contract_
     await see(user, 'being processed (at the next possible date)')
     await user.should_not_see('Kündigung')
     await user.should_not_see('zum nächstmöglichen Zeitpunkt')
+
+
+async def test_an_english_visitor_s_reading_confirmation_is_english_throughout(user, db, tmp_path):
+    """Its values came in the visitor's language, everything around them in German."""
+    customer = make_customer(db, last_name='Ablesung')
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
+    make_login(db, [customer['id']], email='anna@example.org')
+    await user.open('/')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Forgot your password?')
+    field(user, 'Email address').type('anna@example.org')
+    field(user, 'Password').type(PASSWORD)
+    button(user, 'Log in').click()
+    await see(user, 'Your contracts')
+    follow_session(user)
+    await user.open('/zaehlerstand')
+    await see(user, 'Submit meter reading')
+    field(user, 'Meter reading').type(str(13650 + 10 * DAYS))
+    button(user, 'Submit meter reading').click()
+    await see(user, 'Thank you!')
+    button(user, 'Confirmation as PDF').click()
+    text = pdf_text((await user.download.next(timeout=5)).content, tmp_path)
+    assert 'Confirmation of your meter reading' in text and 'Values submitted' in text and 'Page 1' in text
+    assert customer['meter_number'] in text and 'Electricity' in text and ' at ' in text
+    for german in ('Bestätigung', 'Zählernummer', 'Hinweis', 'Seite', 'Telefon', 'Uhr'):
+        assert german not in text
