@@ -50,8 +50,9 @@ def test_documents_are_written_through_the_patch_the_same_byte_for_byte(monkeypa
     finally:
         tuning.uninstall()
     assert tuned == alone
-    texts, arrays = (pdf_objects.stats[k] - before[k] for k in ('texts', 'arrays'))
+    texts, arrays, names = (pdf_objects.stats[k] - before[k] for k in ('texts', 'arrays', 'names'))
     assert texts > 1000 and arrays >= 8  # names and numbers; each font subset's widths, the pages' boxes
+    assert names > 400  # every dictionary's keys
     counted = dict(pdf_objects.stats)
     assert documents() == alone and pdf_objects.stats == counted  # taken out again
 
