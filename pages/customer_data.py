@@ -17,7 +17,7 @@ from domain.customer_data import (
     mandate_form,
     revoke_mandate,
 )
-from domain.documents import sepa_mandate_pdf
+from domain.customer_documents import sepa_mandate_pdf
 from domain.errors import DomainError
 from domain.i18n import day
 from pages import session

@@ -5,7 +5,7 @@ from html import escape
 
 from nicegui import run, ui
 
-from domain.documents import reading_confirmation_pdf
+from domain.customer_documents import reading_confirmation_pdf
 from domain.errors import DomainError, ReadingImplausible
 from domain.i18n import day, money, number
 from domain.identifiers import printable

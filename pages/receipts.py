@@ -6,7 +6,7 @@ from nicegui import ui
 
 from domain import i18n
 from domain.contract_requests import Receipt
-from domain.documents import receipt_pdf
+from domain.customer_documents import receipt_pdf
 from pages.forms import notice
 from pages.language import t
 from service.runner import Portal

@@ -10,7 +10,7 @@ from reportlab.pdfbase import pdfdoc
 
 from domain.bill_layout import bill_pdf
 from domain.contract_requests import Receipt
-from domain.documents import receipt_pdf
+from domain.customer_documents import receipt_pdf
 from service import tuning
 from service.tuning import pdf_objects
 from storage.settings import Settings
