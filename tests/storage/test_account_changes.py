@@ -1,0 +1,203 @@
+"""A login's own changes against a real database (SQLite and PostgreSQL): its email (confirmed again), its
+removal, further customer accounts under it, and what needs the current password."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from domain import accounts
+from domain.errors import (
+    CustomerAlreadyLinked,
+    CustomerAlreadyRegistered,
+    IdentifiersDoNotMatch,
+    MailBudgetSpent,
+    NotAllowed,
+    TokenInvalid,
+    WrongCurrentPassword,
+)
+from domain.identification import Identifiers
+from domain.model import AuditEntry, Customer, PortalUser, UserCustomer
+from domain.overview import customer_choices, customer_overview
+from tests.clock import after
+from tests.factories import (
+    PASSWORD,
+    last_mail,
+    link_in,
+    mails_to,
+    make_customer,
+    make_login,
+)
+from tests.storage.conftest import login
+
+
+def test_a_new_login_email_counts_only_once_confirmed_and_the_old_address_is_told(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'Erika.Neu@example.org', PASSWORD)
+    login(uow, context())  # still the old address until confirmed
+    token = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        assert accounts.confirm_email_change(work, context(), token) == 'erika.neu@example.org'
+    login(uow, context(), email='erika.neu@example.org')
+    assert 'erika.neu@example.org' in last_mail(engine, 'erika@example.org').text
+    with uow() as work, pytest.raises(TokenInvalid):
+        accounts.confirm_email_change(work, context(), token)
+
+
+def test_a_login_email_in_use_cannot_be_taken_and_the_answer_does_not_tell(login_user, engine, uow, context):
+    other = make_customer(engine)
+    make_login(engine, [other['id']], email='vergeben@example.org')
+    grant = login(uow, context())
+    with uow() as work:
+        taken = accounts.request_email_change(work, context(), grant.user_id, 'vergeben@example.org', PASSWORD)
+    with uow() as work:
+        free = accounts.request_email_change(work, context(), grant.user_id, 'frei@example.org', PASSWORD)
+    assert (taken, free) == ('vergeben@example.org', 'frei@example.org')  # the same answer for both
+    explained = last_mail(engine, 'vergeben@example.org')
+    assert 'bereits' in explained.subject and '/email-bestaetigen/' not in explained.text
+    assert '/email-bestaetigen/' in last_mail(engine, 'frei@example.org').text
+    with uow() as work:
+        assert work.users.by_email('vergeben@example.org').id != grant.user_id
+        assert work.users.get(grant.user_id).email == 'erika@example.org'
+
+
+def test_a_login_email_change_needs_the_current_password(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        accounts.request_email_change(work, context(), grant.user_id, 'dieb@example.org', 'geraten')
+    assert mails_to(engine, 'dieb@example.org') == []
+
+
+def test_the_old_address_can_stop_a_change_and_every_session_ends(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'dieb@example.org', PASSWORD)
+    notice = last_mail(engine, 'erika@example.org')
+    assert 'dieb@example.org' in notice.text and 'Haben Sie das nicht selbst beantragt' in notice.text
+    stop = link_in(notice.text, '/email-aenderung-stoppen/').rsplit('/', 1)[1]
+    confirm = link_in(last_mail(engine, 'dieb@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        assert accounts.stop_email_change(work, context(), stop) == 'erika@example.org'
+    with uow() as work:
+        assert not accounts.session_is_valid(work, grant.user_id, grant.epoch)
+    with uow() as work, pytest.raises(TokenInvalid):
+        accounts.confirm_email_change(work, context(), confirm)
+    with uow() as work, pytest.raises(TokenInvalid):  # used once
+        accounts.stop_email_change(work, context(), stop)
+
+
+def test_a_confirmed_new_email_ends_every_session(login_user, engine, uow, context):
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'erika.neu@example.org', PASSWORD)
+    token = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        accounts.confirm_email_change(work, context(), token)
+    with uow() as work:
+        assert not accounts.session_is_valid(work, grant.user_id, grant.epoch)
+    assert 'rufen Sie uns bitte sofort an' in last_mail(engine, 'erika@example.org').text
+
+
+def test_email_change_mails_are_limited_per_login_and_say_when_the_next_is_possible(login_user, engine, uow, context):
+    grant = login(uow, context())
+    for n in range(3):
+        with uow() as work:
+            accounts.request_email_change(work, context(), grant.user_id, f'neu{n}@example.org', PASSWORD)
+    with uow() as work, pytest.raises(MailBudgetSpent) as refused:
+        accounts.request_email_change(work, context(), grant.user_id, 'neu3@example.org', PASSWORD)
+    assert refused.value.field == 'new_email' and refused.value.params['at']
+    assert mails_to(engine, 'neu3@example.org') == []
+    with uow() as work:  # an hour later the login may ask again
+        accounts.request_email_change(
+            work,
+            context(now=after(context().now, timedelta(hours=1, minutes=1))),
+            grant.user_id,
+            'neu3@example.org',
+            PASSWORD,
+        )
+
+
+def test_profile_deletion_removes_the_login_but_keeps_the_customer(login_user, engine, uow, context):
+    customer, _ = login_user
+    grant = login(uow, context('wasserverband-c'))
+    with uow() as work:
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, PASSWORD)
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).all() == []
+        assert session.exec(select(UserCustomer)).all() == []
+        assert session.get(Customer, customer['id']) is not None
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'profile_deleted')).one()
+    assert 'entfernt' in last_mail(engine, 'erika@example.org').subject
+
+
+def test_profile_deletion_is_refused_where_the_utility_does_it_on_request(login_user, uow, context):
+    grant = login(uow, context('stadtwerke-a'))
+    with uow() as work, pytest.raises(NotAllowed):
+        accounts.delete_profile(work, context('stadtwerke-a'), grant.user_id, PASSWORD)
+
+
+def test_a_second_customer_number_is_added_with_its_meter_number(login_user, engine, uow, context):
+    first, _ = login_user
+    second = make_customer(engine)
+    grant = login(uow, context())
+    ids = Identifiers(second['customer_number'], second['meter_number'])
+    with uow() as work:
+        assert accounts.add_customer(work, context(), grant.user_id, ids) == second['id']
+    with uow() as work:
+        assert [c.customer_id for c in customer_choices(work, grant.user_id)] == sorted([first['id'], second['id']])
+    with uow() as work, pytest.raises(CustomerAlreadyLinked):
+        accounts.add_customer(work, context(), grant.user_id, ids)
+    with uow() as work, pytest.raises(IdentifiersDoNotMatch):
+        accounts.add_customer(work, context(), grant.user_id, Identifiers(second['customer_number'], '1EBZ0199999999'))
+
+
+def test_a_customer_of_another_login_cannot_be_added(login_user, engine, uow, context):
+    foreign = make_customer(engine)
+    make_login(engine, [foreign['id']])
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(CustomerAlreadyRegistered):
+        accounts.add_customer(
+            work, context(), grant.user_id, Identifiers(foreign['customer_number'], foreign['meter_number'])
+        )
+
+
+def test_the_overview_of_a_foreign_customer_is_refused(login_user, engine, uow, context):
+    customer, _ = login_user
+    foreign = make_customer(engine)
+    grant = login(uow, context())
+    with uow() as work:
+        view = customer_overview(work, grant.user_id, customer['id'])
+    assert view.customer_number == customer['customer_number'] and view.contracts[0].commodity == 'Strom'
+    with uow() as work, pytest.raises(NotAllowed):
+        customer_overview(work, grant.user_id, foreign['id'])
+
+
+def test_profile_removal_needs_the_current_password(login_user, engine, uow, context):
+    grant = login(uow, context('wasserverband-c'))
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        accounts.delete_profile(work, context('wasserverband-c'), grant.user_id, 'geraten')
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).one().id == grant.user_id
+
+
+def test_bank_account_and_mandate_need_the_current_password(login_user, engine, uow, context):
+    from domain import customer_data
+    from domain.model import BankAccount
+
+    customer, _ = login_user
+    grant = login(uow, context())
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        customer_data.change_bank_account(
+            work, context(), grant.user_id, customer['id'], 'Dieb', 'DE89370400440532013000', True, 'geraten'
+        )
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).all() == []
+    with uow() as work:
+        customer_data.change_bank_account(
+            work, context(), grant.user_id, customer['id'], 'Erika', 'DE89370400440532013000', True, PASSWORD
+        )
+    with uow() as work, pytest.raises(WrongCurrentPassword):
+        customer_data.revoke_mandate(work, context(), grant.user_id, customer['id'], 'geraten')
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).one().mandate_revoked_at is None
