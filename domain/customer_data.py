@@ -78,6 +78,19 @@ def contact_data(uow: UnitOfWork, user_id: int, customer_id: int) -> ContactData
     return ContactData(c.street, c.house_number, c.postal_code, c.city, c.phone, c.email, c.paperless)
 
 
+_ADDRESS = ('street', 'house_number', 'postal_code', 'city')  # one postal address: taken or kept as a whole
+
+
+def _merged(stored: ContactData, seen: ContactData, new: ContactData) -> ContactData:
+    """What to save from a form that showed `seen`: a field left as it was keeps what is `stored` now; the postal
+    address as a whole, so that a street typed in the form never joins a postal code and city the import changed
+    meanwhile (a move the billing system recorded)."""
+    values = {key: getattr(stored, key) if value == getattr(seen, key) else value for key, value in asdict(new).items()}
+    if any(getattr(new, key) != getattr(seen, key) for key in _ADDRESS):
+        values.update({key: getattr(new, key) for key in _ADDRESS})
+    return ContactData(**values)
+
+
 def change_contact_data(
     uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, new: ContactData, seen: ContactData | None = None
 ) -> ContactData:
@@ -86,13 +99,7 @@ def change_contact_data(
     one left open while the billing system's import changed the address) does not undo a change made meanwhile."""
     customer = owned_customer(uow, user_id, customer_id)
     if seen is not None:
-        stored = contact_data(uow, user_id, customer_id)
-        new = ContactData(
-            **{
-                key: getattr(stored, key) if value == getattr(seen, key) else value
-                for key, value in asdict(new).items()
-            }
-        )
+        new = _merged(contact_data(uow, user_id, customer_id), seen, new)
     checked = ContactData(
         street=required_text(new.street, 'street', 'Straße', 200),
         house_number=required_text(new.house_number, 'house_number', 'Hausnummer', 20),

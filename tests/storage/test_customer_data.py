@@ -169,6 +169,29 @@ def test_a_form_from_a_second_tab_changes_only_what_was_changed_in_it(uow, conte
     assert paperless_off(engine, customer['id']) == []
 
 
+def test_an_address_typed_in_a_form_is_saved_whole_not_mixed_with_one_the_import_changed(uow, context, engine, owner):
+    """The form shows the old address; meanwhile the billing system's import records a move (street, postal code,
+    city). The customer then corrects the street only: the street typed joined the imported postal code and city,
+    an address that exists nowhere. The address is taken from the form as a whole now."""
+    customer, login = owner
+    seen = contact(customer['id'], engine)
+    with Session(engine) as session:  # the import, meanwhile
+        stored = session.get(Customer, customer['id'])
+        stored.street, stored.house_number, stored.postal_code, stored.city = 'Am Deich', '7', '26721', 'Emden'
+        session.add(stored)
+        session.commit()
+    typed = replace(seen, street='Lindenallee', phone='04221 98765')
+    run(uow, customer_data.change_contact_data, context(), login['id'], customer['id'], typed, seen)
+    now = contact(customer['id'], engine)
+    assert (now.street, now.house_number, now.postal_code, now.city) == (
+        'Lindenallee',
+        seen.house_number,
+        seen.postal_code,
+        seen.city,
+    )
+    assert now.phone == '04221 98765'
+
+
 @pytest.mark.parametrize('before', [None, 'DE02120300000000202051'])
 def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, engine, owner, before):
     """ "Bankverbindung speichern" clicked twice, or in two tabs: both requests find the same current account (or
