@@ -266,3 +266,13 @@ async def test_an_unknown_address_answers_in_the_portals_words_not_with_the_fram
     assert 'HTTPException' not in response.text and "doesn't exist" not in response.text
     api = await user.http_client.get('/api/v1/gibt-es-nicht')
     assert api.status_code == 404 and api.json() == {'detail': 'Not Found'}
+
+
+async def test_an_unknown_address_answers_in_the_visitor_s_language(user):
+    await user.open('/')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Forgot your password?')
+    response = await user.http_client.get('/rechnung')
+    assert response.status_code == 404
+    assert 'This page does not exist' in response.text and 'Diese Seite gibt es nicht' not in response.text
+    assert 'lang="en' in response.text
