@@ -4,9 +4,12 @@ import time
 import pyotp
 import pytest
 from nicegui import app, ui
+from sqlmodel import Session
 
+from domain.model import Customer
 from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
+from tests.pages.test_self_service import edit_contact_data
 
 
 @pytest.fixture
@@ -219,3 +222,22 @@ async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_take
     assert 'innerhalb von fünf Minuten' in await submit_for_error(user, 'Anmelden', 'Code')
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')
+
+
+async def test_the_contact_form_keeps_what_changed_elsewhere_while_it_was_open(user, db):
+    """The page sends what its form showed (`seen`): the phone the import changed while the form stood open stays,
+    the field the customer changed is saved."""
+    customer = make_customer(db, last_name='Offen')
+    make_login(db, [customer['id']], email='otto@example.org')
+    await edit_contact_data(user)
+    with Session(db) as session:  # the billing system's import, meanwhile
+        stored = session.get(Customer, customer['id'])
+        stored.phone = '04221 11111'
+        session.add(stored)
+        session.commit()
+    field(user, 'E-Mail-Adresse für Schriftverkehr').clear().type('post@example.org')
+    button(user, 'Bestätigen').click()
+    await see(user, 'Ihre Änderungen sind gespeichert')
+    with Session(db) as session:
+        saved = session.get(Customer, customer['id'])
+        assert (saved.phone, saved.email) == ('04221 11111', 'post@example.org')
