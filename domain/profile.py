@@ -98,7 +98,8 @@ class InstallmentRule(_Section):
 class BillRule(_Section):
     """What the portal's own bills show and how they are numbered (docs/domain.md §5)."""
 
-    number_prefix: str = 'RE'  # series per year: RE2026 + 7 digits
+    # series per year: RE2026 + 7 digits; the bill number names its PDF file, so letters, digits, - and _ only
+    number_prefix: str = Field(default='RE', pattern=r'^[A-Za-z0-9_-]{0,10}$')
     logo: str = ''  # path to a PNG or JPEG, relative to the profile file or absolute
     fuel_mix: dict[str, int] = Field(
         default_factory=lambda: {

@@ -32,7 +32,7 @@ from domain.model import Bill, Contract
 from domain.ports import BillingInputs, Context
 from domain.profile import UtilityProfile
 from storage.database import make_engine
-from storage.documents import folder, inside, store_in
+from storage.documents import OutsideDocuments, folder, inside, store_in
 from storage.hashing import Argon2Hasher
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -160,7 +160,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
         issued, whole = _one_by_one(engine, context, prepared, summary), False
     try:
         bills = folder(config.documents, 'bills')
-    except OSError as error:  # stored and listed; their PDFs are made by the next run (rerender_missing)
+    except (OSError, OutsideDocuments) as error:  # stored and listed; their PDFs follow when the folder is right
         summary.errors += [(bill.contract_number, f'PDF: {type(error).__name__}: {error}') for bill in issued]
         issued = []
     for bill in issued:
@@ -175,7 +175,7 @@ def bill_chunk(config: RunConfig, contract_ids: list[int]) -> RunSummary:
         elif bill.result.balance > 0:
             summary.back_payments += 1
     if not whole:  # its bills stored by another run, or by this one if the failure hid a COMMIT that went through
-        summary.rerendered += rerender_missing(engine, config.profile, config.documents, [k for _, _, k in prepared])
+        summary.add(rerender_missing(engine, config.profile, config.documents, [k for _, _, k in prepared]))
     return summary
 
 
@@ -222,25 +222,35 @@ def _progress(out: TextIO | None, done: int, total: int, started: float, step: i
     out.flush()
 
 
-def rerender_missing(engine: Engine, profile: UtilityProfile, documents: Path, keys: list[str] | None = None) -> int:
+def rerender_missing(
+    engine: Engine, profile: UtilityProfile, documents: Path, keys: list[str] | None = None
+) -> RunSummary:
     """Computed bills (of an interrupted run, or corrections; or only those of these run keys) whose PDF was not
-    yet written. A run starts with this, over every bill computed before: a bill's stored contents are read, and its
-    path checked to lie inside the documents, only when its PDF is missing."""
-    count = 0
-    query = select(Bill.id, Bill.pdf_path).where(col(Bill.details) != '')
+    yet written: how many were rendered, and the bills whose PDF cannot be written (reported, not fatal: a bill row
+    whose stored path leads outside the documents, a full disk). A run starts with this, over every bill computed
+    before: a bill's stored contents are read, and its path checked to lie inside the documents, only when its PDF
+    is missing."""
+    summary = RunSummary()
+    query = select(Bill.id, Bill.bill_number, Bill.pdf_path).where(col(Bill.details) != '')
     if keys is not None:
         query = query.where(col(Bill.run_key).in_(keys))
     with Session(engine) as session:
         missing = [
-            (bill_id, pdf_path) for bill_id, pdf_path in session.exec(query) if not (documents / pdf_path).exists()
+            (bill_id, number, pdf_path)
+            for bill_id, number, pdf_path in session.exec(query)
+            if not (documents / pdf_path).exists()
         ]
-        for bill_id, pdf_path in missing:
-            path = inside(documents, pdf_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            details = session.exec(select(Bill.details).where(Bill.id == bill_id)).one()
-            write_pdf(profile, from_json(details), path.parent, path.name)
-            count += 1
-    return count
+        for bill_id, number, pdf_path in missing:
+            try:
+                path = inside(documents, pdf_path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                details = session.exec(select(Bill.details).where(Bill.id == bill_id)).one()
+                write_pdf(profile, from_json(details), path.parent, path.name)
+            except Exception as error:  # one bill's PDF must not stop the run: reported
+                summary.errors.append((number, f'PDF: {type(error).__name__}: {error}'))
+                continue
+            summary.rerendered += 1
+    return summary
 
 
 def correct(engine: Engine, config: RunConfig, bill_number: str) -> BillDocument:
@@ -269,7 +279,8 @@ def run(
             for _ in range(workers):
                 pool.submit(warm_up, config.profile)
         engine = make_engine(config.url)
-        summary = RunSummary(rerendered=rerender_missing(engine, config.profile, config.documents))
+        summary = RunSummary()
+        summary.add(rerender_missing(engine, config.profile, config.documents))
         with Session(engine) as session:
             query = (
                 select(Contract.id)

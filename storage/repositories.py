@@ -251,7 +251,7 @@ class SqlBilling:
         return {id_of(contract): (contract, customer) for contract, customer in self.session.exec(query)}
 
     def recipients(self, contract_ids: list[int]) -> dict[int, BillRecipient]:
-        """One query of four columns for a chunk of issued bills, no Contract or Customer objects built (they were a
+        """One query of five columns for a chunk of issued bills, no Contract or Customer objects built (they were a
         sixth of issuing a chunk), the login's email joined in (a query for each paperless customer before)."""
         query = (
             columns(

@@ -132,7 +132,7 @@ def test_a_contract_without_its_customer_or_gone_is_skipped_with_a_reason(engine
 
 def test_a_stored_pdf_path_leading_outside_the_documents_is_never_written(engine, config):
     """The run renders a missing PDF at the path its bill row names; a row pointing outside (an edited database, an
-    importer's defect) is refused, where the parent folder used to be taken as it was."""
+    importer's defect) is refused and reported, where the parent folder used to be taken as it was."""
     [contract_id] = new_contracts(engine, 1)
     bill_chunk(config, [contract_id])
     with Session(engine) as session:
@@ -141,8 +141,10 @@ def test_a_stored_pdf_path_leading_outside_the_documents_is_never_written(engine
         bill.pdf_path = '../escaped/bill.pdf'
         session.add(bill)
         session.commit()
-    with pytest.raises(OutsideDocuments):
-        bill_run.rerender_missing(engine, config.profile, config.documents)
+    again = bill_run.run(config, workers=1, progress=None)  # reported, and the run goes on
+    assert again.rerendered == 0 and [reason for _, reason in again.errors] == [
+        f"PDF: OutsideDocuments: '../escaped/bill.pdf' lies outside {config.documents.resolve()}"
+    ]
     assert not (config.documents.parent / 'escaped').exists()
 
 
@@ -238,3 +240,30 @@ def test_a_file_that_cannot_be_written_leaves_no_partial_file(tmp_path, monkeypa
     with pytest.raises(OSError):
         store_in(checked, 'RE1.pdf', b'%PDF')
     assert list(checked.iterdir()) == []
+
+
+def test_a_bills_folder_leading_outside_the_documents_is_reported_not_fatal(engine, config, tmp_path):
+    """documents/bills as a link to another volume: the chunk's bills are stored and listed, their PDFs reported as
+    not written (the portal would not serve them from there either); the chunk used to end in an exception."""
+    (tmp_path / 'elsewhere').mkdir()
+    config.documents.mkdir(parents=True, exist_ok=True)
+    (config.documents / 'bills').symlink_to(tmp_path / 'elsewhere')
+    ids = new_contracts(engine, 2)
+    summary = bill_chunk(config, ids)
+    assert summary.bills == 0 and len(summary.errors) == 2
+    assert all('OutsideDocuments' in reason for _, reason in summary.errors)
+    assert list((tmp_path / 'elsewhere').iterdir()) == []
+    with Session(engine) as session:
+        assert len(session.exec(select(Bill).where(Bill.details != '')).all()) == 2  # stored and listed
+
+
+@pytest.mark.parametrize('prefix', ['RE ', 'RÄ', 'R/E', 'RE\\n', 'ABCDEFGHIJK'])
+def test_a_bill_number_prefix_that_cannot_name_a_file_is_refused_with_the_profile(prefix):
+    """The bill number names the bill's PDF; a prefix with a space, an umlaut or a slash made every PDF fail."""
+    from pydantic import ValidationError
+
+    from domain.profile import BillRule
+
+    with pytest.raises(ValidationError):
+        BillRule(number_prefix=prefix)
+    assert BillRule(number_prefix='SW-A_1').number_prefix == 'SW-A_1'
