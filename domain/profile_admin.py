@@ -151,10 +151,10 @@ def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityP
 
 def _names_agree(profile: UtilityProfile) -> None:
     """A new name without its declined forms would leave the old name in the mandate, the mails' footer and the
-    accessibility statement: each form must name the utility, every word of its name, declined or not („den
-    Stadtwerken Aue“, „des Wasserverbands Charlottental“). A word counts when a word of the form starts with it, less
-    its last two letters for a longer word (the German endings -n, -s, -es, -en); checking the last word alone let
-    „Wasserwerke Aue“ keep the forms of „die Stadtwerke Aue“."""
+    accessibility statement: each form must be the name with its article, word for word, each word declined or not
+    („den Stadtwerken Aue“, „des Wasserverbands Charlottental“). Checking only the last word let „Wasserwerke Aue“
+    keep „die Stadtwerke Aue“, and a form with words more („die Stadt- und Wasserwerke Aue“) or a longer place name
+    („Aue-Bad Schlema“) passed too."""
     for case in ('nominative', 'genitive', 'dative', 'accusative'):
         if not _names(profile.name, getattr(profile.name_cases, case)):
             raise InvalidSetting(
@@ -162,11 +162,22 @@ def _names_agree(profile: UtilityProfile) -> None:
             )
 
 
+_ARTICLES = frozenset({'der', 'die', 'das', 'des', 'dem', 'den'})
+
+
 def _names(name: str, form: str) -> bool:
-    said = form.split()
-    return bool(name.split()) and all(
-        any(other.startswith(word[:-2] if len(word) > 4 else word) for other in said) for word in name.split()
-    )
+    """Whether `form` is `name` with an article before it, word for word, each word as in the name or with a German
+    ending (-n, -s, -es, -en): it starts with the name's word (less its last two letters when that is longer than
+    four) and is at most three letters longer."""
+    words, said = name.split(), form.split()
+    if said and said[0] in _ARTICLES and len(said) == len(words) + 1:
+        said = said[1:]
+    return bool(words) and len(said) == len(words) and all(map(_declined, words, said))
+
+
+def _declined(word: str, form: str) -> bool:
+    stem = word[:-2] if len(word) > 4 else word
+    return form.startswith(stem) and len(form) <= len(word) + 3
 
 
 def save_profile(

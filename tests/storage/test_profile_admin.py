@@ -228,10 +228,14 @@ def test_two_admins_saving_from_pages_opened_at_the_same_time_keep_both_changes(
             ('der Zweckverband Nord', 'des Zweckverbandes Nord', 'dem Zweckverband Nord'),
             False,
         ),
+        ('Wasserwerke Aue', ('die Stadt- und Wasserwerke Aue', 'der Wasserwerke Aue', 'den Wasserwerken Aue'), False),
+        ('Stadtwerke Aue', ('die Stadtwerke Auerbach', 'der Stadtwerke Auerbach', 'den Stadtwerken Auerbach'), False),
+        ('Stadtwerke Aue', ('die Stadtwerke Aue GmbH', 'der Stadtwerke Aue GmbH', 'den Stadtwerken Aue GmbH'), False),
     ],
 )
 def test_every_word_of_a_new_name_must_be_in_its_forms_declined_or_not(uow, context, admin, name, forms, agrees):
-    """Only the name's last word was checked: „Wasserwerke Aue“ kept „die Stadtwerke Aue“ in every mandate."""
+    """Only the name's last word was checked: „Wasserwerke Aue“ kept „die Stadtwerke Aue“ in every mandate; then
+    only that each word was there, so words more passed („die Stadt- und Wasserwerke Aue“, „… Auerbach“)."""
     base = context().profile
     nominative, genitive, dative = forms
     values = {
