@@ -17,10 +17,12 @@ def create(portal: Portal) -> None:
     _login_pages(portal)
 
 
-def _back_to_login() -> None:
+def _back_to_login(me: staff_session.StaffMe) -> None:
     """The half session ended while its page was open (a password changed, the account locked): the code or the
-    enrolment is not taken, and the staff login starts again."""
-    staff_session.end()
+    enrolment is not taken, and the staff login starts again. A session of another staff member made in this
+    browser meanwhile (another tab) is not this page's to end."""
+    if app.storage.user.get('staff_id') == me.staff_id:
+        staff_session.end()
     ui.navigate.to('/verwaltung')
 
 
@@ -81,7 +83,7 @@ def _login_pages(portal: Portal) -> None:
                         staff_login=staff_session.login(me),
                     )
                 except SessionEnded:
-                    _back_to_login()
+                    _back_to_login(me)
                     return
                 except DomainError as error:
                     form.show(error)
@@ -101,8 +103,9 @@ def _login_pages(portal: Portal) -> None:
             enrolment = await portal.act(
                 staff.begin_enrolment, me.staff_id, address=client_address(), staff_login=staff_session.login(me)
             )
-        except SessionEnded:
-            staff_session.end()
+        except SessionEnded:  # ended between the page's check and this step (the same as the code's)
+            if app.storage.user.get('staff_id') == me.staff_id:
+                staff_session.end()
             return redirect('/verwaltung')
         except DomainError:
             return redirect('/verwaltung/code')
@@ -134,7 +137,7 @@ def _login_pages(portal: Portal) -> None:
                         staff_login=staff_session.login(me),
                     )
                 except SessionEnded:
-                    _back_to_login()
+                    _back_to_login(me)
                     return
                 except DomainError as error:
                     form.show(error)

@@ -10,7 +10,7 @@ from domain.model import AuditEntry, StaffUser
 from tests import clock
 from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
-from tests.pages.test_backoffice import admin_login, staff_login
+from tests.pages.test_backoffice import admin_login, create_admin, staff_login, totp_of
 
 
 async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
@@ -144,3 +144,24 @@ async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
     assert [row['kind'] for row in rows] == ['Online customer (on)']
     [kinds] = [select for select in user.find(ui.select).elements if '' in select.options]
     assert kinds.options['tariff_change_requested'] == 'Tariff change'
+
+
+async def test_a_half_session_ended_while_its_enrolment_page_is_open_enrols_nothing(user, db, capsys):
+    password = create_admin(capsys)
+    await user.open('/verwaltung')
+    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
+    field(user, 'Passwort').type(password)
+    button(user, 'Weiter').click()
+    await see(user, 'Zwei-Faktor-Anmeldung einrichten')
+    code = totp_of(db, 'admin@stadtwerke.example').now()
+    with Session(db) as session:  # the account locked and unlocked, or its password reset, meanwhile
+        staff = session.exec(select(StaffUser).where(StaffUser.email == 'admin@stadtwerke.example')).one()
+        staff.session_epoch += 1
+        session.add(staff)
+        session.commit()
+    field(user, 'Code').type(code)
+    button(user, 'Einrichtung bestätigen').click()
+    await see(user, 'Für Mitarbeitende des Versorgers')
+    with Session(db) as session:
+        staff = session.exec(select(StaffUser).where(StaffUser.email == 'admin@stadtwerke.example')).one()
+        assert not staff.totp_enabled
