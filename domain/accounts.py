@@ -290,11 +290,13 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
 
 def set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:
     """A new password (`hashed` if already hashed, outside any lock): other sessions end, reset links and temporary
-    passwords die, a mail tells the owner. Used by a change, a first password and a reset (domain.password_reset)."""
+    passwords die, and so does a pending change of the login email (asked for by whoever knew the old password: its
+    link would otherwise still move the login, and the next reset with it). A mail tells the owner. Used by a
+    change, a first password and a reset (domain.password_reset)."""
     user.password_hash = hashed or ctx.hasher.hash(password)
     user.must_change_password = False
     user.session_epoch += 1
-    uow.tokens.revoke(user.id or 0, ('reset', 'temporary_password'), ctx.now)
+    uow.tokens.revoke(user.id or 0, ('reset', 'temporary_password', 'email_change', 'email_change_stop'), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'password_changed'), ctx.now)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import accounts
+from domain import accounts, password_reset
 from domain.errors import (
     CustomerAlreadyLinked,
     CustomerAlreadyRegistered,
@@ -28,7 +28,7 @@ from tests.factories import (
     make_customer,
     make_login,
 )
-from tests.storage.conftest import login
+from tests.storage.conftest import NEW, login, reset_token
 
 
 def test_a_new_login_email_counts_only_once_confirmed_and_the_old_address_is_told(login_user, engine, uow, context):
@@ -201,3 +201,23 @@ def test_bank_account_and_mandate_need_the_current_password(login_user, engine, 
         customer_data.revoke_mandate(work, context(), grant.user_id, customer['id'], 'geraten')
     with Session(engine) as session:
         assert session.exec(select(BankAccount)).one().mandate_revoked_at is None
+
+
+@pytest.mark.parametrize('how', ['reset', 'change'])
+def test_a_new_password_ends_a_pending_change_of_the_login_email(engine, uow, context, how):
+    """Someone who knew the password asked to move the login to their own address; the owner resets or changes the
+    password. That person's confirmation link moved the login all the same (and the next reset mail with it)."""
+    customer = make_customer(engine)
+    account = make_login(engine, [customer['id']], email='erika@example.org')
+    with uow() as work:
+        accounts.request_email_change(work, context(), account['id'], 'dieb@example.org', PASSWORD)
+    confirm = link_in(last_mail(engine, 'dieb@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    if how == 'reset':
+        token = reset_token(engine, uow, context())
+        with uow() as work:
+            password_reset.reset_password(work, context(), token, NEW, NEW)
+    else:
+        with uow() as work:
+            accounts.change_password(work, context(), account['id'], PASSWORD, NEW, NEW)
+    with uow() as work, pytest.raises(TokenInvalid):
+        accounts.confirm_email_change(work, context(), confirm)
