@@ -202,8 +202,14 @@ class InvalidSetting(DomainError):
 
 
 class SecondFactorInvalid(DomainError):
-    key = 'error.second_factor'
+    key = 'error.second_factor'  # the staff's: the app's code or a recovery code
     field = 'code'
+
+
+class CustomerCodeInvalid(SecondFactorInvalid):
+    """A customer's wrong code: customers have no recovery codes; a lost phone is reset by the utility's staff."""
+
+    key = 'error.second_factor_customer'
 
 
 class CodeTooLate(DomainError):

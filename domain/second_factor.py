@@ -4,7 +4,7 @@ code, switching it off, and the code asked for after the password at the login."
 from domain import throttle, totp
 from domain.accounts import SessionGrant, audit_entry, check_current_password, grant
 from domain.customer_access import active_login
-from domain.errors import NotAllowed, SecondFactorInvalid, TooManyAttempts
+from domain.errors import CustomerCodeInvalid, NotAllowed, TooManyAttempts
 from domain.mails import compose
 from domain.model import PortalUser
 from domain.ports import Context, UnitOfWork
@@ -74,5 +74,5 @@ def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> N
         state.record_failure(throttle.PIN_PER_USER, ctx.now)
         uow.throttles.save(key, state)
         uow.commit()
-        raise SecondFactorInvalid('code')
+        raise CustomerCodeInvalid('code')
     uow.throttles.save(key, throttle.ThrottleState())

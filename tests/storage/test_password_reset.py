@@ -74,7 +74,9 @@ def test_the_reset_request_does_the_same_work_for_known_and_unknown_addresses(
 def test_a_temporary_password_must_be_changed_at_first_login(login_user, engine, uow, context):
     ctx = context('stadtwerke-b')
     request_reset(uow, ctx)
-    temporary = last_mail(engine, 'erika@example.org').text.split('Passwort lautet: ')[1].split()[0]
+    mail = last_mail(engine, 'erika@example.org').text
+    temporary = mail.split('Passwort lautet: ')[1].split()[0]
+    assert 'gilt auch Ihr bisheriges Passwort weiter' in mail  # it said "gilt nicht mehr", which was not true
     old = login(uow, ctx)  # until it is used, the old password still works: nobody is locked out by a request
     with uow() as work:
         assert accounts.session_is_valid(work, old.user_id, old.epoch)

@@ -8,6 +8,7 @@ import pytest
 from domain import service_desk, staff
 from domain.accounts import login
 from domain.errors import SecondFactorInvalid, TooManyAttempts, WrongCurrentPassword
+from domain.i18n import t
 from domain.second_factor import (
     begin_second_factor,
     confirm_second_factor,
@@ -47,8 +48,10 @@ def test_code_guessing_is_throttled(uow, context, enrolled):
     _, user, authenticator = enrolled
     ctx = context(now=after(NOW, timedelta(minutes=2)))
     for _ in range(5):
-        with pytest.raises(SecondFactorInvalid):
+        with pytest.raises(SecondFactorInvalid) as wrong:
             run(uow, login_code, ctx, user['id'], '123456')
+        said = t(wrong.value.key, 'de')  # customers have no recovery codes: staff reset a lost phone
+        assert 'Wiederherstellungscode' not in said and 'rufen Sie uns bitte an' in said
     with pytest.raises(TooManyAttempts):
         run(uow, login_code, ctx, user['id'], authenticator.at(ctx.now))
 
