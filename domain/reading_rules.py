@@ -153,11 +153,16 @@ def parse_date(text: str, today: date, field: str = 'reading_date') -> date:
             continue
     else:
         raise DateFormat(field)
+    if value.year < 2000:  # 0026-12-04: a year typed short
+        raise DateFormat(field)
     if value > today:
         raise FutureDate(field)
     return value
 
 
 def _german_date(text: str) -> date:
+    """TT.MM.JJJJ; a two-digit year (04.12.26) is refused rather than read as the year 26."""
     dd, mm, yyyy = text.split('.')
+    if len(yyyy) != 4:
+        raise ValueError(text)
     return date(int(yyyy), int(mm), int(dd))

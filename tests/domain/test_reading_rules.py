@@ -143,3 +143,6 @@ def test_reading_dates():
         parse_date('24.11.2026', today)
     with pytest.raises(DateFormat):
         parse_date('31.02.2026', today)
+    for short in ('20.11.26', '0026-11-20'):  # stored as the year 26 before
+        with pytest.raises(DateFormat):
+            parse_date(short, today)
