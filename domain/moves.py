@@ -168,7 +168,9 @@ def _readings_out(
                 value = parse_value(text, meter.pre_decimal_digits, obis)
                 earlier = [(v.reading_date, v.value) for v in sorted(history[obis], key=lambda v: v.reading_date)]
                 earlier = [(d, v) for d, v in earlier if d < move_out]
-                judgement = judge(earlier, move_out, value, meter.pre_decimal_digits, ctx.profile.readings)
+                judgement = judge(  # as the reading page does: a lower value after a known exchange is no error
+                    earlier, move_out, value, meter.pre_decimal_digits, ctx.profile.readings, meter.installed_on
+                )
             except DomainError as error:
                 error.field = key
                 raise

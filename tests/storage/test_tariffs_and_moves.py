@@ -24,7 +24,7 @@ from domain.model import AuditEntry, Contract, ContractRequest, Price
 from domain.moves import MoveForm, reading_field, report_move, six_months_after
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
-from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
+from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, set_meter, year_end
 from tests.storage.conftest import NOW, run
 from tests.storage.test_cancellation import declaration
 
@@ -223,6 +223,16 @@ def test_a_move_inside_the_supply_area_continues_there(uow, context, household, 
     assert request.kind == 'move' and request.effective == TODAY
     assert json.loads(request.content)['continue'] == 'yes'
     assert 'Umzugsmeldung' in mails_to(engine, 'erika@example.org')[-1].subject
+
+
+def test_a_move_out_reading_below_the_last_after_a_known_meter_exchange_is_taken(uow, context, household, engine):
+    """§8 checks move readings as §3 does, and §3 takes a lower value after an exchange the master data know (the
+    reading page does); the move refused it, so the customer could not report the move at all."""
+    customer, login = household
+    set_meter(engine, customer['meter_number'], installed_on=TODAY - timedelta(days=30))
+    form = move(customer, readings={reading_field(customer['meter_number'], '1.8.0'): '300'})
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
+    assert rows['Zählerstände bei Auszug'] == f'{customer["meter_number"]}: 300 kWh'
 
 
 def test_a_move_out_of_the_area_ends_the_contract_with_six_weeks_notice(uow, context, household):
