@@ -39,9 +39,13 @@ class IssuedCode:
 
 
 def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) -> list[IssuedCode]:
-    """A fresh code for every self-read meter in supply; earlier unused codes of those meters end."""
+    """A fresh code for every self-read meter in supply, valid to the end of the reading period, the coming one
+    when the letters are prepared before it opens (they were valid for eight weeks then, and died in the period);
+    earlier unused codes of those meters end."""
     today = ctx.today
     window = reading_window(ctx.profile.readings, today)
+    if window.closes_on is None and window.opens_on is not None:
+        window = reading_window(ctx.profile.readings, window.opens_on)
     until = valid_until or window.closes_on or today + timedelta(weeks=8)
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     issued = []

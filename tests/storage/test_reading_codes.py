@@ -3,7 +3,9 @@ twice at the same moment (a double click, two tabs)."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 
+from domain.clock import BERLIN
 from domain.errors import ReadingCodeInvalid
 from domain.reading_codes import issue_codes, submit_by_code
 from tests.factories import make_customer
@@ -35,3 +37,16 @@ def test_a_code_sent_twice_at_the_same_moment_stores_one_reading(engine, uow, co
     with ThreadPoolExecutor(2) as pool:
         results = [done.result(timeout=40) for done in [pool.submit(submit, f'192.0.2.{n}') for n in (1, 2)]]
     assert sorted(type(result).__name__ for result in results) == ['ReadingCodeInvalid', 'Submitted']
+
+
+def test_letter_codes_made_before_the_period_last_to_its_end(engine, uow, context):
+    """Letters are prepared before the period opens (the water association's: 02.12.–26.01.): a code made on 20.11.
+    was valid for eight weeks, to 15.01., and refused to a customer using the letter on 20.01."""
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    made = context('wasserverband-c', now=datetime(2026, 11, 20, 10, 0, tzinfo=BERLIN))
+    with uow() as work:
+        [issued] = [c for c in issue_codes(work, made) if c.meter_number == customer['meter_number']]
+    assert issued.valid_until == date(2027, 1, 26)
+    used = context('wasserverband-c', now=datetime(2027, 1, 20, 10, 0, tzinfo=BERLIN))
+    with uow() as work:
+        assert submit_by_code(work, used, issued.code, customer['meter_number'], {'1.8.0': '123'}, '').lines
