@@ -115,6 +115,7 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
         'contract_number': contract_number,
         'effective': effective.isoformat() if effective else 'next_possible',
         'email': email,
+        'declared_by': 'login' if user_id is not None else 'visitor',  # a visitor's only by the customer number
     }
     if not mailed:  # the address had its mails this hour: staff and the billing system see it was not confirmed so
         fields['confirmation'] = 'not_mailed'

@@ -6,6 +6,7 @@ Tariffs are those of the profile's `[tariffs]` (name, description) that have a p
 import); a commodity with one tariff (water) has nothing to change to, and the page says so.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -66,7 +67,9 @@ def starts_before(today: date, ends: date | None) -> tuple[date, ...]:
 
 def known_end(uow: UnitOfWork, contract: Contract) -> date | None:
     """When the contract ends, as far as the portal knows: its end date from the billing system, or the date of an
-    open cancellation of it (or of all the customer's contracts)."""
+    open cancellation of it (or of all the customer's contracts) declared by a login of the customer. A visitor's
+    declaration (the cancellation page needs no login, only a customer number) waits for staff: taken as the end,
+    it let anyone who knows the number take the customer's tariff change away."""
     cancelled = [
         request.effective
         for request in uow.contract_requests.of_customer(contract.customer_id)
@@ -74,6 +77,7 @@ def known_end(uow: UnitOfWork, contract: Contract) -> date | None:
         and request.status == 'open'
         and request.effective is not None
         and request.contract_id in (None, contract.id)
+        and json.loads(request.content or '{}').get('declared_by') != 'visitor'
     ]
     ends = [day for day in (contract.end_date, *cancelled) if day is not None]
     return min(ends, default=None)

@@ -152,12 +152,17 @@ def test_a_tariff_change_outside_the_offer_is_refused(uow, context, household, e
 
 
 def test_no_change_starts_on_or_after_the_contracts_end(uow, context, household, engine):
-    """A known end (from the billing system, or an open cancellation with its date) bounds the starts offered and
-    taken: a change beginning after the contract has ended would change nothing."""
+    """A known end (from the billing system, or the customer's own open cancellation with its date) bounds the starts
+    offered and taken: a change beginning after the contract has ended would change nothing. A visitor's declaration
+    by customer number alone does not: anyone who knows the number could take the tariff change away."""
     customer, login = household
     [offered] = run(uow, tariffs, context(), login['id'], customer['id'])
     second, third = offered.starts[1], offered.starts[2]
-    run(uow, cancel, context(), declaration(customer['customer_number'], next_possible=False, on_date=day(third)))
+    form = declaration(customer['customer_number'], next_possible=False, on_date=day(third))
+    run(uow, cancel, context(address='198.51.100.7'), form)  # a visitor's: anyone may, staff check it
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.ends is None and contract.starts == offered.starts
+    run(uow, cancel, context(), form, login['id'])  # the customer's own, logged in
     [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
     assert contract.ends == third and contract.starts == offered.starts[:2]
     with pytest.raises(NotAllowed):
