@@ -5,7 +5,9 @@ nächstmöglichen Zeitpunkt" means for each contract; without a login it is a pu
 the declaration, with the time of receipt, can be saved as a PDF; the confirmation mail is on its way at once.
 """
 
-from nicegui import ui
+from functools import partial
+
+from nicegui import app, ui
 
 from domain.cancellation import CancellationForm, Prefill, cancel, prefill
 from domain.contract_requests import Receipt
@@ -108,12 +110,16 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
             on_date=form.value('on_date'),
             email=form.value('email'),
         )
-        receipt: Receipt | None
+        receipt: Receipt | None = None
+        address = client_address()
         try:
-            if me is None:
-                receipt = await portal.act(cancel, declared, address=client_address())
-            else:
-                receipt = await session.act(portal, me, cancel, declared, me.user_id, address=client_address())
+            ran = False
+            if me is not None and app.storage.user.get('user_id') == me.user_id:  # the login checked in its transaction
+                ran, receipt = await session.fetch(
+                    portal, lambda _, login: portal.act(cancel, declared, me.user_id, address=address, login=login)
+                )
+            if not ran:  # no login, or it ended while the form was filled in (idle, elsewhere): received all the
+                receipt = await portal.act(cancel, declared, address=address)  # same, as anyone's (§312k BGB)
         except DomainError as error:
             form.show(error)
             return
@@ -121,4 +127,7 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
             return
         area.set_visibility(False)
         with result:
-            show_receipt(portal, receipt, 'cancel', None if me is None else lambda: session.valid(portal, me))
+            logged_in = me if ran else None  # received under the login: its PDF only while that session lasts
+            show_receipt(
+                portal, receipt, 'cancel', None if logged_in is None else partial(session.valid, portal, logged_in)
+            )

@@ -11,7 +11,7 @@ from domain.i18n import day, t
 from domain.model import Contract, ContractRequest, InboxMessage
 from pages import receipts
 from tests.clock import today
-from tests.factories import PASSWORD, last_mail, make_customer, make_login, make_staff
+from tests.factories import PASSWORD, end_login_elsewhere, last_mail, make_customer, make_login, make_staff
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 from tests.pages.test_api import auth, token
 from tests.pages.test_backoffice import staff_login
@@ -107,6 +107,21 @@ async def test_logged_in_the_form_is_filled_and_names_the_date(user, db):
     await see(user, 'Ihre Kündigung ist bei uns eingegangen')
     [request] = requests_of(db)
     assert request.customer_id == customer['id'] and request.effective == earliest + timedelta(days=30)
+
+
+async def test_a_login_that_ends_while_the_form_is_filled_in_does_not_lose_the_declaration(user, db):
+    """§312k BGB: the page works without a login. A customer whose session ended meanwhile (a password reset in
+    another browser, or idle) was sent to the login page and the declaration was not received."""
+    customer = make_customer(db)
+    login = make_login(db, [customer['id']], email='erika@example.org')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/kuendigen')
+    await see(user, 'Zum nächstmöglichen Zeitpunkt heißt für diesen Vertrag')
+    end_login_elsewhere(db, login['id'])
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    [request] = requests_of(db)
+    assert request.customer_id == customer['id'] and '"declared_by": "visitor"' in request.content
 
 
 async def test_staff_settle_it_in_the_queue_and_the_customer_reads_the_answer(user, db):
