@@ -51,9 +51,7 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
         raise TooManyAttempts('second', minutes=state.minutes_left(ctx.now))
     customer = uow.customers.by_number(ids.customer_number)
     if customer is None or not second_matches(uow, customer, ids):
-        state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
-        uow.throttles.save(key, state)
-        uow.commit()  # the miss must count even though the use case fails
+        count_miss(uow, ctx)
         raise IdentifiersDoNotMatch(
             label=ctx.profile.account_id.label, hint=ctx.profile.account_id.hint, second=second_label(ctx)
         )
@@ -61,6 +59,15 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     if ctx.profile.registration.requires_annual_bill and not uow.customers.has_annual_bill(customer.id):
         raise NoAnnualBillYet()
     return customer
+
+
+def count_miss(uow: UnitOfWork, ctx: Context) -> None:
+    """A registration's miss counted against the client's address (committed: the use case fails after it)."""
+    key = f'identify:{ctx.address}'
+    state = uow.throttles.state(key)
+    state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
+    uow.throttles.save(key, state)
+    uow.commit()
 
 
 def ensure_unclaimed(uow: UnitOfWork, customer: Customer) -> None:

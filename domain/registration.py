@@ -44,10 +44,11 @@ def register(
     email = checked_email(email)
     check_password(ctx.profile.password, password, repeat)
     customer = identification.identify(uow, ctx, ids)  # first: only the right pair learns about the email
+    identification.ensure_unclaimed(uow, customer)  # then: a customer with a login learns nothing about addresses
     existing = uow.users.by_email(email)
-    if existing is not None and existing.state == 'active':
+    if existing is not None and existing.state == 'active':  # counted as a miss: no unlimited asking which
+        identification.count_miss(uow, ctx)  # addresses have a login
         raise EmailAlreadyRegistered()
-    identification.ensure_unclaimed(uow, customer)
     if existing is not None:  # done again before it was confirmed: as a resend, a new PIN only after the waiting
         _wait_for_a_new_pin(uow, ctx, existing)  # time, and a few mails an hour to the address (it is anyone's)
         mail_budget.spend(uow, ctx, email)

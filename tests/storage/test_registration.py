@@ -120,6 +120,29 @@ def test_without_the_right_pair_nobody_learns_whether_an_email_is_registered(eng
         register(uow, context(), second, email='da@example.org', meter='1EBZ0199999999')
 
 
+def test_a_customer_with_a_login_learns_nothing_about_other_addresses(engine, uow, context):
+    """With the customer's own two numbers, registration answered „already registered“ for an address with a login
+    and „customer already has a login“ for any other: an unlimited way of asking which addresses have a login."""
+    mine = make_customer(engine)
+    make_login(engine, [mine['id']], email='ich@example.org')
+    make_login(engine, [make_customer(engine)['id']], email='opfer@example.org')
+    for email in ('opfer@example.org', 'niemand@example.org') * 6:
+        with pytest.raises(CustomerAlreadyRegistered):
+            register(uow, context(), mine, email=email)
+
+
+def test_asking_with_a_free_customer_which_addresses_have_a_login_is_throttled(engine, uow, context):
+    """The right pair of a customer without a login still tells whether an address has one (so the owner is sent
+    to the login): each such answer counts against the address as a wrong pair does."""
+    free = make_customer(engine)
+    make_login(engine, [make_customer(engine)['id']], email='opfer@example.org')
+    for _ in range(10):
+        with pytest.raises(EmailAlreadyRegistered):
+            register(uow, context(), free, email='opfer@example.org')
+    with pytest.raises(TooManyAttempts):
+        register(uow, context(), free, email='opfer@example.org')
+
+
 def test_a_customer_with_a_login_cannot_be_registered_again(engine, uow, context):
     customer = make_customer(engine)
     make_login(engine, [customer['id']])
