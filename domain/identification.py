@@ -85,4 +85,4 @@ def second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> boo
     assert customer.id is not None
     if ids.meter_number and ids.meter_number in uow.customers.meter_numbers(customer.id):
         return True
-    return bool(ids.bill_number) and ids.bill_number in uow.customers.bill_numbers(customer.id)
+    return bool(ids.bill_number) and ids.bill_number in uow.customers.last_bill_numbers(customer.id)

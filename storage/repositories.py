@@ -122,9 +122,18 @@ class SqlCustomers:
         query = select(Meter.meter_number).join(Contract).where(Contract.customer_id == customer_id)
         return set(self.session.exec(query))
 
-    def bill_numbers(self, customer_id: int) -> set[str]:
-        query = select(Bill.bill_number).join(Contract).where(Contract.customer_id == customer_id)
-        return {normalise(number) for number in self.session.exec(query)}
+    def last_bill_numbers(self, customer_id: int) -> set[str]:
+        """The number of each of the customer's contracts' last bill (by date; of one day, the last stored)."""
+        query = (
+            select(Bill.contract_id, Bill.bill_number)
+            .join(Contract)
+            .where(Contract.customer_id == customer_id)
+            .order_by(col(Bill.contract_id), col(Bill.bill_date).desc(), col(Bill.id).desc())
+        )
+        last: dict[int, str] = {}
+        for contract_id, number in self.session.exec(query):
+            last.setdefault(contract_id, normalise(number))
+        return set(last.values())
 
     def has_annual_bill(self, customer_id: int) -> bool:
         query = select(Bill.id).join(Contract).where(Contract.customer_id == customer_id, Bill.kind == 'annual')

@@ -1,6 +1,7 @@
 """Registration use cases against a real database (SQLite and PostgreSQL)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, select
@@ -22,7 +23,7 @@ from domain.errors import (
     TooManyAttempts,
 )
 from domain.identification import Identifiers
-from domain.model import AuditEntry, OneTimeToken, PortalUser, UserCustomer
+from domain.model import AuditEntry, Bill, Contract, OneTimeToken, PortalUser, UserCustomer
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
 from tests.storage.conftest import NOW, at_the_same_moment, login
@@ -188,6 +189,28 @@ def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, 
         )
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).one().state == 'active'
+
+
+def test_only_the_last_bill_s_number_identifies_a_water_customer(engine, uow, context):
+    """docs/domain.md §1: the number of the last bill; any bill of years ago was taken, which widens what an old
+    bill found in a drawer (or a bin) opens."""
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(
+            Bill(
+                bill_number='RE20190004711',
+                contract_id=contract.id,
+                bill_date=date(2019, 1, 20),
+                period_start=date(2018, 1, 1),
+                period_end=date(2018, 12, 31),
+                amount_gross=Decimal('300.00'),
+            )
+        )
+        session.commit()
+    with pytest.raises(IdentifiersDoNotMatch):
+        register(uow, context('wasserverband-c'), customer, meter='', bill='RE20190004711')
+    assert register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number']).method == 'pin'
 
 
 def test_a_pin_entered_twice_at_the_same_moment_activates_once(engine, uow, context):
