@@ -83,19 +83,23 @@ def confirm_link(uow: UnitOfWork, ctx: Context, plain: str) -> str:
 
 
 def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
-    """Activate the login with the PIN from the mail; five wrong PINs and the PIN dies."""
+    """Activate the login with the PIN from the mail; five wrong PINs and the PIN dies. Every try is counted in the
+    database before its PIN is compared: tries sent at the same moment each get their own number, and only the first
+    five are compared (counting only the wrong ones after comparing let any number of tries sent at once through)."""
     user_id = user_from_reference(ctx, ref)
     token = uow.tokens.latest(user_id, 'pin')
-    if token is None or token.used_at is not None:
+    limit = throttle.PIN_PER_USER.max_failures
+    if token is None or token.used_at is not None or ctx.now >= token.expires_at or token.failed_attempts >= limit:
         raise PinExpired()
-    if ctx.now >= token.expires_at or token.failed_attempts >= throttle.PIN_PER_USER.max_failures:
+    tries = uow.tokens.count_failure(token)  # this try's number; a right PIN ends the PIN, so tries are failures
+    if tries > limit:  # the five were used up by tries sent at the same moment
+        uow.commit()
         raise PinExpired()
     if tokens.digest(ctx.secret, pin) != token.digest:
-        failed = uow.tokens.count_failure(token)  # in the database: wrong PINs sent at the same moment each count
         uow.commit()
-        if failed >= throttle.PIN_PER_USER.max_failures:
+        if tries >= limit:
             raise TooManyAttempts('pin', minutes=ctx.profile.registration.pin_resend_after_minutes)
-        raise PinWrong(count=throttle.PIN_PER_USER.max_failures - failed)
+        raise PinWrong(count=limit - tries)
     return _activate(uow, ctx, token)
 
 

@@ -344,3 +344,37 @@ def test_deleting_a_login_without_customers_leaves_an_audit_entry_too(engine, uo
     with Session(engine) as session:
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'profile_deleted')).all()
     assert [(e.actor, e.customer_id) for e in entries] == [(f'user:{grant.user_id}', None)]
+
+
+def test_pins_sent_at_the_same_moment_get_five_tries_in_all(engine, uow, context):
+    """Each request read the PIN's count of wrong tries before any of them counted: any number of PINs sent at once
+    was compared. Now each try is numbered in the database first; a try after five (here: the right PIN, read as
+    if the other five were still in flight) is refused."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from storage.unit_of_work import SqlUnitOfWork
+
+    pending, pin = pin_registration(engine, uow, context)
+    with Session(engine) as session:  # five wrong tries were counted meanwhile
+        token = session.exec(select(OneTimeToken).where(OneTimeToken.purpose == 'pin')).one()
+        token.failed_attempts = 5
+        session.add(token)
+        session.commit()
+
+    class ReadBeforeTheOthersCounted(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            latest = self.tokens.latest
+
+            def as_read_before(user_id, purpose):
+                found = latest(user_id, purpose)
+                set_committed_value(found, 'failed_attempts', 0)
+                return found
+
+            self.tokens.latest = as_read_before
+            return self
+
+    with ReadBeforeTheOthersCounted(engine) as work, pytest.raises(PinExpired):
+        registration.confirm_pin(work, context('wasserverband-c'), pending.reference, pin)
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).one().state == 'pending'
