@@ -212,6 +212,13 @@ class CustomerCodeInvalid(SecondFactorInvalid):
     key = 'error.second_factor_customer'
 
 
+class PendingLoginEnded(DomainError):
+    """The login waiting for its code was changed meanwhile (its password changed or reset): log in again."""
+
+    key = 'error.pending_login_ended'
+    field = 'code'
+
+
 class CodeTooLate(DomainError):
     """The second factor's code came more than five minutes after the password (or after a logout): log in again."""
 

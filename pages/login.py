@@ -3,7 +3,7 @@
 from nicegui import app, ui
 
 from domain.accounts import login, set_initial_password
-from domain.errors import CodeTooLate, DomainError, FormerUserName
+from domain.errors import CodeTooLate, DomainError, FormerUserName, PendingLoginEnded, SessionEnded
 from domain.password_reset import request_password_reset, reset_password, reset_token_is_usable
 from domain.passwords import describe_policy
 from domain.second_factor import login_code
@@ -54,7 +54,13 @@ def create(portal: Portal) -> None:
                     form.show(CodeTooLate())
                     return
                 try:
-                    grant = await portal.act(login_code, pending, form.value('code'), address=client_address())
+                    grant = await portal.act(
+                        login_code, pending, form.value('code'), address=client_address(), login=session.pending_login()
+                    )
+                except SessionEnded:  # the password changed (or was reset) since it was given here
+                    session.end()
+                    form.show(PendingLoginEnded())
+                    return
                 except DomainError as error:
                     form.show(error)
                     return

@@ -18,7 +18,16 @@ from service.runner import Portal
 
 T = TypeVar('T')
 
-KEYS = ('user_id', 'epoch', 'customer_id', 'last_active', 'must_change_password', 'pending_user', 'pending_since')
+KEYS = (
+    'user_id',
+    'epoch',
+    'customer_id',
+    'last_active',
+    'must_change_password',
+    'pending_user',
+    'pending_since',
+    'pending_epoch',
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,16 @@ PENDING_SECONDS = 300  # the code must follow the password within five minutes
 def await_code(grant: SessionGrant, clock: Clock) -> None:
     """The password was right; the session starts only after the second factor."""
     end()
-    app.storage.user.update(pending_user=grant.user_id, pending_since=clock.now().timestamp())
+    app.storage.user.update(
+        pending_user=grant.user_id, pending_since=clock.now().timestamp(), pending_epoch=grant.epoch
+    )
+
+
+def pending_login() -> tuple[int, int]:
+    """The login waiting for its code, as `portal.act` checks it (`login`): a password changed or reset meanwhile
+    ends it, as it ends every session."""
+    storage = app.storage.user
+    return int(storage.get('pending_user', 0)), int(storage.get('pending_epoch', -1))
 
 
 def awaiting_code(clock: Clock) -> int | None:

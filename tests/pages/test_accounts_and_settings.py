@@ -6,7 +6,7 @@ import pytest
 from nicegui import app, ui
 from sqlmodel import Session
 
-from domain.model import Customer
+from domain.model import Customer, PortalUser
 from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 from tests.pages.test_self_service import edit_contact_data
@@ -220,6 +220,31 @@ async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_take
         app.storage.user['pending_since'] -= 6 * 60
     field(user, 'Code').type(pyotp.TOTP(secret).now())
     assert 'innerhalb von fünf Minuten' in await submit_for_error(user, 'Anmelden', 'Code')
+    await user.open('/uebersicht')
+    await see(user, 'Passwort vergessen?')
+
+
+async def test_a_code_sent_after_the_password_changed_elsewhere_is_not_taken(user, db):
+    """The password step waits for the code; the password is reset in another browser meanwhile (every session
+    ends). The code from the page opened before made a session all the same."""
+    from domain.totp import seal
+
+    customer = make_customer(db, last_name='Geaendert')
+    login = make_login(db, [customer['id']], email='geaendert@example.org')
+    secret = pyotp.random_base32()
+    with Session(db) as session:
+        account = session.get(PortalUser, login['id'])
+        account.totp_enabled, account.totp_secret = True, seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret)
+        session.add(account)
+        session.commit()
+    await user.open('/')
+    field(user, 'E-Mail-Adresse').type('geaendert@example.org')
+    field(user, 'Passwort').type(PASSWORD)
+    button(user, 'Anmelden').click()
+    await see(user, 'Bestätigungscode')
+    end_login_elsewhere(db, login['id'])
+    field(user, 'Code').type(pyotp.TOTP(secret).now())
+    assert 'inzwischen geändert' in await submit_for_error(user, 'Anmelden', 'Code')
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')
 
