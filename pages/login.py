@@ -27,7 +27,7 @@ def create(portal: Portal) -> None:
         with public_frame(portal, t('login.title')):
             page_title(t('login.title'))
             if abgemeldet or idle:
-                notice(t('login.idle_logout'), 'info')
+                notice(t('login.idle_logout', minutes=portal.profile.session.idle_minutes), 'info')
             if aktiviert:
                 notice(t('login.activated'))
             if passwort:

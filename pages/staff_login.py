@@ -36,7 +36,7 @@ def _login_pages(portal: Portal) -> None:
         with public_frame(portal, t('staff.login_title')):
             page_title(t('staff.login_title'))
             if idle:
-                notice(t('staff.idle_logout'), 'info')
+                notice(t('staff.idle_logout', minutes=portal.profile.session.idle_minutes), 'info')
             ui.label(t('staff.login_intro')).classes('text-grey-8')
             form = Form()
             form.field('email', t('staff.email'), autocomplete='username')

@@ -227,3 +227,10 @@ def test_the_customers_consumption_csv_reads_as_numbers_and_days_in_a_german_spr
     ]
     with using('en'):
         assert consumption_csv([history]).startswith('Meter number;Period;Start;End;Consumption;Unit\n')
+
+
+@pytest.mark.parametrize('key', ['login.idle_logout', 'staff.idle_logout'])
+def test_the_idle_logout_names_the_profile_s_minutes(key):
+    """It said „nach 15 Minuten“ whatever the utility set (`session.idle_minutes`)."""
+    assert 'nach 20 Minuten' in t(key, 'de', minutes=20) and 'after 20 minutes' in t(key, 'en', minutes=20)
+    assert 'nach einer Minute' in t(key, 'de', minutes=1) and 'after one minute' in t(key, 'en', minutes=1)
