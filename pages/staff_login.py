@@ -1,5 +1,8 @@
 """Verwaltung: the staff's login with two factors, first enrolment and the forced password change."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import segno
 from nicegui import app, ui
 
@@ -12,18 +15,37 @@ from pages.language import t
 from service.runner import Portal
 from service.tuning.redirects import redirect
 
+T = TypeVar('T')
+
 
 def create(portal: Portal) -> None:
     _login_pages(portal)
 
 
-def _back_to_login(me: staff_session.StaffMe) -> None:
-    """The half session ended while its page was open (a password changed, the account locked): the code or the
-    enrolment is not taken, and the staff login starts again. A session of another staff member made in this
-    browser meanwhile (another tab) is not this page's to end."""
+async def _half_session_step(
+    portal: Portal, me: staff_session.StaffMe, form: Form, use_case: Callable[..., T]
+) -> T | None:
+    """A step of the half session with the form's code (the code itself, the enrolment's first code), run while its
+    login is valid. None after an error, shown at the form, or when the half session ended while its page was open
+    (a password changed, the account locked): the code is not taken, and the staff login starts again."""
+    form.clear()
+    try:
+        return await portal.act(
+            use_case, me.staff_id, form.value('code'), address=client_address(), staff_login=staff_session.login(me)
+        )
+    except SessionEnded:
+        _end_own(me)
+        ui.navigate.to('/verwaltung')
+    except DomainError as error:
+        form.show(error)
+    return None
+
+
+def _end_own(me: staff_session.StaffMe) -> None:
+    """End this page's half session; a session of another staff member made in this browser meanwhile (another tab)
+    is not this page's to end."""
     if app.storage.user.get('staff_id') == me.staff_id:
         staff_session.end()
-    ui.navigate.to('/verwaltung')
 
 
 def _login_pages(portal: Portal) -> None:
@@ -73,20 +95,8 @@ def _login_pages(portal: Portal) -> None:
             form.alert()
 
             async def submit() -> None:
-                form.clear()
-                try:
-                    grant = await portal.act(
-                        staff.code_step,
-                        me.staff_id,
-                        form.value('code'),
-                        address=client_address(),
-                        staff_login=staff_session.login(me),
-                    )
-                except SessionEnded:
-                    _back_to_login(me)
-                    return
-                except DomainError as error:
-                    form.show(error)
+                grant = await _half_session_step(portal, me, form, staff.code_step)
+                if grant is None:
                     return
                 staff_session.start(grant, portal.clock)
                 ui.navigate.to('/verwaltung/passwort' if grant.must_change_password else '/verwaltung/kunden')
@@ -104,8 +114,7 @@ def _login_pages(portal: Portal) -> None:
                 staff.begin_enrolment, me.staff_id, address=client_address(), staff_login=staff_session.login(me)
             )
         except SessionEnded:  # ended between the page's check and this step (the same as the code's)
-            if app.storage.user.get('staff_id') == me.staff_id:
-                staff_session.end()
+            _end_own(me)
             return redirect('/verwaltung')
         except DomainError:
             return redirect('/verwaltung/code')
@@ -127,21 +136,10 @@ def _login_pages(portal: Portal) -> None:
             codes_box = ui.column().classes('w-full')
 
             async def submit() -> None:
-                form.clear()
-                try:
-                    grant, codes = await portal.act(
-                        staff.confirm_enrolment,
-                        me.staff_id,
-                        form.value('code'),
-                        address=client_address(),
-                        staff_login=staff_session.login(me),
-                    )
-                except SessionEnded:
-                    _back_to_login(me)
+                confirmed = await _half_session_step(portal, me, form, staff.confirm_enrolment)
+                if confirmed is None:
                     return
-                except DomainError as error:
-                    form.show(error)
-                    return
+                grant, codes = confirmed
                 staff_session.start(grant, portal.clock)
                 confirm.set_visibility(False)
                 with codes_box:

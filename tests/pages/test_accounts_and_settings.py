@@ -195,30 +195,33 @@ async def test_an_optional_second_factor_is_set_up_and_asked_at_the_next_login(u
     await user.should_see('Ihre Verträge', retries=50)
 
 
-async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_taken(user, db):
-    """The code page left open: its code must follow the password within five minutes, when it is sent too."""
-    from sqlmodel import Session
-
-    from domain.model import PortalUser
+async def at_the_code_page(user, db, name: str) -> tuple[dict, pyotp.TOTP]:
+    """A login with a second factor (its email `name`@example.org) after the right password, on the code page."""
     from domain.totp import seal
 
-    customer = make_customer(db, last_name='Spaet')
-    login = make_login(db, [customer['id']], email='spaet@example.org')
+    customer = make_customer(db, last_name=name.capitalize())
+    login = make_login(db, [customer['id']], email=f'{name}@example.org')
     secret = pyotp.random_base32()
     with Session(db) as session:
-        account = session.get(PortalUser, login['id'])
+        account = session.get_one(PortalUser, login['id'])
         account.totp_enabled, account.totp_secret = True, seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret)
         session.add(account)
         session.commit()
     await user.open('/')
-    field(user, 'E-Mail-Adresse').type('spaet@example.org')
+    field(user, 'E-Mail-Adresse').type(f'{name}@example.org')
     field(user, 'Passwort').type(PASSWORD)
     button(user, 'Anmelden').click()
     await see(user, 'Bestätigungscode')
+    return login, pyotp.TOTP(secret)
+
+
+async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_taken(user, db):
+    """The code page left open: its code must follow the password within five minutes, when it is sent too."""
+    _, authenticator = await at_the_code_page(user, db, 'spaet')
     follow_session(user)
     with user:
         app.storage.user['pending_since'] -= 6 * 60
-    field(user, 'Code').type(pyotp.TOTP(secret).now())
+    field(user, 'Code').type(authenticator.now())
     assert 'innerhalb von fünf Minuten' in await submit_for_error(user, 'Anmelden', 'Code')
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')
@@ -227,23 +230,9 @@ async def test_a_code_sent_more_than_five_minutes_after_the_password_is_not_take
 async def test_a_code_sent_after_the_password_changed_elsewhere_is_not_taken(user, db):
     """The password step waits for the code; the password is reset in another browser meanwhile (every session
     ends). The code from the page opened before made a session all the same."""
-    from domain.totp import seal
-
-    customer = make_customer(db, last_name='Geaendert')
-    login = make_login(db, [customer['id']], email='geaendert@example.org')
-    secret = pyotp.random_base32()
-    with Session(db) as session:
-        account = session.get(PortalUser, login['id'])
-        account.totp_enabled, account.totp_secret = True, seal(os.environ['KUNDENPORTAL_STORAGE_SECRET'], secret)
-        session.add(account)
-        session.commit()
-    await user.open('/')
-    field(user, 'E-Mail-Adresse').type('geaendert@example.org')
-    field(user, 'Passwort').type(PASSWORD)
-    button(user, 'Anmelden').click()
-    await see(user, 'Bestätigungscode')
+    login, authenticator = await at_the_code_page(user, db, 'geaendert')
     end_login_elsewhere(db, login['id'])
-    field(user, 'Code').type(pyotp.TOTP(secret).now())
+    field(user, 'Code').type(authenticator.now())
     assert 'inzwischen geändert' in await submit_for_error(user, 'Anmelden', 'Code')
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')

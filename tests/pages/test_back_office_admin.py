@@ -8,9 +8,16 @@ from sqlmodel import Session, select
 
 from domain.model import AuditEntry, StaffUser
 from tests import clock
-from tests.factories import STAFF_PASSWORD, make_customer, make_login, make_staff, portal_today
+from tests.factories import make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
-from tests.pages.test_backoffice import admin_login, create_admin, staff_login, totp_of
+from tests.pages.test_backoffice import (
+    admin_login,
+    create_admin,
+    customer_with_a_change,
+    staff_login,
+    staff_password_step,
+    totp_of,
+)
 
 
 async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):
@@ -99,20 +106,21 @@ async def test_a_setting_saved_and_put_back_on_the_same_page_is_put_back(user, d
     assert version == 2 and 'short_name' not in overrides  # the profile file's own again
 
 
+def sessions_end_elsewhere(db, email: str) -> None:
+    """What a password change, a lock or a reset of the second factor does to a staff login: its sessions end."""
+    with Session(db) as session:
+        staff = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+        staff.session_epoch += 1
+        session.add(staff)
+        session.commit()
+
+
 async def test_a_half_session_ends_with_a_password_changed_while_its_code_page_is_open(user, db):
     """The password step gives a session that only may enter the code; a password change elsewhere (or a lock)
     raises the login's epoch. The code sent from the page opened before must not make that session whole."""
     totp = make_staff(db)
-    await user.open('/verwaltung')
-    field(user, 'E-Mail-Adresse').type('service@stadtwerke.example')
-    field(user, 'Passwort').type(STAFF_PASSWORD)
-    button(user, 'Weiter').click()
-    await see(user, 'Bestätigungscode')
-    with Session(db) as session:  # as change_staff_password does, in another browser
-        staff = session.exec(select(StaffUser).where(StaffUser.email == 'service@stadtwerke.example')).one()
-        staff.session_epoch += 1
-        session.add(staff)
-        session.commit()
+    await staff_password_step(user)
+    sessions_end_elsewhere(db, 'service@stadtwerke.example')  # as change_staff_password does, in another browser
     field(user, 'Code').type(totp.now())
     button(user, 'Anmelden').click()
     await see(user, 'Für Mitarbeitende des Versorgers')
@@ -124,10 +132,7 @@ async def test_a_half_session_ends_with_a_password_changed_while_its_code_page_i
 
 async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
     """The customer card and the list of changes named each kind in German in the English back office."""
-    customer = make_customer(db, last_name='Wechsel')
-    with Session(db) as session:
-        session.add(AuditEntry(at=clock.now(), actor='user:1', action='paperless_on', customer_id=customer['id']))
-        session.commit()
+    customer = customer_with_a_change(db)
     await staff_login(user, make_staff(db))
     button(user, 'Show this page in English').click()
     await see(user, 'Search')
@@ -148,17 +153,9 @@ async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
 
 async def test_a_half_session_ended_while_its_enrolment_page_is_open_enrols_nothing(user, db, capsys):
     password = create_admin(capsys)
-    await user.open('/verwaltung')
-    field(user, 'E-Mail-Adresse').type('admin@stadtwerke.example')
-    field(user, 'Passwort').type(password)
-    button(user, 'Weiter').click()
-    await see(user, 'Zwei-Faktor-Anmeldung einrichten')
+    await staff_password_step(user, 'admin@stadtwerke.example', password, 'Zwei-Faktor-Anmeldung einrichten')
     code = totp_of(db, 'admin@stadtwerke.example').now()
-    with Session(db) as session:  # the account locked and unlocked, or its password reset, meanwhile
-        staff = session.exec(select(StaffUser).where(StaffUser.email == 'admin@stadtwerke.example')).one()
-        staff.session_epoch += 1
-        session.add(staff)
-        session.commit()
+    sessions_end_elsewhere(db, 'admin@stadtwerke.example')  # locked and unlocked, or its password reset, meanwhile
     field(user, 'Code').type(code)
     button(user, 'Einrichtung bestätigen').click()
     await see(user, 'Für Mitarbeitende des Versorgers')
