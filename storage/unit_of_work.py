@@ -31,11 +31,12 @@ from domain.ports import (
 )
 from domain.throttle import ThrottleRepository
 from storage.back_office import SqlApi, SqlDesk, SqlSettings, SqlStaff
+from storage.billing_repository import SqlBilling
 from storage.contract_requests import SqlContractRequests
 from storage.exports import SqlExports
 from storage.logins import SqlDevices, SqlResets, SqlThrottles, SqlTokens, SqlUsers
 from storage.notices import SqlInformation, SqlReminders
-from storage.repositories import SqlBilling, SqlCustomerData, SqlCustomers, SqlMeters, column_values
+from storage.repositories import SqlCustomerData, SqlCustomers, SqlMeters, column_values
 
 AUDIT_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
 MAIL_INSERT = insert(OutboxMail.__table__)  # type: ignore[attr-defined]  # SQLModel does not type __table__
