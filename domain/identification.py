@@ -6,7 +6,7 @@ a wrong meter number get the same message, and every miss counts against the cli
 
 from dataclasses import dataclass
 
-from domain import throttle
+from domain import i18n, throttle
 from domain.errors import (
     CustomerAlreadyRegistered,
     IdentifiersDoNotMatch,
@@ -53,7 +53,9 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     if customer is None or not second_matches(uow, customer, ids):
         count_miss(uow, ctx)
         raise IdentifiersDoNotMatch(
-            label=ctx.profile.account_id.label, hint=ctx.profile.account_id.hint, second=second_label(ctx)
+            label=ctx.profile.account_id.label_in(i18n.current()),
+            hint=ctx.profile.account_id.hint_in(i18n.current()),
+            second=second_label(ctx),
         )
     assert customer.id is not None
     if ctx.profile.registration.requires_annual_bill and not uow.customers.has_annual_bill(customer.id):
@@ -73,12 +75,13 @@ def count_miss(uow: UnitOfWork, ctx: Context) -> None:
 def ensure_unclaimed(uow: UnitOfWork, customer: Customer) -> None:
     assert customer.id is not None
     if uow.users.owner_of(customer.id) is not None:
-        raise CustomerAlreadyRegistered(label='Kundennummer')
+        raise CustomerAlreadyRegistered()
 
 
 def second_label(ctx: Context) -> str:
-    names = {'meter': 'Zählernummer', 'bill': 'Rechnungsnummer'}
-    return ' oder '.join(names[kind] for kind in ctx.profile.registration.second_identifiers)
+    """The second identifier's name in the language of the use case ("Zählernummer oder Rechnungsnummer")."""
+    names = {'meter': i18n.t('field.meter_number'), 'bill': i18n.t('field.bill_number')}
+    return i18n.t('common.or').join(names[kind] for kind in ctx.profile.registration.second_identifiers)
 
 
 def second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> bool:

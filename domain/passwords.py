@@ -68,5 +68,6 @@ def password_problems(rule: PasswordRule, password: str) -> list[str]:
     return problems
 
 
-def describe_policy(rule: PasswordRule) -> str:
-    return t('password.policy_classes' if rule.require_classes else 'password.policy', n=rule.min_length)
+def describe_policy(rule: PasswordRule, language: str | None = None) -> str:
+    """The rule in words, in `language` (a page's: the visitor's) or else the use case's."""
+    return t('password.policy_classes' if rule.require_classes else 'password.policy', language, n=rule.min_length)

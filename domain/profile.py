@@ -25,6 +25,14 @@ class AccountIdRule(_Section):
     pattern: str
     hint: str
     number_template: str = '{:08d}'
+    label_en: str = 'Customer number'  # the label and hint on the English pages
+    hint_en: str = ''
+
+    def label_in(self, language: str) -> str:
+        return self.label_en if language == 'en' and self.label_en else self.label
+
+    def hint_in(self, language: str) -> str:
+        return self.hint_en if language == 'en' and self.hint_en else self.hint
 
     def matches(self, normalised: str) -> bool:
         return re.fullmatch(self.pattern, normalised) is not None
@@ -42,7 +50,12 @@ class RegistrationRule(_Section):
     pin_valid_minutes: int = 15
     pin_resend_after_minutes: int = 5
     meter_hint: str = ''  # the utility's own words for the meter number (e.g. its water meters); else the catalogue's
+    meter_hint_en: str = ''  # the same on the English pages; else the catalogue's
     former_user_names: bool = False  # the utility's earlier portal had user names, which do not carry over
+
+    def meter_hint_in(self, language: str) -> str:
+        """The utility's own hint for the meter number in `language` ('' if it has none there)."""
+        return self.meter_hint_en if language == 'en' else self.meter_hint
 
     @property
     def confirmation_valid_for(self) -> timedelta:

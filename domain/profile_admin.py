@@ -57,6 +57,8 @@ EDITABLE = (
     Editable('account_id.label', 'Bezeichnung der Kundennummer', 'text', group='Kennungen'),
     Editable('account_id.pattern', 'Format der Kundennummer (regulärer Ausdruck)', 'regex', group='Kennungen'),
     Editable('account_id.hint', 'Hinweis zum Format', 'text', group='Kennungen'),
+    Editable('account_id.label_en', 'Bezeichnung der Kundennummer (englische Seiten)', 'text', group='Kennungen'),
+    Editable('account_id.hint_en', 'Hinweis zum Format (englische Seiten)', 'text', group='Kennungen'),
     Editable(
         'registration.confirmation', 'Bestätigung der E-Mail-Adresse', 'choice', ('link', 'pin'), group='Registrierung'
     ),

@@ -16,7 +16,7 @@ from domain.i18n import day
 from domain.inbox import page_frame
 from pages import session
 from pages.forms import Form, client_address, page_title
-from pages.frame import frame, public_frame
+from pages.frame import customer_number_field, frame, public_frame
 from pages.language import t
 from pages.protected import PAGE_TIMEOUT
 from pages.receipts import show_receipt
@@ -42,7 +42,6 @@ def create(portal: Portal) -> None:
 
 
 def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -> None:
-    profile = portal.profile
     ui.label(t('cancel.intro'))
     form = Form()
     with ui.column().classes('w-full gap-4') as area:
@@ -54,12 +53,7 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
         reason.bind_visibility_from(kind, 'value', backward=lambda v: v == 'extraordinary')
         form.fields['reason'] = reason
         form.field('name', t('cancel.name'), autocomplete='name', value=filled.name if filled else '')
-        form.field(
-            'customer_number',
-            profile.account_id.label,
-            hint=profile.account_id.hint,
-            value=filled.customer_number if filled else '',
-        )
+        customer_number_field(portal, form, filled.customer_number if filled else '')
         if filled is not None and filled.contracts:
             options = {'': t('cancel.all_contracts')}
             options |= {

@@ -139,7 +139,6 @@ def _switcher(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice
 
 
 def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.dialog:
-    profile = portal.profile
     form = Form()
 
     async def submit() -> None:
@@ -158,7 +157,7 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(t('switcher.add_title')).classes('text-h6').props('role=heading aria-level=2')
         ui.label(t('switcher.add_intro'))
-        form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
+        customer_number_field(portal, form)
         second_fields(portal, form)
         form.alert()
         with ui.row():
@@ -167,12 +166,19 @@ def _add_customer_dialog(portal: Portal, me: session.LoggedIn, path: str) -> ui.
     return dialog
 
 
+def customer_number_field(portal: Portal, form: Form, value: str = '') -> None:
+    """The utility's own name for its customer number, in the visitor's language, with its format hint."""
+    rule = portal.profile.account_id
+    form.field('customer_number', rule.label_in(language.current()), hint=rule.hint_in(language.current()), value=value)
+
+
 def second_fields(portal: Portal, form: Form) -> None:
     """Zählernummer and, where the utility allows it, Rechnungsnummer, in the utility's order of preference."""
     rule = portal.profile.registration
     for kind in rule.second_identifiers:
         name = 'meter_number' if kind == 'meter' else 'bill_number'
-        hint = rule.meter_hint if kind == 'meter' and rule.meter_hint else t(f'field.{name}_hint')
+        own = rule.meter_hint_in(language.current()) if kind == 'meter' else ''
+        hint = own or t(f'field.{name}_hint')
         form.field(kind, t(f'field.{name}'), hint=hint)
 
 

@@ -10,7 +10,7 @@ from domain.second_factor import login_code
 from pages import renewal, session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
-from pages.language import t
+from pages.language import current, t
 from service.runner import Portal
 from service.tuning.redirects import redirect
 
@@ -202,7 +202,7 @@ def _forgot_form(portal: Portal) -> None:
 
 
 def _new_password_form(portal: Portal, save, done) -> None:
-    ui.label(describe_policy(portal.profile.password))
+    ui.label(describe_policy(portal.profile.password, current()))
     form = Form()
     form.field('password', t('field.new_password'), password=True, autocomplete='new-password')
     form.field('password_repeat', t('field.password_repeat'), password=True, autocomplete='new-password')

@@ -5,7 +5,7 @@ from nicegui import ui
 from domain.errors import DomainError
 from domain.lost_access import request_new_login_email
 from pages.forms import Form, client_address, notice, page_title
-from pages.frame import at_second, identifiers, public_frame, second_fields
+from pages.frame import at_second, customer_number_field, identifiers, public_frame, second_fields
 from pages.language import t
 from service.runner import Portal
 
@@ -21,12 +21,11 @@ def create(portal: Portal) -> None:
 
 
 def _form(portal: Portal) -> None:
-    profile = portal.profile
     ui.label(t('lost_access.intro'))
     form = Form()
     with ui.column().classes('w-full gap-4') as form_area:
         form.field('name', t('lost_access.name'), autocomplete='name')
-        form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
+        customer_number_field(portal, form)
         second_fields(portal, form)
         form.field('new_email', t('lost_access.new_email'), autocomplete='email')
         form.field('phone', t('lost_access.phone'), autocomplete='tel', hint=t('lost_access.phone_hint'))

@@ -250,7 +250,7 @@ def _by_code(portal: Portal, code: str = '', meter_number: str = '') -> None:
         'spellcheck=false'
     )
     rule = portal.profile.registration
-    hint = rule.meter_hint or t('field.meter_number_hint')
+    hint = rule.meter_hint_in(current()) or t('field.meter_number_hint')
     form.field('meter_number', t('field.meter_number'), hint=hint, value=printable(meter_number))
     form.alert()
     meter_box = ui.column().classes('w-full')

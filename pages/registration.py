@@ -6,8 +6,8 @@ from domain.errors import AlreadyActive, DomainError
 from domain.passwords import describe_policy
 from domain.registration import PendingRegistration, confirm_link, confirm_pin, register, resend
 from pages.forms import Form, client_address, notice, page_title
-from pages.frame import at_second, identifiers, public_frame, second_fields
-from pages.language import t
+from pages.frame import at_second, customer_number_field, identifiers, public_frame, second_fields
+from pages.language import current, t
 from service.runner import Portal
 
 
@@ -49,7 +49,7 @@ def _registration_form(portal: Portal) -> None:
         ui.label(t('register.requires_annual_bill')).classes('text-caption')
     form = Form()
     with ui.column().classes('w-full gap-4') as form_area:
-        form.field('customer_number', profile.account_id.label, hint=profile.account_id.hint)
+        customer_number_field(portal, form)
         second_fields(portal, form)
         form.field('email', t('field.email'), autocomplete='email')
         form.field(
@@ -57,7 +57,7 @@ def _registration_form(portal: Portal) -> None:
             t('field.password'),
             password=True,
             autocomplete='new-password',
-            hint=describe_policy(profile.password),
+            hint=describe_policy(profile.password, current()),
         )
         form.field('password_repeat', t('field.password_repeat'), password=True, autocomplete='new-password')
         form.alert()

@@ -28,7 +28,7 @@ from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.frame import public_frame
 from pages.information import interval_card
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -150,7 +150,7 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
 
 def _password_card(portal: Portal, me: session.LoggedIn) -> None:
     with _card(t('settings.password_title')):
-        ui.label(describe_policy(portal.profile.password))
+        ui.label(describe_policy(portal.profile.password, current()))
         form = Form()
         form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
         form.field('new_password', t('field.new_password'), password=True, autocomplete='new-password')

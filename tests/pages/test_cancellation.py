@@ -174,7 +174,7 @@ async def test_an_english_visitor_s_receipt_pdf_stays_in_the_declaration_s_langu
     button(user, 'Show this page in English').click()
     await see(user, 'Kind of cancellation')
     field(user, 'Name').type('Erika Muster')
-    field(user, 'Kundennummer').type(customer['customer_number'])  # the utility's own name for its identifier
+    field(user, 'Customer number').type(customer['customer_number'])  # the profile's English name for it
     field(user, 'Email address for the confirmation').type('erika@example.org')
     button(user, 'Cancel now').click()
     await see(user, 'We have received your cancellation')

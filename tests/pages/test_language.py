@@ -1,5 +1,7 @@
 """English as the second UI language: a switch in every page's header, kept through the login."""
 
+import pytest
+
 from tests.factories import PASSWORD, add_readings, make_customer, make_login, set_meter, year_end
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 from tests.pages.test_readings import DAYS, pdf_text
@@ -104,3 +106,35 @@ async def test_an_english_visitor_s_reading_confirmation_is_english_throughout(u
     assert customer['meter_number'] in text and 'Electricity' in text and ' at ' in text
     for german in ('Bestätigung', 'Zählernummer', 'Hinweis', 'Seite', 'Telefon', 'Uhr'):
         assert german not in text
+
+
+@pytest.mark.profile('stadtwerke-b')
+async def test_the_utility_s_own_identifier_is_named_in_english_on_english_pages(user, db):
+    make_customer(db, 'stadtwerke-b')
+    await user.open('/registrieren')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Registration')
+    field(user, 'Customer number (contract account number)').type('IR99999999')
+    field(user, 'Meter number').type('1EBZ0100009999')
+    field(user, 'Email address').type('neu@example.org')
+    field(user, 'Password').type(PASSWORD)
+    field(user, 'Repeat password').type(PASSWORD)
+    error = await submit_for_error(user, 'Register', 'Meter number')
+    assert 'Please check Customer number (contract account number) (IR and 8 digits, e.g. IR12345678) and Meter' in (
+        error
+    )
+    assert 'Kundennummer' not in error and 'Zählernummer' not in error
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_the_water_utility_s_hints_are_english_on_english_pages(user):
+    await user.open('/registrieren')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Registration')
+    hints = {name: next(iter(field(user, name).elements)).props.get('hint', '') for name in FIELDS}
+    assert hints['Customer number'] == '6 to 10 digits, as on your bill'
+    assert hints['Meter number'].startswith('The number of your main meter (water meter)')
+    assert hints['Password'].startswith('At least 8 characters')
+
+
+FIELDS = ('Customer number', 'Meter number', 'Password')
