@@ -361,6 +361,13 @@ class ReadingCodeInvalid(DomainError):
     field = 'code'
 
 
+class MeterNotInSupply(DomainError):
+    """A reading for a meter removed meanwhile, or of a contract that has ended (a page or letter from before)."""
+
+    key = 'error.meter_not_in_supply'
+    field = 'meter_number'
+
+
 class ReadingInFormat(DomainError):
     key = 'error.reading_in_format'
     field = 'reading_in'

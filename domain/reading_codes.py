@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from domain import throttle, tokens
+from domain import i18n, throttle, tokens
 from domain.clock import BERLIN
 from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
 from domain.identifiers import normalise
@@ -67,9 +67,9 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
 
 def _check(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> tuple[Contract, Meter, ReadingCode]:
     if not code.strip():
-        raise FieldRequired('code', label='Ablesecode')
+        raise FieldRequired('code', label=i18n.t('reading_code.code'))
     if not meter_number.strip():
-        raise FieldRequired('meter_number', label='Zählernummer')
+        raise FieldRequired('meter_number', label=i18n.t('field.meter_number'))
     key = f'reading_code:{ctx.address}'
     state = uow.throttles.state(key)
     if state.is_locked(ctx.now):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from domain.errors import (
     DateBeforePeriod,
     DomainError,
+    MeterNotInSupply,
     MeterReadRemotely,
     NotAllowed,
     ReadingBeforeLast,
@@ -80,8 +81,13 @@ def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterFo
     return [
         form_for(uow, contract, meter)
         for contract, meter in uow.meters.of_customer(customer_id)
-        if meter.removed_on is None and contract.end_date is None
+        if in_supply(contract, meter)
     ]
+
+
+def in_supply(contract: Contract, meter: Meter) -> bool:
+    """Whether customers report readings for the meter: installed and its contract running (as `meters.self_read`)."""
+    return meter.removed_on is None and contract.end_date is None
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
@@ -182,6 +188,8 @@ def store_reading(
     before the first write (SQLite: the one writer's turn is kept short)."""
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
+    if not in_supply(contract, meter):
+        raise MeterNotInSupply()
     today = ctx.today
     window = reading_window(ctx.profile.readings, today)
     if not window.open:

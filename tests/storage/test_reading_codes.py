@@ -5,10 +5,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
+import pytest
+from sqlmodel import Session, select
+
 from domain.clock import BERLIN
-from domain.errors import ReadingCodeInvalid
+from domain.errors import MeterNotInSupply, ReadingCodeInvalid
+from domain.model import Contract, MeterReading
 from domain.reading_codes import issue_codes, submit_by_code
-from tests.factories import make_customer
+from tests.factories import make_customer, set_meter
 
 
 def test_a_code_sent_twice_at_the_same_moment_stores_one_reading(engine, uow, context):
@@ -50,3 +54,31 @@ def test_letter_codes_made_before_the_period_last_to_its_end(engine, uow, contex
     used = context('wasserverband-c', now=datetime(2027, 1, 20, 10, 0, tzinfo=BERLIN))
     with uow() as work:
         assert submit_by_code(work, used, issued.code, customer['meter_number'], {'1.8.0': '123'}, '').lines
+
+
+def _end_contract(engine, customer_id: int, on: date) -> None:
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer_id)).one()
+        contract.end_date = on
+        session.add(contract)
+        session.commit()
+
+
+@pytest.mark.parametrize('change', ['meter removed', 'contract ended'])
+def test_a_letter_code_of_a_meter_out_of_supply_meanwhile_stores_nothing(engine, uow, context, change):
+    """The letter was printed before the meter was exchanged or the customer moved out (the import said so since):
+    a reading for it would land on a meter nobody reads any more."""
+    customer = make_customer(engine)
+    with uow() as work:
+        [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
+    today = context().today
+    if change == 'meter removed':
+        set_meter(engine, customer['meter_number'], removed_on=today)
+    else:
+        _end_contract(engine, customer['id'], today)
+    with Session(engine) as session:
+        before = len(session.exec(select(MeterReading)).all())
+    with uow() as work, pytest.raises(MeterNotInSupply):
+        submit_by_code(work, context(), issued.code, customer['meter_number'], {'1.8.0': '99999'}, '', True, 'Neu')
+    with Session(engine) as session:
+        assert len(session.exec(select(MeterReading)).all()) == before
