@@ -13,7 +13,7 @@ from domain import lost_access
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, money, t
 from domain.identifiers import is_digits
-from domain.installment_rules import due_dates
+from domain.installment_rules import first_due_from
 from domain.mails import compose
 from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
 from domain.ports import Context, UnitOfWork
@@ -197,9 +197,8 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     plan = plans[-1]
     today = ctx.today
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
-    first_due = next(
-        d for d in due_dates(earliest, earliest + timedelta(days=400), plan.due_day, plan.per_year) if d >= earliest
-    )
+    contract = uow.billing.contract(plan.contract_id)
+    first_due = first_due_from(earliest, contract.billing_month, plan.due_day, plan.per_year)
     uow.billing.set_plans(
         [
             InstallmentPlan(

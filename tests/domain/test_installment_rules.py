@@ -6,6 +6,7 @@ from domain.installment_rules import (
     annual_cost,
     billing_year,
     due_dates,
+    first_due_from,
     installment_for,
     projected_consumption,
     weight_share,
@@ -69,3 +70,14 @@ def test_billing_years_and_due_dates():
     assert len(due_dates(date(2026, 1, 1), date(2026, 12, 31), 15, 12)) == 12
     eleven = due_dates(date(2026, 1, 1), date(2026, 12, 31), 31, 11)
     assert len(eleven) == 11 and date(2026, 2, 28) in eleven and eleven[-1] == date(2026, 11, 30)
+
+
+def test_the_first_due_date_follows_the_billing_year_and_its_missing_eleventh_month():
+    """11 installments in a calendar billing year: December has none. Asked from late November or early December
+    (a change's notice), the first due date is 15 January, not 15 December nor 15 February."""
+    assert first_due_from(date(2026, 12, 4), 12, 15, 11) == date(2027, 1, 15)
+    assert first_due_from(date(2026, 12, 16), 12, 15, 11) == date(2027, 1, 15)
+    assert first_due_from(date(2026, 12, 4), 12, 15, 12) == date(2026, 12, 15)
+    assert first_due_from(date(2026, 6, 16), 6, 15, 11) == date(2026, 7, 15)  # a billing year ending in June
+    assert first_due_from(date(2026, 5, 16), 6, 15, 11) == date(2026, 7, 15)
+    assert first_due_from(date(2028, 2, 20), 12, 31, 12) == date(2028, 2, 29)  # the month's last day

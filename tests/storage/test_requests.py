@@ -2,17 +2,20 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
 
 from domain import requests
+from domain.clock import BERLIN
 from domain.errors import FieldRequired, NotAllowed
 from domain.inbox import send_contact_message
 from domain.installment import change_installment, installment_views
-from domain.model import InboxMessage, InstallmentPlan, MeterReading, ReviewItem
+from domain.model import Contract, InboxMessage, InstallmentPlan, MeterReading, ReviewItem
 from domain.readings import submit_reading
+from tests import clock
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
 from tests.storage.conftest import run
 
@@ -183,3 +186,33 @@ def test_two_clerks_deciding_a_review_at_the_same_moment_decide_it_once(uow, con
     with Session(engine) as session:
         plans = session.exec(select(InstallmentPlan).where(InstallmentPlan.amount == view.calculator.minimum)).all()
     assert len(plans) == (1 if next(r for r in results if isinstance(r, bool)) else 0)
+
+
+@pytest.mark.parametrize('month_day', [(11, 20), (12, 4)])
+def test_an_accepted_reduction_with_eleven_installments_starts_on_a_real_due_date(
+    uow, context, clerk, engine, month_day
+):
+    """11 installments, the billing year the calendar's: December has none. Accepted on 20.11. the new amount started
+    on 15.12. (no installment is due then), accepted on 04.12. on 15.02. (January's was skipped)."""
+    customer = make_customer(engine, last_name='Senkung')
+    add_tariff(engine, customer['id'], amount='92', per_year=11)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        item = ReviewItem(
+            customer_id=customer['id'],
+            contract_id=contract.id,
+            kind='installment_reduction',
+            created_at=clock.now(),
+            details='from=92 to=70',
+            reason='Auszug',
+        )
+        session.add(item)
+        session.commit()
+        item_id = item.id
+    year = clock.today().year
+    accepted = context(now=datetime(year, *month_day, 10, 0, tzinfo=BERLIN))
+    run(uow, requests.decide_review, accepted, clerk, item_id, True, 'Einverstanden.')
+    with Session(engine) as session:
+        plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
+    assert (plans[-1].valid_from, plans[-1].amount) == (date(year + 1, 1, 15), Decimal('70'))
+    assert 'gilt ab 15.01.' in inbox(engine)[-1].body
