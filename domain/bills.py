@@ -101,6 +101,9 @@ def request_bill_copy(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: 
     for it, the customer gets a mail. Returns the day of the request (an earlier open one, if there is one)."""
     ensure_owner(uow, user_id, customer_id)
     contract_ids = {id_of(c) for c in uow.customers.contracts(customer_id)}
+    uow.billing.lock_bill(
+        bill_number
+    )  # a double click, two tabs: one request after the other, the second finds the first
     bill = uow.billing.bill_by_number(bill_number)
     if bill is None or bill.contract_id not in contract_ids or bill.pdf_path or not _listed(bill, ctx):
         raise NotAllowed()
@@ -137,13 +140,19 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
     """Copies asked for whose PDF has arrived (API, import, staff upload): into the customer's Rechnungen (the bill
     has its PDF now) and inbox, with a mail; the request is done. Returns how many were delivered."""
     delivered = 0
-    for item in uow.desk.reviews('open'):
+    done: set[tuple[int, str]] = (
+        set()
+    )  # bills delivered in this run: a second request for one (made before requests were
+    for item in uow.desk.reviews('open'):  # locked) is done with the first
         if item.kind != COPY_KIND:
             continue
         bill = uow.billing.bill_by_number(_copy_of(item))
         if bill is None or not bill.pdf_path:
             continue
         item.status, item.decided_at, item.decision_note = 'accepted', ctx.now, 'PDF geliefert'
+        if (item.customer_id, bill.bill_number) in done:
+            continue
+        done.add((item.customer_id, bill.bill_number))
         uow.data.save(
             InboxMessage(
                 customer_id=item.customer_id,

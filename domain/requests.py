@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain import lost_access
+from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, money, t
 from domain.identifiers import is_digits
@@ -134,8 +135,8 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     the new installment from the next due date; rejecting a reading removes it (the customer reads again)."""
     active_staff(uow, staff_id)
     item = uow.desk.review(item_id)
-    if item is None or item.status != 'open':
-        raise NotAllowed()
+    if item is None or item.status != 'open' or (accept and item.kind == COPY_KIND):
+        raise NotAllowed()  # a copy is accepted by its PDF (`bills.attach_bill_copy`, or the billing system's)
     note = note.strip()
     if not note:
         raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')

@@ -4,6 +4,7 @@ e-invoice); each file is served only to its customer's login."""
 from nicegui import app, ui
 
 from domain.bills import BillRow, bill_document, bill_list, first_year, request_bill_copy
+from domain.errors import DomainError
 from domain.i18n import day, money
 from pages import session
 from pages.downloads import owned_document
@@ -90,9 +91,13 @@ def _bill(portal: Portal, me: session.LoggedIn, row: BillRow, ready: bool) -> No
             status = ui.column().classes('gap-0')
 
             async def ask(number: str = row.bill_number) -> None:
-                asked = await session.act(
-                    portal, me, request_bill_copy, me.user_id, me.customer_id, number, address=client_address()
-                )
+                try:
+                    asked = await session.act(
+                        portal, me, request_bill_copy, me.user_id, me.customer_id, number, address=client_address()
+                    )
+                except DomainError:  # its PDF arrived since the page was loaded: the page shows it now
+                    ui.navigate.reload()
+                    return
                 if asked is not None:
                     copy.set_visibility(False)
                     with status:

@@ -309,7 +309,8 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             await _save(portal, me, form, refresh, requests.decide_review, row.item_id, accept, str(note.value or ''))
 
         with ui.row().classes('gap-2'):
-            ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
+            if row.kind != COPY_KIND:  # a copy is accepted by uploading its PDF (or the billing system's delivery)
+                ui.button(t('staff.accept'), on_click=lambda: decide(True)).props('no-caps')
             ui.button(t('staff.reject'), on_click=lambda: decide(False)).props('no-caps outline color=negative')
 
 
@@ -373,7 +374,13 @@ def _copy_upload(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             return
         relative = bill_file(content)
         await run.io_bound(portal.files.store, relative, content)
-        if await staff_session.done(portal, me, attach_bill_copy, me.staff_id, row.item_id, relative):
+        try:
+            attached = await staff_session.done(portal, me, attach_bill_copy, me.staff_id, row.item_id, relative)
+        except DomainError:  # decided meanwhile (by a colleague, or the billing system delivered it)
+            ui.notify(t('staff.changed_meanwhile'), type='warning')
+            await refresh()
+            return
+        if attached:
             ui.notify(t('staff.copy_delivered'), type='positive')
             await refresh()
 

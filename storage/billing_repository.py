@@ -193,6 +193,16 @@ class SqlBilling:
     def bill_by_number(self, number: str) -> Bill | None:
         return self.session.exec(select(Bill).where(Bill.bill_number == number)).first()
 
+    def lock_bill(self, number: str) -> None:
+        """The bill's row held to the end of the transaction: on PostgreSQL its row lock, on SQLite the one write
+        lock (an UPDATE that changes nothing; a SELECT … FOR UPDATE would take none there)."""
+        self.session.execute(
+            update(Bill)
+            .where(col(Bill.bill_number) == number)
+            .values(id=Bill.id)
+            .execution_options(synchronize_session=False)
+        )
+
     def replacement_of(self, bill_id: int) -> Bill | None:
         return self.session.exec(select(Bill).where(Bill.replaces_id == bill_id)).first()
 

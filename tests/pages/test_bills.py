@@ -1,12 +1,13 @@
-"""Rechnungen: the list, the download for the owner, and nothing for anybody else (user fixture)."""
+"""Rechnungen: the list, the download for the owner, and nothing for anybody else (user fixture); bill copies."""
 
+import asyncio
 import subprocess
 
 import pytest
 from nicegui import app, ui
 from sqlmodel import Session, col, select
 
-from domain.model import Bill
+from domain.model import Bill, ReviewItem
 from storage.bill_run import RunConfig, run
 from storage.settings import Settings
 from tests import clock
@@ -19,9 +20,11 @@ from tests.factories import (
     last_year,
     make_customer,
     make_login,
+    make_staff,
     year_end,
 )
 from tests.pages.conftest import button, log_in, see
+from tests.pages.test_backoffice import staff_login
 
 
 def bill_last_year(database_url, tmp_path) -> None:
@@ -167,3 +170,59 @@ async def test_a_bill_whose_pdf_is_still_being_rendered_says_so(user, billed, tm
     await user.open('/rechnungen')
     await see(user, 'Das PDF wird gerade erstellt')
     await user.should_not_see('PDF herunterladen')
+
+
+async def test_kopie_anfordern_after_the_pdf_arrived_shows_the_download(user, billed, db, tmp_path):
+    """The page was built while the bill had no PDF; the billing system delivered it meanwhile: the click failed
+    without a word (an error in the log); now the page shows the bill with its download."""
+    otto, _, _, _ = billed
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, 'Kopie anfordern')
+    (tmp_path / 'data' / 'documents' / 'bills' / 'geliefert.pdf').write_bytes(b'%PDF-1.4 geliefert %%EOF')
+    with Session(db) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == otto['bill_number'])).one()
+        bill.pdf_path = 'bills/geliefert.pdf'
+        session.add(bill)
+        session.commit()
+    button(user, 'Kopie anfordern').click()
+    for _ in range(50):
+        if not [b for b in user.find(ui.button).elements if b.text == 'Kopie anfordern']:
+            break
+        await asyncio.sleep(0.05)
+    assert not [b for b in user.find(ui.button).elements if b.text == 'Kopie anfordern']
+    assert len([b for b in user.find(ui.button).elements if b.text == 'PDF herunterladen']) == 2
+
+
+async def test_a_copy_decided_meanwhile_is_not_uploaded_in_silence_and_has_no_zustimmen(user, db):
+    """Two clerks: one rejected the request while the other uploads the PDF: the upload said nothing (an error in
+    the log). And "Zustimmen" is not offered for a copy: it closed the request, so the PDF never reached anyone."""
+    from nicegui.elements.upload_files import SmallFileUpload
+
+    customer = make_customer(db, last_name='Kollege')
+    with Session(db) as session:
+        item = ReviewItem(
+            customer_id=customer['id'],
+            kind='bill_copy',
+            created_at=clock.now(),
+            details=f'bill={customer["bill_number"]}',
+        )
+        session.add(item)
+        session.commit()
+        item_id = item.id
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, 'PDF der Rechnung hochladen')
+    assert not [b for b in user.find(ui.button).elements if b.text == 'Zustimmen']
+    with Session(db) as session:  # the colleague's decision
+        decided = session.get_one(ReviewItem, item_id)
+        decided.status = 'rejected'
+        session.add(decided)
+        session.commit()
+    [upload] = user.find(ui.upload).elements
+    pdf = SmallFileUpload(name='kopie.pdf', content_type='application/pdf', _data=b'%PDF-1.4 x %%EOF')
+    await upload.handle_uploads([pdf])
+    await see(user, 'Das ging nicht: Der Eintrag wurde inzwischen geändert')
+    with Session(db) as session:
+        assert session.get_one(ReviewItem, item_id).status == 'rejected'
+        assert session.exec(select(Bill.pdf_path)).all() == ['']

@@ -1,18 +1,22 @@
 """Every listed bill is reachable (docs/domain.md §9): a copy asked for reaches staff and the change feed, and the
 PDF, once delivered, reaches the customer; bills older than eight years are not listed."""
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, select
 
-from domain import bills
+from domain import bills, requests
 from domain.clock import SystemClock
 from domain.errors import NotAllowed
-from domain.model import AuditEntry, Bill, Contract, InboxMessage, ReviewItem
+from domain.model import AuditEntry, Bill, Contract, InboxMessage, OutboxMail, ReviewItem
 from domain.requests import customer_changes
 from storage.importer import import_rows
+from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.factories import last_mail, make_customer, make_login
 from tests.storage.conftest import run
@@ -149,3 +153,73 @@ def bill_row(engine, number: str) -> dict[str, str]:
 def listed_path(engine, number: str) -> str:
     with Session(engine) as session:
         return session.exec(select(Bill).where(Bill.bill_number == number)).one().pdf_path
+
+
+def test_a_copy_asked_for_twice_at_the_same_moment_is_asked_for_once(context, engine, owner):
+    """A double click, two tabs: both looked for an open request before either had saved one, and staff got two
+    items, the customer two mails and, at delivery, the copy twice. Where both can meet after looking (no lock),
+    they do; with the bill held, the second looks only after the first is saved (and the first waits 2 s)."""
+    customer, login = owner
+    looked = threading.Barrier(2)
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            reviews = self.billing.open_reviews
+
+            def met(customer_id):
+                found = reviews(customer_id)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    looked.wait(timeout=2)
+                return found
+
+            self.billing.open_reviews = met
+            return self
+
+    def ask():
+        with Meeting(engine) as work:
+            return bills.request_bill_copy(work, context(), login['id'], customer['id'], customer['bill_number'])
+
+    with ThreadPoolExecutor(2) as pool:
+        days = [done.result(timeout=60) for done in [pool.submit(ask) for _ in range(2)]]
+    assert days == [clock.today()] * 2
+    with Session(engine) as session:
+        assert len(session.exec(select(ReviewItem)).all()) == 1
+        assert len(session.exec(select(OutboxMail).where(OutboxMail.recipient == 'kopie@example.org')).all()) == 1
+
+
+def test_two_requests_of_one_bill_left_from_before_deliver_it_once(uow, context, engine, owner, clerk):
+    customer, _ = owner
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        for _ in range(2):
+            session.add(
+                ReviewItem(
+                    customer_id=customer['id'],
+                    contract_id=contract.id,
+                    kind='bill_copy',
+                    created_at=clock.now(),
+                    details=f'bill={customer["bill_number"]}',
+                )
+            )
+        session.commit()
+        first = session.exec(select(ReviewItem)).first()
+        assert first is not None
+    run(uow, bills.attach_bill_copy, context(), clerk, first.id, 'bills/kopie.pdf')
+    with Session(engine) as session:
+        assert len(session.exec(select(InboxMessage).where(InboxMessage.customer_id == customer['id'])).all()) == 1
+        assert {item.status for item in session.exec(select(ReviewItem)).all()} == {'accepted'}
+
+
+def test_a_copy_request_is_not_accepted_without_its_pdf(uow, context, engine, owner, clerk):
+    """ "Zustimmen" closed the request, so the PDF the billing system sent later never reached the customer (the
+    delivery looks for open requests): a copy is accepted by its PDF only; "Ablehnen" stays possible."""
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    with uow() as work:
+        [item] = requests.reviews(work, clerk)
+    with pytest.raises(NotAllowed):
+        run(uow, requests.decide_review, context(), clerk, item.item_id, True, 'Wir kümmern uns.')
+    with Session(engine) as session:
+        assert session.exec(select(ReviewItem)).one().status == 'open'
+    run(uow, requests.decide_review, context(), clerk, item.item_id, False, 'Die Rechnung ist älter als acht Jahre.')
