@@ -361,6 +361,14 @@ class ReadingCodeInvalid(DomainError):
     field = 'code'
 
 
+class CodesValidUntilOutOfRange(DomainError):
+    """`kundenportal export reading-codes --valid-until` before today (a year typed wrong in December ended every
+    code already printed in letters and issued expired ones) or more than a year ahead."""
+
+    key = 'error.codes_valid_until'
+    field = 'valid_until'
+
+
 class MeterNotInSupply(DomainError):
     """A reading for a meter removed meanwhile, or of a contract that has ended (a page or letter from before)."""
 

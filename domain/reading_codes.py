@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from domain import i18n, throttle, tokens
 from domain.clock import BERLIN
-from domain.errors import FieldRequired, ReadingCodeInvalid, TooManyAttempts
+from domain.errors import CodesValidUntilOutOfRange, FieldRequired, ReadingCodeInvalid, TooManyAttempts
 from domain.identifiers import normalise
 from domain.model import Contract, Meter, ReadingCode, id_of
 from domain.ports import Context, UnitOfWork
@@ -19,6 +19,7 @@ from domain.reading_rules import REMOTE_KINDS, reading_window
 from domain.readings import MeterForm, Submitted, form_for, store_reading
 
 ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'  # no 0/O, 1/I: read from paper
+LONGEST = timedelta(days=366)  # a code outlives no reading period by more than a year
 
 
 def new_code() -> str:
@@ -43,6 +44,8 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     when the letters are prepared before it opens (they were valid for eight weeks then, and died in the period);
     earlier unused codes of those meters end."""
     today = ctx.today
+    if valid_until is not None and not today <= valid_until <= today + LONGEST:
+        raise CodesValidUntilOutOfRange(first=i18n.day(today), last=i18n.day(today + LONGEST))
     window = reading_window(ctx.profile.readings, today)
     if window.closes_on is None and window.opens_on is not None:
         window = reading_window(ctx.profile.readings, window.opens_on)

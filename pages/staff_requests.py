@@ -178,7 +178,10 @@ def _changes_page(portal: Portal) -> None:
             if not text:
                 return None
             try:
-                return datetime.strptime(text, '%d.%m.%Y').replace(tzinfo=BERLIN)
+                value = datetime.strptime(text, '%d.%m.%Y').replace(tzinfo=BERLIN)
+                if not 2000 <= value.year <= 2100:  # 01.01.0001 overflowed the query: no answer at all
+                    raise ValueError(text)
+                return value
             except ValueError:
                 since.error = t('staff.changes_since_invalid')
                 raise

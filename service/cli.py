@@ -64,12 +64,42 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     return 0
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside is a typing error (`0001-01-01`, `20266`), not a wish
+
+
+def _day(text: str) -> date:
+    """An ISO date within FIRST_YEAR..LAST_YEAR (beyond, the databases' and Python's dates overflow)."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f'not a date as YYYY-MM-DD: {text!r}') from error
+    _year(str(value.year))
+    return value
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f'a year from {FIRST_YEAR} to {LAST_YEAR}, not {text!r}')
+    return int(text)
+
+
+def _up_to(most: int) -> Callable[[str], int]:
+    """A count from 0 to `most`."""
+
+    def count(text: str) -> int:
+        if not text.isdigit() or int(text) > most:
+            raise argparse.ArgumentTypeError(f'a whole number from 0 to {most:,}, not {text!r}')
+        return int(text)
+
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='kundenportal', description='Customer self-service portal for utilities')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('serve', help='start the portal (settings from KUNDENPORTAL_* and .env)')
     demo_command = commands.add_parser('demo', help='fill an empty database with a believable demo utility')
-    demo_command.add_argument('--customers', type=int, default=200)
+    demo_command.add_argument('--customers', type=_up_to(1_000_000), default=200)
     import_command = commands.add_parser('import', help='import billing-system CSV files from a folder')
     import_command.add_argument('folder', type=Path)
     export_command = commands.add_parser('export', help='export what customers did, as CSV on standard output')
@@ -78,12 +108,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=['readings', 'changes', 'reading-codes'],
         help='reading-codes: a new one-time code per self-read meter, for the reading letters',
     )
-    export_command.add_argument(
-        '--since', type=date.fromisoformat, help='ISO date, e.g. 2026-11-01 (readings, changes)'
-    )
+    export_command.add_argument('--since', type=_day, help='ISO date, e.g. 2026-11-01 (readings, changes)')
     export_command.add_argument(
         '--valid-until',
-        type=date.fromisoformat,
+        type=_day,
         help='reading-codes: last day the codes work (default: end of the reading period)',
     )
     backup_command = commands.add_parser('backup', help='database (SQLite, online) and documents into one .tar.gz')
@@ -103,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         'bill', help='compute and render the bills of all contracts due for a billing year'
     )
     target = bill_command.add_mutually_exclusive_group(required=True)
-    target.add_argument('--period', type=int, help='the billing year, e.g. 2026')
+    target.add_argument('--period', type=_year, help='the billing year, e.g. 2026')
     target.add_argument(
         '--correct',
         metavar='BILL_NUMBER',
@@ -114,8 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         action='store_true',
         help='make the billing information (§40b EnWG) due today and render its PDFs (the portal does it hourly)',
     )
-    bill_command.add_argument('--workers', type=int, default=0, help='processes (default: one per core)')
-    bill_command.add_argument('--bill-date', type=date.fromisoformat, help='date printed on the bills (default: today)')
+    bill_command.add_argument('--workers', type=_up_to(256), default=0, help='processes (default: one per core)')
+    bill_command.add_argument('--bill-date', type=_day, help='date printed on the bills (default: today)')
     return parser
 
 
@@ -221,8 +249,12 @@ def _run_bills(
 def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None, clock: Clock) -> int:
     from domain.reading_codes import issue_codes
 
-    with SqlUnitOfWork(engine) as uow:
-        codes = issue_codes(uow, _context(settings, clock), valid_until)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            codes = issue_codes(uow, _context(settings, clock), valid_until)
+    except DomainError as error:
+        print(f'--valid-until {valid_until}: {t(error.key, **error.params)}', file=sys.stderr)
+        return 1
     write_csv(
         sys.stdout,
         ('meter_number', 'customer_number', 'code', 'valid_until', 'url'),
