@@ -71,10 +71,12 @@ def _desk_pages(portal: Portal) -> None:
         if not 0 < customer_id < 2**31:  # a number from the address line: the ids' range, as every route's
             notice(t('error.not_allowed'), 'negative')
             return
-        try:
-            card = await portal.act(desk.customer_card, me.staff_id, customer_id)
+        try:  # the card (and its "viewed" audit entry) in the transaction that checks the staff login
+            card = await staff_session.act(portal, me, desk.customer_card, me.staff_id, customer_id)
         except DomainError:
             notice(t('error.not_allowed'), 'negative')
+            return
+        if card is None:  # the staff login ended meanwhile: on to the staff login
             return
         page_title(t('staff.customer_title', number=card.customer_number))
         with ui.card().classes('w-full'):

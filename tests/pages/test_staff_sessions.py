@@ -6,7 +6,7 @@ from nicegui import app
 from sqlmodel import Session, select
 
 from domain import service_desk as desk
-from domain.model import StaffUser
+from domain.model import AuditEntry, StaffUser
 from service.runner import Portal
 from tests.factories import make_customer, make_staff
 from tests.pages.conftest import button, field, follow_session, see
@@ -76,3 +76,23 @@ async def test_a_search_checks_the_session_in_its_own_transaction(user, db, monk
     button(user, 'Suchen').click()
     await see(user, 'Anmeldung für Mitarbeitende')
     await user.should_not_see('Gesucht')
+
+
+async def test_a_customer_card_checks_the_session_in_its_own_transaction(user, db, monkeypatch):
+    """The same for the customer card, which also notes in the audit that staff looked at it: after the login
+    ended, no card is shown and nobody is noted as having looked."""
+    customer = make_customer(db, last_name='Angesehen')
+    await staff_login(user, make_staff(db))
+    original = Portal.act
+
+    async def ending_just_before(portal, use_case, *args, **kwargs):
+        if use_case is desk.customer_card:
+            reset_second_factor(db, 'service@stadtwerke.example')
+        return await original(portal, use_case, *args, **kwargs)
+
+    monkeypatch.setattr(Portal, 'act', ending_just_before)
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Anmeldung für Mitarbeitende')
+    await user.should_not_see('Angesehen')
+    with Session(db) as session:
+        assert not session.exec(select(AuditEntry).where(AuditEntry.customer_id == customer['id'])).all()
