@@ -72,6 +72,8 @@ def take_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) 
     """ "Übernehmen": the message is mine (the filter "mine" shows it)."""
     active_staff(uow, staff_id)
     message = _message(uow, message_id)
+    if message.staff_id == staff_id:  # a double click: taken already, nothing more to note
+        return
     message.staff_id = staff_id
     _audit(uow, ctx, staff_id, message.customer_id, 'contact_taken', reference(message_id))
     uow.commit()
@@ -107,6 +109,8 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
 def close_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) -> None:
     active_staff(uow, staff_id)
     message = _message(uow, message_id)
+    if message.status == 'closed':  # a double click, or a colleague closed it: noted once
+        return
     message.status = 'closed'
     _audit(uow, ctx, staff_id, message.customer_id, 'contact_closed', reference(message_id))
     uow.commit()

@@ -13,7 +13,7 @@ from domain.clock import BERLIN
 from domain.errors import FieldRequired, NotAllowed
 from domain.inbox import send_contact_message
 from domain.installment import change_installment, installment_views
-from domain.model import Contract, InboxMessage, InstallmentPlan, MeterReading, ReviewItem
+from domain.model import AuditEntry, Contract, InboxMessage, InstallmentPlan, MeterReading, ReviewItem
 from domain.readings import submit_reading
 from tests import clock
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
@@ -56,6 +56,7 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
         assert requests.contact_messages(u, clerk, mine=True) == []
         assert requests.contact_messages(u, clerk, topic='Abschlag') == []
     run(uow, requests.take_message, context(), clerk, message_id)
+    run(uow, requests.take_message, context(), clerk, message_id)  # a double click is noted once
     with uow() as u:
         assert [r.message_id for r in requests.contact_messages(u, clerk, mine=True)] == [message_id]
     with pytest.raises(FieldRequired):
@@ -69,8 +70,12 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
         assert requests.contact_messages(u, clerk) == []
         assert requests.contact_messages(u, clerk, status='answered')[0].answer.startswith('Vielen Dank')
     run(uow, requests.close_message, context(), clerk, message_id)
+    run(uow, requests.close_message, context(), clerk, message_id)
     with pytest.raises(NotAllowed):
         run(uow, requests.answer_message, context(), clerk, message_id, 'Noch etwas')
+    with Session(engine) as session:
+        actions = [e.action for e in session.exec(select(AuditEntry).where(col(AuditEntry.action).like('contact_%')))]
+    assert sorted(actions) == ['contact_answered', 'contact_closed', 'contact_message', 'contact_taken']
 
 
 def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, context, clerk, anna, engine):
