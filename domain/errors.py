@@ -188,6 +188,13 @@ class PinExpired(DomainError):
     field = 'pin'
 
 
+class PinUsedUp(DomainError):
+    """The fifth wrong PIN: this PIN is dead, a new one may be asked for in `minutes`."""
+
+    key = 'error.pin_used_up'
+    field = 'pin'
+
+
 class PinResendTooEarly(DomainError):
     key = 'error.pin_resend_early'
     field = 'pin'

@@ -5,7 +5,7 @@ link or PIN dies). The customer is linked to the login only when the address is 
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import identification, mail_budget, throttle, tokens
 from domain.clock import later
@@ -15,9 +15,9 @@ from domain.errors import (
     EmailInvalid,
     PinExpired,
     PinResendTooEarly,
+    PinUsedUp,
     PinWrong,
     TokenInvalid,
-    TooManyAttempts,
 )
 from domain.identification import Identifiers
 from domain.identifiers import is_digits, is_email, normalise_email
@@ -97,8 +97,9 @@ def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
         raise PinExpired()
     if tokens.digest(ctx.secret, pin) != token.digest:
         uow.commit()
-        if tries >= limit:
-            raise TooManyAttempts('pin', minutes=ctx.profile.registration.pin_resend_after_minutes)
+        if tries >= limit:  # the PIN is used up: when a new one may be asked for, counted from now
+            left = _minutes_to_a_new_pin(ctx, token.created_at)
+            raise PinUsedUp(minutes=left) if left else PinExpired()
         raise PinWrong(count=limit - tries)
     return _activate(uow, ctx, token)
 
@@ -125,10 +126,15 @@ def _wait_for_a_new_pin(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None
     if ctx.profile.registration.confirmation != 'pin':
         return
     last = uow.tokens.latest(user.id or 0, 'pin')
-    wait = timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
-    if last is not None and ctx.now < last.created_at + wait:
-        left = -(-int((last.created_at + wait - ctx.now).total_seconds()) // 60)  # whole minutes, rounded up
+    left = _minutes_to_a_new_pin(ctx, last.created_at) if last is not None else 0
+    if left:
         raise PinResendTooEarly(minutes=left)
+
+
+def _minutes_to_a_new_pin(ctx: Context, created_at: datetime) -> int:
+    """Whole minutes (rounded up) until a PIN made at `created_at` may be replaced by a new one; 0 if it may now."""
+    ready = created_at + timedelta(minutes=ctx.profile.registration.pin_resend_after_minutes)
+    return max(0, -(-int((ready - ctx.now).total_seconds()) // 60)) if ctx.now < ready else 0
 
 
 def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:

@@ -17,6 +17,7 @@ from domain.errors import (
     NoAnnualBillYet,
     PinExpired,
     PinResendTooEarly,
+    PinUsedUp,
     PinWrong,
     Required,
     TokenInvalid,
@@ -174,10 +175,10 @@ def test_an_activation_link_expires(engine, uow, context):
 # --- PIN confirmation (wasserverband-c) -----------------------------------------------------------------------
 
 
-def pin_registration(engine, uow, context):
+def pin_registration(engine, uow, context, email='neu@example.org'):
     customer = make_customer(engine, 'wasserverband-c', commodity='water')
-    pending = register(uow, context('wasserverband-c'), customer, meter='', bill=customer['bill_number'])
-    return pending, pin_in(last_mail(engine, 'neu@example.org').text)
+    pending = register(uow, context('wasserverband-c'), customer, email, meter='', bill=customer['bill_number'])
+    return pending, pin_in(last_mail(engine, email).text)
 
 
 def test_the_bill_number_identifies_a_water_customer_and_a_pin_confirms(engine, uow, context):
@@ -243,10 +244,26 @@ def test_five_wrong_pins_kill_the_pin(engine, uow, context):
         with uow() as work, pytest.raises(PinWrong) as caught:
             registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
         assert caught.value.params['count'] == left
-    with uow() as work, pytest.raises(TooManyAttempts):
+    with uow() as work, pytest.raises(PinUsedUp) as used_up:
         registration.confirm_pin(work, context('wasserverband-c'), pending.reference, wrong)
+    assert used_up.value.params['minutes'] == 5  # the PIN was made a moment ago
     with uow() as work, pytest.raises(PinExpired):
         registration.confirm_pin(work, context('wasserverband-c'), pending.reference, pin)
+
+
+def test_five_wrong_pins_name_the_wait_for_a_new_pin_from_now(engine, uow, context):
+    """The fifth wrong PIN said "gesperrt für 5 Minuten" whenever it came; a new PIN may be asked for 5 minutes after
+    the PIN was made: four minutes later that is one minute away, seven minutes later at once."""
+    for minutes, expected in ((4, 1), (7, 0)):
+        pending, pin = pin_registration(engine, uow, context, email=f'pin{minutes}@example.org')
+        wrong = '000000' if pin != '000000' else '111111'
+        later = context('wasserverband-c', now=after(NOW, timedelta(minutes=minutes)))
+        for _ in range(4):
+            with uow() as work, pytest.raises(PinWrong):
+                registration.confirm_pin(work, later, pending.reference, wrong)
+        with uow() as work, pytest.raises(PinUsedUp if expected else PinExpired) as caught:
+            registration.confirm_pin(work, later, pending.reference, wrong)
+        assert caught.value.params.get('minutes', 0) == expected
 
 
 def test_a_new_pin_only_after_five_minutes_and_the_old_one_dies(engine, uow, context):
