@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import tokens
-from domain.errors import FieldRequired, NotAllowed
+from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.model import ApiToken, AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.requests import CHANGE_KINDS
@@ -54,12 +54,14 @@ def create_token(uow: UnitOfWork, ctx: Context, staff_id: int, name: str, scope:
     name = name.strip()
     if not name:
         raise FieldRequired('name', label='Name')
+    if len(name) > 100:  # was cut without a word
+        raise TooLong('name', max=100)
     if scope not in SCOPES:
         raise NotAllowed('scope')
     plain = PREFIX + secrets.token_urlsafe(32)
     uow.api.add(
         ApiToken(
-            name=name[:100],
+            name=name,
             digest=tokens.digest(ctx.secret, plain),
             scope=scope,
             created_by=staff_id,
@@ -71,7 +73,7 @@ def create_token(uow: UnitOfWork, ctx: Context, staff_id: int, name: str, scope:
             at=ctx.now,
             actor=f'staff:{staff_id}',
             action='api_token_created',
-            details=f'name={name[:100]} scope={scope}',
+            details=f'name={name} scope={scope}',
             address=ctx.address,
         )
     )

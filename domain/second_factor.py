@@ -37,6 +37,7 @@ def begin_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, current_pas
         raise NotAllowed()
     check_current_password(uow, ctx, user, current_password)
     enrolment, user.totp_secret = totp.new_enrolment(ctx.secret, user.email, ctx.profile.short_name)
+    uow.audit(audit_entry(ctx, user, 'second_factor_begun'))  # a new secret stored, not yet in force
     uow.commit()
     return enrolment
 

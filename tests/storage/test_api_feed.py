@@ -68,3 +68,18 @@ def test_a_token_with_a_long_name_can_answer_a_request(uow, context, engine, adm
     run(uow, api_tokens.create_token, context(), admin_id, name, 'write')
     run(uow, contract_requests.api_answer, context(), name, request.id, True, 'Vertrag endet zum 31.12.')
     assert stored(engine)[0].status == 'accepted'
+
+
+def test_a_token_name_over_100_characters_is_refused_not_cut(uow, context, admin_id, engine):
+    from sqlmodel import Session, select
+
+    from domain.errors import TooLong
+    from domain.model import ApiToken
+
+    with pytest.raises(TooLong):
+        run(uow, api_tokens.create_token, context(), admin_id, 'A' * 101, 'read')
+    run(uow, api_tokens.create_token, context(), admin_id, 'B' * 100, 'read')
+    with Session(engine) as session:
+        assert [t.name for t in session.exec(select(ApiToken))] == ['B' * 100]
+        [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == 'api_token_created'))
+    assert entry.details == f'name={"B" * 100} scope=read'

@@ -153,3 +153,17 @@ def test_a_customers_code_sent_twice_at_the_same_moment_gives_one_session(uow, c
     with ThreadPoolExecutor(2) as pool:
         results = [done.result(timeout=40) for done in [pool.submit(step), pool.submit(step)]]
     assert sum(isinstance(result, SecondFactorInvalid) for result in results) == 1, results
+
+
+def test_beginning_the_enrolment_is_audited(uow, context, engine):
+    """It stores a new secret (not in force until confirmed): a change of the login, so it is noted."""
+    from sqlmodel import Session, select
+
+    from domain.model import AuditEntry
+
+    customer = make_customer(engine)
+    user = make_login(engine, [customer['id']], email='beginnt@example.org')
+    run(uow, begin_second_factor, context(), user['id'], PASSWORD)
+    with Session(engine) as session:
+        [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == 'second_factor_begun'))
+    assert entry.actor == f'user:{user["id"]}'
