@@ -49,9 +49,11 @@ def register(
     if existing is not None and existing.state == 'active':  # counted as a miss: no unlimited asking which
         identification.count_miss(uow, ctx)  # addresses have a login
         raise EmailAlreadyRegistered()
+    replaced = ''
     if existing is not None:  # done again before it was confirmed: as a resend, a new PIN only after the waiting
         _wait_for_a_new_pin(uow, ctx, existing)  # time, and a few mails an hour to the address (it is anyone's)
         mail_budget.spend(uow, ctx, email)
+        replaced = f' replaces=user:{existing.id}'  # the pending login given up, noted with its successor
         uow.users.delete(existing)
     user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
     assert user.id is not None and customer.id is not None
@@ -62,7 +64,7 @@ def register(
             actor=f'user:{user.id}',
             action='registration_started',
             customer_id=customer.id,
-            details=f'method={ctx.profile.registration.confirmation}',
+            details=f'method={ctx.profile.registration.confirmation}{replaced}',
             address=ctx.address,
         )
     )

@@ -154,10 +154,16 @@ def test_a_customer_with_a_login_cannot_be_registered_again(engine, uow, context
 
 def test_an_unconfirmed_registration_can_be_done_again_and_the_old_link_dies(engine, uow, context):
     customer = make_customer(engine)
-    register(uow, context(), customer)
+    first = register(uow, context(), customer)
     old = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
-    register(uow, context(), customer)
+    second = register(uow, context(), customer)
     new = link_in(last_mail(engine, 'neu@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    with Session(engine) as session:  # the pending login given up is noted with its successor
+        started = session.exec(select(AuditEntry).where(AuditEntry.action == 'registration_started')).all()
+    assert [(e.actor, e.details) for e in started] == [
+        (f'user:{first.user_id}', 'method=link'),
+        (f'user:{second.user_id}', f'method=link replaces=user:{first.user_id}'),
+    ]
     with uow() as work, pytest.raises(TokenInvalid):
         registration.confirm_link(work, context(), old)
     with uow() as work:
