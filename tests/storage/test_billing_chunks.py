@@ -2,6 +2,7 @@
 each contract read alone, and what a failing contract or a row the database cannot give does to the rest."""
 
 import os
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -164,6 +165,17 @@ def test_a_symlink_in_a_checked_folder_is_replaced_not_written_through(tmp_path)
     store_in(checked, 'RE1.pdf', b'%PDF')
     assert outside.read_bytes() == b'keep' and (checked / 'RE1.pdf').read_bytes() == b'%PDF'
     assert not (checked / 'RE1.pdf').is_symlink()
+
+
+def test_a_symlink_at_the_partial_file_s_name_is_not_written_through(tmp_path):
+    """The partial file's name is foreseeable (process and thread): one planted there was opened and written."""
+    outside = tmp_path / 'outside.pdf'
+    outside.write_bytes(b'keep')
+    checked = folder(tmp_path / 'documents', 'bills')
+    (checked / f'RE1.pdf.{os.getpid()}-{threading.get_ident()}.part').symlink_to(outside)
+    with pytest.raises(OSError):
+        store_in(checked, 'RE1.pdf', b'%PDF')
+    assert outside.read_bytes() == b'keep' and not (checked / 'RE1.pdf').exists()
 
 
 @pytest.mark.parametrize(('count', 'workers'), [(3914, 2), (501, 2), (251, 1), (7, 3), (1, 4), (0, 2), (20_000, 4)])
