@@ -167,7 +167,7 @@ class Page:
         write(self.pdf, self.left, 14 * mm, f'{p.name} · {p.street} · {p.postal_code} {p.city}')
         phone, creditor = t('document.phone', self.language), t('document.creditor_id', self.language)
         write(self.pdf, self.left, 10.5 * mm, f'{phone} {p.phone} · {p.email} · {creditor} {p.creditor_id}')
-        legal = p.seller_line
+        legal = p.seller_line_with(t('document.vat_id', self.language), t('document.tax_number', self.language))
         if legal:
             write(self.pdf, self.left, 7 * mm, legal)
         self.pdf.drawRightString(

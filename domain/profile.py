@@ -224,10 +224,14 @@ class UtilityProfile(_Section):
     @property
     def seller_line(self) -> str:
         """The seller's legal details every bill states (§14 UStG, §35a GmbHG): name, tax ID, register, management."""
+        return self.seller_line_with('USt-IdNr.', 'Steuernr.')
+
+    def seller_line_with(self, vat_id: str, tax_number: str) -> str:
+        """`seller_line` with the tax IDs' names in another language (an English visitor's documents)."""
         seller = self.seller
-        tax = f'USt-IdNr. {seller.vat_id}' if seller.vat_id else ''
+        tax = f'{vat_id} {seller.vat_id}' if seller.vat_id else ''
         if not tax and seller.tax_number:
-            tax = f'Steuernr. {seller.tax_number}'
+            tax = f'{tax_number} {seller.tax_number}'
         parts = (seller.legal_name, tax, seller.commercial_register, seller.management)
         return ' · '.join(part for part in parts if part)
 

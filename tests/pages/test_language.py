@@ -104,7 +104,8 @@ async def test_an_english_visitor_s_reading_confirmation_is_english_throughout(u
     text = pdf_text((await user.download.next(timeout=5)).content, tmp_path)
     assert 'Confirmation of your meter reading' in text and 'Values submitted' in text and 'Page 1' in text
     assert customer['meter_number'] in text and 'Electricity' in text and ' at ' in text
-    for german in ('Bestätigung', 'Zählernummer', 'Hinweis', 'Seite', 'Telefon', 'Uhr'):
+    assert 'VAT ID DE181234567' in text  # the seller's legal line too
+    for german in ('Bestätigung', 'Zählernummer', 'Hinweis', 'Seite', 'Telefon', 'Uhr', 'USt-IdNr.'):
         assert german not in text
 
 
