@@ -8,15 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from domain.bill_readings import meter_part
 from domain.billing import (
     BillDocument,
     PricePeriod,
     RegisterReadings,
     compute_bill,
     due_date_for,
-    estimate_reading,
     next_termination,
-    opening,
     outcome,
     proposal,
 )
@@ -25,7 +24,17 @@ from domain.i18n import money
 from domain.identifiers import WITH_MALO
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
-from domain.model import AuditEntry, Bill, Contract, Customer, InboxMessage, InstallmentPlan, Meter, Price, id_of
+from domain.model import (
+    AuditEntry,
+    Bill,
+    Contract,
+    Customer,
+    InboxMessage,
+    InstallmentPlan,
+    Meter,
+    Price,
+    id_of,
+)
 from domain.ports import BillingInputs, BillRecipient, Context, UnitOfWork
 from domain.reading_rules import gas_kwh
 from domain.stored_json import to_json
@@ -82,53 +91,20 @@ def prepare_bill(
     ]
     if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
-    if len(meters) > 1:  # an exchange in the year: one bill of one meter would leave the other's consumption out
-        numbers = ', '.join(m.meter_number for m in meters)
-        return Skipped(
-            contract.contract_number,
-            f'Zählerwechsel im Abrechnungsjahr ({numbers}): bitte im Abrechnungssystem abrechnen',
-        )
-    meter = meters[0]
-    readings = data.readings.get(id_of(meter), [])
+    meters.sort(key=lambda m: (m.installed_on or date.min, id_of(m)))
     registers: list[RegisterReadings] = []
-    previous: Decimal | None = Decimal(0)  # None: no whole year before to compare with
-    for obis in meter.registers.split(','):
-        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-        before = opening(own, start)
-        inside = [r for r in own if start <= r.reading_date <= end and r not in before]
-        if not before:
-            return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
-        first = before[-1]
-        if inside and inside[-1].reading_date == end:
-            last_date, last_value, last_source = end, inside[-1].value, inside[-1].source
-        elif len(before) >= 2 or inside:
-            basis = ([*before, *inside])[-2:]
-            last_date, last_value, last_source = (
-                end,
-                estimate_reading((basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), end),
-                'estimated',
-            )
-        else:
-            return Skipped(contract.contract_number, f'kein Endstand für Zählwerk {obis} und keine Schätzgrundlage')
-        if last_value < first.value:
-            return Skipped(contract.contract_number, f'Endstand kleiner als Anfangsstand ({obis}): bitte prüfen')
-        registers.append(
-            RegisterReadings(
-                obis,
-                first.reading_date,
-                first.value,
-                first.source,
-                last_date,
-                last_value,
-                last_source,
-                last_value - first.value,
-            )
-        )
-        whole_year = len(before) >= 2 and (before[-1].reading_date - before[-2].reading_date).days >= 300
-        if previous is not None and whole_year:
-            previous += before[-1].value - before[-2].value  # the period before, from its own readings
-        else:
-            previous = None
+    previous: Decimal | None = None  # the whole year before, from the meter the period starts with (None: unknown)
+    for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
+        own = meter_part(meter, data.readings.get(id_of(meter), []), start, end, index == 0, index == len(meters) - 1)
+        if isinstance(own, str):
+            return Skipped(contract.contract_number, own)
+        parts, before_year = own
+        registers.extend(parts)
+        if index == 0:
+            previous = before_year
+    meter = meters[-1]
+    if len({(m.z_number, m.calorific_value) for m in meters}) > 1:  # one conversion for the whole consumption
+        return Skipped(contract.contract_number, 'Zählerwechsel mit unterschiedlicher Zustandszahl oder Brennwert')
     volume = sum((r.consumption for r in registers), Decimal(0))
     gas = contract.commodity == 'gas' and meter.z_number and meter.calorific_value
     if contract.commodity == 'gas' and not gas:  # m³ are no kWh: the import allows a meter without them
@@ -180,7 +156,7 @@ def prepare_bill(
         else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
         malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
         supply_address=customer.address,
-        meter_number=meter.meter_number,
+        meter_number=', '.join(m.meter_number for m in meters),
         period_start=start,
         period_end=end,
         registers=tuple(registers),

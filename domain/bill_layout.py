@@ -142,7 +142,7 @@ def _supply(page: Page, bill: BillDocument) -> None:
     rows = [
         ('Lieferstelle', bill.supply_address),
         *([('Marktlokations-ID (MaLo-ID)', bill.malo_id or '–')] if bill.commodity in WITH_MALO else []),
-        ('Zählernummer', bill.meter_number),
+        ('Zählernummern' if ', ' in bill.meter_number else 'Zählernummer', bill.meter_number),
         ('Messstellenbetreiber', page.profile.name),
         ('Tarif', page.profile.tariff_name(bill.tariff_code)),
         ('Vertragsbeginn und Laufzeit', f'{day_text(bill.contract_start)}, {term}'),
@@ -162,13 +162,31 @@ def _supply(page: Page, bill: BillDocument) -> None:
 
 def _readings(page: Page, bill: BillDocument) -> None:
     page.heading('Zählerstände und Verbrauch')
+    meters = list(dict.fromkeys(r.meter_number for r in bill.registers if r.meter_number))
+    if len(meters) > 1:  # exchanged in the year: which rows are whose
+        ends = {r.meter_number: r.end_date for r in bill.registers}
+        starts = {r.meter_number: r.start_date for r in reversed(bill.registers)}
+        spans = [
+            ' '.join(
+                part
+                for part in (
+                    f'Zähler {number}',
+                    f'ab {day_text(starts[number])}' if index else '',
+                    f'bis {day_text(ends[number])}' if index < len(meters) - 1 else '',
+                )
+                if part
+            )
+            for index, number in enumerate(meters)
+        ]
+        page.text(f'Zählerwechsel im Abrechnungszeitraum: {", ".join(spans)}.', 8.5)
     _register_table(page, bill.registers, bill.commodity, bill.unit, 'Ende', [24, 24, 24, 24, 24, 50])
     for r in bill.registers:
         sources = (
             f'Anfangsstand {SOURCES.get(r.start_source, r.start_source)}, '
             f'Endstand {SOURCES.get(r.end_source, r.end_source)}.'
         )
-        page.text(f'{_register(r.obis, bill.commodity)}: {sources}' if len(bill.registers) > 1 else sources, 8)
+        name = _register(r.obis, bill.commodity) + (f' (Zähler {r.meter_number})' if len(meters) > 1 else '')
+        page.text(f'{name}: {sources}' if len(bill.registers) > 1 else sources, 8)
     if bill.commodity == 'gas' and bill.z_number and bill.calorific_value:
         volume = sum((r.consumption for r in bill.registers), Decimal(0))
         page.text(

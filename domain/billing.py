@@ -181,6 +181,7 @@ class RegisterReadings:
     end_value: Decimal
     end_source: str
     consumption: Decimal  # in the meter's unit (m³ for gas and water)
+    meter_number: str = ''  # which meter (a bill over a meter exchanged in the year has two); '' in older documents
 
 
 @dataclass(frozen=True)

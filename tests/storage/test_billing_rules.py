@@ -7,10 +7,10 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from domain.billing import from_json
-from domain.model import Bill, Contract, Meter, MeterReading, Price
+from domain.model import Contract, Meter, MeterReading, Price
 from storage.bill_run import run
 from tests.factories import add_readings
-from tests.storage.test_billing_run import bills, config, electricity, pinned_clock  # noqa: F401 - fixtures
+from tests.storage.test_billing_run import bills, config, electricity, pdf_text, pinned_clock  # noqa: F401 - fixtures
 
 
 def test_the_vat_rate_is_the_one_in_force_at_the_period_s_end(engine, config):  # noqa: F811
@@ -45,28 +45,57 @@ def test_gas_without_its_factors_is_not_billed_as_if_m3_were_kwh(engine, config)
     assert summary.bills == 0 and 'ohne Zustandszahl oder Brennwert' in summary.errors[0][1]
 
 
-def test_a_meter_exchanged_in_the_year_is_not_billed_as_if_the_other_had_not_been(engine, config):  # noqa: F811
-    """Until a bill can add both meters up, the run leaves such a contract to the billing system and says why; a
-    meter only planned for next year does not count."""
+def _exchange(engine, old_number: str, year: int, removal: int | None = 46800) -> None:
+    """The meter exchanged on 30.06./01.07.: its removal reading that day (unless None), the new one from 0."""
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == old_number)).one()
+        old.removed_on = date(year, 6, 30)
+        session.add(old)
+        session.add(Meter(meter_number='9EBZ0199999999', contract_id=old.contract_id, installed_on=date(year, 7, 1)))
+        for reading in session.exec(select(MeterReading).where(MeterReading.meter_id == old.id)):
+            if reading.reading_date > date(year, 6, 30):  # the old meter's year-end reading was never taken
+                session.delete(reading)
+        session.commit()
+    if removal is not None:
+        add_readings(engine, old_number, (date(year, 6, 30), removal))
+    add_readings(engine, '9EBZ0199999999', (date(year, 7, 1), 0), (date(year, 12, 31), 1610))
+
+
+def test_a_meter_exchanged_in_the_year_is_billed_over_both_meters(engine, config):  # noqa: F811
+    """1,590 kWh on the old meter to its removal, 1,610 on the new one from its installation: §5's 3,200 kWh and its
+    amounts, both meters' readings on the bill (it was left to the billing system); a meter only planned for next
+    year does not count."""
     customer = electricity(engine)
     with Session(engine) as session:
         old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
-        session.add(
-            Meter(meter_number='9EBZ0199999999', contract_id=old.contract_id, installed_on=date(config.year + 1, 3, 1))
-        )
+        session.add(Meter(meter_number='8EBZ0188888888', contract_id=old.contract_id, installed_on=date(2027, 3, 1)))
         session.commit()
-    assert run(config, workers=1, progress=None).bills == 1  # the planned meter: the bill as before
-    with Session(engine) as session:
-        [made] = bills(engine)
-        session.delete(session.get(Bill, made.id))
-        planned = session.exec(select(Meter).where(Meter.meter_number == '9EBZ0199999999')).one()
-        planned.installed_on = date(config.year, 7, 1)
-        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
-        old.removed_on = date(config.year, 6, 30)
-        session.add_all([planned, old])
-        session.commit()
+    _exchange(engine, customer['meter_number'], config.year)
     summary = run(config, workers=1, progress=None)
-    assert summary.bills == 0 and 'Zählerwechsel im Abrechnungsjahr (1EBZ' in summary.errors[0][1]
+    assert (summary.bills, summary.errors) == (1, [])
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    assert document.consumption == Decimal(3200) and document.result.gross == Decimal('1123.60')
+    assert document.meter_number == f'{customer["meter_number"]}, 9EBZ0199999999'
+    assert [(r.meter_number, r.start_value, r.end_value) for r in document.registers] == [
+        (customer['meter_number'], Decimal(45210), Decimal(46800)),
+        ('9EBZ0199999999', Decimal(0), Decimal(1610)),
+    ]
+    assert document.previous_consumption == Decimal(3210)  # the year before, from the old meter's readings
+    text = ' '.join(pdf_text(config.documents / bill.pdf_path).split())
+    assert (
+        f'Zählerwechsel im Abrechnungszeitraum: Zähler {customer["meter_number"]} bis 30.06.{config.year}, '
+        f'Zähler 9EBZ0199999999 ab 01.07.{config.year}.'
+    ) in text
+    assert 'Zählernummern' in text and 'Eintarif (Zähler 9EBZ0199999999): Anfangsstand' in text
+
+
+def test_a_meter_exchanged_without_its_removal_reading_is_left_to_staff(engine, config):  # noqa: F811
+    customer = electricity(engine)
+    _exchange(engine, customer['meter_number'], config.year, removal=None)
+    summary = run(config, workers=1, progress=None)
+    assert summary.bills == 0
+    assert summary.errors[0][1] == f'kein Ausbaustand für Zählwerk 1.8.0 (Zähler {customer["meter_number"]})'
 
 
 def test_a_contract_s_first_period_starts_from_its_move_in_reading_taken_on_its_first_day(engine, config):  # noqa: F811

@@ -1,0 +1,67 @@
+"""A bill's readings, meter by meter: each meter's part of the billing period (two parts when the meter was exchanged
+in the year), from its opening or installation reading to its removal or closing reading."""
+
+from datetime import date
+from decimal import Decimal
+
+from domain.billing import RegisterReadings, estimate_reading, opening
+from domain.model import Meter, MeterReading
+
+
+def meter_part(
+    meter: Meter, readings: list[MeterReading], start: date, end: date, first: bool, last: bool
+) -> tuple[list[RegisterReadings], Decimal | None] | str:
+    """One meter's registers over its part of the period: the first from the period's opening reading, a meter
+    installed in the year from its installation reading; the last to the period's end (read or estimated), a meter
+    removed in the year to its removal reading. With the consumption of the whole year before (from the first meter's
+    own readings; None where there is none), or the reason it cannot be billed."""
+    named = f' (Zähler {meter.meter_number})' if not (first and last) else ''
+    begins = start if first else meter.installed_on
+    ends = end if last else meter.removed_on
+    if begins is None or ends is None:
+        return f'Zählerwechsel ohne Ein- oder Ausbaudatum{named}'
+    parts: list[RegisterReadings] = []
+    previous: Decimal | None = Decimal(0)
+    for obis in meter.registers.split(','):
+        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
+        before = opening(own, begins) if first else [r for r in own if r.reading_date == begins]
+        inside = [r for r in own if begins <= r.reading_date <= ends and r not in before]
+        if not before:
+            return f'kein {"Anfangsstand" if first else "Einbaustand"} für Zählwerk {obis}{named}'
+        opened = before[-1]
+        if inside and inside[-1].reading_date == ends:
+            last_date, last_value, last_source = ends, inside[-1].value, inside[-1].source
+        elif last and (len(before) >= 2 or inside):
+            basis = ([*before, *inside])[-2:]
+            last_date, last_value, last_source = (
+                ends,
+                estimate_reading(
+                    (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), ends
+                ),
+                'estimated',
+            )
+        elif last:
+            return f'kein Endstand für Zählwerk {obis} und keine Schätzgrundlage{named}'
+        else:
+            return f'kein Ausbaustand für Zählwerk {obis}{named}'
+        if last_value < opened.value:
+            return f'Endstand kleiner als Anfangsstand ({obis}{named}): bitte prüfen'
+        parts.append(
+            RegisterReadings(
+                obis,
+                opened.reading_date,
+                opened.value,
+                opened.source,
+                last_date,
+                last_value,
+                last_source,
+                last_value - opened.value,
+                meter.meter_number,
+            )
+        )
+        whole_year = len(before) >= 2 and (before[-1].reading_date - before[-2].reading_date).days >= 300
+        if previous is not None and whole_year:
+            previous += before[-1].value - before[-2].value  # the period before, from its own readings
+        else:
+            previous = None
+    return parts, previous
