@@ -153,7 +153,7 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     first_due = next((d for d in dues if d >= earliest), None)
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
-    paid += len(before_change) * plan.amount
+    paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
     price = _price_on(basis.prices, year[0] if next_year else today) or _price_on(basis.prices, today)
     assert price is not None  # installment_basis made sure of a price today
     vat = 1 + price.vat_rate
@@ -194,6 +194,11 @@ def _scaled(consumption: Decimal, this: tuple[date, date], following: tuple[date
     return consumption / days * ((following[1] - following[0]).days + 1)
 
 
+def _plan_on(plans: list[InstallmentPlan], day: date) -> InstallmentPlan:
+    """The plan in force on `day` (plans by `valid_from`; one is in force today, before any `day` asked for)."""
+    return [p for p in plans if p.valid_from <= day][-1]
+
+
 def _price_on(prices: list[Price], day: date) -> Price | None:
     valid = [p for p in prices if p.valid_from <= day]
     return valid[-1] if valid else None
@@ -203,6 +208,8 @@ def _projection(basis: Basis, contract: Contract, start: date, end: date, today:
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's."""
     total, kind = Decimal(0), 'last_year'
     for meter in basis.meters:
+        if (meter.removed_on and meter.removed_on < start) or (meter.installed_on and meter.installed_on > end):
+            continue  # exchanged before this billing year (or after it): its readings are another year's
         readings = basis.readings[id_of(meter)]
         for obis in meter.registers.split(','):
             own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)

@@ -80,3 +80,56 @@ def test_a_contract_s_first_year_projects_from_its_move_in_reading_taken_on_its_
     now = datetime(2026, 10, 1, 10, 0, tzinfo=BERLIN)
     view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), contract, now.date(), basis)
     assert view is not None and view.basis == 'this_year' and view.projected_consumption == Decimal('2001.9')
+
+
+PRICE = Price(
+    tariff_code='T',
+    valid_from=date(2020, 1, 1),
+    unit='kWh',
+    working_price_net=Decimal('0.25'),
+    base_price_net_per_year=Decimal('120'),
+    vat_rate=Decimal('0.19'),
+)
+ELECTRICITY = Contract(
+    id=1, contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=date(2020, 1, 1)
+)
+
+
+def _on(meter_id: int, day: date, value: int) -> MeterReading:
+    return MeterReading(meter_id=meter_id, obis='1.8.0', reading_date=day, value=Decimal(value), source='customer')
+
+
+def _view(now: datetime, basis: Basis):
+    profile = Settings(profile='stadtwerke-a').load_profile()
+    view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), ELECTRICITY, now.date(), basis)
+    assert view is not None
+    return view
+
+
+def test_a_meter_removed_in_an_earlier_year_adds_nothing_to_this_year_s_projection():
+    """The old meter (removed 30.06.2024) still added a whole year from its last two readings: the forecast, the
+    year-end balance and the suggested installment about doubled."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2024, 6, 30))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2024, 7, 1))
+    readings = {
+        7: [_on(7, date(2023, 6, 30), 10000), _on(7, date(2024, 6, 30), 13000)],
+        8: [_on(8, date(2024, 7, 1), 0), _on(8, date(2025, 12, 31), 4500), _on(8, date(2026, 6, 30), 6000)],
+    }
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(90), due_day=15, per_year=12)
+    basis = Basis([plan], [PRICE], [Decimal(90)] * 6, [old, new], readings)
+    view = _view(datetime(2026, 7, 1, 10, 0, tzinfo=BERLIN), basis)
+    assert view.projected_consumption == Decimal('3024.9')  # 1,500 kWh in 181 days, for the year
+
+
+def test_the_year_end_balance_counts_a_change_already_made_at_its_new_amount():
+    """On 1 November the customer raised 90 € to 120 € from 15.11.; on 5 November a further change reaches 15.12.
+    only: the 15.11. installment is paid at 120 €, not at 90 € (the balance was 30 € off)."""
+    plans = [
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(90), due_day=15, per_year=12),
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 11, 15), amount=Decimal(120), due_day=15, per_year=12),
+    ]
+    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3200)]}
+    basis = Basis(plans, [PRICE], [Decimal(90)] * 10, [Meter(id=7, meter_number='M', contract_id=1)], readings)
+    view = _view(datetime(2026, 11, 5, 10, 0, tzinfo=BERLIN), basis)
+    assert view.first_due == date(2026, 12, 15)
+    assert view.calculator.paid == Decimal(10 * 90 + 120)
