@@ -244,6 +244,12 @@ class Changed:
 
 
 def parse_amount(text: str | Decimal) -> Decimal:
+    """An amount as typed (`1.234,50 €`), or a page's Decimal as it is (its `.` is the decimal point: 87.50 was read
+    as 8.750 €)."""
+    if isinstance(text, Decimal):
+        if not text.is_finite():
+            raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85')
+        return text
     try:
         amount = Decimal(str(text).strip().replace('€', '').replace('.', '').replace(',', '.').strip())
     except ArithmeticError:
@@ -269,10 +275,11 @@ def change_installment(
     if view is None or not view.changeable:
         raise NotAllowed()
     calc = view.calculator
-    amount = rounded(parse_amount(amount_text), ctx.profile.installment.rounding)
+    chosen = parse_amount(amount_text)
+    amount = rounded(chosen, ctx.profile.installment.rounding)
     if not calc.minimum <= amount <= calc.maximum:
         raise InstallmentOutOfRange(low=money(calc.minimum), high=money(calc.maximum))
-    if amount == calc.current and view.pending is None:
+    if calc.current in (chosen, amount) and view.pending is None:  # 87,50 € kept is no change to 88 €
         raise InstallmentUnchanged()
     contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)
     user = uow.users.get(user_id)

@@ -1,12 +1,13 @@
 """Abschlag ändern: a slider per contract, with the year-end result calculated live as it moves."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from nicegui import ui
 
 from domain.errors import DomainError
 from domain.i18n import day, money, number
 from domain.installment import InstallmentView, change_installment, installment_views
+from domain.installment_rules import CENT
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t
@@ -64,9 +65,18 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             )
         ).classes('text-grey-8')
         start = view.pending.amount if view.pending is not None else calc.current
+        # whole euros, unless the utility rounds to cents; an amount with cents (an imported 87,50 €) is where the
+        # slider starts and stays while unmoved (it was cut to 87 €, and "Abschlag ändern" unmoved stored 87,00 €)
+        cents = calc.rule.rounding == 'cents'
+
+        def exact(value: float | int | Decimal) -> Decimal:
+            if float(value) == float(start):
+                return start
+            return Decimal(str(value)).quantize(CENT if cents else Decimal(1), ROUND_HALF_UP)
+
         ui.label(t('installment.slider')).classes('text-subtitle2 q-mt-sm')
         slider = (
-            ui.slider(min=int(calc.minimum), max=int(calc.maximum), step=1, value=int(start))
+            ui.slider(min=float(calc.minimum), max=float(calc.maximum), step=0.01 if cents else 1, value=float(start))
             .props(f'label-always aria-label="{t("installment.slider")}" aria-valuetext="{money(start)}" color=primary')
             .classes('q-mt-xl q-mb-sm')
         )
@@ -74,7 +84,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         result = ui.label().classes('text-subtitle1 text-weight-medium').props('aria-live=polite')
         with ui.row().classes('items-center gap-2'):
             ui.label(t('installment.suggested', amount=money(calc.suggested)))
-            ui.button(t('installment.use_suggested'), on_click=lambda: slider.set_value(int(calc.suggested))).props(
+            ui.button(t('installment.use_suggested'), on_click=lambda: slider.set_value(float(calc.suggested))).props(
                 'outline dense no-caps'
             )
         ui.label(t('installment.first_due', date=day(view.first_due)))
@@ -88,7 +98,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         done = ui.column().classes('w-full')
 
         def update() -> None:
-            amount = Decimal(int(slider.value))
+            amount = exact(slider.value)
             new.text = f'{t("installment.new")}: {money(amount)}'
             label = t('installment.result') + (f' {view.year_label}' if view.next_year else '')
             result.text = f'{label}: {result_text(calc.balance(amount))}'
@@ -101,7 +111,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         async def submit() -> None:
             form.clear()
             done.clear()
-            amount = Decimal(int(slider.value))
+            amount = exact(slider.value)
             try:
                 changed = await session.act(
                     portal,

@@ -81,3 +81,12 @@ def test_the_first_due_date_follows_the_billing_year_and_its_missing_eleventh_mo
     assert first_due_from(date(2026, 6, 16), 6, 15, 11) == date(2026, 7, 15)  # a billing year ending in June
     assert first_due_from(date(2026, 5, 16), 6, 15, 11) == date(2026, 7, 15)
     assert first_due_from(date(2028, 2, 20), 12, 31, 12) == date(2028, 2, 29)  # the month's last day
+
+
+def test_an_amount_from_a_page_keeps_its_decimal_point_and_a_typed_one_its_german_form():
+    """The installment page hands over a Decimal: its `.` was taken for a thousands separator (87.50 → 8.750 €)."""
+    from domain.installment import parse_amount
+
+    assert parse_amount(Decimal('87.50')) == Decimal('87.50')
+    assert parse_amount('1.234,50 €') == Decimal('1234.50')
+    assert parse_amount('85') == Decimal(85)

@@ -146,3 +146,15 @@ async def mail_arrives(engine, recipient: str):
             return mails[-1]
         await asyncio.sleep(0.05)
     raise AssertionError(f'no mail to {recipient}')
+
+
+@pytest.fixture
+def otto(db):
+    """A customer with a login (otto@example.org), two years of readings and an installment of 92 € paid so far."""
+    from tests.factories import add_readings, add_tariff, make_customer, make_login, portal_today, year_end
+
+    customer = make_customer(db, last_name='Otto')
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13200))
+    add_tariff(db, customer['id'], amount='92', paid_months=portal_today().month - 1)
+    login = make_login(db, [customer['id']], email='otto@example.org')
+    return customer, login
