@@ -158,11 +158,13 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         projected_gross = compute_bill(projected, contract.commodity, start, end, periods, vat, Decimal(0)).gross
     except ValueError as error:
         return Skipped(contract.contract_number, str(error))
-    plans = [p for p in uow.billing.plans(id_of(contract)) if p.valid_from <= through]
+    plans = uow.billing.plans(id_of(contract))  # by `valid_from`; a change made for a later due date counts there
     still_due = Decimal(0)
-    if plans:
-        plan = plans[-1]
-        still_due = len(due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year)) * plan.amount
+    current = [p for p in plans if p.valid_from <= through]
+    if current:
+        plan = current[-1]
+        for due in due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year):
+            still_due += [p for p in plans if p.valid_from <= due][-1].amount
     installments = paid + still_due
     return InformationDocument(
         made_on=ctx.today,

@@ -253,3 +253,20 @@ def test_a_pdf_that_fails_is_rendered_by_the_next_hours_pass(engine, context, tm
         second = run_information(engine, context(now=hour), tmp_path)
     [entry] = made(engine)
     assert (second.made, second.rendered) == (0, 1) and (tmp_path / entry.pdf_path).exists()
+
+
+def test_the_projection_counts_an_installment_change_the_customer_already_made(engine, context, tmp_path):
+    """95 € a month; on 20.06. the customer raised it to 150 € from 15.07. (Abschlag ändern). The information as of
+    30.06. must count July to December at 150 €: 6 × 95 + 6 × 150 = 1,470 €, not 12 × 95 = 1,140 €."""
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(InstallmentPlan(contract_id=contract.id, valid_from=date(2026, 7, 15), amount=Decimal(150)))
+        session.commit()
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    assert document.installments == 6 * 95 + 6 * 150
