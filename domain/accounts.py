@@ -3,7 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain import identification, mail_budget, throttle, tokens
+from domain import identification, mail_budget, reminders, throttle, tokens
 from domain.clock import later
 from domain.customer_access import active_login, paper_again
 from domain.errors import (
@@ -254,6 +254,8 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
     customer_ids = uow.users.customer_ids(user_id)
     uow.queue_mail(compose(ctx, user.email, 'profile_deleted'), ctx.now)
     paper_again(uow, ctx, list(customer_ids), f'user:{user_id}')
+    for linked in customer_ids:  # none still queued for the address that is deleted now
+        reminders.withdraw_queued(uow, ctx, linked)
     concerned: list[int | None] = list(customer_ids) or [None]  # one entry per customer, one for a login without any
     for customer_id in concerned:
         uow.audit(

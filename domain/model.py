@@ -396,7 +396,7 @@ class OutboxMail(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text: str
     html: str
-    status: str = Field(default='queued', max_length=10)  # queued, sent, failed
+    status: str = Field(default='queued', max_length=10)  # queued, sent, failed, withdrawn (a reminder after opt-out)
     attempts: int = 0
     next_attempt_at: datetime = _at(nullable=False)
     sent_at: datetime | None = _at()

@@ -287,6 +287,9 @@ class ReminderRepository(Protocol):
 
     def add(self, reminder: ReadingReminder) -> None: ...
     def listing(self, customer_number: str, limit: int) -> list[ReminderLine]: ...
+    def withdraw(self, unsubscribe: str) -> int:
+        """Queued, unsent mails with this List-Unsubscribe link are not sent (status `withdrawn`); how many."""
+        ...
 
 
 class ResetRepository(Protocol):

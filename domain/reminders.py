@@ -72,7 +72,7 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
             ReadingCode(meter_id=target.meter_id, digest=code_digest(ctx, code), created_at=ctx.now, expires_at=expires)
         )
         link = f'{ctx.base_url}/ablesung?{urlencode({"code": code, "zaehler": target.meter_number})}'
-        stop = f'{ctx.base_url}/erinnerungen-abbestellen/{target.customer_id}/{opt_out_mac(ctx, target.customer_id)}'
+        stop = stop_link(ctx, target.customer_id)
         message = compose(
             ctx,
             target.email,
@@ -99,6 +99,17 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
         queued += 1
     uow.commit()
     return queued
+
+
+def stop_link(ctx: Context, customer_id: int) -> str:
+    """The opt-out link of the customer's reminders (also their List-Unsubscribe, by which queued ones are found)."""
+    return f'{ctx.base_url}/erinnerungen-abbestellen/{customer_id}/{opt_out_mac(ctx, customer_id)}'
+
+
+def withdraw_queued(uow: UnitOfWork, ctx: Context, customer_id: int) -> None:
+    """Reminders of the customer's still waiting for their turn in the mail queue (a mailing to 150,000 takes hours)
+    are not sent: after an opt-out or a deleted profile, none arrives with a live code link."""
+    uow.reminders.withdraw(stop_link(ctx, customer_id))
 
 
 def stop_reminders(uow: UnitOfWork, ctx: Context, customer_id: int, mac: str) -> None:
@@ -128,6 +139,8 @@ def _set(uow: UnitOfWork, ctx: Context, customer_id: int, on: bool, actor: str) 
         return
     customer.reminders_off = not on
     uow.data.save(customer)
+    if not on:
+        withdraw_queued(uow, ctx, customer_id)
     uow.audit(
         AuditEntry(
             at=ctx.now,

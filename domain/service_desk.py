@@ -7,7 +7,7 @@ address. Every action is audited with the staff member, the customer and what wa
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import mail_budget, throttle
+from domain import mail_budget, reminders, throttle
 from domain.customer_access import paper_again
 from domain.errors import FieldRequired, NotAllowed
 from domain.identifiers import printable
@@ -213,6 +213,8 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     for linked in customer_ids:
         _audit(uow, ctx, staff_id, linked, 'staff_deleted_login', f'login={user.email} reason={reason[:500]}')
     paper_again(uow, ctx, customer_ids, f'staff:{staff_id}')
+    for linked in customer_ids:  # none still queued for the address that is deleted now
+        reminders.withdraw_queued(uow, ctx, linked)
     uow.users.delete(user)
     uow.commit()
 

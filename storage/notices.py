@@ -4,7 +4,7 @@ reminders."""
 from datetime import date
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, or_, select, update
 
 from domain.identifiers import normalise
 from domain.model import (
@@ -13,6 +13,7 @@ from domain.model import (
     Customer,
     Meter,
     MeterReading,
+    OutboxMail,
     PortalUser,
     ReadingReminder,
     UserCustomer,
@@ -114,6 +115,14 @@ class SqlReminders:
             col(MeterReading.meter_id).in_(meter_ids), col(MeterReading.reading_date) >= since
         )
         return set(self.session.exec(query.distinct()))
+
+    def withdraw(self, unsubscribe: str) -> int:
+        statement = (
+            update(OutboxMail)
+            .where(col(OutboxMail.status) == 'queued', col(OutboxMail.unsubscribe) == unsubscribe)
+            .values(status='withdrawn')
+        )
+        return int(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def add(self, reminder: ReadingReminder) -> None:
         self.session.add(reminder)

@@ -167,3 +167,27 @@ async def test_a_reminder_carries_a_one_click_opt_out_header(engine, context, tm
     stop = f'http://portal.test/erinnerungen-abbestellen/{customer["id"]}/{opt_out_mac(ctx, customer["id"])}'
     assert message['List-Unsubscribe'] == f'<{stop}>'
     assert message['List-Unsubscribe-Post'] == 'List-Unsubscribe=One-Click'
+
+
+def test_a_reminder_still_queued_is_not_sent_after_an_opt_out_or_a_deleted_profile(engine, context, uow):
+    """Spread at the relay's rate, a mailing to 150,000 takes hours: a customer who opted out (or deleted their
+    profile) before their turn got "Keine Ablese-Erinnerungen mehr" and then the reminder, with a live code link."""
+    from domain.accounts import delete_profile
+    from tests.factories import PASSWORD
+
+    water_customer(engine, email='erste@example.org')
+    stops = water_customer(engine, email='stopp@example.org')
+    leaves = water_customer(engine)
+    login = make_login(engine, [leaves['id']], email='geht@example.org')
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 3
+    with uow() as work:
+        stop_reminders(work, context(PROFILE, now=START), stops['id'], opt_out_mac(context(PROFILE), stops['id']))
+    with uow() as work:
+        delete_profile(work, context(PROFILE, now=START), login['id'], PASSWORD)
+    reminded = {m.recipient: m.status for m in outbox(engine) if 'Zählerstand' in m.subject}
+    assert reminded == {
+        'erste@example.org': 'queued',
+        'stopp@example.org': 'withdrawn',
+        'geht@example.org': 'withdrawn',
+    }
