@@ -133,8 +133,9 @@ def prepare_bill(
         None,
     )
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
-    buyer = _buyer(uow, customer) if customer.company else {}
-    gap = _seller_gap(ctx, buyer, result.balance) if buyer else ''
+    mandate = data.mandates.get(id_of(customer), '')  # a debit is announced on the bill (SEPA pre-notification)
+    buyer = _buyer(uow, customer) if customer.company else {'mandate_reference': mandate} if mandate else {}
+    gap = _seller_gap(ctx, buyer, result.balance) if customer.company else ''
     if gap:  # an e-invoice without what §14 UStG and EN 16931 ask of the seller is not sent: staff fix it, run again
         return Skipped(contract.contract_number, gap)
     return BillDocument(

@@ -111,7 +111,13 @@ def _letterhead(page: Page, bill: BillDocument, title: str) -> None:
 def _amount_box(page: Page, bill: BillDocument) -> None:
     pdf = page.pdf
     balance = bill.result.balance
-    if balance > 0:
+    if balance > 0 and bill.mandate_reference:  # as the e-invoice says: the utility debits it
+        label, detail = (
+            'Nachzahlung',
+            f'Wir ziehen {euros(balance)} zum {day_text(bill.due_date)} per SEPA-Lastschrift von Ihrem Konto ein '
+            f'(Mandatsreferenz {bill.mandate_reference}).',
+        )
+    elif balance > 0:
         label, detail = 'Nachzahlung', f'Bitte zahlen Sie {euros(balance)} bis zum {day_text(bill.due_date)}.'
     elif balance < 0:
         label, detail = (

@@ -2,7 +2,7 @@
 them return. The throttle's repository protocol is in domain.throttle, beside the counting that uses it."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +76,7 @@ class BillingInputs:
     prices: dict[str, list[Price]]  # by tariff code
     payments: dict[int, list[tuple[date, Decimal]]]  # by contract id: (paid on, amount)
     plans: dict[int, list[InstallmentPlan]]  # by contract id
+    mandates: dict[int, str] = field(default_factory=dict)  # by customer id: the SEPA mandate in force, its reference
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from domain.model import (
+    BankAccount,
     Bill,
     BillSeries,
     Contract,
@@ -137,7 +138,7 @@ class SqlBilling:
         }
 
     def inputs(self, contract_ids: list[int], paid_from: date, paid_until: date) -> BillingInputs:
-        """Six queries for a chunk of the billing run instead of seven for each of its contracts."""
+        """Seven queries for a chunk of the billing run instead of eight for each of its contracts."""
         contracts = self.contracts_with_customers(contract_ids)
         meters = _grouped(self.session.exec(METERS, params={'contracts': contract_ids}), _contract_id)
         meter_ids = [id_of(meter) for group in meters.values() for meter in group]
@@ -158,6 +159,13 @@ class SqlBilling:
         for contract_id, paid_on, amount in self.session.exec(paid):
             payments.setdefault(contract_id, []).append((paid_on, amount))
         plans = self.session.exec(PLANS_OF, params={'contracts': contract_ids})
+        customer_ids = [id_of(customer) for _, customer in contracts.values() if customer is not None]
+        mandates = select(col(BankAccount.customer_id), col(BankAccount.mandate_reference)).where(
+            col(BankAccount.customer_id).in_(customer_ids),
+            col(BankAccount.superseded_at).is_(None),
+            col(BankAccount.mandate_granted_at).is_not(None),
+            col(BankAccount.mandate_revoked_at).is_(None),
+        )
         return BillingInputs(
             contracts=contracts,
             meters=meters,
@@ -165,6 +173,7 @@ class SqlBilling:
             prices=_grouped(self.session.exec(prices), lambda price: price.tariff_code),
             payments=payments,
             plans=_grouped(plans, _contract_id),
+            mandates=dict(self.session.exec(mandates).all()),
         )
 
     def next_number(self, series: str, count: int = 1) -> int:

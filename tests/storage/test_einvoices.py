@@ -212,3 +212,25 @@ def test_a_tax_number_alone_does_not_identify_the_seller_of_an_e_invoice(engine,
     assert summary.bills == 0 and 'Steuernummer allein genügt nach EN 16931 nicht' in summary.errors[0][1]
     registered = config.profile.seller.model_copy(update={**update, 'commercial_register': 'Amtsgericht Aue, HRA 1'})
     assert run(replace(config, profile=config.profile.model_copy(update={'seller': registered})), workers=1).bills == 1
+
+
+@pytest.mark.parametrize('business', [False, True])
+def test_a_back_payment_under_a_sepa_mandate_is_announced_as_a_debit(engine, config, business):  # noqa: F811
+    """The bill said "Bitte zahlen Sie 12,60 €" to every customer, while the e-invoice (and the utility) debits it
+    under the mandate: a customer who paid as asked paid twice. Now the PDF announces the debit, for consumers too."""
+    customer = electricity(engine, company='Beispiel GmbH', vat_id='DE123456789') if business else electricity(engine)
+    mandate(engine, customer['id'])
+    assert run(config, workers=1, progress=None).errors == []
+    bill, _, xml = the_bill(engine, config)
+    text = ' '.join(pdf_text(config.documents / bill.pdf_path).split())
+    assert 'Wir ziehen 12,60 € zum' in text and 'per SEPA-Lastschrift von Ihrem Konto ein' in text
+    assert '(Mandatsreferenz MR-41000101-1)' in text and 'Bitte zahlen Sie' not in text
+    assert bool(xml) == business
+
+
+def test_without_a_mandate_in_force_the_bill_asks_for_a_transfer(engine, config):  # noqa: F811
+    customer = electricity(engine)
+    mandate(engine, customer['id'], granted=False)
+    run(config, workers=1, progress=None)
+    bill, _, _ = the_bill(engine, config)
+    assert 'Bitte zahlen Sie 12,60 €' in ' '.join(pdf_text(config.documents / bill.pdf_path).split())
