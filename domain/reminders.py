@@ -21,7 +21,7 @@ from domain.overview import ensure_owner
 from domain.ports import Context, ReminderLine, Target, UnitOfWork
 from domain.profile import ReadingsRule
 from domain.reading_codes import code_digest, new_code
-from domain.reading_rules import reading_window
+from domain.reading_rules import REMOTE_KINDS, reading_window
 from domain.staff import active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends
@@ -157,8 +157,18 @@ def _set(uow: UnitOfWork, ctx: Context, customer_id: int, on: bool, actor: str) 
     uow.commit()
 
 
-def reminders_on(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> bool:
+def reminders_on(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> bool | None:
+    """Whether the customer gets reading reminders; None where none are ever sent to them: the utility takes
+    readings all year (no period to remind of) or sends none (rate 0), or the customer reads no meter themselves."""
     ensure_owner(uow, user_id, customer_id)
+    rule = ctx.profile.readings
+    if not rule.period_start or not rule.period_end or rule.reminder_mails_per_minute == 0:
+        return None
+    if not any(
+        meter.kind not in REMOTE_KINDS and meter.removed_on is None and contract.end_date is None
+        for contract, meter in uow.meters.of_customer(customer_id)
+    ):
+        return None
     customer = uow.customers.get(customer_id)
     return customer is not None and not customer.reminders_off
 

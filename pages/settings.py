@@ -326,6 +326,8 @@ async def _reminders_card(portal: Portal, me: session.LoggedIn) -> None:
     if me.customer_id is None:
         return
     on = await portal.act(reminders_on, me.user_id, me.customer_id)
+    if on is None:  # no reminders are ever sent to this customer: nothing to switch
+        return
     with _card(t('settings.reminders_title')):
         ui.label(t('settings.reminders_intro'))
         status = ui.label().props('aria-live=polite')

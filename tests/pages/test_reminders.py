@@ -1,6 +1,7 @@
 """Reading reminders in the pages (docs/domain.md §10): the link fills in the code, the opt-out link asks before it
 stops them, the settings switch them, staff see the list (user fixture)."""
 
+import pytest
 from nicegui import ui
 from sqlmodel import Session
 
@@ -9,7 +10,7 @@ from domain.ports import Context
 from domain.reminders import opt_out_mac
 from storage.settings import Settings
 from tests import clock
-from tests.factories import CHEAP_HASHER, PASSWORD, last_mail, make_customer, make_login, make_staff
+from tests.factories import CHEAP_HASHER, PASSWORD, last_mail, make_customer, make_login, make_staff, set_meter
 from tests.pages.conftest import button, field, log_in, see
 from tests.pages.test_backoffice import staff_login
 
@@ -44,8 +45,9 @@ async def test_the_opt_out_link_asks_first_then_stops_the_reminders(user, db):
     assert 'Keine Ablese-Erinnerungen mehr' in last_mail(db, 'stopp@example.org').subject
 
 
+@pytest.mark.profile('wasserverband-c')  # reads from 2 December to 26 January: reminders at its start and end
 async def test_the_settings_switch_the_reminders_with_a_confirmation(user, db):
-    customer = make_customer(db)
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
     make_login(db, [customer['id']], email='einstellung@example.org')
     await log_in(user, 'einstellung@example.org', PASSWORD)
     await user.open('/einstellungen')
@@ -57,6 +59,22 @@ async def test_the_settings_switch_the_reminders_with_a_confirmation(user, db):
     with Session(db) as session:
         assert session.get(Customer, customer['id']).reminders_off
     assert 'Keine Ablese-Erinnerungen mehr' in last_mail(db, 'einstellung@example.org').subject
+
+
+@pytest.mark.parametrize(
+    'profile', ['stadtwerke-a', pytest.param('wasserverband-c', marks=pytest.mark.profile('wasserverband-c'))]
+)
+async def test_no_reminder_setting_where_no_reminder_is_ever_sent(user, db, profile):
+    """A utility that takes readings all year has no period to remind of; a customer whose meter is read remotely
+    reads nothing: the card promised "Zu Beginn jeder Ablesezeit erinnern wir Sie" to both."""
+    customer = make_customer(db, profile, commodity='water' if profile == 'wasserverband-c' else 'electricity')
+    if profile == 'wasserverband-c':
+        set_meter(db, customer['meter_number'], kind='radio')
+    make_login(db, [customer['id']], email='ohne@example.org')
+    await log_in(user, 'ohne@example.org', PASSWORD)
+    await user.open('/einstellungen')
+    await see(user, 'Passwort ändern')
+    await user.should_not_see('Ablese-Erinnerungen')
 
 
 async def test_staff_find_the_reminders_page(user, db):
