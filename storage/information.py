@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from domain.bill_issue import Skipped
-from domain.bill_layout import information_pdf
 from domain.errors import ConcurrentChange
 from domain.information import from_json, issue, month_end_before
+from domain.information_layout import information_pdf
 from domain.model import BillingInformation
 from domain.ports import Context
 from domain.profile import UtilityProfile
