@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from domain.clock import BERLIN
 from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TooLong
-from domain.i18n import day, moment
+from domain.i18n import day, moment, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
@@ -267,12 +267,15 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
         request.id or 0,
         reference(request.kind, request.id or 0),
         request.kind,
-        KINDS[request.kind][2],
+        t(f'contracts.kinds.{request.kind}'),
         request.received_at,
         request.customer_id,
         customer.customer_number if customer is not None else '',
         request.contract_id,
-        tuple((FIELD_LABELS.get(key, key), _shown(str(value))) for key, value in fields.items()),
+        tuple(
+            (t(f'request_field.{key}') if key in FIELD_LABELS else key, _shown(str(value), translated=True))
+            for key, value in fields.items()
+        ),
         request.status,
         request.answer,
         _shown(str(fields.get('effective') or fields.get('start') or '')).strip('–'),
@@ -288,7 +291,8 @@ def _fields(content: str) -> dict[str, str]:
         return {'stored': content}
 
 
-# The declared fields in German, for staff (the API and the export carry the keys).
+# The declared fields in German (staff see them in their language: `request_field.*`; the API and the export carry
+# the keys).
 FIELD_LABELS = {
     'stored': 'Angaben (gekürzt gespeichert)',
     'confirmation': 'Bestätigung per E-Mail',
@@ -322,13 +326,17 @@ VALUE_WORDS = {
 }
 
 
-def _shown(value: str) -> str:
+def _shown(value: str, translated: bool = False) -> str:
+    """A declared value as shown: a day as `31.01.2027`, a choice in words (German; `translated`: in the use case's
+    language, `request_value.*`)."""
     if len(value) == 10 and value[4] == '-' and value[7] == '-':
         try:
             return day(date.fromisoformat(value))
         except ValueError:
             return value
-    return VALUE_WORDS.get(value, value) or '–'
+    if value in VALUE_WORDS:
+        return t(f'request_value.{value}') if translated else VALUE_WORDS[value]
+    return value or '–'
 
 
 def for_staff(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[RequestRow]:

@@ -317,3 +317,19 @@ def test_two_answers_at_the_same_moment_settle_a_request_once(uow, context, cler
     assert settled.status == next(r for r in results if isinstance(r, str))
     answers = [m for m in mails_to(engine, 'erika@example.org') if 'Unsere Antwort.' in m.text]
     assert len(answers) == 1
+
+
+def test_staff_on_english_pages_see_a_declaration_in_english(uow, context, engine, clerk):
+    """The back office can be shown in English: a declaration's kind, its fields and its choices were German."""
+    from domain.i18n import using
+
+    customer = make_customer(engine)
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    with using('en'), uow() as work:
+        [row] = contract_requests.for_staff(work, clerk)
+    shown = dict(row.rows)
+    assert row.title == 'Cancellation' and shown['Customer number'] == customer['customer_number']
+    assert 'Kundennummer' not in shown and 'at the next possible date' in shown.values()
+    with uow() as work:
+        [german] = contract_requests.for_staff(work, clerk)
+    assert german.title == 'Kündigung' and dict(german.rows)['Kundennummer'] == customer['customer_number']
