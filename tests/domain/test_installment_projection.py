@@ -133,3 +133,34 @@ def test_the_year_end_balance_counts_a_change_already_made_at_its_new_amount():
     view = _view(datetime(2026, 11, 5, 10, 0, tzinfo=BERLIN), basis)
     assert view.first_due == date(2026, 12, 15)
     assert view.calculator.paid == Decimal(10 * 90 + 120)
+
+
+PLAN_2025 = InstallmentPlan(contract_id=1, valid_from=date(2025, 1, 1), amount=Decimal(90), due_day=15, per_year=12)
+
+
+def test_a_meter_exchanged_on_the_year_s_eve_leaves_last_year_s_rate_to_its_successor():
+    """Removed 31.12.2025, its successor installed that day at 0 and not read since: the old meter's 3,000 kWh of the
+    year before are the forecast (a first fix counted nothing: 0 kWh, an installment of little more than the base)."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2025, 12, 31))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2025, 12, 31))
+    readings = {
+        7: [_on(7, date(2024, 12, 31), 10000), _on(7, date(2025, 12, 31), 13000)],
+        8: [_on(8, date(2025, 12, 31), 0)],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 2, [old, new], readings)
+    view = _view(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), basis)
+    assert (view.projected_consumption, view.basis) == (Decimal('3000.0'), 'last_year')
+
+
+def test_meters_exchanged_within_the_year_are_added_up_then_projected():
+    """Removed on 01.01.2026 after 8 kWh, its successor 1,500 kWh by 01.07.: 1,508 kWh in 182 days, about 3,024 for
+    the year (each meter projected alone, the old one's day made 2,920 kWh more)."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2026, 1, 1))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2026, 1, 1))
+    readings = {
+        7: [_on(7, date(2024, 12, 31), 10000), _on(7, date(2025, 12, 31), 13000), _on(7, date(2026, 1, 1), 13008)],
+        8: [_on(8, date(2026, 1, 1), 0), _on(8, date(2026, 7, 1), 1500)],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 6, [old, new], readings)
+    view = _view(datetime(2026, 7, 2, 10, 0, tzinfo=BERLIN), basis)
+    assert (view.projected_consumption, view.basis) == (Decimal('3024.3'), 'this_year')
