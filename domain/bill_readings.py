@@ -31,6 +31,8 @@ def meter_part(
         opened = before[-1]
         if inside and inside[-1].reading_date == ends:
             last_date, last_value, last_source = ends, inside[-1].value, inside[-1].source
+        elif opened.reading_date == ends:  # installed on the period's last day: nothing counted yet
+            last_date, last_value, last_source = ends, opened.value, opened.source
         elif last and (len(before) >= 2 or inside):
             basis = ([*before, *inside])[-2:]
             last_date, last_value, last_source = (

@@ -4,6 +4,7 @@ with the factors that make its m³ kWh (docs/domain.md §3, §5)."""
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlmodel import Session, col, select
 
 from domain.billing import from_json
@@ -88,6 +89,33 @@ def test_a_meter_exchanged_in_the_year_is_billed_over_both_meters(engine, config
         f'Zähler 9EBZ0199999999 ab 01.07.{config.year}.'
     ) in text
     assert 'Zählernummern' in text and 'Eintarif (Zähler 9EBZ0199999999): Anfangsstand' in text
+
+
+@pytest.mark.parametrize(('removed', 'installed'), [((1, 1), (1, 1)), ((12, 31), (12, 31))])
+def test_a_meter_exchanged_on_the_period_s_first_or_last_day(engine, config, removed, installed):  # noqa: F811
+    """On the last day the new meter's installation reading is also the period's end: the contract was skipped for
+    want of an end reading ("keine Schätzgrundlage")."""
+    customer = electricity(engine)
+    year = config.year
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        old.removed_on = date(year, *removed)
+        session.add(old)
+        session.add(
+            Meter(meter_number='9EBZ0199999999', contract_id=old.contract_id, installed_on=date(year, *installed))
+        )
+        for reading in session.exec(select(MeterReading).where(MeterReading.meter_id == old.id)):
+            if reading.reading_date > date(year, *removed):
+                session.delete(reading)
+        session.commit()
+    if removed == (1, 1):
+        add_readings(engine, customer['meter_number'], (date(year, 1, 1), 45220))
+        add_readings(engine, '9EBZ0199999999', (date(year, 1, 1), 0), (date(year, 12, 31), 3190))
+    else:
+        add_readings(engine, '9EBZ0199999999', (date(year, 12, 31), 0))
+    summary = run(config, workers=1, progress=None)
+    assert (summary.bills, summary.errors) == (1, [])
+    assert from_json(bills(engine)[0].details).consumption == Decimal(3200)
 
 
 def test_a_meter_exchanged_without_its_removal_reading_is_left_to_staff(engine, config):  # noqa: F811
