@@ -10,6 +10,7 @@ from domain.model import id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, reading_window
+from domain.readings import in_supply
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,7 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     today = ctx.today
     tasks = []
     manual = [
-        m
-        for c, m in uow.meters.of_customer(customer_id)
-        if m.kind not in REMOTE_KINDS and m.removed_on is None and c.end_date is None
+        m for c, m in uow.meters.of_customer(customer_id) if m.kind not in REMOTE_KINDS and in_supply(c, m, today)
     ]
     window = reading_window(ctx.profile.readings, today)
     if manual and window.open and window.closes_on:

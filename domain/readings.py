@@ -76,18 +76,23 @@ def unit_of(contract: Contract) -> str:
     return 'm³' if contract.commodity in ('water', 'gas') else 'kWh'
 
 
-def meter_forms(uow: UnitOfWork, user_id: int, customer_id: int) -> list[MeterForm]:
+def meter_forms(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[MeterForm]:
     ensure_owner(uow, user_id, customer_id)
     return [
         form_for(uow, contract, meter)
         for contract, meter in uow.meters.of_customer(customer_id)
-        if in_supply(contract, meter)
+        if in_supply(contract, meter, ctx.today)
     ]
 
 
-def in_supply(contract: Contract, meter: Meter) -> bool:
-    """Whether customers report readings for the meter: installed and its contract running (as `meters.self_read`)."""
-    return meter.removed_on is None and contract.end_date is None
+def in_supply(contract: Contract, meter: Meter, today: date) -> bool:
+    """Whether customers report readings for the meter today: installed, not yet removed, and its contract running
+    (also under notice: the reading before the end is the one the utility needs most; the reminders go there too)."""
+    return (
+        (meter.installed_on is None or meter.installed_on <= today)
+        and (meter.removed_on is None or meter.removed_on >= today)
+        and (contract.end_date is None or contract.end_date >= today)
+    )
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
@@ -188,9 +193,9 @@ def store_reading(
     before the first write (SQLite: the one writer's turn is kept short)."""
     if meter.kind in REMOTE_KINDS:
         raise MeterReadRemotely()
-    if not in_supply(contract, meter):
-        raise MeterNotInSupply()
     today = ctx.today
+    if not in_supply(contract, meter, today):
+        raise MeterNotInSupply()
     window = reading_window(ctx.profile.readings, today)
     if not window.open:
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')

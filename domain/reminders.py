@@ -22,6 +22,7 @@ from domain.ports import Context, ReminderLine, Target, UnitOfWork
 from domain.profile import ReadingsRule
 from domain.reading_codes import code_digest, new_code
 from domain.reading_rules import REMOTE_KINDS, reading_window
+from domain.readings import in_supply
 from domain.staff import active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends
@@ -165,7 +166,7 @@ def reminders_on(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
     if not rule.period_start or not rule.period_end or rule.reminder_mails_per_minute == 0:
         return None
     if not any(
-        meter.kind not in REMOTE_KINDS and meter.removed_on is None and contract.end_date is None
+        meter.kind not in REMOTE_KINDS and in_supply(contract, meter, ctx.today)
         for contract, meter in uow.meters.of_customer(customer_id)
     ):
         return None

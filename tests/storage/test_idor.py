@@ -17,7 +17,7 @@ USE_CASES = [
     ('dashboard', lambda u, c, me, foreign: dashboard.dashboard(u, c, me, foreign)),
     ('contract_details', lambda u, c, me, foreign: contracts.contract_details(u, c, me, foreign)),
     ('consumption_history', lambda u, c, me, foreign: contracts.consumption_history(u, c, me, foreign)),
-    ('meter_forms', lambda u, c, me, foreign: readings.meter_forms(u, me, foreign)),
+    ('meter_forms', lambda u, c, me, foreign: readings.meter_forms(u, c, me, foreign)),
     ('submit_reading', lambda u, c, me, foreign: readings.submit_reading(u, c, me, foreign, 'X', {}, '')),
     ('installment_views', lambda u, c, me, foreign: installment.installment_views(u, c, me, foreign)),
     ('change_installment', lambda u, c, me, foreign: installment.change_installment(u, c, me, foreign, 'V', '50')),

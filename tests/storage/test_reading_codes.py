@@ -3,7 +3,7 @@ twice at the same moment (a double click, two tabs)."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -71,14 +71,39 @@ def test_a_letter_code_of_a_meter_out_of_supply_meanwhile_stores_nothing(engine,
     customer = make_customer(engine)
     with uow() as work:
         [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
-    today = context().today
+    yesterday = context().today - timedelta(days=1)
     if change == 'meter removed':
-        set_meter(engine, customer['meter_number'], removed_on=today)
+        set_meter(engine, customer['meter_number'], removed_on=yesterday)
     else:
-        _end_contract(engine, customer['id'], today)
+        _end_contract(engine, customer['id'], yesterday)
     with Session(engine) as session:
         before = len(session.exec(select(MeterReading)).all())
     with uow() as work, pytest.raises(MeterNotInSupply):
         submit_by_code(work, context(), issued.code, customer['meter_number'], {'1.8.0': '99999'}, '', True, 'Neu')
     with Session(engine) as session:
         assert len(session.exec(select(MeterReading)).all()) == before
+
+
+def test_a_customer_under_notice_still_reports_by_code_and_on_the_page(engine, uow, context):
+    """Supplied until the end of next month: the reading before the move-out is the one the utility needs most, and
+    the reminders mail them a code for it; a first fix refused it as if the contract had ended."""
+    from domain.readings import meter_forms
+    from domain.reminders import reminders_on
+    from tests.factories import make_login
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='kuendigt@example.org')
+    with uow() as work:
+        [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
+    _end_contract(engine, customer['id'], context().today + timedelta(days=45))
+    with uow() as work:
+        assert [f.meter_number for f in meter_forms(work, context(), login['id'], customer['id'])] == [
+            customer['meter_number']
+        ]
+    with uow() as work:
+        submitted = submit_by_code(work, context(), issued.code, customer['meter_number'], {'1.8.0': '99999'}, '', True)
+    assert submitted.lines
+    with uow() as work:  # the utility reads all year: no reminders to switch, under notice or not
+        assert reminders_on(work, context(), login['id'], customer['id']) is None
+    with uow() as work:
+        assert reminders_on(work, context('wasserverband-c'), login['id'], customer['id']) is not None
