@@ -12,6 +12,7 @@ from datetime import datetime
 
 from domain import tokens
 from domain.errors import FieldRequired, NotAllowed, TooLong
+from domain.i18n import label_of
 from domain.model import ApiToken, AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.requests import CHANGE_KINDS
@@ -53,7 +54,7 @@ def create_token(uow: UnitOfWork, ctx: Context, staff_id: int, name: str, scope:
         raise NotAllowed()
     name = name.strip()
     if not name:
-        raise FieldRequired('name', label='Name')
+        raise FieldRequired('name', label=label_of('name'))
     if len(name) > 100:  # was cut without a word
         raise TooLong('name', max=100)
     if scope not in SCOPES:

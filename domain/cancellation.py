@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from domain import mail_budget, throttle
 from domain.contract_requests import Receipt, earliest_end, own_customer, parse_day, receive, text_field
 from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort
-from domain.i18n import day
+from domain.i18n import current, day, label_of
 from domain.identifiers import normalise
 from domain.model import Contract, Customer
 from domain.overview import ensure_owner
@@ -67,16 +67,16 @@ def prefill(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Pr
 
 def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int | None = None) -> Receipt:
     rule = ctx.profile.account_id
-    reason = text_field(form.reason, 'reason', 'Grund', 2000, required=form.extraordinary)
-    name = text_field(form.name, 'name', 'Name', 100)
+    reason = text_field(form.reason, 'reason', label_of('reason'), 2000, required=form.extraordinary)
+    name = text_field(form.name, 'name', label_of('name'), 100)
     number = normalise(form.customer_number)
     if not number:
-        raise FieldRequired('customer_number', label=rule.label)
+        raise FieldRequired('customer_number', label=rule.label_in(current()))
     if not rule.matches(number):
-        raise InvalidFormat('customer_number', label=rule.label, hint=rule.hint)
+        raise InvalidFormat('customer_number', label=rule.label_in(current()), hint=rule.hint_in(current()))
     contract_number = normalise(form.contract_number)
     if len(contract_number) > 20:
-        raise InvalidFormat('contract_number', label='Vertragsnummer', hint='höchstens 20 Zeichen')
+        raise InvalidFormat('contract_number', label=label_of('contract_number'), hint=label_of('at_most_20'))
     on_date = None
     if not form.next_possible:
         on_date = parse_day(form.on_date, 'on_date', 'Kündigungsdatum', ctx.today, ctx.today + LATEST)

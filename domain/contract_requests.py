@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from domain.clock import BERLIN
 from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TooLong
-from domain.i18n import day, moment, t
+from domain.i18n import day, label_of, moment, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
@@ -212,7 +212,7 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
         raise NotAllowed()
     message = message.strip()
     if not message:
-        raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
+        raise FieldRequired('note', label=label_of('note_to_customer'))
     if len(message) > 2000:
         raise TooLong('note', max=2000)
     if not uow.contract_requests.claim(request_id, 'accepted' if accepted else 'rejected'):

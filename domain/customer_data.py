@@ -21,7 +21,7 @@ from domain.errors import (
     PhoneInvalid,
     PostalCodeInvalid,
 )
-from domain.i18n import t
+from domain.i18n import label_of, t
 from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
 from domain.mails import compose
 from domain.model import BankAccount
@@ -210,7 +210,7 @@ def change_bank_account(
     holder = required_text(holder, 'holder', 'Kontoinhaber', 70)
     value = normalise(iban)
     if not value:
-        raise FieldRequired('iban', label='IBAN')
+        raise FieldRequired('iban', label=label_of('iban'))
     if not is_iban(value):
         raise IbanInvalid()
     check_current_password(uow, ctx, active_login(uow, user_id), current_password)

@@ -44,6 +44,11 @@ def t(key: str, language: str | None = None, /, **params: object) -> str:
 COUNTS = ('count', 'minutes')  # the placeholders that decide between one and many
 
 
+def label_of(key: str) -> str:
+    """A field's name for an error message a use case raises, in the use case's language (`error_label.*`)."""
+    return t(f'error_label.{key}')
+
+
 def current() -> str:
     """The language texts are made in now ('de' or 'en')."""
     return _current.get()

@@ -31,10 +31,11 @@ def check_format(ctx: Context, ids: Identifiers) -> Identifiers:
     """Normalise both numbers and check what can be checked without looking anything up."""
     rule = ctx.profile.account_id
     number = normalise(ids.customer_number)
+    language = i18n.current()  # the errors' words in the visitor's language
     if not number:
-        raise Required('customer_number', label=rule.label)
+        raise Required('customer_number', label=rule.label_in(language))
     if not rule.matches(number):
-        raise InvalidFormat('customer_number', label=rule.label, hint=rule.hint)
+        raise InvalidFormat('customer_number', label=rule.label_in(language), hint=rule.hint_in(language))
     meter, bill = normalise(ids.meter_number), normalise(ids.bill_number)
     if not (meter and ctx.profile.accepts_meter_number) and not (bill and ctx.profile.accepts_bill_number):
         raise Required('second', label=second_label(ctx))

@@ -8,6 +8,7 @@ from domain import throttle
 from domain.clock import local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
+from domain.i18n import label_of
 from domain.mails import compose
 from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
@@ -97,7 +98,7 @@ def send_contact_message(
 ) -> int:
     customer = owned_customer(uow, user_id, customer_id)
     if topic not in TOPICS:
-        raise FieldRequired('topic', label='Thema')
+        raise FieldRequired('topic', label=label_of('topic'))
     subject = required_text(subject, 'subject', 'Betreff', 200)
     message = required_text(message, 'message', 'Nachricht', 5000)
     key = f'contact:login:{user_id}'

@@ -20,7 +20,7 @@ from domain.errors import (
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import day, money, t
+from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
 from domain.installment_rules import (
     WEIGHTED,
@@ -301,14 +301,14 @@ def parse_amount(text: str | Decimal) -> Decimal:
     as 8.750 €)."""
     if isinstance(text, Decimal):
         if not text.is_finite():
-            raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85')
+            raise InvalidFormat('amount', label=label_of('installment'), hint=label_of('installment_hint'))
         return text
     try:
         amount = Decimal(str(text).strip().replace('€', '').replace('.', '').replace(',', '.').strip())
     except ArithmeticError:
-        raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85') from None
+        raise InvalidFormat('amount', label=label_of('installment'), hint=label_of('installment_hint')) from None
     if not amount.is_finite():
-        raise InvalidFormat('amount', label='Abschlag', hint='ganzer Euro-Betrag, z. B. 85')
+        raise InvalidFormat('amount', label=label_of('installment'), hint=label_of('installment_hint'))
     return amount
 
 

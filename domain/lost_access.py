@@ -10,6 +10,7 @@ like the registration, and mails to the new address keep to the mail budget.
 from domain import mail_budget, throttle
 from domain.contract_requests import text_field
 from domain.errors import EmailOfAnotherLogin, NotAllowed, TooLong
+from domain.i18n import label_of
 from domain.identification import Identifiers, check_format, second_matches
 from domain.mails import compose
 from domain.model import AuditEntry, ReviewItem
@@ -25,7 +26,7 @@ def request_new_login_email(
     uow: UnitOfWork, ctx: Context, name: str, ids: Identifiers, new_email: str, phone: str
 ) -> str:
     """Returns the new address (for the page's answer, the same for every request)."""
-    name = text_field(name, 'name', 'Name', 100)
+    name = text_field(name, 'name', label_of('name'), 100)
     phone = phone.strip()
     if len(phone) > 40:
         raise TooLong('phone', max=40)

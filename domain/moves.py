@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from domain.contract_requests import Receipt, receive, text_field
 from domain.contract_requests import parse_day as checked_day
 from domain.errors import DomainError, PostalCodeInvalid, ReadingInFormat, TooLong
-from domain.i18n import day, number
+from domain.i18n import day, label_of, number
 from domain.identifiers import normalise
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
@@ -95,12 +95,12 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     assert customer is not None and user is not None
     move_out = checked_day(form.move_out, 'move_out', 'Auszugsdatum', ctx.today - BACK, six_months_after(ctx.today))
     readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
-    street = text_field(form.street, 'street', 'Straße', 200)
-    house_number = text_field(form.house_number, 'house_number', 'Hausnummer', 20)
+    street = text_field(form.street, 'street', label_of('street'), 200)
+    house_number = text_field(form.house_number, 'house_number', label_of('house_number'), 20)
     postal_code = form.postal_code.strip()
     if not _POSTAL_CODE.match(postal_code):
         raise PostalCodeInvalid()
-    city = text_field(form.city, 'city', 'Ort', 100)
+    city = text_field(form.city, 'city', label_of('city'), 100)
     in_area = not ctx.profile.supply_postal_codes or postal_code in ctx.profile.supply_postal_codes
     new_address = f'{street} {house_number}, {postal_code} {city}'
     fields = {

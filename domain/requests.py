@@ -12,7 +12,7 @@ from decimal import Decimal
 from domain import lost_access
 from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
-from domain.i18n import day, money, t
+from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
 from domain.installment_rules import first_due_from
 from domain.mails import compose
@@ -84,7 +84,7 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
     message = _message(uow, message_id)
     text = text.strip()
     if not text:
-        raise FieldRequired('answer', label='Antwort')
+        raise FieldRequired('answer', label=label_of('answer'))
     if len(text) > 5000:
         raise TooLong('answer', max=5000)
     if message.status == 'closed':
@@ -143,7 +143,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         raise NotAllowed()  # a copy is accepted by its PDF (`bills.attach_bill_copy`, or the billing system's)
     note = note.strip()
     if not note:
-        raise FieldRequired('note', label='Nachricht an die Kundin oder den Kunden')
+        raise FieldRequired('note', label=label_of('note_to_customer'))
     if len(note) > 2000:
         raise TooLong('note', max=2000)
     if not uow.desk.claim_review(item_id, 'accepted' if accept else 'rejected'):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from domain import mail_budget, reminders, throttle
 from domain.customer_access import paper_again
 from domain.errors import FieldRequired, NotAllowed
+from domain.i18n import label_of
 from domain.identifiers import printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
@@ -88,7 +89,7 @@ def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHi
     active_staff(uow, staff_id)
     text = printable(text, 100).strip()
     if len(text) < 2:
-        raise FieldRequired('query', label='Suchbegriff (mindestens 2 Zeichen)')
+        raise FieldRequired('query', label=label_of('search'))
     hits = []
     for customer in uow.desk.search(text[:100], SEARCH_LIMIT):
         user = _login_of(uow, customer.id or 0)
@@ -204,7 +205,7 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     active_staff(uow, staff_id)
     reason = reason.strip()
     if not reason:
-        raise FieldRequired('reason', label='Grund')
+        raise FieldRequired('reason', label=label_of('reason'))
     user = _login_of(uow, customer_id)
     if user is None:
         raise NotAllowed()
@@ -228,9 +229,9 @@ def post_message(
     customer = _customer(uow, customer_id)
     subject, body = subject.strip(), body.strip()
     if not subject:
-        raise FieldRequired('subject', label='Betreff')
+        raise FieldRequired('subject', label=label_of('subject'))
     if not body:
-        raise FieldRequired('body', label='Nachricht')
+        raise FieldRequired('body', label=label_of('message'))
     uow.data.save(
         InboxMessage(
             customer_id=customer_id,

@@ -18,6 +18,7 @@ from domain.errors import (
     SecondFactorInvalid,
     TooManyAttempts,
 )
+from domain.i18n import label_of
 from domain.identifiers import is_digits, normalise_email
 from domain.model import AuditEntry, RecoveryCode, StaffUser
 from domain.passwords import check_password
@@ -56,7 +57,7 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
     email = checked_email(email)
     name = name.strip()
     if not name:
-        raise FieldRequired('name', label='Name')
+        raise FieldRequired('name', label=label_of('name'))
     if role not in ROLES:
         raise NotAllowed('role')
     if isinstance(actor, int):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from domain.contract_requests import Receipt, RequestRow, pending, receive
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
 from domain.errors import FieldRequired, NotAllowed
-from domain.i18n import day, money, number
+from domain.i18n import day, label_of, money, number
 from domain.model import Contract
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
@@ -146,11 +146,11 @@ def change_tariff(
     if offer is None or offer.current:
         raise NotAllowed()  # the page offers only the others
     if not start:
-        raise FieldRequired('start', label='Wechsel zum')
+        raise FieldRequired('start', label=label_of('change_on'))
     try:
         first = date.fromisoformat(start)
     except ValueError:
-        raise FieldRequired('start', label='Wechsel zum') from None
+        raise FieldRequired('start', label=label_of('change_on')) from None
     if first not in starts_before(ctx.today, known_end(uow, contract)):
         raise NotAllowed()  # the page offers only these: none after the contract's end
     customer = uow.customers.get(customer_id)

@@ -23,3 +23,34 @@ def test_texts_follow_the_language_chosen_for_the_current_work():
         assert i18n.t('nav.bills') == 'Bills' and i18n.t('nav.bills', 'de') == 'Rechnungen'
     with i18n.using('xx'):  # unknown: German
         assert i18n.t('nav.bills') == 'Rechnungen'
+
+
+def test_a_use_case_s_error_names_its_field_in_the_visitor_s_language():
+    """Labels inside errors were German on English pages: "Please check the Kundennummer: 8 Ziffern …", "Please fill
+    in the field “Straße”"."""
+    from domain.contract_requests import text_field
+    from domain.errors import DomainError
+    from domain.i18n import label_of, t, using
+    from domain.identification import Identifiers, check_format
+    from domain.ports import Context
+    from storage.settings import Settings
+    from tests import clock
+    from tests.factories import CHEAP_HASHER
+
+    ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, clock.now())
+    for language, expected in (
+        ('en', ('Please check the Customer number: 8 digits, starting with 4', '“Street”')),
+        ('de', ('Bitte prüfen Sie die Kundennummer: 8 Ziffern, beginnt mit 4', '„Straße“')),
+    ):
+        with using(language):
+            errors: list[DomainError] = []
+            for attempt in (
+                lambda: check_format(ctx, Identifiers('123', '1EBZ01')),
+                lambda: text_field('', 'street', label_of('street'), 200),
+            ):
+                try:
+                    attempt()
+                except DomainError as error:
+                    errors.append(error)
+            texts = [t(error.key, language, **error.params) for error in errors]
+        assert expected[0] in texts[0] and expected[1] in texts[1], texts
