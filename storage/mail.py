@@ -55,7 +55,8 @@ SENT = (
 )
 NOT_SENT = (
     update(_MAIL)
-    .where(_MAIL.c.id == bindparam('mail'))  # parameters named unlike the columns they set
+    # parameters named unlike the columns they set; a mail withdrawn meanwhile (an opt-out) stays withdrawn
+    .where(_MAIL.c.id == bindparam('mail'), _MAIL.c.status == 'queued')
     .values(
         attempts=bindparam('tries'),
         last_error=bindparam('error'),

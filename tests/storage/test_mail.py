@@ -222,3 +222,25 @@ async def test_the_sender_keeps_the_relays_rate(engine, smtp_server):
         sent += await sender.send_due()
         await asyncio.sleep(0.05)
     assert time.monotonic() - started >= 1.8  # a batch at once, then 10 a second: the last 20 take two seconds
+
+
+async def test_a_reminder_withdrawn_during_a_failed_attempt_stays_withdrawn(engine):
+    """The customer opts out while the sender holds the reminder (lease taken, status still 'queued'); the relay
+    refuses it for now: the failed attempt wrote 'queued' over 'withdrawn', and the reminder went out on the retry."""
+    stop = 'http://portal.test/erinnerungen-abbestellen/1/abc'
+    with SqlUnitOfWork(engine) as work:
+        work.queue_mail(
+            MailMessage('a@example.org', 'Erinnerung', 'Text', '<p>Text</p>', unsubscribe=stop), clock.now()
+        )
+        work.commit()
+
+    class OptOutDuringSend:
+        async def send_all(self, messages):
+            with SqlUnitOfWork(engine) as work:  # the opt-out, committed meanwhile
+                assert work.reminders.withdraw(stop) == 1
+                work.commit()
+            return ['421 try again later' for _ in messages]
+
+    await OutboxSender(engine, OptOutDuringSend(), 'p@x.example', SystemClock()).send_due()
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMail)).one().status == 'withdrawn'
