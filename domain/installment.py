@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.billing import opening, value_before_year
 from domain.errors import (
     FieldRequired,
     InstallmentOutOfRange,
@@ -22,18 +21,18 @@ from domain.errors import (
 )
 from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
+from domain.installment_projection import Basis, projection
 from domain.installment_rules import (
     WEIGHTED,
     Calculator,
     annual_cost,
     billing_year,
     due_dates,
-    projected_consumption,
     rounded,
     weight_share,
 )
 from domain.mails import compose
-from domain.model import AuditEntry, Contract, InstallmentPlan, Meter, MeterReading, Price, ReviewItem, id_of
+from domain.model import AuditEntry, Contract, InstallmentPlan, MeterReading, Price, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 
@@ -87,7 +86,7 @@ def installment_views(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: 
     return views
 
 
-def installment_after_reading(ctx: Context, contract: Contract, basis: 'Basis | None') -> Calculator | None:
+def installment_after_reading(ctx: Context, contract: Contract, basis: Basis | None) -> Calculator | None:
     """The installment a new reading implies for its contract (`basis` loaded before the reading was stored, its
     readings then brought up to date), when it differs from the current one and there are installments left to
     change this billing year."""
@@ -95,17 +94,6 @@ def installment_after_reading(ctx: Context, contract: Contract, basis: 'Basis | 
     if view is None or view.calculator.remaining <= 0 or view.calculator.suggested == view.calculator.current:
         return None
     return view.calculator
-
-
-@dataclass
-class Basis:
-    """What a contract's installment view needs from the database."""
-
-    plans: list[InstallmentPlan]
-    prices: list[Price]  # the tariff's prices, by `valid_from`: those of the next billing year may be known already
-    payments: list[Decimal]  # amounts paid in the billing year containing the day it was loaded for
-    meters: list[Meter]
-    readings: dict[int, list[MeterReading]]  # by meter id, by date
 
 
 def installment_basis(
@@ -140,7 +128,7 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     this = _term(contract, *billing_year(contract.billing_month, today))
     following = _term(contract, *billing_year(contract.billing_month, this[1] + timedelta(days=1)))
-    consumption, basis_kind = _projection(basis, contract, *this, today)
+    consumption, basis_kind = projection(basis, contract, *this, today)
     dues = due_dates(*this, plan.due_day, plan.per_year)
     runs_on = contract.end_date is None or contract.end_date > this[1]
     later = due_dates(*following, plan.due_day, plan.per_year) if runs_on else []
@@ -202,91 +190,6 @@ def _plan_on(plans: list[InstallmentPlan], day: date) -> InstallmentPlan:
 def _price_on(prices: list[Price], day: date) -> Price | None:
     valid = [p for p in prices if p.valid_from <= day]
     return valid[-1] if valid else None
-
-
-def _projection(basis: Basis, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
-    """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's. A meter
-    exchanged before the year counts only when its successor has no year of its own yet; meters exchanged within it
-    are added up and projected together (each projected alone, one day of an old meter made a whole year)."""
-    meters = sorted(
-        (m for m in basis.meters if not (m.installed_on and m.installed_on > end)),
-        key=lambda m: (m.installed_on or date.min, id_of(m)),
-    )
-    in_year = [m for m in meters if not (m.removed_on and m.removed_on < start)]
-    if len(in_year) == 1:
-        total, kind = _one_meter(basis, contract, in_year[0], start, end, today)
-        if kind == 'this_year' or total:
-            return total, kind
-    elif in_year:
-        so_far, until = _exchanged(basis, in_year, start, today)
-        if until is not None:
-            return projected_consumption(so_far, start, until, end, contract.commodity), 'this_year'
-    for meter in reversed(meters):  # last year's rate, of the newest meter that has one
-        total = Decimal(0)
-        for obis in meter.registers.split(','):
-            own = sorted((r for r in basis.readings[id_of(meter)] if r.obis == obis), key=lambda r: r.reading_date)
-            at_start = opening(own, start)
-            if len(at_start) >= 2:
-                total += _billed(meter, _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1))
-        if total:
-            return total, 'last_year'
-    return Decimal(0), 'last_year'
-
-
-def _one_meter(
-    basis: Basis, contract: Contract, meter: Meter, start: date, end: date, today: date
-) -> tuple[Decimal, str]:
-    total, kind = Decimal(0), 'last_year'
-    readings = basis.readings[id_of(meter)]
-    for obis in meter.registers.split(','):
-        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-        at_start = opening(own, start)
-        this_year = [r for r in own if start <= r.reading_date <= today and r not in at_start]
-        volume = Decimal(0)
-        if at_start and this_year and this_year[-1].value >= at_start[-1].value:
-            kind = 'this_year'
-            first, last = at_start[-1], this_year[-1]
-            base = value_before_year(
-                (first.reading_date, first.value), (this_year[0].reading_date, this_year[0].value), start
-            )
-            volume = projected_consumption(last.value - base, start, last.reading_date, end, contract.commodity)
-        elif len(at_start) >= 2:
-            volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
-        total += _billed(meter, volume)
-    return total, kind
-
-
-def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date) -> tuple[Decimal, date | None]:
-    """What the meters of the year have counted so far, together (gas in kWh), and the day of the latest reading: the
-    first from the year's start, each later one from its installation reading."""
-    so_far, until = Decimal(0), None
-    for index, meter in enumerate(meters):
-        for obis in meter.registers.split(','):
-            own = sorted((r for r in basis.readings[id_of(meter)] if r.obis == obis), key=lambda r: r.reading_date)
-            own = [r for r in own if r.reading_date <= today]
-            begins = opening(own, start) if index == 0 else [r for r in own if r.reading_date == meter.installed_on]
-            later = [r for r in own if r.reading_date >= start and r not in begins]
-            if not begins or not later or later[-1].value < begins[-1].value:
-                continue
-            first, last = begins[-1], later[-1]
-            base = first.value
-            if index == 0:
-                base = value_before_year(
-                    (first.reading_date, first.value), (later[0].reading_date, later[0].value), start
-                )
-            so_far += _billed(meter, last.value - base)
-            until = last.reading_date if until is None else max(until, last.reading_date)
-    return so_far, until
-
-
-def _billed(meter: Meter, volume: Decimal) -> Decimal:
-    """A gas meter's m³ in kWh (its Zustandszahl and Brennwert); other meters' units as they are."""
-    return volume * meter.z_number * meter.calorific_value if meter.z_number and meter.calorific_value else volume
-
-
-def _per_year(before: MeterReading, last: MeterReading) -> Decimal:
-    days = (last.reading_date - before.reading_date).days
-    return (last.value - before.value) / days if days > 0 and last.value >= before.value else Decimal(0)
 
 
 @dataclass(frozen=True)
