@@ -24,7 +24,9 @@ class Basis:
 def projection(basis: Basis, contract: Contract, start: date, end: date, today: date) -> tuple[Decimal, str]:
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's. A meter
     exchanged before the year counts only when its successor has no year of its own yet; meters exchanged within it
-    are added up and projected together (each projected alone, one day of an old meter made a whole year)."""
+    are added up and projected together (each projected alone, one day of an old meter made a whole year), and
+    where one's part cannot be counted (no removal reading, or one below its start), last year's rate is taken."""
+    gas = contract.commodity == 'gas'
     meters = sorted(
         (m for m in basis.meters if not (m.installed_on and m.installed_on > end)),
         key=lambda m: (m.installed_on or date.min, id_of(m)),
@@ -32,31 +34,39 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
     in_year = [m for m in meters if not (m.removed_on and m.removed_on < start)]
     if len(in_year) == 1:
         total, kind = _one_meter(basis, contract, in_year[0], start, end, today)
-        if kind == 'this_year' or total:
+        if kind == 'this_year' or _has_a_year(basis, in_year[0], start):
             return total, kind
     elif in_year:
-        so_far, until = _exchanged(basis, in_year, start, today)
+        so_far, until = _exchanged(basis, in_year, start, today, gas)
         if until is not None:
             return projected_consumption(so_far, start, until, end, contract.commodity), 'this_year'
-    for meter in reversed(meters):  # last year's rate, of the newest meter that has one
+    for meter in reversed(meters):  # last year's rate, of the newest meter that has a year of its own
+        if not _has_a_year(basis, meter, start):
+            continue
         total = Decimal(0)
         for obis in meter.registers.split(','):
-            own = sorted((r for r in basis.readings[id_of(meter)] if r.obis == obis), key=lambda r: r.reading_date)
-            at_start = opening(own, start)
+            at_start = opening(_register(basis, meter, obis), start)
             if len(at_start) >= 2:
-                total += _billed(meter, _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1))
-        if total:
-            return total, 'last_year'
+                total += _billed(meter, _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1), gas)
+        return total, 'last_year'
     return Decimal(0), 'last_year'
+
+
+def _register(basis: Basis, meter: Meter, obis: str) -> list[MeterReading]:
+    return sorted((r for r in basis.readings[id_of(meter)] if r.obis == obis), key=lambda r: r.reading_date)
+
+
+def _has_a_year(basis: Basis, meter: Meter, start: date) -> bool:
+    """Whether the meter has two readings before the year (a rate of its own, 0 included)."""
+    return any(len(opening(_register(basis, meter, obis), start)) >= 2 for obis in meter.registers.split(','))
 
 
 def _one_meter(
     basis: Basis, contract: Contract, meter: Meter, start: date, end: date, today: date
 ) -> tuple[Decimal, str]:
     total, kind = Decimal(0), 'last_year'
-    readings = basis.readings[id_of(meter)]
     for obis in meter.registers.split(','):
-        own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
+        own = _register(basis, meter, obis)
         at_start = opening(own, start)
         this_year = [r for r in own if start <= r.reading_date <= today and r not in at_start]
         volume = Decimal(0)
@@ -69,36 +79,43 @@ def _one_meter(
             volume = projected_consumption(last.value - base, start, last.reading_date, end, contract.commodity)
         elif len(at_start) >= 2:
             volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
-        total += _billed(meter, volume)
+        total += _billed(meter, volume, contract.commodity == 'gas')
     return total, kind
 
 
-def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date) -> tuple[Decimal, date | None]:
-    """What the meters of the year have counted so far, together (gas in kWh), and the day of the latest reading: the
-    first from the year's start, each later one from its installation reading."""
+def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date, gas: bool) -> tuple[Decimal, date | None]:
+    """What the meters of the year have counted so far, together (gas in kWh), and the day up to which: the first
+    from the year's start, each later one from its installation reading, each but the newest to its removal reading.
+    (0, None) where a part cannot be counted: no start, installation or removal reading, or a value below its start."""
     so_far, until = Decimal(0), None
     for index, meter in enumerate(meters):
+        newest = index == len(meters) - 1
         for obis in meter.registers.split(','):
-            own = sorted((r for r in basis.readings[id_of(meter)] if r.obis == obis), key=lambda r: r.reading_date)
-            own = [r for r in own if r.reading_date <= today]
+            own = [r for r in _register(basis, meter, obis) if r.reading_date <= today]
             begins = opening(own, start) if index == 0 else [r for r in own if r.reading_date == meter.installed_on]
             later = [r for r in own if r.reading_date >= start and r not in begins]
-            if not begins or not later or later[-1].value < begins[-1].value:
-                continue
-            first, last = begins[-1], later[-1]
+            if not begins or (later and later[-1].value < begins[-1].value):
+                return Decimal(0), None
+            if not newest and not (later and later[-1].reading_date == meter.removed_on):
+                return Decimal(0), None
+            first = begins[-1]
+            last = later[-1] if later else first  # the newest not read since its installation: counted to that day
             base = first.value
-            if index == 0:
+            if index == 0 and later:
                 base = value_before_year(
                     (first.reading_date, first.value), (later[0].reading_date, later[0].value), start
                 )
-            so_far += _billed(meter, last.value - base)
+            so_far += _billed(meter, last.value - base, gas)
             until = last.reading_date if until is None else max(until, last.reading_date)
     return so_far, until
 
 
-def _billed(meter: Meter, volume: Decimal) -> Decimal:
-    """A gas meter's m³ in kWh (its Zustandszahl and Brennwert); other meters' units as they are."""
-    return volume * meter.z_number * meter.calorific_value if meter.z_number and meter.calorific_value else volume
+def _billed(meter: Meter, volume: Decimal, gas: bool) -> Decimal:
+    """A gas meter's m³ in kWh (its Zustandszahl and Brennwert); other meters' units as they are (the import takes
+    the factors on any meter)."""
+    if gas and meter.z_number and meter.calorific_value:
+        return volume * meter.z_number * meter.calorific_value
+    return volume
 
 
 def _per_year(before: MeterReading, last: MeterReading) -> Decimal:

@@ -164,3 +164,51 @@ def test_meters_exchanged_within_the_year_are_added_up_then_projected():
     basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 6, [old, new], readings)
     view = _view(datetime(2026, 7, 2, 10, 0, tzinfo=BERLIN), basis)
     assert (view.projected_consumption, view.basis) == (Decimal('3024.3'), 'this_year')
+
+
+def test_an_exchange_whose_old_part_cannot_be_counted_takes_last_year_s_rate():
+    """The old meter's removal reading below its start (a rollover, a typing error): its half year cannot be counted,
+    and the new meter's 750 kWh since 01.07. spread over the whole year so far made about 1,000 kWh, not 3,000."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2026, 7, 1))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2026, 7, 1))
+    readings = {
+        7: [_on(7, date(2024, 12, 31), 10000), _on(7, date(2025, 12, 31), 13000), _on(7, date(2026, 7, 1), 500)],
+        8: [_on(8, date(2026, 7, 1), 0), _on(8, date(2026, 10, 1), 750)],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 9, [old, new], readings)
+    view = _view(datetime(2026, 10, 2, 10, 0, tzinfo=BERLIN), basis)
+    assert (view.projected_consumption, view.basis) == (Decimal('3000.0'), 'last_year')
+
+
+def test_an_exchange_without_the_removal_reading_takes_last_year_s_rate():
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2026, 7, 1))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2026, 7, 1))
+    readings = {
+        7: [_on(7, date(2024, 12, 31), 10000), _on(7, date(2025, 12, 31), 13000)],
+        8: [_on(8, date(2026, 7, 1), 0), _on(8, date(2026, 10, 1), 750)],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 9, [old, new], readings)
+    view = _view(datetime(2026, 10, 2, 10, 0, tzinfo=BERLIN), basis)
+    assert (view.projected_consumption, view.basis) == (Decimal('3000.0'), 'last_year')
+
+
+def test_a_meter_with_a_year_of_its_own_at_zero_does_not_take_a_predecessor_s_rate():
+    """A vacant flat: the successor's year at 0 kWh is its own year; the rate of a meter removed in 2023 was taken."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2023, 6, 30))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2023, 6, 30))
+    readings = {
+        7: [_on(7, date(2022, 6, 30), 10000), _on(7, date(2023, 6, 30), 14000)],
+        8: [_on(8, date(2023, 6, 30), 0), _on(8, date(2024, 12, 31), 0), _on(8, date(2025, 12, 31), 0)],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 2, [old, new], readings)
+    view = _view(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), basis)
+    assert view.projected_consumption == 0
+
+
+def test_an_electricity_meter_carrying_gas_factors_is_not_converted():
+    """The import takes Zustandszahl and Brennwert on any meter; only gas is converted (3,000 kWh made 31,350)."""
+    meter = Meter(id=7, meter_number='M', contract_id=1, z_number=Decimal('0.95'), calorific_value=Decimal('11'))
+    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3000)]}
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 2, [meter], readings)
+    view = _view(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), basis)
+    assert view.projected_consumption == Decimal('3000.0')
