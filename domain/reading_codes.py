@@ -52,7 +52,7 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     until = valid_until or window.closes_on or today + timedelta(weeks=8)
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     issued = []
-    for customer, _contract, meter in uow.meters.self_read():
+    for customer, _contract, meter in uow.meters.self_read(today):
         uow.meters.end_codes(id_of(meter), ctx.now)
         code = new_code()
         uow.meters.add_code(

@@ -19,6 +19,7 @@ from domain.model import (
     UserCustomer,
 )
 from domain.ports import ReminderLine, Target
+from storage.repositories import supplied_on
 
 
 class SqlInformation:
@@ -90,8 +91,7 @@ class SqlReminders:
             .outerjoin(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
             .where(
                 col(Meter.kind) == 'manual',
-                col(Meter.removed_on).is_(None),
-                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),  # in supply, notice or not
+                *supplied_on(today),  # in supply, notice or not
                 col(Meter.id) > after_meter_id,
                 col(Customer.reminders_off).is_(False),
                 func.coalesce(col(PortalUser.email), col(Customer.email)) != '',

@@ -4,9 +4,9 @@ scheduled notices' in storage.notices (and the exports', the contract requests' 
 the unit of work does, once."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BindParameter, bindparam, insert
+from sqlalchemy import BindParameter, ColumnElement, bindparam, insert, or_
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -128,13 +128,13 @@ class SqlMeters:
         if reading is not None:
             self.delete_reading(reading)
 
-    def self_read(self) -> list[tuple[str, Contract, Meter]]:
-        """Customer number, contract and meter of every meter in supply that customers read themselves."""
+    def self_read(self, today: date) -> list[tuple[str, Contract, Meter]]:
+        """Customer number, contract and meter of every meter in supply today that customers read themselves."""
         query = (
             select(Customer.customer_number, Contract, Meter)
             .join(Contract, col(Contract.customer_id) == Customer.id)
             .join(Meter, col(Meter.contract_id) == Contract.id)
-            .where(col(Meter.kind) == 'manual', col(Meter.removed_on).is_(None), col(Contract.end_date).is_(None))
+            .where(col(Meter.kind) == 'manual', *supplied_on(today))
             .order_by(col(Customer.customer_number), col(Meter.meter_number))
         )
         return list(self.session.exec(query))
@@ -219,3 +219,12 @@ class SqlCustomerData:
             .order_by(col(AuditEntry.id))
         )
         return list(self.session.exec(query))
+
+
+def supplied_on(today: date) -> tuple[ColumnElement[bool], ...]:
+    """`domain.readings.in_supply` as SQL: the meter installed and not yet removed, its contract not yet ended."""
+    return (
+        or_(col(Meter.installed_on).is_(None), col(Meter.installed_on) <= today),
+        or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= today),
+        or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= today),
+    )

@@ -93,9 +93,9 @@ def test_a_customer_under_notice_still_reports_by_code_and_on_the_page(engine, u
 
     customer = make_customer(engine)
     login = make_login(engine, [customer['id']], email='kuendigt@example.org')
-    with uow() as work:
-        [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
     _end_contract(engine, customer['id'], context().today + timedelta(days=45))
+    with uow() as work:  # the letters are made for them too
+        [issued] = [c for c in issue_codes(work, context()) if c.meter_number == customer['meter_number']]
     with uow() as work:
         assert [f.meter_number for f in meter_forms(work, context(), login['id'], customer['id'])] == [
             customer['meter_number']
@@ -107,3 +107,28 @@ def test_a_customer_under_notice_still_reports_by_code_and_on_the_page(engine, u
         assert reminders_on(work, context(), login['id'], customer['id']) is None
     with uow() as work:
         assert reminders_on(work, context('wasserverband-c'), login['id'], customer['id']) is not None
+
+
+def test_a_planned_exchange_codes_and_reminds_the_meter_read_today(engine, uow, context):
+    """The exchange is in the master data for tomorrow: today the old meter is read, not the new one. The letters and
+    the reminders took `removed_on IS NULL`: the new meter got the code (refused), the old one none."""
+    from domain.model import Meter
+    from storage.unit_of_work import SqlUnitOfWork
+
+    customer = make_customer(engine, email='wechsel@example.org')
+    today = context().today
+    tomorrow = today + timedelta(days=1)
+    set_meter(engine, customer['meter_number'], removed_on=tomorrow)
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(Meter(meter_number='1EBZ0199999998', contract_id=old.contract_id, installed_on=tomorrow))
+        session.commit()
+    with uow() as work:
+        coded = {c.meter_number: c for c in issue_codes(work, context())}
+    with SqlUnitOfWork(engine) as work:
+        reminded = {t.meter_number for t in work.reminders.targets(0, 1000, (today, tomorrow), 'start', today)}
+    assert customer['meter_number'] in coded and '1EBZ0199999998' not in coded
+    assert customer['meter_number'] in reminded and '1EBZ0199999998' not in reminded
+    with uow() as work:
+        code = coded[customer['meter_number']].code
+        assert submit_by_code(work, context(), code, customer['meter_number'], {'1.8.0': '99999'}, '', True).lines
