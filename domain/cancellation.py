@@ -79,7 +79,7 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
         raise InvalidFormat('contract_number', label=label_of('contract_number'), hint=label_of('at_most_20'))
     on_date = None
     if not form.next_possible:
-        on_date = parse_day(form.on_date, 'on_date', 'Kündigungsdatum', ctx.today, ctx.today + LATEST)
+        on_date = parse_day(form.on_date, 'on_date', label_of('on_date'), ctx.today, ctx.today + LATEST)
     email = checked_email(form.email)
     if user_id is None:  # a visitor: a few declarations an hour from one address (a logged-in customer: no limit)
         throttle.count_request(uow, f'cancellation:{ctx.address}', throttle.REGISTRATION_PER_ADDRESS, ctx.now, 'email')

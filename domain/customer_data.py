@@ -101,10 +101,10 @@ def change_contact_data(
     if seen is not None:
         new = _merged(contact_data(uow, user_id, customer_id), seen, new)
     checked = ContactData(
-        street=required_text(new.street, 'street', 'Straße', 200),
-        house_number=required_text(new.house_number, 'house_number', 'Hausnummer', 20),
+        street=required_text(new.street, 'street', label_of('street'), 200),
+        house_number=required_text(new.house_number, 'house_number', label_of('house_number'), 20),
         postal_code=new.postal_code.strip(),
-        city=required_text(new.city, 'city', 'Ort', 100),
+        city=required_text(new.city, 'city', label_of('city'), 100),
         phone=new.phone.strip(),
         email=normalise_email(new.email),
         paperless=bool(new.paperless),
@@ -207,7 +207,7 @@ def change_bank_account(
     """A new account (and mandate) only with the current password: money must not be redirected by whoever finds
     a session open."""
     customer = owned_customer(uow, user_id, customer_id)
-    holder = required_text(holder, 'holder', 'Kontoinhaber', 70)
+    holder = required_text(holder, 'holder', label_of('holder'), 70)
     value = normalise(iban)
     if not value:
         raise FieldRequired('iban', label=label_of('iban'))

@@ -99,8 +99,8 @@ def send_contact_message(
     customer = owned_customer(uow, user_id, customer_id)
     if topic not in TOPICS:
         raise FieldRequired('topic', label=label_of('topic'))
-    subject = required_text(subject, 'subject', 'Betreff', 200)
-    message = required_text(message, 'message', 'Nachricht', 5000)
+    subject = required_text(subject, 'subject', label_of('subject'), 200)
+    message = required_text(message, 'message', label_of('message'), 5000)
     key = f'contact:login:{user_id}'
     sent = uow.throttles.state(key)
     if sent.is_locked(ctx.now) and sent.locked_until:

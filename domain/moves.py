@@ -93,7 +93,9 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None
-    move_out = checked_day(form.move_out, 'move_out', 'Auszugsdatum', ctx.today - BACK, six_months_after(ctx.today))
+    move_out = checked_day(
+        form.move_out, 'move_out', label_of('move_out'), ctx.today - BACK, six_months_after(ctx.today)
+    )
     readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
     street = text_field(form.street, 'street', label_of('street'), 200)
     house_number = text_field(form.house_number, 'house_number', label_of('house_number'), 20)
@@ -119,7 +121,7 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
         ('Neue Anschrift (für die Schlussrechnung)', new_address),
     ]
     if form.continue_supply and in_area:
-        move_in = checked_day(form.move_in, 'move_in', 'Einzugsdatum', move_out - BACK, six_months_after(move_out))
+        move_in = checked_day(form.move_in, 'move_in', label_of('move_in'), move_out - BACK, six_months_after(move_out))
         new_meter = normalise(form.new_meter)
         if len(new_meter) > 40:
             raise TooLong('new_meter', max=40)

@@ -39,8 +39,8 @@ def test_a_use_case_s_error_names_its_field_in_the_visitor_s_language():
 
     ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, clock.now())
     for language, expected in (
-        ('en', ('Please check the Customer number: 8 digits, starting with 4', '“Street”')),
-        ('de', ('Bitte prüfen Sie die Kundennummer: 8 Ziffern, beginnt mit 4', '„Straße“')),
+        ('en', ('Please check your entry “Customer number”: 8 digits, starting with 4', '“Street”')),
+        ('de', ('Bitte prüfen Sie Ihre Angabe „Kundennummer“: 8 Ziffern, beginnt mit 4', '„Straße“')),
     ):
         with using(language):
             errors: list[DomainError] = []

@@ -80,7 +80,9 @@ async def test_bad_input_is_answered_at_the_field(user, db):
     field(user, 'Name').type('Erika Muster')
     field(user, 'Kundennummer').type('123')
     field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-    assert 'Bitte prüfen Sie die Kundennummer' in await submit_for_error(user, 'Jetzt kündigen', 'Kundennummer')
+    assert 'Bitte prüfen Sie Ihre Angabe „Kundennummer“' in await submit_for_error(
+        user, 'Jetzt kündigen', 'Kundennummer'
+    )
     radio(user, 'extraordinary').value = 'extraordinary'
     field(user, 'Kundennummer').clear()
     field(user, 'Kundennummer').type(make_customer(db)['customer_number'])

@@ -264,3 +264,35 @@ def test_the_mail_about_changed_contact_data_lists_the_changes_in_the_mails_lang
     [mail] = mails_to(engine, 'erika@example.org')
     assert 'Phone: 04221 12345' in mail.text and 'Online customer (bills online only): yes' in mail.text
     assert 'Telefon' not in mail.text and ': ja' not in mail.text
+
+
+def test_on_english_pages_the_errors_name_the_fields_in_english(engine, uow, context):
+    """ "Please fill in the field “Straße”", "… “Betreff”": the use cases' own labels were German."""
+    import pytest
+
+    from domain.customer_data import ContactData, change_contact_data
+    from domain.errors import DomainError
+    from domain.i18n import t, using
+    from domain.inbox import TOPICS, send_contact_message
+    from tests.factories import make_customer, make_login
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='englisch@example.org')
+    address = ContactData(
+        street='',
+        house_number='1',
+        postal_code='27749',
+        city='Aue',
+        phone='',
+        email='englisch@example.org',
+        paperless=False,
+    )
+    texts = []
+    for attempt in (
+        lambda work: change_contact_data(work, context(), login['id'], customer['id'], address),
+        lambda work: send_contact_message(work, context(), login['id'], customer['id'], next(iter(TOPICS)), '', 'Hi'),
+    ):
+        with using('en'), uow() as work, pytest.raises(DomainError) as raised:
+            attempt(work)
+        texts.append(t(raised.value.key, 'en', **raised.value.params))
+    assert texts == ['Please fill in the field “Street”.', 'Please fill in the field “Subject”.']
