@@ -31,7 +31,13 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
         (m for m in basis.meters if not (m.installed_on and m.installed_on > end)),
         key=lambda m: (m.installed_on or date.min, id_of(m)),
     )
-    in_year = [m for m in meters if not (m.removed_on and m.removed_on < start)]
+    # in the year so far: not removed before it, and installed by today (an exchange planned for later leaves the
+    # meter read now on its own, its readings counted)
+    in_year = [
+        m
+        for m in meters
+        if not (m.removed_on and m.removed_on < start) and not (m.installed_on and m.installed_on > today)
+    ]
     if len(in_year) == 1:
         total, kind = _one_meter(basis, contract, in_year[0], start, end, today)
         if kind == 'this_year' or _has_a_year(basis, in_year[0], start):
@@ -94,6 +100,8 @@ def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date, gas:
             own = [r for r in _register(basis, meter, obis) if r.reading_date <= today]
             begins = opening(own, start) if index == 0 else [r for r in own if r.reading_date == meter.installed_on]
             later = [r for r in own if r.reading_date >= start and r not in begins]
+            if newest and index and not begins:  # no installation reading: counted up to the exchange
+                continue
             if not begins or (later and later[-1].value < begins[-1].value):
                 return Decimal(0), None
             if not newest and not (later and later[-1].reading_date == meter.removed_on):

@@ -52,7 +52,8 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     until = valid_until or window.closes_on or today + timedelta(weeks=8)
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     issued = []
-    for customer, _contract, meter in uow.meters.self_read(today):
+    first = max(today, window.opened_on or today)  # the days the code can be used on: the meters in supply then
+    for customer, _contract, meter in uow.meters.self_read(first, max(first, until)):
         uow.meters.end_codes(id_of(meter), ctx.now)
         code = new_code()
         uow.meters.add_code(

@@ -128,13 +128,14 @@ class SqlMeters:
         if reading is not None:
             self.delete_reading(reading)
 
-    def self_read(self, today: date) -> list[tuple[str, Contract, Meter]]:
-        """Customer number, contract and meter of every meter in supply today that customers read themselves."""
+    def self_read(self, first: date, last: date) -> list[tuple[str, Contract, Meter]]:
+        """Customer number, contract and meter of every meter that customers read themselves and that is in supply
+        on some day from `first` to `last` (a reading letter's days)."""
         query = (
             select(Customer.customer_number, Contract, Meter)
             .join(Contract, col(Contract.customer_id) == Customer.id)
             .join(Meter, col(Meter.contract_id) == Contract.id)
-            .where(col(Meter.kind) == 'manual', *supplied_on(today))
+            .where(col(Meter.kind) == 'manual', *supplied_on(first, last))
             .order_by(col(Customer.customer_number), col(Meter.meter_number))
         )
         return list(self.session.exec(query))
@@ -221,10 +222,11 @@ class SqlCustomerData:
         return list(self.session.exec(query))
 
 
-def supplied_on(today: date) -> tuple[ColumnElement[bool], ...]:
-    """`domain.readings.in_supply` as SQL: the meter installed and not yet removed, its contract not yet ended."""
+def supplied_on(first: date, last: date | None = None) -> tuple[ColumnElement[bool], ...]:
+    """`domain.readings.in_supply` as SQL, on `first` (or on some day from `first` to `last`): the meter installed
+    and not yet removed, its contract not yet ended."""
     return (
-        or_(col(Meter.installed_on).is_(None), col(Meter.installed_on) <= today),
-        or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= today),
-        or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= today),
+        or_(col(Meter.installed_on).is_(None), col(Meter.installed_on) <= (last or first)),
+        or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= first),
+        or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= first),
     )

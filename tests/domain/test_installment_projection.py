@@ -212,3 +212,39 @@ def test_an_electricity_meter_carrying_gas_factors_is_not_converted():
     basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 2, [meter], readings)
     view = _view(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), basis)
     assert view.projected_consumption == Decimal('3000.0')
+
+
+def test_a_planned_exchange_later_in_the_year_does_not_discard_this_year_s_readings():
+    """The exchange is in the master data for 15.10.; on 01.09. the old meter is read (3,000 kWh in 243 days): its
+    readings were set aside for last year's rate, as if both meters had served this year."""
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2026, 10, 15))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2026, 10, 15))
+    readings = {
+        7: [_on(7, date(2024, 12, 31), 10000), _on(7, date(2025, 12, 31), 13000), _on(7, date(2026, 8, 31), 16000)],
+        8: [],
+    }
+    basis = Basis([PLAN_2025], [PRICE], [Decimal(90)] * 8, [old, new], readings)
+    view = _view(datetime(2026, 9, 1, 10, 0, tzinfo=BERLIN), basis)
+    # same meter without the planned successor in the data:
+    alone = _view(
+        datetime(2026, 9, 1, 10, 0, tzinfo=BERLIN), Basis([PLAN_2025], [PRICE], [Decimal(90)] * 8, [old], readings)
+    )
+    assert alone.basis == 'this_year'
+    assert (view.projected_consumption, view.basis) == (alone.projected_consumption, 'this_year')
+
+
+def test_a_first_year_with_a_planned_exchange_is_not_projected_at_zero():
+    """No year before to fall back on: the forecast was 0 kWh and the suggested installment the minimum."""
+    contract = Contract(
+        id=1, contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=date(2026, 3, 1)
+    )
+    old = Meter(id=7, meter_number='ALT', contract_id=1, installed_on=date(2026, 3, 1), removed_on=date(2026, 11, 1))
+    new = Meter(id=8, meter_number='NEU', contract_id=1, installed_on=date(2026, 11, 1))
+    readings = {7: [_on(7, date(2026, 3, 1), 1000), _on(7, date(2026, 9, 30), 2400)], 8: []}
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 3, 1), amount=Decimal(60), due_day=15, per_year=12)
+    basis = Basis([plan], [PRICE], [Decimal(60)] * 7, [old, new], readings)
+    profile = Settings(profile='stadtwerke-a').load_profile()
+    now = datetime(2026, 10, 1, 10, 0, tzinfo=BERLIN)
+    view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), contract, now.date(), basis)
+    assert view is not None
+    assert view.basis == 'this_year' and view.projected_consumption > 2000

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from domain.clock import BERLIN
 from domain.errors import MeterNotInSupply, ReadingCodeInvalid
-from domain.model import Contract, MeterReading
+from domain.model import Contract, Meter, MeterReading
 from domain.reading_codes import issue_codes, submit_by_code
 from tests.factories import make_customer, set_meter
 
@@ -110,9 +110,9 @@ def test_a_customer_under_notice_still_reports_by_code_and_on_the_page(engine, u
 
 
 def test_a_planned_exchange_codes_and_reminds_the_meter_read_today(engine, uow, context):
-    """The exchange is in the master data for tomorrow: today the old meter is read, not the new one. The letters and
-    the reminders took `removed_on IS NULL`: the new meter got the code (refused), the old one none."""
-    from domain.model import Meter
+    """The exchange is in the master data for tomorrow: today the old meter is read, from tomorrow the new one. The
+    letters and the reminders took `removed_on IS NULL`: only the new meter got a code (refused today), the old one
+    neither code nor reminder."""
     from storage.unit_of_work import SqlUnitOfWork
 
     customer = make_customer(engine, email='wechsel@example.org')
@@ -127,8 +127,27 @@ def test_a_planned_exchange_codes_and_reminds_the_meter_read_today(engine, uow, 
         coded = {c.meter_number: c for c in issue_codes(work, context())}
     with SqlUnitOfWork(engine) as work:
         reminded = {t.meter_number for t in work.reminders.targets(0, 1000, (today, tomorrow), 'start', today)}
-    assert customer['meter_number'] in coded and '1EBZ0199999998' not in coded
-    assert customer['meter_number'] in reminded and '1EBZ0199999998' not in reminded
+    assert customer['meter_number'] in coded and '1EBZ0199999998' in coded  # each for its days of the letter's
+    assert customer['meter_number'] in reminded and '1EBZ0199999998' not in reminded  # today's meter only
     with uow() as work:
         code = coded[customer['meter_number']].code
         assert submit_by_code(work, context(), code, customer['meter_number'], {'1.8.0': '99999'}, '', True).lines
+
+
+def test_letters_made_before_the_period_code_the_meter_that_will_be_read_in_it(engine, uow, context):
+    """Letters prepared 20.11. for the period 02.12.-26.01., the exchange planned for 25.11.: the code was the old
+    meter's, which every reading in the period refuses, and the new meter got none."""
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    exchange = date(2026, 11, 25)
+    set_meter(engine, customer['meter_number'], removed_on=exchange)
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(Meter(meter_number='8ITR00999998', contract_id=old.contract_id, installed_on=exchange))
+        session.commit()
+    made = context('wasserverband-c', now=datetime(2026, 11, 20, 10, 0, tzinfo=BERLIN))
+    with uow() as work:
+        coded = {c.meter_number: c for c in issue_codes(work, made)}
+    assert '8ITR00999998' in coded and customer['meter_number'] not in coded
+    used = context('wasserverband-c', now=datetime(2027, 1, 20, 10, 0, tzinfo=BERLIN))
+    with uow() as work:
+        assert submit_by_code(work, used, coded['8ITR00999998'].code, '8ITR00999998', {'1.8.0': '3'}, '').lines
