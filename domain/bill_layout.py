@@ -166,22 +166,7 @@ def _supply(page: Page, bill: BillDocument) -> None:
 def _readings(page: Page, bill: BillDocument) -> None:
     page.heading('Zählerstände und Verbrauch')
     meters = list(dict.fromkeys(r.meter_number for r in bill.registers if r.meter_number))
-    if len(meters) > 1:  # exchanged in the year: which rows are whose
-        ends = {r.meter_number: r.end_date for r in bill.registers}
-        starts = {r.meter_number: r.start_date for r in reversed(bill.registers)}
-        spans = [
-            ' '.join(
-                part
-                for part in (
-                    f'Zähler {number}',
-                    f'ab {day_text(starts[number])}' if index else '',
-                    f'bis {day_text(ends[number])}' if index < len(meters) - 1 else '',
-                )
-                if part
-            )
-            for index, number in enumerate(meters)
-        ]
-        page.text(f'Zählerwechsel im Abrechnungszeitraum: {", ".join(spans)}.', 8.5)
+    exchange_note(page, bill.registers)
     register_table(page, bill.registers, bill.commodity, bill.unit, 'Ende', [24, 24, 24, 24, 24, 50])
     for r in bill.registers:
         sources = (
@@ -197,6 +182,28 @@ def _readings(page: Page, bill: BillDocument) -> None:
             f'{german(bill.calorific_value, 3)} kWh/m³ = {german(bill.consumption, 0)} kWh',
             8.5,
         )
+
+
+def exchange_note(page: Page, registers: tuple[RegisterReadings, ...]) -> None:
+    """Over a meter exchanged in the period, which rows are whose: "Zähler … bis 30.06.2026, Zähler … ab 01.07.2026"."""
+    meters = list(dict.fromkeys(r.meter_number for r in registers if r.meter_number))
+    if len(meters) < 2:
+        return
+    ends = {r.meter_number: r.end_date for r in registers}
+    starts = {r.meter_number: r.start_date for r in reversed(registers)}
+    spans = [
+        ' '.join(
+            part
+            for part in (
+                f'Zähler {number}',
+                f'ab {day_text(starts[number])}' if index else '',
+                f'bis {day_text(ends[number])}' if index < len(meters) - 1 else '',
+            )
+            if part
+        )
+        for index, number in enumerate(meters)
+    ]
+    page.text(f'Zählerwechsel im Abrechnungszeitraum: {", ".join(spans)}.', 8.5)
 
 
 def _register(obis: str, commodity: str) -> str:

@@ -26,7 +26,7 @@ from domain.errors import NotAllowed
 from domain.i18n import money, t
 from domain.installment_rules import due_dates, projected_consumption
 from domain.mails import compose
-from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, id_of
+from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, gas_kwh
@@ -109,36 +109,16 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     ]
     if not meters:
         return Skipped(contract.contract_number, 'kein Zähler')
-    if len(meters) > 1:  # an exchange in the year: the old meter's part would be missing
-        return Skipped(contract.contract_number, 'Zählerwechsel im Abrechnungsjahr')
-    meter = meters[0]
-    readings = uow.meters.readings(id_of(meter))
+    meters.sort(key=lambda m: (m.installed_on or date.min, id_of(m)))
+    if len({(m.z_number, m.calorific_value) for m in meters}) > 1:  # one conversion for the whole consumption
+        return Skipped(contract.contract_number, 'Zählerwechsel mit unterschiedlicher Zustandszahl oder Brennwert')
     registers: list[RegisterReadings] = []
-    for obis in meter.registers.split(','):
-        known = (r for r in readings if r.obis == obis and r.reading_date <= through)
-        own = sorted(known, key=lambda r: r.reading_date)
-        before = opening(own, start)
-        if not before:
-            return Skipped(contract.contract_number, f'kein Anfangsstand für Zählwerk {obis}')
-        last = own[-1]
-        if last.reading_date == through:
-            value, source = last.value, last.source
-        elif len(own) >= 2:
-            a, b = own[-2], own[-1]
-            value, source = estimate_reading((b.reading_date, b.value), (a.reading_date, a.value), through), 'estimated'
-        else:
-            return Skipped(contract.contract_number, f'keine Schätzgrundlage für Zählwerk {obis}')
-        first = before[-1]
-        value = max(value, first.value)
-        later = next((r for r in own if r.reading_date >= start and r not in before), None)  # the year's first
-        after = (later.reading_date, later.value) if later is not None else (through, value)
-        eve = start - timedelta(days=1)
-        start_value = value_before_year((first.reading_date, first.value), after, start)
-        start_source = first.source if first.reading_date >= eve else 'estimated'
-        start_date = first.reading_date if first.reading_date >= eve else eve
-        registers.append(
-            RegisterReadings(obis, start_date, start_value, start_source, through, value, source, value - start_value)
-        )
+    for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
+        part = _part(meter, uow.meters.readings(id_of(meter)), start, through, index == 0, index == len(meters) - 1)
+        if isinstance(part, str):
+            return Skipped(contract.contract_number, part)
+        registers.extend(part)
+    meter = meters[-1]
     volume = sum((r.consumption for r in registers), Decimal(0))
     z_number, calorific_value = meter.z_number, meter.calorific_value
     gas = contract.commodity == 'gas' and z_number is not None and calorific_value is not None
@@ -173,7 +153,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         customer_address=customer.postal_lines,
         contract_number=contract.contract_number,
         commodity=contract.commodity,
-        meter_number=meter.meter_number,
+        meter_number=', '.join(m.meter_number for m in meters),
         unit='m³' if contract.commodity == 'water' else 'kWh',
         period_start=start,
         period_end=end,
@@ -189,6 +169,59 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         projected_result=projected_gross - installments,
         interval_months=months,
     )
+
+
+def _part(
+    meter: Meter, readings: list[MeterReading], start: date, through: date, first: bool, last: bool
+) -> list[RegisterReadings] | str:
+    """One meter's registers over its part of the year so far: the first from the value at the year's start (read
+    or interpolated), a meter installed in the year from its installation reading; the newest to `through` (read or
+    estimated), one removed in the year to its removal reading. Or the reason it cannot be shown."""
+    named = '' if first and last else f' (Zähler {meter.meter_number})'
+    ends = through if last else meter.removed_on
+    if ends is None or (not first and meter.installed_on is None):
+        return f'Zählerwechsel ohne Ein- oder Ausbaudatum{named}'
+    parts = []
+    for obis in meter.registers.split(','):
+        own = sorted((r for r in readings if r.obis == obis and r.reading_date <= ends), key=lambda r: r.reading_date)
+        before = opening(own, start) if first else [r for r in own if r.reading_date == meter.installed_on]
+        if not before:
+            return f'kein {"Anfangsstand" if first else "Einbaustand"} für Zählwerk {obis}{named}'
+        latest = own[-1]
+        if latest.reading_date == ends:
+            value, source = latest.value, latest.source
+        elif last and len(own) >= 2:
+            a, b = own[-2], own[-1]
+            value, source = estimate_reading((b.reading_date, b.value), (a.reading_date, a.value), ends), 'estimated'
+        elif last:
+            return f'keine Schätzgrundlage für Zählwerk {obis}{named}'
+        else:
+            return f'kein Ausbaustand für Zählwerk {obis}{named}'
+        opened = before[-1]
+        value = max(value, opened.value)
+        if first:
+            later = next((r for r in own if r.reading_date >= start and r not in before), None)  # the year's first
+            after = (later.reading_date, later.value) if later is not None else (ends, value)
+            eve = start - timedelta(days=1)
+            start_value = value_before_year((opened.reading_date, opened.value), after, start)
+            start_source = opened.source if opened.reading_date >= eve else 'estimated'
+            start_date = opened.reading_date if opened.reading_date >= eve else eve
+        else:
+            start_value, start_source, start_date = opened.value, opened.source, opened.reading_date
+        parts.append(
+            RegisterReadings(
+                obis,
+                start_date,
+                start_value,
+                start_source,
+                ends,
+                value,
+                source,
+                value - start_value,
+                meter.meter_number,
+            )
+        )
+    return parts
 
 
 def _year_of(contract: Contract, day: date) -> int:

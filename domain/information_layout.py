@@ -7,7 +7,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from domain.bill_layout import head, register_table
+from domain.bill_layout import exchange_note, head, register_table
 from domain.documents import COMMODITY_TITLES, Page, day_text, euros, german, write
 from domain.pdf_fonts import fonts
 from domain.profile import UtilityProfile
@@ -30,7 +30,7 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
         ('Datum', day_text(info.made_on)),
         ('Kundennummer', info.customer_number),
         ('Vertragsnummer', info.contract_number),
-        ('Zählernummer', info.meter_number),
+        ('Zählernummern' if ', ' in info.meter_number else 'Zählernummer', info.meter_number),
     ]
     head(page, info.customer_name, info.customer_address, facts, sender=False)
     pdf.setFont(page.bold, 14)
@@ -47,6 +47,7 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
         page.bold,
     )
     page.heading('Ihr Verbrauch bis jetzt')
+    exchange_note(page, info.registers)
     register_table(page, info.registers, info.commodity, info.unit, 'Stand am', [24, 22, 34, 22, 34, 34], marked=True)
     if any(r.end_source == 'estimated' for r in info.registers):
         page.text(

@@ -270,3 +270,34 @@ def test_the_projection_counts_an_installment_change_the_customer_already_made(e
     [entry] = made(engine)
     document = from_json(entry.details)
     assert document.installments == 6 * 95 + 6 * 150
+
+
+@pytest.mark.parametrize('removal', [46000, None])
+def test_a_meter_exchanged_in_the_year_is_informed_over_both_meters(engine, context, tmp_path, removal):
+    """Removed 31.03. at 46,000 (790 kWh), its successor from 0 on 01.04. to 800 on 30.06.: the half year's 1,590 kWh
+    as with one meter (the information was skipped for any exchange); without the removal reading staff are told."""
+    from domain.model import Meter
+
+    customer = online_customer(engine)
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        old.removed_on = date(2026, 3, 31)
+        session.add(old)
+        session.add(Meter(meter_number='9EBZ0199999999', contract_id=old.contract_id, installed_on=date(2026, 4, 1)))
+        session.commit()
+    if removal is not None:
+        add_readings(engine, customer['meter_number'], (date(2026, 3, 31), removal))
+    add_readings(engine, '9EBZ0199999999', (date(2026, 4, 1), 0), (date(2026, 6, 30), 800), source='customer')
+    with travel(datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN), tick=False):
+        summary = run_information(engine, context(now=datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)), tmp_path)
+    if removal is None:
+        assert summary.made == 0
+        assert summary.skipped[0][1] == f'kein Ausbaustand für Zählwerk 1.8.0 (Zähler {customer["meter_number"]})'
+        return
+    assert (summary.made, summary.skipped) == (1, [])
+    [entry] = made(engine)
+    document = from_json(entry.details)
+    assert (document.consumption, document.meter_number) == (1590, f'{customer["meter_number"]}, 9EBZ0199999999')
+    text = ' '.join(pdf_text(tmp_path / entry.pdf_path).split())
+    assert f'Zählerwechsel im Abrechnungszeitraum: Zähler {customer["meter_number"]} bis 31.03.2026' in text
+    assert 'Zähler 9EBZ0199999999 ab 01.04.2026.' in text and 'Zählernummern' in text
