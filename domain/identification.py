@@ -5,6 +5,7 @@ a wrong meter number get the same message, and every miss counts against the cli
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain import i18n, throttle
 from domain.errors import (
@@ -18,6 +19,8 @@ from domain.errors import (
 from domain.identifiers import normalise
 from domain.model import Customer
 from domain.ports import Context, UnitOfWork
+
+METER_GONE = timedelta(days=400)  # a meter removed longer ago (over a year and its bill) no longer identifies
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     if state.is_locked(ctx.now):
         raise TooManyAttempts('second', minutes=state.minutes_left(ctx.now))
     customer = uow.customers.by_number(ids.customer_number)
-    if customer is None or not second_matches(uow, customer, ids):
+    if customer is None or not second_matches(uow, ctx, customer, ids):
         count_miss(uow, ctx)
         raise IdentifiersDoNotMatch(
             label=ctx.profile.account_id.label_in(i18n.current()),
@@ -85,8 +88,10 @@ def second_label(ctx: Context) -> str:
     return i18n.t('common.or').join(names[kind] for kind in ctx.profile.registration.second_identifiers)
 
 
-def second_matches(uow: UnitOfWork, customer: Customer, ids: Identifiers) -> bool:
+def second_matches(uow: UnitOfWork, ctx: Context, customer: Customer, ids: Identifiers) -> bool:
     assert customer.id is not None
-    if ids.meter_number and ids.meter_number in uow.customers.meter_numbers(customer.id):
+    # a meter removed more than a year ago no longer identifies (as only the last bill's number does): its number
+    # is on papers that may have passed to others; one exchanged since the last annual bill still does
+    if ids.meter_number and ids.meter_number in uow.customers.meter_numbers(customer.id, ctx.today - METER_GONE):
         return True
     return bool(ids.bill_number) and ids.bill_number in uow.customers.last_bill_numbers(customer.id)

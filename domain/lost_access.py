@@ -36,7 +36,7 @@ def request_new_login_email(
     throttle.count_request(uow, f'lost_access:{ctx.address}', throttle.REGISTRATION_PER_ADDRESS, ctx.now, 'new_email')
     mail_budget.spend(uow, ctx, email, field='new_email')
     customer = uow.customers.by_number(ids.customer_number)
-    if customer is not None and customer.id is not None and second_matches(uow, customer, ids):
+    if customer is not None and customer.id is not None and second_matches(uow, ctx, customer, ids):
         login = uow.users.owner_of(customer.id)
         if login is not None:
             uow.billing.add_review(

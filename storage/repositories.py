@@ -70,8 +70,16 @@ class SqlCustomers:
     def by_number(self, customer_number: str) -> Customer | None:
         return self.session.exec(select(Customer).where(Customer.customer_number == customer_number)).first()
 
-    def meter_numbers(self, customer_id: int) -> set[str]:
-        query = select(Meter.meter_number).join(Contract).where(Contract.customer_id == customer_id)
+    def meter_numbers(self, customer_id: int, removed_since: date) -> set[str]:
+        """The numbers of the customer's meters, but those removed before `removed_since`."""
+        query = (
+            select(Meter.meter_number)
+            .join(Contract)
+            .where(
+                Contract.customer_id == customer_id,
+                or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= removed_since),
+            )
+        )
         return set(self.session.exec(query))
 
     def last_bill_numbers(self, customer_id: int) -> set[str]:
