@@ -7,9 +7,11 @@ and only a request whose numbers belong to a customer with a login reaches staff
 like the registration, and mails to the new address keep to the mail budget.
 """
 
+import re
+
 from domain import mail_budget, throttle
 from domain.contract_requests import text_field
-from domain.errors import EmailOfAnotherLogin, NotAllowed, TooLong
+from domain.errors import EmailOfAnotherLogin, InvalidFormat, NotAllowed, TooLong
 from domain.i18n import label_of
 from domain.identification import Identifiers, check_format, second_matches
 from domain.mails import compose
@@ -20,6 +22,7 @@ from domain.registration import checked_email
 from domain.staff import active_staff
 
 KIND = 'lost_access'
+PHONE = re.compile(r'[0-9+/()\-. ]*')  # a phone number as people write it, or none
 
 
 def request_new_login_email(
@@ -30,6 +33,8 @@ def request_new_login_email(
     phone = phone.strip()
     if len(phone) > 40:
         raise TooLong('phone', max=40)
+    if not PHONE.fullmatch(phone):  # kept in the request's details: nothing there may read as another fact
+        raise InvalidFormat('phone', label=label_of('phone'), hint=label_of('phone_hint'))
     ids = check_format(ctx, ids)
     email = checked_email(new_email, 'new_email')
     # every request counts, matching or not
@@ -44,7 +49,7 @@ def request_new_login_email(
                     customer_id=customer.id,
                     kind=KIND,
                     created_at=ctx.now,
-                    details=f'new_email={email} phone={phone.replace(" ", "") or "-"}',
+                    details=f'new_email={email} phone={"".join(phone.split()) or "-"}',
                     reason=f'Name: {name}',
                 )
             )
@@ -77,6 +82,7 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     """The login of the customer gets the new address: every session ends, the new address gets a link to set a
     password (the password stays valid until then), the old address is told, open requests of this kind are done.
     The caller checks the staff member, commits, and has checked the address' format."""
+    email = checked_email(email, 'new_email')  # as the request checked it (the details are text)
     user_id = uow.users.owner_of(customer_id)
     user = uow.users.get(user_id) if user_id is not None else None
     if user is None or user.state != 'active':

@@ -124,3 +124,19 @@ def test_the_service_desk_sets_a_new_login_address(uow, context, clerk, lotte, e
     assert entry.actor == f'staff:{clerk}' and 'old=lotte@alt.example' in entry.details
     with pytest.raises(NotAllowed):  # a customer without a login has no address to move
         run(uow, lost_access.set_login_email, context(), clerk, make_customer(engine)['id'], 'x@neu.example')
+
+
+def test_the_phone_field_cannot_name_another_new_login_address(uow, context, clerk, lotte, engine):
+    """The request's facts are kept as `key=value` text: a tab in the phone number ("0351<TAB>new_email=…") added a
+    second `new_email`, and accepting the request moved the login to that unchecked address."""
+    from domain.errors import InvalidFormat
+    from domain.identification import Identifiers
+
+    customer, _ = lotte
+    ids = Identifiers(customer['customer_number'], customer['meter_number'])
+    with pytest.raises(InvalidFormat):
+        run(uow, lost_access.request_new_login_email, context(), 'Lotte', ids, 'lotte@neu.example', '0351\tnew_email=X')
+    assert reviews(engine) == []
+    run(uow, lost_access.request_new_login_email, context(), 'Lotte', ids, 'lotte@neu.example', '+49 (0)351 / 12-34')
+    [item] = reviews(engine)
+    assert item.details == 'new_email=lotte@neu.example phone=+49(0)351/12-34'
