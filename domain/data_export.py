@@ -4,12 +4,14 @@ JSON or as one CSV file per kind in a zip."""
 import io
 import json
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, id_of
 from domain.ports import Context, UnitOfWork
 from domain.spreadsheet import csv_text
+
+PAID_FROM, PAID_UNTIL = date(2000, 1, 1), date(2100, 12, 31)  # every payment the portal holds
 
 
 def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
@@ -26,6 +28,8 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         contracts = uow.customers.contracts(customer_id)
         meters = uow.customers.meters([id_of(c) for c in contracts])
         account = uow.data.bank_account(customer_id)
+        numbers = {id_of(c): c.contract_number for c in contracts}
+        paid = uow.billing.inputs(list(numbers), PAID_FROM, PAID_UNTIL).payments if numbers else {}
         customers.append(
             {
                 'customer': customer.model_dump(exclude={'id'}),
@@ -44,6 +48,18 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                 'bills': [
                     b.model_dump(exclude={'id', 'contract_id', 'pdf_path'})
                     for b in uow.billing.bills([id_of(c) for c in contracts])
+                ],
+                'payments': [
+                    {'contract_number': numbers[contract_id], 'paid_on': day, 'amount': amount}
+                    for contract_id, rows in paid.items()
+                    for day, amount in rows
+                ],
+                'billing_information': [
+                    dict(
+                        i.model_dump(include={'through', 'made_at', 'projected_result'}),
+                        contract_number=numbers.get(i.contract_id, ''),
+                    )
+                    for i in uow.information.of_customer(customer_id)
                 ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
                 'inbox': [
@@ -88,7 +104,8 @@ def export_json(data: dict) -> bytes:
 
 def export_zip(data: dict) -> bytes:
     """The same data as one `;`-separated CSV file per kind, in a zip."""
-    tables: dict[str, list[dict]] = {'login': [data['login']]}
+    login = {'exported_at': data['exported_at'], 'utility': data['utility'], **data['login']}
+    tables: dict[str, list[dict]] = {'login': [login], 'login_activity': data['activity']}  # as in the JSON
     for entry in data['customers']:
         number = entry['customer']['customer_number']
         for kind, rows in entry.items():

@@ -296,3 +296,31 @@ def test_on_english_pages_the_errors_name_the_fields_in_english(engine, uow, con
             attempt(work)
         texts.append(t(raised.value.key, 'en', **raised.value.params))
     assert texts == ['Please fill in the field “Street”.', 'Please fill in the field “Subject”.']
+
+
+def test_the_csv_export_holds_what_the_json_does_and_payments_too(uow, context, engine):
+    """The ZIP of CSV files left out the login's own log (logins, password changes, with their addresses), and both
+    formats the payments the portal shows ("gezahlte Abschläge")."""
+    import io
+    import zipfile
+    from datetime import date
+    from decimal import Decimal
+
+    from domain.data_export import export_zip
+    from domain.model import Contract, Payment
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='zip@example.org')
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(Payment(contract_id=contract.id, paid_on=date(2026, 3, 15), amount=Decimal('87.13')))
+        session.commit()
+    with uow() as work:
+        accounts.login(work, context(address='198.51.100.23'), 'zip@example.org', PASSWORD, '')
+    with uow() as work:
+        data = export_data(work, context(), login['id'])
+    assert '87.13' in export_json(data).decode()
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(data)))
+    assert {'login_activity.csv', 'payments.csv'} <= set(archive.namelist())
+    assert '198.51.100.23' in archive.read('login_activity.csv').decode()
+    assert '2026-03-15;87.13' in archive.read('payments.csv').decode()
