@@ -197,7 +197,7 @@ def at_second(error: DomainError, form: Form) -> DomainError:
 def _idle_watch(portal: Portal) -> None:
     limit = portal.profile.session.idle_minutes * 60
     ui.add_body_html(ACTIVITY_SCRIPT)
-    ui.on('kp_activity', lambda: session.touch(portal.clock))
+    ui.on('kp_activity', lambda: session.touch(portal.clock, limit))
     page = ui.context.client.layout
     warnings: list[ui.dialog] = []
 
@@ -205,8 +205,9 @@ def _idle_watch(portal: Portal) -> None:
         if not warnings:
 
             def stay() -> None:
-                session.touch(portal.clock)
+                session.touch(portal.clock, limit)
                 warning.close()
+                check()  # too late: logged out now
 
             with page, ui.dialog().props('persistent') as warning, ui.card():
                 ui.label(t('idle.warning')).classes('text-body1')

@@ -84,10 +84,13 @@ def end() -> None:
 TOUCH_SECONDS = 5  # every write of the session storage is a file or Redis write: at most one per 5 s
 
 
-def touch(clock: Clock) -> None:
+def touch(clock: Clock, limit_seconds: float | None = None) -> None:
+    """Activity: the idle clock starts again (at most one write per TOUCH_SECONDS); not once the browser has been
+    idle past `limit_seconds` (a key pressed between the limit and the page's next check revived the session)."""
     storage = app.storage.user
     now = clock.now().timestamp()
-    if 'user_id' in storage and now - float(storage.get('last_active', 0)) >= TOUCH_SECONDS:
+    idle = now - float(storage.get('last_active', 0))
+    if 'user_id' in storage and idle >= TOUCH_SECONDS and (limit_seconds is None or idle <= limit_seconds):
         storage['last_active'] = now
 
 

@@ -213,3 +213,21 @@ async def test_the_session_steps_are_plain_redirects_and_a_handover_not_understo
     answer = await user.http_client.get('/anmelden/weiter?t=abc')
     assert answer.status_code in (302, 307) and answer.headers['location'] == '/'
     assert answer.headers['cache-control'] == 'no-store'
+
+
+async def test_staying_after_the_idle_minutes_have_passed_does_not_revive_the_session(user, customer):
+    """The warning stayed open past the limit (a tab in the background, the page's check 15 s apart): "Angemeldet
+    bleiben" clicked then started the idle clock again, and the session lived on."""
+    await log_in(user, 'erika@example.org', PASSWORD)
+    with user:
+        app.storage.user['last_active'] -= 14 * 60 + 5
+    [timer] = user.find(marker='idle-check').elements
+    timer.active = False
+    timer.callback()
+    await user.should_see('in einer Minute')
+    with user:
+        app.storage.user['last_active'] -= 60  # the click comes after the limit
+    button(user, 'Angemeldet bleiben').click()
+    await user.should_see('ohne Aktivität automatisch abgemeldet')
+    await user.open('/uebersicht')
+    await user.should_see('Passwort vergessen?')
