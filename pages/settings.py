@@ -82,15 +82,27 @@ def create(portal: Portal) -> None:
         return Response(t('settings.reminders_stopped'), media_type='text/plain; charset=utf-8')
 
     @ui.page('/email-aenderung-stoppen/{token}')
-    async def stop_email_page(token: str):
-        with public_frame(portal, t('settings.email_stopped_title')):
-            page_title(t('settings.email_stopped_title'))
-            try:
-                email = await portal.act(stop_email_change, token, address=client_address())
-            except DomainError as error:
-                notice(t(error.key, **error.params), 'negative')
-                return
-            notice(t('settings.email_stopped', email=email))
+    def stop_email_page(token: str):
+        """Asks before it acts: mail scanners open the links in a mail, and one at the old address would stop every
+        change of the login email and end every session."""
+        with public_frame(portal, t('settings.email_stop_title')):
+            page_title(t('settings.email_stop_title'))
+            ui.label(t('settings.email_stop_intro'))
+            answer = ui.column().classes('w-full')
+
+            async def stop() -> None:
+                button.disable()
+                try:
+                    email = await portal.act(stop_email_change, token, address=client_address())
+                except DomainError as error:
+                    with answer:
+                        notice(t(error.key, **error.params), 'negative')
+                    return
+                button.set_visibility(False)
+                with answer:
+                    notice(t('settings.email_stopped', email=email))
+
+            button = ui.button(t('settings.email_stop_submit'), on_click=stop).props('no-caps')
             ui.link(t('common.back_to_login'), '/')
 
     @ui.page('/email-bestaetigen/{token}')

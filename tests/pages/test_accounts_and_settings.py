@@ -255,3 +255,34 @@ async def test_the_contact_form_keeps_what_changed_elsewhere_while_it_was_open(u
     with Session(db) as session:
         saved = session.get(Customer, customer['id'])
         assert (saved.phone, saved.email) == ('04221 11111', 'post@example.org')
+
+
+async def test_the_old_address_s_stop_link_asks_before_it_stops_the_change(user, db):
+    """A mail scanner at the old mailbox opens every link: opening the page stopped the change of the login email and
+    ended every session. Now the page asks, and only the button stops it."""
+    from domain import accounts
+    from domain.ports import Context
+    from storage.settings import Settings
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests import clock
+    from tests.factories import CHEAP_HASHER, last_mail, link_in
+
+    customer = make_customer(db)
+    login = make_login(db, [customer['id']], email='alt@example.org')
+    settings = Settings(profile='stadtwerke-a', demo=True)
+    ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER, clock.now())
+    with SqlUnitOfWork(db) as work:
+        accounts.request_email_change(work, ctx, login['id'], 'neu@example.org', PASSWORD)
+    stop = link_in(last_mail(db, 'alt@example.org').text, '/email-aenderung-stoppen/').rsplit('/', 1)[1]
+
+    def epoch() -> int:
+        with Session(db) as session:
+            return session.get_one(PortalUser, login['id']).session_epoch
+
+    before = epoch()
+    await user.open(f'/email-aenderung-stoppen/{stop}')
+    await user.should_see('nicht selbst beantragt')
+    assert epoch() == before  # only opened: no session ended, the change stands
+    button(user, 'Änderung stoppen').click()
+    await see(user, 'Die Änderung Ihrer Anmelde-E-Mail-Adresse ist gestoppt')
+    assert epoch() == before + 1
