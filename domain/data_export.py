@@ -61,6 +61,12 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                     )
                     for i in uow.information.of_customer(customer_id)
                 ],
+                'requests_for_review': [  # an Abschlag reduction, a reading, a copy: what was asked and decided
+                    r.model_dump(
+                        include={'kind', 'created_at', 'details', 'reason', 'status', 'decided_at', 'decision_note'}
+                    )
+                    for r in uow.desk.reviews_of(customer_id)
+                ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
                 'inbox': [
                     m.model_dump(exclude={'id', 'customer_id', 'bill_id', 'document_path'})

@@ -149,6 +149,10 @@ class SqlDesk:
     def review(self, item_id: int) -> ReviewItem | None:
         return self.session.get(ReviewItem, item_id)
 
+    def reviews_of(self, customer_id: int) -> list[ReviewItem]:
+        query = select(ReviewItem).where(ReviewItem.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(ReviewItem.created_at))))
+
     def claim_review(self, item_id: int, status: str) -> bool:
         return claimed(self.session, ReviewItem, item_id, status)
 

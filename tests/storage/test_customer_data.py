@@ -300,26 +300,35 @@ def test_on_english_pages_the_errors_name_the_fields_in_english(engine, uow, con
 
 def test_the_csv_export_holds_what_the_json_does_and_payments_too(uow, context, engine):
     """The ZIP of CSV files left out the login's own log (logins, password changes, with their addresses), and both
-    formats the payments the portal shows ("gezahlte Abschläge")."""
+    formats the payments the portal shows ("gezahlte Abschläge") and the requests staff reviewed (their reasons)."""
     import io
     import zipfile
     from datetime import date
     from decimal import Decimal
 
     from domain.data_export import export_zip
-    from domain.model import Contract, Payment
+    from domain.model import Contract, Payment, ReviewItem
 
     customer = make_customer(engine)
     login = make_login(engine, [customer['id']], email='zip@example.org')
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
         session.add(Payment(contract_id=contract.id, paid_on=date(2026, 3, 15), amount=Decimal('87.13')))
+        session.add(
+            ReviewItem(
+                customer_id=customer['id'],
+                kind='installment_reduction',
+                created_at=clock.now(),
+                details='from=92 to=70',
+                reason='Auszug eines Mitbewohners',
+            )
+        )
         session.commit()
     with uow() as work:
         accounts.login(work, context(address='198.51.100.23'), 'zip@example.org', PASSWORD, '')
     with uow() as work:
         data = export_data(work, context(), login['id'])
-    assert '87.13' in export_json(data).decode()
+    assert '87.13' in export_json(data).decode() and 'Auszug eines Mitbewohners' in export_json(data).decode()
     archive = zipfile.ZipFile(io.BytesIO(export_zip(data)))
     assert {'login_activity.csv', 'payments.csv'} <= set(archive.namelist())
     assert '198.51.100.23' in archive.read('login_activity.csv').decode()
