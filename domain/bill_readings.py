@@ -15,19 +15,18 @@ def meter_part(
     installed in the year from its installation reading; the last to the period's end (read or estimated), a meter
     removed in the year to its removal reading. With the consumption of the whole year before (from the first meter's
     own readings; None where there is none), or the reason it cannot be billed."""
-    named = f' (Zähler {meter.meter_number})' if not (first and last) else ''
-    begins = start if first else meter.installed_on
-    ends = end if last else meter.removed_on
-    if begins is None or ends is None:
-        return f'Zählerwechsel ohne Ein- oder Ausbaudatum{named}'
+    span = meter_span(meter, start, end, first, last)
+    if isinstance(span, str):
+        return span
+    named, begins, ends = span
     parts: list[RegisterReadings] = []
     previous: Decimal | None = Decimal(0)
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-        before = opening(own, begins) if first else [r for r in own if r.reading_date == begins]
-        inside = [r for r in own if begins <= r.reading_date <= ends and r not in before]
+        before = begin_readings(own, begins, first)
         if not before:
             return f'kein {"Anfangsstand" if first else "Einbaustand"} für Zählwerk {obis}{named}'
+        inside = [r for r in own if begins <= r.reading_date <= ends and r not in before]
         opened = before[-1]
         if inside and inside[-1].reading_date == ends:
             last_date, last_value, last_source = ends, inside[-1].value, inside[-1].source
@@ -67,3 +66,21 @@ def meter_part(
         else:
             previous = None
     return parts, previous
+
+
+def meter_span(meter: Meter, start: date, end: date, first: bool, last: bool) -> tuple[str, date, date] | str:
+    """A meter's part of a period (or of a year so far, `end`): from the period's start for the first meter, else
+    from its installation; to `end` for the last, else to its removal. With the words that name it in a reason (only
+    when there are several meters), or the reason there is no such part."""
+    named = '' if first and last else f' (Zähler {meter.meter_number})'
+    begins = start if first else meter.installed_on
+    ends = end if last else meter.removed_on
+    if begins is None or ends is None:
+        return f'Zählerwechsel ohne Ein- oder Ausbaudatum{named}'
+    return named, begins, ends
+
+
+def begin_readings(own: list[MeterReading], begins: date, first: bool) -> list[MeterReading]:
+    """A register's readings its part starts from: the first meter's opening readings (oldest first), a later
+    meter's installation reading."""
+    return opening(own, begins) if first else [r for r in own if r.reading_date == begins]

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.bill_issue import Skipped, billing_period, vat_rate_on
+from domain.bill_readings import begin_readings, meter_span
 from domain.billing import (
     BillResult,
     PricePeriod,
     RegisterReadings,
     compute_bill,
     estimate_reading,
-    opening,
     outcome,
     value_before_year,
 )
@@ -177,14 +177,14 @@ def _part(
     """One meter's registers over its part of the year so far: the first from the value at the year's start (read
     or interpolated), a meter installed in the year from its installation reading; the newest to `through` (read or
     estimated), one removed in the year to its removal reading. Or the reason it cannot be shown."""
-    named = '' if first and last else f' (Zähler {meter.meter_number})'
-    ends = through if last else meter.removed_on
-    if ends is None or (not first and meter.installed_on is None):
-        return f'Zählerwechsel ohne Ein- oder Ausbaudatum{named}'
+    span = meter_span(meter, start, through, first, last)
+    if isinstance(span, str):
+        return span
+    named, begins, ends = span
     parts = []
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis and r.reading_date <= ends), key=lambda r: r.reading_date)
-        before = opening(own, start) if first else [r for r in own if r.reading_date == meter.installed_on]
+        before = begin_readings(own, begins, first)
         if not before:
             return f'kein {"Anfangsstand" if first else "Einbaustand"} für Zählwerk {obis}{named}'
         latest = own[-1]

@@ -1,13 +1,13 @@
 """Abschlag ändern: a slider per contract, with the year-end result calculated live as it moves."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from nicegui import ui
 
 from domain.errors import DomainError
 from domain.i18n import day, money, number
 from domain.installment import InstallmentView, change_installment, installment_views
-from domain.installment_rules import CENT
+from domain.installment_rules import rounded
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import t
@@ -72,7 +72,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         def exact(value: float | int | Decimal) -> Decimal:
             if float(value) == float(start):
                 return start
-            return Decimal(str(value)).quantize(CENT if cents else Decimal(1), ROUND_HALF_UP)
+            return rounded(Decimal(str(value)), calc.rule.rounding)  # the slider's float as the utility rounds
 
         ui.label(t('installment.slider')).classes('text-subtitle2 q-mt-sm')
         slider = (
