@@ -5,15 +5,25 @@ themselves, how an email address is confirmed, the password policy, how a forgot
 and whether customers may delete their own login.
 """
 
+import calendar
 import re
 import tomllib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SecondIdentifier = Literal['meter', 'bill']
+_MONTH_DAY = re.compile(r'^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$')
+
+
+def is_month_day(value: str) -> bool:
+    """MM-DD of a day that exists (in a leap year: 02-29 counts, 02-30 and 04-31 do not)."""
+    if not _MONTH_DAY.match(value):
+        return False
+    month, day = (int(part) for part in value.split('-'))
+    return day <= calendar.monthrange(2028, month)[1]
 
 
 class _Section(BaseModel):
@@ -46,9 +56,9 @@ class RegistrationRule(_Section):
     second_identifiers: tuple[SecondIdentifier, ...] = ('meter',)
     requires_annual_bill: bool = False
     confirmation: Literal['link', 'pin'] = 'link'
-    link_valid_hours: int = 48
-    pin_valid_minutes: int = 15
-    pin_resend_after_minutes: int = 5
+    link_valid_hours: int = Field(default=48, ge=1, le=168)
+    pin_valid_minutes: int = Field(default=15, ge=5, le=60)
+    pin_resend_after_minutes: int = Field(default=5, ge=1, le=60)
     meter_hint: str = ''  # the utility's own words for the meter number (e.g. its water meters); else the catalogue's
     meter_hint_en: str = ''  # the same on the English pages; else the catalogue's
     former_user_names: bool = False  # the utility's earlier portal had user names, which do not carry over
@@ -65,13 +75,13 @@ class RegistrationRule(_Section):
 
 
 class PasswordRule(_Section):
-    min_length: int = 8
+    min_length: int = Field(default=8, ge=8, le=64)
     require_classes: bool = False
 
 
 class ResetRule(_Section):
     method: Literal['link', 'temporary_password'] = 'link'
-    link_valid_days: int = 7
+    link_valid_days: int = Field(default=7, ge=1, le=30)
 
 
 class DeletionRule(_Section):
@@ -79,11 +89,12 @@ class DeletionRule(_Section):
 
 
 class BillsRule(_Section):
-    online_from_year: int = 2000
+    online_from_year: int = Field(default=2000, ge=1990, le=2100)
 
 
 class SessionRule(_Section):
-    idle_minutes: int = 15
+    # ASVS 3.3.2 (level 2): at most 30 idle minutes; the warning opens in the last minute, so at least 5
+    idle_minutes: int = Field(default=15, ge=5, le=30)
 
 
 class ReadingsRule(_Section):
@@ -91,21 +102,31 @@ class ReadingsRule(_Section):
 
     period_start: str = ''  # 'MM-DD'; empty: readings are accepted all year
     period_end: str = ''
-    plausible_low: Decimal = Decimal('0.5')
-    plausible_high: Decimal = Decimal('2.0')
+    plausible_low: Decimal = Field(default=Decimal('0.5'), ge=0, lt=1)  # of the expected consumption
+    plausible_high: Decimal = Field(default=Decimal('2.0'), gt=1, le=100)
     # reading reminders (docs/domain.md §10), only where there is a reading period: mailed at most this many a
     # minute, what the SMTP relay allows; 0: no reminders
     reminder_mails_per_minute: int = Field(default=600, ge=0, le=100_000)
+
+    @model_validator(mode='after')
+    def _period_days(self) -> 'ReadingsRule':
+        for day in (self.period_start, self.period_end):
+            if day and not is_month_day(day):
+                raise ValueError(f'{day!r} is no day of the year as MM-DD')
+        if bool(self.period_start) != bool(self.period_end):
+            raise ValueError('the reading period needs both period_start and period_end, or neither')
+        return self
 
 
 class InstallmentRule(_Section):
     """Limits for changing the Abschlag (monthly installment) online (docs/domain.md §4)."""
 
-    raise_percent: int = 100
-    lower_percent: int = 20  # a larger reduction goes to staff review
-    minimum: Decimal = Decimal('5')
+    raise_percent: int = Field(default=100, ge=0, le=100_000)
+    lower_percent: int = Field(default=20, ge=0, le=100)  # a larger reduction goes to staff review
+    minimum: Decimal = Field(default=Decimal('5'), ge=0, le=Decimal('999999.99'))
     rounding: Literal['up', 'nearest', 'cents'] = 'up'
-    notice_days: int = 14  # a change applies from the first due date at least this far ahead
+    # a change applies from the first due date at least this far ahead
+    notice_days: int = Field(default=14, ge=0, le=60)
 
 
 class BillRule(_Section):
@@ -123,10 +144,18 @@ class BillRule(_Section):
             'Sonstige fossile': 6,
         }
     )
-    co2_g_per_kwh: int = 268
-    nuclear_waste_mg_per_kwh: Decimal = Decimal('0.0')
-    gas_co2_t_per_mwh: Decimal = Decimal('0.201')
-    co2_price_per_t: Decimal = Decimal('55')
+
+    @field_validator('fuel_mix')
+    @classmethod
+    def _shares(cls, mix: dict[str, int]) -> dict[str, int]:
+        if any(not 0 <= share <= 100 for share in mix.values()) or (mix and sum(mix.values()) != 100):
+            raise ValueError('the fuel mix needs shares from 0 to 100 that add up to 100')
+        return mix
+
+    co2_g_per_kwh: int = Field(default=268, ge=0, le=2000)
+    nuclear_waste_mg_per_kwh: Decimal = Field(default=Decimal('0.0'), ge=0, le=100)
+    gas_co2_t_per_mwh: Decimal = Field(default=Decimal('0.201'), ge=0, le=1)
+    co2_price_per_t: Decimal = Field(default=Decimal('55'), ge=0, le=1000)
     group_average: dict[str, Decimal] = Field(
         default_factory=lambda: {
             'electricity': Decimal(2500),

@@ -5,7 +5,6 @@ database and laid over the file, so an upgrade that adds a setting keeps working
 without a restart (every instance picks up the new version within seconds).
 """
 
-import calendar
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from domain.errors import InvalidSetting, NotAllowed
 from domain.identifiers import is_digits, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
-from domain.profile import UtilityProfile
+from domain.profile import UtilityProfile, is_month_day
 from domain.staff import active_staff
 from domain.stored import LOGO
 
@@ -101,15 +100,6 @@ EDITABLE = (
 )
 BY_PATH = {e.path: e for e in EDITABLE}
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
-_MONTH_DAY = re.compile(r'^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$')
-
-
-def _is_month_day(value: str) -> bool:
-    """MM-DD of a day that exists (in a leap year: 02-29 counts, 02-30 and 04-31 do not)."""
-    if not _MONTH_DAY.match(value):
-        return False
-    month, day = (int(part) for part in value.split('-'))
-    return day <= calendar.monthrange(2028, month)[1]
 
 
 def current_values(profile: UtilityProfile) -> dict[str, str]:
@@ -265,7 +255,7 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Betrag wie 5 oder 5,50.')
     if kind == 'choice' and value not in editable.choices:
         raise bad(f'Eine der Möglichkeiten: {", ".join(editable.choices)}.')
-    if kind == 'month_day' and value and not _is_month_day(value):
+    if kind == 'month_day' and value and not is_month_day(value):
         raise bad('Datum als MM-TT, z. B. 12-02 (ein Tag, den es gibt; 02-29 gilt in anderen Jahren als 02-28).')
     if kind == 'bool' and value not in ('0', '1', 'true', 'false'):
         raise bad('Ja oder nein.')

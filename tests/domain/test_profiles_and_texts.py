@@ -53,6 +53,46 @@ def test_a_utility_may_keep_its_own_profile_file_anywhere(tmp_path):
     assert profile.name == 'Stadtwerke Eigen' and profile.bill.logo == str(tmp_path / 'stadtwerke-a-logo.png')
 
 
+@pytest.mark.parametrize(
+    ('section', 'setting'),
+    [
+        ('[session]', 'idle_minutes = 1'),  # the idle warning would open at once
+        ('[session]', 'idle_minutes = 600'),
+        ('[readings]', 'plausible_low = "-1"'),
+        ('[readings]', 'plausible_high = "0.9"'),
+        ('[readings]', 'period_start = "13-45"\nperiod_end = "01-26"'),
+        ('[readings]', 'period_start = "12-02"'),  # no end
+        ('[installment]', 'lower_percent = 150'),
+        ('[installment]', 'notice_days = -3'),
+        ('[password]', 'min_length = 4'),
+        ('[reset]', 'link_valid_days = 0'),
+        ('[registration]', 'pin_valid_minutes = 0'),
+        ('[bill.fuel_mix]', '"Kohle" = 120'),
+    ],
+)
+def test_a_profile_file_with_a_setting_out_of_range_is_refused_at_start(tmp_path, section, setting):
+    text = (PROFILES / 'stadtwerke-b.toml').read_text()
+    for name in ('session', 'readings', 'installment', 'password', 'reset', 'registration', 'bill.fuel_mix'):
+        text = _without_section(text, name)
+    own = tmp_path / 'stadtwerke-eigen.toml'
+    own.write_text(f'{text}\n{section}\n{setting}\n')
+    with pytest.raises(ValueError, match=setting.split()[0].strip('"[')):
+        Settings(profile=str(own)).load_profile()
+    own.write_text(text)  # the same file without the setting is fine
+    assert Settings(profile=str(own)).load_profile().key == 'stadtwerke-b'
+
+
+def _without_section(text: str, name: str) -> str:
+    """The profile file's text less the TOML table `[name]` (so that a test may write it anew)."""
+    lines, out, skipping = text.splitlines(), [], False
+    for line in lines:
+        if line.startswith('['):
+            skipping = line.strip() == f'[{name}]'
+        if not skipping:
+            out.append(line)
+    return '\n'.join(out)
+
+
 def test_an_unknown_profile_names_the_known_ones():
     with pytest.raises(ValueError, match='stadtwerke-a'):
         Settings(profile='nirgendwo').load_profile()
