@@ -52,14 +52,19 @@ NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)  # POSIX; Windows has no symlinks to fea
 def store_in(checked: Path, name: str, content: bytes) -> Path:
     """Write atomically into a folder that `folder` (or `inside`) checked. A plain file name only, without a
     separator and not starting with a dot, so the file lies in that folder; a symlink of that name there is replaced
-    by the rename, not written through, and one at the partial file's name is refused. The partial file is this
-    process's own (another instance, or another thread, may write the same document at the same time)."""
+    by the rename, not written through, and a link at the partial file's name is removed, not written through. The
+    partial file is this process's own (another instance, or another thread, may write the same document at the same
+    time)."""
     if not _PLAIN_NAME.match(name):
         raise OutsideDocuments(f'{name!r} is not a plain file name')
     target = os.path.join(checked, name)
     partial = f'{target}.{os.getpid()}-{threading.get_ident()}.part'
-    # not through a symlink of that name (ELOOP instead); the umask decides the mode, as before
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, 0o666)
+    # a new file, never an existing one opened: a stale partial of a crash, or a symlink or hard link planted at this
+    # foreseeable name, loses its name only (written through, a hard link truncated the file it shares); created
+    # exclusively, so one planted again meanwhile is refused. The umask decides the mode, as before.
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(partial)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o666)
     try:
         try:
             written = 0

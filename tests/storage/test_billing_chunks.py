@@ -167,15 +167,21 @@ def test_a_symlink_in_a_checked_folder_is_replaced_not_written_through(tmp_path)
     assert not (checked / 'RE1.pdf').is_symlink()
 
 
-def test_a_symlink_at_the_partial_file_s_name_is_not_written_through(tmp_path):
-    """The partial file's name is foreseeable (process and thread): one planted there was opened and written."""
+@pytest.mark.parametrize('link', ['symlink', 'hard link'])
+def test_a_link_at_the_partial_file_s_name_is_not_written_through(tmp_path, link):
+    """The partial file's name is foreseeable (process and thread): a symlink planted there was opened and written,
+    a hard link (to a file of the portal's user) truncated and overwrote the file it shares."""
     outside = tmp_path / 'outside.pdf'
     outside.write_bytes(b'keep')
     checked = folder(tmp_path / 'documents', 'bills')
-    (checked / f'RE1.pdf.{os.getpid()}-{threading.get_ident()}.part').symlink_to(outside)
-    with pytest.raises(OSError):
-        store_in(checked, 'RE1.pdf', b'%PDF')
-    assert outside.read_bytes() == b'keep' and not (checked / 'RE1.pdf').exists()
+    partial = checked / f'RE1.pdf.{os.getpid()}-{threading.get_ident()}.part'
+    if link == 'symlink':
+        partial.symlink_to(outside)
+    else:
+        partial.hardlink_to(outside)
+    store_in(checked, 'RE1.pdf', b'%PDF')
+    assert outside.read_bytes() == b'keep' and (checked / 'RE1.pdf').read_bytes() == b'%PDF'
+    assert not partial.exists() and not (checked / 'RE1.pdf').is_symlink()
 
 
 @pytest.mark.parametrize(('count', 'workers'), [(3914, 2), (501, 2), (251, 1), (7, 3), (1, 4), (0, 2), (20_000, 4)])
