@@ -92,7 +92,18 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
         ui.button(t('cancel.submit'), on_click=lambda: submit()).classes('w-full').props('no-caps size=lg')
     result = ui.column().classes('w-full gap-2')
 
+    sending: list[bool] = []  # while a declaration is on its way: a second click of a double click sends no second
+
     async def submit() -> None:
+        if sending:
+            return
+        sending.append(True)
+        try:
+            await send()
+        finally:
+            sending.clear()
+
+    async def send() -> None:
         form.clear()
         declared = CancellationForm(
             extraordinary=kind.value == 'extraordinary',

@@ -66,6 +66,20 @@ async def test_without_a_login_anyone_cancels_and_can_save_the_declaration(user,
     assert f'K-{request.id:06d}' in last_mail(db, 'erika@example.org').subject
 
 
+async def test_a_double_click_on_jetzt_kuendigen_sends_one_declaration(user, db):
+    """Without a login (the page's own guard) and logged in (the session's: `session.act` for every page)."""
+    customer = make_customer(db)
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Erika Muster')
+    field(user, 'Kundennummer').type(customer['customer_number'])
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
+    button(user, 'Jetzt kündigen').click()
+    button(user, 'Jetzt kündigen').click()  # the second click of a double click
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    await asyncio.sleep(0.3)
+    assert len(requests_of(db)) == 1
+
+
 async def test_a_fourth_cancellation_to_one_address_within_the_hour_is_received_and_says_it_is_not_mailed(user, db):
     customer = make_customer(db)
     for _ in range(4):

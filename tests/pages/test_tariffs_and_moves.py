@@ -1,5 +1,6 @@
 """Tarif wechseln and Umzug melden through the pages (User fixture), and what the contract page shows of them."""
 
+import asyncio
 import json
 from datetime import date, timedelta
 
@@ -101,3 +102,30 @@ async def test_a_bad_reading_at_move_out_is_answered_at_its_field(user, db, hous
     assert 'nur die Ziffern vor dem Komma' in message
     assert requests_of(db) == []
     assert reading_field(household['meter_number'], '1.8.0') == f'out_{household["meter_number"]}_1.8.0'
+
+
+async def test_a_double_click_on_tarif_wechseln_sends_one_request(user, db, household):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/tarif')
+    user.find(marker='choose-STROM-OEKO').click()
+    await see(user, 'Gewählt: AueStrom Öko')
+    button(user, 'Tarif wechseln').click()
+    button(user, 'Tarif wechseln').click()  # the second click of a double click
+    await see(user, 'Ihr Tarifwechsel zum')
+    await asyncio.sleep(0.3)
+    assert len(requests_of(db)) == 1
+
+
+async def test_a_double_click_on_umzug_melden_sends_one_request(user, db, household):
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/umzug')
+    field(user, 'Auszugsdatum').type(day(today() + timedelta(days=30)))
+    field(user, 'Straße').type('Neue Straße')
+    field(user, 'Hausnummer').type('7')
+    field(user, 'PLZ').type('10115')
+    field(user, 'Ort').type('Berlin')
+    button(user, 'Umzug melden').click()
+    button(user, 'Umzug melden').click()
+    await see(user, 'Ihre Umzugsmeldung ist bei uns eingegangen')
+    await asyncio.sleep(0.3)
+    assert len(requests_of(db)) == 1
