@@ -195,6 +195,29 @@ def pending(uow: UnitOfWork, customer_id: int) -> list[RequestRow]:
     return [_row(uow, r) for r in uow.contract_requests.of_customer(customer_id) if r.status == 'open']
 
 
+def known_end(uow: UnitOfWork, contract: Contract, *, accepted_only: bool = False) -> date | None:
+    """When the contract ends, as far as the portal knows: its end date from the billing system, or the end of a
+    cancellation or a move out (of it or of all the customer's contracts) that staff accepted, or that a login of the
+    customer declared and staff have not rejected. A visitor's declaration (the cancellation page needs no login, only
+    a customer number) counts once staff accept it: taken as the end before, it let anyone who knows the number take
+    the customer's tariff change away. `accepted_only`: the end date or the declarations staff accepted (the contract
+    page shows those as the term; the open ones as in progress)."""
+    ends = [contract.end_date]
+    for request in uow.contract_requests.of_customer(contract.customer_id):
+        if request.status == 'rejected' or request.contract_id not in (None, contract.id):
+            continue
+        if accepted_only and request.status != 'accepted':
+            continue
+        fields = declared_fields(request.content)
+        if request.status == 'open' and fields.get('declared_by') == 'visitor':
+            continue
+        if request.kind == 'cancellation':
+            ends.append(request.effective)
+        elif request.kind == 'move' and fields.get('continue') == 'no':  # the supply ends (e.g. out of the area)
+            ends.append(date.fromisoformat(fields['effective']) if fields.get('effective') else request.effective)
+    return min((day for day in ends if day is not None), default=None)
+
+
 def customer_pending(uow: UnitOfWork, user_id: int, customer_id: int) -> list[RequestRow]:
     """The logged-in customer's open requests (the contract page shows them until they are settled)."""
     ensure_owner(uow, user_id, customer_id)
@@ -262,7 +285,7 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
 
 def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
     customer = uow.customers.get(request.customer_id) if request.customer_id is not None else None
-    fields = _fields(request.content)
+    fields = declared_fields(request.content)
     return RequestRow(
         request.id or 0,
         reference(request.kind, request.id or 0),
@@ -282,7 +305,7 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
     )
 
 
-def _fields(content: str) -> dict[str, str]:
+def declared_fields(content: str) -> dict[str, str]:
     """The declared fields as stored; a declaration that an earlier version stored cut off in the middle of its JSON
     (a long reason full of quotes, before 04.12.2026) is shown as the text it is, not as an error."""
     try:

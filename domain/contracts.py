@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from domain.contract_requests import known_end
 from domain.i18n import day, t
 from domain.identifiers import WITH_MALO
 from domain.model import Contract, Meter, MeterReading, Price, id_of
@@ -51,6 +52,7 @@ class ContractDetails:
     installment: Decimal | None
     due_day: int | None
     contract_id: int | None = None
+    confirmed_end: date | None = None  # without an end date yet: the end of a cancellation or move staff accepted
 
 
 def price_view(price: Price) -> PriceView:
@@ -104,6 +106,7 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 plans[-1].amount if plans else None,
                 plans[-1].due_day if plans else None,
                 c.id,
+                None if c.end_date else known_end(uow, c, accepted_only=True),
             )
         )
     return result

@@ -291,6 +291,13 @@ class NoticeTooShort(DomainError):
     key = 'error.notice_too_short'
 
 
+class TariffChangePending(DomainError):
+    """A second tariff change for a contract whose first is still with staff or the billing system."""
+
+    key = 'error.tariff_change_pending'
+    field = 'start'
+
+
 class FutureDate(DomainError):
     key = 'error.future_date'
     field = 'reading_date'

@@ -6,14 +6,13 @@ Tariffs are those of the profile's `[tariffs]` (name, description) that have a p
 import); a commodity with one tariff (water) has nothing to change to, and the page says so.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain.contract_requests import Receipt, RequestRow, pending, receive
+from domain.contract_requests import Receipt, RequestRow, known_end, pending, receive
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
-from domain.errors import FieldRequired, NotAllowed
+from domain.errors import FieldRequired, NotAllowed, TariffChangePending
 from domain.i18n import day, label_of, money, number
 from domain.model import Contract
 from domain.overview import ensure_owner
@@ -63,24 +62,6 @@ def starts(today: date) -> tuple[date, ...]:
 def starts_before(today: date, ends: date | None) -> tuple[date, ...]:
     """The starts a change may have: not on or after the day the contract ends."""
     return tuple(first for first in starts(today) if ends is None or first < ends)
-
-
-def known_end(uow: UnitOfWork, contract: Contract) -> date | None:
-    """When the contract ends, as far as the portal knows: its end date from the billing system, or the date of an
-    open cancellation of it (or of all the customer's contracts) declared by a login of the customer. A visitor's
-    declaration (the cancellation page needs no login, only a customer number) waits for staff: taken as the end,
-    it let anyone who knows the number take the customer's tariff change away."""
-    cancelled = [
-        request.effective
-        for request in uow.contract_requests.of_customer(contract.customer_id)
-        if request.kind == 'cancellation'
-        and request.status == 'open'
-        and request.effective is not None
-        and request.contract_id in (None, contract.id)
-        and json.loads(request.content or '{}').get('declared_by') != 'visitor'
-    ]
-    ends = [day for day in (contract.end_date, *cancelled) if day is not None]
-    return min(ends, default=None)
 
 
 def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[ContractTariffs]:
@@ -145,6 +126,9 @@ def change_tariff(
     offer = next((o for o in _offers(uow, ctx, contract, consumption) if o.code == code), None)
     if offer is None or offer.current:
         raise NotAllowed()  # the page offers only the others
+    for request in pending(uow, customer_id):
+        if request.kind == 'tariff_change' and request.contract_id == contract.id:
+            raise TariffChangePending(reference=request.reference)  # two open changes would contradict each other
     if not start:
         raise FieldRequired('start', label=label_of('change_on'))
     try:

@@ -3,7 +3,7 @@
 from nicegui import ui
 
 from domain.contract_requests import VALUE_WORDS, RequestRow, customer_pending
-from domain.contracts import PriceView, contract_details, unit_price
+from domain.contracts import ContractDetails, PriceView, contract_details, unit_price
 from domain.i18n import day, money
 from domain.reading_rules import register_name
 from pages.forms import notice, page_title
@@ -32,7 +32,7 @@ def create(portal: Portal) -> None:
                 rows = [
                     (t('contracts.tariff'), portal.profile.tariff_name(c.tariff_code)),
                     (t('contracts.start'), day(c.start_date)),
-                    (t('contracts.term'), day(c.end_date) if c.end_date else t('contracts.term_open')),
+                    (t('contracts.term'), _term(c)),
                     (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks)),
                 ]
                 if c.malo_id:
@@ -63,6 +63,14 @@ def create(portal: Portal) -> None:
                 ui.link(t('tariff.title'), '/tarif')
                 ui.link(t('move.title'), '/umzug')
                 ui.link(t('cancel.title'), '/kuendigen')
+
+
+def _term(c: ContractDetails) -> str:
+    if c.end_date:
+        return day(c.end_date)
+    if c.confirmed_end:  # accepted, not yet in the billing system's data
+        return t('contracts.term_confirmed', date=day(c.confirmed_end))
+    return t('contracts.term_open')
 
 
 def _pending_text(request: RequestRow) -> str:

@@ -35,6 +35,8 @@ def _contract(portal: Portal, me: session.LoggedIn, c: ContractTariffs) -> None:
         ).props('role=heading aria-level=2')
         for request in c.pending:
             notice(t('tariff.pending', reference=request.reference, date=day(request.received_on)), 'info')
+        if c.pending:  # one change at a time (the use case refuses a second)
+            return
         if len(c.offers) < 2:
             ui.label(t('tariff.only_one'))
             return

@@ -5,11 +5,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain import contract_requests
 from domain.cancellation import cancel
-from domain.contracts import consumption_history
+from domain.contracts import consumption_history, contract_details
 from domain.errors import (
     DateOutOfRange,
     FieldRequired,
@@ -18,6 +18,7 @@ from domain.errors import (
     ReadingFormat,
     ReadingInFormat,
     ReadingLower,
+    TariffChangePending,
 )
 from domain.i18n import day
 from domain.model import AuditEntry, Contract, ContractRequest, Price
@@ -305,3 +306,53 @@ def test_the_latest_move_out_is_six_calendar_months_ahead(uow, context, househol
     with pytest.raises(DateOutOfRange):
         later = move(customer, move_out=day(latest + timedelta(days=1)), readings={})
         run(uow, report_move, context(), login['id'], customer['id'], later)
+
+
+def test_a_cancellation_staff_accepted_still_bounds_the_tariff_change_and_is_the_contracts_term(
+    uow, context, clerk, household, engine
+):
+    """Open, the customer's own cancellation bounded the change; accepted by staff, it no longer did (changes after
+    the end were offered and taken), and the contract page said "unbefristet" until the billing system's end date."""
+    customer, login = household
+    [offered] = run(uow, tariffs, context(), login['id'], customer['id'])
+    third = offered.starts[2]
+    on_date = declaration(customer['customer_number'], next_possible=False, on_date=day(third))
+    run(uow, cancel, context(), on_date, login['id'])
+    assert run(uow, tariffs, context(), login['id'], customer['id'])[0].ends == third
+    [details] = run(uow, contract_details, context(), login['id'], customer['id'])
+    assert details.confirmed_end is None  # open: the page says "in Bearbeitung"
+    [request] = _requests(engine)
+    run(uow, contract_requests.staff_answer, context(), clerk, request.id, True, 'Ihr Vertrag endet wie gewünscht.')
+    [accepted] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert accepted.ends == third and accepted.starts == offered.starts[:2]
+    [details] = run(uow, contract_details, context(), login['id'], customer['id'])
+    assert details.end_date is None and details.confirmed_end == third
+
+
+def test_a_move_out_of_the_area_bounds_the_tariff_change(uow, context, household):
+    """The receipt said "endet zum …" (six weeks), and the tariff page offered changes after it."""
+    customer, login = household
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], move(customer, postal_code='10115'))
+    ends = TODAY + timedelta(weeks=6)
+    assert dict(receipt.rows)['Belieferung'].startswith(f'endet zum {day(ends)}')
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    assert contract.ends == ends and contract.starts and all(first < ends for first in contract.starts)
+
+
+def test_a_second_tariff_change_for_a_contract_waits_for_the_first(uow, context, household, engine):
+    """Two open changes for one contract (the page showed the first as in progress and still offered every tariff)
+    contradict each other: the second is refused, naming the first."""
+    customer, login = household
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    first = str(contract.starts[0])
+    number = contract.contract_number
+    receipt = run(uow, change_tariff, context(), login['id'], customer['id'], number, 'STROM-OEKO', first)
+    with pytest.raises(TariffChangePending) as refused:
+        run(uow, change_tariff, context(), login['id'], customer['id'], number, 'STROM-FIX24', first)
+    assert refused.value.params == {'reference': receipt.reference}
+    assert [json.loads(r.content)['tariff_to'] for r in _requests(engine)] == ['STROM-OEKO']
+
+
+def _requests(engine) -> list[ContractRequest]:
+    with Session(engine) as session:
+        return list(session.exec(select(ContractRequest).order_by(col(ContractRequest.id))))
