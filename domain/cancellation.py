@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from domain import mail_budget, throttle
 from domain.contract_requests import Receipt, earliest_end, own_customer, parse_day, receive, text_field
-from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort
+from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort, NoticeTooShortForAll
 from domain.i18n import current, day, label_of
 from domain.identifiers import normalise
 from domain.model import Contract, Customer
@@ -90,6 +90,10 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
     earliest = earliest_end(contract, ctx.today) if contract is not None else None
     if on_date is not None and not form.extraordinary and user_id is not None and earliest and on_date < earliest:
         raise NoticeTooShort('on_date', earliest=day(earliest))
+    every = _running(uow, ctx, customer) if contract is None and not contract_number else []
+    latest = max((earliest_end(c, ctx.today) for c in every), default=None)
+    if on_date is not None and not form.extraordinary and user_id is not None and latest and on_date < latest:
+        raise NoticeTooShortForAll('on_date', earliest=day(latest))  # "Alle Verträge": each within its notice
     if on_date is not None:
         effective, when = on_date, day(on_date)
     elif user_id is not None and earliest is not None:  # logged in: the date it means for this contract
@@ -143,8 +147,14 @@ def _contract(uow: UnitOfWork, ctx: Context, customer: Customer | None, contract
     """The contract the declaration names, if it is the customer's; without a number, the only running one."""
     if customer is None or customer.id is None:
         return None
-    contracts = uow.customers.contracts(customer.id)
     if contract_number:
+        contracts = uow.customers.contracts(customer.id)
         return next((c for c in contracts if normalise(c.contract_number) == contract_number), None)
-    running = [c for c in contracts if c.end_date is None or c.end_date >= ctx.today]
+    running = _running(uow, ctx, customer)
     return running[0] if len(running) == 1 else None
+
+
+def _running(uow: UnitOfWork, ctx: Context, customer: Customer | None) -> list[Contract]:
+    if customer is None or customer.id is None:
+        return []
+    return [c for c in uow.customers.contracts(customer.id) if c.end_date is None or c.end_date >= ctx.today]

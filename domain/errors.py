@@ -291,6 +291,12 @@ class NoticeTooShort(DomainError):
     key = 'error.notice_too_short'
 
 
+class NoticeTooShortForAll(NoticeTooShort):
+    """The same for "Alle Verträge": a date before the latest of the running contracts' earliest ends."""
+
+    key = 'error.notice_too_short_all'
+
+
 class TariffChangePending(DomainError):
     """A second tariff change for a contract whose first is still with staff or the billing system."""
 

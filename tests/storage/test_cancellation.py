@@ -20,6 +20,7 @@ from domain.errors import (
     InvalidFormat,
     NotAllowed,
     NoticeTooShort,
+    NoticeTooShortForAll,
     TooManyAttempts,
 )
 from domain.i18n import day
@@ -112,6 +113,30 @@ def test_logged_in_the_next_possible_date_is_named_and_an_earlier_one_refused(uo
         on_date=day(TODAY + timedelta(days=3)),
     )  # fmt: skip
     assert dict(run(uow, cancel, context(), sudden, login['id']).rows)['Grund'] == 'Umzug ins Pflegeheim'
+
+
+def test_logged_in_all_contracts_are_cancelled_no_earlier_than_each_one_s_notice_allows(uow, context, engine):
+    """With two running contracts and "Alle Verträge" (no contract number), an ordinary cancellation to tomorrow was
+    received and confirmed, and the tariff page took it as both contracts' end."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    with Session(engine) as session:
+        session.add(
+            Contract(
+                contract_number='G1', customer_id=customer['id'], commodity='gas', tariff_code='GAS-KOMFORT',
+                start_date=date(2020, 1, 1), notice_period_weeks=12,
+            )
+        )  # fmt: skip
+        session.commit()
+    latest = TODAY + timedelta(weeks=12)
+    too_early = declaration(customer['customer_number'], next_possible=False, on_date=day(latest - timedelta(1)))
+    with pytest.raises(NoticeTooShortForAll) as refused:
+        run(uow, cancel, context(), too_early, login['id'])
+    assert refused.value.field == 'on_date' and refused.value.params['earliest'] == day(latest)
+    assert stored(engine) == []
+    in_time = declaration(customer['customer_number'], next_possible=False, on_date=day(latest))
+    assert dict(run(uow, cancel, context(), in_time, login['id']).rows)['Beendigung'] == day(latest)
+    assert stored(engine)[0].contract_id is None and stored(engine)[0].effective == latest
 
 
 def test_a_fixed_term_is_respected(uow, context, engine):
