@@ -61,7 +61,8 @@ class ChangeOut(BaseModel):
         description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
         'contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: bill=<number>; answer '
         'with POST /bills carrying its PDF), cancellation_received, move_reported, tariff_change_requested '
-        '(details: request=<id> and every declared field; answer with POST /requests/<id>/answer)'
+        '(details: request=<id> and every declared field; answer with POST /requests/<id>/answer), '
+        'contract_request_answered (details: request=<id>, kind, status accepted or rejected)'
     )
     customer_number: str
     details: str

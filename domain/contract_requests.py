@@ -276,7 +276,7 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
             actor=actor[:80],
             action='contract_request_answered',
             customer_id=request.customer_id,
-            details=f'request={request.id} status={request.status}',
+            details=feed_details(request.id or 0, {'kind': request.kind, 'status': request.status}),
             address=ctx.address,
         )
     )

@@ -280,6 +280,7 @@ CHANGE_KINDS = (
     'cancellation_received',
     'move_reported',
     'tariff_change_requested',
+    'contract_request_answered',
 )
 
 

@@ -155,6 +155,12 @@ async def test_staff_settle_it_in_the_queue_and_the_customer_reads_the_answer(us
     assert 'Ihr Vertrag endet zum Monatsende.' in last_mail(db, 'erika@example.org').text
     with Session(db) as session:
         assert session.exec(select(InboxMessage).where(InboxMessage.kind == 'answer')).one()
+    # the billing system learns of the decision (it had only `cancellation_received`, and carried out a
+    # cancellation staff rejected as not the customer's own)
+    feed = (await user.http_client.get('/api/v1/changes', headers=auth(token(db, 'read')))).json()['items']
+    [answered] = [c for c in feed if c['kind'] == 'contract_request_answered']
+    assert answered['details'] == f'request={request.id} kind="cancellation" status="accepted"'
+    assert answered['customer_number'] == customer['customer_number']
 
 
 async def test_the_billing_system_answers_by_the_api(user, db):
