@@ -47,7 +47,8 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
                 'primary_color': '#123456',
             },
         )
-    assert profile_admin.with_overrides(base, {'readings.period_start': '11-15'}).readings.period_start == '11-15'
+    period = {'readings.period_start': '11-15', 'readings.period_end': '01-31'}
+    assert profile_admin.with_overrides(base, period).readings.period_start == '11-15'
     with Session(engine) as session:
         details = [e.details for e in session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed'))]
     assert "installment.rounding: 'up' → 'cents'" in details and len(details) == 4
