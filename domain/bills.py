@@ -165,7 +165,7 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
         )
         recipient = uow.users.owner_email(item.customer_id)
         if recipient:
-            uow.queue_mail(compose(ctx, recipient, 'bill_copy_ready', number=bill.bill_number), ctx.now)
+            uow.queue_mail(compose(ctx, recipient, 'bill_copy_ready', 'de', number=bill.bill_number), ctx.now)
         uow.audit(
             AuditEntry(
                 at=ctx.now,

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from domain.clock import BERLIN
 from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TooLong
-from domain.i18n import day, label_of, moment, t
+from domain.i18n import current, day, label_of, moment, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
@@ -134,6 +134,7 @@ def receive(
             fitted(fields, lambda f: len(json.dumps(f, ensure_ascii=False)), CONTENT), ensure_ascii=False
         ),
         effective=effective,
+        language=current(),
     )
     uow.contract_requests.add(request)
     assert request.id is not None
@@ -262,9 +263,10 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
                 ctx,
                 request.email,
                 'contract_request_answered',
-                title=title,
+                request.language,  # the declaration's, whatever the clerk's pages are shown in
+                title=t(f'contract_request.{request.kind}', request.language),
                 reference=ref,
-                verdict=verdict,
+                verdict=t(f'contract_request.{request.status}', request.language),
                 received=received,
                 message=message,
             ),

@@ -8,7 +8,7 @@ from domain import throttle
 from domain.clock import local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
-from domain.i18n import label_of
+from domain.i18n import current, label_of
 from domain.mails import compose
 from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
@@ -108,7 +108,13 @@ def send_contact_message(
     sent.record_failure(throttle.CONTACT_PER_LOGIN, ctx.now)
     uow.throttles.save(key, sent)
     row = ContactMessage(
-        customer_id=customer_id, user_id=user_id, created_at=ctx.now, topic=topic, subject=subject, message=message
+        customer_id=customer_id,
+        user_id=user_id,
+        created_at=ctx.now,
+        topic=topic,
+        subject=subject,
+        message=message,
+        language=current(),  # for the mail that says staff answered
     )
     uow.data.save(row)
     audit_change(uow, ctx, user_id, customer_id, 'contact_message', f'id={row.id} topic={topic}')

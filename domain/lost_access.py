@@ -97,7 +97,7 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     uow.tokens.revoke(user.id or 0, ('email_change', 'email_change_stop'), ctx.now)
     send_reset_mail(uow, ctx, user)
     if old != email:
-        uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', new=email), ctx.now)
+        uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', 'de', new=email), ctx.now)
     for item in uow.billing.open_reviews(customer_id):
         if item.kind == KIND:
             item.status, item.decided_by, item.decided_at = 'accepted', staff_id, ctx.now
@@ -118,4 +118,4 @@ def decline(uow: UnitOfWork, ctx: Context, item: ReviewItem, note: str) -> None:
     """Staff could not confirm who asked: the address the request named hears so (no commit)."""
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
     if facts.get('new_email'):
-        uow.queue_mail(compose(ctx, facts['new_email'], 'lost_access_declined', note=note), ctx.now)
+        uow.queue_mail(compose(ctx, facts['new_email'], 'lost_access_declined', 'de', note=note), ctx.now)

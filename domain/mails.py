@@ -7,7 +7,7 @@ the change: a confirmation mail is also the customer's alarm bell.
 import html
 import re
 
-from domain.i18n import current, t
+from domain.i18n import current, t, using
 from domain.ports import Context, MailMessage
 
 _URL = re.compile(r'(https?://\S+)')
@@ -35,7 +35,13 @@ CHANGES = frozenset(
 )
 
 
-def compose(ctx: Context, recipient: str, name: str, **params: object) -> MailMessage:
+def compose(ctx: Context, recipient: str, name: str, language: str | None = None, **params: object) -> MailMessage:
+    """The mail `name` in the current language, or in `language`: a staff member's action writes to the customer in
+    the customer's language as far as it is known (German, the portal's binding language, where it is not), never in
+    the language the clerk's pages are shown in."""
+    if language is not None and language != current():
+        with using(language):
+            return compose(ctx, recipient, name, None, **params)
     profile = ctx.profile
     subject = t(f'mail.{name}.subject', **{**profile.names, 'utility': profile.short_name, **params})
     body = t(f'mail.{name}.body', **{**profile.names, **params})

@@ -255,6 +255,7 @@ class ContactMessage(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key='staffuser.id')  # who took it ("mine")
     answer: str = Field(default='', max_length=5000)
     answered_at: datetime | None = _at()
+    language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the answer
 
 
 class ReviewItem(SQLModel, table=True):
@@ -457,3 +458,4 @@ class ContractRequest(SQLModel, table=True):
     decided_at: datetime | None = _at()
     decided_by: str = Field(default='', max_length=80)  # staff:<id> or api:<token name>
     answer: str = Field(default='', max_length=2000)
+    language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the answer

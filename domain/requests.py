@@ -101,7 +101,15 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
             body=f'{text}\n\nIhre Nachricht ({reference(message_id)}):\n{quoted}'[:10000],
         )
     )
-    _notify(uow, ctx, message.customer_id, 'contact_answered', subject=message.subject, reference=reference(message_id))
+    _notify(
+        uow,
+        ctx,
+        message.customer_id,
+        'contact_answered',
+        message.language,
+        subject=message.subject,
+        reference=reference(message_id),
+    )
     _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', reference(message_id))
     uow.commit()
 
@@ -218,11 +226,13 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
 
 
-def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, **params: object) -> None:
+def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, language: str = 'de', **params: object) -> None:
+    """Mail the customer that staff answered (in `language`, the customer's as far as known, not the clerk's)."""
     customer = uow.customers.get(customer_id)
     recipient = recipient_for(uow, customer_id, customer.email if customer else '')
     if recipient:
-        uow.queue_mail(compose(ctx, recipient, mail, link=f'{ctx.base_url}/posteingang', **params), ctx.now)
+        link = f'{ctx.base_url}/posteingang'
+        uow.queue_mail(compose(ctx, recipient, mail, language, link=link, **params), ctx.now)
 
 
 def _message(uow: UnitOfWork, message_id: int) -> ContactMessage:

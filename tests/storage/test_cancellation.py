@@ -23,7 +23,7 @@ from domain.errors import (
     NoticeTooShortForAll,
     TooManyAttempts,
 )
-from domain.i18n import day
+from domain.i18n import day, using
 from domain.model import AuditEntry, Contract, ContractRequest, InboxMessage
 from tests.factories import mails_to, make_customer, make_login
 from tests.storage.conftest import NOW, run
@@ -137,6 +137,31 @@ def test_logged_in_all_contracts_are_cancelled_no_earlier_than_each_one_s_notice
     in_time = declaration(customer['customer_number'], next_possible=False, on_date=day(latest))
     assert dict(run(uow, cancel, context(), in_time, login['id']).rows)['Beendigung'] == day(latest)
     assert stored(engine)[0].contract_id is None and stored(engine)[0].effective == latest
+
+
+@pytest.mark.parametrize('clerk_language', ['de', 'en'])
+def test_the_answer_is_mailed_in_the_declaration_s_language_whatever_the_clerk_s(uow, context, engine, clerk_language):
+    """A clerk on the English pages answered a German cancellation in English, with the German title and verdict in
+    it ("Your Kündigung …: Wir haben sie bestätigt")."""
+    run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
+    with uow() as u:
+        clerk = u.staff.by_email('service@stadtwerke.example').id
+    customer = make_customer(engine)
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    with using('en'):
+        run(uow, cancel, context(), declaration(customer['customer_number'], email='english@example.org'))
+    german, english = stored(engine)
+    with using(clerk_language):
+        run(uow, contract_requests.staff_answer, context(), clerk, german.id, True, 'Ihr Vertrag endet zum 31.01.')
+        run(uow, contract_requests.staff_answer, context(), clerk, english.id, False, 'Not declared by the customer.')
+    [to_german] = [m for m in mails_to(engine, 'erika@example.org') if 'Wir haben' in m.text]
+    assert f'Ihre Kündigung ({contract_requests.reference("cancellation", german.id)})' in to_german.subject
+    assert 'zu Ihrer Kündigung vom' in to_german.text and ': Wir haben sie bestätigt.' in to_german.text
+    [to_english] = [m for m in mails_to(engine, 'english@example.org') if 'could not' in m.text]
+    assert 'Your cancellation (K-' in to_english.subject
+    assert (
+        'about your cancellation of' in to_english.text and 'Unfortunately we could not accept it.' in to_english.text
+    )
 
 
 def test_a_fixed_term_is_respected(uow, context, engine):

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from domain import requests
 from domain.clock import BERLIN
 from domain.errors import FieldRequired, NotAllowed
+from domain.i18n import using
 from domain.inbox import send_contact_message
 from domain.installment import change_installment, installment_views
 from domain.model import AuditEntry, Contract, InboxMessage, InstallmentPlan, MeterReading, ReviewItem
@@ -76,6 +77,22 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
     with Session(engine) as session:
         actions = [e.action for e in session.exec(select(AuditEntry).where(col(AuditEntry.action).like('contact_%')))]
     assert sorted(actions) == ['contact_answered', 'contact_closed', 'contact_message', 'contact_taken']
+
+
+@pytest.mark.parametrize(('written', 'answered', 'expected'), [('de', 'en', 'Guten Tag'), ('en', 'de', 'Hello')])
+def test_the_mail_that_staff_answered_is_in_the_language_the_customer_wrote_in(
+    uow, context, clerk, anna, engine, written, answered, expected
+):
+    """It was in the language the clerk's pages were shown in."""
+    customer, login = anna
+    with using(written):
+        message_id = run(
+            uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Umzug', 'Ich ziehe um.'
+        )
+    with using(answered):
+        run(uow, requests.answer_message, context(), clerk, message_id, 'Vielen Dank.')
+    [mail] = [m for m in mails_to(engine, 'anfrage@example.org') if f'K-{message_id:06d}' in m.text][-1:]
+    assert mail.text.startswith(expected), mail.text
 
 
 def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, context, clerk, anna, engine):
