@@ -6,6 +6,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo('Europe/Berlin')
+# The days the portal takes from outside (the billing system's files and API): a day outside is a typing error, and a
+# reading dated 9999-12-31 broke every page of its customer that looks a year ahead (year 10000).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 
 
 class Clock(Protocol):

@@ -4,14 +4,13 @@ JSON or as one CSV file per kind in a zip."""
 import io
 import json
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 
+from domain.clock import FIRST_DAY, LAST_DAY
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, id_of
 from domain.ports import Context, UnitOfWork
 from domain.spreadsheet import csv_text
-
-PAID_FROM, PAID_UNTIL = date(2000, 1, 1), date(2100, 12, 31)  # every payment the portal holds
 
 
 def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
@@ -29,7 +28,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         meters = uow.customers.meters([id_of(c) for c in contracts])
         account = uow.data.bank_account(customer_id)
         numbers = {id_of(c): c.contract_number for c in contracts}
-        paid = uow.billing.inputs(list(numbers), PAID_FROM, PAID_UNTIL).payments if numbers else {}
+        paid = uow.billing.inputs(list(numbers), FIRST_DAY, LAST_DAY).payments if numbers else {}
         customers.append(
             {
                 'customer': customer.model_dump(exclude={'id'}),

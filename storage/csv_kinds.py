@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import SQLModel
 
+from domain.clock import FIRST_DAY, LAST_DAY
 from domain.identifiers import is_digits, is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 
@@ -70,9 +71,12 @@ def day(row: Row, column: str, required: bool = True) -> date | None:
             raise ValueError(f'{column} is empty')
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f'{column} {value!r} is not an ISO date like 2026-11-22') from None
+    if not FIRST_DAY <= parsed <= LAST_DAY:  # every payment the portal holds: the data export reads this span
+        raise ValueError(f'{column} {value!r} is not between {FIRST_DAY} and {LAST_DAY}')
+    return parsed
 
 
 def decimal(row: Row, column: str, low: Decimal | int, high: Decimal | int, required: bool = True) -> Decimal | None:
@@ -149,7 +153,10 @@ def _customer(row: Row, _: Lookups) -> dict:
         raise ValueError(f'email {email!r} is not an email address')
     return {
         'customer_number': normalised(row, 'customer_number', 20),
-        **{c: text(row, c, 100) for c in ('salutation', 'first_name', 'last_name', 'street', 'city', 'phone')},
+        **{c: text(row, c, 100) for c in ('first_name', 'last_name', 'city')},
+        'salutation': text(row, 'salutation', 20),  # each as long as its column holds (PostgreSQL refuses more)
+        'street': text(row, 'street'),
+        'phone': text(row, 'phone', 50),
         'company': text(row, 'company'),
         'house_number': text(row, 'house_number', 20),
         'postal_code': text(row, 'postal_code', 10),
@@ -190,8 +197,9 @@ def _contract(row: Row, known: Lookups) -> dict:
 
 def _meter(row: Row, known: Lookups) -> dict:
     registers = text(row, 'registers') or '1.8.0'
-    if any(r.strip() not in REGISTERS for r in registers.split(',')):
-        raise ValueError(f'registers {registers!r}: use OBIS codes like 1.8.0 or 1.8.1,1.8.2')
+    named = [r.strip() for r in registers.split(',')]
+    if any(r not in REGISTERS for r in named) or len(set(named)) < len(named):
+        raise ValueError(f'registers {registers!r}: use OBIS codes like 1.8.0 or 1.8.1,1.8.2, each once')
     return {
         'meter_number': normalised(row, 'meter_number', 40),
         'contract_id': parent(row, 'contract_number', known.contracts),
