@@ -221,6 +221,13 @@ async def test_an_e_invoice_arrives_with_its_xml_checked_and_the_customer_can_do
         '/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {number: xml.replace(number, 'EXT-1')}}
     )
     assert other.status_code == 422 and "not '" in other.json()['detail'][0]['msg']
+    # the schema check took it, the number's own parser could not (a 500): e-invoices are UTF-8
+    shift_jis = xml.replace("encoding='utf-8'", "encoding='Shift_JIS'")
+    assert shift_jis != xml
+    encoded = await user.http_client.post(
+        '/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {number: shift_jis}}
+    )
+    assert encoded.status_code == 422 and 'not UTF-8' in encoded.json()['detail'][0]['msg']
     stray = await user.http_client.post('/api/v1/bills', headers=auth(writer), json={**body, 'xmls': {'X-1': xml}})
     assert stray.status_code == 422 and stray.json()['detail'][0]['loc'] == ['body', 'xmls', 'X-1']
     with Session(db) as session:
