@@ -7,6 +7,8 @@ import secrets
 
 LOGO = re.compile(r'logo\.(png|jpg|jpeg)')
 IMPORT_FOLDER_PREFIX = 'kp-import-'  # the back office's uploaded CSV files, in the system's temp folder
+# a PDF beside bills.csv that its pdf_file names (and the back office's import takes): a plain name, no path
+PDF_FILE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,98}\.pdf', re.IGNORECASE)
 
 
 def bill_file(content: bytes, suffix: str = 'pdf') -> str:

@@ -9,7 +9,7 @@ from nicegui import run, ui
 from domain import api_tokens, profile_admin, staff
 from domain.bills import deliver_bill_copies
 from domain.errors import ConcurrentChange, DomainError, NotAllowed
-from domain.stored import IMPORT_FOLDER_PREFIX, image_suffix, logo_file
+from domain.stored import IMPORT_FOLDER_PREFIX, PDF_FILE, image_suffix, logo_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
 from pages.language import t
@@ -47,11 +47,15 @@ def _exchange_pages(portal: Portal) -> None:
 
         async def uploaded(event) -> None:
             name = Path(event.file.name).name
-            if name not in IMPORT_FILES:
+            if name not in IMPORT_FILES and not PDF_FILE.fullmatch(name):  # a PDF that bills.csv names by pdf_file
                 ui.notify(t('staff.import_unknown_file', name=name, known=', '.join(IMPORT_FILES)), type='warning')
                 return
             await event.file.save(folder / name)
-            received.text = t('staff.import_files', names=', '.join(sorted(p.name for p in folder.glob('*.csv'))))
+            names = sorted(p.name for p in folder.iterdir() if p.name in IMPORT_FILES)
+            pdfs = sum(1 for p in folder.iterdir() if p.name not in IMPORT_FILES)
+            received.text = t('staff.import_files', names=', '.join(names) or '–') + (
+                t('staff.import_pdfs', count=pdfs) if pdfs else ''
+            )
             report.clear()  # the last check was of the files before this one: check again
             run_button.disable()
 
@@ -101,11 +105,11 @@ def _exchange_pages(portal: Portal) -> None:
                             )
                         )
                 notice(
-                    t('staff.import_done')
+                    t('staff.import_fix')
+                    if not result.ok
+                    else t('staff.import_done')
                     if apply
-                    else t('staff.import_checked')
-                    if result.ok
-                    else t('staff.import_fix'),
+                    else t('staff.import_checked'),
                     'positive' if result.ok else 'negative',
                 )
             if not apply and result.ok:

@@ -18,12 +18,12 @@ from sqlmodel import SQLModel
 from domain.clock import FIRST_DAY, LAST_DAY
 from domain.identifiers import is_digits, is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
+from domain.stored import PDF_FILE
 
 Row = dict[str, str]
 REGISTERS = ('1.8.0', '1.8.1', '1.8.2', '2.8.0')  # OBIS codes the portal knows
 NUMBER = re.compile(r'-?\d{1,15}(\.\d{1,9})?')  # a plain decimal: no exponent, no NaN, no Infinity
 IDENTIFIER = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]*')
-PDF_FILE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,98}\.pdf', re.IGNORECASE)  # a file beside the CSV, no path
 # The ranges numbers from the billing system must keep (docs/import-format.md).
 PRICE = (Decimal(0), Decimal(100))  # € per kWh or m³, net
 BASE_PRICE = (Decimal(0), Decimal(100_000))  # € per year, net

@@ -4,9 +4,10 @@ import asyncio
 from datetime import timedelta
 
 from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
 from sqlmodel import Session, select
 
-from domain.model import AuditEntry, StaffUser
+from domain.model import AuditEntry, Bill, Contract, StaffUser
 from tests import clock
 from tests.factories import make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
@@ -17,6 +18,7 @@ from tests.pages.test_backoffice import (
     staff_login,
     staff_password_step,
     totp_of,
+    upload,
 )
 
 
@@ -162,3 +164,31 @@ async def test_a_half_session_ended_while_its_enrolment_page_is_open_enrols_noth
     with Session(db) as session:
         staff = session.exec(select(StaffUser).where(StaffUser.email == 'admin@stadtwerke.example')).one()
         assert not staff.totp_enabled
+
+
+async def test_a_bill_s_pdf_is_uploaded_beside_bills_csv_and_imported_with_it(user, db):
+    """The picker offered PDFs and bills.csv names them (`pdf_file`), yet the page threw every PDF away: a bill with
+    its PDF could not be imported here. A file of another name is still refused."""
+    customer = make_customer(db, with_bill=False)
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    bills = (
+        'bill_number;contract_number;bill_date;period_start;period_end;kind;amount_gross;pdf_file\n'
+        f'RE-IMP-1;{contract.contract_number};2026-01-20;2025-01-01;2025-12-31;annual;1123.60;RE-IMP-1.pdf\n'
+    )
+    await admin_login(user, db)
+    await user.open('/verwaltung/import')
+    [receiver] = user.find(ui.upload).elements
+    pdf = b'%PDF-1.4 Rechnung %%EOF'
+    await receiver.handle_uploads([SmallFileUpload(name='RE-IMP-1.pdf', content_type='application/pdf', _data=pdf)])
+    await receiver.handle_uploads([SmallFileUpload(name='..pdf', content_type='application/pdf', _data=pdf)])
+    await see(user, '..pdf ist keine bekannte Importdatei')
+    await upload(user, 'bills.csv', bills)
+    await see(user, 'Hochgeladen: bills.csv und 1 PDF-Dateien')
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, 'Geprüft: keine Fehler. Sie können jetzt importieren.')
+    button(user, 'Importieren').click()
+    await see(user, 'Import abgeschlossen.')
+    with Session(db) as session:
+        stored = session.exec(select(Bill).where(Bill.bill_number == 'RE-IMP-1')).one()
+    assert stored.pdf_path.startswith('bills/') and stored.pdf_path.endswith('.pdf')
