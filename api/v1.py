@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse
 from domain.api_tokens import allows, authenticate, changes
 from domain.bills import deliver_bill_copies
 from domain.contract_requests import api_answer
-from domain.errors import DomainError, NotAllowed
-from domain.model import ApiToken
+from domain.errors import DomainError, NotAllowed, TokenRevoked
+from domain.model import ApiToken, id_of
 from service.runner import Portal
 
 Value = str | int | float | bool | None
@@ -98,11 +98,16 @@ class UpsertResult(Protocol):
     errors: list[tuple[int, str, str]]  # (row index, column, reason)
 
 
-Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str, dict[str, bytes] | None], UpsertResult]
+Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str, dict[str, bytes] | None, int], UpsertResult]
+
+
+def _revoked() -> HTTPException:
+    return HTTPException(401, 'token missing, unknown or revoked', headers={'WWW-Authenticate': 'Bearer'})
 
 
 def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
-    """Register the routes; `upsert(kind, rows, pdfs, actor, xmls)` is storage's checked import (a RowsResult)."""
+    """Register the routes; `upsert(kind, rows, pdfs, actor, xmls, token_id)` is storage's checked import (a
+    RowsResult), which checks the token again in its own transaction (NotAllowed: revoked meanwhile)."""
     router = APIRouter(prefix='/api/v1', tags=['Abrechnungssystem'])
     bearer = HTTPBearer(auto_error=False, description='token from Verwaltung → API-Zugänge')
 
@@ -112,7 +117,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             if credentials is not None and credentials.scheme.lower() == 'bearer':
                 token = await portal.act(authenticate, credentials.credentials)
             if token is None:
-                raise HTTPException(401, 'token missing, unknown or revoked', headers={'WWW-Authenticate': 'Bearer'})
+                raise _revoked()
             if not allows(token, needed):
                 raise HTTPException(403, 'this token may only read')
             return token
@@ -148,7 +153,10 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             {k: '' if v is None else ('1' if v is True else '0' if v is False else str(v)) for k, v in row.items()}
             for row in body.rows
         ]
-        result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}', xmls)
+        try:
+            result = await run.io_bound(upsert, kind, rows, pdfs, f'api:{token.id}', xmls, id_of(token))
+        except NotAllowed:
+            raise _revoked() from None
         if result is None:  # NiceGUI's answer when the portal is stopping
             raise HTTPException(503, 'the portal is shutting down')
         if result.errors:
@@ -234,7 +242,9 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         """Settle a cancellation, move or tariff change from the change feed (`request=<id>` in its details): the
         customer finds the message in the inbox and by mail at the address the confirmation went to."""
         try:
-            await portal.act(api_answer, token.name, request_id, body.accepted, body.message)
+            await portal.act(api_answer, id_of(token), request_id, body.accepted, body.message)
+        except TokenRevoked:
+            raise _revoked() from None
         except NotAllowed:
             raise HTTPException(404, 'no open request with this id') from None
         except DomainError:  # a message of blanks only

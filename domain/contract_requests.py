@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.clock import BERLIN
-from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TooLong
+from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TokenRevoked, TooLong
 from domain.i18n import current, day, label_of, moment, t
 from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
@@ -375,7 +375,11 @@ def staff_answer(uow: UnitOfWork, ctx: Context, staff_id: int, request_id: int, 
     uow.commit()
 
 
-def api_answer(uow: UnitOfWork, ctx: Context, token_name: str, request_id: int, accepted: bool, message: str) -> None:
-    """The billing system settles a request (`POST /api/v1/requests/{id}/answer`); the token is checked by the API."""
-    answer(uow, ctx, f'api:{token_name}'[:60], request_id, accepted, message)  # the audit's actor holds 60
+def api_answer(uow: UnitOfWork, ctx: Context, token_id: int, request_id: int, accepted: bool, message: str) -> None:
+    """The billing system settles a request (`POST /api/v1/requests/{id}/answer`); its token is checked again here,
+    in the answer's transaction (TokenRevoked: revoked since the API checked it)."""
+    token = uow.api.get(token_id)
+    if token is None or token.revoked_at is not None or token.scope != 'write':
+        raise TokenRevoked()
+    answer(uow, ctx, f'api:{token.name}'[:60], request_id, accepted, message)  # the audit's actor holds 60
     uow.commit()

@@ -200,6 +200,12 @@ class PinResendTooEarly(DomainError):
     field = 'pin'
 
 
+class TokenRevoked(DomainError):
+    """An API token revoked (or no longer allowed to write) between the request's check and its use case."""
+
+    key = 'error.not_allowed'
+
+
 class NotAllowed(DomainError):
     key = 'error.not_allowed'
 

@@ -15,9 +15,12 @@ from typing import TextIO
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from domain.clock import Clock
 from domain.einvoice import delivered_problem
+from domain.errors import NotAllowed
+from domain.model import ApiToken
 from domain.stored import bill_file
 from domain.types import Money
 from storage.csv_kinds import KINDS, Kind, Lookups, Row
@@ -190,6 +193,7 @@ def import_rows(
     pdfs: dict[str, bytes] | None = None,
     source: str = 'api',
     xmls: dict[str, bytes] | None = None,
+    token_id: int | None = None,
 ) -> RowsResult:
     """The same checked, all-or-nothing upsert as a file import, for rows that arrive by the HTTP API.
     `kind_name` is a file's stem (customers, contracts, …); `pdfs` maps bill numbers to PDF documents, `xmls` to
@@ -229,6 +233,8 @@ def import_rows(
     if result.errors:
         return result
     with engine.begin() as connection:
+        if token_id is not None and not _in_force(connection, token_id):
+            raise NotAllowed()  # the API token was revoked after the request's check: nothing is written
         inserts, updates = plan(kind, records, existing_keys(connection, kind, list(seen)))
         write_records(connection, kind, inserts, updates)
         result.created, result.updated = len(inserts), len(updates)
@@ -243,6 +249,15 @@ def import_rows(
 
 
 OPTIONAL_IN_API = ('pdf_file',)
+
+
+def _in_force(connection: Connection, token_id: int) -> bool:
+    """Whether the API token still may write, checked in the import's own transaction (its row held against a
+    revocation until the import commits, on PostgreSQL; SQLite writes one transaction at a time)."""
+    query = select(col(ApiToken.revoked_at), col(ApiToken.scope)).where(col(ApiToken.id) == token_id)
+    query = query.with_for_update(read=True)
+    row = connection.execute(query).first()
+    return row is not None and row.revoked_at is None and row.scope == 'write'
 
 
 def _checked(

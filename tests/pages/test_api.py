@@ -292,3 +292,40 @@ async def test_the_openapi_schema_documents_every_endpoint(user):
         '/api/v1/bills',
     } <= set(schema['paths'])
     assert 'HTTPBearer' in schema['components']['securitySchemes']
+
+
+@pytest.mark.parametrize('call', ['upsert', 'answer'])
+async def test_a_token_revoked_after_the_request_s_check_writes_nothing(user, db, monkeypatch, call):
+    """The admin revokes the token while a request is on its way (after its check, before its transaction): the
+    upsert and the answer to a request were written all the same; now they are checked again in their own
+    transaction (as the change feed was) and answered 401."""
+    import api.v1
+    from domain.api_tokens import authenticate
+    from domain.model import ContractRequest
+
+    writer = token(db, 'write')
+    request = ContractRequest(kind='cancellation', received_at=clock.now(), email='erika@example.org')
+    with Session(db) as session:
+        session.add(request)
+        session.commit()
+        session.refresh(request)
+
+    def authenticate_then_revoked(uow, ctx, plain):
+        found = authenticate(uow, ctx, plain)
+        with SqlUnitOfWork(db) as other:  # the admin's click in the back office, committed meanwhile
+            revoke_token(other, context(), other.staff.by_email('admin@stadtwerke.example').id, found.id)
+        return found
+
+    monkeypatch.setattr(api.v1, 'authenticate', authenticate_then_revoked)
+    if call == 'upsert':
+        answer = await user.http_client.put('/api/v1/customers', headers=auth(writer), json={'rows': [CUSTOMER]})
+    else:
+        body = {'accepted': True, 'message': 'Ihr Vertrag endet.'}
+        answer = await user.http_client.post(f'/api/v1/requests/{request.id}/answer', headers=auth(writer), json=body)
+    assert answer.status_code == 401
+    with Session(db) as session:
+        assert (
+            session.exec(select(Customer).where(Customer.customer_number == CUSTOMER['customer_number'])).first()
+            is None
+        )
+        assert session.get(ContractRequest, request.id).status == 'open'
