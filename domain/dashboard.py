@@ -39,9 +39,8 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     ensure_owner(uow, user_id, customer_id)
     today = ctx.today
     tasks = []
-    manual = [
-        m for c, m in uow.meters.of_customer(customer_id) if m.kind not in REMOTE_KINDS and in_supply(c, m, today)
-    ]
+    supplied = [m for c, m in uow.meters.of_customer(customer_id) if in_supply(c, m, today)]
+    manual = [m for m in supplied if m.kind not in REMOTE_KINDS]
     window = reading_window(ctx.profile.readings, today)
     if manual and window.open and window.closes_on:
         tasks.append(Task('dashboard.task_reading', '/zaehlerstand', {'date': window.closes_on}))
@@ -59,5 +58,10 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     contracts = uow.customers.contracts(customer_id)
     bills = uow.billing.bills([id_of(c) for c in contracts])
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
+    # the chart: a meter supplied today (the first listed was that of a contract ended by a move); without whole
+    # years of one yet (a new meter), the most recent history
+    now = {m.meter_number for m in supplied}
+    chart = next((h for h in histories if h.meter_number in now), None)
+    chart = chart or max(histories, key=lambda h: h.years[-1].end, default=None)
     latest = BillSummary(bills[0].bill_number, bills[0].bill_date, bills[0].amount_gross) if bills else None
-    return Dashboard(tuple(tasks), tuple(installments), latest, histories[0] if histories else None)
+    return Dashboard(tuple(tasks), tuple(installments), latest, chart)

@@ -1,0 +1,40 @@
+"""The Übersicht's use case (domain/dashboard.py) on SQLite and PostgreSQL: what its chart shows."""
+
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from domain import dashboard
+from domain.model import Contract, Meter
+from tests.factories import add_readings, make_customer, make_login, portal_today, year_end
+from tests.storage.conftest import run
+
+
+def test_the_chart_shows_the_meter_supplied_now_not_that_of_a_contract_a_move_ended(uow, context, engine):
+    """A customer moved within the area: the old contract ended, a new one runs. The chart showed the old meter
+    (the first listed, by the contracts' start)."""
+    customer = make_customer(engine)
+    moved = date(portal_today().year - 2, 12, 31)
+    with Session(engine) as session:
+        old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        old.end_date = moved
+        session.add(old)
+        new = Contract(
+            contract_number=f'N{customer["id"]:08d}',
+            customer_id=customer['id'],
+            commodity='electricity',
+            tariff_code='STROM-BASIS',
+            start_date=moved + timedelta(days=1),
+            malo_id='41373559241',
+        )
+        session.add(new)
+        session.flush()
+        session.add(Meter(meter_number='1EBZ019999999', contract_id=new.id))
+        session.commit()
+    add_readings(engine, customer['meter_number'], (year_end(5), 1000), (year_end(4), 4000), (moved, 9000))
+    login = make_login(engine, [customer['id']])
+    board = run(uow, dashboard.dashboard, context(), login['id'], customer['id'])
+    assert board.consumption is not None and board.consumption.meter_number == customer['meter_number']  # no other
+    add_readings(engine, '1EBZ019999999', (moved, 0), (year_end(1), 2500))
+    board = run(uow, dashboard.dashboard, context(), login['id'], customer['id'])
+    assert board.consumption is not None and board.consumption.meter_number == '1EBZ019999999'
