@@ -8,6 +8,7 @@ from datetime import datetime
 
 from domain.clock import FIRST_DAY, LAST_DAY
 from domain.errors import NotAllowed
+from domain.lost_access import KIND as LOST_ACCESS
 from domain.model import AuditEntry, id_of
 from domain.ports import Context, UnitOfWork
 from domain.spreadsheet import csv_text
@@ -61,12 +62,13 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                     for i in uow.information.of_customer(customer_id)
                 ],
                 'requests_for_review': [  # an Abschlag reduction, a reading, a copy: what was asked and decided
-                    r.model_dump(
-                        include={'kind', 'created_at', 'details', 'reason', 'status', 'decided_at', 'decision_note'}
-                    )
+                    r.model_dump(include=_REVIEW_OTHERS if r.kind == LOST_ACCESS else _REVIEW)
                     for r in uow.desk.reviews_of(customer_id)
                 ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
+                'earlier_bank_accounts': [  # replaced in the portal, kept with their mandates
+                    a.model_dump(exclude={'id', 'customer_id'}) for a in uow.data.earlier_bank_accounts(customer_id)
+                ],
                 'inbox': [
                     m.model_dump(exclude={'id', 'customer_id', 'bill_id', 'document_path'})
                     for m in uow.data.inbox(customer_id)
@@ -92,6 +94,12 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         'activity': [_activity(entry, me, since) for entry in uow.data.login_entries(me, since)],
         'customers': customers,
     }
+
+
+_REVIEW = {'kind', 'created_at', 'details', 'reason', 'status', 'decided_at', 'decision_note'}
+# "Zugang verloren" may come from anyone who knows the numbers (an ex-partner): their name, address and phone, and
+# the staff's note on the call back, are another person's data; when and what was asked and decided is the customer's
+_REVIEW_OTHERS = {'kind', 'created_at', 'status', 'decided_at'}
 
 
 def _activity(entry: AuditEntry, me: str, since: datetime) -> dict:

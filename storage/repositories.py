@@ -191,6 +191,14 @@ class SqlCustomerData:
         )
         return self.session.exec(query.limit(1)).first()
 
+    def earlier_bank_accounts(self, customer_id: int) -> list[BankAccount]:
+        query = (
+            select(BankAccount)
+            .where(BankAccount.customer_id == customer_id, col(BankAccount.superseded_at).is_not(None))
+            .order_by(col(BankAccount.id))
+        )
+        return list(self.session.exec(query))
+
     def inbox(self, customer_id: int) -> list[InboxMessage]:
         query = (
             select(InboxMessage)

@@ -333,3 +333,40 @@ def test_the_csv_export_holds_what_the_json_does_and_payments_too(uow, context, 
     assert {'login_activity.csv', 'payments.csv'} <= set(archive.namelist())
     assert '198.51.100.23' in archive.read('login_activity.csv').decode()
     assert '2026-03-15;87.13' in archive.read('payments.csv').decode()
+
+
+def test_the_export_holds_the_bank_accounts_replaced_in_the_portal(uow, context, engine):
+    """A replaced account stays in the table (superseded, with its IBAN and its mandate's end); the export named
+    only the current one."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='bank@example.org')
+    for iban in ('DE02120300000000202051', 'DE89370400440532013000'):
+        args = (login['id'], customer['id'], 'Erika Muster', iban, True, PASSWORD)
+        run(uow, customer_data.change_bank_account, context(), *args)
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))['customers'][0]
+    assert exported['bank_account']['iban'] == 'DE89370400440532013000'
+    [earlier] = exported['earlier_bank_accounts']
+    assert earlier['iban'] == 'DE02120300000000202051' and earlier['superseded_at'] is not None
+
+
+def test_the_export_does_not_hand_out_who_else_asked_for_the_login(uow, context, engine, clerk):
+    """Anyone who knows the two numbers may ask for the login to be moved to their address ("Zugang verloren");
+    staff call back and decline. The customer's export (cdfbc2d) handed that person's address, phone and name out:
+    of others, when and what, not who."""
+    from domain import lost_access, requests
+    from domain.identification import Identifiers
+    from domain.model import ReviewItem
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='kundin@example.org')
+    ids = Identifiers(customer['customer_number'], customer['meter_number'])
+    run(uow, lost_access.request_new_login_email, context(), 'Max Fremd', ids, 'fremd@example.org', '0171 5550199')
+    with Session(engine) as session:
+        item_id = session.exec(select(ReviewItem.id)).one()
+    run(uow, requests.decide_review, context(), clerk, item_id, False, 'Rückruf: nicht die Kundin')
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))['customers'][0]
+    [asked] = exported['requests_for_review']
+    assert (asked['kind'], asked['status']) == ('lost_access', 'rejected') and asked['decided_at']
+    assert [s for s in ('fremd@example.org', '5550199', 'Fremd') if s in json.dumps(exported)] == []
