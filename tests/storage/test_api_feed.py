@@ -66,8 +66,10 @@ def test_a_token_with_a_long_name_can_answer_a_request(uow, context, engine, adm
     [request] = stored(engine)
     name = 'Abrechnungssystem SAP IS-U Produktion der Stadtwerke Aue GmbH'  # 61 characters
     run(uow, api_tokens.create_token, context(), admin_id, name, 'write')
-    run(uow, contract_requests.api_answer, context(), name, request.id, True, 'Vertrag endet zum 31.12.')
-    assert stored(engine)[0].status == 'accepted'
+    with uow() as u:
+        [token] = u.api.all()
+    run(uow, contract_requests.api_answer, context(), token.id, request.id, True, 'Vertrag endet zum 31.12.')
+    assert stored(engine)[0].status == 'accepted' and stored(engine)[0].decided_by == f'api:{name}'[:60]
 
 
 def test_a_token_name_over_100_characters_is_refused_not_cut(uow, context, admin_id, engine):
