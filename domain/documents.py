@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -130,7 +130,8 @@ OBIS_NAMES = {'1.8.0': 'Eintarif', '1.8.1': 'HT', '1.8.2': 'NT'}
 
 
 def german(value: Decimal, places: int = 2) -> str:
-    text = f'{value:,.{places}f}'
+    """`1234.5` → `1.234,50`; rounded half up (DIN 1333), as i18n's numbers."""
+    text = f'{Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}'
     return text.replace(',', '_').replace('.', ',').replace('_', '.')
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -64,8 +64,9 @@ def using(language: str) -> Iterator[None]:
         _current.reset(token)
 
 
-# Amounts, numbers and days are formatted here directly, as Babel's de_DE does (rounded half to even, `.` between
-# thousands, `,` before the decimals, a no-break space before `€`; tests compare with Babel): a page of bills or
+# Amounts, numbers and days are formatted here directly, as Babel's de_DE does (`.` between thousands, `,` before the
+# decimals, a no-break space before `€`; tests compare with Babel), but rounded half up as the rules are (DIN 1333,
+# docs/domain.md; Babel rounds half to even: 2,25 % showed as 2,2 %): a page of bills or
 # readings makes hundreds of these calls, and Babel's were a noticeable part of it (figures in docs/operations.md).
 
 
@@ -81,7 +82,7 @@ def number(value: Decimal | int, places: int = 0, language: str = 'de') -> str:
 
 def _german(value: Decimal | float | int, places: int) -> str:
     exact = value if isinstance(value, Decimal) else Decimal(str(value))
-    rounded = exact.quantize(_QUANTA[places], rounding=ROUND_HALF_EVEN)
+    rounded = exact.quantize(_QUANTA[places], rounding=ROUND_HALF_UP)
     whole, _, fraction = f'{abs(rounded):f}'.partition('.')
     grouped = f'{int(whole):,}'.replace(',', '.')
     return ('-' if rounded.is_signed() else '') + grouped + (',' + fraction if places else '')

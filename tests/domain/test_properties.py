@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain import i18n
 from domain.billing import PricePeriod, compute_bill, price_segments, split_consumption
+from domain.documents import german
 from domain.errors import ReadingLower
 from domain.identifiers import _SEPARATORS, is_iban, is_malo_id, malo_check_digit, normalise, printable
 from domain.installment_rules import installment_for
@@ -124,10 +125,21 @@ amounts = st.one_of(
 
 @given(amounts, st.integers(min_value=0, max_value=3))
 def test_amounts_and_numbers_read_as_babels_german_format(value, places):
-    """i18n formats without Babel (for speed); what it shows must stay exactly what Babel's de_DE shows."""
+    """i18n formats without Babel (for speed); what it shows must stay exactly what Babel's de_DE shows of the value
+    rounded half up (Babel rounds half to even)."""
     pattern = '#,##0' + ('.' + '0' * places if places else '')
-    assert i18n.number(value, places) == format_decimal(value, format=pattern, locale='de_DE')
-    assert i18n.money(value) == format_currency(value, 'EUR', locale='de_DE')
+    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    rounded, cents = (exact.quantize(Decimal(1).scaleb(-n), ROUND_HALF_UP) for n in (places, 2))
+    assert i18n.number(value, places) == format_decimal(rounded, format=pattern, locale='de_DE')
+    assert i18n.money(value) == format_currency(cents, 'EUR', locale='de_DE')
+
+
+@pytest.mark.parametrize(
+    ('value', 'places', 'shown'), [('2.25', 1, '2,3'), ('0.125', 2, '0,13'), ('-2.5', 0, '-3'), ('1234.5', 0, '1.235')]
+)
+def test_numbers_are_rounded_half_up_as_the_rules_are(value, places, shown):
+    """Half to even, as Babel does, showed a change of 2.25 % as 2,2 % and 1,234.5 kWh as 1.234."""
+    assert i18n.number(Decimal(value), places) == shown and german(Decimal(value), places) == shown
 
 
 @given(st.dates(min_value=date(1000, 1, 1)))
