@@ -187,6 +187,9 @@ def save_profile(
     admin = active_staff(uow, staff_id)
     if admin.role != 'admin':
         raise NotAllowed()
+    # one save at a time, each reading what the one before stored: two at the same moment read the same overrides and
+    # the later wrote its copy over the earlier's change
+    uow.staff.hold_admins()
     values = {k: v.strip() for k, v in values.items()}
     if seen is not None:
         stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))

@@ -1,5 +1,7 @@
 """Settings edited by an admin: checked, kept as overrides of the profile file, audited, versioned."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,7 @@ from sqlmodel import Session, select
 from domain import profile_admin, staff
 from domain.errors import InvalidSetting, NotAllowed
 from domain.model import AuditEntry
+from storage.unit_of_work import SqlUnitOfWork
 from tests.storage.conftest import run
 
 
@@ -212,6 +215,48 @@ def test_two_admins_saving_from_pages_opened_at_the_same_time_keep_both_changes(
     with uow() as u:
         _, overrides = profile_admin.stored(u)
     assert overrides.get('primary_color') == '#123456' and overrides.get('short_name') == 'SW Neu'
+
+
+def test_two_admins_saving_at_the_same_moment_keep_both_changes(engine, uow, context, admin):
+    """Ada's save had read the stored overrides when Bert's ran to its commit; Ada's then wrote its copy over Bert's
+    change (and audited it as hers). Now a save holds the admins' rows first: Bert's waits, then reads Ada's."""
+    run(uow, staff.create_staff, context(), 'cli', 'bert@stadtwerke.example', 'Bert Admin', 'admin')
+    with uow() as u:
+        bert = u.staff.by_email('bert@stadtwerke.example').id
+    base = context().profile
+    opened = profile_admin.current_values(base)
+    ada_read, bert_done = threading.Event(), threading.Event()
+
+    class Ada(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            get = self.settings.get
+
+            def read(key):
+                value = get(key)
+                if not ada_read.is_set():
+                    ada_read.set()
+                    bert_done.wait(timeout=1)  # Bert's save runs now, unless it waits for Ada's
+                return value
+
+            self.settings.get = read
+            return self
+
+    def ada() -> None:
+        with Ada(engine) as work:
+            profile_admin.save_profile(work, context(), admin[0], base, {**opened, 'primary_color': '#123456'}, opened)
+
+    def bert_saves() -> None:
+        assert ada_read.wait(timeout=10)
+        run(uow, profile_admin.save_profile, context(), bert, base, {**opened, 'short_name': 'SW Neu'}, opened)
+        bert_done.set()
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(ada), pool.submit(bert_saves)]:
+            done.result(timeout=30)
+    with uow() as u:
+        version, overrides = profile_admin.stored(u)
+    assert (version, overrides.get('primary_color'), overrides.get('short_name')) == (2, '#123456', 'SW Neu')
 
 
 @pytest.mark.parametrize(
