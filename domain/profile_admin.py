@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import InvalidSetting, NotAllowed
-from domain.identifiers import is_digits, is_iban, is_vat_id, normalise
+from domain.identifiers import is_creditor_id, is_digits, is_email, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile, is_month_day
@@ -30,8 +30,8 @@ VERSION = 'profile_version'
 class Editable:
     path: str  # dotted: 'installment.lower_percent'
     label: str
-    kind: str  # text, optional (text that may be empty), vat_id, iban, int, decimal, bool, color, regex, month_day,
-    # choice, year
+    kind: str  # text, optional (text that may be empty), vat_id, iban, creditor_id, email, int, decimal, bool, color,
+    # regex, month_day, choice, year
     choices: tuple[str, ...] = ()
     group: str = ''
     limits: tuple[int, int] = (0, 100000)  # an int's range: values outside it would break the portal
@@ -48,8 +48,8 @@ EDITABLE = (
     Editable('postal_code', 'Postleitzahl', 'text', group='Versorger'),
     Editable('city', 'Ort', 'text', group='Versorger'),
     Editable('phone', 'Telefon', 'text', group='Versorger'),
-    Editable('email', 'E-Mail-Adresse', 'text', group='Versorger'),
-    Editable('creditor_id', 'Gläubiger-Identifikationsnummer', 'text', group='Versorger'),
+    Editable('email', 'E-Mail-Adresse', 'email', group='Versorger'),
+    Editable('creditor_id', 'Gläubiger-Identifikationsnummer', 'creditor_id', group='Versorger'),
     Editable('primary_color', 'Hauptfarbe', 'color', group='Erscheinungsbild'),
     Editable('secondary_color', 'Zweitfarbe', 'color', group='Erscheinungsbild'),
     Editable('bill.logo', 'Logo (PNG oder JPEG)', 'text', group='Erscheinungsbild'),
@@ -233,7 +233,7 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
 
     kind = editable.kind
     if (
-        kind in ('text', 'color', 'regex', 'int', 'decimal', 'year', 'choice')
+        kind in ('text', 'color', 'regex', 'int', 'decimal', 'year', 'choice', 'email', 'creditor_id')
         and not value
         and editable.path != 'bill.logo'
     ):
@@ -266,6 +266,10 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Höchstens 200 Zeichen.')
     if kind == 'vat_id' and value and not is_vat_id(value):
         raise bad('USt-IdNr. wie DE123456789, mit Prüfziffer.')
+    if kind == 'email' and not is_email(value):  # in every mail's footer and on every PDF
+        raise bad('Bitte eine E-Mail-Adresse, z. B. kundenservice@stadtwerke.example.')
+    if kind == 'creditor_id' and not is_creditor_id(value):  # on every SEPA mandate and e-invoice
+        raise bad('Gläubiger-ID wie DE98ZZZ09999999999, mit Prüfziffer.')
     if kind == 'iban' and value and not is_iban(value):
         raise bad('Bitte eine gültige IBAN, z. B. DE89 3704 0044 0532 0130 00.')
     if editable.path == 'bill.logo' and value and not LOGO.fullmatch(value):
@@ -280,7 +284,7 @@ def _typed(editable: Editable, value: str) -> Any:
         return value.replace(',', '.')
     if editable.kind == 'bool':
         return value in ('1', 'true')
-    if editable.kind in ('vat_id', 'iban'):
+    if editable.kind in ('vat_id', 'iban', 'creditor_id'):
         return normalise(value)
     return value
 

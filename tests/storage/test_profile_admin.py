@@ -83,6 +83,9 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
         ('short_name', 'Stadtwerke\nAue', 'Steuerzeichen'),  # into every mail's Subject header
         ('short_name', 'Stadtwerke\x00Aue', 'Steuerzeichen'),
         ('name', 'Stadtwerke\u202eAue', 'Steuerzeichen'),  # turns the text after it around
+        ('creditor_id', 'DE00ZZZ00000000000', 'Prüfziffer'),  # on every SEPA mandate: was taken as text
+        ('creditor_id', 'keine Angabe', 'Prüfziffer'),
+        ('email', 'kundenservice-at-stadtwerke', 'E-Mail-Adresse'),  # in every mail's footer
     ],
 )
 def test_bad_values_are_refused_at_their_field(uow, context, admin, path, value, reason):
