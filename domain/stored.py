@@ -5,7 +5,8 @@ import hashlib
 import re
 import secrets
 
-LOGO = re.compile(r'logo\.(png|jpg|jpeg)')
+# the utility's logo uploaded in the back office, named by its content (`logo.png`: as uploaded before 05.12.2026)
+LOGO = re.compile(r'logo(-[0-9a-f]{16})?\.(png|jpg|jpeg)')
 IMPORT_FOLDER_PREFIX = 'kp-import-'  # the back office's uploaded CSV files, in the system's temp folder
 # a PDF beside bills.csv that its pdf_file names (and the back office's import takes): a plain name, no path
 PDF_FILE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,98}\.pdf', re.IGNORECASE)
@@ -26,9 +27,10 @@ def photo_file(content: bytes) -> str:
     return f'photos/{hashlib.sha256(content).hexdigest()[:40]}.jpg'
 
 
-def logo_file(suffix: str) -> str:
-    """The utility's logo uploaded in the back office (`.png`, `.jpg` or `.jpeg`)."""
-    name = f'logo{suffix.lower()}'
+def logo_file(content: bytes, suffix: str) -> str:
+    """The utility's logo uploaded in the back office (`.png`, `.jpg` or `.jpeg`), named by its content: stored
+    beside the logo in use, it takes effect when the settings are saved (and audited), not at the upload."""
+    name = f'logo-{hashlib.sha256(content).hexdigest()[:16]}{suffix.lower()}'
     if not LOGO.fullmatch(name):
         raise ValueError(f'not a logo file type: {suffix!r}')
     return name

@@ -252,7 +252,7 @@ def _settings_page(portal: Portal) -> None:
                         if suffix is None or portal.files is None:
                             ui.notify(t('staff.settings_logo_type'), type='warning')
                             return
-                        name = logo_file(suffix)
+                        name = logo_file(content, suffix)
                         await run.io_bound(portal.files.store, name, content)
                         field.value = name
 

@@ -192,3 +192,47 @@ async def test_a_bill_s_pdf_is_uploaded_beside_bills_csv_and_imported_with_it(us
     with Session(db) as session:
         stored = session.exec(select(Bill).where(Bill.bill_number == 'RE-IMP-1')).one()
     assert stored.pdf_path.startswith('bills/') and stored.pdf_path.endswith('.pdf')
+
+
+def _png(colour: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new('RGB', (40, 20), colour).save(out, 'PNG')
+    return out.getvalue()
+
+
+async def test_a_new_logo_takes_effect_when_the_settings_are_saved_and_is_audited(user, db, tmp_path):
+    """Every upload was stored as logo.png, the name of the logo in use: it was on every new bill before anyone
+    saved (or if nobody did), and saving recorded no change."""
+    documents = tmp_path / 'data' / 'documents'
+    await admin_login(user, db)
+    for colour in ('red', 'blue'):
+        await user.open('/verwaltung/einstellungen')
+        await see(user, 'Einstellungen speichern')
+        shown = field(user, 'Logo (PNG oder JPEG)').elements.pop().value
+        before = {path.name: path.read_bytes() for path in documents.glob('logo*')}  # the logo in use among them
+        [receiver] = user.find(ui.upload).elements
+        await receiver.handle_uploads([SmallFileUpload(name='x.png', content_type='image/png', _data=_png(colour))])
+        for _ in range(100):  # the upload's handler is a task of its own
+            if field(user, 'Logo (PNG oder JPEG)').elements.pop().value != shown:
+                break
+            await asyncio.sleep(0.02)
+        uploaded = field(user, 'Logo (PNG oder JPEG)').elements.pop().value
+        assert {name: (documents / name).read_bytes() for name in before} == before  # the logo in use is as it was
+        assert uploaded not in before and (documents / uploaded).read_bytes() == _png(colour)
+        with Session(db) as session:  # not in effect before it is saved
+            audits = session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed')).all()
+        assert not any(uploaded in a.details for a in audits)
+        button(user, 'Einstellungen speichern').click()
+        await see(user, 'Gespeichert. Die Änderungen gelten ab sofort.')  # (the first save's notice stays listed)
+        for _ in range(100):
+            with Session(db) as session:
+                audits = session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed')).all()
+            if any(a.details.startswith('bill.logo') and a.details.endswith(f"→ '{uploaded}'") for a in audits):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError(f'{uploaded} saved without an audit entry: {[a.details for a in audits]}')
