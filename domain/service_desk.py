@@ -112,7 +112,9 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
     user = _login_of(uow, customer_id)
     login = None
     if user is not None:
-        state = uow.throttles.state(f'login:account:{user.email}')
+        # held back from everywhere, or from an address (the growing delays after wrong passwords from one computer:
+        # the customer who calls is often held back there)
+        held = [uow.throttles.peek(f'login:account:{user.email}'), *uow.throttles.starting(f'login:pair:{user.email}|')]
         linked = tuple(
             (c.customer_number, c.display_name)
             for c in (uow.customers.get(i) for i in uow.users.customer_ids(user.id or 0))
@@ -125,7 +127,7 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
             user.created_at,
             user.confirmed_at,
             user.last_login_at,
-            state.minutes_left(ctx.now),
+            max(state.minutes_left(ctx.now) for state in held),
             linked,
             user.totp_enabled,
         )
@@ -183,6 +185,7 @@ def unlock_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int)
     if user is None:
         raise NotAllowed()
     uow.throttles.save(f'login:account:{user.email}', throttle.ThrottleState())
+    uow.throttles.forget_starting(f'login:pair:{user.email}|')  # the holds of each address it was guessed from
     _audit(uow, ctx, staff_id, customer_id, 'staff_unlocked_login', f'login={user.email}')
     uow.commit()
 

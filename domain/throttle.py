@@ -110,6 +110,13 @@ class ThrottleRepository(Protocol):
 
     def save(self, key: str, state: ThrottleState) -> None: ...
     def prune(self, before: datetime) -> int: ...
+    def starting(self, prefix: str) -> list[ThrottleState]:
+        """Every state whose key starts with `prefix`, only to look (e.g. a login's holds from every address)."""
+        ...
+
+    def forget_starting(self, prefix: str) -> None:
+        """Forget every count whose key starts with `prefix`."""
+        ...
 
 
 class Throttled(Protocol):

@@ -211,6 +211,13 @@ class SqlThrottles:
         )
         return self.session.exec(delete(Throttle).where(stale)).rowcount
 
+    def starting(self, prefix: str) -> list[ThrottleState]:
+        rows = self.session.exec(select(Throttle).where(col(Throttle.key).startswith(prefix, autoescape=True)))
+        return [ThrottleState(row.failures, row.window_start, row.locked_until) for row in rows]
+
+    def forget_starting(self, prefix: str) -> None:
+        self.session.exec(delete(Throttle).where(col(Throttle.key).startswith(prefix, autoescape=True)))
+
     def save(self, key: str, state: ThrottleState) -> None:
         key = self._stored(key)
         row = self.session.get(Throttle, key) or Throttle(key=key)

@@ -68,6 +68,26 @@ def test_a_locked_login_is_shown_and_unlocked(uow, context, clerk, otto, engine)
     assert (f'staff:{clerk}', 'staff_unlocked_login', customer['id']) in audit(engine)
 
 
+def test_a_login_held_back_at_the_customer_s_own_computer_is_shown_and_unlocked(uow, context, clerk, otto):
+    """Eight wrong passwords from her own computer: the growing delays hold her back there. The card said "nicht
+    gesperrt" (it looked at the hold from everywhere only), and "Entsperren" did not let her in."""
+    from domain.accounts import login
+    from domain.errors import InvalidCredentials, TooManyAttempts
+
+    customer, _ = otto
+    for _ in range(8):
+        with pytest.raises((InvalidCredentials, TooManyAttempts)):
+            run(uow, login, context(), 'ottokar@example.org', 'falsch')
+    with pytest.raises(TooManyAttempts):
+        run(uow, login, context(), 'ottokar@example.org', PASSWORD)
+    with uow() as u:
+        assert desk.customer_card(u, context(), clerk, customer['id']).login.locked_minutes > 0
+    run(uow, desk.unlock_login, context(), clerk, customer['id'])
+    with uow() as u:
+        assert desk.customer_card(u, context(), clerk, customer['id']).login.locked_minutes == 0
+    assert run(uow, login, context(), 'ottokar@example.org', PASSWORD).user_id
+
+
 def test_a_pending_registration_gets_a_new_link_and_the_old_one_ends(uow, context, clerk, engine):
     customer = make_customer(engine, last_name='Wartend')
     run(
