@@ -235,7 +235,8 @@ def test_a_move_out_reading_below_the_last_after_a_known_meter_exchange_is_taken
     """§8 checks move readings as §3 does, and §3 takes a lower value after an exchange the master data know (the
     reading page does); the move refused it, so the customer could not report the move at all."""
     customer, login = household
-    set_meter(engine, customer['meter_number'], installed_on=TODAY - timedelta(days=30))
+    # after the last reading (31.12.), whatever today is: 30 days back put it before that reading in January
+    set_meter(engine, customer['meter_number'], installed_on=year_end(1) + timedelta(days=1))
     form = move(customer, readings={reading_field(customer['meter_number'], '1.8.0'): '300'})
     rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
     assert rows['Zählerstände bei Auszug'] == f'{customer["meter_number"]}: 300 kWh'
