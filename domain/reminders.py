@@ -40,12 +40,10 @@ def due(rule: ReadingsRule, today: date) -> Due | None:
     """Which reminder is due today: `start` from the period's first day, `final` from seven days before its end;
     none without a reading period (readings all year) or with the rate set to 0."""
     window = reading_window(rule, today)
-    if not window.open or window.closes_on is None or rule.reminder_mails_per_minute == 0:
+    if not window.open or window.closes_on is None or window.opened_on is None or rule.reminder_mails_per_minute == 0:
         return None
-    end = window.closes_on
-    month, first = (int(part) for part in rule.period_start.split('-'))
-    start = next(d for d in (date(end.year, month, first), date(end.year - 1, month, first)) if d <= end)
-    return Due('final' if today >= end - timedelta(days=FINAL_DAYS) else 'start', start, end)
+    end = window.closes_on  # its first day as the window has it: a period from 02-29 opens on 28.02. in a common year
+    return Due('final' if today >= end - timedelta(days=FINAL_DAYS) else 'start', window.opened_on, end)
 
 
 def key_of(meter_id: int, due: Due) -> str:

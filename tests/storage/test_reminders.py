@@ -43,6 +43,16 @@ def test_which_reminder_is_due(today, expected):
     assert (found and (found.kind, found.start, found.end)) == expected
 
 
+@pytest.mark.parametrize(
+    ('today', 'start'), [(date(2027, 2, 28), date(2027, 2, 28)), (date(2028, 3, 10), date(2028, 2, 29))]
+)
+def test_a_period_from_29_february_reminds_in_common_years_too(today, start):
+    """The profile takes 02-29 and the window opens on the 28th in a common year; the reminders' own date made
+    date(2027, 2, 29), and the hourly job failed every day of that period."""
+    found = due(ReadingsRule(period_start='02-29', period_end='03-31'), today)
+    assert found is not None and (found.kind, found.start) == ('start', start)
+
+
 def test_no_reminders_without_a_reading_period_or_with_the_rate_at_zero():
     assert due(ReadingsRule(), date(2026, 12, 2)) is None
     assert due(RULE.model_copy(update={'reminder_mails_per_minute': 0}), date(2026, 12, 2)) is None
