@@ -135,7 +135,7 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
     histories = []
     for contract, meter in uow.meters.of_customer(customer_id):
         readings = uow.meters.readings(id_of(meter))
-        unit = 'm³' if contract.commodity == 'water' else 'kWh'
+        unit = 'kWh' if in_kwh(contract, meter) else 'm³'  # gas without its conversion values stays in m³
         years, months = _years(contract, meter, readings), _months(contract, meter, readings)
         histories.append(
             MeterHistory(
@@ -146,13 +146,24 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 
 
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
-    """The contract's consumption in its last whole billing year (all its meters), for comparing tariffs."""
-    total, found = Decimal(0), False
+    """The contract's consumption in its last whole billing year, for comparing tariffs: of the latest year any of
+    its meters has whole, each meter's part (a meter exchanged earlier added its own last year, a year before: about
+    double). None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
+    by_year: dict[date, Decimal] = {}
     for meter in uow.customers.meters([id_of(contract)]):
-        years = _years(contract, meter, uow.meters.readings(id_of(meter)))
-        if years:
-            total, found = total + years[-1].amount, True
-    return total if found else None
+        if not in_kwh(contract, meter) and contract.commodity != 'water':
+            return None
+        for period in _years(contract, meter, uow.meters.readings(id_of(meter))):
+            year = _year_end_near(contract, period.end) or period.end  # the billing year's end, the same for each meter
+            by_year[year] = by_year.get(year, Decimal(0)) + period.amount
+    return by_year[max(by_year)] if by_year else None
+
+
+def in_kwh(contract: Contract, meter: Meter) -> bool:
+    """Whether the meter's consumption is shown in kWh: energy, and gas only with its Zustandszahl and Brennwert."""
+    if contract.commodity == 'gas':
+        return bool(meter.z_number and meter.calorific_value)
+    return contract.commodity != 'water'
 
 
 def _totals(meter: Meter, readings: list[MeterReading]) -> list[tuple[date, Decimal]]:
@@ -183,11 +194,22 @@ def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> li
     periods = []
     for (d0, v0, _), (d1, v1, year_end) in pairwise(at_ends):
         start, end = d0 + timedelta(days=1), d1
-        if not 300 <= (end - start).days <= 430 or v1 < v0:
+        used = _used(meter, d0, v0, d1, v1)
+        if not 300 <= (end - start).days <= 430 or used is None:
             continue  # not one whole billing year
         label = str(year_end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
-        periods.append(Period(label, start, end, _amount(contract, meter, v1 - v0)))
+        periods.append(Period(label, start, end, _amount(contract, meter, used)))
     return periods[-6:]
+
+
+def _used(meter: Meter, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal | None:
+    """What the meter counted from (d0, v0) to (d1, v1): a lower value is a rollover round its dial (§3: stored
+    only as one; such a year was left out), unless the meter was exchanged in between (its values are two meters')."""
+    if v1 >= v0:
+        return v1 - v0
+    if meter.installed_on is not None and d0 < meter.installed_on <= d1:
+        return None
+    return v1 + Decimal(10) ** meter.pre_decimal_digits - v0
 
 
 def _year_end_near(contract: Contract, day: date) -> date | None:
@@ -203,8 +225,9 @@ def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> l
     totals = _totals(meter, readings)
     periods = []
     for (d0, v0), (d1, v1) in pairwise(totals):
-        if 20 <= (d1 - d0).days <= 40 and v1 >= v0:
-            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(contract, meter, v1 - v0)))
+        used = _used(meter, d0, v0, d1, v1)
+        if 20 <= (d1 - d0).days <= 40 and used is not None:
+            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(contract, meter, used)))
     return periods[-24:]
 
 

@@ -107,8 +107,11 @@ def judge(
     if len(basis) >= 2:
         (before_date, before_value), (to_date, to_value) = basis[-2], basis[-1]
         period_days = (to_date - before_date).days
-        if period_days > 0 and to_value >= before_value:
-            expected = (to_value - before_value) / period_days * (new_date - last_date).days
+        # a lower value stored after a higher one is a rollover (an exchange was split off above): that period's use
+        # is the way round the dial (after a rollover the next reading had no expectation and any value passed)
+        used = to_value - before_value if to_value >= before_value else to_value + Decimal(10) ** digits - before_value
+        if period_days > 0:
+            expected = used / period_days * (new_date - last_date).days
     low = high = None
     if expected is not None:
         low = last_value + (expected * rule.plausible_low).quantize(Decimal(1), ROUND_HALF_UP)

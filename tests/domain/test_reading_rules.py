@@ -146,3 +146,16 @@ def test_reading_dates():
     for short in ('20.11.26', '0026-11-20'):  # stored as the year 26 before
         with pytest.raises(DateFormat):
             parse_date(short, today)
+
+
+def test_after_a_rollover_the_next_reading_is_still_checked_for_plausibility():
+    """A five-digit meter counting 3,200 a year went round its dial (98,000 → 1,200). Three months later about 790
+    are expected; 90,000 (a typo: 88,800 kWh) passed as 'ok', the last period's use (1,200 − 98,000) taken for
+    none."""
+    history = [
+        (date(2024, 12, 31), Decimal(94800)),
+        (date(2025, 12, 31), Decimal(98000)),
+        (date(2026, 12, 31), Decimal(1200)),
+    ]
+    assert judge(history, date(2027, 3, 31), Decimal(90000), 5, ReadingsRule()).status == 'implausible'
+    assert judge(history, date(2027, 3, 31), Decimal(2000), 5, ReadingsRule()).status == 'ok'

@@ -1,0 +1,68 @@
+"""The consumption history (/verbrauch, the Übersicht's chart) and the tariff comparison's yearly consumption, on
+SQLite and PostgreSQL: meter exchanges, a meter going round its dial, gas with and without its conversion values."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from domain.clock import BERLIN
+from domain.contracts import consumption_history
+from domain.model import Meter
+from domain.tariffs import tariffs
+from tests.factories import add_readings, add_tariff, make_customer, make_login, set_meter
+from tests.storage.conftest import run
+
+NEW_METER = '9EBZ0199999999'
+MARCH_2027 = datetime(2027, 3, 15, 10, 0, tzinfo=BERLIN)
+
+
+def _exchanged(engine, customer: dict, removed: date, installed: date) -> None:
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        old.removed_on = removed
+        session.add(old)
+        session.add(Meter(meter_number=NEW_METER, contract_id=old.contract_id, installed_on=installed))
+        session.commit()
+
+
+def test_the_tariffs_yearly_consumption_is_one_year_of_all_meters_not_each_meter_s_last(uow, context, engine):
+    """Exchanged on 30.06./01.07.2025, 3,200 kWh a year throughout: the old meter's last whole year (2024) and the
+    new one's (2026) were added up, and every offer's yearly cost about doubled."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2023, 12, 31), 3600), (date(2024, 12, 31), 6800), (date(2025, 6, 30), 8400))
+    _exchanged(engine, customer, date(2025, 6, 30), date(2025, 7, 1))
+    add_readings(engine, NEW_METER, (date(2025, 7, 1), 0), (date(2025, 12, 31), 1600), (date(2026, 12, 31), 4800))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(3200)
+
+
+def test_a_year_in_which_the_meter_went_round_its_dial_is_in_the_history(uow, context, engine):
+    """A five-digit meter from 98,000 to 1,200 counted 3,200 kWh (§3's rollover, as the reading page takes it): the
+    year was left out of /verbrauch and of the tariffs' yearly cost."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    set_meter(engine, customer['meter_number'], pre_decimal_digits=5)
+    meter = customer['meter_number']
+    add_readings(engine, meter, (date(2024, 12, 31), 94800), (date(2025, 12, 31), 98000), (date(2026, 12, 31), 1200))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert [(p.label, p.amount) for p in history.years] == [('2025', 3200), ('2026', 3200)]
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(3200)
+
+
+def test_gas_without_its_conversion_values_is_shown_in_cubic_metres_and_not_priced_as_kwh(uow, context, engine):
+    """Zustandszahl and Brennwert are optional in meters.csv: without them 1,500 m³ were shown as "1.500 kWh" (about
+    a tenth of the energy) and priced at the kWh rate in the tariff comparison."""
+    customer = make_customer(engine, commodity='gas')
+    login = make_login(engine, [customer['id']])
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 1000), (date(2026, 12, 31), 2500))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert (history.unit, [p.amount for p in history.years]) == ('m³', [1500])
+    set_meter(engine, customer['meter_number'], z_number=Decimal('0.95'), calorific_value=Decimal('11.2'))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert (history.unit, [p.amount for p in history.years]) == ('kWh', [15960])
