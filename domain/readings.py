@@ -85,6 +85,19 @@ def meter_forms(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -
     ]
 
 
+def _withdraw_reviews(uow: UnitOfWork, customer_id: int, replaced: set[int | None]) -> None:
+    """A reading under review that the customer replaced the same day is not staff's to decide any more (rejecting it
+    told the customer their corrected reading was refused): its item is withdrawn."""
+    if not replaced:
+        return
+    for item in uow.desk.reviews_of(customer_id):
+        if item.kind != 'implausible_reading' or item.status != 'open' or item.id is None:
+            continue
+        facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
+        if {int(i) for i in facts.get('readings', '').split(',') if i.isdigit()} & replaced:
+            uow.desk.claim_review(item.id, 'withdrawn')
+
+
 def in_supply(contract: Contract, meter: Meter, today: date) -> bool:
     """Whether customers report readings for the meter today: installed, not yet removed, and its contract running
     (also under notice: the reading before the end is the one the utility needs most; the reminders go there too)."""
@@ -246,6 +259,7 @@ def store_reading(
     recipient = recipient_for(uow, contract.customer_id, customer.email if customer else '')
     for old in replaced:
         uow.meters.delete_reading(old)
+    _withdraw_reviews(uow, contract.customer_id, {old.id for old in replaced})
     lines, stored = [], []
     for obis, value in parsed.items():
         j = judgements[obis]

@@ -167,8 +167,14 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading' and not accept:
         for reading_id in facts.get('readings', '').split(','):
-            if is_digits(reading_id):
-                uow.meters.delete_reading_by_id(int(reading_id))
+            reading = uow.meters.reading_by_id(int(reading_id)) if is_digits(reading_id) else None
+            # the reading this item is about, not one that took its id (SQLite gives a deleted row's id again: a
+            # value the customer sent the same day to correct it replaced it, and rejecting deleted the correction)
+            if reading is None or reading.submitted_at != item.created_at:
+                continue
+            named = facts.get(reading.obis, '')  # its value as the item names it (whole numbers: §3)
+            if is_digits(named) and Decimal(named) == reading.value:
+                uow.meters.delete_reading(reading)
     item.status, item.decided_by, item.decided_at, item.decision_note = (
         'accepted' if accept else 'rejected',
         staff_id,

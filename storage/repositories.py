@@ -131,10 +131,8 @@ class SqlMeters:
         if reading in self.session:
             self.session.expunge(reading)
 
-    def delete_reading_by_id(self, reading_id: int) -> None:
-        reading = self.session.get(MeterReading, reading_id)
-        if reading is not None:
-            self.delete_reading(reading)
+    def reading_by_id(self, reading_id: int) -> MeterReading | None:
+        return self.session.get(MeterReading, reading_id)
 
     def self_read(self, first: date, last: date) -> list[tuple[str, Contract, Meter]]:
         """Customer number, contract and meter of every meter that customers read themselves and that is in supply

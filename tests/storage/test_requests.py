@@ -2,7 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -238,3 +238,47 @@ def test_an_accepted_reduction_with_eleven_installments_starts_on_a_real_due_dat
         plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
     assert (plans[-1].valid_from, plans[-1].amount) == (date(year + 1, 1, 15), Decimal('70'))
     assert 'gilt ab 15.01.' in inbox(engine)[-1].body
+
+
+def test_a_reading_under_review_replaced_the_same_day_withdraws_the_review(uow, context, clerk, engine):
+    """The customer confirmed 30,000 (implausible: staff review it), saw the typo and sent 14,650 the same day, which
+    replaced it. The review stayed open, and rejecting it deleted the reading with the id it named: on SQLite the
+    corrected one, which had been given that id again."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650))
+    meter = customer['meter_number']
+    sent = context(now=datetime(2027, 4, 10, 10, 0, tzinfo=BERLIN))
+    run(uow, submit_reading, sent, login['id'], customer['id'], meter, {'1.8.0': '30000'}, '', True, 'Leck')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    corrected = context(now=datetime(2027, 4, 10, 10, 5, tzinfo=BERLIN))
+    run(uow, submit_reading, corrected, login['id'], customer['id'], meter, {'1.8.0': '14650'}, '')
+    with uow() as u:
+        assert requests.reviews(u, clerk) == []  # withdrawn: nothing left for staff to decide
+    with pytest.raises(NotAllowed):
+        run(uow, requests.decide_review, corrected, clerk, item.item_id, False, 'Bitte erneut ablesen.')
+    with Session(engine) as session:
+        kept = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
+        assert session.get(ReviewItem, item.item_id).status == 'withdrawn'
+    assert [(r.reading_date, r.value) for r in kept] == [(date(2027, 4, 10), Decimal(14650))]
+
+
+def test_rejecting_a_reading_deletes_only_the_reading_it_names(uow, context, clerk, engine):
+    """An item naming a reading id that now belongs to another reading (SQLite gives ids again) leaves that one."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650))
+    meter = customer['meter_number']
+    sent = context(now=datetime(2027, 4, 10, 10, 0, tzinfo=BERLIN))
+    run(uow, submit_reading, sent, login['id'], customer['id'], meter, {'1.8.0': '30000'}, '', True, 'Leck')
+    with Session(engine) as session:
+        [reading] = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
+        reading.value, reading.submitted_at = Decimal(14650), reading.submitted_at + timedelta(minutes=5)
+        session.add(reading)  # as if the first were deleted and another stored under its id
+        session.commit()
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    run(uow, requests.decide_review, sent, clerk, item.item_id, False, 'Bitte erneut ablesen.')
+    with Session(engine) as session:
+        assert session.exec(select(MeterReading).where(MeterReading.source == 'customer')).one().value == 14650
