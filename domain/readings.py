@@ -6,9 +6,10 @@ with its reason and flag.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from domain.clock import BERLIN
 from domain.errors import (
     DateBeforePeriod,
     DomainError,
@@ -31,6 +32,7 @@ from domain.ports import Context, UnitOfWork
 from domain.reading_rules import (
     REMOTE_KINDS,
     Judgement,
+    Window,
     gas_kwh,
     judge,
     parse_date,
@@ -83,6 +85,24 @@ def meter_forms(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -
         for contract, meter in uow.meters.of_customer(customer_id)
         if in_supply(contract, meter, ctx.today)
     ]
+
+
+GRACE = timedelta(hours=1)  # after the period's last day: a reading dated on it, begun before midnight, still counts
+
+
+def _just_closed(ctx: Context, reading_date: str) -> Window | None:
+    """The period as it was yesterday, if it ended yesterday, it is not yet an hour past midnight and the reading is
+    dated on that last day (a form opened at 23:59 and sent a minute later was refused as "period closed")."""
+    yesterday = ctx.today - timedelta(days=1)
+    window = reading_window(ctx.profile.readings, yesterday)
+    midnight = datetime.combine(ctx.today, time(0), tzinfo=BERLIN)
+    if not window.open or window.closes_on != yesterday or ctx.now - midnight >= GRACE:
+        return None
+    try:
+        dated = parse_date(reading_date, ctx.today)
+    except DomainError:
+        return None
+    return window if dated == yesterday else None
 
 
 def _withdraw_reviews(uow: UnitOfWork, customer_id: int, replaced: set[int | None]) -> None:
@@ -210,6 +230,8 @@ def store_reading(
     if not in_supply(contract, meter, today):
         raise MeterNotInSupply()
     window = reading_window(ctx.profile.readings, today)
+    if not window.open:
+        window = _just_closed(ctx, reading_date) or window
     if not window.open:
         raise ReadingPeriodClosed(opens=day(window.opens_on) if window.opens_on else '')
     when = parse_date(reading_date, today)

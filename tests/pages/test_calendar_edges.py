@@ -199,6 +199,31 @@ async def test_a_reading_period_across_the_new_year(user, db, pinned_clock, mome
 
 
 @pytest.mark.profile('wasserverband-c')
+async def test_a_reading_begun_on_the_period_s_last_day_and_sent_after_midnight_keeps_its_day(user, db, pinned_clock):
+    """As on New Year's Eve: the form opened at 23:59:40 on 26.01., the period's last day, dated that day, and sent
+    40 seconds later was refused ("nur im Ablesezeitraum"); a reading dated on the new day is still refused."""
+    at(pinned_clock, '2027-01-26 23:59:40')
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    add_readings(db, customer['meter_number'], (date(2025, 12, 31), 1000), (date(2026, 12, 31), 1100))
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    await see(user, 'Zählerstand übermitteln')
+    assert field(user, 'Ablesedatum').elements.pop().value == '26.01.2027'
+    field(user, 'Zählerstand').type('1108')
+    pinned_clock.shift(timedelta(seconds=40))
+    field(user, 'Ablesedatum').elements.pop().value = '27.01.2027'
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Zählerstände nehmen wir nur im Ablesezeitraum entgegen')
+    field(user, 'Ablesedatum').elements.pop().value = '26.01.2027'
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Ihr Zählerstand vom 26.01.2027')
+    with Session(db) as session:
+        stored = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).one()
+    assert (stored.reading_date, stored.value) == (date(2027, 1, 26), 1108)
+
+
+@pytest.mark.profile('wasserverband-c')
 async def test_in_january_a_reading_dated_in_december_belongs_to_the_open_period(user, db, pinned_clock):
     at(pinned_clock, '2027-01-10 10:00')
     customer = make_customer(db, 'wasserverband-c', commodity='water')
