@@ -1,14 +1,18 @@
-"""The consumption history (/verbrauch, the Übersicht's chart) and the tariff comparison's yearly consumption, on
-SQLite and PostgreSQL: meter exchanges, a meter going round its dial, gas with and without its conversion values."""
+"""The consumption history (/verbrauch, the Übersicht's chart), the tariff comparison's yearly consumption and the
+plausibility of a new meter's readings, on SQLite and PostgreSQL: meter exchanges, a meter going round its dial, gas
+with and without its conversion values."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlmodel import Session, select
 
 from domain.clock import BERLIN
 from domain.contracts import consumption_history
+from domain.errors import ReadingImplausible
 from domain.model import Meter
+from domain.readings import submit_reading
 from domain.tariffs import tariffs
 from tests.factories import add_readings, add_tariff, make_customer, make_login, set_meter
 from tests.storage.conftest import run
@@ -66,3 +70,20 @@ def test_gas_without_its_conversion_values_is_shown_in_cubic_metres_and_not_pric
     set_meter(engine, customer['meter_number'], z_number=Decimal('0.95'), calorific_value=Decimal('11.2'))
     [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
     assert (history.unit, [p.amount for p in history.years]) == ('kWh', [15960])
+
+
+def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow, context, engine):
+    """10 kWh a day on the old meter, removed 28.02.2027; the new one from 01.03. with its installation reading 12.
+    Twenty days later 50,000 (about 200 expected) was stored as plausible: the new meter's own one reading gave no
+    expectation, and the old meter's use was never looked at."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
+    _exchanged(engine, customer, date(2027, 2, 28), date(2027, 3, 1))
+    add_readings(engine, NEW_METER, (date(2027, 3, 1), 12))
+    sent = context(now=datetime(2027, 3, 21, 10, 0, tzinfo=BERLIN))
+    with pytest.raises(ReadingImplausible):
+        run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '50000'}, '21.03.2027')
+    stored = run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '215'}, '21.03.2027')
+    assert stored is not None
