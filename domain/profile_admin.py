@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import InvalidSetting, NotAllowed
+from domain.i18n import current
 from domain.identifiers import is_creditor_id, is_digits, is_email, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
@@ -35,6 +36,13 @@ class Editable:
     choices: tuple[str, ...] = ()
     group: str = ''
     limits: tuple[int, int] = (0, 100000)  # an int's range: values outside it would break the portal
+
+    def label_in(self, language: str) -> str:
+        """The setting's name on the page: German, or English on the English back office."""
+        return ENGLISH_LABELS.get(self.path, self.label) if language == 'en' else self.label
+
+    def group_in(self, language: str) -> str:
+        return ENGLISH_GROUPS.get(self.group, self.group) if language == 'en' else self.group
 
 
 EDITABLE = (
@@ -99,6 +107,60 @@ EDITABLE = (
     Editable('seller.bank', 'Kreditinstitut', 'optional', group='Rechnungen'),
 )
 BY_PATH = {e.path: e for e in EDITABLE}
+ENGLISH_GROUPS = {
+    'Versorger': 'Utility',
+    'Erscheinungsbild': 'Appearance',
+    'Kennungen': 'Identifiers',
+    'Registrierung': 'Registration',
+    'Zählerstände': 'Meter readings',
+    'Abschlag': 'Installment (Abschlag)',
+    'Rechnungen': 'Bills',
+}
+ENGLISH_LABELS = {
+    'name': 'Name of the utility',
+    'name_cases.nominative': 'The name in a sentence: who? (e.g. “die Stadtwerke Aue”)',
+    'name_cases.genitive': 'Whose? (e.g. “der Stadtwerke Aue”)',
+    'name_cases.dative': 'To whom? (e.g. “den Stadtwerken Aue”)',
+    'name_cases.accusative': 'Whom? (e.g. “die Stadtwerke Aue”)',
+    'short_name': 'Short name',
+    'street': 'Street and house number',
+    'postal_code': 'Postcode',
+    'city': 'Town',
+    'phone': 'Phone',
+    'email': 'Email address',
+    'creditor_id': 'Creditor identifier',
+    'primary_color': 'Main colour',
+    'secondary_color': 'Second colour',
+    'bill.logo': 'Logo (PNG or JPEG)',
+    'account_id.label': 'Name of the customer number',
+    'account_id.pattern': 'Format of the customer number (regular expression)',
+    'account_id.hint': 'Hint on the format',
+    'account_id.label_en': 'Name of the customer number (English pages)',
+    'account_id.hint_en': 'Hint on the format (English pages)',
+    'registration.confirmation': 'Confirmation of the email address',
+    'registration.link_valid_hours': 'Link valid for (hours)',
+    'registration.pin_valid_minutes': 'PIN valid for (minutes)',
+    'password.min_length': 'Minimum password length',
+    'password.require_classes': 'Require upper and lower case letters, a digit and a special character',
+    'readings.period_start': 'Reading period from (MM-DD, empty: all year)',
+    'readings.period_end': 'Reading period to (MM-DD)',
+    'readings.reminder_mails_per_minute': (
+        'Emails per minute at most, as the mail relay allows (reading reminders too; 0: no reminders)'
+    ),
+    'installment.lower_percent': 'Reduction without review up to (%)',
+    'installment.raise_percent': 'Increase up to (%)',
+    'installment.minimum': 'Minimum installment (€)',
+    'installment.rounding': 'Rounding',
+    'bills.online_from_year': 'Bills online from year',
+    'seller.legal_name': 'Company (with legal form)',
+    'seller.vat_id': 'VAT identification number',
+    'seller.tax_number': 'Tax number (without a VAT ID)',
+    'seller.commercial_register': 'Register court and number',
+    'seller.management': 'Management / board',
+    'seller.iban': 'IBAN for transfers',
+    'seller.bic': 'BIC',
+    'seller.bank': 'Bank',
+}
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
 
 
@@ -131,7 +193,12 @@ def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityP
         _check_one(editable, value.strip(), today)
     start, end = values.get('readings.period_start', '').strip(), values.get('readings.period_end', '').strip()
     if bool(start) != bool(end):
-        raise InvalidSetting('readings.period_end', reason='Bitte beide Daten angeben oder beide leer lassen.')
+        raise InvalidSetting(
+            'readings.period_end',
+            reason=_said(
+                'Bitte beide Daten angeben oder beide leer lassen.', 'Please give both days or leave both empty.'
+            ),
+        )
     try:
         profile = with_overrides(base, values)
     except ValidationError as error:
@@ -150,7 +217,11 @@ def _names_agree(profile: UtilityProfile) -> None:
     for case in ('nominative', 'genitive', 'dative', 'accusative'):
         if not _names(profile.name, getattr(profile.name_cases, case)):
             raise InvalidSetting(
-                f'name_cases.{case}', reason=f'Bitte passen Sie den Namen im Satz an „{profile.name}“ an.'
+                f'name_cases.{case}',
+                reason=_said(
+                    f'Bitte passen Sie den Namen im Satz an „{profile.name}“ an.',
+                    f'Please adapt the name in a sentence to “{profile.name}”.',
+                ),
             )
 
 
@@ -227,9 +298,14 @@ def stored(uow: UnitOfWork) -> tuple[int, dict[str, str]]:
     return int(uow.settings.get(VERSION) or 0), json.loads(uow.settings.get(OVERRIDES) or '{}')
 
 
+def _said(german: str, english: str) -> str:
+    """A reason in the page's language (the use case runs in it)."""
+    return english if current() == 'en' else german
+
+
 def _check_one(editable: Editable, value: str, today: date) -> None:
-    def bad(reason: str) -> InvalidSetting:
-        return InvalidSetting(editable.path, reason=reason)
+    def bad(german: str, english: str) -> InvalidSetting:
+        return InvalidSetting(editable.path, reason=_said(german, english))
 
     kind = editable.kind
     if (
@@ -237,43 +313,58 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
         and not value
         and editable.path != 'bill.logo'
     ):
-        raise bad('Bitte ausfüllen.')
+        raise bad('Bitte ausfüllen.', 'Please fill in.')
     if kind == 'color' and not _COLOR.match(value):
-        raise bad('Farbe als #RRGGBB, z. B. #00588f.')
+        raise bad('Farbe als #RRGGBB, z. B. #00588f.', 'A colour as #RRGGBB, e.g. #00588f.')
     if kind == 'regex':
         try:
             re.compile(value)
         except re.error:
-            raise bad('Kein gültiger regulärer Ausdruck.') from None
+            raise bad('Kein gültiger regulärer Ausdruck.', 'Not a valid regular expression.') from None
     if kind in ('int', 'year') and not is_digits(value):
-        raise bad('Bitte eine ganze Zahl.')
+        raise bad('Bitte eine ganze Zahl.', 'Please a whole number.')
     if kind == 'year' and not 1990 <= int(value) <= today.year:
-        raise bad(f'Ein Jahr zwischen 1990 und {today.year}.')
+        raise bad(f'Ein Jahr zwischen 1990 und {today.year}.', f'A year from 1990 to {today.year}.')
     low, high = editable.limits
     if kind == 'int' and not low <= int(value) <= high:
-        raise bad(f'Eine Zahl von {low} bis {high}.')
+        raise bad(f'Eine Zahl von {low} bis {high}.', f'A number from {low} to {high}.')
     if kind in ('text', 'optional') and not value.isprintable():  # a line break in a mail's Subject, NUL, U+202E
-        raise bad('Bitte ohne Zeilenumbrüche und Steuerzeichen.')
+        raise bad('Bitte ohne Zeilenumbrüche und Steuerzeichen.', 'Please without line breaks and control characters.')
     if kind == 'decimal' and not re.fullmatch(r'\d{1,6}([.,]\d{1,2})?', value):
-        raise bad('Betrag wie 5 oder 5,50.')
+        raise bad('Betrag wie 5 oder 5,50.', 'An amount like 5 or 5.50.')
     if kind == 'choice' and value not in editable.choices:
-        raise bad(f'Eine der Möglichkeiten: {", ".join(editable.choices)}.')
+        raise bad(f'Eine der Möglichkeiten: {", ".join(editable.choices)}.', f'One of: {", ".join(editable.choices)}.')
     if kind == 'month_day' and value and not is_month_day(value):
-        raise bad('Datum als MM-TT, z. B. 12-02 (ein Tag, den es gibt; 02-29 gilt in anderen Jahren als 02-28).')
+        raise bad(
+            'Datum als MM-TT, z. B. 12-02 (ein Tag, den es gibt; 02-29 gilt in anderen Jahren als 02-28).',
+            'A day as MM-DD, e.g. 12-02 (a day that exists; 02-29 counts as 02-28 in other years).',
+        )
     if kind == 'bool' and value not in ('0', '1', 'true', 'false'):
-        raise bad('Ja oder nein.')
+        raise bad('Ja oder nein.', 'Yes or no.')
     if kind in ('text', 'optional') and len(value) > 200:
-        raise bad('Höchstens 200 Zeichen.')
+        raise bad('Höchstens 200 Zeichen.', 'At most 200 characters.')
     if kind == 'vat_id' and value and not is_vat_id(value):
-        raise bad('USt-IdNr. wie DE123456789, mit Prüfziffer.')
+        raise bad('USt-IdNr. wie DE123456789, mit Prüfziffer.', 'A VAT ID like DE123456789, with its check digit.')
     if kind == 'email' and not is_email(value):  # in every mail's footer and on every PDF
-        raise bad('Bitte eine E-Mail-Adresse, z. B. kundenservice@stadtwerke.example.')
+        raise bad(
+            'Bitte eine E-Mail-Adresse, z. B. kundenservice@stadtwerke.example.',
+            'Please an email address, e.g. kundenservice@stadtwerke.example.',
+        )
     if kind == 'creditor_id' and not is_creditor_id(value):  # on every SEPA mandate and e-invoice
-        raise bad('Gläubiger-ID wie DE98ZZZ09999999999, mit Prüfziffer.')
+        raise bad(
+            'Gläubiger-ID wie DE98ZZZ09999999999, mit Prüfziffer.',
+            'A creditor identifier like DE98ZZZ09999999999, with its check digit.',
+        )
     if kind == 'iban' and value and not is_iban(value):
-        raise bad('Bitte eine gültige IBAN, z. B. DE89 3704 0044 0532 0130 00.')
+        raise bad(
+            'Bitte eine gültige IBAN, z. B. DE89 3704 0044 0532 0130 00.',
+            'Please a valid IBAN, e.g. DE89 3704 0044 0532 0130 00.',
+        )
     if editable.path == 'bill.logo' and value and not LOGO.fullmatch(value):
-        raise bad('Bitte das Logo hochladen (PNG oder JPEG); ein Pfad wird nicht angenommen.')
+        raise bad(
+            'Bitte das Logo hochladen (PNG oder JPEG); ein Pfad wird nicht angenommen.',
+            'Please upload the logo (PNG or JPEG); a path is not taken.',
+        )
 
 
 def _typed(editable: Editable, value: str) -> Any:

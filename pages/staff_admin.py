@@ -12,7 +12,7 @@ from domain.errors import ConcurrentChange, DomainError, NotAllowed
 from domain.stored import IMPORT_FOLDER_PREFIX, PDF_FILE, image_suffix, logo_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
@@ -221,7 +221,7 @@ def _settings_page(portal: Portal) -> None:
                 group = editable.group
                 box = ui.card().classes('w-full')
                 with box:
-                    ui.label(group).classes('text-h6').props('role=heading aria-level=2')
+                    ui.label(editable.group_in(current())).classes('text-h6').props('role=heading aria-level=2')
             assert box is not None
             with box:
                 value = values[editable.path]
@@ -231,17 +231,18 @@ def _settings_page(portal: Portal) -> None:
                         ui.select(
                             {c: t(f'staff.setting_choices.{c}') for c in editable.choices},
                             value=value,
-                            label=editable.label,
+                            label=editable.label_in(current()),
                         )
                         .classes('w-full')
                         .props('outlined')
                     )
                 elif editable.kind == 'bool':
-                    element = ui.checkbox(editable.label, value=value == '1')
+                    element = ui.checkbox(editable.label_in(current()), value=value == '1')
                 elif editable.kind == 'color':
-                    element = ui.color_input(editable.label, value=value).classes('w-full').props('outlined')
+                    element = ui.color_input(editable.label_in(current()), value=value)
+                    element.classes('w-full').props('outlined')
                 else:
-                    element = form.field(editable.path, editable.label, value=value)
+                    element = form.field(editable.path, editable.label_in(current()), value=value)
                 # Form.fields is typed for inputs; Form works with these elements too (value, props, error)
                 form.fields[editable.path] = element  # type: ignore[assignment]
                 if editable.path == 'bill.logo':

@@ -236,3 +236,19 @@ async def test_a_new_logo_takes_effect_when_the_settings_are_saved_and_is_audite
             await asyncio.sleep(0.02)
         else:
             raise AssertionError(f'{uploaded} saved without an audit entry: {[a.details for a in audits]}')
+
+
+async def test_the_english_settings_page_names_its_settings_and_their_errors_in_english(user, db):
+    """Its labels, headings and the reasons a value is refused were German on the English back office."""
+    await admin_login(user, db)
+    button(user, 'Show this page in English').click()
+    await see(user, 'Search')
+    await user.open('/verwaltung/einstellungen')
+    await see(user, 'Save settings')
+    labels = {e.props.get('label') for e in user.find(ui.input).elements}
+    assert {'Name of the utility', 'Creditor identifier', 'Reading period from (MM-DD, empty: all year)'} <= labels
+    assert not labels & {'Name des Versorgers', 'Gläubiger-Identifikationsnummer'}
+    await user.should_see('Meter readings')  # a group's heading
+    field(user, 'Creditor identifier').elements.pop().value = 'keine Angabe'
+    error = await submit_for_error(user, 'Save settings', 'Creditor identifier')
+    assert error == 'A creditor identifier like DE98ZZZ09999999999, with its check digit.'
