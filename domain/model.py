@@ -339,6 +339,17 @@ class ResetRequest(SQLModel, table=True):
     language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the mail
 
 
+class StaffDevice(SQLModel, table=True):
+    """A browser a staff member logged in from (as `KnownDevice`): with the right password it gets in even while
+    guesses from elsewhere hold the staff account back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key='staffuser.id', index=True)
+    digest: str = Field(index=True, max_length=64)
+    created_at: datetime = _at(nullable=False)
+    last_used_at: datetime = _at(nullable=False)
+
+
 class KnownDevice(SQLModel, table=True):
     """A browser that logged in successfully (a long-lived cookie; only its keyed digest is kept): with the right
     password it gets in even while failures from elsewhere hold the account back (docs/security.md)."""

@@ -206,6 +206,8 @@ class StaffRepository(Protocol):
     def hold_admins(self) -> None: ...  # the admins' rows, until the commit
     def claim_totp_step(self, staff: StaffUser, step: int) -> bool: ...  # False: that step (or a later) was used
     def use_recovery_code(self, code: RecoveryCode, at: datetime) -> bool: ...  # False: used meanwhile
+    def known_device(self, staff_id: int, digest: str) -> bool: ...
+    def remember_device(self, staff_id: int, digest: str, at: datetime) -> None: ...
 
 
 class DeskRepository(Protocol):

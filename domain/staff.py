@@ -7,7 +7,7 @@ key derived from the storage secret, and each 30-second code is accepted once.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain import throttle, tokens, totp
 from domain.errors import (
@@ -44,6 +44,7 @@ class StaffGrant:
     enrolled: bool
     verified: bool
     must_change_password: bool
+    device: str = ''  # the browser's staff device cookie, set at the password step (StaffDevice)
 
 
 def _audit(uow: UnitOfWork, ctx: Context, actor: int | str, action: str, details: str = '') -> None:
@@ -74,14 +75,18 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
 
 
 @hashing
-def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> StaffGrant:
+def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str = '') -> StaffGrant:
+    """The password, throttled per staff account (from everywhere) and per address; a browser the staff member
+    logged in from before (`device`, its cookie) passes the account's hold with the right password, so that guesses
+    from elsewhere lock nobody out of the back office (docs/security.md 2.2.1, as the customers' login)."""
     email = normalise_email(email)
     keys = (f'staff:account:{email}', f'staff:address:{ctx.address}')
     held = [uow.throttles.peek(key) for key in keys]  # only looked at: no lock while hashing (domain.accounts.login)
-    locked = [s for s in held if s.is_locked(ctx.now)]
+    staff = uow.staff.by_email(email)
+    known = bool(device) and staff is not None and uow.staff.known_device(staff.id or 0, _device(ctx, device))
+    locked = [s for s in (held[1:] if known else held) if s.is_locked(ctx.now)]  # a known browser: the address only
     if locked:
         raise TooManyAttempts('password', minutes=max(s.minutes_left(ctx.now) for s in locked))
-    staff = uow.staff.by_email(email)
     known_hash = staff.password_hash if staff is not None else ctx.hasher.dummy_hash
     if not ctx.hasher.verify(known_hash, password) or staff is None or not staff.active:
         for key, policy in zip(keys, (throttle.LOGIN_PER_ACCOUNT, throttle.LOGIN_PER_ADDRESS), strict=True):
@@ -90,10 +95,17 @@ def password_step(uow: UnitOfWork, ctx: Context, email: str, password: str) -> S
             uow.throttles.save(key, state)
         uow.commit()
         raise InvalidCredentials()
-    throttle.forgive(uow, keys[0], held[0])
+    if not held[0].is_locked(ctx.now):  # a hold passed by a known browser stays for everyone else
+        throttle.forgive(uow, keys[0], held[0])
+    device = device if known else tokens.new_link_token()  # this browser is known from now on
+    uow.staff.remember_device(staff.id or 0, _device(ctx, device), ctx.now)
     _audit(uow, ctx, staff.id or 0, 'staff_password_ok')
     uow.commit()
-    return _grant(staff, verified=False)
+    return replace(_grant(staff, verified=False), device=device)
+
+
+def _device(ctx: Context, device: str) -> str:
+    return tokens.digest(ctx.secret, f'staff-device:{device[:100]}')
 
 
 def begin_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int) -> totp.Enrolment:

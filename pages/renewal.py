@@ -32,15 +32,17 @@ HANDOVER = 'login_handover'  # in the signed session cookie, between the two req
 DEVICE_DAYS = 400  # a browser stays known for about a year after its last login
 
 
-def device_cookie(https: bool) -> str:
-    """The known-device cookie's name: with the `__Host-` prefix behind TLS (only over HTTPS, only this host)."""
-    return '__Host-kp_device' if https else 'kp_device'
+def device_cookie(https: bool, staff: bool = False) -> str:
+    """The known-device cookie's name (the customers' or, `staff`, the back office's): with the `__Host-` prefix
+    behind TLS (only over HTTPS, only this host)."""
+    name = 'kp_staff_device' if staff else 'kp_device'
+    return f'__Host-{name}' if https else name
 
 
-def device_of(https: bool) -> str:
+def device_of(https: bool, staff: bool = False) -> str:
     """The device cookie the browser sent with the page a login handler belongs to ('' if none)."""
     request = ui.context.client.request
-    return request.cookies.get(device_cookie(https), '') if request is not None else ''
+    return request.cookies.get(device_cookie(https, staff), '') if request is not None else ''
 
 
 log = logging.getLogger('kundenportal')
@@ -117,21 +119,27 @@ def _start_session(grant: StaffGrant | SessionGrant, chosen: str | None, clock: 
         app.storage.user[language.KEY] = chosen
     if isinstance(grant, StaffGrant):
         staff_session.start(grant, clock)
-        return RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+        response = RedirectResponse('/verwaltung/code' if grant.enrolled else '/verwaltung/einrichten')
+        _remember(response, grant.device, https, staff=True)
+        return response
     if grant.needs_code:
         session.await_code(grant, clock)
         response = RedirectResponse('/anmelden/code')
     else:
         session.start(grant, clock)
         response = RedirectResponse('/passwort-aendern' if grant.must_change_password else '/uebersicht')
-    if grant.device:  # the password was right: this browser is known from now on
+    _remember(response, grant.device, https)
+    return response
+
+
+def _remember(response: RedirectResponse, device: str, https: bool, staff: bool = False) -> None:
+    if device:  # the password was right: this browser is known from now on
         response.set_cookie(
-            device_cookie(https),
-            grant.device,
+            device_cookie(https, staff),
+            device,
             max_age=DEVICE_DAYS * 86400,
             path='/',
             secure=https,
             httponly=True,
             samesite='lax',
         )
-    return response

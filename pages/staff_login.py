@@ -71,7 +71,11 @@ def _login_pages(portal: Portal) -> None:
                     await renewal.log_in(
                         'staff',
                         portal.act(
-                            staff.password_step, form.value('email'), form.value('password'), address=client_address()
+                            staff.password_step,
+                            form.value('email'),
+                            form.value('password'),
+                            renewal.device_of(portal.base_url.startswith('https'), staff=True),
+                            address=client_address(),
                         ),
                         portal.clock,
                     )

@@ -21,6 +21,7 @@ from domain.model import (
     RecoveryCode,
     ReviewItem,
     Setting,
+    StaffDevice,
     StaffUser,
     UserCustomer,
 )
@@ -33,6 +34,18 @@ class SqlStaff:
 
     def get(self, staff_id: int) -> StaffUser | None:
         return self.session.get(StaffUser, staff_id)
+
+    def known_device(self, staff_id: int, digest: str) -> bool:
+        query = select(StaffDevice.id).where(StaffDevice.staff_id == staff_id, StaffDevice.digest == digest)
+        return self.session.exec(query).first() is not None
+
+    def remember_device(self, staff_id: int, digest: str, at: datetime) -> None:
+        query = select(StaffDevice).where(StaffDevice.staff_id == staff_id, StaffDevice.digest == digest)
+        known = self.session.exec(query).first() or StaffDevice(
+            staff_id=staff_id, digest=digest, created_at=at, last_used_at=at
+        )
+        known.last_used_at = at
+        self.session.add(known)
 
     def by_email(self, email: str) -> StaffUser | None:
         return self.session.exec(select(StaffUser).where(StaffUser.email == email)).first()

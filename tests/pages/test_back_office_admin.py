@@ -252,3 +252,11 @@ async def test_the_english_settings_page_names_its_settings_and_their_errors_in_
     field(user, 'Creditor identifier').elements.pop().value = 'keine Angabe'
     error = await submit_for_error(user, 'Save settings', 'Creditor identifier')
     assert error == 'A creditor identifier like DE98ZZZ09999999999, with its check digit.'
+
+
+async def test_the_staff_login_makes_the_browser_known_for_its_next_login(user, db):
+    """The password step sets the back office's own device cookie (HttpOnly; `__Host-` behind TLS), with which the
+    next login passes a hold set by strangers' guesses (storage/test_staff.py)."""
+    await admin_login(user, db)
+    assert user.http_client.cookies.get('kp_staff_device')
+    assert not user.http_client.cookies.get('kp_device')  # the customers' cookie is another

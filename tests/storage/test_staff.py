@@ -77,6 +77,27 @@ def test_wrong_passwords_and_unknown_emails_answer_alike(uow, context, admin):
             run(uow, staff.password_step, context(), email, 'Falsch-Passwort-1')
 
 
+def test_strangers_guessing_at_a_staff_address_do_not_lock_its_owner_out_of_a_known_browser(uow, context, admin):
+    """Twenty wrong passwords from twenty addresses held the account back for everyone, its owner in the office too,
+    and nothing lifted it: anyone who knew a staff address could lock the back office. A browser the owner logged in
+    from before passes with the right password (as a customer's does); any other still waits."""
+    _, password, _, _ = admin
+    office = context(address='198.51.100.7')
+    device = run(uow, staff.password_step, office, 'admin@stadtwerke.example', password).device
+    assert device
+    for n in range(20):
+        with pytest.raises(InvalidCredentials):
+            run(uow, staff.password_step, context(address=f'203.0.113.{n}'), 'admin@stadtwerke.example', 'Falsch-1')
+    with pytest.raises(TooManyAttempts):  # a browser never seen, even with the right password
+        run(uow, staff.password_step, office, 'admin@stadtwerke.example', password)
+    again = run(uow, staff.password_step, office, 'admin@stadtwerke.example', password, device)
+    assert (again.verified, again.device) == (False, device)  # still the code to come
+    with pytest.raises(TooManyAttempts):  # the hold stays for everyone else
+        run(uow, staff.password_step, context(address='203.0.113.99'), 'admin@stadtwerke.example', password)
+    with pytest.raises(InvalidCredentials):  # a known browser with a wrong password is counted as any other
+        run(uow, staff.password_step, office, 'admin@stadtwerke.example', 'Falsch-1', device)
+
+
 def test_only_admins_create_staff_and_an_email_is_used_once(uow, context, admin):
     admin_id = admin[0]
     run(uow, staff.create_staff, context(), admin_id, 'service@stadtwerke.example', 'Sven Service', 'service')
