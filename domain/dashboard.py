@@ -42,8 +42,10 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
     supplied = [m for c, m in uow.meters.of_customer(customer_id) if in_supply(c, m, today)]
     manual = [m for m in supplied if m.kind not in REMOTE_KINDS]
     window = reading_window(ctx.profile.readings, today)
-    if manual and window.open and window.closes_on:
-        tasks.append(Task('dashboard.task_reading', '/zaehlerstand', {'date': window.closes_on}))
+    if manual and window.open and window.closes_on and window.opened_on:
+        read = uow.reminders.read_since([id_of(m) for m in manual], window.opened_on)  # as the reminders ask
+        if len(read) < len(manual):  # a meter not read in this period yet (it stayed after every reading)
+            tasks.append(Task('dashboard.task_reading', '/zaehlerstand', {'date': window.closes_on}))
     unread = uow.data.unread([customer_id])
     if unread:
         tasks.append(Task('dashboard.task_inbox', '/posteingang', {'count': unread}))

@@ -38,3 +38,25 @@ def test_the_chart_shows_the_meter_supplied_now_not_that_of_a_contract_a_move_en
     add_readings(engine, '1EBZ019999999', (moved, 0), (year_end(1), 2500))
     board = run(uow, dashboard.dashboard, context(), login['id'], customer['id'])
     assert board.consumption is not None and board.consumption.meter_number == '1EBZ019999999'
+
+
+def test_the_reading_task_goes_once_every_meter_is_read_in_the_period(uow, context, engine):
+    """The water association reads from 02.12. to 26.01.: "Zählerstand melden" stayed on the Übersicht after the
+    customer had read (the reminders knew, the dashboard did not)."""
+    from dataclasses import replace
+    from datetime import datetime
+
+    from domain.clock import BERLIN
+    from domain.profile import ReadingsRule
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 1000))
+    base = context(now=datetime(2026, 12, 10, 10, 0, tzinfo=BERLIN))
+    rule = ReadingsRule(period_start='12-02', period_end='01-26')
+    ctx = replace(base, profile=base.profile.model_copy(update={'readings': rule}))
+    board = run(uow, dashboard.dashboard, ctx, login['id'], customer['id'])
+    assert [task.key for task in board.tasks if task.key == 'dashboard.task_reading'] == ['dashboard.task_reading']
+    add_readings(engine, customer['meter_number'], (date(2026, 12, 9), 1400))
+    board = run(uow, dashboard.dashboard, ctx, login['id'], customer['id'])
+    assert [task.key for task in board.tasks if task.key == 'dashboard.task_reading'] == []
