@@ -96,7 +96,7 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
         raise NoticeTooShortForAll('on_date', earliest=day(latest))  # "Alle Verträge": each within its notice
     if on_date is not None:
         effective, when = on_date, day(on_date)
-    elif user_id is not None and earliest is not None:  # logged in: the date it means for this contract
+    elif user_id is not None and earliest is not None and not form.extraordinary:  # the date it means for this contract
         effective, when = earliest, f'zum nächstmöglichen Zeitpunkt, das ist der {day(earliest)}'
     else:
         effective, when = None, 'zum nächstmöglichen Zeitpunkt'

@@ -79,12 +79,14 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
         on_date.bind_visibility_from(when, 'value', backward=lambda v: v == 'date')
         if filled is not None:
 
-            def show_earliest() -> None:
+            def show_earliest() -> None:  # the ordinary notice's date; an extraordinary one's staff decide
                 chosen = [c for c in filled.contracts if c.contract_number == form.value('contract_number')]
-                earliest.text = t('cancel.earliest', date=day(chosen[0].earliest_end)) if chosen else ''
+                ordinary = kind.value == 'ordinary'
+                earliest.text = t('cancel.earliest', date=day(chosen[0].earliest_end)) if chosen and ordinary else ''
 
             show_earliest()
             form.fields['contract_number'].on_value_change(show_earliest)
+            kind.on_value_change(show_earliest)
         form.field('email', t('cancel.email'), autocomplete='email', value=filled.email if filled else '').props(
             'type=email'
         )

@@ -2,6 +2,7 @@
 its computed date, the PDF, the staff queue and the billing system's answer by the API."""
 
 import asyncio
+import json
 from datetime import timedelta
 
 from nicegui import ui
@@ -123,6 +124,23 @@ async def test_logged_in_the_form_is_filled_and_names_the_date(user, db):
     await see(user, 'Ihre Kündigung ist bei uns eingegangen')
     [request] = requests_of(db)
     assert request.customer_id == customer['id'] and request.effective == earliest + timedelta(days=30)
+
+
+async def test_an_extraordinary_cancellation_is_not_given_the_ordinary_notice_s_date(user, db):
+    """ "Zum nächstmöglichen Zeitpunkt" of an extraordinary cancellation (a price increase, say) was named and stored
+    as the ordinary notice's end; staff decide it (§314 BGB, §41 EnWG), and the page no longer names that date."""
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/kuendigen')
+    await see(user, 'Zum nächstmöglichen Zeitpunkt heißt für diesen Vertrag')
+    radio(user, 'extraordinary').value = 'extraordinary'
+    await user.should_not_see('Zum nächstmöglichen Zeitpunkt heißt für diesen Vertrag')
+    field(user, 'Grund').type('Preiserhöhung zum 1. Februar')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    [request] = requests_of(db)
+    assert request.effective is None and json.loads(request.content)['effective'] == 'next_possible'
 
 
 async def test_a_login_that_ends_while_the_form_is_filled_in_does_not_lose_the_declaration(user, db):
