@@ -86,3 +86,26 @@ def test_only_ascii_digits_are_digits(text, digits):
 
 def test_a_vat_id_of_superscript_digits_is_no_vat_id():
     assert not is_vat_id('DE²²²²²²²²²')
+
+
+def _with_check_digits(country: str, bban: str) -> str:
+    """An IBAN with the right mod-97 check digits for `bban`, whatever its length."""
+    digits = ''.join(str(int(c, 36)) for c in bban + country + '00')
+    return f'{country}{98 - int(digits) % 97:02d}{bban}'
+
+
+@pytest.mark.parametrize(
+    ('iban', 'valid'),
+    [
+        ('IT60X0542811101000000123456', True),
+        ('ES9121000418450200051332', True),
+        ('NO9386011117947', True),
+        ('MT84MALT011000012345MTLCAST001S', True),
+        (_with_check_digits('IT', 'X054281110100000012345'), False),  # a character short: mod 97 alone took it
+        (_with_check_digits('ES', '2100041845020005133'), False),
+        ('BR1800360305000010009795493C1', False),  # not a SEPA country: no mandate, no transfer
+        (_with_check_digits('US', '12345678901234'), False),
+    ],
+)
+def test_an_iban_has_its_sepa_country_s_length(iban, valid):
+    assert is_iban(iban) is valid
