@@ -258,6 +258,16 @@ class ContactMessage(SQLModel, table=True):
     language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the answer
 
 
+class ContactAnswer(SQLModel, table=True):
+    """Each answer staff gave to a contact message (the message keeps its latest as `answer`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key='contactmessage.id', index=True)
+    staff_id: int | None = Field(default=None, foreign_key='staffuser.id')  # None: answered before 05.12.2026
+    created_at: datetime = _at(nullable=False)
+    text: str = Field(max_length=5000)
+
+
 class ReviewItem(SQLModel, table=True):
     """Something a customer asked for that staff decide on (e.g. an installment reduction beyond the limit)."""
 

@@ -16,7 +16,16 @@ from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
 from domain.installment_rules import first_due_from
 from domain.mails import compose
-from domain.model import AuditEntry, ContactMessage, Customer, InboxMessage, InstallmentPlan, ReviewItem
+from domain.model import (
+    AuditEntry,
+    ContactAnswer,
+    ContactMessage,
+    Customer,
+    InboxMessage,
+    InstallmentPlan,
+    ReviewItem,
+    id_of,
+)
 from domain.ports import Context, UnitOfWork
 from domain.readings import recipient_for
 from domain.staff import active_staff
@@ -37,7 +46,7 @@ class ContactRow:
     message: str
     status: str
     staff_id: int | None
-    answer: str
+    answers: tuple[tuple[datetime, str], ...]  # every answer staff gave, oldest first
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ def contact_messages(
     if status not in (*STATUSES, 'all'):
         raise NotAllowed()
     rows = uow.desk.contact_messages(None if status == 'all' else status, topic or None, staff_id if mine else None)
-    return [_contact_row(uow, m) for m in rows]
+    answers = uow.desk.contact_answers([id_of(m) for m in rows])
+    return [_contact_row(uow, m, answers.get(id_of(m), [])) for m in rows]
 
 
 def take_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) -> None:
@@ -90,6 +100,7 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
     if message.status == 'closed':
         raise NotAllowed()
     message.answer, message.answered_at, message.status = text, ctx.now, 'answered'
+    uow.data.save(ContactAnswer(message_id=message_id, staff_id=staff_id, created_at=ctx.now, text=text))
     message.staff_id = message.staff_id or staff_id
     quoted = '\n'.join(f'> {line}' for line in message.message.splitlines())
     uow.data.save(
@@ -253,7 +264,7 @@ def _customer_label(uow: UnitOfWork, customer_id: int) -> tuple[str, str]:
     return (customer.customer_number, customer.display_name) if customer else ('', '')
 
 
-def _contact_row(uow: UnitOfWork, m: ContactMessage) -> ContactRow:
+def _contact_row(uow: UnitOfWork, m: ContactMessage, answers: list[ContactAnswer]) -> ContactRow:
     return ContactRow(
         m.id or 0,
         reference(m.id or 0),
@@ -265,7 +276,7 @@ def _contact_row(uow: UnitOfWork, m: ContactMessage) -> ContactRow:
         m.message,
         m.status,
         m.staff_id,
-        m.answer,
+        tuple((a.created_at, a.text) for a in answers),
     )
 
 

@@ -101,8 +101,8 @@ def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh
             ui.link(f'{row.customer_number} · {row.customer_name}', f'/verwaltung/kunden/{row.customer_id}')
             ui.label(f'· {when(row.created_at)} · {t("staff.status_" + row.status)}').classes('text-grey-8')
         ui.label(row.message).style('white-space: pre-wrap')
-        if row.answer:
-            ui.label(f'{t("staff.answer")}: {row.answer}').classes('text-grey-9').style('white-space: pre-wrap')
+        for at, text in row.answers:  # each answer given, not only the latest
+            ui.label(f'{t("staff.answer")} ({when(at)}): {text}').classes('text-grey-9').style('white-space: pre-wrap')
         if row.status == 'closed':
             return
         form = Form()

@@ -11,6 +11,7 @@ from domain.model import (
     ApiToken,
     AuditEntry,
     ChangeMark,
+    ContactAnswer,
     ContactMessage,
     Contract,
     Customer,
@@ -149,6 +150,14 @@ class SqlDesk:
         if staff_id is not None:
             query = query.where(ContactMessage.staff_id == staff_id)
         return list(self.session.exec(query.order_by(col(ContactMessage.created_at)).limit(500)))
+
+    def contact_answers(self, message_ids: list[int]) -> dict[int, list[ContactAnswer]]:
+        found: dict[int, list[ContactAnswer]] = {}
+        if message_ids:
+            query = select(ContactAnswer).where(col(ContactAnswer.message_id).in_(message_ids))
+            for answer in self.session.exec(query.order_by(col(ContactAnswer.created_at), col(ContactAnswer.id))):
+                found.setdefault(answer.message_id, []).append(answer)
+        return found
 
     def contact_message(self, message_id: int) -> ContactMessage | None:
         return self.session.get(ContactMessage, message_id)

@@ -224,3 +224,31 @@ def test_two_current_bank_accounts_left_by_the_race_before_0016_keep_the_newest(
         active = connection.execute(text('SELECT iban FROM bankaccount WHERE mandate_revoked_at IS NULL')).all()
     engine.dispose()
     assert current == active == [('DE02120300000000202051',)]  # superseded as the portal does: mandate revoked
+
+
+def test_the_answers_given_before_0020_are_kept_as_the_first_of_each_message(tmp_path):
+    """Migration 0020 keeps every answer in a table of its own; the one answer each message kept is taken over."""
+    engine = make_engine(f'sqlite:///{tmp_path}/before-0020.db')
+    migrate(engine, '0019')
+    customer = make_customer(engine)
+    with engine.begin() as connection:
+        for subject, answer in (('Umzug', 'Vielen Dank, erledigt.'), ('Abschlag', '')):
+            connection.execute(
+                text(
+                    'INSERT INTO contactmessage (customer_id, created_at, topic, subject, message, status, answer, '
+                    'answered_at) VALUES (:customer, :at, :subject, :subject, :subject, :status, :answer, :answered)'
+                ),
+                {
+                    'customer': customer['id'],
+                    'at': clock.now(),
+                    'subject': subject,
+                    'status': 'answered' if answer else 'open',
+                    'answer': answer,
+                    'answered': clock.now() if answer else None,
+                },
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        kept = connection.execute(text('SELECT message_id, staff_id, text FROM contactanswer')).all()
+    engine.dispose()
+    assert kept == [(1, None, 'Vielen Dank, erledigt.')]

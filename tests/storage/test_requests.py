@@ -18,7 +18,7 @@ from domain.model import AuditEntry, Contract, InboxMessage, InstallmentPlan, Me
 from domain.readings import submit_reading
 from tests import clock
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
-from tests.storage.conftest import run
+from tests.storage.conftest import NOW, run
 
 
 @pytest.fixture
@@ -69,14 +69,26 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
     assert any(f'K-{message_id:06d}' in m.subject for m in mails_to(engine, 'anfrage@example.org'))
     with uow() as u:
         assert requests.contact_messages(u, clerk) == []
-        assert requests.contact_messages(u, clerk, status='answered')[0].answer.startswith('Vielen Dank')
+        [(at, text)] = requests.contact_messages(u, clerk, status='answered')[0].answers
+        assert text.startswith('Vielen Dank') and at == NOW
+    # a second answer (the customer wrote again, or something was missing) is listed beside the first, not over it
+    run(uow, requests.answer_message, context(), clerk, message_id, 'Nachtrag: Ihr Zählerstand ist eingetragen.')
+    with uow() as u:
+        answers = requests.contact_messages(u, clerk, status='answered')[0].answers
+    assert [text.split()[0] for _, text in answers] == ['Vielen', 'Nachtrag:']
     run(uow, requests.close_message, context(), clerk, message_id)
     run(uow, requests.close_message, context(), clerk, message_id)
     with pytest.raises(NotAllowed):
         run(uow, requests.answer_message, context(), clerk, message_id, 'Noch etwas')
     with Session(engine) as session:
         actions = [e.action for e in session.exec(select(AuditEntry).where(col(AuditEntry.action).like('contact_%')))]
-    assert sorted(actions) == ['contact_answered', 'contact_closed', 'contact_message', 'contact_taken']
+    assert sorted(actions) == [
+        'contact_answered',
+        'contact_answered',
+        'contact_closed',
+        'contact_message',
+        'contact_taken',
+    ]
 
 
 @pytest.mark.parametrize(('written', 'answered', 'expected'), [('de', 'en', 'Guten Tag'), ('en', 'de', 'Hello')])
