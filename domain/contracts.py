@@ -131,15 +131,21 @@ class MeterHistory:
 
 
 def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[MeterHistory]:
+    """Per meter (a meter exchanged for another: one history under the new meter's number, the year of the exchange
+    whole in it), its billing years and months."""
     ensure_owner(uow, user_id, customer_id)
     histories = []
-    for contract, meter in uow.meters.of_customer(customer_id):
-        readings = uow.meters.readings(id_of(meter))
+    for line in _lines(uow, uow.meters.of_customer(customer_id)):
+        contract, meter = line.contract, line.meter
         unit = 'kWh' if in_kwh(contract, meter) else 'm³'  # gas without its conversion values stays in m³
-        years, months = _years(contract, meter, readings), _months(contract, meter, readings)
         histories.append(
             MeterHistory(
-                meter.meter_number, contract.commodity, unit, meter.kind in REMOTE_KINDS, tuple(years), tuple(months)
+                meter.meter_number,
+                contract.commodity,
+                unit,
+                meter.kind in REMOTE_KINDS,
+                tuple(_years(line)),
+                tuple(_months(line)),
             )
         )
     return histories
@@ -147,16 +153,62 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
     """The contract's consumption in its last whole billing year, for comparing tariffs: of the latest year any of
-    its meters has whole, each meter's part (a meter exchanged earlier added its own last year, a year before: about
-    double). None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
+    its meters (or meters exchanged one for the other) has whole, each one's part. None without one, or for gas whose
+    m³ cannot be converted (no kWh to price)."""
     by_year: dict[date, Decimal] = {}
-    for meter in uow.customers.meters([id_of(contract)]):
-        if not in_kwh(contract, meter) and contract.commodity != 'water':
+    for line in _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])]):
+        if not in_kwh(contract, line.meter) and contract.commodity != 'water':
             return None
-        for period in _years(contract, meter, uow.meters.readings(id_of(meter))):
+        for period in _years(line):
             year = _year_end_near(contract, period.end) or period.end  # the billing year's end, the same for each meter
             by_year[year] = by_year.get(year, Decimal(0)) + period.amount
     return by_year[max(by_year)] if by_year else None
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A meter's totals per reading day; after an exchange, the meter it replaced and then it, the new meter's
+    values moved on by what the old one showed at its removal, so that the year of the exchange reads as one."""
+
+    contract: Contract
+    meter: Meter  # the newest of the line
+    totals: list[tuple[date, Decimal]]
+    exchange: date | None  # where a lower value is the exchange of one physical meter, not a rollover
+    listed: int = 0  # where its first meter was listed (the lines keep that order)
+
+
+def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
+    listed = {id_of(meter): index for index, (_, meter) in enumerate(pairs)}
+    lines: list[_Line] = []
+    by_meter = {id_of(meter): _totals(meter, uow.meters.readings(id_of(meter))) for _, meter in pairs}
+    for contract, meter in sorted(pairs, key=lambda pair: (pair[1].installed_on or date.min, id_of(pair[1]))):
+        totals = by_meter[id_of(meter)]
+        before = next((line for line in lines if _follows(line, contract, meter, totals)), None)
+        if before is None:
+            lines.append(_Line(contract, meter, totals, meter.installed_on, listed[id_of(meter)]))
+            continue
+        installed = meter.installed_on
+        assert installed is not None  # _follows
+        removal = [v for d, v in before.totals if d == before.meter.removed_on][-1]
+        offset = removal - totals[0][1]
+        joined = [(d, v) for d, v in before.totals if d <= (before.meter.removed_on or installed)]
+        joined += [(d, v + offset) for d, v in totals if d > joined[-1][0]]
+        lines[lines.index(before)] = _Line(contract, meter, joined, before.exchange, before.listed)
+    return sorted(lines, key=lambda line: line.listed)
+
+
+def _follows(line: _Line, contract: Contract, meter: Meter, totals: list[tuple[date, Decimal]]) -> bool:
+    """Whether `meter` replaced the line's newest meter: the same contract, removed on the day of the installation or
+    the day before, read at its removal, and the new meter read at its installation."""
+    old, removed, installed = line.meter, line.meter.removed_on, meter.installed_on
+    if line.contract.id != contract.id or removed is None or installed is None or not totals:
+        return False
+    return (
+        timedelta(0) <= installed - removed <= timedelta(days=1)
+        and totals[0][0] == installed
+        and any(d == removed for d, _ in line.totals)
+        and old.id != meter.id
+    )
 
 
 def in_kwh(contract: Contract, meter: Meter) -> bool:
@@ -181,12 +233,13 @@ def _amount(contract: Contract, meter: Meter, volume: Decimal) -> Decimal:
     return volume
 
 
-def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
+def _years(line: _Line) -> list[Period]:
     """Per billing year, between the readings taken nearest to its ends (within the weeks around them a reading
     period has); readings taken during the year (a customer's, a move's, a remote meter's monthly ones) lie between
     and do not split it."""
+    contract, meter = line.contract, line.meter
     nearest: dict[date, tuple[date, Decimal]] = {}  # per billing year's end, the reading taken nearest to it
-    for d, v in _totals(meter, readings):
+    for d, v in line.totals:
         end = _year_end_near(contract, d)
         if end is not None and (end not in nearest or abs((d - end).days) < abs((nearest[end][0] - end).days)):
             nearest[end] = (d, v)
@@ -194,7 +247,7 @@ def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> li
     periods = []
     for (d0, v0, _), (d1, v1, year_end) in pairwise(at_ends):
         start, end = d0 + timedelta(days=1), d1
-        used = _used(meter, d0, v0, d1, v1)
+        used = _used(line, d0, v0, d1, v1)
         if not 300 <= (end - start).days <= 430 or used is None:
             continue  # not one whole billing year
         label = str(year_end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
@@ -202,14 +255,14 @@ def _years(contract: Contract, meter: Meter, readings: list[MeterReading]) -> li
     return periods[-6:]
 
 
-def _used(meter: Meter, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal | None:
+def _used(line: _Line, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal | None:
     """What the meter counted from (d0, v0) to (d1, v1): a lower value is a rollover round its dial (§3: stored
     only as one; such a year was left out), unless the meter was exchanged in between (its values are two meters')."""
     if v1 >= v0:
         return v1 - v0
-    if meter.installed_on is not None and d0 < meter.installed_on <= d1:
+    if line.exchange is not None and d0 < line.exchange <= d1:
         return None
-    return v1 + Decimal(10) ** meter.pre_decimal_digits - v0
+    return v1 + Decimal(10) ** line.meter.pre_decimal_digits - v0
 
 
 def _year_end_near(contract: Contract, day: date) -> date | None:
@@ -220,14 +273,13 @@ def _year_end_near(contract: Contract, day: date) -> date | None:
     return nearest if abs((nearest - day).days) <= 45 else None
 
 
-def _months(contract: Contract, meter: Meter, readings: list[MeterReading]) -> list[Period]:
+def _months(line: _Line) -> list[Period]:
     """Per month where consecutive readings are about a month apart."""
-    totals = _totals(meter, readings)
     periods = []
-    for (d0, v0), (d1, v1) in pairwise(totals):
-        used = _used(meter, d0, v0, d1, v1)
+    for (d0, v0), (d1, v1) in pairwise(line.totals):
+        used = _used(line, d0, v0, d1, v1)
         if 20 <= (d1 - d0).days <= 40 and used is not None:
-            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(contract, meter, used)))
+            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(line.contract, line.meter, used)))
     return periods[-24:]
 
 

@@ -87,3 +87,17 @@ def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow
         run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '50000'}, '21.03.2027')
     stored = run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '215'}, '21.03.2027')
     assert stored is not None
+
+
+def test_the_year_of_a_meter_exchange_is_one_year_in_the_new_meter_s_history(uow, context, engine):
+    """1,600 kWh on the old meter to 30.06.2025 and 1,600 on the new one from 01.07.: 2025 was a whole year of
+    3,200 kWh on neither meter's chart (each had half of it)."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2023, 12, 31), 3600), (date(2024, 12, 31), 6800), (date(2025, 6, 30), 8400))
+    _exchanged(engine, customer, date(2025, 6, 30), date(2025, 7, 1))
+    add_readings(engine, NEW_METER, (date(2025, 7, 1), 0), (date(2025, 12, 31), 1600), (date(2026, 12, 31), 4800))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert history.meter_number == NEW_METER
+    assert [(p.label, p.amount) for p in history.years] == [('2024', 3200), ('2025', 3200), ('2026', 3200)]
