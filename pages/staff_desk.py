@@ -234,7 +234,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             async def delete() -> None:
                 reason.clear()
                 if not reason.value('reason').strip():
-                    reason.fields['reason'].error = t('error.field_required', label='Grund')
+                    reason.fields['reason'].error = t('error.field_required', label=t('error_label.reason'))
                     return
                 if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason')):
                     ui.navigate.to(f'/verwaltung/kunden/{card.customer_id}')
@@ -262,9 +262,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
 
         async def send() -> None:
             message.clear()
-            for key, label in (('subject', 'Betreff'), ('body', 'Nachricht')):
+            for key, label in (('subject', 'subject'), ('body', 'message')):  # named in the page's language
                 if not message.value(key).strip():
-                    message.fields[key].error = t('error.field_required', label=label)
+                    message.fields[key].error = t('error.field_required', label=t(f'error_label.{label}'))
                     return
             content = attached.pop('document', b'')
             relative = inbox_file(card.customer_id) if content and portal.files else ''

@@ -260,3 +260,14 @@ async def test_the_staff_login_makes_the_browser_known_for_its_next_login(user, 
     await admin_login(user, db)
     assert user.http_client.cookies.get('kp_staff_device')
     assert not user.http_client.cookies.get('kp_device')  # the customers' cookie is another
+
+
+async def test_the_customer_card_names_an_empty_field_in_the_staff_s_language(user, db):
+    """On the English back office "Please fill in the field “Betreff”" (and „Grund“) named the field in German."""
+    customer = customer_with_a_change(db)
+    await staff_login(user, make_staff(db))
+    button(user, 'Show this page in English').click()
+    await see(user, 'Search')
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Master data')
+    assert await submit_for_error(user, 'Send message', 'Subject') == 'Please fill in the field “Subject”.'
