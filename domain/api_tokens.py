@@ -83,7 +83,9 @@ def create_token(uow: UnitOfWork, ctx: Context, staff_id: int, name: str, scope:
 
 
 def token_list(uow: UnitOfWork, staff_id: int) -> list[TokenRow]:
-    active_staff(uow, staff_id)
+    """The billing system's tokens, for admins only (as creating and revoking them; the page was the only guard)."""
+    if active_staff(uow, staff_id).role != 'admin':
+        raise NotAllowed()
     return [
         TokenRow(t.id or 0, t.name, t.scope, t.created_at, t.last_used_at, t.revoked_at is not None)
         for t in uow.api.all()

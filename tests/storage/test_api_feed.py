@@ -85,3 +85,14 @@ def test_a_token_name_over_100_characters_is_refused_not_cut(uow, context, admin
         assert [t.name for t in session.exec(select(ApiToken))] == ['B' * 100]
         [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == 'api_token_created'))
     assert entry.details == f'name={"B" * 100} scope=read'
+
+
+def test_only_admins_see_the_billing_system_s_tokens(uow, context, admin_id, clerk):
+    """Creating and revoking them was for admins only, the list for any staff member (the page was the only guard)."""
+    from domain.errors import NotAllowed
+
+    _token(uow, context(), admin_id)
+    with uow() as u:
+        assert [row.name for row in api_tokens.token_list(u, admin_id)] == ['SAP IS-U']
+        with pytest.raises(NotAllowed):
+            api_tokens.token_list(u, clerk)
