@@ -215,10 +215,12 @@ def change_bank_account(
         raise IbanInvalid()
     check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
+    ended = ''  # the mandate in force that ends without a new one: the billing system must stop debiting
     if old is not None:
         old.superseded_at = ctx.now
         if old.mandate_granted_at and not old.mandate_revoked_at:
             old.mandate_revoked_at = ctx.now
+            ended = '' if mandate else old.mandate_reference
         uow.data.save(old)
     account = BankAccount(
         customer_id=customer_id,
@@ -237,6 +239,8 @@ def change_bank_account(
         'bank_account_changed',
         f'holder={json.dumps(holder, ensure_ascii=False)} iban={value} mandate={account.mandate_reference or "-"}',
     )
+    if ended:  # as "Mandat widerrufen" does: its own change for the billing system
+        audit_change(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={ended}')
     uow.queue_mail(
         compose(
             ctx,

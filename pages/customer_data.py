@@ -155,6 +155,8 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
         async def show_current(message: str = '') -> None:
             current.clear()
             view = await portal.read(bank_view, me.user_id, me.customer_id)
+            # a new account keeps the mandate unless it is unticked (correcting the holder ended it unasked)
+            mandate.value = bool(view and view.mandate_active)
             with current:
                 if message:
                     notice(message)
@@ -260,7 +262,6 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
             form.fields['holder'].value = ''
             form.fields['current_password'].value = ''
             iban.value = ''
-            mandate.value = False
             await show_current(t('customer_data.bank_saved'))
 
         with ui.row().classes('items-center gap-4 wrap'):

@@ -99,6 +99,31 @@ async def test_bank_data_with_an_invalid_and_a_valid_iban(user, db, otto):
     assert 'bank_account_changed' in actions(db) and 'mandate_revoked' in actions(db)
 
 
+async def test_a_new_bank_account_keeps_the_mandate_unless_it_is_unticked(user, db, otto):
+    """The box "SEPA-Lastschriftmandat erteilen" stood unticked under a mandate in force: correcting the holder's
+    name ended the mandate unasked, and no "Mandat widerrufen" reached the billing system."""
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/kundendaten')
+    await see(user, 'noch keine Bankverbindung')
+
+    def box() -> ui.checkbox:
+        [mandate] = [c for c in user.find(ui.checkbox).elements if c.text == 'SEPA-Lastschriftmandat erteilen']
+        return mandate
+
+    assert box().value is False  # no mandate yet: the customer gives it
+    for holder, ticked in (('Erika Otto', True), ('Erika Otto-Muster', None), ('Erika Muster', False)):
+        field(user, 'Kontoinhaber').type(holder)
+        field(user, 'IBAN').type('DE89 3704 0044 0532 0130 00')
+        if ticked is not None:
+            box().value = ticked
+        field(user, 'Aktuelles Passwort').type(PASSWORD)
+        button(user, 'Bankverbindung speichern').click()
+        await see(user, f'Kontoinhaber: {holder}')
+    accounts = rows(db, BankAccount)
+    assert [bool(a.mandate_reference) for a in accounts] == [True, True, False]  # kept by the box ticked for it
+    assert actions(db).count('mandate_revoked') == 1  # the last: its own change for the billing system
+
+
 async def test_contact_data_sent_after_the_login_ended_elsewhere_change_nothing(user, db, otto):
     customer, login = otto
     await edit_contact_data(user)
