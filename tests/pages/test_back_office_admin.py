@@ -184,7 +184,7 @@ async def test_a_bill_s_pdf_is_uploaded_beside_bills_csv_and_imported_with_it(us
     await receiver.handle_uploads([SmallFileUpload(name='..pdf', content_type='application/pdf', _data=pdf)])
     await see(user, '..pdf ist keine bekannte Importdatei')
     await upload(user, 'bills.csv', bills)
-    await see(user, 'Hochgeladen: bills.csv und 1 PDF-Dateien')
+    await see(user, 'Hochgeladen: bills.csv und eine PDF-Datei')
     button(user, 'Prüfen (Vorschau)').click()
     await see(user, 'Geprüft: keine Fehler. Sie können jetzt importieren.')
     button(user, 'Importieren').click()
