@@ -95,7 +95,7 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     # a change of address asked for before (perhaps by whoever had the session) is not confirmed afterwards, nor
     # stopped from the lost mailbox
     uow.tokens.revoke(user.id or 0, ('email_change', 'email_change_stop'), ctx.now)
-    send_reset_mail(uow, ctx, user)
+    send_reset_mail(uow, ctx, user, 'de')
     if old != email:
         uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', 'de', new=email), ctx.now)
     for item in uow.billing.open_reviews(customer_id):

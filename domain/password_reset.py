@@ -67,10 +67,11 @@ def reset_token_is_usable(uow: UnitOfWork, ctx: Context, plain: str) -> bool:
     return token is not None and tokens.is_usable(token.expires_at, token.used_at, ctx.now)
 
 
-def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
+def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser, language: str | None = None) -> None:
     """A reset link, or (profile `temporary_password`) a temporary password that works once within 24 hours;
     until it is used the current password and every session stay valid: whoever knows an address must not be
-    able to lock its owner out."""
+    able to lock its owner out. In `language` (staff send it in German, not their pages' language), else the
+    current one."""
     assert user.id is not None
     uow.tokens.revoke(user.id, ('reset', 'temporary_password'), ctx.now)
     if ctx.profile.reset.method == 'temporary_password':
@@ -79,10 +80,12 @@ def send_reset_mail(uow: UnitOfWork, ctx: Context, user: PortalUser) -> None:
             tokens.stored(ctx.secret, user.id, 'temporary_password', temporary, ctx.now, TEMPORARY_PASSWORD_VALID)
         )
         uow.queue_mail(
-            compose(ctx, user.email, 'temporary_password', password=temporary, link=ctx.base_url + '/'), ctx.now
+            compose(ctx, user.email, 'temporary_password', language, password=temporary, link=ctx.base_url + '/'),
+            ctx.now,
         )
         return
     plain = tokens.new_link_token()
     days = ctx.profile.reset.link_valid_days
     uow.tokens.add(tokens.stored(ctx.secret, user.id, 'reset', plain, ctx.now, timedelta(days=days)))
-    uow.queue_mail(compose(ctx, user.email, 'reset', link=f'{ctx.base_url}/passwort-neu/{plain}', days=days), ctx.now)
+    link = f'{ctx.base_url}/passwort-neu/{plain}'
+    uow.queue_mail(compose(ctx, user.email, 'reset', language, link=link, days=days), ctx.now)

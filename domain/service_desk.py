@@ -174,7 +174,7 @@ def send_reset(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -
     if user is None or user.state != 'active':
         raise NotAllowed()
     mail_budget.spend(uow, ctx, user.email)
-    send_reset_mail(uow, ctx, user)
+    send_reset_mail(uow, ctx, user, 'de')
     _audit(uow, ctx, staff_id, customer_id, 'staff_sent_reset', f'login={user.email}')
     uow.commit()
 

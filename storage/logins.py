@@ -4,6 +4,7 @@ background, and the browsers a login is known from."""
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -177,16 +178,29 @@ class SqlTokens:
         return counted
 
 
+def _digest(text: str) -> str:
+    return 'sha256:' + hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
 class SqlThrottles:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     @staticmethod
     def _stored(key: str) -> str:
-        """Keys hold what was guessed against (an email as typed): a long or odd one is kept as its hash."""
+        """Keys hold what was guessed against (an email as typed): a long or odd one is kept as its hash, the part
+        before a `|` (`login:pair:<email>|<address>`) hashed on its own, so that the holds of one login from every
+        address are still found together (`starting`)."""
         if len(key) <= 200 and key.isprintable():
             return key
-        return 'sha256:' + hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
+        head, bar, tail = key.partition('|')
+        return f'{_digest(head)}{bar}{_digest(tail) if bar else ""}'
+
+    @staticmethod
+    def _prefixes(prefix: str) -> tuple[str, ...]:
+        """What keys starting with `prefix` (`…|`) may be stored as: as they are, or with their head hashed."""
+        head, bar, _ = prefix.partition('|')
+        return (prefix, f'{_digest(head)}{bar}') if bar else (prefix,)
 
     def state(self, key: str) -> ThrottleState:
         """Read for a change: the row is locked until the transaction ends, so that two requests at once (fifteen
@@ -212,11 +226,14 @@ class SqlThrottles:
         return self.session.exec(delete(Throttle).where(stale)).rowcount
 
     def starting(self, prefix: str) -> list[ThrottleState]:
-        rows = self.session.exec(select(Throttle).where(col(Throttle.key).startswith(prefix, autoescape=True)))
+        rows = self.session.exec(select(Throttle).where(self._starting(prefix)))
         return [ThrottleState(row.failures, row.window_start, row.locked_until) for row in rows]
 
     def forget_starting(self, prefix: str) -> None:
-        self.session.exec(delete(Throttle).where(col(Throttle.key).startswith(prefix, autoescape=True)))
+        self.session.exec(delete(Throttle).where(self._starting(prefix)))
+
+    def _starting(self, prefix: str) -> Any:
+        return or_(*(col(Throttle.key).startswith(p, autoescape=True) for p in self._prefixes(prefix)))
 
     def save(self, key: str, state: ThrottleState) -> None:
         key = self._stored(key)
