@@ -5,16 +5,16 @@ login still exists with the same session epoch (a password reset ends all sessio
 has not been idle longer than the profile allows.
 """
 
-import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from nicegui import Client, app, ui
+from nicegui import app, ui
 
 from domain.accounts import SessionGrant, login_only
 from domain.clock import Clock
 from domain.errors import SessionEnded
+from pages.once import sending
 from service.runner import Portal
 
 T = TypeVar('T')
@@ -133,37 +133,17 @@ async def _while_logged_in(
     if storage.get('user_id') != me.user_id or _idle_ended(portal):
         ui.navigate.to('/')
         return False, None
-    running = _running.setdefault(ui.context.client, set())
-    request = (use_case, _fingerprint(args))
-    if request in running:  # a double click: the first click's request is at work and answers on the page
-        return False, None
-    running.add(request)
-    try:
-        result = await portal.act(use_case, *args, address=address, login=(me.user_id, storage['epoch']))
-    except SessionEnded:
-        end()
-        ui.navigate.to('/')
-        return False, None
-    finally:
-        running.discard(request)
+    with sending(use_case, args) as first:
+        if not first:  # a double click: the first click's request is at work and answers on the page
+            return False, None
+        try:
+            result = await portal.act(use_case, *args, address=address, login=(me.user_id, storage['epoch']))
+        except SessionEnded:
+            end()
+            ui.navigate.to('/')
+            return False, None
     touch(portal.clock)
     return True, result
-
-
-# What each tab is sending now: the same use case with the same arguments is not sent again while it runs (a double
-# click on "Tarif wechseln" or "Umzug melden" stored two requests and sent two mails).
-_running: weakref.WeakKeyDictionary[Client, set[tuple[object, tuple[Hashable, ...]]]] = weakref.WeakKeyDictionary()
-
-
-def _fingerprint(args: tuple[Any, ...]) -> tuple[Hashable, ...]:
-    parts: list[Hashable] = []
-    for arg in args:
-        try:
-            hash(arg)
-            parts.append(arg)
-        except TypeError:  # a list, a dict, a form holding one
-            parts.append(repr(arg))
-    return tuple(parts)
 
 
 def _idle_ended(portal: Portal) -> bool:

@@ -6,6 +6,7 @@ locked account or a changed password ends it at the next page or action.
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from nicegui import app, ui
 from domain.clock import Clock
 from domain.errors import SessionEnded
 from domain.staff import StaffGrant, staff_session
+from pages.once import sending
 from service.runner import Portal
 
 T = TypeVar('T')
@@ -112,7 +114,7 @@ async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: An
     session, the login checked in the use case's transaction; else back to the staff login (None). For a use case
     that returns nothing, `done`."""
     ran, result = await _while_logged_in(
-        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login)
+        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login), (use_case, args)
     )
     return result if ran else None
 
@@ -120,25 +122,32 @@ async def act(portal: Portal, me: StaffMe, use_case: Callable[..., T], *args: An
 async def done(portal: Portal, me: StaffMe, use_case: Callable[..., object], *args: Any, address: str = '') -> bool:
     """`act` for a use case that returns nothing: whether it ran."""
     ran, _ = await _while_logged_in(
-        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login)
+        portal, me, lambda login: portal.act(use_case, *args, address=address, staff_login=login), (use_case, args)
     )
     return ran
 
 
 async def _while_logged_in(
-    portal: Portal, me: StaffMe, work: Callable[[tuple[int, int]], Awaitable[T]]
+    portal: Portal,
+    me: StaffMe,
+    work: Callable[[tuple[int, int]], Awaitable[T]],
+    change: tuple[object, tuple[Any, ...]] | None = None,
 ) -> tuple[bool, T | None]:
     """`work(staff_login)` (a use case or a query that checks the login in its transaction) while this browser's
-    staff session is verified and not idle; whether it ran, and its result."""
+    staff session is verified and not idle; whether it ran, and its result. A `change` (use case, arguments) is not
+    sent again while it runs (a double click)."""
     storage = app.storage.user
     if storage.get('staff_id') != me.staff_id or not storage.get('staff_verified') or _idle_ended(portal):
         ui.navigate.to('/verwaltung')
         return False, None
-    try:
-        result = await work((me.staff_id, storage['staff_epoch']))
-    except SessionEnded:
-        end()
-        ui.navigate.to('/verwaltung')
-        return False, None
+    with sending(*change) if change else nullcontext(True) as first:
+        if not first:
+            return False, None
+        try:
+            result = await work((me.staff_id, storage['staff_epoch']))
+        except SessionEnded:
+            end()
+            ui.navigate.to('/verwaltung')
+            return False, None
     storage['staff_active'] = portal.clock.now().timestamp()
     return True, result

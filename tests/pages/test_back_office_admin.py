@@ -271,3 +271,22 @@ async def test_the_customer_card_names_an_empty_field_in_the_staff_s_language(us
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'Master data')
     assert await submit_for_error(user, 'Send message', 'Subject') == 'Please fill in the field “Subject”.'
+
+
+async def test_a_double_click_on_nachricht_senden_posts_one_message(user, db):
+    """The back office's changes are guarded against a double click as the customers' pages are (pages/once.py)."""
+    from domain.model import InboxMessage
+
+    customer = make_customer(db, last_name='Doppelklick')
+    make_login(db, [customer['id']], email='doppel@example.org')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Nachricht senden')
+    field(user, 'Betreff').type('Ihr Zählerwechsel')
+    user.find(ui.textarea).type('Am 3. Dezember kommt unser Monteur.')
+    button(user, 'Nachricht senden').click()
+    button(user, 'Nachricht senden').click()  # the second click of a double click
+    await see(user, 'Die Nachricht liegt im Posteingang')
+    await asyncio.sleep(0.3)
+    with Session(db) as session:
+        assert len(session.exec(select(InboxMessage)).all()) == 1
