@@ -16,7 +16,7 @@ from domain.identifiers import normalise
 from domain.model import Contract, Meter, ReadingCode, id_of
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, reading_window
-from domain.readings import MeterForm, Submitted, form_for, store_reading
+from domain.readings import GRACE, MeterForm, Submitted, form_for, store_reading
 
 ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'  # no 0/O, 1/I: read from paper
 LONGEST = timedelta(days=366)  # a code outlives no reading period by more than a year
@@ -69,7 +69,9 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     return issued
 
 
-def _check(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> tuple[Contract, Meter, ReadingCode]:
+def _check(
+    uow: UnitOfWork, ctx: Context, code: str, meter_number: str, grace: timedelta = timedelta(0)
+) -> tuple[Contract, Meter, ReadingCode]:
     if not code.strip():
         raise FieldRequired('code', label=i18n.t('reading_code.code'))
     if not meter_number.strip():
@@ -83,7 +85,7 @@ def _check(uow: UnitOfWork, ctx: Context, code: str, meter_number: str) -> tuple
         contract, meter, row = found
         if (
             meter.meter_number == normalise(meter_number)
-            and tokens.is_usable(row.expires_at, row.used_at, ctx.now)
+            and tokens.is_usable(row.expires_at + grace, row.used_at, ctx.now)
             and meter.kind not in REMOTE_KINDS
         ):
             return contract, meter, row
@@ -109,7 +111,9 @@ def submit_by_code(
     reason: str = '',
     photo: str = '',
 ) -> Submitted:
-    contract, meter, row = _check(uow, ctx, code, meter_number)
+    # sent in the hour after its last day's midnight: a reading dated on that day still counts (store_reading), as
+    # with the login; the form was opened before midnight
+    contract, meter, row = _check(uow, ctx, code, meter_number, GRACE)
     if not uow.meters.use_code(row, ctx.now):  # sent twice at the same moment: the other one took it
         raise ReadingCodeInvalid()
     return store_reading(

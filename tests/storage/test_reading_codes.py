@@ -13,6 +13,7 @@ from domain.errors import MeterNotInSupply, ReadingCodeInvalid
 from domain.model import Contract, Meter, MeterReading
 from domain.reading_codes import issue_codes, submit_by_code
 from tests.factories import make_customer, set_meter
+from tests.storage.conftest import run
 
 
 def test_a_code_sent_twice_at_the_same_moment_stores_one_reading(engine, uow, context):
@@ -151,3 +152,24 @@ def test_letters_made_before_the_period_code_the_meter_that_will_be_read_in_it(e
     used = context('wasserverband-c', now=datetime(2027, 1, 20, 10, 0, tzinfo=BERLIN))
     with uow() as work:
         assert submit_by_code(work, used, coded['8ITR00999998'].code, '8ITR00999998', {'1.8.0': '3'}, '').lines
+
+
+def test_a_code_reading_dated_on_the_period_s_last_day_and_sent_after_midnight_is_taken(engine, uow, context):
+    """As with the login: the letter's code ended at midnight after the period's last day, so a reading begun before
+    it and sent a minute later was "code invalid" (and counted as a guess); one dated on the new day is still
+    refused, and an hour later the code is over."""
+    from domain.errors import ReadingPeriodClosed
+    from tests.factories import add_readings
+
+    customer = make_customer(engine, 'wasserverband-c', commodity='water', contract_start=date(2015, 1, 1))
+    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 1000), (date(2026, 12, 31), 1100))
+    in_period = context('wasserverband-c', now=datetime(2027, 1, 20, 10, 0, tzinfo=BERLIN))
+    [issued] = [c for c in run(uow, issue_codes, in_period) if c.meter_number == customer['meter_number']]
+    just_after = context('wasserverband-c', now=datetime(2027, 1, 27, 0, 0, 40, tzinfo=BERLIN))
+    meter, code = customer['meter_number'], issued.code
+    with pytest.raises(ReadingPeriodClosed):
+        run(uow, submit_by_code, just_after, code, meter, {'1.8.0': '1108'}, '27.01.2027')
+    later = context('wasserverband-c', now=datetime(2027, 1, 27, 1, 0, 40, tzinfo=BERLIN))
+    with pytest.raises(ReadingCodeInvalid):
+        run(uow, submit_by_code, later, code, meter, {'1.8.0': '1108'}, '26.01.2027')
+    assert run(uow, submit_by_code, just_after, code, meter, {'1.8.0': '1108'}, '26.01.2027')
