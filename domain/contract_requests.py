@@ -213,7 +213,10 @@ def known_end(uow: UnitOfWork, contract: Contract, *, accepted_only: bool = Fals
         if request.status == 'open' and fields.get('declared_by') == 'visitor':
             continue
         if request.kind == 'cancellation':
-            ends.append(request.effective)
+            # "zum nächstmöglichen Zeitpunkt" without a date (extraordinary, or a visitor's): no later than the
+            # ordinary notice from the day it came, which bounds a tariff change; the term shows only a date declared
+            received = request.received_at.astimezone(BERLIN).date()
+            ends.append(request.effective or (None if accepted_only else earliest_end(contract, received)))
         elif request.kind == 'move' and fields.get('continue') == 'no':  # the supply ends (e.g. out of the area)
             ends.append(date.fromisoformat(fields['effective']) if fields.get('effective') else request.effective)
     return min((day for day in ends if day is not None), default=None)
