@@ -20,7 +20,7 @@ from domain.identifiers import normalise
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
-from domain.readings import form_for
+from domain.readings import form_for, predecessor_readings, with_replaced
 
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
 NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice
@@ -161,6 +161,7 @@ def _readings_out(
             continue
         form = form_for(uow, contract, meter)
         history = {obis: [v for v in form.history if v.obis == obis] for obis in form.registers}
+        replaced = predecessor_readings(uow, contract, meter)  # a new meter: judged by the old one's use
         for obis in form.registers:
             key = reading_field(meter.meter_number, obis)
             text = typed.get(key, '').strip()
@@ -169,7 +170,7 @@ def _readings_out(
             try:
                 value = parse_value(text, meter.pre_decimal_digits, obis)
                 earlier = [(v.reading_date, v.value) for v in sorted(history[obis], key=lambda v: v.reading_date)]
-                earlier = [(d, v) for d, v in earlier if d < move_out]
+                earlier = with_replaced(replaced, obis, [(d, v) for d, v in earlier if d < move_out])
                 judgement = judge(  # as the reading page does: a lower value after a known exchange is no error
                     earlier, move_out, value, meter.pre_decimal_digits, ctx.profile.readings, meter.installed_on
                 )

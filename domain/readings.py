@@ -87,7 +87,7 @@ def meter_forms(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -
     ]
 
 
-def _predecessor_readings(uow: UnitOfWork, contract: Contract, meter: Meter) -> list[MeterReading]:
+def predecessor_readings(uow: UnitOfWork, contract: Contract, meter: Meter) -> list[MeterReading]:
     """The readings, before this meter's installation, of the meter of the contract it replaced (removed on or before
     that day; the latest such), oldest first; none for a meter without an installation date."""
     installed = meter.installed_on
@@ -103,6 +103,16 @@ def _predecessor_readings(uow: UnitOfWork, contract: Contract, meter: Meter) -> 
     old = max(removed, key=lambda m: m.removed_on or installed)
     readings = [r for r in uow.meters.readings(id_of(old)) if r.reading_date < installed]
     return sorted(readings, key=lambda r: r.reading_date)
+
+
+def with_replaced(
+    before: list[MeterReading], obis: str, earlier: list[tuple[date, Decimal]]
+) -> list[tuple[date, Decimal]]:
+    """A register's history for `judge`: a new meter with its one (installation) reading so far is judged by the
+    use of the meter it replaced (`predecessor_readings`), as one meter record over an exchange is."""
+    if len(earlier) != 1:
+        return earlier
+    return [(r.reading_date, r.value) for r in before if r.obis == obis] + earlier
 
 
 GRACE = timedelta(hours=1)  # after the period's last day: a reading dated on it, begun before midnight, still counts
@@ -261,7 +271,7 @@ def store_reading(
     readings = uow.meters.readings(id_of(meter))
     judgements: dict[str, Judgement] = {}
     replaced = []
-    before = _predecessor_readings(uow, contract, meter)
+    before = predecessor_readings(uow, contract, meter)
     for obis, value in parsed.items():
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
         same_day = [r for r in own if r.reading_date == when]
@@ -270,11 +280,9 @@ def store_reading(
         earlier = [r for r in own if r.reading_date < when]
         if any(r.reading_date > when for r in own):
             raise ReadingBeforeLast('reading_date', last=day(own[-1].reading_date))
-        # a new meter's first readings are judged by the use of the meter it replaced (as with one meter record)
-        replaced_meter = [(r.reading_date, r.value) for r in before if r.obis == obis] if len(earlier) == 1 else []
         try:
             judgements[obis] = judge(
-                replaced_meter + [(r.reading_date, r.value) for r in earlier],
+                with_replaced(before, obis, [(r.reading_date, r.value) for r in earlier]),
                 when,
                 value,
                 meter.pre_decimal_digits,

@@ -63,9 +63,11 @@ def make_customer(
     *,
     commodity: str = 'electricity',
     with_bill: bool = True,
+    contract_start: date | None = None,
     **overrides,
 ) -> dict:
-    """A customer with one contract, one meter and (by default) one annual bill; returns its numbers."""
+    """A customer with one contract, one meter and (by default) one annual bill; returns its numbers. The contract
+    runs from six years before the portal's today, or from `contract_start` (a test that pins its own days)."""
     n = next(_serial)
     number = overrides.pop('customer_number', NUMBERS[profile].format(n + 100))
     meter_number = overrides.pop('meter_number', f'1EBZ01{n:08d}')
@@ -88,7 +90,7 @@ def make_customer(
             customer_id=id_of(customer),
             commodity=commodity,
             tariff_code='STROM-BASIS',
-            start_date=date(portal_today().year - 6, 1, 1),
+            start_date=contract_start or date(portal_today().year - 6, 1, 1),
             malo_id='41373559241',
         )
         session.add(contract)

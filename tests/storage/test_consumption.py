@@ -33,7 +33,7 @@ def _exchanged(engine, customer: dict, removed: date, installed: date) -> None:
 def test_the_tariffs_yearly_consumption_is_one_year_of_all_meters_not_each_meter_s_last(uow, context, engine):
     """Exchanged on 30.06./01.07.2025, 3,200 kWh a year throughout: the old meter's last whole year (2024) and the
     new one's (2026) were added up, and every offer's yearly cost about doubled."""
-    customer = make_customer(engine)
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
     login = make_login(engine, [customer['id']])
     add_tariff(engine, customer['id'])
     old = customer['meter_number']
@@ -47,7 +47,7 @@ def test_the_tariffs_yearly_consumption_is_one_year_of_all_meters_not_each_meter
 def test_a_year_in_which_the_meter_went_round_its_dial_is_in_the_history(uow, context, engine):
     """A five-digit meter from 98,000 to 1,200 counted 3,200 kWh (§3's rollover, as the reading page takes it): the
     year was left out of /verbrauch and of the tariffs' yearly cost."""
-    customer = make_customer(engine)
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
     login = make_login(engine, [customer['id']])
     add_tariff(engine, customer['id'])
     set_meter(engine, customer['meter_number'], pre_decimal_digits=5)
@@ -62,7 +62,7 @@ def test_a_year_in_which_the_meter_went_round_its_dial_is_in_the_history(uow, co
 def test_gas_without_its_conversion_values_is_shown_in_cubic_metres_and_not_priced_as_kwh(uow, context, engine):
     """Zustandszahl and Brennwert are optional in meters.csv: without them 1,500 m³ were shown as "1.500 kWh" (about
     a tenth of the energy) and priced at the kWh rate in the tariff comparison."""
-    customer = make_customer(engine, commodity='gas')
+    customer = make_customer(engine, commodity='gas', contract_start=date(2015, 1, 1))
     login = make_login(engine, [customer['id']])
     add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 1000), (date(2026, 12, 31), 2500))
     [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
@@ -76,7 +76,7 @@ def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow
     """10 kWh a day on the old meter, removed 28.02.2027; the new one from 01.03. with its installation reading 12.
     Twenty days later 50,000 (about 200 expected) was stored as plausible: the new meter's own one reading gave no
     expectation, and the old meter's use was never looked at."""
-    customer = make_customer(engine)
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
     login = make_login(engine, [customer['id']])
     old = customer['meter_number']
     add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
@@ -92,7 +92,7 @@ def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow
 def test_the_year_of_a_meter_exchange_is_one_year_in_the_new_meter_s_history(uow, context, engine):
     """1,600 kWh on the old meter to 30.06.2025 and 1,600 on the new one from 01.07.: 2025 was a whole year of
     3,200 kWh on neither meter's chart (each had half of it)."""
-    customer = make_customer(engine)
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
     login = make_login(engine, [customer['id']])
     old = customer['meter_number']
     add_readings(engine, old, (date(2023, 12, 31), 3600), (date(2024, 12, 31), 6800), (date(2025, 6, 30), 8400))
@@ -101,3 +101,31 @@ def test_the_year_of_a_meter_exchange_is_one_year_in_the_new_meter_s_history(uow
     [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
     assert history.meter_number == NEW_METER
     assert [(p.label, p.amount) for p in history.years] == [('2024', 3200), ('2025', 3200), ('2026', 3200)]
+
+
+def test_a_move_out_reading_on_a_new_meter_is_judged_by_the_use_of_the_meter_it_replaced(uow, context, engine):
+    """The reading page asks about 50,000 kWh twenty days after an exchange; "Umzug melden" took it unmarked."""
+    import json
+
+    from domain.model import ContractRequest
+    from domain.moves import MoveForm, reading_field, report_move
+
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
+    _exchanged(engine, customer, date(2027, 2, 28), date(2027, 3, 1))
+    add_readings(engine, NEW_METER, (date(2027, 3, 1), 12))
+    sent = context(now=datetime(2027, 3, 21, 10, 0, tzinfo=BERLIN))
+    form = MoveForm(
+        move_out='21.03.2027',
+        readings={reading_field(NEW_METER, '1.8.0'): '50000'},
+        street='Neue Straße',
+        house_number='7',
+        postal_code='10115',
+        city='Berlin',
+    )
+    run(uow, report_move, sent, login['id'], customer['id'], form)
+    with Session(engine) as session:
+        [request] = session.exec(select(ContractRequest)).all()
+    assert json.loads(request.content)['plausibility'] == f'implausible: {NEW_METER}'

@@ -49,7 +49,7 @@ def test_the_reading_task_goes_once_every_meter_is_read_in_the_period(uow, conte
     from domain.clock import BERLIN
     from domain.profile import ReadingsRule
 
-    customer = make_customer(engine)
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))  # the days below are pinned
     login = make_login(engine, [customer['id']])
     add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 1000))
     base = context(now=datetime(2026, 12, 10, 10, 0, tzinfo=BERLIN))
