@@ -152,17 +152,17 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 
 
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
-    """The contract's consumption in its last whole billing year, for comparing tariffs: of the latest year any of
-    its meters (or meters exchanged one for the other) has whole, each one's part. None without one, or for gas whose
-    m³ cannot be converted (no kWh to price)."""
-    by_year: dict[date, Decimal] = {}
+    """The contract's consumption in its last whole billing year, for comparing tariffs: each meter's last whole
+    year, meters exchanged one for the other read as one (each had added its own last year: about double), meters
+    side by side added up. None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
+    total, found = Decimal(0), False
     for line in _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])]):
         if not in_kwh(contract, line.meter) and contract.commodity != 'water':
             return None
-        for period in _years(line):
-            year = _year_end_near(contract, period.end) or period.end  # the billing year's end, the same for each meter
-            by_year[year] = by_year.get(year, Decimal(0)) + period.amount
-    return by_year[max(by_year)] if by_year else None
+        years = _years(line)
+        if years:
+            total, found = total + years[-1].amount, True
+    return total if found else None
 
 
 @dataclass(frozen=True)

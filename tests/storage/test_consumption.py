@@ -129,3 +129,19 @@ def test_a_move_out_reading_on_a_new_meter_is_judged_by_the_use_of_the_meter_it_
     with Session(engine) as session:
         [request] = session.exec(select(ContractRequest)).all()
     assert json.loads(request.content)['plausibility'] == f'implausible: {NEW_METER}'
+
+
+def test_meters_side_by_side_each_add_their_last_whole_year(uow, context, engine):
+    """A second meter in the same contract (a heat pump's, say), its last reading a year older: both count."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2000))
+    add_readings(engine, customer['meter_number'], (date(2026, 12, 31), 3000))
+    with Session(engine) as session:
+        first = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(Meter(meter_number='1WP0000000001', contract_id=first.contract_id))
+        session.commit()
+    add_readings(engine, '1WP0000000001', (date(2024, 12, 31), 100), (date(2025, 12, 31), 600))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(1500)
