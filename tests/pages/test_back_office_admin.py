@@ -132,14 +132,18 @@ async def test_a_half_session_ends_with_a_password_changed_while_its_code_page_i
         assert not session.exec(select(AuditEntry).where(AuditEntry.action == 'staff_login')).all()
 
 
-async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
-    """The customer card and the list of changes named each kind in German in the English back office."""
-    customer = customer_with_a_change(db)
+async def english_customer_card(user, db, customer: dict) -> None:
+    """A clerk's English back office, at the customer's card."""
     await staff_login(user, make_staff(db))
     button(user, 'Show this page in English').click()
     await see(user, 'Search')
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'Master data')
+
+
+async def test_the_kinds_of_changes_are_named_in_the_staff_s_language(user, db):
+    """The customer card and the list of changes named each kind in German in the English back office."""
+    await english_customer_card(user, db, customer_with_a_change(db))
     [changes] = [table for table in user.find(ui.table).elements if any('kind' in row for row in table.rows)]
     assert [row['kind'] for row in changes.rows] == ['Online customer (on)']
     await user.open('/verwaltung/aenderungen')
@@ -264,12 +268,7 @@ async def test_the_staff_login_makes_the_browser_known_for_its_next_login(user, 
 
 async def test_the_customer_card_names_an_empty_field_in_the_staff_s_language(user, db):
     """On the English back office "Please fill in the field “Betreff”" (and „Grund“) named the field in German."""
-    customer = customer_with_a_change(db)
-    await staff_login(user, make_staff(db))
-    button(user, 'Show this page in English').click()
-    await see(user, 'Search')
-    await user.open(f'/verwaltung/kunden/{customer["id"]}')
-    await see(user, 'Master data')
+    await english_customer_card(user, db, customer_with_a_change(db))
     assert await submit_for_error(user, 'Send message', 'Subject') == 'Please fill in the field “Subject”.'
 
 

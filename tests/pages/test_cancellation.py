@@ -29,13 +29,14 @@ def requests_of(db) -> list[ContractRequest]:
         return list(session.exec(select(ContractRequest)))
 
 
-async def cancel_without_login(user, customer_number: str) -> None:
-    """Erika's ordinary cancellation on the public form, as received."""
+async def cancel_without_login(user, customer_number: str, clicks: int = 1) -> None:
+    """Erika's ordinary cancellation on the public form, as received (`clicks`: 2 for a double click)."""
     await user.open('/kuendigen')
     field(user, 'Name').type('Erika Muster')
     field(user, 'Kundennummer').type(customer_number)
     field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-    button(user, 'Jetzt kündigen').click()
+    for _ in range(clicks):
+        button(user, 'Jetzt kündigen').click()
     await see(user, 'Ihre Kündigung ist bei uns eingegangen')
 
 
@@ -68,15 +69,9 @@ async def test_without_a_login_anyone_cancels_and_can_save_the_declaration(user,
 
 
 async def test_a_double_click_on_jetzt_kuendigen_sends_one_declaration(user, db):
-    """Without a login (the page's own guard) and logged in (the session's: `session.act` for every page)."""
+    """Without a login: the page's own guard (logged in, `session.act` guards every page: pages/once.py)."""
     customer = make_customer(db)
-    await user.open('/kuendigen')
-    field(user, 'Name').type('Erika Muster')
-    field(user, 'Kundennummer').type(customer['customer_number'])
-    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-    button(user, 'Jetzt kündigen').click()
-    button(user, 'Jetzt kündigen').click()  # the second click of a double click
-    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    await cancel_without_login(user, customer['customer_number'], clicks=2)
     await asyncio.sleep(0.3)
     assert len(requests_of(db)) == 1
 
@@ -183,12 +178,7 @@ async def test_staff_settle_it_in_the_queue_and_the_customer_reads_the_answer(us
 
 async def test_the_billing_system_answers_by_the_api(user, db):
     customer = make_customer(db)
-    await user.open('/kuendigen')
-    field(user, 'Name').type('Erika Muster')
-    field(user, 'Kundennummer').type(customer['customer_number'])
-    field(user, 'E-Mail-Adresse für die Bestätigung').type('erika@example.org')
-    button(user, 'Jetzt kündigen').click()
-    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    await cancel_without_login(user, customer['customer_number'])
     client, reader, writer = user.http_client, token(db, 'read'), token(db, 'write')
     feed = (await client.get('/api/v1/changes', headers=auth(reader))).json()['items']
     [change] = [c for c in feed if c['kind'] == 'cancellation_received']

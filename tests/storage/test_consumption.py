@@ -30,6 +30,17 @@ def _exchanged(engine, customer: dict, removed: date, installed: date) -> None:
         session.commit()
 
 
+def _exchanged_in_february(engine) -> tuple[dict, dict]:
+    """10 kWh a day on the old meter, removed 28.02.2027; the new one from 01.03. with its installation reading 12."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
+    _exchanged(engine, customer, date(2027, 2, 28), date(2027, 3, 1))
+    add_readings(engine, NEW_METER, (date(2027, 3, 1), 12))
+    return customer, login
+
+
 def test_the_tariffs_yearly_consumption_is_one_year_of_all_meters_not_each_meter_s_last(uow, context, engine):
     """Exchanged on 30.06./01.07.2025, 3,200 kWh a year throughout: the old meter's last whole year (2024) and the
     new one's (2026) were added up, and every offer's yearly cost about doubled."""
@@ -76,12 +87,7 @@ def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow
     """10 kWh a day on the old meter, removed 28.02.2027; the new one from 01.03. with its installation reading 12.
     Twenty days later 50,000 (about 200 expected) was stored as plausible: the new meter's own one reading gave no
     expectation, and the old meter's use was never looked at."""
-    customer = make_customer(engine, contract_start=date(2015, 1, 1))
-    login = make_login(engine, [customer['id']])
-    old = customer['meter_number']
-    add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
-    _exchanged(engine, customer, date(2027, 2, 28), date(2027, 3, 1))
-    add_readings(engine, NEW_METER, (date(2027, 3, 1), 12))
+    customer, login = _exchanged_in_february(engine)
     sent = context(now=datetime(2027, 3, 21, 10, 0, tzinfo=BERLIN))
     with pytest.raises(ReadingImplausible):
         run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '50000'}, '21.03.2027')
@@ -110,12 +116,7 @@ def test_a_move_out_reading_on_a_new_meter_is_judged_by_the_use_of_the_meter_it_
     from domain.model import ContractRequest
     from domain.moves import MoveForm, reading_field, report_move
 
-    customer = make_customer(engine, contract_start=date(2015, 1, 1))
-    login = make_login(engine, [customer['id']])
-    old = customer['meter_number']
-    add_readings(engine, old, (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650), (date(2027, 2, 28), 14240))
-    _exchanged(engine, customer, date(2027, 2, 28), date(2027, 3, 1))
-    add_readings(engine, NEW_METER, (date(2027, 3, 1), 12))
+    customer, login = _exchanged_in_february(engine)
     sent = context(now=datetime(2027, 3, 21, 10, 0, tzinfo=BERLIN))
     form = MoveForm(
         move_out='21.03.2027',

@@ -252,16 +252,22 @@ def test_an_accepted_reduction_with_eleven_installments_starts_on_a_real_due_dat
     assert 'gilt ab 15.01.' in inbox(engine)[-1].body
 
 
-def test_a_reading_under_review_replaced_the_same_day_withdraws_the_review(uow, context, clerk, engine):
-    """The customer confirmed 30,000 (implausible: staff review it), saw the typo and sent 14,650 the same day, which
-    replaced it. The review stayed open, and rejecting it deleted the reading with the id it named: on SQLite the
-    corrected one, which had been given that id again."""
+def _under_review(uow, context, engine):
+    """A customer who confirmed 30,000 kWh on 10.04.2027 (about 14,650 expected): staff review it."""
     customer = make_customer(engine, contract_start=date(2015, 1, 1))  # the days below are pinned
     login = make_login(engine, [customer['id']])
     add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650))
     meter = customer['meter_number']
     sent = context(now=datetime(2027, 4, 10, 10, 0, tzinfo=BERLIN))
     run(uow, submit_reading, sent, login['id'], customer['id'], meter, {'1.8.0': '30000'}, '', True, 'Leck')
+    return customer, login, meter, sent
+
+
+def test_a_reading_under_review_replaced_the_same_day_withdraws_the_review(uow, context, clerk, engine):
+    """The customer confirmed 30,000 (implausible: staff review it), saw the typo and sent 14,650 the same day, which
+    replaced it. The review stayed open, and rejecting it deleted the reading with the id it named: on SQLite the
+    corrected one, which had been given that id again."""
+    customer, login, meter, _ = _under_review(uow, context, engine)
     with uow() as u:
         [item] = requests.reviews(u, clerk)
     corrected = context(now=datetime(2027, 4, 10, 10, 5, tzinfo=BERLIN))
@@ -278,12 +284,7 @@ def test_a_reading_under_review_replaced_the_same_day_withdraws_the_review(uow, 
 
 def test_rejecting_a_reading_deletes_only_the_reading_it_names(uow, context, clerk, engine):
     """An item naming a reading id that now belongs to another reading (SQLite gives ids again) leaves that one."""
-    customer = make_customer(engine, contract_start=date(2015, 1, 1))  # the days below are pinned
-    login = make_login(engine, [customer['id']])
-    add_readings(engine, customer['meter_number'], (date(2025, 12, 31), 10000), (date(2026, 12, 31), 13650))
-    meter = customer['meter_number']
-    sent = context(now=datetime(2027, 4, 10, 10, 0, tzinfo=BERLIN))
-    run(uow, submit_reading, sent, login['id'], customer['id'], meter, {'1.8.0': '30000'}, '', True, 'Leck')
+    *_, sent = _under_review(uow, context, engine)
     with Session(engine) as session:
         [reading] = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
         reading.value, reading.submitted_at = Decimal(14650), reading.submitted_at + timedelta(minutes=5)
