@@ -5,6 +5,7 @@ readings are monthly); gas is shown in kWh (m³ × Zustandszahl × Brennwert).
 """
 
 import calendar
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -153,16 +154,17 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
     """The contract's consumption in its last whole billing year, for comparing tariffs: each meter's last whole
-    year, meters exchanged one for the other read as one (each had added its own last year: about double), meters
-    side by side added up. None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
-    total, found = Decimal(0), False
-    for line in _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])]):
-        if not in_kwh(contract, line.meter) and contract.commodity != 'water':
-            return None
-        years = _years(line)
-        if years:
-            total, found = total + years[-1].amount, True
-    return total if found else None
+    year, meters exchanged one for the other read as one, meters side by side added up; a meter removed and not read
+    as one with its successor counts only while no meter in use has a whole year (each had added its own last year:
+    about double). None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
+    lines = _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])])
+    if any(not in_kwh(contract, line.meter) for line in lines) and contract.commodity != 'water':
+        return None
+    last = [(line, years[-1]) for line in lines if (years := _years(line))]
+    in_use = [period.amount for line, period in last if line.meter.removed_on is None]
+    if in_use:
+        return sum(in_use, Decimal(0))
+    return max(last, key=lambda found: found[1].end)[1].amount if last else None
 
 
 @dataclass(frozen=True)
@@ -173,42 +175,62 @@ class _Line:
     contract: Contract
     meter: Meter  # the newest of the line
     totals: list[tuple[date, Decimal]]
-    exchange: date | None  # where a lower value is the exchange of one physical meter, not a rollover
     listed: int = 0  # where its first meter was listed (the lines keep that order)
 
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
     listed = {id_of(meter): index for index, (_, meter) in enumerate(pairs)}
-    lines: list[_Line] = []
-    by_meter = {id_of(meter): _totals(meter, uow.meters.readings(id_of(meter))) for _, meter in pairs}
+    by_meter = {id_of(m): _unwrapped(m, _totals(m, uow.meters.readings(id_of(m)))) for _, m in pairs}
+    replaced = _replaced(pairs, by_meter)
+    lines: dict[int, _Line] = {}  # by the id of each line's newest meter
     for contract, meter in sorted(pairs, key=lambda pair: (pair[1].installed_on or date.min, id_of(pair[1]))):
         totals = by_meter[id_of(meter)]
-        before = next((line for line in lines if _follows(line, contract, meter, totals)), None)
-        if before is None:
-            lines.append(_Line(contract, meter, totals, meter.installed_on, listed[id_of(meter)]))
+        old = replaced.get(id_of(meter))
+        before = lines.pop(id_of(old), None) if old is not None else None
+        if before is None or old is None or old.removed_on is None:
+            lines[id_of(meter)] = _Line(contract, meter, totals, listed[id_of(meter)])
             continue
-        installed = meter.installed_on
-        assert installed is not None  # _follows
-        removal = [v for d, v in before.totals if d == before.meter.removed_on][-1]
-        offset = removal - totals[0][1]
-        joined = [(d, v) for d, v in before.totals if d <= (before.meter.removed_on or installed)]
-        joined += [(d, v + offset) for d, v in totals if d > joined[-1][0]]
-        lines[lines.index(before)] = _Line(contract, meter, joined, before.exchange, before.listed)
-    return sorted(lines, key=lambda line: line.listed)
+        removal = [v for d, v in before.totals if d == old.removed_on][-1]
+        joined = [(d, v) for d, v in before.totals if d <= old.removed_on]
+        joined += [(d, v + removal - totals[0][1]) for d, v in totals if d > joined[-1][0]]
+        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed)
+    return sorted(lines.values(), key=lambda line: line.listed)
 
 
-def _follows(line: _Line, contract: Contract, meter: Meter, totals: list[tuple[date, Decimal]]) -> bool:
-    """Whether `meter` replaced the line's newest meter: the same contract, removed on the day of the installation or
-    the day before, read at its removal, and the new meter read at its installation."""
-    old, removed, installed = line.meter, line.meter.removed_on, meter.installed_on
-    if line.contract.id != contract.id or removed is None or installed is None or not totals:
-        return False
-    return (
-        timedelta(0) <= installed - removed <= timedelta(days=1)
-        and totals[0][0] == installed
-        and any(d == removed for d, _ in line.totals)
-        and old.id != meter.id
-    )
+def _replaced(pairs: list[tuple[Contract, Meter]], by_meter: dict[int, list[tuple[date, Decimal]]]) -> dict[int, Meter]:
+    """Which meter each new one replaced: of the same contract, removed on the day of its installation or the day
+    before, read at the removal, the new one read at its installation; only where that is one meter for one (two
+    exchanged on the same day cannot be told apart, and each keeps its own history)."""
+    edges = [
+        (old, new)
+        for contract, old in pairs
+        for other, new in pairs
+        if contract.id == other.id
+        and old.id != new.id
+        and old.removed_on is not None
+        and new.installed_on is not None
+        and timedelta(0) <= new.installed_on - old.removed_on <= timedelta(days=1)
+        and any(d == old.removed_on for d, _ in by_meter[id_of(old)])
+        and by_meter[id_of(new)][:1]
+        and by_meter[id_of(new)][0][0] == new.installed_on
+    ]
+    olds = Counter(id_of(old) for old, _ in edges)
+    news = Counter(id_of(new) for _, new in edges)
+    return {id_of(new): old for old, new in edges if olds[id_of(old)] == 1 and news[id_of(new)] == 1}
+
+
+def _unwrapped(meter: Meter, totals: list[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
+    """The totals with each rollover round the dial undone (§3: a lower value is stored only as one, with this
+    meter's digits), so that a line joined over an exchange counts each meter's own dial; a lower value across the
+    meter's own installation date is another physical meter's and stays."""
+    turns, out = Decimal(0), list[tuple[date, Decimal]]()
+    for index, (d, v) in enumerate(totals):
+        if index and v + turns < out[-1][1]:
+            d0 = out[-1][0]
+            if not (meter.installed_on is not None and d0 < meter.installed_on <= d):
+                turns += Decimal(10) ** meter.pre_decimal_digits
+        out.append((d, v + turns))
+    return out
 
 
 def in_kwh(contract: Contract, meter: Meter) -> bool:
@@ -247,7 +269,7 @@ def _years(line: _Line) -> list[Period]:
     periods = []
     for (d0, v0, _), (d1, v1, year_end) in pairwise(at_ends):
         start, end = d0 + timedelta(days=1), d1
-        used = _used(line, d0, v0, d1, v1)
+        used = _used(v0, v1)
         if not 300 <= (end - start).days <= 430 or used is None:
             continue  # not one whole billing year
         label = str(year_end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
@@ -255,14 +277,12 @@ def _years(line: _Line) -> list[Period]:
     return periods[-6:]
 
 
-def _used(line: _Line, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal | None:
-    """What the meter counted from (d0, v0) to (d1, v1): a lower value is a rollover round its dial (§3: stored
-    only as one; such a year was left out), unless the meter was exchanged in between (its values are two meters')."""
-    if v1 >= v0:
+def _used(v0: Decimal, v1: Decimal) -> Decimal | None:
+    """What the meter counted from v0 to v1: the line's totals have its rollovers undone (a year with one was left
+    out), so a lower value is a meter exchanged in between (its values are two meters')."""
+    if v1 >= v0:  # rollovers are undone in the line's totals already (`_unwrapped`)
         return v1 - v0
-    if line.exchange is not None and d0 < line.exchange <= d1:
-        return None
-    return v1 + Decimal(10) ** line.meter.pre_decimal_digits - v0
+    return None  # the meter exchanged in between (its values are two meters')
 
 
 def _year_end_near(contract: Contract, day: date) -> date | None:
@@ -277,7 +297,7 @@ def _months(line: _Line) -> list[Period]:
     """Per month where consecutive readings are about a month apart."""
     periods = []
     for (d0, v0), (d1, v1) in pairwise(line.totals):
-        used = _used(line, d0, v0, d1, v1)
+        used = _used(v0, v1)
         if 20 <= (d1 - d0).days <= 40 and used is not None:
             periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(line.contract, line.meter, used)))
     return periods[-24:]

@@ -88,21 +88,24 @@ def meter_forms(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -
 
 
 def predecessor_readings(uow: UnitOfWork, contract: Contract, meter: Meter) -> list[MeterReading]:
-    """The readings, before this meter's installation, of the meter of the contract it replaced (removed on or before
-    that day; the latest such), oldest first; none for a meter without an installation date."""
+    """The readings, before this meter's installation, of the meter of the contract it replaced (removed on that day
+    or the day before), oldest first; none for a meter without an installation date, or where two were removed then
+    (which one it replaced cannot be told: judged by the wrong one's use, a plausible value was asked about)."""
     installed = meter.installed_on
     if installed is None:
         return []
-    removed = [
-        m
-        for m in uow.customers.meters([id_of(contract)])
-        if m.id != meter.id and m.removed_on is not None and m.removed_on <= installed
-    ]
-    if not removed:
+    meters = uow.customers.meters([id_of(contract)])
+    removed = [m for m in meters if m.id != meter.id and _day_before(m.removed_on, installed)]
+    if len(removed) != 1 or sum(_day_before(removed[0].removed_on, m.installed_on) for m in meters) != 1:
         return []
-    old = max(removed, key=lambda m: m.removed_on or installed)
+    [old] = removed
     readings = [r for r in uow.meters.readings(id_of(old)) if r.reading_date < installed]
     return sorted(readings, key=lambda r: r.reading_date)
+
+
+def _day_before(removed: date | None, installed: date | None) -> bool:
+    """An exchange: removed on the day of the installation or the day before."""
+    return removed is not None and installed is not None and timedelta(0) <= installed - removed <= timedelta(days=1)
 
 
 def with_replaced(

@@ -146,3 +146,73 @@ def test_meters_side_by_side_each_add_their_last_whole_year(uow, context, engine
     add_readings(engine, '1WP0000000001', (date(2024, 12, 31), 100), (date(2025, 12, 31), 600))
     [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
     assert contract.consumption == Decimal(1500)
+
+
+def test_a_meter_removed_without_a_reading_at_its_removal_does_not_add_its_old_year(uow, context, engine):
+    """Not read as one line with its successor (no removal reading), the removed meter's 2024 was added to the new
+    one's 2026 again (about double)."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    add_readings(engine, customer['meter_number'], (date(2023, 12, 31), 3600), (date(2024, 12, 31), 6800))
+    _exchanged(engine, customer, date(2025, 6, 30), date(2025, 7, 1))
+    add_readings(engine, NEW_METER, (date(2025, 7, 1), 0), (date(2025, 12, 31), 1600), (date(2026, 12, 31), 4800))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(3200)
+
+
+def test_the_old_meter_s_rollover_counts_with_its_own_dial_in_the_joined_history(uow, context, engine):
+    """A five-digit meter went round its dial (98,000 → 1,200) and was exchanged for a six-digit one: the joined
+    history counted that year with the new meter's 10^6 (903,200 kWh)."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    set_meter(engine, old, pre_decimal_digits=5)
+    add_readings(engine, old, (date(2023, 12, 31), 98000), (date(2024, 12, 31), 1200), (date(2025, 6, 30), 2800))
+    _exchanged(engine, customer, date(2025, 6, 30), date(2025, 7, 1))
+    add_readings(engine, NEW_METER, (date(2025, 7, 1), 0), (date(2025, 12, 31), 1600), (date(2026, 12, 31), 4800))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert [(p.label, p.amount) for p in history.years] == [('2024', 3200), ('2025', 3200), ('2026', 3200)]
+
+
+def test_two_meters_exchanged_on_the_same_day_are_not_joined_to_the_other_s_history(uow, context, engine):
+    """A household's and a heat pump's meter, both exchanged on 30.06./01.07.2025: which new meter replaced which
+    cannot be told, and the new household meter continued the heat pump's 8,000 kWh a year. Neither is joined now,
+    and a new meter's first reading is judged by neither."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    house, pump = customer['meter_number'], '1WP0000000001'
+    with Session(engine) as session:
+        first = session.exec(select(Meter).where(Meter.meter_number == house)).one()
+        session.add(Meter(meter_number=pump, contract_id=first.contract_id, removed_on=date(2025, 6, 30)))
+        first.removed_on = date(2025, 6, 30)
+        session.add(first)
+        for number in ('1WPNEU0000001', '1HHNEU0000001'):
+            session.add(Meter(meter_number=number, contract_id=first.contract_id, installed_on=date(2025, 7, 1)))
+        session.commit()
+    add_readings(engine, house, (date(2023, 12, 31), 1000), (date(2024, 12, 31), 2000), (date(2025, 6, 30), 2500))
+    add_readings(engine, pump, (date(2023, 12, 31), 10000), (date(2024, 12, 31), 18000), (date(2025, 6, 30), 22000))
+    add_readings(
+        engine, '1WPNEU0000001', (date(2025, 7, 1), 0), (date(2025, 12, 31), 4000), (date(2026, 12, 31), 12000)
+    )
+    add_readings(engine, '1HHNEU0000001', (date(2025, 7, 1), 0), (date(2025, 12, 31), 500), (date(2026, 12, 31), 1500))
+    histories = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    years = {h.meter_number: [(p.label, int(p.amount)) for p in h.years] for h in histories}
+    assert years['1HHNEU0000001'] == [('2026', 1000)] and years['1WPNEU0000001'] == [('2026', 8000)]
+    assert years[house] == [('2024', 1000)] and years[pump] == [('2024', 8000)]
+
+
+def test_a_new_meter_is_judged_by_no_old_one_when_two_were_exchanged_on_the_same_day(uow, context, engine):
+    """Which one it replaced cannot be told: judged by the heat pump's use, the household's plausible value was
+    asked about (and the other way round); the first reading of each has no expectation, as a first reading."""
+    customer, login = _exchanged_in_february(engine)
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(Meter(meter_number='1WP0000000001', contract_id=old.contract_id, removed_on=date(2027, 2, 28)))
+        session.add(Meter(meter_number='1WPNEU0000001', contract_id=old.contract_id, installed_on=date(2027, 3, 1)))
+        session.commit()
+    add_readings(engine, '1WP0000000001', (date(2026, 12, 31), 10000), (date(2027, 2, 28), 90000))
+    sent = context(now=datetime(2027, 3, 21, 10, 0, tzinfo=BERLIN))
+    # about 200 expected by the household meter's use, some 27,000 by the heat pump's: judged by neither
+    stored = run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '27000'}, '21.03.2027')
+    assert stored is not None
