@@ -189,17 +189,19 @@ class SqlThrottles:
     @staticmethod
     def _stored(key: str) -> str:
         """Keys hold what was guessed against (an email as typed): a long or odd one is kept as its hash, the part
-        before a `|` (`login:pair:<email>|<address>`) hashed on its own, so that the holds of one login from every
-        address are still found together (`starting`)."""
+        before the last `|` (`login:pair:<email>|<address>`; an email may hold a `|` itself) hashed on its own, so that
+        the holds of one login from every address are still found together (`starting`)."""
         if len(key) <= 200 and key.isprintable():
             return key
-        head, bar, tail = key.partition('|')
-        return f'{_digest(head)}{bar}{_digest(tail) if bar else ""}'
+        if '|' not in key:
+            return _digest(key)
+        head, bar, tail = key.rpartition('|')
+        return f'{_digest(head)}{bar}{_digest(tail)}'
 
     @staticmethod
     def _prefixes(prefix: str) -> tuple[str, ...]:
         """What keys starting with `prefix` (`…|`) may be stored as: as they are, or with their head hashed."""
-        head, bar, _ = prefix.partition('|')
+        head, bar, _ = prefix.rpartition('|')
         return (prefix, f'{_digest(head)}{bar}') if bar else (prefix,)
 
     def state(self, key: str) -> ThrottleState:
