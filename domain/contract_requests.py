@@ -381,7 +381,7 @@ def staff_answer(uow: UnitOfWork, ctx: Context, staff_id: int, request_id: int, 
 def api_answer(uow: UnitOfWork, ctx: Context, token_id: int, request_id: int, accepted: bool, message: str) -> None:
     """The billing system settles a request (`POST /api/v1/requests/{id}/answer`); its token is checked again here,
     in the answer's transaction (TokenRevoked: revoked since the API checked it)."""
-    token = uow.api.get(token_id)
+    token = uow.api.held(token_id)  # held: a revocation committed meanwhile waits for this answer, or stops it
     if token is None or token.revoked_at is not None or token.scope != 'write':
         raise TokenRevoked()
     answer(uow, ctx, f'api:{token.name}'[:60], request_id, accepted, message)  # the audit's actor holds 60

@@ -14,7 +14,7 @@ from domain.contract_requests import Receipt, RequestRow, known_end, pending, re
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
 from domain.errors import FieldRequired, NotAllowed, TariffChangePending
 from domain.i18n import day, label_of, money, number
-from domain.model import Contract
+from domain.model import Contract, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 
@@ -126,6 +126,7 @@ def change_tariff(
     offer = next((o for o in _offers(uow, ctx, contract, consumption) if o.code == code), None)
     if offer is None or offer.current:
         raise NotAllowed()  # the page offers only the others
+    uow.customers.hold_contract(id_of(contract))  # two tabs at once: the second sees the first's change
     for request in pending(uow, customer_id):
         if request.kind == 'tariff_change' and request.contract_id == contract.id:
             raise TariffChangePending(reference=request.reference)  # two open changes would contradict each other

@@ -225,6 +225,11 @@ class SqlApi:
         self.session.add(token)
         self.session.flush()
 
+    def held(self, token_id: int) -> ApiToken | None:
+        """PostgreSQL: FOR SHARE, a revocation waits for this transaction (SQLite writes one transaction at a time)."""
+        query = select(ApiToken).where(col(ApiToken.id) == token_id).with_for_update(read=True)
+        return self.session.exec(query).first()
+
     def get(self, token_id: int) -> ApiToken | None:
         return self.session.get(ApiToken, token_id)
 

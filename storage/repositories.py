@@ -67,6 +67,16 @@ class SqlCustomers:
     def get(self, customer_id: int) -> Customer | None:
         return self.session.exec(CUSTOMER_BY_ID, params={'id': customer_id}).first()
 
+    def hold_contract(self, contract_id: int) -> None:
+        """The contract's row held to the end of the transaction: on PostgreSQL its row lock, on SQLite the one write
+        lock (an UPDATE that changes nothing, as `SqlBilling.lock_bill`)."""
+        self.session.execute(
+            update(Contract)
+            .where(col(Contract.id) == contract_id)
+            .values(id=Contract.id)
+            .execution_options(synchronize_session=False)
+        )
+
     def by_number(self, customer_number: str) -> Customer | None:
         return self.session.exec(select(Customer).where(Customer.customer_number == customer_number)).first()
 

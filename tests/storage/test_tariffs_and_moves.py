@@ -369,3 +369,48 @@ def test_an_extraordinary_cancellation_to_the_next_possible_date_bounds_the_tari
     [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
     ordinary = TODAY + timedelta(weeks=4)  # the household's notice period
     assert contract.ends == ordinary and contract.starts == tuple(first for first in starts(TODAY) if first < ordinary)
+
+
+def test_two_tariff_changes_sent_at_the_same_moment_store_one(household, context, engine):
+    """Two tabs: both looked for an open change before either had stored one, and both were stored. With the
+    contract held, the second looks only after the first is stored (and the first waits 2 s for it in vain)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.unit_of_work import SqlUnitOfWork
+
+    customer, login = household
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            of_customer = self.contract_requests.of_customer
+
+            def met(customer_id):
+                found = of_customer(customer_id)
+                looked.append(True)
+                for _ in range(100):  # polled, not a timed wait (those never return under faketime)
+                    if len(looked) >= 2:
+                        break
+                    time.sleep(0.02)
+                return found
+
+            self.contract_requests.of_customer = met
+            return self
+
+    with SqlUnitOfWork(engine) as work:
+        [contract] = tariffs(work, context(), login['id'], customer['id'])
+
+    def change(code: str):
+        try:
+            with Meeting(engine) as work:
+                number, first = contract.contract_number, str(contract.starts[0])
+                return change_tariff(work, context(), login['id'], customer['id'], number, code, first)
+        except Exception as refused:
+            return refused
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = [done.result() for done in [pool.submit(change, code) for code in ('STROM-OEKO', 'STROM-FIX24')]]
+    assert sorted(type(answer).__name__ for answer in answers) == ['Receipt', 'TariffChangePending']
+    assert len(_requests(engine)) == 1
