@@ -155,16 +155,22 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
     """The contract's consumption in its last whole billing year, for comparing tariffs: each meter's last whole
     year, meters exchanged one for the other read as one, meters side by side added up; a meter removed and not read
-    as one with its successor counts only while no meter in use has a whole year (each had added its own last year:
-    about double). None without one, or for gas whose m³ cannot be converted (no kWh to price)."""
+    as one with its successor counts until a meter installed within a month of its removal has a whole year (each
+    had added its own last year: about double). None without one, or for gas whose m³ cannot be converted."""
     lines = _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])])
     if any(not in_kwh(contract, line.meter) for line in lines) and contract.commodity != 'water':
         return None
-    last = [(line, years[-1]) for line in lines if (years := _years(line))]
-    in_use = [period.amount for line, period in last if line.meter.removed_on is None]
-    if in_use:
-        return sum(in_use, Decimal(0))
-    return max(last, key=lambda found: found[1].end)[1].amount if last else None
+    last = {id(line): years[-1].amount for line in lines if (years := _years(line))}
+
+    def succeeded(line: _Line) -> bool:
+        removed = line.meter.removed_on
+        return removed is not None and any(
+            id(other) in last and other.begins is not None and removed <= other.begins <= removed + timedelta(days=31)
+            for other in lines
+        )
+
+    counted = [amount for line in lines if (amount := last.get(id(line))) is not None and not succeeded(line)]
+    return sum(counted, Decimal(0)) if counted else None
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ class _Line:
     meter: Meter  # the newest of the line
     totals: list[tuple[date, Decimal]]
     listed: int = 0  # where its first meter was listed (the lines keep that order)
+    begins: date | None = None  # its first meter's installation
 
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
@@ -188,12 +195,12 @@ def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
         old = replaced.get(id_of(meter))
         before = lines.pop(id_of(old), None) if old is not None else None
         if before is None or old is None or old.removed_on is None:
-            lines[id_of(meter)] = _Line(contract, meter, totals, listed[id_of(meter)])
+            lines[id_of(meter)] = _Line(contract, meter, totals, listed[id_of(meter)], meter.installed_on)
             continue
         removal = [v for d, v in before.totals if d == old.removed_on][-1]
         joined = [(d, v) for d, v in before.totals if d <= old.removed_on]
         joined += [(d, v + removal - totals[0][1]) for d, v in totals if d > joined[-1][0]]
-        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed)
+        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed, before.begins)
     return sorted(lines.values(), key=lambda line: line.listed)
 
 

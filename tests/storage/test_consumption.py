@@ -216,3 +216,54 @@ def test_a_new_meter_is_judged_by_no_old_one_when_two_were_exchanged_on_the_same
     # about 200 expected by the household meter's use, some 27,000 by the heat pump's: judged by neither
     stored = run(uow, submit_reading, sent, login['id'], customer['id'], NEW_METER, {'1.8.0': '27000'}, '21.03.2027')
     assert stored is not None
+
+
+def _two_meters(engine):
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    with Session(engine) as session:
+        first = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(Meter(meter_number='1WP0000000001', contract_id=first.contract_id))
+        session.commit()
+    return customer, login
+
+
+def test_two_meters_exchanged_on_the_same_day_both_count_until_the_new_ones_have_a_year(uow, context, engine):
+    """Household 1,000 kWh and heat pump 8,000 kWh a year, both exchanged 30.06./01.07.2026 (not joined: which
+    replaced which cannot be told), the new ones without a whole year yet: 9,000 (09ab9e2 counted one of them)."""
+    customer, login = _two_meters(engine)
+    house, pump = customer['meter_number'], '1WP0000000001'
+    with Session(engine) as session:
+        for meter in session.exec(select(Meter)).all():
+            meter.removed_on = date(2026, 6, 30)
+            session.add(meter)
+            contract_id = meter.contract_id
+        for number in ('1WPNEU0000001', '1HHNEU0000001'):
+            session.add(Meter(meter_number=number, contract_id=contract_id, installed_on=date(2026, 7, 1)))
+        session.commit()
+    add_readings(engine, house, (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2000), (date(2026, 6, 30), 2500))
+    add_readings(engine, pump, (date(2024, 12, 31), 10000), (date(2025, 12, 31), 18000), (date(2026, 6, 30), 22000))
+    add_readings(engine, '1WPNEU0000001', (date(2026, 7, 1), 0), (date(2026, 12, 31), 4000))
+    add_readings(engine, '1HHNEU0000001', (date(2026, 7, 1), 0), (date(2026, 12, 31), 500))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(9000)
+
+
+def test_a_removed_meter_not_joined_still_counts_beside_another_meter_with_a_whole_year(uow, context, engine):
+    """Heat pump (8,000 kWh a year) in use throughout; the household meter (1,000 a year) exchanged 30.06./01.07.2026
+    without a removal reading (not joined), the new one without a whole year yet: the household's use vanished
+    (8,000), because some other meter in use had a whole year (09ab9e2)."""
+    customer, login = _two_meters(engine)
+    house, pump = customer['meter_number'], '1WP0000000001'
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == house)).one()
+        old.removed_on = date(2026, 6, 30)
+        session.add(old)
+        session.add(Meter(meter_number='1HHNEU0000001', contract_id=old.contract_id, installed_on=date(2026, 7, 1)))
+        session.commit()
+    add_readings(engine, house, (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2000))
+    add_readings(engine, pump, (date(2024, 12, 31), 10000), (date(2025, 12, 31), 18000), (date(2026, 12, 31), 26000))
+    add_readings(engine, '1HHNEU0000001', (date(2026, 7, 1), 0), (date(2026, 12, 31), 500))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(9000)
