@@ -9,6 +9,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from domain.clock import Clock, SystemClock
@@ -26,7 +27,18 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     """The `kundenportal` command; `clock` is the machine's unless a test hands in another."""
     clock = clock or SystemClock()
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+        settings.load_profile()  # a wrong profile is said before any command, not a traceback in the middle of one
+    except ValidationError as error:
+        for problem in error.errors():
+            where = '_'.join(str(part) for part in problem['loc']).upper()
+            name = f'KUNDENPORTAL_{where}' if where else 'configuration'  # the storage secret's check has no field
+            print(f'kundenportal: {name}: {problem["msg"]}', file=sys.stderr)
+        return 2
+    except ValueError as error:  # the profile: unknown, or its file not valid
+        print(f'kundenportal: KUNDENPORTAL_PROFILE: {error}', file=sys.stderr)
+        return 2
     if args.command == 'serve':
         from app import start
 

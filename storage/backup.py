@@ -5,9 +5,11 @@ With PostgreSQL the database is backed up with its own tools (`pg_dump -Fc`, `pg
 docs/operations.md); `backup` then saves the documents folder only.
 """
 
+import contextlib
 import sqlite3
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +31,15 @@ class BackupSummary:
 
 
 def backup(url: str, documents: Path, archive: Path) -> BackupSummary:
-    """Write `archive` (.tar.gz); the SQLite copy is taken with SQLite's online backup API."""
+    """Write `archive` (.tar.gz); the SQLite copy is taken with SQLite's online backup API. A SQLite database that is
+    not there is an error (a mistyped data folder made an empty database and reported it backed up)."""
+    sqlite_path = _sqlite_path(url)
+    if sqlite_path is not None and not (sqlite_path.is_file() and sqlite_path.stat().st_size > 0):
+        raise FileNotFoundError(f'no database at {sqlite_path}: is KUNDENPORTAL_DATA_DIR (or the database URL) right?')
     archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_name(archive.name + '.part')
     count = 0
     with tempfile.TemporaryDirectory() as scratch, tarfile.open(partial, 'w:gz') as tar:
-        sqlite_path = _sqlite_path(url)
         if sqlite_path is not None:
             snapshot = Path(scratch) / DATABASE_NAME
             with sqlite3.connect(sqlite_path) as source, sqlite3.connect(snapshot) as target:
@@ -56,8 +61,13 @@ def restore(url: str, documents: Path, archive: Path) -> BackupSummary:
     if documents.is_dir() and any(documents.rglob('*')):
         raise FileExistsError(f'{documents} is not empty: restore only into an empty data folder')
     count, database = 0, False
-    with tarfile.open(archive, 'r:gz') as tar:
-        for member in tar.getmembers():
+    with contextlib.ExitStack() as stack:
+        try:
+            tar = stack.enter_context(tarfile.open(archive, 'r:gz'))
+            members = tar.getmembers()  # the whole archive read before anything is written: a cut-off one writes none
+        except (tarfile.TarError, EOFError, zlib.error) as error:
+            raise ValueError(f'{archive} is not a whole backup of the portal ({error})') from None
+        for member in members:
             if not member.isfile():
                 continue
             if member.name == DATABASE_NAME and sqlite_path is not None:

@@ -77,6 +77,9 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(alembic_config(None)).get_current_head())
 
 
+SCHEMA_LOCK = 0x6B70_5F73_6368  # PostgreSQL advisory lock key of the schema's changes ("kp_sch")
+
+
 @contextmanager
 def schema_change(engine: Engine) -> Iterator[Connection]:
     """A connection for changing the schema, in one transaction that a failure rolls back whole.
@@ -88,9 +91,12 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
     INSERT, UPDATE and DELETE), so a failing migration left the ones before it half applied (their ALTERs kept,
     the version not: the next start failed on a column that already existed). Here the transaction is SQLite's
     own, BEGIN IMMEDIATE to COMMIT (SQLAlchemy's recipe for pysqlite), on a connection of its own (an in-memory
-    database, which another connection would not see, keeps the plain way)."""
+    database, which another connection would not see, keeps the plain way). On PostgreSQL a transaction-scoped
+    advisory lock makes instances started at once take turns (the second failed on a type the first had made)."""
     if engine.dialect.name != 'sqlite' or engine.url.database in (None, '', ':memory:'):
         with engine.begin() as connection:
+            if engine.dialect.name == 'postgresql':  # instances started at once: one migrates, the others wait and
+                connection.exec_driver_sql(f'SELECT pg_advisory_xact_lock({SCHEMA_LOCK})')  # find it done
             yield connection
         return
     own = create_engine(engine.url, connect_args={'timeout': BUSY_SECONDS}, poolclass=NullPool)

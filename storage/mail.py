@@ -45,8 +45,15 @@ DUE = (
     .where(_MAIL.c.status == 'queued', _MAIL.c.next_attempt_at <= bindparam('now'))
     .order_by(_MAIL.c.next_attempt_at, _MAIL.c.id)  # by due time (index ix_outboxmail_due)
 )
-LEASE_TAKEN = (
-    update(_MAIL).where(_MAIL.c.id.in_(bindparam('ids', expanding=True))).values(next_attempt_at=bindparam('until'))
+LEASE_TAKEN = (  # only while still due: two processes on one SQLite file both read a mail as due (no row locks)
+    update(_MAIL)
+    .where(
+        _MAIL.c.id.in_(bindparam('ids', expanding=True)),
+        _MAIL.c.status == 'queued',
+        _MAIL.c.next_attempt_at <= bindparam('now'),
+    )
+    .values(next_attempt_at=bindparam('until'))
+    .returning(_MAIL.c.id)
 )
 SENT = (
     update(_MAIL)
@@ -194,9 +201,11 @@ class OutboxSender:
         now = self.clock.now()
         with self.engine.begin() as db:
             mails = list(db.execute(DUE.limit(batch).with_for_update(skip_locked=True), {'now': now}))
-            if mails:
-                db.execute(LEASE_TAKEN, {'ids': [mail.id for mail in mails], 'until': later(now, LEASE)})
-            return mails
+            if not mails:
+                return mails
+            lease = {'ids': [mail.id for mail in mails], 'now': now, 'until': later(now, LEASE)}
+            taken = set(db.execute(LEASE_TAKEN, lease).scalars())  # the other process's lease meanwhile: not ours
+            return [mail for mail in mails if mail.id in taken]
 
     def _record(self, outcomes: list[tuple[Row, str | None]]) -> None:
         now = self.clock.now()

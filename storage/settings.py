@@ -18,19 +18,19 @@ class Settings(BaseSettings):
     database_url: str = ''
     data_dir: Path = Path('data')
     host: str = '0.0.0.0'
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     base_url: str = ''
     profile: str = 'stadtwerke-a'
     storage_secret: str = DEFAULT_SECRET
     smtp_host: str = ''
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_user: str = ''
     smtp_password: str = ''
     smtp_starttls: bool = False
     mail_from: str = ''
     demo: bool = False
     redis_url: str = ''
-    mail_poll_seconds: float = 2.0
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
     max_body_mb: float = Field(default=32, gt=0, le=1024)  # any request body: API, forms (413 beyond)
     max_upload_mb: float = Field(default=200, gt=0, le=4096)  # the back office's CSV import (per file)
     tuning: bool = True  # the measured shortcuts below NiceGUI's and other libraries' API (service.tuning)
