@@ -95,8 +95,8 @@ def schema_change(engine: Engine) -> Iterator[Connection]:
     advisory lock makes instances started at once take turns (the second failed on a type the first had made)."""
     if engine.dialect.name != 'sqlite' or engine.url.database in (None, '', ':memory:'):
         with engine.begin() as connection:
-            if engine.dialect.name == 'postgresql':  # instances started at once: one migrates, the others wait and
-                connection.exec_driver_sql(f'SELECT pg_advisory_xact_lock({SCHEMA_LOCK})')  # find it done
+            if engine.dialect.name == 'postgresql':  # instances started at once: one migrates, the others find it done
+                connection.exec_driver_sql(f'SELECT pg_advisory_xact_lock({SCHEMA_LOCK})')
             yield connection
         return
     own = create_engine(engine.url, connect_args={'timeout': BUSY_SECONDS}, poolclass=NullPool)
