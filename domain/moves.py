@@ -17,10 +17,11 @@ from domain.contract_requests import parse_day as checked_day
 from domain.errors import DomainError, PostalCodeInvalid, ReadingInFormat, TooLong
 from domain.i18n import day, label_of, number
 from domain.identifiers import normalise
+from domain.meter_exchange import predecessor_readings, with_replaced
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
-from domain.readings import form_for, predecessor_readings, with_replaced
+from domain.readings import form_for
 
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
 NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice

@@ -18,6 +18,7 @@ from pages import session
 from pages.forms import Form, client_address, page_title
 from pages.frame import customer_number_field, frame, public_frame
 from pages.language import t
+from pages.once import sending
 from pages.protected import PAGE_TIMEOUT
 from pages.receipts import show_receipt
 from service.runner import Portal
@@ -94,16 +95,10 @@ def _form(portal: Portal, me: session.LoggedIn | None, filled: Prefill | None) -
         ui.button(t('cancel.submit'), on_click=lambda: submit()).classes('w-full').props('no-caps size=lg')
     result = ui.column().classes('w-full gap-2')
 
-    sending: list[bool] = []  # while a declaration is on its way: a second click of a double click sends no second
-
     async def submit() -> None:
-        if sending:
-            return
-        sending.append(True)
-        try:
-            await send()
-        finally:
-            sending.clear()
+        with sending(cancel, ()) as first:  # a visitor's too (logged in, `session.fetch` is no `session.act`)
+            if first:
+                await send()
 
     async def send() -> None:
         form.clear()

@@ -190,7 +190,8 @@ def _login_email(portal: Portal, me: StaffMe, card: desk.CustomerCard, outcome: 
 def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
     outcome = ui.column().classes('w-full')
 
-    async def act(use_case, done: str, *args) -> bool:
+    async def act(use_case, done: str, *args, form: Form | None = None) -> bool:
+        """The use case for this customer; a refusal at its form's field (`form`), else below the actions."""
         outcome.clear()
         try:
             if not await staff_session.done(
@@ -198,6 +199,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             ):
                 return False
         except DomainError as error:
+            if form is not None and error.field in form.fields:
+                form.show(error)
+                return False
             with outcome:
                 notice(t(error.key, **error.params), 'negative')
             return False
@@ -233,10 +237,7 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
 
             async def delete() -> None:
                 reason.clear()
-                if not reason.value('reason').strip():
-                    reason.fields['reason'].error = t('error.field_required', label=t('error_label.reason'))
-                    return
-                if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason')):
+                if await act(desk.delete_login, t('staff.done_delete'), reason.value('reason'), form=reason):
                     ui.navigate.to(f'/verwaltung/kunden/{card.customer_id}')
 
             ui.button(t('staff.delete_confirm'), on_click=delete).props('no-caps color=negative')
@@ -262,18 +263,17 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
 
         async def send() -> None:
             message.clear()
-            for key, label in (('subject', 'subject'), ('body', 'message')):  # named in the page's language
-                if not message.value(key).strip():
-                    message.fields[key].error = t('error.field_required', label=t(f'error_label.{label}'))
-                    return
             content = attached.pop('document', b'')
             relative = inbox_file(card.customer_id) if content and portal.files else ''
             if relative and portal.files:
                 await run.io_bound(portal.files.store, relative, content)
             subject, text = message.value('subject'), message.value('body')
-            if await act(desk.post_message, t('staff.done_message'), subject, text, relative):
+            if await act(desk.post_message, t('staff.done_message'), subject, text, relative, form=message):
                 message.fields['subject'].value, body.value, attachment.text = '', '', ''
-            elif relative and portal.files:  # not sent (the session ended, or the input was refused): not kept
-                await run.io_bound(portal.files.remove, relative)
+            else:  # not sent (the session ended, or the input was refused): not stored, still on the page
+                if relative and portal.files:
+                    await run.io_bound(portal.files.remove, relative)
+                if content:
+                    attached['document'] = content
 
         ui.button(t('staff.message_submit'), on_click=send).props('no-caps')

@@ -59,19 +59,25 @@ async def test_the_start_password_page_is_only_for_a_start_password(user, db):
     await see(user, 'Suchen')  # the customer search instead
 
 
+def end_just_before(monkeypatch, db, method: str, target) -> None:
+    """The staff login ends (its second factor reset: every session ends) right before `Portal.<method>` runs
+    `target`, after every earlier look at the session."""
+    original = getattr(Portal, method)
+
+    async def ending(portal, use_case, *args, **kwargs):
+        if use_case is target:
+            reset_second_factor(db, 'service@stadtwerke.example')
+        return await original(portal, use_case, *args, **kwargs)
+
+    monkeypatch.setattr(Portal, method, ending)
+
+
 async def test_a_search_checks_the_session_in_its_own_transaction(user, db, monkeypatch):
     """The session ends after every earlier look at it and just before the search's transaction begins: the search
     still finds nobody, since the login is checked in the transaction that searches."""
     make_customer(db, last_name='Gesucht')
     await staff_login(user, make_staff(db))
-    original = Portal.read
-
-    async def ending_just_before(portal, query, *args, **kwargs):
-        if query is desk.find_customers:
-            reset_second_factor(db, 'service@stadtwerke.example')
-        return await original(portal, query, *args, **kwargs)
-
-    monkeypatch.setattr(Portal, 'read', ending_just_before)
+    end_just_before(monkeypatch, db, 'read', desk.find_customers)
     field(user, 'Suche').type('Gesucht')
     button(user, 'Suchen').click()
     await see(user, 'Anmeldung für Mitarbeitende')
@@ -83,14 +89,7 @@ async def test_a_customer_card_checks_the_session_in_its_own_transaction(user, d
     ended, no card is shown and nobody is noted as having looked."""
     customer = make_customer(db, last_name='Angesehen')
     await staff_login(user, make_staff(db))
-    original = Portal.act
-
-    async def ending_just_before(portal, use_case, *args, **kwargs):
-        if use_case is desk.customer_card:
-            reset_second_factor(db, 'service@stadtwerke.example')
-        return await original(portal, use_case, *args, **kwargs)
-
-    monkeypatch.setattr(Portal, 'act', ending_just_before)
+    end_just_before(monkeypatch, db, 'act', desk.customer_card)
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'Anmeldung für Mitarbeitende')
     await user.should_not_see('Angesehen')
