@@ -158,3 +158,14 @@ def otto(db):
     add_tariff(db, customer['id'], amount='92', paid_months=portal_today().month - 1)
     login = make_login(db, [customer['id']], email='otto@example.org')
     return customer, login
+
+
+@pytest.fixture
+def anna(db):
+    """A customer with a login (anna@example.org) and readings to 31.12. of last year: 10 kWh a day."""
+    from tests.factories import add_readings, make_customer, make_login, year_end
+
+    customer = make_customer(db, last_name='Ablesung')
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
+    login = make_login(db, [customer['id']], email='anna@example.org')
+    return customer, login

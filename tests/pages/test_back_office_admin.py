@@ -14,12 +14,12 @@ from tests.pages.conftest import button, field, see, submit_for_error
 from tests.pages.test_backoffice import (
     admin_login,
     create_admin,
-    customer_with_a_change,
     staff_login,
     staff_password_step,
     totp_of,
     upload,
 )
+from tests.pages.test_customer_card import customer_with_a_change
 
 
 async def test_an_api_token_is_shown_once_and_can_be_revoked(user, db):

@@ -10,12 +10,9 @@ from service.cli import main
 from tests import clock
 from tests.factories import (
     STAFF_PASSWORD,
-    add_readings,
     make_customer,
     make_login,
     make_staff,
-    set_meter,
-    year_end,
 )
 from tests.pages.conftest import button, field, see, submit_for_error
 
@@ -149,50 +146,8 @@ async def staff_login(user, totp) -> None:
     await see(user, 'Suchen')
 
 
-async def test_the_customer_card_names_the_register_of_each_reading(user, db):
-    customer = make_customer(db, last_name='Zweitarif')
-    set_meter(db, customer['meter_number'], registers='1.8.1,1.8.2')
-    add_readings(db, customer['meter_number'], (year_end(), 1000), obis='1.8.1')
-    add_readings(db, customer['meter_number'], (year_end(), 500), obis='1.8.2')
-    await staff_login(user, make_staff(db))
-    await user.open(f'/verwaltung/kunden/{customer["id"]}')
-    await see(user, 'Zählerstände')
-    registers = {row['register'] for table in user.find(ui.table).elements for row in table.rows if 'register' in row}
-    assert registers == {'HT (1.8.1)', 'NT (1.8.2)'}
-
-
-def customer_with_a_change(db) -> dict:
-    """A customer who went paperless (an audit entry of a kind the billing system takes over)."""
-    customer = make_customer(db, last_name='Wechsel')
-    with Session(db) as session:
-        session.add(AuditEntry(at=clock.now(), actor='user:1', action='paperless_on', customer_id=customer['id']))
-        session.commit()
-    return customer
-
-
-async def test_the_customer_cards_changes_name_their_kind_in_words(user, db):
-    customer = customer_with_a_change(db)
-    await staff_login(user, make_staff(db))
-    await user.open(f'/verwaltung/kunden/{customer["id"]}')
-    await see(user, 'Zählerstände')
-    [changes] = [table for table in user.find(ui.table).elements if any('kind' in row for row in table.rows)]
-    assert [row['kind'] for row in changes.rows] == ['Onlinekunde (an)']  # not 'paperless_on'
-    assert [column['label'] for column in changes.columns] == ['Zeit', 'Wer', 'Art', 'Details']
-
-
-async def test_the_customer_card_shows_a_business_customers_e_invoice_ids(user, db):
-    firma = make_customer(db, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
-    amt = make_customer(db, company='Gemeinde Aue-Süd', leitweg_id='04011000-1234512345-06')
-    await staff_login(user, make_staff(db))
-    await user.open(f'/verwaltung/kunden/{firma["id"]}')
-    await see(user, 'Rechnungen als E-Rechnung (ZUGFeRD, EN 16931) · USt-IdNr. DE131234568')
-    await user.open(f'/verwaltung/kunden/{amt["id"]}')
-    await see(user, 'Rechnungen als XRechnung · Leitweg-ID 04011000-1234512345-06')
-
-
 async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
     from domain.model import ContactMessage
-    from tests import clock
 
     customer = make_customer(db, last_name='Fragend')
     make_login(db, [customer['id']], email='fragend@example.org')
@@ -222,7 +177,6 @@ async def test_a_contact_message_is_answered_into_the_customers_inbox(user, db):
 
 async def test_the_review_queue_decides_with_a_message(user, db):
     from domain.model import ReviewItem
-    from tests import clock
 
     customer = make_customer(db, last_name='Pruefling')
     with Session(db) as session:
@@ -249,7 +203,6 @@ async def test_the_review_queue_decides_with_a_message(user, db):
 
 async def test_changes_are_marked_and_exported_as_csv(user, db):
     from domain.model import AuditEntry as Entry
-    from tests import clock
 
     customer = make_customer(db, last_name='Aendernd')
     with Session(db) as session:

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from domain.i18n import number
 from domain.model import AuditEntry, MeterReading, ReviewItem
-from tests import clock
 from tests.clock import SUITE_NOW
 from tests.factories import (
     PASSWORD,
@@ -33,14 +32,6 @@ from tests.pages.test_backoffice import staff_login
 TODAY = SUITE_NOW.date()  # the pinned day (tests/clock.py)
 DAYS = (TODAY - date(TODAY.year - 1, 12, 31)).days  # 10 kWh a day in the history below
 LAST = f'{date(TODAY.year - 1, 12, 31):%d.%m.%Y}'  # the day of the last reading in that history
-
-
-@pytest.fixture
-def anna(db):
-    customer = make_customer(db, last_name='Ablesung')
-    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
-    login = make_login(db, [customer['id']], email='anna@example.org')
-    return customer, login
 
 
 def customer_readings(db):
@@ -297,76 +288,6 @@ async def test_another_customers_meter_cannot_be_reached(user, db, anna):
     _, login = anna
     with SqlUnitOfWork(db) as uow, pytest.raises(NotAllowed):
         submit_reading(uow, None, login['id'], foreign['id'], foreign['meter_number'], {'1.8.0': '5'}, '')
-
-
-def issue_codes_for(db):
-    from domain.ports import Context
-    from domain.reading_codes import issue_codes
-    from storage.settings import Settings
-    from storage.unit_of_work import SqlUnitOfWork
-    from tests.factories import CHEAP_HASHER
-
-    settings = Settings()  # the same secret as the app under test
-    ctx = Context(settings.load_profile(), settings.storage_secret, 'http://portal.test', CHEAP_HASHER, clock.now())
-    with SqlUnitOfWork(db) as uow:
-        return {c.meter_number: c.code for c in issue_codes(uow, ctx)}
-
-
-async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, anna):
-    customer, _ = anna
-    codes = issue_codes_for(db)
-    code = codes[customer['meter_number']]
-    await user.open('/ablesung')
-    field(user, 'Ablesecode').type(code.lower().replace('-', ' '))
-    field(user, 'Zählernummer').type('1EBZ0199999999')
-    assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
-    field(user, 'Zählernummer').clear().type(customer['meter_number'])
-    button(user, 'Weiter').click()
-    await see(user, f'Letzter Zählerstand: 13.650 kWh vom {LAST}')
-    field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
-    button(user, 'Zählerstand übermitteln').click()
-    await see(user, 'Ihr Zählerstand vom')
-    [reading] = customer_readings(db)
-    assert reading.value == 13650 + 10 * DAYS
-    assert 'channel=letter' in last_audit(db, 'reading_submitted').details
-    assert 'Zählerstand ist eingegangen' in last_mail(db, 'anna@example.org').subject
-    field(user, 'Zählerstand').clear().type(str(13650 + 10 * DAYS + 1))
-    button(user, 'Zählerstand übermitteln').click()
-    await see(user, 'bereits verwendet')  # a code works once
-    assert len(customer_readings(db)) == 1
-
-
-async def test_the_reading_code_page_in_english_labels_and_hints_the_register_in_english(user, db, anna):
-    customer, _ = anna
-    code = issue_codes_for(db)[customer['meter_number']]
-    await user.open('/ablesung')
-    button(user, 'Show this page in English').click()
-    await see(user, 'Submit a meter reading without logging in')
-    field(user, 'Reading code').type(code)
-    field(user, 'Meter number').type(customer['meter_number'])
-    button(user, 'Next').click()
-    await see(user, f'Last meter reading: 13.650 kWh of {year_end():%d.%m.%Y}')
-    assert labels_and_hints(user)['Meter reading'] == 'kWh, at most 6 digits before the decimal point'
-    assert 'Zählerstand' not in labels_and_hints(user)
-    field(user, 'Meter reading').type('13.650,5')
-    message = await submit_for_error(user, 'Submit meter reading', 'Meter reading')
-    assert 'only the digits before the decimal point' in message
-    field(user, 'Meter reading').clear().type(str(13650 + 10 * DAYS))
-    button(user, 'Submit meter reading').click()
-    await see(user, f'Meter reading: {number(13650 + 10 * DAYS)} kWh')
-    assert [(r.obis, r.value) for r in customer_readings(db)] == [('1.8.0', 13650 + 10 * DAYS)]
-
-
-async def test_guessing_reading_codes_is_throttled(user, db, anna):
-    customer, _ = anna
-    issue_codes_for(db)
-    await user.open('/ablesung')
-    field(user, 'Zählernummer').type(customer['meter_number'])
-    for attempt in range(10):
-        field(user, 'Ablesecode').clear().type(f'AAAA-BBBB-CC{attempt:02d}')
-        assert 'passen nicht zusammen' in await submit_for_error(user, 'Weiter', 'Ablesecode')
-    field(user, 'Ablesecode').clear().type('AAAA-BBBB-CCCC')
-    assert 'Zu viele Versuche' in await submit_for_error(user, 'Weiter', 'Ablesecode')
 
 
 async def test_a_reading_sent_after_the_login_ended_elsewhere_stores_nothing_and_leads_to_the_login(user, db, anna):
