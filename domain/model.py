@@ -410,7 +410,11 @@ class ApiToken(SQLModel, table=True):
 class OutboxMail(SQLModel, table=True):
     # the sender claims what is due in order of due time: reminders spread over hours (docs/domain.md §10) do not
     # hold up a confirmation due now (also the index by status)
-    __table_args__ = (Index('ix_outboxmail_due', 'status', 'next_attempt_at'),)
+    # ... and the customer card looks up the newest mail to an address (was it delivered?)
+    __table_args__ = (
+        Index('ix_outboxmail_due', 'status', 'next_attempt_at'),
+        Index('ix_outboxmail_recipient', 'recipient', 'id'),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _at(nullable=False)

@@ -68,6 +68,16 @@ class ChangeLine:
 
 
 @dataclass(frozen=True)
+class Undelivered:
+    """A mail the receiving server refused, or that could not be sent for hours: the address may be wrong."""
+
+    email: str
+    queued_at: datetime
+    subject: str
+    error: str
+
+
+@dataclass(frozen=True)
 class CustomerCard:
     customer_id: int
     customer_number: str
@@ -82,6 +92,7 @@ class CustomerCard:
     vat_id: str = ''  # a business customer's (its bills are e-invoices, docs/domain.md §9)
     leitweg_id: str = ''  # a public body's: its bills are XRechnungen
     business: bool = False
+    undelivered: tuple[Undelivered, ...] = ()  # per address (login, contact) whose newest mail did not arrive
 
 
 def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
@@ -136,6 +147,12 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         for meter, r in uow.desk.recent_readings(customer_id, 12)
     )
     changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30, VIEWED))
+    addresses = dict.fromkeys(a for a in (user.email if user else '', customer.email) if a)
+    undelivered = tuple(
+        Undelivered(address, mail.created_at, mail.subject, mail.last_error)
+        for address, mail in ((a, uow.desk.undelivered(a)) for a in addresses)
+        if mail is not None
+    )
     _audit(uow, ctx, staff_id, customer_id, VIEWED, '')  # who looked at whose data, and when
     uow.commit()
     return CustomerCard(
@@ -152,6 +169,7 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         customer.vat_id,
         customer.leitweg_id,
         bool(customer.company),
+        undelivered,
     )
 
 

@@ -92,6 +92,9 @@ def _desk_pages(portal: Portal) -> None:
         with ui.card().classes('w-full'):
             ui.label(t('staff.portal_status')).classes('text-h6').props('role=heading aria-level=2')
             _login_status(card)
+            for mail in card.undelivered:  # the customer who "never got the PIN": the address is likely wrong
+                text = t('staff.undelivered', email=mail.email, at=when(mail.queued_at), subject=mail.subject)
+                ui.label(f'{text} {mail.error}').classes('text-negative')
         with ui.card().classes('w-full'):
             ui.label(t('staff.actions')).classes('text-h6').props('role=heading aria-level=2')
             _actions(portal, me, card)

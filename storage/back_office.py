@@ -18,6 +18,7 @@ from domain.model import (
     Meter,
     MeterReading,
     OneTimeToken,
+    OutboxMail,
     PortalUser,
     RecoveryCode,
     ReviewItem,
@@ -201,6 +202,12 @@ class SqlDesk:
         new = known - marked
         self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])
         return len(new)
+
+    def undelivered(self, address: str) -> OutboxMail | None:
+        done = col(OutboxMail.status).in_(('sent', 'failed'))
+        query = select(OutboxMail).where(OutboxMail.recipient == address, done).order_by(col(OutboxMail.id).desc())
+        newest = self.session.exec(query.limit(1)).first()
+        return newest if newest is not None and newest.status == 'failed' else None
 
     def pending_login(self, customer_id: int) -> PortalUser | None:
         """A registration not yet confirmed: the customer is named in its open confirmation token."""

@@ -10,6 +10,7 @@ import base64
 import contextlib
 import functools
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -83,9 +84,13 @@ class Outgoing(NamedTuple):
     data: bytes
 
 
+class Refused(str):
+    """Why a mail was not sent, when the receiving server refused its mailbox for good: not tried again."""
+
+
 class Transport(Protocol):
     async def send_all(self, messages: list[Outgoing]) -> list[str | None]:
-        """Deliver the messages; per message None when it went out, else why not."""
+        """Deliver the messages; per message None when it went out, else why not (a `Refused` for good)."""
         ...
 
 
@@ -136,12 +141,26 @@ class SmtpTransport:
                         message.sender, [message.recipient], message.data, mail_options=['SMTPUTF8'] if utf8 else None
                     )
                     outcomes.append(None)
+                except aiosmtplib.SMTPRecipientsRefused as error:
+                    outcomes.append(_refusal(error))
                 except (aiosmtplib.SMTPException, OSError) as error:  # refused, or the connection broke
                     outcomes.append(str(error))
         finally:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit()
         return outcomes
+
+
+def _refusal(error: aiosmtplib.SMTPRecipientsRefused) -> str:
+    """A `Refused` when the mailbox does not exist or its name is not allowed (550, 551, 553 with an address
+    status 5.1.x or none, RFC 3463); else a reason to try again: a relay refusing for policy (550 5.7.1 "relaying
+    denied") is the portal's configuration, which the operator mends, and the mail must go out then."""
+    text = '; '.join(f'{r.code} {r.message}' for r in error.recipients)
+    for_good = error.recipients and all(
+        r.code in (550, 551, 553) and re.match(r'5\.(?!1\.)\d{1,3}\.\d{1,3}\b', r.message) is None
+        for r in error.recipients
+    )
+    return Refused(text) if for_good else text
 
 
 class OutboxSender:
@@ -217,17 +236,21 @@ class OutboxSender:
                 if error is None:
                     continue
                 attempts = mail.attempts + 1
+                given_up = isinstance(error, Refused) or attempts >= MAX_ATTEMPTS
                 db.execute(
                     NOT_SENT,
                     {
                         'mail': mail.id,
                         'tries': attempts,
                         'error': error[:500],
-                        'state': 'failed' if attempts >= MAX_ATTEMPTS else 'queued',
+                        'state': 'failed' if given_up else 'queued',
                         'next': now + timedelta(seconds=min(30 * 2**attempts, 3600)),
                     },
                 )
-                log.warning('mail %s to %s not sent (attempt %s): %s', mail.id, mail.recipient, attempts, error)
+                log.warning(
+                    'mail %s to %s not sent (attempt %s%s): %s',
+                    *(mail.id, mail.recipient, attempts, ', given up' if given_up else '', error),
+                )
 
     def _message(self, mail: Row) -> Outgoing:
         """Text and HTML alternatives, each base64 in UTF-8. Written out directly: the email package's MIME

@@ -1,12 +1,14 @@
 """The back office's customer card (user fixture): the registers of its readings, the kinds of its changes in words,
-a business customer's e-invoice IDs."""
+a business customer's e-invoice IDs, a mail that did not arrive."""
+
+from datetime import timedelta
 
 from nicegui import ui
 from sqlmodel import Session
 
-from domain.model import AuditEntry
+from domain.model import AuditEntry, OutboxMail
 from tests import clock
-from tests.factories import add_readings, make_customer, make_staff, set_meter, year_end
+from tests.factories import add_readings, make_customer, make_login, make_staff, set_meter, year_end
 from tests.pages.conftest import see
 from tests.pages.test_backoffice import staff_login
 
@@ -50,3 +52,40 @@ async def test_the_customer_card_shows_a_business_customers_e_invoice_ids(user, 
     await see(user, 'Rechnungen als E-Rechnung (ZUGFeRD, EN 16931) · USt-IdNr. DE131234568')
     await user.open(f'/verwaltung/kunden/{amt["id"]}')
     await see(user, 'Rechnungen als XRechnung · Leitweg-ID 04011000-1234512345-06')
+
+
+def outbox(db, recipient: str, *states: tuple[str, str]) -> None:
+    """Mails to the recipient, oldest first: (status, last error)."""
+    with Session(db) as session:
+        for n, (status, error) in enumerate(states):
+            at = clock.now() - timedelta(hours=len(states) - n)
+            session.add(
+                OutboxMail(
+                    created_at=at,
+                    recipient=recipient,
+                    subject=f'Mail {n}',
+                    text='',
+                    html='',
+                    status=status,
+                    next_attempt_at=at,
+                    last_error=error,
+                )
+            )
+        session.commit()
+
+
+async def test_the_customer_card_says_when_the_newest_mail_to_the_login_address_did_not_arrive(user, db):
+    """The customer who calls because "the PIN never came": the card shows the mail server's answer."""
+    refused = make_customer(db, last_name='Tippfehler')
+    make_login(db, [refused['id']], email='tipp@exmaple.org')
+    outbox(db, 'tipp@exmaple.org', ('sent', ''), ('failed', '550 5.1.1 User unknown'))
+    mended = make_customer(db, last_name='Behoben')
+    make_login(db, [mended['id']], email='behoben@example.org')
+    outbox(db, 'behoben@example.org', ('failed', '550 5.1.1 User unknown'), ('sent', ''))
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{refused["id"]}')
+    await see(user, 'Nicht zugestellt: die letzte Mail an tipp@exmaple.org')
+    await see(user, '„Mail 1“). Antwort des Mailservers: 550 5.1.1 User unknown')
+    await user.open(f'/verwaltung/kunden/{mended["id"]}')
+    await see(user, 'Zählerstände')
+    user.should_not_see('Nicht zugestellt')  # a later mail went out: the address works

@@ -34,6 +34,12 @@ class Inbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith('refused@'):
             return '550 no such mailbox'
+        if address.startswith('unknown@'):
+            return '550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown'
+        if address.startswith('relay@'):  # the relay's policy: the portal's configuration, mended by the operator
+            return '550 5.7.1 Relaying denied'
+        if address.startswith('full@'):
+            return '552 5.2.2 Mailbox full'
         envelope.rcpt_tos.append(address)
         return '250 OK'
 
@@ -101,17 +107,29 @@ async def test_a_batch_goes_out_over_one_connection_and_a_refused_address_fails_
     assert await sender.send_due() == 2
     assert [m['To'] for m in inbox.messages] == ['a@example.org', 'c@example.org']
     assert len(inbox.connections) == 1
-    assert statuses(engine) == ['sent', 'queued', 'sent']  # the refused one is retried later, and finally given up
+    assert statuses(engine) == ['sent', 'failed', 'sent']  # no such mailbox: given up at once, not for seven hours
     with Session(engine) as session:
         refused = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'refused@example.org')).one()
-        assert refused.attempts == 1 and '550' in refused.last_error and refused.next_attempt_at > clock.now()
+        assert refused.attempts == 1 and refused.last_error == '550 no such mailbox'
         sent = session.exec(select(OutboxMail).where(OutboxMail.status == 'sent')).all()
         assert [(m.attempts, m.sent_at is not None, m.last_error) for m in sent] == [(1, True, '')] * 2
 
 
+async def test_only_a_mailbox_refused_for_good_is_given_up_at_once(engine, smtp_server):
+    controller, _ = smtp_server
+    queue(engine, 'unknown@example.org', 'relay@example.org', 'full@example.org', 'a@example.org')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock())
+    assert await sender.send_due() == 1
+    assert statuses(engine) == ['failed', 'queued', 'queued', 'sent']  # policy and a full mailbox are tried again
+    with Session(engine) as session:
+        errors = [m.last_error for m in session.exec(select(OutboxMail).order_by(col(OutboxMail.id)))]
+    assert errors[0] == '550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown'
+    assert errors[1:3] == ['550 5.7.1 Relaying denied', '552 5.2.2 Mailbox full']
+
+
 async def test_a_mail_refused_at_its_last_attempt_is_given_up(engine, smtp_server):
     controller, _ = smtp_server
-    queue(engine, 'refused@example.org')
+    queue(engine, 'relay@example.org')
     with Session(engine) as session:
         mail = session.exec(select(OutboxMail)).one()
         mail.attempts = MAX_ATTEMPTS - 1
