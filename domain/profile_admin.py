@@ -18,7 +18,7 @@ from domain.errors import InvalidSetting, NotAllowed
 from domain.i18n import current
 from domain.identifiers import is_creditor_id, is_digits, is_email, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
-from domain.ports import Context, UnitOfWork
+from domain.ports import Context, DocumentFiles, UnitOfWork
 from domain.profile import UtilityProfile, is_month_day
 from domain.staff import active_staff
 from domain.stored import LOGO
@@ -250,11 +250,13 @@ def save_profile(
     base: UtilityProfile,
     values: dict[str, str],
     seen: dict[str, str] | None = None,
+    files: DocumentFiles | None = None,
 ) -> tuple[UtilityProfile, int]:
     """Store the admin's values as overrides (only what differs from the file), audit each change, and raise
     the version that tells every instance to reload. Returns the new profile and version. `seen`: what the page
     showed; a setting left as it was there keeps what is stored now, so that two admins who opened the page at the
-    same time and save one after the other keep both changes."""
+    same time and save one after the other keep both changes. `files`: the documents folder, where an uploaded
+    logo must be (a name typed by hand that is not there left every bill without its logo)."""
     admin = active_staff(uow, staff_id)
     if admin.role != 'admin':
         raise NotAllowed()
@@ -266,6 +268,15 @@ def save_profile(
         stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))
         values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
     profile = check(base, values, ctx.today)
+    logo = values.get('bill.logo', '')
+    if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) and files.locate(logo) is None:
+        raise InvalidSetting(
+            'bill.logo',
+            reason=_said(
+                'Dieses Logo ist nicht hochgeladen. Bitte die Datei hochladen.',
+                'This logo has not been uploaded. Please upload the file.',
+            ),
+        )
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     file_values = current_values(base)
     overrides = {k: v for k, v in values.items() if v != file_values.get(k)}

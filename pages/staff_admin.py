@@ -284,6 +284,7 @@ def _settings_page(portal: Portal) -> None:
                     portal.base_profile or portal.profile,
                     collected(),
                     values,  # what the page showed: a setting left as it was keeps what a colleague saved meanwhile
+                    portal.files,
                     address=client_address(),
                 )
             except DomainError as error:

@@ -194,6 +194,22 @@ def test_an_uploaded_logo_reaches_the_pdfs_and_the_settings_can_still_be_saved_a
     assert profile.primary_color == '#123456'
 
 
+def test_a_logo_name_typed_by_hand_must_be_an_uploaded_file(uow, context, admin, tmp_path):
+    """A name of the uploads' form that is not in the documents folder left every bill without its logo."""
+    from storage.documents import FolderFiles
+
+    base, files = context().profile, FolderFiles(tmp_path)
+    values = {**profile_admin.current_values(base), 'bill.logo': 'logo-0123456789abcdef.png'}
+    with pytest.raises(InvalidSetting) as error:
+        run(uow, profile_admin.save_profile, context(), admin[0], base, values, None, files)
+    assert error.value.field == 'bill.logo' and 'nicht hochgeladen' in error.value.params['reason']
+    with uow() as u:
+        assert profile_admin.stored(u) == (0, {})
+    files.store('logo-0123456789abcdef.png', _png('red'))
+    profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values, None, files)
+    assert profile.bill.logo == 'logo-0123456789abcdef.png'
+
+
 def test_a_logo_replaced_under_the_same_name_reaches_the_bills(tmp_path):
     """The upload is always stored as logo.png: the letterhead's image was cached by that path for good."""
     from domain import documents
