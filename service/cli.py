@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     if args.command == 'staff':
         return _staff_create(engine, settings, args.email, args.name, args.role, clock)
     if args.kind == 'reading-codes':
+        if args.since is not None:  # taken for a filter it is not: every code would be made anyway
+            _parser().error('export reading-codes takes no --since (it makes a code for every self-read meter)')
         return _reading_codes(engine, settings, args.valid_until, clock)
+    if args.valid_until is not None:
+        _parser().error(f'export {args.kind} takes no --valid-until (only reading-codes do)')
     if args.since is None:
         _parser().error('export readings|changes needs --since DATE')
     from storage.exporter import export

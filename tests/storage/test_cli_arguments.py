@@ -1,5 +1,5 @@
 """`kundenportal`'s numbers and dates from the command line have a range: a typing error is a usage message, not a
-traceback, and nothing is changed."""
+traceback, and nothing is changed; an option that does not apply is one too."""
 
 from datetime import date, timedelta
 
@@ -30,6 +30,21 @@ def test_a_number_or_date_out_of_range_is_a_usage_error(argv, capsys, monkeypatc
     with pytest.raises(SystemExit) as ended:
         main(argv, clock)
     assert ended.value.code == 2 and 'usage: kundenportal' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    'argv',
+    [
+        ['export', 'reading-codes', '--since', '2026-11-01'],
+        ['export', 'readings', '--since', '2026-11-01', '--valid-until', '2027-01-31'],
+    ],
+)
+def test_an_export_option_that_does_not_apply_is_a_usage_error(argv, capsys, monkeypatch, database_url):
+    """It was ignored: the export ran without the filter or the end the operator asked for."""
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    with pytest.raises(SystemExit) as ended:
+        main(argv, clock)
+    assert ended.value.code == 2 and 'takes no --' in capsys.readouterr().err
 
 
 def test_reading_codes_valid_until_a_past_day_end_no_printed_code(engine, capsys, monkeypatch, database_url):
