@@ -146,6 +146,13 @@ class InvalidCredentials(DomainError):
     field = 'password'
 
 
+class StartPasswordExpired(DomainError):
+    """A staff member's start password (given at creation or by an admin) was not used within its days."""
+
+    key = 'error.start_password_expired'
+    field = 'password'
+
+
 class AccountNotConfirmed(DomainError):
     key = 'error.not_confirmed'
     field = 'email'

@@ -441,6 +441,7 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default='service', max_length=20)  # service, admin
     password_hash: str = Field(max_length=200)
     must_change_password: bool = True
+    password_set_at: datetime | None = _at()  # when the password was set (None: at created_at); a start password ages
     totp_secret: str = Field(default='', max_length=200)  # encrypted; empty until enrolled
     totp_enabled: bool = False
     totp_last_step: int = 0  # a code is accepted once (no replay within its 30 s)

@@ -304,6 +304,7 @@ def _staff_pages(portal: Portal) -> None:
     @staff_page(portal, '/verwaltung/mitarbeiter', 'staff.nav_staff', admin=True)
     async def staff_list_page(me: StaffMe) -> None:
         page_title(t('staff.staff_list'))
+        issued = ui.column().classes('w-full')  # a new start password, shown once above the list
         listing = ui.column().classes('w-full')
 
         async def refresh() -> None:
@@ -329,6 +330,9 @@ def _staff_pages(portal: Portal) -> None:
                                     t('staff.staff_reset_2fa'),
                                     on_click=lambda r=row: change(staff.reset_second_factor, r.staff_id),
                                 ).props('no-caps outline')
+                                ui.button(t('staff.staff_new_password'), on_click=lambda r=row: new_password(r)).props(
+                                    'no-caps outline'
+                                )
 
         async def change(use_case, *args) -> None:
             try:
@@ -338,6 +342,19 @@ def _staff_pages(portal: Portal) -> None:
                 done = True
             if done:
                 await refresh()
+
+        async def new_password(row: staff.StaffRow) -> None:
+            issued.clear()
+            try:
+                password = await staff_session.act(
+                    portal, me, staff.new_start_password, me.staff_id, row.staff_id, address=client_address()
+                )
+            except DomainError as error:
+                ui.notify(_refused(error), type='warning')
+                return
+            if password is not None:
+                with issued:  # until the page is left or another is issued
+                    notice(t('staff.staff_new_password_done', name=row.name, password=password))
 
         await refresh()
         with ui.card().classes('w-full'):

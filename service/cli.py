@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
 
         print(run_reminders(engine, _context(settings, clock)).describe())
         return 0
+    if args.command == 'staff' and args.action == 'password':
+        return _staff_password(engine, settings, args.email, clock)
     if args.command == 'staff':
         return _staff_create(engine, settings, args.email, args.name, args.role, clock)
     if args.kind == 'reading-codes':
@@ -140,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     staff_create.add_argument('--email', required=True)
     staff_create.add_argument('--name', required=True)
     staff_create.add_argument('--role', choices=['admin', 'service'], default='admin')
+    staff_password = staff_actions.add_parser(
+        'password', help="a new start password for a staff account (an admin's forgotten or expired one)"
+    )
+    staff_password.add_argument('--email', required=True)
     commands.add_parser(
         'remind', help='queue the reading reminders due today (the portal does it hourly; docs/domain.md §10)'
     )
@@ -197,7 +203,7 @@ def _demo(engine: Engine, settings: Settings, customers: int, clock: Clock) -> i
 
 
 def _staff_create(engine: Engine, settings: Settings, email: str, name: str, role: str, clock: Clock) -> int:
-    from domain.staff import create_staff
+    from domain.staff import START_PASSWORD_DAYS, create_staff
 
     try:
         with SqlUnitOfWork(engine) as uow:
@@ -207,7 +213,25 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
         return 1
     print(
         f'Staff account {email} ({role}) created. Initial password, shown only now: {password}\n'
-        f'Log in at {settings.public_url}/verwaltung: set up the authenticator app, then a new password.'
+        f'Log in at {settings.public_url}/verwaltung within {START_PASSWORD_DAYS} days: set up the authenticator app, '
+        'then a new password.'
+    )
+    return 0
+
+
+def _staff_password(engine: Engine, settings: Settings, email: str, clock: Clock) -> int:
+    from domain.staff import START_PASSWORD_DAYS, new_start_password
+
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            password = new_start_password(uow, _context(settings, clock), 'cli', email)
+    except DomainError:
+        print(f'{email}: no staff account with this email address', file=sys.stderr)
+        return 1
+    print(
+        f'New start password for {email}, shown only now: {password}\n'
+        f'Log in at {settings.public_url}/verwaltung within {START_PASSWORD_DAYS} days and set a new password; the '
+        f'sessions of {email} have ended.'
     )
     return 0
 

@@ -128,6 +128,20 @@ async def test_an_admin_creates_a_service_colleague_who_must_enrol(user, db, cap
     assert sven.role == 'service' and sven.must_change_password and not sven.totp_enabled
 
 
+async def test_an_admin_gives_a_colleague_a_new_start_password_shown_once(user, db, capsys):
+    await first_login(user, db, capsys)
+    make_staff(db, 'vergesslich@stadtwerke.example', name='Vera Vergess')
+    await user.open('/verwaltung/mitarbeiter')
+    await see(user, 'Vera Vergess')
+    button(user, 'Neues Startpasswort').click()
+    await see(user, 'Neues Startpasswort für Vera Vergess (nur jetzt sichtbar')
+    with Session(db) as session:
+        vera = session.exec(select(StaffUser).where(StaffUser.email == 'vergesslich@stadtwerke.example')).one()
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == 'staff_start_password')).one()
+    assert vera.must_change_password and vera.session_epoch == 1
+    assert audit.details == 'staff=vergesslich@stadtwerke.example'
+
+
 async def staff_password_step(
     user, email: str = 'service@stadtwerke.example', password: str = STAFF_PASSWORD, then: str = 'Bestätigungscode'
 ) -> None:

@@ -7,7 +7,14 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import staff
-from domain.errors import EmailAlreadyRegistered, InvalidCredentials, NotAllowed, SecondFactorInvalid, TooManyAttempts
+from domain.errors import (
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    NotAllowed,
+    SecondFactorInvalid,
+    StartPasswordExpired,
+    TooManyAttempts,
+)
 from domain.model import AuditEntry, RecoveryCode, StaffUser
 from tests.clock import after
 from tests.storage.conftest import NOW, run
@@ -203,3 +210,56 @@ def test_two_admins_locking_each_other_at_the_same_moment_leave_one_admin(uow, c
     assert isinstance(answers['bert'], NotAllowed)  # Bert was locked before his request could check him
     with uow() as u:
         assert [s.email for s in u.staff.all() if s.role == 'admin' and s.active] == ['ada@stadtwerke.example']
+
+
+def test_a_start_password_not_used_within_seven_days_is_void(uow, context, engine):
+    """ASVS 2.3.1: a start password handed over and forgotten (or on a note) did not expire."""
+    password = run(uow, staff.create_staff, context(), 'cli', 'spaet@stadtwerke.example', 'Sam Spät', 'service')
+    almost = context(now=after(NOW, timedelta(days=staff.START_PASSWORD_DAYS, minutes=-1)))
+    assert run(uow, staff.password_step, almost, 'spaet@stadtwerke.example', password).must_change_password
+    too_late = context(now=after(NOW, timedelta(days=staff.START_PASSWORD_DAYS)))
+    with pytest.raises(StartPasswordExpired) as error:
+        run(uow, staff.password_step, too_late, 'spaet@stadtwerke.example', password)
+    assert error.value.params == {'days': 7}
+    with pytest.raises(InvalidCredentials):  # a wrong one still says only that
+        run(uow, staff.password_step, too_late, 'spaet@stadtwerke.example', 'Falsch-Passwort-1')
+    with Session(engine) as session:
+        actions = session.exec(select(AuditEntry.action).where(AuditEntry.actor.startswith('staff:'))).all()
+    assert 'staff_start_password_expired' in actions
+
+
+def test_an_admin_gives_a_colleague_a_new_start_password_which_ends_the_colleagues_sessions(
+    uow, context, engine, admin
+):
+    admin_id = admin[0]
+    old = run(uow, staff.create_staff, context(), admin_id, 'vergesslich@stadtwerke.example', 'Vera Vergess', 'service')
+    colleague = run(uow, staff.password_step, context(), 'vergesslich@stadtwerke.example', old)
+    weeks_later = context(now=after(NOW, timedelta(days=30)))  # the first start password has long expired
+    new = run(uow, staff.new_start_password, weeks_later, admin_id, colleague.staff_id)
+    assert new != old
+    with uow() as u:
+        assert staff.staff_session(u, colleague.staff_id, colleague.epoch) is None  # its sessions have ended
+    with pytest.raises(InvalidCredentials):
+        run(uow, staff.password_step, weeks_later, 'vergesslich@stadtwerke.example', old)
+    grant = run(uow, staff.password_step, weeks_later, 'vergesslich@stadtwerke.example', new)
+    assert grant.must_change_password  # to be replaced at this login
+    with Session(engine) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == 'staff_start_password')).one()
+    assert (audit.actor, audit.details) == (f'staff:{admin_id}', 'staff=vergesslich@stadtwerke.example')
+    with pytest.raises(NotAllowed):  # a service member may not, nor an admin for themselves
+        run(uow, staff.new_start_password, weeks_later, colleague.staff_id, admin_id)
+    with pytest.raises(NotAllowed):
+        run(uow, staff.new_start_password, weeks_later, admin_id, admin_id)
+
+
+def test_the_command_line_gives_the_first_admin_a_new_start_password(capsys, monkeypatch, database_url, admin):
+    """No other admin can help the first one whose password is forgotten: `kundenportal staff password`."""
+    from service.cli import main
+    from tests import clock
+
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    assert main(['staff', 'password', '--email', 'ADMIN@stadtwerke.example'], clock) == 0
+    printed = capsys.readouterr().out
+    assert 'New start password for ADMIN@stadtwerke.example, shown only now: ' in printed and 'within 7 days' in printed
+    assert main(['staff', 'password', '--email', 'niemand@stadtwerke.example'], clock) == 1
+    assert 'no staff account' in capsys.readouterr().err
