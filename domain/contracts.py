@@ -154,22 +154,20 @@ def consumption_history(uow: UnitOfWork, ctx: Context, user_id: int, customer_id
 
 def last_yearly_consumption(uow: UnitOfWork, contract: Contract) -> Decimal | None:
     """The contract's consumption in its last whole billing year, for comparing tariffs: each meter's last whole
-    year, meters exchanged one for the other read as one, meters side by side added up; a meter removed and not read
-    as one with its successor counts until a meter installed within a month of its removal has a whole year (each
-    had added its own last year: about double). None without one, or for gas whose m³ cannot be converted."""
+    year, meters exchanged one for the other read as one, meters side by side added up. A meter removed and not read
+    as one with a successor counts until another meter has a whole year that begins after the removal: that year is
+    the contract's use without it (a successor's year counted beside it was about double; a meter taken out for good
+    years ago was added for ever). None without one, or for gas whose m³ cannot be converted."""
     lines = _lines(uow, [(contract, meter) for meter in uow.customers.meters([id_of(contract)])])
     if any(not in_kwh(contract, line.meter) for line in lines) and contract.commodity != 'water':
         return None
-    last = {id(line): years[-1].amount for line in lines if (years := _years(line))}
+    last = {id(line): years[-1] for line in lines if (years := _years(line))}
 
-    def succeeded(line: _Line) -> bool:
+    def gone(line: _Line) -> bool:
         removed = line.meter.removed_on
-        return removed is not None and any(
-            id(other) in last and other.begins is not None and removed <= other.begins <= removed + timedelta(days=31)
-            for other in lines
-        )
+        return removed is not None and any(year.start >= removed for year in last.values())
 
-    counted = [amount for line in lines if (amount := last.get(id(line))) is not None and not succeeded(line)]
+    counted = [year.amount for line in lines if (year := last.get(id(line))) is not None and not gone(line)]
     return sum(counted, Decimal(0)) if counted else None
 
 
@@ -182,7 +180,6 @@ class _Line:
     meter: Meter  # the newest of the line
     totals: list[tuple[date, Decimal]]
     listed: int = 0  # where its first meter was listed (the lines keep that order)
-    begins: date | None = None  # its first meter's installation
 
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
@@ -195,12 +192,12 @@ def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
         old = replaced.get(id_of(meter))
         before = lines.pop(id_of(old), None) if old is not None else None
         if before is None or old is None or old.removed_on is None:
-            lines[id_of(meter)] = _Line(contract, meter, totals, listed[id_of(meter)], meter.installed_on)
+            lines[id_of(meter)] = _Line(contract, meter, totals, listed[id_of(meter)])
             continue
         removal = [v for d, v in before.totals if d == old.removed_on][-1]
         joined = [(d, v) for d, v in before.totals if d <= old.removed_on]
         joined += [(d, v + removal - totals[0][1]) for d, v in totals if d > joined[-1][0]]
-        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed, before.begins)
+        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed)
     return sorted(lines.values(), key=lambda line: line.listed)
 
 

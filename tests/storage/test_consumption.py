@@ -267,3 +267,38 @@ def test_a_removed_meter_not_joined_still_counts_beside_another_meter_with_a_who
     add_readings(engine, '1HHNEU0000001', (date(2026, 7, 1), 0), (date(2026, 12, 31), 500))
     [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
     assert contract.consumption == Decimal(9000)
+
+
+def test_a_meter_removed_years_ago_without_a_successor_no_longer_counts(uow, context, engine):
+    """A second meter (night storage heating, 3,000 kWh a year) taken out in 2024 for good; the household meter in
+    use has its whole years since: the tariff comparison's yearly consumption is 1,000, not 4,000 (89cc42c added
+    the old meter's last year for ever)."""
+    customer, login = _two_meters(engine)
+    house, heating = customer['meter_number'], '1WP0000000001'
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == heating)).one()
+        old.removed_on = date(2024, 3, 31)
+        session.add(old)
+        session.commit()
+    add_readings(engine, heating, (date(2022, 12, 31), 10000), (date(2023, 12, 31), 13000), (date(2024, 3, 31), 14000))
+    add_readings(engine, house, (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2000), (date(2026, 12, 31), 3000))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(1000)
+
+
+def test_an_exchanged_meter_whose_successor_has_no_installation_date_is_not_counted_twice(uow, context, engine):
+    """meters.csv's installed_on is optional: the old meter (removed 30.06.2025) and the new one (no installation
+    date, a whole year 2026 of 1,000 kWh) were both counted once the new one had its whole year."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    add_tariff(engine, customer['id'])
+    with Session(engine) as session:
+        old = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        old.removed_on = date(2025, 6, 30)
+        session.add(old)
+        session.add(Meter(meter_number=NEW_METER, contract_id=old.contract_id))
+        session.commit()
+    add_readings(engine, customer['meter_number'], (date(2023, 12, 31), 1000), (date(2024, 12, 31), 2000))
+    add_readings(engine, NEW_METER, (date(2025, 7, 1), 0), (date(2025, 12, 31), 500), (date(2026, 12, 31), 1500))
+    [contract] = run(uow, tariffs, context(now=MARCH_2027), login['id'], customer['id'])
+    assert contract.consumption == Decimal(1000)
