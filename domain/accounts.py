@@ -16,6 +16,7 @@ from domain.errors import (
     LoginNeedsEmail,
     NotAllowed,
     PasswordUnchanged,
+    SessionEnded,
     TokenInvalid,
     TooManyAttempts,
     WrongCurrentPassword,
@@ -142,11 +143,17 @@ def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, pass
     state = uow.throttles.peek(pair)  # no lock while hashing, as at the login
     if state.is_locked(ctx.now):
         raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
+    checked = (user.password_hash, user.session_epoch)
     if not ctx.hasher.verify(user.password_hash, password):
         _count_failure(uow, ctx, user.email)
         uow.audit(audit_entry(ctx, user, 'current_password_wrong'))
         uow.commit()
         raise WrongCurrentPassword()
+    # the change goes on with the login held: a reset or another password change committed while this one hashed
+    # (which ends this session, and revokes what it would have started) leaves it with nothing done
+    held = uow.users.hold(id_of(user))
+    if held is None or held.state != 'active' or (held.password_hash, held.session_epoch) != checked:
+        raise SessionEnded()
 
 
 def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:

@@ -8,7 +8,7 @@ Every change is confirmed by mail to the login address, audited (the audit is wh
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.accounts import check_current_password
 from domain.customer_access import active_login, audit_change, login_email, owned_customer, required_text
@@ -188,9 +188,12 @@ def bank_view(uow: UnitOfWork, user_id: int, customer_id: int) -> BankView | Non
     )
 
 
-def mandate_reference(customer_number: str, at: datetime) -> str:
-    """Unique per customer and grant, ≤ 35 characters from the SEPA character set."""
-    return f'{normalise(customer_number)}-{at:%Y%m%d%H%M%S}'[:35]
+def mandate_reference(customer_number: str, at: datetime, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """Unique per customer and grant, ≤ 35 characters from the SEPA character set: the grant's second, or the next
+    one not `taken` by an earlier mandate of the customer (two saved within the same second)."""
+    while (reference := f'{normalise(customer_number)}-{at:%Y%m%d%H%M%S}'[:35]) in taken:
+        at += timedelta(seconds=1)
+    return reference
 
 
 @hashing
@@ -222,12 +225,13 @@ def change_bank_account(
             old.mandate_revoked_at = ctx.now
             ended = '' if mandate else old.mandate_reference
         uow.data.save(old)
+    taken = {a.mandate_reference for a in [*uow.data.earlier_bank_accounts(customer_id), *([old] if old else [])]}
     account = BankAccount(
         customer_id=customer_id,
         holder=holder,
         iban=value,
         created_at=ctx.now,
-        mandate_reference=mandate_reference(customer.customer_number, ctx.now) if mandate else '',
+        mandate_reference=mandate_reference(customer.customer_number, ctx.now, taken) if mandate else '',
         mandate_granted_at=ctx.now if mandate else None,
     )
     uow.data.save(account)

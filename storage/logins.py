@@ -81,6 +81,13 @@ class SqlUsers:
     def by_email(self, email: str) -> PortalUser | None:
         return self.session.exec(select(PortalUser).where(PortalUser.email == email)).first()
 
+    def hold(self, user_id: int) -> PortalUser | None:
+        """The login as stored now, its row held till commit: an UPDATE that changes nothing takes it on both
+        databases (on SQLite the write lock, which a SELECT outside a write does not)."""
+        self.session.exec(update(PortalUser).where(col(PortalUser.id) == user_id).values(id=PortalUser.id))
+        query = select(PortalUser).where(PortalUser.id == user_id).execution_options(populate_existing=True)
+        return self.session.exec(query).first()
+
     def claim_totp_step(self, user: PortalUser, step: int) -> bool:
         """As the staff's (storage.back_office): of two logins with the same code at once, one gets it."""
         last = col(PortalUser.totp_last_step)

@@ -1,6 +1,7 @@
 """A login's own changes against a real database (SQLite and PostgreSQL): its email (confirmed again), its
 removal, further customer accounts under it, and what needs the current password."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from domain.errors import (
     IdentifiersDoNotMatch,
     MailBudgetSpent,
     NotAllowed,
+    SessionEnded,
     TokenInvalid,
     WrongCurrentPassword,
 )
@@ -201,6 +203,41 @@ def test_bank_account_and_mandate_need_the_current_password(login_user, engine, 
         customer_data.revoke_mandate(work, context(), grant.user_id, customer['id'], 'geraten')
     with Session(engine) as session:
         assert session.exec(select(BankAccount)).one().mandate_revoked_at is None
+
+
+def test_an_email_change_asked_for_while_the_owner_resets_the_password_does_nothing(engine, uow, context):
+    """The thief's request hashed the current password while the owner's reset committed: it went on with what it
+    had read, stored a new confirmation link after the reset had revoked the old ones, and the link moved the
+    login to the thief's address (the session had been checked before the hash, in the same transaction)."""
+    customer = make_customer(engine)
+    account = make_login(engine, [customer['id']], email='erika@example.org')
+    with uow() as work:
+        epoch = work.users.get(account['id']).session_epoch
+    token = reset_token(engine, uow, context())
+    base = context()
+
+    class ResetWhileHashing:
+        done = False
+
+        def __getattr__(self, name):
+            return getattr(base.hasher, name)
+
+        def verify(self, hashed, password):
+            right = base.hasher.verify(hashed, password)
+            if not self.done:  # the owner's reset commits while the thief's request hashes
+                self.done = True
+                with uow() as other:
+                    password_reset.reset_password(other, context(), token, NEW, NEW)
+            return right
+
+    with uow() as work, pytest.raises(SessionEnded):
+        assert accounts.session_is_valid(work, account['id'], epoch)  # the runner's check, same transaction
+        accounts.request_email_change(
+            work, dataclasses.replace(base, hasher=ResetWhileHashing()), account['id'], 'dieb@example.org', PASSWORD
+        )
+    assert mails_to(engine, 'dieb@example.org') == []
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).one().email == 'erika@example.org'
 
 
 @pytest.mark.parametrize('how', ['reset', 'change'])

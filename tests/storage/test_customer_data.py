@@ -194,8 +194,10 @@ def test_an_address_typed_in_a_form_is_saved_whole_not_mixed_with_one_the_import
 
 @pytest.mark.parametrize('before', [None, 'DE02120300000000202051'])
 def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, engine, owner, before):
-    """ "Bankverbindung speichern" clicked twice, or in two tabs: both requests find the same current account (or
-    none) before either writes. One is saved; the other is told that the data changed meanwhile (migration 0016)."""
+    """ "Bankverbindung speichern" clicked twice, or in two tabs. Both requests found the same current account (or
+    none) before either wrote: one was saved, the other told that the data changed meanwhile (migration 0016). Now
+    each holds the login's row once the current password is checked, so the second looks up the account after the
+    first is saved, and replaces it in turn: one current account either way, each with its own mandate."""
     customer, login = owner
     if before:  # given the day before
         yesterday = context(now=clock.after(NOW, timedelta(days=-1)))
@@ -203,23 +205,10 @@ def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, 
             customer_data.change_bank_account(work, yesterday, login['id'], customer['id'], 'A', before, True, PASSWORD)
     meeting = threading.Barrier(2)
 
-    class BothLookedUp(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            look_up, first = self.data.bank_account, [True]
-
-            def bank_account(customer_id):
-                found = look_up(customer_id)
-                if first and first.pop():  # the look-up before the change, not the view after it
-                    meeting.wait(timeout=20)
-                return found
-
-            self.data.bank_account = bank_account
-            return self
-
     def save(iban):
+        meeting.wait()  # both start at once (no timeout: timed waits never end under faketime)
         try:
-            with BothLookedUp(engine) as work:
+            with SqlUnitOfWork(engine) as work:
                 return customer_data.change_bank_account(
                     work, context(), login['id'], customer['id'], 'Erika Muster', iban, True, PASSWORD
                 )
@@ -228,12 +217,13 @@ def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, 
 
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(save, ['DE89370400440532013000', 'DE12500105170648489890']))
-    assert sorted(type(answer).__name__ for answer in answers) == ['BankView', 'ConcurrentChange']
+    assert {type(answer).__name__ for answer in answers} <= {'BankView', 'ConcurrentChange'}
+    assert any(type(answer).__name__ == 'BankView' for answer in answers)
     with Session(engine) as session:
         current = session.exec(select(BankAccount).where(col(BankAccount.superseded_at).is_(None))).all()
         references = [a.mandate_reference for a in session.exec(select(BankAccount))]
     assert len(current) == 1 and current[0].mandate_revoked_at is None
-    assert len(set(references)) == len(references)
+    assert len(set(references)) == len(references)  # saved within the same second: each its own reference
 
 
 def test_the_contact_form_takes_ten_messages_an_hour_from_a_login(uow, context, engine, owner):
