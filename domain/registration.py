@@ -140,7 +140,8 @@ def _minutes_to_a_new_pin(ctx: Context, created_at: datetime) -> int:
 
 
 def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
-    """Delete registrations never confirmed within their validity plus a week's grace; returns how many."""
+    """Delete registrations never confirmed within their validity plus a week's grace, counted from the last link or
+    PIN sent (again, by the customer or the service desk); returns how many."""
     cutoff = later(ctx.now, -(ctx.profile.registration.confirmation_valid_for + timedelta(days=7)))
     stale = uow.users.unconfirmed_since(cutoff)
     for user in stale:

@@ -120,7 +120,18 @@ class SqlUsers:
         self.session.flush()
 
     def unconfirmed_since(self, before: datetime) -> list[PortalUser]:
-        query = select(PortalUser).where(PortalUser.state == 'pending', col(PortalUser.created_at) < before)
+        """Pending since before `before`, and no link or PIN sent since (one sent again is valid as long as it says)."""
+        sent_since = (
+            select(OneTimeToken.id)
+            .where(
+                col(OneTimeToken.user_id) == PortalUser.id,
+                col(OneTimeToken.purpose).in_(('activation', 'pin')),
+                col(OneTimeToken.created_at) >= before,
+            )
+            .exists()
+        )
+        pending = select(PortalUser).where(PortalUser.state == 'pending', col(PortalUser.created_at) < before)
+        query = pending.where(~sent_since)
         return list(self.session.exec(query))
 
 

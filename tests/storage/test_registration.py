@@ -27,7 +27,7 @@ from domain.identification import Identifiers
 from domain.model import AuditEntry, Bill, Contract, OneTimeToken, PortalUser, UserCustomer
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
-from tests.storage.conftest import NOW, at_the_same_moment, login
+from tests.storage.conftest import NOW, at_the_same_moment, login, run
 
 
 def register(uow, ctx, customer, email='neu@example.org', meter=None, bill='', number=None):
@@ -305,6 +305,30 @@ def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_ex
         assert registration.forget_unconfirmed(work, context(now=after(NOW, timedelta(days=9, hours=1)))) == 1
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).all() == []
+
+
+def test_an_activation_link_sent_again_is_not_forgotten_before_it_expires(engine, uow, context, clerk):
+    """The customer calls on the ninth day and the service desk sends the link again ("gültig 48 Stunden"): the
+    hourly clean-up counted from the registration and deleted the login with its new link within the hour."""
+    from domain import service_desk
+
+    customer = make_customer(engine)
+    register(uow, context(), customer, email='spaet@example.org')
+    resent_at = context(now=after(NOW, timedelta(days=8, hours=23)))
+    run(uow, service_desk.resend_activation, resent_at, clerk, customer['id'])
+    token = link_in(last_mail(engine, 'spaet@example.org').text, '/aktivieren/').rsplit('/', 1)[1]
+    two_hours_later = context(now=after(NOW, timedelta(days=9, hours=1)))
+    with uow() as work:
+        assert registration.forget_unconfirmed(work, two_hours_later) == 0  # the hourly clean-up
+    with uow() as work:
+        assert registration.confirm_link(work, two_hours_later, token) == 'spaet@example.org'
+    nobody_came = context(now=after(NOW, timedelta(days=8 + 9, hours=23, minutes=1)))
+    other = make_customer(engine)
+    register(uow, context(), other, email='nie@example.org')
+    with uow() as work:  # the one never confirmed is forgotten as before; the confirmed one stays
+        assert registration.forget_unconfirmed(work, nobody_came) == 1
+    with Session(engine) as session:
+        assert [u.email for u in session.exec(select(PortalUser))] == ['spaet@example.org']
 
 
 def test_a_deleted_profiles_other_sessions_stay_ended_when_the_next_login_gets_its_id(login_user, engine, uow, context):
