@@ -29,12 +29,18 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
-        settings.load_profile()  # a wrong profile is said before any command, not a traceback in the middle of one
     except ValidationError as error:
         for problem in error.errors():
             where = '_'.join(str(part) for part in problem['loc']).upper()
             name = f'KUNDENPORTAL_{where}' if where else 'configuration'  # the storage secret's check has no field
             print(f'kundenportal: {name}: {problem["msg"]}', file=sys.stderr)
+        return 2
+    try:
+        settings.load_profile()  # a wrong profile is said before any command, not a traceback in the middle of one
+    except ValidationError as error:  # a value in the profile file: named by its table and key there
+        for problem in error.errors():
+            where = '.'.join(str(part) for part in problem['loc'])
+            print(f'kundenportal: KUNDENPORTAL_PROFILE {settings.profile}: {where}: {problem["msg"]}', file=sys.stderr)
         return 2
     except ValueError as error:  # the profile: unknown, or its file not valid
         print(f'kundenportal: KUNDENPORTAL_PROFILE: {error}', file=sys.stderr)

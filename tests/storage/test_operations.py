@@ -78,6 +78,22 @@ def test_a_wrong_configuration_is_a_message_not_a_traceback(tmp_path, monkeypatc
     assert said in capsys.readouterr().err
 
 
+def test_a_wrong_value_in_the_profile_file_is_named_in_the_file(tmp_path, monkeypatch, capsys):
+    """Said as an environment variable that does not exist (KUNDENPORTAL_PASSWORD_MIN_LENGTH)."""
+    _data_folder(tmp_path, monkeypatch, 'data')
+    from storage.settings import PROFILES
+
+    text = (PROFILES / 'stadtwerke-a.toml').read_text(encoding='utf-8')
+    assert '[password]\nmin_length = 8' in text
+    own = tmp_path / 'portal.toml'
+    own.write_text(text.replace('[password]\nmin_length = 8', '[password]\nmin_length = "acht"'), encoding='utf-8')
+    monkeypatch.setenv('KUNDENPORTAL_PROFILE', str(own))
+    assert main(['remind']) == 2
+    said = capsys.readouterr().err
+    assert f'KUNDENPORTAL_PROFILE {own}: password.min_length: Input should be a valid integer' in said, said
+    assert 'KUNDENPORTAL_PASSWORD' not in said
+
+
 def test_two_sqlite_processes_never_send_one_mail_twice(tmp_path):
     """Both read a mail as due (SQLite has no row locks) and both took its lease: the lease is taken only while the
     mail is still due, and only the process that took it sends it."""
