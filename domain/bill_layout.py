@@ -2,7 +2,7 @@
 (domain/information_layout.py)."""
 
 import io
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -290,7 +290,9 @@ def _quantity(value: Decimal) -> str:
 
 def _comparison(page: Page, bill: BillDocument) -> None:
     page.heading('Ihr Verbrauch im Vergleich', keep=24 * mm)
-    bars = [(f'{bill.period_start:%Y} (dieser Zeitraum)', bill.consumption)]
+    start, end = bill.period_start, bill.period_end  # a billing year to September: 2025/26, not 2025
+    years = f'{start:%Y}' if start.year == end.year else f'{start:%Y}/{end:%y}'
+    bars = [(f'{years} (dieser Zeitraum)', bill.consumption)]
     if bill.previous_consumption is not None:
         bars.append(('Vorjahreszeitraum', bill.previous_consumption))
     page.bars('Verbrauch dieses und des Vorjahreszeitraums', bars, bill.unit)
@@ -331,8 +333,8 @@ def _disclosures(page: Page, bill: BillDocument) -> None:
         )
     if bill.commodity == 'gas':
         page.heading('CO₂-Kosten (BEHG)')
-        tonnes = (bill.consumption / 1000 * p.bill.gas_co2_t_per_mwh).quantize(Decimal('0.001'))
-        cost = (tonnes * p.bill.co2_price_per_t).quantize(CENT)
+        tonnes = bill.consumption / 1000 * p.bill.gas_co2_t_per_mwh  # shown to three places, half up
+        cost = (tonnes * p.bill.co2_price_per_t).quantize(CENT, ROUND_HALF_UP)  # of the exact tonnes
         page.text(
             f'Ihr Verbrauch von {german(bill.consumption, 0)} kWh entspricht {german(tonnes, 3)} t CO₂. Bei einem '
             f'CO₂-Preis von {euros(p.bill.co2_price_per_t)} je Tonne sind darin rund {euros(cost)} '

@@ -2,6 +2,8 @@
 
 import subprocess
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 
 from domain.bill_layout import bill_pdf
 from tests.domain.test_einvoice import PROFILES, sample_bill
@@ -46,3 +48,24 @@ def test_a_water_bill_does_not_name_its_register_with_the_electricity_tariffs_wo
     text = pdf_text(tmp_path, 'wasserverband-c', water_bill())
     assert 'Eintarif' not in text and 'Zählwerk' in text
     assert 'Eintarif' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
+
+
+def test_the_gas_bill_s_co2_tonnes_and_cost_are_rounded_half_up(tmp_path):
+    """2,500 kWh × 0.201 t/MWh = 0.5025 t: shown 0,502 t (half to even), and its cost reckoned from the rounded tonnes
+    (27,61 €); 0,503 t and 0.5025 × 55 € = 27.6375 → 27,64 €."""
+    bill = replace(sample_bill(commodity='gas'), consumption=Decimal(2500))
+    text = ' '.join(pdf_text(tmp_path, 'stadtwerke-a', bill).split())
+    assert 'entspricht 0,503 t CO₂' in text
+    assert 'rund 27,64 € CO₂-Kosten' in text
+
+
+def test_the_comparison_names_a_billing_year_that_is_not_a_calendar_year_by_both_its_years(tmp_path):
+    bill = replace(
+        sample_bill(), period_start=date(2025, 10, 1), period_end=date(2026, 9, 30), previous_consumption=Decimal(3000)
+    )
+    text = ' '.join(pdf_text(tmp_path, 'stadtwerke-a', bill).split())
+    assert '2025/26 (dieser Zeitraum)' in text
+    calendar_year = replace(sample_bill(), previous_consumption=Decimal(3000))
+    assert f'{calendar_year.period_start:%Y} (dieser Zeitraum)' in ' '.join(
+        pdf_text(tmp_path, 'stadtwerke-a', calendar_year).split()
+    )
