@@ -1,7 +1,9 @@
 """Finding the customer behind the two numbers from a bill or a meter, with throttled guessing.
 
 The answer to a wrong pair never tells whether the customer number exists: a wrong customer number and
-a wrong meter number get the same message, and every miss counts against the client address.
+a wrong meter number get the same message, and every miss counts against the client address and against the
+customer number tried (existing or not): guesses at one customer's meter number spread over many addresses are
+held back too.
 """
 
 from dataclasses import dataclass
@@ -49,13 +51,13 @@ def check_format(ctx: Context, ids: Identifiers) -> Identifiers:
 
 def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     """The customer both numbers belong to, or `IdentifiersDoNotMatch` (counted against the address)."""
-    key = f'identify:{ctx.address}'
-    state = uow.throttles.state(key)
-    if state.is_locked(ctx.now):
-        raise TooManyAttempts('second', minutes=state.minutes_left(ctx.now))
+    held = [uow.throttles.state(key) for key in _keys(ctx, ids.customer_number)]
+    locked = [state for state in held if state.is_locked(ctx.now)]
+    if locked:
+        raise TooManyAttempts('second', minutes=max(state.minutes_left(ctx.now) for state in locked))
     customer = uow.customers.by_number(ids.customer_number)
     if customer is None or not second_matches(uow, ctx, customer, ids):
-        count_miss(uow, ctx)
+        count_miss(uow, ctx, ids.customer_number)
         raise IdentifiersDoNotMatch(
             label=ctx.profile.account_id.label_in(i18n.current()),
             hint=ctx.profile.account_id.hint_in(i18n.current()),
@@ -67,13 +69,19 @@ def identify(uow: UnitOfWork, ctx: Context, ids: Identifiers) -> Customer:
     return customer
 
 
-def count_miss(uow: UnitOfWork, ctx: Context) -> None:
-    """A registration's miss counted against the client's address (committed: the use case fails after it)."""
-    key = f'identify:{ctx.address}'
-    state = uow.throttles.state(key)
-    state.record_failure(throttle.REGISTRATION_PER_ADDRESS, ctx.now)
-    uow.throttles.save(key, state)
+def count_miss(uow: UnitOfWork, ctx: Context, customer_number: str) -> None:
+    """A registration's miss counted against the client's address and the customer number (committed: the use case
+    fails after it)."""
+    policies = (throttle.REGISTRATION_PER_ADDRESS, throttle.REGISTRATION_PER_NUMBER)
+    for key, policy in zip(_keys(ctx, customer_number), policies, strict=True):
+        state = uow.throttles.state(key)
+        state.record_failure(policy, ctx.now)
+        uow.throttles.save(key, state)
     uow.commit()
+
+
+def _keys(ctx: Context, customer_number: str) -> tuple[str, str]:
+    return f'identify:{ctx.address}', f'identify:number:{customer_number}'  # the number normalised (check_format)
 
 
 def ensure_unclaimed(uow: UnitOfWork, customer: Customer) -> None:

@@ -47,7 +47,7 @@ def register(
     identification.ensure_unclaimed(uow, customer)  # then: a customer with a login learns nothing about addresses
     existing = uow.users.by_email(email)
     if existing is not None and existing.state == 'active':  # counted as a miss: no unlimited asking which
-        identification.count_miss(uow, ctx)  # addresses have a login
+        identification.count_miss(uow, ctx, ids.customer_number)  # addresses have a login
         raise EmailAlreadyRegistered()
     replaced = ''
     if existing is not None:  # done again before it was confirmed: as a resend, a new PIN only after the waiting

@@ -23,6 +23,9 @@ class ThrottlePolicy:
 LOGIN_PER_ACCOUNT = ThrottlePolicy(20, timedelta(minutes=15), timedelta(minutes=15))
 LOGIN_PER_ADDRESS = ThrottlePolicy(30, timedelta(minutes=15), timedelta(minutes=15))
 REGISTRATION_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
+# Wrong pairs for one customer number from all addresses together (a botnet working through meter numbers): its
+# registration waits an hour (the form says how long), as a locked login does.
+REGISTRATION_PER_NUMBER = ThrottlePolicy(20, timedelta(hours=1), timedelta(hours=1))
 PIN_PER_USER = ThrottlePolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 RESET_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))
 READING_CODE_PER_ADDRESS = ThrottlePolicy(10, timedelta(hours=1), timedelta(hours=1))

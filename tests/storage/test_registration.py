@@ -307,6 +307,36 @@ def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_ex
         assert session.exec(select(PortalUser)).all() == []
 
 
+def test_guessing_one_customer_s_meter_number_from_many_addresses_is_held_back(engine, uow, context):
+    """Registration throttled per account and per address (docs/security.md 2.2.1). Each address's ten misses an
+    hour let a botnet work through one customer's meter numbers unhindered; now the customer number tried counts
+    too, whether it exists or not (no oracle), and then even the right pair waits."""
+    customer = make_customer(engine)
+    answers = []
+    for n in range(25):
+        ids = Identifiers(customer['customer_number'], f'1EBZ01{n:08d}9')
+        with uow() as work:
+            try:
+                registration.register(
+                    work, context(address=f'198.51.100.{n}'), ids, 'x@example.org', PASSWORD, PASSWORD
+                )
+            except (IdentifiersDoNotMatch, TooManyAttempts) as error:
+                answers.append(type(error).__name__)
+    assert answers == ['IdentifiersDoNotMatch'] * 20 + ['TooManyAttempts'] * 5
+    right = Identifiers(customer['customer_number'], customer['meter_number'])
+    with uow() as work, pytest.raises(TooManyAttempts):
+        registration.register(work, context(address='192.0.2.1'), right, 'erika@example.org', PASSWORD, PASSWORD)
+    unknown = [Identifiers('49999999', f'1EBZ02{n:08d}9') for n in range(21)]
+    refused = []
+    for n, ids in enumerate(unknown):  # a number nobody has is held back alike
+        with uow() as work:
+            try:
+                registration.register(work, context(address=f'203.0.113.{n}'), ids, 'x@example.org', PASSWORD, PASSWORD)
+            except (IdentifiersDoNotMatch, TooManyAttempts) as error:
+                refused.append(type(error).__name__)
+    assert refused == ['IdentifiersDoNotMatch'] * 20 + ['TooManyAttempts']
+
+
 def test_an_activation_link_sent_again_is_not_forgotten_before_it_expires(engine, uow, context, clerk):
     """The customer calls on the ninth day and the service desk sends the link again ("gültig 48 Stunden"): the
     hourly clean-up counted from the registration and deleted the login with its new link within the hour."""
