@@ -32,10 +32,13 @@ class BackupSummary:
 
 def backup(url: str, documents: Path, archive: Path) -> BackupSummary:
     """Write `archive` (.tar.gz); the SQLite copy is taken with SQLite's online backup API. A SQLite database that is
-    not there is an error (a mistyped data folder made an empty database and reported it backed up)."""
+    not there is an error (a mistyped data folder made an empty database and reported it backed up); so is, with
+    PostgreSQL, a documents folder that is not there (the archive held nothing and was reported written)."""
     sqlite_path = _sqlite_path(url)
     if sqlite_path is not None and not (sqlite_path.is_file() and sqlite_path.stat().st_size > 0):
         raise FileNotFoundError(f'no database at {sqlite_path}: is KUNDENPORTAL_DATA_DIR (or the database URL) right?')
+    if sqlite_path is None and not documents.is_dir():
+        raise FileNotFoundError(f'no documents folder at {documents}: is KUNDENPORTAL_DATA_DIR right?')
     archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_name(archive.name + '.part')
     count = 0

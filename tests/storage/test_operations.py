@@ -34,6 +34,15 @@ def test_a_backup_of_a_data_folder_without_its_database_is_refused(tmp_path, mon
     assert not (folder / 'kundenportal.db').exists() and not (tmp_path / 'b.tar.gz').exists()
 
 
+def test_a_backup_beside_postgresql_of_a_data_folder_that_is_not_there_is_refused(tmp_path, monkeypatch, capsys):
+    """With PostgreSQL the archive holds the documents only: a mistyped folder gave "0 documents" and exit 0."""
+    _data_folder(tmp_path, monkeypatch, 'wrong')
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', 'postgresql+psycopg://kp@127.0.0.1:1/kundenportal')
+    assert main(['backup', str(tmp_path / 'b.tar.gz')]) == 1
+    assert 'no documents folder at' in capsys.readouterr().err
+    assert not (tmp_path / 'b.tar.gz').exists()
+
+
 @pytest.mark.parametrize('cut', ['not a backup', 'cut off'])
 def test_a_restore_of_what_is_no_whole_backup_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys, cut):
     """A traceback (tarfile.ReadError, EOFError) instead of a message."""
