@@ -117,7 +117,8 @@ def prepare_bill(
     vat_rate = vat_rate_on(prices, end)
     paid = sum((amount for day, amount in data.payments.get(contract_id, []) if start <= day <= end), Decimal(0))
     try:
-        result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid)
+        year_start = billing_year(contract.billing_month, start)[0]  # a part year: the days of its billing year
+        result = compute_bill(consumption, contract.commodity, start, end, periods, vat_rate, paid, year_start)
     except ValueError as error:
         return Skipped(contract.contract_number, str(error))
     plans = data.plans.get(contract_id, [])

@@ -42,6 +42,12 @@ class BillResult:
     gross: Decimal
     paid: Decimal
     balance: Decimal  # positive: the customer pays; negative: credit
+    # the days of the billing year, which the yearly base price is shared by; 0 in bills stored before 05.12.2026,
+    # whose base price was shared by the days of the twelve months from the period's start (`days_of_year`)
+    year_days: int = 0
+
+    def days_of_year(self, start: date) -> int:
+        return self.year_days or year_days(start)
 
     @property
     def is_credit(self) -> bool:
@@ -88,9 +94,11 @@ def compute_bill(
     prices: list[PricePeriod],
     vat_rate: Decimal,
     paid: Decimal,
+    year_start: date | None = None,
 ) -> BillResult:
     """Vector (docs/domain.md §5): 3,200 kWh in 2026 with a price change on 1 July → 1,123.60 € gross, 12.60 € to pay
-    after 11 × 101 € paid."""
+    after 11 × 101 € paid. `year_start`: the start of the billing year the period is part of (the period's start if
+    not given): a part year shares the base price by that year's days."""
     segments = price_segments(prices, start, end)
     quantities = split_consumption(consumption, segments, commodity)
     lines = []
@@ -105,7 +113,8 @@ def compute_bill(
                 _cents(quantity * price.working_price_net),
             )
         )
-    per_year = Decimal(year_days(start))
+    days_of_year = year_days(year_start or start)
+    per_year = Decimal(days_of_year)
     for seg_start, seg_end, price in segments:
         days = Decimal((seg_end - seg_start).days + 1)
         lines.append(
@@ -121,13 +130,15 @@ def compute_bill(
     net = sum((line.amount for line in lines), Decimal(0))
     vat = _cents(net * vat_rate)
     gross = net + vat
-    return BillResult(tuple(lines), net, vat, gross, paid, gross - paid)
+    return BillResult(tuple(lines), net, vat, gross, paid, gross - paid, days_of_year)
 
 
 def year_days(start: date) -> int:
     """The days of the year of supply beginning on `start`, which the yearly base price is shared by: 366 when it
     holds a 29 February. A billing year from 1 July 2027 has 366 days, one from 1 July 2028 has 365, so each costs
-    the base price once (the calendar year the period starts in would give 120.33 and 119.67 € for 120 €)."""
+    the base price once (the calendar year the period starts in would give 120.33 and 119.67 € for 120 €). A part
+    year counts the days of the billing year it is part of: a contract from 1 July 2027 billed by the calendar year
+    shares it by 2027's 365 days (by 366, those of the twelve months from its start, it paid 60.33 € for 60.49)."""
     try:
         following = start.replace(year=start.year + 1)
     except ValueError:  # from 29 February

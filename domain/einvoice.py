@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NumberObject
 
 from domain import bill_layout
-from domain.billing import BillDocument, Line, year_days
+from domain.billing import BillDocument, Line
 from domain.identifiers import normalise
 from domain.profile import UtilityProfile
 
@@ -97,7 +97,7 @@ def _line(parent: ET.Element, index: int, line: Line, bill: BillDocument) -> Non
         unit = UNITS.get(bill.unit, 'C62')
     else:  # the base price is per year: billed per day, the price's base quantity the year's days
         unit = 'DAY'
-        _el(price, 'ram:BasisQuantity', str(year_days(bill.period_start)), unitCode='DAY')
+        _el(price, 'ram:BasisQuantity', str(bill.result.days_of_year(bill.period_start)), unitCode='DAY')
     _el(_el(item, 'ram:SpecifiedLineTradeDelivery'), 'ram:BilledQuantity', _number(line.quantity), unitCode=unit)
     settlement = _el(item, 'ram:SpecifiedLineTradeSettlement')
     tax = _el(settlement, 'ram:ApplicableTradeTax')

@@ -24,7 +24,7 @@ from domain.billing import (
 )
 from domain.errors import NotAllowed
 from domain.i18n import money, t
-from domain.installment_rules import due_dates, projected_consumption
+from domain.installment_rules import billing_year, due_dates, projected_consumption
 from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
 from domain.overview import ensure_owner
@@ -132,10 +132,13 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     vat = vat_rate_on(prices, through)
     paid = sum(uow.billing.payment_amounts(id_of(contract), start, through), Decimal(0))
     try:
-        so_far = compute_bill(consumption, contract.commodity, start, through, periods, vat, paid)
+        year_start = billing_year(contract.billing_month, start)[0]  # a part year: the days of its billing year
+        so_far = compute_bill(consumption, contract.commodity, start, through, periods, vat, paid, year_start)
         projected = projected_consumption(consumption, start, through, end, contract.commodity)
         projected = projected.quantize(Decimal(1), ROUND_HALF_UP)
-        projected_gross = compute_bill(projected, contract.commodity, start, end, periods, vat, Decimal(0)).gross
+        projected_gross = compute_bill(
+            projected, contract.commodity, start, end, periods, vat, Decimal(0), year_start
+        ).gross
     except ValueError as error:
         return Skipped(contract.contract_number, str(error))
     plans = uow.billing.plans(id_of(contract))  # by `valid_from`; a change made for a later due date counts there

@@ -72,3 +72,33 @@ def test_a_whole_billing_year_costs_the_yearly_base_price_once(start, end):
     result = compute_bill(Decimal(3000), 'electricity', start, end, prices, Decimal('0.19'), Decimal(0))
     [base] = [line for line in result.lines if line.kind == 'base']
     assert base.amount == Decimal('120.00') and year_days(start) == (end - start).days + 1
+
+
+def test_a_part_year_pays_the_base_price_by_the_days_of_its_billing_year():
+    """A contract from 01.07.2027 billed by the calendar year: 184 days of 2027 (365 days), not of the twelve months
+    from its start (which hold 29.02.2028): 60.49 €, as in 2026, not 60.33 €. A whole billing year from 1 July still
+    counts its own days (366 from 01.07.2027)."""
+    prices = [PricePeriod(date(2026, 1, 1), Decimal('0.2500'), Decimal('120.00'))]
+
+    def base(start, end, year_start=None):
+        result = compute_bill(Decimal(1000), 'electricity', start, end, prices, Decimal('0.19'), Decimal(0), year_start)
+        return [line.amount for line in result.lines if line.kind == 'base'], result.year_days
+
+    assert base(date(2026, 7, 1), date(2026, 12, 31), date(2026, 1, 1)) == ([Decimal('60.49')], 365)
+    assert base(date(2027, 7, 1), date(2027, 12, 31), date(2027, 1, 1)) == ([Decimal('60.49')], 365)
+    assert base(date(2027, 7, 1), date(2028, 6, 30)) == ([Decimal('120.00')], 366)
+
+
+def test_a_bill_stored_before_the_billing_year_s_days_were_kept_still_loads_with_its_days():
+    """Bills are stored as JSON and rendered again years later: one stored without `year_days` loads, and counts
+    the days it was computed with (the twelve months from its start)."""
+    import json
+
+    from domain.billing import from_json
+    from domain.stored_json import to_json
+    from tests.domain.test_einvoice import sample_bill
+
+    stored = json.loads(to_json(sample_bill()))
+    del stored['result']['year_days']
+    old = from_json(json.dumps(stored))
+    assert old.result.year_days == 0 and old.result.days_of_year(old.period_start) == year_days(old.period_start)

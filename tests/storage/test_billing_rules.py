@@ -1,13 +1,15 @@
 """What the billing run takes from the tariff and the meter: the VAT rate in force at the period's end, and gas only
 with the factors that make its m³ kWh (docs/domain.md §3, §5)."""
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, col, select
 
 from domain.billing import from_json
+from domain.clock import BERLIN
 from domain.model import Contract, Meter, MeterReading, Price
 from storage.bill_run import run
 from tests.factories import add_readings
@@ -144,3 +146,25 @@ def test_a_contract_s_first_period_starts_from_its_move_in_reading_taken_on_its_
     [bill] = bills(engine)
     [register] = from_json(bill.details).registers
     assert (register.start_date, register.start_value, register.consumption) == (first_day, 46000, 2410)
+
+
+def test_a_contract_s_first_part_year_pays_the_base_price_by_its_billing_year_s_days(engine, config):  # noqa: F811
+    """Supply from 01.07.2027, billed with the calendar year 2027: 184 of 2027's 365 days (60.49 € of 120 €), not of
+    the twelve months from its start, which hold 29.02.2028 (60.33 €); the e-invoice's base quantity says 365."""
+    customer = electricity(engine)
+    first_day = date(2027, 7, 1)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.start_date = first_day
+        session.add(contract)
+        session.commit()
+    add_readings(engine, customer['meter_number'], (first_day, 48500), (date(2027, 12, 31), 50100))
+    next_year = replace(
+        config, year=2027, bill_date=date(2028, 1, 20), now=datetime(2027, 12, 28, 10, 0, tzinfo=BERLIN)
+    )
+    summary = run(next_year, workers=1, progress=None)
+    assert summary.bills == 1, summary.errors
+    [bill] = bills(engine)
+    result = from_json(bill.details).result
+    assert [line.amount for line in result.lines if line.kind == 'base'] == [Decimal('60.49')]
+    assert result.year_days == 365
