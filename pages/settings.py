@@ -106,15 +106,27 @@ def create(portal: Portal) -> None:
             ui.link(t('common.back_to_login'), '/')
 
     @ui.page('/email-bestaetigen/{token}')
-    async def confirm_email_page(token: str):
+    def confirm_email_page(token: str):
+        """Asks before it acts, as the stop page: a mail scanner at a mistyped new address (someone else's) opening
+        the link moved the login there."""
         with public_frame(portal, t('settings.email_confirm_title')):
             page_title(t('settings.email_confirm_title'))
-            try:
-                email = await portal.act(confirm_email_change, token, address=client_address())
-            except DomainError as error:
-                notice(t(error.key, **error.params), 'negative')
-                return
-            notice(t('settings.email_changed', email=email))
+            ui.label(t('settings.email_confirm_intro'))
+            answer = ui.column().classes('w-full')
+
+            async def confirm() -> None:
+                button.disable()
+                try:
+                    email = await portal.act(confirm_email_change, token, address=client_address())
+                except DomainError as error:
+                    with answer:
+                        notice(t(error.key, **error.params), 'negative')
+                    return
+                button.set_visibility(False)
+                with answer:
+                    notice(t('settings.email_changed', email=email))
+
+            button = ui.button(t('settings.email_confirm_submit'), on_click=confirm).props('no-caps')
             ui.link(t('common.back_to_login'), '/')
 
 

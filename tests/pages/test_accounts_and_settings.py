@@ -4,7 +4,7 @@ import time
 import pyotp
 import pytest
 from nicegui import app, ui
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from domain.model import Customer, PortalUser
 from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
@@ -102,6 +102,10 @@ async def test_a_new_login_email_is_confirmed_by_a_link_sent_there(user, db, eri
     button(user, 'E-Mail-Adresse ändern').click()
     await see(user, 'Bitte bestätigen Sie die neue Adresse')
     await user.open(link_in(last_mail(db, 'erika.neu@example.org').text, '/email-bestaetigen/'))
+    await see(user, 'Bitte bestätigen Sie, dass Sie sich künftig mit dieser E-Mail-Adresse anmelden')
+    with Session(db) as session:  # opened only (as a mail scanner does): nothing has changed yet
+        assert session.exec(select(PortalUser)).one().email == 'erika@example.org'
+    button(user, 'Bestätigen').click()
     await see(user, 'lautet jetzt erika.neu@example.org')
     assert 'erika.neu@example.org' in last_mail(db, 'erika@example.org').text
 
