@@ -135,7 +135,7 @@ def _remember_device(uow: UnitOfWork, ctx: Context, user: PortalUser, known: boo
     return device
 
 
-def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str) -> None:
+def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hold: bool = True) -> None:
     """The current password asked again inside the portal before a sensitive change (login email, password, bank
     account and mandate, second factor, profile removal): a session left open or borrowed must not become a
     takeover, nor a guessing machine: wrong answers count against the same per-account budget as wrong logins."""
@@ -143,16 +143,23 @@ def check_current_password(uow: UnitOfWork, ctx: Context, user: PortalUser, pass
     state = uow.throttles.peek(pair)  # no lock while hashing, as at the login
     if state.is_locked(ctx.now):
         raise TooManyAttempts('current_password', minutes=state.minutes_left(ctx.now))
-    checked = (user.password_hash, user.session_epoch)
+    checked = user.session_epoch
     if not ctx.hasher.verify(user.password_hash, password):
         _count_failure(uow, ctx, user.email)
         uow.audit(audit_entry(ctx, user, 'current_password_wrong'))
         uow.commit()
         raise WrongCurrentPassword()
-    # the change goes on with the login held: a reset or another password change committed while this one hashed
-    # (which ends this session, and revokes what it would have started) leaves it with nothing done
+    if hold:  # else the caller holds it, after hashing what it must hash (no lock is held while hashing)
+        hold_as_checked(uow, user, checked)
+
+
+def hold_as_checked(uow: UnitOfWork, user: PortalUser, checked: int) -> None:
+    """The change goes on with the login's row held (before any budget's or token's row): a reset or another
+    password change committed while this one hashed (which ends this session, and revokes what it would have
+    started) leaves it with nothing done. `checked`: the session epoch it was checked with (every new password
+    raises it; a login's rehash of the same password, with new parameters, does not)."""
     held = uow.users.hold(id_of(user))
-    if held is None or held.state != 'active' or (held.password_hash, held.session_epoch) != checked:
+    if held is None or held.state != 'active' or held.session_epoch != checked:
         raise SessionEnded()
 
 
@@ -165,11 +172,14 @@ def session_is_valid(uow: UnitOfWork, user_id: int, epoch: int) -> bool:
 def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, password: str, repeat: str) -> int:
     """Returns the new session epoch: every other session of this login ends."""
     user = active_login(uow, user_id)
-    check_current_password(uow, ctx, user, current)
+    checked = user.session_epoch
+    check_current_password(uow, ctx, user, current, hold=False)
     check_password(ctx.profile.password, password, repeat, field='new_password')
     if password == current:
         raise PasswordUnchanged()
-    set_password(uow, ctx, user, password)
+    hashed = ctx.hasher.hash(password)  # before the login's row is held: no lock while hashing
+    hold_as_checked(uow, user, checked)
+    set_password(uow, ctx, user, password, hashed)
     uow.audit(audit_entry(ctx, user, 'password_changed'))
     uow.commit()
     return user.session_epoch

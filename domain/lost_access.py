@@ -72,8 +72,8 @@ def set_login_email(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: i
     """From the service desk, once staff have checked who asks (on the phone, at the counter)."""
     active_staff(uow, staff_id)
     email = checked_email(new_email, 'new_email')
-    mail_budget.spend(uow, ctx, email, field='new_email')
     move_login(uow, ctx, staff_id, customer_id, email)
+    mail_budget.spend(uow, ctx, email, field='new_email')  # after the login's row, as a change of the login's own
     uow.commit()
     return email
 
@@ -84,7 +84,8 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     The caller checks the staff member, commits, and has checked the address' format."""
     email = checked_email(email, 'new_email')  # as the request checked it (the details are text)
     user_id = uow.users.owner_of(customer_id)
-    user = uow.users.get(user_id) if user_id is not None else None
+    # the login's row first, then any budget's or token's: the order every change of a login takes them in
+    user = uow.users.hold(user_id) if user_id is not None else None
     if user is None or user.state != 'active':
         raise NotAllowed()
     other = uow.users.by_email(email)

@@ -88,4 +88,4 @@ async def test_the_customer_card_says_when_the_newest_mail_to_the_login_address_
     await see(user, '„Mail 1“). Antwort des Mailservers: 550 5.1.1 User unknown')
     await user.open(f'/verwaltung/kunden/{mended["id"]}')
     await see(user, 'Zählerstände')
-    user.should_not_see('Nicht zugestellt')  # a later mail went out: the address works
+    await user.should_not_see('Nicht zugestellt')  # a later mail went out: the address works

@@ -2,6 +2,7 @@
 removal, further customer accounts under it, and what needs the current password."""
 
 import dataclasses
+import time
 from datetime import timedelta
 
 import pytest
@@ -258,3 +259,53 @@ def test_a_new_password_ends_a_pending_change_of_the_login_email(engine, uow, co
             accounts.change_password(work, context(), account['id'], PASSWORD, NEW, NEW)
     with uow() as work, pytest.raises(TokenInvalid):
         accounts.confirm_email_change(work, context(), confirm)
+
+
+def test_the_service_desk_takes_the_login_s_row_before_the_new_address_s_mail_budget(
+    login_user, clerk, uow, context, engine
+):
+    """The order every change of a login takes its rows in: the customer's own email change holds the login, then
+    the new address's mail budget; the service desk setting the login email took the budget first, and the two at
+    once to the same address deadlocked on PostgreSQL. While the login is held, the desk's change waits for it
+    without holding the budget's row."""
+    if engine.dialect.name == 'sqlite':
+        pytest.skip('row locks: PostgreSQL')
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    from domain import lost_access, mail_budget
+
+    customer, account = login_user
+    with uow() as earlier:  # a mail to the address earlier this hour: its budget's row is there
+        mail_budget.spend(earlier, context(), 'neu@example.org')
+        earlier.commit()
+    held = uow()
+    work = held.__enter__()
+    work.users.hold(account['id'])  # as the customer's change holds it while it goes on
+
+    def desk():
+        with uow() as other:
+            return lost_access.set_login_email(other, context(), clerk, customer['id'], 'neu@example.org')
+
+    with ThreadPoolExecutor(1) as pool:
+        moved = pool.submit(desk)
+        waiting = 0
+        for _ in range(200):  # until the desk's transaction waits for a lock
+            with engine.connect() as probe:
+                waiting = probe.execute(
+                    text(
+                        'SELECT count(*) FROM pg_stat_activity '
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.05)
+        with engine.connect() as probe:
+            budget = probe.execute(
+                text("SELECT key FROM throttle WHERE key = 'mail:to:neu@example.org' FOR UPDATE SKIP LOCKED")
+            ).all()
+        held.__exit__(None, None, None)  # the customer's change ends
+        assert moved.result(timeout=30) == 'neu@example.org'
+    assert waiting == 1 and budget  # the budget's row was not held while it waited

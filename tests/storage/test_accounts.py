@@ -132,10 +132,11 @@ class _HeldHasher:
         return FAST_HASHER.hash(password)
 
 
-def goes_through_while_held(context, held_request, other_request):
-    """`other_request()` finishes within seconds while `held_request(ctx)` waits in its password hash."""
+def goes_through_while_held(context, held_request, other_request, held_in: str = 'verify'):
+    """`other_request()` finishes within seconds while `held_request(ctx)` waits in its password hash (`verify`, or
+    `hash`: a new password's)."""
     entered, release = threading.Event(), threading.Event()
-    held = replace(context(), hasher=_HeldHasher(release, entered))
+    held = replace(context(), hasher=_HeldHasher(release, entered, held_in))
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(held_request, held)
         assert entered.wait(10)
@@ -174,6 +175,21 @@ def test_no_lock_is_held_while_the_current_password_or_a_staff_password_is_hashe
 
     first, second = goes_through_while_held(context, staff_login, lambda: staff_login(context()))  # the same keys
     assert first.staff_id == second.staff_id
+
+
+def test_no_lock_is_held_while_the_new_password_of_a_change_is_hashed(login_user, engine, uow, context):
+    """The change holds the login's row once the current password is checked (a reset meanwhile ends it): the new
+    password is hashed before, or every other change of the portal (SQLite) waited for the hash."""
+    other = make_login(engine, [make_customer(engine)['id']], email='otto@example.org')
+
+    def change(held):
+        with uow() as work:
+            return accounts.change_password(work, held, login_user[1]['id'], PASSWORD, NEW, NEW)
+
+    epoch, grant = goes_through_while_held(
+        context, change, lambda: login(uow, context(), email='otto@example.org'), 'hash'
+    )
+    assert grant.user_id == other['id'] and epoch > 0
 
 
 def test_a_temporary_password_used_twice_at_the_same_moment_logs_in_once(login_user, engine, uow, context):
