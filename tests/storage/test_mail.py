@@ -40,6 +40,10 @@ class Inbox:
             return '550 5.7.1 Relaying denied'
         if address.startswith('full@'):
             return '552 5.2.2 Mailbox full'
+        if address.startswith('sender@'):  # the portal's sender address refused (reported at RCPT by some relays)
+            return '550 5.1.8 <p@x.example>: Sender address rejected'
+        if address.startswith('exim@'):  # Exim's default policy refusal: no address status
+            return '550 relay not permitted'
         envelope.rcpt_tos.append(address)
         return '250 OK'
 
@@ -125,6 +129,18 @@ async def test_only_a_mailbox_refused_for_good_is_given_up_at_once(engine, smtp_
         errors = [m.last_error for m in session.exec(select(OutboxMail).order_by(col(OutboxMail.id)))]
     assert errors[0] == '550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown'
     assert errors[1:3] == ['550 5.7.1 Relaying denied', '552 5.2.2 Mailbox full']
+
+
+async def test_a_refusal_without_an_address_status_is_for_good_only_when_the_relay_took_another_mail(
+    engine, smtp_server
+):
+    """Exim refuses relaying with a bare "550 relay not permitted": every mail of the batch was given up, and none
+    went out once the operator had mended the relay. Beside a mail the relay took, a bare 550 is the mailbox."""
+    controller, _ = smtp_server
+    queue(engine, 'exim@example.org', 'exim@example.net', 'sender@example.org')
+    sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock())
+    assert await sender.send_due() == 0
+    assert statuses(engine) == ['queued', 'queued', 'queued']
 
 
 async def test_a_mail_refused_at_its_last_attempt_is_given_up(engine, smtp_server):
