@@ -81,7 +81,12 @@ def count_miss(uow: UnitOfWork, ctx: Context, customer_number: str) -> None:
 
 
 def _keys(ctx: Context, customer_number: str) -> tuple[str, str]:
-    return f'identify:{ctx.address}', f'identify:number:{customer_number}'  # the number normalised (check_format)
+    return f'identify:{ctx.address}', number_key(customer_number)
+
+
+def number_key(customer_number: str) -> str:
+    """The count of wrong pairs tried with a customer number (from all addresses), by the number normalised."""
+    return f'identify:number:{normalise(customer_number)}'
 
 
 def ensure_unclaimed(uow: UnitOfWork, customer: Customer) -> None:

@@ -7,7 +7,7 @@ address. Every action is audited with the staff member, the customer and what wa
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain import mail_budget, reminders, throttle
+from domain import identification, mail_budget, reminders, throttle
 from domain.customer_access import paper_again
 from domain.errors import FieldRequired, NotAllowed
 from domain.i18n import label_of
@@ -93,6 +93,7 @@ class CustomerCard:
     leitweg_id: str = ''  # a public body's: its bills are XRechnungen
     business: bool = False
     undelivered: tuple[Undelivered, ...] = ()  # per address (login, contact) whose newest mail did not arrive
+    registration_held: int = 0  # minutes the customer number waits after wrong pairs tried with it (registering)
 
 
 def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
@@ -147,6 +148,7 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         for meter, r in uow.desk.recent_readings(customer_id, 12)
     )
     changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30, VIEWED))
+    registration = uow.throttles.peek(identification.number_key(customer.customer_number))
     addresses = dict.fromkeys(a for a in (user.email if user else '', customer.email) if a)
     undelivered = tuple(
         Undelivered(address, mail.created_at, mail.subject, mail.last_error)
@@ -170,6 +172,7 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         customer.leitweg_id,
         bool(customer.company),
         undelivered,
+        registration.minutes_left(ctx.now),
     )
 
 
@@ -205,6 +208,16 @@ def unlock_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int)
     uow.throttles.save(f'login:account:{user.email}', throttle.ThrottleState())
     uow.throttles.forget_starting(f'login:pair:{user.email}|')  # the holds of each address it was guessed from
     _audit(uow, ctx, staff_id, customer_id, 'staff_unlocked_login', f'login={user.email}')
+    uow.commit()
+
+
+def unlock_registration(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:
+    """Wrong pairs tried with the customer's number (from anywhere) hold its registration back for an hour: the
+    customer who calls is let through after staff have checked who calls."""
+    active_staff(uow, staff_id)
+    customer = _customer(uow, customer_id)
+    uow.throttles.save(identification.number_key(customer.customer_number), throttle.ThrottleState())
+    _audit(uow, ctx, staff_id, customer_id, 'staff_unlocked_registration', '')
     uow.commit()
 
 

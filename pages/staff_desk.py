@@ -93,6 +93,8 @@ def _desk_pages(portal: Portal) -> None:
         with ui.card().classes('w-full'):
             ui.label(t('staff.portal_status')).classes('text-h6').props('role=heading aria-level=2')
             _login_status(card)
+            if card.registration_held:  # wrong pairs tried with this customer number, from anywhere
+                ui.label(t('staff.registration_held', minutes=card.registration_held)).classes('text-negative')
             for mail in card.undelivered:  # the customer who "never got the PIN": the address is likely wrong
                 text = t('staff.undelivered', email=mail.email, at=when(mail.queued_at), subject=mail.subject)
                 ui.label(f'{text} {mail.error}').classes('text-negative')
@@ -228,6 +230,10 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             ui.button(t('staff.unlock'), on_click=lambda: act(desk.unlock_login, t('staff.done_unlock'))).props(
                 'no-caps outline'
             )
+        if card.registration_held:
+            ui.button(
+                t('staff.unlock_registration'), on_click=lambda: act(desk.unlock_registration, t('staff.done_unlock'))
+            ).props('no-caps outline')
         if login is not None and login.second_factor:
             ui.button(
                 t('staff.reset_customer_2fa'), on_click=lambda: act(desk.reset_second_factor, t('staff.done_reset_2fa'))

@@ -89,3 +89,20 @@ async def test_the_customer_card_says_when_the_newest_mail_to_the_login_address_
     await user.open(f'/verwaltung/kunden/{mended["id"]}')
     await see(user, 'Zählerstände')
     await user.should_not_see('Nicht zugestellt')  # a later mail went out: the address works
+
+
+async def test_the_customer_card_releases_a_registration_held_back_by_wrong_pairs(user, db):
+    from domain.model import Throttle
+
+    customer = make_customer(db, last_name='Gesperrt')
+    with Session(db) as session:
+        key = f'identify:number:{customer["customer_number"]}'
+        session.add(Throttle(key=key, failures=20, locked_until=clock.now() + timedelta(minutes=50)))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Registrieren und Hinzufügen dieser Kundennummer sind noch 50 Minuten gesperrt')
+    user.find('Registrierung freigeben').click()
+    await see(user, 'Die Sperre ist aufgehoben.')
+    with Session(db) as session:
+        assert session.get(Throttle, key).locked_until is None

@@ -219,3 +219,27 @@ def test_a_reset_link_staff_send_is_in_german_whatever_their_pages_language(uow,
         run(uow, desk.send_reset, context(), clerk, customer['id'])
     [mail] = mails_to(engine, 'reset@example.org')
     assert mail.text.startswith('Guten Tag') and 'Passwort' in mail.subject
+
+
+def test_a_registration_held_back_by_wrong_pairs_from_anywhere_is_shown_and_released_by_staff(
+    uow, context, clerk, engine
+):
+    """Anyone who knows a customer number can hold its registration back (20 wrong pairs an hour from anywhere):
+    the customer who calls is let through by the service desk."""
+    from domain.errors import IdentifiersDoNotMatch, TooManyAttempts
+
+    customer = make_customer(engine)
+    for n in range(20):
+        with uow() as u, pytest.raises(IdentifiersDoNotMatch):
+            ids = Identifiers(customer['customer_number'], f'1EBZ01{n:08d}9')
+            register(u, context(address=f'198.51.100.{n}'), ids, 'x@example.org', PASSWORD, PASSWORD)
+    right = Identifiers(customer['customer_number'], customer['meter_number'])
+    with uow() as u, pytest.raises(TooManyAttempts):
+        register(u, context(), right, 'kunde@example.org', PASSWORD, PASSWORD)
+    card = run(uow, desk.customer_card, context(), clerk, customer['id'])
+    assert card.login is None and card.registration_held == 60
+    run(uow, desk.unlock_registration, context(), clerk, customer['id'])
+    assert run(uow, desk.customer_card, context(), clerk, customer['id']).registration_held == 0
+    with uow() as u:
+        register(u, context(), right, 'kunde@example.org', PASSWORD, PASSWORD)
+    assert ('staff:' + str(clerk), 'staff_unlocked_registration', customer['id']) in audit(engine)
