@@ -19,15 +19,12 @@ from domain.profile import ReadingsRule
 
 REMOTE_KINDS = ('radio', 'smart', 'load_profile')
 REGISTERS = ('1.8.0', '1.8.1', '1.8.2')  # OBIS codes: single rate; two-rate meters' HT and NT
-REASONS = (
-    'Mehr Personen im Haushalt',
-    'Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)',
-    'Längere Abwesenheit',
-    'Leerstand',
-    'Zählerwechsel',
-    'Wasserrohrbruch oder Leck',
-    'Sonstiges',
-)
+
+
+def reasons(commodity: str, language: str | None = None) -> list[str]:
+    """The suggestions for an implausible reading's Begründung, for the commodity (a water meter is offered no heat
+    pump, an electricity meter no burst pipe), in `language` (by default the one of the current work)."""
+    return t(f'reading.reasons_{commodity}', language).split(';')
 
 
 def register_field(obis: str, language: str | None = None) -> str:

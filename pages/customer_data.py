@@ -216,7 +216,7 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
         ui.timer(0, show_current, once=True)
         form = Form()
         form.field('holder', t('customer_data.holder'), autocomplete='cc-name').props('maxlength=70')
-        iban = form.field('iban', t('customer_data.iban'), hint='z. B. DE89 3704 0044 0532 0130 00').props(
+        iban = form.field('iban', t('customer_data.iban'), hint=t('customer_data.iban_hint')).props(
             'maxlength=42 spellcheck=false'
         )
         bank = ui.label().classes('text-caption text-grey-8').props('aria-live=polite')

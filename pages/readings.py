@@ -11,7 +11,7 @@ from domain.i18n import day, money, number
 from domain.identifiers import printable
 from domain.photos import MAX_BYTES, clean_photo
 from domain.reading_codes import open_by_code, submit_by_code
-from domain.reading_rules import REASONS, reading_window, register_field
+from domain.reading_rules import reading_window, reasons, register_field
 from domain.readings import MeterForm, Submitted, meter_forms, submit_reading
 from domain.stored import photo_file
 from pages import markup, session
@@ -123,7 +123,7 @@ def reading_form(
     with ui.column().classes('w-full gap-2') as confirm_box:
         confirmed = ui.checkbox(t('reading.confirm'))
         reason = (
-            ui.input(t('reading.reason'), autocomplete=list(REASONS))
+            ui.input(t('reading.reason'), autocomplete=reasons(meter.commodity, current()))
             .classes('w-full')
             .props(f'outlined maxlength=500 hint="{t("reading.reason_hint")}"')
         )

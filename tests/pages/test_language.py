@@ -139,3 +139,40 @@ async def test_the_water_utility_s_hints_are_english_on_english_pages(user):
 
 
 FIELDS = ('Customer number', 'Meter number', 'Password')
+
+
+def _reason_suggestions(user, label: str) -> list[str]:
+    from nicegui import ui
+
+    [reason] = [
+        e for e in user.client.layout.descendants() if isinstance(e, ui.input) and e.props.get('label') == label
+    ]
+    return reason.props['_autocomplete']
+
+
+async def test_the_english_reading_form_suggests_reasons_in_english_and_the_bank_form_hints_in_english(user, db, anna):
+    await log_in(user, 'anna@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Submit meter reading')
+    suggestions = _reason_suggestions(user, 'Reason')
+    assert 'Longer absence' in suggestions and 'Längere Abwesenheit' not in suggestions
+    await user.open('/kundendaten')
+    await see(user, 'Bank details')
+    from nicegui import ui
+
+    [iban] = [e for e in user.find(ui.input).elements if e.props.get('label') == 'IBAN']
+    assert iban.props['hint'] == 'e.g. DE89 3704 0044 0532 0130 00'  # was German: "z. B. …"
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_a_water_meter_is_offered_no_heat_pump_or_electric_car_as_a_reason(user, db):
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    add_readings(db, customer['meter_number'], (year_end(2), 100), (year_end(), 260))
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await user.open('/zaehlerstand')
+    await see(user, 'Zählerstand übermitteln')
+    suggestions = _reason_suggestions(user, 'Begründung')
+    assert 'Wasserrohrbruch oder Leck' in suggestions
+    assert not any('Wärmepumpe' in s or 'E-Auto' in s for s in suggestions), suggestions
