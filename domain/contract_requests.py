@@ -159,7 +159,7 @@ def receive(
                 customer_id=customer.id,
                 created_at=ctx.now,
                 kind='message',
-                subject=f'Ihre {title} ({ref}) ist eingegangen',
+                subject=t(f'mail.inbox_{kind}', reference=ref),  # in the language the customer wrote in
                 body=content,
             )
         )

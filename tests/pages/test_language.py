@@ -176,3 +176,29 @@ async def test_a_water_meter_is_offered_no_heat_pump_or_electric_car_as_a_reason
     suggestions = _reason_suggestions(user, 'Begründung')
     assert 'Wasserrohrbruch oder Leck' in suggestions
     assert not any('Wärmepumpe' in s or 'E-Auto' in s for s in suggestions), suggestions
+
+
+async def test_an_english_customer_s_move_is_kept_in_the_inbox_under_an_english_subject(user, db):
+    from datetime import timedelta
+
+    from domain.i18n import day
+    from tests.clock import today
+    from tests.factories import add_tariff
+
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='move@example.org')
+    add_tariff(db, customer['id'])
+    await log_in(user, 'move@example.org', PASSWORD)
+    await user.open('/umzug')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Move-out date')
+    field(user, 'Move-out date').type(day(today() + timedelta(days=30)))
+    field(user, 'Street').type('New Street')
+    field(user, 'House number').type('7')
+    field(user, 'Postcode').type('10115')
+    field(user, 'Town').type('Berlin')
+    button(user, 'Report move').click()
+    await see(user, 'U-000001')
+    await user.open('/posteingang')
+    await see(user, 'Your notice of moving (U-000001) has been received')
+    await user.should_not_see('ist eingegangen')
