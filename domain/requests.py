@@ -103,13 +103,14 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
     uow.data.save(ContactAnswer(message_id=message_id, staff_id=staff_id, created_at=ctx.now, text=text))
     message.staff_id = message.staff_id or staff_id
     quoted = '\n'.join(f'> {line}' for line in message.message.splitlines())
+    yours = t('mail.inbox_answer_quote', message.language, reference=reference(message_id))  # the customer's language
     uow.data.save(
         InboxMessage(
             customer_id=message.customer_id,
             created_at=ctx.now,
             kind='answer',
-            subject=f'Antwort: {message.subject}'[:200],
-            body=f'{text}\n\nIhre Nachricht ({reference(message_id)}):\n{quoted}'[:10000],
+            subject=t('mail.inbox_answer', message.language, subject=message.subject)[:200],
+            body=f'{text}\n\n{yours}\n{quoted}'[:10000],
         )
     )
     _notify(

@@ -24,7 +24,8 @@ def create(portal: Portal) -> None:
         form = Form()
         with ui.card().classes('w-full'):
             ui.input(t('contact.customer_number'), value=number).props('outlined readonly').classes('w-full')
-            topic = ui.select(list(TOPICS), label=t('contact.topic'), value=None).classes('w-full').props('outlined')
+            names = dict(zip(TOPICS, t('contact.topic_names').split(';'), strict=True))  # kept German for the staff
+            topic = ui.select(names, label=t('contact.topic'), value=None).classes('w-full').props('outlined')
             form.field('subject', t('contact.subject')).props('maxlength=200 counter')
             message = ui.textarea(t('contact.message')).classes('w-full').props('outlined maxlength=5000 counter')
             form.fields['message'] = message

@@ -202,3 +202,32 @@ async def test_an_english_customer_s_move_is_kept_in_the_inbox_under_an_english_
     await user.open('/posteingang')
     await see(user, 'Your notice of moving (U-000001) has been received')
     await user.should_not_see('ist eingegangen')
+
+
+async def test_the_english_contact_form_names_its_topics_in_english_and_keeps_them_german_for_the_staff(user, db, anna):
+    from nicegui import ui
+    from sqlmodel import Session, select
+
+    from domain.model import ContactMessage
+
+    await log_in(user, 'anna@example.org', PASSWORD)
+    await user.open('/kontakt')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Topic')
+    [topic] = [e for e in user.find(ui.select).elements if e.props.get('label') == 'Topic']
+    assert list(topic.options.values()) == [
+        'Meter reading',
+        'Installment',
+        'Bill',
+        'Move',
+        'Bank details',
+        'Deletion of my account',
+        'Other',
+    ]
+    topic.value = 'Abschlag'
+    field(user, 'Subject').type('Lower installment')
+    user.find(ui.textarea).type('Please lower my installment.')
+    button(user, 'Send message').click()
+    await see(user, 'Thank you for your message')
+    with Session(db) as session:
+        assert session.exec(select(ContactMessage)).one().topic == 'Abschlag'

@@ -295,3 +295,16 @@ def test_rejecting_a_reading_deletes_only_the_reading_it_names(uow, context, cle
     run(uow, requests.decide_review, sent, clerk, item.item_id, False, 'Bitte erneut ablesen.')
     with Session(engine) as session:
         assert session.exec(select(MeterReading).where(MeterReading.source == 'customer')).one().value == 14650
+
+
+def test_an_answer_to_an_english_message_is_kept_in_the_inbox_in_english(uow, context, clerk, anna, engine):
+    """The inbox entry said "Antwort: …" and "Ihre Nachricht (…)" whatever language the customer wrote in."""
+    customer, login = anna
+    with using('en'):
+        message_id = run(
+            uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Moving', 'I am moving.'
+        )
+    run(uow, requests.answer_message, context(), clerk, message_id, 'Thank you, we will register your move.')
+    [answer] = inbox(engine)
+    assert answer.subject == 'Reply: Moving'
+    assert f'Your message (K-{message_id:06d}):\n> I am moving.' in answer.body
