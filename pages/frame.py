@@ -55,7 +55,9 @@ def frame(
 ) -> Iterator[None]:
     _chrome(portal, title)
     with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer:
-        _navigation(path, unread)
+        # the billing information is for electricity and gas (§40b EnWG): a water association's menu leaves it out
+        energy = any(tariff.commodity in ('electricity', 'gas') for tariff in portal.profile.tariffs.values())
+        _navigation(path, unread, energy)
     with ui.header().classes('items-center justify-between q-px-md no-wrap'):
         with ui.row().classes('items-center no-wrap gap-1'):
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
@@ -70,11 +72,13 @@ def frame(
     _idle_watch(portal)
 
 
-def _navigation(path: str, unread: int) -> None:
+def _navigation(path: str, unread: int, energy: bool) -> None:
     """The menu as one element of plain links (as ui.link renders them): one per page instead of eleven, which
     counts in the memory of thousands of connected customers."""
     links = []
     for key, target in NAVIGATION:
+        if target == '/abrechnungsinformation' and not energy:
+            continue
         text = t('nav.inbox_unread', count=unread) if target == '/posteingang' and unread else t(key)
         current = 'bg-primary text-white" aria-current="page' if target == path else 'text-primary'
         links.append(

@@ -4,6 +4,7 @@ chosen on the page or in the settings (user fixture)."""
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
@@ -98,3 +99,14 @@ async def test_a_water_customer_is_told_there_is_none_for_water(user, db):
     await user.open('/einstellungen')
     await see(user, 'Passwort ändern')  # the page is there
     await user.should_not_see('Wie oft möchten Sie die Abrechnungsinformation erhalten?')
+
+
+@pytest.mark.profile('wasserverband-c')
+async def test_a_water_association_s_menu_has_no_billing_information(user, db):
+    """§40b EnWG is for electricity and gas: every customer of a water association found a menu item leading to a
+    page saying there is none."""
+    customer = make_customer(db, 'wasserverband-c', commodity='water')
+    make_login(db, [customer['id']], email='wasser@example.org')
+    await log_in(user, 'wasser@example.org', PASSWORD)
+    await see(user, 'Rechnungen')
+    await user.should_not_see('Abrechnungsinformation')
