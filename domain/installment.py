@@ -5,10 +5,12 @@ docs/domain.md §4. The use cases the pages call; the arithmetic is in domain.in
 billing year at once, without a database round trip.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.bill_issue import vat_rate_on
+from domain.billing import PricePeriod, compute_bill
 from domain.errors import (
     FieldRequired,
     InstallmentOutOfRange,
@@ -25,7 +27,6 @@ from domain.installment_projection import Basis, projection
 from domain.installment_rules import (
     WEIGHTED,
     Calculator,
-    annual_cost,
     billing_year,
     due_dates,
     rounded,
@@ -142,10 +143,7 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
-    price = _price_on(basis.prices, year[0] if next_year else today) or _price_on(basis.prices, today)
-    assert price is not None  # installment_basis made sure of a price today
-    vat = 1 + price.vat_rate
-    cost = annual_cost(consumption, price.working_price_net * vat, price.base_price_net_per_year * vat)
+    cost = projected_cost(basis.prices, year, consumption, contract)
     calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
     return InstallmentView(
@@ -163,6 +161,21 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
         next((p.amount for p in reversed(basis.plans) if next_due and p.valid_from <= next_due), plan.amount),
         next_year,
     )
+
+
+def projected_cost(prices: list[Price], term: tuple[date, date], consumption: Decimal, contract: Contract) -> Decimal:
+    """The term's gross cost as its bill will reckon it (docs/domain.md §5): the consumption shared among the prices
+    in force by days (gas and heat by degree-day weights), the base price by the days of the billing year, so that a
+    contract's first or last months pay their part of it; each line in cents, VAT on the total at the rate in force
+    at the term's end. With one price for a whole year that is §4's formula (its vector: 1,159.23 €); it took
+    today's price for the whole year, and a whole year's base price for a part."""
+    ordered = sorted(prices, key=lambda p: p.valid_from)
+    periods = [PricePeriod(p.valid_from, p.working_price_net, p.base_price_net_per_year) for p in ordered]
+    if periods[0].valid_from > term[0]:  # prices imported from within the term: the first counts from its start
+        periods[0] = replace(periods[0], valid_from=term[0])
+    year_start = billing_year(contract.billing_month, term[0])[0]
+    vat = vat_rate_on(ordered, term[1])
+    return compute_bill(consumption, contract.commodity, *term, periods, vat, Decimal(0), year_start).gross
 
 
 def _term(contract: Contract, start: date, end: date) -> tuple[date, date]:

@@ -21,10 +21,6 @@ def rounded(amount: Decimal, rounding: str) -> Decimal:
     return amount.quantize(Decimal(1), ROUND_CEILING if rounding == 'up' else ROUND_HALF_UP)
 
 
-def annual_cost(forecast: Decimal, working_price_gross: Decimal, base_price_gross_per_year: Decimal) -> Decimal:
-    return (forecast * working_price_gross + base_price_gross_per_year).quantize(CENT, ROUND_HALF_UP)
-
-
 def installment_for(annual: Decimal, per_year: int, rounding: str = 'up') -> Decimal:
     """Vector: 1,104.00 € / 12 = 92 €; / 11 = 100.36 → 101 €."""
     return rounded(annual / per_year, rounding)

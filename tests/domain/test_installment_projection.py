@@ -248,3 +248,37 @@ def test_a_first_year_with_a_planned_exchange_is_not_projected_at_zero():
     view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), contract, now.date(), basis)
     assert view is not None
     assert view.basis == 'this_year' and view.projected_consumption > 2000
+
+
+def test_a_contract_ending_in_june_projects_half_a_year_s_base_price():
+    """The live calculation for a contract ending 30.06.: 1,810 kWh at 0.30 € and 181 days of the 120 € base price
+    (a whole year's base price made the projected cost 60.49 € too high)."""
+    flat = Price(
+        tariff_code='T',
+        valid_from=date(2020, 1, 1),
+        unit='kWh',
+        working_price_net=Decimal('0.30'),
+        base_price_net_per_year=Decimal('120'),
+        vat_rate=Decimal(0),
+    )
+    ending = Contract(
+        id=1,
+        contract_number='V1',
+        customer_id=1,
+        commodity='electricity',
+        tariff_code='T',
+        start_date=date(2020, 1, 1),
+        end_date=date(2026, 6, 30),
+    )
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
+    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3650)]}
+    basis = Basis([plan], [flat], [Decimal(60)] * 2, [Meter(id=7, meter_number='M', contract_id=1)], readings)
+    now = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
+    view = calculate(
+        Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, now),
+        ending,
+        now.date(),
+        basis,
+    )
+    assert view is not None and view.projected_consumption == Decimal('1810.0')
+    assert view.calculator.projected_cost == Decimal('602.51')  # 543.00 + 120 × 181/365

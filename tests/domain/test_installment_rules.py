@@ -1,9 +1,9 @@
 from datetime import date
 from decimal import Decimal
 
+from domain.installment import projected_cost
 from domain.installment_rules import (
     Calculator,
-    annual_cost,
     billing_year,
     due_dates,
     first_due_from,
@@ -11,11 +11,27 @@ from domain.installment_rules import (
     projected_consumption,
     weight_share,
 )
+from domain.model import Contract, Price
 from domain.profile import InstallmentRule
+
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+CONTRACT = Contract(contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=YEAR[0])
+
+
+def gross(working: str, base: str, valid_from: date = YEAR[0]) -> Price:
+    """A price given gross (VAT 0): §4 reckons with gross prices."""
+    return Price(
+        tariff_code='T',
+        valid_from=valid_from,
+        unit='kWh',
+        working_price_net=Decimal(working),
+        base_price_net_per_year=Decimal(base),
+        vat_rate=Decimal(0),
+    )
 
 
 def test_installment_vector():
-    annual = annual_cost(Decimal(3200), Decimal('0.30'), 12 * Decimal('12.00'))
+    annual = projected_cost([gross('0.30', '144.00')], YEAR, Decimal(3200), CONTRACT)
     assert annual == Decimal('1104.00')
     assert installment_for(annual, 12) == 92
     assert installment_for(annual, 11) == 101
@@ -28,7 +44,7 @@ def test_live_calculation_vector():
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     projected = projected_consumption(Decimal(1400), start, date(2026, 5, 31), end, 'electricity')
     assert projected.quantize(Decimal('0.1')) == Decimal('3384.1')
-    cost = annual_cost(projected, Decimal('0.30'), Decimal('144.00'))
+    cost = projected_cost([gross('0.30', '144.00')], YEAR, projected, CONTRACT)
     assert cost == Decimal('1159.23')
     calc = Calculator(
         current=Decimal(101),
@@ -90,3 +106,34 @@ def test_an_amount_from_a_page_keeps_its_decimal_point_and_a_typed_one_its_germa
     assert parse_amount(Decimal('87.50')) == Decimal('87.50')
     assert parse_amount('1.234,50 €') == Decimal('1234.50')
     assert parse_amount('85') == Decimal(85)
+
+
+def test_the_projected_cost_shares_a_price_change_and_a_part_year_as_the_bill_does():
+    """docs/domain.md §5's vector (3,200 kWh in 2026, the working price 0.25 → 0.265 € net on 1 July, 120 € base,
+    19 % VAT) projects what the bill will say, 1,123.60 € (today's price for the whole year: 1,151.92 €); a contract
+    from 1 March pays 306 days of the base price, one ending 30 June 181 days (a whole year's: 60 € too much)."""
+    vat = Decimal('0.19')
+    prices = [
+        Price(
+            tariff_code='T',
+            valid_from=date(2020, 1, 1),
+            unit='kWh',
+            working_price_net=Decimal('0.2500'),
+            base_price_net_per_year=Decimal('120'),
+            vat_rate=vat,
+        ),
+        Price(
+            tariff_code='T',
+            valid_from=date(2026, 7, 1),
+            unit='kWh',
+            working_price_net=Decimal('0.2650'),
+            base_price_net_per_year=Decimal('120'),
+            vat_rate=vat,
+        ),
+    ]
+    assert projected_cost(prices, YEAR, Decimal(3200), CONTRACT) == Decimal('1123.60')
+    flat = [gross('0.30', '120')]
+    march = (date(2026, 3, 1), YEAR[1])
+    assert projected_cost(flat, march, Decimal(1000), CONTRACT) == Decimal('400.60')  # 300 + 120 × 306/365
+    june = (YEAR[0], date(2026, 6, 30))
+    assert projected_cost(flat, june, Decimal(1000), CONTRACT) == Decimal('359.51')  # 300 + 120 × 181/365
