@@ -8,7 +8,7 @@ import calendar
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
 from domain.contract_requests import known_end
@@ -61,8 +61,8 @@ def price_view(price: Price) -> PriceView:
     return PriceView(
         price.valid_from,
         'm³' if price.unit == 'm3' else price.unit,
-        (price.working_price_net * vat).quantize(Decimal('0.0001')),
-        (price.base_price_net_per_year * vat).quantize(Decimal('0.01')),
+        (price.working_price_net * vat).quantize(Decimal('0.0001'), ROUND_HALF_UP),  # as money is rounded
+        (price.base_price_net_per_year * vat).quantize(Decimal('0.01'), ROUND_HALF_UP),
         (price.vat_rate * 100).normalize(),
     )
 

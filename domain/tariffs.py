@@ -8,7 +8,7 @@ import); a commodity with one tariff (water) has nothing to change to, and the p
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.contract_requests import Receipt, RequestRow, known_end, pending, receive
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
@@ -112,7 +112,8 @@ def _offers(uow: UnitOfWork, ctx: Context, contract: Contract, consumption: Deci
 def _yearly(price: PriceView, consumption: Decimal | None) -> Decimal | None:
     if consumption is None:
         return None
-    return (consumption * price.working_price_gross + price.base_price_gross_per_year).quantize(Decimal('0.01'))
+    yearly = consumption * price.working_price_gross + price.base_price_gross_per_year
+    return yearly.quantize(Decimal('0.01'), ROUND_HALF_UP)
 
 
 def change_tariff(

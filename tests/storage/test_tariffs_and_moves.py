@@ -414,3 +414,30 @@ def test_two_tariff_changes_sent_at_the_same_moment_store_one(household, context
         answers = [done.result() for done in [pool.submit(change, code) for code in ('STROM-OEKO', 'STROM-FIX24')]]
     assert sorted(type(answer).__name__ for answer in answers) == ['Receipt', 'TariffChangePending']
     assert len(_requests(engine)) == 1
+
+
+def test_gross_prices_and_the_yearly_cost_round_half_up(uow, context, engine):
+    """Net 0.2550 € × 1.19 = 0.30345 € and 121.50 € × 1.19 = 144.585 € showed as 0.3034 and 144.58 € (half to even),
+    the yearly cost 31 ct low."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    add_tariff(engine, customer['id'], working_net='0.2550', base_net='121.50')
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000), (year_end(1), 13000))
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    own = next(o for o in contract.offers if o.current)
+    assert (own.price.working_price_gross, own.price.base_price_gross_per_year) == (
+        Decimal('0.3035'),
+        Decimal('144.59'),
+    )
+    assert own.yearly_cost == Decimal('1055.09')  # 3,000 × 0.3035 + 144.59
+
+
+def test_the_yearly_cost_rounds_half_up(uow, context, engine):
+    """1,006 kWh × 0.2975 € + 142.80 € = 442.085 € showed as 442.08 €."""
+    other = make_customer(engine)
+    login = make_login(engine, [other['id']], email='halb@example.org')
+    add_tariff(engine, other['id'], working_net='0.25', base_net='120')
+    add_readings(engine, other['meter_number'], (year_end(2), 10000), (year_end(1), 11006))
+    [contract] = run(uow, tariffs, context(), login['id'], other['id'])
+    own = next(o for o in contract.offers if o.current)
+    assert own.yearly_cost == Decimal('442.09')
