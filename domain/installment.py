@@ -260,6 +260,8 @@ def change_installment(
             raise FieldRequired('reading', label=t('installment.reading'))
         if not is_digits(reading.strip()):
             raise ReadingNotDigits('reading')
+        if len(reading.strip()) > 15:  # a meter counts with at most 12 digits; the details' column holds 2,000
+            raise TooLong('reading', max=15)
         if not reason.strip():
             raise ReasonRequired('reason')
         if len(reason) > 1000:

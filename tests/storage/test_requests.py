@@ -308,3 +308,32 @@ def test_an_answer_to_an_english_message_is_kept_in_the_inbox_in_english(uow, co
     [answer] = inbox(engine)
     assert answer.subject == 'Reply: Moving'
     assert f'Your message (K-{message_id:06d}):\n> I am moving.' in answer.body
+
+
+def test_the_reading_given_with_a_large_reduction_has_a_length(uow, context, engine):
+    """Digits only, but any number of them: 3,000 went into the review item's and the audit's details (PostgreSQL
+    refused the write: a database error instead of a German message at the field)."""
+    from domain.errors import DomainError
+
+    customer = make_customer(engine)
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))
+    add_tariff(engine, customer['id'], amount='92', paid_months=10)
+    login = make_login(engine, [customer['id']], email='reduktion@example.org')
+    with uow() as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    amount = str(view.calculator.minimum)
+    with pytest.raises(DomainError) as refused:
+        run(
+            uow,
+            change_installment,
+            context(),
+            login['id'],
+            customer['id'],
+            view.contract_number,
+            amount,
+            '1' * 3000,
+            'Auszug',
+        )
+    assert refused.value.field == 'reading'
+    with Session(engine) as session:
+        assert session.exec(select(ReviewItem)).all() == []
