@@ -69,10 +69,15 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
         # slider starts and stays while unmoved (it was cut to 87 €, and "Abschlag ändern" unmoved stored 87,00 €)
         cents = calc.rule.rounding == 'cents'
 
-        def exact(value: float | int | Decimal) -> Decimal:
-            if float(value) == float(start):
+        def exact(value: float | int | Decimal | None) -> Decimal:
+            if value is None or float(value) == float(start):
                 return start
-            return rounded(Decimal(str(value)), calc.rule.rounding)  # the slider's float as the utility rounds
+            chosen = Decimal(str(value))
+            if not chosen.is_finite():
+                return start
+            # within the slider's range: a value from outside it (a client of its own) raised in the rounding
+            chosen = min(max(chosen, calc.minimum), calc.maximum)
+            return rounded(chosen, calc.rule.rounding)  # the slider's float as the utility rounds
 
         ui.label(t('installment.slider')).classes('text-subtitle2 q-mt-sm')
         slider = (

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from nicegui import ui
 
+from domain.i18n import money
 from domain.model import InstallmentPlan, ReviewItem
 from tests.factories import (
     PASSWORD,
@@ -105,3 +106,18 @@ async def test_an_installment_with_cents_is_kept_by_the_slider(user, db):
     assert [p.amount for p in rows(db, InstallmentPlan)] == [Decimal('87.50')]
     slider.set_value(95)
     await see(user, 'Neuer Abschlag: 95,00\xa0€')
+
+
+async def test_a_slider_value_far_outside_its_range_is_taken_as_its_end(user, db, otto):
+    """A value the slider cannot give (a client of its own sends 1e30) raised in the rounding: nothing was shown
+    and "Abschlag ändern" did nothing. It counts as the slider's end, which the use case checks again."""
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag')
+    slider = user.find(ui.slider).elements.pop()
+    highest = Decimal(str(slider.props['max']))
+    slider.set_value(1e30)
+    await user.should_see(f'Neuer Abschlag: {money(highest)}')
+    button(user, 'Abschlag ändern').click()
+    await see(user, f'Ihr neuer Abschlag von {money(highest)} gilt ab')
+    assert [p.amount for p in rows(db, InstallmentPlan)] == [92, highest]
