@@ -83,8 +83,12 @@ class Calculator:
 
     @property
     def review_below(self) -> Decimal:
-        """Amounts below this need a current reading and a reason, and go to staff review."""
-        return rounded(self.current * (100 - self.rule.lower_percent) / 100, 'up')
+        """Amounts below this need a current reading and a reason, and go to staff review: the lowest amount within
+        the limit, up to the unit the utility rounds to (whole euros, or cents: 70.04 € for 87.55 € − 20 %, not
+        71 €)."""
+        lowest = self.current * (100 - self.rule.lower_percent) / 100
+        unit = CENT if self.rule.rounding == 'cents' else Decimal(1)
+        return lowest.quantize(unit, ROUND_CEILING)
 
     def needs_review(self, amount: Decimal) -> bool:
         return amount < self.review_below

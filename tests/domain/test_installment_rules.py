@@ -137,3 +137,14 @@ def test_the_projected_cost_shares_a_price_change_and_a_part_year_as_the_bill_do
     assert projected_cost(flat, march, Decimal(1000), CONTRACT) == Decimal('400.60')  # 300 + 120 × 306/365
     june = (YEAR[0], date(2026, 6, 30))
     assert projected_cost(flat, june, Decimal(1000), CONTRACT) == Decimal('359.51')  # 300 + 120 × 181/365
+
+
+def test_with_cents_the_review_limit_keeps_its_cents():
+    """87,55 € − 20 % = 70,04 €: with whole euros rounded up the limit was 71 €, and 70,50 € went to staff review."""
+    calc = Calculator(
+        Decimal('87.55'), Decimal(0), 6, Decimal('600'), InstallmentRule(rounding='cents', lower_percent=20)
+    )
+    assert calc.review_below == Decimal('70.04') and not calc.needs_review(Decimal('70.50'))
+    assert calc.needs_review(Decimal('70.03'))
+    whole = Calculator(Decimal('87.55'), Decimal(0), 6, Decimal('600'), InstallmentRule(lower_percent=20))
+    assert whole.review_below == Decimal(71)
