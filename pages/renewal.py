@@ -29,6 +29,9 @@ from pages import language, session, staff_session
 
 TICKET_SECONDS = 60
 HANDOVER = 'login_handover'  # in the signed session cookie, between the two requests
+# the handover taken, in the new session's storage (kept at logout): the cookie of the first step, sent again within
+# its minute (by anyone who has it), does not start the session again
+HANDED_OVER = 'login_handed_over'
 DEVICE_DAYS = 400  # a browser stays known for about a year after its last login
 
 
@@ -80,8 +83,9 @@ def create(clock: Clock, https: bool = False) -> None:
     async def renew(request: Request, t: str = '') -> RedirectResponse:
         handover = request.session.pop(HANDOVER, None)
         if handover is not None:  # the second step: the new session id has its storage now
-            if not _valid(handover, t, clock):
+            if not _valid(handover, t, clock) or app.storage.user.get(HANDED_OVER) == t:
                 return RedirectResponse('/')
+            app.storage.user[HANDED_OVER] = t
             try:
                 grant = _grant_of(handover)
             except (KeyError, TypeError, ValueError):  # a grant of another release (an update within the minute)

@@ -231,3 +231,25 @@ async def test_staying_after_the_idle_minutes_have_passed_does_not_revive_the_se
     await user.should_see('ohne Aktivität automatisch abgemeldet')
     await user.open('/uebersicht')
     await user.should_see('Passwort vergessen?')
+
+
+async def test_the_login_handover_starts_no_session_a_second_time_after_logging_out(user, customer):
+    """The second step of the one-time ticket lived only in the signed cookie: sent once more within its minute (by
+    anyone holding that cookie, in any browser), it started the session again after the customer had logged out."""
+    steps = []
+
+    async def note(response):
+        location = response.headers.get('location', '')
+        if response.request.url.path == '/anmelden/weiter' and location.startswith('/anmelden/weiter'):
+            steps.append((response.cookies.get('session'), location))
+
+    user.http_client.event_hooks['response'].append(note)
+    await log_in(user, 'erika@example.org', PASSWORD)
+    [(handover_cookie, second_step)] = steps
+    button(user, 'Abmelden').click()
+    await user.should_see('Passwort vergessen?')
+    assert (await user.http_client.get('/uebersicht')).headers['location'] == '/'  # logged out
+    user.http_client.cookies.set('session', handover_cookie)  # the cookie between the two steps, once more
+    answer = await user.http_client.get(second_step)
+    assert answer.headers['location'] == '/'
+    assert (await user.http_client.get('/uebersicht')).status_code != 200
