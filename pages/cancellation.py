@@ -22,6 +22,7 @@ from pages.once import sending
 from pages.protected import PAGE_TIMEOUT
 from pages.receipts import show_receipt
 from service.runner import Portal
+from service.tuning.redirects import redirect
 
 PATH = '/kuendigen'
 
@@ -36,6 +37,8 @@ def create(portal: Portal) -> None:
                 _form(portal, None, None)
             return
         me, (choices, unread) = found
+        if session.must_change_password():  # as every page behind the login: the temporary password first
+            return redirect('/passwort-aendern')
         filled = await portal.act(prefill, me.user_id, me.customer_id) if me.customer_id is not None else None
         with frame(portal, me, choices, t('cancel.title'), PATH, unread):
             page_title(t('cancel.title'))

@@ -160,7 +160,7 @@ async def fetch(portal: Portal, work: Callable[[LoggedIn, tuple[int, int]], Awai
     `login=login`, so that the session is checked in the download's own transaction, exactly as a change is
     (`act`), after the idle check. (False, None) when the login has ended, idle or elsewhere."""
     storage = app.storage.user
-    if 'user_id' not in storage or _idle_ended(portal):
+    if 'user_id' not in storage or _idle_ended(portal) or must_change_password():  # the temporary password first
         return False, None
     me = LoggedIn(storage['user_id'], storage.get('customer_id'))
     try:

@@ -67,6 +67,10 @@ async def test_a_temporary_password_must_be_replaced_at_the_first_login(user, db
     await log_in_with_a_temporary_password(user, db)
     await user.open('/uebersicht')  # no way around it
     await see(user, 'vorläufigen Passwort angemeldet')
+    await user.open('/kuendigen')  # nor the cancellation page, which showed the customer's data in the portal's frame
+    await see(user, 'vorläufigen Passwort angemeldet')
+    download = await user.http_client.get('/rechnungen/RE20260000001.pdf')  # nor a download (a 404 for no such bill)
+    assert download.status_code in (302, 303, 307) and download.headers['location'] == '/'
     field(user, 'Neues Passwort').type(NEW)
     field(user, 'Passwort wiederholen').type(NEW)
     button(user, 'Passwort speichern').click()
