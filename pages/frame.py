@@ -1,12 +1,13 @@
 """The shared frame of every page: utility header, navigation, customer switcher, idle logout."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
 
 from nicegui import ui
 
 from domain.accounts import add_customer
+from domain.clock import Clock
 from domain.errors import DomainError
 from domain.identification import Identifiers
 from domain.overview import CustomerChoice
@@ -199,9 +200,21 @@ def at_second(error: DomainError, form: Form) -> DomainError:
 
 
 def _idle_watch(portal: Portal) -> None:
+    idle_watch(portal, session.idle_seconds, session.touch, session.end, '/?abgemeldet=1')
+
+
+def idle_watch(
+    portal: Portal,
+    idle_seconds: Callable[[Clock], float],
+    touch: Callable[[Clock, float], None],
+    end: Callable[[], None],
+    login: str,
+) -> None:
+    """An open page logs its session out after the profile's idle minutes (a minute before, it asks whether to stay):
+    the customers' and the staff's (a customer card left open on a desk's screen stayed readable)."""
     limit = portal.profile.session.idle_minutes * 60
     ui.add_body_html(ACTIVITY_SCRIPT)
-    ui.on('kp_activity', lambda: session.touch(portal.clock, limit))
+    ui.on('kp_activity', lambda: touch(portal.clock, limit))
     page = ui.context.client.layout
     warnings: list[ui.dialog] = []
 
@@ -209,7 +222,7 @@ def _idle_watch(portal: Portal) -> None:
         if not warnings:
 
             def stay() -> None:
-                session.touch(portal.clock, limit)
+                touch(portal.clock, limit)
                 warning.close()
                 check()  # too late: logged out now
 
@@ -220,10 +233,10 @@ def _idle_watch(portal: Portal) -> None:
         warnings[0].open()
 
     def check() -> None:
-        idle = session.idle_seconds(portal.clock)
+        idle = idle_seconds(portal.clock)
         if idle > limit:
-            session.end()
-            ui.navigate.to('/?abgemeldet=1')
+            end()
+            ui.navigate.to(login)
         elif idle > limit - 60:
             warn()
 

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from domain.clock import BERLIN
 from pages import language, staff_session
-from pages.frame import house_style
+from pages.frame import house_style, idle_watch
 from pages.language import t
 from pages.protected import PAGE_TIMEOUT
 from pages.staff_session import StaffMe
@@ -60,6 +60,7 @@ def staff_frame(portal: Portal, me: StaffMe, title: str, path: str) -> Iterator[
             ui.button(t('staff.logout'), on_click=logout).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-5xl mx-auto q-pa-md gap-4'):
         yield
+    idle_watch(portal, staff_session.idle_seconds, staff_session.touch, staff_session.end, '/verwaltung?abgemeldet=1')
 
 
 def staff_page(portal: Portal, path: str, title_key: str, admin: bool = False):

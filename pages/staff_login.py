@@ -50,11 +50,11 @@ def _end_own(me: staff_session.StaffMe) -> None:
 
 def _login_pages(portal: Portal) -> None:
     @ui.page('/verwaltung')
-    async def login_page():
+    async def login_page(abgemeldet: str = ''):  # from an open page's idle logout (pages.frame.idle_watch)
         me = await staff_session.current(portal)
         if me is not None and me.verified:
             return redirect('/verwaltung/kunden')
-        idle = app.storage.user.pop('staff_idle_logout', False)
+        idle = app.storage.user.pop('staff_idle_logout', False) or bool(abgemeldet)
         with public_frame(portal, t('staff.login_title')):
             page_title(t('staff.login_title'))
             if idle:

@@ -16,6 +16,7 @@ from domain.clock import Clock
 from domain.errors import SessionEnded
 from domain.staff import StaffGrant, staff_session
 from pages.once import sending
+from pages.session import TOUCH_SECONDS
 from service.runner import Portal
 
 T = TypeVar('T')
@@ -79,6 +80,19 @@ async def current(portal: Portal) -> StaffMe | None:
         bool(storage.get('staff_verified')),
         bool(storage.get('staff_must_change')),
     )
+
+
+def idle_seconds(clock: Clock) -> float:
+    return clock.now().timestamp() - float(app.storage.user.get('staff_active', 0))
+
+
+def touch(clock: Clock, limit_seconds: float | None = None) -> None:
+    """Activity on an open page (as the customers' `pages.session.touch`): the idle clock starts again, at most one
+    write per TOUCH_SECONDS, not once the page has been idle past `limit_seconds`."""
+    storage = app.storage.user
+    idle = idle_seconds(clock)
+    if 'staff_id' in storage and idle >= TOUCH_SECONDS and (limit_seconds is None or idle <= limit_seconds):
+        storage['staff_active'] = clock.now().timestamp()
 
 
 def _idle_ended(portal: Portal) -> bool:

@@ -360,6 +360,27 @@ async def test_a_document_reaches_only_its_customer(user, db):
     assert (await user.http_client.get(f'/posteingang/dokument/{message.id}')).status_code == 404
 
 
+async def test_an_open_staff_page_warns_and_then_logs_out_after_the_idle_minutes(user, db):
+    """A customer card left open on a desk's screen stayed readable: only the next action noticed the idle time."""
+    from nicegui import app as nicegui_app
+
+    customer = make_customer(db, last_name='Offen')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Offen')
+    with user:
+        nicegui_app.storage.user['staff_active'] -= 14 * 60 + 5
+    [timer] = user.find(marker='idle-check').elements
+    timer.callback()
+    await see(user, 'in einer Minute')
+    with user:
+        nicegui_app.storage.user['staff_active'] -= 60
+    timer.callback()
+    await see(user, 'Sie wurden nach 15 Minuten ohne Aktivität abgemeldet.')
+    with user:
+        assert 'staff_id' not in nicegui_app.storage.user
+
+
 async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
     from nicegui import app as nicegui_app
 
