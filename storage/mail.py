@@ -88,11 +88,6 @@ class Refused(str):
     """Why a mail was not sent, when the receiving server refused its mailbox for good: not tried again."""
 
 
-class _Unsure(str):
-    """A mailbox refused without an address status (RFC 3463): for good only if the relay took another mail of
-    the same batch (Exim's default policy refusal is a bare "550 relay not permitted")."""
-
-
 class Transport(Protocol):
     async def send_all(self, messages: list[Outgoing]) -> list[str | None]:
         """Deliver the messages; per message None when it went out, else why not (a `Refused` for good)."""
@@ -153,23 +148,22 @@ class SmtpTransport:
         finally:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit()
-        relayed = any(outcome is None for outcome in outcomes)
-        return [(Refused(o) if relayed else str(o)) if isinstance(o, _Unsure) else o for o in outcomes]
+        return outcomes
 
 
 def _refusal(error: aiosmtplib.SMTPRecipientsRefused) -> str:
     """A `Refused` when the mailbox does not exist or its name is not allowed (550, 551, 553 with an address
-    status 5.1.x, RFC 3463; without a status `_Unsure`); else a reason to try again: a relay refusing for policy
-    (550 5.7.1 "relaying denied") is the portal's configuration, which the operator mends, and the mail must go
-    out then."""
+    status 5.1.x, RFC 3463); else a reason to try again: a relay refusing for policy (550 5.7.1 "relaying denied",
+    or Exim's bare "550 relay not permitted", also beside mails to its own domain that it takes) is the portal's
+    configuration, which the operator mends, and the mail must go out then."""
     text = '; '.join(f'{r.code} {r.message}' for r in error.recipients)
     if not error.recipients or any(r.code not in (550, 551, 553) for r in error.recipients):
         return text
     statuses = [re.match(r'5\.(\d{1,3})\.(\d{1,3})\b', r.message) for r in error.recipients]
     # 5.1.x is the address's status, except 5.1.7 and 5.1.8: the sender's (the portal's configuration)
-    if all(status is not None and status.group(1) == '1' and status.group(2) not in '78' for status in statuses):
+    if all(status is not None and status.group(1) == '1' and status.group(2) not in ('7', '8') for status in statuses):
         return Refused(text)
-    return _Unsure(text) if all(status is None for status in statuses) else text
+    return text
 
 
 class OutboxSender:
