@@ -29,8 +29,9 @@ from pages import language, session, staff_session
 
 TICKET_SECONDS = 60
 HANDOVER = 'login_handover'  # in the signed session cookie, between the two requests
-# the handover taken, in the new session's storage (kept at logout): the cookie of the first step, sent again within
-# its minute (by anyone who has it), does not start the session again
+# the handover taken, in the new session's storage (kept at a logout, and when the next login in this browser clears
+# that storage): the cookie of the first step, sent again within its minute (by anyone who has it), does not start
+# the session again
 HANDED_OVER = 'login_handed_over'
 DEVICE_DAYS = 400  # a browser stays known for about a year after its last login
 
@@ -96,7 +97,10 @@ def create(clock: Clock, https: bool = False) -> None:
         if not _valid(ticket, t, clock):
             return RedirectResponse('/')
         chosen = app.storage.user.get(language.KEY)
-        app.storage.user.clear()  # nothing of the old session lives on but the language
+        handed_over = app.storage.user.get(HANDED_OVER)
+        app.storage.user.clear()  # nothing of the old session lives on but the language (in the new one)
+        if handed_over is not None:  # a login after a logout within the minute: its handover stays taken
+            app.storage.user[HANDED_OVER] = handed_over
         request.session['id'] = str(uuid.uuid4())
         token = secrets.token_urlsafe(24)
         request.session[HANDOVER] = {**ticket, 'token': token, 'language': chosen}

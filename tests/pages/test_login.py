@@ -253,3 +253,28 @@ async def test_the_login_handover_starts_no_session_a_second_time_after_logging_
     answer = await user.http_client.get(second_step)
     assert answer.headers['location'] == '/'
     assert (await user.http_client.get('/uebersicht')).status_code != 200
+
+
+async def test_the_handover_of_a_first_login_starts_no_session_after_a_second_login(user, customer):
+    """Log in, log out, log in again within the minute: the second login's first step cleared the storage that held
+    the first handover's mark, and the first step's cookie, sent once more, started a session again."""
+    steps = []
+
+    async def note(response):
+        location = response.headers.get('location', '')
+        if response.request.url.path == '/anmelden/weiter' and location.startswith('/anmelden/weiter'):
+            steps.append((response.cookies.get('session'), location))
+
+    user.http_client.event_hooks['response'].append(note)
+    await log_in(user, 'erika@example.org', PASSWORD)
+    handover_cookie, second_step = steps[0]
+    button(user, 'Abmelden').click()
+    await user.should_see('Passwort vergessen?')
+    await log_in(user, 'erika@example.org', PASSWORD)  # the customer again, in the same browser, within the minute
+    button(user, 'Abmelden').click()
+    await user.should_see('Passwort vergessen?')
+    assert (await user.http_client.get('/uebersicht')).headers['location'] == '/'  # logged out
+    user.http_client.cookies.set('session', handover_cookie)  # the cookie between the first login's two steps
+    answer = await user.http_client.get(second_step)
+    assert answer.headers['location'] == '/'
+    assert (await user.http_client.get('/uebersicht')).status_code != 200
