@@ -8,13 +8,18 @@ from domain import throttle
 from domain.clock import local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
-from domain.i18n import current, label_of
+from domain.i18n import current, label_of, t
 from domain.mails import compose
 from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
 from domain.ports import Context, UnitOfWork
 
 TOPICS = ('Zählerstand', 'Abschlag', 'Rechnung', 'Umzug', 'Bankverbindung', 'Löschung meines Zugangs', 'Sonstiges')
+
+
+def topic_names(language: str | None = None) -> dict[str, str]:
+    """Each topic (kept German for the staff) by its name in `language` (by default the one of the current work)."""
+    return dict(zip(TOPICS, t('contact.topic_names', language).split(';'), strict=True))
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ def send_contact_message(
             login_email(uow, user_id),
             'contact_received',
             subject=subject,
-            topic=topic,
+            topic=topic_names().get(topic, topic),  # in the customer's language
             customer_number=customer.customer_number,
             reference=f'K-{row.id:06d}',
         ),

@@ -3,10 +3,10 @@
 from nicegui import ui
 
 from domain.errors import DomainError
-from domain.inbox import TOPICS, send_contact_message
+from domain.inbox import send_contact_message, topic_names
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -24,8 +24,11 @@ def create(portal: Portal) -> None:
         form = Form()
         with ui.card().classes('w-full'):
             ui.input(t('contact.customer_number'), value=number).props('outlined readonly').classes('w-full')
-            names = dict(zip(TOPICS, t('contact.topic_names').split(';'), strict=True))  # kept German for the staff
-            topic = ui.select(names, label=t('contact.topic'), value=None).classes('w-full').props('outlined')
+            topic = (
+                ui.select(topic_names(current()), label=t('contact.topic'), value=None)
+                .classes('w-full')
+                .props('outlined')
+            )
             form.field('subject', t('contact.subject')).props('maxlength=200 counter')
             message = ui.textarea(t('contact.message')).classes('w-full').props('outlined maxlength=5000 counter')
             form.fields['message'] = message

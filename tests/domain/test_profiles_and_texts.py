@@ -274,3 +274,18 @@ def test_the_idle_logout_names_the_profile_s_minutes(key):
     """It said „nach 15 Minuten“ whatever the utility set (`session.idle_minutes`)."""
     assert 'nach 20 Minuten' in t(key, 'de', minutes=20) and 'after 20 minutes' in t(key, 'en', minutes=20)
     assert 'nach einer Minute' in t(key, 'de', minutes=1) and 'after one minute' in t(key, 'en', minutes=1)
+
+
+def test_every_text_that_counts_has_its_singular():
+    """A count or a number of minutes of 1 takes the `_one` text ("1 Minute", "1 result"): the customer card said
+    "noch 1 Minuten gesperrt", the staff search "1 results". Left out: a PIN's minutes (5 to 60, the profile's), and
+    the menu's "(1 ungelesen)", the same in the singular."""
+    from domain.i18n import COUNTS
+
+    never_one = {'pin.intro', 'mail.pin.body', 'nav.inbox_unread'}
+    for language in ('de', 'en'):
+        texts = catalogue(language)
+        counting = [k for k, v in texts.items() if not k.endswith('_one') and any(f'{{{n}}}' in v for n in COUNTS)]
+        assert [k for k in counting if f'{k}_one' not in texts and k not in never_one] == [], language
+    assert 'noch 1 Minute gesperrt' in t('staff.registration_held', 'de', minutes=1)
+    assert t('staff.hits', 'en', count=1) == '1 result'

@@ -337,3 +337,12 @@ def test_the_reading_given_with_a_large_reduction_has_a_length(uow, context, eng
     assert refused.value.field == 'reading'
     with Session(engine) as session:
         assert session.exec(select(ReviewItem)).all() == []
+
+
+def test_an_english_message_is_confirmed_with_its_topic_in_english(uow, context, anna, engine):
+    """The English page offers "Move" and keeps "Umzug" for the staff: the English confirmation said "Topic: Umzug"."""
+    customer, login = anna
+    with using('en'):
+        run(uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Moving', 'I am moving.')
+    [mail] = mails_to(engine, 'anfrage@example.org')
+    assert 'Topic: Move' in mail.text
