@@ -166,7 +166,13 @@ async def test_the_english_reading_form_suggests_reasons_in_english_and_the_bank
 
 
 @pytest.mark.profile('wasserverband-c')
-async def test_a_water_meter_is_offered_no_heat_pump_or_electric_car_as_a_reason(user, db):
+async def test_a_water_meter_is_offered_no_heat_pump_or_electric_car_as_a_reason(user, db, pinned_clock):
+    from datetime import datetime
+
+    from domain.clock import BERLIN
+    from tests.clock import today
+
+    pinned_clock.move_to(datetime(today().year, 12, 10, 10, 0, tzinfo=BERLIN))  # in the reading period (02.12.–26.01.)
     customer = make_customer(db, 'wasserverband-c', commodity='water')
     add_readings(db, customer['meter_number'], (year_end(2), 100), (year_end(), 260))
     make_login(db, [customer['id']], email='wasser@example.org')
