@@ -128,7 +128,7 @@ def prepare_bill(
     first_due = next(
         (
             d
-            for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year)
+            for d in due_dates(next_start, next_start + timedelta(days=364), due_day, per_year, contract.billing_month)
             if d >= bill_date + timedelta(days=14)
         ),
         None,

@@ -146,7 +146,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     current = [p for p in plans if p.valid_from <= through]
     if current:
         plan = current[-1]
-        for due in due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year):
+        for due in due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year, contract.billing_month):
             still_due += [p for p in plans if p.valid_from <= due][-1].amount
     installments = paid + still_due
     return InformationDocument(

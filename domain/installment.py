@@ -130,9 +130,9 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     this = _term(contract, *billing_year(contract.billing_month, today))
     following = _term(contract, *billing_year(contract.billing_month, this[1] + timedelta(days=1)))
     consumption, basis_kind = projection(basis, contract, *this, today)
-    dues = due_dates(*this, plan.due_day, plan.per_year)
+    dues = due_dates(*this, plan.due_day, plan.per_year, contract.billing_month)
     runs_on = contract.end_date is None or contract.end_date > this[1]
-    later = due_dates(*following, plan.due_day, plan.per_year) if runs_on else []
+    later = due_dates(*following, plan.due_day, plan.per_year, contract.billing_month) if runs_on else []
     next_due = next((d for d in (*dues, *later) if d >= today), None)
     year, next_year, paid = this, False, sum(basis.payments, Decimal(0))
     if not any(d >= earliest for d in dues) and later:

@@ -106,13 +106,14 @@ def billing_year(billing_month: int, today: date) -> tuple[date, date]:
     return start, end
 
 
-def due_dates(start: date, end: date, due_day: int, per_year: int) -> list[date]:
-    """Due dates in the billing year; with 11 installments, the billing month itself has none."""
+def due_dates(start: date, end: date, due_day: int, per_year: int, billing_month: int) -> list[date]:
+    """Due dates from `start` to `end` (a billing year, or the part of it a contract runs in); with 11 installments,
+    the billing month itself has none (not the month of `end`: a contract ending 30 June lost its June installment)."""
     dates, month = [], date(start.year, start.month, 1)
     while month <= end:
         last_day = ((month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
         due = month.replace(day=min(due_day, last_day))
-        if start <= due <= end and not (per_year == 11 and month.month == end.month):
+        if start <= due <= end and not (per_year == 11 and month.month == billing_month):
             dates.append(due)
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     return dates
@@ -123,7 +124,7 @@ def first_due_from(earliest: date, billing_month: int, due_day: int, per_year: i
     installments the billing month itself has none: a window of dates ending elsewhere would drop another month)."""
     start, end = billing_year(billing_month, earliest)
     for _ in range(2):
-        found = next((d for d in due_dates(start, end, due_day, per_year) if d >= earliest), None)
+        found = next((d for d in due_dates(start, end, due_day, per_year, billing_month) if d >= earliest), None)
         if found is not None:
             return found
         start, end = billing_year(billing_month, end + timedelta(days=1))

@@ -282,3 +282,45 @@ def test_a_contract_ending_in_june_projects_half_a_year_s_base_price():
     )
     assert view is not None and view.projected_consumption == Decimal('1810.0')
     assert view.calculator.projected_cost == Decimal('602.51')  # 543.00 + 120 × 181/365
+
+
+def test_eleven_installments_a_contract_ending_in_june_keeps_its_june_installment():
+    """With 11 installments the billing month (December) has none; the month the contract's part of the year ends in
+    lost its installment instead (remaining 3 in March, and in May nothing left to change)."""
+    flat = Price(
+        tariff_code='T',
+        valid_from=date(2020, 1, 1),
+        unit='kWh',
+        working_price_net=Decimal('0.30'),
+        base_price_net_per_year=Decimal('120'),
+        vat_rate=Decimal(0),
+    )
+    ending = Contract(
+        id=1,
+        contract_number='V1',
+        customer_id=1,
+        commodity='electricity',
+        tariff_code='T',
+        start_date=date(2020, 1, 1),
+        end_date=date(2026, 6, 30),
+    )
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=11)
+    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3650)]}
+    meters = [Meter(id=7, meter_number='M', contract_id=1)]
+    profile = Settings(profile='stadtwerke-a').load_profile()
+    march = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
+    view = calculate(
+        Context(profile, 's', 'http://x', CHEAP_HASHER, march),
+        ending,
+        march.date(),
+        Basis([plan], [flat], [Decimal(60)] * 2, meters, readings),
+    )
+    assert view is not None and view.calculator.remaining == 4  # 15.03., 15.04., 15.05., 15.06.
+    may = datetime(2026, 5, 20, 10, 0, tzinfo=BERLIN)
+    view = calculate(
+        Context(profile, 's', 'http://x', CHEAP_HASHER, may),
+        ending,
+        may.date(),
+        Basis([plan], [flat], [Decimal(60)] * 4, meters, readings),
+    )
+    assert view is not None and view.first_due == date(2026, 6, 15)

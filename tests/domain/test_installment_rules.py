@@ -83,9 +83,11 @@ def test_billing_years_and_due_dates():
     assert billing_year(12, date(2026, 11, 23)) == (date(2026, 1, 1), date(2026, 12, 31))
     assert billing_year(6, date(2026, 11, 23)) == (date(2026, 7, 1), date(2027, 6, 30))
     assert billing_year(6, date(2026, 6, 30)) == (date(2025, 7, 1), date(2026, 6, 30))
-    assert len(due_dates(date(2026, 1, 1), date(2026, 12, 31), 15, 12)) == 12
-    eleven = due_dates(date(2026, 1, 1), date(2026, 12, 31), 31, 11)
+    assert len(due_dates(date(2026, 1, 1), date(2026, 12, 31), 15, 12, 12)) == 12
+    eleven = due_dates(date(2026, 1, 1), date(2026, 12, 31), 31, 11, 12)
     assert len(eleven) == 11 and date(2026, 2, 28) in eleven and eleven[-1] == date(2026, 11, 30)
+    # a contract ending 30 June keeps its June installment: only the billing month has none
+    assert due_dates(date(2026, 1, 1), date(2026, 6, 30), 15, 11, 12)[-1] == date(2026, 6, 15)
 
 
 def test_the_first_due_date_follows_the_billing_year_and_its_missing_eleventh_month():
