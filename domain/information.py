@@ -134,10 +134,12 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     try:
         year_start = billing_year(contract.billing_month, start)[0]  # a part year: the days of its billing year
         so_far = compute_bill(consumption, contract.commodity, start, through, periods, vat, paid, year_start)
-        projected = projected_consumption(consumption, start, through, end, contract.commodity)
-        projected = projected.quantize(Decimal(1), ROUND_HALF_UP)
+        exact = projected_consumption(consumption, start, through, end, contract.commodity)
+        projected = exact.quantize(Decimal(1), ROUND_HALF_UP)  # shown in whole units
+        # costed as the Abschlag page costs it (docs/domain.md §4's vector: 1,159.23 €), at the VAT rate the bill
+        # will take, the one in force at the period's end
         projected_gross = compute_bill(
-            projected, contract.commodity, start, end, periods, vat, Decimal(0), year_start
+            exact, contract.commodity, start, end, periods, vat_rate_on(prices, end), Decimal(0), year_start
         ).gross
     except ValueError as error:
         return Skipped(contract.contract_number, str(error))

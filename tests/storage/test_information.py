@@ -301,3 +301,46 @@ def test_a_meter_exchanged_in_the_year_is_informed_over_both_meters(engine, cont
     text = ' '.join(pdf_text(tmp_path / entry.pdf_path).split())
     assert f'Zählerwechsel im Abrechnungszeitraum: Zähler {customer["meter_number"]} bis 31.03.2026' in text
     assert 'Zähler 9EBZ0199999999 ab 01.04.2026.' in text and 'Zählernummern' in text
+
+
+def test_the_projected_result_is_costed_as_the_abschlag_page_and_the_bill_cost_it(engine, context):
+    """docs/domain.md §4's vector (1,400 kWh after 151 days, 0.30 € and 144 € a year gross): the projection was
+    costed in whole kWh (1,159.20 €, the page says 1,159.23 €); and a VAT cut on 1 October was not taken for the
+    year, which the bill takes at its end (the projected result about 110 € off)."""
+    from domain.information import prepare
+
+    with Session(engine) as session:
+        session.add(
+            Price(
+                tariff_code='STROM-BASIS',
+                valid_from=date(2025, 1, 1),
+                unit='kWh',
+                working_price_net=Decimal('0.30'),
+                base_price_net_per_year=Decimal('144.00'),
+                vat_rate=Decimal(0),
+            )
+        )
+        session.commit()
+    customer = online_customer(engine, readings=((date(2024, 12, 31), 42000), (date(2025, 12, 31), 45210)))
+    add_readings(engine, customer['meter_number'], (date(2026, 5, 31), 46610), source='customer')
+    now = datetime(2026, 6, 1, 6, 0, tzinfo=BERLIN)
+    with SqlUnitOfWork(engine) as uow:
+        contract = uow.customers.contracts(customer['id'])[0]
+        document = prepare(uow, context(now=now), contract, uow.customers.get(customer['id']), date(2026, 5, 31), 1)
+    assert document.consumption == 1400 and document.projected_gross == Decimal('1159.23')
+    with Session(engine) as session:  # the VAT rate goes up on 1 October: the year's end takes it
+        session.add(
+            Price(
+                tariff_code='STROM-BASIS',
+                valid_from=date(2026, 10, 1),
+                unit='kWh',
+                working_price_net=Decimal('0.30'),
+                base_price_net_per_year=Decimal('144.00'),
+                vat_rate=Decimal('0.10'),
+            )
+        )
+        session.commit()
+    with SqlUnitOfWork(engine) as uow:
+        contract = uow.customers.contracts(customer['id'])[0]
+        document = prepare(uow, context(now=now), contract, uow.customers.get(customer['id']), date(2026, 5, 31), 1)
+    assert document.projected_gross == Decimal('1275.15')  # 1,159.23 € net + 10 %
