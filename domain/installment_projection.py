@@ -2,11 +2,11 @@
 their readings: this year's so far, or last year's rate; over a meter exchange, the meters' parts added up."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.billing import opening, value_before_year
-from domain.installment_rules import projected_consumption
+from domain.installment_rules import WEIGHTED, projected_consumption, weight_share
 from domain.model import Contract, InstallmentPlan, Meter, MeterReading, Price, id_of
 
 
@@ -53,7 +53,7 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
         for obis in meter.registers.split(','):
             at_start = opening(_register(basis, meter, obis), start)
             if len(at_start) >= 2:
-                total += _billed(meter, _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1), gas)
+                total += _billed(meter, _at_rate(at_start[-2], at_start[-1], start, end, contract.commodity), gas)
         return total, 'last_year'
     return Decimal(0), 'last_year'
 
@@ -84,7 +84,7 @@ def _one_meter(
             )
             volume = projected_consumption(last.value - base, start, last.reading_date, end, contract.commodity)
         elif len(at_start) >= 2:
-            volume = _per_year(at_start[-2], at_start[-1]) * ((end - start).days + 1)
+            volume = _at_rate(at_start[-2], at_start[-1], start, end, contract.commodity)
         total += _billed(meter, volume, contract.commodity == 'gas')
     return total, kind
 
@@ -126,6 +126,15 @@ def _billed(meter: Meter, volume: Decimal, gas: bool) -> Decimal:
     return volume
 
 
-def _per_year(before: MeterReading, last: MeterReading) -> Decimal:
+def _at_rate(before: MeterReading, last: MeterReading, start: date, end: date, commodity: str) -> Decimal:
+    """The use of start…end at the rate between two readings: by days, or (gas, heat) by degree-day weights, as
+    this year's projection goes (docs/domain.md §4): a contract's first half year of gas is 584 ‰ of a year, not
+    181/365, and an autumn's rate is no winter's."""
     days = (last.reading_date - before.reading_date).days
-    return (last.value - before.value) / days if days > 0 and last.value >= before.value else Decimal(0)
+    if days <= 0 or last.value < before.value:
+        return Decimal(0)
+    used = last.value - before.value
+    if commodity in WEIGHTED:
+        share = weight_share(before.reading_date + timedelta(days=1), last.reading_date)
+        return used / share * weight_share(start, end) if share else Decimal(0)
+    return used / days * ((end - start).days + 1)

@@ -324,3 +324,55 @@ def test_eleven_installments_a_contract_ending_in_june_keeps_its_june_installmen
         Basis([plan], [flat], [Decimal(60)] * 4, meters, readings),
     )
     assert view is not None and view.first_due == date(2026, 6, 15)
+
+
+def test_gas_is_projected_from_last_year_s_rate_by_degree_day_weights():
+    """Last year's rate was shared by days, this year's by degree-day weights (docs/domain.md §4): half a year of gas
+    (a contract ending 30 June) was 181/365 of a year, not 584 ‰; and in January, from the last two readings of
+    30 September and 31 December, the autumn's rate was taken for the whole year (+43 %)."""
+    from domain.installment_rules import weight_share
+
+    gas_meter = Meter(id=7, meter_number='G', contract_id=1, z_number=Decimal(1), calorific_value=Decimal(1))
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
+    price = Price(
+        tariff_code='T',
+        valid_from=date(2020, 1, 1),
+        unit='kWh',
+        working_price_net=Decimal('0.10'),
+        base_price_net_per_year=Decimal('120'),
+        vat_rate=Decimal(0),
+    )
+
+    def gas(end: date | None = None) -> Contract:
+        return Contract(
+            id=1,
+            contract_number='V1',
+            customer_id=1,
+            commodity='gas',
+            tariff_code='T',
+            start_date=date(2020, 1, 1),
+            end_date=end,
+        )
+
+    profile = Settings(profile='stadtwerke-a').load_profile()
+    march = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
+    year = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 10000)]}
+    view = calculate(
+        Context(profile, 's', 'http://x', CHEAP_HASHER, march),
+        gas(date(2026, 6, 30)),
+        march.date(),
+        Basis([plan], [price], [Decimal(60)] * 2, [gas_meter], year),
+    )
+    assert view is not None and view.basis == 'last_year'
+    assert view.projected_consumption == (10000 * weight_share(date(2026, 1, 1), date(2026, 6, 30))).quantize(
+        Decimal('0.1')
+    )
+    january = datetime(2026, 1, 10, 10, 0, tzinfo=BERLIN)
+    autumn = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 9, 30), 6400), _on(7, date(2025, 12, 31), 10000)]}
+    view = calculate(
+        Context(profile, 's', 'http://x', CHEAP_HASHER, january),
+        gas(),
+        january.date(),
+        Basis([plan], [price], [], [gas_meter], autumn),
+    )
+    assert view is not None and view.basis == 'last_year' and view.projected_consumption == Decimal('10000.0')
