@@ -143,7 +143,13 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
-    cost = projected_cost(basis.prices, year, consumption, contract)
+    if basis_kind == 'none':  # nothing to project from yet: the year as the plan has it (the utility's estimate)
+        cost = sum(
+            (next((p.amount for p in reversed(basis.plans) if p.valid_from <= d), plan.amount) for d in dues),
+            Decimal(0),
+        )
+    else:
+        cost = projected_cost(basis.prices, year, consumption, contract)
     calculator = Calculator(plan.amount, paid, len(remaining), cost, ctx.profile.installment, plan.per_year)
     unit = 'm³' if contract.commodity == 'water' else 'kWh'
     return InstallmentView(

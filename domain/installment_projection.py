@@ -25,7 +25,8 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
     """Projected consumption of the billing year (gas in kWh) from this year's readings or last year's. A meter
     exchanged before the year counts only when its successor has no year of its own yet; meters exchanged within it
     are added up and projected together (each projected alone, one day of an old meter made a whole year), and
-    where one's part cannot be counted (no removal reading, or one below its start), last year's rate is taken."""
+    where one's part cannot be counted (no removal reading, or one below its start), last year's rate is taken;
+    'none' where there is neither (a new contract with only its move-in reading: it was projected at 0 kWh)."""
     gas = contract.commodity == 'gas'
     meters = sorted(
         (m for m in basis.meters if not (m.installed_on and m.installed_on > end)),
@@ -55,7 +56,7 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
             if len(at_start) >= 2:
                 total += _billed(meter, _at_rate(at_start[-2], at_start[-1], start, end, contract.commodity), gas)
         return total, 'last_year'
-    return Decimal(0), 'last_year'
+    return Decimal(0), 'none'  # nothing to project from: a new contract with only its move-in reading
 
 
 def _register(basis: Basis, meter: Meter, obis: str) -> list[MeterReading]:

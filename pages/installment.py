@@ -54,7 +54,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             return
         if view.next_year:
             notice(t('installment.next_year', date=day(view.first_due), year=view.year_label), 'info')
-        basis = 'installment.basis_this_year' if view.basis == 'this_year' else 'installment.basis_last_year'
+        basis = f'installment.basis_{view.basis}'  # this_year, last_year or none
         ui.label(
             t(
                 basis,

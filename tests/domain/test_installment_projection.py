@@ -376,3 +376,33 @@ def test_gas_is_projected_from_last_year_s_rate_by_degree_day_weights():
         Basis([plan], [price], [], [gas_meter], autumn),
     )
     assert view is not None and view.basis == 'last_year' and view.projected_consumption == Decimal('10000.0')
+
+
+def test_a_new_contract_with_only_its_move_in_reading_is_reckoned_from_its_plan():
+    """No reading since the move-in and no year before: the year was projected at 0 kWh "from the last billing
+    year", the suggested installment the base price alone (12 € instead of 60 €), the result a large credit. With
+    nothing to project from, the year is as the plan has it: its installments, no suggestion to change them."""
+    flat = Price(
+        tariff_code='T',
+        valid_from=date(2020, 1, 1),
+        unit='kWh',
+        working_price_net=Decimal('0.30'),
+        base_price_net_per_year=Decimal('120'),
+        vat_rate=Decimal(0),
+    )
+    new = Contract(
+        id=1, contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=date(2026, 3, 1)
+    )
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 3, 1), amount=Decimal(60), due_day=15, per_year=12)
+    readings = {7: [_on(7, date(2026, 3, 1), 1000)]}
+    basis = Basis([plan], [flat], [], [Meter(id=7, meter_number='M', contract_id=1)], readings)
+    now = datetime(2026, 3, 10, 10, 0, tzinfo=BERLIN)
+    view = calculate(
+        Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, now),
+        new,
+        now.date(),
+        basis,
+    )
+    assert view is not None and view.basis == 'none'
+    assert view.calculator.projected_cost == 10 * Decimal(60)  # 15.03. to 15.12.
+    assert view.calculator.suggested == 60 and view.calculator.balance(Decimal(60)) == 0

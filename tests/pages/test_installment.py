@@ -121,3 +121,17 @@ async def test_a_slider_value_far_outside_its_range_is_taken_as_its_end(user, db
     button(user, 'Abschlag ändern').click()
     await see(user, f'Ihr neuer Abschlag von {money(highest)} gilt ab')
     assert [p.amount for p in rows(db, InstallmentPlan)] == [92, highest]
+
+
+async def test_a_new_contract_with_only_its_move_in_reading_says_there_is_nothing_to_project_from(user, db):
+    from datetime import timedelta
+
+    start = portal_today() - timedelta(days=3)
+    customer = make_customer(db, contract_start=start, with_bill=False)
+    add_readings(db, customer['meter_number'], (start, 1000))
+    add_tariff(db, customer['id'], amount='60')
+    make_login(db, [customer['id']], email='neu@example.org')
+    await log_in(user, 'neu@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'noch keine Zählerstände, aus denen wir hochrechnen können')
+    await user.should_not_see('etwa 0 kWh')
