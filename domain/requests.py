@@ -230,7 +230,6 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     contract = uow.billing.contract(plan.contract_id)
     first_due = first_due_from(earliest, contract.billing_month, plan.due_day, plan.per_year)
-    uow.billing.drop_plans_after(plan.contract_id, first_due)  # as the customer's own change (domain.installment)
     uow.billing.set_plans(
         [
             InstallmentPlan(

@@ -128,12 +128,6 @@ def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, 
     assert item.kind == 'installment_reduction' and item.reason == 'Auszug eines Mitbewohners'
     with pytest.raises(FieldRequired):
         run(uow, requests.decide_review, context(), clerk, item.item_id, True, '')
-    with Session(engine) as session:  # one the billing system announced meanwhile, for later: it ends with this one
-        contract_id = session.exec(select(InstallmentPlan)).first().contract_id
-        session.add(
-            InstallmentPlan(contract_id=contract_id, valid_from=view.first_due + timedelta(days=200), amount=99)
-        )
-        session.commit()
     run(uow, requests.decide_review, context(), clerk, item.item_id, True, 'Einverstanden.')
     with Session(engine) as session:
         plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
