@@ -298,9 +298,6 @@ def change_installment(
         uow.commit()
         return Changed(amount, view.first_due, True)
     plan = uow.billing.plans(id_of(contract))[-1]
-    # a later plan (one the billing system announced) ends: the year's result was reckoned with the new amount for
-    # every due date from the first (the customer paid the announced amount again from its date)
-    dropped = uow.billing.drop_plans_after(id_of(contract), view.first_due)
     uow.billing.set_plans(
         [
             InstallmentPlan(
@@ -320,8 +317,7 @@ def change_installment(
             customer_id=customer_id,
             address=ctx.address,
             details=f'contract={contract_number} from={calc.current} to={amount} '
-            f'first_due={view.first_due.isoformat()}'
-            + ''.join(f' replaces={p.amount}@{p.valid_from.isoformat()}' for p in dropped),
+            f'first_due={view.first_due.isoformat()}',
         )
     )
     uow.queue_mail(

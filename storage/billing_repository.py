@@ -75,12 +75,6 @@ class SqlBilling:
     def plans(self, contract_id: int) -> list[InstallmentPlan]:
         return list(self.session.exec(PLANS, params={'contract': contract_id}))
 
-    def drop_plans_after(self, contract_id: int, day: date) -> list[InstallmentPlan]:
-        later = [plan for plan in self.plans(contract_id) if plan.valid_from > day]
-        for plan in later:
-            self.session.delete(plan)
-        return later
-
     def set_plans(self, plans: list[InstallmentPlan]) -> None:
         """Insert each, or replace the amount of a plan of its contract already starting on that date (written at the
         commit); one query for the billing run's chunk."""

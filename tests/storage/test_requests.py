@@ -346,32 +346,3 @@ def test_an_english_message_is_confirmed_with_its_topic_in_english(uow, context,
         run(uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Moving', 'I am moving.')
     [mail] = mails_to(engine, 'anfrage@example.org')
     assert 'Topic: Move' in mail.text
-
-
-def test_a_change_holds_for_every_due_date_the_calculation_reckoned_it_for(engine, uow, context):
-    """The billing system announced 80 € from 15 June; the customer chose 120 € from the next due date, the page
-    reckoning the year with 120 € for each: from 15 June the announced 80 € came back. The later plan ends, and the
-    change names it for the billing system."""
-    from tests.clock import travel
-
-    now = datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN)
-    with travel(now, tick=False):
-        customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
-        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
-        add_tariff(engine, customer['id'], amount='92', paid_months=1)
-        with Session(engine) as session:
-            contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-            contract_id = contract.id
-            session.add(InstallmentPlan(contract_id=contract_id, valid_from=date(2026, 6, 15), amount=Decimal(80)))
-            session.commit()
-        login = make_login(engine, [customer['id']])
-        ctx = context(now=now)
-        with uow() as u:
-            [view] = installment_views(u, ctx, login['id'], customer['id'])
-        assert view.first_due == date(2026, 2, 15) and view.calculator.remaining == 11
-        run(uow, change_installment, ctx, login['id'], customer['id'], view.contract_number, '120')
-    with Session(engine) as session:
-        plans = session.exec(select(InstallmentPlan).where(InstallmentPlan.contract_id == contract_id)).all()
-        audit = session.exec(select(AuditEntry).where(AuditEntry.action == 'installment_changed')).one()
-    assert [(p.valid_from, p.amount) for p in sorted(plans, key=lambda p: p.valid_from)][-1] == (date(2026, 2, 15), 120)
-    assert audit.details.endswith('replaces=80.00@2026-06-15')
