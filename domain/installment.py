@@ -143,6 +143,13 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
+    # a plan already stored for after the first due date a change reaches (one the billing system announced) stays
+    # in force from its date: a change moves only the due dates before it, and those after count at its amount (the
+    # result was reckoned with the new amount for every due date, and the announced one came back at its date)
+    announced = next((p.valid_from for p in basis.plans if first_due is not None and p.valid_from > first_due), None)
+    if announced is not None:
+        paid += sum((_plan_on(basis.plans, d).amount for d in remaining if d >= announced), Decimal(0))
+        remaining = [d for d in remaining if d < announced]
     if basis_kind == 'none':  # nothing to project from yet: the year as the plan has it (the utility's estimate)
         cost = sum(
             (next((p.amount for p in reversed(basis.plans) if p.valid_from <= d), plan.amount) for d in dues),

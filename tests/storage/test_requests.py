@@ -346,3 +346,28 @@ def test_an_english_message_is_confirmed_with_its_topic_in_english(uow, context,
         run(uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', 'Moving', 'I am moving.')
     [mail] = mails_to(engine, 'anfrage@example.org')
     assert 'Topic: Move' in mail.text
+
+
+def test_a_plan_announced_for_later_counts_at_its_amount_and_a_change_moves_the_due_dates_before_it(
+    engine, uow, context
+):
+    """The billing system announced 80 € from 15 June; the page reckoned the year's result with the chosen amount for
+    every due date to December, though from 15 June the announced 80 € are due (it stays: the billing system's)."""
+    from tests.clock import travel
+
+    now = datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
+        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+        add_tariff(engine, customer['id'], amount='92', paid_months=1)
+        with Session(engine) as session:
+            contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
+            session.add(InstallmentPlan(contract_id=contract_id, valid_from=date(2026, 6, 15), amount=Decimal(80)))
+            session.commit()
+        login = make_login(engine, [customer['id']])
+        with uow() as u:
+            [view] = installment_views(u, context(now=now), login['id'], customer['id'])
+    calc = view.calculator
+    assert view.first_due == date(2026, 2, 15) and calc.remaining == 4  # 15.02. to 15.05.; from 15.06. 80 € each
+    assert calc.paid == 92 + 7 * 80
+    assert calc.balance(Decimal(120)) == calc.paid + 4 * 120 - calc.projected_cost
