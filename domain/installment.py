@@ -304,7 +304,7 @@ def change_installment(
         )
         uow.commit()
         return Changed(amount, view.first_due, True)
-    plan = uow.billing.plans(id_of(contract))[-1]
+    plan = _plan_on(uow.billing.plans(id_of(contract)), view.first_due)  # its calendar: the one reckoned with
     uow.billing.set_plans(
         [
             InstallmentPlan(

@@ -223,10 +223,11 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
 
 def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: Decimal) -> str:
     plans = uow.billing.plans(item.contract_id or 0)
-    if not plans:
-        raise NotAllowed()
-    plan = plans[-1]
     today = ctx.today
+    in_force = [p for p in plans if p.valid_from <= today]  # its calendar, not that of a plan announced for later
+    if not in_force:
+        raise NotAllowed()
+    plan = in_force[-1]
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     contract = uow.billing.contract(plan.contract_id)
     first_due = first_due_from(earliest, contract.billing_month, plan.due_day, plan.per_year)

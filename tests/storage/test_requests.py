@@ -371,3 +371,30 @@ def test_a_plan_announced_for_later_counts_at_its_amount_and_a_change_moves_the_
     assert view.first_due == date(2026, 2, 15) and calc.remaining == 4  # 15.02. to 15.05.; from 15.06. 80 € each
     assert calc.paid == 92 + 7 * 80
     assert calc.balance(Decimal(120)) == calc.paid + 4 * 120 - calc.projected_cost
+
+
+def test_a_change_keeps_the_calendar_it_was_reckoned_with_not_that_of_a_plan_announced_for_later(engine, uow, context):
+    """The new plan took the due day and number of installments of the last plan stored, one announced for June with
+    due day 1 and 11 a year: 9 due dates in the year instead of the 11 the page had reckoned with."""
+    from tests.clock import travel
+
+    now = datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
+        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+        add_tariff(engine, customer['id'], amount='92', paid_months=1)
+        with Session(engine) as session:
+            contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
+            later = InstallmentPlan(
+                contract_id=contract_id, valid_from=date(2026, 6, 1), amount=80, due_day=1, per_year=11
+            )
+            session.add(later)
+            session.commit()
+        login = make_login(engine, [customer['id']])
+        ctx = context(now=now)
+        with uow() as u:
+            [view] = installment_views(u, ctx, login['id'], customer['id'])
+        run(uow, change_installment, ctx, login['id'], customer['id'], view.contract_number, '120')
+    with Session(engine) as session:
+        [new] = session.exec(select(InstallmentPlan).where(InstallmentPlan.valid_from == date(2026, 2, 15))).all()
+    assert (new.amount, new.due_day, new.per_year) == (120, 15, 12)
