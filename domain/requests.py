@@ -171,7 +171,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
     outcome = ''
     if item.kind == 'installment_reduction' and accept:
-        outcome = _apply_reduction(uow, ctx, item, Decimal(facts['to']))
+        outcome = _apply_reduction(uow, ctx, staff_id, item, facts)
     if item.kind == lost_access.KIND:
         if accept:
             lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''))
@@ -221,7 +221,10 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     uow.commit()
 
 
-def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: Decimal) -> str:
+def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewItem, facts: dict[str, str]) -> str:
+    """The new installment from the first due date it can reach, and the change for the billing system (as a
+    customer's own change is: an accepted reduction never reached the billing system's changes)."""
+    amount = Decimal(facts['to'])
     plans = uow.billing.plans(item.contract_id or 0)
     today = ctx.today
     in_force = [p for p in plans if p.valid_from <= today]  # its calendar, not that of a plan announced for later
@@ -241,6 +244,15 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, item: ReviewItem, amount: De
                 per_year=plan.per_year,
             )
         ]
+    )
+    _audit(
+        uow,
+        ctx,
+        staff_id,
+        item.customer_id,
+        'installment_changed',
+        f'contract={contract.contract_number} from={facts.get("from", "")} to={amount} '
+        f'first_due={first_due.isoformat()} review={item.id}',
     )
     return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
 

@@ -132,6 +132,10 @@ def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, 
     with Session(engine) as session:
         plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
     assert plans[-1].amount == Decimal(low) and plans[-1].valid_from > context().now.date()
+    with Session(engine) as session:  # a change the billing system takes over, as a customer's own change is
+        [change] = session.exec(select(AuditEntry).where(AuditEntry.action == 'installment_changed')).all()
+    assert change.actor == f'staff:{clerk}' and f'to={low}' in change.details
+    assert f'first_due={plans[-1].valid_from.isoformat()}' in change.details
     assert 'Wir haben zugestimmt.' in inbox(engine)[-1].body and 'Einverstanden.' in inbox(engine)[-1].body
     with pytest.raises(NotAllowed):  # decided once
         run(uow, requests.decide_review, context(), clerk, item.item_id, False, 'Doch nicht')
