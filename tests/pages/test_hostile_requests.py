@@ -11,7 +11,7 @@ from nicegui import ui
 from sqlmodel import Session, func, select
 
 from domain.model import Bill, Contract, InstallmentPlan, Price
-from tests.factories import PASSWORD, add_tariff, make_customer, make_login, make_staff
+from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, make_staff, year_end
 from tests.pages.conftest import button, field, log_in, see
 from tests.pages.test_api import CUSTOMER, auth, token
 from tests.pages.test_backoffice import admin_login
@@ -139,6 +139,7 @@ async def test_an_id_beyond_any_record_in_an_address_is_refused_not_a_server_err
 
 async def test_a_broken_number_in_the_database_shows_a_reference_not_the_exception(user, db, caplog):
     customer = make_customer(db, last_name='Kaputt')
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(), 13650))  # a year to price
     add_tariff(db, customer['id'])
     make_login(db, [customer['id']], email='kaputt@example.org')
     with Session(db) as session:  # as an older version let the API store it
