@@ -1,5 +1,6 @@
 """Einstellungen: login email (re-confirmed), password, and "Profil entfernen" where the utility allows it."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import segno
@@ -85,49 +86,38 @@ def create(portal: Portal) -> None:
     def stop_email_page(token: str):
         """Asks before it acts: mail scanners open the links in a mail, and one at the old address would stop every
         change of the login email and end every session."""
-        with public_frame(portal, t('settings.email_stop_title')):
-            page_title(t('settings.email_stop_title'))
-            ui.label(t('settings.email_stop_intro'))
-            answer = ui.column().classes('w-full')
-
-            async def stop() -> None:
-                button.disable()
-                try:
-                    email = await portal.act(stop_email_change, token, address=client_address())
-                except DomainError as error:
-                    with answer:
-                        notice(t(error.key, **error.params), 'negative')
-                    return
-                button.set_visibility(False)
-                with answer:
-                    notice(t('settings.email_stopped', email=email))
-
-            button = ui.button(t('settings.email_stop_submit'), on_click=stop).props('no-caps')
-            ui.link(t('common.back_to_login'), '/')
+        _link_page(portal, 'stop', lambda: portal.act(stop_email_change, token, address=client_address()))
 
     @ui.page('/email-bestaetigen/{token}')
     def confirm_email_page(token: str):
         """Asks before it acts, as the stop page: a mail scanner at a mistyped new address (someone else's) opening
         the link moved the login there."""
-        with public_frame(portal, t('settings.email_confirm_title')):
-            page_title(t('settings.email_confirm_title'))
-            ui.label(t('settings.email_confirm_intro'))
-            answer = ui.column().classes('w-full')
+        _link_page(portal, 'confirm', lambda: portal.act(confirm_email_change, token, address=client_address()))
 
-            async def confirm() -> None:
-                button.disable()
-                try:
-                    email = await portal.act(confirm_email_change, token, address=client_address())
-                except DomainError as error:
-                    with answer:
-                        notice(t(error.key, **error.params), 'negative')
-                    return
-                button.set_visibility(False)
+
+def _link_page(portal: Portal, kind: str, act: Callable[[], Awaitable[str]]) -> None:
+    """A link's page from a mail about a change of the login email (`kind`: stop or confirm): the link acts only
+    when its button is pressed, and says the outcome."""
+    done = {'stop': 'settings.email_stopped', 'confirm': 'settings.email_changed'}[kind]
+    with public_frame(portal, t(f'settings.email_{kind}_title')):
+        page_title(t(f'settings.email_{kind}_title'))
+        ui.label(t(f'settings.email_{kind}_intro'))
+        answer = ui.column().classes('w-full')
+
+        async def press() -> None:
+            button.disable()
+            try:
+                email = await act()
+            except DomainError as error:
                 with answer:
-                    notice(t('settings.email_changed', email=email))
+                    notice(t(error.key, **error.params), 'negative')
+                return
+            button.set_visibility(False)
+            with answer:
+                notice(t(done, email=email))
 
-            button = ui.button(t('settings.email_confirm_submit'), on_click=confirm).props('no-caps')
-            ui.link(t('common.back_to_login'), '/')
+        button = ui.button(t(f'settings.email_{kind}_submit'), on_click=press).props('no-caps')
+        ui.link(t('common.back_to_login'), '/')
 
 
 def _card(title: str) -> ui.card:

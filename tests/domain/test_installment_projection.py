@@ -250,80 +250,66 @@ def test_a_first_year_with_a_planned_exchange_is_not_projected_at_zero():
     assert view.basis == 'this_year' and view.projected_consumption > 2000
 
 
-def test_a_contract_ending_in_june_projects_half_a_year_s_base_price():
-    """The live calculation for a contract ending 30.06.: 1,810 kWh at 0.30 € and 181 days of the 120 € base price
-    (a whole year's base price made the projected cost 60.49 € too high)."""
-    flat = Price(
+def _flat(working: str = '0.30') -> Price:
+    """A price given gross (VAT 0), 120 € a year."""
+    return Price(
         tariff_code='T',
         valid_from=date(2020, 1, 1),
         unit='kWh',
-        working_price_net=Decimal('0.30'),
+        working_price_net=Decimal(working),
         base_price_net_per_year=Decimal('120'),
         vat_rate=Decimal(0),
     )
-    ending = Contract(
-        id=1,
-        contract_number='V1',
-        customer_id=1,
-        commodity='electricity',
-        tariff_code='T',
-        start_date=date(2020, 1, 1),
-        end_date=date(2026, 6, 30),
+
+
+def _contract(commodity: str = 'electricity', start: date = date(2020, 1, 1), end: date | None = None) -> Contract:
+    return Contract(
+        id=1, contract_number='V1', customer_id=1, commodity=commodity, tariff_code='T', start_date=start, end_date=end
     )
-    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
-    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3650)]}
-    basis = Basis([plan], [flat], [Decimal(60)] * 2, [Meter(id=7, meter_number='M', contract_id=1)], readings)
-    now = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
+
+
+def _view_of(now: datetime, contract: Contract, basis: Basis):
     view = calculate(
         Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, now),
-        ending,
+        contract,
         now.date(),
         basis,
     )
-    assert view is not None and view.projected_consumption == Decimal('1810.0')
+    assert view is not None
+    return view
+
+
+METER = [Meter(id=7, meter_number='M', contract_id=1)]
+LAST_YEAR = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3650)]}
+
+
+def test_a_contract_ending_in_june_projects_half_a_year_s_base_price():
+    """The live calculation for a contract ending 30.06.: 1,810 kWh at 0.30 € and 181 days of the 120 € base price
+    (a whole year's base price made the projected cost 60.49 € too high)."""
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
+    basis = Basis([plan], [_flat()], [Decimal(60)] * 2, METER, LAST_YEAR)
+    view = _view_of(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), _contract(end=date(2026, 6, 30)), basis)
+    assert view.projected_consumption == Decimal('1810.0')
     assert view.calculator.projected_cost == Decimal('602.51')  # 543.00 + 120 × 181/365
 
 
 def test_eleven_installments_a_contract_ending_in_june_keeps_its_june_installment():
     """With 11 installments the billing month (December) has none; the month the contract's part of the year ends in
     lost its installment instead (remaining 3 in March, and in May nothing left to change)."""
-    flat = Price(
-        tariff_code='T',
-        valid_from=date(2020, 1, 1),
-        unit='kWh',
-        working_price_net=Decimal('0.30'),
-        base_price_net_per_year=Decimal('120'),
-        vat_rate=Decimal(0),
-    )
-    ending = Contract(
-        id=1,
-        contract_number='V1',
-        customer_id=1,
-        commodity='electricity',
-        tariff_code='T',
-        start_date=date(2020, 1, 1),
-        end_date=date(2026, 6, 30),
-    )
     plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=11)
-    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3650)]}
-    meters = [Meter(id=7, meter_number='M', contract_id=1)]
-    profile = Settings(profile='stadtwerke-a').load_profile()
-    march = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
-    view = calculate(
-        Context(profile, 's', 'http://x', CHEAP_HASHER, march),
+    ending = _contract(end=date(2026, 6, 30))
+    march = _view_of(
+        datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN),
         ending,
-        march.date(),
-        Basis([plan], [flat], [Decimal(60)] * 2, meters, readings),
+        Basis([plan], [_flat()], [Decimal(60)] * 2, METER, LAST_YEAR),
     )
-    assert view is not None and view.calculator.remaining == 4  # 15.03., 15.04., 15.05., 15.06.
-    may = datetime(2026, 5, 20, 10, 0, tzinfo=BERLIN)
-    view = calculate(
-        Context(profile, 's', 'http://x', CHEAP_HASHER, may),
+    assert march.calculator.remaining == 4  # 15.03., 15.04., 15.05., 15.06.
+    may = _view_of(
+        datetime(2026, 5, 20, 10, 0, tzinfo=BERLIN),
         ending,
-        may.date(),
-        Basis([plan], [flat], [Decimal(60)] * 4, meters, readings),
+        Basis([plan], [_flat()], [Decimal(60)] * 4, METER, LAST_YEAR),
     )
-    assert view is not None and view.first_due == date(2026, 6, 15)
+    assert may.first_due == date(2026, 6, 15)
 
 
 def test_gas_is_projected_from_last_year_s_rate_by_degree_day_weights():
@@ -332,77 +318,29 @@ def test_gas_is_projected_from_last_year_s_rate_by_degree_day_weights():
     30 September and 31 December, the autumn's rate was taken for the whole year (+43 %)."""
     from domain.installment_rules import weight_share
 
-    gas_meter = Meter(id=7, meter_number='G', contract_id=1, z_number=Decimal(1), calorific_value=Decimal(1))
+    gas_meter = [Meter(id=7, meter_number='G', contract_id=1, z_number=Decimal(1), calorific_value=Decimal(1))]
     plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
-    price = Price(
-        tariff_code='T',
-        valid_from=date(2020, 1, 1),
-        unit='kWh',
-        working_price_net=Decimal('0.10'),
-        base_price_net_per_year=Decimal('120'),
-        vat_rate=Decimal(0),
-    )
-
-    def gas(end: date | None = None) -> Contract:
-        return Contract(
-            id=1,
-            contract_number='V1',
-            customer_id=1,
-            commodity='gas',
-            tariff_code='T',
-            start_date=date(2020, 1, 1),
-            end_date=end,
-        )
-
-    profile = Settings(profile='stadtwerke-a').load_profile()
-    march = datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN)
     year = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 10000)]}
-    view = calculate(
-        Context(profile, 's', 'http://x', CHEAP_HASHER, march),
-        gas(date(2026, 6, 30)),
-        march.date(),
-        Basis([plan], [price], [Decimal(60)] * 2, [gas_meter], year),
-    )
-    assert view is not None and view.basis == 'last_year'
-    assert view.projected_consumption == (10000 * weight_share(date(2026, 1, 1), date(2026, 6, 30))).quantize(
-        Decimal('0.1')
-    )
-    january = datetime(2026, 1, 10, 10, 0, tzinfo=BERLIN)
+    basis = Basis([plan], [_flat('0.10')], [Decimal(60)] * 2, gas_meter, year)
+    view = _view_of(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), _contract('gas', end=date(2026, 6, 30)), basis)
+    half = 10000 * weight_share(date(2026, 1, 1), date(2026, 6, 30))
+    assert view.basis == 'last_year' and view.projected_consumption == half.quantize(Decimal('0.1'))
     autumn = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 9, 30), 6400), _on(7, date(2025, 12, 31), 10000)]}
-    view = calculate(
-        Context(profile, 's', 'http://x', CHEAP_HASHER, january),
-        gas(),
-        january.date(),
-        Basis([plan], [price], [], [gas_meter], autumn),
+    view = _view_of(
+        datetime(2026, 1, 10, 10, 0, tzinfo=BERLIN),
+        _contract('gas'),
+        Basis([plan], [_flat('0.10')], [], gas_meter, autumn),
     )
-    assert view is not None and view.basis == 'last_year' and view.projected_consumption == Decimal('10000.0')
+    assert view.basis == 'last_year' and view.projected_consumption == Decimal('10000.0')
 
 
 def test_a_new_contract_with_only_its_move_in_reading_is_reckoned_from_its_plan():
     """No reading since the move-in and no year before: the year was projected at 0 kWh "from the last billing
     year", the suggested installment the base price alone (12 € instead of 60 €), the result a large credit. With
     nothing to project from, the year is as the plan has it: its installments, no suggestion to change them."""
-    flat = Price(
-        tariff_code='T',
-        valid_from=date(2020, 1, 1),
-        unit='kWh',
-        working_price_net=Decimal('0.30'),
-        base_price_net_per_year=Decimal('120'),
-        vat_rate=Decimal(0),
-    )
-    new = Contract(
-        id=1, contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=date(2026, 3, 1)
-    )
     plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 3, 1), amount=Decimal(60), due_day=15, per_year=12)
-    readings = {7: [_on(7, date(2026, 3, 1), 1000)]}
-    basis = Basis([plan], [flat], [], [Meter(id=7, meter_number='M', contract_id=1)], readings)
-    now = datetime(2026, 3, 10, 10, 0, tzinfo=BERLIN)
-    view = calculate(
-        Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://x', CHEAP_HASHER, now),
-        new,
-        now.date(),
-        basis,
-    )
-    assert view is not None and view.basis == 'none'
+    basis = Basis([plan], [_flat()], [], METER, {7: [_on(7, date(2026, 3, 1), 1000)]})
+    view = _view_of(datetime(2026, 3, 10, 10, 0, tzinfo=BERLIN), _contract(start=date(2026, 3, 1)), basis)
+    assert view.basis == 'none'
     assert view.calculator.projected_cost == 10 * Decimal(60)  # 15.03. to 15.12.
     assert view.calculator.suggested == 60 and view.calculator.balance(Decimal(60)) == 0

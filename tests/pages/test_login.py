@@ -233,9 +233,8 @@ async def test_staying_after_the_idle_minutes_have_passed_does_not_revive_the_se
     await user.should_see('Passwort vergessen?')
 
 
-async def test_the_login_handover_starts_no_session_a_second_time_after_logging_out(user, customer):
-    """The second step of the one-time ticket lived only in the signed cookie: sent once more within its minute (by
-    anyone holding that cookie, in any browser), it started the session again after the customer had logged out."""
+def first_steps(user) -> list[tuple[str | None, str]]:
+    """Each login's first step, as it goes by: the session cookie it sets and the second step it sends to."""
     steps = []
 
     async def note(response):
@@ -244,6 +243,13 @@ async def test_the_login_handover_starts_no_session_a_second_time_after_logging_
             steps.append((response.cookies.get('session'), location))
 
     user.http_client.event_hooks['response'].append(note)
+    return steps
+
+
+async def test_the_login_handover_starts_no_session_a_second_time_after_logging_out(user, customer):
+    """The second step of the one-time ticket lived only in the signed cookie: sent once more within its minute (by
+    anyone holding that cookie, in any browser), it started the session again after the customer had logged out."""
+    steps = first_steps(user)
     await log_in(user, 'erika@example.org', PASSWORD)
     [(handover_cookie, second_step)] = steps
     button(user, 'Abmelden').click()
@@ -258,14 +264,7 @@ async def test_the_login_handover_starts_no_session_a_second_time_after_logging_
 async def test_the_handover_of_a_first_login_starts_no_session_after_a_second_login(user, customer):
     """Log in, log out, log in again within the minute: the second login's first step cleared the storage that held
     the first handover's mark, and the first step's cookie, sent once more, started a session again."""
-    steps = []
-
-    async def note(response):
-        location = response.headers.get('location', '')
-        if response.request.url.path == '/anmelden/weiter' and location.startswith('/anmelden/weiter'):
-            steps.append((response.cookies.get('session'), location))
-
-    user.http_client.event_hooks['response'].append(note)
+    steps = first_steps(user)
     await log_in(user, 'erika@example.org', PASSWORD)
     handover_cookie, second_step = steps[0]
     button(user, 'Abmelden').click()
