@@ -61,6 +61,7 @@ class InstallmentView:
     next_due: date | None  # the current plan's next due date (today's included), whatever a change could reach
     next_amount: Decimal  # what is due then (a change already made may apply by then)
     next_year: bool  # a change can only start in the next billing year: the calculation projects that one
+    announced: Pending | None = None  # a plan stored for after `first_due` (the billing system's): it stays
 
     @property
     def changeable(self) -> bool:
@@ -125,14 +126,13 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     calendar's edges"): in December, or in a billing year's last weeks, that is the next one, with its own due
     dates, forecast and prices, and nothing paid in it yet."""
     plan = [p for p in basis.plans if p.valid_from <= today][-1]
-    pending = next((Pending(p.amount, p.valid_from) for p in basis.plans if p.valid_from > today), None)
     earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     this = _term(contract, *billing_year(contract.billing_month, today))
     following = _term(contract, *billing_year(contract.billing_month, this[1] + timedelta(days=1)))
     consumption, basis_kind = projection(basis, contract, *this, today)
-    dues = due_dates(*this, plan.due_day, plan.per_year, contract.billing_month)
+    dues = _dues(basis.plans, *this, contract.billing_month)
     runs_on = contract.end_date is None or contract.end_date > this[1]
-    later = due_dates(*following, plan.due_day, plan.per_year, contract.billing_month) if runs_on else []
+    later = _dues(basis.plans, *following, contract.billing_month) if runs_on else []
     next_due = next((d for d in (*dues, *later) if d >= today), None)
     year, next_year, paid = this, False, sum(basis.payments, Decimal(0))
     if not any(d >= earliest for d in dues) and later:
@@ -140,16 +140,20 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
         consumption = _scaled(consumption, this, following, contract.commodity)
         dues = later
     first_due = next((d for d in dues if d >= earliest), None)
+    # a change already made (the customer's, stored for the first due date it could reach: by this one at the latest)
+    pending = next(
+        (Pending(p.amount, p.valid_from) for p in basis.plans if today < p.valid_from <= (first_due or date.max)), None
+    )
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
     paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
     # a plan already stored for after the first due date a change reaches (one the billing system announced) stays
     # in force from its date: a change moves only the due dates before it, and those after count at its amount (the
     # result was reckoned with the new amount for every due date, and the announced one came back at its date)
-    announced = next((p.valid_from for p in basis.plans if first_due is not None and p.valid_from > first_due), None)
+    announced = next((p for p in basis.plans if first_due is not None and p.valid_from > first_due), None)
     if announced is not None:
-        paid += sum((_plan_on(basis.plans, d).amount for d in remaining if d >= announced), Decimal(0))
-        remaining = [d for d in remaining if d < announced]
+        paid += sum((_plan_on(basis.plans, d).amount for d in remaining if d >= announced.valid_from), Decimal(0))
+        remaining = [d for d in remaining if d < announced.valid_from]
     if basis_kind == 'none':  # nothing to project from yet: the year as the plan has it (the utility's estimate)
         cost = sum(
             (next((p.amount for p in reversed(basis.plans) if p.valid_from <= d), plan.amount) for d in dues),
@@ -173,6 +177,7 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
         next_due,
         next((p.amount for p in reversed(basis.plans) if next_due and p.valid_from <= next_due), plan.amount),
         next_year,
+        Pending(announced.amount, announced.valid_from) if announced is not None else None,
     )
 
 
@@ -189,6 +194,20 @@ def projected_cost(prices: list[Price], term: tuple[date, date], consumption: De
     year_start = billing_year(contract.billing_month, term[0])[0]
     vat = vat_rate_on(ordered, term[1])
     return compute_bill(consumption, contract.commodity, *term, periods, vat, Decimal(0), year_start).gross
+
+
+def _dues(plans: list[InstallmentPlan], start: date, end: date, billing_month: int) -> list[date]:
+    """The due dates from `start` to `end`, each on the calendar of the plan in force on it: a plan stored for a later
+    date (the billing system's) may have another due day or number a year (its amounts were counted on today's
+    plan's dates, and a change was stored with a calendar the page had not reckoned with)."""
+    ordered = sorted(plans, key=lambda p: p.valid_from)
+    dates: list[date] = []
+    for index, p in enumerate(ordered):
+        begins = start if index == 0 else max(start, p.valid_from)  # the first plan: from the term's start
+        until = min(end, ordered[index + 1].valid_from - timedelta(days=1)) if index + 1 < len(ordered) else end
+        if begins <= until:
+            dates += due_dates(begins, until, p.due_day, p.per_year, billing_month)
+    return dates
 
 
 def _term(contract: Contract, start: date, end: date) -> tuple[date, date]:

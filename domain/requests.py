@@ -226,12 +226,12 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewI
     customer's own change is: an accepted reduction never reached the billing system's changes)."""
     amount = Decimal(facts['to'])
     plans = uow.billing.plans(item.contract_id or 0)
-    today = ctx.today
-    in_force = [p for p in plans if p.valid_from <= today]  # its calendar, not that of a plan announced for later
+    earliest = ctx.today + timedelta(days=ctx.profile.installment.notice_days)
+    # the calendar in force when the change can start, as the customer's own change takes (domain.installment)
+    in_force = [p for p in plans if p.valid_from <= earliest]
     if not in_force:
         raise NotAllowed()
     plan = in_force[-1]
-    earliest = today + timedelta(days=ctx.profile.installment.notice_days)
     contract = uow.billing.contract(plan.contract_id)
     first_due = first_due_from(earliest, contract.billing_month, plan.due_day, plan.per_year)
     uow.billing.set_plans(

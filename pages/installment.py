@@ -49,6 +49,11 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             notice(
                 t('installment.pending', amount=money(view.pending.amount), date=day(view.pending.valid_from)), 'info'
             )
+        if view.announced is not None:  # the utility's: a change moves the due dates before it
+            notice(
+                t('installment.announced', amount=money(view.announced.amount), date=day(view.announced.valid_from)),
+                'info',
+            )
         if not view.changeable:
             ui.label(t('installment.no_due_left', end=day(view.period_end)))
             return

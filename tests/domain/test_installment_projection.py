@@ -344,3 +344,31 @@ def test_a_new_contract_with_only_its_move_in_reading_is_reckoned_from_its_plan(
     assert view.basis == 'none'
     assert view.calculator.projected_cost == 10 * Decimal(60)  # 15.03. to 15.12.
     assert view.calculator.suggested == 60 and view.calculator.balance(Decimal(60)) == 0
+
+
+def test_a_plan_announced_with_its_own_calendar_counts_on_its_own_due_dates():
+    """The billing system announced 80 € from 01.06. with due day 1 and 11 a year: from June that is 6 due dates
+    (01.06.–01.11.), not the 7 of today's plan's calendar (15.06.–15.12.); and 12 a year announced after 11 counts its
+    December. It is no change already made ("Bereits beauftragt"): keeping the amount is none either."""
+    plans = [
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(92), due_day=15, per_year=12),
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 6, 1), amount=Decimal(80), due_day=1, per_year=11),
+    ]
+    view = _view_of(
+        datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN),
+        _contract(),
+        Basis(plans, [_flat()], [Decimal(92)], METER, LAST_YEAR),
+    )
+    assert view.first_due == date(2026, 2, 15) and view.calculator.remaining == 4  # 15.02.–15.05.
+    assert view.calculator.paid == 92 + 6 * 80
+    assert view.pending is None and view.announced is not None and view.announced.valid_from == date(2026, 6, 1)
+    plans = [
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(92), due_day=15, per_year=11),
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 6, 15), amount=Decimal(80), due_day=15, per_year=12),
+    ]
+    view = _view_of(
+        datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN),
+        _contract(),
+        Basis(plans, [_flat()], [Decimal(92)], METER, LAST_YEAR),
+    )
+    assert view.calculator.remaining == 4 and view.calculator.paid == 92 + 7 * 80
