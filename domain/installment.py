@@ -130,9 +130,9 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     this = _term(contract, *billing_year(contract.billing_month, today))
     following = _term(contract, *billing_year(contract.billing_month, this[1] + timedelta(days=1)))
     consumption, basis_kind = projection(basis, contract, *this, today)
-    dues = _dues(basis.plans, *this, contract.billing_month)
+    dues = plan_dues(basis.plans, *this, contract.billing_month)
     runs_on = contract.end_date is None or contract.end_date > this[1]
-    later = _dues(basis.plans, *following, contract.billing_month) if runs_on else []
+    later = plan_dues(basis.plans, *following, contract.billing_month) if runs_on else []
     next_due = next((d for d in (*dues, *later) if d >= today), None)
     year, next_year, paid = this, False, sum(basis.payments, Decimal(0))
     if not any(d >= earliest for d in dues) and later:
@@ -196,7 +196,7 @@ def projected_cost(prices: list[Price], term: tuple[date, date], consumption: De
     return compute_bill(consumption, contract.commodity, *term, periods, vat, Decimal(0), year_start).gross
 
 
-def _dues(plans: list[InstallmentPlan], start: date, end: date, billing_month: int) -> list[date]:
+def plan_dues(plans: list[InstallmentPlan], start: date, end: date, billing_month: int) -> list[date]:
     """The due dates from `start` to `end`, each on the calendar of the plan in force on it: a plan stored for a later
     date (the billing system's) may have another due day or number a year (its amounts were counted on today's
     plan's dates, and a change was stored with a calendar the page had not reckoned with)."""

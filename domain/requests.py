@@ -14,7 +14,8 @@ from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
-from domain.installment_rules import first_due_from
+from domain.installment import plan_dues
+from domain.installment_rules import billing_year
 from domain.mails import compose
 from domain.model import (
     AuditEntry,
@@ -226,14 +227,19 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewI
     customer's own change is: an accepted reduction never reached the billing system's changes)."""
     amount = Decimal(facts['to'])
     plans = uow.billing.plans(item.contract_id or 0)
-    earliest = ctx.today + timedelta(days=ctx.profile.installment.notice_days)
-    # the calendar in force when the change can start, as the customer's own change takes (domain.installment)
-    in_force = [p for p in plans if p.valid_from <= earliest]
-    if not in_force:
+    if not plans:
         raise NotAllowed()
-    plan = in_force[-1]
-    contract = uow.billing.contract(plan.contract_id)
-    first_due = first_due_from(earliest, contract.billing_month, plan.due_day, plan.per_year)
+    contract = uow.billing.contract(plans[0].contract_id)
+    earliest = ctx.today + timedelta(days=ctx.profile.installment.notice_days)
+    # the first due date it can reach and the calendar in force then, as the page and the customer's own change take
+    # them (each due date on its plan's calendar: one the billing system announced may begin before it)
+    this = billing_year(contract.billing_month, earliest)
+    following = billing_year(contract.billing_month, this[1] + timedelta(days=1))
+    dues = [*plan_dues(plans, *this, contract.billing_month), *plan_dues(plans, *following, contract.billing_month)]
+    first_due = next((d for d in dues if d >= earliest), None)
+    if first_due is None:
+        raise NotAllowed()
+    plan = ([p for p in plans if p.valid_from <= first_due] or plans[:1])[-1]
     uow.billing.set_plans(
         [
             InstallmentPlan(

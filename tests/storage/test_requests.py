@@ -467,3 +467,38 @@ def test_a_change_and_an_accepted_reduction_take_the_calendar_in_force_on_their_
     with Session(engine) as session:
         plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
     assert (plans[-1].amount, plans[-1].due_day, plans[-1].per_year) == (low, 1, 11)
+
+
+def test_an_accepted_reduction_starts_where_the_page_reckoned_when_a_plan_is_announced_before_it(
+    engine, uow, context, clerk
+):
+    """Today 03.02. (earliest 17.02.), 92 € due on the 15th; the billing system announced 92 € from 01.03. with due
+    day 1. The page reckons a change from 01.03.; a reduction staff accept took the calendar in force on 17.02.
+    (due day 15) and was stored from 15.03.: 01.03. stayed due at 92 € besides, 13 due dates in the year."""
+    from domain.installment import plan_dues
+    from tests.clock import travel
+
+    now = datetime(2026, 2, 3, 10, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        later = {'valid_from': date(2026, 3, 1), 'amount': 92, 'due_day': 1, 'per_year': 12}
+        customer, login, view = _announced(engine, uow, context, now, **later)
+        assert view.first_due == date(2026, 3, 1) and view.calculator.remaining == 10
+        low = view.calculator.minimum
+        run(
+            uow,
+            change_installment,
+            context(now=now),
+            login['id'],
+            customer['id'],
+            view.contract_number,
+            str(low),
+            '15000',
+            'x',
+        )
+        with uow() as u:
+            [item] = requests.reviews(u, clerk)
+        run(uow, requests.decide_review, context(now=now), clerk, item.item_id, True, 'Einverstanden.')
+    with Session(engine) as session:
+        plans = list(session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all())
+    assert len(plan_dues(plans, date(2026, 1, 1), date(2026, 12, 31), 12)) == 12
+    assert plans[-1].valid_from == view.first_due and plans[-1].amount == low
