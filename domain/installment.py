@@ -196,6 +196,15 @@ def projected_cost(prices: list[Price], term: tuple[date, date], consumption: De
     return compute_bill(consumption, contract.commodity, *term, periods, vat, Decimal(0), year_start).gross
 
 
+def first_due_on(plans: list[InstallmentPlan], earliest: date, billing_month: int) -> date | None:
+    """The first due date on or after `earliest`, in its billing year or else the following one, each on its plan's
+    calendar (with 11 installments the billing month has none)."""
+    this = billing_year(billing_month, earliest)
+    following = billing_year(billing_month, this[1] + timedelta(days=1))
+    dues = [*plan_dues(plans, *this, billing_month), *plan_dues(plans, *following, billing_month)]
+    return next((d for d in dues if d >= earliest), None)
+
+
 def plan_dues(plans: list[InstallmentPlan], start: date, end: date, billing_month: int) -> list[date]:
     """The due dates from `start` to `end`, each on the calendar of the plan in force on it: a plan stored for a later
     date (the billing system's) may have another due day or number a year (its amounts were counted on today's

@@ -117,15 +117,3 @@ def due_dates(start: date, end: date, due_day: int, per_year: int, billing_month
             dates.append(due)
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     return dates
-
-
-def first_due_from(earliest: date, billing_month: int, due_day: int, per_year: int) -> date:
-    """The first due date on or after `earliest`, in its billing year or else the following one (with 11
-    installments the billing month itself has none: a window of dates ending elsewhere would drop another month)."""
-    start, end = billing_year(billing_month, earliest)
-    for _ in range(2):
-        found = next((d for d in due_dates(start, end, due_day, per_year, billing_month) if d >= earliest), None)
-        if found is not None:
-            return found
-        start, end = billing_year(billing_month, end + timedelta(days=1))
-    raise ValueError(f'no due date after {earliest}')  # every billing year has ten or more

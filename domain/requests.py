@@ -14,8 +14,7 @@ from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, label_of, money, t
 from domain.identifiers import is_digits
-from domain.installment import plan_dues
-from domain.installment_rules import billing_year
+from domain.installment import first_due_on
 from domain.mails import compose
 from domain.model import (
     AuditEntry,
@@ -233,10 +232,7 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewI
     earliest = ctx.today + timedelta(days=ctx.profile.installment.notice_days)
     # the first due date it can reach and the calendar in force then, as the page and the customer's own change take
     # them (each due date on its plan's calendar: one the billing system announced may begin before it)
-    this = billing_year(contract.billing_month, earliest)
-    following = billing_year(contract.billing_month, this[1] + timedelta(days=1))
-    dues = [*plan_dues(plans, *this, contract.billing_month), *plan_dues(plans, *following, contract.billing_month)]
-    first_due = next((d for d in dues if d >= earliest), None)
+    first_due = first_due_on(plans, earliest, contract.billing_month)
     if first_due is None:
         raise NotAllowed()
     plan = ([p for p in plans if p.valid_from <= first_due] or plans[:1])[-1]

@@ -1,17 +1,16 @@
 from datetime import date
 from decimal import Decimal
 
-from domain.installment import projected_cost
+from domain.installment import first_due_on, projected_cost
 from domain.installment_rules import (
     Calculator,
     billing_year,
     due_dates,
-    first_due_from,
     installment_for,
     projected_consumption,
     weight_share,
 )
-from domain.model import Contract, Price
+from domain.model import Contract, InstallmentPlan, Price
 from domain.profile import InstallmentRule
 
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
@@ -93,6 +92,13 @@ def test_billing_years_and_due_dates():
 def test_the_first_due_date_follows_the_billing_year_and_its_missing_eleventh_month():
     """11 installments in a calendar billing year: December has none. Asked from late November or early December
     (a change's notice), the first due date is 15 January, not 15 December nor 15 February."""
+
+    def first_due_from(earliest: date, billing_month: int, due_day: int, per_year: int) -> date | None:
+        plan = InstallmentPlan(
+            contract_id=1, valid_from=date(2020, 1, 1), amount=Decimal(1), due_day=due_day, per_year=per_year
+        )
+        return first_due_on([plan], earliest, billing_month)
+
     assert first_due_from(date(2026, 12, 4), 12, 15, 11) == date(2027, 1, 15)
     assert first_due_from(date(2026, 12, 16), 12, 15, 11) == date(2027, 1, 15)
     assert first_due_from(date(2026, 12, 4), 12, 15, 12) == date(2026, 12, 15)
