@@ -29,11 +29,19 @@ from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
+from domain.profile import UtilityProfile
 from domain.reading_rules import REMOTE_KINDS, gas_kwh
 from domain.stored_json import load, to_json
 
 INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely
 ENERGY = ('electricity', 'gas')  # §40b EnWG is the energy law's: not for water (nor district heating)
+
+
+def offered(profile: UtilityProfile) -> bool:
+    """Whether the utility supplies anything the billing information is for (a water association does not)."""
+    return any(tariff.commodity in ENERGY for tariff in profile.tariffs.values())
+
+
 DEFAULT_MONTHS, REMOTE_MONTHS = 6, 1
 
 

@@ -10,6 +10,7 @@ from domain.accounts import add_customer
 from domain.clock import Clock
 from domain.errors import DomainError
 from domain.identification import Identifiers
+from domain.information import offered as information_offered
 from domain.overview import CustomerChoice
 from pages import language, session
 from pages.forms import Form, client_address
@@ -57,8 +58,7 @@ def frame(
     _chrome(portal, title)
     with ui.left_drawer(value=False, bordered=True).props('show-if-above width=220 breakpoint=900') as drawer:
         # the billing information is for electricity and gas (§40b EnWG): a water association's menu leaves it out
-        energy = any(tariff.commodity in ('electricity', 'gas') for tariff in portal.profile.tariffs.values())
-        _navigation(path, unread, energy)
+        _navigation(path, unread, information_offered(portal.profile))
     with ui.header().classes('items-center justify-between q-px-md no-wrap'):
         with ui.row().classes('items-center no-wrap gap-1'):
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')

@@ -7,6 +7,7 @@ from sqlalchemy import select as sa_select  # sqlmodel's select types at most fo
 from sqlmodel import Session, col, func, or_, select, update
 
 from domain.identifiers import normalise
+from domain.information import ENERGY
 from domain.model import (
     BillingInformation,
     Contract,
@@ -46,7 +47,7 @@ class SqlInformation:
             .join(Customer, col(Customer.id) == Contract.customer_id)
             .where(
                 col(Customer.paperless).is_(True),
-                col(Contract.commodity).in_(('electricity', 'gas')),
+                col(Contract.commodity).in_(ENERGY),
                 or_(col(Contract.end_date).is_(None), col(Contract.end_date) > today),
             )
             .order_by(col(Contract.id))

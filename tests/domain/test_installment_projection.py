@@ -350,25 +350,21 @@ def test_a_plan_announced_with_its_own_calendar_counts_on_its_own_due_dates():
     """The billing system announced 80 € from 01.06. with due day 1 and 11 a year: from June that is 6 due dates
     (01.06.–01.11.), not the 7 of today's plan's calendar (15.06.–15.12.); and 12 a year announced after 11 counts its
     December. It is no change already made ("Bereits beauftragt"): keeping the amount is none either."""
-    plans = [
-        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(92), due_day=15, per_year=12),
-        InstallmentPlan(contract_id=1, valid_from=date(2026, 6, 1), amount=Decimal(80), due_day=1, per_year=11),
-    ]
-    view = _view_of(
-        datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN),
-        _contract(),
-        Basis(plans, [_flat()], [Decimal(92)], METER, LAST_YEAR),
-    )
+
+    def view_of(*plans: tuple[date, int, int, int]):
+        stored = [
+            InstallmentPlan(contract_id=1, valid_from=d, amount=Decimal(a), due_day=dd, per_year=n)
+            for d, a, dd, n in plans
+        ]
+        return _view_of(
+            datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN),
+            _contract(),
+            Basis(stored, [_flat()], [Decimal(92)], METER, LAST_YEAR),
+        )
+
+    view = view_of((date(2026, 1, 1), 92, 15, 12), (date(2026, 6, 1), 80, 1, 11))
     assert view.first_due == date(2026, 2, 15) and view.calculator.remaining == 4  # 15.02.–15.05.
     assert view.calculator.paid == 92 + 6 * 80
     assert view.pending is None and view.announced is not None and view.announced.valid_from == date(2026, 6, 1)
-    plans = [
-        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(92), due_day=15, per_year=11),
-        InstallmentPlan(contract_id=1, valid_from=date(2026, 6, 15), amount=Decimal(80), due_day=15, per_year=12),
-    ]
-    view = _view_of(
-        datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN),
-        _contract(),
-        Basis(plans, [_flat()], [Decimal(92)], METER, LAST_YEAR),
-    )
+    view = view_of((date(2026, 1, 1), 92, 15, 11), (date(2026, 6, 15), 80, 15, 12))
     assert view.calculator.remaining == 4 and view.calculator.paid == 92 + 7 * 80

@@ -17,15 +17,15 @@ YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 CONTRACT = Contract(contract_number='V1', customer_id=1, commodity='electricity', tariff_code='T', start_date=YEAR[0])
 
 
-def gross(working: str, base: str, valid_from: date = YEAR[0]) -> Price:
-    """A price given gross (VAT 0): §4 reckons with gross prices."""
+def gross(working: str, base: str, valid_from: date = YEAR[0], vat: str = '0') -> Price:
+    """A price given gross (VAT 0, as §4 reckons), or net with its `vat`."""
     return Price(
         tariff_code='T',
         valid_from=valid_from,
         unit='kWh',
         working_price_net=Decimal(working),
         base_price_net_per_year=Decimal(base),
-        vat_rate=Decimal(0),
+        vat_rate=Decimal(vat),
     )
 
 
@@ -120,25 +120,7 @@ def test_the_projected_cost_shares_a_price_change_and_a_part_year_as_the_bill_do
     """docs/domain.md §5's vector (3,200 kWh in 2026, the working price 0.25 → 0.265 € net on 1 July, 120 € base,
     19 % VAT) projects what the bill will say, 1,123.60 € (today's price for the whole year: 1,151.92 €); a contract
     from 1 March pays 306 days of the base price, one ending 30 June 181 days (a whole year's: 60 € too much)."""
-    vat = Decimal('0.19')
-    prices = [
-        Price(
-            tariff_code='T',
-            valid_from=date(2020, 1, 1),
-            unit='kWh',
-            working_price_net=Decimal('0.2500'),
-            base_price_net_per_year=Decimal('120'),
-            vat_rate=vat,
-        ),
-        Price(
-            tariff_code='T',
-            valid_from=date(2026, 7, 1),
-            unit='kWh',
-            working_price_net=Decimal('0.2650'),
-            base_price_net_per_year=Decimal('120'),
-            vat_rate=vat,
-        ),
-    ]
+    prices = [gross('0.2500', '120', date(2020, 1, 1), '0.19'), gross('0.2650', '120', date(2026, 7, 1), '0.19')]
     assert projected_cost(prices, YEAR, Decimal(3200), CONTRACT) == Decimal('1123.60')
     flat = [gross('0.30', '120')]
     march = (date(2026, 3, 1), YEAR[1])

@@ -352,6 +352,33 @@ def test_an_english_message_is_confirmed_with_its_topic_in_english(uow, context,
     assert 'Topic: Move' in mail.text
 
 
+def _announced(engine, uow, context, now, **later):
+    """A customer paying 92 € a month (one paid), and a plan the billing system stored for later (`later`); with the
+    clock at `now` (the caller travels to it)."""
+    customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
+    add_tariff(engine, customer['id'], amount='92', paid_months=1)
+    with Session(engine) as session:
+        contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
+        session.add(InstallmentPlan(contract_id=contract_id, **later))
+        session.commit()
+    login = make_login(engine, [customer['id']])
+    with uow() as u:
+        [view] = installment_views(u, context(now=now), login['id'], customer['id'])
+    return customer, login, view
+
+
+def _reduction_accepted(uow, context, clerk, now, customer, login, view) -> Decimal:
+    """The lowest amount asked for (a reduction beyond the limit) and accepted by staff; returns it."""
+    low = view.calculator.minimum
+    ctx = context(now=now)
+    run(uow, change_installment, ctx, login['id'], customer['id'], view.contract_number, str(low), '15000', 'x')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    run(uow, requests.decide_review, ctx, clerk, item.item_id, True, 'Einverstanden.')
+    return low
+
+
 def test_a_plan_announced_for_later_counts_at_its_amount_and_a_change_moves_the_due_dates_before_it(
     engine, uow, context
 ):
@@ -361,16 +388,7 @@ def test_a_plan_announced_for_later_counts_at_its_amount_and_a_change_moves_the_
 
     now = datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN)
     with travel(now, tick=False):
-        customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
-        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
-        add_tariff(engine, customer['id'], amount='92', paid_months=1)
-        with Session(engine) as session:
-            contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
-            session.add(InstallmentPlan(contract_id=contract_id, valid_from=date(2026, 6, 15), amount=Decimal(80)))
-            session.commit()
-        login = make_login(engine, [customer['id']])
-        with uow() as u:
-            [view] = installment_views(u, context(now=now), login['id'], customer['id'])
+        _, _, view = _announced(engine, uow, context, now, valid_from=date(2026, 6, 15), amount=Decimal(80))
     calc = view.calculator
     assert view.first_due == date(2026, 2, 15) and calc.remaining == 4  # 15.02. to 15.05.; from 15.06. 80 € each
     assert calc.paid == 92 + 7 * 80
@@ -383,39 +401,12 @@ def test_a_change_keeps_the_calendar_it_was_reckoned_with_not_that_of_a_plan_ann
 
     now = datetime(2026, 2, 1, 10, 0, tzinfo=BERLIN)
     with travel(now, tick=False):
-        customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
-        add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
-        add_tariff(engine, customer['id'], amount='92', paid_months=1)
-        with Session(engine) as session:
-            contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
-            later = InstallmentPlan(
-                contract_id=contract_id, valid_from=date(2026, 6, 1), amount=80, due_day=1, per_year=11
-            )
-            session.add(later)
-            session.commit()
-        login = make_login(engine, [customer['id']])
-        ctx = context(now=now)
-        with uow() as u:
-            [view] = installment_views(u, ctx, login['id'], customer['id'])
-        run(uow, change_installment, ctx, login['id'], customer['id'], view.contract_number, '120')
+        later = {'valid_from': date(2026, 6, 1), 'amount': 80, 'due_day': 1, 'per_year': 11}
+        customer, login, view = _announced(engine, uow, context, now, **later)
+        run(uow, change_installment, context(now=now), login['id'], customer['id'], view.contract_number, '120')
     with Session(engine) as session:
         [new] = session.exec(select(InstallmentPlan).where(InstallmentPlan.valid_from == date(2026, 2, 15))).all()
     assert (new.amount, new.due_day, new.per_year) == (120, 15, 12)
-
-
-def _announced(engine, uow, context, now, **later):
-    """A customer paying 92 € a month (one paid), and a plan the billing system stored for later (`later`)."""
-    customer = make_customer(engine, with_bill=False, contract_start=date(2020, 1, 1))
-    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13650))
-    add_tariff(engine, customer['id'], amount='92', paid_months=1)
-    with Session(engine) as session:
-        contract_id = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one().id
-        session.add(InstallmentPlan(contract_id=contract_id, **later))
-        session.commit()
-    login = make_login(engine, [customer['id']])
-    with uow() as u:
-        [view] = installment_views(u, context(now=now), login['id'], customer['id'])
-    return customer, login, view
 
 
 def test_keeping_the_amount_with_only_a_plan_announced_for_later_is_no_change(engine, uow, context):
@@ -449,21 +440,7 @@ def test_a_change_and_an_accepted_reduction_take_the_calendar_in_force_on_their_
             [new] = session.exec(select(InstallmentPlan).where(InstallmentPlan.valid_from == view.first_due)).all()
         assert (new.due_day, new.per_year) == (1, 11)
         assert len(due_dates(view.first_due, date(2026, 12, 31), 1, 11, 12)) == view.calculator.remaining == 9
-        low = view.calculator.minimum
-        run(
-            uow,
-            change_installment,
-            context(now=now),
-            login['id'],
-            customer['id'],
-            view.contract_number,
-            str(low),
-            '15000',
-            'x',
-        )
-        with uow() as u:
-            [item] = requests.reviews(u, clerk)
-        run(uow, requests.decide_review, context(now=now), clerk, item.item_id, True, 'Einverstanden.')
+        low = _reduction_accepted(uow, context, clerk, now, customer, login, view)
     with Session(engine) as session:
         plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
     assert (plans[-1].amount, plans[-1].due_day, plans[-1].per_year) == (low, 1, 11)
@@ -483,21 +460,7 @@ def test_an_accepted_reduction_starts_where_the_page_reckoned_when_a_plan_is_ann
         later = {'valid_from': date(2026, 3, 1), 'amount': 92, 'due_day': 1, 'per_year': 12}
         customer, login, view = _announced(engine, uow, context, now, **later)
         assert view.first_due == date(2026, 3, 1) and view.calculator.remaining == 10
-        low = view.calculator.minimum
-        run(
-            uow,
-            change_installment,
-            context(now=now),
-            login['id'],
-            customer['id'],
-            view.contract_number,
-            str(low),
-            '15000',
-            'x',
-        )
-        with uow() as u:
-            [item] = requests.reviews(u, clerk)
-        run(uow, requests.decide_review, context(now=now), clerk, item.item_id, True, 'Einverstanden.')
+        low = _reduction_accepted(uow, context, clerk, now, customer, login, view)
     with Session(engine) as session:
         plans = list(session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all())
     assert len(plan_dues(plans, date(2026, 1, 1), date(2026, 12, 31), 12)) == 12
