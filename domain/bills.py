@@ -31,6 +31,7 @@ class BillRow:
     copy_requested: date | None = None  # a copy asked for and not delivered yet
     has_xml: bool = False  # an e-invoice: its XML can be downloaded alone (docs/domain.md §9)
     pdf_path: str = ''  # the billing run lists a bill as soon as it is computed; its PDF follows
+    computed: bool = False  # by the portal's billing run: a missing PDF is rendered again from its contents
 
 
 RETENTION_YEARS = 8  # bills are kept eight years (§147 AO): older ones are not listed
@@ -70,6 +71,7 @@ def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
             requested.get(b.bill_number) if not b.pdf_path else None,
             bool(b.xml_path),
             b.pdf_path,
+            bool(b.details),
         )
         for b in bills
     ]
@@ -96,27 +98,36 @@ def _copy_of(item: ReviewItem) -> str:
     return dict(part.split('=', 1) for part in item.details.split() if '=' in part).get('bill', '')
 
 
-def request_bill_copy(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, bill_number: str) -> date:
+def request_bill_copy(
+    uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, bill_number: str, lost: bool = False
+) -> date:
     """ "Kopie anfordern" for a listed bill of the customer's without a PDF: staff and the billing system are asked
-    for it, the customer gets a mail. Returns the day of the request (an earlier open one, if there is one)."""
+    for it, the customer gets a mail. Returns the day of the request (an earlier open one, if there is one).
+    `lost`: the caller found no file at the imported bill's stored path (a documents folder restored without it):
+    the bill is without a PDF from now on, until the copy arrives; a computed bill's PDF is rendered again instead
+    (`kundenportal bill`)."""
     ensure_owner(uow, user_id, customer_id)
     contract_ids = {id_of(c) for c in uow.customers.contracts(customer_id)}
     uow.billing.lock_bill(
         bill_number
     )  # a double click, two tabs: one request after the other, the second finds the first
     bill = uow.billing.bill_by_number(bill_number)
-    if bill is None or bill.contract_id not in contract_ids or bill.pdf_path or not _listed(bill, ctx):
+    if bill is None or bill.contract_id not in contract_ids or not _listed(bill, ctx):
+        raise NotAllowed()
+    if bill.pdf_path and not (lost and not bill.details):
         raise NotAllowed()
     for item in uow.billing.open_reviews(customer_id):
         if item.kind == COPY_KIND and _copy_of(item) == bill_number:
             return local_day(item.created_at)
+    lost_note = ' pdf=lost' if bill.pdf_path else ''  # staff and the billing system: the portal's file is gone
+    bill.pdf_path = ''
     uow.billing.add_review(
         ReviewItem(
             customer_id=customer_id,
             contract_id=bill.contract_id,
             kind=COPY_KIND,
             created_at=ctx.now,
-            details=f'bill={bill_number}',
+            details=f'bill={bill_number}{lost_note}',
         )
     )
     uow.audit(
@@ -125,7 +136,8 @@ def request_bill_copy(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: 
             actor=f'user:{user_id}',
             action='bill_copy_requested',
             customer_id=customer_id,
-            details=f'bill={bill_number} period={bill.period_start.isoformat()}..{bill.period_end.isoformat()}',
+            details=f'bill={bill_number} period={bill.period_start.isoformat()}..{bill.period_end.isoformat()}'
+            + lost_note,
             address=ctx.address,
         )
     )

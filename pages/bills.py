@@ -25,8 +25,7 @@ def create(portal: Portal) -> None:
         if not rows:
             ui.label(t('bills.none'))
         for row in rows:
-            ready = row.has_pdf and (portal.files is None or portal.files.locate(row.pdf_path) is not None)
-            _bill(portal, me, row, ready)
+            _bill(portal, me, row, _ready(portal, row))
 
     @app.get('/rechnungen/{bill_number}.pdf')
     async def bill_pdf(bill_number: str):
@@ -45,6 +44,11 @@ def create(portal: Portal) -> None:
             f'E-Rechnung-{bill_number}.xml',
             'application/xml',
         )
+
+
+def _ready(portal: Portal, row: BillRow) -> bool:
+    """Whether the bill's PDF can be downloaded: stored, and its file in the documents folder."""
+    return row.has_pdf and (portal.files is None or portal.files.locate(row.pdf_path) is not None)
 
 
 def _status(row: BillRow) -> str:
@@ -70,9 +74,9 @@ def _bill(portal: Portal, me: session.LoggedIn, row: BillRow, ready: bool) -> No
                 'text-grey-8'
             )
             ui.label(f'{t("bills.amount")}: {money(row.amount_gross)} · {_status(row)}')
-        if row.has_pdf and not ready:  # computed by the billing run a moment ago: its PDF is being rendered
+        if row.has_pdf and not ready and row.computed:  # by the billing run a moment ago: its PDF is being rendered
             ui.label(t('bills.pdf_pending')).classes('text-grey-8')
-        elif row.has_pdf:
+        elif ready:
             with ui.row().classes('gap-2'):
                 ui.button(
                     t('bills.download'),
@@ -91,9 +95,17 @@ def _bill(portal: Portal, me: session.LoggedIn, row: BillRow, ready: bool) -> No
             status = ui.column().classes('gap-0')
 
             async def ask(number: str = row.bill_number) -> None:
+                lost = row.has_pdf and not _ready(portal, row)  # an imported bill whose file is gone: asked anew
                 try:
                     asked = await session.act(
-                        portal, me, request_bill_copy, me.user_id, me.customer_id, number, address=client_address()
+                        portal,
+                        me,
+                        request_bill_copy,
+                        me.user_id,
+                        me.customer_id,
+                        number,
+                        lost,
+                        address=client_address(),
                     )
                 except DomainError:  # its PDF arrived since the page was loaded: the page shows it now
                     ui.navigate.reload()

@@ -172,6 +172,27 @@ async def test_a_bill_whose_pdf_is_still_being_rendered_says_so(user, billed, tm
     await user.should_not_see('PDF herunterladen')
 
 
+async def test_an_imported_bill_whose_file_is_lost_offers_a_copy(user, billed, db):
+    """The documents folder was restored without an imported bill's PDF: the bill said "wird gerade erstellt" for
+    ever and no copy could be asked for."""
+    otto, _, _, _ = billed
+    with Session(db) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == otto['bill_number'])).one()
+        bill.pdf_path = 'bills/verloren.pdf'
+        session.add(bill)
+        session.commit()
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, otto['bill_number'])
+    await user.should_not_see('Das PDF wird gerade erstellt')
+    button(user, 'Kopie anfordern').click()
+    await see(user, 'Kopie angefordert')
+    with Session(db) as session:
+        assert session.exec(select(Bill.pdf_path).where(Bill.bill_number == otto['bill_number'])).one() == ''
+        [item] = session.exec(select(ReviewItem)).all()
+    assert item.details == f'bill={otto["bill_number"]} pdf=lost'
+
+
 async def test_kopie_anfordern_after_the_pdf_arrived_shows_the_download(user, billed, db, tmp_path):
     """The page was built while the bill had no PDF; the billing system delivered it meanwhile: the click failed
     without a word (an error in the log); now the page shows the bill with its download."""

@@ -62,6 +62,39 @@ def test_nobody_asks_for_a_copy_of_someone_elses_bill_or_of_one_with_a_pdf(uow, 
         run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
 
 
+def test_an_imported_bill_whose_file_is_lost_is_asked_for_anew(uow, context, engine, owner, clerk):
+    """A documents folder restored without an imported bill's PDF: the customer asks for a copy, the bill waits for
+    it without a PDF, and staff and the billing system learn that the portal's file is gone."""
+    customer, login = owner
+    number = customer['bill_number']
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+        bill.pdf_path = 'bills/verloren.pdf'
+        session.add(bill)
+        session.commit()
+    assert run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], number, True) == clock.today()
+    with Session(engine) as session:
+        assert session.exec(select(Bill.pdf_path).where(Bill.bill_number == number)).one() == ''
+        [item] = session.exec(select(ReviewItem)).all()
+    assert item.details == f'bill={number} pdf=lost'
+    with uow() as u:
+        [change] = customer_changes(u, clerk, 'bill_copy_requested')
+    assert change.details.startswith(f'bill={number} ') and change.details.endswith(' pdf=lost')
+    [row] = run(uow, bills.bill_list, context(), login['id'], customer['id'])
+    assert not row.has_pdf and row.copy_requested == clock.today()
+
+
+def test_a_computed_bill_is_rendered_again_not_asked_for(uow, context, engine, owner):
+    customer, login = owner
+    with Session(engine) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
+        bill.pdf_path, bill.details = 'bills/gerechnet.pdf', '{"computed": true}'
+        session.add(bill)
+        session.commit()
+    with pytest.raises(NotAllowed):
+        run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'], True)
+
+
 def test_a_pdf_delivered_by_the_api_reaches_the_customer(uow, context, engine, owner, tmp_path):
     customer, login = owner
     run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
