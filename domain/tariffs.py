@@ -3,7 +3,9 @@ the yearly cost at the customer's last yearly consumption, cheapest first; a cha
 at least 14 days ahead and goes to staff and the billing system as a request.
 
 Tariffs are those of the profile's `[tariffs]` (name, description) that have a price today (from the price
-import); a commodity with one tariff (water) has nothing to change to, and the page says so.
+import); a commodity with one tariff (water) has nothing to change to, and the page says so. A price change already
+imported for a day up to the last start offered is shown beside today's price, and a change states the prices in
+force on its start.
 """
 
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ class Offer:
     price: PriceView
     yearly_cost: Decimal | None  # gross, at the last yearly consumption; None without one
     current: bool
+    later: tuple[PriceView, ...] = ()  # price changes already known up to the last start offered
 
 
 @dataclass(frozen=True)
@@ -88,24 +91,28 @@ def tariffs(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> li
     return result
 
 
-def _offers(uow: UnitOfWork, ctx: Context, contract: Contract, consumption: Decimal | None) -> list[Offer]:
+def _offers(
+    uow: UnitOfWork, ctx: Context, contract: Contract, consumption: Decimal | None, on: date | None = None
+) -> list[Offer]:
+    """The tariffs with today's prices and the changes known up to the last start offered; with `on`, at the
+    prices in force on that day (a change's start: what the declaration states)."""
+    named = [(code, info.name, info.description) for code, info in ctx.profile.tariffs.items()]
+    own = contract.tariff_code
+    if own not in ctx.profile.tariffs:  # the contract's tariff is shown even if the profile does not name it
+        named.append((own, own, ''))
+    horizon = starts(ctx.today)[-1]
     offers = []
-    for code, info in ctx.profile.tariffs.items():
-        if info.commodity != contract.commodity:
+    for code, name, description in named:
+        info = ctx.profile.tariffs.get(code)
+        if info is not None and info.commodity != contract.commodity:
             continue
-        current = [p for p in uow.billing.prices(code) if p.valid_from <= ctx.today]
-        if not current:
+        prices = uow.billing.prices(code)
+        current = [p for p in prices if p.valid_from <= (on or ctx.today)]
+        if not current or not any(p.valid_from <= ctx.today for p in prices):
             continue  # no price imported yet: not offered
         price = price_view(current[-1])
-        offers.append(
-            Offer(code, info.name, info.description, price, _yearly(price, consumption), code == contract.tariff_code)
-        )
-    own = contract.tariff_code
-    if own not in {o.code for o in offers}:  # the contract's tariff is shown even if the profile does not name it
-        current = [p for p in uow.billing.prices(own) if p.valid_from <= ctx.today]
-        if current:
-            price = price_view(current[-1])
-            offers.append(Offer(own, own, '', price, _yearly(price, consumption), True))
+        later = () if on else tuple(price_view(p) for p in prices if ctx.today < p.valid_from <= horizon)
+        offers.append(Offer(code, name, description, price, _yearly(price, consumption), code == own, later))
     return sorted(offers, key=lambda o: (o.yearly_cost is None, o.yearly_cost or 0, o.price.working_price_gross))
 
 
@@ -124,8 +131,7 @@ def change_tariff(
     if contract is None:
         raise NotAllowed()
     consumption = last_yearly_consumption(uow, contract)
-    offer = next((o for o in _offers(uow, ctx, contract, consumption) if o.code == code), None)
-    if offer is None or offer.current:
+    if not any(o.code == code and not o.current for o in _offers(uow, ctx, contract, consumption)):
         raise NotAllowed()  # the page offers only the others
     uow.customers.hold_contract(id_of(contract))  # two tabs at once: the second sees the first's change
     for request in pending(uow, customer_id):
@@ -139,6 +145,7 @@ def change_tariff(
         raise FieldRequired('start', label=label_of('change_on')) from None
     if first not in starts_before(ctx.today, known_end(uow, contract)):
         raise NotAllowed()  # the page offers only these: none after the contract's end
+    offer = next(o for o in _offers(uow, ctx, contract, consumption, first) if o.code == code)  # its prices then
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None

@@ -70,6 +70,15 @@ def _offer(offer: Offer, choose) -> None:
                     base=money(offer.price.base_price_gross_per_year),
                 )
             ).classes('text-body2')
+            for later in offer.later:  # a price change already known: a change starting then pays it
+                ui.label(
+                    t(
+                        'tariff.prices_from',
+                        date=day(later.valid_from),
+                        working=unit_price(later),
+                        base=money(later.base_price_gross_per_year),
+                    )
+                ).classes('text-body2')
             if offer.yearly_cost is not None:
                 ui.label(t('tariff.yearly', amount=money(offer.yearly_cost))).classes('text-weight-medium')
         if offer.current:

@@ -3,14 +3,16 @@
 import asyncio
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.i18n import day
-from domain.model import Contract, ContractRequest
+from domain.model import Contract, ContractRequest, Price
 from domain.moves import reading_field
+from domain.tariffs import starts
 from tests.clock import today
 from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, year_end
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
@@ -67,6 +69,26 @@ async def test_the_tariffs_are_listed_cheapest_first_and_one_is_chosen(user, db,
     await user.open('/vertraege')
     start = day(date.fromisoformat(json.loads(request.content)['start']))
     await see(user, f'Anfrage zum Tarifwechsel T-{request.id:06d} vom {day(today())}: in Bearbeitung ({start})')
+
+
+async def test_a_price_change_known_for_a_start_offered_is_shown_beside_todays(user, db, household):
+    second = starts(today())[1]
+    with Session(db) as session:
+        session.add(
+            Price(
+                tariff_code='STROM-OEKO',
+                valid_from=second,
+                unit='kWh',
+                working_price_net=Decimal('0.3000'),
+                base_price_net_per_year=Decimal('120.00'),
+                vat_rate=Decimal('0.19'),
+            )
+        )
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/tarif')
+    await see(user, 'Arbeitspreis 30,94 ct/kWh · Grundpreis 130,90\xa0€ im Jahr')
+    await see(user, f'Ab {day(second)}: Arbeitspreis 35,70 ct/kWh · Grundpreis 142,80\xa0€ im Jahr')
 
 
 async def test_a_move_is_reported_with_its_reading_and_new_address(user, db, household):

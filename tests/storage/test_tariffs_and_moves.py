@@ -107,6 +107,42 @@ def test_a_tariff_change_is_requested_confirmed_and_shown_as_pending(uow, contex
     assert 'tariff_to="STROM-OEKO"' in entry.details and f'start="{first.isoformat()}"' in entry.details
 
 
+def test_a_known_price_change_is_shown_and_a_change_states_the_prices_of_its_start(uow, context, household, engine):
+    """STROM-OEKO costs more from the second start on: the offer named only today's price, and the declaration of a
+    change starting then stated it too."""
+    customer, login = household
+    second = starts(TODAY)[1]
+    with Session(engine) as session:
+        session.add(
+            Price(
+                tariff_code='STROM-OEKO',
+                valid_from=second,
+                unit='kWh',
+                working_price_net=Decimal('0.3000'),
+                base_price_net_per_year=Decimal('120.00'),
+                vat_rate=Decimal('0.19'),
+            )
+        )
+        session.commit()
+    [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
+    oeko = next(o for o in contract.offers if o.code == 'STROM-OEKO')
+    assert oeko.price.working_price_gross == Decimal('0.3094')  # today's, 0.26 net
+    assert [(p.valid_from, p.working_price_gross, p.base_price_gross_per_year) for p in oeko.later] == [
+        (second, Decimal('0.3570'), Decimal('142.80'))
+    ]
+    assert all(not o.later for o in contract.offers if o.code != 'STROM-OEKO')
+    code, number = 'STROM-OEKO', contract.contract_number
+    early = run(uow, change_tariff, context(), login['id'], customer['id'], number, code, str(starts(TODAY)[0]))
+    assert dict(early.rows)['Arbeitspreis'] == '30,94 ct/kWh'
+    with Session(engine) as session:  # the first change was another day's: the second starts with the new price
+        session.exec(select(ContractRequest)).one().status = 'accepted'
+        session.commit()
+    late = run(uow, change_tariff, context(), login['id'], customer['id'], number, code, str(second))
+    rows = dict(late.rows)
+    assert (rows['Arbeitspreis'], rows['Grundpreis']) == ('35,70 ct/kWh', '142,80\xa0€ im Jahr')
+    assert rows['Jahreskosten bei Ihrem Verbrauch'] == '1.213,80\xa0€ (3.000 kWh)'  # 3000 × 0.3570 + 142.80
+
+
 def test_a_reading_during_the_year_does_not_hide_the_year_from_the_history(uow, context, household, engine):
     """A customer's own reading in the summer lies between the year-end readings: the year is still 3,000 kWh, on
     /verbrauch and for the tariffs' yearly costs."""
