@@ -180,6 +180,21 @@ class _Line:
     meter: Meter  # the newest of the line
     totals: list[tuple[date, Decimal]]
     listed: int = 0  # where its first meter was listed (the lines keep that order)
+    earlier: tuple[tuple[date, Decimal, Meter], ...] = ()  # each meter it replaced: its removal, the line's value then
+
+    def amount(self, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal:
+        """What the line counted from (d0, v0) to (d1, v1), gas in kWh with each meter's own conversion values
+        (a meter without them: the newest meter's) for the part it counted."""
+        parts: list[tuple[Decimal, Meter]] = []
+        for removed, value, meter in self.earlier:
+            if d0 < removed:
+                parts.append((min(value, v1) - v0, meter))
+                v0 = min(value, v1)
+                d0 = removed
+        parts.append((v1 - v0, self.meter))
+        return sum(
+            (_amount(self.contract, m if in_kwh(self.contract, m) else self.meter, v) for v, m in parts), Decimal(0)
+        )
 
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
@@ -197,7 +212,8 @@ def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
         removal = [v for d, v in before.totals if d == old.removed_on][-1]
         joined = [(d, v) for d, v in before.totals if d <= old.removed_on]
         joined += [(d, v + removal - totals[0][1]) for d, v in totals if d > joined[-1][0]]
-        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed)
+        earlier = (*before.earlier, (old.removed_on, removal, old))
+        lines[id_of(meter)] = _Line(contract, meter, joined, before.listed, earlier)
     return sorted(lines.values(), key=lambda line: line.listed)
 
 
@@ -263,7 +279,7 @@ def _years(line: _Line) -> list[Period]:
     """Per billing year, between the readings taken nearest to its ends (within the weeks around them a reading
     period has); readings taken during the year (a customer's, a move's, a remote meter's monthly ones) lie between
     and do not split it."""
-    contract, meter = line.contract, line.meter
+    contract = line.contract
     nearest: dict[date, tuple[date, Decimal]] = {}  # per billing year's end, the reading taken nearest to it
     for d, v in line.totals:
         end = _year_end_near(contract, d)
@@ -277,7 +293,7 @@ def _years(line: _Line) -> list[Period]:
         if not 300 <= (end - start).days <= 430 or used is None:
             continue  # not one whole billing year
         label = str(year_end.year) if contract.billing_month == 12 else f'{start:%m/%Y}–{end:%m/%Y}'
-        periods.append(Period(label, start, end, _amount(contract, meter, used)))
+        periods.append(Period(label, start, end, line.amount(d0, v0, d1, v1)))
     return periods[-6:]
 
 
@@ -303,7 +319,7 @@ def _months(line: _Line) -> list[Period]:
     for (d0, v0), (d1, v1) in pairwise(line.totals):
         used = _used(v0, v1)
         if 20 <= (d1 - d0).days <= 40 and used is not None:
-            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, _amount(line.contract, line.meter, used)))
+            periods.append(Period(f'{d1:%m/%Y}', d0 + timedelta(days=1), d1, line.amount(d0, v0, d1, v1)))
     return periods[-24:]
 
 

@@ -83,6 +83,25 @@ def test_gas_without_its_conversion_values_is_shown_in_cubic_metres_and_not_pric
     assert (history.unit, [p.amount for p in history.years]) == ('kWh', [15960])
 
 
+def test_gas_of_a_line_joined_over_an_exchange_is_converted_with_each_meter_s_own_values(uow, context, engine):
+    """The old meter's years (and its part of the year of the exchange) were converted with the new meter's
+    Brennwert; a meter without its values takes the new meter's."""
+    customer = make_customer(engine, commodity='gas', contract_start=date(2015, 1, 1))
+    login = make_login(engine, [customer['id']])
+    old = customer['meter_number']
+    add_readings(engine, old, (date(2024, 12, 31), 1000), (date(2025, 12, 31), 2500), (date(2026, 6, 30), 3250))
+    _exchanged(engine, customer, date(2026, 6, 30), date(2026, 7, 1))
+    add_readings(engine, NEW_METER, (date(2026, 7, 1), 0), (date(2026, 12, 31), 750))
+    set_meter(engine, old, z_number=Decimal('0.95'), calorific_value=Decimal('11.2'))
+    set_meter(engine, NEW_METER, z_number=Decimal('0.95'), calorific_value=Decimal('10.0'))
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    # 2025: 1,500 m³ × 0.95 × 11.2; 2026: 750 m³ × 0.95 × 11.2 + 750 m³ × 0.95 × 10.0
+    assert (history.unit, [(p.label, p.amount) for p in history.years]) == ('kWh', [('2025', 15960), ('2026', 15105)])
+    set_meter(engine, old, z_number=None, calorific_value=None)
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert [p.amount for p in history.years] == [14250, 14250]
+
+
 def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow, context, engine):
     """10 kWh a day on the old meter, removed 28.02.2027; the new one from 01.03. with its installation reading 12.
     Twenty days later 50,000 (about 200 expected) was stored as plausible: the new meter's own one reading gave no
