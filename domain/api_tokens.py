@@ -127,7 +127,7 @@ def authenticate(uow: UnitOfWork, ctx: Context, plain: str) -> ApiToken | None:
 
 
 def changes(uow: UnitOfWork, token_id: int, cursor: int | None, limit: int) -> ChangePage:
-    token = uow.api.get(token_id)
+    token = uow.api.hold_feed(token_id)  # no change committed below the cursor answered (storage/feed_lock.py)
     if token is None or token.revoked_at is not None:  # revoked since the request was authenticated
         raise NotAllowed()
     # A cursor beyond the newest change acknowledges nothing that does not exist yet: answered back as it was, it

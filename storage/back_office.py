@@ -28,6 +28,7 @@ from domain.model import (
     UserCustomer,
 )
 from storage.claims import claimed, set_once
+from storage.feed_lock import hold_changes
 
 
 class SqlStaff:
@@ -245,6 +246,14 @@ class SqlApi:
 
     def all(self) -> list[ApiToken]:
         return list(self.session.exec(select(ApiToken).order_by(col(ApiToken.id))))
+
+    def hold_feed(self, token_id: int) -> ApiToken | None:
+        """The token's row held for its cursor, then every change whose id is taken committed and no new one taking
+        an id until this transaction ends (PostgreSQL hands out ids before the commit: a change committed after a
+        later one would fall below a cursor already answered; SQLite writes one transaction at a time)."""
+        token = self.session.exec(select(ApiToken).where(col(ApiToken.id) == token_id).with_for_update()).first()
+        hold_changes(self.session, exclusive=True)
+        return token
 
     def last_change_id(self, kinds: tuple[str, ...]) -> int:
         return self.session.exec(select(func.max(AuditEntry.id)).where(col(AuditEntry.action).in_(kinds))).one() or 0

@@ -26,6 +26,7 @@ from domain.clock import Clock
 from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
 from storage.csv_kinds import Kind, Lookups, Row
+from storage.feed_lock import hold_changes
 from storage.import_reading import FileResult
 
 
@@ -106,6 +107,7 @@ def _insert(connection: Connection, table: Table, rows: list[dict]) -> None:
 def audit_import(
     connection, kind: Kind, clock: Clock, source: str, rows: int, created: int, updated: int, actor: str = 'import'
 ) -> None:
+    hold_changes(connection)  # the feed reads ids once they are committed (storage/feed_lock.py)
     connection.execute(
         insert(AuditEntry.__table__),  # type: ignore[attr-defined]  # SQLModel does not type __table__
         [

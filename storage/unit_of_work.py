@@ -34,6 +34,7 @@ from storage.back_office import SqlApi, SqlDesk, SqlSettings, SqlStaff
 from storage.billing_repository import SqlBilling
 from storage.contract_requests import SqlContractRequests
 from storage.exports import SqlExports
+from storage.feed_lock import hold_changes
 from storage.logins import SqlDevices, SqlResets, SqlThrottles, SqlTokens, SqlUsers
 from storage.notices import SqlInformation, SqlReminders
 from storage.repositories import SqlCustomerData, SqlCustomers, SqlMeters, column_values
@@ -105,6 +106,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         queued = bool(self._mails) or self.session.info.pop('queued', False)
+        if self._audit:
+            hold_changes(self.session)  # the feed reads ids once they are committed (storage/feed_lock.py)
         for statement, rows in ((AUDIT_INSERT, self._audit), (MAIL_INSERT, self._mails)):
             if rows:
                 self.session.execute(statement, rows)
