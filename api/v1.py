@@ -29,6 +29,14 @@ Value = str | int | float | bool | None
 MAX_ROWS = 5000
 MAX_XML = 2_000_000  # characters of one e-invoice XML
 KINDS = ('customers', 'contracts', 'meters', 'prices', 'installments', 'payments')
+KEYS = {  # the columns a row is matched on (docs/import-format.md; the import's own keys, checked by a test)
+    'customers': ('customer_number',),
+    'contracts': ('contract_number',),
+    'meters': ('meter_number',),
+    'prices': ('tariff_code', 'valid_from'),
+    'installments': ('contract_number', 'valid_from'),
+    'payments': ('contract_number', 'paid_on'),
+}
 
 
 class Rows(BaseModel):
@@ -181,7 +189,10 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             async def put(body: Rows, token: Annotated[ApiToken, Depends(access('write'))]) -> Upserted | JSONResponse:
                 return await _upsert(kind, body, token)
 
-            put.__doc__ = f'Create or update {kind} (columns of {kind}.csv; keyed by its first column).'
+            put.__doc__ = (
+                f'Create or update {kind} (columns of {kind}.csv): a row whose {" and ".join(KEYS[kind])} match a '
+                'stored one updates it.'
+            )
             return put
 
         router.add_api_route(

@@ -9,7 +9,7 @@ its column allows (docs/import-format.md), whether it comes from a file or from 
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -39,6 +39,7 @@ class Lookups:
     customers: dict[str, int]
     contracts: dict[str, int]
     meters: dict[str, int]
+    registers: dict[int, str] = field(default_factory=dict)  # meter id → its registers (`1.8.1,1.8.2`)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,13 @@ def parent(row: Row, column: str, known: dict[str, int], normalised: bool = True
     return known[value]
 
 
+def after(later: date | None, earlier: date | None, column: str, other: str) -> date | None:
+    """`later`, unless both are given and it lies before `earlier`."""
+    if later is not None and earlier is not None and later < earlier:
+        raise ValueError(f'{column} {later.isoformat()} is before {other} {earlier.isoformat()}')
+    return later
+
+
 def _customer(row: Row, _: Lookups) -> dict:
     email = text(row, 'email', 254).lower()
     if email and not is_email(email):
@@ -187,8 +195,8 @@ def _contract(row: Row, known: Lookups) -> dict:
         'customer_id': parent(row, 'customer_number', known.customers),
         'commodity': choice(row, 'commodity', ('electricity', 'gas', 'water', 'heat')),
         'tariff_code': identifier(row, 'tariff_code', 40),
-        'start_date': day(row, 'start_date'),
-        'end_date': day(row, 'end_date', required=False),
+        'start_date': (start := day(row, 'start_date')),
+        'end_date': after(day(row, 'end_date', required=False), start, 'end_date', 'start_date'),
         'malo_id': malo,
         'notice_period_weeks': whole(row, 'notice_period_weeks', 4, 0, 104),
         'billing_month': whole(row, 'billing_month', 12, 1, 12),
@@ -206,8 +214,8 @@ def _meter(row: Row, known: Lookups) -> dict:
         'kind': choice(row, 'kind', ('manual', 'radio', 'smart', 'load_profile')),
         'registers': ','.join(r.strip() for r in registers.split(',')),
         'pre_decimal_digits': whole(row, 'pre_decimal_digits', 6, 1, 12),
-        'installed_on': day(row, 'installed_on', required=False),
-        'removed_on': day(row, 'removed_on', required=False),
+        'installed_on': (installed := day(row, 'installed_on', required=False)),
+        'removed_on': after(day(row, 'removed_on', required=False), installed, 'removed_on', 'installed_on'),
         'z_number': decimal(row, 'z_number', Decimal('0.5'), Decimal('1.5'), required=False),
         'calorific_value': decimal(row, 'calorific_value', Decimal(5), Decimal(15), required=False),
     }
@@ -217,8 +225,12 @@ def _reading(row: Row, known: Lookups) -> dict:
     register = text(row, 'register') or '1.8.0'
     if register not in REGISTERS:
         raise ValueError(f'register {register!r}: use an OBIS code like 1.8.0')
+    meter_id = parent(row, 'meter_number', known.meters)
+    registers = known.registers.get(meter_id)
+    if registers is not None and register not in registers.split(','):
+        raise ValueError(f"register {register!r} is not one of the meter's ({registers})")
     return {
-        'meter_id': parent(row, 'meter_number', known.meters),
+        'meter_id': meter_id,
         'obis': register,
         'reading_date': day(row, 'reading_date'),
         'value': decimal(row, 'value', *METER_VALUE),

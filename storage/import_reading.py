@@ -53,7 +53,11 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
         bar = ProgressBar(progress, kind.file, total)
         chunk: list[tuple[int, Row]] = []
         width = len(header)
-        for number, fields in enumerate(filter(None, reader), start=2):  # blank lines skipped, as DictReader does
+        ended = reader.line_num  # the file's line each row ends on: a quoted field may hold line breaks
+        for fields in reader:
+            number, ended = ended + 1, reader.line_num  # the line the row starts on, as an editor counts
+            if not fields:
+                continue  # blank lines skipped, as DictReader does
             result.rows += 1
             if len(fields) < width:  # a short row's last columns are empty, as with DictReader
                 fields += [''] * (width - len(fields))

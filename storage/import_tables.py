@@ -143,12 +143,14 @@ def lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
     mark = placeholder(connection.dialect)
     quote = connection.dialect.identifier_preparer.quote
 
-    def pairs(column: str, key_column, id_column) -> dict[str, int]:
+    def pairs(column: str, key_column, id_column, *more) -> dict:
+        """Key → id; with `more` columns, key → (id, *more)."""
         given = {row.get(column) for row in rows}  # a chunk's rows name far fewer parents than they are
         values = sorted({normalise(str(value or '')) for value in given} - {''})
-        found: dict[str, int] = {}
+        found: dict = {}
         table, key = quote(key_column.table.name), quote(key_column.name)
-        columns = f'SELECT {key}, {quote(id_column.name)} FROM {table}'
+        selected = ', '.join(quote(c.name) for c in (id_column, *more))
+        columns = f'SELECT {key}, {selected} FROM {table}'
         for start in range(0, len(values), LOOKUP_BATCH):
             batch = values[start : start + LOOKUP_BATCH]
             # the driver's own SQL: SQLAlchemy would compile the IN of thousands of values per chunk; PostgreSQL
@@ -158,13 +160,16 @@ def lookups_for(connection: Connection, rows: list[Row]) -> Lookups:
                 query, parameters = f'{columns} WHERE {key} = ANY({mark}::text[])', (_array(batch),)
             else:
                 query, parameters = f'{columns} WHERE {key} IN ({", ".join([mark] * len(batch))})', tuple(batch)
-            found.update(connection.exec_driver_sql(query, parameters).fetchall())
+            fetched = connection.exec_driver_sql(query, parameters).fetchall()
+            found.update((row[0], tuple(row[1:])) if more else (row[0], row[1]) for row in fetched)
         return found
 
+    meters = pairs('meter_number', Meter.meter_number, Meter.id, Meter.registers)
     return Lookups(
         pairs('customer_number', Customer.customer_number, Customer.id),
         pairs('contract_number', Contract.contract_number, Contract.id),
-        pairs('meter_number', Meter.meter_number, Meter.id),
+        {number: meter_id for number, (meter_id, _) in meters.items()},
+        {meter_id: registers for meter_id, registers in meters.values()},
     )
 
 

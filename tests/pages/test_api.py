@@ -329,3 +329,16 @@ async def test_a_token_revoked_after_the_request_s_check_writes_nothing(user, db
             is None
         )
         assert session.get(ContractRequest, request.id).status == 'open'
+
+
+async def test_the_schema_names_the_key_each_upsert_matches_rows_on(user):
+    """Every PUT said "keyed by its first column": a contract's payments looked like one per contract."""
+    from api.v1 import KEYS
+    from storage.csv_kinds import KINDS
+
+    schema = (await user.http_client.get('/api/v1/openapi.json')).json()
+    described = schema['paths']['/api/v1/payments']['put']['description']
+    assert 'contract_number and paid_on' in described and 'first column' not in described
+    columns = {'contract_id': 'contract_number', 'customer_id': 'customer_number', 'meter_id': 'meter_number'}
+    stored = {kind.file.removesuffix('.csv'): tuple(columns.get(k, k) for k in kind.key) for kind in KINDS}
+    assert all(stored[kind] == key for kind, key in KEYS.items())

@@ -1,0 +1,68 @@
+"""What the billing system's files are checked for beyond each value: the lines errors name (blank lines and quoted
+line breaks counted), dates in order, readings only on the meter's registers."""
+
+from sqlmodel import Session, select
+
+from domain.clock import SystemClock
+from domain.model import MeterReading
+from storage.importer import import_folder
+from tests.storage.test_import_export import FILES, write
+
+
+def test_error_line_numbers_count_blank_lines(engine, tmp_path):
+    """A blank line in the file: the report must still name the file's real line (docs: `file:line: reason`)."""
+    lines = [
+        FILES['customers.csv'][0],
+        FILES['customers.csv'][1],
+        '',  # line 3: blank
+        '41234569;Frau;X;Y;;Weg;1;27749;Aue;kein-at-zeichen;;1',  # line 4: bad email
+    ]
+    folder = write(tmp_path / 'in', {'customers.csv': lines})
+    result = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
+    errors = result.files[0].errors
+    assert errors and errors[0].startswith('customers.csv:4:'), errors
+
+
+def test_error_line_numbers_count_quoted_line_breaks(engine, tmp_path):
+    lines = [
+        FILES['customers.csv'][0],
+        '41234567;Frau;Erika;Müller;"Firma\nZweite Zeile";Hauptstraße;3;27749;Aue;;;1',  # lines 2-3
+        '41234569;Frau;X;Y;;Weg;1;27749;Aue;kein-at-zeichen;;1',  # line 4: bad email
+    ]
+    folder = write(tmp_path / 'in', {'customers.csv': lines})
+    result = import_folder(engine, folder, tmp_path / 'documents', SystemClock())
+    errors = [e for e in result.files[0].errors if 'email' in e]
+    assert errors and errors[0].startswith('customers.csv:4:'), errors
+
+
+def test_a_contract_ending_before_it_starts_is_refused(engine, tmp_path):
+    files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv')}
+    files['contracts.csv'] = [
+        FILES['contracts.csv'][0],
+        '41234567;V1;electricity;STROM-BASIS;2026-01-01;2025-01-01;41373559241;4;12',
+    ]
+    result = import_folder(engine, write(tmp_path / 'in', files), tmp_path / 'documents', SystemClock())
+    contracts = next(f for f in result.files if f.name == 'contracts.csv')
+    assert contracts.errors, 'end_date before start_date was imported'
+
+
+def test_a_meter_removed_before_it_was_installed_is_refused(engine, tmp_path):
+    files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv', 'meters.csv')}
+    files['meters.csv'] = [FILES['meters.csv'][0], '7ELS0100000001;V2;radio;1.8.0;5;2020-01-01;2019-01-01;;']
+    result = import_folder(engine, write(tmp_path / 'in', files), tmp_path / 'documents', SystemClock())
+    meters = next(f for f in result.files if f.name == 'meters.csv')
+    assert meters.errors, 'removed_on before installed_on was imported'
+
+
+def test_a_reading_for_a_register_the_meter_does_not_have_is_refused(engine, tmp_path):
+    """Meter 1EBZ0100000619 has 1.8.1,1.8.2 (HT/NT); a row without register defaults to 1.8.0."""
+    files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv', 'meters.csv')}
+    files['readings.csv'] = [
+        'meter_number;register;reading_date;value;source',
+        '1EBZ0100000619;;2025-12-31;45210;utility',
+    ]
+    result = import_folder(engine, write(tmp_path / 'in', files), tmp_path / 'documents', SystemClock())
+    readings = next(f for f in result.files if f.name == 'readings.csv')
+    with Session(engine) as session:
+        stored = session.exec(select(MeterReading)).all()
+    assert readings.errors, f'stored on a register the meter lacks: {[(r.obis, r.value) for r in stored]}'
