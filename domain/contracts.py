@@ -19,6 +19,7 @@ from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, gas_kwh
 from domain.spreadsheet import csv_text
+from domain.tenancy import held_readings
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,9 @@ class _Line:
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
     listed = {id_of(meter): index for index, (_, meter) in enumerate(pairs)}
-    by_meter = {id_of(m): _unwrapped(m, _totals(m, uow.meters.readings(id_of(m)))) for _, m in pairs}
+    by_meter = {
+        id_of(m): _unwrapped(m, _totals(m, held_readings(uow, c, uow.meters.readings(id_of(m))))) for c, m in pairs
+    }
     replaced = _replaced(pairs, by_meter)
     lines: dict[int, _Line] = {}  # by the id of each line's newest meter
     for contract, meter in sorted(pairs, key=lambda pair: (pair[1].installed_on or date.min, id_of(pair[1]))):

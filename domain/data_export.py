@@ -12,6 +12,7 @@ from domain.lost_access import KIND as LOST_ACCESS
 from domain.model import AuditEntry, id_of
 from domain.ports import Context, UnitOfWork
 from domain.spreadsheet import csv_text
+from domain.tenancy import held_readings
 
 
 def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
@@ -29,6 +30,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         meters = uow.customers.meters([id_of(c) for c in contracts])
         account = uow.data.bank_account(customer_id)
         numbers = {id_of(c): c.contract_number for c in contracts}
+        by_id = {id_of(c): c for c in contracts}
         paid = uow.billing.inputs(list(numbers), FIRST_DAY, LAST_DAY).payments if numbers else {}
         customers.append(
             {
@@ -38,7 +40,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                 'readings': [
                     dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
                     for m in meters
-                    for r in uow.meters.readings(id_of(m))
+                    for r in held_readings(uow, by_id[m.contract_id], uow.meters.readings(id_of(m)))
                 ],
                 'installment_plans': [
                     dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)

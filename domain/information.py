@@ -32,6 +32,7 @@ from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile
 from domain.reading_rules import REMOTE_KINDS, gas_kwh
 from domain.stored_json import load, to_json
+from domain.tenancy import held_readings
 
 INTERVALS = (1, 3, 6)  # months: monthly only where the meter is read remotely
 ENERGY = ('electricity', 'gas')  # §40b EnWG is the energy law's: not for water (nor district heating)
@@ -122,7 +123,8 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         return Skipped(contract.contract_number, 'Zählerwechsel mit unterschiedlicher Zustandszahl oder Brennwert')
     registers: list[RegisterReadings] = []
     for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
-        part = _part(meter, uow.meters.readings(id_of(meter)), start, through, index == 0, index == len(meters) - 1)
+        readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
+        part = _part(meter, readings, start, through, index == 0, index == len(meters) - 1)
         if isinstance(part, str):
             return Skipped(contract.contract_number, part)
         registers.extend(part)

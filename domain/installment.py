@@ -36,6 +36,7 @@ from domain.mails import compose
 from domain.model import AuditEntry, Contract, InstallmentPlan, MeterReading, Price, ReviewItem, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
+from domain.tenancy import held_readings
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def installment_basis(
     start, end = billing_year(contract.billing_month, today)
     payments = uow.billing.payment_amounts(contract_id, start, end)
     meters = uow.customers.meters([contract_id])
-    readings = {i: (known or {}).get(i) or uow.meters.readings(i) for i in map(id_of, meters)}
+    readings = {
+        i: held_readings(uow, contract, (known or {}).get(i) or uow.meters.readings(i)) for i in map(id_of, meters)
+    }
     return Basis(plans, prices, payments, meters, readings)
 
 

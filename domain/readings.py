@@ -41,6 +41,7 @@ from domain.reading_rules import (
     reading_window,
     register_field,
 )
+from domain.tenancy import held_readings
 
 PHOTO = re.compile(r'photos/[0-9a-f]{40}\.jpg')  # domain.stored.photo_file: the portal's own name, nothing else
 
@@ -130,7 +131,7 @@ def in_supply(contract: Contract, meter: Meter, today: date) -> bool:
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
-    readings = uow.meters.readings(id_of(meter))
+    readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
     values = tuple(
         LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
         for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)
