@@ -135,3 +135,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute('PRAGMA synchronous=NORMAL')
     cursor.execute(f'PRAGMA busy_timeout={BUSY_SECONDS * 1000}')
     cursor.close()
+    # SQLite's own lower() knows A–Z only: staff searching for "Öztürk" found nobody (PostgreSQL's knows Ö)
+    dbapi_connection.create_function('lower', 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value

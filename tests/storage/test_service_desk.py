@@ -41,6 +41,15 @@ def test_customers_are_found_by_number_name_meter_and_email(uow, context, clerk,
         desk.find_customers(u, clerk, ' x ')
 
 
+def test_a_name_with_an_umlaut_is_found_in_any_case(uow, clerk, engine):
+    """SQLite's lower() knows A–Z only: "Öztürk", typed as the customer spells it, found nobody."""
+    customer = make_customer(engine, last_name='Öztürk', company='Ärmel & Söhne')
+    for query in ('Öztürk', 'öztürk', 'ÖZTÜRK', 'ärmel'):
+        with uow() as u:
+            hits = desk.find_customers(u, clerk, query)
+        assert [h.customer_number for h in hits] == [customer['customer_number']], query
+
+
 def test_the_card_shows_login_status_readings_and_changes_but_no_secrets(uow, context, clerk, otto):
     customer, _ = otto
     with uow() as u:
