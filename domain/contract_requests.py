@@ -229,7 +229,10 @@ def customer_pending(uow: UnitOfWork, user_id: int, customer_id: int) -> list[Re
 
 
 def listing(uow: UnitOfWork, status: str = 'open', limit: int = 200) -> list[RequestRow]:
-    return [_row(uow, r) for r in uow.contract_requests.listing(None if status == 'all' else status, limit)]
+    """The open requests oldest first (a cancellation's notice runs: the first received are settled first), the
+    others newest first."""
+    rows = uow.contract_requests.listing(None if status == 'all' else status, limit, oldest_first=status == 'open')
+    return [_row(uow, r) for r in rows]
 
 
 def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted: bool, message: str) -> RequestRow:

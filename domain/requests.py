@@ -73,7 +73,11 @@ def contact_messages(
     active_staff(uow, staff_id)
     if status not in (*STATUSES, 'all'):
         raise NotAllowed()
-    rows = uow.desk.contact_messages(None if status == 'all' else status, topic or None, staff_id if mine else None)
+    # the open ones are work to do, oldest first; the closed ones and all of them newest first (the list holds 500)
+    open_only = status == 'open'
+    rows = uow.desk.contact_messages(
+        None if status == 'all' else status, topic or None, staff_id if mine else None, oldest_first=open_only
+    )
     answers = uow.desk.contact_answers([id_of(m) for m in rows])
     return [_contact_row(uow, m, answers.get(id_of(m), [])) for m in rows]
 

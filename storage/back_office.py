@@ -143,7 +143,9 @@ class SqlDesk:
         )
         return list(self.session.exec(query))
 
-    def contact_messages(self, status: str | None, topic: str | None, staff_id: int | None) -> list[ContactMessage]:
+    def contact_messages(
+        self, status: str | None, topic: str | None, staff_id: int | None, oldest_first: bool = True
+    ) -> list[ContactMessage]:
         query = select(ContactMessage)
         if status is not None:
             query = query.where(ContactMessage.status == status)
@@ -151,7 +153,9 @@ class SqlDesk:
             query = query.where(ContactMessage.topic == topic)
         if staff_id is not None:
             query = query.where(ContactMessage.staff_id == staff_id)
-        return list(self.session.exec(query.order_by(col(ContactMessage.created_at)).limit(500)))
+        at, number = col(ContactMessage.created_at), col(ContactMessage.id)
+        query = query.order_by(at, number) if oldest_first else query.order_by(at.desc(), number.desc())
+        return list(self.session.exec(query.limit(500)))
 
     def contact_answers(self, message_ids: list[int]) -> dict[int, list[ContactAnswer]]:
         found: dict[int, list[ContactAnswer]] = {}

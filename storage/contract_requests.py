@@ -20,8 +20,9 @@ class SqlContractRequests:
     def claim(self, request_id: int, status: str) -> bool:
         return claimed(self.session, ContractRequest, request_id, status)
 
-    def listing(self, status: str | None, limit: int) -> list[ContractRequest]:
-        query = select(ContractRequest).order_by(col(ContractRequest.id).desc()).limit(limit)
+    def listing(self, status: str | None, limit: int, oldest_first: bool = False) -> list[ContractRequest]:
+        order = col(ContractRequest.id) if oldest_first else col(ContractRequest.id).desc()
+        query = select(ContractRequest).order_by(order).limit(limit)
         if status is not None:
             query = query.where(ContractRequest.status == status)
         return list(self.session.exec(query))

@@ -211,7 +211,7 @@ def test_staff_and_the_billing_system_answer_and_the_customer_hears_it(uow, cont
     run(uow, cancel, context(), declaration(customer['customer_number'], email='zweite@example.org'), login['id'])
     first, second = stored(engine)
     with uow() as u:
-        assert [r.reference for r in contract_requests.listing(u)] == [f'K-{second.id:06d}', f'K-{first.id:06d}']
+        assert [r.reference for r in contract_requests.listing(u)] == [f'K-{first.id:06d}', f'K-{second.id:06d}']
         contract_requests.answer(u, context(), f'staff:{clerk}', first.id, True, 'Ihr Vertrag endet wie gewünscht.')
         u.commit()
     with pytest.raises(NotAllowed), uow() as u:  # settled once

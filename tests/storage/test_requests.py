@@ -8,13 +8,22 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
-from domain import requests
+from domain import contract_requests, requests
 from domain.clock import BERLIN
 from domain.errors import FieldRequired, NotAllowed
 from domain.i18n import using
 from domain.inbox import send_contact_message
 from domain.installment import change_installment, installment_views
-from domain.model import AuditEntry, Contract, InboxMessage, InstallmentPlan, MeterReading, ReviewItem
+from domain.model import (
+    AuditEntry,
+    ContactMessage,
+    Contract,
+    ContractRequest,
+    InboxMessage,
+    InstallmentPlan,
+    MeterReading,
+    ReviewItem,
+)
 from domain.readings import submit_reading
 from tests import clock
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
@@ -465,3 +474,45 @@ def test_an_accepted_reduction_starts_where_the_page_reckoned_when_a_plan_is_ann
         plans = list(session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all())
     assert len(plan_dues(plans, date(2026, 1, 1), date(2026, 12, 31), 12)) == 12
     assert plans[-1].valid_from == view.first_due and plans[-1].amount == low
+
+
+def test_the_newest_closed_messages_are_listed_when_there_are_many(uow, clerk, engine):
+    """The lists hold 500: under "Erledigt" and "Alle" the message closed this morning was cut off (oldest first),
+    while the open ones stay oldest first, as work to do."""
+    customer = make_customer(engine)
+    start = clock.now() - timedelta(days=400)
+    with Session(engine) as session:
+        for n in range(502):
+            status = 'open' if n in (0, 501) else 'closed'
+            message = ContactMessage(
+                customer_id=customer['id'],
+                created_at=start + timedelta(hours=n),
+                topic='Rechnung',
+                subject=f'Frage {n}',
+                message='…',
+                status=status,
+            )
+            session.add(message)
+        session.commit()
+    with uow() as u:
+        closed = [r.subject for r in requests.contact_messages(u, clerk, 'closed')]
+        everything = [r.subject for r in requests.contact_messages(u, clerk, 'all')]
+        still_open = [r.subject for r in requests.contact_messages(u, clerk, 'open')]
+    assert closed[0] == 'Frage 500' and len(closed) == 500
+    assert everything[0] == 'Frage 501'
+    assert still_open == ['Frage 0', 'Frage 501']
+
+
+def test_the_first_open_cancellation_stays_on_the_staff_list(uow, clerk, engine):
+    """After a price letter, many cancellations at once: the list holds 200, and the first received (whose notice
+    runs) dropped off it while newer ones waited."""
+    start = clock.now() - timedelta(days=3)
+    with Session(engine) as session:
+        for n in range(201):
+            received = start + timedelta(minutes=n)
+            session.add(ContractRequest(kind='cancellation', received_at=received, email=f'k{n}@example.org'))
+        session.commit()
+        first = min(session.exec(select(ContractRequest.id)).all())
+    with uow() as u:
+        rows = contract_requests.for_staff(u, clerk)
+    assert rows[0].request_id == first and len(rows) == 200
