@@ -6,6 +6,7 @@ from nicegui import ui
 
 from domain import requests
 from domain.clock import BERLIN
+from domain.errors import DomainError
 from domain.exports import staff_export
 from domain.reminders import reminder_list
 from pages import staff_session
@@ -114,9 +115,13 @@ def _changes_page(portal: Portal) -> None:
                 start = since_value()
             except ValueError:
                 return
-            rows = await staff_session.read(
-                portal, me, requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
-            )
+            try:
+                rows = await staff_session.read(
+                    portal, me, requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
+                )
+            except DomainError as error:  # the database away a moment: said, not only logged
+                ui.notify(t(error.key, **error.params), type='negative')
+                return
             if rows is None:
                 return
             table.rows = [
@@ -138,9 +143,13 @@ def _changes_page(portal: Portal) -> None:
             if not ids:
                 ui.notify(t('staff.changes_none_selected'), type='warning')
                 return
-            count = await staff_session.act(
-                portal, me, requests.mark_taken_over, me.staff_id, ids, address=client_address()
-            )
+            try:
+                count = await staff_session.act(
+                    portal, me, requests.mark_taken_over, me.staff_id, ids, address=client_address()
+                )
+            except DomainError as error:
+                ui.notify(t(error.key, **error.params), type='negative')
+                return
             if count is None:
                 return
             ui.notify(t('staff.changes_marked', count=count), type='positive')
@@ -154,9 +163,13 @@ def _changes_page(portal: Portal) -> None:
             if start is None:
                 since.error = t('staff.changes_since_needed')
                 return
-            content = await staff_session.act(  # the staff session checked in the export's own transaction
-                portal, me, staff_export, me.staff_id, kind_name, start.date(), address=client_address()
-            )
+            try:
+                content = await staff_session.act(  # the staff session checked in the export's own transaction
+                    portal, me, staff_export, me.staff_id, kind_name, start.date(), address=client_address()
+                )
+            except DomainError as error:
+                ui.notify(t(error.key, **error.params), type='negative')
+                return
             if content is None:  # the session has ended: on the way to the staff login
                 return
             ui.download.content(

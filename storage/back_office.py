@@ -4,6 +4,8 @@ search and review items, the billing system's API tokens and its feed of changes
 from datetime import datetime
 
 from sqlalchemy import or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -202,11 +204,15 @@ class SqlDesk:
 
     def mark_changes(self, audit_ids: list[int], staff_id: int, at: datetime, kinds: tuple[str, ...]) -> int:
         query = select(AuditEntry.id).where(col(AuditEntry.id).in_(audit_ids), col(AuditEntry.action).in_(kinds))
-        known = {i for i in self.session.exec(query) if i is not None}  # primary keys: None only to the type checker
-        marked = set(self.session.exec(select(ChangeMark.audit_id).where(col(ChangeMark.audit_id).in_(known))))
-        new = known - marked
-        self.session.add_all([ChangeMark(audit_id=i, staff_id=staff_id, marked_at=at) for i in sorted(new)])
-        return len(new)
+        known = sorted(i for i in self.session.exec(query) if i is not None)  # None only to the type checker
+        if not known:
+            return 0
+        # a colleague marking the same change at the same moment: one of the two marks it, the other finds it marked
+        table = ChangeMark.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        insert_rows = (pg_insert if self.session.get_bind().dialect.name == 'postgresql' else sqlite_insert)(table)
+        rows = [{'audit_id': i, 'staff_id': staff_id, 'marked_at': at} for i in known]
+        statement = insert_rows.values(rows).on_conflict_do_nothing(index_elements=['audit_id'])
+        return len(self.session.execute(statement.returning(table.c.audit_id)).all())
 
     def undelivered(self, address: str) -> OutboxMail | None:
         done = col(OutboxMail.status).in_(('sent', 'failed'))

@@ -307,3 +307,28 @@ async def test_a_double_click_on_nachricht_senden_with_a_document_posts_one_mess
     posted the message again without it."""
     kinds = await double_click_a_message(user, db, b'%PDF-1.4\n' + b'x' * 2000)
     assert kinds == ['document'], kinds
+
+
+async def test_a_change_a_colleague_marks_at_the_same_moment_is_answered_on_the_page(user, db, monkeypatch):
+    """The mark failed on the key a colleague had just taken: an error in the log, no word on the page."""
+    from domain import requests
+    from domain.errors import ConcurrentChange
+
+    customer = make_customer(db, last_name='Aendernd')
+    with Session(db) as session:
+        session.add(
+            AuditEntry(at=clock.now(), actor='user:1', action='bank_account_changed', customer_id=customer['id'])
+        )
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/aenderungen')
+    await see(user, '1 Treffer')
+
+    def raced(*args, **kwargs):
+        raise ConcurrentChange()
+
+    monkeypatch.setattr(requests, 'mark_taken_over', raced)
+    table = user.find(ui.table).elements.pop()
+    table.selected = [table.rows[0]]
+    button(user, 'Ausgewählte als übernommen markieren').click()
+    await see(user, 'gleichzeitig an anderer Stelle gespeichert')

@@ -516,3 +516,40 @@ def test_the_first_open_cancellation_stays_on_the_staff_list(uow, clerk, engine)
     with uow() as u:
         rows = contract_requests.for_staff(u, clerk)
     assert rows[0].request_id == first and len(rows) == 200
+
+
+def test_two_clerks_marking_the_same_change_at_once_both_get_an_answer(clerk, engine, context):
+    """Both had read the change as not marked; the second one's insert failed on the key (an error in the log, no
+    word on the page). Now one marks it and the other finds it marked."""
+    from domain.model import AuditEntry as Entry
+    from storage.unit_of_work import SqlUnitOfWork
+
+    customer = make_customer(engine)
+    with Session(engine) as session:
+        entry = Entry(at=clock.now(), actor='user:1', action='bank_account_changed', customer_id=customer['id'])
+        session.add(entry)
+        session.commit()
+        audit_id = entry.id
+    meeting = threading.Barrier(2)
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            exec_ = self.session.exec
+
+            def met(statement, *args, **kwargs):
+                result = exec_(statement, *args, **kwargs)
+                if str(statement).startswith('SELECT auditentry.id'):
+                    meeting.wait(timeout=20)  # both have read which changes there are, neither has marked one
+                return result
+
+            self.session.exec = met
+            return self
+
+    def one():
+        with Meeting(engine) as work:
+            return requests.mark_taken_over(work, context(), clerk, [audit_id])
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = [f.result(timeout=40) for f in [pool.submit(one) for _ in range(2)]]
+    assert sorted(answers) == [0, 1]
