@@ -6,13 +6,13 @@ the customer confirmed with a reason; each is accepted or rejected with a messag
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from domain import lost_access
 from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
-from domain.i18n import day, label_of, money, t
+from domain.i18n import day, label_of, money, number, t
 from domain.identifiers import is_digits
 from domain.installment import first_due_on
 from domain.mails import compose
@@ -27,6 +27,7 @@ from domain.model import (
     id_of,
 )
 from domain.ports import Context, UnitOfWork
+from domain.reading_rules import REGISTERS, register_field
 from domain.readings import recipient_for
 from domain.staff import active_staff
 
@@ -61,6 +62,28 @@ class ReviewRow:
     reason: str
     status: str
     decision_note: str
+    summary: str = ''  # the details as staff read them: amounts and days in German, registers named
+
+
+def review_summary(kind: str, details: str) -> str:
+    """What a review item is about, from its stored `key=value` details (the reading's ids and the photo's file
+    name are the page's, not words for staff)."""
+    facts = dict(part.split('=', 1) for part in details.split() if '=' in part)
+    try:
+        if kind == 'installment_reduction':
+            text = t('staff.review_facts.reduction', old=money(Decimal(facts['from'])), new=money(Decimal(facts['to'])))
+            reading = facts.get('reading', '')
+            return text + (f' · {t("staff.review_facts.reading", value=reading)}' if reading else '')
+        if kind == 'implausible_reading':
+            values = [f'{register_field(k)}: {number(Decimal(v))}' for k, v in facts.items() if k in REGISTERS]
+            taken = day(date.fromisoformat(facts['date']))
+            return ' · '.join([t('staff.review_facts.meter', meter=facts['meter'], date=taken), *values])
+        if kind == COPY_KIND:
+            text = t('staff.review_facts.bill', number=facts['bill'])
+            return text + (f' · {t("staff.review_facts.pdf_lost")}' if facts.get('pdf') == 'lost' else '')
+    except (KeyError, ValueError, ArithmeticError):  # an item stored before its details had this shape
+        pass
+    return details
 
 
 def reference(message_id: int) -> str:
@@ -153,6 +176,7 @@ def reviews(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[Review
             i.reason,
             i.status,
             i.decision_note,
+            review_summary(i.kind, i.details),
         )
         for i in uow.desk.reviews(None if status == 'all' else status)
     ]

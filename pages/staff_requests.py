@@ -133,7 +133,7 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             phone = '–' if phone == '-' else phone
             ui.label(t('staff.lost_access_facts', email=facts.get('new_email', ''), phone=phone))
         else:
-            ui.label(row.details).classes('text-grey-8')
+            ui.label(row.summary or row.details).classes('text-grey-8')
         photo = next((p.split('=', 1)[1] for p in row.details.split() if p.startswith('photo=')), '')
         if photo:
             _photo(portal, photo)

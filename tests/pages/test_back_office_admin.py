@@ -332,3 +332,27 @@ async def test_a_change_a_colleague_marks_at_the_same_moment_is_answered_on_the_
     table.selected = [table.rows[0]]
     button(user, 'Ausgewählte als übernommen markieren').click()
     await see(user, 'gleichzeitig an anderer Stelle gespeichert')
+
+
+async def test_the_items_to_review_read_in_german_not_as_stored(user, db):
+    """Staff read "from=120.00 to=80.00" and "date=2026-12-10 readings=7 1.8.0=99999" (ids and codes)."""
+    from decimal import Decimal
+
+    from domain.model import ReviewItem
+
+    customer = make_customer(db, last_name='Senkend')
+    with Session(db) as session:
+        common = {'customer_id': customer['id'], 'created_at': clock.now(), 'reason': 'Neue Heizung'}
+        details = f'from={Decimal("120.00")} to={Decimal("80.00")} reading=4711'
+        session.add(ReviewItem(kind='installment_reduction', details=details, **common))
+        details = f'meter={customer["meter_number"]} date=2026-12-10 readings=7 1.8.0=99999.000'
+        session.add(ReviewItem(kind='implausible_reading', details=details, **common))
+        session.add(ReviewItem(kind='bill_copy', details='bill=RE20250000001 pdf=lost', **common))
+        session.commit()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, 'Abschlag bisher 120,00\xa0€, gewünscht 80,00\xa0€ · Zählerstand dazu: 4711')
+    await see(user, f'Zähler {customer["meter_number"]}, abgelesen am 10.12.2026 · Zählerstand: 99.999')
+    await see(user, 'Rechnung RE20250000001 · die Datei des Portals fehlt')
+    shown = ' '.join(e.text for e in user.find(ui.label).elements)
+    assert 'from=' not in shown and 'readings=' not in shown and '2026-12-10' not in shown
