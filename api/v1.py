@@ -212,6 +212,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         customer, its e-invoice XML."""
         pdfs: dict[str, bytes] = {}
         errors = []
+        numbers = {str(r.get('bill_number', '')).strip() for r in body.rows}  # as the import stores them
         for number, encoded in body.pdfs.items():
             try:
                 content = base64.b64decode(encoded, validate=True)
@@ -221,20 +222,19 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
                 errors.append(
                     {'loc': ['body', 'pdfs', number], 'msg': 'not a base64-encoded PDF', 'type': 'value_error'}
                 )
-            elif number not in {str(r.get('bill_number', '')) for r in body.rows}:
+            elif number.strip() not in numbers:
                 errors.append(
                     {'loc': ['body', 'pdfs', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
                 )
-            pdfs[number] = content
-        numbers = {str(r.get('bill_number', '')) for r in body.rows}
+            pdfs[number.strip()] = content
         for number in body.xmls:
-            if number not in numbers:
+            if number.strip() not in numbers:
                 errors.append(
                     {'loc': ['body', 'xmls', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
                 )
         if errors:
             return JSONResponse(status_code=422, content={'detail': errors})
-        xmls = {number: text.encode() for number, text in body.xmls.items()}
+        xmls = {number.strip(): text.encode() for number, text in body.xmls.items()}
         answer = await _upsert('bills', body, token, pdfs, xmls)
         if pdfs and isinstance(answer, Upserted):
             await portal.act(deliver_bill_copies)  # copies customers asked for reach them now

@@ -192,6 +192,29 @@ async def test_bills_arrive_with_their_pdf_and_the_customer_can_download_it(user
     assert re.fullmatch(r'bills/[0-9a-f]{40}\.pdf', stored)  # named by the portal, not by the bill number
 
 
+async def test_a_bill_number_with_spaces_around_it_keeps_its_pdf(user, db):
+    """The row's number is stored stripped, the PDF was looked up by the number as sent: 200, and no PDF."""
+    customer = make_customer(db, with_bill=False)
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    pdf = base64.b64encode(b'%PDF-1.4\n% Rechnung\n%%EOF\n').decode()
+    row = {
+        'bill_number': ' EXT-2026-2 ',
+        'contract_number': contract.contract_number,
+        'bill_date': '2027-01-15',
+        'period_start': '2026-01-01',
+        'period_end': '2026-12-31',
+        'kind': 'annual',
+        'amount_gross': '812.40',
+    }
+    answer = await user.http_client.post(
+        '/api/v1/bills', headers=auth(token(db, 'write')), json={'rows': [row], 'pdfs': {' EXT-2026-2 ': pdf}}
+    )
+    assert answer.status_code == 200
+    with Session(db) as session:
+        assert session.exec(select(Bill).where(Bill.bill_number == 'EXT-2026-2')).one().pdf_path != ''
+
+
 async def test_an_e_invoice_arrives_with_its_xml_checked_and_the_customer_can_download_it(user, db):
     customer = make_customer(db, with_bill=False, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
     make_login(db, [customer['id']], email='firma@example.org')
