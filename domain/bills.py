@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain.clock import local_day
 from domain.errors import NotAllowed
+from domain.i18n import current
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, InboxMessage, ReviewItem, id_of
 from domain.overview import ensure_owner
@@ -127,6 +128,7 @@ def request_bill_copy(
             contract_id=bill.contract_id,
             kind=COPY_KIND,
             created_at=ctx.now,
+            language=current(),  # staff decide later, from pages in their own language
             details=f'bill={bill_number}{lost_note}',
         )
     )

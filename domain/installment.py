@@ -21,7 +21,7 @@ from domain.errors import (
     ReasonRequired,
     TooLong,
 )
-from domain.i18n import day, label_of, money, t
+from domain.i18n import current, day, label_of, money, t
 from domain.identifiers import is_digits
 from domain.installment_projection import Basis, projection
 from domain.installment_rules import (
@@ -316,6 +316,7 @@ def change_installment(
                 contract_id=contract.id,
                 kind='installment_reduction',
                 created_at=ctx.now,
+                language=current(),  # staff decide later, from pages in their own language
                 reason=reason.strip(),
                 details=f'from={calc.current} to={amount} reading={reading.strip()}',
             )

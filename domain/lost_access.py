@@ -12,7 +12,7 @@ import re
 from domain import mail_budget, throttle
 from domain.contract_requests import text_field
 from domain.errors import EmailOfAnotherLogin, InvalidFormat, NotAllowed, TooLong
-from domain.i18n import label_of
+from domain.i18n import current, label_of
 from domain.identification import Identifiers, check_format, second_matches
 from domain.mails import compose
 from domain.model import AuditEntry, ReviewItem
@@ -49,6 +49,7 @@ def request_new_login_email(
                     customer_id=customer.id,
                     kind=KIND,
                     created_at=ctx.now,
+                    language=current(),  # staff decide later, from pages in their own language
                     details=f'new_email={email} phone={"".join(phone.split()) or "-"}',
                     reason=f'Name: {name}',
                 )
@@ -78,10 +79,11 @@ def set_login_email(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: i
     return email
 
 
-def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, email: str) -> str:
+def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, email: str, language: str = 'de') -> str:
     """The login of the customer gets the new address: every session ends, the new address gets a link to set a
-    password (the password stays valid until then), the old address is told, open requests of this kind are done.
-    The caller checks the staff member, commits, and has checked the address' format."""
+    password (the password stays valid until then), the old address is told (in `language`: the request's), open
+    requests of this kind are done. The caller checks the staff member, commits, and has checked the address'
+    format."""
     email = checked_email(email, 'new_email')  # as the request checked it (the details are text)
     user_id = uow.users.owner_of(customer_id)
     # the login's row first, then any budget's or token's: the order every change of a login takes them in
@@ -96,9 +98,9 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     # a change of address asked for before (perhaps by whoever had the session) is not confirmed afterwards, nor
     # stopped from the lost mailbox
     uow.tokens.revoke(user.id or 0, ('email_change', 'email_change_stop'), ctx.now)
-    send_reset_mail(uow, ctx, user, 'de')
+    send_reset_mail(uow, ctx, user, language)
     if old != email:
-        uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', 'de', new=email), ctx.now)
+        uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', language, new=email), ctx.now)
     for item in uow.billing.open_reviews(customer_id):
         if item.kind == KIND:
             item.status, item.decided_by, item.decided_at = 'accepted', staff_id, ctx.now
@@ -119,4 +121,4 @@ def decline(uow: UnitOfWork, ctx: Context, item: ReviewItem, note: str) -> None:
     """Staff could not confirm who asked: the address the request named hears so (no commit)."""
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
     if facts.get('new_email'):
-        uow.queue_mail(compose(ctx, facts['new_email'], 'lost_access_declined', 'de', note=note), ctx.now)
+        uow.queue_mail(compose(ctx, facts['new_email'], 'lost_access_declined', item.language, note=note), ctx.now)

@@ -282,6 +282,7 @@ class ReviewItem(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key='staffuser.id')
     decided_at: datetime | None = _at()
     decision_note: str = Field(default='', max_length=2000)
+    language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})  # for the answer
 
 
 class ReadingCode(SQLModel, table=True):

@@ -22,7 +22,7 @@ from domain.errors import (
     ReadingPeriodClosed,
     ReasonRequired,
 )
-from domain.i18n import day, number, t
+from domain.i18n import current, day, number, t
 from domain.installment import installment_after_reading, installment_basis
 from domain.installment_rules import billing_year
 from domain.mails import compose
@@ -309,6 +309,7 @@ def store_reading(
                 contract_id=contract.id,
                 kind='implausible_reading',
                 created_at=ctx.now,
+                language=current(),  # staff decide later, from pages in their own language
                 reason=reason,
                 details=f'meter={meter.meter_number} date={when.isoformat()} '
                 f'readings={",".join(str(r.id) for r in stored)} '

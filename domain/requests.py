@@ -202,7 +202,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         outcome = _apply_reduction(uow, ctx, staff_id, item, facts)
     if item.kind == lost_access.KIND:
         if accept:
-            lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''))
+            lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''), item.language)
         else:
             lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading' and not accept:
@@ -221,12 +221,10 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         ctx.now,
         note,
     )
-    title = {
-        'installment_reduction': 'Ihr Wunsch nach einem niedrigeren Abschlag',
-        'implausible_reading': 'Ihr Zählerstand',
-        lost_access.KIND: 'Ihre Anfrage zum Zugang',
-    }.get(item.kind, 'Ihre Anfrage')
-    verdict = 'Wir haben zugestimmt.' if accept else 'Wir konnten leider nicht zustimmen.'
+    language = item.language  # the customer's when they asked, not the clerk's
+    titled = item.kind in ('installment_reduction', 'implausible_reading', lost_access.KIND)
+    title = t(f'review_answer.title.{item.kind if titled else "other"}', language)
+    verdict = t('review_answer.accepted' if accept else 'review_answer.rejected', language)
     uow.data.save(
         InboxMessage(
             customer_id=item.customer_id,
@@ -237,7 +235,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         )
     )
     if item.kind != lost_access.KIND:  # that one has mailed both addresses already
-        _notify(uow, ctx, item.customer_id, 'review_decided', subject=title)
+        _notify(uow, ctx, item.customer_id, 'review_decided', language, subject=title)
     _audit(
         uow,
         ctx,
@@ -284,7 +282,7 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewI
         f'contract={contract.contract_number} from={facts.get("from", "")} to={amount} '
         f'first_due={first_due.isoformat()} review={item.id}',
     )
-    return f'Ihr neuer Abschlag von {money(amount)} gilt ab {day(first_due)}.'
+    return t('review_answer.reduction', item.language, amount=money(amount), date=day(first_due))
 
 
 def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, language: str = 'de', **params: object) -> None:

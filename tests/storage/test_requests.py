@@ -150,6 +150,27 @@ def test_an_accepted_reduction_sets_the_installment_from_the_next_due_date(uow, 
         run(uow, requests.decide_review, context(), clerk, item.item_id, False, 'Doch nicht')
 
 
+def test_staff_s_decision_is_written_in_the_language_the_customer_asked_in(uow, context, clerk, anna, engine):
+    """A customer on the English pages asked for a lower installment: the decision, made on German pages, reached
+    them as "Wir haben zugestimmt." with a German mail."""
+    customer, login = anna
+    with uow() as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    low = str(view.calculator.minimum)
+    with using('en'):
+        args = (login['id'], customer['id'], view.contract_number, low, '15000', 'A flatmate moved out')
+        run(uow, change_installment, context(), *args)
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    with using('de'):
+        run(uow, requests.decide_review, context(), clerk, item.item_id, True, 'Agreed.')
+    body = inbox(engine)[-1].body
+    assert body.startswith('We have agreed. Your new installment of') and 'Wir' not in body
+    assert inbox(engine)[-1].subject == 'Your request for a lower installment'
+    mail = mails_to(engine, 'anfrage@example.org')[-1]
+    assert 'Your request for a lower installment' in mail.subject and 'wir haben' not in mail.text
+
+
 def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, context, clerk, anna, engine):
     customer, login = anna
     ctx = context()  # stadtwerke-a takes readings on every day
