@@ -299,6 +299,13 @@ def change_installment(
     if user is None:  # the login was deleted meanwhile
         raise NotAllowed()
     recipient = user.email
+    # a request for staff still open is the customer's earlier wish: this one replaces it (staff accepting it
+    # later set the amount asked for then over the one the customer chose since)
+    withdrawn = ''
+    for item in uow.desk.reviews_of(customer_id):
+        earlier = item.kind == 'installment_reduction' and item.status == 'open' and item.contract_id == contract.id
+        if earlier and uow.desk.claim_review(id_of(item), 'withdrawn'):
+            withdrawn += f' withdrawn_review={item.id}'
     if calc.needs_review(amount):
         if not reading.strip():
             raise FieldRequired('reading', label=t('installment.reading'))
@@ -328,7 +335,8 @@ def change_installment(
                 action='installment_review_requested',
                 customer_id=customer_id,
                 address=ctx.address,
-                details=f'contract={contract_number} from={calc.current} to={amount} reading={reading.strip()}',
+                details=f'contract={contract_number} from={calc.current} to={amount} reading={reading.strip()}'
+                + withdrawn,
             )
         )
         uow.queue_mail(
@@ -356,7 +364,7 @@ def change_installment(
             customer_id=customer_id,
             address=ctx.address,
             details=f'contract={contract_number} from={calc.current} to={amount} '
-            f'first_due={view.first_due.isoformat()}',
+            f'first_due={view.first_due.isoformat()}' + withdrawn,
         )
     )
     uow.queue_mail(

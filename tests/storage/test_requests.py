@@ -171,6 +171,28 @@ def test_staff_s_decision_is_written_in_the_language_the_customer_asked_in(uow, 
     assert 'Your request for a lower installment' in mail.subject and 'wir haben' not in mail.text
 
 
+def test_a_change_made_since_a_reduction_was_asked_for_withdraws_the_request(uow, context, clerk, anna, engine):
+    """The customer asked staff for a low installment, then chose another one online: accepting the old request
+    set the amount asked for then over the one chosen since."""
+    customer, login = anna
+    with uow() as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    low, chosen = view.calculator.minimum, view.calculator.maximum
+    number = view.contract_number
+    run(uow, change_installment, context(), login['id'], customer['id'], number, str(low), '15000', 'Auszug')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    run(uow, change_installment, context(), login['id'], customer['id'], number, str(chosen))
+    with uow() as u:
+        assert requests.reviews(u, clerk) == []  # nothing left to decide
+    with pytest.raises(NotAllowed):
+        run(uow, requests.decide_review, context(), clerk, item.item_id, True, 'Einverstanden.')
+    with Session(engine) as session:
+        plans = session.exec(select(InstallmentPlan).order_by(col(InstallmentPlan.valid_from))).all()
+        [changed] = session.exec(select(AuditEntry).where(AuditEntry.action == 'installment_changed')).all()
+    assert plans[-1].amount == chosen and f'withdrawn_review={item.item_id}' in changed.details
+
+
 def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, context, clerk, anna, engine):
     customer, login = anna
     ctx = context()  # stadtwerke-a takes readings on every day
