@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from nicegui import ui
 
-from domain.i18n import money
+from domain.i18n import day, money
 from domain.model import InstallmentPlan, ReviewItem
 from tests.factories import (
     PASSWORD,
@@ -52,6 +52,8 @@ async def test_a_new_installment_applies_from_the_next_due_date_and_is_mailed(us
     mail = last_mail(db, 'otto@example.org')
     assert 'Ihr neuer Abschlag' in mail.subject and '100,00\xa0€' in mail.text and 'Erstmals fällig am' in mail.text
     assert 'installment_changed' in actions(db)
+    await user.open('/abschlag')  # said alike for a plan the billing system sent (not "Bereits beauftragt")
+    await see(user, f'Ab {day(plans[1].valid_from)} gilt bereits ein neuer Abschlag von 100,00\xa0€.')
 
 
 async def test_an_installment_changed_after_the_login_ended_elsewhere_changes_nothing(user, db, otto):
