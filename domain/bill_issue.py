@@ -157,7 +157,7 @@ def prepare_bill(
         if final
         else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
         malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
-        supply_address=customer.address,
+        supply_address=contract.supply_address or customer.address,  # after a move: the old flat's
         meter_number=', '.join(m.meter_number for m in meters),
         period_start=start,
         period_end=end,

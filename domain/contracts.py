@@ -55,6 +55,7 @@ class ContractDetails:
     due_day: int | None
     contract_id: int | None = None
     confirmed_end: date | None = None  # without an end date yet: the end of a cancellation or move staff accepted
+    supply_address: str = ''  # the Lieferstelle, where the billing system sent one
 
 
 def price_view(price: Price) -> PriceView:
@@ -109,6 +110,7 @@ def contract_details(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: i
                 plans[-1].due_day if plans else None,
                 c.id,
                 None if c.end_date else known_end(uow, c, accepted_only=True),
+                c.supply_address,
             )
         )
     return result

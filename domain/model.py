@@ -89,6 +89,8 @@ class Contract(SQLModel, table=True):
     malo_id: str = Field(default='', max_length=11)
     notice_period_weeks: int = 4
     billing_month: int = 12
+    # the Lieferstelle (supply point) as the billing system writes it; empty: the customer's postal address
+    supply_address: str = Field(default='', max_length=200, sa_column_kwargs={'server_default': ''})
 
 
 class Meter(SQLModel, table=True):

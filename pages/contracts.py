@@ -35,6 +35,8 @@ def create(portal: Portal) -> None:
                     (t('contracts.term'), _term(c)),
                     (t('contracts.notice'), t('contracts.notice_weeks', weeks=c.notice_period_weeks)),
                 ]
+                if c.supply_address:
+                    rows.append((t('contracts.supply_address'), c.supply_address))
                 if c.malo_id:
                     rows.append((t('contracts.malo'), c.malo_id))
                 if c.price is not None:

@@ -200,6 +200,7 @@ def _contract(row: Row, known: Lookups) -> dict:
         'malo_id': malo,
         'notice_period_weeks': whole(row, 'notice_period_weeks', 4, 0, 104),
         'billing_month': whole(row, 'billing_month', 12, 1, 12),
+        'supply_address': text(row, 'supply_address', 200),
     }
 
 
@@ -321,10 +322,12 @@ KINDS = (
             'malo_id',
             'notice_period_weeks',
             'billing_month',
+            'supply_address',
         ),
         ('contract_number',),
         _contract,
         'contracts',
+        optional=('supply_address',),
     ),
     Kind(
         'meters.csv',

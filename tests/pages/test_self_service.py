@@ -7,7 +7,7 @@ import zipfile
 from nicegui import ui
 from sqlmodel import Session, select
 
-from domain.model import AuditEntry, BankAccount, ContactMessage, Customer, InboxMessage
+from domain.model import AuditEntry, BankAccount, ContactMessage, Contract, Customer, InboxMessage
 from pages.consumption import GERMAN_NUMBER
 from tests import clock
 from tests.factories import (
@@ -236,6 +236,14 @@ async def test_contracts_show_prices_term_and_supply_point(user, db, otto):
     await user.should_see('41373559241')
     await user.should_see('4 Wochen')
     await user.should_see('92,00\xa0€ monatlich, fällig am 15. eines Monats')
+    await user.should_not_see('Lieferstelle')  # none sent by the billing system
+    with Session(db) as session:
+        contract = session.exec(select(Contract)).one()
+        contract.supply_address = 'Alte Gasse 5, 27749 Aue'
+        session.add(contract)
+        session.commit()
+    await user.open('/vertraege')
+    await see(user, 'Alte Gasse 5, 27749 Aue')
 
 
 async def test_consumption_per_year_as_chart_and_table(user, db, otto):

@@ -380,6 +380,7 @@ def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, con
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
         contract.end_date = date(2026, 6, 30)
+        contract.supply_address = 'Alte Gasse 5, 27749 Aue'  # moved out: the postal address is the new flat's
         session.add(contract)
         session.commit()
     add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46600))
@@ -392,6 +393,7 @@ def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, con
     text = pdf_text(config.documents / bill.pdf_path)
     assert 'Schlussrechnung Strom' in text and f'Guthaben: {_plain(-bill.balance)}' in text
     assert 'Vertrag beendet' in text and 'Ihr Abschlag ab dem nächsten' not in text
+    assert document.supply_address == 'Alte Gasse 5, 27749 Aue' and 'Alte Gasse 5, 27749 Aue' in text
 
 
 def _plain(amount: Decimal) -> str:

@@ -4,7 +4,7 @@ line breaks counted), dates in order, readings only on the meter's registers."""
 from sqlmodel import Session, select
 
 from domain.clock import SystemClock
-from domain.model import MeterReading
+from domain.model import Contract, MeterReading
 from storage.importer import import_folder
 from tests.storage.test_import_export import FILES, write
 
@@ -66,3 +66,19 @@ def test_a_reading_for_a_register_the_meter_does_not_have_is_refused(engine, tmp
     with Session(engine) as session:
         stored = session.exec(select(MeterReading)).all()
     assert readings.errors, f'stored on a register the meter lacks: {[(r.obis, r.value) for r in stored]}'
+
+
+def test_a_contract_s_supply_address_is_imported_where_the_file_has_it(engine, tmp_path):
+    files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv')}
+    row = '41234567;V1;electricity;STROM-BASIS;2020-01-01;;41373559241;4;12'
+    files['contracts.csv'] = [FILES['contracts.csv'][0] + ';supply_address', row + ';Alte Gasse 5']
+    assert import_folder(engine, write(tmp_path / 'a', files), tmp_path / 'documents', SystemClock()).ok
+    with Session(engine) as session:
+        assert session.exec(select(Contract.supply_address)).one() == 'Alte Gasse 5'
+    files['contracts.csv'] = [
+        FILES['contracts.csv'][0],
+        '41234567;V1;electricity;STROM-BASIS;2020-01-01;;41373559241;4;12',
+    ]
+    assert import_folder(engine, write(tmp_path / 'b', files), tmp_path / 'documents', SystemClock()).ok
+    with Session(engine) as session:  # a file without the column: none (the bill names the postal address)
+        assert session.exec(select(Contract.supply_address)).one() == ''
