@@ -188,6 +188,8 @@ class _Line:
     def amount(self, d0: date, v0: Decimal, d1: date, v1: Decimal) -> Decimal:
         """What the line counted from (d0, v0) to (d1, v1), gas in kWh with each meter's own conversion values
         (a meter without them: the newest meter's) for the part it counted."""
+        if not in_kwh(self.contract, self.meter):  # the line is shown in m³ (its newest meter has no values)
+            return v1 - v0
         parts: list[tuple[Decimal, Meter]] = []
         for removed, value, meter in self.earlier:
             if d0 < removed:
@@ -202,9 +204,7 @@ class _Line:
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
     listed = {id_of(meter): index for index, (_, meter) in enumerate(pairs)}
-    by_meter = {
-        id_of(m): _unwrapped(m, _totals(m, held_readings(uow, c, uow.meters.readings(id_of(m))))) for c, m in pairs
-    }
+    by_meter = {id_of(m): _unwrapped(m, _totals(m, held_readings(c, uow.meters.readings(id_of(m))))) for c, m in pairs}
     replaced = _replaced(pairs, by_meter)
     lines: dict[int, _Line] = {}  # by the id of each line's newest meter
     for contract, meter in sorted(pairs, key=lambda pair: (pair[1].installed_on or date.min, id_of(pair[1]))):

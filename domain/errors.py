@@ -337,6 +337,13 @@ class ReadingPeriodClosed(DomainError):
     key = 'error.reading_period_closed'
 
 
+class DateBeforeSupply(DomainError):
+    """A reading dated before the customer's contract began or the meter was installed (another holder's time)."""
+
+    key = 'error.date_before_supply'
+    field = 'reading_date'
+
+
 class ReadingBeforeLast(DomainError):
     key = 'error.reading_before_last'
     field = 'reading_date'

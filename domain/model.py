@@ -296,6 +296,9 @@ class ReadingCode(SQLModel, table=True):
     created_at: datetime = _at(nullable=False)
     expires_at: datetime = _at(nullable=False)
     used_at: datetime | None = _at()
+    # whose it is: it opens the meter only while the meter is on one of this customer's contracts
+    customer_id: int | None = Field(default=None, foreign_key='customer.id')
+    kind: str = Field(default='letter', max_length=10, sa_column_kwargs={'server_default': 'letter'})  # or reminder
 
 
 def first_epoch() -> int:

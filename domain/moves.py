@@ -18,6 +18,7 @@ from domain.errors import DomainError, PostalCodeInvalid, ReadingInFormat, TooLo
 from domain.i18n import day, label_of, number
 from domain.identifiers import normalise
 from domain.meter_exchange import predecessor_readings, with_replaced
+from domain.model import id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
@@ -161,7 +162,8 @@ def _readings_out(
             lines.append(f'{meter.meter_number}: wird fernausgelesen')
             continue
         form = form_for(uow, contract, meter)
-        history = {obis: [v for v in form.history if v.obis == obis] for obis in form.registers}
+        readings = uow.meters.readings(id_of(meter))  # judged by the meter's whole history, not the holder's part
+        history = {obis: [r for r in readings if r.obis == obis] for obis in form.registers}
         replaced = predecessor_readings(uow, contract, meter)  # a new meter: judged by the old one's use
         for obis in form.registers:
             key = reading_field(meter.meter_number, obis)
@@ -180,6 +182,7 @@ def _readings_out(
                 raise
             register = '' if obis == '1.8.0' else f' {register_name(obis, "de")}'
             lines.append(f'{meter.meter_number}{register}: {number(value)} {form.unit}')
-            if judgement.status == 'implausible':
+            later = [r.value for r in history[obis] if r.reading_date > move_out]
+            if judgement.status == 'implausible' or (later and value > min(later)):  # above what it showed later
                 flagged.append(meter.meter_number)
     return lines, flagged

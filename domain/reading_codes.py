@@ -42,7 +42,7 @@ class IssuedCode:
 def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) -> list[IssuedCode]:
     """A fresh code for every self-read meter in supply, valid to the end of the reading period, the coming one
     when the letters are prepared before it opens (they were valid for eight weeks then, and died in the period);
-    earlier unused codes of those meters end."""
+    earlier unused letter codes of those meters end (a reminder's mailed code stays valid)."""
     today = ctx.today
     if valid_until is not None and not today <= valid_until <= today + LONGEST:
         raise CodesValidUntilOutOfRange(first=i18n.day(today), last=i18n.day(today + LONGEST))
@@ -53,8 +53,8 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
     expires = datetime.combine(until + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     issued = []
     first = max(today, window.opened_on or today)  # the days the code can be used on: the meters in supply then
-    for customer, _contract, meter in uow.meters.self_read(first, max(first, until)):
-        uow.meters.end_codes(id_of(meter), ctx.now)
+    for customer, contract, meter in uow.meters.self_read(first, max(first, until)):
+        uow.meters.end_codes(id_of(meter), ctx.now, 'letter')
         code = new_code()
         uow.meters.add_code(
             ReadingCode(
@@ -62,6 +62,7 @@ def issue_codes(uow: UnitOfWork, ctx: Context, valid_until: date | None = None) 
                 digest=code_digest(ctx, code),
                 created_at=ctx.now,
                 expires_at=expires,
+                customer_id=contract.customer_id,
             )
         )
         issued.append(IssuedCode(meter.meter_number, customer, code, until))
@@ -87,6 +88,7 @@ def _check(
             meter.meter_number == normalise(meter_number)
             and tokens.is_usable(row.expires_at + grace, row.used_at, ctx.now)
             and meter.kind not in REMOTE_KINDS
+            and row.customer_id in (None, contract.customer_id)  # the meter handed on: not the next tenant's
         ):
             return contract, meter, row
     state.record_failure(throttle.READING_CODE_PER_ADDRESS, ctx.now)

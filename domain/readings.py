@@ -12,6 +12,7 @@ from decimal import Decimal
 from domain.clock import BERLIN
 from domain.errors import (
     DateBeforePeriod,
+    DateBeforeSupply,
     DomainError,
     MeterNotInSupply,
     MeterReadRemotely,
@@ -121,17 +122,19 @@ def _withdraw_reviews(uow: UnitOfWork, customer_id: int, replaced: set[int | Non
 
 
 def in_supply(contract: Contract, meter: Meter, today: date) -> bool:
-    """Whether customers report readings for the meter today: installed, not yet removed, and its contract running
-    (also under notice: the reading before the end is the one the utility needs most; the reminders go there too)."""
+    """Whether customers report readings for the meter today: installed, not yet removed, and its contract begun and
+    running (also under notice: the reading before the end is the one the utility needs most; the reminders go there
+    too)."""
     return (
-        (meter.installed_on is None or meter.installed_on <= today)
+        contract.start_date <= today
+        and (meter.installed_on is None or meter.installed_on <= today)
         and (meter.removed_on is None or meter.removed_on >= today)
         and (contract.end_date is None or contract.end_date >= today)
     )
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
-    readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
+    readings = held_readings(contract, uow.meters.readings(id_of(meter)))
     values = tuple(
         LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
         for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)
@@ -239,6 +242,9 @@ def store_reading(
     when = parse_date(reading_date, today)
     if window.opened_on is not None and when < window.opened_on:
         raise DateBeforePeriod(start=day(window.opened_on))
+    held_from = max(contract.start_date, meter.installed_on or contract.start_date)
+    if when < held_from:  # the previous holder's days, or another meter's: not this customer's to read
+        raise DateBeforeSupply(start=day(held_from))
     registers = meter.registers.split(',')
     parsed = {obis: parse_value(values.get(obis, ''), meter.pre_decimal_digits, obis) for obis in registers}
     uow.meters.lock(id_of(meter))  # two tabs submitting at once: one after the other

@@ -68,7 +68,14 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
             continue
         code = new_code()
         uow.meters.add_code(
-            ReadingCode(meter_id=target.meter_id, digest=code_digest(ctx, code), created_at=ctx.now, expires_at=expires)
+            ReadingCode(
+                meter_id=target.meter_id,
+                digest=code_digest(ctx, code),
+                created_at=ctx.now,
+                expires_at=expires,
+                customer_id=target.customer_id,
+                kind='reminder',
+            )
         )
         link = f'{ctx.base_url}/ablesung?{urlencode({"code": code, "zaehler": target.meter_number})}'
         stop = stop_link(ctx, target.customer_id)

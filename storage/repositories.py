@@ -156,12 +156,10 @@ class SqlMeters:
         )
         return list(self.session.exec(query))
 
-    def end_codes(self, meter_id: int, at: datetime) -> None:
-        self.session.exec(
-            update(ReadingCode)
-            .where(col(ReadingCode.meter_id) == meter_id, col(ReadingCode.used_at).is_(None))
-            .values(expires_at=at)
-        )
+    def end_codes(self, meter_id: int, at: datetime, kind: str) -> None:
+        unused = col(ReadingCode.used_at).is_(None)
+        query = update(ReadingCode).where(col(ReadingCode.meter_id) == meter_id, unused, col(ReadingCode.kind) == kind)
+        self.session.exec(query.values(expires_at=at))
 
     def add_code(self, code: ReadingCode) -> None:
         self.session.add(code)
@@ -248,8 +246,9 @@ class SqlCustomerData:
 
 def supplied_on(first: date, last: date | None = None) -> tuple[ColumnElement[bool], ...]:
     """`domain.readings.in_supply` as SQL, on `first` (or on some day from `first` to `last`): the meter installed
-    and not yet removed, its contract not yet ended."""
+    and not yet removed, its contract begun and not yet ended."""
     return (
+        col(Contract.start_date) <= (last or first),
         or_(col(Meter.installed_on).is_(None), col(Meter.installed_on) <= (last or first)),
         or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= first),
         or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= first),

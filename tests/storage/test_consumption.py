@@ -100,6 +100,10 @@ def test_gas_of_a_line_joined_over_an_exchange_is_converted_with_each_meter_s_ow
     set_meter(engine, old, z_number=None, calorific_value=None)
     [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
     assert [p.amount for p in history.years] == [14250, 14250]
+    set_meter(engine, old, z_number=Decimal('0.95'), calorific_value=Decimal('11.2'))
+    set_meter(engine, NEW_METER, z_number=None, calorific_value=None)  # the line in m³: no part of it in kWh
+    [history] = run(uow, consumption_history, context(now=MARCH_2027), login['id'], customer['id'])
+    assert (history.unit, [p.amount for p in history.years]) == ('m³', [1500, 1500])
 
 
 def test_a_new_meter_s_reading_is_judged_by_the_use_of_the_meter_it_replaced(uow, context, engine):

@@ -1,66 +1,76 @@
 """A meter handed to the next tenant with its supply point (`meters.csv` moves it to the new contract): the new
-customer sees none of the previous one's readings; a customer's own contract renewed under a new number keeps them."""
+customer sees none of the previous one's readings, also when a contract of their own elsewhere ended the day before;
+plausibility still judges by the meter's whole history."""
 
 from datetime import date, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from domain.clock import BERLIN
 from domain.contracts import consumption_history
 from domain.data_export import export_data
 from domain.model import Contract, Meter, id_of
+from domain.moves import _readings_out, reading_field
 from domain.readings import meter_forms
 from tests.factories import add_readings, make_customer, make_login
 from tests.storage.conftest import run
 
 MARCH_2027 = datetime(2027, 3, 15, 10, 0, tzinfo=BERLIN)
+JULY_2026 = datetime(2026, 7, 15, 10, 0, tzinfo=BERLIN)
+METER = '1EBZ0177777777'
 
 
-def _handed_on(engine, to_same_customer: bool) -> tuple[dict, dict]:
-    """The first customer's meter, read 2024–2025 (a reading of theirs in June), handed on on 01.01.2026 to a new
-    contract of another customer (a move) or of the same one (a renewal); read by the new holder in 2026."""
-    first = make_customer(engine, contract_start=date(2015, 1, 1))
-    meter = first['meter_number']
-    add_readings(engine, meter, (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
-    add_readings(engine, meter, (date(2025, 6, 30), 11500), source='customer')
-    holder = first if to_same_customer else make_customer(engine, contract_start=date(2026, 1, 1), meter_number='X1')
+def _handed_on(engine, own_contract_elsewhere: bool = False) -> tuple[dict, dict]:
+    """The first customer's meter, read 2024–2025 (a reading of theirs in June), handed on on 01.01.2026 to the next
+    tenant's new contract; the next tenant's own contract elsewhere (if any) ended the day before."""
+    first = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
+    add_readings(engine, METER, (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    add_readings(engine, METER, (date(2025, 6, 30), 11500), source='customer')
+    start = date(2015, 1, 1) if own_contract_elsewhere else date(2026, 1, 1)
+    tenant = make_customer(engine, contract_start=start, meter_number='1EBZ0188888888')
     with Session(engine) as session:
-        old = session.exec(select(Meter).where(Meter.meter_number == meter)).one()
-        ended = session.get_one(Contract, old.contract_id)
-        ended.end_date = date(2025, 12, 31)
+        ended = [session.exec(select(Contract).where(Contract.customer_id == first['id'])).one()]
+        if own_contract_elsewhere:
+            ended.append(session.exec(select(Contract).where(Contract.customer_id == tenant['id'])).one())
+        for contract in ended:
+            contract.end_date = date(2025, 12, 31)
         new = Contract(
             contract_number='V-NEU',
-            customer_id=holder['id'],
+            customer_id=tenant['id'],
             commodity='electricity',
             tariff_code='STROM-BASIS',
             start_date=date(2026, 1, 1),
         )
-        session.add_all([ended, new])
+        session.add_all([*ended, new])
         session.flush()
-        old.contract_id = id_of(new)
-        session.add(old)
+        meter = session.exec(select(Meter).where(Meter.meter_number == METER)).one()
+        meter.contract_id = id_of(new)
+        session.add(meter)
         session.commit()
-    add_readings(engine, meter, (date(2026, 12, 31), 16400))
-    return holder, make_login(engine, [holder['id']], email=f'{holder["customer_number"]}@example.org')
+    add_readings(engine, METER, (date(2026, 12, 31), 16400))
+    return tenant, make_login(engine, [tenant['id']], email='neu@example.org')
 
 
-def test_the_next_tenant_sees_none_of_the_previous_tenant_s_readings(uow, context, engine):
-    customer, login = _handed_on(engine, to_same_customer=False)
+@pytest.mark.parametrize('own_contract_elsewhere', [False, True])
+def test_the_next_tenant_sees_none_of_the_previous_tenant_s_readings(uow, context, engine, own_contract_elsewhere):
+    customer, login = _handed_on(engine, own_contract_elsewhere)
     ctx = context(now=MARCH_2027)
     forms = run(uow, meter_forms, ctx, login['id'], customer['id'])
-    shown = [v.reading_date for f in forms for v in f.history]
-    assert date(2025, 12, 31) in shown and min(shown) == date(2025, 12, 31)  # the move-in value, nothing before
-    years = [
-        (p.label, p.amount) for h in run(uow, consumption_history, ctx, login['id'], customer['id']) for p in h.years
-    ]
-    assert years == [('2026', 3200)]
-    exported = run(uow, export_data, ctx, login['id'])
-    dates = [r['reading_date'] for c in exported['customers'] for r in c['readings']]
-    assert dates and min(dates) == date(2025, 12, 31)
-
-
-def test_a_contract_renewed_under_a_new_number_keeps_the_customer_s_readings(uow, context, engine):
-    customer, login = _handed_on(engine, to_same_customer=True)
-    ctx = context(now=MARCH_2027)
+    shown = [v.reading_date for f in forms if f.meter_number == METER for v in f.history]
+    assert min(shown) == date(2025, 12, 31)  # the move-in value, nothing before
     history = run(uow, consumption_history, ctx, login['id'], customer['id'])
-    assert [(p.label, p.amount) for h in history for p in h.years] == [('2025', 3200), ('2026', 3200)]
+    assert [(p.label, p.amount) for h in history if h.meter_number == METER for p in h.years] == [('2026', 3200)]
+    exported = run(uow, export_data, ctx, login['id'])
+    dates = [r['reading_date'] for c in exported['customers'] for r in c['readings'] if r['meter_number'] == METER]
+    assert min(dates) == date(2025, 12, 31)
+
+
+def test_a_new_tenant_s_absurd_move_out_reading_is_still_flagged(uow, context, engine):
+    """With only the holder's readings to judge by (the move-in value), any value passed unmarked."""
+    tenant, _ = _handed_on(engine)
+    typed = {reading_field(METER, '1.8.0'): '63200'}  # 50,000 kWh in half a year; it used 3,200 a year
+    typed[reading_field('1EBZ0188888888', '1.8.0')] = '100'  # the tenant's other meter
+    with uow() as u:
+        _, flagged = _readings_out(u, context(now=JULY_2026), tenant['id'], date(2026, 7, 1), typed)
+    assert flagged == [METER]
