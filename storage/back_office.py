@@ -156,7 +156,8 @@ class SqlDesk:
         if staff_id is not None:
             query = query.where(ContactMessage.staff_id == staff_id)
         at, number = col(ContactMessage.created_at), col(ContactMessage.id)
-        query = query.order_by(at, number) if oldest_first else query.order_by(at.desc(), number.desc())
+        touched = func.coalesce(col(ContactMessage.answered_at), at)  # a message answered this morning: at the top
+        query = query.order_by(at, number) if oldest_first else query.order_by(touched.desc(), number.desc())
         return list(self.session.exec(query.limit(500)))
 
     def contact_answers(self, message_ids: list[int]) -> dict[int, list[ContactAnswer]]:

@@ -525,7 +525,7 @@ def test_the_newest_closed_messages_are_listed_when_there_are_many(uow, clerk, e
     customer = make_customer(engine)
     start = clock.now() - timedelta(days=400)
     with Session(engine) as session:
-        for n in range(502):
+        for n in range(503):
             status = 'open' if n in (0, 501) else 'closed'
             message = ContactMessage(
                 customer_id=customer['id'],
@@ -535,14 +535,16 @@ def test_the_newest_closed_messages_are_listed_when_there_are_many(uow, clerk, e
                 message='…',
                 status=status,
             )
+            if n == 502:  # asked long ago, answered and closed this morning
+                message.created_at, message.answered_at = start - timedelta(days=30), clock.now()
             session.add(message)
         session.commit()
     with uow() as u:
         closed = [r.subject for r in requests.contact_messages(u, clerk, 'closed')]
         everything = [r.subject for r in requests.contact_messages(u, clerk, 'all')]
         still_open = [r.subject for r in requests.contact_messages(u, clerk, 'open')]
-    assert closed[0] == 'Frage 500' and len(closed) == 500
-    assert everything[0] == 'Frage 501'
+    assert closed[:2] == ['Frage 502', 'Frage 500'] and len(closed) == 500
+    assert everything[:2] == ['Frage 502', 'Frage 501']
     assert still_open == ['Frage 0', 'Frage 501']
 
 
