@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from domain.clock import local_day
 from domain.errors import NotAllowed
-from domain.i18n import current
+from domain.i18n import current, t
 from domain.mails import compose
 from domain.model import AuditEntry, Bill, InboxMessage, ReviewItem, id_of
 from domain.overview import ensure_owner
@@ -172,14 +172,14 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
                 customer_id=item.customer_id,
                 created_at=ctx.now,
                 kind='bill',
-                subject=f'Rechnungskopie {bill.bill_number}',
-                body=f'Die Kopie Ihrer Rechnung {bill.bill_number} liegt bereit: unter Rechnungen und hier als PDF.',
+                subject=t('bill_copy.subject', item.language, number=bill.bill_number),
+                body=t('bill_copy.body', item.language, number=bill.bill_number),
                 document_path=bill.pdf_path,
             )
         )
         recipient = uow.users.owner_email(item.customer_id)
         if recipient:
-            uow.queue_mail(compose(ctx, recipient, 'bill_copy_ready', 'de', number=bill.bill_number), ctx.now)
+            uow.queue_mail(compose(ctx, recipient, 'bill_copy_ready', item.language, number=bill.bill_number), ctx.now)
         uow.audit(
             AuditEntry(
                 at=ctx.now,

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from domain import bills, requests
 from domain.clock import SystemClock
 from domain.errors import NotAllowed
+from domain.i18n import using
 from domain.model import AuditEntry, Bill, Contract, InboxMessage, OutboxMail, ReviewItem
 from domain.requests import customer_changes
 from storage.importer import import_rows
@@ -111,6 +112,20 @@ def test_a_pdf_delivered_by_the_api_reaches_the_customer(uow, context, engine, o
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_copy_delivered')).one()
     assert message.document_path == listed_path(engine, row['bill_number'])
     assert 'liegt bereit' in last_mail(engine, 'kopie@example.org').subject
+
+
+def test_a_copy_asked_for_on_the_english_pages_arrives_in_english(uow, context, engine, owner, tmp_path):
+    customer, login = owner
+    with using('en'):
+        run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    row = bill_row(engine, customer['bill_number'])
+    assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
+    with using('de'):  # the delivery runs in the background, in no visitor's language
+        assert run(uow, bills.deliver_bill_copies, context()) == 1
+    with Session(engine) as session:
+        [message] = session.exec(select(InboxMessage)).all()
+    assert message.subject == f'Bill copy {row["bill_number"]}' and 'is ready' in message.body
+    assert 'liegt bereit' not in last_mail(engine, 'kopie@example.org').subject
 
 
 def test_staff_upload_the_pdf_of_a_copy_asked_for(uow, context, engine, owner, clerk):
