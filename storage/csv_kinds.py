@@ -223,13 +223,16 @@ def _meter(row: Row, known: Lookups) -> dict:
 
 
 def _reading(row: Row, known: Lookups) -> dict:
-    register = text(row, 'register') or '1.8.0'
+    given = text(row, 'register')
+    register = given or '1.8.0'
     if register not in REGISTERS:
         raise ValueError(f'register {register!r}: use an OBIS code like 1.8.0')
     meter_id = parent(row, 'meter_number', known.meters)
     registers = known.registers.get(meter_id)
-    if registers is not None and register not in registers.split(','):
-        raise ValueError(f"register {register!r} is not one of the meter's ({registers})")
+    # an empty register is the single-rate one: not on a two-rate meter (a code given is taken as written: a full
+    # export may hold the readings of a meter's registers before it was set to two rates)
+    if not given and registers is not None and '1.8.0' not in registers.split(','):
+        raise ValueError(f'register is empty, and the meter counts {registers}: name the register')
     return {
         'meter_id': meter_id,
         'obis': register,

@@ -54,18 +54,19 @@ def test_a_meter_removed_before_it_was_installed_is_refused(engine, tmp_path):
     assert meters.errors, 'removed_on before installed_on was imported'
 
 
-def test_a_reading_for_a_register_the_meter_does_not_have_is_refused(engine, tmp_path):
-    """Meter 1EBZ0100000619 has 1.8.1,1.8.2 (HT/NT); a row without register defaults to 1.8.0."""
+def test_a_two_rate_meter_s_reading_without_register_is_refused_but_a_named_one_taken(engine, tmp_path):
+    """Meter 1EBZ0100000619 has 1.8.1,1.8.2 (HT/NT): a row without register was stored silently as 1.8.0, on no
+    register the meter has. A row naming 1.8.0 is history (the meter before it counted two rates) and is taken."""
     files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv', 'meters.csv')}
-    files['readings.csv'] = [
-        'meter_number;register;reading_date;value;source',
-        '1EBZ0100000619;;2025-12-31;45210;utility',
-    ]
-    result = import_folder(engine, write(tmp_path / 'in', files), tmp_path / 'documents', SystemClock())
+    header = 'meter_number;register;reading_date;value;source'
+    files['readings.csv'] = [header, '1EBZ0100000619;;2025-12-31;45210;utility']
+    result = import_folder(engine, write(tmp_path / 'a', files), tmp_path / 'documents', SystemClock())
     readings = next(f for f in result.files if f.name == 'readings.csv')
+    assert readings.errors and 'name the register' in readings.errors[0]
+    files['readings.csv'] = [header, '1EBZ0100000619;1.8.0;2019-12-31;30000;utility']
+    assert import_folder(engine, write(tmp_path / 'b', files), tmp_path / 'documents', SystemClock()).ok
     with Session(engine) as session:
-        stored = session.exec(select(MeterReading)).all()
-    assert readings.errors, f'stored on a register the meter lacks: {[(r.obis, r.value) for r in stored]}'
+        assert [(r.obis, r.value) for r in session.exec(select(MeterReading))] == [('1.8.0', 30000)]
 
 
 def test_a_contract_s_supply_address_is_imported_where_the_file_has_it(engine, tmp_path):
