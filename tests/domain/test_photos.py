@@ -40,3 +40,19 @@ def test_what_is_not_a_photo_is_refused(content):
 def test_more_than_ten_megabytes_is_refused_before_it_is_opened():
     with pytest.raises(PhotoTooLarge):
         clean_photo(b'\xff\xd8\xff' + b'0' * MAX_BYTES)
+
+
+def test_a_small_file_claiming_a_huge_picture_is_refused_before_it_is_decoded():
+    """144 megapixels in a few hundred KB: decoded whole (a 20 KB PNG of 13,000² took 1.1 GB), for anybody with a
+    reading code. A phone's 50-megapixel JPEG is still taken, decoded at the size it is scaled to."""
+    for size in ((12000, 12000), (10000, 7000)):  # above Pillow's own limit, and above the portal's only
+        bomb = io.BytesIO()
+        Image.new('1', size).save(bomb, 'PNG')
+        assert len(bomb.getvalue()) < MAX_BYTES
+        with pytest.raises(PhotoTooLarge) as refused:
+            clean_photo(bomb.getvalue())
+        assert refused.value.params['max_megapixels'] == 60
+    phone = io.BytesIO()
+    Image.new('RGB', (8160, 6120), 'white').save(phone, 'JPEG', quality=50)  # 49.9 megapixels
+    with Image.open(io.BytesIO(clean_photo(phone.getvalue()))) as cleaned:
+        assert max(cleaned.size) == 2000
