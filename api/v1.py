@@ -145,7 +145,10 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> ChangesOut:
         """What customers changed, oldest first; each change reaches a token exactly once (see `cursor`)."""
-        page = await portal.read(changes, token.id, cursor, limit)
+        try:
+            page = await portal.read(changes, token.id, cursor, limit)
+        except NotAllowed:  # revoked after the request's check: as if revoked before
+            raise _revoked() from None
         return ChangesOut(
             items=[ChangeOut(**c.__dict__) for c in page.items], cursor=page.cursor, has_more=page.has_more
         )

@@ -147,6 +147,8 @@ def reading_form(
     form.alert()
     done = ui.column().classes('w-full gap-2')
 
+    stored_before: set[str] = set()  # photos already kept for a reading stored earlier: a failed submit keeps them
+
     async def submit() -> None:
         form.clear()
         done.clear()
@@ -154,6 +156,8 @@ def reading_form(
         picture = photo.get('content', b'') if confirmed.value else b''
         stored = photo_file(picture) if picture and portal.files else ''
         if stored and portal.files:
+            if portal.files.locate(stored) is not None:  # the same photo sent with a reading before: that one's
+                stored_before.add(stored)
             await run.io_bound(portal.files.store, stored, picture)
         try:
             result = await send(
@@ -189,7 +193,7 @@ def reading_form(
                 after(result)
 
     def forget(stored: str) -> None:  # nothing is kept of a reading that was not stored
-        if stored and portal.files:
+        if stored and portal.files and stored not in stored_before:
             portal.files.remove(stored)
 
     ui.button(t('reading.submit'), on_click=submit).props('no-caps')

@@ -317,11 +317,11 @@ async def test_the_openapi_schema_documents_every_endpoint(user):
     assert 'HTTPBearer' in schema['components']['securitySchemes']
 
 
-@pytest.mark.parametrize('call', ['upsert', 'answer'])
+@pytest.mark.parametrize('call', ['upsert', 'answer', 'changes'])
 async def test_a_token_revoked_after_the_request_s_check_writes_nothing(user, db, monkeypatch, call):
     """The admin revokes the token while a request is on its way (after its check, before its transaction): the
-    upsert and the answer to a request were written all the same; now they are checked again in their own
-    transaction (as the change feed was) and answered 401."""
+    upsert and the answer to a request were written all the same, and the change feed answered 500; now each is
+    checked again in its own transaction and answered 401."""
     import api.v1
     from domain.api_tokens import authenticate
     from domain.model import ContractRequest
@@ -342,6 +342,8 @@ async def test_a_token_revoked_after_the_request_s_check_writes_nothing(user, db
     monkeypatch.setattr(api.v1, 'authenticate', authenticate_then_revoked)
     if call == 'upsert':
         answer = await user.http_client.put('/api/v1/customers', headers=auth(writer), json={'rows': [CUSTOMER]})
+    elif call == 'changes':
+        answer = await user.http_client.get('/api/v1/changes', headers=auth(writer))
     else:
         body = {'accepted': True, 'message': 'Ihr Vertrag endet.'}
         answer = await user.http_client.post(f'/api/v1/requests/{request.id}/answer', headers=auth(writer), json=body)

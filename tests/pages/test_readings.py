@@ -326,6 +326,18 @@ async def test_a_photo_goes_with_a_confirmed_implausible_value_to_staff(user, db
         review = session.exec(select(ReviewItem).where(ReviewItem.kind == 'implausible_reading')).one()
     stored = review.details.split('photo=')[1]
     assert stored.startswith('photos/') and stored.endswith('.jpg') and 'IMG_0001' not in stored
+    # the same photo again with a value refused: the file (named by its content) was deleted, the review's too
+    field(user, 'Zählerstand').clear().type(str(13650 + 31 * DAYS))
+    await submit_for_error(user, 'Zählerstand übermitteln', 'Zählerstand')
+    [confirm] = [c for c in user.find(ui.checkbox).elements if c.text == 'Wert ist korrekt']
+    confirm.value = True
+    field(user, 'Begründung').type('Neues Gerät (z. B. Wärmepumpe, E-Auto, Klimaanlage)')
+    await upload.handle_uploads(
+        [SmallFileUpload(name='IMG_0001.JPG', content_type='image/jpeg', _data=picture.getvalue())]
+    )
+    await see(user, 'Das Foto ist angefügt')
+    field(user, 'Ablesedatum').clear().type('01.01.1999')
+    await submit_for_error(user, 'Zählerstand übermitteln', 'Ablesedatum')
     await staff_login(user, make_staff(db))
     await user.open('/verwaltung/pruefungen')
     await see(user, 'Zählerstand')
