@@ -6,6 +6,9 @@ compare and never reject a meter number by pattern alone.
 
 import re
 
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
 _SEPARATORS = re.compile(r'[\s.\-/_]+')
 _EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$')
 # re.ASCII: `\d` would also take '８' and '٣' (full-width, Arabic-Indic), which `int` reads as digits
@@ -75,12 +78,18 @@ def is_melo_id(raw: str) -> bool:
 
 
 def is_iban(raw: str) -> bool:
-    """A SEPA country's IBAN: its length and mod 97 (no bank-registry lookup: it would reject valid IBANs of new
-    banks)."""
+    """A SEPA country's IBAN: its length, its country's layout (a German one is digits only) and mod 97 (no
+    bank-registry lookup: it would reject valid IBANs of new banks)."""
     value = normalise(raw)
     if not _IBAN.match(value) or len(value) != IBAN_LENGTHS.get(value[:2]):
         return False
-    return _mod97(value[4:] + value[:4]) == 1
+    if _mod97(value[4:] + value[:4]) != 1:
+        return False
+    try:
+        IBAN(value)  # the country's BBAN layout (schwifty's table; structure and check digits only, no registry)
+    except SchwiftyException:
+        return False
+    return True
 
 
 def is_creditor_id(raw: str) -> bool:

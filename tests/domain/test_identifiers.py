@@ -105,6 +105,8 @@ def _with_check_digits(country: str, bban: str) -> str:
         (_with_check_digits('ES', '2100041845020005133'), False),
         ('BR1800360305000010009795493C1', False),  # not a SEPA country: no mandate, no transfer
         (_with_check_digits('US', '12345678901234'), False),
+        (_with_check_digits('DE', '37040044053201300A'), False),  # a German account number is digits only
+        (_with_check_digits('NL', '0417ABNA164300'), False),  # the Dutch bank code is four letters, first
     ],
 )
 def test_an_iban_has_its_sepa_country_s_length(iban, valid):
