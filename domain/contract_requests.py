@@ -249,18 +249,20 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
         raise NotAllowed()  # answered meanwhile (another clerk, the billing system)
     request.status = 'accepted' if accepted else 'rejected'
     request.decided_at, request.decided_by, request.answer = ctx.now, actor[:80], message
-    _, _, title = KINDS[request.kind]
+    language = request.language  # the declaration's, whatever the clerk's pages are shown in
+    title = t(f'contract_request.{request.kind}', language)
     ref = reference(request.kind, request.id or 0)
     received = day(request.received_at.astimezone(BERLIN).date())
-    verdict = 'Wir haben sie bestätigt' if accepted else 'Wir konnten sie leider nicht annehmen'
+    verdict = t(f'contract_request.{request.status}', language)
     if request.customer_id is not None:
+        said = {'title': title, 'reference': ref, 'received': received, 'verdict': verdict, 'message': message}
         uow.data.save(
             InboxMessage(
                 customer_id=request.customer_id,
                 created_at=ctx.now,
                 kind='answer',
-                subject=f'Ihre {title} ({ref})',
-                body=f'Ihre {title} vom {received} ({ref}): {verdict}.\n\n{message}',
+                subject=t('contract_request.inbox_subject', language, **said),
+                body=t('contract_request.inbox_body', language, **said),
             )
         )
     if request.email:
@@ -269,10 +271,10 @@ def answer(uow: UnitOfWork, ctx: Context, actor: str, request_id: int, accepted:
                 ctx,
                 request.email,
                 'contract_request_answered',
-                request.language,  # the declaration's, whatever the clerk's pages are shown in
-                title=t(f'contract_request.{request.kind}', request.language),
+                language,
+                title=title,
                 reference=ref,
-                verdict=t(f'contract_request.{request.status}', request.language),
+                verdict=verdict,
                 received=received,
                 message=message,
             ),

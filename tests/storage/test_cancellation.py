@@ -383,3 +383,20 @@ def test_staff_on_english_pages_see_a_declaration_in_english(uow, context, engin
     with uow() as work:
         [german] = contract_requests.for_staff(work, clerk)
     assert german.title == 'Kündigung' and dict(german.rows)['Kundennummer'] == customer['customer_number']
+
+
+def test_the_answer_to_a_cancellation_made_on_the_english_pages_is_english_in_the_inbox_too(
+    uow, context, clerk, engine
+):
+    """The mail was English, the inbox message German ("Ihre Kündigung …: Wir konnten sie leider nicht annehmen")."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    with using('en'):
+        run(uow, cancel, context(), declaration(customer['customer_number']), login['id'])
+    [request] = stored(engine)
+    with using('de'):  # the clerk's pages
+        run(uow, contract_requests.staff_answer, context(), clerk, request.id, False, 'Not possible.')
+    with Session(engine) as session:
+        answer = session.exec(select(InboxMessage).where(InboxMessage.kind == 'answer')).one()
+    assert answer.subject == f'Your cancellation (K-{request.id:06d})'
+    assert 'Unfortunately we could not accept it.' in answer.body and 'Ihre' not in answer.body
