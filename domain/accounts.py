@@ -284,6 +284,8 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
                 address=ctx.address,
             )
         )
+    for key in throttle.OF_LOGIN:  # the next login made may get this id
+        uow.throttles.save(key.format(user_id), throttle.ThrottleState())
     uow.users.delete(user)
     uow.commit()
 

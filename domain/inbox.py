@@ -106,7 +106,7 @@ def send_contact_message(
         raise FieldRequired('topic', label=label_of('topic'))
     subject = required_text(subject, 'subject', label_of('subject'), 200)
     message = required_text(message, 'message', label_of('message'), 5000)
-    key = f'contact:login:{user_id}'
+    key = throttle.CONTACT_OF_LOGIN.format(user_id)
     sent = uow.throttles.state(key)
     if sent.is_locked(ctx.now) and sent.locked_until:
         raise ContactLimit(at=local_time(sent.locked_until))

@@ -8,7 +8,7 @@ from datetime import timedelta
 from domain.clock import local_time
 from domain.errors import MailBudgetSpent
 from domain.ports import Context, UnitOfWork
-from domain.throttle import ThrottlePolicy
+from domain.throttle import MAIL_OF_LOGIN, ThrottlePolicy
 
 MAILS_PER_HOUR = ThrottlePolicy(3, timedelta(hours=1), timedelta(hours=1))
 
@@ -16,7 +16,7 @@ MAILS_PER_HOUR = ThrottlePolicy(3, timedelta(hours=1), timedelta(hours=1))
 def spend(uow: UnitOfWork, ctx: Context, recipient: str, user_id: int | None = None, field: str = 'email') -> None:
     """Spend one mail to `recipient` (and of the login `user_id`); MailBudgetSpent (with the time the next one is
     possible) when a budget is used up. Nothing is spent then."""
-    keys = [f'mail:to:{recipient.lower()}'] + ([f'mail:login:{user_id}'] if user_id is not None else [])
+    keys = [f'mail:to:{recipient.lower()}'] + ([MAIL_OF_LOGIN.format(user_id)] if user_id is not None else [])
     states = [(key, uow.throttles.state(key)) for key in keys]
     locked = [state.locked_until for _, state in states if state.is_locked(ctx.now) and state.locked_until]
     if locked:

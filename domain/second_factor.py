@@ -66,7 +66,7 @@ def disable_second_factor(uow: UnitOfWork, ctx: Context, user_id: int, password:
 
 
 def _check_code(uow: UnitOfWork, ctx: Context, user: PortalUser, code: str) -> None:
-    key = f'login:code:{user.id}'
+    key = throttle.CODE_OF_LOGIN.format(user.id)
     state = uow.throttles.state(key)
     if state.is_locked(ctx.now):
         raise TooManyAttempts('code', minutes=state.minutes_left(ctx.now))

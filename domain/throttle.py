@@ -102,6 +102,13 @@ def forgive(uow: 'Throttled', key: str, seen: ThrottleState) -> None:
         uow.throttles.save(key, ThrottleState())
 
 
+# the counts kept per login id: forgotten with the login (SQLite gives a deleted login's id to the next one made)
+CONTACT_OF_LOGIN = 'contact:login:{}'
+CODE_OF_LOGIN = 'login:code:{}'
+MAIL_OF_LOGIN = 'mail:login:{}'
+OF_LOGIN = (CONTACT_OF_LOGIN, CODE_OF_LOGIN, MAIL_OF_LOGIN)
+
+
 class ThrottleRepository(Protocol):
     def state(self, key: str) -> ThrottleState:
         """For a change: nobody else counts on this key until the transaction ends."""
