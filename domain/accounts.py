@@ -286,6 +286,7 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
         )
     for key in throttle.OF_LOGIN:  # the next login made may get this id
         uow.throttles.save(key.format(user_id), throttle.ThrottleState())
+    uow.desk.forget_mails(recipient=user.email)  # the copies of what the portal mailed it (the confirmation follows)
     uow.users.delete(user)
     uow.commit()
 
@@ -337,8 +338,13 @@ def login_only(_uow: UnitOfWork, _user_id: int) -> None:
     return None
 
 
+MAILS_KEPT = timedelta(days=90)  # a mail's copy, once sent or given up: for the customer card and questions
+
+
 def forget_old_throttles(uow: UnitOfWork, ctx: Context) -> int:
-    """Hourly: counts of wrong passwords, guesses and mails nobody added to for a day are forgotten."""
+    """Hourly: counts of wrong passwords, guesses and mails nobody added to for a day are forgotten, and the copies
+    of mails sent or given up 90 days ago (their texts hold addresses, phone numbers, parts of IBANs)."""
     forgotten = uow.throttles.prune(later(ctx.now, -timedelta(days=1)))
+    forgotten += uow.desk.forget_mails(before=later(ctx.now, -MAILS_KEPT))
     uow.commit()
     return forgotten

@@ -215,6 +215,14 @@ class SqlDesk:
         statement = insert_rows.values(rows).on_conflict_do_nothing(index_elements=['audit_id'])
         return len(self.session.execute(statement.returning(table.c.audit_id)).all())
 
+    def forget_mails(self, recipient: str | None = None, before: datetime | None = None) -> int:
+        query = delete(OutboxMail).where(col(OutboxMail.status).in_(('sent', 'failed', 'withdrawn')))
+        if recipient is not None:
+            query = query.where(col(OutboxMail.recipient) == recipient)
+        if before is not None:
+            query = query.where(col(OutboxMail.created_at) < before)
+        return self.session.exec(query).rowcount
+
     def undelivered(self, address: str) -> OutboxMail | None:
         done = col(OutboxMail.status).in_(('sent', 'failed'))
         query = select(OutboxMail).where(OutboxMail.recipient == address, done).order_by(col(OutboxMail.id).desc())

@@ -325,3 +325,35 @@ def test_a_new_login_does_not_inherit_the_counts_of_a_deleted_one(uow, context, 
     if new['id'] != gone['id']:
         pytest.skip('ids are not given again (PostgreSQL)')
     run(uow, send_contact_message, ctx, new['id'], second['id'], 'Sonstiges', 'Erste Frage', 'Text')
+
+
+def test_a_deleted_profile_leaves_no_copies_of_its_mails_and_old_ones_are_forgotten(uow, context, engine):
+    """After "Profil entfernen" the confirmations with the new phone number stayed in the outbox for good; sent
+    mails were never forgotten at all."""
+    from dataclasses import replace
+
+    from domain import customer_data
+    from domain.model import OutboxMail
+
+    ctx = context('wasserverband-c')
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    gone = make_login(engine, [customer['id']], email='weg@example.org')
+    with uow() as work:
+        before = customer_data.contact_data(work, gone['id'], customer['id'])
+    run(uow, customer_data.change_contact_data, ctx, gone['id'], customer['id'], replace(before, phone='0171 5550199'))
+    other = make_customer(engine, 'wasserverband-c', commodity='water', last_name='Bleibt')
+    stays = make_login(engine, [other['id']], email='bleibt@example.org')
+    with uow() as work:
+        theirs = customer_data.contact_data(work, stays['id'], other['id'])
+    run(uow, customer_data.change_contact_data, ctx, stays['id'], other['id'], replace(theirs, phone='0171 5550111'))
+    run(uow, accounts.forget_old_throttles, ctx)  # nothing is old yet
+    with Session(engine) as session:  # the sender delivered them
+        for mail in session.exec(select(OutboxMail)):
+            mail.status, mail.sent_at = 'sent', mail.created_at
+            session.add(mail)
+        session.commit()
+    run(uow, accounts.delete_profile, ctx, gone['id'], PASSWORD)
+    assert [m.status for m in mails_to(engine, 'weg@example.org')] == ['queued']  # only that it was deleted
+    assert mails_to(engine, 'bleibt@example.org')
+    run(uow, accounts.forget_old_throttles, context('wasserverband-c', now=after(ctx.now, timedelta(days=91))))
+    assert mails_to(engine, 'bleibt@example.org') == [] and len(mails_to(engine, 'weg@example.org')) == 1
