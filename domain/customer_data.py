@@ -218,6 +218,9 @@ def change_bank_account(
         raise IbanInvalid()
     check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
+    in_force = old is not None and old.mandate_granted_at is not None and old.mandate_revoked_at is None
+    if old is not None and (old.holder, old.iban, in_force) == (holder, value, mandate):
+        raise NothingChanged()  # a second click of "Speichern": the mandate stays, with its reference
     ended = ''  # the mandate in force that ends without a new one: the billing system must stop debiting
     if old is not None:
         old.superseded_at = ctx.now

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain import accounts, customer_data, inbox, service_desk
 from domain.data_export import export_data, export_json
-from domain.errors import ContactLimit, DomainError, IbanInvalid, PhoneInvalid, PostalCodeInvalid
+from domain.errors import ContactLimit, DomainError, IbanInvalid, NothingChanged, PhoneInvalid, PostalCodeInvalid
 from domain.i18n import using
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from storage.unit_of_work import SqlUnitOfWork
@@ -224,6 +224,22 @@ def test_a_bank_account_saved_twice_at_once_leaves_one_current_account(context, 
         references = [a.mandate_reference for a in session.exec(select(BankAccount))]
     assert len(current) == 1 and current[0].mandate_revoked_at is None
     assert len(set(references)) == len(references)  # saved within the same second: each its own reference
+
+
+def test_the_bank_account_in_force_saved_again_keeps_its_mandate(uow, context, engine, owner):
+    """Saving the same holder, IBAN and mandate again revoked the mandate for a new reference, with a mail and a
+    change for the billing system."""
+    customer, login = owner
+    args = (login['id'], customer['id'], 'Erika Muster', 'DE89 3704 0044 0532 0130 00', True, PASSWORD)
+    first = run(uow, customer_data.change_bank_account, context(), *args)
+    with pytest.raises(NothingChanged):
+        run(uow, customer_data.change_bank_account, context(), *args)
+    with Session(engine) as session:
+        [account] = session.exec(select(BankAccount)).all()
+        changes = session.exec(select(AuditEntry).where(AuditEntry.action == 'bank_account_changed')).all()
+    assert account.mandate_revoked_at is None and len(changes) == 1 and first is not None
+    no_mandate = (*args[:4], False, PASSWORD)  # the same account without the mandate is a change
+    run(uow, customer_data.change_bank_account, context(), *no_mandate)
 
 
 def test_the_contact_form_takes_ten_messages_an_hour_from_a_login(uow, context, engine, owner):
