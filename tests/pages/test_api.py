@@ -162,21 +162,26 @@ async def test_unknown_parents_and_malformed_json_are_422_too(user, db):
     assert broken.status_code == 422
 
 
-async def test_bills_arrive_with_their_pdf_and_the_customer_can_download_it(user, db):
-    customer = make_customer(db, with_bill=False)
-    with Session(db) as session:
-        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-    writer = token(db, 'write')
-    pdf = b'%PDF-1.4\n% Rechnung aus dem Abrechnungssystem\n%%EOF\n'
-    row = {
-        'bill_number': 'EXT-2026-1',
-        'contract_number': contract.contract_number,
+def bill_row(number: str, contract_number: str) -> dict:
+    """An annual bill for 2026 as the billing system posts it."""
+    return {
+        'bill_number': number,
+        'contract_number': contract_number,
         'bill_date': '2027-01-15',
         'period_start': '2026-01-01',
         'period_end': '2026-12-31',
         'kind': 'annual',
         'amount_gross': '812.40',
     }
+
+
+async def test_bills_arrive_with_their_pdf_and_the_customer_can_download_it(user, db):
+    customer = make_customer(db, with_bill=False)
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    writer = token(db, 'write')
+    pdf = b'%PDF-1.4\n% Rechnung aus dem Abrechnungssystem\n%%EOF\n'
+    row = bill_row('EXT-2026-1', contract.contract_number)
     bad = await user.http_client.post(
         '/api/v1/bills', headers=auth(writer), json={'rows': [row], 'pdfs': {'EXT-2026-1': 'kein base64!'}}
     )
@@ -198,15 +203,7 @@ async def test_a_bill_number_with_spaces_around_it_keeps_its_pdf(user, db):
     with Session(db) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
     pdf = base64.b64encode(b'%PDF-1.4\n% Rechnung\n%%EOF\n').decode()
-    row = {
-        'bill_number': ' EXT-2026-2 ',
-        'contract_number': contract.contract_number,
-        'bill_date': '2027-01-15',
-        'period_start': '2026-01-01',
-        'period_end': '2026-12-31',
-        'kind': 'annual',
-        'amount_gross': '812.40',
-    }
+    row = bill_row(' EXT-2026-2 ', contract.contract_number)
     answer = await user.http_client.post(
         '/api/v1/bills', headers=auth(token(db, 'write')), json={'rows': [row], 'pdfs': {' EXT-2026-2 ': pdf}}
     )

@@ -3,20 +3,19 @@
 import asyncio
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.i18n import day
-from domain.model import Contract, ContractRequest, Price
+from domain.model import Contract, ContractRequest
 from domain.moves import reading_field
 from domain.tariffs import starts
 from tests.clock import today
 from tests.factories import PASSWORD, add_readings, add_tariff, make_customer, make_login, year_end
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
-from tests.storage.test_tariffs_and_moves import prices
+from tests.storage.test_tariffs_and_moves import oeko_dearer_from, prices
 
 
 @pytest.fixture
@@ -73,18 +72,7 @@ async def test_the_tariffs_are_listed_cheapest_first_and_one_is_chosen(user, db,
 
 async def test_a_price_change_known_for_a_start_offered_is_shown_beside_todays(user, db, household):
     second = starts(today())[1]
-    with Session(db) as session:
-        session.add(
-            Price(
-                tariff_code='STROM-OEKO',
-                valid_from=second,
-                unit='kWh',
-                working_price_net=Decimal('0.3000'),
-                base_price_net_per_year=Decimal('120.00'),
-                vat_rate=Decimal('0.19'),
-            )
-        )
-        session.commit()
+    oeko_dearer_from(db, second)
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.open('/tarif')
     await see(user, 'Arbeitspreis 30,94 ct/kWh · Grundpreis 130,90\xa0€ im Jahr')

@@ -28,16 +28,8 @@ def test_a_reading_dated_before_the_meters_installation_is_refused(uow, context,
     customer = make_customer(engine)
     login = make_login(engine, [customer['id']])
     set_meter(engine, customer['meter_number'], installed_on=TODAY - timedelta(days=3))
-    with uow() as work, pytest.raises(DateBeforeSupply):
-        submit_reading(
-            work,
-            context(),
-            login['id'],
-            customer['id'],
-            customer['meter_number'],
-            {'1.8.0': '500'},
-            (TODAY - timedelta(days=20)).isoformat(),
-        )
+    with pytest.raises(DateBeforeSupply):
+        _submit(uow, context, login, customer, '500', TODAY - timedelta(days=20))
 
 
 def test_a_reading_dated_in_the_previous_tenants_time_is_refused(uow, context, engine):
@@ -45,24 +37,21 @@ def test_a_reading_dated_in_the_previous_tenants_time_is_refused(uow, context, e
     customer = make_customer(engine, contract_start=TODAY - timedelta(days=10))
     login = make_login(engine, [customer['id']])
     add_readings(engine, customer['meter_number'], (TODAY - timedelta(days=100), 5000))
-    with uow() as work, pytest.raises(DateBeforeSupply):
-        submit_reading(
-            work,
-            context(),
-            login['id'],
-            customer['id'],
-            customer['meter_number'],
-            {'1.8.0': '5200'},
-            (TODAY - timedelta(days=50)).isoformat(),
-        )
+    with pytest.raises(DateBeforeSupply):
+        _submit(uow, context, login, customer, '5200', TODAY - timedelta(days=50))
 
 
 def test_no_reading_before_the_contract_has_begun(uow, context, engine):
     customer = make_customer(engine, contract_start=TODAY + timedelta(days=20))
     login = make_login(engine, [customer['id']])
-    with uow() as work, pytest.raises(MeterNotInSupply):
+    with pytest.raises(MeterNotInSupply):
+        _submit(uow, context, login, customer, '500', TODAY)
+
+
+def _submit(uow, context, login: dict, customer: dict, value: str, day: date) -> None:
+    with uow() as work:
         submit_reading(
-            work, context(), login['id'], customer['id'], customer['meter_number'], {'1.8.0': '500'}, TODAY.isoformat()
+            work, context(), login['id'], customer['id'], customer['meter_number'], {'1.8.0': value}, day.isoformat()
         )
 
 

@@ -48,6 +48,22 @@ def prices(engine, *rows: tuple[str, str, str]) -> None:
         session.commit()
 
 
+def oeko_dearer_from(engine, day: date) -> None:
+    """STROM-OEKO at 0.30 net and 120.00 net a year from `day` (a price change already imported)."""
+    with Session(engine) as session:
+        session.add(
+            Price(
+                tariff_code='STROM-OEKO',
+                valid_from=day,
+                unit='kWh',
+                working_price_net=Decimal('0.3000'),
+                base_price_net_per_year=Decimal('120.00'),
+                vat_rate=Decimal('0.19'),
+            )
+        )
+        session.commit()
+
+
 @pytest.fixture
 def household(engine):
     """A customer with 3,000 kWh in the last whole billing year, on STROM-BASIS, and two other tariffs priced."""
@@ -112,18 +128,7 @@ def test_a_known_price_change_is_shown_and_a_change_states_the_prices_of_its_sta
     change starting then stated it too."""
     customer, login = household
     second = starts(TODAY)[1]
-    with Session(engine) as session:
-        session.add(
-            Price(
-                tariff_code='STROM-OEKO',
-                valid_from=second,
-                unit='kWh',
-                working_price_net=Decimal('0.3000'),
-                base_price_net_per_year=Decimal('120.00'),
-                vat_rate=Decimal('0.19'),
-            )
-        )
-        session.commit()
+    oeko_dearer_from(engine, second)
     [contract] = run(uow, tariffs, context(), login['id'], customer['id'])
     oeko = next(o for o in contract.offers if o.code == 'STROM-OEKO')
     assert oeko.price.working_price_gross == Decimal('0.3094')  # today's, 0.26 net
