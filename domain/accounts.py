@@ -21,6 +21,7 @@ from domain.errors import (
     TooManyAttempts,
     WrongCurrentPassword,
 )
+from domain.i18n import current
 from domain.identification import Identifiers
 from domain.identifiers import normalise_email
 from domain.mails import compose
@@ -83,6 +84,8 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(audit_entry(ctx, user, 'temporary_password_used'))
+    if user.language != current():  # what the portal writes with nobody in front of it: in this language
+        user.language = current()
     throttle.forgive(uow, pair, held[pair])  # earlier misses of this account from here
     device = _remember_device(uow, ctx, user, known, device)
     if user.totp_enabled:

@@ -16,11 +16,11 @@ from domain.billing import (
     compute_bill,
     due_date_for,
     next_termination,
-    outcome,
+    outcome_key,
     proposal,
 )
 from domain.errors import BillNotCorrectable
-from domain.i18n import money
+from domain.i18n import money, t
 from domain.identifiers import WITH_MALO
 from domain.installment_rules import billing_year, due_dates
 from domain.mails import compose
@@ -353,16 +353,16 @@ def _notify_paperless(
 ) -> InboxMessage:
     """Paperless customers find the bill in their inbox (the entry returned, for the caller to add); the mail says
     where, without the PDF attached."""
-    what = outcome(bill.result.balance)
+    language = party.language  # the run has nobody in front of it: the login's language
+    what = t(f'written.{outcome_key(bill.result.balance)}', language)
+    amount, start, end = money(abs(bill.result.balance)), f'{bill.period_start:%d.%m.%Y}', f'{bill.period_end:%d.%m.%Y}'
     entry = InboxMessage(
         customer_id=party.customer_id,
         created_at=ctx.now,
         kind='bill',
         bill_id=row.id,
-        subject=f'Ihre Rechnung {bill.bill_number}',
-        body=f'Ihre Abrechnung für {bill.period_start:%d.%m.%Y} bis {bill.period_end:%d.%m.%Y} '
-        f'ist da. {what}: {money(abs(bill.result.balance))}. Sie finden sie unter '
-        f'„Rechnungen“ als PDF.',
+        subject=t('written.bill_subject', language, number=bill.bill_number),
+        body=t('written.bill_body', language, start=start, end=end, what=what, amount=amount),
     )
     if party.email is not None:
         uow.queue_mail(
@@ -370,6 +370,7 @@ def _notify_paperless(
                 ctx,
                 party.email,
                 'bill_ready',
+                language,
                 number=bill.bill_number,
                 amount=money(abs(bill.result.balance)),
                 what=what,

@@ -268,4 +268,9 @@ def from_json(text: str) -> BillDocument:
 
 def outcome(balance: Decimal) -> str:
     """What a bill's balance is: a back-payment, a credit, or neither (the amount box says "Ausgeglichen" too)."""
-    return 'Nachzahlung' if balance > 0 else 'Guthaben' if balance < 0 else 'Ausgeglichen'
+    return {'back_payment': 'Nachzahlung', 'credit': 'Guthaben', 'even': 'Ausgeglichen'}[outcome_key(balance)]
+
+
+def outcome_key(balance: Decimal) -> str:
+    """`outcome` as a text's key (`written.back_payment`, …), for a message in the customer's language."""
+    return 'back_payment' if balance > 0 else 'credit' if balance < 0 else 'even'

@@ -19,7 +19,7 @@ from domain.billing import (
     RegisterReadings,
     compute_bill,
     estimate_reading,
-    outcome,
+    outcome_key,
     value_before_year,
 )
 from domain.errors import NotAllowed
@@ -279,15 +279,17 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
     uow.information.add(row)  # the id names the PDF
     row.pdf_path = f'information/{row.id}.pdf'
     result = document.projected_result
-    what = f'{outcome(result)} von etwa {money(abs(result))}' if result else 'ausgeglichen'
+    language = uow.users.owner_language(id_of(customer))  # nobody in front of the portal: the login's language
+    said = t(f'written.{outcome_key(result)}', language)
+    what = t('written.information_what', language, outcome=said, amount=money(abs(result)))
+    what = what if result else t('written.information_even', language)
     uow.data.save(
         InboxMessage(
             customer_id=id_of(customer),
             created_at=ctx.now,
             kind='document',
-            subject=f'Ihre Abrechnungsinformation bis {through:%d.%m.%Y}',
-            body=f'Verbrauch und Kosten Ihres Abrechnungsjahres bis {through:%d.%m.%Y}, mit dem voraussichtlichen '
-            f'Ergebnis ({what}). Keine Zahlungsaufforderung.',
+            subject=t('written.information_subject', language, through=f'{through:%d.%m.%Y}'),
+            body=t('written.information_body', language, through=f'{through:%d.%m.%Y}', what=what),
             document_path=row.pdf_path,
         )
     )
@@ -298,6 +300,7 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
                 ctx,
                 email,
                 'information_ready',
+                language,
                 through=f'{through:%d.%m.%Y}',
                 link=f'{ctx.base_url}/abrechnungsinformation',
             ),

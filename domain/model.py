@@ -320,6 +320,8 @@ class PortalUser(SQLModel, table=True):
     session_epoch: int = Field(default_factory=first_epoch)  # raised to end all sessions (password reset)
     totp_secret: str = Field(default='', max_length=200)  # optional second factor, sealed (see domain.totp)
     totp_enabled: bool = False
+    # the pages' language at the last login: what the portal writes with nobody in front of it is written in it
+    language: str = Field(default='de', max_length=2, sa_column_kwargs={'server_default': 'de'})
     totp_last_step: int = 0
 
 

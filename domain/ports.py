@@ -53,6 +53,7 @@ class Target:
     meter_number: str
     email: str  # the login's, else the contact email; '' when there is none
     reminders_off: bool
+    language: str = 'de'  # the login's last; German to a contact email
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class BillRecipient:
     contract_number: str
     paperless: bool
     email: str | None
+    language: str = 'de'  # the login's last (the messages about the bill are written in it)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class UserRepository(Protocol):
     def customer_ids(self, user_id: int) -> list[int]: ...
     def owner_of(self, customer_id: int) -> int | None: ...
     def owner_email(self, customer_id: int) -> str | None: ...
+    def owner_language(self, customer_id: int) -> str: ...  # the login's last language; 'de' without a login
     def link(self, user_id: int, customer_id: int, at: datetime) -> None: ...
     def unconfirmed_since(self, before: datetime) -> list[PortalUser]: ...
     def claim_totp_step(self, user: PortalUser, step: int) -> bool: ...  # False: that step (or a later) was used

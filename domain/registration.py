@@ -19,6 +19,7 @@ from domain.errors import (
     PinWrong,
     TokenInvalid,
 )
+from domain.i18n import current
 from domain.identification import Identifiers
 from domain.identifiers import is_digits, is_email, normalise_email
 from domain.mails import compose
@@ -55,7 +56,8 @@ def register(
         mail_budget.spend(uow, ctx, email)
         replaced = f' replaces=user:{existing.id}'  # the pending login given up, noted with its successor
         uow.users.delete(existing)
-    user = uow.users.add(PortalUser(email=email, password_hash=ctx.hasher.hash(password), created_at=ctx.now))
+    hashed = ctx.hasher.hash(password)
+    user = uow.users.add(PortalUser(email=email, password_hash=hashed, created_at=ctx.now, language=current()))
     assert user.id is not None and customer.id is not None
     send_confirmation(uow, ctx, user, customer.id)
     uow.audit(

@@ -83,6 +83,7 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
             ctx,
             target.email,
             f'reminder_{due.kind}',
+            target.language,
             meter=target.meter_number,
             end=day(due.end),
             link=link,

@@ -228,7 +228,7 @@ def reset_second_factor(uow: UnitOfWork, ctx: Context, staff_id: int, customer_i
     if user is None or not user.totp_enabled:
         raise NotAllowed()
     user.totp_enabled, user.totp_secret, user.totp_last_step = False, '', 0
-    uow.queue_mail(compose(ctx, user.email, 'second_factor_off', 'de'), ctx.now)  # staff's: not their language
+    uow.queue_mail(compose(ctx, user.email, 'second_factor_off', user.language), ctx.now)  # not the clerk's
     _audit(uow, ctx, staff_id, customer_id, 'staff_reset_second_factor', f'login={user.email}')
     uow.commit()
 
@@ -244,7 +244,7 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     if user is None:
         raise NotAllowed()
     customer_ids = uow.users.customer_ids(user.id or 0) or [customer_id]
-    uow.queue_mail(compose(ctx, user.email, 'profile_deleted', 'de'), ctx.now)
+    uow.queue_mail(compose(ctx, user.email, 'profile_deleted', user.language), ctx.now)
     for linked in customer_ids:
         _audit(uow, ctx, staff_id, linked, 'staff_deleted_login', f'login={user.email} reason={reason[:500]}')
     paper_again(uow, ctx, customer_ids, f'staff:{staff_id}')
@@ -279,7 +279,14 @@ def post_message(
     recipient = recipient_for(uow, customer_id, customer.email)
     if recipient:
         uow.queue_mail(
-            compose(ctx, recipient, 'inbox_message', 'de', subject=subject[:200], link=f'{ctx.base_url}/posteingang'),
+            compose(
+                ctx,
+                recipient,
+                'inbox_message',
+                uow.users.owner_language(customer_id),
+                subject=subject[:200],
+                link=f'{ctx.base_url}/posteingang',
+            ),
             ctx.now,
         )
     _audit(

@@ -126,6 +126,7 @@ class SqlBilling:
                 col(Contract.contract_number),
                 col(Customer.paperless),
                 col(PortalUser.email),
+                col(PortalUser.language),
             )
             .join(Customer, col(Customer.id) == Contract.customer_id, isouter=True)
             .join(UserCustomer, col(UserCustomer.customer_id) == Contract.customer_id, isouter=True)
@@ -133,8 +134,8 @@ class SqlBilling:
             .where(col(Contract.id).in_(contract_ids))
         )
         return {
-            contract_id: BillRecipient(customer_id, number, bool(paperless), email)
-            for contract_id, customer_id, number, paperless, email in self.session.execute(query)
+            contract_id: BillRecipient(customer_id, number, bool(paperless), email, language or 'de')
+            for contract_id, customer_id, number, paperless, email, language in self.session.execute(query)
         }
 
     def inputs(self, contract_ids: list[int], paid_from: date, paid_until: date) -> BillingInputs:

@@ -36,6 +36,14 @@ OWNER_EMAIL = (
 )
 
 
+OWNER_LANGUAGE = (
+    select(PortalUser.language)
+    .join(UserCustomer, col(UserCustomer.user_id) == PortalUser.id)
+    .where(UserCustomer.customer_id == CUSTOMER)
+    .limit(1)
+)
+
+
 class SqlResets:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -110,6 +118,9 @@ class SqlUsers:
 
     def owner_of(self, customer_id: int) -> int | None:
         return self.session.exec(OWNER, params={'customer': customer_id}).first()
+
+    def owner_language(self, customer_id: int) -> str:
+        return self.session.exec(OWNER_LANGUAGE, params={'customer': customer_id}).first() or 'de'
 
     def owner_email(self, customer_id: int) -> str | None:
         """The login email of the customer's portal account, in one query (no PortalUser object to build)."""

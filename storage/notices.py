@@ -85,6 +85,7 @@ class SqlReminders:
                 col(Meter.meter_number),
                 func.coalesce(col(PortalUser.email), col(Customer.email)),
                 col(Customer.reminders_off),
+                func.coalesce(col(PortalUser.language), 'de'),
             )
             .join(Contract, col(Contract.id) == Meter.contract_id)
             .join(Customer, col(Customer.id) == Contract.customer_id)
