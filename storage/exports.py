@@ -21,11 +21,11 @@ class SqlExports:
         )
         return [(reading, meter, contract) for reading, meter, contract in self.session.exec(query)]
 
-    def changes(self, since: datetime) -> list[tuple[AuditEntry, str | None]]:
+    def changes(self, since: datetime, kinds: tuple[str, ...]) -> list[tuple[AuditEntry, str | None]]:
         query = (
             select(AuditEntry, col(Customer.customer_number))
             .outerjoin(Customer, col(AuditEntry.customer_id) == Customer.id)
-            .where(col(AuditEntry.at) >= since)
+            .where(col(AuditEntry.at) >= since, col(AuditEntry.action).in_(kinds))
             .order_by(col(AuditEntry.id))
         )
         return [(entry, number) for entry, number in self.session.exec(query)]
