@@ -68,7 +68,18 @@ def _exchange_pages(portal: Portal) -> None:
             multiple=True,
         )
 
+        working: set[str] = set()  # a double click on "Importieren" imported twice (two runs, two audit entries)
+
         async def check(apply: bool) -> None:
+            if working:
+                return
+            working.add('run')
+            try:
+                await _check(apply)
+            finally:
+                working.clear()
+
+        async def _check(apply: bool) -> None:
             report.clear()
             if not await staff_session.valid(portal, me, admin=True) or portal.importer is None:
                 ui.navigate.to('/verwaltung')

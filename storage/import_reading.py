@@ -1,5 +1,6 @@
 """Reading an import's CSV file: its rows with their line numbers in chunks, and the operator's progress bar."""
 
+import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,8 +41,30 @@ def count_lines(path: Path) -> int:
     return newlines + (last != b'\n')
 
 
+def not_utf8(path: Path) -> int | None:
+    """The line of the file's first byte that is not UTF-8 (a billing system's export in Windows-1252), if any."""
+    decoder, lines = codecs.getincrementaldecoder('utf-8')(), 1
+    with path.open('rb') as raw:
+        for block in iter(lambda: raw.read(1 << 20), b''):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return lines + block.count(b'\n', 0, error.start)
+            lines += block.count(b'\n')
+        try:
+            decoder.decode(b'', final=True)
+        except UnicodeDecodeError:
+            return lines
+    return None
+
+
 def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) -> Iterator[list[tuple[int, Row]]]:
-    """The file's rows with their line numbers, `CHUNK` at a time (a wrong header is the file's only error)."""
+    """The file's rows with their line numbers, `CHUNK` at a time (a wrong header or a file not in UTF-8 is the
+    file's only error)."""
+    bad = not_utf8(path)
+    if bad is not None:
+        result.errors.append(f'{kind.file}:{bad}: not UTF-8 text (save the export as UTF-8)')
+        return
     total = max(count_lines(path) - 1, 0)
     with path.open(encoding='utf-8-sig', newline='') as handle:
         reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its

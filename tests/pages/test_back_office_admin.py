@@ -12,6 +12,7 @@ from tests import clock
 from tests.factories import make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, field, see, submit_for_error
 from tests.pages.test_backoffice import (
+    CUSTOMERS,
     admin_login,
     create_admin,
     staff_login,
@@ -356,3 +357,31 @@ async def test_the_items_to_review_read_in_german_not_as_stored(user, db):
     await see(user, 'Rechnung RE20250000001 · die Datei des Portals fehlt')
     shown = ' '.join(e.text for e in user.find(ui.label).elements)
     assert 'from=' not in shown and 'readings=' not in shown and '2026-12-10' not in shown
+
+
+async def test_a_double_click_on_importieren_imports_once(user, db):
+    await admin_login(user, db)
+    await user.open('/verwaltung/import')
+    await upload(user, 'customers.csv', CUSTOMERS)
+    await see(user, 'Hochgeladen: customers.csv')
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, 'Geprüft: keine Fehler. Sie können jetzt importieren.')
+    button(user, 'Importieren').click()
+    button(user, 'Importieren').click()
+    await see(user, 'Import abgeschlossen.')
+    await asyncio.sleep(0.5)
+    with Session(db) as session:
+        runs = session.exec(select(AuditEntry).where(AuditEntry.action == 'import_customers')).all()
+    assert len(runs) == 1, [(r.actor, r.details) for r in runs]
+
+
+async def test_a_file_not_in_utf_8_is_reported_at_the_check(user, db):
+    await admin_login(user, db)
+    await user.open('/verwaltung/import')
+    data = CUSTOMERS.replace('Ingo', 'Jürgen').encode('cp1252')  # as many billing systems write it
+    [receiver] = user.find(ui.upload).elements
+    await receiver.handle_uploads([SmallFileUpload(name='customers.csv', content_type='text/csv', _data=data)])
+    await see(user, 'Hochgeladen: customers.csv')
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, 'customers.csv: 1 Fehler – diese Datei wird nicht importiert')
+    await see(user, 'not UTF-8')

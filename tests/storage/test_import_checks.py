@@ -83,3 +83,16 @@ def test_a_contract_s_supply_address_is_imported_where_the_file_has_it(engine, t
     assert import_folder(engine, write(tmp_path / 'b', files), tmp_path / 'documents', SystemClock()).ok
     with Session(engine) as session:  # a file without the column: none (the bill names the postal address)
         assert session.exec(select(Contract.supply_address)).one() == ''
+
+
+def test_a_file_not_in_utf_8_is_reported_at_its_line_not_a_traceback(tmp_path, capsys, monkeypatch, database_url):
+    """A customers.csv in Windows-1252, as many billing systems write it: `kundenportal import` printed a traceback."""
+    from service.cli import main
+    from tests import clock
+
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    lines = [FILES['customers.csv'][0], '', '40007777;Herr;Jürgen;Import;;Weg;2;27749;Aue;;;0']
+    folder = write(tmp_path / 'in', {'customers.csv': lines})
+    (folder / 'customers.csv').write_bytes((folder / 'customers.csv').read_text(encoding='utf-8-sig').encode('cp1252'))
+    assert main(['import', str(folder)], clock) == 1
+    assert 'customers.csv:3: not UTF-8' in capsys.readouterr().err
