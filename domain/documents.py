@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +30,23 @@ rl_config.useA85 = 0
 
 # The logo's box on the letterhead (band): a larger image is scaled down to 300 dpi in it.
 _LOGO_BOX = (45 * mm, 18 * mm)
+LOGO_PIXELS = 25_000_000  # far more than a letterhead's 45 × 18 mm at 300 dpi needs
+
+
+def usable_logo(content: bytes) -> bool:
+    """Whether the file is a PNG or JPEG every letterhead can draw: it decodes, and not above LOGO_PIXELS (a 76 KB
+    PNG of 20,000² pixels, or one with a PNG's first bytes and no image after them, made every PDF fail)."""
+    try:
+        with (
+            warnings.catch_warnings(action='error', category=Image.DecompressionBombWarning),
+            Image.open(io.BytesIO(content), formats=('PNG', 'JPEG')) as image,
+        ):
+            if image.width * image.height > LOGO_PIXELS:
+                return False
+            image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        return False
+    return True
 
 
 def _logo(path: str, background: str) -> str:

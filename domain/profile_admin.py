@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.documents import usable_logo
 from domain.errors import InvalidSetting, NotAllowed
 from domain.i18n import current
 from domain.identifiers import is_creditor_id, is_digits, is_email, is_iban, is_vat_id, normalise
@@ -269,12 +270,21 @@ def save_profile(
         values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
     profile = check(base, values, ctx.today)
     logo = values.get('bill.logo', '')
-    if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) and files.locate(logo) is None:
+    found = files.locate(logo) if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) else None
+    if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) and found is None:
         raise InvalidSetting(
             'bill.logo',
             reason=_said(
                 'Dieses Logo ist nicht hochgeladen. Bitte die Datei hochladen.',
                 'This logo has not been uploaded. Please upload the file.',
+            ),
+        )
+    if found is not None and not usable_logo(found.read_bytes()):  # every PDF's letterhead would fail
+        raise InvalidSetting(
+            'bill.logo',
+            reason=_said(
+                'Diese Datei ist kein nutzbares Bild (PNG oder JPEG bis 25 Megapixel).',
+                'This file is no usable image (PNG or JPEG up to 25 megapixels).',
             ),
         )
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')

@@ -8,6 +8,7 @@ from nicegui import run, ui
 
 from domain import api_tokens, profile_admin, staff
 from domain.bills import deliver_bill_copies
+from domain.documents import usable_logo
 from domain.errors import ConcurrentChange, DomainError, NotAllowed
 from domain.stored import IMPORT_FOLDER_PREFIX, PDF_FILE, image_suffix, logo_file
 from pages import staff_session
@@ -261,7 +262,7 @@ def _settings_page(portal: Portal) -> None:
                     async def logo_uploaded(event, field=element) -> None:
                         content = await event.file.read()
                         suffix = image_suffix(content)
-                        if suffix is None or portal.files is None:
+                        if suffix is None or portal.files is None or not await run.io_bound(usable_logo, content):
                             ui.notify(t('staff.settings_logo_type'), type='warning')
                             return
                         name = logo_file(content, suffix)

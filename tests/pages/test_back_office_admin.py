@@ -385,3 +385,16 @@ async def test_a_file_not_in_utf_8_is_reported_at_the_check(user, db):
     button(user, 'Prüfen (Vorschau)').click()
     await see(user, 'customers.csv: 1 Fehler – diese Datei wird nicht importiert')
     await see(user, 'not UTF-8')
+
+
+async def test_a_logo_upload_that_is_no_usable_image_is_refused(user, db):
+    """Only the first bytes were looked at: a PNG's signature and no image after it became the logo field's value."""
+    await admin_login(user, db)
+    await user.open('/verwaltung/einstellungen')
+    await see(user, 'Einstellungen speichern')
+    shown = field(user, 'Logo (PNG oder JPEG)').elements.pop().value
+    [receiver] = user.find(ui.upload).elements
+    broken = b'\x89PNG\r\n\x1a\n' + b'kein Bild' * 10
+    await receiver.handle_uploads([SmallFileUpload(name='logo.png', content_type='image/png', _data=broken)])
+    await see(user, 'Bitte ein PNG- oder JPEG-Bild hochladen (bis 25 Megapixel).')
+    assert field(user, 'Logo (PNG oder JPEG)').elements.pop().value == shown

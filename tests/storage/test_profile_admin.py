@@ -210,6 +210,29 @@ def test_a_logo_name_typed_by_hand_must_be_an_uploaded_file(uow, context, admin,
     assert profile.bill.logo == 'logo-0123456789abcdef.png'
 
 
+def test_a_logo_that_is_no_usable_image_is_not_saved(uow, context, admin, tmp_path):
+    """A PNG's first bytes and no image after them, or 20,000² pixels in 76 KB: once saved, every PDF's letterhead
+    failed (bills, mandates, cancellations)."""
+    import io
+
+    from PIL import Image
+
+    from storage.documents import FolderFiles
+
+    huge = io.BytesIO()
+    Image.new('1', (20000, 20000), 1).save(huge, 'PNG', optimize=True)
+    base, files = context().profile, FolderFiles(tmp_path)
+    for name, content in (
+        ('logo-00000000000000aa.png', b'\x89PNG\r\n\x1a\n' + b'kein Bild' * 10),
+        ('logo-00000000000000bb.png', huge.getvalue()),
+    ):
+        files.store(name, content)
+        values = {**profile_admin.current_values(base), 'bill.logo': name}
+        with pytest.raises(InvalidSetting) as error:
+            run(uow, profile_admin.save_profile, context(), admin[0], base, values, None, files)
+        assert error.value.field == 'bill.logo' and 'kein nutzbares Bild' in error.value.params['reason']
+
+
 def test_a_logo_replaced_under_the_same_name_reaches_the_bills(tmp_path):
     """The upload is always stored as logo.png: the letterhead's image was cached by that path for good."""
     from domain import documents
