@@ -174,6 +174,16 @@ def current_values(profile: UtilityProfile) -> dict[str, str]:
     return values
 
 
+def effective_profile(base: UtilityProfile, overrides: dict, files: DocumentFiles | None) -> UtilityProfile:
+    """The profile file with the admin's saved settings laid over it, a logo uploaded in the back office found in
+    the documents folder by its name (absent: none); what the portal and every command work with."""
+    profile = with_overrides(base, overrides)
+    if not LOGO.fullmatch(profile.bill.logo):
+        return profile
+    found = files.locate(profile.bill.logo) if files else None
+    return profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': str(found) if found else ''})})
+
+
 def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityProfile:
     """The base profile with the stored overrides laid over it (unknown or stale keys are ignored)."""
     data = base.model_dump(mode='json')

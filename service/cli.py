@@ -16,6 +16,7 @@ from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
 from domain.i18n import t
 from domain.ports import Context
+from domain.profile import UtilityProfile
 from domain.spreadsheet import write_csv
 from storage.database import make_engine, migrate
 from storage.hashing import Argon2Hasher
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     if args.command == 'remind':
         from storage.reminders import run_reminders
 
-        print(run_reminders(engine, _context(settings, clock)).describe())
+        print(run_reminders(engine, _context(engine, settings, clock)).describe())
         return 0
     if args.command == 'staff' and args.action == 'password':
         return _staff_password(engine, settings, args.email, clock)
@@ -175,8 +176,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _context(settings: Settings, clock: Clock) -> Context:
-    return Context(settings.load_profile(), settings.storage_secret, settings.public_url, Argon2Hasher(), clock.now())
+def _context(engine: Engine, settings: Settings, clock: Clock) -> Context:
+    profile = _profile(engine, settings)
+    return Context(profile, settings.storage_secret, settings.public_url, Argon2Hasher(), clock.now())
+
+
+def _profile(engine: Engine, settings: Settings) -> UtilityProfile:
+    """The profile as the portal runs with it: the file and the settings an admin saved in the back office (the
+    reading period of the codes, the seller's bank account on the bills)."""
+    from domain.profile_admin import effective_profile, stored
+    from storage.documents import FolderFiles
+
+    base = settings.load_profile()
+    with SqlUnitOfWork(engine) as uow:
+        _, overrides = stored(uow)
+    try:
+        return effective_profile(base, overrides, FolderFiles(settings.documents_dir))
+    except ValueError as error:  # as the portal does: the file as it is, and said
+        print(f'saved settings do not fit the profile file ({error}); using the file as it is', file=sys.stderr)
+        return base
 
 
 def _backup_or_restore(settings: Settings, command: str, archive: Path) -> int:
@@ -213,7 +231,7 @@ def _staff_create(engine: Engine, settings: Settings, email: str, name: str, rol
 
     try:
         with SqlUnitOfWork(engine) as uow:
-            password = create_staff(uow, _context(settings, clock), 'cli', email, name, role)
+            password = create_staff(uow, _context(engine, settings, clock), 'cli', email, name, role)
     except DomainError as error:
         print(f'{email}: {t(error.key, **error.params)}', file=sys.stderr)
         return 1
@@ -230,7 +248,7 @@ def _staff_password(engine: Engine, settings: Settings, email: str, clock: Clock
 
     try:
         with SqlUnitOfWork(engine) as uow:
-            password = new_start_password(uow, _context(settings, clock), 'cli', email)
+            password = new_start_password(uow, _context(engine, settings, clock), 'cli', email)
     except DomainError:
         print(f'{email}: no staff account with this email address', file=sys.stderr)
         return 1
@@ -262,13 +280,13 @@ def _run_bills(
     from storage.information import run_information
 
     if args.information:
-        made = run_information(engine, _context(settings, clock), settings.documents_dir)
+        made = run_information(engine, _context(engine, settings, clock), settings.documents_dir)
         print(made.describe())
         return 0
 
     config = RunConfig(
         settings.url,
-        settings.load_profile(),
+        _profile(engine, settings),
         settings.storage_secret,
         settings.public_url,
         settings.documents_dir,
@@ -297,7 +315,7 @@ def _reading_codes(engine: Engine, settings: Settings, valid_until: date | None,
 
     try:
         with SqlUnitOfWork(engine) as uow:
-            codes = issue_codes(uow, _context(settings, clock), valid_until)
+            codes = issue_codes(uow, _context(engine, settings, clock), valid_until)
     except DomainError as error:
         print(f'--valid-until {valid_until}: {t(error.key, **error.params)}', file=sys.stderr)
         return 1

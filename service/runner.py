@@ -23,9 +23,8 @@ from domain.errors import Busy, DomainError, SessionEnded, StorageUnavailable, V
 from domain.i18n import using
 from domain.ports import Context, DocumentFiles, PasswordHasher, UnitOfWork
 from domain.profile import UtilityProfile
-from domain.profile_admin import stored, with_overrides
+from domain.profile_admin import effective_profile, stored
 from domain.running import way_of
-from domain.stored import LOGO
 from service.backlog import Backlog
 
 log = logging.getLogger('kundenportal')
@@ -201,18 +200,10 @@ class Portal:
         if version == self.profile_version:
             return
         try:
-            self.profile = self._with_uploaded_logo(with_overrides(self.base_profile or self.profile, overrides))
+            self.profile = effective_profile(self.base_profile or self.profile, overrides, self.files)
         except ValueError:
             log.exception('saved settings do not fit the profile file any more; using the file as it is')
         self.profile_version = version
-
-    def _with_uploaded_logo(self, profile: UtilityProfile) -> UtilityProfile:
-        """A logo uploaded in the back office is saved by its name in the documents folder (domain.stored)."""
-        if not LOGO.fullmatch(profile.bill.logo):
-            return profile
-        found = self.files.locate(profile.bill.logo) if self.files else None
-        logo = str(found) if found else ''
-        return profile.model_copy(update={'bill': profile.bill.model_copy(update={'logo': logo})})
 
     async def read(
         self,
