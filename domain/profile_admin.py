@@ -225,7 +225,7 @@ def _names_agree(profile: UtilityProfile) -> None:
     („den Stadtwerken Aue“, „des Wasserverbands Charlottental“). Checking only the last word let „Wasserwerke Aue“
     keep „die Stadtwerke Aue“, and a form with words more („die Stadt- und Wasserwerke Aue“) or a longer place name
     („Aue-Bad Schlema“) passed too."""
-    for case in ('nominative', 'genitive', 'dative', 'accusative'):
+    for case in _CASES:
         if not _names(profile.name, getattr(profile.name_cases, case)):
             raise InvalidSetting(
                 f'name_cases.{case}',
@@ -234,9 +234,36 @@ def _names_agree(profile: UtilityProfile) -> None:
                     f'Please adapt the name in a sentence to “{profile.name}”.',
                 ),
             )
+    _articles_agree([getattr(profile.name_cases, case).split()[0] for case in _CASES])
 
 
-_ARTICLES = frozenset({'der', 'die', 'das', 'des', 'dem', 'den'})
+_CASES = ('nominative', 'genitive', 'dative', 'accusative')
+# the definite article through the four cases: masculine, feminine, neuter, plural („die Stadtwerke“)
+_DECLENSIONS = (
+    ('der', 'des', 'dem', 'den'),
+    ('die', 'der', 'der', 'die'),
+    ('das', 'des', 'dem', 'das'),
+    ('die', 'der', 'den', 'die'),
+)
+_ARTICLES = frozenset(article for declension in _DECLENSIONS for article in declension)
+
+
+def _articles_agree(articles: list[str]) -> None:
+    """Each form with its article, and the four articles of one gender (or the plural): „dem Stadtwerke Aue“ as the
+    nominative, or the genitive without an article, made the SEPA mandate read „Ich ermächtige den Stadtwerken Aue“."""
+    left = list(_DECLENSIONS)
+    for index, case in enumerate(_CASES):
+        fitting = [declension for declension in left if declension[index] == articles[index]]
+        if not fitting:
+            expected = ' / '.join(sorted({declension[index] for declension in left}))
+            raise InvalidSetting(
+                f'name_cases.{case}',
+                reason=_said(
+                    f'Bitte mit dem Artikel, den der Name in diesem Fall hat: {expected}.',
+                    f'Please begin with the article the name takes in this case: {expected}.',
+                ),
+            )
+        left = fitting
 
 
 def _names(name: str, form: str) -> bool:
