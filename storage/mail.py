@@ -247,7 +247,7 @@ class OutboxSender:
                         'tries': attempts,
                         'error': error[:500],
                         'state': 'failed' if given_up else 'queued',
-                        'next': now + timedelta(seconds=min(30 * 2**attempts, 3600)),
+                        'next': later(now, timedelta(seconds=min(30 * 2**attempts, 3600))),  # real seconds
                     },
                 )
                 log.warning(

@@ -97,7 +97,7 @@ async def test_the_customer_card_releases_a_registration_held_back_by_wrong_pair
     customer = make_customer(db, last_name='Gesperrt')
     with Session(db) as session:
         key = f'identify:number:{customer["customer_number"]}'
-        session.add(Throttle(key=key, failures=20, locked_until=clock.now() + timedelta(minutes=50)))
+        session.add(Throttle(key=key, failures=20, locked_until=clock.after(clock.now(), timedelta(minutes=50))))
         session.commit()
     await staff_login(user, make_staff(db))
     await user.open(f'/verwaltung/kunden/{customer["id"]}')

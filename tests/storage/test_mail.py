@@ -173,6 +173,25 @@ async def test_mails_wait_while_smtp_is_down_and_go_out_when_it_is_back(engine, 
     assert [m['To'] for m in inbox.messages] == ['a@example.org']
 
 
+@pytest.mark.parametrize(
+    ('failed_at', 'pause'),
+    [
+        (datetime(2027, 10, 31, 1, 10, tzinfo=UTC), 60),  # 02:10 the second time: the pause was an hour in the past
+        (datetime(2027, 10, 31, 0, 59, 30, tzinfo=UTC), 60),  # 02:59:30 summer time: it was 3,660 s
+    ],
+)
+async def test_a_mail_failed_in_the_repeated_hour_waits_its_pause_in_real_time(engine, failed_at, pause):
+    """The pause was added to the wall clock: in the hour the clocks go back every retry was due at once, and the
+    twelve tries of a password reset's mail were spent within half a minute of the relay being down."""
+    with clock.travel(failed_at, tick=False):
+        queue(engine, 'a@example.org')
+        down = OutboxSender(engine, SmtpTransport('127.0.0.1', free_port()), 'portal@stadtwerke.example', SystemClock())
+        assert await down.send_due() == 0
+    with Session(engine) as session:
+        mail = session.exec(select(OutboxMail)).one()
+    assert (mail.next_attempt_at - failed_at).total_seconds() == pause
+
+
 async def test_a_claimed_mail_is_not_claimed_again_by_a_second_sender(engine, smtp_server):
     queue(engine, 'a@example.org')
     first = OutboxSender(engine, SmtpTransport('127.0.0.1', smtp_server[0].port), 'p@x.example', SystemClock())
