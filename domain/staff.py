@@ -247,6 +247,8 @@ def set_active(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int, active:
     staff = uow.staff.get(staff_id)
     if staff is None or staff_id == actor:
         raise NotAllowed()
+    if staff.active == active:  # a page shown before a colleague's click: unlocking an unlocked account logged it out
+        return
     staff.active = active
     staff.session_epoch += 1
     _audit(uow, ctx, actor, 'staff_unlocked' if active else 'staff_locked', f'staff={staff.email}')

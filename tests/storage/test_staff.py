@@ -134,6 +134,19 @@ def test_locking_a_colleague_ends_their_sessions_and_is_audited(uow, context, en
     assert ('cli', 'staff_created') in actions and (f'staff:{admin_id}', 'staff_locked') in actions
 
 
+def test_unlocking_a_colleague_who_is_not_locked_leaves_their_session(uow, context, engine, admin):
+    """A page shown before another admin's click: "Entsperren" on an active account raised its session epoch and
+    logged the colleague out, and was audited as an unlock."""
+    admin_id = admin[0]
+    password = run(uow, staff.create_staff, context(), admin_id, 'sven@stadtwerke.example', 'Sven', 'service')
+    grant = run(uow, staff.password_step, context(), 'sven@stadtwerke.example', password)
+    run(uow, staff.set_active, context(), admin_id, grant.staff_id, True)
+    with uow() as u:
+        assert staff.staff_session(u, grant.staff_id, grant.epoch) is not None
+    with Session(engine) as session:
+        assert 'staff_unlocked' not in [e.action for e in session.exec(select(AuditEntry))]
+
+
 def test_a_new_password_follows_the_staff_rule_and_ends_other_sessions(uow, context, admin):
     staff_id, _, _, _ = admin
     with uow() as u:
