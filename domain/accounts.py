@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from domain import identification, mail_budget, reminders, throttle, tokens
 from domain.clock import later
-from domain.customer_access import active_login, paper_again
+from domain.customer_access import active_login, forget_login, paper_again
 from domain.errors import (
     AccountNotConfirmed,
     CustomerAlreadyLinked,
@@ -287,10 +287,7 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
                 address=ctx.address,
             )
         )
-    for key in throttle.OF_LOGIN:  # the next login made may get this id
-        uow.throttles.save(key.format(user_id), throttle.ThrottleState())
-    uow.desk.forget_mails(recipient=user.email)  # the copies of what the portal mailed it (the confirmation follows)
-    uow.users.delete(user)
+    forget_login(uow, user)  # its counts and mail copies too (the confirmation queued above still goes out)
     uow.commit()
 
 
@@ -341,12 +338,12 @@ def login_only(_uow: UnitOfWork, _user_id: int) -> None:
     return None
 
 
-MAILS_KEPT = timedelta(days=90)  # a mail's copy, once sent or given up: for the customer card and questions
+MAILS_KEPT = timedelta(days=90)  # a mail's copy, for questions (the newest to an address stays, without its text)
 
 
 def forget_old_throttles(uow: UnitOfWork, ctx: Context) -> int:
     """Hourly: counts of wrong passwords, guesses and mails nobody added to for a day are forgotten, and the copies
-    of mails sent or given up 90 days ago (their texts hold addresses, phone numbers, parts of IBANs)."""
+    of mails written 90 days ago and sent or given up (their texts hold addresses, phone numbers, parts of IBANs)."""
     forgotten = uow.throttles.prune(later(ctx.now, -timedelta(days=1)))
     forgotten += uow.desk.forget_mails(before=later(ctx.now, -MAILS_KEPT))
     uow.commit()

@@ -2,6 +2,7 @@
 it; the login; a required text field; the audit entry of a change (what the billing system's "changes" export
 reads)."""
 
+from domain import throttle
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.model import AuditEntry, Customer, PortalUser
 from domain.overview import ensure_owner
@@ -71,3 +72,14 @@ def paper_again(uow: UnitOfWork, ctx: Context, customer_ids: list[int], actor: s
                     address=ctx.address,
                 )
             )
+
+
+def forget_login(uow: UnitOfWork, user: PortalUser) -> None:
+    """What a login leaves behind when it is deleted (the customer, the service desk, an unconfirmed registration):
+    the counts kept by its id (SQLite gives the id to the next login made, whose contact form was used up) and the
+    copies of the mails sent to its address (the newest stays, without its text, for the customer card's notice of
+    an address that bounces). Then the login itself; no commit."""
+    for key in throttle.OF_LOGIN:
+        uow.throttles.save(key.format(user.id), throttle.ThrottleState())
+    uow.desk.forget_mails(recipient=user.email)
+    uow.users.delete(user)

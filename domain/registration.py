@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from domain import identification, mail_budget, throttle, tokens
 from domain.clock import later
+from domain.customer_access import forget_login
 from domain.errors import (
     AlreadyActive,
     EmailAlreadyRegistered,
@@ -55,7 +56,7 @@ def register(
         _wait_for_a_new_pin(uow, ctx, existing)  # time, and a few mails an hour to the address (it is anyone's)
         mail_budget.spend(uow, ctx, email)
         replaced = f' replaces=user:{existing.id}'  # the pending login given up, noted with its successor
-        uow.users.delete(existing)
+        forget_login(uow, existing)
     hashed = ctx.hasher.hash(password)
     user = uow.users.add(PortalUser(email=email, password_hash=hashed, created_at=ctx.now, language=current()))
     assert user.id is not None and customer.id is not None
@@ -147,7 +148,7 @@ def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
     cutoff = later(ctx.now, -(ctx.profile.registration.confirmation_valid_for + timedelta(days=7)))
     stale = uow.users.unconfirmed_since(cutoff)
     for user in stale:
-        uow.users.delete(user)
+        forget_login(uow, user)
     if stale:
         uow.audit(
             AuditEntry(

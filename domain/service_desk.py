@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain import identification, mail_budget, reminders, throttle
-from domain.customer_access import paper_again
+from domain.customer_access import forget_login, paper_again
 from domain.errors import FieldRequired, NotAllowed
-from domain.i18n import label_of
+from domain.i18n import label_of, using
 from domain.identifiers import printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
@@ -183,7 +183,8 @@ def resend_activation(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id:
     if user is None or user.state != 'pending':
         raise NotAllowed()
     mail_budget.spend(uow, ctx, user.email)
-    send_confirmation(uow, ctx, user, customer_id)
+    with using(user.language):  # the customer's, not the clerk's pages'
+        send_confirmation(uow, ctx, user, customer_id)
     _audit(uow, ctx, staff_id, customer_id, 'staff_resent_activation', f'login={user.email}')
     uow.commit()
 
@@ -195,7 +196,7 @@ def send_reset(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -
     if user is None or user.state != 'active':
         raise NotAllowed()
     mail_budget.spend(uow, ctx, user.email)
-    send_reset_mail(uow, ctx, user, 'de')
+    send_reset_mail(uow, ctx, user, user.language)
     _audit(uow, ctx, staff_id, customer_id, 'staff_sent_reset', f'login={user.email}')
     uow.commit()
 
@@ -250,7 +251,7 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
     paper_again(uow, ctx, customer_ids, f'staff:{staff_id}')
     for linked in customer_ids:  # none still queued for the address that is deleted now
         reminders.withdraw_queued(uow, ctx, linked)
-    uow.users.delete(user)
+    forget_login(uow, user)  # its counts and mail copies, as the customer's own deletion
     uow.commit()
 
 

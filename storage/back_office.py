@@ -3,7 +3,7 @@ search and review items, the billing system's API tokens and its feed of changes
 
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select, update
@@ -216,12 +216,19 @@ class SqlDesk:
         return len(self.session.execute(statement.returning(table.c.audit_id)).all())
 
     def forget_mails(self, recipient: str | None = None, before: datetime | None = None) -> int:
-        query = delete(OutboxMail).where(col(OutboxMail.status).in_(('sent', 'failed', 'withdrawn')))
+        done = col(OutboxMail.status).in_(('sent', 'failed'))
+        # the newest mail sent or given up to each address stays, without its text: `undelivered` looks at it
+        newest = select(func.max(OutboxMail.id)).where(done).group_by(col(OutboxMail.recipient))
+        finished = col(OutboxMail.status).in_(('sent', 'failed', 'withdrawn'))
+        chosen: list[ColumnElement[bool]] = [finished]
         if recipient is not None:
-            query = query.where(col(OutboxMail.recipient) == recipient)
+            chosen.append(col(OutboxMail.recipient) == recipient)
         if before is not None:
-            query = query.where(col(OutboxMail.created_at) < before)
-        return self.session.exec(query).rowcount
+            chosen.append(col(OutboxMail.created_at) < before)
+        kept = col(OutboxMail.id).in_(newest)
+        blank = update(OutboxMail).where(*chosen, kept, col(OutboxMail.text) != '').values(text='', html='')
+        self.session.exec(blank)
+        return self.session.exec(delete(OutboxMail).where(*chosen, ~kept)).rowcount
 
     def undelivered(self, address: str) -> OutboxMail | None:
         done = col(OutboxMail.status).in_(('sent', 'failed'))

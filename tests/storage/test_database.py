@@ -265,3 +265,52 @@ def _customer_as_of_then(engine) -> dict:
             )
         )
         return {'id': connection.execute(text("SELECT id FROM customer WHERE customer_number = '40009999'")).scalar()}
+
+
+def test_0025_binds_a_code_only_to_the_customer_whose_contract_it_was_made_in(engine, context):
+    """The backfill gave every code the customer of the meter's contract now: the previous tenant's code, mailed
+    before the meter was handed on, opened the next tenant's readings. A code the reminders made keeps working when
+    the letters' codes are issued."""
+    from datetime import timedelta
+
+    from domain.errors import ReadingCodeInvalid
+    from domain.model import Contract, Meter, ReadingCode, id_of
+    from domain.reading_codes import code_digest, new_code, open_by_code
+    from storage.unit_of_work import SqlUnitOfWork
+
+    ctx = context()
+    old = make_customer(engine, meter_number='1EBZ0177777777')
+    new = make_customer(engine, meter_number='1EBZ0188888888', contract_start=ctx.today - timedelta(days=5))
+    with Session(engine) as session:  # the meter handed on five days ago
+        meter = session.exec(select(Meter).where(Meter.meter_number == '1EBZ0177777777')).one()
+        ended = session.get_one(Contract, meter.contract_id)
+        ended.end_date = ctx.today - timedelta(days=6)
+        meter.contract_id = session.exec(select(Contract.id).where(Contract.customer_id == new['id'])).one()
+        session.add_all([ended, meter])
+        session.commit()
+        meter_id = id_of(meter)
+    with schema_change(engine) as connection:
+        command.downgrade(alembic_config(connection), '0024')
+    theirs, mine = new_code(), new_code()
+    with engine.begin() as connection:  # the old tenant's code, mailed a month ago; the new tenant's, of today
+        for code, made in ((theirs, clock.now() - timedelta(days=30)), (mine, clock.now())):
+            connection.execute(
+                text('INSERT INTO readingcode (meter_id, digest, created_at, expires_at) VALUES (:m, :d, :c, :e)'),
+                {'m': meter_id, 'd': code_digest(ctx, code), 'c': made, 'e': clock.now() + timedelta(days=20)},
+            )
+        connection.execute(  # today's came with a reminder
+            text(
+                'INSERT INTO readingreminder (customer_id, meter_id, period_end, kind, email, queued_at, key) '
+                "VALUES (:c, :m, :p, 'start', 'neu@example.org', :q, 'k')"
+            ),
+            {'c': new['id'], 'm': meter_id, 'p': ctx.today, 'q': clock.now()},
+        )
+    migrate(engine)
+    assert old['id'] != new['id']
+    with SqlUnitOfWork(engine) as uow, pytest.raises(ReadingCodeInvalid):
+        open_by_code(uow, ctx, theirs, '1EBZ0177777777')
+    with SqlUnitOfWork(engine) as uow:
+        assert open_by_code(uow, ctx, mine, '1EBZ0177777777').meter_number == '1EBZ0177777777'
+    with Session(engine) as session:
+        codes = {(c.customer_id, c.kind) for c in session.exec(select(ReadingCode))}
+    assert codes == {(None, 'letter'), (new['id'], 'reminder')}

@@ -252,3 +252,81 @@ def test_a_registration_held_back_by_wrong_pairs_from_anywhere_is_shown_and_rele
     with uow() as u:
         register(u, context(), right, 'kunde@example.org', PASSWORD, PASSWORD)
     assert ('staff:' + str(clerk), 'staff_unlocked_registration', customer['id']) in audit(engine)
+
+
+def test_staff_deleting_a_login_forgets_as_the_customer_s_own_deletion_does(uow, context, engine, clerk):
+    """The mail copies (the new phone number in a confirmation) stayed, and on SQLite the next login made, given the
+    deleted one's id, found the contact form used up."""
+    from dataclasses import replace
+
+    from domain import customer_data
+    from domain.inbox import send_contact_message
+    from domain.model import OutboxMail
+
+    ctx = context('wasserverband-c')
+    first = make_customer(engine, 'wasserverband-c', commodity='water')
+    gone = make_login(engine, [first['id']], email='weg@example.org')
+    with uow() as work:
+        before = customer_data.contact_data(work, gone['id'], first['id'])
+    run(uow, customer_data.change_contact_data, ctx, gone['id'], first['id'], replace(before, phone='0171 5550199'))
+    for n in range(10):
+        run(uow, send_contact_message, ctx, gone['id'], first['id'], 'Sonstiges', f'Frage {n}', 'Text')
+    with Session(engine) as session:
+        for mail in session.exec(select(OutboxMail)):
+            mail.status, mail.sent_at = 'sent', mail.created_at
+            session.add(mail)
+        session.commit()
+    run(uow, desk.delete_login, ctx, clerk, first['id'], 'Bitte um Löschung per Brief')
+    assert all('0171 5550199' not in m.text for m in mails_to(engine, 'weg@example.org'))
+    second = make_customer(engine, 'wasserverband-c', commodity='water', last_name='Neu')
+    new = make_login(engine, [second['id']], email='neu@example.org')
+    if new['id'] == gone['id']:  # SQLite gives the id again
+        run(uow, send_contact_message, ctx, new['id'], second['id'], 'Sonstiges', 'Erste Frage', 'Text')
+
+
+def test_a_reset_or_activation_staff_send_is_in_the_customer_s_language(uow, context, engine, clerk):
+    from domain.i18n import using
+
+    english = make_customer(engine)
+    make_login(engine, [english['id']], email='english@example.org', language='en')
+    run(uow, desk.send_reset, context(), clerk, english['id'])
+    assert 'password' in mails_to(engine, 'english@example.org')[-1].subject.lower()
+    german = make_customer(engine)
+    make_login(engine, [german['id']], email='deutsch@example.org', language='de', state='pending')
+    with using('en'):  # the clerk's pages
+        run(uow, desk.resend_activation, context(), clerk, german['id'])
+    assert 'Please confirm' not in mails_to(engine, 'deutsch@example.org')[-1].subject
+
+
+def test_the_card_still_says_an_address_bounces_after_the_copies_are_forgotten(uow, context, engine, clerk):
+    """The hourly clean-up after 90 days, or deleting a login whose address is also the contact address, took the
+    failed mail the card's notice looks at."""
+    from datetime import timedelta
+
+    from domain import accounts
+    from domain.model import OutboxMail
+    from tests.clock import after
+
+    ctx = context('wasserverband-c')
+    customer = make_customer(engine, 'wasserverband-c', commodity='water', email='same@example.org')
+    login = make_login(engine, [customer['id']], email='same@example.org')
+    with Session(engine) as session:
+        session.add(
+            OutboxMail(
+                recipient='same@example.org',
+                subject='Ihre Rechnung',
+                text='…',
+                html='',
+                created_at=ctx.now,
+                next_attempt_at=ctx.now,
+                status='failed',
+                attempts=1,
+                last_error='550 5.1.1 user unknown',
+            )
+        )
+        session.commit()
+    run(uow, accounts.delete_profile, ctx, login['id'], PASSWORD)
+    later_ctx = context('wasserverband-c', now=after(ctx.now, timedelta(days=91)))
+    run(uow, accounts.forget_old_throttles, later_ctx)
+    card = run(uow, desk.customer_card, later_ctx, clerk, customer['id'])
+    assert [u.email for u in card.undelivered] == ['same@example.org']
