@@ -217,14 +217,21 @@ class SqlDesk:
 
     def forget_mails(self, recipient: str | None = None, before: datetime | None = None) -> int:
         done = col(OutboxMail.status).in_(('sent', 'failed'))
-        # the newest mail sent or given up to each address stays, without its text: `undelivered` looks at it
+        # the newest mail sent or given up to each address stays, without its text: `undelivered` looks at it (the
+        # clean-up keeps it only for an address a login or a customer still has)
         newest = select(func.max(OutboxMail.id)).where(done).group_by(col(OutboxMail.recipient))
         finished = col(OutboxMail.status).in_(('sent', 'failed', 'withdrawn'))
         chosen: list[ColumnElement[bool]] = [finished]
         if recipient is not None:
             chosen.append(col(OutboxMail.recipient) == recipient)
+            newest = newest.where(col(OutboxMail.recipient) == recipient)  # that address's rows only (an index)
         if before is not None:
             chosen.append(col(OutboxMail.created_at) < before)
+            in_use = or_(
+                col(OutboxMail.recipient).in_(select(PortalUser.email)),
+                col(OutboxMail.recipient).in_(select(Customer.email).where(col(Customer.email) != '')),
+            )
+            newest = newest.where(in_use)
         kept = col(OutboxMail.id).in_(newest)
         blank = update(OutboxMail).where(*chosen, kept, col(OutboxMail.text) != '').values(text='', html='')
         self.session.exec(blank)

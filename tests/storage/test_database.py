@@ -267,10 +267,11 @@ def _customer_as_of_then(engine) -> dict:
         return {'id': connection.execute(text("SELECT id FROM customer WHERE customer_number = '40009999'")).scalar()}
 
 
-def test_0025_binds_a_code_only_to_the_customer_whose_contract_it_was_made_in(engine, context):
-    """The backfill gave every code the customer of the meter's contract now: the previous tenant's code, mailed
-    before the meter was handed on, opened the next tenant's readings. A code the reminders made keeps working when
-    the letters' codes are issued."""
+def test_0025_binds_a_reminder_s_code_to_its_customer_and_a_letter_s_to_the_meter_s(engine, context):
+    """The backfill gave every code the customer of the meter's contract now: the previous tenant's reminder code,
+    mailed before the meter was handed on, opened the next tenant's readings. A letter's code (printed for the
+    meter's address, also before the contract began or in its first night) stays valid, and a reminder's code keeps
+    working when the letters' codes are issued."""
     from datetime import timedelta
 
     from domain.errors import ReadingCodeInvalid
@@ -291,26 +292,28 @@ def test_0025_binds_a_code_only_to_the_customer_whose_contract_it_was_made_in(en
         meter_id = id_of(meter)
     with schema_change(engine) as connection:
         command.downgrade(alembic_config(connection), '0024')
-    theirs, mine = new_code(), new_code()
-    with engine.begin() as connection:  # the old tenant's code, mailed a month ago; the new tenant's, of today
-        for code, made in ((theirs, clock.now() - timedelta(days=30)), (mine, clock.now())):
+    theirs, letter, mine = new_code(), new_code(), new_code()
+    made = {theirs: clock.now() - timedelta(days=30), letter: clock.now() - timedelta(days=20), mine: clock.now()}
+    with engine.begin() as connection:
+        for code, at in made.items():
             connection.execute(
                 text('INSERT INTO readingcode (meter_id, digest, created_at, expires_at) VALUES (:m, :d, :c, :e)'),
-                {'m': meter_id, 'd': code_digest(ctx, code), 'c': made, 'e': clock.now() + timedelta(days=20)},
+                {'m': meter_id, 'd': code_digest(ctx, code), 'c': at, 'e': clock.now() + timedelta(days=20)},
             )
-        connection.execute(  # today's came with a reminder
-            text(
-                'INSERT INTO readingreminder (customer_id, meter_id, period_end, kind, email, queued_at, key) '
-                "VALUES (:c, :m, :p, 'start', 'neu@example.org', :q, 'k')"
-            ),
-            {'c': new['id'], 'm': meter_id, 'p': ctx.today, 'q': clock.now()},
-        )
+        for customer, code, key in ((old, theirs, 'a'), (new, mine, 'b')):  # mailed with a reminder each
+            connection.execute(
+                text(
+                    'INSERT INTO readingreminder (customer_id, meter_id, period_end, kind, email, queued_at, key) '
+                    "VALUES (:c, :m, :p, 'start', 'r@example.org', :q, :k)"
+                ),
+                {'c': customer['id'], 'm': meter_id, 'p': ctx.today, 'q': made[code], 'k': key},
+            )
     migrate(engine)
-    assert old['id'] != new['id']
     with SqlUnitOfWork(engine) as uow, pytest.raises(ReadingCodeInvalid):
         open_by_code(uow, ctx, theirs, '1EBZ0177777777')
-    with SqlUnitOfWork(engine) as uow:
-        assert open_by_code(uow, ctx, mine, '1EBZ0177777777').meter_number == '1EBZ0177777777'
+    for code in (letter, mine):  # the letter printed before the new contract began: for its address
+        with SqlUnitOfWork(engine) as uow:
+            assert open_by_code(uow, ctx, code, '1EBZ0177777777').meter_number == '1EBZ0177777777'
     with Session(engine) as session:
-        codes = {(c.customer_id, c.kind) for c in session.exec(select(ReadingCode))}
-    assert codes == {(None, 'letter'), (new['id'], 'reminder')}
+        codes = sorted((c.customer_id, c.kind) for c in session.exec(select(ReadingCode)))
+    assert codes == sorted([(old['id'], 'reminder'), (new['id'], 'letter'), (new['id'], 'reminder')])

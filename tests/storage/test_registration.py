@@ -24,7 +24,7 @@ from domain.errors import (
     TooManyAttempts,
 )
 from domain.identification import Identifiers
-from domain.model import AuditEntry, Bill, Contract, OneTimeToken, PortalUser, UserCustomer
+from domain.model import AuditEntry, Bill, Contract, OneTimeToken, OutboxMail, PortalUser, UserCustomer
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, link_in, mails_to, make_customer, make_login, pin_in
 from tests.storage.conftest import NOW, at_the_same_moment, login, run
@@ -305,6 +305,22 @@ def test_registrations_nobody_confirmed_are_forgotten_after_a_week_past_their_ex
         assert registration.forget_unconfirmed(work, context(now=after(NOW, timedelta(days=9, hours=1)))) == 1
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).all() == []
+
+
+def test_a_registration_nobody_confirmed_leaves_the_mails_of_its_address_alone(engine, uow, context):
+    """An unconfirmed address proved nobody's: registered with another customer's contact address and forgotten,
+    it deleted the copies of that customer's mails."""
+    make_customer(engine, email='kontakt@example.org')
+    with Session(engine) as session:
+        at = context().now
+        copy = OutboxMail(recipient='kontakt@example.org', subject='Ihre Rechnung', text='Guten Tag', html='')
+        copy.created_at, copy.next_attempt_at, copy.status = at, at, 'sent'
+        session.add(copy)
+        session.commit()
+    register(uow, context(), make_customer(engine), email='kontakt@example.org')
+    with uow() as work:
+        assert registration.forget_unconfirmed(work, context(now=after(NOW, timedelta(days=9, hours=1)))) == 1
+    assert [m.text for m in mails_to(engine, 'kontakt@example.org') if m.subject == 'Ihre Rechnung'] == ['Guten Tag']
 
 
 def test_guessing_one_customer_s_meter_number_from_many_addresses_is_held_back(engine, uow, context):
