@@ -327,32 +327,40 @@ def test_a_new_login_does_not_inherit_the_counts_of_a_deleted_one(uow, context, 
     run(uow, send_contact_message, ctx, new['id'], second['id'], 'Sonstiges', 'Erste Frage', 'Text')
 
 
-def test_a_deleted_profile_leaves_no_copies_of_its_mails_and_old_ones_are_forgotten(uow, context, engine):
-    """After "Profil entfernen" the confirmations with the new phone number stayed in the outbox for good; sent
-    mails were never forgotten at all."""
+def with_phone_changed(uow, engine, ctx, email: str, *phones: str) -> tuple[dict, dict]:
+    """A water customer's login whose phone number was changed (each change confirmed by a mail naming it)."""
     from dataclasses import replace
 
     from domain import customer_data
+
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    user = make_login(engine, [customer['id']], email=email)
+    with uow() as work:
+        before = customer_data.contact_data(work, user['id'], customer['id'])
+    for phone in phones:
+        run(uow, customer_data.change_contact_data, ctx, user['id'], customer['id'], replace(before, phone=phone))
+    return customer, user
+
+
+def all_sent(engine) -> None:
+    """The sender delivered every mail queued so far."""
     from domain.model import OutboxMail
 
-    ctx = context('wasserverband-c')
-    customer = make_customer(engine, 'wasserverband-c', commodity='water')
-    gone = make_login(engine, [customer['id']], email='weg@example.org')
-    with uow() as work:
-        before = customer_data.contact_data(work, gone['id'], customer['id'])
-    run(uow, customer_data.change_contact_data, ctx, gone['id'], customer['id'], replace(before, phone='0171 5550199'))
-    other = make_customer(engine, 'wasserverband-c', commodity='water', last_name='Bleibt')
-    stays = make_login(engine, [other['id']], email='bleibt@example.org')
-    with uow() as work:
-        theirs = customer_data.contact_data(work, stays['id'], other['id'])
-    for phone in ('0171 5550111', '0171 5550222'):
-        run(uow, customer_data.change_contact_data, ctx, stays['id'], other['id'], replace(theirs, phone=phone))
-    run(uow, accounts.forget_old_throttles, ctx)  # nothing is old yet
-    with Session(engine) as session:  # the sender delivered them
+    with Session(engine) as session:
         for mail in session.exec(select(OutboxMail)):
             mail.status, mail.sent_at = 'sent', mail.created_at
             session.add(mail)
         session.commit()
+
+
+def test_a_deleted_profile_leaves_no_copies_of_its_mails_and_old_ones_are_forgotten(uow, context, engine):
+    """After "Profil entfernen" the confirmations with the new phone number stayed in the outbox for good; sent
+    mails were never forgotten at all."""
+    ctx = context('wasserverband-c')
+    _, gone = with_phone_changed(uow, engine, ctx, 'weg@example.org', '0171 5550199')
+    with_phone_changed(uow, engine, ctx, 'bleibt@example.org', '0171 5550111', '0171 5550222')
+    run(uow, accounts.forget_old_throttles, ctx)  # nothing is old yet
+    all_sent(engine)
     run(uow, accounts.delete_profile, ctx, gone['id'], PASSWORD)
     # the newest sent stays without its text (the card's notice of a bouncing address), and that it was deleted
     assert [(m.status, m.text) for m in mails_to(engine, 'weg@example.org')][:1] == [('sent', '')]

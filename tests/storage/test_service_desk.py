@@ -257,25 +257,14 @@ def test_a_registration_held_back_by_wrong_pairs_from_anywhere_is_shown_and_rele
 def test_staff_deleting_a_login_forgets_as_the_customer_s_own_deletion_does(uow, context, engine, clerk):
     """The mail copies (the new phone number in a confirmation) stayed, and on SQLite the next login made, given the
     deleted one's id, found the contact form used up."""
-    from dataclasses import replace
-
-    from domain import customer_data
     from domain.inbox import send_contact_message
-    from domain.model import OutboxMail
+    from tests.storage.test_account_changes import all_sent, with_phone_changed
 
     ctx = context('wasserverband-c')
-    first = make_customer(engine, 'wasserverband-c', commodity='water')
-    gone = make_login(engine, [first['id']], email='weg@example.org')
-    with uow() as work:
-        before = customer_data.contact_data(work, gone['id'], first['id'])
-    run(uow, customer_data.change_contact_data, ctx, gone['id'], first['id'], replace(before, phone='0171 5550199'))
+    first, gone = with_phone_changed(uow, engine, ctx, 'weg@example.org', '0171 5550199')
     for n in range(10):
         run(uow, send_contact_message, ctx, gone['id'], first['id'], 'Sonstiges', f'Frage {n}', 'Text')
-    with Session(engine) as session:
-        for mail in session.exec(select(OutboxMail)):
-            mail.status, mail.sent_at = 'sent', mail.created_at
-            session.add(mail)
-        session.commit()
+    all_sent(engine)
     run(uow, desk.delete_login, ctx, clerk, first['id'], 'Bitte um Löschung per Brief')
     assert all('0171 5550199' not in m.text for m in mails_to(engine, 'weg@example.org'))
     second = make_customer(engine, 'wasserverband-c', commodity='water', last_name='Neu')
