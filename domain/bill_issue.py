@@ -326,6 +326,16 @@ def _record(
             )
         )
     uow.data.add(inbox)
+    # an end estimated for want of a reading is the next period's start (it was billed again from the last real
+    # reading): kept as the meter's estimated reading of that day, as the bill shows it
+    uow.meters.add_estimates(
+        [
+            (r.meter_number, r.obis, r.end_date, r.end_value)
+            for _, bill, _ in bills
+            for r in bill.registers
+            if r.end_source == 'estimated' and r.meter_number
+        ]
+    )
 
 
 def _row(contract_id: int, bill: BillDocument, key: str | None, replaces_id: int | None) -> Bill:

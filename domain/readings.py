@@ -255,11 +255,12 @@ def store_reading(
     for obis, value in parsed.items():
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
         same_day = [r for r in own if r.reading_date == when]
-        if same_day and same_day[0].source != 'customer':
+        if same_day and same_day[0].source not in ('customer', 'estimated'):  # a read value stays; a guess gives way
             raise ReadingExistsForDay('reading_date', date=day(when))
-        earlier = [r for r in own if r.reading_date < when]
-        if any(r.reading_date > when for r in own):
-            raise ReadingBeforeLast('reading_date', last=day(own[-1].reading_date))
+        read = [r for r in own if r.source != 'estimated']  # an estimate (a bill's closing one) is no dial value
+        earlier = [r for r in read if r.reading_date < when]
+        if any(r.reading_date > when for r in read):
+            raise ReadingBeforeLast('reading_date', last=day(read[-1].reading_date))
         try:
             judgements[obis] = judge(
                 with_replaced(before, obis, [(r.reading_date, r.value) for r in earlier]),

@@ -5,8 +5,11 @@ the unit of work does, once."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import BindParameter, ColumnElement, bindparam, insert, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from domain.identifiers import normalise
@@ -135,6 +138,24 @@ class SqlMeters:
     def add_reading(self, reading: MeterReading) -> None:
         """A plain INSERT (the ORM's unit of work cost more than the rest of a submission's writes together)."""
         reading.id = self.session.execute(READING_INSERT, column_values(reading)).scalar_one()
+
+    def add_estimates(self, estimates: list[tuple[str, str, date, Decimal]]) -> None:
+        if not estimates:
+            return
+        numbers = {number for number, _, _, _ in estimates}
+        query = select(Meter.meter_number, Meter.id).where(col(Meter.meter_number).in_(numbers))
+        ids = {number: meter_id for number, meter_id in self.session.exec(query).all()}
+        rows = [
+            {'meter_id': ids[number], 'obis': obis, 'reading_date': day, 'value': value, 'source': 'estimated'}
+            for number, obis, day, value in estimates
+            if ids.get(number) is not None
+        ]
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        statement = (pg_insert if dialect == 'postgresql' else sqlite_insert)(_READING).values(rows)
+        # a reading of that day (read meanwhile, or the estimate of the bill a correction replaces) stays as it is
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=['meter_id', 'obis', 'reading_date']))
 
     def delete_reading(self, reading: MeterReading) -> None:
         self.session.execute(READING_DELETE, {'reading': reading.id})
