@@ -6,7 +6,7 @@ correction (`correct_bill`). The arithmetic is domain/billing.py's."""
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.bill_readings import meter_part
 from domain.billing import (
@@ -123,6 +123,10 @@ def prepare_bill(
         return Skipped(contract.contract_number, str(error))
     plans = data.plans.get(contract_id, [])
     per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
+    days = (end - start).days + 1
+    # a part of the year is compared with the same share of last year's and the average household's year (§40 EnWG:
+    # the comparable period), not with a whole year
+    part = Decimal(days) / result.days_of_year(start) if days < result.days_of_year(start) else None
     final = contract.end_date is not None and contract.end_date <= end
     next_start = end + timedelta(days=1)
     first_due = next(
@@ -169,8 +173,9 @@ def prepare_bill(
         result=result,
         vat_rate=vat_rate,
         due_date=due_date_for(bill_date),
-        previous_consumption=_billed_unit(previous, meter) if gas and previous is not None else previous,
-        group_average=ctx.profile.bill.group_average.get(contract.commodity),
+        previous_consumption=_share(_billed_unit(previous, meter) if gas and previous is not None else previous, part),
+        group_average=_share(ctx.profile.bill.group_average.get(contract.commodity), part),
+        compared_days=(end - start).days + 1 if part else 0,
         next_installment=None if final else proposal(result, per_year, ctx.profile.installment.rounding),
         next_installment_per_year=per_year,
         next_installment_first_due=None if final else first_due,
@@ -275,6 +280,13 @@ def issue_bills(uow: UnitOfWork, ctx: Context, bills: Sequence[tuple[int, BillDo
     _record(uow, ctx, uow.billing.recipients([contract_id for contract_id, _, _ in bills]), numbered)
     uow.commit()
     return [bill for _, bill, _ in numbered]
+
+
+def _share(yearly: Decimal | None, part: Decimal | None) -> Decimal | None:
+    """A year's figure, or its share for a part of the year (whole units)."""
+    if yearly is None or part is None:
+        return yearly
+    return (yearly * part).quantize(Decimal(1), ROUND_HALF_UP)
 
 
 def _series(ctx: Context, bill: BillDocument) -> str:

@@ -293,8 +293,9 @@ def _comparison(page: Page, bill: BillDocument) -> None:
     start, end = bill.period_start, bill.period_end  # a billing year to September: 2025/26, not 2025
     years = f'{start:%Y}' if start.year == end.year else f'{start:%Y}/{end:%y}'
     bars = [(f'{years} (dieser Zeitraum)', bill.consumption)]
+    share = f' (anteilig, {bill.compared_days} Tage)' if bill.compared_days else ''  # a part of the year
     if bill.previous_consumption is not None:
-        bars.append(('Vorjahreszeitraum', bill.previous_consumption))
+        bars.append((f'Vorjahreszeitraum{share}', bill.previous_consumption))
     page.bars('Verbrauch dieses und des Vorjahreszeitraums', bars, bill.unit)
     if bill.previous_consumption:
         change = (bill.consumption - bill.previous_consumption) / bill.previous_consumption * 100
@@ -303,7 +304,7 @@ def _comparison(page: Page, bill: BillDocument) -> None:
     if bill.group_average is not None:
         page.bars(
             'Vergleich mit einem durchschnittlichen Haushalt derselben Verbrauchergruppe',
-            [('Ihr Verbrauch', bill.consumption), ('Durchschnitt', bill.group_average)],
+            [('Ihr Verbrauch', bill.consumption), (f'Durchschnitt{share}', bill.group_average)],
             bill.unit,
         )
 

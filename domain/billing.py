@@ -239,6 +239,8 @@ class BillDocument:
     buyer_email: str = ''
     mandate_reference: str = ''  # a SEPA direct-debit mandate: the amount due is debited from customer_iban
     customer_iban: str = ''  # the customer's account: debited (mandate) or where a credit is paid
+    # a part of a year (a final bill, a first bill): the comparisons are the year's figures shared by these days
+    compared_days: int = 0
 
     @property
     def is_einvoice(self) -> bool:

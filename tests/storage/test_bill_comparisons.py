@@ -1,0 +1,31 @@
+"""A bill for a part of the year (a final bill) compares with the same share of last year's and of the average
+household's consumption (§40 EnWG: the comparable period), not with a whole year ("−56,7 %" for half a year)."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from domain.billing import from_json
+from domain.model import Contract
+from storage.bill_run import run
+from tests.factories import add_readings
+from tests.storage.test_billing_run import bills, config, electricity, pdf_text, pinned_clock  # noqa: F401
+
+
+def test_a_final_bill_for_half_a_year_compares_with_half_of_last_year(engine, config):  # noqa: F811
+    customer = electricity(engine, start=45210, end=46000)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = date(2026, 6, 30)
+        session.add(contract)
+        session.commit()
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46600))
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    assert document.consumption == 1390 and document.compared_days == 181
+    assert document.previous_consumption == Decimal(3210 * 181 / 365).quantize(Decimal(1))  # 1,592 of 3,210
+    text = pdf_text(config.documents / bill.pdf_path)
+    assert 'Vorjahreszeitraum (anteilig, 181 Tage)' in text and 'Durchschnitt (anteilig, 181 Tage)' in text
+    assert '-56,7' not in text
