@@ -159,7 +159,8 @@ def prepare_bill(
         notice_period_weeks=contract.notice_period_weeks,
         next_termination=None
         if final
-        else next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
+        else contract.end_date  # a fixed term (or an end already agreed): no termination before it
+        or next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
         malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
         supply_address=contract.supply_address or customer.address,  # after a move: the old flat's
         meter_number=', '.join(m.meter_number for m in meters),

@@ -1,5 +1,6 @@
-"""A bill for a part of the year (a final bill) compares with the same share of last year's and of the average
-household's consumption (§40 EnWG: the comparable period), not with a whole year ("−56,7 %" for half a year)."""
+"""What a bill compares and states about its contract. A bill for a part of the year (a final bill) compares with
+the same share of last year's and of the average household's consumption (§40 EnWG: the comparable period), not
+with a whole year ("−56,7 %" for half a year); a fixed-term contract is not offered a termination inside its term."""
 
 from datetime import date
 from decimal import Decimal
@@ -29,3 +30,17 @@ def test_a_final_bill_for_half_a_year_compares_with_half_of_last_year(engine, co
     text = pdf_text(config.documents / bill.pdf_path)
     assert 'Vorjahreszeitraum (anteilig, 181 Tage)' in text and 'Durchschnitt (anteilig, 181 Tage)' in text
     assert '-56,7' not in text
+
+
+def test_a_fixed_term_contract_is_not_told_it_can_end_before_its_term(engine, config):  # noqa: F811
+    """A contract running to 31.12.2027 read "Nächstmöglicher Kündigungstermin 28.02.2027", inside its term."""
+    customer = electricity(engine)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = date(2027, 12, 31)
+        session.add(contract)
+        session.commit()
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    assert from_json(bill.details).next_termination == date(2027, 12, 31)
+    assert 'bis 31.12.2027' in pdf_text(config.documents / bill.pdf_path)
