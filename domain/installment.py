@@ -57,7 +57,7 @@ class InstallmentView:
     period_start: date  # the billing year the live calculation projects: the one `first_due` falls in
     period_end: date
     projected_consumption: Decimal
-    basis: str  # readings of this year, or last year's consumption
+    basis: str  # this_year, last_year, none (nothing to project from) or unconverted (gas m³ without factors)
     pending: Pending | None
     next_due: date | None  # the current plan's next due date (today's included), whatever a change could reach
     next_amount: Decimal  # what is due then (a change already made may apply by then)
@@ -155,7 +155,7 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     if announced is not None:
         paid += sum((_plan_on(basis.plans, d).amount for d in remaining if d >= announced.valid_from), Decimal(0))
         remaining = [d for d in remaining if d < announced.valid_from]
-    if basis_kind == 'none':  # nothing to project from yet: the year as the plan has it (the utility's estimate)
+    if basis_kind in ('none', 'unconverted'):  # nothing to project from: the year as the plan has it (its estimate)
         cost = sum(
             (next((p.amount for p in reversed(basis.plans) if p.valid_from <= d), plan.amount) for d in dues),
             Decimal(0),

@@ -26,12 +26,18 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
     exchanged before the year counts only when its successor has no year of its own yet; meters exchanged within it
     are added up and projected together (each projected alone, one day of an old meter made a whole year), and
     where one's part cannot be counted (no removal reading, or one below its start), last year's rate is taken;
-    'none' where there is neither (a new contract with only its move-in reading: it was projected at 0 kWh)."""
+    'none' where there is neither (a new contract with only its move-in reading: it was projected at 0 kWh);
+    'unconverted' for gas counted in m³ on a meter without Zustandszahl and Brennwert: m³ are no kWh (the bill run
+    refuses such a bill too), so the year is as the plan has it."""
     gas = contract.commodity == 'gas'
     meters = sorted(
         (m for m in basis.meters if not (m.installed_on and m.installed_on > end)),
         key=lambda m: (m.installed_on or date.min, id_of(m)),
     )
+    if gas and any(
+        not (m.z_number and m.calorific_value) for m in meters if not (m.removed_on and m.removed_on < start)
+    ):
+        return Decimal(0), 'unconverted'
     # in the year so far: not removed before it, and installed by today (an exchange planned for later leaves the
     # meter read now on its own, its readings counted)
     in_year = [
@@ -50,6 +56,8 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
     for meter in reversed(meters):  # last year's rate, of the newest meter that has a year of its own
         if not _has_a_year(basis, meter, start):
             continue
+        if gas and not (meter.z_number and meter.calorific_value):  # an earlier meter's m³ are no kWh either
+            return Decimal(0), 'unconverted'
         total = Decimal(0)
         for obis in meter.registers.split(','):
             at_start = opening(_register(basis, meter, obis), start)
@@ -121,7 +129,7 @@ def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date, gas:
 
 def _billed(meter: Meter, volume: Decimal, gas: bool) -> Decimal:
     """A gas meter's m³ in kWh (its Zustandszahl and Brennwert); other meters' units as they are (the import takes
-    the factors on any meter)."""
+    the factors on any meter; a gas meter without them never gets here)."""
     if gas and meter.z_number and meter.calorific_value:
         return volume * meter.z_number * meter.calorific_value
     return volume

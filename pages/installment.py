@@ -59,7 +59,7 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
             return
         if view.next_year:
             notice(t('installment.next_year', date=day(view.first_due), year=view.year_label), 'info')
-        basis = f'installment.basis_{view.basis}'  # this_year, last_year or none
+        basis = f'installment.basis_{view.basis}'  # this_year, last_year, none or unconverted
         ui.label(
             t(
                 basis,

@@ -368,3 +368,40 @@ def test_a_plan_announced_with_its_own_calendar_counts_on_its_own_due_dates():
     assert view.pending is None and view.announced is not None and view.announced.valid_from == date(2026, 6, 1)
     view = view_of((date(2026, 1, 1), 92, 15, 11), (date(2026, 6, 15), 80, 15, 12))
     assert view.calculator.remaining == 4 and view.calculator.paid == 92 + 7 * 80
+
+
+def test_gas_counted_in_cubic_metres_without_its_factors_is_not_projected_as_kwh():
+    """A gas meter imported without Zustandszahl and Brennwert: 1,000 m³ were projected as 1,000 kWh and the
+    suggested installment fell to a tenth of the real cost. Like the bill run, the page does not take m³ for kWh:
+    the year is as the plan has it, and the text says why; an earlier meter without them is no basis either."""
+    plan = InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(60), due_day=15, per_year=12)
+    year = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 1000), _on(7, date(2026, 2, 28), 1150)]}
+    bare = [Meter(id=7, meter_number='G', contract_id=1)]
+    view = _view_of(
+        datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN),
+        _contract('gas'),
+        Basis([plan], [_flat('0.10')], [Decimal(60)] * 2, bare, year),
+    )
+    assert (view.basis, view.projected_consumption) == ('unconverted', 0)
+    assert view.calculator.projected_cost == 12 * Decimal(60)  # the plan's year, no suggestion to lower it
+    assert view.calculator.suggested == Decimal(60)
+    old = Meter(id=7, meter_number='ALT', contract_id=1, removed_on=date(2025, 12, 31))
+    new = Meter(
+        id=8,
+        meter_number='NEU',
+        contract_id=1,
+        installed_on=date(2025, 12, 31),
+        z_number=Decimal('0.95'),
+        calorific_value=Decimal('11'),
+    )
+    exchanged = {7: year[7][:2], 8: [_on(8, date(2025, 12, 31), 0)]}
+    view = _view_of(
+        datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN),
+        _contract('gas'),
+        Basis([plan], [_flat('0.10')], [], [old, new], exchanged),
+    )
+    assert view.basis == 'unconverted'
+    converted = Basis(
+        [plan], [_flat('0.10')], [], [new], {8: [_on(8, date(2024, 12, 31), 0), _on(8, date(2025, 12, 31), 1000)]}
+    )
+    assert _view_of(datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), _contract('gas'), converted).basis == 'last_year'
