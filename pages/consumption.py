@@ -23,7 +23,7 @@ def create(portal: Portal) -> None:
         if not histories:
             ui.label(t('consumption.none'))
             return
-        gas = any(history.commodity == 'gas' for history in histories)
+        gas = any(h.commodity == 'gas' and h.unit == 'kWh' for h in histories)  # m³ without factors stay m³
         ui.label(t('consumption.intro_gas' if gas else 'consumption.intro'))
         for history in histories:
             _meter(history)

@@ -357,3 +357,18 @@ async def test_the_sepa_mandate_pdf_is_for_the_customer_the_page_showed(user, db
     assert response.headers.get('content-type') != 'application/pdf'
     response = await user.http_client.get('/kundendaten/sepa-mandat.pdf?kunde=0')
     assert response.status_code == 422
+
+
+async def test_gas_without_its_conversion_values_is_not_said_to_be_in_kwh(user, db):
+    """A gas meter without Zustandszahl and Brennwert shows m³; the intro above said "Gas umgerechnet in kWh"."""
+    from tests.factories import add_readings
+
+    customer = make_customer(db, commodity='gas', last_name='Gasmann')
+    add_readings(db, customer['meter_number'], (year_end(2), 1000), (year_end(), 2200))
+    make_login(db, [customer['id']], email='gas@example.org')
+    await log_in(user, 'gas@example.org', PASSWORD)
+    await user.open('/verbrauch')
+    await see(user, 'Ihr Verbrauch je Abrechnungsjahr aus den Zählerständen.')
+    await user.should_not_see('umgerechnet in kWh')
+    table = next(iter(user.find(ui.table).elements))
+    assert table.rows[0]['amount'] == '1.200 m³'
