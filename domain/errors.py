@@ -416,6 +416,13 @@ class MeterNotInSupply(DomainError):
     field = 'meter_number'
 
 
+class NoRunningContract(DomainError):
+    """A move reported under a customer number whose contracts have all ended (or that has none): nothing to end
+    and no final bill to send; it was taken as a request the staff could not carry out."""
+
+    key = 'error.no_running_contract'
+
+
 class ReadingInFormat(DomainError):
     key = 'error.reading_in_format'
     field = 'reading_in'

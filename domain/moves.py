@@ -14,11 +14,11 @@ from datetime import date, timedelta
 
 from domain.contract_requests import Receipt, receive, text_field
 from domain.contract_requests import parse_day as checked_day
-from domain.errors import DomainError, PostalCodeInvalid, ReadingInFormat, TooLong
+from domain.errors import DomainError, NoRunningContract, PostalCodeInvalid, ReadingInFormat, TooLong
 from domain.i18n import day, label_of, number
 from domain.identifiers import normalise
 from domain.meter_exchange import predecessor_readings, with_replaced
-from domain.model import id_of
+from domain.model import Contract, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
@@ -54,6 +54,7 @@ class MoveStart:
     earliest: date
     latest: date
     supply_postal_codes: tuple[str, ...]
+    running: bool  # a contract not ended: without one there is nothing to move
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,17 @@ def start(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Move
         for contract, meter in uow.meters.of_customer(customer_id)
         if meter.removed_on is None and (contract.end_date is None or contract.end_date >= ctx.today)
     ]
-    return MoveStart(tuple(meters), ctx.today - BACK, six_months_after(ctx.today), ctx.profile.supply_postal_codes)
+    return MoveStart(
+        tuple(meters),
+        ctx.today - BACK,
+        six_months_after(ctx.today),
+        ctx.profile.supply_postal_codes,
+        bool(_running(uow, ctx, customer_id)),
+    )
+
+
+def _running(uow: UnitOfWork, ctx: Context, customer_id: int) -> list[Contract]:
+    return [c for c in uow.customers.contracts(customer_id) if c.end_date is None or c.end_date >= ctx.today]
 
 
 def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, form: MoveForm) -> Receipt:
@@ -95,6 +106,8 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None
+    if not _running(uow, ctx, customer_id):
+        raise NoRunningContract()
     move_out = checked_day(
         form.move_out, 'move_out', label_of('move_out'), ctx.today - BACK, six_months_after(ctx.today)
     )

@@ -24,8 +24,12 @@ def create(portal: Portal) -> None:
         page_title(t('move.title'))
         if me.customer_id is None:
             return
+        begin = await portal.act(start, me.user_id, me.customer_id)
+        if not begin.running:  # all contracts ended: nothing to move (the form took a request nobody could carry out)
+            ui.label(t('move.none'))
+            return
         ui.label(t('move.intro'))
-        _form(portal, me, await portal.act(start, me.user_id, me.customer_id))
+        _form(portal, me, begin)
 
 
 def _form(portal: Portal, me: session.LoggedIn, begin: MoveStart) -> None:

@@ -23,8 +23,12 @@ def create(portal: Portal) -> None:
         page_title(t('tariff.title'))
         if me.customer_id is None:
             return
+        running = await portal.act(tariffs, me.user_id, me.customer_id)
+        if not running:  # none, or all ended: a blank page under the title said nothing
+            ui.label(t('tariff.none'))
+            return
         ui.label(t('tariff.intro'))
-        for contract in await portal.act(tariffs, me.user_id, me.customer_id):
+        for contract in running:
             _contract(portal, me, contract)
 
 

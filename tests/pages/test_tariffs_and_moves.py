@@ -139,3 +139,18 @@ async def test_a_double_click_on_umzug_melden_sends_one_request(user, db, househ
     await see(user, 'Ihre Umzugsmeldung ist bei uns eingegangen')
     await asyncio.sleep(0.3)
     assert len(requests_of(db)) == 1
+
+
+async def test_without_a_running_contract_tarif_and_umzug_say_so(user, db, household):
+    """Both pages were blank under their title (Tarif) or offered a move form without meters that took the request."""
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == household['id'])).one()
+        contract.end_date = today() - timedelta(days=1)
+        session.add(contract)
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/tarif')
+    await see(user, 'keinen laufenden Vertrag, dessen Tarif Sie wechseln können')
+    await user.open('/umzug')
+    await see(user, 'keinen laufenden Vertrag, den Sie mit einem Umzug beenden oder mitnehmen können')
+    await user.should_not_see('Auszugsdatum')

@@ -13,6 +13,7 @@ from domain.contracts import consumption_history, contract_details
 from domain.errors import (
     DateOutOfRange,
     FieldRequired,
+    NoRunningContract,
     NotAllowed,
     PostalCodeInvalid,
     ReadingFormat,
@@ -270,6 +271,21 @@ def test_a_move_inside_the_supply_area_continues_there(uow, context, household, 
     assert request.kind == 'move' and request.effective == TODAY
     assert json.loads(request.content)['continue'] == 'yes'
     assert 'Umzugsmeldung' in mails_to(engine, 'erika@example.org')[-1].subject
+
+
+def test_a_move_under_a_customer_number_whose_contracts_have_ended_is_refused(uow, context, household, engine):
+    """All contracts ended: the form offered no meter and took the move as a request nobody could carry out."""
+    customer, login = household
+    with Session(engine) as session:
+        for contract in session.exec(select(Contract).where(Contract.customer_id == customer['id'])):
+            contract.end_date = TODAY - timedelta(days=1)
+            session.add(contract)
+        session.commit()
+    assert not run(uow, move_start, context(), login['id'], customer['id']).running
+    with pytest.raises(NoRunningContract):
+        run(uow, report_move, context(), login['id'], customer['id'], move(customer, readings={}))
+    with Session(engine) as session:
+        assert session.exec(select(ContractRequest)).first() is None
 
 
 def test_a_move_out_reading_below_the_last_after_a_known_meter_exchange_is_taken(uow, context, household, engine):
