@@ -55,8 +55,13 @@ def create(portal: Portal) -> None:
                     rows.append((t('contracts.meters'), f'{meter.meter_number} ({about})'))
                 _definition_list(rows)
                 if c.next_price is not None:
-                    ui.label(
-                        t('contracts.price_change', date=day(c.next_price.valid_from), price=unit_price(c.next_price))
+                    ui.label(  # both prices: a change of the base price alone read as no change at all
+                        t(
+                            'contracts.price_change',
+                            date=day(c.next_price.valid_from),
+                            price=unit_price(c.next_price),
+                            base=money(c.next_price.base_price_gross_per_year),
+                        )
                     ).classes('text-weight-medium')
                 for request in (r for r in open_requests if r.contract_id == c.contract_id):
                     notice(_pending_text(request), 'info')

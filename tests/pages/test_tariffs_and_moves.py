@@ -3,13 +3,14 @@
 import asyncio
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.i18n import day
-from domain.model import Contract, ContractRequest
+from domain.model import Contract, ContractRequest, Price
 from domain.moves import reading_field
 from domain.tariffs import starts
 from tests.clock import today
@@ -154,3 +155,24 @@ async def test_without_a_running_contract_tarif_and_umzug_say_so(user, db, house
     await user.open('/umzug')
     await see(user, 'keinen laufenden Vertrag, den Sie mit einem Umzug beenden oder mitnehmen können')
     await user.should_not_see('Auszugsdatum')
+
+
+async def test_the_contract_page_names_both_prices_of_a_coming_change(user, db, household):
+    """A change of the base price alone read "Preisänderung ab …: Arbeitspreis 29,75 ct/kWh", today's unit price."""
+    with Session(db) as session:
+        [today_s] = session.exec(select(Price).where(Price.tariff_code == 'STROM-BASIS')).all()
+        session.add(
+            Price(
+                tariff_code='STROM-BASIS',
+                valid_from=today() + timedelta(days=30),
+                unit='kWh',
+                working_price_net=today_s.working_price_net,
+                base_price_net_per_year=Decimal('150.00'),
+                vat_rate=Decimal('0.19'),
+            )
+        )
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/vertraege')
+    await see(user, f'Preisänderung ab {day(today() + timedelta(days=30))}: Arbeitspreis ')
+    await see(user, 'Grundpreis 178,50\xa0€ pro Jahr')
