@@ -146,7 +146,7 @@ def _payment(settlement: ET.Element, profile: UtilityProfile, bill: BillDocument
     credit a transfer to the customer's account (or set off against the next installment when there is none)."""
     means = _el(settlement, 'ram:SpecifiedTradeSettlementPaymentMeans')
     balance = bill.result.balance
-    if balance >= 0 and bill.mandate_reference:
+    if balance > 0 and bill.mandate_reference:  # as the PDF: an even bill debits nothing
         _el(means, 'ram:TypeCode', DIRECT_DEBIT)
         _el(_el(means, 'ram:PayerPartyDebtorFinancialAccount'), 'ram:IBANID', normalise(bill.customer_iban))
         return 'Der Betrag wird per SEPA-Lastschrift eingezogen.'
@@ -194,7 +194,7 @@ def cii_xml(profile: UtilityProfile, bill: BillDocument) -> bytes:
     _el(_el(agreement, 'ram:ContractReferencedDocument'), 'ram:IssuerAssignedID', bill.contract_number)
     _el(transaction, 'ram:ApplicableHeaderTradeDelivery')
     settlement = _el(transaction, 'ram:ApplicableHeaderTradeSettlement')
-    if bill.mandate_reference and bill.result.balance >= 0:
+    if bill.mandate_reference and bill.result.balance > 0:
         _el(settlement, 'ram:CreditorReferenceID', profile.creditor_id)
     _el(settlement, 'ram:PaymentReference', bill.bill_number)
     _el(settlement, 'ram:InvoiceCurrencyCode', 'EUR')
@@ -210,7 +210,7 @@ def cii_xml(profile: UtilityProfile, bill: BillDocument) -> bytes:
     terms = _el(settlement, 'ram:SpecifiedTradePaymentTerms')
     _el(terms, 'ram:Description', terms_text)
     _date(terms, 'ram:DueDateDateTime', bill.due_date)
-    if bill.mandate_reference and result.balance >= 0:
+    if bill.mandate_reference and result.balance > 0:
         _el(terms, 'ram:DirectDebitMandateID', bill.mandate_reference)
     totals = _el(settlement, 'ram:SpecifiedTradeSettlementHeaderMonetarySummation')
     _el(totals, 'ram:LineTotalAmount', _amount(result.net))

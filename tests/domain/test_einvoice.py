@@ -134,3 +134,18 @@ def test_the_pdf_shows_each_line_s_quantity_as_the_xml_bills_it(tmp_path):
     billed = [q.text for q in ET.fromstring(cii_xml(profile, bill)).iterfind('.//ram:BilledQuantity', NS)][:2]
     assert billed == ['1587', '1613.4']
     assert '1.587 kWh' in text and '1.613,4 kWh' in text
+
+
+def test_a_bill_settled_by_its_installments_announces_no_debit_under_the_mandate():
+    """Installments paid exactly the gross: the XML said "Der Betrag wird per SEPA-Lastschrift eingezogen" with the
+    mandate (BT-89) and creditor id, where the PDF rightly says nothing is debited."""
+    gross = sample_bill().result.gross
+    bill = sample_bill(paid=str(gross), mandate_reference='MR-1', customer_iban='DE89370400440532013000')
+    assert bill.result.balance == 0
+    xml = cii_xml(PROFILES['stadtwerke-a'], bill)
+    validate(xml)
+    root = ET.fromstring(xml)
+    assert root.findtext('.//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode', namespaces=NS) == '58'
+    assert root.find('.//ram:DirectDebitMandateID', NS) is None and root.find('.//ram:CreditorReferenceID', NS) is None
+    terms = root.findtext('.//ram:SpecifiedTradePaymentTerms/ram:Description', namespaces=NS)
+    assert terms == 'Der Rechnungsbetrag ist mit Ihren Abschlägen beglichen.'
