@@ -26,6 +26,9 @@ def is_month_day(value: str) -> bool:
     return day <= calendar.monthrange(2028, month)[1]
 
 
+MAX_NUMBER_LENGTH = 40  # no utility's customer or contract-account number is longer
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra='forbid')
 
@@ -45,7 +48,9 @@ class AccountIdRule(_Section):
         return self.hint_en if language == 'en' and self.hint_en else self.hint
 
     def matches(self, normalised: str) -> bool:
-        return re.fullmatch(self.pattern, normalised) is not None
+        """Whether the number has the utility's format; a number longer than any customer number is none (a
+        visitor's 100,000 characters were handed to the pattern)."""
+        return len(normalised) <= MAX_NUMBER_LENGTH and re.fullmatch(self.pattern, normalised) is not None
 
     def make(self, serial: int) -> str:
         """A customer number in this utility's format (demo data and tests)."""

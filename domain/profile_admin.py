@@ -165,6 +165,24 @@ ENGLISH_LABELS = {
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
 
 
+def repeats_a_group(pattern: str) -> bool:
+    """Whether the pattern repeats a group (`(…)+`, `(…)*`, `(…){2,}`): the shape of patterns that backtrack
+    exponentially, `(\\d+)+$` on 30 digits and an x ran for minutes on every registration. `(…)?` stays allowed."""
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == '\\':
+            escaped = True
+        elif in_class:
+            in_class = char != ']'
+        elif char == '[':
+            in_class = True
+        elif char == ')' and pattern[index + 1 : index + 2] in ('*', '+', '{'):
+            return True
+    return False
+
+
 def current_values(profile: UtilityProfile) -> dict[str, str]:
     data = profile.model_dump(mode='json')
     values = {e.path: _text(_get(data, e.path)) for e in EDITABLE}
@@ -379,6 +397,13 @@ def _check_one(editable: Editable, value: str, today: date) -> None:
             re.compile(value)
         except re.error:
             raise bad('Kein gültiger regulärer Ausdruck.', 'Not a valid regular expression.') from None
+        if repeats_a_group(value):
+            raise bad(
+                'Bitte Gruppen nicht wiederholen (kein „)+“, „)*“ oder „){…}“): solche Muster können die Prüfung '
+                'jeder Eingabe minutenlang aufhalten. Wiederholen Sie einzelne Zeichen, z. B. [0-9]{8}.',
+                'Please do not repeat groups (no ")+", ")*" or "){…}"): such patterns can hold up the check of every '
+                'input for minutes. Put repetitions on single characters, e.g. [0-9]{8}.',
+            )
     if kind in ('int', 'year') and not is_digits(value):
         raise bad('Bitte eine ganze Zahl.', 'Please a whole number.')
     if kind == 'year' and not 1990 <= int(value) <= today.year:

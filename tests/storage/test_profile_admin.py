@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import profile_admin, staff
-from domain.errors import InvalidSetting, NotAllowed
+from domain.errors import InvalidFormat, InvalidSetting, NotAllowed
 from domain.model import AuditEntry
 from storage.unit_of_work import SqlUnitOfWork
 from tests.storage.conftest import run
@@ -65,6 +65,7 @@ def test_changes_are_kept_as_overrides_audited_and_versioned(uow, context, admin
     [
         ('primary_color', 'blau', '#RRGGBB'),
         ('account_id.pattern', '([0-9', 'regulärer Ausdruck'),
+        ('account_id.pattern', r'^(\d+)+$', 'Gruppen nicht wiederholen'),  # 30 digits and an x: minutes per check
         ('readings.period_end', '13-01', 'MM-TT'),
         ('installment.lower_percent', 'zwanzig', 'ganze Zahl'),
         ('installment.minimum', '5 Euro', 'Betrag'),
@@ -370,3 +371,15 @@ def test_every_word_of_a_new_name_must_be_in_its_forms_declined_or_not(uow, cont
     else:
         with pytest.raises(InvalidSetting):
             run(uow, profile_admin.save_profile, context(), admin[0], base, values)
+
+
+def test_a_customer_number_longer_than_any_is_refused_without_asking_the_pattern(context):
+    """A visitor's 10,000 digits went to the utility's pattern (with one that backtracks, a check for hours)."""
+    from domain.identification import Identifiers, check_format
+    from domain.profile import MAX_NUMBER_LENGTH
+
+    profile = context().profile
+    rule = profile.account_id.model_copy(update={'pattern': r'^\d+$'})
+    assert rule.matches('4' * MAX_NUMBER_LENGTH) and not rule.matches('4' * 10_000)
+    with pytest.raises(InvalidFormat):
+        check_format(context(), Identifiers('4' * 10_000, '1EBZ01'))
