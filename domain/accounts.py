@@ -21,7 +21,7 @@ from domain.errors import (
     TooManyAttempts,
     WrongCurrentPassword,
 )
-from domain.i18n import current
+from domain.i18n import LANGUAGES, current
 from domain.identification import Identifiers
 from domain.identifiers import normalise_email
 from domain.mails import compose
@@ -331,6 +331,19 @@ def grant(uow: UnitOfWork, user: PortalUser) -> SessionGrant:
 def audit_entry(ctx: Context, user: PortalUser, action: str, details: str = '') -> AuditEntry:
     """An audit entry of something the customer did to their own login."""
     return AuditEntry(at=ctx.now, actor=f'user:{user.id}', action=action, details=details, address=ctx.address)
+
+
+def set_language(uow: UnitOfWork, ctx: Context, user_id: int, language: str) -> None:
+    """The header's language switch while logged in: what the portal writes with nobody in front of it (bills' mails,
+    reminders) follows from now on, not only from the next login."""
+    user = uow.users.get(user_id)
+    assert user is not None  # the runner checked the login
+    if language not in LANGUAGES or user.language == language:
+        return
+    before, user.language = user.language, language
+    uow.data.save(user)
+    uow.audit(audit_entry(ctx, user, 'language_changed', f'{before} → {language}'))
+    uow.commit()
 
 
 def login_only(_uow: UnitOfWork, _user_id: int) -> None:

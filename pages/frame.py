@@ -6,7 +6,7 @@ from html import escape
 
 from nicegui import ui
 
-from domain.accounts import add_customer
+from domain.accounts import add_customer, set_language
 from domain.clock import Clock
 from domain.errors import DomainError
 from domain.identification import Identifiers
@@ -64,7 +64,7 @@ def frame(
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
             ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
         with ui.row().classes('items-center no-wrap gap-1'):
-            language.switch()
+            language.switch(remember=lambda chosen: session.done(portal, me, set_language, me.user_id, chosen))
             ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md gap-4'):
         _switcher(portal, me, choices, path)

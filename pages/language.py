@@ -3,6 +3,7 @@
 The choice lives in the browser's session storage (it survives the login's new session id)."""
 
 import copy
+from collections.abc import Awaitable, Callable
 
 from nicegui import app, ui
 from nicegui.language import Language
@@ -39,12 +40,15 @@ def declare() -> None:
         client.page = own
 
 
-def switch(dark_header: bool = True) -> None:
-    """A button offering the other language, labelled in that language ("English" / "Deutsch")."""
+def switch(dark_header: bool = True, remember: Callable[[str], Awaitable[object]] | None = None) -> None:
+    """A button offering the other language, labelled in that language ("English" / "Deutsch"); `remember`: for a
+    logged-in customer, stores the choice for what the portal writes later (mails, inbox messages)."""
     other = 'en' if current() == 'de' else 'de'
 
-    def change() -> None:
+    async def change() -> None:
         app.storage.user[KEY] = other
+        if remember is not None:
+            await remember(other)
         ui.navigate.reload()
 
     ui.button(i18n.t('language.name', other), icon='translate', on_click=change).props(

@@ -237,3 +237,25 @@ async def test_the_english_contact_form_names_its_topics_in_english_and_keeps_th
     await see(user, 'Thank you for your message')
     with Session(db) as session:
         assert session.exec(select(ContactMessage)).one().topic == 'Abschlag'
+
+
+async def test_switching_the_language_while_logged_in_is_kept_for_later_mails(user, db):
+    """The language for what the portal writes later (the bill run's mail, reminders) was taken at the login only:
+    a customer who switched to English after logging in got the next bill's mail in German."""
+    from sqlmodel import Session, select
+
+    from domain.model import AuditEntry, PortalUser
+
+    customer = make_customer(db)
+    login = make_login(db, [customer['id']], email='switch@example.org')
+    await log_in(user, 'switch@example.org', PASSWORD)
+    button(user, 'Show this page in English').click()
+    await see(user, 'Your contracts')
+    with Session(db) as session:
+        assert session.get(PortalUser, login['id']).language == 'en'
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'language_changed')).one()
+        assert entry.actor == f'user:{login["id"]}' and entry.details == 'de → en'
+    button(user, 'Seite auf Deutsch anzeigen').click()
+    await see(user, 'Ihre Verträge')
+    with Session(db) as session:
+        assert session.get(PortalUser, login['id']).language == 'de'
