@@ -78,9 +78,11 @@ def forget_login(uow: UnitOfWork, user: PortalUser) -> None:
     """What a login leaves behind when it is deleted (the customer, the service desk, an unconfirmed registration):
     the counts kept by its id (SQLite gives the id to the next login made, whose contact form was used up) and, for
     a confirmed login, the copies of the mails sent to its address (the newest stays, without its text, for the
-    customer card's notice of an address that bounces). Then the login itself; no commit."""
+    customer card's notice of an address that bounces) and the address in the reading reminders' record (staff saw
+    it in the list of reminders). Then the login itself; no commit."""
     for key in throttle.OF_LOGIN:
         uow.throttles.save(key.format(user.id), throttle.ThrottleState())
     if user.state == 'active':  # a confirmed address is the login's own; an unconfirmed one may be anybody's
         uow.desk.forget_mails(recipient=user.email)
+        uow.reminders.forget_email(user.email)
     uow.users.delete(user)

@@ -328,6 +328,10 @@ class ReminderRepository(Protocol):
         """Queued, unsent mails with this List-Unsubscribe link are not sent (status `withdrawn`); how many."""
         ...
 
+    def forget_email(self, address: str) -> None:
+        """The reminders' record keeps no more this (deleted login's) address."""
+        ...
+
 
 class ResetRepository(Protocol):
     def add(self, request: ResetRequest) -> None: ...

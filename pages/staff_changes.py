@@ -46,7 +46,7 @@ def _reminders_page(portal: Portal) -> None:
                     'customer': line.customer_number,
                     'meter': line.meter_number,
                     'kind': t(f'staff.reminders_kind_{line.kind}'),
-                    'email': line.email,
+                    'email': line.email or t('staff.reminders_email_deleted'),  # the login was deleted since
                     'end': line.period_end.strftime('%d.%m.%Y'),
                 }
                 for line in lines

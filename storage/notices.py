@@ -1,11 +1,12 @@
 """Repositories of what the portal issues on its own schedule: billing information entries (§40b EnWG) and reading
 reminders."""
 
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, func, or_, select, update
 
+from domain.clock import BERLIN
 from domain.identifiers import normalise
 from domain.information import ENERGY
 from domain.model import (
@@ -62,17 +63,23 @@ class SqlReminders:
     def targets(
         self, after_meter_id: int, limit: int, period: tuple[date, date], kind: str, today: date
     ) -> list[Target]:
-        start, period_end = period
+        start, _ = period
         read = (
             select(MeterReading.id)
-            .where(MeterReading.meter_id == Meter.id, col(MeterReading.reading_date) >= start)
+            .where(
+                MeterReading.meter_id == Meter.id,
+                col(MeterReading.reading_date) >= start,
+                col(MeterReading.source) != 'estimated',  # the bill run's closing estimate is no reading taken
+            )
             .exists()
         )
+        # reminded of this kind since the period began: an end moved by staff meanwhile (26.01. → 31.01.) is the
+        # same period, not a new one to remind everyone of again
         reminded = (
             select(ReadingReminder.id)
             .where(
                 ReadingReminder.meter_id == Meter.id,
-                ReadingReminder.period_end == period_end,
+                col(ReadingReminder.queued_at) >= datetime.combine(start, time(0), tzinfo=BERLIN),
                 ReadingReminder.kind == kind,
             )
             .exists()
@@ -114,7 +121,9 @@ class SqlReminders:
         if not meter_ids:
             return set()
         query = select(MeterReading.meter_id).where(
-            col(MeterReading.meter_id).in_(meter_ids), col(MeterReading.reading_date) >= since
+            col(MeterReading.meter_id).in_(meter_ids),
+            col(MeterReading.reading_date) >= since,
+            col(MeterReading.source) != 'estimated',
         )
         return set(self.session.exec(query.distinct()))
 
@@ -125,6 +134,9 @@ class SqlReminders:
             .values(status='withdrawn')
         )
         return int(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def forget_email(self, address: str) -> None:
+        self.session.execute(update(ReadingReminder).where(col(ReadingReminder.email) == address).values(email=''))
 
     def add(self, reminder: ReadingReminder) -> None:
         self.session.add(reminder)

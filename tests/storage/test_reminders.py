@@ -200,3 +200,63 @@ def test_a_reminder_still_queued_is_not_sent_after_an_opt_out_or_a_deleted_profi
         'erste@example.org': 'queued',
         'stopp@example.org': 'withdrawn',
     }
+
+
+def test_the_years_estimated_closing_reading_does_not_count_as_read_for_the_final_reminder(engine, context):
+    """The bill run stores an estimated reading of 31.12. for every meter nobody read: inside the period, it made
+    exactly the customers who had not read miss the final reminder."""
+    missing = water_customer(engine, email='fehlt@example.org')
+    with travel(START, tick=False):
+        run_reminders(engine, context(PROFILE, now=START))
+    add_readings(engine, missing['meter_number'], (date(2026, 12, 31), 512), source='estimated')  # the bill's end
+    final_day = datetime(2027, 1, 19, 7, 0, tzinfo=BERLIN)
+    with travel(final_day, tick=False):
+        summary = run_reminders(engine, context(PROFILE, now=final_day))
+    assert (summary.kind, summary.queued) == ('final', 1)
+
+
+def test_a_reading_period_extended_by_staff_sends_no_reminder_twice(engine, context):
+    """The reminders were keyed by the period's end: staff moving it from 26.01. to 31.01. in the back office sent
+    everyone who had not read a second start reminder with a second code, and in the last week a second final one."""
+    from dataclasses import replace
+
+    water_customer(engine, email='einmal@example.org')
+
+    def extended(now: datetime, end: str):
+        base = context(PROFILE, now=now)
+        rule = base.profile.readings.model_copy(update={'period_end': end})
+        return replace(base, profile=base.profile.model_copy(update={'readings': rule}))
+
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 1
+    later = datetime(2026, 12, 10, 7, 0, tzinfo=BERLIN)
+    with travel(later, tick=False):
+        assert (run_reminders(engine, extended(later, '01-31')).kind, 'start') == ('start', 'start')
+    final_day = datetime(2027, 1, 20, 7, 0, tzinfo=BERLIN)
+    with travel(final_day, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=final_day)).queued == 1
+    last_week = datetime(2027, 1, 23, 7, 0, tzinfo=BERLIN)
+    with travel(last_week, tick=False):
+        assert run_reminders(engine, extended(last_week, '01-29')).queued == 0
+    assert [r.kind for r in reminders(engine)] == ['start', 'final']
+
+
+def test_a_deleted_profile_leaves_its_login_email_in_no_reminder_record(engine, context, uow):
+    """The deletion withdrew the queued reminders and forgot the mails, but the reminders' record kept the address,
+    shown to staff under Verwaltung → Erinnerungen."""
+    from domain.accounts import delete_profile
+    from tests.factories import PASSWORD
+
+    leaves = water_customer(engine, email='kontakt@example.org')
+    login = make_login(engine, [leaves['id']], email='geht@example.org')
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 1
+    assert [r.email for r in reminders(engine)] == ['geht@example.org']
+    with uow() as work:
+        delete_profile(work, context(PROFILE, now=START), login['id'], PASSWORD)
+    make_staff(engine)
+    with Session(engine) as session:
+        staff_id = session.exec(select(StaffUser.id)).one()
+    with uow() as work:
+        shown = [line.email for line in reminder_list(work, staff_id, leaves['customer_number'])]
+    assert [r.email for r in reminders(engine)] == [''] and shown == ['']
