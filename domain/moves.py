@@ -175,7 +175,9 @@ def _readings_out(
             lines.append(f'{meter.meter_number}: wird fernausgelesen')
             continue
         form = form_for(uow, contract, meter)
-        readings = uow.meters.readings(id_of(meter))  # judged by the meter's whole history, not the holder's part
+        # judged by the meter's whole history, not the holder's part, and by values read: a bill's closing estimate
+        # is none (a real reading below it is taken, as on the reading page)
+        readings = [r for r in uow.meters.readings(id_of(meter)) if r.source != 'estimated']
         history = {obis: [r for r in readings if r.obis == obis] for obis in form.registers}
         replaced = predecessor_readings(uow, contract, meter)  # a new meter: judged by the old one's use
         for obis in form.registers:

@@ -498,3 +498,31 @@ def test_the_yearly_cost_rounds_half_up(uow, context, engine):
     [contract] = run(uow, tariffs, context(), login['id'], other['id'])
     own = next(o for o in contract.offers if o.current)
     assert own.yearly_cost == Decimal('442.09')
+
+
+def test_a_move_out_reading_below_a_bill_s_estimated_end_is_taken_as_the_reading_page_takes_it(uow, context, engine):
+    """The bill's closing estimate is no value read: the reading page takes a real reading below it, the move
+    refused the same value as lower than the last reading, and the customer could not report the move."""
+    from domain.readings import submit_reading
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='umzug@example.org')
+    add_tariff(engine, customer['id'])
+    add_readings(engine, customer['meter_number'], (year_end(2), 10000))
+    add_readings(engine, customer['meter_number'], (year_end(1), 13000), source='estimated')  # the bill's guess
+    value = '12800'
+    form = move(customer, readings={reading_field(customer['meter_number'], '1.8.0'): value})
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
+    assert rows['Zählerstände bei Auszug'] == f'{customer["meter_number"]}: 12.800 kWh'
+    run(
+        uow,
+        submit_reading,
+        context(),
+        login['id'],
+        customer['id'],
+        customer['meter_number'],
+        {'1.8.0': value},
+        day(TODAY),
+        True,
+        'x',
+    )
