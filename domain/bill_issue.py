@@ -22,7 +22,7 @@ from domain.billing import (
 from domain.errors import BillNotCorrectable
 from domain.i18n import money, t
 from domain.identifiers import WITH_MALO
-from domain.installment_rules import billing_year, due_dates
+from domain.installment_rules import WEIGHTED, billing_year, due_dates, weight_share
 from domain.mails import compose
 from domain.model import (
     AuditEntry,
@@ -125,8 +125,13 @@ def prepare_bill(
     per_year, due_day = (plans[-1].per_year, plans[-1].due_day) if plans else (12, 15)
     days = (end - start).days + 1
     # a part of the year is compared with the same share of last year's and the average household's year (§40 EnWG:
-    # the comparable period), not with a whole year
-    part = Decimal(days) / result.days_of_year(start) if days < result.days_of_year(start) else None
+    # the comparable period), not with a whole year; gas and heat by their degree-day weights, as everywhere (half a
+    # year from January is 584 ‰ of a gas year, not 181/365: the same use as last year read '+17,8 %')
+    part = None
+    if days < result.days_of_year(start):
+        part = (
+            weight_share(start, end) if contract.commodity in WEIGHTED else Decimal(days) / result.days_of_year(start)
+        )
     final = contract.end_date is not None and contract.end_date <= end
     next_start = end + timedelta(days=1)
     first_due = next(

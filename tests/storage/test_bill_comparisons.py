@@ -44,3 +44,29 @@ def test_a_fixed_term_contract_is_not_told_it_can_end_before_its_term(engine, co
     [bill] = bills(engine)
     assert from_json(bill.details).next_termination == date(2027, 12, 31)
     assert 'bis 31.12.2027' in pdf_text(config.documents / bill.pdf_path)
+
+
+def test_a_final_gas_bill_compares_with_last_year_s_share_by_degree_day_weights(engine, config):  # noqa: F811
+    """January to June is 584 ‰ of a gas year (docs/domain.md §4), not 181/365: a household that used as much as
+    last year read "Veränderung zum Vorjahr +17,8 %"."""
+    from tests.factories import add_tariff, make_customer, set_meter
+
+    customer = make_customer(engine, commodity='gas')
+    set_meter(engine, customer['meter_number'], z_number=Decimal('1'), calorific_value=Decimal('1'))
+    add_tariff(engine, customer['id'], working_net='0.0800', base_net='120.00')
+    add_readings(
+        engine,
+        customer['meter_number'],
+        (date(2024, 12, 31), 0),
+        (date(2025, 12, 31), 10000),
+        (date(2026, 6, 30), 15840),
+    )
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = date(2026, 6, 30)
+        session.add(contract)
+        session.commit()
+    run(config, workers=1, progress=None)
+    document = from_json(bills(engine)[0].details)
+    assert document.consumption == 5840
+    assert document.previous_consumption == 5840  # 584 ‰ of 10,000 (by days: 4,959)
