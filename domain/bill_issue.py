@@ -214,7 +214,8 @@ def _seller_gap(ctx: Context, buyer: dict[str, str], balance: Decimal) -> str:
             'E-Rechnung: USt-IdNr. oder Registereintrag des Versorgers fehlt; die Steuernummer allein genügt nach '
             'EN 16931 nicht (Verwaltung → Einstellungen)'
         )
-    if balance >= 0 and not buyer['mandate_reference'] and not seller.iban:
+    # a transfer to the utility (a back payment without a mandate, or an even bill, which names the account too)
+    if (balance == 0 or (balance > 0 and not buyer['mandate_reference'])) and not seller.iban:
         return 'E-Rechnung: IBAN des Versorgers für die Überweisung fehlt (Verwaltung → Einstellungen)'
     return ''
 

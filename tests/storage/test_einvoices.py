@@ -234,3 +234,29 @@ def test_without_a_mandate_in_force_the_bill_asks_for_a_transfer(engine, config)
     run(config, workers=1, progress=None)
     bill, _, _ = the_bill(engine, config)
     assert 'Bitte zahlen Sie 12,60 €' in ' '.join(pdf_text(config.documents / bill.pdf_path).split())
+
+
+def test_an_even_bill_under_a_mandate_needs_the_utility_s_account_like_any_transfer(engine, config):  # noqa: F811
+    """An even bill names the utility's account as its payment means (no debit): without the utility's IBAN the
+    run wrote an empty <ram:IBANID/> (EN 16931 BR-50) instead of saying what is missing."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from domain.model import Contract, Payment
+
+    customer = electricity(engine, company='Bäckerei Beispiel GmbH', vat_id='DE131234568')
+    mandate(engine, customer['id'])
+    with Session(engine) as session:  # 1.111 € paid and 12,60 € more: the gross
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(Payment(contract_id=contract.id, paid_on=date(2026, 12, 1), amount=Decimal('12.60')))
+        session.commit()
+    seller = config.profile.seller.model_copy(update={'iban': '', 'bic': ''})
+    summary = run(replace(config, profile=config.profile.model_copy(update={'seller': seller})), workers=1)
+    assert summary.bills == 0
+    assert 'IBAN des Versorgers für die Überweisung fehlt' in summary.errors[0][1]
+    run(config, workers=1, progress=None)  # with the account: the bill says it is settled, and names the account
+    _, _, xml = the_bill(engine, config)
+    assert totals(xml)['DuePayableAmount'] == '0.00'
+    iban = ET.fromstring(xml).findtext('.//ram:PayeePartyCreditorFinancialAccount/ram:IBANID', namespaces=NS)
+    assert iban == config.profile.seller.iban.replace(' ', '')
