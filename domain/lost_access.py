@@ -79,9 +79,12 @@ def set_login_email(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: i
     return email
 
 
-def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, email: str, language: str = 'de') -> str:
+def move_login(
+    uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, email: str, language: str | None = None
+) -> str:
     """The login of the customer gets the new address: every session ends, the new address gets a link to set a
-    password (the password stays valid until then), the old address is told (in `language`: the request's), open
+    password (the password stays valid until then), the old address is told (in `language`: the request's; else
+    the login's own, as on the phone at the service desk), open
     requests of this kind are done. The caller checks the staff member, commits, and has checked the address'
     format."""
     email = checked_email(email, 'new_email')  # as the request checked it (the details are text)
@@ -98,6 +101,7 @@ def move_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, e
     # a change of address asked for before (perhaps by whoever had the session) is not confirmed afterwards, nor
     # stopped from the lost mailbox
     uow.tokens.revoke(user.id or 0, ('email_change', 'email_change_stop'), ctx.now)
+    language = language or user.language
     send_reset_mail(uow, ctx, user, language)
     if old != email:
         uow.queue_mail(compose(ctx, old, 'login_email_set_by_staff', language, new=email), ctx.now)

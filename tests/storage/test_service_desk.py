@@ -319,3 +319,15 @@ def test_the_card_still_says_an_address_bounces_after_the_copies_are_forgotten(u
     run(uow, accounts.forget_old_throttles, later_ctx)
     card = run(uow, desk.customer_card, later_ctx, clerk, customer['id'])
     assert [u.email for u in card.undelivered] == ['same@example.org']
+
+
+def test_an_address_set_on_the_service_desk_is_mailed_in_the_customer_s_language(uow, context, engine, clerk):
+    """The reset and activation mails staff cause follow the customer's language; the new login address set on the
+    phone sent its password link and the notice to the old address in German to an English customer."""
+    from domain import lost_access
+
+    english = make_customer(engine, last_name='English')
+    make_login(engine, [english['id']], email='old@example.org', language='en')
+    run(uow, lost_access.set_login_email, context(), clerk, english['id'], 'new@example.org')
+    assert 'Set a new password' in mails_to(engine, 'new@example.org')[-1].subject
+    assert 'Your login email address has been changed' in mails_to(engine, 'old@example.org')[-1].subject
