@@ -66,11 +66,12 @@ class ChangeOut(BaseModel):
     id: int
     at: datetime
     kind: str = Field(
-        description='reading_submitted, installment_changed, bank_account_changed, mandate_revoked, '
-        'contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: bill=<number>; answer '
-        'with POST /bills carrying its PDF), cancellation_received, move_reported, tariff_change_requested '
-        '(details: request=<id> and every declared field; answer with POST /requests/<id>/answer), '
-        'contract_request_answered (details: request=<id>, kind, status accepted or rejected)'
+        description='reading_submitted, reading_rejected (details: meter, date and the values of a reading flagged '
+        'implausible that staff rejected: not to be billed), installment_changed, bank_account_changed, '
+        'mandate_revoked, contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: '
+        'bill=<number>; answer with POST /bills carrying its PDF), cancellation_received, move_reported, '
+        'tariff_change_requested (details: request=<id> and every declared field; answer with POST '
+        '/requests/<id>/answer), contract_request_answered (details: request=<id>, kind, status accepted or rejected)'
     )
     customer_number: str
     details: str

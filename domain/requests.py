@@ -206,6 +206,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         else:
             lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading' and not accept:
+        rejected = []
         for reading_id in facts.get('readings', '').split(','):
             reading = uow.meters.reading_by_id(int(reading_id)) if is_digits(reading_id) else None
             # the reading this item is about, not one that took its id (SQLite gives a deleted row's id again: a
@@ -215,6 +216,10 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             named = facts.get(reading.obis, '')  # its value as the item names it (whole numbers: §3)
             if is_digits(named) and Decimal(named) == reading.value:
                 uow.meters.delete_reading(reading)
+                rejected.append(f'{reading.obis}={named}')
+        if rejected:  # the billing system took it over as `reading_submitted` (flagged): it is not to be billed
+            details = f'meter={facts.get("meter", "")} date={facts.get("date", "")} ' + ' '.join(rejected)
+            _audit(uow, ctx, staff_id, item.customer_id, 'reading_rejected', details)
     item.status, item.decided_by, item.decided_at, item.decision_note = (
         'accepted' if accept else 'rejected',
         staff_id,
@@ -339,6 +344,7 @@ def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, actio
 # words by the catalogues' `change_kind.<action>` (`change_kind`).
 CHANGE_KINDS = (
     'reading_submitted',
+    'reading_rejected',
     'installment_changed',
     'bank_account_changed',
     'mandate_revoked',

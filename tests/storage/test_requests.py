@@ -216,6 +216,15 @@ def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, co
         assert session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all() == []
         assert session.exec(select(ReviewItem)).one().status == 'rejected'
     assert 'Bitte lesen Sie erneut ab.' in inbox(engine)[-1].body
+    # the billing system took the reading over (flagged) and learns from the same feed not to bill it
+    from domain.exports import export_csv
+
+    with uow() as u:
+        text, _ = export_csv(u, 'changes', ctx.today)
+    feed = [line.split(';')[2:] for line in text.splitlines()[1:]]
+    assert [action for action, *_ in feed] == ['reading_submitted', 'reading_rejected']
+    assert 'flag=implausible' in feed[0][-1]
+    assert feed[1][-1] == f'meter={customer["meter_number"]} date={ctx.today.isoformat()} 1.8.0=99999'
 
 
 def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context, clerk, anna, engine):
