@@ -64,7 +64,11 @@ def frame(
             ui.button(icon='menu', on_click=drawer.toggle).props(f'flat round color=white aria-label="{t("nav.menu")}"')
             ui.link(portal.profile.short_name, '/uebersicht').classes('text-h6 text-white no-underline')
         with ui.row().classes('items-center no-wrap gap-1'):
-            language.switch(remember=lambda chosen: session.done(portal, me, set_language, me.user_id, chosen))
+            language.switch(
+                remember=lambda chosen: session.done(
+                    portal, me, set_language, me.user_id, chosen, address=client_address()
+                )
+            )
             ui.button(t('nav.logout'), on_click=lambda: _logout()).props('flat color=white no-caps')
     with ui.column().classes('w-full max-w-3xl mx-auto q-pa-md gap-4'):
         _switcher(portal, me, choices, path)

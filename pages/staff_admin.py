@@ -93,9 +93,8 @@ def _exchange_pages(portal: Portal) -> None:
             if result is None:  # NiceGUI's answer when the portal is stopping
                 return
             if apply and result.ok:
-                await staff_session.done(
-                    portal, me, deliver_bill_copies
-                )  # copies asked for, if the import brought them
+                # copies asked for, if the import brought them
+                await staff_session.done(portal, me, deliver_bill_copies, address=client_address())
             with report:
                 for file in result.files:
                     if file.errors:

@@ -215,7 +215,9 @@ def _copy_upload(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
         relative = bill_file(content)
         await run.io_bound(portal.files.store, relative, content)
         try:
-            attached = await staff_session.done(portal, me, attach_bill_copy, me.staff_id, row.item_id, relative)
+            attached = await staff_session.done(
+                portal, me, attach_bill_copy, me.staff_id, row.item_id, relative, address=client_address()
+            )
         except DomainError:  # decided meanwhile (by a colleague, or the billing system delivered it)
             ui.notify(t('staff.changed_meanwhile'), type='warning')
             await refresh()

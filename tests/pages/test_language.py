@@ -254,7 +254,7 @@ async def test_switching_the_language_while_logged_in_is_kept_for_later_mails(us
     with Session(db) as session:
         assert session.get(PortalUser, login['id']).language == 'en'
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'language_changed')).one()
-        assert entry.actor == f'user:{login["id"]}' and entry.details == 'de → en'
+        assert entry.actor == f'user:{login["id"]}' and entry.details == 'de → en' and entry.address
     button(user, 'Seite auf Deutsch anzeigen').click()
     await see(user, 'Ihre Verträge')
     with Session(db) as session:
