@@ -204,7 +204,9 @@ class _Line:
 
 def _lines(uow: UnitOfWork, pairs: list[tuple[Contract, Meter]]) -> list[_Line]:
     listed = {id_of(meter): index for index, (_, meter) in enumerate(pairs)}
-    by_meter = {id_of(m): _unwrapped(m, _totals(m, held_readings(c, uow.meters.readings(id_of(m))))) for c, m in pairs}
+    by_meter = {
+        id_of(m): _unwrapped(m, _totals(m, held_readings(uow, c, uow.meters.readings(id_of(m))))) for c, m in pairs
+    }
     replaced = _replaced(pairs, by_meter)
     lines: dict[int, _Line] = {}  # by the id of each line's newest meter
     for contract, meter in sorted(pairs, key=lambda pair: (pair[1].installed_on or date.min, id_of(pair[1]))):

@@ -40,7 +40,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                 'readings': [
                     dict(r.model_dump(exclude={'id', 'meter_id'}), meter_number=m.meter_number)
                     for m in meters
-                    for r in held_readings(by_id[m.contract_id], uow.meters.readings(id_of(m)))
+                    for r in held_readings(uow, by_id[m.contract_id], uow.meters.readings(id_of(m)))
                 ],
                 'installment_plans': [
                     dict(p.model_dump(exclude={'id', 'contract_id'}), contract_number=c.contract_number)

@@ -123,7 +123,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         return Skipped(contract.contract_number, 'Zählerwechsel mit unterschiedlicher Zustandszahl oder Brennwert')
     registers: list[RegisterReadings] = []
     for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
-        readings = held_readings(contract, uow.meters.readings(id_of(meter)))
+        readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
         part = _part(meter, readings, start, through, index == 0, index == len(meters) - 1)
         if isinstance(part, str):
             return Skipped(contract.contract_number, part)

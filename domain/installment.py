@@ -113,7 +113,9 @@ def installment_basis(
     start, end = billing_year(contract.billing_month, today)
     payments = uow.billing.payment_amounts(contract_id, start, end)
     meters = uow.customers.meters([contract_id])
-    readings = {i: held_readings(contract, (known or {}).get(i) or uow.meters.readings(i)) for i in map(id_of, meters)}
+    readings = {
+        i: held_readings(uow, contract, (known or {}).get(i) or uow.meters.readings(i)) for i in map(id_of, meters)
+    }
     return Basis(plans, prices, payments, meters, readings)
 
 

@@ -134,7 +134,7 @@ def in_supply(contract: Contract, meter: Meter, today: date) -> bool:
 
 
 def form_for(uow: UnitOfWork, contract: Contract, meter: Meter) -> MeterForm:
-    readings = held_readings(contract, uow.meters.readings(id_of(meter)))
+    readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
     values = tuple(
         LastValue(r.obis, r.reading_date, r.value, r.source, r.plausibility)
         for r in sorted(readings, key=lambda r: (r.reading_date, r.obis), reverse=True)

@@ -1,6 +1,6 @@
 """A meter handed to the next tenant with its supply point (`meters.csv` moves it to the new contract): the new
 customer sees none of the previous one's readings, also when a contract of their own elsewhere ended the day before;
-plausibility still judges by the meter's whole history."""
+plausibility still judges by the meter's whole history. A renewal at the same supply address keeps the history."""
 
 from datetime import date, datetime
 
@@ -74,3 +74,43 @@ def test_a_new_tenant_s_absurd_move_out_reading_is_still_flagged(uow, context, e
     with uow() as u:
         _, flagged = _readings_out(u, context(now=JULY_2026), tenant['id'], date(2026, 7, 1), typed)
     assert flagged == [METER]
+
+
+def test_a_renewal_at_the_same_supply_address_keeps_the_customer_s_own_history(uow, context, engine):
+    """A tariff change the billing system makes as a new contract number: the meter moves to the new contract, which
+    starts the day after the old one ended at the same supply address. The customer's consumption history, the
+    reading page and the Abschlag's last year began at the new start (2026: one year instead of three)."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
+    add_readings(engine, METER, (date(2023, 12, 31), 7000), (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    with Session(engine) as session:
+        old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        old.end_date, old.supply_address = date(2025, 12, 31), 'Hauptstraße 1, 27749 Aue-Süd'
+        new = Contract(
+            contract_number='V-TARIF',
+            customer_id=customer['id'],
+            commodity='electricity',
+            tariff_code='STROM-OEKO',
+            start_date=date(2026, 1, 1),
+            supply_address='Hauptstraße 1, 27749 Aue-Süd',
+        )
+        session.add_all([old, new])
+        session.flush()
+        meter = session.exec(select(Meter).where(Meter.meter_number == METER)).one()
+        meter.contract_id = id_of(new)
+        session.add(meter)
+        session.commit()
+    add_readings(engine, METER, (date(2026, 12, 31), 16400))
+    login = make_login(engine, [customer['id']], email='treu@example.org')
+    ctx = context(now=MARCH_2027)
+    history = run(uow, consumption_history, ctx, login['id'], customer['id'])
+    years = [(p.label, p.amount) for h in history if h.meter_number == METER for p in h.years]
+    assert years == [('2024', 3000), ('2025', 3200), ('2026', 3200)]
+    forms = run(uow, meter_forms, ctx, login['id'], customer['id'])
+    assert min(v.reading_date for f in forms if f.meter_number == METER for v in f.history) == date(2023, 12, 31)
+    with Session(engine) as session:  # at another supply address (a move): nothing before the new start
+        new = session.exec(select(Contract).where(Contract.contract_number == 'V-TARIF')).one()
+        new.supply_address = 'Neue Straße 7, 27751 Aue-Nord'
+        session.add(new)
+        session.commit()
+    history = run(uow, consumption_history, ctx, login['id'], customer['id'])
+    assert [(p.label, p.amount) for h in history if h.meter_number == METER for p in h.years] == [('2026', 3200)]
