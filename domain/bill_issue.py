@@ -15,10 +15,10 @@ from domain.billing import (
     RegisterReadings,
     compute_bill,
     due_date_for,
-    next_termination,
     outcome_key,
     proposal,
 )
+from domain.contract_requests import earliest_end
 from domain.errors import BillNotCorrectable
 from domain.i18n import money, t
 from domain.identifiers import WITH_MALO
@@ -162,10 +162,9 @@ def prepare_bill(
         contract_start=contract.start_date,
         contract_end=contract.end_date,
         notice_period_weeks=contract.notice_period_weeks,
-        next_termination=None
-        if final
-        else contract.end_date  # a fixed term (or an end already agreed): no termination before it
-        or next_termination(contract.start_date, contract.notice_period_weeks, bill_date),
+        # the date the cancellation page names for the same contract (a fixed term's end, or the notice from the
+        # bill's date): the bill moved it to a month's end (31.01.2027 where the form said 02.01.2027)
+        next_termination=None if final else earliest_end(contract, bill_date),
         malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
         supply_address=contract.supply_address or customer.address,  # after a move: the old flat's
         meter_number=', '.join(m.meter_number for m in meters),

@@ -247,13 +247,6 @@ class BillDocument:
         return bool(self.einvoice)
 
 
-def next_termination(start: date, notice_weeks: int, today: date) -> date:
-    """Open-ended supply contracts end at the end of a month with the notice period: the earliest possible date."""
-    earliest = today + timedelta(weeks=notice_weeks)
-    first_next = date(earliest.year + (earliest.month == 12), earliest.month % 12 + 1, 1)
-    return max(first_next - timedelta(days=1), start)
-
-
 def due_date_for(bill_date: date) -> date:
     """Payable two weeks after the bill date [P]."""
     return bill_date + timedelta(days=14)

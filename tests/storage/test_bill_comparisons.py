@@ -2,7 +2,7 @@
 the same share of last year's and of the average household's consumption (§40 EnWG: the comparable period), not
 with a whole year ("−56,7 %" for half a year); a fixed-term contract is not offered a termination inside its term."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -70,3 +70,18 @@ def test_a_final_gas_bill_compares_with_last_year_s_share_by_degree_day_weights(
     document = from_json(bills(engine)[0].details)
     assert document.consumption == 5840
     assert document.previous_consumption == 5840  # 584 ‰ of 10,000 (by days: 4,959)
+
+
+def test_a_bill_names_the_earliest_end_the_cancellation_page_names(engine, config):  # noqa: F811
+    """The bill moved the notice to a month's end (28.02.2027 for a bill of 20.01.2027 with four weeks' notice),
+    while the cancellation page and its confirmation named 17.02.2027 for the same contract."""
+    from domain.contract_requests import earliest_end
+
+    customer = electricity(engine)
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+    document = from_json(bill.details)
+    assert document.next_termination == earliest_end(contract, document.bill_date)
+    assert document.next_termination == document.bill_date + timedelta(weeks=contract.notice_period_weeks)
