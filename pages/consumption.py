@@ -26,7 +26,7 @@ def create(portal: Portal) -> None:
         gas = any(h.commodity == 'gas' and h.unit == 'kWh' for h in histories)  # m³ without factors stay m³
         ui.label(t('consumption.intro_gas' if gas else 'consumption.intro'))
         for history in histories:
-            _meter(history)
+            _meter(history, portal.profile.primary_color)
 
         async def download() -> None:  # read again, with the session checked in the same transaction
             now = await session.act(portal, me, consumption_history, me.user_id, me.customer_id)
@@ -47,7 +47,7 @@ def _change(previous: Decimal | None, current: Decimal) -> str:
     return f'{"+" if percent > 0 else ""}{number(percent, 1)} %'
 
 
-def _meter(history: MeterHistory) -> None:
+def _meter(history: MeterHistory, color: str) -> None:  # the bars in the utility's colour
     with ui.card().classes('w-full'):
         title = t('consumption.chart', meter=history.meter_number)
         ui.label(f'{t("commodity." + history.commodity)} · {title}').classes('text-h6').props(
@@ -77,7 +77,7 @@ def _meter(history: MeterHistory) -> None:
                         'type': 'bar',
                         'name': history.unit,
                         'data': [float(p.amount) for p in periods],
-                        'itemStyle': {'color': '#00588f'},
+                        'itemStyle': {'color': color},
                         'label': {'show': True, 'position': 'top', ':formatter': GERMAN_LABEL},
                     }
                 ],

@@ -32,7 +32,7 @@ def create(portal: Portal) -> None:
         if summaries:
             block(summaries, 'nicegui-row w-full gap-4 wrap items-stretch')
         if board.consumption is not None:
-            _consumption(board.consumption)
+            _consumption(board.consumption, portal.profile.primary_color)
         contracts = [
             _contract(contract, portal.profile.tariff_name(contract.tariff_code)) for contract in view.contracts
         ] or [line(t('overview.no_contracts'))]
@@ -103,7 +103,7 @@ def _contract(contract: ContractView, tariff: str) -> str:
     )
 
 
-def _consumption(history: MeterHistory) -> None:
+def _consumption(history: MeterHistory, color: str) -> None:
     with ui.card().classes('w-full'):
         ui.label(t('dashboard.consumption')).classes('text-h6').props('role=heading aria-level=2')
         summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in history.years)
@@ -114,7 +114,7 @@ def _consumption(history: MeterHistory) -> None:
                 'xAxis': {'type': 'category', 'data': [p.label for p in history.years]},
                 'yAxis': {'type': 'value', 'name': history.unit, 'axisLabel': {':formatter': GERMAN_NUMBER}},
                 'series': [
-                    {'type': 'bar', 'data': [float(p.amount) for p in history.years], 'itemStyle': {'color': '#00588f'}}
+                    {'type': 'bar', 'data': [float(p.amount) for p in history.years], 'itemStyle': {'color': color}}
                 ],
             }
         ).classes('w-full h-40').props(f'role=img aria-label="{t("consumption.chart_alt", summary=summary)}"')

@@ -4,6 +4,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
@@ -372,3 +373,19 @@ async def test_gas_without_its_conversion_values_is_not_said_to_be_in_kwh(user, 
     await user.should_not_see('umgerechnet in kWh')
     table = next(iter(user.find(ui.table).elements))
     assert table.rows[0]['amount'] == '1.200 m³'
+
+
+@pytest.mark.profile('stadtwerke-b')
+async def test_the_consumption_charts_wear_the_utility_s_own_colour(user, db):
+    """Both charts were drawn in stadtwerke-a's blue (#00588f) for every utility."""
+    from tests.factories import add_readings
+
+    customer = make_customer(db, 'stadtwerke-b', last_name='Farbe')
+    add_readings(db, customer['meter_number'], (year_end(2), 1000), (year_end(), 4000))
+    make_login(db, [customer['id']], email='farbe@example.org')
+    await log_in(user, 'farbe@example.org', PASSWORD)
+    for path in ('/uebersicht', '/verbrauch'):
+        await user.open(path)
+        await see(user, 'Verbrauch')
+        [chart] = user.find(ui.echart).elements
+        assert chart.options['series'][0]['itemStyle']['color'] == '#b0002a', path
