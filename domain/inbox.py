@@ -17,6 +17,11 @@ from domain.ports import Context, UnitOfWork
 TOPICS = ('Zählerstand', 'Abschlag', 'Rechnung', 'Umzug', 'Bankverbindung', 'Löschung meines Zugangs', 'Sonstiges')
 
 
+def message_reference(message_id: int) -> str:
+    """A contact message's reference: N (Nachricht); K is a cancellation's (the first of each read K-000001)."""
+    return f'N-{message_id:06d}'
+
+
 def topic_names(language: str | None = None) -> dict[str, str]:
     """Each topic (kept German for the staff) by its name in `language` (by default the one of the current work)."""
     return dict(zip(TOPICS, t('contact.topic_names', language).split(';'), strict=True))
@@ -131,7 +136,7 @@ def send_contact_message(
             subject=subject,
             topic=topic_names().get(topic, topic),  # in the customer's language
             customer_number=customer.customer_number,
-            reference=f'K-{row.id:06d}',
+            reference=message_reference(id_of(row)),
         ),
         ctx.now,
     )

@@ -14,6 +14,7 @@ from domain.bills import COPY_KIND
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, label_of, money, number, t
 from domain.identifiers import is_digits
+from domain.inbox import message_reference
 from domain.installment import first_due_on
 from domain.mails import compose
 from domain.model import (
@@ -86,10 +87,6 @@ def review_summary(kind: str, details: str) -> str:
     return details
 
 
-def reference(message_id: int) -> str:
-    return f'K-{message_id:06d}'
-
-
 def contact_messages(
     uow: UnitOfWork, staff_id: int, status: str = 'open', topic: str = '', mine: bool = False
 ) -> list[ContactRow]:
@@ -112,7 +109,7 @@ def take_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int) 
     if message.staff_id == staff_id:  # a double click: taken already, nothing more to note
         return
     message.staff_id = staff_id
-    _audit(uow, ctx, staff_id, message.customer_id, 'contact_taken', reference(message_id))
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_taken', message_reference(message_id))
     uow.commit()
 
 
@@ -130,7 +127,9 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
     uow.data.save(ContactAnswer(message_id=message_id, staff_id=staff_id, created_at=ctx.now, text=text))
     message.staff_id = message.staff_id or staff_id
     quoted = '\n'.join(f'> {line}' for line in message.message.splitlines())
-    yours = t('mail.inbox_answer_quote', message.language, reference=reference(message_id))  # the customer's language
+    yours = t(
+        'mail.inbox_answer_quote', message.language, reference=message_reference(message_id)
+    )  # the customer's language
     uow.data.save(
         InboxMessage(
             customer_id=message.customer_id,
@@ -147,9 +146,9 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
         'contact_answered',
         message.language,
         subject=message.subject,
-        reference=reference(message_id),
+        reference=message_reference(message_id),
     )
-    _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', reference(message_id))
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', message_reference(message_id))
     uow.commit()
 
 
@@ -159,7 +158,7 @@ def close_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int)
     if message.status == 'closed':  # a double click, or a colleague closed it: noted once
         return
     message.status = 'closed'
-    _audit(uow, ctx, staff_id, message.customer_id, 'contact_closed', reference(message_id))
+    _audit(uow, ctx, staff_id, message.customer_id, 'contact_closed', message_reference(message_id))
     uow.commit()
 
 
@@ -314,7 +313,7 @@ def _customer_label(uow: UnitOfWork, customer_id: int) -> tuple[str, str]:
 def _contact_row(uow: UnitOfWork, m: ContactMessage, answers: list[ContactAnswer]) -> ContactRow:
     return ContactRow(
         m.id or 0,
-        reference(m.id or 0),
+        message_reference(m.id or 0),
         m.created_at,
         m.customer_id,
         *_customer_label(uow, m.customer_id),

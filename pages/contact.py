@@ -3,7 +3,7 @@
 from nicegui import ui
 
 from domain.errors import DomainError
-from domain.inbox import send_contact_message, topic_names
+from domain.inbox import message_reference, send_contact_message, topic_names
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
 from pages.language import current, t
@@ -63,6 +63,6 @@ def create(portal: Portal) -> None:
                 message.value = ''
                 topic.value = None
                 with done:
-                    notice(t('contact.sent', reference=f'K-{ref:06d}'))
+                    notice(t('contact.sent', reference=message_reference(ref)))
 
             ui.button(t('contact.submit'), on_click=submit).props('no-caps')

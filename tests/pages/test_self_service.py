@@ -15,6 +15,7 @@ from tests.factories import (
     PASSWORD,
     end_login_elsewhere,
     last_mail,
+    mails_to,
     make_customer,
     make_login,
     year_end,
@@ -195,10 +196,17 @@ async def test_a_contact_message_is_stored_and_acknowledged(user, db, otto):
     assert 'Nachricht' in await submit_for_error(user, 'Nachricht senden', 'Nachricht')
     field(user, 'Nachricht').type('Ich ziehe zum 1.2. in die Lindenallee 5.')
     button(user, 'Nachricht senden').click()
-    await see(user, 'Vielen Dank für Ihre Nachricht (Vorgangsnummer K-')
+    await see(user, 'Vielen Dank für Ihre Nachricht (Vorgangsnummer N-')
     [message] = rows(db, ContactMessage)
     assert (message.customer_id, message.topic, message.status) == (customer['id'], 'Umzug', 'open')
     assert 'Wir haben Ihre Nachricht erhalten' in last_mail(db, 'otto@example.org').subject
+    # a cancellation's reference is K-: the first message and the first cancellation both read K-000001
+    await user.open('/kuendigen')
+    await see(user, 'Art der Kündigung')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    assert f'K-{message.id:06d}' in last_mail(db, 'otto@example.org').subject
+    assert any(f'N-{message.id:06d}' in mail.text for mail in mails_to(db, 'otto@example.org'))
 
 
 async def test_a_contact_message_sent_after_the_login_ended_elsewhere_is_not_stored(user, db, otto):

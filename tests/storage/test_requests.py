@@ -59,7 +59,7 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
     with uow() as u:
         [row] = requests.contact_messages(u, clerk)
         assert (row.reference, row.topic, row.customer_number) == (
-            f'K-{message_id:06d}',
+            f'N-{message_id:06d}',
             'Umzug',
             customer['customer_number'],
         )
@@ -75,7 +75,7 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
     [answer] = inbox(engine)
     assert answer.kind == 'answer' and answer.subject == 'Antwort: Umzug zum 1.1.'
     assert answer.body.startswith('Vielen Dank') and '> Ich ziehe um' in answer.body
-    assert any(f'K-{message_id:06d}' in m.subject for m in mails_to(engine, 'anfrage@example.org'))
+    assert any(f'N-{message_id:06d}' in m.subject for m in mails_to(engine, 'anfrage@example.org'))
     with uow() as u:
         assert requests.contact_messages(u, clerk) == []
         [(at, text)] = requests.contact_messages(u, clerk, status='answered')[0].answers
@@ -112,7 +112,7 @@ def test_the_mail_that_staff_answered_is_in_the_language_the_customer_wrote_in(
         )
     with using(answered):
         run(uow, requests.answer_message, context(), clerk, message_id, 'Vielen Dank.')
-    [mail] = [m for m in mails_to(engine, 'anfrage@example.org') if f'K-{message_id:06d}' in m.text][-1:]
+    [mail] = [m for m in mails_to(engine, 'anfrage@example.org') if f'N-{message_id:06d}' in m.text][-1:]
     assert mail.text.startswith(expected), mail.text
 
 
@@ -372,7 +372,7 @@ def test_an_answer_to_an_english_message_is_kept_in_the_inbox_in_english(uow, co
     run(uow, requests.answer_message, context(), clerk, message_id, 'Thank you, we will register your move.')
     [answer] = inbox(engine)
     assert answer.subject == 'Reply: Moving'
-    assert f'Your message (K-{message_id:06d}):\n> I am moving.' in answer.body
+    assert f'Your message (N-{message_id:06d}):\n> I am moving.' in answer.body
 
 
 def test_the_reading_given_with_a_large_reduction_has_a_length(uow, context, engine):
