@@ -187,6 +187,7 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
                 action='bill_copy_delivered',
                 customer_id=item.customer_id,
                 details=f'bill={bill.bill_number}',
+                address=ctx.address,  # the back office's import or upload, or the billing system's API call
             )
         )
         delivered += 1

@@ -273,3 +273,15 @@ def test_a_copy_request_is_not_accepted_without_its_pdf(uow, context, engine, ow
     with Session(engine) as session:
         assert session.exec(select(ReviewItem)).one().status == 'open'
     run(uow, requests.decide_review, context(), clerk, item.item_id, False, 'Die Rechnung ist älter als acht Jahre.')
+
+
+def test_the_copies_an_import_delivers_are_audited_with_the_client_s_address(uow, context, engine, owner, tmp_path):
+    """The back office passes its client's address to `deliver_bill_copies`; the delivery's entry dropped it."""
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    row = bill_row(engine, customer['bill_number'])
+    assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
+    assert run(uow, bills.deliver_bill_copies, context(address='198.51.100.7')) == 1
+    with Session(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_copy_delivered')).one()
+    assert entry.address == '198.51.100.7'
