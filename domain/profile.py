@@ -26,6 +26,24 @@ def is_month_day(value: str) -> bool:
     return day <= calendar.monthrange(2028, month)[1]
 
 
+def repeats_a_group(pattern: str) -> bool:
+    """Whether the pattern repeats a group (`(…)+`, `(…)*`, `(…){2,}`): the shape of patterns that backtrack
+    exponentially, `(\\d+)+$` on 30 digits and an x ran for minutes on every registration. `(…)?` stays allowed."""
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == '\\':
+            escaped = True
+        elif in_class:
+            in_class = char != ']'
+        elif char == '[':
+            in_class = True
+        elif char == ')' and pattern[index + 1 : index + 2] in ('*', '+', '{'):
+            return True
+    return False
+
+
 MAX_NUMBER_LENGTH = 40  # no utility's customer or contract-account number is longer
 
 
@@ -46,6 +64,16 @@ class AccountIdRule(_Section):
 
     def hint_in(self, language: str) -> str:
         return self.hint_en if language == 'en' and self.hint_en else self.hint
+
+    @field_validator('pattern')
+    @classmethod
+    def _safe(cls, pattern: str) -> str:
+        """A pattern that compiles and repeats no group: the profile file's and the back office's alike (a saved one
+        is checked on saving; one from before that check or from the file is refused here, not used)."""
+        re.compile(pattern)  # re.error is a ValueError: pydantic names the field
+        if repeats_a_group(pattern):
+            raise ValueError('a pattern that repeats a group backtracks for minutes: repeat single characters')
+        return pattern
 
     def matches(self, normalised: str) -> bool:
         """Whether the number has the utility's format; a number longer than any customer number is none (a

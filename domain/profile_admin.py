@@ -20,7 +20,7 @@ from domain.i18n import current
 from domain.identifiers import is_creditor_id, is_digits, is_email, is_iban, is_vat_id, normalise
 from domain.model import AuditEntry
 from domain.ports import Context, DocumentFiles, UnitOfWork
-from domain.profile import UtilityProfile, is_month_day
+from domain.profile import UtilityProfile, is_month_day, repeats_a_group
 from domain.staff import active_staff
 from domain.stored import LOGO
 
@@ -165,24 +165,6 @@ ENGLISH_LABELS = {
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
 
 
-def repeats_a_group(pattern: str) -> bool:
-    """Whether the pattern repeats a group (`(…)+`, `(…)*`, `(…){2,}`): the shape of patterns that backtrack
-    exponentially, `(\\d+)+$` on 30 digits and an x ran for minutes on every registration. `(…)?` stays allowed."""
-    escaped = in_class = False
-    for index, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == '\\':
-            escaped = True
-        elif in_class:
-            in_class = char != ']'
-        elif char == '[':
-            in_class = True
-        elif char == ')' and pattern[index + 1 : index + 2] in ('*', '+', '{'):
-            return True
-    return False
-
-
 def current_values(profile: UtilityProfile) -> dict[str, str]:
     data = profile.model_dump(mode='json')
     values = {e.path: _text(_get(data, e.path)) for e in EDITABLE}
@@ -203,10 +185,11 @@ def effective_profile(base: UtilityProfile, overrides: dict, files: DocumentFile
 
 
 def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityProfile:
-    """The base profile with the stored overrides laid over it (unknown or stale keys are ignored)."""
+    """The base profile with the stored overrides laid over it (unknown or stale keys are ignored, and so is a
+    pattern saved before patterns that repeat a group were refused: the file's own stays in force)."""
     data = base.model_dump(mode='json')
     for path, value in overrides.items():
-        if path in BY_PATH:
+        if path in BY_PATH and not (BY_PATH[path].kind == 'regex' and repeats_a_group(value)):
             _set(data, path, _typed(BY_PATH[path], value))
     return UtilityProfile.model_validate(data)
 

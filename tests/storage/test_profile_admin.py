@@ -383,3 +383,15 @@ def test_a_customer_number_longer_than_any_is_refused_without_asking_the_pattern
     assert rule.matches('4' * MAX_NUMBER_LENGTH) and not rule.matches('4' * 10_000)
     with pytest.raises(InvalidFormat):
         check_format(context(), Identifiers('4' * 10_000, '1EBZ01'))
+
+
+def test_a_pattern_that_repeats_a_group_is_used_from_nowhere(context):
+    """The check ran on saving only: an override saved before it, or the profile file, still reached `matches`, and
+    40 characters bound nothing for it (24 digits and an x: 1.8 s, 30: minutes per registration)."""
+    from pydantic import ValidationError
+
+    base = context().profile
+    profile = profile_admin.with_overrides(base, {'account_id.pattern': r'^(\d+)+$', 'short_name': 'SW Aue'})
+    assert profile.account_id.pattern == base.account_id.pattern and profile.short_name == 'SW Aue'
+    with pytest.raises(ValidationError, match='repeats a group'):
+        base.account_id.model_validate({**base.account_id.model_dump(), 'pattern': r'^(\d+)+$'})
