@@ -231,7 +231,8 @@ def test_a_reading_period_extended_by_staff_sends_no_reminder_twice(engine, cont
         assert run_reminders(engine, context(PROFILE, now=START)).queued == 1
     later = datetime(2026, 12, 10, 7, 0, tzinfo=BERLIN)
     with travel(later, tick=False):
-        assert (run_reminders(engine, extended(later, '01-31')).kind, 'start') == ('start', 'start')
+        again = run_reminders(engine, extended(later, '01-31'))
+        assert (again.kind, again.queued) == ('start', 0)
     final_day = datetime(2027, 1, 20, 7, 0, tzinfo=BERLIN)
     with travel(final_day, tick=False):
         assert run_reminders(engine, context(PROFILE, now=final_day)).queued == 1
