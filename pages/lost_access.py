@@ -21,7 +21,7 @@ def create(portal: Portal) -> None:
 
 
 def _form(portal: Portal) -> None:
-    ui.label(t('lost_access.intro'))
+    ui.label(t('lost_access.intro_bill' if portal.profile.accepts_bill_number else 'lost_access.intro'))
     form = Form()
     with ui.column().classes('w-full gap-4') as form_area:
         form.field('name', t('lost_access.name'), autocomplete='name')

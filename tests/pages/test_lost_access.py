@@ -1,6 +1,7 @@
 """Nobody locked out (issue 23), through the pages: `/zugang-verloren` from the login page, the answer that reveals
 nothing, and the service desk's "Anmelde-E-Mail-Adresse ändern"."""
 
+import pytest
 from nicegui import ui
 from sqlmodel import Session, select
 
@@ -76,3 +77,24 @@ async def test_staff_set_the_new_login_address_at_the_service_desk(user, db):
         assert session.exec(select(PortalUser).where(PortalUser.email == 'lotte@neu.example')).one()
     assert link_in(last_mail(db, 'lotte@neu.example').text, '/passwort-neu/')
     assert 'lotte@neu.example' in mails_to(db, 'lotte@alt.example')[-1].text
+
+
+@pytest.mark.parametrize(
+    ('profile', 'asked', 'not_asked'),
+    [
+        pytest.param(p, asked, no, marks=pytest.mark.profile(p))
+        for p, asked, no in (
+            ('stadtwerke-b', 'Ihre Kundennummer, Ihre Zählernummer und', 'Rechnung'),
+            ('wasserverband-c', 'die Nummer von Zähler oder Rechnung', None),
+        )
+    ],
+)
+async def test_the_intro_asks_for_the_numbers_its_form_offers(user, profile, asked, not_asked):
+    """A utility that takes the meter number only asked for "die Nummer von Zähler oder Rechnung"; the form has no
+    field for a bill's number."""
+    await user.open('/zugang-verloren')
+    await see(user, asked)
+    labels = {e.props.get('label') for e in user.find(ui.input).elements}
+    assert ('Rechnungsnummer' in labels) == (not_asked is None)
+    if not_asked:
+        await user.should_not_see(not_asked)
