@@ -23,7 +23,7 @@ from domain.documents import (
     german,
     write,
 )
-from domain.identifiers import WITH_MALO
+from domain.identifiers import WITH_MALO, working_price_name
 from domain.pdf_fonts import fonts
 from domain.profile import UtilityProfile
 
@@ -251,7 +251,7 @@ def _calculation(page: Page, bill: BillDocument) -> None:
         if line.kind == 'energy':
             rows.append(
                 (
-                    'Arbeitspreis',
+                    working_price_name(bill.commodity),
                     period,
                     f'{_quantity(line.quantity)} {bill.unit}',
                     f'{german(line.unit_price * 100, 2)} ct/{bill.unit}'

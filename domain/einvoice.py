@@ -24,7 +24,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 from domain import bill_layout
 from domain.billing import BillDocument, Line
-from domain.identifiers import normalise
+from domain.identifiers import normalise, working_price_name
 from domain.profile import UtilityProfile
 
 RSM = 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100'
@@ -89,7 +89,8 @@ def _line(parent: ET.Element, index: int, line: Line, bill: BillDocument) -> Non
     item = _el(parent, 'ram:IncludedSupplyChainTradeLineItem')
     _el(_el(item, 'ram:AssociatedDocumentLineDocument'), 'ram:LineID', str(index))
     commodity = bill_layout.COMMODITY_TITLES.get(bill.commodity, bill.commodity)
-    name = f'Arbeitspreis {commodity}' if line.kind == 'energy' else f'Grundpreis {commodity}'
+    per_unit = working_price_name(bill.commodity)  # water's is the Mengenpreis
+    name = f'{per_unit} {commodity}' if line.kind == 'energy' else f'Grundpreis {commodity}'
     _el(_el(item, 'ram:SpecifiedTradeProduct'), 'ram:Name', name)
     price = _el(_el(item, 'ram:SpecifiedLineTradeAgreement'), 'ram:NetPriceProductTradePrice')
     _el(price, 'ram:ChargeAmount', _number(line.unit_price))

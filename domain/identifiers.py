@@ -17,6 +17,13 @@ _MELO = re.compile(r'^DE\d{11}[0-9A-Z]{20}$', re.ASCII)
 _IBAN = re.compile(r'^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$', re.ASCII)
 _CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$', re.ASCII)
 WITH_MALO = ('electricity', 'gas')  # the commodities of the energy market, whose supply points have a MaLo-ID
+
+
+def working_price_name(commodity: str) -> str:
+    """The price per unit in German: water is not energy, its price per m³ is the Mengenpreis."""
+    return 'Mengenpreis' if commodity == 'water' else 'Arbeitspreis'
+
+
 # The countries of the SEPA schemes (EPC register of participants, 2025) and their IBANs' lengths: a mandate or a
 # transfer needs one of them (an IBAN of another country, or one a character short whose mod 97 happens to fit, was
 # taken where only nine countries' lengths were known)

@@ -16,6 +16,7 @@ from domain.contract_requests import Receipt, RequestRow, known_end, pending, re
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
 from domain.errors import FieldRequired, NotAllowed, TariffChangePending
 from domain.i18n import day, label_of, money, number
+from domain.identifiers import working_price_name
 from domain.model import Contract, id_of
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
@@ -155,7 +156,7 @@ def change_tariff(
         ('Vertragsnummer', contract.contract_number),
         ('Bisheriger Tarif', old.name if old else contract.tariff_code),
         ('Neuer Tarif', offer.name),
-        ('Arbeitspreis', unit_price(offer.price)),
+        (working_price_name(contract.commodity), unit_price(offer.price)),
         ('Grundpreis', f'{money(offer.price.base_price_gross_per_year)} im Jahr'),
         ('Wechsel zum', day(first)),
     ]

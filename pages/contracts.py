@@ -40,7 +40,7 @@ def create(portal: Portal) -> None:
                 if c.malo_id:
                     rows.append((t('contracts.malo'), c.malo_id))
                 if c.price is not None:
-                    rows += _price_rows(c.price)
+                    rows += _price_rows(c.price, c.commodity)
                 if c.installment is not None:
                     rows.append(
                         (
@@ -57,7 +57,7 @@ def create(portal: Portal) -> None:
                 if c.next_price is not None:
                     ui.label(  # both prices: a change of the base price alone read as no change at all
                         t(
-                            'contracts.price_change',
+                            'contracts.price_change' + ('_water' if c.commodity == 'water' else ''),
                             date=day(c.next_price.valid_from),
                             price=unit_price(c.next_price),
                             base=money(c.next_price.base_price_gross_per_year),
@@ -88,9 +88,10 @@ def _pending_text(request: RequestRow) -> str:
     return f'{text} ({effective})' if effective else text
 
 
-def _price_rows(price: PriceView) -> list[tuple[str, str]]:
+def _price_rows(price: PriceView, commodity: str) -> list[tuple[str, str]]:
+    water = '_water' if commodity == 'water' else ''  # the Mengenpreis: water is not energy
     return [
-        (t('contracts.working_price'), unit_price(price)),
+        (t('contracts.working_price' + water), unit_price(price)),
         (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
         (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent)),
     ]

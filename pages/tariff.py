@@ -50,15 +50,15 @@ def _contract(portal: Portal, me: session.LoggedIn, c: ContractTariffs) -> None:
         if c.consumption is not None:
             ui.label(t('tariff.consumption', amount=number(c.consumption), unit=c.unit))
         else:
-            ui.label(t('tariff.no_consumption'))
+            ui.label(t('tariff.no_consumption' + _water(c.commodity)))
         offers = ui.column().classes('w-full gap-2')
         chosen = ui.column().classes('w-full')  # below the offers: date and "Tarif wechseln" for the one chosen
         with offers:
             for offer in c.offers:
-                _offer(offer, lambda o=offer: _choose(portal, me, c, o, chosen))
+                _offer(offer, c.commodity, lambda o=offer: _choose(portal, me, c, o, chosen))
 
 
-def _offer(offer: Offer, choose) -> None:
+def _offer(offer: Offer, commodity: str, choose) -> None:
     with (
         ui.element('section').classes('w-full q-pa-sm rounded-borders bg-grey-2').props(f'aria-label="{offer.name}"'),
         ui.row().classes('w-full items-center justify-between wrap gap-2'),
@@ -69,7 +69,7 @@ def _offer(offer: Offer, choose) -> None:
                 ui.label(offer.description).classes('text-body2')
             ui.label(
                 t(
-                    'tariff.prices',
+                    'tariff.prices' + _water(commodity),
                     working=unit_price(offer.price),
                     base=money(offer.price.base_price_gross_per_year),
                 )
@@ -77,7 +77,7 @@ def _offer(offer: Offer, choose) -> None:
             for later in offer.later:  # a price change already known: a change starting then pays it
                 ui.label(
                     t(
-                        'tariff.prices_from',
+                        'tariff.prices_from' + _water(commodity),
                         date=day(later.valid_from),
                         working=unit_price(later),
                         base=money(later.base_price_gross_per_year),
@@ -130,3 +130,8 @@ def _choose(portal: Portal, me: session.LoggedIn, c: ContractTariffs, offer: Off
                 notice(t('tariff.done', reference=receipt.reference, date=dict(receipt.rows)['Wechsel zum']))
 
         button = ui.button(t('tariff.submit'), on_click=submit).props('no-caps')
+
+
+def _water(commodity: str) -> str:
+    """The texts' suffix for water, whose price per m³ is the Mengenpreis (water is not energy)."""
+    return '_water' if commodity == 'water' else ''

@@ -39,6 +39,20 @@ def test_a_water_bill_states_the_working_price_in_euros_per_cubic_metre(tmp_path
     assert 'ct/kWh' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
 
 
+def test_water_s_price_per_cubic_metre_is_the_mengenpreis_on_the_bill_and_in_its_e_invoice(tmp_path):
+    """Water is not energy: its price per m³ was called "Arbeitspreis" on the bill and "Arbeitspreis Trinkwasser"
+    in the e-invoice line."""
+    from xml.etree import ElementTree as ET
+
+    from domain.einvoice import RAM, cii_xml
+
+    text = pdf_text(tmp_path, 'wasserverband-c', water_bill())
+    assert 'Mengenpreis' in text and 'Arbeitspreis' not in text
+    names = [n.text for n in ET.fromstring(cii_xml(PROFILES['wasserverband-c'], water_bill())).iter(f'{{{RAM}}}Name')]
+    assert 'Mengenpreis Trinkwasser' in names and not any('Arbeitspreis' in (n or '') for n in names)
+    assert 'Arbeitspreis' in pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
+
+
 def test_the_bill_names_the_tariff_as_the_customer_knows_it(tmp_path):
     text = pdf_text(tmp_path, 'stadtwerke-a', sample_bill())
     assert 'AueStrom Basis' in text and 'STROM-BASIS' not in text

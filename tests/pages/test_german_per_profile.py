@@ -31,6 +31,8 @@ async def test_a_water_contract_shows_no_malo_id_and_its_price_per_cubic_metre(u
     await user.open('/vertraege')
     await see(user, 'Trinkwasser · Vertrag')
     await user.should_see('2,3005 €/m³')  # 2.15 € net + 7 % VAT
+    await user.should_see('Mengenpreis')  # water is not energy: no Arbeitspreis
+    await user.should_not_see('Arbeitspreis')
     await user.should_not_see('ct/m')
     await user.should_not_see('41373559241')  # the factory's MaLo-ID: energy only
 
