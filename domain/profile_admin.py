@@ -168,10 +168,19 @@ _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
 def current_values(profile: UtilityProfile) -> dict[str, str]:
     data = profile.model_dump(mode='json')
     values = {e.path: _text(_get(data, e.path)) for e in EDITABLE}
-    logo = Path(values['bill.logo'])
-    if logo.is_absolute() and LOGO.fullmatch(logo.name):  # an uploaded logo, found in the documents folder by its name
-        values['bill.logo'] = logo.name
+    values['bill.logo'] = shown_logo(values['bill.logo'])
     return values
+
+
+def shown_logo(logo: str) -> str:
+    """A logo as the settings page names it: by its file's name, an uploaded one (found in the documents folder by
+    it) or the profile file's own (the page showed the server's path to it)."""
+    return Path(logo).name if Path(logo).is_absolute() else logo
+
+
+def _own_logo(base: UtilityProfile, value: str) -> bool:
+    """Whether a value of the logo field is the profile file's own logo, by its path or as the page shows it."""
+    return bool(base.bill.logo) and value.strip() in (base.bill.logo, shown_logo(base.bill.logo))
 
 
 def effective_profile(base: UtilityProfile, overrides: dict, files: DocumentFiles | None) -> UtilityProfile:
@@ -196,12 +205,14 @@ def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityPr
 
 def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityProfile:
     """Raise InvalidSetting (field = the dotted path) for the first bad value; return the profile they give."""
+    if _own_logo(base, values.get('bill.logo', '')):  # the profile file's own logo, unchanged
+        values = {**values, 'bill.logo': base.bill.logo}
     for path, value in values.items():
         editable = BY_PATH.get(path)
         if editable is None:
             raise NotAllowed()
-        if path == 'bill.logo' and value.strip() == base.bill.logo:
-            continue  # the profile file's own logo, unchanged
+        if path == 'bill.logo' and value == base.bill.logo:
+            continue
         _check_one(editable, value.strip(), today)
     start, end = values.get('readings.period_start', '').strip(), values.get('readings.period_end', '').strip()
     if bool(start) != bool(end):
@@ -308,8 +319,9 @@ def save_profile(
         values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
     profile = check(base, values, ctx.today)
     logo = values.get('bill.logo', '')
-    found = files.locate(logo) if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) else None
-    if files is not None and logo != base.bill.logo and LOGO.fullmatch(logo) and found is None:
+    uploaded = files is not None and not _own_logo(base, logo) and LOGO.fullmatch(logo)  # an own one named logo.png
+    found = files.locate(logo) if files is not None and uploaded else None
+    if uploaded and found is None:
         raise InvalidSetting(
             'bill.logo',
             reason=_said(

@@ -195,6 +195,31 @@ def test_an_uploaded_logo_reaches_the_pdfs_and_the_settings_can_still_be_saved_a
     assert profile.primary_color == '#123456'
 
 
+def test_the_profile_s_own_logo_is_shown_by_its_name_and_saved_unchanged(uow, context, admin, engine, tmp_path):
+    """The settings page showed the server's path to the profile file's own logo; and an own logo named logo.png was
+    taken for an upload on saving (not in the documents folder: every save refused)."""
+    from storage.documents import FolderFiles
+
+    base = context().profile
+    assert Path(base.bill.logo).is_absolute()
+    page = profile_admin.current_values(base)
+    assert page['bill.logo'] == Path(base.bill.logo).name  # no server path
+    files = FolderFiles(tmp_path)
+    own = tmp_path / 'profile' / 'logo.png'
+    own.parent.mkdir()
+    own.write_bytes(_png('blue'))
+    named_logo = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
+    for profile in (base, named_logo):
+        values = {**profile_admin.current_values(profile), 'primary_color': '#123456'}
+        saved, _ = run(uow, profile_admin.save_profile, context(), admin[0], profile, values, None, files)
+        assert saved.bill.logo == profile.bill.logo and saved.primary_color == '#123456'
+        with Session(engine) as session:
+            changes = [
+                e.details for e in session.exec(select(AuditEntry).where(AuditEntry.action == 'setting_changed'))
+            ]
+        assert not any(c.startswith('bill.logo') for c in changes)
+
+
 def test_a_logo_name_typed_by_hand_must_be_an_uploaded_file(uow, context, admin, tmp_path):
     """A name of the uploads' form that is not in the documents folder left every bill without its logo."""
     from storage.documents import FolderFiles
