@@ -132,7 +132,7 @@ def start(settings: Settings | None = None, clock: Clock | None = None) -> None:
     errors.install()
     styles.serve()
     app.add_middleware(
-        RequestLimits, max_body=int(settings.max_body_mb * 2**20), api_token_valid=partial(_api_token_valid, portal)
+        RequestLimits, max_body=int(settings.max_body_mb * 2**20), api_token_scope=partial(_api_token_scope, portal)
     )
     app.add_middleware(PageQueue)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith('https'))
@@ -182,9 +182,11 @@ def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[],
     return call
 
 
-async def _api_token_valid(portal: Portal, token: str) -> bool:
-    """The API's bearer token, checked before a request body is read (pages.limits)."""
-    return await portal.act(authenticate, token) is not None
+async def _api_token_scope(portal: Portal, token: str) -> str | None:
+    """The scope of the API's bearer token (None: missing or revoked), checked before a request body is read
+    (pages.limits): every API route that takes a body writes."""
+    found = await portal.act(authenticate, token)
+    return found.scope if found is not None else None
 
 
 def _import_folder(engine: Engine, documents: Path, clock: Clock, folder: Path, check_only: bool, actor: str):

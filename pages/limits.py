@@ -52,9 +52,9 @@ class RequestLimits:
         self,
         app: ASGIApp,
         max_body: int,
-        api_token_valid: Callable[[str], Awaitable[bool]] | None = None,
+        api_token_scope: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
-        self.app, self.max_body, self.api_token_valid = app, max_body, api_token_valid
+        self.app, self.max_body, self.api_token_scope = app, max_body, api_token_scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] != 'http':
@@ -71,10 +71,14 @@ class RequestLimits:
                 await _answer(send, 403, 'the session that may upload here has ended')
                 return
             limit = rule.max_bytes + MULTIPART_SLACK
-        elif path.startswith('/api/') and self.api_token_valid is not None and _has_body(scope):
+        elif path.startswith('/api/') and self.api_token_scope is not None and _has_body(scope):
             token = _bearer(scope)
-            if not token or not await self.api_token_valid(token):
+            granted = await self.api_token_scope(token) if token else None
+            if granted is None:
                 await _answer(send, 401, 'token missing, unknown or revoked', {'WWW-Authenticate': 'Bearer'})
+                return
+            if granted != 'write':  # every route with a body writes: a read token's body is not read at all
+                await _answer(send, 403, 'this token may only read')
                 return
         declared = _content_length(scope)
         if declared is not None and declared > limit:

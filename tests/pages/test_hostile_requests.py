@@ -173,6 +173,31 @@ async def test_without_a_token_a_large_body_is_answered_401_before_it_is_read(us
     assert answer.status_code == 401 and consumed == []
 
 
+async def test_a_read_token_s_body_for_a_writing_route_is_answered_403_before_it_is_read(user, db):
+    """The body was read and parsed (up to the body limit) before the route's scope check: a malformed one was
+    answered 422 with parse details, a large one read whole."""
+    reader = token(db, 'read')
+    consumed = []
+
+    async def body():
+        for _ in range(8):
+            consumed.append(1)
+            yield b' ' * 2**20
+
+    answer = await user.http_client.put(
+        '/api/v1/prices',
+        content=body(),
+        headers={**auth(reader), 'Content-Type': 'application/json', 'Content-Length': str(8 * 2**20)},
+    )
+    assert answer.status_code == 403 and consumed == []
+    malformed = await user.http_client.post(
+        '/api/v1/readings', content=b'{"rows": [', headers={**auth(reader), 'Content-Type': 'application/json'}
+    )
+    assert (malformed.status_code, malformed.json()) == (403, {'detail': 'this token may only read'})
+    changes = await user.http_client.get('/api/v1/changes', headers=auth(reader))
+    assert changes.status_code == 200  # what it may do
+
+
 async def test_a_body_above_the_limit_is_answered_413_before_it_is_read(user, db):
     writer = token(db, 'write')
     consumed = []
