@@ -29,6 +29,8 @@ def is_month_day(value: str) -> bool:
 def repeats_a_group(pattern: str) -> bool:
     """Whether the pattern repeats a group (`(…)+`, `(…)*`, `(…){2,}`): the shape of patterns that backtrack
     exponentially, `(\\d+)+$` on 30 digits and an x ran for minutes on every registration. `(…)?` stays allowed."""
+    if re.search(r'\(\?[a-zA-Z-]*x', pattern):  # verbose mode: a space or a comment may stand before the `+`
+        return True
     escaped = in_class = False
     for index, char in enumerate(pattern):
         if escaped:
@@ -70,7 +72,10 @@ class AccountIdRule(_Section):
     def _safe(cls, pattern: str) -> str:
         """A pattern that compiles and repeats no group: the profile file's and the back office's alike (a saved one
         is checked on saving; one from before that check or from the file is refused here, not used)."""
-        re.compile(pattern)  # re.error is a ValueError: pydantic names the field
+        try:
+            re.compile(pattern)
+        except re.error as error:  # no ValueError: pydantic would not name the field
+            raise ValueError(f'not a regular expression: {error}') from None
         if repeats_a_group(pattern):
             raise ValueError('a pattern that repeats a group backtracks for minutes: repeat single characters')
         return pattern

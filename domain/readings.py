@@ -42,7 +42,7 @@ from domain.reading_rules import (
     reading_window,
     register_field,
 )
-from domain.tenancy import held_readings
+from domain.tenancy import held_readings, held_since
 
 PHOTO = re.compile(r'photos/[0-9a-f]{40}\.jpg')  # domain.stored.photo_file: the portal's own name, nothing else
 
@@ -242,7 +242,8 @@ def store_reading(
     when = parse_date(reading_date, today)
     if window.opened_on is not None and when < window.opened_on:
         raise DateBeforePeriod(start=day(window.opened_on))
-    held_from = max(contract.start_date, meter.installed_on or contract.start_date)
+    since = held_since(contract, uow.customers.contracts(contract.customer_id))  # a renewal: the earlier contract's too
+    held_from = max(since, meter.installed_on or since)
     if when < held_from:  # the previous holder's days, or another meter's: not this customer's to read
         raise DateBeforeSupply(start=day(held_from))
     registers = meter.registers.split(',')

@@ -85,3 +85,18 @@ def test_a_bill_names_the_earliest_end_the_cancellation_page_names(engine, confi
     document = from_json(bill.details)
     assert document.next_termination == earliest_end(contract, document.bill_date)
     assert document.next_termination == document.bill_date + timedelta(weeks=contract.notice_period_weeks)
+
+
+def test_a_contract_ending_before_the_notice_runs_out_is_not_offered_a_later_termination(engine, config):  # noqa: F811
+    """An end agreed for 05.02.2027 on a bill of 20.01.2027: the bill read "bis 05.02.2027" and "Nächstmöglicher
+    Kündigungstermin 17.02.2027"."""
+    customer = electricity(engine)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = date(2027, 2, 5)
+        session.add(contract)
+        session.commit()
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    assert from_json(bill.details).next_termination == date(2027, 2, 5)
+    assert '17.02.2027' not in pdf_text(config.documents / bill.pdf_path)

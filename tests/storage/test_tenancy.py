@@ -114,3 +114,32 @@ def test_a_renewal_at_the_same_supply_address_keeps_the_customer_s_own_history(u
         session.commit()
     history = run(uow, consumption_history, ctx, login['id'], customer['id'])
     assert [(p.label, p.amount) for h in history if h.meter_number == METER for p in h.years] == [('2026', 3200)]
+
+
+def test_a_renewed_customer_may_send_the_reading_of_the_old_contract_s_last_day(uow, context, engine):
+    """The page showed the earlier contract's days as the customer's own, but the reading of 31.12.2025 sent on
+    05.01.2026 was refused as another holder's (DateBeforeSupply)."""
+    from domain.readings import submit_reading
+
+    customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
+    add_readings(engine, METER, (date(2023, 12, 31), 7000), (date(2024, 12, 31), 10000))
+    with Session(engine) as session:
+        old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        old.end_date, old.supply_address = date(2025, 12, 31), 'Hauptstraße 1, 27749 Aue-Süd'
+        new = Contract(
+            contract_number='V-TARIF',
+            customer_id=customer['id'],
+            commodity='electricity',
+            tariff_code='STROM-OEKO',
+            start_date=date(2026, 1, 1),
+            supply_address='Hauptstraße 1, 27749 Aue-Süd',
+        )
+        session.add_all([old, new])
+        session.flush()
+        meter = session.exec(select(Meter).where(Meter.meter_number == METER)).one()
+        meter.contract_id = id_of(new)
+        session.add(meter)
+        session.commit()
+    login = make_login(engine, [customer['id']], email='treu@example.org')
+    ctx = context(now=datetime(2026, 1, 5, 10, 0, tzinfo=BERLIN))
+    run(uow, submit_reading, ctx, login['id'], customer['id'], METER, {'1.8.0': '13200'}, '31.12.2025')
