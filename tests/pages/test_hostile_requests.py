@@ -157,39 +157,33 @@ async def test_a_broken_number_in_the_database_shows_a_reference_not_the_excepti
     caplog.clear()  # the error was the point of this test
 
 
-async def test_without_a_token_a_large_body_is_answered_401_before_it_is_read(user):
+async def put_streamed(user, headers: dict, megabytes: int) -> tuple[int, int]:
+    """PUT /api/v1/prices with a body of `megabytes` streamed a megabyte at a time: the answer's status and how
+    many megabytes the server read before it answered."""
     consumed = []
 
     async def body():
-        for _ in range(40):
+        for _ in range(megabytes):
             consumed.append(1)
             yield b' ' * 2**20
 
     answer = await user.http_client.put(
         '/api/v1/prices',
         content=body(),
-        headers={'Content-Type': 'application/json', 'Content-Length': str(40 * 2**20)},
+        headers={**headers, 'Content-Type': 'application/json', 'Content-Length': str(megabytes * 2**20)},
     )
-    assert answer.status_code == 401 and consumed == []
+    return answer.status_code, len(consumed)
+
+
+async def test_without_a_token_a_large_body_is_answered_401_before_it_is_read(user):
+    assert await put_streamed(user, {}, 40) == (401, 0)
 
 
 async def test_a_read_token_s_body_for_a_writing_route_is_answered_403_before_it_is_read(user, db):
     """The body was read and parsed (up to the body limit) before the route's scope check: a malformed one was
     answered 422 with parse details, a large one read whole."""
     reader = token(db, 'read')
-    consumed = []
-
-    async def body():
-        for _ in range(8):
-            consumed.append(1)
-            yield b' ' * 2**20
-
-    answer = await user.http_client.put(
-        '/api/v1/prices',
-        content=body(),
-        headers={**auth(reader), 'Content-Type': 'application/json', 'Content-Length': str(8 * 2**20)},
-    )
-    assert answer.status_code == 403 and consumed == []
+    assert await put_streamed(user, auth(reader), 8) == (403, 0)
     malformed = await user.http_client.post(
         '/api/v1/readings', content=b'{"rows": [', headers={**auth(reader), 'Content-Type': 'application/json'}
     )
@@ -200,19 +194,7 @@ async def test_a_read_token_s_body_for_a_writing_route_is_answered_403_before_it
 
 async def test_a_body_above_the_limit_is_answered_413_before_it_is_read(user, db):
     writer = token(db, 'write')
-    consumed = []
-
-    async def body():
-        for _ in range(40):
-            consumed.append(1)
-            yield b' ' * 2**20
-
-    answer = await user.http_client.put(
-        '/api/v1/prices',
-        content=body(),
-        headers={**auth(writer), 'Content-Type': 'application/json', 'Content-Length': str(40 * 2**20)},
-    )
-    assert answer.status_code == 413 and consumed == []  # KUNDENPORTAL_MAX_BODY_MB: 32 by default
+    assert await put_streamed(user, auth(writer), 40) == (413, 0)  # KUNDENPORTAL_MAX_BODY_MB: 32 by default
 
 
 async def test_a_body_without_a_declared_length_is_cut_off_at_the_limit(user, db, monkeypatch):

@@ -14,13 +14,18 @@ from tests.factories import add_readings
 from tests.storage.test_billing_run import bills, config, electricity, pdf_text, pinned_clock  # noqa: F401
 
 
-def test_a_final_bill_for_half_a_year_compares_with_half_of_last_year(engine, config):  # noqa: F811
-    customer = electricity(engine, start=45210, end=46000)
+def ends(engine, customer: dict, day: date) -> None:
+    """The customer's contract ends on `day` (an end agreed or a fixed term)."""
     with Session(engine) as session:
         contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-        contract.end_date = date(2026, 6, 30)
+        contract.end_date = day
         session.add(contract)
         session.commit()
+
+
+def test_a_final_bill_for_half_a_year_compares_with_half_of_last_year(engine, config):  # noqa: F811
+    customer = electricity(engine, start=45210, end=46000)
+    ends(engine, customer, date(2026, 6, 30))
     add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46600))
     run(config, workers=1, progress=None)
     [bill] = bills(engine)
@@ -35,11 +40,7 @@ def test_a_final_bill_for_half_a_year_compares_with_half_of_last_year(engine, co
 def test_a_fixed_term_contract_is_not_told_it_can_end_before_its_term(engine, config):  # noqa: F811
     """A contract running to 31.12.2027 read "Nächstmöglicher Kündigungstermin 28.02.2027", inside its term."""
     customer = electricity(engine)
-    with Session(engine) as session:
-        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-        contract.end_date = date(2027, 12, 31)
-        session.add(contract)
-        session.commit()
+    ends(engine, customer, date(2027, 12, 31))
     run(config, workers=1, progress=None)
     [bill] = bills(engine)
     assert from_json(bill.details).next_termination == date(2027, 12, 31)
@@ -61,11 +62,7 @@ def test_a_final_gas_bill_compares_with_last_year_s_share_by_degree_day_weights(
         (date(2025, 12, 31), 10000),
         (date(2026, 6, 30), 15840),
     )
-    with Session(engine) as session:
-        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-        contract.end_date = date(2026, 6, 30)
-        session.add(contract)
-        session.commit()
+    ends(engine, customer, date(2026, 6, 30))
     run(config, workers=1, progress=None)
     document = from_json(bills(engine)[0].details)
     assert document.consumption == 5840
@@ -91,11 +88,7 @@ def test_a_contract_ending_before_the_notice_runs_out_is_not_offered_a_later_ter
     """An end agreed for 05.02.2027 on a bill of 20.01.2027: the bill read "bis 05.02.2027" and "Nächstmöglicher
     Kündigungstermin 17.02.2027"."""
     customer = electricity(engine)
-    with Session(engine) as session:
-        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-        contract.end_date = date(2027, 2, 5)
-        session.add(contract)
-        session.commit()
+    ends(engine, customer, date(2027, 2, 5))
     run(config, workers=1, progress=None)
     [bill] = bills(engine)
     assert from_json(bill.details).next_termination == date(2027, 2, 5)

@@ -76,12 +76,9 @@ def test_a_new_tenant_s_absurd_move_out_reading_is_still_flagged(uow, context, e
     assert flagged == [METER]
 
 
-def test_a_renewal_at_the_same_supply_address_keeps_the_customer_s_own_history(uow, context, engine):
-    """A tariff change the billing system makes as a new contract number: the meter moves to the new contract, which
-    starts the day after the old one ended at the same supply address. The customer's consumption history, the
-    reading page and the Abschlag's last year began at the new start (2026: one year instead of three)."""
-    customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
-    add_readings(engine, METER, (date(2023, 12, 31), 7000), (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+def _renewed(engine, customer: dict) -> None:
+    """The customer's contract ends on 31.12.2025 and a new one (V-TARIF) begins the next day at the same supply
+    address, the meter moved to it: a tariff change the billing system makes as a new contract number."""
     with Session(engine) as session:
         old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
         old.end_date, old.supply_address = date(2025, 12, 31), 'Hauptstraße 1, 27749 Aue-Süd'
@@ -99,6 +96,15 @@ def test_a_renewal_at_the_same_supply_address_keeps_the_customer_s_own_history(u
         meter.contract_id = id_of(new)
         session.add(meter)
         session.commit()
+
+
+def test_a_renewal_at_the_same_supply_address_keeps_the_customer_s_own_history(uow, context, engine):
+    """A tariff change the billing system makes as a new contract number: the meter moves to the new contract, which
+    starts the day after the old one ended at the same supply address. The customer's consumption history, the
+    reading page and the Abschlag's last year began at the new start (2026: one year instead of three)."""
+    customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
+    add_readings(engine, METER, (date(2023, 12, 31), 7000), (date(2024, 12, 31), 10000), (date(2025, 12, 31), 13200))
+    _renewed(engine, customer)
     add_readings(engine, METER, (date(2026, 12, 31), 16400))
     login = make_login(engine, [customer['id']], email='treu@example.org')
     ctx = context(now=MARCH_2027)
@@ -123,23 +129,7 @@ def test_a_renewed_customer_may_send_the_reading_of_the_old_contract_s_last_day(
 
     customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
     add_readings(engine, METER, (date(2023, 12, 31), 7000), (date(2024, 12, 31), 10000))
-    with Session(engine) as session:
-        old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
-        old.end_date, old.supply_address = date(2025, 12, 31), 'Hauptstraße 1, 27749 Aue-Süd'
-        new = Contract(
-            contract_number='V-TARIF',
-            customer_id=customer['id'],
-            commodity='electricity',
-            tariff_code='STROM-OEKO',
-            start_date=date(2026, 1, 1),
-            supply_address='Hauptstraße 1, 27749 Aue-Süd',
-        )
-        session.add_all([old, new])
-        session.flush()
-        meter = session.exec(select(Meter).where(Meter.meter_number == METER)).one()
-        meter.contract_id = id_of(new)
-        session.add(meter)
-        session.commit()
+    _renewed(engine, customer)
     login = make_login(engine, [customer['id']], email='treu@example.org')
     ctx = context(now=datetime(2026, 1, 5, 10, 0, tzinfo=BERLIN))
     run(uow, submit_reading, ctx, login['id'], customer['id'], METER, {'1.8.0': '13200'}, '31.12.2025')
