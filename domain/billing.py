@@ -146,9 +146,18 @@ def year_days(start: date) -> int:
     return (following - start).days
 
 
-def estimate_reading(previous: tuple[date, Decimal], before: tuple[date, Decimal], on: date) -> Decimal:
-    """A missing end reading from the per-day consumption of the last period (marked as estimated by the caller)."""
+def estimate_reading(
+    previous: tuple[date, Decimal], before: tuple[date, Decimal], on: date, commodity: str = ''
+) -> Decimal:
+    """A missing end reading from the per-day consumption of the last period (marked as estimated by the caller);
+    gas and heat by their degree-day weights (docs/domain.md §4): half a year from January is 584 ‰ of a year's use,
+    not 181/365."""
     (d0, v0), (d1, v1) = before, previous
+    if commodity in WEIGHTED:
+        share = weight_share(d0 + timedelta(days=1), d1)
+        if share:
+            added = (v1 - v0) / share * weight_share(d1 + timedelta(days=1), on)
+            return (v1 + added).quantize(Decimal(1), ROUND_HALF_UP)
     per_day = (v1 - v0) / (d1 - d0).days
     return (v1 + per_day * (on - d1).days).quantize(Decimal(1), ROUND_HALF_UP)
 

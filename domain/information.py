@@ -24,7 +24,8 @@ from domain.billing import (
 )
 from domain.errors import NotAllowed
 from domain.i18n import money, t
-from domain.installment_rules import billing_year, due_dates, projected_consumption
+from domain.installment import plan_dues
+from domain.installment_rules import billing_year, projected_consumption
 from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
 from domain.overview import ensure_owner
@@ -89,13 +90,15 @@ def month_end_before(today: date) -> date:
     return today.replace(day=1) - timedelta(days=1)
 
 
-def due_through(period: tuple[date, date], today: date, months: int) -> date | None:
+def due_through(period: tuple[date, date], today: date, months: int, year_start: date | None = None) -> date | None:
     """The month end an entry is due for today: the last one before today, if it closes a whole number of intervals
-    since the billing year began and is not the year's end (that is the annual bill). A portal down on the 1st
-    makes it later in the month; only the latest one is made."""
+    since the billing year began (`year_start`: a contract begun in March gets its half year's as of 30.06., not
+    31.08.) and is not the year's end (that is the annual bill). A portal down on the 1st makes it later in the
+    month; only the latest one is made."""
     start, end = period
+    began = year_start or start
     through = month_end_before(today)
-    elapsed = (through.year - start.year) * 12 + through.month - start.month + 1
+    elapsed = (through.year - began.year) * 12 + through.month - began.month + 1
     if through < start or through >= end or elapsed % months:
         return None
     return through
@@ -124,7 +127,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     registers: list[RegisterReadings] = []
     for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
         readings = held_readings(uow, contract, uow.meters.readings(id_of(meter)))
-        part = _part(meter, readings, start, through, index == 0, index == len(meters) - 1)
+        part = _part(meter, readings, start, through, index == 0, index == len(meters) - 1, contract.commodity)
         if isinstance(part, str):
             return Skipped(contract.contract_number, part)
         registers.extend(part)
@@ -155,10 +158,9 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
         return Skipped(contract.contract_number, str(error))
     plans = uow.billing.plans(id_of(contract))  # by `valid_from`; a change made for a later due date counts there
     still_due = Decimal(0)
-    current = [p for p in plans if p.valid_from <= through]
-    if current:
-        plan = current[-1]
-        for due in due_dates(through + timedelta(days=1), end, plan.due_day, plan.per_year, contract.billing_month):
+    if any(p.valid_from <= through for p in plans):  # each date on the calendar of the plan in force on it, as the
+        # Abschlag page reckons (a later plan of 11 installments had a December date counted on today's calendar)
+        for due in plan_dues(plans, through + timedelta(days=1), end, contract.billing_month):
             still_due += [p for p in plans if p.valid_from <= due][-1].amount
     installments = paid + still_due
     return InformationDocument(
@@ -187,7 +189,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
 
 
 def _part(
-    meter: Meter, readings: list[MeterReading], start: date, through: date, first: bool, last: bool
+    meter: Meter, readings: list[MeterReading], start: date, through: date, first: bool, last: bool, commodity: str
 ) -> list[RegisterReadings] | str:
     """One meter's registers over its part of the year so far: the first from the value at the year's start (read
     or interpolated), a meter installed in the year from its installation reading; the newest to `through` (read or
@@ -207,7 +209,8 @@ def _part(
             value, source = latest.value, latest.source
         elif last and len(own) >= 2:
             a, b = own[-2], own[-1]
-            value, source = estimate_reading((b.reading_date, b.value), (a.reading_date, a.value), ends), 'estimated'
+            estimate = estimate_reading((b.reading_date, b.value), (a.reading_date, a.value), ends, commodity)
+            value, source = estimate, 'estimated'  # gas and heat by their degree-day weights, as the projection
         elif last:
             return f'keine Schätzgrundlage für Zählwerk {obis}{named}'
         else:
@@ -261,7 +264,9 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
         return None
     months = interval(customer, _remote(uow, id_of(customer)))
     period = billing_period(contract, _year_of(contract, month_end_before(ctx.today)))
-    through = due_through(period, ctx.today, months) if period else None
+    through = (
+        due_through(period, ctx.today, months, billing_year(contract.billing_month, period[0])[0]) if period else None
+    )
     if through is None or uow.information.exists(key_of(contract_id, through)):
         return None
     document = prepare(uow, ctx, contract, customer, through, months)

@@ -344,3 +344,62 @@ def test_the_projected_result_is_costed_as_the_abschlag_page_and_the_bill_cost_i
         contract = uow.customers.contracts(customer['id'])[0]
         document = prepare(uow, context(now=now), contract, uow.customers.get(customer['id']), date(2026, 5, 31), 1)
     assert document.projected_gross == Decimal('1275.15')  # 1,159.23 € net + 10 %
+
+
+def test_gas_information_without_a_reading_projects_the_year_as_the_abschlag_page_does(engine, context):
+    """The missing reading at the cut-off was estimated by days (181/365 of last year) and then projected to the
+    year by degree-day weights (584 ‰): 13,817 kWh where the Abschlag page projects last year's 16,268."""
+    from domain.information import prepare
+    from domain.installment import calculate, installment_basis
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import set_meter
+
+    customer = online_customer(
+        engine, commodity='gas', readings=((date(2024, 12, 31), 10000), (date(2025, 12, 31), 11500))
+    )
+    set_meter(engine, customer['meter_number'], z_number=Decimal('0.9640'), calorific_value=Decimal('11.250'))
+    ctx = context(now=datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN))
+    with SqlUnitOfWork(engine) as uow:
+        contract = uow.customers.contracts(customer['id'])[0]
+        document = prepare(uow, ctx, contract, uow.customers.get(customer['id']), date(2026, 6, 30), 6)
+        view = calculate(ctx, contract, date(2026, 7, 1), installment_basis(uow, contract, date(2026, 7, 1)))
+    assert view is not None and abs(view.projected_consumption - Decimal('16267.5')) < 1
+    assert abs(document.projected_consumption - view.projected_consumption) <= 2
+
+
+def test_a_contract_begun_in_march_gets_its_half_year_information_as_of_30_june(engine, context, tmp_path):
+    """docs/domain.md §9: the entries close whole intervals since the billing year began; a contract begun on
+    15.03. counted from March and got its half year's as of 31.08."""
+    customer = online_customer(engine, readings=((date(2026, 3, 15), 45210),), contract_start=date(2026, 3, 15))
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46000), (date(2026, 8, 31), 46500))
+    for day in (date(2026, 7, 1), date(2026, 9, 1)):
+        now = datetime.combine(day, datetime.min.time(), BERLIN).replace(hour=6)
+        with travel(now, tick=False):
+            run_information(engine, context(now=now), tmp_path)
+    assert [entry.through for entry in made(engine)] == [date(2026, 6, 30)]
+
+
+def test_installments_still_due_follow_the_calendar_of_the_plan_in_force_on_each_date(engine, context):
+    """A plan of 11 installments from August: its year has no December date, but today's plan's calendar counted
+    one (1,165 € where the Abschlag page reckons 1,065 €)."""
+    from domain.information import prepare
+    from domain.installment import calculate, installment_basis
+    from storage.unit_of_work import SqlUnitOfWork
+
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(
+            InstallmentPlan(contract_id=contract.id, valid_from=date(2026, 8, 1), amount=Decimal(100), per_year=11)
+        )
+        session.commit()
+    ctx = context(now=datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN))
+    with SqlUnitOfWork(engine) as uow:
+        contract = uow.customers.contracts(customer['id'])[0]
+        document = prepare(uow, ctx, contract, uow.customers.get(customer['id']), date(2026, 6, 30), 6)
+        view = calculate(ctx, contract, date(2026, 7, 1), installment_basis(uow, contract, date(2026, 7, 1)))
+    assert view is not None
+    page_total = view.calculator.paid + view.calculator.remaining * view.calculator.current
+    assert page_total == 6 * 95 + 95 + 4 * 100
+    assert document.installments == page_total
