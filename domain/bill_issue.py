@@ -164,7 +164,10 @@ def prepare_bill(
         notice_period_weeks=contract.notice_period_weeks,
         # the date the cancellation page names for the same contract (a fixed term's end, or the notice from the
         # bill's date): the bill moved it to a month's end (31.01.2027 where the form said 02.01.2027)
-        next_termination=None if final else min(earliest_end(contract, bill_date), contract.end_date or date.max),
+        # none once the contract has ended (an annual bill made after an end agreed for 10.01.: 'Vertrag beendet')
+        next_termination=None
+        if final or (contract.end_date is not None and contract.end_date < bill_date)
+        else min(earliest_end(contract, bill_date), contract.end_date or date.max),
         malo_id=contract.malo_id if contract.commodity in WITH_MALO else '',  # the energy market's only
         supply_address=contract.supply_address or customer.address,  # after a move: the old flat's
         meter_number=', '.join(m.meter_number for m in meters),

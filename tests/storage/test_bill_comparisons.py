@@ -93,3 +93,14 @@ def test_a_contract_ending_before_the_notice_runs_out_is_not_offered_a_later_ter
     [bill] = bills(engine)
     assert from_json(bill.details).next_termination == date(2027, 2, 5)
     assert '17.02.2027' not in pdf_text(config.documents / bill.pdf_path)
+
+
+def test_an_annual_bill_made_after_the_agreed_end_names_no_termination_in_the_past(engine, config):  # noqa: F811
+    """The contract ended on 10.01.2027, the bill for 2026 is dated 20.01.2027: it read "Nächstmöglicher
+    Kündigungstermin 10.01.2027"."""
+    customer = electricity(engine)
+    ends(engine, customer, date(2027, 1, 10))
+    run(config, workers=1, progress=None)
+    document = from_json(bills(engine)[0].details)
+    assert (document.kind, document.bill_date, document.next_termination) == ('annual', date(2027, 1, 20), None)
+    assert 'Vertrag beendet' in pdf_text(config.documents / bills(engine)[0].pdf_path)
