@@ -178,9 +178,13 @@ def shown_logo(logo: str) -> str:
     return Path(logo).name if Path(logo).is_absolute() else logo
 
 
-def _own_logo(base: UtilityProfile, value: str) -> bool:
-    """Whether a value of the logo field is the profile file's own logo, by its path or as the page shows it."""
-    return bool(base.bill.logo) and value.strip() in (base.bill.logo, shown_logo(base.bill.logo))
+def _own_logo(base: UtilityProfile, value: str, files: DocumentFiles | None = None) -> bool:
+    """Whether a value of the logo field is the profile file's own logo, by its path or as the page shows it; an
+    upload of the same name in the documents folder (an own logo called logo.png) is the upload."""
+    own, value = base.bill.logo, value.strip()
+    if not own or value not in (own, shown_logo(own)):
+        return False
+    return value == own or not (LOGO.fullmatch(value) and files is not None and files.locate(value) is not None)
 
 
 def effective_profile(base: UtilityProfile, overrides: dict, files: DocumentFiles | None) -> UtilityProfile:
@@ -203,9 +207,11 @@ def with_overrides(base: UtilityProfile, overrides: dict[str, str]) -> UtilityPr
     return UtilityProfile.model_validate(data)
 
 
-def check(base: UtilityProfile, values: dict[str, str], today: date) -> UtilityProfile:
+def check(
+    base: UtilityProfile, values: dict[str, str], today: date, files: DocumentFiles | None = None
+) -> UtilityProfile:
     """Raise InvalidSetting (field = the dotted path) for the first bad value; return the profile they give."""
-    if _own_logo(base, values.get('bill.logo', '')):  # the profile file's own logo, unchanged
+    if _own_logo(base, values.get('bill.logo', ''), files):  # the profile file's own logo, unchanged
         values = {**values, 'bill.logo': base.bill.logo}
     for path, value in values.items():
         editable = BY_PATH.get(path)
@@ -317,9 +323,13 @@ def save_profile(
     if seen is not None:
         stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))
         values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
-    profile = check(base, values, ctx.today)
+    profile = check(base, values, ctx.today, files)
+    file_values = current_values(base)
     logo = values.get('bill.logo', '')
-    uploaded = files is not None and not _own_logo(base, logo) and LOGO.fullmatch(logo)  # an own one named logo.png
+    own_logo = _own_logo(base, logo, files)
+    if own_logo:  # as the page shows it: its path typed by hand is no change either
+        values['bill.logo'] = logo = file_values['bill.logo']
+    uploaded = files is not None and not own_logo and LOGO.fullmatch(logo)
     found = files.locate(logo) if files is not None and uploaded else None
     if uploaded and found is None:
         raise InvalidSetting(
@@ -338,8 +348,10 @@ def save_profile(
             ),
         )
     before = json.loads(uow.settings.get(OVERRIDES) or '{}')
-    file_values = current_values(base)
-    overrides = {k: v for k, v in values.items() if v != file_values.get(k)}
+    # an upload named as the own logo is shown (logo.png) is an override all the same
+    overrides = {
+        k: v for k, v in values.items() if v != file_values.get(k) or (k == 'bill.logo' and v and not own_logo)
+    }
     changed = {
         k: (before.get(k, file_values.get(k, '')), overrides.get(k, file_values.get(k, '')))
         for k in set(before) | set(overrides)

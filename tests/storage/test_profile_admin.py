@@ -440,3 +440,37 @@ def test_a_profile_file_s_broken_pattern_is_refused_naming_its_field(context):
     base = context().profile
     with pytest.raises(ValidationError, match='pattern'):
         base.account_id.model_validate({**base.account_id.model_dump(), 'pattern': r'^(\d{8}$'})
+
+
+def test_the_own_logo_s_path_typed_by_hand_is_no_change(uow, context, admin):
+    """The page shows the own logo by its name; its full path typed in was stored as an override and audited."""
+    base = context().profile
+    values = {**profile_admin.current_values(base), 'bill.logo': base.bill.logo}
+    run(uow, profile_admin.save_profile, context(), admin[0], base, values)
+    with uow() as work:
+        assert profile_admin.stored(work) == (0, {})
+
+
+def test_an_upload_named_logo_png_survives_a_save_when_the_own_logo_is_logo_png_too(uow, context, admin, tmp_path):
+    """An upload stored as logo.png (the uploads' name before 05.12.2026) beside an own logo of that name was taken
+    for the own logo: saving any other setting dropped it, and the bills went back to the file's logo."""
+    from storage.documents import FolderFiles
+
+    own = tmp_path / 'profile' / 'logo.png'
+    own.parent.mkdir()
+    own.write_bytes(_png('blue'))
+    base = context().profile
+    base = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
+    files = FolderFiles(tmp_path / 'documents')
+    files.store('logo.png', _png('red'))
+    with uow() as work:
+        work.settings.set(profile_admin.OVERRIDES, '{"bill.logo": "logo.png"}')
+        work.commit()
+    with uow() as work:
+        effective = profile_admin.effective_profile(base, profile_admin.stored(work)[1], files)
+    assert Path(effective.bill.logo).parent != own.parent  # the upload is in force
+    shown = profile_admin.current_values(effective)
+    values = {**shown, 'primary_color': '#123456'}
+    run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
+    with uow() as work:
+        assert profile_admin.stored(work)[1].get('bill.logo') == 'logo.png'
