@@ -95,7 +95,15 @@ def prepare_bill(
     registers: list[RegisterReadings] = []
     previous: Decimal | None = None  # the whole year before, from the meter the period starts with (None: unknown)
     for index, meter in enumerate(meters):  # more than one: exchanged in the year, each its own part of it
-        own = meter_part(meter, data.readings.get(id_of(meter), []), start, end, index == 0, index == len(meters) - 1)
+        own = meter_part(
+            meter,
+            data.readings.get(id_of(meter), []),
+            start,
+            end,
+            index == 0,
+            index == len(meters) - 1,
+            contract.commodity,
+        )
         if isinstance(own, str):
             return Skipped(contract.contract_number, own)
         parts, before_year = own

@@ -9,7 +9,7 @@ from domain.model import Meter, MeterReading
 
 
 def meter_part(
-    meter: Meter, readings: list[MeterReading], start: date, end: date, first: bool, last: bool
+    meter: Meter, readings: list[MeterReading], start: date, end: date, first: bool, last: bool, commodity: str = ''
 ) -> tuple[list[RegisterReadings], Decimal | None] | str:
     """One meter's registers over its part of the period: the first from the period's opening reading, a meter
     installed in the year from its installation reading; the last to the period's end (read or estimated), a meter
@@ -36,8 +36,8 @@ def meter_part(
             basis = ([*before, *inside])[-2:]
             last_date, last_value, last_source = (
                 ends,
-                estimate_reading(
-                    (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), ends
+                estimate_reading(  # gas and heat by degree-day weights, as the billing information and the projection
+                    (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), ends, commodity
                 ),
                 'estimated',
             )

@@ -50,23 +50,33 @@ def test_a_fixed_term_contract_is_not_told_it_can_end_before_its_term(engine, co
 def test_a_final_gas_bill_compares_with_last_year_s_share_by_degree_day_weights(engine, config):  # noqa: F811
     """January to June is 584 ‰ of a gas year (docs/domain.md §4), not 181/365: a household that used as much as
     last year read "Veränderung zum Vorjahr +17,8 %"."""
+    document = final_gas_bill(engine, config, read_at_the_end=True)
+    assert document.consumption == 5840
+    assert document.previous_consumption == 5840  # 584 ‰ of 10,000 (by days: 4,959)
+
+
+def test_a_final_gas_bill_estimates_a_missing_end_reading_by_degree_day_weights(engine, config):  # noqa: F811
+    """Without a reading on 30.06., the end was estimated by days (10,000 + 181/365 of last year's 10,000 = 14,959 m³):
+    the bill charged 4,959 for half a year whose share of a gas year is 584 ‰, as the billing information and the
+    Abschlag page reckon it."""
+    document = final_gas_bill(engine, config, read_at_the_end=False)
+    [register] = document.registers
+    assert (register.end_source, register.end_value, document.consumption) == ('estimated', 15840, 5840)
+
+
+def final_gas_bill(engine, config, read_at_the_end: bool):  # noqa: F811
+    """A gas contract (m³ × 1 × 1) ending 30.06.2026 after a year of 10,000; read at its end (15,840) or not."""
     from tests.factories import add_tariff, make_customer, set_meter
 
     customer = make_customer(engine, commodity='gas')
     set_meter(engine, customer['meter_number'], z_number=Decimal('1'), calorific_value=Decimal('1'))
     add_tariff(engine, customer['id'], working_net='0.0800', base_net='120.00')
-    add_readings(
-        engine,
-        customer['meter_number'],
-        (date(2024, 12, 31), 0),
-        (date(2025, 12, 31), 10000),
-        (date(2026, 6, 30), 15840),
-    )
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), 0), (date(2025, 12, 31), 10000))
+    if read_at_the_end:
+        add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 15840))
     ends(engine, customer, date(2026, 6, 30))
     run(config, workers=1, progress=None)
-    document = from_json(bills(engine)[0].details)
-    assert document.consumption == 5840
-    assert document.previous_consumption == 5840  # 584 ‰ of 10,000 (by days: 4,959)
+    return from_json(bills(engine)[0].details)
 
 
 def test_a_bill_names_the_earliest_end_the_cancellation_page_names(engine, config):  # noqa: F811
