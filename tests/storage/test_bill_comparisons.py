@@ -64,6 +64,20 @@ def test_a_final_gas_bill_estimates_a_missing_end_reading_by_degree_day_weights(
     assert (register.end_source, register.end_value, document.consumption) == ('estimated', 15840, 5840)
 
 
+def test_an_annual_gas_bill_estimates_the_rest_of_the_year_by_degree_day_weights(engine, config):  # noqa: F811
+    """Read on 30.06. (5,840 m³ since January, as last year's first half), not at the year's end: by days the second
+    half added 5,937 m³ (11,777 in all) where a gas year's second half is 416 ‰ (10,000)."""
+    from tests.factories import add_tariff, make_customer, set_meter
+
+    customer = make_customer(engine, commodity='gas')
+    set_meter(engine, customer['meter_number'], z_number=Decimal('1'), calorific_value=Decimal('1'))
+    add_tariff(engine, customer['id'], working_net='0.0800', base_net='120.00')
+    readings = ((date(2024, 12, 31), 0), (date(2025, 12, 31), 10000), (date(2026, 6, 30), 15840))
+    add_readings(engine, customer['meter_number'], *readings)
+    run(config, workers=1, progress=None)
+    assert from_json(bills(engine)[0].details).consumption == 10000
+
+
 def final_gas_bill(engine, config, read_at_the_end: bool):  # noqa: F811
     """A gas contract (m³ × 1 × 1) ending 30.06.2026 after a year of 10,000; read at its end (15,840) or not."""
     from tests.factories import add_tariff, make_customer, set_meter
