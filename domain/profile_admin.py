@@ -323,10 +323,13 @@ def save_profile(
     if seen is not None:
         stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))
         values = {k: stored_now.get(k, v) if v == seen.get(k, '').strip() else v for k, v in values.items()}
-    profile = check(base, values, ctx.today, files)
+    before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     file_values = current_values(base)
     logo = values.get('bill.logo', '')
-    own_logo = _own_logo(base, logo, files)
+    # a name shared by the own logo and an upload (logo.png) is the upload only while the upload is in force
+    in_force = files if before.get('bill.logo') == logo else None
+    profile = check(base, values, ctx.today, in_force)
+    own_logo = _own_logo(base, logo, in_force)
     if own_logo:  # as the page shows it: its path typed by hand is no change either
         values['bill.logo'] = logo = file_values['bill.logo']
     uploaded = files is not None and not own_logo and LOGO.fullmatch(logo)
@@ -347,7 +350,6 @@ def save_profile(
                 'This file is no usable image (PNG or JPEG up to 25 megapixels).',
             ),
         )
-    before = json.loads(uow.settings.get(OVERRIDES) or '{}')
     # an upload named as the own logo is shown (logo.png) is an override all the same
     overrides = {
         k: v for k, v in values.items() if v != file_values.get(k) or (k == 'bill.logo' and v and not own_logo)

@@ -474,3 +474,27 @@ def test_an_upload_named_logo_png_survives_a_save_when_the_own_logo_is_logo_png_
     run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
     with uow() as work:
         assert profile_admin.stored(work)[1].get('bill.logo') == 'logo.png'
+
+
+def test_saving_another_setting_keeps_the_own_logo_named_logo_png_beside_an_old_upload_of_that_name(
+    uow, context, admin, tmp_path
+):
+    """The own logo (logo.png) in force, an old upload of that name still in the documents folder: saving the colour
+    stored the upload as the logo, and every bill changed its letterhead."""
+    from storage.documents import FolderFiles
+
+    own = tmp_path / 'profile' / 'logo.png'
+    own.parent.mkdir()
+    own.write_bytes(_png('blue'))
+    base = context().profile
+    base = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
+    files = FolderFiles(tmp_path / 'documents')
+    files.store('logo.png', _png('red'))
+    with uow() as work:
+        effective = profile_admin.effective_profile(base, profile_admin.stored(work)[1], files)
+    assert effective.bill.logo == str(own)
+    shown = profile_admin.current_values(effective)
+    values = {**shown, 'primary_color': '#123456'}
+    run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
+    with uow() as work:
+        assert 'bill.logo' not in profile_admin.stored(work)[1]
