@@ -36,8 +36,14 @@ def meter_part(
             basis = ([*before, *inside])[-2:]
             last_date, last_value, last_source = (
                 ends,
-                estimate_reading(  # gas and heat by degree-day weights, as the billing information and the projection
-                    (basis[1].reading_date, basis[1].value), (basis[0].reading_date, basis[0].value), ends, commodity
+                max(  # never below the last reading (whole units: 10,000.4 unchanged was estimated 10,000)
+                    estimate_reading(  # gas and heat by degree-day weights, as the information and the projection
+                        (basis[1].reading_date, basis[1].value),
+                        (basis[0].reading_date, basis[0].value),
+                        ends,
+                        commodity,
+                    ),
+                    basis[1].value,
                 ),
                 'estimated',
             )

@@ -334,7 +334,7 @@ def save_profile(
         values['bill.logo'] = logo = file_values['bill.logo']
     uploaded = files is not None and not own_logo and LOGO.fullmatch(logo)
     found = files.locate(logo) if files is not None and uploaded else None
-    if uploaded and found is None:
+    if uploaded and found is None and before.get('bill.logo') != logo:  # a stored one gone: no reason to refuse all
         raise InvalidSetting(
             'bill.logo',
             reason=_said(

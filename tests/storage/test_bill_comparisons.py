@@ -128,3 +128,17 @@ def test_an_annual_bill_made_after_the_agreed_end_names_no_termination_in_the_pa
     document = from_json(bills(engine)[0].details)
     assert (document.kind, document.bill_date, document.next_termination) == ('annual', date(2027, 1, 20), None)
     assert 'Vertrag beendet' in pdf_text(config.documents / bills(engine)[0].pdf_path)
+
+
+def test_an_unused_meter_s_estimated_end_is_not_below_its_last_reading(engine, config):  # noqa: F811
+    """A vacant flat, 10,000.4 m³ at both year ends: the estimate, in whole units, was 10,000, and the run refused
+    the bill with "Endstand kleiner als Anfangsstand"."""
+    from tests.factories import add_tariff, make_customer, set_meter
+
+    customer = make_customer(engine, commodity='gas')
+    set_meter(engine, customer['meter_number'], z_number=Decimal('1'), calorific_value=Decimal('1'))
+    add_tariff(engine, customer['id'], working_net='0.0800', base_net='120.00')
+    add_readings(engine, customer['meter_number'], (date(2024, 12, 31), '10000.4'), (date(2025, 12, 31), '10000.4'))
+    ends(engine, customer, date(2026, 6, 30))
+    assert run(config, workers=1, progress=None).errors == []
+    assert from_json(bills(engine)[0].details).consumption == 0

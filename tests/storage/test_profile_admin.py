@@ -498,3 +498,20 @@ def test_saving_another_setting_keeps_the_own_logo_named_logo_png_beside_an_old_
     run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
     with uow() as work:
         assert 'bill.logo' not in profile_admin.stored(work)[1]
+
+
+def test_an_uploaded_logo_whose_file_is_gone_does_not_block_saving(uow, context, admin, tmp_path):
+    """The page shows the field empty, `seen` maps that back to the stored name, and every save was refused with
+    "nicht hochgeladen" (emptying the field could not clear it either)."""
+    from storage.documents import FolderFiles
+
+    base, files = context().profile, FolderFiles(tmp_path / 'documents')
+    with uow() as work:
+        work.settings.set(profile_admin.OVERRIDES, '{"bill.logo": "logo-0123456789abcdef.png"}')
+        work.commit()
+    with uow() as work:
+        effective = profile_admin.effective_profile(base, profile_admin.stored(work)[1], files)
+    shown = profile_admin.current_values(effective)
+    values = {**shown, 'primary_color': '#123456'}
+    profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
+    assert profile.primary_color == '#123456'
