@@ -19,6 +19,11 @@ _CREDITOR_ID = re.compile(r'^DE\d{2}[A-Z0-9]{3}0\d{10}$', re.ASCII)
 WITH_MALO = ('electricity', 'gas')  # the commodities of the energy market, whose supply points have a MaLo-ID
 
 
+def for_commodity(key: str, commodity: str) -> str:
+    """A text key in its water variant where water has its own words (the Mengenpreis: water is not energy)."""
+    return f'{key}_water' if commodity == 'water' else key
+
+
 def working_price_name(commodity: str) -> str:
     """The price per unit in German: water is not energy, its price per m³ is the Mengenpreis."""
     return 'Mengenpreis' if commodity == 'water' else 'Arbeitspreis'

@@ -24,7 +24,7 @@ from domain.billing import (
 )
 from domain.errors import NotAllowed
 from domain.i18n import money, t
-from domain.installment import plan_dues
+from domain.installment import plan_dues, plan_on
 from domain.installment_rules import billing_year, projected_consumption
 from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
@@ -161,7 +161,7 @@ def prepare(uow: UnitOfWork, ctx: Context, contract: Contract, customer: Custome
     if any(p.valid_from <= through for p in plans):  # each date on the calendar of the plan in force on it, as the
         # Abschlag page reckons (a later plan of 11 installments had a December date counted on today's calendar)
         for due in plan_dues(plans, through + timedelta(days=1), end, contract.billing_month):
-            still_due += [p for p in plans if p.valid_from <= due][-1].amount
+            still_due += plan_on(plans, due).amount
     installments = paid + still_due
     return InformationDocument(
         made_on=ctx.today,

@@ -149,13 +149,13 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     )
     remaining = [d for d in dues if first_due is not None and d >= first_due]
     before_change = [d for d in dues if today < d and (first_due is None or d < first_due)]
-    paid += sum((_plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
+    paid += sum((plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
     # a plan already stored for after the first due date a change reaches (one the billing system announced) stays
     # in force from its date: a change moves only the due dates before it, and those after count at its amount (the
     # result was reckoned with the new amount for every due date, and the announced one came back at its date)
     announced = next((p for p in basis.plans if first_due is not None and p.valid_from > first_due), None)
     if announced is not None:
-        paid += sum((_plan_on(basis.plans, d).amount for d in remaining if d >= announced.valid_from), Decimal(0))
+        paid += sum((plan_on(basis.plans, d).amount for d in remaining if d >= announced.valid_from), Decimal(0))
         remaining = [d for d in remaining if d < announced.valid_from]
     if basis_kind in ('none', 'unconverted'):  # nothing to project from: the year as the plan has it (its estimate)
         cost = sum(
@@ -239,7 +239,7 @@ def _scaled(consumption: Decimal, this: tuple[date, date], following: tuple[date
     return consumption / days * ((following[1] - following[0]).days + 1)
 
 
-def _plan_on(plans: list[InstallmentPlan], day: date) -> InstallmentPlan:
+def plan_on(plans: list[InstallmentPlan], day: date) -> InstallmentPlan:
     """The plan in force on `day` (plans by `valid_from`; one is in force today, before any `day` asked for)."""
     return [p for p in plans if p.valid_from <= day][-1]
 
@@ -344,7 +344,7 @@ def change_installment(
         )
         uow.commit()
         return Changed(amount, view.first_due, True)
-    plan = _plan_on(uow.billing.plans(id_of(contract)), view.first_due)  # its calendar: the one reckoned with
+    plan = plan_on(uow.billing.plans(id_of(contract)), view.first_due)  # its calendar: the one reckoned with
     uow.billing.set_plans(
         [
             InstallmentPlan(

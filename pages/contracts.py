@@ -5,6 +5,7 @@ from nicegui import ui
 from domain.contract_requests import VALUE_WORDS, RequestRow, customer_pending
 from domain.contracts import ContractDetails, PriceView, contract_details, unit_price
 from domain.i18n import day, money
+from domain.identifiers import for_commodity
 from domain.reading_rules import register_name
 from pages.forms import notice, page_title
 from pages.language import current, t
@@ -57,7 +58,7 @@ def create(portal: Portal) -> None:
                 if c.next_price is not None:
                     ui.label(  # both prices: a change of the base price alone read as no change at all
                         t(
-                            'contracts.price_change' + ('_water' if c.commodity == 'water' else ''),
+                            for_commodity('contracts.price_change', c.commodity),
                             date=day(c.next_price.valid_from),
                             price=unit_price(c.next_price),
                             base=money(c.next_price.base_price_gross_per_year),
@@ -89,9 +90,8 @@ def _pending_text(request: RequestRow) -> str:
 
 
 def _price_rows(price: PriceView, commodity: str) -> list[tuple[str, str]]:
-    water = '_water' if commodity == 'water' else ''  # the Mengenpreis: water is not energy
     return [
-        (t('contracts.working_price' + water), unit_price(price)),
+        (t(for_commodity('contracts.working_price', commodity)), unit_price(price)),
         (t('contracts.base_price'), t('contracts.per_year', price=money(price.base_price_gross_per_year))),
         (t('contracts.vat'), t('contracts.prices_gross', vat=price.vat_percent)),
     ]

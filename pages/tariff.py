@@ -7,6 +7,7 @@ from domain.contract_requests import Receipt
 from domain.contracts import unit_price
 from domain.errors import DomainError
 from domain.i18n import day, money, number
+from domain.identifiers import for_commodity
 from domain.tariffs import ContractTariffs, Offer, change_tariff, tariffs
 from pages import session
 from pages.forms import Form, client_address, notice, page_title
@@ -50,7 +51,7 @@ def _contract(portal: Portal, me: session.LoggedIn, c: ContractTariffs) -> None:
         if c.consumption is not None:
             ui.label(t('tariff.consumption', amount=number(c.consumption), unit=c.unit))
         else:
-            ui.label(t('tariff.no_consumption' + _water(c.commodity)))
+            ui.label(t(for_commodity('tariff.no_consumption', c.commodity)))
         offers = ui.column().classes('w-full gap-2')
         chosen = ui.column().classes('w-full')  # below the offers: date and "Tarif wechseln" for the one chosen
         with offers:
@@ -69,7 +70,7 @@ def _offer(offer: Offer, commodity: str, choose) -> None:
                 ui.label(offer.description).classes('text-body2')
             ui.label(
                 t(
-                    'tariff.prices' + _water(commodity),
+                    for_commodity('tariff.prices', commodity),
                     working=unit_price(offer.price),
                     base=money(offer.price.base_price_gross_per_year),
                 )
@@ -77,7 +78,7 @@ def _offer(offer: Offer, commodity: str, choose) -> None:
             for later in offer.later:  # a price change already known: a change starting then pays it
                 ui.label(
                     t(
-                        'tariff.prices_from' + _water(commodity),
+                        for_commodity('tariff.prices_from', commodity),
                         date=day(later.valid_from),
                         working=unit_price(later),
                         base=money(later.base_price_gross_per_year),
@@ -130,8 +131,3 @@ def _choose(portal: Portal, me: session.LoggedIn, c: ContractTariffs, offer: Off
                 notice(t('tariff.done', reference=receipt.reference, date=dict(receipt.rows)['Wechsel zum']))
 
         button = ui.button(t('tariff.submit'), on_click=submit).props('no-caps')
-
-
-def _water(commodity: str) -> str:
-    """The texts' suffix for water, whose price per m³ is the Mengenpreis (water is not energy)."""
-    return '_water' if commodity == 'water' else ''

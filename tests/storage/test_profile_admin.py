@@ -454,15 +454,7 @@ def test_the_own_logo_s_path_typed_by_hand_is_no_change(uow, context, admin):
 def test_an_upload_named_logo_png_survives_a_save_when_the_own_logo_is_logo_png_too(uow, context, admin, tmp_path):
     """An upload stored as logo.png (the uploads' name before 05.12.2026) beside an own logo of that name was taken
     for the own logo: saving any other setting dropped it, and the bills went back to the file's logo."""
-    from storage.documents import FolderFiles
-
-    own = tmp_path / 'profile' / 'logo.png'
-    own.parent.mkdir()
-    own.write_bytes(_png('blue'))
-    base = context().profile
-    base = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
-    files = FolderFiles(tmp_path / 'documents')
-    files.store('logo.png', _png('red'))
+    base, own, files = _own_logo_png_beside_an_old_upload(context, tmp_path)
     with uow() as work:
         work.settings.set(profile_admin.OVERRIDES, '{"bill.logo": "logo.png"}')
         work.commit()
@@ -481,15 +473,7 @@ def test_saving_another_setting_keeps_the_own_logo_named_logo_png_beside_an_old_
 ):
     """The own logo (logo.png) in force, an old upload of that name still in the documents folder: saving the colour
     stored the upload as the logo, and every bill changed its letterhead."""
-    from storage.documents import FolderFiles
-
-    own = tmp_path / 'profile' / 'logo.png'
-    own.parent.mkdir()
-    own.write_bytes(_png('blue'))
-    base = context().profile
-    base = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
-    files = FolderFiles(tmp_path / 'documents')
-    files.store('logo.png', _png('red'))
+    base, own, files = _own_logo_png_beside_an_old_upload(context, tmp_path)
     with uow() as work:
         effective = profile_admin.effective_profile(base, profile_admin.stored(work)[1], files)
     assert effective.bill.logo == str(own)
@@ -515,3 +499,18 @@ def test_an_uploaded_logo_whose_file_is_gone_does_not_block_saving(uow, context,
     values = {**shown, 'primary_color': '#123456'}
     profile, _ = run(uow, profile_admin.save_profile, context(), admin[0], base, values, shown, files)
     assert profile.primary_color == '#123456'
+
+
+def _own_logo_png_beside_an_old_upload(context, tmp_path):
+    """A profile whose own logo is called logo.png, and an upload of that name (the uploads' name before 05.12.2026)
+    in the documents folder: the profile, the own logo's path and the documents folder."""
+    from storage.documents import FolderFiles
+
+    own = tmp_path / 'profile' / 'logo.png'
+    own.parent.mkdir()
+    own.write_bytes(_png('blue'))
+    base = context().profile
+    base = base.model_copy(update={'bill': base.bill.model_copy(update={'logo': str(own)})})
+    files = FolderFiles(tmp_path / 'documents')
+    files.store('logo.png', _png('red'))
+    return base, own, files
