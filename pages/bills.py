@@ -21,7 +21,7 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             return
         ui.label(t('bills.intro', year=first_year(portal.context())))
-        rows = await portal.act(bill_list, me.user_id, me.customer_id)
+        rows = await portal.act(bill_list, me.user_id, me.customer_id, login=session.login(me))
         if not rows:
             ui.label(t('bills.none'))
         for row in rows:

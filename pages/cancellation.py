@@ -11,7 +11,7 @@ from nicegui import app, ui
 
 from domain.cancellation import CancellationForm, Prefill, cancel, prefill
 from domain.contract_requests import Receipt
-from domain.errors import DomainError
+from domain.errors import DomainError, SessionEnded
 from domain.i18n import day
 from domain.inbox import page_frame
 from pages import session
@@ -39,7 +39,15 @@ def create(portal: Portal) -> None:
         me, (choices, unread) = found
         if session.must_change_password():  # as every page behind the login: the temporary password first
             return redirect('/passwort-aendern')
-        filled = await portal.act(prefill, me.user_id, me.customer_id) if me.customer_id is not None else None
+        try:
+            filled = (
+                None
+                if me.customer_id is None
+                else await portal.act(prefill, me.user_id, me.customer_id, login=session.login(me))
+            )
+        except SessionEnded:  # the login ended between the check above and this read
+            session.end()
+            return redirect('/')
         with frame(portal, me, choices, t('cancel.title'), PATH, unread):
             page_title(t('cancel.title'))
             _form(portal, me, filled)

@@ -19,7 +19,7 @@ def create(portal: Portal) -> None:
         page_title(t('consumption.title'))
         if me.customer_id is None:
             return
-        histories = await portal.act(consumption_history, me.user_id, me.customer_id)
+        histories = await portal.act(consumption_history, me.user_id, me.customer_id, login=session.login(me))
         if not histories:
             ui.label(t('consumption.none'))
             return

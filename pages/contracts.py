@@ -7,6 +7,7 @@ from domain.contracts import ContractDetails, PriceView, contract_details, unit_
 from domain.i18n import day, money
 from domain.identifiers import for_commodity
 from domain.reading_rules import register_name
+from pages import session
 from pages.forms import notice, page_title
 from pages.language import current, t
 from pages.protected import protected_page
@@ -19,8 +20,8 @@ def create(portal: Portal) -> None:
         page_title(t('contracts.title'))
         if me.customer_id is None:
             return
-        details = await portal.act(contract_details, me.user_id, me.customer_id)
-        open_requests = await portal.read(customer_pending, me.user_id, me.customer_id)
+        details = await portal.act(contract_details, me.user_id, me.customer_id, login=session.login(me))
+        open_requests = await portal.read(customer_pending, me.user_id, me.customer_id, login=session.login(me))
         if not details:
             ui.label(t('contracts.none'))
         for request in (r for r in open_requests if r.contract_id is None):  # e.g. every contract cancelled

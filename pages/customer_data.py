@@ -36,7 +36,7 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             return
         name = next((c.name for c in choices if c.customer_id == me.customer_id), '')
-        data = await portal.read(contact_data, me.user_id, me.customer_id)
+        data = await portal.read(contact_data, me.user_id, me.customer_id, login=session.login(me))
         box = ui.column().classes('w-full')
         _basic(box, portal, me, name, data)
         _bank(portal, me)
@@ -153,8 +153,10 @@ def _bank(portal: Portal, me: session.LoggedIn) -> None:
         current = ui.column().classes('w-full gap-1')
 
         async def show_current(message: str = '') -> None:
+            ran, view = await session.read(portal, me, bank_view, me.user_id, me.customer_id)
+            if not ran:
+                return
             current.clear()
-            view = await portal.read(bank_view, me.user_id, me.customer_id)
             # a new account keeps the mandate unless it is unticked (correcting the holder ended it unasked)
             mandate.value = bool(view and view.mandate_active)
             with current:

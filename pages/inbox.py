@@ -22,8 +22,8 @@ def create(portal: Portal) -> None:
         page_title(t('inbox.title'))
         if me.customer_id is None:
             return
-        entries = await portal.read(inbox, me.user_id, me.customer_id)
-        for number, count in await portal.read(unread_elsewhere, me.user_id, me.customer_id):
+        entries = await portal.read(inbox, me.user_id, me.customer_id, login=session.login(me))
+        for number, count in await portal.read(unread_elsewhere, me.user_id, me.customer_id, login=session.login(me)):
             notice(t('inbox.elsewhere', number=number, count=count), 'info')
         if not entries:
             ui.label(t('inbox.empty'))

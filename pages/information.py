@@ -23,7 +23,7 @@ def create(portal: Portal) -> None:
         page_title(t('information.title'))
         if me.customer_id is None:
             return
-        page = await portal.act(information_page, me.user_id, me.customer_id)
+        page = await portal.act(information_page, me.user_id, me.customer_id, login=session.login(me))
         if not page.energy:  # water and heat: no billing information, and no promise of one
             ui.label(t('information.no_energy'))
             return

@@ -21,7 +21,7 @@ def create(portal: Portal) -> None:
         page_title(t('installment.title'))
         if me.customer_id is None:
             return
-        views = await portal.act(installment_views, me.user_id, me.customer_id)
+        views = await portal.act(installment_views, me.user_id, me.customer_id, login=session.login(me))
         if not views:
             ui.label(t('installment.none'))
             return

@@ -24,7 +24,7 @@ def create(portal: Portal) -> None:
         page_title(t('move.title'))
         if me.customer_id is None:
             return
-        begin = await portal.act(start, me.user_id, me.customer_id)
+        begin = await portal.act(start, me.user_id, me.customer_id, login=session.login(me))
         if not begin.running:  # all contracts ended: nothing to move (the form took a request nobody could carry out)
             ui.label(t('move.none'))
             return

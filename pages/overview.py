@@ -6,6 +6,7 @@ from domain.contracts import MeterHistory
 from domain.dashboard import Dashboard, dashboard
 from domain.i18n import day, money, number
 from domain.overview import ContractView, customer_overview
+from pages import session
 from pages.consumption import GERMAN_NUMBER
 from pages.forms import notice, page_title
 from pages.language import t
@@ -21,8 +22,8 @@ def create(portal: Portal) -> None:
         if me.customer_id is None:
             notice(t('overview.no_customer'), 'info')
             return
-        view = await portal.read(customer_overview, me.user_id, me.customer_id)
-        board = await portal.act(dashboard, me.user_id, me.customer_id)
+        view = await portal.read(customer_overview, me.user_id, me.customer_id, login=session.login(me))
+        board = await portal.act(dashboard, me.user_id, me.customer_id, login=session.login(me))
         block(
             [heading(view.name), line(f'{t("overview.customer_number")}: {view.customer_number}'), line(view.address)],
             CARD,

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from domain.errors import SessionEnded
 from domain.inbox import page_frame
 from domain.overview import CustomerChoice
 from pages import session
@@ -20,7 +21,8 @@ PAGE_TIMEOUT = 30.0
 
 
 def protected_page(portal: Portal, path: str, title_key: str):
-    """Decorator: register `builder(me, choices)` at `path`, reachable only for a valid, active session."""
+    """Decorator: register `builder(me, choices)` at `path`, reachable only for a valid, active session. The
+    builder reads with `login=session.login(me)`: each read checks the session in its own transaction."""
 
     def register(builder: Builder) -> Builder:
         @ui.page(path, response_timeout=PAGE_TIMEOUT)
@@ -34,10 +36,14 @@ def protected_page(portal: Portal, path: str, title_key: str):
             if choices and me.customer_id not in {c.customer_id for c in choices}:
                 session.select_customer(choices[0].customer_id)  # a stale or foreign id is never used
                 me = session.LoggedIn(me.user_id, choices[0].customer_id)
-            with frame(portal, me, choices, t(title_key), path, unread):
-                result = builder(me, choices)
-                if result is not None:
-                    await result
+            try:
+                with frame(portal, me, choices, t(title_key), path, unread):
+                    result = builder(me, choices)
+                    if result is not None:
+                        await result
+            except SessionEnded:  # the login ended between the check above and the page's reads (`session.login`)
+                session.end()
+                return redirect('/')
 
         return builder
 

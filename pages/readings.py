@@ -41,7 +41,7 @@ def create(portal: Portal) -> None:
         page_title(t('reading.title'))
         if me.customer_id is None:
             return
-        forms = await portal.act(meter_forms, me.user_id, me.customer_id)
+        forms = await portal.act(meter_forms, me.user_id, me.customer_id, login=session.login(me))
         if not forms:
             ui.label(t('reading.no_meters'))
         if any(not form.remote for form in forms):  # no banner above meters that need no reading

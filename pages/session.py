@@ -108,6 +108,14 @@ def set_epoch(epoch: int) -> None:
     app.storage.user['must_change_password'] = False
 
 
+def login(me: LoggedIn) -> tuple[int, int]:
+    """The page's login as `portal.act` and `portal.read` check it in their own transaction (`login=`): a page's
+    reads raise `SessionEnded` when it ended after the page's first check (`protected_page` then leads the browser
+    to the login), and a tab whose browser has logged in as someone else since reads nothing."""
+    storage = app.storage.user
+    return me.user_id, int(storage['epoch']) if storage.get('user_id') == me.user_id else -1
+
+
 def must_change_password() -> bool:
     return bool(app.storage.user.get('must_change_password'))
 
@@ -143,6 +151,22 @@ async def _while_logged_in(
             ui.navigate.to('/')
             return False, None
     touch(portal.clock)
+    return True, result
+
+
+async def read(portal: Portal, me: LoggedIn, query: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
+    """For a handler that shows data again (a card after a change): `portal.read` while the page's login is still
+    the browser's valid session, checked in the query's transaction; else back to the login (False, None)."""
+    storage = app.storage.user
+    if storage.get('user_id') != me.user_id or _idle_ended(portal):
+        ui.navigate.to('/')
+        return False, None
+    try:
+        result = await portal.read(query, *args, login=(me.user_id, storage['epoch']))
+    except SessionEnded:
+        end()
+        ui.navigate.to('/')
+        return False, None
     return True, result
 
 

@@ -41,7 +41,7 @@ def create(portal: Portal) -> None:
         _email_card(portal, me)
         _password_card(portal, me)
         if me.customer_id is not None:  # billing information's interval, for the customer chosen (energy only)
-            information = await portal.act(information_page, me.user_id, me.customer_id)
+            information = await portal.act(information_page, me.user_id, me.customer_id, login=session.login(me))
             if information.energy:
                 interval_card(portal, me, information)
         await _reminders_card(portal, me)
@@ -201,7 +201,7 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
 
 async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
     """Optional for customers: an authenticator app as a second factor after the password."""
-    enabled = await portal.read(second_factor_enabled, me.user_id)
+    enabled = await portal.read(second_factor_enabled, me.user_id, login=session.login(me))
     with _card(t('settings.totp_title')):
         ui.label(t('settings.totp_on' if enabled else 'settings.totp_intro'))
         form = Form()
@@ -339,7 +339,7 @@ async def _reminders_card(portal: Portal, me: session.LoggedIn) -> None:
     """`Ablese-Erinnerungen per E-Mail` (docs/domain.md §10), for the customer chosen."""
     if me.customer_id is None:
         return
-    on = await portal.act(reminders_on, me.user_id, me.customer_id)
+    on = await portal.act(reminders_on, me.user_id, me.customer_id, login=session.login(me))
     if on is None:  # no reminders are ever sent to this customer: nothing to switch
         return
     with _card(t('settings.reminders_title')):

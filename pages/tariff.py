@@ -24,7 +24,7 @@ def create(portal: Portal) -> None:
         page_title(t('tariff.title'))
         if me.customer_id is None:
             return
-        running = await portal.act(tariffs, me.user_id, me.customer_id)
+        running = await portal.act(tariffs, me.user_id, me.customer_id, login=session.login(me))
         if not running:  # none, or all ended: a blank page under the title said nothing
             ui.label(t('tariff.none'))
             return
