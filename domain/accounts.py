@@ -80,7 +80,11 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     if temporary is not None and not uow.tokens.claim(temporary, ctx.now):
         raise InvalidCredentials()  # the same one twice at once: the other got in (not counted as a guess)
     if right and ctx.hasher.needs_rehash(user.password_hash):  # hashed before the first write, too
-        user.password_hash = ctx.hasher.hash(password)
+        rehashed = ctx.hasher.hash(password)
+        stored_now = uow.users.hold(id_of(user))  # a reset or change committed meanwhile is not written over
+        if stored_now is None or stored_now.password_hash != known_hash:
+            raise InvalidCredentials()
+        user.password_hash = rehashed
     if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(audit_entry(ctx, user, 'temporary_password_used'))

@@ -5,6 +5,7 @@ compare and never reject a meter number by pattern alone.
 """
 
 import re
+import unicodedata
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -63,7 +64,8 @@ def is_digits(text: str) -> bool:
 
 
 def normalise_email(raw: str) -> str:
-    return printable(raw, 300).strip().lower()
+    """Trimmed, lower case and in Unicode NFC (RFC 6532): 'ü' typed precomposed or as 'u' + U+0308 is one address."""
+    return unicodedata.normalize('NFC', printable(raw, 300)).strip().lower()
 
 
 def is_email(raw: str) -> bool:

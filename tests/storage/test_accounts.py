@@ -333,3 +333,33 @@ def test_counts_nobody_added_to_for_a_day_are_forgotten_hourly(login_user, engin
         assert accounts.forget_old_throttles(work, context(now=after(NOW, timedelta(days=1, minutes=1)))) > 0
     with Session(engine) as session:
         assert session.exec(select(Throttle)).all() == []
+
+
+def test_a_login_with_the_old_password_does_not_undo_a_reset_made_while_it_hashed(login_user, engine, uow, context):
+    """The login upgrades an old hash: it must not write the old password back over a new one set meanwhile."""
+    token = reset_token(engine, uow, context())
+    production = Argon2Hasher()  # the factory's hash has other parameters: the login rehashes
+
+    class ResetWhileVerifying:
+        dummy_hash, needs_rehash, hash = production.dummy_hash, production.needs_rehash, production.hash
+
+        def verify(self, stored: str, password: str) -> bool:
+            right = production.verify(stored, password)
+            with uow() as work:  # the owner's reset commits while the old password is checked
+                password_reset.reset_password(work, context(), token, NEW, NEW)
+            return right
+
+    ctx = context()
+    ctx.hasher = ResetWhileVerifying()
+    with pytest.raises(InvalidCredentials):
+        login(uow, ctx)
+    login(uow, context(), password=NEW)
+    with pytest.raises(InvalidCredentials):
+        login(uow, context())  # the old password stays dead
+
+
+def test_an_email_typed_with_a_combining_umlaut_is_the_same_login(engine, uow, context):
+    """'ü' as one character (NFC) or as 'u' + U+0308 (NFD, e.g. pasted from a macOS document) is one address."""
+    customer = make_customer(engine)
+    make_login(engine, [customer['id']], email='j\u00fcrgen@example.org')
+    assert login(uow, context(), email='Ju\u0308rgen@example.org').user_id

@@ -317,3 +317,24 @@ def test_0025_binds_a_reminder_s_code_to_its_customer_and_a_letter_s_to_the_mete
     with Session(engine) as session:
         codes = sorted((c.customer_id, c.kind) for c in session.exec(select(ReadingCode)))
     assert codes == sorted([(old['id'], 'reminder'), (new['id'], 'letter'), (new['id'], 'reminder')])
+
+
+def test_0027_writes_a_login_address_stored_decomposed_in_nfc_so_that_its_owner_still_logs_in(engine, context):
+    """Addresses are compared in NFC since 0027; one stored with 'u' and a combining mark would no longer be found.
+    An address whose NFC form another login has keeps its form (that other login is the one it reaches now)."""
+    from domain.accounts import login
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import PASSWORD
+
+    customer, other = make_customer(engine), make_customer(engine, meter_number='1EBZ0199999999')
+    decomposed = make_login(engine, [customer['id']], email='ju\u0308rgen@example.org')
+    make_login(engine, [other['id']], email='g\u00f6tz@example.org')
+    twin = make_login(engine, [], email='go\u0308tz@example.org')
+    with schema_change(engine) as connection:
+        command.downgrade(alembic_config(connection), '0026')
+    migrate(engine)
+    with SqlUnitOfWork(engine) as uow:
+        assert login(uow, context(), 'J\u00fcrgen@example.org', PASSWORD).user_id == decomposed['id']
+    with engine.connect() as connection:
+        kept = connection.execute(text('SELECT email FROM portaluser WHERE id = :id'), {'id': twin['id']}).scalar()
+    assert kept == 'go\u0308tz@example.org'
