@@ -25,21 +25,33 @@ def create(portal: Portal) -> None:
             _pin_form(portal, ref)
 
     @ui.page('/aktivieren/{token}')
-    async def activation_page(token: str):
+    def activation_page(token: str):
+        """Asks before it acts, as the pages of a login email change: a mail scanner at a mistyped address (someone
+        else's) opening the link activated a login whose mails, reset links included, go to that stranger."""
         with public_frame(portal, t('activation.title')):
             page_title(t('activation.title'))
-            try:
-                await portal.act(confirm_link, token, address=client_address())
-            except AlreadyActive as error:
-                notice(t(error.key), 'info')
-                ui.link(t('activation.to_login'), '/')
-                return
-            except DomainError as error:
-                notice(t(error.key, **error.params), 'negative')
-                ui.link(t('register.title'), '/registrieren')
-                return
-            notice(t('activation.done'))
-            ui.button(t('activation.to_login'), on_click=lambda: ui.navigate.to('/?aktiviert=1')).props('no-caps')
+            ui.label(t('activation.intro'))
+            answer = ui.column().classes('w-full')
+
+            async def press() -> None:
+                button.set_visibility(False)
+                with answer:
+                    try:
+                        await portal.act(confirm_link, token, address=client_address())
+                    except AlreadyActive as error:
+                        notice(t(error.key), 'info')
+                        ui.link(t('activation.to_login'), '/')
+                        return
+                    except DomainError as error:
+                        notice(t(error.key, **error.params), 'negative')
+                        ui.link(t('register.title'), '/registrieren')
+                        return
+                    notice(t('activation.done'))
+                    ui.button(t('activation.to_login'), on_click=lambda: ui.navigate.to('/?aktiviert=1')).props(
+                        'no-caps'
+                    )
+
+            button = ui.button(t('activation.submit'), on_click=press).props('no-caps')
 
 
 def _registration_form(portal: Portal) -> None:

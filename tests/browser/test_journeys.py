@@ -56,6 +56,7 @@ def test_register_confirm_log_in_add_switch_and_log_out(profile, seeded, start_p
     else:
         expect(page.get_by_text('Fast geschafft')).to_be_visible()
         page.goto(link_in(mail.wait_for(address, 'bestätigen'), '/aktivieren/'))
+        page.get_by_role('button', name='E-Mail-Adresse bestätigen').click()
         expect(page.get_by_text('Ihre E-Mail-Adresse ist bestätigt')).to_be_visible()
         page.get_by_role('button', name='Zur Anmeldung').click()
     mail.wait_for(address, 'ist aktiv')

@@ -66,8 +66,10 @@ async def test_a_used_activation_link_says_the_access_is_active(user, db):
     await see(user, 'Fast geschafft')
     path = link_in(last_mail(db, 'neu@example.org').text, '/aktivieren/')
     await user.open(path)
+    button(user, 'E-Mail-Adresse bestätigen').click()
     await see(user, 'Ihre E-Mail-Adresse ist bestätigt')
     await user.open(path)
+    button(user, 'E-Mail-Adresse bestätigen').click()
     await see(user, 'Ihr Zugang ist bereits aktiv – bitte melden Sie sich an.')
 
 

@@ -33,6 +33,7 @@ async def test_registration_by_activation_link_then_login(user, db):
     await user.should_see('Spam')
     path = link_in(last_mail(db, 'neu@example.org').text, '/aktivieren/')
     await user.open(path)
+    button(user, 'E-Mail-Adresse bestätigen').click()
     await see(user, 'Ihre E-Mail-Adresse ist bestätigt')
     await log_in(user, 'neu@example.org', PASSWORD)
     await user.should_see(customer['customer_number'])
@@ -122,6 +123,7 @@ async def test_either_meter_or_bill_number_is_required(user, db):
 
 async def test_an_invalid_activation_link_says_what_to_do(user):
     await user.open('/aktivieren/falsch')
+    button(user, 'E-Mail-Adresse bestätigen').click()
     await see(user, 'ungültig oder abgelaufen')
 
 
@@ -140,3 +142,25 @@ async def test_e_mail_erneut_senden_sends_a_few_mails_then_says_when_the_next_is
         button(user, 'E-Mail erneut senden').click()
     await see(user, 'Eine weitere E-Mail können Sie ab')
     assert len(mails_to(db, 'neu@example.org')) == 1 + 3  # the registration's own mail and three more
+
+
+async def test_an_activation_link_opened_only_activates_nothing(user, db):
+    """A mail scanner at a mistyped address (someone else's) opens every link: the login it would activate is one
+    whose mails, reset links included, go to that stranger. The page asks first, as the login email change's does."""
+    from sqlmodel import Session, select
+
+    from domain.model import PortalUser
+
+    customer = make_customer(db)
+    await user.open('/registrieren')
+    fill_registration(user, customer['customer_number'], email='vertippt@example.org', meter=customer['meter_number'])
+    button(user, 'Registrieren').click()
+    await see(user, 'Fast geschafft')
+    await user.open(link_in(last_mail(db, 'vertippt@example.org').text, '/aktivieren/'))
+    await see(user, 'Registrierung bestätigen')
+    with Session(db) as session:  # opened only (as a mail scanner does): still waiting for its owner
+        assert session.exec(select(PortalUser)).one().state == 'pending'
+    button(user, 'E-Mail-Adresse bestätigen').click()
+    await see(user, 'Ihre E-Mail-Adresse ist bestätigt')
+    with Session(db) as session:
+        assert session.exec(select(PortalUser)).one().state == 'active'
