@@ -98,24 +98,35 @@ def change_contact_data(
     what the form showed; a field left as it was there keeps what is stored now, so a form from a second tab (or
     one left open while the billing system's import changed the address) does not undo a change made meanwhile."""
     customer = owned_customer(uow, user_id, customer_id)
+    old = contact_data(uow, user_id, customer_id)
     if seen is not None:
-        new = _merged(contact_data(uow, user_id, customer_id), seen, new)
+        new = _merged(old, seen, new)
+
+    def typed(key: str) -> bool:  # a value left as stored (as the billing system holds it) is not checked again
+        value = getattr(new, key)
+        return (value.strip() if isinstance(value, str) else value) != getattr(old, key)
+
     checked = ContactData(
-        street=required_text(new.street, 'street', label_of('street'), 200),
-        house_number=required_text(new.house_number, 'house_number', label_of('house_number'), 20),
-        postal_code=new.postal_code.strip(),
-        city=required_text(new.city, 'city', label_of('city'), 100),
-        phone=new.phone.strip(),
-        email=normalise_email(new.email),
+        street=required_text(new.street, 'street', label_of('street'), 200) if typed('street') else old.street,
+        house_number=required_text(new.house_number, 'house_number', label_of('house_number'), 20)
+        if typed('house_number')
+        else old.house_number,
+        postal_code=new.postal_code.strip() if typed('postal_code') else old.postal_code,
+        city=required_text(new.city, 'city', label_of('city'), 100) if typed('city') else old.city,
+        phone=new.phone.strip() if typed('phone') else old.phone,
+        email=normalise_email(new.email) if typed('email') else old.email,
         paperless=bool(new.paperless),
     )
-    if not _POSTAL_CODE.match(checked.postal_code):
+    if typed('postal_code') and not _POSTAL_CODE.match(checked.postal_code):
         raise PostalCodeInvalid()
-    if checked.phone and (not _PHONE.match(checked.phone) or sum(ch.isdigit() for ch in checked.phone) < _PHONE_DIGITS):
+    if (
+        typed('phone')
+        and checked.phone
+        and (not _PHONE.match(checked.phone) or sum(ch.isdigit() for ch in checked.phone) < _PHONE_DIGITS)
+    ):
         raise PhoneInvalid()
-    if checked.email and not is_email(checked.email):
+    if typed('email') and checked.email and not is_email(checked.email):
         raise EmailInvalid('contact_email')
-    old = contact_data(uow, user_id, customer_id)
     changes = {k: (getattr(old, k), v) for k, v in asdict(checked).items() if getattr(old, k) != v}
     if not changes:
         raise NothingChanged()

@@ -11,7 +11,15 @@ from sqlmodel import Session, col, select
 
 from domain import accounts, customer_data, inbox, service_desk
 from domain.data_export import export_data, export_json
-from domain.errors import ContactLimit, DomainError, IbanInvalid, NothingChanged, PhoneInvalid, PostalCodeInvalid
+from domain.errors import (
+    ContactLimit,
+    DomainError,
+    EmailInvalid,
+    IbanInvalid,
+    NothingChanged,
+    PhoneInvalid,
+    PostalCodeInvalid,
+)
 from domain.i18n import using
 from domain.model import AuditEntry, BankAccount, ContactMessage, Customer
 from storage.unit_of_work import SqlUnitOfWork
@@ -376,3 +384,57 @@ def test_the_export_does_not_hand_out_who_else_asked_for_the_login(uow, context,
     [asked] = exported['requests_for_review']
     assert (asked['kind'], asked['status']) == ('lost_access', 'rejected') and asked['decided_at']
     assert [s for s in ('fremd@example.org', '5550199', 'Fremd') if s in json.dumps(exported)] == []
+
+
+@pytest.mark.parametrize(
+    'imported',
+    [
+        {'postal_code': '1012 AB', 'city': 'Amsterdam'},  # an address abroad, as the billing system holds it
+        {'postal_code': '6020', 'city': 'Innsbruck'},
+        {'house_number': ''},  # a farm without a house number
+        {'phone': '04221 12345 (abends)'},
+    ],
+)
+def test_a_value_left_as_the_billing_system_holds_it_does_not_block_another_change(
+    uow, context, engine, owner, imported
+):
+    """The import takes any postal code, phone and an empty house number; the form showed them and the customer only
+    ticked "Onlinekunde": that was refused at a field the customer had not touched (an address abroad could never
+    be kept, so the consent could never be given). What the customer left as it is is not the customer's input."""
+    customer, login = owner
+    with Session(engine) as session:
+        stored = session.get(Customer, customer['id'])
+        assert stored is not None
+        for key, value in imported.items():
+            setattr(stored, key, value)
+        session.add(stored)
+        session.commit()
+    seen = contact(customer['id'], engine)
+    run(
+        uow,
+        customer_data.change_contact_data,
+        context(),
+        login['id'],
+        customer['id'],
+        replace(seen, paperless=True),
+        seen,
+    )
+    assert contact(customer['id'], engine) == replace(seen, paperless=True)
+    assert 'Onlinekunde (Rechnung nur online): ja' in mails_to(engine, login['email'])[-1].text
+
+
+@pytest.mark.parametrize(
+    'email',
+    ['erika@example.org;', 'erika@example.org,', 'erika@example..org', 'erika.@example.org', '<erika@example.org>'],
+)
+def test_a_contact_address_with_a_stray_character_is_refused_at_its_field(uow, context, engine, owner, email):
+    """Copied from an address list or mistyped: such an address was saved, and every letter, reading reminder and
+    e-invoice to it was refused by the relay (RCPT TO syntax) and retried until given up."""
+    customer, login = owner
+    before = contact(customer['id'], engine)
+    with pytest.raises(EmailInvalid) as refused:
+        run(
+            uow, customer_data.change_contact_data, context(), login['id'], customer['id'], replace(before, email=email)
+        )
+    assert refused.value.field == 'contact_email'
+    assert contact(customer['id'], engine) == before
