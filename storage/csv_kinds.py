@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from sqlmodel import SQLModel
 
 from domain.clock import FIRST_DAY, LAST_DAY
-from domain.identifiers import is_digits, is_email, is_leitweg_id, is_malo_id, is_vat_id, normalise
+from domain.identifiers import is_digits, is_leitweg_id, is_malo_id, is_vat_id, looks_like_email, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 from domain.stored import PDF_FILE
 
@@ -157,7 +157,7 @@ def after(later: date | None, earlier: date | None, column: str, other: str) -> 
 
 def _customer(row: Row, _: Lookups) -> dict:
     email = text(row, 'email', 254).lower()
-    if email and not is_email(email):
+    if email and not looks_like_email(email):
         raise ValueError(f'email {email!r} is not an email address')
     return {
         'customer_number': normalised(row, 'customer_number', 20),
