@@ -152,12 +152,12 @@ class SmtpTransport:
 
 
 def _refusal(error: aiosmtplib.SMTPRecipientsRefused) -> str:
-    """A `Refused` when the mailbox does not exist or its name is not allowed (550, 551, 553 with an address
-    status 5.1.x, RFC 3463); else a reason to try again: a relay refusing for policy (550 5.7.1 "relaying denied",
-    or Exim's bare "550 relay not permitted", also beside mails to its own domain that it takes) is the portal's
-    configuration, which the operator mends, and the mail must go out then."""
+    """A `Refused` when the mailbox does not exist or its name is not allowed (550, 551, 553, or 501 for an
+    address's syntax, each with an address status 5.1.x, RFC 3463); else a reason to try again: a relay refusing for
+    policy (550 5.7.1 "relaying denied", or Exim's bare "550 relay not permitted", also beside mails to its own
+    domain that it takes) is the portal's configuration, which the operator mends, and the mail must go out then."""
     text = '; '.join(f'{r.code} {r.message}' for r in error.recipients)
-    if not error.recipients or any(r.code not in (550, 551, 553) for r in error.recipients):
+    if not error.recipients or any(r.code not in (501, 550, 551, 553) for r in error.recipients):
         return text
     statuses = [re.match(r'5\.(\d{1,3})\.(\d{1,3})\b', r.message) for r in error.recipients]
     # 5.1.x is the address's status, except 5.1.7 and 5.1.8: the sender's (the portal's configuration)

@@ -36,6 +36,8 @@ class Inbox:
             return '550 no such mailbox'
         if address.startswith('unknown@'):
             return '550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown'
+        if address.startswith('syntax@'):  # e.g. a stray ';' the billing system's address kept (Postfix's answer)
+            return '501 5.1.3 Bad recipient address syntax'
         if address.startswith('relay@'):  # the relay's policy: the portal's configuration, mended by the operator
             return '550 5.7.1 Relaying denied'
         if address.startswith('full@'):
@@ -121,14 +123,15 @@ async def test_a_batch_goes_out_over_one_connection_and_a_refused_address_fails_
 
 async def test_only_a_mailbox_refused_for_good_is_given_up_at_once(engine, smtp_server):
     controller, _ = smtp_server
-    queue(engine, 'unknown@example.org', 'relay@example.org', 'full@example.org', 'a@example.org')
+    queue(engine, 'unknown@example.org', 'relay@example.org', 'full@example.org', 'a@example.org', 'syntax@x.org')
     sender = OutboxSender(engine, SmtpTransport('127.0.0.1', controller.port), 'p@x.example', SystemClock())
     assert await sender.send_due() == 1
-    assert statuses(engine) == ['failed', 'queued', 'queued', 'sent']  # policy and a full mailbox are tried again
+    assert statuses(engine) == ['failed', 'queued', 'queued', 'sent', 'failed']  # policy, a full mailbox: again
     with Session(engine) as session:
         errors = [m.last_error for m in session.exec(select(OutboxMail).order_by(col(OutboxMail.id)))]
     assert errors[0] == '550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown'
     assert errors[1:3] == ['550 5.7.1 Relaying denied', '552 5.2.2 Mailbox full']
+    assert errors[4] == '501 5.1.3 Bad recipient address syntax'
 
 
 async def test_a_refusal_without_an_address_status_or_of_the_sender_is_tried_again(engine, smtp_server):
