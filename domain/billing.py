@@ -177,15 +177,22 @@ def opening(readings: list[R], start: date) -> list[R]:
     return before or [r for r in readings if r.reading_date == start][:1]
 
 
-def value_before_year(before: tuple[date, Decimal], after: tuple[date, Decimal], start: date) -> Decimal:
-    """A register's value on the day before a billing year `start`s: the reading of that day, or one interpolated by
-    days between the last reading before it and the next one after. Annual readings taken in January (a water
-    association's reading period) would otherwise count three weeks of the last year as this year's, and a
-    projection from them would run up to twice too high (docs/domain.md §4)."""
+def value_before_year(
+    before: tuple[date, Decimal], after: tuple[date, Decimal], start: date, commodity: str = ''
+) -> Decimal:
+    """A register's value on the day before a billing year `start`s: the reading of that day, or one interpolated
+    by days (gas and heat: by degree-day weights) between the last reading before it and the next one after. Annual
+    readings taken in January (a water association's reading period) would otherwise count three weeks of the last
+    year as this year's, and a projection from them would run up to twice too high (docs/domain.md §4)."""
     eve = start - timedelta(days=1)
     (d0, v0), (d1, v1) = before, after
     if d0 >= eve or d1 <= d0 or v1 < v0:  # v1 below v0: a rollover or an exchange between, nothing to share
         return v0
+    if commodity in WEIGHTED:  # gas and heat by degree-day weights: 20.01.–31.12. is 890 ‰ of a year, not 345/365
+        share = weight_share(d0 + timedelta(days=1), d1)
+        if share:
+            value = v0 + (v1 - v0) * weight_share(d0 + timedelta(days=1), eve) / share
+            return min(max(value.quantize(Decimal(1), ROUND_HALF_UP), v0), v1)
     return min(max(estimate_reading(after, before, eve), v0), v1)
 
 

@@ -221,7 +221,7 @@ def _part(
             later = next((r for r in own if r.reading_date >= start and r not in before), None)  # the year's first
             after = (later.reading_date, later.value) if later is not None else (ends, value)
             eve = start - timedelta(days=1)
-            start_value = value_before_year((opened.reading_date, opened.value), after, start)
+            start_value = value_before_year((opened.reading_date, opened.value), after, start, commodity)
             start_source = opened.source if opened.reading_date >= eve else 'estimated'
             start_date = opened.reading_date if opened.reading_date >= eve else eve
         else:

@@ -50,7 +50,7 @@ def projection(basis: Basis, contract: Contract, start: date, end: date, today: 
         if kind == 'this_year' or _has_a_year(basis, in_year[0], start):
             return total, kind
     elif in_year:
-        so_far, until = _exchanged(basis, in_year, start, today, gas)
+        so_far, until = _exchanged(basis, in_year, start, today, contract.commodity)
         if until is not None:
             return projected_consumption(so_far, start, until, end, contract.commodity), 'this_year'
     for meter in reversed(meters):  # last year's rate, of the newest meter that has a year of its own
@@ -89,7 +89,10 @@ def _one_meter(
             kind = 'this_year'
             first, last = at_start[-1], this_year[-1]
             base = value_before_year(
-                (first.reading_date, first.value), (this_year[0].reading_date, this_year[0].value), start
+                (first.reading_date, first.value),
+                (this_year[0].reading_date, this_year[0].value),
+                start,
+                contract.commodity,
             )
             volume = projected_consumption(last.value - base, start, last.reading_date, end, contract.commodity)
         elif len(at_start) >= 2:
@@ -98,7 +101,9 @@ def _one_meter(
     return total, kind
 
 
-def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date, gas: bool) -> tuple[Decimal, date | None]:
+def _exchanged(
+    basis: Basis, meters: list[Meter], start: date, today: date, commodity: str
+) -> tuple[Decimal, date | None]:
     """What the meters of the year have counted so far, together (gas in kWh), and the day up to which: the first
     from the year's start, each later one from its installation reading, each but the newest to its removal reading.
     (0, None) where a part cannot be counted: no start, installation or removal reading, or a value below its start."""
@@ -120,9 +125,9 @@ def _exchanged(basis: Basis, meters: list[Meter], start: date, today: date, gas:
             base = first.value
             if index == 0 and later:
                 base = value_before_year(
-                    (first.reading_date, first.value), (later[0].reading_date, later[0].value), start
+                    (first.reading_date, first.value), (later[0].reading_date, later[0].value), start, commodity
                 )
-            so_far += _billed(meter, last.value - base, gas)
+            so_far += _billed(meter, last.value - base, commodity == 'gas')
             until = last.reading_date if until is None else max(until, last.reading_date)
     return so_far, until
 
