@@ -149,7 +149,7 @@ def _supply(page: Page, bill: BillDocument) -> None:
         ('Messstellenbetreiber', page.profile.name),
         ('Tarif', page.profile.tariff_name(bill.tariff_code)),
         ('Vertragsbeginn und Laufzeit', f'{day_text(bill.contract_start)}, {term}'),
-        ('Kündigungsfrist', f'{bill.notice_period_weeks} Wochen'),
+        ('Kündigungsfrist', '1 Woche' if bill.notice_period_weeks == 1 else f'{bill.notice_period_weeks} Wochen'),
         (
             'Nächstmöglicher Kündigungstermin',
             day_text(bill.next_termination) if bill.next_termination else 'Vertrag beendet',

@@ -41,7 +41,7 @@ def t(key: str, language: str | None = None, /, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-COUNTS = ('count', 'minutes')  # the placeholders that decide between one and many
+COUNTS = ('count', 'minutes', 'hours', 'days', 'weeks')  # the placeholders that decide between one and many
 
 
 def label_of(key: str) -> str:

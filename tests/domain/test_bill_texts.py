@@ -83,3 +83,10 @@ def test_the_comparison_names_a_billing_year_that_is_not_a_calendar_year_by_both
     assert f'{calendar_year.period_start:%Y} (dieser Zeitraum)' in ' '.join(
         pdf_text(tmp_path, 'stadtwerke-a', calendar_year).split()
     )
+
+
+def test_a_notice_of_one_week_is_named_in_the_singular(tmp_path):
+    """The import takes notice periods of 0 to 104 weeks: the bill said „Kündigungsfrist 1 Wochen“."""
+    text = ' '.join(pdf_text(tmp_path, 'stadtwerke-a', replace(sample_bill(), notice_period_weeks=1)).split())
+    assert 'Kündigungsfrist 1 Woche ' in text
+    assert 'Kündigungsfrist 4 Wochen' in ' '.join(pdf_text(tmp_path, 'stadtwerke-a', sample_bill()).split())

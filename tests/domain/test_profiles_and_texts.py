@@ -289,3 +289,22 @@ def test_every_text_that_counts_has_its_singular():
         assert [k for k in counting if f'{k}_one' not in texts and k not in never_one] == [], language
     assert 'noch 1 Minute gesperrt' in t('staff.registration_held', 'de', minutes=1)
     assert t('staff.hits', 'en', count=1) == '1 result'
+
+
+def test_a_validity_or_notice_of_one_is_named_in_the_singular():
+    """A profile may make its links valid for one hour or one day (`link_valid_hours`, `link_valid_days` ≥ 1) and the
+    import takes a notice of one week: the mails and pages said „gültig 1 Stunden“, „gültig 1 Tage“, „1 Wochen“."""
+    from domain.mails import compose
+    from domain.ports import Context
+    from tests.factories import CHEAP_HASHER
+
+    ctx = Context(Settings(profile='stadtwerke-a').load_profile(), 's', 'http://portal.test', CHEAP_HASHER, NOW_UTC)
+    activation = compose(ctx, 'a@example.org', 'activation', link='http://portal.test/aktivieren/x', hours=1)
+    reset = compose(ctx, 'a@example.org', 'reset', link='http://portal.test/passwort-neu/x', days=1)
+    assert '(gültig 1 Stunde):' in activation.text and '(gültig 1 Tag, nur einmal verwendbar)' in reset.text
+    assert '(gültig 1 Tag, einmal verwendbar)' in t('forgot.intro', 'de', days=1)
+    assert t('contracts.notice_weeks', 'de', weeks=1) == '1 Woche'
+    assert t('contracts.notice_weeks', 'en', weeks=1) == '1 week'
+    assert '(valid for 1 hour)' in t('mail.activation.body', 'en', utility='U', link='L', hours=1)
+    assert '(valid for 1 day, usable once)' in t('mail.reset.body', 'en', link='L', days=1)
+    assert '(gültig 48 Stunden)' in t('mail.activation.body', 'de', utility_gen='G', link='L', hours=48)
