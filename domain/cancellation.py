@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain import mail_budget, throttle
-from domain.contract_requests import Receipt, earliest_end, own_customer, parse_day, receive, text_field
+from domain.contract_requests import Receipt, own_customer, parse_day, possible_end, receive, text_field
 from domain.errors import FieldRequired, InvalidFormat, NoticeTooShort, NoticeTooShortForAll
 from domain.i18n import current, day, label_of
 from domain.identifiers import normalise
@@ -61,7 +61,7 @@ def prefill(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Pr
         ' '.join(p for p in (customer.first_name, customer.last_name) if p) or customer.company,
         customer.customer_number,
         user.email,
-        tuple(ContractChoice(c.contract_number, c.commodity, earliest_end(c, ctx.today)) for c in running),
+        tuple(ContractChoice(c.contract_number, c.commodity, possible_end(c, ctx.today)) for c in running),
     )
 
 
@@ -87,11 +87,11 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
 
     customer = own_customer(uow, user_id, uow.customers.by_number(number))
     contract = _contract(uow, ctx, customer, contract_number)
-    earliest = earliest_end(contract, ctx.today) if contract is not None else None
+    earliest = possible_end(contract, ctx.today) if contract is not None else None
     if on_date is not None and not form.extraordinary and user_id is not None and earliest and on_date < earliest:
         raise NoticeTooShort('on_date', earliest=day(earliest))
     every = _running(uow, ctx, customer) if contract is None and not contract_number else []
-    latest = max((earliest_end(c, ctx.today) for c in every), default=None)
+    latest = max((possible_end(c, ctx.today) for c in every), default=None)
     if on_date is not None and not form.extraordinary and user_id is not None and latest and on_date < latest:
         raise NoticeTooShortForAll('on_date', earliest=day(latest))  # "Alle Verträge": each within its notice
     if on_date is not None:

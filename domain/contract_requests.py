@@ -74,6 +74,12 @@ def earliest_end(contract: Contract, today: date) -> date:
     return notice
 
 
+def possible_end(contract: Contract, today: date) -> date:
+    """The earliest day a cancellation ends the contract: `earliest_end`, but never after an end already agreed (its
+    end date within the notice: the contract ends then anyway, as the bill names it)."""
+    return min(earliest_end(contract, today), contract.end_date or date.max)
+
+
 def parse_day(text: str, field: str, label: str, earliest: date, latest: date) -> date:
     """A date typed as TT.MM.JJJJ (or ISO), within [earliest, latest]; else the field's German message."""
     text = text.strip()

@@ -400,3 +400,23 @@ def test_the_answer_to_a_cancellation_made_on_the_english_pages_is_english_in_th
         answer = session.exec(select(InboxMessage).where(InboxMessage.kind == 'answer')).one()
     assert answer.subject == f'Your cancellation (K-{request.id:06d})'
     assert 'Unfortunately we could not accept it.' in answer.body and 'Ihre' not in answer.body
+
+
+def test_a_contract_ending_within_its_notice_is_cancelled_to_its_end_not_to_a_day_after_it(uow, context, engine):
+    """A contract whose end date (already agreed) lies within the notice period: the page named the notice's end,
+    weeks after the contract's own end, as "frühestens zum …", confirmed "zum nächstmöglichen Zeitpunkt" as that later
+    day, and refused a cancellation to the contract's end date as too short; the bill names the end date."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    ends = TODAY + timedelta(days=10)  # the notice (4 weeks) would end 18 days later
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = ends
+        session.add(contract)
+        session.commit()
+    filled = run(uow, prefill, context(), login['id'], customer['id'])
+    assert [c.earliest_end for c in filled.contracts] == [ends]
+    receipt = run(uow, cancel, context(), declaration(customer['customer_number']), login['id'])
+    assert dict(receipt.rows)['Beendigung'] == f'zum nächstmöglichen Zeitpunkt, das ist der {day(ends)}'
+    to_the_end = declaration(customer['customer_number'], next_possible=False, on_date=day(ends))
+    assert dict(run(uow, cancel, context(), to_the_end, login['id']).rows)['Beendigung'] == day(ends)
