@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from domain.contract_requests import Receipt, receive, text_field
+from domain.contract_requests import Receipt, possible_end, receive, text_field
 from domain.contract_requests import parse_day as checked_day
 from domain.errors import DomainError, NoRunningContract, PostalCodeInvalid, ReadingInFormat, TooLong
 from domain.i18n import day, label_of, number
@@ -23,6 +23,7 @@ from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REMOTE_KINDS, judge, parse_value, register_name
 from domain.readings import form_for
+from domain.tenancy import held_since
 
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
 NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice
@@ -90,11 +91,19 @@ def start(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> Move
     ]
     return MoveStart(
         tuple(meters),
-        ctx.today - BACK,
+        _earliest(uow, ctx, customer_id, _running(uow, ctx, customer_id)),
         six_months_after(ctx.today),
         ctx.profile.supply_postal_codes,
         bool(_running(uow, ctx, customer_id)),
     )
+
+
+def _earliest(uow: UnitOfWork, ctx: Context, customer_id: int, running: list[Contract]) -> date:
+    """Six weeks back, but not before the customer's supply began there (a move-out before the move-in is a typing
+    error; a renewal under a new contract number at the same address keeps the first day, `held_since`)."""
+    contracts = uow.customers.contracts(customer_id)
+    began = min((held_since(c, contracts) for c in running), default=ctx.today - BACK)
+    return max(ctx.today - BACK, began)
 
 
 def _running(uow: UnitOfWork, ctx: Context, customer_id: int) -> list[Contract]:
@@ -106,10 +115,15 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     customer = uow.customers.get(customer_id)
     user = uow.users.get(user_id)
     assert customer is not None and user is not None
-    if not _running(uow, ctx, customer_id):
+    running = _running(uow, ctx, customer_id)
+    if not running:
         raise NoRunningContract()
     move_out = checked_day(
-        form.move_out, 'move_out', label_of('move_out'), ctx.today - BACK, six_months_after(ctx.today)
+        form.move_out,
+        'move_out',
+        label_of('move_out'),
+        _earliest(uow, ctx, customer_id, running),
+        six_months_after(ctx.today),
     )
     readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
     street = text_field(form.street, 'street', label_of('street'), 200)
@@ -150,7 +164,10 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
             ('Zählerstand bei Einzug', number(int(reading_in)) if reading_in else 'nicht angegeben'),
         ]
     else:
-        ends = max(move_out, ctx.today + NOTICE)
+        # six weeks at the most (§41b(5) EnWG): a contract ordinarily cancelled sooner (two weeks in the
+        # Grundversorgung, or its term's end) ends then, as on the cancellation page
+        latest = max(possible_end(c, ctx.today) for c in running)
+        ends = max(move_out, min(ctx.today + NOTICE, latest))
         fields |= {'continue': 'no', 'effective': ends.isoformat()}
         why = '' if in_area else ' (die neue Anschrift liegt außerhalb unseres Versorgungsgebiets)'
         rows.append(('Belieferung', f'endet zum {day(ends)}{why}'))

@@ -299,8 +299,17 @@ def test_a_move_out_reading_below_the_last_after_a_known_meter_exchange_is_taken
     assert rows['Zählerstände bei Auszug'] == f'{customer["meter_number"]}: 300 kWh'
 
 
-def test_a_move_out_of_the_area_ends_the_contract_with_six_weeks_notice(uow, context, household):
+def with_notice(engine, customer, weeks: int) -> None:
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.notice_period_weeks = weeks
+        session.add(contract)
+        session.commit()
+
+
+def test_a_move_out_of_the_area_ends_the_contract_with_six_weeks_notice(uow, context, household, engine):
     customer, login = household
+    with_notice(engine, customer, 12)  # a longer ordinary notice: the move's six weeks apply
     form = move(customer, postal_code='10115', city='Berlin', continue_supply=True)
     rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
     ends = TODAY + timedelta(weeks=6)  # the move-out is today: six weeks from today
@@ -387,9 +396,10 @@ def test_a_cancellation_staff_accepted_still_bounds_the_tariff_change_and_is_the
     assert details.end_date is None and details.confirmed_end == third
 
 
-def test_a_move_out_of_the_area_bounds_the_tariff_change(uow, context, household):
+def test_a_move_out_of_the_area_bounds_the_tariff_change(uow, context, household, engine):
     """The receipt said "endet zum …" (six weeks), and the tariff page offered changes after it."""
     customer, login = household
+    with_notice(engine, customer, 12)
     receipt = run(uow, report_move, context(), login['id'], customer['id'], move(customer, postal_code='10115'))
     ends = TODAY + timedelta(weeks=6)
     assert dict(receipt.rows)['Belieferung'].startswith(f'endet zum {day(ends)}')
@@ -526,3 +536,32 @@ def test_a_move_out_reading_below_a_bill_s_estimated_end_is_taken_as_the_reading
         True,
         'x',
     )
+
+
+def test_a_move_out_of_the_area_ends_a_contract_no_later_than_its_own_notice_allows(uow, context, household, engine):
+    """§41b(5) EnWG's six weeks are a household's right on a move, not a longer notice: a Grundversorgung contract
+    (two weeks, §20 StromGVV) moved out of the area today was confirmed as ending in six weeks, four weeks after an
+    ordinary cancellation on the same day would have ended it."""
+    customer, login = household
+    with_notice(engine, customer, 2)
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], move(customer, postal_code='10115'))
+    ends = TODAY + timedelta(weeks=2)  # the move-out is today: the contract's own two weeks from today
+    assert dict(receipt.rows)['Belieferung'].startswith(f'endet zum {day(ends)} ')
+    assert json.loads(_requests(engine)[0].content)['effective'] == ends.isoformat()
+    assert run(uow, tariffs, context(), login['id'], customer['id'])[0].ends == ends
+
+
+def test_a_move_out_before_the_supply_began_is_refused(uow, context, engine):
+    """A customer supplied since ten days (the move-in) reported a move-out twenty days ago (a mistyped month): it was
+    received and confirmed, with a move-out reading of a day nobody read the meter for them."""
+    began = TODAY - timedelta(days=10)
+    customer = make_customer(engine, contract_start=began, with_bill=False)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    assert run(uow, move_start, context(), login['id'], customer['id']).earliest == began
+    form = move(customer, move_out=day(TODAY - timedelta(days=20)), readings={
+        reading_field(customer['meter_number'], '1.8.0'): '100'
+    })  # fmt: skip
+    with pytest.raises(DateOutOfRange) as refused:
+        run(uow, report_move, context(), login['id'], customer['id'], form)
+    assert refused.value.field == 'move_out' and refused.value.params['earliest'] == day(began)
+    assert _requests(engine) == []

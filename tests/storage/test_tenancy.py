@@ -133,3 +133,15 @@ def test_a_renewed_customer_may_send_the_reading_of_the_old_contract_s_last_day(
     login = make_login(engine, [customer['id']], email='treu@example.org')
     ctx = context(now=datetime(2026, 1, 5, 10, 0, tzinfo=BERLIN))
     run(uow, submit_reading, ctx, login['id'], customer['id'], METER, {'1.8.0': '13200'}, '31.12.2025')
+
+
+def test_a_renewed_customer_may_report_a_move_out_before_the_new_contract_began(uow, context, engine):
+    """A move-out before the supply began is refused (a mistyped month); a renewal at the same supply address is no
+    new supply: its customer, renewed on 01.01.2026, may report a move-out of 28.12.2025 on 05.01.2026."""
+    from domain.moves import start
+
+    customer = make_customer(engine, contract_start=date(2015, 1, 1), meter_number=METER)
+    _renewed(engine, customer)
+    login = make_login(engine, [customer['id']], email='treu@example.org')
+    ctx = context(now=datetime(2026, 1, 5, 10, 0, tzinfo=BERLIN))
+    assert run(uow, start, ctx, login['id'], customer['id']).earliest == date(2025, 11, 24)  # six weeks back
