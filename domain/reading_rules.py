@@ -5,7 +5,7 @@ expected consumption, gas in kWh, and the registers' names by OBIS code. The use
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from domain.errors import (
     DateFormat,
@@ -91,6 +91,9 @@ def judge(
     `plausible_low`…`plausible_high` × expected pass. A lower value is a rollover (`new + 10^digits − old`)
     when that consumption is plausible, or follows a meter exchange known from master data; otherwise refused.
     """
+    # the customer enters the digits before the decimal point only: an earlier value with decimals (the utility's,
+    # a move-in reading) counts by its whole units, or a dial at 123,9 after 123,456 read 123 is "lower"
+    history = [(d, v.to_integral_value(ROUND_FLOOR)) for d, v in history]
     old: list[tuple[date, Decimal]] = []  # an exchanged meter's readings: its consumption, not its values, counts
     if installed_on is not None and installed_on <= new_date and history:
         if history[-1][0] < installed_on:

@@ -159,3 +159,18 @@ def test_after_a_rollover_the_next_reading_is_still_checked_for_plausibility():
     ]
     assert judge(history, date(2027, 3, 31), Decimal(90000), 5, ReadingsRule()).status == 'implausible'
     assert judge(history, date(2027, 3, 31), Decimal(2000), 5, ReadingsRule()).status == 'ok'
+
+
+@pytest.mark.parametrize(
+    'history',
+    [
+        [(date(2026, 3, 1), Decimal('123.456'))],  # a water meter's move-in reading, read by the utility with decimals
+        [(date(2025, 3, 1), Decimal('500.4')), (date(2026, 3, 1), Decimal('500.4'))],  # a flat left empty
+    ],
+)
+def test_the_last_value_is_compared_by_its_digits_before_the_decimal_point(history):
+    """The customer enters the digits before the decimal point only (§3): a dial at 123,9 after a utility's 123,456
+    is 123 here, not lower than the last value (refused as "kleiner als der letzte Zählerstand")."""
+    last = history[-1][1]
+    j = judge(history, date(2026, 3, 3), Decimal(int(last)), 5, RULE)
+    assert (j.status, j.consumption) == ('ok', 0)
