@@ -4,6 +4,7 @@ on plain values, are in domain.reading_rules. A submitted reading is never disca
 with its reason and flag.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -325,10 +326,11 @@ def store_reading(
                 + (f' photo={photo}' if PHOTO.fullmatch(photo) else ''),
             )
         )
+    quoted = json.dumps(reason, ensure_ascii=False)  # free text: quoted, as elsewhere in the change feed's pairs
     details = (
         f'meter={meter.meter_number} date={when.isoformat()} channel={channel} '
         + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
-        + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={reason}' if implausible else '')
+        + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={quoted}' if implausible else '')
         + (' replaces_same_day' if replaced else '')
     )
     uow.audit(

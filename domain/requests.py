@@ -204,7 +204,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''), item.language)
         else:
             lost_access.decline(uow, ctx, item, note)
-    if item.kind == 'implausible_reading' and not accept:
+    if item.kind == 'implausible_reading':
         rejected = []
         for reading_id in facts.get('readings', '').split(','):
             reading = uow.meters.reading_by_id(int(reading_id)) if is_digits(reading_id) else None
@@ -213,7 +213,12 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             if reading is None or reading.submitted_at != item.created_at:
                 continue
             named = facts.get(reading.obis, '')  # its value as the item names it (whole numbers: §3)
-            if is_digits(named) and Decimal(named) == reading.value:
+            if not (is_digits(named) and Decimal(named) == reading.value):
+                continue
+            if accept:  # decided: the customer's history no longer says it is being checked
+                reading.plausibility = 'accepted'
+                uow.data.save(reading)
+            else:
                 uow.meters.delete_reading(reading)
                 rejected.append(f'{reading.obis}={named}')
         if rejected:  # the billing system took it over as `reading_submitted` (flagged): it is not to be billed

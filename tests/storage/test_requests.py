@@ -347,6 +347,44 @@ def test_a_reading_under_review_replaced_the_same_day_withdraws_the_review(uow, 
     assert [(r.reading_date, r.value) for r in kept] == [(date(2027, 4, 10), Decimal(14650))]
 
 
+def test_an_accepted_implausible_reading_no_longer_reads_as_being_checked(uow, context, clerk, engine):
+    """Staff accepted the confirmed 30,000: the customer's history (and the customer card) said "mit Begründung, wird
+    geprüft" for ever after, as if nobody had decided."""
+    from domain.i18n import t
+    from domain.readings import meter_forms
+
+    customer, login, _, sent = _under_review(uow, context, engine)
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    run(uow, requests.decide_review, sent, clerk, item.item_id, True, 'Einverstanden.')
+    with uow() as u:
+        [form] = meter_forms(u, sent, login['id'], customer['id'])
+    [mine] = [v for v in form.history if v.source == 'customer']
+    assert mine.value == 30000 and mine.plausibility  # still marked as sent with a reason
+    assert t(f'reading.flag.{mine.plausibility}', 'de') != 'mit Begründung, wird geprüft'
+
+
+def test_a_readings_reason_cannot_add_values_to_what_the_billing_system_takes_over(uow, context, anna, engine):
+    """The change feed's details are `key=value` pairs, free text quoted as JSON (as a cancellation's reason is); a
+    reading's Begründung went in as typed, so "Zählerwechsel 1.8.0=1" read as a second value of register 1.8.0."""
+    import csv
+    import io
+    import shlex
+
+    from domain.exports import export_csv
+
+    customer, login = anna
+    ctx = context()
+    reason = 'Zählerwechsel 1.8.0=1 flag='
+    args = (login['id'], customer['id'], customer['meter_number'], {'1.8.0': '99999'}, '', True, reason)
+    run(uow, submit_reading, ctx, *args)
+    with uow() as u:
+        text, _ = export_csv(u, 'changes', ctx.today)
+    [details] = [row['details'] for row in csv.DictReader(io.StringIO(text), delimiter=';')]
+    facts = dict(part.split('=', 1) for part in shlex.split(details))
+    assert (facts['1.8.0'], facts['flag'], facts['reason']) == ('99999', 'implausible', reason)
+
+
 def test_rejecting_a_reading_deletes_only_the_reading_it_names(uow, context, clerk, engine):
     """An item naming a reading id that now belongs to another reading (SQLite gives ids again) leaves that one."""
     *_, sent = _under_review(uow, context, engine)
