@@ -4,6 +4,7 @@ Staff never see passwords, PINs or tokens: they can only have a new link or PIN 
 address. Every action is audited with the staff member, the customer and what was done.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -97,13 +98,14 @@ class CustomerCard:
 
 
 def find_customers(uow: UnitOfWork, staff_id: int, text: str) -> list[CustomerHit]:
-    """By customer number, name, meter number or email (login or contact), at most SEARCH_LIMIT hits."""
+    """By customer number, name, meter number or email (login or contact): at most SEARCH_LIMIT hits, and one more
+    when there are more (the page lists SEARCH_LIMIT and says that there are more: "50 Treffer" hid the rest)."""
     active_staff(uow, staff_id)
-    text = printable(text, 100).strip()
+    text = unicodedata.normalize('NFC', printable(text, 100)).strip()  # 'ü' pasted as 'u' + U+0308: as stored
     if len(text) < 2:
         raise FieldRequired('query', label=label_of('search'))
     hits = []
-    for customer in uow.desk.search(text[:100], SEARCH_LIMIT):
+    for customer in uow.desk.search(text[:100], SEARCH_LIMIT + 1):
         user = _login_of(uow, customer.id or 0)
         hits.append(
             CustomerHit(

@@ -49,7 +49,10 @@ def _desk_pages(portal: Portal) -> None:
                 if not hits:
                     ui.label(t('staff.no_hits'))
                     return
-                ui.label(t('staff.hits', count=len(hits))).props('role=status')
+                more = len(hits) > desk.SEARCH_LIMIT  # the rest not listed: a narrower search finds them
+                hits = hits[: desk.SEARCH_LIMIT]
+                counted = t('staff.hits_more', limit=len(hits)) if more else t('staff.hits', count=len(hits))
+                ui.label(counted).props('role=status')
                 for hit in hits:
                     with ui.card().classes('w-full'), ui.row().classes('w-full items-center justify-between'):
                         with ui.column().classes('gap-0'):

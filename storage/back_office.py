@@ -103,11 +103,13 @@ class SqlDesk:
         self.session = session
 
     def search(self, text: str, limit: int) -> list[Customer]:
-        pattern = f'%{text.lower()}%'
+        # `%`, `_` and the escape itself as typed (an address like ma_x@…), not as LIKE's wildcards
+        escaped = text.lower().replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+        pattern = f'%{escaped}%'
         by_login = (
             select(UserCustomer.customer_id)
             .join(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
-            .where(func.lower(PortalUser.email).like(pattern))
+            .where(func.lower(PortalUser.email).like(pattern, escape='\\'))
         )
         by_meter = (
             select(Contract.customer_id)
@@ -117,9 +119,9 @@ class SqlDesk:
         name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
         query = select(Customer).where(
             (col(Customer.customer_number) == normalise(text))
-            | name.like(pattern)
-            | func.lower(Customer.company).like(pattern)
-            | func.lower(Customer.email).like(pattern)
+            | name.like(pattern, escape='\\')
+            | func.lower(Customer.company).like(pattern, escape='\\')
+            | func.lower(Customer.email).like(pattern, escape='\\')
             | col(Customer.id).in_(by_login)
             | col(Customer.id).in_(by_meter)
         )

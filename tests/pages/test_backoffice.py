@@ -389,3 +389,16 @@ async def test_a_staff_session_ends_after_the_idle_minutes(user, db):
         nicegui_app.storage.user['staff_active'] -= 16 * 60
     await user.open('/verwaltung/kunden')
     await see(user, 'Sie wurden nach 15 Minuten ohne Aktivität abgemeldet.')
+
+
+async def test_a_search_with_more_hits_than_listed_says_so(user, db):
+    """51 customers named alike: the page listed 50 and said "50 Treffer", the 51st nowhere and no word of it."""
+    from domain.service_desk import SEARCH_LIMIT
+
+    for _ in range(SEARCH_LIMIT + 1):
+        make_customer(db, last_name='Vielfach')
+    await staff_login(user, make_staff(db))
+    field(user, 'Suche').type('vielfach')
+    button(user, 'Suchen').click()
+    await see(user, f'Mehr als {SEARCH_LIMIT} Treffer')
+    assert f'{SEARCH_LIMIT} Treffer' not in {label.text for label in user.find(ui.label).elements}

@@ -331,3 +331,26 @@ def test_an_address_set_on_the_service_desk_is_mailed_in_the_customer_s_language
     run(uow, lost_access.set_login_email, context(), clerk, english['id'], 'new@example.org')
     assert 'Set a new password' in mails_to(engine, 'new@example.org')[-1].subject
     assert 'Your login email address has been changed' in mails_to(engine, 'old@example.org')[-1].subject
+
+
+def test_the_search_takes_percent_and_underscore_as_they_are_typed(uow, clerk, engine):
+    """`%` and `_` went into LIKE as wildcards: "%%" listed every customer, and "ma_x" (part of an address such as
+    ma_x@…) found "Maix" and "Max" too."""
+    wanted = make_customer(engine, last_name='Unterstrich', email='ma_x@example.org')
+    make_customer(engine, last_name='Maix', email='maix@example.org')
+    for query, expected in (('%%', []), ('__', []), ('ma_x', [wanted['customer_number']])):
+        with uow() as u:
+            hits = desk.find_customers(u, clerk, query)
+        assert [h.customer_number for h in hits] == expected, query
+
+
+def test_a_name_or_address_pasted_with_combining_marks_is_found(uow, clerk, engine):
+    """ "Müller" pasted from a mail or a PDF as 'u' + U+0308 (as the login's address is taken: NFC) found nobody."""
+    import unicodedata
+
+    customer = make_customer(engine, last_name='Müller')
+    make_login(engine, [customer['id']], email='jörg@example.org')
+    for query in ('Müller', 'jörg@example'):
+        with uow() as u:
+            hits = desk.find_customers(u, clerk, unicodedata.normalize('NFD', query))
+        assert [h.customer_number for h in hits] == [customer['customer_number']], query
