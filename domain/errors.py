@@ -377,6 +377,11 @@ class InstallmentUnchanged(DomainError):
     field = 'amount'
 
 
+class InstallmentAlreadyChanged(DomainError):
+    key = 'error.installment_already_changed'
+    field = 'amount'
+
+
 class IbanInvalid(DomainError):
     key = 'error.iban_invalid'
     field = 'iban'

@@ -13,6 +13,7 @@ from domain.bill_issue import vat_rate_on
 from domain.billing import PricePeriod, compute_bill
 from domain.errors import (
     FieldRequired,
+    InstallmentAlreadyChanged,
     InstallmentOutOfRange,
     InstallmentUnchanged,
     InvalidFormat,
@@ -292,6 +293,8 @@ def change_installment(
     amount = rounded(chosen, ctx.profile.installment.rounding)
     if not calc.minimum <= amount <= calc.maximum:
         raise InstallmentOutOfRange(low=money(calc.minimum), high=money(calc.maximum))
+    if view.pending is not None and view.pending.amount in (chosen, amount):  # stored, mailed and fed a second time
+        raise InstallmentAlreadyChanged(date=day(view.pending.valid_from))
     if calc.current in (chosen, amount) and view.pending is None:  # 87,50 € kept is no change to 88 €
         raise InstallmentUnchanged()
     contract = next(c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number)

@@ -13,6 +13,7 @@ from tests.factories import (
     add_tariff,
     end_login_elsewhere,
     last_mail,
+    mails_to,
     make_customer,
     make_login,
     portal_today,
@@ -137,3 +138,23 @@ async def test_a_new_contract_with_only_its_move_in_reading_says_there_is_nothin
     await user.open('/abschlag')
     await see(user, 'noch keine Zählerstände, aus denen wir hochrechnen können')
     await user.should_not_see('etwa 0 kWh')
+
+
+async def test_the_amount_already_ordered_chosen_again_is_no_new_change(user, db, otto):
+    """A change to 100 € waits for its first due date; the page opens at 100 € and "Abschlag ändern" unmoved stored,
+    mailed and fed the same change a second time (the billing system got two changes, the customer two mails)."""
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag')
+    user.find(ui.slider).elements.pop().set_value(100)
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'Ihr neuer Abschlag von 100,00\xa0€ gilt ab')
+    await user.open('/abschlag')
+    await see(user, 'Neuer Abschlag: 100,00\xa0€')
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'Diesen Abschlag haben Sie bereits gewählt: er gilt ab')
+    assert actions(db).count('installment_changed') == 1
+    assert len([m for m in mails_to(db, 'otto@example.org') if 'Ihr neuer Abschlag' in m.subject]) == 1
+    user.find(ui.slider).elements.pop().set_value(92)  # back to today's amount: that is a change
+    button(user, 'Abschlag ändern').click()
+    await see(user, 'Ihr neuer Abschlag von 92,00\xa0€ gilt ab')
