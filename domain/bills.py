@@ -43,14 +43,15 @@ def first_year(ctx: Context) -> int:
     return max(ctx.profile.bills.online_from_year, ctx.today.year - RETENTION_YEARS)
 
 
-def _listed(bill: Bill, ctx: Context) -> bool:
+def listed(bill: Bill, ctx: Context) -> bool:
+    """Whether the customer's Rechnungen (and the Übersicht's latest bill) show the bill."""
     return bill.period_end.year >= first_year(ctx)
 
 
 def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[BillRow]:
     ensure_owner(uow, user_id, customer_id)
     contracts = uow.customers.contracts(customer_id)
-    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if _listed(b, ctx)]
+    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if listed(b, ctx)]
     replaced_by = {b.replaces_id: b.bill_number for b in bills if b.replaces_id is not None}
     requested = {
         _copy_of(item): local_day(item.created_at)
@@ -84,7 +85,7 @@ def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str,
     cannot be probed."""
     bill = uow.billing.bill_by_number(bill_number)
     path = (bill.xml_path if xml else bill.pdf_path) if bill is not None else ''
-    if bill is None or not path or not _listed(bill, ctx):
+    if bill is None or not path or not listed(bill, ctx):
         raise NotAllowed()
     contract = uow.billing.contract(bill.contract_id)
     if contract.customer_id not in uow.users.customer_ids(user_id):
@@ -113,7 +114,7 @@ def request_bill_copy(
         bill_number
     )  # a double click, two tabs: one request after the other, the second finds the first
     bill = uow.billing.bill_by_number(bill_number)
-    if bill is None or bill.contract_id not in contract_ids or not _listed(bill, ctx):
+    if bill is None or bill.contract_id not in contract_ids or not listed(bill, ctx):
         raise NotAllowed()
     if bill.pdf_path and not (lost and not bill.details):
         raise NotAllowed()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from domain.bills import listed
 from domain.contracts import MeterHistory, consumption_history
 from domain.installment import installment_views
 from domain.model import id_of
@@ -58,7 +59,7 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
         if view.next_due is not None
     ]
     contracts = uow.customers.contracts(customer_id)
-    bills = uow.billing.bills([id_of(c) for c in contracts])
+    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if listed(b, ctx)]  # as Rechnungen lists
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
     # the chart: a meter supplied today (the first listed was that of a contract ended by a move); without whole
     # years of one yet (a new meter), the most recent history

@@ -7,7 +7,7 @@ import pytest
 from nicegui import app, ui
 from sqlmodel import Session, col, select
 
-from domain.model import Bill, ReviewItem
+from domain.model import Bill, Contract, ReviewItem
 from storage.bill_run import RunConfig, run
 from storage.settings import Settings
 from tests import clock
@@ -247,3 +247,33 @@ async def test_a_copy_decided_meanwhile_is_not_uploaded_in_silence_and_has_no_zu
     with Session(db) as session:
         assert session.get_one(ReviewItem, item_id).status == 'rejected'
         assert session.exec(select(Bill.pdf_path)).all() == ['']
+
+
+async def test_the_overview_names_as_latest_bill_only_one_the_bills_page_lists(user, db):
+    """A customer whose newest bill is older than the eight years bills are kept: Rechnungen lists none and its PDF
+    is refused, while the Übersicht named it as "Letzte Rechnung" (a bill the customer finds nowhere)."""
+    from datetime import date
+    from decimal import Decimal
+
+    customer = make_customer(db, with_bill=False, contract_start=date(last_year() - 12, 1, 1))
+    old = last_year() - 10
+    with Session(db) as session:
+        contract_id = session.exec(select(Contract.id)).one()
+        session.add(
+            Bill(
+                bill_number=f'RE{old}ALT',
+                contract_id=contract_id,
+                bill_date=date(old + 1, 1, 20),
+                period_start=date(old, 1, 1),
+                period_end=date(old, 12, 31),
+                amount_gross=Decimal('512.30'),
+            )
+        )
+        session.commit()
+    make_login(db, [customer['id']], email='alt@example.org')
+    await log_in(user, 'alt@example.org', PASSWORD)
+    await user.open('/rechnungen')
+    await see(user, 'keine Rechnungen')
+    await user.open('/uebersicht')
+    await see(user, 'Verträge')
+    await user.should_not_see(f'RE{old}ALT')
