@@ -164,7 +164,11 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
         bill = uow.billing.bill_by_number(_copy_of(item))
         if bill is None or not bill.pdf_path:
             continue
-        item.status, item.decided_at, item.decision_note = 'accepted', ctx.now, 'PDF geliefert'
+        # claimed, not just set: another instance (hourly, after an API upload or an import) that read the request
+        # as open at the same moment delivers it, and this one does not (one inbox entry, one mail)
+        if not uow.desk.claim_review(id_of(item), 'accepted'):
+            continue
+        item.decided_at, item.decision_note = ctx.now, 'PDF geliefert'
         if (item.customer_id, bill.bill_number) in done:
             continue
         done.add((item.customer_id, bill.bill_number))

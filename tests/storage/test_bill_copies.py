@@ -285,3 +285,44 @@ def test_the_copies_an_import_delivers_are_audited_with_the_client_s_address(uow
     with Session(engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'bill_copy_delivered')).one()
     assert entry.address == '198.51.100.7'
+
+
+def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_customer_once(
+    uow, context, engine, owner, tmp_path
+):
+    """Every instance delivers the copies hourly, and after each API `POST /bills` and staff import: two that looked
+    for open requests at the same moment both delivered the copy (two inbox entries, two mails)."""
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    row = bill_row(engine, customer['bill_number'])
+    assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            reviews = self.desk.reviews
+
+            def met(status):
+                found = reviews(status)
+                looked.append(True)
+                for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
+                    if len(looked) >= 2:
+                        break
+                    time.sleep(0.02)
+                return found
+
+            self.desk.reviews = met
+            return self
+
+    def deliver():
+        with Meeting(engine) as work:
+            return bills.deliver_bill_copies(work, context())
+
+    with ThreadPoolExecutor(2) as pool:
+        delivered = [done.result(timeout=60) for done in [pool.submit(deliver) for _ in range(2)]]
+    assert sorted(delivered) == [0, 1]
+    with Session(engine) as session:
+        assert len(session.exec(select(InboxMessage).where(InboxMessage.customer_id == customer['id'])).all()) == 1
+        mails = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'kopie@example.org')).all()
+    assert [mail.subject for mail in mails].count(last_mail(engine, 'kopie@example.org').subject) == 1
