@@ -55,9 +55,13 @@ class SqlResets:
     def claim(self, limit: int) -> list[ResetRequest]:
         query = select(ResetRequest).order_by(col(ResetRequest.id)).limit(limit).with_for_update(skip_locked=True)
         requests = list(self.session.exec(query))
-        if requests:
-            self.session.exec(delete(ResetRequest).where(col(ResetRequest.id).in_([r.id for r in requests])))
-        return requests
+        if not requests:
+            return requests
+        # only the requests this transaction deleted: on SQLite (no row locks) another process that read the same
+        # ones a moment earlier has deleted them, and sent their mails
+        statement = delete(ResetRequest).where(col(ResetRequest.id).in_([r.id for r in requests]))
+        deleted = set(self.session.exec(statement.returning(col(ResetRequest.id))).scalars())
+        return [r for r in requests if r.id in deleted]
 
 
 class SqlDevices:

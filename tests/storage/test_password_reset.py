@@ -1,6 +1,8 @@
 """The "Passwort vergessen?" path (domain.password_reset) on SQLite and PostgreSQL: the link, once and for 7 days; the
 temporary password, once and for 24 hours; known and unknown addresses answered alike; requests limited per hour."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from sqlmodel import Session, select
 from domain import accounts, password_reset
 from domain.errors import InvalidCredentials, MailBudgetSpent, NotAllowed, TokenInvalid
 from domain.model import AuditEntry, Throttle
+from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, mails_to
 from tests.storage.conftest import NEW, NOW, login, request_reset, reset_token
@@ -132,3 +135,40 @@ def test_the_reset_mail_is_in_the_language_the_request_was_made_in(login_user, e
         password_reset.send_requested_resets(work, context())
     english, german = [m.subject for m in mails_to(engine, 'erika@example.org')]
     assert 'Set a new password' in english and 'Set a new password' not in german
+
+
+def test_a_request_worked_off_by_two_instances_at_the_same_moment_is_sent_once(login_user, engine, uow, context):
+    """Every instance works the requests off every 5 s. Two that read the same request at the same moment (on
+    SQLite no row lock holds the second back) both sent a mail: two links, the first already revoked by the second
+    (with `temporary_password` two passwords, the first one dead)."""
+    with uow() as work:
+        password_reset.request_password_reset(work, context(), 'erika@example.org')
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            session = self.resets.session
+            plain = session.exec
+
+            def met(statement, *args, **kwargs):  # the claim's read, held until both have read
+                session.exec = plain
+                found = list(plain(statement, *args, **kwargs))
+                looked.append(True)
+                for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
+                    if len(looked) >= 2:
+                        break
+                    time.sleep(0.02)
+                return found
+
+            session.exec = met
+            return self
+
+    def work_off():
+        with Meeting(engine) as work:
+            return password_reset.send_requested_resets(work, context())
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [future.result(timeout=90) for future in [pool.submit(work_off) for _ in range(2)]]
+    assert sorted(done) == [0, 1]
+    assert len([mail for mail in mails_to(engine, 'erika@example.org') if 'Passwort' in mail.subject]) == 1
