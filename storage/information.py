@@ -89,17 +89,17 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
 def _claim(engine: Engine, context: Context, through: date) -> bool:
     """Whether this instance runs the pass for `through`: not when it ran already, nor while another instance's
     is under way (two instances claiming at once: the second's insert fails on the key)."""
-    with SqlUnitOfWork(engine) as uow:
-        if uow.settings.get(DONE) == through.isoformat():
-            return False
-        running = (uow.settings.get(RUNNING) or '|').split('|', 1)
-        if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
-            return False
-        uow.settings.set(RUNNING, f'{through.isoformat()}|{context.now.isoformat()}')
-        try:
+    try:  # the key fails in `set` (its flush) or the commit; the unit of work says so, ConcurrentChange, as it ends
+        with SqlUnitOfWork(engine) as uow:
+            if uow.settings.get(DONE) == through.isoformat():
+                return False
+            running = (uow.settings.get(RUNNING) or '|').split('|', 1)
+            if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
+                return False
+            uow.settings.set(RUNNING, f'{through.isoformat()}|{context.now.isoformat()}')
             uow.commit()
-        except ConcurrentChange:
-            return False
+    except ConcurrentChange:
+        return False
     return True
 
 

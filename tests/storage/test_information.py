@@ -4,6 +4,8 @@ PDF without a demand for payment, the inbox entry and a mail; nothing at the yea
 
 import json
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -403,3 +405,46 @@ def test_installments_still_due_follow_the_calendar_of_the_plan_in_force_on_each
     page_total = view.calculator.paid + view.calculator.remaining * view.calculator.current
     assert page_total == 6 * 95 + 95 + 4 * 100
     assert document.installments == page_total
+
+
+def test_two_instances_claiming_the_first_pass_at_the_same_moment_run_it_once_without_an_error(
+    engine, context, tmp_path, monkeypatch
+):
+    """The first pass (no mark in the settings yet): two instances' hourly runs claimed it at once; the second's
+    insert failed on the key, as meant, but the failure escaped `_claim` (it came from the flush, outside the `try`)
+    and the run ended in an error (logged as 'making the billing information failed', a traceback for the CLI)."""
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            plain = self.settings.get
+
+            def met(key):
+                found = plain(key)
+                if key == RUNNING:  # both have found the pass neither done nor running
+                    looked.append(True)
+                    for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
+                        if len(looked) >= 2:
+                            break
+                        time.sleep(0.02)
+                return found
+
+            self.settings.get = met
+            return self
+
+    monkeypatch.setattr('storage.information.SqlUnitOfWork', Meeting)
+
+    def one():
+        try:
+            return run_information(engine, context(now=now), tmp_path).made
+        except Exception as error:
+            return error
+
+    with travel(now, tick=False), ThreadPoolExecutor(2) as pool:
+        outcomes = [future.result(timeout=90) for future in [pool.submit(one) for _ in range(2)]]
+    assert sorted(outcomes) == [0, 1], outcomes
+    assert len(made(engine)) == 1
