@@ -39,6 +39,7 @@ class InformationSummary:
 
 DONE = 'information:done_through'  # the month end whose pass has run to its end (settings table)
 RUNNING = 'information:running'  # "<month end>|<started>": an instance's pass under way
+RETRY = 'information:retry'  # "<month end>|<contract id>,…": entries the pass failed to make, tried again hourly
 TAKE_OVER = timedelta(hours=2)  # a pass that has not finished by then has died with its instance
 
 log = logging.getLogger('kundenportal')
@@ -47,15 +48,41 @@ log = logging.getLogger('kundenportal')
 def run_information(engine: Engine, context: Context, documents: Path) -> InformationSummary:
     """Make every entry due today (each in its own transaction: one bad contract stops nothing, and another
     instance at the same time makes none twice) and render each PDF after its commit. One pass per month end, by
-    one instance: the hourly runs after it (of any instance) only look at the marks it leaves."""
+    one instance: the hourly runs after it (of any instance) only look at the marks it leaves, and try again the
+    contracts whose entry failed (a database that was away a moment): next month is too late for an entry that is
+    due every three or six months."""
     started = time.perf_counter()
     summary = InformationSummary()
     through = month_end_before(context.today)
-    if not _claim(engine, context, through):
+    claimed = _claim(engine, context, through)
+    if claimed == 'busy':
         return summary
+    if claimed == 'done':
+        contract_ids = _retries(engine, through)
+        if not contract_ids:
+            return summary
+    else:
+        with SqlUnitOfWork(engine) as uow:
+            contract_ids = uow.information.candidates(context.today)
+        summary.rendered = render_missing(engine, context.profile, documents, through)  # of a pass that died
+    failed, unrendered = _make(engine, context, documents, contract_ids, summary)
     with SqlUnitOfWork(engine) as uow:
-        contract_ids = uow.information.candidates(context.today)
-    summary.rendered = render_missing(engine, context.profile, documents, through)  # of a pass that died
+        if claimed == 'run':
+            if not unrendered:  # else the next hour's run renders what is missing (the entries made stay made)
+                uow.settings.set(DONE, through.isoformat())
+            uow.settings.set(RUNNING, '')  # the pass has ended
+        uow.settings.set(RETRY, f'{through.isoformat()}|{",".join(map(str, failed))}' if failed else '')
+        uow.commit()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _make(
+    engine: Engine, context: Context, documents: Path, contract_ids: list[int], summary: InformationSummary
+) -> tuple[list[int], bool]:
+    """Each contract's entry in a transaction of its own, its PDF after the commit: the contracts that failed, and
+    whether a PDF could not be rendered."""
+    failed: list[int] = []
     unrendered = False
     for contract_id in contract_ids:
         try:
@@ -63,9 +90,10 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
                 made = issue(uow, context, contract_id)
         except ConcurrentChange:  # another instance made it a moment earlier (unique key)
             continue
-        except Exception as error:  # one bad contract must not stop the others: reported, logged, next month again
+        except Exception as error:  # one bad contract must not stop the others: reported, logged, tried again
             log.exception('billing information for contract %s failed', contract_id)
             summary.skipped.append((f'Vertrag-ID {contract_id}', f'{type(error).__name__}: {error}'))
+            failed.append(contract_id)
             continue
         if isinstance(made, Skipped):
             summary.skipped.append((made.contract_number, made.reason))
@@ -77,30 +105,31 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
             except Exception:  # stored and announced: its PDF is rendered by the next hour's pass
                 log.exception('billing information for contract %s: the PDF could not be rendered', contract_id)
                 unrendered = True
-    with SqlUnitOfWork(engine) as uow:
-        if not unrendered:  # else the next hour's run renders what is missing (the entries made stay made)
-            uow.settings.set(DONE, through.isoformat())
-        uow.settings.set(RUNNING, '')  # the pass has ended
-        uow.commit()
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return failed, unrendered
 
 
-def _claim(engine: Engine, context: Context, through: date) -> bool:
-    """Whether this instance runs the pass for `through`: not when it ran already, nor while another instance's
-    is under way (two instances claiming at once: the second's insert fails on the key)."""
+def _claim(engine: Engine, context: Context, through: date) -> str:
+    """'run' when this instance runs the pass for `through`; 'done' when it has run; 'busy' while another
+    instance's is under way (two instances claiming at once: the second's insert fails on the key)."""
     try:  # the key fails in `set` (its flush) or the commit; the unit of work says so, ConcurrentChange, as it ends
         with SqlUnitOfWork(engine) as uow:
             if uow.settings.get(DONE) == through.isoformat():
-                return False
+                return 'done'
             running = (uow.settings.get(RUNNING) or '|').split('|', 1)
             if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
-                return False
+                return 'busy'
             uow.settings.set(RUNNING, f'{through.isoformat()}|{context.now.isoformat()}')
             uow.commit()
     except ConcurrentChange:
-        return False
-    return True
+        return 'busy'
+    return 'run'
+
+
+def _retries(engine: Engine, through: date) -> list[int]:
+    """The contracts whose entry for `through` failed in its pass (none from an earlier month end)."""
+    with SqlUnitOfWork(engine) as uow:
+        month, _, ids = (uow.settings.get(RETRY) or '|').partition('|')
+    return [int(i) for i in ids.split(',') if i.isdigit()] if month == through.isoformat() else []
 
 
 def render_missing(engine: Engine, profile: UtilityProfile, documents: Path, through: date) -> int:

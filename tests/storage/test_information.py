@@ -257,6 +257,41 @@ def test_a_pdf_that_fails_is_rendered_by_the_next_hours_pass(engine, context, tm
     assert (second.made, second.rendered) == (0, 1) and (tmp_path / entry.pdf_path).exists()
 
 
+def test_an_entry_that_failed_in_the_pass_is_made_by_the_next_hours_run(engine, context, tmp_path, monkeypatch):
+    """One contract's entry failed (a database away for a moment) and the pass marked the month done: due every six
+    months, the customer got none for the half year (the log said "next month again", when it is not due)."""
+    from storage import information
+
+    failing = online_customer(engine)
+    other = online_customer(engine, email='zweite@example.org')
+    for customer in (failing, other):
+        add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    with Session(engine) as session:
+        failing_id = session.exec(select(Contract.id).where(Contract.customer_id == failing['id'])).one()
+    issue = information.issue
+
+    def away_for_one(uow, ctx, contract_id):
+        if contract_id == failing_id:
+            raise RuntimeError('server closed the connection unexpectedly')
+        return issue(uow, ctx, contract_id)
+
+    monkeypatch.setattr('storage.information.issue', away_for_one)
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with travel(now, tick=False):
+        first = run_information(engine, context(now=now), tmp_path)
+    assert first.made == 1 and [reason for _, reason in first.skipped] == [
+        'RuntimeError: server closed the connection unexpectedly'
+    ]
+    monkeypatch.undo()
+    hour = now + timedelta(hours=1)
+    with travel(hour, tick=False):
+        second = run_information(engine, context(now=hour), tmp_path)
+    assert (second.made, second.rendered, second.skipped) == (1, 1, [])
+    assert sorted(entry.customer_id for entry in made(engine)) == sorted([failing['id'], other['id']])
+    with travel(hour + timedelta(hours=1), tick=False):  # nothing left to try again
+        assert run_information(engine, context(now=hour + timedelta(hours=1)), tmp_path).made == 0
+
+
 def test_the_projection_counts_an_installment_change_the_customer_already_made(engine, context, tmp_path):
     """95 € a month; on 20.06. the customer raised it to 150 € from 15.07. (Abschlag ändern). The information as of
     30.06. must count July to December at 150 €: 6 × 95 + 6 × 150 = 1,470 €, not 12 × 95 = 1,140 €."""
