@@ -68,7 +68,11 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
     total = max(count_lines(path) - 1, 0)
     with path.open(encoding='utf-8-sig', newline='') as handle:
         reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its
-        header = next(reader, [])  # per-row method (a twentieth of an import)
+        try:
+            header = next(reader, [])  # per-row method (a twentieth of an import)
+        except csv.Error as error:
+            result.errors.append(f'{kind.file}:1: {error}')
+            return
         missing = [c for c in kind.columns if c not in header and c not in kind.optional]
         if missing:
             result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
@@ -77,18 +81,21 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
         chunk: list[tuple[int, Row]] = []
         width = len(header)
         ended = reader.line_num  # the file's line each row ends on: a quoted field may hold line breaks
-        for fields in reader:
-            number, ended = ended + 1, reader.line_num  # the line the row starts on, as an editor counts
-            if not fields:
-                continue  # blank lines skipped, as DictReader does
-            result.rows += 1
-            if len(fields) < width:  # a short row's last columns are empty, as with DictReader
-                fields += [''] * (width - len(fields))
-            chunk.append((number, dict(zip(header, fields, strict=False))))
-            if len(chunk) == CHUNK:
-                bar.step(len(chunk))
-                yield chunk
-                chunk = []
+        try:  # around the loop: the rows still go by `for`, with nothing added per row
+            for fields in reader:
+                number, ended = ended + 1, reader.line_num  # the line the row starts on, as an editor counts
+                if not fields:
+                    continue  # blank lines skipped, as DictReader does
+                result.rows += 1
+                if len(fields) < width:  # a short row's last columns are empty, as with DictReader
+                    fields += [''] * (width - len(fields))
+                chunk.append((number, dict(zip(header, fields, strict=False))))
+                if len(chunk) == CHUNK:
+                    bar.step(len(chunk))
+                    yield chunk
+                    chunk = []
+        except csv.Error as error:  # e.g. a quote never closed: the rest of the file became one huge field
+            result.errors.append(f'{kind.file}:{ended + 1}: {error} (a quote without its closing quote?)')
         if chunk:
             bar.step(len(chunk))
             yield chunk

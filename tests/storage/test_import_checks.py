@@ -1,6 +1,7 @@
 """What the billing system's files are checked for beyond each value: the lines errors name (blank lines and quoted
 line breaks counted), dates in order, readings only on the meter's registers."""
 
+from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from domain.clock import SystemClock
@@ -96,3 +97,24 @@ def test_a_file_not_in_utf_8_is_reported_at_its_line_not_a_traceback(tmp_path, c
     (folder / 'customers.csv').write_bytes((folder / 'customers.csv').read_text(encoding='utf-8-sig').encode('cp1252'))
     assert main(['import', str(folder)], clock) == 1
     assert 'customers.csv:3: not UTF-8' in capsys.readouterr().err
+
+
+def test_a_stray_quote_that_runs_past_the_field_limit_is_reported_not_a_traceback(
+    tmp_path, capsys, monkeypatch, database_url
+):
+    """An opening quote in one street name ("Am Markt) makes the rest of a large file one field: the CSV reader's
+    field limit (128 KiB) ended `kundenportal import` with a traceback, and the files after it were not imported."""
+    from domain.model import Price
+    from service.cli import main
+    from tests import clock
+
+    monkeypatch.setenv('KUNDENPORTAL_DATABASE_URL', database_url)
+    rows = [f'4100{n:04d};Frau;Erika;Muster;;Hauptstraße;3;27749;Aue;;;0' for n in range(4000)]
+    broken = '40007777;Herr;Max;Muster;;"Am Markt;2;27749;Aue;;;0'
+    files = {'customers.csv': [FILES['customers.csv'][0], broken, *rows], 'prices.csv': FILES['prices.csv']}
+    folder = write(tmp_path / 'in', files)
+    assert main(['import', str(folder)], clock) == 1
+    err = capsys.readouterr().err
+    assert 'customers.csv:2:' in err and 'NOT imported' in err and 'Traceback' not in err
+    with Session(create_engine(database_url)) as session:
+        assert len(session.exec(select(Price)).all()) == 2  # the other files are still imported
