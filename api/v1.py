@@ -7,27 +7,31 @@ a request with one bad row changes nothing and answers 422 with an error per row
 
 import base64
 import binascii
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nicegui import run
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.responses import JSONResponse
 
 from domain.api_tokens import allows, authenticate, changes
 from domain.bills import deliver_bill_copies
 from domain.contract_requests import api_answer
-from domain.errors import DomainError, NotAllowed, TokenRevoked
+from domain.errors import FieldRequired, NotAllowed, StorageUnavailable, TokenRevoked, TooLong
 from domain.model import ApiToken, id_of
 from service.runner import Portal
 
 Value = str | int | float | bool | None
 MAX_ROWS = 5000
 MAX_XML = 2_000_000  # characters of one e-invoice XML
+FLAGS = frozenset({'paperless'})  # the columns of 0 or 1: the only ones a JSON boolean is taken for
 KINDS = ('customers', 'contracts', 'meters', 'prices', 'installments', 'payments')
 KEYS = {  # the columns a row is matched on (docs/import-format.md; the import's own keys, checked by a test)
     'customers': ('customer_number',),
@@ -81,6 +85,13 @@ class RequestAnswer(BaseModel):
     accepted: bool = Field(description='true: the request is settled as asked; false: it is not (say why)')
     message: str = Field(min_length=1, max_length=2000, description='for the customer, in German')
 
+    @field_validator('message')
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:  # a NUL byte: PostgreSQL refuses it, a mail garbles it
+        if not all(ch.isprintable() or ch in '\r\n\t' for ch in value):
+            raise ValueError('the message contains control characters')
+        return value
+
 
 class ChangesOut(BaseModel):
     items: list[ChangeOut]
@@ -108,6 +119,22 @@ class UpsertResult(Protocol):
 
 
 Upsert = Callable[[str, list[dict[str, str]], dict[str, bytes] | None, str, dict[str, bytes] | None, int], UpsertResult]
+
+
+class _Json(JSONResponse):
+    """JSON in ASCII: a lone surrogate from the request (`"\\ud800"` is valid JSON) echoed in an error is escaped,
+    where UTF-8 could not encode it (a 500 for the client's own bad input)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(',', ':')).encode()
+
+
+async def _invalid(request: Request, error: Exception) -> Response:
+    """422 as the schema's `Invalid` documents it (loc, msg, type), without echoing the input."""
+    if not request.url.path.startswith('/api/v1/') or not isinstance(error, RequestValidationError):
+        return await request_validation_exception_handler(request, error)  # type: ignore[arg-type]
+    detail = [{'loc': list(e['loc']), 'msg': e['msg'], 'type': e['type']} for e in error.errors()]
+    return _Json(status_code=422, content={'detail': detail})
 
 
 def _revoked() -> HTTPException:
@@ -161,6 +188,18 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         pdfs: dict[str, bytes] | None = None,
         xmls: dict[str, bytes] | None = None,
     ) -> Upserted | JSONResponse:
+        flags = [  # `true` in another column became "1": a customer number 1, a payment of 1 €
+            {
+                'loc': ['body', 'rows', index, column],
+                'msg': 'a boolean only in a column of 0 or 1',
+                'type': 'type_error',
+            }
+            for index, row in enumerate(body.rows)
+            for column, value in row.items()
+            if isinstance(value, bool) and column not in FLAGS
+        ]
+        if flags:
+            return _Json(status_code=422, content={'detail': flags[:200]})
         rows = [
             {k: '' if v is None else ('1' if v is True else '0' if v is False else str(v)) for k, v in row.items()}
             for row in body.rows
@@ -172,7 +211,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
         if result is None:  # NiceGUI's answer when the portal is stopping
             raise HTTPException(503, 'the portal is shutting down')
         if result.errors:
-            return JSONResponse(
+            return _Json(
                 status_code=422,
                 content={
                     'detail': [
@@ -237,7 +276,7 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
                     {'loc': ['body', 'xmls', number], 'msg': 'no row with this bill_number', 'type': 'value_error'}
                 )
         if errors:
-            return JSONResponse(status_code=422, content={'detail': errors})
+            return _Json(status_code=422, content={'detail': errors})
         xmls = {number.strip(): text.encode() for number, text in body.xmls.items()}
         answer = await _upsert('bills', body, token, pdfs, xmls)
         if pdfs and isinstance(answer, Upserted):
@@ -262,12 +301,15 @@ def create(app: FastAPI, portal: Portal, upsert: Upsert) -> None:
             raise _revoked() from None
         except NotAllowed:
             raise HTTPException(404, 'no open request with this id') from None
-        except DomainError:  # a message of blanks only
+        except StorageUnavailable:
+            raise HTTPException(503, 'the database is unavailable, try again') from None
+        except (FieldRequired, TooLong):  # a message of blanks only (any other failure is not the message's)
             detail = [{'loc': ['body', 'message'], 'msg': 'the message is empty', 'type': 'value_error'}]
-            return JSONResponse(status_code=422, content={'detail': detail})
+            return _Json(status_code=422, content={'detail': detail})
         return Response(status_code=204)
 
     app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _invalid)
 
     @app.get('/api/v1/openapi.json', include_in_schema=False)
     def openapi() -> dict:

@@ -125,6 +125,7 @@ async def test_master_data_and_prices_are_upserted_idempotently(user, db):
         ({'rows': [{k: v for k, v in CUSTOMER.items() if k != 'city'}]}, ['body', 'rows', 0, 'city']),
         ({'rows': [CUSTOMER, CUSTOMER]}, ['body', 'rows', 1, 'customer_number']),
         ({'rows': [{**CUSTOMER, 'paperless': 'vielleicht'}]}, ['body', 'rows', 0, 'paperless']),
+        ({'rows': [{**CUSTOMER, 'customer_number': True}]}, ['body', 'rows', 0, 'customer_number']),  # was "1"
         ({'rows': [{**CUSTOMER, 'last_name': 'x' * 5000}]}, ['body', 'rows', 0, 'last_name']),
         ({'rows': [{**CUSTOMER, 'city': 'Aue\u0000'}]}, ['body', 'rows', 0, 'city']),
         ({'rows': 'keine Liste'}, ['body', 'rows']),
@@ -364,3 +365,70 @@ async def test_the_schema_names_the_key_each_upsert_matches_rows_on(user):
     columns = {'contract_id': 'contract_number', 'customer_id': 'customer_number', 'meter_id': 'meter_number'}
     stored = {kind.file.removesuffix('.csv'): tuple(columns.get(k, k) for k in kind.key) for kind in KINDS}
     assert all(stored[kind] == key for kind, key in KEYS.items())
+
+
+@pytest.mark.parametrize(
+    'path, body, location',
+    [
+        ('/api/v1/requests/1/answer', b'{"accepted": true, "message": "Ihr Vertrag\\ud800"}', ['body', 'message']),
+        ('/api/v1/bills', b'{"rows": [], "pdfs": {"RE-1": "\\udfff"}}', ['body', 'pdfs', 'RE-1']),
+        ('/api/v1/bills', b'{"rows": [], "xmls": {"\\udfff": "<x/>"}}', ['body', 'xmls']),
+    ],
+)
+async def test_a_lone_surrogate_in_the_json_is_a_422_not_a_server_error(user, db, path, body, location):
+    """JSON may escape half of a UTF-16 pair (`\\ud800`): FastAPI's answer echoed it as `input` and could not
+    encode itself, so the billing system got a 500 for its own bad input (docs/security.md 5.1.4: never 500)."""
+    headers = {**auth(token(db, 'write')), 'Content-Type': 'application/json'}
+    answer = await user.http_client.post(path, headers=headers, content=body)
+    assert answer.status_code == 422
+    detail = answer.json()['detail']
+    assert detail[0]['loc'][: len(location)] == location
+    assert all(set(error) == {'loc', 'msg', 'type'} for error in detail)  # as the schema's `Invalid` documents it
+
+
+@pytest.mark.parametrize('message', ['Ihr Vertrag endet.\u0000', 'Ihr Vertrag\u001b[2J endet.'])
+async def test_an_answer_with_control_characters_is_refused_and_settles_nothing(user, db, message):
+    """A NUL byte in the answer: PostgreSQL refused it, the error log got a reference, and the billing system was
+    told 422 'the message is empty'; SQLite stored it in the customer's inbox and mail. Line breaks stay allowed."""
+    from domain.model import ContractRequest, InboxMessage
+
+    request = ContractRequest(kind='cancellation', received_at=clock.now(), email='erika@example.org')
+    with Session(db) as session:
+        session.add(request)
+        session.commit()
+        session.refresh(request)
+    writer = token(db, 'write')
+    body = {'accepted': True, 'message': message}
+    answer = await user.http_client.post(f'/api/v1/requests/{request.id}/answer', headers=auth(writer), json=body)
+    assert answer.status_code == 422
+    assert answer.json()['detail'][0]['loc'] == ['body', 'message'] and 'empty' not in answer.json()['detail'][0]['msg']
+    with Session(db) as session:
+        assert session.get(ContractRequest, request.id).status == 'open'
+        assert session.exec(select(InboxMessage)).first() is None
+    body = {'accepted': True, 'message': 'Ihr Vertrag endet.\r\nMit freundlichen Grüßen'}
+    answer = await user.http_client.post(f'/api/v1/requests/{request.id}/answer', headers=auth(writer), json=body)
+    assert answer.status_code == 204
+
+
+async def test_an_answer_that_fails_in_storage_is_not_called_an_empty_message(user, db, monkeypatch):
+    """Every DomainError was answered 422 'the message is empty': the database gone for a moment, or a clerk's
+    concurrent change, told the billing system its message was wrong, so it did not try again."""
+    import api.v1
+    from domain.errors import StorageUnavailable
+    from domain.model import ContractRequest
+
+    request = ContractRequest(kind='cancellation', received_at=clock.now(), email='erika@example.org')
+    with Session(db) as session:
+        session.add(request)
+        session.commit()
+        session.refresh(request)
+
+    def unavailable(*_):
+        raise StorageUnavailable()
+
+    monkeypatch.setattr(api.v1, 'api_answer', unavailable)
+    body = {'accepted': True, 'message': 'Ihr Vertrag endet.'}
+    answer = await user.http_client.post(
+        f'/api/v1/requests/{request.id}/answer', headers=auth(token(db, 'write')), json=body
+    )
+    assert answer.status_code == 503 and 'empty' not in answer.text  # try again
