@@ -155,12 +155,9 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
     """Copies asked for whose PDF has arrived (API, import, staff upload): into the customer's Rechnungen (the bill
     has its PDF now) and inbox, with a mail; the request is done. Returns how many were delivered."""
     delivered = 0
-    done: set[tuple[int, str]] = (
-        set()
-    )  # bills delivered in this run: a second request for one (made before requests were
-    for item in uow.desk.reviews('open'):  # locked) is done with the first
-        if item.kind != COPY_KIND:
-            continue
+    # bills delivered in this run: a second request for one (made before requests were locked) is done with the first
+    done: set[tuple[int, str]] = set()
+    for item in uow.desk.open_reviews(COPY_KIND):  # all of them: behind 500 older open reviews one waited for good
         bill = uow.billing.bill_by_number(_copy_of(item))
         if bill is None or not bill.pdf_path:
             continue

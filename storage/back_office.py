@@ -179,6 +179,10 @@ class SqlDesk:
             query = query.where(ReviewItem.status == status)
         return list(self.session.exec(query.order_by(col(ReviewItem.created_at)).limit(500)))
 
+    def open_reviews(self, kind: str) -> list[ReviewItem]:
+        query = select(ReviewItem).where(ReviewItem.status == 'open', ReviewItem.kind == kind)
+        return list(self.session.exec(query.order_by(col(ReviewItem.created_at))))
+
     def review(self, item_id: int) -> ReviewItem | None:
         return self.session.get(ReviewItem, item_id)
 

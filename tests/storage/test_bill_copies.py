@@ -3,7 +3,7 @@ PDF, once delivered, reaches the customer; bills older than eight years are not 
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -326,3 +326,18 @@ def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_custom
         assert len(session.exec(select(InboxMessage).where(InboxMessage.customer_id == customer['id'])).all()) == 1
         mails = session.exec(select(OutboxMail).where(OutboxMail.recipient == 'kopie@example.org')).all()
     assert [mail.subject for mail in mails].count(last_mail(engine, 'kopie@example.org').subject) == 1
+
+
+def test_a_copy_asked_for_behind_500_older_open_reviews_is_delivered(uow, context, engine, owner, tmp_path):
+    """The delivery looked at the oldest 500 open review items only: after a reading mailing's flagged readings a
+    copy asked for later never reached the customer, its PDF there."""
+    customer, login = owner
+    with Session(engine) as session:
+        for minute in range(501):  # older and still open
+            created = clock.now().replace(hour=0) + timedelta(minutes=minute) - timedelta(days=1)
+            session.add(ReviewItem(customer_id=customer['id'], kind='implausible_reading', created_at=created))
+        session.commit()
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    row = bill_row(engine, customer['bill_number'])
+    assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
+    assert run(uow, bills.deliver_bill_copies, context()) == 1
