@@ -88,6 +88,7 @@ def _desk_pages(portal: Portal) -> None:
             ui.label(card.name)
             ui.label(card.address)
             ui.label(' · '.join(x for x in (card.email, card.phone) if x))
+            ui.label(t('staff.paperless_yes' if card.paperless else 'staff.paperless_no'))  # "where is my bill?"
             if card.business:  # its bills are e-invoices: which kind, and the IDs they carry
                 kind = t('staff.einvoice_xrechnung') if card.leitweg_id else t('staff.einvoice_zugferd')
                 ids = [f'{t("staff.vat_id")} {card.vat_id}' if card.vat_id else '']

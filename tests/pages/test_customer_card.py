@@ -25,6 +25,16 @@ async def test_the_customer_card_names_the_register_of_each_reading(user, db):
     assert registers == {'HT (1.8.1)', 'NT (1.8.2)'}
 
 
+async def test_the_customer_card_says_whether_bills_go_by_post(user, db):
+    online = make_customer(db, last_name='Online', paperless=True)
+    post = make_customer(db, last_name='Post')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{online["id"]}')
+    await see(user, 'Onlinekunde: Rechnungen und Schreiben nur im Posteingang des Portals')
+    await user.open(f'/verwaltung/kunden/{post["id"]}')
+    await see(user, 'Rechnungen und Schreiben per Post')
+
+
 def customer_with_a_change(db) -> dict:
     """A customer who went paperless (an audit entry of a kind the billing system takes over)."""
     customer = make_customer(db, last_name='Wechsel')
