@@ -22,13 +22,11 @@ from domain.billing import (
     outcome_key,
     value_before_year,
 )
-from domain.errors import NotAllowed
 from domain.i18n import money, t
 from domain.installment import plan_dues, plan_on
 from domain.installment_rules import billing_year, projected_consumption
 from domain.mails import compose
 from domain.model import AuditEntry, BillingInformation, Contract, Customer, InboxMessage, Meter, MeterReading, id_of
-from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
 from domain.profile import UtilityProfile
 from domain.reading_rules import REMOTE_KINDS, gas_kwh
@@ -262,7 +260,7 @@ def issue(uow: UnitOfWork, ctx: Context, contract_id: int) -> Issued | Skipped |
         return None
     if (contract.end_date is not None and contract.end_date <= ctx.today) or contract.commodity not in ENERGY:
         return None
-    months = interval(customer, _remote(uow, id_of(customer)))
+    months = interval(customer, remote_meter(uow, id_of(customer)))
     period = billing_period(contract, _year_of(contract, month_end_before(ctx.today)))
     through = (
         due_through(period, ctx.today, months, billing_year(contract.billing_month, period[0])[0]) if period else None
@@ -329,94 +327,8 @@ def from_json(text: str) -> InformationDocument:
     return load(InformationDocument, text)
 
 
-@dataclass(frozen=True)
-class InformationRow:
-    id: int
-    contract_number: str
-    through: date
-    period_start: date
-    consumption: Decimal
-    unit: str
-    estimated: bool
-    cost_so_far: Decimal  # gross
-    paid: Decimal
-    projected_result: Decimal
-    has_pdf: bool
-
-
-@dataclass(frozen=True)
-class InformationPage:
-    rows: list[InformationRow]
-    months: int  # the interval in effect
-    choices: tuple[int, ...]
-    paperless: bool  # billing information goes to online customers
-    energy: bool  # electricity or gas: water has none (§40b EnWG)
-
-
-def _remote(uow: UnitOfWork, customer_id: int) -> bool:
+def remote_meter(uow: UnitOfWork, customer_id: int) -> bool:
     """Whether one of the customer's energy meters in use is read remotely (then monthly is a choice, and the
     default): the same answer for the page, the choice and the entries."""
     contracts = [id_of(c) for c in uow.customers.contracts(customer_id) if c.commodity in ENERGY]
     return any(m.kind in REMOTE_KINDS for m in uow.customers.meters(contracts) if m.removed_on is None)
-
-
-def information_page(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> InformationPage:
-    ensure_owner(uow, user_id, customer_id)
-    customer = uow.customers.get(customer_id)
-    assert customer is not None  # ensure_owner found it
-    remote = _remote(uow, customer_id)
-    energy = any(c.commodity in ENERGY for c in uow.customers.contracts(customer_id))
-    rows = []
-    for entry in uow.information.of_customer(customer_id):
-        document = from_json(entry.details)
-        rows.append(
-            InformationRow(
-                id_of(entry),
-                document.contract_number,
-                entry.through,
-                document.period_start,
-                document.consumption,
-                document.unit,
-                document.estimated,
-                document.so_far.gross,
-                document.so_far.paid,
-                entry.projected_result,
-                bool(entry.pdf_path),
-            )
-        )
-    return InformationPage(rows, interval(customer, remote), choices(remote), customer.paperless, energy)
-
-
-def information_document(uow: UnitOfWork, ctx: Context, user_id: int, entry_id: int) -> str:
-    """The entry's PDF (relative path), only for one of the login's customers; anything else answers alike."""
-    entry = uow.information.get(entry_id)
-    if entry is None or not entry.pdf_path or entry.customer_id not in uow.users.customer_ids(user_id):
-        raise NotAllowed()
-    return entry.pdf_path
-
-
-def choose_interval(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, months: int) -> None:
-    """The customer's interval (settings), confirmed by mail as every change is."""
-    ensure_owner(uow, user_id, customer_id)
-    customer = uow.customers.get(customer_id)
-    assert customer is not None
-    remote = _remote(uow, customer_id)
-    if months not in choices(remote):
-        raise NotAllowed()
-    before = interval(customer, remote)
-    customer.information_months = months
-    uow.data.save(customer)
-    uow.audit(
-        AuditEntry(
-            at=ctx.now,
-            actor=f'user:{user_id}',
-            action='information_interval_changed',
-            customer_id=customer_id,
-            details=f'months={before}->{months}',
-            address=ctx.address,
-        )
-    )
-    email = uow.users.owner_email(customer_id)
-    if email:
-        uow.queue_mail(compose(ctx, email, 'information_interval', interval=t(f'information.every_{months}')), ctx.now)
-    uow.commit()

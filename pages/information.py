@@ -8,7 +8,7 @@ from nicegui import app, ui
 
 from domain.errors import DomainError
 from domain.i18n import day, money, number
-from domain.information import InformationPage, choose_interval, information_document, information_page
+from domain.information_page import InformationPage, choose_interval, information_document, information_page
 from pages import session
 from pages.downloads import owned_document
 from pages.forms import client_address, notice, page_title

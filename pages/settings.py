@@ -16,7 +16,7 @@ from domain.accounts import (
 )
 from domain.data_export import export_data, export_json, export_zip
 from domain.errors import DomainError
-from domain.information import information_page
+from domain.information_page import information_page
 from domain.passwords import describe_policy
 from domain.reminders import reminders_on, set_reminders, stop_reminders
 from domain.second_factor import (
