@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.bill_issue import Skipped, billing_period, vat_rate_on
+from domain.bill_prepare import Skipped, billing_period, vat_rate_on
 from domain.bill_readings import begin_readings, meter_span
 from domain.billing import (
     BillResult,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.bill_issue import vat_rate_on
+from domain.bill_prepare import vat_rate_on
 from domain.billing import PricePeriod, compute_bill
 from domain.errors import (
     FieldRequired,

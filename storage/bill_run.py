@@ -23,7 +23,8 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.bill_issue import Skipped, billing_inputs, correct_bill, issue_bill, issue_bills, prepare_bill, run_key
+from domain.bill_issue import correct_bill, issue_bill, issue_bills
+from domain.bill_prepare import Skipped, billing_inputs, prepare_bill, run_key
 from domain.billing import BillDocument, from_json
 from domain.documents import warm_up
 from domain.einvoice import bill_files

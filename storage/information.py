@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from domain.bill_issue import Skipped
+from domain.bill_prepare import Skipped
 from domain.errors import ConcurrentChange
 from domain.information import from_json, issue, month_end_before
 from domain.information_layout import information_pdf

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from domain.bill_issue import Skipped, billing_inputs, prepare_bill
+from domain.bill_prepare import Skipped, billing_inputs, prepare_bill
 from domain.billing import BillDocument
 from domain.model import AuditEntry, Bill, Contract, InboxMessage, InstallmentPlan, Meter, Payment, id_of
 from domain.ports import Context
