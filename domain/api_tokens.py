@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import tokens
+from domain.change_list import CHANGE_KINDS
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import label_of
 from domain.model import ApiToken, AuditEntry
 from domain.ports import Context, UnitOfWork
-from domain.requests import CHANGE_KINDS
 from domain.staff import active_staff
 
 SCOPES = ('read', 'write')

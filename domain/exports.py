@@ -5,11 +5,11 @@ the staff member's session in the export's own transaction and audited."""
 
 from datetime import date, datetime
 
+from domain.change_list import CHANGE_KINDS
 from domain.clock import BERLIN
 from domain.errors import NotAllowed
 from domain.model import AuditEntry, Contract, Meter, MeterReading
 from domain.ports import Context, UnitOfWork
-from domain.requests import CHANGE_KINDS
 from domain.spreadsheet import csv_text
 from domain.staff import active_staff
 

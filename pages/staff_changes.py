@@ -4,7 +4,7 @@ from datetime import datetime
 
 from nicegui import ui
 
-from domain import requests
+from domain import change_list
 from domain.clock import BERLIN
 from domain.errors import DomainError
 from domain.exports import staff_export
@@ -66,7 +66,7 @@ def _changes_page(portal: Portal) -> None:
         with ui.row().classes('w-full items-start gap-4 wrap'):
             kinds = {
                 '': t('staff.changes_all'),
-                **{kind: requests.change_kind(kind, current()) for kind in requests.CHANGE_KINDS},
+                **{kind: change_list.change_kind(kind, current()) for kind in change_list.CHANGE_KINDS},
             }
             kind = ui.select(kinds, value='', label=t('staff.changes_kind')).classes('w-64').props('outlined dense')
             since = (
@@ -117,7 +117,13 @@ def _changes_page(portal: Portal) -> None:
                 return
             try:
                 rows = await staff_session.read(
-                    portal, me, requests.customer_changes, me.staff_id, kind.value or '', start, bool(open_only.value)
+                    portal,
+                    me,
+                    change_list.customer_changes,
+                    me.staff_id,
+                    kind.value or '',
+                    start,
+                    bool(open_only.value),
                 )
             except DomainError as error:  # the database away a moment: said, not only logged
                 ui.notify(t(error.key, **error.params), type='negative')
@@ -128,7 +134,7 @@ def _changes_page(portal: Portal) -> None:
                 {
                     'id': r.audit_id,
                     'at': when(r.at),
-                    'kind': requests.change_kind(r.kind, current()),
+                    'kind': change_list.change_kind(r.kind, current()),
                     'customer': r.customer_number,
                     'details': r.details,
                     'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open'),
@@ -145,7 +151,7 @@ def _changes_page(portal: Portal) -> None:
                 return
             try:
                 count = await staff_session.act(
-                    portal, me, requests.mark_taken_over, me.staff_id, ids, address=client_address()
+                    portal, me, change_list.mark_taken_over, me.staff_id, ids, address=client_address()
                 )
             except DomainError as error:
                 ui.notify(t(error.key, **error.params), type='negative')

@@ -7,10 +7,10 @@ from nicegui import run, ui
 
 from domain import lost_access
 from domain import service_desk as desk
+from domain.change_list import change_kind
 from domain.errors import DomainError
 from domain.i18n import day, number
 from domain.reading_rules import register_name
-from domain.requests import change_kind
 from domain.stored import inbox_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title

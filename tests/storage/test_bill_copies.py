@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import Session, select
 
 from domain import bills, requests
+from domain.change_list import customer_changes
 from domain.clock import SystemClock
 from domain.errors import NotAllowed
 from domain.i18n import using
 from domain.model import AuditEntry, Bill, Contract, InboxMessage, OutboxMail, ReviewItem
-from domain.requests import customer_changes
 from storage.importer import import_rows
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock

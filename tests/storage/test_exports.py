@@ -5,8 +5,8 @@ import csv
 import io
 
 from domain import api_tokens, profile_admin, staff
+from domain.change_list import CHANGE_KINDS
 from domain.model import AuditEntry
-from domain.requests import CHANGE_KINDS
 from service.cli import main
 from tests import clock
 from tests.storage.conftest import run

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
-from domain import contract_requests, requests
+from domain import change_list, contract_requests, requests
 from domain.clock import BERLIN
 from domain.errors import FieldRequired, NotAllowed
 from domain.i18n import using
@@ -243,15 +243,15 @@ def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context,
     )
     run(uow, send_contact_message, context(), login['id'], customer['id'], 'Sonstiges', 'Hallo', 'Text')
     with uow() as u:
-        rows = requests.customer_changes(u, clerk)
+        rows = change_list.customer_changes(u, clerk)
         assert [r.kind for r in rows] == ['contact_data_changed']  # messages are no master-data change
-        assert requests.customer_changes(u, clerk, kind='installment_changed') == []
+        assert change_list.customer_changes(u, clerk, kind='installment_changed') == []
     ids = [rows[0].audit_id]
-    assert run(uow, requests.mark_taken_over, context(), clerk, ids) == 1
-    assert run(uow, requests.mark_taken_over, context(), clerk, ids) == 0  # once
+    assert run(uow, change_list.mark_taken_over, context(), clerk, ids) == 1
+    assert run(uow, change_list.mark_taken_over, context(), clerk, ids) == 0  # once
     with uow() as u:
-        assert requests.customer_changes(u, clerk) == []
-        [marked] = requests.customer_changes(u, clerk, open_only=False)
+        assert change_list.customer_changes(u, clerk) == []
+        [marked] = change_list.customer_changes(u, clerk, open_only=False)
     assert marked.taken_over and marked.customer_number == customer['customer_number']
 
 
@@ -640,7 +640,7 @@ def test_two_clerks_marking_the_same_change_at_once_both_get_an_answer(clerk, en
 
     def one():
         with Meeting(engine) as work:
-            return requests.mark_taken_over(work, context(), clerk, [audit_id])
+            return change_list.mark_taken_over(work, context(), clerk, [audit_id])
 
     with ThreadPoolExecutor(2) as pool:
         answers = [f.result(timeout=40) for f in [pool.submit(one) for _ in range(2)]]
