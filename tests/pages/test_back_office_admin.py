@@ -312,7 +312,7 @@ async def test_a_double_click_on_nachricht_senden_with_a_document_posts_one_mess
 
 async def test_a_change_a_colleague_marks_at_the_same_moment_is_answered_on_the_page(user, db, monkeypatch):
     """The mark failed on the key a colleague had just taken: an error in the log, no word on the page."""
-    from domain import requests
+    from domain import change_list
     from domain.errors import ConcurrentChange
 
     customer = make_customer(db, last_name='Aendernd')
@@ -328,7 +328,7 @@ async def test_a_change_a_colleague_marks_at_the_same_moment_is_answered_on_the_
     def raced(*args, **kwargs):
         raise ConcurrentChange()
 
-    monkeypatch.setattr(requests, 'mark_taken_over', raced)
+    monkeypatch.setattr(change_list, 'mark_taken_over', raced)
     table = user.find(ui.table).elements.pop()
     table.selected = [table.rows[0]]
     button(user, 'Ausgewählte als übernommen markieren').click()
