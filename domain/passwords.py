@@ -41,6 +41,7 @@ COMMON_PASSWORDS = frozenset(
         'Winter2026!',
     }
 )
+_COMMON_LOWER = frozenset(p.lower() for p in COMMON_PASSWORDS)  # compared in any case
 SPECIALS = set(string.punctuation + ' §€°´äöüÄÖÜß')
 
 
@@ -63,7 +64,7 @@ def password_problems(rule: PasswordRule, password: str) -> list[str]:
     if rule.require_classes:
         checks = {'upper': str.isupper, 'lower': str.islower, 'digit': str.isdigit, 'special': SPECIALS.__contains__}
         problems += [t(f'password.{name}') for name, test in checks.items() if not any(test(c) for c in password)]
-    if password in COMMON_PASSWORDS or password.lower() in COMMON_PASSWORDS:
+    if password.lower() in _COMMON_LOWER:
         problems.append(t('password.common'))
     return problems
 

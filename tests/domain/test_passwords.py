@@ -39,3 +39,10 @@ def test_the_repetition_must_match():
 
 def test_the_policy_is_described_in_german():
     assert describe_policy(STRICT) == 'Mindestens 8 Zeichen, mit Groß- und Kleinbuchstaben, Ziffer und Sonderzeichen.'
+
+
+@pytest.mark.parametrize('variant', ['passwort1!', 'PASSWORT1!', 'kundenportal1!', 'STADTWERKE1!'])
+def test_common_passwords_are_refused_in_any_case(variant):
+    """The list is compared in lower case too ('PASSWORT1' is refused as 'passwort1'), but its entries with capitals
+    ('Passwort1!', 'Kundenportal1!') were never lowered: 'passwort1!' passed where the utility asks for 8 characters."""
+    assert 'kein häufig verwendetes Passwort' in password_problems(SIMPLE, variant)
