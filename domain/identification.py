@@ -22,7 +22,7 @@ from domain.identifiers import normalise
 from domain.model import Customer
 from domain.ports import Context, UnitOfWork
 
-METER_GONE = timedelta(days=400)  # a meter removed longer ago (over a year and its bill) no longer identifies
+METER_GONE = timedelta(days=400)  # a meter removed this long ago (a year and its bill) no longer identifies
 
 
 @dataclass(frozen=True)

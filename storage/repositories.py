@@ -84,29 +84,35 @@ class SqlCustomers:
         return self.session.exec(select(Customer).where(Customer.customer_number == customer_number)).first()
 
     def meter_numbers(self, customer_id: int, removed_since: date) -> set[str]:
-        """The numbers of the customer's meters, but those removed before `removed_since`."""
+        """The numbers of the customer's meters, but those removed, or whose contract ended, on `removed_since` or
+        before (a meter stays in the flat when its customer moves out: the next tenant reads its number)."""
         query = (
             select(Meter.meter_number)
             .join(Contract)
             .where(
                 Contract.customer_id == customer_id,
-                or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) >= removed_since),
+                or_(col(Meter.removed_on).is_(None), col(Meter.removed_on) > removed_since),
+                or_(col(Contract.end_date).is_(None), col(Contract.end_date) > removed_since),
             )
         )
         return set(self.session.exec(query))
 
     def last_bill_numbers(self, customer_id: int) -> set[str]:
-        """The number of each of the customer's contracts' last bill (by date; of one day, the last stored)."""
+        """The number of each of the customer's contracts' last bill (by date; of one day, the last stored) and of
+        its last annual bill (the one the form points to, also when a correction or final bill came after it)."""
         query = (
-            select(Bill.contract_id, Bill.bill_number)
+            select(Bill.contract_id, Bill.bill_number, Bill.kind)
             .join(Contract)
             .where(Contract.customer_id == customer_id)
             .order_by(col(Bill.contract_id), col(Bill.bill_date).desc(), col(Bill.id).desc())
         )
         last: dict[int, str] = {}
-        for contract_id, number in self.session.exec(query):
+        last_annual: dict[int, str] = {}
+        for contract_id, number, kind in self.session.exec(query):
             last.setdefault(contract_id, normalise(number))
-        return set(last.values())
+            if kind == 'annual':
+                last_annual.setdefault(contract_id, normalise(number))
+        return set(last.values()) | set(last_annual.values())
 
     def has_annual_bill(self, customer_id: int) -> bool:
         query = select(Bill.id).join(Contract).where(Contract.customer_id == customer_id, Bill.kind == 'annual')
