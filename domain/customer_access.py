@@ -85,4 +85,7 @@ def forget_login(uow: UnitOfWork, user: PortalUser) -> None:
     if user.state == 'active':  # a confirmed address is the login's own; an unconfirmed one may be anybody's
         uow.desk.forget_mails(recipient=user.email)
         uow.reminders.forget_email(user.email)
+    # its own log (logins, wrong passwords, addresses typed): when and what stays, not from where nor which address;
+    # the entries about its customers keep theirs (the change feed, proof of a mandate)
+    uow.data.forget_login_entries(f'user:{user.id}')
     uow.users.delete(user)

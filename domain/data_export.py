@@ -7,9 +7,10 @@ import zipfile
 from datetime import datetime
 
 from domain.clock import FIRST_DAY, LAST_DAY
+from domain.contract_requests import reference
 from domain.errors import NotAllowed
 from domain.lost_access import KIND as LOST_ACCESS
-from domain.model import AuditEntry, id_of
+from domain.model import AuditEntry, ContractRequest, id_of
 from domain.ports import Context, UnitOfWork
 from domain.spreadsheet import csv_text
 from domain.tenancy import held_readings
@@ -31,6 +32,7 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
         account = uow.data.bank_account(customer_id)
         numbers = {id_of(c): c.contract_number for c in contracts}
         by_id = {id_of(c): c for c in contracts}
+        meter_numbers = {id_of(m): m.meter_number for m in meters}
         paid = uow.billing.inputs(list(numbers), FIRST_DAY, LAST_DAY).payments if numbers else {}
         customers.append(
             {
@@ -67,6 +69,13 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
                     r.model_dump(include=_REVIEW_OTHERS if r.kind == LOST_ACCESS else _REVIEW)
                     for r in uow.desk.reviews_of(customer_id)
                 ],
+                'contract_requests': [  # a cancellation, a move, a tariff change as received, and how settled
+                    _contract_request(r, numbers) for r in uow.contract_requests.of_customer(customer_id)
+                ],
+                'reading_reminders': [
+                    dict(r.model_dump(include=_REMINDER), meter_number=meter_numbers.get(r.meter_id, ''))
+                    for r in uow.reminders.of_customer(customer_id)
+                ],
                 'bank_account': account.model_dump(exclude={'id', 'customer_id'}) if account else None,
                 'earlier_bank_accounts': [  # replaced in the portal, kept with their mandates
                     a.model_dump(exclude={'id', 'customer_id'}) for a in uow.data.earlier_bank_accounts(customer_id)
@@ -92,6 +101,9 @@ def export_data(uow: UnitOfWork, ctx: Context, user_id: int) -> dict:
             'created_at': user.created_at,
             'confirmed_at': user.confirmed_at,
             'last_login_at': user.last_login_at,
+            'language': user.language,
+            'second_factor': user.totp_enabled,
+            'devices': [d.model_dump(include={'created_at', 'last_used_at'}) for d in uow.devices.of_user(user_id)],
         },
         'activity': [_activity(entry, me, since) for entry in uow.data.login_entries(me, since)],
         'customers': customers,
@@ -102,6 +114,27 @@ _REVIEW = {'kind', 'created_at', 'details', 'reason', 'status', 'decided_at', 'd
 # "Zugang verloren" may come from anyone who knows the numbers (an ex-partner): their name, address and phone, and
 # the staff's note on the call back, are another person's data; when and what was asked and decided is the customer's
 _REVIEW_OTHERS = {'kind', 'created_at', 'status', 'decided_at'}
+
+
+_REMINDER = {'kind', 'period_end', 'email', 'queued_at'}
+
+
+def _contract_request(request: ContractRequest, numbers: dict[int, str]) -> dict:
+    """A declaration as received and settled; one a visitor made with the customer number (a cancellation may come
+    from anyone, §312k BGB) without what that person wrote (their name, their address): when, what, how settled."""
+    fields = json.loads(request.content or '{}')
+    row = {
+        'reference': reference(request.kind, id_of(request)),
+        'kind': request.kind,
+        'received_at': request.received_at,
+        'contract_number': numbers.get(request.contract_id or 0, ''),
+        'effective': request.effective,
+        'status': request.status,
+        'decided_at': request.decided_at,
+    }
+    if fields.get('declared_by') == 'visitor':
+        return row
+    return dict(row, email=request.email, content=fields, answer=request.answer)
 
 
 def _activity(entry: AuditEntry, me: str, since: datetime) -> dict:
@@ -120,7 +153,8 @@ def export_json(data: dict) -> bytes:
 def export_zip(data: dict) -> bytes:
     """The same data as one `;`-separated CSV file per kind, in a zip."""
     login = {'exported_at': data['exported_at'], 'utility': data['utility'], **data['login']}
-    tables: dict[str, list[dict]] = {'login': [login], 'login_activity': data['activity']}  # as in the JSON
+    devices = login.pop('devices', [])
+    tables: dict[str, list[dict]] = {'login': [login], 'login_devices': devices, 'login_activity': data['activity']}
     for entry in data['customers']:
         number = entry['customer']['customer_number']
         for kind, rows in entry.items():
@@ -138,4 +172,6 @@ def export_zip(data: dict) -> bytes:
 def _csv_value(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, dict):  # a declaration's fields: as JSON, not as Python writes a dict
+        return json.dumps(value, ensure_ascii=False, default=str)
     return '' if value is None else str(value)

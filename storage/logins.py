@@ -72,6 +72,10 @@ class SqlDevices:
         query = select(KnownDevice).where(KnownDevice.user_id == user_id, KnownDevice.digest == digest)
         return self.session.exec(query).first()
 
+    def of_user(self, user_id: int) -> list[KnownDevice]:
+        query = select(KnownDevice).where(KnownDevice.user_id == user_id).order_by(col(KnownDevice.id))
+        return list(self.session.exec(query))
+
     def remember(self, user_id: int, digest: str, at: datetime) -> None:
         known = self.find(user_id, digest)
         if known is None:

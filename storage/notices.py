@@ -135,6 +135,10 @@ class SqlReminders:
         )
         return int(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
+    def of_customer(self, customer_id: int) -> list[ReadingReminder]:
+        query = select(ReadingReminder).where(ReadingReminder.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(ReadingReminder.id))))
+
     def forget_email(self, address: str) -> None:
         self.session.execute(update(ReadingReminder).where(col(ReadingReminder.email) == address).values(email=''))
 

@@ -262,6 +262,10 @@ class SqlCustomerData:
         query = select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(col(AuditEntry.id))
         return list(self.session.exec(query))
 
+    def forget_login_entries(self, actor: str) -> None:
+        own = update(AuditEntry).where(col(AuditEntry.customer_id).is_(None), col(AuditEntry.actor) == actor)
+        self.session.exec(own.values(address='', details=''))
+
     def login_entries(self, actor: str, since: datetime) -> list[AuditEntry]:
         query = (
             select(AuditEntry)

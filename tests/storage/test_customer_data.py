@@ -438,3 +438,125 @@ def test_a_contact_address_with_a_stray_character_is_refused_at_its_field(uow, c
         )
     assert refused.value.field == 'contact_email'
     assert contact(customer['id'], engine) == before
+
+
+def test_the_export_holds_the_contract_requests_declared_and_not_a_visitor_s_details(uow, context, engine, clerk):
+    """A cancellation, a move, a tariff change are kept as received (`ContractRequest`) with their status, the day
+    they take effect and the answer: the export (Art. 15/20) named none of them. Declared by someone else (a visitor
+    with the customer number, §312k BGB), when and what and how it was settled, not that person's name or address."""
+    from domain import contract_requests
+    from domain.cancellation import CancellationForm, cancel
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='kuendigt@example.org')
+    own = CancellationForm(False, '', 'Erika Muster', customer['customer_number'], '', True, '', 'kuendigt@example.org')
+    run(uow, cancel, context(), own, login['id'])
+    visitor = replace(own, name='Max Fremd', email='fremd@example.org')
+    run(uow, cancel, context(), visitor)
+    with Session(engine) as session:
+        from domain.model import ContractRequest
+
+        first = session.exec(select(ContractRequest).order_by(col(ContractRequest.id))).first()
+    run(uow, contract_requests.staff_answer, context(), clerk, first.id, True, 'Ihr Vertrag endet wie gewünscht.')
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))['customers'][0]
+    mine, theirs = exported['contract_requests']
+    assert (mine['kind'], mine['status'], mine['answer']) == (
+        'cancellation',
+        'accepted',
+        'Ihr Vertrag endet wie gewünscht.',
+    )
+    assert mine['reference'] == f'K-{first.id:06d}' and mine['effective'] and mine['content']['name'] == 'Erika Muster'
+    assert (theirs['kind'], theirs['status']) == ('cancellation', 'open') and theirs['received_at']
+    assert [s for s in ('fremd@example.org', 'Max Fremd') if s in json.dumps(exported)] == []
+
+
+def test_the_export_names_the_login_s_second_factor_language_and_devices(uow, context, engine):
+    """The login's second factor (on or off), its language and the browsers it logged in from (KnownDevice, kept for
+    the login's holds) are held about the login: the export named only its address and times."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='zwei-faktoren@example.org', totp_enabled=True)
+    with uow() as work, using('en'):  # the pages in English at the login
+        accounts.login(work, context(), 'zwei-faktoren@example.org', PASSWORD, '')
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))['login']
+    assert exported['second_factor'] is True and exported['language'] == 'en'
+    [device] = exported['devices']
+    assert device['created_at'] and device['last_used_at'] and 'digest' not in device
+
+
+def test_the_export_holds_the_reading_reminders_mailed_to_the_customer(uow, context, engine):
+    """Who got which reading reminder, at which address (`ReadingReminder`, listed for staff): not in the export."""
+    from datetime import date
+
+    from domain.model import Meter, ReadingReminder
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erinnert@example.org')
+    with Session(engine) as session:
+        meter = session.exec(select(Meter).where(Meter.meter_number == customer['meter_number'])).one()
+        session.add(
+            ReadingReminder(
+                customer_id=customer['id'],
+                meter_id=meter.id,
+                period_end=date(2026, 12, 31),
+                kind='start',
+                email='erinnert@example.org',
+                queued_at=clock.now(),
+                key=f'{meter.id}:2026-12-31:start',
+            )
+        )
+        session.commit()
+    with uow() as work:
+        exported = json.loads(export_json(export_data(work, context(), login['id'])))['customers'][0]
+    [reminder] = exported['reading_reminders']
+    assert reminder['meter_number'] == customer['meter_number'] and reminder['email'] == 'erinnert@example.org'
+    assert (reminder['kind'], reminder['period_end']) == ('start', '2026-12-31')
+
+
+def test_the_zip_holds_the_contract_requests_and_devices_as_csv(uow, context, engine):
+    import io
+    import zipfile
+
+    from domain.cancellation import CancellationForm, cancel
+    from domain.data_export import export_zip
+
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='zip-k@example.org')
+    own = CancellationForm(False, '', 'Erika Muster', customer['customer_number'], '', True, '', 'zip-k@example.org')
+    run(uow, cancel, context(), own, login['id'])
+    with uow() as work:
+        accounts.login(work, context(), 'zip-k@example.org', PASSWORD, '')
+    with uow() as work:
+        archive = zipfile.ZipFile(io.BytesIO(export_zip(export_data(work, context(), login['id']))))
+    assert {'contract_requests.csv', 'login_devices.csv'} <= set(archive.namelist())
+    assert '"name"": ""Erika Muster""' in archive.read('contract_requests.csv').decode()
+
+
+def test_a_deleted_login_leaves_no_addresses_in_its_own_log(uow, context, engine):
+    """The login's own entries (no customer's: its logins, wrong passwords, an email change asked for) hold the
+    client's IP address and the addresses typed; the billing system's change feed reads none of them. They stayed for
+    good after the profile was deleted ("deletion removes the portal login and personal portal data"): when and what
+    stays, not from where nor which address. The customer's changes keep theirs (the change feed, a mandate's proof)."""
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    login = make_login(engine, [customer['id']], email='weg@example.org')
+    ctx = context('wasserverband-c', address='198.51.100.23')
+    with uow() as work:
+        accounts.login(work, ctx, 'weg@example.org', PASSWORD, '')
+    run(uow, accounts.request_email_change, ctx, login['id'], 'neu@example.org', PASSWORD)
+    run(
+        uow,
+        customer_data.change_contact_data,
+        ctx,
+        login['id'],
+        customer['id'],
+        replace(contact(customer['id'], engine), phone='0170 1234567'),
+    )
+    run(uow, accounts.delete_profile, ctx, login['id'], PASSWORD)
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.actor == f'user:{login["id"]}')).all()
+    own = [e for e in entries if e.customer_id is None]
+    assert {e.action for e in own} >= {'login', 'email_change_requested'}
+    assert [e.action for e in own if '198.51.100.23' in e.address or 'neu@example.org' in e.details] == []
+    [changed] = [e for e in entries if e.action == 'contact_data_changed']
+    assert changed.address == '198.51.100.23'
