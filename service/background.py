@@ -116,27 +116,40 @@ class Background:
 
     async def _hourly(self) -> None:
         while True:
-            try:
-                await self.portal.act(forget_unconfirmed)
-                await self.portal.act(deliver_bill_copies)  # PDFs that came by a file import (the CLI)
-                await self.portal.act(forget_old_throttles)
-            except DomainError:
-                log.warning('clean-up of unconfirmed registrations and old counts failed; next try in an hour')
-            try:  # billing information due today (§40b EnWG); another instance may make it too: never twice
-                made = await run.io_bound(run_information, self.engine, self.portal.context(), self.portal.documents)
-                if made is not None and made.made:
-                    log.info(made.describe())
-                    self.portal.mail_queued()
-            except Exception:
-                log.exception('making the billing information failed; next try in an hour')
-            try:  # reading reminders due today (docs/domain.md §10), spread at the relay's rate; never twice
-                reminded = await run.io_bound(run_reminders, self.engine, self.portal.context())
-                if reminded is not None and reminded.queued:
-                    log.info(reminded.describe())
-                    self.portal.mail_queued()
-            except Exception:
-                log.exception('queuing the reading reminders failed; next try in an hour')
-            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE)
-            if removed:
-                log.info('removed %d upload folders of import pages left behind', removed)
+            await self.hour()
             await asyncio.sleep(3600)
+
+    async def hour(self) -> None:
+        """The hourly work, each task on its own: one that keeps failing (a bill copy whose data is broken, a folder
+        the portal may not remove) held back the tasks after it for good, a clean-up's retention among them, or
+        ended the loop."""
+        for task, use_case in (
+            ('forgetting unconfirmed registrations', forget_unconfirmed),
+            ('delivering bill copies', deliver_bill_copies),  # PDFs that came by a file import (the CLI)
+            ('forgetting old counts and mail copies', forget_old_throttles),
+        ):
+            try:
+                await self.portal.act(use_case)
+            except DomainError:
+                log.warning('%s failed; next try in an hour', task)
+        try:  # billing information due today (§40b EnWG); another instance may make it too: never twice
+            made = await run.io_bound(run_information, self.engine, self.portal.context(), self.portal.documents)
+            if made is not None and made.made:
+                log.info(made.describe())
+                self.portal.mail_queued()
+        except Exception:
+            log.exception('making the billing information failed; next try in an hour')
+        try:  # reading reminders due today (docs/domain.md §10), spread at the relay's rate; never twice
+            reminded = await run.io_bound(run_reminders, self.engine, self.portal.context())
+            if reminded is not None and reminded.queued:
+                log.info(reminded.describe())
+                self.portal.mail_queued()
+        except Exception:
+            log.exception('queuing the reading reminders failed; next try in an hour')
+        try:
+            removed = await run.io_bound(remove_stale_import_folders, IMPORT_FOLDER_AGE)
+        except Exception:
+            log.exception('removing upload folders of import pages left behind failed; next try in an hour')
+            return
+        if removed:
+            log.info('removed %d upload folders of import pages left behind', removed)
