@@ -22,7 +22,8 @@ from domain.model import (
     InstallmentPlan,
     id_of,
 )
-from domain.ports import BillRecipient, Context, UnitOfWork
+from domain.ports import Context, UnitOfWork
+from domain.repository_ports import BillRecipient
 from domain.stored_json import to_json
 
 

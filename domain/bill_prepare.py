@@ -26,8 +26,9 @@ from domain.model import (
     Price,
     id_of,
 )
-from domain.ports import BillingInputs, Context, UnitOfWork
+from domain.ports import Context, UnitOfWork
 from domain.reading_rules import gas_kwh
+from domain.repository_ports import BillingInputs
 
 
 @dataclass(frozen=True)

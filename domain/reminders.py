@@ -18,11 +18,12 @@ from domain.i18n import day
 from domain.mails import compose
 from domain.model import AuditEntry, ReadingCode, ReadingReminder
 from domain.overview import ensure_owner
-from domain.ports import Context, ReminderLine, Target, UnitOfWork
+from domain.ports import Context, UnitOfWork
 from domain.profile import ReadingsRule
 from domain.reading_codes import code_digest, new_code
 from domain.reading_rules import REMOTE_KINDS, reading_window
 from domain.readings import in_supply
+from domain.repository_ports import ReminderLine, Target
 from domain.staff import active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends

@@ -30,8 +30,9 @@ from domain.documents import warm_up
 from domain.einvoice import bill_files
 from domain.errors import ConcurrentChange
 from domain.model import Bill, Contract
-from domain.ports import BillingInputs, Context
+from domain.ports import Context
 from domain.profile import UtilityProfile
+from domain.repository_ports import BillingInputs
 from storage.database import make_engine
 from storage.documents import OutsideDocuments, folder, inside, store_in
 from storage.hashing import Argon2Hasher

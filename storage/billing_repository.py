@@ -28,7 +28,7 @@ from domain.model import (
     UserCustomer,
     id_of,
 )
-from domain.ports import BillingInputs, BillRecipient
+from domain.repository_ports import BillingInputs, BillRecipient
 from storage.repositories import CONTRACT, METERS, ON
 
 Row = TypeVar('Row')

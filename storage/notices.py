@@ -20,7 +20,7 @@ from domain.model import (
     ReadingReminder,
     UserCustomer,
 )
-from domain.ports import ReminderLine, Target
+from domain.repository_ports import ReminderLine, Target
 from storage.repositories import supplied_on
 
 
