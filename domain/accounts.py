@@ -82,9 +82,12 @@ def login(uow: UnitOfWork, ctx: Context, email: str, password: str, device: str 
     if right and ctx.hasher.needs_rehash(user.password_hash):  # hashed before the first write, too
         rehashed = ctx.hasher.hash(password)
         stored_now = uow.users.hold(id_of(user))  # a reset or change committed meanwhile is not written over
-        if stored_now is None or stored_now.password_hash != known_hash:
+        if stored_now is None or stored_now.state != 'active':
             raise InvalidCredentials()
-        user.password_hash = rehashed
+        if stored_now.password_hash == known_hash:
+            user.password_hash = rehashed
+        elif not ctx.hasher.verify(stored_now.password_hash, password):  # rare: changed while it hashed
+            raise InvalidCredentials()  # a reset or change: the old password is dead
     if temporary is not None:  # used once (claimed): now the customer sets a password of their own
         user.must_change_password = True
         uow.audit(audit_entry(ctx, user, 'temporary_password_used'))
