@@ -301,10 +301,10 @@ def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_custom
     class Meeting(SqlUnitOfWork):
         def __enter__(self):
             super().__enter__()
-            reviews = self.desk.reviews
+            reviews = self.desk.open_reviews
 
-            def met(status):
-                found = reviews(status)
+            def met(kind):
+                found = reviews(kind)
                 looked.append(True)
                 for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
                     if len(looked) >= 2:
@@ -312,7 +312,7 @@ def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_custom
                     time.sleep(0.02)
                 return found
 
-            self.desk.reviews = met
+            self.desk.open_reviews = met
             return self
 
     def deliver():
