@@ -323,3 +323,15 @@ class SqlSettings:
         else:
             row.value = value
         self.session.flush()
+
+    def create(self, key: str, value: str) -> bool:
+        """A key not there yet: False when it is (another transaction made it first; PostgreSQL waits for it)."""
+        insert = pg_insert if self.session.get_bind().dialect.name == 'postgresql' else sqlite_insert
+        statement = insert(Setting).values(key=key, value=value).on_conflict_do_nothing().returning(col(Setting.key))
+        return self.session.execute(statement).first() is not None
+
+    def replace(self, key: str, old: str, new: str) -> bool:
+        """`key` from `old` to `new` only while it holds `old`: False when another transaction changed it since it
+        was read (PostgreSQL checks the row again after waiting for that transaction's lock)."""
+        statement = update(Setting).where(col(Setting.key) == key, col(Setting.value) == old).values(value=new)
+        return int(self.session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]

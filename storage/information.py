@@ -71,6 +71,8 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
             if not unrendered:  # else the next hour's run renders what is missing (the entries made stay made)
                 uow.settings.set(DONE, through.isoformat())
             uow.settings.set(RUNNING, '')  # the pass has ended
+        elif unrendered:  # a retried entry's PDF: the next hour's run is a pass again, which renders what is missing
+            uow.settings.set(DONE, '')
         uow.settings.set(RETRY, f'{through.isoformat()}|{",".join(map(str, failed))}' if failed else '')
         uow.commit()
     summary.seconds = time.perf_counter() - started
@@ -110,15 +112,21 @@ def _make(
 
 def _claim(engine: Engine, context: Context, through: date) -> str:
     """'run' when this instance runs the pass for `through`; 'done' when it has run; 'busy' while another
-    instance's is under way (two instances claiming at once: the second's insert fails on the key)."""
-    try:  # the key fails in `set` (its flush) or the commit; the unit of work says so, ConcurrentChange, as it ends
+    instance's is under way. Two instances claiming at once: the second finds the mark made (the first pass ever)
+    or changed since it read it (each pass after)."""
+    try:  # a write the database refuses all the same (a conflict at the commit): the unit of work's ConcurrentChange
         with SqlUnitOfWork(engine) as uow:
             if uow.settings.get(DONE) == through.isoformat():
                 return 'done'
-            running = (uow.settings.get(RUNNING) or '|').split('|', 1)
+            seen = uow.settings.get(RUNNING)
+            running = (seen or '|').split('|', 1)
             if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
                 return 'busy'
-            uow.settings.set(RUNNING, f'{through.isoformat()}|{context.now.isoformat()}')
+            claim = f'{through.isoformat()}|{context.now.isoformat()}'
+            # another instance claimed since this one read the mark: it made the first pass's, or changed it
+            taken = uow.settings.create(RUNNING, claim) if seen is None else uow.settings.replace(RUNNING, seen, claim)
+            if not taken:
+                return 'busy'
             uow.commit()
     except ConcurrentChange:
         return 'busy'

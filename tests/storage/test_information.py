@@ -17,7 +17,7 @@ from domain.billing import PricePeriod, compute_bill
 from domain.clock import BERLIN
 from domain.information import due_through, from_json, interval
 from domain.model import BillingInformation, Contract, Customer, InboxMessage, InstallmentPlan, Payment, Price
-from storage.information import RUNNING, run_information
+from storage.information import DONE, RUNNING, run_information
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
 from tests.factories import add_readings, mails_to, make_customer, make_login, set_meter
@@ -442,16 +442,24 @@ def test_installments_still_due_follow_the_calendar_of_the_plan_in_force_on_each
     assert document.installments == page_total
 
 
-def test_two_instances_claiming_the_first_pass_at_the_same_moment_run_it_once_without_an_error(
-    engine, context, tmp_path, monkeypatch
+@pytest.mark.parametrize('earlier', [False, True])
+def test_two_instances_claiming_a_pass_at_the_same_moment_run_it_once_without_an_error(
+    engine, context, tmp_path, monkeypatch, earlier
 ):
     """The first pass (no mark in the settings yet): two instances' hourly runs claimed it at once; the second's
     insert failed on the key, as meant, but the failure escaped `_claim` (it came from the flush, outside the `try`)
-    and the run ended in an error (logged as 'making the billing information failed', a traceback for the CLI)."""
+    and the run ended in an error (logged as 'making the billing information failed', a traceback for the CLI).
+    After an earlier pass (`earlier`: its marks are there) both updated the mark and both ran the pass."""
     customer = online_customer(engine)
     add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
     now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    if earlier:
+        with SqlUnitOfWork(engine) as uow:
+            uow.settings.set(RUNNING, '')
+            uow.settings.set(DONE, '2026-05-31')
+            uow.commit()
     looked: list[bool] = []
+    passes: list[bool] = []
 
     class Meeting(SqlUnitOfWork):
         def __enter__(self):
@@ -469,6 +477,13 @@ def test_two_instances_claiming_the_first_pass_at_the_same_moment_run_it_once_wi
                 return found
 
             self.settings.get = met
+            candidates = self.information.candidates
+
+            def counted(today):
+                passes.append(True)
+                return candidates(today)
+
+            self.information.candidates = counted
             return self
 
     monkeypatch.setattr('storage.information.SqlUnitOfWork', Meeting)
@@ -483,3 +498,4 @@ def test_two_instances_claiming_the_first_pass_at_the_same_moment_run_it_once_wi
         outcomes = [future.result(timeout=90) for future in [pool.submit(one) for _ in range(2)]]
     assert sorted(outcomes) == [0, 1], outcomes
     assert len(made(engine)) == 1
+    assert len(passes) == 1  # one instance ran the pass
