@@ -292,6 +292,39 @@ def test_an_entry_that_failed_in_the_pass_is_made_by_the_next_hours_run(engine, 
         assert run_information(engine, context(now=hour + timedelta(hours=1)), tmp_path).made == 0
 
 
+def test_a_retried_entry_whose_pdf_fails_gets_it_the_hour_after(engine, context, tmp_path, monkeypatch):
+    """The retry runs after the month's pass is marked done: a PDF it could not write was never rendered."""
+    from storage import information
+
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    issue = information.issue
+    calls: list[int] = []
+
+    def away_once(uow, ctx, contract_id):
+        calls.append(contract_id)
+        if len(calls) == 1:
+            raise RuntimeError('server closed the connection unexpectedly')
+        return issue(uow, ctx, contract_id)
+
+    def broken(*_):
+        raise RuntimeError('disk full')
+
+    monkeypatch.setattr('storage.information.issue', away_once)
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    hours = [now + timedelta(hours=n) for n in range(3)]
+    with travel(hours[0], tick=False):
+        assert run_information(engine, context(now=hours[0]), tmp_path).made == 0
+    monkeypatch.setattr('storage.information.information_pdf', broken)
+    with travel(hours[1], tick=False):
+        assert (run_information(engine, context(now=hours[1]), tmp_path).made, len(made(engine))) == (1, 1)
+    monkeypatch.undo()
+    with travel(hours[2], tick=False):
+        run_information(engine, context(now=hours[2]), tmp_path)
+    [entry] = made(engine)
+    assert (tmp_path / entry.pdf_path).exists()
+
+
 def test_the_projection_counts_an_installment_change_the_customer_already_made(engine, context, tmp_path):
     """95 € a month; on 20.06. the customer raised it to 150 € from 15.07. (Abschlag ändern). The information as of
     30.06. must count July to December at 150 €: 6 × 95 + 6 × 150 = 1,470 €, not 12 × 95 = 1,140 €."""
