@@ -330,11 +330,12 @@ def _months(line: _Line) -> list[Period]:
     return periods[-24:]
 
 
-def consumption_csv(histories: list[MeterHistory]) -> str:
-    """For the customer's spreadsheet: headings in the page's language, days and decimals as in Germany (a
-    spreadsheet set to German reads `3200,5` as a number, and `2026-12-31` as text)."""
+def consumption_csv(histories: list[MeterHistory], language: str | None = None) -> str:
+    """For the customer's spreadsheet: headings in the page's language (`language`: the page calls this outside a
+    use case, where the current language is German), days and decimals as in Germany (a spreadsheet set to German
+    reads `3200,5` as a number, and `2026-12-31` as text)."""
     return csv_text(
-        t('consumption.csv_columns').split(';'),
+        t('consumption.csv_columns', language).split(';'),
         (
             (h.meter_number, p.label, day(p.start), day(p.end), str(p.amount).replace('.', ','), h.unit)
             for h in histories

@@ -8,7 +8,7 @@ from domain.contracts import MeterHistory, consumption_csv, consumption_history
 from domain.i18n import number
 from pages import session
 from pages.forms import page_title, scroll_region
-from pages.language import t
+from pages.language import current, t
 from pages.protected import protected_page
 from service.runner import Portal
 
@@ -31,7 +31,8 @@ def create(portal: Portal) -> None:
         async def download() -> None:  # read again, with the session checked in the same transaction
             now = await session.act(portal, me, consumption_history, me.user_id, me.customer_id)
             if now is not None:
-                ui.download.content(consumption_csv(now).encode('utf-8-sig'), 'verbrauch.csv', 'text/csv')  # BOM: Excel
+                content = consumption_csv(now, current()).encode('utf-8-sig')  # BOM: Excel
+                ui.download.content(content, 'verbrauch.csv', 'text/csv')
 
         ui.button(t('consumption.download'), icon='download', on_click=download).props('outline no-caps')
 

@@ -70,7 +70,7 @@ def _changes_page(portal: Portal) -> None:
             }
             kind = ui.select(kinds, value='', label=t('staff.changes_kind')).classes('w-64').props('outlined dense')
             since = (
-                ui.input(t('staff.changes_since'), value='', placeholder='TT.MM.JJJJ')
+                ui.input(t('staff.changes_since'), value='', placeholder=t('staff.changes_since_placeholder'))
                 .classes('w-48')
                 .props('outlined dense')
             )

@@ -7,12 +7,12 @@ from nicegui import run, ui
 from domain import contract_requests, lost_access, requests
 from domain.bills import COPY_KIND, attach_bill_copy
 from domain.errors import DomainError
-from domain.inbox import TOPICS
+from domain.inbox import topic_names
 from domain.readings import PHOTO
 from domain.stored import bill_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
@@ -40,7 +40,8 @@ def _request_pages(portal: Portal) -> None:
                 .classes('w-48')
                 .props('outlined dense')
             )
-            topics = {'': t('staff.filter_all_topics'), **{topic: topic for topic in TOPICS}}
+            # stored (and filtered) by the German topic, named in the staff's language
+            topics = {'': t('staff.filter_all_topics'), **topic_names(current())}
             topic_select = (
                 ui.select(topics, value=thema if thema in topics else '', label=t('staff.filter_topic'))
                 .classes('w-64')
@@ -94,7 +95,8 @@ def _request_pages(portal: Portal) -> None:
 
 def _message_card(portal: Portal, me: StaffMe, row: requests.ContactRow, refresh) -> None:
     with ui.card().classes('w-full'):
-        ui.label(f'{row.reference} · {row.topic} · {row.subject}').classes('text-subtitle1 text-weight-medium').props(
+        topic = topic_names(current()).get(row.topic, row.topic)
+        ui.label(f'{row.reference} · {topic} · {row.subject}').classes('text-subtitle1 text-weight-medium').props(
             'role=heading aria-level=2'
         )
         with ui.row().classes('gap-2 items-center'):

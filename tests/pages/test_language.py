@@ -259,3 +259,65 @@ async def test_switching_the_language_while_logged_in_is_kept_for_later_mails(us
     await see(user, 'Ihre Verträge')
     with Session(db) as session:
         assert session.get(PortalUser, login['id']).language == 'de'
+
+
+async def test_the_english_consumption_download_has_english_headings(user, db, anna):
+    """The CSV was made in the page's handler, outside any use case: `t` there fell back to German, so the English
+    page's download had "Zählernummer;Zeitraum;Beginn;Ende;Verbrauch;Einheit"."""
+    await log_in(user, 'anna@example.org', PASSWORD)
+    await user.open('/verbrauch')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Consumption history')
+    button(user, 'Download as CSV').click()
+    content = (await user.download.next(timeout=5)).content.decode('utf-8-sig')
+    assert content.splitlines()[0] == 'Meter number;Period;Start;End;Consumption;Unit'
+
+
+async def test_the_english_back_office_names_the_contact_topics_in_english(user, db, anna):
+    """The filter offered "Zählerstand", "Abschlag", … and each message was headed "N-000001 · Abschlag · …" on the
+    English back office; the topic stays stored in German (the filter's value)."""
+    import asyncio
+
+    from nicegui import ui
+    from sqlmodel import Session
+
+    from domain.model import ContactMessage
+    from tests import clock
+    from tests.factories import make_staff
+    from tests.pages.test_backoffice import staff_login
+
+    customer, _ = anna
+    with Session(db) as session:
+        session.add(
+            ContactMessage(
+                customer_id=customer['id'], created_at=clock.now(), topic='Abschlag', subject='Lower', message='Please.'
+            )
+        )
+        session.commit()
+    await staff_login(user, make_staff(db))
+    button(user, 'Show this page in English').click()
+    await see(user, 'Search')
+    await user.open('/verwaltung/nachrichten')
+    await see(user, 'N-000001 · Installment · Lower')
+    await user.should_not_see('Abschlag')
+    [topic] = [e for e in user.find(ui.select).elements if e.props.get('label') == 'Topic']
+    assert topic.options['Abschlag'] == 'Installment' and topic.options['Sonstiges'] == 'Other'
+    topic.value = 'Abschlag'  # filters by the stored (German) topic
+    await asyncio.sleep(0.3)
+    await see(user, '1 result')
+
+
+async def test_the_english_list_of_changes_asks_for_the_date_as_dd_mm_yyyy(user, db):
+    """The field "Since (date)" showed the German placeholder "TT.MM.JJJJ" on the English back office."""
+    from nicegui import ui
+
+    from tests.factories import make_staff
+    from tests.pages.test_backoffice import staff_login
+
+    await staff_login(user, make_staff(db))
+    button(user, 'Show this page in English').click()
+    await see(user, 'Search')
+    await user.open('/verwaltung/aenderungen')
+    await see(user, 'Changes')
+    [since] = [e for e in user.find(ui.input).elements if e.props.get('label') == 'Since (date)']
+    assert since.props.get('placeholder') == 'DD.MM.YYYY'
