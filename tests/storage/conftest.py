@@ -1,4 +1,5 @@
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -62,6 +63,16 @@ def clerk(uow, context) -> int:
     run(uow, staff.create_staff, context(), 'cli', 'service@stadtwerke.example', 'Sven Service', 'service')
     with uow() as u:
         return u.staff.by_email('service@stadtwerke.example').id
+
+
+def both_here(looked: list[bool], n: int = 2) -> None:
+    """Where simulated instances meet: each waits here until all `n` have come (polled, not a timed wait: those never
+    return under faketime, README; gives up after two seconds)."""
+    looked.append(True)
+    for _ in range(100):
+        if len(looked) >= n:
+            return
+        time.sleep(0.02)
 
 
 def at_the_same_moment(engine, use_case, n: int = 2) -> list:

@@ -1,7 +1,6 @@
 """Every listed bill is reachable (docs/domain.md §9): a copy asked for reaches staff and the change feed, and the
 PDF, once delivered, reaches the customer; bills older than eight years are not listed."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from storage.importer import import_rows
 from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.factories import last_mail, make_customer, make_login
-from tests.storage.conftest import run
+from tests.storage.conftest import both_here, run
 
 PDF = b'%PDF-1.4\n% Kopie\n%%EOF\n'
 
@@ -216,11 +215,7 @@ def test_a_copy_asked_for_twice_at_the_same_moment_is_asked_for_once(context, en
 
             def met(customer_id):
                 found = reviews(customer_id)
-                looked.append(True)
-                for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
-                    if len(looked) >= 2:
-                        break
-                    time.sleep(0.02)
+                both_here(looked)
                 return found
 
             self.billing.open_reviews = met
@@ -305,11 +300,7 @@ def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_custom
 
             def met(kind):
                 found = reviews(kind)
-                looked.append(True)
-                for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
-                    if len(looked) >= 2:
-                        break
-                    time.sleep(0.02)
+                both_here(looked)
                 return found
 
             self.desk.open_reviews = met

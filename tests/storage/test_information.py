@@ -4,7 +4,6 @@ PDF without a demand for payment, the inbox entry and a mail; nothing at the yea
 
 import json
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -21,6 +20,7 @@ from storage.information import DONE, RUNNING, run_information
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import travel
 from tests.factories import add_readings, mails_to, make_customer, make_login, set_meter
+from tests.storage.conftest import both_here
 
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 
@@ -502,11 +502,7 @@ def test_two_instances_claiming_a_pass_at_the_same_moment_run_it_once_without_an
             def met(key):
                 found = plain(key)
                 if key == RUNNING:  # both have found the pass neither done nor running
-                    looked.append(True)
-                    for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
-                        if len(looked) >= 2:
-                            break
-                        time.sleep(0.02)
+                    both_here(looked)
                 return found
 
             self.settings.get = met

@@ -1,7 +1,6 @@
 """The "Passwort vergessen?" path (domain.password_reset) on SQLite and PostgreSQL: the link, once and for 7 days; the
 temporary password, once and for 24 hours; known and unknown addresses answered alike; requests limited per hour."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from domain.model import AuditEntry, Throttle
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, mails_to
-from tests.storage.conftest import NEW, NOW, login, request_reset, reset_token
+from tests.storage.conftest import NEW, NOW, both_here, login, request_reset, reset_token
 
 
 def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_user, engine, uow, context):
@@ -154,11 +153,7 @@ def test_a_request_worked_off_by_two_instances_at_the_same_moment_is_sent_once(l
             def met(statement, *args, **kwargs):  # the claim's read, held until both have read
                 session.exec = plain
                 found = list(plain(statement, *args, **kwargs))
-                looked.append(True)
-                for _ in range(100):  # polled, not a timed wait: those never return under faketime (README)
-                    if len(looked) >= 2:
-                        break
-                    time.sleep(0.02)
+                both_here(looked)
                 return found
 
             session.exec = met

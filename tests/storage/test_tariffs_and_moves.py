@@ -27,7 +27,7 @@ from domain.moves import MoveForm, reading_field, report_move, six_months_after
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, set_meter, year_end
-from tests.storage.conftest import NOW, run
+from tests.storage.conftest import NOW, both_here, run
 from tests.storage.test_cancellation import declaration
 
 TODAY = NOW.date()
@@ -441,7 +441,6 @@ def test_an_extraordinary_cancellation_to_the_next_possible_date_bounds_the_tari
 def test_two_tariff_changes_sent_at_the_same_moment_store_one(household, context, engine):
     """Two tabs: both looked for an open change before either had stored one, and both were stored. With the
     contract held, the second looks only after the first is stored (and the first waits 2 s for it in vain)."""
-    import time
     from concurrent.futures import ThreadPoolExecutor
 
     from storage.unit_of_work import SqlUnitOfWork
@@ -456,11 +455,7 @@ def test_two_tariff_changes_sent_at_the_same_moment_store_one(household, context
 
             def met(customer_id):
                 found = of_customer(customer_id)
-                looked.append(True)
-                for _ in range(100):  # polled, not a timed wait (those never return under faketime)
-                    if len(looked) >= 2:
-                        break
-                    time.sleep(0.02)
+                both_here(looked)
                 return found
 
             self.contract_requests.of_customer = met
