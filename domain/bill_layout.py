@@ -254,9 +254,9 @@ def _calculation(page: Page, bill: BillDocument) -> None:
                     working_price_name(bill.commodity),
                     period,
                     f'{_quantity(line.quantity)} {bill.unit}',
-                    f'{german(line.unit_price * 100, 2)} ct/{bill.unit}'
+                    f'{_price(line.unit_price * 100, 2)} ct/{bill.unit}'
                     if bill.unit == 'kWh'
-                    else f'{german(line.unit_price, 4)} €/{bill.unit}',  # water: as its price sheet, €/m³
+                    else f'{_price(line.unit_price, 4)} €/{bill.unit}',  # water: as its price sheet, €/m³
                     euros(line.amount),
                 )
             )
@@ -286,6 +286,13 @@ def _quantity(value: Decimal) -> str:
     the PDF shows the figure the e-invoice bills (1.613,4 kWh, not 1.613)."""
     exponent = value.normalize().as_tuple().exponent
     return german(value, min(max(-exponent, 0), 3) if isinstance(exponent, int) else 0)
+
+
+def _price(value: Decimal, places: int) -> str:
+    """A net unit price with at least `places` decimals and all that it has (a net price from a gross one: 26,8908
+    ct/kWh, not 26,89): quantity × price is the line's amount, and the price is the one the e-invoice bills."""
+    exponent = value.normalize().as_tuple().exponent
+    return german(value, max(-exponent, places) if isinstance(exponent, int) else places)
 
 
 def _comparison(page: Page, bill: BillDocument) -> None:

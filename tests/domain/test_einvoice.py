@@ -149,3 +149,34 @@ def test_a_bill_settled_by_its_installments_announces_no_debit_under_the_mandate
     assert root.find('.//ram:DirectDebitMandateID', NS) is None and root.find('.//ram:CreditorReferenceID', NS) is None
     terms = root.findtext('.//ram:SpecifiedTradePaymentTerms/ram:Description', namespaces=NS)
     assert terms == 'Der Rechnungsbetrag ist mit Ihren Abschlägen beglichen.'
+
+
+def test_the_pdf_shows_each_line_s_net_price_as_the_xml_bills_it(tmp_path):
+    """A net price derived from a gross one has up to six places (32 ct/kWh gross: 0.268908 €/kWh net). The PDF
+    rounded it to 26,89 ct/kWh while the XML bills 0.268908 and the line's 426,76 € is 1.587 kWh × 26,8908 ct (at
+    26,89 ct it would be 426,74 €): the PDF's price and the e-invoice's disagreed."""
+    import subprocess
+
+    from domain.bill_layout import bill_pdf
+
+    for commodity, working, shown in (
+        ('electricity', '0.268908', '26,8908 ct/kWh'),
+        ('water', '2.149533', '2,149533 €/m³'),  # 2,30 € gross at 7 %
+    ):
+        prices = [PricePeriod(date(2026, 1, 1), Decimal(working), Decimal('120.00'))]
+        consumption = Decimal(1587)
+        result = compute_bill(
+            consumption, commodity, date(2026, 1, 1), date(2026, 12, 31), prices, Decimal('0.19'), Decimal(1111)
+        )
+        bill = replace(
+            sample_bill(commodity=commodity), result=result, consumption=consumption, vat_rate=Decimal('0.19')
+        )
+        profile = PROFILES['stadtwerke-a']
+        (tmp_path / 'bill.pdf').write_bytes(bill_pdf(profile, bill))
+        text = subprocess.run(
+            ['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True, check=True
+        ).stdout
+        price = ET.fromstring(cii_xml(profile, bill)).findtext('.//ram:ChargeAmount', namespaces=NS)
+        assert price == working
+        assert shown in text, commodity
+    assert '120,00 €/Jahr' in text  # a price with fewer places keeps the usual ones
