@@ -38,7 +38,7 @@ class InformationSummary:
 
 
 DONE = 'information:done_through'  # the month end whose pass has run to its end (settings table)
-RUNNING = 'information:running'  # "<month end>|<started>": an instance's pass under way
+RUNNING = 'information:running'  # "<month end>|<started>": an instance's pass under way; "|<ended>" after it
 RETRY = 'information:retry'  # "<month end>|<contract id>,…": entries the pass failed to make, tried again hourly
 TAKE_OVER = timedelta(hours=2)  # a pass that has not finished by then has died with its instance
 
@@ -70,7 +70,8 @@ def run_information(engine: Engine, context: Context, documents: Path) -> Inform
         if claimed == 'run':
             if not unrendered:  # else the next hour's run renders what is missing (the entries made stay made)
                 uow.settings.set(DONE, through.isoformat())
-            uow.settings.set(RUNNING, '')  # the pass has ended
+            uow.settings.set(RUNNING, f'|{context.now.isoformat()}')  # ended, at its own time: a claim that read
+            # the mark before this write fails (it would find '' again after a pass had run, and run it again)
         elif unrendered:  # a retried entry's PDF: the next hour's run is a pass again, which renders what is missing
             uow.settings.set(DONE, '')
         uow.settings.set(RETRY, f'{through.isoformat()}|{",".join(map(str, failed))}' if failed else '')
@@ -116,9 +117,9 @@ def _claim(engine: Engine, context: Context, through: date) -> str:
     or changed since it read it (each pass after)."""
     try:  # a write the database refuses all the same (a conflict at the commit): the unit of work's ConcurrentChange
         with SqlUnitOfWork(engine) as uow:
+            seen = uow.settings.get(RUNNING)  # first: a pass that ends after this read has changed it for good
             if uow.settings.get(DONE) == through.isoformat():
                 return 'done'
-            seen = uow.settings.get(RUNNING)
             running = (seen or '|').split('|', 1)
             if running[0] == through.isoformat() and context.now - datetime.fromisoformat(running[1]) < TAKE_OVER:
                 return 'busy'

@@ -528,3 +528,45 @@ def test_two_instances_claiming_a_pass_at_the_same_moment_run_it_once_without_an
     assert sorted(outcomes) == [0, 1], outcomes
     assert len(made(engine)) == 1
     assert len(passes) == 1  # one instance ran the pass
+
+
+def test_a_pass_that_ends_between_the_two_marks_read_is_not_run_again(engine, context, tmp_path, monkeypatch):
+    """A whole pass of another instance between this one's reads of the two marks: it ran the pass again."""
+    customer = online_customer(engine)
+    add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
+    now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
+    with SqlUnitOfWork(engine) as uow:
+        uow.settings.set(RUNNING, '')
+        uow.settings.set(DONE, '2026-05-31')
+        uow.commit()
+    passes: list[bool] = []
+    state = {'inside': False}
+
+    class Late(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            plain = self.settings.get
+
+            def get(key):
+                found = plain(key)
+                if key == RUNNING and not state['inside'] and not passes:  # B read DONE; A's whole pass happens now
+                    state['inside'] = True
+                    run_information(engine, context(now=now), tmp_path)
+                    state['inside'] = False
+                return found
+
+            self.settings.get = get
+            candidates = self.information.candidates
+
+            def counted(today):
+                passes.append(True)
+                return candidates(today)
+
+            self.information.candidates = counted
+            return self
+
+    monkeypatch.setattr('storage.information.SqlUnitOfWork', Late)
+    with travel(now, tick=False):
+        run_information(engine, context(now=now), tmp_path)
+    assert len(made(engine)) == 1
+    assert len(passes) == 1, 'the pass ran twice'
