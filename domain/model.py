@@ -382,7 +382,7 @@ class KnownDevice(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _at(nullable=False, index=True)
-    actor: str = Field(max_length=60)  # user:12, staff:3, system, import
+    actor: str = Field(index=True, max_length=60)  # user:12, staff:3, system, import
     action: str = Field(index=True, max_length=60)
     customer_id: int | None = Field(default=None, index=True)
     details: str = Field(default='', max_length=2000)
