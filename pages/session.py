@@ -137,37 +137,42 @@ async def done(portal: Portal, me: LoggedIn, use_case: Callable[..., object], *a
 async def _while_logged_in(
     portal: Portal, me: LoggedIn, use_case: Callable[..., T], args: tuple[Any, ...], address: str
 ) -> tuple[bool, T | None]:
-    storage = app.storage.user
-    if storage.get('user_id') != me.user_id or _idle_ended(portal):
-        ui.navigate.to('/')
+    if not _still_this_login(portal, me):
         return False, None
     with sending(use_case, args) as first:
         if not first:  # a double click: the first click's request is at work and answers on the page
             return False, None
-        try:
-            result = await portal.act(use_case, *args, address=address, login=(me.user_id, storage['epoch']))
-        except SessionEnded:
-            end()
-            ui.navigate.to('/')
-            return False, None
-    touch(portal.clock)
-    return True, result
+        ran, result = await _checked(lambda login: portal.act(use_case, *args, address=address, login=login), me)
+    if ran:
+        touch(portal.clock)
+    return ran, result
 
 
 async def read(portal: Portal, me: LoggedIn, query: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
     """For a handler that shows data again (a card after a change): `portal.read` while the page's login is still
     the browser's valid session, checked in the query's transaction; else back to the login (False, None)."""
-    storage = app.storage.user
-    if storage.get('user_id') != me.user_id or _idle_ended(portal):
-        ui.navigate.to('/')
+    if not _still_this_login(portal, me):
         return False, None
+    return await _checked(lambda login: portal.read(query, *args, login=login), me)
+
+
+def _still_this_login(portal: Portal, me: LoggedIn) -> bool:
+    """Whether the browser is still logged in as the page's login and not idle too long; else back to the login."""
+    if app.storage.user.get('user_id') != me.user_id or _idle_ended(portal):
+        ui.navigate.to('/')
+        return False
+    return True
+
+
+async def _checked(run: Callable[[tuple[int, int]], Awaitable[T]], me: LoggedIn) -> tuple[bool, T | None]:
+    """`run(login)`, the session checked in its transaction: one that ended meanwhile ends here too, and the
+    browser goes to the login (False, None)."""
     try:
-        result = await portal.read(query, *args, login=(me.user_id, storage['epoch']))
+        return True, await run((me.user_id, app.storage.user['epoch']))
     except SessionEnded:
         end()
         ui.navigate.to('/')
         return False, None
-    return True, result
 
 
 def _idle_ended(portal: Portal) -> bool:

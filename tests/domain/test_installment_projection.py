@@ -412,24 +412,11 @@ def test_gas_read_each_january_starts_the_year_at_its_degree_day_share_of_last_y
     by degree-day weights (1,976 m³). The value on 31.12.2025 is 890 ‰ of the year's 1,200 m³ (1,068 m³), not
     345/365 (1,134 m³): the same use as last year is projected at about 12,000 kWh, not 11,138 (7 % too low, the
     suggested installment with it)."""
-    gas = Contract(
-        id=1, contract_number='V1', customer_id=1, commodity='gas', tariff_code='G', start_date=date(2020, 1, 1)
-    )
     meter = Meter(id=7, meter_number='M', contract_id=1, z_number=Decimal(1), calorific_value=Decimal(10))
     readings = {7: [_on(7, date(2025, 1, 20), 0), _on(7, date(2026, 1, 20), 1200), _on(7, date(2026, 11, 9), 1976)]}
-    price = Price(
-        tariff_code='G',
-        valid_from=date(2020, 1, 1),
-        unit='kWh',
-        working_price_net=Decimal('0.10'),
-        base_price_net_per_year=Decimal('120'),
-        vat_rate=Decimal('0.19'),
-    )
     plan = InstallmentPlan(contract_id=1, valid_from=date(2020, 1, 1), amount=Decimal(110), due_day=15, per_year=12)
-    basis = Basis([plan], [price], [Decimal(110)] * 10, [meter], readings)
-    profile = Settings(profile='stadtwerke-a').load_profile()
-    now = datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN)
-    view = calculate(Context(profile, 's', 'http://x', CHEAP_HASHER, now), gas, now.date(), basis)
+    basis = Basis([plan], [_flat('0.10')], [Decimal(110)] * 10, [meter], readings)
+    view = _view_of(datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN), _contract('gas'), basis)
     assert view is not None and view.basis == 'this_year'
     assert abs(view.projected_consumption - 12000) < 20
     january = (date(2025, 1, 20), Decimal(0)), (date(2026, 1, 20), Decimal(1200))

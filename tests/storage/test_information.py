@@ -475,6 +475,41 @@ def test_installments_still_due_follow_the_calendar_of_the_plan_in_force_on_each
     assert document.installments == page_total
 
 
+def _earlier_pass_marks(engine) -> None:
+    """The settings' marks as an earlier month's pass left them."""
+    with SqlUnitOfWork(engine) as uow:
+        uow.settings.set(RUNNING, '')
+        uow.settings.set(DONE, '2026-05-31')
+        uow.commit()
+
+
+def _watched(monkeypatch, after_running_read) -> list[bool]:
+    """The runs' units of work call `after_running_read()` right after each read of the running mark; returned: one
+    entry for each pass run (its read of the candidates)."""
+    passes: list[bool] = []
+
+    class Watched(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            plain, candidates = self.settings.get, self.information.candidates
+
+            def get(key):
+                found = plain(key)
+                if key == RUNNING:
+                    after_running_read()
+                return found
+
+            def counted(today):
+                passes.append(True)
+                return candidates(today)
+
+            self.settings.get, self.information.candidates = get, counted
+            return self
+
+    monkeypatch.setattr('storage.information.SqlUnitOfWork', Watched)
+    return passes
+
+
 @pytest.mark.parametrize('earlier', [False, True])
 def test_two_instances_claiming_a_pass_at_the_same_moment_run_it_once_without_an_error(
     engine, context, tmp_path, monkeypatch, earlier
@@ -487,35 +522,9 @@ def test_two_instances_claiming_a_pass_at_the_same_moment_run_it_once_without_an
     add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
     now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
     if earlier:
-        with SqlUnitOfWork(engine) as uow:
-            uow.settings.set(RUNNING, '')
-            uow.settings.set(DONE, '2026-05-31')
-            uow.commit()
+        _earlier_pass_marks(engine)
     looked: list[bool] = []
-    passes: list[bool] = []
-
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            plain = self.settings.get
-
-            def met(key):
-                found = plain(key)
-                if key == RUNNING:  # both have found the pass neither done nor running
-                    both_here(looked)
-                return found
-
-            self.settings.get = met
-            candidates = self.information.candidates
-
-            def counted(today):
-                passes.append(True)
-                return candidates(today)
-
-            self.information.candidates = counted
-            return self
-
-    monkeypatch.setattr('storage.information.SqlUnitOfWork', Meeting)
+    passes = _watched(monkeypatch, lambda: both_here(looked))  # both have found the pass neither done nor running
 
     def one():
         try:
@@ -535,37 +544,16 @@ def test_a_pass_that_ends_between_the_two_marks_read_is_not_run_again(engine, co
     customer = online_customer(engine)
     add_readings(engine, customer['meter_number'], (date(2026, 6, 30), 46800), source='customer')
     now = datetime(2026, 7, 1, 6, 0, tzinfo=BERLIN)
-    with SqlUnitOfWork(engine) as uow:
-        uow.settings.set(RUNNING, '')
-        uow.settings.set(DONE, '2026-05-31')
-        uow.commit()
-    passes: list[bool] = []
+    _earlier_pass_marks(engine)
     state = {'inside': False}
 
-    class Late(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            plain = self.settings.get
+    def other_instance_s_whole_pass() -> None:
+        if not state['inside'] and not passes:
+            state['inside'] = True
+            run_information(engine, context(now=now), tmp_path)
+            state['inside'] = False
 
-            def get(key):
-                found = plain(key)
-                if key == RUNNING and not state['inside'] and not passes:  # B read DONE; A's whole pass happens now
-                    state['inside'] = True
-                    run_information(engine, context(now=now), tmp_path)
-                    state['inside'] = False
-                return found
-
-            self.settings.get = get
-            candidates = self.information.candidates
-
-            def counted(today):
-                passes.append(True)
-                return candidates(today)
-
-            self.information.candidates = counted
-            return self
-
-    monkeypatch.setattr('storage.information.SqlUnitOfWork', Late)
+    passes = _watched(monkeypatch, other_instance_s_whole_pass)
     with travel(now, tick=False):
         run_information(engine, context(now=now), tmp_path)
     assert len(made(engine)) == 1
