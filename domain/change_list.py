@@ -7,7 +7,7 @@ from datetime import datetime
 from domain.i18n import t
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
-from domain.staff import active_staff
+from domain.staff import LIST_LIMIT, active_staff
 
 # The audit actions the billing system must take over, in the order the staff's filter lists them; each named in
 # words by the catalogues' `change_kind.<action>` (`change_kind`).
@@ -47,10 +47,10 @@ class ChangeRow:
 def customer_changes(
     uow: UnitOfWork, staff_id: int, kind: str = '', since: datetime | None = None, open_only: bool = True
 ) -> list[ChangeRow]:
-    """What customers changed that the billing system must take over, newest first (at most 500)."""
+    """What customers changed that the billing system must take over, newest first (LIST_LIMIT and one more)."""
     active_staff(uow, staff_id)
     kinds = (kind,) if kind in CHANGE_KINDS else tuple(CHANGE_KINDS)
-    rows = uow.desk.changes(kinds, since, open_only, 500)
+    rows = uow.desk.changes(kinds, since, open_only, LIST_LIMIT + 1)
     return [
         ChangeRow(entry.id or 0, entry.at, entry.action, entry.customer_id, number, entry.details, marked)
         for entry, number, marked in rows

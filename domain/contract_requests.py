@@ -17,7 +17,7 @@ from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
-from domain.staff import active_staff
+from domain.staff import LIST_LIMIT, active_staff
 
 # kind → (the change feed's action, the reference's letter, the title in German: feminine all three, so that
 # "Ihre …", "zu Ihrer …" and "sie" fit every one)
@@ -234,7 +234,7 @@ def customer_pending(uow: UnitOfWork, user_id: int, customer_id: int) -> list[Re
     return pending(uow, customer_id)
 
 
-def listing(uow: UnitOfWork, status: str = 'open', limit: int = 200) -> list[RequestRow]:
+def listing(uow: UnitOfWork, status: str = 'open', limit: int = LIST_LIMIT + 1) -> list[RequestRow]:
     """The open requests oldest first (a cancellation's notice runs: the first received are settled first), the
     others newest first."""
     rows = uow.contract_requests.listing(None if status == 'all' else status, limit, oldest_first=status == 'open')

@@ -24,7 +24,7 @@ from domain.reading_codes import code_digest, new_code
 from domain.reading_rules import REMOTE_KINDS, reading_window
 from domain.readings import in_supply
 from domain.repository_ports import ReminderLine, Target
-from domain.staff import active_staff
+from domain.staff import LIST_LIMIT, active_staff
 
 FINAL_DAYS = 7  # the second reminder: this many days before the period ends
 MAC = re.compile(r'[0-9a-f]{24}')  # the opt-out link's signature (anything else is refused before comparing)
@@ -181,7 +181,9 @@ def reminders_on(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) 
     return customer is not None and not customer.reminders_off
 
 
-def reminder_list(uow: UnitOfWork, staff_id: int, customer_number: str, limit: int = 200) -> list[ReminderLine]:
+def reminder_list(
+    uow: UnitOfWork, staff_id: int, customer_number: str, limit: int = LIST_LIMIT + 1
+) -> list[ReminderLine]:
     """For staff: who got which reminder, newest first (optionally for one customer number)."""
     active_staff(uow, staff_id)
     return uow.reminders.listing(customer_number.strip(), limit)

@@ -221,11 +221,11 @@ class DeskRepository(Protocol):
         ...
 
     def contact_messages(
-        self, status: str | None, topic: str | None, staff_id: int | None, oldest_first: bool = True
+        self, status: str | None, topic: str | None, staff_id: int | None, limit: int, oldest_first: bool = True
     ) -> list[ContactMessage]: ...
     def contact_message(self, message_id: int) -> ContactMessage | None: ...
     def contact_answers(self, message_ids: list[int]) -> dict[int, list[ContactAnswer]]: ...  # oldest first
-    def reviews(self, status: str | None) -> list[ReviewItem]: ...  # the oldest 500
+    def reviews(self, status: str | None, limit: int) -> list[ReviewItem]: ...  # the oldest ones
     def open_reviews(self, kind: str) -> list[ReviewItem]: ...  # all open ones of the kind, oldest first
     def review(self, item_id: int) -> ReviewItem | None: ...
     def reviews_of(self, customer_id: int) -> list[ReviewItem]: ...  # all, decided or not, by time

@@ -30,7 +30,7 @@ from domain.model import (
 from domain.ports import Context, UnitOfWork
 from domain.reading_rules import REGISTERS, register_field
 from domain.readings import recipient_for
-from domain.staff import active_staff
+from domain.staff import LIST_LIMIT, active_staff
 
 STATUSES = ('open', 'answered', 'closed')
 
@@ -93,10 +93,10 @@ def contact_messages(
     active_staff(uow, staff_id)
     if status not in (*STATUSES, 'all'):
         raise NotAllowed()
-    # the open ones are work to do, oldest first; the closed ones and all of them newest first (the list holds 500)
+    # the open ones are work to do, oldest first; the closed ones and all of them newest first (LIST_LIMIT + 1)
     open_only = status == 'open'
     rows = uow.desk.contact_messages(
-        None if status == 'all' else status, topic or None, staff_id if mine else None, oldest_first=open_only
+        None if status == 'all' else status, topic or None, staff_id if mine else None, LIST_LIMIT + 1, open_only
     )
     answers = uow.desk.contact_answers([id_of(m) for m in rows])
     return [_contact_row(uow, m, answers.get(id_of(m), [])) for m in rows]
@@ -177,7 +177,7 @@ def reviews(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[Review
             i.decision_note,
             review_summary(i.kind, i.details),
         )
-        for i in uow.desk.reviews(None if status == 'all' else status)
+        for i in uow.desk.reviews(None if status == 'all' else status, LIST_LIMIT + 1)  # the oldest first
     ]
 
 

@@ -296,6 +296,12 @@ def _require_admin(uow: UnitOfWork, staff_id: int) -> StaffUser:
     return staff
 
 
+# A back-office list (messages, reviews, requests, changes, reminders) shows at most LIST_LIMIT entries; its use case
+# hands one more when there are more, and the page says that some are not shown (500 shown as "500 Treffer" hid the
+# rest).
+LIST_LIMIT = 500
+
+
 def active_staff(uow: UnitOfWork, staff_id: int) -> StaffUser:
     staff = uow.staff.get(staff_id)
     if staff is None or not staff.active:

@@ -12,7 +12,7 @@ from domain.reminders import reminder_list
 from pages import staff_session
 from pages.forms import client_address, page_title
 from pages.language import current, t
-from pages.staff_frame import staff_page, when
+from pages.staff_frame import counted, shown, staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
 
@@ -49,9 +49,9 @@ def _reminders_page(portal: Portal) -> None:
                     'email': line.email or t('staff.reminders_email_deleted'),  # the login was deleted since
                     'end': line.period_end.strftime('%d.%m.%Y'),
                 }
-                for line in lines
+                for line in shown(lines)
             ]
-            status.text = t('staff.hits', count=len(lines))
+            status.text = counted(lines)
 
         number.on('keydown.enter', refresh)
         ui.button(t('staff.search'), on_click=refresh).props('no-caps')
@@ -139,10 +139,10 @@ def _changes_page(portal: Portal) -> None:
                     'details': r.details,
                     'state': t('staff.changes_taken') if r.taken_over else t('staff.changes_open'),
                 }
-                for r in rows
+                for r in shown(rows)
             ]
             table.selected = []
-            status.text = t('staff.hits', count=len(rows))
+            status.text = counted(rows)
 
         async def mark() -> None:
             ids = [row['id'] for row in table.selected]

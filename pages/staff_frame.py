@@ -2,12 +2,14 @@
 login."""
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sized
 from contextlib import contextmanager
+from typing import TypeVar
 
 from nicegui import ui
 
 from domain.clock import BERLIN
+from domain.staff import LIST_LIMIT
 from pages import language, staff_session
 from pages.frame import house_style, idle_watch
 from pages.language import t
@@ -28,10 +30,23 @@ NAVIGATION = (
     ('staff.nav_staff', '/verwaltung/mitarbeiter', True),
 )
 Builder = Callable[[StaffMe], Awaitable[None] | None]
+T = TypeVar('T')
 
 
 def when(value) -> str:
     return value.astimezone(BERLIN).strftime('%d.%m.%Y %H:%M') if value else t('staff.never')
+
+
+def shown(rows: list[T]) -> list[T]:
+    """The rows a back-office list shows: a use case hands LIST_LIMIT and one more when there are more."""
+    return rows[:LIST_LIMIT]
+
+
+def counted(*lists: Sized) -> str:
+    """The count above a back-office list (of one or more use cases' lists), saying when some are not shown."""
+    count = sum(min(len(found), LIST_LIMIT) for found in lists)
+    more = any(len(found) > LIST_LIMIT for found in lists)
+    return t('staff.list_more', count=count) if more else t('staff.hits', count=count)
 
 
 @contextmanager

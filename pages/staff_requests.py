@@ -13,7 +13,7 @@ from domain.stored import bill_file
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, page_title
 from pages.language import current, t
-from pages.staff_frame import staff_page, when
+from pages.staff_frame import counted, shown, staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
 
@@ -64,8 +64,8 @@ def _request_pages(portal: Portal) -> None:
             if rows is None:
                 return
             with listing:
-                ui.label(t('staff.hits', count=len(rows))).props('role=status')
-                for row in rows:
+                ui.label(counted(rows)).props('role=status')
+                for row in shown(rows):
                     _message_card(portal, me, row, refresh)
 
         for element in (status_select, topic_select, mine):
@@ -84,10 +84,10 @@ def _request_pages(portal: Portal) -> None:
             if rows is None or declared is None:
                 return
             with listing:
-                ui.label(t('staff.hits', count=len(rows) + len(declared))).props('role=status')
-                for row in rows:
+                ui.label(counted(rows, declared)).props('role=status')
+                for row in shown(rows):
                     _review_card(portal, me, row, refresh)
-                for request in declared:
+                for request in shown(declared):
                     _contract_request_card(portal, me, request, refresh)
 
         await refresh()

@@ -148,7 +148,7 @@ class SqlDesk:
         return list(self.session.exec(query))
 
     def contact_messages(
-        self, status: str | None, topic: str | None, staff_id: int | None, oldest_first: bool = True
+        self, status: str | None, topic: str | None, staff_id: int | None, limit: int, oldest_first: bool = True
     ) -> list[ContactMessage]:
         query = select(ContactMessage)
         if status is not None:
@@ -160,7 +160,7 @@ class SqlDesk:
         at, number = col(ContactMessage.created_at), col(ContactMessage.id)
         touched = func.coalesce(col(ContactMessage.answered_at), at)  # a message answered this morning: at the top
         query = query.order_by(at, number) if oldest_first else query.order_by(touched.desc(), number.desc())
-        return list(self.session.exec(query.limit(500)))
+        return list(self.session.exec(query.limit(limit)))
 
     def contact_answers(self, message_ids: list[int]) -> dict[int, list[ContactAnswer]]:
         found: dict[int, list[ContactAnswer]] = {}
@@ -173,11 +173,11 @@ class SqlDesk:
     def contact_message(self, message_id: int) -> ContactMessage | None:
         return self.session.get(ContactMessage, message_id)
 
-    def reviews(self, status: str | None) -> list[ReviewItem]:
+    def reviews(self, status: str | None, limit: int) -> list[ReviewItem]:
         query = select(ReviewItem)
         if status is not None:
             query = query.where(ReviewItem.status == status)
-        return list(self.session.exec(query.order_by(col(ReviewItem.created_at)).limit(500)))
+        return list(self.session.exec(query.order_by(col(ReviewItem.created_at), col(ReviewItem.id)).limit(limit)))
 
     def open_reviews(self, kind: str) -> list[ReviewItem]:
         query = select(ReviewItem).where(ReviewItem.status == 'open', ReviewItem.kind == kind)

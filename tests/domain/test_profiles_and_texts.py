@@ -278,11 +278,11 @@ def test_the_idle_logout_names_the_profile_s_minutes(key):
 
 def test_every_text_that_counts_has_its_singular():
     """A count or a number of minutes of 1 takes the `_one` text ("1 Minute", "1 result"): the customer card said
-    "noch 1 Minuten gesperrt", the staff search "1 results". Left out: a PIN's minutes (5 to 60, the profile's), and
-    the menu's "(1 ungelesen)", the same in the singular."""
+    "noch 1 Minuten gesperrt", the staff search "1 results". Left out: a PIN's minutes (5 to 60, the profile's), the
+    menu's "(1 ungelesen)", the same in the singular, and a back-office list's "more than it shows" (500 or more)."""
     from domain.i18n import COUNTS
 
-    never_one = {'pin.intro', 'mail.pin.body', 'nav.inbox_unread'}
+    never_one = {'pin.intro', 'mail.pin.body', 'nav.inbox_unread', 'staff.list_more'}
     for language in ('de', 'en'):
         texts = catalogue(language)
         counting = [k for k, v in texts.items() if not k.endswith('_one') and any(f'{{{n}}}' in v for n in COUNTS)]

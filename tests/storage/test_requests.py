@@ -25,6 +25,7 @@ from domain.model import (
     ReviewItem,
 )
 from domain.readings import submit_reading
+from domain.staff import LIST_LIMIT
 from tests import clock
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, year_end
 from tests.storage.conftest import NOW, run
@@ -567,7 +568,7 @@ def test_an_accepted_reduction_starts_where_the_page_reckoned_when_a_plan_is_ann
 
 
 def test_the_newest_closed_messages_are_listed_when_there_are_many(uow, clerk, engine):
-    """The lists hold 500: under "Erledigt" and "Alle" the message closed this morning was cut off (oldest first),
+    """The lists show 500: under "Erledigt" and "Alle" the message closed this morning was cut off (oldest first),
     while the open ones stay oldest first, as work to do."""
     customer = make_customer(engine)
     start = clock.now() - timedelta(days=400)
@@ -590,24 +591,24 @@ def test_the_newest_closed_messages_are_listed_when_there_are_many(uow, clerk, e
         closed = [r.subject for r in requests.contact_messages(u, clerk, 'closed')]
         everything = [r.subject for r in requests.contact_messages(u, clerk, 'all')]
         still_open = [r.subject for r in requests.contact_messages(u, clerk, 'open')]
-    assert closed[:2] == ['Frage 502', 'Frage 500'] and len(closed) == 500
+    assert closed[:2] == ['Frage 502', 'Frage 500'] and len(closed) == LIST_LIMIT + 1  # one more: 'there are more'
     assert everything[:2] == ['Frage 502', 'Frage 501']
     assert still_open == ['Frage 0', 'Frage 501']
 
 
 def test_the_first_open_cancellation_stays_on_the_staff_list(uow, clerk, engine):
-    """After a price letter, many cancellations at once: the list holds 200, and the first received (whose notice
-    runs) dropped off it while newer ones waited."""
+    """After a price letter, many cancellations at once: the list shows LIST_LIMIT, and the first received (whose
+    notice runs) dropped off it while newer ones waited."""
     start = clock.now() - timedelta(days=3)
     with Session(engine) as session:
-        for n in range(201):
+        for n in range(LIST_LIMIT + 2):
             received = start + timedelta(minutes=n)
             session.add(ContractRequest(kind='cancellation', received_at=received, email=f'k{n}@example.org'))
         session.commit()
         first = min(session.exec(select(ContractRequest.id)).all())
     with uow() as u:
         rows = contract_requests.for_staff(u, clerk)
-    assert rows[0].request_id == first and len(rows) == 200
+    assert rows[0].request_id == first and len(rows) == LIST_LIMIT + 1  # and one more: the page says 'more'
 
 
 def test_two_clerks_marking_the_same_change_at_once_both_get_an_answer(clerk, engine, context):
