@@ -10,7 +10,9 @@ import re
 from domain.i18n import current, t, using
 from domain.ports import Context, MailMessage
 
-_URL = re.compile(r'(https?://\S+)')
+# a link ends before the punctuation that follows it in a sentence: „(…/);“, „…/agb.“ or „…/agb“ (a link to the
+# page with the punctuation did not exist)
+_URL = re.compile(r'(https?://\S+?)(?=[.,;:!?)\]“”»]*(?:\s|$))')
 
 
 # Mails that confirm a change of the login or the customer's data: they say what to do if it was not theirs. The

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import aiosmtplib
+import idna
 from sqlalchemy import Engine, Row, bindparam, select, update
 
 from domain.clock import Clock, later
@@ -260,6 +261,7 @@ class OutboxSender:
         classes and generator are slow enough to count when a reading deadline queues hundreds a minute (figures in
         docs/operations.md)."""
         boundary = f'=_kundenportal_{uuid.uuid4().hex}'
+        recipient = _on_the_wire(mail.recipient)
         message_id = f'<outbox{mail.id}.{uuid.uuid4().hex[:16]}@kundenportal.local>'
         # a bulk mail (reminders) carries its one-click opt-out, as large mail providers ask of bulk senders
         unsubscribe = (
@@ -268,7 +270,7 @@ class OutboxSender:
             else ''
         )
         head = (
-            f'From: {_from_header(self.sender)}\r\nTo: {mail.recipient}\r\nSubject: {_subject(mail.subject)}\r\n'
+            f'From: {_from_header(self.sender)}\r\nTo: {recipient}\r\nSubject: {_subject(mail.subject)}\r\n'
             f'Date: {formatdate(mail.created_at.timestamp(), localtime=False)}\r\nMessage-ID: {message_id}\r\n'
             f'{unsubscribe}MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
         )
@@ -279,7 +281,21 @@ class OutboxSender:
             for kind, body in (('plain', mail.text), ('html', mail.html))
         ]
         data = (head + ''.join(parts) + f'--{boundary}--\r\n').encode()
-        return Outgoing(parseaddr(self.sender)[1], mail.recipient, mail.subject, message_id, data)
+        return Outgoing(parseaddr(self.sender)[1], recipient, mail.subject, message_id, data)
+
+
+def _on_the_wire(address: str) -> str:
+    """An ASCII mailbox at an internationalised domain with the domain's A-label („kunde@müller.de“ →
+    „kunde@xn--mller-kva.de“): it needs no SMTPUTF8, which many relays do not offer (RFC 5890, 6531). A mailbox
+    with non-ASCII letters has no such form and needs SMTPUTF8. IDNA 2008, as DENIC registers: Python's own "idna"
+    codec (IDNA 2003) writes „straße.de“ as „strasse.de“, someone else's domain."""
+    local, at, domain = address.rpartition('@')
+    if not at or domain.isascii() or not local.isascii():
+        return address
+    try:
+        return f'{local}@{idna.encode(domain, uts46=True).decode("ascii")}'
+    except idna.IDNAError:  # not a domain IDNA can write: as it is, the relay answers
+        return address
 
 
 @functools.lru_cache(maxsize=64)

@@ -308,3 +308,32 @@ def test_a_validity_or_notice_of_one_is_named_in_the_singular():
     assert '(valid for 1 hour)' in t('mail.activation.body', 'en', utility='U', link='L', hours=1)
     assert '(valid for 1 day, usable once)' in t('mail.reset.body', 'en', link='L', days=1)
     assert '(gültig 48 Stunden)' in t('mail.activation.body', 'de', utility_gen='G', link='L', hours=48)
+
+
+def test_a_link_in_brackets_or_before_a_full_stop_is_linked_without_the_punctuation():
+    """The temporary password's mail (profile stadtwerke-b) says „Bitte melden Sie sich damit an ({link}); …“: the
+    HTML part linked „https://portal.test/);“, a page that does not exist, while the plain text named the right one."""
+    from domain.mails import compose
+    from domain.ports import Context
+    from tests.factories import CHEAP_HASHER
+
+    ctx = Context(Settings(profile='stadtwerke-b').load_profile(), 's', 'https://portal.test', CHEAP_HASHER, NOW_UTC)
+    for language in ('de', 'en'):
+        with using(language):
+            mail = compose(
+                ctx, 'a@example.org', 'temporary_password', password='Kx7-pQ2-aZ9', link='https://portal.test/'
+            )
+        assert '(https://portal.test/);' in mail.text
+        assert re.findall(r'href="([^"]*)"', mail.html) == ['https://portal.test/', 'https://portal.test']
+    answered = compose(
+        ctx,
+        'a@example.org',
+        'contract_request_answered',
+        title='Kündigung',
+        reference='K-1',
+        verdict='Wir haben sie bestätigt',
+        received='02.12.2026',
+        message='Unsere Bedingungen („https://stadtwerke.example/agb“) finden Sie unter https://stadtwerke.example/agb.',
+    )
+    links = re.findall(r'href="([^"]*)"', answered.html)
+    assert [link for link in links if 'agb' in link] == ['https://stadtwerke.example/agb'] * 2

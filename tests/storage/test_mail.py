@@ -299,3 +299,28 @@ async def test_a_reminder_withdrawn_during_a_failed_attempt_stays_withdrawn(engi
     await OutboxSender(engine, OptOutDuringSend(), 'p@x.example', SystemClock()).send_due()
     with Session(engine) as session:
         assert session.exec(select(OutboxMail)).one().status == 'withdrawn'
+
+
+async def test_a_mail_to_a_domain_with_an_umlaut_goes_out_through_a_relay_without_smtputf8(engine):
+    """The forms take „kunde@müller.example“ as a login address; a relay that does not offer SMTPUTF8 (many do not)
+    got nothing: the client refused the mail itself ("SMTPUTF8 is not supported") and it was tried again for seven
+    hours in vain. An ASCII mailbox at an internationalised domain needs no SMTPUTF8: its domain's A-label does, in
+    IDNA 2008 as DENIC registers „straße“ (the standard library's IDNA 2003 codec sent to „strasse“, another domain)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname='127.0.0.1', port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        queue(engine, 'kunde@müller.example')
+        queue(engine, 'kunde@straße.example')
+        sender = OutboxSender(
+            engine, SmtpTransport('127.0.0.1', controller.port), 'portal@stadtwerke.example', SystemClock()
+        )
+        assert await sender.send_due() == 2
+    finally:
+        controller.stop()
+    assert statuses(engine) == ['sent', 'sent']
+    assert sorted(message['To'] for message in inbox.messages) == [
+        'kunde@xn--mller-kva.example',
+        'kunde@xn--strae-oqa.example',
+    ]
+    assert inbox.messages[0]['Subject'] == 'Zählerstand erhalten'
