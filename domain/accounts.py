@@ -259,9 +259,10 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     user = active_login(uow, token.user_id)
     if not uow.tokens.claim(token, ctx.now):  # first: a second click at the same moment finds the link used
         raise TokenInvalid()
-    if uow.users.by_email(token.payload) is not None:  # taken meanwhile by another login; the rollback frees the link
+    new = normalise_email(token.payload)  # a link sent before 0027 kept the address as typed, not in NFC
+    if uow.users.by_email(new) is not None:  # taken meanwhile by another login; the rollback frees the link
         raise EmailAlreadyRegistered()
-    old, user.email = user.email, token.payload
+    old, user.email = user.email, new
     user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
     uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset', 'temporary_password'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)

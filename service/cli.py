@@ -18,7 +18,7 @@ from domain.i18n import t
 from domain.ports import Context
 from domain.profile import UtilityProfile
 from domain.spreadsheet import write_csv
-from storage.database import make_engine, migrate
+from storage.database import UnknownSchema, make_engine, migrate
 from storage.hashing import Argon2Hasher
 from storage.settings import Settings
 from storage.unit_of_work import SqlUnitOfWork
@@ -46,6 +46,14 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     except ValueError as error:  # the profile: unknown, or its file not valid
         print(f'kundenportal: KUNDENPORTAL_PROFILE: {error}', file=sys.stderr)
         return 2
+    try:
+        return _run(args, settings, clock)
+    except UnknownSchema as error:  # a database a newer version migrated: said, not Alembic's traceback
+        print(f'kundenportal: {error}', file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == 'serve':
         from app import start
 

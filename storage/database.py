@@ -54,13 +54,23 @@ def reachable(engine: Engine) -> bool:
     return True
 
 
+class UnknownSchema(RuntimeError):
+    """The database is at a revision none of this version's migrations has: a newer version migrated it."""
+
+
 def migrate(engine: Engine, revision: str = 'head') -> None:
     """Bring the schema to the newest migration (the app does this on every start), all of it or nothing."""
-    if revision == 'head':
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        if current == head_revision():
-            return  # nothing to do: no write lock taken, no table checked
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if revision == 'head' and current == head_revision():
+        return  # nothing to do: no write lock taken, no table checked
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config(None)).walk_revisions()}
+    if current is not None and current not in known:
+        raise UnknownSchema(
+            f'the database is at schema revision {current}, which this version does not know (newest: '
+            f'{head_revision()}): it was migrated by a newer version of the portal; run that version, or restore a '
+            'backup made with this one'
+        )
     with schema_change(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
 

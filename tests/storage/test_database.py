@@ -338,3 +338,41 @@ def test_0027_writes_a_login_address_stored_decomposed_in_nfc_so_that_its_owner_
     with engine.connect() as connection:
         kept = connection.execute(text('SELECT email FROM portaluser WHERE id = :id'), {'id': twin['id']}).scalar()
     assert kept == 'go\u0308tz@example.org'
+
+
+def test_0027_an_address_change_asked_for_before_it_is_confirmed_in_nfc_so_that_its_owner_still_logs_in(
+    engine, context
+):
+    """The link's token kept the new address in the form it was typed before 0027 ('u' and a combining mark), and
+    0027 rewrote the logins only: confirmed after the upgrade (the link is valid for two days), the login took that
+    form, and its owner, whose typed address is compared in NFC now, was no longer found."""
+    from domain.accounts import EMAIL_CHANGE_VALID, confirm_email_change, login
+    from domain.tokens import new_link_token, stored
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import PASSWORD
+
+    ctx = context()
+    changing = make_login(engine, [make_customer(engine)['id']])
+    plain = new_link_token()
+    with schema_change(engine) as connection:
+        command.downgrade(alembic_config(connection), '0026')
+    with Session(engine) as session:  # the change asked for with the portal before 0027
+        address = 'ju\u0308rgen@example.org'
+        session.add(stored(ctx.secret, changing['id'], 'email_change', plain, ctx.now, EMAIL_CHANGE_VALID, address))
+        session.commit()
+    migrate(engine)
+    with SqlUnitOfWork(engine) as uow:
+        confirm_email_change(uow, ctx, plain)
+    with SqlUnitOfWork(engine) as uow:
+        assert login(uow, context(), 'J\u00fcrgen@example.org', PASSWORD).user_id == changing['id']
+
+
+def test_a_database_of_a_newer_version_is_refused_with_its_revision_named(engine):
+    """A database a newer portal has migrated (a backup restored into an older one, a rollback of the software):
+    Alembic's "Can't locate revision" came out of every start and command as a traceback."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    with pytest.raises(RuntimeError, match=r'0999.*newer version'):
+        migrate(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql('SELECT version_num FROM alembic_version').scalar() == '0999'

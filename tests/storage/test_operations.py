@@ -87,6 +87,20 @@ def test_a_wrong_configuration_is_a_message_not_a_traceback(tmp_path, monkeypatc
     assert said in capsys.readouterr().err
 
 
+def test_a_database_of_a_newer_version_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """Software rolled back (or a newer portal's backup restored) over a migrated database: each command ended in
+    Alembic's traceback "Can't locate revision identified by …"."""
+    folder = _data_folder(tmp_path, monkeypatch, 'data')
+    engine = make_engine(f'sqlite:///{folder / "kundenportal.db"}')
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    engine.dispose()
+    assert main(['remind']) == 2
+    said = capsys.readouterr().err
+    assert said.startswith('kundenportal: ') and '0999' in said and 'Traceback' not in said, said
+
+
 def test_a_wrong_value_in_the_profile_file_is_named_in_the_file(tmp_path, monkeypatch, capsys):
     """Said as an environment variable that does not exist (KUNDENPORTAL_PASSWORD_MIN_LENGTH)."""
     _data_folder(tmp_path, monkeypatch, 'data')
