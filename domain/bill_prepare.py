@@ -94,6 +94,7 @@ def prepare_bill(
             index == 0,
             index == len(meters) - 1,
             contract.commodity,
+            start == contract.start_date,
         )
         if isinstance(own, str):
             return Skipped(contract.contract_number, own)
@@ -183,7 +184,10 @@ def prepare_bill(
         previous_consumption=_share(_billed_unit(previous, meter) if gas and previous is not None else previous, part),
         group_average=_share(ctx.profile.bill.group_average.get(contract.commodity), part),
         compared_days=(end - start).days + 1 if part else 0,
-        next_installment=None if final else proposal(result, per_year, ctx.profile.installment.rounding),
+        # a part of the year (a contract's first): the installment of a whole year at its use (docs/domain.md §4)
+        next_installment=None
+        if final
+        else proposal(result, per_year, ctx.profile.installment.rounding, part, vat_rate),
         next_installment_per_year=per_year,
         next_installment_first_due=None if final else first_due,
         next_installment_due_day=due_day,

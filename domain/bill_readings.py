@@ -1,7 +1,7 @@
 """A bill's readings, meter by meter: each meter's part of the billing period (two parts when the meter was exchanged
 in the year), from its opening or installation reading to its removal or closing reading."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.billing import RegisterReadings, estimate_reading, opening
@@ -9,12 +9,21 @@ from domain.model import Meter, MeterReading
 
 
 def meter_part(
-    meter: Meter, readings: list[MeterReading], start: date, end: date, first: bool, last: bool, commodity: str = ''
+    meter: Meter,
+    readings: list[MeterReading],
+    start: date,
+    end: date,
+    first: bool,
+    last: bool,
+    commodity: str = '',
+    supply_began: bool = False,
 ) -> tuple[list[RegisterReadings], Decimal | None] | str:
     """One meter's registers over its part of the period: the first from the period's opening reading, a meter
     installed in the year from its installation reading; the last to the period's end (read or estimated), a meter
-    removed in the year to its removal reading. With the consumption of the whole year before (from the first meter's
-    own readings; None where there is none), or the reason it cannot be billed."""
+    removed in the year to its removal reading. `supply_began`: the period is the contract's first, from the day its
+    supply began (its move-in reading counts, not an earlier one of the previous holder's). With the consumption of
+    the whole year before (from the first meter's own readings; None where there is none), or the reason it cannot be
+    billed."""
     span = meter_span(meter, start, end, first, last)
     if isinstance(span, str):
         return span
@@ -23,7 +32,7 @@ def meter_part(
     previous: Decimal | None = Decimal(0)
     for obis in meter.registers.split(','):
         own = sorted((r for r in readings if r.obis == obis), key=lambda r: r.reading_date)
-        before = begin_readings(own, begins, first)
+        before = begin_readings(own, begins, first, supply_began)
         if not before:
             return f'kein {"Anfangsstand" if first else "Einbaustand"} für Zählwerk {obis}{named}'
         inside = [r for r in own if begins <= r.reading_date <= ends and r not in before]
@@ -86,7 +95,12 @@ def meter_span(meter: Meter, start: date, end: date, first: bool, last: bool) ->
     return named, begins, ends
 
 
-def begin_readings(own: list[MeterReading], begins: date, first: bool) -> list[MeterReading]:
+def begin_readings(
+    own: list[MeterReading], begins: date, first: bool, supply_began: bool = False
+) -> list[MeterReading]:
     """A register's readings its part starts from: the first meter's opening readings (oldest first), a later
-    meter's installation reading."""
+    meter's installation reading. `supply_began`: the contract's first period, whose readings are those from the day
+    before the supply began on (domain/tenancy.py: earlier ones are the previous holder's)."""
+    if supply_began:
+        own = [r for r in own if r.reading_date >= begins - timedelta(days=1)]
     return opening(own, begins) if first else [r for r in own if r.reading_date == begins]

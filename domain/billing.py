@@ -268,9 +268,23 @@ def due_date_for(bill_date: date) -> date:
     return bill_date + timedelta(days=14)
 
 
-def proposal(result: BillResult, per_year: int, rounding: str = 'up') -> Decimal:
-    """The next period's installment: this period's gross cost spread over the installments (docs/domain.md §4)."""
-    return installment_for(result.gross, per_year, rounding)
+def proposal(
+    result: BillResult,
+    per_year: int,
+    rounding: str = 'up',
+    share: Decimal | None = None,
+    vat_rate: Decimal = Decimal(0),
+) -> Decimal:
+    """The next period's installment: a whole year's gross cost spread over the installments (docs/domain.md §4).
+    `share`: a part of a year's share of a year's use (by days, gas and heat by degree-day weights), None for a whole
+    year: its energy is made a year's, and the base price is the whole year's (a first half year's cost over 12
+    installments asked half of what the next year costs)."""
+    if not share:  # a whole year (or no share to scale by)
+        return installment_for(result.gross, per_year, rounding)
+    energy = sum((line.amount for line in result.lines if line.kind == 'energy'), Decimal(0)) / share
+    base = [line.unit_price for line in result.lines if line.kind == 'base'][-1]  # the latest price, per year
+    net = _cents(energy) + base
+    return installment_for(net + _cents(net * vat_rate), per_year, rounding)
 
 
 def from_json(text: str) -> BillDocument:

@@ -398,3 +398,40 @@ def test_a_contract_ended_in_the_year_gets_a_final_bill_and_a_credit(engine, con
 
 def _plain(amount: Decimal) -> str:
     return f'{amount:,.2f} €'.replace(',', '_').replace('.', ',').replace('_', '.')
+
+
+def test_a_first_bill_for_half_a_year_proposes_the_installment_of_a_whole_year(engine, config):
+    """Supply from 01.07.2026, 1,600 kWh to the year's end at 0.2650 € net, 120 € base a year, 19 % VAT: the half
+    year costs 576.54 €, a whole year 1,143.70 € (1,600 × 365/184 kWh × 0.2650 € + 120 €, with VAT), so 12 × 96 €
+    (docs/domain.md §4: the year's cost over N installments). The half year's cost over 12 gave 49 €, and the
+    customer a back payment of about 560 € at the next bill."""
+    customer = make_customer(engine, contract_start=date(2026, 7, 1))
+    add_readings(engine, customer['meter_number'], (date(2026, 7, 1), 45210), (date(2026, 12, 31), 46810))
+    add_tariff(engine, customer['id'], amount='50', working_net='0.2650', base_net='120.00')
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    assert (document.period_start, document.result.gross) == (date(2026, 7, 1), Decimal('576.54'))
+    assert document.next_installment == 96
+
+
+def test_a_first_bill_counts_from_the_move_in_reading_not_from_the_previous_occupant_s(engine, config):
+    """The meter keeps its readings when the flat's next tenant takes it over: 40,000 kWh read on 31.12.2025, the
+    move-in reading 45,210 kWh on 01.07.2026, the day the supply began, 46,810 kWh on 31.12.2026. The bill for
+    01.07.–31.12. counts the 1,600 kWh from the move-in reading; it counted 6,810 kWh from 31.12.2025, half a year
+    of the previous occupant's use."""
+    customer = make_customer(engine, contract_start=date(2026, 7, 1))
+    add_readings(
+        engine,
+        customer['meter_number'],
+        (date(2025, 12, 31), 40000),
+        (date(2026, 7, 1), 45210),
+        (date(2026, 12, 31), 46810),
+    )
+    add_tariff(engine, customer['id'], amount='50', working_net='0.2650', base_net='120.00')
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    document = from_json(bill.details)
+    [register] = document.registers
+    assert (register.start_date, register.start_value, document.consumption) == (date(2026, 7, 1), 45210, 1600)
+    assert document.result.gross == Decimal('576.54')
