@@ -13,7 +13,7 @@ from domain.errors import ConcurrentChange, DomainError, NotAllowed
 from domain.stored import IMPORT_FOLDER_PREFIX, PDF_FILE
 from pages import staff_session
 from pages.forms import Form, client_address, file_picker, notice, page_title
-from pages.language import t
+from pages.language import current, t
 from pages.staff_frame import staff_page, when
 from pages.staff_session import StaffMe
 from service.runner import Portal
@@ -101,7 +101,7 @@ def _exchange_pages(portal: Portal) -> None:
                             'text-negative text-weight-medium'
                         )
                         for error in file.errors[:100]:
-                            ui.label(error).classes('text-negative text-body2')
+                            ui.label(error.said(current())).classes('text-negative text-body2')
                     else:
                         key = 'staff.import_file_done' if apply else 'staff.import_file_ok'
                         ui.label(

@@ -1,7 +1,7 @@
 """The billing-system CSV files (docs/domain.md §7): columns, natural keys, and how a row becomes a record.
 
 Each converter takes the row (column → text) and the lookups of already imported parents, and returns
-the record's column values or raises ValueError with the reason. Values are checked strictly: a file
+the record's column values or raises RowProblem (a ValueError) with the reason. Values are checked strictly: a file
 either imports whole or not at all, so a half-understood row must fail loudly. Every identifier must match a
 strict pattern (letters, digits, `-` and `_`: never a path), and every number must be finite and within the range
 its column allows (docs/import-format.md), whether it comes from a file or from the API.
@@ -19,6 +19,7 @@ from domain.clock import FIRST_DAY, LAST_DAY
 from domain.identifiers import is_digits, is_leitweg_id, is_malo_id, is_vat_id, looks_like_email, normalise
 from domain.model import Bill, Contract, Customer, InstallmentPlan, Meter, MeterReading, Payment, Price
 from domain.stored import PDF_FILE
+from storage.import_problems import RowProblem
 
 Row = dict[str, str]
 REGISTERS = ('1.8.0', '1.8.1', '1.8.2', '2.8.0')  # OBIS codes the portal knows
@@ -57,11 +58,11 @@ class Kind:
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
     value = (row.get(column) or '').strip()
     if not value.isprintable():  # every character (an empty text is printable)
-        raise ValueError(f'{column} contains control characters')
+        raise RowProblem('control', column=column)
     if required and not value:
-        raise ValueError(f'{column} is empty')
+        raise RowProblem('empty', column=column)
     if len(value) > limit:
-        raise ValueError(f'{column} is longer than {limit} characters')
+        raise RowProblem('too_long', column=column, limit=limit)
     return value
 
 
@@ -69,14 +70,14 @@ def day(row: Row, column: str, required: bool = True) -> date | None:
     value = text(row, column)
     if not value:
         if required:
-            raise ValueError(f'{column} is empty')
+            raise RowProblem('empty', column=column)
         return None
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f'{column} {value!r} is not an ISO date like 2026-11-22') from None
+        raise RowProblem('not_a_date', column=column, value=repr(value)) from None
     if not FIRST_DAY <= parsed <= LAST_DAY:  # every payment the portal holds: the data export reads this span
-        raise ValueError(f'{column} {value!r} is not between {FIRST_DAY} and {LAST_DAY}')
+        raise RowProblem('outside', column=column, value=repr(value), low=FIRST_DAY, high=LAST_DAY)
     return parsed
 
 
@@ -85,18 +86,18 @@ def decimal(row: Row, column: str, low: Decimal | int, high: Decimal | int, requ
     value = text(row, column, 40)
     if not value:
         if required:
-            raise ValueError(f'{column} is empty')
+            raise RowProblem('empty', column=column)
         return None
     if ',' in value:
-        raise ValueError(f'{column} {value!r}: use a decimal point, not a comma')
+        raise RowProblem('comma', column=column, value=repr(value))
     if not NUMBER.fullmatch(value):
-        raise ValueError(f'{column} {value!r} is not a number like 12.34')
+        raise RowProblem('not_a_number', column=column, value=repr(value))
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f'{column} {value!r} is not a number like 12.34') from None
+        raise RowProblem('not_a_number', column=column, value=repr(value)) from None
     if not low <= number <= high:
-        raise ValueError(f'{column} {value!r} is not between {low} and {high}')
+        raise RowProblem('outside', column=column, value=repr(value), low=low, high=high)
     return number
 
 
@@ -105,7 +106,7 @@ def identifier(row: Row, column: str, limit: int, required: bool = True) -> str:
     Never a path: such values name nothing on disk (stored documents are named by the portal)."""
     value = text(row, column, limit, required=required)
     if value and not IDENTIFIER.fullmatch(value):
-        raise ValueError(f'{column} {value!r} may hold only letters, digits, - and _')
+        raise RowProblem('identifier', column=column, value=repr(value))
     return value
 
 
@@ -113,7 +114,7 @@ def normalised(row: Row, column: str, limit: int) -> str:
     """An identifier compared without spaces, dots, dashes and slashes (customer, contract and meter numbers)."""
     value = normalise(text(row, column, limit, required=True))
     if not value or not IDENTIFIER.fullmatch(value):
-        raise ValueError(f'{column} {row.get(column)!r} may hold only letters and digits (and spaces, dots, dashes)')
+        raise RowProblem('number', column=column, value=repr(row.get(column)))
     return value
 
 
@@ -122,7 +123,7 @@ def whole(row: Row, column: str, default: int | None = None, low: int = 0, high:
     if not value and default is not None:
         return default
     if not is_digits(value) or not low <= int(value) <= high:
-        raise ValueError(f'{column} {value!r} is not a whole number from {low} to {high}')
+        raise RowProblem('not_whole', column=column, value=repr(value), low=low, high=high)
     return int(value)
 
 
@@ -130,35 +131,35 @@ def pdf_file(row: Row) -> str:
     """The name of a PDF beside the CSV file (a name, not a path); the portal stores it under a name of its own."""
     value = text(row, 'pdf_file', 100)
     if value and not PDF_FILE.fullmatch(value):
-        raise ValueError(f'pdf_file {value!r} must be the name of a .pdf file beside the CSV, without a folder')
+        raise RowProblem('pdf_name', value=repr(value))
     return value
 
 
 def choice(row: Row, column: str, allowed: tuple[str, ...]) -> str:
     value = text(row, column)
     if value not in allowed:
-        raise ValueError(f'{column} {value!r} is not one of {", ".join(allowed)}')
+        raise RowProblem('choice', column=column, value=repr(value), allowed=', '.join(allowed))
     return value
 
 
 def parent(row: Row, column: str, known: dict[str, int], normalised: bool = True) -> int:
     value = normalise(text(row, column)) if normalised else text(row, column)
     if value not in known:
-        raise ValueError(f'{column} {value!r} is unknown (import its file first)')
+        raise RowProblem('unknown', column=column, value=repr(value))
     return known[value]
 
 
 def after(later: date | None, earlier: date | None, column: str, other: str) -> date | None:
     """`later`, unless both are given and it lies before `earlier`."""
     if later is not None and earlier is not None and later < earlier:
-        raise ValueError(f'{column} {later.isoformat()} is before {other} {earlier.isoformat()}')
+        raise RowProblem('before', column=column, later=later.isoformat(), other=other, earlier=earlier.isoformat())
     return later
 
 
 def _customer(row: Row, _: Lookups) -> dict:
     email = text(row, 'email', 254).lower()
     if email and not looks_like_email(email):
-        raise ValueError(f'email {email!r} is not an email address')
+        raise RowProblem('email', value=repr(email))
     return {
         'customer_number': normalised(row, 'customer_number', 20),
         **{c: text(row, c, 100) for c in ('first_name', 'last_name', 'city')},
@@ -178,18 +179,18 @@ def _business(row: Row) -> dict:
     """A business customer's VAT ID and a public body's Leitweg-ID (its bills are e-invoices, docs/domain.md §9)."""
     vat_id, leitweg_id = normalise(text(row, 'vat_id', 20)), text(row, 'leitweg_id', 46).upper()
     if vat_id and not is_vat_id(vat_id):
-        raise ValueError(f'vat_id {vat_id!r} is not a VAT ID (e.g. DE123456789, with its check digit)')
+        raise RowProblem('vat_id', value=repr(vat_id))
     if leitweg_id and not is_leitweg_id(leitweg_id):
-        raise ValueError(f'leitweg_id {leitweg_id!r} is not a Leitweg-ID (e.g. 04011000-1234512345-06)')
+        raise RowProblem('leitweg_id', value=repr(leitweg_id))
     if (vat_id or leitweg_id) and not text(row, 'company'):
-        raise ValueError('company is empty: a VAT ID or Leitweg-ID belongs to a business customer')
+        raise RowProblem('company')
     return {'vat_id': vat_id, 'leitweg_id': leitweg_id}
 
 
 def _contract(row: Row, known: Lookups) -> dict:
     malo = text(row, 'malo_id')
     if malo and not is_malo_id(malo):
-        raise ValueError(f'malo_id {malo!r} fails the MaLo-ID check digit')
+        raise RowProblem('malo_id', value=repr(malo))
     return {
         'contract_number': normalised(row, 'contract_number', 20),
         'customer_id': parent(row, 'customer_number', known.customers),
@@ -208,7 +209,7 @@ def _meter(row: Row, known: Lookups) -> dict:
     registers = text(row, 'registers') or '1.8.0'
     named = [r.strip() for r in registers.split(',')]
     if any(r not in REGISTERS for r in named) or len(set(named)) < len(named):
-        raise ValueError(f'registers {registers!r}: use OBIS codes like 1.8.0 or 1.8.1,1.8.2, each once')
+        raise RowProblem('registers', value=repr(registers))
     return {
         'meter_number': normalised(row, 'meter_number', 40),
         'contract_id': parent(row, 'contract_number', known.contracts),
@@ -226,13 +227,13 @@ def _reading(row: Row, known: Lookups) -> dict:
     given = text(row, 'register')
     register = given or '1.8.0'
     if register not in REGISTERS:
-        raise ValueError(f'register {register!r}: use an OBIS code like 1.8.0')
+        raise RowProblem('register', value=repr(register))
     meter_id = parent(row, 'meter_number', known.meters)
     registers = known.registers.get(meter_id)
     # an empty register is the single-rate one: not on a two-rate meter (a code given is taken as written: a full
     # export may hold the readings of a meter's registers before it was set to two rates)
     if not given and registers is not None and '1.8.0' not in registers.split(','):
-        raise ValueError(f'register is empty, and the meter counts {registers}: name the register')
+        raise RowProblem('register_empty', registers=registers)
     return {
         'meter_id': meter_id,
         'obis': register,
@@ -274,7 +275,7 @@ def _payment(row: Row, known: Lookups) -> dict:
 def _bill(row: Row, known: Lookups) -> dict:
     start, end = day(row, 'period_start'), day(row, 'period_end')
     if start and end and end < start:
-        raise ValueError('period_end lies before period_start')
+        raise RowProblem('period')
     return {
         'bill_number': identifier(row, 'bill_number', 30),
         'contract_id': parent(row, 'contract_number', known.contracts),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from storage.csv_kinds import Kind, Row
+from storage.import_problems import Problem, RowProblem
 
 
 @dataclass
@@ -17,7 +18,7 @@ class FileResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # `file:line: reason`, in English and said in others
 
     def describe(self) -> str:
         if self.errors:
@@ -63,7 +64,7 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
     file's only error)."""
     bad = not_utf8(path)
     if bad is not None:
-        result.errors.append(f'{kind.file}:{bad}: not UTF-8 text (save the export as UTF-8)')
+        result.errors.append(Problem(f'{kind.file}:{bad}', RowProblem('not_utf8')))
         return
     total = max(count_lines(path) - 1, 0)
     with path.open(encoding='utf-8-sig', newline='') as handle:
@@ -71,11 +72,11 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
         try:
             header = next(reader, [])  # per-row method (a twentieth of an import)
         except csv.Error as error:
-            result.errors.append(f'{kind.file}:1: {error}')
+            result.errors.append(Problem(f'{kind.file}:1', str(error)))
             return
         missing = [c for c in kind.columns if c not in header and c not in kind.optional]
         if missing:
-            result.errors.append(f'{kind.file}:1: missing column(s) {", ".join(missing)}')
+            result.errors.append(Problem(f'{kind.file}:1', RowProblem('columns_missing', columns=', '.join(missing))))
             return
         bar = ProgressBar(progress, kind.file, total)
         chunk: list[tuple[int, Row]] = []
@@ -95,7 +96,7 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
                     yield chunk
                     chunk = []
         except csv.Error as error:  # e.g. a quote never closed: the rest of the file became one huge field
-            result.errors.append(f'{kind.file}:{ended + 1}: {error} (a quote without its closing quote?)')
+            result.errors.append(Problem(f'{kind.file}:{ended + 1}', RowProblem('unclosed', error=error)))
         if chunk:
             bar.step(len(chunk))
             yield chunk

@@ -27,6 +27,7 @@ from domain.identifiers import normalise
 from domain.model import AuditEntry, Contract, Customer, Meter
 from storage.csv_kinds import Kind, Lookups, Row
 from storage.feed_lock import hold_changes
+from storage.import_problems import Problem, RowProblem
 from storage.import_reading import FileResult
 
 
@@ -223,7 +224,7 @@ class SeenKeys:
         for number, record, digest in keyed:
             first = earlier.get(digest) or firsts.get(digest)
             if first is not None:
-                result.errors.append(f'{kind.file}:{number}: same key as line {first}')
+                result.errors.append(Problem(f'{kind.file}:{number}', RowProblem('same_key', line=first)))
                 continue
             firsts[digest] = number
             kept.append((number, record))

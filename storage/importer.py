@@ -25,6 +25,7 @@ from domain.stored import bill_file
 from domain.types import Money
 from storage.csv_kinds import KINDS, Kind, Lookups, Row
 from storage.documents import store
+from storage.import_problems import Problem, RowProblem
 from storage.import_reading import FileResult, chunks
 from storage.import_tables import SeenKeys, audit_import, existing_keys, lookups_for, plan, split_records, write_records
 
@@ -279,12 +280,12 @@ def _checked(
             if compared:
                 record = _quantised(kind, record)
         except ValueError as error:
-            result.errors.append(f'{kind.file}:{number}: {error}')
+            result.errors.append(Problem(f'{kind.file}:{number}', error))
             continue
         document = record.get('pdf_path')
         beside = path.parent / document if document else None
         if beside is not None and (not beside.is_file() or beside.resolve().parent != path.parent.resolve()):
-            result.errors.append(f'{kind.file}:{number}: pdf_file {document!r} is not a file beside the CSV')
+            result.errors.append(Problem(f'{kind.file}:{number}', RowProblem('not_beside', value=repr(document))))
             continue
         if beside is not None:  # kept under the data folder at a name of the portal's
             record['pdf_path'] = bill_file(beside.read_bytes())

@@ -54,3 +54,19 @@ def test_a_use_case_s_error_names_its_field_in_the_visitor_s_language():
                     errors.append(error)
             texts = [t(error.key, language, **error.params) for error in errors]
         assert expected[0] in texts[0] and expected[1] in texts[1], texts
+
+
+def test_every_import_problem_raised_has_its_text_in_both_languages():
+    """The import's reasons come from the catalogue (English for the CLI and the API, German for the back office):
+    a key raised without its text would end the import in a KeyError instead of naming the wrong line."""
+    import re
+    from pathlib import Path
+
+    raised = {
+        key
+        for path in (Path(__file__).parents[2] / 'storage').glob('*.py')
+        for key in re.findall(r"RowProblem\('(\w+)'", path.read_text(encoding='utf-8'))
+    }
+    assert len(raised) > 20
+    for language in ('de', 'en'):
+        assert sorted(k for k in raised if f'import_problem.{k}' not in i18n.catalogue(language)) == [], language

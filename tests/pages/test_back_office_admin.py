@@ -384,7 +384,19 @@ async def test_a_file_not_in_utf_8_is_reported_at_the_check(user, db):
     await see(user, 'Hochgeladen: customers.csv')
     button(user, 'Prüfen (Vorschau)').click()
     await see(user, 'customers.csv: 1 Fehler – diese Datei wird nicht importiert')
-    await see(user, 'not UTF-8')
+    await see(user, 'kein UTF-8-Text (bitte den Export als UTF-8 speichern)')
+
+
+async def test_a_wrong_line_is_reported_in_the_back_office_s_language(user, db):
+    """Staff read the import's reasons in German, as every other text of theirs (they were the CLI's English);
+    the column's name stays as it stands in the file."""
+    await admin_login(user, db)
+    await user.open('/verwaltung/import')
+    await upload(user, 'customers.csv', CUSTOMERS.replace('ingo@example.org;;0', 'ingo(at)example.org;;2'))
+    await see(user, 'Hochgeladen: customers.csv')
+    button(user, 'Prüfen (Vorschau)').click()
+    await see(user, "customers.csv:2: email 'ingo(at)example.org' ist keine E-Mail-Adresse")
+    await user.should_not_see('is not')
 
 
 async def test_a_logo_upload_that_is_no_usable_image_is_refused(user, db):
