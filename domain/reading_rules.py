@@ -152,7 +152,7 @@ def parse_date(text: str, today: date, field: str = 'reading_date') -> date:
         try:
             value = parse(text)
             break
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a day or month of twenty digits
             continue
     else:
         raise DateFormat(field)

@@ -165,7 +165,7 @@ def reference(ctx: Context, user_id: int) -> str:
 
 def user_from_reference(ctx: Context, ref: str) -> int:
     user_id = (ref or '').partition('.')[0]
-    if not is_digits(user_id) or reference(ctx, int(user_id)) != ref:
+    if not is_digits(user_id) or len(user_id) > 10 or reference(ctx, int(user_id)) != ref:  # ids < 2**31
         raise TokenInvalid()
     return int(user_id)
 

@@ -182,10 +182,12 @@ def check_one(editable: Editable, value: str, today: date) -> None:
             )
     if kind in ('int', 'year') and not is_digits(value):
         raise bad('Bitte eine ganze Zahl.', 'Please a whole number.')
-    if kind == 'year' and not 1990 <= int(value) <= today.year:
+    # more than 18 digits lie outside every range (and int() refuses more than 4,300 with a ValueError)
+    whole = (int(value) if len(value) <= 18 else 10**18) if kind in ('int', 'year') else 0
+    if kind == 'year' and not 1990 <= whole <= today.year:
         raise bad(f'Ein Jahr zwischen 1990 und {today.year}.', f'A year from 1990 to {today.year}.')
     low, high = editable.limits
-    if kind == 'int' and not low <= int(value) <= high:
+    if kind == 'int' and not low <= whole <= high:
         raise bad(f'Eine Zahl von {low} bis {high}.', f'A number from {low} to {high}.')
     if kind in ('text', 'optional') and not value.isprintable():  # a line break in a mail's Subject, NUL, U+202E
         raise bad('Bitte ohne Zeilenumbrüche und Steuerzeichen.', 'Please without line breaks and control characters.')
