@@ -97,6 +97,7 @@ def change_contact_data(
     """Validate everything first, then change the customer's contact data and paperless consent together. `seen`:
     what the form showed; a field left as it was there keeps what is stored now, so a form from a second tab (or
     one left open while the billing system's import changed the address) does not undo a change made meanwhile."""
+    uow.users.hold(user_id)  # two tabs at once: the second reads the customer after the first's change is stored
     customer = owned_customer(uow, user_id, customer_id)
     old = contact_data(uow, user_id, customer_id)
     if seen is not None:
@@ -281,10 +282,10 @@ def change_bank_account(
 @hashing
 def revoke_mandate(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, current_password: str) -> None:
     customer = owned_customer(uow, user_id, customer_id)
-    account = uow.data.bank_account(customer_id)
+    check_current_password(uow, ctx, active_login(uow, user_id), current_password)
+    account = uow.data.bank_account(customer_id)  # with the login held: a revocation at the same moment is seen
     if account is None or account.mandate_granted_at is None or account.mandate_revoked_at is not None:
         raise NotAllowed()
-    check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     account.mandate_revoked_at = ctx.now
     uow.data.save(account)
     audit_change(uow, ctx, user_id, customer_id, 'mandate_revoked', f'reference={account.mandate_reference}')

@@ -96,9 +96,7 @@ def mark_read(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, mes
     message = next((m for m in uow.data.inbox(customer_id) if m.id == message_id), None)
     if message is None:
         raise NotAllowed()
-    if message.read_at is None:
-        message.read_at = ctx.now
-        uow.data.save(message)
+    if message.read_at is None and uow.data.mark_read(message, ctx.now):  # opened in two tabs at once: noted once
         audit_change(uow, ctx, user_id, customer_id, 'inbox_read', f'message={message_id}')
         uow.commit()
 

@@ -284,6 +284,10 @@ def change_installment(
     reason: str = '',
 ) -> Changed:
     """Apply a new amount from the next due date, or, below the limit, hand it to staff with reading and reason."""
+    ensure_owner(uow, user_id, customer_id)
+    named = next((c for c in uow.customers.contracts(customer_id) if c.contract_number == contract_number), None)
+    if named is not None:  # two tabs at once: the second reads plans and open requests after the first is stored
+        uow.customers.hold_contract(id_of(named))
     views = {v.contract_number: v for v in installment_views(uow, ctx, user_id, customer_id)}
     view = views.get(contract_number)
     if view is None or not view.changeable:

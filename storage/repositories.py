@@ -232,6 +232,9 @@ class SqlCustomerData:
         )
         return list(self.session.exec(query))
 
+    def mark_read(self, message: InboxMessage, at: datetime) -> bool:
+        return set_once(self.session, message, 'read_at', at, col(InboxMessage.read_at).is_(None))
+
     def inbox(self, customer_id: int) -> list[InboxMessage]:
         query = (
             select(InboxMessage)

@@ -560,3 +560,124 @@ def test_a_deleted_login_leaves_no_addresses_in_its_own_log(uow, context, engine
     assert [e.action for e in own if '198.51.100.23' in e.address or 'neu@example.org' in e.details] == []
     [changed] = [e for e in entries if e.action == 'contact_data_changed']
     assert changed.address == '198.51.100.23'
+
+
+def test_a_mandate_revoked_twice_at_once_is_revoked_once(context, engine, owner):
+    """ "Mandat widerrufen" in two tabs: both found the mandate in force before either had revoked it (the login's row
+    was held only after that), and both revoked it, each with its change for the billing system and its mail. Looked
+    up once the login is held, the second finds it revoked (and the first waits 2 s for it in vain)."""
+    from tests.storage.conftest import both_here
+
+    customer, login = owner
+    with SqlUnitOfWork(engine) as work:
+        customer_data.change_bank_account(
+            work, context(), login['id'], customer['id'], 'Erika Muster', 'DE89370400440532013000', True, PASSWORD
+        )
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            bank_account = self.data.bank_account
+
+            def met(customer_id):
+                found = bank_account(customer_id)
+                both_here(looked)
+                return found
+
+            self.data.bank_account = met
+            return self
+
+    def revoke(_):
+        try:
+            with Meeting(engine) as work:
+                return customer_data.revoke_mandate(work, context(), login['id'], customer['id'], PASSWORD)
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(revoke, range(2)))
+    assert sorted(type(answer).__name__ for answer in answers) == ['NoneType', 'NotAllowed']
+    with Session(engine) as session:
+        revoked = session.exec(select(AuditEntry).where(AuditEntry.action == 'mandate_revoked')).all()
+    assert len(revoked) == 1
+    assert len([m for m in mails_to(engine, 'erika@example.org') if 'widerruf' in m.subject.lower()]) == 1
+
+
+def test_bills_online_chosen_in_two_tabs_at_once_is_one_change(context, engine, owner):
+    """Both tabs found the customer on paper before either had saved: both saved, and the billing system got
+    paperless_on twice, the customer two mails. With the login held before the customer is read, the second finds
+    the consent given ("Nichts geändert"), as one sent after the other does (the first waits 2 s for it in vain)."""
+    from tests.storage.conftest import both_here
+
+    customer, login = owner
+    seen = contact(customer['id'], engine)
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            get = self.customers.get
+
+            def met(customer_id):
+                found = get(customer_id)
+                both_here(looked)
+                return found
+
+            self.customers.get = met
+            return self
+
+    def save(_):
+        try:
+            with Meeting(engine) as work:
+                online = replace(seen, paperless=True)
+                return customer_data.change_contact_data(work, context(), login['id'], customer['id'], online, seen)
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(save, range(2)))
+    assert sorted(type(answer).__name__ for answer in answers) == ['ContactData', 'NothingChanged']
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == 'paperless_on')).all()) == 1
+    assert len(mails_to(engine, 'erika@example.org')) == 1
+
+
+def test_a_message_opened_in_two_tabs_at_once_is_noted_read_once(context, engine, owner):
+    """Both requests found it unread before either had marked it: two inbox_read entries in the customer's log. Now
+    the mark is a conditional UPDATE: the second finds it read and notes nothing."""
+    from datetime import UTC, datetime
+
+    from domain.model import InboxMessage
+    from tests.storage.conftest import both_here
+
+    customer, login = owner
+    with Session(engine) as session:
+        message = InboxMessage(customer_id=customer['id'], created_at=datetime(2024, 1, 2, tzinfo=UTC), subject='Hallo')
+        session.add(message)
+        session.commit()
+        message_id = message.id
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            messages = self.data.inbox
+
+            def met(customer_id):
+                found = messages(customer_id)
+                both_here(looked)
+                return found
+
+            self.data.inbox = met
+            return self
+
+    def open_it(_):
+        with Meeting(engine) as work:
+            inbox.mark_read(work, context(), login['id'], customer['id'], message_id)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(open_it, range(2)))
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == 'inbox_read')).all()) == 1
+        assert session.get(InboxMessage, message_id).read_at is not None

@@ -646,3 +646,42 @@ def test_two_clerks_marking_the_same_change_at_once_both_get_an_answer(clerk, en
     with ThreadPoolExecutor(2) as pool:
         answers = [f.result(timeout=40) for f in [pool.submit(one) for _ in range(2)]]
     assert sorted(answers) == [0, 1]
+
+
+def test_two_reductions_asked_for_at_the_same_moment_leave_one_request_open(context, clerk, anna, engine):
+    """Two tabs: both looked for an open request before either had stored one, and both were stored, each with its
+    mail; staff could accept the one the customer gave up. With the contract held, the second looks only after the
+    first is stored and withdraws it, as one asked after the other does (the first waits 2 s for it in vain)."""
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.storage.conftest import both_here
+
+    customer, login = anna
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            reviews_of = self.desk.reviews_of
+
+            def met(customer_id):
+                found = reviews_of(customer_id)
+                both_here(looked)
+                return found
+
+            self.desk.reviews_of = met
+            return self
+
+    with SqlUnitOfWork(engine) as u:
+        [view] = installment_views(u, context(), login['id'], customer['id'])
+    low = view.calculator.minimum
+
+    def ask(amount: Decimal):
+        with Meeting(engine) as u:
+            form = (view.contract_number, str(amount), '15000', 'Auszug')
+            return change_installment(u, context(), login['id'], customer['id'], *form)
+
+    with ThreadPoolExecutor(2) as pool:
+        [done.result(timeout=40) for done in [pool.submit(ask, amount) for amount in (low, low + 1)]]
+    with Session(engine) as session:
+        items = session.exec(select(ReviewItem).where(ReviewItem.kind == 'installment_reduction')).all()
+    assert sorted(item.status for item in items) == ['open', 'withdrawn']
