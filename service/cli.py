@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     export_command.add_argument(
         '--valid-until',
         type=_day,
-        help='reading-codes: last day the codes work (default: end of the reading period)',
+        help='reading-codes: last day the codes work (default: end of the reading period; without one, 8 weeks on)',
     )
     backup_command = commands.add_parser('backup', help='database (SQLite, online) and documents into one .tar.gz')
     backup_command.add_argument('archive', type=Path)

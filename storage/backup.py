@@ -22,9 +22,14 @@ class BackupSummary:
     database: bool
     documents: int
     size: int
+    restored_into: Path | None = None  # a restore's data folder (None: a backup)
 
     def describe(self) -> str:
         what = 'database and ' if self.database else ''
+        if self.restored_into is not None:
+            return f'Restored from {self.archive} into {self.restored_into}: {what}{self.documents} documents.' + (
+                '' if self.database else ' The database is PostgreSQL: restore it with pg_restore.'
+            )
         return f'Backup written to {self.archive} ({self.size / 2**20:.1f} MB): {what}{self.documents} documents.' + (
             '' if self.database else ' The database is PostgreSQL: back it up with pg_dump -Fc.'
         )
@@ -84,7 +89,8 @@ def restore(url: str, documents: Path, archive: Path) -> BackupSummary:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _extract(tar, member, target)
                 count += 1
-    return BackupSummary(archive, database, count, archive.stat().st_size)
+    folder = sqlite_path.parent if sqlite_path is not None else documents.parent
+    return BackupSummary(archive, database, count, archive.stat().st_size, folder)
 
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:

@@ -89,6 +89,20 @@ def test_the_security_map_names_only_tests_that_exist():
         assert re.search(rf'def {name}\(', everything), f'{name} named in docs/security.md'
 
 
+def test_the_security_map_s_short_references_name_tests_of_the_file_named_before_them():
+    """`…::name` is a test of the file the reference before it in the same cell names: a test of another file read
+    as one of that file (two registration tests were listed under storage/test_service_desk.py)."""
+    text = (ROOT / 'docs' / 'security.md').read_text(encoding='utf-8')
+    for row in text.splitlines():
+        path = None
+        for reference in re.findall(r'`((?:(?:domain|storage|pages|browser)/test_\w+\.py|…)::\w+)`', row):
+            where, name = reference.split('::')
+            path = path if where == '…' else where
+            assert path, f'{reference} follows no file in docs/security.md'
+            source = (ROOT / 'tests' / path).read_text(encoding='utf-8')
+            assert re.search(rf'def {name}\(', source), f'{reference} (in {path}) named in docs/security.md'
+
+
 def test_the_rules_the_code_cites_are_sections_of_the_docs_in_the_repository():
     """`docs/domain.md §4` and `docs/design.md "Interfaces"` in code and profiles name sections that exist."""
     sections = {

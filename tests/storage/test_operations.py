@@ -43,6 +43,25 @@ def test_a_backup_beside_postgresql_of_a_data_folder_that_is_not_there_is_refuse
     assert not (tmp_path / 'b.tar.gz').exists()
 
 
+def test_a_restore_says_what_it_restored_not_that_a_backup_was_written(tmp_path, monkeypatch, capsys):
+    """`restore` printed the backup's own summary: "Backup written to … database and 1 documents." (and, beside
+    PostgreSQL, "back it up with pg_dump -Fc") after writing nothing but the data folder."""
+    source = _data_folder(tmp_path, monkeypatch, 'data')
+    engine = make_engine(f'sqlite:///{source / "kundenportal.db"}')
+    migrate(engine)
+    make_customer(engine)
+    engine.dispose()
+    (source / 'documents' / 'bills').mkdir(parents=True)
+    (source / 'documents' / 'bills' / 'RE1.pdf').write_bytes(b'%PDF-1.4 eins')
+    assert main(['backup', str(tmp_path / 'b.tar.gz')]) == 0
+    capsys.readouterr()
+    target = _data_folder(tmp_path, monkeypatch, 'restored')
+    assert main(['restore', str(tmp_path / 'b.tar.gz')]) == 0
+    said = capsys.readouterr().out
+    assert 'written' not in said and 'Restored' in said and 'database and 1 documents' in said
+    assert str(target) in said
+
+
 @pytest.mark.parametrize('cut', ['not a backup', 'cut off'])
 def test_a_restore_of_what_is_no_whole_backup_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys, cut):
     """A traceback (tarfile.ReadError, EOFError) instead of a message."""
