@@ -303,7 +303,7 @@ async def test_a_reminder_withdrawn_during_a_failed_attempt_stays_withdrawn(engi
 
 async def test_a_mail_to_a_domain_with_an_umlaut_goes_out_through_a_relay_without_smtputf8(engine):
     """The forms take „kunde@müller.example“ as a login address; a relay that does not offer SMTPUTF8 (many do not)
-    got nothing: the client refused the mail itself ("SMTPUTF8 is not supported") and it was tried again for seven
+    got nothing: the client refused the mail itself ("SMTPUTF8 is not supported") and it was tried again for six
     hours in vain. An ASCII mailbox at an internationalised domain needs no SMTPUTF8: its domain's A-label does, in
     IDNA 2008 as DENIC registers „straße“ (the standard library's IDNA 2003 codec sent to „strasse“, another domain)."""
     inbox = Inbox()
