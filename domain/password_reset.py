@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from domain import i18n, mail_budget, throttle, tokens
 from domain.accounts import audit_entry, set_password
-from domain.errors import TokenInvalid
+from domain.errors import EmailInvalid, TokenInvalid
 from domain.identifiers import normalise_email
 from domain.mails import compose
 from domain.model import PortalUser, ResetRequest
@@ -21,11 +21,12 @@ def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:
     (`send_requested_resets`), so that known and unknown addresses are answered alike and in the same time.
     Throttled per client address and per target address, whether it exists or not."""
     email = normalise_email(email)[:300]
+    if '@' not in email:  # empty or a typo: decided by the form alone (as at the login), so it tells nobody anything
+        raise EmailInvalid()
     throttle.count_request(uow, f'reset:{ctx.address}', throttle.RESET_PER_ADDRESS, ctx.now, 'email')  # found or not
-    if email:
-        mail_budget.spend(uow, ctx, email)
-        request = ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64], language=i18n.current())
-        uow.resets.add(request)
+    mail_budget.spend(uow, ctx, email)
+    request = ResetRequest(email=email, requested_at=ctx.now, address=ctx.address[:64], language=i18n.current())
+    uow.resets.add(request)
     uow.commit()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from nicegui import ui
+from nicegui.elements.mixins.validation_element import ValidationElement
 
 from domain.errors import DomainError
 from domain.identifiers import printable
@@ -41,9 +42,12 @@ class Form:
 
     def clear(self) -> None:
         for element in self.fields.values():
+            if not isinstance(element, ValidationElement) and element.props.get('error'):  # see show()
+                element.props(remove='error error-message aria-invalid')
             if getattr(element, 'error', None):
                 element.error = None
                 element.props(remove='aria-invalid')
+                _mark_combobox(element, invalid=False)
         if self.alert_label is not None:
             self.alert_label.set_visibility(False)
 
@@ -51,14 +55,26 @@ class Form:
         message = t(error.key, **error.params)
         target = self.fields.get(error.field or '')
         if target is not None:  # at the field (Quasar shows it with role=alert: read out), marked invalid, focused
-            target.error = message
+            if isinstance(target, ValidationElement):
+                target.error = message
+            else:  # ui.color_input has no error of its own: Quasar's field shows it from these props
+                target.props(f'error error-message="{html.escape(message)}"')
             target.props('aria-invalid=true')
+            _mark_combobox(target, invalid=True)
             target.run_method('focus')
         elif self.alert_label is not None:
             self.alert_label.text = message
             self.alert_label.set_visibility(True)
         else:
             ui.notify(message, type='negative')
+
+
+def _mark_combobox(element: ui.element, invalid: bool) -> None:
+    """Quasar puts a select's attributes on a wrapper, not on its focusable combobox, which screen readers read: there
+    aria-invalid is set by hand (the combobox is kept across Vue's updates, and so is the attribute)."""
+    if isinstance(element, ui.select):
+        change = "setAttribute('aria-invalid', 'true')" if invalid else "removeAttribute('aria-invalid')"
+        ui.run_javascript(f'getHtmlElement({element.id})?.querySelector("[role=combobox]")?.{change}')
 
 
 def client_address() -> str:

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import FilePayload, Page, expect
 
 from pages.styles import STYLESHEET
-from tests.browser.test_self_service_journeys import household  # noqa: F401 - the fixture
+from tests.browser.test_self_service_journeys import household, log_in  # noqa: F401 - the fixture
 from tests.browser.test_stylesheet import candidates, missing, tailwind
 from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff
 
@@ -143,3 +143,22 @@ def test_every_page_has_no_axe_violations(household, engine, start_portal, brows
     # Quasar's rotate-* excepted: NiceGUI cancelled the compiler's rule for them (pages.styles)
     made = tailwind(page, candidates() | {c for c in audit.classes if not re.fullmatch(r'rotate-\d+', c)})
     assert made == STYLESHEET.read_text(), f'add to pages/styles.FRAMEWORK and rewrite the stylesheet: {missing(made)}'
+
+
+# the focused element lies in the field whose label holds `name`
+FOCUSED_IN = "name => !!document.activeElement && !!document.activeElement.closest('label')?.innerText.includes(name)"
+
+
+def test_a_contact_message_without_a_topic_marks_and_focuses_the_topic(household, start_portal, browser: Page):  # noqa: F811
+    """The topic's error at the field, marked invalid on the combobox a screen reader reads, and focused, as every
+    other field's (WCAG 3.3.1, ARIA21): Quasar puts a select's attributes on a wrapper, and the focus stayed on the
+    button."""
+    base, page = start_portal('stadtwerke-a'), browser
+    log_in(page, base, 'haushalt@example.org')
+    page.goto(base + '/kontakt')
+    page.get_by_label('Betreff', exact=True).fill('Frage')
+    page.get_by_label('Nachricht', exact=True).fill('Wann kommt der Ableser?')
+    page.get_by_role('button', name='Nachricht senden').click()
+    expect(page.get_by_role('alert').filter(has_text='Bitte füllen Sie das Feld „Thema“ aus.')).to_be_visible()
+    expect(page.get_by_role('combobox', name='Thema')).to_have_attribute('aria-invalid', 'true')
+    assert page.evaluate(FOCUSED_IN, 'Thema'), 'the focus stayed on the button, away from the field to correct'

@@ -410,3 +410,20 @@ async def test_a_logo_upload_that_is_no_usable_image_is_refused(user, db):
     await receiver.handle_uploads([SmallFileUpload(name='logo.png', content_type='image/png', _data=broken)])
     await see(user, 'Bitte ein PNG- oder JPEG-Bild hochladen (bis 25 Megapixel).')
     assert field(user, 'Logo (PNG oder JPEG)').elements.pop().value == shown
+
+
+async def test_a_malformed_colour_is_refused_visibly_at_its_field(user, db):
+    """The colour input (ui.color_input) has no error of its own: Form.show set a Python attribute nobody renders, so
+    the admin saw neither 'Gespeichert' nor why (WCAG 3.3.1: the error must be identified and described in text)."""
+    await admin_login(user, db)
+    await user.open('/verwaltung/einstellungen')
+    await see(user, 'Einstellungen speichern')
+    [colour] = [e for e in user.find(ui.color_input).elements if e.props.get('label') == 'Hauptfarbe']
+    colour.value = 'rot'
+    button(user, 'Einstellungen speichern').click()
+    for _ in range(100):
+        if colour.props.get('error-message'):
+            break
+        await asyncio.sleep(0.05)
+    assert colour.props.get('error-message') == 'Farbe als #RRGGBB, z. B. #00588f.'
+    assert colour.props.get('error') is True and colour.props.get('aria-invalid') == 'true'

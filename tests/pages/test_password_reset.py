@@ -108,3 +108,17 @@ async def test_the_page_for_the_temporary_password_sets_none_once_the_session_ha
         assert session.get(PortalUser, login['id']).password_hash == before
     await user.open('/uebersicht')
     await see(user, 'Passwort vergessen?')
+
+
+@pytest.mark.parametrize('typed', ['', 'erika.example.org'])
+async def test_an_empty_or_malformed_email_is_refused_at_its_field_not_answered_as_sent(user, db, login, typed):
+    """No account is looked at for it, so saying so tells nobody anything; "Wenn zu dieser E-Mail-Adresse ein Zugang
+    besteht, haben wir Ihnen … gesendet" for a typo left the customer waiting for a mail that never comes."""
+    await user.open('/passwort-vergessen')
+    if typed:
+        field(user, 'E-Mail-Adresse').type(typed)
+    assert (
+        await submit_for_error(user, 'Link anfordern', 'E-Mail-Adresse')
+        == 'Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.'
+    )
+    await user.should_not_see('Wenn zu dieser E-Mail-Adresse ein Zugang besteht')
