@@ -392,6 +392,11 @@ class PostalCodeInvalid(DomainError):
     field = 'postal_code'
 
 
+class PostalCodeAbroadInvalid(DomainError):
+    key = 'error.postal_code_abroad_invalid'
+    field = 'postal_code'
+
+
 class PhoneInvalid(DomainError):
     key = 'error.phone_invalid'
     field = 'phone'

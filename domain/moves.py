@@ -14,7 +14,14 @@ from datetime import date, timedelta
 
 from domain.contract_requests import Receipt, possible_end, receive, text_field
 from domain.contract_requests import parse_day as checked_day
-from domain.errors import DomainError, NoRunningContract, PostalCodeInvalid, ReadingInFormat, TooLong
+from domain.errors import (
+    DomainError,
+    NoRunningContract,
+    PostalCodeAbroadInvalid,
+    PostalCodeInvalid,
+    ReadingInFormat,
+    TooLong,
+)
 from domain.i18n import day, label_of, number
 from domain.identifiers import normalise
 from domain.meter_exchange import predecessor_readings, with_replaced
@@ -28,6 +35,15 @@ from domain.tenancy import held_since
 BACK = timedelta(weeks=6)  # a move reported later than six weeks after it is refused with a clear message
 NOTICE = timedelta(weeks=6)  # §41b(5) EnWG: a household ends its contract on a move with six weeks' notice
 _POSTAL_CODE = re.compile(r'^\d{5}$')
+# a final bill goes abroad too (a move to Austria, the Netherlands): the country's own postal code as written there
+_POSTAL_CODE_ABROAD = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$')
+_GERMANY = frozenset({'deutschland', 'germany', 'de', 'd', 'brd', 'bundesrepublik deutschland'})
+
+
+def abroad(country: str) -> bool:
+    """Whether the country typed for the new address is another than Germany (empty: Germany)."""
+    country = ' '.join(country.split()).casefold()
+    return bool(country) and country not in _GERMANY
 
 
 def six_months_after(start: date) -> date:
@@ -66,6 +82,7 @@ class MoveForm:
     house_number: str = ''
     postal_code: str = ''
     city: str = ''
+    country: str = ''  # empty (or Germany): an address in Germany
     continue_supply: bool = False
     move_in: str = ''
     new_meter: str = ''
@@ -128,12 +145,16 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     readings, flagged = _readings_out(uow, ctx, customer_id, move_out, form.readings)
     street = text_field(form.street, 'street', label_of('street'), 200)
     house_number = text_field(form.house_number, 'house_number', label_of('house_number'), 20)
-    postal_code = form.postal_code.strip()
-    if not _POSTAL_CODE.match(postal_code):
+    country = text_field(form.country, 'country', label_of('country'), 60, required=False)
+    elsewhere = abroad(country)
+    postal_code = ' '.join(form.postal_code.split())
+    if elsewhere and not _POSTAL_CODE_ABROAD.match(postal_code):
+        raise PostalCodeAbroadInvalid()
+    if not elsewhere and not _POSTAL_CODE.match(postal_code):
         raise PostalCodeInvalid()
     city = text_field(form.city, 'city', label_of('city'), 100)
-    in_area = not ctx.profile.supply_postal_codes or postal_code in ctx.profile.supply_postal_codes
-    new_address = f'{street} {house_number}, {postal_code} {city}'
+    in_area = not elsewhere and (not ctx.profile.supply_postal_codes or postal_code in ctx.profile.supply_postal_codes)
+    new_address = f'{street} {house_number}, {postal_code} {city}' + (f', {country.upper()}' if elsewhere else '')
     fields = {
         'customer_number': customer.customer_number,
         'name': customer.display_name,

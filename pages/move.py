@@ -6,7 +6,7 @@ from nicegui import ui
 from domain.contract_requests import Receipt
 from domain.errors import DomainError
 from domain.i18n import day
-from domain.moves import MoveForm, MoveStart, reading_field, report_move, start
+from domain.moves import MoveForm, MoveStart, abroad, reading_field, report_move, start
 from domain.reading_rules import register_name
 from pages import session
 from pages.forms import Form, client_address, page_title
@@ -62,6 +62,7 @@ def _form(portal: Portal, me: session.LoggedIn, begin: MoveStart) -> None:
         form.field('house_number', t('move.house_number'))
         form.field('postal_code', t('move.postal_code'), autocomplete='postal-code').props('inputmode=numeric')
         form.field('city', t('move.city'), autocomplete='address-level2')
+        form.field('country', t('move.country'), hint=t('move.country_hint'), autocomplete='country-name')
         outside = ui.label(t('move.outside_area')).props('role=status').classes('text-body2')
         outside.set_visibility(False)
         keep = ui.checkbox(t('move.continue_supply'))
@@ -73,13 +74,18 @@ def _form(portal: Portal, me: session.LoggedIn, begin: MoveStart) -> None:
 
         def area_check() -> None:  # outside the supply area the contract ends: no continuing to offer
             code = form.value('postal_code').strip()
-            away = bool(begin.supply_postal_codes) and len(code) == 5 and code not in begin.supply_postal_codes
+            elsewhere = abroad(form.value('country'))
+            away = elsewhere or (
+                bool(begin.supply_postal_codes) and len(code) == 5 and code not in begin.supply_postal_codes
+            )
+            form.fields['postal_code'].props(f'inputmode={"text" if elsewhere else "numeric"}')  # 1234 AB, SW1A 1AA
             outside.set_visibility(away)
             keep.set_visibility(not away)
             if away:
                 keep.value = False
 
         form.fields['postal_code'].on_value_change(area_check)
+        form.fields['country'].on_value_change(area_check)
         form.alert()
         ui.button(t('move.submit'), on_click=lambda: submit()).classes('w-full').props('no-caps size=lg')
     result = ui.column().classes('w-full gap-2')
@@ -93,6 +99,7 @@ def _form(portal: Portal, me: session.LoggedIn, begin: MoveStart) -> None:
             house_number=form.value('house_number'),
             postal_code=form.value('postal_code'),
             city=form.value('city'),
+            country=form.value('country'),
             continue_supply=bool(keep.value),
             move_in=form.value('move_in'),
             new_meter=form.value('new_meter'),

@@ -104,6 +104,29 @@ async def test_a_move_is_reported_with_its_reading_and_new_address(user, db, hou
     await see(user, f'Umzugsmeldung U-{request.id:06d}')
 
 
+async def test_a_move_abroad_is_reported_with_the_country_s_postal_code(user, db, household):
+    """A Dutch postal code ('1234 AB') was refused as 'fünf Ziffern': nobody moving abroad could report the move."""
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/umzug')
+    await see(user, 'Land (nur wenn nicht Deutschland)')
+    field(user, 'Auszugsdatum').type(day(today()))
+    days = (today() - year_end(1)).days
+    field(user, 'Zählerstand bei Auszug').type(str(13000 + 3000 * days // 365))
+    field(user, 'Straße').type('Keizersgracht')
+    field(user, 'Hausnummer').type('12')
+    field(user, 'PLZ').type('1015 CJ')
+    field(user, 'Ort').type('Amsterdam')
+    assert 'fünf Ziffern' in await submit_for_error(user, 'Umzug melden', 'PLZ')
+    field(user, 'Land (nur wenn nicht Deutschland)').type('Niederlande')
+    await see(user, 'Diese Anschrift liegt außerhalb unseres Versorgungsgebiets')
+    assert field(user, 'PLZ').elements.pop().props['inputmode'] == 'text'
+    button(user, 'Umzug melden').click()
+    await see(user, 'Ihre Umzugsmeldung ist bei uns eingegangen')
+    await user.should_see('Keizersgracht 12, 1015 CJ Amsterdam, NIEDERLANDE')
+    [request] = requests_of(db)
+    assert json.loads(request.content)['continue'] == 'no'
+
+
 async def test_a_bad_reading_at_move_out_is_answered_at_its_field(user, db, household):
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.open('/umzug')

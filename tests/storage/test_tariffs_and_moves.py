@@ -15,15 +15,17 @@ from domain.errors import (
     FieldRequired,
     NoRunningContract,
     NotAllowed,
+    PostalCodeAbroadInvalid,
     PostalCodeInvalid,
     ReadingFormat,
     ReadingInFormat,
     ReadingLower,
     TariffChangePending,
+    TooLong,
 )
 from domain.i18n import day
 from domain.model import AuditEntry, Contract, ContractRequest, Price
-from domain.moves import MoveForm, reading_field, report_move, six_months_after
+from domain.moves import MoveForm, abroad, reading_field, report_move, six_months_after
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, set_meter, year_end
@@ -318,6 +320,23 @@ def test_a_move_out_of_the_area_ends_the_contract_with_six_weeks_notice(uow, con
     )
 
 
+def test_a_move_abroad_names_the_final_bill_s_address_there_and_ends_the_contract(uow, context, household, engine):
+    """The final bill's address (§40b(1) EnWG: free of charge) took German postal codes only: a customer moving to
+    Vienna or Venlo could not report the move at all. The country is named in capitals on the address's last line, and
+    a wish to be supplied there (the box was hidden) is no wish for a supply abroad."""
+    customer, login = household
+    form = move(
+        customer, street='Praterstraße', postal_code='1020', city='Wien', country='Österreich', continue_supply=True
+    )
+    rows = dict(run(uow, report_move, context(), login['id'], customer['id'], form).rows)
+    assert rows['Neue Anschrift (für die Schlussrechnung)'] == 'Praterstraße 7, 1020 Wien, ÖSTERREICH'
+    assert rows['Belieferung'].endswith('(die neue Anschrift liegt außerhalb unseres Versorgungsgebiets)')
+    with Session(engine) as session:
+        fields = json.loads(session.exec(select(ContractRequest)).one().content)
+    assert fields['continue'] == 'no' and fields['new_address'].endswith('1020 Wien, ÖSTERREICH')
+    assert not abroad('') and not abroad(' deutschland ') and not abroad('Germany') and abroad('Niederlande')
+
+
 def test_a_future_move_may_leave_the_readings_for_later_and_an_unexpected_one_is_marked(uow, context, household):
     customer, login = household
     later = move(customer, move_out=day(TODAY + timedelta(days=60)), readings={})
@@ -337,6 +356,9 @@ def test_a_future_move_may_leave_the_readings_for_later_and_an_unexpected_one_is
         ({'readings': {'out_{meter}_1.8.0': '12,5'}}, ReadingFormat, 'out_{meter}_1.8.0'),
         ({'readings': {'out_{meter}_1.8.0': '12000'}}, ReadingLower, 'out_{meter}_1.8.0'),
         ({'postal_code': '2775'}, PostalCodeInvalid, 'postal_code'),
+        ({'postal_code': '2775', 'country': 'Deutschland'}, PostalCodeInvalid, 'postal_code'),
+        ({'postal_code': '1010/Wien', 'country': 'Österreich'}, PostalCodeAbroadInvalid, 'postal_code'),
+        ({'country': 'Ö' * 61}, TooLong, 'country'),
         ({'street': ''}, FieldRequired, 'street'),
         ({'continue_supply': True, 'move_in': ''}, FieldRequired, 'move_in'),
         ({'continue_supply': True, 'move_in': day(TODAY), 'reading_in': '1,5'}, ReadingInFormat, 'reading_in'),
