@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from domain import lost_access
 from domain.bills import COPY_KIND
+from domain.clock import later
 from domain.errors import FieldRequired, NotAllowed, TooLong
 from domain.i18n import day, label_of, money, number, t
 from domain.identifiers import is_digits
@@ -342,3 +343,24 @@ def _audit(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, actio
             address=ctx.address,
         )
     )
+
+
+PHOTOS_KEPT = timedelta(days=90)  # after the decision: for a question about it; then the photo has served its purpose
+
+
+def forget_old_photos(uow: UnitOfWork, ctx: Context) -> list[str]:
+    """Hourly: a meter photo (a customer's home, GDPR Art. 5(1)(e)) is kept while staff decide on its reading and
+    90 days after; then its review says `photo=removed`, and the files no review needs any more are returned for
+    removal (after the commit: a file that could not be removed is no review's any more)."""
+    old = {id_of(item): item for item in uow.desk.decided_with_photo(later(ctx.now, -PHOTOS_KEPT))}
+    photos = {item_id: _photo_of(item.details) for item_id, item in old.items()}
+    # the same photo sent with two readings: its file goes when neither review needs it
+    gone = sorted({p for p in photos.values() if all(id_of(i) in old for i in uow.desk.reviews_with(p))})
+    for item_id, item in old.items():
+        item.details = item.details.replace(f'photo={photos[item_id]}', 'photo=removed')
+    uow.commit()
+    return gone
+
+
+def _photo_of(details: str) -> str:
+    return next((part.split('=', 1)[1] for part in details.split() if part.startswith('photo=')), '')

@@ -18,6 +18,7 @@ from domain.bills import deliver_bill_copies
 from domain.errors import DomainError
 from domain.password_reset import send_requested_resets
 from domain.registration import forget_unconfirmed
+from domain.requests import forget_old_photos
 from service import tuning
 from service.runner import Portal
 from service.tuning.collector import thaw_and_collect, thaw_due
@@ -132,6 +133,12 @@ class Background:
                 await self.portal.act(use_case)
             except DomainError:
                 log.warning('%s failed; next try in an hour', task)
+        try:  # meter photos 90 days after their decision (after the commit: a file left is no review's)
+            for photo in await self.portal.act(forget_old_photos):
+                if self.portal.files is not None:
+                    await run.io_bound(self.portal.files.remove, photo)
+        except (DomainError, OSError):
+            log.warning('removing meter photos past their time failed; next try in an hour')
         try:  # billing information due today (§40b EnWG); another instance may make it too: never twice
             made = await run.io_bound(run_information, self.engine, self.portal.context(), self.portal.documents)
             if made is not None and made.made:

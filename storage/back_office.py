@@ -190,6 +190,18 @@ class SqlDesk:
         query = select(ReviewItem).where(ReviewItem.customer_id == customer_id)
         return list(self.session.exec(query.order_by(col(ReviewItem.created_at))))
 
+    def decided_with_photo(self, before: datetime) -> list[ReviewItem]:
+        query = select(ReviewItem).where(
+            ReviewItem.status != 'open',
+            col(ReviewItem.decided_at) < before,
+            col(ReviewItem.details).contains('photo=photos/', autoescape=True),
+        )
+        return list(self.session.exec(query.order_by(col(ReviewItem.id)).limit(1000)))  # the rest in an hour
+
+    def reviews_with(self, photo: str) -> list[ReviewItem]:
+        query = select(ReviewItem).where(col(ReviewItem.details).contains(f'photo={photo}', autoescape=True))
+        return list(self.session.exec(query))
+
     def claim_review(self, item_id: int, status: str) -> bool:
         return claimed(self.session, ReviewItem, item_id, status)
 
