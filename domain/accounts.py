@@ -184,7 +184,7 @@ def change_password(uow: UnitOfWork, ctx: Context, user_id: int, current: str, p
     user = active_login(uow, user_id)
     checked = user.session_epoch
     check_current_password(uow, ctx, user, current, hold=False)
-    check_password(ctx.profile.password, password, repeat, field='new_password')
+    check_password(ctx.profile.password, password, repeat, field='new_password', known=known_of(uow, user))
     if password == current:
         raise PasswordUnchanged()
     hashed = ctx.hasher.hash(password)  # before the login's row is held: no lock while hashing
@@ -201,7 +201,7 @@ def set_initial_password(uow: UnitOfWork, ctx: Context, user_id: int, password: 
     user = active_login(uow, user_id)
     if not user.must_change_password:
         raise NotAllowed()
-    check_password(ctx.profile.password, password, repeat)
+    check_password(ctx.profile.password, password, repeat, known=known_of(uow, user))
     set_password(uow, ctx, user, password)
     uow.audit(audit_entry(ctx, user, 'password_set_after_temporary'))
     uow.commit()
@@ -316,6 +316,12 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
     )
     uow.commit()
     return customer.id
+
+
+def known_of(uow: UnitOfWork, user: PortalUser) -> tuple[str, ...]:
+    """What others know of a login, which its password must not hold: its address and its customers' numbers."""
+    customers = [uow.customers.get(customer_id) for customer_id in uow.users.customer_ids(user.id or 0)]
+    return (user.email, *(c.customer_number for c in customers if c is not None))
 
 
 def set_password(uow: UnitOfWork, ctx: Context, user: PortalUser, password: str, hashed: str = '') -> None:

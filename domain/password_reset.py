@@ -4,7 +4,7 @@ addresses are answered alike), the mail with a link or a temporary password, and
 from datetime import timedelta
 
 from domain import i18n, mail_budget, throttle, tokens
-from domain.accounts import audit_entry, set_password
+from domain.accounts import audit_entry, known_of, set_password
 from domain.errors import EmailInvalid, TokenInvalid
 from domain.identifiers import normalise_email
 from domain.mails import compose
@@ -51,9 +51,9 @@ def reset_password(uow: UnitOfWork, ctx: Context, plain: str, password: str, rep
     token = uow.tokens.find('reset', tokens.digest(ctx.secret, plain))
     if token is None or not tokens.is_usable(token.expires_at, token.used_at, ctx.now):
         raise TokenInvalid()
-    check_password(ctx.profile.password, password, repeat)
     user = uow.users.get(token.user_id)
     assert user is not None
+    check_password(ctx.profile.password, password, repeat, known=known_of(uow, user))
     hashed = ctx.hasher.hash(password)  # before the first write: no lock is held while hashing
     if not uow.tokens.claim(token, ctx.now):  # the same link twice at once: only one sets the password
         raise TokenInvalid()

@@ -45,16 +45,19 @@ _COMMON_LOWER = frozenset(p.lower() for p in COMMON_PASSWORDS)  # compared in an
 SPECIALS = set(string.punctuation + ' §€°´äöüÄÖÜß')
 
 
-def check_password(rule: PasswordRule, password: str, repeat: str, *, field: str = 'password') -> None:
-    """Raise `PasswordTooWeak` or `PasswordsDiffer`; return quietly when the password may be used."""
-    problems = password_problems(rule, password)
+def check_password(
+    rule: PasswordRule, password: str, repeat: str, *, field: str = 'password', known: tuple[str, ...] = ()
+) -> None:
+    """Raise `PasswordTooWeak` or `PasswordsDiffer`; return quietly when the password may be used. `known`: what
+    others know of the login (its email address, the customer numbers on its letters), which it must not hold."""
+    problems = password_problems(rule, password, known)
     if problems:
         raise PasswordTooWeak(field=field, problems=', '.join(problems))
     if password != repeat:
         raise PasswordsDiffer()
 
 
-def password_problems(rule: PasswordRule, password: str) -> list[str]:
+def password_problems(rule: PasswordRule, password: str, known: tuple[str, ...] = ()) -> list[str]:
     """What is missing, in words a customer understands (empty when the password is fine)."""
     problems = []
     if len(password) < rule.min_length:
@@ -66,7 +69,19 @@ def password_problems(rule: PasswordRule, password: str) -> list[str]:
         problems += [t(f'password.{name}') for name, test in checks.items() if not any(test(c) for c in password)]
     if password.lower() in _COMMON_LOWER:
         problems.append(t('password.common'))
+    if any(word in password.casefold() for word in _words(known)):  # NIST SP 800-63B 5.1.1.2: context-specific
+        problems.append(t('password.personal'))
     return problems
+
+
+def _words(known: tuple[str, ...]) -> set[str]:
+    """The email address, its part before the @ and each customer number, of five characters or more: a password
+    „erika.muster2026“ for erika.muster@example.org, or the customer number printed on every bill, is guessed first."""
+    words = set()
+    for value in known:
+        value = value.strip().casefold()
+        words |= {value, value.split('@', 1)[0]} if '@' in value else {value}
+    return {word for word in words if len(word) >= 5}  # "anna" is in "Johanna-2026!" by chance
 
 
 def describe_policy(rule: PasswordRule, language: str | None = None) -> str:

@@ -44,7 +44,7 @@ def register(
 ) -> PendingRegistration:
     ids = identification.check_format(ctx, ids)
     email = checked_email(email)
-    check_password(ctx.profile.password, password, repeat)
+    check_password(ctx.profile.password, password, repeat, known=(email, ids.customer_number))
     customer = identification.identify(uow, ctx, ids)  # first: only the right pair learns about the email
     identification.ensure_unclaimed(uow, customer)  # then: a customer with a login learns nothing about addresses
     existing = uow.users.by_email(email)

@@ -194,7 +194,7 @@ def change_staff_password(uow: UnitOfWork, ctx: Context, staff_id: int, password
     staff = active_staff(uow, staff_id)
     if not staff.must_change_password:
         raise NotAllowed('password')
-    check_password(STAFF_PASSWORDS, password, repeat)
+    check_password(STAFF_PASSWORDS, password, repeat, known=(staff.email,))
     if ctx.hasher.verify(staff.password_hash, password):
         raise NotAllowed('password')
     staff.password_hash = ctx.hasher.hash(password)

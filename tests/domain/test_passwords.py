@@ -46,3 +46,17 @@ def test_common_passwords_are_refused_in_any_case(variant):
     """The list is compared in lower case too ('PASSWORT1' is refused as 'passwort1'), but its entries with capitals
     ('Passwort1!', 'Kundenportal1!') were never lowered: 'passwort1!' passed where the utility asks for 8 characters."""
     assert 'kein häufig verwendetes Passwort' in password_problems(SIMPLE, variant)
+
+
+@pytest.mark.parametrize(
+    'password',
+    ['Erika.Muster2026', 'erika.muster@example.org', '1000123!Sommer', 'Mein-ERIKA.MUSTER-Zugang'],
+)
+def test_a_password_holding_the_login_s_address_or_customer_number_is_refused(password):
+    """What others know first of a login (NIST SP 800-63B 5.1.1.2: context-specific words): its address, the part
+    before the @, the customer number printed on every letter. A short part ('anna') may be in a name by chance."""
+    known = ('erika.muster@example.org', '1000123')
+    with pytest.raises(PasswordTooWeak) as caught:
+        check_password(SIMPLE, password, password, known=known)
+    assert caught.value.params['problems'] == 'ohne Ihre E-Mail-Adresse und Ihre Kundennummer'
+    assert password_problems(SIMPLE, 'Johanna-Apfel-2026', ('anna@example.org',)) == []

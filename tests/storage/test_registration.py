@@ -15,6 +15,7 @@ from domain.errors import (
     InvalidFormat,
     MailBudgetSpent,
     NoAnnualBillYet,
+    PasswordTooWeak,
     PinExpired,
     PinResendTooEarly,
     PinUsedUp,
@@ -471,3 +472,18 @@ def test_pins_sent_at_the_same_moment_get_five_tries_in_all(engine, uow, context
         registration.confirm_pin(work, context('wasserverband-c'), pending.reference, pin)
     with Session(engine) as session:
         assert session.exec(select(PortalUser)).one().state == 'pending'
+
+
+def test_a_password_holding_the_customer_number_is_refused_at_registration_and_later(engine, uow, context):
+    """The customer number is on every letter, the address known to whoever writes to it: a password made of them
+    is guessed first (NIST SP 800-63B 5.1.1.2). Checked when the password is chosen, changed and reset."""
+    customer = make_customer(engine)
+    weak = f'Strom-{customer["customer_number"]}!'
+    ids = Identifiers(customer['customer_number'], customer['meter_number'], '')
+    with pytest.raises(PasswordTooWeak), uow() as work:
+        registration.register(work, context(), ids, 'neu@example.org', weak, weak)
+    assert mails_to(engine, 'neu@example.org') == []
+    holder = make_login(engine, [customer['id']], email='erika.muster@example.org')
+    for chosen in (weak, 'Erika.Muster-2026'):
+        with pytest.raises(PasswordTooWeak):
+            run(uow, accounts.change_password, context(), holder['id'], PASSWORD, chosen, chosen)
