@@ -300,7 +300,11 @@ def delete_profile(uow: UnitOfWork, ctx: Context, user_id: int, current_password
 
 
 def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) -> int:
-    user = active_login(uow, user_id)
+    # the login's row held first: a removal of the profile under way (it holds the row too) is waited for, and then
+    # leaves no login to link to; else it deleted a link made after it had read the login's customers
+    user = uow.users.hold(user_id)
+    if user is None or user.state != 'active':
+        raise NotAllowed()
     ids = identification.check_format(ctx, ids)
     customer = identification.identify(uow, ctx, ids)
     assert customer.id is not None

@@ -28,7 +28,9 @@ from domain.stored_json import to_json
 
 
 def correct_bill(uow: UnitOfWork, ctx: Context, bill_number: str, bill_date: date) -> BillDocument:
-    """Replace a bill (e.g. after a corrected reading) by a new one with a new number; both are kept."""
+    """Replace a bill (e.g. after a corrected reading) by a new one with a new number; both are kept. The bill's row
+    is held first: of two corrections of it at once, the second waits and then finds it replaced."""
+    uow.billing.lock_bill(bill_number)
     old = uow.billing.bill_by_number(bill_number)
     if old is None or not old.details:  # imported bills are corrected by the billing system that made them
         raise BillNotCorrectable()

@@ -8,7 +8,7 @@ from domain.accounts import audit_entry, known_of, set_password
 from domain.errors import EmailInvalid, TokenInvalid
 from domain.identifiers import normalise_email
 from domain.mails import compose
-from domain.model import PortalUser, ResetRequest
+from domain.model import PortalUser, ResetRequest, id_of
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.running import hashing
@@ -36,7 +36,9 @@ def send_requested_resets(uow: UnitOfWork, ctx: Context, limit: int = 50) -> int
     requests = uow.resets.claim(limit)
     for request in requests:
         user = uow.users.by_email(request.email)
-        if user is not None and user.state == 'active':
+        if user is not None:  # held and read again: a new login email confirmed meanwhile revoked every reset link
+            user = uow.users.hold(id_of(user))
+        if user is not None and user.state == 'active' and user.email == request.email:
             with i18n.using(request.language):  # as the visitor asked: the background has no visitor
                 send_reset_mail(uow, ctx, user)
             entry = audit_entry(ctx, user, 'password_reset_requested')

@@ -372,3 +372,68 @@ def test_a_deleted_profile_leaves_no_copies_of_its_mails_and_old_ones_are_forgot
     assert [(m.status, m.text) for m in kept] == [('sent', '')]  # the newest, for the card, without its text
     # the deleted login's address is nobody's any more: its kept copy goes too (the deletion's own mail is queued)
     assert [m.status for m in mails_to(engine, 'weg@example.org')] == ['queued']
+
+
+def test_a_customer_added_in_another_tab_while_the_profile_is_removed_is_not_left_behind(engine, uow, context):
+    """One tab removes the profile, another adds a second customer account at the same moment. The removal read the
+    login's customers, the other tab linked the second and committed (its insert waited for nothing: the removal
+    held the login's row without its key), and the removal then deleted that link too: the second customer, an
+    Onlinekunde, was left with bills online that reach nobody, and neither its profile_deleted nor its
+    paperless_off reached the change feed. With the login held by the tab that adds, it waits for the removal and
+    then finds no login (the removal waits 2 s for it in vain)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.storage.conftest import both_here
+
+    ctx = context('wasserverband-c')
+    first = make_customer(engine, 'wasserverband-c', commodity='water')
+    second = make_customer(engine, 'wasserverband-c', commodity='water', paperless=True)
+    account = make_login(engine, [first['id']], email='weg@example.org')
+    looked: list[bool] = []
+    removing = threading.Event()
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            customer_ids = self.users.customer_ids
+
+            def met(user_id):
+                found = customer_ids(user_id)
+                removing.set()
+                both_here(looked)  # the other tab adds meanwhile
+                return found
+
+            self.users.customer_ids = met
+            return self
+
+    def remove():
+        with Meeting(engine) as work:
+            accounts.delete_profile(work, ctx, account['id'], PASSWORD)
+
+    def add():
+        assert removing.wait(20)
+        try:
+            with uow() as work:
+                ids = Identifiers(second['customer_number'], second['meter_number'])
+                return accounts.add_customer(work, ctx, account['id'], ids)
+        except Exception as error:
+            return error
+        finally:
+            both_here(looked)
+
+    with ThreadPoolExecutor(2) as pool:
+        removed, added = pool.submit(remove), pool.submit(add)
+        removed.result(timeout=90)
+        added = added.result(timeout=90)
+    with Session(engine) as session:
+        assert session.exec(select(PortalUser)).all() == []
+        customer = session.get(Customer, second['id'])
+        deleted = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'profile_deleted', AuditEntry.customer_id == second['id'])
+        ).all()
+    if added == second['id']:  # linked before the removal: the removal must have taken it into account
+        assert deleted and not customer.paperless
+    else:
+        assert isinstance(added, Exception) and customer.paperless  # never linked: as the billing system has it

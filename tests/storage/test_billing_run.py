@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -435,3 +435,44 @@ def test_a_first_bill_counts_from_the_move_in_reading_not_from_the_previous_occu
     [register] = document.registers
     assert (register.start_date, register.start_value, document.consumption) == (date(2026, 7, 1), 45210, 1600)
     assert document.result.gross == Decimal('576.54')
+
+
+def test_one_bill_corrected_twice_at_once_gets_one_correction(engine, config):
+    """Two operators (or a cron job and an operator) run `kundenportal bill --correct` for the same bill at once: both
+    found it not yet replaced before either had stored its correction, and both issued one: two corrections with two
+    numbers replacing the same bill, both listed for the customer. With the bill's row held before it is looked at,
+    the second finds the first's correction and refuses (the first waits 2 s for it in vain)."""
+    from domain.bill_issue import correct_bill
+    from domain.ports import Context
+    from tests.factories import CHEAP_HASHER
+    from tests.storage.conftest import both_here
+
+    electricity(engine)
+    run(config, workers=1, progress=None)
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            replacement_of = self.billing.replacement_of
+
+            def met(bill_id):
+                found = replacement_of(bill_id)
+                both_here(looked)
+                return found
+
+            self.billing.replacement_of = met
+            return self
+
+    def correct_once(_):
+        context = Context(config.profile, config.secret, config.base_url, CHEAP_HASHER, config.now)
+        try:
+            with Meeting(engine) as work:
+                return correct_bill(work, context, 'RE20270000001', config.bill_date).bill_number
+        except BillNotCorrectable as error:
+            return error
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(correct_once, range(2)))
+    assert sorted(type(answer).__name__ for answer in answers) == ['BillNotCorrectable', 'str']
+    assert [r.kind for r in bills(engine)] == ['annual', 'correction']

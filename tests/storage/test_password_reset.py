@@ -167,3 +167,57 @@ def test_a_request_worked_off_by_two_instances_at_the_same_moment_is_sent_once(l
         done = [future.result(timeout=90) for future in [pool.submit(work_off) for _ in range(2)]]
     assert sorted(done) == [0, 1]
     assert len([mail for mail in mails_to(engine, 'erika@example.org') if 'Passwort' in mail.subject]) == 1
+
+
+def test_a_reset_worked_off_while_the_new_address_is_confirmed_sends_no_link_to_the_old_one(
+    login_user, engine, uow, context
+):
+    """The background found the login by the address a reset was asked for; the owner confirmed the new login email
+    before it had stored the link (which revokes every reset link). The link then went to the old address and stayed
+    valid: whoever reads the old mailbox sets the password of the moved login. Held and read again before the link
+    is made, the login is found moved, and nobody gets a link (the background waits 2 s for it in vain)."""
+    from domain.model import OneTimeToken
+    from tests.factories import link_in
+
+    _, account = login_user
+    with uow() as work:
+        accounts.request_email_change(work, context(), account['id'], 'erika.neu@example.org', PASSWORD)
+    confirm = link_in(last_mail(engine, 'erika.neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        password_reset.request_password_reset(work, context(), 'erika@example.org')
+    looked: list[bool] = []
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            by_email = self.users.by_email
+
+            def met(email):
+                found = by_email(email)
+                both_here(looked)  # the owner confirms meanwhile
+                return found
+
+            self.users.by_email = met
+            return self
+
+    def work_off():
+        with Meeting(engine) as work:
+            return password_reset.send_requested_resets(work, context())
+
+    def confirm_new_address():
+        try:
+            with uow() as work:
+                return accounts.confirm_email_change(work, context(), confirm)
+        finally:
+            both_here(looked)
+
+    with ThreadPoolExecutor(2) as pool:
+        background = pool.submit(work_off)
+        owner = pool.submit(confirm_new_address)
+        background.result(timeout=90)
+        assert owner.result(timeout=90) == 'erika.neu@example.org'
+    with Session(engine) as session:
+        usable = session.exec(
+            select(OneTimeToken).where(OneTimeToken.purpose == 'reset', OneTimeToken.used_at == None)  # noqa: E711
+        ).all()
+    assert usable == []  # a link mailed to the old address before the change was revoked by it
