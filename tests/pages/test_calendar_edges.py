@@ -9,7 +9,7 @@ from nicegui import app, ui
 from sqlmodel import Session, col, select
 
 from domain.clock import BERLIN
-from domain.model import Contract, InstallmentPlan, MeterReading
+from domain.model import Contract, InstallmentPlan, MeterReading, Payment
 from tests.factories import PASSWORD, add_readings, add_tariff, last_mail, make_customer, make_login, year_end
 from tests.pages.conftest import button, field, log_in, see, submit_for_error
 
@@ -97,6 +97,28 @@ async def test_mid_december_the_dashboard_names_the_next_due_date_of_the_current
     household(db)
     await log_in(user, EMAIL, PASSWORD)
     await user.should_see(f'92,00\xa0€ monatlich, nächste Fälligkeit {next_due}')
+
+
+async def test_on_a_due_day_the_installment_due_that_day_counts_once_before_and_after_its_payment_is_in(
+    user, db, pinned_clock
+):
+    """On the 15th the installment due that day is neither paid yet (the billing system's payment for it comes in
+    later that day or the next) nor reachable by a change: it was counted nowhere, and 12 × 92 € for a year of
+    1,104 € showed "92,00 € Nachzahlung" on each due day of the year (and "ausgeglichen" the day before and after)."""
+    at(pinned_clock, '2027-06-15 09:00')
+    customer = household(db)  # January to May paid; June's is due today
+    await log_in(user, EMAIL, PASSWORD)
+    await user.should_see('92,00\xa0€ monatlich, nächste Fälligkeit 15.06.2027')
+    await user.open('/abschlag')
+    await see(user, 'Der neue Abschlag gilt ab der Fälligkeit am 15.07.2027')
+    assert result_text(user) == 'Voraussichtliches Ergebnis: ausgeglichen'
+    with Session(db) as session:  # the payment of the day arrives: counted once, not twice
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(Payment(contract_id=contract.id, paid_on=date(2027, 6, 15), amount=92))
+        session.commit()
+    await user.open('/abschlag')
+    await see(user, 'Der neue Abschlag gilt ab der Fälligkeit am 15.07.2027')
+    assert result_text(user) == 'Voraussichtliches Ergebnis: ausgeglichen'
 
 
 async def test_a_reading_begun_on_new_years_eve_and_sent_after_midnight_keeps_its_day(user, db, pinned_clock):
