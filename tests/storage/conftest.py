@@ -75,6 +75,28 @@ def both_here(looked: list[bool], n: int = 2) -> None:
         time.sleep(0.02)
 
 
+def meeting_after(read: str, looked: list[bool], n: int = 2) -> type[SqlUnitOfWork]:
+    """A unit of work whose repository method `read` ('data.bank_account') waits in `both_here` once it has read:
+    `n` simulated requests that all read before any of them writes."""
+    repository, method = read.split('.')
+
+    class Meeting(SqlUnitOfWork):
+        def __enter__(self):
+            super().__enter__()
+            target = getattr(self, repository)
+            original = getattr(target, method)
+
+            def met(*args, **kwargs):
+                found = original(*args, **kwargs)
+                both_here(looked, n)
+                return found
+
+            setattr(target, method, met)
+            return self
+
+    return Meeting
+
+
 def at_the_same_moment(engine, use_case, n: int = 2) -> list:
     """`use_case(work)` run by `n` requests at once, each in its own unit of work, all of them held right after
     they have looked their one-time token up (so each found it unused) until all have: what each returned or

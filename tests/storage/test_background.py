@@ -15,10 +15,8 @@ from tests import clock
 from tests.factories import CHEAP_HASHER, make_customer
 
 
-async def test_an_hourly_task_that_keeps_failing_holds_back_none_of_the_others(engine, tmp_path, monkeypatch):
-    """A bill copy whose data is broken failed every hour, and the clean-up after it (old counts, mail copies kept
-    90 days) never ran again; a folder the portal may not remove ended the hourly loop for good."""
-    portal = Portal(
+def _portal(engine, tmp_path, **extra) -> Portal:
+    return Portal(
         profile=Settings(profile='stadtwerke-a').load_profile(),
         secret='test-secret',
         base_url='http://portal.test',
@@ -26,7 +24,14 @@ async def test_an_hourly_task_that_keeps_failing_holds_back_none_of_the_others(e
         unit_of_work=lambda: SqlUnitOfWork(engine),
         mail_queued=lambda: None,
         documents=tmp_path,
+        **extra,
     )
+
+
+async def test_an_hourly_task_that_keeps_failing_holds_back_none_of_the_others(engine, tmp_path, monkeypatch):
+    """A bill copy whose data is broken failed every hour, and the clean-up after it (old counts, mail copies kept
+    90 days) never ran again; a folder the portal may not remove ended the hourly loop for good."""
+    portal = _portal(engine, tmp_path)
     ran: list[str] = []
     act = portal.act
 
@@ -49,16 +54,7 @@ async def test_a_meter_photo_goes_90_days_after_its_decision_unless_another_revi
     """A photo of the customer's meter (their home) was kept for good, though staff see it only while they decide:
     90 days after the decision (a question about it) the file goes and the review says so; the same photo sent with
     a reading still open, or decided lately, stays."""
-    portal = Portal(
-        profile=Settings(profile='stadtwerke-a').load_profile(),
-        secret='test-secret',
-        base_url='http://portal.test',
-        hasher=CHEAP_HASHER,
-        unit_of_work=lambda: SqlUnitOfWork(engine),
-        mail_queued=lambda: None,
-        documents=tmp_path,
-        files=FolderFiles(tmp_path),
-    )
+    portal = _portal(engine, tmp_path, files=FolderFiles(tmp_path))
     customer = make_customer(engine)
     long_ago, lately = clock.now() - timedelta(days=91), clock.now() - timedelta(days=89)
     photos = {name: f'photos/{name * 40}.jpg' for name in 'abcd'}

@@ -445,24 +445,13 @@ def test_one_bill_corrected_twice_at_once_gets_one_correction(engine, config):
     from domain.bill_issue import correct_bill
     from domain.ports import Context
     from tests.factories import CHEAP_HASHER
-    from tests.storage.conftest import both_here
+    from tests.storage.conftest import meeting_after
 
     electricity(engine)
     run(config, workers=1, progress=None)
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            replacement_of = self.billing.replacement_of
-
-            def met(bill_id):
-                found = replacement_of(bill_id)
-                both_here(looked)
-                return found
-
-            self.billing.replacement_of = met
-            return self
+    Meeting = meeting_after('billing.replacement_of', looked)
 
     def correct_once(_):
         context = Context(config.profile, config.secret, config.base_url, CHEAP_HASHER, config.now)

@@ -566,7 +566,7 @@ def test_a_mandate_revoked_twice_at_once_is_revoked_once(context, engine, owner)
     """ "Mandat widerrufen" in two tabs: both found the mandate in force before either had revoked it (the login's row
     was held only after that), and both revoked it, each with its change for the billing system and its mail. Looked
     up once the login is held, the second finds it revoked (and the first waits 2 s for it in vain)."""
-    from tests.storage.conftest import both_here
+    from tests.storage.conftest import meeting_after
 
     customer, login = owner
     with SqlUnitOfWork(engine) as work:
@@ -575,18 +575,7 @@ def test_a_mandate_revoked_twice_at_once_is_revoked_once(context, engine, owner)
         )
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            bank_account = self.data.bank_account
-
-            def met(customer_id):
-                found = bank_account(customer_id)
-                both_here(looked)
-                return found
-
-            self.data.bank_account = met
-            return self
+    Meeting = meeting_after('data.bank_account', looked)
 
     def revoke(_):
         try:
@@ -608,24 +597,13 @@ def test_bills_online_chosen_in_two_tabs_at_once_is_one_change(context, engine, 
     """Both tabs found the customer on paper before either had saved: both saved, and the billing system got
     paperless_on twice, the customer two mails. With the login held before the customer is read, the second finds
     the consent given ("Nichts geändert"), as one sent after the other does (the first waits 2 s for it in vain)."""
-    from tests.storage.conftest import both_here
+    from tests.storage.conftest import meeting_after
 
     customer, login = owner
     seen = contact(customer['id'], engine)
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            get = self.customers.get
-
-            def met(customer_id):
-                found = get(customer_id)
-                both_here(looked)
-                return found
-
-            self.customers.get = met
-            return self
+    Meeting = meeting_after('customers.get', looked)
 
     def save(_):
         try:
@@ -649,7 +627,7 @@ def test_a_message_opened_in_two_tabs_at_once_is_noted_read_once(context, engine
     from datetime import UTC, datetime
 
     from domain.model import InboxMessage
-    from tests.storage.conftest import both_here
+    from tests.storage.conftest import meeting_after
 
     customer, login = owner
     with Session(engine) as session:
@@ -659,18 +637,7 @@ def test_a_message_opened_in_two_tabs_at_once_is_noted_read_once(context, engine
         message_id = message.id
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            messages = self.data.inbox
-
-            def met(customer_id):
-                found = messages(customer_id)
-                both_here(looked)
-                return found
-
-            self.data.inbox = met
-            return self
+    Meeting = meeting_after('data.inbox', looked)
 
     def open_it(_):
         with Meeting(engine) as work:

@@ -13,7 +13,7 @@ from domain.model import AuditEntry, Throttle
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import after
 from tests.factories import PASSWORD, last_mail, mails_to
-from tests.storage.conftest import NEW, NOW, both_here, login, request_reset, reset_token
+from tests.storage.conftest import NEW, NOW, both_here, login, meeting_after, request_reset, reset_token
 
 
 def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(login_user, engine, uow, context):
@@ -187,18 +187,7 @@ def test_a_reset_worked_off_while_the_new_address_is_confirmed_sends_no_link_to_
         password_reset.request_password_reset(work, context(), 'erika@example.org')
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            by_email = self.users.by_email
-
-            def met(email):
-                found = by_email(email)
-                both_here(looked)  # the owner confirms meanwhile
-                return found
-
-            self.users.by_email = met
-            return self
+    Meeting = meeting_after('users.by_email', looked)
 
     def work_off():
         with Meeting(engine) as work:

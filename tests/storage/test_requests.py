@@ -653,23 +653,12 @@ def test_two_reductions_asked_for_at_the_same_moment_leave_one_request_open(cont
     mail; staff could accept the one the customer gave up. With the contract held, the second looks only after the
     first is stored and withdraws it, as one asked after the other does (the first waits 2 s for it in vain)."""
     from storage.unit_of_work import SqlUnitOfWork
-    from tests.storage.conftest import both_here
+    from tests.storage.conftest import meeting_after
 
     customer, login = anna
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            reviews_of = self.desk.reviews_of
-
-            def met(customer_id):
-                found = reviews_of(customer_id)
-                both_here(looked)
-                return found
-
-            self.desk.reviews_of = met
-            return self
+    Meeting = meeting_after('desk.reviews_of', looked)
 
     with SqlUnitOfWork(engine) as u:
         [view] = installment_views(u, context(), login['id'], customer['id'])
