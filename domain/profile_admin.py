@@ -19,7 +19,7 @@ from domain.name_cases import names_agree
 from domain.ports import Context, DocumentFiles, UnitOfWork
 from domain.profile import UtilityProfile, repeats_a_group
 from domain.settings_fields import BY_PATH, EDITABLE, check_one, get_path, said, set_path, text_of, typed
-from domain.staff import active_staff
+from domain.staff import hold_admin
 from domain.stored import LOGO
 
 OVERRIDES = 'profile_overrides'
@@ -112,12 +112,10 @@ def save_profile(
     showed; a setting left as it was there keeps what is stored now, so that two admins who opened the page at the
     same time and save one after the other keep both changes. `files`: the documents folder, where an uploaded
     logo must be (a name typed by hand that is not there left every bill without its logo)."""
-    admin = active_staff(uow, staff_id)
-    if admin.role != 'admin':
-        raise NotAllowed()
     # one save at a time, each reading what the one before stored: two at the same moment read the same overrides and
-    # the later wrote its copy over the earlier's change
-    uow.staff.hold_admins()
+    # the later wrote its copy over the earlier's change; and the admin checked after that (an admin locked at the
+    # same moment saves nothing after the lock)
+    hold_admin(uow, staff_id)
     values = {k: v.strip() for k, v in values.items()}
     if seen is not None:
         stored_now = current_values(with_overrides(base, json.loads(uow.settings.get(OVERRIDES) or '{}')))

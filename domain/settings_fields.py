@@ -148,6 +148,24 @@ ENGLISH_LABELS = {
     'seller.bank': 'Bank',
 }
 _COLOR = re.compile(r'^#[0-9a-fA-F]{6}$')
+# WCAG 2.1 AA (1.4.3) for normal text: the main colour carries white text (the header, the current menu entry, the
+# bills' letterhead) and is the text colour of the other menu entries on the pages' light grey (Quasar's grey-1)
+MIN_CONTRAST = 4.5
+_LIGHT_BACKGROUNDS = ('#ffffff', '#fafafa')
+
+
+def _luminance(colour: str) -> float:
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(int(colour[i : i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two #RRGGBB colours (1 to 21)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def said(german: str, english: str) -> str:
@@ -168,6 +186,16 @@ def check_one(editable: Editable, value: str, today: date) -> None:
         raise bad('Bitte ausfüllen.', 'Please fill in.')
     if kind == 'color' and not _COLOR.match(value):
         raise bad('Farbe als #RRGGBB, z. B. #00588f.', 'A colour as #RRGGBB, e.g. #00588f.')
+    if editable.path == 'primary_color':
+        ratio = min(contrast(value, background) for background in _LIGHT_BACKGROUNDS)
+        if ratio < MIN_CONTRAST:
+            shown = f'{int(ratio * 10) / 10:.1f}'
+            raise bad(
+                f'Zu hell: weiße Schrift auf der Hauptfarbe und die Hauptfarbe als Schrift brauchen einen Kontrast von '
+                f'mindestens 4,5:1 (WCAG 2.1 AA), diese Farbe hat {shown.replace(".", ",")}:1. Bitte eine dunklere.',
+                f'Too light: white text on the main colour and the main colour as text need a contrast of at least '
+                f'4.5:1 (WCAG 2.1 AA); this colour has {shown}:1. Please choose a darker one.',
+            )
     if kind == 'regex':
         try:
             re.compile(value)

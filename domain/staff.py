@@ -68,7 +68,7 @@ def create_staff(uow: UnitOfWork, ctx: Context, actor: int | str, email: str, na
     if role not in ROLES:
         raise NotAllowed('role')
     if isinstance(actor, int):
-        _require_admin(uow, actor)
+        hold_admin(uow, actor)
     if uow.staff.by_email(email) is not None:
         raise EmailAlreadyRegistered('email')
     initial = tokens.new_temporary_password()
@@ -132,6 +132,7 @@ def begin_enrolment(uow: UnitOfWork, ctx: Context, staff_id: int) -> totp.Enrolm
     if staff.totp_enabled:
         raise NotAllowed()
     enrolment, staff.totp_secret = totp.new_enrolment(ctx.secret, staff.email, f'{ctx.profile.short_name} Verwaltung')
+    _audit(uow, ctx, staff_id, 'staff_totp_begun')  # a new secret stored, not yet in force (as the customers')
     uow.commit()
     return enrolment
 
@@ -242,8 +243,7 @@ def set_active(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int, active:
     """Lock or unlock a staff account; locking ends its sessions. Nobody locks themselves out, and two admins who
     lock each other at the same moment do not both succeed: the admins' rows are taken before the actor is checked
     (so the second waits for the first and then finds itself locked)."""
-    uow.staff.hold_admins()
-    _require_admin(uow, actor)
+    hold_admin(uow, actor)
     staff = uow.staff.get(staff_id)
     if staff is None or staff_id == actor:
         raise NotAllowed()
@@ -262,7 +262,7 @@ def new_start_password(uow: UnitOfWork, ctx: Context, actor: int | str, colleagu
     colleague's sessions end. `colleague`: the staff id (the staff page) or the email (the command line, for the
     first admin, whom no other admin can help). Not one's own: that would set a password without the current one."""
     if isinstance(actor, int):
-        _require_admin(uow, actor)
+        hold_admin(uow, actor)
     staff = uow.staff.get(colleague) if isinstance(colleague, int) else uow.staff.by_email(normalise_email(colleague))
     if staff is None or staff.id == actor:
         raise NotAllowed()
@@ -278,7 +278,7 @@ def new_start_password(uow: UnitOfWork, ctx: Context, actor: int | str, colleagu
 
 def reset_second_factor(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int) -> None:
     """For a colleague who lost the authenticator and the recovery codes: enrol again at the next login."""
-    _require_admin(uow, actor)
+    hold_admin(uow, actor)
     staff = uow.staff.get(staff_id)
     if staff is None or staff_id == actor:
         raise NotAllowed()
@@ -287,6 +287,14 @@ def reset_second_factor(uow: UnitOfWork, ctx: Context, actor: int, staff_id: int
     uow.staff.replace_recovery_codes(staff_id, [])
     _audit(uow, ctx, actor, 'staff_totp_reset', f'staff={staff.email}')
     uow.commit()
+
+
+def hold_admin(uow: UnitOfWork, staff_id: int) -> StaffUser:
+    """For an admin's change: the admins' rows taken first, then the actor checked (as `set_active`), so that a
+    change made at the moment a colleague locks the actor either commits before the lock or is refused; checked
+    first, a locked admin's write token, admin account or settings outlived the lock."""
+    uow.staff.hold_admins()
+    return _require_admin(uow, staff_id)
 
 
 def _require_admin(uow: UnitOfWork, staff_id: int) -> StaffUser:
