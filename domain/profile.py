@@ -237,6 +237,10 @@ class TariffInfo(_Section):
     name: str
     commodity: Literal['electricity', 'gas', 'water', 'heat']
     description: str = ''
+    description_en: str = ''  # the same on the English pages; empty: the German one
+
+    def describe(self, language: str) -> str:
+        return self.description_en if language == 'en' and self.description_en else self.description
 
 
 class UtilityProfile(_Section):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain import i18n
 from domain.contract_requests import Receipt, RequestRow, known_end, pending, receive
 from domain.contracts import PriceView, last_yearly_consumption, price_view, unit_price
 from domain.errors import FieldRequired, NotAllowed, TariffChangePending
@@ -97,7 +98,7 @@ def _offers(
 ) -> list[Offer]:
     """The tariffs with today's prices and the changes known up to the last start offered; with `on`, at the
     prices in force on that day (a change's start: what the declaration states)."""
-    named = [(code, info.name, info.description) for code, info in ctx.profile.tariffs.items()]
+    named = [(code, info.name, info.describe(i18n.current())) for code, info in ctx.profile.tariffs.items()]
     own = contract.tariff_code
     if own not in ctx.profile.tariffs:  # the contract's tariff is shown even if the profile does not name it
         named.append((own, own, ''))

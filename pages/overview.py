@@ -110,7 +110,7 @@ def _consumption(history: MeterHistory, color: str) -> None:
         summary = '; '.join(f'{p.label}: {number(p.amount)} {history.unit}' for p in history.years)
         ui.echart(
             {
-                'grid': {'left': 50, 'right': 8, 'top': 16, 'bottom': 24},
+                'grid': {'left': 50, 'right': 8, 'top': 36, 'bottom': 24},  # room above the axis for its unit (kWh, m³)
                 'tooltip': {'trigger': 'axis', ':valueFormatter': GERMAN_NUMBER},  # 4.000, as on /verbrauch
                 'xAxis': {'type': 'category', 'data': [p.label for p in history.years]},
                 'yAxis': {'type': 'value', 'name': history.unit, 'axisLabel': {':formatter': GERMAN_NUMBER}},

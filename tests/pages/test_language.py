@@ -321,3 +321,22 @@ async def test_the_english_list_of_changes_asks_for_the_date_as_dd_mm_yyyy(user,
     await see(user, 'Changes')
     [since] = [e for e in user.find(ui.input).elements if e.props.get('label') == 'Since (date)']
     assert since.props.get('placeholder') == 'DD.MM.YYYY'
+
+
+async def test_the_tariffs_are_described_in_english_on_english_pages(user, db):
+    """The profile's descriptions ("100 % Strom aus erneuerbaren Quellen …") stood German on the English /tarif."""
+    from tests.factories import add_tariff
+    from tests.storage.test_tariffs_and_moves import prices
+
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    add_tariff(db, customer['id'])
+    add_readings(db, customer['meter_number'], (year_end(2), 10000), (year_end(1), 13000))
+    prices(db, ('STROM-OEKO', '0.2600', '110.00'), ('STROM-FIX24', '0.2400', '150.00'))
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/tarif')
+    await see(user, '100 % Strom aus erneuerbaren Quellen, Preisgarantie 12 Monate.')
+    button(user, 'Show this page in English').click()
+    await see(user, 'Change tariff')
+    await user.should_see('100 % electricity from renewable sources, prices guaranteed for 12 months.')
+    await user.should_not_see('Strom aus erneuerbaren Quellen')

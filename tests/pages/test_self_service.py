@@ -276,6 +276,16 @@ async def test_the_dashboard_s_consumption_chart_writes_numbers_in_german(user, 
     assert chart.options['tooltip'][':valueFormatter'] == GERMAN_NUMBER
 
 
+async def test_the_dashboard_s_consumption_chart_leaves_room_for_its_unit(user, db, otto):
+    """The axis' name (kWh, m³) sits above the plot: with 16 px of grid top it was cut off at the chart's edge."""
+    await log_in(user, 'otto@example.org', PASSWORD)
+    await user.open('/uebersicht')
+    await see(user, 'Verbrauch')
+    chart = user.find(ui.echart).elements.pop()
+    assert chart.options['yAxis']['name'] == 'kWh'
+    assert chart.options['grid']['top'] >= 32
+
+
 async def test_my_data_can_be_downloaded_as_json_and_csv(db, otto):
     from domain.data_export import export_data, export_json, export_zip
     from domain.ports import Context
