@@ -111,9 +111,8 @@ def installment_basis(
     prices = sorted(uow.billing.prices(contract.tariff_code), key=lambda p: p.valid_from)
     if _price_on(prices, today) is None or not any(p.valid_from <= today for p in plans):
         return None
-    start = billing_year(contract.billing_month, today)[0]
-    # paid before today: the installment due today counts as due (`calculate`), its payment in yet (dated today) or not
-    payments = uow.billing.payment_amounts(contract_id, start, today - timedelta(days=1))
+    start, end = billing_year(contract.billing_month, today)
+    payments = uow.billing.payment_amounts(contract_id, start, end)  # a payment ahead pays the next due (`calculate`)
     meters = uow.customers.meters([contract_id])
     readings = {
         i: held_readings(uow, contract, (known or {}).get(i) or uow.meters.readings(i)) for i in map(id_of, meters)
@@ -150,8 +149,18 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
         (Pending(p.amount, p.valid_from) for p in basis.plans if today < p.valid_from <= (first_due or date.max)), None
     )
     remaining = [d for d in dues if first_due is not None and d >= first_due]
-    before_change = [d for d in dues if today <= d and (first_due is None or d < first_due)]  # today's: not paid
-    paid += sum((plan_on(basis.plans, d).amount for d in before_change), Decimal(0))  # a change made counts
+    before_change = [d for d in dues if today <= d and (first_due is None or d < first_due)]
+    # what is paid beyond the dues before today pays the next ones, oldest first (a standing order on the 10th for the
+    # 15th, or a debit dated the due day): those are in `paid` already; the others count at their plan's amount (a
+    # change made counts). Counted by date alone, one paid early counted twice, one paid on the day none or twice.
+    owed = [[p for p in basis.plans if p.valid_from <= d] for d in dues if d < today]  # none before the first plan
+    ahead = paid - sum((plans[-1].amount for plans in owed if plans), Decimal(0))
+    for d in before_change:
+        amount = plan_on(basis.plans, d).amount
+        if ahead >= amount:
+            ahead -= amount
+        else:
+            paid += amount
     # a plan already stored for after the first due date a change reaches (one the billing system announced) stays
     # in force from its date: a change moves only the due dates before it, and those after count at its amount (the
     # result was reckoned with the new amount for every due date, and the announced one came back at its date)

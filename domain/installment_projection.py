@@ -16,7 +16,7 @@ class Basis:
 
     plans: list[InstallmentPlan]
     prices: list[Price]  # the tariff's prices, by `valid_from`: those of the next billing year may be known already
-    payments: list[Decimal]  # amounts paid in the billing year containing the day it was loaded for, before it
+    payments: list[Decimal]  # amounts paid in the billing year containing the day it was loaded for
     meters: list[Meter]
     readings: dict[int, list[MeterReading]]  # by meter id, by date
 

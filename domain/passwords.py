@@ -70,7 +70,8 @@ def password_problems(rule: PasswordRule, password: str, known: tuple[str, ...] 
     if password.lower() in _COMMON_LOWER:
         problems.append(t('password.common'))
     if any(word in password.casefold() for word in _words(known)):  # NIST SP 800-63B 5.1.1.2: context-specific
-        problems.append(t('password.personal'))
+        numbered = any('@' not in value for value in known)  # staff have no customer number to be told of
+        problems.append(t('password.personal' if numbered else 'password.personal_email'))
     return problems
 
 

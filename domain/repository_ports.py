@@ -230,7 +230,7 @@ class DeskRepository(Protocol):
     def open_reviews(self, kind: str) -> list[ReviewItem]: ...  # all open ones of the kind, oldest first
     def review(self, item_id: int) -> ReviewItem | None: ...
     def reviews_of(self, customer_id: int) -> list[ReviewItem]: ...  # all, decided or not, by time
-    def decided_with_photo(self, before: datetime) -> list[ReviewItem]: ...  # decided before, a meter photo kept
+    def decided_with_photo(self, before: datetime) -> list[ReviewItem]: ...  # decided (withdrawn) before, a photo kept
     def reviews_with(self, photo: str) -> list[ReviewItem]: ...  # all whose details name this photo
     def claim_review(self, item_id: int, status: str) -> bool:
         """As `ContractRequestRepository.claim`, for an item staff review."""

@@ -193,7 +193,8 @@ class SqlDesk:
     def decided_with_photo(self, before: datetime) -> list[ReviewItem]:
         query = select(ReviewItem).where(
             ReviewItem.status != 'open',
-            col(ReviewItem.decided_at) < before,
+            # a review withdrawn (its reading replaced the same day) has no decision time: from its creation
+            func.coalesce(col(ReviewItem.decided_at), col(ReviewItem.created_at)) < before,
             col(ReviewItem.details).contains('photo=photos/', autoescape=True),
         )
         return list(self.session.exec(query.order_by(col(ReviewItem.id)).limit(1000)))  # the rest in an hour

@@ -60,3 +60,5 @@ def test_a_password_holding_the_login_s_address_or_customer_number_is_refused(pa
         check_password(SIMPLE, password, password, known=known)
     assert caught.value.params['problems'] == 'ohne Ihre E-Mail-Adresse und Ihre Kundennummer'
     assert password_problems(SIMPLE, 'Johanna-Apfel-2026', ('anna@example.org',)) == []
+    staff = ('ada.admin@stadtwerke.example',)  # staff have no customer number: not told of one
+    assert password_problems(SIMPLE, 'Ada.Admin-2026', staff) == ['ohne Ihre E-Mail-Adresse']

@@ -121,6 +121,27 @@ async def test_on_a_due_day_the_installment_due_that_day_counts_once_before_and_
     assert result_text(user) == 'Voraussichtliches Ergebnis: ausgeglichen'
 
 
+async def test_an_installment_paid_early_by_transfer_counts_once_on_its_due_day(user, db, pinned_clock):
+    """A customer who pays by standing order on the 10th (before the due date on the 15th): on the due day the
+    June installment, already in, was counted a second time as due today ('92,00 € Guthaben' on every 15th for a
+    balanced year; the day before the due day alike)."""
+    at(pinned_clock, '2027-06-15 09:00')
+    customer = household(db, paid_months=5)
+    with Session(db) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(Payment(contract_id=contract.id, paid_on=date(2027, 6, 10), amount=92))
+        session.commit()
+    await log_in(user, EMAIL, PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Der neue Abschlag gilt ab der Fälligkeit am 15.07.2027')
+    assert result_text(user) == 'Voraussichtliches Ergebnis: ausgeglichen'
+    at(pinned_clock, '2027-06-14 09:00')  # the day before: the same
+    await log_in(user, EMAIL, PASSWORD)
+    await user.open('/abschlag')
+    await see(user, 'Der neue Abschlag gilt ab der Fälligkeit am 15.07.2027')
+    assert result_text(user) == 'Voraussichtliches Ergebnis: ausgeglichen'
+
+
 async def test_a_reading_begun_on_new_years_eve_and_sent_after_midnight_keeps_its_day(user, db, pinned_clock):
     at(pinned_clock, '2026-12-31 23:59:40')
     customer = household(db)

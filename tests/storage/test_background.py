@@ -88,3 +88,27 @@ async def test_a_meter_photo_goes_90_days_after_its_decision_unless_another_revi
         details = [i.details.split()[-1] for i in session.exec(select(ReviewItem).order_by(col(ReviewItem.id)))]
     kept = {name: f'photo={relative}' for name, relative in photos.items()}
     assert details == ['photo=removed', 'photo=removed', kept['b'], kept['c'], 'photo=removed', kept['d']]
+
+
+async def test_the_photo_of_a_reading_the_customer_replaced_goes_too(engine, tmp_path):
+    """A reading under review that its customer replaced the same day withdraws its review (domain/readings.py): the
+    review is closed without a decision time, and its photo was kept for good, the one thing the 90 days end."""
+    portal = _portal(engine, tmp_path, files=FolderFiles(tmp_path))
+    customer = make_customer(engine)
+    photo = f'photos/{"e" * 40}.jpg'
+    portal.files.store(photo, b'jpeg')
+    with Session(engine) as session:
+        session.add(
+            ReviewItem(
+                customer_id=customer['id'],
+                kind='implausible_reading',
+                created_at=clock.now() - timedelta(days=100),
+                details=f'meter=X date=2026-01-05 readings=1 1.8.0=99999 photo={photo}',
+                status='withdrawn',
+            )
+        )
+        session.commit()
+    await Background(engine, portal, sender=None, mail_poll_seconds=1).hour()
+    assert portal.files.locate(photo) is None
+    with Session(engine) as session:
+        assert session.exec(select(ReviewItem)).one().details.endswith('photo=removed')
