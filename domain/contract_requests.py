@@ -352,6 +352,8 @@ FIELD_LABELS = {
     'tariff_from': 'Bisheriger Tarif',
     'tariff_to': 'Neuer Tarif',
     'start': 'Wechsel zum',
+    'plausibility': 'Prüfung der Zählerstände',
+    'declared_by': 'Erklärt',
 }
 
 
@@ -362,7 +364,10 @@ VALUE_WORDS = {
     'yes': 'ja',
     'no': 'nein',
     'not_mailed': 'nicht gesendet (die Adresse hatte ihre E-Mails dieser Stunde schon)',
+    'login': 'angemeldet im Kundenportal',
+    'visitor': 'ohne Anmeldung (nur mit der Kundennummer)',
 }
+IMPLAUSIBLE = 'implausible: '  # domain.moves: the meters whose reading at move-out is out of the expected range
 
 
 def _shown(value: str, translated: bool = False) -> str:
@@ -375,6 +380,13 @@ def _shown(value: str, translated: bool = False) -> str:
             return value
     if value in VALUE_WORDS:
         return t(f'request_value.{value}') if translated else VALUE_WORDS[value]
+    if value.startswith(IMPLAUSIBLE):
+        meters = value.removeprefix(IMPLAUSIBLE)
+        return (
+            t('request_value.implausible', meters=meters)
+            if translated
+            else f'außerhalb des erwarteten Bereichs: {meters}'
+        )
     return value or '–'
 
 

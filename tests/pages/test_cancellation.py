@@ -214,3 +214,18 @@ async def test_an_english_visitor_s_receipt_pdf_stays_in_the_declaration_s_langu
             break
         await asyncio.sleep(0.02)
     assert notes == [t('cancel.pdf_note', 'de')]
+
+
+async def test_staff_read_every_declared_field_in_german(user, db):
+    """The review card showed the internal keys `declared_by` and `login` (and a move's `plausibility`)."""
+    customer = make_customer(db)
+    make_login(db, [customer['id']], email='erika@example.org')
+    await log_in(user, 'erika@example.org', PASSWORD)
+    await user.open('/kuendigen')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    button(user, 'Abmelden').click()
+    await staff_login(user, make_staff(db))
+    await user.open('/verwaltung/pruefungen')
+    await see(user, 'angemeldet im Kundenportal')
+    await user.should_not_see('declared_by')
