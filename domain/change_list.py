@@ -4,7 +4,7 @@ the change feed's kinds): listed for staff, named in words, and marked "Übernom
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.i18n import t
+from domain.i18n import catalogue, current, t
 from domain.model import AuditEntry
 from domain.ports import Context, UnitOfWork
 from domain.staff import LIST_LIMIT, active_staff
@@ -29,8 +29,15 @@ CHANGE_KINDS = (
 
 
 def change_kind(action: str, language: str | None = None) -> str:
-    """A change's kind in words in `language` (default: the current one); an action of no such kind as it is."""
-    return t(f'change_kind.{action}', language) if action in CHANGE_KINDS else action
+    """A change's kind, or another audit entry's action, in words in `language` (default: the current one); an action
+    the catalogue does not name as it is (the customer card showed 'contact_message' beside 'Umzug')."""
+    if action in CHANGE_KINDS:
+        return t(f'change_kind.{action}', language)
+    return (
+        t(f'audit_action.{action}', language)
+        if f'audit_action.{action}' in catalogue(language or current())
+        else action
+    )
 
 
 @dataclass(frozen=True)

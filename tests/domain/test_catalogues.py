@@ -70,3 +70,28 @@ def test_every_import_problem_raised_has_its_text_in_both_languages():
     assert len(raised) > 20
     for language in ('de', 'en'):
         assert sorted(k for k in raised if f'import_problem.{k}' not in i18n.catalogue(language)) == [], language
+
+
+def test_every_audit_action_written_has_its_name_in_both_languages():
+    """The customer card names each entry of the audit log: one of no name stood there as the code's word."""
+    import re
+    from pathlib import Path
+
+    from domain.change_list import CHANGE_KINDS
+
+    root = Path(__file__).parents[2]
+    written = {
+        action
+        for folder in ('domain', 'storage', 'service')
+        for path in (root / folder).glob('*.py')
+        if path.name != 'cli.py'  # argparse's action='store_true'
+        for action in re.findall(
+            r"(?:action=|_audit\([^)]*?|audit_change\([^)]*?|audit_entry\([^)]*?)'([a-z]+_[a-z_]*[a-z])'",
+            path.read_text(encoding='utf-8'),
+        )
+    }
+    assert len(written) > 40
+    for language in ('de', 'en'):
+        names = i18n.catalogue(language)
+        unnamed = [a for a in written if a not in CHANGE_KINDS and f'audit_action.{a}' not in names]
+        assert sorted(unnamed) == [], language

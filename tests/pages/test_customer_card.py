@@ -45,12 +45,20 @@ def customer_with_a_change(db) -> dict:
 
 
 async def test_the_customer_cards_changes_name_their_kind_in_words(user, db):
+    """Also the entries that are no change for the billing system ('contact_message' and 'bill_issued' stood beside
+    'Umzug')."""
     customer = customer_with_a_change(db)
+    with Session(db) as session:
+        for minutes, action in ((1, 'contact_message'), (2, 'bill_issued')):
+            at = clock.now() - timedelta(minutes=minutes)
+            session.add(AuditEntry(at=at, actor='user:1', action=action, customer_id=customer['id']))
+        session.commit()
     await staff_login(user, make_staff(db))
     await user.open(f'/verwaltung/kunden/{customer["id"]}')
     await see(user, 'Zählerstände')
     [changes] = [table for table in user.find(ui.table).elements if any('kind' in row for row in table.rows)]
-    assert [row['kind'] for row in changes.rows] == ['Onlinekunde (an)']  # not 'paperless_on'
+    kinds = [row['kind'] for row in changes.rows]
+    assert kinds == ['Onlinekunde (an)', 'Kontaktanfrage gesendet', 'Rechnung erstellt']  # not 'paperless_on'
     assert [column['label'] for column in changes.columns] == ['Zeit', 'Wer', 'Art', 'Details']
 
 
