@@ -75,7 +75,8 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                     + t('reading.value_of', value=number(last.value), unit=meter.unit, date=day(last.reading_date))
                 )
             return
-        last_values(meter)
+        with ui.column().classes('gap-0') as last_box:
+            last_values(meter)
         window = reading_window(portal.profile.readings, portal.clock.today())
         if window.open:
 
@@ -97,8 +98,22 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
                     address=client_address(),
                 )
 
-            reading_form(portal, meter, send, _proposal, allowed=lambda: session.valid(portal, me))
-        _history(meter)
+            async def stored(result: Submitted) -> None:  # the last value and the list show the reading just sent
+                _proposal(result)
+                forms = await portal.act(meter_forms, me.user_id, me.customer_id, login=session.login(me))
+                now = next((f for f in forms or () if f.meter_number == meter.meter_number), None)
+                if now is None:
+                    return
+                last_box.clear()
+                with last_box:
+                    last_values(now)
+                history_box.clear()
+                with history_box:
+                    _history(now)
+
+            reading_form(portal, meter, send, stored, allowed=lambda: session.valid(portal, me))
+        with ui.column().classes('w-full gap-2') as history_box:  # below the form
+            _history(meter)
 
 
 Send = Callable[[dict[str, str], str, bool, str, str], Awaitable[Submitted | None]]
@@ -108,7 +123,7 @@ def reading_form(
     portal: Portal,
     meter: MeterForm,
     send: Send,
-    after: Callable[[Submitted], None] | None = None,
+    after: Callable[[Submitted], Awaitable[None] | None] | None = None,
     allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """Fields per register (keyed by OBIS code), Ablesedatum, and — once a value looks implausible — "Wert ist
@@ -190,7 +205,9 @@ def reading_form(
 
             ui.button(t('reading.confirmation_pdf'), icon='download', on_click=download).props('outline no-caps')
             if after is not None:
-                after(result)
+                outcome = after(result)
+                if outcome is not None:
+                    await outcome
 
     def forget(stored: str) -> None:  # nothing is kept of a reading that was not stored
         if stored and portal.files and stored not in stored_before:

@@ -11,7 +11,7 @@ from nicegui.elements.upload_files import SmallFileUpload
 from PIL import Image
 from sqlmodel import Session, select
 
-from domain.i18n import number
+from domain.i18n import day, number
 from domain.model import AuditEntry, MeterReading, ReviewItem
 from tests.clock import SUITE_NOW
 from tests.factories import (
@@ -70,6 +70,20 @@ async def test_a_plausible_reading_is_confirmed_on_the_page_by_mail_and_as_pdf(u
     text = pdf_text(response.content, tmp_path)
     assert 'Bestätigung Ihrer Zählerstandsmeldung' in text and customer['meter_number'] in text
     assert f'{number(13650 + 10 * DAYS)} kWh' in text and customer['customer_number'] in text
+
+
+async def test_after_a_reading_the_page_shows_it_as_the_last_one_and_in_the_list(user, db, anna):
+    """The confirmation named the new value while 'Letzter Zählerstand' above it and the list below still showed the
+    one before (a second reading on the same page was judged against what the customer could not see)."""
+    await open_form(user)
+    value = 13650 + 10 * DAYS
+    field(user, 'Zählerstand').type(str(value))
+    button(user, 'Zählerstand übermitteln').click()
+    await see(user, 'Ihr Zählerstand vom')
+    await see(user, f'Letzter Zählerstand: {number(value)} kWh vom {day(TODAY)}')
+    await user.should_not_see(f'Letzter Zählerstand: 13.650 kWh vom {LAST}')
+    [table] = user.find(ui.table).elements
+    assert f'{number(value)} kWh' in [row['value'] for row in table.rows]
 
 
 async def test_an_implausible_value_needs_confirmation_and_a_reason(user, db, anna):
