@@ -17,6 +17,7 @@ from domain.mails import compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
+from domain.request_fields import FIELD_LABELS, declared_fields, shown
 from domain.staff import LIST_LIMIT, active_staff
 
 # kind → (the change feed's action, the reference's letter, the title in German: feminine all three, so that
@@ -312,82 +313,13 @@ def _row(uow: UnitOfWork, request: ContractRequest) -> RequestRow:
         customer.customer_number if customer is not None else '',
         request.contract_id,
         tuple(
-            (t(f'request_field.{key}') if key in FIELD_LABELS else key, _shown(str(value), translated=True))
+            (t(f'request_field.{key}') if key in FIELD_LABELS else key, shown(str(value), translated=True))
             for key, value in fields.items()
         ),
         request.status,
         request.answer,
-        _shown(str(fields.get('effective') or fields.get('start') or '')).strip('–'),
+        shown(str(fields.get('effective') or fields.get('start') or '')).strip('–'),
     )
-
-
-def declared_fields(content: str) -> dict[str, str]:
-    """The declared fields as stored; a declaration that an earlier version stored cut off in the middle of its JSON
-    (a long reason full of quotes, before 04.12.2026) is shown as the text it is, not as an error."""
-    try:
-        return json.loads(content or '{}')
-    except json.JSONDecodeError:
-        return {'stored': content}
-
-
-# The declared fields in German (staff see them in their language: `request_field.*`; the API and the export carry
-# the keys).
-FIELD_LABELS = {
-    'stored': 'Angaben (gekürzt gespeichert)',
-    'confirmation': 'Bestätigung per E-Mail',
-    'notice': 'Art',
-    'reason': 'Grund',
-    'name': 'Name',
-    'customer_number': 'Kundennummer',
-    'contract_number': 'Vertragsnummer',
-    'effective': 'Wirksam zum',
-    'email': 'E-Mail-Adresse',
-    'move_out': 'Auszugsdatum',
-    'readings_out': 'Zählerstände bei Auszug',
-    'new_address': 'Neue Anschrift',
-    'continue': 'Belieferung fortsetzen',
-    'move_in': 'Einzugsdatum',
-    'new_meter': 'Zählernummer an der neuen Adresse',
-    'reading_in': 'Zählerstand bei Einzug',
-    'tariff_from': 'Bisheriger Tarif',
-    'tariff_to': 'Neuer Tarif',
-    'start': 'Wechsel zum',
-    'plausibility': 'Prüfung der Zählerstände',
-    'declared_by': 'Erklärt',
-}
-
-
-VALUE_WORDS = {
-    'ordinary': 'ordentlich',
-    'extraordinary': 'außerordentlich',
-    'next_possible': 'zum nächstmöglichen Zeitpunkt',
-    'yes': 'ja',
-    'no': 'nein',
-    'not_mailed': 'nicht gesendet (die Adresse hatte ihre E-Mails dieser Stunde schon)',
-    'login': 'angemeldet im Kundenportal',
-    'visitor': 'ohne Anmeldung (nur mit der Kundennummer)',
-}
-IMPLAUSIBLE = 'implausible: '  # domain.moves: the meters whose reading at move-out is out of the expected range
-
-
-def _shown(value: str, translated: bool = False) -> str:
-    """A declared value as shown: a day as `31.01.2027`, a choice in words (German; `translated`: in the use case's
-    language, `request_value.*`)."""
-    if len(value) == 10 and value[4] == '-' and value[7] == '-':
-        try:
-            return day(date.fromisoformat(value))
-        except ValueError:
-            return value
-    if value in VALUE_WORDS:
-        return t(f'request_value.{value}') if translated else VALUE_WORDS[value]
-    if value.startswith(IMPLAUSIBLE):
-        meters = value.removeprefix(IMPLAUSIBLE)
-        return (
-            t('request_value.implausible', meters=meters)
-            if translated
-            else f'außerhalb des erwarteten Bereichs: {meters}'
-        )
-    return value or '–'
 
 
 def for_staff(uow: UnitOfWork, staff_id: int, status: str = 'open') -> list[RequestRow]:

@@ -2,11 +2,12 @@
 
 from nicegui import ui
 
-from domain.contract_requests import VALUE_WORDS, RequestRow, customer_pending
+from domain.contract_requests import RequestRow, customer_pending
 from domain.contracts import ContractDetails, PriceView, contract_details, unit_price
 from domain.i18n import day, money
 from domain.identifiers import for_commodity
 from domain.reading_rules import register_name
+from domain.request_fields import VALUE_WORDS
 from pages import session
 from pages.forms import notice, page_title
 from pages.language import current, t
