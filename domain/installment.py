@@ -155,12 +155,11 @@ def calculate(ctx: Context, contract: Contract, today: date, basis: Basis) -> In
     # change made counts). Counted by date alone, one paid early counted twice, one paid on the day none or twice.
     owed = [[p for p in basis.plans if p.valid_from <= d] for d in dues if d < today]  # none before the first plan
     ahead = paid - sum((plans[-1].amount for plans in owed if plans), Decimal(0))
-    for d in before_change:
+    for d in before_change:  # in part, too: a standing order at the old amount before a raise pays that much of it
         amount = plan_on(basis.plans, d).amount
-        if ahead >= amount:
-            ahead -= amount
-        else:
-            paid += amount
+        covered = min(max(ahead, Decimal(0)), amount)
+        ahead -= covered
+        paid += amount - covered
     # a plan already stored for after the first due date a change reaches (one the billing system announced) stays
     # in force from its date: a change moves only the due dates before it, and those after count at its amount (the
     # result was reckoned with the new amount for every due date, and the announced one came back at its date)

@@ -100,7 +100,8 @@ def _meter_card(portal: Portal, me: session.LoggedIn, meter: MeterForm) -> None:
 
             async def stored(result: Submitted) -> None:  # the last value and the list show the reading just sent
                 _proposal(result)
-                forms = await portal.act(meter_forms, me.user_id, me.customer_id, login=session.login(me))
+                # the session may have ended since the reading was stored: to the login, as every handler goes
+                forms = await session.act(portal, me, meter_forms, me.user_id, me.customer_id)
                 now = next((f for f in forms or () if f.meter_number == meter.meter_number), None)
                 if now is None:
                     return

@@ -422,3 +422,18 @@ def test_gas_read_each_january_starts_the_year_at_its_degree_day_share_of_last_y
     january = (date(2025, 1, 20), Decimal(0)), (date(2026, 1, 20), Decimal(1200))
     assert value_before_year(*january, date(2026, 1, 1), 'gas') == 1068
     assert value_before_year(*january, date(2026, 1, 1)) == 1134  # electricity and water: by days
+
+
+def test_an_installment_paid_early_at_the_old_amount_counts_once_after_a_raise():
+    """As above, but the customer's standing order paid 90 € on 10 November for the 15.11. installment, raised to
+    120 €: what is paid beyond the dues before today pays 90 € of it, the rest (30 €) is still due. The 90 € paid
+    ahead were counted a second time, as the whole 120 € were added too (the balance 90 € too favourable)."""
+    plans = [
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 1, 1), amount=Decimal(90), due_day=15, per_year=12),
+        InstallmentPlan(contract_id=1, valid_from=date(2026, 11, 15), amount=Decimal(120), due_day=15, per_year=12),
+    ]
+    readings = {7: [_on(7, date(2024, 12, 31), 0), _on(7, date(2025, 12, 31), 3200)]}
+    basis = Basis(plans, [PRICE], [Decimal(90)] * 11, [Meter(id=7, meter_number='M', contract_id=1)], readings)
+    view = _view(datetime(2026, 11, 12, 10, 0, tzinfo=BERLIN), basis)
+    assert view.first_due == date(2026, 12, 15)
+    assert view.calculator.paid == Decimal(10 * 90 + 120)

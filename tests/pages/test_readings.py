@@ -358,3 +358,25 @@ async def test_a_photo_goes_with_a_confirmed_implausible_value_to_staff(user, db
     [image] = [i for i in user.find(ui.image).elements if str(i.props.get('alt', '')).startswith('Foto des Zählers')]
     shown = Image.open(io.BytesIO(base64.b64decode(str(image.source).split(',', 1)[1])))
     assert shown.size == (2000, 1500) and dict(shown.getexif()) == {}
+
+
+async def test_a_session_ended_before_the_page_refreshes_after_a_reading_leads_to_the_login(
+    user, db, anna, monkeypatch
+):
+    """The reading is stored; the login ends (another browser) before the page reads the meter again: the browser
+    goes to the login, as every other handler does, instead of the handler failing with SessionEnded."""
+    import pages.readings
+
+    _, login = anna
+    shown = pages.readings._proposal
+
+    def ended_meanwhile(result):
+        shown(result)
+        end_login_elsewhere(db, login['id'])
+
+    monkeypatch.setattr(pages.readings, '_proposal', ended_meanwhile)
+    await open_form(user)
+    field(user, 'Zählerstand').type(str(13650 + 10 * DAYS))
+    button(user, 'Zählerstand übermitteln').click()
+    await user.should_see('Anmelden')
+    assert len(customer_readings(db)) == 1
