@@ -353,7 +353,7 @@ def forget_old_photos(uow: UnitOfWork, ctx: Context) -> list[str]:
     90 days after; then its review says `photo=removed`, and the files no review needs any more are returned for
     removal (after the commit: a file that could not be removed is no review's any more)."""
     old = {id_of(item): item for item in uow.desk.decided_with_photo(later(ctx.now, -PHOTOS_KEPT))}
-    photos = {item_id: _photo_of(item.details) for item_id, item in old.items()}
+    photos = {item_id: photo_of(item.details) for item_id, item in old.items()}
     # the same photo sent with two readings: its file goes when neither review needs it
     gone = sorted({p for p in photos.values() if all(id_of(i) in old for i in uow.desk.reviews_with(p))})
     for item_id, item in old.items():
@@ -362,5 +362,6 @@ def forget_old_photos(uow: UnitOfWork, ctx: Context) -> list[str]:
     return gone
 
 
-def _photo_of(details: str) -> str:
+def photo_of(details: str) -> str:
+    """The meter photo a review's details name (`photo=…`), or ''."""
     return next((part.split('=', 1)[1] for part in details.split() if part.startswith('photo=')), '')

@@ -136,7 +136,7 @@ def _review_card(portal: Portal, me: StaffMe, row: requests.ReviewRow, refresh) 
             ui.label(t('staff.lost_access_facts', email=facts.get('new_email', ''), phone=phone))
         else:
             ui.label(row.summary or row.details).classes('text-grey-8')
-        photo = next((p.split('=', 1)[1] for p in row.details.split() if p.startswith('photo=')), '')
+        photo = requests.photo_of(row.details)
         if photo:
             _photo(portal, photo)
         if row.kind == COPY_KIND:

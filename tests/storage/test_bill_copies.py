@@ -15,10 +15,9 @@ from domain.errors import NotAllowed
 from domain.i18n import using
 from domain.model import AuditEntry, Bill, Contract, InboxMessage, OutboxMail, ReviewItem
 from storage.importer import import_rows
-from storage.unit_of_work import SqlUnitOfWork
 from tests import clock
 from tests.factories import last_mail, make_customer, make_login
-from tests.storage.conftest import both_here, run
+from tests.storage.conftest import meeting_after, run
 
 PDF = b'%PDF-1.4\n% Kopie\n%%EOF\n'
 
@@ -208,18 +207,7 @@ def test_a_copy_asked_for_twice_at_the_same_moment_is_asked_for_once(context, en
     customer, login = owner
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            reviews = self.billing.open_reviews
-
-            def met(customer_id):
-                found = reviews(customer_id)
-                both_here(looked)
-                return found
-
-            self.billing.open_reviews = met
-            return self
+    Meeting = meeting_after('billing.open_reviews', looked)
 
     def ask():
         with Meeting(engine) as work:
@@ -293,18 +281,7 @@ def test_a_copy_delivered_by_two_instances_at_the_same_moment_reaches_the_custom
     assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            reviews = self.desk.open_reviews
-
-            def met(kind):
-                found = reviews(kind)
-                both_here(looked)
-                return found
-
-            self.desk.open_reviews = met
-            return self
+    Meeting = meeting_after('desk.open_reviews', looked)
 
     def deliver():
         with Meeting(engine) as work:

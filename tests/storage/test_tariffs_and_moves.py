@@ -29,7 +29,7 @@ from domain.moves import MoveForm, abroad, reading_field, report_move, six_month
 from domain.moves import start as move_start
 from domain.tariffs import change_tariff, earliest_start, starts, tariffs
 from tests.factories import add_readings, add_tariff, mails_to, make_customer, make_login, set_meter, year_end
-from tests.storage.conftest import NOW, both_here, run
+from tests.storage.conftest import NOW, meeting_after, run
 from tests.storage.test_cancellation import declaration
 
 TODAY = NOW.date()
@@ -470,18 +470,7 @@ def test_two_tariff_changes_sent_at_the_same_moment_store_one(household, context
     customer, login = household
     looked: list[bool] = []
 
-    class Meeting(SqlUnitOfWork):
-        def __enter__(self):
-            super().__enter__()
-            of_customer = self.contract_requests.of_customer
-
-            def met(customer_id):
-                found = of_customer(customer_id)
-                both_here(looked)
-                return found
-
-            self.contract_requests.of_customer = met
-            return self
+    Meeting = meeting_after('contract_requests.of_customer', looked)
 
     with SqlUnitOfWork(engine) as work:
         [contract] = tariffs(work, context(), login['id'], customer['id'])
