@@ -46,6 +46,16 @@ def abroad(country: str) -> bool:
     return bool(country) and country not in _GERMANY
 
 
+def outside_area(supply_postal_codes: tuple[str, ...], postal_code: str, country: str) -> bool:
+    """Whether a new address lies outside the supply area (then the move ends the contract): abroad, or a German postal
+    code of five digits the utility does not supply (every one, when it names none). False while it cannot tell yet
+    (a postal code half typed)."""
+    code = postal_code.strip()
+    if abroad(country):
+        return True
+    return bool(supply_postal_codes) and bool(_POSTAL_CODE.match(code)) and code not in supply_postal_codes
+
+
 def six_months_after(start: date) -> date:
     """The latest day a move may be reported ahead (docs/domain.md §8): the same day six calendar months later, or
     that month's last day (31.08.2026 → 28.02.2027)."""
@@ -153,7 +163,7 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
     if not elsewhere and not _POSTAL_CODE.match(postal_code):
         raise PostalCodeInvalid()
     city = text_field(form.city, 'city', label_of('city'), 100)
-    in_area = not elsewhere and (not ctx.profile.supply_postal_codes or postal_code in ctx.profile.supply_postal_codes)
+    in_area = not outside_area(ctx.profile.supply_postal_codes, postal_code, country)
     new_address = f'{street} {house_number}, {postal_code} {city}' + (f', {country.upper()}' if elsewhere else '')
     fields = {
         'customer_number': customer.customer_number,

@@ -6,7 +6,7 @@ from nicegui import ui
 from domain.contract_requests import Receipt
 from domain.errors import DomainError
 from domain.i18n import day
-from domain.moves import MoveForm, MoveStart, abroad, reading_field, report_move, start
+from domain.moves import MoveForm, MoveStart, abroad, outside_area, reading_field, report_move, start
 from domain.reading_rules import register_name
 from pages import session
 from pages.forms import Form, client_address, page_title
@@ -73,11 +73,8 @@ def _form(portal: Portal, me: session.LoggedIn, begin: MoveStart) -> None:
         continued.bind_visibility_from(keep, 'value')
 
         def area_check() -> None:  # outside the supply area the contract ends: no continuing to offer
-            code = form.value('postal_code').strip()
             elsewhere = abroad(form.value('country'))
-            away = elsewhere or (
-                bool(begin.supply_postal_codes) and len(code) == 5 and code not in begin.supply_postal_codes
-            )
+            away = outside_area(begin.supply_postal_codes, form.value('postal_code'), form.value('country'))
             form.fields['postal_code'].props(f'inputmode={"text" if elsewhere else "numeric"}')  # 1234 AB, SW1A 1AA
             outside.set_visibility(away)
             keep.set_visibility(not away)
