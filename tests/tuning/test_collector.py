@@ -1,6 +1,8 @@
 """service/tuning/collector.py: what survives a full collection is set aside until the thaw."""
 
 import gc
+import threading
+import time
 import weakref
 
 from service import tuning
@@ -18,22 +20,43 @@ async def test_survivors_of_a_full_collection_are_set_aside_until_the_thaw(user)
     first, second = Node(), Node()
     first.other, second.other = second, first  # a reference cycle: only the collector can free it
     cycle = weakref.ref(first)
-    for _ in range(5):  # Python's own collection calls the patch's callback when it is done; none ran where another
-        gc.collect()  # thread's collection was under way (CPython then returns at once), as for the freeing below
-        if gc.get_freeze_count() > 0:
-            break
-    assert gc.get_freeze_count() > 0 and not any(o is first for o in gc.get_objects(2))
-    del first, second
-    gc.collect()
-    assert cycle() is not None  # set aside: not walked by the collections until the thaw
-    set_aside, freed, seconds = thaw_and_collect()
-    assert set_aside > 0 and seconds >= 0  # its duration: timed in bench/, not here
-    for _ in range(5):  # freed nothing: CPython skipped it, another thread's collection was under way (the portal's
-        if freed:  # background work runs on threads, and the patch's callback lets them run meanwhile)
-            break
-        freed = gc.collect()
-    assert cycle() is None and freed >= 2
+    gc.disable()  # no thread starts a collection of its own meanwhile, which would make the ones below return at once
+    try:
+        full_collection()  # one may have been under way when the collector was disabled
+        assert gc.get_freeze_count() > 0 and not any(o is first for o in gc.get_objects(2))
+        del first, second
+        full_collection()
+        assert cycle() is not None  # set aside: not walked by the collections until the thaw
+        set_aside, freed, seconds = thaw_and_collect()
+        assert set_aside > 0 and seconds >= 0  # its duration: timed in bench/, not here
+        assert cycle() is None and freed >= 2
+    finally:
+        gc.enable()
     assert sum(1 for callback in gc.callbacks if getattr(callback, '__module__', '') == collector.__name__) == 1
+
+
+def full_collection() -> int:
+    """A full collection by this thread, after the patch's callback; what it freed. CPython's gc.collect() returns
+    at once, collecting nothing, while another thread's collection is under way: the portal's threads (the outbox,
+    the checkpoints) allocate, and a collection's callbacks run Python code, during which another thread may take
+    the interpreter. Retrying at once found it still under way (five times in a row, in CI), so this one lets that
+    thread run between tries, and knows that its own collection ran by its callback's word."""
+    me, ran = threading.get_ident(), []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == 'stop' and info['generation'] == 2 and threading.get_ident() == me:
+            ran.append(info)
+
+    gc.callbacks.append(note)  # after the patch's: it has set the survivors aside when this one hears of it
+    try:
+        for _ in range(200):
+            freed = gc.collect()
+            if ran:
+                return freed
+            time.sleep(0.01)
+    finally:
+        gc.callbacks.remove(note)
+    raise AssertionError('no full collection ran in 2 s: another thread collected all the time')
 
 
 def test_what_was_set_aside_is_walked_at_a_quiet_moment_after_the_interval_and_after_the_latest_in_any_case():
