@@ -197,9 +197,10 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     if not uow.desk.claim_review(item_id, 'accepted' if accept else 'rejected'):
         raise NotAllowed()  # decided meanwhile by another clerk: nothing is done twice
     facts = dict(part.split('=', 1) for part in item.details.split() if '=' in part)
-    outcome = ''
+    outcome, reduced = '', None
     if item.kind == 'installment_reduction' and accept:
-        outcome = _apply_reduction(uow, ctx, staff_id, item, facts)
+        reduced = _apply_reduction(uow, ctx, staff_id, item, facts)
+        outcome = t('review_answer.reduction', item.language, amount=reduced['amount'], date=reduced['first_due'])
     if item.kind == lost_access.KIND:
         if accept:
             lost_access.move_login(uow, ctx, staff_id, item.customer_id, facts.get('new_email', ''), item.language)
@@ -244,7 +245,9 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
             body=f'{verdict} {outcome}\n\n{note}'.strip()[:10000],
         )
     )
-    if item.kind != lost_access.KIND:  # that one has mailed both addresses already
+    if reduced is not None:  # a changed installment: its mail states the amount and the first due date (§4)
+        _notify(uow, ctx, item.customer_id, 'reduction_accepted', language, subject=title, **reduced)
+    elif item.kind != lost_access.KIND:  # that one has mailed both addresses already
         _notify(uow, ctx, item.customer_id, 'review_decided', language, subject=title)
     _audit(
         uow,
@@ -257,9 +260,12 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
     uow.commit()
 
 
-def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewItem, facts: dict[str, str]) -> str:
+def _apply_reduction(
+    uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewItem, facts: dict[str, str]
+) -> dict[str, str]:
     """The new installment from the first due date it can reach, and the change for the billing system (as a
-    customer's own change is: an accepted reduction never reached the billing system's changes)."""
+    customer's own change is: an accepted reduction never reached the billing system's changes); returns the
+    contract, the amount and the first due date as the customer reads them."""
     amount = Decimal(facts['to'])
     plans = uow.billing.plans(item.contract_id or 0)
     if not plans:
@@ -292,7 +298,7 @@ def _apply_reduction(uow: UnitOfWork, ctx: Context, staff_id: int, item: ReviewI
         f'contract={contract.contract_number} from={facts.get("from", "")} to={amount} '
         f'first_due={first_due.isoformat()} review={item.id}',
     )
-    return t('review_answer.reduction', item.language, amount=money(amount), date=day(first_due))
+    return {'contract': contract.contract_number, 'amount': money(amount), 'first_due': day(first_due)}
 
 
 def _notify(uow: UnitOfWork, ctx: Context, customer_id: int, mail: str, language: str = 'de', **params: object) -> None:
