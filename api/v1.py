@@ -70,8 +70,9 @@ class ChangeOut(BaseModel):
     id: int
     at: datetime
     kind: str = Field(
-        description='reading_submitted, reading_rejected (details: meter, date and the values of a reading flagged '
-        'implausible that staff rejected: not to be billed), installment_changed, bank_account_changed, '
+        description='reading_submitted, reading_accepted and reading_rejected (details: meter, date and the values of '
+        'a reading flagged implausible that staff confirmed: to be billed, or rejected: not to be billed), '
+        'installment_changed, bank_account_changed, '
         'mandate_revoked, contact_data_changed, paperless_on, paperless_off, bill_copy_requested (details: '
         'bill=<number>; answer with POST /bills carrying its PDF), cancellation_received, move_reported, '
         'tariff_change_requested (details: request=<id> and every declared field; answer with POST '

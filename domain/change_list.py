@@ -13,6 +13,7 @@ from domain.staff import LIST_LIMIT, active_staff
 # words by the catalogues' `change_kind.<action>` (`change_kind`).
 CHANGE_KINDS = (
     'reading_submitted',
+    'reading_accepted',
     'reading_rejected',
     'installment_changed',
     'bank_account_changed',

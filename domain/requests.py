@@ -207,7 +207,7 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
         else:
             lost_access.decline(uow, ctx, item, note)
     if item.kind == 'implausible_reading':
-        rejected = []
+        decided = []
         for reading_id in facts.get('readings', '').split(','):
             reading = uow.meters.reading_by_id(int(reading_id)) if is_digits(reading_id) else None
             # the reading this item is about, not one that took its id (SQLite gives a deleted row's id again: a
@@ -222,10 +222,11 @@ def decide_review(uow: UnitOfWork, ctx: Context, staff_id: int, item_id: int, ac
                 uow.data.save(reading)
             else:
                 uow.meters.delete_reading(reading)
-                rejected.append(f'{reading.obis}={named}')
-        if rejected:  # the billing system took it over as `reading_submitted` (flagged): it is not to be billed
-            details = f'meter={facts.get("meter", "")} date={facts.get("date", "")} ' + ' '.join(rejected)
-            _audit(uow, ctx, staff_id, item.customer_id, 'reading_rejected', details)
+            decided.append(f'{reading.obis}={named}')
+        if decided:  # the billing system took it over as `reading_submitted` (flagged): now to be billed, or not
+            details = f'meter={facts.get("meter", "")} date={facts.get("date", "")} ' + ' '.join(decided)
+            action = 'reading_accepted' if accept else 'reading_rejected'
+            _audit(uow, ctx, staff_id, item.customer_id, action, details)
     item.status, item.decided_by, item.decided_at, item.decision_note = (
         'accepted' if accept else 'rejected',
         staff_id,

@@ -228,6 +228,30 @@ def test_a_rejected_implausible_reading_is_removed_and_the_customer_told(uow, co
     assert feed[1][-1] == f'meter={customer["meter_number"]} date={ctx.today.isoformat()} 1.8.0=99999'
 
 
+def test_an_accepted_implausible_reading_is_to_be_billed_and_the_feed_says_so(uow, context, clerk, anna, engine):
+    """The billing system took the reading over flagged `implausible`; staff's confirmation reaches it on the same
+    feed (it heard of a rejection only, and kept a confirmed reading as undecided)."""
+    from domain.exports import export_csv
+
+    customer, login = anna
+    ctx = context()
+    values = {'1.8.0': '99999'}
+    run(uow, submit_reading, ctx, login['id'], customer['id'], customer['meter_number'], values, '', True, 'Sauna')
+    with uow() as u:
+        [item] = requests.reviews(u, clerk)
+    run(uow, requests.decide_review, ctx, clerk, item.item_id, True, 'Danke, der Stand stimmt.')
+    with Session(engine) as session:
+        [reading] = session.exec(select(MeterReading).where(MeterReading.source == 'customer')).all()
+    assert reading.plausibility == 'accepted'
+    with uow() as u:
+        text, _ = export_csv(u, 'changes', ctx.today)
+        kinds = [row.kind for row in change_list.customer_changes(u, clerk)]
+    feed = [line.split(';')[2:] for line in text.splitlines()[1:]]
+    assert [action for action, *_ in feed] == ['reading_submitted', 'reading_accepted']
+    assert feed[1][-1] == f'meter={customer["meter_number"]} date={ctx.today.isoformat()} 1.8.0=99999'
+    assert 'reading_accepted' in kinds and change_list.change_kind('reading_accepted', 'de').startswith('Zählerstand')
+
+
 def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context, clerk, anna, engine):
     from domain.customer_data import ContactData, change_contact_data, contact_data
 
