@@ -139,9 +139,10 @@ def parse_value(text: str, digits: int, obis: str) -> Decimal:
     cleaned = text.strip().replace(' ', '')
     if not cleaned:
         raise FieldRequired(obis, label=register_field(obis))
-    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned.lstrip('0')) > digits:
+    significant = cleaned.lstrip('0')  # converted alone: Python turns at most 4,300 digits into a number
+    if not cleaned.isascii() or not cleaned.isdigit() or len(significant) > digits:
         raise ReadingFormat(obis, digits=digits)
-    return Decimal(int(cleaned))
+    return Decimal(int(significant or '0'))
 
 
 def parse_date(text: str, today: date, field: str = 'reading_date') -> date:

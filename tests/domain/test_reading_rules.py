@@ -113,6 +113,12 @@ def test_leading_zeros_and_spaces_are_fine():
     assert parse_value('000123456', 6, '1.8.0') == 123456
 
 
+def test_thousands_of_leading_zeros_sent_past_the_fields_limit_are_still_only_zeros():
+    """The field holds 300 characters in the browser, the server takes 10,000: Python refuses to turn more than 4,300
+    digits into a number, and the reading form (also the one without login) ended in a ValueError."""
+    assert parse_value('0' * 5000 + '12345', 6, '1.8.0') == 12345
+
+
 def test_a_missing_value_is_reported_at_the_registers_field_by_its_obis_code_and_label():
     with pytest.raises(FieldRequired) as missing, using('en'):
         parse_value(' ', 6, '1.8.2')
