@@ -3,6 +3,7 @@ reminders."""
 
 from datetime import date, datetime, time
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, func, or_, select, update
 
@@ -56,6 +57,16 @@ class SqlInformation:
         return [i for i in self.session.exec(query) if i is not None]
 
 
+def not_installation_value() -> ColumnElement[bool]:
+    """A meter's value on its installation day from the billing system (the fitter's, a new meter's 0 after an
+    exchange in the period) is where the meter starts, not the period's reading: its customer has still to read."""
+    return or_(
+        col(Meter.installed_on).is_(None),
+        col(MeterReading.reading_date) != Meter.installed_on,
+        col(MeterReading.source) == 'customer',
+    )
+
+
 class SqlReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -70,6 +81,7 @@ class SqlReminders:
                 MeterReading.meter_id == Meter.id,
                 col(MeterReading.reading_date) >= start,
                 col(MeterReading.source) != 'estimated',  # the bill run's closing estimate is no reading taken
+                not_installation_value(),
             )
             .exists()
         )
@@ -120,10 +132,15 @@ class SqlReminders:
     def read_since(self, meter_ids: list[int], since: date) -> set[int]:
         if not meter_ids:
             return set()
-        query = select(MeterReading.meter_id).where(
-            col(MeterReading.meter_id).in_(meter_ids),
-            col(MeterReading.reading_date) >= since,
-            col(MeterReading.source) != 'estimated',
+        query = (
+            select(MeterReading.meter_id)
+            .join(Meter, col(Meter.id) == MeterReading.meter_id)
+            .where(
+                col(MeterReading.meter_id).in_(meter_ids),
+                col(MeterReading.reading_date) >= since,
+                col(MeterReading.source) != 'estimated',
+                not_installation_value(),
+            )
         )
         return set(self.session.exec(query.distinct()))
 

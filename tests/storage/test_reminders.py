@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.clock import BERLIN, SystemClock
 from domain.errors import NotAllowed
-from domain.model import Contract, Customer, OutboxMail, ReadingReminder, StaffUser
+from domain.model import Contract, Customer, Meter, OutboxMail, ReadingReminder, StaffUser
 from domain.profile import ReadingsRule
 from domain.reading_codes import open_by_code
 from domain.reminders import due, opt_out_mac, reminder_list, stop_reminders
@@ -261,3 +261,25 @@ def test_a_deleted_profile_leaves_its_login_email_in_no_reminder_record(engine, 
     with uow() as work:
         shown = [line.email for line in reminder_list(work, staff_id, leaves['customer_number'])]
     assert [r.email for r in reminders(engine)] == [''] and shown == ['']
+
+
+def test_a_meter_exchanged_in_the_period_is_reminded_its_installation_value_is_no_reading(engine, context):
+    """The old meter is exchanged on 10.12., in the period: the billing system sends the new meter's installation
+    value (read by the fitter, 0) dated that day. It counted as "read", so the customer who had read nothing got no
+    final reminder for the meter that the year's reading needs."""
+    customer = water_customer(engine, email='wechsel@example.org')
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 1
+    exchange = date(2026, 12, 10)
+    set_meter(engine, customer['meter_number'], removed_on=exchange)
+    with Session(engine) as session:
+        old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        session.add(Meter(meter_number='8ITR00777777', contract_id=old.id, installed_on=exchange))
+        session.commit()
+    add_readings(engine, customer['meter_number'], (exchange, 812))  # the old meter's removal value
+    add_readings(engine, '8ITR00777777', (exchange, 0))  # the new one's installation value
+    final_day = datetime(2027, 1, 19, 7, 0, tzinfo=BERLIN)
+    with travel(final_day, tick=False):
+        summary = run_reminders(engine, context(PROFILE, now=final_day))
+    assert (summary.kind, summary.queued) == ('final', 1)
+    assert 'Zähler 8ITR00777777' in outbox(engine)[-1].text
