@@ -116,13 +116,16 @@ def _amount_box(page: Page, bill: BillDocument) -> None:
         )
     elif balance > 0:
         label, detail = 'Nachzahlung', f'Bitte zahlen Sie {euros(balance)} bis zum {day_text(bill.due_date)}.'
-    elif balance < 0:
+    elif balance < 0 and bill.next_installment is None and not bill.customer_iban:  # a final bill: as the e-invoice
         label, detail = (
             'Guthaben',
-            (
-                f'Wir erstatten Ihnen {euros(-balance)} bis zum {day_text(bill.due_date)} '
-                'auf Ihr Konto oder verrechnen es mit dem nächsten Abschlag.'
-            ),
+            f'Bitte teilen Sie uns Ihre Bankverbindung mit; wir überweisen Ihnen dann {euros(-balance)}.',
+        )
+    elif balance < 0:
+        set_off = '' if bill.next_installment is None else ' oder verrechnen es mit dem nächsten Abschlag'  # final bill
+        label, detail = (
+            'Guthaben',
+            f'Wir erstatten Ihnen {euros(-balance)} bis zum {day_text(bill.due_date)} auf Ihr Konto{set_off}.',
         )
     else:
         label, detail = 'Ausgeglichen', 'Ihre Abschläge decken die Kosten genau.'

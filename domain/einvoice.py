@@ -41,7 +41,7 @@ GUIDELINES = {
 PEPPOL_PROCESS = 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0'
 INVOICE, CREDIT_NOTE = '380', '381'
 UNITS = {'kWh': 'KWH', 'm³': 'MTQ'}  # UN/ECE Recommendation 20
-DIRECT_DEBIT, SEPA_TRANSFER, CLEARING = '59', '58', '97'  # UNTDID 4461
+DIRECT_DEBIT, SEPA_TRANSFER, CLEARING, NOT_DEFINED = '59', '58', '97', '1'  # UNTDID 4461
 
 
 def type_code(bill: BillDocument) -> str:
@@ -144,7 +144,8 @@ def _buyer(agreement: ET.Element, bill: BillDocument) -> None:
 
 def _payment(settlement: ET.Element, profile: UtilityProfile, bill: BillDocument) -> str:
     """The payment means, and the terms' text: a debit under the SEPA mandate, a transfer to the utility, or for a
-    credit a transfer to the customer's account (or set off against the next installment when there is none)."""
+    credit a transfer to the customer's account (or set off against the next installment when there is none; a final
+    bill has no next installment: the customer is asked for an account)."""
     means = _el(settlement, 'ram:SpecifiedTradeSettlementPaymentMeans')
     balance = bill.result.balance
     if balance > 0 and bill.mandate_reference:  # as the PDF: an even bill debits nothing
@@ -155,6 +156,9 @@ def _payment(settlement: ET.Element, profile: UtilityProfile, bill: BillDocument
         _el(means, 'ram:TypeCode', SEPA_TRANSFER)
         _el(_el(means, 'ram:PayeePartyCreditorFinancialAccount'), 'ram:IBANID', normalise(bill.customer_iban))
         return 'Das Guthaben wird auf Ihr Konto überwiesen.'
+    if balance < 0 and bill.next_installment is None:  # a final bill: no installment comes to set it off against
+        _el(means, 'ram:TypeCode', NOT_DEFINED)
+        return 'Bitte teilen Sie uns Ihre Bankverbindung mit; wir überweisen Ihnen das Guthaben.'
     if balance < 0:
         _el(means, 'ram:TypeCode', CLEARING)
         return 'Das Guthaben wird mit dem nächsten Abschlag verrechnet.'

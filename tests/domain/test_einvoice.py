@@ -180,3 +180,83 @@ def test_the_pdf_shows_each_line_s_net_price_as_the_xml_bills_it(tmp_path):
         assert price == working
         assert shown in text, commodity
     assert '120,00 €/Jahr' in text  # a price with fewer places keeps the usual ones
+
+
+def test_a_final_bill_s_credit_is_not_set_off_against_an_installment_that_no_longer_comes(tmp_path):
+    """A contract ended on 31.12.: its Schlussrechnung has no next installment. Without the customer's IBAN the
+    e-invoice said "Das Guthaben wird mit dem nächsten Abschlag verrechnet" (payment means 97, clearing) and the PDF
+    offered to set it off against the next installment: there is none, the credit must be paid out."""
+    import subprocess
+
+    from domain.bill_layout import bill_pdf
+
+    bill = replace(
+        sample_bill(paid='3000'),
+        kind='final',
+        contract_end=date(2026, 12, 31),
+        next_termination=None,
+        next_installment=None,
+        next_installment_first_due=None,
+    )
+    assert bill.result.balance < 0
+    profile = PROFILES['stadtwerke-a']
+    xml = cii_xml(profile, bill)
+    validate(xml)
+    root = ET.fromstring(xml)
+    terms = root.findtext('.//ram:SpecifiedTradePaymentTerms/ram:Description', namespaces=NS) or ''
+    assert 'Abschlag' not in terms
+    assert root.findtext('.//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode', namespaces=NS) != '97'
+    (tmp_path / 'bill.pdf').write_bytes(bill_pdf(profile, bill))
+    text = subprocess.run(
+        ['pdftotext', '-layout', str(tmp_path / 'bill.pdf'), '-'], capture_output=True, text=True, check=True
+    ).stdout
+    assert 'Schlussrechnung' in text and 'nächsten Abschlag' not in text and 'Bankverbindung' in text
+
+
+def _half_up(value: Decimal) -> Decimal:
+    from decimal import ROUND_HALF_UP
+
+    return value.quantize(Decimal('0.01'), ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize('paid', ['0', '1000', '3000'])
+def test_the_xml_sums_add_up_by_an_independent_reckoning_over_many_lines_in_a_leap_year(paid):
+    """Twelve price changes in 2028 (366 days), prices with half cents: BR-CO-10 … BR-CO-16 and BR-S-08/09 checked
+    from the XML's own figures, each line as quantity × price ÷ base quantity rounded half up."""
+    prices = [
+        PricePeriod(date(2028, month, 1), Decimal('0.2345') + Decimal('0.0005') * month, Decimal('119.99'))
+        for month in range(1, 13)
+    ]
+    result = compute_bill(
+        Decimal('3333'), 'electricity', date(2028, 1, 1), date(2028, 12, 31), prices, Decimal('0.19'), Decimal(paid)
+    )
+    bill = replace(
+        sample_bill(), result=result, period_start=date(2028, 1, 1), period_end=date(2028, 12, 31),
+        bill_date=date(2028, 12, 31), due_date=date(2029, 1, 14), consumption=Decimal('3333'),
+    )  # fmt: skip
+    xml = cii_xml(PROFILES['stadtwerke-a'], bill)
+    validate(xml)
+    root = ET.fromstring(xml)
+    lines = []
+    for item in root.iterfind('.//ram:IncludedSupplyChainTradeLineItem', NS):
+        quantity = Decimal(item.findtext('.//ram:BilledQuantity', namespaces=NS) or '')
+        price = Decimal(item.findtext('.//ram:ChargeAmount', namespaces=NS) or '')
+        basis = Decimal(item.findtext('.//ram:BasisQuantity', namespaces=NS) or '1')
+        amount = Decimal(item.findtext('.//ram:LineTotalAmount', namespaces=NS) or '')
+        assert amount == _half_up(quantity * price / basis)
+        lines.append(amount)
+    assert len(lines) == 24 and sum(1 for x in root.iter() if x.text == '366' and x.get('unitCode') == 'DAY') == 12
+
+    def total(name: str) -> Decimal:
+        return Decimal(root.findtext(f'.//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:{name}', '', NS))
+
+    tax = root.find('rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax', NS)
+    assert tax is not None
+    basis, vat = Decimal(tax.findtext('ram:BasisAmount', '', NS)), Decimal(tax.findtext('ram:CalculatedAmount', '', NS))
+    assert total('LineTotalAmount') == sum(lines) == basis == total('TaxBasisTotalAmount')  # BR-CO-10, 13, S-08
+    assert vat == _half_up(basis * Decimal(tax.findtext('ram:RateApplicablePercent', '', NS)) / 100)  # BR-S-09
+    assert total('TaxTotalAmount') == vat and total('GrandTotalAmount') == basis + vat  # BR-CO-14, 15
+    due, prepaid = total('DuePayableAmount'), total('TotalPrepaidAmount')
+    assert due == total('GrandTotalAmount') - prepaid == basis + vat - Decimal(paid)  # BR-CO-16
+    amounts = [x.text or '' for x in root.iter() if x.tag.endswith('Amount') and 'Line' in x.tag]
+    assert all(len(text.split('.')[-1]) == 2 for text in amounts)  # cents, never more places
