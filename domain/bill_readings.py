@@ -4,7 +4,7 @@ in the year), from its opening or installation reading to its removal or closing
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain.billing import RegisterReadings, estimate_reading, opening
+from domain.billing import RegisterReadings, estimate_reading, opening, value_before_year
 from domain.model import Meter, MeterReading
 
 
@@ -62,16 +62,24 @@ def meter_part(
             return f'kein Ausbaustand für Zählwerk {obis}{named}'
         if last_value < opened.value:
             return f'Endstand kleiner als Anfangsstand ({obis}{named}): bitte prüfen'
+        start_date, start_value, start_source = opened.reading_date, opened.value, opened.source
+        eve = begins - timedelta(days=1)
+        after = (inside[0].reading_date, inside[0].value) if inside else (last_date, last_value)
+        # read in January: only this period's share of the year since that reading counts (a lower value after it
+        # is a rollover or an exchange: nothing to share)
+        if first and start_date < eve and after[1] >= start_value:
+            start_value = value_before_year((start_date, start_value), after, begins, commodity)
+            start_date, start_source = eve, 'estimated'
         parts.append(
             RegisterReadings(
                 obis,
-                opened.reading_date,
-                opened.value,
-                opened.source,
+                start_date,
+                start_value,
+                start_source,
                 last_date,
                 last_value,
                 last_source,
-                last_value - opened.value,
+                last_value - start_value,
                 meter.meter_number,
             )
         )
