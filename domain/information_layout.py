@@ -1,6 +1,7 @@
 """The Abrechnungsinformation (§40b EnWG) as a PDF, in the bill's layout (domain/bill_layout.py)."""
 
 import io
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4
@@ -9,6 +10,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from domain.bill_layout import exchange_note, head, register_table
 from domain.documents import COMMODITY_TITLES, Page, day_text, euros, german, write
+from domain.installment_rules import WEIGHTED
 from domain.pdf_fonts import fonts
 from domain.profile import UtilityProfile
 
@@ -55,9 +57,10 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
             'Verbrauch geschätzt. Melden Sie gern Ihren Zählerstand im Kundenportal.',
             8,
         )
+    shared = 'nach der Jahreszeit gewichtet' if info.commodity in WEIGHTED else 'nach Tagen'  # as value_before_year
     for start in sorted({r.start_date for r in info.registers if r.start_source == 'estimated'}):
         page.text(
-            f'Der Zählerstand zum {day_text(start)} liegt zwischen zwei Ablesungen: Er ist nach Tagen anteilig '
+            f'Der Zählerstand zum {day_text(start)} liegt zwischen zwei Ablesungen: Er ist {shared} anteilig '
             'berechnet, damit nur der Verbrauch seit Beginn des Abrechnungsjahres zählt.',
             8,
         )
@@ -69,7 +72,7 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
         (f'Umsatzsteuer {german(info.vat_rate * 100, 0)} %', euros(so_far.vat)),
         ('Kosten brutto', euros(so_far.gross)),
         ('gezahlte Abschläge', euros(so_far.paid)),
-        ('Stand heute' + (' (Guthaben)' if so_far.balance < 0 else ' (offen)'), euros(abs(so_far.balance))),
+        (f'Stand am {day_text(info.through)} ({_state(so_far.balance)})', euros(abs(so_far.balance))),
     ]
     page.table(costs, [130, 40], bold_last=True)
     page.heading('Voraussichtliches Ergebnis Ihres Abrechnungsjahres', keep=24 * mm)
@@ -94,3 +97,7 @@ def information_pdf(profile: UtilityProfile, info: 'InformationDocument') -> byt
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _state(balance: Decimal) -> str:
+    return 'Guthaben' if balance < 0 else 'offen' if balance > 0 else 'ausgeglichen'
