@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from domain.clock import BERLIN
 from domain.errors import DateOutOfRange, DayFormat, FieldRequired, NotAllowed, TokenRevoked, TooLong
 from domain.i18n import current, day, label_of, moment, t
-from domain.mails import compose
+from domain.mails import Typed, compose
 from domain.model import AuditEntry, Contract, ContractRequest, Customer, InboxMessage
 from domain.overview import ensure_owner
 from domain.ports import Context, UnitOfWork
@@ -159,7 +159,7 @@ def receive(
     )
     content = '\n'.join(f'{label}: {value}' for label, value in rows)
     if mailed:
-        uow.queue_mail(compose(ctx, email, f'{kind}_received', reference=ref, content=content), ctx.now)
+        uow.queue_mail(compose(ctx, email, f'{kind}_received', reference=ref, content=Typed(content)), ctx.now)
     if customer is not None and customer.id is not None and actor.startswith('user:'):
         uow.data.save(
             InboxMessage(

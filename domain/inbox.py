@@ -9,7 +9,7 @@ from domain.clock import local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
 from domain.i18n import current, label_of, t
-from domain.mails import compose
+from domain.mails import Typed, compose
 from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
 from domain.ports import Context, UnitOfWork
@@ -131,7 +131,7 @@ def send_contact_message(
             ctx,
             login_email(uow, user_id),
             'contact_received',
-            subject=subject,
+            subject=Typed(subject),
             topic=topic_names().get(topic, topic),  # in the customer's language
             customer_number=customer.customer_number,
             reference=message_reference(id_of(row)),

@@ -37,15 +37,30 @@ CHANGES = frozenset(
 )
 
 
+class Typed(str):
+    """A mail param that a visitor or customer wrote (see `compose`)."""
+
+
 def compose(ctx: Context, recipient: str, name: str, language: str | None = None, **params: object) -> MailMessage:
     """The mail `name` in the current language, or in `language`: a staff member's action writes to the customer in
     the customer's language as far as it is known (German, the portal's binding language, where it is not), never in
-    the language the clerk's pages are shown in."""
+    the language the clerk's pages are shown in. A param given as `Typed` is text a visitor or customer wrote (the
+    public cancellation form mails any address typed): an address in it is shown as text, never made a link in a
+    mail from the utility (a phishing relay); only the links the mail has without such text are."""
     if language is not None and language != current():
         with using(language):
             return compose(ctx, recipient, name, None, **params)
+    subject = t(f'mail.{name}.subject', **{**ctx.profile.names, 'utility': ctx.profile.short_name, **params})
+    text = _text(ctx, name, params)
+    typed = [key for key, value in params.items() if isinstance(value, Typed)]
+    ours = _text(ctx, name, {**params, **dict.fromkeys(typed, '')}) if typed else text
+    links = set(_URL.findall(html.escape(ours)))
+    html_part = _to_html(text, ctx.profile.primary_color, current(), links)
+    return MailMessage(recipient=recipient, subject=subject, text=text, html=html_part)
+
+
+def _text(ctx: Context, name: str, params: dict[str, object]) -> str:
     profile = ctx.profile
-    subject = t(f'mail.{name}.subject', **{**profile.names, 'utility': profile.short_name, **params})
     body = t(f'mail.{name}.body', **{**profile.names, **params})
     footer = t(
         'mail.footer',
@@ -59,17 +74,20 @@ def compose(ctx: Context, recipient: str, name: str, language: str | None = None
     )
     if name in CHANGES:
         body = f'{body}\n\n{t("mail.not_you", phone=profile.phone)}'
-    text = f'{t("mail.greeting")}\n\n{body}\n\n{footer}\n'
-    return MailMessage(
-        recipient=recipient, subject=subject, text=text, html=_to_html(text, profile.primary_color, current())
-    )
+    return f'{t("mail.greeting")}\n\n{body}\n\n{footer}\n'
 
 
-def _to_html(text: str, color: str, language: str) -> str:
+def _to_html(text: str, color: str, language: str, links: set[str]) -> str:
+    """`links`: the (escaped) addresses to link; any other is shown as text."""
+
+    def link(match: re.Match[str]) -> str:
+        url = match.group(1)
+        return f'<a href="{url}" style="color:{color}">{url}</a>' if url in links else url
+
     paragraphs = []
     for block in text.strip().split('\n\n'):
         escaped = html.escape(block)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(1)}" style="color:{color}">{m.group(1)}</a>', escaped)
+        linked = _URL.sub(link, escaped)
         paragraphs.append('<p>' + linked.replace('\n', '<br>') + '</p>')
     return (
         f'<!doctype html><html lang="{language}"><body style="font-family:Arial,sans-serif;font-size:16px;'

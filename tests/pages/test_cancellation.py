@@ -229,3 +229,19 @@ async def test_staff_read_every_declared_field_in_german(user, db):
     await user.open('/verwaltung/pruefungen')
     await see(user, 'angemeldet im Kundenportal')
     await user.should_not_see('declared_by')
+
+
+async def test_a_visitor_s_link_in_the_name_is_not_made_a_link_in_the_utility_s_mail(user, db):
+    """The public form mails whatever address is typed: text with a link to another site was made a clickable link in
+    the HTML part of a mail from the utility (a phishing relay); the portal's own links stay links."""
+    customer = make_customer(db)
+    await user.open('/kuendigen')
+    field(user, 'Name').type('Konto gesperrt https://evil.example/login')
+    field(user, 'Kundennummer').type(customer['customer_number'])
+    field(user, 'E-Mail-Adresse für die Bestätigung').type('opfer@example.org')
+    button(user, 'Jetzt kündigen').click()
+    await see(user, 'Ihre Kündigung ist bei uns eingegangen')
+    mail = last_mail(db, 'opfer@example.org')
+    assert 'https://evil.example/login' in mail.html  # shown, as written
+    assert 'href="https://evil.example' not in mail.html
+    assert 'href="http' in mail.html  # the portal's own address in the footer is still a link
