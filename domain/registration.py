@@ -4,6 +4,7 @@ A registration stays `pending` until confirmed; an unconfirmed one can simply be
 link or PIN dies). The customer is linked to the login only when the address is confirmed.
 """
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from domain.i18n import current
 from domain.identification import Identifiers
 from domain.identifiers import is_digits, is_email, normalise_email
 from domain.mails import compose
-from domain.model import AuditEntry, OneTimeToken, PortalUser
+from domain.model import AuditEntry, OneTimeToken, PortalUser, id_of
 from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.running import hashing
@@ -72,7 +73,7 @@ def register(
         )
     )
     uow.commit()
-    return PendingRegistration(user.id, reference(ctx, user.id), ctx.profile.registration.confirmation, email)
+    return PendingRegistration(user.id, reference(ctx, user.id, email), ctx.profile.registration.confirmation, email)
 
 
 def confirm_link(uow: UnitOfWork, ctx: Context, plain: str) -> str:
@@ -91,7 +92,7 @@ def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
     """Activate the login with the PIN from the mail; five wrong PINs and the PIN dies. Every try is counted in the
     database before its PIN is compared: tries sent at the same moment each get their own number, and only the first
     five are compared (counting only the wrong ones after comparing let any number of tries sent at once through)."""
-    user_id = user_from_reference(ctx, ref)
+    user_id = id_of(pending_login(uow, ctx, ref))
     token = uow.tokens.latest(user_id, 'pin')
     limit = throttle.PIN_PER_USER.max_failures
     if token is None or token.used_at is not None or ctx.now >= token.expires_at or token.failed_attempts >= limit:
@@ -111,8 +112,8 @@ def confirm_pin(uow: UnitOfWork, ctx: Context, ref: str, pin: str) -> str:
 
 def resend(uow: UnitOfWork, ctx: Context, ref: str) -> None:
     """A new link or PIN for a pending registration; a new PIN only after the waiting time."""
-    user = uow.users.get(user_from_reference(ctx, ref))
-    if user is None or user.state != 'pending':
+    user = pending_login(uow, ctx, ref)
+    if user.state != 'pending':
         raise TokenInvalid()
     purpose = 'pin' if ctx.profile.registration.confirmation == 'pin' else 'activation'
     last = uow.tokens.latest(user.id or 0, purpose)
@@ -159,15 +160,26 @@ def forget_unconfirmed(uow: UnitOfWork, ctx: Context) -> int:
     return len(stale)
 
 
-def reference(ctx: Context, user_id: int) -> str:
-    return f'{user_id}.{tokens.digest(ctx.secret, f"registration:{user_id}")[:24]}'
+def reference(ctx: Context, user_id: int, email: str) -> str:
+    """Signed with the login's address too: SQLite gives a forgotten registration's id to the next one, and a
+    reference signed with the id alone named that stranger's registration (its PIN to use up, its mails to resend)."""
+    return f'{user_id}.{tokens.digest(ctx.secret, f"registration:{user_id}:{email}")[:24]}'
 
 
 def user_from_reference(ctx: Context, ref: str) -> int:
+    """The id a reference names, if it is one (its signature: `pending_login`)."""
     user_id = (ref or '').partition('.')[0]
-    if not is_digits(user_id) or len(user_id) > 10 or reference(ctx, int(user_id)) != ref:  # ids < 2**31
+    if not is_digits(user_id) or len(user_id) > 10:  # ids < 2**31
         raise TokenInvalid()
     return int(user_id)
+
+
+def pending_login(uow: UnitOfWork, ctx: Context, ref: str) -> PortalUser:
+    """The login a reference was signed for."""
+    user = uow.users.get(user_from_reference(ctx, ref))
+    if user is None or not hmac.compare_digest(reference(ctx, id_of(user), user.email), ref):
+        raise TokenInvalid()
+    return user
 
 
 def checked_email(raw: str, field: str = 'email') -> str:
@@ -194,7 +206,7 @@ def send_confirmation(uow: UnitOfWork, ctx: Context, user: PortalUser, customer_
                 'pin',
                 pin=plain,
                 minutes=rule.pin_valid_minutes,
-                link=f'{ctx.base_url}/registrieren/bestaetigen?ref={reference(ctx, user.id)}',
+                link=f'{ctx.base_url}/registrieren/bestaetigen?ref={reference(ctx, user.id, user.email)}',
             ),
             ctx.now,
         )

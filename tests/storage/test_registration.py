@@ -487,3 +487,30 @@ def test_a_password_holding_the_customer_number_is_refused_at_registration_and_l
     for chosen in (weak, 'Erika.Muster-2026'):
         with pytest.raises(PasswordTooWeak):
             run(uow, accounts.change_password, context(), holder['id'], PASSWORD, chosen, chosen)
+
+
+def test_the_reference_of_a_forgotten_registration_does_not_reach_the_next_one_given_its_id(engine, uow, context):
+    """SQLite gives a forgotten registration's id to the next registration: the reference on the old PIN page (its
+    address line) named the new one, a stranger's, whose PIN it could use up and whose mails it could send again."""
+    old, _ = pin_registration(engine, uow, context, email='alt@example.org')
+    week_later = after(NOW, timedelta(days=9, hours=1))
+    with uow() as work:
+        assert registration.forget_unconfirmed(work, context('wasserverband-c', now=week_later)) == 1
+    customer = make_customer(engine, 'wasserverband-c', commodity='water')
+    with uow() as work:
+        new = registration.register(
+            work,
+            context('wasserverband-c', now=week_later),
+            Identifiers(customer['customer_number'], '', customer['bill_number']),
+            'fremd@example.org',
+            PASSWORD,
+            PASSWORD,
+        )
+    if new.user_id != old.user_id:
+        pytest.skip('ids are not given again (PostgreSQL)')
+    assert new.reference != old.reference
+    later = context('wasserverband-c', now=after(week_later, timedelta(minutes=10)))
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.confirm_pin(work, later, old.reference, '000000')
+    with uow() as work, pytest.raises(TokenInvalid):
+        registration.resend(work, later, old.reference)
