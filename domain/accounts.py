@@ -219,7 +219,8 @@ def request_email_change(uow: UnitOfWork, ctx: Context, user_id: int, new_email:
         raise EmailUnchanged()
     check_current_password(uow, ctx, user, current_password)
     mail_budget.spend(uow, ctx, email, user_id, field='new_email')
-    if uow.users.by_email(email) is not None:
+    holder = uow.users.by_email(email)
+    if holder is not None and holder.state == 'active':  # an unconfirmed registration there gives way on confirming
         uow.queue_mail(compose(ctx, email, 'email_change_taken'), ctx.now)
         uow.audit(audit_entry(ctx, user, 'email_change_to_taken_address', f'new={email}'))
         uow.commit()
@@ -260,14 +261,21 @@ def confirm_email_change(uow: UnitOfWork, ctx: Context, plain: str) -> str:
     if not uow.tokens.claim(token, ctx.now):  # first: a second click at the same moment finds the link used
         raise TokenInvalid()
     new = normalise_email(token.payload)  # a link sent before 0027 kept the address as typed, not in NFC
-    if uow.users.by_email(new) is not None:  # taken meanwhile by another login; the rollback frees the link
+    holder = uow.users.by_email(new)
+    if holder is not None:  # held and read again: a registration there confirmed at this moment is not deleted
+        holder = uow.users.hold(id_of(holder))
+    replaced = ''
+    if holder is not None and holder.state == 'active':  # taken meanwhile by another login; the rollback frees the link
         raise EmailAlreadyRegistered()
+    if holder is not None:  # a registration never confirmed, as one done again over it: the address's owner decides
+        replaced = f' replaces=user:{holder.id}'
+        forget_login(uow, holder)
     old, user.email = user.email, new
     user.session_epoch += 1  # every session of the login ends: it is logged into with the new address from now
     uow.tokens.revoke(user.id or 0, ('email_change_stop', 'reset', 'temporary_password'), ctx.now)
     uow.queue_mail(compose(ctx, old, 'email_changed_old', new=user.email), ctx.now)
     uow.queue_mail(compose(ctx, user.email, 'email_changed_new', new=user.email), ctx.now)
-    uow.audit(audit_entry(ctx, user, 'email_changed', f'old={old} new={user.email}'))
+    uow.audit(audit_entry(ctx, user, 'email_changed', f'old={old} new={user.email}{replaced}'))
     uow.commit()
     return user.email
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from domain import accounts, password_reset
+from domain import accounts, password_reset, registration
 from domain.errors import (
     CustomerAlreadyLinked,
     CustomerAlreadyRegistered,
@@ -437,3 +437,23 @@ def test_a_customer_added_in_another_tab_while_the_profile_is_removed_is_not_lef
         assert deleted and not customer.paperless
     else:
         assert isinstance(added, Exception) and customer.paperless  # never linked: as the billing system has it
+
+
+def test_an_address_only_an_unconfirmed_registration_holds_can_become_the_login_email(login_user, engine, uow, context):
+    """Erika once began a registration with her new address and never confirmed it. A registration may simply be
+    done again over an unconfirmed one; her change of the login email was told „bereits registriert … melden Sie
+    sich einfach mit dieser Adresse an“, where the login then answered „noch nicht bestätigt“: stuck for a week."""
+    other = make_customer(engine)
+    with uow() as work:
+        registration.register(
+            work, context(), Identifiers(other['customer_number'], other['meter_number']), 'neu@example.org', NEW, NEW
+        )
+    grant = login(uow, context())
+    with uow() as work:
+        accounts.request_email_change(work, context(), grant.user_id, 'neu@example.org', PASSWORD)
+    token = link_in(last_mail(engine, 'neu@example.org').text, '/email-bestaetigen/').rsplit('/', 1)[1]
+    with uow() as work:
+        assert accounts.confirm_email_change(work, context(), token) == 'neu@example.org'
+    login(uow, context(), email='neu@example.org')
+    with Session(engine) as session:  # the unconfirmed registration is gone; its customer may register afresh
+        assert [u.state for u in session.exec(select(PortalUser))] == ['active']
