@@ -13,7 +13,7 @@ from domain.passwords import check_password
 from domain.ports import Context, UnitOfWork
 from domain.running import hashing
 
-TEMPORARY_PASSWORD_VALID = timedelta(hours=24)
+TEMPORARY_PASSWORD_VALID = timedelta(hours=24)  # as its mail says (mail.temporary_password)
 
 
 def request_password_reset(uow: UnitOfWork, ctx: Context, email: str) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from domain import accounts, password_reset
 from domain.errors import InvalidCredentials, MailBudgetSpent, NotAllowed, TokenInvalid
+from domain.i18n import t
 from domain.model import AuditEntry, Throttle
 from storage.unit_of_work import SqlUnitOfWork
 from tests.clock import after
@@ -210,3 +211,13 @@ def test_a_reset_worked_off_while_the_new_address_is_confirmed_sends_no_link_to_
             select(OneTimeToken).where(OneTimeToken.purpose == 'reset', OneTimeToken.used_at == None)  # noqa: E711
         ).all()
     assert usable == []  # a link mailed to the old address before the change was revoked by it
+
+
+def test_the_temporary_password_mail_says_it_works_once_within_24_hours(login_user, engine, uow, context):
+    """The reset link's mail names its validity; the temporary password's did not, so a customer trying it the next
+    evening was only told „E-Mail-Adresse oder Passwort sind nicht richtig“."""
+    request_reset(uow, context('stadtwerke-b'))
+    mail = last_mail(engine, 'erika@example.org').text
+    assert 'gültig 24 Stunden, nur einmal verwendbar' in mail
+    assert 'gültig 24 Stunden, einmal verwendbar' in t('forgot.intro_temporary', 'de')  # as the link's page says
+    assert timedelta(hours=24) == password_reset.TEMPORARY_PASSWORD_VALID  # the texts name it
