@@ -196,7 +196,7 @@ class ReadingReminder(SQLModel, table=True):
     kind: str = Field(max_length=10)  # start: the period began; final: 7 days left, not read yet
     email: str = Field(max_length=254)
     queued_at: datetime = _at(nullable=False)
-    key: str = Field(unique=True, max_length=60)  # meter:period_end:kind
+    key: str = Field(unique=True, max_length=60)  # meter:customer:period_end:kind
 
 
 class BillSeries(SQLModel, table=True):

@@ -47,8 +47,9 @@ def due(rule: ReadingsRule, today: date) -> Due | None:
     return Due('final' if today >= end - timedelta(days=FINAL_DAYS) else 'start', window.opened_on, end)
 
 
-def key_of(meter_id: int, due: Due) -> str:
-    return f'{meter_id}:{due.end.isoformat()}:{due.kind}'
+def key_of(meter_id: int, customer_id: int, due: Due) -> str:
+    """Per meter and customer: a tenant moving in during the period is reminded too."""
+    return f'{meter_id}:{customer_id}:{due.end.isoformat()}:{due.kind}'
 
 
 def opt_out_mac(ctx: Context, customer_id: int) -> str:
@@ -59,12 +60,12 @@ def remind(uow: UnitOfWork, ctx: Context, due: Due, targets: list[Target], first
     """Queue the reminders for these meters (one transaction): each with a fresh one-time code (valid to the
     period's end; codes on paper letters stay valid), sent from `first_slot` one every `gap` seconds. Returns how
     many were queued."""
-    sent = uow.reminders.sent_keys([key_of(t.meter_id, due) for t in targets])
+    sent = uow.reminders.sent_keys([key_of(t.meter_id, t.customer_id, due) for t in targets])
     read = uow.reminders.read_since([t.meter_id for t in targets], due.start)  # read already: nothing to remind of
     expires = datetime.combine(due.end + timedelta(days=1), time(0), tzinfo=BERLIN).astimezone(UTC)
     queued = 0
     for target in targets:
-        key = key_of(target.meter_id, due)
+        key = key_of(target.meter_id, target.customer_id, due)
         if target.reminders_off or not target.email or key in sent or target.meter_id in read:
             continue
         code = new_code()

@@ -1,10 +1,11 @@
 """Repositories of what the portal issues on its own schedule: billing information entries (§40b EnWG) and reading
 reminders."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, or_, select, update
 
 from domain.clock import BERLIN
@@ -67,6 +68,30 @@ def not_installation_value() -> ColumnElement[bool]:
     )
 
 
+def read_by_its_holder(start: date) -> ColumnElement[bool]:
+    """A reading of the period counts for the meter's customer now (its contract: the meter's) where that contract
+    began before the period; where it began in the period, as a new tenant's to whom the billing system handed the
+    meter on, only one taken after its first day (the move-in value is the previous holder's move-out value:
+    domain/tenancy.py) — unless the same customer's contract before it at that supply address ended in the period (a
+    renewal under a new contract number, `tenancy.held_since`)."""
+    earlier = aliased(Contract)
+    renewed = (
+        select(earlier.id)
+        .where(
+            earlier.customer_id == Contract.customer_id,
+            earlier.commodity == Contract.commodity,
+            col(Contract.supply_address) != '',
+            earlier.supply_address == Contract.supply_address,
+            earlier.id != Contract.id,
+            col(earlier.end_date) >= start - timedelta(days=1),
+            col(earlier.end_date) <= Contract.start_date,
+        )
+        .correlate(Contract)  # the meter's contract two queries up (auto-correlation reaches only one)
+        .exists()
+    )
+    return or_(col(Contract.start_date) <= start, col(MeterReading.reading_date) > Contract.start_date, renewed)
+
+
 class SqlReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -82,6 +107,7 @@ class SqlReminders:
                 col(MeterReading.reading_date) >= start,
                 col(MeterReading.source) != 'estimated',  # the bill run's closing estimate is no reading taken
                 not_installation_value(),
+                read_by_its_holder(start),
             )
             .exists()
         )
@@ -91,6 +117,7 @@ class SqlReminders:
             select(ReadingReminder.id)
             .where(
                 ReadingReminder.meter_id == Meter.id,
+                ReadingReminder.customer_id == Customer.id,  # a previous tenant's is not the new one's
                 col(ReadingReminder.queued_at) >= datetime.combine(start, time(0), tzinfo=BERLIN),
                 ReadingReminder.kind == kind,
             )
@@ -135,11 +162,13 @@ class SqlReminders:
         query = (
             select(MeterReading.meter_id)
             .join(Meter, col(Meter.id) == MeterReading.meter_id)
+            .join(Contract, col(Contract.id) == Meter.contract_id)
             .where(
                 col(MeterReading.meter_id).in_(meter_ids),
                 col(MeterReading.reading_date) >= since,
                 col(MeterReading.source) != 'estimated',
                 not_installation_value(),
+                read_by_its_holder(since),
             )
         )
         return set(self.session.exec(query.distinct()))

@@ -283,3 +283,52 @@ def test_a_meter_exchanged_in_the_period_is_reminded_its_installation_value_is_n
         summary = run_reminders(engine, context(PROFILE, now=final_day))
     assert (summary.kind, summary.queued) == ('final', 1)
     assert 'Zähler 8ITR00777777' in outbox(engine)[-1].text
+
+
+def test_a_tenant_who_moves_in_during_the_period_is_reminded_the_previous_one_s_reminder_and_reading_are_not_theirs(
+    engine, context
+):
+    """The previous tenant got the start reminder and read on moving out (10.12.); the billing system hands the meter
+    to the new tenant's contract from 11.12. The reminder sent to the previous tenant and the move-out reading counted
+    for the meter: the new tenant got neither reminder. A renewal (the same customer under a new contract number at
+    the same address) is no new tenant: a reading before it counts."""
+    before = water_customer(engine, email='vorher@example.org', contract_start=date(2020, 1, 1))
+    renewing = water_customer(engine, email='verlaengert@example.org', contract_start=date(2020, 1, 1))
+    with travel(START, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=START)).queued == 2
+    moved_out, moved_in = date(2026, 12, 10), date(2026, 12, 11)
+    add_readings(engine, before['meter_number'], (moved_out, 640), source='customer')  # the move-out reading
+    add_readings(engine, renewing['meter_number'], (date(2026, 12, 5), 333), source='customer')
+    after = water_customer(engine, email='nachher@example.org', contract_start=moved_in)
+    set_meter(engine, after['meter_number'], kind='radio')  # the factory's own meter: only the one handed on counts
+    with Session(engine) as session:
+        for customer, address in ((before, 'Am Brunnen 1, 27749 Aue'), (renewing, 'Am Brunnen 2, 27749 Aue')):
+            old = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+            old.end_date, old.supply_address = moved_out, address
+            session.add(old)
+        new = session.exec(select(Contract).where(Contract.customer_id == after['id'])).one()
+        again = Contract(
+            customer_id=renewing['id'],
+            contract_number=f'{new.contract_number}-V',
+            commodity='water',
+            tariff_code=new.tariff_code,
+            start_date=moved_in,
+            supply_address='Am Brunnen 2, 27749 Aue',
+        )
+        session.add(again)
+        session.flush()
+        for meter_number, contract in ((before['meter_number'], new), (renewing['meter_number'], again)):
+            meter = session.exec(select(Meter).where(Meter.meter_number == meter_number)).one()
+            meter.contract_id = contract.id  # the billing system hands the meter on (meters.csv)
+            session.add(meter)
+        session.commit()
+    later = datetime(2026, 12, 12, 7, 0, tzinfo=BERLIN)
+    with travel(later, tick=False):
+        assert run_reminders(engine, context(PROFILE, now=later)).queued == 1
+    assert [r.email for r in reminders(engine)][-1] == 'nachher@example.org'
+    assert before['meter_number'] in outbox(engine)[-1].text
+    final_day = datetime(2027, 1, 19, 7, 0, tzinfo=BERLIN)
+    with travel(final_day, tick=False):
+        summary = run_reminders(engine, context(PROFILE, now=final_day))
+    assert (summary.kind, summary.queued) == ('final', 1)  # the new tenant has not read; the renewed customer has
+    assert [(r.email, r.kind) for r in reminders(engine)][-1] == ('nachher@example.org', 'final')
