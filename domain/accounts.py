@@ -13,6 +13,7 @@ from domain.errors import (
     EmailUnchanged,
     FormerUserName,
     InvalidCredentials,
+    LastCustomerCannotBeRemoved,
     LoginNeedsEmail,
     NotAllowed,
     PasswordUnchanged,
@@ -328,6 +329,34 @@ def add_customer(uow: UnitOfWork, ctx: Context, user_id: int, ids: Identifiers) 
     )
     uow.commit()
     return customer.id
+
+
+def remove_customer(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> int:
+    """Takes a customer number off the login (one added by mistake, a flat given up): its contracts, bills and data
+    stay with the utility, and whoever has its numbers may add it to a login again. An Onlinekunde gets paper again
+    (nobody would see the bills), and reminders still queued for the login's address are not sent. The last one
+    stays: a login without any shows nothing (`delete_profile` removes the login). Returns the customer the login
+    shows now."""
+    user = uow.users.hold(user_id)  # as `add_customer`: a removal or an addition at the same moment waits
+    if user is None or user.state != 'active':
+        raise NotAllowed()
+    linked = uow.users.customer_ids(user_id)
+    customer = uow.customers.get(customer_id) if customer_id in linked else None
+    if customer is None:
+        raise NotAllowed()
+    if len(linked) == 1:
+        raise LastCustomerCannotBeRemoved()
+    uow.users.unlink(user_id, customer_id)
+    paper_again(uow, ctx, [customer_id], f'user:{user_id}')
+    reminders.withdraw_queued(uow, ctx, customer_id)
+    uow.queue_mail(compose(ctx, user.email, 'customer_removed', customer_number=customer.customer_number), ctx.now)
+    uow.audit(
+        AuditEntry(
+            at=ctx.now, actor=f'user:{user_id}', action='customer_removed', customer_id=customer_id, address=ctx.address
+        )
+    )
+    uow.commit()
+    return next(other for other in linked if other != customer_id)
 
 
 def known_of(uow: UnitOfWork, user: PortalUser) -> tuple[str, ...]:

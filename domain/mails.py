@@ -25,6 +25,7 @@ CHANGES = frozenset(
         'second_factor_off',
         'profile_deleted',
         'customer_added',
+        'customer_removed',
         'installment_changed',
         'contact_data_changed',
         'bank_changed',

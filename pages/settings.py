@@ -1,6 +1,8 @@
-"""Einstellungen: login email (re-confirmed), password, and "Profil entfernen" where the utility allows it."""
+"""Einstellungen: login email (re-confirmed), password, the login's customer numbers (one removed), and "Profil
+entfernen" where the utility allows it."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
 import segno
@@ -11,12 +13,14 @@ from domain.accounts import (
     change_password,
     confirm_email_change,
     delete_profile,
+    remove_customer,
     request_email_change,
     stop_email_change,
 )
 from domain.data_export import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.information_page import information_page
+from domain.overview import CustomerChoice
 from domain.passwords import describe_policy
 from domain.reminders import reminders_on, set_reminders, stop_reminders
 from domain.second_factor import (
@@ -38,6 +42,9 @@ def create(portal: Portal) -> None:
     @protected_page(portal, '/einstellungen', 'settings.title')
     async def settings_page(me, choices) -> None:
         page_title(t('settings.title'))
+        removed = app.storage.user.pop(REMOVED, None)
+        if removed:
+            notice(t('settings.customers_removed', number=removed))
         _email_card(portal, me)
         _password_card(portal, me)
         if me.customer_id is not None:  # billing information's interval, for the customer chosen (energy only)
@@ -46,6 +53,7 @@ def create(portal: Portal) -> None:
                 interval_card(portal, me, information)
         await _reminders_card(portal, me)
         await _second_factor_card(portal, me)
+        _customers_card(portal, me, choices)
         _export_card(portal, me)
         _delete_card(portal, me)
 
@@ -301,6 +309,59 @@ def _export_card(portal: Portal, me: session.LoggedIn) -> None:
             ui.button(t('settings.export_csv'), icon='download', on_click=lambda: download('csv')).props(
                 'outline no-caps'
             )
+
+
+REMOVED = 'customer_removed'  # the number just removed, for the notice on the page shown next
+
+
+def _customers_card(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice]) -> None:
+    """The login's customer numbers; each but the last can be taken off it (`remove_customer`)."""
+    if not choices:
+        return
+    with _card(t('settings.customers_title')):
+        if len(choices) == 1:
+            ui.label(choices[0].label)
+            ui.label(t('settings.customers_only_one')).classes('text-grey-8')
+            return
+        ui.label(t('settings.customers_intro'))
+        chosen: list[CustomerChoice] = []
+
+        async def remove() -> None:
+            form.clear()
+            try:
+                shown = await session.act(
+                    portal, me, remove_customer, me.user_id, chosen[0].customer_id, address=client_address()
+                )
+            except DomainError as error:
+                form.show(error)
+                return
+            if shown is None:
+                return
+            if me.customer_id == chosen[0].customer_id:
+                session.select_customer(shown)
+            app.storage.user[REMOVED] = chosen[0].customer_number
+            ui.navigate.to('/einstellungen')  # the switcher above lists it no more
+
+        def ask(choice: CustomerChoice) -> None:
+            chosen[:] = [choice]
+            question.text = t('settings.customers_remove_confirm', number=choice.customer_number)
+            form.clear()
+            confirm.open()
+
+        with ui.dialog() as confirm, ui.card():
+            question = ui.label().classes('text-body1')
+            form = Form()
+            form.alert()
+            with ui.row():
+                ui.button(t('settings.customers_remove_button'), color='negative', on_click=remove).props('no-caps')
+                ui.button(t('common.cancel'), on_click=confirm.close).props('flat no-caps')
+        for choice in choices:
+            with ui.row().classes('w-full items-center justify-between gap-2'):
+                ui.label(choice.label)
+                named = t('settings.customers_remove_label', number=choice.customer_number)
+                ui.button(t('settings.customers_remove'), on_click=partial(ask, choice)).props(
+                    f'outline no-caps dense aria-label="{named}"'
+                )
 
 
 def _delete_card(portal: Portal, me: session.LoggedIn) -> None:

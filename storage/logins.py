@@ -138,6 +138,11 @@ class SqlUsers:
         self.session.add(UserCustomer(user_id=user_id, customer_id=customer_id, linked_at=at))
         self.session.flush()
 
+    def unlink(self, user_id: int, customer_id: int) -> None:
+        linked = (col(UserCustomer.user_id) == user_id) & (col(UserCustomer.customer_id) == customer_id)
+        self.session.exec(delete(UserCustomer).where(linked))
+        self.session.flush()
+
     def unconfirmed_since(self, before: datetime) -> list[PortalUser]:
         """Pending since before `before`, and no link or PIN sent since (one sent again is valid as long as it says)."""
         sent_since = (

@@ -6,7 +6,8 @@ import pytest
 from nicegui import app, ui
 from sqlmodel import Session, select
 
-from domain.model import Customer, PortalUser
+from domain.model import Customer, PortalUser, UserCustomer
+from tests import clock
 from tests.factories import PASSWORD, end_login_elsewhere, last_mail, link_in, make_customer, make_login
 from tests.pages.conftest import button, field, follow_session, log_in, see, submit_for_error
 from tests.pages.test_self_service import edit_contact_data
@@ -35,6 +36,27 @@ async def test_a_second_customer_number_is_added_and_selected(user, db, erika):
     button(user, 'Hinzufügen').click()
     await see(user, 'Frau Erika Zweite')
     assert 'hinzugefügt' in last_mail(db, 'erika@example.org').subject
+
+
+async def test_a_customer_number_is_removed_from_the_login_after_a_question(user, db, erika):
+    first, login = erika
+    second = make_customer(db, last_name='Zweite')
+    with Session(db) as session:
+        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=clock.now()))
+        session.commit()
+    await log_in(user, 'erika@example.org', PASSWORD)
+    user.find(ui.select).elements.pop().set_value(second['id'])  # the one shown is the one removed
+    await see(user, 'Frau Erika Zweite')
+    await user.open('/einstellungen')
+    await see(user, 'Kundennummern dieses Zugangs')
+    button(user, f'Kundennummer {second["customer_number"]} entfernen').click()
+    await see(user, f'Möchten Sie die Kundennummer {second["customer_number"]} von Ihrem Zugang entfernen?')
+    button(user, 'Ja, Kundennummer entfernen').click()
+    await see(user, f'Die Kundennummer {second["customer_number"]} ist von Ihrem Zugang entfernt.')
+    [switcher] = [s for s in user.find(ui.select).elements if s.props.get('label') == 'Kundennummer']
+    assert list(switcher.options) == [first['id']] and switcher.value == first['id']
+    await see(user, 'Ihre einzige Kundennummer lässt sich nicht entfernen.')
+    assert 'Kundennummer entfernt' in last_mail(db, 'erika@example.org').subject
 
 
 async def test_a_wrong_meter_number_in_the_dialog_is_explained_beside_it(user, db, erika):

@@ -13,6 +13,7 @@ from domain.errors import (
     CustomerAlreadyLinked,
     CustomerAlreadyRegistered,
     IdentifiersDoNotMatch,
+    LastCustomerCannotBeRemoved,
     MailBudgetSpent,
     NotAllowed,
     SessionEnded,
@@ -154,6 +155,33 @@ def test_a_second_customer_number_is_added_with_its_meter_number(login_user, eng
         accounts.add_customer(work, context(), grant.user_id, ids)
     with uow() as work, pytest.raises(IdentifiersDoNotMatch):
         accounts.add_customer(work, context(), grant.user_id, Identifiers(second['customer_number'], '1EBZ0199999999'))
+
+
+def test_a_customer_number_is_taken_off_the_login_but_not_the_last_nor_another_s(login_user, engine, uow, context):
+    """A number added by mistake (a relative's) or a flat given up: its owner could not register it while it hung on
+    this login, and only deleting the whole profile took it off. The customer's data stays; an Onlinekunde gets paper
+    again, as after a deleted profile; it can be added again."""
+    first, _ = login_user
+    second = make_customer(engine, paperless=True)
+    foreign = make_customer(engine)
+    make_login(engine, [foreign['id']], email='nachbar@example.org')
+    grant = login(uow, context())
+    ids = Identifiers(second['customer_number'], second['meter_number'])
+    run(uow, accounts.add_customer, context(), grant.user_id, ids)
+    with uow() as work, pytest.raises(NotAllowed):  # not this login's
+        accounts.remove_customer(work, context(), grant.user_id, foreign['id'])
+    assert run(uow, accounts.remove_customer, context(), grant.user_id, second['id']) == first['id']
+    with uow() as work:
+        assert [c.customer_id for c in customer_choices(work, grant.user_id)] == [first['id']]
+    with Session(engine) as session:
+        assert session.get(Customer, second['id']).paperless is False  # nobody would see its bills in the portal
+        actions = [(a.action, a.customer_id) for a in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+    assert ('customer_removed', second['id']) in actions and ('paperless_off', second['id']) in actions
+    mail = last_mail(engine, 'erika@example.org')
+    assert 'Kundennummer entfernt' in mail.subject and second['customer_number'] in mail.text
+    with uow() as work, pytest.raises(LastCustomerCannotBeRemoved):
+        accounts.remove_customer(work, context(), grant.user_id, first['id'])
+    assert run(uow, accounts.add_customer, context(), grant.user_id, ids) == second['id']  # and back again
 
 
 def test_a_customer_of_another_login_cannot_be_added(login_user, engine, uow, context):
