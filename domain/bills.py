@@ -161,6 +161,8 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
         bill = uow.billing.bill_by_number(_copy_of(item))
         if bill is None or not bill.pdf_path:
             continue
+        if uow.billing.contract(bill.contract_id).customer_id != item.customer_id:
+            continue  # the billing system gave the bill to another customer since: not theirs, staff decide
         # claimed, not just set: another instance (hourly, after an API upload or an import) that read the request
         # as open at the same moment delivers it, and this one does not (one inbox entry, one mail)
         if not uow.desk.claim_review(id_of(item), 'accepted'):

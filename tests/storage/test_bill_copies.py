@@ -309,3 +309,21 @@ def test_a_copy_asked_for_behind_500_older_open_reviews_is_delivered(uow, contex
     row = bill_row(engine, customer['bill_number'])
     assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
     assert run(uow, bills.deliver_bill_copies, context()) == 1
+
+
+def test_a_copy_of_a_bill_the_billing_system_gave_to_another_customer_is_not_delivered_to_the_asker(
+    uow, context, engine, owner, tmp_path
+):
+    """The billing system corrected a wrongly assigned bill (another contract, another customer) and sent its PDF:
+    the customer who asked for the copy before got the other customer's bill in the inbox, and could open it there."""
+    customer, login = owner
+    run(uow, bills.request_bill_copy, context(), login['id'], customer['id'], customer['bill_number'])
+    other = make_customer(engine, last_name='Nachmieter')
+    row = bill_row(engine, customer['bill_number'])
+    row['contract_number'] = bill_row(engine, other['bill_number'])['contract_number']
+    assert not import_rows(engine, tmp_path, SystemClock(), 'bills', [row], {row['bill_number']: PDF}).errors
+    run(uow, bills.deliver_bill_copies, context())
+    with Session(engine) as session:
+        assert not session.exec(select(InboxMessage).where(InboxMessage.customer_id == customer['id'])).all()
+        assert session.exec(select(ReviewItem)).one().status == 'open'  # for staff to decide
+    assert 'liegt bereit' not in last_mail(engine, 'kopie@example.org').subject
