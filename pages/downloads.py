@@ -11,20 +11,22 @@ from pages import session
 from pages.language import t
 from service.runner import Portal
 
-Find = Callable[[session.LoggedIn, tuple[int, int]], Awaitable[str]]
+Find = Callable[[session.LoggedIn, tuple[int, int]], Awaitable[str | tuple[str, str]]]
 
 
 async def owned_document(portal: Portal, find: Find, filename: str, media_type: str = 'application/pdf') -> Response:
-    """`find(me, login)` runs the use case that names the document (relative to the documents folder) or raises,
+    """`find(me, login)` runs the use case that names the document (relative to the documents folder; or with the
+    name to save it under, which then replaces `filename`) or raises,
     with `login=login`: the session is checked in that use case's transaction, as for a change. A foreign, unknown
     or missing document answers the same 404; an ended session leads to the login. A plain download
     (attachment): works on mobile Safari, no pop-up window."""
     try:
-        valid, relative = await session.fetch(portal, find)
+        valid, found = await session.fetch(portal, find)
     except DomainError:
         return _not_found()
-    if not valid or relative is None:
+    if not valid or found is None:
         return RedirectResponse('/')
+    relative, filename = found if isinstance(found, tuple) else (found, filename)
     path = portal.files.locate(relative) if portal.files else None
     if path is None:
         return _not_found()

@@ -277,3 +277,39 @@ async def test_the_overview_names_as_latest_bill_only_one_the_bills_page_lists(u
     await user.open('/uebersicht')
     await see(user, 'Verträge')
     await user.should_not_see(f'RE{old}ALT')
+
+
+async def test_a_copy_from_the_inbox_is_saved_under_the_bill_s_name(user, db, tmp_path):
+    """The copy the billing system delivered is stored under a name made of its content's hash: from the Rechnungen
+    it was saved as Rechnung-<number>.pdf, from the Posteingang as "3fa8…(40 hex digits).pdf"."""
+    from domain import bills as bill_rules
+    from domain.model import InboxMessage
+    from domain.ports import Context
+    from storage.unit_of_work import SqlUnitOfWork
+    from tests.factories import CHEAP_HASHER
+
+    customer = make_customer(db, last_name='Kopie')
+    login = make_login(db, [customer['id']], email='kopie@example.org')
+    number = customer['bill_number']
+    with Session(db) as session:
+        item = ReviewItem(
+            customer_id=customer['id'], kind='bill_copy', created_at=clock.now(), details=f'bill={number}'
+        )
+        bill = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+        bill.pdf_path = 'bills/' + 'a' * 40 + '.pdf'
+        session.add_all([item, bill])
+        session.commit()
+    (tmp_path / 'data' / 'documents' / 'bills').mkdir(parents=True, exist_ok=True)
+    (tmp_path / 'data' / 'documents' / 'bills' / ('a' * 40 + '.pdf')).write_bytes(b'%PDF-1.4 Kopie %%EOF')
+    assert login
+    ctx = Context(
+        Settings(profile='stadtwerke-a').load_profile(), 'secret', 'http://portal.test', CHEAP_HASHER, clock.now()
+    )
+    with SqlUnitOfWork(db) as work:
+        assert bill_rules.deliver_bill_copies(work, ctx) == 1
+    await log_in(user, 'kopie@example.org', PASSWORD)
+    with Session(db) as session:
+        message = session.exec(select(InboxMessage)).one()
+    answer = await user.http_client.get(f'/posteingang/dokument/{message.id}')
+    assert answer.status_code == 200
+    assert answer.headers['content-disposition'] == f'attachment; filename="Rechnung-{number}.pdf"'
