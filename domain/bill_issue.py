@@ -179,6 +179,7 @@ def _notify_paperless(
         created_at=ctx.now,
         kind='bill',
         bill_id=row.id,
+        document_path=row.pdf_path,  # "liegt in Ihrem Posteingang": opened there too
         subject=t('written.bill_subject', language, number=bill.bill_number),
         body=t('written.bill_body', language, start=start, end=end, what=what, amount=amount),
     )

@@ -271,6 +271,21 @@ def test_paperless_customers_get_the_bill_in_the_inbox_and_a_mail_without_attach
     assert '/rechnungen' in mail.text and money(Decimal('12.60')) in mail.text
 
 
+def test_the_paperless_customer_opens_the_bill_from_the_inbox_entry(engine, config):
+    """The mail says the bill "liegt in Ihrem Posteingang", but its inbox entry had no PDF to open there (a copy
+    asked for has one): the entry carries the bill's PDF, saved under the bill's name."""
+    from domain import inbox
+
+    customer = electricity(engine, paperless=True)
+    login = make_login(engine, [customer['id']], email='online@example.org')
+    run(config, workers=1, progress=None)
+    [bill] = bills(engine)
+    with SqlUnitOfWork(engine) as uow:
+        [entry] = inbox.inbox(uow, login['id'], customer['id'])
+        assert entry.has_document
+        assert inbox.inbox_document(uow, login['id'], entry.id) == (bill.pdf_path, f'Rechnung-{bill.bill_number}.pdf')
+
+
 def test_a_bill_that_comes_out_even_says_so_and_asks_for_nothing(engine, config):
     """docs/domain.md §5's vector (1.123,60 €) with 12,60 € more paid: the amount box said "Ausgeglichen", while the
     table, the inbox entry and the mail said "Nachzahlung … 0,00 €"."""
