@@ -106,7 +106,8 @@ class SqlBilling:
     def bills(self, contract_ids: list[int]) -> list[Bill]:
         if not contract_ids:
             return []
-        query = select(Bill).where(col(Bill.contract_id).in_(contract_ids)).order_by(col(Bill.bill_date).desc())
+        by_day = (col(Bill.bill_date).desc(), col(Bill.id).desc())  # a correction issued the same day comes first
+        query = select(Bill).where(col(Bill.contract_id).in_(contract_ids)).order_by(*by_day)
         return list(self.session.exec(query))
 
     def contract(self, contract_id: int) -> Contract:

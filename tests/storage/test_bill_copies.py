@@ -178,6 +178,29 @@ def test_bills_older_than_eight_years_are_not_listed(uow, context, engine, owner
     assert bills.first_year(context()) == clock.today().year - 8
 
 
+def test_bills_of_one_day_are_listed_the_later_first(uow, context, engine, owner):
+    """A correction issued on the bill's own day: the list (and the Übersicht's latest bill, its first) showed the two
+    in whatever order the database returned them."""
+    customer, login = owner
+    with Session(engine) as session:
+        original = session.exec(select(Bill).where(Bill.bill_number == customer['bill_number'])).one()
+        for number in ('RE-KORR-1', 'RE-KORR-2'):
+            session.add(
+                Bill(
+                    bill_number=number,
+                    contract_id=original.contract_id,
+                    bill_date=original.bill_date,
+                    period_start=original.period_start,
+                    period_end=original.period_end,
+                    kind='correction',
+                    amount_gross=Decimal('10.00'),
+                )
+            )
+        session.commit()
+    listed = [r.bill_number for r in run(uow, bills.bill_list, context(), login['id'], customer['id'])]
+    assert listed[:3] == ['RE-KORR-2', 'RE-KORR-1', customer['bill_number']]
+
+
 def bill_row(engine, number: str) -> dict[str, str]:
     """The bill as the billing system's bills.csv row names it (without a PDF)."""
     with Session(engine) as session:
