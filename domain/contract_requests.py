@@ -221,9 +221,11 @@ def known_end(uow: UnitOfWork, contract: Contract, *, accepted_only: bool = Fals
             continue
         if request.kind == 'cancellation':
             # "zum nächstmöglichen Zeitpunkt" without a date (extraordinary, or a visitor's): no later than the
-            # ordinary notice from the day it came, which bounds a tariff change; the term shows only a date declared
+            # ordinary notice from the day it came, which bounds a tariff change; the term shows a date declared, or
+            # an ordinary one's accepted (that notice is its date; an extraordinary one's end staff name)
             received = request.received_at.astimezone(BERLIN).date()
-            ends.append(request.effective or (None if accepted_only else earliest_end(contract, received)))
+            dated = not accepted_only or fields.get('notice') != 'extraordinary'
+            ends.append(request.effective or (earliest_end(contract, received) if dated else None))
         elif request.kind == 'move' and fields.get('continue') == 'no':  # the supply ends (e.g. out of the area)
             ends.append(date.fromisoformat(fields['effective']) if fields.get('effective') else request.effective)
     return min((day for day in ends if day is not None), default=None)

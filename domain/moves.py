@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from domain.contract_requests import Receipt, possible_end, receive, text_field
+from domain.contract_requests import Receipt, known_end, possible_end, receive, text_field
 from domain.contract_requests import parse_day as checked_day
 from domain.errors import (
     DomainError,
@@ -199,6 +199,8 @@ def report_move(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, f
         # Grundversorgung, or its term's end) ends then, as on the cancellation page
         latest = max(possible_end(c, ctx.today) for c in running)
         ends = max(move_out, min(ctx.today + NOTICE, latest))
+        # a contract ending before the move-out (its term, a cancellation) is not supplied beyond its end
+        ends = min(ends, max(known_end(uow, c) or date.max for c in running))
         fields |= {'continue': 'no', 'effective': ends.isoformat()}
         why = '' if in_area else ' (die neue Anschrift liegt außerhalb unseres Versorgungsgebiets)'
         rows.append(('Belieferung', f'endet zum {day(ends)}{why}'))

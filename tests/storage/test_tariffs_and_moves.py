@@ -571,3 +571,47 @@ def test_a_move_out_before_the_supply_began_is_refused(uow, context, engine):
         run(uow, report_move, context(), login['id'], customer['id'], form)
     assert refused.value.field == 'move_out' and refused.value.params['earliest'] == day(began)
     assert _requests(engine) == []
+
+
+def test_a_move_out_after_the_contracts_agreed_end_does_not_confirm_supply_beyond_it(uow, context, household, engine):
+    """A contract ending on 26.12. (its term, or a cancellation) with a move out of the area on 05.01.: the receipt
+    said "Belieferung endet zum 05.01.", promising ten days of supply the contract no longer has."""
+    customer, login = household
+    end = TODAY + timedelta(days=20)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = end
+        session.add(contract)
+        session.commit()
+    form = move(customer, move_out=day(TODAY + timedelta(days=30)), readings={}, postal_code='10115', city='Berlin')
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], form)
+    assert dict(receipt.rows)['Belieferung'].startswith(f'endet zum {day(end)} ')
+    assert json.loads(_requests(engine)[0].content)['effective'] == end.isoformat()
+
+
+def test_a_move_out_after_the_customers_own_cancellation_ends_with_the_cancellation(uow, context, household, engine):
+    """Cancelled to a date first, then a move out of the area reported for a later day: the move's receipt named the
+    later day as the end of the supply."""
+    customer, login = household
+    end = TODAY + timedelta(weeks=8)
+    dated = declaration(customer['customer_number'], next_possible=False, on_date=day(end))
+    run(uow, cancel, context(), dated, login['id'])
+    later = move(customer, move_out=day(end + timedelta(days=10)), readings={}, postal_code='10115', city='Berlin')
+    receipt = run(uow, report_move, context(), login['id'], customer['id'], later)
+    assert dict(receipt.rows)['Belieferung'].startswith(f'endet zum {day(end)} ')
+
+
+def test_a_visitors_ordinary_cancellation_staff_accepted_is_the_contracts_term_as_on_the_tariff_page(
+    uow, context, clerk, household, engine
+):
+    """Cancelled without a login "zum nächstmöglichen Zeitpunkt" (ordinary: four weeks from the day it came) and
+    accepted by staff: the tariff page said "Dieser Vertrag endet am …", the contract page "Laufzeit: unbefristet",
+    with the notice "in Bearbeitung" gone, as if the cancellation had never been."""
+    customer, login = household
+    run(uow, cancel, context(), declaration(customer['customer_number']))
+    [request] = _requests(engine)
+    run(uow, contract_requests.staff_answer, context(), clerk, request.id, True, 'Ihr Vertrag endet fristgerecht.')
+    ends = TODAY + timedelta(weeks=4)
+    assert run(uow, tariffs, context(), login['id'], customer['id'])[0].ends == ends
+    [details] = run(uow, contract_details, context(), login['id'], customer['id'])
+    assert details.confirmed_end == ends
