@@ -96,6 +96,8 @@ def cancel(uow: UnitOfWork, ctx: Context, form: CancellationForm, user_id: int |
         raise NoticeTooShortForAll('on_date', earliest=day(latest))  # "Alle Verträge": each within its notice
     if on_date is not None:
         effective, when = on_date, day(on_date)
+    elif user_id is not None and earliest is not None and earliest < ctx.today:  # ended already: no past day
+        effective, when = earliest, f'zum nächstmöglichen Zeitpunkt (der Vertrag endete bereits am {day(earliest)})'
     elif user_id is not None and earliest is not None and not form.extraordinary:  # the date it means for this contract
         effective, when = earliest, f'zum nächstmöglichen Zeitpunkt, das ist der {day(earliest)}'
     else:

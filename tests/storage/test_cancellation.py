@@ -420,3 +420,21 @@ def test_a_contract_ending_within_its_notice_is_cancelled_to_its_end_not_to_a_da
     assert dict(receipt.rows)['Beendigung'] == f'zum nächstmöglichen Zeitpunkt, das ist der {day(ends)}'
     to_the_end = declaration(customer['customer_number'], next_possible=False, on_date=day(ends))
     assert dict(run(uow, cancel, context(), to_the_end, login['id']).rows)['Beendigung'] == day(ends)
+
+
+def test_a_contract_that_has_ended_is_not_confirmed_as_ending_on_a_past_day(uow, context, engine):
+    """A logged-in customer whose only contract ended on 26.11. cancels it "zum nächstmöglichen Zeitpunkt" (the form
+    then asks for the number): the receipt said "das ist der 26.11.2026", a cancellation taking effect in the past."""
+    customer = make_customer(engine)
+    login = make_login(engine, [customer['id']], email='erika@example.org')
+    ended = TODAY - timedelta(days=10)
+    with Session(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.customer_id == customer['id'])).one()
+        contract.end_date = ended
+        session.add(contract)
+        session.commit()
+        number = contract.contract_number
+    assert run(uow, prefill, context(), login['id'], customer['id']).contracts == ()
+    receipt = run(uow, cancel, context(), declaration(customer['customer_number'], contract_number=number), login['id'])
+    expected = f'zum nächstmöglichen Zeitpunkt (der Vertrag endete bereits am {day(ended)})'
+    assert dict(receipt.rows)['Beendigung'] == expected
