@@ -31,6 +31,11 @@ BASE_PRICE = (Decimal(0), Decimal(100_000))  # € per year, net
 AMOUNT = (Decimal(0), Decimal(100_000))  # an installment or a payment, €
 BILL_AMOUNT = (Decimal(-10_000_000), Decimal(10_000_000))  # a bill's gross amount, € (negative: a credit)
 METER_VALUE = (Decimal(0), Decimal(10) ** 12)
+# Spaces other than the ASCII one (a non-breaking space `Am\xa0Markt` from a spreadsheet or billing system) are no
+# control characters: taken as the plain space staff see.
+SPACES = str.maketrans(
+    dict.fromkeys('\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000', ' ')
+)
 
 
 @dataclass
@@ -58,7 +63,9 @@ class Kind:
 def text(row: Row, column: str, limit: int = 200, required: bool = False) -> str:
     value = (row.get(column) or '').strip()
     if not value.isprintable():  # every character (an empty text is printable)
-        raise RowProblem('control', column=column)
+        value = value.translate(SPACES).strip()
+        if not value.isprintable():
+            raise RowProblem('control', column=column)
     if required and not value:
         raise RowProblem('empty', column=column)
     if len(value) > limit:

@@ -71,8 +71,8 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
         reader = csv.reader(handle, delimiter=';')  # rows made into dicts below: csv.DictReader's, without its
         try:
             header = next(reader, [])  # per-row method (a twentieth of an import)
-        except csv.Error as error:
-            result.errors.append(Problem(f'{kind.file}:1', str(error)))
+        except csv.Error:
+            result.errors.append(Problem(f'{kind.file}:1', _unclosed()))
             return
         missing = [c for c in kind.columns if c not in header and c not in kind.optional]
         if missing:
@@ -85,22 +85,35 @@ def chunks(kind: Kind, path: Path, result: FileResult, progress: TextIO | None) 
         try:  # around the loop: the rows still go by `for`, with nothing added per row
             for fields in reader:
                 number, ended = ended + 1, reader.line_num  # the line the row starts on, as an editor counts
-                if not fields:
-                    continue  # blank lines skipped, as DictReader does
+                if not (fields and fields[0].strip()) and not any(field.strip() for field in fields):
+                    continue  # blank lines skipped, as DictReader does, and a spreadsheet's rows of `;` only
                 result.rows += 1
                 if len(fields) < width:  # a short row's last columns are empty, as with DictReader
                     fields += [''] * (width - len(fields))
+                elif len(fields) > width and any(field.strip() for field in fields[width:]):
+                    # a value beyond the header's columns (an unquoted `;` in a text): not cut off without a word
+                    given = max(at for at, field in enumerate(fields, 1) if field.strip())
+                    result.errors.append(
+                        Problem(f'{kind.file}:{number}', RowProblem('extra', fields=given, width=width))
+                    )
+                    continue
                 chunk.append((number, dict(zip(header, fields, strict=False))))
                 if len(chunk) == CHUNK:
                     bar.step(len(chunk))
                     yield chunk
                     chunk = []
-        except csv.Error as error:  # e.g. a quote never closed: the rest of the file became one huge field
-            result.errors.append(Problem(f'{kind.file}:{ended + 1}', RowProblem('unclosed', error=error)))
+        except csv.Error:  # e.g. a quote never closed: the rest of the file became one huge field
+            result.errors.append(Problem(f'{kind.file}:{ended + 1}', _unclosed()))
         if chunk:
             bar.step(len(chunk))
             yield chunk
         bar.done()
+
+
+def _unclosed() -> RowProblem:
+    """The CSV reader's only complaint (it is not strict): a field past its limit, as a quote never closed makes one
+    of the rest of the file; its own text is English, the catalogue's says it in the staff member's language."""
+    return RowProblem('unclosed', limit=csv.field_size_limit())
 
 
 class ProgressBar:

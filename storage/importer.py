@@ -133,13 +133,14 @@ def _import_pass(job: _FileJob, careful: bool, write: bool = True) -> FileResult
         created = updated = 0
         with ThreadPoolExecutor(1, thread_name_prefix='kp-import') as writer:
             try:
+                known = 0  # the errors of the lines from here on (the reading adds those of a row's shape)
                 for chunk in chunks(kind, path, result, job.progress):
-                    known = len(result.errors)
                     parents = lookups_for(lookups, [row for _, row in chunk])
                     records = _checked(kind, path, chunk, parents, result, pdfs, compared=careful)
                     if seen is not None:
                         records = seen.first_of(kind, records, result)
                     result.errors[known:] = sorted(result.errors[known:], key=lambda e: int(e.split(':')[1]))
+                    known = len(result.errors)
                     if result.errors:
                         continue  # checked to the end for the report, nothing more written
                     inserts, updates = split_records(connection, kind, [record for _, record in records], careful)

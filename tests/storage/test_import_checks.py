@@ -5,7 +5,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from domain.clock import SystemClock
-from domain.model import Contract, MeterReading
+from domain.model import Contract, Customer, MeterReading
 from storage.importer import import_folder
 from tests.storage.test_import_export import FILES, write
 
@@ -118,3 +118,50 @@ def test_a_stray_quote_that_runs_past_the_field_limit_is_reported_not_a_tracebac
     assert 'customers.csv:2:' in err and 'NOT imported' in err and 'Traceback' not in err
     with Session(create_engine(database_url)) as session:
         assert len(session.exec(select(Price)).all()) == 2  # the other files are still imported
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_not_cut_off(engine, tmp_path):
+    """A supply address with an unquoted semicolon (`Alte Gasse 5; 27749 Aue`) is one field more than the header
+    names: the extra field was dropped without a word, and every bill named the Lieferstelle `Alte Gasse 5`."""
+    files = {k: v for k, v in FILES.items() if k in ('customers.csv', 'contracts.csv')}
+    row = '41234567;V1;electricity;STROM-BASIS;2020-01-01;;41373559241;4;12'
+    files['contracts.csv'] = [FILES['contracts.csv'][0] + ';supply_address', row + ';Alte Gasse 5; 27749 Aue']
+    result = import_folder(engine, write(tmp_path / 'in', files), tmp_path / 'documents', SystemClock())
+    contracts = next(f for f in result.files if f.name == 'contracts.csv')
+    assert [e.said('de') for e in contracts.errors] == [
+        'contracts.csv:2: die Zeile hat 11 Felder, die Kopfzeile nur 10 (ein Semikolon in einem Wert ohne '
+        'Anführungszeichen?)'
+    ]
+    with Session(engine) as session:
+        assert session.exec(select(Contract)).all() == []
+
+
+def test_rows_of_empty_fields_only_are_skipped_as_blank_lines(engine, tmp_path):
+    """A file saved by a spreadsheet ends with rows of separators only (`;;;;`): they were taken for rows, and the
+    whole file was refused for `customer_number ist leer`. An empty field after a row's last column is no field more."""
+    lines = [FILES['customers.csv'][0], FILES['customers.csv'][1] + ';', ';;;;;;;;;;;', ';;;;;;;;;;;;']
+    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'docs', SystemClock())
+    customers = next(f for f in result.files if f.name == 'customers.csv')
+    assert (customers.errors, customers.rows, customers.created) == ([], 1, 1)
+
+
+def test_a_non_breaking_space_in_a_text_is_taken_as_a_space(engine, tmp_path):
+    """`Am Markt` with a non-breaking space (as many billing systems and spreadsheets write it) was refused for
+    `street enthält Steuerzeichen`, though staff could see none, and with it the whole file."""
+    lines = [FILES['customers.csv'][0], '41234567;Frau;Erika;Müller;;Am\xa0Markt;3;27749;Aue\u202fSüd;;;1']
+    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'docs', SystemClock())
+    assert result.ok, [f.errors for f in result.files]
+    with Session(engine) as session:
+        customer = session.exec(select(Customer)).one()
+    assert (customer.street, customer.city) == ('Am Markt', 'Aue Süd')
+
+
+def test_a_stray_quote_is_explained_to_german_staff_in_german(engine, tmp_path):
+    """The back office showed the CSV reader's own English (`field larger than field limit (131072)`) inside the
+    German line."""
+    rows = [f'4100{n:04d};Frau;Erika;Muster;;Hauptstraße;3;27749;Aue;;;0' for n in range(4000)]
+    lines = [FILES['customers.csv'][0], '40007777;Herr;Max;Muster;;"Am Markt;2;27749;Aue;;;0', *rows]
+    result = import_folder(engine, write(tmp_path / 'in', {'customers.csv': lines}), tmp_path / 'docs', SystemClock())
+    assert [e.said('de') for e in result.files[0].errors] == [
+        'customers.csv:2: ein Feld ist länger als 131072 Zeichen (ein Anführungszeichen ohne schließendes?)'
+    ]
