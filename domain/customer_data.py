@@ -16,13 +16,14 @@ from domain.errors import (
     EmailInvalid,
     FieldRequired,
     IbanInvalid,
+    IbanOutsideSepa,
     NotAllowed,
     NothingChanged,
     PhoneInvalid,
     PostalCodeInvalid,
 )
 from domain.i18n import label_of, t
-from domain.identifiers import is_email, is_iban, mask_iban, normalise, normalise_email
+from domain.identifiers import is_email, is_iban, is_iban_outside_sepa, mask_iban, normalise, normalise_email
 from domain.mails import compose
 from domain.model import BankAccount
 from domain.ports import Context, UnitOfWork
@@ -227,7 +228,7 @@ def change_bank_account(
     if not value:
         raise FieldRequired('iban', label=label_of('iban'))
     if not is_iban(value):
-        raise IbanInvalid()
+        raise IbanOutsideSepa() if is_iban_outside_sepa(value) else IbanInvalid()
     check_current_password(uow, ctx, active_login(uow, user_id), current_password)
     old = uow.data.bank_account(customer_id)
     in_force = old is not None and old.mandate_granted_at is not None and old.mandate_revoked_at is None

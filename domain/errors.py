@@ -387,6 +387,11 @@ class IbanInvalid(DomainError):
     field = 'iban'
 
 
+class IbanOutsideSepa(DomainError):
+    key = 'error.iban_outside_sepa'
+    field = 'iban'
+
+
 class PostalCodeInvalid(DomainError):
     key = 'error.postal_code_invalid'
     field = 'postal_code'

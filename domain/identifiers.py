@@ -42,7 +42,7 @@ IBAN_LENGTHS = {
     'AD': 24, 'AL': 28, 'AT': 20, 'BE': 16, 'BG': 22, 'CH': 21, 'CY': 28, 'CZ': 24, 'DE': 22, 'DK': 18, 'EE': 20,
     'ES': 24, 'FI': 18, 'FR': 27, 'GB': 22, 'GI': 23, 'GR': 27, 'HR': 21, 'HU': 28, 'IE': 22, 'IS': 26, 'IT': 27,
     'LI': 21, 'LT': 20, 'LU': 20, 'LV': 21, 'MC': 27, 'MD': 24, 'ME': 22, 'MK': 19, 'MT': 31, 'NL': 18, 'NO': 15,
-    'PL': 28, 'PT': 25, 'RO': 24, 'SE': 24, 'SI': 19, 'SK': 24, 'SM': 27, 'VA': 22,
+    'PL': 28, 'PT': 25, 'RO': 24, 'RS': 22, 'SE': 24, 'SI': 19, 'SK': 24, 'SM': 27, 'VA': 22,
 }  # fmt: skip
 
 
@@ -117,6 +117,19 @@ def is_iban(raw: str) -> bool:
         return False
     try:
         IBAN(value)  # the country's BBAN layout (schwifty's table; structure and check digits only, no registry)
+    except SchwiftyException:
+        return False
+    return True
+
+
+def is_iban_outside_sepa(raw: str) -> bool:
+    """A correct IBAN (its country's length and layout, mod 97) of a country outside SEPA (Turkey, Brazil): no SEPA
+    debit or transfer reaches it, which the customer is told instead of a typing error that is not there."""
+    value = normalise(raw)
+    if not _IBAN.match(value) or value[:2] in IBAN_LENGTHS or _mod97(value[4:] + value[:4]) != 1:
+        return False
+    try:
+        IBAN(value)
     except SchwiftyException:
         return False
     return True

@@ -648,3 +648,33 @@ def test_a_message_opened_in_two_tabs_at_once_is_noted_read_once(context, engine
     with Session(engine) as session:
         assert len(session.exec(select(AuditEntry).where(AuditEntry.action == 'inbox_read')).all()) == 1
         assert session.get(InboxMessage, message_id).read_at is not None
+
+
+def test_a_serbian_iban_is_a_sepa_account_since_serbia_joined_sepa(uow, context, engine, owner):
+    """Serbia is in SEPA's geographical scope since May 2025 (its banks debit and credit by SEPA from 2026); its
+    IBANs were refused as "nicht gültig"."""
+    customer, login = owner
+    args = (login['id'], customer['id'], 'Jovan Petrović', 'RS35 2600 0560 1001 6113 79', True, PASSWORD)
+    run(uow, customer_data.change_bank_account, context(), *args)
+    with Session(engine) as session:
+        [account] = session.exec(select(BankAccount)).all()
+    assert account.iban == 'RS35260005601001611379' and account.mandate_reference
+    assert len(mails_to(engine, 'erika@example.org')) == 1
+
+
+def test_a_valid_iban_outside_sepa_is_refused_as_such_not_as_mistyped(uow, context, engine, owner):
+    """A Turkish IBAN is a correct IBAN, only of an account no SEPA debit reaches: "nicht gültig … bitte prüfen"
+    sent the customer to look for a typing error that is not there."""
+    from domain.errors import IbanOutsideSepa
+    from domain.i18n import t
+
+    customer, login = owner
+    args = (login['id'], customer['id'], 'Ayşe Yılmaz', 'TR33 0006 1005 1978 6457 8413 26', True, PASSWORD)
+    with pytest.raises(IbanOutsideSepa) as raised:
+        run(uow, customer_data.change_bank_account, context(), *args)
+    assert raised.value.field == 'iban' and 'SEPA' in t(raised.value.key)
+    with Session(engine) as session:
+        assert session.exec(select(BankAccount)).all() == []
+    with pytest.raises(IbanInvalid):  # a typing error stays one
+        mistyped = 'TR33 0006 1005 1978 6457 8413 27'
+        run(uow, customer_data.change_bank_account, context(), *args[:3], mistyped, True, PASSWORD)
