@@ -1,6 +1,6 @@
 """Verbrauchshistorie: consumption per billing year (and month where readings allow) as chart and as table."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from nicegui import ui
 
@@ -44,13 +44,17 @@ GERMAN_LABEL = "params => Number(params.value).toLocaleString('de-DE', {maximumF
 def _change(previous: Decimal | None, current: Decimal) -> str:
     if not previous:
         return '–'
-    percent = (current - previous) / previous * 100
+    percent = ((current - previous) / previous * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)
+    if not percent:  # −0.03 % is no change: it read "-0,0 %"
+        return f'{number(Decimal(0), 1)} %'
     return f'{"+" if percent > 0 else ""}{number(percent, 1)} %'
 
 
 def _meter(history: MeterHistory, color: str) -> None:  # the bars in the utility's colour
     with ui.card().classes('w-full'):
-        title = t('consumption.chart', meter=history.meter_number)
+        # a meter without a whole billing year yet shows its months (a remote meter's first months), named so
+        by_month = not history.years
+        title = t('consumption.chart_months' if by_month else 'consumption.chart', meter=history.meter_number)
         ui.label(f'{t("commodity." + history.commodity)} · {title}').classes('text-h6').props(
             'role=heading aria-level=2'
         )
@@ -89,13 +93,16 @@ def _meter(history: MeterHistory, color: str) -> None:  # the bars in the utilit
             {'name': k, 'label': t(f'consumption.{k}'), 'field': k, 'align': 'left'}
             for k in ('year', 'amount', 'change')
         ]
+        if by_month:  # each month is compared with the month before it, not with a year
+            columns[-1]['label'] = t('consumption.change_month')
         rows, previous = [], None
         for p in periods:
             rows.append(
                 {'year': p.label, 'amount': f'{number(p.amount)} {history.unit}', 'change': _change(previous, p.amount)}
             )
             previous = p.amount
-        with scroll_region(t('consumption.table_region', meter=history.meter_number)):
+        region = 'consumption.months_region' if by_month else 'consumption.table_region'
+        with scroll_region(t(region, meter=history.meter_number)):
             ui.table(columns=columns, rows=rows, title=t('consumption.table')).classes('w-full').props('flat dense')
         if history.months and history.years:
             month_rows = [
