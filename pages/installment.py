@@ -98,7 +98,8 @@ def _card(portal: Portal, me: session.LoggedIn, view: InstallmentView) -> None:
                 'outline dense no-caps'
             )
         ui.label(t('installment.first_due', date=day(view.first_due)))
-        ui.label(t('installment.keyboard_hint')).classes('text-caption text-grey-7')
+        hint = 'installment.keyboard_hint_cents' if cents else 'installment.keyboard_hint'  # the slider's steps
+        ui.label(t(hint)).classes('text-caption text-grey-7')
         form = Form()
         with ui.column().classes('w-full gap-2') as review_box:
             notice(t('installment.review_hint', amount=money(calc.review_below)), 'info')
