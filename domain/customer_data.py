@@ -265,8 +265,9 @@ def change_bank_account(
         compose(
             ctx,
             login_email(uow, user_id),
-            'bank_changed' if mandate else 'bank_changed_no_mandate',
+            'bank_changed' if mandate else 'bank_changed_mandate_ended' if ended else 'bank_changed_no_mandate',
             customer_number=customer.customer_number,
+            ended=ended,
             holder=holder,
             iban=mask_iban(value),
             reference=account.mandate_reference,

@@ -30,6 +30,7 @@ CHANGES = frozenset(
         'contact_data_changed',
         'bank_changed',
         'bank_changed_no_mandate',
+        'bank_changed_mandate_ended',
         'mandate_revoked',
         'information_interval',
         'reminders_off',

@@ -248,6 +248,11 @@ def test_the_bank_account_in_force_saved_again_keeps_its_mandate(uow, context, e
     assert account.mandate_revoked_at is None and len(changes) == 1 and first is not None
     no_mandate = (*args[:4], False, PASSWORD)  # the same account without the mandate is a change
     run(uow, customer_data.change_bank_account, context(), *no_mandate)
+    with Session(engine) as session:
+        [ended] = session.exec(select(AuditEntry).where(AuditEntry.action == 'mandate_revoked')).all()
+    mail = mails_to(engine, 'erika@example.org')[-1]  # it said "Ein SEPA-Lastschriftmandat haben Sie nicht erteilt"
+    assert f'Ihr SEPA-Lastschriftmandat {account.mandate_reference} haben Sie damit widerrufen' in mail.text
+    assert ended.details == f'reference={account.mandate_reference}' and 'widerrufen' in mail.subject
 
 
 def test_the_contact_form_takes_ten_messages_an_hour_from_a_login(uow, context, engine, owner):
