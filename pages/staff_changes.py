@@ -179,7 +179,9 @@ def _changes_page(portal: Portal) -> None:
             if content is None:  # the session has ended: on the way to the staff login
                 return
             ui.download.content(
-                content.encode('utf-8'), f'{kind_name}-seit-{start:%Y-%m-%d}.csv', 'text/csv; charset=utf-8'
+                content.encode('utf-8-sig'),  # BOM: staff open it in a spreadsheet, which then reads umlauts as such
+                f'{kind_name}-seit-{start:%Y-%m-%d}.csv',
+                'text/csv; charset=utf-8',
             )
 
         for element in (kind, open_only):

@@ -247,7 +247,8 @@ async def test_changes_are_marked_and_exported_as_csv(user, db):
     field(user, 'Seit (Datum)').clear().type('01.01.2026')
     button(user, 'Änderungen als CSV').click()
     response = await user.download.next(timeout=5)
-    lines = response.content.decode('utf-8').splitlines()
+    assert response.content.startswith('\ufeff'.encode())  # a spreadsheet (German Excel) reads it as UTF-8: umlauts
+    lines = response.content.decode('utf-8-sig').splitlines()
     assert lines[0] == 'at;actor;action;customer_number;details'
     assert any(f'bank_account_changed;{customer["customer_number"]}' in line for line in lines)
 
