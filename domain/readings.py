@@ -327,10 +327,14 @@ def store_reading(
             )
         )
     quoted = json.dumps(reason, ensure_ascii=False)  # free text: quoted, as elsewhere in the change feed's pairs
+    # a value the billing system must not take at face value, as the readings export's `plausibility` says: one
+    # staff are to check, or a lower value taken as the dial's rollover or as a new meter's after an exchange
+    flags = sorted({j.status for j in judgements.values() if j.status not in ('ok', 'first')})
     details = (
         f'meter={meter.meter_number} date={when.isoformat()} channel={channel} '
         + ' '.join(f'{obis}={v}' for obis, v in parsed.items())
-        + (f' flag={",".join(sorted({j.status for j in implausible.values()}))} reason={quoted}' if implausible else '')
+        + (f' flag={",".join(flags)}' if flags else '')
+        + (f' reason={quoted}' if implausible else '')
         + (' replaces_same_day' if replaced else '')
     )
     uow.audit(

@@ -252,6 +252,25 @@ def test_an_accepted_implausible_reading_is_to_be_billed_and_the_feed_says_so(uo
     assert 'reading_accepted' in kinds and change_list.change_kind('reading_accepted', 'de').startswith('Zählerstand')
 
 
+def test_a_reading_taken_as_the_dial_s_rollover_says_so_in_the_change_feed(uow, context, clerk, engine):
+    """A lower value the portal took as the dial going round (§3) reached the billing system on the feed as a plain
+    value below the last: only the readings export said `rollover`."""
+    from domain.exports import export_csv
+    from tests.factories import set_meter
+
+    customer = make_customer(engine, last_name='Rund')
+    set_meter(engine, customer['meter_number'], pre_decimal_digits=5)
+    add_readings(engine, customer['meter_number'], (year_end(2), 95400), (year_end(), 98600))
+    login = make_login(engine, [customer['id']], email='rund@example.org')
+    ctx = context()
+    number = customer['meter_number']
+    run(uow, submit_reading, ctx, login['id'], customer['id'], number, {'1.8.0': '1500'}, '', False, '')
+    with uow() as u:
+        text, _ = export_csv(u, 'changes', ctx.today)
+    [submitted] = [line.split(';')[-1] for line in text.splitlines()[1:] if ';reading_submitted;' in line]
+    assert submitted.endswith('1.8.0=1500 flag=rollover') and 'reason=' not in submitted
+
+
 def test_customer_changes_are_listed_and_marked_as_taken_over_once(uow, context, clerk, anna, engine):
     from domain.customer_data import ContactData, change_contact_data, contact_data
 
