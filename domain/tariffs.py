@@ -157,8 +157,8 @@ def change_tariff(
         ('Vertragsnummer', contract.contract_number),
         ('Bisheriger Tarif', old.name if old else contract.tariff_code),
         ('Neuer Tarif', offer.name),
-        (working_price_name(contract.commodity), unit_price(offer.price)),
-        ('Grundpreis', f'{money(offer.price.base_price_gross_per_year)} im Jahr'),
+        (working_price_name(contract.commodity), f'{unit_price(offer.price)} inkl. MwSt.'),  # as the page says
+        ('Grundpreis', f'{money(offer.price.base_price_gross_per_year)} im Jahr inkl. MwSt.'),
         ('Wechsel zum', day(first)),
     ]
     if offer.yearly_cost is not None and consumption is not None:

@@ -141,13 +141,13 @@ def test_a_known_price_change_is_shown_and_a_change_states_the_prices_of_its_sta
     assert all(not o.later for o in contract.offers if o.code != 'STROM-OEKO')
     code, number = 'STROM-OEKO', contract.contract_number
     early = run(uow, change_tariff, context(), login['id'], customer['id'], number, code, str(starts(TODAY)[0]))
-    assert dict(early.rows)['Arbeitspreis'] == '30,94 ct/kWh'
+    assert dict(early.rows)['Arbeitspreis'] == '30,94 ct/kWh inkl. MwSt.'  # as the page shows it
     with Session(engine) as session:  # the first change was another day's: the second starts with the new price
         session.exec(select(ContractRequest)).one().status = 'accepted'
         session.commit()
     late = run(uow, change_tariff, context(), login['id'], customer['id'], number, code, str(second))
     rows = dict(late.rows)
-    assert (rows['Arbeitspreis'], rows['Grundpreis']) == ('35,70 ct/kWh', '142,80\xa0€ im Jahr')
+    assert (rows['Arbeitspreis'], rows['Grundpreis']) == ('35,70 ct/kWh inkl. MwSt.', '142,80\xa0€ im Jahr inkl. MwSt.')
     assert rows['Jahreskosten bei Ihrem Verbrauch'] == '1.213,80\xa0€ (3.000 kWh)'  # 3000 × 0.3570 + 142.80
 
 
