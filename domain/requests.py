@@ -17,7 +17,7 @@ from domain.i18n import day, label_of, money, number, t
 from domain.identifiers import is_digits
 from domain.inbox import message_reference
 from domain.installment import first_due_on
-from domain.mails import compose
+from domain.mails import Typed, compose
 from domain.model import (
     AuditEntry,
     ContactAnswer,
@@ -146,7 +146,7 @@ def answer_message(uow: UnitOfWork, ctx: Context, staff_id: int, message_id: int
         message.customer_id,
         'contact_answered',
         message.language,
-        subject=message.subject,
+        subject=Typed(message.subject),  # the customer's words, as in the receipt (`send_contact_message`)
         reference=message_reference(message_id),
     )
     _audit(uow, ctx, staff_id, message.customer_id, 'contact_answered', message_reference(message_id))

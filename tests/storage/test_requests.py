@@ -101,6 +101,23 @@ def test_a_contact_message_is_taken_answered_and_closed(uow, context, clerk, ann
     ]
 
 
+def test_a_link_in_the_subject_the_customer_typed_is_no_link_in_the_mail_that_staff_answered(
+    uow, context, clerk, anna, engine
+):
+    """The subject is quoted in the answer's mail as in the receipt's: an address typed into it was made a link there
+    (the receipt shows it as text), in a mail that goes to whoever holds the customer number by then."""
+    customer, login = anna
+    subject = 'Konto gesperrt https://evil.example/login'
+    message_id = run(
+        uow, send_contact_message, context(), login['id'], customer['id'], 'Umzug', subject, 'Ich ziehe um.'
+    )
+    run(uow, requests.answer_message, context(), clerk, message_id, 'Vielen Dank.')
+    mail = mails_to(engine, 'anfrage@example.org')[-1]
+    assert 'beantwortet' in mail.text and 'https://evil.example/login' in mail.html  # shown, as written
+    assert 'href="https://evil.example' not in mail.html
+    assert 'href="http' in mail.html  # the link to the Posteingang stays one
+
+
 @pytest.mark.parametrize(('written', 'answered', 'expected'), [('de', 'en', 'Guten Tag'), ('en', 'de', 'Hello')])
 def test_the_mail_that_staff_answered_is_in_the_language_the_customer_wrote_in(
     uow, context, clerk, anna, engine, written, answered, expected
