@@ -176,6 +176,7 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
                 customer_id=item.customer_id,
                 created_at=ctx.now,
                 kind='bill',
+                bill_id=bill.id,
                 subject=t('bill_copy.subject', item.language, number=bill.bill_number),
                 body=t('bill_copy.body', item.language, number=bill.bill_number),
                 document_path=bill.pdf_path,

@@ -10,7 +10,7 @@ from domain.customer_access import audit_change, login_email, owned_customer, re
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
 from domain.i18n import current, label_of, t
 from domain.mails import Typed, compose
-from domain.model import ContactMessage, InboxMessage, id_of
+from domain.model import ContactMessage, id_of
 from domain.overview import CustomerChoice, customer_choices
 from domain.ports import Context, UnitOfWork
 
@@ -56,7 +56,9 @@ def inbox(uow: UnitOfWork, user_id: int, customer_id: int) -> list[InboxEntry]:
 
 def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> tuple[str, str]:
     """The stored document of an inbox message (its path, and the name to save it under), only for a login linked
-    to its customer. A bill's copy is saved as from the Rechnungen (its stored name is its content's hash)."""
+    to its customer; a bill's only while the bill is still the customer's (the billing system may give it to another
+    customer's contract, as it may before a copy is delivered). A bill is saved as from the Rechnungen (its stored
+    name is its content's hash)."""
     message = next(
         (
             m
@@ -68,16 +70,16 @@ def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> tuple[str,
     )
     if message is None or not message.document_path:
         raise NotAllowed()
-    return message.document_path, _document_name(uow, message)
-
-
-def _document_name(uow: UnitOfWork, message: InboxMessage) -> str:
-    if message.kind == 'bill':
-        contracts = [id_of(c) for c in uow.customers.contracts(message.customer_id)]
-        for bill in uow.billing.bills(contracts):
-            if bill.pdf_path == message.document_path:
-                return f'Rechnung-{bill.bill_number}.pdf'
-    return f'Dokument-{local_day(message.created_at):%Y-%m-%d}-{message.id}.pdf'
+    if message.kind != 'bill':
+        return message.document_path, f'Dokument-{local_day(message.created_at):%Y-%m-%d}-{message.id}.pdf'
+    contracts = [id_of(c) for c in uow.customers.contracts(message.customer_id)]
+    bill = next(  # by its id; a copy delivered before it was recorded, by its PDF
+        (b for b in uow.billing.bills(contracts) if b.id == message.bill_id or b.pdf_path == message.document_path),
+        None,
+    )
+    if bill is None:
+        raise NotAllowed()
+    return message.document_path, f'Rechnung-{bill.bill_number}.pdf'
 
 
 def unread_count(uow: UnitOfWork, user_id: int) -> int:

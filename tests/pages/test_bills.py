@@ -313,3 +313,10 @@ async def test_a_copy_from_the_inbox_is_saved_under_the_bill_s_name(user, db, tm
     answer = await user.http_client.get(f'/posteingang/dokument/{message.id}')
     assert answer.status_code == 200
     assert answer.headers['content-disposition'] == f'attachment; filename="Rechnung-{number}.pdf"'
+    other = make_customer(db, last_name='Anders')  # the billing system gives the bill to another customer's contract
+    with Session(db) as session:
+        bill = session.exec(select(Bill).where(Bill.bill_number == number)).one()
+        bill.contract_id = session.exec(select(Contract).where(Contract.customer_id == other['id'])).one().id
+        session.add(bill)
+        session.commit()
+    assert (await user.http_client.get(f'/posteingang/dokument/{message.id}')).status_code == 404  # no longer theirs
