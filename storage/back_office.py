@@ -1,9 +1,10 @@
 """Repositories of the back office and what staff set up: staff logins and their codes, the service desk's customer
 search and review items, the billing system's API tokens and its feed of changes, and the settings staff change."""
 
+import re
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select, update
@@ -96,6 +97,19 @@ class SqlStaff:
         return set_once(self.session, code, 'used_at', at, col(RecoveryCode.used_at).is_(None))
 
 
+_WORDS = re.compile(r'[\s,;]+')
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding the text as typed: `%`, `_` and the escape itself not as LIKE's wildcards."""
+    return '%' + text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+
+
+def _folded(column: ColumnElement) -> ColumnElement:
+    """Lower case with ß as ss, as a query is folded: "Weiß" is found by "Weiss" and "WEISS"."""
+    return func.replace(func.lower(column), 'ß', 'ss')
+
+
 class SqlDesk:
     """The staff's look at customers: search, recent readings and changes, pending registrations."""
 
@@ -103,9 +117,7 @@ class SqlDesk:
         self.session = session
 
     def search(self, text: str, limit: int) -> list[Customer]:
-        # `%`, `_` and the escape itself as typed (an address like ma_x@…), not as LIKE's wildcards
-        escaped = text.lower().replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-        pattern = f'%{escaped}%'
+        pattern = _like(text.lower())  # an address like ma_x@…: its `_` as typed
         by_login = (
             select(UserCustomer.customer_id)
             .join(PortalUser, col(PortalUser.id) == UserCustomer.user_id)
@@ -116,11 +128,14 @@ class SqlDesk:
             .join(Meter, col(Meter.contract_id) == Contract.id)
             .where(Meter.meter_number == normalise(text))
         )
-        name = func.lower(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
+        # a name by each of its words in any order ("Strauß, Erika" as on every list) and ß as ss ("STRAUSS")
+        words = [_like(word.replace('ß', 'ss')) for word in _WORDS.split(text.lower()) if word] or [pattern]
+        name = _folded(func.coalesce(Customer.first_name, '') + ' ' + func.coalesce(Customer.last_name, ''))
+        company = _folded(func.coalesce(Customer.company, ''))
         query = select(Customer).where(
             (col(Customer.customer_number) == normalise(text))
-            | name.like(pattern, escape='\\')
-            | func.lower(Customer.company).like(pattern, escape='\\')
+            | and_(*(name.like(word, escape='\\') for word in words))
+            | and_(*(company.like(word, escape='\\') for word in words))
             | func.lower(Customer.email).like(pattern, escape='\\')
             | col(Customer.id).in_(by_login)
             | col(Customer.id).in_(by_meter)

@@ -354,3 +354,24 @@ def test_a_name_or_address_pasted_with_combining_marks_is_found(uow, clerk, engi
         with uow() as u:
             hits = desk.find_customers(u, clerk, unicodedata.normalize('NFD', query))
         assert [h.customer_number for h in hits] == [customer['customer_number']], query
+
+
+def test_a_name_is_found_surname_first_and_with_ss_for_sharp_s(uow, clerk, engine):
+    """A clerk types the name as the caller gives it: "Strauß, Erika" (surname first, as on every list), or "STRAUSS"
+    (the capitals of ß, as printed on an envelope): both found nobody, as "Weiss" missed "Weiß"."""
+    customer = make_customer(engine, last_name='Strauß')
+    company = make_customer(engine, company='Gießerei Weiß GmbH')
+    make_customer(engine, last_name='Strausberg')
+    for query, expected in (
+        ('Strauß, Erika', customer),
+        ('Strauß Erika', customer),
+        ('STRAUSS', customer),
+        ('strauss erika', customer),
+        ('giesserei weiss', company),
+        ('Weiß Gießerei', company),
+    ):
+        with uow() as u:
+            hits = desk.find_customers(u, clerk, query)
+        assert [h.customer_number for h in hits] == [expected['customer_number']], query
+    with uow() as u:  # words each in a different customer's name find neither
+        assert desk.find_customers(u, clerk, 'Strausberg Weiß') == []
