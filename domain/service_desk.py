@@ -11,8 +11,8 @@ from datetime import date, datetime
 from domain import identification, mail_budget, reminders, throttle
 from domain.customer_access import forget_login, paper_again
 from domain.errors import FieldRequired, NotAllowed
-from domain.i18n import label_of, using
-from domain.identifiers import printable
+from domain.i18n import label_of, t, using
+from domain.identifiers import is_digits, printable
 from domain.mails import compose
 from domain.model import AuditEntry, Customer, InboxMessage, PortalUser
 from domain.password_reset import send_reset_mail
@@ -149,7 +149,8 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         ReadingLine(r.reading_date, meter, r.obis, str(r.value), r.source, r.plausibility, r.reason)
         for meter, r in uow.desk.recent_readings(customer_id, 12)
     )
-    changes = tuple(ChangeLine(e.at, e.actor, e.action, e.details) for e in uow.desk.audit_of(customer_id, 30, VIEWED))
+    entries = uow.desk.audit_of(customer_id, 30, VIEWED)
+    changes = tuple(ChangeLine(e.at, _actor_in_words(uow, e.actor), e.action, e.details) for e in entries)
     registration = uow.throttles.peek(identification.number_key(customer.customer_number))
     addresses = dict.fromkeys(a for a in (user.email if user else '', customer.email) if a)
     undelivered = tuple(
@@ -176,6 +177,19 @@ def customer_card(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int
         undelivered,
         registration.minutes_left(ctx.now),
     )
+
+
+def _actor_in_words(uow: UnitOfWork, actor: str) -> str:
+    """Who made a change, as the card's column "Wer" says it: a colleague by name, the customer, the portal itself or
+    the billing system ('staff:3', 'user:17' and 'system' told a clerk nothing)."""
+    kind, _, who = actor.partition(':')
+    if kind == 'staff' and is_digits(who) and len(who) < 10:
+        colleague = uow.staff.get(int(who))
+        return colleague.name if colleague is not None else t('staff.actor_staff', number=who)
+    if kind == 'api':
+        return t('staff.actor_api', name=who)
+    words = {'user': 'customer', 'system': 'system', 'visitor': 'visitor', 'import': 'import'}
+    return t(f'staff.actor_{words[kind]}') if kind in words else actor
 
 
 def resend_activation(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int) -> None:

@@ -289,7 +289,9 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             if relative and portal.files:
                 await run.io_bound(portal.files.store, relative, content)
             subject, text = message.value('subject'), message.value('body')
-            if await act(desk.post_message, t('staff.done_message'), subject, text, relative, form=message):
+            # nobody to tell by mail (no login, no contact address): the clerk hears it, the letter goes by post
+            done = t('staff.done_message' if login is not None or card.email else 'staff.done_message_unmailed')
+            if await act(desk.post_message, done, subject, text, relative, form=message):
                 message.fields['subject'].value, body.value, attachment.text = '', '', ''
             else:  # not sent (the session ended, or the input was refused): not stored, still on the page
                 if relative and portal.files:

@@ -4,7 +4,7 @@ a business customer's e-invoice IDs, a mail that did not arrive."""
 from datetime import timedelta
 
 from nicegui import ui
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from domain.model import AuditEntry, OutboxMail
 from tests import clock
@@ -124,3 +124,47 @@ async def test_the_customer_card_releases_a_registration_held_back_by_wrong_pair
     await see(user, 'Die Sperre ist aufgehoben.')
     with Session(db) as session:
         assert session.get(Throttle, key).locked_until is None
+
+
+async def test_the_customer_cards_changes_say_who_in_words(user, db):
+    """The column "Wer" showed 'staff:1', 'user:1' and 'system': which colleague unlocked the login, or whether the
+    customer changed it in the portal, was not to be read."""
+    from domain.model import StaffUser
+
+    customer = make_customer(db, last_name='Wer')
+    totp = make_staff(db, name='Petra Pflug')
+    with Session(db) as session:
+        [petra] = session.exec(select(StaffUser)).all()
+        for minutes, actor in ((1, f'staff:{petra.id}'), (2, 'user:1'), (3, 'system'), (4, 'api:SAP')):
+            at = clock.now() - timedelta(minutes=minutes)
+            session.add(AuditEntry(at=at, actor=actor, action='paperless_on', customer_id=customer['id']))
+        session.commit()
+    await staff_login(user, totp)
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Zählerstände')
+    [changes] = [table for table in user.find(ui.table).elements if any('actor' in row for row in table.rows)]
+    assert [row['actor'] for row in changes.rows] == [
+        'Petra Pflug',
+        'Kundin oder Kunde (im Portal)',
+        'Kundenportal (automatisch)',
+        'Abrechnungssystem (SAP)',
+    ]
+
+
+async def test_a_message_to_a_customer_nobody_can_notify_says_so(user, db):
+    """No portal login and no email address: the message lies in an inbox nobody opens, and the clerk was told "eine
+    Benachrichtigung ist unterwegs" (none was); the letter must go by post."""
+    from tests.pages.conftest import button, field
+
+    customer = make_customer(db, last_name='Ohnepost', email='')
+    await staff_login(user, make_staff(db))
+    await user.open(f'/verwaltung/kunden/{customer["id"]}')
+    await see(user, 'Nachricht senden')
+    field(user, 'Betreff').type('Ihr Zählerwechsel')
+    user.find(ui.textarea).type('Am 3. Dezember kommt unser Monteur.')
+    button(user, 'Nachricht senden').click()
+    await see(user, 'Die Nachricht liegt im Posteingang')
+    await user.should_not_see('eine Benachrichtigung ist unterwegs')
+    await see(user, 'weder einen Portalzugang noch eine E-Mail-Adresse')
+    with Session(db) as session:
+        assert session.exec(select(OutboxMail)).all() == []
