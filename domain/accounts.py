@@ -347,7 +347,7 @@ def remove_customer(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: in
     if len(linked) == 1:
         raise LastCustomerCannotBeRemoved()
     uow.users.unlink(user_id, customer_id)
-    paper_again(uow, ctx, [customer_id], f'user:{user_id}')
+    paper_again(uow, ctx, [customer_id], f'user:{user_id}', 'removed from the login')
     reminders.withdraw_queued(uow, ctx, customer_id)
     uow.queue_mail(compose(ctx, user.email, 'customer_removed', customer_number=customer.customer_number), ctx.now)
     uow.audit(

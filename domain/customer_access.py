@@ -53,7 +53,7 @@ def audit_change(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int, 
     )
 
 
-def paper_again(uow: UnitOfWork, ctx: Context, customer_ids: list[int], actor: str) -> None:
+def paper_again(uow: UnitOfWork, ctx: Context, customer_ids: list[int], actor: str, why: str = 'login removed') -> None:
     """An Onlinekunde's bills reach only the portal's Posteingang (and a mail to the login): once the login is gone
     they would reach nobody. The customers get paper again, and the billing system hears it from the change feed
     (`paperless_off`)."""
@@ -68,7 +68,7 @@ def paper_again(uow: UnitOfWork, ctx: Context, customer_ids: list[int], actor: s
                     actor=actor,
                     action='paperless_off',
                     customer_id=customer_id,
-                    details='login removed',
+                    details=why,
                     address=ctx.address,
                 )
             )

@@ -177,6 +177,9 @@ def test_a_customer_number_is_taken_off_the_login_but_not_the_last_nor_another_s
         assert session.get(Customer, second['id']).paperless is False  # nobody would see its bills in the portal
         actions = [(a.action, a.customer_id) for a in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
     assert ('customer_removed', second['id']) in actions and ('paperless_off', second['id']) in actions
+    with Session(engine) as session:  # the billing system reads why: the login itself stays
+        [paper] = session.exec(select(AuditEntry).where(AuditEntry.action == 'paperless_off')).all()
+    assert paper.details == 'removed from the login'
     mail = last_mail(engine, 'erika@example.org')
     assert 'Kundennummer entfernt' in mail.subject and second['customer_number'] in mail.text
     with uow() as work, pytest.raises(LastCustomerCannotBeRemoved):
