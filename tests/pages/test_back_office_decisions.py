@@ -1,11 +1,13 @@
 """Verwaltung: what the customer receives after staff decide on what they asked for."""
 
+from datetime import timedelta
+
 from nicegui import ui
 from sqlmodel import Session, select
 
 from domain.model import Contract, ReviewItem
 from tests import clock
-from tests.factories import add_tariff, last_mail, make_customer, make_login, make_staff
+from tests.factories import add_tariff, last_mail, make_customer, make_login, make_staff, portal_today
 from tests.pages.conftest import button, see
 from tests.pages.test_backoffice import staff_login
 
@@ -38,4 +40,8 @@ async def test_an_accepted_reduction_is_mailed_with_its_amount_and_first_due_dat
     await see(user, '0 Treffer')
     mail = last_mail(db, 'senkend@example.org')
     assert 'Neuer Abschlag: 70,00\xa0€' in mail.text, mail.text
-    assert 'Erstmals fällig am: 15.01.2027' in mail.text and contract_number in mail.text
+    # the first 15th (the plan's monthly due day) at least stadtwerke-a's 14 days' notice ahead (15.01.2027 in December)
+    earliest = portal_today() + timedelta(days=14)
+    next_month = earliest.replace(day=1) + timedelta(days=31)
+    first_due = earliest.replace(day=15) if earliest.day <= 15 else next_month.replace(day=15)
+    assert f'Erstmals fällig am: {first_due:%d.%m.%Y}' in mail.text and contract_number in mail.text

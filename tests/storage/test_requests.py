@@ -277,9 +277,12 @@ def test_a_reading_taken_as_the_dial_s_rollover_says_so_in_the_change_feed(uow, 
 
     customer = make_customer(engine, last_name='Rund')
     set_meter(engine, customer['meter_number'], pre_decimal_digits=5)
-    add_readings(engine, customer['meter_number'], (year_end(2), 95400), (year_end(), 98600))
-    login = make_login(engine, [customer['id']], email='rund@example.org')
     ctx = context()
+    # a year's 3,200 kWh up to a year ago: 2,900 round the dial since is plausible on any day (from 31.12. it was not
+    # until mid-June, a day's use in January)
+    year_ago = ctx.today - timedelta(days=365)
+    add_readings(engine, customer['meter_number'], (year_ago - timedelta(days=365), 95400), (year_ago, 98600))
+    login = make_login(engine, [customer['id']], email='rund@example.org')
     number = customer['meter_number']
     run(uow, submit_reading, ctx, login['id'], customer['id'], number, {'1.8.0': '1500'}, '', False, '')
     with uow() as u:
