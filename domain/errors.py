@@ -416,6 +416,13 @@ class ReadingCodeInvalid(DomainError):
     field = 'code'
 
 
+class ReadingCodeSpent(DomainError):
+    """The code page's form sent again after its reading was taken: the code is spent; not a wrong code to count
+    against the address's tries (ten such clicks locked the address out for an hour)."""
+
+    key = 'error.reading_code_spent'
+
+
 class CodesValidUntilOutOfRange(DomainError):
     """`kundenportal export reading-codes --valid-until` before today (a year typed wrong in December ended every
     code already printed in letters and issued expired ones) or more than a year ahead."""

@@ -6,7 +6,7 @@ from html import escape
 from nicegui import run, ui
 
 from domain.customer_documents import reading_confirmation_pdf
-from domain.errors import DomainError, ReadingImplausible
+from domain.errors import DomainError, ReadingCodeSpent, ReadingImplausible
 from domain.i18n import day, money, number
 from domain.identifiers import printable
 from domain.photos import MAX_BYTES, clean_photo
@@ -287,10 +287,17 @@ def _by_code(portal: Portal, code: str = '', meter_number: str = '') -> None:
             form.show(error)
             return
 
+        taken: list[Submitted] = []
+
         async def send(values: dict[str, str], when: str, confirmed: bool, reason: str, photo: str) -> Submitted:
-            return await portal.act(
+            if taken:  # sent again after its reading was taken: the code is spent, not mistyped
+                raise ReadingCodeSpent(phone=portal.profile.phone)
+            result = await portal.act(
                 submit_by_code, code, meter_number, values, when, confirmed, reason, photo, address=client_address()
             )
+            if result is not None:
+                taken.append(result)
+            return result
 
         with meter_box, ui.card().classes('w-full'):
             ui.label(f'{t("commodity." + meter.commodity)} · {t("reading.meter", meter=meter.meter_number)}').classes(

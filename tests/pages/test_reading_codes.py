@@ -1,6 +1,9 @@
 """Zählerstand melden with the code from the reading letter, without a login (/ablesung; user fixture)."""
 
+from sqlmodel import Session, col, select
+
 from domain.i18n import number
+from domain.model import Throttle
 from tests import clock
 from tests.factories import last_mail, year_end
 from tests.pages.conftest import button, field, see, submit_for_error
@@ -40,8 +43,11 @@ async def test_a_reading_with_the_code_from_the_letter_without_login(user, db, a
     assert 'Zählerstand ist eingegangen' in last_mail(db, 'anna@example.org').subject
     field(user, 'Zählerstand').clear().type(str(13650 + 10 * DAYS + 1))
     button(user, 'Zählerstand übermitteln').click()
-    await see(user, 'bereits verwendet')  # a code works once
+    await see(user, 'soeben gemeldet; der Code gilt für eine Meldung')  # a code works once: not "wrong code"
     assert len(customer_readings(db)) == 1
+    with Session(db) as session:  # nor is it counted as a wrong code against the address (ten locked it out)
+        [tries] = session.exec(select(Throttle).where(col(Throttle.key).startswith('reading_code:'))).all()
+    assert tries.failures == 1  # the wrong meter number typed first, only
 
 
 async def test_the_reading_code_page_in_english_labels_and_hints_the_register_in_english(user, db, anna):
