@@ -48,10 +48,25 @@ def listed(bill: Bill, ctx: Context) -> bool:
     return bill.period_end.year >= first_year(ctx)
 
 
+def customer_bills(uow: UnitOfWork, customer_id: int) -> list[Bill]:
+    """The bills on the customer's contracts now (the billing system may move one to another customer's), newest
+    first."""
+    return uow.billing.bills([id_of(c) for c in uow.customers.contracts(customer_id)])
+
+
+def listed_bills(uow: UnitOfWork, ctx: Context, customer_id: int) -> list[Bill]:
+    """Those the Rechnungen and the Übersicht's latest bill show."""
+    return [b for b in customer_bills(uow, customer_id) if listed(b, ctx)]
+
+
+def holder_of(uow: UnitOfWork, bill: Bill) -> int:
+    """The customer whose contract the bill is on now."""
+    return uow.billing.contract(bill.contract_id).customer_id
+
+
 def bill_list(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> list[BillRow]:
     ensure_owner(uow, user_id, customer_id)
-    contracts = uow.customers.contracts(customer_id)
-    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if listed(b, ctx)]
+    bills = listed_bills(uow, ctx, customer_id)
     replaced_by = {b.replaces_id: b.bill_number for b in bills if b.replaces_id is not None}
     requested = {
         _copy_of(item): local_day(item.created_at)
@@ -87,8 +102,7 @@ def bill_document(uow: UnitOfWork, ctx: Context, user_id: int, bill_number: str,
     path = (bill.xml_path if xml else bill.pdf_path) if bill is not None else ''
     if bill is None or not path or not listed(bill, ctx):
         raise NotAllowed()
-    contract = uow.billing.contract(bill.contract_id)
-    if contract.customer_id not in uow.users.customer_ids(user_id):
+    if holder_of(uow, bill) not in uow.users.customer_ids(user_id):
         raise NotAllowed()
     return path
 
@@ -161,7 +175,7 @@ def deliver_bill_copies(uow: UnitOfWork, ctx: Context) -> int:
         bill = uow.billing.bill_by_number(_copy_of(item))
         if bill is None or not bill.pdf_path:
             continue
-        if uow.billing.contract(bill.contract_id).customer_id != item.customer_id:
+        if holder_of(uow, bill) != item.customer_id:
             continue  # the billing system gave the bill to another customer since: not theirs, staff decide
         # claimed, not just set: another instance (hourly, after an API upload or an import) that read the request
         # as open at the same moment delivers it, and this one does not (one inbox entry, one mail)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from domain.bills import listed
+from domain.bills import listed_bills
 from domain.contracts import MeterHistory, consumption_history
 from domain.installment import installment_views
 from domain.model import id_of
@@ -58,8 +58,7 @@ def dashboard(uow: UnitOfWork, ctx: Context, user_id: int, customer_id: int) -> 
         for view in installment_views(uow, ctx, user_id, customer_id)
         if view.next_due is not None
     ]
-    contracts = uow.customers.contracts(customer_id)
-    bills = [b for b in uow.billing.bills([id_of(c) for c in contracts]) if listed(b, ctx)]  # as Rechnungen lists
+    bills = listed_bills(uow, ctx, customer_id)  # as Rechnungen lists
     histories = [h for h in consumption_history(uow, ctx, user_id, customer_id) if h.years]
     # the chart: a meter supplied today (the first listed was that of a contract ended by a move); without whole
     # years of one yet (a new meter), the most recent history

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import throttle
+from domain.bills import customer_bills
 from domain.clock import local_day, local_time
 from domain.customer_access import audit_change, login_email, owned_customer, required_text
 from domain.errors import ContactLimit, FieldRequired, NotAllowed
@@ -72,9 +73,12 @@ def inbox_document(uow: UnitOfWork, user_id: int, message_id: int) -> tuple[str,
         raise NotAllowed()
     if message.kind != 'bill':
         return message.document_path, f'Dokument-{local_day(message.created_at):%Y-%m-%d}-{message.id}.pdf'
-    contracts = [id_of(c) for c in uow.customers.contracts(message.customer_id)]
     bill = next(  # by its id; a copy delivered before it was recorded, by its PDF
-        (b for b in uow.billing.bills(contracts) if b.id == message.bill_id or b.pdf_path == message.document_path),
+        (
+            b
+            for b in customer_bills(uow, message.customer_id)
+            if message.bill_id == b.id or b.pdf_path == message.document_path
+        ),
         None,
     )
     if bill is None:

@@ -19,6 +19,13 @@ def erika(db):
     return customer, make_login(db, [customer['id']], email='erika@example.org')
 
 
+def link_customer(db, login: dict, customer: dict) -> None:
+    """A second customer account under the login, as if added in the portal (without its mail)."""
+    with Session(db) as session:
+        session.add(UserCustomer(user_id=login['id'], customer_id=customer['id'], linked_at=clock.now()))
+        session.commit()
+
+
 def dialog_field(user, name):
     """The field in the open 'Kundennummer hinzufügen' dialog (the switcher is named Kundennummer too)."""
     from nicegui.testing.user_interaction import UserInteraction
@@ -41,9 +48,7 @@ async def test_a_second_customer_number_is_added_and_selected(user, db, erika):
 async def test_a_customer_number_is_removed_from_the_login_after_a_question(user, db, erika):
     first, login = erika
     second = make_customer(db, last_name='Zweite')
-    with Session(db) as session:
-        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=clock.now()))
-        session.commit()
+    link_customer(db, login, second)
     await log_in(user, 'erika@example.org', PASSWORD)
     user.find(ui.select).elements.pop().set_value(second['id'])  # the one shown is the one removed
     await see(user, 'Frau Erika Zweite')
@@ -71,14 +76,7 @@ async def test_a_wrong_meter_number_in_the_dialog_is_explained_beside_it(user, d
 async def test_switching_customers_takes_one_selection(user, db, erika):
     _, login = erika
     second = make_customer(db, last_name='Zweite')
-    from sqlmodel import Session
-
-    from domain.model import UserCustomer
-    from tests import clock
-
-    with Session(db) as session:
-        session.add(UserCustomer(user_id=login['id'], customer_id=second['id'], linked_at=clock.now()))
-        session.commit()
+    link_customer(db, login, second)
     await log_in(user, 'erika@example.org', PASSWORD)
     await user.should_see('Frau Erika Erste')
     user.find(ui.select).elements.pop().set_value(second['id'])
