@@ -273,9 +273,10 @@ def delete_login(uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int,
 
 def post_message(
     uow: UnitOfWork, ctx: Context, staff_id: int, customer_id: int, subject: str, body: str, document: str = ''
-) -> None:
+) -> bool:
     """A message (with a PDF document, stored by the caller under the documents folder) in the customer's
-    Posteingang, announced by mail to the login (or the contact address)."""
+    Posteingang, announced by mail to the login (or the contact address). Whether anybody was told: without a
+    login or a contact address the letter goes by post."""
     active_staff(uow, staff_id)
     customer = _customer(uow, customer_id)
     subject, body = subject.strip(), body.strip()
@@ -315,6 +316,7 @@ def post_message(
         f'subject={subject[:200]}' + (f' document={document}' if document else ''),
     )
     uow.commit()
+    return bool(recipient)
 
 
 def _login_of(uow: UnitOfWork, customer_id: int) -> PortalUser | None:

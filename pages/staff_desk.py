@@ -1,7 +1,9 @@
 """Verwaltung: the service desk – finding a customer, the customer's card and what staff may do for them."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from nicegui import run, ui
 
@@ -200,11 +202,19 @@ def _login_email(portal: Portal, me: StaffMe, card: desk.CustomerCard, outcome: 
 def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
     outcome = ui.column().classes('w-full')
 
-    async def act(use_case, done: str, *args, form: Form | None = None) -> bool:
-        """The use case for this customer; a refusal at its form's field (`form`), else below the actions."""
+    async def act(use_case, done: str | Callable[[Any], str], *args, form: Form | None = None) -> bool:
+        """The use case for this customer; a refusal at its form's field (`form`), else below the actions. `done`:
+        what the clerk reads then, or how to say it from the use case's result."""
         outcome.clear()
         try:
-            if not await staff_session.done(
+            if callable(done):
+                result = await staff_session.act(
+                    portal, me, use_case, me.staff_id, card.customer_id, *args, address=client_address()
+                )
+                if result is None:
+                    return False
+                done = done(result)
+            elif not await staff_session.done(
                 portal, me, use_case, me.staff_id, card.customer_id, *args, address=client_address()
             ):
                 return False
@@ -289,9 +299,11 @@ def _actions(portal: Portal, me: StaffMe, card: desk.CustomerCard) -> None:
             if relative and portal.files:
                 await run.io_bound(portal.files.store, relative, content)
             subject, text = message.value('subject'), message.value('body')
-            # nobody to tell by mail (no login, no contact address): the clerk hears it, the letter goes by post
-            done = t('staff.done_message' if login is not None or card.email else 'staff.done_message_unmailed')
-            if await act(desk.post_message, done, subject, text, relative, form=message):
+
+            def said(notified: bool) -> str:  # nobody told by mail: the clerk hears it, the letter goes by post
+                return t('staff.done_message' if notified else 'staff.done_message_unmailed')
+
+            if await act(desk.post_message, said, subject, text, relative, form=message):
                 message.fields['subject'].value, body.value, attachment.text = '', '', ''
             else:  # not sent (the session ended, or the input was refused): not stored, still on the page
                 if relative and portal.files:
