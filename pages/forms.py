@@ -87,6 +87,14 @@ def page_title(text: str) -> None:
     ui.label(text).classes('text-h5 q-mt-md').props('role=heading aria-level=1')
 
 
+def titled_card(title: str) -> ui.card:
+    """A full-width card under a second-level heading (Einstellungen's sections)."""
+    card = ui.card().classes('w-full')
+    with card:
+        ui.label(title).classes('text-h6').props('role=heading aria-level=2')
+    return card
+
+
 def notice(text: str, kind: str = 'positive') -> ui.label:
     return ui.label(text).classes(f'q-pa-md rounded-borders w-full {NOTICE[kind]}').props('role=status')
 

@@ -1,8 +1,7 @@
-"""Einstellungen: login email (re-confirmed), password, the login's customer numbers (one removed), and "Profil
-entfernen" where the utility allows it."""
+"""Einstellungen: login email (re-confirmed), password, the login's customer numbers (pages/customer_numbers.py),
+and "Profil entfernen" where the utility allows it."""
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Annotated
 
 import segno
@@ -13,14 +12,12 @@ from domain.accounts import (
     change_password,
     confirm_email_change,
     delete_profile,
-    remove_customer,
     request_email_change,
     stop_email_change,
 )
 from domain.data_export import export_data, export_json, export_zip
 from domain.errors import DomainError
 from domain.information_page import information_page
-from domain.overview import CustomerChoice
 from domain.passwords import describe_policy
 from domain.reminders import reminders_on, set_reminders, stop_reminders
 from domain.second_factor import (
@@ -29,8 +26,8 @@ from domain.second_factor import (
     disable_second_factor,
     second_factor_enabled,
 )
-from pages import session
-from pages.forms import Form, client_address, notice, page_title
+from pages import customer_numbers, session
+from pages.forms import Form, client_address, notice, page_title, titled_card
 from pages.frame import public_frame
 from pages.information import interval_card
 from pages.language import current, t
@@ -42,9 +39,7 @@ def create(portal: Portal) -> None:
     @protected_page(portal, '/einstellungen', 'settings.title')
     async def settings_page(me, choices) -> None:
         page_title(t('settings.title'))
-        removed = app.storage.user.pop(REMOVED, None)
-        if removed:
-            notice(t('settings.customers_removed', number=removed))
+        customer_numbers.removed_notice()
         _email_card(portal, me)
         _password_card(portal, me)
         if me.customer_id is not None:  # billing information's interval, for the customer chosen (energy only)
@@ -53,7 +48,7 @@ def create(portal: Portal) -> None:
                 interval_card(portal, me, information)
         await _reminders_card(portal, me)
         await _second_factor_card(portal, me)
-        _customers_card(portal, me, choices)
+        customer_numbers.card(portal, me, choices)
         _export_card(portal, me)
         _delete_card(portal, me)
 
@@ -128,15 +123,8 @@ def _link_page(portal: Portal, kind: str, act: Callable[[], Awaitable[str]]) -> 
         ui.link(t('common.back_to_login'), '/')
 
 
-def _card(title: str) -> ui.card:
-    card = ui.card().classes('w-full')
-    with card:
-        ui.label(title).classes('text-h6').props('role=heading aria-level=2')
-    return card
-
-
 def _email_card(portal: Portal, me: session.LoggedIn) -> None:
-    with _card(t('settings.email_title')):
+    with titled_card(t('settings.email_title')):
         ui.label(t('settings.email_intro'))
         form = Form()
         form.field('new_email', t('field.new_email'), autocomplete='email')
@@ -171,7 +159,7 @@ def _email_card(portal: Portal, me: session.LoggedIn) -> None:
 
 
 def _password_card(portal: Portal, me: session.LoggedIn) -> None:
-    with _card(t('settings.password_title')):
+    with titled_card(t('settings.password_title')):
         ui.label(describe_policy(portal.profile.password, current()))
         form = Form()
         form.field('current_password', t('field.current_password'), password=True, autocomplete='current-password')
@@ -210,7 +198,7 @@ def _password_card(portal: Portal, me: session.LoggedIn) -> None:
 async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
     """Optional for customers: an authenticator app as a second factor after the password."""
     enabled = await portal.read(second_factor_enabled, me.user_id, login=session.login(me))
-    with _card(t('settings.totp_title')):
+    with titled_card(t('settings.totp_title')):
         ui.label(t('settings.totp_on' if enabled else 'settings.totp_intro'))
         form = Form()
         box = ui.column().classes('w-full gap-2')
@@ -289,7 +277,7 @@ async def _second_factor_card(portal: Portal, me: session.LoggedIn) -> None:
 
 
 def _export_card(portal: Portal, me: session.LoggedIn) -> None:
-    with _card(t('settings.export_title')):
+    with titled_card(t('settings.export_title')):
         ui.label(t('settings.export_intro'))
 
         async def download(kind: str) -> None:
@@ -311,61 +299,8 @@ def _export_card(portal: Portal, me: session.LoggedIn) -> None:
             )
 
 
-REMOVED = 'customer_removed'  # the number just removed, for the notice on the page shown next
-
-
-def _customers_card(portal: Portal, me: session.LoggedIn, choices: list[CustomerChoice]) -> None:
-    """The login's customer numbers; each but the last can be taken off it (`remove_customer`)."""
-    if not choices:
-        return
-    with _card(t('settings.customers_title')):
-        if len(choices) == 1:
-            ui.label(choices[0].label)
-            ui.label(t('settings.customers_only_one')).classes('text-grey-8')
-            return
-        ui.label(t('settings.customers_intro'))
-        chosen: list[CustomerChoice] = []
-
-        async def remove() -> None:
-            form.clear()
-            try:
-                shown = await session.act(
-                    portal, me, remove_customer, me.user_id, chosen[0].customer_id, address=client_address()
-                )
-            except DomainError as error:
-                form.show(error)
-                return
-            if shown is None:
-                return
-            if me.customer_id == chosen[0].customer_id:
-                session.select_customer(shown)
-            app.storage.user[REMOVED] = chosen[0].customer_number
-            ui.navigate.to('/einstellungen')  # the switcher above lists it no more
-
-        def ask(choice: CustomerChoice) -> None:
-            chosen[:] = [choice]
-            question.text = t('settings.customers_remove_confirm', number=choice.customer_number)
-            form.clear()
-            confirm.open()
-
-        with ui.dialog() as confirm, ui.card():
-            question = ui.label().classes('text-body1')
-            form = Form()
-            form.alert()
-            with ui.row():
-                ui.button(t('settings.customers_remove_button'), color='negative', on_click=remove).props('no-caps')
-                ui.button(t('common.cancel'), on_click=confirm.close).props('flat no-caps')
-        for choice in choices:
-            with ui.row().classes('w-full items-center justify-between gap-2'):
-                ui.label(choice.label)
-                named = t('settings.customers_remove_label', number=choice.customer_number)
-                ui.button(t('settings.customers_remove'), on_click=partial(ask, choice)).props(
-                    f'outline no-caps dense aria-label="{named}"'
-                )
-
-
 def _delete_card(portal: Portal, me: session.LoggedIn) -> None:
-    with _card(t('settings.delete_title')):
+    with titled_card(t('settings.delete_title')):
         if not portal.profile.profile_deletion.self_service:
             p = portal.profile
             ui.label(t('settings.delete_by_request', phone=p.phone, email=p.email))
@@ -403,7 +338,7 @@ async def _reminders_card(portal: Portal, me: session.LoggedIn) -> None:
     on = await portal.act(reminders_on, me.user_id, me.customer_id, login=session.login(me))
     if on is None:  # no reminders are ever sent to this customer: nothing to switch
         return
-    with _card(t('settings.reminders_title')):
+    with titled_card(t('settings.reminders_title')):
         ui.label(t('settings.reminders_intro'))
         status = ui.label().props('aria-live=polite')
 
